@@ -1,0 +1,63 @@
+using Chroma.Server.Hosting;
+
+namespace Chroma.IntegrationTests;
+
+/// <summary>A real Chroma server on 127.0.0.1 with its own temporary data directory.</summary>
+internal sealed class ServerFixture : IAsyncDisposable
+{
+    private ServerFixture(string dataDirectory, ChromaServer server)
+    {
+        DataDirectory = dataDirectory;
+        Server = server;
+    }
+
+    public string DataDirectory { get; }
+
+    public ChromaServer Server { get; private set; }
+
+    public Uri Endpoint => Server.Endpoint;
+
+    public static async Task<ServerFixture> StartAsync(int port = 0, string? dataDirectory = null)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDirectory);
+        var server = await StartServerAsync(dataDirectory, port).ConfigureAwait(false);
+        return new ServerFixture(dataDirectory, server);
+    }
+
+    /// <summary>Stops the server and starts a new one on the same port and data directory.</summary>
+    public async Task RestartAsync(Func<Task>? whileDown = null)
+    {
+        var port = Server.Port;
+        await Server.DisposeAsync().ConfigureAwait(false);
+        if (whileDown is not null)
+        {
+            await whileDown().ConfigureAwait(false);
+        }
+
+        Server = await StartServerAsync(DataDirectory, port).ConfigureAwait(false);
+    }
+
+    public async Task StopAsync() => await Server.DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a closing handle: leave the temp folder behind.
+        }
+    }
+
+    private static Task<ChromaServer> StartServerAsync(string dataDirectory, int port) =>
+        ChromaServer.StartAsync(new ChromaServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            DataDirectory = dataDirectory,
+        });
+}
