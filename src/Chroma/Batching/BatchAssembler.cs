@@ -1,0 +1,208 @@
+using System.Threading.Channels;
+using Chroma.Diagnostics;
+using Chroma.Internal;
+using Chroma.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Chroma.Batching;
+
+/// <summary>
+/// The single reader of the record queue: groups records by embedding set into batches and hands a batch on when it is
+/// full, when the oldest record in it has waited <c>FlushInterval</c>, or when a flush is requested. Invalid records
+/// (non-finite values, bad dataset names) are dropped and counted here, off the caller's thread.
+/// </summary>
+internal sealed partial class BatchAssembler : IDisposable
+{
+    private readonly ChannelReader<PendingRecord> _records;
+    private readonly ChannelWriter<OutgoingBatch> _batches;
+    private readonly int _maxBatchSize;
+    private readonly TimeSpan _flushInterval;
+    private readonly ClientCounters _counters;
+    private readonly CaptureErrorReporter _errors;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<EmbeddingSet, LogBatch> _open = [];
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private int _flushRequested;
+    private long _oldestOpenTimestamp;
+    private Task<bool>? _readWait;
+    private Task? _wakeWait;
+
+    public BatchAssembler(
+        ChannelReader<PendingRecord> records,
+        ChannelWriter<OutgoingBatch> batches,
+        int maxBatchSize,
+        TimeSpan flushInterval,
+        ClientCounters counters,
+        CaptureErrorReporter errors,
+        TimeProvider time)
+    {
+        _records = records;
+        _batches = batches;
+        _maxBatchSize = maxBatchSize;
+        _flushInterval = flushInterval;
+        _counters = counters;
+        _errors = errors;
+        _time = time;
+    }
+
+    /// <summary>Asks the loop to send every partly filled batch as soon as the queue is momentarily empty.</summary>
+    public void RequestFlush()
+    {
+        Volatile.Write(ref _flushRequested, 1);
+        Wake();
+    }
+
+    /// <summary>Runs until the record queue is completed and empty (then completes the batch channel) or until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var suppression = CaptureSuppression.Begin();
+        try
+        {
+            while (true)
+            {
+                if (_records.TryRead(out var record))
+                {
+                    await AddAsync(record, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (Interlocked.Exchange(ref _flushRequested, 0) == 1 && _open.Count > 0)
+                {
+                    await EmitAllAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var wait = await WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (wait == WaitResult.Completed)
+                {
+                    break;
+                }
+
+                if (wait == WaitResult.Deadline)
+                {
+                    await EmitAllAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await EmitAllAsync(cancellationToken).ConfigureAwait(false);
+            _batches.TryComplete();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            FailOpenBatches();
+            _batches.TryComplete();
+        }
+    }
+
+    /// <summary>After the loop stopped: counts every record still queued as failed and returns its buffers.</summary>
+    public int FailQueuedRecords()
+    {
+        var failed = 0;
+        while (_records.TryRead(out var record))
+        {
+            record.Release();
+            failed++;
+        }
+
+        if (failed > 0)
+        {
+            _counters.AddFailed(failed);
+        }
+
+        return failed;
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake: one pending wake-up is enough.
+        }
+    }
+
+    private async Task AddAsync(PendingRecord pending, CancellationToken cancellationToken)
+    {
+        Record? record;
+        try
+        {
+            record = RecordConverter.TryConvert(pending, out var problem);
+            if (record is null)
+            {
+                _counters.AddDroppedInvalid();
+                _errors.Report(problem!, exception: null);
+                return;
+            }
+        }
+        finally
+        {
+            pending.Release();
+        }
+
+        if (!_open.TryGetValue(pending.Set, out var batch))
+        {
+            if (_open.Count == 0)
+            {
+                _oldestOpenTimestamp = _time.GetTimestamp();
+            }
+
+            batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = pending.Set.DescriptorMessage };
+            _open.Add(pending.Set, batch);
+        }
+
+        batch.Records.Add(record);
+        if (batch.Records.Count >= _maxBatchSize)
+        {
+            _open.Remove(pending.Set);
+            if (_open.Count > 0)
+            {
+                // The deadline now belongs to batches opened later; restarting it errs on the side of fuller batches.
+                _oldestOpenTimestamp = _time.GetTimestamp();
+            }
+
+            await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task EmitAllAsync(CancellationToken cancellationToken)
+    {
+        while (_open.Count > 0)
+        {
+            var (set, batch) = _open.First();
+            _open.Remove(set);
+            await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task EmitAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _batches.WriteAsync(new OutgoingBatch(batch), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _counters.AddFailed(batch.Records.Count);
+            throw;
+        }
+        catch (ChannelClosedException)
+        {
+            _counters.AddFailed(batch.Records.Count);
+        }
+    }
+
+    private void FailOpenBatches()
+    {
+        foreach (var batch in _open.Values)
+        {
+            _counters.AddFailed(batch.Records.Count);
+        }
+
+        _open.Clear();
+    }
+}

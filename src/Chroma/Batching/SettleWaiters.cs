@@ -1,0 +1,52 @@
+namespace Chroma.Batching;
+
+/// <summary>Lets <see cref="ChromaClient.FlushAsync"/> wait until a number of records have settled, without polling.</summary>
+internal sealed class SettleWaiters
+{
+    private readonly ClientCounters _counters;
+    private readonly List<(long Target, TaskCompletionSource Completion)> _waiters = [];
+    private readonly Lock _lock = new();
+    private int _count;
+
+    public SettleWaiters(ClientCounters counters)
+    {
+        _counters = counters;
+        counters.Settling += OnSettling;
+    }
+
+    public Task WaitAsync(long target, CancellationToken cancellationToken)
+    {
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _waiters.Add((target, completion));
+            _count = _waiters.Count;
+        }
+
+        OnSettling(); // It may have settled before we were listening.
+        return completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private void OnSettling()
+    {
+        if (Volatile.Read(ref _count) == 0)
+        {
+            return;
+        }
+
+        var settled = _counters.Settled;
+        lock (_lock)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (settled >= _waiters[i].Target || _waiters[i].Completion.Task.IsCompleted)
+                {
+                    _waiters[i].Completion.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+
+            _count = _waiters.Count;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Chroma.Diagnostics;
+
+namespace Chroma;
+
+public sealed partial class ChromaClient
+{
+    /// <summary>
+    /// Stops accepting records, delivers what is queued for at most <see cref="ChromaClientOptions.DrainTimeout"/>, then
+    /// counts whatever is left as failed and closes the connection. Safe to call more than once.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _records.Writer.TryComplete();
+        var loops = Task.WhenAll(_assemblerTask, _senderTask);
+        try
+        {
+            await loops.WaitAsync(_options.DrainTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+            await loops.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        var failed = _sender.FailRemaining() + _assembler.FailQueuedRecords();
+        if (failed > 0)
+        {
+            ChromaClientLog.DrainTimedOut(_logger, failed, _options.DrainTimeout.TotalSeconds);
+        }
+
+        _dropReporter.Report();
+        _dropReporter.Dispose();
+        _meter.Dispose();
+        _assembler.Dispose();
+        _channel.Dispose();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,153 @@
+using Chroma.Internal;
+using Chroma.Protocol.V1;
+using Grpc.Core;
+
+namespace Chroma;
+
+public sealed partial class ChromaClient
+{
+    /// <summary>Lists every embedding set with its record counts per dataset.</summary>
+    /// <exception cref="ChromaException">The server refused or could not be reached.</exception>
+    public async Task<IReadOnlyList<EmbeddingSetInfo>> ListSetsAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await CallAsync(o => _query.ListSetsAsync(new ListSetsRequest(), o), cancellationToken).ConfigureAwait(false);
+        return [.. response.Sets.Select(ToInfo)];
+    }
+
+    /// <summary>Reads one page of a set's records.</summary>
+    /// <exception cref="ChromaException">NotFound for an unknown set or id; InvalidArgument for a bad page size or token.</exception>
+    public async Task<RecordPage> GetRecordsAsync(string setId, RecordQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new RecordQuery();
+        var request = new GetRecordsRequest
+        {
+            SetId = setId ?? string.Empty,
+            Filter = ToFilter(query.Dataset, query.Metadata),
+            PageSize = query.PageSize,
+            PageToken = query.PageToken ?? string.Empty,
+            IncludeEmbeddings = query.IncludeEmbeddings,
+        };
+        if (query.Ids is not null)
+        {
+            request.Ids.AddRange(query.Ids);
+        }
+
+        var response = await CallAsync(o => _query.GetRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return new RecordPage(
+            [.. response.Records.Select(r => new ChromaRecord(r))],
+            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
+    }
+
+    /// <summary>Counts a set's records, optionally in one dataset and with matching metadata.</summary>
+    /// <exception cref="ChromaException">NotFound for an unknown set.</exception>
+    public async Task<long> CountAsync(
+        string setId,
+        string? dataset = null,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new CountRecordsRequest { SetId = setId ?? string.Empty, Filter = ToFilter(dataset, metadata) };
+        var response = await CallAsync(o => _query.CountRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return response.Count;
+    }
+
+    /// <summary>Finds the <paramref name="k"/> records nearest to <paramref name="embedding"/>, closest first.</summary>
+    /// <param name="setId">The set to search.</param>
+    /// <param name="embedding">The query vector (the set's dimension, finite values).</param>
+    /// <param name="k">How many neighbours, 1-1000.</param>
+    /// <param name="dataset">Only neighbours from this dataset (e.g. <see cref="ChromaDatasets.Training"/>), or all.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ChromaException">NotFound for an unknown set; InvalidArgument for a bad vector or k.</exception>
+    public Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(
+        string setId,
+        ReadOnlyMemory<float> embedding,
+        int k = 10,
+        string? dataset = null,
+        CancellationToken cancellationToken = default)
+    {
+        var vector = new Vector();
+        RepeatedFields.Append(vector.Values, embedding.Span);
+        return FindNearestAsync(new FindNearestRequest { SetId = setId ?? string.Empty, Embedding = vector, K = k, Dataset = dataset ?? string.Empty }, cancellationToken);
+    }
+
+    /// <summary>Finds the <paramref name="k"/> records nearest to a stored record (the record itself included).</summary>
+    /// <exception cref="ChromaException">NotFound for an unknown set or record.</exception>
+    public Task<IReadOnlyList<ChromaNeighbor>> FindNearestToRecordAsync(
+        string setId,
+        string recordId,
+        int k = 10,
+        string? dataset = null,
+        CancellationToken cancellationToken = default) =>
+        FindNearestAsync(new FindNearestRequest { SetId = setId ?? string.Empty, RecordId = recordId ?? string.Empty, K = k, Dataset = dataset ?? string.Empty }, cancellationToken);
+
+    /// <summary>Deletes records; returns how many existed.</summary>
+    /// <exception cref="ChromaException">NotFound for an unknown set.</exception>
+    public async Task<long> DeleteAsync(string setId, IEnumerable<string> ids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var request = new DeleteRecordsRequest { SetId = setId ?? string.Empty };
+        request.Ids.AddRange(ids);
+        var response = await CallAsync(o => _query.DeleteRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return response.Deleted;
+    }
+
+    /// <summary>Merges <paramref name="tags"/> into each record's metadata; returns how many records changed.</summary>
+    /// <exception cref="ChromaException">NotFound for an unknown set; InvalidArgument for tags over the limits.</exception>
+    public async Task<long> TagAsync(
+        string setId,
+        IEnumerable<string> ids,
+        IReadOnlyDictionary<string, string> tags,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(tags);
+        var request = new TagRecordsRequest { SetId = setId ?? string.Empty };
+        request.Ids.AddRange(ids);
+        request.Tags.Add(tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
+        var response = await CallAsync(o => _query.TagRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return response.Updated;
+    }
+
+    private async Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(FindNearestRequest request, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync(o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
+        return [.. response.Neighbors.Select(n => new ChromaNeighbor(new ChromaRecord(n.Record), n.Distance))];
+    }
+
+    private async Task<TResponse> CallAsync<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var suppression = CaptureSuppression.Begin();
+        var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout, cancellationToken);
+        try
+        {
+            return await call(options).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+        {
+            throw ChromaException.From(ex);
+        }
+    }
+
+    private static RecordFilter ToFilter(string? dataset, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var filter = new RecordFilter { Dataset = dataset ?? string.Empty };
+        if (metadata is not null)
+        {
+            foreach (var (key, value) in metadata)
+            {
+                filter.Metadata[key] = value;
+            }
+        }
+
+        return filter;
+    }
+
+    private static EmbeddingSetInfo ToInfo(Protocol.V1.EmbeddingSetInfo info) => new(
+        info.SetId,
+        new EmbeddingSetDescriptor(info.Descriptor_.Model, info.Descriptor_.ModelVersion, info.Descriptor_.Layer, info.Descriptor_.Dimension),
+        [.. info.Datasets.Select(d => new DatasetCount(d.Dataset, d.Count))],
+        info.TotalRecords,
+        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
+        DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs));
+}

@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Chroma.Batching;
+using Chroma.Diagnostics;
+using Chroma.Protocol.V1;
+using Chroma.Transport;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chroma;
+
+/// <summary>
+/// The entry point of the Chroma SDK: hands out <see cref="EmbeddingSet"/>s to log captured calls, ships them to the
+/// server in the background, and queries what the server holds. Thread-safe; create one per process and dispose it at
+/// shutdown so queued records are delivered.
+/// </summary>
+public sealed partial class ChromaClient : IAsyncDisposable
+{
+    private readonly ChromaClientOptions _options;
+    private readonly GrpcChannel _channel;
+    private readonly Query.QueryClient _query;
+    private readonly Metadata? _headers;
+    private readonly Channel<PendingRecord> _records;
+    private readonly ClientCounters _counters = new();
+    private readonly SettleWaiters _settleWaiters;
+    private readonly BatchAssembler _assembler;
+    private readonly BatchSender _sender;
+    private readonly Task _assemblerTask;
+    private readonly Task _senderTask;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, EmbeddingSet> _sets = new(StringComparer.Ordinal);
+    private readonly ChromaMeter _meter;
+    private readonly DropReporter _dropReporter;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private volatile bool _captureEnabled = true;
+    private volatile bool _disposed;
+    private int _disposeStarted;
+
+    /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>
+    public ChromaClient(Uri endpoint)
+        : this(new ChromaClientOptions { Endpoint = endpoint })
+    {
+    }
+
+    /// <summary>Creates a client and starts its background sender.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public ChromaClient(ChromaClientOptions options)
+        : this(options, sessionFactory: null)
+    {
+    }
+
+    internal ChromaClient(ChromaClientOptions options, IIngestSessionFactory? sessionFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _time = options.TimeProvider;
+        _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
+        _channel = GrpcChannelFactory.Create(options);
+        _query = new Query.QueryClient(_channel);
+        _headers = string.IsNullOrEmpty(options.ApiKey) ? null : new Metadata { { ApiKeyHeader, options.ApiKey } };
+        CaptureErrors = new CaptureErrorReporter(_logger);
+
+        _records = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails instead of waiting: the record is dropped and counted.
+        });
+        var batches = Channel.CreateBounded<OutgoingBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        _settleWaiters = new SettleWaiters(_counters);
+        _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
+        _sender = new BatchSender(
+            batches.Reader,
+            sessionFactory ?? new GrpcIngestSessionFactory(new Ingest.IngestClient(_channel), _headers),
+            RetryPipelineFactory.Create(options.Retry, _time, _logger),
+            _counters,
+            options.MaxBatchesInFlight,
+            options.AckTimeout,
+            _time,
+            _logger);
+        _meter = new ChromaMeter(_counters);
+        _dropReporter = new DropReporter(_counters, _logger, options.DropLogInterval, _time);
+        _assemblerTask = Task.Run(() => _assembler.RunAsync(_stopping.Token));
+        _senderTask = Task.Run(() => _sender.RunAsync(_stopping.Token));
+    }
+
+    /// <summary>The header that carries <see cref="ChromaClientOptions.ApiKey"/>.</summary>
+    public const string ApiKeyHeader = "x-api-key";
+
+    /// <summary>The server address.</summary>
+    public Uri Endpoint => _options.Endpoint;
+
+    /// <summary>
+    /// Whether <c>Log</c> calls and decorators capture anything. Switch off at run time to make capture cost one branch;
+    /// records offered while off are neither queued nor counted. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool CaptureEnabled
+    {
+        get => _captureEnabled;
+        set => _captureEnabled = value;
+    }
+
+    /// <summary>A snapshot of what happened to the captured records so far.</summary>
+    public ChromaStatistics Statistics => _counters.Snapshot();
+
+    /// <summary>Capture problems (bad selectors, invalid inputs, exceptions inside capture) reported so far.</summary>
+    public long CaptureErrorCount => CaptureErrors.Count;
+
+    internal CaptureErrorReporter CaptureErrors { get; }
+
+    /// <summary>
+    /// Returns the handle for an embedding set (the same handle for the same <see cref="EmbeddingSetDescriptor.Id"/>).
+    /// The server creates the set on its first batch.
+    /// </summary>
+    /// <param name="descriptor">Model, version, layer and dimension.</param>
+    /// <param name="classNames">Class names in the order of the class probabilities, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">A name is invalid, or the id is already used with another dimension.</exception>
+    public EmbeddingSet GetEmbeddingSet(EmbeddingSetDescriptor descriptor, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        descriptor.Validate();
+        var set = _sets.GetOrAdd(descriptor.Id, static (_, state) => new EmbeddingSet(state.Client, state.Descriptor, state.ClassNames), (Client: this, Descriptor: descriptor, ClassNames: classNames?.ToArray()));
+        if (set.Descriptor.Dimension != descriptor.Dimension)
+        {
+            throw new ArgumentException(
+                $"Embedding set '{descriptor.Id}' already has dimension {set.Descriptor.Dimension}, not {descriptor.Dimension}.", nameof(descriptor));
+        }
+
+        return set;
+    }
+
+    /// <summary>
+    /// Sends every record received so far and waits until each is acknowledged, rejected or dropped. With the server
+    /// down this waits for it to come back: pass a token to bound the wait.
+    /// </summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var target = _counters.Received;
+        _assembler.RequestFlush();
+        return _settleWaiters.WaitAsync(target, cancellationToken);
+    }
+
+    internal bool TryEnqueue(
+        EmbeddingSet set,
+        string dataset,
+        ReadOnlySpan<float> embedding,
+        string? label,
+        string? predictedClass,
+        ReadOnlySpan<float> classProbabilities,
+        string? inputUri,
+        IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (!_captureEnabled)
+        {
+            return false;
+        }
+
+        float[]? buffer = null;
+        float[]? probabilities = null;
+        try
+        {
+            _counters.AddReceived();
+            if (_disposed)
+            {
+                _counters.AddDropped();
+                return false;
+            }
+
+            if (embedding.Length != set.Descriptor.Dimension || dataset is null)
+            {
+                _counters.AddDroppedInvalid();
+                CaptureErrors.Report(dataset is null ? "dataset is null" : "embedding length differs from the set's dimension", exception: null);
+                return false;
+            }
+
+            buffer = ArrayPool<float>.Shared.Rent(embedding.Length);
+            embedding.CopyTo(buffer);
+            if (!classProbabilities.IsEmpty)
+            {
+                probabilities = ArrayPool<float>.Shared.Rent(classProbabilities.Length);
+                classProbabilities.CopyTo(probabilities);
+            }
+
+            var record = new PendingRecord(
+                set, dataset, buffer, embedding.Length, probabilities, classProbabilities.Length, label, predictedClass, inputUri,
+                metadata?.ToArray(), _time.GetUtcNow().ToUnixTimeMilliseconds());
+            if (_records.Writer.TryWrite(record))
+            {
+                return true;
+            }
+
+            record.Release();
+            _counters.AddDropped();
+            return false;
+        }
+#pragma warning disable CA1031 // The capture path must never throw into the caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReturnQuietly(buffer);
+            ReturnQuietly(probabilities);
+            _counters.AddDropped();
+            CaptureErrors.Report(ex.GetType().Name, ex);
+            return false;
+        }
+    }
+
+    private static void ReturnQuietly(float[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+}

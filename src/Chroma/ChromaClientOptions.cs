@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging;
+
+namespace Chroma;
+
+/// <summary>Settings of a <see cref="ChromaClient"/>. Every property has a working default.</summary>
+public sealed class ChromaClientOptions
+{
+    /// <summary>The server address. The default value is <c>http://localhost:50051</c>; use <c>https://</c> for TLS.</summary>
+    public Uri Endpoint { get; set; } = new("http://localhost:50051");
+
+    /// <summary>
+    /// The API key sent as the <c>x-api-key</c> header on every call, or <see langword="null"/> (the default) when the
+    /// server has none. The key is never logged.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// How many captured records may wait in memory for the background sender. When the queue is full, a new record is
+    /// dropped and counted (<see cref="ChromaStatistics.Dropped"/>); the caller is never blocked. The default value is 10,000.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>The most records sent in one batch. The default value is 512.</summary>
+    public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>
+    /// How long a partly filled batch waits for more records before it is sent. The default value is 1 second.
+    /// </summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many batches may be on the wire without an acknowledgement. The default value is 4.
+    /// </summary>
+    public int MaxBatchesInFlight { get; set; } = 4;
+
+    /// <summary>
+    /// How long <see cref="ChromaClient.DisposeAsync"/> keeps delivering queued records before it gives up and counts the
+    /// rest as failed. The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the sender waits for the server to acknowledge a batch before it treats the stream as broken and re-sends.
+    /// The default value is 30 seconds.
+    /// </summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deadline of each query call. The default value is 30 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How the background sender retries transient failures.</summary>
+    public ChromaRetryOptions Retry { get; set; } = new();
+
+    /// <summary>
+    /// The most often a drop warning is logged; drops in between are summed into the next warning. The default value is
+    /// 10 seconds.
+    /// </summary>
+    public TimeSpan DropLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Where the client logs, or <see langword="null"/> (the default) for no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>The clock; tests inject a fake one. The default value is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Endpoint, nameof(Endpoint));
+        if (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"{nameof(Endpoint)} must be an absolute http:// or https:// URI, not '{Endpoint}'.", nameof(Endpoint));
+        }
+
+        RequirePositive(QueueCapacity, nameof(QueueCapacity));
+        RequirePositive(MaxBatchSize, nameof(MaxBatchSize));
+        RequirePositive(MaxBatchesInFlight, nameof(MaxBatchesInFlight));
+        RequirePositive(FlushInterval, nameof(FlushInterval));
+        RequirePositive(AckTimeout, nameof(AckTimeout));
+        RequirePositive(RequestTimeout, nameof(RequestTimeout));
+        RequirePositive(DropLogInterval, nameof(DropLogInterval));
+        if (DrainTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, $"{nameof(DrainTimeout)} must not be negative.");
+        }
+
+        ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
+        Retry.Validate();
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+    }
+
+    private static void RequirePositive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive.");
+        }
+    }
+
+    private static void RequirePositive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive.");
+        }
+    }
+}

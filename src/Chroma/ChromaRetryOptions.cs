@@ -1,0 +1,31 @@
+namespace Chroma;
+
+/// <summary>
+/// How the background sender retries transient failures (Unavailable, DeadlineExceeded, Aborted, ResourceExhausted,
+/// Internal, Unknown): exponential backoff with jitter, for as long as the client lives. Records wait in the bounded
+/// queue meanwhile; nothing is retried on the caller's thread.
+/// </summary>
+public sealed class ChromaRetryOptions
+{
+    /// <summary>The first delay; later delays double up to <see cref="MaxDelay"/>. The default value is 200 milliseconds.</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest delay between two attempts. The default value is 30 seconds.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether delays are randomised so many clients do not retry in step. The default value is <see langword="true"/>.</summary>
+    public bool UseJitter { get; set; } = true;
+
+    internal void Validate()
+    {
+        if (BaseDelay <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "Retry.BaseDelay must be positive.");
+        }
+
+        if (MaxDelay < BaseDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, "Retry.MaxDelay must be at least Retry.BaseDelay.");
+        }
+    }
+}

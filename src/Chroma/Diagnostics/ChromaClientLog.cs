@@ -1,0 +1,32 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Chroma.Diagnostics;
+
+/// <summary>The client's log messages (source-generated). Secrets such as the API key are never logged.</summary>
+internal static partial class ChromaClientLog
+{
+    [LoggerMessage(1, LogLevel.Warning, "Chroma capture problem ({Kind}); further problems of this kind are counted, not logged.")]
+    public static partial void CaptureProblem(ILogger logger, string kind, Exception? exception);
+
+    [LoggerMessage(2, LogLevel.Warning, "Chroma dropped {Count} records in the last {Seconds:F0} s ({Total} in all): the queue was full or the records were invalid.")]
+    public static partial void RecordsDropped(ILogger logger, long count, double seconds, long total);
+
+    [LoggerMessage(3, LogLevel.Debug, "Chroma ingest stream failed ({Status}); retry {Attempt} in {DelayMs:F0} ms.")]
+    public static partial void StreamRetry(ILogger logger, StatusCode status, int attempt, double delayMs, Exception? exception);
+
+    [LoggerMessage(4, LogLevel.Error, "Chroma server rejected a batch of {Count} records for set {SetId}: {Code} {Message}")]
+    public static partial void BatchRejected(ILogger logger, int count, string setId, StatusCode code, string message);
+
+    [LoggerMessage(5, LogLevel.Warning, "Chroma server rejected record {RecordIndex} of a batch for set {SetId}: {Code} {Message}; the rest of the batch is re-sent.")]
+    public static partial void RecordRejected(ILogger logger, int recordIndex, string setId, StatusCode code, string message);
+
+    [LoggerMessage(6, LogLevel.Warning, "Chroma could not deliver {Count} records before the drain timeout of {Seconds:F1} s; they are counted as failed.")]
+    public static partial void DrainTimedOut(ILogger logger, long count, double seconds);
+
+    [LoggerMessage(7, LogLevel.Error, "Chroma ingest stream failed with {Status}, which retrying cannot fix; {Count} records in flight are counted as failed.")]
+    public static partial void StreamFailedPermanently(ILogger logger, StatusCode status, int count, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Debug, "Chroma server is shedding load; batch re-sent after {DelayMs} ms.")]
+    public static partial void ServerBusy(ILogger logger, long delayMs);
+}

@@ -1,0 +1,34 @@
+using Chroma.Batching;
+using Microsoft.Extensions.Logging;
+
+namespace Chroma.Diagnostics;
+
+/// <summary>Logs drops at most once per interval, with the count since the last warning, from a timer (never the caller's thread).</summary>
+internal sealed class DropReporter : IDisposable
+{
+    private readonly ClientCounters _counters;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _interval;
+    private readonly ITimer _timer;
+    private long _reported;
+
+    public DropReporter(ClientCounters counters, ILogger logger, TimeSpan interval, TimeProvider time)
+    {
+        _counters = counters;
+        _logger = logger;
+        _interval = interval;
+        _timer = time.CreateTimer(static state => ((DropReporter)state!).Report(), this, interval, interval);
+    }
+
+    public void Report()
+    {
+        var dropped = _counters.Dropped;
+        var previous = Interlocked.Exchange(ref _reported, dropped);
+        if (dropped > previous)
+        {
+            ChromaClientLog.RecordsDropped(_logger, dropped - previous, _interval.TotalSeconds, dropped);
+        }
+    }
+
+    public void Dispose() => _timer.Dispose();
+}

@@ -1,0 +1,83 @@
+using Chroma.Protocol.V1;
+
+namespace Chroma;
+
+/// <summary>
+/// A handle to one embedding set, used to log captured calls. Every <c>Log</c> method copies the embedding and
+/// returns at once: <see langword="true"/> when the record was queued, <see langword="false"/> when it was dropped
+/// (queue full, client disposed, capture disabled or invalid input), which is counted, never thrown.
+/// </summary>
+public sealed class EmbeddingSet
+{
+    internal EmbeddingSet(ChromaClient client, EmbeddingSetDescriptor descriptor, IReadOnlyList<string>? classNames)
+    {
+        Client = client;
+        Descriptor = descriptor;
+        ClassNames = classNames;
+        DescriptorMessage = new Protocol.V1.EmbeddingSetDescriptor
+        {
+            Model = descriptor.Model,
+            ModelVersion = descriptor.ModelVersion,
+            Layer = descriptor.Layer,
+            Dimension = descriptor.Dimension,
+        };
+    }
+
+    /// <summary>The client that ships this set's records.</summary>
+    public ChromaClient Client { get; }
+
+    /// <summary>The set's model, version, layer and dimension.</summary>
+    public EmbeddingSetDescriptor Descriptor { get; }
+
+    /// <summary>Names of the classes, in the order of the class probabilities, or <see langword="null"/> for "0".."n-1".</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
+
+    internal Protocol.V1.EmbeddingSetDescriptor DescriptorMessage { get; }
+
+    /// <summary>Logs a record of the training data, with its ground-truth label.</summary>
+    /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
+    /// <param name="label">The ground-truth label, or <see langword="null"/>.</param>
+    /// <param name="inputUri">Where the input came from (file path, URL, row key), or <see langword="null"/>.</param>
+    /// <param name="metadata">Free-form metadata, copied; or <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when queued; <see langword="false"/> when dropped (and counted).</returns>
+    public bool LogTraining(
+        ReadOnlySpan<float> embedding,
+        string? label = null,
+        string? inputUri = null,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Client.TryEnqueue(this, ChromaDatasets.Training, embedding, label, predictedClass: null, default, inputUri, metadata);
+
+    /// <summary>Logs a record of production data, with what the model predicted.</summary>
+    /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
+    /// <param name="predictedClass">The predicted class, or <see langword="null"/> when the model is not a classifier.</param>
+    /// <param name="classProbabilities">The class probabilities (index = class), or empty.</param>
+    /// <param name="inputUri">Where the input came from, or <see langword="null"/>.</param>
+    /// <param name="metadata">Free-form metadata, copied; or <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when queued; <see langword="false"/> when dropped (and counted).</returns>
+    public bool LogProduction(
+        ReadOnlySpan<float> embedding,
+        string? predictedClass = null,
+        ReadOnlySpan<float> classProbabilities = default,
+        string? inputUri = null,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Client.TryEnqueue(this, ChromaDatasets.Production, embedding, label: null, predictedClass, classProbabilities, inputUri, metadata);
+
+    /// <summary>Logs a record into any dataset (e.g. <c>validation</c>, <c>canary</c>).</summary>
+    /// <param name="dataset">The dataset name, 1-64 characters of [A-Za-z0-9_.-].</param>
+    /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
+    /// <param name="label">The ground-truth label, or <see langword="null"/>.</param>
+    /// <param name="predictedClass">The predicted class, or <see langword="null"/>.</param>
+    /// <param name="classProbabilities">The class probabilities, or empty.</param>
+    /// <param name="inputUri">Where the input came from, or <see langword="null"/>.</param>
+    /// <param name="metadata">Free-form metadata, copied; or <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when queued; <see langword="false"/> when dropped (and counted).</returns>
+    public bool Log(
+        string dataset,
+        ReadOnlySpan<float> embedding,
+        string? label = null,
+        string? predictedClass = null,
+        ReadOnlySpan<float> classProbabilities = default,
+        string? inputUri = null,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Client.TryEnqueue(this, dataset, embedding, label, predictedClass, classProbabilities, inputUri, metadata);
+}

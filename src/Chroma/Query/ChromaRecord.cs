@@ -1,0 +1,69 @@
+using Chroma.Protocol.V1;
+
+namespace Chroma;
+
+/// <summary>A record as the server stores it.</summary>
+public sealed class ChromaRecord
+{
+    internal ChromaRecord(StoredRecord stored)
+    {
+        var record = stored.Record;
+        Id = record.Id;
+        SetId = stored.SetId;
+        Sequence = stored.Sequence;
+        Dataset = record.Dataset;
+        Embedding = ToArray(record.Embedding);
+        InputUri = NullIfEmpty(record.InputUri);
+        Label = NullIfEmpty(record.Label);
+        PredictedClass = NullIfEmpty(record.Inference?.PredictedClass);
+        ClassProbabilities = record.Inference is null ? ReadOnlyMemory<float>.Empty : ToArray(record.Inference.ClassProbabilities);
+        ClassNames = record.Inference is null ? [] : [.. record.Inference.ClassNames];
+        Metadata = new Dictionary<string, string>(record.Metadata, StringComparer.Ordinal);
+        Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(record.TimestampUnixMs);
+    }
+
+    /// <summary>The client-generated UUIDv7 id.</summary>
+    public string Id { get; }
+
+    /// <summary>The embedding set (<c>model/version/layer</c>).</summary>
+    public string SetId { get; }
+
+    /// <summary>The server's ingest order.</summary>
+    public long Sequence { get; }
+
+    /// <summary><c>training</c>, <c>production</c> or a custom dataset.</summary>
+    public string Dataset { get; }
+
+    /// <summary>The embedding, or empty when the query did not ask for embeddings.</summary>
+    public ReadOnlyMemory<float> Embedding { get; }
+
+    /// <summary>Where the input came from, if known.</summary>
+    public string? InputUri { get; }
+
+    /// <summary>The ground-truth label, if any.</summary>
+    public string? Label { get; }
+
+    /// <summary>The predicted class, if any.</summary>
+    public string? PredictedClass { get; }
+
+    /// <summary>Class probabilities, or empty.</summary>
+    public ReadOnlyMemory<float> ClassProbabilities { get; }
+
+    /// <summary>Class names matching <see cref="ClassProbabilities"/>, or empty.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Metadata, including tags added later.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>When the call was captured.</summary>
+    public DateTimeOffset Timestamp { get; }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static float[] ToArray(Google.Protobuf.Collections.RepeatedField<float> values)
+    {
+        var array = new float[values.Count];
+        values.CopyTo(array, 0);
+        return array;
+    }
+}

@@ -1,0 +1,147 @@
+using Chroma.Batching;
+using Chroma.Diagnostics;
+using Chroma.Protocol.V1;
+using Grpc.Core;
+
+namespace Chroma.Transport;
+
+internal sealed partial class BatchSender
+{
+    private async Task WaitForAckOrBatchAsync(CancellationToken cancellationToken)
+    {
+        _ackRead ??= ReadAckAsync(_session!, cancellationToken);
+        var remaining = _ackTimeout - _time.GetElapsedTime(_lastProgress);
+        if (remaining <= TimeSpan.Zero)
+        {
+            throw AckTimedOut();
+        }
+
+        using var timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = Task.Delay(remaining, _time, timeoutCancellation.Token);
+        Task finished;
+        if (_unacked.Count < _window && !_inputCompleted)
+        {
+            _batchWait ??= _batches.WaitToReadAsync(cancellationToken).AsTask();
+            finished = await Task.WhenAny(_ackRead, _batchWait, timeout).ConfigureAwait(false);
+        }
+        else
+        {
+            finished = await Task.WhenAny(_ackRead, timeout).ConfigureAwait(false);
+        }
+
+        await timeoutCancellation.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        if (finished == _batchWait)
+        {
+            await WaitForBatchAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (finished == timeout)
+        {
+            throw AckTimedOut();
+        }
+
+        var result = await _ackRead.ConfigureAwait(false);
+        _ackRead = null;
+        if (result.Error is not null)
+        {
+            throw result.Error;
+        }
+
+        if (result.Ack is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The server ended the ingest stream."));
+        }
+
+        await HandleAckAsync(result.Ack, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task HandleAckAsync(LogAck ack, CancellationToken cancellationToken)
+    {
+        var index = IndexOf(ack.BatchId);
+        if (index < 0)
+        {
+            return; // An answer to a batch already settled; nothing to do.
+        }
+
+        _lastProgress = _time.GetTimestamp();
+        var batch = _unacked[index];
+        if (ack.Error is null)
+        {
+            _unacked.RemoveAt(index);
+            _counters.AddExported(batch.Count);
+            return;
+        }
+
+        var code = (StatusCode)ack.Error.Code;
+        if (TransientFaults.IsTransient(code))
+        {
+            // The server shed load (or hit a passing fault) and stored nothing: wait as asked, then send it again.
+            var delayMs = Math.Max(ack.Error.RetryAfterMs, 10);
+            ChromaClientLog.ServerBusy(_logger, delayMs);
+            await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time, cancellationToken).ConfigureAwait(false);
+            await ResendAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var setId = batch.Message.Set?.Model + "/" + batch.Message.Set?.ModelVersion + "/" + batch.Message.Set?.Layer;
+        var recordIndex = ack.Error.RecordIndex;
+        if (recordIndex >= 0 && recordIndex < batch.Count && batch.Count > 1)
+        {
+            // One bad record must not sink the others: drop it (counted) and send the rest again.
+            ChromaClientLog.RecordRejected(_logger, recordIndex, setId, code, ack.Error.Message);
+            batch.Message.Records.RemoveAt(recordIndex);
+            _counters.AddFailed(1);
+            await ResendAsync(batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _unacked.RemoveAt(index);
+        _counters.AddFailed(batch.Count);
+        ChromaClientLog.BatchRejected(_logger, batch.Count, setId, code, ack.Error.Message);
+    }
+
+    private async Task ResendAsync(OutgoingBatch batch, CancellationToken cancellationToken)
+    {
+        batch.Attempts++;
+        await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+        _lastProgress = _time.GetTimestamp();
+    }
+
+    private int IndexOf(string batchId)
+    {
+        for (var i = 0; i < _unacked.Count; i++)
+        {
+            if (string.Equals(_unacked[i].BatchId, batchId, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private RpcException AckTimedOut() =>
+        new(new Status(StatusCode.DeadlineExceeded, $"The server acknowledged no batch within {_ackTimeout.TotalSeconds:F1} s."));
+
+    /// <summary>Reads one ack without ever faulting, so an abandoned read after a reconnect is never unobserved.</summary>
+    private static async Task<LogAckResult> ReadAckAsync(IIngestSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new LogAckResult(await session.ReadAckAsync(cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (RpcException ex)
+        {
+            return new LogAckResult(null, ex);
+        }
+        catch (OperationCanceledException ex)
+        {
+            return new LogAckResult(null, new RpcException(new Status(StatusCode.Cancelled, "The ingest stream was cancelled.", ex)));
+        }
+    }
+
+    private readonly record struct LogAckResult(LogAck? Ack, RpcException? Error);
+}

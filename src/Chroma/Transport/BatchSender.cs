@@ -1,0 +1,193 @@
+using System.Threading.Channels;
+using Chroma.Batching;
+using Chroma.Diagnostics;
+using Chroma.Internal;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Polly;
+
+namespace Chroma.Transport;
+
+/// <summary>
+/// The single writer of the ingest stream. Keeps up to <c>MaxBatchesInFlight</c> batches on the wire, counts a batch
+/// as exported only when the server acknowledges it as durable, and after any transient failure re-opens the stream
+/// (with Polly backoff) and re-sends every unacknowledged batch with the same ids, so the server stores each record once.
+/// </summary>
+internal sealed partial class BatchSender
+{
+    private readonly ChannelReader<OutgoingBatch> _batches;
+    private readonly IIngestSessionFactory _sessions;
+    private readonly ResiliencePipeline _retry;
+    private readonly ClientCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _window;
+    private readonly TimeSpan _ackTimeout;
+    private readonly List<OutgoingBatch> _unacked = [];
+    private IIngestSession? _session;
+    private Task<LogAckResult>? _ackRead;
+    private Task<bool>? _batchWait;
+    private bool _inputCompleted;
+    private long _lastProgress;
+
+    public BatchSender(
+        ChannelReader<OutgoingBatch> batches,
+        IIngestSessionFactory sessions,
+        ResiliencePipeline retry,
+        ClientCounters counters,
+        int maxBatchesInFlight,
+        TimeSpan ackTimeout,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _batches = batches;
+        _sessions = sessions;
+        _retry = retry;
+        _counters = counters;
+        _window = maxBatchesInFlight;
+        _ackTimeout = ackTimeout;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Batches written but not yet acknowledged (for tests and statistics).</summary>
+    public int InFlight => _unacked.Count;
+
+    /// <summary>Runs until the batch channel is completed and every batch is settled, or until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var suppression = CaptureSuppression.Begin();
+        try
+        {
+            while (!_inputCompleted || _unacked.Count > 0)
+            {
+                await _retry.ExecuteAsync(
+                    static (state, token) => new ValueTask(state.StepAsync(token)), this, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposal gave up waiting; FailRemaining settles what is left.
+        }
+        finally
+        {
+            await CloseSessionAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After the loop stopped: counts every unsent or unacknowledged batch as failed.</summary>
+    public long FailRemaining()
+    {
+        long failed = 0;
+        foreach (var batch in _unacked)
+        {
+            failed += batch.Count;
+        }
+
+        _unacked.Clear();
+        while (_batches.TryRead(out var batch))
+        {
+            failed += batch.Count;
+        }
+
+        if (failed > 0)
+        {
+            _counters.AddFailed(failed);
+        }
+
+        return failed;
+    }
+
+    private async Task StepAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await OpenIfNeededAsync(cancellationToken).ConfigureAwait(false);
+            await FillWindowAsync(cancellationToken).ConfigureAwait(false);
+            if (_unacked.Count == 0)
+            {
+                if (!_inputCompleted)
+                {
+                    await WaitForBatchAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return;
+            }
+
+            await WaitForAckOrBatchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await CloseSessionAsync().ConfigureAwait(false);
+            if (TransientFaults.IsTransient(ex.StatusCode))
+            {
+                throw;
+            }
+
+            FailInFlight(ex);
+        }
+    }
+
+    private async Task OpenIfNeededAsync(CancellationToken cancellationToken)
+    {
+        if (_session is not null)
+        {
+            return;
+        }
+
+        _session = _sessions.Open(cancellationToken);
+        _lastProgress = _time.GetTimestamp();
+        foreach (var batch in _unacked)
+        {
+            batch.Attempts++;
+            await _session.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FillWindowAsync(CancellationToken cancellationToken)
+    {
+        while (_unacked.Count < _window && _batches.TryRead(out var batch))
+        {
+            if (_unacked.Count == 0)
+            {
+                _lastProgress = _time.GetTimestamp();
+            }
+
+            _unacked.Add(batch);
+            batch.Attempts++;
+            await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitForBatchAsync(CancellationToken cancellationToken)
+    {
+        _batchWait ??= _batches.WaitToReadAsync(cancellationToken).AsTask();
+        var more = await _batchWait.ConfigureAwait(false);
+        _batchWait = null;
+        _inputCompleted = !more;
+    }
+
+    private void FailInFlight(RpcException ex)
+    {
+        var count = 0;
+        foreach (var batch in _unacked)
+        {
+            count += batch.Count;
+        }
+
+        _unacked.Clear();
+        _counters.AddFailed(count);
+        ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, count, ex);
+    }
+
+    private async Task CloseSessionAsync()
+    {
+        var session = _session;
+        _session = null;
+        _ackRead = null;
+        if (session is not null)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using Chroma.Protocol.V1;
+using Grpc.Core;
+
+namespace Chroma.Transport;
+
+/// <summary>An ingest stream over a gRPC duplex call. Any transport failure surfaces as <see cref="RpcException"/>.</summary>
+internal sealed class GrpcIngestSession : IIngestSession
+{
+    private readonly AsyncDuplexStreamingCall<LogBatch, LogAck> _call;
+
+    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call)
+    {
+        _call = call;
+    }
+
+    public async Task WriteAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
+        {
+            // A write to a call that already failed reports InvalidOperationException; the call's status says why.
+            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+        }
+    }
+
+    public async Task<LogAck?> ReadAckAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? _call.ResponseStream.Current : null;
+        }
+        catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
+        {
+            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _call.RequestStream.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Closing a broken stream may fail in many ways; the call is disposed either way.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        _call.Dispose();
+    }
+
+    private Status StatusOrUnavailable(Exception ex)
+    {
+        try
+        {
+            var status = _call.GetStatus();
+            return status.StatusCode == StatusCode.OK ? new Status(StatusCode.Unavailable, ex.Message) : status;
+        }
+        catch (InvalidOperationException)
+        {
+            return new Status(StatusCode.Unavailable, ex.Message, ex);
+        }
+    }
+}
