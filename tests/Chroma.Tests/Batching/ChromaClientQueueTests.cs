@@ -1,0 +1,203 @@
+using System.Diagnostics.Metrics;
+using Chroma.Tests.Support;
+
+namespace Chroma.Tests.Batching;
+
+[TestFixture]
+public sealed class ChromaClientQueueTests
+{
+    [Test, CancelAfter(20_000)]
+    public async Task Log_QueueFull_DropsAndCountsWithoutBlocking(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource() }; // a server that never reads
+        var client = TestClients.Create(sessions, o =>
+        {
+            o.QueueCapacity = 10;
+            o.MaxBatchSize = 5;
+            o.MaxBatchesInFlight = 1;
+            o.DrainTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        var set = client.Set();
+
+        var queued = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            queued += set.LogProduction([i, 0, 0, 0], "1") ? 1 : 0;
+        }
+
+        var during = client.Statistics;
+        await client.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+        var after = client.Statistics;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(during.Received, Is.EqualTo(1_000));
+            Assert.That(during.Dropped, Is.EqualTo(1_000 - queued), "every refused record is counted");
+            // Memory bound: the queue plus at most one batch in each stage (assembler, hand-off, wire).
+            Assert.That(queued, Is.LessThanOrEqualTo(10 + (3 * 5)));
+            Assert.That(after.Dropped + after.Failed, Is.EqualTo(1_000), "after disposal every record is settled");
+            Assert.That(after.Exported, Is.Zero);
+        });
+    }
+
+    private static IEnumerable<TestCaseData> BadInputs()
+    {
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3], "1"))).SetArgDisplayNames("wrong dimension");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([], "1"))).SetArgDisplayNames("empty embedding");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log(null!, [1, 2, 3, 4]))).SetArgDisplayNames("null dataset");
+    }
+
+    [TestCaseSource(nameof(BadInputs)), CancelAfter(10_000)]
+    public async Task Log_InvalidInputRejectedAtOnce_ReturnsFalseAndCountsNeverThrows(Func<EmbeddingSet, bool> log, CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        await using var client = TestClients.Create(sessions);
+        var set = client.Set();
+
+        var queued = log(set);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(queued, Is.False);
+            Assert.That(client.Statistics.DroppedInvalid, Is.EqualTo(1));
+            Assert.That(client.CaptureErrorCount, Is.EqualTo(1));
+        });
+    }
+
+    private static IEnumerable<TestCaseData> BadRecords()
+    {
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.NaN, 3, 4], "1"))).SetArgDisplayNames("NaN");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.PositiveInfinity, 3, 4], "1"))).SetArgDisplayNames("infinity");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3, 4], "1", [0.5f, float.NaN]))).SetArgDisplayNames("NaN probability");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log("no spaces allowed", [1, 2, 3, 4]))).SetArgDisplayNames("bad dataset name");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["k"] = null! }))).SetArgDisplayNames("null metadata value");
+    }
+
+    [TestCaseSource(nameof(BadRecords)), CancelAfter(10_000)]
+    public async Task Log_InvalidRecordFoundInBackground_DroppedCountedAndOthersStillSent(Func<EmbeddingSet, bool> log, CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        await using var client = TestClients.Create(sessions);
+        var set = client.Set();
+
+        set.LogProduction([1, 1, 1, 1], "1");
+        Assert.DoesNotThrow(() => log(set));
+        set.LogProduction([2, 2, 2, 2], "1");
+        await client.FlushAsync(cancellationToken);
+
+        var stats = client.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(stats.DroppedInvalid, Is.EqualTo(1));
+            Assert.That(stats.Exported, Is.EqualTo(2));
+            Assert.That(sessions.Batches.SelectMany(b => b.Records).Count(), Is.EqualTo(2));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task Log_AfterDispose_ReturnsFalseAndCountsDropped(CancellationToken cancellationToken)
+    {
+        var client = TestClients.Create(new ScriptedIngestSessions());
+        var set = client.Set();
+        await client.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+
+        var queued = set.LogProduction([1, 2, 3, 4], "1");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(queued, Is.False);
+            Assert.That(client.Statistics.Dropped, Is.EqualTo(1));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task Log_CaptureDisabled_NothingQueuedOrCounted(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        await using var client = TestClients.Create(sessions);
+        var set = client.Set();
+
+        client.CaptureEnabled = false;
+        var queued = set.LogProduction([1, 2, 3, 4], "1");
+        client.CaptureEnabled = true;
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(queued, Is.False);
+            Assert.That(client.Statistics.Received, Is.Zero);
+            Assert.That(sessions.Written, Is.Empty);
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DisposeAsync_RecordsQueued_DeliversThemBeforeClosing(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        var client = TestClients.Create(sessions, o => o.FlushInterval = TimeSpan.FromHours(1));
+        var set = client.Set();
+        for (var i = 0; i < 1_234; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(1_234));
+            Assert.That(sessions.Batches.SelectMany(b => b.Records).Select(r => (int)r.Embedding[0]), Is.EqualTo(Enumerable.Range(0, 1_234)));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DisposeAsync_ServerStalled_GivesUpAfterDrainTimeoutAndCountsFailed(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource() };
+        var client = TestClients.Create(sessions, o => o.DrainTimeout = TimeSpan.FromMilliseconds(200));
+        var set = client.Set();
+        for (var i = 0; i < 100; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Failed, Is.EqualTo(100));
+            Assert.That(client.Statistics.Queued, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task Meter_Chroma_PublishesTheCounters(CancellationToken cancellationToken)
+    {
+        await using var client = TestClients.Create(new ScriptedIngestSessions());
+        var set = client.Set();
+        set.LogTraining([1, 2, 3, 4], "0");
+        set.LogTraining([1, 2, 3], "0");
+        await client.FlushAsync(cancellationToken);
+
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Chroma")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = seen.GetValueOrDefault(instrument.Name) + value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen["chroma.client.records.received"], Is.GreaterThanOrEqualTo(2));
+            Assert.That(seen["chroma.client.records.exported"], Is.GreaterThanOrEqualTo(1));
+            Assert.That(seen["chroma.client.records.dropped"], Is.GreaterThanOrEqualTo(1));
+            Assert.That(seen, Does.ContainKey("chroma.client.records.failed"));
+        });
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Chroma.Protocol.V1;
+using Chroma.Transport;
+using Grpc.Core;
+
+namespace Chroma.Tests.Support;
+
+/// <summary>
+/// An in-memory ingest server for unit tests of the client: records every batch written, answers with
+/// <see cref="Respond"/> (default: all accepted), and can break sessions on demand. Isolates the client from the network;
+/// the real server is exercised by Chroma.IntegrationTests.
+/// </summary>
+internal sealed class ScriptedIngestSessions : IIngestSessionFactory
+{
+    private int _failOpens;
+    private int _opened;
+
+    /// <summary>Every batch written, in order, with the number of the session that carried it.</summary>
+    public ConcurrentQueue<(int Session, LogBatch Batch)> Written { get; } = new();
+
+    /// <summary>Sessions opened so far.</summary>
+    public int Opened => Volatile.Read(ref _opened);
+
+    /// <summary>Answers a batch; return <see langword="null"/> to send no ack at all.</summary>
+    public Func<LogBatch, LogAck?> Respond { get; set; } = batch => new LogAck { BatchId = batch.BatchId, Accepted = batch.Records.Count };
+
+    /// <summary>When set, writes wait for it before completing (simulates a stalled server).</summary>
+    public TaskCompletionSource? WriteGate { get; set; }
+
+    /// <summary>The next <paramref name="count"/> sessions fail on first write with Unavailable.</summary>
+    public void FailNextSessions(int count) => Interlocked.Exchange(ref _failOpens, count);
+
+    public IEnumerable<LogBatch> Batches => Written.Select(w => w.Batch);
+
+    public IIngestSession Open(CancellationToken cancellationToken)
+    {
+        var number = Interlocked.Increment(ref _opened);
+        var broken = Interlocked.Decrement(ref _failOpens) >= 0;
+        return new Session(this, number, broken);
+    }
+
+    private sealed class Session(ScriptedIngestSessions owner, int number, bool broken) : IIngestSession
+    {
+        private readonly Channel<LogAck> _acks = Channel.CreateUnbounded<LogAck>();
+
+        public async Task WriteAsync(LogBatch batch, CancellationToken cancellationToken)
+        {
+            if (broken)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "scripted outage"));
+            }
+
+            if (owner.WriteGate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+
+            owner.Written.Enqueue((number, batch.Clone()));
+            if (owner.Respond(batch) is { } ack)
+            {
+                _acks.Writer.TryWrite(ack);
+            }
+        }
+
+        public async Task<LogAck?> ReadAckAsync(CancellationToken cancellationToken) =>
+            await _acks.Reader.WaitToReadAsync(cancellationToken) && _acks.Reader.TryRead(out var ack) ? ack : null;
+
+        public ValueTask DisposeAsync()
+        {
+            _acks.Writer.TryComplete();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

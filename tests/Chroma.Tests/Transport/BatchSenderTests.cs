@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Chroma.Protocol.V1;
+using Chroma.Tests.Support;
+using Grpc.Core;
+
+namespace Chroma.Tests.Transport;
+
+[TestFixture]
+public sealed class BatchSenderTests
+{
+    [Test, CancelAfter(20_000)]
+    public async Task Send_AckNeverArrives_ReconnectsAndResendsSameBatchIdCountedOnce(CancellationToken cancellationToken)
+    {
+        var firstSeen = new ConcurrentDictionary<string, byte>();
+        var sessions = new ScriptedIngestSessions
+        {
+            // The first copy of every batch is "lost" after the server stored it; the re-sent copy is a duplicate.
+            Respond = b => firstSeen.TryAdd(b.BatchId, 0)
+                ? null
+                : new LogAck { BatchId = b.BatchId, Duplicates = b.Records.Count },
+        };
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 10;
+            o.AckTimeout = TimeSpan.FromMilliseconds(50);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 25; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        var written = sessions.Written.ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(25), "each record counted once");
+            Assert.That(client.Statistics.Failed, Is.Zero);
+            Assert.That(sessions.Opened, Is.GreaterThan(1), "the stream was re-opened");
+            Assert.That(written.GroupBy(w => w.Batch.BatchId).All(g => g.Count() >= 2), Is.True, "every batch was re-sent");
+            Assert.That(written.GroupBy(w => w.Batch.BatchId).All(g => g.Select(w => w.Batch).Distinct().Count() == 1), Is.True,
+                "a re-sent batch carries the same records and ids");
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerUnavailableTwice_RetriesWithBackoffThenDelivers(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        sessions.FailNextSessions(2);
+        await using var client = TestClients.Create(sessions);
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sessions.Opened, Is.EqualTo(3));
+            Assert.That(client.Statistics.Exported, Is.EqualTo(10));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerRejectsOneRecord_OnlyThatRecordFailsAndTheRestIsDelivered(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions
+        {
+            Respond = b =>
+            {
+                var bad = b.Records.ToList().FindIndex(r => r.Label == "bad");
+                return bad < 0
+                    ? new LogAck { BatchId = b.BatchId, Accepted = b.Records.Count }
+                    : new LogAck { BatchId = b.BatchId, Error = new BatchError { Code = (int)StatusCode.InvalidArgument, Message = $"records[{bad}].label: bad", RecordIndex = bad } };
+            },
+        };
+        await using var client = TestClients.Create(sessions, o => o.MaxBatchSize = 100);
+        var set = client.Set();
+        for (var i = 0; i < 20; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], i == 7 ? "bad" : "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(19));
+            Assert.That(client.Statistics.Failed, Is.EqualTo(1));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_WholeBatchRejected_CountsEveryRecordFailed(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions
+        {
+            Respond = b => new LogAck { BatchId = b.BatchId, Error = new BatchError { Code = (int)StatusCode.InvalidArgument, Message = "set.dimension", RecordIndex = -1 } },
+        };
+        await using var client = TestClients.Create(sessions);
+        var set = client.Set();
+        for (var i = 0; i < 5; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Failed, Is.EqualTo(5));
+            Assert.That(client.Statistics.Exported, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerSheddingLoad_WaitsAndResendsUntilAccepted(CancellationToken cancellationToken)
+    {
+        var busy = 3;
+        var sessions = new ScriptedIngestSessions
+        {
+            Respond = b => Interlocked.Decrement(ref busy) >= 0
+                ? new LogAck { BatchId = b.BatchId, Error = new BatchError { Code = (int)StatusCode.ResourceExhausted, Message = "ingest queue full", RetryAfterMs = 5, RecordIndex = -1 } }
+                : new LogAck { BatchId = b.BatchId, Accepted = b.Records.Count },
+        };
+        await using var client = TestClients.Create(sessions, o => o.MaxBatchSize = 100);
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(10));
+            Assert.That(client.Statistics.Failed, Is.Zero);
+            Assert.That(sessions.Written.Count, Is.GreaterThanOrEqualTo(4), "re-sent after each busy answer");
+            Assert.That(sessions.Opened, Is.EqualTo(1), "shedding load does not break the stream");
+        });
+    }
+}
