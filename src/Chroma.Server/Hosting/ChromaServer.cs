@@ -1,0 +1,82 @@
+using Chroma.Server.Hosting.Internal;
+
+namespace Chroma.Server.Hosting;
+
+/// <summary>
+/// A Chroma server running inside the current process (tests, demos, single-process apps).
+/// Dispose it to stop serving and release the data directory.
+/// </summary>
+public sealed class ChromaServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _disposed;
+
+    private ChromaServer(WebApplication app, Uri endpoint, int port)
+    {
+        _app = app;
+        Endpoint = endpoint;
+        Port = port;
+    }
+
+    /// <summary>Gets the address clients connect to: <c>http://{host}:{port}</c> (h2c).</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>Gets the TCP port the server listens on (the one picked when the options said 0).</summary>
+    public int Port { get; }
+
+    /// <summary>Gets the server's service provider (its store, indexes and options).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Validates <paramref name="options"/>, opens the data directory and starts listening.
+    /// </summary>
+    /// <param name="options">Where to listen and store; validated, then copied.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The started server.</returns>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static async Task<ChromaServer> StartAsync(ChromaServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+
+        // An embedded server shares the host's console: only problems are worth printing there.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
+
+        var app = builder.BuildChromaServer(options);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var port = ChromaServerApplication.GetBoundPort(app);
+            return new ChromaServer(app, ChromaServerApplication.GetEndpoint(options.Host, port), port);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting calls, ends open ingest streams with <c>Unavailable</c> (clients retry),
+    /// waits for in-flight commits and closes the database so the directory can be reopened at once.
+    /// </summary>
+    /// <returns>A task that completes when the server is stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Disposing the container disposes the store, which closes its SQLite connections.
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

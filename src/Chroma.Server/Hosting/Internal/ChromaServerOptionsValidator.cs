@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Net;
+
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>Rejects options a server cannot run with, before anything is bound or opened.</summary>
+internal static class ChromaServerOptionsValidator
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
+    public static void Validate(ChromaServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (FirstProblem(options) is { } problem)
+        {
+            throw new ArgumentException($"ChromaServerOptions.{problem}.", nameof(options));
+        }
+    }
+
+    /// <summary>Whether Kestrel can bind <paramref name="host"/> without a name lookup.</summary>
+    public static bool IsSupportedHost(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || host == "*"
+        || IPAddress.TryParse(host, out _);
+
+    private static string? FirstProblem(ChromaServerOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.Host) || !IsSupportedHost(o.Host))
+        {
+            return $"Host must be \"localhost\", \"*\" or an IP address (got \"{o.Host}\")";
+        }
+
+        if (string.IsNullOrWhiteSpace(o.DataDirectory))
+        {
+            return "DataDirectory must name a folder";
+        }
+
+        if (o.ApiKey is not null && string.IsNullOrWhiteSpace(o.ApiKey))
+        {
+            return "ApiKey must be null (no authentication) or a non-blank key";
+        }
+
+        return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
+            ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
+            ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
+            ?? Range(nameof(o.MaxMessageBytes), o.MaxMessageBytes, 1024, int.MaxValue)
+            ?? Range(nameof(o.MaxMetadataEntries), o.MaxMetadataEntries, 0, 10_000)
+            ?? Range(nameof(o.MaxMetadataKeyLength), o.MaxMetadataKeyLength, 1, 65_536)
+            ?? Range(nameof(o.MaxMetadataValueLength), o.MaxMetadataValueLength, 1, 1_048_576)
+            ?? Range(nameof(o.MaxInputUriLength), o.MaxInputUriLength, 1, 1_048_576)
+            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000);
+    }
+
+    private static string? Range(string name, int value, int min, int max) =>
+        value < min || value > max
+            ? string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max} (got {value})")
+            : null;
+}

@@ -1,0 +1,10 @@
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>Log messages of the server's lifecycle.</summary>
+internal static partial class ServerLog
+{
+    // The key itself is never logged, only whether one is required.
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "Chroma server listening on {Endpoint} (data: {DataDirectory}, API key required: {ApiKeyRequired})")]
+    public static partial void Listening(ILogger logger, Uri endpoint, string dataDirectory, bool apiKeyRequired);
+}

@@ -1,0 +1,146 @@
+using System.Numerics.Tensors;
+
+namespace Chroma.Server.Indexing;
+
+/// <summary>
+/// Exact search by scanning every vector. Vectors live in one contiguous array (cache-friendly,
+/// SIMD distances via <see cref="TensorPrimitives"/>); removal moves the last vector into the gap.
+/// Not thread-safe.
+/// </summary>
+internal sealed class BruteForceVectorIndex : IVectorIndex
+{
+    private const int InitialCapacity = 256;
+
+    private readonly Dictionary<long, int> _slotBySequence = [];
+    private readonly Dictionary<string, int> _datasetIds = new(StringComparer.Ordinal);
+    private float[] _vectors;
+    private long[] _sequences;
+    private int[] _datasets;
+
+    /// <summary>Creates an empty index for vectors of <paramref name="dimension"/>.</summary>
+    public BruteForceVectorIndex(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        Dimension = dimension;
+        _vectors = new float[InitialCapacity * dimension];
+        _sequences = new long[InitialCapacity];
+        _datasets = new int[InitialCapacity];
+    }
+
+    /// <inheritdoc />
+    public int Dimension { get; }
+
+    /// <inheritdoc />
+    public int Count { get; private set; }
+
+    /// <inheritdoc />
+    public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(vector.Length, Dimension);
+        if (!_slotBySequence.TryGetValue(sequence, out var slot))
+        {
+            EnsureCapacity(Count + 1);
+            slot = Count++;
+            _slotBySequence[sequence] = slot;
+            _sequences[slot] = sequence;
+        }
+
+        vector.CopyTo(Slot(slot));
+        _datasets[slot] = DatasetId(dataset);
+    }
+
+    /// <inheritdoc />
+    public bool Remove(long sequence)
+    {
+        if (!_slotBySequence.Remove(sequence, out var slot))
+        {
+            return false;
+        }
+
+        var last = --Count;
+        if (slot != last)
+        {
+            Slot(last).CopyTo(Slot(slot));
+            _sequences[slot] = _sequences[last];
+            _datasets[slot] = _datasets[last];
+            _slotBySequence[_sequences[slot]] = slot;
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(query.Length, Dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        var datasetId = -1;
+        if (dataset is not null && !_datasetIds.TryGetValue(dataset, out datasetId))
+        {
+            return [];
+        }
+
+        // Max-heap of the best k so far: the root is the worst kept neighbour.
+        var best = new PriorityQueue<VectorNeighbor, float>(k + 1, Comparer<float>.Create((a, b) => b.CompareTo(a)));
+        var difference = new float[Dimension];
+        for (var slot = 0; slot < Count; slot++)
+        {
+            if (datasetId >= 0 && _datasets[slot] != datasetId)
+            {
+                continue;
+            }
+
+            TensorPrimitives.Subtract(query, Slot(slot), difference);
+            var distance = TensorPrimitives.SumOfSquares(difference);
+            if (best.Count < k)
+            {
+                best.Enqueue(new VectorNeighbor(_sequences[slot], distance), distance);
+            }
+            else if (distance < best.Peek().Distance)
+            {
+                best.EnqueueDequeue(new VectorNeighbor(_sequences[slot], distance), distance);
+            }
+        }
+
+        var result = new VectorNeighbor[best.Count];
+        for (var i = result.Length - 1; i >= 0; i--)
+        {
+            result[i] = best.Dequeue();
+        }
+
+        return result;
+    }
+
+    private Span<float> Slot(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
+
+    private int DatasetId(string dataset)
+    {
+        if (!_datasetIds.TryGetValue(dataset, out var id))
+        {
+            id = _datasetIds.Count;
+            _datasetIds[dataset] = id;
+        }
+
+        return id;
+    }
+
+    private void EnsureCapacity(int count)
+    {
+        if (count <= _sequences.Length)
+        {
+            return;
+        }
+
+        var capacity = Math.Max(count, _sequences.Length * 2);
+        Array.Resize(ref _vectors, capacity * Dimension);
+        Array.Resize(ref _sequences, capacity);
+        Array.Resize(ref _datasets, capacity);
+    }
+}
+
+/// <summary>Creates <see cref="BruteForceVectorIndex"/> instances.</summary>
+internal sealed class BruteForceVectorIndexFactory : IVectorIndexFactory
+{
+    /// <inheritdoc />
+    public IVectorIndex Create(int dimension) => new BruteForceVectorIndex(dimension);
+}

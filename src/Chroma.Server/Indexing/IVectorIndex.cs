@@ -1,0 +1,33 @@
+namespace Chroma.Server.Indexing;
+
+/// <summary>A neighbour found by an index: the record's sequence and its squared L2 distance to the query.</summary>
+internal readonly record struct VectorNeighbor(long Sequence, float Distance);
+
+/// <summary>
+/// Nearest-neighbour index over one embedding set's vectors (squared L2). Implementations need
+/// not be thread-safe: <see cref="EmbeddingSetIndexes"/> serializes writers against readers.
+/// </summary>
+internal interface IVectorIndex
+{
+    /// <summary>Gets the dimension every vector has.</summary>
+    int Dimension { get; }
+
+    /// <summary>Gets the number of vectors held.</summary>
+    int Count { get; }
+
+    /// <summary>Adds (or replaces) the vector of record <paramref name="sequence"/>.</summary>
+    void Add(long sequence, ReadOnlySpan<float> vector, string dataset);
+
+    /// <summary>Removes the vector of record <paramref name="sequence"/>; returns whether it was held.</summary>
+    bool Remove(long sequence);
+
+    /// <summary>The <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first, optionally of one dataset.</summary>
+    IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null);
+}
+
+/// <summary>Creates an empty index for a set (the seam where HNSW plugs in).</summary>
+internal interface IVectorIndexFactory
+{
+    /// <summary>An empty index for vectors of <paramref name="dimension"/>.</summary>
+    IVectorIndex Create(int dimension);
+}

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text;
+using Chroma.Server.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Chroma.Server.Security;
+
+/// <summary>
+/// Requires the configured API key in the <c>x-api-key</c> header of every call except the
+/// standard health service (load balancers and orchestrators probe it without credentials).
+/// Added to the gRPC pipeline only when <see cref="ChromaServerOptions.ApiKey"/> is set.
+/// </summary>
+internal sealed class ApiKeyInterceptor : Interceptor
+{
+    /// <summary>The metadata header carrying the key.</summary>
+    public const string HeaderName = "x-api-key";
+
+    private const string HealthServicePrefix = "/grpc.health.v1.Health/";
+
+    // Same text whatever was wrong, so a caller learns nothing about the key.
+    private static readonly Status Rejected = new(StatusCode.Unauthenticated, "missing or invalid API key");
+
+    private readonly byte[]? _expectedKey;
+
+    /// <summary>Creates the interceptor for the key in <paramref name="options"/>.</summary>
+    public ApiKeyInterceptor(ChromaServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _expectedKey = options.ApiKey is null ? null : Encoding.UTF8.GetBytes(options.ApiKey);
+    }
+
+    /// <inheritdoc />
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(request, context);
+    }
+
+    /// <inheritdoc />
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(requestStream, context);
+    }
+
+    /// <inheritdoc />
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(request, responseStream, context);
+    }
+
+    /// <inheritdoc />
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    /// <summary>Whether <paramref name="presented"/> equals the expected key, in time independent of where they differ.</summary>
+    internal bool IsValidKey(string? presented)
+    {
+        if (_expectedKey is null)
+        {
+            return true;
+        }
+
+        if (presented is null)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expectedKey);
+    }
+
+    private void Authorize(ServerCallContext context)
+    {
+        if (_expectedKey is null || context.Method.StartsWith(HealthServicePrefix, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (!IsValidKey(context.RequestHeaders.GetValue(HeaderName)))
+        {
+            throw new RpcException(Rejected);
+        }
+    }
+}

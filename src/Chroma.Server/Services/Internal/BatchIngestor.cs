@@ -1,0 +1,69 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Hosting;
+using Chroma.Server.Indexing;
+using Chroma.Server.Storage;
+using Chroma.Server.Validation;
+
+namespace Chroma.Server.Services.Internal;
+
+/// <summary>
+/// Turns one <see cref="LogBatch"/> into one <see cref="LogAck"/>: validate, prepare column values
+/// (outside the write lock), store in one transaction, then update the loaded indexes.
+/// </summary>
+internal sealed class BatchIngestor
+{
+    private readonly IRecordStore _store;
+    private readonly EmbeddingSetIndexes _indexes;
+    private readonly ChromaServerOptions _limits;
+    private readonly ILogger<BatchIngestor> _logger;
+
+    /// <summary>Creates the ingestor.</summary>
+    public BatchIngestor(IRecordStore store, EmbeddingSetIndexes indexes, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
+    {
+        _store = store;
+        _indexes = indexes;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    /// <summary>Stores <paramref name="batch"/> durably, or rejects all of it; the ack says which.</summary>
+    public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var error = BatchValidator.Validate(batch, _limits);
+        if (error is not null)
+        {
+            return Rejected(batch, error);
+        }
+
+        var prepared = new PreparedRecord[batch.Records.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            prepared[i] = PreparedRecord.From(batch.Records[i]);
+        }
+
+        var outcome = await _store.IngestAsync(batch.Set, prepared, _indexes.OnRecordsStored, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error is not null)
+        {
+            return Rejected(batch, outcome.Error);
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var setId = SetDescriptorValidator.SetId(batch.Set);
+            IngestLog.BatchStored(_logger, batch.BatchId, setId, outcome.Accepted, outcome.Duplicates);
+        }
+
+        return new LogAck { BatchId = batch.BatchId, Accepted = outcome.Accepted, Duplicates = outcome.Duplicates };
+    }
+
+    private LogAck Rejected(LogBatch batch, ValidationError error)
+    {
+        IngestLog.BatchRejected(_logger, batch.BatchId, error.Code, error.Message);
+        return new LogAck
+        {
+            BatchId = batch.BatchId,
+            Error = new BatchError { Code = (int)error.Code, Message = error.Message, RecordIndex = error.RecordIndex },
+        };
+    }
+}

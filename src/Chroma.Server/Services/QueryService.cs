@@ -1,0 +1,61 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Hosting;
+using Chroma.Server.Indexing;
+using Chroma.Server.Services.Internal;
+using Chroma.Server.Storage;
+using Grpc.Core;
+
+namespace Chroma.Server.Services;
+
+/// <summary>
+/// The <c>Query</c> service: sets, records, counts, nearest neighbours and curation. Unknown sets
+/// or ids answer NotFound, bad arguments InvalidArgument naming the field.
+/// </summary>
+internal sealed partial class QueryService : Query.QueryBase
+{
+    private readonly IRecordStore _store;
+    private readonly EmbeddingSetIndexes _indexes;
+    private readonly ChromaServerOptions _limits;
+
+    /// <summary>Creates the service.</summary>
+    public QueryService(IRecordStore store, EmbeddingSetIndexes indexes, ChromaServerOptions limits)
+    {
+        _store = store;
+        _indexes = indexes;
+        _limits = limits;
+    }
+
+    /// <inheritdoc />
+    public override Task<ListSetsResponse> ListSets(ListSetsRequest request, ServerCallContext context)
+    {
+        var response = new ListSetsResponse();
+        foreach (var summary in _store.ListSets())
+        {
+            var info = new EmbeddingSetInfo
+            {
+                SetId = summary.Set.SetId,
+                Descriptor_ = summary.Set.Descriptor.Clone(),
+                TotalRecords = summary.TotalRecords,
+                CreatedUnixMs = summary.CreatedUnixMs,
+                UpdatedUnixMs = summary.UpdatedUnixMs,
+            };
+            info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
+            response.Sets.Add(info);
+        }
+
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc />
+    public override Task<CountRecordsResponse> CountRecords(CountRecordsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var set = QueryArguments.RequireSet(_store, request.SetId);
+        var selection = QueryArguments.Selection(request.Filter, _limits);
+        return Task.FromResult(new CountRecordsResponse { Count = _store.CountRecords(set, selection) });
+    }
+
+    /// <inheritdoc />
+    public override Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context) =>
+        throw new RpcException(new Status(StatusCode.Unimplemented, "the recommendation engine is not available in this server version"));
+}

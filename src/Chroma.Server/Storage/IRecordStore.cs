@@ -1,0 +1,54 @@
+using Chroma.Protocol.V1;
+
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// Durable home of embedding sets and their records. Writes are serialized and durable when
+/// their task completes; reads run concurrently with them and see committed data only.
+/// Deleted records stay as tombstones so a re-sent batch cannot bring them back.
+/// </summary>
+internal interface IRecordStore : IDisposable
+{
+    /// <summary>
+    /// Stores a validated batch in one transaction, creating the set on first sight. Records
+    /// already stored with the same content count as duplicates; the same id with other content
+    /// rejects the whole batch (AlreadyExists), as does a dimension differing from the set's.
+    /// </summary>
+    Task<IngestOutcome> IngestAsync(
+        EmbeddingSetDescriptor descriptor,
+        IReadOnlyList<PreparedRecord> records,
+        RecordsCommitted? onCommitted = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The set with this id, or null.</summary>
+    StoredEmbeddingSet? FindSet(string setId);
+
+    /// <summary>Every set with its live counts, ordered by id.</summary>
+    IReadOnlyList<EmbeddingSetSummary> ListSets();
+
+    /// <summary>One page of live records in sequence order.</summary>
+    RecordPage GetRecords(StoredEmbeddingSet set, RecordQuery query);
+
+    /// <summary>The live records with these (normalized) ids, in request order; unknown ids are left out.</summary>
+    IReadOnlyList<StoredRecord> GetRecordsByIds(StoredEmbeddingSet set, IReadOnlyList<string> ids, bool includeEmbeddings);
+
+    /// <summary>The live records with these sequences, in request order; missing ones are left out.</summary>
+    IReadOnlyList<StoredRecord> GetRecordsBySequence(StoredEmbeddingSet set, IReadOnlyList<long> sequences, bool includeEmbeddings);
+
+    /// <summary>How many live records match.</summary>
+    long CountRecords(StoredEmbeddingSet set, RecordSelection selection);
+
+    /// <summary>Visits every live vector of the set; returns the highest sequence the store has issued so far.</summary>
+    long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor);
+
+    /// <summary>Marks the live records with these ids deleted; returns how many were.</summary>
+    Task<long> DeleteAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, RecordsDeleted? onCommitted = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Merges <paramref name="tags"/> into the metadata of the live records with these ids; returns how many.</summary>
+    Task<long> TagAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the database answers a trivial query.</summary>
+    bool IsReadable();
+}

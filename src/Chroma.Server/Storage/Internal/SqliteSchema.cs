@@ -1,0 +1,81 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Chroma.Server.Storage.Internal;
+
+/// <summary>Creates the schema of a new database and refuses one written by a newer server.</summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema this server writes; bump it with a migration step below.</summary>
+    public const int CurrentVersion = 1;
+
+    private const string Version1 = """
+        CREATE TABLE embedding_sets (
+            set_key       INTEGER PRIMARY KEY,
+            set_id        TEXT    NOT NULL UNIQUE,
+            model         TEXT    NOT NULL,
+            model_version TEXT    NOT NULL,
+            layer         TEXT    NOT NULL,
+            dimension     INTEGER NOT NULL,
+            created_ms    INTEGER NOT NULL,
+            updated_ms    INTEGER NOT NULL
+        );
+        -- AUTOINCREMENT: sequences never reused, so a page token stays valid across deletes.
+        CREATE TABLE records (
+            sequence            INTEGER PRIMARY KEY AUTOINCREMENT,
+            set_key             INTEGER NOT NULL REFERENCES embedding_sets (set_key),
+            record_id           TEXT    NOT NULL,
+            dataset             TEXT    NOT NULL,
+            embedding           BLOB    NOT NULL,
+            input_uri           TEXT,
+            predicted_class     TEXT,
+            class_probabilities BLOB,
+            class_names         TEXT,
+            label               TEXT,
+            metadata            TEXT,
+            timestamp_ms        INTEGER NOT NULL,
+            content_hash        BLOB    NOT NULL,
+            deleted             INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (set_key, record_id)
+        );
+        -- Serves dataset-filtered pages in sequence order and index-only counts of live records.
+        CREATE INDEX records_by_set_dataset ON records (set_key, dataset, deleted, sequence);
+        """;
+
+    /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
+    public static void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
+        var version = ReadVersion(connection, transaction);
+        if (version > CurrentVersion)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"The database was written by a newer Chroma server (schema {version}; this server knows up to {CurrentVersion})."));
+        }
+
+        if (version < 1)
+        {
+            Execute(connection, transaction, Version1);
+            Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);");
+        }
+
+        transaction.Commit();
+    }
+
+    private static int ReadVersion(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT MAX(version) FROM schema_version;";
+        return command.ExecuteScalar() is long version ? (int)version : 0;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

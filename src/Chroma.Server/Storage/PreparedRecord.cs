@@ -1,0 +1,78 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Storage.Internal;
+using Chroma.Server.Validation;
+
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// A validated record turned into column values (blobs, canonical JSON, content hash) before the
+/// write lock is taken, so the serialized part of an ingest does as little as possible.
+/// </summary>
+internal sealed class PreparedRecord
+{
+    private PreparedRecord(Record record, byte[] embedding, string? metadataJson, string? classNamesJson, byte[]? classProbabilities)
+    {
+        Id = RecordIdFormat.Normalize(record.Id);
+        Dataset = record.Dataset;
+        Embedding = embedding;
+        InputUri = NullIfEmpty(record.InputUri);
+        PredictedClass = NullIfEmpty(record.Inference?.PredictedClass);
+        ClassProbabilities = classProbabilities;
+        ClassNamesJson = classNamesJson;
+        Label = NullIfEmpty(record.Label);
+        MetadataJson = metadataJson;
+        TimestampUnixMs = record.TimestampUnixMs;
+        ContentHash = ContentHasher.Compute(this);
+    }
+
+    /// <summary>Gets the normalized (lower-case) record id.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the dataset name.</summary>
+    public string Dataset { get; }
+
+    /// <summary>Gets the embedding as float32 little-endian bytes.</summary>
+    public byte[] Embedding { get; }
+
+    /// <summary>Gets the input URI, or null.</summary>
+    public string? InputUri { get; }
+
+    /// <summary>Gets the predicted class, or null.</summary>
+    public string? PredictedClass { get; }
+
+    /// <summary>Gets the class probabilities as float32 little-endian bytes, or null.</summary>
+    public byte[]? ClassProbabilities { get; }
+
+    /// <summary>Gets the class names as a JSON array, or null.</summary>
+    public string? ClassNamesJson { get; }
+
+    /// <summary>Gets the label, or null.</summary>
+    public string? Label { get; }
+
+    /// <summary>Gets the metadata as a JSON object with keys in ordinal order, or null when empty.</summary>
+    public string? MetadataJson { get; }
+
+    /// <summary>Gets the capture time.</summary>
+    public long TimestampUnixMs { get; }
+
+    /// <summary>Gets the hash of everything above but the id: equal hashes mean a re-sent record.</summary>
+    public byte[] ContentHash { get; }
+
+    /// <summary>Gets the embedding as floats (a view of <see cref="Embedding"/>).</summary>
+    public ReadOnlySpan<float> Vector => FloatBlob.AsFloats(Embedding);
+
+    /// <summary>Prepares a record that passed <see cref="RecordValidator"/>.</summary>
+    public static PreparedRecord From(Record record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var inference = record.Inference;
+        return new PreparedRecord(
+            record,
+            FloatBlob.FromFloats(record.Embedding),
+            JsonColumns.Write(record.Metadata),
+            inference is { ClassNames.Count: > 0 } ? JsonColumns.WriteArray(inference.ClassNames) : null,
+            inference is { ClassProbabilities.Count: > 0 } ? FloatBlob.FromFloats(inference.ClassProbabilities) : null);
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Chroma.Server.Storage;
+
+/// <summary>Healthy while the database answers; reported through grpc.health.v1.</summary>
+internal sealed class RecordStoreHealthCheck(IRecordStore store) : IHealthCheck
+{
+    /// <inheritdoc />
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Task.FromResult(store.IsReadable()
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("the database did not answer"));
+        }
+#pragma warning disable CA1031 // A health check reports any failure instead of throwing it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("the database is not readable", ex));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Chroma.Server.Storage.Internal;
+
+namespace Chroma.Server.Storage;
+
+/// <summary>Delete and tag: small writes, serialized with ingest.</summary>
+internal sealed partial class SqliteRecordStore
+{
+    /// <inheritdoc />
+    public async Task<long> DeleteAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, RecordsDeleted? onCommitted = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(ids);
+        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        var sequences = new List<long>();
+        using (var transaction = _writer.BeginTransaction())
+        {
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+
+            // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
+            // instead of bringing it back, and its embedding and inputs are dropped.
+            command.CommandText = """
+                UPDATE records SET deleted = 1, embedding = x'', metadata = NULL, input_uri = NULL, label = NULL
+                WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids))
+                RETURNING sequence;
+                """;
+            command.Parameters.AddWithValue("$set", set.Key);
+            command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    sequences.Add(reader.GetInt64(0));
+                }
+            }
+
+            transaction.Commit();
+        }
+
+        if (sequences.Count > 0)
+        {
+            onCommitted?.Invoke(set, sequences);
+        }
+
+        return sequences.Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<long> TagAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(tags);
+        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = _writer.BeginTransaction();
+        using var command = _writer.CreateCommand();
+        command.Transaction = transaction;
+
+        // json_patch merges (RFC 7396): existing keys are overwritten, others kept. The content
+        // hash is left as ingested, so a re-sent original still counts as a duplicate.
+        command.CommandText = """
+            UPDATE records SET metadata = json_patch(COALESCE(metadata, '{}'), $tags)
+            WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids));
+            """;
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        command.Parameters.AddWithValue("$tags", JsonColumns.Write(tags) ?? "{}");
+        var updated = command.ExecuteNonQuery();
+        transaction.Commit();
+        return updated;
+    }
+}

@@ -1,0 +1,22 @@
+namespace Chroma.Server.Validation;
+
+/// <summary>An embedding must have exactly the set's dimension and only finite values.</summary>
+internal static class EmbeddingValidator
+{
+    /// <summary>Null when <paramref name="values"/> fits a set of <paramref name="dimension"/>, else the problem.</summary>
+    public static ValidationError? Validate(IReadOnlyList<float> values, int dimension, string field, int recordIndex = -1)
+    {
+        if (values.Count == 0)
+        {
+            return ValidationError.Invalid($"{field}: is empty", recordIndex);
+        }
+
+        if (values.Count != dimension)
+        {
+            return ValidationError.Invalid(
+                $"{field}: has {values.Count} values, the set's dimension is {dimension}", recordIndex);
+        }
+
+        return FiniteValues.Validate(values, field, recordIndex);
+    }
+}

@@ -1,0 +1,43 @@
+using Chroma.Server.Hosting;
+using Chroma.Server.Validation.Internal;
+
+namespace Chroma.Server.Validation;
+
+/// <summary>Metadata maps are bounded in entry count, key length and value length.</summary>
+internal static class MetadataValidator
+{
+    /// <summary>Null when <paramref name="metadata"/> is within the limits, else the problem for <paramref name="field"/>.</summary>
+    public static ValidationError? Validate(
+        IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits, string field, int recordIndex = -1)
+    {
+        if (metadata.Count > limits.MaxMetadataEntries)
+        {
+            return ValidationError.Invalid(
+                $"{field}: has {metadata.Count} entries, limit {limits.MaxMetadataEntries}", recordIndex);
+        }
+
+        foreach (var (key, value) in metadata)
+        {
+            if (key.Length == 0)
+            {
+                return ValidationError.Invalid($"{field}: a key is empty", recordIndex);
+            }
+
+            if (key.Length > limits.MaxMetadataKeyLength)
+            {
+                return ValidationError.Invalid(
+                    $"{field}: key \"{TextPreview.Of(key)}\" is {key.Length} characters, limit {limits.MaxMetadataKeyLength}",
+                    recordIndex);
+            }
+
+            if (value.Length > limits.MaxMetadataValueLength)
+            {
+                return ValidationError.Invalid(
+                    $"{field}[\"{TextPreview.Of(key)}\"]: value is {value.Length} characters, limit {limits.MaxMetadataValueLength}",
+                    recordIndex);
+            }
+        }
+
+        return null;
+    }
+}

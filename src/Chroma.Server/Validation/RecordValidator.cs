@@ -1,0 +1,66 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Hosting;
+
+namespace Chroma.Server.Validation;
+
+/// <summary>Checks one record of a batch against the set's dimension and the server's limits.</summary>
+internal static class RecordValidator
+{
+    /// <summary>Null when record <paramref name="index"/> can be stored, else the first problem.</summary>
+    public static ValidationError? Validate(Record record, int index, int dimension, ChromaServerOptions limits)
+    {
+        var at = $"records[{index}]";
+        return RecordIdFormat.Validate(record.Id, $"{at}.id", index)
+            ?? DatasetNameValidator.Validate(record.Dataset, $"{at}.dataset", index)
+            ?? EmbeddingValidator.Validate(record.Embedding, dimension, $"{at}.embedding", index)
+            ?? MaxLength(record.InputUri, limits.MaxInputUriLength, $"{at}.input_uri", index)
+            ?? MaxLength(record.Label, limits.MaxMetadataValueLength, $"{at}.label", index)
+            ?? ValidateInference(record.Inference, limits, $"{at}.inference", index)
+            ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);
+    }
+
+    private static ValidationError? ValidateInference(Inference? inference, ChromaServerOptions limits, string at, int index)
+    {
+        if (inference is null)
+        {
+            return null;
+        }
+
+        var error = MaxLength(inference.PredictedClass, limits.MaxMetadataValueLength, $"{at}.predicted_class", index)
+            ?? FiniteValues.Validate(inference.ClassProbabilities, $"{at}.class_probabilities", index);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        // Class counts are bounded like a dimension: both describe one vector per record.
+        var classes = Math.Max(inference.ClassProbabilities.Count, inference.ClassNames.Count);
+        if (classes > limits.MaxDimension)
+        {
+            return ValidationError.Invalid($"{at}: has {classes} classes, limit {limits.MaxDimension}", index);
+        }
+
+        if (inference.ClassProbabilities.Count > 0 && inference.ClassNames.Count > 0
+            && inference.ClassProbabilities.Count != inference.ClassNames.Count)
+        {
+            return ValidationError.Invalid(
+                $"{at}.class_names: has {inference.ClassNames.Count} names for {inference.ClassProbabilities.Count} class_probabilities",
+                index);
+        }
+
+        for (var i = 0; i < inference.ClassNames.Count; i++)
+        {
+            if (MaxLength(inference.ClassNames[i], limits.MaxMetadataValueLength, $"{at}.class_names[{i}]", index) is { } tooLong)
+            {
+                return tooLong;
+            }
+        }
+
+        return null;
+    }
+
+    private static ValidationError? MaxLength(string value, int limit, string field, int index) =>
+        value.Length > limit
+            ? ValidationError.Invalid($"{field}: is {value.Length} characters, limit {limit}", index)
+            : null;
+}
