@@ -36,6 +36,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
     private readonly DropReporter _dropReporter;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly int _queueCapacity;
     private volatile bool _captureEnabled = true;
     private volatile bool _disposed;
     private int _disposeStarted;
@@ -59,6 +60,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
         options.Validate();
         _options = options;
         _time = options.TimeProvider;
+        _queueCapacity = options.QueueCapacity;
         _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
         _channel = GrpcChannelFactory.Create(options);
         _query = new Query.QueryClient(_channel);
@@ -167,6 +169,13 @@ public sealed partial class ChromaClient : IAsyncDisposable
             _counters.AddReceived();
             if (_disposed)
             {
+                _counters.AddDropped();
+                return false;
+            }
+
+            if (_counters.Outstanding > _queueCapacity)
+            {
+                // The bound covers every record in memory, batched and in flight included, not only the queue.
                 _counters.AddDropped();
                 return false;
             }

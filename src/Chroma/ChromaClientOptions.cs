@@ -15,8 +15,10 @@ public sealed class ChromaClientOptions
     public string? ApiKey { get; set; }
 
     /// <summary>
-    /// How many captured records may wait in memory for the background sender. When the queue is full, a new record is
-    /// dropped and counted (<see cref="ChromaStatistics.Dropped"/>); the caller is never blocked. The default value is 10,000.
+    /// How many captured records may be held in memory: queued, in a batch being assembled, or sent and awaiting the
+    /// server's acknowledgement. When that many are held, a new record is dropped and counted
+    /// (<see cref="ChromaStatistics.Dropped"/>); the caller is never blocked. Memory is about
+    /// <c>QueueCapacity x dimension x 4</c> bytes at most. The default value is 10,000.
     /// </summary>
     public int QueueCapacity { get; set; } = 10_000;
 

@@ -19,6 +19,9 @@ internal sealed class ClientCounters
 
     public long Failed => Volatile.Read(ref _failed);
 
+    /// <summary>Records held in memory now: queued, in a batch, or awaiting acknowledgement.</summary>
+    public long Outstanding => Received - Dropped - Exported - Failed;
+
     /// <summary>Records that have reached a final state (exported, dropped or failed).</summary>
     public long Settled => Exported + Dropped + Failed;
 
