@@ -7,6 +7,9 @@ namespace Chroma.Transport;
 internal sealed class GrpcIngestSession : IIngestSession
 {
     private readonly AsyncDuplexStreamingCall<LogBatch, LogAck> _call;
+    private volatile bool _reading;
+
+    private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(1);
 
     public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call)
     {
@@ -28,6 +31,7 @@ internal sealed class GrpcIngestSession : IIngestSession
 
     public async Task<LogAck?> ReadAckAsync(CancellationToken cancellationToken)
     {
+        _reading = true;
         try
         {
             return await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? _call.ResponseStream.Current : null;
@@ -36,13 +40,25 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             throw new RpcException(StatusOrUnavailable(ex), ex.Message);
         }
+        finally
+        {
+            _reading = false;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await _call.RequestStream.CompleteAsync().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            // Half-close, then let the server finish its side, so the stream ends cleanly instead of being reset.
+            await _call.RequestStream.CompleteAsync().WaitAsync(s_closeTimeout).ConfigureAwait(false);
+            if (!_reading)
+            {
+                using var timeout = new CancellationTokenSource(s_closeTimeout);
+                while (await _call.ResponseStream.MoveNext(timeout.Token).ConfigureAwait(false))
+                {
+                }
+            }
         }
 #pragma warning disable CA1031 // Closing a broken stream may fail in many ways; the call is disposed either way.
         catch (Exception)
