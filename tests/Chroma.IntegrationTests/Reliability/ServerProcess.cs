@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace Chroma.IntegrationTests.Reliability;
+
+/// <summary>
+/// The standalone Chroma server (<c>dotnet Chroma.Server.dll</c>) in its own process, so a test can SIGKILL it the way
+/// a crash, OOM kill or power loss would, and start it again on the same port and data directory.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private Process? _process;
+
+    public ServerProcess(string dataDirectory, int port)
+    {
+        DataDirectory = dataDirectory;
+        Port = port;
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public Uri Endpoint => new($"http://127.0.0.1:{Port}");
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the process and waits until its gRPC health check answers SERVING.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.dll"));
+        start.Environment["Chroma__Host"] = "127.0.0.1";
+        start.Environment["Chroma__Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Chroma__DataDirectory"] = DataDirectory;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitHealthyAsync(cancellationToken);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flush; only what was durable survives.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync() => await KillAsync();
+
+    private async Task WaitHealthyAsync(CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress(Endpoint);
+        var health = new Health.HealthClient(channel);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"the server process exited with code {_process.ExitCode} while starting");
+            }
+
+            try
+            {
+                var reply = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
+                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return;
+                }
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+}
