@@ -1,3 +1,4 @@
+using Chroma.Diagnostics;
 using Chroma.Internal;
 using Chroma.Protocol.V1;
 using Grpc.Core;
@@ -10,7 +11,7 @@ public sealed partial class ChromaClient
     /// <exception cref="ChromaException">The server refused or could not be reached.</exception>
     public async Task<IReadOnlyList<EmbeddingSetInfo>> ListSetsAsync(CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(o => _query.ListSetsAsync(new ListSetsRequest(), o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("ListSets", null, o => _query.ListSetsAsync(new ListSetsRequest(), o), cancellationToken).ConfigureAwait(false);
         return [.. response.Sets.Select(ToInfo)];
     }
 
@@ -32,7 +33,7 @@ public sealed partial class ChromaClient
             request.Ids.AddRange(query.Ids);
         }
 
-        var response = await CallAsync(o => _query.GetRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("GetRecords", setId, o => _query.GetRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
         return new RecordPage(
             [.. response.Records.Select(r => new ChromaRecord(r))],
             string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
@@ -47,7 +48,7 @@ public sealed partial class ChromaClient
         CancellationToken cancellationToken = default)
     {
         var request = new CountRecordsRequest { SetId = setId ?? string.Empty, Filter = ToFilter(dataset, metadata) };
-        var response = await CallAsync(o => _query.CountRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("CountRecords", setId, o => _query.CountRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Count;
     }
 
@@ -87,7 +88,7 @@ public sealed partial class ChromaClient
         ArgumentNullException.ThrowIfNull(ids);
         var request = new DeleteRecordsRequest { SetId = setId ?? string.Empty };
         request.Ids.AddRange(ids);
-        var response = await CallAsync(o => _query.DeleteRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("DeleteRecords", setId, o => _query.DeleteRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Deleted;
     }
 
@@ -104,20 +105,22 @@ public sealed partial class ChromaClient
         var request = new TagRecordsRequest { SetId = setId ?? string.Empty };
         request.Ids.AddRange(ids);
         request.Tags.Add(tags.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal));
-        var response = await CallAsync(o => _query.TagRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("TagRecords", setId, o => _query.TagRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
         return response.Updated;
     }
 
     private async Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(FindNearestRequest request, CancellationToken cancellationToken)
     {
-        var response = await CallAsync(o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync("FindNearest", request.SetId, o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
         return [.. response.Neighbors.Select(n => new ChromaNeighbor(new ChromaRecord(n.Record), n.Distance))];
     }
 
-    private async Task<TResponse> CallAsync<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
+    private async Task<TResponse> CallAsync<TResponse>(
+        string method, string? setId, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var suppression = CaptureSuppression.Begin();
+        using var activity = ChromaActivitySource.StartQuery(method, _options.Endpoint, setId);
         var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout, cancellationToken);
         try
         {
@@ -125,6 +128,7 @@ public sealed partial class ChromaClient
         }
         catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.StatusCode.ToString());
             throw ChromaException.From(ex);
         }
     }

@@ -115,6 +115,12 @@ public sealed partial class ChromaClient : IAsyncDisposable
 
     internal CaptureErrorReporter CaptureErrors { get; }
 
+    /// <summary>Stream failures since the server last acknowledged a batch (0 when the connection is healthy).</summary>
+    internal int ConsecutiveIngestFailures => _sender.ConsecutiveFailures;
+
+    /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
+    internal DateTimeOffset? LastAcknowledged => _sender.LastAck;
+
     /// <summary>
     /// Returns the handle for an embedding set (the same handle for the same <see cref="EmbeddingSetDescriptor.Id"/>).
     /// The server creates the set on its first batch.

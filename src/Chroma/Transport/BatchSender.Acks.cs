@@ -67,6 +67,8 @@ internal sealed partial class BatchSender
         }
 
         _lastProgress = _time.GetTimestamp();
+        Volatile.Write(ref _consecutiveFailures, 0);
+        Volatile.Write(ref _lastAckUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var batch = _unacked[index];
         if (ack.Error is null)
         {

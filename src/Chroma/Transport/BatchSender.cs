@@ -29,6 +29,8 @@ internal sealed partial class BatchSender
     private Task<bool>? _batchWait;
     private bool _inputCompleted;
     private long _lastProgress;
+    private int _consecutiveFailures;
+    private long _lastAckUnixMs;
 
     public BatchSender(
         ChannelReader<OutgoingBatch> batches,
@@ -52,6 +54,19 @@ internal sealed partial class BatchSender
 
     /// <summary>Batches written but not yet acknowledged (for tests and statistics).</summary>
     public int InFlight => _unacked.Count;
+
+    /// <summary>Stream failures since the last acknowledgement (0 when healthy).</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
+    public DateTimeOffset? LastAck
+    {
+        get
+        {
+            var ms = Volatile.Read(ref _lastAckUnixMs);
+            return ms == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        }
+    }
 
     /// <summary>Runs until the batch channel is completed and every batch is settled, or until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -119,6 +134,7 @@ internal sealed partial class BatchSender
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
             await CloseSessionAsync().ConfigureAwait(false);
+            Interlocked.Increment(ref _consecutiveFailures);
             if (TransientFaults.IsTransient(ex.StatusCode))
             {
                 throw;

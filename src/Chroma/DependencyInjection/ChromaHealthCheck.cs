@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Chroma.DependencyInjection;
+
+/// <summary>
+/// Reports the client's connection to the server: Healthy while batches are acknowledged, Degraded while the sender
+/// retries (records wait in the bounded queue) or records were dropped since the last check, Unhealthy when the stream
+/// has kept failing for longer than the threshold.
+/// </summary>
+public sealed class ChromaHealthCheck : IHealthCheck
+{
+    private readonly ChromaClient _client;
+    private readonly TimeSpan _unhealthyAfter;
+    private readonly TimeProvider _time;
+    private long _droppedAtLastCheck;
+
+    /// <summary>Creates the check.</summary>
+    /// <param name="client">The client to watch.</param>
+    /// <param name="unhealthyAfter">How long without an acknowledgement, while failing, makes the client unhealthy.</param>
+    /// <param name="time">The clock.</param>
+    public ChromaHealthCheck(ChromaClient client, TimeSpan unhealthyAfter, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _client = client;
+        _unhealthyAfter = unhealthyAfter;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var stats = _client.Statistics;
+        var failures = _client.ConsecutiveIngestFailures;
+        var lastAck = _client.LastAcknowledged;
+        var droppedSince = stats.Dropped - Interlocked.Exchange(ref _droppedAtLastCheck, stats.Dropped);
+        var data = new Dictionary<string, object>
+        {
+            ["endpoint"] = _client.Endpoint.ToString(),
+            ["received"] = stats.Received,
+            ["exported"] = stats.Exported,
+            ["dropped"] = stats.Dropped,
+            ["failed"] = stats.Failed,
+            ["queued"] = stats.Queued,
+            ["consecutive_failures"] = failures,
+        };
+        if (lastAck is { } acknowledged)
+        {
+            data["last_ack"] = acknowledged.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        HealthCheckResult result;
+        if (failures > 0 && (lastAck is null || _time.GetUtcNow() - lastAck.Value > _unhealthyAfter) && stats.Queued > 0)
+        {
+            result = HealthCheckResult.Unhealthy($"Chroma server at {_client.Endpoint} has not acknowledged a batch for over {_unhealthyAfter.TotalSeconds:F0} s ({failures} failed attempts).", data: data);
+        }
+        else if (failures > 0)
+        {
+            result = HealthCheckResult.Degraded($"Chroma is retrying the connection to {_client.Endpoint}; records wait in the queue.", data: data);
+        }
+        else if (droppedSince > 0)
+        {
+            result = HealthCheckResult.Degraded($"Chroma dropped {droppedSince} records since the last check (queue full or invalid input).", data: data);
+        }
+        else
+        {
+            result = HealthCheckResult.Healthy($"Chroma is delivering to {_client.Endpoint}.", data);
+        }
+
+        return Task.FromResult(result);
+    }
+}

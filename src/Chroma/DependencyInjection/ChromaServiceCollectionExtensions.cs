@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Chroma.DependencyInjection;
+
+/// <summary>Registers a <see cref="ChromaClient"/> in a service collection (ASP.NET Core, generic host, workers).</summary>
+public static class ChromaServiceCollectionExtensions
+{
+    /// <summary>The configuration section <see cref="AddChroma(IServiceCollection, IConfiguration)"/> reads by default.</summary>
+    public const string DefaultSectionName = "Chroma";
+
+    /// <summary>
+    /// Registers one <see cref="ChromaClient"/> (a singleton, disposed, and so drained, with the container). Options come
+    /// from <paramref name="configure"/> and the options pattern; the host's <see cref="ILoggerFactory"/> and
+    /// <see cref="TimeProvider"/> are used unless the options set their own.
+    /// </summary>
+    public static IServiceCollection AddChroma(this IServiceCollection services, Action<ChromaClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<ChromaClientOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.Validate(
+            static o =>
+            {
+                o.Validate();
+                return true;
+            });
+        services.TryAddSingleton(CreateClient);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="ChromaClient"/> whose options are bound from <paramref name="configuration"/> (for example
+    /// <c>builder.Configuration.GetSection("Chroma")</c>: <c>Endpoint</c>, <c>ApiKey</c>, <c>QueueCapacity</c>,
+    /// <c>FlushInterval</c>, <c>Retry:MaxDelay</c>...).
+    /// </summary>
+    public static IServiceCollection AddChroma(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddChroma();
+        services.Configure<ChromaClientOptions>(configuration);
+        return services;
+    }
+
+    private static ChromaClient CreateClient(IServiceProvider services)
+    {
+        var configured = services.GetRequiredService<IOptions<ChromaClientOptions>>().Value;
+        var options = new ChromaClientOptions
+        {
+            Endpoint = configured.Endpoint,
+            ApiKey = configured.ApiKey,
+            QueueCapacity = configured.QueueCapacity,
+            MaxBatchSize = configured.MaxBatchSize,
+            FlushInterval = configured.FlushInterval,
+            MaxBatchesInFlight = configured.MaxBatchesInFlight,
+            DrainTimeout = configured.DrainTimeout,
+            AckTimeout = configured.AckTimeout,
+            RequestTimeout = configured.RequestTimeout,
+            Retry = configured.Retry,
+            DropLogInterval = configured.DropLogInterval,
+            LoggerFactory = configured.LoggerFactory ?? services.GetService<ILoggerFactory>(),
+            TimeProvider = ReferenceEquals(configured.TimeProvider, TimeProvider.System)
+                ? services.GetService<TimeProvider>() ?? TimeProvider.System
+                : configured.TimeProvider,
+        };
+        return new ChromaClient(options);
+    }
+}

@@ -1,0 +1,98 @@
+using Chroma.DependencyInjection;
+using Chroma.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chroma.Tests.DependencyInjection;
+
+[TestFixture]
+public sealed class AddChromaTests
+{
+    [Test, CancelAfter(10_000)]
+    public async Task AddChroma_FromConfiguration_BindsOptionsAndRegistersOneClient(CancellationToken cancellationToken)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Chroma:Endpoint"] = "http://127.0.0.1:6123",
+            ["Chroma:QueueCapacity"] = "321",
+            ["Chroma:FlushInterval"] = "00:00:00.250",
+            ["Chroma:Retry:MaxDelay"] = "00:00:05",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddChroma(configuration.GetSection("Chroma"));
+        await using var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<ChromaClient>();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<ChromaClientOptions>>().Value;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Endpoint, Is.EqualTo(new Uri("http://127.0.0.1:6123")));
+            Assert.That(provider.GetRequiredService<ChromaClient>(), Is.SameAs(client), "a singleton");
+            Assert.That(options.QueueCapacity, Is.EqualTo(321));
+            Assert.That(options.FlushInterval, Is.EqualTo(TimeSpan.FromMilliseconds(250)));
+            Assert.That(options.Retry.MaxDelay, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        });
+    }
+
+    [Test]
+    public void AddChroma_InvalidOptions_ResolvingNamesTheSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddChroma(o => o.QueueCapacity = 0);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => provider.GetRequiredService<ChromaClient>());
+
+        Assert.That(ex!.Message, Does.Contain("QueueCapacity"));
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task HealthCheck_ServerUnreachableTooLong_UnhealthyAndDegradedBefore(CancellationToken cancellationToken)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var sessions = new Support.ScriptedIngestSessions();
+        sessions.FailNextSessions(int.MaxValue);
+        await using var client = Support.TestClients.Create(sessions);
+        var check = new ChromaHealthCheck(client, TimeSpan.FromMinutes(1), time);
+        var context = new HealthCheckContext();
+
+        var before = await check.CheckHealthAsync(context, cancellationToken);
+        client.Set().LogTraining([1, 2, 3, 4], "0");
+        while (client.ConsecutiveIngestFailures < 2)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+
+        var retrying = await check.CheckHealthAsync(context, cancellationToken);
+        time.Advance(TimeSpan.FromMinutes(2));
+        var later = await check.CheckHealthAsync(context, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before.Status, Is.EqualTo(HealthStatus.Healthy));
+            Assert.That(retrying.Status, Is.EqualTo(HealthStatus.Unhealthy), "never acknowledged and failing");
+            Assert.That(later.Status, Is.EqualTo(HealthStatus.Unhealthy));
+            Assert.That(later.Data["queued"], Is.EqualTo(1L));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task HealthCheck_RecordsDropped_DegradedOnceThenHealthy(CancellationToken cancellationToken)
+    {
+        await using var client = Support.TestClients.Create(new Support.ScriptedIngestSessions());
+        var check = new ChromaHealthCheck(client, TimeSpan.FromMinutes(1));
+        client.Set().LogTraining([1, 2, 3], "0"); // wrong dimension: dropped
+
+        var first = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+        var second = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Status, Is.EqualTo(HealthStatus.Degraded));
+            Assert.That(second.Status, Is.EqualTo(HealthStatus.Healthy));
+        });
+    }
+}
