@@ -17,6 +17,9 @@ internal sealed partial class SqliteRecordStore : IRecordStore
 
     private const int BusyTimeoutMs = 10_000;
 
+    // A larger page cache keeps the id and dataset indexes in memory during bulk ingest.
+    private const int WriterCacheKiB = 64 * 1024;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -55,6 +58,7 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             Pragma(writer, "journal_mode = WAL");
             Pragma(writer, "synchronous = FULL");
             Pragma(writer, $"busy_timeout = {BusyTimeoutMs}");
+            Pragma(writer, $"cache_size = -{WriterCacheKiB}");
             SqliteSchema.Migrate(writer);
             return new SqliteRecordStore(connectionString, writer, timeProvider);
         }
