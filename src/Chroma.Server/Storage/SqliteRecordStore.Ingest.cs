@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Storage.Internal;
 using Chroma.Server.Validation;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
@@ -8,15 +9,7 @@ namespace Chroma.Server.Storage;
 /// <summary>Batch ingest: one transaction per batch, statements prepared once and reused.</summary>
 internal sealed partial class SqliteRecordStore
 {
-    private const string InsertSql = """
-        INSERT INTO records (set_key, record_id, dataset, embedding, input_uri, predicted_class,
-                             class_probabilities, class_names, label, metadata, timestamp_ms, content_hash)
-        VALUES ($set, $id, $dataset, $embedding, $uri, $class, $probabilities, $names, $label, $metadata, $timestamp, $hash)
-        ON CONFLICT (set_key, record_id) DO NOTHING
-        RETURNING sequence;
-        """;
-
-    private SqliteCommand? _insert;
+    private RecordInsertStatement? _insert;
     private SqliteCommand? _findHash;
 
     /// <inheritdoc />
@@ -48,7 +41,7 @@ internal sealed partial class SqliteRecordStore
             for (var i = 0; i < records.Count; i++)
             {
                 var record = records[i];
-                if (Insert(insert, record) is long sequence)
+                if (insert.Insert(set.Key, record) is long sequence)
                 {
                     inserted.Add(new InsertedRecord(sequence, record));
                 }
@@ -79,23 +72,6 @@ internal sealed partial class SqliteRecordStore
         }
 
         return new IngestOutcome(inserted.Count, duplicates, null);
-    }
-
-    private static long? Insert(SqliteCommand insert, PreparedRecord record)
-    {
-        var p = insert.Parameters;
-        p[1].Value = record.Id;
-        p[2].Value = record.Dataset;
-        p[3].Value = record.Embedding;
-        p[4].Value = (object?)record.InputUri ?? DBNull.Value;
-        p[5].Value = (object?)record.PredictedClass ?? DBNull.Value;
-        p[6].Value = (object?)record.ClassProbabilities ?? DBNull.Value;
-        p[7].Value = (object?)record.ClassNamesJson ?? DBNull.Value;
-        p[8].Value = (object?)record.Label ?? DBNull.Value;
-        p[9].Value = (object?)record.MetadataJson ?? DBNull.Value;
-        p[10].Value = record.TimestampUnixMs;
-        p[11].Value = record.ContentHash;
-        return insert.ExecuteScalar() as long?;
     }
 
     private static bool HasSameContent(SqliteCommand findHash, PreparedRecord record)
@@ -134,26 +110,18 @@ internal sealed partial class SqliteRecordStore
     }
 
     // Created once for the writer connection; SQLite keeps the compiled statements between batches.
-    private (SqliteCommand Insert, SqliteCommand FindHash) PrepareIngestCommands(SqliteTransaction transaction, long setKey)
+    private (RecordInsertStatement Insert, SqliteCommand FindHash) PrepareIngestCommands(SqliteTransaction transaction, long setKey)
     {
         if (_insert is null || _findHash is null)
         {
-            _insert = _writer.CreateCommand();
-            _insert.CommandText = InsertSql;
-            foreach (var name in (string[])["$set", "$id", "$dataset", "$embedding", "$uri", "$class", "$probabilities", "$names", "$label", "$metadata", "$timestamp", "$hash"])
-            {
-                _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
+            _insert = new RecordInsertStatement(_writer);
             _findHash = _writer.CreateCommand();
             _findHash.CommandText = "SELECT content_hash FROM records WHERE set_key = $set AND record_id = $id;";
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
         }
 
-        _insert.Transaction = transaction;
         _findHash.Transaction = transaction;
-        _insert.Parameters[0].Value = setKey;
         _findHash.Parameters[0].Value = setKey;
         return (_insert, _findHash);
     }
