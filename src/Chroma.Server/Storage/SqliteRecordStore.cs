@@ -60,7 +60,9 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             Pragma(writer, $"busy_timeout = {BusyTimeoutMs}");
             Pragma(writer, $"cache_size = -{WriterCacheKiB}");
             SqliteSchema.Migrate(writer);
-            return new SqliteRecordStore(connectionString, writer, timeProvider);
+            var store = new SqliteRecordStore(connectionString, writer, timeProvider);
+            store.StartIngestWriter();
+            return store;
         }
         catch
         {
@@ -92,7 +94,10 @@ internal sealed partial class SqliteRecordStore : IRecordStore
         return command.ExecuteScalar() is long;
     }
 
-    /// <summary>Closes the database; waits for a write in progress. Pooled readers of this file are closed too.</summary>
+    /// <summary>
+    /// Commits the batches already queued, then closes the database; pooled readers of this file
+    /// are closed too, so the directory can be reopened at once.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -100,6 +105,8 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             return;
         }
 
+        _ingestQueue.Writer.TryComplete();
+        _ingestWriter.GetAwaiter().GetResult();
         _writeLock.Wait();
         try
         {

@@ -81,6 +81,39 @@ public sealed class SqliteRecordStoreIngestTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_ConcurrentGoodAndConflictingBatches_OnlyConflictingBatchRolledBack()
+    {
+        // Arrange: queued together, so the writer may commit them in one group transaction.
+        var set = Records.Set();
+        var stored = Records.Sequence(1);
+        await _fixture.IngestAsync(set, stored);
+        var changed = stored[0].Clone();
+        changed.Label = "changed";
+        var first = StoreFixture.Prepare(Records.Sequence(3, start: 10));
+        var conflicting = StoreFixture.Prepare([.. Records.Sequence(2, start: 20), changed]);
+        var last = StoreFixture.Prepare(Records.Sequence(4, start: 30));
+
+        // Act
+        var outcomes = await Task.WhenAll(
+            _fixture.Store.IngestAsync(set, first),
+            _fixture.Store.IngestAsync(set, conflicting),
+            _fixture.Store.IngestAsync(set, last));
+
+        // Assert
+        var ids = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 100, false))
+            .Records.Select(r => r.Record.Id).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcomes[0], Is.EqualTo(new IngestOutcome(3, 0, null)));
+            Assert.That(outcomes[1].Error?.Code, Is.EqualTo(StatusCode.AlreadyExists));
+            Assert.That(outcomes[1].Error?.RecordIndex, Is.EqualTo(2));
+            Assert.That(outcomes[2], Is.EqualTo(new IngestOutcome(4, 0, null)));
+            Assert.That(ids, Has.Count.EqualTo(8));
+            Assert.That(ids, Does.Not.Contain(conflicting[0].Id), "nothing of the rejected batch");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task IngestAsync_DimensionDiffersFromSet_RejectsNamingSetDimension()
     {
         // Arrange
