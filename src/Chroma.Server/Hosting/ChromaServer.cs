@@ -37,10 +37,12 @@ public sealed class ChromaServer : IAsyncDisposable
     public static async Task<ChromaServer> StartAsync(ChromaServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // Empty builder: an embedded server must not pick up the host process's appsettings.json,
+        // environment variables or command line; everything comes from the options.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrelCore();
 
-        // An embedded server shares the host's console: only problems are worth printing there.
-        builder.Logging.ClearProviders();
+        // It shares the host's console: only problems are worth printing there.
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
 
         var app = builder.BuildChromaServer(options);

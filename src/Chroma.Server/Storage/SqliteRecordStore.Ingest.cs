@@ -1,26 +1,32 @@
+using System.Threading.Channels;
 using Chroma.Protocol.V1;
+using Chroma.Server.Storage.Internal;
 using Chroma.Server.Validation;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Storage;
 
-/// <summary>Batch ingest: one transaction per batch, statements prepared once and reused.</summary>
+/// <summary>
+/// Batch ingest with group commit: batches from all streams queue up, and one writer loop commits
+/// whatever is waiting in a single transaction (one fsync for many batches). Each batch runs inside
+/// its own savepoint, so a rejected batch is rolled back alone and the others still commit.
+/// </summary>
 internal sealed partial class SqliteRecordStore
 {
-    private const string InsertSql = """
-        INSERT INTO records (set_key, record_id, dataset, embedding, input_uri, predicted_class,
-                             class_probabilities, class_names, label, metadata, timestamp_ms, content_hash)
-        VALUES ($set, $id, $dataset, $embedding, $uri, $class, $probabilities, $names, $label, $metadata, $timestamp, $hash)
-        ON CONFLICT (set_key, record_id) DO NOTHING
-        RETURNING sequence;
-        """;
+    // Bounds one transaction (and so the WAL growth and the latency of the first batch in it).
+    private const int MaxRecordsPerGroup = 20_000;
+    private const string BatchSavepoint = "batch";
 
-    private SqliteCommand? _insert;
+    private readonly Channel<PendingIngest> _ingestQueue =
+        Channel.CreateUnbounded<PendingIngest>(new UnboundedChannelOptions { SingleReader = true });
+
+    private Task _ingestWriter = Task.CompletedTask;
+    private RecordInsertStatement? _insert;
     private SqliteCommand? _findHash;
 
     /// <inheritdoc />
-    public async Task<IngestOutcome> IngestAsync(
+    public Task<IngestOutcome> IngestAsync(
         EmbeddingSetDescriptor descriptor,
         IReadOnlyList<PreparedRecord> records,
         RecordsCommitted? onCommitted = null,
@@ -28,74 +34,125 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(records);
-        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        var pending = new PendingIngest(descriptor, records, onCommitted);
+        ObjectDisposedException.ThrowIf(!_ingestQueue.Writer.TryWrite(pending), this);
 
-        var setId = SetDescriptorValidator.SetId(descriptor);
-        var inserted = new List<InsertedRecord>(records.Count);
-        var duplicates = 0;
-        StoredEmbeddingSet set;
-        using (var transaction = _writer.BeginTransaction())
+        // Cancelling stops the wait only: a queued batch is still committed (a re-send is a duplicate).
+        return pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private void StartIngestWriter() => _ingestWriter = Task.Run(WriteIngestGroupsAsync);
+
+    private async Task WriteIngestGroupsAsync()
+    {
+        var group = new List<PendingIngest>();
+        while (await _ingestQueue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            group.Clear();
+            var records = 0;
+            while (records < MaxRecordsPerGroup && _ingestQueue.Reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+                records += pending.Records.Count;
+            }
+
+            await _writeLock.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                CommitGroup(group);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    private void CommitGroup(List<PendingIngest> group)
+    {
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
             var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-            set = ReadSet(_writer, transaction, setId) ?? CreateSet(transaction, setId, descriptor, now);
-            if (set.Dimension != descriptor.Dimension)
+            foreach (var pending in group)
             {
-                return IngestOutcome.Rejected(ValidationError.Invalid(
-                    $"set.dimension: is {descriptor.Dimension}, but embedding set '{setId}' has dimension {set.Dimension}"));
-            }
+                transaction.Save(BatchSavepoint);
+                pending.Outcome = IngestBatch(transaction, pending, now);
+                if (pending.Outcome.Error is not null)
+                {
+                    transaction.Rollback(BatchSavepoint);
+                    pending.Set = null;
+                    pending.Inserted.Clear();
+                }
 
-            var (insert, findHash) = PrepareIngestCommands(transaction, set.Key);
-            for (var i = 0; i < records.Count; i++)
-            {
-                var record = records[i];
-                if (Insert(insert, record) is long sequence)
-                {
-                    inserted.Add(new InsertedRecord(sequence, record));
-                }
-                else if (HasSameContent(findHash, record))
-                {
-                    duplicates++;
-                }
-                else
-                {
-                    // Disposing the transaction rolls back: nothing of the batch is kept.
-                    return IngestOutcome.Rejected(new ValidationError(StatusCode.AlreadyExists,
-                        $"records[{i}].id: {record.Id} is already stored in '{setId}' with different content", i));
-                }
-            }
-
-            if (inserted.Count > 0)
-            {
-                TouchSet(transaction, set.Key, now);
+                transaction.Release(BatchSavepoint);
             }
 
             transaction.Commit();
         }
-
-        _sets.TryAdd(setId, set);
-        if (inserted.Count > 0)
+#pragma warning disable CA1031 // Every waiting batch must hear about the failure; none may hang.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            onCommitted?.Invoke(set, inserted);
+            foreach (var pending in group)
+            {
+                pending.Completion.TrySetException(ex);
+            }
+
+            return;
         }
 
-        return new IngestOutcome(inserted.Count, duplicates, null);
+        foreach (var pending in group)
+        {
+            if (pending.Set is { } set && pending.Inserted.Count > 0)
+            {
+                _sets.TryAdd(set.SetId, set);
+                pending.OnCommitted?.Invoke(set, pending.Inserted);
+            }
+
+            pending.Completion.TrySetResult(pending.Outcome!);
+        }
     }
 
-    private static long? Insert(SqliteCommand insert, PreparedRecord record)
+    private IngestOutcome IngestBatch(SqliteTransaction transaction, PendingIngest pending, long now)
     {
-        var p = insert.Parameters;
-        p[1].Value = record.Id;
-        p[2].Value = record.Dataset;
-        p[3].Value = record.Embedding;
-        p[4].Value = (object?)record.InputUri ?? DBNull.Value;
-        p[5].Value = (object?)record.PredictedClass ?? DBNull.Value;
-        p[6].Value = (object?)record.ClassProbabilities ?? DBNull.Value;
-        p[7].Value = (object?)record.ClassNamesJson ?? DBNull.Value;
-        p[8].Value = (object?)record.Label ?? DBNull.Value;
-        p[9].Value = (object?)record.MetadataJson ?? DBNull.Value;
-        p[10].Value = record.TimestampUnixMs;
-        p[11].Value = record.ContentHash;
-        return insert.ExecuteScalar() as long?;
+        var descriptor = pending.Descriptor;
+        var records = pending.Records;
+        var setId = SetDescriptorValidator.SetId(descriptor);
+        var set = ReadSet(_writer, transaction, setId) ?? CreateSet(transaction, setId, descriptor, now);
+        if (set.Dimension != descriptor.Dimension)
+        {
+            return IngestOutcome.Rejected(ValidationError.Invalid(
+                $"set.dimension: is {descriptor.Dimension}, but embedding set '{setId}' has dimension {set.Dimension}"));
+        }
+
+        pending.Set = set;
+        var (insert, findHash) = PrepareIngestCommands(transaction, set.Key);
+        var duplicates = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            if (insert.Insert(set.Key, record) is long sequence)
+            {
+                pending.Inserted.Add(new InsertedRecord(sequence, record));
+            }
+            else if (HasSameContent(findHash, record))
+            {
+                duplicates++;
+            }
+            else
+            {
+                return IngestOutcome.Rejected(new ValidationError(StatusCode.AlreadyExists,
+                    $"records[{i}].id: {record.Id} is already stored in '{setId}' with different content", i));
+            }
+        }
+
+        if (pending.Inserted.Count > 0)
+        {
+            TouchSet(transaction, set.Key, now);
+        }
+
+        return new IngestOutcome(pending.Inserted.Count, duplicates, null);
     }
 
     private static bool HasSameContent(SqliteCommand findHash, PreparedRecord record)
@@ -134,26 +191,18 @@ internal sealed partial class SqliteRecordStore
     }
 
     // Created once for the writer connection; SQLite keeps the compiled statements between batches.
-    private (SqliteCommand Insert, SqliteCommand FindHash) PrepareIngestCommands(SqliteTransaction transaction, long setKey)
+    private (RecordInsertStatement Insert, SqliteCommand FindHash) PrepareIngestCommands(SqliteTransaction transaction, long setKey)
     {
         if (_insert is null || _findHash is null)
         {
-            _insert = _writer.CreateCommand();
-            _insert.CommandText = InsertSql;
-            foreach (var name in (string[])["$set", "$id", "$dataset", "$embedding", "$uri", "$class", "$probabilities", "$names", "$label", "$metadata", "$timestamp", "$hash"])
-            {
-                _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
+            _insert = new RecordInsertStatement(_writer);
             _findHash = _writer.CreateCommand();
             _findHash.CommandText = "SELECT content_hash FROM records WHERE set_key = $set AND record_id = $id;";
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
         }
 
-        _insert.Transaction = transaction;
         _findHash.Transaction = transaction;
-        _insert.Parameters[0].Value = setKey;
         _findHash.Parameters[0].Value = setKey;
         return (_insert, _findHash);
     }

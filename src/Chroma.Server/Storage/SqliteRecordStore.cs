@@ -17,6 +17,9 @@ internal sealed partial class SqliteRecordStore : IRecordStore
 
     private const int BusyTimeoutMs = 10_000;
 
+    // A larger page cache keeps the id and dataset indexes in memory during bulk ingest.
+    private const int WriterCacheKiB = 64 * 1024;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -55,8 +58,11 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             Pragma(writer, "journal_mode = WAL");
             Pragma(writer, "synchronous = FULL");
             Pragma(writer, $"busy_timeout = {BusyTimeoutMs}");
+            Pragma(writer, $"cache_size = -{WriterCacheKiB}");
             SqliteSchema.Migrate(writer);
-            return new SqliteRecordStore(connectionString, writer, timeProvider);
+            var store = new SqliteRecordStore(connectionString, writer, timeProvider);
+            store.StartIngestWriter();
+            return store;
         }
         catch
         {
@@ -88,7 +94,10 @@ internal sealed partial class SqliteRecordStore : IRecordStore
         return command.ExecuteScalar() is long;
     }
 
-    /// <summary>Closes the database; waits for a write in progress. Pooled readers of this file are closed too.</summary>
+    /// <summary>
+    /// Commits the batches already queued, then closes the database; pooled readers of this file
+    /// are closed too, so the directory can be reopened at once.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -96,6 +105,8 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             return;
         }
 
+        _ingestQueue.Writer.TryComplete();
+        _ingestWriter.GetAwaiter().GetResult();
         _writeLock.Wait();
         try
         {

@@ -1,0 +1,52 @@
+using Chroma.Server.Hosting;
+using Chroma.Server.Hosting.Internal;
+
+namespace Chroma.Server.Tests.Hosting;
+
+[TestFixture]
+public sealed class ChromaServerOptionsValidatorTests
+{
+    public static IEnumerable<TestCaseData> BadOptions()
+    {
+        static TestCaseData Case(string name, Action<ChromaServerOptions> breakIt, string fragment) =>
+            new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_Throws");
+
+        yield return Case("HostName", o => o.Host = "example.com", "Host must be \"localhost\", \"*\" or an IP address");
+        yield return Case("EmptyHost", o => o.Host = "", "Host must be");
+        yield return Case("NegativePort", o => o.Port = -1, "Port must be between 0 and 65535 (got -1)");
+        yield return Case("HugePort", o => o.Port = 70_000, "Port must be between 0 and 65535");
+        yield return Case("BlankDataDirectory", o => o.DataDirectory = " ", "DataDirectory must name a folder");
+        yield return Case("BlankApiKey", o => o.ApiKey = "", "ApiKey must be null");
+        yield return Case("ZeroBatch", o => o.MaxBatchRecords = 0, "MaxBatchRecords must be between 1");
+        yield return Case("ZeroDimension", o => o.MaxDimension = 0, "MaxDimension must be between 1");
+        yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "MaxMessageBytes must be between 1024");
+        yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "MaxPageSize must be between 1");
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void Validate_BadOption_ThrowsArgumentExceptionNamingIt(Action<ChromaServerOptions> breakIt, string fragment)
+    {
+        // Arrange
+        var options = new ChromaServerOptions();
+        breakIt(options);
+
+        // Act
+        var ex = Assert.Throws<ArgumentException>(() => ChromaServerOptionsValidator.Validate(options));
+
+        // Assert
+        Assert.That(ex!.Message, Does.Contain(fragment));
+    }
+
+    [TestCase("localhost")]
+    [TestCase("*")]
+    [TestCase("127.0.0.1")]
+    [TestCase("::1")]
+    public void Validate_DefaultsWithSupportedHost_DoesNotThrow(string host)
+    {
+        // Arrange
+        var options = new ChromaServerOptions { Host = host, ApiKey = "secret" };
+
+        // Act / Assert
+        Assert.DoesNotThrow(() => ChromaServerOptionsValidator.Validate(options));
+    }
+}

@@ -1,0 +1,107 @@
+using Chroma.Server.Indexing;
+
+namespace Chroma.Server.Tests.Indexing;
+
+[TestFixture]
+public sealed class BruteForceVectorIndexTests
+{
+    [Test]
+    public void Search_RandomVectors_MatchesNaiveSquaredL2Ranking()
+    {
+        // Arrange: 600 vectors of 37-d (odd, so SIMD remainders are exercised), fixed seed.
+        const int dimension = 37;
+        var random = new Random(42);
+        var vectors = Enumerable.Range(0, 600).Select(_ => RandomVector(random, dimension)).ToList();
+        var index = new BruteForceVectorIndex(dimension);
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            index.Add(1000 + i, vectors[i], i % 3 == 0 ? "production" : "training");
+        }
+
+        var query = RandomVector(random, dimension);
+
+        // Act
+        var found = index.Search(query, 10);
+
+        // Assert
+        var expected = vectors
+            .Select((v, i) => (Sequence: 1000L + i, Distance: v.Zip(query, (a, b) => (a - b) * (a - b)).Sum()))
+            .OrderBy(x => x.Distance)
+            .Take(10)
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(found.Select(n => n.Sequence), Is.EqualTo(expected.Select(e => e.Sequence)));
+            Assert.That(found.Select(n => n.Distance), Is.EqualTo(expected.Select(e => e.Distance)).Within(1e-3f));
+        });
+    }
+
+    [Test]
+    public void Search_DatasetFilter_ReturnsOnlyThatDataset()
+    {
+        // Arrange
+        var index = new BruteForceVectorIndex(2);
+        index.Add(1, [0, 0], "training");
+        index.Add(2, [0.1f, 0], "production");
+        index.Add(3, [1, 0], "training");
+
+        // Act
+        var training = index.Search([0.1f, 0], 5, "training");
+        var unknown = index.Search([0.1f, 0], 5, "validation");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(training.Select(n => n.Sequence), Is.EqualTo(new long[] { 1, 3 }));
+            Assert.That(training[0].Distance, Is.EqualTo(0.01f).Within(1e-6f));
+            Assert.That(unknown, Is.Empty);
+        });
+    }
+
+    [Test]
+    public void Remove_MiddleVector_IsNeverFoundAgainAndOthersStay()
+    {
+        // Arrange
+        var index = new BruteForceVectorIndex(1);
+        for (var i = 0; i < 300; i++)
+        {
+            index.Add(i, [i], "training");
+        }
+
+        // Act
+        var removed = index.Remove(150);
+        var removedAgain = index.Remove(150);
+        var near = index.Search([150], 2);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(removed, Is.True);
+            Assert.That(removedAgain, Is.False);
+            Assert.That(index.Count, Is.EqualTo(299));
+            Assert.That(near.Select(n => n.Sequence), Is.EquivalentTo(new long[] { 149, 151 }));
+            Assert.That(index.Search([299], 1).Single().Sequence, Is.EqualTo(299), "the moved last vector is still found");
+        });
+    }
+
+    [Test]
+    public void Add_SameSequenceTwice_ReplacesVector()
+    {
+        // Arrange
+        var index = new BruteForceVectorIndex(1);
+        index.Add(7, [0], "training");
+
+        // Act
+        index.Add(7, [10], "training");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Count, Is.EqualTo(1));
+            Assert.That(index.Search([10], 1).Single().Distance, Is.Zero);
+        });
+    }
+
+    private static float[] RandomVector(Random random, int dimension) =>
+        [.. Enumerable.Range(0, dimension).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+}

@@ -1,0 +1,151 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Tests.TestSupport;
+using Grpc.Core;
+
+namespace Chroma.Server.Tests.Services;
+
+[TestFixture]
+public sealed class IngestServiceTests
+{
+    private RunningServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _server = await RunningServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _server.DisposeAsync();
+
+    [Test, CancelAfter(30_000)]
+    public async Task Log_GoodBatch_AcksAcceptedWithBatchId()
+    {
+        // Arrange
+        var batch = Records.Batch(Records.Set(model: "good"), Records.Sequence(5));
+
+        // Act
+        var ack = (await _server.LogAsync(batch)).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ack.BatchId, Is.EqualTo(batch.BatchId));
+            Assert.That(ack.Accepted, Is.EqualTo(5));
+            Assert.That(ack.Duplicates, Is.Zero);
+            Assert.That(ack.Error, Is.Null);
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Log_BadBatchThenGoodBatchOnSameStream_RejectsFirstAcceptsSecondStoresOnlySecond()
+    {
+        // Arrange: the bad batch's first record is fine; its third has a NaN.
+        var set = Records.Set(model: "mixed");
+        var bad = Records.Batch(set, Records.Sequence(3));
+        bad.Records[2].Embedding[1] = float.NaN;
+        var good = Records.Batch(set, Records.Sequence(2, start: 10));
+
+        // Act
+        var acks = await _server.LogAsync(bad, good);
+
+        // Assert
+        var count = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = Records.SetId(set) });
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks[0].BatchId, Is.EqualTo(bad.BatchId));
+            Assert.That(acks[0].Accepted, Is.Zero);
+            Assert.That(acks[0].Error.Code, Is.EqualTo((int)StatusCode.InvalidArgument));
+            Assert.That(acks[0].Error.Message, Is.EqualTo("records[2].embedding[1]: value is NaN"));
+            Assert.That(acks[0].Error.RecordIndex, Is.EqualTo(2));
+            Assert.That(acks[1].Accepted, Is.EqualTo(2));
+            Assert.That(acks[1].Error, Is.Null);
+            Assert.That(count.Count, Is.EqualTo(2), "nothing of the rejected batch was stored");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Log_ResentBatch_CountsDuplicates()
+    {
+        // Arrange
+        var batch = Records.Batch(Records.Set(model: "resent"), Records.Sequence(4));
+        await _server.LogAsync(batch);
+
+        // Act
+        var ack = (await _server.LogAsync(batch)).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ack.Accepted, Is.Zero);
+            Assert.That(ack.Duplicates, Is.EqualTo(4));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Log_ConflictThenDimensionMismatchThenGood_EachErrorAckedAndStreamContinues()
+    {
+        // Arrange
+        var set = Records.Set(model: "conflict");
+        var original = Records.Sequence(2);
+        await _server.LogAsync(Records.Batch(set, original));
+        var changed = original[1].Clone();
+        changed.Dataset = "production";
+        var conflict = Records.Batch(set, Records.Sequence(1, start: 20)[0], changed);
+        var wrongDimension = Records.Batch(Records.Set(dimension: 3, model: "conflict"), Records.Sequence(1, dimension: 3, start: 30));
+        var good = Records.Batch(set, Records.Sequence(1, start: 40));
+
+        // Act
+        var acks = await _server.LogAsync(conflict, wrongDimension, good);
+
+        // Assert
+        var count = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = Records.SetId(set) });
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks[0].Error.Code, Is.EqualTo((int)StatusCode.AlreadyExists));
+            Assert.That(acks[0].Error.RecordIndex, Is.EqualTo(1));
+            Assert.That(acks[0].Error.Message, Does.Contain(original[1].Id));
+            Assert.That(acks[1].Error.Code, Is.EqualTo((int)StatusCode.InvalidArgument));
+            Assert.That(acks[1].Error.Message, Does.StartWith("set.dimension:"));
+            Assert.That(acks[2].Accepted, Is.EqualTo(1));
+            Assert.That(count.Count, Is.EqualTo(3), "two originals and the good batch");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Log_EmptyBatch_AcksInvalidArgumentForTheBatch()
+    {
+        // Arrange
+        var batch = Records.Batch(Records.Set(model: "empty"));
+
+        // Act
+        var ack = (await _server.LogAsync(batch)).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ack.Error.Code, Is.EqualTo((int)StatusCode.InvalidArgument));
+            Assert.That(ack.Error.Message, Is.EqualTo("records: batch is empty"));
+            Assert.That(ack.Error.RecordIndex, Is.EqualTo(-1));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Log_FourConcurrentStreams_EveryRecordStoredOnce()
+    {
+        // Arrange: four streams of ten 200-record batches each, into one set.
+        var set = Records.Set(dimension: 16, model: "concurrent");
+        var streams = Enumerable.Range(0, 4)
+            .Select(s => Enumerable.Range(0, 10).Select(b => Records.Batch(set, Records.Sequence(200, 16, start: (s * 10_000) + (b * 200)))).ToArray())
+            .ToList();
+
+        // Act
+        var acks = await Task.WhenAll(streams.Select(batches => _server.LogAsync(batches)));
+
+        // Assert
+        var count = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = Records.SetId(set) });
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks.SelectMany(a => a).Sum(a => a.Accepted), Is.EqualTo(8_000));
+            Assert.That(acks.SelectMany(a => a).All(a => a.Error is null), Is.True);
+            Assert.That(count.Count, Is.EqualTo(8_000));
+        });
+    }
+}

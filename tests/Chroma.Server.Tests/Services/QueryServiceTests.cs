@@ -1,0 +1,214 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Tests.TestSupport;
+using Grpc.Core;
+
+namespace Chroma.Server.Tests.Services;
+
+[TestFixture]
+public sealed class QueryServiceTests
+{
+    private RunningServer _server = null!;
+    private Record[] _records = null!;
+    private string _setId = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _server = await RunningServer.StartAsync();
+        _records = Records.Sequence(30);
+        var set = Records.Set(model: "query");
+        _setId = Records.SetId(set);
+        var acks = await _server.LogAsync(Records.Batch(set, _records));
+        Assert.That(acks.Single().Accepted, Is.EqualTo(30));
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _server.DisposeAsync();
+
+    [Test, CancelAfter(30_000)]
+    public async Task ListSets_AfterIngest_ReportsDescriptorAndCounts()
+    {
+        // Act
+        var response = await _server.Query.ListSetsAsync(new ListSetsRequest());
+
+        // Assert
+        var info = response.Sets.Single(s => s.SetId == _setId);
+        Assert.Multiple(() =>
+        {
+            Assert.That(info.Descriptor_.Dimension, Is.EqualTo(4));
+            Assert.That(info.TotalRecords, Is.EqualTo(30));
+            Assert.That(info.Datasets.Single(d => d.Dataset == "production").Count, Is.EqualTo(6));
+            Assert.That(info.CreatedUnixMs, Is.Positive.And.LessThanOrEqualTo(info.UpdatedUnixMs));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task GetRecords_PagedWithTokens_ReturnsEveryRecordOnce()
+    {
+        // Arrange
+        var ids = new List<string>();
+        var token = string.Empty;
+
+        // Act
+        do
+        {
+            var page = await _server.Query.GetRecordsAsync(new GetRecordsRequest { SetId = _setId, PageSize = 8, PageToken = token });
+            ids.AddRange(page.Records.Select(r => r.Record.Id));
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        // Assert
+        Assert.That(ids, Is.EqualTo(_records.Select(r => r.Id)));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task GetRecords_ByIdsWithEmbeddings_ReturnsThoseRecords()
+    {
+        // Act
+        var response = await _server.Query.GetRecordsAsync(new GetRecordsRequest
+        {
+            SetId = _setId,
+            Ids = { _records[4].Id, _records[1].Id.ToUpperInvariant() },
+            IncludeEmbeddings = true,
+        });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Records.Select(r => r.Record.Id), Is.EqualTo(new[] { _records[4].Id, _records[1].Id }));
+            Assert.That(response.Records[0].Record.Embedding, Is.EqualTo(_records[4].Embedding));
+            Assert.That(response.Records[0].SetId, Is.EqualTo(_setId));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task CountRecords_DatasetAndMetadata_CountsMatches()
+    {
+        // Act: production = 0, 5, 10, 15, 20, 25; odd ones = 5, 15, 25.
+        var response = await _server.Query.CountRecordsAsync(new CountRecordsRequest
+        {
+            SetId = _setId,
+            Filter = new RecordFilter { Dataset = "production", Metadata = { ["parity"] = "odd" } },
+        });
+
+        // Assert
+        Assert.That(response.Count, Is.EqualTo(3));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task FindNearest_ByVectorInDataset_ReturnsNearestFirstWithSquaredDistance()
+    {
+        // Act
+        var response = await _server.Query.FindNearestAsync(new FindNearestRequest
+        {
+            SetId = _setId,
+            Embedding = new Vector { Values = { 9.5f, 0, 0, 0 } },
+            K = 2,
+            Dataset = "production",
+        });
+
+        // Assert: production records sit at 0, 5, 10, ...; 10 is 0.5 away, 5 is 4.5 away.
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Neighbors.Select(n => n.Record.Record.Embedding.Count), Is.All.Zero, "embeddings not asked for");
+            Assert.That(response.Neighbors.Select(n => n.Record.Record.Id), Is.EqualTo(new[] { _records[10].Id, _records[5].Id }));
+            Assert.That(response.Neighbors.Select(n => n.Distance), Is.EqualTo(new[] { 0.25f, 20.25f }).Within(1e-4f));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task FindNearest_ByRecordId_StartsWithThatRecord()
+    {
+        // Act
+        var response = await _server.Query.FindNearestAsync(new FindNearestRequest { SetId = _setId, RecordId = _records[12].Id, K = 3 });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.Neighbors[0].Record.Record.Id, Is.EqualTo(_records[12].Id));
+            Assert.That(response.Neighbors[0].Distance, Is.Zero);
+            Assert.That(response.Neighbors.Skip(1).Select(n => n.Distance), Is.All.EqualTo(1f));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task TagThenDelete_OneRecord_TaggedCountedThenNeverANeighbour()
+    {
+        // Arrange
+        var target = _records[29];
+
+        // Act
+        var tagged = await _server.Query.TagRecordsAsync(new TagRecordsRequest { SetId = _setId, Ids = { target.Id }, Tags = { ["review"] = "needed" } });
+        var reviewCount = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = _setId, Filter = new RecordFilter { Metadata = { ["review"] = "needed" } } });
+        var nearestBefore = await _server.Query.FindNearestAsync(new FindNearestRequest { SetId = _setId, Embedding = new Vector { Values = { 29, 0, 0, 0 } }, K = 1 });
+        var deleted = await _server.Query.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = _setId, Ids = { target.Id, Guid.NewGuid().ToString() } });
+        var nearestAfter = await _server.Query.FindNearestAsync(new FindNearestRequest { SetId = _setId, Embedding = new Vector { Values = { 29, 0, 0, 0 } }, K = 1 });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(tagged.Updated, Is.EqualTo(1));
+            Assert.That(reviewCount.Count, Is.EqualTo(1));
+            Assert.That(nearestBefore.Neighbors.Single().Record.Record.Id, Is.EqualTo(target.Id));
+            Assert.That(deleted.Deleted, Is.EqualTo(1));
+            Assert.That(nearestAfter.Neighbors.Single().Record.Record.Id, Is.EqualTo(_records[28].Id));
+        });
+    }
+
+    public static IEnumerable<TestCaseData> BadQueries()
+    {
+        static TestCaseData Case(string name, Func<Query.QueryClient, string, Task> call, StatusCode code, string fragment) =>
+            new TestCaseData(call, code, fragment).SetName("Query_" + name + "_" + code);
+
+        yield return Case("CountUnknownSet", (q, _) => q.CountRecordsAsync(new CountRecordsRequest { SetId = "no-such/1/layer" }).ResponseAsync,
+            StatusCode.NotFound, "no-such/1/layer");
+        yield return Case("GetRecordsUnknownSet", (q, _) => q.GetRecordsAsync(new GetRecordsRequest { SetId = "no-such/2/layer" }).ResponseAsync,
+            StatusCode.NotFound, "no-such/2/layer");
+        yield return Case("CountEmptySetId", (q, _) => q.CountRecordsAsync(new CountRecordsRequest()).ResponseAsync,
+            StatusCode.InvalidArgument, "set_id: is required");
+        yield return Case("PageSizeTooLarge", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, PageSize = 1001 }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
+        yield return Case("BadPageToken", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, PageToken = "garbage!" }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_token: is not a token this server issued");
+        yield return Case("BadIdInIds", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, Ids = { "nope" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "ids[0]: \"nope\" is not a UUID");
+        yield return Case("UnknownId", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
+            StatusCode.NotFound, "ids: record 00000000-0000-7000-8000-000000000000 not found");
+        yield return Case("BadFilterDataset", (q, s) => q.CountRecordsAsync(new CountRecordsRequest { SetId = s, Filter = new RecordFilter { Dataset = "a b" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "filter.dataset: character 1");
+        yield return Case("NearestKZero", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, Embedding = new Vector { Values = { 1, 2, 3, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "k: must be between 1 and 1000, got 0");
+        yield return Case("NearestNoQuery", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1 }).ResponseAsync,
+            StatusCode.InvalidArgument, "query: set either record_id or embedding");
+        yield return Case("NearestWrongDimension", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector { Values = { 1, 2 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "embedding.values: has 2 values, the set's dimension is 4");
+        yield return Case("NearestNaN", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector { Values = { 1, float.NaN, 3, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "embedding.values[1]: value is NaN");
+        yield return Case("NearestUnknownRecord", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "00000000-0000-7000-8000-000000000001" }).ResponseAsync,
+            StatusCode.NotFound, "record_id: record 00000000-0000-7000-8000-000000000001 not found");
+        yield return Case("DeleteNoIds", (q, s) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = s }).ResponseAsync,
+            StatusCode.InvalidArgument, "ids: is empty");
+        yield return Case("TagNoTags", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "tags: is empty");
+        yield return Case("Recommendations", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s }).ResponseAsync,
+            StatusCode.Unimplemented, "the recommendation engine is not available in this server version");
+    }
+
+    [TestCaseSource(nameof(BadQueries)), CancelAfter(30_000)]
+    public void Query_BadRequest_ThrowsStatusNamingTheProblem(Delegate call, StatusCode code, string fragment)
+    {
+        // Arrange (loosely typed: the generated client is internal to the server)
+        var invoke = (Func<Query.QueryClient, string, Task>)call;
+
+        // Act
+        var ex = Assert.ThrowsAsync<RpcException>(() => invoke(_server.Query, _setId));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.StatusCode, Is.EqualTo(code));
+            Assert.That(ex.Status.Detail, Does.Contain(fragment));
+        });
+    }
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using Chroma.Server.Storage;
+using Chroma.Server.Tests.TestSupport;
+using Grpc.Core;
+
+namespace Chroma.Server.Tests.Storage;
+
+[TestFixture]
+public sealed class SqliteRecordStoreIngestTests
+{
+    private StoreFixture _fixture = null!;
+
+    [SetUp]
+    public void SetUp() => _fixture = new StoreFixture();
+
+    [TearDown]
+    public void TearDown() => _fixture.Dispose();
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_NewSet_StoresRecordsWithIncreasingSequences()
+    {
+        // Arrange
+        var set = Records.Set();
+        var records = Records.Sequence(3);
+
+        // Act
+        var outcome = await _fixture.IngestAsync(set, records);
+
+        // Assert
+        var page = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 10, IncludeEmbeddings: true));
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome, Is.EqualTo(new IngestOutcome(3, 0, null)));
+            Assert.That(page.Records.Select(r => r.Record.Id), Is.EqualTo(records.Select(r => r.Id)));
+            Assert.That(page.Records.Select(r => r.Sequence), Is.Ordered.Ascending.And.Unique);
+            Assert.That(page.Records[2].Record, Is.EqualTo(records[2]), "every field round-trips");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_SameBatchTwice_SecondCountsDuplicatesAndStoresNothing()
+    {
+        // Arrange
+        var set = Records.Set();
+        var records = Records.Sequence(4);
+        await _fixture.IngestAsync(set, records);
+
+        // Act
+        var again = await _fixture.IngestAsync(set, [.. records, .. Records.Sequence(1, start: 10)]);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(again, Is.EqualTo(new IngestOutcome(1, 4, null)));
+            Assert.That(_fixture.Store.CountRecords(_fixture.RequireSet(set), RecordSelection.All), Is.EqualTo(5));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_SameIdDifferentContent_RejectsWholeBatchWithAlreadyExists()
+    {
+        // Arrange
+        var set = Records.Set();
+        var stored = Records.Sequence(2);
+        await _fixture.IngestAsync(set, stored);
+        var changed = stored[1].Clone();
+        changed.Label = "changed";
+        var fresh = Records.Sequence(1, start: 50)[0];
+
+        // Act
+        var outcome = await _fixture.IngestAsync(set, fresh, changed);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.Error?.Code, Is.EqualTo(StatusCode.AlreadyExists));
+            Assert.That(outcome.Error?.RecordIndex, Is.EqualTo(1));
+            Assert.That(outcome.Error?.Message, Does.Contain("records[1].id: " + stored[1].Id));
+            Assert.That(_fixture.Store.CountRecords(_fixture.RequireSet(set), RecordSelection.All), Is.EqualTo(2), "the fresh record was rolled back");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_ConcurrentGoodAndConflictingBatches_OnlyConflictingBatchRolledBack()
+    {
+        // Arrange: queued together, so the writer may commit them in one group transaction.
+        var set = Records.Set();
+        var stored = Records.Sequence(1);
+        await _fixture.IngestAsync(set, stored);
+        var changed = stored[0].Clone();
+        changed.Label = "changed";
+        var first = StoreFixture.Prepare(Records.Sequence(3, start: 10));
+        var conflicting = StoreFixture.Prepare([.. Records.Sequence(2, start: 20), changed]);
+        var last = StoreFixture.Prepare(Records.Sequence(4, start: 30));
+
+        // Act
+        var outcomes = await Task.WhenAll(
+            _fixture.Store.IngestAsync(set, first),
+            _fixture.Store.IngestAsync(set, conflicting),
+            _fixture.Store.IngestAsync(set, last));
+
+        // Assert
+        var ids = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 100, false))
+            .Records.Select(r => r.Record.Id).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcomes[0], Is.EqualTo(new IngestOutcome(3, 0, null)));
+            Assert.That(outcomes[1].Error?.Code, Is.EqualTo(StatusCode.AlreadyExists));
+            Assert.That(outcomes[1].Error?.RecordIndex, Is.EqualTo(2));
+            Assert.That(outcomes[2], Is.EqualTo(new IngestOutcome(4, 0, null)));
+            Assert.That(ids, Has.Count.EqualTo(8));
+            Assert.That(ids, Does.Not.Contain(conflicting[0].Id), "nothing of the rejected batch");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_DimensionDiffersFromSet_RejectsNamingSetDimension()
+    {
+        // Arrange
+        await _fixture.IngestAsync(Records.Set(dimension: 4), Records.Sequence(1));
+
+        // Act
+        var outcome = await _fixture.IngestAsync(Records.Set(dimension: 3), Records.Sequence(1, dimension: 3, start: 5));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.Error?.Code, Is.EqualTo(StatusCode.InvalidArgument));
+            Assert.That(outcome.Error?.Message, Does.StartWith("set.dimension: is 3, but embedding set 'model/1/fc' has dimension 4"));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_CallbackAfterCommit_ReceivesSequencesInOrder()
+    {
+        // Arrange
+        var set = Records.Set();
+        var prepared = StoreFixture.Prepare(Records.Sequence(3));
+        var seen = new List<long>();
+
+        // Act
+        await _fixture.Store.IngestAsync(set, prepared, (_, inserted) => seen.AddRange(inserted.Select(i => i.Sequence)));
+
+        // Assert
+        var stored = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 10, false));
+        Assert.That(seen, Is.EqualTo(stored.Records.Select(r => r.Sequence)));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Reopen_AfterIngest_KeepsSetsAndRecords()
+    {
+        // Arrange
+        var set = Records.Set();
+        await _fixture.IngestAsync(set, Records.Sequence(7));
+
+        // Act
+        _fixture.Reopen();
+
+        // Assert
+        var sets = _fixture.Store.ListSets();
+        Assert.Multiple(() =>
+        {
+            Assert.That(sets.Single().Set.SetId, Is.EqualTo("model/1/fc"));
+            Assert.That(sets.Single().Set.Dimension, Is.EqualTo(4));
+            Assert.That(sets.Single().TotalRecords, Is.EqualTo(7));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task IngestAsync_FiftyThousand128dRecords_AllStoredAndRateReported()
+    {
+        // Arrange: 50 batches of 1000 records, the shape the client sends.
+        const int batches = 50;
+        const int perBatch = 1_000;
+        var set = Records.Set(dimension: 128);
+        var random = new Random(7);
+        var prepared = Enumerable.Range(0, batches).Select(b => StoreFixture.Prepare(Enumerable.Range(0, perBatch).Select(_ =>
+        {
+            var embedding = new float[128];
+            for (var d = 0; d < embedding.Length; d++)
+            {
+                embedding[d] = (float)random.NextDouble();
+            }
+
+            return Records.Make(embedding);
+        }))).ToList();
+
+        // Act
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        foreach (var batch in prepared)
+        {
+            await _fixture.Store.IngestAsync(set, batch);
+        }
+
+        stopwatch.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+
+        // Assert
+        var rate = batches * perBatch / stopwatch.Elapsed.TotalSeconds;
+        await TestContext.Out.WriteLineAsync(
+            $"store ingest: {batches * perBatch:N0} records of 128-d in {stopwatch.Elapsed.TotalSeconds:F2} s = {rate:N0} records/s (CPU {cpu.TotalSeconds:F2} s = {batches * perBatch / cpu.TotalSeconds:N0} records per CPU-second)");
+        Assert.That(_fixture.Store.CountRecords(_fixture.RequireSet(set), RecordSelection.All), Is.EqualTo(batches * perBatch));
+    }
+}

@@ -1,0 +1,67 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+
+namespace Chroma.Server.Tests.TestSupport;
+
+/// <summary>A real <see cref="ChromaServer"/> on 127.0.0.1 (port 0) with its own temp data directory and a channel to it.</summary>
+internal sealed class RunningServer : IAsyncDisposable
+{
+    private readonly TempDirectory? _ownedDirectory;
+
+    private RunningServer(ChromaServer server, TempDirectory? ownedDirectory, string? apiKey)
+    {
+        Server = server;
+        _ownedDirectory = ownedDirectory;
+        Channel = GrpcChannel.ForAddress(server.Endpoint);
+        var invoker = apiKey is null ? Channel.CreateCallInvoker() : Channel.CreateCallInvoker().Intercept(m => { m.Add("x-api-key", apiKey); return m; });
+        Ingest = new Ingest.IngestClient(invoker);
+        Query = new Query.QueryClient(invoker);
+    }
+
+    public ChromaServer Server { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public Ingest.IngestClient Ingest { get; }
+
+    public Query.QueryClient Query { get; }
+
+    public static async Task<RunningServer> StartAsync(string? dataDirectory = null, string? apiKey = null, string? clientApiKey = null, int port = 0)
+    {
+        var owned = dataDirectory is null ? new TempDirectory() : null;
+        var server = await ChromaServer.StartAsync(new ChromaServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = port,
+            DataDirectory = dataDirectory ?? owned!.Path,
+            ApiKey = apiKey,
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+        return new RunningServer(server, owned, clientApiKey ?? apiKey);
+    }
+
+    /// <summary>Sends every batch on one stream and returns the acks in order.</summary>
+    public async Task<List<LogAck>> LogAsync(params LogBatch[] batches)
+    {
+        using var call = Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(30));
+        var acks = new List<LogAck>();
+        foreach (var batch in batches)
+        {
+            await call.RequestStream.WriteAsync(batch);
+            Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True, "an ack for every batch");
+            acks.Add(call.ResponseStream.Current);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return acks;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await Server.DisposeAsync();
+        _ownedDirectory?.Dispose();
+    }
+}
