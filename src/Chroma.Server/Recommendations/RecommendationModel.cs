@@ -1,0 +1,152 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Everything the engine learns from one version of an embedding set's training data: class means
+/// and whitening (<see cref="MahalanobisScorer"/>), a neighbour search over the unit-normalised
+/// training rows, and calibrators fitted on a held-out slice. Immutable; fit it again only when
+/// the training data changes (<see cref="TrainingVersion"/>).
+/// </summary>
+/// <remarks>
+/// A seeded shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/> of the training
+/// records. The rest are fitted (means, covariance, neighbour index). The held-out records are then
+/// scored exactly like production records, with their own label standing in for the predicted
+/// class, and their signal values become the reference distributions of the
+/// <see cref="EmpiricalCalibrator"/>s. Held-out records are not in the neighbour index, just as
+/// production records are not, so their kNN distances are comparable.
+/// </remarks>
+internal sealed class RecommendationModel
+{
+    private readonly IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> _calibrators;
+
+    private RecommendationModel(
+        string trainingVersion,
+        RecommendationOptions options,
+        MahalanobisScorer mahalanobis,
+        ITrainingNeighborSearch neighborSearch,
+        IReadOnlyList<string> fitLabels,
+        int heldOutCount,
+        IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators)
+    {
+        TrainingVersion = trainingVersion;
+        Options = options;
+        Mahalanobis = mahalanobis;
+        NeighborSearch = neighborSearch;
+        FitLabels = fitLabels;
+        HeldOutCount = heldOutCount;
+        _calibrators = calibrators;
+    }
+
+    /// <summary>The caller's version of the training data this model was fitted on (for example its revision number).</summary>
+    public string TrainingVersion { get; }
+
+    /// <summary>The options the model was fitted with.</summary>
+    public RecommendationOptions Options { get; }
+
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension => Mahalanobis.Dimension;
+
+    /// <summary>Class means and shrunk covariance.</summary>
+    public MahalanobisScorer Mahalanobis { get; }
+
+    /// <summary>Neighbour search over the fitted (not held-out) unit-normalised training rows.</summary>
+    public ITrainingNeighborSearch NeighborSearch { get; }
+
+    /// <summary>Labels of the fitted rows, indexed like <see cref="NeighborSearch"/>.</summary>
+    public IReadOnlyList<string> FitLabels { get; }
+
+    /// <summary>Number of training records held out for calibration.</summary>
+    public int HeldOutCount { get; }
+
+    /// <summary>
+    /// Fits a model. Needs at least two training records (one to fit, one to calibrate).
+    /// </summary>
+    /// <param name="training">Labelled training embeddings.</param>
+    /// <param name="trainingVersion">Identifies this training data; the server refits when it changes.</param>
+    /// <param name="searchFactory">Builds the neighbour search over the fitted rows; brute force when null.</param>
+    /// <param name="options">Engine settings; defaults when null.</param>
+    /// <param name="cancellationToken">Stops the held-out scoring early.</param>
+    public static RecommendationModel Fit(
+        TrainingData training,
+        string trainingVersion,
+        NeighborSearchFactory? searchFactory = null,
+        RecommendationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(trainingVersion);
+        options ??= new RecommendationOptions();
+        options.Validate();
+        if (training.Count < 2)
+        {
+            throw new ArgumentException($"training has {training.Count} records; fitting needs at least 2.", nameof(training));
+        }
+
+        var (fitRows, heldOutRows) = Split(training.Count, options);
+        var d = training.Dimension;
+        var fitEmbeddings = new float[fitRows.Length * d];
+        var fitLabels = new string[fitRows.Length];
+        for (var i = 0; i < fitRows.Length; i++)
+        {
+            training.Row(fitRows[i]).CopyTo(fitEmbeddings.AsSpan(i * d, d));
+            fitLabels[i] = training.Labels[fitRows[i]];
+        }
+
+        var fit = new TrainingData(fitEmbeddings, d, fitLabels);
+        var mahalanobis = MahalanobisScorer.Fit(fit);
+        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(fitEmbeddings, d), d);
+
+        var partial = new RecommendationModel(trainingVersion, options, mahalanobis, search, fitLabels, heldOutRows.Length, new Dictionary<SignalKind, EmpiricalCalibrator>());
+        var measured = new EmbeddingMeasurement[heldOutRows.Length];
+        Parallel.For(
+            0,
+            heldOutRows.Length,
+            new ParallelOptions { CancellationToken = cancellationToken },
+            i =>
+            {
+                var row = training.Row(heldOutRows[i]);
+                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
+                UnitVectors.Normalize(row, unit);
+                measured[i] = partial.Measure(row, unit, training.Labels[heldOutRows[i]]);
+            });
+
+        var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
+        {
+            [SignalKind.Mahalanobis] = new(measured.Select(m => m.MahalanobisDistance)),
+            [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
+            [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement)),
+        };
+        return new RecommendationModel(trainingVersion, options, mahalanobis, search, fitLabels, heldOutRows.Length, calibrators);
+    }
+
+    /// <summary>The calibrator of a distance/boundary signal.</summary>
+    public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>
+        _calibrators.TryGetValue(kind, out var calibrator)
+            ? calibrator
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are calibrated on training data.");
+
+    /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
+    internal EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
+    {
+        var (distance, nearest) = Mahalanobis.Score(embedding);
+        var neighbors = NeighborSearch.Search(unitEmbedding, Options.NeighborCount);
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, FitLabels, predictedClass));
+    }
+
+    private static (int[] Fit, int[] HeldOut) Split(int count, RecommendationOptions options)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+#pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
+        new Random(options.Seed).Shuffle(order);
+#pragma warning restore CA5394
+        var heldOut = Math.Clamp((int)Math.Round(count * options.HoldOutFraction), 1, count - 1);
+
+        // Sorted so fitted rows keep the caller's order (neighbour indices stay easy to read in tests).
+        return (order[heldOut..].Order().ToArray(), order[..heldOut].Order().ToArray());
+    }
+}
+
+/// <summary>Raw embedding-based signals of one record, before calibration.</summary>
+/// <param name="MahalanobisDistance">Distance to the nearest class mean.</param>
+/// <param name="NearestClass">That class.</param>
+/// <param name="Neighbors">kNN distance and boundary disagreement.</param>
+internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance, string NearestClass, NeighborSignals Neighbors);
