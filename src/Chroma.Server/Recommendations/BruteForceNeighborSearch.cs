@@ -55,24 +55,19 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
         Span<int> bestIndex = k <= 256 ? stackalloc int[k] : new int[k];
         Span<float> bestSquared = k <= 256 ? stackalloc float[k] : new float[k];
         bestSquared.Fill(float.PositiveInfinity);
-        for (var i = 0; i < _squaredNorms.Length; i++)
+        Span<float> dots = stackalloc float[DotProducts.BlockRows];
+        for (var start = 0; start < _squaredNorms.Length; start += DotProducts.BlockRows)
         {
-            var squared = queryNorm + _squaredNorms[i] - (2f * TensorPrimitives.Dot(query, _vectors.AsSpan(i * _dimension, _dimension)));
-            if (squared >= bestSquared[k - 1])
+            var rows = Math.Min(DotProducts.BlockRows, _squaredNorms.Length - start);
+            DotProducts.Block(query, _vectors.AsSpan(start * _dimension, rows * _dimension), dots[..rows]);
+            for (var r = 0; r < rows; r++)
             {
-                continue;
+                var squared = queryNorm + _squaredNorms[start + r] - (2f * dots[r]);
+                if (squared < bestSquared[k - 1])
+                {
+                    Insert(bestIndex, bestSquared, start + r, squared);
+                }
             }
-
-            var position = k - 1;
-            while (position > 0 && bestSquared[position - 1] > squared)
-            {
-                bestSquared[position] = bestSquared[position - 1];
-                bestIndex[position] = bestIndex[position - 1];
-                position--;
-            }
-
-            bestSquared[position] = squared;
-            bestIndex[position] = i;
         }
 
         var result = new (int, float)[k];
@@ -83,5 +78,19 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
         }
 
         return result;
+    }
+
+    private static void Insert(Span<int> bestIndex, Span<float> bestSquared, int index, float squared)
+    {
+        var position = bestSquared.Length - 1;
+        while (position > 0 && bestSquared[position - 1] > squared)
+        {
+            bestSquared[position] = bestSquared[position - 1];
+            bestIndex[position] = bestIndex[position - 1];
+            position--;
+        }
+
+        bestSquared[position] = squared;
+        bestIndex[position] = index;
     }
 }
