@@ -15,6 +15,10 @@ namespace Chroma.Server.Recommendations;
 /// would tie every record at 1 / (N + 1), so an exponential tail (peaks over threshold) continues
 /// them: <c>theta</c> is the mean excess of the top decile over the 90th percentile. That keeps the
 /// ranking among records far outside the training distribution, which are the ones worth looking at.
+/// When the top decile has no spread, theta falls back to the whole range; when every held-out
+/// value is the same, or for bounded signals built without a tail (the boundary share), p stays at
+/// 1 / (N + 1) beyond the maximum: there is nothing to extrapolate from, and an invented tail would
+/// let one signal swamp the combined score.
 /// </remarks>
 internal sealed class EmpiricalCalibrator
 {
@@ -22,7 +26,9 @@ internal sealed class EmpiricalCalibrator
     private readonly double _tailScale;
 
     /// <summary>Sorts a copy of <paramref name="heldOutValues"/> (at least one, all finite).</summary>
-    public EmpiricalCalibrator(IEnumerable<double> heldOutValues)
+    /// <param name="heldOutValues">The signal on held-out training records.</param>
+    /// <param name="extrapolateTail">Whether p keeps falling beyond the largest held-out value (see the remarks).</param>
+    public EmpiricalCalibrator(IEnumerable<double> heldOutValues, bool extrapolateTail = true)
     {
         ArgumentNullException.ThrowIfNull(heldOutValues);
         _sorted = heldOutValues.ToArray();
@@ -40,7 +46,7 @@ internal sealed class EmpiricalCalibrator
         var threshold = _sorted[(int)Math.Floor(0.9 * (_sorted.Length - 1))];
         var excess = _sorted.Where(v => v > threshold).Select(v => v - threshold).DefaultIfEmpty(0).Average();
         var range = _sorted[^1] - _sorted[0];
-        _tailScale = excess > 0 ? excess : range > 0 ? range / _sorted.Length : 1e-12;
+        _tailScale = !extrapolateTail ? double.PositiveInfinity : excess > 0 ? excess : range > 0 ? range : double.PositiveInfinity;
     }
 
     /// <summary>Number of held-out values.</summary>

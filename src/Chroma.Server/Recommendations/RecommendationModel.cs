@@ -113,7 +113,7 @@ internal sealed class RecommendationModel
         {
             [SignalKind.Mahalanobis] = new(measured.Select(m => m.MahalanobisDistance)),
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
-            [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement)),
+            [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
         return new RecommendationModel(trainingVersion, options, mahalanobis, search, fitLabels, heldOutRows.Length, calibrators);
     }

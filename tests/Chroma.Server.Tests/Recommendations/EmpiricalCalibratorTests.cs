@@ -38,6 +38,25 @@ public class EmpiricalCalibratorTests
     }
 
     [Test]
+    public void PValue_AllHeldOutEqual_StaysAtOneOverNPlusOneBeyondMaximum()
+    {
+        var calibrator = new EmpiricalCalibrator(Enumerable.Repeat(0.0, 99));
+
+        Assert.That(calibrator.PValue(0), Is.EqualTo(1));
+        Assert.That(calibrator.PValue(0.6), Is.EqualTo(0.01));
+        Assert.That(calibrator.Percentile(0.6), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void PValue_WithoutTail_StaysAtOneOverNPlusOneBeyondMaximum()
+    {
+        var calibrator = new EmpiricalCalibrator(Enumerable.Range(0, 99).Select(i => i / 1000.0), extrapolateTail: false);
+
+        Assert.That(calibrator.PValue(0.5), Is.EqualTo(0.01));
+        Assert.That(calibrator.PValue(1), Is.EqualTo(0.01));
+    }
+
+    [Test]
     public void Constructor_NoValues_Throws()
     {
         Assert.That(() => new EmpiricalCalibrator([]), Throws.ArgumentException.With.Property("ParamName").EqualTo("heldOutValues"));
