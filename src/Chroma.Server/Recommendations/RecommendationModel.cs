@@ -17,21 +17,18 @@ namespace Chroma.Server.Recommendations;
 internal sealed class RecommendationModel
 {
     private readonly IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> _calibrators;
+    private readonly SignalMeasurer _measurer;
 
     private RecommendationModel(
         string trainingVersion,
         RecommendationOptions options,
-        MahalanobisScorer mahalanobis,
-        ITrainingNeighborSearch neighborSearch,
-        IReadOnlyList<string> fitLabels,
+        SignalMeasurer measurer,
         int heldOutCount,
         IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators)
     {
         TrainingVersion = trainingVersion;
         Options = options;
-        Mahalanobis = mahalanobis;
-        NeighborSearch = neighborSearch;
-        FitLabels = fitLabels;
+        _measurer = measurer;
         HeldOutCount = heldOutCount;
         _calibrators = calibrators;
     }
@@ -46,13 +43,13 @@ internal sealed class RecommendationModel
     public int Dimension => Mahalanobis.Dimension;
 
     /// <summary>Class means and shrunk covariance.</summary>
-    public MahalanobisScorer Mahalanobis { get; }
+    public MahalanobisScorer Mahalanobis => _measurer.Mahalanobis;
 
     /// <summary>Neighbour search over the fitted (not held-out) unit-normalised training rows.</summary>
-    public ITrainingNeighborSearch NeighborSearch { get; }
+    public ITrainingNeighborSearch NeighborSearch => _measurer.NeighborSearch;
 
     /// <summary>Labels of the fitted rows, indexed like <see cref="NeighborSearch"/>.</summary>
-    public IReadOnlyList<string> FitLabels { get; }
+    public IReadOnlyList<string> FitLabels => _measurer.FitLabels;
 
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
@@ -95,7 +92,7 @@ internal sealed class RecommendationModel
         var mahalanobis = MahalanobisScorer.Fit(fit);
         var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(fitEmbeddings, d), d);
 
-        var partial = new RecommendationModel(trainingVersion, options, mahalanobis, search, fitLabels, heldOutRows.Length, new Dictionary<SignalKind, EmpiricalCalibrator>());
+        var measurer = new SignalMeasurer(mahalanobis, search, fitLabels, options.NeighborCount);
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         Parallel.For(
             0,
@@ -106,7 +103,7 @@ internal sealed class RecommendationModel
                 var row = training.Row(heldOutRows[i]);
                 Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
                 UnitVectors.Normalize(row, unit);
-                measured[i] = partial.Measure(row, unit, training.Labels[heldOutRows[i]]);
+                measured[i] = measurer.Measure(row, unit, training.Labels[heldOutRows[i]]);
             });
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
@@ -115,7 +112,7 @@ internal sealed class RecommendationModel
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
-        return new RecommendationModel(trainingVersion, options, mahalanobis, search, fitLabels, heldOutRows.Length, calibrators);
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators);
     }
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
@@ -125,12 +122,8 @@ internal sealed class RecommendationModel
             : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are calibrated on training data.");
 
     /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
-    internal EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
-    {
-        var (distance, nearest) = Mahalanobis.Score(embedding);
-        var neighbors = NeighborSearch.Search(unitEmbedding, Options.NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, FitLabels, predictedClass));
-    }
+    public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
+        _measurer.Measure(embedding, unitEmbedding, predictedClass);
 
     private static (int[] Fit, int[] HeldOut) Split(int count, RecommendationOptions options)
     {
@@ -144,9 +137,3 @@ internal sealed class RecommendationModel
         return (order[heldOut..].Order().ToArray(), order[..heldOut].Order().ToArray());
     }
 }
-
-/// <summary>Raw embedding-based signals of one record, before calibration.</summary>
-/// <param name="MahalanobisDistance">Distance to the nearest class mean.</param>
-/// <param name="NearestClass">That class.</param>
-/// <param name="Neighbors">kNN distance and boundary disagreement.</param>
-internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance, string NearestClass, NeighborSignals Neighbors);
