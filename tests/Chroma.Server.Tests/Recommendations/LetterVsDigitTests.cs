@@ -47,6 +47,21 @@ public class LetterVsDigitTests
     }
 
     [Test]
+    public void Measure_DigitsVersusLettersOrMoreDigits_DetectsDriftOnlyForLetters()
+    {
+        var (training, letters, digits) = LetterVsDigitExperiment.DriftSamples(
+            LetterVsDigitExperiment.FindDataDirectory(TestContext.CurrentContext.TestDirectory), count: 1000);
+        var options = new DriftOptions { SampleSize = 300, Permutations = 100 };
+
+        var toLetters = MmdDriftDetector.Measure(training, letters, 784, options);
+        var toDigits = MmdDriftDetector.Measure(training, digits, 784, options);
+
+        Assert.That(toLetters.PValue, Is.LessThanOrEqualTo(1.0 / 101));
+        Assert.That(toDigits.PValue, Is.GreaterThan(0.05));
+        Assert.That(toLetters.Mmd2, Is.GreaterThan(10 * Math.Max(toDigits.Mmd2, 1e-4)));
+    }
+
+    [Test]
     public void Rank_TopTwenty_AreLettersWithReasons()
     {
         var ranked = RecommendationRanker.Rank(Result.Scored, RecommendationStrategy.Balanced, 20);

@@ -64,6 +64,14 @@ internal static class LetterVsDigitExperiment
         return new ExperimentResult(perSignal, scored, model);
     }
 
+    /// <summary>Raw pixels: <paramref name="count"/> training digits, as many letters, and as many later digits.</summary>
+    public static (float[] Training, float[] Letters, float[] Digits) DriftSamples(string dataDirectory, int count)
+    {
+        var (digits, _, pixels) = IdxReader.ReadImages(Path.Combine(dataDirectory, "mnist-t10k-images-idx3-ubyte.gz"), 2 * count);
+        var (letters, _, _) = IdxReader.ReadImages(Path.Combine(dataDirectory, "notmnist-t10k-images-idx3-ubyte.gz"), count);
+        return (digits[..(count * pixels)], letters, digits[(count * pixels)..]);
+    }
+
     private static float[] Project(float[] rows, int from, int to)
     {
         // Fixed Gaussian projection N(0, 1/to): distances are preserved in expectation (Johnson-Lindenstrauss).
