@@ -77,8 +77,8 @@ internal static class RecommendationBenchmark
     private static void LetterVsDigit()
     {
         var directory = LetterVsDigitExperiment.FindDataDirectory(AppContext.BaseDirectory);
-        var (training, letters, digits) = LetterVsDigitExperiment.DriftSamples(directory, 1000);
-        foreach (var (name, recent) in new[] { ("letters", letters), ("digits", digits) })
+        var (training, letters, laterDigits) = LetterVsDigitExperiment.DriftSamples(directory, 1000);
+        foreach (var (name, recent) in new[] { ("letters", letters), ("digits", laterDigits) })
         {
             var drift = MmdDriftDetector.Measure(training, recent, 784);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MMD drift 1000 training digits vs 1000 {name} (784-d pixels): MMD2={drift.Mmd2:0.0000} p={drift.PValue:0.000}"));
