@@ -7,8 +7,8 @@ namespace Chroma.Server.Recommendations;
 /// the training data changes (<see cref="TrainingVersion"/>).
 /// </summary>
 /// <remarks>
-/// A seeded shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/> of the training
-/// records. The rest are fitted (means, covariance, neighbour index). The held-out records are then
+/// A seeded, per-class (stratified) shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/>
+/// of the training records, leaving every class at least one fitted record. The rest are fitted (means, covariance, neighbour index). The held-out records are then
 /// scored exactly like production records, with their own label standing in for the predicted
 /// class, and their signal values become the reference distributions of the
 /// <see cref="EmpiricalCalibrator"/>s. Held-out records are not in the neighbour index, just as
@@ -78,7 +78,7 @@ internal sealed class RecommendationModel
             throw new ArgumentException($"training has {training.Count} records; fitting needs at least 2.", nameof(training));
         }
 
-        var (fitRows, heldOutRows) = Split(training.Count, options);
+        var (fitRows, heldOutRows) = Split(training.Labels, options);
         var d = training.Dimension;
         var fitEmbeddings = new float[fitRows.Length * d];
         var fitLabels = new string[fitRows.Length];
@@ -125,15 +125,35 @@ internal sealed class RecommendationModel
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
         _measurer.Measure(embedding, unitEmbedding, predictedClass);
 
-    private static (int[] Fit, int[] HeldOut) Split(int count, RecommendationOptions options)
+    private static (int[] Fit, int[] HeldOut) Split(IReadOnlyList<string> labels, RecommendationOptions options)
     {
-        var order = Enumerable.Range(0, count).ToArray();
+        // Stratified: every class gives the same share to the held-out slice but keeps at least one
+        // fitted record, so a rare class is never missing from the class means or the index.
 #pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
-        new Random(options.Seed).Shuffle(order);
+        var random = new Random(options.Seed);
+        var heldOut = new List<int>();
+        var fit = new List<int>();
+        foreach (var members in Enumerable.Range(0, labels.Count).GroupBy(i => labels[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var shuffled = members.ToArray();
+            random.Shuffle(shuffled);
+            var take = Math.Min((int)Math.Round(shuffled.Length * options.HoldOutFraction), shuffled.Length - 1);
+            heldOut.AddRange(shuffled[..take]);
+            fit.AddRange(shuffled[take..]);
+        }
+
+        if (heldOut.Count == 0)
+        {
+            // Too few records per class to share: calibrate on one record of the largest class.
+            var donor = fit.GroupBy(i => labels[i], StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().First();
+            fit.Remove(donor);
+            heldOut.Add(donor);
+        }
 #pragma warning restore CA5394
-        var heldOut = Math.Clamp((int)Math.Round(count * options.HoldOutFraction), 1, count - 1);
 
         // Sorted so fitted rows keep the caller's order (neighbour indices stay easy to read in tests).
-        return (order[heldOut..].Order().ToArray(), order[..heldOut].Order().ToArray());
+        fit.Sort();
+        heldOut.Sort();
+        return (fit.ToArray(), heldOut.ToArray());
     }
 }

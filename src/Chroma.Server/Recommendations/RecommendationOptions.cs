@@ -7,8 +7,9 @@ internal sealed record RecommendationOptions
     public int NeighborCount { get; init; } = 10;
 
     /// <summary>
-    /// Share of training records held out of the fit and scored like production records to
-    /// calibrate the signals (at least one record, at most all but one). The default value is 0.15.
+    /// Share of each class's training records held out of the fit and scored like production
+    /// records to calibrate the signals (every class keeps at least one fitted record; at least one
+    /// record is held out overall). The default value is 0.15.
     /// </summary>
     public double HoldOutFraction { get; init; } = 0.15;
 

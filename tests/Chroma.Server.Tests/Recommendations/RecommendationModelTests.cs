@@ -19,6 +19,30 @@ public class RecommendationModelTests
     }
 
     [Test]
+    public void Fit_ClassWithOneRecord_KeepsItInTheFit()
+    {
+        var (embeddings, labels) = SyntheticEmbeddings.Clusters(2, 20, Dimension, 6, seed: 12);
+        var training = new TrainingData([.. embeddings, .. SyntheticEmbeddings.Axis(Dimension, 5, 6)], Dimension, [.. labels, "rare"]);
+
+        var model = RecommendationModel.Fit(training, "v1");
+
+        Assert.That(model.FitLabels, Does.Contain("rare"));
+        Assert.That(model.Mahalanobis.Classes, Does.Contain("rare"));
+        Assert.That(model.HeldOutCount, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void Fit_TwoRecordsOfDifferentClasses_HoldsOutOne()
+    {
+        var training = new TrainingData([1, 0, 0, 1], 2, ["a", "b"]);
+
+        var model = RecommendationModel.Fit(training, "v1");
+
+        Assert.That(model.HeldOutCount, Is.EqualTo(1));
+        Assert.That(model.FitLabels, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void Score_RecordsFromTrainingDistribution_HaveRoughlyUniformPercentiles()
     {
         var model = Fit(perClass: 300);
