@@ -23,6 +23,9 @@ namespace Chroma.Server.Recommendations;
 /// </remarks>
 internal static class LedoitWolfCovariance
 {
+    /// <summary>Rows per accumulation block (4096 rows of 784 doubles is 25 MB).</summary>
+    private const int BlockRows = 4096;
+
     /// <summary>Computes the shrunk covariance (row-major d x d) of class-centred rows.</summary>
     /// <param name="centered">Row-major n x d rows, each minus its class mean.</param>
     /// <param name="dimension">d.</param>
@@ -32,33 +35,47 @@ internal static class LedoitWolfCovariance
         var n = centered.Length / dimension;
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(centered));
 
-        // Column-major copy so each covariance entry is one contiguous SIMD dot product.
-        var columns = new double[dimension * n];
+        // Accumulate X^T X over blocks of rows, each copied column-major so every covariance entry is
+        // one contiguous SIMD dot product; blocks bound the copy's memory for large training sets.
+        var blockRows = Math.Min(n, BlockRows);
+        var columns = new double[dimension * blockRows];
+        var covariance = new double[dimension * dimension];
         double sumFourth = 0;
-        for (var i = 0; i < n; i++)
+        for (var start = 0; start < n; start += blockRows)
         {
-            double squaredNorm = 0;
-            for (var j = 0; j < dimension; j++)
+            var rows = Math.Min(blockRows, n - start);
+            for (var i = 0; i < rows; i++)
             {
-                double v = centered[(i * dimension) + j];
-                columns[(j * n) + i] = v;
-                squaredNorm += v * v;
+                double squaredNorm = 0;
+                for (var j = 0; j < dimension; j++)
+                {
+                    double v = centered[((start + i) * dimension) + j];
+                    columns[(j * blockRows) + i] = v;
+                    squaredNorm += v * v;
+                }
+
+                sumFourth += squaredNorm * squaredNorm;
             }
 
-            sumFourth += squaredNorm * squaredNorm;
+            Parallel.For(0, dimension, a =>
+            {
+                var columnA = columns.AsSpan(a * blockRows, rows);
+                for (var b = 0; b <= a; b++)
+                {
+                    covariance[(a * dimension) + b] += TensorPrimitives.Dot<double>(columnA, columns.AsSpan(b * blockRows, rows));
+                }
+            });
         }
 
-        var covariance = new double[dimension * dimension];
-        Parallel.For(0, dimension, a =>
+        for (var a = 0; a < dimension; a++)
         {
-            var columnA = columns.AsSpan(a * n, n);
             for (var b = 0; b <= a; b++)
             {
-                var value = TensorPrimitives.Dot<double>(columnA, columns.AsSpan(b * n, n)) / n;
+                var value = covariance[(a * dimension) + b] / n;
                 covariance[(a * dimension) + b] = value;
                 covariance[(b * dimension) + a] = value;
             }
-        });
+        }
 
         double trace = 0;
         for (var j = 0; j < dimension; j++)

@@ -54,6 +54,32 @@ public class LedoitWolfCovarianceTests
     }
 
     [Test]
+    public void Estimate_MoreRowsThanOneBlock_MatchesDirectSum()
+    {
+        const int d = 3;
+        const int n = 9000;
+        var random = new Random(3);
+        var centered = Enumerable.Range(0, n * d).Select(_ => (float)random.NextGaussian()).ToArray();
+        var direct = new double[d * d];
+        for (var i = 0; i < n; i++)
+        {
+            for (var a = 0; a < d; a++)
+            {
+                for (var b = 0; b < d; b++)
+                {
+                    direct[(a * d) + b] += (double)centered[(i * d) + a] * centered[(i * d) + b] / n;
+                }
+            }
+        }
+
+        var covariance = LedoitWolfCovariance.Estimate(centered, d, out var shrinkage);
+
+        var mu = (direct[0] + direct[4] + direct[8]) / d;
+        var expected = direct.Select((v, k) => ((1 - shrinkage) * v) + (k % (d + 1) == 0 ? shrinkage * mu : 0));
+        Assert.That(covariance, Is.EqualTo(expected).Within(1e-9));
+    }
+
+    [Test]
     public void Estimate_AllZero_ReturnsIdentity()
     {
         var covariance = LedoitWolfCovariance.Estimate(new float[6], 2, out var shrinkage);

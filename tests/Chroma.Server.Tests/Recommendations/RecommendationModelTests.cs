@@ -111,6 +111,15 @@ public class RecommendationModelTests
     }
 
     [Test]
+    public void Score_CancelledToken_Throws()
+    {
+        var model = Fit(perClass: 20);
+        var batch = new ProductionBatch(["a"], new float[Dimension], Dimension);
+
+        Assert.That(() => RecommendationScorer.Score(model, batch, new CancellationToken(canceled: true)), Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
     public void Fit_SameDataTwice_ScoresIdentically()
     {
         var batch = new ProductionBatch(["x"], SyntheticEmbeddings.Axis(Dimension, 2, 3), Dimension, ["2"]);
