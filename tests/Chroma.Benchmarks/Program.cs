@@ -1,1 +1,3 @@
-return 0;
+using Chroma.Benchmarks.Recommendations;
+
+return args is ["recs", .. var rest] ? RecommendationBenchmark.Run(rest) : 0;

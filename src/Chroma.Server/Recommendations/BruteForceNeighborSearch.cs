@@ -1,0 +1,96 @@
+using System.Numerics.Tensors;
+
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Exact k-nearest-neighbour search by scanning every training vector: Euclidean distance
+/// <c>sqrt(|q|^2 + |t|^2 - 2 q.t)</c> with SIMD dot products. O(n d) per query; the reference
+/// the HNSW index is compared against, and the default for small training sets.
+/// </summary>
+internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
+{
+    private readonly float[] _vectors;
+    private readonly float[] _squaredNorms;
+    private readonly int _dimension;
+
+    /// <summary>Wraps row-major <paramref name="vectors"/> (not copied).</summary>
+    public BruteForceNeighborSearch(float[] vectors, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (vectors.Length % dimension != 0)
+        {
+            throw new ArgumentException($"vectors length {vectors.Length} is not a multiple of dimension {dimension}.", nameof(vectors));
+        }
+
+        _vectors = vectors;
+        _dimension = dimension;
+        _squaredNorms = new float[vectors.Length / dimension];
+        for (var i = 0; i < _squaredNorms.Length; i++)
+        {
+            var row = vectors.AsSpan(i * dimension, dimension);
+            _squaredNorms[i] = TensorPrimitives.Dot(row, row);
+        }
+    }
+
+    /// <summary>A <see cref="NeighborSearchFactory"/> that builds this search.</summary>
+    public static NeighborSearchFactory Factory { get; } = (vectors, dimension) => new BruteForceNeighborSearch(vectors, dimension);
+
+    /// <summary>Number of indexed vectors.</summary>
+    public int Count => _squaredNorms.Length;
+
+    /// <inheritdoc />
+    public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
+    {
+        if (query.Length != _dimension)
+        {
+            throw new ArgumentException($"query has {query.Length} floats, expected {_dimension}.", nameof(query));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        k = Math.Min(k, Count);
+        var queryNorm = TensorPrimitives.Dot(query, query);
+
+        // Keep the k best in a sorted buffer: k is small (about 10), so insertion beats a heap.
+        Span<int> bestIndex = k <= 256 ? stackalloc int[k] : new int[k];
+        Span<float> bestSquared = k <= 256 ? stackalloc float[k] : new float[k];
+        bestSquared.Fill(float.PositiveInfinity);
+        Span<float> dots = stackalloc float[DotProducts.BlockRows];
+        for (var start = 0; start < _squaredNorms.Length; start += DotProducts.BlockRows)
+        {
+            var rows = Math.Min(DotProducts.BlockRows, _squaredNorms.Length - start);
+            DotProducts.Block(query, _vectors.AsSpan(start * _dimension, rows * _dimension), dots[..rows]);
+            for (var r = 0; r < rows; r++)
+            {
+                var squared = queryNorm + _squaredNorms[start + r] - (2f * dots[r]);
+                if (squared < bestSquared[k - 1])
+                {
+                    Insert(bestIndex, bestSquared, start + r, squared);
+                }
+            }
+        }
+
+        var result = new (int, float)[k];
+        for (var j = 0; j < k; j++)
+        {
+            // Rounding can make the expanded form slightly negative for identical vectors.
+            result[j] = (bestIndex[j], MathF.Sqrt(Math.Max(0f, bestSquared[j])));
+        }
+
+        return result;
+    }
+
+    private static void Insert(Span<int> bestIndex, Span<float> bestSquared, int index, float squared)
+    {
+        var position = bestSquared.Length - 1;
+        while (position > 0 && bestSquared[position - 1] > squared)
+        {
+            bestSquared[position] = bestSquared[position - 1];
+            bestIndex[position] = bestIndex[position - 1];
+            position--;
+        }
+
+        bestSquared[position] = squared;
+        bestIndex[position] = index;
+    }
+}

@@ -1,0 +1,91 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Calibrates one raw signal (larger = more unusual) against the values the same signal takes on
+/// held-out training records, which the model never fitted on.
+/// </summary>
+/// <remarks>
+/// With the N held-out values <c>h_i</c>:
+/// <code>
+/// percentile(v) = #{h_i &lt; v} / N                      (share less unusual, 0..1)
+/// p(v)          = (#{h_i &gt;= v} + 1) / (N + 1)           for v &lt;= max h
+/// p(v)          = exp(-(v - max h) / theta) / (N + 1)   for v &gt; max h
+/// </code>
+/// The first two are the usual empirical (conformal) forms. Beyond the largest held-out value they
+/// would tie every record at 1 / (N + 1), so an exponential tail (peaks over threshold) continues
+/// them: <c>theta</c> is the mean excess of the top decile over the 90th percentile. That keeps the
+/// ranking among records far outside the training distribution, which are the ones worth looking at.
+/// When the top decile has no spread, theta falls back to the whole range; when every held-out
+/// value is the same, or for bounded signals built without a tail (the boundary share), p stays at
+/// 1 / (N + 1) beyond the maximum: there is nothing to extrapolate from, and an invented tail would
+/// let one signal swamp the combined score.
+/// </remarks>
+internal sealed class EmpiricalCalibrator
+{
+    private readonly double[] _sorted;
+    private readonly double _tailScale;
+
+    /// <summary>Sorts a copy of <paramref name="heldOutValues"/> (at least one, all finite).</summary>
+    /// <param name="heldOutValues">The signal on held-out training records.</param>
+    /// <param name="extrapolateTail">Whether p keeps falling beyond the largest held-out value (see the remarks).</param>
+    public EmpiricalCalibrator(IEnumerable<double> heldOutValues, bool extrapolateTail = true)
+    {
+        ArgumentNullException.ThrowIfNull(heldOutValues);
+        _sorted = heldOutValues.ToArray();
+        if (_sorted.Length == 0)
+        {
+            throw new ArgumentException("Calibration needs at least one held-out value.", nameof(heldOutValues));
+        }
+
+        if (_sorted.Any(v => !double.IsFinite(v)))
+        {
+            throw new ArgumentException("Held-out values must be finite.", nameof(heldOutValues));
+        }
+
+        Array.Sort(_sorted);
+        var threshold = _sorted[(int)Math.Floor(0.9 * (_sorted.Length - 1))];
+        var excess = _sorted.Where(v => v > threshold).Select(v => v - threshold).DefaultIfEmpty(0).Average();
+        var range = _sorted[^1] - _sorted[0];
+        _tailScale = !extrapolateTail ? double.PositiveInfinity : excess > 0 ? excess : range > 0 ? range : double.PositiveInfinity;
+    }
+
+    /// <summary>Number of held-out values.</summary>
+    public int Count => _sorted.Length;
+
+    /// <summary>Share of held-out values strictly below <paramref name="value"/>.</summary>
+    public double Percentile(double value) => LowerBound(value) / (double)_sorted.Length;
+
+    /// <summary>Upper-tail p-value of <paramref name="value"/> (see the remarks), in (0, 1].</summary>
+    public double PValue(double value)
+    {
+        var n = _sorted.Length;
+        if (value > _sorted[^1])
+        {
+            return Math.Max(double.Epsilon, Math.Exp(-(value - _sorted[^1]) / _tailScale) / (n + 1));
+        }
+
+        return (n - LowerBound(value) + 1) / (double)(n + 1);
+    }
+
+    /// <summary>Calibrates <paramref name="value"/> as a <see cref="SignalScore"/>.</summary>
+    public SignalScore Calibrate(SignalKind kind, double value) => new(kind, value, Percentile(value), PValue(value));
+
+    private int LowerBound(double value)
+    {
+        int low = 0, high = _sorted.Length;
+        while (low < high)
+        {
+            var mid = (low + high) >>> 1;
+            if (_sorted[mid] < value)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return low;
+    }
+}

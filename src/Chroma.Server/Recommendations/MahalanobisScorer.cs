@@ -1,0 +1,159 @@
+using System.Numerics.Tensors;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Mahalanobis distance to the nearest training class mean under one shared (pooled,
+/// Ledoit-Wolf shrunk) covariance: <c>D(x) = min_c sqrt((x - m_c)^T Sigma^-1 (x - m_c))</c>.
+/// </summary>
+/// <remarks>
+/// Fitting factors <c>Sigma = L L^T</c> (Cholesky, MathNet.Numerics) once and keeps the whitening
+/// matrix <c>W = L^-1</c> and the whitened means <c>W m_c</c>; then
+/// <c>(x - m)^T Sigma^-1 (x - m) = ||W x - W m||^2</c>, so scoring costs one triangular
+/// matrix-vector product (d^2 / 2 multiply-adds) plus one Euclidean distance per class. Sharing the
+/// covariance across classes is what lets a class with fewer samples than dimensions be scored at
+/// all (the early Chroma skipped such classes).
+/// </remarks>
+internal sealed class MahalanobisScorer
+{
+    private readonly float[] _whitening;
+    private readonly float[] _whitenedMeans;
+
+    private MahalanobisScorer(int dimension, IReadOnlyList<string> classes, float[] whitening, float[] whitenedMeans, double shrinkage)
+    {
+        Dimension = dimension;
+        Classes = classes;
+        _whitening = whitening;
+        _whitenedMeans = whitenedMeans;
+        Shrinkage = shrinkage;
+    }
+
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Class labels, in the order of class indices returned by <see cref="Score"/>.</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>The Ledoit-Wolf shrinkage the covariance was fitted with (0 = sample covariance, 1 = scaled identity).</summary>
+    public double Shrinkage { get; }
+
+    /// <summary>Fits class means and the shrunk pooled covariance on <paramref name="training"/>.</summary>
+    public static MahalanobisScorer Fit(TrainingData training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var d = training.Dimension;
+        var classes = training.Labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var classIndex = classes.Select((label, index) => (label, index)).ToDictionary(p => p.label, p => p.index, StringComparer.Ordinal);
+
+        var means = new double[classes.Length * d];
+        var counts = new int[classes.Length];
+        for (var i = 0; i < training.Count; i++)
+        {
+            var c = classIndex[training.Labels[i]];
+            counts[c]++;
+            var row = training.Row(i);
+            for (var j = 0; j < d; j++)
+            {
+                means[(c * d) + j] += row[j];
+            }
+        }
+
+        for (var c = 0; c < classes.Length; c++)
+        {
+            TensorPrimitives.Divide(means.AsSpan(c * d, d), counts[c], means.AsSpan(c * d, d));
+        }
+
+        var centered = new float[training.Count * d];
+        for (var i = 0; i < training.Count; i++)
+        {
+            var c = classIndex[training.Labels[i]];
+            var row = training.Row(i);
+            for (var j = 0; j < d; j++)
+            {
+                centered[(i * d) + j] = (float)(row[j] - means[(c * d) + j]);
+            }
+        }
+
+        var covariance = LedoitWolfCovariance.Estimate(centered, d, out var shrinkage);
+        var whitening = LowerTriangularInverse(Matrix<double>.Build.DenseOfRowMajor(d, d, covariance).Cholesky().Factor);
+
+        var whitenedMeans = new float[classes.Length * d];
+        var mean = new float[d];
+        for (var c = 0; c < classes.Length; c++)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                mean[j] = (float)means[(c * d) + j];
+            }
+
+            Whiten(whitening, d, mean, whitenedMeans.AsSpan(c * d, d));
+        }
+
+        return new MahalanobisScorer(d, classes, whitening, whitenedMeans, shrinkage);
+    }
+
+    /// <summary>Distance to the nearest class mean, and that class's index in <see cref="Classes"/>.</summary>
+    public (double Distance, int NearestClass) Score(ReadOnlySpan<float> embedding)
+    {
+        if (embedding.Length != Dimension)
+        {
+            throw new ArgumentException($"embedding has {embedding.Length} floats, expected {Dimension}.", nameof(embedding));
+        }
+
+        Span<float> whitened = Dimension <= 1024 ? stackalloc float[Dimension] : new float[Dimension];
+        Whiten(_whitening, Dimension, embedding, whitened);
+        var best = double.PositiveInfinity;
+        var bestClass = 0;
+        for (var c = 0; c < Classes.Count; c++)
+        {
+            double distance = TensorPrimitives.Distance(whitened, _whitenedMeans.AsSpan(c * Dimension, Dimension));
+            if (distance < best)
+            {
+                best = distance;
+                bestClass = c;
+            }
+        }
+
+        return (best, bestClass);
+    }
+
+    private static void Whiten(float[] lowerTriangular, int d, ReadOnlySpan<float> x, Span<float> destination)
+    {
+        // Row i of L^-1 is zero past column i, so each output needs only the first i + 1 inputs.
+        for (var i = 0; i < d; i++)
+        {
+            destination[i] = TensorPrimitives.Dot(lowerTriangular.AsSpan(i * d, i + 1), x[..(i + 1)]);
+        }
+    }
+
+    private static float[] LowerTriangularInverse(Matrix<double> lower)
+    {
+        // Forward substitution, column by column: L X = I with X lower triangular.
+        var d = lower.RowCount;
+        var l = lower.ToRowMajorArray();
+        var inverse = new double[d * d];
+        Parallel.For(0, d, column =>
+        {
+            inverse[(column * d) + column] = 1 / l[(column * d) + column];
+            for (var row = column + 1; row < d; row++)
+            {
+                double sum = 0;
+                for (var k = column; k < row; k++)
+                {
+                    sum += l[(row * d) + k] * inverse[(k * d) + column];
+                }
+
+                inverse[(row * d) + column] = -sum / l[(row * d) + row];
+            }
+        });
+
+        var result = new float[d * d];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = (float)inverse[i];
+        }
+
+        return result;
+    }
+}

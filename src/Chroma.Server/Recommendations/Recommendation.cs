@@ -1,0 +1,14 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>One entry of the ranked list (maps onto <c>chroma.v1.Recommendation</c>).</summary>
+/// <param name="Id">Record id: the top-scored member of its near-duplicate group.</param>
+/// <param name="Score">Combined score under the strategy (<see cref="SignalCombiner"/>).</param>
+/// <param name="Signals">Every signal, raw value and percentile.</param>
+/// <param name="Reasons">Short human reasons, most important first.</param>
+/// <param name="DuplicateIds">Other members of the record's near-duplicate group, highest score first.</param>
+internal sealed record Recommendation(
+    string Id,
+    double Score,
+    IReadOnlyList<SignalScore> Signals,
+    IReadOnlyList<string> Reasons,
+    IReadOnlyList<string> DuplicateIds);

@@ -1,0 +1,159 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Everything the engine learns from one version of an embedding set's training data: class means
+/// and whitening (<see cref="MahalanobisScorer"/>), a neighbour search over the unit-normalised
+/// training rows, and calibrators fitted on a held-out slice. Immutable; fit it again only when
+/// the training data changes (<see cref="TrainingVersion"/>).
+/// </summary>
+/// <remarks>
+/// A seeded, per-class (stratified) shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/>
+/// of the training records, leaving every class at least one fitted record. The rest are fitted (means, covariance, neighbour index). The held-out records are then
+/// scored exactly like production records, with their own label standing in for the predicted
+/// class, and their signal values become the reference distributions of the
+/// <see cref="EmpiricalCalibrator"/>s. Held-out records are not in the neighbour index, just as
+/// production records are not, so their kNN distances are comparable.
+/// </remarks>
+internal sealed class RecommendationModel
+{
+    private readonly IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> _calibrators;
+    private readonly SignalMeasurer _measurer;
+
+    private RecommendationModel(
+        string trainingVersion,
+        RecommendationOptions options,
+        SignalMeasurer measurer,
+        int heldOutCount,
+        IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators)
+    {
+        TrainingVersion = trainingVersion;
+        Options = options;
+        _measurer = measurer;
+        HeldOutCount = heldOutCount;
+        _calibrators = calibrators;
+    }
+
+    /// <summary>The caller's version of the training data this model was fitted on (for example its revision number).</summary>
+    public string TrainingVersion { get; }
+
+    /// <summary>The options the model was fitted with.</summary>
+    public RecommendationOptions Options { get; }
+
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension => Mahalanobis.Dimension;
+
+    /// <summary>Class means and shrunk covariance.</summary>
+    public MahalanobisScorer Mahalanobis => _measurer.Mahalanobis;
+
+    /// <summary>Neighbour search over the fitted (not held-out) unit-normalised training rows.</summary>
+    public ITrainingNeighborSearch NeighborSearch => _measurer.NeighborSearch;
+
+    /// <summary>Labels of the fitted rows, indexed like <see cref="NeighborSearch"/>.</summary>
+    public IReadOnlyList<string> FitLabels => _measurer.FitLabels;
+
+    /// <summary>Number of training records held out for calibration.</summary>
+    public int HeldOutCount { get; }
+
+    /// <summary>
+    /// Fits a model. Needs at least two training records (one to fit, one to calibrate).
+    /// </summary>
+    /// <param name="training">Labelled training embeddings.</param>
+    /// <param name="trainingVersion">Identifies this training data; the server refits when it changes.</param>
+    /// <param name="searchFactory">Builds the neighbour search over the fitted rows; brute force when null.</param>
+    /// <param name="options">Engine settings; defaults when null.</param>
+    /// <param name="cancellationToken">Stops the held-out scoring early.</param>
+    public static RecommendationModel Fit(
+        TrainingData training,
+        string trainingVersion,
+        NeighborSearchFactory? searchFactory = null,
+        RecommendationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(trainingVersion);
+        options ??= new RecommendationOptions();
+        options.Validate();
+        if (training.Count < 2)
+        {
+            throw new ArgumentException($"training has {training.Count} records; fitting needs at least 2.", nameof(training));
+        }
+
+        var (fitRows, heldOutRows) = Split(training.Labels, options);
+        var d = training.Dimension;
+        var fitEmbeddings = new float[fitRows.Length * d];
+        var fitLabels = new string[fitRows.Length];
+        for (var i = 0; i < fitRows.Length; i++)
+        {
+            training.Row(fitRows[i]).CopyTo(fitEmbeddings.AsSpan(i * d, d));
+            fitLabels[i] = training.Labels[fitRows[i]];
+        }
+
+        var fit = new TrainingData(fitEmbeddings, d, fitLabels);
+        var mahalanobis = MahalanobisScorer.Fit(fit);
+        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(fitEmbeddings, d), d);
+
+        var measurer = new SignalMeasurer(mahalanobis, search, fitLabels, options.NeighborCount);
+        var measured = new EmbeddingMeasurement[heldOutRows.Length];
+        Parallel.For(
+            0,
+            heldOutRows.Length,
+            new ParallelOptions { CancellationToken = cancellationToken },
+            i =>
+            {
+                var row = training.Row(heldOutRows[i]);
+                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
+                UnitVectors.Normalize(row, unit);
+                measured[i] = measurer.Measure(row, unit, training.Labels[heldOutRows[i]]);
+            });
+
+        var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
+        {
+            [SignalKind.Mahalanobis] = new(measured.Select(m => m.MahalanobisDistance)),
+            [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
+            [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
+        };
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators);
+    }
+
+    /// <summary>The calibrator of a distance/boundary signal.</summary>
+    public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>
+        _calibrators.TryGetValue(kind, out var calibrator)
+            ? calibrator
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are calibrated on training data.");
+
+    /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
+    public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
+        _measurer.Measure(embedding, unitEmbedding, predictedClass);
+
+    private static (int[] Fit, int[] HeldOut) Split(IReadOnlyList<string> labels, RecommendationOptions options)
+    {
+        // Stratified: every class gives the same share to the held-out slice but keeps at least one
+        // fitted record, so a rare class is never missing from the class means or the index.
+#pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
+        var random = new Random(options.Seed);
+        var heldOut = new List<int>();
+        var fit = new List<int>();
+        foreach (var members in Enumerable.Range(0, labels.Count).GroupBy(i => labels[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var shuffled = members.ToArray();
+            random.Shuffle(shuffled);
+            var take = Math.Min((int)Math.Round(shuffled.Length * options.HoldOutFraction), shuffled.Length - 1);
+            heldOut.AddRange(shuffled[..take]);
+            fit.AddRange(shuffled[take..]);
+        }
+
+        if (heldOut.Count == 0)
+        {
+            // Too few records per class to share: calibrate on one record of the largest class.
+            var donor = fit.GroupBy(i => labels[i], StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().First();
+            fit.Remove(donor);
+            heldOut.Add(donor);
+        }
+#pragma warning restore CA5394
+
+        // Sorted so fitted rows keep the caller's order (neighbour indices stay easy to read in tests).
+        fit.Sort();
+        heldOut.Sort();
+        return (fit.ToArray(), heldOut.ToArray());
+    }
+}

@@ -1,0 +1,64 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Scores production records against a fitted <see cref="RecommendationModel"/>: every signal per
+/// record, raw and calibrated. Records are scored independently and in parallel, so the server
+/// scores each new batch once and keeps the results until the model changes.
+/// </summary>
+internal static class RecommendationScorer
+{
+    /// <summary>Floor of probability-signal p-values, so a probability of exactly 0 or 1 stays finite.</summary>
+    private const double MinimumProbabilityPValue = 1e-6;
+
+    /// <summary>Scores every record of <paramref name="batch"/>.</summary>
+    /// <exception cref="ArgumentException">The batch dimension differs from the model's.</exception>
+    public static ScoredRecord[] Score(RecommendationModel model, ProductionBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Dimension != model.Dimension)
+        {
+            throw new ArgumentException($"batch dimension {batch.Dimension} differs from the model's {model.Dimension}.", nameof(batch));
+        }
+
+        var d = batch.Dimension;
+        var units = UnitVectors.NormalizeRows(batch.Embeddings, d);
+        var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
+        var knn = model.CalibratorFor(SignalKind.KnnDistance);
+        var boundary = model.CalibratorFor(SignalKind.Boundary);
+        var results = new ScoredRecord[batch.Count];
+        Parallel.For(
+            0,
+            batch.Count,
+            new ParallelOptions { CancellationToken = cancellationToken },
+            i =>
+            {
+                var unit = new ReadOnlyMemory<float>(units, i * d, d);
+                var predicted = batch.PredictedClass(i);
+                var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
+                var signals = new List<SignalScore>(6)
+                {
+                    mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
+                    knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
+                    boundary.Calibrate(SignalKind.Boundary, measurement.Neighbors.Disagreement),
+                };
+
+                PredictionUncertainty? uncertainty = null;
+                if (batch.ProbabilitiesOf(i) is { } probabilities)
+                {
+                    var u = PredictionUncertainty.From(probabilities);
+                    uncertainty = u;
+                    signals.Add(Normalized(SignalKind.Entropy, u.Entropy, u.NormalizedEntropy));
+                    signals.Add(Normalized(SignalKind.Margin, u.Margin, u.Margin));
+                    signals.Add(Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
+                }
+
+                results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals);
+            });
+
+        return results;
+    }
+
+    private static SignalScore Normalized(SignalKind kind, double value, double normalized) =>
+        new(kind, value, normalized, Math.Max(MinimumProbabilityPValue, 1 - normalized));
+}

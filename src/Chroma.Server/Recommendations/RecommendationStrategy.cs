@@ -1,0 +1,14 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>What the ranking favours (mirrors <c>chroma.v1.RecommendationStrategy</c>).</summary>
+internal enum RecommendationStrategy
+{
+    /// <summary>Out-of-distribution and uncertainty signals weigh the same. The default.</summary>
+    Balanced = 0,
+
+    /// <summary>Far from the training data first (Mahalanobis, kNN distance).</summary>
+    OutOfDistribution = 1,
+
+    /// <summary>Ambiguous predictions first (neighbour disagreement, class probabilities).</summary>
+    Uncertainty = 2,
+}

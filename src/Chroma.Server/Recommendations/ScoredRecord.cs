@@ -1,0 +1,36 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// The signals of one production record under one model version. Independent of every other
+/// record, so it stays valid until the model (training data) changes.
+/// </summary>
+/// <param name="Id">Record id.</param>
+/// <param name="TrainingVersion">The <see cref="RecommendationModel.TrainingVersion"/> it was scored with.</param>
+/// <param name="UnitEmbedding">L2-normalised embedding, for near-duplicate and diversity distances.</param>
+/// <param name="PredictedClass">The model's predicted class, or null.</param>
+/// <param name="Measurement">Raw embedding-based signals.</param>
+/// <param name="Uncertainty">Probability-based signals, or null when the record had no probabilities.</param>
+/// <param name="Signals">Every available signal, calibrated, in <see cref="SignalKind"/> order.</param>
+internal sealed record ScoredRecord(
+    string Id,
+    string TrainingVersion,
+    ReadOnlyMemory<float> UnitEmbedding,
+    string? PredictedClass,
+    EmbeddingMeasurement Measurement,
+    PredictionUncertainty? Uncertainty,
+    IReadOnlyList<SignalScore> Signals)
+{
+    /// <summary>The signal of kind <paramref name="kind"/>, or null when the record lacks it.</summary>
+    public SignalScore? Signal(SignalKind kind)
+    {
+        foreach (var signal in Signals)
+        {
+            if (signal.Kind == kind)
+            {
+                return signal;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>The per-record signals the engine computes.</summary>
+internal enum SignalKind
+{
+    /// <summary>Mahalanobis distance to the nearest training class mean (<see cref="MahalanobisScorer"/>).</summary>
+    Mahalanobis,
+
+    /// <summary>Mean distance to the k nearest training neighbours (<see cref="NeighborSignals.MeanDistance"/>).</summary>
+    KnnDistance,
+
+    /// <summary>Share of the k nearest training neighbours whose label differs from the prediction (<see cref="NeighborSignals.Disagreement"/>).</summary>
+    Boundary,
+
+    /// <summary>Entropy of the class probabilities (<see cref="PredictionUncertainty.Entropy"/>).</summary>
+    Entropy,
+
+    /// <summary>1 - (p1 - p2) (<see cref="PredictionUncertainty.Margin"/>).</summary>
+    Margin,
+
+    /// <summary>1 - p1 (<see cref="PredictionUncertainty.LeastConfidence"/>).</summary>
+    LeastConfidence,
+}
+
+/// <summary>Wire names of <see cref="SignalKind"/> (the <c>SignalScore.signal</c> field of the query API).</summary>
+internal static class SignalKindNames
+{
+    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin" or "least_confidence".</summary>
+    public static string ToWireName(this SignalKind kind) => kind switch
+    {
+        SignalKind.Mahalanobis => "mahalanobis",
+        SignalKind.KnnDistance => "knn_distance",
+        SignalKind.Boundary => "boundary",
+        SignalKind.Entropy => "entropy",
+        SignalKind.Margin => "margin",
+        SignalKind.LeastConfidence => "least_confidence",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
+    };
+}

@@ -1,0 +1,55 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Labelled training embeddings of one embedding set: <see cref="Count"/> rows of
+/// <see cref="Dimension"/> floats stored contiguously (row-major), one label per row.
+/// </summary>
+internal sealed class TrainingData
+{
+    private readonly float[] _embeddings;
+
+    /// <summary>Validates and wraps the training rows (the arrays are not copied; do not mutate them).</summary>
+    /// <param name="embeddings">Row-major <c>labels.Count x dimension</c> floats, all finite.</param>
+    /// <param name="dimension">Embedding dimension, at least 1.</param>
+    /// <param name="labels">One non-empty label per row.</param>
+    public TrainingData(float[] embeddings, int dimension, IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (embeddings.Length != (long)labels.Count * dimension)
+        {
+            throw new ArgumentException(
+                $"embeddings has {embeddings.Length} floats but labels.Count x dimension is {(long)labels.Count * dimension}.",
+                nameof(embeddings));
+        }
+
+        for (var i = 0; i < labels.Count; i++)
+        {
+            if (string.IsNullOrEmpty(labels[i]))
+            {
+                throw new ArgumentException($"labels[{i}] is null or empty; every training record needs a label.", nameof(labels));
+            }
+        }
+
+        EmbeddingValidation.ThrowIfNotFinite(embeddings, dimension, nameof(embeddings));
+        _embeddings = embeddings;
+        Dimension = dimension;
+        Labels = labels;
+    }
+
+    /// <summary>Number of training records.</summary>
+    public int Count => Labels.Count;
+
+    /// <summary>Embedding dimension.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Label of each record.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>All embeddings, row-major.</summary>
+    public ReadOnlyMemory<float> Embeddings => _embeddings;
+
+    /// <summary>The embedding of record <paramref name="index"/>.</summary>
+    public ReadOnlySpan<float> Row(int index) => _embeddings.AsSpan(index * Dimension, Dimension);
+}

@@ -1,0 +1,50 @@
+using System.Numerics.Tensors;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Tests.Recommendations.Data;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Recommendations;
+
+public class NeighborSearchFactoryTests
+{
+    private const int Dimension = 6;
+
+    [Test]
+    public void Fit_CustomFactory_ReceivesUnitFitRowsOnceAndIsUsedForScoring()
+    {
+        var (embeddings, labels) = SyntheticEmbeddings.Clusters(2, 50, Dimension, 5, seed: 60);
+        var calls = 0;
+        float[]? received = null;
+        RecordingSearch? search = null;
+        NeighborSearchFactory factory = (vectors, dimension) =>
+        {
+            calls++;
+            received = vectors;
+            return search = new RecordingSearch(new BruteForceNeighborSearch(vectors, dimension));
+        };
+
+        var model = RecommendationModel.Fit(new TrainingData(embeddings, Dimension, labels), "v1", factory);
+        var queriesDuringFit = search!.Queries;
+        RecommendationScorer.Score(model, new ProductionBatch(["a", "b"], new float[2 * Dimension], Dimension));
+
+        Assert.That(calls, Is.EqualTo(1));
+        Assert.That(received!.Length, Is.EqualTo(model.FitLabels.Count * Dimension));
+        var norms = Enumerable.Range(0, model.FitLabels.Count).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
+        Assert.That(norms, Is.All.EqualTo(1f).Within(1e-5f));
+        Assert.That(queriesDuringFit, Is.EqualTo(model.HeldOutCount));
+        Assert.That(search.Queries, Is.EqualTo(model.HeldOutCount + 2));
+    }
+
+    private sealed class RecordingSearch(ITrainingNeighborSearch inner) : ITrainingNeighborSearch
+    {
+        private int _queries;
+
+        public int Queries => Volatile.Read(ref _queries);
+
+        public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
+        {
+            Interlocked.Increment(ref _queries);
+            return inner.Search(query, k);
+        }
+    }
+}
