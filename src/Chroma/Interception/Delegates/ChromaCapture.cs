@@ -6,7 +6,9 @@ namespace Chroma;
 /// Wraps any function so each successful call is logged to an <see cref="EmbeddingSet"/>. The wrapper returns what the
 /// function returns and throws what it throws (the same exception object, stack intact); capture problems are
 /// counted, never thrown. With <see cref="ChromaClient.CaptureEnabled"/> off, or inside the SDK's own calls, the
-/// wrapper only forwards.
+/// wrapper only forwards. The three names keep lambdas unambiguous: <see cref="Wrap{TIn, TOut}"/> for synchronous
+/// functions, <see cref="WrapTask{TIn, TOut}"/> and <see cref="WrapValueTask{TIn, TOut}"/> for asynchronous ones, whose
+/// calls are logged when they succeed.
 /// </summary>
 public static class ChromaCapture
 {
@@ -40,7 +42,7 @@ public static class ChromaCapture
     /// <param name="configure">Sets the selectors over the input and the awaited result.</param>
     /// <returns>A function returning the very task <paramref name="function"/> returns.</returns>
     /// <exception cref="ArgumentException">No embedding selector, or an invalid dataset name.</exception>
-    public static Func<TIn, Task<TOut>> Wrap<TIn, TOut>(
+    public static Func<TIn, Task<TOut>> WrapTask<TIn, TOut>(
         Func<TIn, Task<TOut>> function,
         EmbeddingSet set,
         Action<CaptureOptions<TIn, TOut>> configure)
@@ -70,7 +72,7 @@ public static class ChromaCapture
     /// <param name="configure">Sets the selectors over the input and the awaited result.</param>
     /// <returns>A function whose value task has the same result or exception.</returns>
     /// <exception cref="ArgumentException">No embedding selector, or an invalid dataset name.</exception>
-    public static Func<TIn, ValueTask<TOut>> Wrap<TIn, TOut>(
+    public static Func<TIn, ValueTask<TOut>> WrapValueTask<TIn, TOut>(
         Func<TIn, ValueTask<TOut>> function,
         EmbeddingSet set,
         Action<CaptureOptions<TIn, TOut>> configure)

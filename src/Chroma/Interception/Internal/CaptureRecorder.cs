@@ -74,7 +74,9 @@ internal sealed class CaptureRecorder<TIn, TOut>
 
     /// <summary>
     /// Logs the call when <paramref name="task"/> succeeds. The caller keeps returning the very same task, so its
-    /// result and exception reach the user untouched; a failed or cancelled call is not logged.
+    /// result and exception reach the user untouched; a failed or cancelled call is not logged. The continuation is
+    /// registered before the caller sees the task, so when the task completes its continuations inline the record is
+    /// queued before the caller resumes; a task that runs continuations asynchronously may resume the caller first.
     /// </summary>
     public void RecordWhenDone(TIn input, Task<TOut> task)
     {
