@@ -132,6 +132,38 @@ public sealed class ChromaTransformerTests
     }
 
     [Test]
+    public void Transform_InnerCursorThrows_SameExceptionAsUnwrappedView()
+    {
+        var boom = new InvalidOperationException("row failed");
+        var failing = Blobs.Pipeline(_ml).Append(_ml.Transforms.CustomMapping<UriInput, UriCheck>(
+            (row, check) => check.UriChecked = row.Uri == _rows[5].Uri ? throw boom : true,
+            contractName: null)).Fit(_ml.Data.LoadFromEnumerable(Blobs.Generate(60)));
+        List<CheckedPrediction> ReadChecked(IDataView view) => [.. _ml.Data.CreateEnumerable<CheckedPrediction>(view, reuseRowObject: true)];
+
+        var plain = Assert.Throws<InvalidOperationException>(() => ReadChecked(failing.Transform(_data)));
+        var wrapped = Assert.Throws<InvalidOperationException>(() => ReadChecked(failing.WithChroma(_set).Transform(_data)));
+
+        // ML.NET itself may wrap a mapping's exception (its row consolidator does); the decorator adds nothing.
+        Assert.That(wrapped!.Message, Is.EqualTo(plain!.Message));
+        Assert.That(wrapped.InnerException ?? wrapped, Is.SameAs(boom));
+        Assert.That(_recording.Client.CaptureErrorCount, Is.Zero);
+    }
+
+    [Test]
+    public void Save_WrappedModel_SavesInnerModelThatLoadsAndScoresAlike()
+    {
+        var wrapped = _model.WithChroma(_set);
+        using var stream = new MemoryStream();
+
+        _ml.Model.Save(wrapped, _data.Schema, stream);
+        stream.Position = 0;
+        var loaded = _ml.Model.Load(stream, out _);
+
+        Assert.That(loaded, Is.Not.InstanceOf<ChromaTransformer>());
+        Assert.That(Read(loaded.Transform(_data)).Select(p => p.PredictedLabel), Is.EqualTo(Read(_model.Transform(_data)).Select(p => p.PredictedLabel)));
+    }
+
+    [Test]
     public void Transform_ShuffledCursor_RowsReadAndNotLogged()
     {
         var scored = Score();
@@ -145,5 +177,22 @@ public sealed class ChromaTransformerTests
 
         Assert.That(rows, Is.EqualTo(ScoredRows));
         Assert.That(_recording.Client.Statistics.Received, Is.Zero);
+    }
+
+    public sealed class UriInput
+    {
+        public string Uri { get; set; } = string.Empty;
+    }
+
+    public sealed class UriCheck
+    {
+        public bool UriChecked { get; set; }
+    }
+
+    public sealed class CheckedPrediction
+    {
+        public string PredictedLabel { get; set; } = string.Empty;
+
+        public bool UriChecked { get; set; }
     }
 }
