@@ -52,6 +52,34 @@ public sealed class ChromaEstimatorTests
     }
 
     [Test]
+    public async Task Fit_QueueSmallerThanTrainingSetWithDeliveryWait_EveryRowDeliveredOnce()
+    {
+        await using var small = new RecordingClient(maxBatchSize: 32, queueCapacity: 64);
+        var estimator = Blobs.Pipeline(_ml).WithChroma(small.Set(Blobs.Dimension), o =>
+        {
+            o.InputUriColumn = nameof(BlobRow.Uri);
+            o.ChunkSize = 48;
+            o.DeliveryWait = TimeSpan.FromSeconds(10);
+        });
+
+        estimator.Fit(_data);
+
+        var records = await small.SentRecordsAsync();
+        Assert.That(records.Select(r => r.InputUri), Is.EquivalentTo(_rows.Select(r => r.Uri)));
+        Assert.That(small.Client.Statistics.Dropped, Is.Zero);
+    }
+
+    [Test]
+    public void WithChroma_BadChunking_ThrowsNamingField()
+    {
+        var chunk = Assert.Throws<ArgumentOutOfRangeException>(() => Blobs.Pipeline(_ml).WithChroma(_set, o => o.ChunkSize = 0));
+        var wait = Assert.Throws<ArgumentOutOfRangeException>(() => Blobs.Pipeline(_ml).WithChroma(_set, o => o.DeliveryWait = TimeSpan.FromSeconds(-1)));
+
+        Assert.That(chunk!.ParamName, Is.EqualTo(nameof(DataViewCaptureOptions.ChunkSize)));
+        Assert.That(wait!.ParamName, Is.EqualTo(nameof(DataViewCaptureOptions.DeliveryWait)));
+    }
+
+    [Test]
     public void Fit_ReturnsTheInnerModelInstance()
     {
         var inner = new ObservedEstimator(Blobs.Pipeline(_ml));

@@ -7,13 +7,14 @@ namespace Chroma;
 /// <summary>
 /// Decorates an ML.NET estimator so <see cref="Fit"/> also logs the training data: after the inner estimator has fitted,
 /// the fitted model transforms the training data once more and a cursor streams each row's embedding and label into
-/// the set (row by row, never the whole view in memory). <see cref="Fit"/> returns the inner model instance itself and
-/// throws exactly what the inner estimator throws.
+/// the set in chunks of <see cref="DataViewCaptureOptions.ChunkSize"/> rows (never the whole view in memory).
+/// <see cref="Fit"/> returns the inner model instance itself and throws exactly what the inner estimator throws.
 /// </summary>
 /// <remarks>
-/// The extra pass costs one <c>Transform</c> over the training data. Rows are queued without waiting: a training set
-/// larger than <see cref="ChromaClientOptions.QueueCapacity"/> that the sender cannot keep up with loses rows, which are
-/// counted in <see cref="ChromaStatistics.Dropped"/>; raise the capacity for very large training sets.
+/// The extra pass costs one <c>Transform</c> over the training data. By default rows are queued without waiting: a
+/// training set larger than <see cref="ChromaClientOptions.QueueCapacity"/> that the sender cannot keep up with loses
+/// rows, which are counted in <see cref="ChromaStatistics.Dropped"/>. Set <see cref="DataViewCaptureOptions.DeliveryWait"/>
+/// to let <c>Fit</c> (a batch call, not a hot path) wait for each chunk to be delivered instead.
 /// </remarks>
 /// <typeparam name="TTransformer">The model type the inner estimator produces.</typeparam>
 public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
@@ -71,9 +72,16 @@ public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
 
             using var cursor = transformed.GetRowCursor(columns);
             var capture = RowCapture.Create(cursor, _options, training: true, _set, Adapter);
+            var waitForDelivery = _options.DeliveryWait > TimeSpan.Zero;
+            var rowsInChunk = 0;
             while (cursor.MoveNext())
             {
                 capture.CaptureCurrent();
+                if (waitForDelivery && ++rowsInChunk == _options.ChunkSize)
+                {
+                    rowsInChunk = 0;
+                    waitForDelivery = WaitForDelivery();
+                }
             }
         }
 #pragma warning disable CA1031 // The model is already fitted; a capture failure must not take it from the user.
@@ -81,6 +89,22 @@ public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
 #pragma warning restore CA1031
         {
             CaptureGate.Report(_set, Adapter, ex);
+        }
+    }
+
+    /// <summary>Waits for the queued chunk to be delivered; false once a wait timed out, so later chunks do not wait.</summary>
+    private bool WaitForDelivery()
+    {
+        try
+        {
+            // Fit is synchronous; the flush completes on the client's background loops, never on this thread.
+            _set.Client.FlushAsync().WaitAsync(_options.DeliveryWait).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            CaptureGate.Report(_set, Adapter, "training rows were not delivered within DeliveryWait; the rest is queued without waiting");
+            return false;
         }
     }
 }

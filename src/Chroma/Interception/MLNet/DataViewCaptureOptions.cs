@@ -30,9 +30,33 @@ public sealed class DataViewCaptureOptions
     /// </summary>
     public string? Dataset { get; set; }
 
+    /// <summary>
+    /// Training capture only: how many rows <c>Fit</c> queues between waits for delivery (see
+    /// <see cref="DeliveryWait"/>). Keep it below <see cref="ChromaClientOptions.QueueCapacity"/>. The default value is 1,024.
+    /// </summary>
+    public int ChunkSize { get; set; } = 1024;
+
+    /// <summary>
+    /// Training capture only: how long <c>Fit</c> may wait, after each chunk of <see cref="ChunkSize"/> rows, for the
+    /// client to deliver what it queued, so a training set larger than the queue arrives whole. After one wait times
+    /// out (server down or slow), the rest is queued without waiting. The default value is <see cref="TimeSpan.Zero"/>:
+    /// never wait; rows that find the queue full are dropped and counted.
+    /// </summary>
+    public TimeSpan DeliveryWait { get; set; } = TimeSpan.Zero;
+
     internal DataViewCaptureOptions Validated()
     {
         ArgumentException.ThrowIfNullOrEmpty(EmbeddingColumn, nameof(EmbeddingColumn));
+        if (ChunkSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChunkSize), ChunkSize, $"{nameof(ChunkSize)} must be positive.");
+        }
+
+        if (DeliveryWait < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DeliveryWait), DeliveryWait, $"{nameof(DeliveryWait)} must not be negative.");
+        }
+
         if (Dataset is not null)
         {
             Interception.Internal.CaptureGate.ValidateDataset(Dataset, nameof(Dataset));
