@@ -1,5 +1,5 @@
 using Chroma.Interception.Internal;
-using Chroma.Interception.MLNet;
+using Chroma.Interception.MLNet.Internal;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -1,4 +1,4 @@
-using Chroma.Interception.MLNet;
+using Chroma.Interception.MLNet.Internal;
 using Microsoft.ML;
 
 namespace Chroma;

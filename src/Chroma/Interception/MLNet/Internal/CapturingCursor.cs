@@ -2,7 +2,7 @@ using Chroma.Interception.Internal;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>Forwards every call to the inner cursor and logs each row it moves onto that no cursor logged before.</summary>
 internal sealed class CapturingCursor : DataViewRowCursor

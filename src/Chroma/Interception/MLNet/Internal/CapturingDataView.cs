@@ -1,6 +1,6 @@
 using Microsoft.ML;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>
 /// A pass-through view whose un-shuffled cursors log each row the first time any cursor reads it. A high-water mark of

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>
 /// Reads a label-like column of the current row as text: text as is, numbers in invariant culture, keys through their

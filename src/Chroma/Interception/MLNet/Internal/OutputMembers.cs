@@ -3,7 +3,7 @@ using System.Linq.Expressions;
 using System.Reflection;
 using Microsoft.ML.Data;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>
 /// Finds the public field or property of <typeparamref name="T"/> that ML.NET maps to a column (by

@@ -1,7 +1,7 @@
 using Chroma.Interception.Internal;
 using Microsoft.ML;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>Logs the current row of a cursor: the embedding column plus label, prediction, scores and input URI.</summary>
 internal sealed class RowCapture

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Chroma.Interception.MLNet;
+namespace Chroma.Interception.MLNet.Internal;
 
 /// <summary>Reads a vector-of-float column of the current row as a dense span, reusing its buffers row after row.</summary>
 internal sealed class VectorColumnReader
