@@ -1,3 +1,4 @@
+using Chroma.Samples.Shared;
 using Microsoft.ML.Data;
 
 namespace Chroma.Samples.MLNet;
@@ -29,32 +30,19 @@ internal sealed class DigitPrediction
     public string PredictedLabel { get; set; } = string.Empty;
 }
 
-/// <summary>Loads the sample data from samples/data.</summary>
+/// <summary>Loads the sample data from samples/data (through the shared IDX reader).</summary>
 internal static class DigitData
 {
-    public static string FindDataDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "samples", "data");
-            if (File.Exists(Path.Combine(candidate, "mnist-t10k-images-idx3-ubyte.gz")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("samples/data with the MNIST files was not found above " + AppContext.BaseDirectory);
-    }
+    public static string FindDataDirectory() => IdxImages.FindDataDirectory();
 
     /// <summary>Reads one IDX pair; notMNIST labels 0-9 stand for the letters A-J.</summary>
     public static List<DigitImage> Load(string dataDirectory, string prefix, bool letters)
     {
-        var images = IdxReader.ReadImages(Path.Combine(dataDirectory, $"{prefix}-t10k-images-idx3-ubyte.gz"));
-        var labels = IdxReader.ReadLabels(Path.Combine(dataDirectory, $"{prefix}-t10k-labels-idx1-ubyte.gz"));
-        return [.. images.Select((pixels, i) => new DigitImage
+        var data = IdxImages.Load(dataDirectory, prefix + "-t10k");
+        return [.. data.Pixels.Select((pixels, i) => new DigitImage
         {
             Pixels = pixels,
-            Label = letters ? ((char)('A' + labels[i])).ToString() : labels[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Label = letters ? ((char)('A' + data.Labels[i])).ToString() : data.Labels[i].ToString(System.Globalization.CultureInfo.InvariantCulture),
             Uri = $"{prefix}-t10k/{i}",
             Source = prefix,
         })];
