@@ -206,6 +206,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
                 metadata?.ToArray(), _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
+                _assembler.OnRecordQueued();
                 return true;
             }
 
