@@ -45,6 +45,25 @@ public sealed class ChromaEmbeddingGeneratorTests
     }
 
     [Test]
+    public async Task UseChroma_InBuilderPipeline_LogsWhatTheInnerGeneratorReturns()
+    {
+        using var generator = new EmbeddingGeneratorBuilder<string, Embedding<float>>(_inner)
+            .UseChroma(_set, o => o.Dataset = "canary")
+            .Build();
+
+        var result = await generator.GenerateAsync(["ab"]);
+
+        var records = await _recording.SentRecordsAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Single().Vector.ToArray(), Is.EqualTo(new[] { 1f, 1f, 0f }));
+            Assert.That(records.Single().Dataset, Is.EqualTo("canary"));
+            Assert.That(records.Single().Embedding.ToArray(), Is.EqualTo(new[] { 1f, 1f, 0f }));
+            Assert.That(generator.GetService<ChromaEmbeddingGenerator>(), Is.Not.Null, "the middleware is in the pipeline");
+        });
+    }
+
+    [Test]
     public async Task GenerateAsync_InputUriAndLimit_TextTruncatedIntoInputUri()
     {
         using var generator = _inner.WithChroma(_set, o =>

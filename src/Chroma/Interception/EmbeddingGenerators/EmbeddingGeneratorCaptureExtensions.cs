@@ -7,7 +7,7 @@ public static class EmbeddingGeneratorCaptureExtensions
 {
     /// <summary>
     /// Wraps <paramref name="generator"/> in a <see cref="ChromaEmbeddingGenerator"/>. In a Microsoft.Extensions.AI
-    /// pipeline write <c>builder.Use(inner =&gt; inner.WithChroma(set))</c>.
+    /// pipeline use <see cref="ChromaEmbeddingGeneratorBuilderExtensions.UseChroma"/>.
     /// </summary>
     /// <param name="generator">The generator to wrap.</param>
     /// <param name="set">Where embeddings go.</param>
