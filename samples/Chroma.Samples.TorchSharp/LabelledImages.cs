@@ -23,7 +23,7 @@ public sealed class LabelledImages
     }
 
     /// <summary>How many images.</summary>
-    public int Count => Labels.Length;
+    public int Count => Labels.Count;
 
     /// <summary>The label of each image (a digit, or a letter index for notMNIST).</summary>
     public IReadOnlyList<int> Labels { get; }
