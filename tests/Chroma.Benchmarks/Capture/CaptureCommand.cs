@@ -14,6 +14,11 @@ internal static class CaptureCommand
 
     public static int Run(string[] args)
     {
+        if (args is ["--probe", ..])
+        {
+            return CaptureHotPathProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+        }
+
         var summaries = BenchmarkSwitcher.FromTypes(s_benchmarks).Run(args);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     }

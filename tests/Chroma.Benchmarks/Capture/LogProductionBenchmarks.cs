@@ -4,12 +4,17 @@ namespace Chroma.Benchmarks.Capture;
 
 /// <summary>
 /// The fixed cost of capturing one 128-float embedding: a trivial model call, bare and wrapped with
-/// <see cref="EmbeddingSet.LogProduction"/> (the same call every decorator makes per captured row).
+/// <see cref="EmbeddingSet.LogProduction"/> (the same call every decorator makes per captured row). Two jobs: up
+/// to 1,000 records waiting in the queue (the sender keeps up) and up to 65,536 (a burst far faster than the sender).
 /// </summary>
 [Config(typeof(Config))]
 public class LogProductionBenchmarks
 {
-    private const int CallsPerIteration = 65_536;
+    /// <summary>Calls per iteration of the deep-queue job; the queue is sized for it.</summary>
+    private const int DeepQueueCalls = 65_536;
+
+    /// <summary>Calls per iteration of the shallow-queue job: the sender keeps up, as behind any real model.</summary>
+    private const int ShallowQueueCalls = 1_000;
 
     private readonly float[] _input = new float[784];
     private readonly float[] _embedding = new float[128];
@@ -33,7 +38,7 @@ public class LogProductionBenchmarks
         var embedding = _embedding;
         _model = _ => embedding; // the model itself costs nothing: what remains is the capture
         var descriptor = new EmbeddingSetDescriptor("bench", "1", "fc2", _embedding.Length);
-        _client = AckingIngestSessions.CreateClient(queueCapacity: 2 * CallsPerIteration);
+        _client = AckingIngestSessions.CreateClient(queueCapacity: 2 * DeepQueueCalls);
         _set = _client.GetEmbeddingSet(descriptor);
         _disabledClient = AckingIngestSessions.CreateClient(queueCapacity: 1024);
         _disabledClient.CaptureEnabled = false;
@@ -87,7 +92,7 @@ public class LogProductionBenchmarks
     private sealed class Config : CaptureJobConfig
     {
         public Config()
-            : base(CallsPerIteration)
+            : base(("shallow-queue", ShallowQueueCalls), ("deep-queue", DeepQueueCalls))
         {
         }
     }

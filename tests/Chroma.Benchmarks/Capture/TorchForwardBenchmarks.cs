@@ -72,7 +72,7 @@ public class TorchForwardBenchmarks
     private sealed class Config : CaptureJobConfig
     {
         public Config()
-            : base(ForwardsPerIteration)
+            : base(("forwards-1024", ForwardsPerIteration))
         {
         }
     }
