@@ -25,6 +25,19 @@ public sealed class TensorRowsTests
     }
 
     [Test]
+    public void CopyTo_ContiguousViewWithOffset_CopiesOnlyTheViewedRows()
+    {
+        using var source = arange(12, dtype: ScalarType.Float32).reshape(4, 3);
+        using var view = source.narrow(0, 1, 2); // rows 1 and 2: contiguous, storage offset 3
+        var buffer = Array.Empty<float>();
+
+        TensorRows.CopyTo(view, ref buffer, out var rows, out var width);
+
+        Assert.That((rows, width), Is.EqualTo((2, 3)));
+        Assert.That(buffer[..6], Is.EqualTo(new float[] { 3, 4, 5, 6, 7, 8 }));
+    }
+
+    [Test]
     public void CopyTo_ImageBatch_FlattensTrailingDimensionsIntoWidth()
     {
         using var images = arange(24, dtype: ScalarType.Float32).reshape(2, 3, 4);
