@@ -14,6 +14,11 @@ internal static class CaptureCommand
 
     public static int Run(string[] args)
     {
+        if (args is ["--torch-probe"])
+        {
+            return TorchHookProbe.Run();
+        }
+
         if (args is ["--probe", ..])
         {
             return CaptureHotPathProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
