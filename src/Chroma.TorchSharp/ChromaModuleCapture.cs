@@ -7,7 +7,7 @@ namespace Chroma.TorchSharp;
 /// Captures one embedding per batch element from a layer of a TorchSharp model through forward hooks, with the
 /// model's prediction, and logs it to an <see cref="EmbeddingSet"/>: as training data (with labels) inside a
 /// <see cref="Training(Tensor, IReadOnlyList{string}?)"/> scope, as production data otherwise. Create it with
-/// <see cref="ModuleCaptureExtensions.CaptureWithChroma(nn.Module{Tensor, Tensor}, EmbeddingSet, nn.Module{Tensor, Tensor}, ChromaCaptureOptions?)"/>;
+/// <see cref="ModuleCaptureExtensions.CaptureWithChroma(nn.Module{Tensor, Tensor}, EmbeddingSet, nn.Module{Tensor, Tensor}, ModuleCaptureOptions?)"/>;
 /// dispose it to remove the hooks.
 /// </summary>
 /// <remarks>
@@ -32,7 +32,7 @@ public sealed partial class ChromaModuleCapture : IDisposable
     private long _skippedBatches;
     private volatile bool _disposed;
 
-    internal ChromaModuleCapture(nn.Module<Tensor, Tensor> model, nn.Module<Tensor, Tensor> layer, EmbeddingSet set, ChromaCaptureOptions options)
+    internal ChromaModuleCapture(nn.Module<Tensor, Tensor> model, nn.Module<Tensor, Tensor> layer, EmbeddingSet set, ModuleCaptureOptions options)
     {
         _model = model;
         _set = set;

@@ -9,7 +9,7 @@ public static class ModuleCaptureExtensions
     /// Hooks <paramref name="layer"/> (the embedding) and <paramref name="model"/> (the prediction) so that every
     /// forward made with <c>model.call(input)</c> logs one row per batch element to <paramref name="set"/>.
     /// </summary>
-    /// <param name="model">The model the application calls; its output is read as <see cref="ChromaCaptureOptions.Output"/> says.</param>
+    /// <param name="model">The model the application calls; its output is read as <see cref="ModuleCaptureOptions.Output"/> says.</param>
     /// <param name="set">Where rows go; its dimension must equal the layer's output width per batch element.</param>
     /// <param name="layer">The layer whose output is the embedding: <paramref name="model"/> itself or one of its submodules.</param>
     /// <param name="options">Capture settings, or <see langword="null"/> for the defaults.</param>
@@ -19,7 +19,7 @@ public static class ModuleCaptureExtensions
         this nn.Module<Tensor, Tensor> model,
         EmbeddingSet set,
         nn.Module<Tensor, Tensor> layer,
-        ChromaCaptureOptions? options = null)
+        ModuleCaptureOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(set);
@@ -29,13 +29,13 @@ public static class ModuleCaptureExtensions
             throw new ArgumentException($"Layer '{layer.GetName()}' is not a submodule of the model.", nameof(layer));
         }
 
-        return new ChromaModuleCapture(model, layer, set, options ?? new ChromaCaptureOptions());
+        return new ChromaModuleCapture(model, layer, set, options ?? new ModuleCaptureOptions());
     }
 
     /// <summary>
     /// Hooks the submodule named <paramref name="layer"/> (as in <c>named_modules()</c>, e.g. <c>fc2</c> or
     /// <c>encoder.proj</c>) and <paramref name="model"/>; see
-    /// <see cref="CaptureWithChroma(nn.Module{Tensor, Tensor}, EmbeddingSet, nn.Module{Tensor, Tensor}, ChromaCaptureOptions?)"/>.
+    /// <see cref="CaptureWithChroma(nn.Module{Tensor, Tensor}, EmbeddingSet, nn.Module{Tensor, Tensor}, ModuleCaptureOptions?)"/>.
     /// </summary>
     /// <param name="model">The model the application calls.</param>
     /// <param name="set">Where rows go.</param>
@@ -47,7 +47,7 @@ public static class ModuleCaptureExtensions
         this nn.Module<Tensor, Tensor> model,
         EmbeddingSet set,
         string layer,
-        ChromaCaptureOptions? options = null)
+        ModuleCaptureOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(layer);

@@ -60,7 +60,7 @@ public sealed class ModuleCaptureInferenceTests : ModuleCaptureTestBase
     [CancelAfter(10_000)]
     public async Task Call_ProbabilitiesOff_LogsPredictedClassOnly(CancellationToken cancellationToken)
     {
-        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ChromaCaptureOptions { IncludeClassProbabilities = false });
+        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ModuleCaptureOptions { IncludeClassProbabilities = false });
         using var input = Inputs(3);
 
         using (Model.call(input))
@@ -76,7 +76,7 @@ public sealed class ModuleCaptureInferenceTests : ModuleCaptureTestBase
     [CancelAfter(10_000)]
     public async Task Call_OutputKindNone_LogsEmbeddingsWithoutInference(CancellationToken cancellationToken)
     {
-        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ChromaCaptureOptions { Output = ModelOutputKind.None });
+        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ModuleCaptureOptions { Output = ModelOutputKind.None });
         using var input = Inputs(4);
         using var expected = Model.Embed(input);
 
@@ -94,7 +94,7 @@ public sealed class ModuleCaptureInferenceTests : ModuleCaptureTestBase
     [CancelAfter(10_000)]
     public async Task Call_ProductionScope_AttachesInputUrisAndMetadata(CancellationToken cancellationToken)
     {
-        var options = new ChromaCaptureOptions { Metadata = new Dictionary<string, string> { ["source"] = "unit-test" } };
+        var options = new ModuleCaptureOptions { Metadata = new Dictionary<string, string> { ["source"] = "unit-test" } };
         using var capture = Model.CaptureWithChroma(Set, Model.Act, options);
         using var input = Inputs(2);
 

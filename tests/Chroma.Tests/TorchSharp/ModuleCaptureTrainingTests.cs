@@ -86,7 +86,7 @@ public sealed class ModuleCaptureTrainingTests : ModuleCaptureTestBase
     public async Task Call_TrainModeWithUnscopedCaptureOn_LogsProduction(CancellationToken cancellationToken)
     {
         Model.train();
-        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ChromaCaptureOptions { CaptureUnscopedTrainingForwards = true });
+        using var capture = Model.CaptureWithChroma(Set, Model.Act, new ModuleCaptureOptions { CaptureUnscopedTrainingForwards = true });
         using var input = Inputs(3);
 
         using (Model.call(input))

@@ -1,7 +1,7 @@
 namespace Chroma.TorchSharp;
 
 /// <summary>Settings of a <see cref="ChromaModuleCapture"/>. Every property has a working default.</summary>
-public sealed class ChromaCaptureOptions
+public sealed class ModuleCaptureOptions
 {
     /// <summary>What the model's root module returns. The default value is <see cref="ModelOutputKind.Logits"/>.</summary>
     public ModelOutputKind Output { get; set; } = ModelOutputKind.Logits;
