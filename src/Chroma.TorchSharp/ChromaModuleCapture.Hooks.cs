@@ -10,7 +10,7 @@ public sealed partial class ChromaModuleCapture
 
     private void RegisterHooks()
     {
-        var layer = (nn.Module<Tensor, Tensor>)Layer;
+        var layer = Layer;
         if (!ReferenceEquals(layer, _model))
         {
             _removeHooks.Add(layer.register_forward_hook(OnLayerForward).remove);

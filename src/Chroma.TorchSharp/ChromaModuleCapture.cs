@@ -49,7 +49,7 @@ public sealed partial class ChromaModuleCapture : IDisposable
     public EmbeddingSet Set => _set;
 
     /// <summary>The hooked layer whose output is the embedding.</summary>
-    public nn.Module Layer { get; }
+    public nn.Module<Tensor, Tensor> Layer { get; }
 
     /// <summary>Rows queued for the server so far (rows the client dropped are not counted).</summary>
     public long CapturedRows => Interlocked.Read(ref _capturedRows);

@@ -67,6 +67,25 @@ public sealed class ModuleCaptureTrainingTests : ModuleCaptureTestBase
 
     [Test]
     [CancelAfter(10_000)]
+    public async Task Call_AfterAwaitInsideTrainingScope_StillUsesTheScope(CancellationToken cancellationToken)
+    {
+        using var capture = Model.CaptureWithChroma(Set, Model.Act);
+        using var input = Inputs(2);
+
+        using (capture.Training(["x", "y"]))
+        {
+            await Task.Yield(); // the forward may run on another thread; the scope flows with the async context
+            using (Model.call(input))
+            {
+            }
+        }
+
+        var records = await DeliveredAsync(cancellationToken);
+        Assert.That(records.Select(r => r.Label), Is.EqualTo(new[] { "x", "y" }));
+    }
+
+    [Test]
+    [CancelAfter(10_000)]
     public async Task Call_TrainModeOutsideAnyScope_LogsNothing(CancellationToken cancellationToken)
     {
         Model.train();
