@@ -179,7 +179,7 @@ public sealed class BatchAssemblerTests
 
     private void Write(EmbeddingSet set, float first)
     {
-        var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(4);
+        var buffer = _client.Buffers.Rent(4);
         buffer[0] = first;
         buffer[1] = buffer[2] = buffer[3] = 0;
         var record = new PendingRecord(set, ChromaDatasets.Production, buffer, 4, null, 0, null, "1", null, null, _time.GetUtcNow().ToUnixTimeMilliseconds());
