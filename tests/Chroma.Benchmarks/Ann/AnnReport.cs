@@ -40,6 +40,10 @@ internal sealed record AnnReport
     public double InsertWhileSearchingPerSecond { get; set; }
 
     public double SearchesDuringInsertPerSecond { get; set; }
+
+    public double InsertAlonePerCpuSecond { get; set; }
+
+    public double InsertWhileSearchingPerCpuSecond { get; set; }
 }
 
 /// <summary>Recall@k and single-threaded queries per second at one ef.</summary>

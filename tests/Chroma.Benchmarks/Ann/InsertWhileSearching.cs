@@ -15,6 +15,7 @@ internal static class InsertWhileSearching
         int half = n / 2, threeQuarters = 3 * n / 4;
         Parallel.For(0, half, i => index.Add(i, baseData.AsSpan(i * dim, dim)));
 
+        double aloneCpu = ThreadCpuClock.Seconds();
         double alone = AnnCommand.Time(() =>
         {
             for (int i = half; i < threeQuarters; i++)
@@ -22,6 +23,7 @@ internal static class InsertWhileSearching
                 index.Add(i, baseData.AsSpan(i * dim, dim));
             }
         });
+        aloneCpu = ThreadCpuClock.Seconds() - aloneCpu;
 
         long searches = 0;
         using var stop = new CancellationTokenSource();
@@ -37,6 +39,7 @@ internal static class InsertWhileSearching
             }
         });
         searcher.Start();
+        double concurrentCpu = ThreadCpuClock.Seconds();
         double concurrent = AnnCommand.Time(() =>
         {
             for (int i = threeQuarters; i < n; i++)
@@ -44,14 +47,20 @@ internal static class InsertWhileSearching
                 index.Add(i, baseData.AsSpan(i * dim, dim));
             }
         });
+        concurrentCpu = ThreadCpuClock.Seconds() - concurrentCpu;
         stop.Cancel();
         searcher.Join();
 
         report.InsertAlonePerSecond = (threeQuarters - half) / alone;
         report.InsertWhileSearchingPerSecond = (n - threeQuarters) / concurrent;
         report.SearchesDuringInsertPerSecond = searches / concurrent;
+        report.InsertAlonePerCpuSecond = (threeQuarters - half) / aloneCpu;
+        report.InsertWhileSearchingPerCpuSecond = (n - threeQuarters) / concurrentCpu;
         Console.WriteLine(
             $"insert alone {report.InsertAlonePerSecond:F0}/s, while 1 thread searches {report.InsertWhileSearchingPerSecond:F0}/s " +
             $"({report.InsertWhileSearchingPerSecond / report.InsertAlonePerSecond:P0}); searches meanwhile {report.SearchesDuringInsertPerSecond:F0}/s");
+        Console.WriteLine(
+            $"per CPU-second of the inserting thread: alone {report.InsertAlonePerCpuSecond:F0}, while searching " +
+            $"{report.InsertWhileSearchingPerCpuSecond:F0} ({report.InsertWhileSearchingPerCpuSecond / report.InsertAlonePerCpuSecond:P0})");
     }
 }

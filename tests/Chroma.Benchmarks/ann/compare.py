@@ -29,6 +29,9 @@ def main(ours_path, peer_path):
         print("insert: alone %.0f/s, while 1 thread searches %.0f/s (%.0f%%), searches meanwhile %.0f/s" % (
             ours["insertAlonePerSecond"], ours["insertWhileSearchingPerSecond"],
             100 * ours["insertWhileSearchingPerSecond"] / ours["insertAlonePerSecond"], ours["searchesDuringInsertPerSecond"]))
+        print("insert per CPU-second of the inserting thread: alone %.0f, while 1 thread searches %.0f (%.0f%%)" % (
+            ours["insertAlonePerCpuSecond"], ours["insertWhileSearchingPerCpuSecond"],
+            100 * ours["insertWhileSearchingPerCpuSecond"] / ours["insertAlonePerCpuSecond"]))
 
 
 if __name__ == "__main__":

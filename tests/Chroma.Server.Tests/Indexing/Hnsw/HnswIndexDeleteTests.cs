@@ -46,6 +46,35 @@ public sealed class HnswIndexDeleteTests
     }
 
     [Test]
+    public void Contains_AfterManyAddsRemovesAndReAdds_TracksEveryKey()
+    {
+        // Arrange: sparse 64-bit keys, enough churn to grow and clean the key table several times.
+        var random = new Random(25);
+        long[] keys = Enumerable.Range(0, 5000).Select(_ => random.NextInt64(long.MinValue, long.MaxValue)).Distinct().ToArray();
+        using var index = new HnswIndex(new HnswOptions { Dimension = 2, M = 4, EfConstruction = 8 });
+        foreach (long key in keys)
+        {
+            index.Add(key, [random.NextSingle(), random.NextSingle()]);
+        }
+
+        // Act
+        for (int i = 0; i < keys.Length; i += 2)
+        {
+            index.Remove(keys[i]);
+        }
+
+        for (int i = 0; i < keys.Length; i += 4)
+        {
+            index.Add(keys[i], [random.NextSingle(), random.NextSingle()]);
+        }
+
+        // Assert
+        bool[] expected = keys.Select((_, i) => i % 2 == 1 || i % 4 == 0).ToArray();
+        Assert.That(keys.Select(index.Contains), Is.EqualTo(expected));
+        Assert.That(index.Count, Is.EqualTo(expected.Count(e => e)));
+    }
+
+    [Test]
     public void Add_KeyRemovedEarlier_StoresTheNewVector()
     {
         // Arrange

@@ -12,7 +12,7 @@ internal sealed unsafe partial class HnswGraph
     private const int MaxLevel = 31;
 
     private readonly NodeStore _nodes;
-    private readonly Dictionary<long, int> _idsByKey = [];
+    private readonly KeyTable _idsByKey;
     private readonly Lock _keyLock = new();
     private readonly Lock _entryLock = new();
     private readonly Lock[] _linkLocks;
@@ -30,6 +30,7 @@ internal sealed unsafe partial class HnswGraph
         M = options.M;
         M0 = 2 * options.M;
         _nodes = new NodeStore(Dim, M);
+        _idsByKey = new KeyTable(_nodes);
         _levelMultiplier = 1.0 / Math.Log(M);
         _seed = (ulong)options.Seed;
         _linkLocks = new Lock[LockStripes];
@@ -63,7 +64,7 @@ internal sealed unsafe partial class HnswGraph
     {
         lock (_keyLock)
         {
-            if (_idsByKey.ContainsKey(key))
+            if (_idsByKey.TryGet(key, out _))
             {
                 throw new ArgumentException($"Key {key} is already in the index; remove it first to replace its vector.", nameof(key));
             }
@@ -105,7 +106,7 @@ internal sealed unsafe partial class HnswGraph
     {
         lock (_keyLock)
         {
-            return _idsByKey.ContainsKey(key);
+            return _idsByKey.TryGet(key, out _);
         }
     }
 
@@ -136,9 +137,7 @@ internal sealed unsafe partial class HnswGraph
             }
         }
 
-        // Dictionary<long, int>: 24-byte entry + 4-byte bucket per key.
-        long keyMap = (long)_idsByKey.Count * 28;
-        return (vectors, (n * perNode) + upper + keyMap);
+        return (vectors, (n * perNode) + upper + _idsByKey.Bytes);
     }
 
     /// <summary>Packed entry point (level in the high half) as the file format stores it.</summary>
@@ -155,10 +154,12 @@ internal sealed unsafe partial class HnswGraph
                 continue;
             }
 
-            if (!_idsByKey.TryAdd(key, node))
+            if (_idsByKey.TryGet(key, out _))
             {
                 throw new InvalidDataException($"HNSW index file holds key {key} twice.");
             }
+
+            _idsByKey.Add(key, node);
 
             _liveCount++;
             _liveByTag[_nodes.Tag(node)]++;
