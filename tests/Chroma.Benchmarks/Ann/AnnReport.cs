@@ -23,6 +23,9 @@ internal sealed record AnnReport
 
     public double BuildSeconds1Thread { get; set; }
 
+    /// <summary>CPU seconds of the building thread: robust to other load on a shared machine.</summary>
+    public double BuildCpuSeconds1Thread { get; set; }
+
     public double BuildSecondsAllCores { get; set; }
 
     public int Threads { get; set; }
@@ -46,5 +49,5 @@ internal sealed record AnnReport
     public double InsertWhileSearchingPerCpuSecond { get; set; }
 }
 
-/// <summary>Recall@k and single-threaded queries per second at one ef.</summary>
-internal sealed record AnnEfResult(int Ef, double Recall, double Qps);
+/// <summary>Recall@k and single-threaded queries per wall-clock second and per CPU second at one ef.</summary>
+internal sealed record AnnEfResult(int Ef, double Recall, double Qps, double QpsCpu);

@@ -11,18 +11,20 @@ def main(ours_path, peer_path):
     ours, peer = json.load(open(ours_path)), json.load(open(peer_path))
     print("\n### %s: %d x %d, %d queries, k=%d, M=%d, ef_construction=%d, %s\n" % (
         ours["dataset"], ours["count"], ours["dim"], ours["queries"], ours["k"], ours["m"], ours["efConstruction"], ours["metric"]))
-    print("| | build 1 thread (s) | build %d threads (s) | vectors MiB | graph MiB (in memory) | file MiB | file - vectors MiB |" % ours["threads"])
-    print("|---|---|---|---|---|---|---|")
+    print("| | build 1 thread (s) | build 1 thread (CPU s) | build %d threads (s) | vectors MiB | graph MiB (in memory) | file MiB | file - vectors MiB |" % ours["threads"])
+    print("|---|---|---|---|---|---|---|---|")
     for r in (ours, peer):
-        print("| %s | %.2f | %.2f | %s | %s | %s | %s |" % (
-            r["tool"], r["buildSeconds1Thread"], r["buildSecondsAllCores"], mib(r["vectorBytes"]),
+        print("| %s | %.2f | %.2f | %.2f | %s | %s | %s | %s |" % (
+            r["tool"], r["buildSeconds1Thread"], r["buildCpuSeconds1Thread"], r["buildSecondsAllCores"], mib(r["vectorBytes"]),
             mib(r["graphBytes"]) if r is ours else "n/a", mib(r["fileBytes"]), mib(r["fileBytes"] - r["vectorBytes"])))
-    print("\n| ef | recall@%d ours | QPS ours | recall@%d hnswlib | QPS hnswlib | QPS ratio |" % (ours["k"], ours["k"]))
-    print("|---|---|---|---|---|---|")
+    print("\n| ef | recall@%d ours | recall@%d hnswlib | QPS ours | QPS hnswlib | ratio | QPS/CPU-s ours | QPS/CPU-s hnswlib | ratio |" % (ours["k"], ours["k"]))
+    print("|---|---|---|---|---|---|---|---|---|")
     for o, p in zip(ours["efs"], peer["efs"]):
-        print("| %d | %.4f | %.0f | %.4f | %.0f | %.2f |" % (o["ef"], o["recall"], o["qps"], p["recall"], p["qps"], o["qps"] / p["qps"]))
-    print("\nbuild time ratio ours/hnswlib (1 thread): %.2f; (all cores): %.2f" % (
-        ours["buildSeconds1Thread"] / peer["buildSeconds1Thread"], ours["buildSecondsAllCores"] / peer["buildSecondsAllCores"]))
+        print("| %d | %.4f | %.4f | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |" % (
+            o["ef"], o["recall"], p["recall"], o["qps"], p["qps"], o["qps"] / p["qps"], o["qpsCpu"], p["qpsCpu"], o["qpsCpu"] / p["qpsCpu"]))
+    print("\nbuild time ratio ours/hnswlib, 1 thread: %.2f wall, %.2f CPU; all cores: %.2f wall" % (
+        ours["buildSeconds1Thread"] / peer["buildSeconds1Thread"], ours["buildCpuSeconds1Thread"] / peer["buildCpuSeconds1Thread"],
+        ours["buildSecondsAllCores"] / peer["buildSecondsAllCores"]))
     print("memory: ours vectors + graph (in memory) = %s MiB; vectors + 1.2 x hnswlib (file - vectors) = %s MiB" % (
         mib(ours["vectorBytes"] + ours["graphBytes"]), mib(ours["vectorBytes"] + 1.2 * (peer["fileBytes"] - peer["vectorBytes"]))))
     if ours.get("insertAlonePerSecond"):
