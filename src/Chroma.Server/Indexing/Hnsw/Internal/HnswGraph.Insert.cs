@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Chroma.Server.Indexing.Hnsw.Internal;
 
 /// <summary>Insertion: greedy descent, ef_construction search per layer, heuristic neighbour selection.</summary>
@@ -98,7 +100,7 @@ internal sealed unsafe partial class HnswGraph
             ref int own = ref _nodes.LinksRef(node, level);
             for (int i = 0; i < chosen.Count; i++)
             {
-                System.Runtime.CompilerServices.Unsafe.Add(ref own, i + 1) = chosen[i].Node;
+                Unsafe.Add(ref own, i + 1) = chosen[i].Node;
             }
 
             Volatile.Write(ref own, chosen.Count);
@@ -115,7 +117,7 @@ internal sealed unsafe partial class HnswGraph
                 int count = list;
                 if (count < capacity)
                 {
-                    System.Runtime.CompilerServices.Unsafe.Add(ref list, count + 1) = node;
+                    Unsafe.Add(ref list, count + 1) = node;
                     Volatile.Write(ref list, count + 1);
                     continue;
                 }
@@ -126,7 +128,7 @@ internal sealed unsafe partial class HnswGraph
                 pruned.Add((chosen[i].Distance, node));
                 for (int j = 1; j <= count; j++)
                 {
-                    int other = System.Runtime.CompilerServices.Unsafe.Add(ref list, j);
+                    int other = Unsafe.Add(ref list, j);
                     pruned.Add((TDist.Between(nv, _nodes.Vector(other), Dim), other));
                 }
 
@@ -134,7 +136,7 @@ internal sealed unsafe partial class HnswGraph
                 SelectByHeuristic<TDist>(pruned, capacity, scratch.Kept);
                 for (int j = 0; j < pruned.Count; j++)
                 {
-                    System.Runtime.CompilerServices.Unsafe.Add(ref list, j + 1) = pruned[j].Node;
+                    Unsafe.Add(ref list, j + 1) = pruned[j].Node;
                 }
 
                 Volatile.Write(ref list, pruned.Count);

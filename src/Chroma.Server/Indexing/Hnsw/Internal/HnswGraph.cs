@@ -10,6 +10,7 @@ internal sealed unsafe partial class HnswGraph
 {
     private const int LockStripes = 1 << 14;
     private const int MaxLevel = 31;
+    private const long EmptyEntry = -1;
 
     private readonly NodeStore _nodes;
     private readonly KeyTable _idsByKey;
@@ -39,8 +40,6 @@ internal sealed unsafe partial class HnswGraph
             _linkLocks[i] = new Lock();
         }
     }
-
-    private const long EmptyEntry = -1;
 
     public HnswOptions Options { get; }
 
