@@ -193,17 +193,24 @@ internal sealed unsafe partial class HnswGraph
 
             ref int list = ref _nodes.LinksRef(current, level);
             int count = Volatile.Read(ref list);
+            float* next = count > 0 ? _nodes.Vector(Unsafe.Add(ref list, 1)) : null;
             if (Sse.IsSupported && count > 0)
             {
-                Sse.Prefetch0(_nodes.Vector(Unsafe.Add(ref list, 1)));
+                Sse.Prefetch0(next);
             }
 
             for (int j = 1; j <= count; j++)
             {
                 int neighbour = Unsafe.Add(ref list, j);
-                if (Sse.IsSupported && j < count)
+                float* vector = next;
+                if (j < count)
                 {
-                    Sse.Prefetch0(_nodes.Vector(Unsafe.Add(ref list, j + 1)));
+                    // Fetch the next vector while this one's distance is computed (as hnswlib does).
+                    next = _nodes.Vector(Unsafe.Add(ref list, j + 1));
+                    if (Sse.IsSupported)
+                    {
+                        Sse.Prefetch0(next);
+                    }
                 }
 
                 if ((uint)neighbour >= (uint)limit || !scratch.TryVisit(neighbour))
@@ -211,7 +218,7 @@ internal sealed unsafe partial class HnswGraph
                     continue;
                 }
 
-                float d = TDist.Between(query, _nodes.Vector(neighbour), Dim);
+                float d = TDist.Between(query, vector, Dim);
                 if (results.Count < ef || d < lowerBound)
                 {
                     candidates.Push(-d, neighbour);

@@ -22,6 +22,10 @@ internal sealed unsafe class NodeStore
     private readonly Lock _growLock = new();
     private Chunk[] _chunks = [];
 
+    // Chunk base addresses, so the hot loops reach a vector or a layer-0 list with one load instead of two.
+    private nint[] _vectorBases = [];
+    private nint[] _linkBases = [];
+
     public NodeStore(int dim, int m)
     {
         _dim = dim;
@@ -61,24 +65,26 @@ internal sealed unsafe class NodeStore
                 grown[i] = new Chunk(_dim, _level0Stride);
             }
 
+            nint[] vectorBases = new nint[needed], linkBases = new nint[needed];
+            for (int i = 0; i < needed; i++)
+            {
+                vectorBases[i] = (nint)grown[i].VectorBase;
+                linkBases[i] = (nint)grown[i].Links0Base;
+            }
+
+            // Bases first: a reader that sees a node id of a new chunk must find its address.
+            Volatile.Write(ref _vectorBases, vectorBases);
+            Volatile.Write(ref _linkBases, linkBases);
             Volatile.Write(ref _chunks, grown);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float* Vector(int node)
-    {
-        Chunk chunk = _chunks[node >> ChunkShift];
-        return chunk.VectorBase + ((nint)(node & ChunkMask) * _dim);
-    }
+    public float* Vector(int node) => (float*)_vectorBases[node >> ChunkShift] + ((nint)(node & ChunkMask) * _dim);
 
     /// <summary>The layer-0 link list of <paramref name="node"/>: element 0 is the count, the ids follow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int* Links0(int node)
-    {
-        Chunk chunk = _chunks[node >> ChunkShift];
-        return chunk.Links0Base + ((nint)(node & ChunkMask) * _level0Stride);
-    }
+    public int* Links0(int node) => (int*)_linkBases[node >> ChunkShift] + ((nint)(node & ChunkMask) * _level0Stride);
 
     /// <summary>A ref to the count slot of the link list on <paramref name="level"/>; the ids follow it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
