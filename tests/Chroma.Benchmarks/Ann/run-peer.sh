@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side ANN benchmark: Chroma HnswIndex and hnswlib, same files and parameters, back to back.
-# Usage: tests/Chroma.Benchmarks/ann/run-peer.sh [mnist|synthetic|all] [extra ann options, e.g. --limit 100000]
+# Usage: tests/Chroma.Benchmarks/Ann/run-peer.sh [mnist|synthetic|all] [extra ann options, e.g. --limit 100000]
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PY=/usr/bin/python3   # Debian's python with python3-hnswlib, not the pyenv python3 first on PATH
@@ -22,8 +22,8 @@ run() {
   echo "== $name: Chroma HnswIndex"
   $BENCH ann "${common[@]}" --json $OUT/$name-ours.json
   echo "== $name: hnswlib"
-  $PY tests/Chroma.Benchmarks/ann/hnswlib_peer.py "${common[@]}" --json $OUT/$name-hnswlib.json
-  $PY tests/Chroma.Benchmarks/ann/compare.py $OUT/$name-ours.json $OUT/$name-hnswlib.json | tee $OUT/$name-table.md
+  $PY tests/Chroma.Benchmarks/Ann/hnswlib_peer.py "${common[@]}" --json $OUT/$name-hnswlib.json
+  $PY tests/Chroma.Benchmarks/Ann/compare.py $OUT/$name-ours.json $OUT/$name-hnswlib.json | tee $OUT/$name-table.md
 }
 
 case $WHICH in
