@@ -93,7 +93,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
     }
 
     private const int MaxPooledArrayLength = 1 << 16;
-    private const int MaxPooledArraysPerSize = 4_096;
+    private const int MaxPooledArraysPerSize = 16_384;
 
     /// <summary>The header that carries <see cref="ChromaClientOptions.ApiKey"/>.</summary>
     public const string ApiKeyHeader = "x-api-key";
