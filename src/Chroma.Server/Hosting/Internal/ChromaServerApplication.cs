@@ -5,7 +5,9 @@ using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -96,6 +98,11 @@ internal static class ChromaServerApplication
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<RecordStoreHealthCheck>("record-store");
+
+        // Our binder replaces Grpc.AspNetCore's (after every AddGrpc* call, which would re-add it) so a
+        // request protobuf cannot parse is answered InvalidArgument naming the field, not Unknown.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
     }
 
     private static void MapChromaEndpoints(WebApplication app)

@@ -38,6 +38,10 @@ internal sealed class BatchIngestor
     public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (batch.DecodeError is { } decodeError)
+        {
+            return Rejected(batch, ValidationError.Invalid(decodeError, RecordIndexOf(decodeError)));
+        }
 
         // Shed before validating: under overload the cheapest answer is the best one.
         var count = batch.Records.Count;
@@ -83,6 +87,19 @@ internal sealed class BatchIngestor
         }
 
         return new LogAck { BatchId = batch.BatchId, Accepted = outcome.Accepted, Duplicates = outcome.Duplicates };
+    }
+
+    // "records[3].label: ..." names record 3; anything else is about the batch itself.
+    private static int RecordIndexOf(string problem)
+    {
+        const string Prefix = "records[";
+        if (!problem.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return -1;
+        }
+
+        var end = problem.IndexOf(']', StringComparison.Ordinal);
+        return int.TryParse(problem.AsSpan(Prefix.Length, end - Prefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : -1;
     }
 
     private LogAck Shed(LogBatch batch)
