@@ -24,6 +24,7 @@ internal sealed class LoggedServer : IAsyncDisposable
         _app = app;
         _directory = directory;
         Logs = logs;
+        Endpoint = endpoint;
         Channel = GrpcChannel.ForAddress(endpoint);
         var invoker = Channel.CreateCallInvoker();
         Invoker = apiKey is null ? invoker : invoker.Intercept(m => { m.Add("x-api-key", apiKey); return m; });
@@ -31,6 +32,9 @@ internal sealed class LoggedServer : IAsyncDisposable
     }
 
     public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>Gets the server's address (<c>https://</c> when it has a certificate; <see cref="Channel"/> then does not trust it).</summary>
+    public Uri Endpoint { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -50,7 +54,8 @@ internal sealed class LoggedServer : IAsyncDisposable
         builder.Logging.AddProvider(logs).SetMinimumLevel(minimumLevel);
         var app = builder.BuildChromaServer(options);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        var endpoint = ChromaServerApplication.GetEndpoint(options.Host, ChromaServerApplication.GetBoundPort(app));
+        var endpoint = ChromaServerApplication.GetEndpoint(
+            options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
         return new LoggedServer(app, directory, logs, endpoint, options.ApiKey);
     }
 
