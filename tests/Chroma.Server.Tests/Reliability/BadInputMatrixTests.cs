@@ -140,6 +140,9 @@ public sealed class BadInputMatrixTests
             await call.RequestStream.WriteAsync(bytes);
             Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True, "an ack for the bad batch");
             var ack = call.ResponseStream.Current;
+
+            // Even a batch that could not be decoded is acked under its id, so the client can match it.
+            Assert.That(ack.BatchId, Is.EqualTo(batch.BatchId == Marker ? string.Empty : batch.BatchId), "ack's batch id");
             await call.RequestStream.WriteAsync(SeedBatch().ToByteArray());
             Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True, "an ack for the good batch");
             Assert.That(call.ResponseStream.Current.Duplicates, Is.EqualTo(2), "the stream still serves");
