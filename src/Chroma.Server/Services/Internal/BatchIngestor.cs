@@ -56,6 +56,8 @@ internal sealed class BatchIngestor
         }
         finally
         {
+            // A caller that stops waiting (stream cancelled) releases the room before its queued
+            // batch commits: a brief overshoot of the bound, never a leak of it.
             _admission.Release(count);
         }
     }
