@@ -11,7 +11,8 @@ await using var app = builder.BuildChromaServer(options);
 await app.StartAsync().ConfigureAwait(false);
 
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chroma.Server");
-var endpoint = ChromaServerApplication.GetEndpoint(options.Host, ChromaServerApplication.GetBoundPort(app));
+var endpoint = ChromaServerApplication.GetEndpoint(
+    options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
 var dataDirectory = Path.GetFullPath(options.DataDirectory);
 ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace Chroma;
@@ -61,6 +62,14 @@ public sealed class ChromaClientOptions
 
     /// <summary>Where the client logs, or <see langword="null"/> (the default) for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// A certificate to trust as the root of the server's TLS certificate chain (for an <c>https://</c>
+    /// <see cref="Endpoint"/> whose certificate is self-signed or from a private CA), in addition to
+    /// nothing else: when set, only chains ending in this certificate are accepted, and the host name
+    /// must still match. The default value is <see langword="null"/>: the operating system's trusted roots.
+    /// </summary>
+    public X509Certificate2? TrustedRootCertificate { get; set; }
 
     /// <summary>The clock; tests inject a fake one. The default value is <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

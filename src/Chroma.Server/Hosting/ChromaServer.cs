@@ -18,7 +18,7 @@ public sealed class ChromaServer : IAsyncDisposable
         Port = port;
     }
 
-    /// <summary>Gets the address clients connect to: <c>http://{host}:{port}</c> (h2c).</summary>
+    /// <summary>Gets the address clients connect to: <c>http://{host}:{port}</c> (h2c), or <c>https://</c> with a certificate configured.</summary>
     public Uri Endpoint { get; }
 
     /// <summary>Gets the TCP port the server listens on (the one picked when the options said 0).</summary>
@@ -50,7 +50,7 @@ public sealed class ChromaServer : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var port = ChromaServerApplication.GetBoundPort(app);
-            return new ChromaServer(app, ChromaServerApplication.GetEndpoint(options.Host, port), port);
+            return new ChromaServer(app, ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.CertificatePath is not null), port);
         }
         catch
         {

@@ -67,6 +67,45 @@ public sealed class ChromaServerOptions
     /// </summary>
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets the most records that may wait in the ingest queue (received, not yet committed)
+    /// across all streams. A batch that would go past it is answered at once with a
+    /// <c>ResourceExhausted</c> error carrying <see cref="IngestRetryAfter"/>, and nothing of it is
+    /// stored; the client waits and sends it again. A batch is always taken when the queue is
+    /// empty, so one larger than this limit still gets through. Memory held by waiting batches is
+    /// about this many records x (dimension x 4 bytes + metadata): some 30 MiB at 128-d with the
+    /// default. The default value is 50 000.
+    /// </summary>
+    public int MaxPendingIngestRecords { get; set; } = 50_000;
+
+    /// <summary>
+    /// Gets or sets how long a client is asked to wait before re-sending a batch the server shed
+    /// because its ingest queue was full (1 ms to 1 minute). The default value is 100 ms.
+    /// </summary>
+    public TimeSpan IngestRetryAfter { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Gets or sets the path of the server certificate for TLS: a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>,
+    /// with <see cref="CertificatePassword"/> when it has one) or a PEM certificate (<c>.pem</c>/<c>.crt</c>,
+    /// with <see cref="CertificateKeyPath"/>). When set the server speaks HTTPS with HTTP/2 only and
+    /// <see cref="ChromaServer.Endpoint"/> is <c>https://</c>. The default value is <see langword="null"/>:
+    /// plain-text HTTP/2 (h2c), for loopback or a TLS-terminating proxy.
+    /// </summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>
+    /// Gets or sets the password of the PKCS#12 file (or of an encrypted PEM key). Never logged.
+    /// The default value is <see langword="null"/>: no password.
+    /// </summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>
+    /// Gets or sets the PEM private key file that goes with a PEM <see cref="CertificatePath"/>.
+    /// The default value is <see langword="null"/>: the key is read from the certificate file itself
+    /// (PKCS#12, or a PEM file holding both).
+    /// </summary>
+    public string? CertificateKeyPath { get; set; }
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
 }

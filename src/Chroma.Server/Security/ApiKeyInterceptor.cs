@@ -21,13 +21,14 @@ internal sealed class ApiKeyInterceptor : Interceptor
     // Same text whatever was wrong, so a caller learns nothing about the key.
     private static readonly Status Rejected = new(StatusCode.Unauthenticated, "missing or invalid API key");
 
+    // The SHA-256 of the key, not the key: nothing in memory dumps of this object reads as the secret.
     private readonly byte[]? _expectedKey;
 
     /// <summary>Creates the interceptor for the key in <paramref name="options"/>.</summary>
     public ApiKeyInterceptor(ChromaServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _expectedKey = options.ApiKey is null ? null : Encoding.UTF8.GetBytes(options.ApiKey);
+        _expectedKey = options.ApiKey is null ? null : Digest(options.ApiKey);
     }
 
     /// <inheritdoc />
@@ -75,8 +76,12 @@ internal sealed class ApiKeyInterceptor : Interceptor
             return false;
         }
 
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expectedKey);
+        // Comparing fixed-length digests keeps the time independent of the key's length too
+        // (FixedTimeEquals returns at once when the lengths differ).
+        return CryptographicOperations.FixedTimeEquals(Digest(presented), _expectedKey);
     }
+
+    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private void Authorize(ServerCallContext context)
     {

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
 using Grpc.Core;
@@ -6,12 +7,17 @@ using Microsoft.Data.Sqlite;
 namespace Chroma.Server.Services;
 
 /// <summary>
-/// The bidi <c>Ingest.Log</c> stream. Batches of one stream are handled in order, each acked after
-/// it is durable or rejected; a rejected batch does not end the stream. Many streams run at once
-/// (the store serializes their commits).
+/// The bidi <c>Ingest.Log</c> stream. Batches of one stream are pipelined: the next batch is read and
+/// validated while earlier ones wait for their group commit, up to <see cref="MaxBatchesInFlight"/>
+/// at a time. Acks are written one at a time, in the order the batches arrived, each after its batch
+/// is durable or rejected; a rejected batch does not end the stream. Many streams run at once (the
+/// store serializes their commits).
 /// </summary>
 internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
 {
+    /// <summary>The most batches of one stream that may be between "received" and "acked".</summary>
+    public const int MaxBatchesInFlight = 8;
+
     private readonly BatchIngestor _ingestor;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<IngestService> _logger;
@@ -31,16 +37,42 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
 
-        // Stop waiting for the next batch when the server shuts down, or a long-lived client
-        // stream would hold the shutdown until its timeout. A batch already received is finished.
+        // The bounded channel is the per-stream window: reading stops while it is full.
+        var inFlight = Channel.CreateBounded<Task<LogAck>>(new BoundedChannelOptions(MaxBatchesInFlight)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+
+        // Stop waiting for the next batch when the server shuts down (or a long-lived client stream
+        // would hold the shutdown until its timeout), or when acks can no longer be written.
         using var readCancellation = CancellationTokenSource.CreateLinkedTokenSource(
             context.CancellationToken, _lifetime.ApplicationStopping);
+        var acks = WriteAcksAsync(inFlight.Reader, responseStream, readCancellation, context.CancellationToken);
+        Exception? readFailure = null;
         try
         {
-            while (await requestStream.MoveNext(readCancellation.Token).ConfigureAwait(false))
+            await ReadBatchesAsync(requestStream, inFlight.Writer, readCancellation.Token, context.CancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Remembered and rethrown once the batches already received are acked.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            readFailure = ex;
+        }
+        finally
+        {
+            inFlight.Writer.TryComplete();
+        }
+
+        try
+        {
+            // A batch already received is finished and acked, even when the read side failed. A
+            // failure to ack is the first cause (it stopped the reading), so it wins.
+            await acks.ConfigureAwait(false);
+            if (readFailure is not null)
             {
-                var ack = await _ingestor.IngestAsync(requestStream.Current, context.CancellationToken).ConfigureAwait(false);
-                await responseStream.WriteAsync(ack, context.CancellationToken).ConfigureAwait(false);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readFailure);
             }
         }
         catch (SqliteException ex)
@@ -53,6 +85,45 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         {
             IngestLog.StreamEndedByShutdown(_logger, context.Peer);
             throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; re-send unacknowledged batches"));
+        }
+    }
+
+    private async Task ReadBatchesAsync(
+        IAsyncStreamReader<LogBatch> requestStream, ChannelWriter<Task<LogAck>> inFlight, CancellationToken readCancellation, CancellationToken callCancellation)
+    {
+        while (await requestStream.MoveNext(readCancellation).ConfigureAwait(false))
+        {
+            // IngestAsync queues the batch for commit before it yields, so batches of one stream
+            // are committed in the order they arrived. A batch received is finished even if the
+            // server starts to shut down, hence the call's token rather than the read token.
+            var ack = _ingestor.IngestAsync(requestStream.Current, callCancellation);
+            await inFlight.WriteAsync(ack, readCancellation).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteAcksAsync(
+        ChannelReader<Task<LogAck>> inFlight, IServerStreamWriter<LogAck> responseStream, CancellationTokenSource stopReading, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The only writer of the response stream: gRPC allows one pending write at a time.
+            await foreach (var pending in inFlight.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                var ack = await pending.ConfigureAwait(false);
+                await responseStream.WriteAsync(ack, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // The stream is over: let the reader stop, and observe what is still queued so a
+            // failed commit nobody awaits is not an unobserved task exception.
+            await stopReading.CancelAsync().ConfigureAwait(false);
+            while (inFlight.TryRead(out var abandoned))
+            {
+                _ = abandoned.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            throw;
         }
     }
 

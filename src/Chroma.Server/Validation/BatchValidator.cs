@@ -1,5 +1,6 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
+using Chroma.Server.Validation.Internal;
 
 namespace Chroma.Server.Validation;
 
@@ -19,6 +20,11 @@ internal static class BatchValidator
         if (batch.BatchId.Length > MaxBatchIdLength)
         {
             return ValidationError.Invalid($"batch_id: is {batch.BatchId.Length} characters, limit {MaxBatchIdLength}");
+        }
+
+        if (Utf8Text.Check(batch.BatchId) is { } badBatchId)
+        {
+            return ValidationError.Invalid($"batch_id: {badBatchId}");
         }
 
         if (SetDescriptorValidator.Validate(batch.Set, limits.MaxDimension) is { } setError)

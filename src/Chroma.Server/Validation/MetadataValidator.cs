@@ -36,6 +36,16 @@ internal static class MetadataValidator
                     $"{field}[\"{TextPreview.Of(key)}\"]: value is {value.Length} characters, limit {limits.MaxMetadataValueLength}",
                     recordIndex);
             }
+
+            if (Utf8Text.Check(key) is { } badKey)
+            {
+                return ValidationError.Invalid($"{field}: key \"{TextPreview.Of(key)}\" {badKey}", recordIndex);
+            }
+
+            if (Utf8Text.Check(value) is { } badValue)
+            {
+                return ValidationError.Invalid($"{field}[\"{TextPreview.Of(key)}\"]: value {badValue}", recordIndex);
+            }
         }
 
         return null;

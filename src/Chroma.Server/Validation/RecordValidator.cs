@@ -1,5 +1,6 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
+using Chroma.Server.Validation.Internal;
 using Google.Protobuf;
 
 namespace Chroma.Server.Validation;
@@ -60,8 +61,9 @@ internal static class RecordValidator
         return null;
     }
 
+    // Free text: bounded in length and refused when it arrived as invalid UTF-8.
     private static ValidationError? MaxLength(string value, int limit, string field, int index) =>
         value.Length > limit
             ? ValidationError.Invalid($"{field}: is {value.Length} characters, limit {limit}", index)
-            : null;
+            : Utf8Text.Check(value) is { } problem ? ValidationError.Invalid($"{field}: {problem}", index) : null;
 }

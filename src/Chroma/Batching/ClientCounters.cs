@@ -28,6 +28,11 @@ internal sealed class ClientCounters
     /// <summary>Raised after records settle, so flushes waiting on them can complete.</summary>
     public event Action? Settling;
 
+    /// <summary>Raised with the time from a batch's latest write to its ack, in milliseconds (feeds the meter's histogram).</summary>
+    public event Action<double>? AckLatencyObserved;
+
+    public void RecordAckLatency(TimeSpan latency) => AckLatencyObserved?.Invoke(latency.TotalMilliseconds);
+
     public void AddReceived() => Interlocked.Increment(ref _received);
 
     public void AddDropped()

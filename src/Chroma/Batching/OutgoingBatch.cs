@@ -18,4 +18,7 @@ internal sealed class OutgoingBatch
 
     /// <summary>How many times this batch was written to a stream (1 = first send).</summary>
     public int Attempts { get; set; }
+
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> of the latest write, for the ack latency histogram.</summary>
+    public long SentTimestamp { get; set; }
 }

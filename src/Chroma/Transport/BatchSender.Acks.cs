@@ -70,6 +70,7 @@ internal sealed partial class BatchSender
         Volatile.Write(ref _consecutiveFailures, 0);
         Volatile.Write(ref _lastAckUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
         var batch = _unacked[index];
+        _counters.RecordAckLatency(_time.GetElapsedTime(batch.SentTimestamp));
         if (ack.Error is null)
         {
             _unacked.RemoveAt(index);
@@ -108,6 +109,7 @@ internal sealed partial class BatchSender
     private async Task ResendAsync(OutgoingBatch batch, CancellationToken cancellationToken)
     {
         batch.Attempts++;
+        batch.SentTimestamp = _time.GetTimestamp();
         await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
         _lastProgress = _time.GetTimestamp();
     }

@@ -156,6 +156,7 @@ internal sealed partial class BatchSender
         foreach (var batch in _unacked)
         {
             batch.Attempts++;
+            batch.SentTimestamp = _time.GetTimestamp();
             await _session.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -171,6 +172,7 @@ internal sealed partial class BatchSender
 
             _unacked.Add(batch);
             batch.Attempts++;
+            batch.SentTimestamp = _time.GetTimestamp();
             await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Net.Client;
 
 namespace Chroma.Transport;
@@ -11,17 +13,38 @@ internal static class GrpcChannelFactory
     public static GrpcChannel Create(ChromaClientOptions options) =>
         GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            },
+            HttpHandler = CreateHandler(options.TrustedRootCertificate),
             MaxSendMessageSize = MaxMessageBytes,
             MaxReceiveMessageSize = MaxMessageBytes,
             LoggerFactory = options.LoggerFactory,
             DisposeHttpClient = true,
         });
+
+    private static SocketsHttpHandler CreateHandler(X509Certificate2? trustedRoot)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+        if (trustedRoot is not null)
+        {
+            // Custom root trust rather than a "accept anything" callback: the chain and the host
+            // name are still checked, only the trust anchor is ours.
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateChainPolicy = new X509ChainPolicy
+                {
+                    TrustMode = X509ChainTrustMode.CustomRootTrust,
+                    RevocationMode = X509RevocationMode.NoCheck,
+                    CustomTrustStore = { trustedRoot },
+                },
+            };
+        }
+
+        return handler;
+    }
 }

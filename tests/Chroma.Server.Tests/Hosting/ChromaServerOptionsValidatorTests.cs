@@ -21,6 +21,11 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("ZeroDimension", o => o.MaxDimension = 0, "MaxDimension must be between 1");
         yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "MaxMessageBytes must be between 1024");
         yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "MaxPageSize must be between 1");
+        yield return Case("ZeroPendingIngest", o => o.MaxPendingIngestRecords = 0, "MaxPendingIngestRecords must be between 1 and 10000000 (got 0)");
+        yield return Case("ZeroRetryAfter", o => o.IngestRetryAfter = TimeSpan.Zero, "IngestRetryAfter must be between 1 ms and 1 minute");
+        yield return Case("HourRetryAfter", o => o.IngestRetryAfter = TimeSpan.FromHours(1), "IngestRetryAfter must be between 1 ms and 1 minute");
+        yield return Case("KeyWithoutCertificate", o => o.CertificateKeyPath = "server.key", "CertificatePath must be set when CertificateKeyPath or CertificatePassword is");
+        yield return Case("MissingCertificate", o => o.CertificatePath = "/no/such/server.pfx", "CertificatePath names no file");
     }
 
     [TestCaseSource(nameof(BadOptions))]

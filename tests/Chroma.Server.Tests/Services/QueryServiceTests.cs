@@ -191,6 +191,32 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "ids: is empty");
         yield return Case("TagNoTags", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
             StatusCode.InvalidArgument, "tags: is empty");
+        yield return Case("NearestUnknownSet", (q, _) => q.FindNearestAsync(new FindNearestRequest { SetId = "no-such/3/layer", K = 1, RecordId = "00000000-0000-7000-8000-000000000001" }).ResponseAsync,
+            StatusCode.NotFound, "set_id: embedding set 'no-such/3/layer' not found");
+        yield return Case("DeleteUnknownSet", (q, _) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = "no-such/4/layer", Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
+            StatusCode.NotFound, "set_id: embedding set 'no-such/4/layer' not found");
+        yield return Case("TagUnknownSet", (q, _) => q.TagRecordsAsync(new TagRecordsRequest { SetId = "no-such/5/layer", Ids = { "00000000-0000-7000-8000-000000000000" }, Tags = { ["k"] = "v" } }).ResponseAsync,
+            StatusCode.NotFound, "set_id: embedding set 'no-such/5/layer' not found");
+        yield return Case("NearestKNegative", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = -5, Embedding = new Vector { Values = { 1, 2, 3, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "k: must be between 1 and 1000, got -5");
+        yield return Case("NearestKHuge", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = int.MaxValue, Embedding = new Vector { Values = { 1, 2, 3, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "k: must be between 1 and 1000, got 2147483647");
+        yield return Case("NearestEmptyEmbedding", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector() }).ResponseAsync,
+            StatusCode.InvalidArgument, "embedding.values:");
+        yield return Case("NearestInfinity", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector { Values = { 1, 2, float.PositiveInfinity, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "embedding.values[2]: value is infinite");
+        yield return Case("PageSizeNegative", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, PageSize = -1 }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
+        yield return Case("PageSizeHuge", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, PageSize = int.MaxValue }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
+        yield return Case("TagValueTooLarge", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" }, Tags = { ["k"] = new string('v', 1025) } }).ResponseAsync,
+            StatusCode.InvalidArgument, "tags[\"k\"]: value is 1025 characters, limit 1024");
+        yield return Case("TagTooManyEntries", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" }, Tags = { Enumerable.Range(0, 33).ToDictionary(i => "k" + i, _ => "v") } }).ResponseAsync,
+            StatusCode.InvalidArgument, "tags: has 33 entries, limit 32");
+        yield return Case("DeleteBadId", (q, s) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = s, Ids = { "not-a-uuid" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "ids[0]: \"not-a-uuid\" is not a UUID");
+        yield return Case("FilterMetadataTooLarge", (q, s) => q.CountRecordsAsync(new CountRecordsRequest { SetId = s, Filter = new RecordFilter { Metadata = { ["k"] = new string('v', 1025) } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "filter.metadata[\"k\"]: value is 1025 characters");
         yield return Case("Recommendations", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s }).ResponseAsync,
             StatusCode.Unimplemented, "the recommendation engine is not available in this server version");
     }

@@ -29,17 +29,17 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public Query.QueryClient Query { get; }
 
-    public static async Task<RunningServer> StartAsync(string? dataDirectory = null, string? apiKey = null, string? clientApiKey = null, int port = 0)
+    public static Task<RunningServer> StartAsync(string? dataDirectory = null, string? apiKey = null, string? clientApiKey = null, int port = 0) =>
+        StartAsync(o => { o.Port = port; o.ApiKey = apiKey; }, dataDirectory, clientApiKey ?? apiKey);
+
+    /// <summary>Starts a server on 127.0.0.1 with options set by <paramref name="configure"/> (port 0, a temp data directory unless given).</summary>
+    public static async Task<RunningServer> StartAsync(Action<ChromaServerOptions> configure, string? dataDirectory = null, string? clientApiKey = null)
     {
         var owned = dataDirectory is null ? new TempDirectory() : null;
-        var server = await ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = port,
-            DataDirectory = dataDirectory ?? owned!.Path,
-            ApiKey = apiKey,
-        }).WaitAsync(TimeSpan.FromSeconds(30));
-        return new RunningServer(server, owned, clientApiKey ?? apiKey);
+        var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = dataDirectory ?? owned!.Path };
+        configure(options);
+        var server = await ChromaServer.StartAsync(options).WaitAsync(TimeSpan.FromSeconds(30));
+        return new RunningServer(server, owned, clientApiKey);
     }
 
     /// <summary>Sends every batch on one stream and returns the acks in order.</summary>

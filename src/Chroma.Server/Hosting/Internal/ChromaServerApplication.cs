@@ -1,10 +1,13 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.Indexing;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -24,15 +27,28 @@ internal static class ChromaServerApplication
         ChromaServerOptionsValidator.Validate(options);
         options = options.Clone();
 
+        var certificate = ServerCertificateLoader.Load(options);
+        if (certificate is not null)
+        {
+            // The slim (KestrelCore) host leaves HTTPS out unless asked for.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            Listen(kestrel, options.Host, options.Port);
+            Listen(kestrel, options.Host, options.Port, certificate);
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         AddChromaServices(builder.Services, options);
 
         var app = builder.Build();
+        if (certificate is not null)
+        {
+            // The certificate holds a native key handle; release it with the server.
+            app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
+        }
+
         MapChromaEndpoints(app);
 
         // Open the store now so a bad data directory fails start-up, not the first call.
@@ -48,13 +64,16 @@ internal static class ChromaServerApplication
         return new Uri(address.Replace("*", "localhost", StringComparison.Ordinal)).Port;
     }
 
-    /// <summary>The address clients use: <c>http://{host}:{port}</c> (a wildcard host reads as localhost).</summary>
-    public static Uri GetEndpoint(string host, int port)
+    /// <summary>
+    /// The address clients use: <c>http://{host}:{port}</c>, or <c>https://</c> when <paramref name="tls"/>
+    /// (a wildcard host reads as localhost).
+    /// </summary>
+    public static Uri GetEndpoint(string host, int port, bool tls = false)
     {
         var clientHost = host is "*" || host == IPAddress.Any.ToString() ? "localhost"
             : host == IPAddress.IPv6Any.ToString() ? "localhost"
             : host;
-        return new UriBuilder(Uri.UriSchemeHttp, clientHost, port).Uri;
+        return new UriBuilder(tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp, clientHost, port).Uri;
     }
 
     private static void AddChromaServices(IServiceCollection services, ChromaServerOptions options)
@@ -79,6 +98,11 @@ internal static class ChromaServerApplication
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<RecordStoreHealthCheck>("record-store");
+
+        // Our binder replaces Grpc.AspNetCore's (after every AddGrpc* call, which would re-add it) so a
+        // request protobuf cannot parse is answered InvalidArgument naming the field, not Unknown.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
     }
 
     private static void MapChromaEndpoints(WebApplication app)
@@ -89,10 +113,18 @@ internal static class ChromaServerApplication
         app.MapGrpcReflectionService();
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string host, int port)
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, X509Certificate2? certificate)
     {
-        // h2c: gRPC without TLS needs HTTP/2 only (no HTTP/1.1 upgrade path exists for it).
-        static void Http2(ListenOptions listen) => listen.Protocols = HttpProtocols.Http2;
+        // h2c: gRPC without TLS needs HTTP/2 only (no HTTP/1.1 upgrade path exists for it). With
+        // TLS, HTTP/2 only too: ALPN then never settles on HTTP/1.1, which gRPC cannot use.
+        void Http2(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }
 
         if (host == "*")
         {

@@ -39,6 +39,26 @@ internal static class ChromaServerOptionsValidator
             return "ApiKey must be null (no authentication) or a non-blank key";
         }
 
+        if (o.CertificatePath is null && (o.CertificateKeyPath is not null || o.CertificatePassword is not null))
+        {
+            return "CertificatePath must be set when CertificateKeyPath or CertificatePassword is";
+        }
+
+        if (o.CertificatePath is not null && !File.Exists(o.CertificatePath))
+        {
+            return $"CertificatePath names no file (got \"{o.CertificatePath}\")";
+        }
+
+        if (o.CertificateKeyPath is not null && !File.Exists(o.CertificateKeyPath))
+        {
+            return $"CertificateKeyPath names no file (got \"{o.CertificateKeyPath}\")";
+        }
+
+        if (o.IngestRetryAfter < TimeSpan.FromMilliseconds(1) || o.IngestRetryAfter > TimeSpan.FromMinutes(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IngestRetryAfter must be between 1 ms and 1 minute (got {o.IngestRetryAfter})");
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -47,7 +67,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxMetadataKeyLength), o.MaxMetadataKeyLength, 1, 65_536)
             ?? Range(nameof(o.MaxMetadataValueLength), o.MaxMetadataValueLength, 1, 1_048_576)
             ?? Range(nameof(o.MaxInputUriLength), o.MaxInputUriLength, 1, 1_048_576)
-            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000);
+            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
+            ?? Range(nameof(o.MaxPendingIngestRecords), o.MaxPendingIngestRecords, 1, 10_000_000);
     }
 
     private static string? Range(string name, int value, int min, int max) =>

@@ -8,7 +8,8 @@ namespace Chroma.Server.Services.Internal;
 
 /// <summary>
 /// Turns one <see cref="LogBatch"/> into one <see cref="LogAck"/>: validate, prepare column values
-/// (outside the write lock), store in one transaction, then update the loaded indexes.
+/// (outside the write lock), store in one transaction, then update the loaded indexes. When the
+/// commit queue is full the batch is shed with <c>ResourceExhausted</c> before any of that work.
 /// </summary>
 internal sealed class BatchIngestor
 {
@@ -16,6 +17,8 @@ internal sealed class BatchIngestor
     private readonly EmbeddingSetIndexes _indexes;
     private readonly ChromaServerOptions _limits;
     private readonly ILogger<BatchIngestor> _logger;
+    private readonly IngestAdmission _admission;
+    private readonly long _retryAfterMs;
 
     /// <summary>Creates the ingestor.</summary>
     public BatchIngestor(IRecordStore store, EmbeddingSetIndexes indexes, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
@@ -24,12 +27,43 @@ internal sealed class BatchIngestor
         _indexes = indexes;
         _limits = limits;
         _logger = logger;
+        _admission = new IngestAdmission(limits.MaxPendingIngestRecords);
+        _retryAfterMs = (long)Math.Ceiling(limits.IngestRetryAfter.TotalMilliseconds);
     }
+
+    /// <summary>Gets the gate bounding the commit queue (its counters are read by tests).</summary>
+    public IngestAdmission Admission => _admission;
 
     /// <summary>Stores <paramref name="batch"/> durably, or rejects all of it; the ack says which.</summary>
     public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (batch.DecodeError is { } decodeError)
+        {
+            return Rejected(batch, ValidationError.Invalid(decodeError, RecordIndexOf(decodeError)));
+        }
+
+        // Shed before validating: under overload the cheapest answer is the best one.
+        var count = batch.Records.Count;
+        if (!_admission.TryAdmit(count))
+        {
+            return Shed(batch);
+        }
+
+        try
+        {
+            return await ValidateAndStoreAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A caller that stops waiting (stream cancelled) releases the room before its queued
+            // batch commits: a brief overshoot of the bound, never a leak of it.
+            _admission.Release(count);
+        }
+    }
+
+    private async Task<LogAck> ValidateAndStoreAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
         var error = BatchValidator.Validate(batch, _limits);
         if (error is not null)
         {
@@ -55,6 +89,35 @@ internal sealed class BatchIngestor
         }
 
         return new LogAck { BatchId = batch.BatchId, Accepted = outcome.Accepted, Duplicates = outcome.Duplicates };
+    }
+
+    // "records[3].label: ..." names record 3; anything else is about the batch itself.
+    private static int RecordIndexOf(string problem)
+    {
+        const string Prefix = "records[";
+        if (!problem.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return -1;
+        }
+
+        var end = problem.IndexOf(']', StringComparison.Ordinal);
+        return int.TryParse(problem.AsSpan(Prefix.Length, end - Prefix.Length), System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : -1;
+    }
+
+    private LogAck Shed(LogBatch batch)
+    {
+        IngestLog.BatchShed(_logger, batch.BatchId, batch.Records.Count, _admission.PendingRecords);
+        return new LogAck
+        {
+            BatchId = batch.BatchId,
+            Error = new BatchError
+            {
+                Code = (int)Grpc.Core.StatusCode.ResourceExhausted,
+                Message = $"records: the server's ingest queue is full ({_limits.MaxPendingIngestRecords} records); re-send after retry_after_ms",
+                RetryAfterMs = _retryAfterMs,
+                RecordIndex = -1,
+            },
+        };
     }
 
     private LogAck Rejected(LogBatch batch, ValidationError error)

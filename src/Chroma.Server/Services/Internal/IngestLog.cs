@@ -9,6 +9,9 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Batch {BatchId} rejected ({Code}): {Reason}")]
     public static partial void BatchRejected(ILogger logger, string batchId, Grpc.Core.StatusCode code, string reason);
 
+    [LoggerMessage(EventId = 104, Level = LogLevel.Debug, Message = "Batch {BatchId} of {Records} records shed: {Pending} records already wait for commit")]
+    public static partial void BatchShed(ILogger logger, string batchId, int records, int pending);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Error, Message = "Storing an ingest batch failed; the stream is ended so the client re-sends")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 

@@ -2,6 +2,7 @@ using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
+using Chroma.Server.Validation.Internal;
 using Grpc.Core;
 
 namespace Chroma.Server.Services.Internal;
@@ -23,8 +24,13 @@ internal static class QueryArguments
             throw ValidationError.Invalid("set_id: is required").ToRpcException();
         }
 
+        if (Utf8Text.Check(setId) is { } problem)
+        {
+            throw ValidationError.Invalid($"set_id: {problem}").ToRpcException();
+        }
+
         return store.FindSet(setId)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"embedding set '{setId}' not found"));
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"set_id: embedding set '{setId}' not found"));
     }
 
     /// <summary>The selection a filter describes.</summary>

@@ -1,0 +1,19 @@
+namespace Chroma.Server.Validation.Internal;
+
+/// <summary>
+/// Detects strings that arrived as invalid UTF-8. Google.Protobuf does not reject such bytes: it
+/// decodes them leniently, each bad sequence becoming U+FFFD. Storing that would silently change
+/// the caller's data, so free-text fields holding U+FFFD are refused instead (a client that means
+/// the replacement character itself is rare enough to pay for the clear error).
+/// </summary>
+internal static class Utf8Text
+{
+    private const char ReplacementCharacter = '\uFFFD';
+
+    /// <summary>The problem text for <paramref name="value"/>, or null when it decoded cleanly.</summary>
+    public static string? Check(string value)
+    {
+        var at = value.IndexOf(ReplacementCharacter, StringComparison.Ordinal);
+        return at < 0 ? null : $"is not valid UTF-8 (character {at} is U+FFFD, the decoder's replacement for bad bytes)";
+    }
+}
