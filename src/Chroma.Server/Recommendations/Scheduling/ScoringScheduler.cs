@@ -67,15 +67,22 @@ internal sealed class ScoringScheduler : BackgroundService
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        // Read back every set's stored scores, and catch up on records stored while the server was down.
-        await Task.Yield();
+        // The sets stored before this start get a pass at once: it reads back their stored scores
+        // and catches up on records stored while the server was down. Later changes are debounced.
         foreach (var summary in _store.ListSets())
         {
             MarkDirty(summary.Set, immediately: true);
         }
 
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
             var (due, wait, signal) = TakeDue();
