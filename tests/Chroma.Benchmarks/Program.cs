@@ -1,3 +1,19 @@
+using Chroma.Benchmarks.Capture;
+using Chroma.Benchmarks.Ood;
 using Chroma.Benchmarks.Recommendations;
 
-return args is ["recs", .. var rest] ? RecommendationBenchmark.Run(rest) : 0;
+return args switch
+{
+    ["capture", .. var rest] => CaptureCommand.Run(rest),
+    ["recs", .. var rest] => RecommendationBenchmark.Run(rest),
+    ["ood", .. var rest] => await OodCommand.RunAsync(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Chroma.Benchmarks capture [BenchmarkDotNet options, e.g. --filter '*']");
+    Console.Error.WriteLine("       Chroma.Benchmarks recs [training] [production] [dimension]");
+    Console.Error.WriteLine("       Chroma.Benchmarks ood [--data <samples/data folder>] [--epochs N]");
+    return 2;
+}

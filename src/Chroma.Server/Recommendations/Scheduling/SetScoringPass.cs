@@ -65,9 +65,26 @@ internal sealed class SetScoringPass
         }
 
         var refit = !string.Equals(state.TrainingVersion, fingerprint.Version, StringComparison.Ordinal);
-        var model = state.Model;
         var pending = _store.ReadScorable(set, refit ? 0 : state.MaxScoredSequence, ChunkSize);
-        if (refit || (pending.Count > 0 && !string.Equals(model?.TrainingVersion, fingerprint.Version, StringComparison.Ordinal)))
+        if (pending.Count == 0)
+        {
+            // Nothing to score: no fit (it can be costly and nothing would use it yet), but stale
+            // scores of older training data go.
+            if (refit)
+            {
+                state.Entries.Clear();
+                state.MaxScoredSequence = 0;
+                state.TrainingVersion = fingerprint.Version;
+                await _store.SaveScoresAsync(set, fingerprint.Version, [], replaceExisting: true, cancellationToken).ConfigureAwait(false);
+            }
+
+            state.ApplyDeletes();
+            state.Publish(Now(), null);
+            return new ScoringPassResult(set.SetId, 0, state.Entries.Count, refit, null, null);
+        }
+
+        var model = state.Model;
+        if (!string.Equals(model?.TrainingVersion, fingerprint.Version, StringComparison.Ordinal))
         {
             var training = _store.ReadTraining(set);
             if (training.Labels.Count < 2)
@@ -78,26 +95,27 @@ internal sealed class SetScoringPass
             state.Training = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
             model = RecommendationModel.Fit(state.Training, training.Fingerprint.Version, _searchFactory, _options, cancellationToken);
             state.Model = model;
-            refit = refit || !string.Equals(state.TrainingVersion, model.TrainingVersion, StringComparison.Ordinal);
         }
 
-        if (refit)
+        // The model's version can be newer than the fingerprint read above (training arrived meanwhile).
+        if (!string.Equals(state.TrainingVersion, model!.TrainingVersion, StringComparison.Ordinal))
         {
+            if (!refit)
+            {
+                pending = _store.ReadScorable(set, 0, ChunkSize);
+            }
+
+            refit = true;
             state.Entries.Clear();
             state.MaxScoredSequence = 0;
-            state.TrainingVersion = model!.TrainingVersion;
-            pending = _store.ReadScorable(set, 0, ChunkSize);
-            if (pending.Count == 0)
-            {
-                await _store.SaveScoresAsync(set, model.TrainingVersion, [], replaceExisting: true, cancellationToken).ConfigureAwait(false);
-            }
+            state.TrainingVersion = model.TrainingVersion;
         }
 
         var scored = 0;
         var first = true;
         while (pending.Count > 0)
         {
-            scored += await ScoreChunkAsync(state, model!, pending, replaceExisting: refit && first, cancellationToken).ConfigureAwait(false);
+            scored += await ScoreChunkAsync(state, model, pending, replaceExisting: refit && first, cancellationToken).ConfigureAwait(false);
             first = false;
             state.ApplyDeletes();
             state.Publish(Now(), null);
@@ -105,7 +123,7 @@ internal sealed class SetScoringPass
         }
 
         DriftResult? drift = null;
-        if ((scored > 0 || refit) && state.Training is { } reference)
+        if (scored > 0 && state.Training is { } reference)
         {
             drift = await MeasureDriftAsync(set, reference, cancellationToken).ConfigureAwait(false);
         }
