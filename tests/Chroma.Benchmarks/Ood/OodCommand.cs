@@ -63,6 +63,11 @@ internal static class OodCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train {trained.TotalSeconds:0.0} s, capture + deliver {(logged - trained).TotalSeconds:0.0} s, server scoring caught up after {(scored - logged).TotalSeconds:0.0} s"));
 
+        var digitRows = Enumerable.Range(0, production.Count)
+            .Where(i => production.InputUris[i].StartsWith(SampleData.DigitSource, StringComparison.Ordinal)).ToArray();
+        var accuracy = digitRows.Count(i => predictions[i] == production.Labels[i]) / (double)digitRows.Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"accuracy on the {digitRows.Length:N0} production digits: {accuracy:P1}"));
+
         var evaluation = await EvaluateAsync(client, set.Descriptor.Id, production, predictions);
         Console.WriteLine();
         evaluation.Write(Console.Out);
