@@ -6,6 +6,7 @@ return args switch
 {
     ["capture", .. var rest] => CaptureCommand.Run(rest),
     ["recs", .. var rest] => RecommendationBenchmark.Run(rest),
+    ["recs-server", .. var rest] => await ServerScoringBenchmark.RunAsync(rest),
     ["ood", .. var rest] => await OodCommand.RunAsync(rest),
     _ => Usage(),
 };
@@ -14,6 +15,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Chroma.Benchmarks capture [BenchmarkDotNet options, e.g. --filter '*']");
     Console.Error.WriteLine("       Chroma.Benchmarks recs [training] [production] [dimension]");
+    Console.Error.WriteLine("       Chroma.Benchmarks recs-server [training] [production] [dimension]");
     Console.Error.WriteLine("       Chroma.Benchmarks ood [--data <samples/data folder>] [--epochs N]");
     return 2;
 }
