@@ -8,9 +8,7 @@ namespace Chroma.Benchmarks.Capture;
 /// </summary>
 internal static class CaptureCommand
 {
-    // The PredictionEngine and delegate-wrapper capture benchmarks (Chroma's Interception decorators) belong in this
-    // list, next to the direct LogProduction call they wrap.
-    private static readonly Type[] s_benchmarks = [typeof(LogProductionBenchmarks), typeof(TorchForwardBenchmarks)];
+    private static readonly Type[] s_benchmarks = [typeof(LogProductionBenchmarks), typeof(DecoratorBenchmarks), typeof(TorchForwardBenchmarks)];
 
     public static int Run(string[] args)
     {
