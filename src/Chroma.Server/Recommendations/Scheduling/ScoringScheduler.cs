@@ -13,6 +13,8 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// </summary>
 internal sealed class ScoringScheduler : BackgroundService
 {
+    private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(1);
+
     private readonly IRecordStore _store;
     private readonly SetScoringPass _pass;
     private readonly TimeProvider _time;
@@ -85,7 +87,7 @@ internal sealed class ScoringScheduler : BackgroundService
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)
         {
-            var (due, wait, signal) = TakeDue();
+            var (due, wait, signal, now) = TakeDue();
             foreach (var state in due)
             {
                 await RunPassAsync(state, stoppingToken).ConfigureAwait(false);
@@ -98,7 +100,14 @@ internal sealed class ScoringScheduler : BackgroundService
 
             using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var timer = wait is { } delay ? Task.Delay(delay, _time, waitCancellation.Token) : Task.Delay(Timeout.Infinite, waitCancellation.Token);
-            await Task.WhenAny(signal, timer).ConfigureAwait(false);
+
+            // The delay counts from when its timer was made: if the clock moved since "now" was read,
+            // it would fire late, so look again instead (matters for a manually advanced test clock).
+            if (_time.GetUtcNow() - now < ClockTolerance)
+            {
+                await Task.WhenAny(signal, timer).ConfigureAwait(false);
+            }
+
             await waitCancellation.CancelAsync().ConfigureAwait(false);
         }
     }
@@ -119,7 +128,7 @@ internal sealed class ScoringScheduler : BackgroundService
         }
     }
 
-    private (List<SetScoringState> Due, TimeSpan? Wait, Task Signal) TakeDue()
+    private (List<SetScoringState> Due, TimeSpan? Wait, Task Signal, DateTimeOffset Now) TakeDue()
     {
         var now = _time.GetUtcNow();
         var due = new List<SetScoringState>();
@@ -147,7 +156,7 @@ internal sealed class ScoringScheduler : BackgroundService
                 }
             }
 
-            return (due, wait, _signal.Task);
+            return (due, wait, _signal.Task, now);
         }
     }
 
