@@ -115,7 +115,8 @@ foreach (var (image, prediction) in sampleLetters)
 AnsiConsole.Write(neighbours);
 // The server scores production data in the background after each ingest; wait until it has caught up, then show
 // what it recommends looking at (or labelling) first, and why.
-var top = await client.WaitForRecommendationsAsync(set.Descriptor.Id, production.Count, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 10 });
+var stored = await client.CountAsync(set.Descriptor.Id, ChromaDatasets.Production);
+var top = await client.WaitForRecommendationsAsync(set.Descriptor.Id, stored, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 10 });
 var recommendations = new Table().AddColumns("#", "input", "predicted", "score", "why");
 foreach (var (item, rank) in top.Items.Select((item, i) => (item, i + 1)))
 {
