@@ -26,6 +26,9 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("HourRetryAfter", o => o.IngestRetryAfter = TimeSpan.FromHours(1), "IngestRetryAfter must be between 1 ms and 1 minute");
         yield return Case("KeyWithoutCertificate", o => o.CertificateKeyPath = "server.key", "CertificatePath must be set when CertificateKeyPath or CertificatePassword is");
         yield return Case("MissingCertificate", o => o.CertificatePath = "/no/such/server.pfx", "CertificatePath names no file");
+        yield return Case("NegativeDebounce", o => o.ScoringDebounce = TimeSpan.FromMilliseconds(-1), "ScoringDebounce must be between 0 and 1 hour");
+        yield return Case("MaxDelayBelowDebounce", o => o.ScoringMaxDelay = TimeSpan.FromMilliseconds(100), "ScoringMaxDelay must be between ScoringDebounce");
+        yield return Case("OneRecordDriftWindow", o => o.DriftWindow = 1, "DriftWindow must be between 2 and 100000 (got 1)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

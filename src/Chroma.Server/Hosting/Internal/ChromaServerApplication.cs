@@ -1,6 +1,9 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
@@ -85,6 +88,7 @@ internal static class ChromaServerApplication
         services.AddSingleton<IVectorIndexFactory, BruteForceVectorIndexFactory>();
         services.AddSingleton<EmbeddingSetIndexes>();
         services.AddSingleton<BatchIngestor>();
+        AddRecommendations(services);
         services.AddSingleton<ApiKeyInterceptor>();
 
         services.AddGrpc(grpc =>
@@ -103,6 +107,19 @@ internal static class ChromaServerApplication
         // request protobuf cannot parse is answered InvalidArgument naming the field, not Unknown.
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
+    }
+
+    private static void AddRecommendations(IServiceCollection services)
+    {
+        // The one line where a faster training-neighbour search (HNSW) replaces brute force.
+        services.AddSingleton<NeighborSearchFactory>(BruteForceNeighborSearch.Factory);
+        services.AddSingleton(new RecommendationOptions());
+        services.AddSingleton(new DriftOptions());
+        services.AddSingleton(sp => (IRecordScoreStore)sp.GetRequiredService<IRecordStore>());
+        services.AddSingleton<SetScoringPass>();
+        services.AddSingleton<ScoringScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());
+        services.AddSingleton<RecommendationPages>();
     }
 
     private static void MapChromaEndpoints(WebApplication app)
