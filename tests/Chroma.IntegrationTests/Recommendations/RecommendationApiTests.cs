@@ -62,6 +62,10 @@ public sealed class RecommendationApiTests
         await _client.WaitForRecommendationsAsync(_set.Descriptor.Id, ProductionCount, ScoringTimeout);
         await _client.WaitForRecommendationsAsync(_unshifted.Descriptor.Id, DriftProductionCount, ScoringTimeout);
         await _client.WaitForRecommendationsAsync(_shifted.Descriptor.Id, DriftProductionCount, ScoringTimeout);
+
+        // Drift is measured after a pass has published its scores: wait until it covers every production record.
+        await WaitForDriftAsync(_unshifted.Descriptor.Id).WaitAsync(ScoringTimeout);
+        await WaitForDriftAsync(_shifted.Descriptor.Id).WaitAsync(ScoringTimeout);
     }
 
     [OneTimeTearDown]
@@ -192,6 +196,14 @@ public sealed class RecommendationApiTests
             Assert.That(shifted.ProductionSample, Is.EqualTo(DriftProductionCount));
             Assert.That(sets.Single(s => s.SetId == _shifted.Descriptor.Id).DriftHistory, Has.Count.GreaterThanOrEqualTo(1));
         });
+    }
+
+    private async Task WaitForDriftAsync(string setId)
+    {
+        while ((await _client.ListSetsAsync()).Single(s => s.SetId == setId).Drift?.ProductionSample != DriftProductionCount)
+        {
+            await Task.Delay(50);
+        }
     }
 
     private async Task<List<ChromaRecommendation>> AllScoresAsync(RecommendationStrategy strategy, CancellationToken cancellationToken)
