@@ -22,7 +22,9 @@ var dataDirectory = Path.Combine(Path.GetTempPath(), "chroma-torchsharp-sample-"
 await using var server = endpoint is null
     ? await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = dataDirectory })
     : null;
-await using var client = new ChromaClient(endpoint ?? server!.Endpoint);
+// The whole run (14,000 rows) may be captured faster than it is delivered: give the queue room for all of it, so
+// nothing is dropped (a smaller queue would drop and count the overflow; see client.Statistics).
+await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint ?? server!.Endpoint, QueueCapacity = 20_000 });
 AnsiConsole.MarkupLine(server is null
     ? $"Chroma server: [bold]{endpoint}[/]"
     : $"Embedded Chroma server: [bold]{server.Endpoint}[/], data in {dataDirectory}");
