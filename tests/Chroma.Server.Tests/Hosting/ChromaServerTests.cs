@@ -73,7 +73,9 @@ public sealed class ChromaServerTests
         // Assert: the WAL is checkpointed and removed when the last connection closes.
         Assert.Multiple(() =>
         {
-            Assert.That(ended!.StatusCode, Is.EqualTo(Grpc.Core.StatusCode.Unavailable), "the client is told to re-send");
+            // Unavailable when the trailers make it out; when Kestrel's connection shutdown wins the race (seen on a
+            // loaded machine) the client reads Internal. The SDK retries both and re-sends unacknowledged batches.
+            Assert.That(ended!.StatusCode, Is.AnyOf(Grpc.Core.StatusCode.Unavailable, Grpc.Core.StatusCode.Internal), "the client is told to re-send");
             Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)), "shutdown did not wait for the open stream's timeout");
             Assert.That(File.Exists(Path.Combine(directory.Path, "chroma.db-wal")), Is.False);
         });
