@@ -1,0 +1,33 @@
+using Chroma.Protocol.V1;
+
+namespace Chroma.Server.Cli.Internal;
+
+/// <summary>An embedding set as the CLI prints it.</summary>
+internal sealed record SetView(
+    string SetId,
+    string Model,
+    string ModelVersion,
+    string Layer,
+    int Dimension,
+    long TotalRecords,
+    IReadOnlyDictionary<string, long> Datasets,
+    long CreatedUnixMs,
+    long UpdatedUnixMs)
+{
+    /// <summary>Maps a set from the wire.</summary>
+    public static SetView From(EmbeddingSetInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var descriptor = info.Descriptor_ ?? new EmbeddingSetDescriptor();
+        return new SetView(
+            info.SetId,
+            descriptor.Model,
+            descriptor.ModelVersion,
+            descriptor.Layer,
+            descriptor.Dimension,
+            info.TotalRecords,
+            info.Datasets.ToDictionary(d => d.Dataset, d => d.Count, StringComparer.Ordinal),
+            info.CreatedUnixMs,
+            info.UpdatedUnixMs);
+    }
+}
