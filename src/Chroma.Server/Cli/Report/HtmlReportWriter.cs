@@ -83,6 +83,9 @@ internal static class HtmlReportWriter
             }
         }
 
+        html.Append(Format($"<text x=\"{Width - Margin}\" y=\"{Height - 8}\" text-anchor=\"end\" font-size=\"12\" fill=\"#666\">principal component 1 →</text>"))
+            .Append(Format($"<text x=\"12\" y=\"{Margin}\" font-size=\"12\" fill=\"#666\" transform=\"rotate(90 12 {Margin})\">principal component 2 →</text>\n"));
+
         html.Append("</svg>\n");
     }
 
@@ -146,12 +149,12 @@ internal static class HtmlReportWriter
         var step = model.Drift.Count > 1 ? (Width - (2.0 * Margin)) / (model.Drift.Count - 1) : 0;
         var coordinates = model.Drift.Select((d, i) => (X: Margin + (i * step), Y: DriftHeight - Margin - (Math.Max(0, d.Mmd2) / maxMmd * (DriftHeight - (2 * Margin))), Window: d)).ToList();
         html.Append(Format($"<line x1=\"{Margin}\" y1=\"{DriftHeight - Margin}\" x2=\"{Width - Margin}\" y2=\"{DriftHeight - Margin}\" stroke=\"#999\"/>\n"));
-        html.Append("<polyline fill=\"none\" stroke=\"").Append(ReportColors.Recommended).Append("\" stroke-width=\"2\" points=\"")
+        html.Append("<polyline fill=\"none\" stroke=\"").Append(ReportColors.Drift).Append("\" stroke-width=\"2\" points=\"")
             .AppendJoin(' ', coordinates.Select(c => Format($"{c.X:F1},{c.Y:F1}"))).Append("\"/>\n");
         foreach (var (x, y, window) in coordinates)
         {
             var tip = Format($"{DateTimeOffset.FromUnixTimeMilliseconds(window.StartUnixMs):yyyy-MM-dd HH:mm} to {DateTimeOffset.FromUnixTimeMilliseconds(window.EndUnixMs):yyyy-MM-dd HH:mm}: MMD² {window.Mmd2:G3}, p = {window.PValue:G3}, {window.Records} records");
-            html.Append(Format($"<circle class=\"drift-pt\" cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"5\" fill=\"{(window.PValue < 0.05 ? ReportColors.Recommended : "#fff")}\" stroke=\"{ReportColors.Recommended}\" data-tip=\"{Encode(tip)}\"><title>{Encode(tip)}</title></circle>\n"));
+            html.Append(Format($"<circle class=\"drift-pt\" cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"5\" fill=\"{(window.PValue < 0.05 ? ReportColors.Drift : "#fff")}\" stroke=\"{ReportColors.Drift}\" data-tip=\"{Encode(tip)}\"><title>{Encode(tip)}</title></circle>\n"));
         }
 
         html.Append("</svg>\n<p class=\"note\">Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");

@@ -12,8 +12,11 @@ internal static class ReportColors
     /// <summary>Records of any other dataset.</summary>
     public const string Other = "#8c8c8c";
 
-    /// <summary>Ring around a recommended record; also the drift line.</summary>
+    /// <summary>Ring around a recommended record.</summary>
     public const string Recommended = "#d62728";
+
+    /// <summary>The drift line and its markers (filled when p &lt; 0.05).</summary>
+    public const string Drift = "#9467bd";
 
     /// <summary>Gets the fill colour of a dataset.</summary>
     public static string ForDataset(string dataset) => dataset switch
