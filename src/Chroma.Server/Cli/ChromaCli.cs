@@ -6,8 +6,8 @@ namespace Chroma.Server.Cli;
 
 /// <summary>
 /// The client side of <c>chroma-server</c>: subcommands that query a running server
-/// (<c>sets</c>, <c>stats</c>, <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>report</c>,
-/// <c>health</c>). With no subcommand, or <c>serve</c>, the program runs the server instead.
+/// (<c>sets</c>, <c>stats</c>, <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>import</c>,
+/// <c>report</c>, <c>health</c>). With no subcommand, or <c>serve</c>, the program runs the server instead.
 /// </summary>
 internal static class ChromaCli
 {
@@ -19,6 +19,7 @@ internal static class ChromaCli
         new RecommendCommand(),
         new NeighboursCommand(),
         new ExportCommand(),
+        new ImportCommand(),
         new ReportCommand(),
         new HealthCommand(),
     ];

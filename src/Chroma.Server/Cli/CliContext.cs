@@ -47,6 +47,9 @@ internal sealed class CliContext : IDisposable
     /// <summary>Creates a client of the <c>Query</c> service that sends <c>--api-key</c> when given.</summary>
     public Query.QueryClient CreateQueryClient() => new(CallInvoker());
 
+    /// <summary>Creates a client of the <c>Ingest</c> service (for <c>import</c>).</summary>
+    public Ingest.IngestClient CreateIngestClient() => new(CallInvoker());
+
     /// <summary>Creates a client of the standard gRPC health service.</summary>
     public Health.HealthClient CreateHealthClient() => new(CallInvoker());
 

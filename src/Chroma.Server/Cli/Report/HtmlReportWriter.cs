@@ -84,7 +84,7 @@ internal static class HtmlReportWriter
         }
 
         html.Append(Format($"<text x=\"{Width - Margin}\" y=\"{Height - 8}\" text-anchor=\"end\" font-size=\"12\" fill=\"#666\">principal component 1 →</text>"))
-            .Append(Format($"<text x=\"12\" y=\"{Margin}\" font-size=\"12\" fill=\"#666\" transform=\"rotate(90 12 {Margin})\">principal component 2 →</text>\n"));
+            .Append(Format($"<text x=\"16\" y=\"{Height - Margin}\" font-size=\"12\" fill=\"#666\" transform=\"rotate(-90 16 {Height - Margin})\">principal component 2 →</text>\n"));
 
         html.Append("</svg>\n");
     }
