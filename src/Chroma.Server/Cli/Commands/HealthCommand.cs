@@ -1,3 +1,4 @@
+using Chroma.Server.Cli.Internal;
 using Grpc.Health.V1;
 using Spectre.Console;
 
@@ -22,7 +23,7 @@ internal sealed class HealthCommand : ICliCommand
         var serving = reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         if (context.Arguments.Json)
         {
-            await context.Output.WriteLineAsync($"{{\"status\":\"{reply.Status}\"}}").ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { status = reply.Status.ToString(), endpoint = context.Endpoint }).ConfigureAwait(false);
         }
         else
         {

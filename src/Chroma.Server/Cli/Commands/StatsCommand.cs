@@ -1,6 +1,7 @@
 using System.Globalization;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
+using Chroma.Server.Cli.Report;
 using Spectre.Console;
 
 namespace Chroma.Server.Cli.Commands;
@@ -8,8 +9,6 @@ namespace Chroma.Server.Cli.Commands;
 /// <summary><c>stats</c>: totals per dataset and, where the server scores them, how many production records are ranked.</summary>
 internal sealed class StatsCommand : ICliCommand
 {
-    private static readonly Color[] BarColors = [Color.SteelBlue, Color.DarkOrange, Color.Green, Color.Purple, Color.Grey];
-
     /// <inheritdoc />
     public string Name => "stats";
 
@@ -54,10 +53,10 @@ internal sealed class StatsCommand : ICliCommand
         if (datasets.Count > 0)
         {
             var chart = new BarChart().Label("records per dataset").Width(60);
-            var colour = 0;
             foreach (var (dataset, count) in datasets)
             {
-                chart.AddItem(Markup.Escape(dataset), count, BarColors[colour++ % BarColors.Length]);
+                // The report's colours, so a dataset looks the same in the terminal and in the HTML.
+                chart.AddItem(Markup.Escape(dataset), count, FromHex(ReportColors.ForDataset(dataset)));
             }
 
             context.Console.Write(chart);
@@ -80,6 +79,9 @@ internal sealed class StatsCommand : ICliCommand
         context.Console.Write(table);
         return CliExitCode.Success;
     }
+
+    private static Color FromHex(string hex) =>
+        new(Convert.ToByte(hex[1..3], 16), Convert.ToByte(hex[3..5], 16), Convert.ToByte(hex[5..7], 16));
 
     /// <summary>One set's figures; the recommendation counts are null when the server does not rank.</summary>
     private sealed record SetStats(
