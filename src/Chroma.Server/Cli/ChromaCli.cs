@@ -72,7 +72,9 @@ internal static class ChromaCli
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
-            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {ex.Status.Detail}").ConfigureAwait(false);
+            // The status detail alone ("Error connecting to subchannel.") hides the cause; the socket error names it.
+            var cause = ex.Status.DebugException is { } debug ? $" ({(debug.InnerException ?? debug).Message})" : string.Empty;
+            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {ex.Status.Detail}{cause}").ConfigureAwait(false);
             return CliExitCode.Unreachable;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
