@@ -14,7 +14,7 @@ public sealed class ReportScreenshotTests
 {
     [Test]
     [CancelAfter(120_000)]
-    public async Task Report_RenderedInChromium_PointsOfEachDatasetVisible()
+    public async Task Report_RenderedInChromium_PointsOfEachDatasetVisible(CancellationToken cancellationToken)
     {
         // CI installs chromium (.ci/run) and must fail without it; elsewhere a missing browser is inconclusive.
         var browser = HeadlessChromium.Find();
@@ -37,7 +37,7 @@ public sealed class ReportScreenshotTests
         var png = Path.Combine(TestContext.CurrentContext.WorkDirectory, "report-screenshot.png");
         File.Delete(png);
 
-        await HeadlessChromium.ScreenshotAsync(browser!, html, png, 1000, 1400, CancellationToken.None);
+        await HeadlessChromium.ScreenshotAsync(browser!, html, png, 1000, 1400, cancellationToken);
 
         TestContext.AddTestAttachment(png, "the rendered report");
         var image = PngImage.Read(png);
