@@ -54,9 +54,7 @@ public sealed class PackageConsumerTests
         {
             TryDelete(work);
             // The unique version would otherwise pile up in the global packages folder run after run.
-            var globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            TryDelete(Path.Combine(globalPackages, "chroma", version));
+            TryDelete(Path.Combine(GlobalPackagesFolder(), "chroma", version));
         }
     }
 
@@ -114,7 +112,11 @@ public sealed class PackageConsumerTests
         document.Save(project);
     }
 
-    private static string FindRepositoryRoot()
+    internal static string GlobalPackagesFolder() =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    internal static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -127,7 +129,7 @@ public sealed class PackageConsumerTests
         throw new InvalidOperationException("Chroma.Sdk.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {
