@@ -17,6 +17,7 @@ public sealed partial class ChromaClient
 
         _disposed = true;
         _records.Writer.TryComplete();
+        _assembler.RequestFlush(); // Wake the loop: an open batch must not wait for its deadline.
         var loops = Task.WhenAll(_assemblerTask, _senderTask);
         try
         {

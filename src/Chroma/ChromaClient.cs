@@ -66,6 +66,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
         _query = new Query.QueryClient(_channel);
         _headers = string.IsNullOrEmpty(options.ApiKey) ? null : new Metadata { { ApiKeyHeader, options.ApiKey } };
         CaptureErrors = new CaptureErrorReporter(_logger);
+        Buffers = ArrayPool<float>.Create(MaxPooledArrayLength, Math.Clamp(options.QueueCapacity, 16, MaxPooledArraysPerSize));
 
         _records = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -91,6 +92,9 @@ public sealed partial class ChromaClient : IAsyncDisposable
         _senderTask = Task.Run(() => _sender.RunAsync(_stopping.Token));
     }
 
+    private const int MaxPooledArrayLength = 1 << 16;
+    private const int MaxPooledArraysPerSize = 16_384;
+
     /// <summary>The header that carries <see cref="ChromaClientOptions.ApiKey"/>.</summary>
     public const string ApiKeyHeader = "x-api-key";
 
@@ -114,6 +118,12 @@ public sealed partial class ChromaClient : IAsyncDisposable
     public long CaptureErrorCount => CaptureErrors.Count;
 
     internal CaptureErrorReporter CaptureErrors { get; }
+
+    /// <summary>
+    /// Buffers for queued embeddings. A pool of the client's own, sized to its queue: the shared pool keeps only a few
+    /// arrays per size and core, so with a few hundred records waiting most copies would be fresh allocations.
+    /// </summary>
+    internal ArrayPool<float> Buffers { get; }
 
     /// <summary>Stream failures since the server last acknowledged a batch (0 when the connection is healthy).</summary>
     internal int ConsecutiveIngestFailures => _sender.ConsecutiveFailures;
@@ -193,11 +203,11 @@ public sealed partial class ChromaClient : IAsyncDisposable
                 return false;
             }
 
-            buffer = ArrayPool<float>.Shared.Rent(embedding.Length);
+            buffer = Buffers.Rent(embedding.Length);
             embedding.CopyTo(buffer);
             if (!classProbabilities.IsEmpty)
             {
-                probabilities = ArrayPool<float>.Shared.Rent(classProbabilities.Length);
+                probabilities = Buffers.Rent(classProbabilities.Length);
                 classProbabilities.CopyTo(probabilities);
             }
 
@@ -206,6 +216,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
                 metadata?.ToArray(), _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
+                _assembler.OnRecordQueued();
                 return true;
             }
 
@@ -225,11 +236,11 @@ public sealed partial class ChromaClient : IAsyncDisposable
         }
     }
 
-    private static void ReturnQuietly(float[]? buffer)
+    private void ReturnQuietly(float[]? buffer)
     {
         if (buffer is not null)
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            Buffers.Return(buffer);
         }
     }
 }

@@ -1,3 +1,39 @@
+using Chroma.Benchmarks;
+using Chroma.Benchmarks.Ann;
+using Chroma.Benchmarks.Capture;
+using Chroma.Benchmarks.Data;
+using Chroma.Benchmarks.Kernels;
 using Chroma.Benchmarks.Recommendations;
 
-return args is ["recs", .. var rest] ? RecommendationBenchmark.Run(rest) : 0;
+// Benchmarks and evaluation harnesses (Release builds only): dotnet run -c Release --project tests/Chroma.Benchmarks -- COMMAND ...
+// Each command is one entry of this table.
+var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(StringComparer.Ordinal)
+{
+    ["ann"] = (AnnCommand.Usage, a => AnnCommand.Run(new CommandArguments(a))),
+    ["make-data"] = (MakeDataCommand.Usage, a => MakeDataCommand.Run(new CommandArguments(a))),
+    ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),
+    ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
+    ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
+};
+
+if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
+{
+    Console.Error.WriteLine("usage: Chroma.Benchmarks <command> [options]");
+    foreach ((string name, (string usage, _)) in commands)
+    {
+        Console.Error.WriteLine($"  {name,-10} {usage}");
+    }
+
+    return args.Length == 0 ? 0 : 2;
+}
+
+try
+{
+    return command.Run(args[1..]);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+    Console.Error.WriteLine($"usage: {args[0]} {command.Usage}");
+    return 2;
+}

@@ -1,6 +1,7 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
 using Grpc.Core;
+using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Services;
 
@@ -41,6 +42,12 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
                 var ack = await _ingestor.IngestAsync(requestStream.Current, context.CancellationToken).ConfigureAwait(false);
                 await responseStream.WriteAsync(ack, context.CancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (SqliteException ex)
+        {
+            // Nothing of the failed batch was committed; the client re-sends unacknowledged batches.
+            IngestLog.StoreFailed(_logger, ex);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server could not store the batch; re-send it later"));
         }
         catch (Exception ex) when (IsShutdownCancellation(ex, context))
         {

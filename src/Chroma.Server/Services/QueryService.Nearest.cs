@@ -2,6 +2,7 @@ using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace Chroma.Server.Services;
@@ -49,7 +50,7 @@ internal sealed partial class QueryService
         switch (request.QueryCase)
         {
             case FindNearestRequest.QueryOneofCase.Embedding:
-                QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(request.Embedding.Values, set.Dimension, "embedding.values"));
+                QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(request.Embedding.Values), set.Dimension, "embedding.values"));
                 return [.. request.Embedding.Values];
 
             case FindNearestRequest.QueryOneofCase.RecordId:

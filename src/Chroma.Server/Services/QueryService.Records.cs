@@ -5,7 +5,10 @@ using Grpc.Core;
 
 namespace Chroma.Server.Services;
 
-/// <summary>GetRecords: pages in sequence order, or exactly the records asked for by id.</summary>
+/// <summary>
+/// GetRecords: pages in sequence order, or exactly the records asked for by id (then the filter
+/// and page token are ignored, and any unknown or deleted id answers NotFound).
+/// </summary>
 internal sealed partial class QueryService
 {
     /// <inheritdoc />

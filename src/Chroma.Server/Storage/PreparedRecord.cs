@@ -1,6 +1,7 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage.Internal;
 using Chroma.Server.Validation;
+using Google.Protobuf;
 
 namespace Chroma.Server.Storage;
 
@@ -68,10 +69,10 @@ internal sealed class PreparedRecord
         var inference = record.Inference;
         return new PreparedRecord(
             record,
-            FloatBlob.FromFloats(record.Embedding),
+            FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(record.Embedding)),
             JsonColumns.Write(record.Metadata),
             inference is { ClassNames.Count: > 0 } ? JsonColumns.WriteArray(inference.ClassNames) : null,
-            inference is { ClassProbabilities.Count: > 0 } ? FloatBlob.FromFloats(inference.ClassProbabilities) : null);
+            inference is { ClassProbabilities.Count: > 0 } ? FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities)) : null);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -4,17 +4,17 @@ namespace Chroma.Server.Validation;
 internal static class EmbeddingValidator
 {
     /// <summary>Null when <paramref name="values"/> fits a set of <paramref name="dimension"/>, else the problem.</summary>
-    public static ValidationError? Validate(IReadOnlyList<float> values, int dimension, string field, int recordIndex = -1)
+    public static ValidationError? Validate(ReadOnlySpan<float> values, int dimension, string field, int recordIndex = -1)
     {
-        if (values.Count == 0)
+        if (values.Length == 0)
         {
             return ValidationError.Invalid($"{field}: is empty", recordIndex);
         }
 
-        if (values.Count != dimension)
+        if (values.Length != dimension)
         {
             return ValidationError.Invalid(
-                $"{field}: has {values.Count} values, the set's dimension is {dimension}", recordIndex);
+                $"{field}: has {values.Length} values, the set's dimension is {dimension}", recordIndex);
         }
 
         return FiniteValues.Validate(values, field, recordIndex);

@@ -4,9 +4,9 @@ namespace Chroma.Server.Validation;
 internal static class FiniteValues
 {
     /// <summary>Null when every value is finite, else the first bad one as <c>field[i]: value is NaN</c>.</summary>
-    public static ValidationError? Validate(IReadOnlyList<float> values, string field, int recordIndex = -1)
+    public static ValidationError? Validate(ReadOnlySpan<float> values, string field, int recordIndex = -1)
     {
-        for (var i = 0; i < values.Count; i++)
+        for (var i = 0; i < values.Length; i++)
         {
             var value = values[i];
             if (!float.IsFinite(value))

@@ -29,7 +29,8 @@ internal static class RecordIdFormat
     }
 
     /// <summary>The stored spelling of a canonical id.</summary>
-    public static string Normalize(string id) => id.ToLowerInvariant();
+    public static string Normalize(string id) =>
+        id.AsSpan().ContainsAnyInRange('A', 'F') ? id.ToLowerInvariant() : id;
 
     /// <summary>Null when <paramref name="id"/> is canonical, else the problem for <paramref name="field"/>.</summary>
     public static ValidationError? Validate(string id, string field, int recordIndex = -1) =>

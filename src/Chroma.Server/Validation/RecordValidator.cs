@@ -1,5 +1,6 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
+using Google.Protobuf;
 
 namespace Chroma.Server.Validation;
 
@@ -12,7 +13,7 @@ internal static class RecordValidator
         var at = $"records[{index}]";
         return RecordIdFormat.Validate(record.Id, $"{at}.id", index)
             ?? DatasetNameValidator.Validate(record.Dataset, $"{at}.dataset", index)
-            ?? EmbeddingValidator.Validate(record.Embedding, dimension, $"{at}.embedding", index)
+            ?? EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(record.Embedding), dimension, $"{at}.embedding", index)
             ?? MaxLength(record.InputUri, limits.MaxInputUriLength, $"{at}.input_uri", index)
             ?? MaxLength(record.Label, limits.MaxMetadataValueLength, $"{at}.label", index)
             ?? ValidateInference(record.Inference, limits, $"{at}.inference", index)
@@ -27,7 +28,7 @@ internal static class RecordValidator
         }
 
         var error = MaxLength(inference.PredictedClass, limits.MaxMetadataValueLength, $"{at}.predicted_class", index)
-            ?? FiniteValues.Validate(inference.ClassProbabilities, $"{at}.class_probabilities", index);
+            ?? FiniteValues.Validate(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities), $"{at}.class_probabilities", index);
         if (error is not null)
         {
             return error;

@@ -11,32 +11,42 @@ internal sealed partial class BatchAssembler
     }
 
     /// <summary>
-    /// Waits for a record, a flush request or (when a batch is open) its deadline. The pending read and wake tasks are
-    /// kept across calls so no waiter is abandoned.
+    /// With no batch open, waits for the first record (or a flush request). With a batch open, waits only for its
+    /// deadline or a wake-up (a batch's worth of records queued, or a flush request), not for each record, so producers
+    /// do not pay for waking this loop on every call. The pending read and wake tasks are kept across calls so no
+    /// waiter is abandoned.
     /// </summary>
     private async Task<WaitResult> WaitAsync(CancellationToken cancellationToken)
     {
-        _readWait ??= _records.WaitToReadAsync(cancellationToken).AsTask();
         _wakeWait ??= _wake.WaitAsync(cancellationToken);
-
-        Task? deadline = null;
-        using var deadlineCancellation = _open.Count > 0 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : null;
-        if (deadlineCancellation is not null)
+        if (_open.Count == 0)
         {
-            var remaining = _flushInterval - _time.GetElapsedTime(_oldestOpenTimestamp);
-            if (remaining <= TimeSpan.Zero)
-            {
-                return WaitResult.Deadline;
-            }
-
-            deadline = Task.Delay(remaining, _time, deadlineCancellation.Token);
+            _readWait ??= _records.WaitToReadAsync(cancellationToken).AsTask();
+            var first = await Task.WhenAny(_readWait, _wakeWait).ConfigureAwait(false);
+            return await CompleteAsync(first).ConfigureAwait(false);
         }
 
-        var finished = deadline is null
-            ? await Task.WhenAny(_readWait, _wakeWait).ConfigureAwait(false)
-            : await Task.WhenAny(_readWait, _wakeWait, deadline).ConfigureAwait(false);
-        deadlineCancellation?.Cancel();
+        var remaining = _flushInterval - _time.GetElapsedTime(_oldestOpenTimestamp);
+        if (remaining <= TimeSpan.Zero)
+        {
+            return WaitResult.Deadline;
+        }
 
+        using var deadlineCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deadline = Task.Delay(remaining, _time, deadlineCancellation.Token);
+        var finished = await Task.WhenAny(_wakeWait, deadline).ConfigureAwait(false);
+        await deadlineCancellation.CancelAsync().ConfigureAwait(false);
+        if (finished == deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return WaitResult.Deadline;
+        }
+
+        return await CompleteAsync(finished).ConfigureAwait(false);
+    }
+
+    private async Task<WaitResult> CompleteAsync(Task finished)
+    {
         if (finished == _readWait)
         {
             var readWait = _readWait;
@@ -44,14 +54,8 @@ internal sealed partial class BatchAssembler
             return await readWait.ConfigureAwait(false) ? WaitResult.Records : WaitResult.Completed;
         }
 
-        if (finished == _wakeWait)
-        {
-            _wakeWait = null;
-            await finished.ConfigureAwait(false);
-            return WaitResult.Flush;
-        }
-
+        _wakeWait = null;
         await finished.ConfigureAwait(false);
-        return WaitResult.Deadline;
+        return WaitResult.Flush;
     }
 }

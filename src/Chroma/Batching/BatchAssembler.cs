@@ -23,6 +23,7 @@ internal sealed partial class BatchAssembler : IDisposable
     private readonly Dictionary<EmbeddingSet, LogBatch> _open = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _flushRequested;
+    private int _queuedSinceWake;
     private long _oldestOpenTimestamp;
     private Task<bool>? _readWait;
     private Task? _wakeWait;
@@ -43,6 +44,19 @@ internal sealed partial class BatchAssembler : IDisposable
         _counters = counters;
         _errors = errors;
         _time = time;
+    }
+
+    /// <summary>
+    /// Called by producers after each queued record. While a batch is open the loop does not wait on the queue (waking
+    /// a thread per record would cost the caller microseconds); producers wake it once per batch's worth of records.
+    /// </summary>
+    public void OnRecordQueued()
+    {
+        if (Interlocked.Increment(ref _queuedSinceWake) >= _maxBatchSize)
+        {
+            Volatile.Write(ref _queuedSinceWake, 0);
+            Wake();
+        }
     }
 
     /// <summary>Asks the loop to send every partly filled batch as soon as the queue is momentarily empty.</summary>
@@ -80,7 +94,8 @@ internal sealed partial class BatchAssembler : IDisposable
 
                 if (wait == WaitResult.Deadline)
                 {
-                    await EmitAllAsync(cancellationToken).ConfigureAwait(false);
+                    // Take what was queued meanwhile first (records do not wake the loop one by one), then send.
+                    Volatile.Write(ref _flushRequested, 1);
                 }
             }
 

@@ -1,10 +1,8 @@
-using System.Buffers;
-
 namespace Chroma.Batching;
 
 /// <summary>
 /// One captured call waiting in the queue. A struct, so queueing allocates nothing beyond the pooled embedding copy;
-/// the buffers are rented from <see cref="ArrayPool{T}.Shared"/> and returned by <see cref="Release"/>.
+/// the buffers are rented from the client's <see cref="ChromaClient.Buffers"/> pool and returned by <see cref="Release"/>.
 /// </summary>
 internal readonly struct PendingRecord
 {
@@ -60,13 +58,14 @@ internal readonly struct PendingRecord
 
     public ReadOnlySpan<float> ProbabilitiesSpan => Probabilities is null ? default : Probabilities.AsSpan(0, ProbabilitiesLength);
 
-    /// <summary>Returns the pooled buffers. Call exactly once, after the record was converted or given up.</summary>
+    /// <summary>Returns the pooled buffers to the client's pool. Call exactly once, after the record was converted or given up.</summary>
     public void Release()
     {
-        ArrayPool<float>.Shared.Return(Embedding);
+        var pool = Set.Client.Buffers;
+        pool.Return(Embedding);
         if (Probabilities is not null)
         {
-            ArrayPool<float>.Shared.Return(Probabilities);
+            pool.Return(Probabilities);
         }
     }
 }

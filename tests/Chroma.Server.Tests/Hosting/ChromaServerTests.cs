@@ -54,23 +54,26 @@ public sealed class ChromaServerTests
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task DisposeAsync_OpenIngestStream_ReleasesDatabaseFilesPromptly()
+    public async Task DisposeAsync_OpenIngestStream_EndsItUnavailableAndReleasesDatabasePromptly()
     {
         // Arrange: a client stream left open, as a long-lived SDK client keeps it.
         using var directory = new TempDirectory();
-        var server = await RunningServer.StartAsync(directory.Path);
+        await using var server = await RunningServer.StartAsync(directory.Path);
         using var call = server.Ingest.Log();
         await call.RequestStream.WriteAsync(Records.Batch(Records.Set(), Records.Sequence(1)));
         Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True);
 
-        // Act
+        // Act: like the SDK, the client keeps reading acks while the server goes down.
+        var nextAck = call.ResponseStream.MoveNext(CancellationToken.None);
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        await server.DisposeAsync();
+        await server.Server.DisposeAsync();
         stopwatch.Stop();
+        var ended = Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await nextAck);
 
         // Assert: the WAL is checkpointed and removed when the last connection closes.
         Assert.Multiple(() =>
         {
+            Assert.That(ended!.StatusCode, Is.EqualTo(Grpc.Core.StatusCode.Unavailable), "the client is told to re-send");
             Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)), "shutdown did not wait for the open stream's timeout");
             Assert.That(File.Exists(Path.Combine(directory.Path, "chroma.db-wal")), Is.False);
         });

@@ -86,6 +86,22 @@ public sealed class BatchAssemblerTests
     }
 
     [Test, CancelAfter(10_000)]
+    public async Task OnRecordQueued_BatchWorthQueuedWhileBatchOpen_WakesTheLoopWithoutTimePassing(CancellationToken cancellationToken)
+    {
+        var set = _client.Set();
+        Write(set, 1);
+        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken); // a batch is now open, waiting on its deadline
+        for (var i = 2; i <= 4; i++)
+        {
+            Write(set, i);
+        }
+
+        var full = await _batches.Reader.ReadAsync(cancellationToken);
+
+        Assert.That(full.Message.Records.Select(r => r.Embedding[0]), Is.EqualTo(new[] { 1f, 2f, 3f }));
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task RequestFlush_PartialBatch_EmitsWithoutTimePassing(CancellationToken cancellationToken)
     {
         var set = _client.Set();
@@ -106,6 +122,7 @@ public sealed class BatchAssemblerTests
         Write(set, float.NaN);
         Write(set, 3);
         Write(set, 4);
+        _assembler.RequestFlush();
 
         var batch = await _batches.Reader.ReadAsync(cancellationToken);
 
@@ -127,9 +144,10 @@ public sealed class BatchAssemblerTests
         Write(first, 3);
         Write(first, 5);
 
-        var full = await _batches.Reader.ReadAsync(cancellationToken);
         _assembler.RequestFlush();
-        var partial = await _batches.Reader.ReadAsync(cancellationToken);
+        var read = new[] { await _batches.Reader.ReadAsync(cancellationToken), await _batches.Reader.ReadAsync(cancellationToken) };
+        var full = read.Single(b => b.Message.Set.ModelVersion == "1");
+        var partial = read.Single(b => b.Message.Set.ModelVersion == "2");
 
         Assert.Multiple(() =>
         {
@@ -147,6 +165,7 @@ public sealed class BatchAssemblerTests
         Write(set, 1);
         Write(set, 2);
         _records.Writer.Complete();
+        _assembler.RequestFlush(); // As ChromaClient.DisposeAsync does: wake the loop waiting on the open batch's deadline.
 
         await _loop.WaitAsync(cancellationToken);
         var batches = new List<OutgoingBatch>();
@@ -160,11 +179,12 @@ public sealed class BatchAssemblerTests
 
     private void Write(EmbeddingSet set, float first)
     {
-        var buffer = System.Buffers.ArrayPool<float>.Shared.Rent(4);
+        var buffer = _client.Buffers.Rent(4);
         buffer[0] = first;
         buffer[1] = buffer[2] = buffer[3] = 0;
         var record = new PendingRecord(set, ChromaDatasets.Production, buffer, 4, null, 0, null, "1", null, null, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Assert.That(_records.Writer.TryWrite(record), Is.True);
+        _assembler.OnRecordQueued(); // as ChromaClient.TryEnqueue does
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)

@@ -15,49 +15,62 @@ internal static class ContentHasher
     /// <summary>The hash of <paramref name="record"/>'s content.</summary>
     public static byte[] Compute(PreparedRecord record)
     {
-        var buffer = new ArrayBufferWriter<byte>(record.Embedding.Length + 256);
-        AppendText(buffer, record.Dataset);
-        AppendBytes(buffer, record.Embedding);
-        AppendText(buffer, record.InputUri);
-        AppendText(buffer, record.PredictedClass);
-        AppendBytes(buffer, record.ClassProbabilities);
-        AppendText(buffer, record.ClassNamesJson);
-        AppendText(buffer, record.Label);
-        AppendText(buffer, record.MetadataJson);
-        BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(sizeof(long)), record.TimestampUnixMs);
-        buffer.Advance(sizeof(long));
-        return SHA256.HashData(buffer.WrittenSpan);
+        // Hashing runs once per ingested record: one pooled buffer, no per-field allocations.
+        var size = sizeof(long)
+            + TextSize(record.Dataset) + BytesSize(record.Embedding) + TextSize(record.InputUri)
+            + TextSize(record.PredictedClass) + BytesSize(record.ClassProbabilities) + TextSize(record.ClassNamesJson)
+            + TextSize(record.Label) + TextSize(record.MetadataJson);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var span = buffer.AsSpan();
+            var at = 0;
+            at += WriteText(span[at..], record.Dataset);
+            at += WriteBytes(span[at..], record.Embedding);
+            at += WriteText(span[at..], record.InputUri);
+            at += WriteText(span[at..], record.PredictedClass);
+            at += WriteBytes(span[at..], record.ClassProbabilities);
+            at += WriteText(span[at..], record.ClassNamesJson);
+            at += WriteText(span[at..], record.Label);
+            at += WriteText(span[at..], record.MetadataJson);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], record.TimestampUnixMs);
+            at += sizeof(long);
+            return SHA256.HashData(span[..at]);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private static void AppendText(ArrayBufferWriter<byte> buffer, string? value)
+    private static int TextSize(string? value) => sizeof(int) + (value is null ? 0 : Encoding.UTF8.GetMaxByteCount(value.Length));
+
+    private static int BytesSize(byte[]? value) => sizeof(int) + (value?.Length ?? 0);
+
+    // -1 marks "absent" so null and "" cannot collide if either ever reaches here.
+    private static int WriteText(Span<byte> destination, string? value)
     {
-        // -1 marks "absent" so null and "" cannot collide if either ever reaches here.
         if (value is null)
         {
-            AppendLength(buffer, -1);
-            return;
+            BinaryPrimitives.WriteInt32LittleEndian(destination, -1);
+            return sizeof(int);
         }
 
-        var length = Encoding.UTF8.GetByteCount(value);
-        AppendLength(buffer, length);
-        buffer.Advance(Encoding.UTF8.GetBytes(value, buffer.GetSpan(length)));
+        var length = Encoding.UTF8.GetBytes(value, destination[sizeof(int)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(destination, length);
+        return sizeof(int) + length;
     }
 
-    private static void AppendBytes(ArrayBufferWriter<byte> buffer, byte[]? value)
+    private static int WriteBytes(Span<byte> destination, byte[]? value)
     {
         if (value is null)
         {
-            AppendLength(buffer, -1);
-            return;
+            BinaryPrimitives.WriteInt32LittleEndian(destination, -1);
+            return sizeof(int);
         }
 
-        AppendLength(buffer, value.Length);
-        buffer.Write(value);
-    }
-
-    private static void AppendLength(ArrayBufferWriter<byte> buffer, int length)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(sizeof(int)), length);
-        buffer.Advance(sizeof(int));
+        BinaryPrimitives.WriteInt32LittleEndian(destination, value.Length);
+        value.CopyTo(destination[sizeof(int)..]);
+        return sizeof(int) + value.Length;
     }
 }

@@ -7,16 +7,10 @@ namespace Chroma.Server.Storage.Internal;
 internal static class FloatBlob
 {
     /// <summary>Copies <paramref name="values"/> into a new little-endian blob.</summary>
-    public static byte[] FromFloats(IReadOnlyList<float> values)
+    public static byte[] FromFloats(ReadOnlySpan<float> values)
     {
-        var bytes = new byte[values.Count * sizeof(float)];
-        var floats = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
-        for (var i = 0; i < floats.Length; i++)
-        {
-            floats[i] = values[i];
-        }
-
-        SwapIfBigEndian(floats);
+        var bytes = MemoryMarshal.AsBytes(values).ToArray();
+        SwapIfBigEndian(MemoryMarshal.Cast<byte, float>(bytes.AsSpan()));
         return bytes;
     }
 

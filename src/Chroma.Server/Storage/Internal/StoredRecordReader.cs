@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Microsoft.Data.Sqlite;
 
@@ -61,8 +62,7 @@ internal static class StoredRecordReader
     private static void AddFloats(SqliteDataReader reader, int ordinal, RepeatedField<float> target)
     {
         var blob = reader.GetFieldValue<byte[]>(ordinal);
-        var values = new float[blob.Length / sizeof(float)];
-        FloatBlob.CopyTo(blob, values);
-        target.AddRange(values);
+        UnsafeCollectionOperations.SetCount(target, blob.Length / sizeof(float));
+        FloatBlob.CopyTo(blob, UnsafeCollectionOperations.AsSpan(target));
     }
 }

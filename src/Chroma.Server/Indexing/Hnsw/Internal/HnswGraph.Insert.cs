@@ -1,0 +1,190 @@
+using System.Runtime.CompilerServices;
+
+namespace Chroma.Server.Indexing.Hnsw.Internal;
+
+/// <summary>Insertion: greedy descent, ef_construction search per layer, heuristic neighbour selection.</summary>
+internal sealed unsafe partial class HnswGraph
+{
+    /// <summary>Stores the vector of a reserved node (already normalised for cosine) and links it in.</summary>
+    public void Insert<TDist>(int node, ReadOnlySpan<float> vector)
+        where TDist : struct, IDistance
+    {
+        vector.CopyTo(_nodes.VectorSpan(node));
+        int level = DrawLevel(node);
+        _nodes.Level(node) = (byte)level;
+        if (level > 0)
+        {
+            _nodes.SetUpperLinks(node, new int[level * _nodes.UpperStride]);
+        }
+
+        Volatile.Write(ref _nodes.Ready(node), 1);
+        Link<TDist>(node, level);
+    }
+
+    private void Link<TDist>(int node, int level)
+        where TDist : struct, IDistance
+    {
+        long entry = Volatile.Read(ref _entry);
+        bool holdsEntryLock = false;
+        if (entry == EmptyEntry || level > EntryLevel(entry))
+        {
+            // Raising the top level (or placing the first node) must not race another insert doing the same.
+            _entryLock.Enter();
+            holdsEntryLock = true;
+            entry = _entry;
+            if (entry == EmptyEntry)
+            {
+                Volatile.Write(ref _entry, PackEntry(node, level));
+                _entryLock.Exit();
+                return;
+            }
+
+            if (level <= EntryLevel(entry))
+            {
+                _entryLock.Exit();
+                holdsEntryLock = false;
+            }
+        }
+
+        try
+        {
+            float* q = _nodes.Vector(node);
+            SearchScratch scratch = SearchScratch.ForCurrentThread();
+            int topLevel = EntryLevel(entry);
+            int current = EntryNode(entry);
+            float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
+            for (int lc = topLevel; lc > level; lc--)
+            {
+                current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
+            }
+
+            for (int lc = Math.Min(level, topLevel); lc >= 0; lc--)
+            {
+                SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, lc, scratch, default);
+                current = Connect<TDist>(node, lc, scratch);
+            }
+
+            if (holdsEntryLock)
+            {
+                Volatile.Write(ref _entry, PackEntry(node, level));
+            }
+        }
+        finally
+        {
+            if (holdsEntryLock)
+            {
+                _entryLock.Exit();
+            }
+        }
+    }
+
+    /// <summary>Links <paramref name="node"/> to the best of the search results and back; returns the closest.</summary>
+    private int Connect<TDist>(int node, int level, SearchScratch scratch)
+        where TDist : struct, IDistance
+    {
+        List<(float Distance, int Node)> chosen = scratch.Selection;
+        chosen.Clear();
+        MaxHeap results = scratch.Results;
+        while (results.Count > 0)
+        {
+            chosen.Add((results.TopPriority, results.TopNode));
+            results.Pop();
+        }
+
+        chosen.Reverse();
+        SelectByHeuristic<TDist>(chosen, M, scratch.Kept);
+        int closest = chosen[0].Node;
+
+        lock (LinkLock(node))
+        {
+            ref int own = ref _nodes.LinksRef(node, level);
+            for (int i = 0; i < chosen.Count; i++)
+            {
+                Unsafe.Add(ref own, i + 1) = chosen[i].Node;
+            }
+
+            Volatile.Write(ref own, chosen.Count);
+        }
+
+        int capacity = level == 0 ? M0 : M;
+        List<(float Distance, int Node)> pruned = scratch.Pruned;
+        for (int i = 0; i < chosen.Count; i++)
+        {
+            int neighbour = chosen[i].Node;
+            lock (LinkLock(neighbour))
+            {
+                ref int list = ref _nodes.LinksRef(neighbour, level);
+                int count = list;
+                if (count < capacity)
+                {
+                    Unsafe.Add(ref list, count + 1) = node;
+                    Volatile.Write(ref list, count + 1);
+                    continue;
+                }
+
+                // Full: keep the most diverse `capacity` of the old neighbours plus the new node.
+                float* nv = _nodes.Vector(neighbour);
+                pruned.Clear();
+                pruned.Add((chosen[i].Distance, node));
+                for (int j = 1; j <= count; j++)
+                {
+                    int other = Unsafe.Add(ref list, j);
+                    pruned.Add((TDist.Between(nv, _nodes.Vector(other), Dim), other));
+                }
+
+                pruned.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
+                SelectByHeuristic<TDist>(pruned, capacity, scratch.Kept);
+                for (int j = 0; j < pruned.Count; j++)
+                {
+                    Unsafe.Add(ref list, j + 1) = pruned[j].Node;
+                }
+
+                Volatile.Write(ref list, pruned.Count);
+            }
+        }
+
+        return closest;
+    }
+
+    /// <summary>
+    /// The paper's heuristic (hnswlib getNeighborsByHeuristic2): walk candidates nearest first and keep one only
+    /// when it is closer to the base than to every neighbour kept so far, so links spread in all directions.
+    /// <paramref name="sorted"/> is ascending by distance and is trimmed in place.
+    /// </summary>
+    private void SelectByHeuristic<TDist>(List<(float Distance, int Node)> sorted, int m, List<(float Distance, int Node)> kept)
+        where TDist : struct, IDistance
+    {
+        if (sorted.Count <= m)
+        {
+            return;
+        }
+
+        kept.Clear();
+        foreach ((float distance, int candidate) in sorted)
+        {
+            if (kept.Count >= m)
+            {
+                break;
+            }
+
+            float* cv = _nodes.Vector(candidate);
+            bool diverse = true;
+            foreach ((_, int keptNode) in kept)
+            {
+                if (TDist.Between(cv, _nodes.Vector(keptNode), Dim) < distance)
+                {
+                    diverse = false;
+                    break;
+                }
+            }
+
+            if (diverse)
+            {
+                kept.Add((distance, candidate));
+            }
+        }
+
+        sorted.Clear();
+        sorted.AddRange(kept);
+    }
+}

@@ -1,0 +1,239 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace Chroma.Server.Indexing.Hnsw.Internal;
+
+/// <summary>Searching: greedy descent through the upper layers, best-first search on one layer, exact scans.</summary>
+internal sealed unsafe partial class HnswGraph
+{
+    /// <summary>
+    /// Writes up to <c>results.Length</c> nearest accepted nodes, ascending, and returns how many.
+    /// <paramref name="tag"/> below zero means no tag restriction.
+    /// </summary>
+    public int Search<TDist>(float* query, int ef, int tag, Span<HnswSearchResult> results)
+        where TDist : struct, IDistance
+    {
+        int k = results.Length;
+        long entry = Volatile.Read(ref _entry);
+        if (entry == EmptyEntry || k == 0)
+        {
+            return 0;
+        }
+
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        ef = Math.Max(ef, k);
+        int live = LiveCount;
+        if (tag >= 0)
+        {
+            int subset = LiveCountForTag(tag);
+            if (subset == 0)
+            {
+                return 0;
+            }
+
+            if (subset <= Options.ExactSearchMaxCount || subset <= live * Options.ExactSearchFraction)
+            {
+                ScanExactly<TDist, AcceptTag>(query, k, scratch, new AcceptTag(tag));
+                return Drain(scratch.Results, results);
+            }
+
+            // The subset is a fraction of the graph, so widen the beam in proportion (capped) to keep its recall.
+            double share = (double)subset / Math.Max(live, 1);
+            ef = (int)Math.Min(ef * Math.Min(1 / share, 4.0), int.MaxValue / 2);
+        }
+
+        int current = EntryNode(entry);
+        float currentDist = TDist.Between(query, _nodes.Vector(current), Dim);
+        for (int lc = EntryLevel(entry); lc > 0; lc--)
+        {
+            current = GreedyClosest<TDist>(query, current, ref currentDist, lc);
+        }
+
+        if (tag >= 0)
+        {
+            SearchLayer<TDist, AcceptTag>(query, current, ef, 0, scratch, new AcceptTag(tag));
+        }
+        else if (live < NodeCount)
+        {
+            SearchLayer<TDist, AcceptLive>(query, current, ef, 0, scratch, default);
+        }
+        else
+        {
+            SearchLayer<TDist, AcceptAll>(query, current, ef, 0, scratch, default);
+        }
+
+        return Drain(scratch.Results, results);
+    }
+
+    /// <summary>Exact k nearest among accepted nodes (the filtered fallback, and the tests' reference).</summary>
+    public int SearchExactly<TDist>(float* query, int tag, Span<HnswSearchResult> results)
+        where TDist : struct, IDistance
+    {
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        if (tag >= 0)
+        {
+            ScanExactly<TDist, AcceptTag>(query, results.Length, scratch, new AcceptTag(tag));
+        }
+        else
+        {
+            ScanExactly<TDist, AcceptLive>(query, results.Length, scratch, default);
+        }
+
+        return Drain(scratch.Results, results);
+    }
+
+    private void ScanExactly<TDist, TFilter>(float* query, int k, SearchScratch scratch, TFilter filter)
+        where TDist : struct, IDistance
+        where TFilter : struct, INodeFilter
+    {
+        MaxHeap heap = scratch.Results;
+        heap.Clear();
+        int count = NodeCount;
+        for (int node = 0; node < count; node++)
+        {
+            if (Volatile.Read(ref _nodes.Ready(node)) == 0 || !filter.Accepts(_nodes, node))
+            {
+                continue;
+            }
+
+            float d = TDist.Between(query, _nodes.Vector(node), Dim);
+            if (heap.Count < k)
+            {
+                heap.Push(d, node);
+            }
+            else if (d < heap.TopPriority)
+            {
+                heap.Pop();
+                heap.Push(d, node);
+            }
+        }
+    }
+
+    private int Drain(MaxHeap heap, Span<HnswSearchResult> results)
+    {
+        while (heap.Count > results.Length)
+        {
+            heap.Pop();
+        }
+
+        int found = heap.Count;
+        for (int i = found - 1; i >= 0; i--)
+        {
+            results[i] = new HnswSearchResult(_nodes.Key(heap.TopNode), heap.TopPriority);
+            heap.Pop();
+        }
+
+        return found;
+    }
+
+    /// <summary>Moves to the closest neighbour on <paramref name="level"/> until none is closer (ef = 1).</summary>
+    private int GreedyClosest<TDist>(float* query, int current, ref float currentDist, int level)
+        where TDist : struct, IDistance
+    {
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            ref int list = ref _nodes.LinksRef(current, level);
+            int count = Volatile.Read(ref list);
+            for (int j = 1; j <= count; j++)
+            {
+                int candidate = Unsafe.Add(ref list, j);
+                float d = TDist.Between(query, _nodes.Vector(candidate), Dim);
+                if (d < currentDist)
+                {
+                    currentDist = d;
+                    current = candidate;
+                    changed = true;
+                }
+            }
+        }
+
+        return current;
+    }
+
+    /// <summary>
+    /// Best-first search on one layer, leaving up to <paramref name="ef"/> accepted nodes in
+    /// <c>scratch.Results</c>. Rejected nodes still route the search (as in hnswlib), so a filter or tombstones
+    /// never disconnect the graph; with a restricting filter the search only stops once ef nodes are accepted.
+    /// </summary>
+    private void SearchLayer<TDist, TFilter>(float* query, int entry, int ef, int level, SearchScratch scratch, TFilter filter)
+        where TDist : struct, IDistance
+        where TFilter : struct, INodeFilter
+    {
+        MaxHeap results = scratch.Results;
+        MaxHeap candidates = scratch.Candidates;
+        results.Clear();
+        candidates.Clear();
+
+        // Nodes inserted after this point may show up in link lists; they are skipped rather than resized for.
+        int limit = _nodes.Capacity;
+        scratch.ResetVisited(limit);
+        scratch.TryVisit(entry);
+
+        float lowerBound = float.MaxValue;
+        float d0 = TDist.Between(query, _nodes.Vector(entry), Dim);
+        if (filter.Accepts(_nodes, entry))
+        {
+            results.Push(d0, entry);
+            lowerBound = d0;
+        }
+
+        candidates.Push(-d0, entry);
+        while (candidates.Count > 0)
+        {
+            float candidateDist = -candidates.TopPriority;
+            if (candidateDist > lowerBound && (results.Count == ef || !TFilter.Restricts))
+            {
+                break;
+            }
+
+            int current = candidates.TopNode;
+            candidates.Pop();
+
+            ref int list = ref _nodes.LinksRef(current, level);
+            int count = Volatile.Read(ref list);
+            float* next = count > 0 ? _nodes.Vector(Unsafe.Add(ref list, 1)) : null;
+            if (Sse.IsSupported && count > 0)
+            {
+                Sse.Prefetch0(next);
+            }
+
+            for (int j = 1; j <= count; j++)
+            {
+                int neighbour = Unsafe.Add(ref list, j);
+                float* vector = next;
+                if (j < count)
+                {
+                    // Fetch the next vector while this one's distance is computed (as hnswlib does).
+                    next = _nodes.Vector(Unsafe.Add(ref list, j + 1));
+                    if (Sse.IsSupported)
+                    {
+                        Sse.Prefetch0(next);
+                    }
+                }
+
+                if ((uint)neighbour >= (uint)limit || !scratch.TryVisit(neighbour))
+                {
+                    continue;
+                }
+
+                float d = TDist.Between(query, vector, Dim);
+                if (results.Count < ef || d < lowerBound)
+                {
+                    candidates.Push(-d, neighbour);
+                    if (filter.Accepts(_nodes, neighbour))
+                    {
+                        results.Push(d, neighbour);
+                        if (results.Count > ef)
+                        {
+                            results.Pop();
+                        }
+
+                        lowerBound = results.TopPriority;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using Chroma.Internal;
+using Chroma.TorchSharp.Internal;
+using static TorchSharp.torch;
+
+namespace Chroma.TorchSharp;
+
+public sealed partial class ChromaModuleCapture
+{
+    private bool NeedsModelHooks => _output != ModelOutputKind.None || ReferenceEquals(Layer, _model);
+
+    private void RegisterHooks()
+    {
+        var layer = Layer;
+        if (!ReferenceEquals(layer, _model))
+        {
+            _removeHooks.Add(layer.register_forward_hook(OnLayerForward).remove);
+        }
+
+        if (NeedsModelHooks)
+        {
+            _removeHooks.Add(_model.register_forward_pre_hook(OnModelForwardStarting).remove);
+            _removeHooks.Add(_model.register_forward_hook(OnModelForwardDone).remove);
+        }
+    }
+
+    /// <summary>Decides once per forward whether it is captured, so the later hooks only read a field.</summary>
+    private Tensor OnModelForwardStarting(nn.Module<Tensor, Tensor> module, Tensor input)
+    {
+        try
+        {
+            if (!_disposed)
+            {
+                var state = _state.Value!;
+                state.HasEmbeddings = false;
+                state.Phase = ShouldCapture() ? ForwardPhase.Capturing : ForwardPhase.Skipping;
+            }
+        }
+#pragma warning disable CA1031 // Capture must never throw into the user's forward.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReportSkipped(ex.GetType().Name, ex);
+        }
+
+        return null!; // null: the input is not replaced.
+    }
+
+    private Tensor OnLayerForward(nn.Module<Tensor, Tensor> module, Tensor input, Tensor output)
+    {
+        if (_disposed)
+        {
+            return null!;
+        }
+
+        try
+        {
+            var state = _state.Value!;
+            if (!NeedsModelHooks)
+            {
+                // Embedding-only capture: the layer's output is all there is to log, so log it now.
+                if (ShouldCapture())
+                {
+                    CopyEmbeddings(output, state);
+                    LogRows(state, outputs: default, classes: 0);
+                }
+
+                return null!;
+            }
+
+            switch (state.Phase)
+            {
+                case ForwardPhase.Capturing:
+                    CopyEmbeddings(output, state);
+                    break;
+                case ForwardPhase.Idle when _set.Client.CaptureEnabled && !CaptureSuppression.IsActive:
+                    // The model's own hooks did not run: it was called with forward(), which skips hooks.
+                    ReportSkipped("the model was called with forward(), which skips hooks; call model.call(input)", exception: null);
+                    break;
+            }
+        }
+#pragma warning disable CA1031 // Capture must never throw into the user's forward.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReportSkipped(ex.GetType().Name, ex);
+        }
+
+        return null!; // null: the output is not replaced.
+    }
+
+    private Tensor OnModelForwardDone(nn.Module<Tensor, Tensor> module, Tensor input, Tensor output)
+    {
+        if (_disposed)
+        {
+            return null!;
+        }
+
+        ForwardState? state = null;
+        try
+        {
+            state = _state.Value!;
+            if (state.Phase != ForwardPhase.Capturing)
+            {
+                return null!;
+            }
+
+            if (ReferenceEquals(Layer, _model))
+            {
+                CopyEmbeddings(output, state);
+            }
+
+            if (!state.HasEmbeddings)
+            {
+                return null!; // The layer did not run in this forward (a branch not taken): nothing to log.
+            }
+
+            if (_output == ModelOutputKind.None)
+            {
+                LogRows(state, outputs: default, classes: 0);
+                return null!;
+            }
+
+            TensorRows.CopyTo(output, ref state.Outputs, out var rows, out var classes);
+            if (rows != state.Rows || classes == 0)
+            {
+                ReportSkipped("the model output's batch size differs from the layer's", exception: null);
+                return null!;
+            }
+
+            LogRows(state, state.Outputs.AsSpan(0, rows * classes), classes);
+        }
+#pragma warning disable CA1031 // Capture must never throw into the user's forward.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReportSkipped(ex.GetType().Name, ex);
+        }
+        finally
+        {
+            state?.Reset();
+        }
+
+        return null!;
+    }
+
+    private bool ShouldCapture()
+    {
+        if (!_set.Client.CaptureEnabled || CaptureSuppression.IsActive)
+        {
+            return false;
+        }
+
+        var context = _context.Value;
+        if (context is null)
+        {
+            // Outside any scope a forward is production traffic, unless it is a training step with no labels given.
+            return _captureUnscopedTraining || !_model.training;
+        }
+
+        return !context.IsPaused && context.Dataset is not null;
+    }
+
+    private static void CopyEmbeddings(Tensor output, ForwardState state)
+    {
+        TensorRows.CopyTo(output, ref state.Embeddings, out state.Rows, out state.Width);
+        state.HasEmbeddings = true;
+    }
+
+    private void ReportSkipped(string kind, Exception? exception)
+    {
+        Interlocked.Increment(ref _skippedBatches);
+        _set.Client.CaptureErrors.Report(kind, exception);
+    }
+}
