@@ -53,7 +53,7 @@ public sealed class QueryCommandTests
 
     [Test]
     [CancelAfter(30_000)]
-    public async Task Stats_Json_TotalsPerDatasetAndNoRankingOnThisServer()
+    public async Task Stats_Json_TotalsPerDatasetAndPerSet()
     {
         var run = await CliRun.RunAsync("stats", "--endpoint", _endpoint, "--json");
 
