@@ -1,5 +1,6 @@
 // Chroma quick start: logs real MNIST digits as training data, digits and notMNIST letters as production data, then asks
-// the server what it holds and which training records lie nearest to a few production inputs.
+// the server what it holds, which training records lie nearest to a few production inputs, and which production
+// inputs it recommends looking at first, and why.
 // Usage: dotnet run --project samples/Chroma.Samples.QuickStart [-- http://host:port]
 // With no endpoint it starts an embedded server with a temporary data directory.
 using System.Diagnostics;
@@ -89,6 +90,16 @@ try
 
     Console.WriteLine();
     Console.WriteLine($"Summary: {stats.Exported:N0} records stored; letters sit {letterDistances.Average() / digitDistances.Average():F1}x farther from the training digits than digits do.");
+
+    // The server scores production data in the background after each ingest; wait until it has caught up.
+    var top = await chroma.WaitForRecommendationsAsync(
+        set.Descriptor.Id, ProductionDigits + ProductionLetters, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 5 });
+    Console.WriteLine();
+    Console.WriteLine($"Top recommendations of {top.ScoredRecords:N0} scored production inputs (look at or label these first):");
+    foreach (var item in top.Items)
+    {
+        Console.WriteLine($"  {item.Record.InputUri,-18} score {item.Score,5:F1}: {string.Join("; ", item.Reasons)}");
+    }
 }
 finally
 {

@@ -1,6 +1,7 @@
 // Trains a small digit classifier with TorchSharp, captures its 128-wide penultimate layer with Chroma (training
 // data with labels, then production traffic mixing unseen digits with notMNIST letters), and prints what the
-// Chroma server holds. With no --endpoint it starts an embedded server in a temporary folder.
+// Chroma server holds and what it recommends labelling first, with reasons. With no --endpoint it starts an
+// embedded server in a temporary folder.
 //
 //   dotnet run --project samples/Chroma.Samples.TorchSharp [-- --endpoint http://localhost:50051] [--epochs 4] [--data samples/data]
 using System.Diagnostics;
@@ -83,6 +84,23 @@ AnsiConsole.Write(table);
 var digitRows = Enumerable.Range(0, production.Count).Where(i => production.InputUris[i].StartsWith(SampleData.DigitSource, StringComparison.Ordinal)).ToArray();
 var correct = digitRows.Count(i => predictions[i] == production.Labels[i]);
 AnsiConsole.MarkupLine($"Accuracy on {digitRows.Length:N0} held-out digits: [bold]{100.0 * correct / digitRows.Length:F1}%[/]");
+// The server scores production data in the background after each ingest; wait until it has caught up, then show
+// what it recommends looking at (or labelling) first, and why.
+var top = await client.WaitForRecommendationsAsync(set.Descriptor.Id, production.Count, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 10 });
+var recommendations = new Table().AddColumns("#", "input", "predicted", "score", "why");
+foreach (var (item, rank) in top.Items.Select((item, i) => (item, i + 1)))
+{
+    recommendations.AddRow(
+        rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Markup.Escape(item.Record.InputUri ?? item.Record.Id),
+        Markup.Escape(item.Record.PredictedClass ?? "-"),
+        item.Score.ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
+        Markup.Escape(string.Join("; ", item.Reasons)));
+}
+
+AnsiConsole.MarkupLine($"Top recommendations of {top.ScoredRecords:N0} scored production inputs:");
+AnsiConsole.Write(recommendations);
+
 AnsiConsole.MarkupLine($"Delivered {client.Statistics.Exported:N0} records, dropped {client.Statistics.Dropped:N0}; {clock.Elapsed.TotalSeconds:F1} s in all.");
 return 0;
 

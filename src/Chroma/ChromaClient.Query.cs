@@ -153,5 +153,15 @@ public sealed partial class ChromaClient
         [.. info.Datasets.Select(d => new DatasetCount(d.Dataset, d.Count))],
         info.TotalRecords,
         DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
-        DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs));
+        DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs),
+        info.Drift is null ? null : ToDrift(info.Drift),
+        [.. info.DriftHistory.Select(ToDrift)]);
+
+    private static EmbeddingSetDrift ToDrift(Drift drift) => new(
+        drift.Mmd2,
+        drift.PValue,
+        DateTimeOffset.FromUnixTimeMilliseconds(drift.ComputedUnixMs),
+        drift.TrainingSample,
+        drift.ProductionSample,
+        drift.ThroughSequence);
 }

@@ -3,6 +3,7 @@ using Chroma.Benchmarks.Ann;
 using Chroma.Benchmarks.Capture;
 using Chroma.Benchmarks.Data;
 using Chroma.Benchmarks.Kernels;
+using Chroma.Benchmarks.Ood;
 using Chroma.Benchmarks.Recommendations;
 
 // Benchmarks and evaluation harnesses (Release builds only): dotnet run -c Release --project tests/Chroma.Benchmarks -- COMMAND ...
@@ -14,6 +15,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
+    ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
+    ["ood"] = ("[--epochs N] [--data samples/data]   (MNIST MLP letters vs digits: AUROC per signal and anchors)", a => OodCommand.RunAsync(a).GetAwaiter().GetResult()),
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

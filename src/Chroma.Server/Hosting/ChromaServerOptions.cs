@@ -67,6 +67,25 @@ public sealed class ChromaServerOptions
     /// </summary>
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets how long a set must be quiet (no committed ingest or delete) before the
+    /// background worker scores its new records. The default value is 500 milliseconds.
+    /// </summary>
+    public TimeSpan ScoringDebounce { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Gets or sets the longest a set waits for a scoring pass after its first unscored change,
+    /// so a steady stream that is never quiet still gets fresh scores; at least
+    /// <see cref="ScoringDebounce"/>. The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan ScoringMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how many of the most recent production records each scoring pass compares
+    /// with the training data to measure drift (2..100 000). The default value is 500.
+    /// </summary>
+    public int DriftWindow { get; set; } = 500;
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
 }

@@ -1,6 +1,8 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Grpc.Core;
@@ -16,13 +18,30 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly IRecordStore _store;
     private readonly EmbeddingSetIndexes _indexes;
     private readonly ChromaServerOptions _limits;
+    private readonly ScoringScheduler _scoring;
+    private readonly RecommendationPages _recommendations;
+    private readonly IRecordScoreStore _scores;
+    private readonly RecordsDeleted _onDeleted;
 
     /// <summary>Creates the service.</summary>
-    public QueryService(IRecordStore store, EmbeddingSetIndexes indexes, ChromaServerOptions limits)
+    public QueryService(
+        IRecordStore store,
+        EmbeddingSetIndexes indexes,
+        ChromaServerOptions limits,
+        ScoringScheduler scoring,
+        RecommendationPages recommendations,
+        IRecordScoreStore scores)
     {
+        ArgumentNullException.ThrowIfNull(indexes);
+        ArgumentNullException.ThrowIfNull(scoring);
         _store = store;
         _indexes = indexes;
         _limits = limits;
+        _scoring = scoring;
+        _recommendations = recommendations;
+        _scores = scores;
+        _onDeleted = indexes.OnRecordsDeleted;
+        _onDeleted += scoring.OnRecordsDeleted;
     }
 
     /// <inheritdoc />
@@ -40,6 +59,7 @@ internal sealed partial class QueryService : Query.QueryBase
                 UpdatedUnixMs = summary.UpdatedUnixMs,
             };
             info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
+            AddDrift(info, summary.Set);
             response.Sets.Add(info);
         }
 
@@ -54,8 +74,4 @@ internal sealed partial class QueryService : Query.QueryBase
         var selection = QueryArguments.Selection(request.Filter, _limits);
         return Task.FromResult(new CountRecordsResponse { Count = _store.CountRecords(set, selection) });
     }
-
-    /// <inheritdoc />
-    public override Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "the recommendation engine is not available in this server version"));
 }

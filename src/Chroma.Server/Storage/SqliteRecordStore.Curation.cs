@@ -36,6 +36,16 @@ internal sealed partial class SqliteRecordStore
                 }
             }
 
+            if (sequences.Count > 0)
+            {
+                // A deleted record leaves the recommendations with its data.
+                using var scores = _writer.CreateCommand();
+                scores.Transaction = transaction;
+                scores.CommandText = "DELETE FROM record_scores WHERE sequence IN (SELECT value FROM json_each($sequences));";
+                scores.Parameters.AddWithValue("$sequences", JsonSerializer.Serialize(sequences));
+                scores.ExecuteNonQuery();
+            }
+
             transaction.Commit();
         }
 

@@ -7,13 +7,17 @@ namespace Chroma;
 /// <param name="TotalRecords">All records of the set.</param>
 /// <param name="Created">When the first batch created the set.</param>
 /// <param name="Updated">When the set last changed.</param>
+/// <param name="Drift">The latest drift measurement, or <see langword="null"/> until the server has measured one.</param>
+/// <param name="DriftHistory">Recent drift measurements, oldest first (empty when none; <see langword="null"/> reads as empty).</param>
 public sealed record EmbeddingSetInfo(
     string SetId,
     EmbeddingSetDescriptor Descriptor,
     IReadOnlyList<DatasetCount> Datasets,
     long TotalRecords,
     DateTimeOffset Created,
-    DateTimeOffset Updated);
+    DateTimeOffset Updated,
+    EmbeddingSetDrift? Drift = null,
+    IReadOnlyList<EmbeddingSetDrift>? DriftHistory = null);
 
 /// <summary>How many records one dataset of a set has.</summary>
 /// <param name="Dataset">The dataset name.</param>

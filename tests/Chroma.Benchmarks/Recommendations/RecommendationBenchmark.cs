@@ -66,7 +66,7 @@ internal static class RecommendationBenchmark
 
         var snapshot = scorer.Snapshot();
         Restart(stopwatch);
-        var ranked = RecommendationRanker.Rank(snapshot, RecommendationStrategy.Balanced, 20);
+        var ranked = RecommendationRanker.Rank(snapshot, Server.Recommendations.RecommendationStrategy.Balanced, 20);
         Report($"rank top {ranked.Count} of {snapshot.Count} (pool 1000, duplicates, k-center)", stopwatch);
 
         Restart(stopwatch);
@@ -94,7 +94,7 @@ internal static class RecommendationBenchmark
                 CultureInfo.InvariantCulture,
                 $"letter-vs-digit d={(projectTo > 0 ? projectTo : 784)} ({stopwatch.Elapsed.TotalSeconds:0.00} s, shrinkage {result.Model.Mahalanobis.Shrinkage:0.000}, digits' mean Mahalanobis percentile {meanPercentile:0.000}): ")
                 + string.Join(", ", result.Auroc.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:0.0000}"))));
-            foreach (var recommendation in RecommendationRanker.Rank(result.Scored, RecommendationStrategy.Balanced, 3))
+            foreach (var recommendation in RecommendationRanker.Rank(result.Scored, Server.Recommendations.RecommendationStrategy.Balanced, 3))
             {
                 Console.WriteLine($"  {recommendation.Id}: {string.Join("; ", recommendation.Reasons)}");
             }

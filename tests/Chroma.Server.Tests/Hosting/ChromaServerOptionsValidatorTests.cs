@@ -21,6 +21,9 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("ZeroDimension", o => o.MaxDimension = 0, "MaxDimension must be between 1");
         yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "MaxMessageBytes must be between 1024");
         yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "MaxPageSize must be between 1");
+        yield return Case("NegativeDebounce", o => o.ScoringDebounce = TimeSpan.FromMilliseconds(-1), "ScoringDebounce must be between 0 and 1 hour");
+        yield return Case("MaxDelayBelowDebounce", o => o.ScoringMaxDelay = TimeSpan.FromMilliseconds(100), "ScoringMaxDelay must be between ScoringDebounce");
+        yield return Case("OneRecordDriftWindow", o => o.DriftWindow = 1, "DriftWindow must be between 2 and 100000 (got 1)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

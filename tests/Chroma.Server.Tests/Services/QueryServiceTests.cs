@@ -191,8 +191,16 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "ids: is empty");
         yield return Case("TagNoTags", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
             StatusCode.InvalidArgument, "tags: is empty");
-        yield return Case("Recommendations", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s }).ResponseAsync,
-            StatusCode.Unimplemented, "the recommendation engine is not available in this server version");
+        yield return Case("RecommendationsUnknownSet", (q, _) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = "no-such/3/layer" }).ResponseAsync,
+            StatusCode.NotFound, "no-such/3/layer");
+        yield return Case("RecommendationsOfTraining", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s, Filter = new RecordFilter { Dataset = "training" } }).ResponseAsync,
+            StatusCode.InvalidArgument, "filter.dataset: training records are the reference and are not scored");
+        yield return Case("RecommendationsUnknownStrategy", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s, Strategy = (RecommendationStrategy)99 }).ResponseAsync,
+            StatusCode.InvalidArgument, "strategy: unknown value 99");
+        yield return Case("RecommendationsBadPageToken", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s, PageToken = "garbage!" }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_token: is not a token this server issued");
+        yield return Case("RecommendationsPageSizeTooLarge", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s, PageSize = 1001 }).ResponseAsync,
+            StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
     }
 
     [TestCaseSource(nameof(BadQueries)), CancelAfter(30_000)]

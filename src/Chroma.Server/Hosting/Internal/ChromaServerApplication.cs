@@ -1,5 +1,8 @@
 using System.Net;
 using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
@@ -66,6 +69,7 @@ internal static class ChromaServerApplication
         services.AddSingleton<IVectorIndexFactory, BruteForceVectorIndexFactory>();
         services.AddSingleton<EmbeddingSetIndexes>();
         services.AddSingleton<BatchIngestor>();
+        AddRecommendations(services);
         services.AddSingleton<ApiKeyInterceptor>();
 
         services.AddGrpc(grpc =>
@@ -79,6 +83,19 @@ internal static class ChromaServerApplication
         });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<RecordStoreHealthCheck>("record-store");
+    }
+
+    private static void AddRecommendations(IServiceCollection services)
+    {
+        // The one line where a faster training-neighbour search (HNSW) replaces brute force.
+        services.AddSingleton<NeighborSearchFactory>(BruteForceNeighborSearch.Factory);
+        services.AddSingleton(new RecommendationOptions());
+        services.AddSingleton(new DriftOptions());
+        services.AddSingleton(sp => (IRecordScoreStore)sp.GetRequiredService<IRecordStore>());
+        services.AddSingleton<SetScoringPass>();
+        services.AddSingleton<ScoringScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());
+        services.AddSingleton<RecommendationPages>();
     }
 
     private static void MapChromaEndpoints(WebApplication app)

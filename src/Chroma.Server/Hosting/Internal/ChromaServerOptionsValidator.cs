@@ -39,6 +39,16 @@ internal static class ChromaServerOptionsValidator
             return "ApiKey must be null (no authentication) or a non-blank key";
         }
 
+        if (o.ScoringDebounce < TimeSpan.Zero || o.ScoringDebounce > TimeSpan.FromHours(1))
+        {
+            return $"ScoringDebounce must be between 0 and 1 hour (got {o.ScoringDebounce})";
+        }
+
+        if (o.ScoringMaxDelay < o.ScoringDebounce || o.ScoringMaxDelay > TimeSpan.FromHours(1))
+        {
+            return $"ScoringMaxDelay must be between ScoringDebounce ({o.ScoringDebounce}) and 1 hour (got {o.ScoringMaxDelay})";
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -47,7 +57,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxMetadataKeyLength), o.MaxMetadataKeyLength, 1, 65_536)
             ?? Range(nameof(o.MaxMetadataValueLength), o.MaxMetadataValueLength, 1, 1_048_576)
             ?? Range(nameof(o.MaxInputUriLength), o.MaxInputUriLength, 1, 1_048_576)
-            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000);
+            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
+            ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000);
     }
 
     private static string? Range(string name, int value, int min, int max) =>

@@ -1,6 +1,7 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 
@@ -8,20 +9,28 @@ namespace Chroma.Server.Services.Internal;
 
 /// <summary>
 /// Turns one <see cref="LogBatch"/> into one <see cref="LogAck"/>: validate, prepare column values
-/// (outside the write lock), store in one transaction, then update the loaded indexes.
+/// (outside the write lock), store in one transaction, then update the loaded indexes and
+/// schedule a scoring pass.
 /// </summary>
 internal sealed class BatchIngestor
 {
     private readonly IRecordStore _store;
-    private readonly EmbeddingSetIndexes _indexes;
+    private readonly RecordsCommitted _onCommitted;
     private readonly ChromaServerOptions _limits;
     private readonly ILogger<BatchIngestor> _logger;
 
     /// <summary>Creates the ingestor.</summary>
-    public BatchIngestor(IRecordStore store, EmbeddingSetIndexes indexes, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
+    public BatchIngestor(
+        IRecordStore store, EmbeddingSetIndexes indexes, ScoringScheduler scoring, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
     {
+        ArgumentNullException.ThrowIfNull(indexes);
+        ArgumentNullException.ThrowIfNull(scoring);
         _store = store;
-        _indexes = indexes;
+
+        // Both run after the commit, in commit order: the index first (searches see the records),
+        // then the scoring worker is told (it only marks the set; the pass runs later, elsewhere).
+        _onCommitted = indexes.OnRecordsStored;
+        _onCommitted += scoring.OnRecordsStored;
         _limits = limits;
         _logger = logger;
     }
@@ -42,7 +51,7 @@ internal sealed class BatchIngestor
             prepared[i] = PreparedRecord.From(batch.Records[i]);
         }
 
-        var outcome = await _store.IngestAsync(batch.Set, prepared, _indexes.OnRecordsStored, cancellationToken).ConfigureAwait(false);
+        var outcome = await _store.IngestAsync(batch.Set, prepared, _onCommitted, cancellationToken).ConfigureAwait(false);
         if (outcome.Error is not null)
         {
             return Rejected(batch, outcome.Error);

@@ -7,7 +7,7 @@ namespace Chroma.Server.Storage.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this server writes; bump it with a migration step below.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     private const string Version1 = """
         CREATE TABLE embedding_sets (
@@ -42,6 +42,32 @@ internal static class SqliteSchema
         CREATE INDEX records_by_set_dataset ON records (set_key, dataset, deleted, sequence);
         """;
 
+    // Version 2: the recommendation engine's per-record scores and the drift history, so a
+    // restarted server serves its last ranking at once and rescores only what is new.
+    private const string Version2 = """
+        CREATE TABLE record_scores (
+            set_key          INTEGER NOT NULL,
+            sequence         INTEGER NOT NULL PRIMARY KEY REFERENCES records (sequence),
+            training_version TEXT    NOT NULL,
+            score            REAL    NOT NULL,
+            signals          TEXT    NOT NULL,
+            reasons          TEXT    NOT NULL,
+            measurement      TEXT    NOT NULL,
+            scored_ms        INTEGER NOT NULL
+        );
+        CREATE INDEX record_scores_by_set ON record_scores (set_key, sequence);
+        CREATE TABLE drift_history (
+            set_key           INTEGER NOT NULL,
+            computed_ms       INTEGER NOT NULL,
+            mmd2              REAL    NOT NULL,
+            p_value           REAL    NOT NULL,
+            training_sample   INTEGER NOT NULL,
+            production_sample INTEGER NOT NULL,
+            through_sequence  INTEGER NOT NULL
+        );
+        CREATE INDEX drift_history_by_set ON drift_history (set_key, computed_ms);
+        """;
+
     /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
     public static void Migrate(SqliteConnection connection)
     {
@@ -58,6 +84,12 @@ internal static class SqliteSchema
         {
             Execute(connection, transaction, Version1);
             Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);");
+        }
+
+        if (version < 2)
+        {
+            Execute(connection, transaction, Version2);
+            Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (2);");
         }
 
         transaction.Commit();

@@ -56,7 +56,7 @@ internal static class LetterVsDigitExperiment
             perSignal[kind.ToWireName()] = Auroc.Compute(scored.Select(r => r.Signal(kind)!.Value.Value).ToArray(), isLetter);
         }
 
-        foreach (var strategy in Enum.GetValues<RecommendationStrategy>())
+        foreach (var strategy in Enum.GetValues<Chroma.Server.Recommendations.RecommendationStrategy>())
         {
             perSignal["combined_" + strategy] = Auroc.Compute(scored.Select(r => SignalCombiner.Score(r.Signals, strategy)).ToArray(), isLetter);
         }

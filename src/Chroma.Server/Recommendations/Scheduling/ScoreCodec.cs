@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// Writes a <see cref="ScoredRecord"/> into the JSON columns of <c>record_scores</c> and rebuilds it
+/// from them plus the record's own columns (embedding, prediction, probabilities), so a restarted
+/// server ranks and explains exactly as before without refitting.
+/// </summary>
+internal static class ScoreCodec
+{
+    private static readonly Dictionary<string, SignalKind> KindsByWireName =
+        Enum.GetValues<SignalKind>().ToDictionary(k => k.ToWireName(), StringComparer.Ordinal);
+
+    /// <summary>The row to store for <paramref name="record"/> (score and reasons under the balanced strategy).</summary>
+    public static RecordScoreRow ToRow(long sequence, ScoredRecord record) =>
+        new(
+            sequence,
+            SignalCombiner.Score(record.Signals, RecommendationStrategy.Balanced),
+            WriteSignals(record.Signals),
+            Write(w =>
+            {
+                w.WriteStartArray();
+                foreach (var reason in ReasonWriter.Write(record, RecommendationStrategy.Balanced))
+                {
+                    w.WriteStringValue(reason);
+                }
+
+                w.WriteEndArray();
+            }),
+            WriteMeasurement(record.Measurement));
+
+    /// <summary>Rebuilds the scored record of a stored row.</summary>
+    public static ScoredRecord FromStored(PersistedScore stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var record = stored.Record;
+        var unit = new float[record.Embedding.Length];
+        UnitVectors.Normalize(record.Embedding, unit);
+        var probabilities = UsableProbabilities(record.Probabilities);
+        return new ScoredRecord(
+            record.Id,
+            stored.TrainingVersion,
+            unit,
+            record.PredictedClass,
+            ReadMeasurement(stored.MeasurementJson),
+            probabilities is null ? null : PredictionUncertainty.From(probabilities),
+            ReadSignals(stored.SignalsJson));
+    }
+
+    /// <summary>The probabilities when the engine can use them (non-empty, finite, non-negative, positive sum), else null.</summary>
+    public static float[]? UsableProbabilities(float[]? probabilities)
+    {
+        if (probabilities is null || probabilities.Length == 0)
+        {
+            return null;
+        }
+
+        double total = 0;
+        foreach (var p in probabilities)
+        {
+            if (!float.IsFinite(p) || p < 0)
+            {
+                return null;
+            }
+
+            total += p;
+        }
+
+        return total > 0 ? probabilities : null;
+    }
+
+    private static string WriteSignals(IReadOnlyList<SignalScore> signals) => Write(w =>
+    {
+        w.WriteStartArray();
+        foreach (var signal in signals)
+        {
+            w.WriteStartObject();
+            w.WriteString("signal", signal.Kind.ToWireName());
+            w.WriteNumber("value", signal.Value);
+            w.WriteNumber("percentile", signal.Percentile);
+            w.WriteNumber("p", signal.PValue);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    });
+
+    private static SignalScore[] ReadSignals(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateArray().Select(e => new SignalScore(
+            KindsByWireName[e.GetProperty("signal").GetString()!],
+            e.GetProperty("value").GetDouble(),
+            e.GetProperty("percentile").GetDouble(),
+            e.GetProperty("p").GetDouble()))];
+    }
+
+    private static string WriteMeasurement(EmbeddingMeasurement m) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteNumber("mahalanobis", m.MahalanobisDistance);
+        w.WriteString("nearest_class", m.NearestClass);
+        w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
+        w.WriteNumber("disagreement", m.Neighbors.Disagreement);
+        w.WriteNumber("neighbors", m.Neighbors.NeighborCount);
+        if (m.Neighbors.DominantOtherClass is { } other)
+        {
+            w.WriteString("other_class", other);
+            w.WriteNumber("other_count", m.Neighbors.DominantOtherCount);
+        }
+
+        w.WriteEndObject();
+    });
+
+    private static EmbeddingMeasurement ReadMeasurement(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var hasOther = root.TryGetProperty("other_class", out var other);
+        return new EmbeddingMeasurement(
+            root.GetProperty("mahalanobis").GetDouble(),
+            root.GetProperty("nearest_class").GetString()!,
+            new NeighborSignals(
+                root.GetProperty("knn_distance").GetDouble(),
+                root.GetProperty("disagreement").GetDouble(),
+                root.GetProperty("neighbors").GetInt32(),
+                hasOther ? other.GetString() : null,
+                hasOther ? root.GetProperty("other_count").GetInt32() : 0));
+    }
+
+    private static string Write(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

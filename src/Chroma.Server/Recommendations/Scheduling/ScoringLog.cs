@@ -1,0 +1,21 @@
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>Log messages of the background scoring worker.</summary>
+internal static partial class ScoringLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information,
+        Message = "Scored {Scored} new records of '{SetId}' ({Total} in all, training version {TrainingVersion}, refit: {Refit}) in {ElapsedMs} ms")]
+    public static partial void PassCompleted(ILogger logger, string setId, int scored, int total, string trainingVersion, bool refit, long elapsedMs);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Restored {Count} stored scores of '{SetId}'")]
+    public static partial void Restored(ILogger logger, string setId, int count);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "'{SetId}' is not scored: {Problem}")]
+    public static partial void NotScorable(ILogger logger, string setId, string problem);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Drift of '{SetId}': MMD^2 {Mmd2:0.#####}, p = {PValue:0.###}")]
+    public static partial void DriftMeasured(ILogger logger, string setId, double mmd2, double pValue);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried on the next change")]
+    public static partial void PassFailed(ILogger logger, Exception exception, string setId);
+}

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using Chroma.Server.Hosting;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// The background scoring worker. Every committed ingest or delete marks its set dirty; a set is
+/// scored once it has been quiet for <see cref="ChromaServerOptions.ScoringDebounce"/>, or at the
+/// latest <see cref="ChromaServerOptions.ScoringMaxDelay"/> after its first unscored change, so a
+/// steady stream still gets fresh scores. Passes run one at a time on this worker, never on a
+/// request; queries read the last published <see cref="SetScores"/>.
+/// </summary>
+internal sealed class ScoringScheduler : BackgroundService
+{
+    private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(1);
+
+    private readonly IRecordStore _store;
+    private readonly SetScoringPass _pass;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _debounce;
+    private readonly TimeSpan _maxDelay;
+    private readonly ILogger<ScoringScheduler> _logger;
+    private readonly ConcurrentDictionary<long, SetScoringState> _states = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, DirtySet> _dirty = [];
+    private TaskCompletionSource _signal = NewSignal();
+    private int _completedPasses;
+
+    /// <summary>Creates the worker.</summary>
+    public ScoringScheduler(IRecordStore store, SetScoringPass pass, ChromaServerOptions options, TimeProvider time, ILogger<ScoringScheduler> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _pass = pass;
+        _time = time;
+        _debounce = options.ScoringDebounce;
+        _maxDelay = options.ScoringMaxDelay;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after every pass (tests wait on it).</summary>
+    public event Action<ScoringPassResult>? PassCompleted;
+
+    /// <summary>Gets how many passes have finished.</summary>
+    public int CompletedPasses => Volatile.Read(ref _completedPasses);
+
+    /// <summary>The scores last published for <paramref name="set"/>.</summary>
+    public SetScores Scores(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return _states.TryGetValue(set.Key, out var state) ? state.Published : SetScores.NotYetScored;
+    }
+
+    /// <summary>Post-commit hook of ingest: schedules a pass (runs inside the store's commit, so it only marks).</summary>
+    public void OnRecordsStored(StoredEmbeddingSet set, IReadOnlyList<InsertedRecord> inserted)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        MarkDirty(set);
+    }
+
+    /// <summary>Post-commit hook of deletes: the pass drops the scores and refits if training records went.</summary>
+    public void OnRecordsDeleted(StoredEmbeddingSet set, IReadOnlyList<long> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(sequences);
+        StateOf(set).OnDeleted(sequences);
+        MarkDirty(set);
+    }
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The sets stored before this start get a pass at once: it reads back their stored scores
+        // and catches up on records stored while the server was down. Later changes are debounced.
+        foreach (var summary in _store.ListSets())
+        {
+            MarkDirty(summary.Set, immediately: true);
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var (due, wait, signal, now) = TakeDue();
+            foreach (var state in due)
+            {
+                await RunPassAsync(state, stoppingToken).ConfigureAwait(false);
+            }
+
+            if (due.Count > 0)
+            {
+                continue;
+            }
+
+            using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var timer = wait is { } delay ? Task.Delay(delay, _time, waitCancellation.Token) : Task.Delay(Timeout.Infinite, waitCancellation.Token);
+
+            // The delay counts from when its timer was made: if the clock moved since "now" was read,
+            // it would fire late, so look again instead (matters for a manually advanced test clock).
+            if (_time.GetUtcNow() - now < ClockTolerance)
+            {
+                await Task.WhenAny(signal, timer).ConfigureAwait(false);
+            }
+
+            await waitCancellation.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private SetScoringState StateOf(StoredEmbeddingSet set) => _states.GetOrAdd(set.Key, _ => new SetScoringState(set));
+
+    private void MarkDirty(StoredEmbeddingSet set, bool immediately = false)
+    {
+        StateOf(set);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            var first = _dirty.TryGetValue(set.Key, out var existing) ? existing.FirstChange : now;
+            _dirty[set.Key] = new DirtySet(set, first, immediately ? DateTimeOffset.MinValue : now);
+            _signal.TrySetResult();
+        }
+    }
+
+    private (List<SetScoringState> Due, TimeSpan? Wait, Task Signal, DateTimeOffset Now) TakeDue()
+    {
+        var now = _time.GetUtcNow();
+        var due = new List<SetScoringState>();
+        TimeSpan? wait = null;
+        lock (_gate)
+        {
+            if (_signal.Task.IsCompleted)
+            {
+                _signal = NewSignal();
+            }
+
+            foreach (var (key, dirty) in _dirty.ToList())
+            {
+                var dueAt = dirty.LastChange == DateTimeOffset.MinValue
+                    ? now
+                    : Min(dirty.LastChange + _debounce, dirty.FirstChange + _maxDelay);
+                if (dueAt <= now)
+                {
+                    _dirty.Remove(key);
+                    due.Add(_states[key]);
+                }
+                else if (wait is null || dueAt - now < wait)
+                {
+                    wait = dueAt - now;
+                }
+            }
+
+            return (due, wait, _signal.Task, now);
+        }
+    }
+
+    private async Task RunPassAsync(SetScoringState state, CancellationToken stoppingToken)
+    {
+        ScoringPassResult result;
+        try
+        {
+            // Off the worker's loop thread: fitting and scoring are CPU-bound and synchronous.
+            result = await Task.Run(() => _pass.RunAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // One set's failure must not stop the worker for every other set.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            result = new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, null);
+        }
+
+        Interlocked.Increment(ref _completedPasses);
+        PassCompleted?.Invoke(result);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private readonly record struct DirtySet(StoredEmbeddingSet Set, DateTimeOffset FirstChange, DateTimeOffset LastChange);
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chroma.Server.Hosting;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// One scoring pass over one set: read back stored scores after a start, refit when the training
+/// data changed, score only the records above the highest scored sequence (in chunks, each stored
+/// and published as it completes), then measure drift. Runs on the scoring worker, never on a request.
+/// </summary>
+internal sealed class SetScoringPass
+{
+    /// <summary>Records read, scored and stored per step: bounds memory and the write-lock hold.</summary>
+    public const int ChunkSize = 20_000;
+
+    /// <summary>Drift measurements kept per set.</summary>
+    public const int DriftHistoryLength = 100;
+
+    private readonly IRecordScoreStore _store;
+    private readonly NeighborSearchFactory _searchFactory;
+    private readonly RecommendationOptions _options;
+    private readonly DriftOptions _driftOptions;
+    private readonly ChromaServerOptions _serverOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the pass runner.</summary>
+    public SetScoringPass(
+        IRecordScoreStore store,
+        NeighborSearchFactory searchFactory,
+        RecommendationOptions options,
+        DriftOptions driftOptions,
+        ChromaServerOptions serverOptions,
+        TimeProvider time,
+        ILogger<SetScoringPass> logger)
+    {
+        _store = store;
+        _searchFactory = searchFactory;
+        _options = options;
+        _driftOptions = driftOptions;
+        _serverOptions = serverOptions;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Brings <paramref name="state"/> up to date with the store.</summary>
+    public async Task<ScoringPassResult> RunAsync(SetScoringState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var started = Stopwatch.GetTimestamp();
+        var set = state.Set;
+        state.ApplyDeletes();
+        var fingerprint = _store.ReadTrainingFingerprint(set);
+        if (!state.Restored)
+        {
+            Restore(state, fingerprint.Version);
+            state.Restored = true;
+        }
+
+        if (fingerprint.Count < 2)
+        {
+            return NotScorable(state, fingerprint.Count);
+        }
+
+        var refit = !string.Equals(state.TrainingVersion, fingerprint.Version, StringComparison.Ordinal);
+        var pending = _store.ReadScorable(set, refit ? 0 : state.MaxScoredSequence, ChunkSize);
+        if (pending.Count == 0)
+        {
+            // Nothing to score: no fit (it can be costly and nothing would use it yet), but stale
+            // scores of older training data go.
+            if (refit)
+            {
+                state.Entries.Clear();
+                state.MaxScoredSequence = 0;
+                state.TrainingVersion = fingerprint.Version;
+                await _store.SaveScoresAsync(set, fingerprint.Version, [], replaceExisting: true, cancellationToken).ConfigureAwait(false);
+            }
+
+            state.ApplyDeletes();
+            state.Publish(Now(), null);
+            return new ScoringPassResult(set.SetId, 0, state.Entries.Count, refit, null, null);
+        }
+
+        var model = state.Model;
+        if (!string.Equals(model?.TrainingVersion, fingerprint.Version, StringComparison.Ordinal))
+        {
+            var training = _store.ReadTraining(set);
+            if (training.Labels.Count < 2)
+            {
+                return NotScorable(state, training.Labels.Count);
+            }
+
+            state.Training = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
+            model = RecommendationModel.Fit(state.Training, training.Fingerprint.Version, _searchFactory, _options, cancellationToken);
+            state.Model = model;
+        }
+
+        // The model's version can be newer than the fingerprint read above (training arrived meanwhile).
+        if (!string.Equals(state.TrainingVersion, model!.TrainingVersion, StringComparison.Ordinal))
+        {
+            if (!refit)
+            {
+                pending = _store.ReadScorable(set, 0, ChunkSize);
+            }
+
+            refit = true;
+            state.Entries.Clear();
+            state.MaxScoredSequence = 0;
+            state.TrainingVersion = model.TrainingVersion;
+        }
+
+        var scored = 0;
+        var first = true;
+        while (pending.Count > 0)
+        {
+            scored += await ScoreChunkAsync(state, model, pending, replaceExisting: refit && first, cancellationToken).ConfigureAwait(false);
+            first = false;
+            state.ApplyDeletes();
+            state.Publish(Now(), null);
+            pending = pending.Count < ChunkSize ? [] : _store.ReadScorable(set, state.MaxScoredSequence, ChunkSize);
+        }
+
+        DriftResult? drift = null;
+        if (scored > 0 && state.Training is { } reference)
+        {
+            drift = await MeasureDriftAsync(set, reference, cancellationToken).ConfigureAwait(false);
+        }
+
+        state.ApplyDeletes();
+        state.Publish(Now(), null);
+        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        ScoringLog.PassCompleted(_logger, set.SetId, scored, state.Entries.Count, state.TrainingVersion ?? "-", refit, elapsedMs);
+        return new ScoringPassResult(set.SetId, scored, state.Entries.Count, refit, drift, null);
+    }
+
+    private void Restore(SetScoringState state, string trainingVersion)
+    {
+        var stored = _store.ReadScores(state.Set);
+
+        // Scores of another training version are stale; the refit that follows replaces them.
+        if (stored.Count == 0 || stored.Any(s => !string.Equals(s.TrainingVersion, trainingVersion, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        foreach (var score in stored)
+        {
+            state.Entries[score.Record.Sequence] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score));
+        }
+
+        state.TrainingVersion = trainingVersion;
+        state.MaxScoredSequence = stored[^1].Record.Sequence;
+        state.Publish(stored.Max(s => s.ScoredUnixMs), null);
+        ScoringLog.Restored(_logger, state.Set.SetId, stored.Count);
+    }
+
+    private async Task<int> ScoreChunkAsync(
+        SetScoringState state, RecommendationModel model, IReadOnlyList<ScorableRecord> records, bool replaceExisting, CancellationToken cancellationToken)
+    {
+        var d = state.Set.Dimension;
+        var embeddings = new float[records.Count * d];
+        var probabilities = new float[]?[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            records[i].Embedding.CopyTo(embeddings.AsSpan(i * d, d));
+            probabilities[i] = ScoreCodec.UsableProbabilities(records[i].Probabilities);
+        }
+
+        var batch = new ProductionBatch(
+            [.. records.Select(r => r.Id)],
+            embeddings,
+            d,
+            [.. records.Select(r => r.PredictedClass)],
+            probabilities.Any(p => p is not null) ? probabilities : null);
+        var scored = RecommendationScorer.Score(model, batch, cancellationToken);
+        var rows = new RecordScoreRow[scored.Length];
+        for (var i = 0; i < scored.Length; i++)
+        {
+            rows[i] = ScoreCodec.ToRow(records[i].Sequence, scored[i]);
+        }
+
+        await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < scored.Length; i++)
+        {
+            state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]);
+        }
+
+        state.MaxScoredSequence = records[^1].Sequence;
+        return scored.Length;
+    }
+
+    private async Task<DriftResult?> MeasureDriftAsync(StoredEmbeddingSet set, TrainingData reference, CancellationToken cancellationToken)
+    {
+        var recent = _store.ReadRecentProduction(set, _serverOptions.DriftWindow);
+        if (recent.Count < 2 || reference.Count < 2)
+        {
+            return null;
+        }
+
+        var drift = MmdDriftDetector.Measure(reference.Embeddings, recent.Embeddings, set.Dimension, _driftOptions, cancellationToken);
+        var point = new DriftPoint(Now(), drift.Mmd2, drift.PValue, drift.ReferenceSamples, drift.RecentSamples, recent.ThroughSequence);
+        await _store.SaveDriftAsync(set, point, DriftHistoryLength, cancellationToken).ConfigureAwait(false);
+        ScoringLog.DriftMeasured(_logger, set.SetId, drift.Mmd2, drift.PValue);
+        return drift;
+    }
+
+    private ScoringPassResult NotScorable(SetScoringState state, long labelledTraining)
+    {
+        var problem = string.Create(CultureInfo.InvariantCulture,
+            $"embedding set '{state.Set.SetId}' has {labelledTraining} labelled training records; recommendations need at least 2 (log them with dataset \"training\" and a label)");
+        state.Publish(Now(), problem);
+        ScoringLog.NotScorable(_logger, state.Set.SetId, problem);
+        return new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, problem);
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}

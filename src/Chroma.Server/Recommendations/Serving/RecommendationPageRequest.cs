@@ -1,0 +1,23 @@
+namespace Chroma.Server.Recommendations.Serving;
+
+/// <summary>One page of recommendations, already validated.</summary>
+/// <param name="Strategy">What the ranking favours.</param>
+/// <param name="Dataset">Only records of this dataset.</param>
+/// <param name="Metadata">Only records whose metadata has every entry.</param>
+/// <param name="AllScores">Every scored record by score, no collapsing or diversity.</param>
+/// <param name="Offset">Entries to skip.</param>
+/// <param name="PageSize">Entries to return.</param>
+internal sealed record RecommendationPageRequest(
+    RecommendationStrategy Strategy,
+    string Dataset,
+    IReadOnlyDictionary<string, string> Metadata,
+    bool AllScores,
+    int Offset,
+    int PageSize);
+
+/// <summary>A page of ranked entries.</summary>
+/// <param name="Items">The entries of the page, best first, with the store sequence of each.</param>
+/// <param name="Total">How many entries the whole ranking holds (a lower bound while it is cut short).</param>
+/// <param name="HasMore">Whether entries follow this page.</param>
+/// <param name="Scored">Scored records of the dataset.</param>
+internal sealed record RecommendationPageResult(IReadOnlyList<(long Sequence, Recommendation Item)> Items, long Total, bool HasMore, long Scored);

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Serving;
+
+/// <summary>
+/// Serves pages of a set's ranking from the scores the worker published. The ranking of a
+/// (set, strategy, dataset, mode) is computed once per published revision and cached, deep enough
+/// for the page asked for; metadata filters are read from the store on each call (tags change
+/// them without a new revision) and are not cached.
+/// </summary>
+internal sealed class RecommendationPages
+{
+    // Depth of the first ranking computed for a key: a few pages without recomputing.
+    private const int MinimumDepth = 100;
+    private const int MaxCachedRankings = 256;
+
+    private readonly IRecordScoreStore _store;
+    private readonly RecommendationOptions _options;
+    private readonly ConcurrentDictionary<CacheKey, CachedRanking> _cache = new();
+
+    /// <summary>Creates the server of pages.</summary>
+    public RecommendationPages(IRecordScoreStore store, RecommendationOptions options)
+    {
+        _store = store;
+        _options = options;
+    }
+
+    /// <summary>The page <paramref name="request"/> asks for, ranked from <paramref name="scores"/>.</summary>
+    public RecommendationPageResult GetPage(StoredEmbeddingSet set, SetScores scores, RecommendationPageRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(request);
+        var inDataset = scores.Entries.Where(e => string.Equals(e.Dataset, request.Dataset, StringComparison.Ordinal)).ToArray();
+        var candidates = inDataset;
+        if (request.Metadata.Count > 0)
+        {
+            var matching = _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
+            candidates = [.. inDataset.Where(e => matching.Contains(e.Sequence))];
+        }
+
+        var need = request.Offset + request.PageSize + 1; // one more says whether a next page exists
+        var ranking = request.Metadata.Count > 0
+            ? Rank(candidates, request, need, previous: null)
+            : Cached(set, scores.Revision, candidates, request, need);
+
+        var items = ranking.Items.Skip(request.Offset).Take(request.PageSize).ToArray();
+        var hasMore = ranking.Items.Count > request.Offset + request.PageSize;
+        return new RecommendationPageResult(
+            [.. items.Select(i => request.AllScores ? WithReasons(i, request.Strategy) : (i.Sequence, i.Item))],
+            ranking.Complete ? ranking.Items.Count : Math.Max(ranking.Items.Count, request.Offset + items.Length),
+            hasMore,
+            inDataset.Length);
+    }
+
+    private static (long Sequence, Recommendation Item) WithReasons(RankedEntry entry, RecommendationStrategy strategy) =>
+        (entry.Sequence, entry.Item with { Reasons = ReasonWriter.Write(entry.Record, strategy) });
+
+    private CachedRanking Cached(StoredEmbeddingSet set, long revision, ScoredEntry[] candidates, RecommendationPageRequest request, int need)
+    {
+        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores);
+        if (_cache.TryGetValue(key, out var cached) && cached.Revision == revision && (cached.Complete || cached.Items.Count >= need))
+        {
+            return cached;
+        }
+
+        var fresh = Rank(candidates, request, need, cached?.Revision == revision ? cached : null) with { Revision = revision };
+        if (_cache.Count >= MaxCachedRankings)
+        {
+            _cache.Clear();
+        }
+
+        _cache[key] = fresh;
+        return fresh;
+    }
+
+    private CachedRanking Rank(ScoredEntry[] candidates, RecommendationPageRequest request, int need, CachedRanking? previous)
+    {
+        if (request.AllScores)
+        {
+            // Every record, best first, ties by id; reasons are written for the served page only.
+            var ordered = candidates
+                .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record.Signals, request.Strategy)))
+                .OrderByDescending(e => e.Score)
+                .ThenBy(e => e.Entry.Record.Id, StringComparer.Ordinal)
+                .Select(e => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], [])))
+                .ToArray();
+            return new CachedRanking(0, ordered, Complete: true);
+        }
+
+        var byId = candidates.ToDictionary(e => e.Record.Id, StringComparer.Ordinal);
+
+        // Deepen geometrically so paging far does not rank again on every page.
+        var depth = Math.Max(Math.Max(need, MinimumDepth), (previous?.Items.Count ?? 0) * 2);
+        var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options);
+        return new CachedRanking(0, [.. ranked.Select(r => new RankedEntry(byId[r.Id].Sequence, byId[r.Id].Record, r))], Complete: ranked.Count < depth);
+    }
+
+    private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores);
+
+    private readonly record struct RankedEntry(long Sequence, ScoredRecord Record, Recommendation Item);
+
+    private sealed record CachedRanking(long Revision, IReadOnlyList<RankedEntry> Items, bool Complete);
+}

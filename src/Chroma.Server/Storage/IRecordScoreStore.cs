@@ -1,0 +1,45 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// What the recommendation engine reads and writes in the store: labelled training rows, records
+/// still to score, per-record scores and the drift history. Scores are kept per record sequence
+/// so a restarted server serves its last ranking at once and scores only what is new.
+/// </summary>
+internal interface IRecordScoreStore
+{
+    /// <summary>Count, highest and summed sequence of the set's live training records (index only, cheap).</summary>
+    TrainingFingerprint ReadTrainingFingerprint(StoredEmbeddingSet set);
+
+    /// <summary>The set's live, labelled training records in sequence order, with the fingerprint of the same snapshot.</summary>
+    TrainingRows ReadTraining(StoredEmbeddingSet set);
+
+    /// <summary>Up to <paramref name="limit"/> live records outside the training dataset with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
+    IReadOnlyList<ScorableRecord> ReadScorable(StoredEmbeddingSet set, long afterSequence, int limit);
+
+    /// <summary>The embeddings of the <paramref name="count"/> most recent live production records.</summary>
+    RecentProduction ReadRecentProduction(StoredEmbeddingSet set, int count);
+
+    /// <summary>Every stored score of the set with the scored record's columns, in sequence order.</summary>
+    IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set);
+
+    /// <summary>
+    /// Stores scores computed under <paramref name="trainingVersion"/>, skipping records deleted in
+    /// the meantime; <paramref name="replaceExisting"/> first drops every score of the set (a refit).
+    /// Returns how many were stored.
+    /// </summary>
+    Task<int> SaveScoresAsync(
+        StoredEmbeddingSet set,
+        string trainingVersion,
+        IReadOnlyList<RecordScoreRow> rows,
+        bool replaceExisting,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Appends a drift measurement and keeps only the newest <paramref name="keep"/> of the set.</summary>
+    Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, CancellationToken cancellationToken = default);
+
+    /// <summary>The newest <paramref name="limit"/> drift measurements of the set, oldest first.</summary>
+    IReadOnlyList<DriftPoint> ReadDriftHistory(StoredEmbeddingSet set, int limit);
+
+    /// <summary>The sequences of the live records a selection matches.</summary>
+    IReadOnlySet<long> SelectSequences(StoredEmbeddingSet set, RecordSelection selection);
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Chroma.Server.Storage;
+
+/// <summary>Identifies the live training records of a set: any insert or delete changes it.</summary>
+/// <param name="Count">Live training records.</param>
+/// <param name="MaxSequence">Their highest sequence (0 when none).</param>
+/// <param name="SequenceSum">The sum of their sequences (a delete lowers it even when an insert restores the count).</param>
+internal readonly record struct TrainingFingerprint(long Count, long MaxSequence, long SequenceSum)
+{
+    /// <summary>Gets the text form the engine uses as its training version.</summary>
+    public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}");
+}
+
+/// <summary>Labelled training rows, row-major.</summary>
+/// <param name="Embeddings">Row-major embeddings, one row per label.</param>
+/// <param name="Labels">One label per row.</param>
+/// <param name="Fingerprint">The fingerprint of the snapshot the rows were read from.</param>
+internal sealed record TrainingRows(float[] Embeddings, IReadOnlyList<string> Labels, TrainingFingerprint Fingerprint);
+
+/// <summary>A stored record the engine can score.</summary>
+/// <param name="Sequence">Store sequence.</param>
+/// <param name="Id">Record id.</param>
+/// <param name="Dataset">Dataset (never <c>training</c>).</param>
+/// <param name="Embedding">The embedding.</param>
+/// <param name="PredictedClass">The predicted class, or null.</param>
+/// <param name="Probabilities">Class probabilities, or null.</param>
+internal sealed record ScorableRecord(long Sequence, string Id, string Dataset, float[] Embedding, string? PredictedClass, float[]? Probabilities);
+
+/// <summary>The most recent production embeddings, row-major.</summary>
+/// <param name="Embeddings">Row-major embeddings.</param>
+/// <param name="Count">Rows.</param>
+/// <param name="ThroughSequence">The highest sequence among them (0 when none).</param>
+internal sealed record RecentProduction(float[] Embeddings, int Count, long ThroughSequence);
+
+/// <summary>One record's score as written: the combined score and JSON columns.</summary>
+/// <param name="Sequence">Store sequence of the scored record.</param>
+/// <param name="Score">Combined score under the balanced strategy.</param>
+/// <param name="SignalsJson">Every signal (kind, value, percentile, p-value).</param>
+/// <param name="ReasonsJson">Reasons under the balanced strategy.</param>
+/// <param name="MeasurementJson">Raw measurements the reasons are written from.</param>
+internal sealed record RecordScoreRow(long Sequence, double Score, string SignalsJson, string ReasonsJson, string MeasurementJson);
+
+/// <summary>A stored score with the columns of its record.</summary>
+/// <param name="Record">The scored record.</param>
+/// <param name="TrainingVersion">The training version it was scored under.</param>
+/// <param name="SignalsJson">Its signals.</param>
+/// <param name="MeasurementJson">Its raw measurements.</param>
+/// <param name="ScoredUnixMs">When it was stored.</param>
+internal sealed record PersistedScore(ScorableRecord Record, string TrainingVersion, string SignalsJson, string MeasurementJson, long ScoredUnixMs);
+
+/// <summary>One drift measurement of a set.</summary>
+/// <param name="ComputedUnixMs">When it was measured.</param>
+/// <param name="Mmd2">Unbiased squared MMD.</param>
+/// <param name="PValue">Permutation p-value.</param>
+/// <param name="TrainingSample">Training records compared.</param>
+/// <param name="ProductionSample">Production records compared.</param>
+/// <param name="ThroughSequence">Highest production sequence covered.</param>
+internal sealed record DriftPoint(long ComputedUnixMs, double Mmd2, double PValue, int TrainingSample, int ProductionSample, long ThroughSequence);

@@ -1,0 +1,30 @@
+namespace Chroma;
+
+/// <summary>What <see cref="ChromaClient.GetRecommendationsAsync"/> asks for: strategy, filters and paging.</summary>
+public sealed class RecommendationQuery
+{
+    /// <summary>What the ranking favours. The default value is <see cref="RecommendationStrategy.Balanced"/>.</summary>
+    public RecommendationStrategy Strategy { get; set; } = RecommendationStrategy.Balanced;
+
+    /// <summary>Only records of this dataset, or <see langword="null"/> (the default) for <see cref="ChromaDatasets.Production"/>.</summary>
+    public string? Dataset { get; set; }
+
+    /// <summary>Only records whose metadata has every one of these entries, or <see langword="null"/> (the default).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; set; }
+
+    /// <summary>Recommendations per page, 1-1000. The default value is 20.</summary>
+    public int PageSize { get; set; } = 20;
+
+    /// <summary>The <see cref="RecommendationPage.NextPageToken"/> of the previous page, or <see langword="null"/> for the first.</summary>
+    public string? PageToken { get; set; }
+
+    /// <summary>
+    /// When <see langword="true"/>, every scored record in descending score order, each with all its
+    /// signals, without near-duplicate collapsing or diversity re-ranking: for evaluating the scores.
+    /// The default value is <see langword="false"/> (the ranked, spread-out list).
+    /// </summary>
+    public bool AllScores { get; set; }
+
+    /// <summary>Whether the records' embeddings are returned. The default value is <see langword="false"/>.</summary>
+    public bool IncludeEmbeddings { get; set; }
+}

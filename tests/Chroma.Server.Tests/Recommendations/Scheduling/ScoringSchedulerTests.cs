@@ -1,0 +1,138 @@
+using Chroma.Server.Recommendations.Scheduling;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chroma.Server.Tests.Recommendations.Scheduling;
+
+public sealed class ScoringSchedulerTests
+{
+    private static readonly TimeSpan PassTimeout = TimeSpan.FromSeconds(30);
+
+    private ScoringFixture _fixture = null!;
+    private ScoringScheduler _scheduler = null!;
+    private List<ScoringPassResult> _passes = null!;
+    private TaskCompletionSource<ScoringPassResult> _nextPass = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _fixture = new ScoringFixture();
+        _passes = [];
+        _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
+        _scheduler.PassCompleted += result =>
+        {
+            lock (_passes)
+            {
+                _passes.Add(result);
+                _nextPass.TrySetResult(result);
+            }
+        };
+        await _scheduler.StartAsync(CancellationToken.None);
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _scheduler.StopAsync(CancellationToken.None).WaitAsync(PassTimeout);
+        _scheduler.Dispose();
+        _fixture.Dispose();
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task OnRecordsStored_QuietForTheDebounce_RunsOnePassAfterItAndNotBefore(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)], _scheduler.OnRecordsStored);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(5, seed: 3), _scheduler.OnRecordsStored);
+
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(499));
+        await Task.Yield();
+        var passesBeforeDebounce = _scheduler.CompletedPasses;
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var pass = await NextPassAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(passesBeforeDebounce, Is.Zero);
+            Assert.That(pass.Scored, Is.EqualTo(15), "both batches in one pass");
+            Assert.That(_scheduler.Scores(_fixture.StoredSet).Entries, Has.Count.EqualTo(15));
+            Assert.That(_scheduler.CompletedPasses, Is.EqualTo(1));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task OnRecordsStored_SteadyStreamNeverQuiet_RunsAPassAtTheMaxDelay(CancellationToken cancellationToken)
+    {
+        // Debounce 500 ms, max delay 2 s: a batch every 400 ms would postpone a pure debounce forever.
+        await _fixture.IngestAsync(ScoringFixture.Training(), _scheduler.OnRecordsStored);
+        var passesBeforeMaxDelay = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(400));
+            await _fixture.IngestAsync(ScoringFixture.InDistribution(2, seed: 10 + i), _scheduler.OnRecordsStored);
+            passesBeforeMaxDelay += _scheduler.CompletedPasses;
+        }
+
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(399));
+        await Task.Yield();
+        passesBeforeMaxDelay += _scheduler.CompletedPasses;
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var pass = await NextPassAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(passesBeforeMaxDelay, Is.Zero, "no pass before 2 s after the first change");
+            Assert.That(pass.Scored, Is.EqualTo(8), "the four batches of the stream so far");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task OnRecordsDeleted_ProductionRecord_NextPassDropsItsScore(CancellationToken cancellationToken)
+    {
+        var production = ScoringFixture.InDistribution(6, seed: 2);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production], _scheduler.OnRecordsStored);
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(500));
+        await NextPassAsync(cancellationToken);
+        ResetNextPass();
+
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [production[0].Id], _scheduler.OnRecordsDeleted, cancellationToken);
+        _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(500));
+        var pass = await NextPassAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pass.Total, Is.EqualTo(5));
+            Assert.That(_scheduler.Scores(_fixture.StoredSet).Entries.Select(e => e.Record.Id), Has.No.Member(production[0].Id));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ExecuteAsync_StoreWithUnscoredRecords_ScoresThemAtStartWithoutWaitingForAnIngest(CancellationToken cancellationToken)
+    {
+        await _scheduler.StopAsync(cancellationToken);
+        _scheduler.Dispose();
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(4, seed: 2)]);
+        _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
+        _scheduler.PassCompleted += result => _nextPass.TrySetResult(result);
+
+        await _scheduler.StartAsync(cancellationToken);
+        var pass = await NextPassAsync(cancellationToken);
+
+        Assert.That(pass.Scored, Is.EqualTo(4));
+    }
+
+    private Task<ScoringPassResult> NextPassAsync(CancellationToken cancellationToken)
+    {
+        lock (_passes)
+        {
+            return _nextPass.Task.WaitAsync(PassTimeout, cancellationToken);
+        }
+    }
+
+    private void ResetNextPass()
+    {
+        lock (_passes)
+        {
+            _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+}

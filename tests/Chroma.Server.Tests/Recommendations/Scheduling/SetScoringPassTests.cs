@@ -1,0 +1,199 @@
+using Chroma.Server.Recommendations.Scheduling;
+
+namespace Chroma.Server.Tests.Recommendations.Scheduling;
+
+public sealed class SetScoringPassTests
+{
+    private ScoringFixture _fixture = null!;
+
+    [SetUp]
+    public void SetUp() => _fixture = new ScoringFixture();
+
+    [TearDown]
+    public void TearDown() => _fixture.Dispose();
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_SecondPassAfterNewProduction_ScoresOnlyTheNewRecords(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        var first = await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(5, seed: 3));
+
+        var second = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Scored, Is.EqualTo(20));
+            Assert.That(first.Refit, Is.True, "the first pass fits the model");
+            Assert.That(second.Scored, Is.EqualTo(5));
+            Assert.That(second.Refit, Is.False);
+            Assert.That(second.Total, Is.EqualTo(25));
+            Assert.That(state.Published.Entries, Has.Count.EqualTo(25));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_TrainingRecordAdded_RefitsAndRescoresEveryRecord(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var versionBefore = state.TrainingVersion;
+        await _fixture.IngestAsync(ScoringFixture.Training(perClass: 1, seed: 9));
+
+        var second = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Refit, Is.True);
+            Assert.That(second.Scored, Is.EqualTo(20));
+            Assert.That(state.TrainingVersion, Is.Not.EqualTo(versionBefore));
+            Assert.That(state.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(state.TrainingVersion));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_TrainingRecordDeleted_Refits(CancellationToken cancellationToken)
+    {
+        var training = ScoringFixture.Training();
+        await _fixture.IngestAsync([.. training, .. ScoringFixture.InDistribution(10, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [training[3].Id.ToLowerInvariant()], (_, sequences) => state.OnDeleted(sequences), cancellationToken);
+
+        var second = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Refit, Is.True);
+            Assert.That(second.Scored, Is.EqualTo(10));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ProductionRecordDeleted_DropsItsScoreInMemoryAndOnDisk(CancellationToken cancellationToken)
+    {
+        var production = ScoringFixture.InDistribution(10, seed: 2);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var deletedId = production[4].Id.ToLowerInvariant();
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [deletedId], (_, sequences) => state.OnDeleted(sequences), cancellationToken);
+
+        var second = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(second.Refit, Is.False);
+            Assert.That(state.Published.Entries.Select(e => e.Record.Id), Has.No.Member(deletedId));
+            Assert.That(_fixture.Storage.Store.ReadScores(_fixture.StoredSet).Select(s => s.Record.Id), Has.No.Member(deletedId));
+            Assert.That(state.Published.Entries, Has.Count.EqualTo(9));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_AfterStoreReopened_RestoresStoredScoresWithoutRescoring(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(15, seed: 2), .. ScoringFixture.OutOfDistribution(3, seed: 4)]);
+        var before = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(before, cancellationToken);
+        _fixture.Storage.Reopen();
+        var after = new SetScoringState(_fixture.StoredSet);
+
+        var result = await _fixture.CreatePass().RunAsync(after, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Scored, Is.Zero, "nothing new: the stored scores are read back, not recomputed");
+            Assert.That(result.Refit, Is.False);
+            Assert.That(after.Published.Entries, Has.Count.EqualTo(18));
+            Assert.That(after.Published.Entries.Select(e => e.Record.Signals), Is.EqualTo(before.Published.Entries.Select(e => e.Record.Signals)));
+            Assert.That(
+                after.Published.Entries.Select(e => Chroma.Server.Recommendations.ReasonWriter.Write(e.Record, Chroma.Server.Recommendations.RecommendationStrategy.Balanced)),
+                Is.EqualTo(before.Published.Entries.Select(e => Chroma.Server.Recommendations.ReasonWriter.Write(e.Record, Chroma.Server.Recommendations.RecommendationStrategy.Balanced))));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_AfterReopenWithNewRecords_ScoresOnlyThoseUnderTheSameTrainingVersion(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(15, seed: 2)]);
+        var before = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(before, cancellationToken);
+        _fixture.Storage.Reopen();
+        await _fixture.IngestAsync(ScoringFixture.OutOfDistribution(2, seed: 4));
+        var after = new SetScoringState(_fixture.StoredSet);
+
+        var result = await _fixture.CreatePass().RunAsync(after, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Scored, Is.EqualTo(2));
+            Assert.That(result.Refit, Is.False);
+            Assert.That(after.TrainingVersion, Is.EqualTo(before.TrainingVersion));
+            Assert.That(after.Published.Entries, Has.Count.EqualTo(17));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_OutOfDistributionRecords_ScoreAboveEveryInDistributionRecord(CancellationToken cancellationToken)
+    {
+        var outliers = ScoringFixture.OutOfDistribution(3, seed: 4);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(30, seed: 2), .. outliers]);
+        var state = new SetScoringState(_fixture.StoredSet);
+
+        await _fixture.CreatePass().RunAsync(state, cancellationToken);
+
+        var stored = _fixture.Storage.Store.ReadScores(_fixture.StoredSet);
+        var outlierIds = outliers.Select(o => o.Id.ToLowerInvariant()).ToHashSet();
+        var lowestOutlier = state.Published.Entries.Where(e => outlierIds.Contains(e.Record.Id)).Min(e => Score(e));
+        var highestInlier = state.Published.Entries.Where(e => !outlierIds.Contains(e.Record.Id)).Max(e => Score(e));
+        Assert.Multiple(() =>
+        {
+            Assert.That(lowestOutlier, Is.GreaterThan(highestInlier));
+            Assert.That(stored, Has.Count.EqualTo(33), "every scored record is stored");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_NewProduction_StoresADriftMeasurement(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(30, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+
+        var result = await _fixture.CreatePass().RunAsync(state, cancellationToken);
+
+        var history = _fixture.Storage.Store.ReadDriftHistory(_fixture.StoredSet, 10);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Drift, Is.Not.Null);
+            Assert.That(history, Has.Count.EqualTo(1));
+            Assert.That(history[0].Mmd2, Is.EqualTo(result.Drift!.Value.Mmd2));
+            Assert.That(history[0].ProductionSample, Is.EqualTo(30));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_OneTrainingRecord_PublishesAProblemNamingTheSet(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(perClass: 1).Take(1), .. ScoringFixture.InDistribution(3, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+
+        var result = await _fixture.CreatePass().RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.TrainingProblem, Does.Contain("scoring/1/fc"));
+            Assert.That(state.Published.TrainingProblem, Is.EqualTo(result.TrainingProblem));
+            Assert.That(state.Published.Entries, Is.Empty);
+        });
+    }
+
+    private static double Score(ScoredEntry entry) =>
+        Chroma.Server.Recommendations.SignalCombiner.Score(entry.Record.Signals, Chroma.Server.Recommendations.RecommendationStrategy.Balanced);
+}
