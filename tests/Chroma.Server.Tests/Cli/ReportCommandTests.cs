@@ -86,7 +86,7 @@ public sealed partial class ReportCommandTests
     {
         var path = Path.Combine(_folder.Path, "drift.html");
 
-        var run = await CliRun.RunAsync("report", "--endpoint", _server.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--out", path, "--windows", "4");
+        var run = await CliRun.RunAsync("report", "--endpoint", _server.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--out", path, "--windows", "4", "--drift", "local");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
         var html = await File.ReadAllTextAsync(path);

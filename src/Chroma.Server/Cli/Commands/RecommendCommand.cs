@@ -51,7 +51,7 @@ internal sealed class RecommendCommand : ICliCommand
         {
             score = r.Score,
             reasons = r.Reasons.ToList(),
-            signals = r.Signals.Select(s => new { signal = s.Signal, value = s.Value, percentile = s.Percentile }).ToList(),
+            signals = r.Signals.Select(s => new { signal = s.Signal, value = s.Value, percentile = s.Percentile, pValue = s.PValue }).ToList(),
             duplicateIds = r.DuplicateIds.ToList(),
             record = RecordView.From(r.Record),
         }).ToList();

@@ -12,7 +12,7 @@ internal sealed class ReportCommand : ICliCommand
     public string Name => "report";
 
     /// <inheritdoc />
-    public string Usage => "report --set SET --out report.html [--max-points 2000] [--top 20] [--windows 8] [--json]";
+    public string Usage => "report --set SET --out report.html [--max-points 2000] [--top 20] [--windows 8] [--drift auto|server|local] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -26,6 +26,13 @@ internal sealed class ReportCommand : ICliCommand
             MaxPoints = arguments.GetInt("max-points", 2000, 10, 100_000),
             Top = arguments.GetInt("top", 20, 1, 1000),
             DriftWindows = arguments.GetInt("windows", 8, 1, 100),
+            DriftSource = arguments.Get("drift") switch
+            {
+                null or "auto" => "auto",
+                "server" => "server",
+                "local" => "local",
+                var other => throw new CliUsageException($"--drift must be auto, server or local (got '{other}')"),
+            },
         };
 
         var total = await builder.CountAsync(setId, cancellationToken).ConfigureAwait(false);

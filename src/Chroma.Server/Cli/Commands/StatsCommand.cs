@@ -34,7 +34,7 @@ internal sealed class StatsCommand : ICliCommand
         {
             var (recommendations, _) = await RecommendationSource.TryGetAsync(
                 context, new GetRecommendationsRequest { SetId = set.SetId, PageSize = 1 }, cancellationToken).ConfigureAwait(false);
-            perSet.Add(new SetStats(set.SetId, set.Dimension, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords));
+            perSet.Add(new SetStats(set.SetId, set.Dimension, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift));
         }
 
         var datasets = perSet.SelectMany(s => s.Datasets)
@@ -64,7 +64,8 @@ internal sealed class StatsCommand : ICliCommand
 
         var table = new Table().AddColumn("set").AddColumn(new TableColumn("dim").RightAligned())
             .AddColumn(new TableColumn("records").RightAligned()).AddColumn("datasets")
-            .AddColumn(new TableColumn("ranked").RightAligned()).AddColumn(new TableColumn("pending").RightAligned());
+            .AddColumn(new TableColumn("ranked").RightAligned()).AddColumn(new TableColumn("pending").RightAligned())
+            .AddColumn(new TableColumn("drift (MMD², p)").RightAligned());
         foreach (var set in perSet)
         {
             table.AddRow(
@@ -73,7 +74,10 @@ internal sealed class StatsCommand : ICliCommand
                 set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
                 set.ScoredRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
-                set.PendingRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]");
+                set.PendingRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
+                set.Drift is { } drift
+                    ? string.Format(CultureInfo.InvariantCulture, drift.PValue < 0.05 ? "[red]{0:G3}, {1:G2}[/]" : "{0:G3}, {1:G2}", drift.Mmd2, drift.PValue)
+                    : "[grey]n/a[/]");
         }
 
         context.Console.Write(table);
@@ -83,12 +87,13 @@ internal sealed class StatsCommand : ICliCommand
     private static Color FromHex(string hex) =>
         new(Convert.ToByte(hex[1..3], 16), Convert.ToByte(hex[3..5], 16), Convert.ToByte(hex[5..7], 16));
 
-    /// <summary>One set's figures; the recommendation counts are null when the server does not rank.</summary>
+    /// <summary>One set's figures; the recommendation counts and drift are null when the server does not measure them.</summary>
     private sealed record SetStats(
         string SetId,
         int Dimension,
         long TotalRecords,
         IReadOnlyDictionary<string, long> Datasets,
         long? ScoredRecords,
-        long? PendingRecords);
+        long? PendingRecords,
+        DriftView? Drift);
 }

@@ -12,7 +12,9 @@ internal sealed record SetView(
     long TotalRecords,
     IReadOnlyDictionary<string, long> Datasets,
     long CreatedUnixMs,
-    long UpdatedUnixMs)
+    long UpdatedUnixMs,
+    DriftView? Drift,
+    IReadOnlyList<DriftView> DriftHistory)
 {
     /// <summary>Maps a set from the wire.</summary>
     public static SetView From(EmbeddingSetInfo info)
@@ -28,6 +30,19 @@ internal sealed record SetView(
             info.TotalRecords,
             info.Datasets.ToDictionary(d => d.Dataset, d => d.Count, StringComparer.Ordinal),
             info.CreatedUnixMs,
-            info.UpdatedUnixMs);
+            info.UpdatedUnixMs,
+            info.Drift is null ? null : DriftView.From(info.Drift),
+            [.. info.DriftHistory.Select(DriftView.From)]);
+    }
+}
+
+/// <summary>One drift measurement of the server (training against recent production).</summary>
+internal sealed record DriftView(double Mmd2, double PValue, long ComputedUnixMs, int TrainingSample, int ProductionSample)
+{
+    /// <summary>Maps a measurement from the wire.</summary>
+    public static DriftView From(Drift drift)
+    {
+        ArgumentNullException.ThrowIfNull(drift);
+        return new DriftView(drift.Mmd2, drift.PValue, drift.ComputedUnixMs, drift.TrainingSample, drift.ProductionSample);
     }
 }

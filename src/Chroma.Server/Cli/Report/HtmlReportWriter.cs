@@ -157,7 +157,8 @@ internal static class HtmlReportWriter
             html.Append(Format($"<circle class=\"drift-pt\" cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"5\" fill=\"{(window.PValue < 0.05 ? ReportColors.Drift : "#fff")}\" stroke=\"{ReportColors.Drift}\" data-tip=\"{Encode(tip)}\"><title>{Encode(tip)}</title></circle>\n"));
         }
 
-        html.Append("</svg>\n<p class=\"note\">Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");
+        html.Append("</svg>\n<p class=\"note\">").Append(Encode(model.DriftNote ?? string.Empty))
+            .Append(" Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");
     }
 
     private static (double Min, double Max) Range(IEnumerable<double> values)

@@ -26,6 +26,9 @@ internal sealed class ReportBuilder
     /// <summary>Gets or sets the most production time windows in the drift chart. The default value is 8.</summary>
     public int DriftWindows { get; init; } = 8;
 
+    /// <summary>Gets or sets where the drift chart comes from: <c>auto</c> (the server's history when it keeps one), <c>server</c> or <c>local</c>. The default value is <c>auto</c>.</summary>
+    public string DriftSource { get; init; } = "auto";
+
     /// <summary>Counts the records the report reads (for a progress bar).</summary>
     public Task<long> CountAsync(string setId, CancellationToken cancellationToken = default) =>
         RecordPager.CountAsync(_context, setId, dataset: null, cancellationToken);
@@ -80,11 +83,26 @@ internal sealed class ReportBuilder
             }
         }
 
-        var (drift, driftNote) = MeasureDrift(sample, dimension, cancellationToken);
+        // The server's own drift history when it keeps one; otherwise measured here from the sample.
+        IReadOnlyList<DriftWindow> serverDrift = DriftSource == "local" ? [] : await ServerDriftHistoryAsync(setId, cancellationToken).ConfigureAwait(false);
+        var (drift, driftNote) = serverDrift.Count > 0 || DriftSource == "server"
+            ? (serverDrift, "Measured by the server: each point compares a training sample with the production records recent at that time.")
+            : MeasureDrift(sample, dimension, cancellationToken);
         var note = recommendations is null
             ? $"The server offers no recommendations for this set ({unavailable}); only the projection is shown."
             : null;
         return new ReportModel(setId, dimension, total, points, variances, drift, note, driftNote, DateTimeOffset.UtcNow);
+    }
+
+    private async Task<IReadOnlyList<DriftWindow>> ServerDriftHistoryAsync(string setId, CancellationToken cancellationToken)
+    {
+        var response = await _context.CreateQueryClient()
+            .ListSetsAsync(new ListSetsRequest(), deadline: _context.Deadline(), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        var set = response.Sets.FirstOrDefault(s => s.SetId == setId);
+        return set is null
+            ? []
+            : [.. set.DriftHistory.Select(d => new DriftWindow(d.ComputedUnixMs, d.ComputedUnixMs, d.ProductionSample, d.Mmd2, d.PValue))];
     }
 
     private async Task AddMissingAsync(string setId, List<RecordView> sample, IEnumerable<string> ids, CancellationToken cancellationToken)
@@ -111,7 +129,7 @@ internal sealed class ReportBuilder
         var windowCount = Math.Min(DriftWindows, production.Count / MinRecordsPerDriftWindow);
         if (training.Count < 2 || windowCount < 1)
         {
-            return ([], $"Drift needs at least 2 training records and {MinRecordsPerDriftWindow} production records (found {training.Count} and {production.Count} in the sample).");
+            return ([], $"The server keeps no drift history for this set, and drift needs at least 2 training records and {MinRecordsPerDriftWindow} production records (found {training.Count} and {production.Count} in the sample).");
         }
 
         var reference = Flatten(training);
@@ -127,7 +145,7 @@ internal sealed class ReportBuilder
             windows.Add(new DriftWindow(window[0].TimestampUnixMs, window[^1].TimestampUnixMs, window.Count, result.Mmd2, result.PValue));
         }
 
-        return (windows, null);
+        return (windows, "Computed by this report from the sampled records: equal-count windows of production records in capture order, each against the training sample.");
     }
 
     private static float[] Flatten(List<RecordView> records) => records.SelectMany(r => r.Embedding!).ToArray();
