@@ -75,6 +75,8 @@ public sealed partial class ReportCommandTests
             Assert.That(Regex.Count(html, "data-dataset=\"training\""), Is.EqualTo(CliTestData.TrainingCount));
             // The reason is on the hover text of the newest production record, HTML-escaped.
             Assert.That(html, Does.Contain($"#1 recommended: far from training &lt;99th percentile&gt;. production {_production[^1].Id}"));
+            // The table names the input a person would open first.
+            Assert.That(html, Does.Contain($"<tr><td>1</td><td>{_production[^1].InputUri}</td>"));
             // Self-contained: nothing is loaded from elsewhere.
             Assert.That(html, Does.Not.Contain("<script src").And.Not.Contain("<link").And.Not.Contain("https://"));
         });

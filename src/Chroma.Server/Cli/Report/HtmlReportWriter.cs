@@ -126,10 +126,10 @@ internal static class HtmlReportWriter
             return;
         }
 
-        html.Append("<table id=\"recommendations\"><tr><th>#</th><th>record</th><th>predicted</th><th>why</th></tr>\n");
+        html.Append("<table id=\"recommendations\"><tr><th>#</th><th>input</th><th>record</th><th>predicted</th><th>why</th></tr>\n");
         foreach (var point in recommended)
         {
-            html.Append(Format($"<tr><td>{point.RecommendationRank}</td><td>{Encode(point.Id)}</td><td>{Encode(point.PredictedClass ?? string.Empty)}</td><td>{Encode(string.Join("; ", point.Reasons))}</td></tr>\n"));
+            html.Append(Format($"<tr><td>{point.RecommendationRank}</td><td>{Encode(point.InputUri ?? string.Empty)}</td><td>{Encode(point.Id)}</td><td>{Encode(point.PredictedClass ?? string.Empty)}</td><td>{Encode(string.Join("; ", point.Reasons))}</td></tr>\n"));
         }
 
         html.Append("</table>\n");
