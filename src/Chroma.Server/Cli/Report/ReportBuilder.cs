@@ -26,7 +26,7 @@ internal sealed class ReportBuilder
     /// <summary>Gets or sets the most production time windows in the drift chart. The default value is 8.</summary>
     public int DriftWindows { get; init; } = 8;
 
-    /// <summary>Gets or sets where the drift chart comes from: <c>auto</c> (the server's history when it keeps one), <c>server</c> or <c>local</c>. The default value is <c>auto</c>.</summary>
+    /// <summary>Gets or sets where the drift chart comes from: <c>auto</c> (the server's history once it holds two or more measurements), <c>server</c> or <c>local</c>. The default value is <c>auto</c>.</summary>
     public string DriftSource { get; init; } = "auto";
 
     /// <summary>Counts the records the report reads (for a progress bar).</summary>
@@ -85,7 +85,8 @@ internal sealed class ReportBuilder
 
         // The server's own drift history when it keeps one; otherwise measured here from the sample.
         IReadOnlyList<DriftWindow> serverDrift = DriftSource == "local" ? [] : await ServerDriftHistoryAsync(setId, cancellationToken).ConfigureAwait(false);
-        var (drift, driftNote) = serverDrift.Count > 0 || DriftSource == "server"
+        // In auto mode one server measurement is not yet a line over time: the local windows say more.
+        var (drift, driftNote) = serverDrift.Count >= 2 || (DriftSource == "server" && serverDrift.Count > 0)
             ? (serverDrift, "Measured by the server: each point compares a training sample with the production records recent at that time.")
             : MeasureDrift(sample, dimension, cancellationToken);
         var note = recommendations is null
