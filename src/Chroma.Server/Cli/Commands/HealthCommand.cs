@@ -1,0 +1,35 @@
+using Chroma.Server.Cli.Internal;
+using Grpc.Health.V1;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary><c>health</c>: the standard gRPC health check; exit code 0 only when the server is SERVING (container HEALTHCHECK).</summary>
+internal sealed class HealthCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "health";
+
+    /// <inheritdoc />
+    public string Usage => "health [--json]: gRPC health check; exit code 0 when serving";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var reply = await context.CreateHealthClient()
+            .CheckAsync(new HealthCheckRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        var serving = reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
+        if (context.Arguments.Json)
+        {
+            await CliJson.WriteLineAsync(context.Output, new { status = reply.Status.ToString(), endpoint = context.Endpoint }).ConfigureAwait(false);
+        }
+        else
+        {
+            context.Console.MarkupLine(serving ? "[green]SERVING[/] {0}" : "[red]{1}[/] {0}", Markup.Escape(context.Endpoint.ToString()), reply.Status);
+        }
+
+        return serving ? CliExitCode.Success : CliExitCode.Unreachable;
+    }
+}

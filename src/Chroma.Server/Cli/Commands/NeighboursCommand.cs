@@ -1,0 +1,91 @@
+using System.Globalization;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli.Internal;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary><c>neighbours</c>: the nearest stored records to a stored record or to a vector.</summary>
+internal sealed class NeighboursCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "neighbours";
+
+    /// <inheritdoc />
+    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training] [--json]";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var arguments = context.Arguments;
+        var request = new FindNearestRequest
+        {
+            SetId = arguments.Require("set"),
+            K = arguments.GetInt("k", 10, 1, 1000),
+            Dataset = arguments.Get("dataset") ?? string.Empty,
+        };
+        var recordId = arguments.Get("record");
+        var vector = arguments.Get("vector");
+        if ((recordId is null) == (vector is null))
+        {
+            throw new CliUsageException("give exactly one of --record ID or --vector v1,v2,...");
+        }
+
+        if (recordId is not null)
+        {
+            request.RecordId = recordId;
+        }
+        else
+        {
+            request.Embedding = new Vector();
+            request.Embedding.Values.AddRange(ParseVector(vector!));
+        }
+
+        var response = await context.CreateQueryClient()
+            .FindNearestAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+
+        if (arguments.Json)
+        {
+            var neighbors = response.Neighbors.Select(n => new { distance = n.Distance, record = RecordView.From(n.Record) }).ToList();
+            await CliJson.WriteLineAsync(context.Output, new { setId = request.SetId, neighbors }).ConfigureAwait(false);
+            return CliExitCode.Success;
+        }
+
+        var table = new Table().Title(Markup.Escape($"{response.Neighbors.Count} nearest in {request.SetId}"))
+            .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("dataset")
+            .AddColumn("label / predicted").AddColumn(new TableColumn("distance").RightAligned()).AddColumn("input");
+        var rank = 0;
+        foreach (var neighbor in response.Neighbors)
+        {
+            var record = RecordView.From(neighbor.Record);
+            table.AddRow(
+                (++rank).ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(record.Id),
+                Markup.Escape(record.Dataset),
+                Markup.Escape(record.Label ?? record.PredictedClass ?? string.Empty),
+                neighbor.Distance.ToString("G5", CultureInfo.InvariantCulture),
+                Markup.Escape(record.InputUri ?? string.Empty));
+        }
+
+        context.Console.Write(table);
+        return CliExitCode.Success;
+    }
+
+    private static List<float> ParseVector(string text)
+    {
+        var values = new List<float>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!float.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !float.IsFinite(value))
+            {
+                throw new CliUsageException($"--vector must be comma-separated finite numbers ('{part}' is not one)");
+            }
+
+            values.Add(value);
+        }
+
+        return values;
+    }
+}

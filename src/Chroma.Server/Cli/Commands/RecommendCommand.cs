@@ -1,0 +1,92 @@
+using System.Globalization;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli.Internal;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary><c>recommend</c>: the production records the server ranks highest for review or labelling, with reasons.</summary>
+internal sealed class RecommendCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "recommend";
+
+    /// <inheritdoc />
+    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty] [--dataset production] [--json]";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var arguments = context.Arguments;
+        var request = new GetRecommendationsRequest
+        {
+            SetId = arguments.Require("set"),
+            PageSize = arguments.GetInt("top", 20, 1, 1000),
+            Strategy = RecommendationSource.ParseStrategy(arguments.Get("strategy")),
+        };
+        if (arguments.Get("dataset") is { } dataset)
+        {
+            request.Filter = new RecordFilter { Dataset = dataset };
+        }
+
+        var (response, unavailable) = await RecommendationSource.TryGetAsync(context, request, cancellationToken).ConfigureAwait(false);
+        if (response is null)
+        {
+            var message = $"the server at {context.Endpoint} offers no recommendations for '{request.SetId}' ({unavailable}). "
+                + "A server without the recommendation engine answers Unimplemented; a set without training data answers FailedPrecondition.";
+            if (arguments.Json)
+            {
+                await CliJson.WriteLineAsync(context.Output, new { available = false, reason = unavailable, message }).ConfigureAwait(false);
+            }
+            else
+            {
+                context.Console.MarkupLine("[yellow]Recommendations not available:[/] {0}", Markup.Escape(message));
+            }
+
+            return CliExitCode.NotAvailable;
+        }
+
+        var items = response.Recommendations.Select(r => new
+        {
+            score = r.Score,
+            reasons = r.Reasons.ToList(),
+            signals = r.Signals.Select(s => new { signal = s.Signal, value = s.Value, percentile = s.Percentile, pValue = s.PValue }).ToList(),
+            duplicateIds = r.DuplicateIds.ToList(),
+            record = RecordView.From(r.Record),
+        }).ToList();
+
+        if (arguments.Json)
+        {
+            await CliJson.WriteLineAsync(context.Output, new
+            {
+                available = true,
+                setId = request.SetId,
+                computedUnixMs = response.ComputedUnixMs,
+                scoredRecords = response.ScoredRecords,
+                pendingRecords = response.PendingRecords,
+                recommendations = items,
+            }).ConfigureAwait(false);
+            return CliExitCode.Success;
+        }
+
+        var table = new Table()
+            .Title(Markup.Escape($"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {request.SetId} ({response.PendingRecords:N0} pending)"))
+            .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("predicted")
+            .AddColumn(new TableColumn("score").RightAligned()).AddColumn("why").AddColumn("input");
+        var rank = 0;
+        foreach (var item in items)
+        {
+            table.AddRow(
+                (++rank).ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(item.record.Id),
+                Markup.Escape(item.record.PredictedClass ?? string.Empty),
+                item.score.ToString("F3", CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join("; ", item.reasons)),
+                Markup.Escape(item.record.InputUri ?? string.Empty));
+        }
+
+        context.Console.Write(table);
+        return CliExitCode.Success;
+    }
+}

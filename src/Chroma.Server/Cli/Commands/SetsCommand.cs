@@ -1,0 +1,59 @@
+using System.Globalization;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli.Internal;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary><c>sets</c>: the embedding sets the server holds, with record counts per dataset.</summary>
+internal sealed class SetsCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "sets";
+
+    /// <inheritdoc />
+    public string Usage => "sets [--json]: embedding sets with their record counts per dataset";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var response = await context.CreateQueryClient()
+            .ListSetsAsync(new ListSetsRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+
+        if (context.Arguments.Json)
+        {
+            await CliJson.WriteLineAsync(context.Output, new { sets = response.Sets.Select(SetView.From).ToList() }).ConfigureAwait(false);
+            return CliExitCode.Success;
+        }
+
+        if (response.Sets.Count == 0)
+        {
+            context.Console.MarkupLine("[grey]The server holds no embedding sets yet.[/]");
+            return CliExitCode.Success;
+        }
+
+        var table = new Table().Title("Embedding sets")
+            .AddColumn("set").AddColumn("model").AddColumn("version").AddColumn("layer")
+            .AddColumn(new TableColumn("dim").RightAligned())
+            .AddColumn("datasets")
+            .AddColumn(new TableColumn("records").RightAligned())
+            .AddColumn("updated (UTC)");
+        foreach (var set in response.Sets.Select(SetView.From))
+        {
+            table.AddRow(
+                Markup.Escape(set.SetId),
+                Markup.Escape(set.Model),
+                Markup.Escape(set.ModelVersion),
+                Markup.Escape(set.Layer),
+                set.Dimension.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
+                set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
+                DateTimeOffset.FromUnixTimeMilliseconds(set.UpdatedUnixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+        }
+
+        context.Console.Write(table);
+        return CliExitCode.Success;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli.Internal;
+using Chroma.Server.Cli.Report;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary><c>stats</c>: totals per dataset and, where the server scores them, how many production records are ranked.</summary>
+internal sealed class StatsCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "stats";
+
+    /// <inheritdoc />
+    public string Usage => "stats [--set SET] [--json]: record totals per dataset and recommendation coverage";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var setFilter = context.Arguments.Get("set");
+        var response = await context.CreateQueryClient()
+            .ListSetsAsync(new ListSetsRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        var sets = response.Sets.Select(SetView.From).Where(s => setFilter is null || s.SetId == setFilter).ToList();
+        if (setFilter is not null && sets.Count == 0)
+        {
+            throw new CliUsageException($"--set '{setFilter}' is not on the server (run 'chroma-server sets')");
+        }
+
+        var perSet = new List<SetStats>();
+        foreach (var set in sets)
+        {
+            var (recommendations, _) = await RecommendationSource.TryGetAsync(
+                context, new GetRecommendationsRequest { SetId = set.SetId, PageSize = 1 }, cancellationToken).ConfigureAwait(false);
+            perSet.Add(new SetStats(set.SetId, set.Dimension, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift));
+        }
+
+        var datasets = perSet.SelectMany(s => s.Datasets)
+            .GroupBy(d => d.Key, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(d => d.Value), StringComparer.Ordinal);
+        var totalRecords = perSet.Sum(s => s.TotalRecords);
+
+        if (context.Arguments.Json)
+        {
+            await CliJson.WriteLineAsync(context.Output, new { sets = perSet.Count, totalRecords, datasets, perSet }).ConfigureAwait(false);
+            return CliExitCode.Success;
+        }
+
+        context.Console.MarkupLine(CultureInfo.InvariantCulture, "[bold]{0}[/] embedding sets, [bold]{1:N0}[/] records", perSet.Count, totalRecords);
+        if (datasets.Count > 0)
+        {
+            var chart = new BarChart().Label("records per dataset").Width(60);
+            foreach (var (dataset, count) in datasets)
+            {
+                // The report's colours, so a dataset looks the same in the terminal and in the HTML.
+                chart.AddItem(Markup.Escape(dataset), count, FromHex(ReportColors.ForDataset(dataset)));
+            }
+
+            context.Console.Write(chart);
+        }
+
+        var table = new Table().AddColumn("set").AddColumn(new TableColumn("dim").RightAligned())
+            .AddColumn(new TableColumn("records").RightAligned()).AddColumn("datasets")
+            .AddColumn(new TableColumn("ranked").RightAligned()).AddColumn(new TableColumn("pending").RightAligned())
+            .AddColumn(new TableColumn("drift (MMD², p)").RightAligned());
+        foreach (var set in perSet)
+        {
+            table.AddRow(
+                Markup.Escape(set.SetId),
+                set.Dimension.ToString(CultureInfo.InvariantCulture),
+                set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
+                set.ScoredRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
+                set.PendingRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
+                set.Drift is { } drift
+                    ? string.Format(CultureInfo.InvariantCulture, drift.PValue < 0.05 ? "[red]{0:G3}, {1:G2}[/]" : "{0:G3}, {1:G2}", drift.Mmd2, drift.PValue)
+                    : "[grey]n/a[/]");
+        }
+
+        context.Console.Write(table);
+        return CliExitCode.Success;
+    }
+
+    private static Color FromHex(string hex) =>
+        new(Convert.ToByte(hex[1..3], 16), Convert.ToByte(hex[3..5], 16), Convert.ToByte(hex[5..7], 16));
+
+    /// <summary>One set's figures; the recommendation counts and drift are null when the server does not measure them.</summary>
+    private sealed record SetStats(
+        string SetId,
+        int Dimension,
+        long TotalRecords,
+        IReadOnlyDictionary<string, long> Datasets,
+        long? ScoredRecords,
+        long? PendingRecords,
+        DriftView? Drift);
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Chroma.Server.Cli.Internal;
+
+/// <summary>
+/// Records as RFC 4180 CSV: one row per record, one column per embedding component (<c>e0</c>,
+/// <c>e1</c>, ...) so spreadsheets and data frames read it directly. Metadata and class
+/// probabilities are JSON in one column each. Floats use the shortest text that round-trips.
+/// </summary>
+internal sealed class CsvRecordWriter
+{
+    private static readonly string[] FixedColumns =
+        ["id", "set_id", "dataset", "sequence", "timestamp_unix_ms", "input_uri", "label", "predicted_class", "class_probabilities", "metadata"];
+
+    private readonly TextWriter _output;
+    private int _dimension = -1;
+
+    /// <summary>Creates a writer; the header is written with the first record (it needs the dimension).</summary>
+    public CsvRecordWriter(TextWriter output) => _output = output;
+
+    /// <summary>Gets the column names for <paramref name="dimension"/> embedding components.</summary>
+    public static IReadOnlyList<string> Header(int dimension) =>
+        [.. FixedColumns, .. Enumerable.Range(0, dimension).Select(i => "e" + i.ToString(CultureInfo.InvariantCulture))];
+
+    /// <summary>Writes one record (and the header before the first).</summary>
+    public async Task WriteAsync(RecordView record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var embedding = record.Embedding ?? [];
+        if (_dimension < 0)
+        {
+            _dimension = embedding.Count;
+            await _output.WriteLineAsync(string.Join(',', Header(_dimension))).ConfigureAwait(false);
+        }
+
+        var line = new StringBuilder();
+        Append(line, record.Id);
+        Append(line, record.SetId);
+        Append(line, record.Dataset);
+        Append(line, record.Sequence.ToString(CultureInfo.InvariantCulture));
+        Append(line, record.TimestampUnixMs.ToString(CultureInfo.InvariantCulture));
+        Append(line, record.InputUri);
+        Append(line, record.Label);
+        Append(line, record.PredictedClass);
+        Append(line, record.ClassProbabilities is null ? null : JsonSerializer.Serialize(record.ClassProbabilities, CliJson.Options));
+        Append(line, record.Metadata is null ? null : JsonSerializer.Serialize(record.Metadata, CliJson.Options));
+        foreach (var value in embedding)
+        {
+            Append(line, value.ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        line.Length--; // the trailing comma
+        await _output.WriteLineAsync(line.ToString()).ConfigureAwait(false);
+    }
+
+    private static void Append(StringBuilder line, string? value)
+    {
+        if (value is not null && value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+        {
+            line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        }
+        else
+        {
+            line.Append(value);
+        }
+
+        line.Append(',');
+    }
+}

@@ -1,0 +1,40 @@
+using Chroma.Protocol.V1;
+using Grpc.Core;
+
+namespace Chroma.Server.Cli.Internal;
+
+/// <summary>
+/// Asks the server for recommendations and tells apart "not offered" (a server without the
+/// engine answers Unimplemented; a set without training data, FailedPrecondition) from real errors.
+/// </summary>
+internal static class RecommendationSource
+{
+    /// <summary>Gets the recommendations, or <see langword="null"/> with the server's reason when it does not offer them.</summary>
+    public static async Task<(GetRecommendationsResponse? Response, string? Unavailable)> TryGetAsync(
+        CliContext context,
+        GetRecommendationsRequest request,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            var response = await context.CreateQueryClient()
+                .GetRecommendationsAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+            return (response, null);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
+        {
+            return (null, $"{ex.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
+    /// <summary>Parses <c>--strategy</c> (balanced, ood, uncertainty).</summary>
+    public static RecommendationStrategy ParseStrategy(string? text) => text switch
+    {
+        null or "" or "balanced" => RecommendationStrategy.Balanced,
+        "ood" or "out-of-distribution" => RecommendationStrategy.OutOfDistribution,
+        "uncertainty" => RecommendationStrategy.Uncertainty,
+        _ => throw new CliUsageException($"--strategy must be balanced, ood or uncertainty (got '{text}')"),
+    };
+}

@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Chroma.Server.Cli.Report;
+
+/// <summary>
+/// Writes the report as one self-contained HTML file: inline CSS, inline SVG and a few lines of
+/// inline script for the hover panel; nothing is fetched from a CDN, so it opens offline.
+/// </summary>
+internal static class HtmlReportWriter
+{
+    private const int Width = 900;
+    private const int Height = 560;
+    private const int Margin = 30;
+    private const int DriftHeight = 200;
+
+    /// <summary>Renders <paramref name="model"/> to HTML.</summary>
+    public static string Render(ReportModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var html = new StringBuilder(64 * 1024);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+            .Append("<title>Chroma report: ").Append(Encode(model.SetId)).Append("</title>")
+            .Append("<style>body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#fff}")
+            .Append("h1{font-size:20px}h2{font-size:16px;margin-top:24px}.note{color:#666}")
+            .Append("svg{background:#fff;border:1px solid #ddd}.pt:hover{stroke:#000;stroke-width:2}")
+            .Append("#tip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #999;padding:6px;font-size:12px;display:none;max-width:420px}")
+            .Append("table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left}</style></head><body>\n");
+        html.Append("<h1>Chroma: ").Append(Encode(model.SetId)).Append("</h1>\n<p class=\"note\">")
+            .Append(Format($"{model.Points.Count:N0} of {model.TotalRecords:N0} records shown, dimension {model.Dimension}, generated {model.GeneratedAt:yyyy-MM-dd HH:mm} UTC. "))
+            .Append("Projection: first two principal components (variance ")
+            .Append(string.Join(", ", model.ComponentVariances.Select(v => v.ToString("G3", CultureInfo.InvariantCulture))))
+            .Append(").</p>\n");
+
+        AppendLegend(html);
+        AppendScatter(html, model.Points);
+        AppendRecommendations(html, model);
+        AppendDrift(html, model);
+        html.Append("<div id=\"tip\"></div>\n<script>\n")
+            .Append("const tip=document.getElementById('tip');\n")
+            .Append("document.querySelectorAll('[data-tip]').forEach(e=>{")
+            .Append("e.addEventListener('mousemove',ev=>{tip.textContent=e.dataset.tip;tip.style.display='block';tip.style.left=(ev.clientX+12)+'px';tip.style.top=(ev.clientY+12)+'px';});")
+            .Append("e.addEventListener('mouseleave',()=>{tip.style.display='none';});});\n")
+            .Append("</script>\n</body></html>\n");
+        return html.ToString();
+    }
+
+    private static void AppendLegend(StringBuilder html)
+    {
+        html.Append("<p>")
+            .Append(Swatch(ReportColors.Training, "training")).Append(Swatch(ReportColors.Production, "production"))
+            .Append(Swatch(ReportColors.Other, "other datasets"))
+            .Append("<span style=\"display:inline-block;width:10px;height:10px;border:2px solid ").Append(ReportColors.Recommended)
+            .Append(";border-radius:50%\"></span> recommended (hover for reasons)</p>\n");
+    }
+
+    private static string Swatch(string color, string label) =>
+        $"<span style=\"display:inline-block;width:12px;height:12px;background:{color};border-radius:50%\"></span> {label} &nbsp; ";
+
+    private static void AppendScatter(StringBuilder html, IReadOnlyList<ReportPoint> points)
+    {
+        html.Append(Format($"<svg id=\"projection\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" xmlns=\"http://www.w3.org/2000/svg\">\n"));
+        if (points.Count > 0)
+        {
+            var (minX, maxX) = Range(points.Select(p => p.X));
+            var (minY, maxY) = Range(points.Select(p => p.Y));
+            double Sx(double x) => Margin + ((x - minX) / (maxX - minX) * (Width - (2 * Margin)));
+            double Sy(double y) => Height - Margin - ((y - minY) / (maxY - minY) * (Height - (2 * Margin)));
+
+            // Training first, so production and then recommended points are drawn on top.
+            foreach (var point in points.OrderBy(p => p.Dataset == "training" ? 0 : 1).ThenBy(p => p.RecommendationRank.HasValue ? 1 : 0))
+            {
+                var recommended = point.RecommendationRank.HasValue;
+                html.Append(Format($"<circle class=\"pt{(recommended ? " rec" : string.Empty)}\" data-dataset=\"{Encode(point.Dataset)}\" cx=\"{Sx(point.X):F1}\" cy=\"{Sy(point.Y):F1}\" r=\"{(recommended ? 7 : 4)}\" fill=\"{ReportColors.ForDataset(point.Dataset)}\""));
+                if (recommended)
+                {
+                    html.Append(" stroke=\"").Append(ReportColors.Recommended).Append("\" stroke-width=\"3\"");
+                }
+
+                var tip = Tip(point);
+                html.Append(" data-tip=\"").Append(Encode(tip)).Append("\"><title>").Append(Encode(tip)).Append("</title></circle>\n");
+            }
+        }
+
+        html.Append(Format($"<text x=\"{Width - Margin}\" y=\"{Height - 8}\" text-anchor=\"end\" font-size=\"12\" fill=\"#666\">principal component 1 →</text>"))
+            .Append(Format($"<text x=\"16\" y=\"{Height - Margin}\" font-size=\"12\" fill=\"#666\" transform=\"rotate(-90 16 {Height - Margin})\">principal component 2 →</text>\n"));
+
+        html.Append("</svg>\n");
+    }
+
+    private static string Tip(ReportPoint point)
+    {
+        var tip = new StringBuilder();
+        if (point.RecommendationRank is { } rank)
+        {
+            tip.Append(Format($"#{rank} recommended: ")).AppendJoin("; ", point.Reasons).Append(". ");
+        }
+
+        tip.Append(point.Dataset).Append(' ').Append(point.Id);
+        if (point.Label is not null)
+        {
+            tip.Append(", label ").Append(point.Label);
+        }
+
+        if (point.PredictedClass is not null)
+        {
+            tip.Append(", predicted ").Append(point.PredictedClass);
+        }
+
+        if (point.InputUri is not null)
+        {
+            tip.Append(", ").Append(point.InputUri);
+        }
+
+        return tip.ToString();
+    }
+
+    private static void AppendRecommendations(StringBuilder html, ReportModel model)
+    {
+        html.Append("<h2>Recommended for review</h2>\n");
+        var recommended = model.Points.Where(p => p.RecommendationRank.HasValue).OrderBy(p => p.RecommendationRank).ToList();
+        if (recommended.Count == 0)
+        {
+            html.Append("<p class=\"note\">").Append(Encode(model.RecommendationsNote ?? "The server recommended no records.")).Append("</p>\n");
+            return;
+        }
+
+        html.Append("<table id=\"recommendations\"><tr><th>#</th><th>input</th><th>record</th><th>predicted</th><th>why</th></tr>\n");
+        foreach (var point in recommended)
+        {
+            html.Append(Format($"<tr><td>{point.RecommendationRank}</td><td>{Encode(point.InputUri ?? string.Empty)}</td><td>{Encode(point.Id)}</td><td>{Encode(point.PredictedClass ?? string.Empty)}</td><td>{Encode(string.Join("; ", point.Reasons))}</td></tr>\n"));
+        }
+
+        html.Append("</table>\n");
+    }
+
+    private static void AppendDrift(StringBuilder html, ReportModel model)
+    {
+        html.Append("<h2>Drift over time (MMD² of production windows against training)</h2>\n");
+        if (model.Drift.Count == 0)
+        {
+            html.Append("<p class=\"note\">").Append(Encode(model.DriftNote ?? "Not enough data for a drift score.")).Append("</p>\n");
+            return;
+        }
+
+        html.Append(Format($"<svg id=\"drift\" width=\"{Width}\" height=\"{DriftHeight}\" viewBox=\"0 0 {Width} {DriftHeight}\" xmlns=\"http://www.w3.org/2000/svg\">\n"));
+        var maxMmd = Math.Max(1e-12, model.Drift.Max(d => d.Mmd2));
+        var step = model.Drift.Count > 1 ? (Width - (2.0 * Margin)) / (model.Drift.Count - 1) : 0;
+        var coordinates = model.Drift.Select((d, i) => (X: Margin + (i * step), Y: DriftHeight - Margin - (Math.Max(0, d.Mmd2) / maxMmd * (DriftHeight - (2 * Margin))), Window: d)).ToList();
+        html.Append(Format($"<line x1=\"{Margin}\" y1=\"{DriftHeight - Margin}\" x2=\"{Width - Margin}\" y2=\"{DriftHeight - Margin}\" stroke=\"#999\"/>\n"));
+        html.Append("<polyline fill=\"none\" stroke=\"").Append(ReportColors.Drift).Append("\" stroke-width=\"2\" points=\"")
+            .AppendJoin(' ', coordinates.Select(c => Format($"{c.X:F1},{c.Y:F1}"))).Append("\"/>\n");
+        foreach (var (x, y, window) in coordinates)
+        {
+            var tip = Format($"{DateTimeOffset.FromUnixTimeMilliseconds(window.StartUnixMs):yyyy-MM-dd HH:mm} to {DateTimeOffset.FromUnixTimeMilliseconds(window.EndUnixMs):yyyy-MM-dd HH:mm}: MMD² {window.Mmd2:G3}, p = {window.PValue:G3}, {window.Records} records");
+            html.Append(Format($"<circle class=\"drift-pt\" cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"5\" fill=\"{(window.PValue < 0.05 ? ReportColors.Drift : "#fff")}\" stroke=\"{ReportColors.Drift}\" data-tip=\"{Encode(tip)}\"><title>{Encode(tip)}</title></circle>\n"));
+        }
+
+        html.Append("</svg>\n<p class=\"note\">").Append(Encode(model.DriftNote ?? string.Empty))
+            .Append(" Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");
+    }
+
+    private static (double Min, double Max) Range(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        var min = list.Min();
+        var max = list.Max();
+        // A flat axis (one point, or identical embeddings) still needs a non-zero span.
+        return max - min < 1e-12 ? (min - 1, max + 1) : (min, max);
+    }
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

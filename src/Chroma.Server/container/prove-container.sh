@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Proves the Chroma server image on a machine without a container registry:
+#   1. starts a private Docker engine (installs docker.io and debootstrap if missing),
+#   2. builds local base images (a minimal Debian 12 root file system plus this machine's .NET),
+#   3. builds src/Chroma.Server/Dockerfile with them (multi-stage, offline restore),
+#   4. runs the image with a data volume, waits for HEALTHCHECK = healthy, answers the gRPC
+#      health check and queries from the host (the chroma-server CLI), imports records,
+#   5. restarts the container and checks the records are still there,
+#   6. removes the container, the volume and the image (base images stay cached; --purge drops them).
+# Usage: sudo src/Chroma.Server/container/prove-container.sh [--purge]
+# Environment: CHROMA_CONTAINER_CACHE (default /var/tmp/chroma-container), CHROMA_PROOF_PORT (default 50151).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+CACHE=${CHROMA_CONTAINER_CACHE:-/var/tmp/chroma-container}
+PORT=${CHROMA_PROOF_PORT:-50151}
+PURGE=${1:-}
+SOCKET="$CACHE/docker.sock"
+export DOCKER_HOST="unix://$SOCKET" DOCKER_BUILDKIT=0
+SDK_BASE=chroma-local/dotnet-sdk-base:10.0
+SDK_IMAGE=chroma-local/dotnet-sdk:10.0
+RUNTIME_IMAGE=chroma-local/aspnet:10.0
+IMAGE=chroma-server:proof
+CONTAINER=chroma-proof
+VOLUME=chroma-proof-data
+DOTNET_HOME=$(dirname "$(readlink -f "$(command -v dotnet)")")
+STARTED_DOCKERD=""
+
+step() { printf '\n=== %s\n' "$*"; }
+fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+cleanup() {
+  step "cleanup"
+  if docker container inspect "$CONTAINER" >/dev/null 2>&1; then docker rm -f "$CONTAINER" >/dev/null && echo "removed container $CONTAINER"; fi
+  if docker volume inspect "$VOLUME" >/dev/null 2>&1; then docker volume rm "$VOLUME" >/dev/null && echo "removed volume $VOLUME"; fi
+  if docker image inspect "$IMAGE" >/dev/null 2>&1; then docker rmi "$IMAGE" >/dev/null && echo "removed image $IMAGE"; fi
+  if [ "$PURGE" = "--purge" ]; then
+    docker rmi "$SDK_IMAGE" "$SDK_BASE" "$RUNTIME_IMAGE" >/dev/null 2>&1 && echo "removed base images" || true
+  fi
+  rm -rf "${STAGE:-}" "${WORK:-}"
+  if [ -n "$STARTED_DOCKERD" ]; then
+    kill "$STARTED_DOCKERD" 2>/dev/null && echo "stopped the dockerd this script started (pid $STARTED_DOCKERD)" || true
+  fi
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || fail "run as root (it starts a Docker engine and builds root file systems)"
+mkdir -p "$CACHE"
+
+step "1. Docker engine"
+if ! docker info >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+  fi
+  # A private engine: its own data, exec root and socket, so nothing of the host's setup is touched.
+  dockerd --data-root "$CACHE/docker" --exec-root "$CACHE/exec" --host "$DOCKER_HOST" \
+    --pidfile "$CACHE/dockerd.pid" >"$CACHE/dockerd.log" 2>&1 &
+  STARTED_DOCKERD=$!
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || fail "dockerd did not start; see $CACHE/dockerd.log"
+fi
+docker version --format 'engine {{.Server.Version}} at '"$DOCKER_HOST"
+
+step "2. local base images (no registry)"
+if ! docker image inspect "$RUNTIME_IMAGE" >/dev/null 2>&1 || ! docker image inspect "$SDK_BASE" >/dev/null 2>&1; then
+  if [ ! -x "$CACHE/rootfs/bin/sh" ]; then
+    command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+    debootstrap --variant=minbase --include=libicu72,libssl3,ca-certificates bookworm "$CACHE/rootfs" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
+      || fail "debootstrap failed; see $CACHE/debootstrap.log"
+  fi
+  WORK=$(mktemp -d "$CACHE/work.XXXXXX")
+  # Runtime: Debian minbase + the .NET and ASP.NET Core shared runtimes + the "app" user (uid 1654).
+  cp -a "$CACHE/rootfs" "$WORK/runtime"
+  mkdir -p "$WORK/runtime/usr/share/dotnet"
+  cp -a "$DOTNET_HOME/dotnet" "$DOTNET_HOME/host" "$DOTNET_HOME/shared" "$WORK/runtime/usr/share/dotnet/"
+  ln -sf /usr/share/dotnet/dotnet "$WORK/runtime/usr/bin/dotnet"
+  chroot "$WORK/runtime" sh -c 'getent passwd app >/dev/null || { groupadd -g 1654 app && useradd -u 1654 -g app -m -s /usr/sbin/nologin app; }'
+  tar -C "$WORK/runtime" -c . | docker import \
+    --change 'ENV DOTNET_ROOT=/usr/share/dotnet' --change 'ENV APP_UID=1654' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$RUNTIME_IMAGE" >/dev/null
+  # SDK: the same plus this machine's whole .NET SDK.
+  cp -a "$DOTNET_HOME/." "$WORK/runtime/usr/share/dotnet/"
+  tar -C "$WORK/runtime" -c . | docker import \
+    --change 'ENV DOTNET_ROOT=/usr/share/dotnet' --change 'ENV DOTNET_CLI_TELEMETRY_OPTOUT=1' --change 'ENV DOTNET_NOLOGO=1' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$SDK_BASE" >/dev/null
+  rm -rf "$WORK"
+fi
+docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep chroma-local
+
+step "3. build context and offline NuGet packages"
+# Only what the Dockerfile copies; the packages the server needs are restored on this machine and
+# baked into the SDK image, so the build inside the container never needs the network.
+STAGE=$(mktemp -d "$CACHE/stage.XXXXXX")
+cp "$ROOT"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,.dockerignore} "$STAGE/"
+cp -r "$ROOT/protos" "$STAGE/"
+mkdir -p "$STAGE/src"
+(cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma.Server) | tar -C "$STAGE/src" -x
+mkdir -p "$STAGE/restore" && cp -r "$STAGE"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,protos,src} "$STAGE/restore/"
+dotnet restore "$STAGE/restore/src/Chroma.Server/Chroma.Server.csproj" --packages "$STAGE/packages" -v q
+rm -rf "$STAGE/restore"
+mkdir -p "$STAGE/sdk" && mv "$STAGE/packages" "$STAGE/sdk/packages"
+printf 'FROM %s\nCOPY packages /root/.nuget/packages\n' "$SDK_BASE" > "$STAGE/sdk/Dockerfile"
+docker build -q -t "$SDK_IMAGE" "$STAGE/sdk" >/dev/null 2>&1
+rm -rf "$STAGE/sdk"
+echo "SDK image $SDK_IMAGE has $(docker run --rm "$SDK_IMAGE" sh -c 'ls /root/.nuget/packages | wc -l') packages"
+
+step "4. docker build -f src/Chroma.Server/Dockerfile"
+docker build -f "$STAGE/src/Chroma.Server/Dockerfile" \
+  --build-arg SDK_IMAGE="$SDK_IMAGE" --build-arg RUNTIME_IMAGE="$RUNTIME_IMAGE" --build-arg NUGET_AUDIT=false -t "$IMAGE" "$STAGE" \
+  2>&1 | grep -E '^Step|Successfully|error|warn' || true
+docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "the image was not built"
+docker image inspect "$IMAGE" --format 'image {{.Id}}: user={{.Config.User}} volumes={{json .Config.Volumes}} ports={{json .Config.ExposedPorts}} healthcheck={{json .Config.Healthcheck.Test}}'
+
+step "5. run with a data volume"
+docker volume create "$VOLUME" >/dev/null
+docker run -d --name "$CONTAINER" -p "127.0.0.1:$PORT:50051" -v "$VOLUME:/data" \
+  --health-interval 2s --health-start-period 5s "$IMAGE" >/dev/null
+wait_healthy() {
+  for _ in $(seq 1 90); do
+    status=$(docker inspect -f '{{.State.Health.Status}}' "$CONTAINER")
+    [ "$status" = healthy ] && { echo "container health: $status"; return 0; }
+    [ "$(docker inspect -f '{{.State.Running}}' "$CONTAINER")" = true ] || break
+    sleep 1
+  done
+  docker logs "$CONTAINER" | tail -20
+  fail "the container did not become healthy (last status: ${status:-unknown})"
+}
+wait_healthy
+docker exec "$CONTAINER" sh -c 'echo "inside: uid=$(id -u) user=$(id -un)"; ls -ld /data'
+
+step "6. from the host: gRPC health check, import, queries"
+dotnet build "$ROOT/src/Chroma.Server/Chroma.Server.csproj" -c Release -v q -nologo >/dev/null
+CLI=(dotnet "$ROOT/src/Chroma.Server/bin/Release/net10.0/Chroma.Server.dll")
+ENDPOINT="http://127.0.0.1:$PORT"
+"${CLI[@]}" health --endpoint "$ENDPOINT"
+RECORDS="$CACHE/proof-records.jsonl"
+: > "$RECORDS"
+for i in $(seq 0 59); do
+  dataset=training; [ $((i % 3)) -eq 0 ] && dataset=production
+  printf '{"dataset":"%s","label":"%d","embedding":[%d,%d.5,0.25,-1]}\n' "$dataset" $((i % 2)) "$i" $((i % 7)) >> "$RECORDS"
+done
+"${CLI[@]}" import --endpoint "$ENDPOINT" --set proof/1/fc --in "$RECORDS" --json
+"${CLI[@]}" sets --endpoint "$ENDPOINT"
+before=$("${CLI[@]}" sets --endpoint "$ENDPOINT" --json)
+echo "$before"
+echo "$before" | grep -q '"totalRecords":60' || fail "expected 60 records before the restart"
+"${CLI[@]}" neighbours --endpoint "$ENDPOINT" --set proof/1/fc --vector 10,3.5,0.25,-1 --k 3
+
+step "7. restart the container: the records persist in the volume"
+docker restart "$CONTAINER" >/dev/null
+sleep 1
+wait_healthy
+after=$("${CLI[@]}" sets --endpoint "$ENDPOINT" --json)
+echo "$after"
+echo "$after" | grep -q '"totalRecords":60' || fail "expected 60 records after the restart"
+exported=$("${CLI[@]}" export --endpoint "$ENDPOINT" --set proof/1/fc --format jsonl | wc -l)
+echo "exported after restart: $exported records"
+[ "$exported" -eq 60 ] || fail "expected 60 exported records"
+docker logs "$CONTAINER" 2>&1 | grep -m2 'listening' || true
+
+echo
+echo "CONTAINER PROOF PASSED"

@@ -1,0 +1,25 @@
+using Chroma.Server.Cli;
+using Spectre.Console;
+
+namespace Chroma.Server.Tests.Cli;
+
+/// <summary>Runs one CLI command in-process and keeps what it wrote to each stream.</summary>
+internal sealed record CliRun(int ExitCode, string Output, string Error, string Console)
+{
+    public static async Task<CliRun> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var consoleText = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(consoleText),
+        });
+        console.Profile.Width = 200;
+        var exitCode = await ChromaCli.RunAsync(args, console, output, error).WaitAsync(TimeSpan.FromSeconds(60));
+        return new CliRun(exitCode, output.ToString(), error.ToString(), consoleText.ToString());
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Chroma.Server.Cli;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Cli;
+
+[TestFixture]
+public sealed class ImportCommandTests
+{
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Import_ExportedJsonl_SecondServerHoldsTheSameRecordsAndReimportStoresNothingNew()
+    {
+        await using var source = await RunningServer.StartAsync();
+        await using var target = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        await CliTestData.LogAsync(source, CliTestData.Build());
+        var exported = Path.Combine(folder.Path, "source.jsonl");
+        var copied = Path.Combine(folder.Path, "target.jsonl");
+        await CliRun.RunAsync("export", "--endpoint", source.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--format", "jsonl", "--out", exported, "--json");
+
+        var first = await CliRun.RunAsync("import", "--endpoint", target.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--in", exported, "--batch-size", "30", "--json");
+        var again = await CliRun.RunAsync("import", "--endpoint", target.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--in", exported);
+        await CliRun.RunAsync("export", "--endpoint", target.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--format", "jsonl", "--out", copied, "--json");
+
+        Assert.That(first.ExitCode, Is.EqualTo(CliExitCode.Success), first.Error + first.Console);
+        Assert.That(JsonDocument.Parse(first.Output).RootElement.GetProperty("accepted").GetInt64(), Is.EqualTo(100));
+        Assert.That(again.ExitCode, Is.EqualTo(CliExitCode.Success), again.Error + again.Console);
+        Assert.That(again.Console, Does.Contain("Imported 0 records").And.Contain("100 already there"));
+        // Same records, same content; only the server-side sequence numbers may differ.
+        Assert.That(Comparable(copied), Is.EqualTo(Comparable(exported)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_LineWithoutEmbedding_UsageErrorNamingTheLine()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "bad.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\"}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain("--in line 2 has no embedding"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_WrongDimension_ServerRejectionReportedWithTheRecord()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
+    }
+
+    private static List<string> Comparable(string path) =>
+        File.ReadAllLines(path)
+            .Select(line => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!)
+            .Select(row =>
+            {
+                row.Remove("sequence");
+                return JsonSerializer.Serialize(row);
+            })
+            .Order(StringComparer.Ordinal)
+            .ToList();
+}

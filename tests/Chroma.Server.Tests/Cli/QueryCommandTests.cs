@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Chroma.Server.Cli;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Cli;
+
+[TestFixture]
+public sealed class QueryCommandTests
+{
+    private RunningServer _server = null!;
+    private string _endpoint = null!;
+
+    [OneTimeSetUp]
+    [CancelAfter(60_000)]
+    public async Task StartServer()
+    {
+        _server = await RunningServer.StartAsync();
+        _endpoint = _server.Server.Endpoint.ToString();
+        await CliTestData.LogAsync(_server, CliTestData.Build());
+    }
+
+    [OneTimeTearDown]
+    public async Task StopServer() => await _server.DisposeAsync();
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Sets_Json_ListsTheSetWithCountsPerDataset()
+    {
+        var run = await CliRun.RunAsync("sets", "--endpoint", _endpoint, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var set = json.RootElement.GetProperty("sets").EnumerateArray().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(set.GetProperty("setId").GetString(), Is.EqualTo(CliTestData.SetId));
+            Assert.That(set.GetProperty("dimension").GetInt32(), Is.EqualTo(CliTestData.Dimension));
+            Assert.That(set.GetProperty("totalRecords").GetInt64(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+            Assert.That(set.GetProperty("datasets").GetProperty("training").GetInt64(), Is.EqualTo(CliTestData.TrainingCount));
+            Assert.That(set.GetProperty("datasets").GetProperty("production").GetInt64(), Is.EqualTo(CliTestData.ProductionCount));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Sets_Table_ShowsSetIdAndRecordCount()
+    {
+        var run = await CliRun.RunAsync("sets", "--endpoint", _endpoint);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Console, Does.Contain(CliTestData.SetId).And.Contain("training 60").And.Contain("production 40"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Stats_Json_TotalsPerDatasetAndPerSet()
+    {
+        var run = await CliRun.RunAsync("stats", "--endpoint", _endpoint, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("sets").GetInt32(), Is.EqualTo(1));
+            Assert.That(root.GetProperty("totalRecords").GetInt64(), Is.EqualTo(100));
+            Assert.That(root.GetProperty("datasets").GetProperty("training").GetInt64(), Is.EqualTo(CliTestData.TrainingCount));
+            Assert.That(root.GetProperty("perSet")[0].GetProperty("setId").GetString(), Is.EqualTo(CliTestData.SetId));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Stats_UnknownSet_UsageErrorNamingTheSet()
+    {
+        var run = await CliRun.RunAsync("stats", "--endpoint", _endpoint, "--set", "no/such/set");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain("--set 'no/such/set'"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Neighbours_ByVector_ReturnsKRecordsNearestFirst()
+    {
+        var run = await CliRun.RunAsync(
+            "neighbours", "--endpoint", _endpoint, "--set", CliTestData.SetId, "--vector", "2,0,0,0,0,0,0,0", "--k", "5", "--dataset", "training", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var neighbors = json.RootElement.GetProperty("neighbors").EnumerateArray().ToList();
+        var distances = neighbors.Select(n => n.GetProperty("distance").GetSingle()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(neighbors, Has.Count.EqualTo(5));
+            Assert.That(distances, Is.Ordered);
+            // The vector sits on the centre of class "1": every neighbour is a training record of that class.
+            Assert.That(neighbors.Select(n => n.GetProperty("record").GetProperty("label").GetString()), Is.All.EqualTo("1"));
+            Assert.That(neighbors.Select(n => n.GetProperty("record").GetProperty("dataset").GetString()), Is.All.EqualTo("training"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Neighbours_BadVector_UsageErrorNamingTheOption()
+    {
+        var run = await CliRun.RunAsync("neighbours", "--endpoint", _endpoint, "--set", CliTestData.SetId, "--vector", "1,abc");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain("--vector").And.Contain("'abc'"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Neighbours_UnknownSet_ServerErrorWithItsMessage()
+    {
+        var run = await CliRun.RunAsync("neighbours", "--endpoint", _endpoint, "--set", "no/such/set", "--vector", "1,2");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        Assert.That(run.Error, Does.Contain("NotFound"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Sets_NothingListening_ClearErrorAndNonZeroExit()
+    {
+        // A port that was free a moment ago: nothing answers there.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await CliRun.RunAsync("sets", "--endpoint", $"http://127.0.0.1:{port}", "--timeout", "5");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Unreachable));
+        Assert.That(run.Error, Does.Contain($"could not reach the Chroma server at http://127.0.0.1:{port}"));
+    }
+
+    [TestCase("sets", "--endpoint", "ftp://host", ExpectedResult = "--endpoint must be an http:// or https:// address (got 'ftp://host')")]
+    [TestCase("export", "--set", "a/b/c", "--format", "xml", ExpectedResult = "--format must be csv or jsonl (got 'xml')")]
+    [TestCase("export", "--format", "csv", ExpectedResult = "--set is required for 'export'")]
+    [TestCase("recommend", "--set", "a/b/c", "--top", "0", ExpectedResult = "--top must be a whole number from 1 to 1000 (got '0')")]
+    [TestCase("frobnicate", ExpectedResult = "unknown command 'frobnicate'")]
+    [CancelAfter(30_000)]
+    public async Task<string> Run_BadCommandLine_UsageExitAndMessageNamingTheOption(params string[] args)
+    {
+        var run = await CliRun.RunAsync(args);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        return run.Error.Replace("chroma-server: ", string.Empty, StringComparison.Ordinal).Split(". Run", StringSplitOptions.None)[0];
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Health_RunningServer_ServingAndExitZero()
+    {
+        var run = await CliRun.RunAsync("health", "--endpoint", _endpoint, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(JsonDocument.Parse(run.Output).RootElement.GetProperty("status").GetString(), Is.EqualTo("Serving"));
+    }
+
+    [TestCase("", ExpectedResult = false)]
+    [TestCase("serve", ExpectedResult = false)]
+    [TestCase("--Chroma:Port=6000", ExpectedResult = false)]
+    [TestCase("sets", ExpectedResult = true)]
+    [TestCase("report --set x", ExpectedResult = true)]
+    [TestCase("help", ExpectedResult = true)]
+    public bool IsCliCommand_Arguments_TellsCommandsFromServing(string commandLine) =>
+        ChromaCli.IsCliCommand(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+}

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli;
+using Chroma.Server.Tests.TestSupport;
+using Grpc.Core;
+
+namespace Chroma.Server.Tests.Cli;
+
+[TestFixture]
+public sealed class RecommendCommandTests
+{
+    private RunningServer _server = null!;
+    private List<Record> _production = null!;
+
+    [OneTimeSetUp]
+    [CancelAfter(60_000)]
+    public async Task StartServer()
+    {
+        _server = await RunningServer.StartAsync();
+        var records = CliTestData.Build();
+        _production = records.Where(r => r.Dataset == "production").ToList();
+        await CliTestData.LogAsync(_server, records);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopServer() => await _server.DisposeAsync();
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_ServerRanks_JsonHasTopRecordsWithReasonsAndAsksForTop()
+    {
+        GetRecommendationsRequest? asked = null;
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            asked = request;
+            return Ranked(request.PageSize);
+        });
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "3", "--strategy", "ood", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var items = json.RootElement.GetProperty("recommendations").EnumerateArray().ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(asked!.PageSize, Is.EqualTo(3));
+            Assert.That(asked.Strategy, Is.EqualTo(RecommendationStrategy.OutOfDistribution));
+            Assert.That(json.RootElement.GetProperty("scoredRecords").GetInt64(), Is.EqualTo(CliTestData.ProductionCount));
+            Assert.That(items, Has.Count.EqualTo(3));
+            Assert.That(items[0].GetProperty("record").GetProperty("id").GetString(), Is.EqualTo(_production[^1].Id));
+            Assert.That(items[0].GetProperty("reasons")[0].GetString(), Does.Contain("far from training"));
+            Assert.That(items[0].GetProperty("signals")[0].GetProperty("signal").GetString(), Is.EqualTo("mahalanobis"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_ServerRanks_TableShowsReasons()
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request => Ranked(request.PageSize));
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Console, Does.Contain(_production[^1].Id).And.Contain("far from training"));
+    }
+
+    [TestCase(StatusCode.Unimplemented)]
+    [TestCase(StatusCode.FailedPrecondition)]
+    [CancelAfter(30_000)]
+    public async Task Recommend_ServerOffersNone_ClearMessageAndNotAvailableExit(StatusCode status)
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, _ => throw new RpcException(new Status(status, "no engine here")));
+
+        var human = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId);
+        var json = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--json");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(human.ExitCode, Is.EqualTo(CliExitCode.NotAvailable));
+            Assert.That(human.Console, Does.Contain("Recommendations not available").And.Contain($"{status}: no engine here"));
+            Assert.That(json.ExitCode, Is.EqualTo(CliExitCode.NotAvailable));
+            Assert.That(JsonDocument.Parse(json.Output).RootElement.GetProperty("available").GetBoolean(), Is.False);
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_ThisServerVersion_AnswersAndCliExitsCleanly()
+    {
+        // Against the real server: either a ranked list or "not available", never a crash.
+        var run = await CliRun.RunAsync("recommend", "--endpoint", _server.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--json");
+
+        Assert.That(run.ExitCode, Is.AnyOf(CliExitCode.Success, CliExitCode.NotAvailable), run.Error);
+        Assert.That(JsonDocument.Parse(run.Output).RootElement.TryGetProperty("available", out _), Is.True);
+    }
+
+    /// <summary>The latest production records first (they drift furthest), each with a reason.</summary>
+    private GetRecommendationsResponse Ranked(int top)
+    {
+        var response = new GetRecommendationsResponse { ScoredRecords = CliTestData.ProductionCount, ComputedUnixMs = 1_700_200_000_000 };
+        foreach (var record in Enumerable.Reverse(_production).Take(top))
+        {
+            var recommendation = new Recommendation
+            {
+                Record = new StoredRecord { Record = record, SetId = CliTestData.SetId },
+                Score = 0.9,
+                Reasons = { "far from training (Mahalanobis, 99th percentile)" },
+                Signals = { new SignalScore { Signal = "mahalanobis", Value = 12.5, Percentile = 0.99 } },
+            };
+            response.Recommendations.Add(recommendation);
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Cli;
+
+[TestFixture]
+public sealed partial class ReportCommandTests
+{
+    private const int Top = 5;
+
+    private RunningServer _server = null!;
+    private TempDirectory _folder = null!;
+    private List<Record> _production = null!;
+
+    [OneTimeSetUp]
+    [CancelAfter(60_000)]
+    public async Task StartServer()
+    {
+        _server = await RunningServer.StartAsync();
+        _folder = new TempDirectory();
+        var records = CliTestData.Build();
+        _production = records.Where(r => r.Dataset == "production").ToList();
+        await CliTestData.LogAsync(_server, records);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopServer()
+    {
+        await _server.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    /// <summary>Writes a report of the test set through a proxy that recommends the <see cref="Top"/> latest production records.</summary>
+    internal static async Task<(CliRun Run, string Html)> WriteReportAsync(RunningServer server, IReadOnlyList<Record> production, string path)
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(server.Query, request =>
+        {
+            var response = new GetRecommendationsResponse { ScoredRecords = production.Count };
+            foreach (var record in production.Reverse().Take(request.PageSize))
+            {
+                response.Recommendations.Add(new Recommendation
+                {
+                    Record = new StoredRecord { Record = record, SetId = CliTestData.SetId },
+                    Score = 0.9,
+                    Reasons = { "far from training <99th percentile>" },
+                });
+            }
+
+            return response;
+        });
+        var run = await CliRun.RunAsync("report", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--out", path, "--top", Top.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        return (run, File.Exists(path) ? await File.ReadAllTextAsync(path) : string.Empty);
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Report_WithRecommendations_EveryPointDrawnAndRecommendedOnesCarryReasons()
+    {
+        var path = Path.Combine(_folder.Path, "report.html");
+
+        var (run, html) = await WriteReportAsync(_server, _production, path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var summary = JsonDocument.Parse(run.Output).RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(summary.GetProperty("points").GetInt32(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+            Assert.That(summary.GetProperty("datasets").GetProperty("training").GetInt32(), Is.EqualTo(CliTestData.TrainingCount));
+            Assert.That(summary.GetProperty("recommended").GetInt32(), Is.EqualTo(Top));
+            Assert.That(PointPattern().Count(html), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+            Assert.That(Regex.Count(html, "class=\"pt rec\""), Is.EqualTo(Top));
+            Assert.That(Regex.Count(html, "data-dataset=\"training\""), Is.EqualTo(CliTestData.TrainingCount));
+            // The reason is on the hover text of the newest production record, HTML-escaped.
+            Assert.That(html, Does.Contain($"#1 recommended: far from training &lt;99th percentile&gt;. production {_production[^1].Id}"));
+            // The table names the input a person would open first.
+            Assert.That(html, Does.Contain($"<tr><td>1</td><td>{_production[^1].InputUri}</td>"));
+            // Self-contained: nothing is loaded from elsewhere.
+            Assert.That(html, Does.Not.Contain("<script src").And.Not.Contain("<link").And.Not.Contain("https://"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Report_ProductionMovesAwayOverTime_DriftRisesAcrossWindows()
+    {
+        var path = Path.Combine(_folder.Path, "drift.html");
+
+        var run = await CliRun.RunAsync("report", "--endpoint", _server.Server.Endpoint.ToString(), "--set", CliTestData.SetId, "--out", path, "--windows", "4", "--drift", "local");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var html = await File.ReadAllTextAsync(path);
+        var mmd = DriftPattern().Matches(html).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.That(mmd, Has.Count.EqualTo(4));
+        Assert.That(mmd[^1], Is.GreaterThan(mmd[0]), "the last window drifted further than the first");
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Report_ServerWithoutRecommendations_ProjectionOnlyWithNote()
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, _ => throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unimplemented, "not here")));
+        var path = Path.Combine(_folder.Path, "plain.html");
+
+        var run = await CliRun.RunAsync("report", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--out", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var html = await File.ReadAllTextAsync(path);
+        Assert.That(PointPattern().Count(html), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+        Assert.That(html, Does.Contain("offers no recommendations for this set (Unimplemented: not here)").And.Not.Contain("class=\"pt rec\""));
+        Assert.That(run.Console, Does.Contain("Wrote"));
+    }
+
+    [GeneratedRegex("<circle class=\"pt[ \"]")]
+    private static partial Regex PointPattern();
+
+    [GeneratedRegex("<title>[^<]*MMD(?:²|&#178;) ([-0-9.Ee+]+), p = ")]
+    private static partial Regex DriftPattern();
+}
