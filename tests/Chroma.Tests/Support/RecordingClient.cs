@@ -2,7 +2,7 @@ using Chroma.Protocol.V1;
 
 namespace Chroma.Tests.Support;
 
-/// <summary>A real <see cref="ChromaClient"/> whose ingest stream is a <see cref="RecordingIngestSessionFactory"/>.</summary>
+/// <summary>A real <see cref="ChromaClient"/> whose ingest stream is an in-memory <see cref="ScriptedIngestSessions"/> that acks every batch.</summary>
 internal sealed class RecordingClient : IAsyncDisposable
 {
     private static readonly TimeSpan s_flushTimeout = TimeSpan.FromSeconds(10);
@@ -14,7 +14,7 @@ internal sealed class RecordingClient : IAsyncDisposable
             Factory);
     }
 
-    public RecordingIngestSessionFactory Factory { get; } = new();
+    public ScriptedIngestSessions Factory { get; } = new();
 
     public ChromaClient Client { get; }
 
@@ -22,9 +22,9 @@ internal sealed class RecordingClient : IAsyncDisposable
         Client.GetEmbeddingSet(new EmbeddingSetDescriptor(model, "1", "layer", dimension), classNames);
 
     /// <summary>Waits until every record received so far is acknowledged, then returns all records sent.</summary>
-    public async Task<IReadOnlyList<Record>> SentRecordsAsync()
+    public async Task<IReadOnlyList<Record>> SentRecordsAsync(CancellationToken cancellationToken = default)
     {
-        await Client.FlushAsync().WaitAsync(s_flushTimeout);
+        await Client.FlushAsync(cancellationToken).WaitAsync(s_flushTimeout, cancellationToken);
         return Factory.Records;
     }
 

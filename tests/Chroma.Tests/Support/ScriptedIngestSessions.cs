@@ -31,7 +31,11 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>The next <paramref name="count"/> sessions fail on first write with Unavailable.</summary>
     public void FailNextSessions(int count) => Interlocked.Exchange(ref _failOpens, count);
 
-    public IEnumerable<LogBatch> Batches => Written.Select(w => w.Batch);
+    /// <summary>Every batch written so far, in write order.</summary>
+    public IReadOnlyList<LogBatch> Batches => [.. Written.Select(w => w.Batch)];
+
+    /// <summary>Every record written so far, in write order.</summary>
+    public IReadOnlyList<Record> Records => [.. Batches.SelectMany(b => b.Records)];
 
     public IIngestSession Open(CancellationToken cancellationToken)
     {

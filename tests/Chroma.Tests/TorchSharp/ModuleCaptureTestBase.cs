@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Chroma.Protocol.V1;
+using Chroma.Tests.Support;
 using Chroma.Tests.TorchSharp.Support;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public abstract class ModuleCaptureTestBase
 {
     protected static readonly string[] ClassNames = ["cat", "dog"];
 
-    private TorchRecordingSessions _sessions = null!;
+    private RecordingClient _recording = null!;
 
     internal ChromaClient Client { get; private set; } = null!;
 
@@ -24,7 +25,8 @@ public abstract class ModuleCaptureTestBase
     [SetUp]
     public void CreateClientAndModel()
     {
-        Client = TorchRecordingSessions.CreateClient(out _sessions);
+        _recording = new RecordingClient();
+        Client = _recording.Client;
         Model = new TinyClassifier();
         Model.eval();
         Set = Client.GetEmbeddingSet(new EmbeddingSetDescriptor("tiny", "1", "fc1", TinyClassifier.EmbeddingWidth), ClassNames);
@@ -47,8 +49,7 @@ public abstract class ModuleCaptureTestBase
     /// <summary>Every record the client delivered, once everything logged so far is acknowledged.</summary>
     internal async Task<IReadOnlyList<Record>> DeliveredAsync(CancellationToken cancellationToken)
     {
-        await Client.FlushAsync(cancellationToken);
-        return _sessions.Records;
+        return await _recording.SentRecordsAsync(cancellationToken);
     }
 
     /// <summary>Row <paramref name="row"/> of a 2-D tensor.</summary>
