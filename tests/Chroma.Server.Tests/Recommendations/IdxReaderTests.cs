@@ -1,4 +1,3 @@
-using Chroma.Server.Recommendations.Evaluation;
 using Chroma.Server.Tests.Recommendations.Data;
 using NUnit.Framework;
 

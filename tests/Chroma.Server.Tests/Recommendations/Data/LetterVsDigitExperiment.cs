@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using Chroma.Server.Recommendations;
-using Chroma.Server.Recommendations.Evaluation;
 
 namespace Chroma.Server.Tests.Recommendations.Data;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace Chroma.Server.Recommendations.Evaluation;
+namespace Chroma.Server.Tests.Recommendations.Data;
 
 /// <summary>
 /// Reads IDX files (the MNIST / notMNIST format), optionally gzip-compressed: big-endian int32
