@@ -67,6 +67,27 @@ public sealed class ChromaServerOptions
     /// </summary>
     public int MaxPageSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets the size below which an embedding set is searched exactly (brute force) rather than
+    /// through its HNSW graph: exact search is faster for small sets and needs no build. When a set grows
+    /// past it, its graph is built in the background while exact search keeps answering.
+    /// 0 uses HNSW from the first record. The default value is 10 000.
+    /// </summary>
+    public int IndexExactSearchThreshold { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how long a nearest-neighbour query waits for the background indexer to apply every
+    /// batch acknowledged before the query arrived (read-your-writes); past it the query answers from what
+    /// is indexed. The default value is 2 seconds.
+    /// </summary>
+    public TimeSpan IndexCatchUpTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets how often changed HNSW indexes are saved under <c>{DataDirectory}/indexes</c> (they are
+    /// also saved on shutdown); a restart loads them and replays only later records. The default value is 1 minute.
+    /// </summary>
+    public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
 }

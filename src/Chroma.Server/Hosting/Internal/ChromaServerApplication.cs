@@ -1,5 +1,6 @@
 using System.Net;
 using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
@@ -63,8 +64,9 @@ internal static class ChromaServerApplication
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IRecordStore>(sp => SqliteRecordStore.Open(
             options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IVectorIndexFactory, BruteForceVectorIndexFactory>();
         services.AddSingleton<EmbeddingSetIndexes>();
+        services.AddHostedService<IndexingWorker>();
+        services.AddSingleton(HnswTrainingNeighborSearch.CreateFactory(options.IndexExactSearchThreshold));
         services.AddSingleton<BatchIngestor>();
         services.AddSingleton<ApiKeyInterceptor>();
 

@@ -39,6 +39,16 @@ internal static class ChromaServerOptionsValidator
             return "ApiKey must be null (no authentication) or a non-blank key";
         }
 
+        if (o.IndexCatchUpTimeout < TimeSpan.Zero || o.IndexCatchUpTimeout > TimeSpan.FromMinutes(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexCatchUpTimeout must be between 0 and 1 minute (got {o.IndexCatchUpTimeout})");
+        }
+
+        if (o.IndexSaveInterval < TimeSpan.FromSeconds(1) || o.IndexSaveInterval > TimeSpan.FromDays(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexSaveInterval must be between 1 second and 1 day (got {o.IndexSaveInterval})");
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -47,7 +57,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxMetadataKeyLength), o.MaxMetadataKeyLength, 1, 65_536)
             ?? Range(nameof(o.MaxMetadataValueLength), o.MaxMetadataValueLength, 1, 1_048_576)
             ?? Range(nameof(o.MaxInputUriLength), o.MaxInputUriLength, 1, 1_048_576)
-            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000);
+            ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
+            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue);
     }
 
     private static string? Range(string name, int value, int min, int max) =>
