@@ -12,6 +12,7 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private readonly int _threshold;
     private readonly int _buildThreads;
+    private readonly CancellationTokenSource _disposing = new();
     private BruteForceVectorIndex? _exact;
     private HnswVectorIndex? _hnsw;
     private List<(long Sequence, float[]? Vector, string? Dataset)>? _changesDuringBuild;
@@ -174,20 +175,52 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        // Stop a running build and wait for it, so no thread is inside the gate or the graph when they go.
+        _disposing.Cancel();
+        try
+        {
+            BuildCompletion.Wait();
+        }
+        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException)
+        {
+            // The build was abandoned, as asked.
+        }
+
         Volatile.Read(ref _hnsw)?.Dispose();
         _gate.Dispose();
+        _disposing.Dispose();
     }
 
     private void Build(VectorSnapshot snapshot)
     {
         var built = new HnswVectorIndex(Dimension);
-        var dimension = Dimension;
-        Parallel.For(
-            0,
-            snapshot.Sequences.Length,
-            new ParallelOptions { MaxDegreeOfParallelism = _buildThreads },
-            i => built.Add(snapshot.Sequences[i], snapshot.Vectors.AsSpan(i * dimension, dimension), snapshot.Datasets[i]));
+        try
+        {
+            var dimension = Dimension;
+            Parallel.For(
+                0,
+                snapshot.Sequences.Length,
+                new ParallelOptions { MaxDegreeOfParallelism = _buildThreads, CancellationToken = _disposing.Token },
+                i => built.Add(snapshot.Sequences[i], snapshot.Vectors.AsSpan(i * dimension, dimension), snapshot.Datasets[i]));
+            TakeOver(built);
+        }
+        catch
+        {
+            // Exact search keeps answering; the graph is dropped, and the next batch may try again.
+            built.Dispose();
+            if (!_disposing.IsCancellationRequested)
+            {
+                _gate.EnterWriteLock();
+                _changesDuringBuild = null;
+                _gate.ExitWriteLock();
+            }
 
+            throw;
+        }
+    }
+
+    private void TakeOver(HnswVectorIndex built)
+    {
         _gate.EnterWriteLock();
         try
         {
