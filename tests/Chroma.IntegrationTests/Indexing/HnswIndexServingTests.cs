@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Chroma.IntegrationTests.Indexing;
 
 /// <summary>
-/// 20 000 records of 128 floats through the real client: past the default exact-search threshold (10 000), so
+/// 20 000 records of 128 floats through the real client: past the default exact-search threshold (5 000), so
 /// FindNearest answers from the HNSW graph; a restart loads the saved graph instead of rebuilding it.
 /// </summary>
 [TestFixture]
