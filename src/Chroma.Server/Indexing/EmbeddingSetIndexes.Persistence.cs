@@ -13,8 +13,7 @@ internal sealed partial class EmbeddingSetIndexes
         var saved = 0;
         foreach (var entry in _entries.Values)
         {
-            if (!entry.Loader.IsValueCreated || !entry.Loader.Value.IsCompletedSuccessfully
-                || entry.Loader.Value.Result.Hnsw is not { } hnsw || entry.Version == entry.SavedVersion)
+            if (entry.LoadedIndex?.Hnsw is not { } hnsw || entry.Version == entry.SavedVersion)
             {
                 continue; // exact-search sets are re-read from the store at start, as fast as reading a file
             }

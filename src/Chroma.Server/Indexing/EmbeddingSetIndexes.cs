@@ -50,7 +50,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         ArgumentNullException.ThrowIfNull(query);
         var entry = Entry(set);
         var target = entry.Enqueued;
-        var index = await entry.Loader.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var index = await entry.LoadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (entry.Applied < target
             && !await entry.WaitAppliedAsync(target, _options.IndexCatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
         {
@@ -78,7 +78,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     }
 
     /// <summary>Loads the set's index (from its file, else from the store) unless it is loaded already.</summary>
-    public Task<AdaptiveVectorIndex> LoadAsync(StoredEmbeddingSet set) => Entry(set).Loader.Value;
+    public Task<AdaptiveVectorIndex> LoadAsync(StoredEmbeddingSet set) => Entry(set).LoadAsync();
 
     /// <summary>How the set's index was loaded, or null while it is not.</summary>
     public IndexLoadReport? GetLoadReport(StoredEmbeddingSet set)
@@ -96,7 +96,19 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     {
         while (_work.Reader.TryRead(out var entry))
         {
-            var index = await entry.Loader.Value.ConfigureAwait(false);
+            AdaptiveVectorIndex index;
+            try
+            {
+                index = await entry.LoadAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The worker must outlive a failed load: the set's next change or query retries it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
+                continue;
+            }
+
             while (entry.Pending.TryDequeue(out var change))
             {
                 try
@@ -127,10 +139,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         _work.Writer.TryComplete();
         foreach (var entry in _entries.Values)
         {
-            if (entry.Loader.IsValueCreated && entry.Loader.Value.IsCompletedSuccessfully)
-            {
-                entry.Loader.Value.Result.Dispose();
-            }
+            entry.LoadedIndex?.Dispose();
         }
     }
 

@@ -34,4 +34,8 @@ internal static partial class IndexingLog
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "Could not load the indexes at start; they load on first use")]
     public static partial void StartLoadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error,
+        Message = "Could not load the index of '{SetId}' from the store; its next change or query tries again")]
+    public static partial void LoadFailed(ILogger logger, string setId, Exception exception);
 }

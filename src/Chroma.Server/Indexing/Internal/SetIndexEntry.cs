@@ -14,6 +14,9 @@ internal readonly record struct IndexChange(IReadOnlyList<InsertedRecord>? Inser
 internal sealed class SetIndexEntry
 {
     private readonly Lock _waitLock = new();
+    private readonly Lock _loadLock = new();
+    private readonly Func<SetIndexEntry, AdaptiveVectorIndex> _load;
+    private Task<AdaptiveVectorIndex>? _loading;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private long _enqueued;
     private long _applied;
@@ -21,13 +24,13 @@ internal sealed class SetIndexEntry
     public SetIndexEntry(StoredEmbeddingSet set, Func<SetIndexEntry, AdaptiveVectorIndex> load)
     {
         Set = set;
-        Loader = new Lazy<Task<AdaptiveVectorIndex>>(() => Task.Run(() => load(this)), LazyThreadSafetyMode.ExecutionAndPublication);
+        _load = load;
     }
 
     public StoredEmbeddingSet Set { get; }
 
-    /// <summary>Gets the one load of the index (from its file or the store), shared by the worker and queries.</summary>
-    public Lazy<Task<AdaptiveVectorIndex>> Loader { get; }
+    /// <summary>Gets the loaded index, or null while it is not (yet) loaded.</summary>
+    public AdaptiveVectorIndex? LoadedIndex => Volatile.Read(ref _loading) is { IsCompletedSuccessfully: true } done ? done.Result : null;
 
     public ConcurrentQueue<IndexChange> Pending { get; } = new();
 
@@ -49,6 +52,23 @@ internal sealed class SetIndexEntry
 
     /// <summary>Gets or sets how the index was loaded.</summary>
     public IndexLoadReport? LoadReport { get; set; }
+
+    /// <summary>
+    /// The one load of the index (from its file or the store), shared by the worker and queries. A failed load
+    /// (say, the store was briefly unreadable) is retried by the next caller instead of failing the set for good.
+    /// </summary>
+    public Task<AdaptiveVectorIndex> LoadAsync()
+    {
+        lock (_loadLock)
+        {
+            if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
+            {
+                _loading = Task.Run(() => _load(this));
+            }
+
+            return _loading;
+        }
+    }
 
     public void MarkEnqueued() => Interlocked.Increment(ref _enqueued);
 
