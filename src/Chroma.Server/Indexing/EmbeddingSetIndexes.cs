@@ -143,8 +143,6 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         }
     }
 
-    private static bool IsAfter(long sequence, long loadedThrough) => sequence > loadedThrough;
-
     private SetIndexEntry Entry(StoredEmbeddingSet set) =>
         _entries.GetOrAdd(set.Key, static (_, state) => new SetIndexEntry(state.Set, state.Self.Load), (Set: set, Self: this));
 
@@ -171,7 +169,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         }
 
         // A load that ran after this commit already read these records.
-        var inserted = change.Inserted!.Where(r => IsAfter(r.Sequence, entry.LoadedThroughSequence)).ToArray();
+        var inserted = change.Inserted!.Where(r => r.Sequence > entry.LoadedThroughSequence).ToArray();
         if (inserted.Length >= ParallelInsertMinimum && index.Hnsw is not null)
         {
             // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large batch over the cores.
