@@ -125,6 +125,28 @@ public sealed class ChromaServerOptions
     /// </summary>
     public int DriftWindow { get; set; } = 500;
 
+    /// <summary>
+    /// Gets or sets the size below which an embedding set is searched exactly (brute force) rather than
+    /// through its HNSW graph. Small sets get exact answers at no build cost: below 5 000 vectors of 128 floats
+    /// a scan takes under about 0.5 ms, small next to a FindNearest call. When a set reaches it, its graph is
+    /// built in the background while exact search keeps answering (see src/Chroma.Server/Indexing/README.md).
+    /// 0 uses HNSW from the first record. The default value is 5 000.
+    /// </summary>
+    public int IndexExactSearchThreshold { get; set; } = 5_000;
+
+    /// <summary>
+    /// Gets or sets how long a nearest-neighbour query waits for the background indexer to apply every
+    /// batch acknowledged before the query arrived (read-your-writes); past it the query answers from what
+    /// is indexed. The default value is 2 seconds.
+    /// </summary>
+    public TimeSpan IndexCatchUpTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Gets or sets how often changed HNSW indexes are saved under <c>{DataDirectory}/indexes</c> (they are
+    /// also saved on shutdown); a restart loads them and replays only later records. The default value is 1 minute.
+    /// </summary>
+    public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
 }

@@ -111,6 +111,24 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         return result;
     }
 
+    /// <summary>A copy of every held vector with its sequence and dataset (the input of an HNSW build).</summary>
+    public VectorSnapshot Snapshot()
+    {
+        var names = new string[_datasetIds.Count];
+        foreach (var (name, id) in _datasetIds)
+        {
+            names[id] = name;
+        }
+
+        var datasets = new string[Count];
+        for (var slot = 0; slot < Count; slot++)
+        {
+            datasets[slot] = names[_datasets[slot]];
+        }
+
+        return new VectorSnapshot(_vectors.AsSpan(0, Count * Dimension).ToArray(), _sequences.AsSpan(0, Count).ToArray(), datasets);
+    }
+
     private Span<float> Slot(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
 
     private int DatasetId(string dataset)
@@ -138,9 +156,5 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     }
 }
 
-/// <summary>Creates <see cref="BruteForceVectorIndex"/> instances.</summary>
-internal sealed class BruteForceVectorIndexFactory : IVectorIndexFactory
-{
-    /// <inheritdoc />
-    public IVectorIndex Create(int dimension) => new BruteForceVectorIndex(dimension);
-}
+/// <summary>Vectors copied out of an index: row i of <paramref name="Vectors"/> belongs to <c>Sequences[i]</c>.</summary>
+internal sealed record VectorSnapshot(float[] Vectors, long[] Sequences, string[] Datasets);

@@ -4,8 +4,9 @@ namespace Chroma.Server.Indexing;
 internal readonly record struct VectorNeighbor(long Sequence, float Distance);
 
 /// <summary>
-/// Nearest-neighbour index over one embedding set's vectors (squared L2). Implementations need
-/// not be thread-safe: <see cref="EmbeddingSetIndexes"/> serializes writers against readers.
+/// Nearest-neighbour index over one embedding set's vectors (squared L2). <see cref="AdaptiveVectorIndex"/>
+/// and <see cref="HnswVectorIndex"/> are thread-safe; <see cref="BruteForceVectorIndex"/> is not (the
+/// adaptive index guards it).
 /// </summary>
 internal interface IVectorIndex
 {
@@ -23,11 +24,4 @@ internal interface IVectorIndex
 
     /// <summary>The <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first, optionally of one dataset.</summary>
     IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null);
-}
-
-/// <summary>Creates an empty index for a set (the seam where HNSW plugs in).</summary>
-internal interface IVectorIndexFactory
-{
-    /// <summary>An empty index for vectors of <paramref name="dimension"/>.</summary>
-    IVectorIndex Create(int dimension);
 }

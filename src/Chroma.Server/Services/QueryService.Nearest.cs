@@ -7,13 +7,17 @@ using Grpc.Core;
 
 namespace Chroma.Server.Services;
 
-/// <summary>FindNearest: exact squared-L2 neighbours among live records, by vector or by a stored record.</summary>
+/// <summary>
+/// FindNearest: squared-L2 neighbours among live records, by vector or by a stored record, from the set's
+/// index (exact below <c>IndexExactSearchThreshold</c> records, HNSW above); sees every acknowledged write.
+/// </summary>
 internal sealed partial class QueryService
 {
     /// <inheritdoc />
-    public override Task<FindNearestResponse> FindNearest(FindNearestRequest request, ServerCallContext context)
+    public override async Task<FindNearestResponse> FindNearest(FindNearestRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
         var set = QueryArguments.RequireSet(_store, request.SetId);
         if (request.K < 1 || request.K > QueryArguments.MaxNeighbors)
         {
@@ -28,7 +32,7 @@ internal sealed partial class QueryService
         }
 
         var query = QueryVector(set, request);
-        var neighbors = _indexes.Search(set, query, request.K, dataset);
+        var neighbors = await _indexes.SearchAsync(set, query, request.K, dataset, context.CancellationToken).ConfigureAwait(false);
         var records = _store.GetRecordsBySequence(set, [.. neighbors.Select(n => n.Sequence)], request.IncludeEmbeddings)
             .ToDictionary(r => r.Sequence);
 
@@ -42,7 +46,7 @@ internal sealed partial class QueryService
             }
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     private float[] QueryVector(StoredEmbeddingSet set, FindNearestRequest request)

@@ -38,8 +38,14 @@ internal interface IRecordStore : IDisposable
     /// <summary>How many live records match.</summary>
     long CountRecords(StoredEmbeddingSet set, RecordSelection selection);
 
-    /// <summary>Visits every live vector of the set; returns the highest sequence the store has issued so far.</summary>
-    long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor);
+    /// <summary>
+    /// Visits every live vector of the set with a sequence above <paramref name="afterSequence"/> (0: all), in
+    /// sequence order; returns the highest sequence the store had issued in the same snapshot.
+    /// </summary>
+    long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor, long afterSequence = 0);
+
+    /// <summary>Sequences of the set's deleted records (tombstones) up to <paramref name="throughSequence"/>.</summary>
+    IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence);
 
     /// <summary>Marks the live records with these ids deleted; returns how many were.</summary>
     Task<long> DeleteAsync(

@@ -121,7 +121,7 @@ internal sealed partial class SqliteRecordStore
     }
 
     /// <inheritdoc />
-    public long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor)
+    public long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor, long afterSequence = 0)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(visitor);
@@ -132,8 +132,9 @@ internal sealed partial class SqliteRecordStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "SELECT sequence, dataset, embedding FROM records WHERE set_key = $set AND deleted = 0 ORDER BY sequence;";
+            "SELECT sequence, dataset, embedding FROM records WHERE set_key = $set AND deleted = 0 AND sequence > $after ORDER BY sequence;";
         command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$after", afterSequence);
         var vector = new float[set.Dimension];
         var blob = new byte[set.Dimension * sizeof(float)];
         using (var reader = command.ExecuteReader())
@@ -150,6 +151,25 @@ internal sealed partial class SqliteRecordStore
         highWater.Transaction = transaction;
         highWater.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM records;";
         return (long)highWater.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence FROM records WHERE set_key = $set AND deleted = 1 AND sequence <= $through;";
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$through", throughSequence);
+        var sequences = new List<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return sequences;
     }
 
     private List<StoredRecord> ReadWhereIn(StoredEmbeddingSet set, string column, string jsonValues, bool includeEmbeddings)

@@ -1,5 +1,4 @@
-using Chroma.Server.Indexing;
-using Chroma.Server.Tests.Storage;
+using Microsoft.Extensions.Logging;
 using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Indexing;
@@ -7,58 +6,83 @@ namespace Chroma.Server.Tests.Indexing;
 [TestFixture]
 public sealed class EmbeddingSetIndexesTests
 {
-    private StoreFixture _fixture = null!;
-    private EmbeddingSetIndexes _indexes = null!;
+    private IndexRegistryFixture _fixture = null!;
 
     [SetUp]
-    public void SetUp()
-    {
-        _fixture = new StoreFixture();
-        _indexes = new EmbeddingSetIndexes(_fixture.Store, new BruteForceVectorIndexFactory());
-    }
+    public void SetUp() => _fixture = new IndexRegistryFixture(threshold: 10_000);
 
     [TearDown]
-    public void TearDown()
-    {
-        _indexes.Dispose();
-        _fixture.Dispose();
-    }
+    public void TearDown() => _fixture.Dispose();
 
     [Test, CancelAfter(30_000)]
-    public async Task Search_FirstQuery_LoadsStoredVectorsFromTheStore()
+    public async Task SearchAsync_FirstQuery_LoadsStoredVectorsFromTheStore(CancellationToken cancellationToken)
     {
         // Arrange: stored without the registry knowing.
-        await _fixture.IngestAsync(Records.Set(), Records.Sequence(10));
-        var set = _fixture.RequireSet(Records.Set());
+        await _fixture.IngestUnindexedAsync(Records.Set(), Records.Sequence(10));
+        var set = _fixture.Store.RequireSet(Records.Set());
 
         // Act
-        var found = _indexes.Search(set, [6.9f, 0, 0, 0], 2, "training");
+        var found = await _fixture.Indexes.SearchAsync(set, [6.9f, 0, 0, 0], 2, "training", cancellationToken);
 
         // Assert: 5 is production (every fifth), so the nearest training records are 7 and 6.
-        var ids = _fixture.Store.GetRecordsBySequence(set, [.. found.Select(n => n.Sequence)], true);
-        Assert.That(ids.Select(r => r.Record.Embedding[0]), Is.EqualTo(new[] { 7f, 6f }));
+        var records = _fixture.Store.Store.GetRecordsBySequence(set, [.. found.Select(n => n.Sequence)], true);
+        Assert.Multiple(() =>
+        {
+            Assert.That(records.Select(r => r.Record.Embedding[0]), Is.EqualTo(new[] { 7f, 6f }));
+            Assert.That(_fixture.Indexes.GetLoadReport(set), Is.EqualTo(new Chroma.Server.Indexing.IndexLoadReport(false, 10, 0)));
+        });
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task OnRecordsStoredAndDeleted_AfterLoad_KeepIndexInStepWithStore()
+    public async Task SearchAsync_ChangesAppliedWhileWaiting_SeesInsertAndDelete(CancellationToken cancellationToken)
     {
         // Arrange
         await _fixture.IngestAsync(Records.Set(), Records.Sequence(3));
-        var set = _fixture.RequireSet(Records.Set());
-        _indexes.Search(set, [0, 0, 0, 0], 1, null);
+        var set = _fixture.Store.RequireSet(Records.Set());
+        await _fixture.Indexes.ApplyQueuedAsync();
         var later = Records.Sequence(1, start: 100);
+        await _fixture.IngestAsync(Records.Set(), later);
 
-        // Act
-        await _fixture.Store.IngestAsync(Records.Set(), StoreFixture.Prepare(later), _indexes.OnRecordsStored);
-        var afterInsert = _indexes.Search(set, [100, 0, 0, 0], 1, null).Single();
-        await _fixture.Store.DeleteAsync(set, [later[0].Id], _indexes.OnRecordsDeleted);
-        var afterDelete = _indexes.Search(set, [100, 0, 0, 0], 1, null).Single();
+        // Act: the search waits for the queued insert; the worker's job is done here by hand.
+        var afterInsertTask = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var afterInsert = (await afterInsertTask).Single();
+        await _fixture.DeleteAsync(set, later[0].Id);
+        var afterDeleteTask = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var afterDelete = (await afterDeleteTask).Single();
 
         // Assert
         Assert.Multiple(() =>
         {
             Assert.That(afterInsert.Distance, Is.Zero, "the new record is found");
             Assert.That(afterDelete.Distance, Is.EqualTo(98f * 98f), "the deleted record is gone; record 2 is next");
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task SearchAsync_IndexNeverCatchesUp_AnswersAfterTheTimeoutFromWhatIsIndexed(CancellationToken cancellationToken)
+    {
+        // Arrange
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(3));
+        var set = _fixture.Store.RequireSet(Records.Set());
+        await _fixture.Indexes.ApplyQueuedAsync();
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1, start: 100));
+
+        // Act: nothing applies the insert; the fake clock passes the catch-up timeout.
+        var search = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
+        var waitedBeforeTimeout = search.IsCompleted;
+        _fixture.Clock.Advance(_fixture.Options.IndexCatchUpTimeout);
+        var found = (await search).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(waitedBeforeTimeout, Is.False, "the query waits for the queued change first");
+            Assert.That(found.Distance, Is.EqualTo(98f * 98f), "answered from the indexed records 0..2");
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.EqualTo(1));
+            Assert.That(_fixture.Log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("changes behind", StringComparison.Ordinal)), Is.True);
         });
     }
 }

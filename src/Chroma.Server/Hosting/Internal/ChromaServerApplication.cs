@@ -85,10 +85,10 @@ internal static class ChromaServerApplication
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IRecordStore>(sp => SqliteRecordStore.Open(
             options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IVectorIndexFactory, BruteForceVectorIndexFactory>();
         services.AddSingleton<EmbeddingSetIndexes>();
+        services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
-        AddRecommendations(services);
+        AddRecommendations(services, options);
         services.AddSingleton<ApiKeyInterceptor>();
 
         services.AddGrpc(grpc =>
@@ -109,10 +109,11 @@ internal static class ChromaServerApplication
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
     }
 
-    private static void AddRecommendations(IServiceCollection services)
+    private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)
     {
-        // The one line where a faster training-neighbour search (HNSW) replaces brute force.
-        services.AddSingleton<NeighborSearchFactory>(BruteForceNeighborSearch.Factory);
+        // Training-neighbour search for the kNN and boundary signals: an HNSW graph over the fitted training rows,
+        // exact below the same threshold as the sets' own indexes.
+        services.AddSingleton<NeighborSearchFactory>(HnswTrainingNeighborSearch.CreateFactory(options.IndexExactSearchThreshold));
         services.AddSingleton(new RecommendationOptions());
         services.AddSingleton(new DriftOptions());
         services.AddSingleton(sp => (IRecordScoreStore)sp.GetRequiredService<IRecordStore>());

@@ -69,6 +69,16 @@ internal static class ChromaServerOptionsValidator
             return $"ScoringMaxDelay must be between ScoringDebounce ({o.ScoringDebounce}) and 1 hour (got {o.ScoringMaxDelay})";
         }
 
+        if (o.IndexCatchUpTimeout < TimeSpan.Zero || o.IndexCatchUpTimeout > TimeSpan.FromMinutes(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexCatchUpTimeout must be between 0 and 1 minute (got {o.IndexCatchUpTimeout})");
+        }
+
+        if (o.IndexSaveInterval < TimeSpan.FromSeconds(1) || o.IndexSaveInterval > TimeSpan.FromDays(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexSaveInterval must be between 1 second and 1 day (got {o.IndexSaveInterval})");
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -79,7 +89,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxInputUriLength), o.MaxInputUriLength, 1, 1_048_576)
             ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
             ?? Range(nameof(o.MaxPendingIngestRecords), o.MaxPendingIngestRecords, 1, 10_000_000)
-            ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000);
+            ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000)
+            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue);
     }
 
     private static string? Range(string name, int value, int min, int max) =>

@@ -8,7 +8,9 @@ namespace Chroma.Server.Indexing.Hnsw.Internal;
 /// </summary>
 internal sealed unsafe partial class HnswGraph
 {
-    private const int LockStripes = 1 << 14;
+    // 1024 stripes: with a handful of inserting threads collisions stay rare, and an index costs ~50 KiB of
+    // locks instead of ~0.8 MiB (16 384), which matters with one index per embedding set.
+    private const int LockStripes = 1 << 10;
     private const int MaxLevel = 31;
     private const long EmptyEntry = -1;
 

@@ -1,0 +1,41 @@
+namespace Chroma.Server.Indexing.Internal;
+
+/// <summary>Log messages of the per-set indexes and their worker.</summary>
+internal static partial class IndexingLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information,
+        Message = "Index of '{SetId}' ready: from file {FromFile}, {Records} records read from the store, {Deletions} deletions caught up, {ElapsedMs:F0} ms")]
+    public static partial void Loaded(ILogger logger, string setId, bool fromFile, int records, int deletions, double elapsedMs);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
+        Message = "Index file of '{SetId}' at {Path} is unusable; rebuilding the index from the store")]
+    public static partial void FileUnusable(ILogger logger, string setId, string path, Exception exception);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Information,
+        Message = "Building the HNSW index of '{SetId}' in the background ({Count} vectors); exact search answers meanwhile")]
+    public static partial void BuildStarted(ILogger logger, string setId, int count);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Debug,
+        Message = "Saved the index of '{SetId}': {Count} vectors through sequence {Sequence} in {ElapsedMs:F0} ms")]
+    public static partial void Saved(ILogger logger, string setId, int count, long sequence, double elapsedMs);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Could not save the index of '{SetId}'; the next save retries")]
+    public static partial void SaveFailed(ILogger logger, string setId, Exception exception);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Could not apply a change to the index of '{SetId}'")]
+    public static partial void ApplyFailed(ILogger logger, string setId, Exception exception);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Warning,
+        Message = "Index of '{SetId}' still {Behind} changes behind after {Timeout}; answering from what is indexed")]
+    public static partial void CatchUpTimedOut(ILogger logger, string setId, long behind, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Compacted the index of '{SetId}' to {Count} vectors")]
+    public static partial void Compacted(ILogger logger, string setId, int count);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "Could not load the indexes at start; they load on first use")]
+    public static partial void StartLoadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error,
+        Message = "Could not load the index of '{SetId}' from the store; its next change or query tries again")]
+    public static partial void LoadFailed(ILogger logger, string setId, Exception exception);
+}
