@@ -25,21 +25,18 @@ internal sealed class EmpiricalCalibrator
     private readonly double[] _sorted;
     private readonly double _tailScale;
 
-    /// <summary>Sorts a copy of <paramref name="heldOutValues"/> (at least one, all finite).</summary>
+    /// <summary>Sorts a copy of <paramref name="heldOutValues"/> (at least one; NaN, from an overflowed distance, counts as +infinity).</summary>
     /// <param name="heldOutValues">The signal on held-out training records.</param>
     /// <param name="extrapolateTail">Whether p keeps falling beyond the largest held-out value (see the remarks).</param>
     public EmpiricalCalibrator(IEnumerable<double> heldOutValues, bool extrapolateTail = true)
     {
         ArgumentNullException.ThrowIfNull(heldOutValues);
-        _sorted = heldOutValues.ToArray();
+        // Finite embeddings with huge values can overflow a distance to infinity (or to NaN, as infinity minus
+        // infinity): such a record is as far out as a value can be, so NaN counts as +infinity, never as an error.
+        _sorted = heldOutValues.Select(Unmeasurable).ToArray();
         if (_sorted.Length == 0)
         {
             throw new ArgumentException("Calibration needs at least one held-out value.", nameof(heldOutValues));
-        }
-
-        if (_sorted.Any(v => !double.IsFinite(v)))
-        {
-            throw new ArgumentException("Held-out values must be finite.", nameof(heldOutValues));
         }
 
         Array.Sort(_sorted);
@@ -52,12 +49,13 @@ internal sealed class EmpiricalCalibrator
     /// <summary>Number of held-out values.</summary>
     public int Count => _sorted.Length;
 
-    /// <summary>Share of held-out values strictly below <paramref name="value"/>.</summary>
-    public double Percentile(double value) => LowerBound(value) / (double)_sorted.Length;
+    /// <summary>Share of held-out values strictly below <paramref name="value"/> (NaN counts as +infinity).</summary>
+    public double Percentile(double value) => LowerBound(Unmeasurable(value)) / (double)_sorted.Length;
 
     /// <summary>Upper-tail p-value of <paramref name="value"/> (see the remarks), in (0, 1].</summary>
     public double PValue(double value)
     {
+        value = Unmeasurable(value);
         var n = _sorted.Length;
         if (value > _sorted[^1])
         {
@@ -69,6 +67,8 @@ internal sealed class EmpiricalCalibrator
 
     /// <summary>Calibrates <paramref name="value"/> as a <see cref="SignalScore"/>.</summary>
     public SignalScore Calibrate(SignalKind kind, double value) => new(kind, value, Percentile(value), PValue(value));
+
+    private static double Unmeasurable(double value) => double.IsNaN(value) ? double.PositiveInfinity : value;
 
     private int LowerBound(double value)
     {

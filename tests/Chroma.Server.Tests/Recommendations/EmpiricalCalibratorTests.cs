@@ -61,4 +61,17 @@ public class EmpiricalCalibratorTests
     {
         Assert.That(() => new EmpiricalCalibrator([]), Throws.ArgumentException.With.Property("ParamName").EqualTo("heldOutValues"));
     }
+
+    [Test]
+    public void Calibrate_OverflowedValues_CountAsTheMostUnusualNeverThrow()
+    {
+        var calibrator = new EmpiricalCalibrator([1, 2, 3, double.PositiveInfinity, double.NaN]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(calibrator.Percentile(double.NaN), Is.EqualTo(0.6), "NaN is above every finite value");
+            Assert.That(calibrator.PValue(double.NaN), Is.LessThanOrEqualTo(calibrator.PValue(3.5)));
+            Assert.That(calibrator.Percentile(2.5), Is.EqualTo(0.4));
+        });
+    }
 }
