@@ -16,4 +16,4 @@ dotnet build "$root/tests/Chroma.IntegrationTests" -c Release --nologo -v quiet
 CHROMA_SOAK_SECONDS="$seconds" CHROMA_SOAK_CLIENTS="$clients" \
   dotnet test "$root/tests/Chroma.IntegrationTests" -c Release --no-build \
     --filter "FullyQualifiedName~Load.SoakTests" \
-    --logger "console;verbosity=detailed" | grep -E "soak:|Passed|Failed|Expected|But was"
+    --logger "console;verbosity=detailed" | grep -E "soak:|Passed|Failed|Expected|But was" | awk '!seen[$0]++'

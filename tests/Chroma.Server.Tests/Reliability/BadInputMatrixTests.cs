@@ -85,6 +85,12 @@ public sealed class BadInputMatrixTests
         yield return Utf8("Dataset", b => b.Records[0].Dataset = Marker, "records[0].dataset: is not valid UTF-8", 0);
         yield return Utf8("SetModel", b => b.Set.Model = Marker, "set.model: is not valid UTF-8", -1);
 
+        // Bytes that are no message at all: cut off inside a record, or a length prefix of 2^32-1.
+        yield return Ingest("Log_TruncatedBatch_InvalidArgument", b => b.ToByteArray()[..^7],
+            StatusCode.InvalidArgument, "request: is not a valid chroma.v1.LogBatch message", -1);
+        yield return Ingest("Log_HugeLengthPrefix_InvalidArgument", b => [.. b.ToByteArray(), 0x1A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
+            StatusCode.InvalidArgument, "request: is not a valid chroma.v1.LogBatch message", -1);
+
         foreach (var data in QueryServiceTests.BadQueries())
         {
             var call = (Func<Query.QueryClient, string, Task>)data.Arguments[0]!;
@@ -94,6 +100,9 @@ public sealed class BadInputMatrixTests
         yield return Case("Query_CountSetIdInvalidUtf8_InvalidArgument",
             (server, _) => CallAsync(() => RawCalls.CallQueryAsync(server.Channel, "CountRecords", RawCalls.WithInvalidUtf8(new CountRecordsRequest { SetId = Marker }, Marker), CallDeadline)),
             StatusCode.InvalidArgument, "set_id: is not valid UTF-8", -1);
+        yield return Case("Query_TruncatedRequest_InvalidArgument",
+            (server, setId) => CallAsync(() => RawCalls.CallQueryAsync(server.Channel, "CountRecords", new CountRecordsRequest { SetId = setId }.ToByteArray()[..^3], CallDeadline)),
+            StatusCode.InvalidArgument, "request: is not a valid chroma.v1.CountRecordsRequest message", -1);
         yield return Case("Query_TagValueInvalidUtf8_InvalidArgument",
             (server, setId) => CallAsync(() => RawCalls.CallQueryAsync(server.Channel, "TagRecords", RawCalls.WithInvalidUtf8(
                 new TagRecordsRequest { SetId = setId, Ids = { SeedId }, Tags = { ["k"] = Marker } }, Marker), CallDeadline)),

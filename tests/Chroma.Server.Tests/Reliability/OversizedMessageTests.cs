@@ -21,7 +21,7 @@ public sealed class OversizedMessageTests
         using var big = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(20));
         var ex = Assert.ThrowsAsync<RpcException>(async () =>
         {
-            // The server may end the call while the write is still going out: then the write itself reports the status.
+            // The server may reset the stream while the write is still going out: either step can see it.
             await big.RequestStream.WriteAsync(Records.Batch(set, Records.Sequence(40, dimension: 512, start: 100)));
             await big.ResponseStream.MoveNext(CancellationToken.None);
         });
