@@ -4,7 +4,8 @@
 #   2. builds local base images (a minimal Debian 12 root file system plus this machine's .NET),
 #   3. builds src/Chroma.Server/Dockerfile with them (multi-stage, offline restore),
 #   4. runs the image with a data volume, waits for HEALTHCHECK = healthy, answers the gRPC
-#      health check and queries from the host (the chroma-server CLI), imports records,
+#      health check and queries from the host (the chroma-server CLI), imports records, and runs a
+#      new console project that installs the packed Chroma package from a local folder against it,
 #   5. restarts the container and checks the records are still there,
 #   6. removes the container, the volume and the image (base images stay cached; --purge drops them).
 # Usage: sudo src/Chroma.Server/container/prove-container.sh [--purge]
@@ -37,7 +38,7 @@ cleanup() {
   if [ "$PURGE" = "--purge" ]; then
     docker rmi "$SDK_IMAGE" "$SDK_BASE" "$RUNTIME_IMAGE" >/dev/null 2>&1 && echo "removed base images" || true
   fi
-  rm -rf "${STAGE:-}" "${WORK:-}"
+  rm -rf "${STAGE:-}" "${WORK:-}" "${PROOF_TMP:-}"
   if [ -n "$STARTED_DOCKERD" ]; then
     kill "$STARTED_DOCKERD" 2>/dev/null && echo "stopped the dockerd this script started (pid $STARTED_DOCKERD)" || true
   fi
@@ -145,6 +146,40 @@ before=$("${CLI[@]}" sets --endpoint "$ENDPOINT" --json)
 echo "$before"
 echo "$before" | grep -q '"totalRecords":60' || fail "expected 60 records before the restart"
 "${CLI[@]}" neighbours --endpoint "$ENDPOINT" --set proof/1/fc --vector 10,3.5,0.25,-1 --k 3
+
+step "6b. the packed Chroma package, installed into a new console project, logs to the container"
+PKG_VERSION="0.0.0-container-proof.$$"
+PROOF_TMP=$(mktemp -d "$CACHE/consumer.XXXXXX")
+CONSUMER="$PROOF_TMP/consumer"
+dotnet pack "$ROOT/src/Chroma/Chroma.csproj" -c Release -o "$PROOF_TMP/packages" -p:Version="$PKG_VERSION" -v q -nologo >/dev/null
+mkdir -p "$CONSUMER"
+cat > "$CONSUMER/nuget.config" <<NUGET
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$PROOF_TMP/packages" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+NUGET
+cat > "$CONSUMER/Consumer.csproj" <<CSPROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings><NuGetAudit>false</NuGetAudit></PropertyGroup>
+  <ItemGroup><PackageReference Include="Chroma" Version="$PKG_VERSION" /></ItemGroup>
+</Project>
+CSPROJ
+cat > "$CONSUMER/Program.cs" <<'PROGRAM'
+using Chroma;
+await using var client = new ChromaClient(new Uri(args[0]));
+var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("packaged", "1", "fc", 4));
+for (var i = 0; i < 40; i++) set.LogTraining([i, 1, 2, 3], label: (i % 2).ToString());
+await client.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
+var info = (await client.ListSetsAsync()).Single(s => s.SetId == set.Descriptor.Id);
+Console.WriteLine($"packaged client: exported {client.Statistics.Exported}, server holds {info.TotalRecords}");
+return info.TotalRecords == 40 ? 0 : 1;
+PROGRAM
+(cd "$CONSUMER" && dotnet run -c Release -- "$ENDPOINT") || fail "the packaged client could not log to the container"
 
 step "7. restart the container: the records persist in the volume"
 docker restart "$CONTAINER" >/dev/null
