@@ -4,6 +4,7 @@
 // Usage: Chroma.Samples.MLNet [server-endpoint]; without an endpoint an embedded server is started on a free port.
 using System.Diagnostics;
 using Chroma;
+using Chroma.Samples.Shared;
 using Chroma.Samples.MLNet;
 using Chroma.Server.Hosting;
 using Microsoft.ML;
@@ -113,23 +114,7 @@ foreach (var (image, prediction) in sampleLetters)
 }
 
 AnsiConsole.Write(neighbours);
-// The server scores production data in the background after each ingest; wait until it has caught up, then show
-// what it recommends looking at (or labelling) first, and why.
-var stored = await client.CountAsync(set.Descriptor.Id, ChromaDatasets.Production);
-var top = await client.WaitForRecommendationsAsync(set.Descriptor.Id, stored, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 10 });
-var recommendations = new Table().AddColumns("#", "input", "predicted", "score", "why");
-foreach (var (item, rank) in top.Items.Select((item, i) => (item, i + 1)))
-{
-    recommendations.AddRow(
-        rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Markup.Escape(item.Record.InputUri ?? item.Record.Id),
-        Markup.Escape(item.Record.PredictedClass ?? "-"),
-        item.Score.ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
-        Markup.Escape(string.Join("; ", item.Reasons)));
-}
-
-AnsiConsole.MarkupLine($"Top recommendations of {top.ScoredRecords:N0} scored production inputs:");
-AnsiConsole.Write(recommendations);
+await RecommendationsTable.ShowAsync(client, set);
 
 var stats = client.Statistics;
 AnsiConsole.MarkupLine($"Client: {stats.Exported:N0} exported, {stats.Dropped:N0} dropped, {client.CaptureErrorCount} capture errors; {clock.Elapsed.TotalSeconds:F1} s in all.");

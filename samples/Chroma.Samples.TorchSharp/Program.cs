@@ -6,6 +6,7 @@
 //   dotnet run --project samples/Chroma.Samples.TorchSharp [-- --endpoint http://localhost:50051] [--epochs 4] [--data samples/data]
 using System.Diagnostics;
 using Chroma;
+using Chroma.Samples.Shared;
 using Chroma.Samples.TorchSharp;
 using Chroma.Server.Hosting;
 using Chroma.TorchSharp;
@@ -86,23 +87,7 @@ AnsiConsole.Write(table);
 var digitRows = Enumerable.Range(0, production.Count).Where(i => production.InputUris[i].StartsWith(SampleData.DigitSource, StringComparison.Ordinal)).ToArray();
 var correct = digitRows.Count(i => predictions[i] == production.Labels[i]);
 AnsiConsole.MarkupLine($"Accuracy on {digitRows.Length:N0} held-out digits: [bold]{100.0 * correct / digitRows.Length:F1}%[/]");
-// The server scores production data in the background after each ingest; wait until it has caught up, then show
-// what it recommends looking at (or labelling) first, and why.
-var stored = await client.CountAsync(set.Descriptor.Id, ChromaDatasets.Production);
-var top = await client.WaitForRecommendationsAsync(set.Descriptor.Id, stored, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 10 });
-var recommendations = new Table().AddColumns("#", "input", "predicted", "score", "why");
-foreach (var (item, rank) in top.Items.Select((item, i) => (item, i + 1)))
-{
-    recommendations.AddRow(
-        rank.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Markup.Escape(item.Record.InputUri ?? item.Record.Id),
-        Markup.Escape(item.Record.PredictedClass ?? "-"),
-        item.Score.ToString("F1", System.Globalization.CultureInfo.InvariantCulture),
-        Markup.Escape(string.Join("; ", item.Reasons)));
-}
-
-AnsiConsole.MarkupLine($"Top recommendations of {top.ScoredRecords:N0} scored production inputs:");
-AnsiConsole.Write(recommendations);
+await RecommendationsTable.ShowAsync(client, set);
 
 AnsiConsole.MarkupLine($"Delivered {client.Statistics.Exported:N0} records, dropped {client.Statistics.Dropped:N0}; {clock.Elapsed.TotalSeconds:F1} s in all.");
 return 0;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Chroma;
 using Chroma.IntegrationTests.Ingest;
+using Chroma.IntegrationTests.Reliability;
 
 namespace Chroma.IntegrationTests.Load;
 
@@ -21,7 +22,9 @@ public sealed class SoakTests
         // Arrange
         var seconds = EnvironmentInt("CHROMA_SOAK_SECONDS", 20);
         var clientCount = EnvironmentInt("CHROMA_SOAK_CLIENTS", 8);
-        await using var server = await StandaloneServer.StartAsync(cancellationToken);
+        await using var server = new ServerProcess(
+            Path.Combine(Path.GetTempPath(), "chroma-soak-" + Guid.NewGuid().ToString("N")), ServerProcess.FreePort(), deleteDataOnDispose: true);
+        await server.StartAsync(cancellationToken);
         using var latency = new AckLatencyRecorder();
         var descriptor = new EmbeddingSetDescriptor("soak", "1", "fc", Dimension);
         var clients = Enumerable.Range(0, clientCount).Select(_ => new ChromaClient(new ChromaClientOptions
@@ -98,7 +101,7 @@ public sealed class SoakTests
     }
 
     /// <summary>Server RSS every 2 s while the soak runs (the first sample is the "start" figure, after JIT warm-up).</summary>
-    private static async Task<List<double>> SampleMemoryAsync(StandaloneServer server, CancellationToken stop)
+    private static async Task<List<double>> SampleMemoryAsync(ServerProcess server, CancellationToken stop)
     {
         var samples = new List<double>();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));

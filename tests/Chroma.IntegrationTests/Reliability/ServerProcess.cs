@@ -12,12 +12,43 @@ namespace Chroma.IntegrationTests.Reliability;
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
+    private readonly bool _deleteDataOnDispose;
     private Process? _process;
 
-    public ServerProcess(string dataDirectory, int port)
+    public ServerProcess(string dataDirectory, int port, bool deleteDataOnDispose = false)
     {
         DataDirectory = dataDirectory;
         Port = port;
+        _deleteDataOnDispose = deleteDataOnDispose;
+    }
+
+    /// <summary>Resident memory of the running server process, in MiB (Linux: VmRSS from /proc).</summary>
+    public double ResidentMiB
+    {
+        get
+        {
+            var process = _process ?? throw new InvalidOperationException("the server is not running");
+            var path = $"/proc/{process.Id}/status";
+            if (File.Exists(path))
+            {
+                var line = File.ReadLines(path).First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+            }
+
+            process.Refresh();
+            return process.WorkingSet64 / (1024.0 * 1024.0);
+        }
+    }
+
+    /// <summary>CPU time the running server process has used so far.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            var process = _process ?? throw new InvalidOperationException("the server is not running");
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
     }
 
     public string DataDirectory { get; }
@@ -69,7 +100,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process = null;
     }
 
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        if (_deleteDataOnDispose)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left behind in the temp folder.
+            }
+        }
+    }
 
     private async Task WaitHealthyAsync(CancellationToken cancellationToken)
     {
