@@ -24,7 +24,7 @@ public sealed class BackpressureTests
             .ToList();
 
         // Act
-        var acks = (await Task.WhenAll(streams.Select(batches => SendPipelinedAsync(server, batches)))).SelectMany(a => a).ToList();
+        var acks = (await Task.WhenAll(streams.Select(batches => server.LogPipelinedAsync(batches, TimeSpan.FromSeconds(50))))).SelectMany(a => a).ToList();
 
         // Assert
         var shed = acks.Where(a => a.Error?.Code == (int)StatusCode.ResourceExhausted).ToList();
@@ -42,27 +42,5 @@ public sealed class BackpressureTests
             Assert.That(count.Count, Is.EqualTo(acks.Sum(a => a.Accepted)), "exactly the accepted batches were stored");
             Assert.That(acks.Where(a => a.Error is not null).All(a => a.Error.Code == (int)StatusCode.ResourceExhausted), Is.True);
         });
-    }
-
-    private static async Task<List<LogAck>> SendPipelinedAsync(RunningServer server, List<LogBatch> batches)
-    {
-        using var call = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(50));
-        var reader = Task.Run(async () =>
-        {
-            var acks = new List<LogAck>();
-            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                acks.Add(call.ResponseStream.Current);
-            }
-
-            return acks;
-        });
-        foreach (var batch in batches)
-        {
-            await call.RequestStream.WriteAsync(batch);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        return await reader;
     }
 }

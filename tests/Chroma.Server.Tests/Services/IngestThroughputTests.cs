@@ -24,7 +24,7 @@ public sealed class IngestThroughputTests
         // Act: each stream writes its batches without waiting, while a reader collects the acks.
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
-        var acks = await Task.WhenAll(work.Select(batches => SendPipelinedAsync(server, batches)));
+        var acks = await Task.WhenAll(work.Select(batches => server.LogPipelinedAsync(batches, TimeSpan.FromSeconds(100))));
         stopwatch.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
@@ -40,27 +40,5 @@ public sealed class IngestThroughputTests
             Assert.That(acks.SelectMany(a => a).Sum(a => a.Accepted), Is.EqualTo(total));
             Assert.That(count.Count, Is.EqualTo(total));
         });
-    }
-
-    private static async Task<List<LogAck>> SendPipelinedAsync(RunningServer server, List<LogBatch> batches)
-    {
-        using var call = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(100));
-        var reader = Task.Run(async () =>
-        {
-            var acks = new List<LogAck>();
-            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                acks.Add(call.ResponseStream.Current);
-            }
-
-            return acks;
-        });
-        foreach (var batch in batches)
-        {
-            await call.RequestStream.WriteAsync(batch);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        return await reader;
     }
 }

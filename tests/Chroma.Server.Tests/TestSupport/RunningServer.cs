@@ -58,6 +58,32 @@ internal sealed class RunningServer : IAsyncDisposable
         return acks;
     }
 
+    /// <summary>
+    /// Writes every batch on one stream without waiting for acks (the server pipelines them) while a reader collects
+    /// the acks; returns them in arrival order.
+    /// </summary>
+    public async Task<List<LogAck>> LogPipelinedAsync(IReadOnlyList<LogBatch> batches, TimeSpan timeout)
+    {
+        using var call = Ingest.Log(deadline: DateTime.UtcNow + timeout);
+        var reader = Task.Run(async () =>
+        {
+            var acks = new List<LogAck>();
+            while (acks.Count < batches.Count && await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                acks.Add(call.ResponseStream.Current);
+            }
+
+            return acks;
+        });
+        foreach (var batch in batches)
+        {
+            await call.RequestStream.WriteAsync(batch);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await reader;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
