@@ -74,6 +74,9 @@ public sealed class ChromaClientOptions
     /// <summary>The clock; tests inject a fake one. The default value is <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>A shallow copy (every setting, whatever is added later; <see cref="Retry"/> is shared).</summary>
+    internal ChromaClientOptions Clone() => (ChromaClientOptions)MemberwiseClone();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {

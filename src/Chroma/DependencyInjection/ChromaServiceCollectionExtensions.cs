@@ -52,24 +52,14 @@ public static class ChromaServiceCollectionExtensions
     private static ChromaClient CreateClient(IServiceProvider services)
     {
         var configured = services.GetRequiredService<IOptions<ChromaClientOptions>>().Value;
-        var options = new ChromaClientOptions
+        // A copy, so filling in the host's logger and clock never changes the options instance others may read.
+        var options = configured.Clone();
+        options.LoggerFactory ??= services.GetService<ILoggerFactory>();
+        if (ReferenceEquals(options.TimeProvider, TimeProvider.System))
         {
-            Endpoint = configured.Endpoint,
-            ApiKey = configured.ApiKey,
-            QueueCapacity = configured.QueueCapacity,
-            MaxBatchSize = configured.MaxBatchSize,
-            FlushInterval = configured.FlushInterval,
-            MaxBatchesInFlight = configured.MaxBatchesInFlight,
-            DrainTimeout = configured.DrainTimeout,
-            AckTimeout = configured.AckTimeout,
-            RequestTimeout = configured.RequestTimeout,
-            Retry = configured.Retry,
-            DropLogInterval = configured.DropLogInterval,
-            LoggerFactory = configured.LoggerFactory ?? services.GetService<ILoggerFactory>(),
-            TimeProvider = ReferenceEquals(configured.TimeProvider, TimeProvider.System)
-                ? services.GetService<TimeProvider>() ?? TimeProvider.System
-                : configured.TimeProvider,
-        };
+            options.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        }
+
         return new ChromaClient(options);
     }
 }
