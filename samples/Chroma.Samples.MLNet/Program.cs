@@ -23,16 +23,15 @@ var letters = DigitData.Load(dataDirectory, "notmnist", letters: true).Take(Lett
 
 // The only server-dependent part: an embedded server unless an endpoint is given.
 var endpoint = args.Length > 0 ? new Uri(args[0]) : null;
+// Declared before the server, so the server is disposed (its files closed) before the folder is deleted.
+using var storage = new TemporaryDataDirectory("mlnet-sample");
 await using var server = endpoint is null
-    ? await ChromaServer.StartAsync(new ChromaServerOptions
-    {
-        Host = "127.0.0.1",
-        Port = 0,
-        DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-mlnet-sample-" + Guid.NewGuid().ToString("N")),
-    })
+    ? await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = storage.FullPath })
     : null;
 await using var client = new ChromaClient(endpoint ?? server!.Endpoint);
-AnsiConsole.MarkupLine($"Chroma server: [blue]{client.Endpoint}[/]{(server is null ? string.Empty : " (embedded)")}");
+AnsiConsole.MarkupLine(server is null
+    ? $"Chroma server: [blue]{client.Endpoint}[/]"
+    : $"Chroma server: [blue]{client.Endpoint}[/] (embedded), data in {Markup.Escape(storage.FullPath)} (deleted at exit)");
 
 string[] classNames = [.. Enumerable.Range(0, 10).Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("mnist-pca-sdca", "1", "pca32", EmbeddingDimension), classNames);

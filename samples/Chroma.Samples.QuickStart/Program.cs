@@ -34,7 +34,7 @@ else
 try
 {
     await using var chroma = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint, FlushInterval = TimeSpan.FromMilliseconds(50) });
-    var set = chroma.GetEmbeddingSet(new EmbeddingSetDescriptor("mnist-pixels", "1", "input", Dimension: 784));
+    var set = chroma.GetEmbeddingSet(new EmbeddingSetDescriptor("mnist-pixels", "1", "input", dimension: 784));
 
     var stopwatch = Stopwatch.StartNew();
     for (var i = 0; i < TrainingCount; i++)

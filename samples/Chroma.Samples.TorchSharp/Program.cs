@@ -19,16 +19,17 @@ var clock = Stopwatch.StartNew();
 var data = SampleData.Load(SampleData.FindDirectory(Option(args, "--data")));
 var production = LabelledImages.Mix(data.HeldOutDigits, data.Letters, seed: 42);
 
-var dataDirectory = Path.Combine(Path.GetTempPath(), "chroma-torchsharp-sample-" + Guid.NewGuid().ToString("N")[..8]);
+// Declared before the server, so the server is disposed (its files closed) before the folder is deleted.
+using var storage = new TemporaryDataDirectory("torchsharp-sample");
 await using var server = endpoint is null
-    ? await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = dataDirectory })
+    ? await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = storage.FullPath })
     : null;
 // The whole run (14,000 rows) may be captured faster than it is delivered: give the queue room for all of it, so
 // nothing is dropped (a smaller queue would drop and count the overflow; see client.Statistics).
 await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint ?? server!.Endpoint, QueueCapacity = 20_000 });
 AnsiConsole.MarkupLine(server is null
     ? $"Chroma server: [bold]{endpoint}[/]"
-    : $"Embedded Chroma server: [bold]{server.Endpoint}[/], data in {dataDirectory}");
+    : $"Embedded Chroma server: [bold]{server.Endpoint}[/], data in {Markup.Escape(storage.FullPath)} (deleted at exit)");
 
 var digitNames = Enumerable.Range(0, 10).Select(d => d.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("mnist-mlp", "1.0", "fc2", MnistMlp.EmbeddingWidth), digitNames);

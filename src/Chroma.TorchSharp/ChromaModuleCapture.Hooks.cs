@@ -1,4 +1,3 @@
-using Chroma.Internal;
 using Chroma.TorchSharp.Internal;
 using static TorchSharp.torch;
 
@@ -72,7 +71,7 @@ public sealed partial class ChromaModuleCapture
                 case ForwardPhase.Capturing:
                     CopyEmbeddings(output, state);
                     break;
-                case ForwardPhase.Idle when _set.Client.CaptureEnabled && !CaptureSuppression.IsActive:
+                case ForwardPhase.Idle when _set.ShouldCapture:
                     // The model's own hooks did not run: it was called with forward(), which skips hooks.
                     ReportSkipped("the model was called with forward(), which skips hooks; call model.call(input)", exception: null);
                     break;
@@ -143,9 +142,11 @@ public sealed partial class ChromaModuleCapture
         return null!;
     }
 
+    private const string Adapter = "TorchSharp module";
+
     private bool ShouldCapture()
     {
-        if (!_set.Client.CaptureEnabled || CaptureSuppression.IsActive)
+        if (!_set.ShouldCapture)
         {
             return false;
         }
@@ -169,6 +170,13 @@ public sealed partial class ChromaModuleCapture
     private void ReportSkipped(string kind, Exception? exception)
     {
         Interlocked.Increment(ref _skippedBatches);
-        _set.Client.CaptureErrors.Report(kind, exception);
+        if (exception is null)
+        {
+            _set.ReportCaptureProblem(Adapter, kind);
+        }
+        else
+        {
+            _set.ReportCaptureError(Adapter, exception);
+        }
     }
 }

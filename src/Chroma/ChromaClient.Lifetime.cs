@@ -39,7 +39,7 @@ public sealed partial class ChromaClient
         _dropReporter.Dispose();
         _meter.Dispose();
         _assembler.Dispose();
-        _channel.Dispose();
+        _ownedChannel?.Dispose();
         _stopping.Dispose();
     }
 }

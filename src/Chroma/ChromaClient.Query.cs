@@ -34,9 +34,11 @@ public sealed partial class ChromaClient
         }
 
         var response = await CallAsync("GetRecords", setId, o => _query.GetRecordsAsync(request, o), cancellationToken).ConfigureAwait(false);
-        return new RecordPage(
-            [.. response.Records.Select(r => new ChromaRecord(r))],
-            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
+        return new RecordPage
+        {
+            Records = [.. response.Records.Select(r => new ChromaRecord(r))],
+            NextPageToken = string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken,
+        };
     }
 
     /// <summary>Counts a set's records, optionally in one dataset and with matching metadata.</summary>
@@ -112,7 +114,7 @@ public sealed partial class ChromaClient
     private async Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(FindNearestRequest request, CancellationToken cancellationToken)
     {
         var response = await CallAsync("FindNearest", request.SetId, o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
-        return [.. response.Neighbors.Select(n => new ChromaNeighbor(new ChromaRecord(n.Record), n.Distance))];
+        return [.. response.Neighbors.Select(n => new ChromaNeighbor { Record = new ChromaRecord(n.Record), Distance = n.Distance })];
     }
 
     private async Task<TResponse> CallAsync<TResponse>(
@@ -126,7 +128,12 @@ public sealed partial class ChromaClient
         {
             return await call(options).ResponseAsync.ConfigureAwait(false);
         }
-        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // The caller's token: surface it as .NET does everywhere else, not as a transport status.
+            throw new OperationCanceledException($"{method} was cancelled.", ex, cancellationToken);
+        }
+        catch (RpcException ex)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.StatusCode.ToString());
             throw ChromaException.From(ex);
@@ -147,21 +154,25 @@ public sealed partial class ChromaClient
         return filter;
     }
 
-    private static EmbeddingSetInfo ToInfo(Protocol.V1.EmbeddingSetInfo info) => new(
-        info.SetId,
-        new EmbeddingSetDescriptor(info.Descriptor_.Model, info.Descriptor_.ModelVersion, info.Descriptor_.Layer, info.Descriptor_.Dimension),
-        [.. info.Datasets.Select(d => new DatasetCount(d.Dataset, d.Count))],
-        info.TotalRecords,
-        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
-        DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs),
-        info.Drift is null ? null : ToDrift(info.Drift),
-        [.. info.DriftHistory.Select(ToDrift)]);
+    private static EmbeddingSetInfo ToInfo(Protocol.V1.EmbeddingSetInfo info) => new()
+    {
+        SetId = info.SetId,
+        Descriptor = new EmbeddingSetDescriptor(info.Descriptor_.Model, info.Descriptor_.ModelVersion, info.Descriptor_.Layer, info.Descriptor_.Dimension),
+        Datasets = [.. info.Datasets.Select(d => new DatasetCount { Dataset = d.Dataset, Count = d.Count })],
+        TotalRecords = info.TotalRecords,
+        Created = DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
+        Updated = DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs),
+        Drift = info.Drift is null ? null : ToDrift(info.Drift),
+        DriftHistory = [.. info.DriftHistory.Select(ToDrift)],
+    };
 
-    private static EmbeddingSetDrift ToDrift(Drift drift) => new(
-        drift.Mmd2,
-        drift.PValue,
-        DateTimeOffset.FromUnixTimeMilliseconds(drift.ComputedUnixMs),
-        drift.TrainingSample,
-        drift.ProductionSample,
-        drift.ThroughSequence);
+    private static EmbeddingSetDrift ToDrift(Drift drift) => new()
+    {
+        Mmd2 = drift.Mmd2,
+        PValue = drift.PValue,
+        ComputedAt = DateTimeOffset.FromUnixTimeMilliseconds(drift.ComputedUnixMs),
+        TrainingSample = drift.TrainingSample,
+        ProductionSample = drift.ProductionSample,
+        ThroughSequence = drift.ThroughSequence,
+    };
 }

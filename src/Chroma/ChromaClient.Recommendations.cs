@@ -33,13 +33,15 @@ public sealed partial class ChromaClient
             IncludeEmbeddings = query.IncludeEmbeddings,
         };
         var response = await CallAsync("GetRecommendations", setId, o => _query.GetRecommendationsAsync(request, o), cancellationToken).ConfigureAwait(false);
-        return new RecommendationPage(
-            [.. response.Recommendations.Select(ToRecommendation)],
-            response.ComputedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(response.ComputedUnixMs),
-            response.ScoredRecords,
-            response.PendingRecords,
-            response.TotalResults,
-            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
+        return new RecommendationPage
+        {
+            Items = [.. response.Recommendations.Select(ToRecommendation)],
+            ComputedAt = response.ComputedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(response.ComputedUnixMs),
+            ScoredRecords = response.ScoredRecords,
+            PendingRecords = response.PendingRecords,
+            TotalResults = response.TotalResults,
+            NextPageToken = string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken,
+        };
     }
 
     /// <summary>
@@ -110,12 +112,14 @@ public sealed partial class ChromaClient
         }
     }
 
-    private static ChromaRecommendation ToRecommendation(Recommendation item) => new(
-        new ChromaRecord(item.Record),
-        item.Score,
-        [.. item.Signals.Select(s => new RecommendationSignal(s.Signal, s.Value, s.Percentile, s.PValue))],
-        [.. item.Reasons],
-        [.. item.DuplicateIds]);
+    private static ChromaRecommendation ToRecommendation(Recommendation item) => new()
+    {
+        Record = new ChromaRecord(item.Record),
+        Score = item.Score,
+        Signals = [.. item.Signals.Select(s => new RecommendationSignal { Name = s.Signal, Value = s.Value, Percentile = s.Percentile, PValue = s.PValue })],
+        Reasons = [.. item.Reasons],
+        DuplicateIds = [.. item.DuplicateIds],
+    };
 
     private static Protocol.V1.RecommendationStrategy ToProtocol(RecommendationStrategy strategy) => strategy switch
     {

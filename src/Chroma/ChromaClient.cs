@@ -17,10 +17,11 @@ namespace Chroma;
 /// server in the background, and queries what the server holds. Thread-safe; create one per process and dispose it at
 /// shutdown so queued records are delivered.
 /// </summary>
-public sealed partial class ChromaClient : IAsyncDisposable
+public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
 {
     private readonly ChromaClientOptions _options;
-    private readonly GrpcChannel _channel;
+    private readonly CallInvoker _callInvoker;
+    private readonly GrpcChannel? _ownedChannel;
     private readonly Query.QueryClient _query;
     private readonly Metadata? _headers;
     private readonly Channel<PendingRecord> _records;
@@ -47,14 +48,55 @@ public sealed partial class ChromaClient : IAsyncDisposable
     {
     }
 
-    /// <summary>Creates a client and starts its background sender.</summary>
+    /// <summary>
+    /// Creates a client for <see cref="ChromaClientOptions.Endpoint"/> and starts its background sender. The client owns
+    /// its HTTP/2 channel (built on <see cref="ChromaClientOptions.HttpHandler"/> when one is given) and closes it on
+    /// disposal.
+    /// </summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public ChromaClient(ChromaClientOptions options)
         : this(options, sessionFactory: null)
     {
     }
 
+    /// <summary>
+    /// Creates a client over a channel the caller owns (for example one from a test server's handler, or one shared
+    /// with other gRPC clients). The channel is borrowed: disposing the client does not dispose it.
+    /// <see cref="ChromaClientOptions.Endpoint"/>, <see cref="ChromaClientOptions.HttpHandler"/> and
+    /// <see cref="ChromaClientOptions.TrustedRootCertificate"/> are not used for the connection.
+    /// </summary>
+    /// <param name="channel">The channel to the Chroma server.</param>
+    /// <param name="options">Batching, retry and timeout settings, or <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public ChromaClient(GrpcChannel channel, ChromaClientOptions? options = null)
+        : this(options ?? new ChromaClientOptions(), (channel ?? throw new ArgumentNullException(nameof(channel))).CreateCallInvoker(), ownedChannel: null, sessionFactory: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a client over any <see cref="CallInvoker"/>: an interceptor chain, an in-memory test server, or a fake
+    /// that fails on purpose. The invoker is borrowed. <see cref="ChromaClientOptions.Endpoint"/> then only names the
+    /// server in traces and health reports.
+    /// </summary>
+    /// <param name="callInvoker">What carries the client's calls.</param>
+    /// <param name="options">Batching, retry and timeout settings, or <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public ChromaClient(CallInvoker callInvoker, ChromaClientOptions? options = null)
+        : this(options ?? new ChromaClientOptions(), callInvoker ?? throw new ArgumentNullException(nameof(callInvoker)), ownedChannel: null, sessionFactory: null)
+    {
+    }
+
     internal ChromaClient(ChromaClientOptions options, IIngestSessionFactory? sessionFactory)
+        : this(options, OwnChannel(options), sessionFactory)
+    {
+    }
+
+    private ChromaClient(ChromaClientOptions options, GrpcChannel ownedChannel, IIngestSessionFactory? sessionFactory)
+        : this(options, ownedChannel.CreateCallInvoker(), ownedChannel, sessionFactory)
+    {
+    }
+
+    private ChromaClient(ChromaClientOptions options, CallInvoker callInvoker, GrpcChannel? ownedChannel, IIngestSessionFactory? sessionFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -62,8 +104,9 @@ public sealed partial class ChromaClient : IAsyncDisposable
         _time = options.TimeProvider;
         _queueCapacity = options.QueueCapacity;
         _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
-        _channel = GrpcChannelFactory.Create(options);
-        _query = new Query.QueryClient(_channel);
+        _ownedChannel = ownedChannel;
+        _callInvoker = callInvoker;
+        _query = new Query.QueryClient(_callInvoker);
         _headers = string.IsNullOrEmpty(options.ApiKey) ? null : new Metadata { { ApiKeyHeader, options.ApiKey } };
         CaptureErrors = new CaptureErrorReporter(_logger);
         Buffers = ArrayPool<float>.Create(MaxPooledArrayLength, Math.Clamp(options.QueueCapacity, 16, MaxPooledArraysPerSize));
@@ -79,7 +122,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
         _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
         _sender = new BatchSender(
             batches.Reader,
-            sessionFactory ?? new GrpcIngestSessionFactory(new Ingest.IngestClient(_channel), _headers),
+            sessionFactory ?? new GrpcIngestSessionFactory(new Ingest.IngestClient(_callInvoker), _headers),
             RetryPipelineFactory.Create(options.Retry, _time, _logger),
             _counters,
             options.MaxBatchesInFlight,
@@ -87,9 +130,22 @@ public sealed partial class ChromaClient : IAsyncDisposable
             _time,
             _logger);
         _meter = new ChromaMeter(_counters);
-        _dropReporter = new DropReporter(_counters, _logger, options.DropLogInterval, _time);
-        _assemblerTask = Task.Run(() => _assembler.RunAsync(_stopping.Token));
-        _senderTask = Task.Run(() => _sender.RunAsync(_stopping.Token));
+        // The loops and the drop timer live as long as the client: they must not carry the constructing caller's
+        // ExecutionContext (its Activity, AsyncLocals, a CaptureSuppression scope) for their whole life.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _dropReporter = new DropReporter(_counters, _logger, options.DropLogInterval, _time);
+            _assemblerTask = Task.Run(() => _assembler.RunAsync(_stopping.Token));
+            _senderTask = Task.Run(() => _sender.RunAsync(_stopping.Token));
+        }
+    }
+
+    /// <summary>Builds the channel a client owns; validates first so a bad option is named before any connection.</summary>
+    private static GrpcChannel OwnChannel(ChromaClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return GrpcChannelFactory.Create(options);
     }
 
     private const int MaxPooledArrayLength = 1 << 16;

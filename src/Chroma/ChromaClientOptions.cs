@@ -71,6 +71,14 @@ public sealed class ChromaClientOptions
     /// </summary>
     public X509Certificate2? TrustedRootCertificate { get; set; }
 
+    /// <summary>
+    /// The HTTP handler the client's own channel sends through, or <see langword="null"/> (the default) for a
+    /// <see cref="SocketsHttpHandler"/> with HTTP/2 keep-alive pings. Pass a test server's handler, a handler with a proxy
+    /// or client certificates, or one with logging. The client does not dispose it. Cannot be combined with
+    /// <see cref="TrustedRootCertificate"/> (configure trust on the handler instead).
+    /// </summary>
+    public HttpMessageHandler? HttpHandler { get; set; }
+
     /// <summary>The clock; tests inject a fake one. The default value is <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -96,6 +104,13 @@ public sealed class ChromaClientOptions
         if (DrainTimeout < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, $"{nameof(DrainTimeout)} must not be negative.");
+        }
+
+        if (HttpHandler is not null && TrustedRootCertificate is not null)
+        {
+            throw new ArgumentException(
+                $"{nameof(HttpHandler)} and {nameof(TrustedRootCertificate)} cannot both be set: configure the trusted root on the handler.",
+                nameof(TrustedRootCertificate));
         }
 
         ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));

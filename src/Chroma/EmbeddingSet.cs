@@ -34,6 +34,31 @@ public sealed class EmbeddingSet
 
     internal Protocol.V1.EmbeddingSetDescriptor DescriptorMessage { get; }
 
+    /// <summary>
+    /// Whether a call made now should be captured: <see cref="ChromaClient.CaptureEnabled"/> is on and no
+    /// <see cref="CaptureSuppression"/> scope is active. Adapters check it first, so capture switched off costs one
+    /// branch.
+    /// </summary>
+    public bool ShouldCapture => Client.CaptureEnabled && !CaptureSuppression.IsActive;
+
+    /// <summary>
+    /// Reports a failure inside capture (a selector that threw, an unreadable output): counted in
+    /// <see cref="ChromaClient.CaptureErrorCount"/> and logged once per adapter and exception type. Never throws.
+    /// </summary>
+    /// <param name="adapter">The adapter that failed, as shown in the log (e.g. <c>ML.NET Transform</c>).</param>
+    /// <param name="exception">What was thrown.</param>
+    public void ReportCaptureError(string adapter, Exception exception) =>
+        Client.CaptureErrors.Report($"{adapter}: {exception?.GetType().Name}", exception);
+
+    /// <summary>
+    /// Reports a capture problem that has no exception (a missing column, a count mismatch): counted in
+    /// <see cref="ChromaClient.CaptureErrorCount"/> and logged once per adapter and problem. Never throws.
+    /// </summary>
+    /// <param name="adapter">The adapter that met the problem, as shown in the log.</param>
+    /// <param name="problem">What went wrong, in a few words.</param>
+    public void ReportCaptureProblem(string adapter, string problem) =>
+        Client.CaptureErrors.Report($"{adapter}: {problem}", exception: null);
+
     /// <summary>Logs a record of the training data, with its ground-truth label.</summary>
     /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
     /// <param name="label">The ground-truth label, or <see langword="null"/>.</param>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Chroma;
 
@@ -6,14 +7,41 @@ namespace Chroma;
 /// Names an embedding set: one model, one version, one layer, one dimension. The server keys the set by
 /// <see cref="Id"/> (<c>model/version/layer</c>); the first batch fixes its dimension.
 /// </summary>
-/// <param name="Model">The model name, 1-128 characters of [A-Za-z0-9_.-].</param>
-/// <param name="ModelVersion">The model version, same alphabet.</param>
-/// <param name="Layer">The layer the embedding comes from (e.g. <c>fc2</c>), same alphabet.</param>
-/// <param name="Dimension">The embedding length; every logged embedding must have it.</param>
-public sealed record EmbeddingSetDescriptor(string Model, string ModelVersion, string Layer, int Dimension)
+public sealed class EmbeddingSetDescriptor : IEquatable<EmbeddingSetDescriptor>
 {
     private static readonly SearchValues<char> s_nameChars =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+    /// <summary>Creates a descriptor; set every required property.</summary>
+    public EmbeddingSetDescriptor()
+    {
+    }
+
+    /// <summary>Creates a descriptor from its four parts.</summary>
+    /// <param name="model">The model name, 1-128 characters of [A-Za-z0-9_.-].</param>
+    /// <param name="modelVersion">The model version, same alphabet.</param>
+    /// <param name="layer">The layer the embedding comes from (e.g. <c>fc2</c>), same alphabet.</param>
+    /// <param name="dimension">The embedding length; every logged embedding must have it.</param>
+    [SetsRequiredMembers]
+    public EmbeddingSetDescriptor(string model, string modelVersion, string layer, int dimension)
+    {
+        Model = model;
+        ModelVersion = modelVersion;
+        Layer = layer;
+        Dimension = dimension;
+    }
+
+    /// <summary>The model name, 1-128 characters of [A-Za-z0-9_.-].</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The model version, same alphabet.</summary>
+    public required string ModelVersion { get; init; }
+
+    /// <summary>The layer the embedding comes from (e.g. <c>fc2</c>), same alphabet.</summary>
+    public required string Layer { get; init; }
+
+    /// <summary>The embedding length; every logged embedding must have it.</summary>
+    public required int Dimension { get; init; }
 
     /// <summary>The set id the server uses: <c>model/version/layer</c>.</summary>
     public string Id => $"{Model}/{ModelVersion}/{Layer}";
@@ -40,4 +68,24 @@ public sealed record EmbeddingSetDescriptor(string Model, string ModelVersion, s
             throw new ArgumentException($"{field} '{value}' must be 1-128 characters of [A-Za-z0-9_.-].", field);
         }
     }
+
+    /// <summary>Whether <paramref name="other"/> names the same set with the same dimension (ordinal comparison).</summary>
+    /// <param name="other">The descriptor to compare with.</param>
+    /// <returns><see langword="true"/> when all four parts are equal.</returns>
+    public bool Equals(EmbeddingSetDescriptor? other) =>
+        other is not null
+        && string.Equals(Model, other.Model, StringComparison.Ordinal)
+        && string.Equals(ModelVersion, other.ModelVersion, StringComparison.Ordinal)
+        && string.Equals(Layer, other.Layer, StringComparison.Ordinal)
+        && Dimension == other.Dimension;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as EmbeddingSetDescriptor);
+
+    /// <inheritdoc />
+    public override int GetHashCode() =>
+        HashCode.Combine(StringComparer.Ordinal.GetHashCode(Model), StringComparer.Ordinal.GetHashCode(ModelVersion), StringComparer.Ordinal.GetHashCode(Layer), Dimension);
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Id} ({Dimension})";
 }

@@ -8,7 +8,7 @@ namespace Chroma.Diagnostics;
 /// </summary>
 internal static class ChromaActivitySource
 {
-    public const string Name = "Chroma";
+    public const string Name = ChromaDiagnostics.ActivitySourceName;
 
     public static ActivitySource Instance { get; } = new(Name, typeof(ChromaActivitySource).Assembly.GetName().Version?.ToString());
 

@@ -9,11 +9,11 @@ namespace Chroma.Diagnostics;
 /// </summary>
 internal sealed class ChromaMeter : IDisposable
 {
-    /// <summary>The meter name.</summary>
-    public const string Name = "Chroma";
+    /// <summary>The meter name (<see cref="ChromaDiagnostics.MeterName"/>).</summary>
+    public const string Name = ChromaDiagnostics.MeterName;
 
     /// <summary>The histogram of milliseconds from a batch's (latest) send to the server's ack.</summary>
-    public const string AckLatencyInstrument = "chroma.client.batch.ack_latency";
+    public const string AckLatencyInstrument = ChromaDiagnostics.AckLatencyInstrument;
 
     private readonly Meter _meter;
     private readonly ClientCounters _counters;

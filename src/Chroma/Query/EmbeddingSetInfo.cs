@@ -1,30 +1,49 @@
 namespace Chroma;
 
 /// <summary>What the server holds for one embedding set.</summary>
-/// <param name="SetId">The set id (<c>model/version/layer</c>).</param>
-/// <param name="Descriptor">Model, version, layer and dimension.</param>
-/// <param name="Datasets">Record counts per dataset.</param>
-/// <param name="TotalRecords">All records of the set.</param>
-/// <param name="Created">When the first batch created the set.</param>
-/// <param name="Updated">When the set last changed.</param>
-/// <param name="Drift">The latest drift measurement, or <see langword="null"/> until the server has measured one.</param>
-/// <param name="DriftHistory">Recent drift measurements, oldest first (empty when none; <see langword="null"/> reads as empty).</param>
-public sealed record EmbeddingSetInfo(
-    string SetId,
-    EmbeddingSetDescriptor Descriptor,
-    IReadOnlyList<DatasetCount> Datasets,
-    long TotalRecords,
-    DateTimeOffset Created,
-    DateTimeOffset Updated,
-    EmbeddingSetDrift? Drift = null,
-    IReadOnlyList<EmbeddingSetDrift>? DriftHistory = null);
+public sealed class EmbeddingSetInfo
+{
+    /// <summary>The set id (<c>model/version/layer</c>).</summary>
+    public required string SetId { get; init; }
+
+    /// <summary>Model, version, layer and dimension.</summary>
+    public required EmbeddingSetDescriptor Descriptor { get; init; }
+
+    /// <summary>Record counts per dataset.</summary>
+    public required IReadOnlyList<DatasetCount> Datasets { get; init; }
+
+    /// <summary>All records of the set.</summary>
+    public required long TotalRecords { get; init; }
+
+    /// <summary>When the first batch created the set.</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    /// <summary>When the set last changed.</summary>
+    public required DateTimeOffset Updated { get; init; }
+
+    /// <summary>The latest drift measurement, or <see langword="null"/> (the default) until the server has measured one.</summary>
+    public EmbeddingSetDrift? Drift { get; init; }
+
+    /// <summary>Recent drift measurements, oldest first. The default value is empty.</summary>
+    public IReadOnlyList<EmbeddingSetDrift> DriftHistory { get; init; } = [];
+}
 
 /// <summary>How many records one dataset of a set has.</summary>
-/// <param name="Dataset">The dataset name.</param>
-/// <param name="Count">Its record count.</param>
-public sealed record DatasetCount(string Dataset, long Count);
+public sealed class DatasetCount
+{
+    /// <summary>The dataset name.</summary>
+    public required string Dataset { get; init; }
+
+    /// <summary>Its record count.</summary>
+    public required long Count { get; init; }
+}
 
 /// <summary>A nearest neighbour and its distance under the set's metric (squared Euclidean).</summary>
-/// <param name="Record">The neighbouring record.</param>
-/// <param name="Distance">Its distance to the query.</param>
-public sealed record ChromaNeighbor(ChromaRecord Record, float Distance);
+public sealed class ChromaNeighbor
+{
+    /// <summary>The neighbouring record.</summary>
+    public required ChromaRecord Record { get; init; }
+
+    /// <summary>Its distance to the query.</summary>
+    public required float Distance { get; init; }
+}

@@ -1,41 +1,64 @@
 namespace Chroma;
 
 /// <summary>One page of recommendations, with how fresh the ranking is.</summary>
-/// <param name="Items">The recommendations, best first.</param>
-/// <param name="ComputedAt">When the server last finished scoring the set, or <see langword="null"/> before its first pass.</param>
-/// <param name="ScoredRecords">Records of the dataset the ranking covers.</param>
-/// <param name="PendingRecords">Records of the dataset stored but not scored yet (a pass is scheduled).</param>
-/// <param name="TotalResults">Entries in the whole ranking (a lower bound while the server has ranked only the first pages).</param>
-/// <param name="NextPageToken">The token for the next page, or <see langword="null"/> on the last page.</param>
-public sealed record RecommendationPage(
-    IReadOnlyList<ChromaRecommendation> Items,
-    DateTimeOffset? ComputedAt,
-    long ScoredRecords,
-    long PendingRecords,
-    long TotalResults,
-    string? NextPageToken);
+public sealed class RecommendationPage
+{
+    /// <summary>The recommendations, best first.</summary>
+    public required IReadOnlyList<ChromaRecommendation> Items { get; init; }
+
+    /// <summary>When the server last finished scoring the set, or <see langword="null"/> (the default) before its first pass.</summary>
+    public DateTimeOffset? ComputedAt { get; init; }
+
+    /// <summary>Records of the dataset the ranking covers.</summary>
+    public required long ScoredRecords { get; init; }
+
+    /// <summary>Records of the dataset stored but not scored yet (a pass is scheduled).</summary>
+    public required long PendingRecords { get; init; }
+
+    /// <summary>Entries in the whole ranking (a lower bound while the server has ranked only the first pages).</summary>
+    public required long TotalResults { get; init; }
+
+    /// <summary>The token for the next page, or <see langword="null"/> (the default) on the last page.</summary>
+    public string? NextPageToken { get; init; }
+}
 
 /// <summary>One recommended record and why it is there.</summary>
-/// <param name="Record">The record.</param>
-/// <param name="Score">Combined score under the strategy: the weighted mean of the signals' <c>-log10 p</c> (3 reads "one in a thousand").</param>
-/// <param name="Signals">Every signal the record has, raw and calibrated.</param>
-/// <param name="Reasons">Short human-readable reasons, most important first.</param>
-/// <param name="DuplicateIds">Records collapsed into this one as near-duplicates.</param>
-public sealed record ChromaRecommendation(
-    ChromaRecord Record,
-    double Score,
-    IReadOnlyList<RecommendationSignal> Signals,
-    IReadOnlyList<string> Reasons,
-    IReadOnlyList<string> DuplicateIds)
+public sealed class ChromaRecommendation
 {
+    /// <summary>The record.</summary>
+    public required ChromaRecord Record { get; init; }
+
+    /// <summary>Combined score under the strategy: the weighted mean of the signals' <c>-log10 p</c> (3 reads "one in a thousand").</summary>
+    public required double Score { get; init; }
+
+    /// <summary>Every signal the record has, raw and calibrated.</summary>
+    public required IReadOnlyList<RecommendationSignal> Signals { get; init; }
+
+    /// <summary>Short human-readable reasons, most important first.</summary>
+    public required IReadOnlyList<string> Reasons { get; init; }
+
+    /// <summary>Records collapsed into this one as near-duplicates.</summary>
+    public required IReadOnlyList<string> DuplicateIds { get; init; }
+
     /// <summary>The signal named <paramref name="name"/> (e.g. <c>"mahalanobis"</c>), or <see langword="null"/>.</summary>
+    /// <param name="name">The signal name.</param>
+    /// <returns>The signal, or <see langword="null"/> when the record has none of that name.</returns>
     public RecommendationSignal? Signal(string name) =>
         Signals.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
 }
 
 /// <summary>One signal of a recommendation.</summary>
-/// <param name="Name"><c>mahalanobis</c>, <c>knn_distance</c>, <c>boundary</c>, <c>entropy</c>, <c>margin</c> or <c>least_confidence</c>.</param>
-/// <param name="Value">The raw value (a distance, a share, an entropy in nats...).</param>
-/// <param name="Percentile">Share of held-out training data less unusual than this record (0..1).</param>
-/// <param name="PValue">Upper-tail p-value the combined score uses.</param>
-public sealed record RecommendationSignal(string Name, double Value, double Percentile, double PValue);
+public sealed class RecommendationSignal
+{
+    /// <summary><c>mahalanobis</c>, <c>knn_distance</c>, <c>boundary</c>, <c>entropy</c>, <c>margin</c> or <c>least_confidence</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The raw value (a distance, a share, an entropy in nats...).</summary>
+    public required double Value { get; init; }
+
+    /// <summary>Share of held-out training data less unusual than this record (0..1).</summary>
+    public required double Percentile { get; init; }
+
+    /// <summary>Upper-tail p-value the combined score uses.</summary>
+    public required double PValue { get; init; }
+}

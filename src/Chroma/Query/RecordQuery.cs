@@ -23,6 +23,11 @@ public sealed class RecordQuery
 }
 
 /// <summary>One page of records.</summary>
-/// <param name="Records">The records, in ingest order.</param>
-/// <param name="NextPageToken">The token for the next page, or <see langword="null"/> on the last page.</param>
-public sealed record RecordPage(IReadOnlyList<ChromaRecord> Records, string? NextPageToken);
+public sealed class RecordPage
+{
+    /// <summary>The records, in ingest order.</summary>
+    public required IReadOnlyList<ChromaRecord> Records { get; init; }
+
+    /// <summary>The token for the next page, or <see langword="null"/> (the default) on the last page.</summary>
+    public string? NextPageToken { get; init; }
+}

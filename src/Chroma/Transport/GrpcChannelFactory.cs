@@ -13,11 +13,12 @@ internal static class GrpcChannelFactory
     public static GrpcChannel Create(ChromaClientOptions options) =>
         GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
         {
-            HttpHandler = CreateHandler(options.TrustedRootCertificate),
+            HttpHandler = options.HttpHandler ?? CreateHandler(options.TrustedRootCertificate),
             MaxSendMessageSize = MaxMessageBytes,
             MaxReceiveMessageSize = MaxMessageBytes,
             LoggerFactory = options.LoggerFactory,
-            DisposeHttpClient = true,
+            // A handler the caller passed is theirs to dispose; the one built here is the channel's.
+            DisposeHttpClient = options.HttpHandler is null,
         });
 
     private static SocketsHttpHandler CreateHandler(X509Certificate2? trustedRoot)

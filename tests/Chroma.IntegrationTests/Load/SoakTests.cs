@@ -12,6 +12,7 @@ namespace Chroma.IntegrationTests.Load;
 /// <c>CHROMA_SOAK_SECONDS</c> and <c>CHROMA_SOAK_CLIENTS</c>.
 /// </summary>
 [TestFixture]
+[Category("soak")]
 public sealed class SoakTests
 {
     private const int Dimension = 128;

@@ -14,6 +14,6 @@ root="$(cd "$(dirname "$0")/../../.." && pwd)"
 
 dotnet build "$root/tests/Chroma.IntegrationTests" -c Release --nologo -v quiet
 CHROMA_SOAK_SECONDS="$seconds" CHROMA_SOAK_CLIENTS="$clients" \
-  dotnet test "$root/tests/Chroma.IntegrationTests" -c Release --no-build \
+  dotnet test "$root/tests/Chroma.IntegrationTests" -c Release --no-build -s "$root/tests/tiers.runsettings" \
     --filter "FullyQualifiedName~Load.SoakTests" \
     --logger "console;verbosity=detailed" | grep -E "soak:|Passed|Failed|Expected|But was" | awk '!seen[$0]++'

@@ -9,6 +9,7 @@ namespace Chroma.IntegrationTests.Packaging;
 /// to a real server on 127.0.0.1.
 /// </summary>
 [TestFixture]
+[Category("packaging")]
 [NonParallelizable]
 public sealed class PackageConsumerTests
 {
@@ -46,6 +47,10 @@ public sealed class PackageConsumerTests
 
             // Assert: the app says what it sent, and the server holds exactly that.
             Assert.That(output, Does.Contain($"exported {TrainingRecords + ProductionRecords}"));
+            // The core package brings neither ML.NET nor Microsoft.Extensions.AI (their adapters are separate packages).
+            var shipped = Directory.GetFiles(Path.Combine(app, "bin", "Release", "net10.0"), "*.dll").Select(Path.GetFileName).ToList();
+            Assert.That(shipped, Has.None.StartsWith("Microsoft.ML").And.None.StartsWith("Microsoft.Extensions.AI").And.None.StartsWith("TorchSharp"));
+            Assert.That(shipped, Does.Contain("Chroma.dll"));
             await using var client = new ChromaClient(server.Endpoint);
             Assert.That(await client.CountAsync("consumer/1.0/fc", ChromaDatasets.Training, cancellationToken: cancellationToken), Is.EqualTo(TrainingRecords));
             Assert.That(await client.CountAsync("consumer/1.0/fc", ChromaDatasets.Production, cancellationToken: cancellationToken), Is.EqualTo(ProductionRecords));
@@ -63,7 +68,7 @@ public sealed class PackageConsumerTests
 
         // A user's app: log training and production embeddings, flush, report what was delivered.
         await using var chroma = new ChromaClient(new Uri(args[0]));
-        var set = chroma.GetEmbeddingSet(new EmbeddingSetDescriptor("consumer", "1.0", "fc", Dimension: 3));
+        var set = chroma.GetEmbeddingSet(new EmbeddingSetDescriptor("consumer", "1.0", "fc", dimension: 3));
         for (var i = 0; i < 30; i++)
         {
             set.LogTraining([i, 1f, 0f], label: (i % 2).ToString());
@@ -87,13 +92,47 @@ public sealed class PackageConsumerTests
         using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         var metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
         string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        var dependencies = Dependencies(metadata);
         Assert.Multiple(() =>
         {
+            Assert.That(dependencies, Has.None.StartsWith("Microsoft.ML").And.None.StartsWith("Microsoft.Extensions.AI"), "the core package's dependencies");
+            Assert.That(dependencies, Does.Contain("Grpc.Net.Client"));
             Assert.That(Value("license"), Is.EqualTo("Apache-2.0"));
             Assert.That(Value("readme"), Is.EqualTo("README.md"));
             Assert.That(Value("description"), Is.Not.Empty);
         });
     }
+
+    [Test]
+    [CancelAfter(300_000)]
+    public async Task Pack_TorchSharpAdapter_DependsOnTorchSharpNotABackendNorPinnedExtras(CancellationToken cancellationToken)
+    {
+        var repository = FindRepositoryRoot();
+        var feed = Path.Combine(Path.GetTempPath(), "chroma-pack-torch-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await DotnetCommand.RunCheckedAsync(repository, cancellationToken,
+                "pack", Path.Combine(repository, "src", "Chroma.TorchSharp", "Chroma.TorchSharp.csproj"), "-c", "Release", "-o", feed, "-p:Version=0.0.1-torchdeps", "-nologo");
+
+            using var zip = ZipFile.OpenRead(Path.Combine(feed, "Chroma.TorchSharp.0.0.1-torchdeps.nupkg"));
+            using var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+            var metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+
+            // The application picks the libtorch backend (TorchSharp-cpu, TorchSharp-cuda-linux...); pins made for
+            // this repository's own build (SkiaSharp, SharpZipLib) are not the package's dependencies.
+            var dependencies = Dependencies(metadata);
+            Assert.That(dependencies, Does.Contain("Chroma").And.Contain("TorchSharp"));
+            Assert.That(dependencies, Has.None.StartsWith("TorchSharp-").And.None.StartsWith("libtorch").And.No.EqualTo("SkiaSharp").And.No.EqualTo("SharpZipLib"));
+        }
+        finally
+        {
+            TryDelete(feed);
+        }
+    }
+
+    /// <summary>The package ids a nuspec depends on (all target-framework groups).</summary>
+    private static List<string> Dependencies(XElement metadata) =>
+        [.. metadata.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Distinct()];
 
     private static void WriteNuGetConfig(string repositoryConfig, string target, string feed)
     {

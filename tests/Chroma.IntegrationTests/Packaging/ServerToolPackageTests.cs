@@ -6,6 +6,7 @@ namespace Chroma.IntegrationTests.Packaging;
 
 /// <summary>The server package is a .NET tool: installed from a local feed, <c>chroma-server</c> queries a running server.</summary>
 [TestFixture]
+[Category("packaging")]
 [NonParallelizable]
 public sealed class ServerToolPackageTests
 {
@@ -22,7 +23,7 @@ public sealed class ServerToolPackageTests
         await using var server = await ServerFixture.StartAsync();
         await using (var client = new ChromaClient(server.Endpoint))
         {
-            var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("tool", "1", "fc", Dimension: 2));
+            var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("tool", "1", "fc", dimension: 2));
             set.LogTraining([1f, 2f], label: "a");
             set.LogProduction([3f, 4f]);
             await client.FlushAsync(cancellationToken);

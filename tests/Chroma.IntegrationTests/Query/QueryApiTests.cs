@@ -114,4 +114,30 @@ public sealed class QueryApiTests
             Assert.That(ex.Message, Does.Contain("no-such/1/layer"));
         });
     }
+
+    [Test, CancelAfter(30_000)]
+    public async Task GetRecords_TokenAlreadyCancelled_ThrowsOperationCanceledException(CancellationToken cancellationToken)
+    {
+        using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await cancelled.CancelAsync();
+
+        var thrown = Assert.CatchAsync<OperationCanceledException>(() => _client.GetRecordsAsync(_set.Descriptor.Id, cancellationToken: cancelled.Token));
+
+        Assert.That(thrown!.CancellationToken, Is.EqualTo(cancelled.Token));
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Constructor_BorrowedGrpcChannel_QueriesThroughItAndLeavesItOpen(CancellationToken cancellationToken)
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(_fixture.Endpoint);
+        var borrowing = new ChromaClient(channel);
+        var countThroughBorrowed = await borrowing.CountAsync(_set.Descriptor.Id, ChromaDatasets.Training, cancellationToken: cancellationToken);
+        await borrowing.DisposeAsync();
+
+        // The channel is the caller's: still usable by another client after the first is disposed.
+        await using var second = new ChromaClient(channel);
+        var countAfterDispose = await second.CountAsync(_set.Descriptor.Id, ChromaDatasets.Training, cancellationToken: cancellationToken);
+
+        Assert.That((countThroughBorrowed, countAfterDispose), Is.EqualTo((50L, 50L)));
+    }
 }

@@ -9,6 +9,7 @@ namespace Chroma.IntegrationTests.Reliability;
 /// (20+ kills) runs with <c>CHROMA_KILLS=20</c> (see tests/Chroma.IntegrationTests/Reliability/README.md).
 /// </summary>
 [TestFixture]
+[Category("crash")]
 public sealed class CrashSafetyTests
 {
     private const int Dimension = 32;

@@ -10,6 +10,7 @@ namespace Chroma.Server.Tests.Cli;
 /// production points and the recommended rings are on the screen, not just in the markup.
 /// </summary>
 [TestFixture]
+[Category("browser")]
 public sealed class ReportScreenshotTests
 {
     [Test]

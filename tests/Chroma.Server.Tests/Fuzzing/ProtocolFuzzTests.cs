@@ -17,6 +17,7 @@ namespace Chroma.Server.Tests.Fuzzing;
 /// <c>CHROMA_FUZZ_ITERATIONS</c> (default 100 000) for longer runs.
 /// </summary>
 [TestFixture]
+[Category("fuzz")]
 public sealed class ProtocolFuzzTests
 {
     private const int Seed = 20_261_123;

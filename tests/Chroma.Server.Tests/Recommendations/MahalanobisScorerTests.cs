@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Tests.Recommendations.Data;
 using MathNet.Numerics.LinearAlgebra;
@@ -78,17 +77,16 @@ public class MahalanobisScorerTests
     }
 
     [Test]
-    public void Fit_784Dimensions_FitsAndScoresInSeconds()
+    public void Fit_784Dimensions_ScoresAFarPointAboveATypicalOne()
     {
+        // How fast the fit is, is measured by the benchmarks (tests/Chroma.Benchmarks), not asserted on a shared machine.
         const int d = 784;
         var (embeddings, labels) = SyntheticEmbeddings.Clusters(10, 150, d, 5, seed: 7);
-        var stopwatch = Stopwatch.StartNew();
 
         var scorer = MahalanobisScorer.Fit(new TrainingData(embeddings, d, labels));
         var farAway = scorer.Score(SyntheticEmbeddings.Axis(d, 700, 40)).Distance;
         var typical = scorer.Score(embeddings.AsSpan(0, d)).Distance;
 
-        Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)));
         Assert.That(farAway, Is.GreaterThan(typical));
     }
 

@@ -200,4 +200,23 @@ public sealed class ChromaClientQueueTests
             Assert.That(seen, Does.ContainKey("chroma.client.records.failed"));
         });
     }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Constructor_InsideCallersActivity_BackgroundSenderDoesNotCarryIt(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        ChromaClient client;
+        using (new System.Diagnostics.Activity("caller-request").Start())
+        {
+            client = TestClients.Create(sessions);
+        }
+
+        await using (client)
+        {
+            client.Set().LogProduction([1, 2, 3, 4]);
+            await client.FlushAsync(cancellationToken);
+        }
+
+        Assert.That(sessions.ActivityAtOpen, Is.Not.Empty.And.All.Null, "the sender loop runs without the constructing caller's ExecutionContext");
+    }
 }

@@ -95,4 +95,32 @@ public sealed class AddChromaTests
             Assert.That(second.Status, Is.EqualTo(HealthStatus.Healthy));
         });
     }
+
+    [Test, CancelAfter(10_000)]
+    public async Task AddChromaHealthCheck_AfterAddChroma_ChecksTheRegisteredClientUnderItsName(CancellationToken cancellationToken)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(typeof(Microsoft.Extensions.Logging.ILogger<>), typeof(Microsoft.Extensions.Logging.Abstractions.NullLogger<>));
+        services.AddChroma(o => o.Endpoint = new Uri("http://127.0.0.1:6124"));
+        services.AddHealthChecks().AddChromaHealthCheck(tags: ["ready"]);
+        await using var provider = services.BuildServiceProvider();
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(cancellationToken);
+
+        var entry = report.Entries[ChromaHealthChecksBuilderExtensions.DefaultName];
+        Assert.Multiple(() =>
+        {
+            Assert.That(entry.Status, Is.EqualTo(HealthStatus.Healthy), entry.Description);
+            Assert.That(entry.Tags, Is.EquivalentTo(new[] { "ready" }));
+            Assert.That(entry.Data["endpoint"], Is.EqualTo("http://127.0.0.1:6124/"));
+        });
+    }
+
+    [Test]
+    public void AddChromaHealthCheck_NonPositiveThreshold_ThrowsNamingIt()
+    {
+        var builder = new ServiceCollection().AddHealthChecks();
+
+        Assert.That(() => builder.AddChromaHealthCheck(unhealthyAfter: TimeSpan.Zero), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("unhealthyAfter"));
+    }
 }

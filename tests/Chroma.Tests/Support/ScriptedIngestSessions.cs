@@ -37,8 +37,12 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>Every record written so far, in write order.</summary>
     public IReadOnlyList<Record> Records => [.. Batches.SelectMany(b => b.Records)];
 
+    /// <summary>The <see cref="System.Diagnostics.Activity.Current"/> (its operation name) each session was opened under.</summary>
+    public ConcurrentQueue<string?> ActivityAtOpen { get; } = new();
+
     public IIngestSession Open(CancellationToken cancellationToken)
     {
+        ActivityAtOpen.Enqueue(System.Diagnostics.Activity.Current?.OperationName);
         var number = Interlocked.Increment(ref _opened);
         var broken = Interlocked.Decrement(ref _failOpens) >= 0;
         return new Session(this, number, broken);

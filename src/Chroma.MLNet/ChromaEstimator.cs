@@ -1,0 +1,109 @@
+using Chroma.MLNet.Internal;
+using Microsoft.ML;
+
+namespace Chroma;
+
+/// <summary>
+/// Decorates an ML.NET estimator so <see cref="Fit"/> also logs the training data: after the inner estimator has fitted,
+/// the fitted model transforms the training data once more and a cursor streams each row's embedding and label into
+/// the set in chunks of <see cref="DataViewCaptureOptions.ChunkSize"/> rows (never the whole view in memory).
+/// <see cref="Fit"/> returns the inner model instance itself and throws exactly what the inner estimator throws.
+/// </summary>
+/// <remarks>
+/// The extra pass costs one <c>Transform</c> over the training data. By default rows are queued without waiting: a
+/// training set larger than <see cref="ChromaClientOptions.QueueCapacity"/> that the sender cannot keep up with loses
+/// rows, which are counted in <see cref="ChromaStatistics.Dropped"/>. Set <see cref="DataViewCaptureOptions.DeliveryWait"/>
+/// to let <c>Fit</c> (a batch call, not a hot path) wait for each chunk to be delivered instead.
+/// </remarks>
+/// <typeparam name="TTransformer">The model type the inner estimator produces.</typeparam>
+public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
+    where TTransformer : ITransformer
+{
+    private const string Adapter = "ML.NET Fit";
+    private readonly IEstimator<TTransformer> _inner;
+    private readonly EmbeddingSet _set;
+    private readonly DataViewCaptureOptions _options;
+
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    /// <param name="inner">The estimator (usually a whole pipeline ending in a trainer).</param>
+    /// <param name="set">Where the training rows go.</param>
+    /// <param name="options">Which columns to log, or <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public ChromaEstimator(IEstimator<TTransformer> inner, EmbeddingSet set, DataViewCaptureOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(set);
+        _inner = inner;
+        _set = set;
+        _options = (options ?? new DataViewCaptureOptions()).Validated();
+    }
+
+    /// <summary>The wrapped estimator.</summary>
+    public IEstimator<TTransformer> Inner => _inner;
+
+    /// <summary>Fits the inner estimator, then logs every training row once.</summary>
+    /// <param name="input">The training data.</param>
+    /// <returns>The model the inner estimator returned.</returns>
+    public TTransformer Fit(IDataView input)
+    {
+        var model = _inner.Fit(input);
+        if (_set.ShouldCapture)
+        {
+            CaptureTraining(model, input);
+        }
+
+        return model;
+    }
+
+    /// <inheritdoc />
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => _inner.GetOutputSchema(inputSchema);
+
+    private void CaptureTraining(TTransformer model, IDataView input)
+    {
+        try
+        {
+            var transformed = model.Transform(input);
+            var columns = RowCapture.Columns(transformed.Schema, _options, training: true, _set, Adapter);
+            if (columns is null)
+            {
+                return;
+            }
+
+            using var cursor = transformed.GetRowCursor(columns);
+            var capture = RowCapture.Create(cursor, _options, training: true, _set, Adapter);
+            var waitForDelivery = _options.DeliveryWait > TimeSpan.Zero;
+            var rowsInChunk = 0;
+            while (cursor.MoveNext())
+            {
+                capture.CaptureCurrent();
+                if (waitForDelivery && ++rowsInChunk == _options.ChunkSize)
+                {
+                    rowsInChunk = 0;
+                    waitForDelivery = WaitForDelivery();
+                }
+            }
+        }
+#pragma warning disable CA1031 // The model is already fitted; a capture failure must not take it from the user.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _set.ReportCaptureError(Adapter, ex);
+        }
+    }
+
+    /// <summary>Waits for the queued chunk to be delivered; false once a wait timed out, so later chunks do not wait.</summary>
+    private bool WaitForDelivery()
+    {
+        try
+        {
+            // Fit is synchronous; the flush completes on the client's background loops, never on this thread.
+            _set.Client.FlushAsync().WaitAsync(_options.DeliveryWait).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            _set.ReportCaptureProblem(Adapter, "training rows were not delivered within DeliveryWait; the rest is queued without waiting");
+            return false;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Chroma.Protocol.V1;
+using Grpc.Core;
+using Moq;
+
+namespace Chroma.Tests.Query;
+
+/// <summary>
+/// The client over a borrowed <see cref="CallInvoker"/>: a Moq fake stands in for the transport so each test decides
+/// exactly how the call ends (cancelled, refused, answered) without a server.
+/// </summary>
+[TestFixture]
+[CancelAfter(10_000)]
+public sealed class ChromaClientCallInvokerTests
+{
+    private static readonly ChromaClientOptions s_options = new()
+    {
+        Endpoint = new Uri("http://chroma.test:50051"),
+        ApiKey = "secret",
+        RequestTimeout = TimeSpan.FromSeconds(7),
+        DrainTimeout = TimeSpan.Zero,
+    };
+
+    [Test]
+    public async Task ListSetsAsync_TokenCancelledDuringTheCall_ThrowsOperationCanceledExceptionWithThatToken(CancellationToken cancellationToken)
+    {
+        var invoker = new Mock<CallInvoker>(MockBehavior.Strict);
+        invoker
+            .Setup(i => i.AsyncUnaryCall(It.IsAny<Method<ListSetsRequest, ListSetsResponse>>(), It.IsAny<string>(), It.IsAny<CallOptions>(), It.IsAny<ListSetsRequest>()))
+            .Returns((Method<ListSetsRequest, ListSetsResponse> _, string _, CallOptions options, ListSetsRequest _) => CancelledWhen(options.CancellationToken));
+        await using var client = new ChromaClient(invoker.Object, s_options);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        var call = client.ListSetsAsync(cancel.Token);
+        await cancel.CancelAsync();
+
+        var thrown = Assert.CatchAsync<OperationCanceledException>(() => call);
+        Assert.Multiple(() =>
+        {
+            Assert.That(thrown!.CancellationToken, Is.EqualTo(cancel.Token));
+            Assert.That(thrown.InnerException, Is.InstanceOf<RpcException>(), "the transport's status stays available");
+        });
+    }
+
+    [Test]
+    public async Task ListSetsAsync_ServerUnavailable_ThrowsChromaExceptionWithTheStatus()
+    {
+        var invoker = new Mock<CallInvoker>(MockBehavior.Strict);
+        invoker
+            .Setup(i => i.AsyncUnaryCall(It.IsAny<Method<ListSetsRequest, ListSetsResponse>>(), It.IsAny<string>(), It.IsAny<CallOptions>(), It.IsAny<ListSetsRequest>()))
+            .Returns(Unary(Task.FromException<ListSetsResponse>(new RpcException(new Status(StatusCode.Unavailable, "connection refused")))));
+        await using var client = new ChromaClient(invoker.Object, s_options);
+
+        var thrown = Assert.ThrowsAsync<ChromaException>(() => client.ListSetsAsync());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(thrown!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+            Assert.That(thrown.Message, Does.Contain("connection refused"));
+        });
+    }
+
+    [Test]
+    public async Task CountAsync_BorrowedInvoker_SendsApiKeyDeadlineAndRequestThroughIt()
+    {
+        CallOptions? seen = null;
+        CountRecordsRequest? request = null;
+        var invoker = new Mock<CallInvoker>(MockBehavior.Strict);
+        invoker
+            .Setup(i => i.AsyncUnaryCall(It.IsAny<Method<CountRecordsRequest, CountRecordsResponse>>(), It.IsAny<string>(), It.IsAny<CallOptions>(), It.IsAny<CountRecordsRequest>()))
+            .Returns((Method<CountRecordsRequest, CountRecordsResponse> _, string _, CallOptions options, CountRecordsRequest sent) =>
+            {
+                seen = options;
+                request = sent;
+                return Unary(Task.FromResult(new CountRecordsResponse { Count = 42 }));
+            });
+        await using var client = new ChromaClient(invoker.Object, s_options);
+
+        var count = await client.CountAsync("m/1/fc", ChromaDatasets.Production);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(count, Is.EqualTo(42));
+            Assert.That(request!.SetId, Is.EqualTo("m/1/fc"));
+            Assert.That(request.Filter.Dataset, Is.EqualTo(ChromaDatasets.Production));
+            Assert.That(seen!.Value.Headers!.GetValue(ChromaClient.ApiKeyHeader), Is.EqualTo("secret"));
+            Assert.That(seen.Value.Deadline, Is.Not.Null.And.GreaterThan(DateTime.UtcNow), "RequestTimeout becomes the call's deadline");
+        });
+    }
+
+    [Test]
+    public void Constructor_NullCallInvoker_ThrowsArgumentNullException()
+    {
+        Assert.That(() => new ChromaClient((CallInvoker)null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("callInvoker"));
+    }
+
+    /// <summary>A call that ends the way Grpc.Net.Client ends one whose token is cancelled: RpcException(Cancelled).</summary>
+    private static AsyncUnaryCall<ListSetsResponse> CancelledWhen(CancellationToken token)
+    {
+        var response = new TaskCompletionSource<ListSetsResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => response.TrySetException(new RpcException(new Status(StatusCode.Cancelled, "Call canceled by the client."))));
+        return Unary(response.Task);
+    }
+
+    private static AsyncUnaryCall<T> Unary<T>(Task<T> response) =>
+        new(response, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+}
