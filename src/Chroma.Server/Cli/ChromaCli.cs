@@ -139,7 +139,7 @@ internal static class ChromaCli
         suggestion ??= trimmed.Length > 0 && trimmed != word ? CommandSuggestion.Nearest(trimmed, known) : null;
         return suggestion is null
             ? $"unknown command '{word}'"
-            : $"unknown command '{word}', did you mean '{suggestion}'?";
+            : $"unknown command '{word}' (did you mean '{suggestion}'?)";
     }
 
     private static void WriteHelp(IAnsiConsole console)

@@ -49,7 +49,7 @@ internal static class DatabaseIntegrityCheck
 
     /// <summary>One line for a damaged database: the file, the first problems, and what to do.</summary>
     public static string Describe(string databasePath, IReadOnlyList<string> problems) =>
-        $"the database \"{databasePath}\" failed its integrity check: {string.Join("; ", problems)}. "
+        $"the database \"{databasePath}\" failed its integrity check: {string.Join("; ", problems.Select(p => p.TrimEnd('.')))}. "
         + "Nothing was changed; restore the data directory from a backup, or move it away to start empty";
 
     private static List<string> RunSqliteCheck(string databasePath, IntegrityCheckMode mode)

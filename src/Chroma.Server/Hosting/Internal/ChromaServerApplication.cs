@@ -42,8 +42,10 @@ internal static class ChromaServerApplication
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         AddChromaServices(builder.Services, options);
+        var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
         var app = builder.Build();
+        startupLogFilter.OpenWhenStarted(app.Lifetime);
         if (certificate is not null)
         {
             // The certificate holds a native key handle; release it with the server.

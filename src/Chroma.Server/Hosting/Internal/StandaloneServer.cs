@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -19,6 +21,15 @@ internal static class StandaloneServer
         try
         {
             var builder = WebApplication.CreateBuilder(args);
+
+            // The appsettings.json shipped next to the program gives the defaults (log levels, DataDirectory); one in the
+            // working directory, environment variables and the command line override it.
+            ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new JsonConfigurationSource
+            {
+                Path = "appsettings.json",
+                Optional = true,
+                FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            });
             options = builder.Configuration.GetSection(ChromaServerOptions.SectionName).Get<ChromaServerOptions>() ?? options;
             app = builder.BuildChromaServer(options);
         }
