@@ -94,7 +94,7 @@ internal sealed partial class SqliteRecordStore
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            var failure = IsStorageFull(ex) ? StorageFull(ex) : ex;
+            var failure = IsStorageFull(ex) ? StorageFull(ex, EstimateBytes(group)) : ex;
             foreach (var pending in group)
             {
                 pending.Completion.TrySetException(failure);

@@ -21,6 +21,18 @@ internal sealed partial class SqliteRecordStore
 
     private static bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
 
+    private long? FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetDirectoryName(_writer.DataSource)!).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     private void CommitWithFaults(SqliteTransaction transaction)
     {
         if (CommitFault?.Invoke() is { } fault)
@@ -31,16 +43,26 @@ internal sealed partial class SqliteRecordStore
         transaction.Commit();
     }
 
-    private StorageFullException StorageFull(Exception exception)
+    // What the group would have added to the log, roughly: the vectors twice over (table and log pages), plus row overhead.
+    private static long EstimateBytes(List<Internal.PendingIngest> group) =>
+        group.Sum(p => (long)p.Records.Count * ((p.Descriptor.Dimension * 4L * 2) + 512));
+
+    private StorageFullException StorageFull(Exception exception, long neededBytes)
     {
-        _space.ReportFull();
+        _space.ReportFull(neededBytes);
         return new StorageFullException(
             $"the disk holding \"{Path.GetDirectoryName(_writer.DataSource)}\" is full: the batch was not stored", exception);
     }
 
-    // A one-row rewrite still appends a page to the WAL and syncs it, so it fails while the disk is full.
+    // First the file system's free space against what the failed write needed; then a one-row rewrite, which still
+    // appends a page to the WAL and syncs it (and goes through the injected fault, like a commit).
     private async Task<bool> ProbeWritableAsync(CancellationToken cancellationToken)
     {
+        if (FreeBytes() is { } free && free < _space.NeededBytes)
+        {
+            return false;
+        }
+
         using var write = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -14,6 +14,7 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
     private Func<CancellationToken, Task<bool>>? _probe;
     private DateTimeOffset? _fullSince;
     private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
+    private long _neededBytes;
 
     /// <summary>Gets a value indicating whether the last write failed for lack of space.</summary>
     public bool IsFull => FullSince is not null;
@@ -30,12 +31,28 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
         }
     }
 
-    /// <summary>Records that a write failed because the storage is full.</summary>
-    public void ReportFull()
+    /// <summary>
+    /// Gets about how many bytes the write that failed needed: the probe first asks the file system for at least this
+    /// much free space, so a disk with a few pages left is not reported ready for batches that cannot fit.
+    /// </summary>
+    public long NeededBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _neededBytes;
+            }
+        }
+    }
+
+    /// <summary>Records that a write of about <paramref name="neededBytes"/> failed because the storage is full.</summary>
+    public void ReportFull(long neededBytes)
     {
         lock (_lock)
         {
             _fullSince ??= timeProvider.GetUtcNow();
+            _neededBytes = Math.Max(_neededBytes, neededBytes);
         }
     }
 
@@ -45,6 +62,7 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
         lock (_lock)
         {
             _fullSince = null;
+            _neededBytes = 0;
         }
     }
 

@@ -15,7 +15,8 @@ internal sealed class StartupFailureLogFilter
     {
         ArgumentNullException.ThrowIfNull(logging);
         var filter = new StartupFailureLogFilter();
-        logging.AddFilter(HostCategory, level => filter._started || level < LogLevel.Error);
+        // The host's own messages below Warning are its start/stop steps (Debug): never of interest here.
+        logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && (filter._started || level < LogLevel.Error));
         return filter;
     }
 
