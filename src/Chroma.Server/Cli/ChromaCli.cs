@@ -133,10 +133,17 @@ internal static class ChromaCli
 
     private static string UnknownCommand(string word)
     {
-        var known = Commands.Select(c => c.Name).Append("serve").Append("help");
+        var known = Commands.Select(c => c.Name).Append("serve").Append("help").Append("version");
         var suggestion = CommandSuggestion.Nearest(word, known);
         var trimmed = word.TrimStart('-');
-        suggestion ??= trimmed.Length > 0 && trimmed != word ? CommandSuggestion.Nearest(trimmed, known) : null;
+        if (suggestion is null && trimmed.Length > 0 && trimmed != word)
+        {
+            // --verison: the dashed forms exist for these two only.
+            suggestion = CommandSuggestion.Nearest(trimmed, known) is { } nearest
+                ? nearest is "version" or "help" ? "--" + nearest : nearest
+                : null;
+        }
+
         return suggestion is null
             ? $"unknown command '{word}'"
             : $"unknown command '{word}' (did you mean '{suggestion}'?)";
