@@ -1,10 +1,8 @@
 using Chroma.Server.Cli;
-using Chroma.Server.Hosting;
 using Chroma.Server.Hosting.Internal;
-using Spectre.Console;
 
-// `chroma-server sets|stats|recommend|neighbours|export|report|health ...` query a running server;
-// anything else (nothing, `serve`, or configuration such as --Chroma:Port=6000) runs the server.
+// `chroma-server sets|stats|recommend|neighbours|export|report|health|check ...` are commands; nothing, `serve`, or
+// configuration such as --Chroma:Port=6000 runs the server; any other word is an unknown command (exit code 2).
 if (ChromaCli.IsCliCommand(args))
 {
     using var cancel = new CancellationTokenSource();
@@ -13,23 +11,7 @@ if (ChromaCli.IsCliCommand(args))
         e.Cancel = true;
         cancel.Cancel();
     };
-    return await ChromaCli.RunAsync(args, AnsiConsole.Console, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
+    return await ChromaCli.RunAsync(args, CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
 }
 
-// Standalone server: options come from appsettings.json ("Chroma" section), environment
-// variables (Chroma__Port, Chroma__DataDirectory, Chroma__ApiKey, ...) and the command line.
-var builder = WebApplication.CreateBuilder(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
-var options = builder.Configuration.GetSection(ChromaServerOptions.SectionName).Get<ChromaServerOptions>()
-    ?? new ChromaServerOptions();
-
-await using var app = builder.BuildChromaServer(options);
-await app.StartAsync().ConfigureAwait(false);
-
-var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chroma.Server");
-var endpoint = ChromaServerApplication.GetEndpoint(
-    options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
-var dataDirectory = Path.GetFullPath(options.DataDirectory);
-ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
-
-await app.WaitForShutdownAsync().ConfigureAwait(false);
-return 0;
+return await StandaloneServer.RunAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args, Console.Error).ConfigureAwait(false);

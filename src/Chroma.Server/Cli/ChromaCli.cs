@@ -5,9 +5,11 @@ using Spectre.Console;
 namespace Chroma.Server.Cli;
 
 /// <summary>
-/// The client side of <c>chroma-server</c>: subcommands that query a running server
-/// (<c>sets</c>, <c>stats</c>, <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>import</c>,
-/// <c>report</c>, <c>health</c>). With no subcommand, or <c>serve</c>, the program runs the server instead.
+/// The commands of <c>chroma-server</c>: subcommands that query a running server (<c>sets</c>, <c>stats</c>,
+/// <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>import</c>, <c>report</c>, <c>health</c>), <c>check</c> (the
+/// database's integrity, offline), <c>help</c> and <c>--version</c>. With no subcommand, <c>serve</c>, or only
+/// configuration (<c>--Chroma:Port=6000</c>), the program runs the server instead; any other word is an unknown
+/// command (exit code 2, with the nearest command suggested).
 /// </summary>
 internal static class ChromaCli
 {
@@ -22,7 +24,14 @@ internal static class ChromaCli
         new ImportCommand(),
         new ReportCommand(),
         new HealthCommand(),
+        new CheckCommand(),
     ];
+
+    /// <summary>The words that print the help.</summary>
+    private static readonly string[] HelpWords = ["help", "--help", "-h"];
+
+    /// <summary>The words that print the version.</summary>
+    private static readonly string[] VersionWords = ["version", "--version"];
 
     /// <summary>
     /// Tells whether <paramref name="args"/> ask for a CLI command (rather than running the server,
@@ -31,7 +40,16 @@ internal static class ChromaCli
     public static bool IsCliCommand(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        return args.Count > 0 && (args[0] is "help" or "--help" or "-h" || Commands.Any(c => c.Name == args[0]));
+        if (args.Count == 0 || args[0] == "serve")
+        {
+            return false;
+        }
+
+        // Configuration for the server: --Chroma:Port=6000, --Chroma:Port 6000, /Chroma:Port 6000, Chroma:Port=6000.
+        var first = args[0];
+        var isConfiguration = (first.StartsWith("--", StringComparison.Ordinal) && first.Contains(':', StringComparison.Ordinal))
+            || first.StartsWith('/') || first.Contains('=', StringComparison.Ordinal);
+        return HelpWords.Contains(first) || VersionWords.Contains(first) || !isConfiguration;
     }
 
     /// <summary>Runs one CLI command and returns its exit code; never throws for a user or server error.</summary>
@@ -53,15 +71,25 @@ internal static class ChromaCli
         CliContext? context = null;
         try
         {
-            var arguments = CliArguments.Parse(args);
-            if (arguments.Command is "help" or "--help" or "-h")
+            if (args.Count > 0 && HelpWords.Contains(args[0]))
             {
                 WriteHelp(console);
                 return CliExitCode.Success;
             }
 
-            var command = Commands.FirstOrDefault(c => c.Name == arguments.Command)
-                ?? throw new CliUsageException($"unknown command '{arguments.Command}'");
+            if (args.Count > 0 && VersionWords.Contains(args[0]))
+            {
+                await output.WriteLineAsync($"chroma-server {CliVersion.Current}").ConfigureAwait(false);
+                return CliExitCode.Success;
+            }
+
+            var command = args.Count > 0 ? Commands.FirstOrDefault(c => c.Name == args[0]) : null;
+            if (command is null)
+            {
+                throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty));
+            }
+
+            var arguments = CliArguments.Parse(args);
             context = new CliContext(arguments, console, output);
             return await command.RunAsync(context, cancellationToken).ConfigureAwait(false);
         }
@@ -103,10 +131,29 @@ internal static class ChromaCli
         }
     }
 
+    private static string UnknownCommand(string word)
+    {
+        var known = Commands.Select(c => c.Name).Append("serve").Append("help").Append("version");
+        var suggestion = CommandSuggestion.Nearest(word, known);
+        var trimmed = word.TrimStart('-');
+        if (suggestion is null && trimmed.Length > 0 && trimmed != word)
+        {
+            // --verison: the dashed forms exist for these two only.
+            suggestion = CommandSuggestion.Nearest(trimmed, known) is { } nearest
+                ? nearest is "version" or "help" ? "--" + nearest : nearest
+                : null;
+        }
+
+        return suggestion is null
+            ? $"unknown command '{word}'"
+            : $"unknown command '{word}' (did you mean '{suggestion}'?)";
+    }
+
     private static void WriteHelp(IAnsiConsole console)
     {
-        console.MarkupLine("[bold]chroma-server[/] [grey][[serve]][/]            run the server (options: Chroma__* environment variables or --Chroma:Name=value)");
+        console.MarkupLine("[bold]chroma-server[/] [grey][[serve]] [[--Chroma:Name=value ...]][/]  run the server (options: Chroma__* environment variables or --Chroma:Name=value)");
         console.MarkupLine("[bold]chroma-server[/] [grey]<command> [[--endpoint http://host:50051]] [[--api-key KEY]] [[--json]] [[--timeout SECONDS]][/]");
+        console.MarkupLine("[bold]chroma-server[/] [grey]--version[/]");
         var table = new Table().AddColumn("command").AddColumn("usage");
         foreach (var command in Commands)
         {
@@ -114,5 +161,12 @@ internal static class ChromaCli
         }
 
         console.Write(table);
+        var codes = new Table().AddColumn("exit code").AddColumn("meaning");
+        foreach (var (code, meaning) in CliExitCode.Meanings)
+        {
+            codes.AddRow(code.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(meaning));
+        }
+
+        console.Write(codes);
     }
 }

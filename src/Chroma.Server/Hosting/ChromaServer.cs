@@ -28,12 +28,15 @@ public sealed class ChromaServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>
-    /// Validates <paramref name="options"/>, opens the data directory and starts listening.
+    /// Validates <paramref name="options"/>, opens the data directory (checking the database first when it was not closed
+    /// cleanly, see <see cref="ChromaServerOptions.IntegrityCheck"/>) and starts listening.
     /// </summary>
     /// <param name="options">Where to listen and store; validated, then copied.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The started server.</returns>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ChromaServerStartException">The server cannot start: a bad setting, an unreadable certificate, a
+    /// damaged database, an unusable data directory or a taken port; the message is one line naming the setting or file,
+    /// <see cref="ChromaServerStartException.Failure"/> says which.</exception>
     public static async Task<ChromaServer> StartAsync(ChromaServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -45,16 +48,30 @@ public sealed class ChromaServer : IAsyncDisposable
         // It shares the host's console: only problems are worth printing there.
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Warning);
 
-        var app = builder.BuildChromaServer(options);
+        WebApplication app;
+        try
+        {
+            app = builder.BuildChromaServer(options);
+        }
+        catch (Exception ex) when (StartFailureClassifier.Classify(ex, options) is { } failure)
+        {
+            throw failure;
+        }
+
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var port = ChromaServerApplication.GetBoundPort(app);
             return new ChromaServer(app, ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.CertificatePath is not null), port);
         }
-        catch
+        catch (Exception ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            if (ex is not OperationCanceledException && StartFailureClassifier.Classify(ex, options) is { } failure)
+            {
+                throw failure;
+            }
+
             throw;
         }
     }

@@ -1,3 +1,5 @@
+using Chroma.Server.Storage;
+
 namespace Chroma.Server.Hosting;
 
 /// <summary>
@@ -146,6 +148,28 @@ public sealed class ChromaServerOptions
     /// also saved on shutdown); a restart loads them and replays only later records. The default value is 1 minute.
     /// </summary>
     public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gets or sets how thoroughly the database is checked when the server starts after an unclean shutdown (a crash,
+    /// SIGKILL or power loss leaves no <c>clean-shutdown</c> marker in the data directory): <see cref="IntegrityCheckMode.Quick"/>
+    /// scans the write-ahead log for damage that would silently drop committed records and runs SQLite's <c>quick_check</c>;
+    /// <see cref="IntegrityCheckMode.Full"/> runs <c>integrity_check</c> instead; <see cref="IntegrityCheckMode.Off"/> skips it.
+    /// A damaged database is not served: the start fails naming the file. The default value is <see cref="IntegrityCheckMode.Quick"/>.
+    /// </summary>
+    public IntegrityCheckMode IntegrityCheck { get; set; } = IntegrityCheckMode.Quick;
+
+    /// <summary>
+    /// Gets or sets how long an ingest stream may stay open with no batch arriving and none waiting for its ack before the
+    /// server closes it with <c>Unavailable</c> (the SDK opens a new one when it next has a batch). <see cref="TimeSpan.Zero"/>
+    /// keeps idle streams open. The default value is 5 minutes.
+    /// </summary>
+    public TimeSpan IngestStreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Gets or sets how long a shutdown may take (1 second to 5 minutes): open streams are told to re-send and in-flight
+    /// commits finish within it; what is still running after it is abandoned (nothing acknowledged is lost). The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();

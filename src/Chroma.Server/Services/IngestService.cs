@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Chroma.Protocol.V1;
+using Chroma.Server.Hosting;
 using Chroma.Server.Services.Internal;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
@@ -21,13 +22,19 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
     private readonly BatchIngestor _ingestor;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<IngestService> _logger;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the service.</summary>
-    public IngestService(BatchIngestor ingestor, IHostApplicationLifetime lifetime, ILogger<IngestService> logger)
+    public IngestService(
+        BatchIngestor ingestor, IHostApplicationLifetime lifetime, ChromaServerOptions options, TimeProvider timeProvider, ILogger<IngestService> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _ingestor = ingestor;
         _lifetime = lifetime;
         _logger = logger;
+        _idleTimeout = options.IngestStreamIdleTimeout;
+        _timeProvider = timeProvider;
     }
 
     /// <inheritdoc />
@@ -45,14 +52,16 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         });
 
         // Stop waiting for the next batch when the server shuts down (or a long-lived client stream
-        // would hold the shutdown until its timeout), or when acks can no longer be written.
+        // would hold the shutdown until its timeout), when the stream has been idle too long, or when
+        // acks can no longer be written.
+        using var idle = new IngestStreamIdleTimer(_idleTimeout, _timeProvider);
         using var readCancellation = CancellationTokenSource.CreateLinkedTokenSource(
-            context.CancellationToken, _lifetime.ApplicationStopping);
-        var acks = WriteAcksAsync(inFlight.Reader, responseStream, readCancellation, context.CancellationToken);
+            context.CancellationToken, _lifetime.ApplicationStopping, idle.Token);
+        var acks = WriteAcksAsync(inFlight.Reader, responseStream, idle, readCancellation, context.CancellationToken);
         Exception? readFailure = null;
         try
         {
-            await ReadBatchesAsync(requestStream, inFlight.Writer, readCancellation.Token, context.CancellationToken).ConfigureAwait(false);
+            await ReadBatchesAsync(requestStream, inFlight.Writer, idle, readCancellation.Token, context.CancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Remembered and rethrown once the batches already received are acked.
         catch (Exception ex)
@@ -86,13 +95,24 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
             IngestLog.StreamEndedByShutdown(_logger, context.Peer);
             throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down; re-send unacknowledged batches"));
         }
+        catch (Exception ex) when (IsIdleCancellation(ex, idle, context))
+        {
+            // Every batch received was acked before this point: nothing is lost, the client opens a new stream when it has more.
+            IngestLog.IdleStreamClosed(_logger, context.Peer, idle.Timeout);
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the ingest stream was idle for {idle.Timeout}; open a new stream to send more"));
+        }
     }
 
     private async Task ReadBatchesAsync(
-        IAsyncStreamReader<LogBatch> requestStream, ChannelWriter<Task<LogAck>> inFlight, CancellationToken readCancellation, CancellationToken callCancellation)
+        IAsyncStreamReader<LogBatch> requestStream,
+        ChannelWriter<Task<LogAck>> inFlight,
+        IngestStreamIdleTimer idle,
+        CancellationToken readCancellation,
+        CancellationToken callCancellation)
     {
         while (await requestStream.MoveNext(readCancellation).ConfigureAwait(false))
         {
+            idle.BatchReceived();
             // IngestAsync queues the batch for commit before it yields, so batches of one stream
             // are committed in the order they arrived. A batch received is finished even if the
             // server starts to shut down, hence the call's token rather than the read token.
@@ -102,7 +122,11 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
     }
 
     private static async Task WriteAcksAsync(
-        ChannelReader<Task<LogAck>> inFlight, IServerStreamWriter<LogAck> responseStream, CancellationTokenSource stopReading, CancellationToken cancellationToken)
+        ChannelReader<Task<LogAck>> inFlight,
+        IServerStreamWriter<LogAck> responseStream,
+        IngestStreamIdleTimer idle,
+        CancellationTokenSource stopReading,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -111,6 +135,7 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
             {
                 var ack = await pending.ConfigureAwait(false);
                 await responseStream.WriteAsync(ack, cancellationToken).ConfigureAwait(false);
+                idle.AckWritten();
             }
         }
         catch
@@ -126,6 +151,12 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
             throw;
         }
     }
+
+    private bool IsIdleCancellation(Exception exception, IngestStreamIdleTimer idle, ServerCallContext context) =>
+        exception is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled }
+        && idle.Fired
+        && !_lifetime.ApplicationStopping.IsCancellationRequested
+        && !context.CancellationToken.IsCancellationRequested;
 
     private bool IsShutdownCancellation(Exception exception, ServerCallContext context) =>
         exception is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled }

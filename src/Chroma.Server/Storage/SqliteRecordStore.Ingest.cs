@@ -88,19 +88,22 @@ internal sealed partial class SqliteRecordStore
                 transaction.Release(BatchSavepoint);
             }
 
-            transaction.Commit();
+            CommitWithFaults(transaction);
         }
 #pragma warning disable CA1031 // Every waiting batch must hear about the failure; none may hang.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            var failure = IsStorageFull(ex) ? StorageFull(ex, EstimateBytes(group)) : ex;
             foreach (var pending in group)
             {
-                pending.Completion.TrySetException(ex);
+                pending.Completion.TrySetException(failure);
             }
 
             return;
         }
+
+        _space.ReportWritten();
 
         foreach (var pending in group)
         {

@@ -24,25 +24,44 @@ internal sealed partial class SqliteRecordStore : IRecordStore
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TimeProvider _timeProvider;
+    private readonly CleanShutdownMarker _marker;
+    private readonly StorageSpace _space;
 
     // Sets are never removed and their descriptor never changes, so a cache cannot go stale.
     private readonly ConcurrentDictionary<string, StoredEmbeddingSet> _sets = new(StringComparer.Ordinal);
     private bool _disposed;
 
-    private SqliteRecordStore(string connectionString, SqliteConnection writer, TimeProvider timeProvider)
+    private SqliteRecordStore(
+        string connectionString, SqliteConnection writer, TimeProvider timeProvider, CleanShutdownMarker marker, StorageSpace space)
     {
         _connectionString = connectionString;
         _writer = writer;
         _timeProvider = timeProvider;
+        _marker = marker;
+        _space = space;
     }
 
-    /// <summary>Opens (creating if needed) the database in <paramref name="dataDirectory"/>.</summary>
-    public static SqliteRecordStore Open(string dataDirectory, TimeProvider timeProvider)
+    /// <summary>
+    /// Opens (creating if needed) the database in <paramref name="dataDirectory"/>. When the last store to use it did not
+    /// close it cleanly, <paramref name="integrityCheck"/> runs first (see <see cref="DatabaseIntegrityCheck"/>).
+    /// </summary>
+    /// <exception cref="DatabaseDamagedException">The database failed the integrity check; nothing was changed.</exception>
+    public static SqliteRecordStore Open(
+        string dataDirectory, TimeProvider timeProvider, IntegrityCheckMode integrityCheck = IntegrityCheckMode.Quick, StorageSpace? space = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(timeProvider);
         var directory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(directory);
+        var marker = new CleanShutdownMarker(directory);
+        var databasePath = Path.Combine(directory, FileName);
+        if (!marker.Exists && File.Exists(databasePath)
+            && DatabaseIntegrityCheck.Run(databasePath, integrityCheck) is { Count: > 0 } problems)
+        {
+            throw new DatabaseDamagedException(DatabaseIntegrityCheck.Describe(databasePath, problems));
+        }
+
+        marker.Remove();
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, FileName),
@@ -60,7 +79,8 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             Pragma(writer, $"busy_timeout = {BusyTimeoutMs}");
             Pragma(writer, $"cache_size = -{WriterCacheKiB}");
             SqliteSchema.Migrate(writer);
-            var store = new SqliteRecordStore(connectionString, writer, timeProvider);
+            var store = new SqliteRecordStore(connectionString, writer, timeProvider, marker, space ?? new StorageSpace(timeProvider));
+            store._space.UseProbe(store.ProbeWritableAsync);
             store.StartIngestWriter();
             return store;
         }
@@ -117,6 +137,16 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             // Without this, pooled handles keep chroma.db open and a new server on the same
             // directory (a restart) would share stale connections.
             SqliteConnection.ClearPool(_writer);
+
+            // Only now is the database closed: a crash before this line leaves no marker, so the next start checks.
+            try
+            {
+                _marker.Write(_timeProvider.GetUtcNow());
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // No marker: the next start runs the integrity check, which is the safe side.
+            }
         }
         finally
         {

@@ -55,6 +55,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Extra environment variables for the next <see cref="StartAsync"/> (server settings such as <c>Chroma__ShutdownTimeout</c>).</summary>
+    public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
     public Uri Endpoint => new($"http://127.0.0.1:{Port}");
 
     public static int FreePort()
@@ -79,12 +82,76 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["Chroma__Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Chroma__DataDirectory"] = DataDirectory;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in Settings)
+        {
+            start.Environment[name] = value;
+        }
+
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitHealthyAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet Chroma.Server.dll</c> with <paramref name="arguments"/> and <paramref name="environment"/> until it
+    /// exits (a failed start, a command); kills it after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunToExitAsync(
+        IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Chroma__Host"] = "127.0.0.1";
+        start.Environment["Chroma__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"chroma-server {string.Join(' ', arguments)} did not exit within {timeout}");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>SIGTERM (what `docker stop` and Kubernetes send); returns how long the process took to exit, and its exit code.</summary>
+    public async Task<(TimeSpan Elapsed, int ExitCode)> TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("the server is not running");
+        var stopwatch = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return (stopwatch.Elapsed, process.ExitCode);
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush; only what was durable survives.</summary>

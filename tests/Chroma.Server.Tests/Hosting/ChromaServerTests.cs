@@ -82,9 +82,10 @@ public sealed class ChromaServerTests
     public void StartAsync_BadOptions_ThrowsBeforeBinding()
     {
         // Act
-        var ex = Assert.ThrowsAsync<ArgumentException>(() => ChromaServer.StartAsync(new ChromaServerOptions { Port = -5 }));
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() => ChromaServer.StartAsync(new ChromaServerOptions { Port = -5 }));
 
         // Assert
-        Assert.That(ex!.Message, Does.Contain("Port must be between 0 and 65535"));
+        Assert.That(ex!.Message, Is.EqualTo("ChromaServerOptions.Port must be between 0 and 65535 (got -5)."));
+        Assert.That(ex.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
     }
 }

@@ -71,7 +71,7 @@ public sealed class CertificateOptionsTests
     }
 
     [Test, CancelAfter(30_000)]
-    public void StartAsync_WrongCertificatePassword_ArgumentExceptionNamingTheOptionNotThePassword()
+    public void StartAsync_WrongCertificatePassword_StartExceptionNamingTheFileNotThePassword()
     {
         // Arrange
         using var data = new TempDirectory();
@@ -85,20 +85,23 @@ public sealed class CertificateOptionsTests
         };
 
         // Act
-        var ex = Assert.ThrowsAsync<ArgumentException>(async () => await ChromaServer.StartAsync(options));
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(async () => await ChromaServer.StartAsync(options));
 
         // Assert
         Assert.Multiple(() =>
         {
-            Assert.That(ex!.Message, Does.StartWith("ChromaServerOptions.CertificatePath:"));
+            Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
+            Assert.That(ex.ExitCode, Is.EqualTo(6));
+            Assert.That(ex.Message, Does.StartWith("ChromaServerOptions.CertificatePath:").And.Contain(_pfxPath));
+            Assert.That(ex.Message, Does.Not.Contain("\n"));
             Assert.That(ex.ToString(), Does.Not.Contain(Password));
         });
     }
 
-    [TestCase("CertificateKeyPath", TestName = "Validate_KeyPathWithoutCertificatePath_ArgumentException")]
-    [TestCase("CertificatePassword", TestName = "Validate_PasswordWithoutCertificatePath_ArgumentException")]
-    [TestCase("MissingFile", TestName = "Validate_CertificatePathToMissingFile_ArgumentException")]
-    public void StartAsync_InconsistentCertificateOptions_ArgumentException(string broken)
+    [TestCase("CertificateKeyPath", TestName = "Validate_KeyPathWithoutCertificatePath_CertificateStartException")]
+    [TestCase("CertificatePassword", TestName = "Validate_PasswordWithoutCertificatePath_CertificateStartException")]
+    [TestCase("MissingFile", TestName = "Validate_CertificatePathToMissingFile_CertificateStartException")]
+    public void StartAsync_InconsistentCertificateOptions_CertificateStartException(string broken)
     {
         // Arrange
         var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = _folder.Path };
@@ -110,9 +113,10 @@ public sealed class CertificateOptionsTests
         }
 
         // Act
-        var ex = Assert.ThrowsAsync<ArgumentException>(async () => await ChromaServer.StartAsync(options));
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(async () => await ChromaServer.StartAsync(options));
 
         // Assert
         Assert.That(ex!.Message, Does.StartWith("ChromaServerOptions.Certificate"));
+        Assert.That(ex.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
     }
 }

@@ -4,21 +4,24 @@ using Spectre.Console;
 
 namespace Chroma.Server.Cli.Commands;
 
-/// <summary><c>health</c>: the standard gRPC health check; exit code 0 only when the server is SERVING (container HEALTHCHECK).</summary>
+/// <summary>
+/// <c>health</c>: the standard gRPC health check; exit code 0 only when the server is SERVING (container HEALTHCHECK).
+/// Without <c>--service</c> it asks for liveness (<c>""</c>); <c>--service chroma.v1.Ingest</c> or <c>chroma.v1.Query</c> asks for readiness.
+/// </summary>
 internal sealed class HealthCommand : ICliCommand
 {
     /// <inheritdoc />
     public string Name => "health";
 
     /// <inheritdoc />
-    public string Usage => "health [--json]: gRPC health check; exit code 0 when serving";
+    public string Usage => "health [--service chroma.v1.Ingest|chroma.v1.Query] [--json]: gRPC health check (liveness, or a service's readiness); exit code 0 when serving";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         var reply = await context.CreateHealthClient()
-            .CheckAsync(new HealthCheckRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .CheckAsync(new HealthCheckRequest { Service = context.Arguments.Get("service") ?? string.Empty }, deadline: context.Deadline(), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var serving = reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         if (context.Arguments.Json)

@@ -5,27 +5,34 @@ using Spectre.Console;
 
 namespace Chroma.Server.Cli.Commands;
 
-/// <summary><c>neighbours</c>: the nearest stored records to a stored record or to a vector.</summary>
+/// <summary>
+/// <c>neighbours</c>: the nearest stored records to a stored record or to a vector, in the <c>training</c> dataset unless
+/// <c>--dataset</c> names another (<c>all</c>: every dataset). Asked by record id, the record itself (distance 0) is left
+/// out unless <c>--include-self</c> is given: the question is what else is near it.
+/// </summary>
 internal sealed class NeighboursCommand : ICliCommand
 {
     /// <inheritdoc />
     public string Name => "neighbours";
 
     /// <inheritdoc />
-    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training] [--json]";
+    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training|production|NAME|all] [--include-self] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
+        var dataset = arguments.Get("dataset") ?? "training";
+        var k = arguments.GetInt("k", 10, 1, 1000);
         var request = new FindNearestRequest
         {
             SetId = arguments.Require("set"),
-            K = arguments.GetInt("k", 10, 1, 1000),
-            Dataset = arguments.Get("dataset") ?? string.Empty,
+            K = k,
+            Dataset = dataset == "all" ? string.Empty : dataset,
         };
         var recordId = arguments.Get("record");
+        var includeSelf = arguments.Get("include-self") is not null;
         var vector = arguments.Get("vector");
         if ((recordId is null) == (vector is null))
         {
@@ -35,6 +42,9 @@ internal sealed class NeighboursCommand : ICliCommand
         if (recordId is not null)
         {
             request.RecordId = recordId;
+
+            // One more, in case the record itself is among them (it is, at distance 0, when it is in the dataset).
+            request.K = includeSelf ? k : k + 1;
         }
         else
         {
@@ -45,19 +55,23 @@ internal sealed class NeighboursCommand : ICliCommand
         var response = await context.CreateQueryClient()
             .FindNearestAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
+        var found = response.Neighbors
+            .Where(n => includeSelf || recordId is null || !string.Equals(n.Record?.Record?.Id, recordId, StringComparison.OrdinalIgnoreCase))
+            .Take(k)
+            .ToList();
 
         if (arguments.Json)
         {
-            var neighbors = response.Neighbors.Select(n => new { distance = n.Distance, record = RecordView.From(n.Record) }).ToList();
+            var neighbors = found.Select(n => new { distance = n.Distance, record = RecordView.From(n.Record) }).ToList();
             await CliJson.WriteLineAsync(context.Output, new { setId = request.SetId, neighbors }).ConfigureAwait(false);
             return CliExitCode.Success;
         }
 
-        var table = new Table().Title(Markup.Escape($"{response.Neighbors.Count} nearest in {request.SetId}"))
+        var table = new Table().Title(Markup.Escape($"{found.Count} nearest in {request.SetId} ({(request.Dataset.Length == 0 ? "all datasets" : request.Dataset)})"))
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("dataset")
             .AddColumn("label / predicted").AddColumn(new TableColumn("distance").RightAligned()).AddColumn("input");
         var rank = 0;
-        foreach (var neighbor in response.Neighbors)
+        foreach (var neighbor in found)
         {
             var record = RecordView.From(neighbor.Record);
             table.AddRow(

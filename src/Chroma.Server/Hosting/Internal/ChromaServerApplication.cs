@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Chroma.Server.HealthChecks;
 using Chroma.Server.Indexing;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
@@ -20,9 +21,6 @@ namespace Chroma.Server.Hosting.Internal;
 /// </summary>
 internal static class ChromaServerApplication
 {
-    // Long enough to finish an in-flight batch commit, short enough that a restart is prompt.
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
-
     /// <summary>Validates <paramref name="options"/>, registers the services, binds Kestrel and maps the gRPC endpoints.</summary>
     public static WebApplication BuildChromaServer(this WebApplicationBuilder builder, ChromaServerOptions options)
     {
@@ -42,10 +40,12 @@ internal static class ChromaServerApplication
             kestrel.AddServerHeader = false;
             Listen(kestrel, options.Host, options.Port, certificate);
         });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         AddChromaServices(builder.Services, options);
+        var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
         var app = builder.Build();
+        startupLogFilter.OpenWhenStarted(app.Lifetime);
         if (certificate is not null)
         {
             // The certificate holds a native key handle; release it with the server.
@@ -55,7 +55,16 @@ internal static class ChromaServerApplication
         MapChromaEndpoints(app);
 
         // Open the store now so a bad data directory fails start-up, not the first call.
-        _ = app.Services.GetRequiredService<IRecordStore>();
+        try
+        {
+            _ = app.Services.GetRequiredService<IRecordStore>();
+        }
+        catch
+        {
+            ((IDisposable)app).Dispose();
+            throw;
+        }
+
         return app;
     }
 
@@ -83,8 +92,9 @@ internal static class ChromaServerApplication
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new StorageSpace(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IRecordStore>(sp => SqliteRecordStore.Open(
-            options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
+            options.DataDirectory, sp.GetRequiredService<TimeProvider>(), options.IntegrityCheck, sp.GetRequiredService<StorageSpace>()));
         services.AddSingleton<EmbeddingSetIndexes>();
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
@@ -101,12 +111,27 @@ internal static class ChromaServerApplication
             }
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<RecordStoreHealthCheck>("record-store");
+        AddHealth(services);
 
         // Our binder replaces Grpc.AspNetCore's (after every AddGrpc* call, which would re-add it) so a
         // request protobuf cannot parse is answered InvalidArgument naming the field, not Unknown.
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
+    }
+
+    // Liveness on "" (the default service name probes ask for), readiness per service (docs: README, "Health").
+    private static void AddHealth(IServiceCollection services)
+    {
+        services.AddGrpcHealthChecks(health =>
+            {
+                health.Services.Clear();
+                health.Services.Map(HealthServiceNames.Liveness, check => check.Tags.Contains(HealthServiceNames.LiveTag));
+                health.Services.Map(HealthServiceNames.Ingest, check => check.Tags.Contains(HealthServiceNames.IngestTag));
+                health.Services.Map(HealthServiceNames.Query, check => check.Tags.Contains(HealthServiceNames.QueryTag));
+            })
+            .AddCheck<LivenessHealthCheck>("process", tags: [HealthServiceNames.LiveTag])
+            .AddCheck<RecordStoreHealthCheck>("record-store", tags: [HealthServiceNames.IngestTag, HealthServiceNames.QueryTag])
+            .AddCheck<StorageSpaceHealthCheck>("storage-space", tags: [HealthServiceNames.IngestTag]);
     }
 
     private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)

@@ -79,6 +79,21 @@ internal static class ChromaServerOptionsValidator
             return string.Create(CultureInfo.InvariantCulture, $"IndexSaveInterval must be between 1 second and 1 day (got {o.IndexSaveInterval})");
         }
 
+        if (!Enum.IsDefined(o.IntegrityCheck))
+        {
+            return $"IntegrityCheck must be Off, Quick or Full (got {o.IntegrityCheck})";
+        }
+
+        if (o.IngestStreamIdleTimeout < TimeSpan.Zero || o.IngestStreamIdleTimeout > TimeSpan.FromDays(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IngestStreamIdleTimeout must be between 0 (never) and 1 day (got {o.IngestStreamIdleTimeout})");
+        }
+
+        if (o.ShutdownTimeout < TimeSpan.FromSeconds(1) || o.ShutdownTimeout > TimeSpan.FromMinutes(5))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"ShutdownTimeout must be between 1 second and 5 minutes (got {o.ShutdownTimeout})");
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)

@@ -85,7 +85,16 @@ internal sealed class BatchIngestor
             prepared[i] = PreparedRecord.From(batch.Records[i]);
         }
 
-        var outcome = await _store.IngestAsync(batch.Set, prepared, _onCommitted, cancellationToken).ConfigureAwait(false);
+        IngestOutcome outcome;
+        try
+        {
+            outcome = await _store.IngestAsync(batch.Set, prepared, _onCommitted, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageFullException ex)
+        {
+            return StorageFull(batch, ex);
+        }
+
         if (outcome.Error is not null)
         {
             return Rejected(batch, outcome.Error);
@@ -124,6 +133,23 @@ internal sealed class BatchIngestor
                 Code = (int)Grpc.Core.StatusCode.ResourceExhausted,
                 Message = $"records: the server's ingest queue is full ({_limits.MaxPendingIngestRecords} records); re-send after retry_after_ms",
                 RetryAfterMs = _retryAfterMs,
+                RecordIndex = -1,
+            },
+        };
+    }
+
+    // Not the end of the stream: the client waits and re-sends, and ingest resumes by itself once there is room.
+    private LogAck StorageFull(LogBatch batch, StorageFullException exception)
+    {
+        IngestLog.StorageFull(_logger, batch.BatchId, exception);
+        return new LogAck
+        {
+            BatchId = batch.BatchId,
+            Error = new BatchError
+            {
+                Code = (int)Grpc.Core.StatusCode.ResourceExhausted,
+                Message = "records: the server's disk is full, nothing of this batch was stored; re-send after retry_after_ms",
+                RetryAfterMs = (long)StorageSpace.ProbeInterval.TotalMilliseconds,
                 RecordIndex = -1,
             },
         };

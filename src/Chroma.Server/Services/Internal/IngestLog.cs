@@ -17,4 +17,13 @@ internal static partial class IngestLog
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Ingest stream from {Peer} ended by server shutdown")]
     public static partial void StreamEndedByShutdown(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Batch {BatchId} not stored: {Reason}")]
+    private static partial void StorageFullCore(ILogger logger, string batchId, string reason);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Ingest stream from {Peer} closed after {IdleTime} without a batch")]
+    public static partial void IdleStreamClosed(ILogger logger, string peer, TimeSpan idleTime);
+
+    /// <summary>A batch refused because the disk is full (the message names the data directory; no stack trace per batch).</summary>
+    public static void StorageFull(ILogger logger, string batchId, Exception exception) => StorageFullCore(logger, batchId, exception.Message);
 }

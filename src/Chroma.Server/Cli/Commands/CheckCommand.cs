@@ -1,0 +1,53 @@
+using Chroma.Server.Cli.Internal;
+using Chroma.Server.Storage;
+using Spectre.Console;
+
+namespace Chroma.Server.Cli.Commands;
+
+/// <summary>
+/// <c>check</c>: the integrity check a server runs after an unclean shutdown, on demand and offline (no server needed;
+/// nothing is changed). Exit code 0 when the database is intact, 7 when it is damaged.
+/// </summary>
+internal sealed class CheckCommand : ICliCommand
+{
+    /// <inheritdoc />
+    public string Name => "check";
+
+    /// <inheritdoc />
+    public string Usage => "check [--data-directory DIR] [--full] [--json]: integrity of the database (default DIR: Chroma__DataDirectory or ./chroma-data); exit code 0 intact, 7 damaged";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var directory = context.Arguments.Get("data-directory")
+            ?? Environment.GetEnvironmentVariable("Chroma__DataDirectory")
+            ?? "chroma-data";
+        var databasePath = Path.Combine(Path.GetFullPath(directory), SqliteRecordStore.FileName);
+        if (!File.Exists(databasePath))
+        {
+            throw new CliUsageException($"there is no database at \"{databasePath}\" (pass --data-directory)");
+        }
+
+        var mode = context.Arguments.Get("full") is not null ? IntegrityCheckMode.Full : IntegrityCheckMode.Quick;
+        var problems = await Task.Run(() => DatabaseIntegrityCheck.Run(databasePath, mode), cancellationToken).ConfigureAwait(false);
+        if (context.Arguments.Json)
+        {
+            await CliJson.WriteLineAsync(context.Output, new { database = databasePath, mode = mode.ToString(), intact = problems.Count == 0, problems }).ConfigureAwait(false);
+        }
+        else if (problems.Count == 0)
+        {
+            context.Console.MarkupLine("[green]intact[/] {0} ({1} check)", Markup.Escape(databasePath), mode.ToString().ToLowerInvariant());
+        }
+        else
+        {
+            context.Console.MarkupLine("[red]damaged[/] {0}", Markup.Escape(databasePath));
+            foreach (var problem in problems)
+            {
+                context.Console.MarkupLine("  {0}", Markup.Escape(problem));
+            }
+        }
+
+        return problems.Count == 0 ? CliExitCode.Success : CliExitCode.DatabaseDamaged;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>
+/// The standalone server (<c>chroma-server</c>, <c>chroma-server serve</c>): options from <c>appsettings.json</c> (section
+/// <c>Chroma</c>), environment variables (<c>Chroma__Port</c>, ...) and the command line. A start that fails prints one
+/// line naming the setting or file and exits with the code of <see cref="ChromaServerStartFailure"/>.
+/// </summary>
+internal static class StandaloneServer
+{
+    /// <summary>Runs the server until it is told to stop; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(error);
+        var options = new ChromaServerOptions();
+        WebApplication app;
+        try
+        {
+            var builder = WebApplication.CreateBuilder(args);
+
+            // The appsettings.json shipped next to the program gives the defaults (log levels, DataDirectory); one in the
+            // working directory, environment variables and the command line override it.
+            ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new JsonConfigurationSource
+            {
+                Path = "appsettings.json",
+                Optional = true,
+                FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            });
+            options = builder.Configuration.GetSection(ChromaServerOptions.SectionName).Get<ChromaServerOptions>() ?? options;
+            app = builder.BuildChromaServer(options);
+        }
+        catch (Exception ex) when (Classify(ex, options) is { } failure)
+        {
+            await error.WriteLineAsync($"chroma-server: {failure.Message}").ConfigureAwait(false);
+            return failure.ExitCode;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Classify(ex, options) is { } failure)
+            {
+                await error.WriteLineAsync($"chroma-server: {failure.Message}").ConfigureAwait(false);
+                return failure.ExitCode;
+            }
+
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chroma.Server");
+            var endpoint = ChromaServerApplication.GetEndpoint(
+                options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
+            var dataDirectory = Path.GetFullPath(options.DataDirectory);
+            ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
+            await app.WaitForShutdownAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static ChromaServerStartException? Classify(Exception exception, ChromaServerOptions options) => exception switch
+    {
+        // A value the configuration binder cannot convert: "Failed to convert configuration value 'x' at 'Chroma:Port' to type 'System.Int32'."
+        InvalidOperationException { InnerException: not null } binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
+            => new(ChromaServerStartFailure.Setting, binding.Message, binding),
+
+        // A malformed appsettings.json: "Failed to load configuration from file '...'."
+        InvalidDataException or FormatException => new(ChromaServerStartFailure.Setting, OneLine(exception), exception),
+        _ => StartFailureClassifier.Classify(exception, options),
+    };
+
+    private static string OneLine(Exception exception) =>
+        (exception.InnerException is { } inner ? $"{exception.Message} ({inner.Message})" : exception.Message).ReplaceLineEndings(" ");
+}

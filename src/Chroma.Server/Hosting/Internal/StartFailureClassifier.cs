@@ -1,0 +1,100 @@
+using System.Net.Sockets;
+using Chroma.Server.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>
+/// Turns what went wrong while a server started into one <see cref="ChromaServerStartException"/> whose message is one
+/// line naming the setting or file, so neither the embedded caller nor the standalone process sees a stack trace.
+/// </summary>
+internal static class StartFailureClassifier
+{
+    /// <summary>The prefix of every validation message about the TLS settings (they name the certificate files).</summary>
+    public const string CertificateSettingPrefix = "ChromaServerOptions.Certificate";
+
+    // SQLite primary result codes (https://sqlite.org/rescode.html).
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    /// <summary>
+    /// The start failure <paramref name="exception"/> stands for, or <see langword="null"/> when it is none this
+    /// classifier knows (a bug: let it surface as it is).
+    /// </summary>
+    public static ChromaServerStartException? Classify(Exception exception, ChromaServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(options);
+        var database = DatabasePath(options);
+        return exception switch
+        {
+            ChromaServerStartException start => start,
+            DatabaseDamagedException damaged => new(ChromaServerStartFailure.Database, OneLine(damaged.Message), damaged),
+            ArgumentException argument when argument.Message.StartsWith(CertificateSettingPrefix, StringComparison.Ordinal)
+                => new(ChromaServerStartFailure.Certificate, OneLine(StripParameterName(argument)), argument),
+            ArgumentException argument => new(ChromaServerStartFailure.Setting, OneLine(StripParameterName(argument)), argument),
+            SqliteException { SqliteErrorCode: SqliteCorrupt or SqliteNotADatabase } sqlite => new(
+                ChromaServerStartFailure.Database,
+                $"the database \"{database}\" is damaged ({OneLine(sqlite.Message)}); restore it from a backup or move it away to start empty",
+                sqlite),
+            SqliteException sqlite => new(
+                ChromaServerStartFailure.DataDirectory,
+                $"the database \"{database}\" could not be opened or written ({OneLine(sqlite.Message)}); check the DataDirectory setting, permissions and free space",
+                sqlite),
+            InvalidOperationException newer when newer.Message.Contains("newer Chroma server", StringComparison.Ordinal) => new(
+                ChromaServerStartFailure.Database, $"the database \"{database}\": {OneLine(newer.Message)}", newer),
+            _ when IsBindFailure(exception) => new(
+                ChromaServerStartFailure.Address,
+                $"could not listen on {options.Host}:{options.Port} ({OneLine(Innermost(exception).Message)}); set Port (Chroma__Port) to a free port",
+                exception),
+            UnauthorizedAccessException or IOException => new(
+                ChromaServerStartFailure.DataDirectory,
+                $"the data directory \"{Path.GetFullPath(options.DataDirectory)}\" could not be used ({OneLine(exception.Message)})",
+                exception),
+            _ => null,
+        };
+    }
+
+    private static string DatabasePath(ChromaServerOptions options)
+    {
+        try
+        {
+            return Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteRecordStore.FileName);
+        }
+        catch (ArgumentException)
+        {
+            return Path.Combine(options.DataDirectory, SqliteRecordStore.FileName);
+        }
+    }
+
+    // Kestrel reports a taken port as IOException(AddressInUseException) and a forbidden one as IOException(SocketException).
+    private static bool IsBindFailure(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException || e.GetType().Name == "AddressInUseException")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        var e = exception;
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
+    }
+
+    // ArgumentException appends " (Parameter 'options')", which means nothing to someone reading a setting's problem.
+    private static string StripParameterName(ArgumentException exception) =>
+        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : exception.Message;
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,25 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>A write failed because the disk (or the database's size limit) is full; nothing of it was stored.</summary>
+public sealed class StorageFullException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public StorageFullException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message naming the data directory.</summary>
+    /// <param name="message">What could not be stored, and where.</param>
+    public StorageFullException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the store's own error.</summary>
+    /// <param name="message">What could not be stored, and where.</param>
+    /// <param name="innerException">The store's error (for SQLite, <c>SQLITE_FULL</c>).</param>
+    public StorageFullException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

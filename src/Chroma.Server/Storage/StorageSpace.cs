@@ -1,0 +1,101 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// Whether the store has room to write: full from a write that failed for lack of space until a write succeeds again.
+/// While full, <see cref="ProbeAsync"/> tries a small real write (at most once per <see cref="ProbeInterval"/>), so
+/// readiness comes back when space does even if no client is writing. Read by the ingest readiness health check.
+/// </summary>
+internal sealed class StorageSpace(TimeProvider timeProvider)
+{
+    /// <summary>The shortest time between two probe writes while full.</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+    private Func<CancellationToken, Task<bool>>? _probe;
+    private DateTimeOffset? _fullSince;
+    private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
+    private long _neededBytes;
+
+    /// <summary>Gets a value indicating whether the last write failed for lack of space.</summary>
+    public bool IsFull => FullSince is not null;
+
+    /// <summary>Gets when writes started failing for lack of space, or <see langword="null"/> while there is room.</summary>
+    public DateTimeOffset? FullSince
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _fullSince;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets about how many bytes the write that failed needed: the probe first asks the file system for at least this
+    /// much free space, so a disk with a few pages left is not reported ready for batches that cannot fit.
+    /// </summary>
+    public long NeededBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _neededBytes;
+            }
+        }
+    }
+
+    /// <summary>Records that a write of about <paramref name="neededBytes"/> failed because the storage is full.</summary>
+    public void ReportFull(long neededBytes)
+    {
+        lock (_lock)
+        {
+            _fullSince ??= timeProvider.GetUtcNow();
+            _neededBytes = Math.Max(_neededBytes, neededBytes);
+        }
+    }
+
+    /// <summary>Records that a write succeeded.</summary>
+    public void ReportWritten()
+    {
+        lock (_lock)
+        {
+            _fullSince = null;
+            _neededBytes = 0;
+        }
+    }
+
+    /// <summary>Sets the store's probe: a small real write that reports its own outcome here.</summary>
+    public void UseProbe(Func<CancellationToken, Task<bool>> probe)
+    {
+        lock (_lock)
+        {
+            _probe = probe;
+        }
+    }
+
+    /// <summary>While full, tries the probe write (at most once per <see cref="ProbeInterval"/>); returns whether there is room.</summary>
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        Func<CancellationToken, Task<bool>>? probe;
+        lock (_lock)
+        {
+            if (_fullSince is null)
+            {
+                return true;
+            }
+
+            var now = timeProvider.GetUtcNow();
+            probe = now - _lastProbe >= ProbeInterval ? _probe : null;
+            if (probe is null)
+            {
+                return false;
+            }
+
+            _lastProbe = now;
+        }
+
+        return await probe(cancellationToken).ConfigureAwait(false);
+    }
+}

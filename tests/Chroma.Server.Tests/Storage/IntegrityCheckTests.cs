@@ -1,0 +1,140 @@
+using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Storage;
+
+[TestFixture]
+public sealed class IntegrityCheckTests
+{
+    private const int Batches = 12;
+
+    [Test, CancelAfter(60_000)]
+    public async Task Open_GarbageInWalAfterUncleanShutdown_RefusesNamingTheLogAndChangesNothing()
+    {
+        // Arrange: a crash copy whose log holds 12 committed batches, one frame in the middle damaged.
+        using var crashed = new TempDirectory();
+        await WriteBatchesAndCopyAsync(crashed.Path);
+        var wal = Path.Combine(crashed.Path, SqliteRecordStore.FileName + "-wal");
+        CrashCopy.Damage(wal, frame: 2);
+        var before = File.ReadAllBytes(wal);
+
+        // Act
+        var ex = Assert.Throws<DatabaseDamagedException>(() => SqliteRecordStore.Open(crashed.Path, TimeProvider.System).Dispose());
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.Contain(wal).And.Contain("committed transactions after it would be lost"));
+            Assert.That(ex.Message.ReplaceLineEndings(" "), Is.EqualTo(ex.Message), "one line");
+            Assert.That(File.ReadAllBytes(wal), Is.EqualTo(before), "the evidence is left as it was");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Open_IntactWalAfterUncleanShutdown_OpensWithEveryRecord()
+    {
+        // Arrange
+        using var crashed = new TempDirectory();
+        var set = await WriteBatchesAndCopyAsync(crashed.Path);
+
+        // Act
+        using var store = SqliteRecordStore.Open(crashed.Path, TimeProvider.System);
+
+        // Assert
+        var stored = store.FindSet(Records.SetId(set));
+        Assert.That(stored, Is.Not.Null);
+        Assert.That(store.ReadVectors(stored!, static (_, _, _) => { }), Is.EqualTo(Batches * 3));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Open_GarbageInWalWithCheckOff_OpensWithoutChecking()
+    {
+        // Arrange
+        using var crashed = new TempDirectory();
+        await WriteBatchesAndCopyAsync(crashed.Path);
+        CrashCopy.Damage(Path.Combine(crashed.Path, SqliteRecordStore.FileName + "-wal"), frame: 2);
+
+        // Act + Assert: what SQLite does by itself (drop the log from the damaged frame on), without a word.
+        Assert.DoesNotThrow(() => SqliteRecordStore.Open(crashed.Path, TimeProvider.System, IntegrityCheckMode.Off).Dispose());
+    }
+
+    [Test]
+    public void Dispose_CleanClose_LeavesMarkerThatOpenRemoves()
+    {
+        // Arrange
+        using var directory = new TempDirectory();
+        var marker = Path.Combine(directory.Path, CleanShutdownMarker.FileName);
+
+        // Act
+        var store = SqliteRecordStore.Open(directory.Path, TimeProvider.System);
+        var whileOpen = File.Exists(marker);
+        store.Dispose();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(whileOpen, Is.False, "no marker while the database is in use");
+            Assert.That(File.Exists(marker), Is.True, "marker after a clean close");
+        });
+    }
+
+    [Test]
+    public void Run_DamagedTablePage_QuickCheckReportsIt()
+    {
+        // Arrange: a checkpointed database whose records table spans many pages; garbage over one of them.
+        using var directory = new TempDirectory();
+        using (var store = SqliteRecordStore.Open(directory.Path, TimeProvider.System))
+        {
+            store.IngestAsync(Records.Set(dimension: 64), StoreFixture.Prepare(Records.Sequence(400, dimension: 64))).Wait(TimeSpan.FromSeconds(30));
+        }
+
+        var database = Path.Combine(directory.Path, SqliteRecordStore.FileName);
+        using (var file = new FileStream(database, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 4096 * 8;
+            file.Write(Enumerable.Repeat((byte)0x5A, 4096).ToArray());
+        }
+
+        // Act
+        var problems = DatabaseIntegrityCheck.Run(database, IntegrityCheckMode.Quick);
+
+        // Assert
+        Assert.That(problems, Is.Not.Empty);
+    }
+
+    [Test]
+    public async Task Scan_OnlyLastFrameTorn_NotReportedAsLostData()
+    {
+        // Arrange: the torn last write of a power loss (that transaction was never acknowledged).
+        using var crashed = new TempDirectory();
+        await WriteBatchesAndCopyAsync(crashed.Path);
+        var wal = Path.Combine(crashed.Path, SqliteRecordStore.FileName + "-wal");
+        CrashCopy.Damage(wal, CrashCopy.FrameCount(wal) - 1);
+
+        // Act
+        var scan = WalFileScan.Scan(wal);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(scan.ValidFrames, Is.EqualTo(scan.Frames - 1));
+            Assert.That(scan.HidesCommittedData, Is.False);
+        });
+    }
+
+    private static async Task<Protocol.V1.EmbeddingSetDescriptor> WriteBatchesAndCopyAsync(string crashDirectory)
+    {
+        using var live = new TempDirectory();
+        var set = Records.Set();
+        using var store = SqliteRecordStore.Open(live.Path, TimeProvider.System);
+        for (var i = 0; i < Batches; i++)
+        {
+            // One commit each: the writer takes one queued batch at a time when they are awaited in turn.
+            await store.IngestAsync(set, StoreFixture.Prepare(Records.Sequence(3, start: i * 3))).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        CrashCopy.Copy(live.Path, crashDirectory);
+        return set;
+    }
+}
