@@ -46,43 +46,23 @@ internal sealed partial class AdaptiveVectorIndex
         try
         {
             var pending = await threads.RunAsync(() => Reconcile(snapshot, graph), token).ConfigureAwait(false);
-            var total = snapshot.Sequences.Length;
-            ResumedVectors = total - pending.Length;
-            var lastCheckpoint = _settings.TimeProvider.GetTimestamp();
-            var checkpointCost = TimeSpan.Zero;
+            ResumedVectors = snapshot.Sequences.Length - pending.Length;
+            var run = new BuildRun(this, graph, ResumedVectors, snapshot.Sequences.Length);
             var dimension = Dimension;
-            for (var done = 0; done < pending.Length;)
+            await run.InsertAsync(
+                pending.Length,
+                i =>
+                {
+                    var row = pending[i];
+                    graph.Add(snapshot.Sequences[row], snapshot.Vectors.AsSpan(row * dimension, dimension), snapshot.Datasets[row]);
+                },
+                token).ConfigureAwait(false);
+
+            // Records that arrived during the build (a bulk load outruns it): applied in parallel steps outside the
+            // gate while there are many, so the take-over below replays at most one step's worth under it.
+            while (TakeChangesIfMany() is { } changes)
             {
-                var from = done;
-                var step = Math.Min(_settings.StepSize, pending.Length - done);
-                await threads.ForAsync(
-                    step,
-                    i =>
-                    {
-                        var row = pending[from + i];
-                        graph.Add(snapshot.Sequences[row], snapshot.Vectors.AsSpan(row * dimension, dimension), snapshot.Datasets[row]);
-                    },
-                    token).ConfigureAwait(false);
-                done += step;
-
-                var progress = new IndexBuildStep(ResumedVectors + done, total);
-                Volatile.Write(ref _progress, progress);
-                if (_settings.OnStep is { } onStep)
-                {
-                    await onStep(progress, token).ConfigureAwait(false);
-                }
-
-                // A checkpoint never costs more than about a tenth of the build: a slow save stretches the interval.
-                var interval = TimeSpan.FromTicks(Math.Max(_settings.CheckpointInterval.Ticks, checkpointCost.Ticks * 10));
-                if (done < pending.Length && _settings.SaveCheckpoint is { } save
-                    && (progress.Checkpoint || _settings.TimeProvider.GetElapsedTime(lastCheckpoint) >= interval))
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    await threads.RunAsync(() => save(graph), token).ConfigureAwait(false);
-                    checkpointCost = Stopwatch.GetElapsedTime(started);
-                    lastCheckpoint = _settings.TimeProvider.GetTimestamp();
-                    CheckpointsSaved++;
-                }
+                await run.ApplyAsync(changes, token).ConfigureAwait(false);
             }
 
             // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.
@@ -117,6 +97,27 @@ internal sealed partial class AdaptiveVectorIndex
                 _settings.BuildFailed?.Invoke(ex);
                 throw;
             }
+        }
+    }
+
+    /// <summary>The changes logged during the build when more than one step's worth waits; null otherwise.</summary>
+    private List<(long Sequence, float[]? Vector, string? Dataset)>? TakeChangesIfMany()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            if (_changesDuringBuild!.Count <= _settings.StepSize)
+            {
+                return null;
+            }
+
+            var changes = _changesDuringBuild;
+            _changesDuringBuild = new(_settings.StepSize);
+            return changes;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
         }
     }
 

@@ -102,12 +102,12 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         if (Hnsw is { } hnsw)
         {
-            return new IndexStatus(IndexKind.Hnsw, hnsw.Count, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
+            return new IndexStatus(SetIndexKind.Hnsw, hnsw.Count, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
         }
 
         var progress = Volatile.Read(ref _progress);
         var building = Volatile.Read(ref _changesDuringBuild) is not null;
-        return new IndexStatus(building ? IndexKind.Building : IndexKind.Exact, Count, progress?.Indexed ?? 0, 0, null);
+        return new IndexStatus(building ? SetIndexKind.Building : SetIndexKind.Exact, Count, progress?.Indexed ?? 0, 0, null);
     }
 
     /// <inheritdoc />
@@ -239,7 +239,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
 }
 
 /// <summary>What answers a set's searches.</summary>
-internal enum IndexKind
+internal enum SetIndexKind
 {
     /// <summary>A scan of every vector (small sets).</summary>
     Exact = 1,
@@ -257,4 +257,4 @@ internal enum IndexKind
 /// <param name="GraphCount">Vectors in the graph (while building: inserted so far, checkpoint included).</param>
 /// <param name="SearchBreadth">Default breadth of graph searches; 0 while searches are exact.</param>
 /// <param name="Estimate">The latest recall estimate, null until one ran.</param>
-internal sealed record IndexStatus(IndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate);
+internal sealed record IndexStatus(SetIndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate);

@@ -17,7 +17,11 @@ public sealed record EmbeddingSetInfo(
     DateTimeOffset Created,
     DateTimeOffset Updated,
     EmbeddingSetDrift? Drift = null,
-    IReadOnlyList<EmbeddingSetDrift>? DriftHistory = null);
+    IReadOnlyList<EmbeddingSetDrift>? DriftHistory = null)
+{
+    /// <summary>Gets the set's nearest-neighbour index, or <see langword="null"/> while the server has not loaded it.</summary>
+    public EmbeddingSetIndexInfo? Index { get; init; }
+}
 
 /// <summary>How many records one dataset of a set has.</summary>
 /// <param name="Dataset">The dataset name.</param>

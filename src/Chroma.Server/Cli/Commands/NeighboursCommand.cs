@@ -12,7 +12,7 @@ internal sealed class NeighboursCommand : ICliCommand
     public string Name => "neighbours";
 
     /// <inheritdoc />
-    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training] [--json]";
+    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training] [--breadth EF | --exact] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -24,6 +24,8 @@ internal sealed class NeighboursCommand : ICliCommand
             SetId = arguments.Require("set"),
             K = arguments.GetInt("k", 10, 1, 1000),
             Dataset = arguments.Get("dataset") ?? string.Empty,
+            SearchBreadth = arguments.GetInt("breadth", 0, 1, 10_000),
+            Exact = arguments.Get("exact") is not null,
         };
         var recordId = arguments.Get("record");
         var vector = arguments.Get("vector");

@@ -27,7 +27,7 @@ internal static class RecallEstimator
 
     private const int K = 10;
 
-    private static readonly int[] s_ladder = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, MaxBreadth];
+    private static readonly int[] s_ladder = [64, 96, 128, 192, 256, 384, 512, 768, MaxBreadth];
 
     /// <summary>Estimates on <paramref name="threads"/>; null when the graph holds fewer than K + 1 vectors.</summary>
     public static async Task<RecallEstimate?> EstimateAsync(
