@@ -59,7 +59,7 @@ internal sealed partial class AdaptiveVectorIndex
                 token).ConfigureAwait(false);
 
             // Records that arrived during the build (a bulk load outruns it): applied in parallel steps outside the
-            // gate while there are many, so the take-over below replays at most one step's worth under it.
+            // gate while there are many, so the take-over below replays only a few under it.
             while (TakeChangesIfMany() is { } changes)
             {
                 await run.ApplyAsync(changes, token).ConfigureAwait(false);
@@ -100,19 +100,22 @@ internal sealed partial class AdaptiveVectorIndex
         }
     }
 
-    /// <summary>The changes logged during the build when more than one step's worth waits; null otherwise.</summary>
+    /// <summary>Changes the take-over may replay under the write lock (searches wait meanwhile): a few milliseconds' worth.</summary>
+    private const int ReplayUnderLockMaximum = 256;
+
+    /// <summary>The changes logged during the build when more than <see cref="ReplayUnderLockMaximum"/> wait; null otherwise.</summary>
     private List<(long Sequence, float[]? Vector, string? Dataset)>? TakeChangesIfMany()
     {
         _gate.EnterWriteLock();
         try
         {
-            if (_changesDuringBuild!.Count <= _settings.StepSize)
+            if (_changesDuringBuild!.Count <= ReplayUnderLockMaximum)
             {
                 return null;
             }
 
             var changes = _changesDuringBuild;
-            _changesDuringBuild = new(_settings.StepSize);
+            _changesDuringBuild = [];
             return changes;
         }
         finally

@@ -47,8 +47,8 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     /// </summary>
     public Func<IndexBuildStep, CancellationToken, ValueTask>? BuildStepObserver { get; set; }
 
-    /// <summary>Gets or sets how many vectors one build step inserts. The default value is 16 384.</summary>
-    public int BuildStepSize { get; set; } = 16_384;
+    /// <summary>Gets or sets how many vectors one build step inserts. The default value is 8 192.</summary>
+    public int BuildStepSize { get; set; } = 8_192;
 
     /// <summary>Gets the folder the set indexes are saved in.</summary>
     public string IndexDirectory { get; }

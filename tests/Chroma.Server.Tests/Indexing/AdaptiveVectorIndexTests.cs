@@ -124,8 +124,9 @@ public sealed class AdaptiveVectorIndexTests
     public async Task StartBuildIfLarge_Built_EstimatesRecallThatHoldsOnUnseenQueries(CancellationToken cancellationToken)
     {
         // Arrange: clustered vectors, where a narrow beam misses neighbours, and queries the estimate never saw.
-        var vectors = TestVectors.Clustered(20_000, Dimension, clusters: 40, seed: 5);
-        var queries = TestVectors.Clustered(300, Dimension, clusters: 40, seed: 5 + 1000);
+        var all = TestVectors.Clustered(20_300, Dimension, clusters: 40, seed: 5);
+        var vectors = all[..20_000];
+        var queries = all[20_000..];
         using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, _settings);
         Fill(index, vectors);
 

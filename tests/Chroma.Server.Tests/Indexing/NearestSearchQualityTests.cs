@@ -22,6 +22,7 @@ public sealed class NearestSearchQualityTests
 
     private RunningServer _server = null!;
     private Record[] _records = null!;
+    private float[][] _queries = null!;
     private string _setId = null!;
 
     [OneTimeSetUp]
@@ -31,8 +32,9 @@ public sealed class NearestSearchQualityTests
         _server = await RunningServer.StartAsync(o => o.IndexBuildThreads = 2);
 
         // Production records only: no training data, so no scoring pass competes with the index build.
-        var vectors = TestVectors.Clustered(Count, Dimension, clusters: 200, seed: 23);
-        _records = [.. vectors.Select(v => Records.Make(v, dataset: "production"))];
+        var vectors = TestVectors.Clustered(Count + 100, Dimension, clusters: 200, seed: 23);
+        _queries = vectors[Count..];
+        _records = [.. vectors[..Count].Select(v => Records.Make(v, dataset: "production"))];
         var set = Records.Set(Dimension, model: "quality");
         _setId = Records.SetId(set);
         var batches = _records.Chunk(BatchSize).Select(chunk => Records.Batch(set, chunk)).ToList();
@@ -93,7 +95,7 @@ public sealed class NearestSearchQualityTests
     public async Task FindNearest_ExactAndDefaultBreadth_ExactMatchesAScanAndDefaultKeepsRecall(CancellationToken cancellationToken)
     {
         // Arrange: unseen queries from the same distribution.
-        var queries = TestVectors.Clustered(100, Dimension, clusters: 200, seed: 23 + 1000);
+        var queries = _queries;
         var vectors = _records.Select(r => r.Embedding.ToArray()).ToArray();
         double defaultHits = 0;
         double narrowHits = 0;

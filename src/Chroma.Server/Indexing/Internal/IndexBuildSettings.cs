@@ -6,8 +6,8 @@ internal sealed record IndexBuildSettings
     /// <summary>Gets the threads that build, estimate and save (shared by every set).</summary>
     public required IndexBuildThreads Threads { get; init; }
 
-    /// <summary>Gets how many vectors one build step inserts; checkpoints fall between steps. The default value is 16 384.</summary>
-    public int StepSize { get; init; } = 16_384;
+    /// <summary>Gets how many vectors one build step inserts; checkpoints fall between steps. The default value is 8 192.</summary>
+    public int StepSize { get; init; } = 8_192;
 
     /// <summary>Gets the least time between two checkpoints of a running build. The default value is 30 seconds.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
