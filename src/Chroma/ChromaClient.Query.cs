@@ -73,6 +73,24 @@ public sealed partial class ChromaClient
         return FindNearestAsync(new FindNearestRequest { SetId = setId ?? string.Empty, Embedding = vector, K = k, Dataset = dataset ?? string.Empty }, cancellationToken);
     }
 
+    /// <summary>Finds the records nearest to <paramref name="embedding"/>, closest first, with the breadth or exactness <paramref name="query"/> asks for.</summary>
+    /// <param name="setId">The set to search.</param>
+    /// <param name="embedding">The query vector (the set's dimension, finite values).</param>
+    /// <param name="query">How many, from which dataset, how broad or exact.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ChromaException">NotFound for an unknown set; InvalidArgument for a bad vector, k or breadth.</exception>
+    public Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(
+        string setId,
+        ReadOnlyMemory<float> embedding,
+        NearestQuery query,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var vector = new Vector();
+        RepeatedFields.Append(vector.Values, embedding.Span);
+        return FindNearestAsync(ToRequest(setId, query, r => r.Embedding = vector), cancellationToken);
+    }
+
     /// <summary>Finds the <paramref name="k"/> records nearest to a stored record (the record itself included).</summary>
     /// <exception cref="ChromaException">NotFound for an unknown set or record.</exception>
     public Task<IReadOnlyList<ChromaNeighbor>> FindNearestToRecordAsync(
@@ -82,6 +100,22 @@ public sealed partial class ChromaClient
         string? dataset = null,
         CancellationToken cancellationToken = default) =>
         FindNearestAsync(new FindNearestRequest { SetId = setId ?? string.Empty, RecordId = recordId ?? string.Empty, K = k, Dataset = dataset ?? string.Empty }, cancellationToken);
+
+    /// <summary>Finds the records nearest to a stored record (the record itself first), as <paramref name="query"/> asks.</summary>
+    /// <param name="setId">The set to search.</param>
+    /// <param name="recordId">The stored record whose embedding is the query.</param>
+    /// <param name="query">How many, from which dataset, how broad or exact.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ChromaException">NotFound for an unknown set or record; InvalidArgument for a bad k or breadth.</exception>
+    public Task<IReadOnlyList<ChromaNeighbor>> FindNearestToRecordAsync(
+        string setId,
+        string recordId,
+        NearestQuery query,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return FindNearestAsync(ToRequest(setId, query, r => r.RecordId = recordId ?? string.Empty), cancellationToken);
+    }
 
     /// <summary>Deletes records; returns how many existed.</summary>
     /// <exception cref="ChromaException">NotFound for an unknown set.</exception>
@@ -115,6 +149,20 @@ public sealed partial class ChromaClient
     {
         var response = await CallAsync("FindNearest", request.SetId, o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
         return [.. response.Neighbors.Select(n => new ChromaNeighbor { Record = new ChromaRecord(n.Record), Distance = n.Distance })];
+    }
+
+    private static FindNearestRequest ToRequest(string setId, NearestQuery query, Action<FindNearestRequest> setQuery)
+    {
+        var request = new FindNearestRequest
+        {
+            SetId = setId ?? string.Empty,
+            K = query.K,
+            Dataset = query.Dataset ?? string.Empty,
+            SearchBreadth = query.SearchBreadth,
+            Exact = query.Exact,
+        };
+        setQuery(request);
+        return request;
     }
 
     private async Task<TResponse> CallAsync<TResponse>(
@@ -164,6 +212,18 @@ public sealed partial class ChromaClient
         Updated = DateTimeOffset.FromUnixTimeMilliseconds(info.UpdatedUnixMs),
         Drift = info.Drift is null ? null : ToDrift(info.Drift),
         DriftHistory = [.. info.DriftHistory.Select(ToDrift)],
+        Index = info.Index is null ? null : ToIndexInfo(info.Index),
+    };
+
+    private static EmbeddingSetIndexInfo ToIndexInfo(SetIndexInfo index) => new()
+    {
+        Kind = (EmbeddingSetIndexKind)(int)index.Kind,
+        IndexedCount = index.IndexedCount,
+        GraphCount = index.GraphCount,
+        SearchBreadth = index.SearchBreadth,
+        EstimatedRecallAt10 = index.RecallSampleSize > 0 ? index.EstimatedRecallAt10 : null,
+        RecallSampleSize = index.RecallSampleSize,
+        RecallEstimatedAtCount = index.RecallEstimatedAtCount,
     };
 
     private static EmbeddingSetDrift ToDrift(Drift drift) => new()

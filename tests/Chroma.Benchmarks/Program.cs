@@ -11,6 +11,7 @@ using Chroma.Benchmarks.Recommendations;
 var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(StringComparer.Ordinal)
 {
     ["ann"] = (AnnCommand.Usage, a => AnnCommand.Run(new CommandArguments(a))),
+    ["index-build"] = (IndexBuildCommand.Usage, a => IndexBuildCommand.Run(new CommandArguments(a))),
     ["make-data"] = (MakeDataCommand.Usage, a => MakeDataCommand.Run(new CommandArguments(a))),
     ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),

@@ -170,6 +170,19 @@ public sealed class ChromaServerOptions
     /// commits finish within it; what is still running after it is abandoned (nothing acknowledged is lost). The default value is 5 seconds.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// Gets or sets how many dedicated background threads build, catch up, estimate and save the sets' HNSW
+    /// indexes (never thread-pool threads, so serving keeps its threads during a build). 0 means one per core
+    /// but one (at least 1). Allowed range 0..1024. The default value is 0.
+    /// </summary>
+    public int IndexBuildThreads { get; set; }
+
+    /// <summary>
+    /// Gets or sets the least time between two checkpoints of a running HNSW build, saved under
+    /// <c>{DataDirectory}/indexes</c> so a restart (even after a crash) resumes the build instead of starting
+    /// over. A slow save stretches it so checkpoints cost at most about a tenth of the build. Allowed range
+    /// 1 second..1 day. The default value is 30 seconds.
+    /// </summary>
+    public TimeSpan IndexBuildCheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();

@@ -1,46 +1,59 @@
+using Chroma.Server.Indexing.Internal;
+
 namespace Chroma.Server.Indexing;
 
 /// <summary>
 /// The index of one embedding set: exact (brute force) while the set is small, where a scan is faster
 /// than a graph walk and needs no build; an HNSW graph once it reaches the threshold. The graph is built
-/// on a background task from a snapshot while exact search keeps answering; changes made meanwhile are
-/// replayed onto it before it takes over. A set never goes back to exact search.
+/// in steps on the index threads from a snapshot while exact search keeps answering; a checkpoint of the
+/// graph is saved between steps, so a restart resumes the build. Changes made during the build are replayed
+/// onto the graph before it takes over. A set never goes back to exact search.
 /// Thread-safe: one writer at a time (the indexing worker) and any number of searches.
 /// </summary>
-internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
+internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
 {
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private readonly int _threshold;
-    private readonly int _buildThreads;
+    private readonly IndexBuildSettings _settings;
     private readonly CancellationTokenSource _disposing = new();
     private BruteForceVectorIndex? _exact;
     private HnswVectorIndex? _hnsw;
+    private HnswVectorIndex? _resumeFrom;
     private List<(long Sequence, float[]? Vector, string? Dataset)>? _changesDuringBuild;
     private Task _build = Task.CompletedTask;
+    private Task _estimate = Task.CompletedTask;
+    private IndexBuildStep? _progress;
 
     /// <summary>An empty index that switches to HNSW at <paramref name="threshold"/> vectors.</summary>
-    public AdaptiveVectorIndex(int dimension, int threshold, int buildThreads = 0)
+    /// <param name="dimension">Floats per vector.</param>
+    /// <param name="threshold">Vectors at which the graph is built; 0 = a graph from the first vector.</param>
+    /// <param name="settings">Threads, checkpoints and hooks of the background build.</param>
+    /// <param name="resumeFrom">A checkpoint of an unfinished build: the next build continues it instead of starting over.</param>
+    public AdaptiveVectorIndex(int dimension, int threshold, IndexBuildSettings settings, HnswVectorIndex? resumeFrom = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 0);
+        ArgumentNullException.ThrowIfNull(settings);
         _threshold = threshold;
-        _buildThreads = buildThreads > 0 ? buildThreads : Environment.ProcessorCount;
+        _settings = settings;
         Dimension = dimension;
-        if (threshold == 0)
+        if (threshold == 0 && resumeFrom is null)
         {
             _hnsw = new HnswVectorIndex(dimension);
         }
         else
         {
             _exact = new BruteForceVectorIndex(dimension);
+            _resumeFrom = resumeFrom;
         }
     }
 
-    /// <summary>An index that starts on a loaded graph.</summary>
-    public AdaptiveVectorIndex(HnswVectorIndex loaded)
+    /// <summary>An index that starts on a loaded (complete) graph.</summary>
+    public AdaptiveVectorIndex(HnswVectorIndex loaded, IndexBuildSettings settings)
     {
         ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentNullException.ThrowIfNull(settings);
         _hnsw = loaded;
-        _buildThreads = Environment.ProcessorCount;
+        _settings = settings;
         Dimension = loaded.Dimension;
     }
 
@@ -74,6 +87,28 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
 
     /// <summary>Gets a task that completes when the background build (if any) has finished and taken over.</summary>
     public Task BuildCompletion => Volatile.Read(ref _build);
+
+    /// <summary>Gets a task that completes when the running recall estimate (if any) has finished.</summary>
+    public Task EstimateCompletion => Volatile.Read(ref _estimate);
+
+    /// <summary>Gets how many vectors the last (or running) build found in its checkpoint and did not insert again.</summary>
+    public int ResumedVectors { get; private set; }
+
+    /// <summary>Gets how many checkpoints the builds of this index saved.</summary>
+    public int CheckpointsSaved { get; private set; }
+
+    /// <summary>What this index is and how good its default search is, for set statistics.</summary>
+    public IndexStatus Status()
+    {
+        if (Hnsw is { } hnsw)
+        {
+            return new IndexStatus(SetIndexKind.Hnsw, hnsw.Count, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
+        }
+
+        var progress = Volatile.Read(ref _progress);
+        var building = Volatile.Read(ref _changesDuringBuild) is not null;
+        return new IndexStatus(building ? SetIndexKind.Building : SetIndexKind.Exact, Count, progress?.Indexed ?? 0, 0, null);
+    }
 
     /// <inheritdoc />
     public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
@@ -128,17 +163,17 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null)
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
     {
         if (Volatile.Read(ref _hnsw) is { } hnsw)
         {
-            return hnsw.Search(query, k, dataset);
+            return hnsw.Search(query, k, dataset, options);
         }
 
         _gate.EnterReadLock();
         try
         {
-            return _hnsw is not null ? _hnsw.Search(query, k, dataset) : _exact!.Search(query, k, dataset);
+            return _hnsw is not null ? _hnsw.Search(query, k, dataset, options) : _exact!.Search(query, k, dataset);
         }
         finally
         {
@@ -147,29 +182,23 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
     }
 
     /// <summary>
-    /// Starts the background HNSW build when the set has reached the threshold and none runs yet.
-    /// Called after each applied batch rather than per record, so a bulk load snapshots once.
+    /// Starts a recall estimate on the index threads when the graph has none yet, or has grown or shrunk by a
+    /// quarter since the last one; the estimate sets the default search breadth. Returns whether one started.
     /// </summary>
-    /// <returns>Whether a build was started.</returns>
-    public bool StartBuildIfLarge()
+    public bool StartEstimateIfStale()
     {
-        _gate.EnterWriteLock();
-        try
+        if (Hnsw is not { } hnsw || !EstimateCompletion.IsCompleted || hnsw.Count <= 10)
         {
-            if (_hnsw is not null || _changesDuringBuild is not null || _exact!.Count < _threshold)
-            {
-                return false;
-            }
+            return false;
+        }
 
-            var snapshot = _exact.Snapshot();
-            _changesDuringBuild = [];
-            Volatile.Write(ref _build, Task.Run(() => Build(snapshot)));
-            return true;
-        }
-        finally
+        if (hnsw.Estimate is { } last && hnsw.Count < last.AtCount * 1.25 && hnsw.Count > last.AtCount * 0.75)
         {
-            _gate.ExitWriteLock();
+            return false;
         }
+
+        Volatile.Write(ref _estimate, EstimateAsync(hnsw));
+        return true;
     }
 
     /// <inheritdoc />
@@ -177,73 +206,55 @@ internal sealed class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         // Stop a running build and wait for it, so no thread is inside the gate or the graph when they go.
         _disposing.Cancel();
-        try
+        foreach (var task in new[] { BuildCompletion, EstimateCompletion })
         {
-            BuildCompletion.Wait();
-        }
-        catch (AggregateException ex) when (ex.InnerException is OperationCanceledException)
-        {
-            // The build was abandoned, as asked.
+            try
+            {
+                task.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Abandoned as asked, or already reported through BuildFailed.
+            }
         }
 
         Volatile.Read(ref _hnsw)?.Dispose();
+        _resumeFrom?.Dispose();
         _gate.Dispose();
         _disposing.Dispose();
     }
 
-    private void Build(VectorSnapshot snapshot)
+    private async Task EstimateAsync(HnswVectorIndex hnsw)
     {
-        var built = new HnswVectorIndex(Dimension);
         try
         {
-            var dimension = Dimension;
-            Parallel.For(
-                0,
-                snapshot.Sequences.Length,
-                new ParallelOptions { MaxDegreeOfParallelism = _buildThreads, CancellationToken = _disposing.Token },
-                i => built.Add(snapshot.Sequences[i], snapshot.Vectors.AsSpan(i * dimension, dimension), snapshot.Datasets[i]));
-            TakeOver(built);
+            hnsw.Estimate = await RecallEstimator.EstimateAsync(
+                hnsw.Graph, _settings.Threads, _settings.RecallSampleSize, _settings.RecallSeed, _disposing.Token).ConfigureAwait(false) ?? hnsw.Estimate;
         }
-        catch
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
-            // Exact search keeps answering; the graph is dropped, and the next batch may try again.
-            built.Dispose();
-            if (!_disposing.IsCancellationRequested)
-            {
-                _gate.EnterWriteLock();
-                _changesDuringBuild = null;
-                _gate.ExitWriteLock();
-            }
-
-            throw;
-        }
-    }
-
-    private void TakeOver(HnswVectorIndex built)
-    {
-        _gate.EnterWriteLock();
-        try
-        {
-            // Writers wait here only for the replay of what changed during the build, not the build itself.
-            foreach (var (sequence, vector, dataset) in _changesDuringBuild!)
-            {
-                if (vector is null)
-                {
-                    built.Remove(sequence);
-                }
-                else
-                {
-                    built.Add(sequence, vector, dataset!);
-                }
-            }
-
-            _changesDuringBuild = null;
-            _exact = null;
-            Volatile.Write(ref _hnsw, built);
-        }
-        finally
-        {
-            _gate.ExitWriteLock();
+            // Shutting down.
         }
     }
 }
+
+/// <summary>What answers a set's searches.</summary>
+internal enum SetIndexKind
+{
+    /// <summary>A scan of every vector (small sets).</summary>
+    Exact = 1,
+
+    /// <summary>A scan of every vector while the graph is built in the background.</summary>
+    Building = 2,
+
+    /// <summary>The HNSW graph.</summary>
+    Hnsw = 3,
+}
+
+/// <summary>A set index's state for statistics.</summary>
+/// <param name="Kind">What answers searches.</param>
+/// <param name="Count">Vectors searchable.</param>
+/// <param name="GraphCount">Vectors in the graph (while building: inserted so far, checkpoint included).</param>
+/// <param name="SearchBreadth">Default breadth of graph searches; 0 while searches are exact.</param>
+/// <param name="Estimate">The latest recall estimate, null until one ran.</param>
+internal sealed record IndexStatus(SetIndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate);

@@ -70,7 +70,7 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null)
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(query.Length, Dimension);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);

@@ -13,6 +13,7 @@ internal sealed partial class EmbeddingSetIndexes
         var saved = 0;
         foreach (var entry in _entries.Values)
         {
+            entry.SaveRequested = false;
             if (entry.LoadedIndex?.Hnsw is not { } hnsw || entry.Version == entry.SavedVersion)
             {
                 continue; // exact-search sets are re-read from the store at start, as fast as reading a file
@@ -27,7 +28,10 @@ internal sealed partial class EmbeddingSetIndexes
 
                 Directory.CreateDirectory(IndexDirectory);
                 var version = entry.Version;
-                var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, entry.IndexedThroughSequence, new(hnsw.Tags, StringComparer.Ordinal));
+                var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, entry.IndexedThroughSequence, new(hnsw.Tags, StringComparer.Ordinal))
+                {
+                    Estimate = hnsw.Estimate,
+                };
                 var started = Stopwatch.GetTimestamp();
                 SetIndexFile.Save(IndexPath(entry.Set.Key), header, hnsw.Graph);
                 entry.SavedVersion = version;
@@ -51,6 +55,46 @@ internal sealed partial class EmbeddingSetIndexes
 
     private string IndexPath(long setKey) => Path.Combine(IndexDirectory, setKey.ToString(CultureInfo.InvariantCulture) + ".hnsw");
 
+    /// <summary>Saves a checkpoint of an unfinished build of <paramref name="entry"/>'s graph (index threads only).</summary>
+    private void SaveCheckpoint(SetIndexEntry entry, HnswVectorIndex graph)
+    {
+        try
+        {
+            Directory.CreateDirectory(IndexDirectory);
+            var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, 0, new(graph.Tags, StringComparer.Ordinal)) { Partial = true };
+            var started = Stopwatch.GetTimestamp();
+            SetIndexFile.Save(IndexPath(entry.Set.Key), header, graph.Graph);
+            var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            IndexingLog.CheckpointSaved(_logger, entry.Set.SetId, graph.Count, elapsedMs);
+        }
+        catch (IOException ex)
+        {
+            // The build goes on; the next checkpoint retries, and a restart without one builds from the start.
+            IndexingLog.SaveFailed(_logger, entry.Set.SetId, ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            IndexingLog.SaveFailed(_logger, entry.Set.SetId, ex);
+        }
+    }
+
+    private IndexBuildSettings BuildSettings(SetIndexEntry entry) => new()
+    {
+        Threads = _threads,
+        StepSize = BuildStepSize,
+        CheckpointInterval = _options.IndexBuildCheckpointInterval,
+        TimeProvider = _timeProvider,
+        SaveCheckpoint = graph => SaveCheckpoint(entry, graph),
+        TookOver = () =>
+        {
+            IndexingLog.BuildFinished(_logger, entry.Set.SetId, entry.LoadedIndex?.Count ?? 0);
+            entry.SaveRequested = true;
+            _work.Writer.TryWrite(entry);
+        },
+        BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
+        OnStep = BuildStepObserver,
+    };
+
     private AdaptiveVectorIndex Load(SetIndexEntry entry)
     {
         var set = entry.Set;
@@ -58,9 +102,9 @@ internal sealed partial class EmbeddingSetIndexes
         var loaded = TryLoadFile(entry);
         AdaptiveVectorIndex index;
         long highWater;
-        if (loaded is var (graph, savedThrough))
+        if (loaded is ({ } graph, var savedThrough, false))
         {
-            index = new AdaptiveVectorIndex(graph);
+            index = new AdaptiveVectorIndex(graph, BuildSettings(entry));
             var added = 0;
             highWater = _store.ReadVectors(set, (sequence, vector, dataset) => { index.Add(sequence, vector, dataset); added++; }, savedThrough);
 
@@ -71,10 +115,13 @@ internal sealed partial class EmbeddingSetIndexes
         }
         else
         {
-            index = new AdaptiveVectorIndex(set.Dimension, _options.IndexExactSearchThreshold);
+            // No file, or the checkpoint of an unfinished build: exact search over the store's records answers
+            // while the build starts (or continues from the checkpoint) in the background.
+            var checkpoint = loaded?.Graph;
+            index = new AdaptiveVectorIndex(set.Dimension, _options.IndexExactSearchThreshold, BuildSettings(entry), checkpoint);
             var added = 0;
             highWater = _store.ReadVectors(set, (sequence, vector, dataset) => { index.Add(sequence, vector, dataset); added++; });
-            entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0);
+            entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0) { CheckpointVectors = checkpoint?.Count ?? 0 };
         }
 
         entry.LoadedThroughSequence = highWater;
@@ -84,13 +131,14 @@ internal sealed partial class EmbeddingSetIndexes
         IndexingLog.Loaded(_logger, set.SetId, report.FromFile, report.RecordsReadFromStore, report.DeletionsCaughtUp, loadMs);
         if (index.StartBuildIfLarge())
         {
-            IndexingLog.BuildStarted(_logger, set.SetId, index.Count);
+            IndexingLog.BuildStarted(_logger, set.SetId, index.Count, report.CheckpointVectors);
         }
 
+        index.StartEstimateIfStale();
         return index;
     }
 
-    private (HnswVectorIndex Graph, long SavedThrough)? TryLoadFile(SetIndexEntry entry)
+    private (HnswVectorIndex Graph, long SavedThrough, bool Partial)? TryLoadFile(SetIndexEntry entry)
     {
         var path = IndexPath(entry.Set.Key);
         if (!File.Exists(path))
@@ -107,7 +155,7 @@ internal sealed partial class EmbeddingSetIndexes
                 throw new InvalidDataException($"{path} belongs to set '{header.SetId}' of dimension {header.Dimension}.");
             }
 
-            return (new HnswVectorIndex(graph, header.Datasets), header.IndexedThroughSequence);
+            return (new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate }, header.IndexedThroughSequence, header.Partial);
         }
 #pragma warning disable CA1031 // Whatever is wrong with the file, the store still has every record: rebuild, never fail.
         catch (Exception ex)

@@ -24,6 +24,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     private readonly ILogger<EmbeddingSetIndexes> _logger;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
     private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IndexBuildThreads _threads;
     private long _catchUpTimeouts;
 
     /// <summary>Creates the registry over <paramref name="store"/>; indexes are saved under the options' data directory.</summary>
@@ -34,7 +35,20 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         IndexDirectory = Path.Combine(Path.GetFullPath(options.DataDirectory), "indexes");
+        _threads = new IndexBuildThreads(options.IndexBuildThreads > 0 ? options.IndexBuildThreads : IndexBuildThreads.DefaultCount);
     }
+
+    /// <summary>Gets the dedicated threads index work runs on.</summary>
+    public IndexBuildThreads Threads => _threads;
+
+    /// <summary>
+    /// Gets or sets a hook awaited after every step of every background build (tests drive builds with it);
+    /// set it before the first set is loaded. The default value is null.
+    /// </summary>
+    public Func<IndexBuildStep, CancellationToken, ValueTask>? BuildStepObserver { get; set; }
+
+    /// <summary>Gets or sets how many vectors one build step inserts. The default value is 8 192.</summary>
+    public int BuildStepSize { get; set; } = 8_192;
 
     /// <summary>Gets the folder the set indexes are saved in.</summary>
     public string IndexDirectory { get; }
@@ -43,8 +57,13 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     public long CatchUpTimeouts => Interlocked.Read(ref _catchUpTimeouts);
 
     /// <summary>The <paramref name="k"/> nearest live records of <paramref name="set"/>, nearest first.</summary>
+    public Task<IReadOnlyList<VectorNeighbor>> SearchAsync(
+        StoredEmbeddingSet set, float[] query, int k, string? dataset, CancellationToken cancellationToken = default) =>
+        SearchAsync(set, query, k, dataset, default, cancellationToken);
+
+    /// <summary>The <paramref name="k"/> nearest live records of <paramref name="set"/>, nearest first, searched as <paramref name="options"/> say.</summary>
     public async Task<IReadOnlyList<VectorNeighbor>> SearchAsync(
-        StoredEmbeddingSet set, float[] query, int k, string? dataset, CancellationToken cancellationToken = default)
+        StoredEmbeddingSet set, float[] query, int k, string? dataset, NearestSearchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(query);
@@ -58,7 +77,14 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
             IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.Applied, _options.IndexCatchUpTimeout);
         }
 
-        return index.Search(query, k, dataset);
+        return index.Search(query, k, dataset, options);
+    }
+
+    /// <summary>The state of the set's index (kind, size, search breadth, recall estimate), or null while it is not loaded.</summary>
+    public IndexStatus? GetStatus(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return _entries.TryGetValue(set.Key, out var entry) ? entry.LoadedIndex?.Status() : null;
     }
 
     /// <summary>Queues newly committed records for the worker. Runs inside the store's commit: must not block.</summary>
@@ -94,6 +120,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
     /// <summary>Applies every queued change (the worker's job; one caller at a time).</summary>
     public async Task ApplyQueuedAsync()
     {
+        var saveRequested = false;
         while (_work.Reader.TryRead(out var entry))
         {
             AdaptiveVectorIndex index;
@@ -113,7 +140,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
             {
                 try
                 {
-                    Apply(entry, index, change);
+                    await ApplyAsync(entry, index, change).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // One bad change must not stop indexing of every later one (or hang waiting queries).
                 catch (Exception ex)
@@ -128,10 +155,22 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
 
             if (index.StartBuildIfLarge())
             {
-                IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count);
+                IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count, index.ResumedVectors);
             }
+
+            index.StartEstimateIfStale();
+            saveRequested |= entry.SaveRequested;
+        }
+
+        if (saveRequested)
+        {
+            // A build just finished: save it now rather than at the next tick, so a crash soon after keeps it.
+            await SaveChangedAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Runs <see cref="SaveChanged"/> on the index threads (a save of a large graph takes seconds).</summary>
+    public Task<int> SaveChangedAsync() => _threads.RunAsync(SaveChanged);
 
     /// <inheritdoc />
     public void Dispose()
@@ -141,6 +180,8 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         {
             entry.LoadedIndex?.Dispose();
         }
+
+        _threads.Dispose();
     }
 
     private SetIndexEntry Entry(StoredEmbeddingSet set) =>
@@ -156,7 +197,7 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         _work.Writer.TryWrite(entry);
     }
 
-    private static void Apply(SetIndexEntry entry, AdaptiveVectorIndex index, IndexChange change)
+    private async Task ApplyAsync(SetIndexEntry entry, AdaptiveVectorIndex index, IndexChange change)
     {
         if (change.Deleted is { } deleted)
         {
@@ -172,8 +213,8 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         var inserted = change.Inserted!.Where(r => r.Sequence > entry.LoadedThroughSequence).ToArray();
         if (inserted.Length >= ParallelInsertMinimum && index.Hnsw is not null)
         {
-            // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large batch over the cores.
-            Parallel.ForEach(inserted, r => index.Add(r.Sequence, r.Record.Vector, r.Record.Dataset));
+            // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large batch over the index threads.
+            await _threads.ForAsync(inserted.Length, i => index.Add(inserted[i].Sequence, inserted[i].Record.Vector, inserted[i].Record.Dataset)).ConfigureAwait(false);
         }
         else
         {

@@ -1,4 +1,5 @@
 using Chroma.Server.Indexing.Hnsw;
+using Chroma.Server.Indexing.Internal;
 
 namespace Chroma.Server.Indexing;
 
@@ -11,6 +12,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
 {
     private readonly Lock _tagLock = new();
     private readonly Dictionary<string, int> _tags;
+    private RecallEstimate? _estimate;
 
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/>.</summary>
     public HnswVectorIndex(int dimension)
@@ -41,6 +43,16 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// <inheritdoc />
     public int Count => Graph.Count;
 
+    /// <summary>Gets or sets the latest recall estimate (null until one ran); its breadth is the default of searches.</summary>
+    public RecallEstimate? Estimate
+    {
+        get => Volatile.Read(ref _estimate);
+        set => Volatile.Write(ref _estimate, value);
+    }
+
+    /// <summary>Gets the default search breadth: the estimated one, else the graph's <see cref="HnswOptions.EfSearch"/> (64).</summary>
+    public int SearchBreadth => Estimate?.SearchBreadth ?? Graph.Options.EfSearch;
+
     /// <summary>A copy of the dataset-to-tag map (saved next to the graph).</summary>
     public IReadOnlyDictionary<string, int> Tags
     {
@@ -67,7 +79,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     public bool Remove(long sequence) => Graph.Remove(sequence);
 
     /// <inheritdoc />
-    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null)
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         int? tag = null;
@@ -85,7 +97,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         }
 
         // The beam must be at least k wide or the graph walk cannot return k neighbours.
-        var found = Graph.Search(query, k, tag, Math.Max(Graph.Options.EfSearch, k));
+        var found = options.Exact
+            ? Graph.SearchExactly(query, k, tag)
+            : Graph.Search(query, k, tag, Math.Max(options.Breadth > 0 ? options.Breadth : SearchBreadth, k));
         var result = new VectorNeighbor[found.Length];
         for (var i = 0; i < found.Length; i++)
         {
@@ -104,7 +118,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
             return false;
         }
 
-        Graph.Compact(Environment.ProcessorCount);
+        // Rare (tombstones must outnumber live vectors) and already off the request path (the saver runs on the
+        // index threads): one thread, so it never borrows thread-pool threads.
+        Graph.Compact(1);
         return true;
     }
 

@@ -3,6 +3,11 @@ namespace Chroma.Server.Indexing;
 /// <summary>A neighbour found by an index: the record's sequence and its squared L2 distance to the query.</summary>
 internal readonly record struct VectorNeighbor(long Sequence, float Distance);
 
+/// <summary>How one search trades speed for recall.</summary>
+/// <param name="Breadth">Beam width of a graph search; 0 uses the set's adaptive default. Ignored by exact indexes.</param>
+/// <param name="Exact">Scan every vector instead of walking the graph (exact answers, linear cost).</param>
+internal readonly record struct NearestSearchOptions(int Breadth = 0, bool Exact = false);
+
 /// <summary>
 /// Nearest-neighbour index over one embedding set's vectors (squared L2). <see cref="AdaptiveVectorIndex"/>
 /// and <see cref="HnswVectorIndex"/> are thread-safe; <see cref="BruteForceVectorIndex"/> is not (the
@@ -23,5 +28,5 @@ internal interface IVectorIndex
     bool Remove(long sequence);
 
     /// <summary>The <paramref name="k"/> nearest vectors to <paramref name="query"/>, nearest first, optionally of one dataset.</summary>
-    IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null);
+    IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default);
 }

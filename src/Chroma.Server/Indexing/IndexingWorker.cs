@@ -8,7 +8,8 @@ namespace Chroma.Server.Indexing;
 /// The background indexer: at start loads every set's index (saved file + catch-up, or a build from the
 /// store); then applies committed changes as the store reports them, saves changed indexes every
 /// <see cref="ChromaServerOptions.IndexSaveInterval"/>, and on shutdown applies what is queued and saves.
-/// Ingest never waits for it: commit callbacks only queue.
+/// Ingest never waits for it: commit callbacks only queue. Heavy work (builds, large batches, saves) runs on the
+/// dedicated index threads (<see cref="ChromaServerOptions.IndexBuildThreads"/>), never on the thread pool.
 /// </summary>
 internal sealed class IndexingWorker : BackgroundService
 {
@@ -72,7 +73,7 @@ internal sealed class IndexingWorker : BackgroundService
                 else
                 {
                     await tick.ConfigureAwait(false);
-                    _indexes.SaveChanged();
+                    await _indexes.SaveChangedAsync().ConfigureAwait(false);
                     tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
                 }
             }
@@ -83,6 +84,6 @@ internal sealed class IndexingWorker : BackgroundService
         }
 
         await _indexes.ApplyQueuedAsync().ConfigureAwait(false);
-        _indexes.SaveChanged();
+        await _indexes.SaveChangedAsync().ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Indexing;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
@@ -13,6 +14,9 @@ namespace Chroma.Server.Services;
 /// </summary>
 internal sealed partial class QueryService
 {
+    /// <summary>The widest per-request search breadth.</summary>
+    private const int MaxSearchBreadth = 10_000;
+
     /// <inheritdoc />
     public override async Task<FindNearestResponse> FindNearest(FindNearestRequest request, ServerCallContext context)
     {
@@ -31,8 +35,19 @@ internal sealed partial class QueryService
             dataset = request.Dataset;
         }
 
-        var query = QueryVector(set, request);
-        var neighbors = await _indexes.SearchAsync(set, query, request.K, dataset, context.CancellationToken).ConfigureAwait(false);
+        if (request.SearchBreadth is < 0 or > MaxSearchBreadth)
+        {
+            throw ValidationError.Invalid($"search_breadth: must be between 0 (the set's default) and {MaxSearchBreadth}, got {request.SearchBreadth}").ToRpcException();
+        }
+
+        var (query, self) = QueryVector(set, request);
+        var options = new NearestSearchOptions(request.SearchBreadth, request.Exact);
+        var neighbors = await _indexes.SearchAsync(set, query, request.K, dataset, options, context.CancellationToken).ConfigureAwait(false);
+        if (self is { } own && (dataset is null || own.Record.Dataset == dataset))
+        {
+            neighbors = SelfFirst.Apply(neighbors, own.Sequence, request.K);
+        }
+
         var records = _store.GetRecordsBySequence(set, [.. neighbors.Select(n => n.Sequence)], request.IncludeEmbeddings)
             .ToDictionary(r => r.Sequence);
 
@@ -49,19 +64,50 @@ internal sealed partial class QueryService
         return response;
     }
 
-    private float[] QueryVector(StoredEmbeddingSet set, FindNearestRequest request)
+    /// <summary>The set's index state for ListSets; null while its index is not loaded.</summary>
+    private SetIndexInfo? IndexInfo(StoredEmbeddingSet set)
+    {
+        if (_indexes.GetStatus(set) is not { } status)
+        {
+            return null;
+        }
+
+        var info = new SetIndexInfo
+        {
+            Kind = status.Kind switch
+            {
+                Indexing.SetIndexKind.Exact => Protocol.V1.IndexKind.Exact,
+                Indexing.SetIndexKind.Building => Protocol.V1.IndexKind.Building,
+                _ => Protocol.V1.IndexKind.Hnsw,
+            },
+            IndexedCount = status.Count,
+            GraphCount = status.GraphCount,
+            SearchBreadth = status.SearchBreadth,
+        };
+        if (status.Estimate is { } estimate)
+        {
+            info.EstimatedRecallAt10 = estimate.RecallAt10;
+            info.RecallSampleSize = estimate.SampleSize;
+            info.RecallEstimatedAtCount = estimate.AtCount;
+        }
+
+        return info;
+    }
+
+    /// <summary>The query vector, and the stored record it came from (for a record_id query).</summary>
+    private (float[] Vector, StoredRecord? Self) QueryVector(StoredEmbeddingSet set, FindNearestRequest request)
     {
         switch (request.QueryCase)
         {
             case FindNearestRequest.QueryOneofCase.Embedding:
                 QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(request.Embedding.Values), set.Dimension, "embedding.values"));
-                return [.. request.Embedding.Values];
+                return ([.. request.Embedding.Values], null);
 
             case FindNearestRequest.QueryOneofCase.RecordId:
                 var id = QueryArguments.RecordIds([request.RecordId], 1, "record_id")[0];
                 var stored = _store.GetRecordsByIds(set, [id], includeEmbeddings: true);
                 return stored.Count == 1
-                    ? [.. stored[0].Record.Embedding]
+                    ? ([.. stored[0].Record.Embedding], stored[0])
                     : throw new RpcException(new Status(StatusCode.NotFound, $"record_id: record {id} not found in embedding set '{set.SetId}'"));
 
             default:

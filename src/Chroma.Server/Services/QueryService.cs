@@ -60,6 +60,7 @@ internal sealed partial class QueryService : Query.QueryBase
             };
             info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
             AddDrift(info, summary.Set);
+            info.Index = IndexInfo(summary.Set);
             response.Sets.Add(info);
         }
 

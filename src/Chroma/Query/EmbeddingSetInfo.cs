@@ -26,6 +26,9 @@ public sealed class EmbeddingSetInfo
 
     /// <summary>Recent drift measurements, oldest first. The default value is empty.</summary>
     public IReadOnlyList<EmbeddingSetDrift> DriftHistory { get; init; } = [];
+
+    /// <summary>Gets the set's nearest-neighbour index, or <see langword="null"/> while the server has not loaded it.</summary>
+    public EmbeddingSetIndexInfo? Index { get; init; }
 }
 
 /// <summary>How many records one dataset of a set has.</summary>

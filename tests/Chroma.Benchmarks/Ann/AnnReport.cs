@@ -50,4 +50,8 @@ internal sealed record AnnReport
 }
 
 /// <summary>Recall@k and single-threaded queries per wall-clock second and per CPU second at one ef.</summary>
-internal sealed record AnnEfResult(int Ef, double Recall, double Qps, double QpsCpu);
+internal sealed record AnnEfResult(int Ef, double Recall, double Qps, double QpsCpu)
+{
+    /// <summary>Share of stored vectors returned as their own nearest neighbour by the graph alone.</summary>
+    public double SelfFirst { get; init; }
+}

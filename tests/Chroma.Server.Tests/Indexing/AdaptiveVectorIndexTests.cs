@@ -1,4 +1,5 @@
 using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Tests.Indexing.Hnsw;
 
 namespace Chroma.Server.Tests.Indexing;
@@ -8,11 +9,24 @@ public sealed class AdaptiveVectorIndexTests
 {
     private const int Dimension = 16;
 
+    private IndexBuildThreads _threads = null!;
+    private IndexBuildSettings _settings = null!;
+
+    [OneTimeSetUp]
+    public void StartThreads()
+    {
+        _threads = new IndexBuildThreads(2);
+        _settings = new IndexBuildSettings { Threads = _threads };
+    }
+
+    [OneTimeTearDown]
+    public void StopThreads() => _threads.Dispose();
+
     [Test]
     public void StartBuildIfLarge_BelowThreshold_StaysExact()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 100);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 100, _settings);
         var vectors = TestVectors.Uniform(99, Dimension, seed: 1);
         Fill(index, vectors);
 
@@ -32,7 +46,7 @@ public sealed class AdaptiveVectorIndexTests
     public async Task StartBuildIfLarge_AtThreshold_SwitchesToHnswKeepingChangesMadeMeanwhile()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, buildThreads: 2);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, _settings with { StepSize = 64 });
         var vectors = TestVectors.Uniform(600, Dimension, seed: 2);
         Fill(index, vectors[..500]);
 
@@ -62,7 +76,7 @@ public sealed class AdaptiveVectorIndexTests
     public void Search_HnswWithDataset_ReturnsOnlyThatDataset()
     {
         // Arrange: threshold 0 means HNSW from the first record.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
         var vectors = TestVectors.Uniform(300, Dimension, seed: 3);
         for (var i = 0; i < vectors.Length; i++)
         {
@@ -88,7 +102,7 @@ public sealed class AdaptiveVectorIndexTests
     public void Add_ExistingSequenceInHnsw_ReplacesItsVector()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
         var vectors = TestVectors.Uniform(50, Dimension, seed: 4);
         Fill(index, vectors);
 
@@ -103,6 +117,98 @@ public sealed class AdaptiveVectorIndexTests
             Assert.That(nearNew.Select(n => n.Sequence), Is.EquivalentTo(new long[] { 3, 40 }));
             Assert.That(nearNew[0].Distance, Is.Zero);
             Assert.That(index.Search(vectors[3], 1).Single().Sequence, Is.Not.EqualTo(3));
+        });
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task StartBuildIfLarge_Built_EstimatesRecallThatHoldsOnUnseenQueries(CancellationToken cancellationToken)
+    {
+        // Arrange: clustered vectors, where a narrow beam misses neighbours, and queries the estimate never saw.
+        var all = TestVectors.Clustered(20_300, Dimension, clusters: 40, seed: 5);
+        var vectors = all[..20_000];
+        var queries = all[20_000..];
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, _settings);
+        Fill(index, vectors);
+
+        // Act
+        index.StartBuildIfLarge();
+        await index.BuildCompletion.WaitAsync(cancellationToken);
+        var estimate = index.Hnsw!.Estimate;
+        var status = index.Status();
+
+        // Assert: recall@10 at the chosen default breadth, measured against exact search on unseen queries.
+        double hits = 0;
+        foreach (var query in queries)
+        {
+            var exact = index.Search(query, 10, options: new NearestSearchOptions(Exact: true)).Select(n => n.Sequence).ToHashSet();
+            hits += index.Search(query, 10).Count(n => exact.Contains(n.Sequence));
+        }
+
+        var recall = hits / (queries.Length * 10);
+        Assert.Multiple(() =>
+        {
+            Assert.That(estimate, Is.Not.Null);
+            Assert.That(estimate!.RecallAt10, Is.GreaterThanOrEqualTo(RecallEstimator.TargetRecall));
+            Assert.That(estimate.AtCount, Is.EqualTo(20_000));
+            Assert.That(status, Is.EqualTo(new IndexStatus(SetIndexKind.Hnsw, 20_000, 20_000, estimate.SearchBreadth, estimate)));
+            Assert.That(recall, Is.GreaterThanOrEqualTo(0.93), $"unseen-query recall@10 at breadth {estimate.SearchBreadth} (estimate {estimate.RecallAt10:F3})");
+        });
+    }
+
+    [Test]
+    public void Search_ExactOnHnsw_EqualsBruteForceEvenWithANarrowBeam()
+    {
+        // Arrange
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        var vectors = TestVectors.Clustered(3_000, Dimension, clusters: 20, seed: 6);
+        Fill(index, vectors);
+        var brute = new BruteForceVectorIndex(Dimension);
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            brute.Add(i, vectors[i], "training");
+        }
+
+        // Act / Assert: every query's exact answer equals the scan's, whatever the breadth says.
+        foreach (var query in TestVectors.Clustered(50, Dimension, clusters: 20, seed: 7))
+        {
+            var exact = index.Search(query, 10, options: new NearestSearchOptions(Breadth: 1, Exact: true));
+            Assert.That(exact.Select(n => n.Sequence), Is.EqualTo(brute.Search(query, 10).Select(n => n.Sequence)));
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task StartEstimateIfStale_GrewByAQuarter_ReestimatesAtTheNewSize(CancellationToken cancellationToken)
+    {
+        // Arrange: an HNSW index from the start, estimated at 2 000 vectors.
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        var vectors = TestVectors.Clustered(2_600, Dimension, clusters: 10, seed: 8);
+        Fill(index, vectors[..2_000]);
+        Assert.That(index.StartEstimateIfStale(), Is.True, "no estimate yet");
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+        var first = index.Hnsw!.Estimate;
+
+        // Act: +20% is not stale yet, +30% is.
+        for (var i = 2_000; i < 2_400; i++)
+        {
+            index.Add(i, vectors[i], "training");
+        }
+
+        var staleAt2400 = index.StartEstimateIfStale();
+        for (var i = 2_400; i < 2_600; i++)
+        {
+            index.Add(i, vectors[i], "training");
+        }
+
+        var staleAt2600 = index.StartEstimateIfStale();
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(first!.AtCount, Is.EqualTo(2_000));
+            Assert.That(staleAt2400, Is.False);
+            Assert.That(staleAt2600, Is.True);
+            Assert.That(index.Hnsw.Estimate!.AtCount, Is.EqualTo(2_600));
         });
     }
 

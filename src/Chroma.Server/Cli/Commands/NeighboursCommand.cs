@@ -16,7 +16,7 @@ internal sealed class NeighboursCommand : ICliCommand
     public string Name => "neighbours";
 
     /// <inheritdoc />
-    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training|production|NAME|all] [--include-self] [--json]";
+    public string Usage => "neighbours --set SET (--record ID | --vector 0.1,0.2,...) [--k 10] [--dataset training|production|NAME|all] [--include-self] [--breadth EF | --exact] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -30,6 +30,8 @@ internal sealed class NeighboursCommand : ICliCommand
             SetId = arguments.Require("set"),
             K = k,
             Dataset = dataset == "all" ? string.Empty : dataset,
+            SearchBreadth = arguments.GetInt("breadth", 0, 1, 10_000),
+            Exact = arguments.Get("exact") is not null,
         };
         var recordId = arguments.Get("record");
         var includeSelf = arguments.Get("include-self") is not null;

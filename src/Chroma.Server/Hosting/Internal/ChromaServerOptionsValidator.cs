@@ -94,6 +94,11 @@ internal static class ChromaServerOptionsValidator
             return string.Create(CultureInfo.InvariantCulture, $"ShutdownTimeout must be between 1 second and 5 minutes (got {o.ShutdownTimeout})");
         }
 
+        if (o.IndexBuildCheckpointInterval < TimeSpan.FromSeconds(1) || o.IndexBuildCheckpointInterval > TimeSpan.FromDays(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexBuildCheckpointInterval must be between 1 second and 1 day (got {o.IndexBuildCheckpointInterval})");
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -105,7 +110,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
             ?? Range(nameof(o.MaxPendingIngestRecords), o.MaxPendingIngestRecords, 1, 10_000_000)
             ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000)
-            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue);
+            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue)
+            ?? Range(nameof(o.IndexBuildThreads), o.IndexBuildThreads, 0, 1024);
     }
 
     private static string? Range(string name, int value, int min, int max) =>

@@ -12,8 +12,8 @@ internal static partial class IndexingLog
     public static partial void FileUnusable(ILogger logger, string setId, string path, Exception exception);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Information,
-        Message = "Building the HNSW index of '{SetId}' in the background ({Count} vectors); exact search answers meanwhile")]
-    public static partial void BuildStarted(ILogger logger, string setId, int count);
+        Message = "Building the HNSW index of '{SetId}' in the background ({Count} vectors, {Resumed} of them from a checkpoint); exact search answers meanwhile")]
+    public static partial void BuildStarted(ILogger logger, string setId, int count, int resumed);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Debug,
         Message = "Saved the index of '{SetId}': {Count} vectors through sequence {Sequence} in {ElapsedMs:F0} ms")]
@@ -38,4 +38,15 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 309, Level = LogLevel.Error,
         Message = "Could not load the index of '{SetId}' from the store; its next change or query tries again")]
     public static partial void LoadFailed(ILogger logger, string setId, Exception exception);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Debug,
+        Message = "Saved a checkpoint of the unfinished HNSW build of '{SetId}': {Count} vectors in {ElapsedMs:F0} ms")]
+    public static partial void CheckpointSaved(ILogger logger, string setId, int count, double elapsedMs);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "The HNSW index of '{SetId}' is built and answers searches ({Count} vectors)")]
+    public static partial void BuildFinished(ILogger logger, string setId, int count);
+
+    [LoggerMessage(EventId = 312, Level = LogLevel.Error,
+        Message = "The HNSW build of '{SetId}' failed; exact search keeps answering and the set's next change retries from what was built")]
+    public static partial void BuildFailed(ILogger logger, string setId, Exception exception);
 }

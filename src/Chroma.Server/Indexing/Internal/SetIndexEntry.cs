@@ -20,6 +20,7 @@ internal sealed class SetIndexEntry
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private long _enqueued;
     private long _applied;
+    private bool _saveRequested;
 
     public SetIndexEntry(StoredEmbeddingSet set, Func<SetIndexEntry, AdaptiveVectorIndex> load)
     {
@@ -50,6 +51,13 @@ internal sealed class SetIndexEntry
     /// <summary>Gets or sets the <see cref="Version"/> last saved; -1 when the file is missing or stale.</summary>
     public long SavedVersion { get; set; } = -1;
 
+    /// <summary>Gets or sets a value indicating whether the worker should save this index at its next turn (a build just finished).</summary>
+    public bool SaveRequested
+    {
+        get => Volatile.Read(ref _saveRequested);
+        set => Volatile.Write(ref _saveRequested, value);
+    }
+
     /// <summary>Gets or sets how the index was loaded.</summary>
     public IndexLoadReport? LoadReport { get; set; }
 
@@ -63,7 +71,8 @@ internal sealed class SetIndexEntry
         {
             if (_loading is null || _loading.IsFaulted || _loading.IsCanceled)
             {
-                _loading = Task.Run(() => _load(this));
+                // A dedicated thread: reading a large set from the store takes seconds, which the pool must not lend.
+                _loading = Task.Factory.StartNew(() => _load(this), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             return _loading;

@@ -10,7 +10,14 @@ namespace Chroma.Server.Indexing.Internal;
 /// <param name="Dimension">Floats per vector (checked on load).</param>
 /// <param name="IndexedThroughSequence">Every live record up to this store sequence is in the graph.</param>
 /// <param name="Datasets">Dataset name to graph tag.</param>
-internal sealed record SetIndexHeader(string SetId, int Dimension, long IndexedThroughSequence, Dictionary<string, int> Datasets);
+internal sealed record SetIndexHeader(string SetId, int Dimension, long IndexedThroughSequence, Dictionary<string, int> Datasets)
+{
+    /// <summary>Gets a value indicating whether this is a checkpoint of an unfinished build (resumed at start, not served).</summary>
+    public bool Partial { get; init; }
+
+    /// <summary>Gets the latest recall estimate of the graph, if one ran (absent in files of older versions).</summary>
+    public RecallEstimate? Estimate { get; init; }
+}
 
 /// <summary>
 /// One file per embedding set: magic "CHSETIX1", int32 header length, the JSON header, the HNSW graph

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Server.Indexing;
+
+/// <summary>The background build: steps on the index threads, checkpoints between them, then the take-over.</summary>
+internal sealed partial class AdaptiveVectorIndex
+{
+    /// <summary>
+    /// Starts the background HNSW build when the set has reached the threshold (or a checkpoint waits to be
+    /// resumed) and none runs yet. Called after each applied batch rather than per record, so a bulk load
+    /// snapshots once.
+    /// </summary>
+    /// <returns>Whether a build was started.</returns>
+    public bool StartBuildIfLarge()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            if (_hnsw is not null || _changesDuringBuild is not null || _exact!.Count == 0
+                || (_exact.Count < _threshold && _resumeFrom is null))
+            {
+                return false;
+            }
+
+            var snapshot = _exact.Snapshot();
+            var graph = _resumeFrom ?? new HnswVectorIndex(Dimension);
+            _resumeFrom = null;
+            _changesDuringBuild = [];
+            Volatile.Write(ref _progress, null);
+            Volatile.Write(ref _build, BuildAsync(snapshot, graph));
+            return true;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    private async Task BuildAsync(VectorSnapshot snapshot, HnswVectorIndex graph)
+    {
+        // Off the caller's thread (the worker's), so StartBuildIfLarge returns at once.
+        await Task.Yield();
+        var threads = _settings.Threads;
+        var token = _disposing.Token;
+        try
+        {
+            var pending = await threads.RunAsync(() => Reconcile(snapshot, graph), token).ConfigureAwait(false);
+            ResumedVectors = snapshot.Sequences.Length - pending.Length;
+            var run = new BuildRun(this, graph, ResumedVectors, snapshot.Sequences.Length);
+            var dimension = Dimension;
+            await run.InsertAsync(
+                pending.Length,
+                i =>
+                {
+                    var row = pending[i];
+                    graph.Add(snapshot.Sequences[row], snapshot.Vectors.AsSpan(row * dimension, dimension), snapshot.Datasets[row]);
+                },
+                token).ConfigureAwait(false);
+
+            // Records that arrived during the build (a bulk load outruns it): applied in parallel steps outside the
+            // gate while there are many, so the take-over below replays only a few under it.
+            while (TakeChangesIfMany() is { } changes)
+            {
+                await run.ApplyAsync(changes, token).ConfigureAwait(false);
+            }
+
+            // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.
+            graph.Estimate = await RecallEstimator.EstimateAsync(
+                graph.Graph, threads, _settings.RecallSampleSize, _settings.RecallSeed, token).ConfigureAwait(false);
+            await threads.RunAsync(() => TakeOver(graph), CancellationToken.None).ConfigureAwait(false);
+            _settings.TookOver?.Invoke();
+        }
+        catch (Exception ex)
+        {
+            _gate.EnterWriteLock();
+            try
+            {
+                _changesDuringBuild = null;
+                if (_disposing.IsCancellationRequested)
+                {
+                    graph.Dispose();
+                }
+                else
+                {
+                    // Keep what was built: the next attempt (after the set's next change) continues from it.
+                    _resumeFrom = graph;
+                }
+            }
+            finally
+            {
+                _gate.ExitWriteLock();
+            }
+
+            if (ex is not OperationCanceledException || !_disposing.IsCancellationRequested)
+            {
+                _settings.BuildFailed?.Invoke(ex);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Changes the take-over may replay under the write lock (searches wait meanwhile): a few milliseconds' worth.</summary>
+    private const int ReplayUnderLockMaximum = 256;
+
+    /// <summary>The changes logged during the build when more than <see cref="ReplayUnderLockMaximum"/> wait; null otherwise.</summary>
+    private List<(long Sequence, float[]? Vector, string? Dataset)>? TakeChangesIfMany()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            if (_changesDuringBuild!.Count <= ReplayUnderLockMaximum)
+            {
+                return null;
+            }
+
+            var changes = _changesDuringBuild;
+            _changesDuringBuild = [];
+            return changes;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Makes a resumed graph agree with the snapshot (records deleted since its checkpoint are removed) and
+    /// returns the snapshot rows still to insert, in store order.
+    /// </summary>
+    private static int[] Reconcile(VectorSnapshot snapshot, HnswVectorIndex graph)
+    {
+        if (graph.Count > 0)
+        {
+            var live = new HashSet<long>(snapshot.Sequences);
+            foreach (var key in graph.Graph.LiveKeys())
+            {
+                if (!live.Contains(key))
+                {
+                    graph.Remove(key);
+                }
+            }
+        }
+
+        var rows = new List<int>(snapshot.Sequences.Length);
+        for (var row = 0; row < snapshot.Sequences.Length; row++)
+        {
+            if (graph.Count == 0 || !graph.Graph.Contains(snapshot.Sequences[row]))
+            {
+                rows.Add(row);
+            }
+        }
+
+        rows.Sort((a, b) => snapshot.Sequences[a].CompareTo(snapshot.Sequences[b]));
+        return [.. rows];
+    }
+
+    private void TakeOver(HnswVectorIndex built)
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            // Writers wait here only for the replay of what changed during the build, not the build itself.
+            foreach (var (sequence, vector, dataset) in _changesDuringBuild!)
+            {
+                if (vector is null)
+                {
+                    built.Remove(sequence);
+                }
+                else
+                {
+                    built.Add(sequence, vector, dataset!);
+                }
+            }
+
+            _changesDuringBuild = null;
+            _exact = null;
+            Volatile.Write(ref _hnsw, built);
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Server.Indexing;
+
+/// <summary>The stepping of one background build: parallel steps, the step hook, checkpoints between steps.</summary>
+internal sealed partial class AdaptiveVectorIndex
+{
+    private sealed class BuildRun(AdaptiveVectorIndex owner, HnswVectorIndex graph, int indexed, int total)
+    {
+        private long _lastCheckpoint = owner._settings.TimeProvider.GetTimestamp();
+        private TimeSpan _checkpointCost;
+        private int _indexed = indexed;
+        private int _total = total;
+
+        /// <summary>Runs <paramref name="insert"/> for 0..count-1 in steps on the index threads.</summary>
+        public async Task InsertAsync(int count, Action<int> insert, CancellationToken cancellationToken)
+        {
+            for (var done = 0; done < count;)
+            {
+                var from = done;
+                var step = Math.Min(owner._settings.StepSize, count - done);
+                await owner._settings.Threads.ForAsync(step, i => insert(from + i), cancellationToken).ConfigureAwait(false);
+                done += step;
+                await StepDoneAsync(step, more: done < count, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Applies logged changes in order: runs of inserts in parallel steps, deletions one by one.</summary>
+        public async Task ApplyAsync(List<(long Sequence, float[]? Vector, string? Dataset)> changes, CancellationToken cancellationToken)
+        {
+            _total += changes.Count;
+            for (var start = 0; start < changes.Count;)
+            {
+                if (changes[start].Vector is null)
+                {
+                    graph.Remove(changes[start].Sequence);
+                    start++;
+                    _indexed++;
+                    continue;
+                }
+
+                // Sequences are never reused, so the inserts of one run touch distinct records.
+                var end = start;
+                while (end < changes.Count && changes[end].Vector is not null)
+                {
+                    end++;
+                }
+
+                var from = start;
+                await InsertAsync(end - start, i => graph.Add(changes[from + i].Sequence, changes[from + i].Vector!, changes[from + i].Dataset!), cancellationToken)
+                    .ConfigureAwait(false);
+                start = end;
+            }
+        }
+
+        private async Task StepDoneAsync(int step, bool more, CancellationToken cancellationToken)
+        {
+            _indexed += step;
+            var settings = owner._settings;
+            var progress = new IndexBuildStep(_indexed, _total);
+            Volatile.Write(ref owner._progress, progress);
+            if (settings.OnStep is { } onStep)
+            {
+                await onStep(progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            // A checkpoint never costs more than about a tenth of the build: a slow save stretches the interval.
+            var interval = TimeSpan.FromTicks(Math.Max(settings.CheckpointInterval.Ticks, _checkpointCost.Ticks * 10));
+            var save = settings.SaveCheckpoint;
+            if (more && save is not null && (progress.Checkpoint || settings.TimeProvider.GetElapsedTime(_lastCheckpoint) >= interval))
+            {
+                var started = Stopwatch.GetTimestamp();
+                await settings.Threads.RunAsync(() => save(graph), cancellationToken).ConfigureAwait(false);
+                _checkpointCost = Stopwatch.GetElapsedTime(started);
+                _lastCheckpoint = settings.TimeProvider.GetTimestamp();
+                owner.CheckpointsSaved++;
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+namespace Chroma.Server.Indexing.Internal;
+
+/// <summary>How an <see cref="AdaptiveVectorIndex"/> builds its graph in the background, and whom it tells.</summary>
+internal sealed record IndexBuildSettings
+{
+    /// <summary>Gets the threads that build, estimate and save (shared by every set).</summary>
+    public required IndexBuildThreads Threads { get; init; }
+
+    /// <summary>Gets how many vectors one build step inserts; checkpoints fall between steps. The default value is 8 192.</summary>
+    public int StepSize { get; init; } = 8_192;
+
+    /// <summary>Gets the least time between two checkpoints of a running build. The default value is 30 seconds.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets the clock the checkpoint interval is measured on.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Gets the sample size of a recall estimate. The default value is 200.</summary>
+    public int RecallSampleSize { get; init; } = RecallEstimator.DefaultSampleSize;
+
+    /// <summary>Gets the seed of the recall sample (estimates are reproducible for a given graph). The default value is 17.</summary>
+    public int RecallSeed { get; init; } = 17;
+
+    /// <summary>Gets what saves a checkpoint of a graph under construction (runs on the index threads); null saves none.</summary>
+    public Action<HnswVectorIndex>? SaveCheckpoint { get; init; }
+
+    /// <summary>Gets what runs once a built graph has taken over searches (e.g. ask for a save).</summary>
+    public Action? TookOver { get; init; }
+
+    /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
+    public Action<Exception>? BuildFailed { get; init; }
+
+    /// <summary>
+    /// Gets a hook awaited after every build step, before the checkpoint decision (tests drive builds with it and
+    /// may ask for a checkpoint by setting <see cref="IndexBuildStep.Checkpoint"/>).
+    /// </summary>
+    public Func<IndexBuildStep, CancellationToken, ValueTask>? OnStep { get; init; }
+}
+
+/// <summary>Where a background build stands after one step.</summary>
+/// <param name="Indexed">Vectors in the graph so far (those resumed from a checkpoint included).</param>
+/// <param name="Total">Vectors the build will hold when done.</param>
+internal sealed record IndexBuildStep(int Indexed, int Total)
+{
+    /// <summary>Gets or sets whether a checkpoint is saved after this step even if the interval has not passed.</summary>
+    public bool Checkpoint { get; set; }
+}
