@@ -31,6 +31,7 @@ public sealed partial class ChromaClient
             PageToken = query.PageToken ?? string.Empty,
             AllScores = query.AllScores,
             IncludeEmbeddings = query.IncludeEmbeddings,
+            Diversity = ToProtocol(query.Diversity),
         };
         var response = await CallAsync("GetRecommendations", setId, o => _query.GetRecommendationsAsync(request, o), cancellationToken).ConfigureAwait(false);
         return new RecommendationPage(
@@ -115,7 +116,18 @@ public sealed partial class ChromaClient
         item.Score,
         [.. item.Signals.Select(s => new RecommendationSignal(s.Signal, s.Value, s.Percentile, s.PValue))],
         [.. item.Reasons],
-        [.. item.DuplicateIds]);
+        [.. item.DuplicateIds])
+    {
+        ScoreRank = item.ScoreRank,
+    };
+
+    private static Protocol.V1.Diversity ToProtocol(RecommendationDiversity diversity) => diversity switch
+    {
+        RecommendationDiversity.Default => Protocol.V1.Diversity.Default,
+        RecommendationDiversity.Off => Protocol.V1.Diversity.Off,
+        RecommendationDiversity.Strong => Protocol.V1.Diversity.Strong,
+        _ => throw new ArgumentOutOfRangeException(nameof(diversity), diversity, "Unknown recommendation diversity."),
+    };
 
     private static Protocol.V1.RecommendationStrategy ToProtocol(RecommendationStrategy strategy) => strategy switch
     {

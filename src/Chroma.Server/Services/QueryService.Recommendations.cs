@@ -46,7 +46,7 @@ internal sealed partial class QueryService
         }
 
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
-            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize));
+            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, Spread(request.Diversity)));
         var stored = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings)
             .ToDictionary(r => r.Sequence);
         var response = new GetRecommendationsResponse
@@ -76,7 +76,7 @@ internal sealed partial class QueryService
 
     private static Protocol.V1.Recommendation ToMessage(StoredRecord record, Recommendations.Recommendation item)
     {
-        var message = new Protocol.V1.Recommendation { Record = record, Score = item.Score };
+        var message = new Protocol.V1.Recommendation { Record = record, Score = item.Score, ScoreRank = item.ScoreRank };
         message.Signals.AddRange(item.Signals.Select(s => new SignalScore
         {
             Signal = Recommendations.SignalKindNames.ToWireName(s.Kind),
@@ -95,6 +95,14 @@ internal sealed partial class QueryService
         Protocol.V1.RecommendationStrategy.OutOfDistribution => EngineStrategy.OutOfDistribution,
         Protocol.V1.RecommendationStrategy.Uncertainty => EngineStrategy.Uncertainty,
         _ => throw ValidationError.Invalid($"strategy: unknown value {(int)strategy}").ToRpcException(),
+    };
+
+    private static Recommendations.Diversity Spread(Protocol.V1.Diversity diversity) => diversity switch
+    {
+        Protocol.V1.Diversity.Unspecified or Protocol.V1.Diversity.Default => Recommendations.Diversity.Default,
+        Protocol.V1.Diversity.Off => Recommendations.Diversity.Off,
+        Protocol.V1.Diversity.Strong => Recommendations.Diversity.Strong,
+        _ => throw ValidationError.Invalid($"diversity: unknown value {(int)diversity}").ToRpcException(),
     };
 
     private void AddDrift(EmbeddingSetInfo info, StoredEmbeddingSet set)

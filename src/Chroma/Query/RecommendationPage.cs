@@ -28,6 +28,9 @@ public sealed record ChromaRecommendation(
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> DuplicateIds)
 {
+    /// <summary>Gets the record's 1-based position in plain score order under the strategy (0 when the server did not say): how far diversity moved it.</summary>
+    public int ScoreRank { get; init; }
+
     /// <summary>The signal named <paramref name="name"/> (e.g. <c>"mahalanobis"</c>), or <see langword="null"/>.</summary>
     public RecommendationSignal? Signal(string name) =>
         Signals.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));

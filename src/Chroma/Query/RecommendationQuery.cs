@@ -25,6 +25,9 @@ public sealed class RecommendationQuery
     /// </summary>
     public bool AllScores { get; set; }
 
+    /// <summary>How much the list trades score for spread (ignored with <see cref="AllScores"/>). The default value is <see cref="RecommendationDiversity.Default"/>.</summary>
+    public RecommendationDiversity Diversity { get; set; }
+
     /// <summary>Whether the records' embeddings are returned. The default value is <see langword="false"/>.</summary>
     public bool IncludeEmbeddings { get; set; }
 }

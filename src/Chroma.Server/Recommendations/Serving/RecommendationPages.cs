@@ -60,7 +60,7 @@ internal sealed class RecommendationPages
 
     private CachedRanking Cached(StoredEmbeddingSet set, long revision, ScoredEntry[] candidates, RecommendationPageRequest request, int need)
     {
-        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores);
+        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity);
         if (_cache.TryGetValue(key, out var cached) && cached.Revision == revision && (cached.Complete || cached.Items.Count >= need))
         {
             return cached;
@@ -85,7 +85,7 @@ internal sealed class RecommendationPages
                 .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record.Signals, request.Strategy)))
                 .OrderByDescending(e => e.Score)
                 .ThenBy(e => e.Entry.Record.Id, StringComparer.Ordinal)
-                .Select(e => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], [])))
+                .Select((e, rank) => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], []) { ScoreRank = rank + 1 }))
                 .ToArray();
             return new CachedRanking(0, ordered, Complete: true);
         }
@@ -94,11 +94,11 @@ internal sealed class RecommendationPages
 
         // Deepen geometrically so paging far does not rank again on every page.
         var depth = Math.Max(Math.Max(need, MinimumDepth), (previous?.Items.Count ?? 0) * 2);
-        var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options);
+        var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options, request.Diversity);
         return new CachedRanking(0, [.. ranked.Select(r => new RankedEntry(byId[r.Id].Sequence, byId[r.Id].Record, r))], Complete: ranked.Count < depth);
     }
 
-    private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores);
+    private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores, Diversity Diversity);
 
     private readonly record struct RankedEntry(long Sequence, ScoredRecord Record, Recommendation Item);
 
