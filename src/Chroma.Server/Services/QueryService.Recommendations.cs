@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
@@ -45,10 +46,16 @@ internal sealed partial class QueryService
             throw new RpcException(new Status(StatusCode.FailedPrecondition, problem));
         }
 
+        var diversity = Spread(request.Diversity);
+        var reviewed = request.IncludeReviewed ? null : _labeling.Reviewed(set);
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
-            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, Spread(request.Diversity)));
-        var stored = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings)
-            .ToDictionary(r => r.Sequence);
+            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, diversity)
+        {
+            Excluded = reviewed,
+        });
+        var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
+        ReviewMessages.Attach(_labeling, set, records);
+        var stored = records.ToDictionary(r => r.Sequence);
         var response = new GetRecommendationsResponse
         {
             ComputedUnixMs = scores.ComputedUnixMs,

@@ -15,7 +15,11 @@ internal sealed record RecommendationPageRequest(
     bool AllScores,
     int Offset,
     int PageSize,
-    Diversity Diversity = Diversity.Default);
+    Diversity Diversity = Diversity.Default)
+{
+    /// <summary>Gets the records to leave out (reviewed or dismissed) with their version, or null to leave none out.</summary>
+    public Labeling.ReviewedSnapshot? Excluded { get; init; }
+}
 
 /// <summary>A page of ranked entries.</summary>
 /// <param name="Items">The entries of the page, best first, with the store sequence of each.</param>
