@@ -20,6 +20,15 @@ public sealed class RecommendationPage
 
     /// <summary>The token for the next page, or <see langword="null"/> (the default) on the last page.</summary>
     public string? NextPageToken { get; init; }
+
+    /// <summary>Gets the highest store sequence of the set the ranking covers (-1 before the server's first scoring pass since its start ended).</summary>
+    public long CoveredThroughSequence { get; init; }
+
+    /// <summary>Gets the highest sequence the server had acknowledged in the set when it answered.</summary>
+    public long LatestSequence { get; init; }
+
+    /// <summary>Gets whether the ranking covers what the query waited for (always <see langword="true"/> when it did not wait).</summary>
+    public bool CoversRequest { get; init; } = true;
 }
 
 /// <summary>One recommended record and why it is there.</summary>
@@ -39,6 +48,9 @@ public sealed class ChromaRecommendation
 
     /// <summary>Records collapsed into this one as near-duplicates.</summary>
     public required IReadOnlyList<string> DuplicateIds { get; init; }
+
+    /// <summary>Gets the record's 1-based position in plain score order under the strategy (0 when the server did not say): how far diversity moved it.</summary>
+    public int ScoreRank { get; init; }
 
     /// <summary>The signal named <paramref name="name"/> (e.g. <c>"mahalanobis"</c>), or <see langword="null"/>.</summary>
     /// <param name="name">The signal name.</param>
