@@ -170,6 +170,8 @@ public sealed class ChromaServerOptions
     /// commits finish within it; what is still running after it is abandoned (nothing acknowledged is lost). The default value is 5 seconds.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Gets or sets how many dedicated background threads build, catch up, estimate and save the sets' HNSW
     /// indexes (never thread-pool threads, so serving keeps its threads during a build). 0 means one per core
     /// but one (at least 1). Allowed range 0..1024. The default value is 0.
