@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Chroma.Protocol.V1;
+using Proto = Chroma.Protocol.V1;
 using Grpc.Net.Client;
 
 namespace Chroma.IntegrationTests.Reliability;
@@ -19,14 +19,14 @@ public sealed class ShutdownTests
         server.Settings["Chroma__ShutdownTimeout"] = "00:00:03";
         await server.StartAsync(cancellationToken);
         using var channel = GrpcChannel.ForAddress(server.Endpoint);
-        var client = new Ingest.IngestClient(channel);
-        var calls = new List<Grpc.Core.AsyncDuplexStreamingCall<LogBatch, LogAck>>();
-        var set = new EmbeddingSetDescriptor { Model = "it-stop", ModelVersion = "1", Layer = "fc", Dimension = 4 };
+        var client = new Proto.Ingest.IngestClient(channel);
+        var calls = new List<Grpc.Core.AsyncDuplexStreamingCall<Proto.LogBatch, Proto.LogAck>>();
+        var set = new Proto.EmbeddingSetDescriptor { Model = "it-stop", ModelVersion = "1", Layer = "fc", Dimension = 4 };
         for (var i = 0; i < Streams; i++)
         {
             var call = client.Log(cancellationToken: cancellationToken);
-            var batch = new LogBatch { BatchId = Guid.NewGuid().ToString(), Set = set };
-            var record = new Record { Id = Guid.CreateVersion7().ToString(), Dataset = "training", Label = "0", TimestampUnixMs = 1 };
+            var batch = new Proto.LogBatch { BatchId = Guid.NewGuid().ToString(), Set = set };
+            var record = new Proto.Record { Id = Guid.CreateVersion7().ToString(), Dataset = "training", Label = "0", TimestampUnixMs = 1 };
             record.Embedding.AddRange([i + 1f, 1f, 0f, 0f]);
             batch.Records.Add(record);
             await call.RequestStream.WriteAsync(batch, cancellationToken);
