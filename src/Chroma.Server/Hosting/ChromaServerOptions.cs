@@ -1,3 +1,5 @@
+using Chroma.Server.Web;
+
 namespace Chroma.Server.Hosting;
 
 /// <summary>
@@ -147,6 +149,17 @@ public sealed class ChromaServerOptions
     /// </summary>
     public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets or sets the settings of Chroma Studio, the web app on its own HTTP/1.1 port (section <c>Chroma:Web</c>).
+    /// The default value is a <see cref="WebOptions"/> with its defaults: on, port 50052.
+    /// </summary>
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
-    internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
+    internal ChromaServerOptions Clone()
+    {
+        var copy = (ChromaServerOptions)MemberwiseClone();
+        copy.Web = Web.Clone();
+        return copy;
+    }
 }
