@@ -1,3 +1,4 @@
+using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 
 namespace Chroma.Server.Web.Internal;
@@ -14,7 +15,8 @@ internal sealed partial class StudioApi
             return NoSuchSet(request?.Set);
         }
 
-        if (Ids(request!) is { } problem)
+        var (ids, problem) = Ids(set, request!);
+        if (problem is not null)
         {
             return BadRequest(problem);
         }
@@ -29,7 +31,7 @@ internal sealed partial class StudioApi
             return BadRequest(invalid.Message);
         }
 
-        var updated = await _store.TagAsync(set, request.Ids!, tags, cancellationToken).ConfigureAwait(false);
+        var updated = await _store.TagAsync(set, ids, tags, cancellationToken).ConfigureAwait(false);
         return Results.Json(new ActionResult(updated), StudioJson.Options);
     }
 
@@ -42,27 +44,41 @@ internal sealed partial class StudioApi
             return NoSuchSet(request?.Set);
         }
 
-        if (Ids(request!) is { } problem)
+        var (ids, problem) = Ids(set, request!);
+        if (problem is not null)
         {
             return BadRequest(problem);
         }
 
-        var deleted = await _store.DeleteAsync(set, request!.Ids!, _onDeleted, cancellationToken).ConfigureAwait(false);
+        var deleted = await _store.DeleteAsync(set, ids, _onDeleted, cancellationToken).ConfigureAwait(false);
         return Results.Json(new ActionResult(deleted), StudioJson.Options);
     }
 
-    private string? Ids(ActionRequest request)
+    // The records named by ids, or by sequences (resolved to the ids of the live ones).
+    private (IReadOnlyList<string> Ids, string? Problem) Ids(StoredEmbeddingSet set, ActionRequest request)
     {
-        if (request.Ids is not { Count: > 0 } ids)
+        var count = (request.Ids?.Count ?? 0) + (request.Sequences?.Count ?? 0);
+        if (count == 0)
         {
-            return "ids: at least one record id is required";
+            return ([], "ids or sequences: at least one record is required");
         }
 
-        if (ids.Count > _options.MaxBatchRecords)
+        if (count > _options.MaxBatchRecords)
         {
-            return $"ids: at most {_options.MaxBatchRecords} per action (MaxBatchRecords), got {ids.Count}";
+            return ([], $"ids and sequences: at most {_options.MaxBatchRecords} records per action (MaxBatchRecords), got {count}");
         }
 
-        return ids.Any(string.IsNullOrWhiteSpace) ? "ids: an id is empty" : null;
+        var ids = new List<string>(request.Ids ?? []);
+        if (ids.Any(string.IsNullOrWhiteSpace))
+        {
+            return ([], "ids: an id is empty");
+        }
+
+        if (request.Sequences is { Count: > 0 } sequences)
+        {
+            ids.AddRange(_store.GetRecordsBySequence(set, sequences, includeEmbeddings: false).Select(r => r.Record.Id));
+        }
+
+        return (ids, null);
     }
 }

@@ -72,8 +72,8 @@ internal sealed record QueueItemView(
 /// <summary>A page of the review queue.</summary>
 internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items);
 
-/// <summary>Records to act on, by id.</summary>
-internal sealed record ActionRequest(string? Set, IReadOnlyList<string>? Ids, IReadOnlyDictionary<string, string>? Tags);
+/// <summary>Records to act on, by id or by sequence (a map selection), and the tags to merge.</summary>
+internal sealed record ActionRequest(string? Set, IReadOnlyList<string>? Ids, IReadOnlyList<long>? Sequences, IReadOnlyDictionary<string, string>? Tags);
 
 /// <summary>How many records an action changed.</summary>
 internal sealed record ActionResult(long Changed);
