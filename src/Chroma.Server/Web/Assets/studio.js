@@ -209,7 +209,14 @@ function parseMap(buffer) {
 
 function concat(Type, a, b) { const c = new Type(a.length + b.length); c.set(a); c.set(b, a.length); return c; }
 
-async function loadMap(full) {
+// One load at a time, in order: a delta must apply to the points it was computed after.
+let mapQueue = Promise.resolve();
+function loadMap(full) {
+  mapQueue = mapQueue.then(() => fetchMap(full)).catch((e) => { $("map-status").textContent = e.message; });
+  return mapQueue;
+}
+
+async function fetchMap(full) {
   if (!state.setId) { $("map-status").textContent = "no set"; return; }
   const started = performance.now();
   const after = !full && state.data ? state.data.throughSequence : 0;
@@ -218,7 +225,7 @@ async function loadMap(full) {
   let data = part;
   if (!part.full) {
     const old = state.data;
-    if (!old || old.version !== part.version) return loadMap(true);
+    if (!old || old.version !== part.version) return fetchMap(true);
     data = Object.assign({}, part, {
       count: old.count + part.count,
       seq: concat(Float64Array, old.seq, part.seq), x: concat(Float32Array, old.x, part.x), y: concat(Float32Array, old.y, part.y),
