@@ -115,13 +115,18 @@ public sealed partial class ChromaClient
         return [.. response.Neighbors.Select(n => new ChromaNeighbor(new ChromaRecord(n.Record), n.Distance))];
     }
 
+    private Task<TResponse> CallAsync<TResponse>(
+        string method, string? setId, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken) =>
+        CallAsync(method, setId, call, TimeSpan.Zero, cancellationToken);
+
+    // serverWait: how long the server may legitimately hold the call before answering (added to the deadline).
     private async Task<TResponse> CallAsync<TResponse>(
-        string method, string? setId, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken)
+        string method, string? setId, Func<CallOptions, AsyncUnaryCall<TResponse>> call, TimeSpan serverWait, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var suppression = CaptureSuppression.Begin();
         using var activity = ChromaActivitySource.StartQuery(method, _options.Endpoint, setId);
-        var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout, cancellationToken);
+        var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout + serverWait, cancellationToken);
         try
         {
             return await call(options).ResponseAsync.ConfigureAwait(false);

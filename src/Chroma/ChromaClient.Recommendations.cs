@@ -31,15 +31,73 @@ public sealed partial class ChromaClient
             PageToken = query.PageToken ?? string.Empty,
             AllScores = query.AllScores,
             IncludeEmbeddings = query.IncludeEmbeddings,
+            Diversity = ToProtocol(query.Diversity),
+            IncludeReviewed = query.IncludeReviewed,
+            WaitForAcknowledged = query.WaitForAcknowledged,
+            WaitThroughSequence = query.WaitThroughSequence ?? 0,
+            WaitTimeoutMs = WaitMilliseconds(query.WaitTimeout),
         };
-        var response = await CallAsync("GetRecommendations", setId, o => _query.GetRecommendationsAsync(request, o), cancellationToken).ConfigureAwait(false);
+        var serverWait = request.WaitForAcknowledged || request.WaitThroughSequence > 0
+            ? TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultServerWaitMs : request.WaitTimeoutMs)
+            : TimeSpan.Zero;
+        var response = await CallAsync("GetRecommendations", setId, o => _query.GetRecommendationsAsync(request, o), serverWait, cancellationToken).ConfigureAwait(false);
         return new RecommendationPage(
             [.. response.Recommendations.Select(ToRecommendation)],
             response.ComputedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(response.ComputedUnixMs),
             response.ScoredRecords,
             response.PendingRecords,
             response.TotalResults,
-            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
+            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken)
+        {
+            CoveredThroughSequence = response.CoveredThroughSequence,
+            LatestSequence = response.LatestSequence,
+            CoversRequest = response.CoversRequest,
+        };
+    }
+
+    /// <summary>
+    /// Flushes what this client logged, then asks the server for the ranking once it covers every
+    /// record of the set acknowledged so far: no polling, the server answers as soon as its scoring
+    /// pass ends (and starts a pending pass at once instead of after its debounce).
+    /// </summary>
+    /// <param name="setId">The embedding set.</param>
+    /// <param name="timeout">The longest to wait for the server's pass (at most 10 minutes).</param>
+    /// <param name="query">Strategy, filters and paging; its wait settings are replaced.</param>
+    /// <param name="cancellationToken">Cancels the flush and the wait.</param>
+    /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
+    /// <exception cref="ChromaException">NotFound for an unknown set; FailedPrecondition when the set has no labelled training data.</exception>
+    public async Task<RecommendationPage> WaitForRecommendationsAsync(
+        string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(timeout, MaxServerWait);
+        var deadline = _time.GetUtcNow() + timeout;
+        using (var flush = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            flush.CancelAfter(timeout);
+            await FlushAsync(flush.Token).ConfigureAwait(false);
+        }
+
+        var remaining = deadline - _time.GetUtcNow();
+        var waiting = new RecommendationQuery
+        {
+            Strategy = query?.Strategy ?? RecommendationStrategy.Balanced,
+            Dataset = query?.Dataset,
+            Metadata = query?.Metadata,
+            PageSize = query?.PageSize ?? 20,
+            PageToken = query?.PageToken,
+            AllScores = query?.AllScores ?? false,
+            IncludeEmbeddings = query?.IncludeEmbeddings ?? false,
+            Diversity = query?.Diversity ?? RecommendationDiversity.Default,
+            IncludeReviewed = query?.IncludeReviewed ?? false,
+            WaitForAcknowledged = true,
+            WaitTimeout = remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1),
+        };
+        var page = await GetRecommendationsAsync(setId, waiting, cancellationToken).ConfigureAwait(false);
+        return page.CoversRequest
+            ? page
+            : throw new TimeoutException(
+                $"Embedding set '{setId}': the ranking covered sequence {page.CoveredThroughSequence} of {page.LatestSequence} after {timeout} (scored {page.ScoredRecords}, pending {page.PendingRecords}).");
     }
 
     /// <summary>
@@ -115,7 +173,33 @@ public sealed partial class ChromaClient
         item.Score,
         [.. item.Signals.Select(s => new RecommendationSignal(s.Signal, s.Value, s.Percentile, s.PValue))],
         [.. item.Reasons],
-        [.. item.DuplicateIds]);
+        [.. item.DuplicateIds])
+    {
+        ScoreRank = item.ScoreRank,
+    };
+
+    private const int DefaultServerWaitMs = 30_000;
+    private static readonly TimeSpan MaxServerWait = TimeSpan.FromMinutes(10);
+
+    private static int WaitMilliseconds(TimeSpan? timeout)
+    {
+        if (timeout is not { } value)
+        {
+            return 0;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero, nameof(RecommendationQuery.WaitTimeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxServerWait, nameof(RecommendationQuery.WaitTimeout));
+        return (int)Math.Max(1, Math.Ceiling(value.TotalMilliseconds));
+    }
+
+    private static Protocol.V1.Diversity ToProtocol(RecommendationDiversity diversity) => diversity switch
+    {
+        RecommendationDiversity.Default => Protocol.V1.Diversity.Default,
+        RecommendationDiversity.Off => Protocol.V1.Diversity.Off,
+        RecommendationDiversity.Strong => Protocol.V1.Diversity.Strong,
+        _ => throw new ArgumentOutOfRangeException(nameof(diversity), diversity, "Unknown recommendation diversity."),
+    };
 
     private static Protocol.V1.RecommendationStrategy ToProtocol(RecommendationStrategy strategy) => strategy switch
     {

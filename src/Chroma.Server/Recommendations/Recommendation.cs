@@ -11,4 +11,8 @@ internal sealed record Recommendation(
     double Score,
     IReadOnlyList<SignalScore> Signals,
     IReadOnlyList<string> Reasons,
-    IReadOnlyList<string> DuplicateIds);
+    IReadOnlyList<string> DuplicateIds)
+{
+    /// <summary>Gets the record's 1-based position in plain score order among the ranked records (0 = not known).</summary>
+    public int ScoreRank { get; init; }
+}

@@ -23,16 +23,33 @@ internal sealed record RecommendationOptions
     public double NearDuplicateThreshold { get; init; } = 0.05;
 
     /// <summary>
-    /// How many top-scored records the ranking de-duplicates and spreads out (k-center greedy is
-    /// quadratic in it); at least the number of recommendations asked for. The default value is 1000.
+    /// How many top-scored records the ranking de-duplicates (pairwise, so quadratic in it); at least the number of recommendations asked for. The default value is 1000.
     /// </summary>
     public int CandidatePoolSize { get; init; } = 1000;
 
     /// <summary>
-    /// Weight of spread against score in the k-center greedy pick, 0..1 (0 = rank by score only,
-    /// 1 = pure k-center). The default value is 0.3.
+    /// How many of the best remaining records (by score) each pick of the <see cref="Diversity.Default"/>
+    /// list considers: entry t of the list has score rank at most t + window - 1, so spreading never
+    /// reaches far down the score order. The default value is 10.
     /// </summary>
-    public double DiversityWeight { get; init; } = 0.3;
+    public int DiversityWindow { get; init; } = 10;
+
+    /// <summary>Weight of score against novelty (0..1) in each <see cref="Diversity.Default"/> pick. The default value is 0.7.</summary>
+    public double DiversityRelevance { get; init; } = 0.7;
+
+    /// <summary>The window of <see cref="Diversity.Strong"/>. The default value is 50.</summary>
+    public int StrongDiversityWindow { get; init; } = 50;
+
+    /// <summary>The relevance weight of <see cref="Diversity.Strong"/>. The default value is 0.4.</summary>
+    public double StrongDiversityRelevance { get; init; } = 0.4;
+
+    /// <summary>The (window, relevance) of <paramref name="diversity"/>.</summary>
+    public (int Window, double Relevance) Spread(Diversity diversity) => diversity switch
+    {
+        Diversity.Off => (1, 1),
+        Diversity.Strong => (StrongDiversityWindow, StrongDiversityRelevance),
+        _ => (DiversityWindow, DiversityRelevance),
+    };
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -49,9 +66,16 @@ internal sealed record RecommendationOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(CandidatePoolSize, 1, nameof(CandidatePoolSize));
-        if (!(DiversityWeight >= 0 && DiversityWeight <= 1))
+        ArgumentOutOfRangeException.ThrowIfLessThan(DiversityWindow, 1, nameof(DiversityWindow));
+        ArgumentOutOfRangeException.ThrowIfLessThan(StrongDiversityWindow, 1, nameof(StrongDiversityWindow));
+        if (!(DiversityRelevance >= 0 && DiversityRelevance <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(DiversityWeight), DiversityWeight, "DiversityWeight must be between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(DiversityRelevance), DiversityRelevance, "DiversityRelevance must be between 0 and 1.");
+        }
+
+        if (!(StrongDiversityRelevance >= 0 && StrongDiversityRelevance <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StrongDiversityRelevance), StrongDiversityRelevance, "StrongDiversityRelevance must be between 0 and 1.");
         }
     }
 }

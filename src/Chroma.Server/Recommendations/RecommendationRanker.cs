@@ -3,7 +3,8 @@ namespace Chroma.Server.Recommendations;
 /// <summary>
 /// Ranks scored production records: combine signals into one score per strategy, take the top
 /// <see cref="RecommendationOptions.CandidatePoolSize"/>, collapse near-duplicates to their top-scored
-/// member, then pick a spread-out top list with <see cref="KCenterGreedySelector"/>.
+/// member, then spread the list out with <see cref="ScoreBoundedDiversitySelector"/>, which only ever
+/// chooses among the next few records by score.
 /// </summary>
 internal static class RecommendationRanker
 {
@@ -11,12 +12,14 @@ internal static class RecommendationRanker
     /// <param name="records">Scored production records (any model version; the caller keeps them current).</param>
     /// <param name="strategy">What to favour.</param>
     /// <param name="count">How many to return (for paging, ask for offset + page size).</param>
-    /// <param name="options">Pool size, duplicate threshold, diversity weight; defaults when null.</param>
+    /// <param name="options">Pool size, duplicate threshold, diversity windows; defaults when null.</param>
+    /// <param name="diversity">How much spread the list trades for score.</param>
     public static IReadOnlyList<Recommendation> Rank(
         IReadOnlyList<ScoredRecord> records,
         RecommendationStrategy strategy,
         int count,
-        RecommendationOptions? options = null)
+        RecommendationOptions? options = null,
+        Diversity diversity = Diversity.Default)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
@@ -31,7 +34,8 @@ internal static class RecommendationRanker
         Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i].Signals, strategy));
 
         // Descending score, ties by id so the ranking is deterministic.
-        var poolSize = Math.Min(records.Count, Math.Max(count, options.CandidatePoolSize));
+        var (window, relevance) = options.Spread(diversity);
+        var poolSize = Math.Min(records.Count, Math.Max(count + window, options.CandidatePoolSize));
         var pool = Enumerable.Range(0, records.Count)
             .OrderByDescending(i => scores[i])
             .ThenBy(i => records[i].Id, StringComparer.Ordinal)
@@ -40,13 +44,15 @@ internal static class RecommendationRanker
 
         var groups = NearDuplicateGrouper.Group(pool.Select(i => records[i].UnitEmbedding).ToArray(), options.NearDuplicateThreshold);
 
-        // Pool order is score order, so each group's first member is its top-scored one.
+        // Pool order is score order, so each group's first member is its top-scored one, and groups
+        // (ordered by first member) are in score order too.
         var representatives = groups.Select(g => pool[g[0]]).ToArray();
-        var picks = KCenterGreedySelector.Select(
+        var picks = ScoreBoundedDiversitySelector.Select(
             representatives.Select(i => records[i].UnitEmbedding).ToArray(),
             representatives.Select(i => scores[i]).ToArray(),
             count,
-            options.DiversityWeight);
+            window,
+            relevance);
 
         return picks.Select(p =>
         {
@@ -57,7 +63,10 @@ internal static class RecommendationRanker
                 scores[pool[group[0]]],
                 record.Signals,
                 ReasonWriter.Write(record, strategy),
-                group.Skip(1).Select(g => records[pool[g]].Id).ToArray());
+                group.Skip(1).Select(g => records[pool[g]].Id).ToArray())
+            {
+                ScoreRank = group[0] + 1,
+            };
         }).ToArray();
     }
 }

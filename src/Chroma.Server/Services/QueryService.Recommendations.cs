@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
@@ -10,17 +11,21 @@ namespace Chroma.Server.Services;
 
 /// <summary>
 /// GetRecommendations: pages of the ranking the scoring worker keeps current, and the drift shown
-/// in ListSets. Never waits on a scoring pass: it serves what was last published and says how
-/// fresh it is (computed_unix_ms, scored_records, pending_records).
+/// in ListSets. Serves what was last published and says how fresh it is (computed_unix_ms,
+/// scored_records, pending_records, covered_through_sequence); waits for a pass only when the
+/// request asks (wait_for_acknowledged, wait_through_sequence), up to its timeout.
 /// </summary>
 internal sealed partial class QueryService
 {
     private const int DriftHistoryShown = 50;
+    private const int DefaultWaitMs = 30_000;
+    private const int MaxWaitMs = 600_000;
 
     /// <inheritdoc />
-    public override Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context)
+    public override async Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
         var set = QueryArguments.RequireSet(_store, request.SetId);
         var strategy = Strategy(request.Strategy);
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
@@ -33,6 +38,8 @@ internal sealed partial class QueryService
             throw ValidationError.Invalid("filter.dataset: training records are the reference and are not scored; ask for production or another dataset").ToRpcException();
         }
 
+        var diversity = Spread(request.Diversity);
+        var covers = await WaitForCoverageAsync(set, request, context.CancellationToken).ConfigureAwait(false);
         var scores = _scoring.Scores(set);
         var problem = scores.TrainingProblem;
         if (problem is null && scores.Revision == 0 && _scores.ReadTrainingFingerprint(set).Count == 0)
@@ -45,16 +52,24 @@ internal sealed partial class QueryService
             throw new RpcException(new Status(StatusCode.FailedPrecondition, problem));
         }
 
+        var reviewed = request.IncludeReviewed ? null : _labeling.Reviewed(set);
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
-            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize));
-        var stored = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings)
-            .ToDictionary(r => r.Sequence);
+            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, diversity)
+        {
+            Excluded = reviewed,
+        });
+        var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
+        ReviewMessages.Attach(_labeling, set, records);
+        var stored = records.ToDictionary(r => r.Sequence);
         var response = new GetRecommendationsResponse
         {
             ComputedUnixMs = scores.ComputedUnixMs,
             ScoredRecords = page.Scored,
             PendingRecords = Math.Max(0, _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata)) - page.Scored),
             TotalResults = page.Total,
+            CoveredThroughSequence = _scoring.CoveredThrough(set),
+            LatestSequence = _scoring.LatestStored(set),
+            CoversRequest = covers,
         };
 
         // A record deleted since the last pass is left out rather than served without its data.
@@ -71,12 +86,12 @@ internal sealed partial class QueryService
             response.NextPageToken = PageToken.Encode(offset + pageSize);
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     private static Protocol.V1.Recommendation ToMessage(StoredRecord record, Recommendations.Recommendation item)
     {
-        var message = new Protocol.V1.Recommendation { Record = record, Score = item.Score };
+        var message = new Protocol.V1.Recommendation { Record = record, Score = item.Score, ScoreRank = item.ScoreRank };
         message.Signals.AddRange(item.Signals.Select(s => new SignalScore
         {
             Signal = Recommendations.SignalKindNames.ToWireName(s.Kind),
@@ -95,6 +110,40 @@ internal sealed partial class QueryService
         Protocol.V1.RecommendationStrategy.OutOfDistribution => EngineStrategy.OutOfDistribution,
         Protocol.V1.RecommendationStrategy.Uncertainty => EngineStrategy.Uncertainty,
         _ => throw ValidationError.Invalid($"strategy: unknown value {(int)strategy}").ToRpcException(),
+    };
+
+    // Waits as the request asks; true when the ranking then covers what it waited for (or no wait was asked).
+    private async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, GetRecommendationsRequest request, CancellationToken callCancellation)
+    {
+        if (request.WaitTimeoutMs is < 0 or > MaxWaitMs)
+        {
+            throw ValidationError.Invalid($"wait_timeout_ms: must be between 0 and {MaxWaitMs} (0 = {DefaultWaitMs}), got {request.WaitTimeoutMs}").ToRpcException();
+        }
+
+        if (request.WaitThroughSequence < 0)
+        {
+            throw ValidationError.Invalid($"wait_through_sequence: must be >= 0, got {request.WaitThroughSequence}").ToRpcException();
+        }
+
+        var target = Math.Max(request.WaitForAcknowledged ? _scoring.LatestStored(set) : 0, request.WaitThroughSequence);
+        if (!request.WaitForAcknowledged && request.WaitThroughSequence == 0)
+        {
+            return true;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs));
+        var covered = await _scoring.WaitForCoverageAsync(set, target, timeout.Token).ConfigureAwait(false);
+        callCancellation.ThrowIfCancellationRequested();
+        return covered;
+    }
+
+    private static Recommendations.Diversity Spread(Protocol.V1.Diversity diversity) => diversity switch
+    {
+        Protocol.V1.Diversity.Unspecified or Protocol.V1.Diversity.Default => Recommendations.Diversity.Default,
+        Protocol.V1.Diversity.Off => Recommendations.Diversity.Off,
+        Protocol.V1.Diversity.Strong => Recommendations.Diversity.Strong,
+        _ => throw ValidationError.Invalid($"diversity: unknown value {(int)diversity}").ToRpcException(),
     };
 
     private void AddDrift(EmbeddingSetInfo info, StoredEmbeddingSet set)

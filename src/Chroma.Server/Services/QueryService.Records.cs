@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Labeling;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Grpc.Core;
@@ -32,6 +33,7 @@ internal sealed partial class QueryService
 
         var response = new GetRecordsResponse();
         response.Records.AddRange(records);
+        ReviewMessages.Attach(_labeling, set, records);
         return response;
     }
 
@@ -45,6 +47,7 @@ internal sealed partial class QueryService
         var page = _store.GetRecords(set, new RecordQuery(selection, after, pageSize, request.IncludeEmbeddings));
         var response = new GetRecordsResponse();
         response.Records.AddRange(page.Records);
+        ReviewMessages.Attach(_labeling, set, page.Records);
         if (page.HasMore)
         {
             response.NextPageToken = PageToken.Encode(page.Records[^1].Sequence);

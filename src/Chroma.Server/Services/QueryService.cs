@@ -1,6 +1,7 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
+using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Services.Internal;
@@ -22,6 +23,7 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly RecommendationPages _recommendations;
     private readonly IRecordScoreStore _scores;
     private readonly RecordsDeleted _onDeleted;
+    private readonly LabelingService _labeling;
 
     /// <summary>Creates the service.</summary>
     public QueryService(
@@ -30,7 +32,8 @@ internal sealed partial class QueryService : Query.QueryBase
         ChromaServerOptions limits,
         ScoringScheduler scoring,
         RecommendationPages recommendations,
-        IRecordScoreStore scores)
+        IRecordScoreStore scores,
+        LabelingService labeling)
     {
         ArgumentNullException.ThrowIfNull(indexes);
         ArgumentNullException.ThrowIfNull(scoring);
@@ -40,6 +43,7 @@ internal sealed partial class QueryService : Query.QueryBase
         _scoring = scoring;
         _recommendations = recommendations;
         _scores = scores;
+        _labeling = labeling;
         _onDeleted = indexes.OnRecordsDeleted;
         _onDeleted += scoring.OnRecordsDeleted;
     }

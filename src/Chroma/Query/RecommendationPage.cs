@@ -13,7 +13,17 @@ public sealed record RecommendationPage(
     long ScoredRecords,
     long PendingRecords,
     long TotalResults,
-    string? NextPageToken);
+    string? NextPageToken)
+{
+    /// <summary>Gets the highest store sequence of the set the ranking covers (-1 before the server's first scoring pass since its start ended).</summary>
+    public long CoveredThroughSequence { get; init; }
+
+    /// <summary>Gets the highest sequence the server had acknowledged in the set when it answered.</summary>
+    public long LatestSequence { get; init; }
+
+    /// <summary>Gets whether the ranking covers what the query waited for (always <see langword="true"/> when it did not wait).</summary>
+    public bool CoversRequest { get; init; } = true;
+}
 
 /// <summary>One recommended record and why it is there.</summary>
 /// <param name="Record">The record.</param>
@@ -28,6 +38,9 @@ public sealed record ChromaRecommendation(
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> DuplicateIds)
 {
+    /// <summary>Gets the record's 1-based position in plain score order under the strategy (0 when the server did not say): how far diversity moved it.</summary>
+    public int ScoreRank { get; init; }
+
     /// <summary>The signal named <paramref name="name"/> (e.g. <c>"mahalanobis"</c>), or <see langword="null"/>.</summary>
     public RecommendationSignal? Signal(string name) =>
         Signals.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));

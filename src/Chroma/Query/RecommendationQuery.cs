@@ -25,6 +25,29 @@ public sealed class RecommendationQuery
     /// </summary>
     public bool AllScores { get; set; }
 
+    /// <summary>How much the list trades score for spread (ignored with <see cref="AllScores"/>). The default value is <see cref="RecommendationDiversity.Default"/>.</summary>
+    public RecommendationDiversity Diversity { get; set; }
+
+    /// <summary>
+    /// When <see langword="true"/>, the server waits (up to <see cref="WaitTimeout"/>) until the ranking
+    /// covers every record of the set it acknowledged before the call, then answers;
+    /// <see cref="RecommendationPage.CoversRequest"/> says whether it got there. Call
+    /// <see cref="ChromaClient.FlushAsync"/> first so what you logged is acknowledged. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool WaitForAcknowledged { get; set; }
+
+    /// <summary>
+    /// Wait until the ranking covers every record up to this store sequence (<see cref="ChromaRecord.Sequence"/>), or
+    /// <see langword="null"/> (the default) for no such wait.
+    /// </summary>
+    public long? WaitThroughSequence { get; set; }
+
+    /// <summary>The longest the server waits (at most 10 minutes), or <see langword="null"/> (the default) for 30 seconds.</summary>
+    public TimeSpan? WaitTimeout { get; set; }
+
+    /// <summary>Whether records people marked reviewed or dismissed are ranked too. The default value is <see langword="false"/> (they are left out).</summary>
+    public bool IncludeReviewed { get; set; }
+
     /// <summary>Whether the records' embeddings are returned. The default value is <see langword="false"/>.</summary>
     public bool IncludeEmbeddings { get; set; }
 }

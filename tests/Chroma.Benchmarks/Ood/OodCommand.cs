@@ -119,12 +119,29 @@ internal static class OodCommand
 
     private static async Task PrintTopAsync(ChromaClient client, string setId)
     {
-        var top = await client.GetRecommendationsAsync(setId, new RecommendationQuery { PageSize = 100 });
-        var letters = top.Items.Count(i => i.Record.InputUri!.StartsWith(SampleData.LetterSource, StringComparison.Ordinal));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ranked list (balanced, near-duplicates collapsed, spread out): {letters} of the top {top.Items.Count} are letters"));
+        // Diversity must not dilute: the served top 100 should keep >= 90% of the letter share of plain score order.
+        var plain = new List<ChromaRecommendation>();
+        await foreach (var item in client.GetAllScoresAsync(setId))
+        {
+            plain.Add(item);
+        }
+
+        var plainLetters = plain.Take(100).Count(i => i.Record.InputUri!.StartsWith(SampleData.LetterSource, StringComparison.Ordinal));
+        ChromaRecommendation[] top = [];
+        foreach (var diversity in new[] { RecommendationDiversity.Off, RecommendationDiversity.Default, RecommendationDiversity.Strong })
+        {
+            var page = await client.GetRecommendationsAsync(setId, new RecommendationQuery { PageSize = 100, Diversity = diversity });
+            var letters = page.Items.Count(i => i.Record.InputUri!.StartsWith(SampleData.LetterSource, StringComparison.Ordinal));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"served top 100 (balanced, diversity {diversity}): {letters} letters vs {plainLetters} in plain score order ({(plainLetters == 0 ? 1 : letters / (double)plainLetters):P0} kept, goal >= 90%); deepest score rank {page.Items.Max(i => i.ScoreRank)}"));
+            if (diversity == RecommendationDiversity.Default)
+            {
+                top = [.. page.Items];
+            }
+        }
+
         Console.WriteLine("top 10 recommendations:");
-        foreach (var (item, rank) in top.Items.Take(10).Select((item, i) => (item, i + 1)))
+        foreach (var (item, rank) in top.Take(10).Select((item, i) => (item, i + 1)))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{rank,2}. {item.Record.InputUri} (predicted {item.Record.PredictedClass}, score {item.Score:0.00}, {item.DuplicateIds.Count} near-duplicates): {string.Join("; ", item.Reasons)}"));

@@ -34,14 +34,14 @@ public class RecommendationRankerTests
     }
 
     [Test]
-    public void Rank_ScoresAreDescendingWithoutDiversity()
+    public void Rank_DiversityOff_ScoresAreDescending()
     {
         var model = Fit();
         var points = SyntheticEmbeddings.Around(new float[Dimension], 50, 4, seed: 23);
         var scored = RecommendationScorer.Score(model, new ProductionBatch(SyntheticEmbeddings.Ids(50), points, Dimension));
-        var options = new RecommendationOptions { DiversityWeight = 0, NearDuplicateThreshold = 0 };
+        var options = new RecommendationOptions { NearDuplicateThreshold = 0 };
 
-        var ranked = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 10, options);
+        var ranked = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 10, options, Diversity.Off);
 
         Assert.That(ranked.Select(r => r.Score), Is.Ordered.Descending);
         var best = scored.Max(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced));
@@ -57,11 +57,71 @@ public class RecommendationRankerTests
     [Test]
     public void Rank_InvalidOptions_ThrowsNamingSetting()
     {
-        var options = new RecommendationOptions { DiversityWeight = 2 };
+        var options = new RecommendationOptions { DiversityRelevance = 2 };
 
         Assert.That(
             () => RecommendationRanker.Rank([], RecommendationStrategy.Balanced, 10, options),
-            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("DiversityWeight"));
+            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("DiversityRelevance"));
+    }
+
+    [TestCase("Off")]
+    [TestCase("Default")]
+    [TestCase("Strong")]
+    public void Rank_ShiftedRecordsAboveSpreadOutOrdinaryOnes_ServedTopKeepsNinetyPercentOfScoreOrderShare(string mode)
+    {
+        var diversity = Enum.Parse<Diversity>(mode);
+
+        // Known answer: 120 shifted records (one region far from training) score above 900
+        // ordinary ones spread over every training class, so plain score order has them on top.
+        var model = Fit();
+        var shifted = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 6, 14), 120, 2.5, seed: 31);
+        var (ordinary, _) = SyntheticEmbeddings.Clusters(3, 300, Dimension, 6, seed: 32);
+        var ids = SyntheticEmbeddings.Ids(120, "shifted").Concat(SyntheticEmbeddings.Ids(900, "ordinary")).ToArray();
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, [.. shifted, .. ordinary], Dimension));
+        var plain = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 100, new RecommendationOptions { NearDuplicateThreshold = 0 }, Diversity.Off);
+        var plainShare = plain.Count(r => r.Id.StartsWith("shifted", StringComparison.Ordinal)) / 100.0;
+
+        var served = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 100, diversity: diversity);
+
+        var servedShare = served.Count(r => r.Id.StartsWith("shifted", StringComparison.Ordinal)) / (double)served.Count;
+        Assert.That(plainShare, Is.EqualTo(1.0), "the data should put the shifted records on top");
+        Assert.That(servedShare, Is.GreaterThanOrEqualTo(0.9 * plainShare));
+        Assert.That(served.Select(r => r.ScoreRank), Has.All.InRange(1, 100 + new RecommendationOptions().Spread(diversity).Window + served.Sum(r => r.DuplicateIds.Count)));
+    }
+
+    [Test]
+    public void Rank_UnboundedSpreadOnTheSameData_DilutesTheShiftedShare()
+    {
+        // The control for the test above: spreading over the whole pool (what k-center greedy did)
+        // fills the list with ordinary records from far down the score order.
+        var model = Fit();
+        var shifted = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 6, 14), 120, 2.5, seed: 31);
+        var (ordinary, _) = SyntheticEmbeddings.Clusters(3, 300, Dimension, 6, seed: 32);
+        var ids = SyntheticEmbeddings.Ids(120, "shifted").Concat(SyntheticEmbeddings.Ids(900, "ordinary")).ToArray();
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, [.. shifted, .. ordinary], Dimension));
+        var unbounded = new RecommendationOptions { StrongDiversityWindow = 1000, StrongDiversityRelevance = 0.3 };
+
+        var served = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 100, unbounded, Diversity.Strong);
+
+        Assert.That(served.Count(r => r.Id.StartsWith("shifted", StringComparison.Ordinal)), Is.LessThan(90));
+    }
+
+    [Test]
+    public void Rank_DefaultDiversity_SpreadsAClusterOfNearCopiesBehindAnotherRegion()
+    {
+        // Ten close (not duplicate) outliers in one direction score highest; one in another
+        // direction scores a little lower: the default list shows it second, plain order tenth or later.
+        var model = Fit();
+        var cluster = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 6, 30), 10, 0.6, seed: 33);
+        var other = SyntheticEmbeddings.Axis(Dimension, 7, 26);
+        var ids = SyntheticEmbeddings.Ids(10, "cluster").Append("other").ToArray();
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, [.. cluster, .. other], Dimension));
+        var plain = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 11, new RecommendationOptions { NearDuplicateThreshold = 0 }, Diversity.Off);
+        Assert.That(plain.Select(r => r.Id).ToList().IndexOf("other"), Is.GreaterThan(1), "the data should rank the other region low in score order");
+
+        var served = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 11, new RecommendationOptions { NearDuplicateThreshold = 0 });
+
+        Assert.That(served[1].Id, Is.EqualTo("other"));
     }
 
     private static RecommendationModel Fit()

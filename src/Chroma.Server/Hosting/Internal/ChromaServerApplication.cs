@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.Indexing;
+using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
@@ -109,6 +110,7 @@ internal static class ChromaServerApplication
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
         AddRecommendations(services, options);
+        AddLabeling(services, options);
         services.AddSingleton<ApiKeyInterceptor>();
 
         services.AddGrpc(grpc =>
@@ -143,10 +145,22 @@ internal static class ChromaServerApplication
         services.AddSingleton<RecommendationPages>();
     }
 
+    private static void AddLabeling(IServiceCollection services, ChromaServerOptions options)
+    {
+        // The review tables live in the record store's file: open it first so it creates the file.
+        services.AddSingleton<IReviewStore>(sp =>
+        {
+            _ = sp.GetRequiredService<IRecordStore>();
+            return SqliteReviewStore.Open(options.DataDirectory);
+        });
+        services.AddSingleton<LabelingService>();
+    }
+
     private static void MapChromaEndpoints(WebApplication app)
     {
         app.MapGrpcService<IngestService>();
         app.MapGrpcService<QueryService>();
+        app.MapGrpcService<LabelingGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

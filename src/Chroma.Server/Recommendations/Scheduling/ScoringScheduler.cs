@@ -56,7 +56,48 @@ internal sealed class ScoringScheduler : BackgroundService
     public void OnRecordsStored(StoredEmbeddingSet set, IReadOnlyList<InsertedRecord> inserted)
     {
         ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(inserted);
+        if (inserted.Count > 0)
+        {
+            StateOf(set).Coverage.Stored(inserted[^1].Sequence);
+        }
+
         MarkDirty(set);
+    }
+
+    /// <summary>The highest sequence the published scores of <paramref name="set"/> cover, or -1 before the first pass since the start ended.</summary>
+    public long CoveredThrough(StoredEmbeddingSet set) => StateOf(set).Coverage.CoveredThrough;
+
+    /// <summary>The highest sequence acknowledged in <paramref name="set"/> since the start (what "everything sent so far" means to a waiting request).</summary>
+    public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
+
+    /// <summary>
+    /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
+    /// <paramref name="throughSequence"/> (a pass that started after it was stored has ended), or the
+    /// token is cancelled. A pending pass is started at once instead of waiting for its debounce.
+    /// Returns whether the scores cover it.
+    /// </summary>
+    public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, CancellationToken cancellationToken)
+    {
+        var coverage = StateOf(set).Coverage;
+        while (true)
+        {
+            var nextPass = coverage.NextPass;
+            if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence)
+            {
+                return true;
+            }
+
+            Hurry(set);
+            try
+            {
+                await nextPass.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Post-commit hook of deletes: the pass drops the scores and refits if training records went.</summary>
@@ -128,6 +169,19 @@ internal sealed class ScoringScheduler : BackgroundService
         }
     }
 
+    // Someone waits: a set with unscored changes is due now rather than after its debounce.
+    private void Hurry(StoredEmbeddingSet set)
+    {
+        lock (_gate)
+        {
+            if (_dirty.TryGetValue(set.Key, out var dirty) && dirty.LastChange != DateTimeOffset.MinValue)
+            {
+                _dirty[set.Key] = dirty with { LastChange = DateTimeOffset.MinValue };
+                _signal.TrySetResult();
+            }
+        }
+    }
+
     private (List<SetScoringState> Due, TimeSpan? Wait, Task Signal, DateTimeOffset Now) TakeDue()
     {
         var now = _time.GetUtcNow();
@@ -163,13 +217,17 @@ internal sealed class ScoringScheduler : BackgroundService
     private async Task RunPassAsync(SetScoringState state, CancellationToken stoppingToken)
     {
         ScoringPassResult result;
+        var storedAtStart = state.Coverage.LatestStored;
+        var succeeded = false;
         try
         {
             // Off the worker's loop thread: fitting and scoring are CPU-bound and synchronous.
             result = await Task.Run(() => _pass.RunAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+            succeeded = true;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            state.Coverage.PassEnded(storedAtStart, succeeded: false);
             return;
         }
 #pragma warning disable CA1031 // One set's failure must not stop the worker for every other set.
@@ -180,6 +238,7 @@ internal sealed class ScoringScheduler : BackgroundService
             result = new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, null);
         }
 
+        state.Coverage.PassEnded(storedAtStart, succeeded);
         Interlocked.Increment(ref _completedPasses);
         PassCompleted?.Invoke(result);
     }

@@ -19,6 +19,9 @@ internal sealed class SetScoringState
     /// <summary>Gets the set.</summary>
     public StoredEmbeddingSet Set { get; }
 
+    /// <summary>Gets how far the published scores reach (for requests that wait for a fresh ranking).</summary>
+    public SetCoverage Coverage { get; } = new();
+
     /// <summary>Gets the last published scores.</summary>
     public SetScores Published => Volatile.Read(ref _published);
 

@@ -7,13 +7,19 @@ namespace Chroma.Server.Recommendations.Serving;
 /// <param name="AllScores">Every scored record by score, no collapsing or diversity.</param>
 /// <param name="Offset">Entries to skip.</param>
 /// <param name="PageSize">Entries to return.</param>
+/// <param name="Diversity">How much spread the ranked list trades for score.</param>
 internal sealed record RecommendationPageRequest(
     RecommendationStrategy Strategy,
     string Dataset,
     IReadOnlyDictionary<string, string> Metadata,
     bool AllScores,
     int Offset,
-    int PageSize);
+    int PageSize,
+    Diversity Diversity = Diversity.Default)
+{
+    /// <summary>Gets the records to leave out (reviewed or dismissed) with their version, or null to leave none out.</summary>
+    public Labeling.ReviewedSnapshot? Excluded { get; init; }
+}
 
 /// <summary>A page of ranked entries.</summary>
 /// <param name="Items">The entries of the page, best first, with the store sequence of each.</param>

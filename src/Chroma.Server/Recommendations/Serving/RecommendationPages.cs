@@ -34,11 +34,12 @@ internal sealed class RecommendationPages
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(request);
         var inDataset = scores.Entries.Where(e => string.Equals(e.Dataset, request.Dataset, StringComparison.Ordinal)).ToArray();
-        var candidates = inDataset;
+        var excluded = request.Excluded?.Sequences;
+        var candidates = excluded is { Count: > 0 } ? [.. inDataset.Where(e => !excluded.Contains(e.Sequence))] : inDataset;
         if (request.Metadata.Count > 0)
         {
             var matching = _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
-            candidates = [.. inDataset.Where(e => matching.Contains(e.Sequence))];
+            candidates = [.. candidates.Where(e => matching.Contains(e.Sequence))];
         }
 
         var need = request.Offset + request.PageSize + 1; // one more says whether a next page exists
@@ -60,13 +61,16 @@ internal sealed class RecommendationPages
 
     private CachedRanking Cached(StoredEmbeddingSet set, long revision, ScoredEntry[] candidates, RecommendationPageRequest request, int need)
     {
-        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores);
-        if (_cache.TryGetValue(key, out var cached) && cached.Revision == revision && (cached.Complete || cached.Items.Count >= need))
+        // Reviews change what is left out without a new revision: the cache keys on both.
+        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity, request.Excluded is not null);
+        var excludedVersion = request.Excluded?.Version ?? 0;
+        var current = _cache.TryGetValue(key, out var cached) && cached.Revision == revision && cached.ExcludedVersion == excludedVersion;
+        if (current && (cached!.Complete || cached.Items.Count >= need))
         {
             return cached;
         }
 
-        var fresh = Rank(candidates, request, need, cached?.Revision == revision ? cached : null) with { Revision = revision };
+        var fresh = Rank(candidates, request, need, current ? cached : null) with { Revision = revision, ExcludedVersion = excludedVersion };
         if (_cache.Count >= MaxCachedRankings)
         {
             _cache.Clear();
@@ -85,7 +89,7 @@ internal sealed class RecommendationPages
                 .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record.Signals, request.Strategy)))
                 .OrderByDescending(e => e.Score)
                 .ThenBy(e => e.Entry.Record.Id, StringComparer.Ordinal)
-                .Select(e => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], [])))
+                .Select((e, rank) => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], []) { ScoreRank = rank + 1 }))
                 .ToArray();
             return new CachedRanking(0, ordered, Complete: true);
         }
@@ -94,13 +98,16 @@ internal sealed class RecommendationPages
 
         // Deepen geometrically so paging far does not rank again on every page.
         var depth = Math.Max(Math.Max(need, MinimumDepth), (previous?.Items.Count ?? 0) * 2);
-        var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options);
+        var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options, request.Diversity);
         return new CachedRanking(0, [.. ranked.Select(r => new RankedEntry(byId[r.Id].Sequence, byId[r.Id].Record, r))], Complete: ranked.Count < depth);
     }
 
-    private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores);
+    private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores, Diversity Diversity, bool ExcludesReviewed);
 
     private readonly record struct RankedEntry(long Sequence, ScoredRecord Record, Recommendation Item);
 
-    private sealed record CachedRanking(long Revision, IReadOnlyList<RankedEntry> Items, bool Complete);
+    private sealed record CachedRanking(long Revision, IReadOnlyList<RankedEntry> Items, bool Complete)
+    {
+        public long ExcludedVersion { get; init; }
+    }
 }

@@ -1,0 +1,36 @@
+namespace Chroma.Server.Labeling;
+
+/// <summary>
+/// Durable review states, labels, promotions and their audit trail, per record sequence of a set.
+/// Every write appends audit events in the same transaction.
+/// </summary>
+internal interface IReviewStore : IDisposable
+{
+    /// <summary>Records labels (each also marks its record reviewed); returns how many rows changed.</summary>
+    Task<int> SaveLabelsAsync(long setKey, IReadOnlyList<LabelWrite> labels, string reviewer, long unixMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the review state of records; returns how many rows changed.</summary>
+    Task<int> SaveStateAsync(long setKey, IReadOnlyList<(long Sequence, string RecordId)> records, ReviewState state, string reviewer, long unixMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Notes that the label of a record was copied to training as <paramref name="trainingRecordId"/>.</summary>
+    Task SavePromotionAsync(long setKey, long sequence, string trainingRecordId, string label, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
+
+    /// <summary>The reviews of these sequences (records nobody reviewed are left out).</summary>
+    IReadOnlyDictionary<long, RecordReview> Read(long setKey, IReadOnlyList<long> sequences);
+
+    /// <summary>Sequences of the set's records that are reviewed or dismissed.</summary>
+    IReadOnlySet<long> ReadReviewedSequences(long setKey);
+
+    /// <summary>Up to <paramref name="limit"/> labeled records with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
+    IReadOnlyList<RecordReview> ReadLabeled(long setKey, long afterSequence, int limit);
+
+    /// <summary>Up to <paramref name="limit"/> audit events after <paramref name="afterEvent"/>, oldest first; only <paramref name="recordId"/>'s when given.</summary>
+    IReadOnlyList<ReviewEvent> ReadHistory(long setKey, string? recordId, long afterEvent, int limit);
+}
+
+/// <summary>One label to record.</summary>
+/// <param name="Sequence">The record's store sequence.</param>
+/// <param name="RecordId">The record id.</param>
+/// <param name="Label">The label.</param>
+/// <param name="Note">Optional note.</param>
+internal sealed record LabelWrite(long Sequence, string RecordId, string Label, string? Note);

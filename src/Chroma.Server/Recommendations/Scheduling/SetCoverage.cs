@@ -1,0 +1,57 @@
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// How far one set's published ranking reaches, for requests that wait for a fresh one: the
+/// highest sequence the store had acknowledged when the last finished pass started (that pass read
+/// everything up to it), and a task that completes when the next pass ends.
+/// </summary>
+internal sealed class SetCoverage
+{
+    private long _latestStored;
+    private long _coveredThrough = -1;
+    private TaskCompletionSource _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets the highest sequence stored (committed and acknowledged) since the server started.</summary>
+    public long LatestStored => Volatile.Read(ref _latestStored);
+
+    /// <summary>
+    /// Gets the highest sequence the published ranking covers, or -1 before the first pass since the
+    /// start ended (the first pass reads everything stored before the start, so then 0 or more covers it).
+    /// </summary>
+    public long CoveredThrough => Volatile.Read(ref _coveredThrough);
+
+    /// <summary>Gets a task that completes when the pass after this call ends.</summary>
+    public Task NextPass => Volatile.Read(ref _nextPass).Task;
+
+    /// <summary>Notes stored sequences (called inside the store's commit: cheap).</summary>
+    public void Stored(long highestSequence)
+    {
+        long seen;
+        while ((seen = Volatile.Read(ref _latestStored)) < highestSequence)
+        {
+            if (Interlocked.CompareExchange(ref _latestStored, highestSequence, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Notes that a pass which started when <paramref name="storedAtStart"/> was the latest sequence ended.</summary>
+    public void PassEnded(long storedAtStart, bool succeeded)
+    {
+        if (succeeded)
+        {
+            long seen;
+            while ((seen = Volatile.Read(ref _coveredThrough)) < storedAtStart)
+            {
+                if (Interlocked.CompareExchange(ref _coveredThrough, storedAtStart, seen) == seen)
+                {
+                    break;
+                }
+            }
+        }
+
+        var ended = Interlocked.Exchange(ref _nextPass, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        ended.TrySetResult();
+    }
+}

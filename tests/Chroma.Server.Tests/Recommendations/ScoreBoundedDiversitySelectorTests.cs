@@ -1,0 +1,92 @@
+using Chroma.Server.Recommendations;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Recommendations;
+
+public class ScoreBoundedDiversitySelectorTests
+{
+    // Three records in one direction with the top scores, two in another with lower scores.
+    private static readonly ReadOnlyMemory<float>[] Vectors =
+    [
+        new float[] { 1, 0 }, new float[] { 0.999f, 0.045f }, new float[] { 0.998f, 0.063f },
+        new float[] { 0, 1 }, new float[] { 0.045f, 0.999f },
+    ];
+
+    private static readonly double[] Scores = [10, 9.9, 9.8, 6, 5.9];
+
+    [Test]
+    public void Select_WindowOne_RanksByScore()
+    {
+        var picks = ScoreBoundedDiversitySelector.Select(Vectors, Scores, 5, window: 1, relevance: 0.5);
+
+        Assert.That(picks, Is.EqualTo(new[] { 0, 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void Select_OtherRegionInsideWindow_PicksItSecond()
+    {
+        var picks = ScoreBoundedDiversitySelector.Select(Vectors, Scores, 3, window: 10, relevance: 0.7);
+
+        Assert.That(picks[0], Is.EqualTo(0));
+        Assert.That(picks[1], Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Select_OtherRegionOutsideWindow_WaitsUntilItEntersTheWindow()
+    {
+        var picks = ScoreBoundedDiversitySelector.Select(Vectors, Scores, 5, window: 2, relevance: 0.3);
+
+        // Record 3 is not in the window {1, 2} of the second pick; it enters at the third.
+        Assert.That(picks, Is.EqualTo(new[] { 0, 1, 3, 2, 4 }));
+    }
+
+    [Test]
+    public void Select_RandomCandidates_EntryTComesFromTheTopTPlusWindow()
+    {
+        var (vectors, scores) = RandomCandidates(400, 16, seed: 5);
+
+        var picks = ScoreBoundedDiversitySelector.Select(vectors, scores, 200, window: 10, relevance: 0.2);
+
+        Assert.That(picks, Is.Unique);
+        Assert.That(picks.Select((index, t) => index - t), Has.All.LessThanOrEqualTo(9));
+    }
+
+    [Test]
+    public void Select_AskingForMore_KeepsTheFirstEntries()
+    {
+        var (vectors, scores) = RandomCandidates(300, 16, seed: 6);
+
+        var short20 = ScoreBoundedDiversitySelector.Select(vectors, scores, 20, window: 50, relevance: 0.4);
+        var long80 = ScoreBoundedDiversitySelector.Select(vectors, scores, 80, window: 50, relevance: 0.4);
+
+        Assert.That(long80.Take(20), Is.EqualTo(short20));
+    }
+
+    [Test]
+    public void Select_CountLargerThanCandidates_ReturnsAllOnce()
+    {
+        var picks = ScoreBoundedDiversitySelector.Select(Vectors, Scores, 10, window: 3, relevance: 0.5);
+
+        Assert.That(picks, Is.EquivalentTo(new[] { 0, 1, 2, 3, 4 }));
+    }
+
+    private static (ReadOnlyMemory<float>[] Vectors, double[] Scores) RandomCandidates(int count, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var vectors = new ReadOnlyMemory<float>[count];
+        for (var i = 0; i < count; i++)
+        {
+            var v = new float[dimension];
+            for (var j = 0; j < dimension; j++)
+            {
+                v[j] = (float)(random.NextDouble() - 0.5);
+            }
+
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            vectors[i] = v.Select(x => x / norm).ToArray();
+        }
+
+        var scores = Enumerable.Range(0, count).Select(_ => random.NextDouble() * 10).OrderDescending().ToArray();
+        return (vectors, scores);
+    }
+}

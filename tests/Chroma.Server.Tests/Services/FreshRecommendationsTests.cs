@@ -1,0 +1,100 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Tests.TestSupport;
+using Grpc.Core;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Services;
+
+/// <summary>GetRecommendations waiting for a ranking that covers what was acknowledged, on a real server.</summary>
+public class FreshRecommendationsTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly EmbeddingSetDescriptor Set = Records.Set(dimension: 4);
+    private static readonly string SetId = Records.SetId(Set);
+
+    // A debounce far longer than any test: only a waiting request makes the pass start now.
+    private static Task<RunningServer> StartSlowScoringServerAsync() => RunningServer.StartAsync(o =>
+    {
+        o.ScoringDebounce = TimeSpan.FromMinutes(5);
+        o.ScoringMaxDelay = TimeSpan.FromMinutes(10);
+    });
+
+    [Test]
+    public async Task GetRecommendations_WaitForAcknowledged_CoversEveryRecordSentBeforeTheCall()
+    {
+        await using var server = await StartSlowScoringServerAsync();
+        var production = await SeedAsync(server);
+        var stale = await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, PageSize = 100 }, allowFailedPrecondition: true);
+
+        var fresh = await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, PageSize = 100, AllScores = true, WaitForAcknowledged = true });
+
+        Assert.That(stale?.ScoredRecords ?? 0, Is.Zero, "without a wait the debounced pass has not run");
+        Assert.That(fresh!.CoversRequest, Is.True);
+        Assert.That(fresh.ScoredRecords, Is.EqualTo(production.Length));
+        Assert.That(fresh.PendingRecords, Is.Zero);
+        Assert.That(fresh.CoveredThroughSequence, Is.GreaterThanOrEqualTo(fresh.LatestSequence));
+        Assert.That(fresh.Recommendations.Select(r => r.Record.Record.Id), Is.EquivalentTo(production.Select(r => r.Id)));
+    }
+
+    [Test]
+    public async Task GetRecommendations_MoreSentAfterAFreshRanking_NextWaitCoversTheNewRecordsToo()
+    {
+        await using var server = await StartSlowScoringServerAsync();
+        var production = await SeedAsync(server);
+        await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, WaitForAcknowledged = true });
+        var more = Enumerable.Range(0, 3).Select(i => Records.Make([10, i, 0, 0], "production")).ToArray();
+        Assert.That((await server.LogAsync(Records.Batch(Set, more)))[0].Error, Is.Null);
+
+        var fresh = await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, PageSize = 100, AllScores = true, WaitForAcknowledged = true });
+
+        Assert.That(fresh!.CoversRequest, Is.True);
+        Assert.That(fresh.ScoredRecords, Is.EqualTo(production.Length + more.Length));
+    }
+
+    [Test]
+    public async Task GetRecommendations_WaitThroughASequenceNeverStored_AnswersWithCoversRequestFalse()
+    {
+        await using var server = await StartSlowScoringServerAsync();
+        await SeedAsync(server);
+
+        var response = await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, WaitThroughSequence = 1_000_000, WaitTimeoutMs = 300 });
+
+        Assert.That(response!.CoversRequest, Is.False);
+        Assert.That(response.CoveredThroughSequence, Is.LessThan(1_000_000));
+    }
+
+    [TestCase(-1)]
+    [TestCase(600_001)]
+    public async Task GetRecommendations_WaitTimeoutOutOfRange_InvalidArgumentNamingTheField(int timeoutMs)
+    {
+        await using var server = await RunningServer.StartAsync();
+        await SeedAsync(server);
+
+        var error = Assert.ThrowsAsync<RpcException>(() => server.Query.GetRecommendationsAsync(
+            new GetRecommendationsRequest { SetId = SetId, WaitForAcknowledged = true, WaitTimeoutMs = timeoutMs }, deadline: DateTime.UtcNow + Timeout).ResponseAsync);
+
+        Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+        Assert.That(error.Status.Detail, Does.StartWith("wait_timeout_ms:"));
+    }
+
+    private static async Task<GetRecommendationsResponse?> WaitingCallAsync(RunningServer server, GetRecommendationsRequest request, bool allowFailedPrecondition = false)
+    {
+        try
+        {
+            return await server.Query.GetRecommendationsAsync(request, deadline: DateTime.UtcNow + Timeout);
+        }
+        catch (RpcException ex) when (allowFailedPrecondition && ex.StatusCode == StatusCode.FailedPrecondition)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<Record[]> SeedAsync(RunningServer server)
+    {
+        var training = Enumerable.Range(0, 20).Select(i => Records.Make([i % 2 == 0 ? 5 : -5, i * 0.1f, 0, 0], "training", i % 2 == 0 ? "a" : "b")).ToArray();
+        var production = Enumerable.Range(0, 6).Select(i => Records.Make([i - 3, i, 1, 0], "production")).ToArray();
+        var acks = await server.LogAsync(Records.Batch(Set, training), Records.Batch(Set, production));
+        Assert.That(acks.Select(a => a.Error), Has.All.Null);
+        return production;
+    }
+}
