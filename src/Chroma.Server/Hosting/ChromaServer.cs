@@ -11,11 +11,12 @@ public sealed class ChromaServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _disposed;
 
-    private ChromaServer(WebApplication app, Uri endpoint, int port)
+    private ChromaServer(WebApplication app, Uri endpoint, int port, Uri? webEndpoint)
     {
         _app = app;
         Endpoint = endpoint;
         Port = port;
+        WebEndpoint = webEndpoint;
     }
 
     /// <summary>Gets the address clients connect to: <c>http://{host}:{port}</c> (h2c), or <c>https://</c> with a certificate configured.</summary>
@@ -23,6 +24,12 @@ public sealed class ChromaServer : IAsyncDisposable
 
     /// <summary>Gets the TCP port the server listens on (the one picked when the options said 0).</summary>
     public int Port { get; }
+
+    /// <summary>
+    /// Gets the address of Chroma Studio, the web app (<c>http://{host}:{webPort}/</c>, <c>https://</c> with a
+    /// certificate), or <see langword="null"/> when <see cref="ChromaServerOptions.Web"/> turned it off.
+    /// </summary>
+    public Uri? WebEndpoint { get; }
 
     /// <summary>Gets the server's service provider (its store, indexes and options).</summary>
     public IServiceProvider Services => _app.Services;
@@ -62,7 +69,11 @@ public sealed class ChromaServer : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var port = ChromaServerApplication.GetBoundPort(app);
-            return new ChromaServer(app, ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.CertificatePath is not null), port);
+            return new ChromaServer(
+                app,
+                ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.CertificatePath is not null),
+                port,
+                ChromaServerApplication.GetWebEndpoint(app, options));
         }
         catch (Exception ex)
         {

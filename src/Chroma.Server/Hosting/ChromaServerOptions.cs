@@ -1,4 +1,5 @@
 using Chroma.Server.Storage;
+using Chroma.Server.Web;
 
 namespace Chroma.Server.Hosting;
 
@@ -186,6 +187,17 @@ public sealed class ChromaServerOptions
     /// </summary>
     public TimeSpan IndexBuildCheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets the settings of Chroma Studio, the web app on its own HTTP/1.1 port (section <c>Chroma:Web</c>).
+    /// The default value is a <see cref="WebOptions"/> with its defaults: on, port 50052.
+    /// </summary>
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
-    internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
+    internal ChromaServerOptions Clone()
+    {
+        var copy = (ChromaServerOptions)MemberwiseClone();
+        copy.Web = Web.Clone();
+        return copy;
+    }
 }

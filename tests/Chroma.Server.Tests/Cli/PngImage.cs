@@ -81,6 +81,13 @@ internal sealed class PngImage
         return count;
     }
 
+    /// <summary>The colour of the pixel at (<paramref name="x"/>, <paramref name="y"/>) as #rrggbb.</summary>
+    public string Pixel(int x, int y)
+    {
+        var i = ((y * Width) + x) * _channels;
+        return $"#{_pixels[i]:x2}{_pixels[i + 1]:x2}{_pixels[i + 2]:x2}";
+    }
+
     private static byte[] Unfilter(byte[] raw, int width, int height, int channels)
     {
         var stride = width * channels;

@@ -10,6 +10,8 @@ using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Web;
+using Chroma.Server.Web.Internal;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,13 +38,25 @@ internal static class ChromaServerApplication
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
+        var bindings = new ServerBindings(options);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            Listen(kestrel, options.Host, options.Port, certificate);
+            Listen(kestrel, options.Host, options.Port, certificate, HttpProtocols.Http2, listen => bindings.Grpc = listen);
+            if (options.Web.Enabled)
+            {
+                // Studio: HTTP/1.1 on its own port, so browsers (and server-sent events) work without gRPC's HTTP/2-only rules.
+                Listen(kestrel, options.Host, options.Web.ResolvePort(options.Port), certificate, HttpProtocols.Http1, listen => bindings.Web = listen);
+            }
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddSingleton(bindings);
         AddChromaServices(builder.Services, options);
+        if (options.Web.Enabled)
+        {
+            builder.Services.AddStudio();
+        }
+
         var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
         var app = builder.Build();
@@ -54,6 +68,10 @@ internal static class ChromaServerApplication
         }
 
         MapChromaEndpoints(app);
+        if (options.Web.Enabled)
+        {
+            app.MapStudio();
+        }
 
         // Open the store now so a bad data directory fails start-up, not the first call.
         try
@@ -69,12 +87,15 @@ internal static class ChromaServerApplication
         return app;
     }
 
-    /// <summary>The port Kestrel actually bound (differs from the configured one when that was 0).</summary>
-    public static int GetBoundPort(WebApplication app)
+    /// <summary>The gRPC port Kestrel actually bound (differs from the configured one when that was 0).</summary>
+    public static int GetBoundPort(WebApplication app) => app.Services.GetRequiredService<ServerBindings>().GrpcPort;
+
+    /// <summary>The address of Studio once started, or null when it is turned off.</summary>
+    public static Uri? GetWebEndpoint(WebApplication app, ChromaServerOptions options)
     {
-        var address = app.Urls.FirstOrDefault()
-            ?? throw new InvalidOperationException("The Chroma server started without a bound address.");
-        return new Uri(address.Replace("*", "localhost", StringComparison.Ordinal)).Port;
+        ArgumentNullException.ThrowIfNull(options);
+        var port = app.Services.GetRequiredService<ServerBindings>().WebPort;
+        return port is { } p ? GetEndpoint(options.Host, p, tls: options.CertificatePath is not null) : null;
     }
 
     /// <summary>
@@ -170,38 +191,41 @@ internal static class ChromaServerApplication
         app.MapGrpcReflectionService();
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, X509Certificate2? certificate)
+    private static void Listen(
+        KestrelServerOptions kestrel, string host, int port, X509Certificate2? certificate, HttpProtocols protocols, Action<ListenOptions> bound)
     {
-        // h2c: gRPC without TLS needs HTTP/2 only (no HTTP/1.1 upgrade path exists for it). With
-        // TLS, HTTP/2 only too: ALPN then never settles on HTTP/1.1, which gRPC cannot use.
-        void Http2(ListenOptions listen)
+        // gRPC: h2c needs HTTP/2 only (no HTTP/1.1 upgrade path exists for it). With TLS, HTTP/2 only
+        // too: ALPN then never settles on HTTP/1.1, which gRPC cannot use. Studio: HTTP/1.1 only.
+        void Configure(ListenOptions listen)
         {
-            listen.Protocols = HttpProtocols.Http2;
+            listen.Protocols = protocols;
             if (certificate is not null)
             {
                 listen.UseHttps(certificate);
             }
+
+            bound(listen);
         }
 
         if (host == "*")
         {
-            kestrel.ListenAnyIP(port, Http2);
+            kestrel.ListenAnyIP(port, Configure);
         }
         else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
             // Kestrel cannot pick one dynamic port for both loopbacks, so port 0 binds IPv4 only.
             if (port == 0)
             {
-                kestrel.Listen(IPAddress.Loopback, port, Http2);
+                kestrel.Listen(IPAddress.Loopback, port, Configure);
             }
             else
             {
-                kestrel.ListenLocalhost(port, Http2);
+                kestrel.ListenLocalhost(port, Configure);
             }
         }
         else
         {
-            kestrel.Listen(IPAddress.Parse(host), port, Http2);
+            kestrel.Listen(IPAddress.Parse(host), port, Configure);
         }
     }
 }

@@ -99,6 +99,11 @@ internal static class ChromaServerOptionsValidator
             return string.Create(CultureInfo.InvariantCulture, $"IndexBuildCheckpointInterval must be between 1 second and 1 day (got {o.IndexBuildCheckpointInterval})");
         }
 
+        if (WebProblem(o) is { } webProblem)
+        {
+            return webProblem;
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -112,6 +117,28 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000)
             ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue)
             ?? Range(nameof(o.IndexBuildThreads), o.IndexBuildThreads, 0, 1024);
+    }
+
+    private static string? WebProblem(ChromaServerOptions o)
+    {
+        if (o.Web is null)
+        {
+            return "Web must be set (use Web.Enabled = false to turn Studio off)";
+        }
+
+        if (!o.Web.Enabled || o.Web.Port is not { } port)
+        {
+            return null;
+        }
+
+        if (port < 0 || port > IPEndPoint.MaxPort)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Web.Port must be between 0 and {IPEndPoint.MaxPort} (got {port})");
+        }
+
+        return port != 0 && port == o.Port
+            ? string.Create(CultureInfo.InvariantCulture, $"Web.Port must differ from Port: Studio (HTTP/1.1) and gRPC (HTTP/2) need their own ports (both are {port})")
+            : null;
     }
 
     private static string? Range(string name, int value, int min, int max) =>

@@ -7,4 +7,7 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "Chroma server listening on {Endpoint} (data: {DataDirectory}, API key required: {ApiKeyRequired})")]
     public static partial void Listening(ILogger logger, Uri endpoint, string dataDirectory, bool apiKeyRequired);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Chroma Studio (web app) at {Endpoint}")]
+    public static partial void StudioListening(ILogger logger, Uri endpoint);
 }

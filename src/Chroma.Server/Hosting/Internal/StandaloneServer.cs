@@ -56,6 +56,10 @@ internal static class StandaloneServer
                 options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
             var dataDirectory = Path.GetFullPath(options.DataDirectory);
             ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
+            if (ChromaServerApplication.GetWebEndpoint(app, options) is { } studio)
+            {
+                ServerLog.StudioListening(logger, studio);
+            }
             await app.WaitForShutdownAsync().ConfigureAwait(false);
         }
 

@@ -1,0 +1,212 @@
+// Chroma Studio's point map: a small WebGL renderer (no libraries) for hundreds of thousands of points.
+// Points live in two GPU buffers (positions, RGBA colours); pan and zoom only change two uniforms, so a
+// frame is one draw call. Picking and selection run over the typed arrays on the CPU.
+"use strict";
+
+class PointMap {
+  constructor(canvas, overlay) {
+    this.canvas = canvas;
+    this.overlay = overlay;
+    const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, alpha: false });
+    if (!gl) throw new Error("WebGL is not available in this browser");
+    this.gl = gl;
+    this.count = 0;
+    this.x = new Float32Array(0);
+    this.y = new Float32Array(0);
+    this.center = [0, 0];
+    this.k = 1; // CSS pixels per data unit
+    this.pointSize = 4;
+    this.dirty = true;
+    this.frameCount = 0;
+    this.onFrame = null;
+    this.program = this.link(
+      "attribute vec2 p; attribute vec4 c; uniform vec2 u_c; uniform vec2 u_s; uniform float u_z; varying vec4 v;" +
+      "void main(){ gl_Position = vec4((p - u_c) * u_s, 0.0, 1.0); gl_PointSize = u_z; v = c; }",
+      "precision mediump float; varying vec4 v;" +
+      "void main(){ vec2 d = gl_PointCoord - 0.5; if (dot(d, d) > 0.25) discard; gl_FragColor = v; }");
+    this.positionBuffer = gl.createBuffer();
+    this.colorBuffer = gl.createBuffer();
+    this.loc = {
+      p: gl.getAttribLocation(this.program, "p"),
+      c: gl.getAttribLocation(this.program, "c"),
+      center: gl.getUniformLocation(this.program, "u_c"),
+      scale: gl.getUniformLocation(this.program, "u_s"),
+      size: gl.getUniformLocation(this.program, "u_z"),
+    };
+    const loop = () => { if (this.dirty) this.draw(); requestAnimationFrame(loop); };
+    requestAnimationFrame(loop);
+  }
+
+  link(vertex, fragment) {
+    const gl = this.gl;
+    const shader = (type, source) => {
+      const s = gl.createShader(type);
+      gl.shaderSource(s, source);
+      gl.compileShader(s);
+      if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(s));
+      return s;
+    };
+    const program = gl.createProgram();
+    gl.attachShader(program, shader(gl.VERTEX_SHADER, vertex));
+    gl.attachShader(program, shader(gl.FRAGMENT_SHADER, fragment));
+    gl.linkProgram(program);
+    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(program));
+    return program;
+  }
+
+  // x, y: Float32Array of data coordinates; colors: Uint8Array RGBA per point.
+  setPoints(x, y, colors) {
+    const gl = this.gl;
+    this.x = x;
+    this.y = y;
+    this.count = x.length;
+    const interleaved = new Float32Array(this.count * 2);
+    for (let i = 0; i < this.count; i++) { interleaved[2 * i] = x[i]; interleaved[2 * i + 1] = y[i]; }
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.positionBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, interleaved, gl.STATIC_DRAW);
+    this.setColors(colors);
+  }
+
+  setColors(colors) {
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
+    this.dirty = true;
+  }
+
+  fit() {
+    if (this.count === 0) { this.center = [0, 0]; this.k = 1; this.dirty = true; return; }
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    for (let i = 0; i < this.count; i++) {
+      const a = this.x[i], b = this.y[i];
+      if (a < minX) minX = a; if (a > maxX) maxX = a;
+      if (b < minY) minY = b; if (b > maxY) maxY = b;
+    }
+    const w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
+    this.center = [(minX + maxX) / 2, (minY + maxY) / 2];
+    this.k = 0.9 * Math.min(w / Math.max(maxX - minX, 1e-9), h / Math.max(maxY - minY, 1e-9));
+    this.dirty = true;
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
+    for (const c of [this.canvas, this.overlay]) {
+      if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+    }
+    this.dirty = true;
+  }
+
+  draw() {
+    const gl = this.gl;
+    this.resize();
+    const w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(1, 1, 1, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    if (this.count > 0) {
+      gl.useProgram(this.program);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.positionBuffer);
+      gl.enableVertexAttribArray(this.loc.p);
+      gl.vertexAttribPointer(this.loc.p, 2, gl.FLOAT, false, 0, 0);
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
+      gl.enableVertexAttribArray(this.loc.c);
+      gl.vertexAttribPointer(this.loc.c, 4, gl.UNSIGNED_BYTE, true, 0, 0);
+      gl.uniform2f(this.loc.center, this.center[0], this.center[1]);
+      gl.uniform2f(this.loc.scale, 2 * this.k / w, 2 * this.k / h);
+      gl.uniform1f(this.loc.size, this.pointSize * (window.devicePixelRatio || 1));
+      gl.drawArrays(gl.POINTS, 0, this.count);
+    }
+    this.dirty = false;
+    this.frameCount++;
+    if (this.onFrame) this.onFrame(this.frameCount);
+  }
+
+  // Data coordinates to CSS pixels of the canvas, and back.
+  toScreen(i) {
+    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    return [(this.x[i] - this.center[0]) * this.k + w / 2, h / 2 - (this.y[i] - this.center[1]) * this.k];
+  }
+
+  toData(sx, sy) {
+    const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
+    return [(sx - w / 2) / this.k + this.center[0], (h / 2 - sy) / this.k + this.center[1]];
+  }
+
+  panBy(dx, dy) { this.center = [this.center[0] - dx / this.k, this.center[1] + dy / this.k]; this.dirty = true; }
+
+  zoomAt(sx, sy, factor) {
+    const [ax, ay] = this.toData(sx, sy);
+    this.k *= factor;
+    const [bx, by] = this.toData(sx, sy);
+    this.center = [this.center[0] + ax - bx, this.center[1] + ay - by];
+    this.dirty = true;
+  }
+
+  // The point nearest (sx, sy) within `radius` CSS pixels, or -1; later (drawn on top) points win ties.
+  pick(sx, sy, radius) {
+    const [dx, dy] = this.toData(sx, sy);
+    const r = radius / this.k, r2 = r * r;
+    let best = -1, bestD = r2;
+    for (let i = 0; i < this.count; i++) {
+      const ex = this.x[i] - dx, ey = this.y[i] - dy;
+      const d = ex * ex + ey * ey;
+      if (d <= bestD) { bestD = d; best = i; }
+    }
+    return best;
+  }
+
+  // Indexes of the points inside the screen rectangle.
+  selectBox(x0, y0, x1, y1) {
+    const [ax, ay] = this.toData(Math.min(x0, x1), Math.max(y0, y1));
+    const [bx, by] = this.toData(Math.max(x0, x1), Math.min(y0, y1));
+    const out = [];
+    for (let i = 0; i < this.count; i++) {
+      const x = this.x[i], y = this.y[i];
+      if (x >= ax && x <= bx && y >= ay && y <= by) out.push(i);
+    }
+    return out;
+  }
+
+  // Indexes of the points inside the screen polygon (even-odd rule).
+  selectPolygon(points) {
+    if (points.length < 3) return [];
+    const poly = points.map(([sx, sy]) => this.toData(sx, sy));
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    for (const [x, y] of poly) { minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y); }
+    const out = [];
+    for (let i = 0; i < this.count; i++) {
+      const x = this.x[i], y = this.y[i];
+      if (x < minX || x > maxX || y < minY || y > maxY) continue;
+      let inside = false;
+      for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) {
+        const [xa, ya] = poly[a], [xb, yb] = poly[b];
+        if ((ya > y) !== (yb > y) && x < (xb - xa) * (y - ya) / (yb - ya) + xa) inside = !inside;
+      }
+      if (inside) out.push(i);
+    }
+    return out;
+  }
+
+  // The selection outline (box or lasso) on the 2-D overlay.
+  drawOutline(points) {
+    const ctx = this.overlay.getContext("2d");
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    if (!points || points.length < 2) return;
+    ctx.beginPath();
+    ctx.moveTo(points[0][0], points[0][1]);
+    for (const [x, y] of points.slice(1)) ctx.lineTo(x, y);
+    ctx.closePath();
+    ctx.fillStyle = "rgba(255, 153, 0, 0.08)";
+    ctx.fill();
+    ctx.strokeStyle = "#ff9900";
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([5, 4]);
+    ctx.stroke();
+  }
+}
+
+window.PointMap = PointMap;

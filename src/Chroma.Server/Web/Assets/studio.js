@@ -1,0 +1,500 @@
+// Chroma Studio: sets, the embedding map, the review queue and record details, kept live by server-sent events.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const number = new Intl.NumberFormat();
+const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127]];
+const NONE = [200, 204, 212];
+
+const state = {
+  sets: [], setId: null, view: "sets", colorBy: "dataset", tool: "pan",
+  map: null, data: null, selected: new Uint8Array(0), selectedCount: 0,
+  queue: [], queueIndex: 0, lastEvent: null, events: null, eventLog: [],
+};
+const note = (what) => { state.eventLog.push([Math.round(performance.now()), what]); if (state.eventLog.length > 50) state.eventLog.shift(); };
+window.studio = state; // read by the browser tests and by people poking at the console
+
+function ago(ms) {
+  if (!ms) return "never";
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  if (s < 60) return `${Math.round(s)} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return new Date(ms).toLocaleString();
+}
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+async function api(path, options) {
+  const response = await fetch(path, Object.assign({ credentials: "same-origin" }, options));
+  if (response.status === 401) { showSignIn(); throw new Error("signed out"); }
+  if (!response.ok) {
+    let message = response.statusText;
+    try { message = (await response.json()).error || message; } catch { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+const postJson = (path, body) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+
+function toast(text, undo) {
+  const t = $("toast");
+  t.replaceChildren(el("span", {}, text), undo ? el("button", { type: "button", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null);
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { t.hidden = true; }, 5000);
+}
+
+// ---- sign-in ----
+function showSignIn() {
+  $("app").hidden = true;
+  $("signin").hidden = false;
+  if (state.events) { state.events.close(); state.events = null; }
+  $("signin-key").focus();
+}
+
+$("signin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("signin-error").textContent = "";
+  const response = await fetch("/api/session", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: $("signin-key").value }) });
+  $("signin-key").value = "";
+  if (!response.ok) { $("signin-error").textContent = "That key was not accepted."; return; }
+  start(true);
+});
+
+$("signout").addEventListener("click", async () => { await fetch("/api/session", { method: "DELETE", credentials: "same-origin" }); showSignIn(); });
+
+async function boot() {
+  const session = await (await fetch("/api/session", { credentials: "same-origin" })).json();
+  if (session.keyRequired && !session.signedIn) { showSignIn(); return; }
+  start(session.keyRequired);
+}
+
+async function start(keyRequired) {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  $("signout").hidden = !keyRequired;
+  await loadSets();
+  connectEvents();
+  const hash = location.hash.slice(1);
+  show(["sets", "map", "queue"].includes(hash) ? hash : "sets");
+}
+
+// ---- navigation ----
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
+
+function show(view) {
+  state.view = view;
+  history.replaceState(null, "", "#" + view);
+  for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = v !== view;
+  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+  $("detail").hidden = true;
+  if (view === "map") openMap();
+  if (view === "queue") loadQueue();
+}
+
+$("set-select").addEventListener("change", () => {
+  state.setId = $("set-select").value;
+  state.data = null;
+  if (state.view === "map") loadMap(true);
+  if (state.view === "queue") loadQueue();
+});
+
+// ---- sets ----
+async function loadSets() {
+  state.sets = await (await api("/api/sets")).json();
+  const select = $("set-select");
+  if (!state.setId && state.sets.length) state.setId = state.sets[0].setId;
+  select.replaceChildren(...state.sets.map((s) => el("option", { value: s.setId }, s.setId)));
+  if (state.setId) select.value = state.setId;
+  renderSets();
+}
+
+function driftChart(drift) {
+  const w = 320, h = 60;
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "drift (MMD²) over time");
+  if (drift.length < 1) return svg;
+  const max = Math.max(...drift.map((d) => d.mmd2), 1e-12);
+  const t0 = drift[0].computedUnixMs, t1 = Math.max(drift[drift.length - 1].computedUnixMs, t0 + 1);
+  const pts = drift.map((d) => [4 + (w - 8) * (d.computedUnixMs - t0) / (t1 - t0), h - 4 - (h - 8) * Math.max(0, d.mmd2) / max]);
+  const line = document.createElementNS(svg.namespaceURI, "polyline");
+  line.setAttribute("points", pts.map((p) => p.join(",")).join(" "));
+  line.setAttribute("fill", "none"); line.setAttribute("stroke", "#d9534f"); line.setAttribute("stroke-width", "1.5");
+  svg.append(line);
+  for (const [i, d] of drift.entries()) {
+    if (d.pValue >= 0.05) continue;
+    const c = document.createElementNS(svg.namespaceURI, "circle");
+    c.setAttribute("cx", pts[i][0]); c.setAttribute("cy", pts[i][1]); c.setAttribute("r", 2.5); c.setAttribute("fill", "#d9534f");
+    svg.append(c);
+  }
+  return svg;
+}
+
+function renderSets() {
+  const root = $("view-sets");
+  if (!state.sets.length) { root.replaceChildren(el("p", { class: "muted" }, "No embedding sets yet: log records with the Chroma client and they appear here.")); return; }
+  root.replaceChildren(...state.sets.map((s) => {
+    const last = s.drift[s.drift.length - 1];
+    return el("div", { class: "card", "data-set": s.setId },
+      el("h2", {}, s.setId),
+      el("div", { class: "muted" }, `dimension ${number.format(s.dimension)} · ${s.metric} · ${number.format(s.total)} records · updated ${ago(s.updatedUnixMs)}`),
+      el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
+      el("div", {}, last ? `Drift MMD² ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurements` : "Drift: not measured yet"),
+      driftChart(s.drift),
+      el("div", { class: s.scoring.problem ? "error" : "muted" }, s.scoring.problem
+        ? `Scoring: ${s.scoring.problem}`
+        : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · computed ${ago(s.scoring.computedUnixMs)}`),
+      el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map"); } }, "Open map"), " ",
+        el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue"); } }, "Review queue")));
+  }));
+}
+
+// ---- live updates ----
+function connectEvents() {
+  if (state.events) state.events.close();
+  const source = new EventSource("/api/events");
+  state.events = source;
+  source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
+  source.addEventListener("error", () => { $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  source.addEventListener("sets", async (e) => {
+    const changes = JSON.parse(e.data);
+    note("sets event");
+    const previous = state.lastEvent;
+    state.lastEvent = changes;
+    if (!previous) return;
+    const now = changes.find((c) => c.setId === state.setId);
+    const before = previous.find((c) => c.setId === state.setId);
+    const changed = now && !(before && now.total === before.total && now.scoresRevision === before.scoresRevision && now.updatedUnixMs === before.updatedUnixMs);
+    // New points first (a small delta), the set cards after: the map is what people watch.
+    if (changed && state.view === "map" && state.data) {
+      const full = !before || now.total < before.total || now.scoresRevision !== before.scoresRevision;
+      await loadMap(full);
+    }
+    await loadSets();
+  });
+}
+
+// ---- map ----
+function openMap() {
+  if (!state.map) {
+    state.map = new PointMap($("map-canvas"), $("map-overlay"));
+    wireMap();
+  }
+  if (!state.data) loadMap(true); else state.map.dirty = true;
+}
+
+function parseMap(buffer) {
+  const view = new DataView(buffer);
+  const headerLength = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  const n = header.count;
+  let offset = Math.ceil((4 + headerLength) / 8) * 8;
+  const take = (Type, size) => { const a = new Type(buffer, offset, n); offset += n * size; return a; };
+  return Object.assign(header, {
+    seq: take(Float64Array, 8), x: take(Float32Array, 4), y: take(Float32Array, 4), score: take(Float32Array, 4),
+    label: take(Uint16Array, 2), predicted: take(Uint16Array, 2), dataset: take(Uint8Array, 1),
+  });
+}
+
+function concat(Type, a, b) { const c = new Type(a.length + b.length); c.set(a); c.set(b, a.length); return c; }
+
+// One load at a time, in order: a delta must apply to the points it was computed after.
+let mapQueue = Promise.resolve();
+function loadMap(full) {
+  mapQueue = mapQueue.then(() => fetchMap(full)).catch((e) => { $("map-status").textContent = e.message; });
+  return mapQueue;
+}
+
+async function fetchMap(full) {
+  if (!state.setId) { $("map-status").textContent = "no set"; return; }
+  const started = performance.now();
+  const after = !full && state.data ? state.data.throughSequence : 0;
+  const url = `/api/map?set=${encodeURIComponent(state.setId)}` + (after ? `&after=${after}` : "");
+  const part = parseMap(await (await api(url)).arrayBuffer());
+  let data = part;
+  if (!part.full) {
+    const old = state.data;
+    if (!old || old.version !== part.version) return fetchMap(true);
+    data = Object.assign({}, part, {
+      count: old.count + part.count,
+      seq: concat(Float64Array, old.seq, part.seq), x: concat(Float32Array, old.x, part.x), y: concat(Float32Array, old.y, part.y),
+      score: concat(Float32Array, old.score, part.score), label: concat(Uint16Array, old.label, part.label),
+      predicted: concat(Uint16Array, old.predicted, part.predicted), dataset: concat(Uint8Array, old.dataset, part.dataset),
+    });
+  }
+  const firstLoad = !state.data || full && (!state.data || state.data.version !== data.version);
+  const keep = state.data && state.selectedCount ? selectedSequences() : null;
+  state.data = data;
+  state.selected = new Uint8Array(data.count);
+  state.selectedCount = 0;
+  if (keep) { const set = new Set(keep); for (let i = 0; i < data.count; i++) if (set.has(data.seq[i])) { state.selected[i] = 1; state.selectedCount++; } }
+  state.map.setPoints(data.x, data.y, colors());
+  if (firstLoad) state.map.fit();
+  state.loadedMs = performance.now() - started;
+  note(`map ${part.full ? "full" : "delta"} ${part.count} points`);
+  renderLegend();
+  updateSelection();
+  $("map-status").textContent = `${number.format(data.count)} points · PCA`;
+}
+
+function scoreRange() {
+  const s = state.data.score;
+  let max = 0;
+  for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
+  return max || 1;
+}
+
+function colorOf(i, max) {
+  const d = state.data;
+  switch (state.colorBy) {
+    case "label": return d.label[i] ? PALETTE[(d.label[i] - 1) % PALETTE.length] : NONE;
+    case "predicted": return d.predicted[i] ? PALETTE[(d.predicted[i] - 1) % PALETTE.length] : NONE;
+    case "score": {
+      const v = d.score[i];
+      if (Number.isNaN(v)) return NONE;
+      const t = Math.min(1, Math.max(0, v / max));
+      return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
+    }
+    default: return d.dataset[i] ? PALETTE[(d.dataset[i] - 1) % PALETTE.length] : NONE;
+  }
+}
+
+function colors() {
+  const d = state.data, n = d.count, out = new Uint8Array(n * 4);
+  const max = state.colorBy === "score" ? scoreRange() : 1;
+  const dim = state.selectedCount > 0;
+  for (let i = 0; i < n; i++) {
+    let [r, g, b] = colorOf(i, max);
+    if (dim && !state.selected[i]) { r = 235 + (r >> 4); g = 235 + (g >> 4); b = 235 + (b >> 4); }
+    out[4 * i] = r; out[4 * i + 1] = g; out[4 * i + 2] = b; out[4 * i + 3] = 255;
+  }
+  return out;
+}
+
+function renderLegend() {
+  const d = state.data, root = $("map-legend");
+  const counts = (column, names) => {
+    const c = new Array(names.length + 1).fill(0);
+    for (let i = 0; i < d.count; i++) c[column[i]]++;
+    return c;
+  };
+  const rows = (column, names, title) => {
+    const c = counts(column, names);
+    return [el("b", {}, title), ...names.map((name, j) => el("div", {}, el("span", { class: "swatch" }), `${name} (${number.format(c[j + 1])})`)),
+      c[0] ? el("div", {}, el("span", { class: "swatch" }), `none (${number.format(c[0])})`) : null];
+  };
+  let items;
+  if (state.colorBy === "label") items = rows(d.label, d.labels, "Label");
+  else if (state.colorBy === "predicted") items = rows(d.predicted, d.classes, "Predicted class");
+  else if (state.colorBy === "score") items = [el("b", {}, "Combined score"), el("div", {}, el("span", { class: "swatch" }), "low"), el("div", {}, el("span", { class: "swatch" }), `high (${decimal.format(scoreRange())})`), el("div", {}, el("span", { class: "swatch" }), "not scored")];
+  else items = rows(d.dataset, d.datasets, "Dataset");
+  root.replaceChildren(...items.filter(Boolean));
+  // Swatch colours set through the CSSOM: the page's policy allows no inline style attributes.
+  const swatches = root.querySelectorAll(".swatch");
+  const colorsFor = state.colorBy === "score" ? [[60, 130, 200], [240, 60, 40], NONE]
+    : [...(state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets).map((_, j) => PALETTE[j % PALETTE.length]), NONE];
+  swatches.forEach((s, j) => { const c = colorsFor[j] || NONE; s.style.background = `rgb(${c[0]},${c[1]},${c[2]})`; });
+}
+
+$("color-by").addEventListener("change", () => { state.colorBy = $("color-by").value; if (state.data) { state.map.setColors(colors()); renderLegend(); } });
+$("fit").addEventListener("click", () => state.map && state.map.fit());
+document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => {
+  state.tool = b.dataset.tool;
+  document.querySelectorAll("[data-tool]").forEach((x) => x.classList.toggle("active", x === b));
+}));
+
+function wireMap() {
+  const canvas = $("map-canvas"), map = state.map;
+  let drag = null;
+  const pos = (e) => { const r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    const p = pos(e);
+    drag = { start: p, last: p, path: [p], moved: false };
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    const p = pos(e);
+    if (!drag) { hover(p); return; }
+    drag.moved = drag.moved || Math.hypot(p[0] - drag.start[0], p[1] - drag.start[1]) > 3;
+    if (state.tool === "pan") { map.panBy(p[0] - drag.last[0], p[1] - drag.last[1]); }
+    else if (state.tool === "box") { const [x0, y0] = drag.start; map.drawOutline([[x0, y0], [p[0], y0], p, [x0, p[1]]]); }
+    else { drag.path.push(p); map.drawOutline(drag.path); }
+    drag.last = p;
+  });
+  canvas.addEventListener("pointerup", (e) => {
+    const p = pos(e), d = drag;
+    drag = null;
+    map.drawOutline(null);
+    if (!d) return;
+    if (!d.moved) { const i = map.pick(p[0], p[1], 6); if (i >= 0) openRecord(state.data.seq[i]); return; }
+    if (state.tool === "box") select(map.selectBox(d.start[0], d.start[1], p[0], p[1]), e.shiftKey);
+    else if (state.tool === "lasso") select(map.selectPolygon(d.path), e.shiftKey);
+  });
+  canvas.addEventListener("wheel", (e) => { e.preventDefault(); const p = pos(e); map.zoomAt(p[0], p[1], Math.exp(-e.deltaY * 0.0015)); }, { passive: false });
+  canvas.addEventListener("pointerleave", () => { $("hover").hidden = true; });
+}
+
+function hover([sx, sy]) {
+  const i = state.map.pick(sx, sy, 6), card = $("hover");
+  if (i < 0) { card.hidden = true; return; }
+  const d = state.data;
+  card.replaceChildren(
+    el("div", {}, el("b", {}, d.datasets[d.dataset[i] - 1] || "?"), ` · sequence ${number.format(d.seq[i])}`),
+    d.label[i] ? el("div", {}, `label ${d.labels[d.label[i] - 1]}`) : null,
+    d.predicted[i] ? el("div", {}, `predicted ${d.classes[d.predicted[i] - 1]}`) : null,
+    el("div", {}, Number.isNaN(d.score[i]) ? "not scored" : `score ${decimal.format(d.score[i])}`),
+    el("div", { class: "muted" }, "click for details"));
+  card.style.left = `${sx + 12}px`;
+  card.style.top = `${sy + 12}px`;
+  card.hidden = false;
+}
+
+function select(indexes, add) {
+  if (!add) state.selected.fill(0);
+  for (const i of indexes) state.selected[i] = 1;
+  state.selectedCount = state.selected.reduce((a, b) => a + b, 0);
+  state.map.setColors(colors());
+  updateSelection();
+}
+
+function selectedSequences() {
+  const out = [];
+  for (let i = 0; i < state.data.count; i++) if (state.selected[i]) out.push(state.data.seq[i]);
+  return out;
+}
+
+function updateSelection() {
+  $("selection").hidden = state.selectedCount === 0;
+  $("selection-count").textContent = number.format(state.selectedCount);
+}
+
+$("clear-selection").addEventListener("click", () => select([], false));
+
+function parseTag(text) {
+  const at = text.indexOf("=");
+  return at > 0 ? { [text.slice(0, at).trim()]: text.slice(at + 1).trim() } : null;
+}
+
+$("tag-selection").addEventListener("click", async () => {
+  const tags = parseTag($("tag-text").value);
+  if (!tags) { toast("Write the tag as key=value"); return; }
+  const sequences = selectedSequences();
+  const result = await postJson("/api/tag", { set: state.setId, sequences, tags });
+  toast(`Tagged ${number.format(result.changed)} records with ${$("tag-text").value}`);
+});
+
+$("delete-selection").addEventListener("click", async () => {
+  const sequences = selectedSequences();
+  if (!confirm(`Delete ${number.format(sequences.length)} records? Deleted records cannot be restored.`)) return;
+  const result = await postJson("/api/delete", { set: state.setId, sequences });
+  select([], false);
+  toast(`Deleted ${number.format(result.changed)} records`);
+  loadMap(true);
+});
+
+// ---- record detail ----
+async function openRecord(sequence) {
+  const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
+  const panel = $("detail");
+  panel.replaceChildren(
+    el("h3", {}, r.id),
+    el("dl", {},
+      el("dt", {}, "dataset"), el("dd", {}, r.dataset),
+      el("dt", {}, "sequence"), el("dd", {}, number.format(r.sequence)),
+      r.label ? [el("dt", {}, "label"), el("dd", {}, r.label)] : null,
+      r.predictedClass ? [el("dt", {}, "predicted"), el("dd", {}, r.predictedClass)] : null,
+      r.inputUri ? [el("dt", {}, "input"), el("dd", {}, r.inputUri)] : null,
+      r.timestampUnixMs ? [el("dt", {}, "logged"), el("dd", {}, new Date(r.timestampUnixMs).toLocaleString())] : null,
+      r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
+      Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+    r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,
+    r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
+    r.signals.length ? el("div", {}, el("b", {}, "Signals (percentile vs training)"), signalBars(r.signals)) : null,
+    el("div", {}, el("b", {}, "Nearest training neighbours"),
+      r.neighbors.length ? el("ol", {}, r.neighbors.map((n) => el("li", {}, `${n.label ?? "unlabelled"} · ${n.id} · distance ${decimal.format(n.distance)}`)))
+        : el("p", { class: "muted" }, "none (no training records)")));
+  panel.hidden = false;
+  panel.dataset.sequence = r.sequence;
+}
+
+function bars(items) {
+  return el("div", { class: "bars" }, items.map((b) => {
+    const fill = el("i");
+    fill.style.width = `${Math.round(100 * Math.min(1, Math.max(0, b.share)))}%`;
+    return [el("span", {}, b.name), el("span", { class: "bar" }, fill), el("span", {}, b.text)];
+  }));
+}
+
+const signalBars = (signals) => bars(signals.map((s) => ({ name: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
+
+// ---- review queue ----
+["strategy", "queue-dataset", "queue-tag"].forEach((id) => $(id).addEventListener("change", () => loadQueue()));
+
+async function loadQueue() {
+  if (!state.setId) return;
+  const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, dataset: $("queue-dataset").value || "production", take: "50" });
+  if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
+  const page = await (await api(`/api/queue?${params}`)).json();
+  state.queue = page.items;
+  state.queueIndex = 0;
+  $("queue-status").textContent = page.problem ?? `${number.format(page.scored)} scored · computed ${ago(page.computedUnixMs)}`;
+  renderQueue();
+}
+
+function renderQueue() {
+  const list = $("queue-list");
+  list.replaceChildren(...state.queue.map((item, i) => el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { state.queueIndex = i; renderQueue(); openRecord(item.sequence); } },
+    el("div", { class: "head" }, el("span", { class: "score" }, decimal.format(item.score)), el("b", {}, item.id),
+      item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
+      item.label ? el("span", {}, `label ${item.label}`) : null,
+      item.inputUri ? el("span", { class: "muted" }, item.inputUri) : null,
+      item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
+      item.done ? el("span", { class: "muted" }, item.done) : null),
+    el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
+    signalBars(item.signals))));
+  const current = list.children[state.queueIndex];
+  if (current) current.scrollIntoView({ block: "nearest" });
+  list.focus({ preventScroll: true });
+}
+
+function advance(step) {
+  state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
+  renderQueue();
+}
+
+// Marks the current item done and moves to the next at once; the write finishes in the background.
+function actOnCurrent(done, write) {
+  const item = state.queue[state.queueIndex];
+  if (!item) return;
+  item.done = done;
+  advance(1);
+  write(item).catch((e) => { item.done = undefined; renderQueue(); toast(`Failed: ${e.message}`); });
+}
+
+const queueKeys = {
+  ArrowDown: () => advance(1), j: () => advance(1),
+  ArrowUp: () => advance(-1), k: () => advance(-1),
+  Enter: () => state.queue[state.queueIndex] && openRecord(state.queue[state.queueIndex].sequence),
+  t: () => actOnCurrent("tagged", (item) => postJson("/api/tag", { set: state.setId, ids: [item.id], tags: parseTag($("tag-text").value) || { reviewed: "yes" } })),
+  x: () => { const item = state.queue[state.queueIndex]; if (item && confirm(`Delete ${item.id}?`)) actOnCurrent("deleted", (i) => postJson("/api/delete", { set: state.setId, ids: [i.id] })); },
+};
+window.studioQueueKeys = queueKeys;
+
+document.addEventListener("keydown", (e) => {
+  if (state.view !== "queue" || e.target.tagName === "INPUT" || e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const handler = queueKeys[e.key];
+  if (handler) { e.preventDefault(); handler(e); }
+});
+
+boot();

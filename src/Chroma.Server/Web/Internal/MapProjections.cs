@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>
+/// The 2-D embedding map of each set, computed by the server: principal components fitted on a sample
+/// (training records first), every record projected once and kept in memory (about 40 bytes a point).
+/// Each read brings a set's map up to date incrementally: only records stored since the last read are
+/// projected, tombstones are dropped, and the components are refitted (all points re-projected, a new
+/// <see cref="SetMap.Version"/>) when the set has doubled since the last fit while that fit saw fewer rows
+/// than the sample holds.
+/// </summary>
+internal sealed class MapProjections
+{
+    /// <summary>Most rows the components are fitted on.</summary>
+    public const int FitSample = 2_000;
+
+    private const int PageSize = 2_000;
+
+    private readonly IRecordStore _store;
+    private readonly ConcurrentDictionary<long, SetMap> _maps = new();
+
+    /// <summary>Creates the cache over <paramref name="store"/>.</summary>
+    public MapProjections(IRecordStore store) => _store = store;
+
+    /// <summary>The set's map, brought up to date with the store.</summary>
+    public MapSnapshot Read(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var map = _maps.GetOrAdd(set.Key, _ => new SetMap());
+        lock (map)
+        {
+            Update(set, map);
+            return map.Snapshot();
+        }
+    }
+
+    /// <summary>Re-reads the labels and classes of <paramref name="sequences"/> (after a label or tag action).</summary>
+    public void Refresh(StoredEmbeddingSet set, IReadOnlyList<long> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (!_maps.TryGetValue(set.Key, out var map))
+        {
+            return;
+        }
+
+        var records = _store.GetRecordsBySequence(set, sequences, includeEmbeddings: false);
+        lock (map)
+        {
+            foreach (var record in records)
+            {
+                map.Relabel(record.Sequence, record.Record.Label, record.Record.Inference?.PredictedClass);
+            }
+        }
+    }
+
+    private void Update(StoredEmbeddingSet set, SetMap map)
+    {
+        var live = _store.CountRecords(set, RecordSelection.All);
+        if (map.Projection is null || map.NeedsRefit(live))
+        {
+            var sample = Sample(set);
+            if (sample.Count == 0)
+            {
+                return;
+            }
+
+            map.Reset(Cli.Report.PrincipalComponents.Fit(sample), sample.Count, live);
+        }
+
+        var after = map.ThroughSequence;
+        while (true)
+        {
+            var page = _store.GetRecords(set, new RecordQuery(RecordSelection.All, after, PageSize, IncludeEmbeddings: true));
+            foreach (var stored in page.Records)
+            {
+                var record = stored.Record;
+                var (x, y) = map.Projection!.Project(Google.Protobuf.UnsafeCollectionOperations.AsSpan(record.Embedding));
+                map.Add(stored.Sequence, (float)x, (float)y, record.Dataset, record.Label, record.Inference?.PredictedClass);
+                after = stored.Sequence;
+            }
+
+            if (!page.HasMore || page.Records.Count == 0)
+            {
+                break;
+            }
+        }
+
+        map.ThroughSequence = Math.Max(map.ThroughSequence, after);
+        var deleted = _store.ReadDeletedSequences(set, map.ThroughSequence);
+        if (deleted.Count != map.DeletedSeen)
+        {
+            map.Remove(deleted);
+        }
+    }
+
+    // Training rows describe the space the model was fitted in; production fills up a sample without them.
+    private List<float[]> Sample(StoredEmbeddingSet set)
+    {
+        var rows = new List<float[]>(FitSample);
+        foreach (var selection in new[] { new RecordSelection(DatasetNames.Training, RecordSelection.All.Metadata), RecordSelection.All })
+        {
+            if (rows.Count >= FitSample / 2)
+            {
+                break;
+            }
+
+            var page = _store.GetRecords(set, new RecordQuery(selection, 0, FitSample - rows.Count, IncludeEmbeddings: true));
+            rows.AddRange(page.Records.Select(r => r.Record.Embedding.ToArray()));
+        }
+
+        return rows;
+    }
+}

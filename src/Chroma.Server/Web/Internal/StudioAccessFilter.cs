@@ -1,0 +1,33 @@
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>
+/// Guards every Studio endpoint: answers only on the HTTP/1.1 port (the gRPC port speaks HTTP/2 only, so
+/// Studio is not reachable through it) and, for data endpoints, only to a signed-in browser.
+/// </summary>
+internal sealed class StudioAccessFilter : IEndpointFilter
+{
+    private readonly bool _requireSession;
+
+    /// <summary>Creates the filter; <paramref name="requireSession"/> for endpoints that return data.</summary>
+    public StudioAccessFilter(bool requireSession) => _requireSession = requireSession;
+
+    /// <inheritdoc />
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var http = context.HttpContext;
+        if (!HttpProtocol.IsHttp11(http.Request.Protocol) && !HttpProtocol.IsHttp10(http.Request.Protocol))
+        {
+            return Results.NotFound();
+        }
+
+        StudioHeaders.Apply(http.Response);
+        if (_requireSession && !http.RequestServices.GetRequiredService<StudioSessions>().IsSignedIn(http))
+        {
+            return Results.Json(new StudioError("sign in with the server's API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>GET /api/events: server-sent events telling the browser which sets changed.</summary>
+internal sealed partial class StudioApi
+{
+    /// <summary>How often the store is polled for changes per connected browser (a cheap count per set).</summary>
+    public static readonly TimeSpan EventPollInterval = TimeSpan.FromMilliseconds(250);
+
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Streams a <c>sets</c> event (every set's live count, last update and scores revision) at once and
+    /// whenever it changes; the page then fetches only what is new. A comment every 15 s keeps proxies open.
+    /// </summary>
+    public async Task EventsAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        string? last = null;
+        var quietSince = _time.GetTimestamp();
+        using var timer = new PeriodicTimer(EventPollInterval, _time);
+        try
+        {
+            do
+            {
+                var state = JsonSerializer.Serialize(ChangeState(), StudioJson.Options);
+                if (state != last)
+                {
+                    last = state;
+                    await WriteAsync(context, $"event: sets\ndata: {state}\n\n", cancellationToken).ConfigureAwait(false);
+                    quietSince = _time.GetTimestamp();
+                }
+                else if (_time.GetElapsedTime(quietSince) >= Heartbeat)
+                {
+                    await WriteAsync(context, ": still here\n\n", cancellationToken).ConfigureAwait(false);
+                    quietSince = _time.GetTimestamp();
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The browser went away or the server is stopping.
+        }
+    }
+
+    private List<SetChange> ChangeState() =>
+        [.. _store.ListSets().Select(s => new SetChange(s.Set.SetId, s.TotalRecords, s.UpdatedUnixMs, _scoring.Scores(s.Set).Revision))];
+
+    private static async Task WriteAsync(HttpContext context, string text, CancellationToken cancellationToken)
+    {
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What the page compares to know a set changed.</summary>
+    private sealed record SetChange(string SetId, long Total, long UpdatedUnixMs, long ScoresRevision);
+}

@@ -1,0 +1,89 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>GET /api/map and GET /api/record.</summary>
+internal sealed partial class StudioApi
+{
+    private const int NeighborsShown = 6;
+
+    /// <summary>The set's map as <see cref="MapPayload"/>: every point, or those stored after <paramref name="after"/>.</summary>
+    public IResult Map(string? setId, long after)
+    {
+        if (FindSet(setId) is not { } set)
+        {
+            return NoSuchSet(setId);
+        }
+
+        var map = _maps.Read(set);
+        var scores = _scoring.Scores(set);
+        var bySequence = new Dictionary<long, float>(scores.Entries.Count);
+        foreach (var entry in scores.Entries)
+        {
+            bySequence[entry.Sequence] = CombinedScore(entry);
+        }
+
+        return Results.Bytes(MapPayload.Encode(map, bySequence, scores.Revision, after), MapPayload.ContentType);
+    }
+
+    /// <summary>One record: metadata, inference, input URI, signals and reasons, its nearest training neighbours.</summary>
+    public async Task<IResult> RecordAsync(string? setId, long? sequence, CancellationToken cancellationToken)
+    {
+        if (FindSet(setId) is not { } set)
+        {
+            return NoSuchSet(setId);
+        }
+
+        if (sequence is not > 0)
+        {
+            return BadRequest("sequence: is required (a positive record sequence)");
+        }
+
+        var found = _store.GetRecordsBySequence(set, [sequence.Value], includeEmbeddings: true);
+        if (found.Count == 0)
+        {
+            return Results.Json(new StudioError($"sequence: no live record {sequence} in '{set.SetId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var stored = found[0];
+        var neighbors = await _indexes.SearchAsync(set, [.. stored.Record.Embedding], NeighborsShown + 1, DatasetNames.Training, cancellationToken).ConfigureAwait(false);
+        var others = neighbors.Where(n => n.Sequence != stored.Sequence).Take(NeighborsShown).ToList();
+        var neighborRecords = _store.GetRecordsBySequence(set, [.. others.Select(n => n.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
+        var entry = _scoring.Scores(set).Entries.FirstOrDefault(e => e.Sequence == stored.Sequence);
+        return Results.Json(ToView(stored, entry?.Record, entry is null ? null : CombinedScore(entry), others
+            .Where(n => neighborRecords.ContainsKey(n.Sequence))
+            .Select(n => new NeighborView(n.Sequence, neighborRecords[n.Sequence].Record.Id, Empty(neighborRecords[n.Sequence].Record.Label), Empty(neighborRecords[n.Sequence].Record.InputUri), n.Distance))
+            .ToList()), StudioJson.Options);
+    }
+
+    private static RecordView ToView(Protocol.V1.StoredRecord stored, ScoredRecord? scored, double? score, IReadOnlyList<NeighborView> neighbors)
+    {
+        var record = stored.Record;
+        var inference = record.Inference;
+        var probabilities = inference is null
+            ? []
+            : inference.ClassProbabilities.Select((p, i) => new ProbabilityView(i < inference.ClassNames.Count ? inference.ClassNames[i] : $"class {i}", p)).ToList();
+        return new RecordView(
+            stored.Sequence,
+            record.Id,
+            record.Dataset,
+            Empty(record.Label),
+            Empty(inference?.PredictedClass),
+            probabilities,
+            Empty(record.InputUri),
+            record.TimestampUnixMs,
+            record.Metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
+            score,
+            scored is null ? [] : Signals(scored.Signals),
+            scored is null ? [] : ReasonWriter.Write(scored, RecommendationStrategy.Balanced),
+            neighbors);
+    }
+
+    private static List<SignalView> Signals(IEnumerable<SignalScore> signals) =>
+        [.. signals.Select(s => new SignalView(s.Kind.ToWireName(), Finite(s.Value), s.Percentile, s.PValue))];
+
+    private static double Finite(double value) => double.IsFinite(value) ? value : 0;
+
+    private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

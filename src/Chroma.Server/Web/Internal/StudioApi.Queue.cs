@@ -1,0 +1,89 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Storage;
+using Microsoft.Extensions.Primitives;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>GET /api/queue: the review queue, a page of the ranking with reasons and per-signal scores.</summary>
+internal sealed partial class StudioApi
+{
+    private const int MaxQueuePage = 200;
+
+    /// <summary>
+    /// One page of the ranking. Query: <c>set</c>, <c>strategy</c> (balanced, ood, uncertainty),
+    /// <c>dataset</c> (default production), <c>tag</c> (<c>key=value</c>, repeatable), <c>offset</c>, <c>take</c>.
+    /// </summary>
+    public IResult Queue(IQueryCollection query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var setId = query["set"].ToString();
+        if (FindSet(setId) is not { } set)
+        {
+            return NoSuchSet(setId);
+        }
+
+        RecommendationStrategy strategy;
+        switch (query["strategy"].ToString())
+        {
+            case "" or "balanced": strategy = RecommendationStrategy.Balanced; break;
+            case "ood": strategy = RecommendationStrategy.OutOfDistribution; break;
+            case "uncertainty": strategy = RecommendationStrategy.Uncertainty; break;
+            default: return BadRequest($"strategy: must be balanced, ood or uncertainty (got \"{query["strategy"]}\")");
+        }
+
+        var dataset = query["dataset"] is { Count: > 0 } d && d.ToString().Length > 0 ? d.ToString() : DatasetNames.Production;
+        if (dataset == DatasetNames.Training)
+        {
+            return BadRequest("dataset: training records are the reference and are not scored");
+        }
+
+        if (Tags(query["tag"]) is not { } metadata)
+        {
+            return BadRequest("tag: each must be key=value");
+        }
+
+        var offset = int.TryParse(query["offset"], out var o) && o >= 0 ? Math.Min(o, 1_000_000) : 0;
+        var take = int.TryParse(query["take"], out var t) && t > 0 ? Math.Min(t, MaxQueuePage) : 50;
+        var scores = _scoring.Scores(set);
+        if (scores.TrainingProblem is { } problem)
+        {
+            return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []), StudioJson.Options);
+        }
+
+        var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(strategy, dataset, metadata, AllScores: false, offset, take));
+        var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
+        var items = new List<QueueItemView>(page.Items.Count);
+        foreach (var (sequence, item) in page.Items)
+        {
+            // A record deleted since the last pass is left out rather than shown without its data.
+            if (records.TryGetValue(sequence, out var stored))
+            {
+                var r = stored.Record;
+                items.Add(new QueueItemView(
+                    sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label), Empty(r.InputUri),
+                    r.Metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
+                    item.Score, Signals(item.Signals), item.Reasons, item.DuplicateIds));
+            }
+        }
+
+        return Results.Json(new QueueView(scores.ComputedUnixMs, page.Scored, page.Total, page.HasMore, null, items), StudioJson.Options);
+    }
+
+    private static Dictionary<string, string>? Tags(StringValues values)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var split = value?.IndexOf('=', StringComparison.Ordinal) ?? -1;
+            if (split <= 0)
+            {
+                return null;
+            }
+
+            tags[value![..split]] = value[(split + 1)..];
+        }
+
+        return tags;
+    }
+}

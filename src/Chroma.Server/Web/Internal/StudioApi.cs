@@ -1,0 +1,133 @@
+using Chroma.Server.Hosting;
+using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>
+/// Studio's API handlers: sign-in, sets, the map, records, the review queue, actions and live events.
+/// Reads go to the same store, indexes and published scores the gRPC query service uses.
+/// </summary>
+internal sealed partial class StudioApi
+{
+    private const int DriftHistoryShown = 100;
+
+    private readonly IRecordStore _store;
+    private readonly IRecordScoreStore _scores;
+    private readonly ScoringScheduler _scoring;
+    private readonly RecommendationPages _recommendations;
+    private readonly EmbeddingSetIndexes _indexes;
+    private readonly MapProjections _maps;
+    private readonly StudioSessions _sessions;
+    private readonly ChromaServerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RecordsDeleted _onDeleted;
+
+    /// <summary>Creates the handlers.</summary>
+    public StudioApi(
+        IRecordStore store,
+        IRecordScoreStore scores,
+        ScoringScheduler scoring,
+        RecommendationPages recommendations,
+        EmbeddingSetIndexes indexes,
+        MapProjections maps,
+        StudioSessions sessions,
+        ChromaServerOptions options,
+        TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(indexes);
+        ArgumentNullException.ThrowIfNull(scoring);
+        _store = store;
+        _scores = scores;
+        _scoring = scoring;
+        _recommendations = recommendations;
+        _indexes = indexes;
+        _maps = maps;
+        _sessions = sessions;
+        _options = options;
+        _time = time;
+
+        // The same followers of a delete as the gRPC DeleteRecords: the set's index and its scores.
+        _onDeleted = indexes.OnRecordsDeleted;
+        _onDeleted += scoring.OnRecordsDeleted;
+    }
+
+    /// <summary>GET /api/session: whether a key is needed and whether this browser is signed in.</summary>
+    public IResult Session(HttpContext context) =>
+        Results.Json(new SessionState(_sessions.KeyRequired, _sessions.IsSignedIn(context)), StudioJson.Options);
+
+    /// <summary>POST /api/session with <c>{"key": "..."}</c>: a session cookie when the key is right.</summary>
+    public async Task<IResult> SignInAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = await StudioRequests.ReadAsync<SignInRequest>(context, cancellationToken).ConfigureAwait(false);
+        if (!_sessions.KeyRequired)
+        {
+            return Results.Json(new SessionState(false, true), StudioJson.Options);
+        }
+
+        if (_sessions.SignIn(request?.Key) is not { } token)
+        {
+            // The same answer whatever was wrong; the key itself is never logged or echoed.
+            return Results.Json(new StudioError("wrong API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        context.Response.Cookies.Append(StudioSessions.CookieName, token, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = context.Request.IsHttps,
+            SameSite = SameSiteMode.Strict,
+            Path = "/",
+            MaxAge = StudioSessions.Lifetime,
+        });
+        return Results.Json(new SessionState(true, true), StudioJson.Options);
+    }
+
+    /// <summary>DELETE /api/session: signs this browser out.</summary>
+    public IResult SignOut(HttpContext context)
+    {
+        _sessions.SignOut(context);
+        context.Response.Cookies.Delete(StudioSessions.CookieName);
+        return Results.Json(new SessionState(_sessions.KeyRequired, !_sessions.KeyRequired), StudioJson.Options);
+    }
+
+    /// <summary>GET /api/sets: every set with counts per dataset, drift history and scoring freshness.</summary>
+    public IResult Sets()
+    {
+        var sets = new List<SetView>();
+        foreach (var summary in _store.ListSets())
+        {
+            var set = summary.Set;
+            var scores = _scoring.Scores(set);
+            var scorable = summary.DatasetCounts.Where(c => c.Key != DatasetNames.Training).Sum(c => c.Value);
+            sets.Add(new SetView(
+                set.SetId,
+                set.Descriptor.Model,
+                set.Descriptor.ModelVersion,
+                set.Descriptor.Layer,
+                set.Dimension,
+                "squared L2",
+                summary.TotalRecords,
+                [.. summary.DatasetCounts.Select(c => new DatasetView(c.Key, c.Value))],
+                summary.CreatedUnixMs,
+                summary.UpdatedUnixMs,
+                [.. _scores.ReadDriftHistory(set, DriftHistoryShown).Select(d => new DriftView(d.ComputedUnixMs, d.Mmd2, d.PValue, d.ProductionSample))],
+                new ScoringView(scores.ComputedUnixMs, scores.Entries.Count, Math.Max(0, scorable - scores.Entries.Count), scores.Revision, scores.TrainingProblem)));
+        }
+
+        return Results.Json(sets, StudioJson.Options);
+    }
+
+    private StoredEmbeddingSet? FindSet(string? setId) => string.IsNullOrWhiteSpace(setId) ? null : _store.FindSet(setId);
+
+    private static IResult BadRequest(string problem) => Results.Json(new StudioError(problem), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult NoSuchSet(string? setId) => setId is null or { Length: 0 }
+        ? BadRequest("set: is required (an embedding set id, model/version/layer)")
+        : Results.Json(new StudioError($"set: no embedding set '{setId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+
+    private static float CombinedScore(ScoredEntry entry) => (float)SignalCombiner.Score(entry.Record.Signals, RecommendationStrategy.Balanced);
+}

@@ -1,0 +1,79 @@
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>Whether a key is needed and whether the browser is signed in.</summary>
+internal sealed record SessionState(bool KeyRequired, bool SignedIn);
+
+/// <summary>The sign-in form.</summary>
+internal sealed record SignInRequest(string? Key);
+
+/// <summary>One set as the Sets view shows it.</summary>
+internal sealed record SetView(
+    string SetId,
+    string Model,
+    string ModelVersion,
+    string Layer,
+    int Dimension,
+    string Metric,
+    long Total,
+    IReadOnlyList<DatasetView> Datasets,
+    long CreatedUnixMs,
+    long UpdatedUnixMs,
+    IReadOnlyList<DriftView> Drift,
+    ScoringView Scoring);
+
+/// <summary>Live records of one dataset.</summary>
+internal sealed record DatasetView(string Name, long Count);
+
+/// <summary>One drift measurement.</summary>
+internal sealed record DriftView(long ComputedUnixMs, double Mmd2, double PValue, int ProductionSample);
+
+/// <summary>How fresh the set's scores are.</summary>
+internal sealed record ScoringView(long ComputedUnixMs, long Scored, long Pending, long Revision, string? Problem);
+
+/// <summary>A record with what the server knows of it.</summary>
+internal sealed record RecordView(
+    long Sequence,
+    string Id,
+    string Dataset,
+    string? Label,
+    string? PredictedClass,
+    IReadOnlyList<ProbabilityView> Probabilities,
+    string? InputUri,
+    long TimestampUnixMs,
+    IReadOnlyDictionary<string, string> Metadata,
+    double? Score,
+    IReadOnlyList<SignalView> Signals,
+    IReadOnlyList<string> Reasons,
+    IReadOnlyList<NeighborView> Neighbors);
+
+/// <summary>One class probability.</summary>
+internal sealed record ProbabilityView(string Name, float Probability);
+
+/// <summary>One signal of a scored record.</summary>
+internal sealed record SignalView(string Signal, double Value, double Percentile, double PValue);
+
+/// <summary>A nearest training neighbour.</summary>
+internal sealed record NeighborView(long Sequence, string Id, string? Label, string? InputUri, float Distance);
+
+/// <summary>One entry of the review queue.</summary>
+internal sealed record QueueItemView(
+    long Sequence,
+    string Id,
+    string Dataset,
+    string? PredictedClass,
+    string? Label,
+    string? InputUri,
+    IReadOnlyDictionary<string, string> Metadata,
+    double Score,
+    IReadOnlyList<SignalView> Signals,
+    IReadOnlyList<string> Reasons,
+    IReadOnlyList<string> DuplicateIds);
+
+/// <summary>A page of the review queue.</summary>
+internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items);
+
+/// <summary>Records to act on, by id or by sequence (a map selection), and the tags to merge.</summary>
+internal sealed record ActionRequest(string? Set, IReadOnlyList<string>? Ids, IReadOnlyList<long>? Sequences, IReadOnlyDictionary<string, string>? Tags);
+
+/// <summary>How many records an action changed.</summary>
+internal sealed record ActionResult(long Changed);

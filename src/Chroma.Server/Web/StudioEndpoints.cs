@@ -1,0 +1,57 @@
+using Chroma.Server.Web.Internal;
+
+namespace Chroma.Server.Web;
+
+/// <summary>
+/// Registers and maps Chroma Studio: the app at <c>/</c>, its files under <c>/assets/</c>, its JSON and binary
+/// API under <c>/api/</c> and live changes as server-sent events at <c>/api/events</c>.
+/// </summary>
+internal static class StudioEndpoints
+{
+    /// <summary>Adds Studio's services.</summary>
+    public static IServiceCollection AddStudio(this IServiceCollection services)
+    {
+        services.AddSingleton<StudioAssets>();
+        services.AddSingleton<StudioSessions>();
+        services.AddSingleton<MapProjections>();
+        services.AddSingleton<StudioApi>();
+        return services;
+    }
+
+    /// <summary>Maps Studio's endpoints; each answers only on the HTTP/1.1 (Studio) port.</summary>
+    public static void MapStudio(this IEndpointRouteBuilder app)
+    {
+        var open = app.MapGroup(string.Empty).AddEndpointFilter(new StudioAccessFilter(requireSession: false));
+        open.MapGet("/", (StudioAssets assets, HttpContext context) => Asset(assets, "index.html", context));
+        open.MapGet("/assets/{file}", (string file, StudioAssets assets, HttpContext context) => Asset(assets, file, context));
+        open.MapGet("/api/session", (StudioApi api, HttpContext context) => api.Session(context));
+        open.MapPost("/api/session", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.SignInAsync(context, cancellationToken));
+        open.MapDelete("/api/session", (StudioApi api, HttpContext context) => api.SignOut(context));
+
+        var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
+        data.MapGet("/sets", (StudioApi api) => api.Sets());
+        data.MapGet("/map", (StudioApi api, string? set, long? after) => api.Map(set, after ?? 0));
+        data.MapGet("/record", (StudioApi api, string? set, long? sequence, CancellationToken cancellationToken) => api.RecordAsync(set, sequence, cancellationToken));
+        data.MapGet("/queue", (StudioApi api, HttpContext context) => api.Queue(context.Request.Query));
+        data.MapPost("/tag", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.TagAsync(context, cancellationToken));
+        data.MapPost("/delete", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.DeleteAsync(context, cancellationToken));
+        data.MapGet("/events", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.EventsAsync(context, cancellationToken));
+    }
+
+    private static IResult Asset(StudioAssets assets, string file, HttpContext context)
+    {
+        if (assets.Find(file) is not { } asset)
+        {
+            return Results.NotFound();
+        }
+
+        if (context.Request.Headers.IfNoneMatch == asset.ETag)
+        {
+            return Results.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        context.Response.Headers.ETag = asset.ETag;
+        context.Response.Headers.CacheControl = "no-cache";
+        return Results.Bytes(asset.Content, asset.ContentType);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Chroma.Server.Web;
+
+/// <summary>
+/// Settings of Chroma Studio, the web app the server serves on its own HTTP/1.1 port (gRPC keeps
+/// its HTTP/2 port). Bound from the <c>"Chroma:Web"</c> configuration section
+/// (<c>Chroma__Web__Port</c>, <c>Chroma__Web__Enabled</c>) or set on
+/// <see cref="Hosting.ChromaServerOptions.Web"/>. The app uses the server's host, API key and certificate.
+/// </summary>
+public sealed class WebOptions
+{
+    /// <summary>The port used when <see cref="Port"/> is not set and the gRPC port is not 0.</summary>
+    public const int DefaultPort = 50052;
+
+    /// <summary>
+    /// Gets or sets whether the server serves Studio at all. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the TCP port of the web app (0..65535, not the gRPC port); 0 picks a free one
+    /// (<see cref="Hosting.ChromaServer.WebEndpoint"/> then says which). The default value is
+    /// <see langword="null"/>: <see cref="DefaultPort"/> (50052), or a free port when the gRPC
+    /// <see cref="Hosting.ChromaServerOptions.Port"/> is 0, so servers started on free ports (tests) never clash.
+    /// </summary>
+    public int? Port { get; set; }
+
+    /// <summary>The port to bind for a server whose gRPC port is <paramref name="grpcPort"/>.</summary>
+    internal int ResolvePort(int grpcPort) => Port ?? (grpcPort == 0 ? 0 : DefaultPort);
+
+    /// <summary>Copies these options.</summary>
+    internal WebOptions Clone() => (WebOptions)MemberwiseClone();
+}

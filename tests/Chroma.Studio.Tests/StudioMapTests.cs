@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using Chroma.Server.Tests.Cli;
+using Microsoft.Playwright;
+
+namespace Chroma.Studio.Tests;
+
+/// <summary>
+/// Chroma Studio in headless Chromium against a real server holding MNIST digits and notMNIST letters logged
+/// through the client: the map draws every point (in the page and in the screenshot's pixels), the colour
+/// switch changes the picture, a box or lasso selection tagged in the UI lands in the store, and a record
+/// logged through the client appears without a reload.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class StudioMapTests
+{
+    private const int Training = 1_000;
+    private const int ProductionDigits = 300;
+    private const int ProductionLetters = 200;
+    private const string TrainingColour = "#1f77b4"; // the first dataset seen (training) in the palette
+    private const string ProductionColour = "#ff7f0e";
+
+    private MnistStudioServer _server = null!;
+    private StudioBrowser _browser = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _browser = await StudioBrowser.LaunchAsync();
+        _server = await MnistStudioServer.StartAsync(Training, ProductionDigits, ProductionLetters);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Map_MnistSet_DrawsEveryPointAndColourSwitchChangesPicture()
+    {
+        var page = await OpenMapAsync();
+        var count = await page.EvaluateAsync<int>("studio.map.count");
+        Assert.That(count, Is.EqualTo(await TotalAsync()), "every live record is a point");
+
+        var byDataset = PngImage.Read(await StudioBrowser.ScreenshotAsync(page, "map-by-dataset", "#map-canvas"));
+        var screen = await page.EvaluateAsync<float[]>(
+            "(() => { const m = studio.map, out = []; for (let i = 0; i < m.count; i++) out.push(...m.toScreen(i)); return out; })()");
+        var blank = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var (x, y) = ((int)Math.Round(screen[2 * i]), (int)Math.Round(screen[(2 * i) + 1]));
+            if (x < 0 || y < 0 || x >= byDataset.Width || y >= byDataset.Height || byDataset.Pixel(x, y) == "#ffffff")
+            {
+                blank++;
+            }
+        }
+
+        var byLabel = PngImage.Read(await SwitchColourAsync(page, "label", "map-by-label"));
+        var byScore = PngImage.Read(await SwitchColourAsync(page, "score", "map-by-score"));
+        await StudioBrowser.ScreenshotAsync(page, "studio-map");
+        Assert.Multiple(() =>
+        {
+            Assert.That(blank, Is.Zero, "every point's centre is painted");
+            Assert.That(byDataset.Count(TrainingColour, tolerance: 2), Is.GreaterThan(500), "training points in their colour");
+            Assert.That(byDataset.Count(ProductionColour, tolerance: 2), Is.GreaterThan(500), "production points in theirs");
+            Assert.That(Differing(byDataset, byLabel), Is.GreaterThan(2_000), "colour by label repaints the points");
+            Assert.That(byLabel.Count(ProductionColour, tolerance: 2), Is.LessThan(byDataset.Count(ProductionColour, tolerance: 2) / 2), "production has no labels: grey, not orange");
+            Assert.That(Differing(byLabel, byScore), Is.GreaterThan(2_000), "colour by score repaints again");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task BoxSelection_TaggedInUi_WritesTagToEverySelectedRecord()
+    {
+        var page = await OpenMapAsync();
+        await page.ClickAsync("[data-tool=box]");
+        var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.2f), box.Y + (box.Height * 0.2f));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.55f), box.Y + (box.Height * 0.6f), new MouseMoveOptions { Steps = 8 });
+        await page.Mouse.UpAsync();
+        var selected = await page.EvaluateAsync<int>("studio.selectedCount");
+        await StudioBrowser.ScreenshotAsync(page, "map-box-selection");
+
+        await page.FillAsync("#tag-text", "studio-test=box");
+        await page.ClickAsync("#tag-selection");
+        await page.WaitForSelectorAsync("#toast:has-text('Tagged')");
+
+        var tagged = await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["studio-test"] = "box" });
+        Assert.Multiple(() =>
+        {
+            Assert.That(selected, Is.GreaterThan(0).And.LessThan(Training + ProductionDigits + ProductionLetters), "the box holds some, not all, points");
+            Assert.That(tagged, Is.EqualTo(selected), "one tag per selected record");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task LassoSelection_TaggedInUi_WritesTagToEverySelectedRecord()
+    {
+        var page = await OpenMapAsync();
+        await page.ClickAsync("[data-tool=lasso]");
+        var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
+        var (cx, cy, r) = (box.X + (box.Width / 2), box.Y + (box.Height / 2), Math.Min(box.Width, box.Height) * 0.3f);
+        await page.Mouse.MoveAsync(cx + r, cy);
+        await page.Mouse.DownAsync();
+        for (var step = 1; step <= 24; step++)
+        {
+            var angle = step * Math.PI * 2 / 24;
+            await page.Mouse.MoveAsync(cx + (r * (float)Math.Cos(angle)), cy + (r * (float)Math.Sin(angle)));
+        }
+
+        await page.Mouse.UpAsync();
+        var selected = await page.EvaluateAsync<int>("studio.selectedCount");
+        await page.FillAsync("#tag-text", "studio-test=lasso");
+        await page.ClickAsync("#tag-selection");
+        await page.WaitForSelectorAsync("#toast:has-text('Tagged')");
+
+        var tagged = await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["studio-test"] = "lasso" });
+        Assert.Multiple(() =>
+        {
+            Assert.That(selected, Is.GreaterThan(0), "the lasso holds points");
+            Assert.That(tagged, Is.EqualTo(selected), "one tag per selected record");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task LoggedRecord_ThroughClient_AppearsOnMapWithoutReloadWithinTwoSeconds()
+    {
+        var page = await OpenMapAsync();
+        var before = await page.EvaluateAsync<int>("studio.map.count");
+        await page.WaitForFunctionAsync("document.getElementById('live').classList.contains('on')");
+
+        var clock = Stopwatch.StartNew();
+        _server.LogProductionLetter(ProductionLetters + 1);
+        var stored = Task.Run(async () =>
+        {
+            while (await TotalAsync() == before)
+            {
+                await Task.Delay(20);
+            }
+
+            return clock.ElapsedMilliseconds;
+        });
+        await page.WaitForFunctionAsync($"studio.map.count === {before + 1}", null, new PageWaitForFunctionOptions { Timeout = 10_000, PollingInterval = 20 });
+        clock.Stop();
+        await StudioBrowser.ScreenshotAsync(page, "map-after-live-record");
+
+        TestContext.Out.WriteLine($"record logged -> stored: {await stored.WaitAsync(TimeSpan.FromSeconds(10))} ms, -> point on the map: {clock.ElapsedMilliseconds} ms");
+        TestContext.Out.WriteLine("page events (ms since navigation): " + await page.EvaluateAsync<string>("JSON.stringify(studio.eventLog)"));
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "a logged record shows within 2 s without reload");
+    }
+
+    private async Task<IPage> OpenMapAsync()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#map").AbsoluteUri);
+        var total = await TotalAsync();
+        await page.WaitForFunctionAsync($"window.studio && studio.map && studio.map.count === {total} && studio.map.frameCount > 0 && !studio.map.dirty");
+        return page;
+    }
+
+    private async Task<long> TotalAsync() =>
+        (await _server.Client.ListSetsAsync()).Single().TotalRecords;
+
+    private static async Task<string> SwitchColourAsync(IPage page, string colour, string name)
+    {
+        await page.SelectOptionAsync("#color-by", colour);
+        await page.WaitForFunctionAsync("!studio.map.dirty");
+        return await StudioBrowser.ScreenshotAsync(page, name, "#map-canvas");
+    }
+
+    private static int Differing(PngImage a, PngImage b)
+    {
+        var differing = 0;
+        for (var y = 0; y < a.Height; y++)
+        {
+            for (var x = 0; x < a.Width; x++)
+            {
+                if (a.Pixel(x, y) != b.Pixel(x, y))
+                {
+                    differing++;
+                }
+            }
+        }
+
+        return differing;
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.Playwright;
+
+namespace Chroma.Studio.Tests;
+
+/// <summary>
+/// Studio behind the server's API key: without it a browser sees the sign-in page and no endpoint under
+/// /api returns data; with it, the app opens on an HttpOnly session cookie and the key is in no URL.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class StudioSignInTests
+{
+    private const string ApiKey = "studio-test-key-7c1d";
+
+    private MnistStudioServer _server = null!;
+    private StudioBrowser _browser = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        _browser = await StudioBrowser.LaunchAsync();
+        _server = await MnistStudioServer.StartAsync(training: 200, productionDigits: 50, productionLetters: 50, apiKey: ApiKey);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Studio_NoKey_ShowsSignInPageAndServesNoData()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#map").AbsoluteUri);
+        await page.WaitForSelectorAsync("#signin-form", new PageWaitForSelectorOptions { State = WaitForSelectorState.Visible });
+        await StudioBrowser.ScreenshotAsync(page, "sign-in");
+
+        var statuses = new Dictionary<string, int>();
+        foreach (var path in new[] { "/api/sets", "/api/map?set=mnist-pixels/1/input", "/api/queue?set=mnist-pixels/1/input", "/api/record?set=mnist-pixels/1/input&sequence=1", "/api/events" })
+        {
+            var response = await page.APIRequest.GetAsync(new Uri(_server.Studio, path).AbsoluteUri);
+            statuses[path] = response.Status;
+        }
+
+        var tag = await page.APIRequest.PostAsync(new Uri(_server.Studio, "/api/tag").AbsoluteUri, new APIRequestContextOptions
+        {
+            DataObject = new { set = "mnist-pixels/1/input", sequences = new[] { 1L }, tags = new Dictionary<string, string> { ["x"] = "y" } },
+        });
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await page.IsVisibleAsync("#app"), Is.False, "the app stays hidden");
+            Assert.That(statuses.Values, Is.All.EqualTo(401), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
+            Assert.That(tag.Status, Is.EqualTo(401), "no action without a session");
+            Assert.That(await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["x"] = "y" }), Is.Zero);
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Studio_WrongThenRightKey_RejectsThenOpensWithHttpOnlyCookie()
+    {
+        var page = await _browser.NewPageAsync();
+        var urls = new List<string>();
+        page.Request += (_, request) => urls.Add(request.Url);
+        await page.GotoAsync(_server.Studio.AbsoluteUri);
+
+        await page.FillAsync("#signin-key", "not-the-key");
+        await page.ClickAsync("#signin-form button");
+        await page.WaitForSelectorAsync("#signin-error:has-text('not accepted')");
+
+        await page.FillAsync("#signin-key", ApiKey);
+        await page.ClickAsync("#signin-form button");
+        await page.WaitForSelectorAsync("[data-set='mnist-pixels/1/input']");
+        await StudioBrowser.ScreenshotAsync(page, "sets");
+        var cookies = await page.Context.CookiesAsync();
+        var sets = await page.APIRequest.GetAsync(new Uri(_server.Studio, "/api/sets").AbsoluteUri);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(cookies.Single(c => c.Name == "chroma_studio").HttpOnly, Is.True);
+            Assert.That(cookies.Single(c => c.Name == "chroma_studio").Value, Does.Not.Contain(ApiKey));
+            Assert.That(urls, Has.None.Contains(ApiKey), "the key is never in a URL");
+            Assert.That(sets.Status, Is.EqualTo(200), "the session cookie opens the API");
+        });
+    }
+}
