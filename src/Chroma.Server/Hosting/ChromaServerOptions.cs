@@ -1,3 +1,5 @@
+using Chroma.Server.Storage;
+
 namespace Chroma.Server.Hosting;
 
 /// <summary>
@@ -147,6 +149,17 @@ public sealed class ChromaServerOptions
     /// </summary>
     public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Gets or sets which database holds the records (section <c>Chroma:Storage</c>). The default value
+    /// is SQLite in <see cref="DataDirectory"/>.
+    /// </summary>
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
-    internal ChromaServerOptions Clone() => (ChromaServerOptions)MemberwiseClone();
+    internal ChromaServerOptions Clone()
+    {
+        var copy = (ChromaServerOptions)MemberwiseClone();
+        copy.Storage = Storage.Clone();
+        return copy;
+    }
 }

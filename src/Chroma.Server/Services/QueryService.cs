@@ -21,7 +21,6 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly ScoringScheduler _scoring;
     private readonly RecommendationPages _recommendations;
     private readonly IRecordScoreStore _scores;
-    private readonly RecordsDeleted _onDeleted;
 
     /// <summary>Creates the service.</summary>
     public QueryService(
@@ -40,8 +39,6 @@ internal sealed partial class QueryService : Query.QueryBase
         _scoring = scoring;
         _recommendations = recommendations;
         _scores = scores;
-        _onDeleted = indexes.OnRecordsDeleted;
-        _onDeleted += scoring.OnRecordsDeleted;
     }
 
     /// <inheritdoc />
