@@ -1,8 +1,14 @@
 using Chroma.Server.Cli;
 using Chroma.Server.Hosting.Internal;
 
+// `chroma-server migrate` brings the configured database's schema up to date and exits;
 // `chroma-server sets|stats|recommend|neighbours|export|report|health|check ...` are commands; nothing, `serve`, or
 // configuration such as --Chroma:Port=6000 runs the server; any other word is an unknown command (exit code 2).
+if (args.Length > 0 && args[0] == MigrateCommand.Name)
+{
+    return await StandaloneServer.MigrateAsync(args[1..], Console.Out, Console.Error).ConfigureAwait(false);
+}
+
 if (ChromaCli.IsCliCommand(args))
 {
     using var cancel = new CancellationTokenSource();

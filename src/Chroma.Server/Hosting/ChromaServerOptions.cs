@@ -193,11 +193,18 @@ public sealed class ChromaServerOptions
     /// </summary>
     public WebOptions Web { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets which database holds the records (section <c>Chroma:Storage</c>). The default value
+    /// is SQLite in <see cref="DataDirectory"/>.
+    /// </summary>
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone()
     {
         var copy = (ChromaServerOptions)MemberwiseClone();
         copy.Web = Web.Clone();
+        copy.Storage = Storage.Clone();
         return copy;
     }
 }

@@ -13,7 +13,7 @@ namespace Chroma.Server.Indexing;
 /// <see cref="ChromaServerOptions.IndexCatchUpTimeout"/>) until every change queued before it is applied, so a
 /// record is findable as soon as its batch is acknowledged.
 /// </summary>
-internal sealed partial class EmbeddingSetIndexes : IDisposable
+internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisposable
 {
     /// <summary>Batches at least this large are inserted into a graph from several threads.</summary>
     private const int ParallelInsertMinimum = 256;
@@ -86,6 +86,9 @@ internal sealed partial class EmbeddingSetIndexes : IDisposable
         ArgumentNullException.ThrowIfNull(set);
         return _entries.TryGetValue(set.Key, out var entry) ? entry.LoadedIndex?.Status() : null;
     }
+
+    /// <inheritdoc />
+    public int Order => RecordChangeOrder.Index;
 
     /// <summary>Queues newly committed records for the worker. Runs inside the store's commit: must not block.</summary>
     public void OnRecordsStored(StoredEmbeddingSet set, IReadOnlyList<InsertedRecord> inserted)

@@ -2,8 +2,8 @@ using System.Threading.Channels;
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Services.Internal;
+using Chroma.Server.Storage;
 using Grpc.Core;
-using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Services;
 
@@ -84,7 +84,7 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readFailure);
             }
         }
-        catch (SqliteException ex)
+        catch (StoreUnavailableException ex)
         {
             // Nothing of the failed batch was committed; the client re-sends unacknowledged batches.
             IngestLog.StoreFailed(_logger, ex);

@@ -15,7 +15,7 @@ internal sealed partial class QueryService
         ArgumentNullException.ThrowIfNull(context);
         var set = QueryArguments.RequireSet(_store, request.SetId);
         var ids = QueryArguments.RecordIds(request.Ids, _limits.MaxBatchRecords);
-        var deleted = await _store.DeleteAsync(set, ids, _onDeleted, context.CancellationToken).ConfigureAwait(false);
+        var deleted = await _store.DeleteAsync(set, ids, context.CancellationToken).ConfigureAwait(false);
         return new DeleteRecordsResponse { Deleted = deleted };
     }
 

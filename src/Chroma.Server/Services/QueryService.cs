@@ -22,7 +22,6 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly ScoringScheduler _scoring;
     private readonly RecommendationPages _recommendations;
     private readonly IRecordScoreStore _scores;
-    private readonly RecordsDeleted _onDeleted;
     private readonly LabelingService _labeling;
 
     /// <summary>Creates the service.</summary>
@@ -44,8 +43,6 @@ internal sealed partial class QueryService : Query.QueryBase
         _recommendations = recommendations;
         _scores = scores;
         _labeling = labeling;
-        _onDeleted = indexes.OnRecordsDeleted;
-        _onDeleted += scoring.OnRecordsDeleted;
     }
 
     /// <inheritdoc />

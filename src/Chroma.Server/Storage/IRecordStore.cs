@@ -5,19 +5,22 @@ namespace Chroma.Server.Storage;
 /// <summary>
 /// Durable home of embedding sets and their records. Writes are serialized and durable when
 /// their task completes; reads run concurrently with them and see committed data only.
-/// Deleted records stay as tombstones so a re-sent batch cannot bring them back.
+/// Deleted records stay as tombstones so a re-sent batch cannot bring them back. After each
+/// committed ingest or delete the store calls the <see cref="RecordChangeObservers"/> it was
+/// opened with. A write the database could not complete throws <see cref="StoreUnavailableException"/>.
 /// </summary>
 internal interface IRecordStore : IDisposable
 {
     /// <summary>
-    /// Stores a validated batch in one transaction, creating the set on first sight. Records
-    /// already stored with the same content count as duplicates; the same id with other content
-    /// rejects the whole batch (AlreadyExists), as does a dimension differing from the set's.
+    /// Stores a validated batch in one transaction, creating the set <paramref name="setId"/> on
+    /// first sight. Records already stored with the same content count as duplicates; the same id
+    /// with other content rejects the whole batch (<see cref="IngestRejectionKind.ConflictingRecord"/>),
+    /// as does a dimension differing from the set's (<see cref="IngestRejectionKind.DimensionMismatch"/>).
     /// </summary>
     Task<IngestOutcome> IngestAsync(
+        string setId,
         EmbeddingSetDescriptor descriptor,
         IReadOnlyList<PreparedRecord> records,
-        RecordsCommitted? onCommitted = null,
         CancellationToken cancellationToken = default);
 
     /// <summary>The set with this id, or null.</summary>
@@ -48,8 +51,7 @@ internal interface IRecordStore : IDisposable
     IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence);
 
     /// <summary>Marks the live records with these ids deleted; returns how many were.</summary>
-    Task<long> DeleteAsync(
-        StoredEmbeddingSet set, IReadOnlyList<string> ids, RecordsDeleted? onCommitted = null, CancellationToken cancellationToken = default);
+    Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Merges <paramref name="tags"/> into the metadata of the live records with these ids; returns how many.</summary>
     Task<long> TagAsync(

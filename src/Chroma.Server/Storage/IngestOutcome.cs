@@ -1,13 +1,30 @@
-using Chroma.Server.Validation;
-
 namespace Chroma.Server.Storage;
 
 /// <summary>A record a committed batch stored, with the sequence the store gave it.</summary>
 internal readonly record struct InsertedRecord(long Sequence, PreparedRecord Record);
 
+/// <summary>Why the store refused a whole batch (the service turns it into a status).</summary>
+internal enum IngestRejectionKind
+{
+    /// <summary>The batch's dimension differs from the one the set was created with.</summary>
+    DimensionMismatch,
+
+    /// <summary>A record id is already stored in the set with other content.</summary>
+    ConflictingRecord,
+
+    /// <summary>A value the provider cannot hold (PostgreSQL text cannot contain U+0000).</summary>
+    UnstorableValue,
+}
+
+/// <summary>A refused batch: what kind of problem, a message naming the field, and the offending record.</summary>
+/// <param name="Kind">The kind of problem.</param>
+/// <param name="Message">Starts with the field path, e.g. <c>records[3].id: ...</c>.</param>
+/// <param name="RecordIndex">Index of the offending record, or -1 when the problem is the batch itself.</param>
+internal sealed record IngestRejection(IngestRejectionKind Kind, string Message, int RecordIndex = -1);
+
 /// <summary>What an ingest did: counts when committed, or why nothing was stored.</summary>
-internal sealed record IngestOutcome(int Accepted, int Duplicates, ValidationError? Error)
+internal sealed record IngestOutcome(int Accepted, int Duplicates, IngestRejection? Error)
 {
     /// <summary>A rejected batch: nothing stored.</summary>
-    public static IngestOutcome Rejected(ValidationError error) => new(0, 0, error);
+    public static IngestOutcome Rejected(IngestRejection error) => new(0, 0, error);
 }

@@ -1,6 +1,5 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage.Internal;
-using Chroma.Server.Validation;
 using Google.Protobuf;
 
 namespace Chroma.Server.Storage;
@@ -11,9 +10,9 @@ namespace Chroma.Server.Storage;
 /// </summary>
 internal sealed class PreparedRecord
 {
-    private PreparedRecord(Record record, byte[] embedding, string? metadataJson, string? classNamesJson, byte[]? classProbabilities)
+    private PreparedRecord(Record record, string id, byte[] embedding, string? metadataJson, string? classNamesJson, byte[]? classProbabilities)
     {
-        Id = RecordIdFormat.Normalize(record.Id);
+        Id = id;
         Dataset = record.Dataset;
         Embedding = embedding;
         InputUri = NullIfEmpty(record.InputUri);
@@ -26,7 +25,7 @@ internal sealed class PreparedRecord
         ContentHash = ContentHasher.Compute(this);
     }
 
-    /// <summary>Gets the normalized (lower-case) record id.</summary>
+    /// <summary>Gets the record id as stored (normalized by the caller: lower case).</summary>
     public string Id { get; }
 
     /// <summary>Gets the dataset name.</summary>
@@ -62,13 +61,15 @@ internal sealed class PreparedRecord
     /// <summary>Gets the embedding as floats (a view of <see cref="Embedding"/>).</summary>
     public ReadOnlySpan<float> Vector => FloatBlob.AsFloats(Embedding);
 
-    /// <summary>Prepares a record that passed <see cref="RecordValidator"/>.</summary>
-    public static PreparedRecord From(Record record)
+    /// <summary>Prepares a validated record, stored under <paramref name="id"/> (its id in the form the store keeps: lower case).</summary>
+    public static PreparedRecord From(Record record, string id)
     {
         ArgumentNullException.ThrowIfNull(record);
+        ArgumentException.ThrowIfNullOrEmpty(id);
         var inference = record.Inference;
         return new PreparedRecord(
             record,
+            id,
             FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(record.Embedding)),
             JsonColumns.Write(record.Metadata),
             inference is { ClassNames.Count: > 0 } ? JsonColumns.WriteArray(inference.ClassNames) : null,

@@ -19,7 +19,7 @@ public sealed class ChromaServerTests
         {
             Assert.That(server.Server.Port, Is.Positive);
             Assert.That(server.Server.Endpoint, Is.EqualTo(new Uri($"http://127.0.0.1:{server.Server.Port}/")));
-            Assert.That(server.Server.Services.GetService(typeof(IRecordStore)), Is.InstanceOf<SqliteRecordStore>());
+            Assert.That(server.Server.Services.GetService(typeof(IRecordStore)), Is.InstanceOf<Chroma.Server.Storage.Sqlite.SqliteRecordStore>());
         });
     }
 

@@ -35,7 +35,7 @@ public sealed class IndexPersistenceTests
         // Arrange: 100 indexed and saved; then, with no index listening, 30 more stored and 5 deleted.
         var set = await IndexAndSaveAsync(100);
         await _fixture.IngestUnindexedAsync(Set, _records[100..]);
-        await _fixture.Store.Store.DeleteAsync(set, [.. _records[..5].Select(r => r.Id)], null, cancellationToken);
+        await _fixture.DeleteUnindexedAsync(set, [.. _records[..5].Select(r => r.Id)]).WaitAsync(cancellationToken);
         var expected = await ExactAnswersAsync(set, cancellationToken);
 
         // Act

@@ -28,15 +28,38 @@ internal sealed class IndexRegistryFixture : IDisposable
     public EmbeddingSetIndexes Indexes { get; private set; }
 
     /// <summary>Stores <paramref name="records"/> and queues them for the index, as the ingest path does.</summary>
-    public Task<IngestOutcome> IngestAsync(EmbeddingSetDescriptor set, params Record[] records) =>
-        Store.Store.IngestAsync(set, StoreFixture.Prepare(records), Indexes.OnRecordsStored).WaitAsync(TimeSpan.FromSeconds(30));
+    public Task<IngestOutcome> IngestAsync(EmbeddingSetDescriptor set, params Record[] records) => Store.IngestAsync(set, records);
 
     /// <summary>Stores records while no index listens (a server that was down, or a crash before the save).</summary>
-    public Task<IngestOutcome> IngestUnindexedAsync(EmbeddingSetDescriptor set, params Record[] records) =>
-        Store.Store.IngestAsync(set, StoreFixture.Prepare(records)).WaitAsync(TimeSpan.FromSeconds(30));
+    public async Task<IngestOutcome> IngestUnindexedAsync(EmbeddingSetDescriptor set, params Record[] records)
+    {
+        Store.Unobserved = true;
+        try
+        {
+            return await Store.IngestAsync(set, records);
+        }
+        finally
+        {
+            Store.Unobserved = false;
+        }
+    }
+
+    /// <summary>Deletes records while no index listens.</summary>
+    public async Task<long> DeleteUnindexedAsync(StoredEmbeddingSet set, params string[] ids)
+    {
+        Store.Unobserved = true;
+        try
+        {
+            return await DeleteAsync(set, ids);
+        }
+        finally
+        {
+            Store.Unobserved = false;
+        }
+    }
 
     public Task<long> DeleteAsync(StoredEmbeddingSet set, params string[] ids) =>
-        Store.Store.DeleteAsync(set, ids, Indexes.OnRecordsDeleted).WaitAsync(TimeSpan.FromSeconds(30));
+        Store.Store.DeleteAsync(set, ids).WaitAsync(TimeSpan.FromSeconds(30));
 
     /// <summary>Drops the registry (as a restart does) and creates a new one over the same folder.</summary>
     public void Restart()
@@ -51,7 +74,14 @@ internal sealed class IndexRegistryFixture : IDisposable
         Store.Dispose();
     }
 
-    private EmbeddingSetIndexes Create() => new(Store.Store, Options, Clock, Log);
+    // The store tells the current registry about commits, as the server's observer wiring does.
+    private EmbeddingSetIndexes Create()
+    {
+        var indexes = new EmbeddingSetIndexes(Store.Store, Options, Clock, Log);
+        Store.Observers.Clear();
+        Store.Observers.Add(indexes);
+        return indexes;
+    }
 }
 
 /// <summary>Keeps the level and message of every entry, so tests can assert that a warning was logged.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
-using Grpc.Core;
 
 namespace Chroma.Server.Tests.Storage;
 
@@ -73,7 +72,7 @@ public sealed class SqliteRecordStoreIngestTests
         // Assert
         Assert.Multiple(() =>
         {
-            Assert.That(outcome.Error?.Code, Is.EqualTo(StatusCode.AlreadyExists));
+            Assert.That(outcome.Error?.Kind, Is.EqualTo(IngestRejectionKind.ConflictingRecord));
             Assert.That(outcome.Error?.RecordIndex, Is.EqualTo(1));
             Assert.That(outcome.Error?.Message, Does.Contain("records[1].id: " + stored[1].Id));
             Assert.That(_fixture.Store.CountRecords(_fixture.RequireSet(set), RecordSelection.All), Is.EqualTo(2), "the fresh record was rolled back");
@@ -94,10 +93,11 @@ public sealed class SqliteRecordStoreIngestTests
         var last = StoreFixture.Prepare(Records.Sequence(4, start: 30));
 
         // Act
+        var setId = Records.SetId(set);
         var outcomes = await Task.WhenAll(
-            _fixture.Store.IngestAsync(set, first),
-            _fixture.Store.IngestAsync(set, conflicting),
-            _fixture.Store.IngestAsync(set, last));
+            _fixture.Store.IngestAsync(setId, set, first),
+            _fixture.Store.IngestAsync(setId, set, conflicting),
+            _fixture.Store.IngestAsync(setId, set, last));
 
         // Assert
         var ids = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 100, false))
@@ -105,7 +105,7 @@ public sealed class SqliteRecordStoreIngestTests
         Assert.Multiple(() =>
         {
             Assert.That(outcomes[0], Is.EqualTo(new IngestOutcome(3, 0, null)));
-            Assert.That(outcomes[1].Error?.Code, Is.EqualTo(StatusCode.AlreadyExists));
+            Assert.That(outcomes[1].Error?.Kind, Is.EqualTo(IngestRejectionKind.ConflictingRecord));
             Assert.That(outcomes[1].Error?.RecordIndex, Is.EqualTo(2));
             Assert.That(outcomes[2], Is.EqualTo(new IngestOutcome(4, 0, null)));
             Assert.That(ids, Has.Count.EqualTo(8));
@@ -125,13 +125,13 @@ public sealed class SqliteRecordStoreIngestTests
         // Assert
         Assert.Multiple(() =>
         {
-            Assert.That(outcome.Error?.Code, Is.EqualTo(StatusCode.InvalidArgument));
+            Assert.That(outcome.Error?.Kind, Is.EqualTo(IngestRejectionKind.DimensionMismatch));
             Assert.That(outcome.Error?.Message, Does.StartWith("set.dimension: is 3, but embedding set 'model/1/fc' has dimension 4"));
         });
     }
 
     [Test, CancelAfter(30_000)]
-    public async Task IngestAsync_CallbackAfterCommit_ReceivesSequencesInOrder()
+    public async Task IngestAsync_ObserverAfterCommit_ReceivesSequencesInOrder()
     {
         // Arrange
         var set = Records.Set();
@@ -139,7 +139,8 @@ public sealed class SqliteRecordStoreIngestTests
         var seen = new List<long>();
 
         // Act
-        await _fixture.Store.IngestAsync(set, prepared, (_, inserted) => seen.AddRange(inserted.Select(i => i.Sequence)));
+        _fixture.Observers.Add(new ChangeObserver(stored: (_, inserted) => seen.AddRange(inserted.Select(i => i.Sequence))));
+        await _fixture.Store.IngestAsync(Records.SetId(set), set, prepared);
 
         // Assert
         var stored = _fixture.Store.GetRecords(_fixture.RequireSet(set), new RecordQuery(RecordSelection.All, 0, 10, false));
@@ -190,7 +191,7 @@ public sealed class SqliteRecordStoreIngestTests
         var stopwatch = Stopwatch.StartNew();
         foreach (var batch in prepared)
         {
-            await _fixture.Store.IngestAsync(set, batch);
+            await _fixture.Store.IngestAsync(Records.SetId(set), set, batch);
         }
 
         stopwatch.Stop();

@@ -102,8 +102,8 @@ public sealed class SqliteRecordStoreQueryTests
         var deletedSequences = new List<long>();
 
         // Act
-        var deleted = await _fixture.Store.DeleteAsync(_set, [_records[3].Id, _records[4].Id, Guid.NewGuid().ToString()],
-            (_, sequences) => deletedSequences.AddRange(sequences));
+        _fixture.Observers.Add(new ChangeObserver(deleted: (_, sequences) => deletedSequences.AddRange(sequences)));
+        var deleted = await _fixture.Store.DeleteAsync(_set, [_records[3].Id, _records[4].Id, Guid.NewGuid().ToString()]);
         var again = await _fixture.Store.DeleteAsync(_set, [_records[3].Id]);
         var resent = await _fixture.IngestAsync(Records.Set(), _records[3]);
 

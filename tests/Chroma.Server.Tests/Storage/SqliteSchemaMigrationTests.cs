@@ -1,4 +1,4 @@
-using Chroma.Server.Storage.Internal;
+using Chroma.Server.Storage.Sqlite.Internal;
 using Chroma.Server.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 
@@ -13,7 +13,7 @@ public sealed class SqliteSchemaMigrationTests
         using var fixture = new StoreFixture();
         var set = Records.Set();
         await fixture.IngestAsync(set, Records.Sequence(10)).WaitAsync(cancellationToken);
-        fixture.Store.Dispose();
+        fixture.Storage.Dispose();
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(fixture.Directory.Path, "chroma.db")};Pooling=False"))
         {
             connection.Open();
@@ -30,8 +30,8 @@ public sealed class SqliteSchemaMigrationTests
         Assert.Multiple(() =>
         {
             Assert.That(fixture.Store.ListSets().Single().TotalRecords, Is.EqualTo(10));
-            Assert.That(fixture.Store.ReadScores(stored), Is.Empty, "record_scores exists again");
-            Assert.That(fixture.Store.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
+            Assert.That(fixture.Scores.ReadScores(stored), Is.Empty, "record_scores exists again");
+            Assert.That(fixture.Scores.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
             Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(2));
         });
     }

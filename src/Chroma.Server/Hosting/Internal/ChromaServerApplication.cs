@@ -115,8 +115,7 @@ internal static class ChromaServerApplication
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new StorageSpace(sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IRecordStore>(sp => SqliteRecordStore.Open(
-            options.DataDirectory, sp.GetRequiredService<TimeProvider>(), options.IntegrityCheck, sp.GetRequiredService<StorageSpace>()));
+        AddStorage(services, options);
         services.AddSingleton<EmbeddingSetIndexes>();
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
@@ -157,6 +156,26 @@ internal static class ChromaServerApplication
             .AddCheck<StorageSpaceHealthCheck>("storage-space", tags: [HealthServiceNames.IngestTag]);
     }
 
+    private static void AddStorage(IServiceCollection services, ChromaServerOptions options)
+    {
+        // After each commit and delete the store itself calls these, sorted by RecordChangeOrder (index,
+        // then scoring): no write path has to remember them. Resolved on the first commit, since both
+        // read the store and so can only be built after it. A further feature adds its own with
+        // services.AddSingleton<IRecordChangeObserver, TObserver>() (a type registration, so DI
+        // disposes it once; a factory returning an existing singleton would dispose that twice).
+        services.AddSingleton(sp =>
+        {
+            var logger = sp.GetRequiredService<ILogger<RecordChangeObservers>>();
+            return new RecordChangeObservers(
+                () => [sp.GetRequiredService<EmbeddingSetIndexes>(), sp.GetRequiredService<ScoringScheduler>(), .. sp.GetServices<IRecordChangeObserver>()],
+                (observer, ex) => StorageLog.ObserverFailed(logger, observer.GetType().Name, ex));
+        });
+        services.AddSingleton(sp => StorageOpener.Open(
+            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RecordChangeObservers>(), sp.GetRequiredService<StorageSpace>()));
+        services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Records);
+        services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Scores);
+    }
+
     private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)
     {
         // Training-neighbour search for the kNN and boundary signals: an HNSW graph over the fitted training rows,
@@ -164,7 +183,6 @@ internal static class ChromaServerApplication
         services.AddSingleton<NeighborSearchFactory>(HnswTrainingNeighborSearch.CreateFactory(options.IndexExactSearchThreshold));
         services.AddSingleton(new RecommendationOptions());
         services.AddSingleton(new DriftOptions());
-        services.AddSingleton(sp => (IRecordScoreStore)sp.GetRequiredService<IRecordStore>());
         services.AddSingleton<SetScoringPass>();
         services.AddSingleton<ScoringScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Chroma.Server.Storage;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -32,6 +33,11 @@ internal static class ChromaServerOptionsValidator
         if (string.IsNullOrWhiteSpace(o.DataDirectory))
         {
             return "DataDirectory must name a folder";
+        }
+
+        if (StorageProblem(o.Storage) is { } storage)
+        {
+            return storage;
         }
 
         if (o.ApiKey is not null && string.IsNullOrWhiteSpace(o.ApiKey))
@@ -140,6 +146,17 @@ internal static class ChromaServerOptionsValidator
             ? string.Create(CultureInfo.InvariantCulture, $"Web.Port must differ from Port: Studio (HTTP/1.1) and gRPC (HTTP/2) need their own ports (both are {port})")
             : null;
     }
+
+    // The connection string itself is never quoted: it holds the password.
+    private static string? StorageProblem(StorageOptions? storage) => storage switch
+    {
+        null => "Storage must be set (Chroma:Storage)",
+        { Provider: not (StorageProvider.Sqlite or StorageProvider.Postgres) } =>
+            $"Storage.Provider must be Sqlite or Postgres (Chroma:Storage:Provider, got {(int)storage.Provider})",
+        { Provider: StorageProvider.Postgres, ConnectionString: var cs } when string.IsNullOrWhiteSpace(cs) =>
+            "Storage.ConnectionString must be set when Storage.Provider is Postgres (Chroma:Storage:ConnectionString, Chroma__Storage__ConnectionString)",
+        _ => null,
+    };
 
     private static string? Range(string name, int value, int min, int max) =>
         value < min || value > max

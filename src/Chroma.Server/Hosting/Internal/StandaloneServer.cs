@@ -21,16 +21,7 @@ internal static class StandaloneServer
         try
         {
             var builder = WebApplication.CreateBuilder(args);
-
-            // The appsettings.json shipped next to the program gives the defaults (log levels, DataDirectory); one in the
-            // working directory, environment variables and the command line override it.
-            ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new JsonConfigurationSource
-            {
-                Path = "appsettings.json",
-                Optional = true,
-                FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-            });
-            options = builder.Configuration.GetSection(ChromaServerOptions.SectionName).Get<ChromaServerOptions>() ?? options;
+            options = BindOptions(builder);
             app = builder.BuildChromaServer(options);
         }
         catch (Exception ex) when (Classify(ex, options) is { } failure)
@@ -64,6 +55,42 @@ internal static class StandaloneServer
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>chroma-server migrate</c>: reads the same configuration as the server, brings the database's schema up to date and
+    /// returns the exit code (0 done; otherwise the start-failure code with one line naming the setting).
+    /// </summary>
+    public static async Task<int> MigrateAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var options = new ChromaServerOptions();
+        try
+        {
+            options = BindOptions(WebApplication.CreateBuilder(args));
+        }
+        catch (Exception ex) when (Classify(ex, options) is { } failure)
+        {
+            await error.WriteLineAsync($"chroma-server: {failure.Message}").ConfigureAwait(false);
+            return failure.ExitCode;
+        }
+
+        return MigrateCommand.Run(options, output, error);
+    }
+
+    // The appsettings.json shipped next to the program gives the defaults (log levels, DataDirectory); one in the
+    // working directory, environment variables and the command line override it.
+    private static ChromaServerOptions BindOptions(WebApplicationBuilder builder)
+    {
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new JsonConfigurationSource
+        {
+            Path = "appsettings.json",
+            Optional = true,
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+        });
+        return builder.Configuration.GetSection(ChromaServerOptions.SectionName).Get<ChromaServerOptions>() ?? new ChromaServerOptions();
     }
 
     private static ChromaServerStartException? Classify(Exception exception, ChromaServerOptions options) => exception switch

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Hosting.Internal;
@@ -29,6 +30,7 @@ internal static class StartFailureClassifier
         return exception switch
         {
             ChromaServerStartException start => start,
+            StorageStartException storage => new(ChromaServerStartFailure.Setting, OneLine(storage.Message), storage),
             DatabaseDamagedException damaged => new(ChromaServerStartFailure.Database, OneLine(damaged.Message), damaged),
             ArgumentException argument when argument.Message.StartsWith(CertificateSettingPrefix, StringComparison.Ordinal)
                 => new(ChromaServerStartFailure.Certificate, OneLine(StripParameterName(argument)), argument),
@@ -59,11 +61,11 @@ internal static class StartFailureClassifier
     {
         try
         {
-            return Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteRecordStore.FileName);
+            return Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteDatabase.FileName);
         }
         catch (ArgumentException)
         {
-            return Path.Combine(options.DataDirectory, SqliteRecordStore.FileName);
+            return Path.Combine(options.DataDirectory, SqliteDatabase.FileName);
         }
     }
 

@@ -11,7 +11,7 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// steady stream still gets fresh scores. Passes run one at a time on this worker, never on a
 /// request; queries read the last published <see cref="SetScores"/>.
 /// </summary>
-internal sealed class ScoringScheduler : BackgroundService
+internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserver
 {
     private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(1);
 
@@ -51,6 +51,9 @@ internal sealed class ScoringScheduler : BackgroundService
         ArgumentNullException.ThrowIfNull(set);
         return _states.TryGetValue(set.Key, out var state) ? state.Published : SetScores.NotYetScored;
     }
+
+    /// <inheritdoc />
+    public int Order => RecordChangeOrder.Scoring;
 
     /// <summary>Post-commit hook of ingest: schedules a pass (runs inside the store's commit, so it only marks).</summary>
     public void OnRecordsStored(StoredEmbeddingSet set, IReadOnlyList<InsertedRecord> inserted)

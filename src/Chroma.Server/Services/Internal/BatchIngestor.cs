@@ -1,7 +1,5 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
-using Chroma.Server.Indexing;
-using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 
@@ -9,31 +7,22 @@ namespace Chroma.Server.Services.Internal;
 
 /// <summary>
 /// Turns one <see cref="LogBatch"/> into one <see cref="LogAck"/>: validate, prepare column values
-/// (outside the write lock), store in one transaction, then update the loaded indexes and
-/// schedule a scoring pass. When the commit queue is full the batch is shed with <c>ResourceExhausted</c>
-/// before any of that work.
+/// (outside the write lock), store in one transaction (the store then tells its
+/// <see cref="IRecordChangeObserver"/>s: the indexes, then scoring). When the commit queue is full the
+/// batch is shed with <c>ResourceExhausted</c> before any of that work.
 /// </summary>
 internal sealed class BatchIngestor
 {
     private readonly IRecordStore _store;
-    private readonly RecordsCommitted _onCommitted;
     private readonly ChromaServerOptions _limits;
     private readonly ILogger<BatchIngestor> _logger;
     private readonly IngestAdmission _admission;
     private readonly long _retryAfterMs;
 
     /// <summary>Creates the ingestor.</summary>
-    public BatchIngestor(
-        IRecordStore store, EmbeddingSetIndexes indexes, ScoringScheduler scoring, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
+    public BatchIngestor(IRecordStore store, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
     {
-        ArgumentNullException.ThrowIfNull(indexes);
-        ArgumentNullException.ThrowIfNull(scoring);
         _store = store;
-
-        // Both run after the commit, in commit order: the index first (searches see the records),
-        // then the scoring worker is told (it only marks the set; the pass runs later, elsewhere).
-        _onCommitted = indexes.OnRecordsStored;
-        _onCommitted += scoring.OnRecordsStored;
         _limits = limits;
         _logger = logger;
         _admission = new IngestAdmission(limits.MaxPendingIngestRecords);
@@ -82,27 +71,28 @@ internal sealed class BatchIngestor
         var prepared = new PreparedRecord[batch.Records.Count];
         for (var i = 0; i < prepared.Length; i++)
         {
-            prepared[i] = PreparedRecord.From(batch.Records[i]);
+            var record = batch.Records[i];
+            prepared[i] = PreparedRecord.From(record, RecordIdFormat.Normalize(record.Id));
         }
 
+        var setId = SetDescriptorValidator.SetId(batch.Set);
         IngestOutcome outcome;
         try
         {
-            outcome = await _store.IngestAsync(batch.Set, prepared, _onCommitted, cancellationToken).ConfigureAwait(false);
+            outcome = await _store.IngestAsync(setId, batch.Set, prepared, cancellationToken).ConfigureAwait(false);
         }
         catch (StorageFullException ex)
         {
             return StorageFull(batch, ex);
         }
 
-        if (outcome.Error is not null)
+        if (outcome.Error is { } rejection)
         {
-            return Rejected(batch, outcome.Error);
+            return Rejected(batch, StoreOutcomeStatus.ToValidationError(rejection));
         }
 
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            var setId = SetDescriptorValidator.SetId(batch.Set);
             IngestLog.BatchStored(_logger, batch.BatchId, setId, outcome.Accepted, outcome.Duplicates);
         }
 

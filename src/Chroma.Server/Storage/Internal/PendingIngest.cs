@@ -3,13 +3,13 @@ using Chroma.Protocol.V1;
 namespace Chroma.Server.Storage.Internal;
 
 /// <summary>A batch waiting in the group-commit queue, and what its commit produced.</summary>
-internal sealed class PendingIngest(EmbeddingSetDescriptor descriptor, IReadOnlyList<PreparedRecord> records, RecordsCommitted? onCommitted)
+internal sealed class PendingIngest(string setId, EmbeddingSetDescriptor descriptor, IReadOnlyList<PreparedRecord> records)
 {
+    public string SetId { get; } = setId;
+
     public EmbeddingSetDescriptor Descriptor { get; } = descriptor;
 
     public IReadOnlyList<PreparedRecord> Records { get; } = records;
-
-    public RecordsCommitted? OnCommitted { get; } = onCommitted;
 
     // Continuations run off the writer loop so a slow caller cannot stall the next group.
     public TaskCompletionSource<IngestOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

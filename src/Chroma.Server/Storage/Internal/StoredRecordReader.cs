@@ -1,7 +1,7 @@
+using System.Data.Common;
 using Chroma.Protocol.V1;
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Storage.Internal;
 
@@ -16,7 +16,7 @@ internal static class StoredRecordReader
     public static string SelectList(bool includeEmbeddings) => includeEmbeddings ? Columns + ", r.embedding" : Columns;
 
     /// <summary>Reads the current row.</summary>
-    public static StoredRecord Read(SqliteDataReader reader, string setId, bool includeEmbedding)
+    public static StoredRecord Read(DbDataReader reader, string setId, bool includeEmbedding)
     {
         var record = new Record
         {
@@ -56,10 +56,10 @@ internal static class StoredRecordReader
         return new StoredRecord { Record = record, SetId = setId, Sequence = reader.GetInt64(0) };
     }
 
-    private static string TextOrEmpty(SqliteDataReader reader, int ordinal) =>
+    private static string TextOrEmpty(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? string.Empty : reader.GetString(ordinal);
 
-    private static void AddFloats(SqliteDataReader reader, int ordinal, RepeatedField<float> target)
+    private static void AddFloats(DbDataReader reader, int ordinal, RepeatedField<float> target)
     {
         var blob = reader.GetFieldValue<byte[]>(ordinal);
         UnsafeCollectionOperations.SetCount(target, blob.Length / sizeof(float));

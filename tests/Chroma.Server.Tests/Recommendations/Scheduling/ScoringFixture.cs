@@ -28,7 +28,7 @@ internal sealed class ScoringFixture : IDisposable
     public ChromaServerOptions Options { get; } = new() { ScoringDebounce = TimeSpan.FromMilliseconds(500), ScoringMaxDelay = TimeSpan.FromSeconds(2), DriftWindow = 100 };
 
     public SetScoringPass CreatePass() => new(
-        Storage.Store,
+        Storage.Scores,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions(),
         new DriftOptions { SampleSize = 100, Permutations = 50 },
@@ -53,8 +53,7 @@ internal sealed class ScoringFixture : IDisposable
     public static Record[] OutOfDistribution(int count, int seed) =>
         Rows(SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 7, 40), count, 1, seed), "0");
 
-    public Task<IngestOutcome> IngestAsync(IEnumerable<Record> records, RecordsCommitted? onCommitted = null) =>
-        Storage.Store.IngestAsync(Set, StoreFixture.Prepare(records), onCommitted).WaitAsync(TimeSpan.FromSeconds(30));
+    public Task<IngestOutcome> IngestAsync(IEnumerable<Record> records) => Storage.IngestAsync(Set, [.. records]);
 
     public void Dispose() => Storage.Dispose();
 

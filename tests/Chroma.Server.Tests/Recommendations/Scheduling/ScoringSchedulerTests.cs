@@ -19,6 +19,7 @@ public sealed class ScoringSchedulerTests
         _passes = [];
         _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
         _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
+        _fixture.Storage.Observers.Add(_scheduler);
         _scheduler.PassCompleted += result =>
         {
             lock (_passes)
@@ -41,8 +42,8 @@ public sealed class ScoringSchedulerTests
     [Test, CancelAfter(60_000)]
     public async Task OnRecordsStored_QuietForTheDebounce_RunsOnePassAfterItAndNotBefore(CancellationToken cancellationToken)
     {
-        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)], _scheduler.OnRecordsStored);
-        await _fixture.IngestAsync(ScoringFixture.InDistribution(5, seed: 3), _scheduler.OnRecordsStored);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(5, seed: 3));
 
         _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(499));
         await Task.Yield();
@@ -63,12 +64,12 @@ public sealed class ScoringSchedulerTests
     public async Task OnRecordsStored_SteadyStreamNeverQuiet_RunsAPassAtTheMaxDelay(CancellationToken cancellationToken)
     {
         // Debounce 500 ms, max delay 2 s: a batch every 400 ms would postpone a pure debounce forever.
-        await _fixture.IngestAsync(ScoringFixture.Training(), _scheduler.OnRecordsStored);
+        await _fixture.IngestAsync(ScoringFixture.Training());
         var passesBeforeMaxDelay = 0;
         for (var i = 0; i < 4; i++)
         {
             _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(400));
-            await _fixture.IngestAsync(ScoringFixture.InDistribution(2, seed: 10 + i), _scheduler.OnRecordsStored);
+            await _fixture.IngestAsync(ScoringFixture.InDistribution(2, seed: 10 + i));
             passesBeforeMaxDelay += _scheduler.CompletedPasses;
         }
 
@@ -89,12 +90,12 @@ public sealed class ScoringSchedulerTests
     public async Task OnRecordsDeleted_ProductionRecord_NextPassDropsItsScore(CancellationToken cancellationToken)
     {
         var production = ScoringFixture.InDistribution(6, seed: 2);
-        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production], _scheduler.OnRecordsStored);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production]);
         _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(500));
         await NextPassAsync(cancellationToken);
         ResetNextPass();
 
-        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [production[0].Id], _scheduler.OnRecordsDeleted, cancellationToken);
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [production[0].Id], cancellationToken);
         _fixture.Storage.Clock.Advance(TimeSpan.FromMilliseconds(500));
         var pass = await NextPassAsync(cancellationToken);
 
@@ -110,6 +111,7 @@ public sealed class ScoringSchedulerTests
     {
         await _scheduler.StopAsync(cancellationToken);
         _scheduler.Dispose();
+        _fixture.Storage.Observers.Clear();
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(4, seed: 2)]);
         _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
         _scheduler.PassCompleted += result => _nextPass.TrySetResult(result);

@@ -1,4 +1,5 @@
 using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -63,7 +64,8 @@ public sealed class SetScoringPassTests
         var pass = _fixture.CreatePass();
         var state = new SetScoringState(_fixture.StoredSet);
         await pass.RunAsync(state, cancellationToken);
-        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [training[3].Id.ToLowerInvariant()], (_, sequences) => state.OnDeleted(sequences), cancellationToken);
+        _fixture.Storage.Observers.Add(new ChangeObserver(deleted: (_, sequences) => state.OnDeleted(sequences)));
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [training[3].Id.ToLowerInvariant()], cancellationToken);
 
         var second = await pass.RunAsync(state, cancellationToken);
 
@@ -83,7 +85,8 @@ public sealed class SetScoringPassTests
         var state = new SetScoringState(_fixture.StoredSet);
         await pass.RunAsync(state, cancellationToken);
         var deletedId = production[4].Id.ToLowerInvariant();
-        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [deletedId], (_, sequences) => state.OnDeleted(sequences), cancellationToken);
+        _fixture.Storage.Observers.Add(new ChangeObserver(deleted: (_, sequences) => state.OnDeleted(sequences)));
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [deletedId], cancellationToken);
 
         var second = await pass.RunAsync(state, cancellationToken);
 
@@ -91,7 +94,7 @@ public sealed class SetScoringPassTests
         {
             Assert.That(second.Refit, Is.False);
             Assert.That(state.Published.Entries.Select(e => e.Record.Id), Has.No.Member(deletedId));
-            Assert.That(_fixture.Storage.Store.ReadScores(_fixture.StoredSet).Select(s => s.Record.Id), Has.No.Member(deletedId));
+            Assert.That(_fixture.Storage.Scores.ReadScores(_fixture.StoredSet).Select(s => s.Record.Id), Has.No.Member(deletedId));
             Assert.That(state.Published.Entries, Has.Count.EqualTo(9));
         });
     }
@@ -149,7 +152,7 @@ public sealed class SetScoringPassTests
 
         await _fixture.CreatePass().RunAsync(state, cancellationToken);
 
-        var stored = _fixture.Storage.Store.ReadScores(_fixture.StoredSet);
+        var stored = _fixture.Storage.Scores.ReadScores(_fixture.StoredSet);
         var outlierIds = outliers.Select(o => o.Id.ToLowerInvariant()).ToHashSet();
         var lowestOutlier = state.Published.Entries.Where(e => outlierIds.Contains(e.Record.Id)).Min(e => Score(e));
         var highestInlier = state.Published.Entries.Where(e => !outlierIds.Contains(e.Record.Id)).Max(e => Score(e));
@@ -168,7 +171,7 @@ public sealed class SetScoringPassTests
 
         var result = await _fixture.CreatePass().RunAsync(state, cancellationToken);
 
-        var history = _fixture.Storage.Store.ReadDriftHistory(_fixture.StoredSet, 10);
+        var history = _fixture.Storage.Scores.ReadDriftHistory(_fixture.StoredSet, 10);
         Assert.Multiple(() =>
         {
             Assert.That(result.Drift, Is.Not.Null);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
-namespace Chroma.Server.Storage.Internal;
+namespace Chroma.Server.Storage.Sqlite.Internal;
 
 /// <summary>Creates the schema of a new database and refuses one written by a newer server.</summary>
 internal static class SqliteSchema

@@ -1,7 +1,7 @@
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Sqlite;
 
 /// <summary>The bounded drift history of each set.</summary>
-internal sealed partial class SqliteRecordStore
+internal sealed partial class SqliteScoreStore
 {
     /// <inheritdoc />
     public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, CancellationToken cancellationToken = default)
@@ -9,9 +9,9 @@ internal sealed partial class SqliteRecordStore
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(point);
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
-        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
-        using var transaction = _writer.BeginTransaction();
-        using var command = _writer.CreateCommand();
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = _database.Writer.BeginTransaction();
+        using var command = _database.Writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO drift_history (set_key, computed_ms, mmd2, p_value, training_sample, production_sample, through_sequence)
@@ -35,7 +35,7 @@ internal sealed partial class SqliteRecordStore
     public IReadOnlyList<DriftPoint> ReadDriftHistory(StoredEmbeddingSet set, int limit)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT computed_ms, mmd2, p_value, training_sample, production_sample, through_sequence FROM drift_history

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 
-namespace Chroma.Server.Storage.Internal;
+namespace Chroma.Server.Storage.Sqlite.Internal;
 
 /// <summary>The WHERE clause of a <see cref="RecordSelection"/> over live records of one set (alias <c>r</c>).</summary>
 internal static class RecordSelectionSql

@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace Chroma.Server.Storage.Internal;
+namespace Chroma.Server.Storage.Sqlite.Internal;
 
 /// <summary>
 /// The ingest hot path: one INSERT compiled once on the writer connection and driven through the

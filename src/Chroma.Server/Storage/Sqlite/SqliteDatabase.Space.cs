@@ -1,12 +1,12 @@
 using Microsoft.Data.Sqlite;
 
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Sqlite;
 
 /// <summary>
 /// Storage full: a commit that fails with <c>SQLITE_FULL</c> fails its batches with <see cref="StorageFullException"/>
 /// and marks <see cref="StorageSpace"/> full; the next successful commit (or probe write) marks it writable again.
 /// </summary>
-internal sealed partial class SqliteRecordStore
+internal sealed partial class SqliteDatabase
 {
     private const int SqliteFull = 13;
 
@@ -16,25 +16,16 @@ internal sealed partial class SqliteRecordStore
     /// </summary>
     internal Func<Exception?>? CommitFault { get; set; }
 
-    /// <summary>Gets the space state this store reports into.</summary>
-    internal StorageSpace Space => _space;
+    /// <summary>Gets the space state this database reports into.</summary>
+    internal StorageSpace Space { get; }
 
-    private static bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
+    /// <summary>Whether <paramref name="exception"/> is SQLite's "database or disk is full".</summary>
+    public bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
 
-    private long? FreeBytes()
+    /// <summary>Commits <paramref name="transaction"/>, raising the injected <see cref="CommitFault"/> first when set.</summary>
+    public void CommitWithFaults(SqliteTransaction transaction)
     {
-        try
-        {
-            return new DriveInfo(Path.GetDirectoryName(_writer.DataSource)!).AvailableFreeSpace;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    private void CommitWithFaults(SqliteTransaction transaction)
-    {
+        ArgumentNullException.ThrowIfNull(transaction);
         if (CommitFault?.Invoke() is { } fault)
         {
             throw fault;
@@ -43,22 +34,31 @@ internal sealed partial class SqliteRecordStore
         transaction.Commit();
     }
 
-    // What the group would have added to the log, roughly: the vectors twice over (table and log pages), plus row overhead.
-    private static long EstimateBytes(List<Internal.PendingIngest> group) =>
-        group.Sum(p => (long)p.Records.Count * ((p.Descriptor.Dimension * 4L * 2) + 512));
-
-    private StorageFullException StorageFull(Exception exception, long neededBytes)
+    /// <summary>Marks the space full and describes it as the exception the failed batches get.</summary>
+    public StorageFullException StorageFull(Exception exception, long neededBytes)
     {
-        _space.ReportFull(neededBytes);
+        Space.ReportFull(neededBytes);
         return new StorageFullException(
-            $"the disk holding \"{Path.GetDirectoryName(_writer.DataSource)}\" is full: the batch was not stored", exception);
+            $"the disk holding \"{DataDirectory}\" is full: the batch was not stored", exception);
+    }
+
+    private long? FreeBytes()
+    {
+        try
+        {
+            return new DriveInfo(DataDirectory).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     // First the file system's free space against what the failed write needed; then a one-row rewrite, which still
     // appends a page to the WAL and syncs it (and goes through the injected fault, like a commit).
     private async Task<bool> ProbeWritableAsync(CancellationToken cancellationToken)
     {
-        if (FreeBytes() is { } free && free < _space.NeededBytes)
+        if (FreeBytes() is { } free && free < Space.NeededBytes)
         {
             return false;
         }
@@ -66,8 +66,8 @@ internal sealed partial class SqliteRecordStore
         using var write = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var transaction = _writer.BeginTransaction();
-            using (var command = _writer.CreateCommand())
+            using var transaction = Writer.BeginTransaction();
+            using (var command = Writer.CreateCommand())
             {
                 command.Transaction = transaction;
                 command.CommandText = "UPDATE schema_version SET version = version;";
@@ -75,7 +75,7 @@ internal sealed partial class SqliteRecordStore
             }
 
             CommitWithFaults(transaction);
-            _space.ReportWritten();
+            Space.ReportWritten();
             return true;
         }
         catch (Exception ex) when (IsStorageFull(ex))

@@ -1,20 +1,33 @@
 using System.Text;
 using Chroma.Server.Storage.Internal;
+using Chroma.Server.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Sqlite;
 
-/// <summary>Reads and writes of the recommendation engine (<see cref="IRecordScoreStore"/>).</summary>
-internal sealed partial class SqliteRecordStore : IRecordScoreStore
+/// <summary>
+/// <see cref="IRecordScoreStore"/> on a <see cref="SqliteDatabase"/>: the recommendation engine's
+/// reads of training and scorable rows, its per-record scores and the drift history. Writes take
+/// the database's write lock, so they are serialized with ingest.
+/// </summary>
+internal sealed partial class SqliteScoreStore : IRecordScoreStore
 {
-    private const string ScorableColumns =
-        "r.sequence, r.record_id, r.dataset, r.embedding, r.predicted_class, r.class_probabilities";
+    private const string ScorableColumns = ScorableRowReader.Columns;
+
+    private readonly SqliteDatabase _database;
+
+    /// <summary>Creates the store over <paramref name="database"/>.</summary>
+    public SqliteScoreStore(SqliteDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+    }
 
     /// <inheritdoc />
     public TrainingFingerprint ReadTrainingFingerprint(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         return ReadFingerprint(connection, null, set.Key);
     }
 
@@ -22,7 +35,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
     public TrainingRows ReadTraining(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var transaction = connection.BeginTransaction(deferred: true);
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -56,7 +69,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
     public IReadOnlyList<ScorableRecord> ReadScorable(StoredEmbeddingSet set, long afterSequence, int limit)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {ScorableColumns} FROM records r
@@ -70,7 +83,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            records.Add(ReadScorableRow(reader, 0));
+            records.Add(ScorableRowReader.Read(reader, 0));
         }
 
         return records;
@@ -80,7 +93,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
     public RecentProduction ReadRecentProduction(StoredEmbeddingSet set, int count)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT sequence, embedding FROM records
@@ -112,7 +125,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
     public IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {ScorableColumns}, s.training_version, s.signals, s.measurement, s.scored_ms
@@ -125,7 +138,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            scores.Add(new PersistedScore(ReadScorableRow(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
+            scores.Add(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
         }
 
         return scores;
@@ -142,18 +155,18 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(trainingVersion);
         ArgumentNullException.ThrowIfNull(rows);
-        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
-        using var transaction = _writer.BeginTransaction();
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = _database.Writer.BeginTransaction();
         if (replaceExisting)
         {
-            using var clear = _writer.CreateCommand();
+            using var clear = _database.Writer.CreateCommand();
             clear.Transaction = transaction;
             clear.CommandText = "DELETE FROM record_scores WHERE set_key = $set;";
             clear.Parameters.AddWithValue("$set", set.Key);
             clear.ExecuteNonQuery();
         }
 
-        using var insert = _writer.CreateCommand();
+        using var insert = _database.Writer.CreateCommand();
         insert.Transaction = transaction;
 
         // Only live records: a delete that committed after the scores were computed wins.
@@ -164,7 +177,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
             """;
         insert.Parameters.AddWithValue("$set", set.Key);
         insert.Parameters.AddWithValue("$version", trainingVersion);
-        insert.Parameters.AddWithValue("$now", _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$now", _database.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
         var sequence = insert.Parameters.Add(new SqliteParameter { ParameterName = "$sequence" });
         var score = insert.Parameters.Add(new SqliteParameter { ParameterName = "$score" });
         var signals = insert.Parameters.Add(new SqliteParameter { ParameterName = "$signals" });
@@ -191,7 +204,7 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(selection);
-        using var connection = OpenReader();
+        using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT r.sequence FROM records r");
         RecordSelectionSql.AppendWhere(sql, command, set.Key, selection);
@@ -218,30 +231,5 @@ internal sealed partial class SqliteRecordStore : IRecordScoreStore
         using var reader = command.ExecuteReader();
         reader.Read();
         return new TrainingFingerprint(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-    }
-
-    private static ScorableRecord ReadScorableRow(SqliteDataReader reader, int first)
-    {
-        var embedding = ReadFloats(reader, first + 3)!;
-        return new ScorableRecord(
-            reader.GetInt64(first),
-            reader.GetString(first + 1),
-            reader.GetString(first + 2),
-            embedding,
-            reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
-            ReadFloats(reader, first + 5));
-    }
-
-    private static float[]? ReadFloats(SqliteDataReader reader, int ordinal)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            return null;
-        }
-
-        var blob = reader.GetFieldValue<byte[]>(ordinal);
-        var values = new float[blob.Length / sizeof(float)];
-        FloatBlob.CopyTo(blob, values);
-        return values;
     }
 }

@@ -1,26 +1,28 @@
+using System.Data;
 using System.Text;
-using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage.Internal;
-using Microsoft.Data.Sqlite;
+using Chroma.Server.Storage.Postgres.Internal;
+using Npgsql;
+using NpgsqlTypes;
 
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Postgres;
 
-/// <summary>Queries: each opens a pooled reader connection and sees the last committed state.</summary>
-internal sealed partial class SqliteRecordStore
+/// <summary>Queries: each takes a pooled connection and sees committed data; multi-statement reads share one snapshot.</summary>
+internal sealed partial class PostgresRecordStore
 {
     /// <inheritdoc />
     public IReadOnlyList<EmbeddingSetSummary> ListSets()
     {
-        using var connection = OpenReader();
-        using var transaction = connection.BeginTransaction(deferred: true);
+        using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
         var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated)>();
-        using (var command = connection.CreateCommand())
+        using (var command = new NpgsqlCommand(
+            "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms FROM embedding_sets ORDER BY set_id COLLATE \"C\";",
+            connection,
+            transaction))
+        using (var reader = command.ExecuteReader())
         {
-            command.Transaction = transaction;
-            command.CommandText =
-                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms FROM embedding_sets ORDER BY set_id;";
-            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 var descriptor = new EmbeddingSetDescriptor
@@ -34,11 +36,12 @@ internal sealed partial class SqliteRecordStore
             }
         }
 
-        using var counts = connection.CreateCommand();
-        counts.Transaction = transaction;
-        counts.CommandText =
-            "SELECT dataset, COUNT(*) FROM records WHERE set_key = $set AND deleted = 0 GROUP BY dataset ORDER BY dataset;";
-        var setParameter = counts.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
+        using var counts = new NpgsqlCommand(
+            "SELECT dataset, COUNT(*) FROM records WHERE set_key = $1 AND NOT deleted GROUP BY dataset ORDER BY dataset COLLATE \"C\";",
+            connection,
+            transaction);
+        var setParameter = new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint };
+        counts.Parameters.Add(setParameter);
         var result = new List<EmbeddingSetSummary>(sets.Count);
         foreach (var (set, created, updated) in sets)
         {
@@ -55,6 +58,7 @@ internal sealed partial class SqliteRecordStore
             result.Add(new EmbeddingSetSummary(set, perDataset, created, updated));
         }
 
+        transaction.Commit();
         return result;
     }
 
@@ -63,13 +67,12 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(query);
-        using var connection = OpenReader();
-        using var command = connection.CreateCommand();
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand { Connection = connection };
         var sql = new StringBuilder("SELECT ").Append(StoredRecordReader.SelectList(query.IncludeEmbeddings)).Append(" FROM records r");
-        RecordSelectionSql.AppendWhere(sql, command, set.Key, query.Selection);
-        sql.Append(" AND r.sequence > $after ORDER BY r.sequence LIMIT $limit;");
-        command.Parameters.AddWithValue("$after", query.AfterSequence);
-        command.Parameters.AddWithValue("$limit", query.Limit + 1); // one more says whether a next page exists
+        PostgresSelection.AppendWhere(sql, command, set.Key, query.Selection);
+        sql.Append(" AND r.sequence > ").Append(PostgresSelection.Add(command, query.AfterSequence))
+            .Append(" ORDER BY r.sequence LIMIT ").Append(PostgresSelection.Add(command, (long)query.Limit + 1)).Append(';');
         command.CommandText = sql.ToString();
 
         var records = new List<StoredRecord>(query.Limit);
@@ -92,7 +95,7 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(ids);
-        var found = ReadWhereIn(set, "r.record_id", JsonSerializer.Serialize(ids), includeEmbeddings)
+        var found = ReadWhereAny(set, "r.record_id", ids.ToArray(), NpgsqlDbType.Text, includeEmbeddings)
             .ToDictionary(r => r.Record.Id, StringComparer.Ordinal);
         return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
     }
@@ -102,7 +105,7 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(sequences);
-        var found = ReadWhereIn(set, "r.sequence", JsonSerializer.Serialize(sequences), includeEmbeddings)
+        var found = ReadWhereAny(set, "r.sequence", sequences.ToArray(), NpgsqlDbType.Bigint, includeEmbeddings)
             .ToDictionary(r => r.Sequence);
         return [.. sequences.Where(found.ContainsKey).Select(s => found[s])];
     }
@@ -112,10 +115,10 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(selection);
-        using var connection = OpenReader();
-        using var command = connection.CreateCommand();
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand { Connection = connection };
         var sql = new StringBuilder("SELECT COUNT(*) FROM records r");
-        RecordSelectionSql.AppendWhere(sql, command, set.Key, selection);
+        PostgresSelection.AppendWhere(sql, command, set.Key, selection);
         command.CommandText = sql.Append(';').ToString();
         return (long)command.ExecuteScalar()!;
     }
@@ -125,20 +128,20 @@ internal sealed partial class SqliteRecordStore
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(visitor);
-        using var connection = OpenReader();
+        using var connection = _database.OpenConnection();
 
-        // One read transaction: the vectors and the high-water mark come from the same snapshot.
-        using var transaction = connection.BeginTransaction(deferred: true);
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
-            "SELECT sequence, dataset, embedding FROM records WHERE set_key = $set AND deleted = 0 AND sequence > $after ORDER BY sequence;";
-        command.Parameters.AddWithValue("$set", set.Key);
-        command.Parameters.AddWithValue("$after", afterSequence);
-        var vector = new float[set.Dimension];
-        var blob = new byte[set.Dimension * sizeof(float)];
-        using (var reader = command.ExecuteReader())
+        // One snapshot: the vectors and the set's last issued sequence agree.
+        using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
+        using (var command = new NpgsqlCommand(
+            "SELECT sequence, dataset, embedding FROM records WHERE set_key = $1 AND NOT deleted AND sequence > $2 ORDER BY sequence;",
+            connection,
+            transaction))
         {
+            command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
+            var vector = new float[set.Dimension];
+            var blob = new byte[set.Dimension * sizeof(float)];
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 reader.GetBytes(2, 0, blob, 0, blob.Length);
@@ -147,21 +150,22 @@ internal sealed partial class SqliteRecordStore
             }
         }
 
-        using var highWater = connection.CreateCommand();
-        highWater.Transaction = transaction;
-        highWater.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM records;";
-        return (long)highWater.ExecuteScalar()!;
+        using var highWater = new NpgsqlCommand("SELECT last_sequence FROM embedding_sets WHERE set_key = $1;", connection, transaction);
+        highWater.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        var through = highWater.ExecuteScalar() is long last ? last : 0;
+        transaction.Commit();
+        return through;
     }
 
     /// <inheritdoc />
     public IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence)
     {
         ArgumentNullException.ThrowIfNull(set);
-        using var connection = OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sequence FROM records WHERE set_key = $set AND deleted = 1 AND sequence <= $through;";
-        command.Parameters.AddWithValue("$set", set.Key);
-        command.Parameters.AddWithValue("$through", throughSequence);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand(
+            "SELECT sequence FROM records WHERE set_key = $1 AND deleted AND sequence <= $2 ORDER BY sequence;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = throughSequence });
         var sequences = new List<long>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -172,14 +176,14 @@ internal sealed partial class SqliteRecordStore
         return sequences;
     }
 
-    private List<StoredRecord> ReadWhereIn(StoredEmbeddingSet set, string column, string jsonValues, bool includeEmbeddings)
+    private List<StoredRecord> ReadWhereAny(StoredEmbeddingSet set, string column, Array values, NpgsqlDbType elementType, bool includeEmbeddings)
     {
-        using var connection = OpenReader();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {StoredRecordReader.SelectList(includeEmbeddings)} FROM records r " +
-            $"WHERE r.set_key = $set AND r.deleted = 0 AND {column} IN (SELECT value FROM json_each($values));";
-        command.Parameters.AddWithValue("$set", set.Key);
-        command.Parameters.AddWithValue("$values", jsonValues);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand(
+            $"SELECT {StoredRecordReader.SelectList(includeEmbeddings)} FROM records r WHERE r.set_key = $1 AND NOT r.deleted AND {column} = ANY($2);",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlDbType.Array | elementType });
         var records = new List<StoredRecord>();
         using var reader = command.ExecuteReader();
         while (reader.Read())

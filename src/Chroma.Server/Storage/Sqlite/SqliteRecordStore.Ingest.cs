@@ -1,11 +1,10 @@
 using System.Threading.Channels;
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage.Internal;
-using Chroma.Server.Validation;
-using Grpc.Core;
+using Chroma.Server.Storage.Sqlite.Internal;
 using Microsoft.Data.Sqlite;
 
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Sqlite;
 
 /// <summary>
 /// Batch ingest with group commit: batches from all streams queue up, and one writer loop commits
@@ -27,14 +26,15 @@ internal sealed partial class SqliteRecordStore
 
     /// <inheritdoc />
     public Task<IngestOutcome> IngestAsync(
+        string setId,
         EmbeddingSetDescriptor descriptor,
         IReadOnlyList<PreparedRecord> records,
-        RecordsCommitted? onCommitted = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(setId);
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(records);
-        var pending = new PendingIngest(descriptor, records, onCommitted);
+        var pending = new PendingIngest(setId, descriptor, records);
         ObjectDisposedException.ThrowIf(!_ingestQueue.Writer.TryWrite(pending), this);
 
         // Cancelling stops the wait only: a queued batch is still committed (a re-send is a duplicate).
@@ -56,14 +56,20 @@ internal sealed partial class SqliteRecordStore
                 records += pending.Records.Count;
             }
 
-            await _writeLock.WaitAsync().ConfigureAwait(false);
+            IDisposable writeLock;
             try
             {
-                CommitGroup(group);
+                writeLock = await _database.EnterWriteAsync().ConfigureAwait(false);
             }
-            finally
+            catch (ObjectDisposedException ex)
             {
-                _writeLock.Release();
+                Fail(group, ex);
+                continue;
+            }
+
+            using (writeLock)
+            {
+                CommitGroup(group);
             }
         }
     }
@@ -72,8 +78,8 @@ internal sealed partial class SqliteRecordStore
     {
         try
         {
-            using var transaction = _writer.BeginTransaction();
-            var now = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            using var transaction = Writer.BeginTransaction();
+            var now = _database.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var pending in group)
             {
                 transaction.Save(BatchSavepoint);
@@ -88,32 +94,41 @@ internal sealed partial class SqliteRecordStore
                 transaction.Release(BatchSavepoint);
             }
 
-            CommitWithFaults(transaction);
+            _database.CommitWithFaults(transaction);
         }
 #pragma warning disable CA1031 // Every waiting batch must hear about the failure; none may hang.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            var failure = IsStorageFull(ex) ? StorageFull(ex, EstimateBytes(group)) : ex;
-            foreach (var pending in group)
-            {
-                pending.Completion.TrySetException(failure);
-            }
-
+            Fail(group, _database.IsStorageFull(ex)
+                ? _database.StorageFull(ex, EstimateBytes(group))
+                : new StoreUnavailableException("The SQLite database could not commit the batch.", ex));
             return;
         }
 
-        _space.ReportWritten();
+        _database.Space.ReportWritten();
 
         foreach (var pending in group)
         {
             if (pending.Set is { } set && pending.Inserted.Count > 0)
             {
                 _sets.TryAdd(set.SetId, set);
-                pending.OnCommitted?.Invoke(set, pending.Inserted);
+                _observers.RecordsStored(set, pending.Inserted);
             }
 
             pending.Completion.TrySetResult(pending.Outcome!);
+        }
+    }
+
+    // What the group would have added to the log, roughly: the vectors twice over (table and log pages), plus row overhead.
+    private static long EstimateBytes(List<PendingIngest> group) =>
+        group.Sum(p => (long)p.Records.Count * ((p.Descriptor.Dimension * 4L * 2) + 512));
+
+    private static void Fail(List<PendingIngest> group, Exception exception)
+    {
+        foreach (var pending in group)
+        {
+            pending.Completion.TrySetException(exception);
         }
     }
 
@@ -121,12 +136,11 @@ internal sealed partial class SqliteRecordStore
     {
         var descriptor = pending.Descriptor;
         var records = pending.Records;
-        var setId = SetDescriptorValidator.SetId(descriptor);
-        var set = ReadSet(_writer, transaction, setId) ?? CreateSet(transaction, setId, descriptor, now);
+        var setId = pending.SetId;
+        var set = ReadSet(Writer, transaction, setId) ?? CreateSet(transaction, setId, descriptor, now);
         if (set.Dimension != descriptor.Dimension)
         {
-            return IngestOutcome.Rejected(ValidationError.Invalid(
-                $"set.dimension: is {descriptor.Dimension}, but embedding set '{setId}' has dimension {set.Dimension}"));
+            return IngestOutcome.Rejected(IngestRejections.DimensionMismatch(setId, descriptor.Dimension, set.Dimension));
         }
 
         pending.Set = set;
@@ -145,8 +159,7 @@ internal sealed partial class SqliteRecordStore
             }
             else
             {
-                return IngestOutcome.Rejected(new ValidationError(StatusCode.AlreadyExists,
-                    $"records[{i}].id: {record.Id} is already stored in '{setId}' with different content", i));
+                return IngestOutcome.Rejected(IngestRejections.ConflictingRecord(setId, record.Id, i));
             }
         }
 
@@ -166,7 +179,7 @@ internal sealed partial class SqliteRecordStore
 
     private StoredEmbeddingSet CreateSet(SqliteTransaction transaction, string setId, EmbeddingSetDescriptor descriptor, long now)
     {
-        using var command = _writer.CreateCommand();
+        using var command = Writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO embedding_sets (set_id, model, model_version, layer, dimension, created_ms, updated_ms)
@@ -185,7 +198,7 @@ internal sealed partial class SqliteRecordStore
 
     private void TouchSet(SqliteTransaction transaction, long setKey, long now)
     {
-        using var command = _writer.CreateCommand();
+        using var command = Writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "UPDATE embedding_sets SET updated_ms = MAX(updated_ms, $now) WHERE set_key = $key;";
         command.Parameters.AddWithValue("$now", now);
@@ -198,8 +211,8 @@ internal sealed partial class SqliteRecordStore
     {
         if (_insert is null || _findHash is null)
         {
-            _insert = new RecordInsertStatement(_writer);
-            _findHash = _writer.CreateCommand();
+            _insert = new RecordInsertStatement(Writer);
+            _findHash = Writer.CreateCommand();
             _findHash.CommandText = "SELECT content_hash FROM records WHERE set_key = $set AND record_id = $id;";
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$id" });

@@ -1,22 +1,22 @@
 using System.Text.Json;
 using Chroma.Server.Storage.Internal;
 
-namespace Chroma.Server.Storage;
+namespace Chroma.Server.Storage.Sqlite;
 
 /// <summary>Delete and tag: small writes, serialized with ingest.</summary>
 internal sealed partial class SqliteRecordStore
 {
     /// <inheritdoc />
     public async Task<long> DeleteAsync(
-        StoredEmbeddingSet set, IReadOnlyList<string> ids, RecordsDeleted? onCommitted = null, CancellationToken cancellationToken = default)
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(ids);
-        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         var sequences = new List<long>();
-        using (var transaction = _writer.BeginTransaction())
+        using (var transaction = Writer.BeginTransaction())
         {
-            using var command = _writer.CreateCommand();
+            using var command = Writer.CreateCommand();
             command.Transaction = transaction;
 
             // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
@@ -39,7 +39,7 @@ internal sealed partial class SqliteRecordStore
             if (sequences.Count > 0)
             {
                 // A deleted record leaves the recommendations with its data.
-                using var scores = _writer.CreateCommand();
+                using var scores = Writer.CreateCommand();
                 scores.Transaction = transaction;
                 scores.CommandText = "DELETE FROM record_scores WHERE sequence IN (SELECT value FROM json_each($sequences));";
                 scores.Parameters.AddWithValue("$sequences", JsonSerializer.Serialize(sequences));
@@ -51,7 +51,8 @@ internal sealed partial class SqliteRecordStore
 
         if (sequences.Count > 0)
         {
-            onCommitted?.Invoke(set, sequences);
+            // Still under the write lock: observers hear of changes in commit order.
+            _observers.RecordsDeleted(set, sequences);
         }
 
         return sequences.Count;
@@ -64,9 +65,9 @@ internal sealed partial class SqliteRecordStore
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(tags);
-        using var writeLock = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
-        using var transaction = _writer.BeginTransaction();
-        using var command = _writer.CreateCommand();
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = Writer.BeginTransaction();
+        using var command = Writer.CreateCommand();
         command.Transaction = transaction;
 
         // json_patch merges (RFC 7396): existing keys are overwritten, others kept. The content

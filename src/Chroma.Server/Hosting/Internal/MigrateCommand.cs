@@ -1,0 +1,56 @@
+using System.Globalization;
+using Chroma.Server.Storage;
+using Chroma.Server.Storage.Postgres.Internal;
+using Chroma.Server.Storage.Sqlite;
+using Chroma.Server.Storage.Sqlite.Internal;
+
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>
+/// <c>chroma-server migrate</c>: brings the configured database's schema to this server's version and
+/// exits, reading the same configuration as the server (appsettings.json, <c>Chroma__*</c> environment
+/// variables, <c>--Chroma:...</c> arguments). Servers migrate on start too; this lets a deployment do it
+/// first, once. On PostgreSQL it takes the same advisory lock, so it is safe while servers start.
+/// </summary>
+internal static class MigrateCommand
+{
+    /// <summary>The command's name.</summary>
+    public const string Name = "migrate";
+
+    /// <summary>Migrates; returns 0 on success, 1 when the database could not be used (the message says why).</summary>
+    public static int Run(ChromaServerOptions options, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            ChromaServerOptionsValidator.Validate(options);
+            if (options.Storage.Provider == StorageProvider.Postgres)
+            {
+                var builder = PostgresConnection.Parse(options.Storage.ConnectionString);
+                using var dataSource = PostgresConnection.CreateDataSource(options.Storage.ConnectionString);
+                PostgresConnection.Check(dataSource, options.Storage.ConnectionString!);
+                var applied = PostgresSchema.Migrate(dataSource);
+                output.WriteLine(applied.Count == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"PostgreSQL {PostgresConnection.Describe(builder)}: schema already at version {PostgresSchema.CurrentVersion}")
+                    : $"PostgreSQL {PostgresConnection.Describe(builder)}: applied schema version(s) {string.Join(", ", applied)}");
+            }
+            else
+            {
+                using (SqliteDatabase.Open(options.DataDirectory, TimeProvider.System))
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"SQLite {Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteDatabase.FileName)}: schema at version {SqliteSchema.CurrentVersion}"));
+                }
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (ex is StorageStartException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine("chroma-server migrate: " + ex.Message);
+            return 1;
+        }
+    }
+}

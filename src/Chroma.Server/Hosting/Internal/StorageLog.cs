@@ -1,0 +1,9 @@
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>Log messages about the store the server runs on.</summary>
+internal static partial class StorageLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error,
+        Message = "Record change observer {Observer} failed after a commit; the commit stands and the other observers ran")]
+    public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+}

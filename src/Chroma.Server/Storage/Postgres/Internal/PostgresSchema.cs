@@ -1,0 +1,142 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Chroma.Server.Storage.Postgres.Internal;
+
+/// <summary>
+/// The versioned schema. <see cref="Migrate"/> runs under a session advisory lock: a server that starts
+/// while another migrates waits for it, then finds the schema current; each version is applied once
+/// (recorded in <c>chroma_schema_migrations</c>, keyed by version, so a second application would fail).
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>The schema this server writes.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
+    public const long MigrationLockKey = 0x6368726F6D61;
+
+    private const string Version1 = """
+        CREATE TABLE embedding_sets (
+            set_key       bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            set_id        text    NOT NULL UNIQUE,
+            model         text    NOT NULL,
+            model_version text    NOT NULL,
+            layer         text    NOT NULL,
+            dimension     integer NOT NULL,
+            created_ms    bigint  NOT NULL,
+            updated_ms    bigint  NOT NULL,
+            -- The highest sequence given to a record of the set. Writers raise it with an UPDATE in the
+            -- transaction that inserts the rows, so the row lock orders them: a reader that sees
+            -- sequence n committed also sees every smaller one of the set (no late commit behind a cursor).
+            last_sequence bigint  NOT NULL DEFAULT 0
+        );
+        CREATE TABLE records (
+            set_key             bigint  NOT NULL REFERENCES embedding_sets (set_key),
+            sequence            bigint  NOT NULL,
+            record_id           text    NOT NULL,
+            dataset             text    NOT NULL,
+            embedding           bytea   NOT NULL,
+            input_uri           text,
+            predicted_class     text,
+            class_probabilities bytea,
+            class_names         text,
+            label               text,
+            metadata            jsonb,
+            timestamp_ms        bigint  NOT NULL,
+            content_hash        bytea   NOT NULL,
+            deleted             boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (set_key, sequence),
+            UNIQUE (set_key, record_id)
+        );
+        CREATE INDEX records_by_set_dataset ON records (set_key, dataset, deleted, sequence);
+        CREATE TABLE record_scores (
+            set_key          bigint           NOT NULL,
+            sequence         bigint           NOT NULL,
+            training_version text             NOT NULL,
+            score            double precision NOT NULL,
+            signals          text             NOT NULL,
+            reasons          text             NOT NULL,
+            measurement      text             NOT NULL,
+            scored_ms        bigint           NOT NULL,
+            PRIMARY KEY (set_key, sequence),
+            FOREIGN KEY (set_key, sequence) REFERENCES records (set_key, sequence)
+        );
+        CREATE TABLE drift_history (
+            id                bigint           GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            set_key           bigint           NOT NULL,
+            computed_ms       bigint           NOT NULL,
+            mmd2              double precision NOT NULL,
+            p_value           double precision NOT NULL,
+            training_sample   integer          NOT NULL,
+            production_sample integer          NOT NULL,
+            through_sequence  bigint           NOT NULL
+        );
+        CREATE INDEX drift_history_by_set ON drift_history (set_key, computed_ms);
+        """;
+
+    private static readonly string[] Steps = [Version1];
+
+    /// <summary>
+    /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
+    /// versions this call applied (empty when another server had done it).
+    /// </summary>
+    public static IReadOnlyList<int> Migrate(NpgsqlDataSource dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        using var connection = dataSource.OpenConnection();
+        Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_lock({MigrationLockKey});"));
+        try
+        {
+            Execute(connection, null, """
+                CREATE TABLE IF NOT EXISTS chroma_schema_migrations (
+                    version    integer     PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now(),
+                    applied_by text        NOT NULL
+                );
+                """);
+            var version = ReadVersion(connection);
+            if (version > CurrentVersion)
+            {
+                throw new StorageStartException(string.Create(CultureInfo.InvariantCulture,
+                    $"The PostgreSQL database was written by a newer Chroma server (schema {version}; this server knows up to {CurrentVersion})."));
+            }
+
+            var applied = new List<int>();
+            for (var next = version + 1; next <= CurrentVersion; next++)
+            {
+                using var transaction = connection.BeginTransaction();
+                Execute(connection, transaction, Steps[next - 1]);
+                using (var record = new NpgsqlCommand("INSERT INTO chroma_schema_migrations (version, applied_by) VALUES ($1, $2);", connection, transaction))
+                {
+                    record.Parameters.Add(new NpgsqlParameter { Value = next });
+                    record.Parameters.Add(new NpgsqlParameter { Value = $"{Environment.MachineName}/{Environment.ProcessId}" });
+                    record.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+                applied.Add(next);
+            }
+
+            return applied;
+        }
+        finally
+        {
+            Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_unlock({MigrationLockKey});"));
+        }
+    }
+
+    /// <summary>The highest applied version (0 for an empty database).</summary>
+    public static int ReadVersion(NpgsqlConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM chroma_schema_migrations;", connection);
+        return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.ExecuteNonQuery();
+    }
+}

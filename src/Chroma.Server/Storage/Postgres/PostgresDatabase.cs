@@ -1,0 +1,115 @@
+using Chroma.Server.Storage.Postgres.Internal;
+using Npgsql;
+
+namespace Chroma.Server.Storage.Postgres;
+
+/// <summary>
+/// One PostgreSQL database shared by the record and score stores: a pooled <see cref="NpgsqlDataSource"/>,
+/// the schema (migrated once under an advisory lock when opened), and an in-process write lock so this
+/// server tells its observers about its own commits in commit order. Several servers may share the
+/// database: rows they write to the same set are ordered by that set's row lock (see
+/// <see cref="PostgresRecordStore"/>).
+/// </summary>
+internal sealed class PostgresDatabase : IDisposable
+{
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _disposed;
+
+    private PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider timeProvider)
+    {
+        DataSource = dataSource;
+        TimeProvider = timeProvider;
+    }
+
+    /// <summary>Gets the pooled connections.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>Gets the clock that stamps rows.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Connects (failing with a <see cref="StorageStartException"/> that names the setting and never the
+    /// password) and brings the schema to the current version.
+    /// </summary>
+    public static PostgresDatabase Open(string connectionString, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var dataSource = PostgresConnection.CreateDataSource(connectionString);
+        try
+        {
+            PostgresConnection.Check(dataSource, connectionString);
+            PostgresSchema.Migrate(dataSource);
+            return new PostgresDatabase(dataSource, timeProvider);
+        }
+        catch
+        {
+            dataSource.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An open pooled connection (the caller disposes it).</summary>
+    public NpgsqlConnection OpenConnection()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return DataSource.OpenConnection();
+    }
+
+    /// <summary>An open pooled connection (the caller disposes it).</summary>
+    public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return DataSource.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>Takes this server's write lock; disposing the result releases it.</summary>
+    public async Task<IDisposable> EnterWriteAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_disposed)
+        {
+            _writeLock.Release();
+            throw new ObjectDisposedException(nameof(PostgresDatabase));
+        }
+
+        return new WriteLockRelease(_writeLock);
+    }
+
+    /// <summary>Waits for a write in progress, then closes every pooled connection.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _writeLock.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            DataSource.Dispose();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private sealed class WriteLockRelease(SemaphoreSlim writeLock) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                writeLock.Release();
+            }
+        }
+    }
+}

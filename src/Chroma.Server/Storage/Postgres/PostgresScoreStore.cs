@@ -1,0 +1,239 @@
+using System.Data;
+using System.Text;
+using Chroma.Server.Storage.Internal;
+using Chroma.Server.Storage.Postgres.Internal;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Chroma.Server.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IRecordScoreStore"/> on a <see cref="PostgresDatabase"/>: the recommendation engine's
+/// reads of training and scorable rows, its per-record scores and the drift history.
+/// Writes take this server's write lock, as on SQLite, so a delete and a score save never interleave.
+/// </summary>
+internal sealed partial class PostgresScoreStore : IRecordScoreStore
+{
+    private const string ScorableColumns = ScorableRowReader.Columns;
+
+    private readonly PostgresDatabase _database;
+
+    /// <summary>Creates the store over <paramref name="database"/>.</summary>
+    public PostgresScoreStore(PostgresDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+    }
+
+    /// <inheritdoc />
+    public TrainingFingerprint ReadTrainingFingerprint(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        return ReadFingerprint(connection, null, set.Key);
+    }
+
+    /// <inheritdoc />
+    public TrainingRows ReadTraining(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
+        var embeddings = new List<float>();
+        var labels = new List<string>();
+
+        // Unlabelled training records cannot teach a class, so they are left out of the fit.
+        using (var command = new NpgsqlCommand("""
+            SELECT embedding, label FROM records
+            WHERE set_key = $1 AND dataset = 'training' AND NOT deleted AND label IS NOT NULL
+            ORDER BY sequence;
+            """, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            var row = new float[set.Dimension];
+            var blob = new byte[set.Dimension * sizeof(float)];
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                reader.GetBytes(0, 0, blob, 0, blob.Length);
+                FloatBlob.CopyTo(blob, row);
+                embeddings.AddRange(row);
+                labels.Add(reader.GetString(1));
+            }
+        }
+
+        var fingerprint = ReadFingerprint(connection, transaction, set.Key);
+        transaction.Commit();
+        return new TrainingRows([.. embeddings], labels, fingerprint);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<ScorableRecord> ReadScorable(StoredEmbeddingSet set, long afterSequence, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand($"""
+            SELECT {ScorableColumns} FROM records r
+            WHERE r.set_key = $1 AND NOT r.deleted AND r.dataset <> 'training' AND r.sequence > $2
+            ORDER BY r.sequence LIMIT $3;
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = afterSequence });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)limit });
+        var records = new List<ScorableRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            records.Add(ScorableRowReader.Read(reader, 0));
+        }
+
+        return records;
+    }
+
+    /// <inheritdoc />
+    public RecentProduction ReadRecentProduction(StoredEmbeddingSet set, int count)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand("""
+            SELECT sequence, embedding FROM records
+            WHERE set_key = $1 AND dataset = 'production' AND NOT deleted
+            ORDER BY sequence DESC LIMIT $2;
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)count });
+        var d = set.Dimension;
+        var embeddings = new List<float>();
+        var row = new float[d];
+        var blob = new byte[d * sizeof(float)];
+        long through = 0;
+        var rows = 0;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            through = Math.Max(through, reader.GetInt64(0));
+            reader.GetBytes(1, 0, blob, 0, blob.Length);
+            FloatBlob.CopyTo(blob, row);
+            embeddings.AddRange(row);
+            rows++;
+        }
+
+        return new RecentProduction([.. embeddings], rows, through);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand($"""
+            SELECT {ScorableColumns}, s.training_version, s.signals, s.measurement, s.scored_ms
+            FROM record_scores s JOIN records r ON r.set_key = s.set_key AND r.sequence = s.sequence
+            WHERE s.set_key = $1 AND NOT r.deleted
+            ORDER BY s.sequence;
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        var scores = new List<PersistedScore>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            scores.Add(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
+        }
+
+        return scores;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> SaveScoresAsync(
+        StoredEmbeddingSet set,
+        string trainingVersion,
+        IReadOnlyList<RecordScoreRow> rows,
+        bool replaceExisting,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(trainingVersion);
+        ArgumentNullException.ThrowIfNull(rows);
+
+        // The last row of a sequence wins, as INSERT OR REPLACE does on SQLite (one statement may not update a row twice).
+        var latest = new Dictionary<long, RecordScoreRow>();
+        foreach (var row in rows)
+        {
+            latest[row.Sequence] = row;
+        }
+
+        var unique = latest.Values.ToArray();
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                if (replaceExisting)
+                {
+                    using var clear = new NpgsqlCommand("DELETE FROM record_scores WHERE set_key = $1;", connection, transaction);
+                    clear.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                    await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                // Only live records: a delete that committed after the scores were computed wins (FOR SHARE
+                // holds the record rows until COMMIT, so a delete on another server waits for this save).
+                using var insert = new NpgsqlCommand("""
+                    INSERT INTO record_scores (set_key, sequence, training_version, score, signals, reasons, measurement, scored_ms)
+                    SELECT $1, u.sequence, $2, u.score, u.signals, u.reasons, u.measurement, $3
+                    FROM unnest($4::bigint[], $5::double precision[], $6::text[], $7::text[], $8::text[])
+                         AS u (sequence, score, signals, reasons, measurement)
+                    WHERE u.sequence IN (SELECT r.sequence FROM records r
+                                         WHERE r.set_key = $1 AND NOT r.deleted AND r.sequence = ANY($4) FOR SHARE)
+                    ON CONFLICT (set_key, sequence) DO UPDATE SET
+                        training_version = EXCLUDED.training_version, score = EXCLUDED.score, signals = EXCLUDED.signals,
+                        reasons = EXCLUDED.reasons, measurement = EXCLUDED.measurement, scored_ms = EXCLUDED.scored_ms;
+                    """, connection, transaction);
+                insert.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                insert.Parameters.Add(new NpgsqlParameter { Value = trainingVersion });
+                insert.Parameters.Add(new NpgsqlParameter { Value = _database.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds() });
+                insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.Sequence).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+                insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.Score).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+                insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.SignalsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.ReasonsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.MeasurementJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                var stored = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return stored;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlySet<long> SelectSequences(StoredEmbeddingSet set, RecordSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(selection);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder("SELECT r.sequence FROM records r");
+        PostgresSelection.AppendWhere(sql, command, set.Key, selection);
+        command.CommandText = sql.Append(';').ToString();
+        var sequences = new HashSet<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return sequences;
+    }
+
+    private static TrainingFingerprint ReadFingerprint(NpgsqlConnection connection, NpgsqlTransaction? transaction, long setKey)
+    {
+        using var command = new NpgsqlCommand("""
+            SELECT COUNT(*), COALESCE(MAX(sequence), 0), COALESCE(SUM(sequence), 0)::bigint FROM records
+            WHERE set_key = $1 AND dataset = 'training' AND NOT deleted;
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = setKey });
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new TrainingFingerprint(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+}

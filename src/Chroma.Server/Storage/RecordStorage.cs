@@ -1,0 +1,39 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// One opened database seen through its two stores: records (<see cref="IRecordStore"/>) and the
+/// recommendation engine's scores (<see cref="IRecordScoreStore"/>). Both share the provider's
+/// database object (connections, writer, schema); disposing this closes the record store first
+/// (it commits what is queued), then the database.
+/// </summary>
+internal sealed class RecordStorage : IDisposable
+{
+    private readonly IDisposable _database;
+    private int _disposed;
+
+    /// <summary>Wraps stores opened on <paramref name="database"/>.</summary>
+    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IDisposable database)
+    {
+        Records = records;
+        Scores = scores;
+        _database = database;
+    }
+
+    /// <summary>Gets the record store.</summary>
+    public IRecordStore Records { get; }
+
+    /// <summary>Gets the score store.</summary>
+    public IRecordScoreStore Scores { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Records.Dispose();
+        _database.Dispose();
+    }
+}

@@ -1,0 +1,193 @@
+using System.Text;
+using System.Text.Json;
+using Chroma.Protocol.V1;
+using Chroma.Server.Storage.Internal;
+using Chroma.Server.Storage.Sqlite.Internal;
+using Microsoft.Data.Sqlite;
+
+namespace Chroma.Server.Storage.Sqlite;
+
+/// <summary>Queries: each opens a pooled reader connection and sees the last committed state.</summary>
+internal sealed partial class SqliteRecordStore
+{
+    /// <inheritdoc />
+    public IReadOnlyList<EmbeddingSetSummary> ListSets()
+    {
+        using var connection = _database.OpenReader();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated)>();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            command.CommandText =
+                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms FROM embedding_sets ORDER BY set_id;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var descriptor = new EmbeddingSetDescriptor
+                {
+                    Model = reader.GetString(2),
+                    ModelVersion = reader.GetString(3),
+                    Layer = reader.GetString(4),
+                    Dimension = reader.GetInt32(5),
+                };
+                sets.Add((new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor), reader.GetInt64(6), reader.GetInt64(7)));
+            }
+        }
+
+        using var counts = connection.CreateCommand();
+        counts.Transaction = transaction;
+        counts.CommandText =
+            "SELECT dataset, COUNT(*) FROM records WHERE set_key = $set AND deleted = 0 GROUP BY dataset ORDER BY dataset;";
+        var setParameter = counts.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
+        var result = new List<EmbeddingSetSummary>(sets.Count);
+        foreach (var (set, created, updated) in sets)
+        {
+            setParameter.Value = set.Key;
+            var perDataset = new List<KeyValuePair<string, long>>();
+            using (var reader = counts.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    perDataset.Add(new(reader.GetString(0), reader.GetInt64(1)));
+                }
+            }
+
+            result.Add(new EmbeddingSetSummary(set, perDataset, created, updated));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public RecordPage GetRecords(StoredEmbeddingSet set, RecordQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(query);
+        using var connection = _database.OpenReader();
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(StoredRecordReader.SelectList(query.IncludeEmbeddings)).Append(" FROM records r");
+        RecordSelectionSql.AppendWhere(sql, command, set.Key, query.Selection);
+        sql.Append(" AND r.sequence > $after ORDER BY r.sequence LIMIT $limit;");
+        command.Parameters.AddWithValue("$after", query.AfterSequence);
+        command.Parameters.AddWithValue("$limit", query.Limit + 1); // one more says whether a next page exists
+        command.CommandText = sql.ToString();
+
+        var records = new List<StoredRecord>(query.Limit);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (records.Count == query.Limit)
+            {
+                return new RecordPage(records, HasMore: true);
+            }
+
+            records.Add(StoredRecordReader.Read(reader, set.SetId, query.IncludeEmbeddings));
+        }
+
+        return new RecordPage(records, HasMore: false);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<StoredRecord> GetRecordsByIds(StoredEmbeddingSet set, IReadOnlyList<string> ids, bool includeEmbeddings)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = ReadWhereIn(set, "r.record_id", JsonSerializer.Serialize(ids), includeEmbeddings)
+            .ToDictionary(r => r.Record.Id, StringComparer.Ordinal);
+        return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<StoredRecord> GetRecordsBySequence(StoredEmbeddingSet set, IReadOnlyList<long> sequences, bool includeEmbeddings)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(sequences);
+        var found = ReadWhereIn(set, "r.sequence", JsonSerializer.Serialize(sequences), includeEmbeddings)
+            .ToDictionary(r => r.Sequence);
+        return [.. sequences.Where(found.ContainsKey).Select(s => found[s])];
+    }
+
+    /// <inheritdoc />
+    public long CountRecords(StoredEmbeddingSet set, RecordSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(selection);
+        using var connection = _database.OpenReader();
+        using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT COUNT(*) FROM records r");
+        RecordSelectionSql.AppendWhere(sql, command, set.Key, selection);
+        command.CommandText = sql.Append(';').ToString();
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc />
+    public long ReadVectors(StoredEmbeddingSet set, StoredVectorVisitor visitor, long afterSequence = 0)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(visitor);
+        using var connection = _database.OpenReader();
+
+        // One read transaction: the vectors and the high-water mark come from the same snapshot.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "SELECT sequence, dataset, embedding FROM records WHERE set_key = $set AND deleted = 0 AND sequence > $after ORDER BY sequence;";
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$after", afterSequence);
+        var vector = new float[set.Dimension];
+        var blob = new byte[set.Dimension * sizeof(float)];
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                reader.GetBytes(2, 0, blob, 0, blob.Length);
+                FloatBlob.CopyTo(blob, vector);
+                visitor(reader.GetInt64(0), vector, reader.GetString(1));
+            }
+        }
+
+        using var highWater = connection.CreateCommand();
+        highWater.Transaction = transaction;
+        highWater.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM records;";
+        return (long)highWater.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence FROM records WHERE set_key = $set AND deleted = 1 AND sequence <= $through;";
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$through", throughSequence);
+        var sequences = new List<long>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            sequences.Add(reader.GetInt64(0));
+        }
+
+        return sequences;
+    }
+
+    private List<StoredRecord> ReadWhereIn(StoredEmbeddingSet set, string column, string jsonValues, bool includeEmbeddings)
+    {
+        using var connection = _database.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {StoredRecordReader.SelectList(includeEmbeddings)} FROM records r " +
+            $"WHERE r.set_key = $set AND r.deleted = 0 AND {column} IN (SELECT value FROM json_each($values));";
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$values", jsonValues);
+        var records = new List<StoredRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            records.Add(StoredRecordReader.Read(reader, set.SetId, includeEmbeddings));
+        }
+
+        return records;
+    }
+}

@@ -1,0 +1,36 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>Which database holds the records (section <c>Chroma:Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    /// <summary>The configuration section, below <c>Chroma</c>.</summary>
+    public const string SectionName = "Storage";
+
+    /// <summary>
+    /// Gets or sets the database: <see cref="StorageProvider.Sqlite"/> (a file in the data directory) or
+    /// <see cref="StorageProvider.Postgres"/> (<see cref="ConnectionString"/>). Environment variable
+    /// <c>Chroma__Storage__Provider</c>. The default value is <see cref="StorageProvider.Sqlite"/>.
+    /// </summary>
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>
+    /// Gets or sets the PostgreSQL connection string (Npgsql syntax, e.g.
+    /// <c>Host=db;Port=5432;Database=chroma;Username=chroma;Password=...</c>); required with
+    /// <see cref="StorageProvider.Postgres"/>, unused with SQLite. Its password is never logged.
+    /// Environment variable <c>Chroma__Storage__ConnectionString</c>. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Copies these options.</summary>
+    internal StorageOptions Clone() => (StorageOptions)MemberwiseClone();
+}
+
+/// <summary>The databases the server can store records in.</summary>
+public enum StorageProvider
+{
+    /// <summary>SQLite in WAL mode: <c>chroma.db</c> in the data directory. One server per file.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL: any number of servers may share one database.</summary>
+    Postgres,
+}
