@@ -83,7 +83,7 @@ internal sealed partial class LabelingService
 
         if (replaced.Length > 0)
         {
-            await _records.DeleteAsync(set, replaced, _onDeleted, cancellationToken).ConfigureAwait(false);
+            await _records.DeleteAsync(set, replaced, cancellationToken).ConfigureAwait(false);
         }
 
         Changed(set);

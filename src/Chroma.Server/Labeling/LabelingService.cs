@@ -31,7 +31,6 @@ internal sealed partial class LabelingService
     private readonly IRecordStore _records;
     private readonly IReviewStore _reviews;
     private readonly BatchIngestor _ingestor;
-    private readonly RecordsDeleted _onDeleted;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<long, long> _versions = new();
     private readonly ConcurrentDictionary<long, ReviewedSnapshot> _reviewed = new();
@@ -41,20 +40,12 @@ internal sealed partial class LabelingService
         IRecordStore records,
         IReviewStore reviews,
         BatchIngestor ingestor,
-        EmbeddingSetIndexes indexes,
-        ScoringScheduler scoring,
         TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(indexes);
-        ArgumentNullException.ThrowIfNull(scoring);
         _records = records;
         _reviews = reviews;
         _ingestor = ingestor;
         _time = time;
-
-        // A replaced training copy leaves the index and the fit like any delete.
-        _onDeleted = indexes.OnRecordsDeleted;
-        _onDeleted += scoring.OnRecordsDeleted;
     }
 
     /// <summary>Records labels on records of <paramref name="setId"/> (each also marks its record reviewed); returns how many.</summary>

@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Storage;
 using Spectre.Console;
@@ -23,7 +24,7 @@ internal sealed class CheckCommand : ICliCommand
         var directory = context.Arguments.Get("data-directory")
             ?? Environment.GetEnvironmentVariable("Chroma__DataDirectory")
             ?? "chroma-data";
-        var databasePath = Path.Combine(Path.GetFullPath(directory), SqliteRecordStore.FileName);
+        var databasePath = Path.Combine(Path.GetFullPath(directory), SqliteDatabase.FileName);
         if (!File.Exists(databasePath))
         {
             throw new CliUsageException($"there is no database at \"{databasePath}\" (pass --data-directory)");

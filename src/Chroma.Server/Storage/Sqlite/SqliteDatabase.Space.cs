@@ -20,7 +20,7 @@ internal sealed partial class SqliteDatabase
     internal StorageSpace Space { get; }
 
     /// <summary>Whether <paramref name="exception"/> is SQLite's "database or disk is full".</summary>
-    public bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
+    public static bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
 
     /// <summary>Commits <paramref name="transaction"/>, raising the injected <see cref="CommitFault"/> first when set.</summary>
     public void CommitWithFaults(SqliteTransaction transaction)

@@ -100,7 +100,7 @@ internal sealed partial class SqliteRecordStore
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Fail(group, _database.IsStorageFull(ex)
+            Fail(group, SqliteDatabase.IsStorageFull(ex)
                 ? _database.StorageFull(ex, EstimateBytes(group))
                 : new StoreUnavailableException("The SQLite database could not commit the batch.", ex));
             return;

@@ -50,7 +50,7 @@ internal sealed partial class StudioApi
             return BadRequest(problem);
         }
 
-        var deleted = await _store.DeleteAsync(set, ids, _onDeleted, cancellationToken).ConfigureAwait(false);
+        var deleted = await _store.DeleteAsync(set, ids, cancellationToken).ConfigureAwait(false);
         return Results.Json(new ActionResult(deleted), StudioJson.Options);
     }
 

@@ -24,7 +24,6 @@ internal sealed partial class StudioApi
     private readonly StudioSessions _sessions;
     private readonly ChromaServerOptions _options;
     private readonly TimeProvider _time;
-    private readonly RecordsDeleted _onDeleted;
 
     /// <summary>Creates the handlers.</summary>
     public StudioApi(
@@ -51,8 +50,6 @@ internal sealed partial class StudioApi
         _time = time;
 
         // The same followers of a delete as the gRPC DeleteRecords: the set's index and its scores.
-        _onDeleted = indexes.OnRecordsDeleted;
-        _onDeleted += scoring.OnRecordsDeleted;
     }
 
     /// <summary>GET /api/session: whether a key is needed and whether this browser is signed in.</summary>
