@@ -39,7 +39,10 @@ public sealed partial class ChromaClient
             response.ScoredRecords,
             response.PendingRecords,
             response.TotalResults,
-            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken);
+            string.IsNullOrEmpty(response.NextPageToken) ? null : response.NextPageToken)
+        {
+            Stale = response.Stale,
+        };
     }
 
     /// <summary>
@@ -70,7 +73,8 @@ public sealed partial class ChromaClient
 
     /// <summary>
     /// Polls <see cref="GetRecommendationsAsync"/> until the server has scored at least
-    /// <paramref name="minimumScored"/> records of the dataset, and returns that first page.
+    /// <paramref name="minimumScored"/> records of the dataset against its current training data
+    /// (a <see cref="RecommendationPage.Stale"/> page does not count), and returns that first page.
     /// Scoring runs in the background after each ingest (debounced), so call this after
     /// <see cref="FlushAsync"/> when a program needs the ranking of what it just logged.
     /// </summary>
@@ -90,7 +94,7 @@ public sealed partial class ChromaClient
             try
             {
                 page = await GetRecommendationsAsync(setId, query, cancellationToken).ConfigureAwait(false);
-                if (page.ScoredRecords >= minimumScored)
+                if (page.ScoredRecords >= minimumScored && !page.Stale)
                 {
                     return page;
                 }

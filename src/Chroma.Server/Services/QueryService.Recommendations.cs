@@ -11,7 +11,7 @@ namespace Chroma.Server.Services;
 /// <summary>
 /// GetRecommendations: pages of the ranking the scoring worker keeps current, and the drift shown
 /// in ListSets. Never waits on a scoring pass: it serves what was last published and says how
-/// fresh it is (computed_unix_ms, scored_records, pending_records).
+/// fresh it is (computed_unix_ms, scored_records, pending_records, stale).
 /// </summary>
 internal sealed partial class QueryService
 {
@@ -49,12 +49,16 @@ internal sealed partial class QueryService
             strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize));
         var stored = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings)
             .ToDictionary(r => r.Sequence);
+        var inDataset = _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata));
         var response = new GetRecommendationsResponse
         {
             ComputedUnixMs = scores.ComputedUnixMs,
             ScoredRecords = page.Scored,
-            PendingRecords = Math.Max(0, _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata)) - page.Scored),
+
+            // A stale ranking covers none of the records against the current training data.
+            PendingRecords = scores.Stale ? inDataset : Math.Max(0, inDataset - page.Scored),
             TotalResults = page.Total,
+            Stale = scores.Stale,
         };
 
         // A record deleted since the last pass is left out rather than served without its data.

@@ -13,7 +13,16 @@ public sealed record RecommendationPage(
     long ScoredRecords,
     long PendingRecords,
     long TotalResults,
-    string? NextPageToken);
+    string? NextPageToken)
+{
+    /// <summary>
+    /// Gets whether the ranking was scored against training data that has changed since (or the
+    /// server is still reading it back after a restart): it stays served until a new scoring pass
+    /// replaces it, so a ranking never disappears; <see cref="PendingRecords"/> then counts every
+    /// record. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool Stale { get; init; }
+}
 
 /// <summary>One recommended record and why it is there.</summary>
 /// <param name="Record">The record.</param>

@@ -90,7 +90,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxPageSize), o.MaxPageSize, 1, 100_000)
             ?? Range(nameof(o.MaxPendingIngestRecords), o.MaxPendingIngestRecords, 1, 10_000_000)
             ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000)
-            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue);
+            ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue)
+            ?? Range(nameof(o.BackgroundWorkThreads), o.BackgroundWorkThreads, 0, 1024);
     }
 
     private static string? Range(string name, int value, int min, int max) =>
