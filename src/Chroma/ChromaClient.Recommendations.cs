@@ -52,6 +52,7 @@ public sealed partial class ChromaClient
             CoveredThroughSequence = response.CoveredThroughSequence,
             LatestSequence = response.LatestSequence,
             CoversRequest = response.CoversRequest,
+            Stale = response.Stale,
         };
     }
 
@@ -128,7 +129,8 @@ public sealed partial class ChromaClient
 
     /// <summary>
     /// Polls <see cref="GetRecommendationsAsync"/> until the server has scored at least
-    /// <paramref name="minimumScored"/> records of the dataset, and returns that first page.
+    /// <paramref name="minimumScored"/> records of the dataset against its current training data
+    /// (a <see cref="RecommendationPage.Stale"/> page does not count), and returns that first page.
     /// Scoring runs in the background after each ingest (debounced), so call this after
     /// <see cref="FlushAsync"/> when a program needs the ranking of what it just logged.
     /// </summary>
@@ -148,7 +150,7 @@ public sealed partial class ChromaClient
             try
             {
                 page = await GetRecommendationsAsync(setId, query, cancellationToken).ConfigureAwait(false);
-                if (page.ScoredRecords >= minimumScored)
+                if (page.ScoredRecords >= minimumScored && !page.Stale)
                 {
                     return page;
                 }

@@ -199,6 +199,14 @@ public sealed class ChromaServerOptions
     /// </summary>
     public StorageOptions Storage { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets how many dedicated threads run CPU-heavy background work (scoring passes: fit,
+    /// scoring, drift), split into short chunks so health checks, ingest acks and queries keep
+    /// their latency on the thread pool meanwhile (0..1024). 0 uses one thread less than the
+    /// machine has cores, at least 1. The default value is 0.
+    /// </summary>
+    public int BackgroundWorkThreads { get; set; }
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone()
     {

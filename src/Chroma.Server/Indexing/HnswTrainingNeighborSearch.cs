@@ -1,3 +1,4 @@
+using Chroma.Server.Background;
 using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Recommendations;
 
@@ -5,15 +6,24 @@ namespace Chroma.Server.Indexing;
 
 /// <summary>
 /// The recommendation model's neighbour search over its unit-normalised training rows, on an
-/// <see cref="HnswIndex"/> (L2 on unit vectors, built from every core). Distances are Euclidean, like
-/// <see cref="BruteForceNeighborSearch"/>'s, so both calibrate alike. Thread-safe for concurrent searches.
+/// <see cref="HnswIndex"/> (L2 on unit vectors, built in chunks on a <see cref="BackgroundWorkLimiter"/>'s
+/// threads). Distances are Euclidean, like <see cref="BruteForceNeighborSearch"/>'s, so both calibrate alike.
+/// Thread-safe for concurrent searches.
 /// </summary>
+/// <remarks>
+/// The graph is rebuilt at every fit with the index defaults (M 16, ef_construction 200) and searched
+/// at ef 64. Approximate neighbours are fine here: the signals are means and shares over k
+/// neighbours, calibrated against held-out records searched the same way.
+/// </remarks>
 internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDisposable
 {
     private readonly HnswIndex _index;
 
-    /// <summary>Builds the graph over row-major <paramref name="unitVectors"/> (row i is key i).</summary>
-    public HnswTrainingNeighborSearch(float[] unitVectors, int dimension, int maxDegreeOfParallelism = 0)
+    // Rows inserted per chunk of work: a few tens of milliseconds.
+    private const int RowsPerChunk = 256;
+
+    /// <summary>Builds the graph over row-major <paramref name="unitVectors"/> (row i is key i) on <paramref name="limiter"/> (the shared one when null).</summary>
+    public HnswTrainingNeighborSearch(float[] unitVectors, int dimension, BackgroundWorkLimiter? limiter = null)
     {
         ArgumentNullException.ThrowIfNull(unitVectors);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -24,11 +34,13 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
 
         _index = new HnswIndex(new HnswOptions { Dimension = dimension, Metric = HnswMetric.L2 });
         var rows = unitVectors.Length / dimension;
-        Parallel.For(
-            0,
-            rows,
-            new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount },
-            row => _index.Add(row, unitVectors.AsSpan(row * dimension, dimension)));
+        (limiter ?? BackgroundWorkLimiter.Shared).For(0, rows, RowsPerChunk, (start, end) =>
+        {
+            for (var row = start; row < end; row++)
+            {
+                _index.Add(row, unitVectors.AsSpan(row * dimension, dimension));
+            }
+        });
     }
 
     /// <summary>Gets the number of indexed rows.</summary>
@@ -36,14 +48,14 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
 
     /// <summary>
     /// A factory that scans exactly below <paramref name="exactThreshold"/> rows (faster there, no build)
-    /// and builds this HNSW search at or above it.
+    /// and builds this HNSW search at or above it, on <paramref name="limiter"/> (the shared one when null).
     /// </summary>
-    public static NeighborSearchFactory CreateFactory(int exactThreshold)
+    public static NeighborSearchFactory CreateFactory(int exactThreshold, BackgroundWorkLimiter? limiter = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(exactThreshold);
         return (unitVectors, dimension) => unitVectors.Length / dimension < exactThreshold
             ? new BruteForceNeighborSearch(unitVectors, dimension)
-            : new HnswTrainingNeighborSearch(unitVectors, dimension);
+            : new HnswTrainingNeighborSearch(unitVectors, dimension, limiter);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using Chroma.Server.Background;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -71,8 +73,8 @@ internal sealed class IncrementalScorer
         }
     }
 
-    /// <summary>Scores the records of <paramref name="batch"/> not already scored; returns how many it scored.</summary>
-    public int Add(ProductionBatch batch, CancellationToken cancellationToken = default)
+    /// <summary>Scores the records of <paramref name="batch"/> not already scored (on <paramref name="limiter"/>, the shared one when null); returns how many it scored.</summary>
+    public int Add(ProductionBatch batch, BackgroundWorkLimiter? limiter = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
         RecommendationModel model;
@@ -88,7 +90,7 @@ internal sealed class IncrementalScorer
             return 0;
         }
 
-        var scored = RecommendationScorer.Score(model, fresh.Count == batch.Count ? batch : Subset(batch, fresh), cancellationToken);
+        var scored = RecommendationScorer.Score(model, fresh.Count == batch.Count ? batch : Subset(batch, fresh), limiter, cancellationToken);
         lock (_gate)
         {
             // A model swap while scoring makes these scores stale: drop them rather than mix versions.

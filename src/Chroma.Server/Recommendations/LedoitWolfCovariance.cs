@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Chroma.Server.Background;
 
 namespace Chroma.Server.Recommendations;
 
@@ -20,11 +21,43 @@ namespace Chroma.Server.Recommendations;
 /// These are the estimators of Ledoit and Wolf, "A well-conditioned estimator for
 /// large-dimensional covariance matrices" (2004), as implemented by scikit-learn's
 /// <c>ledoit_wolf_shrinkage</c>. When every value is identical (mu = 0) a unit identity is used.
+/// <para>
+/// Cost: one pass over the rows accumulating <c>X^T X</c> (d(d+1)/2 dot products per block of
+/// <see cref="BlockRows"/> rows, blocks split over the limiter's threads) and the sum of <c>||x_i||^4</c>:
+/// O(n d^2 / 2) multiply-adds and O(d^2 + BlockRows d) memory, whatever n is. 1,000,000 rows of
+/// 128 floats are about 8 G multiply-adds (tests/Chroma.Benchmarks/README.md has the measured time).
+/// </para>
 /// </remarks>
-internal static class LedoitWolfCovariance
+internal sealed class LedoitWolfCovariance
 {
-    /// <summary>Rows per accumulation block (4096 rows of 784 doubles is 25 MB).</summary>
-    private const int BlockRows = 4096;
+    /// <summary>Rows per accumulation block: 512 rows of 128 doubles (512 KiB) stay in a core's cache while they are multiplied.</summary>
+    public const int BlockRows = 512;
+
+    // Columns of X^T X handed to one thread at a time within a block (row a costs a + 1 dot products).
+    private const int ColumnsPerChunk = 8;
+
+    private readonly int _dimension;
+    private readonly BackgroundWorkLimiter _limiter;
+    private readonly double[] _columns;
+    private readonly double[] _crossProducts;
+    private int _buffered;
+    private long _count;
+    private double _sumFourth;
+
+    /// <summary>Starts an empty accumulation of <paramref name="dimension"/>-float rows.</summary>
+    /// <param name="dimension">d, at least 1.</param>
+    /// <param name="limiter">Threads for the block products; the shared limiter when null.</param>
+    public LedoitWolfCovariance(int dimension, BackgroundWorkLimiter? limiter = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        _dimension = dimension;
+        _limiter = limiter ?? BackgroundWorkLimiter.Shared;
+        _columns = new double[dimension * BlockRows];
+        _crossProducts = new double[dimension * dimension];
+    }
+
+    /// <summary>Gets how many rows were added.</summary>
+    public long Count => _count;
 
     /// <summary>Computes the shrunk covariance (row-major d x d) of class-centred rows.</summary>
     /// <param name="centered">Row-major n x d rows, each minus its class mean.</param>
@@ -34,44 +67,54 @@ internal static class LedoitWolfCovariance
     {
         var n = centered.Length / dimension;
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(centered));
-
-        // Accumulate X^T X over blocks of rows, each copied column-major so every covariance entry is
-        // one contiguous SIMD dot product; blocks bound the copy's memory for large training sets.
-        var blockRows = Math.Min(n, BlockRows);
-        var columns = new double[dimension * blockRows];
-        var covariance = new double[dimension * dimension];
-        double sumFourth = 0;
-        for (var start = 0; start < n; start += blockRows)
+        var accumulator = new LedoitWolfCovariance(dimension);
+        for (var i = 0; i < n; i++)
         {
-            var rows = Math.Min(blockRows, n - start);
-            for (var i = 0; i < rows; i++)
-            {
-                double squaredNorm = 0;
-                for (var j = 0; j < dimension; j++)
-                {
-                    double v = centered[((start + i) * dimension) + j];
-                    columns[(j * blockRows) + i] = v;
-                    squaredNorm += v * v;
-                }
-
-                sumFourth += squaredNorm * squaredNorm;
-            }
-
-            Parallel.For(0, dimension, a =>
-            {
-                var columnA = columns.AsSpan(a * blockRows, rows);
-                for (var b = 0; b <= a; b++)
-                {
-                    covariance[(a * dimension) + b] += TensorPrimitives.Dot<double>(columnA, columns.AsSpan(b * blockRows, rows));
-                }
-            });
+            accumulator.Add(centered.Slice(i * dimension, dimension));
         }
 
+        return accumulator.Estimate(out shrinkage);
+    }
+
+    /// <summary>Adds one row, already minus its class mean.</summary>
+    public void Add(ReadOnlySpan<float> centeredRow)
+    {
+        if (centeredRow.Length != _dimension)
+        {
+            throw new ArgumentException($"row has {centeredRow.Length} floats, expected {_dimension}.", nameof(centeredRow));
+        }
+
+        // Column-major within the block, so every entry of X^T X is one contiguous SIMD dot product.
+        double squaredNorm = 0;
+        for (var j = 0; j < _dimension; j++)
+        {
+            double v = centeredRow[j];
+            _columns[(j * BlockRows) + _buffered] = v;
+            squaredNorm += v * v;
+        }
+
+        _sumFourth += squaredNorm * squaredNorm;
+        _count++;
+        if (++_buffered == BlockRows)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>The shrunk covariance (row-major d x d) of the rows added so far (at least one).</summary>
+    /// <param name="shrinkage">The shrinkage s that was applied.</param>
+    public double[] Estimate(out double shrinkage)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(_count, 1, nameof(Count));
+        Flush();
+        var dimension = _dimension;
+        var n = (double)_count;
+        var covariance = new double[dimension * dimension];
         for (var a = 0; a < dimension; a++)
         {
             for (var b = 0; b <= a; b++)
             {
-                var value = covariance[(a * dimension) + b] / n;
+                var value = _crossProducts[(a * dimension) + b] / n;
                 covariance[(a * dimension) + b] = value;
                 covariance[(b * dimension) + a] = value;
             }
@@ -92,7 +135,7 @@ internal static class LedoitWolfCovariance
 
         var frobeniusSquared = TensorPrimitives.Dot<double>(covariance, covariance);
         var delta = (frobeniusSquared - (2 * mu * trace) + (dimension * mu * mu)) / dimension;
-        var beta = Math.Min(delta, ((sumFourth / n) - frobeniusSquared) / ((double)dimension * n));
+        var beta = Math.Min(delta, ((_sumFourth / n) - frobeniusSquared) / (dimension * n));
         shrinkage = delta <= 0 ? 0 : Math.Clamp(beta / delta, 0, 1);
 
         TensorPrimitives.Multiply(covariance, 1 - shrinkage, covariance);
@@ -102,6 +145,31 @@ internal static class LedoitWolfCovariance
         }
 
         return covariance;
+    }
+
+    private void Flush()
+    {
+        var rows = _buffered;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        var d = _dimension;
+        var columns = _columns;
+        var crossProducts = _crossProducts;
+        _limiter.For(0, d, ColumnsPerChunk, (first, end) =>
+        {
+            for (var a = first; a < end; a++)
+            {
+                var columnA = columns.AsSpan(a * BlockRows, rows);
+                for (var b = 0; b <= a; b++)
+                {
+                    crossProducts[(a * d) + b] += TensorPrimitives.Dot<double>(columnA, columns.AsSpan(b * BlockRows, rows));
+                }
+            }
+        });
+        _buffered = 0;
     }
 
     private static double[] Identity(int dimension, double scale)

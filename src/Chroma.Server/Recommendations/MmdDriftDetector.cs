@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Chroma.Server.Background;
 
 namespace Chroma.Server.Recommendations;
 
@@ -18,12 +19,16 @@ namespace Chroma.Server.Recommendations;
 /// </remarks>
 internal static class MmdDriftDetector
 {
+    // Rows of the pairwise distance matrix per chunk of work (early rows have more pairs; chunks even that out across threads).
+    private const int RowsPerChunk = 32;
+
     /// <summary>Tests <paramref name="reference"/> against <paramref name="recent"/> (row-major, <paramref name="dimension"/> floats per row, at least 2 rows each).</summary>
     public static DriftResult Measure(
         ReadOnlyMemory<float> reference,
         ReadOnlyMemory<float> recent,
         int dimension,
         DriftOptions? options = null,
+        BackgroundWorkLimiter? limiter = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -49,15 +54,18 @@ internal static class MmdDriftDetector
             .ToArray();
         var total = pooled.Length;
         var squared = new double[total * total];
-        Parallel.For(0, total, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        (limiter ?? BackgroundWorkLimiter.Shared).For(0, total, RowsPerChunk, (start, end) =>
         {
-            for (var j = i + 1; j < total; j++)
+            for (var i = start; i < end; i++)
             {
-                double distance = TensorPrimitives.Distance(pooled[i].Span, pooled[j].Span);
-                squared[(i * total) + j] = distance * distance;
-                squared[(j * total) + i] = distance * distance;
+                for (var j = i + 1; j < total; j++)
+                {
+                    double distance = TensorPrimitives.Distance(pooled[i].Span, pooled[j].Span);
+                    squared[(i * total) + j] = distance * distance;
+                    squared[(j * total) + i] = distance * distance;
+                }
             }
-        });
+        }, cancellationToken);
 
         var bandwidth = MedianOffDiagonal(squared, total);
         if (bandwidth <= 0)

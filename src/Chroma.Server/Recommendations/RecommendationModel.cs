@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Chroma.Server.Background;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -8,11 +11,19 @@ namespace Chroma.Server.Recommendations;
 /// </summary>
 /// <remarks>
 /// A seeded, per-class (stratified) shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/>
-/// of the training records, leaving every class at least one fitted record. The rest are fitted (means, covariance, neighbour index). The held-out records are then
+/// of the training records (at most about <see cref="RecommendationOptions.MaxHeldOut"/>), leaving every class at least one fitted record. The rest are fitted (means, covariance, neighbour index). The held-out records are then
 /// scored exactly like production records, with their own label standing in for the predicted
 /// class, and their signal values become the reference distributions of the
 /// <see cref="EmpiricalCalibrator"/>s. Held-out records are not in the neighbour index, just as
 /// production records are not, so their kNN distances are comparable.
+/// <para>
+/// Cost, n fitted rows of d floats, h held-out rows: class means O(n d); Ledoit-Wolf covariance one
+/// streaming pass O(n d^2 / 2); Cholesky and inverse O(d^3); the neighbour search's build (HNSW:
+/// about n log n distance evaluations; none for the exact scan); calibration h searches. h is
+/// bounded by <see cref="RecommendationOptions.MaxHeldOut"/>, so calibration does not grow with n.
+/// Every parallel step runs on the given <see cref="BackgroundWorkLimiter"/>, never on the thread
+/// pool. <see cref="FitDurations"/> reports what each step took.
+/// </para>
 /// </remarks>
 internal sealed class RecommendationModel
 {
@@ -24,8 +35,12 @@ internal sealed class RecommendationModel
         RecommendationOptions options,
         SignalMeasurer measurer,
         int heldOutCount,
-        IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators)
+        IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators,
+        ModelFitDurations fitDurations,
+        int[] fittedRows)
     {
+        FitDurations = fitDurations;
+        FittedRows = fittedRows;
         TrainingVersion = trainingVersion;
         Options = options;
         _measurer = measurer;
@@ -54,6 +69,12 @@ internal sealed class RecommendationModel
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
 
+    /// <summary>The training rows fitted (not held out), in the order of <see cref="NeighborSearch"/>'s indices.</summary>
+    public IReadOnlyList<int> FittedRows { get; }
+
+    /// <summary>What each step of the fit took.</summary>
+    public ModelFitDurations FitDurations { get; }
+
     /// <summary>
     /// Fits a model. Needs at least two training records (one to fit, one to calibrate).
     /// </summary>
@@ -61,12 +82,14 @@ internal sealed class RecommendationModel
     /// <param name="trainingVersion">Identifies this training data; the server refits when it changes.</param>
     /// <param name="searchFactory">Builds the neighbour search over the fitted rows; brute force when null.</param>
     /// <param name="options">Engine settings; defaults when null.</param>
+    /// <param name="limiter">Threads for the parallel steps; <see cref="BackgroundWorkLimiter.Shared"/> when null.</param>
     /// <param name="cancellationToken">Stops the held-out scoring early.</param>
     public static RecommendationModel Fit(
         TrainingData training,
         string trainingVersion,
         NeighborSearchFactory? searchFactory = null,
         RecommendationOptions? options = null,
+        BackgroundWorkLimiter? limiter = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(training);
@@ -78,33 +101,43 @@ internal sealed class RecommendationModel
             throw new ArgumentException($"training has {training.Count} records; fitting needs at least 2.", nameof(training));
         }
 
+        limiter ??= BackgroundWorkLimiter.Shared;
         var (fitRows, heldOutRows) = Split(training.Labels, options);
         var d = training.Dimension;
-        var fitEmbeddings = new float[fitRows.Length * d];
         var fitLabels = new string[fitRows.Length];
         for (var i = 0; i < fitRows.Length; i++)
         {
-            training.Row(fitRows[i]).CopyTo(fitEmbeddings.AsSpan(i * d, d));
             fitLabels[i] = training.Labels[fitRows[i]];
         }
 
-        var fit = new TrainingData(fitEmbeddings, d, fitLabels);
-        var mahalanobis = MahalanobisScorer.Fit(fit);
-        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(fitEmbeddings, d), d);
+        var clock = Stopwatch.StartNew();
+        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
+        var covarianceTime = clock.Elapsed;
+        cancellationToken.ThrowIfCancellationRequested();
 
+        clock.Restart();
+        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(training, fitRows, limiter), d);
+        var searchTime = clock.Elapsed;
+        cancellationToken.ThrowIfCancellationRequested();
+
+        clock.Restart();
         var measurer = new SignalMeasurer(mahalanobis, search, fitLabels, options.NeighborCount);
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
-        Parallel.For(
+        limiter.For(
             0,
             heldOutRows.Length,
-            new ParallelOptions { CancellationToken = cancellationToken },
-            i =>
+            RecommendationScorer.RecordsPerChunk,
+            (start, end) =>
             {
-                var row = training.Row(heldOutRows[i]);
                 Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
-                UnitVectors.Normalize(row, unit);
-                measured[i] = measurer.Measure(row, unit, training.Labels[heldOutRows[i]]);
-            });
+                for (var i = start; i < end; i++)
+                {
+                    var row = training.Row(heldOutRows[i]);
+                    UnitVectors.Normalize(row, unit);
+                    measured[i] = measurer.Measure(row, unit, training.Labels[heldOutRows[i]]);
+                }
+            },
+            cancellationToken);
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
         {
@@ -112,7 +145,8 @@ internal sealed class RecommendationModel
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
-        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators);
+        var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length);
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows);
     }
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
@@ -131,13 +165,14 @@ internal sealed class RecommendationModel
         // fitted record, so a rare class is never missing from the class means or the index.
 #pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
         var random = new Random(options.Seed);
+        var fraction = Math.Min(options.HoldOutFraction, options.MaxHeldOut / (double)labels.Count);
         var heldOut = new List<int>();
         var fit = new List<int>();
         foreach (var members in Enumerable.Range(0, labels.Count).GroupBy(i => labels[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var shuffled = members.ToArray();
             random.Shuffle(shuffled);
-            var take = Math.Min((int)Math.Round(shuffled.Length * options.HoldOutFraction), shuffled.Length - 1);
+            var take = Math.Min((int)Math.Round(shuffled.Length * fraction), shuffled.Length - 1);
             heldOut.AddRange(shuffled[..take]);
             fit.AddRange(shuffled[take..]);
         }
@@ -156,4 +191,16 @@ internal sealed class RecommendationModel
         heldOut.Sort();
         return (fit.ToArray(), heldOut.ToArray());
     }
+}
+
+/// <summary>What each step of <see cref="RecommendationModel.Fit"/> took (wall clock).</summary>
+/// <param name="Covariance">Class means, Ledoit-Wolf covariance, Cholesky and whitening.</param>
+/// <param name="NeighborSearch">Normalising the fitted rows and building the neighbour search over them.</param>
+/// <param name="Calibration">Measuring the held-out records.</param>
+/// <param name="FittedRows">Rows in the means, covariance and neighbour search.</param>
+/// <param name="HeldOutRows">Rows measured for calibration.</param>
+internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows)
+{
+    /// <summary>Gets the whole fit.</summary>
+    public TimeSpan Total => Covariance + NeighborSearch + Calibration;
 }

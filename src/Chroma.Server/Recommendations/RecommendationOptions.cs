@@ -13,6 +13,13 @@ internal sealed record RecommendationOptions
     /// </summary>
     public double HoldOutFraction { get; init; } = 0.15;
 
+    /// <summary>
+    /// Most training records held out for calibration, whatever <see cref="HoldOutFraction"/> says:
+    /// percentiles need a few thousand reference values, not hundreds of thousands, and each one
+    /// costs a neighbour search at every fit. The default value is 10 000.
+    /// </summary>
+    public int MaxHeldOut { get; init; } = 10_000;
+
     /// <summary>Seed of the hold-out split, so a refit on the same training data is identical. The default value is 17.</summary>
     public int Seed { get; init; } = 17;
 
@@ -60,6 +67,7 @@ internal sealed record RecommendationOptions
             throw new ArgumentOutOfRangeException(nameof(HoldOutFraction), HoldOutFraction, "HoldOutFraction must be between 0 and 1 (exclusive).");
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeldOut, 1, nameof(MaxHeldOut));
         if (!(NearDuplicateThreshold >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(NearDuplicateThreshold), NearDuplicateThreshold, "NearDuplicateThreshold must be >= 0.");

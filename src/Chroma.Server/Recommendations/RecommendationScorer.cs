@@ -1,18 +1,26 @@
+using Chroma.Server.Background;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
 /// Scores production records against a fitted <see cref="RecommendationModel"/>: every signal per
-/// record, raw and calibrated. Records are scored independently and in parallel, so the server
-/// scores each new batch once and keeps the results until the model changes.
+/// record, raw and calibrated. Records are scored independently, in chunks of
+/// <see cref="RecordsPerChunk"/> on a <see cref="BackgroundWorkLimiter"/>'s threads, so the server
+/// scores each new batch once and keeps the results until the model changes, and a large batch
+/// never holds every thread for longer than one chunk.
 /// </summary>
 internal static class RecommendationScorer
 {
+    /// <summary>Records per chunk of work: about 10-50 ms of searches, so other work waits at most that long for a thread.</summary>
+    public const int RecordsPerChunk = 256;
+
     /// <summary>Floor of probability-signal p-values, so a probability of exactly 0 or 1 stays finite.</summary>
     private const double MinimumProbabilityPValue = 1e-6;
 
     /// <summary>Scores every record of <paramref name="batch"/>.</summary>
     /// <exception cref="ArgumentException">The batch dimension differs from the model's.</exception>
-    public static ScoredRecord[] Score(RecommendationModel model, ProductionBatch batch, CancellationToken cancellationToken = default)
+    public static ScoredRecord[] Score(
+        RecommendationModel model, ProductionBatch batch, BackgroundWorkLimiter? limiter = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batch);
@@ -22,16 +30,15 @@ internal static class RecommendationScorer
         }
 
         var d = batch.Dimension;
-        var units = UnitVectors.NormalizeRows(batch.Embeddings, d);
+        limiter ??= BackgroundWorkLimiter.Shared;
+        var units = UnitVectors.NormalizeRows(batch.Embeddings, d, limiter);
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
         var boundary = model.CalibratorFor(SignalKind.Boundary);
         var results = new ScoredRecord[batch.Count];
-        Parallel.For(
-            0,
-            batch.Count,
-            new ParallelOptions { CancellationToken = cancellationToken },
-            i =>
+        limiter.For(0, batch.Count, RecordsPerChunk, (start, end) =>
+        {
+            for (var i = start; i < end; i++)
             {
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
@@ -54,7 +61,8 @@ internal static class RecommendationScorer
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals);
-            });
+            }
+        }, cancellationToken);
 
         return results;
     }

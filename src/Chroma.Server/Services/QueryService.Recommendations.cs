@@ -12,7 +12,7 @@ namespace Chroma.Server.Services;
 /// <summary>
 /// GetRecommendations: pages of the ranking the scoring worker keeps current, and the drift shown
 /// in ListSets. Serves what was last published and says how fresh it is (computed_unix_ms,
-/// scored_records, pending_records, covered_through_sequence); waits for a pass only when the
+/// scored_records, pending_records, covered_through_sequence, stale); waits for a pass only when the
 /// request asks (wait_for_acknowledged, wait_through_sequence), up to its timeout.
 /// </summary>
 internal sealed partial class QueryService
@@ -61,15 +61,19 @@ internal sealed partial class QueryService
         var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
         ReviewMessages.Attach(_labeling, set, records);
         var stored = records.ToDictionary(r => r.Sequence);
+        var inDataset = _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata));
         var response = new GetRecommendationsResponse
         {
             ComputedUnixMs = scores.ComputedUnixMs,
             ScoredRecords = page.Scored,
-            PendingRecords = Math.Max(0, _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata)) - page.Scored),
+
+            // A stale ranking covers none of the records against the current training data.
+            PendingRecords = scores.Stale ? inDataset : Math.Max(0, inDataset - page.Scored),
             TotalResults = page.Total,
             CoveredThroughSequence = _scoring.CoveredThrough(set),
             LatestSequence = _scoring.LatestStored(set),
             CoversRequest = covers,
+            Stale = scores.Stale,
         };
 
         // A record deleted since the last pass is left out rather than served without its data.

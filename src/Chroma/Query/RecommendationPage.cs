@@ -29,6 +29,14 @@ public sealed class RecommendationPage
 
     /// <summary>Gets whether the ranking covers what the query waited for (always <see langword="true"/> when it did not wait).</summary>
     public bool CoversRequest { get; init; } = true;
+
+    /// <summary>
+    /// Gets whether the ranking was scored against training data that has changed since (or the
+    /// server is still reading it back after a restart): it stays served until a new scoring pass
+    /// replaces it, so a ranking never disappears; <see cref="PendingRecords"/> then counts every
+    /// record. The default value is <see langword="false"/>.
+    /// </summary>
+    public bool Stale { get; init; }
 }
 
 /// <summary>One recommended record and why it is there.</summary>

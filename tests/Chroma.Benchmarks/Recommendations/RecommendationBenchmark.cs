@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Chroma.Server.Background;
+using Chroma.Server.Indexing;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Tests.Recommendations.Data;
 
@@ -25,6 +27,7 @@ internal static class RecommendationBenchmark
     private static void Timings(int trainingCount, int productionCount, int d)
     {
         const int classes = 10;
+        var clock = Stopwatch.StartNew();
         var (trainEmbeddings, labels) = SyntheticEmbeddings.Clusters(classes, trainingCount / classes, d, 4, seed: 1);
         var (prodEmbeddings, prodLabels) = SyntheticEmbeddings.Clusters(classes, productionCount / classes, d, 4, seed: 2);
         var random = new Random(3);
@@ -34,44 +37,99 @@ internal static class RecommendationBenchmark
             return (float[]?)p;
         }).ToArray();
         var batch = new ProductionBatch(SyntheticEmbeddings.Ids(prodLabels.Length), prodEmbeddings, d, prodLabels, probabilities);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds,8:0.000} s       generated the data (not part of any timing below)"));
 
+        // The engine alone, with every core (the server gives it BackgroundWorkThreads, cores - 1 by default); the
+        // neighbour search is the server's: HNSW over the training rows, exact below 5,000 rows.
+        using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "bench");
+        var factory = HnswTrainingNeighborSearch.CreateFactory(5_000, limiter);
         var stopwatch = new Stopwatch();
         Restart(stopwatch);
-        var model = RecommendationModel.Fit(new TrainingData(trainEmbeddings, d, labels), "bench");
-        Report("fit (Ledoit-Wolf, Cholesky, brute-force index, held-out calibration)", stopwatch);
+        var model = RecommendationModel.Fit(new TrainingData(trainEmbeddings, d, labels), "bench", factory, limiter: limiter);
+        Report($"fit: {model.FitDurations.FittedRows:N0} rows fitted, {model.FitDurations.HeldOutRows:N0} held out", stopwatch);
+        var f = model.FitDurations;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"           of which: means + Ledoit-Wolf + Cholesky {f.Covariance.TotalSeconds:0.000} s, neighbour search build {f.NeighborSearch.TotalSeconds:0.000} s ({model.NeighborSearch.GetType().Name}), calibration {f.Calibration.TotalSeconds:0.000} s"));
 
         Restart(stopwatch);
-        Parallel.For(0, batch.Count, () => new float[d], (i, _, buffer) =>
+        limiter.For(0, batch.Count, RecommendationScorer.RecordsPerChunk, (start, end) =>
         {
-            UnitVectors.Normalize(batch.Row(i), buffer);
-            model.NeighborSearch.Search(buffer, model.Options.NeighborCount);
-            return buffer;
-        }, _ => { });
-        Report($"neighbour search only, {batch.Count} queries (brute force over {model.FitLabels.Count})", stopwatch);
+            var buffer = new float[d];
+            for (var i = start; i < end; i++)
+            {
+                UnitVectors.Normalize(batch.Row(i), buffer);
+                model.NeighborSearch.Search(buffer, model.Options.NeighborCount);
+            }
+        });
+        Report($"neighbour search only, {batch.Count:N0} queries over {model.FitLabels.Count:N0} training rows", stopwatch);
 
         Restart(stopwatch);
-        Parallel.For(0, batch.Count, i => model.Mahalanobis.Score(batch.Row(i)));
-        Report($"Mahalanobis only, {batch.Count} records", stopwatch);
+        limiter.For(0, batch.Count, RecommendationScorer.RecordsPerChunk, (start, end) =>
+        {
+            for (var i = start; i < end; i++)
+            {
+                model.Mahalanobis.Score(batch.Row(i));
+            }
+        });
+        Report($"Mahalanobis only, {batch.Count:N0} records", stopwatch);
 
         var scorer = new IncrementalScorer(model);
         Restart(stopwatch);
-        scorer.Add(batch);
-        Report($"score all signals, {batch.Count} records", stopwatch);
+        scorer.Add(batch, limiter);
+        Report($"full pass: score all signals, {batch.Count:N0} records", stopwatch);
 
         var (newEmbeddings, newLabels) = SyntheticEmbeddings.Clusters(classes, 100, d, 4, seed: 4);
         var fresh = new ProductionBatch(SyntheticEmbeddings.Ids(newLabels.Length, "new"), newEmbeddings, d, newLabels);
         Restart(stopwatch);
-        var added = scorer.Add(fresh);
-        Report($"score {added} new records incrementally", stopwatch);
+        var added = scorer.Add(fresh, limiter);
+        Report($"score {added:N0} new records incrementally", stopwatch);
 
         var snapshot = scorer.Snapshot();
         Restart(stopwatch);
         var ranked = RecommendationRanker.Rank(snapshot, Server.Recommendations.RecommendationStrategy.Balanced, 20);
-        Report($"rank top {ranked.Count} of {snapshot.Count} (pool 1000, duplicates, k-center)", stopwatch);
+        Report($"rank top {ranked.Count} of {snapshot.Count:N0} (pool 1000, duplicates, k-center)", stopwatch);
 
         Restart(stopwatch);
-        var drift = MmdDriftDetector.Measure(trainEmbeddings, prodEmbeddings, d);
+        var drift = MmdDriftDetector.Measure(trainEmbeddings, prodEmbeddings, d, limiter: limiter);
         Report(string.Create(CultureInfo.InvariantCulture, $"MMD drift 500 vs 500, 200 permutations (MMD2={drift.Mmd2:0.0000}, p={drift.PValue:0.000})"), stopwatch);
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"peak working set {process.PeakWorkingSet64 / (1024.0 * 1024.0):N0} MiB (whole process: data, model, scores); managed heap now {GC.GetTotalMemory(false) / (1024.0 * 1024.0):N0} MiB"));
+        GC.KeepAlive(scorer);
+
+        // Last, so its exact-scan copy of the training rows is not in the peak above.
+        NeighbourRecall(model, trainEmbeddings, d, batch, limiter);
+    }
+
+    // recall@k of the neighbour search against an exact scan of the same fitted rows, on 200 production queries.
+    private static void NeighbourRecall(RecommendationModel model, float[] training, int d, ProductionBatch batch, BackgroundWorkLimiter limiter)
+    {
+        if (model.NeighborSearch is BruteForceNeighborSearch)
+        {
+            return;
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var k = model.Options.NeighborCount;
+        var exact = new BruteForceNeighborSearch(UnitVectors.NormalizeRows(training, d, limiter), d);
+        var trainingRowOf = model.FittedRows;
+        var fitted = trainingRowOf.ToHashSet();
+        const int queries = 200;
+        var found = 0;
+        limiter.For(0, queries, 1, (first, end) =>
+        {
+            var query = new float[d];
+            for (var q = first; q < end; q++)
+            {
+                UnitVectors.Normalize(batch.Row(q * (batch.Count / queries)), query);
+                var approximate = model.NeighborSearch.Search(query, k).Select(n => trainingRowOf[n.TrainingIndex]).ToHashSet();
+                var truth = exact.Search(query, k + 50).Select(n => n.TrainingIndex).Where(fitted.Contains).Take(k);
+                Interlocked.Add(ref found, truth.Count(approximate.Contains));
+            }
+        });
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"           recall@{k} of the neighbour search vs exact, {queries} queries: {found / (double)(queries * k):0.000} ({stopwatch.Elapsed.TotalSeconds:0.0} s to check)"));
     }
 
     private static void LetterVsDigit()

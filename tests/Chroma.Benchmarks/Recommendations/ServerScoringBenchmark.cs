@@ -52,8 +52,13 @@ internal static class ServerScoringBenchmark
         var partial = await client.GetRecommendationsAsync(set.Descriptor.Id);
         Report($"GetRecommendations during the pass (scored {partial.ScoredRecords:N0}, pending {partial.PendingRecords:N0})", during.Elapsed);
 
-        await client.WaitForRecommendationsAsync(set.Descriptor.Id, productionCount, Timeout);
+        // Health checks and GetRecords pages back to back (one caller each) until the pass has scored everything.
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var latencies = await ProbeDuringPassAsync(server.Endpoint, client, set.Descriptor.Id, productionCount);
         Report($"all {productionCount:N0} scored after the last ack (debounce, fit, all signals, stored)", clock.Elapsed - acknowledged);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"          process CPU during the pass {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds:0.0} s (server and this client share the process)"));
+        latencies.Write();
 
         var first = Stopwatch.StartNew();
         await client.GetRecommendationsAsync(set.Descriptor.Id);
@@ -69,6 +74,49 @@ internal static class ServerScoringBenchmark
         await client.WaitForRecommendationsAsync(set.Descriptor.Id, productionCount + IncrementalCount, Timeout);
         Report($"{IncrementalCount:N0} new records scored after their ack (includes the {options.ScoringDebounce.TotalMilliseconds} ms debounce)", clock.Elapsed - acknowledged);
         return 0;
+    }
+
+    private static async Task<PassLatencies> ProbeDuringPassAsync(Uri endpoint, ChromaClient client, string setId, int productionCount)
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(endpoint);
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        var result = new PassLatencies();
+        using var done = new CancellationTokenSource();
+        var healthLoop = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                var call = Stopwatch.StartNew();
+                await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                result.Health.Add(call.Elapsed.TotalMilliseconds);
+            }
+        });
+        var recordsLoop = Task.Run(async () =>
+        {
+            string? token = null;
+            while (!done.IsCancellationRequested)
+            {
+                var call = Stopwatch.StartNew();
+                var records = await client.GetRecordsAsync(setId, new RecordQuery { PageSize = 100, PageToken = token });
+                result.GetRecords.Add(call.Elapsed.TotalMilliseconds);
+                token = records.NextPageToken;
+            }
+        });
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Timeout)
+        {
+            var status = await client.GetRecommendationsAsync(setId);
+            if (status.ScoredRecords >= productionCount && status.PendingRecords == 0 && !status.Stale)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        await done.CancelAsync();
+        await Task.WhenAll(healthLoop, recordsLoop);
+        return result;
     }
 
     private static void LogProduction(EmbeddingSet set, int count, int d, int seed)
@@ -90,6 +138,24 @@ internal static class ServerScoringBenchmark
             }
 
             set.LogProduction(embeddings.AsSpan(i * d, d), predicted[i], probabilities);
+        }
+    }
+
+    private sealed class PassLatencies
+    {
+        public List<double> Health { get; } = [];
+
+        public List<double> GetRecords { get; } = [];
+
+        public void Write()
+        {
+            foreach (var (name, samples) in new[] { ("health check", Health), ("GetRecords (page of 100)", GetRecords) })
+            {
+                samples.Sort();
+                double At(double q) => samples.Count == 0 ? double.NaN : samples[Math.Max(0, (int)Math.Ceiling(q * samples.Count) - 1)];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"          {name} during the pass: {samples.Count} calls, p50 {At(0.5):0.0} ms, p99 {At(0.99):0.0} ms, max {At(1):0.0} ms"));
+            }
         }
     }
 

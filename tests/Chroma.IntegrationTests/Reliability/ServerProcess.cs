@@ -13,13 +13,19 @@ namespace Chroma.IntegrationTests.Reliability;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly bool _deleteDataOnDispose;
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private Process? _process;
 
-    public ServerProcess(string dataDirectory, int port, bool deleteDataOnDispose = false)
+    /// <param name="dataDirectory">The server's data directory.</param>
+    /// <param name="port">The port it listens on (127.0.0.1).</param>
+    /// <param name="deleteDataOnDispose">Whether disposing deletes the data directory.</param>
+    /// <param name="settings">Further environment settings of the process (e.g. <c>Chroma__ScoringDebounce</c>).</param>
+    public ServerProcess(string dataDirectory, int port, bool deleteDataOnDispose = false, IReadOnlyDictionary<string, string>? settings = null)
     {
         DataDirectory = dataDirectory;
         Port = port;
         _deleteDataOnDispose = deleteDataOnDispose;
+        _settings = settings ?? new Dictionary<string, string>();
     }
 
     /// <summary>Resident memory of the running server process, in MiB (Linux: VmRSS from /proc).</summary>
@@ -82,7 +88,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["Chroma__Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Chroma__DataDirectory"] = DataDirectory;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (name, value) in Settings)
+        foreach (var (name, value) in _settings.Concat(Settings))
         {
             start.Environment[name] = value;
         }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Chroma.Server.Background;
 using Chroma.Server.Indexing;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Tests.Indexing.Hnsw;
@@ -15,7 +16,8 @@ public sealed class HnswTrainingNeighborSearchTests
     {
         // Arrange
         var rows = UnitRows(TestVectors.Clustered(3000, Dimension, clusters: 12, seed: 5));
-        using var hnsw = new HnswTrainingNeighborSearch(rows, Dimension, maxDegreeOfParallelism: 1); // one thread: reproducible graph
+        using var oneThread = new BackgroundWorkLimiter(1, "hnsw-test");
+        using var hnsw = new HnswTrainingNeighborSearch(rows, Dimension, oneThread); // one thread: reproducible graph
         var exact = new BruteForceNeighborSearch(rows, Dimension);
         var queries = UnitRows(TestVectors.Clustered(100, Dimension, clusters: 12, seed: 6));
 

@@ -116,7 +116,7 @@ public class RecommendationModelTests
         var model = Fit(perClass: 20);
         var batch = new ProductionBatch(["a"], new float[Dimension], Dimension);
 
-        Assert.That(() => RecommendationScorer.Score(model, batch, new CancellationToken(canceled: true)), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(() => RecommendationScorer.Score(model, batch, cancellationToken: new CancellationToken(canceled: true)), Throws.InstanceOf<OperationCanceledException>());
     }
 
     [Test]

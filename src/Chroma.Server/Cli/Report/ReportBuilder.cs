@@ -142,7 +142,7 @@ internal sealed class ReportBuilder
             var from = w * production.Count / windowCount;
             var to = (w + 1) * production.Count / windowCount;
             var window = production.GetRange(from, to - from);
-            var result = MmdDriftDetector.Measure(reference, Flatten(window), dimension, options, cancellationToken);
+            var result = MmdDriftDetector.Measure(reference, Flatten(window), dimension, options, cancellationToken: cancellationToken);
             windows.Add(new DriftWindow(window[0].TimestampUnixMs, window[^1].TimestampUnixMs, window.Count, result.Mmd2, result.PValue));
         }
 

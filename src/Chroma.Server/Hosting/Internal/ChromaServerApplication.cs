@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.HealthChecks;
+using Chroma.Server.Background;
 using Chroma.Server.Indexing;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
@@ -178,9 +179,14 @@ internal static class ChromaServerApplication
 
     private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)
     {
+        // Dedicated threads for CPU-heavy background work, so it never starves the thread pool that serves requests.
+        services.AddSingleton(_ => new BackgroundWorkLimiter(
+            options.BackgroundWorkThreads > 0 ? options.BackgroundWorkThreads : BackgroundWorkLimiter.DefaultDegreeOfParallelism,
+            "chroma-background"));
         // Training-neighbour search for the kNN and boundary signals: an HNSW graph over the fitted training rows,
         // exact below the same threshold as the sets' own indexes.
-        services.AddSingleton<NeighborSearchFactory>(HnswTrainingNeighborSearch.CreateFactory(options.IndexExactSearchThreshold));
+        services.AddSingleton<NeighborSearchFactory>(sp => HnswTrainingNeighborSearch.CreateFactory(
+            options.IndexExactSearchThreshold, sp.GetRequiredService<BackgroundWorkLimiter>()));
         services.AddSingleton(new RecommendationOptions());
         services.AddSingleton(new DriftOptions());
         services.AddSingleton<SetScoringPass>();

@@ -122,7 +122,8 @@ internal static class ChromaServerOptionsValidator
             ?? Range(nameof(o.MaxPendingIngestRecords), o.MaxPendingIngestRecords, 1, 10_000_000)
             ?? Range(nameof(o.DriftWindow), o.DriftWindow, 2, 100_000)
             ?? Range(nameof(o.IndexExactSearchThreshold), o.IndexExactSearchThreshold, 0, int.MaxValue)
-            ?? Range(nameof(o.IndexBuildThreads), o.IndexBuildThreads, 0, 1024);
+            ?? Range(nameof(o.IndexBuildThreads), o.IndexBuildThreads, 0, 1024)
+            ?? Range(nameof(o.BackgroundWorkThreads), o.BackgroundWorkThreads, 0, 1024);
     }
 
     private static string? WebProblem(ChromaServerOptions o)

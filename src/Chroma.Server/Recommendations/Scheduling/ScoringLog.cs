@@ -16,6 +16,13 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Drift of '{SetId}': MMD^2 {Mmd2:0.#####}, p = {PValue:0.###}")]
     public static partial void DriftMeasured(ILogger logger, string setId, double mmd2, double pValue);
 
+    [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "Stored scores of '{SetId}' could not be read back; its next pass rescores it")]
+    public static partial void RestoreFailed(ILogger logger, Exception exception, string setId);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Information,
+        Message = "Fitted '{SetId}' on {FittedRows} training records ({HeldOutRows} held out) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
+    public static partial void Fitted(ILogger logger, string setId, int fittedRows, int heldOutRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
+
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 }

@@ -14,6 +14,7 @@ namespace Chroma.Server.Recommendations.Scheduling;
 internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserver
 {
     private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(1);
+    private static readonly SetScores Restoring = SetScores.NotYetScored with { Stale = true };
 
     private readonly IRecordStore _store;
     private readonly SetScoringPass _pass;
@@ -24,6 +25,7 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
     private readonly ConcurrentDictionary<long, SetScoringState> _states = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<long, DirtySet> _dirty = [];
+    private readonly List<SetScoringState> _toRestore = [];
     private TaskCompletionSource _signal = NewSignal();
     private int _completedPasses;
 
@@ -45,11 +47,19 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
     /// <summary>Gets how many passes have finished.</summary>
     public int CompletedPasses => Volatile.Read(ref _completedPasses);
 
-    /// <summary>The scores last published for <paramref name="set"/>.</summary>
+    /// <summary>
+    /// The scores last published for <paramref name="set"/>. Until the set's stored scores are read
+    /// back after a start, an empty snapshot marked stale: a ranking exists and is on its way.
+    /// </summary>
     public SetScores Scores(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        return _states.TryGetValue(set.Key, out var state) ? state.Published : SetScores.NotYetScored;
+        if (!_states.TryGetValue(set.Key, out var state))
+        {
+            return SetScores.NotYetScored;
+        }
+
+        return state.AwaitingRestore ? Restoring : state.Published;
     }
 
     /// <inheritdoc />
@@ -63,6 +73,16 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
         if (inserted.Count > 0)
         {
             StateOf(set).Coverage.Stored(inserted[^1].Sequence);
+        }
+
+        foreach (var record in inserted)
+        {
+            if (string.Equals(record.Record.Dataset, DatasetNames.Training, StringComparison.Ordinal))
+            {
+                // The ranking now describes older training data: served, marked stale, until a pass refits.
+                StateOf(set).OnTrainingChanged();
+                break;
+            }
         }
 
         MarkDirty(set);
@@ -115,11 +135,14 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
     /// <inheritdoc />
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        // The sets stored before this start get a pass at once: it reads back their stored scores
-        // and catches up on records stored while the server was down. Later changes are debounced.
+        // The sets stored before this start: their stored scores are read back first (ExecuteAsync), then a
+        // pass, debounced like any change, catches up on records stored while the server was down.
         foreach (var summary in _store.ListSets())
         {
-            MarkDirty(summary.Set, immediately: true);
+            var state = StateOf(summary.Set);
+            state.AwaitingRestore = true;
+            _toRestore.Add(state);
+            MarkDirty(summary.Set);
         }
 
         return base.StartAsync(cancellationToken);
@@ -129,6 +152,7 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        await RestoreAllAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
             var (due, wait, signal, now) = TakeDue();
@@ -156,18 +180,45 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
         }
     }
 
+    private async Task RestoreAllAsync(CancellationToken stoppingToken)
+    {
+        // Every set's last ranking is served (stale when training changed) before any set's pass starts.
+        foreach (var state in _toRestore)
+        {
+            try
+            {
+                await Task.Run(() => _pass.RestoreAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One set's unreadable scores must not stop the others; its pass rescores it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                state.Restored = true;
+                ScoringLog.RestoreFailed(_logger, ex, state.Set.SetId);
+            }
+
+            state.AwaitingRestore = false;
+        }
+
+        _toRestore.Clear();
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SetScoringState StateOf(StoredEmbeddingSet set) => _states.GetOrAdd(set.Key, _ => new SetScoringState(set));
 
-    private void MarkDirty(StoredEmbeddingSet set, bool immediately = false)
+    private void MarkDirty(StoredEmbeddingSet set)
     {
         StateOf(set);
         var now = _time.GetUtcNow();
         lock (_gate)
         {
             var first = _dirty.TryGetValue(set.Key, out var existing) ? existing.FirstChange : now;
-            _dirty[set.Key] = new DirtySet(set, first, immediately ? DateTimeOffset.MinValue : now);
+            _dirty[set.Key] = new DirtySet(set, first, now);
             _signal.TrySetResult();
         }
     }
@@ -199,9 +250,7 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
 
             foreach (var (key, dirty) in _dirty.ToList())
             {
-                var dueAt = dirty.LastChange == DateTimeOffset.MinValue
-                    ? now
-                    : Min(dirty.LastChange + _debounce, dirty.FirstChange + _maxDelay);
+                var dueAt = Min(dirty.LastChange + _debounce, dirty.FirstChange + _maxDelay);
                 if (dueAt <= now)
                 {
                     _dirty.Remove(key);

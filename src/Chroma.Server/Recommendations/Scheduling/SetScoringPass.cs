@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Chroma.Server.Background;
 using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
@@ -8,7 +9,9 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <summary>
 /// One scoring pass over one set: read back stored scores after a start, refit when the training
 /// data changed, score only the records above the highest scored sequence (in chunks, each stored
-/// and published as it completes), then measure drift. Runs on the scoring worker, never on a request.
+/// and published as it completes; after a refit the previous ranking stays served, marked stale,
+/// until the pass ends), then measure drift. Runs on the scoring worker, never on a request; the
+/// CPU-heavy steps (fit, scoring, drift, decoding stored scores) run on the <see cref="BackgroundWorkLimiter"/>.
 /// </summary>
 internal sealed class SetScoringPass
 {
@@ -19,6 +22,7 @@ internal sealed class SetScoringPass
     public const int DriftHistoryLength = 100;
 
     private readonly IRecordScoreStore _store;
+    private readonly BackgroundWorkLimiter _limiter;
     private readonly NeighborSearchFactory _searchFactory;
     private readonly RecommendationOptions _options;
     private readonly DriftOptions _driftOptions;
@@ -29,6 +33,7 @@ internal sealed class SetScoringPass
     /// <summary>Creates the pass runner.</summary>
     public SetScoringPass(
         IRecordScoreStore store,
+        BackgroundWorkLimiter limiter,
         NeighborSearchFactory searchFactory,
         RecommendationOptions options,
         DriftOptions driftOptions,
@@ -37,6 +42,7 @@ internal sealed class SetScoringPass
         ILogger<SetScoringPass> logger)
     {
         _store = store;
+        _limiter = limiter;
         _searchFactory = searchFactory;
         _options = options;
         _driftOptions = driftOptions;
@@ -45,20 +51,63 @@ internal sealed class SetScoringPass
         _logger = logger;
     }
 
+    /// <summary>
+    /// Reads back the set's stored scores after a start and publishes them: as current when they
+    /// belong to the current training data, else as the stale ranking served until the refit
+    /// completes. Idempotent; <see cref="RunAsync"/> calls it first when nobody did.
+    /// </summary>
+    public async Task RestoreAsync(SetScoringState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Restored)
+        {
+            return;
+        }
+
+        state.TrainingChangesSeen = state.TrainingChanges;
+        var fingerprint = _store.ReadTrainingFingerprint(state.Set);
+        var stored = _store.ReadScores(state.Set);
+        state.Restored = true;
+        if (stored.Count == 0)
+        {
+            return;
+        }
+
+        // Rebuilding a scored record parses its JSON and normalises its embedding: CPU work for the limiter.
+        var entries = await _limiter.RunAsync(() => Decode(stored), cancellationToken).ConfigureAwait(false);
+        var scoredAt = stored.Max(s => s.ScoredUnixMs);
+        if (stored.All(s => string.Equals(s.TrainingVersion, fingerprint.Version, StringComparison.Ordinal)))
+        {
+            foreach (var entry in entries)
+            {
+                state.Entries[entry.Sequence] = entry;
+            }
+
+            state.TrainingVersion = fingerprint.Version;
+            state.MaxScoredSequence = stored[^1].Record.Sequence;
+            state.Publish(scoredAt, null);
+        }
+        else
+        {
+            // Scored under older training data (or a refit cut short): serve it, marked stale, until a pass replaces it.
+            state.ServeStale(entries, stored[^1].TrainingVersion, scoredAt);
+        }
+
+        ScoringLog.Restored(_logger, state.Set.SetId, stored.Count);
+    }
+
     /// <summary>Brings <paramref name="state"/> up to date with the store.</summary>
     public async Task<ScoringPassResult> RunAsync(SetScoringState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         var set = state.Set;
+        await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
         state.ApplyDeletes();
-        var fingerprint = _store.ReadTrainingFingerprint(set);
-        if (!state.Restored)
-        {
-            Restore(state, fingerprint.Version);
-            state.Restored = true;
-        }
 
+        // Read before the fingerprint: a training batch committed after this read leaves the result stale.
+        state.TrainingChangesSeen = state.TrainingChanges;
+        var fingerprint = _store.ReadTrainingFingerprint(set);
         if (fingerprint.Count < 2)
         {
             return NotScorable(state, fingerprint.Count);
@@ -72,6 +121,7 @@ internal sealed class SetScoringPass
             // scores of older training data go.
             if (refit)
             {
+                state.EndRefit();
                 state.Entries.Clear();
                 state.MaxScoredSequence = 0;
                 state.TrainingVersion = fingerprint.Version;
@@ -92,9 +142,16 @@ internal sealed class SetScoringPass
                 return NotScorable(state, training.Labels.Count);
             }
 
-            state.Training = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
-            model = RecommendationModel.Fit(state.Training, training.Fingerprint.Version, _searchFactory, _options, cancellationToken);
+            var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
+            model = await _limiter.RunAsync(
+                () => RecommendationModel.Fit(data, training.Fingerprint.Version, _searchFactory, _options, _limiter, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            state.Training = data;
             state.Model = model;
+            ScoringLog.Fitted(
+                _logger, set.SetId, model.FitDurations.FittedRows, model.FitDurations.HeldOutRows, (long)model.FitDurations.Total.TotalMilliseconds,
+                (long)model.FitDurations.Covariance.TotalMilliseconds, (long)model.FitDurations.NeighborSearch.TotalMilliseconds,
+                (long)model.FitDurations.Calibration.TotalMilliseconds);
         }
 
         // The model's version can be newer than the fingerprint read above (training arrived meanwhile).
@@ -106,17 +163,16 @@ internal sealed class SetScoringPass
             }
 
             refit = true;
-            state.Entries.Clear();
-            state.MaxScoredSequence = 0;
-            state.TrainingVersion = model.TrainingVersion;
+
+            // The ranking served so far stays served, marked stale, until every record is rescored.
+            state.BeginRefit(model.TrainingVersion);
         }
 
         var scored = 0;
-        var first = true;
         while (pending.Count > 0)
         {
-            scored += await ScoreChunkAsync(state, model, pending, replaceExisting: refit && first, cancellationToken).ConfigureAwait(false);
-            first = false;
+            // Rows are replaced one by one (never cleared first), so a crash mid-refit still leaves a ranking to serve.
+            scored += await ScoreChunkAsync(state, model, pending, cancellationToken).ConfigureAwait(false);
             state.ApplyDeletes();
             state.Publish(Now(), null);
             pending = pending.Count < ChunkSize ? [] : _store.ReadScorable(set, state.MaxScoredSequence, ChunkSize);
@@ -128,6 +184,7 @@ internal sealed class SetScoringPass
             drift = await MeasureDriftAsync(set, reference, cancellationToken).ConfigureAwait(false);
         }
 
+        state.EndRefit();
         state.ApplyDeletes();
         state.Publish(Now(), null);
         var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -135,53 +192,49 @@ internal sealed class SetScoringPass
         return new ScoringPassResult(set.SetId, scored, state.Entries.Count, refit, drift, null);
     }
 
-    private void Restore(SetScoringState state, string trainingVersion)
+    private static ScoredEntry[] Decode(IReadOnlyList<PersistedScore> stored)
     {
-        var stored = _store.ReadScores(state.Set);
-
-        // Scores of another training version are stale; the refit that follows replaces them.
-        if (stored.Count == 0 || stored.Any(s => !string.Equals(s.TrainingVersion, trainingVersion, StringComparison.Ordinal)))
+        var entries = new ScoredEntry[stored.Count];
+        for (var i = 0; i < entries.Length; i++)
         {
-            return;
+            var score = stored[i];
+            entries[i] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score));
         }
 
-        foreach (var score in stored)
-        {
-            state.Entries[score.Record.Sequence] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score));
-        }
-
-        state.TrainingVersion = trainingVersion;
-        state.MaxScoredSequence = stored[^1].Record.Sequence;
-        state.Publish(stored.Max(s => s.ScoredUnixMs), null);
-        ScoringLog.Restored(_logger, state.Set.SetId, stored.Count);
+        return entries;
     }
 
     private async Task<int> ScoreChunkAsync(
-        SetScoringState state, RecommendationModel model, IReadOnlyList<ScorableRecord> records, bool replaceExisting, CancellationToken cancellationToken)
+        SetScoringState state, RecommendationModel model, IReadOnlyList<ScorableRecord> records, CancellationToken cancellationToken)
     {
         var d = state.Set.Dimension;
-        var embeddings = new float[records.Count * d];
-        var probabilities = new float[]?[records.Count];
-        for (var i = 0; i < records.Count; i++)
+        var (scored, rows) = await _limiter.RunAsync(() =>
         {
-            records[i].Embedding.CopyTo(embeddings.AsSpan(i * d, d));
-            probabilities[i] = ScoreCodec.UsableProbabilities(records[i].Probabilities);
-        }
+            var embeddings = new float[records.Count * d];
+            var probabilities = new float[]?[records.Count];
+            for (var i = 0; i < records.Count; i++)
+            {
+                records[i].Embedding.CopyTo(embeddings.AsSpan(i * d, d));
+                probabilities[i] = ScoreCodec.UsableProbabilities(records[i].Probabilities);
+            }
 
-        var batch = new ProductionBatch(
-            [.. records.Select(r => r.Id)],
-            embeddings,
-            d,
-            [.. records.Select(r => r.PredictedClass)],
-            probabilities.Any(p => p is not null) ? probabilities : null);
-        var scored = RecommendationScorer.Score(model, batch, cancellationToken);
-        var rows = new RecordScoreRow[scored.Length];
-        for (var i = 0; i < scored.Length; i++)
-        {
-            rows[i] = ScoreCodec.ToRow(records[i].Sequence, scored[i]);
-        }
+            var batch = new ProductionBatch(
+                [.. records.Select(r => r.Id)],
+                embeddings,
+                d,
+                [.. records.Select(r => r.PredictedClass)],
+                probabilities.Any(p => p is not null) ? probabilities : null);
+            var scored = RecommendationScorer.Score(model, batch, _limiter, cancellationToken);
+            var rows = new RecordScoreRow[scored.Length];
+            for (var i = 0; i < scored.Length; i++)
+            {
+                rows[i] = ScoreCodec.ToRow(records[i].Sequence, scored[i]);
+            }
 
-        await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting, cancellationToken).ConfigureAwait(false);
+            return (scored, rows);
+        }, cancellationToken).ConfigureAwait(false);
+
+        await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting: false, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < scored.Length; i++)
         {
             state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]);
@@ -199,7 +252,9 @@ internal sealed class SetScoringPass
             return null;
         }
 
-        var drift = MmdDriftDetector.Measure(reference.Embeddings, recent.Embeddings, set.Dimension, _driftOptions, cancellationToken);
+        var drift = await _limiter.RunAsync(
+            () => MmdDriftDetector.Measure(reference.Embeddings, recent.Embeddings, set.Dimension, _driftOptions, _limiter, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
         var point = new DriftPoint(Now(), drift.Mmd2, drift.PValue, drift.ReferenceSamples, drift.RecentSamples, recent.ThroughSequence);
         await _store.SaveDriftAsync(set, point, DriftHistoryLength, cancellationToken).ConfigureAwait(false);
         ScoringLog.DriftMeasured(_logger, set.SetId, drift.Mmd2, drift.PValue);

@@ -8,10 +8,21 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// scored. Only the scoring worker mutates it; queries read <see cref="Published"/>, an immutable
 /// snapshot replaced after each step of a pass.
 /// </summary>
+/// <remarks>
+/// While a refit rescores the set (<see cref="BeginRefit"/> to <see cref="EndRefit"/>), the
+/// ranking published before it stays published, marked stale, and the new scores are only
+/// published once the pass has scored every record: a ranking never shrinks to the records rescored
+/// so far, and never disappears.
+/// </remarks>
 internal sealed class SetScoringState
 {
     private readonly ConcurrentQueue<long> _deleted = new();
     private SetScores _published = SetScores.NotYetScored;
+    private long _trainingChanges;
+    private IReadOnlyList<ScoredEntry>? _staleEntries;
+    private string? _staleVersion;
+    private long _staleComputedUnixMs;
+    private bool _awaitingRestore;
 
     /// <summary>Creates the state of <paramref name="set"/>.</summary>
     public SetScoringState(StoredEmbeddingSet set) => Set = set;
@@ -25,8 +36,33 @@ internal sealed class SetScoringState
     /// <summary>Gets the last published scores.</summary>
     public SetScores Published => Volatile.Read(ref _published);
 
+    /// <summary>
+    /// Gets the last published scores, marked stale when training records were stored after the
+    /// pass that published them read the training data.
+    /// </summary>
+    public SetScores Published
+    {
+        get
+        {
+            var published = Volatile.Read(ref _published);
+            return !published.Stale && published.TrainingVersion is not null && TrainingChanges > published.TrainingChangesSeen
+                ? published with { Stale = true }
+                : published;
+        }
+    }
+
+    /// <summary>Gets how many committed batches brought training records (grows only; cheap to read).</summary>
+    public long TrainingChanges => Interlocked.Read(ref _trainingChanges);
+
     /// <summary>Gets or sets whether the stored scores were read back after a start.</summary>
     public bool Restored { get; set; }
+
+    /// <summary>Gets or sets whether the set existed at start and its stored scores are not read back yet (queries see an empty, stale ranking).</summary>
+    public bool AwaitingRestore
+    {
+        get => Volatile.Read(ref _awaitingRestore);
+        set => Volatile.Write(ref _awaitingRestore, value);
+    }
 
     /// <summary>Gets or sets the fitted model, or null until the first pass that needs one.</summary>
     public RecommendationModel? Model { get; set; }
@@ -42,6 +78,15 @@ internal sealed class SetScoringState
 
     /// <summary>Gets or sets the highest sequence scored: the next pass reads only records above it.</summary>
     public long MaxScoredSequence { get; set; }
+
+    /// <summary>Gets or sets the training changes the running pass has seen (read before the training fingerprint).</summary>
+    public long TrainingChangesSeen { get; set; }
+
+    /// <summary>Gets whether a refit is rescoring the set while the previous ranking is served stale.</summary>
+    public bool Refitting => _staleEntries is not null;
+
+    /// <summary>Notes a committed batch with training records (called inside the store's commit; cheap).</summary>
+    public void OnTrainingChanged() => Interlocked.Increment(ref _trainingChanges);
 
     /// <summary>Notes records deleted from the store (called inside the store's commit; cheap).</summary>
     public void OnDeleted(IReadOnlyList<long> sequences)
@@ -64,11 +109,71 @@ internal sealed class SetScoringState
         return dropped;
     }
 
-    /// <summary>Publishes the current entries for queries.</summary>
+    /// <summary>
+    /// Starts rescoring under <paramref name="trainingVersion"/>: a ranking published now stays
+    /// served (stale) until <see cref="EndRefit"/>; <see cref="Entries"/> starts empty. Without a
+    /// ranking yet, the first pass publishes its chunks as they come, as before.
+    /// </summary>
+    public void BeginRefit(string trainingVersion)
+    {
+        var current = Volatile.Read(ref _published);
+        if (_staleEntries is null && current.TrainingVersion is not null && current.Entries.Count > 0)
+        {
+            _staleEntries = current.Entries;
+            _staleVersion = current.TrainingVersion;
+            _staleComputedUnixMs = current.ComputedUnixMs;
+        }
+
+        Entries.Clear();
+        MaxScoredSequence = 0;
+        TrainingVersion = trainingVersion;
+    }
+
+    /// <summary>
+    /// Serves <paramref name="entries"/> (scored under <paramref name="trainingVersion"/>, older than the
+    /// current training data) as the stale ranking until a refit completes; used after a restart.
+    /// </summary>
+    public void ServeStale(IReadOnlyList<ScoredEntry> entries, string trainingVersion, long computedUnixMs)
+    {
+        _staleEntries = entries;
+        _staleVersion = trainingVersion;
+        _staleComputedUnixMs = computedUnixMs;
+        Publish(computedUnixMs, null);
+    }
+
+    /// <summary>Ends a refit: the next <see cref="Publish"/> serves <see cref="Entries"/> again.</summary>
+    public void EndRefit()
+    {
+        _staleEntries = null;
+        _staleVersion = null;
+    }
+
+    /// <summary>
+    /// Publishes the current entries for queries, computed at <paramref name="computedUnixMs"/> (the
+    /// stale ones, with their own time, while a refit runs).
+    /// </summary>
     public void Publish(long computedUnixMs, string? trainingProblem)
     {
-        var entries = Entries.Values.OrderBy(e => e.Sequence).ToArray();
-        var revision = _published.Revision + 1;
-        Volatile.Write(ref _published, new SetScores(entries, TrainingVersion, computedUnixMs, revision, trainingProblem));
+        var current = Volatile.Read(ref _published);
+        var revision = current.Revision + 1;
+        SetScores next;
+        if (_staleEntries is { } stale)
+        {
+            if (ReferenceEquals(current.Entries, stale) && current.Stale && current.TrainingProblem == trainingProblem)
+            {
+                // Still the same stale ranking: same revision, so cached rankings stay valid.
+                return;
+            }
+
+            next = new SetScores(stale, _staleVersion, _staleComputedUnixMs, revision, trainingProblem, Stale: true, TrainingChangesSeen);
+        }
+        else
+        {
+            var entries = Entries.Values.ToArray();
+            Array.Sort(entries, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+            next = new SetScores(entries, TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
+        }
+
+        Volatile.Write(ref _published, next);
     }
 }

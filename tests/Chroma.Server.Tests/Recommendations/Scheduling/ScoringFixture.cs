@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Background;
 using Chroma.Server.Hosting;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
@@ -27,8 +28,12 @@ internal sealed class ScoringFixture : IDisposable
 
     public ChromaServerOptions Options { get; } = new() { ScoringDebounce = TimeSpan.FromMilliseconds(500), ScoringMaxDelay = TimeSpan.FromSeconds(2), DriftWindow = 100 };
 
+    /// <summary>Two dedicated threads for the passes' CPU work, as a server has.</summary>
+    public BackgroundWorkLimiter Limiter { get; } = new(2, "scoring-test");
+
     public SetScoringPass CreatePass() => new(
         Storage.Scores,
+        Limiter,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions(),
         new DriftOptions { SampleSize = 100, Permutations = 50 },
@@ -55,7 +60,11 @@ internal sealed class ScoringFixture : IDisposable
 
     public Task<IngestOutcome> IngestAsync(IEnumerable<Record> records) => Storage.IngestAsync(Set, [.. records]);
 
-    public void Dispose() => Storage.Dispose();
+    public void Dispose()
+    {
+        Storage.Dispose();
+        Limiter.Dispose();
+    }
 
     private static Record[] Rows(float[] embeddings, string predicted) =>
         [.. Enumerable.Range(0, embeddings.Length / Dimension).Select(i => Make(embeddings.AsSpan(i * Dimension, Dimension).ToArray(), "production", null, predicted))];

@@ -107,7 +107,7 @@ public sealed class ScoringSchedulerTests
     }
 
     [Test, CancelAfter(60_000)]
-    public async Task ExecuteAsync_StoreWithUnscoredRecords_ScoresThemAtStartWithoutWaitingForAnIngest(CancellationToken cancellationToken)
+    public async Task ExecuteAsync_StoreWithUnscoredRecords_ScoresThemOneDebounceAfterStartWithoutAnIngest(CancellationToken cancellationToken)
     {
         await _scheduler.StopAsync(cancellationToken);
         _scheduler.Dispose();
@@ -117,6 +117,7 @@ public sealed class ScoringSchedulerTests
         _scheduler.PassCompleted += result => _nextPass.TrySetResult(result);
 
         await _scheduler.StartAsync(cancellationToken);
+        _fixture.Storage.Clock.Advance(_fixture.Options.ScoringDebounce);
         var pass = await NextPassAsync(cancellationToken);
 
         Assert.That(pass.Scored, Is.EqualTo(4));

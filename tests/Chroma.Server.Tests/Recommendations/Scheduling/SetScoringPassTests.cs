@@ -123,6 +123,61 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RestoreAsync_TrainingChangedWhileStopped_ServesTheStoredRankingStaleUntilTheRefitPassEnds(CancellationToken cancellationToken)
+    {
+        // Arrange: a scored set, then more training stored while no pass runs, then a restart.
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(12, seed: 2)]);
+        var before = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(before, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.Training(perClass: 5, seed: 9));
+        _fixture.Storage.Reopen();
+        var after = new SetScoringState(_fixture.StoredSet);
+        var pass = _fixture.CreatePass();
+
+        // Act
+        await pass.RestoreAsync(after, cancellationToken);
+        var restored = after.Published;
+        var result = await pass.RunAsync(after, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(restored.Stale, Is.True);
+            Assert.That(restored.Entries.Select(e => e.Record.Id), Is.EqualTo(before.Published.Entries.Select(e => e.Record.Id)));
+            Assert.That(restored.TrainingVersion, Is.EqualTo(before.Published.TrainingVersion));
+            Assert.That(result.Refit, Is.True);
+            Assert.That(after.Published.Stale, Is.False);
+            Assert.That(after.Published.Entries, Has.Count.EqualTo(12));
+            Assert.That(after.Published.TrainingVersion, Is.Not.EqualTo(before.Published.TrainingVersion));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Published_TrainingStoredAfterThePass_IsStaleWithTheSameEntriesUntilTheNextPass(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(8, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var fresh = state.Published;
+
+        await _fixture.IngestAsync(ScoringFixture.Training(perClass: 2, seed: 5));
+        state.OnTrainingChanged();
+        var stale = state.Published;
+        await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fresh.Stale, Is.False);
+            Assert.That(stale.Stale, Is.True);
+            Assert.That(stale.Entries, Is.SameAs(fresh.Entries));
+            Assert.That(stale.Revision, Is.EqualTo(fresh.Revision), "same ranking: cached pages stay valid");
+            Assert.That(state.Published.Stale, Is.False);
+            Assert.That(state.Published.Entries, Has.Count.EqualTo(8));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_AfterReopenWithNewRecords_ScoresOnlyThoseUnderTheSameTrainingVersion(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(15, seed: 2)]);
