@@ -1,6 +1,9 @@
+extern alias client;
+
 using System.Diagnostics;
+using System.Reflection;
 using Chroma.Benchmarks.Data;
-using Chroma.Protocol.V1;
+using Google.Protobuf;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Storage;
@@ -47,19 +50,21 @@ internal static class IndexBuildCommand
         Directory.CreateDirectory(dir);
         Console.WriteLine($"{Path.GetFileName(basePath)}: {n} x {dim}, cores {Environment.ProcessorCount}, data in {dir}");
         using var store = SqliteRecordStore.Open(dir, TimeProvider.System);
-        var descriptor = new EmbeddingSetDescriptor { Model = "ann", ModelVersion = "1", Layer = "base", Dimension = dim };
+        var descriptor = ServerMessage(new client::Chroma.Protocol.V1.EmbeddingSetDescriptor { Model = "ann", ModelVersion = "1", Layer = "base", Dimension = dim });
+        var prepare = typeof(PreparedRecord).GetMethod(nameof(PreparedRecord.From))!;
+        var ingestMethod = typeof(SqliteRecordStore).GetMethod(nameof(SqliteRecordStore.IngestAsync))!;
         var ingest = Measure.Start();
         for (int start = 0; start < n; start += 10_000)
         {
             var batch = new List<PreparedRecord>();
             for (int i = start; i < Math.Min(n, start + 10_000); i++)
             {
-                var record = new Record { Id = "r" + i, Dataset = "production", TimestampUnixMs = 1_700_000_000_000 };
+                var record = new client::Chroma.Protocol.V1.Record { Id = "r" + i, Dataset = "production", TimestampUnixMs = 1_700_000_000_000 };
                 record.Embedding.AddRange(data.AsSpan(i * dim, dim).ToArray());
-                batch.Add(PreparedRecord.From(record));
+                batch.Add((PreparedRecord)prepare.Invoke(null, [ServerMessage(record)])!);
             }
 
-            await store.IngestAsync(descriptor, batch);
+            await (Task)ingestMethod.Invoke(store, [descriptor, batch, null, CancellationToken.None])!;
         }
 
         ingest.Report($"store {n} records in SQLite (not part of the goal)");
@@ -114,6 +119,17 @@ internal static class IndexBuildCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The server's own (internal) copy of a protocol message: both assemblies define the generated types, so the
+    /// benchmark builds the client's and re-parses its bytes as the server's.
+    /// </summary>
+    private static object ServerMessage(IMessage message)
+    {
+        var type = typeof(PreparedRecord).Assembly.GetType(message.Descriptor.ClrType.FullName!)!;
+        var parser = (MessageParser)type.GetProperty("Parser", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        return parser.ParseFrom(message.ToByteArray());
     }
 
     private static EmbeddingSetIndexes Registry(SqliteRecordStore store, ChromaServerOptions options, int step) =>
