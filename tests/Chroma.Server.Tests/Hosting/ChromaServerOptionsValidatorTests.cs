@@ -28,6 +28,9 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("MissingCertificate", o => o.CertificatePath = "/no/such/server.pfx", "CertificatePath names no file");
         yield return Case("NegativeDebounce", o => o.ScoringDebounce = TimeSpan.FromMilliseconds(-1), "ScoringDebounce must be between 0 and 1 hour");
         yield return Case("MaxDelayBelowDebounce", o => o.ScoringMaxDelay = TimeSpan.FromMilliseconds(100), "ScoringMaxDelay must be between ScoringDebounce");
+        yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (Chroma.Server.Storage.IntegrityCheckMode)9, "IntegrityCheck must be Off, Quick or Full");
+        yield return Case("NegativeIdleTimeout", o => o.IngestStreamIdleTimeout = TimeSpan.FromSeconds(-1), "IngestStreamIdleTimeout must be between 0 (never) and 1 day");
+        yield return Case("ZeroShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.Zero, "ShutdownTimeout must be between 1 second and 5 minutes");
         yield return Case("OneRecordDriftWindow", o => o.DriftWindow = 1, "DriftWindow must be between 2 and 100000 (got 1)");
     }
 
