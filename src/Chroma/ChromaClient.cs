@@ -23,6 +23,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     private readonly CallInvoker _callInvoker;
     private readonly GrpcChannel? _ownedChannel;
     private readonly Query.QueryClient _query;
+    private readonly Protocol.V1.Labeling.LabelingClient _labeling;
     private readonly Metadata? _headers;
     private readonly Channel<PendingRecord> _records;
     private readonly ClientCounters _counters = new();
@@ -107,6 +108,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _ownedChannel = ownedChannel;
         _callInvoker = callInvoker;
         _query = new Query.QueryClient(_callInvoker);
+        _labeling = new Protocol.V1.Labeling.LabelingClient(_callInvoker);
         _headers = string.IsNullOrEmpty(options.ApiKey) ? null : new Metadata { { ApiKeyHeader, options.ApiKey } };
         CaptureErrors = new CaptureErrorReporter(_logger);
         Buffers = ArrayPool<float>.Create(MaxPooledArrayLength, Math.Clamp(options.QueueCapacity, 16, MaxPooledArraysPerSize));
