@@ -29,6 +29,10 @@ else
     server = await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = storage });
     endpoint = server.Endpoint;
     Console.WriteLine($"Started an embedded Chroma server at {endpoint} (data in {storage}).");
+    if (server.WebEndpoint is { } studio)
+    {
+        Console.WriteLine($"Chroma Studio (web app): {studio}");
+    }
 }
 
 try

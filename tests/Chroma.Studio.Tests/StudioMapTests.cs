@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Chroma.Server.Labeling;
 using Chroma.Server.Tests.Cli;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Chroma.Studio.Tests;
@@ -107,12 +109,12 @@ public sealed class StudioMapTests
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task LassoSelection_TaggedInUi_WritesTagToEverySelectedRecord()
+    public async Task LassoSelection_LabeledInUi_WritesLabelToEverySelectedProductionRecord()
     {
         var page = await OpenMapAsync();
         await page.ClickAsync("[data-tool=lasso]");
         var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
-        var (cx, cy, r) = (box.X + (box.Width / 2), box.Y + (box.Height / 2), Math.Min(box.Width, box.Height) * 0.3f);
+        var (cx, cy, r) = (box.X + (box.Width * 0.4f), box.Y + (box.Height / 2), Math.Min(box.Width, box.Height) * 0.3f);
         await page.Mouse.MoveAsync(cx + r, cy);
         await page.Mouse.DownAsync();
         for (var step = 1; step <= 24; step++)
@@ -123,15 +125,57 @@ public sealed class StudioMapTests
 
         await page.Mouse.UpAsync();
         var selected = await page.EvaluateAsync<int>("studio.selectedCount");
-        await page.FillAsync("#tag-text", "studio-test=lasso");
-        await page.ClickAsync("#tag-selection");
-        await page.WaitForSelectorAsync("#toast:has-text('Tagged')");
+        // Labels are for production records; training points in the lasso are skipped (and said so).
+        var production = await page.EvaluateAsync<int>(
+            "(() => { const d = studio.data; let n = 0; for (let i = 0; i < d.count; i++) if (studio.selected[i] && d.datasets[d.dataset[i] - 1] !== 'training') n++; return n; })()");
+        await StudioBrowser.ScreenshotAsync(page, "map-lasso-selection");
+        await page.FillAsync("#label-text", "lasso-label");
+        await page.ClickAsync("#label-selection");
+        await page.WaitForSelectorAsync("#toast:has-text('Labeled')");
 
-        var tagged = await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["studio-test"] = "lasso" });
+        var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
+        var labeled = labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records
+            .Count(l => l.Review.Label == "lasso-label" && l.Review.LabeledBy == "studio");
         Assert.Multiple(() =>
         {
-            Assert.That(selected, Is.GreaterThan(0), "the lasso holds points");
-            Assert.That(tagged, Is.EqualTo(selected), "one tag per selected record");
+            Assert.That(selected, Is.GreaterThan(production), "the lasso holds training points too");
+            Assert.That(production, Is.GreaterThan(0), "and production points");
+            Assert.That(labeled, Is.EqualTo(production), "one label per selected production record");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ReviewQueue_DigitKey_LabelsCurrentItemAndAdvances()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var first = await page.EvaluateAsync<string>("studio.queue[0].id");
+        var reasons = await page.Locator("#queue-list li.current .reasons li").CountAsync();
+
+        // One key press: label the current item "4" and move to the next; the time is to the next item shown.
+        var elapsed = await page.EvaluateAsync<double>(
+            "(() => { const t0 = performance.now(); document.dispatchEvent(new KeyboardEvent('keydown', { key: '4', bubbles: true })); " +
+            "const shown = document.querySelector('#queue-list li.current').dataset.sequence == studio.queue[1].sequence; return shown ? performance.now() - t0 : -1; })()");
+        await page.WaitForFunctionAsync("studio.queue[0].done === 'labeled 4'");
+        await StudioBrowser.ScreenshotAsync(page, "review-queue");
+        var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        LabeledRecord? stored = null;
+        while (stored is null && DateTime.UtcNow < deadline)
+        {
+            stored = labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records.FirstOrDefault(l => l.Record.Record.Id == first);
+            await Task.Delay(50);
+        }
+
+        TestContext.Out.WriteLine($"label-and-advance: {elapsed:F1} ms to the next item");
+        Assert.Multiple(() =>
+        {
+            Assert.That(reasons, Is.GreaterThan(0), "the item says why it is ranked");
+            Assert.That(elapsed, Is.GreaterThanOrEqualTo(0), "the next item is current right after the key");
+            Assert.That(stored?.Review.Label, Is.EqualTo("4"), "the label is in the store");
         });
     }
 

@@ -56,12 +56,14 @@ public sealed class StudioSignInTests
         {
             DataObject = new { set = "mnist-pixels/1/input", sequences = new[] { 1L }, tags = new Dictionary<string, string> { ["x"] = "y" } },
         });
-        Assert.Multiple(async () =>
+        var appVisible = await page.IsVisibleAsync("#app");
+        var tagged = await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["x"] = "y" });
+        Assert.Multiple(() =>
         {
-            Assert.That(await page.IsVisibleAsync("#app"), Is.False, "the app stays hidden");
+            Assert.That(appVisible, Is.False, "the app stays hidden");
             Assert.That(statuses.Values, Is.All.EqualTo(401), string.Join(", ", statuses.Select(s => $"{s.Key}: {s.Value}")));
             Assert.That(tag.Status, Is.EqualTo(401), "no action without a session");
-            Assert.That(await _server.Client.CountAsync(MnistStudioServer.Descriptor.Id, metadata: new Dictionary<string, string> { ["x"] = "y" }), Is.Zero);
+            Assert.That(tagged, Is.Zero);
         });
     }
 

@@ -34,6 +34,9 @@ internal static class StudioEndpoints
         data.MapGet("/record", (StudioApi api, string? set, long? sequence, CancellationToken cancellationToken) => api.RecordAsync(set, sequence, cancellationToken));
         data.MapGet("/queue", (StudioApi api, HttpContext context) => api.Queue(context.Request.Query));
         data.MapPost("/tag", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.TagAsync(context, cancellationToken));
+        data.MapPost("/label", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.LabelAsync(context, cancellationToken));
+        data.MapPost("/review", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.ReviewAsync(context, cancellationToken));
+        data.MapPost("/promote", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.PromoteAsync(context, cancellationToken));
         data.MapPost("/delete", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.DeleteAsync(context, cancellationToken));
         data.MapGet("/events", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.EventsAsync(context, cancellationToken));
     }

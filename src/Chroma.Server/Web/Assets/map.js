@@ -120,6 +120,8 @@ class PointMap {
     }
     this.dirty = false;
     this.frameCount++;
+    // Time since navigation of the first frame that drew points (read by the performance measurement).
+    if (this.count > 0 && this.firstPaintMs === undefined) this.firstPaintMs = performance.now();
     if (this.onFrame) this.onFrame(this.frameCount);
   }
 

@@ -44,6 +44,16 @@ async function api(path, options) {
   return response;
 }
 
+// A map selection can be larger than one action may carry (MaxBatchRecords, 10,000 by default): send it in parts.
+async function postSelection(path, body, sequences) {
+  const total = { changed: 0, skipped: 0 };
+  for (let i = 0; i < sequences.length; i += 5000) {
+    const r = await postJson(path, Object.assign({}, body, { sequences: sequences.slice(i, i + 5000) }));
+    total.changed += r.changed; total.skipped += r.skipped || 0;
+  }
+  return total;
+}
+
 const postJson = (path, body) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
 
 function toast(text, undo) {
@@ -390,14 +400,33 @@ $("tag-selection").addEventListener("click", async () => {
   const tags = parseTag($("tag-text").value);
   if (!tags) { toast("Write the tag as key=value"); return; }
   const sequences = selectedSequences();
-  const result = await postJson("/api/tag", { set: state.setId, sequences, tags });
+  const result = await postSelection("/api/tag", { set: state.setId, tags }, sequences);
   toast(`Tagged ${number.format(result.changed)} records with ${$("tag-text").value}`);
 });
+
+async function labelingAction(path, body, verb) {
+  const sequences = selectedSequences();
+  try {
+    const result = await postSelection(path, Object.assign({ set: state.setId }, body), sequences);
+    const skipped = result.skipped ? ` (${number.format(result.skipped)} training records skipped)` : "";
+    toast(`${verb} ${number.format(result.changed)} records${skipped}`, path === "/api/promote" ? null
+      : () => postSelection("/api/review", { set: state.setId, state: "unreviewed" }, sequences).then(() => toast("Back to unreviewed")));
+    if (path === "/api/label") loadMap(true);
+  } catch (e) { toast(e.message); }
+}
+
+$("label-selection").addEventListener("click", () => {
+  const label = $("label-text").value.trim();
+  if (!label) { toast("Type a label first"); $("label-text").focus(); return; }
+  labelingAction("/api/label", { label }, `Labeled ${label}:`);
+});
+$("review-selection").addEventListener("click", () => labelingAction("/api/review", { state: "reviewed" }, "Marked reviewed:"));
+$("promote-selection").addEventListener("click", () => labelingAction("/api/promote", {}, "Promoted to training:"));
 
 $("delete-selection").addEventListener("click", async () => {
   const sequences = selectedSequences();
   if (!confirm(`Delete ${number.format(sequences.length)} records? Deleted records cannot be restored.`)) return;
-  const result = await postJson("/api/delete", { set: state.setId, sequences });
+  const result = await postSelection("/api/delete", { set: state.setId }, sequences);
   select([], false);
   toast(`Deleted ${number.format(result.changed)} records`);
   loadMap(true);
@@ -417,6 +446,7 @@ async function openRecord(sequence) {
       r.inputUri ? [el("dt", {}, "input"), el("dd", {}, r.inputUri)] : null,
       r.timestampUnixMs ? [el("dt", {}, "logged"), el("dd", {}, new Date(r.timestampUnixMs).toLocaleString())] : null,
       r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
+      r.dataset !== "training" ? [el("dt", {}, "review"), el("dd", { id: "detail-review" }, r.reviewState + (r.reviewLabel ? ` · labeled ${r.reviewLabel}` : "") + (r.promotedRecordId ? ` · promoted as ${r.promotedRecordId}` : ""))] : null,
       Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
     r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,
     r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
@@ -439,11 +469,12 @@ function bars(items) {
 const signalBars = (signals) => bars(signals.map((s) => ({ name: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
 
 // ---- review queue ----
-["strategy", "queue-dataset", "queue-tag"].forEach((id) => $(id).addEventListener("change", () => loadQueue()));
+["strategy", "diversity", "queue-dataset", "queue-tag", "queue-reviewed"].forEach((id) => $(id).addEventListener("change", () => loadQueue()));
 
 async function loadQueue() {
   if (!state.setId) return;
-  const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, dataset: $("queue-dataset").value || "production", take: "50" });
+  const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", take: "50" });
+  if ($("queue-reviewed").checked) params.append("reviewed", "include");
   if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
   const page = await (await api(`/api/queue?${params}`)).json();
   state.queue = page.items;
@@ -482,7 +513,36 @@ function actOnCurrent(done, write) {
   write(item).catch((e) => { item.done = undefined; renderQueue(); toast(`Failed: ${e.message}`); });
 }
 
+// Label (and so review) the current item and move on in the same key press; undo puts it back in the queue.
+function labelCurrent(label) {
+  if (!label) { toast("Type a label first"); $("queue-label").focus(); return; }
+  const item = state.queue[state.queueIndex];
+  actOnCurrent(`labeled ${label}`, (i) => postJson("/api/label", { set: state.setId, ids: [i.id], label }));
+  state.lastActed = item;
+}
+
+function reviewCurrent(stateName) {
+  state.lastActed = state.queue[state.queueIndex];
+  actOnCurrent(stateName, (i) => postJson("/api/review", { set: state.setId, ids: [i.id], state: stateName }));
+}
+
+async function undoLast() {
+  const item = state.lastActed;
+  if (!item) return;
+  await postJson("/api/review", { set: state.setId, ids: [item.id], state: "unreviewed" });
+  item.done = undefined;
+  state.queueIndex = Math.max(0, state.queue.indexOf(item));
+  state.lastActed = null;
+  renderQueue();
+  toast(`${item.id} is back in the queue (its recorded label stays in the history)`);
+}
+
 const queueKeys = {
+  l: () => labelCurrent($("queue-label").value.trim()),
+  r: () => reviewCurrent("reviewed"),
+  d: () => reviewCurrent("dismissed"),
+  u: () => undoLast(),
+  p: () => { const item = state.queue[state.queueIndex]; if (item) postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(`Promoted ${r.changed} label(s) to training`), (e) => toast(e.message)); },
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
   Enter: () => state.queue[state.queueIndex] && openRecord(state.queue[state.queueIndex].sequence),
@@ -493,7 +553,7 @@ window.studioQueueKeys = queueKeys;
 
 document.addEventListener("keydown", (e) => {
   if (state.view !== "queue" || e.target.tagName === "INPUT" || e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
-  const handler = queueKeys[e.key];
+  const handler = /^[0-9]$/.test(e.key) ? () => labelCurrent(e.key) : queueKeys[e.key];
   if (handler) { e.preventDefault(); handler(e); }
 });
 

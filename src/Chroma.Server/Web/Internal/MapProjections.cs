@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Chroma.Server.Labeling;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Web.Internal;
@@ -19,10 +20,15 @@ internal sealed class MapProjections
     private const int PageSize = 2_000;
 
     private readonly IRecordStore _store;
+    private readonly LabelingService _labeling;
     private readonly ConcurrentDictionary<long, SetMap> _maps = new();
 
-    /// <summary>Creates the cache over <paramref name="store"/>.</summary>
-    public MapProjections(IRecordStore store) => _store = store;
+    /// <summary>Creates the cache over <paramref name="store"/>; a production record's label is the one people gave it (<paramref name="labeling"/>).</summary>
+    public MapProjections(IRecordStore store, LabelingService labeling)
+    {
+        _store = store;
+        _labeling = labeling;
+    }
 
     /// <summary>The set's map, brought up to date with the store.</summary>
     public MapSnapshot Read(StoredEmbeddingSet set)
@@ -47,11 +53,12 @@ internal sealed class MapProjections
         }
 
         var records = _store.GetRecordsBySequence(set, sequences, includeEmbeddings: false);
+        var reviews = _labeling.Reviews(set, sequences);
         lock (map)
         {
             foreach (var record in records)
             {
-                map.Relabel(record.Sequence, record.Record.Label, record.Record.Inference?.PredictedClass);
+                map.Relabel(record.Sequence, Label(record, reviews), record.Record.Inference?.PredictedClass);
             }
         }
     }
@@ -74,11 +81,12 @@ internal sealed class MapProjections
         while (true)
         {
             var page = _store.GetRecords(set, new RecordQuery(RecordSelection.All, after, PageSize, IncludeEmbeddings: true));
+            var reviews = _labeling.Reviews(set, [.. page.Records.Select(r => r.Sequence)]);
             foreach (var stored in page.Records)
             {
                 var record = stored.Record;
                 var (x, y) = map.Projection!.Project(Google.Protobuf.UnsafeCollectionOperations.AsSpan(record.Embedding));
-                map.Add(stored.Sequence, (float)x, (float)y, record.Dataset, record.Label, record.Inference?.PredictedClass);
+                map.Add(stored.Sequence, (float)x, (float)y, record.Dataset, Label(stored, reviews), record.Inference?.PredictedClass);
                 after = stored.Sequence;
             }
 
@@ -95,6 +103,10 @@ internal sealed class MapProjections
             map.Remove(deleted);
         }
     }
+
+    // A training record carries its label; a production record gets the one a reviewer gave it.
+    private static string? Label(Protocol.V1.StoredRecord stored, IReadOnlyDictionary<long, RecordReview> reviews) =>
+        stored.Record.Label is { Length: > 0 } label ? label : reviews.GetValueOrDefault(stored.Sequence)?.Label;
 
     // Training rows describe the space the model was fitted in; production fills up a sample without them.
     private List<float[]> Sample(StoredEmbeddingSet set)

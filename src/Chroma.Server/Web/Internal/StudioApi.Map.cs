@@ -51,10 +51,26 @@ internal sealed partial class StudioApi
         var others = neighbors.Where(n => n.Sequence != stored.Sequence).Take(NeighborsShown).ToList();
         var neighborRecords = _store.GetRecordsBySequence(set, [.. others.Select(n => n.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
         var entry = _scoring.Scores(set).Entries.FirstOrDefault(e => e.Sequence == stored.Sequence);
-        return Results.Json(ToView(stored, entry?.Record, entry is null ? null : CombinedScore(entry), others
+        var view = ToView(stored, entry?.Record, entry is null ? null : CombinedScore(entry), others
             .Where(n => neighborRecords.ContainsKey(n.Sequence))
             .Select(n => new NeighborView(n.Sequence, neighborRecords[n.Sequence].Record.Id, Empty(neighborRecords[n.Sequence].Record.Label), Empty(neighborRecords[n.Sequence].Record.InputUri), n.Distance))
-            .ToList()), StudioJson.Options);
+            .ToList());
+        if (_labeling.Reviews(set, [stored.Sequence]).GetValueOrDefault(stored.Sequence) is { } review)
+        {
+            view = view with
+            {
+                ReviewState = review.State switch
+                {
+                    Labeling.ReviewState.Reviewed => "reviewed",
+                    Labeling.ReviewState.Dismissed => "dismissed",
+                    _ => "unreviewed",
+                },
+                ReviewLabel = review.Label,
+                PromotedRecordId = review.PromotedRecordId,
+            };
+        }
+
+        return Results.Json(view, StudioJson.Options);
     }
 
     private static RecordView ToView(Protocol.V1.StoredRecord stored, ScoredRecord? scored, double? score, IReadOnlyList<NeighborView> neighbors)

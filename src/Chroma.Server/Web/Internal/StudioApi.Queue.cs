@@ -12,7 +12,8 @@ internal sealed partial class StudioApi
 
     /// <summary>
     /// One page of the ranking. Query: <c>set</c>, <c>strategy</c> (balanced, ood, uncertainty),
-    /// <c>dataset</c> (default production), <c>tag</c> (<c>key=value</c>, repeatable), <c>offset</c>, <c>take</c>.
+    /// <c>diversity</c> (off, default, strong), <c>dataset</c> (default production), <c>tag</c> (<c>key=value</c>,
+    /// repeatable), <c>reviewed</c> (<c>include</c> to keep reviewed and dismissed records), <c>offset</c>, <c>take</c>.
     /// </summary>
     public IResult Queue(IQueryCollection query)
     {
@@ -51,7 +52,22 @@ internal sealed partial class StudioApi
             return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []), StudioJson.Options);
         }
 
-        var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(strategy, dataset, metadata, AllScores: false, offset, take));
+        Diversity diversity;
+        switch (query["diversity"].ToString())
+        {
+            case "" or "default": diversity = Diversity.Default; break;
+            case "off": diversity = Diversity.Off; break;
+            case "strong": diversity = Diversity.Strong; break;
+            default: return BadRequest($"diversity: must be off, default or strong (got \"{query["diversity"]}\")");
+        }
+
+        // Reviewed and dismissed records leave the queue unless asked for (reviewed=include).
+        var includeReviewed = query["reviewed"].ToString() == "include";
+        var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(strategy, dataset, metadata, AllScores: false, offset, take, diversity)
+        {
+            Excluded = includeReviewed ? null : _labeling.Reviewed(set),
+        });
+        var reviews = _labeling.Reviews(set, [.. page.Items.Select(i => i.Sequence)]);
         var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
         var items = new List<QueueItemView>(page.Items.Count);
         foreach (var (sequence, item) in page.Items)
@@ -61,7 +77,7 @@ internal sealed partial class StudioApi
             {
                 var r = stored.Record;
                 items.Add(new QueueItemView(
-                    sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label), Empty(r.InputUri),
+                    sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label) ?? reviews.GetValueOrDefault(sequence)?.Label, Empty(r.InputUri),
                     r.Metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
                     item.Score, Signals(item.Signals), item.Reasons, item.DuplicateIds));
             }

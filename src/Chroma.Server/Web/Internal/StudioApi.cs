@@ -1,5 +1,6 @@
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
+using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
@@ -22,6 +23,7 @@ internal sealed partial class StudioApi
     private readonly EmbeddingSetIndexes _indexes;
     private readonly MapProjections _maps;
     private readonly StudioSessions _sessions;
+    private readonly LabelingService _labeling;
     private readonly ChromaServerOptions _options;
     private readonly TimeProvider _time;
 
@@ -34,6 +36,7 @@ internal sealed partial class StudioApi
         EmbeddingSetIndexes indexes,
         MapProjections maps,
         StudioSessions sessions,
+        LabelingService labeling,
         ChromaServerOptions options,
         TimeProvider time)
     {
@@ -46,6 +49,7 @@ internal sealed partial class StudioApi
         _indexes = indexes;
         _maps = maps;
         _sessions = sessions;
+        _labeling = labeling;
         _options = options;
         _time = time;
 

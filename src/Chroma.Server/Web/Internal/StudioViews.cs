@@ -44,7 +44,17 @@ internal sealed record RecordView(
     double? Score,
     IReadOnlyList<SignalView> Signals,
     IReadOnlyList<string> Reasons,
-    IReadOnlyList<NeighborView> Neighbors);
+    IReadOnlyList<NeighborView> Neighbors)
+{
+    /// <summary>Gets the review state (unreviewed, reviewed, dismissed).</summary>
+    public string ReviewState { get; init; } = "unreviewed";
+
+    /// <summary>Gets the label a reviewer gave, or null.</summary>
+    public string? ReviewLabel { get; init; }
+
+    /// <summary>Gets the id of the training copy its label was promoted to, or null.</summary>
+    public string? PromotedRecordId { get; init; }
+}
 
 /// <summary>One class probability.</summary>
 internal sealed record ProbabilityView(string Name, float Probability);
@@ -72,8 +82,17 @@ internal sealed record QueueItemView(
 /// <summary>A page of the review queue.</summary>
 internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items);
 
-/// <summary>Records to act on, by id or by sequence (a map selection), and the tags to merge.</summary>
-internal sealed record ActionRequest(string? Set, IReadOnlyList<string>? Ids, IReadOnlyList<long>? Sequences, IReadOnlyDictionary<string, string>? Tags);
+/// <summary>
+/// Records to act on, by id or by sequence (a map selection), with what the action needs: tags to merge,
+/// a label, or a review state (<c>reviewed</c>, <c>dismissed</c>, <c>unreviewed</c>).
+/// </summary>
+internal sealed record ActionRequest(
+    string? Set,
+    IReadOnlyList<string>? Ids,
+    IReadOnlyList<long>? Sequences,
+    IReadOnlyDictionary<string, string>? Tags,
+    string? Label = null,
+    string? State = null);
 
-/// <summary>How many records an action changed.</summary>
-internal sealed record ActionResult(long Changed);
+/// <summary>How many records an action changed, and how many it left alone (training records cannot be labeled or reviewed).</summary>
+internal sealed record ActionResult(long Changed, long Skipped = 0);

@@ -1,0 +1,86 @@
+using Chroma.Server.Labeling;
+using Chroma.Server.Storage;
+using Grpc.Core;
+
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>
+/// POST /api/label, /api/review and /api/promote: the labeling loop from the map or the queue, through the
+/// same <see cref="LabelingService"/> as the gRPC Labeling service (audited as reviewer <c>studio</c>).
+/// Training records in a selection are skipped and counted: labels and reviews are for production data.
+/// </summary>
+internal sealed partial class StudioApi
+{
+    /// <summary>The reviewer name Studio's writes are recorded under (sign-in is by the shared key, not per person).</summary>
+    public const string Reviewer = "studio";
+
+    /// <summary>Labels the records (which also marks them reviewed); answers how many changed.</summary>
+    public Task<IResult> LabelAsync(HttpContext context, CancellationToken cancellationToken) =>
+        LabelingActionAsync(context, async (set, request, ids) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.Label))
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "label: is required"));
+            }
+
+            var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
+            return changed;
+        }, cancellationToken);
+
+    /// <summary>Sets the review state (<c>reviewed</c>, <c>dismissed</c> or <c>unreviewed</c>, which undoes either).</summary>
+    public Task<IResult> ReviewAsync(HttpContext context, CancellationToken cancellationToken) =>
+        LabelingActionAsync(context, (set, request, ids) =>
+        {
+            var state = request.State switch
+            {
+                "reviewed" => ReviewState.Reviewed,
+                "dismissed" => ReviewState.Dismissed,
+                "unreviewed" => ReviewState.Unreviewed,
+                _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")),
+            };
+            return _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Promotes the records' labels into the training data (a labeled training copy each).</summary>
+    public Task<IResult> PromoteAsync(HttpContext context, CancellationToken cancellationToken) =>
+        LabelingActionAsync(context, async (set, _, ids) =>
+        {
+            var result = await _labeling.PromoteAsync(set.SetId, ids, Reviewer, cancellationToken).ConfigureAwait(false);
+            return result.Promoted.Count;
+        }, cancellationToken);
+
+    private async Task<IResult> LabelingActionAsync(
+        HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<long>> act, CancellationToken cancellationToken)
+    {
+        var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
+        if (FindSet(request?.Set) is not { } set)
+        {
+            return NoSuchSet(request?.Set);
+        }
+
+        var (ids, problem) = Ids(set, request!);
+        if (problem is not null)
+        {
+            return BadRequest(problem);
+        }
+
+        var records = _store.GetRecordsByIds(set, [.. ids.Distinct(StringComparer.Ordinal)], includeEmbeddings: false);
+        var labelable = records.Where(r => r.Record.Dataset != DatasetNames.Training).ToList();
+        long changed = 0;
+        try
+        {
+            foreach (var chunk in labelable.Chunk(LabelingService.MaxRecordsPerCall))
+            {
+                changed += await act(set, request!, [.. chunk.Select(r => r.Record.Id)]).ConfigureAwait(false);
+            }
+        }
+        catch (RpcException e)
+        {
+            var status = e.StatusCode == StatusCode.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
+            return Results.Json(new StudioError(e.Status.Detail), StudioJson.Options, statusCode: status);
+        }
+
+        _maps.Refresh(set, [.. labelable.Select(r => r.Sequence)]);
+        return Results.Json(new ActionResult(changed, ids.Count - labelable.Count), StudioJson.Options);
+    }
+}
