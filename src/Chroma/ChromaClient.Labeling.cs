@@ -58,7 +58,7 @@ public sealed partial class ChromaClient
     /// <summary>
     /// Every labeled production record of a set with its review (label, reviewer, note, times,
     /// promotion), in ingest order, embeddings included unless <paramref name="includeEmbeddings"/> is
-    /// false: the labeled set ready for export or for training (see <see cref="LabeledData"/>).
+    /// false: the labeled set ready for export or for training (<c>LabeledData.ToDataView</c> in Chroma.MLNet, <c>LabeledTensors</c> in Chroma.TorchSharp).
     /// </summary>
     /// <exception cref="ChromaException">NotFound for an unknown set.</exception>
     public async IAsyncEnumerable<ChromaRecord> GetLabeledRecordsAsync(

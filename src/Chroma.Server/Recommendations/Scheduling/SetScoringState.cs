@@ -33,9 +33,6 @@ internal sealed class SetScoringState
     /// <summary>Gets how far the published scores reach (for requests that wait for a fresh ranking).</summary>
     public SetCoverage Coverage { get; } = new();
 
-    /// <summary>Gets the last published scores.</summary>
-    public SetScores Published => Volatile.Read(ref _published);
-
     /// <summary>
     /// Gets the last published scores, marked stale when training records were stored after the
     /// pass that published them read the training data.
