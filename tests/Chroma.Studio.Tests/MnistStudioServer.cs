@@ -12,7 +12,7 @@ namespace Chroma.Studio.Tests;
 /// </summary>
 internal sealed class MnistStudioServer : IAsyncDisposable
 {
-    public static readonly EmbeddingSetDescriptor Descriptor = new("mnist-pixels", "1", "input", Dimension: 784);
+    public static readonly EmbeddingSetDescriptor Descriptor = new("mnist-pixels", "1", "input", dimension: 784);
 
     private readonly string _directory;
     private readonly float[][] _centroids;

@@ -1,5 +1,6 @@
 extern alias client;
 
+using Chroma.Server.Storage.Sqlite;
 using System.Diagnostics;
 using System.Reflection;
 using Chroma.Benchmarks.Data;

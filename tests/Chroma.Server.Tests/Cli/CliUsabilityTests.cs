@@ -1,3 +1,6 @@
+using Chroma.Server.Tests.Storage;
+using Chroma.Server.Validation;
+using Chroma.Server.Storage.Sqlite;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
@@ -120,7 +123,8 @@ public sealed class CliUsabilityTests
         using var directory = new TempDirectory();
         using (var store = SqliteRecordStore.Open(directory.Path, TimeProvider.System))
         {
-            await store.IngestAsync(Records.Set(dimension: 64), [.. Records.Sequence(400, dimension: 64).Select(PreparedRecord.From)]).WaitAsync(TimeSpan.FromSeconds(30));
+            var descriptor = Records.Set(dimension: 64);
+            await store.IngestAsync(SetDescriptorValidator.SetId(descriptor), descriptor, StoreFixture.Prepare(Records.Sequence(400, dimension: 64))).WaitAsync(TimeSpan.FromSeconds(30));
         }
 
         var intact = await CliRun.RunAsync("check", "--data-directory", directory.Path, "--json");

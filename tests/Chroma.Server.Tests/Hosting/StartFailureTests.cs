@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Sqlite;
 using System.Net;
 using System.Net.Sockets;
 using Chroma.Server.Hosting;

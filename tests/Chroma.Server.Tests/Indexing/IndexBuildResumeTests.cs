@@ -45,7 +45,7 @@ public sealed class IndexBuildResumeTests
 
         // While the server is down: 30 more records stored and 5 of the checkpointed ones deleted.
         await _fixture.IngestUnindexedAsync(Set, _records[500..]);
-        await _fixture.Store.Store.DeleteAsync(set, [.. _records[..5].Select(r => r.Id)], null, cancellationToken);
+        await _fixture.Store.Store.DeleteAsync(set, [.. _records[..5].Select(r => r.Id)], cancellationToken);
 
         // Act: restart; the new registry resumes the build.
         _fixture.Restart();

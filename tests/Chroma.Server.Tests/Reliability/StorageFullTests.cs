@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Sqlite;
 using System.Diagnostics;
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage;

@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Tests.Storage;

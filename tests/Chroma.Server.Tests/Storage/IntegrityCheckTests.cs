@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Internal;
 using Chroma.Server.Tests.TestSupport;
