@@ -1,3 +1,4 @@
+using Chroma.Server.Validation;
 using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Internal;
@@ -87,7 +88,7 @@ public sealed class IntegrityCheckTests
         using var directory = new TempDirectory();
         using (var store = SqliteRecordStore.Open(directory.Path, TimeProvider.System))
         {
-            store.IngestAsync(Records.Set(dimension: 64), StoreFixture.Prepare(Records.Sequence(400, dimension: 64))).Wait(TimeSpan.FromSeconds(30));
+            store.IngestAsync(SetDescriptorValidator.SetId(Records.Set(dimension: 64)), Records.Set(dimension: 64), StoreFixture.Prepare(Records.Sequence(400, dimension: 64))).Wait(TimeSpan.FromSeconds(30));
         }
 
         var database = Path.Combine(directory.Path, SqliteRecordStore.FileName);
@@ -132,7 +133,7 @@ public sealed class IntegrityCheckTests
         for (var i = 0; i < Batches; i++)
         {
             // One commit each: the writer takes one queued batch at a time when they are awaited in turn.
-            await store.IngestAsync(set, StoreFixture.Prepare(Records.Sequence(3, start: i * 3))).WaitAsync(TimeSpan.FromSeconds(30));
+            await store.IngestAsync(SetDescriptorValidator.SetId(set), set, StoreFixture.Prepare(Records.Sequence(3, start: i * 3))).WaitAsync(TimeSpan.FromSeconds(30));
         }
 
         CrashCopy.Copy(live.Path, crashDirectory);
