@@ -31,7 +31,7 @@ try
 catch (InvalidOperationException ex)
 {
     // A value the binder cannot convert (e.g. Chroma__Storage__Provider=Mysql): its message names the key.
-    await Console.Error.WriteLineAsync("chroma-server: " + (ex.InnerException?.Message ?? ex.Message)).ConfigureAwait(false);
+    await Console.Error.WriteLineAsync("chroma-server: " + ex.Message).ConfigureAwait(false);
     return 2;
 }
 
