@@ -5,6 +5,7 @@ using Chroma.Benchmarks.Data;
 using Chroma.Benchmarks.Kernels;
 using Chroma.Benchmarks.Ood;
 using Chroma.Benchmarks.Recommendations;
+using Chroma.Benchmarks.Storage;
 
 // Benchmarks and evaluation harnesses (Release builds only): dotnet run -c Release --project tests/Chroma.Benchmarks -- COMMAND ...
 // Each command is one entry of this table.
@@ -17,6 +18,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
+    ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ood"] = ("[--epochs N] [--data samples/data]   (MNIST MLP letters vs digits: AUROC per signal and anchors)", a => OodCommand.RunAsync(a).GetAwaiter().GetResult()),
 };
 

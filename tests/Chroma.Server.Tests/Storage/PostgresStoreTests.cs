@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Chroma.Server.Storage;
+using Chroma.Server.Storage.Postgres;
+using Chroma.Server.Storage.Postgres.Internal;
+using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Chroma.Server.Tests.Storage;
+
+/// <summary>What only PostgreSQL has to prove: several servers on one database (migration, sequence order), and its start errors.</summary>
+[TestFixture]
+public sealed class PostgresStoreTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+    private PostgresTestDatabase _database = null!;
+
+    [SetUp]
+    public async Task SetUpAsync() => _database = await PostgresTestDatabase.CreateAsync();
+
+    [TearDown]
+    public void TearDown() => _database?.Dispose();
+
+    [Test, CancelAfter(120_000)]
+    public async Task Migrate_FourServersStartTogether_EachVersionAppliedOnce(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var sources = Enumerable.Range(0, 4).Select(_ => PostgresConnection.CreateDataSource(_database.ConnectionString)).ToList();
+        try
+        {
+            // Act
+            var applied = await Task.WhenAll(sources.Select(s => Task.Run(() => PostgresSchema.Migrate(s), cancellationToken)));
+
+            // Assert
+            using var connection = sources[0].OpenConnection();
+            using var rows = new NpgsqlCommand("SELECT COUNT(*) FROM chroma_schema_migrations;", connection);
+            Assert.Multiple(() =>
+            {
+                Assert.That(applied.Count(a => a.Count > 0), Is.EqualTo(1), "exactly one server migrated");
+                Assert.That(applied.SelectMany(a => a), Is.EqualTo(Enumerable.Range(1, PostgresSchema.CurrentVersion)));
+                Assert.That(rows.ExecuteScalar(), Is.EqualTo(PostgresSchema.CurrentVersion));
+            });
+        }
+        finally
+        {
+            sources.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task Migrate_AnotherServerHoldsTheMigrationLock_WaitsThenFindsNothingToDo(CancellationToken cancellationToken)
+    {
+        // Arrange: "another server" migrated and still holds the lock.
+        using var holderSource = PostgresConnection.CreateDataSource(_database.ConnectionString);
+        PostgresSchema.Migrate(holderSource);
+        using var holder = holderSource.OpenConnection();
+        Execute(holder, $"SELECT pg_advisory_lock({PostgresSchema.MigrationLockKey});");
+        using var waiterSource = PostgresConnection.CreateDataSource(_database.ConnectionString);
+
+        // Act
+        var waiter = Task.Run(() => PostgresSchema.Migrate(waiterSource), cancellationToken);
+        await WaitForAsync(() => WaitingForAdvisoryLock(holder) == 1, cancellationToken);
+        var finishedWhileLocked = waiter.IsCompleted;
+        Execute(holder, $"SELECT pg_advisory_unlock({PostgresSchema.MigrationLockKey});");
+        var applied = await waiter.WaitAsync(Bound, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(finishedWhileLocked, Is.False, "the second server waited on the lock");
+            Assert.That(applied, Is.Empty, "nothing applied twice");
+        });
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task ReadVectors_WriterCommitsLateWhileAnotherWrites_TailingReaderSkipsNoSequence(CancellationToken cancellationToken)
+    {
+        // Arrange: two servers (replicas) on one database writing the same set, and a reader that tails it by
+        // sequence as an index catch-up does (cursor = the high-water mark ReadVectors returns).
+        using var replicaA = _database.Open(_clock, RecordChangeObservers.None);
+        using var replicaB = _database.Open(_clock, RecordChangeObservers.None);
+        var set = Records.Set();
+        var setId = Records.SetId(set);
+        await replicaA.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(1)), cancellationToken).WaitAsync(Bound, cancellationToken);
+        var stored = replicaA.Records.FindSet(setId)!;
+        var seen = new List<long>();
+        var cursor = replicaB.Records.ReadVectors(stored, (s, _, _) => seen.Add(s));
+
+        // A's next group stops just before COMMIT (its sequences are allocated, not yet visible).
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ((PostgresRecordStore)replicaA.Records).BeforeCommitAsync = () =>
+        {
+            reached.TrySetResult();
+            return release.Task;
+        };
+        var late = replicaA.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(100, start: 1)), CancellationToken.None);
+        await reached.Task.WaitAsync(Bound, cancellationToken);
+
+        // Act: B writes meanwhile. With a naive bigserial B would commit larger sequences now and the reader
+        // below would move its cursor past A's rows; here B waits for A's lock on the set row instead.
+        var other = replicaB.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(100, start: 101)), CancellationToken.None);
+        await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken));
+        cursor = replicaB.Records.ReadVectors(stored, (s, _, _) => seen.Add(s), cursor);
+        release.SetResult();
+        await Task.WhenAll(late, other).WaitAsync(Bound, cancellationToken);
+        cursor = replicaB.Records.ReadVectors(stored, (s, _, _) => seen.Add(s), cursor);
+
+        // Assert
+        var all = new List<long>();
+        replicaB.Records.ReadVectors(stored, (s, _, _) => all.Add(s));
+        Assert.Multiple(() =>
+        {
+            Assert.That(all, Has.Count.EqualTo(201));
+            Assert.That(seen, Is.EqualTo(all), "every stored sequence reached the tailing reader, once, in order");
+            Assert.That(cursor, Is.EqualTo(all[^1]));
+        });
+    }
+
+    [Test, CancelAfter(180_000)]
+    public async Task ReadVectors_FourReplicasWritingOneSet_TailingReaderEndsWithEveryRecordOnce(CancellationToken cancellationToken)
+    {
+        // Arrange
+        const int replicas = 4;
+        const int batches = 15;
+        const int perBatch = 40;
+        var stores = Enumerable.Range(0, replicas).Select(_ => _database.Open(_clock, RecordChangeObservers.None)).ToList();
+        try
+        {
+            var set = Records.Set();
+            var setId = Records.SetId(set);
+            await stores[0].Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(1)), cancellationToken).WaitAsync(Bound, cancellationToken);
+            var stored = stores[0].Records.FindSet(setId)!;
+            var seen = new List<long>();
+            long cursor = 0;
+            var writers = stores.Select((s, r) => Task.Run(async () =>
+            {
+                for (var b = 0; b < batches; b++)
+                {
+                    var start = 1 + (((r * batches) + b) * perBatch);
+                    await s.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(perBatch, start: start))).ConfigureAwait(false);
+                }
+            }, cancellationToken)).ToList();
+
+            // Act: tail while they write, then once more after.
+            while (!writers.All(w => w.IsCompleted))
+            {
+                cursor = stores[^1].Records.ReadVectors(stored, (s, _, _) => seen.Add(s), cursor);
+                await Task.Delay(10, cancellationToken);
+            }
+
+            await Task.WhenAll(writers).WaitAsync(Bound, cancellationToken);
+            stores[^1].Records.ReadVectors(stored, (s, _, _) => seen.Add(s), cursor);
+
+            // Assert
+            var total = 1 + (replicas * batches * perBatch);
+            Assert.Multiple(() =>
+            {
+                Assert.That(seen, Has.Count.EqualTo(total));
+                Assert.That(seen, Is.EqualTo(Enumerable.Range(1, total).Select(i => (long)i)), "sequences 1..n, none skipped, none twice");
+            });
+        }
+        finally
+        {
+            stores.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task IngestAsync_LabelHoldsNul_BatchRejectedNamingTheField(CancellationToken cancellationToken)
+    {
+        // Arrange
+        using var storage = _database.Open(_clock, RecordChangeObservers.None);
+        var set = Records.Set();
+        var records = Records.Sequence(3);
+        records[2].Label = "a\0b";
+
+        // Act
+        var outcome = await storage.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(records), cancellationToken).WaitAsync(Bound, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.Error?.Kind, Is.EqualTo(IngestRejectionKind.UnstorableValue));
+            Assert.That(outcome.Error?.Message, Does.StartWith("records[2].label: contains U+0000"));
+            Assert.That(outcome.Error?.RecordIndex, Is.EqualTo(2));
+            Assert.That(storage.Records.ListSets(), Is.Empty, "nothing of the batch stored");
+        });
+    }
+
+    [Test]
+    public void Open_NothingListensOnThePort_FailsNamingTheSettingNeverThePassword()
+    {
+        // Arrange
+        var port = FreePort();
+        var connectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Database=chroma;Username=chroma;Password=pg-secret-4711;Timeout=3");
+
+        // Act
+        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, _clock, RecordChangeObservers.None));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.StartWith("Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString): cannot connect to PostgreSQL at Host=127.0.0.1;Port="));
+            Assert.That(ex.ToString(), Does.Not.Contain("pg-secret-4711"));
+        });
+    }
+
+    [TestCase("Host=127.0.0.1;Port=not-a-port;Password=pg-secret-4711")]
+    [TestCase("Host=127.0.0.1;Password=pg-secret-4711;NoSuchKey=1")]
+    [TestCase("   ")]
+    public void Open_MalformedConnectionString_FailsNamingTheSettingNeverThePassword(string connectionString)
+    {
+        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, _clock, RecordChangeObservers.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.StartWith("Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString)"));
+            Assert.That(ex.ToString(), Does.Not.Contain("pg-secret-4711"));
+        });
+    }
+
+    private static long WaitingForAdvisoryLock(NpgsqlConnection connection)
+    {
+        using var command = new NpgsqlCommand("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted;", connection);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Bound);
+        while (!condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    private static void Execute(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
