@@ -36,7 +36,7 @@ public sealed class StaleRankingTests
         string setId;
         string[] rankedBefore;
         RecommendationPage stale;
-        await using (var server = await ChromaServer.StartAsync(options).WaitAsync(Timeout, cancellationToken))
+        await using (var server = await ChromaServer.StartAsync(options, cancellationToken).WaitAsync(Timeout, cancellationToken))
         {
             await using var client = NewClient(server.Endpoint);
             var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("it-stale", "1", "fc", Dimension));
@@ -61,7 +61,7 @@ public sealed class StaleRankingTests
         // Act 2: restart before any refit; read until the stored ranking is back, then until a pass replaces it.
         var afterRestart = new List<RecommendationPage>();
         RecommendationPage replaced;
-        await using (var server = await ChromaServer.StartAsync(options).WaitAsync(Timeout, cancellationToken))
+        await using (var server = await ChromaServer.StartAsync(options, cancellationToken).WaitAsync(Timeout, cancellationToken))
         {
             await using var client = NewClient(server.Endpoint);
             do
@@ -86,7 +86,7 @@ public sealed class StaleRankingTests
             Assert.That(replaced.Stale, Is.False);
             Assert.That(replaced.ScoredRecords, Is.EqualTo(ProductionCount));
             Assert.That(replaced.PendingRecords, Is.Zero);
-            Assert.That(replaced.ComputedAt, Is.GreaterThan(restored.ComputedAt));
+            Assert.That(replaced.ComputedAt, Is.GreaterThan(restored.ComputedAt!.Value));
         });
         TryDelete(dataDirectory);
     }
