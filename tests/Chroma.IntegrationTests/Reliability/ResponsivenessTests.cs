@@ -6,24 +6,28 @@ using Grpc.Net.Client;
 namespace Chroma.IntegrationTests.Reliability;
 
 /// <summary>
-/// The server stays responsive while it catches up after a crash: SIGKILL it while a scoring pass
-/// runs, start it again on the same data directory, and time health checks back to back while the
-/// catch-up pass (fit and scoring of every production record) runs on its background threads.
+/// The server stays responsive while it catches up after a crash: SIGKILL it in the first second
+/// of a scoring pass (8,000 training and 8,000 production records, 64 floats: the fit alone takes
+/// seconds), start it again on the same data directory, and time health checks back to back while
+/// the catch-up pass (fit and scoring of every production record) runs on its background threads.
 /// </summary>
 [TestFixture]
 public sealed class ResponsivenessTests
 {
     private const int Dimension = 64;
     private const int Classes = 10;
-    private const int TrainingCount = 12_000;
-    private const int ProductionCount = 12_000;
+    private const int TrainingCount = 8_000;
+    private const int ProductionCount = 8_000;
     private const int MinimumSamplesDuringPass = 200;
     private static readonly TimeSpan HealthP99Limit = TimeSpan.FromMilliseconds(100);
 
-    [Test, CancelAfter(120_000)]
+    // The catch-up pass takes a few seconds on an idle 2-core machine; past this the test fails as "pass not finished".
+    private static readonly TimeSpan MeasurementLimit = TimeSpan.FromSeconds(45);
+
+    [Test, CancelAfter(180_000)]
     public async Task Health_RestartOnSigkilledDirectoryWhileAPassRuns_P99Under100Ms(CancellationToken cancellationToken)
     {
-        // Arrange: a scored set, then a pass interrupted by SIGKILL (the second batch of production records).
+        // Arrange: training and production logged, then SIGKILL once the first pass has started.
         var dataDirectory = Path.Combine(Path.GetTempPath(), "chroma-responsive-" + Guid.NewGuid().ToString("N"));
         await using var server = new ServerProcess(dataDirectory, ServerProcess.FreePort(), deleteDataOnDispose: true);
         await server.StartAsync(cancellationToken);
@@ -40,12 +44,20 @@ public sealed class ResponsivenessTests
         var watcher = WatchPassAsync(client, setId, passDone, cancellationToken);
         var duringPass = new List<double>();
         var clock = Stopwatch.StartNew();
-        while (!passDone.IsCancellationRequested && clock.Elapsed < TimeSpan.FromSeconds(60))
+        while (!passDone.IsCancellationRequested && clock.Elapsed < MeasurementLimit)
         {
             var call = Stopwatch.StartNew();
-            var reply = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
+            try
+            {
+                var reply = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
+                Assert.That(reply.Status, Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.DeadlineExceeded)
+            {
+                // What an orchestrator's probe would see as a dead server: counted at its full time.
+            }
+
             call.Stop();
-            Assert.That(reply.Status, Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));
             if (!passDone.IsCancellationRequested)
             {
                 duringPass.Add(call.Elapsed.TotalMilliseconds);
@@ -88,16 +100,7 @@ public sealed class ResponsivenessTests
             set.LogTraining(vector, (i % Classes).ToString(CultureInfo.InvariantCulture));
         }
 
-        // Half the production records get a first pass; the SIGKILL lands while the pass for the second half runs.
-        for (var i = 0; i < ProductionCount / 2; i++)
-        {
-            Fill(vector, i % Classes, random);
-            set.LogProduction(vector, (i % Classes).ToString(CultureInfo.InvariantCulture));
-        }
-
-        await client.FlushAsync(cancellationToken);
-        await client.WaitForRecommendationsAsync(set.Descriptor.Id, ProductionCount / 2, TimeSpan.FromSeconds(60), cancellationToken: cancellationToken);
-        for (var i = ProductionCount / 2; i < ProductionCount; i++)
+        for (var i = 0; i < ProductionCount; i++)
         {
             Fill(vector, i % Classes, random);
             set.LogProduction(vector, (i % Classes).ToString(CultureInfo.InvariantCulture));
@@ -105,14 +108,14 @@ public sealed class ResponsivenessTests
 
         await client.FlushAsync(cancellationToken);
 
-        // The pass starts after the server's debounce (500 ms): kill it inside that pass.
-        await Task.Delay(TimeSpan.FromMilliseconds(800), cancellationToken);
+        // The pass starts after the server's debounce (500 ms): kill it inside that pass (its fit takes seconds).
+        await Task.Delay(TimeSpan.FromMilliseconds(1_000), cancellationToken);
         return set.Descriptor.Id;
     }
 
     private static async Task<RecommendationPage> WatchPassAsync(ChromaClient client, string setId, CancellationTokenSource done, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + MeasurementLimit;
         while (true)
         {
             var page = await client.GetRecommendationsAsync(setId, cancellationToken: cancellationToken);
