@@ -52,6 +52,33 @@ public sealed class QueryApiTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task FindNearestToRecordAsync_NearestQuery_RecordFirstAndSetStatsDescribeTheIndex(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var page = await _client.GetRecordsAsync(_set.Descriptor.Id, new RecordQuery { Dataset = ChromaDatasets.Production, PageSize = 1 }, cancellationToken);
+        var id = page.Records.Single().Id;
+
+        // Act
+        var exact = await _client.FindNearestToRecordAsync(_set.Descriptor.Id, id, new NearestQuery { K = 3, Exact = true }, cancellationToken);
+        var broad = await _client.FindNearestAsync(_set.Descriptor.Id, new float[] { 0.25f, 1, 0, 0 }, new NearestQuery { K = 2, SearchBreadth = 500, Dataset = ChromaDatasets.Production }, cancellationToken);
+        var info = (await _client.ListSetsAsync(cancellationToken)).Single(s => s.SetId == _set.Descriptor.Id);
+
+        // Assert: 60 records are below the exact-search threshold, so the set is scanned and reports no breadth.
+        Assert.Multiple(() =>
+        {
+            Assert.That(exact, Has.Count.EqualTo(3));
+            Assert.That(exact[0].Record.Id, Is.EqualTo(id));
+            Assert.That(exact[0].Distance, Is.Zero);
+            Assert.That(broad.Select(n => n.Record.InputUri), Is.EqualTo(new[] { "file://prod/0.png", "file://prod/1.png" }));
+            Assert.That(info.Index, Is.Not.Null);
+            Assert.That(info.Index!.Kind, Is.EqualTo(EmbeddingSetIndexKind.Exact));
+            Assert.That(info.Index.IndexedCount, Is.EqualTo(60));
+            Assert.That(info.Index.SearchBreadth, Is.Zero);
+            Assert.That(info.Index.EstimatedRecallAt10, Is.Null);
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task Count_WithDatasetAndMetadataFilter_CountsOnlyMatches(CancellationToken cancellationToken)
     {
         var even = await _client.CountAsync(_set.Descriptor.Id, ChromaDatasets.Training,

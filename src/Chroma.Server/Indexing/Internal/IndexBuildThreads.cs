@@ -23,7 +23,7 @@ internal sealed class IndexBuildThreads : IDisposable
         _threads = new Thread[count];
         for (var i = 0; i < count; i++)
         {
-            _threads[i] = new Thread(Run) { IsBackground = true, Name = $"chroma-index-{i}", Priority = ThreadPriority.BelowNormal };
+            _threads[i] = new Thread(Run) { IsBackground = true, Name = $"chroma-index-{i}" };
             _threads[i].Start();
         }
     }
