@@ -92,7 +92,7 @@ internal sealed class SetScoringPass
                 return NotScorable(state, training.Labels.Count);
             }
 
-            state.Training = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
+            state.Training = new TrainingData(training.Embeddings, set.Dimension, training.Labels) { Probabilities = training.Probabilities };
             model = RecommendationModel.Fit(state.Training, training.Fingerprint.Version, _searchFactory, _options, cancellationToken);
             state.Model = model;
         }
