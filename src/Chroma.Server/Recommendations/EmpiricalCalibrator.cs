@@ -18,17 +18,25 @@ namespace Chroma.Server.Recommendations;
 /// When the top decile has no spread, theta falls back to the whole range; when every held-out
 /// value is the same, or for bounded signals built without a tail (the boundary share), p stays at
 /// 1 / (N + 1) beyond the maximum: there is nothing to extrapolate from, and an invented tail would
-/// let one signal swamp the combined score.
+/// let one signal swamp the combined score. A signal with a known upper bound <c>b</c> (the
+/// probability signals: entropy at most ln C, margin at most 1, least confidence at most 1 - 1/C)
+/// gets <c>theta &gt;= (b - max h) / ln 1000</c>: p falls at most a thousandfold below 1 / (N + 1)
+/// between the largest held-out value and the bound, however confident the model was on its
+/// training data, so such a signal adds at most log10(N + 1) + 3 to a record's surprise.
 /// </remarks>
 internal sealed class EmpiricalCalibrator
 {
+    // How far below 1 / (N + 1) the tail of a bounded signal may fall at its bound.
+    private const double MaxTailDrop = 1000;
+
     private readonly double[] _sorted;
     private readonly double _tailScale;
 
     /// <summary>Sorts a copy of <paramref name="heldOutValues"/> (at least one; NaN, from an overflowed distance, counts as +infinity).</summary>
     /// <param name="heldOutValues">The signal on held-out training records.</param>
     /// <param name="extrapolateTail">Whether p keeps falling beyond the largest held-out value (see the remarks).</param>
-    public EmpiricalCalibrator(IEnumerable<double> heldOutValues, bool extrapolateTail = true)
+    /// <param name="upperBound">The largest value the signal can take, or null when unbounded (see the remarks).</param>
+    public EmpiricalCalibrator(IEnumerable<double> heldOutValues, bool extrapolateTail = true, double? upperBound = null)
     {
         ArgumentNullException.ThrowIfNull(heldOutValues);
         // Finite embeddings with huge values can overflow a distance to infinity (or to NaN, as infinity minus
@@ -44,6 +52,11 @@ internal sealed class EmpiricalCalibrator
         var excess = _sorted.Where(v => v > threshold).Select(v => v - threshold).DefaultIfEmpty(0).Average();
         var range = _sorted[^1] - _sorted[0];
         _tailScale = !extrapolateTail ? double.PositiveInfinity : excess > 0 ? excess : range > 0 ? range : double.PositiveInfinity;
+        if (extrapolateTail && upperBound is { } bound && bound > _sorted[^1])
+        {
+            var boundedScale = (bound - _sorted[^1]) / Math.Log(MaxTailDrop);
+            _tailScale = double.IsPositiveInfinity(_tailScale) ? boundedScale : Math.Max(_tailScale, boundedScale);
+        }
     }
 
     /// <summary>Number of held-out values.</summary>

@@ -145,6 +145,7 @@ internal sealed class RecommendationModel
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
+        AddUncertaintyCalibrators(calibrators, training, heldOutRows);
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length);
         return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows);
     }
@@ -153,7 +154,39 @@ internal sealed class RecommendationModel
     public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>
         _calibrators.TryGetValue(kind, out var calibrator)
             ? calibrator
-            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are calibrated on training data.");
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are always calibrated on training data.");
+
+    /// <summary>
+    /// The calibrator of a probability signal (entropy, margin, least confidence), or null when the
+    /// held-out training records carried no class probabilities (the scorer then falls back to the
+    /// value normalised to 0..1).
+    /// </summary>
+    public EmpiricalCalibrator? UncertaintyCalibratorFor(SignalKind kind) => _calibrators.GetValueOrDefault(kind);
+
+    // The probability signals are calibrated like the others when the training records carry the
+    // model's class probabilities: against the held-out slice, with a tail bounded by each signal's maximum.
+    private static void AddUncertaintyCalibrators(Dictionary<SignalKind, EmpiricalCalibrator> calibrators, TrainingData training, int[] heldOutRows)
+    {
+        if (training.Probabilities is not { } probabilities)
+        {
+            return;
+        }
+
+        var held = heldOutRows
+            .Select(i => Scheduling.ScoreCodec.UsableProbabilities(probabilities[i]))
+            .Where(p => p is not null)
+            .Select(p => (Uncertainty: PredictionUncertainty.From(p), Classes: p!.Length))
+            .ToArray();
+        if (held.Length == 0)
+        {
+            return;
+        }
+
+        var classes = held.Max(h => h.Classes);
+        calibrators[SignalKind.Entropy] = new(held.Select(h => h.Uncertainty.Entropy), upperBound: Math.Log(Math.Max(classes, 2)));
+        calibrators[SignalKind.Margin] = new(held.Select(h => h.Uncertainty.Margin), upperBound: 1);
+        calibrators[SignalKind.LeastConfidence] = new(held.Select(h => h.Uncertainty.LeastConfidence), upperBound: 1 - (1.0 / Math.Max(classes, 2)));
+    }
 
     /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>

@@ -14,7 +14,7 @@ internal static class RecommendationScorer
     /// <summary>Records per chunk of work: about 10-50 ms of searches, so other work waits at most that long for a thread.</summary>
     public const int RecordsPerChunk = 256;
 
-    /// <summary>Floor of probability-signal p-values, so a probability of exactly 0 or 1 stays finite.</summary>
+    /// <summary>Floor of the fallback probability-signal p-values (no training probabilities), so a probability of exactly 0 or 1 stays finite.</summary>
     private const double MinimumProbabilityPValue = 1e-6;
 
     /// <summary>Scores every record of <paramref name="batch"/>.</summary>
@@ -35,6 +35,9 @@ internal static class RecommendationScorer
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
         var boundary = model.CalibratorFor(SignalKind.Boundary);
+        var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
+        var margin = model.UncertaintyCalibratorFor(SignalKind.Margin);
+        var leastConfidence = model.UncertaintyCalibratorFor(SignalKind.LeastConfidence);
         var results = new ScoredRecord[batch.Count];
         limiter.For(0, batch.Count, RecordsPerChunk, (start, end) =>
         {
@@ -55,9 +58,10 @@ internal static class RecommendationScorer
                 {
                     var u = PredictionUncertainty.From(probabilities);
                     uncertainty = u;
-                    signals.Add(Normalized(SignalKind.Entropy, u.Entropy, u.NormalizedEntropy));
-                    signals.Add(Normalized(SignalKind.Margin, u.Margin, u.Margin));
-                    signals.Add(Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
+                    signals.Add(entropy?.Calibrate(SignalKind.Entropy, u.Entropy) ?? Normalized(SignalKind.Entropy, u.Entropy, u.NormalizedEntropy));
+                    signals.Add(margin?.Calibrate(SignalKind.Margin, u.Margin) ?? Normalized(SignalKind.Margin, u.Margin, u.Margin));
+                    signals.Add(leastConfidence?.Calibrate(SignalKind.LeastConfidence, u.LeastConfidence)
+                        ?? Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals);

@@ -7,6 +7,7 @@ namespace Chroma.Server.Recommendations;
 internal sealed class TrainingData
 {
     private readonly float[] _embeddings;
+    private readonly IReadOnlyList<float[]?>? _probabilities;
 
     /// <summary>Validates and wraps the training rows (the arrays are not copied; do not mutate them).</summary>
     /// <param name="embeddings">Row-major <c>labels.Count x dimension</c> floats, all finite.</param>
@@ -36,6 +37,24 @@ internal sealed class TrainingData
         _embeddings = embeddings;
         Dimension = dimension;
         Labels = labels;
+    }
+
+    /// <summary>
+    /// Gets the class probabilities the model gave each training record (null entries where none were
+    /// logged), or null. Used only to calibrate the uncertainty signals; length must equal <see cref="Count"/>.
+    /// </summary>
+    public IReadOnlyList<float[]?>? Probabilities
+    {
+        get => _probabilities;
+        init
+        {
+            if (value is not null && value.Count != Labels.Count)
+            {
+                throw new ArgumentException($"Probabilities has {value.Count} entries; there are {Labels.Count} records.", nameof(Probabilities));
+            }
+
+            _probabilities = value;
+        }
     }
 
     /// <summary>Number of training records.</summary>

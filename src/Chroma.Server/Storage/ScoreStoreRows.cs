@@ -16,7 +16,11 @@ internal readonly record struct TrainingFingerprint(long Count, long MaxSequence
 /// <param name="Embeddings">Row-major embeddings, one row per label.</param>
 /// <param name="Labels">One label per row.</param>
 /// <param name="Fingerprint">The fingerprint of the snapshot the rows were read from.</param>
-internal sealed record TrainingRows(float[] Embeddings, IReadOnlyList<string> Labels, TrainingFingerprint Fingerprint);
+internal sealed record TrainingRows(float[] Embeddings, IReadOnlyList<string> Labels, TrainingFingerprint Fingerprint)
+{
+    /// <summary>Gets the class probabilities logged with each row (null entries where none were), or null when the store did not read them.</summary>
+    public IReadOnlyList<float[]?>? Probabilities { get; init; }
+}
 
 /// <summary>A stored record the engine can score.</summary>
 /// <param name="Sequence">Store sequence.</param>

@@ -142,7 +142,7 @@ internal sealed class SetScoringPass
                 return NotScorable(state, training.Labels.Count);
             }
 
-            var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels);
+            var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels) { Probabilities = training.Probabilities };
             model = await _limiter.RunAsync(
                 () => RecommendationModel.Fit(data, training.Fingerprint.Version, _searchFactory, _options, _limiter, cancellationToken),
                 cancellationToken).ConfigureAwait(false);

@@ -42,13 +42,14 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
 
         // Unlabelled training records cannot teach a class, so they are left out of the fit.
         command.CommandText = """
-            SELECT embedding, label FROM records
+            SELECT embedding, label, class_probabilities FROM records
             WHERE set_key = $set AND dataset = 'training' AND deleted = 0 AND label IS NOT NULL
             ORDER BY sequence;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
         var embeddings = new List<float>();
         var labels = new List<string>();
+        var probabilities = new List<float[]?>();
         var row = new float[set.Dimension];
         var blob = new byte[set.Dimension * sizeof(float)];
         using (var reader = command.ExecuteReader())
@@ -59,10 +60,12 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
                 FloatBlob.CopyTo(blob, row);
                 embeddings.AddRange(row);
                 labels.Add(reader.GetString(1));
+                probabilities.Add(reader.IsDBNull(2) ? null : FloatBlob.AsFloats((byte[])reader.GetValue(2)).ToArray());
             }
         }
 
-        return new TrainingRows([.. embeddings], labels, ReadFingerprint(connection, transaction, set.Key));
+        // Probabilities on training records calibrate the uncertainty signals.
+        return new TrainingRows([.. embeddings], labels, ReadFingerprint(connection, transaction, set.Key)) { Probabilities = probabilities };
     }
 
     /// <inheritdoc />
