@@ -22,6 +22,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
     private readonly ChromaClientOptions _options;
     private readonly GrpcChannel _channel;
     private readonly Query.QueryClient _query;
+    private readonly Protocol.V1.Labeling.LabelingClient _labeling;
     private readonly Metadata? _headers;
     private readonly Channel<PendingRecord> _records;
     private readonly ClientCounters _counters = new();
@@ -64,6 +65,7 @@ public sealed partial class ChromaClient : IAsyncDisposable
         _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
         _channel = GrpcChannelFactory.Create(options);
         _query = new Query.QueryClient(_channel);
+        _labeling = new Protocol.V1.Labeling.LabelingClient(_channel);
         _headers = string.IsNullOrEmpty(options.ApiKey) ? null : new Metadata { { ApiKeyHeader, options.ApiKey } };
         CaptureErrors = new CaptureErrorReporter(_logger);
         Buffers = ArrayPool<float>.Create(MaxPooledArrayLength, Math.Clamp(options.QueueCapacity, 16, MaxPooledArraysPerSize));

@@ -47,6 +47,9 @@ internal sealed class CliContext : IDisposable
     /// <summary>Creates a client of the <c>Query</c> service that sends <c>--api-key</c> when given.</summary>
     public Query.QueryClient CreateQueryClient() => new(CallInvoker());
 
+    /// <summary>Creates a client of the <c>Labeling</c> service (labels, reviews, promotion).</summary>
+    public Protocol.V1.Labeling.LabelingClient CreateLabelingClient() => new(CallInvoker());
+
     /// <summary>Creates a client of the <c>Ingest</c> service (for <c>import</c>).</summary>
     public Ingest.IngestClient CreateIngestClient() => new(CallInvoker());
 

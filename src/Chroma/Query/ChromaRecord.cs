@@ -20,6 +20,7 @@ public sealed class ChromaRecord
         ClassNames = record.Inference is null ? [] : [.. record.Inference.ClassNames];
         Metadata = new Dictionary<string, string>(record.Metadata, StringComparer.Ordinal);
         Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(record.TimestampUnixMs);
+        Review = stored.Review is null ? null : new RecordReview(stored.Review);
     }
 
     /// <summary>The client-generated UUIDv7 id.</summary>
@@ -57,6 +58,9 @@ public sealed class ChromaRecord
 
     /// <summary>When the call was captured.</summary>
     public DateTimeOffset Timestamp { get; }
+
+    /// <summary>What reviewers did with the record (state, label, promotion), or <see langword="null"/> when nobody reviewed it.</summary>
+    public RecordReview? Review { get; }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+using Chroma.Protocol.V1;
+
+namespace Chroma.Server.Cli.Internal;
+
+/// <summary>A labeled record as <c>export-labels</c> writes it: the record, the reviewer's label and the audit fields.</summary>
+internal sealed record LabeledRecordView(
+    string Id,
+    string SetId,
+    string Dataset,
+    long Sequence,
+    string? InputUri,
+    string? PredictedClass,
+    string Label,
+    string LabeledBy,
+    string? Note,
+    long LabeledUnixMs,
+    string ReviewState,
+    string? PromotedRecordId,
+    string? PromotedBy,
+    long PromotedUnixMs,
+    IReadOnlyList<float>? Embedding)
+{
+    private static readonly string[] FixedColumns =
+    [
+        "id", "set_id", "dataset", "sequence", "input_uri", "predicted_class", "label", "labeled_by", "note", "labeled_unix_ms",
+        "review_state", "promoted_record_id", "promoted_by", "promoted_unix_ms",
+    ];
+
+    /// <summary>Maps a labeled record from the wire.</summary>
+    public static LabeledRecordView From(StoredRecord stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var review = stored.Review ?? new Protocol.V1.RecordReview();
+        var record = RecordView.From(stored);
+        return new LabeledRecordView(
+            record.Id, record.SetId, record.Dataset, record.Sequence, record.InputUri, record.PredictedClass,
+            review.Label, review.LabeledBy, NullIfEmpty(review.Note), review.LabeledUnixMs,
+            review.State switch { Protocol.V1.ReviewState.Reviewed => "reviewed", Protocol.V1.ReviewState.Dismissed => "dismissed", _ => "unreviewed" },
+            NullIfEmpty(review.PromotedRecordId), NullIfEmpty(review.PromotedBy), review.PromotedUnixMs, record.Embedding);
+    }
+
+    /// <summary>The CSV header for <paramref name="dimension"/> embedding components (<c>e0</c>, <c>e1</c>, ...).</summary>
+    public static string CsvHeader(int dimension) =>
+        string.Join(',', FixedColumns.Concat(Enumerable.Range(0, dimension).Select(i => "e" + i.ToString(CultureInfo.InvariantCulture))));
+
+    /// <summary>This record as one RFC 4180 CSV line.</summary>
+    public string ToCsv()
+    {
+        var line = new StringBuilder();
+        foreach (var value in new[]
+        {
+            Id, SetId, Dataset, Number(Sequence), InputUri, PredictedClass, Label, LabeledBy, Note, Number(LabeledUnixMs),
+            ReviewState, PromotedRecordId, PromotedBy, Number(PromotedUnixMs),
+        }.Concat((Embedding ?? []).Select(v => v.ToString("R", CultureInfo.InvariantCulture))))
+        {
+            if (value is not null && value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
+            {
+                line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+            }
+            else
+            {
+                line.Append(value);
+            }
+
+            line.Append(',');
+        }
+
+        line.Length--;
+        return line.ToString();
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}
