@@ -436,7 +436,7 @@ $("delete-selection").addEventListener("click", async () => {
 async function openRecord(sequence) {
   const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
   const panel = $("detail");
-  panel.replaceChildren(
+  panel.replaceChildren(...[
     el("h3", {}, r.id),
     el("dl", {},
       el("dt", {}, "dataset"), el("dd", {}, r.dataset),
@@ -453,7 +453,7 @@ async function openRecord(sequence) {
     r.signals.length ? el("div", {}, el("b", {}, "Signals (percentile vs training)"), signalBars(r.signals)) : null,
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", {}, r.neighbors.map((n) => el("li", {}, `${n.label ?? "unlabelled"} · ${n.id} · distance ${decimal.format(n.distance)}`)))
-        : el("p", { class: "muted" }, "none (no training records)")));
+        : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
 }
