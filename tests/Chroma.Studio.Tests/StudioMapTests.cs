@@ -160,6 +160,9 @@ public sealed class StudioMapTests
             "(() => { const t0 = performance.now(); document.dispatchEvent(new KeyboardEvent('keydown', { key: '4', bubbles: true })); " +
             "const shown = document.querySelector('#queue-list li.current').dataset.sequence == studio.queue[1].sequence; return shown ? performance.now() - t0 : -1; })()");
         await page.WaitForFunctionAsync("studio.queue[0].done === 'labeled 4'");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#detail h3");
+        var neighbours = await page.Locator("#detail ol li").CountAsync();
         await StudioBrowser.ScreenshotAsync(page, "review-queue");
         var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -174,6 +177,7 @@ public sealed class StudioMapTests
         Assert.Multiple(() =>
         {
             Assert.That(reasons, Is.GreaterThan(0), "the item says why it is ranked");
+            Assert.That(neighbours, Is.GreaterThan(0), "the detail lists nearest training neighbours");
             Assert.That(elapsed, Is.GreaterThanOrEqualTo(0), "the next item is current right after the key");
             Assert.That(stored?.Review.Label, Is.EqualTo("4"), "the label is in the store");
         });

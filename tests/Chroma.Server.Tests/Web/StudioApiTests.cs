@@ -86,15 +86,10 @@ public sealed class StudioApiTests
     }
 
     private static LogBatch Batch(EmbeddingSetDescriptor descriptor, string dataset, int first, int count) =>
-        Records.Batch(descriptor, [.. Enumerable.Range(first, count).Select(i =>
-        {
-            var record = Records.Make(
-                [.. Enumerable.Range(0, 8).Select(d => (float)Math.Sin((i * 0.7) + d))],
-                dataset,
-                dataset == "training" ? (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
-            record.Id = $"r{i}";
-            return record;
-        })]);
+        Records.Batch(descriptor, [.. Enumerable.Range(first, count).Select(i => Records.Make(
+            [.. Enumerable.Range(0, 8).Select(d => (float)Math.Sin((i * 0.7) + d))],
+            dataset,
+            dataset == "training" ? (i % 2).ToString(System.Globalization.CultureInfo.InvariantCulture) : null))]);
 
     private static (JsonElement Header, long Through, long[] Sequences, byte[] Datasets) Decode(byte[] payload)
     {

@@ -29,7 +29,7 @@ function el(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
   return e;
 }
 
@@ -359,12 +359,12 @@ function hover([sx, sy]) {
   const i = state.map.pick(sx, sy, 6), card = $("hover");
   if (i < 0) { card.hidden = true; return; }
   const d = state.data;
-  card.replaceChildren(
+  card.replaceChildren(...[
     el("div", {}, el("b", {}, d.datasets[d.dataset[i] - 1] || "?"), ` · sequence ${number.format(d.seq[i])}`),
     d.label[i] ? el("div", {}, `label ${d.labels[d.label[i] - 1]}`) : null,
     d.predicted[i] ? el("div", {}, `predicted ${d.classes[d.predicted[i] - 1]}`) : null,
     el("div", {}, Number.isNaN(d.score[i]) ? "not scored" : `score ${decimal.format(d.score[i])}`),
-    el("div", { class: "muted" }, "click for details"));
+    el("div", { class: "muted" }, "click for details")].filter(Boolean));
   card.style.left = `${sx + 12}px`;
   card.style.top = `${sy + 12}px`;
   card.hidden = false;
@@ -436,7 +436,7 @@ $("delete-selection").addEventListener("click", async () => {
 async function openRecord(sequence) {
   const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
   const panel = $("detail");
-  panel.replaceChildren(
+  panel.replaceChildren(...[
     el("h3", {}, r.id),
     el("dl", {},
       el("dt", {}, "dataset"), el("dd", {}, r.dataset),
@@ -453,7 +453,7 @@ async function openRecord(sequence) {
     r.signals.length ? el("div", {}, el("b", {}, "Signals (percentile vs training)"), signalBars(r.signals)) : null,
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", {}, r.neighbors.map((n) => el("li", {}, `${n.label ?? "unlabelled"} · ${n.id} · distance ${decimal.format(n.distance)}`)))
-        : el("p", { class: "muted" }, "none (no training records)")));
+        : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
 }

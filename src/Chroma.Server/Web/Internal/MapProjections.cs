@@ -42,6 +42,19 @@ internal sealed class MapProjections
         }
     }
 
+    /// <summary>Brings the map of <paramref name="set"/> up to date if a page has asked for it before (else does nothing).</summary>
+    public void RefreshIfTracked(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (_maps.TryGetValue(set.Key, out var map))
+        {
+            lock (map)
+            {
+                Update(set, map);
+            }
+        }
+    }
+
     /// <summary>Re-reads the labels and classes of <paramref name="sequences"/> (after a label or tag action).</summary>
     public void Refresh(StoredEmbeddingSet set, IReadOnlyList<long> sequences)
     {

@@ -30,9 +30,11 @@ internal sealed partial class StudioApi
         {
             do
             {
-                var state = JsonSerializer.Serialize(ChangeState(), StudioJson.Options);
+                var changes = ChangeState();
+                var state = JsonSerializer.Serialize(changes, StudioJson.Options);
                 if (state != last)
                 {
+                    WarmMaps(changes, last);
                     last = state;
                     await WriteAsync(context, $"event: sets\ndata: {state}\n\n", cancellationToken).ConfigureAwait(false);
                     quietSince = _time.GetTimestamp();
@@ -53,6 +55,23 @@ internal sealed partial class StudioApi
 
     private List<SetChange> ChangeState() =>
         [.. _store.ListSets().Select(s => new SetChange(s.Set.SetId, s.TotalRecords, s.UpdatedUnixMs, _scoring.Scores(s.Set).Revision))];
+
+    // Projects new records before the page hears of them, so its request for the new points finds them ready.
+    private void WarmMaps(List<SetChange> changes, string? previous)
+    {
+        if (previous is null)
+        {
+            return;
+        }
+
+        foreach (var change in changes)
+        {
+            if (_store.FindSet(change.SetId) is { } set)
+            {
+                _maps.RefreshIfTracked(set);
+            }
+        }
+    }
 
     private static async Task WriteAsync(HttpContext context, string text, CancellationToken cancellationToken)
     {

@@ -1,0 +1,58 @@
+using System.Net;
+using Chroma.Server.Hosting;
+
+namespace Chroma.IntegrationTests.Security;
+
+/// <summary>Studio speaks HTTPS with the server's certificate when one is configured, and nothing in plain text.</summary>
+[TestFixture]
+public sealed class StudioTlsTests
+{
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Studio_CertificateConfigured_ServesHttpsWithItAndRefusesPlainHttp(CancellationToken cancellationToken)
+    {
+        using var certificate = new SelfSignedCertificate();
+        await using var server = await ChromaServer.StartAsync(new ChromaServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            DataDirectory = Path.Combine(certificate.Folder, "data"),
+            CertificatePath = certificate.PfxPath,
+            CertificatePassword = SelfSignedCertificate.Password,
+        }, cancellationToken);
+        string? presented = null;
+        using var handler = new HttpClientHandler
+        {
+            // Trust exactly our certificate, and remember which one the server showed.
+            ServerCertificateCustomValidationCallback = (_, cert, _, _) =>
+            {
+                presented = cert?.Thumbprint;
+                return cert?.Thumbprint == certificate.PublicCertificate.Thumbprint;
+            },
+        };
+        using var https = new HttpClient(handler);
+        using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var web = server.WebEndpoint!;
+        var page = await https.GetAsync(web, cancellationToken);
+        var plainUri = new UriBuilder(web) { Scheme = Uri.UriSchemeHttp }.Uri;
+        var plainFailed = false;
+        try
+        {
+            var response = await plain.GetAsync(plainUri, cancellationToken);
+            plainFailed = response.StatusCode != HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            plainFailed = true;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(web.Scheme, Is.EqualTo(Uri.UriSchemeHttps));
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(presented, Is.EqualTo(certificate.PublicCertificate.Thumbprint));
+            Assert.That(plainFailed, Is.True, "no plain-text Studio next to the TLS one");
+        });
+    }
+}
