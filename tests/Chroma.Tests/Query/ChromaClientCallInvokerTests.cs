@@ -88,6 +88,18 @@ public sealed class ChromaClientCallInvokerTests
     }
 
     [Test]
+    public void Validate_HttpHandlerWithTrustedRootCertificate_ThrowsNamingTheCertificate()
+    {
+        using var handler = new SocketsHttpHandler();
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=test", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        var options = new ChromaClientOptions { HttpHandler = handler, TrustedRootCertificate = certificate };
+
+        Assert.That(options.Validate, Throws.ArgumentException.With.Property("ParamName").EqualTo(nameof(ChromaClientOptions.TrustedRootCertificate)));
+    }
+
+    [Test]
     public void Constructor_NullCallInvoker_ThrowsArgumentNullException()
     {
         Assert.That(() => new ChromaClient((CallInvoker)null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("callInvoker"));
