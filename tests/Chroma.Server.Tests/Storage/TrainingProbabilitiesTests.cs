@@ -16,7 +16,7 @@ public sealed class TrainingProbabilitiesTests
         without.Inference = null;
         await fixture.IngestAsync(set, withProbabilities, without);
 
-        var rows = fixture.Store.ReadTraining(fixture.RequireSet(set));
+        var rows = fixture.Scores.ReadTraining(fixture.RequireSet(set));
 
         Assert.That(rows.Labels, Is.EqualTo(new[] { "a", "b" }));
         Assert.That(rows.Probabilities, Is.Not.Null);
