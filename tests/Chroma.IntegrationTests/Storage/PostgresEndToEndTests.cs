@@ -83,11 +83,13 @@ public sealed class PostgresEndToEndTests
             Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = "Host=127.0.0.1;Port=1;Password=pg-secret-4711;Timeout=2" },
         };
 
-        var ex = Assert.ThrowsAsync<StorageStartException>(() => ChromaServer.StartAsync(options));
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() => ChromaServer.StartAsync(options));
 
         Assert.Multiple(() =>
         {
-            Assert.That(ex!.Message, Does.Contain("Chroma__Storage__ConnectionString"));
+            Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
+            Assert.That(ex.InnerException, Is.InstanceOf<StorageStartException>());
+            Assert.That(ex.Message, Does.Contain("Chroma__Storage__ConnectionString"));
             Assert.That(ex.ToString(), Does.Not.Contain("pg-secret-4711"));
         });
     }
