@@ -71,11 +71,12 @@ public sealed class SoakTests
             Assert.That(stored, Is.EqualTo(exported), "every exported record stored once");
             Assert.That(latency.Count, Is.GreaterThan(0), "ack latency histogram recorded");
 
-            // Growth bound: the server's memory must level off, not track the records written. Records acknowledged but
-            // not yet indexed are still held in memory until the index catches up (tailing the store instead is open work,
-            // see docs/ARCHITECTURE.md), and right after the flush the background HNSW build of the whole set runs: the
-            // bound allows for that build (about 1 KiB per 128-d record with its graph) on top of doubling.
-            Assert.That(rssEnd, Is.LessThan((rssStart * 2) + 512), "server RSS at the end vs. at the start (MiB)");
+            // Growth bound: apart from what it holds per stored record, the server's memory must level off. An in-memory
+            // index holds every vector and its graph links (about 0.8 KiB per 128-d record), and records acknowledged but
+            // not yet indexed wait in memory until the index catches up (tailing the store instead is open work, see
+            // docs/ARCHITECTURE.md); the budget below is 2 KiB per stored record on top of doubling the start.
+            var budgetMiB = (rssStart * 2) + 256 + (stored * 2.0 / 1024);
+            Assert.That(rssEnd, Is.LessThan(budgetMiB), "server RSS at the end vs. start + 2 KiB per stored record (MiB)");
         });
     }
 
