@@ -14,6 +14,7 @@ namespace Chroma.Studio.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[Category("browser")]
 public sealed class StudioMapTests
 {
     private const int Training = 1_000;

@@ -13,6 +13,7 @@ namespace Chroma.Studio.Tests;
 [TestFixture]
 [Explicit("measurement: prints timings for the report")]
 [Category("Measurement")]
+[Category("browser")]
 public sealed class StudioPerformanceMeasurements
 {
     private const int Points = 200_000;

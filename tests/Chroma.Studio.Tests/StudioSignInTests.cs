@@ -8,6 +8,7 @@ namespace Chroma.Studio.Tests;
 /// </summary>
 [TestFixture]
 [NonParallelizable]
+[Category("browser")]
 public sealed class StudioSignInTests
 {
     private const string ApiKey = "studio-test-key-7c1d";

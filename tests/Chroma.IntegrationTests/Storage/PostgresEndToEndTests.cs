@@ -7,6 +7,7 @@ namespace Chroma.IntegrationTests.Storage;
 
 /// <summary>The real server on PostgreSQL (Chroma:Storage:Provider=Postgres) with the real client.</summary>
 [TestFixture]
+[Category("postgres")]
 public sealed class PostgresEndToEndTests
 {
     [Test, CancelAfter(240_000)]

@@ -12,6 +12,7 @@ namespace Chroma.Server.Tests.Storage;
 
 /// <summary>What only PostgreSQL has to prove: several servers on one database (migration, sequence order), and its start errors.</summary>
 [TestFixture]
+[Category("postgres")]
 public sealed class PostgresStoreTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
