@@ -24,7 +24,7 @@ internal sealed partial class AdaptiveVectorIndex
             }
 
             var snapshot = _exact.Snapshot();
-            var graph = _resumeFrom ?? new HnswVectorIndex(Dimension);
+            var graph = _resumeFrom ?? new HnswVectorIndex(Dimension, Metric);
             _resumeFrom = null;
             _changesDuringBuild = [];
             Volatile.Write(ref _progress, null);

@@ -1,3 +1,4 @@
+using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Indexing.Internal;
 
 namespace Chroma.Server.Indexing;
@@ -29,20 +30,27 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <param name="threshold">Vectors at which the graph is built; 0 = a graph from the first vector.</param>
     /// <param name="settings">Threads, checkpoints and hooks of the background build.</param>
     /// <param name="resumeFrom">A checkpoint of an unfinished build: the next build continues it instead of starting over.</param>
-    public AdaptiveVectorIndex(int dimension, int threshold, IndexBuildSettings settings, HnswVectorIndex? resumeFrom = null)
+    /// <param name="metric">The set's metric, L2 or cosine (the checkpoint's must match). The default value is L2.</param>
+    public AdaptiveVectorIndex(int dimension, int threshold, IndexBuildSettings settings, HnswVectorIndex? resumeFrom = null, HnswMetric metric = HnswMetric.L2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 0);
         ArgumentNullException.ThrowIfNull(settings);
+        if (resumeFrom is not null && resumeFrom.Metric != metric)
+        {
+            throw new ArgumentException($"The checkpoint ranks by {resumeFrom.Metric}, the set by {metric}.", nameof(resumeFrom));
+        }
+
         _threshold = threshold;
         _settings = settings;
         Dimension = dimension;
+        Metric = metric;
         if (threshold == 0 && resumeFrom is null)
         {
-            _hnsw = new HnswVectorIndex(dimension);
+            _hnsw = new HnswVectorIndex(dimension, metric);
         }
         else
         {
-            _exact = new BruteForceVectorIndex(dimension);
+            _exact = new BruteForceVectorIndex(dimension, metric);
             _resumeFrom = resumeFrom;
         }
     }
@@ -55,10 +63,14 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         _hnsw = loaded;
         _settings = settings;
         Dimension = loaded.Dimension;
+        Metric = loaded.Metric;
     }
 
     /// <inheritdoc />
     public int Dimension { get; }
+
+    /// <summary>Gets the metric searches rank by (the set's): squared L2 or cosine distance.</summary>
+    public HnswMetric Metric { get; }
 
     /// <inheritdoc />
     public int Count

@@ -1,10 +1,13 @@
 using System.Numerics.Tensors;
+using Chroma.Server.Indexing.Hnsw;
 
 namespace Chroma.Server.Indexing;
 
 /// <summary>
 /// Exact search by scanning every vector. Vectors live in one contiguous array (cache-friendly,
 /// SIMD distances via <see cref="TensorPrimitives"/>); removal moves the last vector into the gap.
+/// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
+/// <see cref="Hnsw.HnswIndex"/> computes it, so a set answers alike before and after its graph takes over.
 /// Not thread-safe.
 /// </summary>
 internal sealed class BruteForceVectorIndex : IVectorIndex
@@ -17,11 +20,17 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     private long[] _sequences;
     private int[] _datasets;
 
-    /// <summary>Creates an empty index for vectors of <paramref name="dimension"/>.</summary>
-    public BruteForceVectorIndex(int dimension)
+    /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
+    public BruteForceVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (metric is not (HnswMetric.L2 or HnswMetric.Cosine))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "An embedding set index ranks by squared L2 or cosine distance.");
+        }
+
         Dimension = dimension;
+        Metric = metric;
         _vectors = new float[InitialCapacity * dimension];
         _sequences = new long[InitialCapacity];
         _datasets = new int[InitialCapacity];
@@ -32,6 +41,9 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
     /// <inheritdoc />
     public int Count { get; private set; }
+
+    /// <summary>Gets the metric searches rank by.</summary>
+    public HnswMetric Metric { get; }
 
     /// <inheritdoc />
     public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
@@ -46,6 +58,11 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         }
 
         vector.CopyTo(Slot(slot));
+        if (Metric == HnswMetric.Cosine)
+        {
+            Normalize(Slot(slot), nameof(vector));
+        }
+
         _datasets[slot] = DatasetId(dataset);
     }
 
@@ -80,6 +97,14 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             return [];
         }
 
+        var cosine = Metric == HnswMetric.Cosine;
+        if (cosine)
+        {
+            var unit = query.ToArray();
+            Normalize(unit, nameof(query));
+            query = unit;
+        }
+
         // Max-heap of the best k so far: the root is the worst kept neighbour.
         var best = new PriorityQueue<VectorNeighbor, float>(k + 1, Comparer<float>.Create((a, b) => b.CompareTo(a)));
         var difference = new float[Dimension];
@@ -90,8 +115,17 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
                 continue;
             }
 
-            TensorPrimitives.Subtract(query, Slot(slot), difference);
-            var distance = TensorPrimitives.SumOfSquares(difference);
+            float distance;
+            if (cosine)
+            {
+                distance = 1f - TensorPrimitives.Dot(query, Slot(slot));
+            }
+            else
+            {
+                TensorPrimitives.Subtract(query, Slot(slot), difference);
+                distance = TensorPrimitives.SumOfSquares(difference);
+            }
+
             if (best.Count < k)
             {
                 best.Enqueue(new VectorNeighbor(_sequences[slot], distance), distance);
@@ -130,6 +164,17 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     }
 
     private Span<float> Slot(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
+
+    private static void Normalize(Span<float> vector, string name)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm == 0)
+        {
+            throw new ArgumentException($"{name} is all zeros, which has no direction under the cosine metric.", name);
+        }
+
+        TensorPrimitives.Divide(vector, norm, vector);
+    }
 
     private int DatasetId(string dataset)
     {

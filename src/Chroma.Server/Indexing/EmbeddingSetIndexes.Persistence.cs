@@ -118,7 +118,7 @@ internal sealed partial class EmbeddingSetIndexes
             // No file, or the checkpoint of an unfinished build: exact search over the store's records answers
             // while the build starts (or continues from the checkpoint) in the background.
             var checkpoint = loaded?.Graph;
-            index = new AdaptiveVectorIndex(set.Dimension, _options.IndexExactSearchThreshold, BuildSettings(entry), checkpoint);
+            index = new AdaptiveVectorIndex(set.Dimension, _options.IndexExactSearchThreshold, BuildSettings(entry), checkpoint, IndexMetric.Of(set));
             var added = 0;
             highWater = _store.ReadVectors(set, (sequence, vector, dataset) => { index.Add(sequence, vector, dataset); added++; });
             entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0) { CheckpointVectors = checkpoint?.Count ?? 0 };
@@ -153,6 +153,12 @@ internal sealed partial class EmbeddingSetIndexes
             {
                 graph.Dispose();
                 throw new InvalidDataException($"{path} belongs to set '{header.SetId}' of dimension {header.Dimension}.");
+            }
+
+            if (graph.Options.Metric != IndexMetric.Of(entry.Set))
+            {
+                graph.Dispose();
+                throw new InvalidDataException($"{path} ranks by {graph.Options.Metric}, but set '{entry.Set.SetId}' has metric {IndexMetric.Of(entry.Set)}.");
             }
 
             return (new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate }, header.IndexedThroughSequence, header.Partial);

@@ -5,10 +5,11 @@ using Chroma.Server.Recommendations;
 namespace Chroma.Server.Indexing;
 
 /// <summary>
-/// The recommendation model's neighbour search over its unit-normalised training rows, on an
-/// <see cref="HnswIndex"/> (L2 on unit vectors, built in chunks on a <see cref="BackgroundWorkLimiter"/>'s
-/// threads). Distances are Euclidean, like <see cref="BruteForceNeighborSearch"/>'s, so both calibrate alike.
-/// Thread-safe for concurrent searches.
+/// The recommendation model's neighbour search over its training rows under the set's metric, on an
+/// <see cref="HnswIndex"/> built in chunks on a <see cref="BackgroundWorkLimiter"/>'s threads: squared L2 over
+/// the raw rows, or <c>1 - a.b</c> over the unit rows the model passes for cosine (the graph's inner-product
+/// metric, which takes them as they are). Distances are those of <see cref="BruteForceNeighborSearch"/> and of
+/// <c>FindNearest</c>. Thread-safe for concurrent searches.
 /// </summary>
 /// <remarks>
 /// The graph is rebuilt at every fit with the index defaults (M 16, ef_construction 200) and searched
@@ -22,29 +23,35 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
     // Rows inserted per chunk of work: a few tens of milliseconds.
     private const int RowsPerChunk = 256;
 
-    /// <summary>Builds the graph over row-major <paramref name="unitVectors"/> (row i is key i) on <paramref name="limiter"/> (the shared one when null).</summary>
-    public HnswTrainingNeighborSearch(float[] unitVectors, int dimension, BackgroundWorkLimiter? limiter = null)
+    /// <summary>
+    /// Builds the graph over row-major <paramref name="rows"/> (row i is key i; unit rows for cosine) under
+    /// <paramref name="metric"/>, on <paramref name="limiter"/> (the shared one when null).
+    /// </summary>
+    public HnswTrainingNeighborSearch(float[] rows, int dimension, NeighborMetric metric, BackgroundWorkLimiter? limiter = null)
     {
-        ArgumentNullException.ThrowIfNull(unitVectors);
+        ArgumentNullException.ThrowIfNull(rows);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        if (unitVectors.Length % dimension != 0)
+        if (rows.Length % dimension != 0)
         {
-            throw new ArgumentException($"unitVectors length {unitVectors.Length} is not a multiple of dimension {dimension}.", nameof(unitVectors));
+            throw new ArgumentException($"rows length {rows.Length} is not a multiple of dimension {dimension}.", nameof(rows));
         }
 
-        _index = new HnswIndex(new HnswOptions { Dimension = dimension, Metric = HnswMetric.L2 });
-        var rows = unitVectors.Length / dimension;
-        (limiter ?? BackgroundWorkLimiter.Shared).For(0, rows, RowsPerChunk, (start, end) =>
+        Metric = metric;
+        _index = new HnswIndex(new HnswOptions { Dimension = dimension, Metric = metric == NeighborMetric.Cosine ? HnswMetric.InnerProduct : HnswMetric.L2 });
+        (limiter ?? BackgroundWorkLimiter.Shared).For(0, rows.Length / dimension, RowsPerChunk, (start, end) =>
         {
             for (var row = start; row < end; row++)
             {
-                _index.Add(row, unitVectors.AsSpan(row * dimension, dimension));
+                _index.Add(row, rows.AsSpan(row * dimension, dimension));
             }
         });
     }
 
     /// <summary>Gets the number of indexed rows.</summary>
     public int Count => _index.Count;
+
+    /// <summary>Gets the metric searches rank by and report.</summary>
+    public NeighborMetric Metric { get; }
 
     /// <summary>
     /// A factory that scans exactly below <paramref name="exactThreshold"/> rows (faster there, no build)
@@ -53,9 +60,9 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
     public static NeighborSearchFactory CreateFactory(int exactThreshold, BackgroundWorkLimiter? limiter = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(exactThreshold);
-        return (unitVectors, dimension) => unitVectors.Length / dimension < exactThreshold
-            ? new BruteForceNeighborSearch(unitVectors, dimension)
-            : new HnswTrainingNeighborSearch(unitVectors, dimension, limiter);
+        return (rows, dimension, metric) => rows.Length / dimension < exactThreshold
+            ? new BruteForceNeighborSearch(rows, dimension, metric)
+            : new HnswTrainingNeighborSearch(rows, dimension, metric, limiter);
     }
 
     /// <inheritdoc />
@@ -66,7 +73,7 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
         var result = new (int, float)[found.Length];
         for (var i = 0; i < found.Length; i++)
         {
-            result[i] = ((int)found[i].Key, MathF.Sqrt(found[i].Distance));
+            result[i] = ((int)found[i].Key, Math.Max(0f, found[i].Distance));
         }
 
         return result;

@@ -4,7 +4,7 @@ using Chroma.Server.Indexing.Internal;
 namespace Chroma.Server.Indexing;
 
 /// <summary>
-/// <see cref="IVectorIndex"/> over an <see cref="HnswIndex"/> (squared L2, as the proto defines set distances):
+/// <see cref="IVectorIndex"/> over an <see cref="HnswIndex"/> ranking by the set's metric (squared L2, or cosine distance):
 /// record sequences are the keys and each dataset name gets a small tag, so a dataset filter is a tag filter.
 /// Thread-safe: adds, removes and searches may run at once (the graph is; the tag map takes a lock).
 /// </summary>
@@ -14,9 +14,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     private readonly Dictionary<string, int> _tags;
     private RecallEstimate? _estimate;
 
-    /// <summary>Creates an empty index for vectors of <paramref name="dimension"/>.</summary>
-    public HnswVectorIndex(int dimension)
-        : this(new HnswIndex(new HnswOptions { Dimension = dimension, Metric = HnswMetric.L2 }), new Dictionary<string, int>(StringComparer.Ordinal))
+    /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
+    public HnswVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
+        : this(new HnswIndex(new HnswOptions { Dimension = dimension, Metric = metric }), new Dictionary<string, int>(StringComparer.Ordinal))
     {
     }
 
@@ -25,9 +25,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(tags);
-        if (index.Options.Metric != HnswMetric.L2)
+        if (index.Options.Metric is not (HnswMetric.L2 or HnswMetric.Cosine))
         {
-            throw new ArgumentException($"An embedding set index ranks by squared L2, not {index.Options.Metric}.", nameof(index));
+            throw new ArgumentException($"An embedding set index ranks by squared L2 or cosine distance, not {index.Options.Metric}.", nameof(index));
         }
 
         Graph = index;
@@ -39,6 +39,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
 
     /// <inheritdoc />
     public int Dimension => Graph.Dimension;
+
+    /// <summary>Gets the metric the graph ranks by (the set's).</summary>
+    public HnswMetric Metric => Graph.Options.Metric;
 
     /// <inheritdoc />
     public int Count => Graph.Count;

@@ -1,6 +1,6 @@
 namespace Chroma.Server.Indexing;
 
-/// <summary>A neighbour found by an index: the record's sequence and its squared L2 distance to the query.</summary>
+/// <summary>A neighbour found by an index: the record's sequence and its distance to the query under the set's metric.</summary>
 internal readonly record struct VectorNeighbor(long Sequence, float Distance);
 
 /// <summary>How one search trades speed for recall.</summary>
@@ -9,7 +9,7 @@ internal readonly record struct VectorNeighbor(long Sequence, float Distance);
 internal readonly record struct NearestSearchOptions(int Breadth = 0, bool Exact = false);
 
 /// <summary>
-/// Nearest-neighbour index over one embedding set's vectors (squared L2). <see cref="AdaptiveVectorIndex"/>
+/// Nearest-neighbour index over one embedding set's vectors, under the set's metric (squared L2 or cosine distance). <see cref="AdaptiveVectorIndex"/>
 /// and <see cref="HnswVectorIndex"/> are thread-safe; <see cref="BruteForceVectorIndex"/> is not (the
 /// adaptive index guards it).
 /// </summary>

@@ -3,9 +3,10 @@ using System.Numerics.Tensors;
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
-/// Exact k-nearest-neighbour search by scanning every training vector: Euclidean distance
-/// <c>sqrt(|q|^2 + |t|^2 - 2 q.t)</c> with SIMD dot products. O(n d) per query; the reference
-/// the HNSW index is compared against, and the default for small training sets.
+/// Exact k-nearest-neighbour search by scanning every training vector with SIMD dot products: squared
+/// Euclidean distance <c>|q|^2 + |t|^2 - 2 q.t</c> under <see cref="NeighborMetric.L2"/>, <c>1 - q.t</c> (unit
+/// rows and query) under <see cref="NeighborMetric.Cosine"/>. O(n d) per query; the reference the HNSW index is
+/// compared against, and the default for small training sets.
 /// </summary>
 internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
 {
@@ -13,8 +14,8 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
     private readonly float[] _squaredNorms;
     private readonly int _dimension;
 
-    /// <summary>Wraps row-major <paramref name="vectors"/> (not copied).</summary>
-    public BruteForceNeighborSearch(float[] vectors, int dimension)
+    /// <summary>Wraps row-major <paramref name="vectors"/> (not copied), searched under <paramref name="metric"/>.</summary>
+    public BruteForceNeighborSearch(float[] vectors, int dimension, NeighborMetric metric)
     {
         ArgumentNullException.ThrowIfNull(vectors);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -25,6 +26,7 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
 
         _vectors = vectors;
         _dimension = dimension;
+        Metric = metric;
         _squaredNorms = new float[vectors.Length / dimension];
         for (var i = 0; i < _squaredNorms.Length; i++)
         {
@@ -34,10 +36,13 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
     }
 
     /// <summary>A <see cref="NeighborSearchFactory"/> that builds this search.</summary>
-    public static NeighborSearchFactory Factory { get; } = (vectors, dimension) => new BruteForceNeighborSearch(vectors, dimension);
+    public static NeighborSearchFactory Factory { get; } = (vectors, dimension, metric) => new BruteForceNeighborSearch(vectors, dimension, metric);
 
     /// <summary>Number of indexed vectors.</summary>
     public int Count => _squaredNorms.Length;
+
+    /// <summary>Gets the metric searches rank by and report.</summary>
+    public NeighborMetric Metric { get; }
 
     /// <inheritdoc />
     public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
@@ -49,6 +54,7 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
 
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         k = Math.Min(k, Count);
+        var cosine = Metric == NeighborMetric.Cosine;
         var queryNorm = TensorPrimitives.Dot(query, query);
 
         // Keep the k best in a sorted buffer: k is small (about 10), so insertion beats a heap.
@@ -62,10 +68,10 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
             DotProducts.Block(query, _vectors.AsSpan(start * _dimension, rows * _dimension), dots[..rows]);
             for (var r = 0; r < rows; r++)
             {
-                var squared = queryNorm + _squaredNorms[start + r] - (2f * dots[r]);
-                if (squared < bestSquared[k - 1])
+                var distance = cosine ? 1f - dots[r] : queryNorm + _squaredNorms[start + r] - (2f * dots[r]);
+                if (distance < bestSquared[k - 1])
                 {
-                    Insert(bestIndex, bestSquared, start + r, squared);
+                    Insert(bestIndex, bestSquared, start + r, distance);
                 }
             }
         }
@@ -73,8 +79,8 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
         var result = new (int, float)[k];
         for (var j = 0; j < k; j++)
         {
-            // Rounding can make the expanded form slightly negative for identical vectors.
-            result[j] = (bestIndex[j], MathF.Sqrt(Math.Max(0f, bestSquared[j])));
+            // Rounding can make either form slightly negative for identical vectors.
+            result[j] = (bestIndex[j], Math.Max(0f, bestSquared[j]));
         }
 
         return result;

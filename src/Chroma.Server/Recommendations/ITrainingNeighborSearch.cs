@@ -1,29 +1,30 @@
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
-/// k-nearest-neighbour search over the L2-normalised training embeddings a
-/// <see cref="RecommendationModel"/> was fitted on. Brute force in tests
-/// (<see cref="BruteForceNeighborSearch"/>); the HNSW index implements it in the server.
+/// k-nearest-neighbour search over the training embeddings a <see cref="RecommendationModel"/> was
+/// fitted on, under the set's <see cref="NeighborMetric"/>. Brute force in tests and for small training
+/// sets (<see cref="BruteForceNeighborSearch"/>); the HNSW index implements it in the server.
 /// </summary>
 /// <remarks>
-/// Implementations must be safe for concurrent <see cref="Search"/> calls: the scorer queries
-/// from several threads. Distances may be exact or approximate and may use any metric that is
-/// monotone in the Euclidean distance between unit vectors (Euclidean, cosine distance): signals
-/// are calibrated by rank against held-out records scored through the same search, so a monotone
-/// change of metric does not change a percentile.
+/// Implementations must be safe for concurrent <see cref="Search"/> calls: the scorer queries from several
+/// threads. Distances are those of the metric, as <c>FindNearest</c> reports them: squared Euclidean for
+/// <see cref="NeighborMetric.L2"/> (rows and queries are raw embeddings), <c>1 - a.b</c> for
+/// <see cref="NeighborMetric.Cosine"/> (rows and queries are unit vectors; a zero vector stays zero and is at
+/// distance 1 from everything). Searches may be exact or approximate.
 /// </remarks>
 internal interface ITrainingNeighborSearch
 {
     /// <summary>
-    /// Returns up to <paramref name="k"/> nearest training records to <paramref name="query"/>
-    /// (a unit vector), nearest first. <c>TrainingIndex</c> is the row in the vectors the search was built from.
+    /// Returns up to <paramref name="k"/> nearest training records to <paramref name="query"/>, nearest first.
+    /// <c>TrainingIndex</c> is the row in the vectors the search was built from.
     /// </summary>
     IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k);
 }
 
 /// <summary>
-/// Builds a neighbour search over <paramref name="unitVectors"/> (row-major, <paramref name="dimension"/>
-/// floats per row, already L2-normalised). The model calls it once per fit with the training rows it
-/// keeps after holding out its calibration slice, so indices refer to those rows.
+/// Builds a neighbour search over <paramref name="rows"/> (row-major, <paramref name="dimension"/> floats per
+/// row) under <paramref name="metric"/>: raw rows for <see cref="NeighborMetric.L2"/>, unit-normalised rows for
+/// <see cref="NeighborMetric.Cosine"/>. The model calls it once per fit with every training row, so indices are
+/// training rows. The rows are not copied; the search must not change them.
 /// </summary>
-internal delegate ITrainingNeighborSearch NeighborSearchFactory(float[] unitVectors, int dimension);
+internal delegate ITrainingNeighborSearch NeighborSearchFactory(float[] rows, int dimension, NeighborMetric metric);

@@ -5,17 +5,18 @@ namespace Chroma.Server.Recommendations;
 
 /// <summary>
 /// Everything the engine learns from one version of an embedding set's training data: class means
-/// and whitening (<see cref="MahalanobisScorer"/>), a neighbour search over the unit-normalised
-/// training rows, and calibrators fitted on a held-out slice. Immutable; fit it again only when
+/// and whitening (<see cref="MahalanobisScorer"/>), a neighbour search over every training row under the
+/// set's metric (<see cref="TrainingData.Metric"/>), and calibrators fitted on a held-out slice. Immutable; fit it again only when
 /// the training data changes (<see cref="TrainingVersion"/>).
 /// </summary>
 /// <remarks>
 /// A seeded, per-class (stratified) shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/>
-/// of the training records (at most about <see cref="RecommendationOptions.MaxHeldOut"/>), leaving every class at least one fitted record. The rest are fitted (means, covariance, neighbour index). The held-out records are then
-/// scored exactly like production records, with their own label standing in for the predicted
+/// of the training records (at most about <see cref="RecommendationOptions.MaxHeldOut"/>), leaving every class at least one fitted record. The rest are fitted (means, covariance). The held-out records are then
+/// scored like production records, with their own label standing in for the predicted
 /// class, and their signal values become the reference distributions of the
-/// <see cref="EmpiricalCalibrator"/>s. Held-out records are not in the neighbour index, just as
-/// production records are not, so their kNN distances are comparable.
+/// <see cref="EmpiricalCalibrator"/>s. The neighbour search holds every training row, so a production record's
+/// neighbours are exactly what <c>FindNearest</c> on the <c>training</c> dataset returns (every neighbour reason
+/// can be reproduced); a held-out record is searched leaving itself out, so its kNN distance is comparable.
 /// <para>
 /// Cost, n fitted rows of d floats, h held-out rows: class means O(n d); Ledoit-Wolf covariance one
 /// streaming pass O(n d^2 / 2); Cholesky and inverse O(d^3); the neighbour search's build (HNSW:
@@ -60,16 +61,19 @@ internal sealed class RecommendationModel
     /// <summary>Class means and shrunk covariance.</summary>
     public MahalanobisScorer Mahalanobis => _measurer.Mahalanobis;
 
-    /// <summary>Neighbour search over the fitted (not held-out) unit-normalised training rows.</summary>
+    /// <summary>Neighbour search over every training row (index = training row) under <see cref="Metric"/>.</summary>
     public ITrainingNeighborSearch NeighborSearch => _measurer.NeighborSearch;
 
-    /// <summary>Labels of the fitted rows, indexed like <see cref="NeighborSearch"/>.</summary>
-    public IReadOnlyList<string> FitLabels => _measurer.FitLabels;
+    /// <summary>Labels of the training rows, indexed like <see cref="NeighborSearch"/>.</summary>
+    public IReadOnlyList<string> NeighborLabels => _measurer.NeighborLabels;
+
+    /// <summary>The set's metric the neighbour signals use.</summary>
+    public NeighborMetric Metric => _measurer.Metric;
 
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
 
-    /// <summary>The training rows fitted (not held out), in the order of <see cref="NeighborSearch"/>'s indices.</summary>
+    /// <summary>The training rows fitted (not held out) into the class means and covariance, ascending.</summary>
     public IReadOnlyList<int> FittedRows { get; }
 
     /// <summary>What each step of the fit took.</summary>
@@ -104,24 +108,20 @@ internal sealed class RecommendationModel
         limiter ??= BackgroundWorkLimiter.Shared;
         var (fitRows, heldOutRows) = Split(training.Labels, options);
         var d = training.Dimension;
-        var fitLabels = new string[fitRows.Length];
-        for (var i = 0; i < fitRows.Length; i++)
-        {
-            fitLabels[i] = training.Labels[fitRows[i]];
-        }
-
         var clock = Stopwatch.StartNew();
         var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
         var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(training, fitRows, limiter), d);
+        var metric = training.Metric;
+        var rows = metric == NeighborMetric.Cosine ? UnitVectors.NormalizeRows(training.Embeddings, d, limiter) : training.EmbeddingArray;
+        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(rows, d, metric);
         var searchTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, fitLabels, options.NeighborCount);
+        var measurer = new SignalMeasurer(mahalanobis, search, training.Labels, options.NeighborCount, metric);
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,
@@ -134,7 +134,7 @@ internal sealed class RecommendationModel
                 {
                     var row = training.Row(heldOutRows[i]);
                     UnitVectors.Normalize(row, unit);
-                    measured[i] = measurer.Measure(row, unit, training.Labels[heldOutRows[i]]);
+                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], heldOutRows[i]);
                 }
             },
             cancellationToken);
@@ -228,9 +228,9 @@ internal sealed class RecommendationModel
 
 /// <summary>What each step of <see cref="RecommendationModel.Fit"/> took (wall clock).</summary>
 /// <param name="Covariance">Class means, Ledoit-Wolf covariance, Cholesky and whitening.</param>
-/// <param name="NeighborSearch">Normalising the fitted rows and building the neighbour search over them.</param>
+/// <param name="NeighborSearch">Normalising the training rows (cosine) and building the neighbour search over them.</param>
 /// <param name="Calibration">Measuring the held-out records.</param>
-/// <param name="FittedRows">Rows in the means, covariance and neighbour search.</param>
+/// <param name="FittedRows">Rows in the means and covariance (the neighbour search holds every training row).</param>
 /// <param name="HeldOutRows">Rows measured for calibration.</param>
 internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows)
 {

@@ -6,22 +6,53 @@ namespace Chroma.Server.Recommendations;
 /// records) and scoring (production records), so both are measured the same way.
 /// </summary>
 /// <param name="Mahalanobis">Class means and shrunk covariance.</param>
-/// <param name="NeighborSearch">Search over the fitted unit-normalised training rows.</param>
-/// <param name="FitLabels">Labels of those rows, indexed like the search.</param>
+/// <param name="NeighborSearch">Search over every training row under <paramref name="Metric"/>.</param>
+/// <param name="NeighborLabels">Labels of those rows, indexed like the search.</param>
 /// <param name="NeighborCount">k.</param>
+/// <param name="Metric">The set's metric: which vector the search gets (raw for L2, unit for cosine).</param>
 internal sealed record SignalMeasurer(
     MahalanobisScorer Mahalanobis,
     ITrainingNeighborSearch NeighborSearch,
-    IReadOnlyList<string> FitLabels,
-    int NeighborCount)
+    IReadOnlyList<string> NeighborLabels,
+    int NeighborCount,
+    NeighborMetric Metric)
 {
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
-        var neighbors = NeighborSearch.Search(unitEmbedding, NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, FitLabels, predictedClass));
+        var neighbors = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass));
     }
+
+    /// <summary>
+    /// Measures training row <paramref name="ownRow"/> as if it were new: its k nearest among the other training
+    /// rows (leave-one-out), so a held-out record meets a search over n - 1 rows as a production record meets one
+    /// over n.
+    /// </summary>
+    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
+    {
+        var (distance, nearest) = Mahalanobis.Score(embedding);
+        var found = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount + 1);
+        var others = new List<(int TrainingIndex, float Distance)>(NeighborCount);
+        var skipped = false;
+        foreach (var neighbor in found)
+        {
+            if (!skipped && neighbor.TrainingIndex == ownRow)
+            {
+                skipped = true;
+            }
+            else if (others.Count < NeighborCount)
+            {
+                others.Add(neighbor);
+            }
+        }
+
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass));
+    }
+
+    private ReadOnlySpan<float> Query(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding) =>
+        Metric == NeighborMetric.Cosine ? unitEmbedding : embedding;
 }
 
 /// <summary>Raw embedding-based signals of one record, before calibration.</summary>

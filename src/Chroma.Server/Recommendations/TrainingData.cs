@@ -57,6 +57,15 @@ internal sealed class TrainingData
         }
     }
 
+    /// <summary>
+    /// Gets the embedding set's metric, which the neighbour signals use. The default value is
+    /// <see cref="NeighborMetric.Cosine"/> (the server sets it from the set).
+    /// </summary>
+    public NeighborMetric Metric { get; init; } = NeighborMetric.Cosine;
+
+    /// <summary>All embeddings as the row-major array they are held in (not a copy; do not mutate it).</summary>
+    internal float[] EmbeddingArray => _embeddings;
+
     /// <summary>Number of training records.</summary>
     public int Count => Labels.Count;
 

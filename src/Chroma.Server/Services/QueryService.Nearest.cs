@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Chroma.Server.Services;
 
 /// <summary>
-/// FindNearest: squared-L2 neighbours among live records, by vector or by a stored record, from the set's
+/// FindNearest: neighbours among live records under the set's metric (squared L2 or cosine distance), by vector or by a stored record, from the set's
 /// index (exact below <c>IndexExactSearchThreshold</c> records, HNSW above); sees every acknowledged write.
 /// </summary>
 internal sealed partial class QueryService
@@ -100,7 +100,13 @@ internal sealed partial class QueryService
         switch (request.QueryCase)
         {
             case FindNearestRequest.QueryOneofCase.Embedding:
-                QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(request.Embedding.Values), set.Dimension, "embedding.values"));
+                var values = UnsafeCollectionOperations.AsSpan(request.Embedding.Values);
+                QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(values, set.Dimension, "embedding.values"));
+                if (set.Metric == DistanceMetric.Cosine && System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(values) == 0)
+                {
+                    throw ValidationError.Invalid($"embedding.values: is all zeros, which has no direction under the cosine metric of embedding set '{set.SetId}'").ToRpcException();
+                }
+
                 return ([.. request.Embedding.Values], null);
 
             case FindNearestRequest.QueryOneofCase.RecordId:

@@ -58,6 +58,7 @@ internal sealed partial class QueryService : Query.QueryBase
                 TotalRecords = summary.TotalRecords,
                 CreatedUnixMs = summary.CreatedUnixMs,
                 UpdatedUnixMs = summary.UpdatedUnixMs,
+                Metric = summary.Set.Metric,
             };
             info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
             AddDrift(info, summary.Set);

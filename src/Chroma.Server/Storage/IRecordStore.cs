@@ -15,7 +15,10 @@ internal interface IRecordStore : IDisposable
     /// Stores a validated batch in one transaction, creating the set <paramref name="setId"/> on
     /// first sight. Records already stored with the same content count as duplicates; the same id
     /// with other content rejects the whole batch (<see cref="IngestRejectionKind.ConflictingRecord"/>),
-    /// as does a dimension differing from the set's (<see cref="IngestRejectionKind.DimensionMismatch"/>).
+    /// as does a dimension differing from the set's (<see cref="IngestRejectionKind.DimensionMismatch"/>), a metric
+    /// other than the set's (<see cref="IngestRejectionKind.MetricMismatch"/>; unspecified means the set's) and an
+    /// all-zero embedding for a cosine set (<see cref="IngestRejectionKind.ZeroVector"/>). A new set gets the batch's
+    /// metric, L2 when it names none (<see cref="SetMetrics.ForNewSet"/>).
     /// </summary>
     Task<IngestOutcome> IngestAsync(
         string setId,

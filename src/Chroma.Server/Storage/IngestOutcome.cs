@@ -9,6 +9,12 @@ internal enum IngestRejectionKind
     /// <summary>The batch's dimension differs from the one the set was created with.</summary>
     DimensionMismatch,
 
+    /// <summary>The batch names another metric than the one the set was created with.</summary>
+    MetricMismatch,
+
+    /// <summary>An all-zero embedding for a cosine set (it has no direction).</summary>
+    ZeroVector,
+
     /// <summary>A record id is already stored in the set with other content.</summary>
     ConflictingRecord,
 

@@ -8,8 +8,17 @@ namespace Chroma.Server.Storage;
 /// <param name="SequenceSum">The sum of their sequences (a delete lowers it even when an insert restores the count).</param>
 internal readonly record struct TrainingFingerprint(long Count, long MaxSequence, long SequenceSum)
 {
-    /// <summary>Gets the text form the engine uses as its training version.</summary>
-    public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}");
+    /// <summary>
+    /// Gets the text form the engine uses as its training version. It ends with <see cref="ScoringScheme"/>, so scores
+    /// stored by a server that computed the signals differently read back as stale and are rescored.
+    /// </summary>
+    public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}-{ScoringScheme}");
+
+    /// <summary>
+    /// Names how signals are computed: "m2" = the neighbour signals search every training row under the set's
+    /// metric (issue 13); versions without it came from the unit-vector search over the fitted rows.
+    /// </summary>
+    public const string ScoringScheme = "m2";
 }
 
 /// <summary>Labelled training rows, row-major.</summary>

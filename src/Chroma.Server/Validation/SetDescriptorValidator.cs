@@ -23,12 +23,20 @@ internal static class SetDescriptorValidator
             return ValidationError.Invalid(problem);
         }
 
-        return set.Dimension < 1 || set.Dimension > maxDimension
-            ? ValidationError.Invalid($"set.dimension: must be between 1 and {maxDimension} (got {set.Dimension})")
-            : null;
+        if (set.Dimension < 1 || set.Dimension > maxDimension)
+        {
+            return ValidationError.Invalid($"set.dimension: must be between 1 and {maxDimension} (got {set.Dimension})");
+        }
+
+        return Enum.IsDefined(set.Metric)
+            ? null
+            : ValidationError.Invalid($"set.metric: {(int)set.Metric} is not a known metric (DISTANCE_METRIC_L2 = 1, DISTANCE_METRIC_COSINE = 2, or 0 for the set's own)");
     }
 
-    /// <summary>The stable id of a set: <c>model/model_version/layer</c>.</summary>
+    /// <summary>
+    /// The stable id of a set: <c>model/model_version/layer</c>. The metric is not part of it: one model layer is
+    /// one set, and a batch naming another metric than the set's is refused rather than starting a second set.
+    /// </summary>
     public static string SetId(EmbeddingSetDescriptor set) => $"{set.Model}/{set.ModelVersion}/{set.Layer}";
 
     private static string? Name(string field, string value) =>

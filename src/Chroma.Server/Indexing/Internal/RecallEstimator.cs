@@ -52,7 +52,9 @@ internal static class RecallEstimator
             {
                 var (key, vector) = sample[i];
                 var nearestOther = graph.SearchExactly(vector, 2).FirstOrDefault(r => r.Key != key);
-                var step = MathF.Sqrt(nearestOther.Distance) * 0.5f;
+                // Half the Euclidean distance: under cosine the stored vectors are unit, where |a - b|^2 = 2 (1 - cos).
+                var squared = graph.Options.Metric == HnswMetric.Cosine ? 2 * nearestOther.Distance : nearestOther.Distance;
+                var step = MathF.Sqrt(Math.Max(0f, squared)) * 0.5f;
                 queries[i] = [.. vector.Select((x, d) => x + (directions[i][d] * step))];
                 truth[i] = [.. graph.SearchExactly(queries[i], K).Select(r => r.Key)];
             },

@@ -142,7 +142,11 @@ internal sealed class SetScoringPass
                 return NotScorable(state, training.Labels.Count);
             }
 
-            var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels) { Probabilities = training.Probabilities };
+            var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels)
+            {
+                Probabilities = training.Probabilities,
+                Metric = set.Metric == Protocol.V1.DistanceMetric.Cosine ? NeighborMetric.Cosine : NeighborMetric.L2,
+            };
             model = await _limiter.RunAsync(
                 () => RecommendationModel.Fit(data, training.Fingerprint.Version, _searchFactory, _options, _limiter, cancellationToken),
                 cancellationToken).ConfigureAwait(false);

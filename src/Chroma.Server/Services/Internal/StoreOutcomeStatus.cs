@@ -11,6 +11,8 @@ internal static class StoreOutcomeStatus
     public static StatusCode CodeOf(IngestRejectionKind kind) => kind switch
     {
         IngestRejectionKind.DimensionMismatch => StatusCode.InvalidArgument,
+        IngestRejectionKind.MetricMismatch => StatusCode.FailedPrecondition,
+        IngestRejectionKind.ZeroVector => StatusCode.InvalidArgument,
         IngestRejectionKind.ConflictingRecord => StatusCode.AlreadyExists,
         IngestRejectionKind.UnstorableValue => StatusCode.InvalidArgument,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown ingest rejection"),

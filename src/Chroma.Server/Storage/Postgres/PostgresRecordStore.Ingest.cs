@@ -104,6 +104,11 @@ internal sealed partial class PostgresRecordStore
             return IngestOutcome.Rejected(IngestRejections.DimensionMismatch(setId, descriptor.Dimension, set.Dimension));
         }
 
+        if (SetMetricCheck.Check(set, descriptor, records) is { } metricProblem)
+        {
+            return IngestOutcome.Rejected(metricProblem);
+        }
+
         pending.Set = set;
         var stored = ReadStoredHashes(connection, transaction, set.Key, records);
         var firstInBatch = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
@@ -159,8 +164,8 @@ internal sealed partial class PostgresRecordStore
     {
         // ON CONFLICT: another server may create the set at the same moment (this waits for its commit).
         using var command = new NpgsqlCommand("""
-            INSERT INTO embedding_sets (set_id, model, model_version, layer, dimension, created_ms, updated_ms)
-            VALUES ($1, $2, $3, $4, $5, $6, $6)
+            INSERT INTO embedding_sets (set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric)
+            VALUES ($1, $2, $3, $4, $5, $6, $6, $7)
             ON CONFLICT (set_id) DO NOTHING
             RETURNING set_key;
             """, connection, transaction);
@@ -170,7 +175,10 @@ internal sealed partial class PostgresRecordStore
         command.Parameters.Add(new NpgsqlParameter { Value = descriptor.Layer });
         command.Parameters.Add(new NpgsqlParameter { Value = descriptor.Dimension });
         command.Parameters.Add(new NpgsqlParameter { Value = now });
-        return command.ExecuteScalar() is long key ? new StoredEmbeddingSet(key, setId, descriptor.Clone()) : null;
+        var stored = descriptor.Clone();
+        stored.Metric = SetMetrics.ForNewSet(descriptor.Metric);
+        command.Parameters.Add(new NpgsqlParameter { Value = SetMetrics.ToName(stored.Metric) });
+        return command.ExecuteScalar() is long key ? new StoredEmbeddingSet(key, setId, stored) : null;
     }
 
     private static Dictionary<string, byte[]> ReadStoredHashes(

@@ -18,7 +18,7 @@ internal sealed partial class PostgresRecordStore
         using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
         var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated)>();
         using (var command = new NpgsqlCommand(
-            "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms FROM embedding_sets ORDER BY set_id COLLATE \"C\";",
+            "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric FROM embedding_sets ORDER BY set_id COLLATE \"C\";",
             connection,
             transaction))
         using (var reader = command.ExecuteReader())
@@ -31,6 +31,7 @@ internal sealed partial class PostgresRecordStore
                     ModelVersion = reader.GetString(3),
                     Layer = reader.GetString(4),
                     Dimension = reader.GetInt32(5),
+                    Metric = SetMetrics.Parse(reader.GetString(8)),
                 };
                 sets.Add((new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor), reader.GetInt64(6), reader.GetInt64(7)));
             }

@@ -67,7 +67,7 @@ internal sealed partial class PostgresRecordStore : IRecordStore
     private static StoredEmbeddingSet? ReadSet(NpgsqlConnection connection, NpgsqlTransaction? transaction, string setId, bool forUpdate)
     {
         using var command = new NpgsqlCommand(
-            "SELECT set_key, model, model_version, layer, dimension FROM embedding_sets WHERE set_id = $1" + (forUpdate ? " FOR UPDATE;" : ";"),
+            "SELECT set_key, model, model_version, layer, dimension, metric FROM embedding_sets WHERE set_id = $1" + (forUpdate ? " FOR UPDATE;" : ";"),
             connection,
             transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = setId });
@@ -83,6 +83,7 @@ internal sealed partial class PostgresRecordStore : IRecordStore
             ModelVersion = reader.GetString(2),
             Layer = reader.GetString(3),
             Dimension = reader.GetInt32(4),
+            Metric = SetMetrics.Parse(reader.GetString(5)),
         };
         return new StoredEmbeddingSet(reader.GetInt64(0), setId, descriptor);
     }

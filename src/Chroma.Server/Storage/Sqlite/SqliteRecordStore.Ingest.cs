@@ -143,6 +143,11 @@ internal sealed partial class SqliteRecordStore
             return IngestOutcome.Rejected(IngestRejections.DimensionMismatch(setId, descriptor.Dimension, set.Dimension));
         }
 
+        if (SetMetricCheck.Check(set, descriptor, records) is { } metricProblem)
+        {
+            return IngestOutcome.Rejected(metricProblem);
+        }
+
         pending.Set = set;
         var (insert, findHash) = PrepareIngestCommands(transaction, set.Key);
         var duplicates = 0;
@@ -182,8 +187,8 @@ internal sealed partial class SqliteRecordStore
         using var command = Writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO embedding_sets (set_id, model, model_version, layer, dimension, created_ms, updated_ms)
-            VALUES ($id, $model, $version, $layer, $dimension, $now, $now)
+            INSERT INTO embedding_sets (set_id, model, model_version, layer, dimension, metric, created_ms, updated_ms)
+            VALUES ($id, $model, $version, $layer, $dimension, $metric, $now, $now)
             RETURNING set_key;
             """;
         command.Parameters.AddWithValue("$id", setId);
@@ -191,9 +196,12 @@ internal sealed partial class SqliteRecordStore
         command.Parameters.AddWithValue("$version", descriptor.ModelVersion);
         command.Parameters.AddWithValue("$layer", descriptor.Layer);
         command.Parameters.AddWithValue("$dimension", descriptor.Dimension);
+        var stored = descriptor.Clone();
+        stored.Metric = SetMetrics.ForNewSet(descriptor.Metric);
+        command.Parameters.AddWithValue("$metric", SetMetrics.ToName(stored.Metric));
         command.Parameters.AddWithValue("$now", now);
         var key = (long)command.ExecuteScalar()!;
-        return new StoredEmbeddingSet(key, setId, descriptor.Clone());
+        return new StoredEmbeddingSet(key, setId, stored);
     }
 
     private void TouchSet(SqliteTransaction transaction, long setKey, long now)

@@ -20,7 +20,7 @@ internal sealed partial class SqliteRecordStore
         {
             command.Transaction = transaction;
             command.CommandText =
-                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms FROM embedding_sets ORDER BY set_id;";
+                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric FROM embedding_sets ORDER BY set_id;";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -30,6 +30,7 @@ internal sealed partial class SqliteRecordStore
                     ModelVersion = reader.GetString(3),
                     Layer = reader.GetString(4),
                     Dimension = reader.GetInt32(5),
+                    Metric = SetMetrics.Parse(reader.GetString(8)),
                 };
                 sets.Add((new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor), reader.GetInt64(6), reader.GetInt64(7)));
             }

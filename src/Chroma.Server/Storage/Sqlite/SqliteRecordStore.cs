@@ -106,7 +106,7 @@ internal sealed partial class SqliteRecordStore : IRecordStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            "SELECT set_key, model, model_version, layer, dimension FROM embedding_sets WHERE set_id = $id;";
+            "SELECT set_key, model, model_version, layer, dimension, metric FROM embedding_sets WHERE set_id = $id;";
         command.Parameters.AddWithValue("$id", setId);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -120,6 +120,7 @@ internal sealed partial class SqliteRecordStore : IRecordStore
             ModelVersion = reader.GetString(2),
             Layer = reader.GetString(3),
             Dimension = reader.GetInt32(4),
+            Metric = SetMetrics.Parse(reader.GetString(5)),
         };
         return new StoredEmbeddingSet(reader.GetInt64(0), setId, descriptor);
     }

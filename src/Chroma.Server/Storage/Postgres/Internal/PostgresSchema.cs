@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -75,7 +75,12 @@ internal static class PostgresSchema
         CREATE INDEX drift_history_by_set ON drift_history (set_key, computed_ms);
         """;
 
-    private static readonly string[] Steps = [Version1];
+    // Version 2: each set's metric (issue 13). Sets stored before it are L2, which is what they were searched by.
+    private const string Version2 = """
+        ALTER TABLE embedding_sets ADD COLUMN metric text NOT NULL DEFAULT 'l2';
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the

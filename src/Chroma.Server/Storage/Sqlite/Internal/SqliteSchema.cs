@@ -7,7 +7,7 @@ namespace Chroma.Server.Storage.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this server writes; bump it with a migration step below.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     private const string Version1 = """
         CREATE TABLE embedding_sets (
@@ -68,6 +68,11 @@ internal static class SqliteSchema
         CREATE INDEX drift_history_by_set ON drift_history (set_key, computed_ms);
         """;
 
+    // Version 3: each set's metric (issue 13). Sets stored before it are L2, which is what they were searched by.
+    private const string Version3 = """
+        ALTER TABLE embedding_sets ADD COLUMN metric TEXT NOT NULL DEFAULT 'l2';
+        """;
+
     /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
     public static void Migrate(SqliteConnection connection)
     {
@@ -90,6 +95,12 @@ internal static class SqliteSchema
         {
             Execute(connection, transaction, Version2);
             Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (2);");
+        }
+
+        if (version < 3)
+        {
+            Execute(connection, transaction, Version3);
+            Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (3);");
         }
 
         transaction.Commit();

@@ -1,0 +1,35 @@
+using System.Numerics.Tensors;
+using Chroma.Protocol.V1;
+
+namespace Chroma.Server.Storage.Internal;
+
+/// <summary>
+/// What every provider checks, inside the ingest transaction, about a batch and the metric of the set it
+/// goes to: the batch names no metric or the set's own, and a cosine set gets no all-zero embedding (it has no
+/// direction, so no cosine distance to anything).
+/// </summary>
+internal static class SetMetricCheck
+{
+    /// <summary>The first problem of the batch under the set's metric, or null.</summary>
+    public static IngestRejection? Check(StoredEmbeddingSet set, EmbeddingSetDescriptor batchDescriptor, IReadOnlyList<PreparedRecord> records)
+    {
+        var requested = batchDescriptor.Metric;
+        if (requested != DistanceMetric.Unspecified && requested != set.Metric)
+        {
+            return IngestRejections.MetricMismatch(set.SetId, requested, set.Metric);
+        }
+
+        if (set.Metric == DistanceMetric.Cosine)
+        {
+            for (var i = 0; i < records.Count; i++)
+            {
+                if (TensorPrimitives.MaxMagnitude(records[i].Vector) == 0)
+                {
+                    return IngestRejections.ZeroVectorUnderCosine(set.SetId, i);
+                }
+            }
+        }
+
+        return null;
+    }
+}
