@@ -210,7 +210,13 @@ public sealed partial class ChromaClient
     private static EmbeddingSetInfo ToInfo(Protocol.V1.EmbeddingSetInfo info) => new()
     {
         SetId = info.SetId,
-        Descriptor = new EmbeddingSetDescriptor(info.Descriptor_.Model, info.Descriptor_.ModelVersion, info.Descriptor_.Layer, info.Descriptor_.Dimension),
+        Descriptor = new EmbeddingSetDescriptor(info.Descriptor_.Model, info.Descriptor_.ModelVersion, info.Descriptor_.Layer, info.Descriptor_.Dimension)
+        {
+            // Field 10 is the set's metric; servers from before metrics send neither it nor descriptor.metric (their sets are L2).
+            Metric = info.Metric != Protocol.V1.DistanceMetric.Unspecified ? (DistanceMetric)(int)info.Metric
+                : info.Descriptor_.Metric != Protocol.V1.DistanceMetric.Unspecified ? (DistanceMetric)(int)info.Descriptor_.Metric
+                : DistanceMetric.L2,
+        },
         Datasets = [.. info.Datasets.Select(d => new DatasetCount { Dataset = d.Dataset, Count = d.Count })],
         TotalRecords = info.TotalRecords,
         Created = DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),

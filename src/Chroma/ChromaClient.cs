@@ -195,7 +195,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// </summary>
     /// <param name="descriptor">Model, version, layer and dimension.</param>
     /// <param name="classNames">Class names in the order of the class probabilities, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">A name is invalid, or the id is already used with another dimension.</exception>
+    /// <exception cref="ArgumentException">A name is invalid, or the id is already used with another dimension or metric.</exception>
     public EmbeddingSet GetEmbeddingSet(EmbeddingSetDescriptor descriptor, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -205,6 +205,12 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         {
             throw new ArgumentException(
                 $"Embedding set '{descriptor.Id}' already has dimension {set.Descriptor.Dimension}, not {descriptor.Dimension}.", nameof(descriptor));
+        }
+
+        if (set.Descriptor.Metric != descriptor.Metric)
+        {
+            throw new ArgumentException(
+                $"Embedding set '{descriptor.Id}' already has metric {set.Descriptor.Metric}, not {descriptor.Metric}.", nameof(descriptor));
         }
 
         return set;

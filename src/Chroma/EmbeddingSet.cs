@@ -20,13 +20,14 @@ public sealed class EmbeddingSet
             ModelVersion = descriptor.ModelVersion,
             Layer = descriptor.Layer,
             Dimension = descriptor.Dimension,
+            Metric = (Protocol.V1.DistanceMetric)(int)descriptor.Metric,
         };
     }
 
     /// <summary>The client that ships this set's records.</summary>
     public ChromaClient Client { get; }
 
-    /// <summary>The set's model, version, layer and dimension.</summary>
+    /// <summary>The set's model, version, layer, dimension and metric.</summary>
     public EmbeddingSetDescriptor Descriptor { get; }
 
     /// <summary>Names of the classes, in the order of the class probabilities, or <see langword="null"/> for "0".."n-1".</summary>

@@ -4,8 +4,9 @@ using System.Diagnostics.CodeAnalysis;
 namespace Chroma;
 
 /// <summary>
-/// Names an embedding set: one model, one version, one layer, one dimension. The server keys the set by
-/// <see cref="Id"/> (<c>model/version/layer</c>); the first batch fixes its dimension.
+/// Names an embedding set: one model, one version, one layer, one dimension, one metric. The server keys the set
+/// by <see cref="Id"/> (<c>model/version/layer</c>; the metric is not part of it); the first batch fixes its
+/// dimension and <see cref="Metric"/>.
 /// </summary>
 public sealed class EmbeddingSetDescriptor : IEquatable<EmbeddingSetDescriptor>
 {
@@ -43,6 +44,13 @@ public sealed class EmbeddingSetDescriptor : IEquatable<EmbeddingSetDescriptor>
     /// <summary>The embedding length; every logged embedding must have it.</summary>
     public required int Dimension { get; init; }
 
+    /// <summary>
+    /// The distance the set is searched and scored by. The default value is <see cref="DistanceMetric.Unspecified"/>:
+    /// an existing set keeps its metric, a new set is created as <see cref="DistanceMetric.L2"/>. Naming a metric
+    /// other than an existing set's fails its batches (the server answers FailedPrecondition, naming both).
+    /// </summary>
+    public DistanceMetric Metric { get; init; }
+
     /// <summary>The set id the server uses: <c>model/version/layer</c>.</summary>
     public string Id => $"{Model}/{ModelVersion}/{Layer}";
 
@@ -55,6 +63,11 @@ public sealed class EmbeddingSetDescriptor : IEquatable<EmbeddingSetDescriptor>
         if (Dimension <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension, "Dimension must be positive.");
+        }
+
+        if (!Enum.IsDefined(Metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "Metric must be Unspecified, L2 or Cosine.");
         }
     }
 
@@ -69,23 +82,24 @@ public sealed class EmbeddingSetDescriptor : IEquatable<EmbeddingSetDescriptor>
         }
     }
 
-    /// <summary>Whether <paramref name="other"/> names the same set with the same dimension (ordinal comparison).</summary>
+    /// <summary>Whether <paramref name="other"/> names the same set with the same dimension and metric (ordinal comparison).</summary>
     /// <param name="other">The descriptor to compare with.</param>
-    /// <returns><see langword="true"/> when all four parts are equal.</returns>
+    /// <returns><see langword="true"/> when all five parts are equal.</returns>
     public bool Equals(EmbeddingSetDescriptor? other) =>
         other is not null
         && string.Equals(Model, other.Model, StringComparison.Ordinal)
         && string.Equals(ModelVersion, other.ModelVersion, StringComparison.Ordinal)
         && string.Equals(Layer, other.Layer, StringComparison.Ordinal)
-        && Dimension == other.Dimension;
+        && Dimension == other.Dimension
+        && Metric == other.Metric;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as EmbeddingSetDescriptor);
 
     /// <inheritdoc />
     public override int GetHashCode() =>
-        HashCode.Combine(StringComparer.Ordinal.GetHashCode(Model), StringComparer.Ordinal.GetHashCode(ModelVersion), StringComparer.Ordinal.GetHashCode(Layer), Dimension);
+        HashCode.Combine(StringComparer.Ordinal.GetHashCode(Model), StringComparer.Ordinal.GetHashCode(ModelVersion), StringComparer.Ordinal.GetHashCode(Layer), Dimension, Metric);
 
     /// <inheritdoc />
-    public override string ToString() => $"{Id} ({Dimension})";
+    public override string ToString() => Metric == DistanceMetric.Unspecified ? $"{Id} ({Dimension})" : $"{Id} ({Dimension}, {Metric})";
 }

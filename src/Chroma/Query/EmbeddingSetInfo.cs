@@ -6,7 +6,7 @@ public sealed class EmbeddingSetInfo
     /// <summary>The set id (<c>model/version/layer</c>).</summary>
     public required string SetId { get; init; }
 
-    /// <summary>Model, version, layer and dimension.</summary>
+    /// <summary>Model, version, layer, dimension and metric (<see cref="DistanceMetric.L2"/> or <see cref="DistanceMetric.Cosine"/>).</summary>
     public required EmbeddingSetDescriptor Descriptor { get; init; }
 
     /// <summary>Record counts per dataset.</summary>
@@ -41,7 +41,7 @@ public sealed class DatasetCount
     public required long Count { get; init; }
 }
 
-/// <summary>A nearest neighbour and its distance under the set's metric (squared Euclidean).</summary>
+/// <summary>A nearest neighbour and its distance under the set's metric (squared Euclidean, or 1 - cosine similarity).</summary>
 public sealed class ChromaNeighbor
 {
     /// <summary>The neighbouring record.</summary>

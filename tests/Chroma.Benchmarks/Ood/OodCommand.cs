@@ -13,7 +13,8 @@ namespace Chroma.Benchmarks.Ood;
 /// scoring, read every record's scores back through the query API and report AUROC per signal and
 /// for the combined ranking, next to two anchors computed here on the same (stored) embeddings:
 /// maximum softmax probability and the original Chroma's raw-inverse Mahalanobis.
-/// <code>dotnet run -c Release --project tests/Chroma.Benchmarks -- ood [--data samples/data] [--epochs 4]</code>
+/// <code>dotnet run -c Release --project tests/Chroma.Benchmarks -- ood [--data samples/data] [--epochs 4] [--metric cosine|l2]</code>
+/// <c>--metric</c> is the set's metric (default cosine), which the neighbour signals (knn_distance, boundary) use.
 /// </summary>
 internal static class OodCommand
 {
@@ -22,16 +23,22 @@ internal static class OodCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var epochs = int.Parse(Option(args, "--epochs") ?? "4", CultureInfo.InvariantCulture);
+        var metric = (Option(args, "--metric") ?? "cosine") switch
+        {
+            "cosine" => DistanceMetric.Cosine,
+            "l2" => DistanceMetric.L2,
+            var other => throw new ArgumentException($"--metric must be cosine or l2 (got '{other}')"),
+        };
         var data = SampleData.Load(SampleData.FindDirectory(Option(args, "--data")));
         var production = LabelledImages.Mix(data.HeldOutDigits, data.Letters, seed: 42);
         var dataDirectory = Path.Combine(Path.GetTempPath(), "chroma-ood-" + Guid.NewGuid().ToString("N")[..8]);
         var clock = Stopwatch.StartNew();
-        Console.WriteLine($"cores={Environment.ProcessorCount} training={data.Training.Count} production={production.Count} epochs={epochs}");
+        Console.WriteLine($"cores={Environment.ProcessorCount} training={data.Training.Count} production={production.Count} epochs={epochs} metric={metric}");
 
         await using var server = await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = dataDirectory });
         await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = server.Endpoint, QueueCapacity = 20_000 });
         var set = client.GetEmbeddingSet(
-            new EmbeddingSetDescriptor("mnist-mlp", "ood-eval", "fc2", MnistMlp.EmbeddingWidth),
+            new EmbeddingSetDescriptor("mnist-mlp", "ood-eval", "fc2", MnistMlp.EmbeddingWidth) { Metric = metric },
             [.. Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture))]);
 
         using var model = new MnistMlp(seed: 1);

@@ -11,15 +11,18 @@ public sealed class HnswTrainingNeighborSearchTests
 {
     private const int Dimension = 32;
 
-    [Test]
-    public void Search_ClusteredUnitVectors_MatchesBruteForceWithHighRecall()
+    [TestCase(NeighborMetric.Cosine)]
+    [TestCase(NeighborMetric.L2)]
+    public void Search_ClusteredVectors_MatchesBruteForceWithHighRecallAndSameDistances(NeighborMetric metric)
     {
-        // Arrange
-        var rows = UnitRows(TestVectors.Clustered(3000, Dimension, clusters: 12, seed: 5));
+        // Arrange: unit rows for cosine (as the model passes them), raw rows for L2.
+        var raw = TestVectors.Clustered(3000, Dimension, clusters: 12, seed: 5);
+        var rows = metric == NeighborMetric.Cosine ? UnitRows(raw) : [.. raw.SelectMany(v => v)];
         using var oneThread = new BackgroundWorkLimiter(1, "hnsw-test");
-        using var hnsw = new HnswTrainingNeighborSearch(rows, Dimension, oneThread); // one thread: reproducible graph
-        var exact = new BruteForceNeighborSearch(rows, Dimension);
-        var queries = UnitRows(TestVectors.Clustered(100, Dimension, clusters: 12, seed: 6));
+        using var hnsw = new HnswTrainingNeighborSearch(rows, Dimension, metric, oneThread); // one thread: reproducible graph
+        var exact = new BruteForceNeighborSearch(rows, Dimension, metric);
+        var rawQueries = TestVectors.Clustered(100, Dimension, clusters: 12, seed: 6);
+        var queries = metric == NeighborMetric.Cosine ? UnitRows(rawQueries) : [.. rawQueries.SelectMany(v => v)];
 
         // Act
         double hits = 0;
@@ -32,12 +35,13 @@ public sealed class HnswTrainingNeighborSearchTests
             hits += actual.Select(n => n.TrainingIndex).Intersect(expected.Select(n => n.TrainingIndex)).Count() / 10.0;
             foreach (var (row, distance) in actual)
             {
-                var direct = TensorPrimitives.Distance(query, rows.AsSpan(row * Dimension, Dimension));
-                maxDistanceError = Math.Max(maxDistanceError, Math.Abs(distance - direct));
+                var target = rows.AsSpan(row * Dimension, Dimension);
+                var direct = metric == NeighborMetric.Cosine ? 1f - TensorPrimitives.Dot(query, target) : SquaredDistance(query, target);
+                maxDistanceError = Math.Max(maxDistanceError, Math.Abs(distance - direct) / Math.Max(1f, direct));
             }
         }
 
-        // Assert: distances are Euclidean, like the brute-force search, so calibration sees the same scale.
+        // Assert: distances are the metric's (squared L2 or 1 - cos), like the brute-force search and FindNearest.
         Assert.Multiple(() =>
         {
             Assert.That(hnsw.Count, Is.EqualTo(3000));
@@ -55,11 +59,17 @@ public sealed class HnswTrainingNeighborSearchTests
         var rows = UnitRows(TestVectors.Uniform(rowCount, Dimension, seed: 7));
 
         // Act
-        var search = factory(rows, Dimension);
+        var search = factory(rows, Dimension, NeighborMetric.Cosine);
 
         // Assert
         Assert.That(search, Is.TypeOf(expected));
         (search as IDisposable)?.Dispose();
+    }
+
+    private static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var distance = TensorPrimitives.Distance(a, b);
+        return distance * distance;
     }
 
     private static float[] UnitRows(float[][] vectors)

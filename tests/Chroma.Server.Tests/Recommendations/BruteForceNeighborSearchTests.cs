@@ -6,21 +6,34 @@ namespace Chroma.Server.Tests.Recommendations;
 public class BruteForceNeighborSearchTests
 {
     [Test]
-    public void Search_PointsOnALine_ReturnsNearestFirstWithExactDistances()
+    public void Search_PointsOnALineUnderL2_ReturnsNearestFirstWithSquaredDistances()
     {
         float[] vectors = [0, 0, 1, 0, 2, 0, 5, 0, 9, 0];
-        var search = new BruteForceNeighborSearch(vectors, 2);
+        var search = new BruteForceNeighborSearch(vectors, 2, NeighborMetric.L2);
 
         var result = search.Search([4.5f, 0], 3);
 
         Assert.That(result.Select(r => r.TrainingIndex), Is.EqualTo(new[] { 3, 2, 1 }));
-        Assert.That(result.Select(r => r.Distance), Is.EqualTo(new[] { 0.5f, 2.5f, 3.5f }).Within(1e-5f));
+        Assert.That(result.Select(r => r.Distance), Is.EqualTo(new[] { 0.25f, 6.25f, 12.25f }).Within(1e-4f));
+    }
+
+    [Test]
+    public void Search_UnitVectorsUnderCosine_ReturnsOneMinusCosine()
+    {
+        // Unit rows at 0, 60 and 180 degrees.
+        float[] vectors = [1, 0, 0.5f, MathF.Sqrt(3) / 2, -1, 0];
+        var search = new BruteForceNeighborSearch(vectors, 2, NeighborMetric.Cosine);
+
+        var result = search.Search([1, 0], 3);
+
+        Assert.That(result.Select(r => r.TrainingIndex), Is.EqualTo(new[] { 0, 1, 2 }));
+        Assert.That(result.Select(r => r.Distance), Is.EqualTo(new[] { 0f, 0.5f, 2f }).Within(1e-5f));
     }
 
     [Test]
     public void Search_KLargerThanCount_ReturnsEveryVector()
     {
-        var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2);
+        var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2, NeighborMetric.L2);
 
         var result = search.Search([1, 0], 10);
 
@@ -31,7 +44,7 @@ public class BruteForceNeighborSearchTests
     [Test]
     public void Search_WrongQueryDimension_ThrowsNamingQuery()
     {
-        var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2);
+        var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2, NeighborMetric.L2);
 
         Assert.That(() => search.Search([1, 0, 0], 1), Throws.ArgumentException.With.Property("ParamName").EqualTo("query"));
     }

@@ -10,17 +10,19 @@ public class NeighborSearchFactoryTests
     private const int Dimension = 6;
 
     [Test]
-    public void Fit_CustomFactory_ReceivesUnitFitRowsOnceAndIsUsedForScoring()
+    public void Fit_CustomFactoryUnderCosine_ReceivesEveryTrainingRowAsUnitVectorOnceAndIsUsedForScoring()
     {
         var (embeddings, labels) = SyntheticEmbeddings.Clusters(2, 50, Dimension, 5, seed: 60);
         var calls = 0;
         float[]? received = null;
         RecordingSearch? search = null;
-        NeighborSearchFactory factory = (vectors, dimension) =>
+        NeighborMetric? receivedMetric = null;
+        NeighborSearchFactory factory = (vectors, dimension, metric) =>
         {
             calls++;
             received = vectors;
-            return search = new RecordingSearch(new BruteForceNeighborSearch(vectors, dimension));
+            receivedMetric = metric;
+            return search = new RecordingSearch(new BruteForceNeighborSearch(vectors, dimension, metric));
         };
 
         var model = RecommendationModel.Fit(new TrainingData(embeddings, Dimension, labels), "v1", factory);
@@ -28,8 +30,9 @@ public class NeighborSearchFactoryTests
         RecommendationScorer.Score(model, new ProductionBatch(["a", "b"], new float[2 * Dimension], Dimension));
 
         Assert.That(calls, Is.EqualTo(1));
-        Assert.That(received!.Length, Is.EqualTo(model.FitLabels.Count * Dimension));
-        var norms = Enumerable.Range(0, model.FitLabels.Count).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
+        Assert.That(receivedMetric, Is.EqualTo(NeighborMetric.Cosine));
+        Assert.That(received!.Length, Is.EqualTo(labels.Count * Dimension));
+        var norms = Enumerable.Range(0, labels.Count).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
         Assert.That(norms, Is.All.EqualTo(1f).Within(1e-5f));
         Assert.That(queriesDuringFit, Is.EqualTo(model.HeldOutCount));
         Assert.That(search.Queries, Is.EqualTo(model.HeldOutCount + 2));

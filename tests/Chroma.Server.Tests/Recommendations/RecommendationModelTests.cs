@@ -14,7 +14,8 @@ public class RecommendationModelTests
         var model = Fit(perClass: 100);
 
         Assert.That(model.HeldOutCount, Is.EqualTo(45));
-        Assert.That(model.FitLabels, Has.Count.EqualTo(255));
+        Assert.That(model.FittedRows, Has.Count.EqualTo(255));
+        Assert.That(model.NeighborLabels, Has.Count.EqualTo(300), "the neighbour search holds every training row");
         Assert.That(model.TrainingVersion, Is.EqualTo("v1"));
     }
 
@@ -26,7 +27,7 @@ public class RecommendationModelTests
 
         var model = RecommendationModel.Fit(training, "v1");
 
-        Assert.That(model.FitLabels, Does.Contain("rare"));
+        Assert.That(model.FittedRows.Select(r => training.Labels[r]), Does.Contain("rare"));
         Assert.That(model.Mahalanobis.Classes, Does.Contain("rare"));
         Assert.That(model.HeldOutCount, Is.EqualTo(6));
     }
@@ -39,7 +40,7 @@ public class RecommendationModelTests
         var model = RecommendationModel.Fit(training, "v1");
 
         Assert.That(model.HeldOutCount, Is.EqualTo(1));
-        Assert.That(model.FitLabels, Has.Count.EqualTo(1));
+        Assert.That(model.FittedRows, Has.Count.EqualTo(1));
     }
 
     [Test]

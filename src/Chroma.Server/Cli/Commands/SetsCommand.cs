@@ -12,7 +12,7 @@ internal sealed class SetsCommand : ICliCommand
     public string Name => "sets";
 
     /// <inheritdoc />
-    public string Usage => "sets [--json]: embedding sets with their record counts per dataset";
+    public string Usage => "sets [--json]: embedding sets with their dimension, metric and record counts per dataset";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -37,6 +37,7 @@ internal sealed class SetsCommand : ICliCommand
         var table = new Table().Title("Embedding sets")
             .AddColumn("set").AddColumn("model").AddColumn("version").AddColumn("layer")
             .AddColumn(new TableColumn("dim").RightAligned())
+            .AddColumn("metric")
             .AddColumn("datasets")
             .AddColumn(new TableColumn("records").RightAligned())
             .AddColumn("updated (UTC)");
@@ -48,6 +49,7 @@ internal sealed class SetsCommand : ICliCommand
                 Markup.Escape(set.ModelVersion),
                 Markup.Escape(set.Layer),
                 set.Dimension.ToString(CultureInfo.InvariantCulture),
+                set.Metric,
                 Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
                 set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
                 DateTimeOffset.FromUnixTimeMilliseconds(set.UpdatedUnixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));

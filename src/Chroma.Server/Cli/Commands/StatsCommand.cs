@@ -34,7 +34,7 @@ internal sealed class StatsCommand : ICliCommand
         {
             var (recommendations, _) = await RecommendationSource.TryGetAsync(
                 context, new GetRecommendationsRequest { SetId = set.SetId, PageSize = 1 }, cancellationToken).ConfigureAwait(false);
-            perSet.Add(new SetStats(set.SetId, set.Dimension, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift));
+            perSet.Add(new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift));
         }
 
         var datasets = perSet.SelectMany(s => s.Datasets)
@@ -62,7 +62,7 @@ internal sealed class StatsCommand : ICliCommand
             context.Console.Write(chart);
         }
 
-        var table = new Table().AddColumn("set").AddColumn(new TableColumn("dim").RightAligned())
+        var table = new Table().AddColumn("set").AddColumn(new TableColumn("dim").RightAligned()).AddColumn("metric")
             .AddColumn(new TableColumn("records").RightAligned()).AddColumn("datasets")
             .AddColumn(new TableColumn("ranked").RightAligned()).AddColumn(new TableColumn("pending").RightAligned())
             .AddColumn(new TableColumn("drift (MMD², p)").RightAligned());
@@ -71,6 +71,7 @@ internal sealed class StatsCommand : ICliCommand
             table.AddRow(
                 Markup.Escape(set.SetId),
                 set.Dimension.ToString(CultureInfo.InvariantCulture),
+                set.Metric,
                 set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
                 Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
                 set.ScoredRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
@@ -91,6 +92,7 @@ internal sealed class StatsCommand : ICliCommand
     private sealed record SetStats(
         string SetId,
         int Dimension,
+        string Metric,
         long TotalRecords,
         IReadOnlyDictionary<string, long> Datasets,
         long? ScoredRecords,

@@ -9,6 +9,7 @@ internal sealed record SetView(
     string ModelVersion,
     string Layer,
     int Dimension,
+    string Metric,
     long TotalRecords,
     IReadOnlyDictionary<string, long> Datasets,
     long CreatedUnixMs,
@@ -27,6 +28,7 @@ internal sealed record SetView(
             descriptor.ModelVersion,
             descriptor.Layer,
             descriptor.Dimension,
+            MetricName(info.Metric != DistanceMetric.Unspecified ? info.Metric : descriptor.Metric),
             info.TotalRecords,
             info.Datasets.ToDictionary(d => d.Dataset, d => d.Count, StringComparer.Ordinal),
             info.CreatedUnixMs,
@@ -34,6 +36,9 @@ internal sealed record SetView(
             info.Drift is null ? null : DriftView.From(info.Drift),
             [.. info.DriftHistory.Select(DriftView.From)]);
     }
+
+    // A server from before sets had a metric reports none: its sets are L2.
+    private static string MetricName(DistanceMetric metric) => metric == DistanceMetric.Cosine ? "cosine" : "l2";
 }
 
 /// <summary>One drift measurement of the server (training against recent production).</summary>
