@@ -177,6 +177,34 @@ public sealed class AdaptiveVectorIndexTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task Search_CosineSetBeforeAndAfterBuild_SameNeighboursAndOneMinusCosineDistances(CancellationToken cancellationToken)
+    {
+        // Arrange: scaled copies of clustered vectors, so only the direction decides under cosine.
+        var vectors = TestVectors.Clustered(1_200, Dimension, clusters: 12, seed: 9).Select((v, i) => v.Select(x => x * (1 + (i % 5))).ToArray()).ToArray();
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, _settings, metric: Server.Indexing.Hnsw.HnswMetric.Cosine);
+        Fill(index, vectors);
+        var queries = TestVectors.Clustered(20, Dimension, clusters: 12, seed: 10);
+        var beforeBuild = queries.Select(q => index.Search(q, 10)).ToList();
+
+        // Act
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        await index.BuildCompletion.WaitAsync(cancellationToken);
+        var afterBuild = queries.Select(q => index.Search(q, 10, options: new NearestSearchOptions(Exact: true))).ToList();
+
+        // Assert
+        Assert.That(index.Hnsw, Is.Not.Null);
+        Assert.That(index.Hnsw!.Metric, Is.EqualTo(Server.Indexing.Hnsw.HnswMetric.Cosine));
+        for (var q = 0; q < queries.Length; q++)
+        {
+            var query = queries[q];
+            var cosine = afterBuild[q].Select(n => 1 - (Dot(vectors[n.Sequence], query) / Math.Sqrt(Dot(vectors[n.Sequence], vectors[n.Sequence]) * Dot(query, query))));
+            Assert.That(afterBuild[q].Select(n => n.Sequence), Is.EqualTo(beforeBuild[q].Select(n => n.Sequence)), $"query {q}");
+            Assert.That(afterBuild[q].Select(n => (double)n.Distance), Is.EqualTo(cosine).Within(1e-4), $"query {q}");
+            Assert.That(beforeBuild[q].Select(n => n.Distance), Is.EqualTo(afterBuild[q].Select(n => n.Distance)).Within(1e-4f), $"query {q}");
+        }
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task StartEstimateIfStale_GrewByAQuarter_ReestimatesAtTheNewSize(CancellationToken cancellationToken)
     {
         // Arrange: an HNSW index from the start, estimated at 2 000 vectors.
@@ -219,4 +247,6 @@ public sealed class AdaptiveVectorIndexTests
             index.Add(i, vectors[i], "training");
         }
     }
+
+    private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
 }

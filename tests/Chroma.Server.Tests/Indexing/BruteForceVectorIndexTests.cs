@@ -37,6 +37,45 @@ public sealed class BruteForceVectorIndexTests
     }
 
     [Test]
+    public void Search_CosineMetric_MatchesNaiveOneMinusCosineRanking()
+    {
+        // Arrange: vectors of very different norms, so L2 and cosine disagree on the order.
+        const int dimension = 37;
+        var random = new Random(43);
+        var vectors = Enumerable.Range(0, 600).Select(i => RandomVector(random, dimension).Select(x => x * (1 + (i % 7))).ToArray()).ToList();
+        var index = new BruteForceVectorIndex(dimension, Server.Indexing.Hnsw.HnswMetric.Cosine);
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            index.Add(1000 + i, vectors[i], "training");
+        }
+
+        var query = RandomVector(random, dimension);
+
+        // Act
+        var found = index.Search(query, 10);
+
+        // Assert
+        var expected = vectors
+            .Select((v, i) => (Sequence: 1000L + i, Distance: 1 - (Dot(v, query) / Math.Sqrt(Dot(v, v) * Dot(query, query)))))
+            .OrderBy(x => x.Distance)
+            .Take(10)
+            .ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(found.Select(n => n.Sequence), Is.EqualTo(expected.Select(e => e.Sequence)));
+            Assert.That(found.Select(n => (double)n.Distance), Is.EqualTo(expected.Select(e => e.Distance)).Within(1e-5));
+        });
+    }
+
+    [Test]
+    public void Add_ZeroVectorUnderCosine_ThrowsNamingIt()
+    {
+        var index = new BruteForceVectorIndex(3, Server.Indexing.Hnsw.HnswMetric.Cosine);
+
+        Assert.That(() => index.Add(1, new float[3], "training"), Throws.ArgumentException.With.Message.Contains("all zeros"));
+    }
+
+    [Test]
     public void Search_DatasetFilter_ReturnsOnlyThatDataset()
     {
         // Arrange
@@ -104,4 +143,6 @@ public sealed class BruteForceVectorIndexTests
 
     private static float[] RandomVector(Random random, int dimension) =>
         [.. Enumerable.Range(0, dimension).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+
+    private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
 }

@@ -11,10 +11,11 @@ public sealed class HnswTrainingNeighborSearchTests
 {
     private const int Dimension = 32;
 
-    [TestCase(NeighborMetric.Cosine)]
-    [TestCase(NeighborMetric.L2)]
-    public void Search_ClusteredVectors_MatchesBruteForceWithHighRecallAndSameDistances(NeighborMetric metric)
+    [TestCase(nameof(NeighborMetric.Cosine))]
+    [TestCase(nameof(NeighborMetric.L2))]
+    public void Search_ClusteredVectors_MatchesBruteForceWithHighRecallAndSameDistances(string metricName)
     {
+        var metric = Enum.Parse<NeighborMetric>(metricName);
         // Arrange: unit rows for cosine (as the model passes them), raw rows for L2.
         var raw = TestVectors.Clustered(3000, Dimension, clusters: 12, seed: 5);
         var rows = metric == NeighborMetric.Cosine ? UnitRows(raw) : [.. raw.SelectMany(v => v)];

@@ -31,8 +31,8 @@ public class NeighborSearchFactoryTests
 
         Assert.That(calls, Is.EqualTo(1));
         Assert.That(receivedMetric, Is.EqualTo(NeighborMetric.Cosine));
-        Assert.That(received!.Length, Is.EqualTo(labels.Count * Dimension));
-        var norms = Enumerable.Range(0, labels.Count).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
+        Assert.That(received!.Length, Is.EqualTo(labels.Length * Dimension));
+        var norms = Enumerable.Range(0, labels.Length).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
         Assert.That(norms, Is.All.EqualTo(1f).Within(1e-5f));
         Assert.That(queriesDuringFit, Is.EqualTo(model.HeldOutCount));
         Assert.That(search.Queries, Is.EqualTo(model.HeldOutCount + 2));

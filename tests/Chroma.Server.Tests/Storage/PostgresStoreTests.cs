@@ -52,6 +52,38 @@ public sealed class PostgresStoreTests
     }
 
     [Test, CancelAfter(120_000)]
+    public async Task Open_DatabaseOfSchemaOne_MigratesAndReadsEverySetAsL2(CancellationToken cancellationToken)
+    {
+        // Arrange: a database written before sets had a metric (schema 1: no embedding_sets.metric column).
+        var set = Records.Set();
+        using (var first = _database.Open(_clock, RecordChangeObservers.None))
+        {
+            await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
+        }
+
+        using (var source = PostgresConnection.CreateDataSource(_database.ConnectionString))
+        using (var connection = source.OpenConnection())
+        {
+            Execute(connection, "ALTER TABLE embedding_sets DROP COLUMN metric; DELETE FROM chroma_schema_migrations WHERE version >= 2;");
+        }
+
+        // Act
+        using var reopened = _database.Open(_clock, RecordChangeObservers.None);
+        var cosine = Records.Set();
+        cosine.Metric = Protocol.V1.DistanceMetric.Cosine;
+        var mismatch = await reopened.Records.IngestAsync(Records.SetId(set), cosine, StoreFixture.Prepare(Records.Sequence(1, start: 9)), cancellationToken)
+            .WaitAsync(Bound, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(reopened.Records.FindSet(Records.SetId(set))!.Metric, Is.EqualTo(Protocol.V1.DistanceMetric.L2));
+            Assert.That(reopened.Records.ListSets().Single().TotalRecords, Is.EqualTo(4));
+            Assert.That(mismatch.Error?.Kind, Is.EqualTo(IngestRejectionKind.MetricMismatch));
+        });
+    }
+
+    [Test, CancelAfter(120_000)]
     public async Task Migrate_AnotherServerHoldsTheMigrationLock_WaitsThenFindsNothingToDo(CancellationToken cancellationToken)
     {
         // Arrange: "another server" migrated and still holds the lock.
