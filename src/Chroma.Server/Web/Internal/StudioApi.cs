@@ -110,7 +110,7 @@ internal sealed partial class StudioApi
                 set.Descriptor.ModelVersion,
                 set.Descriptor.Layer,
                 set.Dimension,
-                "squared L2",
+                SetMetrics.ToName(set.Metric),
                 summary.TotalRecords,
                 [.. summary.DatasetCounts.Select(c => new DatasetView(c.Key, c.Value))],
                 summary.CreatedUnixMs,
