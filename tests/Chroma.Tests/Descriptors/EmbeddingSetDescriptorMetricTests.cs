@@ -70,6 +70,6 @@ public sealed class EmbeddingSetDescriptorMetricTests
         await recording.SentRecordsAsync(cancellationToken);
 
         // Assert
-        Assert.That(recording.Factory.Batches.Select(b => (int)b.Set.Metric), Has.Count.EqualTo(3).And.All.EqualTo(expectedWireValue));
+        Assert.That(recording.Factory.Batches.Select(b => (int)b.Set.Metric), Is.Not.Empty.And.All.EqualTo(expectedWireValue));
     }
 }
