@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Chroma.Server.Background;
+using Chroma.Server.Recommendations.Internal;
 
 namespace Chroma.Server.Recommendations;
 
@@ -21,6 +22,10 @@ namespace Chroma.Server.Recommendations;
 /// streaming pass O(n d^2 / 2); Cholesky and inverse O(d^3); the neighbour search's build (HNSW:
 /// about n log n distance evaluations; none for the exact scan); calibration h searches. h is
 /// bounded by <see cref="RecommendationOptions.MaxHeldOut"/>, so calibration does not grow with n.
+/// Above <see cref="RecommendationOptions.MaxNeighborRows"/> fitted rows the neighbour search holds a seeded,
+/// per-class sample of that many rows instead of all of them (kNN detection keeps its quality on a uniform
+/// sample of the reference data, Sun et al. 2022), so its build and memory stop growing with n; the means and
+/// the covariance still use every fitted row.
 /// Every parallel step runs on the given <see cref="BackgroundWorkLimiter"/>, never on the thread
 /// pool. <see cref="FitDurations"/> reports what each step took.
 /// </para>
@@ -37,10 +42,10 @@ internal sealed class RecommendationModel
         int heldOutCount,
         IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators,
         ModelFitDurations fitDurations,
-        int[] fittedRows)
+        int[] neighborRows)
     {
         FitDurations = fitDurations;
-        FittedRows = fittedRows;
+        NeighborRows = neighborRows;
         TrainingVersion = trainingVersion;
         Options = options;
         _measurer = measurer;
@@ -63,14 +68,17 @@ internal sealed class RecommendationModel
     /// <summary>Neighbour search over the fitted (not held-out) unit-normalised training rows.</summary>
     public ITrainingNeighborSearch NeighborSearch => _measurer.NeighborSearch;
 
-    /// <summary>Labels of the fitted rows, indexed like <see cref="NeighborSearch"/>.</summary>
+    /// <summary>Labels of the rows in <see cref="NeighborSearch"/>, indexed like it.</summary>
     public IReadOnlyList<string> FitLabels => _measurer.FitLabels;
 
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
 
-    /// <summary>The training rows fitted (not held out), in the order of <see cref="NeighborSearch"/>'s indices.</summary>
-    public IReadOnlyList<int> FittedRows { get; }
+    /// <summary>
+    /// The training rows in <see cref="NeighborSearch"/>, in the order of its indices: every fitted (not held-out)
+    /// row, or a per-class sample of <see cref="RecommendationOptions.MaxNeighborRows"/> of them above that.
+    /// </summary>
+    public IReadOnlyList<int> NeighborRows { get; }
 
     /// <summary>What each step of the fit took.</summary>
     public ModelFitDurations FitDurations { get; }
@@ -103,11 +111,12 @@ internal sealed class RecommendationModel
 
         limiter ??= BackgroundWorkLimiter.Shared;
         var (fitRows, heldOutRows) = Split(training.Labels, options);
+        var neighborRows = NeighborSample.Take(fitRows, training.Labels, options.MaxNeighborRows, options.Seed);
         var d = training.Dimension;
-        var fitLabels = new string[fitRows.Length];
-        for (var i = 0; i < fitRows.Length; i++)
+        var neighborLabels = new string[neighborRows.Length];
+        for (var i = 0; i < neighborRows.Length; i++)
         {
-            fitLabels[i] = training.Labels[fitRows[i]];
+            neighborLabels[i] = training.Labels[neighborRows[i]];
         }
 
         var clock = Stopwatch.StartNew();
@@ -116,12 +125,12 @@ internal sealed class RecommendationModel
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(training, fitRows, limiter), d);
+        var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(UnitVectors.NormalizeRows(training, neighborRows, limiter), d);
         var searchTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, fitLabels, options.NeighborCount);
+        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount);
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,
@@ -146,8 +155,8 @@ internal sealed class RecommendationModel
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
         AddUncertaintyCalibrators(calibrators, training, heldOutRows);
-        var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length);
-        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows);
+        var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, neighborRows);
     }
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
@@ -230,9 +239,10 @@ internal sealed class RecommendationModel
 /// <param name="Covariance">Class means, Ledoit-Wolf covariance, Cholesky and whitening.</param>
 /// <param name="NeighborSearch">Normalising the fitted rows and building the neighbour search over them.</param>
 /// <param name="Calibration">Measuring the held-out records.</param>
-/// <param name="FittedRows">Rows in the means, covariance and neighbour search.</param>
+/// <param name="FittedRows">Rows in the means and covariance.</param>
 /// <param name="HeldOutRows">Rows measured for calibration.</param>
-internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows)
+/// <param name="NeighborRows">Rows in the neighbour search (all fitted rows, or a sample of them).</param>
+internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows, int NeighborRows)
 {
     /// <summary>Gets the whole fit.</summary>
     public TimeSpan Total => Covariance + NeighborSearch + Calibration;

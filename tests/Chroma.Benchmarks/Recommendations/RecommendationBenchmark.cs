@@ -46,7 +46,7 @@ internal static class RecommendationBenchmark
         var stopwatch = new Stopwatch();
         Restart(stopwatch);
         var model = RecommendationModel.Fit(new TrainingData(trainEmbeddings, d, labels), "bench", factory, limiter: limiter);
-        Report($"fit: {model.FitDurations.FittedRows:N0} rows fitted, {model.FitDurations.HeldOutRows:N0} held out", stopwatch);
+        Report($"fit: {model.FitDurations.FittedRows:N0} rows fitted ({model.FitDurations.NeighborRows:N0} in the neighbour search), {model.FitDurations.HeldOutRows:N0} held out", stopwatch);
         var f = model.FitDurations;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"           of which: means + Ledoit-Wolf + Cholesky {f.Covariance.TotalSeconds:0.000} s, neighbour search build {f.NeighborSearch.TotalSeconds:0.000} s ({model.NeighborSearch.GetType().Name}), calibration {f.Calibration.TotalSeconds:0.000} s"));
@@ -112,7 +112,7 @@ internal static class RecommendationBenchmark
         var stopwatch = Stopwatch.StartNew();
         var k = model.Options.NeighborCount;
         var exact = new BruteForceNeighborSearch(UnitVectors.NormalizeRows(training, d, limiter), d);
-        var trainingRowOf = model.FittedRows;
+        var trainingRowOf = model.NeighborRows;
         var fitted = trainingRowOf.ToHashSet();
         const int queries = 200;
         var found = 0;
