@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Chroma.Server.Background;
+using Chroma.Server.Recommendations.Internal;
 
 namespace Chroma.Server.Recommendations;
 
@@ -22,6 +23,11 @@ namespace Chroma.Server.Recommendations;
 /// streaming pass O(n d^2 / 2); Cholesky and inverse O(d^3); the neighbour search's build (HNSW:
 /// about n log n distance evaluations; none for the exact scan); calibration h searches. h is
 /// bounded by <see cref="RecommendationOptions.MaxHeldOut"/>, so calibration does not grow with n.
+/// Above <see cref="RecommendationOptions.MaxNeighborRows"/> training rows (default 100 000) the neighbour search
+/// holds a seeded per-class sample of that many rows instead of every row (kNN detection keeps its quality on a
+/// uniform sample of the reference data, Sun et al. 2022), so its build time and memory stop growing with n; the
+/// means and covariance still use every fitted row. Neighbour reasons are then reproducible with
+/// <c>FindNearest</c> only up to that size.
 /// Every parallel step runs on the given <see cref="BackgroundWorkLimiter"/>, never on the thread
 /// pool. <see cref="FitDurations"/> reports what each step took.
 /// </para>
@@ -38,8 +44,10 @@ internal sealed class RecommendationModel
         int heldOutCount,
         IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators,
         ModelFitDurations fitDurations,
-        int[] fittedRows)
+        int[] fittedRows,
+        int[] neighborRows)
     {
+        NeighborRows = neighborRows;
         FitDurations = fitDurations;
         FittedRows = fittedRows;
         TrainingVersion = trainingVersion;
@@ -75,6 +83,12 @@ internal sealed class RecommendationModel
 
     /// <summary>The training rows fitted (not held out) into the class means and covariance, ascending.</summary>
     public IReadOnlyList<int> FittedRows { get; }
+
+    /// <summary>
+    /// The training row behind each index of <see cref="NeighborSearch"/>: every row (index = row), or above
+    /// <see cref="RecommendationOptions.MaxNeighborRows"/> rows a seeded per-class sample of that many, ascending.
+    /// </summary>
+    public IReadOnlyList<int> NeighborRows { get; }
 
     /// <summary>What each step of the fit took.</summary>
     public ModelFitDurations FitDurations { get; }
@@ -115,13 +129,22 @@ internal sealed class RecommendationModel
 
         clock.Restart();
         var metric = training.Metric;
-        var rows = metric == NeighborMetric.Cosine ? UnitVectors.NormalizeRows(training.Embeddings, d, limiter) : training.EmbeddingArray;
+        var neighborRows = NeighborSample.Take(Enumerable.Range(0, training.Count).ToArray(), training.Labels, options.MaxNeighborRows, options.Seed);
+        var everyRow = neighborRows.Length == training.Count;
+        var rows = (metric, everyRow) switch
+        {
+            (NeighborMetric.Cosine, true) => UnitVectors.NormalizeRows(training.Embeddings, d, limiter),
+            (NeighborMetric.Cosine, false) => UnitVectors.NormalizeRows(training, neighborRows, limiter),
+            (_, true) => training.EmbeddingArray,
+            _ => Gather(training, neighborRows),
+        };
+        IReadOnlyList<string> neighborLabels = everyRow ? training.Labels : neighborRows.Select(r => training.Labels[r]).ToArray();
         var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(rows, d, metric);
         var searchTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, training.Labels, options.NeighborCount, metric);
+        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric);
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,
@@ -134,7 +157,9 @@ internal sealed class RecommendationModel
                 {
                     var row = training.Row(heldOutRows[i]);
                     UnitVectors.Normalize(row, unit);
-                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], heldOutRows[i]);
+                    // Its own index in the search (absent from a sample: then nothing is left out).
+                    var own = everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
+                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], own);
                 }
             },
             cancellationToken);
@@ -146,8 +171,8 @@ internal sealed class RecommendationModel
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
         AddUncertaintyCalibrators(calibrators, training, heldOutRows);
-        var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length);
-        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows);
+        var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows);
     }
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
@@ -192,6 +217,18 @@ internal sealed class RecommendationModel
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
         _measurer.Measure(embedding, unitEmbedding, predictedClass);
 
+    private static float[] Gather(TrainingData training, int[] rows)
+    {
+        var d = training.Dimension;
+        var result = new float[(long)rows.Length * d];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            training.Row(rows[i]).CopyTo(result.AsSpan(i * d, d));
+        }
+
+        return result;
+    }
+
     private static (int[] Fit, int[] HeldOut) Split(IReadOnlyList<string> labels, RecommendationOptions options)
     {
         // Stratified: every class gives the same share to the held-out slice but keeps at least one
@@ -230,9 +267,10 @@ internal sealed class RecommendationModel
 /// <param name="Covariance">Class means, Ledoit-Wolf covariance, Cholesky and whitening.</param>
 /// <param name="NeighborSearch">Normalising the training rows (cosine) and building the neighbour search over them.</param>
 /// <param name="Calibration">Measuring the held-out records.</param>
-/// <param name="FittedRows">Rows in the means and covariance (the neighbour search holds every training row).</param>
+/// <param name="FittedRows">Rows in the means and covariance.</param>
 /// <param name="HeldOutRows">Rows measured for calibration.</param>
-internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows)
+/// <param name="NeighborRows">Rows in the neighbour search (every training row, or a sample above <see cref="RecommendationOptions.MaxNeighborRows"/>).</param>
+internal readonly record struct ModelFitDurations(TimeSpan Covariance, TimeSpan NeighborSearch, TimeSpan Calibration, int FittedRows, int HeldOutRows, int NeighborRows)
 {
     /// <summary>Gets the whole fit.</summary>
     public TimeSpan Total => Covariance + NeighborSearch + Calibration;

@@ -20,6 +20,15 @@ internal sealed record RecommendationOptions
     /// </summary>
     public int MaxHeldOut { get; init; } = 10_000;
 
+    /// <summary>
+    /// Most training rows in the neighbour search of the kNN-distance and boundary signals. Above it the search
+    /// holds a seeded sample of this many rows, every class in proportion to its size (at least one row each), so
+    /// the fit's neighbour-graph build and its memory stay bounded however large the training set grows (class
+    /// means and covariance still use every fitted row); neighbour reasons are then counted within the sample, so
+    /// <c>FindNearest</c> on the training dataset reproduces them only up to this size. The default value is 100 000.
+    /// </summary>
+    public int MaxNeighborRows { get; init; } = 100_000;
+
     /// <summary>Seed of the hold-out split, so a refit on the same training data is identical. The default value is 17.</summary>
     public int Seed { get; init; } = 17;
 
@@ -68,6 +77,7 @@ internal sealed record RecommendationOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeldOut, 1, nameof(MaxHeldOut));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxNeighborRows, 1, nameof(MaxNeighborRows));
         if (!(NearDuplicateThreshold >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(NearDuplicateThreshold), NearDuplicateThreshold, "NearDuplicateThreshold must be >= 0.");

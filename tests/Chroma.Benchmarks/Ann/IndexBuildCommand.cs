@@ -62,10 +62,10 @@ internal static class IndexBuildCommand
             {
                 var record = new client::Chroma.Protocol.V1.Record { Id = "r" + i, Dataset = "production", TimestampUnixMs = 1_700_000_000_000 };
                 record.Embedding.AddRange(data.AsSpan(i * dim, dim).ToArray());
-                batch.Add((PreparedRecord)prepare.Invoke(null, [ServerMessage(record)])!);
+                batch.Add((PreparedRecord)prepare.Invoke(null, [ServerMessage(record), record.Id])!);
             }
 
-            await (Task)ingestMethod.Invoke(store, [descriptor, batch, null, CancellationToken.None])!;
+            await (Task)ingestMethod.Invoke(store, ["ann/1/base", descriptor, batch, CancellationToken.None])!;
         }
 
         ingest.Report($"store {n} records in SQLite (not part of the goal)");
@@ -75,7 +75,7 @@ internal static class IndexBuildCommand
         if (interruptAfter > 0)
         {
             var interrupted = Measure.Start();
-            using var first = Registry(store, options, step);
+            var first = Registry(store, options, step);
             var reached = new TaskCompletionSource();
             first.BuildStepObserver = async (progress, token) =>
             {
@@ -92,6 +92,9 @@ internal static class IndexBuildCommand
             };
             await first.LoadAsync(set);
             await reached.Task;
+
+            // The crash: the first registry stops (its build cancelled) before the second one starts.
+            first.Dispose();
             interrupted.Report($"first build up to a checkpoint at >= {interruptAfter} vectors, then stopped (a crash)");
         }
 

@@ -20,8 +20,8 @@ internal static partial class ScoringLog
     public static partial void RestoreFailed(ILogger logger, Exception exception, string setId);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Information,
-        Message = "Fitted '{SetId}' on {FittedRows} training records ({HeldOutRows} held out) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
-    public static partial void Fitted(ILogger logger, string setId, int fittedRows, int heldOutRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
+        Message = "Fitted '{SetId}' on {FittedRows} training records ({HeldOutRows} held out, {NeighborRows} in the neighbour search) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
+    public static partial void Fitted(ILogger logger, string setId, int fittedRows, int heldOutRows, int neighborRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);

@@ -153,7 +153,7 @@ internal sealed class SetScoringPass
             state.Training = data;
             state.Model = model;
             ScoringLog.Fitted(
-                _logger, set.SetId, model.FitDurations.FittedRows, model.FitDurations.HeldOutRows, (long)model.FitDurations.Total.TotalMilliseconds,
+                _logger, set.SetId, model.FitDurations.FittedRows, model.FitDurations.HeldOutRows, model.FitDurations.NeighborRows, (long)model.FitDurations.Total.TotalMilliseconds,
                 (long)model.FitDurations.Covariance.TotalMilliseconds, (long)model.FitDurations.NeighborSearch.TotalMilliseconds,
                 (long)model.FitDurations.Calibration.TotalMilliseconds);
         }
