@@ -24,6 +24,9 @@ public sealed class ReplicaClusterTests
     private const int Kills = 5;
     private const int Chunk = 2_500;
 
+    // A restarted replica is a new dotnet process: on the shared 2-core CI machine its start alone can take tens of seconds.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+
     [Test, CancelAfter(600_000)]
     public async Task Log_ReplicasKilledFiveTimesAndPostgresRestartedMidStream_EveryRecordStoredExactlyOnce(CancellationToken cancellationToken)
     {
@@ -47,7 +50,7 @@ public sealed class ReplicaClusterTests
         var clients = new List<ChromaClient>();
         try
         {
-            await Task.WhenAll(replicas.Select(r => r.StartAsync(cancellationToken)));
+            await Task.WhenAll(replicas.Select(r => r.StartAsync(cancellationToken, StartTimeout)));
             for (var c = 0; c < ClientCount; c++)
             {
                 clients.Add(FailoverClients.Create(PerClient, [.. Enumerable.Range(0, ReplicaCount).Select(r => replicas[(c + r) % ReplicaCount].Endpoint)]));
@@ -67,9 +70,12 @@ public sealed class ReplicaClusterTests
                 var victim = MostUsed(clients, replicas);
                 var inFlight = Outstanding(clients);
                 await replicas[victim].KillAsync();
-                faults.Add($"SIGKILL replica {victim} at {Exported(clients):N0} acknowledged, {inFlight:N0} outstanding");
+                var killedAt = Exported(clients);
+                var down = Stopwatch.StartNew();
                 await Task.Delay(300, cancellationToken);
-                await replicas[victim].StartAsync(cancellationToken);
+                await replicas[victim].StartAsync(cancellationToken, StartTimeout);
+                faults.Add($"SIGKILL replica {victim} at {killedAt:N0} acknowledged, {inFlight:N0} outstanding; serving again after {down.Elapsed.TotalSeconds:F1} s");
+                await TestContext.Progress.WriteLineAsync(faults[^1]);
             }
 
             await FailoverClients.WaitUntilAsync(() => Exported(clients) >= (long)total * 7 / 10, cancellationToken);
