@@ -48,6 +48,7 @@ public sealed class ReplicaClusterTests
                 Path.Combine(Path.GetTempPath(), "chroma-replica-" + Guid.NewGuid().ToString("N")), ServerProcess.FreePort(), deleteDataOnDispose: true, settings))
             .ToArray();
         var clients = new List<ChromaClient>();
+        var restarts = new Task?[ReplicaCount];
         try
         {
             await Task.WhenAll(replicas.Select(r => r.StartAsync(cancellationToken, StartTimeout)));
@@ -67,22 +68,36 @@ public sealed class ReplicaClusterTests
             for (var kill = 0; kill < Kills; kill++)
             {
                 await FailoverClients.WaitUntilAsync(() => Exported(clients) >= (long)total * (kill + 1) / 10, cancellationToken);
-                var victim = MostUsed(clients, replicas);
+
+                // The busiest replica that is running; a killed one restarts in the background (a dotnet start can take
+                // long on a loaded machine), so the next kill may find only one other replica up.
+                while (restarts.All(r => r is { IsCompleted: false }))
+                {
+                    await Task.WhenAny(restarts.Select(r => r!));
+                }
+
+                var victim = MostUsed(clients, replicas, restarts);
+                if (restarts[victim] is { } finished)
+                {
+                    await finished;
+                }
+
                 var inFlight = Outstanding(clients);
                 await replicas[victim].KillAsync();
-                var killedAt = Exported(clients);
-                var down = Stopwatch.StartNew();
-                await Task.Delay(300, cancellationToken);
-                await replicas[victim].StartAsync(cancellationToken, StartTimeout);
-                faults.Add($"SIGKILL replica {victim} at {killedAt:N0} acknowledged, {inFlight:N0} outstanding; serving again after {down.Elapsed.TotalSeconds:F1} s");
-                await TestContext.Progress.WriteLineAsync(faults[^1]);
+                var line = $"SIGKILL replica {victim} at {Exported(clients):N0} acknowledged, {inFlight:N0} outstanding";
+                restarts[victim] = RestartAsync(replicas[victim], line, faults, cancellationToken);
             }
 
             await FailoverClients.WaitUntilAsync(() => Exported(clients) >= (long)total * 7 / 10, cancellationToken);
             var outstandingAtRestart = Outstanding(clients);
             await Task.Run(() => TestPostgres.Restart(TimeSpan.FromSeconds(2)), cancellationToken);
-            faults.Add($"PostgreSQL stopped (immediate) for 2 s and started at {Exported(clients):N0} acknowledged, {outstandingAtRestart:N0} outstanding");
+            lock (faults)
+            {
+                faults.Add($"PostgreSQL stopped (immediate) for 2 s and started at {Exported(clients):N0} acknowledged, {outstandingAtRestart:N0} outstanding");
+            }
+
             await Task.WhenAll(producers);
+            await Task.WhenAll(restarts.Where(r => r is not null).Select(r => r!));
             foreach (var client in clients)
             {
                 await client.FlushAsync(cancellationToken);
@@ -122,6 +137,8 @@ public sealed class ReplicaClusterTests
                 await client.DisposeAsync();
             }
 
+            // A restart still under way would start a process after the replicas are disposed: let it end first.
+            await Task.WhenAll(restarts.Where(r => r is not null).Select(r => r!)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (var replica in replicas)
             {
                 await replica.DisposeAsync();
@@ -149,11 +166,27 @@ public sealed class ReplicaClusterTests
         }
     }
 
+    private static async Task RestartAsync(ServerProcess replica, string line, List<string> faults, CancellationToken cancellationToken)
+    {
+        var down = Stopwatch.StartNew();
+        await Task.Delay(300, cancellationToken);
+        await replica.StartAsync(cancellationToken, StartTimeout);
+        line += $"; serving again after {down.Elapsed.TotalSeconds:F1} s";
+        lock (faults)
+        {
+            faults.Add(line);
+        }
+
+        await TestContext.Progress.WriteLineAsync(line);
+    }
+
     private static long Exported(List<ChromaClient> clients) => clients.Sum(c => c.Statistics.Exported);
 
     private static long Outstanding(List<ChromaClient> clients) => clients.Sum(c => c.Statistics.Received - c.Statistics.Exported);
 
-    /// <summary>The replica most clients send to now (the one whose death breaks the most streams).</summary>
-    private static int MostUsed(List<ChromaClient> clients, ServerProcess[] replicas) =>
-        Enumerable.Range(0, replicas.Length).MaxBy(r => clients.Count(c => c.Endpoint == replicas[r].Endpoint));
+    /// <summary>Of the running replicas, the one most clients send to now (the one whose death breaks the most streams).</summary>
+    private static int MostUsed(List<ChromaClient> clients, ServerProcess[] replicas, Task?[] restarts) =>
+        Enumerable.Range(0, replicas.Length)
+            .Where(r => restarts[r] is null or { IsCompleted: true })
+            .MaxBy(r => clients.Count(c => c.Endpoint == replicas[r].Endpoint));
 }
