@@ -39,7 +39,11 @@ public sealed partial class ChromaClient
         _dropReporter.Dispose();
         _meter.Dispose();
         _assembler.Dispose();
-        _ownedChannel?.Dispose();
+        foreach (var channel in _ownedChannels ?? [])
+        {
+            channel.Dispose();
+        }
+
         _stopping.Dispose();
     }
 }

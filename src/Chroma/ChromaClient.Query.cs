@@ -175,7 +175,7 @@ public sealed partial class ChromaClient
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var suppression = CaptureSuppression.Begin();
-        using var activity = ChromaActivitySource.StartQuery(method, _options.Endpoint, setId);
+        using var activity = ChromaActivitySource.StartQuery(method, Endpoint, setId);
         var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout + serverWait, cancellationToken);
         try
         {

@@ -5,6 +5,7 @@ using Chroma.Batching;
 using Chroma.Diagnostics;
 using Chroma.Protocol.V1;
 using Chroma.Transport;
+using Chroma.Transport.Internal;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,8 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
 {
     private readonly ChromaClientOptions _options;
     private readonly CallInvoker _callInvoker;
-    private readonly GrpcChannel? _ownedChannel;
+    private readonly GrpcChannel[]? _ownedChannels;
+    private readonly EndpointRotation? _rotation;
     private readonly Query.QueryClient _query;
     private readonly Protocol.V1.Labeling.LabelingClient _labeling;
     private readonly Metadata? _headers;
@@ -70,7 +72,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// <param name="options">Batching, retry and timeout settings, or <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public ChromaClient(GrpcChannel channel, ChromaClientOptions? options = null)
-        : this(options ?? new ChromaClientOptions(), (channel ?? throw new ArgumentNullException(nameof(channel))).CreateCallInvoker(), ownedChannel: null, sessionFactory: null)
+        : this(options ?? new ChromaClientOptions(), (channel ?? throw new ArgumentNullException(nameof(channel))).CreateCallInvoker(), ownedChannels: null, sessionFactory: null)
     {
     }
 
@@ -83,21 +85,21 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// <param name="options">Batching, retry and timeout settings, or <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public ChromaClient(CallInvoker callInvoker, ChromaClientOptions? options = null)
-        : this(options ?? new ChromaClientOptions(), callInvoker ?? throw new ArgumentNullException(nameof(callInvoker)), ownedChannel: null, sessionFactory: null)
+        : this(options ?? new ChromaClientOptions(), callInvoker ?? throw new ArgumentNullException(nameof(callInvoker)), ownedChannels: null, sessionFactory: null)
     {
     }
 
     internal ChromaClient(ChromaClientOptions options, IIngestSessionFactory? sessionFactory)
-        : this(options, OwnChannel(options), sessionFactory)
+        : this(options, OwnChannels(options), sessionFactory)
     {
     }
 
-    private ChromaClient(ChromaClientOptions options, GrpcChannel ownedChannel, IIngestSessionFactory? sessionFactory)
-        : this(options, ownedChannel.CreateCallInvoker(), ownedChannel, sessionFactory)
+    private ChromaClient(ChromaClientOptions options, GrpcChannel[] ownedChannels, IIngestSessionFactory? sessionFactory)
+        : this(options, InvokerOver(options, ownedChannels), ownedChannels, sessionFactory)
     {
     }
 
-    private ChromaClient(ChromaClientOptions options, CallInvoker callInvoker, GrpcChannel? ownedChannel, IIngestSessionFactory? sessionFactory)
+    private ChromaClient(ChromaClientOptions options, CallInvoker callInvoker, GrpcChannel[]? ownedChannels, IIngestSessionFactory? sessionFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -105,7 +107,8 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _time = options.TimeProvider;
         _queueCapacity = options.QueueCapacity;
         _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
-        _ownedChannel = ownedChannel;
+        _ownedChannels = ownedChannels;
+        _rotation = (callInvoker as FailoverCallInvoker)?.Rotation;
         _callInvoker = callInvoker;
         _query = new Query.QueryClient(_callInvoker);
         _labeling = new Protocol.V1.Labeling.LabelingClient(_callInvoker);
@@ -124,7 +127,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
         _sender = new BatchSender(
             batches.Reader,
-            sessionFactory ?? new GrpcIngestSessionFactory(new Ingest.IngestClient(_callInvoker), _headers),
+            sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers),
             RetryPipelineFactory.Create(options.Retry, _time, _logger),
             _counters,
             options.MaxBatchesInFlight,
@@ -142,13 +145,19 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         }
     }
 
-    /// <summary>Builds the channel a client owns; validates first so a bad option is named before any connection.</summary>
-    private static GrpcChannel OwnChannel(ChromaClientOptions options)
+    /// <summary>Builds the channels a client owns (one per endpoint); validates first so a bad option is named before any connection.</summary>
+    private static GrpcChannel[] OwnChannels(ChromaClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return GrpcChannelFactory.Create(options);
+        return GrpcChannelFactory.CreateAll(options);
     }
+
+    /// <summary>One endpoint: its channel's invoker. Several: an invoker that fails over between them.</summary>
+    private static CallInvoker InvokerOver(ChromaClientOptions options, GrpcChannel[] channels) =>
+        channels.Length == 1
+            ? channels[0].CreateCallInvoker()
+            : new FailoverCallInvoker(new EndpointRotation(options.ServerEndpoints), [.. channels.Select(c => c.CreateCallInvoker())]);
 
     private const int MaxPooledArrayLength = 1 << 16;
     private const int MaxPooledArraysPerSize = 16_384;
@@ -156,8 +165,14 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// <summary>The header that carries <see cref="ChromaClientOptions.ApiKey"/>.</summary>
     public const string ApiKeyHeader = "x-api-key";
 
-    /// <summary>The server address.</summary>
-    public Uri Endpoint => _options.Endpoint;
+    /// <summary>
+    /// The server address in use: <see cref="ChromaClientOptions.Endpoint"/>, or with several
+    /// <see cref="ChromaClientOptions.Endpoints"/> the one the client sends to now (the first until a failover).
+    /// </summary>
+    public Uri Endpoint => _rotation is { } rotation ? rotation.Endpoints[rotation.Current] : _options.Endpoint;
+
+    /// <summary>Every server address the client may use, in order of preference (one unless several were configured).</summary>
+    public IReadOnlyList<Uri> Endpoints => _rotation?.Endpoints ?? [_options.Endpoint];
 
     /// <summary>
     /// Whether <c>Log</c> calls and decorators capture anything. Switch off at run time to make capture cost one branch;

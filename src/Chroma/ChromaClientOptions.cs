@@ -10,6 +10,17 @@ public sealed class ChromaClientOptions
     public Uri Endpoint { get; set; } = new("http://localhost:50051");
 
     /// <summary>
+    /// Several replicas of one server (all on the same store, e.g. PostgreSQL), in order of preference. When not empty it
+    /// replaces <see cref="Endpoint"/>: the client sends to the first; when a call or the ingest stream finds that replica
+    /// unreachable (or the stream fails, or no acknowledgement comes within <see cref="AckTimeout"/>) it moves on to the
+    /// next (wrapping around) and stays there. Unacknowledged batches are re-sent there with the same batch and record
+    /// ids, so nothing is lost and nothing is stored twice; a query answered <c>Unavailable</c> is tried once on each
+    /// other endpoint within its <see cref="RequestTimeout"/>. To spread clients over replicas, list them in a different
+    /// order per client. The default value is an empty list (use <see cref="Endpoint"/>).
+    /// </summary>
+    public IList<Uri> Endpoints { get; } = new List<Uri>();
+
+    /// <summary>
     /// The API key sent as the <c>x-api-key</c> header on every call, or <see langword="null"/> (the default) when the
     /// server has none. The key is never logged.
     /// </summary>
@@ -88,10 +99,25 @@ public sealed class ChromaClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {
-        ArgumentNullException.ThrowIfNull(Endpoint, nameof(Endpoint));
-        if (!Endpoint.IsAbsoluteUri || (Endpoint.Scheme != Uri.UriSchemeHttp && Endpoint.Scheme != Uri.UriSchemeHttps))
+        if (Endpoints.Count == 0)
         {
-            throw new ArgumentException($"{nameof(Endpoint)} must be an absolute http:// or https:// URI, not '{Endpoint}'.", nameof(Endpoint));
+            ArgumentNullException.ThrowIfNull(Endpoint, nameof(Endpoint));
+            RequireServerUri(Endpoint, nameof(Endpoint));
+        }
+
+        for (var i = 0; i < Endpoints.Count; i++)
+        {
+            var name = $"{nameof(Endpoints)}[{i}]";
+            if (Endpoints[i] is not { } endpoint)
+            {
+                throw new ArgumentNullException(name, $"{name} is null.");
+            }
+
+            RequireServerUri(endpoint, name);
+            if (Endpoints.Take(i).Any(e => e == endpoint))
+            {
+                throw new ArgumentException($"{name} '{endpoint}' is listed twice.", nameof(Endpoints));
+            }
         }
 
         RequirePositive(QueueCapacity, nameof(QueueCapacity));
@@ -116,6 +142,17 @@ public sealed class ChromaClientOptions
         ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
         Retry.Validate();
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+    }
+
+    /// <summary>The endpoints the client connects to: <see cref="Endpoints"/>, or <see cref="Endpoint"/> alone.</summary>
+    internal IReadOnlyList<Uri> ServerEndpoints => Endpoints.Count > 0 ? [.. Endpoints] : [Endpoint];
+
+    private static void RequireServerUri(Uri endpoint, string name)
+    {
+        if (!endpoint.IsAbsoluteUri || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"{name} must be an absolute http:// or https:// URI, not '{endpoint}'.", name);
+        }
     }
 
     private static void RequirePositive(int value, string name)

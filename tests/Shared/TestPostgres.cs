@@ -25,6 +25,10 @@ public static class TestPostgres
     private static string? _dataDirectory;
     private static string? _pgCtl;
     private static bool _exitHooked;
+    private static string? _startSettings;
+
+    /// <summary>Whether <see cref="Restart"/> can restart the server: true for a private one this process started.</summary>
+    public static bool CanRestart => _pgCtl is not null && _dataDirectory is not null;
 
     /// <summary>
     /// The connection string of a new empty database on the test server, or null with the reason in
@@ -98,6 +102,22 @@ public static class TestPostgres
         }
     }
 
+    /// <summary>
+    /// Stops the private server the way a crash would (<c>pg_ctl stop -m immediate</c>: every connection drops, nothing is
+    /// flushed beyond the WAL), waits <paramref name="down"/>, and starts it again on the same port and data folder.
+    /// </summary>
+    public static void Restart(TimeSpan down)
+    {
+        if (!CanRestart || _startSettings is null)
+        {
+            throw new InvalidOperationException("only a private server started by this process can be restarted");
+        }
+
+        Run(_pgCtl!, ["-D", _dataDirectory!, "-m", "immediate", "-w", "stop"], asPostgres: true, TimeSpan.FromSeconds(60));
+        Thread.Sleep(down);
+        Run(_pgCtl!, ["-D", _dataDirectory!, "-o", _startSettings, "-l", Path.Combine(_root!, "server.log"), "-w", "-t", "120", "start"], asPostgres: true, TimeSpan.FromMinutes(3));
+    }
+
     private static async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
         await StartLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -166,6 +186,7 @@ public static class TestPostgres
         HookProcessExit();
         var settings = string.Create(CultureInfo.InvariantCulture,
             $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={directory} -c max_connections=200 -c shared_buffers=256MB");
+        _startSettings = settings;
         Run(_pgCtl, ["-D", data, "-o", settings, "-l", Path.Combine(directory, "server.log"), "-w", "-t", "120", "start"], asPostgres: true, TimeSpan.FromMinutes(3));
         return string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=30");
     }

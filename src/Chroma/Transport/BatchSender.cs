@@ -133,6 +133,12 @@ internal sealed partial class BatchSender
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
+            if (_session is { } failed && TransientFaults.IsTransient(ex.StatusCode))
+            {
+                // Another replica may be up: the next stream (and the re-send of every unacknowledged batch) goes there.
+                _sessions.ReportFailure(failed);
+            }
+
             await CloseSessionAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _consecutiveFailures);
             if (TransientFaults.IsTransient(ex.StatusCode))

@@ -10,8 +10,12 @@ internal static class GrpcChannelFactory
     /// <summary>The largest message the client sends or accepts (a full page of embeddings).</summary>
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 
-    public static GrpcChannel Create(ChromaClientOptions options) =>
-        GrpcChannel.ForAddress(options.Endpoint, new GrpcChannelOptions
+    /// <summary>One channel per endpoint (<see cref="ChromaClientOptions.Endpoints"/>, or the single <see cref="ChromaClientOptions.Endpoint"/>).</summary>
+    public static GrpcChannel[] CreateAll(ChromaClientOptions options) =>
+        [.. options.ServerEndpoints.Select(endpoint => Create(options, endpoint))];
+
+    public static GrpcChannel Create(ChromaClientOptions options, Uri endpoint) =>
+        GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
         {
             HttpHandler = options.HttpHandler ?? CreateHandler(options.TrustedRootCertificate),
             MaxSendMessageSize = MaxMessageBytes,

@@ -11,10 +11,14 @@ internal sealed class GrpcIngestSession : IIngestSession
 
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(1);
 
-    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call)
+    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0)
     {
         _call = call;
+        Endpoint = endpoint;
     }
+
+    /// <summary>Which of the client's endpoints the stream is on (its index).</summary>
+    public int Endpoint { get; }
 
     public async Task WriteAsync(LogBatch batch, CancellationToken cancellationToken)
     {

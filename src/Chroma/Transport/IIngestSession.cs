@@ -15,4 +15,12 @@ internal interface IIngestSession : IAsyncDisposable
 internal interface IIngestSessionFactory
 {
     IIngestSession Open(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <paramref name="session"/> failed (transport error, ended stream, no ack in time): a factory with several
+    /// endpoints opens the next stream on another one. The default does nothing.
+    /// </summary>
+    void ReportFailure(IIngestSession session)
+    {
+    }
 }

@@ -73,8 +73,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the process and waits until its gRPC health check answers SERVING.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the process and waits (up to <paramref name="startTimeout"/>, default 60 s) until its gRPC health check answers SERVING.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken, TimeSpan? startTimeout = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -98,7 +98,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await WaitHealthyAsync(cancellationToken);
+        await WaitHealthyAsync(startTimeout ?? TimeSpan.FromSeconds(60), cancellationToken);
     }
 
     /// <summary>
@@ -189,11 +189,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitHealthyAsync(CancellationToken cancellationToken)
+    private async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var channel = GrpcChannel.ForAddress(Endpoint);
         var health = new Health.HealthClient(channel);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             if (_process!.HasExited)

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chroma.Server.Hosting;
+using Chroma.Server.Storage;
+using Chroma.Server.Web;
+using Chroma.Testing.Postgres;
+
+namespace Chroma.Benchmarks.Storage;
+
+/// <summary>
+/// <c>ingest-replicas [records] [clients] [batch]</c>: end-to-end durable ingest of 128-d records through real clients
+/// and real servers over loopback gRPC, side by side in one run: SQLite (one server), PostgreSQL through one replica,
+/// and PostgreSQL through two replicas (clients spread over both). Servers run in this process; PostgreSQL's own CPU
+/// time is read from /proc for its postmaster and backends.
+/// </summary>
+internal static class ReplicaIngestCommand
+{
+    public const string Usage = "[records=100000] [clients=4] [batch=1000]   (end-to-end ingest over gRPC, 128-d: SQLite vs PostgreSQL through 1 and 2 replicas)";
+
+    private const int Dimension = 128;
+    private const int ClientCapacity = 40_000;
+    private const int Chunk = 4_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
+        var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
+        var batch = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
+        Console.WriteLine($"ingest-replicas: {total:N0} records of {Dimension}-d, {clients} clients, batches of {batch}, {Environment.ProcessorCount} cores, load {LoadAverage()}");
+
+        var directory = Path.Combine(Path.GetTempPath(), "chroma-bench-" + Guid.NewGuid().ToString("N"));
+        await using (var sqlite = await StartAsync(directory, storage: null).ConfigureAwait(false))
+        {
+            await MeasureAsync("SQLite durable, 1 server", [sqlite.Endpoint], total, clients, batch, postgresPort: null).ConfigureAwait(false);
+        }
+
+        Directory.Delete(directory, recursive: true);
+        foreach (var replicas in new[] { 1, 2 })
+        {
+            var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync().ConfigureAwait(false);
+            if (connectionString is null)
+            {
+                Console.WriteLine($"PostgreSQL: not measured ({reason})");
+                return 1;
+            }
+
+            var servers = new List<ChromaServer>();
+            try
+            {
+                var storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString };
+                for (var r = 0; r < replicas; r++)
+                {
+                    servers.Add(await StartAsync(Path.Combine(Path.GetTempPath(), "chroma-bench-" + Guid.NewGuid().ToString("N")), storage).ConfigureAwait(false));
+                }
+
+                var port = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Port;
+                await MeasureAsync($"PostgreSQL, {replicas} replica{(replicas > 1 ? "s" : "")}", [.. servers.Select(s => s.Endpoint)], total, clients, batch, port).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var server in servers)
+                {
+                    await server.DisposeAsync().ConfigureAwait(false);
+                }
+
+                TestPostgres.DropDatabase(connectionString);
+            }
+        }
+
+        TestPostgres.Stop();
+        return 0;
+    }
+
+    private static Task<ChromaServer> StartAsync(string directory, StorageOptions? storage) =>
+        ChromaServer.StartAsync(new ChromaServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            DataDirectory = directory,
+            Storage = storage ?? new StorageOptions(),
+            Web = new WebOptions { Enabled = false },
+        });
+
+    private static async Task MeasureAsync(string name, Uri[] endpoints, int total, int clientCount, int batch, int? postgresPort)
+    {
+        var vectors = Enumerable.Range(0, 256).Select(seed =>
+        {
+            var random = new Random(seed);
+            return Enumerable.Range(0, Dimension).Select(_ => (float)random.NextDouble()).ToArray();
+        }).ToArray();
+        var clients = Enumerable.Range(0, clientCount).Select(c =>
+        {
+            var options = new ChromaClientOptions { QueueCapacity = ClientCapacity, MaxBatchSize = batch, FlushInterval = TimeSpan.FromMilliseconds(20) };
+            for (var e = 0; e < endpoints.Length; e++)
+            {
+                options.Endpoints.Add(endpoints[(c + e) % endpoints.Length]);
+            }
+
+            return new ChromaClient(options);
+        }).ToArray();
+        var descriptor = new EmbeddingSetDescriptor("bench", "1", "fc", Dimension);
+        var perClient = total / clientCount;
+        var postgresBefore = PostgresCpu(postgresPort);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(client => Task.Run(async () =>
+        {
+            var set = client.GetEmbeddingSet(descriptor);
+            for (var start = 0; start < perClient; start += Chunk)
+            {
+                // Keep the queue fed without overfilling it (a full queue drops and counts, which would not be ingest).
+                while (client.Statistics.Received - client.Statistics.Exported > ClientCapacity - Chunk)
+                {
+                    await Task.Delay(1).ConfigureAwait(false);
+                }
+
+                for (var i = start; i < Math.Min(start + Chunk, perClient); i++)
+                {
+                    set.Log("bench", vectors[i % vectors.Length]);
+                }
+            }
+
+            await client.FlushAsync().ConfigureAwait(false);
+        }))).ConfigureAwait(false);
+        stopwatch.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var postgresCpu = PostgresCpu(postgresPort) - postgresBefore;
+        var stored = await clients[0].CountAsync(descriptor.Id).ConfigureAwait(false);
+        var exported = clients.Sum(c => c.Statistics.Exported);
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var records = perClient * clientCount;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {name,-26} {records / stopwatch.Elapsed.TotalSeconds,9:N0} records/s  ({stopwatch.Elapsed.TotalSeconds:F2} s wall; CPU-s: {cpu.TotalSeconds:F1} clients+servers" +
+            $"{(postgresPort is null ? string.Empty : $", {postgresCpu.TotalSeconds:F1} PostgreSQL")}; {exported:N0} acknowledged, {stored:N0} stored; load {LoadAverage()})"));
+    }
+
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    /// <summary>CPU time of the PostgreSQL cluster listening on <paramref name="port"/>: postmaster, its reaped and live children.</summary>
+    private static TimeSpan PostgresCpu(int? port)
+    {
+        if (port is null || !Directory.Exists("/proc"))
+        {
+            return TimeSpan.Zero;
+        }
+
+        var ticks = 0L;
+        int? postmaster = null;
+        var parents = new Dictionary<int, (int Parent, long Own, long Children)>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                var own = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                var children = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                parents[pid] = (parent, own, children);
+                if (postmaster is null && File.ReadAllText(Path.Combine(entry, "cmdline")).Replace('\0', ' ').Contains($"port={port}", StringComparison.Ordinal))
+                {
+                    postmaster = pid;
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while being read.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        if (postmaster is not { } root)
+        {
+            return TimeSpan.Zero;
+        }
+
+        foreach (var (pid, (parent, own, children)) in parents)
+        {
+            if (pid == root)
+            {
+                ticks += own + children;
+            }
+            else if (parent == root)
+            {
+                ticks += own;
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+}
