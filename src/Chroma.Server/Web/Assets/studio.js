@@ -519,9 +519,8 @@ async function loadQueue() {
   renderQueue();
 }
 
-function renderQueue() {
-  const list = $("queue-list");
-  list.replaceChildren(...state.queue.map((item, i) => el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { state.queueIndex = i; renderQueue(); openRecord(item.sequence); } },
+function queueItem(item, i) {
+  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const previous = state.queueIndex; state.queueIndex = i; markCurrent(previous); openRecord(item.sequence); } },
     el("div", { class: "head" }, item.preview ? el("img", { class: "thumb", src: item.preview, alt: "" }) : null,
       el("span", { class: "score" }, decimal.format(item.score)), el("b", {}, item.id),
       item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
@@ -530,15 +529,34 @@ function renderQueue() {
       item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
       item.done ? el("span", { class: "muted" }, item.done) : null),
     el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
-    signalBars(item.signals))));
+    signalBars(item.signals));
+}
+
+function renderQueue() {
+  const list = $("queue-list");
+  list.replaceChildren(...state.queue.map(queueItem));
   const current = list.children[state.queueIndex];
   if (current) current.scrollIntoView({ block: "nearest" });
   list.focus({ preventScroll: true });
 }
 
+// Moving through the queue touches two list items, not the whole list: a key press stays cheap.
+function markCurrent(previous) {
+  const list = $("queue-list");
+  if (list.children[previous]) list.children[previous].classList.remove("current");
+  const current = list.children[state.queueIndex];
+  if (current) { current.classList.add("current"); current.scrollIntoView({ block: "nearest" }); }
+}
+
+function refreshItem(i) {
+  const li = $("queue-list").children[i];
+  if (li && state.queue[i]) li.replaceWith(queueItem(state.queue[i], i));
+}
+
 function advance(step) {
+  const previous = state.queueIndex;
   state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
-  renderQueue();
+  markCurrent(previous);
 }
 
 // Marks the current item done and moves to the next at once; the write finishes in the background.
@@ -546,6 +564,7 @@ function actOnCurrent(done, write) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
   item.done = done;
+  refreshItem(state.queueIndex);
   advance(1);
   write(item).catch((e) => { item.done = undefined; renderQueue(); toast(`Failed: ${e.message}`); });
 }
