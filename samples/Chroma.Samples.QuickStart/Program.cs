@@ -43,18 +43,18 @@ try
     var stopwatch = Stopwatch.StartNew();
     for (var i = 0; i < TrainingCount; i++)
     {
-        set.LogTraining(mnist.Pixels[i], label: Digit(mnist.Labels[i]), inputUri: $"mnist/t10k/{i}");
+        set.LogTraining(mnist.Pixels[i], label: Digit(mnist.Labels[i]), inputUri: $"mnist/t10k/{i}", metadata: PngPreview.Metadata(mnist.Pixels[i]));
     }
 
     for (var i = 0; i < ProductionDigits; i++)
     {
         var row = TrainingCount + i;
-        set.LogProduction(mnist.Pixels[row], inputUri: $"mnist/t10k/{row}");
+        set.LogProduction(mnist.Pixels[row], inputUri: $"mnist/t10k/{row}", metadata: PngPreview.Metadata(mnist.Pixels[row]));
     }
 
     for (var i = 0; i < ProductionLetters; i++)
     {
-        set.LogProduction(letters.Pixels[i], inputUri: $"notmnist/t10k/{i}");
+        set.LogProduction(letters.Pixels[i], inputUri: $"notmnist/t10k/{i}", metadata: PngPreview.Metadata(letters.Pixels[i]));
     }
 
     await chroma.FlushAsync().WaitAsync(TimeSpan.FromMinutes(2));

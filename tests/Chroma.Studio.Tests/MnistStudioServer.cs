@@ -59,7 +59,7 @@ internal sealed class MnistStudioServer : IAsyncDisposable
         var fixture = new MnistStudioServer(server, client, directory, digits, letters, Centroids(digits, training));
         for (var i = 0; i < training; i++)
         {
-            fixture.Set.LogTraining(digits.Pixels[i], label: Label(digits.Labels[i]), inputUri: $"mnist/t10k/{i}");
+            fixture.Set.LogTraining(digits.Pixels[i], label: Label(digits.Labels[i]), inputUri: $"mnist/t10k/{i}", metadata: PngPreview.Metadata(digits.Pixels[i]));
         }
 
         for (var i = 0; i < productionDigits; i++)
@@ -77,10 +77,10 @@ internal sealed class MnistStudioServer : IAsyncDisposable
     }
 
     public void LogProductionDigit(int row) =>
-        Set.LogProduction(Digits.Pixels[row], predictedClass: Predict(Digits.Pixels[row]), inputUri: $"mnist/t10k/{row}");
+        Set.LogProduction(Digits.Pixels[row], predictedClass: Predict(Digits.Pixels[row]), inputUri: $"mnist/t10k/{row}", metadata: PngPreview.Metadata(Digits.Pixels[row]));
 
     public void LogProductionLetter(int row) =>
-        Set.LogProduction(Letters.Pixels[row], predictedClass: Predict(Letters.Pixels[row]), inputUri: $"notmnist/t10k/{row}");
+        Set.LogProduction(Letters.Pixels[row], predictedClass: Predict(Letters.Pixels[row]), inputUri: $"notmnist/t10k/{row}", metadata: PngPreview.Metadata(Letters.Pixels[row]));
 
     public async ValueTask DisposeAsync()
     {

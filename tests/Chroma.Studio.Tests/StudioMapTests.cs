@@ -15,7 +15,7 @@ namespace Chroma.Studio.Tests;
 [TestFixture]
 [NonParallelizable]
 [Category("browser")]
-public sealed class StudioMapTests
+public sealed partial class StudioMapTests
 {
     private const int Training = 1_000;
     private const int ProductionDigits = 300;
@@ -156,10 +156,21 @@ public sealed class StudioMapTests
         var first = await page.EvaluateAsync<string>("studio.queue[0].id");
         var reasons = await page.Locator("#queue-list li.current .reasons li").CountAsync();
 
-        // One key press: label the current item "4" and move to the next; the time is to the next item shown.
-        var elapsed = await page.EvaluateAsync<double>(
-            "(() => { const t0 = performance.now(); document.dispatchEvent(new KeyboardEvent('keydown', { key: '4', bubbles: true })); " +
-            "const shown = document.querySelector('#queue-list li.current').dataset.sequence == studio.queue[1].sequence; return shown ? performance.now() - t0 : -1; })()");
+        // One key press: label the current item "4" and move to the next; timed to the next item shown and to the
+        // next frame painted after it (requestAnimationFrame, then a task: the frame is out), for ten presses.
+        var times = await page.EvaluateAsync<double[]>(@"async () => {
+            const out = [];
+            for (let k = 0; k < 10 && studio.queueIndex < studio.queue.length - 1; k++) {
+              const next = studio.queue[studio.queueIndex + 1].sequence, t0 = performance.now();
+              document.dispatchEvent(new KeyboardEvent('keydown', { key: '4', bubbles: true }));
+              const shown = document.querySelector('#queue-list li.current').dataset.sequence == next ? performance.now() - t0 : -1;
+              await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+              out.push(shown, performance.now() - t0);
+            }
+            return out;
+          }");
+        var elapsed = times.Where((_, i) => i % 2 == 0).Min();
+        var painted = times.Where((_, i) => i % 2 == 1).Order().ToArray();
         await page.WaitForFunctionAsync("studio.queue[0].done === 'labeled 4'");
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("#detail h3");
@@ -174,12 +185,12 @@ public sealed class StudioMapTests
             await Task.Delay(50);
         }
 
-        TestContext.Out.WriteLine($"label-and-advance: {elapsed:F1} ms to the next item");
+        TestContext.Out.WriteLine($"label-and-advance over {painted.Length} key presses: next item current after {string.Join(", ", times.Where((_, i) => i % 2 == 0).Select(t => t.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))} ms; painted after p50 {painted[painted.Length / 2]:F1} ms, max {painted[^1]:F1} ms; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         Assert.Multiple(() =>
         {
             Assert.That(reasons, Is.GreaterThan(0), "the item says why it is ranked");
             Assert.That(neighbours, Is.GreaterThan(0), "the detail lists nearest training neighbours");
-            Assert.That(elapsed, Is.GreaterThanOrEqualTo(0), "the next item is current right after the key");
+            Assert.That(elapsed, Is.GreaterThanOrEqualTo(0), "the next item is current right after every key");
             Assert.That(stored?.Review.Label, Is.EqualTo("4"), "the label is in the store");
         });
     }

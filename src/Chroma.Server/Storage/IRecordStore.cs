@@ -60,6 +60,10 @@ internal interface IRecordStore : IDisposable
     Task<long> TagAsync(
         StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
 
+    /// <summary>Removes the metadata entries named <paramref name="keys"/> from the live records with these ids (an undone tag); returns how many records matched.</summary>
+    Task<long> RemoveTagsAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
+
     /// <summary>Whether the database answers a trivial query.</summary>
     bool IsReadable();
 }

@@ -14,6 +14,7 @@ internal static class StudioEndpoints
         services.AddSingleton<StudioAssets>();
         services.AddSingleton<StudioSessions>();
         services.AddSingleton<MapProjections>();
+        services.AddSingleton<StudioUndo>();
         services.AddSingleton<StudioApi>();
         return services;
     }
@@ -30,8 +31,10 @@ internal static class StudioEndpoints
 
         var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
         data.MapGet("/sets", (StudioApi api) => api.Sets());
-        data.MapGet("/map", (StudioApi api, string? set, long? after) => api.Map(set, after ?? 0));
+        data.MapGet("/map", (StudioApi api, string? set, long? after, string? projection) => api.Map(set, after ?? 0, projection));
         data.MapGet("/record", (StudioApi api, string? set, long? sequence, CancellationToken cancellationToken) => api.RecordAsync(set, sequence, cancellationToken));
+        data.MapGet("/input", (StudioApi api, string? set, long? sequence) => api.Input(set, sequence));
+        data.MapPost("/undo", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.UndoAsync(context, cancellationToken));
         data.MapGet("/queue", (StudioApi api, HttpContext context) => api.Queue(context.Request.Query));
         data.MapPost("/tag", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.TagAsync(context, cancellationToken));
         data.MapPost("/label", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.LabelAsync(context, cancellationToken));

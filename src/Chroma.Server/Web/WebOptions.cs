@@ -24,6 +24,22 @@ public sealed class WebOptions
     /// </summary>
     public int? Port { get; set; }
 
+    /// <summary>
+    /// Gets or sets a folder whose files Studio may show as input previews (<c>Chroma__Web__InputRoot</c>): a record
+    /// whose input URI is a relative path, an absolute path or a <c>file:</c> URI inside this folder, naming an image
+    /// (<c>.png</c>, <c>.jpg</c>, <c>.jpeg</c>, <c>.gif</c>, <c>.webp</c>, <c>.bmp</c>), is previewed in the record
+    /// detail; anything outside it (<c>..</c>, another absolute path, a link leading out) is refused. Must be an
+    /// existing folder when set. The default value is <see langword="null"/>: no input file is ever served.
+    /// </summary>
+    public string? InputRoot { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a tag or delete made in Studio can be undone (<c>Chroma__Web__UndoWindow</c>, 1 second
+    /// to 10 minutes). A delete is held back for this long (the records leave the map and the queue at once) and
+    /// committed when it ends, or when the server stops. The default value is 10 seconds.
+    /// </summary>
+    public TimeSpan UndoWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The port to bind for a server whose gRPC port is <paramref name="grpcPort"/>.</summary>
     internal int ResolvePort(int grpcPort) => Port ?? (grpcPort == 0 ? 0 : DefaultPort);
 

@@ -65,16 +65,19 @@ public sealed partial class ReportCommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
         var summary = JsonDocument.Parse(run.Output).RootElement;
+        var points = Points(html);
         Assert.Multiple(() =>
         {
             Assert.That(summary.GetProperty("points").GetInt32(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
             Assert.That(summary.GetProperty("datasets").GetProperty("training").GetInt32(), Is.EqualTo(CliTestData.TrainingCount));
             Assert.That(summary.GetProperty("recommended").GetInt32(), Is.EqualTo(Top));
-            Assert.That(PointPattern().Count(html), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
-            Assert.That(Regex.Count(html, "class=\"pt rec\""), Is.EqualTo(Top));
-            Assert.That(Regex.Count(html, "data-dataset=\"training\""), Is.EqualTo(CliTestData.TrainingCount));
-            // The reason is on the hover text of the newest production record, HTML-escaped.
-            Assert.That(html, Does.Contain($"#1 recommended: far from training &lt;99th percentile&gt;. production {_production[^1].Id}"));
+            Assert.That(points.GetProperty("x").GetArrayLength(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+            Assert.That(points.GetProperty("recommended").GetArrayLength(), Is.EqualTo(Top));
+            Assert.That(points.GetProperty("dataset").EnumerateArray().Count(d => d.GetString() == "training"), Is.EqualTo(CliTestData.TrainingCount));
+            // The reason is on the hover card of the newest production record.
+            Assert.That(points.GetProperty("tip").EnumerateArray().Select(t => t.GetString()), Has.Some.StartsWith($"#1 recommended: far from training <99th percentile>. production {_production[^1].Id}"));
+            // Drawn by Studio's own renderer, embedded verbatim.
+            Assert.That(html, Does.Contain(Chroma.Server.Web.Internal.StudioAssets.ReadText("map.js")));
             // The table names the input a person would open first.
             Assert.That(html, Does.Contain($"<tr><td>1</td><td>{_production[^1].InputUri}</td>"));
             // Self-contained: nothing is loaded from elsewhere.
@@ -108,13 +111,22 @@ public sealed partial class ReportCommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
         var html = await File.ReadAllTextAsync(path);
-        Assert.That(PointPattern().Count(html), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
-        Assert.That(html, Does.Contain("offers no recommendations for this set (Unimplemented: not here)").And.Not.Contain("class=\"pt rec\""));
+        Assert.That(Points(html).GetProperty("x").GetArrayLength(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
+        Assert.That(Points(html).GetProperty("recommended").GetArrayLength(), Is.Zero);
+        Assert.That(html, Does.Contain("offers no recommendations for this set (Unimplemented: not here)"));
         Assert.That(run.Console, Does.Contain("Wrote"));
     }
 
-    [GeneratedRegex("<circle class=\"pt[ \"]")]
-    private static partial Regex PointPattern();
+    /// <summary>The scatter's points as the report embeds them for Studio's renderer.</summary>
+    internal static JsonElement Points(string html)
+    {
+        var match = PointsPattern().Match(html);
+        Assert.That(match.Success, Is.True, "the report embeds its points");
+        return JsonDocument.Parse(match.Groups[1].Value).RootElement;
+    }
+
+    [GeneratedRegex("<script type=\"application/json\" id=\"points\">(.*?)</script>", RegexOptions.Singleline)]
+    private static partial Regex PointsPattern();
 
     [GeneratedRegex("<title>[^<]*MMD(?:²|&#178;) ([-0-9.Ee+]+), p = ")]
     private static partial Regex DriftPattern();

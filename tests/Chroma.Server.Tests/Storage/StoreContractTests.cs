@@ -346,6 +346,28 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task RemoveTagsAsync_AfterTag_RemovesOnlyThoseKeysOfThoseRecords()
+    {
+        // Arrange
+        await SeedAsync();
+        var tags = new Dictionary<string, string> { ["review"] = "needed", ["parity"] = "checked" };
+        await _fixture.Store.TagAsync(_set, [_records[0].Id, _records[1].Id], tags);
+
+        // Act
+        var updated = await _fixture.Store.RemoveTagsAsync(_set, [_records[0].Id], ["review", "absent"]);
+
+        // Assert
+        var first = _fixture.Store.GetRecordsByIds(_set, [_records[0].Id], false).Single().Record;
+        var second = _fixture.Store.GetRecordsByIds(_set, [_records[1].Id], false).Single().Record;
+        Assert.Multiple(() =>
+        {
+            Assert.That(updated, Is.EqualTo(1));
+            Assert.That(first.Metadata, Is.EquivalentTo(new Dictionary<string, string> { ["parity"] = "checked" }));
+            Assert.That(second.Metadata, Is.EquivalentTo(tags));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task TagAsync_ThenResendOriginal_CountsDuplicateNotConflict()
     {
         // Arrange

@@ -31,6 +31,26 @@ public sealed class StudioHostingTests
     }
 
     [Test]
+    public void Validate_InputRootMissing_ThrowsNamingTheSetting()
+    {
+        var options = new ChromaServerOptions { Web = new WebOptions { InputRoot = "/no/such/folder/chroma" } };
+
+        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
+
+        Assert.That(error!.Message, Does.Contain("Web.InputRoot must be an existing folder (Chroma:Web:InputRoot"));
+    }
+
+    [Test]
+    public void Validate_UndoWindowTooShort_ThrowsNamingTheSetting()
+    {
+        var options = new ChromaServerOptions { Web = new WebOptions { UndoWindow = TimeSpan.FromMilliseconds(10) } };
+
+        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
+
+        Assert.That(error!.Message, Does.Contain("Web.UndoWindow must be between 1 second and 10 minutes"));
+    }
+
+    [Test]
     public void Bind_ChromaWebSection_ReadsPortAndEnabled()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

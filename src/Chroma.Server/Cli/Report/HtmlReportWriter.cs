@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using Chroma.Server.Web.Internal;
 
 namespace Chroma.Server.Cli.Report;
 
 /// <summary>
-/// Writes the report as one self-contained HTML file: inline CSS, inline SVG and a few lines of
-/// inline script for the hover panel; nothing is fetched from a CDN, so it opens offline.
+/// Writes the report as one self-contained HTML file: inline CSS, the scatter drawn by Chroma Studio's own point
+/// renderer (<c>Web/Assets/map.js</c>, embedded verbatim, with the points as inline JSON), the drift chart as
+/// inline SVG; nothing is fetched from anywhere, so it opens offline.
 /// </summary>
 internal static class HtmlReportWriter
 {
@@ -14,6 +17,40 @@ internal static class HtmlReportWriter
     private const int Height = 560;
     private const int Margin = 30;
     private const int DriftHeight = 200;
+
+    private static readonly JsonSerializerOptions ScatterJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    // Draws the embedded points with Studio's PointMap, synchronously (a headless screenshot sees the picture),
+    // then keeps pan, zoom and the hover card working as in Studio.
+    private const string ScatterScript = """
+        (() => {
+          const d = JSON.parse(document.getElementById("points").textContent);
+          const canvas = document.getElementById("projection"), overlay = document.getElementById("projection-overlay");
+          const map = new PointMap(canvas, overlay);
+          const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+          const colors = new Uint8Array(d.x.length * 4);
+          d.color.forEach((c, i) => { const [r, g, b] = rgb(c); colors.set([r, g, b, 255], 4 * i); });
+          map.pointSize = 8;
+          map.setPoints(Float32Array.from(d.x), Float32Array.from(d.y), colors);
+          map.rings = { indexes: d.recommended, color: d.ringColor, radius: 7 };
+          map.fit();
+          map.draw();
+          window.reportMap = map;
+          const tip = document.getElementById("tip");
+          let drag = null;
+          canvas.addEventListener("pointerdown", (e) => { drag = [e.offsetX, e.offsetY]; });
+          canvas.addEventListener("pointerup", () => { drag = null; });
+          canvas.addEventListener("pointermove", (e) => {
+            if (drag) { map.panBy(e.offsetX - drag[0], e.offsetY - drag[1]); drag = [e.offsetX, e.offsetY]; return; }
+            const i = map.pick(e.offsetX, e.offsetY, 6);
+            if (i < 0) { tip.style.display = "none"; return; }
+            tip.textContent = d.tip[i];
+            tip.style.display = "block"; tip.style.left = (e.clientX + 12) + "px"; tip.style.top = (e.clientY + 12) + "px";
+          });
+          canvas.addEventListener("wheel", (e) => { e.preventDefault(); map.zoomAt(e.offsetX, e.offsetY, Math.exp(-e.deltaY * 0.0015)); }, { passive: false });
+        })();
+
+        """;
 
     /// <summary>Renders <paramref name="model"/> to HTML.</summary>
     public static string Render(ReportModel model)
@@ -24,7 +61,8 @@ internal static class HtmlReportWriter
             .Append("<title>Chroma report: ").Append(Encode(model.SetId)).Append("</title>")
             .Append("<style>body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#fff}")
             .Append("h1{font-size:20px}h2{font-size:16px;margin-top:24px}.note{color:#666}")
-            .Append("svg{background:#fff;border:1px solid #ddd}.pt:hover{stroke:#000;stroke-width:2}")
+            .Append("svg{background:#fff;border:1px solid #ddd}")
+            .Append(Format($".map{{position:relative;width:{Width}px;height:{Height}px;border:1px solid #ddd}}.map canvas{{position:absolute;inset:0;width:100%;height:100%}}#projection-overlay{{pointer-events:none}}"))
             .Append("#tip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #999;padding:6px;font-size:12px;display:none;max-width:420px}")
             .Append("table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left}</style></head><body>\n");
         html.Append("<h1>Chroma: ").Append(Encode(model.SetId)).Append("</h1>\n<p class=\"note\">")
@@ -38,6 +76,10 @@ internal static class HtmlReportWriter
         AppendRecommendations(html, model);
         AppendDrift(html, model);
         html.Append("<div id=\"tip\"></div>\n<script>\n")
+            .Append(StudioAssets.ReadText("map.js").Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase))
+            .Append("\n</script>\n<script>\n")
+            .Append(ScatterScript)
+            .Append("</script>\n<script>\n")
             .Append("const tip=document.getElementById('tip');\n")
             .Append("document.querySelectorAll('[data-tip]').forEach(e=>{")
             .Append("e.addEventListener('mousemove',ev=>{tip.textContent=e.dataset.tip;tip.style.display='block';tip.style.left=(ev.clientX+12)+'px';tip.style.top=(ev.clientY+12)+'px';});")
@@ -60,33 +102,21 @@ internal static class HtmlReportWriter
 
     private static void AppendScatter(StringBuilder html, IReadOnlyList<ReportPoint> points)
     {
-        html.Append(Format($"<svg id=\"projection\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" xmlns=\"http://www.w3.org/2000/svg\">\n"));
-        if (points.Count > 0)
-        {
-            var (minX, maxX) = Range(points.Select(p => p.X));
-            var (minY, maxY) = Range(points.Select(p => p.Y));
-            double Sx(double x) => Margin + ((x - minX) / (maxX - minX) * (Width - (2 * Margin)));
-            double Sy(double y) => Height - Margin - ((y - minY) / (maxY - minY) * (Height - (2 * Margin)));
-
-            // Training first, so production and then recommended points are drawn on top.
-            foreach (var point in points.OrderBy(p => p.Dataset == "training" ? 0 : 1).ThenBy(p => p.RecommendationRank.HasValue ? 1 : 0))
-            {
-                var recommended = point.RecommendationRank.HasValue;
-                html.Append(Format($"<circle class=\"pt{(recommended ? " rec" : string.Empty)}\" data-dataset=\"{Encode(point.Dataset)}\" cx=\"{Sx(point.X):F1}\" cy=\"{Sy(point.Y):F1}\" r=\"{(recommended ? 7 : 4)}\" fill=\"{ReportColors.ForDataset(point.Dataset)}\""));
-                if (recommended)
-                {
-                    html.Append(" stroke=\"").Append(ReportColors.Recommended).Append("\" stroke-width=\"3\"");
-                }
-
-                var tip = Tip(point);
-                html.Append(" data-tip=\"").Append(Encode(tip)).Append("\"><title>").Append(Encode(tip)).Append("</title></circle>\n");
-            }
-        }
-
-        html.Append(Format($"<text x=\"{Width - Margin}\" y=\"{Height - 8}\" text-anchor=\"end\" font-size=\"12\" fill=\"#666\">principal component 1 →</text>"))
-            .Append(Format($"<text x=\"16\" y=\"{Height - Margin}\" font-size=\"12\" fill=\"#666\" transform=\"rotate(-90 16 {Height - Margin})\">principal component 2 →</text>\n"));
-
-        html.Append("</svg>\n");
+        // Training first, so production and then recommended points are drawn on top (later points win).
+        var ordered = points.OrderBy(p => p.Dataset == "training" ? 0 : 1).ThenBy(p => p.RecommendationRank.HasValue ? 1 : 0).ToList();
+        var data = new ScatterData(
+            [.. ordered.Select(p => p.X)],
+            [.. ordered.Select(p => p.Y)],
+            [.. ordered.Select(p => ReportColors.ForDataset(p.Dataset))],
+            [.. ordered.Select(p => p.Dataset)],
+            [.. ordered.Select((p, i) => (p, i)).Where(x => x.p.RecommendationRank.HasValue).Select(x => x.i)],
+            [.. ordered.Select(Tip)],
+            ReportColors.Recommended);
+        html.Append("<div class=\"map\"><canvas id=\"projection\"></canvas><canvas id=\"projection-overlay\"></canvas></div>\n")
+            .Append("<p class=\"note\">principal component 1 → (horizontal), principal component 2 → (vertical); drag to pan, wheel to zoom, hover a point for its record.</p>\n")
+            .Append("<script type=\"application/json\" id=\"points\">")
+            .Append(JsonSerializer.Serialize(data, ScatterJson).Replace("</", "<\\/", StringComparison.Ordinal))
+            .Append("</script>\n");
     }
 
     private static string Tip(ReportPoint point)
@@ -161,16 +191,10 @@ internal static class HtmlReportWriter
             .Append(" Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");
     }
 
-    private static (double Min, double Max) Range(IEnumerable<double> values)
-    {
-        var list = values.ToList();
-        var min = list.Min();
-        var max = list.Max();
-        // A flat axis (one point, or identical embeddings) still needs a non-zero span.
-        return max - min < 1e-12 ? (min - 1, max + 1) : (min, max);
-    }
-
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>The scatter's points as the page reads them (in drawing order).</summary>
+    private sealed record ScatterData(double[] X, double[] Y, string[] Color, string[] Dataset, int[] Recommended, string[] Tip, string RingColor);
 
     private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

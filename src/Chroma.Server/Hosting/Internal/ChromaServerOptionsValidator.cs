@@ -133,6 +133,16 @@ internal static class ChromaServerOptionsValidator
             return "Web must be set (use Web.Enabled = false to turn Studio off)";
         }
 
+        if (o.Web.UndoWindow < TimeSpan.FromSeconds(1) || o.Web.UndoWindow > TimeSpan.FromMinutes(10))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"Web.UndoWindow must be between 1 second and 10 minutes (Chroma:Web:UndoWindow, got {o.Web.UndoWindow})");
+        }
+
+        if (o.Web.InputRoot is { } root && (string.IsNullOrWhiteSpace(root) || !Directory.Exists(root)))
+        {
+            return $"Web.InputRoot must be an existing folder (Chroma:Web:InputRoot, Chroma__Web__InputRoot, got \"{root}\")";
+        }
+
         if (!o.Web.Enabled || o.Web.Port is not { } port)
         {
             return null;

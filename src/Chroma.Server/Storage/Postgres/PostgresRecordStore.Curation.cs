@@ -107,4 +107,34 @@ internal sealed partial class PostgresRecordStore
             throw new StoreUnavailableException("The PostgreSQL database could not tag the records.", ex);
         }
     }
+
+    /// <inheritdoc />
+    public async Task<long> RemoveTagsAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(keys);
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                // jsonb - text[] removes those top-level keys.
+                using var command = new NpgsqlCommand("""
+                    UPDATE records SET metadata = COALESCE(metadata, '{}'::jsonb) - $3
+                    WHERE set_key = $1 AND NOT deleted AND record_id = ANY($2);
+                    """, connection);
+                command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                command.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new StoreUnavailableException("The PostgreSQL database could not remove the tags.", ex);
+        }
+    }
 }

@@ -83,4 +83,29 @@ internal sealed partial class SqliteRecordStore
         transaction.Commit();
         return updated;
     }
+
+    /// <inheritdoc />
+    public async Task<long> RemoveTagsAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(keys);
+        using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = Writer.BeginTransaction();
+        using var command = Writer.CreateCommand();
+        command.Transaction = transaction;
+
+        // json_patch with a null value removes that key (RFC 7396).
+        command.CommandText = """
+            UPDATE records SET metadata = json_patch(COALESCE(metadata, '{}'), $keys)
+            WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids));
+            """;
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
+        command.Parameters.AddWithValue("$keys", JsonSerializer.Serialize(keys.ToDictionary(k => k, _ => (string?)null)));
+        var updated = command.ExecuteNonQuery();
+        transaction.Commit();
+        return updated;
+    }
 }

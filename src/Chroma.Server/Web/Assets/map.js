@@ -1,16 +1,29 @@
 // Chroma Studio's point map: a small WebGL renderer (no libraries) for hundreds of thousands of points.
 // Points live in two GPU buffers (positions, RGBA colours); pan and zoom only change two uniforms, so a
-// frame is one draw call. Picking and selection run over the typed arrays on the CPU.
+// frame is one draw call. Picking and selection run over the typed arrays on the CPU. Without WebGL (a
+// browser with it turned off) the same points are drawn on a 2-D canvas, slower but the same picture.
+// The offline report (chroma-server report) embeds this very file and draws its scatter with it.
 "use strict";
 
 class PointMap {
   constructor(canvas, overlay) {
     this.canvas = canvas;
     this.overlay = overlay;
-    const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, alpha: false });
-    if (!gl) throw new Error("WebGL is not available in this browser");
-    this.gl = gl;
     this.count = 0;
+    this.x = new Float32Array(0);
+    this.y = new Float32Array(0);
+    this.colors = new Uint8Array(0);
+    this.rings = null; // { indexes, color, radius }: circles drawn around chosen points on the overlay
+    const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, alpha: false });
+    if (!gl) {
+      this.ctx = canvas.getContext("2d", { alpha: false });
+      if (!this.ctx) throw new Error("Neither WebGL nor a 2-D canvas is available in this browser");
+      this.center = [0, 0]; this.k = 1; this.pointSize = 4; this.dirty = true; this.frameCount = 0; this.onFrame = null;
+      const loop2d = () => { if (this.dirty) this.draw(); requestAnimationFrame(loop2d); };
+      requestAnimationFrame(loop2d);
+      return;
+    }
+    this.gl = gl;
     this.x = new Float32Array(0);
     this.y = new Float32Array(0);
     this.center = [0, 0];
@@ -60,6 +73,7 @@ class PointMap {
     this.x = x;
     this.y = y;
     this.count = x.length;
+    if (!gl) { this.setColors(colors); return; }
     const interleaved = new Float32Array(this.count * 2);
     for (let i = 0; i < this.count; i++) { interleaved[2 * i] = x[i]; interleaved[2 * i + 1] = y[i]; }
     gl.bindBuffer(gl.ARRAY_BUFFER, this.positionBuffer);
@@ -69,6 +83,9 @@ class PointMap {
 
   setColors(colors) {
     const gl = this.gl;
+    this.colors = colors;
+    this.dirty = true;
+    if (!gl) return;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
     gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
     this.dirty = true;
@@ -102,6 +119,7 @@ class PointMap {
     const gl = this.gl;
     this.resize();
     const w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
+    if (!gl) { this.draw2d(w, h); this.finishFrame(); return; }
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.clearColor(1, 1, 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -118,6 +136,27 @@ class PointMap {
       gl.uniform1f(this.loc.size, this.pointSize * (window.devicePixelRatio || 1));
       gl.drawArrays(gl.POINTS, 0, this.count);
     }
+    this.finishFrame();
+  }
+
+  // The fallback: the same discs, in the same order and colours, on a 2-D canvas.
+  draw2d(w, h) {
+    const ctx = this.ctx, dpr = window.devicePixelRatio || 1, r = this.pointSize / 2, c = this.colors;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, w, h);
+    for (let i = 0; i < this.count; i++) {
+      const [sx, sy] = this.toScreen(i);
+      if (sx < -r || sy < -r || sx > w + r || sy > h + r) continue;
+      ctx.fillStyle = `rgb(${c[4 * i]},${c[4 * i + 1]},${c[4 * i + 2]})`;
+      ctx.beginPath();
+      ctx.arc(sx, sy, r, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+
+  finishFrame() {
+    if (this.rings) this.drawRings();
     this.dirty = false;
     this.frameCount++;
     // Time since navigation of the first frame that drew points (read by the performance measurement).
@@ -189,6 +228,21 @@ class PointMap {
       if (inside) out.push(i);
     }
     return out;
+  }
+
+  // Rings around chosen points (the report's recommended records), on the overlay, redrawn with every frame.
+  drawRings() {
+    const ctx = this.overlay.getContext("2d"), dpr = window.devicePixelRatio || 1, { indexes, color, radius } = this.rings;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 3;
+    for (const i of indexes) {
+      const [sx, sy] = this.toScreen(i);
+      ctx.beginPath();
+      ctx.arc(sx, sy, radius, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
   }
 
   // The selection outline (box or lasso) on the 2-D overlay.

@@ -8,7 +8,7 @@ const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189]
 const NONE = [200, 204, 212];
 
 const state = {
-  sets: [], setId: null, view: "sets", colorBy: "dataset", tool: "pan",
+  sets: [], setId: null, view: "sets", colorBy: "dataset", tool: "pan", projection: "pca",
   map: null, data: null, selected: new Uint8Array(0), selectedCount: 0,
   queue: [], queueIndex: 0, lastEvent: null, events: null, eventLog: [],
 };
@@ -46,22 +46,34 @@ async function api(path, options) {
 
 // A map selection can be larger than one action may carry (MaxBatchRecords, 10,000 by default): send it in parts.
 async function postSelection(path, body, sequences) {
-  const total = { changed: 0, skipped: 0 };
+  const total = { changed: 0, skipped: 0, undo: [], undoSeconds: 0 };
   for (let i = 0; i < sequences.length; i += 5000) {
     const r = await postJson(path, Object.assign({}, body, { sequences: sequences.slice(i, i + 5000) }));
     total.changed += r.changed; total.skipped += r.skipped || 0;
+    if (r.undo) { total.undo.push(r.undo); total.undoSeconds = r.undoSeconds; }
   }
   return total;
 }
 
 const postJson = (path, body) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
 
-function toast(text, undo) {
+function toast(text, undo, seconds) {
   const t = $("toast");
-  t.replaceChildren(el("span", {}, text), undo ? el("button", { type: "button", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null);
+  t.replaceChildren(el("span", {}, text), undo ? el("button", { type: "button", id: "toast-undo", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null);
   t.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => { t.hidden = true; }, 5000);
+  toast.timer = setTimeout(() => { t.hidden = true; }, Math.max(5, seconds || 0) * 1000);
+}
+
+// Undoes the server actions behind `tokens` (a tag or a delete, within the server's undo window).
+async function undoTokens(tokens, what) {
+  let records = 0;
+  try {
+    for (const token of tokens) records += (await postJson("/api/undo", { token })).records;
+    toast(`Undone: ${what} of ${number.format(records)} records`);
+  } catch (e) { toast(`Could not undo: ${e.message}`); }
+  if (state.view === "map" && state.data) loadMap(true);
+  if (state.view === "queue") loadQueue();
 }
 
 // ---- sign-in ----
@@ -230,12 +242,12 @@ async function fetchMap(full) {
   if (!state.setId) { $("map-status").textContent = "no set"; return; }
   const started = performance.now();
   const after = !full && state.data ? state.data.throughSequence : 0;
-  const url = `/api/map?set=${encodeURIComponent(state.setId)}` + (after ? `&after=${after}` : "");
+  const url = `/api/map?set=${encodeURIComponent(state.setId)}&projection=${state.projection}` + (after ? `&after=${after}` : "");
   const part = parseMap(await (await api(url)).arrayBuffer());
   let data = part;
   if (!part.full) {
     const old = state.data;
-    if (!old || old.version !== part.version) return fetchMap(true);
+    if (!old || old.version !== part.version || old.projection !== part.projection) return fetchMap(true);
     data = Object.assign({}, part, {
       count: old.count + part.count,
       seq: concat(Float64Array, old.seq, part.seq), x: concat(Float32Array, old.x, part.x), y: concat(Float32Array, old.y, part.y),
@@ -243,7 +255,7 @@ async function fetchMap(full) {
       predicted: concat(Uint16Array, old.predicted, part.predicted), dataset: concat(Uint8Array, old.dataset, part.dataset),
     });
   }
-  const firstLoad = !state.data || full && (!state.data || state.data.version !== data.version);
+  const firstLoad = !state.data || full && (state.data.version !== data.version || state.data.projection !== data.projection);
   const keep = state.data && state.selectedCount ? selectedSequences() : null;
   state.data = data;
   state.selected = new Uint8Array(data.count);
@@ -255,7 +267,7 @@ async function fetchMap(full) {
   note(`map ${part.full ? "full" : "delta"} ${part.count} points`);
   renderLegend();
   updateSelection();
-  $("map-status").textContent = `${number.format(data.count)} points · PCA`;
+  $("map-status").textContent = `${number.format(data.count)} points · ${data.projection}`;
 }
 
 function scoreRange() {
@@ -280,13 +292,24 @@ function colorOf(i, max) {
   }
 }
 
+// RGBA per point, written straight into one typed array: categorical columns go through a small lookup table,
+// so 200,000 points take a few milliseconds and allocate nothing per point.
 function colors() {
   const d = state.data, n = d.count, out = new Uint8Array(n * 4);
-  const max = state.colorBy === "score" ? scoreRange() : 1;
-  const dim = state.selectedCount > 0;
+  const dim = state.selectedCount > 0, sel = state.selected;
+  const column = state.colorBy === "label" ? d.label : state.colorBy === "predicted" ? d.predicted : state.colorBy === "score" ? null : d.dataset;
+  const lut = new Uint8Array(65536 * 3);
+  if (column) {
+    const names = state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets;
+    lut.set(NONE, 0);
+    for (let j = 1; j <= names.length; j++) lut.set(PALETTE[(j - 1) % PALETTE.length], 3 * j);
+  }
+  const max = column ? 1 : scoreRange();
   for (let i = 0; i < n; i++) {
-    let [r, g, b] = colorOf(i, max);
-    if (dim && !state.selected[i]) { r = 235 + (r >> 4); g = 235 + (g >> 4); b = 235 + (b >> 4); }
+    let r, g, b;
+    if (column) { const c = 3 * column[i]; r = lut[c]; g = lut[c + 1]; b = lut[c + 2]; }
+    else [r, g, b] = colorOf(i, max);
+    if (dim && !sel[i]) { r = 235 + (r >> 4); g = 235 + (g >> 4); b = 235 + (b >> 4); }
     out[4 * i] = r; out[4 * i + 1] = g; out[4 * i + 2] = b; out[4 * i + 3] = 255;
   }
   return out;
@@ -319,6 +342,11 @@ function renderLegend() {
 
 $("color-by").addEventListener("change", () => { state.colorBy = $("color-by").value; if (state.data) { state.map.setColors(colors()); renderLegend(); } });
 $("fit").addEventListener("click", () => state.map && state.map.fit());
+$("projection").addEventListener("change", () => {
+  state.projection = $("projection").value;
+  $("map-status").textContent = `computing ${$("projection").selectedOptions[0].textContent}…`;
+  if (state.map) loadMap(true);
+});
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => {
   state.tool = b.dataset.tool;
   document.querySelectorAll("[data-tool]").forEach((x) => x.classList.toggle("active", x === b));
@@ -400,8 +428,11 @@ $("tag-selection").addEventListener("click", async () => {
   const tags = parseTag($("tag-text").value);
   if (!tags) { toast("Write the tag as key=value"); return; }
   const sequences = selectedSequences();
-  const result = await postSelection("/api/tag", { set: state.setId, tags }, sequences);
-  toast(`Tagged ${number.format(result.changed)} records with ${$("tag-text").value}`);
+  const what = $("tag-text").value;
+  try {
+    const result = await postSelection("/api/tag", { set: state.setId, tags }, sequences);
+    toast(`Tagged ${number.format(result.changed)} records with ${what}`, () => undoTokens(result.undo, `tag ${what}`), result.undoSeconds);
+  } catch (e) { toast(`Tag failed: ${e.message}`); }
 });
 
 async function labelingAction(path, body, verb) {
@@ -425,10 +456,12 @@ $("promote-selection").addEventListener("click", () => labelingAction("/api/prom
 
 $("delete-selection").addEventListener("click", async () => {
   const sequences = selectedSequences();
-  if (!confirm(`Delete ${number.format(sequences.length)} records? Deleted records cannot be restored.`)) return;
-  const result = await postSelection("/api/delete", { set: state.setId }, sequences);
-  select([], false);
-  toast(`Deleted ${number.format(result.changed)} records`);
+  if (!confirm(`Delete ${number.format(sequences.length)} records? You can undo it for a few seconds.`)) return;
+  try {
+    const result = await postSelection("/api/delete", { set: state.setId }, sequences);
+    select([], false);
+    toast(`Deleted ${number.format(result.changed)} records`, () => undoTokens(result.undo, "delete"), result.undoSeconds);
+  } catch (e) { toast(`Delete failed: ${e.message}`); }
   loadMap(true);
 });
 
@@ -438,6 +471,7 @@ async function openRecord(sequence) {
   const panel = $("detail");
   panel.replaceChildren(...[
     el("h3", {}, r.id),
+    r.preview ? el("img", { class: "preview", id: "detail-preview", src: r.preview, alt: `input of ${r.id}` }) : null,
     el("dl", {},
       el("dt", {}, "dataset"), el("dd", {}, r.dataset),
       el("dt", {}, "sequence"), el("dd", {}, number.format(r.sequence)),
@@ -447,12 +481,14 @@ async function openRecord(sequence) {
       r.timestampUnixMs ? [el("dt", {}, "logged"), el("dd", {}, new Date(r.timestampUnixMs).toLocaleString())] : null,
       r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
       r.dataset !== "training" ? [el("dt", {}, "review"), el("dd", { id: "detail-review" }, r.reviewState + (r.reviewLabel ? ` · labeled ${r.reviewLabel}` : "") + (r.promotedRecordId ? ` · promoted as ${r.promotedRecordId}` : ""))] : null,
-      Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
+      Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v.startsWith("data:image/") || v === r.preview?.slice(r.preview.indexOf(",") + 1) ? `(image, ${number.format(v.length)} characters)` : v)])),
     r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,
     r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
     r.signals.length ? el("div", {}, el("b", {}, "Signals (percentile vs training)"), signalBars(r.signals)) : null,
     el("div", {}, el("b", {}, "Nearest training neighbours"),
-      r.neighbors.length ? el("ol", {}, r.neighbors.map((n) => el("li", {}, `${n.label ?? "unlabelled"} · ${n.id} · distance ${decimal.format(n.distance)}`)))
+      r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {},
+        n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
+        el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · distance ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
@@ -483,25 +519,44 @@ async function loadQueue() {
   renderQueue();
 }
 
-function renderQueue() {
-  const list = $("queue-list");
-  list.replaceChildren(...state.queue.map((item, i) => el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { state.queueIndex = i; renderQueue(); openRecord(item.sequence); } },
-    el("div", { class: "head" }, el("span", { class: "score" }, decimal.format(item.score)), el("b", {}, item.id),
+function queueItem(item, i) {
+  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const previous = state.queueIndex; state.queueIndex = i; markCurrent(previous); openRecord(item.sequence); } },
+    el("div", { class: "head" }, item.preview ? el("img", { class: "thumb", src: item.preview, alt: "" }) : null,
+      el("span", { class: "score" }, decimal.format(item.score)), el("b", {}, item.id),
       item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
       item.label ? el("span", {}, `label ${item.label}`) : null,
       item.inputUri ? el("span", { class: "muted" }, item.inputUri) : null,
       item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
       item.done ? el("span", { class: "muted" }, item.done) : null),
     el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
-    signalBars(item.signals))));
+    signalBars(item.signals));
+}
+
+function renderQueue() {
+  const list = $("queue-list");
+  list.replaceChildren(...state.queue.map(queueItem));
   const current = list.children[state.queueIndex];
   if (current) current.scrollIntoView({ block: "nearest" });
   list.focus({ preventScroll: true });
 }
 
+// Moving through the queue touches two list items, not the whole list: a key press stays cheap.
+function markCurrent(previous) {
+  const list = $("queue-list");
+  if (list.children[previous]) list.children[previous].classList.remove("current");
+  const current = list.children[state.queueIndex];
+  if (current) { current.classList.add("current"); current.scrollIntoView({ block: "nearest" }); }
+}
+
+function refreshItem(i) {
+  const li = $("queue-list").children[i];
+  if (li && state.queue[i]) li.replaceWith(queueItem(state.queue[i], i));
+}
+
 function advance(step) {
+  const previous = state.queueIndex;
   state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
-  renderQueue();
+  markCurrent(previous);
 }
 
 // Marks the current item done and moves to the next at once; the write finishes in the background.
@@ -509,6 +564,7 @@ function actOnCurrent(done, write) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
   item.done = done;
+  refreshItem(state.queueIndex);
   advance(1);
   write(item).catch((e) => { item.done = undefined; renderQueue(); toast(`Failed: ${e.message}`); });
 }
@@ -521,6 +577,18 @@ function labelCurrent(label) {
   state.lastActed = item;
 }
 
+// Tag or delete the current item and move on; the toast (and `u`) undoes it within the server's window.
+function undoableOnCurrent(done, path, body) {
+  const item = state.queue[state.queueIndex];
+  if (!item) return;
+  state.lastActed = item;
+  actOnCurrent(done, async (i) => {
+    const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
+    i.undoToken = r.undo;
+    toast(`${i.id} ${done}`, () => { state.lastActed = i; undoLast(); }, r.undoSeconds);
+  });
+}
+
 function reviewCurrent(stateName) {
   state.lastActed = state.queue[state.queueIndex];
   actOnCurrent(stateName, (i) => postJson("/api/review", { set: state.setId, ids: [i.id], state: stateName }));
@@ -529,6 +597,18 @@ function reviewCurrent(stateName) {
 async function undoLast() {
   const item = state.lastActed;
   if (!item) return;
+  if (item.undoToken) {
+    // A tag or delete: the server puts the previous values back, or keeps the record.
+    const token = item.undoToken;
+    item.undoToken = undefined;
+    state.lastActed = null;
+    item.done = undefined;
+    state.queueIndex = Math.max(0, state.queue.indexOf(item));
+    renderQueue();
+    try { await postJson("/api/undo", { token }); toast(`Undone: ${item.id} is as it was`); }
+    catch (e) { toast(`Could not undo: ${e.message}`); }
+    return;
+  }
   await postJson("/api/review", { set: state.setId, ids: [item.id], state: "unreviewed" });
   item.done = undefined;
   state.queueIndex = Math.max(0, state.queue.indexOf(item));
@@ -546,8 +626,8 @@ const queueKeys = {
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
   Enter: () => state.queue[state.queueIndex] && openRecord(state.queue[state.queueIndex].sequence),
-  t: () => actOnCurrent("tagged", (item) => postJson("/api/tag", { set: state.setId, ids: [item.id], tags: parseTag($("tag-text").value) || { reviewed: "yes" } })),
-  x: () => { const item = state.queue[state.queueIndex]; if (item && confirm(`Delete ${item.id}?`)) actOnCurrent("deleted", (i) => postJson("/api/delete", { set: state.setId, ids: [i.id] })); },
+  t: () => undoableOnCurrent("tagged", "/api/tag", { tags: parseTag($("tag-text").value) || { reviewed: "yes" } }),
+  x: () => undoableOnCurrent("deleted", "/api/delete", {}),
 };
 window.studioQueueKeys = queueKeys;
 

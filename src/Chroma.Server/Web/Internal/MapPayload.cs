@@ -23,7 +23,7 @@ internal static class MapPayload
         var start = after <= 0 ? 0 : FirstAfter(map.Sequences, after);
         var n = map.Sequences.Length - start;
         var header = JsonSerializer.SerializeToUtf8Bytes(
-            new MapHeader(map.Version, map.ThroughSequence, scoresRevision, n, start == 0 && after <= 0, map.Datasets, map.Labels, map.Classes, map.Variances),
+            new MapHeader(map.Version, map.ThroughSequence, scoresRevision, n, start == 0 && after <= 0, map.Datasets, map.Labels, map.Classes, map.Projection, map.Variances),
             StudioJson.Options);
         var headerEnd = 4 + header.Length;
         var columns = (headerEnd + 7) / 8 * 8;
@@ -75,5 +75,6 @@ internal static class MapPayload
         string[] Datasets,
         string[] Labels,
         string[] Classes,
+        string Projection,
         double[] Variances);
 }

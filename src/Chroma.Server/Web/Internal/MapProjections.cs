@@ -5,8 +5,9 @@ using Chroma.Server.Storage;
 namespace Chroma.Server.Web.Internal;
 
 /// <summary>
-/// The 2-D embedding map of each set, computed by the server: principal components fitted on a sample
-/// (training records first), every record projected once and kept in memory (about 40 bytes a point).
+/// The 2-D embedding maps of each set, computed by the server, one per <see cref="MapProjectionKind"/>: principal
+/// components or a UMAP-style <see cref="NeighborEmbedding"/>, fitted on a sample (training records first), every
+/// record projected once and kept in memory (about 40 bytes a point). A map is built on its first read.
 /// Each read brings a set's map up to date incrementally: only records stored since the last read are
 /// projected, tombstones are dropped, and the components are refitted (all points re-projected, a new
 /// <see cref="SetMap.Version"/>) when the set has doubled since the last fit while that fit saw fewer rows
@@ -21,7 +22,7 @@ internal sealed class MapProjections
 
     private readonly IRecordStore _store;
     private readonly LabelingService _labeling;
-    private readonly ConcurrentDictionary<long, SetMap> _maps = new();
+    private readonly ConcurrentDictionary<(long Set, MapProjectionKind Kind), SetMap> _maps = new();
 
     /// <summary>Creates the cache over <paramref name="store"/>; a production record's label is the one people gave it (<paramref name="labeling"/>).</summary>
     public MapProjections(IRecordStore store, LabelingService labeling)
@@ -30,27 +31,30 @@ internal sealed class MapProjections
         _labeling = labeling;
     }
 
-    /// <summary>The set's map, brought up to date with the store.</summary>
-    public MapSnapshot Read(StoredEmbeddingSet set)
+    /// <summary>The set's map in projection <paramref name="kind"/>, brought up to date with the store.</summary>
+    public MapSnapshot Read(StoredEmbeddingSet set, MapProjectionKind kind = MapProjectionKind.Pca)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var map = _maps.GetOrAdd(set.Key, _ => new SetMap());
+        var map = _maps.GetOrAdd((set.Key, kind), _ => new SetMap());
         lock (map)
         {
-            Update(set, map);
+            Update(set, kind, map);
             return map.Snapshot();
         }
     }
 
-    /// <summary>Brings the map of <paramref name="set"/> up to date if a page has asked for it before (else does nothing).</summary>
+    /// <summary>Brings the maps of <paramref name="set"/> a page has asked for before up to date (else does nothing).</summary>
     public void RefreshIfTracked(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        if (_maps.TryGetValue(set.Key, out var map))
+        foreach (var kind in Enum.GetValues<MapProjectionKind>())
         {
-            lock (map)
+            if (_maps.TryGetValue((set.Key, kind), out var map))
             {
-                Update(set, map);
+                lock (map)
+                {
+                    Update(set, kind, map);
+                }
             }
         }
     }
@@ -60,23 +64,27 @@ internal sealed class MapProjections
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(sequences);
-        if (!_maps.TryGetValue(set.Key, out var map))
+        var maps = Enum.GetValues<MapProjectionKind>().Select(kind => _maps.GetValueOrDefault((set.Key, kind))).OfType<SetMap>().ToList();
+        if (maps.Count == 0)
         {
             return;
         }
 
         var records = _store.GetRecordsBySequence(set, sequences, includeEmbeddings: false);
         var reviews = _labeling.Reviews(set, sequences);
-        lock (map)
+        foreach (var map in maps)
         {
-            foreach (var record in records)
+            lock (map)
             {
-                map.Relabel(record.Sequence, Label(record, reviews), record.Record.Inference?.PredictedClass);
+                foreach (var record in records)
+                {
+                    map.Relabel(record.Sequence, Label(record, reviews), record.Record.Inference?.PredictedClass);
+                }
             }
         }
     }
 
-    private void Update(StoredEmbeddingSet set, SetMap map)
+    private void Update(StoredEmbeddingSet set, MapProjectionKind kind, SetMap map)
     {
         var live = _store.CountRecords(set, RecordSelection.All);
         if (map.Projection is null || map.NeedsRefit(live))
@@ -87,7 +95,10 @@ internal sealed class MapProjections
                 return;
             }
 
-            map.Reset(Cli.Report.PrincipalComponents.Fit(sample), sample.Count, live);
+            IMapProjection projection = kind == MapProjectionKind.Umap
+                ? NeighborEmbedding.Fit(sample)
+                : new PcaMapProjection(Cli.Report.PrincipalComponents.Fit(sample));
+            map.Reset(projection, sample.Count, live);
         }
 
         var after = map.ThroughSequence;
@@ -99,7 +110,7 @@ internal sealed class MapProjections
             {
                 var record = stored.Record;
                 var (x, y) = map.Projection!.Project(Google.Protobuf.UnsafeCollectionOperations.AsSpan(record.Embedding));
-                map.Add(stored.Sequence, (float)x, (float)y, record.Dataset, Label(stored, reviews), record.Inference?.PredictedClass);
+                map.Add(stored.Sequence, x, y, record.Dataset, Label(stored, reviews), record.Inference?.PredictedClass);
                 after = stored.Sequence;
             }
 

@@ -1,5 +1,3 @@
-using Chroma.Server.Cli.Report;
-
 namespace Chroma.Server.Web.Internal;
 
 /// <summary>
@@ -19,8 +17,8 @@ internal sealed class SetMap
     private int _fitRows;
     private long _countAtFit;
 
-    /// <summary>Gets the fitted components, or null before the first fit.</summary>
-    public PrincipalComponents? Projection { get; private set; }
+    /// <summary>Gets the fitted projection, or null before the first fit.</summary>
+    public IMapProjection? Projection { get; private set; }
 
     /// <summary>Gets the projection version: grows with every refit, when every point moved.</summary>
     public int Version { get; private set; }
@@ -44,7 +42,7 @@ internal sealed class SetMap
     public bool NeedsRefit(long liveCount) => _fitRows < MapProjections.FitSample && liveCount >= 2 * _countAtFit;
 
     /// <summary>Drops every point and starts over with <paramref name="projection"/>, fitted on <paramref name="fitRows"/> of <paramref name="liveCount"/> records.</summary>
-    public void Reset(PrincipalComponents projection, int fitRows, long liveCount)
+    public void Reset(IMapProjection projection, int fitRows, long liveCount)
     {
         Projection = projection;
         _fitRows = fitRows;
@@ -130,6 +128,7 @@ internal sealed class SetMap
         [.. Datasets.Names],
         [.. Labels.Names],
         [.. Classes.Names],
+        Projection?.Name ?? string.Empty,
         Projection?.Variances.ToArray() ?? []);
 }
 
@@ -180,4 +179,21 @@ internal sealed record MapSnapshot(
     string[] Datasets,
     string[] Labels,
     string[] Classes,
-    double[] Variances);
+    string Projection,
+    double[] Variances)
+{
+    /// <summary>A copy without the points of <paramref name="hidden"/>.</summary>
+    public MapSnapshot Without(IReadOnlySet<long> hidden)
+    {
+        var keep = Enumerable.Range(0, Sequences.Length).Where(i => !hidden.Contains(Sequences[i])).ToArray();
+        return this with
+        {
+            Sequences = [.. keep.Select(i => Sequences[i])],
+            X = [.. keep.Select(i => X[i])],
+            Y = [.. keep.Select(i => Y[i])],
+            Dataset = [.. keep.Select(i => Dataset[i])],
+            Label = [.. keep.Select(i => Label[i])],
+            Predicted = [.. keep.Select(i => Predicted[i])],
+        };
+    }
+}

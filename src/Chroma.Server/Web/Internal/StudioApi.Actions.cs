@@ -31,11 +31,29 @@ internal sealed partial class StudioApi
             return BadRequest(invalid.Message);
         }
 
-        var updated = await _store.TagAsync(set, ids, tags, cancellationToken).ConfigureAwait(false);
-        return Results.Json(new ActionResult(updated), StudioJson.Options);
+        var (updated, token) = await _undo.TagAsync(set, ids, tags, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new ActionResult(updated) { Undo = token, UndoSeconds = _undo.Window.TotalSeconds }, StudioJson.Options);
     }
 
-    /// <summary>Deletes <c>ids</c> (tombstones: a re-sent batch cannot bring them back); answers how many were.</summary>
+    /// <summary>POST /api/undo with <c>{"token": "..."}</c>: undoes a tag or a delete within the undo window.</summary>
+    public async Task<IResult> UndoAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        var request = await StudioRequests.ReadAsync<UndoRequest>(context, cancellationToken).ConfigureAwait(false);
+        if (await _undo.UndoAsync(request?.Token, cancellationToken).ConfigureAwait(false) is not { } result)
+        {
+            return Results.Json(
+                new StudioError($"token: nothing to undo (unknown, already undone, or older than the undo window of {_undo.Window.TotalSeconds:0.#} s)"),
+                StudioJson.Options,
+                statusCode: StatusCodes.Status410Gone);
+        }
+
+        return Results.Json(result, StudioJson.Options);
+    }
+
+    /// <summary>
+    /// Deletes <c>ids</c> after the undo window (tombstones then: a re-sent batch cannot bring them back); they leave
+    /// the map and the queue at once. Answers how many live records will be deleted and the undo token.
+    /// </summary>
     public async Task<IResult> DeleteAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
@@ -50,8 +68,9 @@ internal sealed partial class StudioApi
             return BadRequest(problem);
         }
 
-        var deleted = await _store.DeleteAsync(set, ids, cancellationToken).ConfigureAwait(false);
-        return Results.Json(new ActionResult(deleted), StudioJson.Options);
+        var records = _store.GetRecordsByIds(set, [.. ids.Distinct(StringComparer.Ordinal)], includeEmbeddings: false);
+        var token = _undo.DeferDelete(set, records);
+        return Results.Json(new ActionResult(records.Count) { Undo = token, UndoSeconds = _undo.Window.TotalSeconds }, StudioJson.Options);
     }
 
     // The records named by ids, or by sequences (resolved to the ids of the live ones).

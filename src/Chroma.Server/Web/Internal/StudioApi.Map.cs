@@ -8,15 +8,26 @@ internal sealed partial class StudioApi
 {
     private const int NeighborsShown = 6;
 
-    /// <summary>The set's map as <see cref="MapPayload"/>: every point, or those stored after <paramref name="after"/>.</summary>
-    public IResult Map(string? setId, long after)
+    /// <summary>
+    /// The set's map as <see cref="MapPayload"/>: every point, or those stored after <paramref name="after"/>, in
+    /// <paramref name="projection"/> (<c>pca</c>, the default, or <c>umap</c>).
+    /// </summary>
+    public IResult Map(string? setId, long after, string? projection = null)
     {
         if (FindSet(setId) is not { } set)
         {
             return NoSuchSet(setId);
         }
 
-        var map = _maps.Read(set);
+        MapProjectionKind kind;
+        switch (projection)
+        {
+            case null or "" or "pca": kind = MapProjectionKind.Pca; break;
+            case "umap": kind = MapProjectionKind.Umap; break;
+            default: return BadRequest($"projection: must be pca or umap (got \"{projection}\")");
+        }
+
+        var map = _maps.Read(set, kind);
         var scores = _scoring.Scores(set);
         var bySequence = new Dictionary<long, float>(scores.Entries.Count);
         foreach (var entry in scores.Entries)
@@ -24,7 +35,9 @@ internal sealed partial class StudioApi
             bySequence[entry.Sequence] = CombinedScore(entry);
         }
 
-        return Results.Bytes(MapPayload.Encode(map, bySequence, scores.Revision, after), MapPayload.ContentType);
+        // Records whose delete waits out its undo window are already gone from the picture.
+        var pending = _undo.PendingDeletes(set);
+        return Results.Bytes(MapPayload.Encode(pending.Count == 0 ? map : map.Without(pending), bySequence, scores.Revision, after), MapPayload.ContentType);
     }
 
     /// <summary>One record: metadata, inference, input URI, signals and reasons, its nearest training neighbours.</summary>
@@ -53,8 +66,14 @@ internal sealed partial class StudioApi
         var entry = _scoring.Scores(set).Entries.FirstOrDefault(e => e.Sequence == stored.Sequence);
         var view = ToView(stored, entry?.Record, entry is null ? null : CombinedScore(entry), others
             .Where(n => neighborRecords.ContainsKey(n.Sequence))
-            .Select(n => new NeighborView(n.Sequence, neighborRecords[n.Sequence].Record.Id, Empty(neighborRecords[n.Sequence].Record.Label), Empty(neighborRecords[n.Sequence].Record.InputUri), n.Distance))
-            .ToList());
+            .Select(n => new NeighborView(n.Sequence, neighborRecords[n.Sequence].Record.Id, Empty(neighborRecords[n.Sequence].Record.Label), Empty(neighborRecords[n.Sequence].Record.InputUri), n.Distance)
+            {
+                Preview = Preview(set, neighborRecords[n.Sequence]),
+            })
+            .ToList()) with
+        {
+            Preview = Preview(set, stored),
+        };
         if (_labeling.Reviews(set, [stored.Sequence]).GetValueOrDefault(stored.Sequence) is { } review)
         {
             view = view with
@@ -95,6 +114,39 @@ internal sealed partial class StudioApi
             scored is null ? [] : ReasonWriter.Write(scored, RecommendationStrategy.Balanced),
             neighbors);
     }
+
+    /// <summary>GET /api/input: the record's input file from <see cref="WebOptions.InputRoot"/> (an image; nothing outside that folder).</summary>
+    public IResult Input(string? setId, long? sequence)
+    {
+        if (FindSet(setId) is not { } set)
+        {
+            return NoSuchSet(setId);
+        }
+
+        if (_options.Web.InputRoot is not { } root)
+        {
+            return Results.Json(new StudioError("input: this server serves no input files (set Chroma:Web:InputRoot)"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        if (sequence is not > 0 || _store.GetRecordsBySequence(set, [sequence.Value], includeEmbeddings: false) is not [var stored])
+        {
+            return Results.Json(new StudioError($"sequence: no live record {sequence} in '{set.SetId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        var (path, contentType, problem) = InputFiles.Resolve(root, stored.Record.InputUri);
+        if (path is null)
+        {
+            var status = problem!.Contains("no such file", StringComparison.Ordinal) || problem.Contains("no input URI", StringComparison.Ordinal)
+                ? StatusCodes.Status404NotFound
+                : StatusCodes.Status403Forbidden;
+            return Results.Json(new StudioError(problem), StudioJson.Options, statusCode: status);
+        }
+
+        return Results.File(path, contentType);
+    }
+
+    private string? Preview(StoredEmbeddingSet set, Protocol.V1.StoredRecord stored) =>
+        RecordPreviews.Find(stored.Record, set.SetId, stored.Sequence, _options.Web.InputRoot);
 
     private static List<SignalView> Signals(IEnumerable<SignalScore> signals) =>
         [.. signals.Select(s => new SignalView(s.Kind.ToWireName(), Finite(s.Value), s.Percentile, s.PValue))];

@@ -69,17 +69,21 @@ internal sealed partial class StudioApi
         });
         var reviews = _labeling.Reviews(set, [.. page.Items.Select(i => i.Sequence)]);
         var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
+        var pendingDeletes = _undo.PendingDeletes(set);
         var items = new List<QueueItemView>(page.Items.Count);
         foreach (var (sequence, item) in page.Items)
         {
-            // A record deleted since the last pass is left out rather than shown without its data.
-            if (records.TryGetValue(sequence, out var stored))
+            // A record deleted since the last pass (or whose delete waits out its undo window) is left out.
+            if (records.TryGetValue(sequence, out var stored) && !pendingDeletes.Contains(sequence))
             {
                 var r = stored.Record;
                 items.Add(new QueueItemView(
                     sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label) ?? reviews.GetValueOrDefault(sequence)?.Label, Empty(r.InputUri),
                     r.Metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
-                    item.Score, Signals(item.Signals), item.Reasons, item.DuplicateIds));
+                    item.Score, Signals(item.Signals), item.Reasons, item.DuplicateIds)
+                {
+                    Preview = Preview(set, stored),
+                });
             }
         }
 

@@ -23,6 +23,7 @@ internal sealed partial class StudioApi
     private readonly EmbeddingSetIndexes _indexes;
     private readonly MapProjections _maps;
     private readonly StudioSessions _sessions;
+    private readonly StudioUndo _undo;
     private readonly LabelingService _labeling;
     private readonly ChromaServerOptions _options;
     private readonly TimeProvider _time;
@@ -36,6 +37,7 @@ internal sealed partial class StudioApi
         EmbeddingSetIndexes indexes,
         MapProjections maps,
         StudioSessions sessions,
+        StudioUndo undo,
         LabelingService labeling,
         ChromaServerOptions options,
         TimeProvider time)
@@ -49,6 +51,7 @@ internal sealed partial class StudioApi
         _indexes = indexes;
         _maps = maps;
         _sessions = sessions;
+        _undo = undo;
         _labeling = labeling;
         _options = options;
         _time = time;

@@ -31,6 +31,15 @@ internal sealed class StudioAssets
         _assets = assets.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
+    /// <summary>The text of the embedded asset <paramref name="file"/> (the offline report embeds <c>map.js</c>).</summary>
+    public static string ReadText(string file)
+    {
+        using var stream = typeof(StudioAssets).Assembly.GetManifestResourceStream(Prefix + file)
+            ?? throw new InvalidOperationException($"Studio asset {file} is not embedded in the server assembly");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>The asset named <paramref name="file"/> (for example <c>studio.js</c>), or null.</summary>
     public StudioAsset? Find(string file) => _assets.GetValueOrDefault(file);
 

@@ -54,6 +54,9 @@ internal sealed record RecordView(
 
     /// <summary>Gets the id of the training copy its label was promoted to, or null.</summary>
     public string? PromotedRecordId { get; init; }
+
+    /// <summary>Gets an image of the input (a data URI from the metadata, or an <c>/api/input</c> URL), or null.</summary>
+    public string? Preview { get; init; }
 }
 
 /// <summary>One class probability.</summary>
@@ -63,7 +66,11 @@ internal sealed record ProbabilityView(string Name, float Probability);
 internal sealed record SignalView(string Signal, double Value, double Percentile, double PValue);
 
 /// <summary>A nearest training neighbour.</summary>
-internal sealed record NeighborView(long Sequence, string Id, string? Label, string? InputUri, float Distance);
+internal sealed record NeighborView(long Sequence, string Id, string? Label, string? InputUri, float Distance)
+{
+    /// <summary>Gets an image of its input, or null.</summary>
+    public string? Preview { get; init; }
+}
 
 /// <summary>One entry of the review queue.</summary>
 internal sealed record QueueItemView(
@@ -77,7 +84,11 @@ internal sealed record QueueItemView(
     double Score,
     IReadOnlyList<SignalView> Signals,
     IReadOnlyList<string> Reasons,
-    IReadOnlyList<string> DuplicateIds);
+    IReadOnlyList<string> DuplicateIds)
+{
+    /// <summary>Gets an image of the input, or null.</summary>
+    public string? Preview { get; init; }
+}
 
 /// <summary>A page of the review queue.</summary>
 internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items);
@@ -95,4 +106,17 @@ internal sealed record ActionRequest(
     string? State = null);
 
 /// <summary>How many records an action changed, and how many it left alone (training records cannot be labeled or reviewed).</summary>
-internal sealed record ActionResult(long Changed, long Skipped = 0);
+internal sealed record ActionResult(long Changed, long Skipped = 0)
+{
+    /// <summary>Gets the token that undoes the action (POST /api/undo), or null when it cannot be undone.</summary>
+    public string? Undo { get; init; }
+
+    /// <summary>Gets how many seconds the undo token is good for.</summary>
+    public double? UndoSeconds { get; init; }
+}
+
+/// <summary>An undo request.</summary>
+internal sealed record UndoRequest(string? Token);
+
+/// <summary>What an undo did: <c>tag</c> (previous values restored) or <c>delete</c> (records kept).</summary>
+internal sealed record UndoResult(string Undone, long Records);

@@ -1,0 +1,77 @@
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>
+/// Resolves a record's input URI to an image file inside <see cref="WebOptions.InputRoot"/>, refusing anything that
+/// leads outside it: <c>..</c> segments, absolute paths elsewhere, other URI schemes, and links whose target is
+/// outside. Only image files are ever served.
+/// </summary>
+internal static class InputFiles
+{
+    private static readonly Dictionary<string, string> ImageTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [".png"] = "image/png",
+        [".jpg"] = "image/jpeg",
+        [".jpeg"] = "image/jpeg",
+        [".gif"] = "image/gif",
+        [".webp"] = "image/webp",
+        [".bmp"] = "image/bmp",
+    };
+
+    /// <summary>The file and media type <paramref name="inputUri"/> names under <paramref name="root"/>, or why it is refused.</summary>
+    public static (string? Path, string? ContentType, string? Problem) Resolve(string root, string? inputUri)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        if (string.IsNullOrWhiteSpace(inputUri))
+        {
+            return (null, null, "the record has no input URI");
+        }
+
+        string relative;
+        if (inputUri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Uri.TryCreate(inputUri, UriKind.Absolute, out var uri) || !uri.IsFile || !string.IsNullOrEmpty(uri.Host))
+            {
+                return (null, null, "input URI: not a local file URI");
+            }
+
+            relative = uri.LocalPath;
+        }
+        else if (inputUri.Contains("://", StringComparison.Ordinal) || inputUri.IndexOfAny(['\0', '?', '#']) >= 0)
+        {
+            return (null, null, "input URI: only paths and file: URIs inside the input folder are served");
+        }
+        else
+        {
+            relative = inputUri;
+        }
+
+        // Any ".." segment is refused outright, even one that would stay inside after normalisation.
+        if (relative.Replace('\\', '/').Split('/').Any(segment => segment == ".."))
+        {
+            return (null, null, "input URI: '..' is not allowed");
+        }
+
+        var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+        var path = Path.GetFullPath(Path.IsPathRooted(relative) ? relative : Path.Combine(fullRoot, relative));
+        if (!path.StartsWith(fullRoot, StringComparison.Ordinal))
+        {
+            return (null, null, "input URI: outside the input folder (Chroma:Web:InputRoot)");
+        }
+
+        if (!ImageTypes.TryGetValue(Path.GetExtension(path), out var contentType))
+        {
+            return (null, null, "input URI: not an image file (png, jpg, gif, webp, bmp)");
+        }
+
+        if (!File.Exists(path))
+        {
+            return (null, null, "input URI: no such file in the input folder");
+        }
+
+        // A link inside the folder may point anywhere: follow it and check again.
+        var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+        return Path.GetFullPath(target).StartsWith(fullRoot, StringComparison.Ordinal)
+            ? (path, contentType, null)
+            : (null, null, "input URI: a link leading outside the input folder");
+    }
+}

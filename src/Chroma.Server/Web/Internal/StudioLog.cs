@@ -1,0 +1,11 @@
+namespace Chroma.Server.Web.Internal;
+
+/// <summary>Studio's log messages.</summary>
+internal static partial class StudioLog
+{
+    [LoggerMessage(EventId = 1600, Level = LogLevel.Information, Message = "Studio deleted {Count} records of '{SetId}' after the undo window")]
+    public static partial void DeferredDeleteCommitted(ILogger logger, int count, string setId);
+
+    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "A Studio delete of {Count} records of '{SetId}' could not be committed after its undo window; the records are kept")]
+    public static partial void DeferredDeleteFailed(ILogger logger, Exception exception, int count, string setId);
+}
