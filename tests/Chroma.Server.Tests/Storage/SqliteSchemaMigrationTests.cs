@@ -32,7 +32,7 @@ public sealed class SqliteSchemaMigrationTests
             Assert.That(fixture.Store.ListSets().Single().TotalRecords, Is.EqualTo(10));
             Assert.That(fixture.Scores.ReadScores(stored), Is.Empty, "record_scores exists again");
             Assert.That(fixture.Scores.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
-            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(2));
+            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(3));
         });
     }
 }

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -75,7 +75,14 @@ internal static class PostgresSchema
         CREATE INDEX drift_history_by_set ON drift_history (set_key, computed_ms);
         """;
 
-    private static readonly string[] Steps = [Version1];
+    // Version 2: deletions carry a change sequence of their set (taken from last_sequence under the set's row
+    // lock, like inserts), so an index tailing the set by sequence finds them.
+    private const string Version2 = """
+        ALTER TABLE records ADD COLUMN deleted_sequence bigint;
+        CREATE INDEX records_deleted_by_set ON records (set_key, deleted_sequence) WHERE deleted_sequence IS NOT NULL;
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
