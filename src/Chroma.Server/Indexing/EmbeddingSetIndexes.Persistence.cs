@@ -91,6 +91,7 @@ internal sealed partial class EmbeddingSetIndexes
             entry.SaveRequested = true;
             Wake(entry);
         },
+        ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
         OnStep = BuildStepObserver,
     };

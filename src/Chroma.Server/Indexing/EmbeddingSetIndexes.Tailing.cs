@@ -148,6 +148,14 @@ internal sealed partial class EmbeddingSetIndexes
     {
         for (var page = 0; page < PagesPerTurn; page++)
         {
+            // While a build runs, what the tail reads is logged (vectors copied) for the graph too: read on only while
+            // that log is shorter than a build step, so it cannot grow with the lag. The build wakes the set as it
+            // takes the log (ChangesTaken) and when it takes over.
+            if (index.ChangesAwaitingBuild >= BuildStepSize)
+            {
+                return false;
+            }
+
             var from = entry.IndexedThroughSequence;
             var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
             if (changes.Through <= from)

@@ -26,7 +26,8 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EmbeddingSetIndexes> _logger;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
-    private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: only the multi-reader unbounded channel counts its items (a round takes as many as are queued).
+    private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>();
     private readonly IndexBuildThreads _threads;
     private long _catchUpTimeouts;
     private int _pollRequested;
