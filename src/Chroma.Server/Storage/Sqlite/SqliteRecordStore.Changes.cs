@@ -51,9 +51,11 @@ internal sealed partial class SqliteRecordStore
         {
             using var inserts = connection.CreateCommand();
             inserts.Transaction = transaction;
+            // A range of the primary key (the unary + keeps the planner off the per-set index, which would read every
+            // record of the set and sort them): a tail reads only what follows its cursor.
             inserts.CommandText = """
                 SELECT sequence, dataset, embedding FROM records
-                WHERE sequence > $after AND sequence <= $high AND set_key = $set AND deleted = 0
+                WHERE sequence > $after AND sequence <= $high AND +set_key = $set AND +deleted = 0
                 ORDER BY sequence LIMIT $limit;
                 """;
             inserts.Parameters.AddWithValue("$after", afterSequence);
