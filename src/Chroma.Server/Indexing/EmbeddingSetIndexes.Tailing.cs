@@ -117,29 +117,25 @@ internal sealed partial class EmbeddingSetIndexes
     public void Poll()
     {
         Volatile.Write(ref _pollRequested, 0);
-        IReadOnlyDictionary<string, long> sequences;
         try
         {
-            sequences = _store.ReadLastSequences();
+            foreach (var (setId, sequence) in _store.ReadLastSequences())
+            {
+                if (_store.FindSet(setId) is not { } set)
+                {
+                    continue;
+                }
+
+                var entry = Entry(set);
+                if (entry.LoadedIndex is null || entry.IndexedThroughSequence < sequence)
+                {
+                    Wake(entry);
+                }
+            }
         }
         catch (DbException ex)
         {
             IndexingLog.PollFailed(_logger, ex);
-            return;
-        }
-
-        foreach (var (setId, sequence) in sequences)
-        {
-            if (_store.FindSet(setId) is not { } set)
-            {
-                continue;
-            }
-
-            var entry = Entry(set);
-            if (entry.LoadedIndex is null || entry.IndexedThroughSequence < sequence)
-            {
-                Wake(entry);
-            }
         }
     }
 

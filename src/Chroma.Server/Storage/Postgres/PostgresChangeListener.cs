@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Chroma.Server.Storage.Postgres.Internal;
 using Npgsql;
 
@@ -55,7 +54,9 @@ internal sealed class PostgresChangeListener : BackgroundService
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or SocketException or TimeoutException or InvalidOperationException)
+#pragma warning disable CA1031 // Whatever broke the connection, the listener must outlive it (a hosted service that throws stops the host).
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 PostgresListenerLog.ListenFailed(_logger, delay, ex);
                 try
