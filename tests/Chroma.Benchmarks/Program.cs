@@ -20,6 +20,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ingest-replicas"] = (ReplicaIngestCommand.Usage, a => ReplicaIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
+    ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ood"] = ("[--epochs N] [--data samples/data]   (MNIST MLP letters vs digits: AUROC per signal and anchors)", a => OodCommand.RunAsync(a).GetAwaiter().GetResult()),
 };
 

@@ -151,6 +151,13 @@ public sealed class ChromaServerOptions
     public TimeSpan IndexSaveInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Gets or sets how often the indexes check the store for changes nobody told them about: the fallback for a missed
+    /// PostgreSQL notice of another server's commit (on SQLite every commit wakes them directly). A query never depends on
+    /// it: it reads the set's committed sequence itself and waits for the index. The default value is 2 seconds.
+    /// </summary>
+    public TimeSpan IndexPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Gets or sets how thoroughly the database is checked when the server starts after an unclean shutdown (a crash,
     /// SIGKILL or power loss leaves no <c>clean-shutdown</c> marker in the data directory): <see cref="IntegrityCheckMode.Quick"/>
     /// scans the write-ahead log for damage that would silently drop committed records and runs SQLite's <c>quick_check</c>;

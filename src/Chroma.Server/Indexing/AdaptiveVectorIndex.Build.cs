@@ -63,6 +63,7 @@ internal sealed partial class AdaptiveVectorIndex
             while (TakeChangesIfMany() is { } changes)
             {
                 await run.ApplyAsync(changes, token).ConfigureAwait(false);
+                _settings.ChangesTaken?.Invoke();
             }
 
             // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.

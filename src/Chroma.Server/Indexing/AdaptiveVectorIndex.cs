@@ -103,6 +103,26 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <summary>Gets a task that completes when the running recall estimate (if any) has finished.</summary>
     public Task EstimateCompletion => Volatile.Read(ref _estimate);
 
+    /// <summary>
+    /// Gets how many changes wait in the log of a running build (they are in the exact index already and are replayed
+    /// onto the graph before it takes over); 0 when no build runs.
+    /// </summary>
+    public int ChangesAwaitingBuild
+    {
+        get
+        {
+            _gate.EnterReadLock();
+            try
+            {
+                return _changesDuringBuild?.Count ?? 0;
+            }
+            finally
+            {
+                _gate.ExitReadLock();
+            }
+        }
+    }
+
     /// <summary>Gets how many vectors the last (or running) build found in its checkpoint and did not insert again.</summary>
     public int ResumedVectors { get; private set; }
 

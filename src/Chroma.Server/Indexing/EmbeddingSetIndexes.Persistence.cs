@@ -89,8 +89,9 @@ internal sealed partial class EmbeddingSetIndexes
         {
             IndexingLog.BuildFinished(_logger, entry.Set.SetId, entry.LoadedIndex?.Count ?? 0);
             entry.SaveRequested = true;
-            _work.Writer.TryWrite(entry);
+            Wake(entry);
         },
+        ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
         OnStep = BuildStepObserver,
     };
@@ -124,8 +125,8 @@ internal sealed partial class EmbeddingSetIndexes
             entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0) { CheckpointVectors = checkpoint?.Count ?? 0 };
         }
 
-        entry.LoadedThroughSequence = highWater;
-        entry.IndexedThroughSequence = highWater;
+        // The cursor: later changes are read from the store by the worker (ReadChanges after this sequence).
+        entry.MarkIndexedThrough(highWater);
         var report = entry.LoadReport;
         var loadMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         IndexingLog.Loaded(_logger, set.SetId, report.FromFile, report.RecordsReadFromStore, report.DeletionsCaughtUp, loadMs);

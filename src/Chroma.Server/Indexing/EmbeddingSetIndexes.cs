@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Threading.Channels;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing.Internal;
@@ -7,13 +8,15 @@ using Chroma.Server.Storage;
 namespace Chroma.Server.Indexing;
 
 /// <summary>
-/// One <see cref="AdaptiveVectorIndex"/> per embedding set, fed from the durable store off the ingest path:
-/// the store's commit callbacks (<see cref="OnRecordsStored"/>, <see cref="OnRecordsDeleted"/>) only queue the
-/// change, and the <see cref="IndexingWorker"/> applies it. A search first waits (up to
-/// <see cref="ChromaServerOptions.IndexCatchUpTimeout"/>) until every change queued before it is applied, so a
-/// record is findable as soon as its batch is acknowledged.
+/// One <see cref="AdaptiveVectorIndex"/> per embedding set, kept up to date by tailing the durable store: each index
+/// remembers the last store sequence it reflects, and the <see cref="IndexingWorker"/> reads the set's next changes
+/// after it (<see cref="IRecordStore.ReadChanges"/>) and applies them. Commits of this server
+/// (<see cref="OnRecordsStored"/>, <see cref="OnRecordsDeleted"/>), notices of other servers' commits
+/// (<see cref="OnCommitted"/>) and a periodic poll only wake the worker; no record waits in memory for it. A search
+/// first reads the set's latest committed sequence and waits (up to <see cref="ChromaServerOptions.IndexCatchUpTimeout"/>)
+/// until the index reflects it, so a record is findable as soon as its batch is acknowledged, on any server.
 /// </summary>
-internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisposable
+internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStoreChangeSink, IDisposable
 {
     /// <summary>Batches at least this large are inserted into a graph from several threads.</summary>
     private const int ParallelInsertMinimum = 256;
@@ -23,9 +26,14 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EmbeddingSetIndexes> _logger;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
-    private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: only the multi-reader unbounded channel counts its items (a round takes as many as are queued).
+    private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>();
     private readonly IndexBuildThreads _threads;
     private long _catchUpTimeouts;
+    private int _pollRequested;
+
+    // Queued in place of a set when every set is to be polled (a missed notice); never loaded.
+    private readonly SetIndexEntry _pollMarker = new(new StoredEmbeddingSet(-1, string.Empty, new()), _ => throw new InvalidOperationException());
 
     /// <summary>Creates the registry over <paramref name="store"/>; indexes are saved under the options' data directory.</summary>
     public EmbeddingSetIndexes(IRecordStore store, ChromaServerOptions options, TimeProvider timeProvider, ILogger<EmbeddingSetIndexes> logger)
@@ -50,11 +58,17 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
     /// <summary>Gets or sets how many vectors one build step inserts. The default value is 8 192.</summary>
     public int BuildStepSize { get; set; } = 8_192;
 
+    /// <summary>Gets or sets how many inserted records one read of the store brings (one page). The default value is 4 096.</summary>
+    public int CatchUpPageSize { get; set; } = 4_096;
+
     /// <summary>Gets the folder the set indexes are saved in.</summary>
     public string IndexDirectory { get; }
 
     /// <summary>Gets how many searches answered before the index had caught up (the wait timed out).</summary>
     public long CatchUpTimeouts => Interlocked.Read(ref _catchUpTimeouts);
+
+    /// <summary>Gets how many inserts and deletions the worker has read from the store and applied since start.</summary>
+    public long ChangesApplied => Interlocked.Read(ref _changesApplied);
 
     /// <summary>The <paramref name="k"/> nearest live records of <paramref name="set"/>, nearest first.</summary>
     public Task<IReadOnlyList<VectorNeighbor>> SearchAsync(
@@ -68,13 +82,18 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(query);
         var entry = Entry(set);
-        var target = entry.Enqueued;
+
+        // Read-your-writes, across servers too: what the store has committed for the set when the query arrives.
+        var target = ReadTarget(set);
         var index = await entry.LoadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (entry.Applied < target
-            && !await entry.WaitAppliedAsync(target, _options.IndexCatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
+        if (entry.IndexedThroughSequence < target)
         {
-            Interlocked.Increment(ref _catchUpTimeouts);
-            IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.Applied, _options.IndexCatchUpTimeout);
+            Wake(entry);
+            if (!await entry.WaitIndexedAsync(target, _options.IndexCatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _catchUpTimeouts);
+                IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.IndexCatchUpTimeout);
+            }
         }
 
         return index.Search(query, k, dataset, options);
@@ -87,23 +106,30 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
         return _entries.TryGetValue(set.Key, out var entry) ? entry.LoadedIndex?.Status() : null;
     }
 
+    /// <summary>The store sequence the set's index reflects (0 while it is not loaded).</summary>
+    public long IndexedThroughSequence(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return _entries.TryGetValue(set.Key, out var entry) ? entry.IndexedThroughSequence : 0;
+    }
+
     /// <inheritdoc />
     public int Order => RecordChangeOrder.Index;
 
-    /// <summary>Queues newly committed records for the worker. Runs inside the store's commit: must not block.</summary>
+    /// <summary>Wakes the worker for the set (it reads the records from the store). Runs inside the store's commit: must not block.</summary>
     public void OnRecordsStored(StoredEmbeddingSet set, IReadOnlyList<InsertedRecord> inserted)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(inserted);
-        Enqueue(set, new IndexChange(inserted, null));
+        Wake(Entry(set));
     }
 
-    /// <summary>Queues deleted records for the worker. Runs inside the store's commit: must not block.</summary>
+    /// <summary>Wakes the worker for the set (it reads the deletions from the store). Runs inside the store's commit: must not block.</summary>
     public void OnRecordsDeleted(StoredEmbeddingSet set, IReadOnlyList<long> sequences)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(sequences);
-        Enqueue(set, new IndexChange(null, sequences));
+        Wake(Entry(set));
     }
 
     /// <summary>Loads the set's index (from its file, else from the store) unless it is loaded already.</summary>
@@ -116,61 +142,9 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
         return _entries.TryGetValue(set.Key, out var entry) ? entry.LoadReport : null;
     }
 
-    /// <summary>Waits until a change is queued; false once no more can come.</summary>
+    /// <summary>Waits until a set is to be caught up; false once no more can come.</summary>
     public ValueTask<bool> WaitForWorkAsync(CancellationToken cancellationToken = default) =>
         _work.Reader.WaitToReadAsync(cancellationToken);
-
-    /// <summary>Applies every queued change (the worker's job; one caller at a time).</summary>
-    public async Task ApplyQueuedAsync()
-    {
-        var saveRequested = false;
-        while (_work.Reader.TryRead(out var entry))
-        {
-            AdaptiveVectorIndex index;
-            try
-            {
-                index = await entry.LoadAsync().ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // The worker must outlive a failed load: the set's next change or query retries it.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
-                continue;
-            }
-
-            while (entry.Pending.TryDequeue(out var change))
-            {
-                try
-                {
-                    await ApplyAsync(entry, index, change).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // One bad change must not stop indexing of every later one (or hang waiting queries).
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    IndexingLog.ApplyFailed(_logger, entry.Set.SetId, ex);
-                }
-
-                entry.Version++;
-                entry.MarkApplied();
-            }
-
-            if (index.StartBuildIfLarge())
-            {
-                IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count, index.ResumedVectors);
-            }
-
-            index.StartEstimateIfStale();
-            saveRequested |= entry.SaveRequested;
-        }
-
-        if (saveRequested)
-        {
-            // A build just finished: save it now rather than at the next tick, so a crash soon after keeps it.
-            await SaveChangedAsync().ConfigureAwait(false);
-        }
-    }
 
     /// <summary>Runs <see cref="SaveChanged"/> on the index threads (a save of a large graph takes seconds).</summary>
     public Task<int> SaveChangedAsync() => _threads.RunAsync(SaveChanged);
@@ -190,46 +164,25 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IDisp
     private SetIndexEntry Entry(StoredEmbeddingSet set) =>
         _entries.GetOrAdd(set.Key, static (_, state) => new SetIndexEntry(state.Set, state.Self.Load), (Set: set, Self: this));
 
-    private void Enqueue(StoredEmbeddingSet set, IndexChange change)
+    private void Wake(SetIndexEntry entry)
     {
-        var entry = Entry(set);
-
-        // The change goes in before the count: a query that sees the count finds the change queued.
-        entry.Pending.Enqueue(change);
-        entry.MarkEnqueued();
-        _work.Writer.TryWrite(entry);
+        if (entry.TrySchedule())
+        {
+            _work.Writer.TryWrite(entry);
+        }
     }
 
-    private async Task ApplyAsync(SetIndexEntry entry, AdaptiveVectorIndex index, IndexChange change)
+    private long ReadTarget(StoredEmbeddingSet set)
     {
-        if (change.Deleted is { } deleted)
+        try
         {
-            foreach (var sequence in deleted)
-            {
-                index.Remove(sequence);
-            }
-
-            return;
+            return _store.ReadLastSequence(set);
         }
-
-        // A load that ran after this commit already read these records.
-        var inserted = change.Inserted!.Where(r => r.Sequence > entry.LoadedThroughSequence).ToArray();
-        if (inserted.Length >= ParallelInsertMinimum && index.Hnsw is not null)
+        catch (DbException ex)
         {
-            // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large batch over the index threads.
-            await _threads.ForAsync(inserted.Length, i => index.Add(inserted[i].Sequence, inserted[i].Record.Vector, inserted[i].Record.Dataset)).ConfigureAwait(false);
-        }
-        else
-        {
-            foreach (var record in inserted)
-            {
-                index.Add(record.Sequence, record.Record.Vector, record.Record.Dataset);
-            }
-        }
-
-        if (inserted.Length > 0)
-        {
-            entry.IndexedThroughSequence = Math.Max(entry.IndexedThroughSequence, inserted[^1].Sequence);
+            // The store is unreachable: answer from what is indexed rather than fail the query.
+            IndexingLog.TargetUnreadable(_logger, set.SetId, ex);
+            return 0;
         }
     }
 }

@@ -6,9 +6,10 @@ namespace Chroma.Server.Indexing;
 
 /// <summary>
 /// The background indexer: at start loads every set's index (saved file + catch-up, or a build from the
-/// store); then applies committed changes as the store reports them, saves changed indexes every
-/// <see cref="ChromaServerOptions.IndexSaveInterval"/>, and on shutdown applies what is queued and saves.
-/// Ingest never waits for it: commit callbacks only queue. Heavy work (builds, large batches, saves) runs on the
+/// store); then, whenever a set is woken (a commit here, a notice of a commit elsewhere, a query waiting, or the poll
+/// every <see cref="ChromaServerOptions.IndexPollInterval"/>), reads the set's changes after the sequence its index
+/// reflects from the store and applies them; saves changed indexes every
+/// <see cref="ChromaServerOptions.IndexSaveInterval"/> and on shutdown. Ingest never waits for it: commits only wake it. Heavy work (builds, large batches, saves) runs on the
 /// dedicated index threads (<see cref="ChromaServerOptions.IndexBuildThreads"/>), never on the thread pool.
 /// </summary>
 internal sealed class IndexingWorker : BackgroundService
@@ -53,37 +54,49 @@ internal sealed class IndexingWorker : BackgroundService
             IndexingLog.StartLoadFailed(_logger, ex);
         }
 
-        using var timer = new PeriodicTimer(_options.IndexSaveInterval, _timeProvider);
-        var tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
+        using var saveTimer = new PeriodicTimer(_options.IndexSaveInterval, _timeProvider);
+        using var pollTimer = new PeriodicTimer(_options.IndexPollInterval, _timeProvider);
+        var save = saveTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+        var poll = pollTimer.WaitForNextTickAsync(stoppingToken).AsTask();
         var work = _indexes.WaitForWorkAsync(stoppingToken).AsTask();
         try
         {
             while (true)
             {
-                if (await Task.WhenAny(work, tick).ConfigureAwait(false) == work)
+                // Timers first: while a backlog keeps work ready, saves and polls still get their turn between rounds.
+                var ready = await Task.WhenAny(save, poll, work).ConfigureAwait(false);
+                if (ready == save)
+                {
+                    await save.ConfigureAwait(false);
+                    await _indexes.SaveChangedAsync().ConfigureAwait(false);
+                    save = saveTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+                else if (ready == poll)
+                {
+                    await poll.ConfigureAwait(false);
+                    _indexes.Poll();
+                    poll = pollTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+                }
+                else
                 {
                     if (!await work.ConfigureAwait(false))
                     {
                         break;
                     }
 
-                    await _indexes.ApplyQueuedAsync().ConfigureAwait(false);
+                    await _indexes.ApplyRoundAsync().ConfigureAwait(false);
                     work = _indexes.WaitForWorkAsync(stoppingToken).AsTask();
-                }
-                else
-                {
-                    await tick.ConfigureAwait(false);
-                    await _indexes.SaveChangedAsync().ConfigureAwait(false);
-                    tick = timer.WaitForNextTickAsync(stoppingToken).AsTask();
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: fall through to the final apply and save.
+            // Shutting down: fall through to the final round and save.
         }
 
-        await _indexes.ApplyQueuedAsync().ConfigureAwait(false);
+        // One more turn per woken set, then save: what is still behind is read from the store after the restart
+        // (the saved index records the sequence it reflects), so shutdown does not wait for a long backlog.
+        await _indexes.ApplyRoundAsync().ConfigureAwait(false);
         await _indexes.SaveChangedAsync().ConfigureAwait(false);
     }
 }

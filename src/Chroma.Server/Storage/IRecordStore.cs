@@ -53,7 +53,26 @@ internal interface IRecordStore : IDisposable
     /// <summary>Sequences of the set's deleted records (tombstones) up to <paramref name="throughSequence"/>.</summary>
     IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence);
 
-    /// <summary>Marks the live records with these ids deleted; returns how many were.</summary>
+    /// <summary>
+    /// The set's change sequence: the highest sequence stamped on any of its inserts or deletions so far (0: none).
+    /// Every change stamped at or below it is committed and readable; a query waits until the index reflects it.
+    /// </summary>
+    long ReadLastSequence(StoredEmbeddingSet set);
+
+    /// <summary>Every set's id with its change sequence (<see cref="ReadLastSequence"/>), for indexes that poll.</summary>
+    IReadOnlyDictionary<string, long> ReadLastSequences();
+
+    /// <summary>
+    /// The set's changes stamped after <paramref name="afterSequence"/>, in one snapshot: at most <paramref name="limit"/>
+    /// live inserts in sequence order, and the deletions up to the page's <see cref="RecordChangePage.Through"/>.
+    /// Sequences of a set commit in order (see the providers), so a cursor that moves to <c>Through</c> skips nothing.
+    /// </summary>
+    RecordChangePage ReadChanges(StoredEmbeddingSet set, long afterSequence, int limit);
+
+    /// <summary>
+    /// Marks the live records with these ids deleted (a tombstone stamped with a new change sequence of the set);
+    /// returns how many were.
+    /// </summary>
     Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 
     /// <summary>Merges <paramref name="tags"/> into the metadata of the live records with these ids; returns how many.</summary>

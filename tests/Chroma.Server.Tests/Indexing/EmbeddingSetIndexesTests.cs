@@ -82,7 +82,7 @@ public sealed class EmbeddingSetIndexesTests
             Assert.That(waitedBeforeTimeout, Is.False, "the query waits for the queued change first");
             Assert.That(found.Distance, Is.EqualTo(98f * 98f), "answered from the indexed records 0..2");
             Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.EqualTo(1));
-            Assert.That(_fixture.Log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("changes behind", StringComparison.Ordinal)), Is.True);
+            Assert.That(_fixture.Log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("sequences behind", StringComparison.Ordinal)), Is.True);
         });
     }
 }

@@ -15,6 +15,8 @@ public sealed class IndexingOptionsValidationTests
         yield return Case("NegativeCatchUpTimeout", o => o.IndexCatchUpTimeout = TimeSpan.FromSeconds(-1), "IndexCatchUpTimeout must be between 0 and 1 minute");
         yield return Case("HourLongCatchUpTimeout", o => o.IndexCatchUpTimeout = TimeSpan.FromHours(1), "IndexCatchUpTimeout must be between 0 and 1 minute");
         yield return Case("SubSecondSaveInterval", o => o.IndexSaveInterval = TimeSpan.FromMilliseconds(10), "IndexSaveInterval must be between 1 second and 1 day");
+        yield return Case("TenMillisecondPollInterval", o => o.IndexPollInterval = TimeSpan.FromMilliseconds(10), "IndexPollInterval must be between 100 ms and 1 hour");
+        yield return Case("DayLongPollInterval", o => o.IndexPollInterval = TimeSpan.FromDays(1), "IndexPollInterval must be between 100 ms and 1 hour");
         yield return Case("NegativeBuildThreads", o => o.IndexBuildThreads = -1, "IndexBuildThreads must be between 0 and 1024");
         yield return Case("SubSecondCheckpointInterval", o => o.IndexBuildCheckpointInterval = TimeSpan.FromMilliseconds(10), "IndexBuildCheckpointInterval must be between 1 second and 1 day");
     }
@@ -46,6 +48,7 @@ public sealed class IndexingOptionsValidationTests
             Assert.That(options.IndexExactSearchThreshold, Is.EqualTo(5_000));
             Assert.That(options.IndexCatchUpTimeout, Is.EqualTo(TimeSpan.FromSeconds(2)));
             Assert.That(options.IndexSaveInterval, Is.EqualTo(TimeSpan.FromMinutes(1)));
+            Assert.That(options.IndexPollInterval, Is.EqualTo(TimeSpan.FromSeconds(2)));
         });
     }
 }

@@ -33,7 +33,7 @@ public sealed class SqliteSchemaMigrationTests
             Assert.That(fixture.Scores.ReadScores(stored), Is.Empty, "record_scores exists again");
             Assert.That(fixture.Scores.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
             Assert.That(stored.Metric, Is.EqualTo(Protocol.V1.DistanceMetric.L2));
-            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(3));
+            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(4));
         });
     }
 

@@ -11,6 +11,7 @@ using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Web;
 using Chroma.Server.Web.Internal;
 using Grpc.AspNetCore.Server.Model;
@@ -173,6 +174,16 @@ internal static class ChromaServerApplication
         });
         services.AddSingleton(sp => StorageOpener.Open(
             options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RecordChangeObservers>(), sp.GetRequiredService<StorageSpace>()));
+        if (options.Storage.Provider == StorageProvider.Postgres)
+        {
+            // Other servers' commits wake this server's indexes (LISTEN/NOTIFY; the indexes also poll).
+            services.AddHostedService(sp => new PostgresChangeListener(
+                options.Storage.ConnectionString!,
+                sp.GetRequiredService<EmbeddingSetIndexes>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<PostgresChangeListener>>()));
+        }
+
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Records);
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Scores);
     }

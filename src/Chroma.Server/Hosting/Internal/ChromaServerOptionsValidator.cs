@@ -85,6 +85,11 @@ internal static class ChromaServerOptionsValidator
             return string.Create(CultureInfo.InvariantCulture, $"IndexSaveInterval must be between 1 second and 1 day (got {o.IndexSaveInterval})");
         }
 
+        if (o.IndexPollInterval < TimeSpan.FromMilliseconds(100) || o.IndexPollInterval > TimeSpan.FromHours(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"IndexPollInterval must be between 100 ms and 1 hour (got {o.IndexPollInterval})");
+        }
+
         if (!Enum.IsDefined(o.IntegrityCheck))
         {
             return $"IntegrityCheck must be Off, Quick or Full (got {o.IntegrityCheck})";

@@ -27,6 +27,12 @@ internal sealed record IndexBuildSettings
     /// <summary>Gets what runs once a built graph has taken over searches (e.g. ask for a save).</summary>
     public Action? TookOver { get; init; }
 
+    /// <summary>
+    /// Gets what runs after the build has applied a share of the changes logged while it ran (the tailing worker, paused
+    /// while that log is long, reads on).
+    /// </summary>
+    public Action? ChangesTaken { get; init; }
+
     /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
     public Action<Exception>? BuildFailed { get; init; }
 

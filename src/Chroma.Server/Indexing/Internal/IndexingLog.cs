@@ -22,11 +22,11 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Could not save the index of '{SetId}'; the next save retries")]
     public static partial void SaveFailed(ILogger logger, string setId, Exception exception);
 
-    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Could not apply a change to the index of '{SetId}'")]
+    [LoggerMessage(EventId = 305, Level = LogLevel.Error, Message = "Could not read or apply the changes of '{SetId}' from the store; its next wake-up or poll tries again")]
     public static partial void ApplyFailed(ILogger logger, string setId, Exception exception);
 
     [LoggerMessage(EventId = 306, Level = LogLevel.Warning,
-        Message = "Index of '{SetId}' still {Behind} changes behind after {Timeout}; answering from what is indexed")]
+        Message = "Index of '{SetId}' still {Behind} sequences behind the store after {Timeout}; answering from what is indexed")]
     public static partial void CatchUpTimedOut(ILogger logger, string setId, long behind, TimeSpan timeout);
 
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Compacted the index of '{SetId}' to {Count} vectors")]
@@ -49,4 +49,11 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 312, Level = LogLevel.Error,
         Message = "The HNSW build of '{SetId}' failed; exact search keeps answering and the set's next change retries from what was built")]
     public static partial void BuildFailed(ILogger logger, string setId, Exception exception);
+
+    [LoggerMessage(EventId = 313, Level = LogLevel.Warning,
+        Message = "Could not read the committed sequence of '{SetId}' from the store; the query answers from what is indexed")]
+    public static partial void TargetUnreadable(ILogger logger, string setId, Exception exception);
+
+    [LoggerMessage(EventId = 314, Level = LogLevel.Warning, Message = "Could not poll the store for changes; the next poll tries again")]
+    public static partial void PollFailed(ILogger logger, Exception exception);
 }

@@ -1,15 +1,11 @@
-using System.Collections.Concurrent;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Indexing.Internal;
 
-/// <summary>One committed change waiting for the indexing worker: inserted records, or deleted sequences.</summary>
-internal readonly record struct IndexChange(IReadOnlyList<InsertedRecord>? Inserted, IReadOnlyList<long>? Deleted);
-
 /// <summary>
-/// Book-keeping of one embedding set's index: the changes the store committed and the worker has not yet
-/// applied, and how far it got. <see cref="Enqueued"/> and <see cref="Applied"/> count changes, so a query
-/// that saw N enqueued changes knows its writes are searchable once N are applied.
+/// Book-keeping of one embedding set's index: the store sequence it reflects (its cursor into the store's changes),
+/// whether the worker is asked to catch it up, and the queries waiting for it to reach a sequence. Nothing of the
+/// records themselves waits here: the worker reads them from the store, so memory does not grow with indexing lag.
 /// </summary>
 internal sealed class SetIndexEntry
 {
@@ -18,8 +14,8 @@ internal sealed class SetIndexEntry
     private readonly Func<SetIndexEntry, AdaptiveVectorIndex> _load;
     private Task<AdaptiveVectorIndex>? _loading;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
-    private long _enqueued;
-    private long _applied;
+    private long _indexedThrough;
+    private int _scheduled;
     private bool _saveRequested;
 
     public SetIndexEntry(StoredEmbeddingSet set, Func<SetIndexEntry, AdaptiveVectorIndex> load)
@@ -33,19 +29,10 @@ internal sealed class SetIndexEntry
     /// <summary>Gets the loaded index, or null while it is not (yet) loaded.</summary>
     public AdaptiveVectorIndex? LoadedIndex => Volatile.Read(ref _loading) is { IsCompletedSuccessfully: true } done ? done.Result : null;
 
-    public ConcurrentQueue<IndexChange> Pending { get; } = new();
+    /// <summary>Gets the store sequence the index reflects: every change of the set stamped at or below it is applied.</summary>
+    public long IndexedThroughSequence => Volatile.Read(ref _indexedThrough);
 
-    public long Enqueued => Volatile.Read(ref _enqueued);
-
-    public long Applied => Volatile.Read(ref _applied);
-
-    /// <summary>Gets or sets the store's high-water sequence when the index was loaded; older inserts are already in it.</summary>
-    public long LoadedThroughSequence { get; set; }
-
-    /// <summary>Gets or sets the highest sequence whose record the index reflects.</summary>
-    public long IndexedThroughSequence { get; set; }
-
-    /// <summary>Gets or sets a counter bumped by every applied change (what a save compares against).</summary>
+    /// <summary>Gets or sets a counter bumped by every applied page of changes (what a save compares against).</summary>
     public long Version { get; set; }
 
     /// <summary>Gets or sets the <see cref="Version"/> last saved; -1 when the file is missing or stale.</summary>
@@ -79,17 +66,26 @@ internal sealed class SetIndexEntry
         }
     }
 
-    public void MarkEnqueued() => Interlocked.Increment(ref _enqueued);
+    /// <summary>Marks the entry for the worker; false when it already was (it is queued once, however often woken).</summary>
+    public bool TrySchedule() => Interlocked.Exchange(ref _scheduled, 1) == 0;
 
-    /// <summary>Counts one more applied change and releases the queries waiting for it.</summary>
-    public void MarkApplied()
+    /// <summary>Clears the mark before the worker reads the store, so a wake-up during the read schedules another turn.</summary>
+    public void ClearSchedule() => Volatile.Write(ref _scheduled, 0);
+
+    /// <summary>Moves the cursor to <paramref name="sequence"/> (never back) and releases the queries waiting for it.</summary>
+    public void MarkIndexedThrough(long sequence)
     {
         lock (_waitLock)
         {
-            var applied = Interlocked.Increment(ref _applied);
+            if (sequence <= _indexedThrough)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _indexedThrough, sequence);
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
-                if (_waiters[i].Target <= applied)
+                if (_waiters[i].Target <= sequence)
                 {
                     _waiters[i].Done.TrySetResult();
                     _waiters.RemoveAt(i);
@@ -98,13 +94,13 @@ internal sealed class SetIndexEntry
         }
     }
 
-    /// <summary>Waits until <paramref name="target"/> changes are applied; false when <paramref name="timeout"/> passed first.</summary>
-    public async Task<bool> WaitAppliedAsync(long target, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>Waits until the index reflects <paramref name="target"/>; false when <paramref name="timeout"/> passed first.</summary>
+    public async Task<bool> WaitIndexedAsync(long target, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         TaskCompletionSource done;
         lock (_waitLock)
         {
-            if (Applied >= target)
+            if (_indexedThrough >= target)
             {
                 return true;
             }

@@ -23,16 +23,21 @@ internal sealed partial class PostgresRecordStore
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
+                    // The stamp comes from the set's row (locked to COMMIT, as ingest does), so the set's changes
+                    // commit in sequence order on every server; a delete that finds nothing rolls back and spends none.
+                    var stamp = AllocateSequences(connection, transaction, set.Key, 1, _database.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+
                     // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
                     // instead of bringing it back, and its embedding and inputs are dropped.
                     using (var command = new NpgsqlCommand("""
-                        UPDATE records SET deleted = true, embedding = '\x'::bytea, metadata = NULL, input_uri = NULL, label = NULL
+                        UPDATE records SET deleted = true, deleted_sequence = $3, embedding = '\x'::bytea, metadata = NULL, input_uri = NULL, label = NULL
                         WHERE set_key = $1 AND NOT deleted AND record_id = ANY($2)
                         RETURNING sequence;
                         """, connection, transaction))
                     {
                         command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
                         command.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                        command.Parameters.Add(new NpgsqlParameter { Value = stamp });
                         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                         await using (reader.ConfigureAwait(false))
                         {
@@ -51,9 +56,13 @@ internal sealed partial class PostgresRecordStore
                         scores.Parameters.Add(new NpgsqlParameter { Value = set.Key });
                         scores.Parameters.Add(new NpgsqlParameter { Value = sequences.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
                         await scores.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        await PostgresChangeNotice.SendAsync(connection, transaction, set.Key, stamp, cancellationToken).ConfigureAwait(false);
+                        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                     }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    else
+                    {
+                        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
         }

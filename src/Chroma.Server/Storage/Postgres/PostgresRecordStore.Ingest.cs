@@ -154,6 +154,9 @@ internal sealed partial class PostgresRecordStore
             {
                 pending.Inserted.Add(new InsertedRecord(first + i + 1, fresh[i]));
             }
+
+            // Delivered at COMMIT to every server listening (their indexes tail the set); dropped with a rollback.
+            await PostgresChangeNotice.SendAsync(connection, transaction, set.Key, last).ConfigureAwait(false);
         }
 
         return new IngestOutcome(pending.Inserted.Count, duplicates, null);

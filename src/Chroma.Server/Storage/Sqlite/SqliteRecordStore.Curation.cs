@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Chroma.Server.Storage.Internal;
+using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Storage.Sqlite;
 
@@ -16,17 +17,20 @@ internal sealed partial class SqliteRecordStore
         var sequences = new List<long>();
         using (var transaction = Writer.BeginTransaction())
         {
+            var stamp = TakeDeleteSequence(transaction);
             using var command = Writer.CreateCommand();
             command.Transaction = transaction;
 
             // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
-            // instead of bringing it back, and its embedding and inputs are dropped.
+            // instead of bringing it back, and its embedding and inputs are dropped. The stamp lets an
+            // index that tails the store find the deletion (ReadChanges).
             command.CommandText = """
-                UPDATE records SET deleted = 1, embedding = x'', metadata = NULL, input_uri = NULL, label = NULL
+                UPDATE records SET deleted = 1, deleted_sequence = $stamp, embedding = x'', metadata = NULL, input_uri = NULL, label = NULL
                 WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids))
                 RETURNING sequence;
                 """;
             command.Parameters.AddWithValue("$set", set.Key);
+            command.Parameters.AddWithValue("$stamp", stamp);
             command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids));
             using (var reader = command.ExecuteReader())
             {
@@ -44,9 +48,19 @@ internal sealed partial class SqliteRecordStore
                 scores.CommandText = "DELETE FROM record_scores WHERE sequence IN (SELECT value FROM json_each($sequences));";
                 scores.Parameters.AddWithValue("$sequences", JsonSerializer.Serialize(sequences));
                 scores.ExecuteNonQuery();
-            }
 
-            transaction.Commit();
+                using var touch = Writer.CreateCommand();
+                touch.Transaction = transaction;
+                touch.CommandText = "UPDATE embedding_sets SET last_sequence = MAX(last_sequence, $stamp) WHERE set_key = $set;";
+                touch.Parameters.AddWithValue("$stamp", stamp);
+                touch.Parameters.AddWithValue("$set", set.Key);
+                touch.ExecuteNonQuery();
+                transaction.Commit();
+            }
+            else
+            {
+                transaction.Rollback(); // nothing deleted: the stamp is not spent
+            }
         }
 
         if (sequences.Count > 0)
@@ -107,5 +121,17 @@ internal sealed partial class SqliteRecordStore
         var updated = command.ExecuteNonQuery();
         transaction.Commit();
         return updated;
+    }
+
+    /// <summary>
+    /// A new sequence for a delete, from the records table's AUTOINCREMENT counter (<c>sqlite_sequence</c>, which SQLite
+    /// documents as writable): larger than every sequence issued, and never given to a record later.
+    /// </summary>
+    private long TakeDeleteSequence(SqliteTransaction transaction)
+    {
+        using var command = Writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'records' RETURNING seq;";
+        return command.ExecuteScalar() is long stamp ? stamp : 1; // no row yet only while no record was ever stored
     }
 }

@@ -170,7 +170,7 @@ internal sealed partial class SqliteRecordStore
 
         if (pending.Inserted.Count > 0)
         {
-            TouchSet(transaction, set.Key, now);
+            TouchSet(transaction, set.Key, now, pending.Inserted[^1].Sequence);
         }
 
         return new IngestOutcome(pending.Inserted.Count, duplicates, null);
@@ -204,12 +204,15 @@ internal sealed partial class SqliteRecordStore
         return new StoredEmbeddingSet(key, setId, stored);
     }
 
-    private void TouchSet(SqliteTransaction transaction, long setKey, long now)
+    private void TouchSet(SqliteTransaction transaction, long setKey, long now, long lastSequence)
     {
+        // last_sequence: the set's change sequence, which a tailing index and a waiting query read.
         using var command = Writer.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE embedding_sets SET updated_ms = MAX(updated_ms, $now) WHERE set_key = $key;";
+        command.CommandText =
+            "UPDATE embedding_sets SET updated_ms = MAX(updated_ms, $now), last_sequence = MAX(last_sequence, $last) WHERE set_key = $key;";
         command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$last", lastSequence);
         command.Parameters.AddWithValue("$key", setKey);
         command.ExecuteNonQuery();
     }

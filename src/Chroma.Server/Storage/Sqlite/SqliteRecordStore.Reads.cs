@@ -151,8 +151,9 @@ internal sealed partial class SqliteRecordStore
 
         using var highWater = connection.CreateCommand();
         highWater.Transaction = transaction;
-        highWater.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM records;";
-        return (long)highWater.ExecuteScalar()!;
+        highWater.CommandText = "SELECT last_sequence FROM embedding_sets WHERE set_key = $set;";
+        highWater.Parameters.AddWithValue("$set", set.Key);
+        return highWater.ExecuteScalar() is long last ? last : 0;
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -77,10 +77,17 @@ internal static class PostgresSchema
 
     // Version 2: each set's metric (issue 13). Sets stored before it are L2, which is what they were searched by.
     private const string Version2 = """
-        ALTER TABLE embedding_sets ADD COLUMN metric text NOT NULL DEFAULT 'l2';
+        ALTER TABLE embedding_sets ADD COLUMN IF NOT EXISTS metric text NOT NULL DEFAULT 'l2';
         """;
 
-    private static readonly string[] Steps = [Version1, Version2];
+    // Version 3: deletions carry a change sequence of their set (taken from last_sequence under the set's row
+    // lock, like inserts), so an index tailing the set by sequence finds them.
+    private const string Version3 = """
+        ALTER TABLE records ADD COLUMN IF NOT EXISTS deleted_sequence bigint;
+        CREATE INDEX IF NOT EXISTS records_deleted_by_set ON records (set_key, deleted_sequence) WHERE deleted_sequence IS NOT NULL;
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the

@@ -7,7 +7,7 @@ namespace Chroma.Server.Storage.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this server writes; bump it with a migration step below.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     private const string Version1 = """
         CREATE TABLE embedding_sets (
@@ -73,6 +73,14 @@ internal static class SqliteSchema
         ALTER TABLE embedding_sets ADD COLUMN metric TEXT NOT NULL DEFAULT 'l2';
         """;
 
+    // Version 4: change sequences, so indexes tail the store instead of holding not-yet-indexed records in memory.
+    // A set's last_sequence is the highest sequence stamped on its inserts and deletions; a delete takes a new
+    // sequence from the records table's AUTOINCREMENT counter and stamps it on its tombstones (deleted_sequence).
+    private const string Version4Index = """
+        CREATE INDEX IF NOT EXISTS records_deleted_by_set ON records (set_key, deleted_sequence) WHERE deleted_sequence IS NOT NULL;
+        UPDATE embedding_sets SET last_sequence = COALESCE((SELECT MAX(r.sequence) FROM records r WHERE r.set_key = embedding_sets.set_key), 0);
+        """;
+
     /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
     public static void Migrate(SqliteConnection connection)
     {
@@ -103,7 +111,29 @@ internal static class SqliteSchema
             Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (3);");
         }
 
+        if (version < 4)
+        {
+            // Idempotent column adds: a database rolled back to an older version number keeps its columns.
+            AddColumnIfMissing(connection, transaction, "embedding_sets", "last_sequence", "INTEGER NOT NULL DEFAULT 0");
+            AddColumnIfMissing(connection, transaction, "records", "deleted_sequence", "INTEGER");
+            Execute(connection, transaction, Version4Index);
+            Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (4);");
+        }
+
         transaction.Commit();
+    }
+
+    private static void AddColumnIfMissing(SqliteConnection connection, SqliteTransaction transaction, string table, string column, string definition)
+    {
+        using var exists = connection.CreateCommand();
+        exists.Transaction = transaction;
+        exists.CommandText = "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column;";
+        exists.Parameters.AddWithValue("$table", table);
+        exists.Parameters.AddWithValue("$column", column);
+        if ((long)exists.ExecuteScalar()! == 0)
+        {
+            Execute(connection, transaction, $"ALTER TABLE {table} ADD COLUMN {column} {definition};");
+        }
     }
 
     private static int ReadVersion(SqliteConnection connection, SqliteTransaction transaction)

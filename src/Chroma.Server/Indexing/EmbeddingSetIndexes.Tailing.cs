@@ -1,0 +1,204 @@
+using System.Data.Common;
+using Chroma.Server.Indexing.Internal;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Indexing;
+
+/// <summary>Catching up from the store: a page of changes after each set's sequence at a time, woken or polled.</summary>
+internal sealed partial class EmbeddingSetIndexes
+{
+    /// <summary>Pages one set may read in one turn before the other woken sets get theirs.</summary>
+    private const int PagesPerTurn = 4;
+
+    private long _changesApplied;
+
+    /// <inheritdoc />
+    public void OnCommitted(long setKey, long sequence)
+    {
+        if (_entries.TryGetValue(setKey, out var entry))
+        {
+            if (entry.IndexedThroughSequence < sequence)
+            {
+                Wake(entry);
+            }
+        }
+        else
+        {
+            // A set this server has not seen yet: the poll finds it by id.
+            OnChangesMissed();
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnChangesMissed()
+    {
+        if (Interlocked.Exchange(ref _pollRequested, 1) == 0)
+        {
+            _work.Writer.TryWrite(_pollMarker);
+        }
+    }
+
+    /// <summary>
+    /// Catches every woken set up with the store, until none is behind (tests and shutdown; the worker takes
+    /// <see cref="ApplyRoundAsync"/> turns instead so saves and polls are not held up by a long backlog).
+    /// </summary>
+    public async Task ApplyQueuedAsync()
+    {
+        while (await ApplyRoundAsync().ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>
+    /// Gives every set woken so far one turn (up to <see cref="PagesPerTurn"/> pages); a set still behind after it is
+    /// woken again for the next round. Returns whether any set is still to be caught up. One caller at a time.
+    /// </summary>
+    public async Task<bool> ApplyRoundAsync()
+    {
+        var saveRequested = false;
+        for (var turns = _work.Reader.Count; turns > 0 && _work.Reader.TryRead(out var entry); turns--)
+        {
+            if (ReferenceEquals(entry, _pollMarker))
+            {
+                Poll();
+                continue;
+            }
+
+            entry.ClearSchedule();
+            AdaptiveVectorIndex index;
+            try
+            {
+                index = await entry.LoadAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The worker must outlive a failed load: the set's next change or query retries it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
+                continue;
+            }
+
+            try
+            {
+                if (await CatchUpAsync(entry, index).ConfigureAwait(false))
+                {
+                    Wake(entry);
+                }
+            }
+#pragma warning disable CA1031 // One failed read or apply must not stop indexing of the other sets; the next wake retries.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                IndexingLog.ApplyFailed(_logger, entry.Set.SetId, ex);
+            }
+
+            if (index.StartBuildIfLarge())
+            {
+                IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count, index.ResumedVectors);
+            }
+
+            index.StartEstimateIfStale();
+            saveRequested |= entry.SaveRequested;
+        }
+
+        if (saveRequested)
+        {
+            // A build just finished: save it now rather than at the next tick, so a crash soon after keeps it.
+            await SaveChangedAsync().ConfigureAwait(false);
+        }
+
+        return _work.Reader.Count > 0;
+    }
+
+    /// <summary>
+    /// Checks every set's committed sequence against its index and wakes the ones behind, loading sets this server has
+    /// not seen (created through another server). The fallback for missed notices; cheap: one small query.
+    /// </summary>
+    public void Poll()
+    {
+        Volatile.Write(ref _pollRequested, 0);
+        try
+        {
+            foreach (var (setId, sequence) in _store.ReadLastSequences())
+            {
+                if (_store.FindSet(setId) is not { } set)
+                {
+                    continue;
+                }
+
+                var entry = Entry(set);
+                if (entry.LoadedIndex is null || entry.IndexedThroughSequence < sequence)
+                {
+                    Wake(entry);
+                }
+            }
+        }
+        catch (DbException ex)
+        {
+            IndexingLog.PollFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>Reads and applies up to <see cref="PagesPerTurn"/> pages of the set's changes; true when more wait.</summary>
+    private async Task<bool> CatchUpAsync(SetIndexEntry entry, AdaptiveVectorIndex index)
+    {
+        for (var page = 0; page < PagesPerTurn; page++)
+        {
+            // While a build runs, what the tail reads is logged (vectors copied) for the graph too: read on only while
+            // that log is shorter than a build step, so it cannot grow with the lag. The build wakes the set as it
+            // takes the log (ChangesTaken) and when it takes over.
+            if (index.ChangesAwaitingBuild >= BuildStepSize)
+            {
+                return false;
+            }
+
+            var from = entry.IndexedThroughSequence;
+            var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
+            if (changes.Through <= from)
+            {
+                return false;
+            }
+
+            await ApplyAsync(index, changes).ConfigureAwait(false);
+            Interlocked.Add(ref _changesApplied, changes.Count);
+            if (changes.Count > 0)
+            {
+                entry.Version++;
+            }
+
+            entry.MarkIndexedThrough(changes.Through);
+            if (!changes.HasMore)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task ApplyAsync(AdaptiveVectorIndex index, RecordChangePage changes)
+    {
+        // A deletion in the page is of a record inserted in an earlier one (a record deleted by the snapshot is not
+        // among the page's inserts), so the order of the two lists does not matter.
+        foreach (var sequence in changes.Deleted)
+        {
+            index.Remove(sequence);
+        }
+
+        var dimension = index.Dimension;
+        var count = changes.Sequences.Length;
+        if (count >= ParallelInsertMinimum && index.Hnsw is not null)
+        {
+            // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large page over the index threads.
+            await _threads.ForAsync(count, i => index.Add(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]))
+                .ConfigureAwait(false);
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                index.Add(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]);
+            }
+        }
+    }
+}

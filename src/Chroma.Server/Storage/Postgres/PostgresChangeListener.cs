@@ -1,0 +1,108 @@
+using Chroma.Server.Storage.Postgres.Internal;
+using Npgsql;
+
+namespace Chroma.Server.Storage.Postgres;
+
+/// <summary>
+/// Holds one connection that <c>LISTEN</c>s on <see cref="PostgresChangeNotice.Channel"/> and tells the
+/// <see cref="IStoreChangeSink"/> about every commit, this server's and the others' (a set key and its new sequence).
+/// A broken connection is re-opened with a growing delay (1 s doubling to 30 s); after each (re)connect the sink is
+/// told notices may have been missed, so it checks every set against the store. The sink's own poll covers the gaps.
+/// </summary>
+internal sealed class PostgresChangeListener : BackgroundService
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly string _connectionString;
+    private readonly IStoreChangeSink _sink;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<PostgresChangeListener> _logger;
+
+    /// <summary>Creates the listener for the database of <paramref name="connectionString"/>.</summary>
+    public PostgresChangeListener(string connectionString, IStoreChangeSink sink, TimeProvider timeProvider, ILogger<PostgresChangeListener> logger)
+    {
+        var builder = PostgresConnection.Parse(connectionString);
+
+        // Its own unpooled connection, kept open; keepalives notice a peer that vanished without closing it.
+        builder.Pooling = false;
+        if (builder.KeepAlive == 0)
+        {
+            builder.KeepAlive = 15;
+        }
+
+        _connectionString = builder.ConnectionString;
+        _sink = sink;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    /// <summary>Gets how many times the listening connection was (re)opened.</summary>
+    public int Connections { get; private set; }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = FirstRetryDelay;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // Whatever broke the connection, the listener must outlive it (a hosted service that throws stops the host).
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                PostgresListenerLog.ListenFailed(_logger, delay, ex);
+                try
+                {
+                    await Task.Delay(delay, _timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        await using (connection.ConfigureAwait(false))
+        {
+            connection.Notification += OnNotification;
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using (var listen = new NpgsqlCommand($"LISTEN {PostgresChangeNotice.Channel};", connection))
+            {
+                await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            Connections++;
+            PostgresListenerLog.Listening(_logger, PostgresChangeNotice.Channel);
+
+            // Commits made while nobody listened (before the first connect, or while the connection was down).
+            _sink.OnChangesMissed();
+            while (true)
+            {
+                await connection.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (PostgresChangeNotice.TryParse(e.Payload, out var setKey, out var sequence))
+        {
+            _sink.OnCommitted(setKey, sequence);
+        }
+    }
+}
