@@ -50,6 +50,12 @@ internal interface IRecordStore : IDisposable
     /// <summary>Sequences of the set's deleted records (tombstones) up to <paramref name="throughSequence"/>.</summary>
     IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence);
 
+    /// <summary>
+    /// Ids of up to <paramref name="limit"/> live records of <paramref name="dataset"/> whose timestamp is before
+    /// <paramref name="beforeUnixMs"/>, oldest sequence first (what a retention rule deletes next).
+    /// </summary>
+    IReadOnlyList<string> FindExpiredIds(StoredEmbeddingSet set, string dataset, long beforeUnixMs, int limit);
+
     /// <summary>Marks the live records with these ids deleted; returns how many were.</summary>
     Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 

@@ -7,6 +7,7 @@ using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Retention;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
@@ -121,6 +122,9 @@ internal static class ChromaServerApplication
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
         AddRecommendations(services, options);
+        services.AddSingleton<RetentionWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionWorker>());
+        services.AddSingleton<RetentionReport>();
         AddLabeling(services, options);
         services.AddSingleton<ApiKeyInterceptor>();
 
@@ -175,6 +179,7 @@ internal static class ChromaServerApplication
             options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RecordChangeObservers>(), sp.GetRequiredService<StorageSpace>()));
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Records);
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Scores);
+        services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Coordination);
     }
 
     private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)

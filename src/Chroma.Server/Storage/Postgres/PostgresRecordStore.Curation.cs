@@ -23,6 +23,13 @@ internal sealed partial class PostgresRecordStore
                 var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using (transaction.ConfigureAwait(false))
                 {
+                    // The set's row first, as ingest locks it first: the two never wait on each other in opposite order.
+                    using (var lockSet = new NpgsqlCommand("SELECT 1 FROM embedding_sets WHERE set_key = $1 FOR UPDATE;", connection, transaction))
+                    {
+                        lockSet.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                        await lockSet.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
                     // instead of bringing it back, and its embedding and inputs are dropped.
                     using (var command = new NpgsqlCommand("""
@@ -51,6 +58,13 @@ internal sealed partial class PostgresRecordStore
                         scores.Parameters.Add(new NpgsqlParameter { Value = set.Key });
                         scores.Parameters.Add(new NpgsqlParameter { Value = sequences.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
                         await scores.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                        // Other replicas poll this count to learn of the delete (their rankings drop the records).
+                        using var touched = new NpgsqlCommand(
+                            "UPDATE embedding_sets SET deleted_count = deleted_count + $2 WHERE set_key = $1;", connection, transaction);
+                        touched.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                        touched.Parameters.Add(new NpgsqlParameter { Value = (long)sequences.Count });
+                        await touched.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     }
 
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
