@@ -127,11 +127,13 @@ internal static class ChromaServerApplication
         services.AddSingleton<RetentionReport>();
         AddLabeling(services, options);
         services.AddSingleton<ApiKeyInterceptor>();
+        services.AddSingleton<StorageOutageInterceptor>();
 
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.MaxMessageBytes;
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<StorageOutageInterceptor>();
             if (options.ApiKey is not null)
             {
                 grpc.Interceptors.Add<ApiKeyInterceptor>();

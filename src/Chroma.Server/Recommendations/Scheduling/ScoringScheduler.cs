@@ -331,7 +331,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 #pragma warning restore CA1031
         {
             ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
-            RetryLater(state.Set);
+            if (StorageOutage.Is(ex))
+            {
+                RetryLater(state.Set);
+            }
+
             result = new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, null);
         }
         finally
