@@ -42,7 +42,7 @@ public sealed class PostgresOutageTests
             DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
             Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = cluster!.ConnectionString },
             Web = { Enabled = false },
-        });
+        }, cancellationToken);
         await using var client = new ChromaClient(new ChromaClientOptions
         {
             Endpoint = server.Endpoint,
