@@ -119,6 +119,53 @@ public sealed class ScoringAcrossReplicasTests
         }
     }
 
+    [Test, CancelAfter(300_000)]
+    public async Task Scoring_RecordsWrittenAndDeletedThroughTheOtherReplica_HolderScoresAndBothServeTheSameRanking(CancellationToken cancellationToken)
+    {
+        // Arrange: replica B holds the set's lease (it stored the training data); C does not.
+        var connectionString = await CreateDatabaseAsync(cancellationToken);
+        await using var b = await StartReplicaAsync(connectionString);
+        await using var c = await StartReplicaAsync(connectionString);
+        try
+        {
+            var setId = await IngestAsync(b.Endpoint, training: 300, production: 0, seed: 1, cancellationToken);
+            var holder = await WaitForAsync(() => Lease(connectionString), l => l is not null, cancellationToken);
+            await using var viaC = new ChromaClient(new ChromaClientOptions { Endpoint = c.Endpoint });
+            await using var viaB = new ChromaClient(new ChromaClientOptions { Endpoint = b.Endpoint });
+
+            // Act: production through C, scored by B; then the top 5 deleted through C.
+            await IngestAsync(c.Endpoint, training: 0, production: 2_000, seed: 2, cancellationToken);
+            var fromC = await viaC.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 50 }, cancellationToken);
+            var fromB = await viaB.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(2), new RecommendationQuery { PageSize = 50 }, cancellationToken);
+            var deleted = fromC.Items.Take(5).Select(i => i.Record.Id).ToList();
+            await viaC.DeleteAsync(setId, deleted, cancellationToken);
+            var afterC = await WaitForAsync(
+                () => viaC.GetRecommendationsAsync(setId, new RecommendationQuery { PageSize = 50 }, cancellationToken).GetAwaiter().GetResult(),
+                p => p.ScoredRecords == 1_995,
+                cancellationToken);
+            var afterB = await WaitForAsync(
+                () => viaB.GetRecommendationsAsync(setId, new RecommendationQuery { PageSize = 50 }, cancellationToken).GetAwaiter().GetResult(),
+                p => p.ScoredRecords == 1_995,
+                cancellationToken);
+
+            // Assert
+            Assert.Multiple(() =>
+            {
+                Assert.That(Lease(connectionString)!.Value.Holder, Is.EqualTo(holder!.Value.Holder), "the holder kept the set");
+                Assert.That(Lease(connectionString)!.Value.Generation, Is.EqualTo(1), "never taken over");
+                Assert.That(fromB.ScoredRecords, Is.EqualTo(2_000), "the holder scored records written through the other replica");
+                Assert.That(fromC.Items.Select(i => i.Record.Id), Is.EqualTo(fromB.Items.Select(i => i.Record.Id)), "the same ranking from both");
+                Assert.That(fromC.Items.Select(i => i.Score), Is.EqualTo(fromB.Items.Select(i => i.Score)));
+                Assert.That(afterB.Items.Select(i => i.Record.Id).Intersect(deleted), Is.Empty, "the delete through C reached the holder");
+                Assert.That(afterC.Items.Select(i => i.Record.Id), Is.EqualTo(afterB.Items.Select(i => i.Record.Id)), "the same ranking after the delete");
+            });
+        }
+        finally
+        {
+            TestPostgres.DropDatabase(connectionString);
+        }
+    }
+
     internal static async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
     {
         var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync(cancellationToken);

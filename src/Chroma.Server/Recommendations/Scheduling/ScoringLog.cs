@@ -33,7 +33,7 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Took over scoring of '{SetId}' (lease generation {Generation}); read its stored ranking first")]
     public static partial void TookOver(ILogger logger, string setId, long generation);
 
-    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Could not read the shared database's set watermarks; polling again in {IntervalMs} ms")]
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Could not read the shared database's set watermarks; polling again every {IntervalMs} ms (logged once until a poll succeeds)")]
     public static partial void PollFailed(ILogger logger, Exception exception, long intervalMs);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after ScoringMaxDelay or on the next change")]

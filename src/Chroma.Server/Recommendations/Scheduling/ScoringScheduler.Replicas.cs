@@ -18,6 +18,7 @@ internal sealed partial class ScoringScheduler
     private readonly TimeSpan _leaseDuration;
     private readonly TimeSpan _pollInterval;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
+    private bool _pollFailing;
 
     /// <summary>Gets the name this replica holds scoring leases under (unique per server start).</summary>
     public string ReplicaName => _holder;
@@ -49,21 +50,25 @@ internal sealed partial class ScoringScheduler
     private async Task<ScoringLease?> AcquireAsync(SetScoringState state, CancellationToken cancellationToken)
     {
         var lease = await _coordination.TryAcquireAsync(state.Set, _holder, _leaseDuration, cancellationToken).ConfigureAwait(false);
-        if (lease is null)
+        if (lease is not null)
         {
-            return null;
+            state.Lease = lease;
         }
 
+        return lease;
+    }
+
+    // Taken over (or first held since the start): the previous holder may have stored more than this replica read.
+    // Runs under the lease's renewal, since reading a large ranking back can take longer than the lease lasts.
+    private async Task ReadBackOnTakeoverAsync(SetScoringState state, ScoringLease lease, CancellationToken cancellationToken)
+    {
         if (_coordination.Shared && lease.Generation != state.LeaseGeneration)
         {
-            // Taken over (or first held since the start): the previous holder may have stored more than this replica read.
             ScoringLog.TookOver(_logger, state.Set.SetId, lease.Generation);
-            await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await _pass.ReloadAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
         state.LeaseGeneration = lease.Generation;
-        state.Lease = lease;
-        return lease;
     }
 
     // Returns true when the lease was lost (taken over, or not renewable before it expired); the pass is then cancelled.
@@ -169,6 +174,8 @@ internal sealed partial class ScoringScheduler
             {
                 await ApplyAsync(mark, now.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
             }
+
+            _pollFailing = false;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -178,7 +185,13 @@ internal sealed partial class ScoringScheduler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            ScoringLog.PollFailed(_logger, ex, (long)_pollInterval.TotalMilliseconds);
+            // Once per outage, not once per poll.
+            if (!_pollFailing)
+            {
+                ScoringLog.PollFailed(_logger, ex, (long)_pollInterval.TotalMilliseconds);
+            }
+
+            _pollFailing = true;
         }
     }
 

@@ -313,7 +313,13 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         try
         {
             // Off the worker's loop thread: fitting and scoring are CPU-bound and synchronous.
-            result = await Task.Run(() => _pass.RunAsync(state, passCancellation.Token), passCancellation.Token).ConfigureAwait(false);
+            result = await Task.Run(
+                async () =>
+                {
+                    await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(state, passCancellation.Token).ConfigureAwait(false);
+                },
+                passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
