@@ -124,8 +124,8 @@ public sealed class ScoringAcrossReplicasTests
     {
         // Arrange: replica B holds the set's lease (it stored the training data); C does not.
         var connectionString = await CreateDatabaseAsync(cancellationToken);
-        await using var b = await StartReplicaAsync(connectionString);
-        await using var c = await StartReplicaAsync(connectionString);
+        var b = await StartReplicaAsync(connectionString);
+        var c = await StartReplicaAsync(connectionString);
         try
         {
             var setId = await IngestAsync(b.Endpoint, training: 300, production: 0, seed: 1, cancellationToken);
@@ -162,6 +162,8 @@ public sealed class ScoringAcrossReplicasTests
         }
         finally
         {
+            await b.DisposeAsync();
+            await c.DisposeAsync();
             TestPostgres.DropDatabase(connectionString);
         }
     }
