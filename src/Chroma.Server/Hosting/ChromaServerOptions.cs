@@ -1,3 +1,5 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Retention;
 using Chroma.Server.Storage;
 using Chroma.Server.Web;
 
@@ -214,12 +216,26 @@ public sealed class ChromaServerOptions
     /// </summary>
     public int BackgroundWorkThreads { get; set; }
 
+    /// <summary>
+    /// Gets or sets how replicas sharing a PostgreSQL database divide the scoring (section <c>Chroma:Scoring</c>: lease
+    /// duration, change polling). The default value is a <see cref="ScoringOptions"/> with its defaults (15 s lease, 1 s polling).
+    /// </summary>
+    public ScoringOptions Scoring { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets which records are deleted by age (section <c>Chroma:Retention</c>). The default value is a
+    /// <see cref="RetentionOptions"/> without rules: nothing is deleted by age.
+    /// </summary>
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>Copies these options so a running server is not affected by later changes.</summary>
     internal ChromaServerOptions Clone()
     {
         var copy = (ChromaServerOptions)MemberwiseClone();
         copy.Web = Web.Clone();
         copy.Storage = Storage.Clone();
+        copy.Scoring = Scoring.Clone();
+        copy.Retention = Retention.Clone();
         return copy;
     }
 }

@@ -4,6 +4,7 @@ using Chroma.Server.Indexing;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Retention;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Grpc.Core;
@@ -23,6 +24,7 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly RecommendationPages _recommendations;
     private readonly IRecordScoreStore _scores;
     private readonly LabelingService _labeling;
+    private readonly RetentionReport _retention;
 
     /// <summary>Creates the service.</summary>
     public QueryService(
@@ -32,7 +34,8 @@ internal sealed partial class QueryService : Query.QueryBase
         ScoringScheduler scoring,
         RecommendationPages recommendations,
         IRecordScoreStore scores,
-        LabelingService labeling)
+        LabelingService labeling,
+        RetentionReport retention)
     {
         ArgumentNullException.ThrowIfNull(indexes);
         ArgumentNullException.ThrowIfNull(scoring);
@@ -43,12 +46,14 @@ internal sealed partial class QueryService : Query.QueryBase
         _recommendations = recommendations;
         _scores = scores;
         _labeling = labeling;
+        _retention = retention;
     }
 
     /// <inheritdoc />
     public override Task<ListSetsResponse> ListSets(ListSetsRequest request, ServerCallContext context)
     {
         var response = new ListSetsResponse();
+        var retentionRuns = _retention.ReadRuns();
         foreach (var summary in _store.ListSets())
         {
             var info = new EmbeddingSetInfo
@@ -63,6 +68,7 @@ internal sealed partial class QueryService : Query.QueryBase
             info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
             AddDrift(info, summary.Set);
             info.Index = IndexInfo(summary.Set);
+            info.Retention.AddRange(_retention.For(summary.Set, retentionRuns));
             response.Sets.Add(info);
         }
 

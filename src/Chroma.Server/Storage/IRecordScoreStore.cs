@@ -25,17 +25,23 @@ internal interface IRecordScoreStore
     /// <summary>
     /// Stores scores computed under <paramref name="trainingVersion"/>, skipping records deleted in
     /// the meantime; <paramref name="replaceExisting"/> first drops every score of the set (a refit).
-    /// Returns how many were stored.
+    /// Returns how many were stored. With a <paramref name="lease"/>, the write commits only while that lease's
+    /// generation is still the set's current one (checked in the same transaction), else nothing is written and
+    /// <see cref="ScoringLeaseLostException"/> is thrown: a replica that lost the set cannot overwrite newer scores.
     /// </summary>
     Task<int> SaveScoresAsync(
         StoredEmbeddingSet set,
         string trainingVersion,
         IReadOnlyList<RecordScoreRow> rows,
         bool replaceExisting,
+        ScoringLease? lease = null,
         CancellationToken cancellationToken = default);
 
-    /// <summary>Appends a drift measurement and keeps only the newest <paramref name="keep"/> of the set.</summary>
-    Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Appends a drift measurement and keeps only the newest <paramref name="keep"/> of the set; fenced by
+    /// <paramref name="lease"/> as <see cref="SaveScoresAsync"/> is.
+    /// </summary>
+    Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default);
 
     /// <summary>The newest <paramref name="limit"/> drift measurements of the set, oldest first.</summary>
     IReadOnlyList<DriftPoint> ReadDriftHistory(StoredEmbeddingSet set, int limit);

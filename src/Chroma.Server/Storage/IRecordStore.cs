@@ -54,6 +54,12 @@ internal interface IRecordStore : IDisposable
     IReadOnlyList<long> ReadDeletedSequences(StoredEmbeddingSet set, long throughSequence);
 
     /// <summary>
+    /// Ids of up to <paramref name="limit"/> live records of <paramref name="dataset"/> whose timestamp is before
+    /// <paramref name="beforeUnixMs"/>, oldest sequence first (what a retention rule deletes next).
+    /// </summary>
+    IReadOnlyList<string> FindExpiredIds(StoredEmbeddingSet set, string dataset, long beforeUnixMs, int limit);
+
+    /// <summary>
     /// The set's change sequence: the highest sequence stamped on any of its inserts or deletions so far (0: none).
     /// Every change stamped at or below it is committed and readable; a query waits until the index reflects it.
     /// </summary>

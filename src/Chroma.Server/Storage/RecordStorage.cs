@@ -12,10 +12,11 @@ internal sealed class RecordStorage : IDisposable
     private int _disposed;
 
     /// <summary>Wraps stores opened on <paramref name="database"/>.</summary>
-    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IDisposable database)
+    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database)
     {
         Records = records;
         Scores = scores;
+        Coordination = coordination;
         _database = database;
     }
 
@@ -24,6 +25,9 @@ internal sealed class RecordStorage : IDisposable
 
     /// <summary>Gets the score store.</summary>
     public IRecordScoreStore Scores { get; }
+
+    /// <summary>Gets what replicas sharing the database agree on (scoring leases, retention runs).</summary>
+    public IReplicaCoordination Coordination { get; }
 
     /// <inheritdoc />
     public void Dispose()

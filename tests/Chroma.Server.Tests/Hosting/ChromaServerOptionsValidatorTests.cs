@@ -32,6 +32,21 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("NegativeIdleTimeout", o => o.IngestStreamIdleTimeout = TimeSpan.FromSeconds(-1), "IngestStreamIdleTimeout must be between 0 (never) and 1 day");
         yield return Case("ZeroShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.Zero, "ShutdownTimeout must be between 1 second and 5 minutes");
         yield return Case("OneRecordDriftWindow", o => o.DriftWindow = 1, "DriftWindow must be between 2 and 100000 (got 1)");
+        yield return Case("ZeroLease", o => o.Scoring.LeaseDuration = TimeSpan.Zero, "Scoring.LeaseDuration must be between 1 second and 1 hour (Chroma:Scoring:LeaseDuration");
+        yield return Case("PollAboveThirdOfLease", o => o.Scoring.ChangePollInterval = TimeSpan.FromSeconds(6), "at most a third of Scoring.LeaseDuration");
+        yield return Case("RetentionRuleWithoutSet", o => o.Retention.Rules.Add(new() { Dataset = "production", MaxAge = TimeSpan.FromDays(30) }),
+            "Retention.Rules[0].Set must name an embedding set id, or \"*\" for every set (Chroma:Retention:Rules:0:Set)");
+        yield return Case("RetentionRuleWithoutDataset", o => o.Retention.Rules.Add(new() { Set = "*", MaxAge = TimeSpan.FromDays(30) }),
+            "Retention.Rules[0].Dataset must name a dataset");
+        yield return Case("RetentionRuleWithoutAge", o => o.Retention.Rules.Add(new() { Set = "*", Dataset = "production" }),
+            "Retention.Rules[0].MaxAge must be between 1 minute and 100 years, e.g. 30.00:00:00 for 30 days (Chroma:Retention:Rules:0:MaxAge, got 00:00:00)");
+        yield return Case("RetentionRuleTwice", o =>
+            {
+                o.Retention.Rules.Add(new() { Set = "*", Dataset = "production", MaxAge = TimeSpan.FromDays(30) });
+                o.Retention.Rules.Add(new() { Set = "*", Dataset = "production", MaxAge = TimeSpan.FromDays(7) });
+            },
+            "Retention.Rules[1] repeats the rule for set \"*\" and dataset \"production\" (Chroma:Retention:Rules:1)");
+        yield return Case("ZeroRetentionBatch", o => o.Retention.BatchSize = 0, "Retention.BatchSize must be between 1 and 100000 (got 0) (Chroma:Retention:BatchSize)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -12,7 +12,7 @@ internal sealed class SetsCommand : ICliCommand
     public string Name => "sets";
 
     /// <inheritdoc />
-    public string Usage => "sets [--json]: embedding sets with their dimension, metric and record counts per dataset";
+    public string Usage => "sets [--json]: embedding sets with their dimension, metric, record counts per dataset and retention rules";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -40,7 +40,8 @@ internal sealed class SetsCommand : ICliCommand
             .AddColumn("metric")
             .AddColumn("datasets")
             .AddColumn(new TableColumn("records").RightAligned())
-            .AddColumn("updated (UTC)");
+            .AddColumn("updated (UTC)")
+            .AddColumn("retention");
         foreach (var set in response.Sets.Select(SetView.From))
         {
             table.AddRow(
@@ -52,7 +53,8 @@ internal sealed class SetsCommand : ICliCommand
                 set.Metric,
                 Markup.Escape(string.Join(", ", set.Datasets.Select(d => $"{d.Key} {d.Value:N0}"))),
                 set.TotalRecords.ToString("N0", CultureInfo.InvariantCulture),
-                DateTimeOffset.FromUnixTimeMilliseconds(set.UpdatedUnixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+                DateTimeOffset.FromUnixTimeMilliseconds(set.UpdatedUnixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                set.Retention.Count == 0 ? "[grey]none[/]" : Markup.Escape(string.Join("; ", set.Retention.Select(r => r.Describe()))));
         }
 
         context.Console.Write(table);

@@ -34,7 +34,7 @@ internal sealed class StatsCommand : ICliCommand
         {
             var (recommendations, _) = await RecommendationSource.TryGetAsync(
                 context, new GetRecommendationsRequest { SetId = set.SetId, PageSize = 1 }, cancellationToken).ConfigureAwait(false);
-            perSet.Add(new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift));
+            perSet.Add(new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift, set.Retention));
         }
 
         var datasets = perSet.SelectMany(s => s.Datasets)
@@ -65,7 +65,8 @@ internal sealed class StatsCommand : ICliCommand
         var table = new Table().AddColumn("set").AddColumn(new TableColumn("dim").RightAligned()).AddColumn("metric")
             .AddColumn(new TableColumn("records").RightAligned()).AddColumn("datasets")
             .AddColumn(new TableColumn("ranked").RightAligned()).AddColumn(new TableColumn("pending").RightAligned())
-            .AddColumn(new TableColumn("drift (MMD², p)").RightAligned());
+            .AddColumn(new TableColumn("drift (MMD², p)").RightAligned())
+            .AddColumn("retention");
         foreach (var set in perSet)
         {
             table.AddRow(
@@ -78,7 +79,8 @@ internal sealed class StatsCommand : ICliCommand
                 set.PendingRecords?.ToString("N0", CultureInfo.InvariantCulture) ?? "[grey]n/a[/]",
                 set.Drift is { } drift
                     ? string.Format(CultureInfo.InvariantCulture, drift.PValue < 0.05 ? "[red]{0:G3}, {1:G2}[/]" : "{0:G3}, {1:G2}", drift.Mmd2, drift.PValue)
-                    : "[grey]n/a[/]");
+                    : "[grey]n/a[/]",
+                set.Retention.Count == 0 ? "[grey]none[/]" : Markup.Escape(string.Join("; ", set.Retention.Select(r => r.Describe()))));
         }
 
         context.Console.Write(table);
@@ -97,5 +99,6 @@ internal sealed class StatsCommand : ICliCommand
         IReadOnlyDictionary<string, long> Datasets,
         long? ScoredRecords,
         long? PendingRecords,
-        DriftView? Drift);
+        DriftView? Drift,
+        IReadOnlyList<RetentionView> Retention);
 }

@@ -15,7 +15,8 @@ internal sealed record SetView(
     long CreatedUnixMs,
     long UpdatedUnixMs,
     DriftView? Drift,
-    IReadOnlyList<DriftView> DriftHistory)
+    IReadOnlyList<DriftView> DriftHistory,
+    IReadOnlyList<RetentionView> Retention)
 {
     /// <summary>Maps a set from the wire.</summary>
     public static SetView From(EmbeddingSetInfo info)
@@ -34,7 +35,33 @@ internal sealed record SetView(
             info.CreatedUnixMs,
             info.UpdatedUnixMs,
             info.Drift is null ? null : DriftView.From(info.Drift),
-            [.. info.DriftHistory.Select(DriftView.From)]);
+            [.. info.DriftHistory.Select(DriftView.From)],
+            [.. info.Retention.Select(RetentionView.From)]);
+    }
+}
+
+/// <summary>A retention rule covering a set, with its last run (times in Unix ms; 0: not run yet).</summary>
+internal sealed record RetentionView(string Dataset, long MaxAgeMs, long LastRunUnixMs, long LastRunDeleted, long DeletedTotal)
+{
+    /// <summary>Maps a rule from the wire.</summary>
+    public static RetentionView From(RetentionInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return new RetentionView(info.Dataset, info.MaxAgeMs, info.LastRunUnixMs, info.LastRunDeleted, info.DeletedTotal);
+    }
+
+    /// <summary>One line for a table: "production &gt; 30d, last run 2026-12-01 10:00 (-12, 340 in all)".</summary>
+    public string Describe()
+    {
+        var age = TimeSpan.FromMilliseconds(MaxAgeMs);
+        var ageText = age.TotalDays >= 1 && age.Ticks % TimeSpan.TicksPerDay == 0
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{age.TotalDays:0}d")
+            : age.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        var run = LastRunUnixMs == 0
+            ? "not run yet"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"last run {DateTimeOffset.FromUnixTimeMilliseconds(LastRunUnixMs):yyyy-MM-dd HH:mm} (-{LastRunDeleted:N0}, {DeletedTotal:N0} in all)");
+        return $"{Dataset} > {ageText}, {run}";
     }
 
     // A server from before sets had a metric reports none: its sets are L2.

@@ -7,6 +7,7 @@ using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Retention;
 using Chroma.Server.Security;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
@@ -122,13 +123,18 @@ internal static class ChromaServerApplication
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
         AddRecommendations(services, options);
+        services.AddSingleton<RetentionWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionWorker>());
+        services.AddSingleton<RetentionReport>();
         AddLabeling(services, options);
         services.AddSingleton<ApiKeyInterceptor>();
+        services.AddSingleton<StorageOutageInterceptor>();
 
         services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.MaxMessageBytes;
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<StorageOutageInterceptor>();
             if (options.ApiKey is not null)
             {
                 grpc.Interceptors.Add<ApiKeyInterceptor>();
@@ -186,6 +192,7 @@ internal static class ChromaServerApplication
 
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Records);
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Scores);
+        services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Coordination);
     }
 
     private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Retention;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Hosting.Internal;
@@ -115,6 +117,11 @@ internal static class ChromaServerOptionsValidator
             return webProblem;
         }
 
+        if ((ScoringProblem(o.Scoring) ?? RetentionProblem(o.Retention)) is { } coordinationProblem)
+        {
+            return coordinationProblem;
+        }
+
         return Range(nameof(o.Port), o.Port, 0, IPEndPoint.MaxPort)
             ?? Range(nameof(o.MaxBatchRecords), o.MaxBatchRecords, 1, 1_000_000)
             ?? Range(nameof(o.MaxDimension), o.MaxDimension, 1, 1_048_576)
@@ -161,6 +168,83 @@ internal static class ChromaServerOptionsValidator
         return port != 0 && port == o.Port
             ? string.Create(CultureInfo.InvariantCulture, $"Web.Port must differ from Port: Studio (HTTP/1.1) and gRPC (HTTP/2) need their own ports (both are {port})")
             : null;
+    }
+
+    private static string? ScoringProblem(ScoringOptions? scoring)
+    {
+        if (scoring is null)
+        {
+            return "Scoring must be set (Chroma:Scoring)";
+        }
+
+        if (scoring.LeaseDuration < TimeSpan.FromSeconds(1) || scoring.LeaseDuration > TimeSpan.FromHours(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Scoring.LeaseDuration must be between 1 second and 1 hour (Chroma:Scoring:LeaseDuration, got {scoring.LeaseDuration})");
+        }
+
+        if (scoring.ChangePollInterval < TimeSpan.FromMilliseconds(50) || scoring.ChangePollInterval > TimeSpan.FromMinutes(1)
+            || scoring.ChangePollInterval > scoring.LeaseDuration / 3)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Scoring.ChangePollInterval must be between 50 ms and 1 minute and at most a third of Scoring.LeaseDuration ({scoring.LeaseDuration}) (Chroma:Scoring:ChangePollInterval, got {scoring.ChangePollInterval})");
+        }
+
+        return null;
+    }
+
+    private static string? RetentionProblem(RetentionOptions? retention)
+    {
+        if (retention is null || retention.Rules is null)
+        {
+            return "Retention must be set (Chroma:Retention), with a list of Rules (may be empty)";
+        }
+
+        if (retention.Interval < TimeSpan.FromSeconds(1) || retention.Interval > TimeSpan.FromDays(1))
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Retention.Interval must be between 1 second and 1 day (Chroma:Retention:Interval, got {retention.Interval})");
+        }
+
+        if (Range("Retention.BatchSize", retention.BatchSize, 1, 100_000) is { } batch)
+        {
+            return batch + " (Chroma:Retention:BatchSize)";
+        }
+
+        var seen = new HashSet<(string, string)>();
+        for (var i = 0; i < retention.Rules.Count; i++)
+        {
+            var rule = retention.Rules[i];
+            var key = string.Create(CultureInfo.InvariantCulture, $"Chroma:Retention:Rules:{i}");
+            var name = string.Create(CultureInfo.InvariantCulture, $"Retention.Rules[{i}]");
+            if (rule is null)
+            {
+                return $"{name} must be set ({key})";
+            }
+
+            if (string.IsNullOrWhiteSpace(rule.Set))
+            {
+                return $"{name}.Set must name an embedding set id, or \"*\" for every set ({key}:Set)";
+            }
+
+            if (string.IsNullOrWhiteSpace(rule.Dataset))
+            {
+                return $"{name}.Dataset must name a dataset, e.g. \"production\" ({key}:Dataset)";
+            }
+
+            if (rule.MaxAge < TimeSpan.FromMinutes(1) || rule.MaxAge > TimeSpan.FromDays(36_525))
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{name}.MaxAge must be between 1 minute and 100 years, e.g. 30.00:00:00 for 30 days ({key}:MaxAge, got {rule.MaxAge})");
+            }
+
+            if (!seen.Add((rule.Set, rule.Dataset)))
+            {
+                return $"{name} repeats the rule for set \"{rule.Set}\" and dataset \"{rule.Dataset}\" ({key}); keep one";
+            }
+        }
+
+        return null;
     }
 
     // The connection string itself is never quoted: it holds the password.

@@ -23,6 +23,19 @@ internal static partial class ScoringLog
         Message = "Fitted '{SetId}' on {FittedRows} training records ({HeldOutRows} held out, {NeighborRows} in the neighbour search) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
     public static partial void Fitted(ILogger logger, string setId, int fittedRows, int heldOutRows, int neighborRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
 
-    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried on the next change")]
+    [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "'{SetId}' is scored by another replica (its lease holds); serving the ranking it stores")]
+    public static partial void LeaseHeldElsewhere(ILogger logger, string setId);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Warning,
+        Message = "Scoring lease of '{SetId}' (generation {Generation}) was taken over by another replica; this pass stops and its unsaved work is dropped")]
+    public static partial void LeaseLost(ILogger logger, string setId, long generation);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Took over scoring of '{SetId}' (lease generation {Generation}); read its stored ranking first")]
+    public static partial void TookOver(ILogger logger, string setId, long generation);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Could not read the shared database's set watermarks; polling again every {IntervalMs} ms (logged once until a poll succeeds)")]
+    public static partial void PollFailed(ILogger logger, Exception exception, long intervalMs);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after ScoringMaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 }

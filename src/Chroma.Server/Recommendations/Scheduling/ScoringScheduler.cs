@@ -9,14 +9,17 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// scored once it has been quiet for <see cref="ChromaServerOptions.ScoringDebounce"/>, or at the
 /// latest <see cref="ChromaServerOptions.ScoringMaxDelay"/> after its first unscored change, so a
 /// steady stream still gets fresh scores. Passes run one at a time on this worker, never on a
-/// request; queries read the last published <see cref="SetScores"/>.
+/// request; queries read the last published <see cref="SetScores"/>. A pass runs only under the set's scoring
+/// lease (<see cref="IReplicaCoordination"/>): with several replicas on one PostgreSQL database exactly one scores a
+/// set and the others serve the ranking it stored (see ScoringScheduler.Replicas.cs).
 /// </summary>
-internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserver
+internal sealed partial class ScoringScheduler : BackgroundService, IRecordChangeObserver
 {
     private static readonly TimeSpan ClockTolerance = TimeSpan.FromMilliseconds(1);
     private static readonly SetScores Restoring = SetScores.NotYetScored with { Stale = true };
 
     private readonly IRecordStore _store;
+    private readonly IReplicaCoordination _coordination;
     private readonly SetScoringPass _pass;
     private readonly TimeProvider _time;
     private readonly TimeSpan _debounce;
@@ -30,10 +33,14 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
     private int _completedPasses;
 
     /// <summary>Creates the worker.</summary>
-    public ScoringScheduler(IRecordStore store, SetScoringPass pass, ChromaServerOptions options, TimeProvider time, ILogger<ScoringScheduler> logger)
+    public ScoringScheduler(
+        IRecordStore store, IReplicaCoordination coordination, SetScoringPass pass, ChromaServerOptions options, TimeProvider time, ILogger<ScoringScheduler> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _coordination = coordination;
+        _leaseDuration = options.Scoring.LeaseDuration;
+        _pollInterval = options.Scoring.ChangePollInterval;
         _pass = pass;
         _time = time;
         _debounce = options.ScoringDebounce;
@@ -155,6 +162,7 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
         await RestoreAllAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
+            await PollIfDueAsync(stoppingToken).ConfigureAwait(false);
             var (due, wait, signal, now) = TakeDue();
             foreach (var state in due)
             {
@@ -166,6 +174,7 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
                 continue;
             }
 
+            wait = UntilNextPoll(now, wait);
             using var waitCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var timer = wait is { } delay ? Task.Delay(delay, _time, waitCancellation.Token) : Task.Delay(Timeout.Infinite, waitCancellation.Token);
 
@@ -271,10 +280,46 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
         ScoringPassResult result;
         var storedAtStart = state.Coverage.LatestStored;
         var succeeded = false;
+        var lost = false;
+        ScoringLease? lease;
+        try
+        {
+            lease = await AcquireAsync(state, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // The database may be down: the pass is retried, the worker keeps running.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            RetryLater(state.Set);
+            state.Coverage.PassEnded(storedAtStart, succeeded: false);
+            return;
+        }
+
+        if (lease is null)
+        {
+            // Another replica scores the set; this one serves what it stores (read when the poll sees a new revision).
+            ScoringLog.LeaseHeldElsewhere(_logger, state.Set.SetId);
+            return;
+        }
+
+        using var passCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var renewalStop = new CancellationTokenSource();
+        var renewal = _coordination.Shared ? RenewWhileRunningAsync(lease, passCancellation, renewalStop.Token) : Task.FromResult(false);
         try
         {
             // Off the worker's loop thread: fitting and scoring are CPU-bound and synchronous.
-            result = await Task.Run(() => _pass.RunAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+            result = await Task.Run(
+                async () =>
+                {
+                    await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(state, passCancellation.Token).ConfigureAwait(false);
+                },
+                passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -282,12 +327,42 @@ internal sealed class ScoringScheduler : BackgroundService, IRecordChangeObserve
             state.Coverage.PassEnded(storedAtStart, succeeded: false);
             return;
         }
+        catch (Exception ex) when (ex is ScoringLeaseLostException || (ex is OperationCanceledException && passCancellation.IsCancellationRequested))
+        {
+            lost = true;
+            result = new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, null);
+        }
 #pragma warning disable CA1031 // One set's failure must not stop the worker for every other set.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            if (StorageOutage.Is(ex))
+            {
+                RetryLater(state.Set);
+            }
+
             result = new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, null);
+        }
+        finally
+        {
+            await renewalStop.CancelAsync().ConfigureAwait(false);
+            lost |= await renewal.ConfigureAwait(false);
+            state.Lease = null;
+        }
+
+        if (succeeded && !lost)
+        {
+            lost = !await PublishPassAsync(state, lease, storedAtStart, stoppingToken).ConfigureAwait(false);
+        }
+
+        if (lost)
+        {
+            // What this replica scored may not be stored: forget it; the next poll reads the new holder's ranking.
+            ScoringLog.LeaseLost(_logger, state.Set.SetId, lease.Generation);
+            state.LeaseGeneration = 0;
+            state.LoadedRevision = -1;
+            succeeded = false;
         }
 
         state.Coverage.PassEnded(storedAtStart, succeeded);

@@ -96,12 +96,34 @@ internal sealed class SetScoringPass
         ScoringLog.Restored(_logger, state.Set.SetId, stored.Count);
     }
 
+    /// <summary>
+    /// Reads the set's stored ranking again, replacing what <paramref name="state"/> holds: on a replica that does not
+    /// score the set (it serves what the scoring replica stored), and on one that takes the set over.
+    /// </summary>
+    public async Task ReloadAsync(SetScoringState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Reset();
+        state.DeletedElsewhere = false;
+        await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
+        if (state.Entries.Count == 0 && !state.Refitting)
+        {
+            state.Publish(Now(), null);
+        }
+    }
+
     /// <summary>Brings <paramref name="state"/> up to date with the store.</summary>
     public async Task<ScoringPassResult> RunAsync(SetScoringState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         var set = state.Set;
+        if (state.DeletedElsewhere)
+        {
+            // Records went through another replica: their scores are gone from the store, so read what is left.
+            await ReloadAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
         await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
         state.ApplyDeletes();
 
@@ -125,7 +147,7 @@ internal sealed class SetScoringPass
                 state.Entries.Clear();
                 state.MaxScoredSequence = 0;
                 state.TrainingVersion = fingerprint.Version;
-                await _store.SaveScoresAsync(set, fingerprint.Version, [], replaceExisting: true, cancellationToken).ConfigureAwait(false);
+                await _store.SaveScoresAsync(set, fingerprint.Version, [], replaceExisting: true, state.Lease, cancellationToken).ConfigureAwait(false);
             }
 
             state.ApplyDeletes();
@@ -185,7 +207,7 @@ internal sealed class SetScoringPass
         DriftResult? drift = null;
         if (scored > 0 && state.Training is { } reference)
         {
-            drift = await MeasureDriftAsync(set, reference, cancellationToken).ConfigureAwait(false);
+            drift = await MeasureDriftAsync(set, reference, state.Lease, cancellationToken).ConfigureAwait(false);
         }
 
         state.EndRefit();
@@ -238,7 +260,7 @@ internal sealed class SetScoringPass
             return (scored, rows);
         }, cancellationToken).ConfigureAwait(false);
 
-        await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting: false, cancellationToken).ConfigureAwait(false);
+        await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting: false, state.Lease, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < scored.Length; i++)
         {
             state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]);
@@ -248,7 +270,7 @@ internal sealed class SetScoringPass
         return scored.Length;
     }
 
-    private async Task<DriftResult?> MeasureDriftAsync(StoredEmbeddingSet set, TrainingData reference, CancellationToken cancellationToken)
+    private async Task<DriftResult?> MeasureDriftAsync(StoredEmbeddingSet set, TrainingData reference, ScoringLease? lease, CancellationToken cancellationToken)
     {
         var recent = _store.ReadRecentProduction(set, _serverOptions.DriftWindow);
         if (recent.Count < 2 || reference.Count < 2)
@@ -260,7 +282,7 @@ internal sealed class SetScoringPass
             () => MmdDriftDetector.Measure(reference.Embeddings, recent.Embeddings, set.Dimension, _driftOptions, _limiter, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         var point = new DriftPoint(Now(), drift.Mmd2, drift.PValue, drift.ReferenceSamples, drift.RecentSamples, recent.ThroughSequence);
-        await _store.SaveDriftAsync(set, point, DriftHistoryLength, cancellationToken).ConfigureAwait(false);
+        await _store.SaveDriftAsync(set, point, DriftHistoryLength, lease, cancellationToken).ConfigureAwait(false);
         ScoringLog.DriftMeasured(_logger, set.SetId, drift.Mmd2, drift.PValue);
         return drift;
     }

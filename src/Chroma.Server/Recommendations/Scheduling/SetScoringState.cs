@@ -23,6 +23,7 @@ internal sealed class SetScoringState
     private string? _staleVersion;
     private long _staleComputedUnixMs;
     private bool _awaitingRestore;
+    private long _ownDeletes;
 
     /// <summary>Creates the state of <paramref name="set"/>.</summary>
     public SetScoringState(StoredEmbeddingSet set) => Set = set;
@@ -79,6 +80,21 @@ internal sealed class SetScoringState
     /// <summary>Gets or sets the training changes the running pass has seen (read before the training fingerprint).</summary>
     public long TrainingChangesSeen { get; set; }
 
+    /// <summary>Gets or sets the scoring lease the running pass writes under (its generation fences the writes), or null.</summary>
+    public ScoringLease? Lease { get; set; }
+
+    /// <summary>Gets or sets the generation of the lease this replica last held for the set (0: none), so a takeover reads the stored state first.</summary>
+    public long LeaseGeneration { get; set; }
+
+    /// <summary>Gets or sets the stored-ranking revision these entries match (-1: unknown, read it again).</summary>
+    public long LoadedRevision { get; set; } = -1;
+
+    /// <summary>Gets or sets the shared database's figures of the set at the last poll, or null before the first.</summary>
+    public SetWatermark? Watermark { get; set; }
+
+    /// <summary>Gets or sets whether records were deleted through another replica since the entries were read (the next pass reads them again).</summary>
+    public bool DeletedElsewhere { get; set; }
+
     /// <summary>Gets whether a refit is rescoring the set while the previous ranking is served stale.</summary>
     public bool Refitting => _staleEntries is not null;
 
@@ -88,10 +104,28 @@ internal sealed class SetScoringState
     /// <summary>Notes records deleted from the store (called inside the store's commit; cheap).</summary>
     public void OnDeleted(IReadOnlyList<long> sequences)
     {
+        Interlocked.Add(ref _ownDeletes, sequences.Count);
         foreach (var sequence in sequences)
         {
             _deleted.Enqueue(sequence);
         }
+    }
+
+    /// <summary>Returns how many records this replica deleted since the last call (told apart from deletes made elsewhere).</summary>
+    public long TakeOwnDeletes() => Interlocked.Exchange(ref _ownDeletes, 0);
+
+    /// <summary>Forgets everything scored (before the stored ranking is read again); the model is kept.</summary>
+    public void Reset()
+    {
+        EndRefit();
+        while (_deleted.TryDequeue(out _))
+        {
+        }
+
+        Entries.Clear();
+        MaxScoredSequence = 0;
+        TrainingVersion = null;
+        Restored = false;
     }
 
     /// <summary>Drops the entries of records deleted since the last call; returns how many were dropped.</summary>

@@ -62,6 +62,18 @@ internal sealed class PostgresDatabase : IDisposable
         return DataSource.OpenConnectionAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Drops the idle pooled connections after a failure that may have broken them (PostgreSQL restarted): the next
+    /// call opens fresh ones instead of failing once per stale connection.
+    /// </summary>
+    public void ForgetIdleConnections()
+    {
+        if (!_disposed)
+        {
+            DataSource.Clear();
+        }
+    }
+
     /// <summary>Takes this server's write lock; disposing the result releases it.</summary>
     public async Task<IDisposable> EnterWriteAsync(CancellationToken cancellationToken = default)
     {

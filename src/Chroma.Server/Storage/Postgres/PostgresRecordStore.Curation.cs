@@ -56,6 +56,14 @@ internal sealed partial class PostgresRecordStore
                         scores.Parameters.Add(new NpgsqlParameter { Value = set.Key });
                         scores.Parameters.Add(new NpgsqlParameter { Value = sequences.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
                         await scores.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+                        // Other replicas poll this count to learn of the delete (their rankings drop the records).
+                        using var touched = new NpgsqlCommand(
+                            "UPDATE embedding_sets SET deleted_count = deleted_count + $2 WHERE set_key = $1;", connection, transaction);
+                        touched.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                        touched.Parameters.Add(new NpgsqlParameter { Value = (long)sequences.Count });
+                        await touched.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
                         await PostgresChangeNotice.SendAsync(connection, transaction, set.Key, stamp, cancellationToken).ConfigureAwait(false);
                         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                     }

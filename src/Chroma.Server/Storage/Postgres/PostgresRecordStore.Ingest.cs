@@ -330,6 +330,7 @@ internal sealed partial class PostgresRecordStore
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            _database.ForgetIdleConnections();
             Fail(group, new StoreUnavailableException("The PostgreSQL database could not commit the batch.", ex));
             return;
         }

@@ -47,9 +47,18 @@ internal sealed partial class PostgresRecordStore : IRecordStore
     /// <inheritdoc />
     public bool IsReadable()
     {
-        using var connection = _database.OpenConnection();
-        using var command = new NpgsqlCommand("SELECT COUNT(*) FROM chroma_schema_migrations;", connection);
-        return command.ExecuteScalar() is long;
+        try
+        {
+            using var connection = _database.OpenConnection();
+            using var command = new NpgsqlCommand("SELECT COUNT(*) FROM chroma_schema_migrations;", connection);
+            return command.ExecuteScalar() is long;
+        }
+        catch (NpgsqlException)
+        {
+            // Down or restarted: the next probe opens fresh connections instead of stale pooled ones.
+            _database.ForgetIdleConnections();
+            throw;
+        }
     }
 
     /// <summary>Commits the batches already queued and stops the writer; the database stays open.</summary>

@@ -6,7 +6,7 @@ namespace Chroma.Server.Storage.Postgres;
 internal sealed partial class PostgresScoreStore
 {
     /// <inheritdoc />
-    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, CancellationToken cancellationToken = default)
+    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(point);
@@ -18,6 +18,7 @@ internal sealed partial class PostgresScoreStore
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
+                await CheckLeaseAsync(connection, transaction, lease, cancellationToken).ConfigureAwait(false);
                 using (var insert = new NpgsqlCommand("""
                     INSERT INTO drift_history (set_key, computed_ms, mmd2, p_value, training_sample, production_sample, through_sequence)
                     VALUES ($1, $2, $3, $4, $5, $6, $7);

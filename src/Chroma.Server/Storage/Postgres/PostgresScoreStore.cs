@@ -1,4 +1,5 @@
 using System.Data;
+using System.Globalization;
 using System.Text;
 using Chroma.Server.Storage.Internal;
 using Chroma.Server.Storage.Postgres.Internal;
@@ -149,6 +150,7 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
         string trainingVersion,
         IReadOnlyList<RecordScoreRow> rows,
         bool replaceExisting,
+        ScoringLease? lease = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -170,6 +172,7 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
+                await CheckLeaseAsync(connection, transaction, lease, cancellationToken).ConfigureAwait(false);
                 if (replaceExisting)
                 {
                     using var clear = new NpgsqlCommand("DELETE FROM record_scores WHERE set_key = $1;", connection, transaction);
@@ -223,6 +226,30 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
         }
 
         return sequences;
+    }
+
+    /// <summary>
+    /// Fails the write unless <paramref name="lease"/> (when given) is still the set's current generation. FOR SHARE holds
+    /// the lease row until COMMIT: a replica taking the set over waits for this write, and a write after a takeover finds
+    /// the newer generation and is refused.
+    /// </summary>
+    internal static async Task CheckLeaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ScoringLease? lease, CancellationToken cancellationToken)
+    {
+        if (lease is null)
+        {
+            return;
+        }
+
+        using var command = new NpgsqlCommand(
+            "SELECT generation FROM scoring_leases WHERE set_key = $1 AND holder = $2 AND generation = $3 FOR SHARE;", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.SetKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.Holder });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.Generation });
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long)
+        {
+            throw new ScoringLeaseLostException(string.Create(CultureInfo.InvariantCulture,
+                $"The scoring lease of set {lease.SetKey} (generation {lease.Generation}, holder {lease.Holder}) was taken over; the write was refused."));
+        }
     }
 
     private static TrainingFingerprint ReadFingerprint(NpgsqlConnection connection, NpgsqlTransaction? transaction, long setKey)

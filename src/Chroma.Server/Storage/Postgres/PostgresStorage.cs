@@ -7,6 +7,6 @@ internal static class PostgresStorage
     public static RecordStorage Open(string? connectionString, TimeProvider timeProvider, RecordChangeObservers observers)
     {
         var database = PostgresDatabase.Open(connectionString!, timeProvider);
-        return new RecordStorage(new PostgresRecordStore(database, observers), new PostgresScoreStore(database), database);
+        return new RecordStorage(new PostgresRecordStore(database, observers), new PostgresScoreStore(database), new PostgresReplicaCoordination(database), database);
     }
 }

@@ -4,7 +4,7 @@ namespace Chroma.Server.Storage.Sqlite;
 internal sealed partial class SqliteScoreStore
 {
     /// <inheritdoc />
-    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, CancellationToken cancellationToken = default)
+    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(point);

@@ -153,6 +153,7 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
         string trainingVersion,
         IReadOnlyList<RecordScoreRow> rows,
         bool replaceExisting,
+        ScoringLease? lease = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);

@@ -16,6 +16,6 @@ internal static class SqliteStorage
         StorageSpace? space = null)
     {
         var database = SqliteDatabase.Open(dataDirectory, timeProvider, integrityCheck, space);
-        return new RecordStorage(new SqliteRecordStore(database, observers), new SqliteScoreStore(database), database);
+        return new RecordStorage(new SqliteRecordStore(database, observers), new SqliteScoreStore(database), new ProcessLocalCoordination(), database);
     }
 }

@@ -1,4 +1,5 @@
 using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
@@ -18,7 +19,7 @@ public sealed class ScoringSchedulerTests
         _fixture = new ScoringFixture();
         _passes = [];
         _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
+        _scheduler = new ScoringScheduler(_fixture.Storage.Store, new ProcessLocalCoordination(), _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
         _fixture.Storage.Observers.Add(_scheduler);
         _scheduler.PassCompleted += result =>
         {
@@ -113,7 +114,7 @@ public sealed class ScoringSchedulerTests
         _scheduler.Dispose();
         _fixture.Storage.Observers.Clear();
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(4, seed: 2)]);
-        _scheduler = new ScoringScheduler(_fixture.Storage.Store, _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
+        _scheduler = new ScoringScheduler(_fixture.Storage.Store, new ProcessLocalCoordination(), _fixture.CreatePass(), _fixture.Options, _fixture.Storage.Clock, NullLogger<ScoringScheduler>.Instance);
         _scheduler.PassCompleted += result => _nextPass.TrySetResult(result);
 
         await _scheduler.StartAsync(cancellationToken);

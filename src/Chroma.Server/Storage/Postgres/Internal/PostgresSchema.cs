@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -87,7 +87,31 @@ internal static class PostgresSchema
         CREATE INDEX IF NOT EXISTS records_deleted_by_set ON records (set_key, deleted_sequence) WHERE deleted_sequence IS NOT NULL;
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3];
+    // Version 4: coordination of replicas sharing the database. One scoring lease per set (holder, expiry, and a
+    // generation that fences off a previous holder's writes), with the revision and coverage of the stored ranking
+    // that every replica polls (with the set's count of deletes, so replicas learn of deletes made elsewhere); and the
+    // last retention run per set and dataset.
+    private const string Version4 = """
+        ALTER TABLE embedding_sets ADD COLUMN IF NOT EXISTS deleted_count bigint NOT NULL DEFAULT 0;
+        CREATE TABLE IF NOT EXISTS scoring_leases (
+            set_key         bigint PRIMARY KEY REFERENCES embedding_sets (set_key),
+            holder          text   NOT NULL,
+            expires_ms      bigint NOT NULL,
+            generation      bigint NOT NULL,
+            scores_revision bigint NOT NULL DEFAULT 0,
+            covered_through bigint NOT NULL DEFAULT -1
+        );
+        CREATE TABLE IF NOT EXISTS retention_runs (
+            set_key       bigint NOT NULL REFERENCES embedding_sets (set_key),
+            dataset       text   NOT NULL,
+            ran_ms        bigint NOT NULL,
+            deleted       bigint NOT NULL,
+            deleted_total bigint NOT NULL,
+            PRIMARY KEY (set_key, dataset)
+        );
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the

@@ -1,0 +1,255 @@
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// Scoring across replicas that share one database. A pass runs only under the set's scoring lease; the holder renews
+/// it while the pass runs (every third of <see cref="ScoringOptions.LeaseDuration"/>) and at each poll while it holds
+/// the set, and every score write is fenced by the lease's generation. Every <see cref="ScoringOptions.ChangePollInterval"/>
+/// the worker reads each set's watermark (latest sequence, delete count, stored-ranking revision, lease): records
+/// stored elsewhere wake a pass on the holder; a new revision makes every other replica read the stored ranking, so
+/// all replicas serve the same one; an expired lease with unscored records is taken over. The poll is the only
+/// wake-up from other replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>). On SQLite nothing
+/// is polled and the one process always holds every lease.
+/// </summary>
+internal sealed partial class ScoringScheduler
+{
+    private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    private readonly TimeSpan _leaseDuration;
+    private readonly TimeSpan _pollInterval;
+    private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
+    private bool _pollFailing;
+
+    /// <summary>Gets the name this replica holds scoring leases under (unique per server start).</summary>
+    public string ReplicaName => _holder;
+
+    /// <summary>Releases the leases this replica holds once its worker stopped, so another replica takes over at once.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (!_coordination.Shared)
+        {
+            return;
+        }
+
+        foreach (var state in _states.Values.Where(s => s.LeaseGeneration != 0))
+        {
+            try
+            {
+                await _coordination.ReleaseAsync(new ScoringLease(state.Set.Key, _holder, state.LeaseGeneration, 0), cancellationToken).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Best effort: an unreleased lease simply expires.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<ScoringLease?> AcquireAsync(SetScoringState state, CancellationToken cancellationToken)
+    {
+        var lease = await _coordination.TryAcquireAsync(state.Set, _holder, _leaseDuration, cancellationToken).ConfigureAwait(false);
+        if (lease is not null)
+        {
+            state.Lease = lease;
+        }
+
+        return lease;
+    }
+
+    // Taken over (or first held since the start): the previous holder may have stored more than this replica read.
+    // Runs under the lease's renewal, since reading a large ranking back can take longer than the lease lasts.
+    private async Task ReadBackOnTakeoverAsync(SetScoringState state, ScoringLease lease, CancellationToken cancellationToken)
+    {
+        if (_coordination.Shared && lease.Generation != state.LeaseGeneration)
+        {
+            ScoringLog.TookOver(_logger, state.Set.SetId, lease.Generation);
+            await _pass.ReloadAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
+        state.LeaseGeneration = lease.Generation;
+    }
+
+    // Returns true when the lease was lost (taken over, or not renewable before it expired); the pass is then cancelled.
+    private async Task<bool> RenewWhileRunningAsync(ScoringLease lease, CancellationTokenSource pass, CancellationToken stop)
+    {
+        var expires = lease.ExpiresUnixMs;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(_leaseDuration / 3, _time, stop).ConfigureAwait(false);
+                if (await _coordination.RenewAsync(lease, _leaseDuration, stop).ConfigureAwait(false))
+                {
+                    expires = _time.GetUtcNow().ToUnixTimeMilliseconds() + (long)_leaseDuration.TotalMilliseconds;
+                    continue;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return false;
+            }
+#pragma warning disable CA1031 // The database did not answer: keep trying while the lease lasts.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                if (_time.GetUtcNow().ToUnixTimeMilliseconds() < expires)
+                {
+                    continue;
+                }
+            }
+
+            await pass.CancelAsync().ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    // Returns false when the lease was taken over before the pass could be published.
+    private async Task<bool> PublishPassAsync(SetScoringState state, ScoringLease lease, long coveredThrough, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _coordination.PublishPassAsync(lease, coveredThrough, cancellationToken).ConfigureAwait(false) is not { } revision)
+            {
+                return false;
+            }
+
+            state.LoadedRevision = revision;
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return true;
+        }
+#pragma warning disable CA1031 // The scores are stored; other replicas read them after the next pass.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            RetryLater(state.Set);
+            return true;
+        }
+    }
+
+    // A pass that failed (e.g. the database is down) runs again ScoringMaxDelay later, unless a change comes sooner.
+    private void RetryLater(StoredEmbeddingSet set)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_dirty.ContainsKey(set.Key))
+            {
+                _dirty[set.Key] = new DirtySet(set, now, now + _maxDelay - _debounce);
+                _signal.TrySetResult();
+            }
+        }
+    }
+
+    private TimeSpan? UntilNextPoll(DateTimeOffset now, TimeSpan? wait)
+    {
+        if (!_coordination.Shared)
+        {
+            return wait;
+        }
+
+        var untilPoll = _nextPoll - now;
+        untilPoll = untilPoll < TimeSpan.Zero ? TimeSpan.Zero : untilPoll;
+        return wait is { } w && w < untilPoll ? w : untilPoll;
+    }
+
+    private async Task PollIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (!_coordination.Shared || now < _nextPoll)
+        {
+            return;
+        }
+
+        _nextPoll = now + _pollInterval;
+        try
+        {
+            var marks = await Task.Run(_coordination.ReadWatermarks, cancellationToken).ConfigureAwait(false);
+            foreach (var mark in marks)
+            {
+                await ApplyAsync(mark, now.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+            }
+
+            _pollFailing = false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+#pragma warning disable CA1031 // The database may be down: poll again later, keep serving what is published.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            // Once per outage, not once per poll.
+            if (!_pollFailing)
+            {
+                ScoringLog.PollFailed(_logger, ex, (long)_pollInterval.TotalMilliseconds);
+            }
+
+            _pollFailing = true;
+        }
+    }
+
+    private async Task ApplyAsync(SetWatermark mark, long nowMs, CancellationToken cancellationToken)
+    {
+        if (_store.FindSet(mark.SetId) is not { } set)
+        {
+            return;
+        }
+
+        var state = StateOf(set);
+        var previous = state.Watermark;
+        state.Watermark = mark;
+        state.Coverage.Stored(mark.LastSequence);
+        var ownDeletes = state.TakeOwnDeletes();
+        var deletedElsewhere = previous is not null && mark.DeletedCount - previous.DeletedCount > ownDeletes;
+        var storedElsewhere = previous is not null && mark.LastSequence != previous.LastSequence;
+        var mine = state.LeaseGeneration != 0 && string.Equals(mark.Holder, _holder, StringComparison.Ordinal) && mark.Generation == state.LeaseGeneration;
+        if (mine)
+        {
+            if (deletedElsewhere)
+            {
+                state.DeletedElsewhere = true;
+            }
+
+            if (deletedElsewhere || storedElsewhere)
+            {
+                MarkDirty(set);
+            }
+
+            // Held while this replica lives, so the set does not move (and get refitted) without need.
+            if (mark.ExpiresUnixMs - nowMs < (long)(_leaseDuration.TotalMilliseconds / 2)
+                && !await _coordination.RenewAsync(new ScoringLease(set.Key, _holder, mark.Generation, mark.ExpiresUnixMs), _leaseDuration, cancellationToken).ConfigureAwait(false))
+            {
+                state.LeaseGeneration = 0;
+            }
+
+            return;
+        }
+
+        state.LeaseGeneration = 0;
+        if (mark.ScoresRevision != state.LoadedRevision || deletedElsewhere)
+        {
+            // Serve exactly what the scoring replica stored.
+            await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+            state.LoadedRevision = mark.ScoresRevision;
+            state.AwaitingRestore = false;
+            if (mark.CoveredThrough >= 0)
+            {
+                state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true);
+            }
+        }
+
+        var expired = mark.Holder is null || mark.ExpiresUnixMs <= nowMs;
+        if (expired && (mark.LastSequence > mark.CoveredThrough || storedElsewhere || deletedElsewhere))
+        {
+            // Nobody scores the set (its holder stopped or died): take it over.
+            MarkDirty(set);
+        }
+    }
+}

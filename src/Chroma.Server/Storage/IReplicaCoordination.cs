@@ -1,0 +1,76 @@
+namespace Chroma.Server.Storage;
+
+/// <summary>
+/// What server replicas sharing one database agree on through it: which replica scores a set (a lease per set with an
+/// expiry and a fencing generation), how far the stored ranking of each set reaches, and which replica applies the
+/// retention rules. On SQLite (one process owns the file) every lease is granted at once and nothing is polled; on
+/// PostgreSQL the rows live in <c>scoring_leases</c> and <c>retention_runs</c>.
+/// </summary>
+internal interface IReplicaCoordination
+{
+    /// <summary>Gets whether other processes may write the same database (then replicas poll <see cref="ReadWatermarks"/>).</summary>
+    bool Shared { get; }
+
+    /// <summary>
+    /// Takes (or renews, when <paramref name="holder"/> holds it) the scoring lease of <paramref name="set"/> for
+    /// <paramref name="duration"/>; null while another holder's lease has not expired. Taking over from another holder
+    /// (or after a restart) raises the generation, which fences off every write of the previous holder.
+    /// </summary>
+    Task<ScoringLease?> TryAcquireAsync(StoredEmbeddingSet set, string holder, TimeSpan duration, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends <paramref name="lease"/> by <paramref name="duration"/> from now; false when it was taken over meanwhile.</summary>
+    Task<bool> RenewAsync(ScoringLease lease, TimeSpan duration, CancellationToken cancellationToken = default);
+
+    /// <summary>Lets the lease expire now (a stopping server), so another replica takes over at once.</summary>
+    Task ReleaseAsync(ScoringLease lease, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records that a pass under <paramref name="lease"/> ended and its stored scores cover every record up to
+    /// <paramref name="coveredThrough"/>: the set's scores revision goes up so other replicas read the stored
+    /// ranking again. Returns the new revision, or null when the lease was taken over (nothing is written).
+    /// </summary>
+    Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, CancellationToken cancellationToken = default);
+
+    /// <summary>Every set's latest sequence, delete count, scores revision and lease (one cheap query; empty when not <see cref="Shared"/>).</summary>
+    IReadOnlyList<SetWatermark> ReadWatermarks();
+
+    /// <summary>
+    /// Enters the retention run if no other replica is in it (PostgreSQL: an advisory lock held on one connection);
+    /// null when one is. Disposing the result leaves it.
+    /// </summary>
+    Task<IAsyncDisposable?> TryEnterRetentionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the outcome of one retention rule on one set (the last one per set and dataset is kept).</summary>
+    Task SaveRetentionRunAsync(RetentionRun run, CancellationToken cancellationToken = default);
+
+    /// <summary>The last retention run of every set and dataset.</summary>
+    IReadOnlyList<RetentionRun> ReadRetentionRuns();
+}
+
+/// <summary>A held scoring lease.</summary>
+/// <param name="SetKey">The set's key.</param>
+/// <param name="Holder">The replica holding it.</param>
+/// <param name="Generation">The fencing token: grows by one whenever another holder takes the set over.</param>
+/// <param name="ExpiresUnixMs">When it expires unless renewed.</param>
+internal sealed record ScoringLease(long SetKey, string Holder, long Generation, long ExpiresUnixMs);
+
+/// <summary>One set as every replica sees it in the shared database.</summary>
+/// <param name="SetKey">The set's key.</param>
+/// <param name="SetId">The set's id.</param>
+/// <param name="LastSequence">The highest sequence given to a record of the set.</param>
+/// <param name="DeletedCount">How many of the set's records were ever deleted (grows with every delete).</param>
+/// <param name="ScoresRevision">Grows with every ended scoring pass (0: none yet).</param>
+/// <param name="CoveredThrough">The highest sequence the stored ranking covers (-1: none yet).</param>
+/// <param name="Holder">The lease holder, or null when nobody ever held it.</param>
+/// <param name="ExpiresUnixMs">When the lease expires (0 when none).</param>
+/// <param name="Generation">The lease generation (0 when none).</param>
+internal sealed record SetWatermark(
+    long SetKey, string SetId, long LastSequence, long DeletedCount, long ScoresRevision, long CoveredThrough, string? Holder, long ExpiresUnixMs, long Generation);
+
+/// <summary>The outcome of a retention rule on one set and dataset.</summary>
+/// <param name="SetKey">The set's key.</param>
+/// <param name="Dataset">The dataset the rule covers.</param>
+/// <param name="RanUnixMs">When the run ended.</param>
+/// <param name="Deleted">Records it deleted.</param>
+/// <param name="DeletedTotal">Records deleted by every run so far.</param>
+internal sealed record RetentionRun(long SetKey, string Dataset, long RanUnixMs, long Deleted, long DeletedTotal);

@@ -1,0 +1,34 @@
+using Npgsql;
+
+namespace Chroma.Server.Storage.Postgres;
+
+/// <summary>What retention reads: records past their age.</summary>
+internal sealed partial class PostgresRecordStore
+{
+    /// <inheritdoc />
+    public IReadOnlyList<string> FindExpiredIds(StoredEmbeddingSet set, string dataset, long beforeUnixMs, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(dataset);
+        using var connection = _database.OpenConnection();
+
+        // The (set, dataset, deleted, sequence) index walks the dataset oldest first; old records come first in practice.
+        using var command = new NpgsqlCommand("""
+            SELECT record_id FROM records
+            WHERE set_key = $1 AND dataset = $2 AND NOT deleted AND timestamp_ms < $3
+            ORDER BY sequence LIMIT $4;
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = dataset });
+        command.Parameters.Add(new NpgsqlParameter { Value = beforeUnixMs });
+        command.Parameters.Add(new NpgsqlParameter { Value = (long)limit });
+        var ids = new List<string>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+}

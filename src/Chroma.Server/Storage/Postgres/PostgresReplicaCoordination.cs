@@ -1,0 +1,224 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Chroma.Server.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IReplicaCoordination"/> on the shared PostgreSQL database: scoring leases in <c>scoring_leases</c>
+/// (expiry from the replica's clock, so replica clocks must agree well within the lease duration; correctness does
+/// not depend on it, since every score write checks the generation in its own transaction), retention runs in
+/// <c>retention_runs</c> and an advisory lock so one replica at a time applies retention.
+/// </summary>
+internal sealed class PostgresReplicaCoordination : IReplicaCoordination
+{
+    /// <summary>The advisory lock key of the retention run ("chromr" in ASCII).</summary>
+    public const long RetentionLockKey = 0x6368726F6D72;
+
+    private readonly PostgresDatabase _database;
+
+    /// <summary>Creates the coordination over <paramref name="database"/>.</summary>
+    public PostgresReplicaCoordination(PostgresDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _database = database;
+    }
+
+    /// <inheritdoc />
+    public bool Shared => true;
+
+    /// <inheritdoc />
+    public async Task<ScoringLease?> TryAcquireAsync(StoredEmbeddingSet set, string holder, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(holder);
+        var now = Now();
+        var expires = now + (long)duration.TotalMilliseconds;
+        return await RunAsync(async connection =>
+        {
+            // Taken when free, expired or already ours; a new holder raises the generation (the fencing token).
+            using var command = new NpgsqlCommand("""
+                INSERT INTO scoring_leases AS l (set_key, holder, expires_ms, generation) VALUES ($1, $2, $4, 1)
+                ON CONFLICT (set_key) DO UPDATE SET
+                    holder = EXCLUDED.holder,
+                    expires_ms = EXCLUDED.expires_ms,
+                    generation = CASE WHEN l.holder = EXCLUDED.holder THEN l.generation ELSE l.generation + 1 END
+                WHERE l.holder = EXCLUDED.holder OR l.expires_ms <= $3
+                RETURNING generation;
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            command.Parameters.Add(new NpgsqlParameter { Value = holder });
+            command.Parameters.Add(new NpgsqlParameter { Value = now });
+            command.Parameters.Add(new NpgsqlParameter { Value = expires });
+            var generation = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return generation is long g ? new ScoringLease(set.Key, holder, g, expires) : null;
+        }, "take the scoring lease", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RenewAsync(ScoringLease lease, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var expires = Now() + (long)duration.TotalMilliseconds;
+        return await UpdateLeaseAsync(lease, "expires_ms = $4", expires, "renew the scoring lease", cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseAsync(ScoringLease lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return UpdateLeaseAsync(lease, "expires_ms = LEAST(expires_ms, $4)", 0, "release the scoring lease", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return await RunAsync(async connection =>
+        {
+            using var command = new NpgsqlCommand("""
+                UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4)
+                WHERE set_key = $1 AND holder = $2 AND generation = $3
+                RETURNING scores_revision;
+                """, connection);
+            AddLease(command, lease);
+            command.Parameters.Add(new NpgsqlParameter { Value = coveredThrough });
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : (long?)null;
+        }, "publish the scoring pass", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SetWatermark> ReadWatermarks()
+    {
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand("""
+            SELECT s.set_key, s.set_id, s.last_sequence, s.deleted_count, COALESCE(l.scores_revision, 0), COALESCE(l.covered_through, -1),
+                   l.holder, COALESCE(l.expires_ms, 0), COALESCE(l.generation, 0)
+            FROM embedding_sets s LEFT JOIN scoring_leases l ON l.set_key = s.set_key
+            ORDER BY s.set_key;
+            """, connection);
+        var marks = new List<SetWatermark>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            marks.Add(new SetWatermark(
+                reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8)));
+        }
+
+        return marks;
+    }
+
+    /// <inheritdoc />
+    public async Task<IAsyncDisposable?> TryEnterRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = new NpgsqlCommand(
+                string.Create(CultureInfo.InvariantCulture, $"SELECT pg_try_advisory_lock({RetentionLockKey});"), connection);
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true)
+            {
+                return new RetentionLock(connection);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    /// <inheritdoc />
+    public async Task SaveRetentionRunAsync(RetentionRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        await RunAsync(async connection =>
+        {
+            using var command = new NpgsqlCommand("""
+                INSERT INTO retention_runs (set_key, dataset, ran_ms, deleted, deleted_total) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (set_key, dataset) DO UPDATE SET
+                    ran_ms = EXCLUDED.ran_ms, deleted = EXCLUDED.deleted, deleted_total = retention_runs.deleted_total + EXCLUDED.deleted;
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = run.SetKey });
+            command.Parameters.Add(new NpgsqlParameter { Value = run.Dataset });
+            command.Parameters.Add(new NpgsqlParameter { Value = run.RanUnixMs });
+            command.Parameters.Add(new NpgsqlParameter { Value = run.Deleted });
+            command.Parameters.Add(new NpgsqlParameter { Value = run.Deleted });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, "store the retention run", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<RetentionRun> ReadRetentionRuns()
+    {
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT set_key, dataset, ran_ms, deleted, deleted_total FROM retention_runs;", connection);
+        var runs = new List<RetentionRun>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            runs.Add(new RetentionRun(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+        }
+
+        return runs;
+    }
+
+    private static void AddLease(NpgsqlCommand command, ScoringLease lease)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.SetKey });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.Holder });
+        command.Parameters.Add(new NpgsqlParameter { Value = lease.Generation });
+    }
+
+    private Task<int> UpdateLeaseAsync(ScoringLease lease, string assignment, long value, string what, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            using var command = new NpgsqlCommand(
+                $"UPDATE scoring_leases SET {assignment} WHERE set_key = $1 AND holder = $2 AND generation = $3;", connection);
+            AddLease(command, lease);
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, what, cancellationToken);
+
+    private async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> action, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                return await action(connection).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new StoreUnavailableException($"The PostgreSQL database could not {what}.", ex);
+        }
+    }
+
+    private long Now() => _database.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private sealed class RetentionLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                using var command = new NpgsqlCommand(
+                    string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_unlock({RetentionLockKey});"), connection);
+                await command.ExecuteScalarAsync().ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                // A broken connection ends its session, and the lock with it.
+            }
+            finally
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using Chroma.Server.Storage;
+using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Chroma.Server.Tests.Storage;
+
+/// <summary>
+/// The scoring lease on PostgreSQL, as two replicas (two stores on one database, one fake clock) see it: one holder at
+/// a time, takeover after expiry with a new generation, and a previous holder's writes refused.
+/// </summary>
+[TestFixture]
+[Category("postgres")]
+public sealed class PostgresScoringLeaseTests
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+    private PostgresTestDatabase _database = null!;
+    private RecordStorage _a = null!;
+    private RecordStorage _b = null!;
+
+    [SetUp]
+    public async Task SetUpAsync()
+    {
+        _database = await PostgresTestDatabase.CreateAsync();
+        _a = _database.Open(_clock, RecordChangeObservers.None);
+        _b = _database.Open(_clock, RecordChangeObservers.None);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _a?.Dispose();
+        _b?.Dispose();
+        _database?.Dispose();
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task TryAcquireAsync_HeldByAnother_RefusedUntilExpiryThenTakenOverWithNextGeneration(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var set = await SeedAsync();
+        var first = await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
+
+        // Act
+        var whileHeld = await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
+        var renewedByHolder = await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
+        _clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
+        var takenOver = await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
+        var renewOfOld = await _a.Coordination.RenewAsync(first!, Lease, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(first?.Generation, Is.EqualTo(1));
+            Assert.That(whileHeld, Is.Null, "one holder at a time");
+            Assert.That(renewedByHolder?.Generation, Is.EqualTo(1), "the holder keeps its generation");
+            Assert.That(takenOver?.Generation, Is.EqualTo(2), "a takeover raises the fencing token");
+            Assert.That(renewOfOld, Is.False, "the old holder cannot renew a lease it lost");
+            Assert.That(_a.Coordination.ReadWatermarks().Single().Holder, Is.EqualTo("b"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task SaveScoresAsync_StaleGeneration_RefusedAndNewerScoresKept(CancellationToken cancellationToken)
+    {
+        // Arrange: a scores under generation 1, its lease expires, b takes over and stores newer scores.
+        var set = await SeedAsync();
+        var rows = _a.Scores.ReadScorable(set, 0, 100);
+        var stale = (await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
+        await _a.Scores.SaveScoresAsync(set, "v1", Rows(rows, 1.0), replaceExisting: false, stale, cancellationToken);
+        _clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
+        var current = (await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
+        await _b.Scores.SaveScoresAsync(set, "v2", Rows(rows, 2.0), replaceExisting: true, current, cancellationToken);
+
+        // Act
+        var refused = Assert.ThrowsAsync<ScoringLeaseLostException>(
+            () => _a.Scores.SaveScoresAsync(set, "v1", Rows(rows, 9.0), replaceExisting: true, stale, cancellationToken));
+        var driftRefused = Assert.ThrowsAsync<ScoringLeaseLostException>(
+            () => _a.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, stale, cancellationToken));
+        var publishedByStale = await _a.Coordination.PublishPassAsync(stale, 100, cancellationToken);
+        var publishedByCurrent = await _b.Coordination.PublishPassAsync(current, 100, cancellationToken);
+
+        // Assert
+        var stored = _b.Scores.ReadScores(set);
+        var mark = _b.Coordination.ReadWatermarks().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused, Is.Not.Null);
+            Assert.That(driftRefused, Is.Not.Null);
+            Assert.That(stored.Select(s => s.TrainingVersion).Distinct(), Is.EqualTo(new[] { "v2" }), "nothing of the stale write stands");
+            Assert.That(stored, Has.Count.EqualTo(rows.Count));
+            Assert.That(_b.Scores.ReadDriftHistory(set, 10), Is.Empty);
+            Assert.That(publishedByStale, Is.Null);
+            Assert.That(publishedByCurrent, Is.EqualTo(1));
+            Assert.That((mark.ScoresRevision, mark.CoveredThrough, mark.Generation), Is.EqualTo((1L, 100L, 2L)));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ReadWatermarks_DeleteAndIngestThroughOneReplica_OtherSeesSequenceAndDeleteCount(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var set = await SeedAsync();
+        var before = _b.Coordination.ReadWatermarks().Single();
+        var ids = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 2, false)).Records.Select(r => r.Record.Id).ToList();
+
+        // Act
+        await _a.Records.DeleteAsync(set, ids, cancellationToken);
+        await _a.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
+        var after = _b.Coordination.ReadWatermarks().Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.DeletedCount - before.DeletedCount, Is.EqualTo(2));
+            Assert.That(after.LastSequence - before.LastSequence, Is.EqualTo(3));
+            Assert.That(after.Holder, Is.Null);
+            Assert.That(after.CoveredThrough, Is.EqualTo(-1));
+        });
+    }
+
+    private static RecordScoreRow[] Rows(IReadOnlyList<ScorableRecord> records, double score) =>
+        [.. records.Select(r => new RecordScoreRow(r.Sequence, score, "[]", "[]", "{}"))];
+
+    private async Task<StoredEmbeddingSet> SeedAsync()
+    {
+        await _a.Records.IngestAsync(Records.SetId(Records.Set()), Records.Set(), StoreFixture.Prepare(Records.Sequence(20)));
+        return _a.Records.FindSet(Records.SetId(Records.Set()))!;
+    }
+}

@@ -1,0 +1,142 @@
+using Chroma.Server.Hosting;
+using Chroma.Server.Retention;
+using Chroma.Server.Storage;
+using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Chroma.Server.Tests.Storage;
+
+/// <summary>Retention on both providers: old records of the rule's dataset go through the normal delete path, in batches.</summary>
+public abstract partial class StoreContractTests
+{
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_ProductionOlderThanMaxAge_DeletesOnlyThoseInBatchesThroughTheDeletePath(CancellationToken cancellationToken)
+    {
+        // Arrange: 7 production records 40 days old, 3 production 1 day old, 5 training 40 days old; scores for all production.
+        var now = _fixture.Clock.GetUtcNow();
+        var old = Aged(Records.Sequence(7, start: 100), "production", now - (40 * Day));
+        var recent = Aged(Records.Sequence(3, start: 200), "production", now - Day);
+        var training = Aged(Records.Sequence(5, start: 300), "training", now - (40 * Day));
+        await _fixture.IngestAsync(Records.Set(), [.. old, .. recent, .. training]);
+        var set = _fixture.RequireSet(Records.Set());
+        var scorable = _fixture.Scores.ReadScorable(set, 0, 100);
+        await _fixture.Scores.SaveScoresAsync(set, "v1", [.. scorable.Select(r => new RecordScoreRow(r.Sequence, 1, "[]", "[]", "{}"))], false, null, cancellationToken);
+        var deletes = new List<int>();
+        _fixture.Observers.Add(new ChangeObserver(deleted: (_, sequences) => deletes.Add(sequences.Count)));
+        using var worker = Worker(new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = 30 * Day }, batchSize: 3);
+
+        // Act
+        var deleted = await worker.RunOnceAsync(cancellationToken);
+        var again = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        var production = _fixture.Store.GetRecords(set, new RecordQuery(new RecordSelection("production", new Dictionary<string, string>()), 0, 100, false));
+        var run = _fixture.Storage.Coordination.ReadRetentionRuns().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(deleted, Is.EqualTo(7));
+            Assert.That(again, Is.Zero, "nothing left to delete");
+            Assert.That(deletes, Is.EqualTo(new[] { 3, 3, 1 }), "bounded batches, each seen by the change observers");
+            Assert.That(production.Records.Select(r => r.Record.Id), Is.EquivalentTo(recent.Select(r => r.Id.ToLowerInvariant())));
+            Assert.That(_fixture.Store.CountRecords(set, new RecordSelection("training", new Dictionary<string, string>())), Is.EqualTo(5), "other datasets kept");
+            Assert.That(_fixture.Scores.ReadScores(set).Select(s => s.Record.Id), Is.EquivalentTo(recent.Select(r => r.Id.ToLowerInvariant())), "scores went with the records");
+            Assert.That(_fixture.Store.ReadDeletedSequences(set, long.MaxValue), Has.Count.EqualTo(7), "tombstones kept");
+            Assert.That(run, Is.EqualTo(new RetentionRun(set.Key, "production", now.ToUnixTimeMilliseconds(), 0, 7)), "last run: 0 deleted, 7 in all");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ExecuteAsync_FakeClockPassesFirstDelayThenInterval_RunsOnEachAndReportsRuleInListSets(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var now = _fixture.Clock.GetUtcNow();
+        await _fixture.IngestAsync(Records.Set(), Aged(Records.Sequence(4, start: 100), "production", now - (2 * Day)));
+        var set = _fixture.RequireSet(Records.Set());
+        var rule = new RetentionRule { Set = set.SetId, Dataset = "production", MaxAge = 3 * Day };
+        var options = new ChromaServerOptions { Retention = new RetentionOptions { Rules = [rule], Interval = Day } };
+        using var worker = new RetentionWorker(_fixture.Store, _fixture.Storage.Coordination, options, _fixture.Clock, NullLogger<RetentionWorker>.Instance);
+        var runs = new List<long?>();
+        var ran = new SemaphoreSlim(0);
+        worker.RunCompleted += deleted =>
+        {
+            runs.Add(deleted);
+            ran.Release();
+        };
+        await worker.StartAsync(cancellationToken);
+
+        // Act: first run after FirstRunDelay (nothing old enough yet), the next a day later (now 3 days old).
+        await AdvanceUntilAsync(RetentionWorker.FirstRunDelay, ran, cancellationToken);
+        await AdvanceUntilAsync(Day, ran, cancellationToken);
+        await worker.StopAsync(cancellationToken);
+
+        // Assert
+        var report = new RetentionReport(options, _fixture.Storage.Coordination);
+        var info = report.For(set, report.ReadRuns()).Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs, Is.EqualTo(new long?[] { 0, 4 }));
+            Assert.That(_fixture.Store.CountRecords(set, RecordSelection.All), Is.Zero);
+            Assert.That(info.Dataset, Is.EqualTo("production"));
+            Assert.That(info.MaxAgeMs, Is.EqualTo((long)(3 * Day).TotalMilliseconds));
+            Assert.That(info.LastRunUnixMs, Is.GreaterThanOrEqualTo((now + Day).ToUnixTimeMilliseconds()), "the second run's time");
+            Assert.That((info.LastRunDeleted, info.DeletedTotal), Is.EqualTo((4L, 4L)));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_AnotherRunInProgress_SkipsAndDeletesNothing(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var now = _fixture.Clock.GetUtcNow();
+        await _fixture.IngestAsync(Records.Set(), Aged(Records.Sequence(2, start: 100), "production", now - (40 * Day)));
+        using var worker = Worker(new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = Day }, batchSize: 10);
+        var entered = await _fixture.Storage.Coordination.TryEnterRetentionAsync(cancellationToken);
+
+        // Act
+        long? skipped;
+        await using (entered)
+        {
+            skipped = await worker.RunOnceAsync(cancellationToken);
+        }
+
+        var afterwards = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(entered, Is.Not.Null);
+            Assert.That(skipped, Is.Null, "one run at a time");
+            Assert.That(afterwards, Is.EqualTo(2));
+        });
+    }
+
+    private static Protocol.V1.Record[] Aged(Protocol.V1.Record[] records, string dataset, DateTimeOffset timestamp)
+    {
+        foreach (var record in records)
+        {
+            record.Dataset = dataset;
+            record.TimestampUnixMs = timestamp.ToUnixTimeMilliseconds();
+        }
+
+        return records;
+    }
+
+    private RetentionWorker Worker(RetentionRule rule, int batchSize) => new(
+        _fixture.Store,
+        _fixture.Storage.Coordination,
+        new ChromaServerOptions { Retention = new RetentionOptions { Rules = [rule], BatchSize = batchSize } },
+        _fixture.Clock,
+        NullLogger<RetentionWorker>.Instance);
+
+    private async Task AdvanceUntilAsync(TimeSpan step, SemaphoreSlim ran, CancellationToken cancellationToken)
+    {
+        // The worker may not wait on the clock yet when it is first advanced: advance again until its run reports.
+        do
+        {
+            _fixture.Clock.Advance(step);
+        }
+        while (!await ran.WaitAsync(TimeSpan.FromMilliseconds(500), cancellationToken));
+    }
+}
