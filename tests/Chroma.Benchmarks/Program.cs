@@ -1,4 +1,5 @@
 using Chroma.Benchmarks;
+using Chroma.Benchmarks.ActiveLearning;
 using Chroma.Benchmarks.Ann;
 using Chroma.Benchmarks.Capture;
 using Chroma.Benchmarks.Data;
@@ -19,7 +20,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
-    ["ood"] = ("[--epochs N] [--data samples/data]   (MNIST MLP letters vs digits: AUROC per signal and anchors)", a => OodCommand.RunAsync(a).GetAwaiter().GetResult()),
+    ["ood"] = (ShiftEvaluationCommand.Usage, a => a.Contains("--server") ? OodCommand.RunAsync([.. a.Where(x => x != "--server")]).GetAwaiter().GetResult() : ShiftEvaluationCommand.Run(new CommandArguments(a))),
+    ["active-learning"] = (ActiveLearningCommand.Usage, a => ActiveLearningCommand.Run(new CommandArguments(a))),
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
