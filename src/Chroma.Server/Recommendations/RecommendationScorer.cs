@@ -33,6 +33,7 @@ internal static class RecommendationScorer
         limiter ??= BackgroundWorkLimiter.Shared;
         var units = UnitVectors.NormalizeRows(batch.Embeddings, d, limiter);
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
+        var relative = model.CalibratorFor(SignalKind.RelativeMahalanobis);
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
         var boundary = model.CalibratorFor(SignalKind.Boundary);
         var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
@@ -46,12 +47,17 @@ internal static class RecommendationScorer
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
                 var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
-                var signals = new List<SignalScore>(6)
+                var signals = new List<SignalScore>(7)
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
                     knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
                     boundary.Calibrate(SignalKind.Boundary, measurement.Neighbors.Disagreement),
                 };
+
+                if (measurement.RelativeMahalanobis is { } relativeDistance)
+                {
+                    signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
+                }
 
                 PredictionUncertainty? uncertainty = null;
                 if (batch.ProbabilitiesOf(i) is { } probabilities)

@@ -11,18 +11,18 @@ using IdxReader = Chroma.Samples.TorchSharp.IdxReader;
 namespace Chroma.Benchmarks.ActiveLearning;
 
 /// <summary>
-/// The label-efficiency benchmark (issue 13 item 7): the sample's MNIST MLP trained on 1,000 digits; a production pool
+/// The label-efficiency benchmark (issue 13 item 7): a small MLP (<see cref="SmallMlp"/>, 784-64-32-10) trained on 1,000 digits; a production pool
 /// of 6,000 other digits under a constructed shift (each rotated by a random angle in ±45° and shrunk by a random
 /// factor in 0.7-1.0) plus 600 notMNIST letters; each strategy picks a budget of pool records, the picked digits get
 /// their true labels (letters spend budget and are dropped), a fresh model of the same seed is trained on the 1,000 +
 /// picked digits, and its accuracy is measured on 3,000 held-out digits under the same shift. Chroma's strategies go
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
 /// on the first model's embeddings and probabilities, exactly as the server would serve them.
-/// <code>active-learning [--seeds 5] [--budgets 50,100,200,400] [--epochs 15] [--data samples/data]</code>
+/// <code>active-learning [--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--data samples/data]</code>
 /// </summary>
 internal static class ActiveLearningCommand
 {
-    public const string Usage = "[--seeds 5] [--budgets 50,100,200,400] [--epochs 15] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
+    public const string Usage = "[--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
 
     private const int InitialCount = 1_000;
     private const int PoolDigits = 6_000;
@@ -33,7 +33,7 @@ internal static class ActiveLearningCommand
     {
         var seeds = args.Int("seeds", 5);
         var budgets = args.IntList("budgets", "50,100,200,400");
-        var epochs = args.Int("epochs", 15);
+        var epochs = args.Int("epochs", 20);
         var only = args.Optional("strategies")?.Split(',');
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
@@ -62,6 +62,7 @@ internal static class ActiveLearningCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cores={Environment.ProcessorCount} initial={initial.Count} pool={PoolDigits} shifted digits + {PoolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
 
+        global::TorchSharp.torch.set_num_threads(1);
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "active-learning");
         var results = new Dictionary<(string Strategy, int Budget), List<(double Accuracy, int Letters)>>();
         var baseline = new List<double>();
@@ -70,8 +71,8 @@ internal static class ActiveLearningCommand
         {
             using var model = Train(initial, [], epochs, seed);
             baseline.Add(Accuracy(model, testImages, test.Labels));
-            var trainingOutputs = MlpOutputs.Of(model, initial.ToLabelled());
-            var poolOutputs = MlpOutputs.Of(model, pool.ToLabelled());
+            var trainingOutputs = model.Outputs(initial.ToLabelled());
+            var poolOutputs = model.Outputs(pool.ToLabelled());
             var strategies = Strategies(initial, trainingOutputs, poolOutputs, seed, budgets.Max(), limiter)
                 .Where(s => only is null || only.Contains(s.Name))
                 .ToList();
@@ -125,28 +126,34 @@ internal static class ActiveLearningCommand
     }
 
     private static List<(string Name, Func<int, int[]> Pick)> Strategies(
-        GreyImages initial, MlpOutputs training, MlpOutputs pool, int seed, int maxBudget, BackgroundWorkLimiter limiter)
+        GreyImages initial,
+        (float[] Embeddings, float[][] Probabilities, int[] Predictions) training,
+        (float[] Embeddings, float[][] Probabilities, int[] Predictions) pool,
+        int seed,
+        int maxBudget,
+        BackgroundWorkLimiter limiter)
     {
-        var d = training.Dimension;
+        const int d = SmallMlp.EmbeddingWidth;
         var labels = initial.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
         var model = RecommendationModel.Fit(
             new TrainingData(training.Embeddings, d, labels) { Probabilities = training.Probabilities },
             "al",
             HnswTrainingNeighborSearch.CreateFactory(5_000, limiter),
             limiter: limiter);
-        var ids = Enumerable.Range(0, pool.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var poolCount = pool.Predictions.Length;
+        var ids = Enumerable.Range(0, poolCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var scored = RecommendationScorer.Score(
             model,
             new ProductionBatch(ids, pool.Embeddings, d, [.. pool.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], pool.Probabilities),
             limiter);
-        var random = SelectionBaselines.Random(pool.Count, maxBudget, seed);
+        var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
         var entropy = SelectionBaselines.Entropy(pool.Probabilities);
         var margin = SelectionBaselines.Margin(pool.Probabilities);
         var coreset = SelectionBaselines.KCenter(
             UnitVectors.NormalizeRows(training.Embeddings, d, limiter), UnitVectors.NormalizeRows(pool.Embeddings, d, limiter), d, maxBudget);
 
-        int[] Chroma(EngineStrategy strategy, int budget) =>
-            [.. RecommendationRanker.Rank(scored, strategy, budget).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
+        int[] Chroma(EngineStrategy strategy, int budget, Diversity diversity = Diversity.Default) =>
+            [.. RecommendationRanker.Rank(scored, strategy, budget, diversity: diversity).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
 
         var strategies = new List<(string, Func<int, int[]>)>
         {
@@ -160,21 +167,15 @@ internal static class ActiveLearningCommand
             strategies.Add(("chroma " + strategy, b => Chroma(strategy, b)));
         }
 
+        strategies.Add(("chroma Labeling, strong diversity", b => Chroma(EngineStrategy.Labeling, b, Diversity.Strong)));
+
         return strategies;
     }
 
-    private static MnistMlp Train(GreyImages initial, (GreyImages Images, int Index)[] extra, int epochs, int seed)
+    private static SmallMlp Train(GreyImages initial, (GreyImages Images, int Index)[] extra, int epochs, int seed)
     {
         var images = extra.Length == 0 ? initial : GreyImages.Concat(initial, Gather(extra));
-        var model = new MnistMlp(seed);
-        var trainer = new MnistTrainer(model);
-        var labelled = images.ToLabelled();
-        for (var epoch = 1; epoch <= epochs; epoch++)
-        {
-            trainer.TrainEpoch(labelled, (seed * 1000) + epoch);
-        }
-
-        return model;
+        return SmallMlp.Train(images.ToLabelled(), epochs, seed);
     }
 
     private static GreyImages Gather((GreyImages Images, int Index)[] picks)
@@ -188,9 +189,9 @@ internal static class ActiveLearningCommand
         return new GreyImages(pixels, [.. picks.Select(p => p.Images.Labels[p.Index])], [.. picks.Select(p => p.Images.Uris[p.Index])]);
     }
 
-    private static double Accuracy(MnistMlp model, LabelledImages test, int[] labels)
+    private static double Accuracy(SmallMlp model, LabelledImages test, int[] labels)
     {
-        var predictions = MlpOutputs.Of(model, test).Predictions;
+        var predictions = model.Outputs(test).Predictions;
         return Enumerable.Range(0, labels.Length).Count(i => predictions[i] == labels[i]) / (double)labels.Length;
     }
 
