@@ -54,11 +54,6 @@ internal static class RecommendationScorer
                     boundary.Calibrate(SignalKind.Boundary, measurement.Neighbors.Disagreement),
                 };
 
-                if (measurement.RelativeMahalanobis is { } relativeDistance)
-                {
-                    signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
-                }
-
                 PredictionUncertainty? uncertainty = null;
                 if (batch.ProbabilitiesOf(i) is { } probabilities)
                 {
@@ -68,6 +63,11 @@ internal static class RecommendationScorer
                     signals.Add(margin?.Calibrate(SignalKind.Margin, u.Margin) ?? Normalized(SignalKind.Margin, u.Margin, u.Margin));
                     signals.Add(leastConfidence?.Calibrate(SignalKind.LeastConfidence, u.LeastConfidence)
                         ?? Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
+                }
+
+                if (measurement.RelativeMahalanobis is { } relativeDistance)
+                {
+                    signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals);
