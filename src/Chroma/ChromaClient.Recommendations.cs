@@ -208,6 +208,7 @@ public sealed partial class ChromaClient
         RecommendationStrategy.Balanced => Protocol.V1.RecommendationStrategy.Balanced,
         RecommendationStrategy.OutOfDistribution => Protocol.V1.RecommendationStrategy.OutOfDistribution,
         RecommendationStrategy.Uncertainty => Protocol.V1.RecommendationStrategy.Uncertainty,
+        RecommendationStrategy.Labeling => Protocol.V1.RecommendationStrategy.Labeling,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown recommendation strategy."),
     };
 }

@@ -1,4 +1,5 @@
 using Chroma.Benchmarks;
+using Chroma.Benchmarks.ActiveLearning;
 using Chroma.Benchmarks.Ann;
 using Chroma.Benchmarks.Capture;
 using Chroma.Benchmarks.Data;
@@ -21,7 +22,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ingest-replicas"] = (ReplicaIngestCommand.Usage, a => ReplicaIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),
-    ["ood"] = ("[--epochs N] [--data samples/data]   (MNIST MLP letters vs digits: AUROC per signal and anchors)", a => OodCommand.RunAsync(a).GetAwaiter().GetResult()),
+    ["ood"] = (ShiftEvaluationCommand.Usage, a => a.Contains("--server") ? OodCommand.RunAsync([.. a.Where(x => x != "--server")]).GetAwaiter().GetResult() : ShiftEvaluationCommand.Run(new CommandArguments(a))),
+    ["active-learning"] = (ActiveLearningCommand.Usage, a => ActiveLearningCommand.Run(new CommandArguments(a))),
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

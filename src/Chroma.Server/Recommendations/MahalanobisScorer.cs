@@ -51,13 +51,24 @@ internal sealed class MahalanobisScorer
     /// <paramref name="training"/>: one pass for the means, one streaming pass for the covariance
     /// (no copy of the rows is made).
     /// </summary>
-    public static MahalanobisScorer Fit(TrainingData training, int[] rows, BackgroundWorkLimiter? limiter = null)
+    public static MahalanobisScorer Fit(TrainingData training, int[] rows, BackgroundWorkLimiter? limiter = null) =>
+        Fit(training, rows, labelled: true, limiter);
+
+    /// <summary>
+    /// Fits one Gaussian to the rows <paramref name="rows"/> of <paramref name="training"/>, labels ignored: the
+    /// "background" of the relative Mahalanobis distance (Ren et al. 2021). Its one class is named "*".
+    /// </summary>
+    public static MahalanobisScorer FitBackground(TrainingData training, int[] rows, BackgroundWorkLimiter? limiter = null) =>
+        Fit(training, rows, labelled: false, limiter);
+
+    private static MahalanobisScorer Fit(TrainingData training, int[] rows, bool labelled, BackgroundWorkLimiter? limiter)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows.Length, 1, nameof(rows));
         var d = training.Dimension;
-        var classes = rows.Select(r => training.Labels[r]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        string Label(int row) => labelled ? training.Labels[row] : "*";
+        var classes = rows.Select(Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var classIndex = classes.Select((label, index) => (label, index)).ToDictionary(p => p.label, p => p.index, StringComparer.Ordinal);
         var rowClass = new int[rows.Length];
 
@@ -65,7 +76,7 @@ internal sealed class MahalanobisScorer
         var counts = new int[classes.Length];
         for (var i = 0; i < rows.Length; i++)
         {
-            var c = rowClass[i] = classIndex[training.Labels[rows[i]]];
+            var c = rowClass[i] = classIndex[Label(rows[i])];
             counts[c]++;
             var row = training.Row(rows[i]);
             var sum = means.AsSpan(c * d, d);

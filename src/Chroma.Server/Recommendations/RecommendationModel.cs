@@ -124,6 +124,7 @@ internal sealed class RecommendationModel
         var d = training.Dimension;
         var clock = Stopwatch.StartNew();
         var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
+        var background = MahalanobisScorer.FitBackground(training, fitRows, limiter);
         var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -144,7 +145,7 @@ internal sealed class RecommendationModel
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric);
+        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric) { Background = background };
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,
@@ -167,6 +168,7 @@ internal sealed class RecommendationModel
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
         {
             [SignalKind.Mahalanobis] = new(measured.Select(m => m.MahalanobisDistance)),
+            [SignalKind.RelativeMahalanobis] = new(measured.Select(m => m.RelativeMahalanobis ?? double.NaN)),
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
@@ -179,7 +181,7 @@ internal sealed class RecommendationModel
     public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>
         _calibrators.TryGetValue(kind, out var calibrator)
             ? calibrator
-            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, KnnDistance and Boundary are always calibrated on training data.");
+            : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only Mahalanobis, RelativeMahalanobis, KnnDistance and Boundary are always calibrated on training data.");
 
     /// <summary>
     /// The calibrator of a probability signal (entropy, margin, least confidence), or null when the

@@ -33,6 +33,7 @@ internal static class RecommendationScorer
         limiter ??= BackgroundWorkLimiter.Shared;
         var units = UnitVectors.NormalizeRows(batch.Embeddings, d, limiter);
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
+        var relative = model.CalibratorFor(SignalKind.RelativeMahalanobis);
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
         var boundary = model.CalibratorFor(SignalKind.Boundary);
         var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
@@ -46,7 +47,7 @@ internal static class RecommendationScorer
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
                 var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
-                var signals = new List<SignalScore>(6)
+                var signals = new List<SignalScore>(7)
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
                     knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
@@ -62,6 +63,11 @@ internal static class RecommendationScorer
                     signals.Add(margin?.Calibrate(SignalKind.Margin, u.Margin) ?? Normalized(SignalKind.Margin, u.Margin, u.Margin));
                     signals.Add(leastConfidence?.Calibrate(SignalKind.LeastConfidence, u.LeastConfidence)
                         ?? Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
+                }
+
+                if (measurement.RelativeMahalanobis is { } relativeDistance)
+                {
+                    signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals);

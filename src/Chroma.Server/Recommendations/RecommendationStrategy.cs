@@ -11,4 +11,11 @@ internal enum RecommendationStrategy
 
     /// <summary>Ambiguous predictions first (neighbour disagreement, class probabilities).</summary>
     Uncertainty = 2,
+
+    /// <summary>
+    /// What to label next to improve the model: ambiguous predictions within the training distribution first
+    /// (the uncertainty signals), with records far outside it (review material, not training material) pushed down
+    /// (see <see cref="SignalCombiner"/>).
+    /// </summary>
+    Labeling = 3,
 }

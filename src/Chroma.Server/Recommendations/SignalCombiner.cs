@@ -11,17 +11,31 @@ namespace Chroma.Server.Recommendations;
 /// A score of 3 reads as "on average one in a thousand". Weights per strategy (the three
 /// probability signals are near-copies of each other, so they share one vote):
 /// <code>
-///                      Mahalanobis  kNN   Boundary  Entropy  Margin  LeastConfidence
-/// Balanced                 1         1       1        1/3      1/3       1/3
-/// OutOfDistribution        1         1      0.1      0.1/3    0.1/3     0.1/3
-/// Uncertainty             0.1       0.1      1        1/3      1/3       1/3
+///                      Mahalanobis  RelativeMahalanobis  kNN   Boundary  Entropy  Margin  LeastConfidence
+/// Balanced                 1                1              1       1        1/3      1/3       1/3
+/// OutOfDistribution        1                1              1      0.1      0.1/3    0.1/3     0.1/3
+/// Uncertainty             0.1              0.1            0.1      1        1/3      1/3       1/3
+/// Labeling                 0                0              0       1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
+/// <see cref="RecommendationStrategy.Labeling"/> ranks by the Uncertainty weights over the boundary and probability
+/// signals only, minus how far the record's stronger distance signal (Mahalanobis or kNN) goes beyond
+/// <see cref="LabelingDistanceAllowance"/> (one in a thousand):
+/// <code>
+/// labeling = u - max(0, max(s_mahalanobis, s_knn) - 3)     u = (s_boundary + (s_entropy + s_margin + s_least_confidence) / 3) / 2
+/// </code>
+/// An input far outside everything the model was trained on (another data set, a broken sensor) is something to
+/// review, and a label for it (if it has one of the model's classes at all) teaches the model little; an ambiguous
+/// input of the kind it was trained on, even somewhat shifted, is what a label improves. The penalty is zero within
+/// one in a thousand, so a moderate shift of the whole production stream still ranks by uncertainty.
 /// A weighted mean rather than Fisher's sum: the signals are correlated (Mahalanobis and kNN
 /// distance measure the same thing two ways), so Fisher's independence assumption would overstate
 /// the evidence, and a mean keeps records with and without probabilities on one scale.
 /// </remarks>
 internal static class SignalCombiner
 {
+    /// <summary>Distance surprise (-log10 p) a record may have before <see cref="RecommendationStrategy.Labeling"/> pushes it down: 3, one in a thousand.</summary>
+    public const double LabelingDistanceAllowance = 3;
+
     /// <summary>The weight of <paramref name="kind"/> under <paramref name="strategy"/> (see the remarks).</summary>
     public static double Weight(RecommendationStrategy strategy, SignalKind kind)
     {
@@ -30,12 +44,13 @@ internal static class SignalCombiner
             RecommendationStrategy.Balanced => (1.0, 1.0),
             RecommendationStrategy.OutOfDistribution => (1.0, 0.1),
             RecommendationStrategy.Uncertainty => (0.1, 1.0),
+            RecommendationStrategy.Labeling => (0.0, 1.0),
             _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy."),
         };
 
         return kind switch
         {
-            SignalKind.Mahalanobis or SignalKind.KnnDistance => distance,
+            SignalKind.Mahalanobis or SignalKind.KnnDistance or SignalKind.RelativeMahalanobis => distance,
             SignalKind.Boundary => uncertainty,
             SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence => uncertainty / 3,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
@@ -46,6 +61,11 @@ internal static class SignalCombiner
     public static double Score(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy)
     {
         ArgumentNullException.ThrowIfNull(signals);
+        if (strategy == RecommendationStrategy.Labeling)
+        {
+            return LabelingScore(signals);
+        }
+
         double weighted = 0, total = 0;
         foreach (var signal in signals)
         {
@@ -55,5 +75,25 @@ internal static class SignalCombiner
         }
 
         return total > 0 ? weighted / total : 0;
+    }
+
+    private static double LabelingScore(IReadOnlyList<SignalScore> signals)
+    {
+        double weighted = 0, total = 0, distance = 0;
+        foreach (var signal in signals)
+        {
+            if (signal.Kind is SignalKind.Mahalanobis or SignalKind.KnnDistance)
+            {
+                distance = Math.Max(distance, signal.Surprise);
+                continue;
+            }
+
+            var weight = Weight(RecommendationStrategy.Labeling, signal.Kind);
+            weighted += weight * signal.Surprise;
+            total += weight;
+        }
+
+        var uncertainty = total > 0 ? weighted / total : 0;
+        return uncertainty - Math.Max(0, distance - LabelingDistanceAllowance);
     }
 }

@@ -20,12 +20,18 @@ internal enum SignalKind
 
     /// <summary>1 - p1 (<see cref="PredictionUncertainty.LeastConfidence"/>).</summary>
     LeastConfidence,
+
+    /// <summary>
+    /// Relative Mahalanobis distance (Ren et al. 2021, <see cref="EmbeddingMeasurement.RelativeMahalanobis"/>):
+    /// squared distance to the nearest class mean minus squared distance to one Gaussian over all training data.
+    /// </summary>
+    RelativeMahalanobis,
 }
 
 /// <summary>Wire names of <see cref="SignalKind"/> (the <c>SignalScore.signal</c> field of the query API).</summary>
 internal static class SignalKindNames
 {
-    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin" or "least_confidence".</summary>
+    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence" or "relative_mahalanobis".</summary>
     public static string ToWireName(this SignalKind kind) => kind switch
     {
         SignalKind.Mahalanobis => "mahalanobis",
@@ -34,6 +40,7 @@ internal static class SignalKindNames
         SignalKind.Entropy => "entropy",
         SignalKind.Margin => "margin",
         SignalKind.LeastConfidence => "least_confidence",
+        SignalKind.RelativeMahalanobis => "relative_mahalanobis",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
     };
 }

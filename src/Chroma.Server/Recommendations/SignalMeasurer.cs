@@ -17,12 +17,18 @@ internal sealed record SignalMeasurer(
     int NeighborCount,
     NeighborMetric Metric)
 {
+    /// <summary>One Gaussian over all fitted rows (labels ignored) for the relative Mahalanobis distance, or null for none.</summary>
+    public MahalanobisScorer? Background { get; init; }
+
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
         var neighbors = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass));
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
+        {
+            RelativeMahalanobis = Relative(embedding, distance),
+        };
     }
 
     /// <summary>
@@ -48,7 +54,23 @@ internal sealed record SignalMeasurer(
             }
         }
 
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass));
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass))
+        {
+            RelativeMahalanobis = Relative(embedding, distance),
+        };
+    }
+
+    // Relative Mahalanobis (Ren et al. 2021): squared distance to the nearest class mean minus squared distance to
+    // the background Gaussian; null without a background.
+    private double? Relative(ReadOnlySpan<float> embedding, double distance)
+    {
+        if (Background is not { } background)
+        {
+            return null;
+        }
+
+        var (backgroundDistance, _) = background.Score(embedding);
+        return (distance * distance) - (backgroundDistance * backgroundDistance);
     }
 
     private ReadOnlySpan<float> Query(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding) =>
@@ -59,4 +81,12 @@ internal sealed record SignalMeasurer(
 /// <param name="MahalanobisDistance">Distance to the nearest class mean.</param>
 /// <param name="NearestClass">That class.</param>
 /// <param name="Neighbors">kNN distance and boundary disagreement.</param>
-internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance, string NearestClass, NeighborSignals Neighbors);
+internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance, string NearestClass, NeighborSignals Neighbors)
+{
+    /// <summary>
+    /// Relative Mahalanobis distance (Ren et al. 2021): the squared distance to the nearest class mean minus the
+    /// squared distance to one Gaussian fitted to all training rows, or null when the model has no background fit.
+    /// Large when a record is far from its class in directions the training data as a whole does not explain.
+    /// </summary>
+    public double? RelativeMahalanobis { get; init; }
+}

@@ -113,6 +113,7 @@ internal sealed partial class QueryService
         Protocol.V1.RecommendationStrategy.Unspecified or Protocol.V1.RecommendationStrategy.Balanced => EngineStrategy.Balanced,
         Protocol.V1.RecommendationStrategy.OutOfDistribution => EngineStrategy.OutOfDistribution,
         Protocol.V1.RecommendationStrategy.Uncertainty => EngineStrategy.Uncertainty,
+        Protocol.V1.RecommendationStrategy.Labeling => EngineStrategy.Labeling,
         _ => throw ValidationError.Invalid($"strategy: unknown value {(int)strategy}").ToRpcException(),
     };
 

@@ -11,4 +11,10 @@ public enum RecommendationStrategy
 
     /// <summary>Ambiguous predictions first (neighbours that disagree, low or split class probabilities).</summary>
     Uncertainty = 2,
+
+    /// <summary>
+    /// What to label next to improve the model: ambiguous predictions of the kind the model was trained on first;
+    /// inputs far outside the training data (review material, not training material) are pushed down.
+    /// </summary>
+    Labeling = 3,
 }

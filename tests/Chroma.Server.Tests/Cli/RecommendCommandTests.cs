@@ -55,6 +55,23 @@ public sealed class RecommendCommandTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Recommend_StrategyLabeling_AsksForTheLabelingStrategy()
+    {
+        GetRecommendationsRequest? asked = null;
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            asked = request;
+            return Ranked(request.PageSize);
+        });
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2", "--strategy", "labeling", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(asked!.Strategy, Is.EqualTo(RecommendationStrategy.Labeling));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task Recommend_ServerRanks_TableShowsReasons()
     {
         await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request => Ranked(request.PageSize));

@@ -12,7 +12,7 @@ internal sealed class RecommendCommand : ICliCommand
     public string Name => "recommend";
 
     /// <inheritdoc />
-    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty] [--dataset production] [--json]";
+    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)

@@ -29,12 +29,13 @@ internal static class RecommendationSource
         }
     }
 
-    /// <summary>Parses <c>--strategy</c> (balanced, ood, uncertainty).</summary>
+    /// <summary>Parses <c>--strategy</c> (balanced, ood, uncertainty, labeling).</summary>
     public static RecommendationStrategy ParseStrategy(string? text) => text switch
     {
         null or "" or "balanced" => RecommendationStrategy.Balanced,
         "ood" or "out-of-distribution" => RecommendationStrategy.OutOfDistribution,
         "uncertainty" => RecommendationStrategy.Uncertainty,
-        _ => throw new CliUsageException($"--strategy must be balanced, ood or uncertainty (got '{text}')"),
+        "labeling" => RecommendationStrategy.Labeling,
+        _ => throw new CliUsageException($"--strategy must be balanced, ood, uncertainty or labeling (got '{text}')"),
     };
 }

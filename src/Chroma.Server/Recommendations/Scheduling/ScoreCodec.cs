@@ -103,6 +103,11 @@ internal static class ScoreCodec
     {
         w.WriteStartObject();
         w.WriteNumber("mahalanobis", m.MahalanobisDistance);
+        if (m.RelativeMahalanobis is { } relative && double.IsFinite(relative))
+        {
+            w.WriteNumber("relative_mahalanobis", relative);
+        }
+
         w.WriteString("nearest_class", m.NearestClass);
         w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
         w.WriteNumber("disagreement", m.Neighbors.Disagreement);
@@ -129,7 +134,10 @@ internal static class ScoreCodec
                 root.GetProperty("disagreement").GetDouble(),
                 root.GetProperty("neighbors").GetInt32(),
                 hasOther ? other.GetString() : null,
-                hasOther ? root.GetProperty("other_count").GetInt32() : 0));
+                hasOther ? root.GetProperty("other_count").GetInt32() : 0))
+        {
+            RelativeMahalanobis = root.TryGetProperty("relative_mahalanobis", out var relative) ? relative.GetDouble() : null,
+        };
     }
 
     private static string Write(Action<Utf8JsonWriter> write)

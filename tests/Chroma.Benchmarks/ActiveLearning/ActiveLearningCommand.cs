@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chroma.Benchmarks.Ood;
+using Chroma.Samples.TorchSharp;
+using Chroma.Server.Background;
+using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
+using EngineStrategy = Chroma.Server.Recommendations.RecommendationStrategy;
+using IdxReader = Chroma.Samples.TorchSharp.IdxReader;
+
+namespace Chroma.Benchmarks.ActiveLearning;
+
+/// <summary>
+/// The label-efficiency benchmark (issue 13 item 7): a small MLP (<see cref="SmallMlp"/>, 784-64-32-10) trained on 1,000 digits; a production pool
+/// of 6,000 other digits under a constructed shift (each rotated by a random angle in ±45° and shrunk by a random
+/// factor in 0.7-1.0) plus 600 notMNIST letters; each strategy picks a budget of pool records, the picked digits get
+/// their true labels (letters spend budget and are dropped), a fresh model of the same seed is trained on the 1,000 +
+/// picked digits, and its accuracy is measured on 3,000 held-out digits under the same shift. Chroma's strategies go
+/// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
+/// on the first model's embeddings and probabilities, exactly as the server would serve them.
+/// <code>active-learning [--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--data samples/data]</code>
+/// </summary>
+internal static class ActiveLearningCommand
+{
+    public const string Usage = "[--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
+
+    private const int InitialCount = 1_000;
+    private const int PoolDigits = 6_000;
+    private const int PoolLetters = 600;
+    private const int TestCount = 3_000;
+
+    public static int Run(CommandArguments args)
+    {
+        var seeds = args.Int("seeds", 5);
+        var budgets = args.IntList("budgets", "50,100,200,400");
+        var epochs = args.Int("epochs", 20);
+        var only = args.Optional("strategies")?.Split(',');
+        var directory = SampleData.FindDirectory(args.Optional("data"));
+        args.RejectUnknown();
+        var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+
+        var digits = GreyImages.From(
+            IdxReader.ReadImages(Path.Combine(directory, "mnist-t10k-images-idx3-ubyte.gz")),
+            IdxReader.ReadLabels(Path.Combine(directory, "mnist-t10k-labels-idx1-ubyte.gz")),
+            SampleData.DigitSource);
+        var letters = GreyImages.From(
+            IdxReader.ReadImages(Path.Combine(directory, "notmnist-t10k-images-idx3-ubyte.gz")),
+            IdxReader.ReadLabels(Path.Combine(directory, "notmnist-t10k-labels-idx1-ubyte.gz")),
+            SampleData.LetterSource).Range(0, PoolLetters);
+        var initial = digits.Range(0, InitialCount);
+        var shift = new Random(2026);
+        var shifted = digits.Range(InitialCount, PoolDigits + TestCount).Map("?shift", (s, d, _) =>
+        {
+            var sign = shift.Next(2) == 0 ? -1 : 1;
+            ImageShifts.Affine(s, d, sign * 45 * shift.NextDouble(), 0.7 + (0.3 * shift.NextDouble()), 0, 0);
+        });
+        var pool = GreyImages.Concat(shifted.Range(0, PoolDigits), letters);
+        var isLetter = Enumerable.Range(0, pool.Count).Select(i => i >= PoolDigits).ToArray();
+        var test = shifted.Range(PoolDigits, TestCount);
+        var testImages = test.ToLabelled();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cores={Environment.ProcessorCount} initial={initial.Count} pool={PoolDigits} shifted digits + {PoolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
+
+        global::TorchSharp.torch.set_num_threads(1);
+        using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "active-learning");
+        var results = new Dictionary<(string Strategy, int Budget), List<(double Accuracy, int Letters)>>();
+        var baseline = new List<double>();
+        var names = new List<string>();
+        for (var seed = 1; seed <= seeds; seed++)
+        {
+            using var model = Train(initial, [], epochs, seed);
+            baseline.Add(Accuracy(model, testImages, test.Labels));
+            var trainingOutputs = model.Outputs(initial.ToLabelled());
+            var poolOutputs = model.Outputs(pool.ToLabelled());
+            var strategies = Strategies(initial, trainingOutputs, poolOutputs, seed, budgets.Max(), limiter)
+                .Where(s => only is null || only.Contains(s.Name))
+                .ToList();
+            foreach (var (name, pick) in strategies)
+            {
+                if (!names.Contains(name))
+                {
+                    names.Add(name);
+                }
+
+                foreach (var budget in budgets)
+                {
+                    var picks = pick(budget);
+                    var labelled = picks.Where(i => !isLetter[i]).ToArray();
+                    using var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
+                    var accuracy = Accuracy(retrained, testImages, test.Labels);
+                    if (!results.TryGetValue((name, budget), out var list))
+                    {
+                        results[(name, budget)] = list = [];
+                    }
+
+                    list.Add((accuracy, picks.Length - labelled.Length));
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"seed {seed}: accuracy before labeling {baseline[^1]:P1}; {clock.Elapsed.TotalSeconds:0} s so far"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"accuracy on the shifted test digits before labeling: {baseline.Average():0.0000} ± {StandardDeviation(baseline):0.0000}"));
+        Console.WriteLine();
+        Console.WriteLine("| strategy | " + string.Join(" | ", budgets.Select(b => $"{b} labels")) + " | letters picked (of " + string.Join("/", budgets) + ") |");
+        Console.WriteLine("|---|" + string.Concat(budgets.Select(_ => "---|")) + "---|");
+        foreach (var name in names)
+        {
+            var cells = budgets.Select(b =>
+            {
+                var accuracies = results[(name, b)].Select(r => r.Accuracy).ToList();
+                return string.Create(CultureInfo.InvariantCulture, $"{accuracies.Average():0.0000} ± {StandardDeviation(accuracies):0.0000}");
+            });
+            var lettersPicked = string.Join(" / ", budgets.Select(b => results[(name, b)].Average(r => r.Letters).ToString("0", CultureInfo.InvariantCulture)));
+            Console.WriteLine($"| {name} | {string.Join(" | ", cells)} | {lettersPicked} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"total {clock.Elapsed.TotalSeconds:0} s wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0} s CPU"));
+        return 0;
+    }
+
+    private static List<(string Name, Func<int, int[]> Pick)> Strategies(
+        GreyImages initial,
+        (float[] Embeddings, float[][] Probabilities, int[] Predictions) training,
+        (float[] Embeddings, float[][] Probabilities, int[] Predictions) pool,
+        int seed,
+        int maxBudget,
+        BackgroundWorkLimiter limiter)
+    {
+        const int d = SmallMlp.EmbeddingWidth;
+        var labels = initial.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var model = RecommendationModel.Fit(
+            new TrainingData(training.Embeddings, d, labels) { Probabilities = training.Probabilities },
+            "al",
+            HnswTrainingNeighborSearch.CreateFactory(5_000, limiter),
+            limiter: limiter);
+        var poolCount = pool.Predictions.Length;
+        var ids = Enumerable.Range(0, poolCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var scored = RecommendationScorer.Score(
+            model,
+            new ProductionBatch(ids, pool.Embeddings, d, [.. pool.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], pool.Probabilities),
+            limiter);
+        var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
+        var entropy = SelectionBaselines.Entropy(pool.Probabilities);
+        var margin = SelectionBaselines.Margin(pool.Probabilities);
+        var coreset = SelectionBaselines.KCenter(
+            UnitVectors.NormalizeRows(training.Embeddings, d, limiter), UnitVectors.NormalizeRows(pool.Embeddings, d, limiter), d, maxBudget);
+
+        int[] Chroma(EngineStrategy strategy, int budget, Diversity diversity = Diversity.Default) =>
+            [.. RecommendationRanker.Rank(scored, strategy, budget, diversity: diversity).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
+
+        var strategies = new List<(string, Func<int, int[]>)>
+        {
+            ("random", b => random[..b]),
+            ("entropy", b => SelectionBaselines.Top(entropy, b)),
+            ("margin", b => SelectionBaselines.Top(margin, b)),
+            ("coreset (k-center)", b => coreset[..b]),
+        };
+        foreach (var strategy in Enum.GetValues<EngineStrategy>())
+        {
+            strategies.Add(("chroma " + strategy, b => Chroma(strategy, b)));
+        }
+
+        strategies.Add(("chroma Labeling, strong diversity", b => Chroma(EngineStrategy.Labeling, b, Diversity.Strong)));
+
+        return strategies;
+    }
+
+    private static SmallMlp Train(GreyImages initial, (GreyImages Images, int Index)[] extra, int epochs, int seed)
+    {
+        var images = extra.Length == 0 ? initial : GreyImages.Concat(initial, Gather(extra));
+        return SmallMlp.Train(images.ToLabelled(), epochs, seed);
+    }
+
+    private static GreyImages Gather((GreyImages Images, int Index)[] picks)
+    {
+        var pixels = new float[picks.Length * GreyImages.Size];
+        for (var i = 0; i < picks.Length; i++)
+        {
+            picks[i].Images.Image(picks[i].Index).CopyTo(pixels.AsSpan(i * GreyImages.Size));
+        }
+
+        return new GreyImages(pixels, [.. picks.Select(p => p.Images.Labels[p.Index])], [.. picks.Select(p => p.Images.Uris[p.Index])]);
+    }
+
+    private static double Accuracy(SmallMlp model, LabelledImages test, int[] labels)
+    {
+        var predictions = model.Outputs(test).Predictions;
+        return Enumerable.Range(0, labels.Length).Count(i => predictions[i] == labels[i]) / (double)labels.Length;
+    }
+
+    private static double StandardDeviation(List<double> values)
+    {
+        if (values.Count < 2)
+        {
+            return 0;
+        }
+
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using Chroma.Server.Background;
+using Chroma.Server.Indexing;
+using Chroma.Server.Recommendations;
+using EngineStrategy = Chroma.Server.Recommendations.RecommendationStrategy;
+
+namespace Chroma.Benchmarks.Ood;
+
+/// <summary>
+/// Every score the evaluation compares, per production record (larger = more worth a look): the engine's signals and
+/// strategies (the server's own classes: <see cref="RecommendationModel"/>, <see cref="RecommendationScorer"/>,
+/// <see cref="SignalCombiner"/>, with the server's neighbour search), the anchors (max softmax, energy, the original
+/// raw-inverse Mahalanobis) and published detectors computed here for comparison.
+/// </summary>
+internal static class DetectorColumns
+{
+    public static readonly EngineStrategy[] Strategies = [.. Enum.GetValues<EngineStrategy>()];
+
+    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter)
+    {
+        var d = training.Dimension;
+        var labels = trainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var data = new TrainingData(training.Embeddings, d, labels) { Probabilities = training.Probabilities };
+        var model = RecommendationModel.Fit(data, "ood", HnswTrainingNeighborSearch.CreateFactory(5_000, limiter), limiter: limiter);
+        var batch = new ProductionBatch(
+            [.. Enumerable.Range(0, production.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))],
+            production.Embeddings,
+            d,
+            [.. production.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))],
+            production.Probabilities);
+        var scored = RecommendationScorer.Score(model, batch, limiter);
+
+        var columns = new List<(string, double[])>();
+        foreach (var kind in Enum.GetValues<SignalKind>())
+        {
+            columns.Add(("signal: " + kind.ToWireName(), [.. scored.Select(r => r.Signal(kind)?.Value ?? double.NaN)]));
+        }
+
+        foreach (var strategy in Strategies)
+        {
+            columns.Add(("strategy: " + strategy, [.. scored.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+        }
+
+        columns.Add(("anchor: max softmax", [.. production.Probabilities.Select(p => 1.0 - p.Max())]));
+        columns.Add(("anchor: energy (logits)", [.. Enumerable.Range(0, production.Count).Select(production.Energy)]));
+        var raw = new RawInverseMahalanobis([.. Enumerable.Range(0, training.Count).Select(training.Embedding)], labels);
+        columns.Add(("anchor: raw-inverse Mahalanobis", [.. Enumerable.Range(0, production.Count).Select(i => raw.Score(production.Embedding(i)))]));
+
+        // Published detectors for comparison, fitted on the engine's fitted rows and calibrated on its held-out rows.
+        var fitted = model.FittedRows.ToArray();
+        var heldOut = Enumerable.Range(0, training.Count).Except(fitted).ToArray();
+        var background = MahalanobisScorer.Fit(new TrainingData(training.Embeddings, d, [.. labels.Select(_ => "all")]), fitted, limiter);
+        double Relative(ReadOnlySpan<float> row)
+        {
+            var (classDistance, _) = model.Mahalanobis.Score(row);
+            var (backgroundDistance, _) = background.Score(row);
+            return (classDistance * classDistance) - (backgroundDistance * backgroundDistance);
+        }
+
+        var relative = Enumerable.Range(0, production.Count).Select(i => Relative(production.Embeddings.AsSpan(i * d, d))).ToArray();
+        var relativeCalibrator = new EmpiricalCalibrator(heldOut.Select(i => Relative(training.Embeddings.AsSpan(i * d, d))));
+        columns.Add(("candidate: relative Mahalanobis", relative));
+
+        int[] ks = [1, 5, 10, 20, 50];
+        var productionKth = KthDistances(model, production.Embeddings, d, ks, limiter);
+        var heldOutRows = new float[heldOut.Length * d];
+        for (var i = 0; i < heldOut.Length; i++)
+        {
+            training.Embeddings.AsSpan(heldOut[i] * d, d).CopyTo(heldOutRows.AsSpan(i * d));
+        }
+
+        var heldOutKth = KthDistances(model, heldOutRows, d, ks, limiter);
+        for (var j = 0; j < ks.Length; j++)
+        {
+            columns.Add(($"candidate: kNN k-th distance, k = {ks[j]}", [.. productionKth.Select(r => (double)r[j])]));
+        }
+
+        var kthCalibrator = new EmpiricalCalibrator(heldOutKth.Select(r => (double)r[3]));
+        var energyCalibrator = new EmpiricalCalibrator(heldOut.Select(training.Energy));
+
+        // Combinations of calibrated p-values (surprise = -log10 p).
+        double S(SignalScore? s) => s?.Surprise ?? 0;
+        var maha = scored.Select(r => S(r.Signal(SignalKind.Mahalanobis))).ToArray();
+        var knn = scored.Select(r => S(r.Signal(SignalKind.KnnDistance))).ToArray();
+        var boundary = scored.Select(r => S(r.Signal(SignalKind.Boundary))).ToArray();
+        var probability = scored.Select(r => (S(r.Signal(SignalKind.Entropy)) + S(r.Signal(SignalKind.Margin)) + S(r.Signal(SignalKind.LeastConfidence))) / 3).ToArray();
+        var rel = relative.Select(v => -Math.Log10(relativeCalibrator.PValue(v))).ToArray();
+        var kth = productionKth.Select(r => -Math.Log10(kthCalibrator.PValue(r[3]))).ToArray();
+        var energy = Enumerable.Range(0, production.Count).Select(i => -Math.Log10(energyCalibrator.PValue(production.Energy(i)))).ToArray();
+        var n = production.Count;
+        double[] Combine(Func<int, double> f) => [.. Enumerable.Range(0, n).Select(f)];
+        columns.Add(("combo: max(maha, knn)", Combine(i => Math.Max(maha[i], knn[i]))));
+        columns.Add(("combo: max(maha, knn, rel)", Combine(i => Math.Max(Math.Max(maha[i], knn[i]), rel[i]))));
+        columns.Add(("combo: mean(maha, knn, rel)", Combine(i => (maha[i] + knn[i] + rel[i]) / 3)));
+        columns.Add(("combo: max(maha, k20th, rel)", Combine(i => Math.Max(Math.Max(maha[i], kth[i]), rel[i]))));
+        columns.Add(("combo: max(maha, knn, rel, energy)", Combine(i => Math.Max(Math.Max(maha[i], knn[i]), Math.Max(rel[i], energy[i])))));
+        columns.Add(("combo: max(maha,knn,rel,bnd,prob)", Combine(i => Math.Max(Math.Max(maha[i], knn[i]), Math.Max(rel[i], Math.Max(boundary[i], probability[i]))))));
+        columns.Add(("combo: sum(maha,knn,rel,bnd,prob)", Combine(i => maha[i] + knn[i] + rel[i] + boundary[i] + probability[i])));
+        columns.Add(("combo: mean(maha,knn,rel,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
+        columns.Add(("combo: bnd+prob", Combine(i => boundary[i] + probability[i])));
+        columns.Add(("combo: max(bnd, prob)", Combine(i => Math.Max(boundary[i], probability[i]))));
+        return columns;
+    }
+
+    private static float[][] KthDistances(RecommendationModel model, float[] rows, int d, int[] ks, BackgroundWorkLimiter limiter)
+    {
+        var count = rows.Length / d;
+        var result = new float[count][];
+        var k = ks.Max();
+        limiter.For(0, count, 256, (start, end) =>
+        {
+            var unit = new float[d];
+            for (var i = start; i < end; i++)
+            {
+                UnitVectors.Normalize(rows.AsSpan(i * d, d), unit);
+                var neighbours = model.NeighborSearch.Search(unit, k);
+                result[i] = [.. ks.Select(j => neighbours[Math.Min(j, neighbours.Count) - 1].Distance)];
+            }
+        });
+
+        return result;
+    }
+}
