@@ -38,6 +38,8 @@ internal sealed record SetView(
             [.. info.DriftHistory.Select(DriftView.From)],
             [.. info.Retention.Select(RetentionView.From)]);
     }
+
+    private static string MetricName(DistanceMetric metric) => metric == DistanceMetric.Cosine ? "cosine" : "l2";
 }
 
 /// <summary>A retention rule covering a set, with its last run (times in Unix ms; 0: not run yet).</summary>
