@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using NUnit.Framework;
 
 namespace Chroma.Testing.Postgres;
 
@@ -29,6 +30,21 @@ public static class TestPostgres
 
     /// <summary>Whether <see cref="Restart"/> can restart the server: true for a private one this process started.</summary>
     public static bool CanRestart => _pgCtl is not null && _dataDirectory is not null;
+
+    /// <summary>
+    /// Ends a test that needs PostgreSQL when none could be started (<paramref name="reason"/> says why): failed under
+    /// CI (<c>CI=true</c>, where <c>.ci/run</c> installs PostgreSQL, so a missing server is a broken run), ignored
+    /// elsewhere.
+    /// </summary>
+    public static void SkipOrFail(string? reason)
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            Assert.Fail("PostgreSQL tests must run under CI: " + reason);
+        }
+
+        Assert.Ignore("PostgreSQL tests skipped: " + reason);
+    }
 
     /// <summary>
     /// The connection string of a new empty database on the test server, or null with the reason in

@@ -14,12 +14,7 @@ internal static class ReplicaPostgres
         var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync(cancellationToken);
         if (connectionString is null)
         {
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail("PostgreSQL tests must run under CI: " + reason);
-            }
-
-            Assert.Ignore("PostgreSQL tests skipped: " + reason);
+            TestPostgres.SkipOrFail(reason);
         }
 
         return connectionString!;

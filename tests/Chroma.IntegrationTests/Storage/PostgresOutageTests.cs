@@ -27,12 +27,7 @@ public sealed class PostgresOutageTests
         using var cluster = PostgresCluster.TryCreate(out var reason);
         if (cluster is null)
         {
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail("PostgreSQL tests must run under CI: " + reason);
-            }
-
-            Assert.Ignore("PostgreSQL tests skipped: " + reason);
+            TestPostgres.SkipOrFail(reason);
         }
 
         await using var server = await ChromaServer.StartAsync(new ChromaServerOptions

@@ -1,3 +1,4 @@
+using Chroma.IntegrationTests.Failover;
 using System.Globalization;
 using Chroma;
 using Chroma.IntegrationTests.Reliability;
@@ -168,21 +169,8 @@ public sealed class ScoringAcrossReplicasTests
         }
     }
 
-    internal static async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken)
-    {
-        var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync(cancellationToken);
-        if (connectionString is null)
-        {
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail("PostgreSQL tests must run under CI: " + reason);
-            }
-
-            Assert.Ignore("PostgreSQL tests skipped: " + reason);
-        }
-
-        return connectionString!;
-    }
+    internal static Task<string> CreateDatabaseAsync(CancellationToken cancellationToken) =>
+        ReplicaPostgres.CreateDatabaseOrIgnoreAsync(cancellationToken);
 
     private static Task<ChromaServer> StartReplicaAsync(string connectionString) =>
         ChromaServer.StartAsync(new ChromaServerOptions
