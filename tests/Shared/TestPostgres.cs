@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using NUnit.Framework;
 
 namespace Chroma.Testing.Postgres;
 
@@ -14,7 +13,7 @@ namespace Chroma.Testing.Postgres;
 /// <c>postgres</c> user when running as root), stopped and deleted by <see cref="Stop"/> or at process exit.
 /// Each caller gets its own empty database from <see cref="CreateDatabaseAsync"/>.
 /// </summary>
-public static class TestPostgres
+public static partial class TestPostgres
 {
     /// <summary>The environment variable naming an already running server.</summary>
     public const string ServerVariable = "CHROMA_TEST_POSTGRES";
@@ -30,21 +29,6 @@ public static class TestPostgres
 
     /// <summary>Whether <see cref="Restart"/> can restart the server: true for a private one this process started.</summary>
     public static bool CanRestart => _pgCtl is not null && _dataDirectory is not null;
-
-    /// <summary>
-    /// Ends a test that needs PostgreSQL when none could be started (<paramref name="reason"/> says why): failed under
-    /// CI (<c>CI=true</c>, where <c>.ci/run</c> installs PostgreSQL, so a missing server is a broken run), ignored
-    /// elsewhere.
-    /// </summary>
-    public static void SkipOrFail(string? reason)
-    {
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            Assert.Fail("PostgreSQL tests must run under CI: " + reason);
-        }
-
-        Assert.Ignore("PostgreSQL tests skipped: " + reason);
-    }
 
     /// <summary>
     /// The connection string of a new empty database on the test server, or null with the reason in
