@@ -78,10 +78,16 @@ public sealed class IndexingWorkerTests
         var set = _fixture.Store.RequireSet(Records.Set());
         await _fixture.Indexes.SearchAsync(set, [0, 0, 0, 0], 1, null, cancellationToken); // applied by now
 
-        // Act
-        _fixture.Clock.Advance(_fixture.Options.IndexSaveInterval);
-        var saved = SpinWait.SpinUntil(() => Directory.Exists(_fixture.Indexes.IndexDirectory)
-            && Directory.GetFiles(_fixture.Indexes.IndexDirectory, "*.hnsw").Length == 1, TimeSpan.FromSeconds(10));
+        // Act: the worker creates its save timer once its start-up load is done, which can be after the search
+        // above returned; a fake-clock advance made before the timer exists never fires it. So move the clock one
+        // save interval at a time until the save shows (the clock only moves, no wall-time interval is asserted).
+        bool saved = false;
+        for (int step = 0; step < 200 && !saved; step++)
+        {
+            _fixture.Clock.Advance(_fixture.Options.IndexSaveInterval);
+            saved = SpinWait.SpinUntil(() => Directory.Exists(_fixture.Indexes.IndexDirectory)
+                && Directory.GetFiles(_fixture.Indexes.IndexDirectory, "*.hnsw").Length == 1, TimeSpan.FromMilliseconds(100));
+        }
 
         // Assert
         Assert.That(saved, Is.True, "the periodic save wrote the index before shutdown");
