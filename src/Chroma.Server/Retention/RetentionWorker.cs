@@ -87,7 +87,10 @@ internal sealed class RetentionWorker : BackgroundService
             {
                 await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
                 delay = _options.Interval;
-                RunCompleted?.Invoke(await RunOnceAsync(stoppingToken).ConfigureAwait(false));
+                // Run first, then notify: in `RunCompleted?.Invoke(await RunOnceAsync())` the argument is not
+                // evaluated when nobody listens, so the rules would never run in a server without a subscriber.
+                var deleted = await RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                RunCompleted?.Invoke(deleted);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
