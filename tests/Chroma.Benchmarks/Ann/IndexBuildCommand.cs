@@ -76,7 +76,9 @@ internal static class IndexBuildCommand
         {
             var interrupted = Measure.Start();
             var first = Registry(store, options, step);
-            var reached = new TaskCompletionSource();
+            // Continuations run elsewhere: the observer runs on an index thread, and the "crash" below disposes the
+            // registry, which waits for that thread's build (inline, it waited for itself and hung).
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             first.BuildStepObserver = async (progress, token) =>
             {
                 if (progress.Indexed >= interruptAfter)
@@ -90,8 +92,14 @@ internal static class IndexBuildCommand
                     await Task.Delay(Timeout.Infinite, token);
                 }
             };
-            await first.LoadAsync(set);
+            var firstIndex = await first.LoadAsync(set);
             await reached.Task;
+
+            // The checkpoint asked for is written after the observer returns: crash only once it is on disk.
+            while (firstIndex.CheckpointsSaved == 0)
+            {
+                await Task.Delay(50);
+            }
 
             // The crash: the first registry stops (its build cancelled) before the second one starts.
             first.Dispose();

@@ -33,7 +33,7 @@ public sealed class SqliteSchemaMigrationTests
             Assert.That(fixture.Scores.ReadScores(stored), Is.Empty, "record_scores exists again");
             Assert.That(fixture.Scores.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
             Assert.That(stored.Metric, Is.EqualTo(Protocol.V1.DistanceMetric.L2));
-            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(4));
+            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(5));
         });
     }
 
@@ -71,5 +71,55 @@ public sealed class SqliteSchemaMigrationTests
             Assert.That(fixture.RequireSet(cosine).Metric, Is.EqualTo(Protocol.V1.DistanceMetric.Cosine));
             Assert.That(toOld.Error?.Kind, Is.EqualTo(Chroma.Server.Storage.IngestRejectionKind.MetricMismatch), "the old set stays L2");
         });
+    }
+
+    [TestCase("SELECT sequence FROM records r WHERE r.set_key = 1 AND r.deleted = 0 AND r.sequence > 0 ORDER BY r.sequence LIMIT 101;")]
+    [TestCase("SELECT sequence, dataset, embedding FROM records WHERE set_key = 1 AND deleted = 0 AND sequence > 0 ORDER BY sequence;")]
+    [CancelAfter(30_000)]
+    public async Task Open_DatabaseOfSchemaFour_SetOrderedReadsWalkAnIndexInsteadOfSortingTheSet(string query, CancellationToken cancellationToken)
+    {
+        // Arrange: a store of schema 4 (before records_by_set_sequence): a page without a dataset filter, and the
+        // index tail's read, sorted every record of the set (a temporary B-tree) on each call.
+        using var fixture = new StoreFixture();
+        await fixture.IngestAsync(Records.Set(), Records.Sequence(10)).WaitAsync(cancellationToken);
+        fixture.Storage.Dispose();
+        var path = Path.Combine(fixture.Directory.Path, "chroma.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP INDEX records_by_set_sequence; UPDATE schema_version SET version = 4;";
+            command.ExecuteNonQuery();
+        }
+
+        var before = QueryPlan(path, query);
+
+        // Act
+        fixture.Reopen();
+        fixture.Storage.Dispose();
+        var after = QueryPlan(path, query);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Does.Contain("TEMP B-TREE"), "schema 4 sorts the set");
+            Assert.That(after, Does.Contain("records_by_set_sequence").And.Not.Contain("TEMP B-TREE"));
+        });
+    }
+
+    private static string QueryPlan(string path, string query)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + query;
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+        {
+            lines.Add(reader.GetString(3));
+        }
+
+        return string.Join("\n", lines);
     }
 }

@@ -7,7 +7,7 @@ namespace Chroma.Server.Storage.Sqlite.Internal;
 internal static class SqliteSchema
 {
     /// <summary>The schema this server writes; bump it with a migration step below.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     private const string Version1 = """
         CREATE TABLE embedding_sets (
@@ -81,6 +81,13 @@ internal static class SqliteSchema
         UPDATE embedding_sets SET last_sequence = COALESCE((SELECT MAX(r.sequence) FROM records r WHERE r.set_key = embedding_sets.set_key), 0);
         """;
 
+    // Version 5: a set's records in sequence order. Paging without a dataset and the index tail ("the set's changes
+    // after sequence S") filter by set and order by sequence; records_by_set_dataset leads with the dataset, so SQLite
+    // sorted every record of the set for each page or tail read (GetRecords p50 3.5 s at 1.1 M records).
+    private const string Version5 = """
+        CREATE INDEX IF NOT EXISTS records_by_set_sequence ON records (set_key, sequence);
+        """;
+
     /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
     public static void Migrate(SqliteConnection connection)
     {
@@ -118,6 +125,12 @@ internal static class SqliteSchema
             AddColumnIfMissing(connection, transaction, "records", "deleted_sequence", "INTEGER");
             Execute(connection, transaction, Version4Index);
             Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (4);");
+        }
+
+        if (version < 5)
+        {
+            Execute(connection, transaction, Version5);
+            Execute(connection, transaction, "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (5);");
         }
 
         transaction.Commit();
