@@ -1,6 +1,7 @@
 using Chroma.Server.Cli;
 using Chroma.Server.Hosting.Internal;
 
+// The chroma-server tool: a thin host over the Chroma.Server library (whose internals it sees by InternalsVisibleTo).
 // `chroma-server migrate` brings the configured database's schema up to date and exits;
 // `chroma-server sets|stats|recommend|neighbours|export|report|health|check ...` are commands; nothing, `serve`, or
 // configuration such as --Chroma:Port=6000 runs the server; any other word is an unknown command (exit code 2).
