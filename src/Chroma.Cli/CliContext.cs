@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
@@ -9,13 +8,14 @@ namespace Chroma.Server.Cli;
 
 /// <summary>
 /// What a command works with: its arguments, where it writes (a Spectre console for people, a plain
-/// writer for <c>--json</c> and exported data) and a connection to the server.
+/// writer for <c>--json</c> and exported data) and a <see cref="ChromaClient"/> for the server.
 /// </summary>
-internal sealed class CliContext : IDisposable
+internal sealed class CliContext : IDisposable, IAsyncDisposable
 {
     private readonly Lazy<GrpcChannel> _channel;
+    private readonly Lazy<ChromaClient> _client;
 
-    /// <summary>Creates the context; the channel opens on first use.</summary>
+    /// <summary>Creates the context; the channel and the client open on first use.</summary>
     public CliContext(CliArguments arguments, IAnsiConsole console, TextWriter output)
     {
         Arguments = arguments;
@@ -26,6 +26,12 @@ internal sealed class CliContext : IDisposable
         {
             // Exports and reports read whole pages of embeddings.
             MaxReceiveMessageSize = 256 * 1024 * 1024,
+        }));
+        _client = new Lazy<ChromaClient>(() => new ChromaClient(_channel.Value, new ChromaClientOptions
+        {
+            Endpoint = Endpoint,
+            ApiKey = Arguments.Get("api-key"),
+            RequestTimeout = Timeout,
         }));
     }
 
@@ -41,40 +47,40 @@ internal sealed class CliContext : IDisposable
     /// <summary>Gets the server address (<c>--endpoint</c>).</summary>
     public Uri Endpoint { get; }
 
-    /// <summary>Gets the deadline for one call (<c>--timeout</c> seconds, default 30).</summary>
-    public DateTime Deadline() => DateTime.UtcNow.AddSeconds(Arguments.GetInt("timeout", 30, 1, 3600));
+    /// <summary>Gets the time one call may take (<c>--timeout</c> seconds, default 30).</summary>
+    public TimeSpan Timeout => TimeSpan.FromSeconds(Arguments.GetInt("timeout", 30, 1, 3600));
 
-    /// <summary>Creates a client of the <c>Query</c> service that sends <c>--api-key</c> when given.</summary>
-    public Query.QueryClient CreateQueryClient() => new(CallInvoker());
+    /// <summary>Gets the client of the server (sends <c>--api-key</c> when given; <c>--timeout</c> per call).</summary>
+    public ChromaClient Client => _client.Value;
 
-    /// <summary>Creates a client of the <c>Labeling</c> service (labels, reviews, promotion).</summary>
-    public Protocol.V1.Labeling.LabelingClient CreateLabelingClient() => new(CallInvoker());
-
-    /// <summary>Creates a client of the <c>Ingest</c> service (for <c>import</c>).</summary>
-    public Ingest.IngestClient CreateIngestClient() => new(CallInvoker());
-
-    /// <summary>Creates a client of the standard gRPC health service.</summary>
-    public Health.HealthClient CreateHealthClient() => new(CallInvoker());
+    /// <summary>Creates a client of the standard gRPC health service, on the same channel.</summary>
+    public Health.HealthClient CreateHealthClient()
+    {
+        var apiKey = Arguments.Get("api-key");
+        var invoker = _channel.Value.CreateCallInvoker();
+        return new Health.HealthClient(apiKey is null
+            ? invoker
+            : invoker.Intercept(metadata =>
+            {
+                metadata.Add(ChromaClient.ApiKeyHeader, apiKey);
+                return metadata;
+            }));
+    }
 
     /// <inheritdoc />
-    public void Dispose()
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
     {
+        if (_client.IsValueCreated)
+        {
+            await _client.Value.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_channel.IsValueCreated)
         {
             _channel.Value.Dispose();
         }
-    }
-
-    private CallInvoker CallInvoker()
-    {
-        var apiKey = Arguments.Get("api-key");
-        var invoker = _channel.Value.CreateCallInvoker();
-        return apiKey is null
-            ? invoker
-            : invoker.Intercept(metadata =>
-            {
-                metadata.Add("x-api-key", apiKey);
-                return metadata;
-            });
     }
 }

@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -18,16 +17,17 @@ internal sealed class LabelCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
-        var request = new LabelRecordsRequest { SetId = arguments.Require("set"), Reviewer = arguments.Require("reviewer") };
-        request.Labels.Add(new RecordLabel { RecordId = arguments.Require("id"), Label = arguments.Require("label"), Note = arguments.Get("note") ?? string.Empty });
-        var response = await context.CreateLabelingClient().LabelRecordsAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var setId = arguments.Require("set");
+        var reviewer = arguments.Require("reviewer");
+        var label = new RecordLabel { RecordId = arguments.Require("id"), Label = arguments.Require("label"), Note = arguments.Get("note") };
+        var updated = await context.Client.LabelAsync(setId, [label], reviewer, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { setId = request.SetId, id = request.Labels[0].RecordId, label = request.Labels[0].Label, updated = response.Updated }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { setId, id = label.RecordId, label = label.Label, updated }).ConfigureAwait(false);
         }
         else
         {
-            context.Console.MarkupLineInterpolated($"Labeled {request.Labels[0].RecordId} as [bold]{request.Labels[0].Label}[/] (by {request.Reviewer})");
+            context.Console.MarkupLineInterpolated($"Labeled {label.RecordId} as [bold]{label.Label}[/] (by {reviewer})");
         }
 
         return CliExitCode.Success;

@@ -95,7 +95,7 @@ STAGE=$(mktemp -d "$CACHE/stage.XXXXXX")
 cp "$ROOT"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,.dockerignore} "$STAGE/"
 cp -r "$ROOT/protos" "$STAGE/"
 mkdir -p "$STAGE/src"
-(cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma.Server Chroma.Server.Tool) | tar -C "$STAGE/src" -x
+(cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma Chroma.Server Chroma.Cli Chroma.Server.Tool) | tar -C "$STAGE/src" -x
 mkdir -p "$STAGE/restore" && cp -r "$STAGE"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,protos,src} "$STAGE/restore/"
 dotnet restore "$STAGE/restore/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" --packages "$STAGE/packages" -v q
 rm -rf "$STAGE/restore"
