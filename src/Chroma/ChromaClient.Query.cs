@@ -224,6 +224,16 @@ public sealed partial class ChromaClient
         Drift = info.Drift is null ? null : ToDrift(info.Drift),
         DriftHistory = [.. info.DriftHistory.Select(ToDrift)],
         Index = info.Index is null ? null : ToIndexInfo(info.Index),
+        Retention = [.. info.Retention.Select(ToRetention)],
+    };
+
+    private static EmbeddingSetRetention ToRetention(RetentionInfo rule) => new()
+    {
+        Dataset = rule.Dataset,
+        MaxAge = TimeSpan.FromMilliseconds(rule.MaxAgeMs),
+        LastRun = rule.LastRunUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(rule.LastRunUnixMs),
+        LastRunDeleted = rule.LastRunDeleted,
+        DeletedTotal = rule.DeletedTotal,
     };
 
     private static EmbeddingSetIndexInfo ToIndexInfo(SetIndexInfo index) => new()

@@ -80,8 +80,8 @@ wait_healthy() {
 wait_healthy postgres; wait_healthy chroma-1; wait_healthy chroma-2
 
 step "4. write through replica 1, read through replica 2"
-dotnet build "$ROOT/src/Chroma.Server/Chroma.Server.csproj" -c Release -v q -nologo >/dev/null
-CLI=(dotnet "$ROOT/src/Chroma.Server/bin/Release/net10.0/Chroma.Server.dll")
+dotnet build "$ROOT/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" -c Release -v q -nologo >/dev/null
+CLI=(dotnet "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.Tool.dll")
 ONE=http://127.0.0.1:${CHROMA_PORT_1:-50061}; TWO=http://127.0.0.1:${CHROMA_PORT_2:-50062}
 RECORDS=$(mktemp); trap 'rm -f "$RECORDS"; cleanup' EXIT
 records() { : > "$RECORDS"; for i in $(seq "$1" "$2"); do printf '{"dataset":"training","label":"%d","embedding":[%d,1,0.5,-1]}\n' $((i % 2)) "$i" >> "$RECORDS"; done; }

@@ -95,9 +95,9 @@ STAGE=$(mktemp -d "$CACHE/stage.XXXXXX")
 cp "$ROOT"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,.dockerignore} "$STAGE/"
 cp -r "$ROOT/protos" "$STAGE/"
 mkdir -p "$STAGE/src"
-(cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma.Server) | tar -C "$STAGE/src" -x
+(cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma Chroma.Server Chroma.Cli Chroma.Server.Tool) | tar -C "$STAGE/src" -x
 mkdir -p "$STAGE/restore" && cp -r "$STAGE"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,protos,src} "$STAGE/restore/"
-dotnet restore "$STAGE/restore/src/Chroma.Server/Chroma.Server.csproj" --packages "$STAGE/packages" -v q
+dotnet restore "$STAGE/restore/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" --packages "$STAGE/packages" -v q
 rm -rf "$STAGE/restore"
 mkdir -p "$STAGE/sdk" && mv "$STAGE/packages" "$STAGE/sdk/packages"
 printf 'FROM %s\nCOPY packages /root/.nuget/packages\n' "$SDK_BASE" > "$STAGE/sdk/Dockerfile"
@@ -130,8 +130,8 @@ wait_healthy
 docker exec "$CONTAINER" sh -c 'echo "inside: uid=$(id -u) user=$(id -un)"; ls -ld /data'
 
 step "6. from the host: gRPC health check, import, queries"
-dotnet build "$ROOT/src/Chroma.Server/Chroma.Server.csproj" -c Release -v q -nologo >/dev/null
-CLI=(dotnet "$ROOT/src/Chroma.Server/bin/Release/net10.0/Chroma.Server.dll")
+dotnet build "$ROOT/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" -c Release -v q -nologo >/dev/null
+CLI=(dotnet "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.Tool.dll")
 ENDPOINT="http://127.0.0.1:$PORT"
 "${CLI[@]}" health --endpoint "$ENDPOINT"
 RECORDS="$CACHE/proof-records.jsonl"

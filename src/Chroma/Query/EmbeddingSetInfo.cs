@@ -29,6 +29,9 @@ public sealed class EmbeddingSetInfo
 
     /// <summary>Gets the set's nearest-neighbour index, or <see langword="null"/> while the server has not loaded it.</summary>
     public EmbeddingSetIndexInfo? Index { get; init; }
+
+    /// <summary>Gets the server's retention rules that cover the set, with their last run. The default value is empty (no rules).</summary>
+    public IReadOnlyList<EmbeddingSetRetention> Retention { get; init; } = [];
 }
 
 /// <summary>How many records one dataset of a set has.</summary>

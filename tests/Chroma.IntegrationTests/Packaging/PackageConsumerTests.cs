@@ -39,7 +39,7 @@ public sealed class PackageConsumerTests
 
             await DotnetCommand.RunCheckedAsync(work, cancellationToken, "new", "console", "-o", app, "-n", "Consumer", "--framework", "net10.0");
             WriteNuGetConfig(Path.Combine(repository, "nuget.config"), Path.Combine(app, "nuget.config"), feed);
-            AddPackageReference(Path.Combine(app, "Consumer.csproj"), version);
+            AddPackageReference(Path.Combine(app, "Consumer.csproj"), "Chroma", version);
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), ConsumerProgram, cancellationToken);
 
             // Act
@@ -134,7 +134,7 @@ public sealed class PackageConsumerTests
     private static List<string> Dependencies(XElement metadata) =>
         [.. metadata.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Distinct()];
 
-    private static void WriteNuGetConfig(string repositoryConfig, string target, string feed)
+    internal static void WriteNuGetConfig(string repositoryConfig, string target, string feed)
     {
         // The repository's sources (offline-safe: whatever the build itself restores from) plus the temp feed.
         var config = XDocument.Load(repositoryConfig);
@@ -143,11 +143,11 @@ public sealed class PackageConsumerTests
         config.Save(target);
     }
 
-    private static void AddPackageReference(string project, string version)
+    internal static void AddPackageReference(string project, string package, string version)
     {
         var document = XDocument.Load(project);
         document.Root!.Add(new XElement("ItemGroup",
-            new XElement("PackageReference", new XAttribute("Include", "Chroma"), new XAttribute("Version", version))));
+            new XElement("PackageReference", new XAttribute("Include", package), new XAttribute("Version", version))));
         document.Save(project);
     }
 

@@ -4,7 +4,10 @@ using System.Xml.Linq;
 
 namespace Chroma.IntegrationTests.Packaging;
 
-/// <summary>The server package is a .NET tool: installed from a local feed, <c>chroma-server</c> queries a running server.</summary>
+/// <summary>
+/// The <c>Chroma.Server.Tool</c> package is the <c>chroma-server</c> .NET tool: installed from a local feed, it says its version
+/// and queries a running server.
+/// </summary>
 [TestFixture]
 [Category("packaging")]
 [NonParallelizable]
@@ -32,15 +35,18 @@ public sealed class ServerToolPackageTests
         try
         {
             await DotnetCommand.RunCheckedAsync(repository, cancellationToken,
-                "pack", Path.Combine(repository, "src", "Chroma.Server", "Chroma.Server.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}", "-nologo");
-            Assert.That(ToolCommandName(Path.Combine(feed, $"Chroma.Server.{version}.nupkg")), Is.EqualTo("chroma-server"));
+                "pack", Path.Combine(repository, "src", "Chroma.Server.Tool", "Chroma.Server.Tool.csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}", "-nologo");
+            Assert.That(ToolCommandName(Path.Combine(feed, $"Chroma.Server.Tool.{version}.nupkg")), Is.EqualTo("chroma-server"));
             await DotnetCommand.RunCheckedAsync(work, cancellationToken,
-                "tool", "install", "Chroma.Server", "--version", version, "--tool-path", tools, "--add-source", feed);
+                "tool", "install", "Chroma.Server.Tool", "--version", version, "--tool-path", tools, "--add-source", feed);
 
             // Act: the installed command, as a user would run it.
+            var (versionExitCode, versionOutput) = await ProcessRunner.RunAsync(Path.Combine(tools, "chroma-server"), ["--version"], cancellationToken);
             var (exitCode, output) = await ProcessRunner.RunAsync(Path.Combine(tools, "chroma-server"), ["sets", "--endpoint", server.Endpoint.ToString(), "--json"], cancellationToken);
 
             // Assert
+            Assert.That(versionExitCode, Is.Zero, versionOutput);
+            Assert.That(versionOutput.Trim(), Does.StartWith("chroma-server ").And.Contain(version));
             Assert.That(exitCode, Is.Zero, output);
             using var json = JsonDocument.Parse(output);
             var only = json.RootElement.GetProperty("sets").EnumerateArray().Single();
@@ -50,7 +56,7 @@ public sealed class ServerToolPackageTests
         finally
         {
             PackageConsumerTests.TryDelete(work);
-            PackageConsumerTests.TryDelete(Path.Combine(PackageConsumerTests.GlobalPackagesFolder(), "chroma.server", version));
+            PackageConsumerTests.TryDelete(Path.Combine(PackageConsumerTests.GlobalPackagesFolder(), "chroma.server.tool", version));
         }
     }
 

@@ -7,7 +7,7 @@ using Grpc.Net.Client;
 namespace Chroma.IntegrationTests.Reliability;
 
 /// <summary>
-/// The standalone Chroma server (<c>dotnet Chroma.Server.dll</c>) in its own process, so a test can SIGKILL it the way
+/// The standalone Chroma server (<c>dotnet Chroma.Server.Tool.dll</c>, the <c>chroma-server</c> program) in its own process, so a test can SIGKILL it the way
 /// a crash, OOM kill or power loss would, and start it again on the same port and data directory.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
@@ -83,7 +83,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.Tool.dll"));
         start.Environment["Chroma__Host"] = "127.0.0.1";
         start.Environment["Chroma__Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Chroma__DataDirectory"] = DataDirectory;
@@ -102,7 +102,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs <c>dotnet Chroma.Server.dll</c> with <paramref name="arguments"/> and <paramref name="environment"/> until it
+    /// Runs <c>dotnet Chroma.Server.Tool.dll</c>, the <c>chroma-server</c> program with <paramref name="arguments"/> and <paramref name="environment"/> until it
     /// exits (a failed start, a command); kills it after <paramref name="timeout"/>.
     /// </summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunToExitAsync(
@@ -115,7 +115,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Chroma.Server.Tool.dll"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,9 +1,10 @@
 using Chroma.Server.Cli;
+using Chroma.Server.Cli.Commands;
 using Spectre.Console;
 
 namespace Chroma.Server.Tests.Cli;
 
-/// <summary>Runs one CLI command in-process and keeps what it wrote to each stream.</summary>
+/// <summary>Runs one CLI command in-process, with the host's own commands as <c>chroma-server</c> has them, and keeps what it wrote to each stream.</summary>
 internal sealed record CliRun(int ExitCode, string Output, string Error, string Console)
 {
     public static async Task<CliRun> RunAsync(params string[] args)
@@ -19,7 +20,7 @@ internal sealed record CliRun(int ExitCode, string Output, string Error, string 
             Out = new AnsiConsoleOutput(consoleText),
         });
         console.Profile.Width = 200;
-        var exitCode = await ChromaCli.RunAsync(args, console, output, error).WaitAsync(TimeSpan.FromSeconds(60));
+        var exitCode = await ChromaCli.RunAsync(args, [new CheckCommand()], console, output, error).WaitAsync(TimeSpan.FromSeconds(60));
         return new CliRun(exitCode, output.ToString(), error.ToString(), consoleText.ToString());
     }
 }

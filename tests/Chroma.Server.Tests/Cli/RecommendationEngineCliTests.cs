@@ -12,7 +12,8 @@ public sealed class RecommendationEngineCliTests
     [CancelAfter(60_000)]
     public async Task RecommendAndReport_RealEngine_RankedWithReasonsAndServerDriftInTheReport(CancellationToken cancellationToken)
     {
-        // Arrange: the test set, then wait (bounded) until the scoring pass has ranked all production records.
+        // Arrange: the test set, then wait (bounded) until the scoring pass has ranked all production records and measured
+        // drift (the pass publishes the ranking chunk by chunk, before it measures drift).
         await using var server = await RunningServer.StartAsync();
         using var folder = new TempDirectory();
         await CliTestData.LogAsync(server, CliTestData.Build());
@@ -22,7 +23,10 @@ public sealed class RecommendationEngineCliTests
         {
             var poll = await CliRun.RunAsync("recommend", "--endpoint", endpoint, "--set", CliTestData.SetId, "--top", "5", "--json");
             ranked = JsonDocument.Parse(poll.Output).RootElement;
-            if (poll.ExitCode == CliExitCode.Success && ranked.GetProperty("scoredRecords").GetInt64() == CliTestData.ProductionCount)
+            var sets = await CliRun.RunAsync("sets", "--endpoint", endpoint, "--json");
+            var measured = sets.ExitCode == CliExitCode.Success
+                && JsonDocument.Parse(sets.Output).RootElement.GetProperty("sets")[0].TryGetProperty("drift", out var drift) && drift.ValueKind == JsonValueKind.Object;
+            if (poll.ExitCode == CliExitCode.Success && ranked.GetProperty("scoredRecords").GetInt64() == CliTestData.ProductionCount && measured)
             {
                 break;
             }

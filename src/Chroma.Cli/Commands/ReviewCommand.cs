@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -26,16 +25,17 @@ internal sealed class ReviewCommand : ICliCommand
             "unreviewed" => ReviewState.Unreviewed,
             _ => throw new CliUsageException($"--state must be reviewed, dismissed or unreviewed (got '{stateName}')"),
         };
-        var request = new SetReviewStateRequest { SetId = arguments.Require("set"), State = state, Reviewer = arguments.Require("reviewer") };
-        request.Ids.AddRange(arguments.Require("ids").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        var response = await context.CreateLabelingClient().SetReviewStateAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var setId = arguments.Require("set");
+        var reviewer = arguments.Require("reviewer");
+        var ids = arguments.Require("ids").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var updated = await context.Client.SetReviewStateAsync(setId, ids, state, reviewer, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { setId = request.SetId, state = stateName, updated = response.Updated }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { setId, state = stateName, updated }).ConfigureAwait(false);
         }
         else
         {
-            context.Console.MarkupLineInterpolated($"Marked {response.Updated} records {stateName} (by {request.Reviewer})");
+            context.Console.MarkupLineInterpolated($"Marked {updated} records {stateName} (by {reviewer})");
         }
 
         return CliExitCode.Success;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Chroma.Server.Web.Internal;
 
 namespace Chroma.Server.Cli.Report;
 
@@ -76,7 +75,7 @@ internal static class HtmlReportWriter
         AppendRecommendations(html, model);
         AppendDrift(html, model);
         html.Append("<div id=\"tip\"></div>\n<script>\n")
-            .Append(StudioAssets.ReadText("map.js").Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase))
+            .Append(StudioMapScript.Read().Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase))
             .Append("\n</script>\n<script>\n")
             .Append(ScatterScript)
             .Append("</script>\n<script>\n")

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -25,11 +24,11 @@ internal sealed class NeighboursCommand : ICliCommand
         var arguments = context.Arguments;
         var dataset = arguments.Get("dataset") ?? "training";
         var k = arguments.GetInt("k", 10, 1, 1000);
-        var request = new FindNearestRequest
+        var setId = arguments.Require("set");
+        var query = new NearestQuery
         {
-            SetId = arguments.Require("set"),
             K = k,
-            Dataset = dataset == "all" ? string.Empty : dataset,
+            Dataset = dataset == "all" ? null : dataset,
             SearchBreadth = arguments.GetInt("breadth", 0, 1, 10_000),
             Exact = arguments.Get("exact") is not null,
         };
@@ -41,35 +40,31 @@ internal sealed class NeighboursCommand : ICliCommand
             throw new CliUsageException("give exactly one of --record ID or --vector v1,v2,...");
         }
 
+        IReadOnlyList<ChromaNeighbor> neighbours;
         if (recordId is not null)
         {
-            request.RecordId = recordId;
-
             // One more, in case the record itself is among them (it is, at distance 0, when it is in the dataset).
-            request.K = includeSelf ? k : k + 1;
+            query.K = includeSelf ? k : k + 1;
+            neighbours = await context.Client.FindNearestToRecordAsync(setId, recordId, query, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            request.Embedding = new Vector();
-            request.Embedding.Values.AddRange(ParseVector(vector!));
+            neighbours = await context.Client.FindNearestAsync(setId, ParseVector(vector!).ToArray(), query, cancellationToken).ConfigureAwait(false);
         }
 
-        var response = await context.CreateQueryClient()
-            .FindNearestAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        var found = response.Neighbors
-            .Where(n => includeSelf || recordId is null || !string.Equals(n.Record?.Record?.Id, recordId, StringComparison.OrdinalIgnoreCase))
+        var found = neighbours
+            .Where(n => includeSelf || recordId is null || !string.Equals(n.Record.Id, recordId, StringComparison.OrdinalIgnoreCase))
             .Take(k)
             .ToList();
 
         if (arguments.Json)
         {
             var neighbors = found.Select(n => new { distance = n.Distance, record = RecordView.From(n.Record) }).ToList();
-            await CliJson.WriteLineAsync(context.Output, new { setId = request.SetId, neighbors }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { setId, neighbors }).ConfigureAwait(false);
             return CliExitCode.Success;
         }
 
-        var table = new Table().Title(Markup.Escape($"{found.Count} nearest in {request.SetId} ({(request.Dataset.Length == 0 ? "all datasets" : request.Dataset)})"))
+        var table = new Table().Title(Markup.Escape($"{found.Count} nearest in {setId} ({query.Dataset ?? "all datasets"})"))
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("dataset")
             .AddColumn("label / predicted").AddColumn(new TableColumn("distance").RightAligned()).AddColumn("input");
         var rank = 0;

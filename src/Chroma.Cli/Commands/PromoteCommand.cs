@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -18,25 +17,21 @@ internal sealed class PromoteCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
-        var request = new PromoteLabelsRequest { SetId = arguments.Require("set"), PromotedBy = arguments.Require("by") };
-        if (arguments.Get("ids") is { } ids)
-        {
-            request.Ids.AddRange(ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        }
-
-        var response = await context.CreateLabelingClient().PromoteLabelsAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var setId = arguments.Require("set");
+        var ids = arguments.Get("ids")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var promotion = await context.Client.PromoteLabelsAsync(setId, arguments.Require("by"), ids, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {
             await CliJson.WriteLineAsync(context.Output, new
             {
-                setId = request.SetId,
-                promoted = response.Promoted.Select(p => new { id = p.RecordId, trainingId = p.TrainingRecordId }).ToArray(),
-                alreadyPromoted = response.AlreadyPromoted,
+                setId,
+                promoted = promotion.TrainingRecordIds.Select(p => new { id = p.Key, trainingId = p.Value }).ToArray(),
+                alreadyPromoted = promotion.AlreadyPromoted,
             }).ConfigureAwait(false);
         }
         else
         {
-            context.Console.MarkupLineInterpolated($"Promoted {response.Promoted.Count} labeled records to training ({response.AlreadyPromoted} already were)");
+            context.Console.MarkupLineInterpolated($"Promoted {promotion.TrainingRecordIds.Count} labeled records to training ({promotion.AlreadyPromoted} already were)");
         }
 
         return CliExitCode.Success;

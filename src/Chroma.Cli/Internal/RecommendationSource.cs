@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Grpc.Core;
 
 namespace Chroma.Server.Cli.Internal;
@@ -10,22 +9,21 @@ namespace Chroma.Server.Cli.Internal;
 internal static class RecommendationSource
 {
     /// <summary>Gets the recommendations, or <see langword="null"/> with the server's reason when it does not offer them.</summary>
-    public static async Task<(GetRecommendationsResponse? Response, string? Unavailable)> TryGetAsync(
+    public static async Task<(RecommendationPage? Page, string? Unavailable)> TryGetAsync(
         CliContext context,
-        GetRecommendationsRequest request,
+        string setId,
+        RecommendationQuery query,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            var response = await context.CreateQueryClient()
-                .GetRecommendationsAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            return (response, null);
+            var page = await context.Client.GetRecommendationsAsync(setId, query, cancellationToken).ConfigureAwait(false);
+            return (page, null);
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
+        catch (ChromaException ex) when (ex.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
         {
-            return (null, $"{ex.StatusCode}: {ex.Status.Detail}");
+            return (null, $"{ex.StatusCode}: {ex.Message}");
         }
     }
 

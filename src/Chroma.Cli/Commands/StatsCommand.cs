@@ -1,5 +1,4 @@
 using System.Globalization;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Cli.Report;
 using Spectre.Console;
@@ -20,10 +19,8 @@ internal sealed class StatsCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var setFilter = context.Arguments.Get("set");
-        var response = await context.CreateQueryClient()
-            .ListSetsAsync(new ListSetsRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        var sets = response.Sets.Select(SetView.From).Where(s => setFilter is null || s.SetId == setFilter).ToList();
+        var listed = await context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false);
+        var sets = listed.Select(SetView.From).Where(s => setFilter is null || s.SetId == setFilter).ToList();
         if (setFilter is not null && sets.Count == 0)
         {
             throw new CliUsageException($"--set '{setFilter}' is not on the server (run 'chroma-server sets')");
@@ -33,7 +30,7 @@ internal sealed class StatsCommand : ICliCommand
         foreach (var set in sets)
         {
             var (recommendations, _) = await RecommendationSource.TryGetAsync(
-                context, new GetRecommendationsRequest { SetId = set.SetId, PageSize = 1 }, cancellationToken).ConfigureAwait(false);
+                context, set.SetId, new RecommendationQuery { PageSize = 1 }, cancellationToken).ConfigureAwait(false);
             perSet.Add(new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift, set.Retention));
         }
 

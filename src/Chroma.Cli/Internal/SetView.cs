@@ -1,5 +1,3 @@
-using Chroma.Protocol.V1;
-
 namespace Chroma.Server.Cli.Internal;
 
 /// <summary>An embedding set as the CLI prints it.</summary>
@@ -18,38 +16,36 @@ internal sealed record SetView(
     IReadOnlyList<DriftView> DriftHistory,
     IReadOnlyList<RetentionView> Retention)
 {
-    /// <summary>Maps a set from the wire.</summary>
+    /// <summary>Maps a set the client listed.</summary>
     public static SetView From(EmbeddingSetInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        var descriptor = info.Descriptor_ ?? new EmbeddingSetDescriptor();
+        var descriptor = info.Descriptor;
         return new SetView(
             info.SetId,
             descriptor.Model,
             descriptor.ModelVersion,
             descriptor.Layer,
             descriptor.Dimension,
-            MetricName(info.Metric != DistanceMetric.Unspecified ? info.Metric : descriptor.Metric),
+            descriptor.Metric == DistanceMetric.Cosine ? "cosine" : "l2",
             info.TotalRecords,
             info.Datasets.ToDictionary(d => d.Dataset, d => d.Count, StringComparer.Ordinal),
-            info.CreatedUnixMs,
-            info.UpdatedUnixMs,
+            info.Created.ToUnixTimeMilliseconds(),
+            info.Updated.ToUnixTimeMilliseconds(),
             info.Drift is null ? null : DriftView.From(info.Drift),
             [.. info.DriftHistory.Select(DriftView.From)],
             [.. info.Retention.Select(RetentionView.From)]);
     }
-
-    private static string MetricName(DistanceMetric metric) => metric == DistanceMetric.Cosine ? "cosine" : "l2";
 }
 
 /// <summary>A retention rule covering a set, with its last run (times in Unix ms; 0: not run yet).</summary>
 internal sealed record RetentionView(string Dataset, long MaxAgeMs, long LastRunUnixMs, long LastRunDeleted, long DeletedTotal)
 {
-    /// <summary>Maps a rule from the wire.</summary>
-    public static RetentionView From(RetentionInfo info)
+    /// <summary>Maps a rule the client listed.</summary>
+    public static RetentionView From(EmbeddingSetRetention info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        return new RetentionView(info.Dataset, info.MaxAgeMs, info.LastRunUnixMs, info.LastRunDeleted, info.DeletedTotal);
+        return new RetentionView(info.Dataset, (long)info.MaxAge.TotalMilliseconds, info.LastRun?.ToUnixTimeMilliseconds() ?? 0, info.LastRunDeleted, info.DeletedTotal);
     }
 
     /// <summary>One line for a table: "production &gt; 30d, last run 2026-12-01 10:00 (-12, 340 in all)".</summary>
@@ -65,18 +61,15 @@ internal sealed record RetentionView(string Dataset, long MaxAgeMs, long LastRun
                 $"last run {DateTimeOffset.FromUnixTimeMilliseconds(LastRunUnixMs):yyyy-MM-dd HH:mm} (-{LastRunDeleted:N0}, {DeletedTotal:N0} in all)");
         return $"{Dataset} > {ageText}, {run}";
     }
-
-    // A server from before sets had a metric reports none: its sets are L2.
-    private static string MetricName(DistanceMetric metric) => metric == DistanceMetric.Cosine ? "cosine" : "l2";
 }
 
 /// <summary>One drift measurement of the server (training against recent production).</summary>
 internal sealed record DriftView(double Mmd2, double PValue, long ComputedUnixMs, int TrainingSample, int ProductionSample)
 {
-    /// <summary>Maps a measurement from the wire.</summary>
-    public static DriftView From(Drift drift)
+    /// <summary>Maps a measurement the client listed.</summary>
+    public static DriftView From(EmbeddingSetDrift drift)
     {
         ArgumentNullException.ThrowIfNull(drift);
-        return new DriftView(drift.Mmd2, drift.PValue, drift.ComputedUnixMs, drift.TrainingSample, drift.ProductionSample);
+        return new DriftView(drift.Mmd2, drift.PValue, drift.ComputedAt.ToUnixTimeMilliseconds(), drift.TrainingSample, drift.ProductionSample);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -19,21 +18,18 @@ internal sealed class RecommendCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
-        var request = new GetRecommendationsRequest
+        var setId = arguments.Require("set");
+        var query = new RecommendationQuery
         {
-            SetId = arguments.Require("set"),
             PageSize = arguments.GetInt("top", 20, 1, 1000),
             Strategy = RecommendationSource.ParseStrategy(arguments.Get("strategy")),
+            Dataset = arguments.Get("dataset"),
         };
-        if (arguments.Get("dataset") is { } dataset)
-        {
-            request.Filter = new RecordFilter { Dataset = dataset };
-        }
 
-        var (response, unavailable) = await RecommendationSource.TryGetAsync(context, request, cancellationToken).ConfigureAwait(false);
+        var (response, unavailable) = await RecommendationSource.TryGetAsync(context, setId, query, cancellationToken).ConfigureAwait(false);
         if (response is null)
         {
-            var message = $"the server at {context.Endpoint} offers no recommendations for '{request.SetId}' ({unavailable}). "
+            var message = $"the server at {context.Endpoint} offers no recommendations for '{setId}' ({unavailable}). "
                 + "A server without the recommendation engine answers Unimplemented; a set without training data answers FailedPrecondition.";
             if (arguments.Json)
             {
@@ -47,11 +43,11 @@ internal sealed class RecommendCommand : ICliCommand
             return CliExitCode.NotAvailable;
         }
 
-        var items = response.Recommendations.Select(r => new
+        var items = response.Items.Select(r => new
         {
             score = r.Score,
             reasons = r.Reasons.ToList(),
-            signals = r.Signals.Select(s => new { signal = s.Signal, value = s.Value, percentile = s.Percentile, pValue = s.PValue }).ToList(),
+            signals = r.Signals.Select(s => new { signal = s.Name, value = s.Value, percentile = s.Percentile, pValue = s.PValue }).ToList(),
             duplicateIds = r.DuplicateIds.ToList(),
             record = RecordView.From(r.Record),
         }).ToList();
@@ -61,8 +57,8 @@ internal sealed class RecommendCommand : ICliCommand
             await CliJson.WriteLineAsync(context.Output, new
             {
                 available = true,
-                setId = request.SetId,
-                computedUnixMs = response.ComputedUnixMs,
+                setId,
+                computedUnixMs = response.ComputedAt?.ToUnixTimeMilliseconds() ?? 0,
                 scoredRecords = response.ScoredRecords,
                 pendingRecords = response.PendingRecords,
                 recommendations = items,
@@ -71,7 +67,7 @@ internal sealed class RecommendCommand : ICliCommand
         }
 
         var table = new Table()
-            .Title(Markup.Escape($"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {request.SetId} ({response.PendingRecords:N0} pending)"))
+            .Title(Markup.Escape($"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)"))
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("predicted")
             .AddColumn(new TableColumn("score").RightAligned()).AddColumn("why").AddColumn("input");
         var rank = 0;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -18,17 +17,15 @@ internal sealed class SetsCommand : ICliCommand
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var response = await context.CreateQueryClient()
-            .ListSetsAsync(new ListSetsRequest(), deadline: context.Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        var sets = await context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false);
 
         if (context.Arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { sets = response.Sets.Select(SetView.From).ToList() }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { sets = sets.Select(SetView.From).ToList() }).ConfigureAwait(false);
             return CliExitCode.Success;
         }
 
-        if (response.Sets.Count == 0)
+        if (sets.Count == 0)
         {
             context.Console.MarkupLine("[grey]The server holds no embedding sets yet.[/]");
             return CliExitCode.Success;
@@ -42,7 +39,7 @@ internal sealed class SetsCommand : ICliCommand
             .AddColumn(new TableColumn("records").RightAligned())
             .AddColumn("updated (UTC)")
             .AddColumn("retention");
-        foreach (var set in response.Sets.Select(SetView.From))
+        foreach (var set in sets.Select(SetView.From))
         {
             table.AddRow(
                 Markup.Escape(set.SetId),

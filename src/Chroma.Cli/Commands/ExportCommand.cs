@@ -1,5 +1,4 @@
 using System.Text;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -29,7 +28,7 @@ internal sealed class ExportCommand : ICliCommand
         var dataset = arguments.Get("dataset");
         var pageSize = arguments.GetInt("page-size", 500, 1, 1000);
         var path = arguments.Get("out");
-        var total = await RecordPager.CountAsync(context, setId, dataset, cancellationToken).ConfigureAwait(false);
+        var total = await context.Client.CountAsync(setId, dataset, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         long written;
         if (path is null)
@@ -84,11 +83,13 @@ internal sealed class ExportCommand : ICliCommand
     {
         var csv = format == "csv" ? new CsvRecordWriter(output) : null;
         long written = 0;
-        await foreach (var page in RecordPager.ReadAllAsync(context, setId, dataset, pageSize, cancellationToken).ConfigureAwait(false))
+        var query = new RecordQuery { Dataset = dataset, PageSize = pageSize, IncludeEmbeddings = true };
+        do
         {
-            foreach (StoredRecord stored in page)
+            var page = await context.Client.GetRecordsAsync(setId, query, cancellationToken).ConfigureAwait(false);
+            foreach (var read in page.Records)
             {
-                var record = RecordView.From(stored);
+                var record = RecordView.From(read);
                 if (csv is not null)
                 {
                     await csv.WriteAsync(record).ConfigureAwait(false);
@@ -99,9 +100,11 @@ internal sealed class ExportCommand : ICliCommand
                 }
             }
 
-            written += page.Count;
-            onPage(page.Count);
+            written += page.Records.Count;
+            onPage(page.Records.Count);
+            query.PageToken = page.NextPageToken;
         }
+        while (query.PageToken is not null);
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return written;

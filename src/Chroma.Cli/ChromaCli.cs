@@ -5,16 +5,17 @@ using Spectre.Console;
 namespace Chroma.Server.Cli;
 
 /// <summary>
-/// The commands of <c>chroma-server</c>: subcommands that query a running server (<c>sets</c>, <c>stats</c>,
-/// <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>import</c>, <c>report</c>, <c>health</c>), <c>check</c> (the
-/// database's integrity, offline), <c>help</c> and <c>--version</c>. With no subcommand, <c>serve</c>, or only
+/// The commands of <c>chroma-server</c>: subcommands that query a running server through <see cref="ChromaClient"/>
+/// (<c>sets</c>, <c>stats</c>, <c>recommend</c>, <c>neighbours</c>, <c>export</c>, <c>import</c>, <c>report</c>,
+/// <c>health</c>), the host's own commands (<c>check</c>: the database's integrity, offline), <c>help</c> and
+/// <c>--version</c>. With no subcommand, <c>serve</c>, or only
 /// configuration (<c>--Chroma:Port=6000</c>), the program runs the server instead; any other word is an unknown
 /// command (exit code 2, with the nearest command suggested).
 /// </summary>
 internal static class ChromaCli
 {
-    /// <summary>Gets every subcommand.</summary>
-    public static IReadOnlyList<ICliCommand> Commands { get; } =
+    /// <summary>Gets every subcommand that talks to a server (the host adds its own, such as <c>check</c>).</summary>
+    public static IReadOnlyList<ICliCommand> ClientCommands { get; } =
     [
         new SetsCommand(),
         new StatsCommand(),
@@ -28,7 +29,6 @@ internal static class ChromaCli
         new ImportCommand(),
         new ReportCommand(),
         new HealthCommand(),
-        new CheckCommand(),
     ];
 
     /// <summary>The words that print the help.</summary>
@@ -62,13 +62,30 @@ internal static class ChromaCli
     /// <param name="output">Where <c>--json</c> output and exported rows go.</param>
     /// <param name="error">Where errors go.</param>
     /// <param name="cancellationToken">Cancels the command.</param>
+    public static Task<int> RunAsync(
+        IReadOnlyList<string> args,
+        IAnsiConsole console,
+        TextWriter output,
+        TextWriter error,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(args, [], console, output, error, cancellationToken);
+
+    /// <summary>Runs one CLI command, <see cref="ClientCommands"/> or one of <paramref name="hostCommands"/>, and returns its exit code.</summary>
+    /// <param name="args">The command line, subcommand first.</param>
+    /// <param name="hostCommands">The host's own commands (listed by <c>help</c> after the client commands).</param>
+    /// <param name="console">Where tables, progress and messages go.</param>
+    /// <param name="output">Where <c>--json</c> output and exported rows go.</param>
+    /// <param name="error">Where errors go.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
     public static async Task<int> RunAsync(
         IReadOnlyList<string> args,
+        IReadOnlyList<ICliCommand> hostCommands,
         IAnsiConsole console,
         TextWriter output,
         TextWriter error,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(hostCommands);
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
@@ -77,7 +94,7 @@ internal static class ChromaCli
         {
             if (args.Count > 0 && HelpWords.Contains(args[0]))
             {
-                WriteHelp(console);
+                WriteHelp(console, [.. ClientCommands, .. hostCommands]);
                 return CliExitCode.Success;
             }
 
@@ -87,10 +104,11 @@ internal static class ChromaCli
                 return CliExitCode.Success;
             }
 
-            var command = args.Count > 0 ? Commands.FirstOrDefault(c => c.Name == args[0]) : null;
+            IReadOnlyList<ICliCommand> commands = [.. ClientCommands, .. hostCommands];
+            var command = args.Count > 0 ? commands.FirstOrDefault(c => c.Name == args[0]) : null;
             if (command is null)
             {
-                throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty));
+                throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty, commands));
             }
 
             var arguments = CliArguments.Parse(args);
@@ -102,21 +120,21 @@ internal static class ChromaCli
             await error.WriteLineAsync($"chroma-server: {ex.Message}. Run 'chroma-server help' for usage.").ConfigureAwait(false);
             return CliExitCode.Usage;
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        catch (Exception ex) when (Status(ex) is { } status && status.Code is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
             // The status detail alone ("Error connecting to subchannel.") hides the cause; the socket error names it.
-            var cause = ex.Status.DebugException is { } debug ? $" ({(debug.InnerException ?? debug).Message})" : string.Empty;
-            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {ex.Status.Detail}{cause}").ConfigureAwait(false);
+            var cause = status.Debug is { } debug ? $" ({(debug.InnerException ?? debug).Message})" : string.Empty;
+            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {status.Detail}{cause}").ConfigureAwait(false);
             return CliExitCode.Unreachable;
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unauthenticated)
+        catch (Exception ex) when (Status(ex) is { Code: StatusCode.Unauthenticated } status)
         {
-            await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {ex.Status.Detail} (pass --api-key)").ConfigureAwait(false);
+            await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {status.Detail} (pass --api-key)").ConfigureAwait(false);
             return CliExitCode.ServerError;
         }
-        catch (RpcException ex)
+        catch (Exception ex) when (Status(ex) is { } status)
         {
-            await error.WriteLineAsync($"chroma-server: the server answered {ex.StatusCode}: {ex.Status.Detail}").ConfigureAwait(false);
+            await error.WriteLineAsync($"chroma-server: the server answered {status.Code}: {status.Detail}").ConfigureAwait(false);
             return CliExitCode.ServerError;
         }
         catch (IOException ex)
@@ -131,13 +149,25 @@ internal static class ChromaCli
         }
         finally
         {
-            context?.Dispose();
+            if (context is not null)
+            {
+                await context.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
-    private static string UnknownCommand(string word)
+    // A failed call: the client's ChromaException (with the RpcException it came from) or the health client's RpcException.
+    private static (StatusCode Code, string Detail, Exception? Debug)? Status(Exception exception) => exception switch
     {
-        var known = Commands.Select(c => c.Name).Append("serve").Append("help").Append("version");
+        ChromaException { InnerException: RpcException rpc } => (rpc.StatusCode, rpc.Status.Detail, rpc.Status.DebugException),
+        ChromaException chroma => (chroma.StatusCode, chroma.Message, chroma.InnerException),
+        RpcException rpc => (rpc.StatusCode, rpc.Status.Detail, rpc.Status.DebugException),
+        _ => null,
+    };
+
+    private static string UnknownCommand(string word, IEnumerable<ICliCommand> commands)
+    {
+        var known = commands.Select(c => c.Name).Append("serve").Append("help").Append("version");
         var suggestion = CommandSuggestion.Nearest(word, known);
         var trimmed = word.TrimStart('-');
         if (suggestion is null && trimmed.Length > 0 && trimmed != word)
@@ -153,13 +183,13 @@ internal static class ChromaCli
             : $"unknown command '{word}' (did you mean '{suggestion}'?)";
     }
 
-    private static void WriteHelp(IAnsiConsole console)
+    private static void WriteHelp(IAnsiConsole console, IEnumerable<ICliCommand> commands)
     {
         console.MarkupLine("[bold]chroma-server[/] [grey][[serve]] [[--Chroma:Name=value ...]][/]  run the server (options: Chroma__* environment variables or --Chroma:Name=value)");
         console.MarkupLine("[bold]chroma-server[/] [grey]<command> [[--endpoint http://host:50051]] [[--api-key KEY]] [[--json]] [[--timeout SECONDS]][/]");
         console.MarkupLine("[bold]chroma-server[/] [grey]--version[/]");
         var table = new Table().AddColumn("command").AddColumn("usage");
-        foreach (var command in Commands)
+        foreach (var command in commands)
         {
             table.AddRow(command.Name, Markup.Escape(command.Usage));
         }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -23,7 +22,7 @@ internal sealed class ImportCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
-        var set = ParseSet(arguments.Require("set"));
+        var (model, version, layer) = ParseSet(arguments.Require("set"));
         var path = arguments.Require("in");
         var batchSize = arguments.GetInt("batch-size", 500, 1, 10_000);
         if (!File.Exists(path))
@@ -37,12 +36,11 @@ internal sealed class ImportCommand : ICliCommand
             throw new CliUsageException($"--in '{path}' holds no records");
         }
 
-        set.Dimension = records[0].Embedding.Count;
-        var uploader = new BatchUploader(context.CreateIngestClient(), context);
-        ImportOutcome outcome;
+        var set = new EmbeddingSetDescriptor(model, version, layer, records[0].Embedding.Length);
+        ImportResult outcome;
         if (arguments.Json)
         {
-            outcome = await uploader.UploadAsync(set, records, batchSize, _ => { }, cancellationToken).ConfigureAwait(false);
+            outcome = await context.Client.ImportAsync(set, records, batchSize, progress: null, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -51,30 +49,33 @@ internal sealed class ImportCommand : ICliCommand
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask("import", maxValue: records.Count);
-                    return await uploader.UploadAsync(set, records, batchSize, n => task.Increment(n), cancellationToken).ConfigureAwait(false);
+                    return await context.Client.ImportAsync(set, records, batchSize, new ImmediateProgress(n => task.Increment(n)), cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
         }
 
-        var setId = $"{set.Model}/{set.ModelVersion}/{set.Layer}";
+        var setId = $"{model}/{version}/{layer}";
+        var error = outcome.Error is null ? null
+            : outcome.ErrorIsRecord ? $"{outcome.Error} (record {outcome.ErrorRecordIndex + 1} of the file)"
+            : $"{outcome.Error} (the batch starting at record {outcome.ErrorRecordIndex + 1} of the file)";
         if (arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { setId, records = records.Count, outcome.Accepted, outcome.Duplicates, outcome.Error }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { setId, records = records.Count, outcome.Accepted, outcome.Duplicates, Error = error }).ConfigureAwait(false);
         }
         else if (outcome.Error is null)
         {
             context.Console.MarkupLine("Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there)", outcome.Accepted, Markup.Escape(setId), outcome.Duplicates);
         }
 
-        if (outcome.Error is not null)
+        if (error is not null)
         {
-            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(outcome.Error));
+            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error));
             return CliExitCode.ServerError;
         }
 
         return CliExitCode.Success;
     }
 
-    private static EmbeddingSetDescriptor ParseSet(string text)
+    private static (string Model, string Version, string Layer) ParseSet(string text)
     {
         var parts = text.Split('/');
         if (parts.Length != 3 || parts.Any(p => p.Length == 0))
@@ -82,12 +83,12 @@ internal sealed class ImportCommand : ICliCommand
             throw new CliUsageException($"--set must be MODEL/VERSION/LAYER (got '{text}')");
         }
 
-        return new EmbeddingSetDescriptor { Model = parts[0], ModelVersion = parts[1], Layer = parts[2] };
+        return (parts[0], parts[1], parts[2]);
     }
 
-    private static List<Record> ReadRecords(string path)
+    private static List<ImportRecord> ReadRecords(string path)
     {
-        var records = new List<Record>();
+        var records = new List<ImportRecord>();
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -113,34 +114,31 @@ internal sealed class ImportCommand : ICliCommand
         return records;
     }
 
-    private static Record ToRecord(RecordView view, int lineNumber)
+    private static ImportRecord ToRecord(RecordView view, int lineNumber)
     {
         if (view.Embedding is not { Count: > 0 })
         {
             throw new CliUsageException($"--in line {lineNumber} has no embedding");
         }
 
-        var record = new Record
+        return new ImportRecord
         {
-            // A record without an id gets a fresh UUIDv7, as the client library would give it.
-            Id = string.IsNullOrEmpty(view.Id) ? Guid.CreateVersion7().ToString() : view.Id,
-            Dataset = string.IsNullOrEmpty(view.Dataset) ? "production" : view.Dataset,
-            InputUri = view.InputUri ?? string.Empty,
-            Label = view.Label ?? string.Empty,
-            TimestampUnixMs = view.TimestampUnixMs > 0 ? view.TimestampUnixMs : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            // A record without an id or a timestamp gets a fresh UUIDv7 and the time of the import, as the client library would give them.
+            Id = string.IsNullOrEmpty(view.Id) ? null : view.Id,
+            Dataset = string.IsNullOrEmpty(view.Dataset) ? ChromaDatasets.Production : view.Dataset,
+            Embedding = view.Embedding.ToArray(),
+            InputUri = view.InputUri,
+            Label = view.Label,
+            PredictedClass = view.PredictedClass,
+            ClassProbabilities = view.ClassProbabilities?.ToArray() ?? default(ReadOnlyMemory<float>),
+            Metadata = view.Metadata,
+            Timestamp = view.TimestampUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(view.TimestampUnixMs) : null,
         };
-        record.Embedding.AddRange(view.Embedding);
-        if (view.PredictedClass is not null || view.ClassProbabilities is not null)
-        {
-            record.Inference = new Inference { PredictedClass = view.PredictedClass ?? string.Empty };
-            record.Inference.ClassProbabilities.AddRange(view.ClassProbabilities ?? []);
-        }
+    }
 
-        if (view.Metadata is not null)
-        {
-            record.Metadata.Add(view.Metadata.ToDictionary());
-        }
-
-        return record;
+    /// <summary>Reports progress on the importing thread (<see cref="Progress{T}"/> would post it elsewhere, late).</summary>
+    private sealed class ImmediateProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
     }
 }

@@ -1,5 +1,3 @@
-using Chroma.Protocol.V1;
-
 namespace Chroma.Server.Cli.Internal;
 
 /// <summary>A stored record as the CLI prints and exports it (JSON field names are camelCase).</summary>
@@ -16,23 +14,22 @@ internal sealed record RecordView(
     IReadOnlyDictionary<string, string>? Metadata,
     IReadOnlyList<float>? Embedding)
 {
-    /// <summary>Maps a record from the wire; empty strings and lists become null (left out of JSON).</summary>
-    public static RecordView From(StoredRecord stored)
+    /// <summary>Maps a record the client read; empty strings and lists become null (left out of JSON).</summary>
+    public static RecordView From(ChromaRecord record)
     {
-        ArgumentNullException.ThrowIfNull(stored);
-        var record = stored.Record;
+        ArgumentNullException.ThrowIfNull(record);
         return new RecordView(
             record.Id,
-            stored.SetId,
+            record.SetId,
             record.Dataset,
-            stored.Sequence,
-            record.TimestampUnixMs,
+            record.Sequence,
+            record.Timestamp.ToUnixTimeMilliseconds(),
             NullIfEmpty(record.InputUri),
             NullIfEmpty(record.Label),
-            NullIfEmpty(record.Inference?.PredictedClass),
-            record.Inference is { ClassProbabilities.Count: > 0 } inference ? [.. inference.ClassProbabilities] : null,
-            record.Metadata.Count > 0 ? new SortedDictionary<string, string>(record.Metadata, StringComparer.Ordinal) : null,
-            record.Embedding.Count > 0 ? [.. record.Embedding] : null);
+            NullIfEmpty(record.PredictedClass),
+            record.ClassProbabilities.IsEmpty ? null : record.ClassProbabilities.ToArray(),
+            record.Metadata.Count > 0 ? new SortedDictionary<string, string>(record.Metadata.ToDictionary(), StringComparer.Ordinal) : null,
+            record.Embedding.IsEmpty ? null : record.Embedding.ToArray());
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

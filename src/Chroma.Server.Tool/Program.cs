@@ -1,6 +1,9 @@
 using Chroma.Server.Cli;
+using Chroma.Server.Cli.Commands;
 using Chroma.Server.Hosting.Internal;
 
+// The chroma-server tool: a thin host over the Chroma.Server library (whose internals it sees by InternalsVisibleTo) and
+// the Chroma.Cli commands (built on ChromaClient); check opens the database itself, so it is the host's own command.
 // `chroma-server migrate` brings the configured database's schema up to date and exits;
 // `chroma-server sets|stats|recommend|neighbours|export|report|health|check ...` are commands; nothing, `serve`, or
 // configuration such as --Chroma:Port=6000 runs the server; any other word is an unknown command (exit code 2).
@@ -17,7 +20,7 @@ if (ChromaCli.IsCliCommand(args))
         e.Cancel = true;
         cancel.Cancel();
     };
-    return await ChromaCli.RunAsync(args, CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
+    return await ChromaCli.RunAsync(args, [new CheckCommand()], CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
 }
 
 return await StandaloneServer.RunAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args, Console.Error).ConfigureAwait(false);

@@ -1,5 +1,4 @@
 using System.Text;
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Spectre.Console;
 
@@ -54,35 +53,26 @@ internal sealed class ExportLabelsCommand : ICliCommand
 
     private static async Task<long> ExportAsync(CliContext context, TextWriter output, string setId, string format, CancellationToken cancellationToken)
     {
-        var client = context.CreateLabelingClient();
-        var request = new GetLabeledRecordsRequest { SetId = setId, PageSize = 500, IncludeEmbeddings = true };
         long written = 0;
-        do
+        await foreach (var record in context.Client.GetLabeledRecordsAsync(setId, includeEmbeddings: true, cancellationToken).ConfigureAwait(false))
         {
-            var response = await client.GetLabeledRecordsAsync(request, deadline: context.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            foreach (var stored in response.Records)
+            var view = LabeledRecordView.From(record);
+            if (format == "csv")
             {
-                var view = LabeledRecordView.From(stored);
-                if (format == "csv")
+                if (written == 0)
                 {
-                    if (written == 0)
-                    {
-                        await output.WriteLineAsync(LabeledRecordView.CsvHeader(view.Embedding?.Count ?? 0)).ConfigureAwait(false);
-                    }
-
-                    await output.WriteLineAsync(view.ToCsv()).ConfigureAwait(false);
-                }
-                else
-                {
-                    await CliJson.WriteLineAsync(output, view).ConfigureAwait(false);
+                    await output.WriteLineAsync(LabeledRecordView.CsvHeader(view.Embedding?.Count ?? 0)).ConfigureAwait(false);
                 }
 
-                written++;
+                await output.WriteLineAsync(view.ToCsv()).ConfigureAwait(false);
+            }
+            else
+            {
+                await CliJson.WriteLineAsync(output, view).ConfigureAwait(false);
             }
 
-            request.PageToken = response.NextPageToken;
+            written++;
         }
-        while (request.PageToken.Length > 0);
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return written;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Chroma.Protocol.V1;
 
 namespace Chroma.Server.Cli.Internal;
 
@@ -28,18 +27,20 @@ internal sealed record LabeledRecordView(
         "review_state", "promoted_record_id", "promoted_by", "promoted_unix_ms",
     ];
 
-    /// <summary>Maps a labeled record from the wire.</summary>
-    public static LabeledRecordView From(StoredRecord stored)
+    /// <summary>Maps a labeled record the client read.</summary>
+    public static LabeledRecordView From(ChromaRecord labeled)
     {
-        ArgumentNullException.ThrowIfNull(stored);
-        var review = stored.Review ?? new Protocol.V1.RecordReview();
-        var record = RecordView.From(stored);
+        ArgumentNullException.ThrowIfNull(labeled);
+        var review = labeled.Review;
+        var record = RecordView.From(labeled);
         return new LabeledRecordView(
             record.Id, record.SetId, record.Dataset, record.Sequence, record.InputUri, record.PredictedClass,
-            review.Label, review.LabeledBy, NullIfEmpty(review.Note), review.LabeledUnixMs,
-            review.State switch { Protocol.V1.ReviewState.Reviewed => "reviewed", Protocol.V1.ReviewState.Dismissed => "dismissed", _ => "unreviewed" },
-            NullIfEmpty(review.PromotedRecordId), NullIfEmpty(review.PromotedBy), review.PromotedUnixMs, record.Embedding);
+            review?.Label ?? string.Empty, review?.LabeledBy ?? string.Empty, review?.Note, UnixMs(review?.LabeledAt),
+            review?.State switch { Chroma.ReviewState.Reviewed => "reviewed", Chroma.ReviewState.Dismissed => "dismissed", _ => "unreviewed" },
+            review?.PromotedRecordId, review?.PromotedBy, UnixMs(review?.PromotedAt), record.Embedding);
     }
+
+    private static long UnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds() ?? 0;
 
     /// <summary>The CSV header for <paramref name="dimension"/> embedding components (<c>e0</c>, <c>e1</c>, ...).</summary>
     public static string CsvHeader(int dimension) =>
@@ -72,6 +73,4 @@ internal sealed record LabeledRecordView(
     }
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -1,4 +1,3 @@
-using Chroma.Protocol.V1;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Recommendations;
 
@@ -31,7 +30,7 @@ internal sealed class ReportBuilder
 
     /// <summary>Counts the records the report reads (for a progress bar).</summary>
     public Task<long> CountAsync(string setId, CancellationToken cancellationToken = default) =>
-        RecordPager.CountAsync(_context, setId, dataset: null, cancellationToken);
+        _context.Client.CountAsync(setId, cancellationToken: cancellationToken);
 
     /// <summary>Builds the model; <paramref name="onRecordsRead"/> is told of each page read.</summary>
     public async Task<ReportModel> BuildAsync(string setId, long total, Action<int> onRecordsRead, CancellationToken cancellationToken = default)
@@ -40,28 +39,32 @@ internal sealed class ReportBuilder
         var stride = Math.Max(1, (int)Math.Ceiling(total / (double)MaxPoints));
         var sample = new List<RecordView>();
         long index = 0;
-        await foreach (var page in RecordPager.ReadAllAsync(_context, setId, dataset: null, pageSize: 1000, cancellationToken).ConfigureAwait(false))
+        var query = new RecordQuery { PageSize = 1000, IncludeEmbeddings = true };
+        do
         {
-            foreach (var stored in page)
+            var page = await _context.Client.GetRecordsAsync(setId, query, cancellationToken).ConfigureAwait(false);
+            foreach (var record in page.Records)
             {
-                if (index++ % stride == 0 && stored.Record.Embedding.Count > 0)
+                if (index++ % stride == 0 && !record.Embedding.IsEmpty)
                 {
-                    sample.Add(RecordView.From(stored));
+                    sample.Add(RecordView.From(record));
                 }
             }
 
-            onRecordsRead(page.Count);
+            onRecordsRead(page.Records.Count);
+            query.PageToken = page.NextPageToken;
         }
+        while (query.PageToken is not null);
 
         var (recommendations, unavailable) = await RecommendationSource.TryGetAsync(
-            _context, new GetRecommendationsRequest { SetId = setId, PageSize = Top }, cancellationToken).ConfigureAwait(false);
+            _context, setId, new RecommendationQuery { PageSize = Top }, cancellationToken).ConfigureAwait(false);
         var ranks = new Dictionary<string, (int Rank, IReadOnlyList<string> Reasons)>(StringComparer.Ordinal);
         if (recommendations is not null)
         {
             var rank = 0;
-            foreach (var recommendation in recommendations.Recommendations)
+            foreach (var recommendation in recommendations.Items)
             {
-                ranks[recommendation.Record.Record.Id] = (++rank, recommendation.Reasons.ToList());
+                ranks[recommendation.Record.Id] = (++rank, recommendation.Reasons.ToList());
             }
 
             await AddMissingAsync(setId, sample, ranks.Keys, cancellationToken).ConfigureAwait(false);
@@ -97,13 +100,11 @@ internal sealed class ReportBuilder
 
     private async Task<IReadOnlyList<DriftWindow>> ServerDriftHistoryAsync(string setId, CancellationToken cancellationToken)
     {
-        var response = await _context.CreateQueryClient()
-            .ListSetsAsync(new ListSetsRequest(), deadline: _context.Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        var set = response.Sets.FirstOrDefault(s => s.SetId == setId);
+        var sets = await _context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false);
+        var set = sets.FirstOrDefault(s => s.SetId == setId);
         return set is null
             ? []
-            : [.. set.DriftHistory.Select(d => new DriftWindow(d.ComputedUnixMs, d.ComputedUnixMs, d.ProductionSample, d.Mmd2, d.PValue))];
+            : [.. set.DriftHistory.Select(d => new DriftWindow(d.ComputedAt.ToUnixTimeMilliseconds(), d.ComputedAt.ToUnixTimeMilliseconds(), d.ProductionSample, d.Mmd2, d.PValue))];
     }
 
     private async Task AddMissingAsync(string setId, List<RecordView> sample, IEnumerable<string> ids, CancellationToken cancellationToken)
@@ -115,12 +116,9 @@ internal sealed class ReportBuilder
             return;
         }
 
-        var request = new GetRecordsRequest { SetId = setId, IncludeEmbeddings = true, PageSize = Math.Min(1000, missing.Count) };
-        request.Ids.AddRange(missing);
-        var response = await _context.CreateQueryClient()
-            .GetRecordsAsync(request, deadline: _context.Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        sample.AddRange(response.Records.Where(r => r.Record.Embedding.Count > 0).Select(RecordView.From));
+        var query = new RecordQuery { Ids = missing, IncludeEmbeddings = true, PageSize = Math.Min(1000, missing.Count) };
+        var page = await _context.Client.GetRecordsAsync(setId, query, cancellationToken).ConfigureAwait(false);
+        sample.AddRange(page.Records.Where(r => !r.Embedding.IsEmpty).Select(RecordView.From));
     }
 
     private (IReadOnlyList<DriftWindow> Windows, string? Note) MeasureDrift(List<RecordView> sample, int dimension, CancellationToken cancellationToken)

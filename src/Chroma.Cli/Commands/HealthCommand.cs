@@ -21,7 +21,7 @@ internal sealed class HealthCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var reply = await context.CreateHealthClient()
-            .CheckAsync(new HealthCheckRequest { Service = context.Arguments.Get("service") ?? string.Empty }, deadline: context.Deadline(), cancellationToken: cancellationToken)
+            .CheckAsync(new HealthCheckRequest { Service = context.Arguments.Get("service") ?? string.Empty }, deadline: DateTime.UtcNow + context.Timeout, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var serving = reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         if (context.Arguments.Json)
