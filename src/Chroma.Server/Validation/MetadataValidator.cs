@@ -6,6 +6,26 @@ namespace Chroma.Server.Validation;
 /// <summary>Metadata maps are bounded in entry count, key length and value length.</summary>
 internal static class MetadataValidator
 {
+    /// <summary>Whether <see cref="Validate"/> finds no problem in <paramref name="metadata"/> (without building its text).</summary>
+    public static bool IsPlainlyValid(IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits)
+    {
+        if (metadata.Count > limits.MaxMetadataEntries)
+        {
+            return false;
+        }
+
+        foreach (var (key, value) in metadata)
+        {
+            if (key.Length == 0 || key.Length > limits.MaxMetadataKeyLength || value.Length > limits.MaxMetadataValueLength
+                || Utf8Text.HasReplacement(key) || Utf8Text.HasReplacement(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Null when <paramref name="metadata"/> is within the limits, else the problem for <paramref name="field"/>.</summary>
     public static ValidationError? Validate(
         IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits, string field, int recordIndex = -1)

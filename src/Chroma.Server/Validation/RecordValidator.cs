@@ -5,11 +5,63 @@ using Google.Protobuf;
 
 namespace Chroma.Server.Validation;
 
-/// <summary>Checks one record of a batch against the set's dimension and the server's limits.</summary>
+/// <summary>
+/// Checks one record of a batch against the set's dimension and the server's limits. Runs once per ingested record:
+/// a check that builds no text (<see cref="IsPlainlyValid"/>) passes the common record; only a record it does not pass
+/// goes through the full check, which names the field and the problem.
+/// </summary>
 internal static class RecordValidator
 {
     /// <summary>Null when record <paramref name="index"/> can be stored, else the first problem.</summary>
-    public static ValidationError? Validate(Record record, int index, int dimension, ChromaServerOptions limits)
+    public static ValidationError? Validate(Record record, int index, int dimension, ChromaServerOptions limits) =>
+        IsPlainlyValid(record, dimension, limits) ? null : Describe(record, index, dimension, limits);
+
+    /// <summary>
+    /// True only for a record the full check accepts (never for one it refuses); false sends the record to the full
+    /// check, which finds the problem or accepts it too. Allocates nothing.
+    /// </summary>
+    internal static bool IsPlainlyValid(Record record, int dimension, ChromaServerOptions limits)
+    {
+        var embedding = UnsafeCollectionOperations.AsSpan(record.Embedding);
+        if (!RecordIdFormat.IsCanonical(record.Id)
+            || !NameCharacters.IsValid(record.Dataset, DatasetNameValidator.MaxLength)
+            || embedding.Length != dimension || dimension == 0
+            || FiniteValues.IndexOfNonFinite(embedding) >= 0
+            || !IsPlainText(record.InputUri, limits.MaxInputUriLength)
+            || !IsPlainText(record.Label, limits.MaxMetadataValueLength))
+        {
+            return false;
+        }
+
+        var inference = record.Inference;
+        if (inference is not null)
+        {
+            var probabilities = inference.ClassProbabilities.Count;
+            var names = inference.ClassNames.Count;
+            if (!IsPlainText(inference.PredictedClass, limits.MaxMetadataValueLength)
+                || FiniteValues.IndexOfNonFinite(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities)) >= 0
+                || probabilities > limits.MaxDimension || names > limits.MaxDimension
+                || (probabilities > 0 && names > 0 && probabilities != names))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < names; i++)
+            {
+                if (!IsPlainText(inference.ClassNames[i], limits.MaxMetadataValueLength))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return record.Metadata.Count == 0 || MetadataValidator.IsPlainlyValid(record.Metadata, limits);
+    }
+
+    private static bool IsPlainText(string value, int limit) => value.Length <= limit && !Utf8Text.HasReplacement(value);
+
+    // The full check: the first problem, naming record, field and value.
+    private static ValidationError? Describe(Record record, int index, int dimension, ChromaServerOptions limits)
     {
         var at = $"records[{index}]";
         return RecordIdFormat.Validate(record.Id, $"{at}.id", index)

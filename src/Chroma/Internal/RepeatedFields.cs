@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Google.Protobuf.Collections;
 
 namespace Chroma.Internal;
@@ -5,16 +6,16 @@ namespace Chroma.Internal;
 /// <summary>Copies spans into protobuf repeated fields (Google.Protobuf has no public span overload).</summary>
 internal static class RepeatedFields
 {
+    /// <summary>Appends <paramref name="values"/> to <paramref name="field"/> with one block copy (not one <c>Add</c> per value).</summary>
     public static void Append(RepeatedField<float> field, ReadOnlySpan<float> values)
     {
-        if (field.Capacity < field.Count + values.Length)
+        if (values.IsEmpty)
         {
-            field.Capacity = field.Count + values.Length;
+            return;
         }
 
-        foreach (var value in values)
-        {
-            field.Add(value);
-        }
+        var start = field.Count;
+        UnsafeCollectionOperations.SetCount(field, start + values.Length);
+        values.CopyTo(UnsafeCollectionOperations.AsSpan(field)[start..]);
     }
 }

@@ -27,5 +27,24 @@ internal static class NameCharacters
         return null;
     }
 
+    /// <summary>Whether <see cref="Check"/> finds no problem (without building its text).</summary>
+    public static bool IsValid(string value, int maxLength)
+    {
+        if (value.Length == 0 || value.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!IsAllowed(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool IsAllowed(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-';
 }

@@ -10,6 +10,9 @@ internal static class Utf8Text
 {
     private const char ReplacementCharacter = '\uFFFD';
 
+    /// <summary>Whether <paramref name="value"/> holds U+FFFD (<see cref="Check"/> then names the problem).</summary>
+    public static bool HasReplacement(string value) => value.Contains(ReplacementCharacter, StringComparison.Ordinal);
+
     /// <summary>The problem text for <paramref name="value"/>, or null when it decoded cleanly.</summary>
     public static string? Check(string value)
     {
