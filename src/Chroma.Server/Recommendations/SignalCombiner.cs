@@ -17,7 +17,7 @@ namespace Chroma.Server.Recommendations;
 /// Uncertainty             0.1              0.1            0.1      1        1/3      1/3       1/3
 /// Labeling                 0                0              0       1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
-/// <see cref="RecommendationStrategy.Labeling"/> ranks by the Uncertainty weights over the boundary and probability
+/// <see cref="RecommendationStrategy.Labeling"/> scores (its list is <see cref="LabelingSelector"/>'s) by the Uncertainty weights over the boundary and probability
 /// signals only, minus how far the record's stronger distance signal (Mahalanobis or kNN) goes beyond
 /// <see cref="LabelingDistanceAllowance"/> (one in a thousand):
 /// <code>
