@@ -77,6 +77,19 @@ public sealed class LabelledImages
         return new LabelledImages(pixels, size, labels, uris);
     }
 
+    /// <summary>The images at <paramref name="indices"/>, in that order.</summary>
+    public LabelledImages Select(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var pixels = new float[indices.Count * _imageSize];
+        for (var i = 0; i < indices.Count; i++)
+        {
+            _pixels.AsSpan(indices[i] * _imageSize, _imageSize).CopyTo(pixels.AsSpan(i * _imageSize));
+        }
+
+        return new LabelledImages(pixels, _imageSize, [.. indices.Select(i => Labels[i])], [.. indices.Select(i => InputUris[i])]);
+    }
+
     /// <summary>A <c>[count, 784]</c> float tensor of images <paramref name="start"/>...</summary>
     public Tensor Images(int start, int count) =>
         tensor(_pixels.AsSpan(start * _imageSize, count * _imageSize).ToArray(), [count, _imageSize]);

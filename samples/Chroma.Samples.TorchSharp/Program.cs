@@ -1,7 +1,8 @@
 // Trains a small digit classifier with TorchSharp, captures its 128-wide penultimate layer with Chroma (training
 // data with labels, then production traffic mixing unseen digits with notMNIST letters), and prints what the
-// Chroma server holds and what it recommends labelling first, with reasons. With no --endpoint it starts an
-// embedded server in a temporary folder.
+// Chroma server holds and what it recommends labelling first, with reasons; then one round of the labeling loop
+// (recommend with the labeling strategy, label 200 inputs from the ground truth, promote, retrain, accuracy before and
+// after). With no --endpoint it starts an embedded server in a temporary folder.
 //
 //   dotnet run --project samples/Chroma.Samples.TorchSharp [-- --endpoint http://localhost:50051] [--epochs 4] [--data samples/data]
 using System.Diagnostics;
@@ -89,6 +90,7 @@ var digitRows = Enumerable.Range(0, production.Count).Where(i => production.Inpu
 var correct = digitRows.Count(i => predictions[i] == production.Labels[i]);
 AnsiConsole.MarkupLine($"Accuracy on {digitRows.Length:N0} held-out digits: [bold]{100.0 * correct / digitRows.Length:F1}%[/]");
 await RecommendationsTable.ShowAsync(client, set);
+await LabelingRound.RunAsync(client, set, data.Training, production, predictions, budget: 200, epochs);
 
 AnsiConsole.MarkupLine($"Delivered {client.Statistics.Exported:N0} records, dropped {client.Statistics.Dropped:N0}; {clock.Elapsed.TotalSeconds:F1} s in all.");
 return 0;

@@ -33,6 +33,11 @@ internal static class RecommendationRanker
         var scores = new double[records.Count];
         Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i].Signals, strategy));
 
+        if (strategy == RecommendationStrategy.Labeling && diversity != Diversity.Off)
+        {
+            return LabelingSelector.Select(records, scores, count, options);
+        }
+
         // Descending score, ties by id so the ranking is deterministic.
         var (window, relevance) = options.Spread(diversity);
         var poolSize = Math.Min(records.Count, Math.Max(count + window, options.CandidatePoolSize));

@@ -13,9 +13,9 @@ internal enum RecommendationStrategy
     Uncertainty = 2,
 
     /// <summary>
-    /// What to label next to improve the model: ambiguous predictions within the training distribution first
-    /// (the uncertainty signals), with records far outside it (review material, not training material) pushed down
-    /// (see <see cref="SignalCombiner"/>).
+    /// What to label next to improve the model: a batch of uncertain and representative records within the training
+    /// distribution (<see cref="LabelingSelector"/>), records far outside it (review material, not training material)
+    /// last; its score is the uncertainty signals minus the distance excess (see <see cref="SignalCombiner"/>).
     /// </summary>
     Labeling = 3,
 }

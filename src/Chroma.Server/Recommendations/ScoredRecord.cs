@@ -20,6 +20,12 @@ internal sealed record ScoredRecord(
     PredictionUncertainty? Uncertainty,
     IReadOnlyList<SignalScore> Signals)
 {
+    /// <summary>
+    /// The model's class probabilities as logged (null when the record had none): the labeling selection's gradient
+    /// embedding (<see cref="LabelingSelector"/>) needs the whole vector, not only its summaries.
+    /// </summary>
+    public float[]? Probabilities { get; init; }
+
     /// <summary>The signal of kind <paramref name="kind"/>, or null when the record lacks it.</summary>
     public SignalScore? Signal(SignalKind kind)
     {

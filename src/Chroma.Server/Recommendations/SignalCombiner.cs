@@ -17,7 +17,7 @@ namespace Chroma.Server.Recommendations;
 /// Uncertainty             0.1              0.1            0.1      1        1/3      1/3       1/3
 /// Labeling                 0                0              0       1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
-/// <see cref="RecommendationStrategy.Labeling"/> ranks by the Uncertainty weights over the boundary and probability
+/// <see cref="RecommendationStrategy.Labeling"/> scores (its list is <see cref="LabelingSelector"/>'s) by the Uncertainty weights over the boundary and probability
 /// signals only, minus how far the record's stronger distance signal (Mahalanobis or kNN) goes beyond
 /// <see cref="LabelingDistanceAllowance"/> (one in a thousand):
 /// <code>
@@ -77,14 +77,33 @@ internal static class SignalCombiner
         return total > 0 ? weighted / total : 0;
     }
 
-    private static double LabelingScore(IReadOnlyList<SignalScore> signals)
+    /// <summary>
+    /// How far the stronger distance signal (Mahalanobis or kNN) of <paramref name="signals"/> goes beyond
+    /// <see cref="LabelingDistanceAllowance"/>, in -log10 p (0 within it): the penalty of the labeling score, and what
+    /// leaves a record out of <see cref="LabelingSelector"/>'s candidates.
+    /// </summary>
+    public static double LabelingDistanceExcess(IReadOnlyList<SignalScore> signals)
     {
-        double weighted = 0, total = 0, distance = 0;
+        ArgumentNullException.ThrowIfNull(signals);
+        double distance = 0;
         foreach (var signal in signals)
         {
             if (signal.Kind is SignalKind.Mahalanobis or SignalKind.KnnDistance)
             {
                 distance = Math.Max(distance, signal.Surprise);
+            }
+        }
+
+        return Math.Max(0, distance - LabelingDistanceAllowance);
+    }
+
+    private static double LabelingScore(IReadOnlyList<SignalScore> signals)
+    {
+        double weighted = 0, total = 0;
+        foreach (var signal in signals)
+        {
+            if (signal.Kind is SignalKind.Mahalanobis or SignalKind.KnnDistance)
+            {
                 continue;
             }
 
@@ -94,6 +113,6 @@ internal static class SignalCombiner
         }
 
         var uncertainty = total > 0 ? weighted / total : 0;
-        return uncertainty - Math.Max(0, distance - LabelingDistanceAllowance);
+        return uncertainty - LabelingDistanceExcess(signals);
     }
 }

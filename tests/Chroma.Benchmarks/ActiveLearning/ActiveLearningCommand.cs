@@ -95,6 +95,8 @@ internal static class ActiveLearningCommand
                     }
 
                     list.Add((accuracy, picks.Length - labelled.Length));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}"));
                 }
             }
 
@@ -146,6 +148,9 @@ internal static class ActiveLearningCommand
             model,
             new ProductionBatch(ids, pool.Embeddings, d, [.. pool.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], pool.Probabilities),
             limiter);
+        var candidates = scored.Select((r, i) => (Letter: i >= PoolDigits, Candidate: SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0)).Where(x => x.Candidate).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: labeling candidates (distance within one in a thousand): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {PoolLetters} letters"));
         var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
         var entropy = SelectionBaselines.Entropy(pool.Probabilities);
         var margin = SelectionBaselines.Margin(pool.Probabilities);
@@ -167,7 +172,10 @@ internal static class ActiveLearningCommand
             strategies.Add(("chroma " + strategy, b => Chroma(strategy, b)));
         }
 
-        strategies.Add(("chroma Labeling, strong diversity", b => Chroma(EngineStrategy.Labeling, b, Diversity.Strong)));
+        strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
+        var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
+        strategies.Add(("chroma Labeling, gradient embedding only (BADGE)", b =>
+            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), embeddingWeight: 0).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
 
         return strategies;
     }

@@ -48,7 +48,10 @@ internal static class ScoreCodec
             record.PredictedClass,
             ReadMeasurement(stored.MeasurementJson),
             probabilities is null ? null : PredictionUncertainty.From(probabilities),
-            ReadSignals(stored.SignalsJson));
+            ReadSignals(stored.SignalsJson))
+        {
+            Probabilities = probabilities,
+        };
     }
 
     /// <summary>The probabilities when the engine can use them (non-empty, finite, non-negative, positive sum), else null.</summary>

@@ -11,7 +11,7 @@ internal sealed partial class StudioApi
     private const int MaxQueuePage = 200;
 
     /// <summary>
-    /// One page of the ranking. Query: <c>set</c>, <c>strategy</c> (balanced, ood, uncertainty),
+    /// One page of the ranking. Query: <c>set</c>, <c>strategy</c> (balanced, ood, uncertainty, labeling),
     /// <c>diversity</c> (off, default, strong), <c>dataset</c> (default production), <c>tag</c> (<c>key=value</c>,
     /// repeatable), <c>reviewed</c> (<c>include</c> to keep reviewed and dismissed records), <c>offset</c>, <c>take</c>.
     /// </summary>
@@ -30,7 +30,8 @@ internal sealed partial class StudioApi
             case "" or "balanced": strategy = RecommendationStrategy.Balanced; break;
             case "ood": strategy = RecommendationStrategy.OutOfDistribution; break;
             case "uncertainty": strategy = RecommendationStrategy.Uncertainty; break;
-            default: return BadRequest($"strategy: must be balanced, ood or uncertainty (got \"{query["strategy"]}\")");
+            case "labeling": strategy = RecommendationStrategy.Labeling; break;
+            default: return BadRequest($"strategy: must be balanced, ood, uncertainty or labeling (got \"{query["strategy"]}\")");
         }
 
         var dataset = query["dataset"] is { Count: > 0 } d && d.ToString().Length > 0 ? d.ToString() : DatasetNames.Production;

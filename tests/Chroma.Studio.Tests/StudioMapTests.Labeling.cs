@@ -1,0 +1,68 @@
+using Chroma.Server.Labeling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Chroma.Studio.Tests;
+
+/// <summary>The review queue's strategy switch offers <c>labeling</c>, which keeps the letters out of its top.</summary>
+public sealed partial class StudioMapTests
+{
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ReviewQueue_LabelingStrategy_QueuesDigitsNotLettersAndKeysStillLabel()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+
+        // The out-of-distribution queue: the letters (another data set) come first.
+        await SwitchStrategyAsync(page, "ood");
+        var oodUris = await page.EvaluateAsync<string[]>("studio.queue.slice(0, 20).map(i => i.inputUri)");
+
+        // The labeling queue, chosen like the others: its option's text, then the page's keys work on it.
+        var options = await page.Locator("#strategy option").AllTextContentsAsync();
+        var response = await SwitchStrategyAsync(page, "labeling");
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var labelingUris = await page.EvaluateAsync<string[]>("studio.queue.slice(0, 20).map(i => i.inputUri)");
+        var first = await page.EvaluateAsync<string>("studio.queue[0].id");
+        var reasons = await page.Locator("#queue-list li.current .reasons li").CountAsync();
+
+        await page.Locator("#queue-list").FocusAsync();
+        await page.Keyboard.PressAsync("7");
+        await page.WaitForFunctionAsync("studio.queue[0].done === 'labeled 7' && studio.queueIndex === 1");
+        var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        LabeledRecord? stored = null;
+        while (stored is null && DateTime.UtcNow < deadline)
+        {
+            stored = labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records.FirstOrDefault(l => l.Record.Record.Id == first);
+            await Task.Delay(50);
+        }
+
+        static int Letters(string[] uris) => uris.Count(u => u.StartsWith("notmnist/", StringComparison.Ordinal));
+        TestContext.Out.WriteLine($"letters in the top 20: ood {Letters(oodUris)}, labeling {Letters(labelingUris)}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(options, Does.Contain("labeling"), "the switch lists the strategy by its name");
+            Assert.That(response.Status, Is.EqualTo(200));
+            Assert.That(labelingUris, Has.Length.EqualTo(20));
+            Assert.That(Letters(oodUris), Is.GreaterThanOrEqualTo(15), "the review strategy surfaces the letters");
+            Assert.That(Letters(labelingUris), Is.LessThanOrEqualTo(2), "the labeling strategy queues digits, not letters");
+            Assert.That(reasons, Is.GreaterThan(0), "the item says why it is ranked");
+            Assert.That(stored?.Review.Label, Is.EqualTo("7"), "the digit key labels the labeling queue's item");
+        });
+    }
+
+    // Chooses the strategy in the switch and waits until the queue shows the page the server answered.
+    private static async Task<IResponse> SwitchStrategyAsync(IPage page, string strategy)
+    {
+        var loaded = page.WaitForResponseAsync(r => r.Url.Contains("/api/queue?", StringComparison.Ordinal) && r.Url.Contains("strategy=" + strategy, StringComparison.Ordinal));
+        await page.SelectOptionAsync("#strategy", strategy);
+        var response = await loaded;
+        var body = await response.JsonAsync();
+        var firstId = body?.GetProperty("items")[0].GetProperty("id").GetString();
+        await page.WaitForFunctionAsync("id => studio.queue.length > 0 && studio.queue[0].id === id", firstId);
+        return response;
+    }
+}
