@@ -1,4 +1,3 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Validation.Internal;
 
 namespace Chroma.Server.Validation;
@@ -8,7 +7,7 @@ internal static class MetadataValidator
 {
     /// <summary>Null when <paramref name="metadata"/> is within the limits, else the problem for <paramref name="field"/>.</summary>
     public static ValidationError? Validate(
-        IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits, string field, int recordIndex = -1)
+        IReadOnlyDictionary<string, string> metadata, LimitsOptions limits, string field, int recordIndex = -1)
     {
         if (metadata.Count > limits.MaxMetadataEntries)
         {

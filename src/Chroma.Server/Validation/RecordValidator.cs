@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Validation.Internal;
 using Google.Protobuf;
 
@@ -9,7 +8,7 @@ namespace Chroma.Server.Validation;
 internal static class RecordValidator
 {
     /// <summary>Null when record <paramref name="index"/> can be stored, else the first problem.</summary>
-    public static ValidationError? Validate(Record record, int index, int dimension, ChromaServerOptions limits)
+    public static ValidationError? Validate(Record record, int index, int dimension, LimitsOptions limits)
     {
         var at = $"records[{index}]";
         return RecordIdFormat.Validate(record.Id, $"{at}.id", index)
@@ -21,7 +20,7 @@ internal static class RecordValidator
             ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);
     }
 
-    private static ValidationError? ValidateInference(Inference? inference, ChromaServerOptions limits, string at, int index)
+    private static ValidationError? ValidateInference(Inference? inference, LimitsOptions limits, string at, int index)
     {
         if (inference is null)
         {
