@@ -45,8 +45,7 @@ internal static class IndexBuildCommand
         var options = new ChromaServerOptions
         {
             DataDirectory = dir,
-            IndexBuildThreads = threads,
-            IndexBuildCheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds),
+            Indexing = { BuildThreads = threads, BuildCheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds) },
         };
         Directory.CreateDirectory(dir);
         Console.WriteLine($"{Path.GetFileName(basePath)}: {n} x {dim}, cores {Environment.ProcessorCount}, data in {dir}");

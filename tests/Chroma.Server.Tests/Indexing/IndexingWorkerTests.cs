@@ -79,7 +79,7 @@ public sealed class IndexingWorkerTests
         await _fixture.Indexes.SearchAsync(set, [0, 0, 0, 0], 1, null, cancellationToken); // applied by now
 
         // Act
-        _fixture.Clock.Advance(_fixture.Options.IndexSaveInterval);
+        _fixture.Clock.Advance(_fixture.Options.SaveInterval);
         var saved = SpinWait.SpinUntil(() => Directory.Exists(_fixture.Indexes.IndexDirectory)
             && Directory.GetFiles(_fixture.Indexes.IndexDirectory, "*.hnsw").Length == 1, TimeSpan.FromSeconds(10));
 

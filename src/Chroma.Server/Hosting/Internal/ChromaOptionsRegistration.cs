@@ -46,6 +46,11 @@ internal static class ChromaOptionsRegistration
         Add<RetentionOptions, RetentionOptionsValidator>(services, configuration, RetentionOptions.SectionName, options.Retention);
         Add<WebOptions, WebOptionsValidator>(services, configuration, WebOptions.SectionName, options.Web);
         Add<CertificateOptions, CertificateOptionsValidator>(services, configuration, CertificateOptions.SectionName, options.Certificate);
+        if (configuration is not null)
+        {
+            services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new RenamedSettingsValidator(configuration));
+        }
+
         return services;
     }
 
