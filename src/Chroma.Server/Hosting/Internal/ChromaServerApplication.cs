@@ -31,38 +31,35 @@ namespace Chroma.Server.Hosting.Internal;
 internal static class ChromaServerApplication
 {
     /// <summary>
-    /// Registers the options (bound from <paramref name="configuration"/>, the <c>Chroma</c> section, or taken from
-    /// <paramref name="options"/> when it is null) and the services, binds Kestrel and maps the gRPC endpoints; then
-    /// validates every options type (a bad one throws <see cref="OptionsValidationException"/> naming the setting),
-    /// loads the certificate and opens the store, so a server that cannot run fails here, before it listens.
+    /// Validates every options type (bound from <paramref name="configuration"/>, the <c>Chroma</c> section, or taken
+    /// from <paramref name="options"/> when it is null; a bad one throws <see cref="OptionsValidationException"/> naming
+    /// the setting), loads the certificate, registers the options and services, binds Kestrel, maps the gRPC endpoints
+    /// and opens the store, so a server that cannot run fails here, before it listens.
     /// </summary>
     public static WebApplication BuildChromaServer(this WebApplicationBuilder builder, ChromaServerOptions options, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         options = options.Clone();
+        var certificate = ServerCertificateLoader.Load(ValidateOptions(options, configuration));
         builder.Services.AddChromaOptions(options, configuration);
 
-        // Decisions about what to register read the settings as given; every value is validated below, before use.
-        var tls = options.Certificate?.Path is not null;
-        var studio = options.Web?.Enabled ?? false;
-        if (tls)
+        var studio = options.Web.Enabled;
+        if (certificate is not null)
         {
             // The slim (KestrelCore) host leaves HTTPS out unless asked for.
             builder.WebHost.UseKestrelHttpsConfiguration();
         }
 
         var bindings = new ServerBindings(options);
-        X509Certificate2? certificate = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Runs when the server starts: after the validation and the certificate load below.
             kestrel.AddServerHeader = false;
             Listen(kestrel, options.Host, options.Port, certificate, HttpProtocols.Http2, listen => bindings.Grpc = listen);
             if (studio)
             {
                 // Studio: HTTP/1.1 on its own port, so browsers (and server-sent events) work without gRPC's HTTP/2-only rules.
-                Listen(kestrel, options.Host, options.Web!.ResolvePort(options.Port), certificate, HttpProtocols.Http1, listen => bindings.Web = listen);
+                Listen(kestrel, options.Host, options.Web.ResolvePort(options.Port), certificate, HttpProtocols.Http1, listen => bindings.Web = listen);
             }
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
@@ -75,12 +72,19 @@ internal static class ChromaServerApplication
 
         var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
-        var app = builder.Build();
+        WebApplication app;
         try
         {
-            // What ValidateOnStart checks when the host starts, checked now: nothing is opened with a bad setting.
-            app.Services.GetRequiredService<IStartupValidator>().Validate();
-            certificate = ServerCertificateLoader.Load(app.Services.GetRequiredService<CertificateOptions>());
+            app = builder.Build();
+        }
+        catch
+        {
+            certificate?.Dispose();
+            throw;
+        }
+
+        try
+        {
             if (certificate is not null)
             {
                 // The certificate holds a native key handle; release it with the server.
@@ -105,6 +109,23 @@ internal static class ChromaServerApplication
         }
 
         return app;
+    }
+
+    // The start-up validation of every options type (what ValidateOnStart runs again when the host starts), over the
+    // same registrations, run before the host is built: building it already reads Kestrel's listen options, and nothing
+    // may be bound, loaded or opened with a bad value. Returns the validated certificate settings.
+    private static CertificateOptions ValidateOptions(ChromaServerOptions options, IConfiguration? configuration)
+    {
+        var provider = new DefaultServiceProviderFactory().CreateServiceProvider(new ServiceCollection().AddChromaOptions(options, configuration));
+        try
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            return provider.GetRequiredService<CertificateOptions>();
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>The gRPC port Kestrel actually bound (differs from the configured one when that was 0).</summary>
