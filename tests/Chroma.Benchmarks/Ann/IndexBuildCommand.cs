@@ -136,7 +136,7 @@ internal static class IndexBuildCommand
     }
 
     private static EmbeddingSetIndexes Registry(SqliteRecordStore store, ChromaServerOptions options, int step) =>
-        new(store, options, TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance) { BuildStepSize = step };
+        new(store, options.Indexing, Path.Combine(Path.GetFullPath(options.DataDirectory), "indexes"), TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance) { BuildStepSize = step };
 
     /// <summary>Wall time and process CPU time since the start (CPU: every thread, robust to other load on the machine).</summary>
     private sealed class Measure
