@@ -15,7 +15,7 @@ internal static class PngPreview
 
     private static readonly uint[] CrcTable = BuildCrcTable();
 
-    /// <summary>The longest metadata value the server takes by default (<c>MaxMetadataValueLength</c>).</summary>
+    /// <summary>The longest metadata value the server takes by default (<c>Chroma:Limits:MaxMetadataValueLength</c>).</summary>
     public const int MaxLength = 1024;
 
     /// <summary>

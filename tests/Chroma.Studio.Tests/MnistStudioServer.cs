@@ -50,7 +50,7 @@ internal sealed class MnistStudioServer : IAsyncDisposable
             Port = 0,
             DataDirectory = directory,
             ApiKey = apiKey,
-            ScoringDebounce = TimeSpan.FromMilliseconds(100),
+            Scoring = { Debounce = TimeSpan.FromMilliseconds(100) },
         }).WaitAsync(TimeSpan.FromSeconds(60));
         var data = IdxImages.FindDataDirectory();
         var digits = IdxImages.Load(data, "mnist-t10k");

@@ -31,7 +31,7 @@ public sealed class StudioPerformanceMeasurements
             Port = 0,
             DataDirectory = directory,
             // Exact search only: the measurement is about the map, not a background HNSW build competing for the CPU.
-            IndexExactSearchThreshold = int.MaxValue,
+            Indexing = { ExactSearchThreshold = int.MaxValue },
         });
         var ingest = Stopwatch.StartNew();
         await using (var client = new ChromaClient(new ChromaClientOptions { Endpoint = server.Endpoint, QueueCapacity = Points + 1, MaxBatchSize = 4096 }))

@@ -36,7 +36,7 @@ public sealed class ChromaServer : IAsyncDisposable
 
     /// <summary>
     /// Validates <paramref name="options"/>, opens the data directory (checking the database first when it was not closed
-    /// cleanly, see <see cref="ChromaServerOptions.IntegrityCheck"/>) and starts listening.
+    /// cleanly, see <see cref="Storage.StorageOptions.IntegrityCheck"/>) and starts listening.
     /// </summary>
     /// <param name="options">Where to listen and store; validated, then copied.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
@@ -71,7 +71,7 @@ public sealed class ChromaServer : IAsyncDisposable
             var port = ChromaServerApplication.GetBoundPort(app);
             return new ChromaServer(
                 app,
-                ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.CertificatePath is not null),
+                ChromaServerApplication.GetEndpoint(options.Host, port, tls: options.Certificate?.Path is not null),
                 port,
                 ChromaServerApplication.GetWebEndpoint(app, options));
         }

@@ -82,7 +82,7 @@ internal sealed partial class EmbeddingSetIndexes
     {
         Threads = _threads,
         StepSize = BuildStepSize,
-        CheckpointInterval = _options.IndexBuildCheckpointInterval,
+        CheckpointInterval = _options.BuildCheckpointInterval,
         TimeProvider = _timeProvider,
         SaveCheckpoint = graph => SaveCheckpoint(entry, graph),
         TookOver = () =>
@@ -119,7 +119,7 @@ internal sealed partial class EmbeddingSetIndexes
             // No file, or the checkpoint of an unfinished build: exact search over the store's records answers
             // while the build starts (or continues from the checkpoint) in the background.
             var checkpoint = loaded?.Graph;
-            index = new AdaptiveVectorIndex(set.Dimension, _options.IndexExactSearchThreshold, BuildSettings(entry), checkpoint, IndexMetric.Of(set));
+            index = new AdaptiveVectorIndex(set.Dimension, _options.ExactSearchThreshold, BuildSettings(entry), checkpoint, IndexMetric.Of(set));
             var added = 0;
             highWater = _store.ReadVectors(set, (sequence, vector, dataset) => { index.Add(sequence, vector, dataset); added++; });
             entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0) { CheckpointVectors = checkpoint?.Count ?? 0 };

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Threading.Channels;
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Storage;
 
@@ -13,7 +12,7 @@ namespace Chroma.Server.Indexing;
 /// after it (<see cref="IRecordStore.ReadChanges"/>) and applies them. Commits of this server
 /// (<see cref="OnRecordsStored"/>, <see cref="OnRecordsDeleted"/>), notices of other servers' commits
 /// (<see cref="OnCommitted"/>) and a periodic poll only wake the worker; no record waits in memory for it. A search
-/// first reads the set's latest committed sequence and waits (up to <see cref="ChromaServerOptions.IndexCatchUpTimeout"/>)
+/// first reads the set's latest committed sequence and waits (up to <see cref="IndexingOptions.CatchUpTimeout"/>)
 /// until the index reflects it, so a record is findable as soon as its batch is acknowledged, on any server.
 /// </summary>
 internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStoreChangeSink, IDisposable
@@ -22,7 +21,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     private const int ParallelInsertMinimum = 256;
 
     private readonly IRecordStore _store;
-    private readonly ChromaServerOptions _options;
+    private readonly IndexingOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EmbeddingSetIndexes> _logger;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
@@ -35,15 +34,15 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     // Queued in place of a set when every set is to be polled (a missed notice); never loaded.
     private readonly SetIndexEntry _pollMarker = new(new StoredEmbeddingSet(-1, string.Empty, new()), _ => throw new InvalidOperationException());
 
-    /// <summary>Creates the registry over <paramref name="store"/>; indexes are saved under the options' data directory.</summary>
-    public EmbeddingSetIndexes(IRecordStore store, ChromaServerOptions options, TimeProvider timeProvider, ILogger<EmbeddingSetIndexes> logger)
+    /// <summary>Creates the registry over <paramref name="store"/>; indexes are saved in <paramref name="indexDirectory"/>.</summary>
+    public EmbeddingSetIndexes(IRecordStore store, IndexingOptions options, string indexDirectory, TimeProvider timeProvider, ILogger<EmbeddingSetIndexes> logger)
     {
         _store = store;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        IndexDirectory = Path.Combine(Path.GetFullPath(options.DataDirectory), "indexes");
-        _threads = new IndexBuildThreads(options.IndexBuildThreads > 0 ? options.IndexBuildThreads : IndexBuildThreads.DefaultCount);
+        IndexDirectory = Path.GetFullPath(indexDirectory);
+        _threads = new IndexBuildThreads(options.BuildThreads > 0 ? options.BuildThreads : IndexBuildThreads.DefaultCount);
     }
 
     /// <summary>Gets the dedicated threads index work runs on.</summary>
@@ -89,10 +88,10 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         if (entry.IndexedThroughSequence < target)
         {
             Wake(entry);
-            if (!await entry.WaitIndexedAsync(target, _options.IndexCatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
+            if (!await entry.WaitIndexedAsync(target, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
             {
                 Interlocked.Increment(ref _catchUpTimeouts);
-                IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.IndexCatchUpTimeout);
+                IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.CatchUpTimeout);
             }
         }
 

@@ -1,4 +1,3 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Storage;
 
@@ -7,21 +6,21 @@ namespace Chroma.Server.Indexing;
 /// <summary>
 /// The background indexer: at start loads every set's index (saved file + catch-up, or a build from the
 /// store); then, whenever a set is woken (a commit here, a notice of a commit elsewhere, a query waiting, or the poll
-/// every <see cref="ChromaServerOptions.IndexPollInterval"/>), reads the set's changes after the sequence its index
+/// every <see cref="IndexingOptions.PollInterval"/>), reads the set's changes after the sequence its index
 /// reflects from the store and applies them; saves changed indexes every
-/// <see cref="ChromaServerOptions.IndexSaveInterval"/> and on shutdown. Ingest never waits for it: commits only wake it. Heavy work (builds, large batches, saves) runs on the
-/// dedicated index threads (<see cref="ChromaServerOptions.IndexBuildThreads"/>), never on the thread pool.
+/// <see cref="IndexingOptions.SaveInterval"/> and on shutdown. Ingest never waits for it: commits only wake it. Heavy work (builds, large batches, saves) runs on the
+/// dedicated index threads (<see cref="IndexingOptions.BuildThreads"/>), never on the thread pool.
 /// </summary>
 internal sealed class IndexingWorker : BackgroundService
 {
     private readonly EmbeddingSetIndexes _indexes;
     private readonly IRecordStore _store;
-    private readonly ChromaServerOptions _options;
+    private readonly IndexingOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<IndexingWorker> _logger;
 
     /// <summary>Creates the worker.</summary>
-    public IndexingWorker(EmbeddingSetIndexes indexes, IRecordStore store, ChromaServerOptions options, TimeProvider timeProvider, ILogger<IndexingWorker> logger)
+    public IndexingWorker(EmbeddingSetIndexes indexes, IRecordStore store, IndexingOptions options, TimeProvider timeProvider, ILogger<IndexingWorker> logger)
     {
         _indexes = indexes;
         _store = store;
@@ -54,8 +53,8 @@ internal sealed class IndexingWorker : BackgroundService
             IndexingLog.StartLoadFailed(_logger, ex);
         }
 
-        using var saveTimer = new PeriodicTimer(_options.IndexSaveInterval, _timeProvider);
-        using var pollTimer = new PeriodicTimer(_options.IndexPollInterval, _timeProvider);
+        using var saveTimer = new PeriodicTimer(_options.SaveInterval, _timeProvider);
+        using var pollTimer = new PeriodicTimer(_options.PollInterval, _timeProvider);
         var save = saveTimer.WaitForNextTickAsync(stoppingToken).AsTask();
         var poll = pollTimer.WaitForNextTickAsync(stoppingToken).AsTask();
         var work = _indexes.WaitForWorkAsync(stoppingToken).AsTask();

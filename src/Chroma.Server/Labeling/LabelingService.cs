@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Services.Internal;

@@ -1,22 +1,35 @@
 namespace Chroma.Server.Recommendations;
 
-/// <summary>Settings of <see cref="MmdDriftDetector"/>.</summary>
-internal sealed record DriftOptions
+/// <summary>
+/// How each scoring pass measures a set's drift (section <c>Chroma:Drift</c>, e.g. <c>Chroma__Drift__Window</c>): the
+/// most recent production records are compared with the training data by an MMD test (<see cref="MmdDriftDetector"/>).
+/// </summary>
+public sealed class DriftOptions
 {
-    /// <summary>Records sampled (without replacement) from each side; the cost grows with its square. The default value is 500.</summary>
-    public int SampleSize { get; init; } = 500;
+    /// <summary>The configuration section, below <c>Chroma</c>.</summary>
+    public const string SectionName = "Drift";
 
-    /// <summary>Label permutations for the p-value (its resolution is 1 / (Permutations + 1)). The default value is 200.</summary>
-    public int Permutations { get; init; } = 200;
+    /// <summary>
+    /// Gets or sets how many of the most recent production records each scoring pass compares with the training data
+    /// (2..100 000). The default value is 500.
+    /// </summary>
+    public int Window { get; set; } = 500;
 
-    /// <summary>Seed of the sampling and the permutations. The default value is 17.</summary>
-    public int Seed { get; init; } = 17;
+    /// <summary>
+    /// Gets or sets how many records are sampled (without replacement) from each side (2..100 000); the cost grows with
+    /// its square. The default value is 500.
+    /// </summary>
+    public int SampleSize { get; set; } = 500;
+
+    /// <summary>
+    /// Gets or sets how many label permutations give the p-value (1..100 000; its resolution is 1 / (Permutations + 1)).
+    /// The default value is 200.
+    /// </summary>
+    public int Permutations { get; set; } = 200;
+
+    /// <summary>Gets or sets the seed of the sampling and the permutations. The default value is 17.</summary>
+    public int Seed { get; set; } = 17;
+
+    /// <summary>Copies these options.</summary>
+    internal DriftOptions Clone() => (DriftOptions)MemberwiseClone();
 }
-
-/// <summary>Outcome of a drift test between training and recent production embeddings.</summary>
-/// <param name="Mmd2">Unbiased squared maximum mean discrepancy; about 0 without drift, larger with more.</param>
-/// <param name="PValue">Permutation p-value of <paramref name="Mmd2"/> (small = drift).</param>
-/// <param name="Bandwidth">The RBF bandwidth h used (<c>k(x, y) = exp(-||x - y||^2 / h)</c>).</param>
-/// <param name="ReferenceSamples">Training records used.</param>
-/// <param name="RecentSamples">Production records used.</param>
-internal readonly record struct DriftResult(double Mmd2, double PValue, double Bandwidth, int ReferenceSamples, int RecentSamples);

@@ -33,8 +33,6 @@ internal static class MmdDriftDetector
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         options ??= new DriftOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.SampleSize, 2, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Permutations, 1, nameof(options));
         if (reference.Length % dimension != 0 || reference.Length / dimension < 2)
         {
             throw new ArgumentException("reference needs at least 2 rows of the given dimension.", nameof(reference));

@@ -113,7 +113,6 @@ internal sealed class RecommendationModel
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(trainingVersion);
         options ??= new RecommendationOptions();
-        options.Validate();
         if (training.Count < 2)
         {
             throw new ArgumentException($"training has {training.Count} records; fitting needs at least 2.", nameof(training));

@@ -24,7 +24,6 @@ internal static class RecommendationRanker
         ArgumentNullException.ThrowIfNull(records);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 0);
         options ??= new RecommendationOptions();
-        options.Validate();
         if (count == 0 || records.Count == 0)
         {
             return [];

@@ -1,15 +1,36 @@
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
-/// How server replicas sharing one PostgreSQL database divide the scoring (section <c>Chroma:Scoring</c>, e.g.
-/// <c>Chroma__Scoring__LeaseDuration</c>). Exactly one replica scores a set at a time: it holds the set's scoring
-/// lease, renews it while it works, and every other replica serves the ranking it stored. On SQLite the one server
-/// always holds every lease and these settings change nothing.
+/// When sets are scored and on which threads (section <c>Chroma:Scoring</c>, e.g. <c>Chroma__Scoring__Debounce</c>),
+/// and how server replicas sharing one PostgreSQL database divide the scoring. Exactly one replica scores a set at a
+/// time: it holds the set's scoring lease, renews it while it works, and every other replica serves the ranking it
+/// stored. On SQLite the one server always holds every lease and <see cref="LeaseDuration"/> and
+/// <see cref="ChangePollInterval"/> change nothing.
 /// </summary>
 public sealed class ScoringOptions
 {
     /// <summary>The configuration section, below <c>Chroma</c>.</summary>
     public const string SectionName = "Scoring";
+
+    /// <summary>
+    /// Gets or sets how long a set must be quiet (no committed ingest or delete) before the background worker scores its
+    /// new records (0 to 1 hour). The default value is 500 milliseconds.
+    /// </summary>
+    public TimeSpan Debounce { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Gets or sets the longest a set waits for a scoring pass after its first unscored change, so a steady stream that
+    /// is never quiet still gets fresh scores (at least <see cref="Debounce"/>, at most 1 hour); a failed pass runs again
+    /// after it. The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how many dedicated threads run CPU-heavy background work (scoring passes: fit, scoring, drift),
+    /// split into short chunks so health checks, ingest acks and queries keep their latency on the thread pool
+    /// meanwhile (0..1024). 0 uses one thread less than the machine has cores, at least 1. The default value is 0.
+    /// </summary>
+    public int Threads { get; set; }
 
     /// <summary>
     /// Gets or sets how long a set's scoring lease lasts unless renewed (1 second to 1 hour). A replica renews it

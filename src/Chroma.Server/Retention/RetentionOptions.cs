@@ -42,7 +42,7 @@ public sealed class RetentionOptions
     /// <summary>Copies these options.</summary>
     internal RetentionOptions Clone() => new()
     {
-        Rules = [.. Rules.Select(r => r.Clone())],
+        Rules = Rules is null ? null! : [.. Rules.Select(r => r?.Clone()!)],
         Interval = Interval,
         BatchSize = BatchSize,
     };

@@ -1,14 +1,13 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Retention;
 
 /// <summary>The retention rules covering each set, with their last run, as <c>ListSets</c> reports them (<see cref="EmbeddingSetInfo.Retention"/>).</summary>
-internal sealed class RetentionReport(ChromaServerOptions options, IReplicaCoordination coordination)
+internal sealed class RetentionReport(RetentionOptions options, IReplicaCoordination coordination)
 {
     /// <summary>Reads the last runs once (one query); null when no rule is configured.</summary>
-    public IReadOnlyList<RetentionRun>? ReadRuns() => options.Retention.Rules.Count == 0 ? null : coordination.ReadRetentionRuns();
+    public IReadOnlyList<RetentionRun>? ReadRuns() => options.Rules.Count == 0 ? null : coordination.ReadRetentionRuns();
 
     /// <summary>The rules covering <paramref name="set"/> (the most specific per dataset: a rule naming the set wins over <c>*</c>).</summary>
     public IEnumerable<RetentionInfo> For(StoredEmbeddingSet set, IReadOnlyList<RetentionRun>? runs)
@@ -19,7 +18,7 @@ internal sealed class RetentionReport(ChromaServerOptions options, IReplicaCoord
             yield break;
         }
 
-        foreach (var rule in options.Retention.RulesFor(set.SetId))
+        foreach (var rule in options.RulesFor(set.SetId))
         {
             var run = runs.FirstOrDefault(r => r.SetKey == set.Key && string.Equals(r.Dataset, rule.Dataset, StringComparison.Ordinal));
             yield return new RetentionInfo

@@ -1,4 +1,3 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Retention;
@@ -22,12 +21,12 @@ internal sealed class RetentionWorker : BackgroundService
     private readonly ILogger<RetentionWorker> _logger;
 
     /// <summary>Creates the worker.</summary>
-    public RetentionWorker(IRecordStore store, IReplicaCoordination coordination, ChromaServerOptions options, TimeProvider time, ILogger<RetentionWorker> logger)
+    public RetentionWorker(IRecordStore store, IReplicaCoordination coordination, RetentionOptions options, TimeProvider time, ILogger<RetentionWorker> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _coordination = coordination;
-        _options = options.Retention;
+        _options = options;
         _time = time;
         _logger = logger;
     }

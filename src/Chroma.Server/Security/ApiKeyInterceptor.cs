@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Chroma.Server.Hosting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
@@ -9,7 +8,7 @@ namespace Chroma.Server.Security;
 /// <summary>
 /// Requires the configured API key in the <c>x-api-key</c> header of every call except the
 /// standard health service (load balancers and orchestrators probe it without credentials).
-/// Added to the gRPC pipeline only when <see cref="ChromaServerOptions.ApiKey"/> is set.
+/// Added to the gRPC pipeline only when the server has an API key (<c>Chroma:ApiKey</c>).
 /// </summary>
 internal sealed class ApiKeyInterceptor : Interceptor
 {
@@ -24,12 +23,11 @@ internal sealed class ApiKeyInterceptor : Interceptor
     // The SHA-256 of the key, not the key: nothing in memory dumps of this object reads as the secret.
     private readonly byte[]? _expectedKey;
 
-    /// <summary>Creates the interceptor for the key in <paramref name="options"/>.</summary>
-    public ApiKeyInterceptor(ChromaServerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        _expectedKey = options.ApiKey is null ? null : Digest(options.ApiKey);
-    }
+    /// <summary>Creates the interceptor for <paramref name="apiKey"/> (null: the server needs no key).</summary>
+    public ApiKeyInterceptor(string? apiKey) => _expectedKey = apiKey is null ? null : Digest(apiKey);
+
+    /// <summary>Gets whether the server has an API key.</summary>
+    public bool KeyRequired => _expectedKey is not null;
 
     /// <inheritdoc />
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(

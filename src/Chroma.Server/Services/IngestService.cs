@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Grpc.Core;
@@ -27,13 +26,13 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
 
     /// <summary>Creates the service.</summary>
     public IngestService(
-        BatchIngestor ingestor, IHostApplicationLifetime lifetime, ChromaServerOptions options, TimeProvider timeProvider, ILogger<IngestService> logger)
+        BatchIngestor ingestor, IHostApplicationLifetime lifetime, IngestOptions options, TimeProvider timeProvider, ILogger<IngestService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _ingestor = ingestor;
         _lifetime = lifetime;
         _logger = logger;
-        _idleTimeout = options.IngestStreamIdleTimeout;
+        _idleTimeout = options.StreamIdleTimeout;
         _timeProvider = timeProvider;
     }
 

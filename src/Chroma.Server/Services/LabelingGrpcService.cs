@@ -1,7 +1,7 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Labeling;
 using Chroma.Server.Services.Internal;
+using Chroma.Server.Validation;
 using Grpc.Core;
 
 namespace Chroma.Server.Services;
@@ -10,10 +10,10 @@ namespace Chroma.Server.Services;
 internal sealed class LabelingGrpcService : Protocol.V1.Labeling.LabelingBase
 {
     private readonly LabelingService _labeling;
-    private readonly ChromaServerOptions _limits;
+    private readonly LimitsOptions _limits;
 
     /// <summary>Creates the service.</summary>
-    public LabelingGrpcService(LabelingService labeling, ChromaServerOptions limits)
+    public LabelingGrpcService(LabelingService labeling, LimitsOptions limits)
     {
         _labeling = labeling;
         _limits = limits;

@@ -1,11 +1,11 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Retention;
 using Chroma.Server.Services.Internal;
+using Chroma.Server.Validation;
 using Chroma.Server.Storage;
 using Grpc.Core;
 
@@ -19,7 +19,7 @@ internal sealed partial class QueryService : Query.QueryBase
 {
     private readonly IRecordStore _store;
     private readonly EmbeddingSetIndexes _indexes;
-    private readonly ChromaServerOptions _limits;
+    private readonly LimitsOptions _limits;
     private readonly ScoringScheduler _scoring;
     private readonly RecommendationPages _recommendations;
     private readonly IRecordScoreStore _scores;
@@ -30,7 +30,7 @@ internal sealed partial class QueryService : Query.QueryBase
     public QueryService(
         IRecordStore store,
         EmbeddingSetIndexes indexes,
-        ChromaServerOptions limits,
+        LimitsOptions limits,
         ScoringScheduler scoring,
         RecommendationPages recommendations,
         IRecordScoreStore scores,

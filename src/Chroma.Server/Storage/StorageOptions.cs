@@ -1,6 +1,9 @@
 namespace Chroma.Server.Storage;
 
-/// <summary>Which database holds the records (section <c>Chroma:Storage</c>).</summary>
+/// <summary>
+/// Which database holds the records and how it is checked after an unclean shutdown (section <c>Chroma:Storage</c>,
+/// e.g. <c>Chroma__Storage__Provider</c>).
+/// </summary>
 public sealed class StorageOptions
 {
     /// <summary>The configuration section, below <c>Chroma</c>.</summary>
@@ -20,6 +23,16 @@ public sealed class StorageOptions
     /// Environment variable <c>Chroma__Storage__ConnectionString</c>. The default value is <see langword="null"/>.
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Gets or sets how thoroughly the SQLite database is checked when the server starts after an unclean shutdown (a
+    /// crash, SIGKILL or power loss leaves no <c>clean-shutdown</c> marker in the data directory):
+    /// <see cref="IntegrityCheckMode.Quick"/> scans the write-ahead log for damage that would silently drop committed
+    /// records and runs SQLite's <c>quick_check</c>; <see cref="IntegrityCheckMode.Full"/> runs <c>integrity_check</c>
+    /// instead; <see cref="IntegrityCheckMode.Off"/> skips it. A damaged database is not served: the start fails naming
+    /// the file. Environment variable <c>Chroma__Storage__IntegrityCheck</c>. The default value is <see cref="IntegrityCheckMode.Quick"/>.
+    /// </summary>
+    public IntegrityCheckMode IntegrityCheck { get; set; } = IntegrityCheckMode.Quick;
 
     /// <summary>Copies these options.</summary>
     internal StorageOptions Clone() => (StorageOptions)MemberwiseClone();

@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Validation.Internal;
 
 namespace Chroma.Server.Validation;
@@ -15,7 +14,7 @@ internal static class BatchValidator
     public const int MaxBatchIdLength = 128;
 
     /// <summary>Null when <paramref name="batch"/> may be stored, else the first problem.</summary>
-    public static ValidationError? Validate(LogBatch batch, ChromaServerOptions limits)
+    public static ValidationError? Validate(LogBatch batch, LimitsOptions limits)
     {
         if (batch.BatchId.Length > MaxBatchIdLength)
         {

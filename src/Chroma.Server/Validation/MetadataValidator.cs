@@ -1,4 +1,3 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Validation.Internal;
 
 namespace Chroma.Server.Validation;
@@ -7,7 +6,7 @@ namespace Chroma.Server.Validation;
 internal static class MetadataValidator
 {
     /// <summary>Whether <see cref="Validate"/> finds no problem in <paramref name="metadata"/> (without building its text).</summary>
-    public static bool IsPlainlyValid(IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits)
+    public static bool IsPlainlyValid(IReadOnlyDictionary<string, string> metadata, LimitsOptions limits)
     {
         if (metadata.Count > limits.MaxMetadataEntries)
         {
@@ -28,7 +27,7 @@ internal static class MetadataValidator
 
     /// <summary>Null when <paramref name="metadata"/> is within the limits, else the problem for <paramref name="field"/>.</summary>
     public static ValidationError? Validate(
-        IReadOnlyDictionary<string, string> metadata, ChromaServerOptions limits, string field, int recordIndex = -1)
+        IReadOnlyDictionary<string, string> metadata, LimitsOptions limits, string field, int recordIndex = -1)
     {
         if (metadata.Count > limits.MaxMetadataEntries)
         {

@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 
 namespace Chroma.Server.Validation;
 
@@ -7,7 +6,7 @@ namespace Chroma.Server.Validation;
 internal static class RecordFilterValidator
 {
     /// <summary>Null when <paramref name="filter"/> is usable (or absent), else the problem.</summary>
-    public static ValidationError? Validate(RecordFilter? filter, ChromaServerOptions limits)
+    public static ValidationError? Validate(RecordFilter? filter, LimitsOptions limits)
     {
         if (filter is null)
         {

@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Validation.Internal;
 using Google.Protobuf;
 
@@ -13,14 +12,14 @@ namespace Chroma.Server.Validation;
 internal static class RecordValidator
 {
     /// <summary>Null when record <paramref name="index"/> can be stored, else the first problem.</summary>
-    public static ValidationError? Validate(Record record, int index, int dimension, ChromaServerOptions limits) =>
+    public static ValidationError? Validate(Record record, int index, int dimension, LimitsOptions limits) =>
         IsPlainlyValid(record, dimension, limits) ? null : Describe(record, index, dimension, limits);
 
     /// <summary>
     /// True only for a record the full check accepts (never for one it refuses); false sends the record to the full
     /// check, which finds the problem or accepts it too. Allocates nothing.
     /// </summary>
-    internal static bool IsPlainlyValid(Record record, int dimension, ChromaServerOptions limits)
+    internal static bool IsPlainlyValid(Record record, int dimension, LimitsOptions limits)
     {
         var embedding = UnsafeCollectionOperations.AsSpan(record.Embedding);
         if (!RecordIdFormat.IsCanonical(record.Id)
@@ -61,7 +60,7 @@ internal static class RecordValidator
     private static bool IsPlainText(string value, int limit) => value.Length <= limit && !Utf8Text.HasReplacement(value);
 
     // The full check: the first problem, naming record, field and value.
-    private static ValidationError? Describe(Record record, int index, int dimension, ChromaServerOptions limits)
+    private static ValidationError? Describe(Record record, int index, int dimension, LimitsOptions limits)
     {
         var at = $"records[{index}]";
         return RecordIdFormat.Validate(record.Id, $"{at}.id", index)
@@ -73,7 +72,7 @@ internal static class RecordValidator
             ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);
     }
 
-    private static ValidationError? ValidateInference(Inference? inference, ChromaServerOptions limits, string at, int index)
+    private static ValidationError? ValidateInference(Inference? inference, LimitsOptions limits, string at, int index)
     {
         if (inference is null)
         {

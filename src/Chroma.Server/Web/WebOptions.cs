@@ -3,11 +3,13 @@ namespace Chroma.Server.Web;
 /// <summary>
 /// Settings of Chroma Studio, the web app the server serves on its own HTTP/1.1 port (gRPC keeps
 /// its HTTP/2 port). Bound from the <c>"Chroma:Web"</c> configuration section
-/// (<c>Chroma__Web__Port</c>, <c>Chroma__Web__Enabled</c>) or set on
-/// <see cref="Hosting.ChromaServerOptions.Web"/>. The app uses the server's host, API key and certificate.
+/// (<c>Chroma__Web__Port</c>, <c>Chroma__Web__Enabled</c>). The app uses the server's host, API key and certificate.
 /// </summary>
 public sealed class WebOptions
 {
+    /// <summary>The configuration section, below <c>Chroma</c>.</summary>
+    public const string SectionName = "Web";
+
     /// <summary>The port used when <see cref="Port"/> is not set and the gRPC port is not 0.</summary>
     public const int DefaultPort = 50052;
 
@@ -18,9 +20,9 @@ public sealed class WebOptions
 
     /// <summary>
     /// Gets or sets the TCP port of the web app (0..65535, not the gRPC port); 0 picks a free one
-    /// (<see cref="Hosting.ChromaServer.WebEndpoint"/> then says which). The default value is
+    /// (the embedded server's <c>WebEndpoint</c> then says which). The default value is
     /// <see langword="null"/>: <see cref="DefaultPort"/> (50052), or a free port when the gRPC
-    /// <see cref="Hosting.ChromaServerOptions.Port"/> is 0, so servers started on free ports (tests) never clash.
+    /// port (<c>Chroma:Port</c>) is 0, so servers started on free ports (tests) never clash.
     /// </summary>
     public int? Port { get; set; }
 

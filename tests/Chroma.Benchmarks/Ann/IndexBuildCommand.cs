@@ -45,8 +45,7 @@ internal static class IndexBuildCommand
         var options = new ChromaServerOptions
         {
             DataDirectory = dir,
-            IndexBuildThreads = threads,
-            IndexBuildCheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds),
+            Indexing = { BuildThreads = threads, BuildCheckpointInterval = TimeSpan.FromSeconds(checkpointSeconds) },
         };
         Directory.CreateDirectory(dir);
         Console.WriteLine($"{Path.GetFileName(basePath)}: {n} x {dim}, cores {Environment.ProcessorCount}, data in {dir}");
@@ -145,7 +144,7 @@ internal static class IndexBuildCommand
     }
 
     private static EmbeddingSetIndexes Registry(SqliteRecordStore store, ChromaServerOptions options, int step) =>
-        new(store, options, TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance) { BuildStepSize = step };
+        new(store, options.Indexing, Path.Combine(Path.GetFullPath(options.DataDirectory), "indexes"), TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance) { BuildStepSize = step };
 
     /// <summary>Wall time and process CPU time since the start (CPU: every thread, robust to other load on the machine).</summary>
     private sealed class Measure

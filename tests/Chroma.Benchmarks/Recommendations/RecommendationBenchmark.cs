@@ -39,7 +39,7 @@ internal static class RecommendationBenchmark
         var batch = new ProductionBatch(SyntheticEmbeddings.Ids(prodLabels.Length), prodEmbeddings, d, prodLabels, probabilities);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds,8:0.000} s       generated the data (not part of any timing below)"));
 
-        // The engine alone, with every core (the server gives it BackgroundWorkThreads, cores - 1 by default); the
+        // The engine alone, with every core (the server gives it Chroma:Scoring:Threads, cores - 1 by default); the
         // neighbour search is the server's: HNSW over the training rows, exact below 5,000 rows.
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "bench");
         var factory = HnswTrainingNeighborSearch.CreateFactory(5_000, limiter);

@@ -28,7 +28,7 @@ internal static class ServerScoringBenchmark
         var productionCount = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
         var d = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
         var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-recs-server-" + Guid.NewGuid().ToString("N")[..8]) };
-        Console.WriteLine($"cores={Environment.ProcessorCount} training={trainingCount} production={productionCount} d={d} debounce={options.ScoringDebounce.TotalMilliseconds} ms");
+        Console.WriteLine($"cores={Environment.ProcessorCount} training={trainingCount} production={productionCount} d={d} debounce={options.Scoring.Debounce.TotalMilliseconds} ms");
         await using var server = await ChromaServer.StartAsync(options);
         await using var client = new ChromaClient(new ChromaClientOptions
         {
@@ -76,7 +76,7 @@ internal static class ServerScoringBenchmark
         await client.FlushAsync().WaitAsync(Timeout);
         acknowledged = clock.Elapsed;
         await client.WaitForRecommendationsAsync(set.Descriptor.Id, productionCount + IncrementalCount, Timeout);
-        Report($"{IncrementalCount:N0} new records scored after their ack (includes the {options.ScoringDebounce.TotalMilliseconds} ms debounce)", clock.Elapsed - acknowledged);
+        Report($"{IncrementalCount:N0} new records scored after their ack (includes the {options.Scoring.Debounce.TotalMilliseconds} ms debounce)", clock.Elapsed - acknowledged);
         return 0;
     }
 

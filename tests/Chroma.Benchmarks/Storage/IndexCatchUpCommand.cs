@@ -2,7 +2,6 @@ extern alias server;
 
 using System.Diagnostics;
 using System.Globalization;
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Sqlite;
@@ -48,8 +47,8 @@ internal static class IndexCatchUpCommand
             var descriptor = new SetDescriptor { Model = "bench", ModelVersion = "1", Layer = "fc", Dimension = dimension };
             await store.IngestAsync(SetId, descriptor, Make(1, dimension, -1)).ConfigureAwait(false);
             var set = store.FindSet(SetId)!;
-            var options = new ChromaServerOptions { DataDirectory = directory, IndexExactSearchThreshold = threshold, IndexBuildThreads = threads };
-            using var indexes = new EmbeddingSetIndexes(store, options, TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance);
+            var options = new IndexingOptions { ExactSearchThreshold = threshold, BuildThreads = threads };
+            using var indexes = new EmbeddingSetIndexes(store, options, Path.Combine(directory, "indexes"), TimeProvider.System, NullLogger<EmbeddingSetIndexes>.Instance);
             var index = await indexes.LoadAsync(set).ConfigureAwait(false);
 
             // The backlog: committed while nothing told the index (as ingest that outran it, or another server's writes).

@@ -12,7 +12,7 @@ public sealed class IdleStreamReconnectTests
         // Arrange: streams close after 200 ms without a batch.
         var directory = Path.Combine(Path.GetTempPath(), "chroma-it-idle-" + Guid.NewGuid().ToString("N"));
         await using var server = await ChromaServer.StartAsync(
-            new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory, IngestStreamIdleTimeout = TimeSpan.FromMilliseconds(200) },
+            new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory, Ingest = { StreamIdleTimeout = TimeSpan.FromMilliseconds(200) } },
             cancellationToken);
         var client = new ChromaClient(new ChromaClientOptions
         {

@@ -28,8 +28,7 @@ public sealed class BackpressureDeliveryTests
                 Host = "127.0.0.1",
                 Port = 0,
                 DataDirectory = dataDirectory,
-                MaxPendingIngestRecords = 100,
-                IngestRetryAfter = TimeSpan.FromMilliseconds(20),
+                Ingest = { MaxPendingRecords = 100, RetryAfter = TimeSpan.FromMilliseconds(20) },
             },
             cancellationToken);
         var logs = new RecordingLoggerFactory();

@@ -114,7 +114,7 @@ public sealed class SoakTests
 
     /// <summary>
     /// Server RSS every 2 s while the soak runs (the first sample is the "start" figure, after JIT warm-up), and a
-    /// FindNearest after each sample (it waits up to the server's IndexCatchUpTimeout for the index, then answers).
+    /// FindNearest after each sample (it waits up to the server's Chroma:Indexing:CatchUpTimeout for the index, then answers).
     /// </summary>
     private static async Task<(List<double> Samples, QueryTally Queries)> SampleWhileLoggingAsync(
         ServerProcess server, ChromaClient querier, string setId, CancellationToken stop)

@@ -29,8 +29,7 @@ public sealed class StaleRankingTests
             Host = "127.0.0.1",
             Port = 0,
             DataDirectory = dataDirectory,
-            ScoringDebounce = Debounce,
-            ScoringMaxDelay = Debounce,
+            Scoring = { Debounce = Debounce, MaxDelay = Debounce },
         };
         var random = new Random(5);
         string setId;

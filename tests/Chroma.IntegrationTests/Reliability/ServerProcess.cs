@@ -19,7 +19,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <param name="dataDirectory">The server's data directory.</param>
     /// <param name="port">The port it listens on (127.0.0.1).</param>
     /// <param name="deleteDataOnDispose">Whether disposing deletes the data directory.</param>
-    /// <param name="settings">Further environment settings of the process (e.g. <c>Chroma__ScoringDebounce</c>).</param>
+    /// <param name="settings">Further environment settings of the process (e.g. <c>Chroma__Scoring__Debounce</c>).</param>
     public ServerProcess(string dataDirectory, int port, bool deleteDataOnDispose = false, IReadOnlyDictionary<string, string>? settings = null)
     {
         DataDirectory = dataDirectory;

@@ -54,8 +54,8 @@ public sealed class StartFailureProcessTests
             new Dictionary<string, string>
             {
                 ["Chroma__DataDirectory"] = Path.Combine(_folder, "data"),
-                ["Chroma__CertificatePath"] = pfx,
-                ["Chroma__CertificatePassword"] = "wrong-password",
+                ["Chroma__Certificate__Path"] = pfx,
+                ["Chroma__Certificate__Password"] = "wrong-password",
             },
             Timeout);
 
@@ -70,7 +70,7 @@ public sealed class StartFailureProcessTests
         var missing = Path.Combine(_folder, "missing.pfx");
 
         var run = await ServerProcess.RunToExitAsync(
-            new Dictionary<string, string> { ["Chroma__DataDirectory"] = _folder, ["Chroma__CertificatePath"] = missing }, Timeout);
+            new Dictionary<string, string> { ["Chroma__DataDirectory"] = _folder, ["Chroma__Certificate__Path"] = missing }, Timeout);
 
         AssertOneLineFailure(run, 6, missing);
     }

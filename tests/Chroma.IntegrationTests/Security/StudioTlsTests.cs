@@ -17,8 +17,7 @@ public sealed class StudioTlsTests
             Host = "127.0.0.1",
             Port = 0,
             DataDirectory = Path.Combine(certificate.Folder, "data"),
-            CertificatePath = certificate.PfxPath,
-            CertificatePassword = SelfSignedCertificate.Password,
+            Certificate = { Path = certificate.PfxPath, Password = SelfSignedCertificate.Password },
         }, cancellationToken);
         string? presented = null;
         using var handler = new HttpClientHandler

@@ -84,9 +84,12 @@ public sealed class TlsTests
                 Host = "127.0.0.1",
                 Port = 0,
                 DataDirectory = Path.Combine(_certificate.Folder, "data-" + Guid.NewGuid().ToString("N")),
-                CertificatePath = pem ? _certificate.PemCertificatePath : _certificate.PfxPath,
-                CertificateKeyPath = pem ? _certificate.PemKeyPath : null,
-                CertificatePassword = pem ? null : SelfSignedCertificate.Password,
+                Certificate =
+                {
+                    Path = pem ? _certificate.PemCertificatePath : _certificate.PfxPath,
+                    KeyPath = pem ? _certificate.PemKeyPath : null,
+                    Password = pem ? null : SelfSignedCertificate.Password,
+                },
             },
             cancellationToken);
 }

@@ -36,7 +36,7 @@ public sealed class ScoringAcrossReplicasTests
             ["Chroma__Storage__ConnectionString"] = connectionString,
             ["Chroma__Scoring__LeaseDuration"] = LeaseDuration.ToString(),
             ["Chroma__Scoring__ChangePollInterval"] = "00:00:00.2",
-            ["Chroma__ScoringDebounce"] = "00:00:00.1",
+            ["Chroma__Scoring__Debounce"] = "00:00:00.1",
             ["Chroma__Web__Enabled"] = "false",
         });
         try
@@ -179,8 +179,7 @@ public sealed class ScoringAcrossReplicasTests
             Port = 0,
             DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
             Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString },
-            Scoring = new ScoringOptions { LeaseDuration = LeaseDuration, ChangePollInterval = TimeSpan.FromMilliseconds(200) },
-            ScoringDebounce = TimeSpan.FromMilliseconds(100),
+            Scoring = new ScoringOptions { LeaseDuration = LeaseDuration, ChangePollInterval = TimeSpan.FromMilliseconds(200), Debounce = TimeSpan.FromMilliseconds(100) },
             Web = { Enabled = false },
         });
 

@@ -19,7 +19,7 @@ public sealed class StartFailureTests
         using var directory = new TempDirectory();
         var database = Path.Combine(directory.Path, SqliteRecordStore.FileName);
         File.WriteAllText(database, "this is not a SQLite database, it only has the name of one; " + new string('x', 4096));
-        var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory.Path, IntegrityCheck = check };
+        var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory.Path, Storage = { IntegrityCheck = check } };
 
         // Act
         var ex = Assert.ThrowsAsync<ChromaServerStartException>(() => ChromaServer.StartAsync(options));

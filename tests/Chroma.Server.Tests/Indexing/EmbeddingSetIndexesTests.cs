@@ -73,7 +73,7 @@ public sealed class EmbeddingSetIndexesTests
         // Act: nothing applies the insert; the fake clock passes the catch-up timeout.
         var search = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
         var waitedBeforeTimeout = search.IsCompleted;
-        _fixture.Clock.Advance(_fixture.Options.IndexCatchUpTimeout);
+        _fixture.Clock.Advance(_fixture.Options.CatchUpTimeout);
         var found = (await search).Single();
 
         // Assert

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.Storage;
@@ -13,13 +12,13 @@ internal sealed class IndexRegistryFixture : IDisposable
 {
     public IndexRegistryFixture(int threshold)
     {
-        Options = new ChromaServerOptions { DataDirectory = Store.Directory.Path, IndexExactSearchThreshold = threshold };
+        Options = new IndexingOptions { ExactSearchThreshold = threshold };
         Indexes = Create();
     }
 
     public StoreFixture Store { get; } = new();
 
-    public ChromaServerOptions Options { get; }
+    public IndexingOptions Options { get; }
 
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
 
@@ -77,7 +76,7 @@ internal sealed class IndexRegistryFixture : IDisposable
     // The store tells the current registry about commits, as the server's observer wiring does.
     private EmbeddingSetIndexes Create()
     {
-        var indexes = new EmbeddingSetIndexes(Store.Store, Options, Clock, Log);
+        var indexes = new EmbeddingSetIndexes(Store.Store, Options, Path.Combine(Store.Directory.Path, "indexes"), Clock, Log);
         Store.Observers.Clear();
         Store.Observers.Add(indexes);
         return indexes;

@@ -110,7 +110,7 @@ public sealed class IndexTailingPostgresTests
         // Arrange: two servers on one PostgreSQL database, each with its own data directory; B never polls, so only the
         // query's own wait (and a notice) can bring A's batches into B's index.
         await using var serverA = await RunningServer.StartAsync(o => UsePostgres(o));
-        await using var serverB = await RunningServer.StartAsync(o => { UsePostgres(o); o.IndexPollInterval = TimeSpan.FromHours(1); });
+        await using var serverB = await RunningServer.StartAsync(o => { UsePostgres(o); o.Indexing.PollInterval = TimeSpan.FromHours(1); });
         var set = Records.Set(model: "replicas");
         var setId = Records.SetId(set);
         var misses = new List<int>();
@@ -147,5 +147,5 @@ public sealed class IndexTailingPostgresTests
     }
 
     private EmbeddingSetIndexes Indexes(IRecordStore store) =>
-        new(store, new ChromaServerOptions { DataDirectory = _database.Directory.Path, IndexExactSearchThreshold = 10_000 }, _clock, NullLogger<EmbeddingSetIndexes>.Instance);
+        new(store, new IndexingOptions { ExactSearchThreshold = 10_000 }, Path.Combine(_database.Directory.Path, "indexes"), _clock, NullLogger<EmbeddingSetIndexes>.Instance);
 }

@@ -84,7 +84,7 @@ public sealed class IndexingWorkerTests
         bool saved = false;
         for (int step = 0; step < 200 && !saved; step++)
         {
-            _fixture.Clock.Advance(_fixture.Options.IndexSaveInterval);
+            _fixture.Clock.Advance(_fixture.Options.SaveInterval);
             saved = SpinWait.SpinUntil(() => Directory.Exists(_fixture.Indexes.IndexDirectory)
                 && Directory.GetFiles(_fixture.Indexes.IndexDirectory, "*.hnsw").Length == 1, TimeSpan.FromMilliseconds(100));
         }

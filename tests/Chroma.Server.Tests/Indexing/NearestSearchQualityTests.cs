@@ -31,7 +31,7 @@ public sealed class NearestSearchQualityTests
     public async Task StartAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        _server = await RunningServer.StartAsync(o => o.IndexBuildThreads = 2);
+        _server = await RunningServer.StartAsync(o => o.Indexing.BuildThreads = 2);
 
         // Production records only: no training data, so no scoring pass competes with the index build.
         var vectors = TestVectors.Clustered(Count + 100, Dimension, clusters: 200, seed: 23);

@@ -54,16 +54,6 @@ public class RecommendationRankerTests
         Assert.That(RecommendationRanker.Rank([], RecommendationStrategy.Balanced, 10), Is.Empty);
     }
 
-    [Test]
-    public void Rank_InvalidOptions_ThrowsNamingSetting()
-    {
-        var options = new RecommendationOptions { DiversityRelevance = 2 };
-
-        Assert.That(
-            () => RecommendationRanker.Rank([], RecommendationStrategy.Balanced, 10, options),
-            Throws.InstanceOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("DiversityRelevance"));
-    }
-
     [TestCase("Off")]
     [TestCase("Default")]
     [TestCase("Strong")]

@@ -15,8 +15,8 @@ public sealed class BackpressureTests
         // Arrange: room for 50 waiting records; four streams each pipeline twenty 50-record batches.
         await using var server = await RunningServer.StartAsync(o =>
         {
-            o.MaxPendingIngestRecords = 50;
-            o.IngestRetryAfter = TimeSpan.FromMilliseconds(250);
+            o.Ingest.MaxPendingRecords = 50;
+            o.Ingest.RetryAfter = TimeSpan.FromMilliseconds(250);
         });
         var set = Records.Set(model: "backpressure");
         var streams = Enumerable.Range(0, 4)

@@ -34,8 +34,8 @@ public sealed class BadInputMatrixTests
         // The same limits as the validator table, so its expected messages hold over the wire.
         _server = await RunningServer.StartAsync(o =>
         {
-            o.MaxBatchRecords = 5;
-            o.MaxDimension = 8;
+            o.Limits.MaxBatchRecords = 5;
+            o.Limits.MaxDimension = 8;
         });
         _setId = Records.SetId(Records.Set(dimension: 4));
         Assert.That((await _server.LogAsync(SeedBatch())).Single().Accepted, Is.EqualTo(2));

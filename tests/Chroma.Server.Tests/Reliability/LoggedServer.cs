@@ -55,7 +55,7 @@ internal sealed class LoggedServer : IAsyncDisposable
         var app = builder.BuildChromaServer(options);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var endpoint = ChromaServerApplication.GetEndpoint(
-            options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
+            options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.Certificate.Path is not null);
         return new LoggedServer(app, directory, logs, endpoint, options.ApiKey);
     }
 

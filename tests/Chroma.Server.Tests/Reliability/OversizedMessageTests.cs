@@ -11,7 +11,7 @@ public sealed class OversizedMessageTests
     public async Task Log_MessageOverSizeLimit_EndsThatStreamResourceExhaustedWhileOtherStreamKeepsServing()
     {
         // Arrange: a 64 KiB limit; 40 records of 512-d are about 85 KiB.
-        await using var server = await RunningServer.StartAsync(o => o.MaxMessageBytes = 64 * 1024);
+        await using var server = await RunningServer.StartAsync(o => o.Limits.MaxMessageBytes = 64 * 1024);
         var set = Records.Set(dimension: 512, model: "oversized");
         using var other = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(20));
         await other.RequestStream.WriteAsync(Records.Batch(set, Records.Sequence(2, dimension: 512)));

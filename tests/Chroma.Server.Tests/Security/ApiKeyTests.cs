@@ -86,5 +86,5 @@ public sealed class ApiKeyTests
     [TestCase("s3cret-key ", ExpectedResult = false)]
     [TestCase(Key, ExpectedResult = true)]
     public bool IsValidKey_Cases(string? presented) =>
-        new ApiKeyInterceptor(new ChromaServerOptions { ApiKey = Key }).IsValidKey(presented);
+        new ApiKeyInterceptor(Key).IsValidKey(presented);
 }

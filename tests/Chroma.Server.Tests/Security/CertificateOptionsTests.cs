@@ -45,8 +45,8 @@ public sealed class CertificateOptionsTests
         // Arrange
         await using var server = await LoggedServer.StartAsync(o =>
         {
-            o.CertificatePath = _pfxPath;
-            o.CertificatePassword = Password;
+            o.Certificate.Path = _pfxPath;
+            o.Certificate.Password = Password;
         });
         using var handler = new SocketsHttpHandler();
         handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
@@ -80,8 +80,7 @@ public sealed class CertificateOptionsTests
             Host = "127.0.0.1",
             Port = 0,
             DataDirectory = data.Path,
-            CertificatePath = _pfxPath,
-            CertificatePassword = Password + "-wrong",
+            Certificate = { Path = _pfxPath, Password = Password + "-wrong" },
         };
 
         // Act
@@ -92,7 +91,7 @@ public sealed class CertificateOptionsTests
         {
             Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
             Assert.That(ex.ExitCode, Is.EqualTo(6));
-            Assert.That(ex.Message, Does.StartWith("ChromaServerOptions.CertificatePath:").And.Contain(_pfxPath));
+            Assert.That(ex.Message, Does.StartWith("Chroma:Certificate:Path:").And.Contain(_pfxPath));
             Assert.That(ex.Message, Does.Not.Contain("\n"));
             Assert.That(ex.ToString(), Does.Not.Contain(Password));
         });
@@ -107,16 +106,16 @@ public sealed class CertificateOptionsTests
         var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = _folder.Path };
         switch (broken)
         {
-            case "CertificateKeyPath": options.CertificateKeyPath = _pfxPath; break;
-            case "CertificatePassword": options.CertificatePassword = Password; break;
-            default: options.CertificatePath = Path.Combine(_folder.Path, "missing.pfx"); break;
+            case "CertificateKeyPath": options.Certificate.KeyPath = _pfxPath; break;
+            case "CertificatePassword": options.Certificate.Password = Password; break;
+            default: options.Certificate.Path = Path.Combine(_folder.Path, "missing.pfx"); break;
         }
 
         // Act
         var ex = Assert.ThrowsAsync<ChromaServerStartException>(async () => await ChromaServer.StartAsync(options));
 
         // Assert
-        Assert.That(ex!.Message, Does.StartWith("ChromaServerOptions.Certificate"));
+        Assert.That(ex!.Message, Does.StartWith("Chroma:Certificate:"));
         Assert.That(ex.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
     }
 }

@@ -15,8 +15,8 @@ public class FreshRecommendationsTests
     // A debounce far longer than any test: only a waiting request makes the pass start now.
     private static Task<RunningServer> StartSlowScoringServerAsync() => RunningServer.StartAsync(o =>
     {
-        o.ScoringDebounce = TimeSpan.FromMinutes(5);
-        o.ScoringMaxDelay = TimeSpan.FromMinutes(10);
+        o.Scoring.Debounce = TimeSpan.FromMinutes(5);
+        o.Scoring.MaxDelay = TimeSpan.FromMinutes(10);
     });
 
     [Test]

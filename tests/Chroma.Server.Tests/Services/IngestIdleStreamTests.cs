@@ -10,7 +10,7 @@ public sealed class IngestIdleStreamTests
     public async Task Log_StreamIdleAfterAck_ServerClosesItWithUnavailable()
     {
         // Arrange
-        await using var server = await RunningServer.StartAsync(o => o.IngestStreamIdleTimeout = TimeSpan.FromMilliseconds(300));
+        await using var server = await RunningServer.StartAsync(o => o.Ingest.StreamIdleTimeout = TimeSpan.FromMilliseconds(300));
         using var call = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(30));
         await call.RequestStream.WriteAsync(Records.Batch(Records.Set(), Records.Sequence(3)));
         Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True);
@@ -32,7 +32,7 @@ public sealed class IngestIdleStreamTests
     public async Task Log_IdleTimeoutZero_StreamStaysOpen()
     {
         // Arrange
-        await using var server = await RunningServer.StartAsync(o => o.IngestStreamIdleTimeout = TimeSpan.Zero);
+        await using var server = await RunningServer.StartAsync(o => o.Ingest.StreamIdleTimeout = TimeSpan.Zero);
         using var call = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(30));
         await call.RequestStream.WriteAsync(Records.Batch(Records.Set(), Records.Sequence(1)));
         Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True);

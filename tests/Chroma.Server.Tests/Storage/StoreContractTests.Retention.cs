@@ -1,4 +1,3 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Retention;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
@@ -55,7 +54,7 @@ public abstract partial class StoreContractTests
         await _fixture.IngestAsync(Records.Set(), Aged(Records.Sequence(4, start: 100), "production", now - (2 * Day)));
         var set = _fixture.RequireSet(Records.Set());
         var rule = new RetentionRule { Set = set.SetId, Dataset = "production", MaxAge = 3 * Day };
-        var options = new ChromaServerOptions { Retention = new RetentionOptions { Rules = [rule], Interval = Day } };
+        var options = new RetentionOptions { Rules = [rule], Interval = Day };
         using var worker = new RetentionWorker(_fixture.Store, _fixture.Storage.Coordination, options, _fixture.Clock, NullLogger<RetentionWorker>.Instance);
         var runs = new List<long?>();
         var ran = new SemaphoreSlim(0);
@@ -126,7 +125,7 @@ public abstract partial class StoreContractTests
     private RetentionWorker Worker(RetentionRule rule, int batchSize) => new(
         _fixture.Store,
         _fixture.Storage.Coordination,
-        new ChromaServerOptions { Retention = new RetentionOptions { Rules = [rule], BatchSize = batchSize } },
+        new RetentionOptions { Rules = [rule], BatchSize = batchSize },
         _fixture.Clock,
         NullLogger<RetentionWorker>.Instance);
 

@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Tests.TestSupport;
 using Chroma.Server.Validation;
 using Grpc.Core;
@@ -9,7 +8,7 @@ namespace Chroma.Server.Tests.Validation;
 [TestFixture]
 public sealed class BatchValidatorTests
 {
-    private static readonly ChromaServerOptions Limits = new() { MaxBatchRecords = 5, MaxDimension = 8 };
+    private static readonly LimitsOptions Limits = new() { MaxBatchRecords = 5, MaxDimension = 8 };
 
     /// <summary>Each case breaks one thing in an otherwise valid two-record batch.</summary>
     public static IEnumerable<TestCaseData> BadBatches()

@@ -11,46 +11,6 @@ namespace Chroma.Server.Tests.Web;
 public sealed class StudioHostingTests
 {
     [Test]
-    public void Validate_WebPortEqualsGrpcPort_ThrowsNamingWebPort()
-    {
-        var options = new ChromaServerOptions { Port = 6000, Web = new WebOptions { Port = 6000 } };
-
-        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
-
-        Assert.That(error!.Message, Does.Contain("Web.Port must differ from Port"));
-    }
-
-    [Test]
-    public void Validate_WebPortOutOfRange_ThrowsNamingWebPort()
-    {
-        var options = new ChromaServerOptions { Web = new WebOptions { Port = 70_000 } };
-
-        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
-
-        Assert.That(error!.Message, Does.Contain("Web.Port must be between 0 and 65535 (got 70000)"));
-    }
-
-    [Test]
-    public void Validate_InputRootMissing_ThrowsNamingTheSetting()
-    {
-        var options = new ChromaServerOptions { Web = new WebOptions { InputRoot = "/no/such/folder/chroma" } };
-
-        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
-
-        Assert.That(error!.Message, Does.Contain("Web.InputRoot must be an existing folder (Chroma:Web:InputRoot"));
-    }
-
-    [Test]
-    public void Validate_UndoWindowTooShort_ThrowsNamingTheSetting()
-    {
-        var options = new ChromaServerOptions { Web = new WebOptions { UndoWindow = TimeSpan.FromMilliseconds(10) } };
-
-        var error = Assert.Throws<ArgumentException>(() => Server.Hosting.Internal.ChromaServerOptionsValidator.Validate(options));
-
-        Assert.That(error!.Message, Does.Contain("Web.UndoWindow must be between 1 second and 10 minutes"));
-    }
-
-    [Test]
     public void Bind_ChromaWebSection_ReadsPortAndEnabled()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

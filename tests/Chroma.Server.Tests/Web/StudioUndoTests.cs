@@ -1,4 +1,4 @@
-using Chroma.Server.Hosting;
+using Chroma.Server.Web;
 using Chroma.Server.Tests.Storage;
 using Chroma.Server.Tests.TestSupport;
 using Chroma.Server.Web.Internal;
@@ -123,8 +123,7 @@ public sealed class StudioUndoTests
 
     private StudioUndo Create()
     {
-        var options = new ChromaServerOptions();
-        options.Web.UndoWindow = Window;
+        var options = new WebOptions { UndoWindow = Window };
         return new StudioUndo(_fixture.Store, options, _fixture.Clock, NullLogger<StudioUndo>.Instance);
     }
 

@@ -13,11 +13,14 @@ using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
+using Chroma.Server.Validation;
 using Chroma.Server.Web;
 using Chroma.Server.Web.Internal;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -27,14 +30,21 @@ namespace Chroma.Server.Hosting.Internal;
 /// </summary>
 internal static class ChromaServerApplication
 {
-    /// <summary>Validates <paramref name="options"/>, registers the services, binds Kestrel and maps the gRPC endpoints.</summary>
-    public static WebApplication BuildChromaServer(this WebApplicationBuilder builder, ChromaServerOptions options)
+    /// <summary>
+    /// Validates every options type (bound from <paramref name="configuration"/>, the <c>Chroma</c> section, or taken
+    /// from <paramref name="options"/> when it is null; a bad one throws <see cref="OptionsValidationException"/> naming
+    /// the setting), loads the certificate, registers the options and services, binds Kestrel, maps the gRPC endpoints
+    /// and opens the store, so a server that cannot run fails here, before it listens.
+    /// </summary>
+    public static WebApplication BuildChromaServer(this WebApplicationBuilder builder, ChromaServerOptions options, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ChromaServerOptionsValidator.Validate(options);
+        ArgumentNullException.ThrowIfNull(options);
         options = options.Clone();
+        var certificate = ServerCertificateLoader.Load(ValidateOptions(options, configuration));
+        builder.Services.AddChromaOptions(options, configuration);
 
-        var certificate = ServerCertificateLoader.Load(options);
+        var studio = options.Web.Enabled;
         if (certificate is not null)
         {
             // The slim (KestrelCore) host leaves HTTPS out unless asked for.
@@ -46,7 +56,7 @@ internal static class ChromaServerApplication
         {
             kestrel.AddServerHeader = false;
             Listen(kestrel, options.Host, options.Port, certificate, HttpProtocols.Http2, listen => bindings.Grpc = listen);
-            if (options.Web.Enabled)
+            if (studio)
             {
                 // Studio: HTTP/1.1 on its own port, so browsers (and server-sent events) work without gRPC's HTTP/2-only rules.
                 Listen(kestrel, options.Host, options.Web.ResolvePort(options.Port), certificate, HttpProtocols.Http1, listen => bindings.Web = listen);
@@ -55,39 +65,67 @@ internal static class ChromaServerApplication
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton(bindings);
         AddChromaServices(builder.Services, options);
-        if (options.Web.Enabled)
+        if (studio)
         {
             builder.Services.AddStudio();
         }
 
         var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
-        var app = builder.Build();
-        startupLogFilter.OpenWhenStarted(app.Lifetime);
-        if (certificate is not null)
-        {
-            // The certificate holds a native key handle; release it with the server.
-            app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
-        }
-
-        MapChromaEndpoints(app);
-        if (options.Web.Enabled)
-        {
-            app.MapStudio();
-        }
-
-        // Open the store now so a bad data directory fails start-up, not the first call.
+        WebApplication app;
         try
         {
+            app = builder.Build();
+        }
+        catch
+        {
+            certificate?.Dispose();
+            throw;
+        }
+
+        try
+        {
+            if (certificate is not null)
+            {
+                // The certificate holds a native key handle; release it with the server.
+                app.Lifetime.ApplicationStopped.Register(certificate.Dispose);
+            }
+
+            startupLogFilter.OpenWhenStarted(app.Lifetime);
+            MapChromaEndpoints(app);
+            if (studio)
+            {
+                app.MapStudio();
+            }
+
+            // Open the store now so a bad data directory fails start-up, not the first call.
             _ = app.Services.GetRequiredService<IRecordStore>();
         }
         catch
         {
             ((IDisposable)app).Dispose();
+            certificate?.Dispose();
             throw;
         }
 
         return app;
+    }
+
+    // The start-up validation of every options type (what ValidateOnStart runs again when the host starts), over the
+    // same registrations, run before the host is built: building it already reads Kestrel's listen options, and nothing
+    // may be bound, loaded or opened with a bad value. Returns the validated certificate settings.
+    private static CertificateOptions ValidateOptions(ChromaServerOptions options, IConfiguration? configuration)
+    {
+        var provider = new DefaultServiceProviderFactory().CreateServiceProvider(new ServiceCollection().AddChromaOptions(options, configuration));
+        try
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            return provider.GetRequiredService<CertificateOptions>();
+        }
+        finally
+        {
+            (provider as IDisposable)?.Dispose();
+        }
     }
 
     /// <summary>The gRPC port Kestrel actually bound (differs from the configured one when that was 0).</summary>
@@ -98,7 +136,7 @@ internal static class ChromaServerApplication
     {
         ArgumentNullException.ThrowIfNull(options);
         var port = app.Services.GetRequiredService<ServerBindings>().WebPort;
-        return port is { } p ? GetEndpoint(options.Host, p, tls: options.CertificatePath is not null) : null;
+        return port is { } p ? GetEndpoint(options.Host, p, tls: options.Certificate.Path is not null) : null;
     }
 
     /// <summary>
@@ -115,24 +153,27 @@ internal static class ChromaServerApplication
 
     private static void AddChromaServices(IServiceCollection services, ChromaServerOptions options)
     {
-        services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new StorageSpace(sp.GetRequiredService<TimeProvider>()));
         AddStorage(services, options);
-        services.AddSingleton<EmbeddingSetIndexes>();
+        services.AddSingleton(sp => new EmbeddingSetIndexes(
+            sp.GetRequiredService<IRecordStore>(),
+            sp.GetRequiredService<IndexingOptions>(),
+            IndexDirectory(sp),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<EmbeddingSetIndexes>>()));
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
-        AddRecommendations(services, options);
+        AddRecommendations(services);
         services.AddSingleton<RetentionWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<RetentionWorker>());
         services.AddSingleton<RetentionReport>();
-        AddLabeling(services, options);
-        services.AddSingleton<ApiKeyInterceptor>();
+        AddLabeling(services);
+        services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey));
         services.AddSingleton<StorageOutageInterceptor>();
 
         services.AddGrpc(grpc =>
         {
-            grpc.MaxReceiveMessageSize = options.MaxMessageBytes;
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<StorageOutageInterceptor>();
             if (options.ApiKey is not null)
@@ -140,6 +181,8 @@ internal static class ChromaServerApplication
                 grpc.Interceptors.Add<ApiKeyInterceptor>();
             }
         });
+        services.AddOptions<GrpcServiceOptions>()
+            .Configure<LimitsOptions>((grpc, limits) => grpc.MaxReceiveMessageSize = limits.MaxMessageBytes);
         services.AddGrpcReflection();
         AddHealth(services);
 
@@ -148,6 +191,10 @@ internal static class ChromaServerApplication
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(ValidatingServiceMethodProvider<>));
     }
+
+    // The data directory is a hosting setting; the indexes keep their files in a folder of it.
+    private static string IndexDirectory(IServiceProvider services) =>
+        Path.Combine(Path.GetFullPath(services.GetRequiredService<ChromaServerOptions>().DataDirectory), "indexes");
 
     // Liveness on "" (the default service name probes ask for), readiness per service (docs: README, "Health").
     private static void AddHealth(IServiceCollection services)
@@ -179,12 +226,16 @@ internal static class ChromaServerApplication
                 (observer, ex) => StorageLog.ObserverFailed(logger, observer.GetType().Name, ex));
         });
         services.AddSingleton(sp => StorageOpener.Open(
-            options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RecordChangeObservers>(), sp.GetRequiredService<StorageSpace>()));
-        if (options.Storage.Provider == StorageProvider.Postgres)
+            sp.GetRequiredService<ChromaServerOptions>().DataDirectory,
+            sp.GetRequiredService<StorageOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<RecordChangeObservers>(),
+            sp.GetRequiredService<StorageSpace>()));
+        if (options.Storage?.Provider == StorageProvider.Postgres)
         {
             // Other servers' commits wake this server's indexes (LISTEN/NOTIFY; the indexes also poll).
             services.AddHostedService(sp => new PostgresChangeListener(
-                options.Storage.ConnectionString!,
+                sp.GetRequiredService<StorageOptions>().ConnectionString!,
                 sp.GetRequiredService<EmbeddingSetIndexes>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PostgresChangeListener>>()));
@@ -195,31 +246,29 @@ internal static class ChromaServerApplication
         services.AddSingleton(sp => sp.GetRequiredService<RecordStorage>().Coordination);
     }
 
-    private static void AddRecommendations(IServiceCollection services, ChromaServerOptions options)
+    private static void AddRecommendations(IServiceCollection services)
     {
         // Dedicated threads for CPU-heavy background work, so it never starves the thread pool that serves requests.
-        services.AddSingleton(_ => new BackgroundWorkLimiter(
-            options.BackgroundWorkThreads > 0 ? options.BackgroundWorkThreads : BackgroundWorkLimiter.DefaultDegreeOfParallelism,
-            "chroma-background"));
+        services.AddSingleton(sp => sp.GetRequiredService<ScoringOptions>().Threads is var threads and > 0
+            ? new BackgroundWorkLimiter(threads, "chroma-background")
+            : new BackgroundWorkLimiter(BackgroundWorkLimiter.DefaultDegreeOfParallelism, "chroma-background"));
         // Training-neighbour search for the kNN and boundary signals: an HNSW graph over the fitted training rows,
         // exact below the same threshold as the sets' own indexes.
         services.AddSingleton<NeighborSearchFactory>(sp => HnswTrainingNeighborSearch.CreateFactory(
-            options.IndexExactSearchThreshold, sp.GetRequiredService<BackgroundWorkLimiter>()));
-        services.AddSingleton(new RecommendationOptions());
-        services.AddSingleton(new DriftOptions());
+            sp.GetRequiredService<IndexingOptions>().ExactSearchThreshold, sp.GetRequiredService<BackgroundWorkLimiter>()));
         services.AddSingleton<SetScoringPass>();
         services.AddSingleton<ScoringScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());
         services.AddSingleton<RecommendationPages>();
     }
 
-    private static void AddLabeling(IServiceCollection services, ChromaServerOptions options)
+    private static void AddLabeling(IServiceCollection services)
     {
         // The review tables live in the record store's file: open it first so it creates the file.
         services.AddSingleton<IReviewStore>(sp =>
         {
             _ = sp.GetRequiredService<IRecordStore>();
-            return SqliteReviewStore.Open(options.DataDirectory);
+            return SqliteReviewStore.Open(sp.GetRequiredService<ChromaServerOptions>().DataDirectory);
         });
         services.AddSingleton<LabelingService>();
     }

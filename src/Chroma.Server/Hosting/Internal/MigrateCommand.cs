@@ -2,7 +2,9 @@ using System.Globalization;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres.Internal;
 using Chroma.Server.Storage.Sqlite;
+using Chroma.Server.Storage.Internal;
 using Chroma.Server.Storage.Sqlite.Internal;
+using Microsoft.Extensions.Options;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -25,7 +27,9 @@ internal static class MigrateCommand
         ArgumentNullException.ThrowIfNull(error);
         try
         {
-            ChromaServerOptionsValidator.Validate(options);
+            // Only the settings migrate reads: where the data is and which database holds it.
+            ThrowIfInvalid(new ChromaServerOptionsValidator().Validate(null, options), typeof(ChromaServerOptions));
+            ThrowIfInvalid(new StorageOptionsValidator().Validate(null, options.Storage), typeof(StorageOptions));
             if (options.Storage.Provider == StorageProvider.Postgres)
             {
                 var builder = PostgresConnection.Parse(options.Storage.ConnectionString);
@@ -47,10 +51,18 @@ internal static class MigrateCommand
 
             return 0;
         }
-        catch (Exception ex) when (ex is StorageStartException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is StorageStartException or OptionsValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine("chroma-server migrate: " + ex.Message);
             return 1;
+        }
+    }
+
+    private static void ThrowIfInvalid(ValidateOptionsResult result, Type optionsType)
+    {
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, optionsType, result.Failures);
         }
     }
 }

@@ -22,7 +22,7 @@ internal static class StandaloneServer
         {
             var builder = WebApplication.CreateBuilder(args);
             options = BindOptions(builder);
-            app = builder.BuildChromaServer(options);
+            app = builder.BuildChromaServer(options, builder.Configuration.GetSection(ChromaServerOptions.SectionName));
         }
         catch (Exception ex) when (Classify(ex, options) is { } failure)
         {
@@ -44,7 +44,7 @@ internal static class StandaloneServer
 
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chroma.Server");
             var endpoint = ChromaServerApplication.GetEndpoint(
-                options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.CertificatePath is not null);
+                options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.Certificate.Path is not null);
             var dataDirectory = Path.GetFullPath(options.DataDirectory);
             ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
             if (ChromaServerApplication.GetWebEndpoint(app, options) is { } studio)

@@ -1,7 +1,9 @@
 using System.Net.Sockets;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Sqlite;
+using Chroma.Server.Security;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -11,8 +13,8 @@ namespace Chroma.Server.Hosting.Internal;
 /// </summary>
 internal static class StartFailureClassifier
 {
-    /// <summary>The prefix of every validation message about the TLS settings (they name the certificate files).</summary>
-    public const string CertificateSettingPrefix = "ChromaServerOptions.Certificate";
+    /// <summary>The prefix of every message about the TLS settings (they name the certificate files).</summary>
+    public const string CertificateSettingPrefix = "Chroma:Certificate:";
 
     // SQLite primary result codes (https://sqlite.org/rescode.html).
     private const int SqliteCorrupt = 11;
@@ -30,6 +32,9 @@ internal static class StartFailureClassifier
         return exception switch
         {
             ChromaServerStartException start => start,
+            OptionsValidationException invalid => FromValidation([invalid]),
+            AggregateException { InnerExceptions: var inner } when inner.Count > 0 && inner.All(e => e is OptionsValidationException)
+                => FromValidation([.. inner.Cast<OptionsValidationException>()]),
             StorageStartException storage => new(ChromaServerStartFailure.Setting, OneLine(storage.Message), storage),
             DatabaseDamagedException damaged => new(ChromaServerStartFailure.Database, OneLine(damaged.Message), damaged),
             ArgumentException argument when argument.Message.StartsWith(CertificateSettingPrefix, StringComparison.Ordinal)
@@ -47,7 +52,7 @@ internal static class StartFailureClassifier
                 ChromaServerStartFailure.Database, $"the database \"{database}\": {OneLine(newer.Message)}", newer),
             _ when IsBindFailure(exception) => new(
                 ChromaServerStartFailure.Address,
-                $"could not listen on {options.Host}:{options.Port} ({OneLine(Innermost(exception).Message)}); set Port (Chroma__Port) to a free port",
+                $"could not listen on {options.Host}:{options.Port} ({OneLine(Innermost(exception).Message)}); set Chroma:Port (Chroma__Port) to a free port",
                 exception),
             UnauthorizedAccessException or IOException => new(
                 ChromaServerStartFailure.DataDirectory,
@@ -55,6 +60,15 @@ internal static class StartFailureClassifier
                 exception),
             _ => null,
         };
+    }
+
+    // Bad settings found by the options validators (ValidateOnStart): one line listing every problem, each naming its
+    // setting's full path. Only the certificate's are a certificate failure (exit code 6).
+    private static ChromaServerStartException FromValidation(IReadOnlyList<OptionsValidationException> failures)
+    {
+        var message = OneLine(string.Join("; ", failures.SelectMany(f => f.Failures)));
+        var kind = failures.All(f => f.OptionsType == typeof(CertificateOptions)) ? ChromaServerStartFailure.Certificate : ChromaServerStartFailure.Setting;
+        return new ChromaServerStartException(kind, message, failures.Count == 1 ? failures[0] : new AggregateException(failures));
     }
 
     private static string DatabasePath(ChromaServerOptions options)

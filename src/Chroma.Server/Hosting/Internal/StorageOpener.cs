@@ -7,15 +7,16 @@ namespace Chroma.Server.Hosting.Internal;
 /// <summary>Opens the storage provider the options name.</summary>
 internal static class StorageOpener
 {
-    /// <summary>Opens (and migrates) the configured database.</summary>
-    public static RecordStorage Open(ChromaServerOptions options, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null)
+    /// <summary>Opens (and migrates) the configured database; SQLite keeps its file in <paramref name="dataDirectory"/>.</summary>
+    public static RecordStorage Open(
+        string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.Storage.Provider switch
+        ArgumentNullException.ThrowIfNull(storage);
+        return storage.Provider switch
         {
-            StorageProvider.Sqlite => SqliteStorage.Open(options.DataDirectory, timeProvider, observers, options.IntegrityCheck, space),
-            StorageProvider.Postgres => PostgresStorage.Open(options.Storage.ConnectionString, timeProvider, observers),
-            _ => throw new ArgumentException($"ChromaServerOptions.Storage.Provider: unknown provider {options.Storage.Provider}.", nameof(options)),
+            StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space),
+            StorageProvider.Postgres => PostgresStorage.Open(storage.ConnectionString, timeProvider, observers),
+            _ => throw new ArgumentException($"Chroma:Storage:Provider: unknown provider {storage.Provider}.", nameof(storage)),
         };
     }
 }

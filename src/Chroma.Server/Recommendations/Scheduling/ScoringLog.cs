@@ -36,6 +36,6 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Could not read the shared database's set watermarks; polling again every {IntervalMs} ms (logged once until a poll succeeds)")]
     public static partial void PollFailed(ILogger logger, Exception exception, long intervalMs);
 
-    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after ScoringMaxDelay or on the next change")]
+    [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after Scoring:MaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 }

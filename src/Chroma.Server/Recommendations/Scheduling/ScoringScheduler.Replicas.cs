@@ -132,7 +132,7 @@ internal sealed partial class ScoringScheduler
         }
     }
 
-    // A pass that failed (e.g. the database is down) runs again ScoringMaxDelay later, unless a change comes sooner.
+    // A pass that failed (e.g. the database is down) runs again Scoring:MaxDelay later, unless a change comes sooner.
     private void RetryLater(StoredEmbeddingSet set)
     {
         var now = _time.GetUtcNow();

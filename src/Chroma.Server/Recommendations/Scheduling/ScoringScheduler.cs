@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Recommendations.Scheduling;
 
 /// <summary>
 /// The background scoring worker. Every committed ingest or delete marks its set dirty; a set is
-/// scored once it has been quiet for <see cref="ChromaServerOptions.ScoringDebounce"/>, or at the
-/// latest <see cref="ChromaServerOptions.ScoringMaxDelay"/> after its first unscored change, so a
+/// scored once it has been quiet for <see cref="ScoringOptions.Debounce"/>, or at the
+/// latest <see cref="ScoringOptions.MaxDelay"/> after its first unscored change, so a
 /// steady stream still gets fresh scores. Passes run one at a time on this worker, never on a
 /// request; queries read the last published <see cref="SetScores"/>. A pass runs only under the set's scoring
 /// lease (<see cref="IReplicaCoordination"/>): with several replicas on one PostgreSQL database exactly one scores a
@@ -34,17 +33,17 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 
     /// <summary>Creates the worker.</summary>
     public ScoringScheduler(
-        IRecordStore store, IReplicaCoordination coordination, SetScoringPass pass, ChromaServerOptions options, TimeProvider time, ILogger<ScoringScheduler> logger)
+        IRecordStore store, IReplicaCoordination coordination, SetScoringPass pass, ScoringOptions options, TimeProvider time, ILogger<ScoringScheduler> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _coordination = coordination;
-        _leaseDuration = options.Scoring.LeaseDuration;
-        _pollInterval = options.Scoring.ChangePollInterval;
+        _leaseDuration = options.LeaseDuration;
+        _pollInterval = options.ChangePollInterval;
         _pass = pass;
         _time = time;
-        _debounce = options.ScoringDebounce;
-        _maxDelay = options.ScoringMaxDelay;
+        _debounce = options.Debounce;
+        _maxDelay = options.MaxDelay;
         _logger = logger;
     }
 

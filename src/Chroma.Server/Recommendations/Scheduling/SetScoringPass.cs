@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Chroma.Server.Background;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Recommendations.Scheduling;
@@ -26,7 +25,6 @@ internal sealed class SetScoringPass
     private readonly NeighborSearchFactory _searchFactory;
     private readonly RecommendationOptions _options;
     private readonly DriftOptions _driftOptions;
-    private readonly ChromaServerOptions _serverOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -37,7 +35,6 @@ internal sealed class SetScoringPass
         NeighborSearchFactory searchFactory,
         RecommendationOptions options,
         DriftOptions driftOptions,
-        ChromaServerOptions serverOptions,
         TimeProvider time,
         ILogger<SetScoringPass> logger)
     {
@@ -46,7 +43,6 @@ internal sealed class SetScoringPass
         _searchFactory = searchFactory;
         _options = options;
         _driftOptions = driftOptions;
-        _serverOptions = serverOptions;
         _time = time;
         _logger = logger;
     }
@@ -272,7 +268,7 @@ internal sealed class SetScoringPass
 
     private async Task<DriftResult?> MeasureDriftAsync(StoredEmbeddingSet set, TrainingData reference, ScoringLease? lease, CancellationToken cancellationToken)
     {
-        var recent = _store.ReadRecentProduction(set, _serverOptions.DriftWindow);
+        var recent = _store.ReadRecentProduction(set, _driftOptions.Window);
         if (recent.Count < 2 || reference.Count < 2)
         {
             return null;

@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 
@@ -14,19 +13,21 @@ namespace Chroma.Server.Services.Internal;
 internal sealed class BatchIngestor
 {
     private readonly IRecordStore _store;
-    private readonly ChromaServerOptions _limits;
+    private readonly LimitsOptions _limits;
+    private readonly IngestOptions _ingest;
     private readonly ILogger<BatchIngestor> _logger;
     private readonly IngestAdmission _admission;
     private readonly long _retryAfterMs;
 
     /// <summary>Creates the ingestor.</summary>
-    public BatchIngestor(IRecordStore store, ChromaServerOptions limits, ILogger<BatchIngestor> logger)
+    public BatchIngestor(IRecordStore store, LimitsOptions limits, IngestOptions ingest, ILogger<BatchIngestor> logger)
     {
         _store = store;
         _limits = limits;
+        _ingest = ingest;
         _logger = logger;
-        _admission = new IngestAdmission(limits.MaxPendingIngestRecords);
-        _retryAfterMs = (long)Math.Ceiling(limits.IngestRetryAfter.TotalMilliseconds);
+        _admission = new IngestAdmission(ingest.MaxPendingRecords);
+        _retryAfterMs = (long)Math.Ceiling(ingest.RetryAfter.TotalMilliseconds);
     }
 
     /// <summary>Gets the gate bounding the commit queue (its counters are read by tests).</summary>
@@ -121,7 +122,7 @@ internal sealed class BatchIngestor
             Error = new BatchError
             {
                 Code = (int)Grpc.Core.StatusCode.ResourceExhausted,
-                Message = $"records: the server's ingest queue is full ({_limits.MaxPendingIngestRecords} records); re-send after retry_after_ms",
+                Message = $"records: the server's ingest queue is full ({_ingest.MaxPendingRecords} records); re-send after retry_after_ms",
                 RetryAfterMs = _retryAfterMs,
                 RecordIndex = -1,
             },

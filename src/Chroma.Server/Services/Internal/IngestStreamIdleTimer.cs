@@ -1,7 +1,7 @@
 namespace Chroma.Server.Services.Internal;
 
 /// <summary>
-/// Ends an ingest stream that has been idle for <see cref="Hosting.ChromaServerOptions.IngestStreamIdleTimeout"/>: no
+/// Ends an ingest stream that has been idle for <see cref="IngestOptions.StreamIdleTimeout"/>: no
 /// batch arriving and none waiting for its ack. The clock runs only while nothing is in flight, so a slow commit never
 /// closes a busy stream. <see cref="Token"/> is cancelled when the time is up.
 /// </summary>

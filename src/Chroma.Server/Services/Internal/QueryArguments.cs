@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 using Chroma.Server.Validation.Internal;
@@ -34,7 +33,7 @@ internal static class QueryArguments
     }
 
     /// <summary>The selection a filter describes.</summary>
-    public static RecordSelection Selection(RecordFilter? filter, ChromaServerOptions limits)
+    public static RecordSelection Selection(RecordFilter? filter, LimitsOptions limits)
     {
         ThrowIfInvalid(RecordFilterValidator.Validate(filter, limits));
         return filter is null
@@ -43,7 +42,7 @@ internal static class QueryArguments
     }
 
     /// <summary>The page size of a request: 0 means <see cref="DefaultPageSize"/>.</summary>
-    public static int PageSize(int requested, ChromaServerOptions limits)
+    public static int PageSize(int requested, LimitsOptions limits)
     {
         if (requested == 0)
         {

@@ -44,7 +44,7 @@ async function api(path, options) {
   return response;
 }
 
-// A map selection can be larger than one action may carry (MaxBatchRecords, 10,000 by default): send it in parts.
+// A map selection can be larger than one action may carry (Chroma:Limits:MaxBatchRecords, 10,000 by default): send it in parts.
 async function postSelection(path, body, sequences) {
   const total = { changed: 0, skipped: 0, undo: [], undoSeconds: 0 };
   for (let i = 0; i < sequences.length; i += 5000) {

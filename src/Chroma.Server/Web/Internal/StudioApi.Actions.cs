@@ -26,7 +26,7 @@ internal sealed partial class StudioApi
             return BadRequest("tags: at least one key and value is required");
         }
 
-        if (MetadataValidator.Validate(tags, _options, "tags") is { } invalid)
+        if (MetadataValidator.Validate(tags, _limits, "tags") is { } invalid)
         {
             return BadRequest(invalid.Message);
         }
@@ -82,9 +82,9 @@ internal sealed partial class StudioApi
             return ([], "ids or sequences: at least one record is required");
         }
 
-        if (count > _options.MaxBatchRecords)
+        if (count > _limits.MaxBatchRecords)
         {
-            return ([], $"ids and sequences: at most {_options.MaxBatchRecords} records per action (MaxBatchRecords), got {count}");
+            return ([], $"ids and sequences: at most {_limits.MaxBatchRecords} records per action (Chroma:Limits:MaxBatchRecords), got {count}");
         }
 
         var ids = new List<string>(request.Ids ?? []);

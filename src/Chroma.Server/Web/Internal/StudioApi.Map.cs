@@ -123,7 +123,7 @@ internal sealed partial class StudioApi
             return NoSuchSet(setId);
         }
 
-        if (_options.Web.InputRoot is not { } root)
+        if (_options.InputRoot is not { } root)
         {
             return Results.Json(new StudioError("input: this server serves no input files (set Chroma:Web:InputRoot)"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
         }
@@ -146,7 +146,7 @@ internal sealed partial class StudioApi
     }
 
     private string? Preview(StoredEmbeddingSet set, Protocol.V1.StoredRecord stored) =>
-        RecordPreviews.Find(stored.Record, set.SetId, stored.Sequence, _options.Web.InputRoot);
+        RecordPreviews.Find(stored.Record, set.SetId, stored.Sequence, _options.InputRoot);
 
     private static List<SignalView> Signals(IEnumerable<SignalScore> signals) =>
         [.. signals.Select(s => new SignalView(s.Kind.ToWireName(), Finite(s.Value), s.Percentile, s.PValue))];

@@ -1,10 +1,10 @@
-using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Storage;
+using Chroma.Server.Validation;
 
 namespace Chroma.Server.Web.Internal;
 
@@ -25,7 +25,8 @@ internal sealed partial class StudioApi
     private readonly StudioSessions _sessions;
     private readonly StudioUndo _undo;
     private readonly LabelingService _labeling;
-    private readonly ChromaServerOptions _options;
+    private readonly WebOptions _options;
+    private readonly LimitsOptions _limits;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the handlers.</summary>
@@ -39,7 +40,8 @@ internal sealed partial class StudioApi
         StudioSessions sessions,
         StudioUndo undo,
         LabelingService labeling,
-        ChromaServerOptions options,
+        WebOptions options,
+        LimitsOptions limits,
         TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(indexes);
@@ -54,6 +56,7 @@ internal sealed partial class StudioApi
         _undo = undo;
         _labeling = labeling;
         _options = options;
+        _limits = limits;
         _time = time;
 
         // The same followers of a delete as the gRPC DeleteRecords: the set's index and its scores.

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Chroma.Server.Hosting;
 using Chroma.Server.Security;
 
 namespace Chroma.Server.Web.Internal;
@@ -27,11 +26,11 @@ internal sealed class StudioSessions
     // Keyed by the SHA-256 of the token, so the tokens themselves are not kept.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the sessions of a server with <paramref name="options"/>.</summary>
-    public StudioSessions(ChromaServerOptions options, ApiKeyInterceptor keys, TimeProvider time)
+    /// <summary>Creates the sessions of a server whose API key <paramref name="keys"/> checks.</summary>
+    public StudioSessions(ApiKeyInterceptor keys, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        KeyRequired = options.ApiKey is not null;
+        ArgumentNullException.ThrowIfNull(keys);
+        KeyRequired = keys.KeyRequired;
         _keys = keys;
         _time = time;
     }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Web.Internal;
@@ -21,13 +20,13 @@ internal sealed class StudioUndo : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Creates the undo log.</summary>
-    public StudioUndo(IRecordStore store, ChromaServerOptions options, TimeProvider time, ILogger<StudioUndo> logger)
+    public StudioUndo(IRecordStore store, WebOptions options, TimeProvider time, ILogger<StudioUndo> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _time = time;
         _logger = logger;
-        _window = options.Web.UndoWindow;
+        _window = options.UndoWindow;
     }
 
     /// <summary>Gets how long an action can be undone.</summary>

@@ -1,6 +1,5 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Background;
-using Chroma.Server.Hosting;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Storage;
@@ -26,7 +25,7 @@ internal sealed class ScoringFixture : IDisposable
 
     public EmbeddingSetDescriptor Set { get; }
 
-    public ChromaServerOptions Options { get; } = new() { ScoringDebounce = TimeSpan.FromMilliseconds(500), ScoringMaxDelay = TimeSpan.FromSeconds(2), DriftWindow = 100 };
+    public ScoringOptions Options { get; } = new() { Debounce = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(2) };
 
     /// <summary>Two dedicated threads for the passes' CPU work, as a server has.</summary>
     public BackgroundWorkLimiter Limiter { get; } = new(2, "scoring-test");
@@ -36,8 +35,7 @@ internal sealed class ScoringFixture : IDisposable
         Limiter,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions(),
-        new DriftOptions { SampleSize = 100, Permutations = 50 },
-        Options,
+        new DriftOptions { Window = 100, SampleSize = 100, Permutations = 50 },
         Storage.Clock,
         NullLogger<SetScoringPass>.Instance);
 

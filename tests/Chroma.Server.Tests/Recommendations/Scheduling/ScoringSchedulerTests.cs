@@ -118,7 +118,7 @@ public sealed class ScoringSchedulerTests
         _scheduler.PassCompleted += result => _nextPass.TrySetResult(result);
 
         await _scheduler.StartAsync(cancellationToken);
-        _fixture.Storage.Clock.Advance(_fixture.Options.ScoringDebounce);
+        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
         var pass = await NextPassAsync(cancellationToken);
 
         Assert.That(pass.Scored, Is.EqualTo(4));

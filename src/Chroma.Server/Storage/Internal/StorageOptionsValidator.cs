@@ -1,0 +1,31 @@
+using Chroma.Server.Configuration.Internal;
+using Microsoft.Extensions.Options;
+
+namespace Chroma.Server.Storage.Internal;
+
+/// <summary>Checks <see cref="StorageOptions"/> once, when the server starts. The connection string is never quoted: it holds the password.</summary>
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new SettingProblems(StorageOptions.SectionName);
+        if (!Enum.IsDefined(options.Provider))
+        {
+            problems.Add(nameof(options.Provider), $"must be Sqlite or Postgres (got {(int)options.Provider})");
+        }
+        else if (options.Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            problems.Add(nameof(options.ConnectionString),
+                $"must be set when {problems.PathOf(nameof(options.Provider))} is Postgres (Chroma__Storage__ConnectionString)");
+        }
+
+        if (!Enum.IsDefined(options.IntegrityCheck))
+        {
+            problems.Add(nameof(options.IntegrityCheck), $"must be Off, Quick or Full (got {options.IntegrityCheck})");
+        }
+
+        return problems.Result;
+    }
+}

@@ -1,0 +1,44 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Internal;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Recommendations;
+
+[TestFixture]
+public sealed class RecommendationOptionsValidatorTests
+{
+    public static IEnumerable<TestCaseData> BadOptions()
+    {
+        static TestCaseData Case(string name, Action<RecommendationOptions> breakIt, string fragment) =>
+            new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
+
+        yield return Case("ZeroNeighbors", o => o.NeighborCount = 0, "Chroma:Recommendations:NeighborCount must be between 1");
+        yield return Case("HoldOutOne", o => o.HoldOutFraction = 1, "Chroma:Recommendations:HoldOutFraction must be between 0 and 1, both excluded (got 1)");
+        yield return Case("HoldOutNaN", o => o.HoldOutFraction = double.NaN, "Chroma:Recommendations:HoldOutFraction");
+        yield return Case("ZeroHeldOut", o => o.MaxHeldOut = 0, "Chroma:Recommendations:MaxHeldOut must be between 1");
+        yield return Case("ZeroNeighborRows", o => o.MaxNeighborRows = 0, "Chroma:Recommendations:MaxNeighborRows must be between 1");
+        yield return Case("NegativeDuplicateThreshold", o => o.NearDuplicateThreshold = -0.1, "Chroma:Recommendations:NearDuplicateThreshold must be 0 or more");
+        yield return Case("ZeroPool", o => o.CandidatePoolSize = 0, "Chroma:Recommendations:CandidatePoolSize must be between 1");
+        yield return Case("ZeroWindow", o => o.DiversityWindow = 0, "Chroma:Recommendations:DiversityWindow must be between 1");
+        yield return Case("RelevanceAboveOne", o => o.DiversityRelevance = 2, "Chroma:Recommendations:DiversityRelevance must be between 0 and 1 (got 2)");
+        yield return Case("ZeroStrongWindow", o => o.StrongDiversityWindow = 0, "Chroma:Recommendations:StrongDiversityWindow must be between 1");
+        yield return Case("NegativeStrongRelevance", o => o.StrongDiversityRelevance = -1, "Chroma:Recommendations:StrongDiversityRelevance must be between 0 and 1");
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void Validate_BadEngineOption_FailsNamingIt(Action<RecommendationOptions> breakIt, string fragment)
+    {
+        // Arrange
+        var options = new RecommendationOptions();
+        breakIt(options);
+
+        // Act
+        var problems = ValidatorAssert.Problems(new RecommendationOptionsValidator(), options);
+
+        // Assert
+        Assert.That(problems, Does.Contain(fragment));
+    }
+
+    [Test]
+    public void Validate_Defaults_Succeeds() => ValidatorAssert.Valid(new RecommendationOptionsValidator(), new RecommendationOptions());
+}

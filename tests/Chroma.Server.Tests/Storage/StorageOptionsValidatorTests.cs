@@ -1,0 +1,50 @@
+using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Storage;
+
+[TestFixture]
+public sealed class StorageOptionsValidatorTests
+{
+    public static IEnumerable<TestCaseData> BadOptions()
+    {
+        static TestCaseData Case(string name, Action<StorageOptions> breakIt, string fragment) =>
+            new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
+
+        yield return Case("UndefinedProvider", o => o.Provider = (StorageProvider)7, "Chroma:Storage:Provider must be Sqlite or Postgres (got 7)");
+        yield return Case("PostgresWithoutConnectionString", o => o.Provider = StorageProvider.Postgres,
+            "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres (Chroma__Storage__ConnectionString)");
+        yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (IntegrityCheckMode)9, "Chroma:Storage:IntegrityCheck must be Off, Quick or Full");
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void Validate_BadStorageOption_FailsNamingIt(Action<StorageOptions> breakIt, string fragment)
+    {
+        // Arrange
+        var options = new StorageOptions();
+        breakIt(options);
+
+        // Act
+        var problems = ValidatorAssert.Problems(new StorageOptionsValidator(), options);
+
+        // Assert
+        Assert.That(problems, Does.Contain(fragment));
+    }
+
+    [Test]
+    public void Validate_PostgresConnectionString_NeverQuotedInTheMessage()
+    {
+        // Arrange: a valid provider with a bad integrity mode, so the message is built while a password is configured.
+        var options = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = "Host=db;Password=hunter2", IntegrityCheck = (IntegrityCheckMode)9 };
+
+        // Act
+        var problems = ValidatorAssert.Problems(new StorageOptionsValidator(), options);
+
+        // Assert
+        Assert.That(problems, Does.Not.Contain("hunter2"));
+    }
+
+    [Test]
+    public void Validate_Defaults_Succeeds() => ValidatorAssert.Valid(new StorageOptionsValidator(), new StorageOptions());
+}

@@ -1,0 +1,41 @@
+using Chroma.Server.Tests.TestSupport;
+using Chroma.Server.Validation;
+using Chroma.Server.Validation.Internal;
+
+namespace Chroma.Server.Tests.Validation;
+
+[TestFixture]
+public sealed class LimitsOptionsValidatorTests
+{
+    public static IEnumerable<TestCaseData> BadOptions()
+    {
+        static TestCaseData Case(string name, Action<LimitsOptions> breakIt, string fragment) =>
+            new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
+
+        yield return Case("ZeroBatch", o => o.MaxBatchRecords = 0, "Chroma:Limits:MaxBatchRecords must be between 1");
+        yield return Case("ZeroDimension", o => o.MaxDimension = 0, "Chroma:Limits:MaxDimension must be between 1");
+        yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "Chroma:Limits:MaxMessageBytes must be between 1024");
+        yield return Case("NegativeMetadataEntries", o => o.MaxMetadataEntries = -1, "Chroma:Limits:MaxMetadataEntries must be between 0 and 10000 (got -1)");
+        yield return Case("ZeroMetadataKey", o => o.MaxMetadataKeyLength = 0, "Chroma:Limits:MaxMetadataKeyLength must be between 1");
+        yield return Case("ZeroMetadataValue", o => o.MaxMetadataValueLength = 0, "Chroma:Limits:MaxMetadataValueLength must be between 1");
+        yield return Case("ZeroInputUri", o => o.MaxInputUriLength = 0, "Chroma:Limits:MaxInputUriLength must be between 1");
+        yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "Chroma:Limits:MaxPageSize must be between 1");
+    }
+
+    [TestCaseSource(nameof(BadOptions))]
+    public void Validate_BadLimit_FailsNamingIt(Action<LimitsOptions> breakIt, string fragment)
+    {
+        // Arrange
+        var options = new LimitsOptions();
+        breakIt(options);
+
+        // Act
+        var problems = ValidatorAssert.Problems(new LimitsOptionsValidator(), options);
+
+        // Assert
+        Assert.That(problems, Does.Contain(fragment));
+    }
+
+    [Test]
+    public void Validate_Defaults_Succeeds() => ValidatorAssert.Valid(new LimitsOptionsValidator(), new LimitsOptions());
+}
