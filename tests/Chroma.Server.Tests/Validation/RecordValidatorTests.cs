@@ -1,5 +1,4 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Hosting;
 using Chroma.Server.Tests.TestSupport;
 using Chroma.Server.Validation;
 using Grpc.Core;
@@ -9,7 +8,7 @@ namespace Chroma.Server.Tests.Validation;
 [TestFixture]
 public sealed class RecordValidatorTests
 {
-    private static readonly ChromaServerOptions Limits = new();
+    private static readonly LimitsOptions Limits = new();
 
     /// <summary>Each case breaks one field of an otherwise valid 128-d record (inference and metadata present).</summary>
     public static IEnumerable<TestCaseData> BrokenRecords()
