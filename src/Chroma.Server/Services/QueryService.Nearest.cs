@@ -10,7 +10,7 @@ namespace Chroma.Server.Services;
 
 /// <summary>
 /// FindNearest: neighbours among live records under the set's metric (squared L2 or cosine distance), by vector or by a stored record, from the set's
-/// index (exact below <c>IndexExactSearchThreshold</c> records, HNSW above); sees every acknowledged write.
+/// index (exact below <c>Chroma:Indexing:ExactSearchThreshold</c> records, HNSW above); sees every acknowledged write.
 /// </summary>
 internal sealed partial class QueryService
 {

@@ -21,7 +21,7 @@ internal static class ReplicaIngestCommand
     private const int ClientCapacity = 40_000;
     private const int Chunk = 4_000;
 
-    // Below IndexExactSearchThreshold (5,000): the warm-up set never starts a graph build.
+    // Below Chroma:Indexing:ExactSearchThreshold (5,000): the warm-up set never starts a graph build.
     private const int WarmupRecords = 4_000;
     private const int WarmupBatch = 100;
 
