@@ -55,8 +55,30 @@ internal sealed partial class EmbeddingSetIndexes
     /// </summary>
     public async Task<bool> ApplyRoundAsync()
     {
+        if (!await EnterAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        try
+        {
+            return await ApplyRoundCoreAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (IsDisposed)
+        {
+            // Disposal outwaited the round (see Dispose): what was not applied is read from the store at the next start.
+            return false;
+        }
+        finally
+        {
+            _busy.Release();
+        }
+    }
+
+    private async Task<bool> ApplyRoundCoreAsync()
+    {
         var saveRequested = false;
-        for (var turns = _work.Reader.Count; turns > 0 && _work.Reader.TryRead(out var entry); turns--)
+        for (var turns = _work.Reader.Count; turns > 0 && !IsDisposed && _work.Reader.TryRead(out var entry); turns--)
         {
             if (ReferenceEquals(entry, _pollMarker))
             {
@@ -71,7 +93,7 @@ internal sealed partial class EmbeddingSetIndexes
                 index = await entry.LoadAsync().ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // The worker must outlive a failed load: the set's next change or query retries it.
-            catch (Exception ex)
+            catch (Exception ex) when (!(ex is ObjectDisposedException && IsDisposed))
 #pragma warning restore CA1031
             {
                 IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
@@ -86,7 +108,7 @@ internal sealed partial class EmbeddingSetIndexes
                 }
             }
 #pragma warning disable CA1031 // One failed read or apply must not stop indexing of the other sets; the next wake retries.
-            catch (Exception ex)
+            catch (Exception ex) when (!(ex is ObjectDisposedException && IsDisposed))
 #pragma warning restore CA1031
             {
                 IndexingLog.ApplyFailed(_logger, entry.Set.SetId, ex);
@@ -104,7 +126,7 @@ internal sealed partial class EmbeddingSetIndexes
         if (saveRequested)
         {
             // A build just finished: save it now rather than at the next tick, so a crash soon after keeps it.
-            await SaveChangedAsync().ConfigureAwait(false);
+            await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
         }
 
         return _work.Reader.Count > 0;
@@ -142,7 +164,7 @@ internal sealed partial class EmbeddingSetIndexes
     /// <summary>Reads and applies up to <see cref="PagesPerTurn"/> pages of the set's changes; true when more wait.</summary>
     private async Task<bool> CatchUpAsync(SetIndexEntry entry, AdaptiveVectorIndex index)
     {
-        for (var page = 0; page < PagesPerTurn; page++)
+        for (var page = 0; page < PagesPerTurn && !IsDisposed; page++)
         {
             // While a build runs, what the tail reads is logged (vectors copied) for the graph too: read on only while
             // that log is shorter than a build step, so it cannot grow with the lag. The build wakes the set as it

@@ -28,6 +28,14 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     // Not SingleReader: only the multi-reader unbounded channel counts its items (a round takes as many as are queued).
     private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>();
     private readonly IndexBuildThreads _threads;
+    /// <summary>How long disposal waits for a round or save in progress to reach its next page.</summary>
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
+
+    // Not disposed: a late caller may still test it after Dispose (EnterAsync checks the flag around it).
+#pragma warning disable CA2213
+    private readonly SemaphoreSlim _busy = new(1, 1);
+#pragma warning restore CA2213
+    private int _disposed;
     private long _catchUpTimeouts;
     private int _pollRequested;
 
@@ -146,18 +154,70 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         _work.Reader.WaitToReadAsync(cancellationToken);
 
     /// <summary>Runs <see cref="SaveChanged"/> on the index threads (a save of a large graph takes seconds).</summary>
-    public Task<int> SaveChangedAsync() => _threads.RunAsync(SaveChanged);
+    public async Task<int> SaveChangedAsync()
+    {
+        if (!await EnterAsync().ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        try
+        {
+            return await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (IsDisposed)
+        {
+            return 0; // the last saved file and the store still hold everything; the next start catches up
+        }
+        finally
+        {
+            _busy.Release();
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _work.Writer.TryComplete();
+
+        // A round or save in progress (the worker's last one at shutdown may outlast the host's stop timeout) stops
+        // at its next page once the flag is set: wait for it, briefly, instead of pulling the indexes from under it.
+        var idle = _busy.Wait(DisposeWait);
         foreach (var entry in _entries.Values)
         {
             entry.LoadedIndex?.Dispose();
         }
 
         _threads.Dispose();
+        if (idle)
+        {
+            _busy.Release();
+        }
+    }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    // One round or save at a time, and none once disposal has begun.
+    private async Task<bool> EnterAsync()
+    {
+        if (IsDisposed)
+        {
+            return false;
+        }
+
+        await _busy.WaitAsync().ConfigureAwait(false);
+        if (IsDisposed)
+        {
+            _busy.Release();
+            return false;
+        }
+
+        return true;
     }
 
     private SetIndexEntry Entry(StoredEmbeddingSet set) =>

@@ -18,6 +18,38 @@ public sealed class IndexTailingTests
     [TearDown]
     public void TearDown() => _fixture.Dispose();
 
+    [Test, CancelAfter(60_000)]
+    public async Task Dispose_WhileTheWorkerAppliesABacklog_RoundEndsQuietlyAndNothingFails(CancellationToken cancellationToken)
+    {
+        // Arrange: a backlog of 20,000 records read 16 at a time, so the rounds run for a while (a shutdown whose
+        // host stop timeout ran out before the worker's last round: the registry is disposed under it).
+        _fixture.Indexes.CatchUpPageSize = 16;
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1));
+        var set = _fixture.Store.RequireSet(Records.Set());
+        await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(20_000, start: 1));
+        var applying = Task.Run(() => _fixture.Indexes.ApplyQueuedAsync(), cancellationToken);
+        while (_fixture.Indexes.ChangesApplied == 0 && !applying.IsCompleted)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+
+        Assume.That(applying.IsCompleted, Is.False, "the backlog was applied before the registry could be disposed under it");
+
+        // Act
+        _fixture.Indexes.Dispose();
+
+        // Assert: before, the round met disposed indexes (ObjectDisposedException out of the worker, which stopped the
+        // host, or logged as a failed apply).
+        Assert.That(async () => await applying.WaitAsync(cancellationToken), Throws.Nothing);
+        lock (_fixture.Log.Entries)
+        {
+            Assert.That(_fixture.Log.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error), Is.Empty);
+        }
+
+        Assert.That(_fixture.Indexes.ChangesApplied, Is.LessThan(20_001), "the round stopped at a page instead of finishing the backlog");
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task ApplyQueuedAsync_BacklogOfManyPages_IndexReflectsTheStoresSequence(CancellationToken cancellationToken)
     {
