@@ -65,10 +65,10 @@ public sealed class EmbeddedServerPackageTests
         var set = chroma.GetEmbeddingSet(new EmbeddingSetDescriptor("embedded", "1.0", "fc", dimension: 3));
         set.LogTraining([0.5f, 1.5f, -2f], label: "7", inputUri: "file:///r-1.png");
         await chroma.FlushAsync();
-        var page = await chroma.GetRecordsAsync(set.Descriptor.Id);
+        var page = await chroma.GetRecordsAsync(set.Descriptor.Id, new RecordQuery { IncludeEmbeddings = true });
         foreach (var record in page.Records)
         {
-            Console.WriteLine($"read back {page.Records.Count} record(s): {record.InputUri} label {record.Label} embedding {string.Join(',', record.Embedding.ToArray())}");
+            Console.WriteLine($"read back {page.Records.Count} record(s): {record.InputUri} label {record.Label} embedding {string.Join(',', record.Embedding.ToArray().Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}");
         }
 
         return page.Records.Count == 1 ? 0 : 1;
