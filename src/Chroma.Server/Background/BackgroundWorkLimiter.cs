@@ -31,18 +31,24 @@ internal sealed class BackgroundWorkLimiter : IDisposable
     private static BackgroundWorkLimiter? _currentOwner;
 
     private readonly BlockingCollection<Action> _queue = [];
+    private readonly int _nice;
     private int _busyThreads;
     private long _completedItems;
 
     /// <summary>Starts <paramref name="degreeOfParallelism"/> dedicated threads named <paramref name="name"/>.</summary>
     /// <param name="degreeOfParallelism">At least 1: the most threads that run this limiter's work at once.</param>
     /// <param name="name">Thread name prefix (shows in dumps and profilers).</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="degreeOfParallelism"/> is below 1.</exception>
-    public BackgroundWorkLimiter(int degreeOfParallelism, string name = "chroma-background")
+    /// <param name="nice">The threads' operating-system nice value (0 = normal priority, up to 19; see
+    /// <see cref="BackgroundThreadPriority"/>): the server runs scoring at <see cref="BackgroundThreadPriority.Scoring"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="degreeOfParallelism"/> is below 1, or <paramref name="nice"/> outside 0..19.</exception>
+    public BackgroundWorkLimiter(int degreeOfParallelism, string name = "chroma-background", int nice = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(degreeOfParallelism, 1);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfNegative(nice);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, 19);
         DegreeOfParallelism = degreeOfParallelism;
+        _nice = nice;
         for (var i = 0; i < degreeOfParallelism; i++)
         {
             new Thread(Work) { IsBackground = true, Name = $"{name}-{i}" }.Start();
@@ -51,6 +57,13 @@ internal sealed class BackgroundWorkLimiter : IDisposable
 
     /// <summary>Gets the default degree: one core less than the machine has (so requests keep one), at least 1.</summary>
     public static int DefaultDegreeOfParallelism => Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>
+    /// Gets the server's default degree for its scoring threads: every core where their priority can be lowered below
+    /// requests (Linux: requests take a core whenever they need one), else <see cref="DefaultDegreeOfParallelism"/>.
+    /// </summary>
+    public static int DefaultServerDegreeOfParallelism =>
+        BackgroundThreadPriority.IsSupported ? Environment.ProcessorCount : DefaultDegreeOfParallelism;
 
     /// <summary>
     /// Gets a process-wide limiter with <see cref="DefaultDegreeOfParallelism"/> threads, used by the engine
@@ -164,6 +177,11 @@ internal sealed class BackgroundWorkLimiter : IDisposable
     private void Work()
     {
         _currentOwner = this;
+        if (_nice > 0)
+        {
+            BackgroundThreadPriority.LowerCurrentThread(_nice);
+        }
+
         foreach (var item in _queue.GetConsumingEnumerable())
         {
             Interlocked.Increment(ref _busyThreads);

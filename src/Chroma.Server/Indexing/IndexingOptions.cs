@@ -41,8 +41,9 @@ public sealed class IndexingOptions
 
     /// <summary>
     /// Gets or sets how many dedicated background threads build, catch up, estimate and save the sets' HNSW indexes
-    /// (never thread-pool threads, so serving keeps its threads during a build). 0 means one per core but one (at
-    /// least 1). Allowed range 0..1024. The default value is 0.
+    /// (never thread-pool threads, so serving keeps its threads during a build). On Linux they run at the lowest priority
+    /// of the server's threads (nice 10, below scoring and requests), so 0 means one per core there; elsewhere 0 means
+    /// one per core but one (at least 1). Allowed range 0..1024. The default value is 0.
     /// </summary>
     public int BuildThreads { get; set; }
 

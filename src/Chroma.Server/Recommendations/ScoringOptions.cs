@@ -28,7 +28,9 @@ public sealed class ScoringOptions
     /// <summary>
     /// Gets or sets how many dedicated threads run CPU-heavy background work (scoring passes: fit, scoring, drift),
     /// split into short chunks so health checks, ingest acks and queries keep their latency on the thread pool
-    /// meanwhile (0..1024). 0 uses one thread less than the machine has cores, at least 1. The default value is 0.
+    /// meanwhile (0..1024). On Linux these threads run at a lower priority than requests (nice 5) and a higher one than
+    /// index builds (nice 10), so 0 uses one thread per core there; elsewhere 0 uses one thread less than the machine has
+    /// cores, at least 1. The default value is 0.
     /// </summary>
     public int Threads { get; set; }
 

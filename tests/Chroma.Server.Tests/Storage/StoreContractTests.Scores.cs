@@ -7,6 +7,32 @@ namespace Chroma.Server.Tests.Storage;
 public abstract partial class StoreContractTests
 {
     [Test, CancelAfter(60_000)]
+    public async Task ReadTraining_RecordsWithAndWithoutProbabilities_ReturnsEachLabelledRowWithItsProbabilities()
+    {
+        // Arrange: the probabilities on training records calibrate the uncertainty signals, on either provider.
+        var set = Records.Set();
+        var withProbabilities = Records.Make([1, 0, 0, 0], "training", "a");
+        var without = Records.Make([0, 1, 0, 0], "training", "b");
+        without.Inference = null;
+        var unlabelled = Records.Make([0, 0, 1, 0], "training", null);
+        await _fixture.IngestAsync(set, withProbabilities, without, unlabelled);
+
+        // Act
+        var rows = _fixture.Scores.ReadTraining(_fixture.RequireSet(set));
+
+        // Assert: unlabelled training rows cannot teach a class and are left out (but counted by the fingerprint).
+        Assert.Multiple(() =>
+        {
+            Assert.That(rows.Labels, Is.EqualTo(new[] { "a", "b" }));
+            Assert.That(rows.Embeddings, Is.EqualTo(new float[] { 1, 0, 0, 0, 0, 1, 0, 0 }));
+            Assert.That(rows.Probabilities, Is.Not.Null);
+            Assert.That(rows.Probabilities![0], Is.EqualTo(new[] { 0.25f, 0.75f }));
+            Assert.That(rows.Probabilities[1], Is.Null);
+            Assert.That(rows.Fingerprint.Count, Is.EqualTo(3));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task SaveScoresAsync_ThenDeleteOne_ReadScoresHasOnlyLiveScoredRecordsInOrder()
     {
         // Arrange: score the 4 production records (0, 5, 10, 15).

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.HealthChecks;
 using Chroma.Server.Background;
+using Chroma.Server.Background.Internal;
 using Chroma.Server.Indexing;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
@@ -249,9 +250,11 @@ internal static class ChromaServerApplication
     private static void AddRecommendations(IServiceCollection services)
     {
         // Dedicated threads for CPU-heavy background work, so it never starves the thread pool that serves requests.
-        services.AddSingleton(sp => sp.GetRequiredService<ScoringOptions>().Threads is var threads and > 0
-            ? new BackgroundWorkLimiter(threads, "chroma-background")
-            : new BackgroundWorkLimiter(BackgroundWorkLimiter.DefaultDegreeOfParallelism, "chroma-background"));
+        // On Linux they run below requests' priority (and above index builds'), so by default they may use every core.
+        services.AddSingleton(sp => new BackgroundWorkLimiter(
+            sp.GetRequiredService<ScoringOptions>().Threads is var threads and > 0 ? threads : BackgroundWorkLimiter.DefaultServerDegreeOfParallelism,
+            "chroma-background",
+            BackgroundThreadPriority.Scoring));
         // Training-neighbour search for the kNN and boundary signals: an HNSW graph over the fitted training rows,
         // exact below the same threshold as the sets' own indexes.
         services.AddSingleton<NeighborSearchFactory>(sp => HnswTrainingNeighborSearch.CreateFactory(

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
+using Chroma.Server.Background.Internal;
 
 namespace Chroma.Server.Indexing.Internal;
 
 /// <summary>
 /// A fixed number of dedicated background threads for index work (graph builds, large catch-up batches,
 /// recall estimates, saves). Heavy CPU work runs here instead of on the shared thread pool, so health checks,
-/// ingest acknowledgements and queries keep their threads while an index builds; callers await a task and
+/// ingest acknowledgements and queries keep their threads while an index builds (and, on Linux, their priority:
+/// these threads run at nice <see cref="BackgroundThreadPriority.IndexBuild"/>); callers await a task and
 /// block nothing. Work items queue in order; a loop over many items is cut into chunks that every thread takes
 /// from, so one build uses all the threads and two builds share them.
 /// </summary>
@@ -31,8 +33,11 @@ internal sealed class IndexBuildThreads : IDisposable
     /// <summary>Gets how many threads run index work.</summary>
     public int Count => _threads.Length;
 
-    /// <summary>The default thread count: one core is left to serving (cores - 1, at least 1).</summary>
-    public static int DefaultCount => Math.Max(1, Environment.ProcessorCount - 1);
+    /// <summary>
+    /// The default thread count: every core where the threads' priority can be lowered below requests and scoring
+    /// (Linux), else one core is left to serving (cores - 1, at least 1).
+    /// </summary>
+    public static int DefaultCount => BackgroundThreadPriority.IsSupported ? Environment.ProcessorCount : Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>Runs <paramref name="body"/> for every i in [0, <paramref name="count"/>) on the threads; completes when all ran.</summary>
     /// <remarks>The first exception fails the task and skips the chunks not yet started; cancellation does the same.</remarks>
@@ -85,6 +90,8 @@ internal sealed class IndexBuildThreads : IDisposable
 
     private void Run()
     {
+        // Below requests and scoring: a build takes the cores they leave (queries answer exactly meanwhile).
+        BackgroundThreadPriority.LowerCurrentThread(BackgroundThreadPriority.IndexBuild);
         foreach (var chunk in _queue.GetConsumingEnumerable())
         {
             chunk.Job.Execute(chunk.Start, chunk.End);

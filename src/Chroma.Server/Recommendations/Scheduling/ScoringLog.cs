@@ -20,8 +20,8 @@ internal static partial class ScoringLog
     public static partial void RestoreFailed(ILogger logger, Exception exception, string setId);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Information,
-        Message = "Fitted '{SetId}' on {FittedRows} training records ({HeldOutRows} held out, {NeighborRows} in the neighbour search) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
-    public static partial void Fitted(ILogger logger, string setId, int fittedRows, int heldOutRows, int neighborRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
+        Message = "Read the training records of '{SetId}' in {ReadMs} ms, then fitted it on {FittedRows} training records ({HeldOutRows} held out, {NeighborRows} in the neighbour search) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
+    public static partial void Fitted(ILogger logger, string setId, long readMs, int fittedRows, int heldOutRows, int neighborRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
 
     [LoggerMessage(EventId = 305, Level = LogLevel.Debug, Message = "'{SetId}' is scored by another replica (its lease holds); serving the ranking it stores")]
     public static partial void LeaseHeldElsewhere(ILogger logger, string setId);

@@ -40,32 +40,26 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
         ArgumentNullException.ThrowIfNull(set);
         using var connection = _database.OpenConnection();
         using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
-        var embeddings = new List<float>();
-        var labels = new List<string>();
 
-        // Unlabelled training records cannot teach a class, so they are left out of the fit.
+        // The fingerprint first, in the same snapshot: it sizes the rows' array.
+        var fingerprint = ReadFingerprint(connection, transaction, set.Key);
+
+        // Unlabelled training records cannot teach a class, so they are left out of the fit. The probabilities
+        // calibrate the uncertainty signals.
+        TrainingRows rows;
         using (var command = new NpgsqlCommand("""
-            SELECT embedding, label FROM records
+            SELECT embedding, label, class_probabilities FROM records
             WHERE set_key = $1 AND dataset = 'training' AND NOT deleted AND label IS NOT NULL
             ORDER BY sequence;
             """, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
-            var row = new float[set.Dimension];
-            var blob = new byte[set.Dimension * sizeof(float)];
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                reader.GetBytes(0, 0, blob, 0, blob.Length);
-                FloatBlob.CopyTo(blob, row);
-                embeddings.AddRange(row);
-                labels.Add(reader.GetString(1));
-            }
+            rows = TrainingRowReader.Read(reader, set.Dimension, fingerprint);
         }
 
-        var fingerprint = ReadFingerprint(connection, transaction, set.Key);
         transaction.Commit();
-        return new TrainingRows([.. embeddings], labels, fingerprint);
+        return rows;
     }
 
     /// <inheritdoc />

@@ -47,25 +47,11 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
             ORDER BY sequence;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
-        var embeddings = new List<float>();
-        var labels = new List<string>();
-        var probabilities = new List<float[]?>();
-        var row = new float[set.Dimension];
-        var blob = new byte[set.Dimension * sizeof(float)];
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                reader.GetBytes(0, 0, blob, 0, blob.Length);
-                FloatBlob.CopyTo(blob, row);
-                embeddings.AddRange(row);
-                labels.Add(reader.GetString(1));
-                probabilities.Add(reader.IsDBNull(2) ? null : FloatBlob.AsFloats((byte[])reader.GetValue(2)).ToArray());
-            }
-        }
 
-        // Probabilities on training records calibrate the uncertainty signals.
-        return new TrainingRows([.. embeddings], labels, ReadFingerprint(connection, transaction, set.Key)) { Probabilities = probabilities };
+        // The fingerprint first, in the same snapshot: it sizes the rows' array.
+        var fingerprint = ReadFingerprint(connection, transaction, set.Key);
+        using var reader = command.ExecuteReader();
+        return TrainingRowReader.Read(reader, set.Dimension, fingerprint);
     }
 
     /// <inheritdoc />

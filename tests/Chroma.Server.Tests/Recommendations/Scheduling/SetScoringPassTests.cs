@@ -237,6 +237,50 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ScoresPublishedCallback_ComesWithEveryRecordPublishedAndBeforeDrift(CancellationToken cancellationToken)
+    {
+        // A request waiting for a fresh ranking is answered from this callback: it must not wait for drift as well.
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(30, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+        int? publishedAtCallback = null;
+        bool? staleAtCallback = null;
+        int? driftPointsAtCallback = null;
+
+        var result = await _fixture.CreatePass().RunAsync(
+            state,
+            () =>
+            {
+                publishedAtCallback = state.Published.Entries.Count;
+                staleAtCallback = state.Published.Stale;
+                driftPointsAtCallback = _fixture.Storage.Scores.ReadDriftHistory(_fixture.StoredSet, 10).Count;
+            },
+            cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(publishedAtCallback, Is.EqualTo(30), "every record read is published when the callback runs");
+            Assert.That(staleAtCallback, Is.False, "the refit's ranking is current by then");
+            Assert.That(driftPointsAtCallback, Is.Zero, "drift is measured after the callback");
+            Assert.That(result.Drift, Is.Not.Null, "and still measured in the same pass");
+            Assert.That(_fixture.Storage.Scores.ReadDriftHistory(_fixture.StoredSet, 10), Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_NothingNew_DoesNotCallTheScoresPublishedCallback(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+        var pass = _fixture.CreatePass();
+        await pass.RunAsync(state, cancellationToken);
+        var calls = 0;
+
+        var second = await pass.RunAsync(state, () => calls++, cancellationToken);
+
+        Assert.That((second.Scored, calls), Is.EqualTo((0, 0)));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_OneTrainingRecord_PublishesAProblemNamingTheSet(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(perClass: 1).Take(1), .. ScoringFixture.InDistribution(3, seed: 2)]);

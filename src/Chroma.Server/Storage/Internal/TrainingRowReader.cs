@@ -1,0 +1,47 @@
+using System.Data.Common;
+
+namespace Chroma.Server.Storage.Internal;
+
+/// <summary>
+/// Reads the training rows the engine fits on (columns: embedding blob, label, class probabilities blob or null) into
+/// one array of the right size, for both providers. The fingerprint, read first in the same snapshot, counts every
+/// training row, so it bounds the labelled ones: at a million 128-d rows a growing list and its final copy held three
+/// times the 512 MB. Each label's text is kept once.
+/// </summary>
+internal static class TrainingRowReader
+{
+    /// <summary>Reads every row of <paramref name="reader"/>.</summary>
+    public static TrainingRows Read(DbDataReader reader, int dimension, TrainingFingerprint fingerprint)
+    {
+        var capacity = (int)Math.Min(fingerprint.Count, int.MaxValue / dimension);
+        var embeddings = new float[capacity * dimension];
+        var labels = new List<string>(capacity);
+        var probabilities = new List<float[]?>(capacity);
+        var labelTexts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var blob = new byte[dimension * sizeof(float)];
+        var rows = 0;
+        while (reader.Read())
+        {
+            if ((rows + 1) * dimension > embeddings.Length)
+            {
+                // Only if the snapshot and the count disagreed: correct either way.
+                Array.Resize(ref embeddings, Math.Max(embeddings.Length * 2, (rows + 1) * dimension));
+            }
+
+            reader.GetBytes(0, 0, blob, 0, blob.Length);
+            FloatBlob.CopyTo(blob, embeddings.AsSpan(rows * dimension, dimension));
+            var label = reader.GetString(1);
+            labels.Add(labelTexts.TryGetValue(label, out var known) ? known : labelTexts[label] = label);
+            probabilities.Add(reader.IsDBNull(2) ? null : FloatBlob.AsFloats((byte[])reader.GetValue(2)).ToArray());
+            rows++;
+        }
+
+        if (rows * dimension < embeddings.Length)
+        {
+            // Unlabelled training rows were counted but not read.
+            Array.Resize(ref embeddings, rows * dimension);
+        }
+
+        return new TrainingRows(embeddings, labels, fingerprint) { Probabilities = probabilities };
+    }
+}
