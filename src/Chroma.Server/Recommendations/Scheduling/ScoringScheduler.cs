@@ -317,7 +317,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 {
                     await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
                     // Requests waiting for this pass's ranking are answered once its scores are published (drift follows).
-                    return await _pass.RunAsync(state, () => state.Coverage.PassEnded(storedAtStart, succeeded: true), passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true), passCancellation.Token).ConfigureAwait(false);
                 },
                 passCancellation.Token).ConfigureAwait(false);
             succeeded = true;

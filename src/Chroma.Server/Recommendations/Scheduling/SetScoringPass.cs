@@ -115,9 +115,11 @@ internal sealed class SetScoringPass
     /// <summary>
     /// Brings <paramref name="state"/> up to date with the store, calling <paramref name="scoresPublished"/> once every
     /// record read is scored, stored and published: before drift is measured, so a request waiting for a fresh
-    /// ranking does not wait for drift too (not called when the pass fails before).
+    /// ranking does not wait for drift too (not called when the pass fails before). Its argument is the highest
+    /// sequence the published ranking now covers: every record stored through it had committed before the pass's last
+    /// read, so it was read and scored; -1 when training records arrived during the pass (the model predates them).
     /// </summary>
-    public async Task<ScoringPassResult> RunAsync(SetScoringState state, Action? scoresPublished, CancellationToken cancellationToken = default)
+    public async Task<ScoringPassResult> RunAsync(SetScoringState state, Action<long>? scoresPublished, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
@@ -140,7 +142,16 @@ internal sealed class SetScoringPass
         }
 
         var refit = !string.Equals(state.TrainingVersion, fingerprint.Version, StringComparison.Ordinal);
-        var pending = _store.ReadScorable(set, refit ? 0 : state.MaxScoredSequence, ChunkSize);
+
+        // What was stored (committed, post-commit hook run) before each read: the last read saw all of it.
+        long readThrough = 0;
+        IReadOnlyList<ScorableRecord> ReadPending(long afterSequence)
+        {
+            readThrough = state.Coverage.LatestStored;
+            return _store.ReadScorable(set, afterSequence, ChunkSize);
+        }
+
+        var pending = ReadPending(refit ? 0 : state.MaxScoredSequence);
         if (pending.Count == 0)
         {
             // Nothing to score: no fit (it can be costly and nothing would use it yet), but stale
@@ -194,7 +205,7 @@ internal sealed class SetScoringPass
         {
             if (!refit)
             {
-                pending = _store.ReadScorable(set, 0, ChunkSize);
+                pending = ReadPending(0);
             }
 
             refit = true;
@@ -211,7 +222,7 @@ internal sealed class SetScoringPass
             scored += await ScoreChunkAsync(state, model, pending, cancellationToken).ConfigureAwait(false);
             state.ApplyDeletes();
             state.Publish(Now(), null);
-            pending = pending.Count < ChunkSize ? [] : _store.ReadScorable(set, state.MaxScoredSequence, ChunkSize);
+            pending = pending.Count < ChunkSize ? [] : ReadPending(state.MaxScoredSequence);
         }
 
         var scoringTime = Stopwatch.GetElapsedTime(scoring);
@@ -221,7 +232,7 @@ internal sealed class SetScoringPass
             state.EndRefit();
             state.ApplyDeletes();
             state.Publish(Now(), null);
-            scoresPublished?.Invoke();
+            scoresPublished?.Invoke(state.TrainingChanges == state.TrainingChangesSeen ? readThrough : -1);
         }
 
         var measuring = Stopwatch.GetTimestamp();

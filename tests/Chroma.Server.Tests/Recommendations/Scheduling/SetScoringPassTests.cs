@@ -248,7 +248,7 @@ public sealed class SetScoringPassTests
 
         var result = await _fixture.CreatePass().RunAsync(
             state,
-            () =>
+            _ =>
             {
                 publishedAtCallback = state.Published.Entries.Count;
                 staleAtCallback = state.Published.Stale;
@@ -267,6 +267,24 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ScoresPublishedCallback_ReportsWhatWasStoredBeforeTheLastRead(CancellationToken cancellationToken)
+    {
+        // Arrange: the store's post-commit hook tells the state what is stored (here by hand, as the scheduler's hook does).
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(12, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+        var stored = _fixture.Storage.Scores.ReadScorable(_fixture.StoredSet, 0, 100)[^1].Sequence;
+        state.Coverage.Stored(stored);
+        var covered = new List<long>();
+
+        // Act
+        await _fixture.CreatePass().RunAsync(state, covered.Add, cancellationToken);
+
+        // Assert: every record through that sequence was read and is in the published ranking.
+        Assert.That(covered, Is.EqualTo(new[] { stored }));
+        Assert.That(state.Published.Entries.Max(e => e.Sequence), Is.EqualTo(stored));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_NothingNew_DoesNotCallTheScoresPublishedCallback(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
@@ -275,7 +293,7 @@ public sealed class SetScoringPassTests
         await pass.RunAsync(state, cancellationToken);
         var calls = 0;
 
-        var second = await pass.RunAsync(state, () => calls++, cancellationToken);
+        var second = await pass.RunAsync(state, _ => calls++, cancellationToken);
 
         Assert.That((second.Scored, calls), Is.EqualTo((0, 0)));
     }
