@@ -7,27 +7,13 @@ namespace Chroma.Server.Cli.Internal;
 /// What the export commands share: the <c>--set</c> and <c>--format</c> (csv or jsonl) arguments, and where the rows go:
 /// standard output (the data only) or the <c>--out</c> file (UTF-8 without BOM), followed by a one-line summary.
 /// </summary>
-internal sealed class ExportTarget
+/// <param name="SetId">The set to export.</param>
+/// <param name="Format">The format as given: <c>csv</c> or <c>jsonl</c>.</param>
+/// <param name="Path">The file to write, or <see langword="null"/> for standard output.</param>
+internal sealed record ExportTarget(string SetId, string Format, string? Path)
 {
-    private ExportTarget(string setId, bool csv, string format, string? path)
-    {
-        SetId = setId;
-        Csv = csv;
-        Format = format;
-        Path = path;
-    }
-
-    /// <summary>Gets the set to export.</summary>
-    public string SetId { get; }
-
     /// <summary>Gets a value indicating whether the rows are CSV (otherwise JSON lines).</summary>
-    public bool Csv { get; }
-
-    /// <summary>Gets the format as given: <c>csv</c> or <c>jsonl</c>.</summary>
-    public string Format { get; }
-
-    /// <summary>Gets the file to write, or <see langword="null"/> for standard output.</summary>
-    public string? Path { get; }
+    public bool Csv => Format == "csv";
 
     /// <summary>Reads the set, format and output file; a format other than csv or jsonl is a usage error naming it.</summary>
     public static ExportTarget Read(CliArguments arguments)
@@ -40,7 +26,7 @@ internal sealed class ExportTarget
             throw new CliUsageException($"--format must be csv or jsonl (got '{format}')");
         }
 
-        return new ExportTarget(setId, format == "csv", format, arguments.Get("out"));
+        return new ExportTarget(setId, format, arguments.Get("out"));
     }
 
     /// <summary>
