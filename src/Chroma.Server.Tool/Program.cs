@@ -24,3 +24,7 @@ if (ChromaCli.IsCliCommand(args))
 }
 
 return await StandaloneServer.RunAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args, Console.Error).ConfigureAwait(false);
+
+// The tool exposes no API (its PublicAPI files are empty): declared internal, so the Web SDK's generator does not make the
+// top-level Program public for WebApplicationFactory tests, which this tool has none of.
+internal sealed partial class Program;

@@ -6,26 +6,30 @@ using System.Net.Sockets;
 namespace Chroma.Testing.Postgres;
 
 /// <summary>
-/// A private PostgreSQL cluster for one test that stops and starts it (an outage): <c>initdb</c> into a temp folder,
-/// <c>pg_ctl start</c> on a free loopback port (as the <c>postgres</c> user when running as root), <see cref="StopImmediate"/>
-/// (<c>pg_ctl stop -m immediate</c>, a crash as far as clients can tell) and <see cref="Start"/> again on the same port.
-/// Null from <see cref="TryCreate"/> when no PostgreSQL binaries are installed.
+/// A private PostgreSQL cluster, the one process runner of the test fixtures (<see cref="TestPostgres"/> keeps one for
+/// the whole process; an outage test makes its own): <c>initdb</c> into a temp folder, <c>pg_ctl start</c> on a free
+/// loopback port (as the <c>postgres</c> user when running as root, since initdb refuses root),
+/// <see cref="StopImmediate"/> (<c>pg_ctl stop -m immediate</c>, a crash as far as clients can tell) and
+/// <see cref="Start"/> again on the same port. Null from <see cref="TryCreate"/> when no PostgreSQL binaries are installed.
 /// </summary>
 public sealed class PostgresCluster : IDisposable
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
     private readonly string _root;
     private readonly string _data;
     private readonly string _pgCtl;
     private readonly string _settings;
 
-    private PostgresCluster(string bin, string root, int port)
+    private PostgresCluster(string bin, string root, int port, string extraSettings)
     {
         _root = root;
         _data = Path.Combine(root, "data");
         _pgCtl = Path.Combine(bin, "pg_ctl");
         Port = port;
         _settings = string.Create(CultureInfo.InvariantCulture,
-            $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c max_connections=200");
+            $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} -c max_connections=200 {extraSettings}").TrimEnd();
         ConnectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=5");
     }
 
@@ -35,43 +39,57 @@ public sealed class PostgresCluster : IDisposable
     /// <summary>Gets a connection string to the cluster's <c>postgres</c> database (superuser, trust).</summary>
     public string ConnectionString { get; }
 
-    /// <summary>Creates and starts a cluster, or returns null with the reason when PostgreSQL is not installed.</summary>
-    public static PostgresCluster? TryCreate(out string? reason)
+    /// <summary>
+    /// Creates and starts a cluster, or returns null with the reason when PostgreSQL is not installed. A cluster that
+    /// cannot be created or started throws <see cref="InvalidOperationException"/> naming the program that failed (its
+    /// folder is deleted).
+    /// </summary>
+    /// <param name="reason">Why there is no cluster, when null is returned.</param>
+    /// <param name="extraSettings">More <c>-c name=value</c> server settings (e.g. <c>-c shared_buffers=256MB</c>); none by default.</param>
+    public static PostgresCluster? TryCreate(out string? reason, string extraSettings = "")
     {
-        var bin = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).FirstOrDefault(b => File.Exists(Path.Combine(b, "initdb")))
-            : null;
+        var bin = FindBinaries();
         if (bin is null)
         {
             reason = "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb)";
             return null;
         }
 
-        var root = Path.Combine(Path.GetTempPath(), "chroma-pgc-" + Guid.NewGuid().ToString("N")[..12]);
+        var root = Path.Combine(Path.GetTempPath(), "chroma-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        if (IsRoot())
+        var cluster = new PostgresCluster(bin, root, FreePort(), extraSettings);
+        try
         {
-            Run("chown", ["postgres:postgres", root], asPostgres: false);
+            if (IsRoot())
+            {
+                Run("chown", ["postgres:postgres", root], asPostgres: false, TimeSpan.FromSeconds(30));
+            }
+
+            Run(Path.Combine(bin, "initdb"), ["-D", cluster._data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
+                asPostgres: true, TimeSpan.FromMinutes(2));
+            cluster.Start();
+        }
+        catch (InvalidOperationException)
+        {
+            cluster.Dispose();
+            throw;
         }
 
-        Run(Path.Combine(bin, "initdb"), ["-D", Path.Combine(root, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"], asPostgres: true);
-        var cluster = new PostgresCluster(bin, root, FreePort());
-        cluster.Start();
         reason = null;
         return cluster;
     }
 
     /// <summary>Starts the server and waits until it accepts connections.</summary>
     public void Start() =>
-        Run(_pgCtl, ["-D", _data, "-o", _settings, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "120", "start"], asPostgres: true);
+        Run(_pgCtl, ["-D", _data, "-o", _settings, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "120", "start"], asPostgres: true, StartTimeout);
 
     /// <summary>Stops the server at once: every connection is cut, nothing is shut down cleanly (recovery runs on the next start).</summary>
-    public void StopImmediate() => Run(_pgCtl, ["-D", _data, "-m", "immediate", "-w", "stop"], asPostgres: true);
+    public void StopImmediate() => Run(_pgCtl, ["-D", _data, "-m", "immediate", "-w", "stop"], asPostgres: true, StopTimeout);
 
     /// <summary>Stops the server and deletes the cluster.</summary>
     public void Dispose()
     {
-        Run(_pgCtl, ["-D", _data, "-m", "immediate", "-w", "stop"], asPostgres: true, throwOnFailure: false);
+        Run(_pgCtl, ["-D", _data, "-m", "immediate", "-w", "stop"], asPostgres: true, StopTimeout, throwOnFailure: false);
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -86,6 +104,16 @@ public sealed class PostgresCluster : IDisposable
         }
     }
 
+    // The newest installed major version that has both initdb and pg_ctl.
+    private static string? FindBinaries() =>
+        Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(b => File.Exists(Path.Combine(b, "initdb")) && File.Exists(Path.Combine(b, "pg_ctl")))
+                .OrderByDescending(b => int.TryParse(Path.GetFileName(Path.GetDirectoryName(b)), CultureInfo.InvariantCulture, out var v) ? v : 0)
+                .FirstOrDefault()
+            : null;
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -95,7 +123,7 @@ public sealed class PostgresCluster : IDisposable
 
     private static bool IsRoot() => Environment.UserName == "root";
 
-    private static void Run(string file, IReadOnlyList<string> arguments, bool asPostgres, bool throwOnFailure = true)
+    private static void Run(string file, IReadOnlyList<string> arguments, bool asPostgres, TimeSpan timeout, bool throwOnFailure = true)
     {
         var start = new ProcessStartInfo
         {
@@ -120,10 +148,10 @@ public sealed class PostgresCluster : IDisposable
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run {file}");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{Path.GetFileName(file)} did not finish within 3 minutes");
+            throw new InvalidOperationException($"{Path.GetFileName(file)} did not finish within {timeout}");
         }
 
         if (process.ExitCode != 0 && throwOnFailure)

@@ -31,7 +31,10 @@ public sealed class ChromaServer : IAsyncDisposable
     /// </summary>
     public Uri? WebEndpoint { get; }
 
-    /// <summary>Gets the server's service provider (its store, indexes and options).</summary>
+    /// <summary>
+    /// Gets the server's service provider: its options and its own services (store, indexes, scoring), which are internal
+    /// types and not part of the supported API.
+    /// </summary>
     public IServiceProvider Services => _app.Services;
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace Chroma.Server.Storage;
 
 /// <summary>The database failed its integrity check: the store refuses to serve it. The message names the file and the damage.</summary>
-public sealed class DatabaseDamagedException : Exception
+internal sealed class DatabaseDamagedException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public DatabaseDamagedException()

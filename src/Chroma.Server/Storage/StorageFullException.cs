@@ -1,7 +1,7 @@
 namespace Chroma.Server.Storage;
 
 /// <summary>A write failed because the disk (or the database's size limit) is full; nothing of it was stored.</summary>
-public sealed class StorageFullException : Exception
+internal sealed class StorageFullException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StorageFullException()

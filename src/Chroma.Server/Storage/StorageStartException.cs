@@ -4,7 +4,7 @@ namespace Chroma.Server.Storage;
 /// The configured database cannot be used (bad connection string, unreachable, refused login, newer
 /// schema): the server does not start. The message names the setting and never holds a password.
 /// </summary>
-public sealed class StorageStartException : Exception
+internal sealed class StorageStartException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StorageStartException()

@@ -4,7 +4,7 @@ namespace Chroma.Server.Storage;
 /// The database could not complete a write (I/O failure, lost connection, server down): nothing of
 /// it was committed and a retry may succeed. Services answer <c>Unavailable</c>.
 /// </summary>
-public sealed class StoreUnavailableException : Exception
+internal sealed class StoreUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public StoreUnavailableException()

@@ -3,7 +3,7 @@ using Chroma.Server.Indexing.Hnsw.Internal;
 namespace Chroma.Server.Indexing.Hnsw;
 
 /// <summary>Reclaiming tombstones.</summary>
-public sealed partial class HnswIndex
+internal sealed partial class HnswIndex
 {
     /// <summary>
     /// Rebuilds the graph from the live vectors, dropping tombstones and their memory. Writers wait meanwhile;

@@ -1,7 +1,7 @@
 namespace Chroma.Server.Indexing.Hnsw;
 
 /// <summary>Reading back what the index holds (resuming a build, sampling for a recall estimate).</summary>
-public sealed partial class HnswIndex
+internal sealed partial class HnswIndex
 {
     /// <summary>The keys of every live vector, in insertion order.</summary>
     /// <remarks>Vectors added while this runs may or may not be listed.</remarks>

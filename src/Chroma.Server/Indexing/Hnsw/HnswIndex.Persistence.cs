@@ -3,7 +3,7 @@ using Chroma.Server.Indexing.Hnsw.Internal;
 namespace Chroma.Server.Indexing.Hnsw;
 
 /// <summary>Saving and loading.</summary>
-public sealed partial class HnswIndex
+internal sealed partial class HnswIndex
 {
     /// <summary>Writes the index (graph, vectors, keys, tags and tombstones) to a new file at <paramref name="path"/>.</summary>
     /// <remarks>Writes to a temporary file first and renames it, so a crash never leaves a truncated index behind.</remarks>

@@ -14,7 +14,7 @@ namespace Chroma.Server.Indexing.Hnsw;
 /// <see cref="Compact"/> and <see cref="Save(Stream)"/> wait for running writers and hold new ones back while
 /// they run; searches keep running meanwhile (on the old graph during compaction).
 /// </remarks>
-public sealed unsafe partial class HnswIndex : IDisposable
+internal sealed unsafe partial class HnswIndex : IDisposable
 {
     /// <summary>Largest tag value; tags are stored in 16 bits.</summary>
     public const int MaxTag = ushort.MaxValue;

@@ -1,7 +1,7 @@
 namespace Chroma.Server.Indexing.Hnsw;
 
 /// <summary>The distance an <see cref="HnswIndex"/> ranks neighbours by; smaller is closer.</summary>
-public enum HnswMetric
+internal enum HnswMetric
 {
     /// <summary>Squared Euclidean distance (no square root: it preserves the order and is cheaper).</summary>
     L2 = 0,

@@ -1,7 +1,7 @@
 namespace Chroma.Server.Indexing.Hnsw;
 
 /// <summary>Parameters of an <see cref="HnswIndex"/>; validated by the index constructor.</summary>
-public sealed record HnswOptions
+internal sealed record HnswOptions
 {
     /// <summary>Number of floats per vector. Required; must be at least 1.</summary>
     public required int Dimension { get; init; }

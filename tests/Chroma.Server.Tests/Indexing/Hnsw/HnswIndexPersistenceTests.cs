@@ -14,12 +14,13 @@ public sealed class HnswIndexPersistenceTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(_directory, recursive: true);
 
-    [TestCase(HnswMetric.L2)]
-    [TestCase(HnswMetric.Cosine)]
-    [TestCase(HnswMetric.InnerProduct)]
-    public void Load_AfterSave_ReturnsIdenticalResults(HnswMetric metric)
+    [TestCase(nameof(HnswMetric.L2))]
+    [TestCase(nameof(HnswMetric.Cosine))]
+    [TestCase(nameof(HnswMetric.InnerProduct))]
+    public void Load_AfterSave_ReturnsIdenticalResults(string metricName)
     {
-        // Arrange
+        // Arrange (the metric comes by name: HnswMetric is internal, and a public test method cannot take it)
+        var metric = Enum.Parse<HnswMetric>(metricName);
         float[][] vectors = TestVectors.Clustered(6000, 12, clusters: 6, seed: 31);
         using HnswIndex original = TestVectors.Build(vectors, metric, i => i % 3);
         for (int i = 0; i < vectors.Length; i += 10)

@@ -8,12 +8,13 @@ public sealed class HnswIndexRecallTests
 {
     private const int K = 10;
 
-    [TestCase(HnswMetric.L2)]
-    [TestCase(HnswMetric.Cosine)]
-    [TestCase(HnswMetric.InnerProduct)]
-    public void Search_UniformRandomData_RecallAbove95Percent(HnswMetric metric)
+    [TestCase(nameof(HnswMetric.L2))]
+    [TestCase(nameof(HnswMetric.Cosine))]
+    [TestCase(nameof(HnswMetric.InnerProduct))]
+    public void Search_UniformRandomData_RecallAbove95Percent(string metricName)
     {
-        // Arrange
+        // Arrange (the metric comes by name: HnswMetric is internal, and a public test method cannot take it)
+        var metric = Enum.Parse<HnswMetric>(metricName);
         float[][] vectors = TestVectors.Uniform(3000, 24, seed: 1);
         float[][] queries = TestVectors.Uniform(60, 24, seed: 2);
         using HnswIndex index = TestVectors.Build(vectors, metric);
@@ -26,12 +27,14 @@ public sealed class HnswIndexRecallTests
         Assert.That(TestVectors.Recall(expected, actual), Is.GreaterThanOrEqualTo(0.95));
     }
 
-    [TestCase(HnswMetric.L2)]
-    [TestCase(HnswMetric.Cosine)]
-    [TestCase(HnswMetric.InnerProduct)]
-    public void Search_ClusteredData_RecallAbove95Percent(HnswMetric metric)
+    [TestCase(nameof(HnswMetric.L2))]
+    [TestCase(nameof(HnswMetric.Cosine))]
+    [TestCase(nameof(HnswMetric.InnerProduct))]
+    public void Search_ClusteredData_RecallAbove95Percent(string metricName)
     {
-        // Arrange
+        // Arrange (the metric comes by name: HnswMetric is internal, and a public test method cannot take it)
+        var metric = Enum.Parse<HnswMetric>(metricName);
+
         // Inner product is not a metric: with free norms a few long vectors win every query and no graph index
         // (hnswlib included) finds them reliably, so for it the clustered vectors get norms near 1, as embeddings have.
         float[][] all = TestVectors.Clustered(3060, 32, clusters: 12, seed: 3);
