@@ -14,7 +14,9 @@ namespace Chroma.Benchmarks.Storage;
 /// <summary>
 /// <c>storage-ingest [records] [batch] [writers]</c>: durable ingest through the record store (the server's
 /// group-commit path, without gRPC) on SQLite and on PostgreSQL (over 127.0.0.1; the server from
-/// CHROMA_TEST_POSTGRES or a private one started with initdb/pg_ctl), side by side, 128-d records.
+/// CHROMA_TEST_POSTGRES or a private one started with initdb/pg_ctl), side by side, 128-d records. Each store is warmed up
+/// first (another set, then a wait for the JIT to go quiet); it prints wall records/s and CPU per record: this process
+/// (writers and the store's writer loop, JIT apart) and, for PostgreSQL, the cluster's own processes.
 /// </summary>
 internal static class StorageIngestCommand
 {
@@ -33,7 +35,7 @@ internal static class StorageIngestCommand
         var directory = Path.Combine(Path.GetTempPath(), "chroma-bench-" + Guid.NewGuid().ToString("N"));
         using (var sqlite = SqliteStorage.Open(directory, TimeProvider.System, RecordChangeObservers.None))
         {
-            await MeasureAsync("SQLite (WAL, synchronous=FULL)", sqlite.Records, batches, writers).ConfigureAwait(false);
+            await MeasureAsync("SQLite (WAL, synchronous=FULL)", sqlite.Records, batches, writers, postgresPort: null).ConfigureAwait(false);
         }
 
         Directory.Delete(directory, recursive: true);
@@ -47,7 +49,8 @@ internal static class StorageIngestCommand
         try
         {
             using var postgres = PostgresStorage.Open(connectionString, TimeProvider.System, RecordChangeObservers.None);
-            await MeasureAsync("PostgreSQL (loopback TCP, COPY)", postgres.Records, batches, writers).ConfigureAwait(false);
+            var port = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Port;
+            await MeasureAsync("PostgreSQL (loopback TCP, COPY)", postgres.Records, batches, writers, port).ConfigureAwait(false);
         }
         finally
         {
@@ -58,30 +61,45 @@ internal static class StorageIngestCommand
         return 0;
     }
 
-    private static async Task MeasureAsync(string name, IRecordStore store, List<PreparedRecord[]> batches, int writers)
+    private static async Task MeasureAsync(string name, IRecordStore store, List<PreparedRecord[]> batches, int writers, int? postgresPort)
     {
-        var set = new SetDescriptor { Model = "bench", ModelVersion = "1", Layer = "fc", Dimension = Dimension };
-        var next = -1;
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        // Warm-up on another set (the same code paths, compiled and tiered up), so the figures are a running store's.
+        var warmup = Enumerable.Range(0, Math.Min(10, batches.Count)).Select(b => Make(batches[0].Length, 1_000_000 + b)).ToList();
+        await IngestAsync(store, "warmup/1/fc", warmup, writers).ConfigureAwait(false);
+        await ThreadCpu.WaitForJitQuietAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+
+        var postgresBefore = PostgresClusterCpu.Read(postgresPort);
+        var cpuBefore = ThreadCpu.Read();
         var stopwatch = Stopwatch.StartNew();
+        await IngestAsync(store, "bench/1/fc", batches, writers).ConfigureAwait(false);
+        stopwatch.Stop();
+        var cpu = ThreadCpu.Read() - cpuBefore;
+        var postgresCpu = PostgresClusterCpu.Read(postgresPort) - postgresBefore;
+        var records = batches.Sum(b => b.Length);
+        var stored = store.CountRecords(store.FindSet("bench/1/fc")!, RecordSelection.All);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {name,-34} {records / stopwatch.Elapsed.TotalSeconds,10:N0} records/s  ({stopwatch.Elapsed.TotalSeconds:F2} s wall, {stored:N0} stored, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {string.Empty,-34} CPU-s: {cpu.Rest.TotalSeconds:F2} this process (JIT {cpu.Jit.TotalSeconds:F2} apart){(postgresPort is null ? string.Empty : $", {postgresCpu.TotalSeconds:F2} PostgreSQL")}; " +
+            $"per record: {cpu.Rest.TotalMicroseconds / records:F1} µs{(postgresPort is null ? string.Empty : $" + {postgresCpu.TotalMicroseconds / records:F1} µs PostgreSQL = {(cpu.Rest + postgresCpu).TotalMicroseconds / records:F1} µs")}"));
+    }
+
+    private static async Task IngestAsync(IRecordStore store, string setId, List<PreparedRecord[]> batches, int writers)
+    {
+        var set = new SetDescriptor { Model = setId.Split('/')[0], ModelVersion = "1", Layer = "fc", Dimension = Dimension };
+        var next = -1;
         await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < batches.Count)
             {
-                var outcome = await store.IngestAsync("bench/1/fc", set, batches[i]).ConfigureAwait(false);
+                var outcome = await store.IngestAsync(setId, set, batches[i]).ConfigureAwait(false);
                 if (outcome.Error is not null || outcome.Accepted != batches[i].Length)
                 {
                     throw new InvalidOperationException($"batch {i}: {outcome}");
                 }
             }
         }))).ConfigureAwait(false);
-        stopwatch.Stop();
-        var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        var records = batches.Sum(b => b.Length);
-        var stored = store.CountRecords(store.FindSet("bench/1/fc")!, RecordSelection.All);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-34} {records / stopwatch.Elapsed.TotalSeconds,10:N0} records/s  ({stopwatch.Elapsed.TotalSeconds:F2} s wall, {cpuUsed.TotalSeconds:F2} CPU-s in this process, {stored:N0} stored)"));
     }
 
     private static PreparedRecord[] Make(int count, int seed)

@@ -12,8 +12,12 @@ internal readonly record struct ThreadCpu(TimeSpan Total, TimeSpan Jit, TimeSpan
     /// <summary>Everything but the JIT and the index threads.</summary>
     public TimeSpan Rest => Total - Jit - Index;
 
+    // A thread that ended (the runtime replaces its tiered-compilation worker now and then) leaves the task list but not
+    // the process total: a negative difference of a kind is counted as zero, so its time stays in Rest, not subtracted twice.
     public static ThreadCpu operator -(ThreadCpu after, ThreadCpu before) =>
-        new(after.Total - before.Total, after.Jit - before.Jit, after.Index - before.Index);
+        new(after.Total - before.Total, NotNegative(after.Jit - before.Jit), NotNegative(after.Index - before.Index));
+
+    private static TimeSpan NotNegative(TimeSpan value) => value < TimeSpan.Zero ? TimeSpan.Zero : value;
 
     /// <summary>Reads the counters now (zeros for the split where /proc is absent).</summary>
     public static ThreadCpu Read()
