@@ -12,6 +12,7 @@ namespace Chroma.Studio.Tests;
 /// Each is measured more than once and reported with the load average and the CPU time the browser's renderer and
 /// GPU processes and the server (this process) used meanwhile. Explicit: it prints numbers for the report rather
 /// than asserting wall-clock times on a shared machine.
+/// The UMAP map of 200,000 points (minutes of server CPU) is measured too with <c>STUDIO_MEASURE_UMAP=1</c>.
 /// Run: <c>dotnet test tests/Chroma.Studio.Tests -c Release --filter "FullyQualifiedName~StudioPerformanceMeasurements"</c>.
 /// </summary>
 [TestFixture]
@@ -83,7 +84,7 @@ public sealed class StudioPerformanceMeasurements
         var page = await browser.NewPageAsync(1280, 800);
         var url = new Uri(server.WebEndpoint!, "/#map").AbsoluteUri;
         var paints = new List<double>();
-        foreach (var run in new[] { "cold (the server projects every record on this first request)", "warm (projection cached)", "warm, 2nd", "warm, 3rd" })
+        foreach (var run in new[] { "cold (first page right after the ingest: the map is projected by the background warmer or this request, whichever is first)", "warm (projection cached)", "warm, 2nd", "warm, 3rd" })
         {
             await page.GotoAsync("about:blank");
             var cpu = ProcessCpu.Read();
@@ -121,7 +122,29 @@ public sealed class StudioPerformanceMeasurements
         await page.WaitForFunctionAsync("!studio.map.settling && !studio.map.dirty");
         await StudioBrowser.ScreenshotAsync(page, "map-200k-after-gesture", "#map-canvas");
 
-        // The neighbour embedding: fitted on a sample, every other record placed by its nearest fitted rows.
+        results.Add(Invariant($"GOAL first full paint <= 2000 ms (warm): {string.Join(", ", paints.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))} ms -> {(paints.Max() <= 2000 ? "met" : "NOT met")} in these runs"));
+        results.Add(Invariant($"GOAL pan/zoom frame p95 <= 33 ms: {string.Join(", ", p95s.Select(p => p.ToString("F1", CultureInfo.InvariantCulture)))} ms -> {(p95s.Max() <= 33 ? "met" : "NOT met")} in these runs"));
+        if (Environment.GetEnvironmentVariable("STUDIO_MEASURE_UMAP") == "1")
+        {
+            await MeasureUmapAsync(page, url, results);
+        }
+
+        results.Add(Invariant($"process CPU (server + test) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s; load average {ProcessCpu.LoadAverage}"));
+        await ReportAsync("performance.txt", results);
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left behind for the OS to clean.
+        }
+    }
+
+    // The neighbour embedding (STUDIO_MEASURE_UMAP=1; minutes of CPU at 200,000): fitted on a sample, every other
+    // record placed by its nearest fitted rows.
+    private static async Task MeasureUmapAsync(IPage page, string url, List<string> results)
+    {
         var umap = Stopwatch.StartNew();
         var umapCpu = ProcessCpu.Read();
         await page.SelectOptionAsync("#projection", "umap");
@@ -135,18 +158,6 @@ public sealed class StudioPerformanceMeasurements
         var warmUmap = Stopwatch.StartNew();
         await page.WaitForFunctionAsync($"studio.data && studio.data.projection === 'UMAP' && studio.map.count === {Points} && !studio.map.dirty", null, new PageWaitForFunctionOptions { Timeout = 300_000 });
         results.Add(Invariant($"UMAP map after reload (cached on the server): {warmUmap.Elapsed.TotalMilliseconds:F0} ms from selecting it to painted"));
-        results.Add(Invariant($"GOAL first full paint <= 2000 ms (warm): {string.Join(", ", paints.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))} ms -> {(paints.Max() <= 2000 ? "met" : "NOT met")} in these runs"));
-        results.Add(Invariant($"GOAL pan/zoom frame p95 <= 33 ms: {string.Join(", ", p95s.Select(p => p.ToString("F1", CultureInfo.InvariantCulture)))} ms -> {(p95s.Max() <= 33 ? "met" : "NOT met")} in these runs"));
-        results.Add(Invariant($"process CPU (server + test) {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F0} s; load average {ProcessCpu.LoadAverage}"));
-        await ReportAsync("performance.txt", results);
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left behind for the OS to clean.
-        }
     }
 
     [Test]
