@@ -26,13 +26,16 @@ public sealed class StudioPerformanceMeasurements
     private const int Dimension = 16;
     private const int Rounds = 3;
 
-    // One gesture of 240 frames: a pan every third frame, zooms in then out between.
+    // One gesture of 240 frames from the fitted view: a pan every third frame (back and forth), zooms in then out between.
     private const string Gesture = @"async () => {
         const m = studio.map, w = m.canvas.clientWidth, h = m.canvas.clientHeight, times = [];
+        m.fit();
+        while (m.dirty) await new Promise(r => requestAnimationFrame(r));
         const before = { moved: m.movedFrames, full: m.fullDraws };
         let last = await new Promise(r => requestAnimationFrame(r));
         for (let i = 0; i < 240; i++) {
-            if (i % 3 === 0) m.panBy(7, -4); else m.zoomAt(w / 2, h / 2, i % 40 < 20 ? 1.03 : 1 / 1.03);
+            const back = Math.floor(i / 40) % 2 ? -1 : 1;
+            if (i % 3 === 0) m.panBy(7 * back, -4 * back); else m.zoomAt(w / 2, h / 2, i % 40 < 20 ? 1.03 : 1 / 1.03);
             const now = await new Promise(r => requestAnimationFrame(r));
             times.push(now - last);
             last = now;
@@ -115,7 +118,9 @@ public sealed class StudioPerformanceMeasurements
         }
 
         // What a person sees during a gesture (the snapshot moved; settling held off) and after it (redrawn crisp).
-        await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 1e9; for (let i = 0; i < 12; i++) { m.panBy(9, 5); m.zoomAt(640, 400, 1.04); } })()");
+        await page.EvaluateAsync("(() => studio.map.fit())()");
+        await page.WaitForFunctionAsync("!studio.map.dirty");
+        await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 1e9; for (let i = 0; i < 12; i++) { m.panBy(9, 5); m.zoomAt(500, 400, 1.04); } })()");
         await page.WaitForFunctionAsync("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
         await StudioBrowser.ScreenshotAsync(page, "map-200k-during-gesture", "#map-canvas");
         await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 150; m.gestureUntil = 0; })()");

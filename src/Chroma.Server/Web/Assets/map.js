@@ -39,6 +39,7 @@ class PointMap {
     // A gesture (panBy, zoomAt) lasts until the view has been still this long; then the points are redrawn.
     this.settleMs = 150;
     this.gestureUntil = 0;
+    this.movedSinceFrame = false;
     this.settling = false; // a moved frame was shown: a full draw is owed once the gesture ends
     this.fullDraws = 0;
     this.movedFrames = 0;
@@ -77,16 +78,20 @@ class PointMap {
     requestAnimationFrame(loop);
   }
 
-  // One animation frame: during a gesture the snapshot moved, after it (or for any other change) a full draw.
+  // One animation frame: a frame whose view a gesture moved shows the snapshot moved; a full draw comes once a frame
+  // has seen no move and the view has been still for settleMs (counted from the last move, so frames slower than
+  // settleMs on a busy machine still move the snapshot rather than redraw every point), or for any other change.
   tick(now) {
-    const moving = now < this.gestureUntil;
-    if (this.dirty && moving && this.canMoveSnapshot()) { this.drawMoved(); return; }
-    if (this.dirty || (this.settling && !moving)) this.draw();
+    const moved = this.movedSinceFrame;
+    this.movedSinceFrame = false;
+    if (this.dirty && moved && this.canMoveSnapshot()) { this.drawMoved(); return; }
+    if (this.dirty || (this.settling && !moved && now >= this.gestureUntil)) this.draw();
   }
 
   // Marks the view changed by a gesture: frames move the snapshot until the view is still for settleMs.
   moved() {
     this.dirty = true;
+    this.movedSinceFrame = true;
     this.gestureUntil = performance.now() + this.settleMs;
   }
 
