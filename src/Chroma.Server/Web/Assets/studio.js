@@ -59,7 +59,8 @@ const postJson = (path, body) => api(path, { method: "POST", headers: { "Content
 
 function toast(text, undo, seconds) {
   const t = $("toast");
-  t.replaceChildren(el("span", {}, text), undo ? el("button", { type: "button", id: "toast-undo", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null);
+  // No undo, no button (replaceChildren would write a null out as the text "null").
+  t.replaceChildren(...[el("span", {}, text), undo ? el("button", { type: "button", id: "toast-undo", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null].filter(Boolean));
   t.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.hidden = true; }, Math.max(5, seconds || 0) * 1000);
