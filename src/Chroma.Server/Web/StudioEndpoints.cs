@@ -14,6 +14,8 @@ internal static class StudioEndpoints
         services.AddSingleton<StudioAssets>();
         services.AddSingleton<StudioSessions>();
         services.AddSingleton<MapProjections>();
+        services.AddSingleton<MapWarmer>();
+        services.AddHostedService(sp => sp.GetRequiredService<MapWarmer>());
         services.AddSingleton<StudioUndo>();
         services.AddSingleton<StudioApi>();
         return services;

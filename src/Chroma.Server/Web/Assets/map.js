@@ -1,6 +1,9 @@
 // Chroma Studio's point map: a small WebGL renderer (no libraries) for hundreds of thousands of points.
-// Points live in two GPU buffers (positions, RGBA colours); pan and zoom only change two uniforms, so a
-// frame is one draw call. Picking and selection run over the typed arrays on the CPU. Without WebGL (a
+// Points live in two GPU buffers (positions, RGBA colours). A full draw renders them into an offscreen texture
+// at the current view and copies that to the screen. While a pan or zoom gesture goes on, a frame only draws
+// that texture moved and scaled (one quad, whatever the number of points: software GL without a GPU cannot
+// redraw 200,000 points 30 times a second); once the view has been still for `settleMs` the points are drawn
+// again, crisp, at the new view. Picking and selection run over the typed arrays on the CPU. Without WebGL (a
 // browser with it turned off) the same points are drawn on a 2-D canvas, slower but the same picture.
 // The offline report (chroma-server report) embeds this very file and draws its scatter with it.
 "use strict";
@@ -19,6 +22,7 @@ class PointMap {
       this.ctx = canvas.getContext("2d", { alpha: false });
       if (!this.ctx) throw new Error("Neither WebGL nor a 2-D canvas is available in this browser");
       this.center = [0, 0]; this.k = 1; this.pointSize = 4; this.dirty = true; this.frameCount = 0; this.onFrame = null;
+      this.settleMs = 150; this.gestureUntil = 0; this.settling = false; this.fullDraws = 0; this.movedFrames = 0;
       const loop2d = () => { if (this.dirty) this.draw(); requestAnimationFrame(loop2d); };
       requestAnimationFrame(loop2d);
       return;
@@ -32,6 +36,15 @@ class PointMap {
     this.dirty = true;
     this.frameCount = 0;
     this.onFrame = null;
+    // A gesture (panBy, zoomAt) lasts until the view has been still this long; then the points are redrawn.
+    this.settleMs = 150;
+    this.gestureUntil = 0;
+    this.movedSinceFrame = false;
+    this.settling = false; // a moved frame was shown: a full draw is owed once the gesture ends
+    this.fullDraws = 0;
+    this.movedFrames = 0;
+    this.lastFullDrawMs = 0; // main-thread time of the last full draw (the GPU work may finish later)
+    this.snapshot = null; // { texture, framebuffer, width, height, center, k }: the points drawn at one view
     this.program = this.link(
       "attribute vec2 p; attribute vec4 c; uniform vec2 u_c; uniform vec2 u_s; uniform float u_z; varying vec4 v;" +
       "void main(){ gl_Position = vec4((p - u_c) * u_s, 0.0, 1.0); gl_PointSize = u_z; v = c; }",
@@ -46,8 +59,40 @@ class PointMap {
       scale: gl.getUniformLocation(this.program, "u_s"),
       size: gl.getUniformLocation(this.program, "u_z"),
     };
-    const loop = () => { if (this.dirty) this.draw(); requestAnimationFrame(loop); };
+    // The snapshot on a quad: corner q in [-1, 1]² of the snapshot's view lands at q * u_k + u_o now.
+    this.quad = this.link(
+      "attribute vec2 q; uniform vec2 u_k; uniform vec2 u_o; varying vec2 t;" +
+      "void main(){ gl_Position = vec4(q * u_k + u_o, 0.0, 1.0); t = q * 0.5 + 0.5; }",
+      "precision mediump float; uniform sampler2D u_t; varying vec2 t;" +
+      "void main(){ gl_FragColor = texture2D(u_t, t); }");
+    this.quadBuffer = gl.createBuffer();
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuffer);
+    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+    this.quadLoc = {
+      q: gl.getAttribLocation(this.quad, "q"),
+      scale: gl.getUniformLocation(this.quad, "u_k"),
+      offset: gl.getUniformLocation(this.quad, "u_o"),
+      texture: gl.getUniformLocation(this.quad, "u_t"),
+    };
+    const loop = (now) => { this.tick(now); requestAnimationFrame(loop); };
     requestAnimationFrame(loop);
+  }
+
+  // One animation frame: a frame whose view a gesture moved shows the snapshot moved; a full draw comes once a frame
+  // has seen no move and the view has been still for settleMs (counted from the last move, so frames slower than
+  // settleMs on a busy machine still move the snapshot rather than redraw every point), or for any other change.
+  tick(now) {
+    const moved = this.movedSinceFrame;
+    this.movedSinceFrame = false;
+    if (this.dirty && moved && this.canMoveSnapshot()) { this.drawMoved(); return; }
+    if (this.dirty || (this.settling && !moved && now >= this.gestureUntil)) this.draw();
+  }
+
+  // Marks the view changed by a gesture: frames move the snapshot until the view is still for settleMs.
+  moved() {
+    this.dirty = true;
+    this.movedSinceFrame = true;
+    this.gestureUntil = performance.now() + this.settleMs;
   }
 
   link(vertex, fragment) {
@@ -85,6 +130,7 @@ class PointMap {
     const gl = this.gl;
     this.colors = colors;
     this.dirty = true;
+    if (this.snapshot) this.snapshot.k = 0; // other points or colours: the next frame draws them, gesture or not
     if (!gl) return;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
     gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
@@ -115,11 +161,89 @@ class PointMap {
     this.dirty = true;
   }
 
+  // A full draw: every point at the current view, into the snapshot, then the snapshot onto the screen.
   draw() {
     const gl = this.gl;
+    const started = performance.now();
     this.resize();
+    this.settling = false;
+    this.fullDraws++;
     const w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
-    if (!gl) { this.draw2d(w, h); this.finishFrame(); return; }
+    if (!gl) { this.draw2d(w, h); this.lastFullDrawMs = performance.now() - started; this.finishFrame(); return; }
+    const snap = this.ensureSnapshot();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, snap.framebuffer);
+    this.drawPoints(w, h);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    snap.center = [this.center[0], this.center[1]];
+    snap.k = this.k;
+    this.drawSnapshot(1, 1, 0, 0, gl.NEAREST);
+    this.lastFullDrawMs = performance.now() - started;
+    this.finishFrame();
+  }
+
+  // A frame during a gesture: the last full draw, moved and scaled to the current view (blank where it has no pixels).
+  drawMoved() {
+    const snap = this.snapshot, w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
+    const s = this.k / snap.k;
+    // A data point at snapshot clip position q is at q * s + (snap.center - center) * 2k / (w, h) now.
+    this.drawSnapshot(s, s, (snap.center[0] - this.center[0]) * 2 * this.k / w, (snap.center[1] - this.center[1]) * 2 * this.k / h, this.gl.LINEAR);
+    this.settling = true;
+    this.movedFrames++;
+    this.finishFrame();
+  }
+
+  canMoveSnapshot() {
+    const snap = this.snapshot;
+    return !!snap && snap.k > 0 && snap.width === this.canvas.width && snap.height === this.canvas.height &&
+      Math.round(this.canvas.clientWidth * (window.devicePixelRatio || 1)) === this.canvas.width &&
+      Math.round(this.canvas.clientHeight * (window.devicePixelRatio || 1)) === this.canvas.height;
+  }
+
+  // The offscreen texture (and its framebuffer) the size of the canvas, made again when the canvas changes size.
+  ensureSnapshot() {
+    const gl = this.gl, width = this.canvas.width, height = this.canvas.height;
+    let snap = this.snapshot;
+    if (snap && snap.width === width && snap.height === height) return snap;
+    if (snap) { gl.deleteFramebuffer(snap.framebuffer); gl.deleteTexture(snap.texture); }
+    const texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    const framebuffer = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    snap = { texture, framebuffer, width, height, center: [0, 0], k: 0 };
+    this.snapshot = snap;
+    return snap;
+  }
+
+  // The snapshot on the screen: scaled by (sx, sy) and moved by (ox, oy) in clip units, on white.
+  drawSnapshot(sx, sy, ox, oy, filter) {
+    const gl = this.gl, snap = this.snapshot;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(1, 1, 1, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.useProgram(this.quad);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, snap.texture);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+    gl.uniform1i(this.quadLoc.texture, 0);
+    gl.uniform2f(this.quadLoc.scale, sx, sy);
+    gl.uniform2f(this.quadLoc.offset, ox, oy);
+    if (this.loc.c >= 0) gl.disableVertexAttribArray(this.loc.c);
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuffer);
+    gl.enableVertexAttribArray(this.quadLoc.q);
+    gl.vertexAttribPointer(this.quadLoc.q, 2, gl.FLOAT, false, 0, 0);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.disableVertexAttribArray(this.quadLoc.q);
+  }
+
+  // Every point at the current view into the bound framebuffer.
+  drawPoints(w, h) {
+    const gl = this.gl;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.clearColor(1, 1, 1, 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -135,8 +259,8 @@ class PointMap {
       gl.uniform2f(this.loc.scale, 2 * this.k / w, 2 * this.k / h);
       gl.uniform1f(this.loc.size, this.pointSize * (window.devicePixelRatio || 1));
       gl.drawArrays(gl.POINTS, 0, this.count);
+      gl.disableVertexAttribArray(this.loc.c);
     }
-    this.finishFrame();
   }
 
   // The fallback: the same discs, in the same order and colours, on a 2-D canvas.
@@ -160,7 +284,7 @@ class PointMap {
     this.dirty = false;
     this.frameCount++;
     // Time since navigation of the first frame that drew points (read by the performance measurement).
-    if (this.count > 0 && this.firstPaintMs === undefined) this.firstPaintMs = performance.now();
+    if (this.count > 0 && this.firstPaintMs === undefined && !this.settling) this.firstPaintMs = performance.now();
     if (this.onFrame) this.onFrame(this.frameCount);
   }
 
@@ -175,14 +299,14 @@ class PointMap {
     return [(sx - w / 2) / this.k + this.center[0], (h / 2 - sy) / this.k + this.center[1]];
   }
 
-  panBy(dx, dy) { this.center = [this.center[0] - dx / this.k, this.center[1] + dy / this.k]; this.dirty = true; }
+  panBy(dx, dy) { this.center = [this.center[0] - dx / this.k, this.center[1] + dy / this.k]; this.moved(); }
 
   zoomAt(sx, sy, factor) {
     const [ax, ay] = this.toData(sx, sy);
     this.k *= factor;
     const [bx, by] = this.toData(sx, sy);
     this.center = [this.center[0] + ax - bx, this.center[1] + ay - by];
-    this.dirty = true;
+    this.moved();
   }
 
   // The point nearest (sx, sy) within `radius` CSS pixels, or -1; later (drawn on top) points win ties.

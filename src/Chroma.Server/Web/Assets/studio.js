@@ -59,7 +59,8 @@ const postJson = (path, body) => api(path, { method: "POST", headers: { "Content
 
 function toast(text, undo, seconds) {
   const t = $("toast");
-  t.replaceChildren(el("span", {}, text), undo ? el("button", { type: "button", id: "toast-undo", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null);
+  // No undo, no button (replaceChildren would write a null out as the text "null").
+  t.replaceChildren(...[el("span", {}, text), undo ? el("button", { type: "button", id: "toast-undo", onclick: () => { t.hidden = true; undo(); } }, "Undo") : null].filter(Boolean));
   t.hidden = false;
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { t.hidden = true; }, Math.max(5, seconds || 0) * 1000);
@@ -243,7 +244,10 @@ async function fetchMap(full) {
   const started = performance.now();
   const after = !full && state.data ? state.data.throughSequence : 0;
   const url = `/api/map?set=${encodeURIComponent(state.setId)}&projection=${state.projection}` + (after ? `&after=${after}` : "");
-  const part = parseMap(await (await api(url)).arrayBuffer());
+  const response = await api(url);
+  const received = performance.now();
+  const part = parseMap(await response.arrayBuffer());
+  const parsed = performance.now();
   let data = part;
   if (!part.full) {
     const old = state.data;
@@ -261,9 +265,14 @@ async function fetchMap(full) {
   state.selected = new Uint8Array(data.count);
   state.selectedCount = 0;
   if (keep) { const set = new Set(keep); for (let i = 0; i < data.count; i++) if (set.has(data.seq[i])) { state.selected[i] = 1; state.selectedCount++; } }
-  state.map.setPoints(data.x, data.y, colors());
+  const pointColors = colors();
+  const colored = performance.now();
+  state.map.setPoints(data.x, data.y, pointColors);
   if (firstLoad) state.map.fit();
-  state.loadedMs = performance.now() - started;
+  const uploaded = performance.now();
+  state.loadedMs = uploaded - started;
+  // Where a load's time went (read by the performance measurement): ms since navigation at each step.
+  state.loadTimes = { requested: started, response: received, parsed, colored, uploaded, bytes: part.count };
   note(`map ${part.full ? "full" : "delta"} ${part.count} points`);
   renderLegend();
   updateSelection();
@@ -527,7 +536,7 @@ function queueItem(item, i) {
       item.label ? el("span", {}, `label ${item.label}`) : null,
       item.inputUri ? el("span", { class: "muted" }, item.inputUri) : null,
       item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
-      item.done ? el("span", { class: "muted" }, item.done) : null),
+      el("span", { class: "muted state" }, item.done || "")),
     el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
     signalBars(item.signals));
 }
@@ -548,25 +557,48 @@ function markCurrent(previous) {
   if (current) { current.classList.add("current"); current.scrollIntoView({ block: "nearest" }); }
 }
 
-function refreshItem(i) {
-  const li = $("queue-list").children[i];
-  if (li && state.queue[i]) li.replaceWith(queueItem(state.queue[i], i));
-}
-
 function advance(step) {
   const previous = state.queueIndex;
   state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
   markCurrent(previous);
 }
 
-// Marks the current item done and moves to the next at once; the write finishes in the background.
+// Marks one item done (or not) by touching its class and one text: no list item is rebuilt on a key press.
+function markDone(item) {
+  const li = $("queue-list").children[state.queue.indexOf(item)];
+  if (!li) return;
+  li.classList.toggle("done", !!item.done);
+  const text = li.querySelector(".state");
+  if (text) text.textContent = item.done || "";
+}
+
+// Runs `send` once the frame showing the key press's effect is out (or after 100 ms in a tab that paints nothing):
+// the next item is on screen before the request, and the server's work for it, take any time.
+function afterPaint(send) {
+  let sent = false;
+  const once = () => { if (!sent) { sent = true; send(); } };
+  requestAnimationFrame(() => setTimeout(once, 0));
+  setTimeout(once, 100);
+}
+
+// Marks the current item done and moves to the next at once (optimistic); the write goes out after that frame.
+// If it fails the item is put back as it was, made current again, and the toast says why.
 function actOnCurrent(done, write) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
   item.done = done;
-  refreshItem(state.queueIndex);
+  markDone(item);
   advance(1);
-  write(item).catch((e) => { item.done = undefined; renderQueue(); toast(`Failed: ${e.message}`); });
+  state.pendingWrites = (state.pendingWrites || 0) + 1;
+  afterPaint(() => write(item)
+    .catch((e) => {
+      item.done = undefined;
+      markDone(item);
+      const previous = state.queueIndex, at = state.queue.indexOf(item);
+      if (at >= 0) { state.queueIndex = at; markCurrent(previous); }
+      toast(`Failed: ${e.message} (${item.id} is back in the queue)`);
+    })
+    .finally(() => { state.pendingWrites--; }));
 }
 
 // Label (and so review) the current item and move on in the same key press; undo puts it back in the queue.

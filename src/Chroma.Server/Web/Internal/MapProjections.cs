@@ -43,6 +43,21 @@ internal sealed class MapProjections
         }
     }
 
+    /// <summary>The highest sequence the set's map in <paramref name="kind"/> has projected; 0 when it has none yet.</summary>
+    public long ProjectedThrough(StoredEmbeddingSet set, MapProjectionKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (!_maps.TryGetValue((set.Key, kind), out var map))
+        {
+            return 0;
+        }
+
+        lock (map)
+        {
+            return map.ThroughSequence;
+        }
+    }
+
     /// <summary>Brings the maps of <paramref name="set"/> a page has asked for before up to date (else does nothing).</summary>
     public void RefreshIfTracked(StoredEmbeddingSet set)
     {

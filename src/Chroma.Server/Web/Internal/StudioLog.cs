@@ -8,4 +8,7 @@ internal static partial class StudioLog
 
     [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "A Studio delete of {Count} records of '{SetId}' could not be committed after its undo window; the records are kept")]
     public static partial void DeferredDeleteFailed(ILogger logger, Exception exception, int count, string setId);
+
+    [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "Studio could not project the map of '{SetId}' in the background; a page opening it projects it then")]
+    public static partial void MapWarmFailed(ILogger logger, Exception exception, string setId);
 }
