@@ -1,3 +1,4 @@
+using Chroma.Server.Background.Internal;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Web.Internal;
@@ -8,7 +9,7 @@ namespace Chroma.Server.Web.Internal;
 /// date once its records have stopped changing for one <see cref="Interval"/> (so a running ingest is not slowed by
 /// reads of what it just wrote); only the records new since the last pass are projected. Failures are logged and
 /// retried on the next change. Sets under <see cref="MinimumRecords"/> are left to the page: they project in
-/// milliseconds when asked.
+/// milliseconds when asked. It runs on its own thread at the index builds' low priority, never on the thread pool.
 /// </summary>
 internal sealed class MapWarmer : BackgroundService
 {
@@ -22,8 +23,8 @@ internal sealed class MapWarmer : BackgroundService
     private readonly MapProjections _maps;
     private readonly TimeProvider _time;
     private readonly ILogger<MapWarmer> _logger;
-    private readonly Dictionary<long, (long Total, long Updated)> _seen = [];
-    private readonly Dictionary<long, (long Total, long Updated)> _warmed = [];
+    private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _warmed = new(StringComparer.Ordinal);
 
     /// <summary>Creates the warmer over the store and the server's maps.</summary>
     public MapWarmer(IRecordStore store, MapProjections maps, TimeProvider time, ILogger<MapWarmer> logger)
@@ -37,22 +38,40 @@ internal sealed class MapWarmer : BackgroundService
     /// <summary>Gets how many passes projected a set (read by tests).</summary>
     public int Warmed { get; private set; }
 
-    /// <summary>One look at every set: updates the maps of sets that changed before the last look and not since.</summary>
+    /// <summary>
+    /// One look at every set: updates the maps of sets that changed before the last look and not since. The look reads
+    /// each set's change sequence (one small row per set); records are counted only for a set that has just settled.
+    /// </summary>
     public void Pass(CancellationToken cancellationToken = default)
     {
+        var settled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (setId, sequence) in _store.ReadLastSequences())
+        {
+            var still = _seen.TryGetValue(setId, out var previous) && previous == sequence;
+            _seen[setId] = sequence;
+            if (still && !(_warmed.TryGetValue(setId, out var done) && done == sequence))
+            {
+                settled.Add(setId);
+            }
+        }
+
+        if (settled.Count == 0)
+        {
+            return;
+        }
+
         foreach (var summary in _store.ListSets())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var key = summary.Set.Key;
-            var state = (summary.TotalRecords, summary.UpdatedUnixMs);
-            if (summary.TotalRecords < MinimumRecords)
+            var setId = summary.Set.SetId;
+            if (!settled.Contains(setId))
             {
                 continue;
             }
 
-            var still = _seen.TryGetValue(key, out var previous) && previous == state;
-            _seen[key] = state;
-            if (!still || (_warmed.TryGetValue(key, out var done) && done == state))
+            // A small set is settled too: remember it, so it is not counted again until it changes.
+            _warmed[setId] = _seen[setId];
+            if (summary.TotalRecords < MinimumRecords)
             {
                 continue;
             }
@@ -60,23 +79,30 @@ internal sealed class MapWarmer : BackgroundService
             try
             {
                 _maps.Read(summary.Set, MapProjectionKind.Pca);
-                _warmed[key] = state;
                 Warmed++;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                StudioLog.MapWarmFailed(_logger, e, summary.Set.SetId);
+                _warmed.Remove(setId);
+                StudioLog.MapWarmFailed(_logger, e, setId);
             }
         }
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        // A dedicated thread below requests and scoring (projecting a large set is seconds of CPU): never a thread-pool
+        // thread, which serves requests.
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
     {
+        Thread.CurrentThread.Name = "chroma-map-warmer";
+        BackgroundThreadPriority.LowerCurrentThread(BackgroundThreadPriority.IndexBuild);
         using var timer = new PeriodicTimer(Interval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            while (timer.WaitForNextTickAsync(stoppingToken).AsTask().GetAwaiter().GetResult())
             {
                 try
                 {
