@@ -95,8 +95,14 @@ internal static class ActiveLearningCommand
                     }
 
                     list.Add((accuracy, picks.Length - labelled.Length));
+                    var perClass = new int[SmallMlp.Classes];
+                    foreach (var i in labelled)
+                    {
+                        perClass[pool.Labels[i]]++;
+                    }
+
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}"));
+                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}, digits per class {string.Join("/", perClass)}"));
                 }
             }
 
@@ -174,8 +180,14 @@ internal static class ActiveLearningCommand
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
         var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
-        strategies.Add(("chroma Labeling, gradient embedding only (BADGE)", b =>
-            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), embeddingWeight: 0).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
+        var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
+        var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
+        strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
+        foreach (var weight in new[] { 1.0, 3.0 })
+        {
+            strategies.Add((string.Create(CultureInfo.InvariantCulture, $"chroma Labeling uncertainty-weight-{weight}"), b =>
+                [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), uncertaintyWeight: weight).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
+        }
 
         return strategies;
     }
