@@ -53,8 +53,9 @@ internal static class LabelingSelector
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
     /// <param name="uncertaintyWeight">Extra weight of an uncertain record's distance (<see cref="UncertaintyWeight"/>).</param>
+    /// <param name="splits">Order by <see cref="TypicalSplits"/> instead of <see cref="GreedyMedians"/>.</param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool splits = false)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -71,7 +72,7 @@ internal static class LabelingSelector
         }
 
         var candidates = Candidates(records);
-        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank, splits);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -156,7 +157,7 @@ internal static class LabelingSelector
     }
 
     private static List<(int Index, List<int> Duplicates)> Representatives(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank)
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank, bool splits)
     {
         if (candidates.Length == 0 || count <= 0)
         {
@@ -182,7 +183,10 @@ internal static class LabelingSelector
             : [.. Enumerable.Range(0, rows.Length).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal).Take(MaxClients)];
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
-        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold)
+        var ordered = splits
+            ? TypicalSplits.Order(units, dimension, clients, tieRank, count, duplicateThreshold)
+            : GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold);
+        return [.. ordered
             .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 
