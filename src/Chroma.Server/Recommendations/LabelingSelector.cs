@@ -53,9 +53,8 @@ internal static class LabelingSelector
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
     /// <param name="uncertaintyWeight">Extra weight of an uncertain record's distance (<see cref="UncertaintyWeight"/>).</param>
-    /// <param name="splits">Order by <see cref="TypicalSplits"/> instead of <see cref="GreedyMedians"/>.</param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool splits = false)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -72,7 +71,7 @@ internal static class LabelingSelector
         }
 
         var candidates = Candidates(records);
-        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank, splits);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -157,7 +156,7 @@ internal static class LabelingSelector
     }
 
     private static List<(int Index, List<int> Duplicates)> Representatives(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank, bool splits)
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank)
     {
         if (candidates.Length == 0 || count <= 0)
         {
@@ -183,10 +182,7 @@ internal static class LabelingSelector
             : [.. Enumerable.Range(0, rows.Length).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal).Take(MaxClients)];
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
-        var ordered = splits
-            ? TypicalSplits.Order(units, dimension, clients, tieRank, count, duplicateThreshold)
-            : GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold);
-        return [.. ordered
+        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold)
             .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 

@@ -182,18 +182,9 @@ internal static class ActiveLearningCommand
         }
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
-        var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
-        strategies.Add(("chroma Labeling typical-splits", b =>
-            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), splits: true).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-        foreach (var weight in new[] { 1.0, 3.0 })
-        {
-            strategies.Add((string.Create(CultureInfo.InvariantCulture, $"chroma Labeling uncertainty-weight-{weight}"), b =>
-                [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), uncertaintyWeight: weight).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-        }
-
         return strategies;
     }
 
