@@ -1,11 +1,10 @@
-using System.Numerics.Tensors;
-
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
-/// The <see cref="RecommendationStrategy.Labeling"/> list: a batch to label that is both uncertain and representative
-/// of the production inputs the model serves, in an order whose every prefix is such a batch. BADGE's selection
-/// (Ash et al. 2020): k-means++ seeding on gradient embeddings, built from what the engine stores for each record.
+/// The <see cref="RecommendationStrategy.Labeling"/> list: a batch to label that represents the production inputs of
+/// the kind the model was trained for, in an order whose every prefix is such a batch. Typicality-based selection for
+/// small budgets, as TypiClust (Hacohen et al. 2022) and ProbCover (Yehuda et al. 2022) do, in a prefix-stable form:
+/// greedy k-medians over the candidates' unit embeddings (<see cref="GreedyMedians"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -14,33 +13,27 @@ namespace Chroma.Server.Recommendations;
 /// follow every candidate, in score order.
 /// </para>
 /// <para>
-/// Each candidate stands for the gradient of the loss on its predicted class with respect to the last layer,
-/// <c>g = q h^T</c> with <c>q = p - e_y</c> (p the logged class probabilities rescaled to sum to 1, y the most
-/// probable class, h the unit embedding). The norm of q grows with the uncertainty; its direction says which classes
-/// the model hesitates between. Squared distances need only dot products:
-/// <code>
-/// d^2(i, j) = |q_i|^2 + |q_j|^2 - 2 (q_i . q_j) cos(h_i, h_j)
-/// </code>
-/// A record without probabilities has a q of norm equal to its share of disagreeing training neighbours, shared in
-/// direction with the others of its predicted class only. The gradient alone favours what the model is unsure of, and
-/// under a strong shift a model is also confidently wrong on much of its traffic (a small gradient, never drawn); so
-/// each candidate is the gradient embedding next to its unit embedding, <c>[q h^T, w h]</c>, and
-/// <code>
-/// d^2(i, j) = |q_i|^2 + |q_j|^2 - 2 (q_i . q_j) cos(h_i, h_j)  +  w^2 (2 - 2 cos(h_i, h_j))
-/// </code>
-/// with <c>w</c> = <see cref="EmbeddingWeight"/> (both parts are at most 4 per pair, so neither swamps the other):
-/// the seeding then spreads over the inputs the model serves as well as over its doubts. The first pick is the largest <c>|q|</c>; each next pick
-/// is drawn with probability proportional to its squared distance to the nearest pick so far (k-means++ seeding,
-/// with a fixed seed so the list is deterministic). Confident records sit near the origin and are rarely drawn;
-/// uncertain ones are drawn in proportion to how much of the pool they represent and how far they are from what is
-/// already picked, so the picks cover every region and class pair the model is unsure of instead of piling up at one
-/// boundary. Near-duplicates of a pick (unit embeddings within <see cref="RecommendationOptions.NearDuplicateThreshold"/>)
-/// are collapsed into it. Each pick depends only on the earlier ones, so the list is prefix-stable: its first k
-/// entries are the batch for a budget of k labels. Candidates never drawn (certain ones) follow in score order.
+/// Why typical rather than uncertain records: with a budget that is small next to the pool, a label teaches the model
+/// most about the region its record stands for, so the best batch covers where the traffic is, with central members
+/// of each region; the most uncertain records are edge cases and outliers, and a model under a shift is also
+/// confidently wrong on much of its traffic, which no uncertainty signal finds (Hacohen et al. 2022: typicality wins at
+/// small budgets, uncertainty only once the labeled set is large). Greedy k-medians gives both parts at once
+/// without a cluster count or a kernel width: the first pick is the medoid of the candidates, each next one the record
+/// that most lowers the summed distance of all candidates to their nearest pick, so a region gets picks in proportion
+/// to its mass and each pick is its region's most typical member. The order is prefix-stable: its first k entries are
+/// the batch for a budget of k labels, which paging (ranked deeper than the page) needs.
 /// </para>
 /// <para>
-/// At most <see cref="MaxCandidates"/> candidates take part (a sample chosen by a hash of the id above it), which
-/// bounds one ranking at <c>count x MaxCandidates x dimension</c> operations.
+/// Each candidate's distance counts <c>1 + u x uncertainty</c> times (<see cref="Uncertainty"/>, u =
+/// <see cref="UncertaintyWeight"/>), which leans the picks toward regions the model is unsure of as far as u says.
+/// Near-duplicates of a pick (unit embeddings within <see cref="RecommendationOptions.NearDuplicateThreshold"/>) are
+/// collapsed into it. Candidates the greedy leaves (none lowers any distance further) follow in score order.
+/// </para>
+/// <para>
+/// At most <see cref="MaxCandidates"/> candidates take part, and the distances summed are those of at most
+/// <see cref="MaxClients"/> of them (each a sample chosen by a hash of the id), which bounds one ranking at about
+/// <c>MaxCandidates x MaxClients x dimension</c> operations for the first pick and <c>MaxClients x dimension</c> for
+/// each gain recomputed after it.
 /// </para>
 /// </remarks>
 internal static class LabelingSelector
@@ -48,19 +41,20 @@ internal static class LabelingSelector
     /// <summary>Most candidates the seeding draws from: 20,000.</summary>
     public const int MaxCandidates = 20_000;
 
-    /// <summary>Weight <c>w</c> of the unit embedding next to the gradient embedding: 1.</summary>
-    public const double EmbeddingWeight = 1;
+    /// <summary>Most candidates whose distances the picks are chosen to lower (a sample chosen by a hash of the id): 4,096.</summary>
+    public const int MaxClients = 4_096;
 
-    private const int Seed = 20_200_407;
+    /// <summary>Extra weight <c>u</c> of a candidate's distance per unit of <see cref="Uncertainty"/>: 0.</summary>
+    public const double UncertaintyWeight = 0;
 
     /// <summary>Returns up to <paramref name="count"/> recommendations in pick order.</summary>
     /// <param name="records">Scored production records.</param>
     /// <param name="scores">Their labeling scores (<see cref="SignalCombiner.Score"/>).</param>
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
-    /// <param name="embeddingWeight">Weight of the unit embedding next to the gradient embedding (0 = BADGE's gradient embedding alone).</param>
+    /// <param name="uncertaintyWeight">Extra weight of an uncertain record's distance (<see cref="UncertaintyWeight"/>).</param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double embeddingWeight = EmbeddingWeight)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -77,7 +71,7 @@ internal static class LabelingSelector
         }
 
         var candidates = Candidates(records);
-        var picks = Seeding(records, candidates, count, options.NearDuplicateThreshold, embeddingWeight * embeddingWeight, scoreOrder);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -120,41 +114,29 @@ internal static class LabelingSelector
     }
 
     /// <summary>
-    /// The gradient factor <c>q = p - e_y</c> of <paramref name="record"/> (see the remarks), or null when the record
-    /// has no usable probabilities.
+    /// How unsure the model is of <paramref name="record"/>, 0 to 1: <c>(1 - p_max) C / (C - 1)</c> from the logged
+    /// probabilities (rescaled to sum to 1; 1 when they are uniform), else the share of training neighbours that
+    /// disagree with the predicted class, else 0.
     /// </summary>
-    public static double[]? GradientFactor(ScoredRecord record)
+    public static double Uncertainty(ScoredRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (record.Probabilities is not { Length: > 0 } p)
+        if (record.Probabilities is { Length: > 1 } p)
         {
-            return null;
-        }
-
-        double total = 0;
-        foreach (var v in p)
-        {
-            total += v;
-        }
-
-        if (!(total > 0))
-        {
-            return null;
-        }
-
-        var q = new double[p.Length];
-        var top = 0;
-        for (var c = 0; c < p.Length; c++)
-        {
-            q[c] = p[c] / total;
-            if (p[c] > p[top])
+            double total = 0, top = 0;
+            foreach (var v in p)
             {
-                top = c;
+                total += v;
+                top = Math.Max(top, v);
+            }
+
+            if (total > 0)
+            {
+                return Math.Clamp((1 - (top / total)) * p.Length / (p.Length - 1), 0, 1);
             }
         }
 
-        q[top] -= 1;
-        return q;
+        return Math.Clamp(record.Signal(SignalKind.Boundary)?.Value ?? 0, 0, 1);
     }
 
     private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicates) =>
@@ -173,161 +155,35 @@ internal static class LabelingSelector
         return [.. eligible.OrderBy(i => IdHash(records[i].Id)).ThenBy(i => records[i].Id, StringComparer.Ordinal).Take(MaxCandidates)];
     }
 
-    private static List<(int Index, List<int> Duplicates)> Seeding(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double embeddingWeight2, int[] scoreOrder)
+    private static List<(int Index, List<int> Duplicates)> Representatives(
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank)
     {
-        var m = candidates.Length;
-        var picks = new List<(int, List<int>)>();
-        if (m == 0 || count <= 0)
+        if (candidates.Length == 0 || count <= 0)
         {
-            return picks;
+            return [];
         }
 
-        var factor = new double[m][];
-        var norm2 = new double[m];
-        var block = new int[m];
-        var blocks = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var c = 0; c < m; c++)
+        // One width per set; a record of another width (none in practice) is left to follow in score order.
+        var dimension = candidates.GroupBy(i => records[i].UnitEmbedding.Length).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var rows = candidates.Where(i => records[i].UnitEmbedding.Length == dimension).ToArray();
+        if (dimension == 0)
         {
-            var record = records[candidates[c]];
-            if (GradientFactor(record) is { } q)
-            {
-                factor[c] = q;
-                norm2[c] = q.Sum(v => v * v);
-                block[c] = -1;
-                continue;
-            }
-
-            // No probabilities: one direction per predicted class, as long as the share of disagreeing neighbours.
-            var share = record.Signal(SignalKind.Boundary)?.Value ?? 1;
-            factor[c] = [share];
-            norm2[c] = share * share;
-            var predicted = record.PredictedClass ?? string.Empty;
-            if (!blocks.TryGetValue(predicted, out var b))
-            {
-                blocks[predicted] = b = blocks.Count;
-            }
-
-            block[c] = b;
+            return [];
         }
 
-        // First pick: the largest gradient norm (ties: higher score, then id, via the score order).
-        var position = new int[records.Count];
-        for (var r = 0; r < scoreOrder.Length; r++)
+        var units = new float[rows.Length * dimension];
+        for (var r = 0; r < rows.Length; r++)
         {
-            position[scoreOrder[r]] = r;
+            records[rows[r]].UnitEmbedding.Span.CopyTo(units.AsSpan(r * dimension, dimension));
         }
 
-        var first = 0;
-        for (var c = 1; c < m; c++)
-        {
-            if (norm2[c] > norm2[first] || (norm2[c] == norm2[first] && position[candidates[c]] < position[candidates[first]]))
-            {
-                first = c;
-            }
-        }
-
-        var nearest = new double[m];
-        Array.Fill(nearest, double.PositiveInfinity);
-        var taken = new bool[m];
-        var random = new Random(Seed);
-        var pick = first;
-        var threshold = duplicateThreshold * duplicateThreshold;
-        while (true)
-        {
-            taken[pick] = true;
-            var duplicates = Update(records, candidates, factor, norm2, block, nearest, taken, pick, threshold, embeddingWeight2);
-            picks.Add((candidates[pick], duplicates));
-            if (picks.Count >= count)
-            {
-                return picks;
-            }
-
-            double total = 0;
-            for (var c = 0; c < m; c++)
-            {
-                total += taken[c] ? 0 : nearest[c];
-            }
-
-            if (!(total > 0))
-            {
-                return picks;
-            }
-
-            var target = random.NextDouble() * total;
-            pick = -1;
-            for (var c = 0; c < m; c++)
-            {
-                if (taken[c] || !(nearest[c] > 0))
-                {
-                    continue;
-                }
-
-                pick = c;
-                target -= nearest[c];
-                if (target < 0)
-                {
-                    break;
-                }
-            }
-
-            if (pick < 0)
-            {
-                return picks;
-            }
-        }
-    }
-
-    // Lowers each candidate's squared distance to its nearest pick with the new pick's; takes the pick's near-duplicates.
-    private static List<int> Update(
-        IReadOnlyList<ScoredRecord> records,
-        int[] candidates,
-        double[][] factor,
-        double[] norm2,
-        int[] block,
-        double[] nearest,
-        bool[] taken,
-        int pick,
-        double threshold,
-        double embeddingWeight2)
-    {
-        var m = candidates.Length;
-        var pickEmbedding = records[candidates[pick]].UnitEmbedding;
-        var duplicate = new bool[m];
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = m >= 4_096 ? -1 : 1 }, c =>
-        {
-            if (taken[c])
-            {
-                return;
-            }
-
-            var embedding = records[candidates[c]].UnitEmbedding.Span;
-            var cosine = embedding.Length == pickEmbedding.Length ? TensorPrimitives.Dot(embedding, pickEmbedding.Span) : 0;
-            duplicate[c] = block[c] == block[pick] && Math.Max(0, 2 - (2 * cosine)) <= threshold;
-            double factors = 0;
-            if (block[c] == block[pick] && factor[c].Length == factor[pick].Length)
-            {
-                for (var k = 0; k < factor[c].Length; k++)
-                {
-                    factors += factor[c][k] * factor[pick][k];
-                }
-            }
-
-            var d2 = Math.Max(0, norm2[c] + norm2[pick] - (2 * factors * cosine)) + (embeddingWeight2 * Math.Max(0, 2 - (2 * cosine)));
-            nearest[c] = Math.Min(nearest[c], d2);
-        });
-
-        var duplicates = new List<int>();
-        for (var c = 0; c < m; c++)
-        {
-            if (duplicate[c])
-            {
-                taken[c] = true;
-                duplicates.Add(candidates[c]);
-            }
-        }
-
-        return duplicates;
+        var clients = rows.Length <= MaxClients
+            ? Enumerable.Range(0, rows.Length).ToArray()
+            : [.. Enumerable.Range(0, rows.Length).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal).Take(MaxClients)];
+        var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
+        var tieRank = rows.Select(i => scoreRank[i]).ToArray();
+        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold)
+            .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 
     private static ulong IdHash(string id)

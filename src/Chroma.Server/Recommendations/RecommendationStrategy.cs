@@ -13,7 +13,7 @@ internal enum RecommendationStrategy
     Uncertainty = 2,
 
     /// <summary>
-    /// What to label next to improve the model: a batch of uncertain and representative records within the training
+    /// What to label next to improve the model: a batch of typical records that represents the traffic within the training
     /// distribution (<see cref="LabelingSelector"/>), records far outside it (review material, not training material)
     /// last; its score is the uncertainty signals minus the distance excess (see <see cref="SignalCombiner"/>).
     /// </summary>

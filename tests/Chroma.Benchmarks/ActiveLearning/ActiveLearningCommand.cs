@@ -18,11 +18,12 @@ namespace Chroma.Benchmarks.ActiveLearning;
 /// picked digits, and its accuracy is measured on 3,000 held-out digits under the same shift. Chroma's strategies go
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
 /// on the first model's embeddings and probabilities, exactly as the server would serve them.
-/// <code>active-learning [--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--data samples/data]</code>
+/// Seeds run from <c>--first-seed</c> on, so seeds can run in parallel processes (each prints every seed's accuracies).
+/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--data samples/data]</code>
 /// </summary>
 internal static class ActiveLearningCommand
 {
-    public const string Usage = "[--seeds 5] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
+    public const string Usage = "[--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
 
     private const int InitialCount = 1_000;
     private const int PoolDigits = 6_000;
@@ -32,6 +33,7 @@ internal static class ActiveLearningCommand
     public static int Run(CommandArguments args)
     {
         var seeds = args.Int("seeds", 5);
+        var firstSeed = args.Int("first-seed", 1);
         var budgets = args.IntList("budgets", "50,100,200,400");
         var epochs = args.Int("epochs", 20);
         var only = args.Optional("strategies")?.Split(',');
@@ -67,7 +69,7 @@ internal static class ActiveLearningCommand
         var results = new Dictionary<(string Strategy, int Budget), List<(double Accuracy, int Letters)>>();
         var baseline = new List<double>();
         var names = new List<string>();
-        for (var seed = 1; seed <= seeds; seed++)
+        for (var seed = firstSeed; seed < firstSeed + seeds; seed++)
         {
             using var model = Train(initial, [], epochs, seed);
             baseline.Add(Accuracy(model, testImages, test.Labels));
@@ -75,6 +77,7 @@ internal static class ActiveLearningCommand
             var poolOutputs = model.Outputs(pool.ToLabelled());
             var strategies = Strategies(initial, trainingOutputs, poolOutputs, seed, budgets.Max(), limiter)
                 .Where(s => only is null || only.Contains(s.Name))
+                .OrderBy(s => only is null ? 0 : Array.IndexOf(only, s.Name))
                 .ToList();
             foreach (var (name, pick) in strategies)
             {
@@ -95,8 +98,14 @@ internal static class ActiveLearningCommand
                     }
 
                     list.Add((accuracy, picks.Length - labelled.Length));
+                    var perClass = new int[SmallMlp.Classes];
+                    foreach (var i in labelled)
+                    {
+                        perClass[pool.Labels[i]]++;
+                    }
+
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}"));
+                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}, digits per class {string.Join("/", perClass)}"));
                 }
             }
 
@@ -173,10 +182,9 @@ internal static class ActiveLearningCommand
         }
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
-        var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
-        strategies.Add(("chroma Labeling, gradient embedding only (BADGE)", b =>
-            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), embeddingWeight: 0).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-
+        var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
+        var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
+        strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
         return strategies;
     }
 

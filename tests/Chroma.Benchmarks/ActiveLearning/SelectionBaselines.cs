@@ -61,4 +61,112 @@ internal static class SelectionBaselines
 
         return [.. picks];
     }
+
+    /// <summary>
+    /// TypiClust (Hacohen et al. 2022) on unit embeddings, for comparison: k-means (k-means++ seeding, 20 Lloyd
+    /// iterations) of the <paramref name="eligible"/> rows into <paramref name="budget"/> clusters; from each cluster,
+    /// largest first, the row of highest typicality, 1 / mean distance to its min(20, size - 1) nearest cluster mates.
+    /// Not prefix-stable: the clusters depend on the budget.
+    /// </summary>
+    public static int[] TypiClust(float[] units, int d, int[] eligible, int budget, int seed)
+    {
+        var n = eligible.Length;
+        var k = Math.Min(budget, n);
+        var random = new Random(seed);
+        var centres = new float[k * d];
+        var nearest = new double[n];
+        Array.Fill(nearest, double.PositiveInfinity);
+        var first = eligible[random.Next(n)];
+        units.AsSpan(first * d, d).CopyTo(centres);
+        for (var c = 1; c <= k; c++)
+        {
+            var centre = centres.AsSpan((c - 1) * d, d).ToArray();
+            double total = 0;
+            for (var i = 0; i < n; i++)
+            {
+                nearest[i] = Math.Min(nearest[i], TensorPrimitives.Distance(units.AsSpan(eligible[i] * d, d), centre) is var e ? e * e : 0);
+                total += nearest[i];
+            }
+
+            if (c == k)
+            {
+                break;
+            }
+
+            var target = random.NextDouble() * total;
+            var pick = n - 1;
+            for (var i = 0; i < n; i++)
+            {
+                target -= nearest[i];
+                if (target < 0)
+                {
+                    pick = i;
+                    break;
+                }
+            }
+
+            units.AsSpan(eligible[pick] * d, d).CopyTo(centres.AsSpan(c * d, d));
+        }
+
+        var assignment = new int[n];
+        for (var iteration = 0; iteration < 20; iteration++)
+        {
+            Parallel.For(0, n, i =>
+            {
+                var row = units.AsSpan(eligible[i] * d, d);
+                var best = 0;
+                var bestDistance = float.PositiveInfinity;
+                for (var c = 0; c < k; c++)
+                {
+                    var distance = TensorPrimitives.Distance(row, centres.AsSpan(c * d, d));
+                    if (distance < bestDistance)
+                    {
+                        bestDistance = distance;
+                        best = c;
+                    }
+                }
+
+                assignment[i] = best;
+            });
+            var sums = new float[k * d];
+            var counts = new int[k];
+            for (var i = 0; i < n; i++)
+            {
+                counts[assignment[i]]++;
+                TensorPrimitives.Add(sums.AsSpan(assignment[i] * d, d), units.AsSpan(eligible[i] * d, d), sums.AsSpan(assignment[i] * d, d));
+            }
+
+            for (var c = 0; c < k; c++)
+            {
+                if (counts[c] > 0)
+                {
+                    TensorPrimitives.Divide(sums.AsSpan(c * d, d), counts[c], centres.AsSpan(c * d, d));
+                }
+            }
+        }
+
+        var clusters = Enumerable.Range(0, n).GroupBy(i => assignment[i]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).ToList();
+        var picks = new List<int>();
+        foreach (var cluster in clusters)
+        {
+            var members = cluster.ToArray();
+            var neighbours = Math.Min(20, members.Length - 1);
+            var best = members[0];
+            var bestTypicality = double.NegativeInfinity;
+            foreach (var i in members)
+            {
+                var distances = members.Where(j => j != i).Select(j => (double)TensorPrimitives.Distance(units.AsSpan(eligible[i] * d, d), units.AsSpan(eligible[j] * d, d))).Order().Take(neighbours).ToList();
+                var typicality = distances.Count == 0 ? 0 : 1 / (distances.Average() + 1e-12);
+                if (typicality > bestTypicality)
+                {
+                    bestTypicality = typicality;
+                    best = i;
+                }
+            }
+
+            picks.Add(eligible[best]);
+        }
+
+        return [.. picks];
+    }
 }

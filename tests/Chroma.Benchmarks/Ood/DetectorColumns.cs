@@ -98,6 +98,26 @@ internal static class DetectorColumns
         columns.Add(("combo: sum(maha,knn,rel,bnd,prob)", Combine(i => maha[i] + knn[i] + rel[i] + boundary[i] + probability[i])));
         columns.Add(("combo: mean(maha,knn,rel,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
         columns.Add(("combo: bnd+prob", Combine(i => boundary[i] + probability[i])));
+
+        // Two-sided tests (a typical-set test, Nalisnick et al. 2019): a shift that smooths the inputs can move them
+        // closer to the class means than normal traffic, so "too typical" is evidence too.
+        double TwoSided(EmpiricalCalibrator upper, EmpiricalCalibrator lower, double v) => Math.Max(-Math.Log10(upper.PValue(v)), -Math.Log10(lower.PValue(-v)));
+        double MahaDistance(ReadOnlySpan<float> row) => model.Mahalanobis.Score(row).Distance;
+        var heldOutMaha = heldOut.Select(i => MahaDistance(training.Embeddings.AsSpan(i * d, d))).ToArray();
+        var productionMaha = Enumerable.Range(0, n).Select(i => MahaDistance(production.Embeddings.AsSpan(i * d, d))).ToArray();
+        var mahaUpper = new EmpiricalCalibrator(heldOutMaha);
+        var mahaLower = new EmpiricalCalibrator(heldOutMaha.Select(v => -v));
+        var twoSidedMaha = productionMaha.Select(v => TwoSided(mahaUpper, mahaLower, v)).ToArray();
+        columns.Add(("candidate: Mahalanobis, lower tail (too typical)", [.. productionMaha.Select(v => -v)]));
+        columns.Add(("candidate: Mahalanobis, two-sided", twoSidedMaha));
+        double Norm(ReadOnlySpan<float> row) => System.Numerics.Tensors.TensorPrimitives.Norm(row);
+        var heldOutNorm = heldOut.Select(i => Norm(training.Embeddings.AsSpan(i * d, d))).ToArray();
+        var productionNorm = Enumerable.Range(0, n).Select(i => Norm(production.Embeddings.AsSpan(i * d, d))).ToArray();
+        var normUpper = new EmpiricalCalibrator(heldOutNorm);
+        var normLower = new EmpiricalCalibrator(heldOutNorm.Select(v => -v));
+        columns.Add(("candidate: feature norm, low", [.. productionNorm.Select(v => -v)]));
+        columns.Add(("candidate: feature norm, two-sided", [.. productionNorm.Select(v => TwoSided(normUpper, normLower, v))]));
+        columns.Add(("combo: mean(two-sided maha,knn,rel,bnd,prob)", Combine(i => (twoSidedMaha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
         columns.Add(("combo: max(bnd, prob)", Combine(i => Math.Max(boundary[i], probability[i]))));
         return columns;
     }

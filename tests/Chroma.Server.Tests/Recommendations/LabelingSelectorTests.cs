@@ -5,36 +5,51 @@ using NUnit.Framework;
 namespace Chroma.Server.Tests.Recommendations;
 
 /// <summary>
-/// The labeling list on a constructed pool whose answer is known: three training classes; production holds confident
-/// ordinary records, a large redundant cluster of the most uncertain records (between classes 0 and 1, with exact
-/// copies in it), two small ambiguous groups (between 1 and 2, between 0 and 2) and far outliers the model is just as
-/// unsure of.
+/// The labeling list on a constructed pool whose answer is known: three training classes; production holds three
+/// in-distribution clusters of known size (60, 30 and 10 records around the class centres, each with one record
+/// exactly at its centre), exact copies of one record, and far outliers.
 /// </summary>
 public class LabelingSelectorTests
 {
     private const int Dimension = 8;
-    private const int Redundant = 40;
     private const int Copies = 5;
-    private const int SmallGroup = 5;
     private const int Outliers = 20;
+    private static readonly int[] Sizes = [60, 30, 10];
 
     [Test]
-    public void Rank_Labeling_RedundantClusterAndOutliers_TopCoversEveryAmbiguousRegionWithoutOutliers()
+    public void Rank_Labeling_ClustersOfKnownSize_PicksACentralMemberOfEachClusterLargestFirst()
     {
         var scored = Pool();
 
-        var labeling = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, 10);
-        var scoreOrder = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, 10, diversity: Diversity.Off);
+        var labeling = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, 3);
+
+        Assert.That(labeling.Select(r => Cluster(r.Id)), Is.EqualTo(new[] { 0, 1, 2 }), "one pick per cluster, the largest first");
+        foreach (var pick in labeling)
+        {
+            var cluster = Cluster(pick.Id);
+            var centre = scored.First(r => r.Id == $"centre{cluster}").UnitEmbedding.ToArray();
+            double Distance(ScoredRecord r) => System.Numerics.Tensors.TensorPrimitives.Distance(r.UnitEmbedding.Span, centre);
+            var members = scored.Where(r => Cluster(r.Id) == cluster).Select(Distance).Order().ToArray();
+            Assert.That(Distance(scored.First(r => r.Id == pick.Id)), Is.LessThanOrEqualTo(members[members.Length / 2]), $"{pick.Id} is in the central half of cluster {cluster}, not an edge case");
+        }
+    }
+
+    [Test]
+    public void Rank_Labeling_LargerBudget_SpreadsByClusterSizeWithoutOutliers()
+    {
+        var scored = Pool();
+
+        var labeling = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, 20);
         var review = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, Outliers, diversity: Diversity.Off);
 
         int Count(IEnumerable<Recommendation> list, string prefix) => list.Count(r => r.Id.StartsWith(prefix, StringComparison.Ordinal));
+        var perCluster = Enumerable.Range(0, Sizes.Length).Select(c => Count(labeling, $"cluster{c}-") + Count(labeling, $"centre{c}")).ToArray();
         Assert.Multiple(() =>
         {
             Assert.That(Count(labeling, "outlier"), Is.Zero, "out-of-distribution records are left for review");
-            Assert.That(Count(labeling, "redundant") + Count(labeling, "copy"), Is.InRange(1, 3), "one region does not fill the batch");
-            Assert.That(Count(labeling, "between12"), Is.GreaterThan(0), "the 1-2 boundary is in the batch");
-            Assert.That(Count(labeling, "between02"), Is.GreaterThan(0), "the 0-2 boundary is in the batch");
-            Assert.That(Count(scoreOrder, "redundant") + Count(scoreOrder, "copy"), Is.GreaterThanOrEqualTo(8), "by score alone the redundant cluster fills the top");
+            Assert.That(perCluster[0], Is.GreaterThan(perCluster[1]), "the largest cluster gets the most labels");
+            Assert.That(perCluster[1], Is.GreaterThan(perCluster[2]), "the middle cluster gets more than the small one");
+            Assert.That(perCluster[2], Is.GreaterThan(0), "the small cluster is represented");
             Assert.That(Count(review, "outlier"), Is.EqualTo(Outliers), "the review strategy still surfaces every outlier");
         });
     }
@@ -79,14 +94,23 @@ public class LabelingSelectorTests
     }
 
     [Test]
-    public void GradientFactor_Probabilities_IsProbabilitiesMinusOneHotOfTheTopClass()
+    public void Uncertainty_Probabilities_IsOneMinusTopShareScaledToOne()
     {
-        var record = Pool().First(r => r.Id.StartsWith("between12", StringComparison.Ordinal));
+        var scored = Pool();
+        var confident = scored.First(r => r.Id == "centre0");
+        var uniform = confident with { Probabilities = [0.25f, 0.25f, 0.25f, 0.25f] };
+        var split = confident with { Probabilities = [2f, 2f, 0f] };
 
-        var q = LabelingSelector.GradientFactor(record)!;
-
-        Assert.That(q, Is.EqualTo(new[] { 0.05, 0.55 - 1, 0.40 }).Within(1e-6));
+        Assert.Multiple(() =>
+        {
+            Assert.That(LabelingSelector.Uncertainty(confident), Is.EqualTo((1 - 0.98) * 3 / 2).Within(1e-6));
+            Assert.That(LabelingSelector.Uncertainty(uniform), Is.EqualTo(1).Within(1e-6));
+            Assert.That(LabelingSelector.Uncertainty(split), Is.EqualTo(0.75).Within(1e-6), "probabilities are rescaled to sum to 1");
+        });
     }
+
+    private static int Cluster(string id) =>
+        id.StartsWith("centre", StringComparison.Ordinal) ? id[6] - '0' : id.StartsWith("cluster", StringComparison.Ordinal) ? id[7] - '0' : id.StartsWith("copy", StringComparison.Ordinal) ? 0 : -1;
 
     private static ScoredRecord[] Pool()
     {
@@ -94,30 +118,32 @@ public class LabelingSelectorTests
         var trainingProbabilities = labels.Select(l => (float[]?)Confident(int.Parse(l, System.Globalization.CultureInfo.InvariantCulture))).ToArray();
         var model = RecommendationModel.Fit(new TrainingData(embeddings, Dimension, labels) { Probabilities = trainingProbabilities }, "v1");
 
-        float[] between01 = [3, 3, 0, 0, 0, 0, 0, 0];
-        float[] between12 = [0, 3, 3, 0, 0, 0, 0, 0];
-        float[] between02 = [3, 0, 3, 0, 0, 0, 0, 0];
-        var ordinary = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 2, 6), 60, 1, seed: 41);
-        var redundant = SyntheticEmbeddings.Around(between01, Redundant, 0.3, seed: 42);
-        var copy = Enumerable.Range(0, Copies).SelectMany(_ => redundant.Take(Dimension)).ToArray();
-        var near12 = SyntheticEmbeddings.Around(between12, SmallGroup, 0.5, seed: 43);
-        var near02 = SyntheticEmbeddings.Around(between02, SmallGroup, 0.5, seed: 44);
-        var outliers = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 7, 40), Outliers, 3, seed: 45);
-        var ids = (string[])
-        [
-            .. SyntheticEmbeddings.Ids(60, "ordinary"), .. SyntheticEmbeddings.Ids(Redundant, "redundant"), .. SyntheticEmbeddings.Ids(Copies, "copy"),
-            .. SyntheticEmbeddings.Ids(SmallGroup, "between12"), .. SyntheticEmbeddings.Ids(SmallGroup, "between02"), .. SyntheticEmbeddings.Ids(Outliers, "outlier"),
-        ];
-        float[]?[] probabilities =
-        [
-            .. Enumerable.Range(0, 60).Select(_ => Confident(2)),
-            .. Enumerable.Range(0, Redundant + Copies).Select(_ => new[] { 0.34f, 0.33f, 0.33f }),
-            .. Enumerable.Range(0, SmallGroup).Select(_ => new[] { 0.05f, 0.55f, 0.40f }),
-            .. Enumerable.Range(0, SmallGroup).Select(_ => new[] { 0.55f, 0.05f, 0.40f }),
-            .. Enumerable.Range(0, Outliers).Select(_ => new[] { 0.34f, 0.33f, 0.33f }),
-        ];
-        string?[] predicted = [.. probabilities.Select(p => Array.IndexOf(p!, p!.Max()).ToString(System.Globalization.CultureInfo.InvariantCulture))];
-        return RecommendationScorer.Score(model, new ProductionBatch(ids, [.. ordinary, .. redundant, .. copy, .. near12, .. near02, .. outliers], Dimension, predicted, probabilities));
+        var rows = new List<float>();
+        var ids = new List<string>();
+        var predicted = new List<string?>();
+        for (var c = 0; c < Sizes.Length; c++)
+        {
+            var centre = SyntheticEmbeddings.Axis(Dimension, c, 6);
+            rows.AddRange(centre);
+            ids.Add($"centre{c}");
+            rows.AddRange(SyntheticEmbeddings.Around(centre, Sizes[c] - 1, 0.5, seed: 41 + c));
+            ids.AddRange(SyntheticEmbeddings.Ids(Sizes[c] - 1, $"cluster{c}-"));
+            predicted.AddRange(Enumerable.Repeat((string?)c.ToString(System.Globalization.CultureInfo.InvariantCulture), Sizes[c]));
+        }
+
+        var copied = rows.Skip(Dimension).Take(Dimension).ToArray();
+        for (var i = 0; i < Copies; i++)
+        {
+            rows.AddRange(copied);
+            ids.Add($"copy{i}");
+            predicted.Add("0");
+        }
+
+        rows.AddRange(SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 7, 40), Outliers, 3, seed: 45));
+        ids.AddRange(SyntheticEmbeddings.Ids(Outliers, "outlier"));
+        predicted.AddRange(Enumerable.Repeat((string?)"2", Outliers));
+        float[]?[] probabilities = [.. predicted.Select(p => Confident(int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)))];
+        return RecommendationScorer.Score(model, new ProductionBatch([.. ids], [.. rows], Dimension, [.. predicted], probabilities));
     }
 
     private static float[] Confident(int c)
