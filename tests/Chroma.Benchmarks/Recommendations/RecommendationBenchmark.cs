@@ -88,6 +88,9 @@ internal static class RecommendationBenchmark
         Restart(stopwatch);
         var ranked = RecommendationRanker.Rank(snapshot, Server.Recommendations.RecommendationStrategy.Balanced, 20);
         Report($"rank top {ranked.Count} of {snapshot.Count:N0} (pool 1000, duplicates, k-center)", stopwatch);
+        Restart(stopwatch);
+        var labeling = RecommendationRanker.Rank(snapshot, Server.Recommendations.RecommendationStrategy.Labeling, 200);
+        Report($"labeling list: first {labeling.Count} of {snapshot.Count:N0} (greedy k-medians over the in-distribution candidates)", stopwatch);
 
         Restart(stopwatch);
         var drift = MmdDriftDetector.Measure(trainEmbeddings, prodEmbeddings, d, limiter: limiter);

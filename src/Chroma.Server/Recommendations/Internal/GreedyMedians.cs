@@ -49,12 +49,14 @@ internal static class GreedyMedians
             units.AsSpan(clients[c] * dimension, dimension).CopyTo(clientUnits.AsSpan(c * dimension, dimension));
         }
 
-        var reach = new double[clients.Length];
-        Array.Fill(reach, Unreached);
+        // Single precision for the per-client arithmetic: every step of a gain is then one vector operation.
+        var reach = new float[clients.Length];
+        Array.Fill(reach, (float)Unreached);
+        var clientWeights = Array.ConvertAll(weights, w => (float)w);
         var gains = new double[rows];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = rows >= 256 ? -1 : 1 }, () => new float[DotProducts.BlockRows], (j, _, dots) =>
         {
-            gains[j] = Gain(units.AsSpan(j * dimension, dimension), clientUnits, weights, reach, dots);
+            gains[j] = Gain(units.AsSpan(j * dimension, dimension), clientUnits, clientWeights, reach, dots);
             return dots;
         }, _ => { });
 
@@ -79,7 +81,7 @@ internal static class GreedyMedians
 
             if (computed != picks.Count)
             {
-                var gain = Gain(units.AsSpan(row * dimension, dimension), clientUnits, weights, reach, scratch);
+                var gain = Gain(units.AsSpan(row * dimension, dimension), clientUnits, clientWeights, reach, scratch);
                 queue.Enqueue((row, picks.Count), (gain, tieRank[row]));
                 continue;
             }
@@ -94,7 +96,7 @@ internal static class GreedyMedians
             var pick = units.AsSpan(row * dimension, dimension);
             for (var c = 0; c < clients.Length; c++)
             {
-                reach[c] = Math.Min(reach[c], Distance(pick, clientUnits.AsSpan(c * dimension, dimension)));
+                reach[c] = Math.Min(reach[c], (float)Distance(pick, clientUnits.AsSpan(c * dimension, dimension)));
             }
 
             var duplicates = new List<int>();
@@ -113,22 +115,24 @@ internal static class GreedyMedians
         return picks;
     }
 
-    private static double Gain(ReadOnlySpan<float> row, float[] clientUnits, double[] weights, double[] reach, float[] dots)
+    private static double Gain(ReadOnlySpan<float> row, float[] clientUnits, float[] weights, float[] reach, float[] dots)
     {
         var dimension = row.Length;
         double total = 0;
         for (var start = 0; start < weights.Length; start += DotProducts.BlockRows)
         {
             var n = Math.Min(DotProducts.BlockRows, weights.Length - start);
-            DotProducts.Block(row, clientUnits.AsSpan(start * dimension, n * dimension), dots.AsSpan(0, n));
-            for (var c = 0; c < n; c++)
-            {
-                var lower = reach[start + c] - Math.Sqrt(Math.Max(0, 2 - (2 * (double)dots[c])));
-                if (lower > 0)
-                {
-                    total += weights[start + c] * lower;
-                }
-            }
+            var block = dots.AsSpan(0, n);
+            DotProducts.Block(row, clientUnits.AsSpan(start * dimension, n * dimension), block);
+
+            // max(0, reach - |x_c - x_j|) with |x_c - x_j| = sqrt(max(0, 2 - 2 x_c.x_j)) for unit rows, weighted and summed.
+            TensorPrimitives.Multiply(block, -2f, block);
+            TensorPrimitives.Add(block, 2f, block);
+            TensorPrimitives.Max(block, 0f, block);
+            TensorPrimitives.Sqrt(block, block);
+            TensorPrimitives.Subtract(reach.AsSpan(start, n), block, block);
+            TensorPrimitives.Max(block, 0f, block);
+            total += TensorPrimitives.Dot(block, weights.AsSpan(start, n));
         }
 
         return total;
