@@ -200,7 +200,8 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         }
     }
 
-    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    /// <summary>Gets whether disposal has begun (tests hold a round until it has).</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     // One round or save at a time, and none once disposal has begun.
     private async Task<bool> EnterAsync()

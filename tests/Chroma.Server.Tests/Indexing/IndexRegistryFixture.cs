@@ -67,6 +67,13 @@ internal sealed class IndexRegistryFixture : IDisposable
         Indexes = Create();
     }
 
+    /// <summary>Replaces the registry by one that reads the store through <paramref name="store"/> (a decorator of <see cref="StoreFixture.Store"/>).</summary>
+    public void RestartOver(IRecordStore store)
+    {
+        Indexes.Dispose();
+        Indexes = Create(store);
+    }
+
     public void Dispose()
     {
         Indexes.Dispose();
@@ -74,9 +81,9 @@ internal sealed class IndexRegistryFixture : IDisposable
     }
 
     // The store tells the current registry about commits, as the server's observer wiring does.
-    private EmbeddingSetIndexes Create()
+    private EmbeddingSetIndexes Create(IRecordStore? store = null)
     {
-        var indexes = new EmbeddingSetIndexes(Store.Store, Options, Path.Combine(Store.Directory.Path, "indexes"), Clock, Log);
+        var indexes = new EmbeddingSetIndexes(store ?? Store.Store, Options, Path.Combine(Store.Directory.Path, "indexes"), Clock, Log);
         Store.Observers.Clear();
         Store.Observers.Add(indexes);
         return indexes;

@@ -21,24 +21,31 @@ public sealed class IndexTailingTests
     [Test, CancelAfter(60_000)]
     public async Task Dispose_WhileTheWorkerAppliesABacklog_RoundEndsQuietlyAndNothingFails(CancellationToken cancellationToken)
     {
-        // Arrange: a backlog of 9,000 records read one at a time, so the rounds run for a while (a shutdown whose
+        // Arrange: a backlog of 9,000 records read one at a time, and the round held at its third page (a shutdown whose
         // host stop timeout ran out before the worker's last round: the registry is disposed under it). Below the
         // fixture's graph threshold (10,000): a background build would hold the tail back and end the rounds early.
+        var (gated, gate) = GatedChangeReads.Wrap(_fixture.Store.Store);
+        _fixture.RestartOver(gated);
         _fixture.Indexes.CatchUpPageSize = 1;
         await _fixture.IngestAsync(Records.Set(), Records.Sequence(1));
         var set = _fixture.Store.RequireSet(Records.Set());
         await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
         await _fixture.IngestAsync(Records.Set(), Records.Sequence(9_000, start: 1));
+        gate.HoldAfter = 2;
         var applying = Task.Run(() => _fixture.Indexes.ApplyQueuedAsync(), cancellationToken);
-        while (_fixture.Indexes.ChangesApplied == 0 && !applying.IsCompleted)
+        Assert.That(await gate.WaitUntilHeldAsync(TimeSpan.FromSeconds(20)), Is.True, "the round reached its third page");
+        Assert.That(applying.IsCompleted, Is.False, "the backlog is still applying when the registry is disposed under it");
+
+        // Act: dispose while the round waits at the gate, then let the read go on into disposed indexes.
+        var indexes = _fixture.Indexes;
+        var disposing = Task.Run(indexes.Dispose, cancellationToken);
+        while (!indexes.IsDisposed)
         {
-            await Task.Delay(1, cancellationToken);
+            await Task.Yield();
         }
 
-        Assert.That(applying.IsCompleted, Is.False, "the backlog must still be applying when the registry is disposed under it");
-
-        // Act
-        _fixture.Indexes.Dispose();
+        gate.Release();
+        await disposing.WaitAsync(cancellationToken);
 
         // Assert: before, the round met disposed indexes (ObjectDisposedException out of the worker, which stopped the
         // host, or logged as a failed apply).

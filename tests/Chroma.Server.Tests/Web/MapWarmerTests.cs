@@ -32,7 +32,8 @@ public sealed class MapWarmerTests
         var smallSet = store.ListSets().Single(s => s.Set.Descriptor.Model == "small");
         var last = store.GetRecords(largeSet.Set, new RecordQuery(RecordSelection.All, 0, total, IncludeEmbeddings: false)).Records.Max(r => r.Sequence);
 
-        while (maps.ProjectedThrough(largeSet.Set, MapProjectionKind.Pca) < last)
+        // The warmer counts a pass after the projection it made is visible: wait for both.
+        while (maps.ProjectedThrough(largeSet.Set, MapProjectionKind.Pca) < last || warmer.Warmed < 1)
         {
             await Task.Delay(100, cancellationToken);
         }

@@ -35,8 +35,10 @@ internal sealed class MapWarmer : BackgroundService
         _logger = logger;
     }
 
-    /// <summary>Gets how many passes projected a set (read by tests).</summary>
-    public int Warmed { get; private set; }
+    private int _warmedCount;
+
+    /// <summary>Gets how many passes projected a set (read by tests, from another thread).</summary>
+    public int Warmed => Volatile.Read(ref _warmedCount);
 
     /// <summary>
     /// One look at every set: updates the maps of sets that changed before the last look and not since. The look reads
@@ -79,7 +81,7 @@ internal sealed class MapWarmer : BackgroundService
             try
             {
                 _maps.Read(summary.Set, MapProjectionKind.Pca);
-                Warmed++;
+                Interlocked.Increment(ref _warmedCount);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
