@@ -244,9 +244,16 @@ internal sealed class SetScoringPass
 
         var driftTime = Stopwatch.GetElapsedTime(measuring);
 
+        // After a pass that scored, the ranking was published before drift: publish again only when it changed since
+        // (a new revision drops every ranking cached for the set, the labeling list included).
+        var refitEnded = state.Refitting;
         state.EndRefit();
-        state.ApplyDeletes();
-        state.Publish(Now(), null);
+        var dropped = state.ApplyDeletes();
+        if (scored == 0 || refitEnded || dropped > 0)
+        {
+            state.Publish(Now(), null);
+        }
+
         var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         ScoringLog.PassCompleted(_logger, set.SetId, scored, state.Entries.Count, state.TrainingVersion ?? "-", refit, elapsedMs);
         return new ScoringPassResult(set.SetId, scored, state.Entries.Count, refit, drift, null)

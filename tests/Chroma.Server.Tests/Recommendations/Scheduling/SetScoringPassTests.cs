@@ -36,6 +36,25 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_PassScoredAndMeasuredDrift_PublishesNoRevisionAfterTheScores(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        long revisionWhenAnnounced = -1;
+
+        var result = await pass.RunAsync(state, _ => revisionWhenAnnounced = state.Published.Revision, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Scored, Is.EqualTo(20));
+            Assert.That(result.Drift, Is.Not.Null, "drift was measured after the scores were published");
+            Assert.That(revisionWhenAnnounced, Is.GreaterThan(0));
+            Assert.That(state.Published.Revision, Is.EqualTo(revisionWhenAnnounced), "an unchanged ranking keeps its revision, so cached rankings stay valid");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_TrainingRecordAdded_RefitsAndRescoresEveryRecord(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
