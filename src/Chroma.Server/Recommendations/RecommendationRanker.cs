@@ -1,3 +1,5 @@
+using Chroma.Server.Recommendations.Internal;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -8,6 +10,9 @@ namespace Chroma.Server.Recommendations;
 /// </summary>
 internal static class RecommendationRanker
 {
+    // Below this many records one thread scores them faster than fanning out to the thread pool.
+    private const int ParallelScoringThreshold = 50_000;
+
     /// <summary>Returns up to <paramref name="count"/> recommendations, best first.</summary>
     /// <param name="records">Scored production records (any model version; the caller keeps them current).</param>
     /// <param name="strategy">What to favour.</param>
@@ -30,7 +35,17 @@ internal static class RecommendationRanker
         }
 
         var scores = new double[records.Count];
-        Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i].Signals, strategy));
+        if (records.Count < ParallelScoringThreshold)
+        {
+            for (var i = 0; i < scores.Length; i++)
+            {
+                scores[i] = SignalCombiner.Score(records[i].Signals, strategy);
+            }
+        }
+        else
+        {
+            Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i].Signals, strategy));
+        }
 
         if (strategy == RecommendationStrategy.Labeling && diversity != Diversity.Off)
         {
@@ -40,11 +55,7 @@ internal static class RecommendationRanker
         // Descending score, ties by id so the ranking is deterministic.
         var (window, relevance) = options.Spread(diversity);
         var poolSize = Math.Min(records.Count, Math.Max(count + window, options.CandidatePoolSize));
-        var pool = Enumerable.Range(0, records.Count)
-            .OrderByDescending(i => scores[i])
-            .ThenBy(i => records[i].Id, StringComparer.Ordinal)
-            .Take(poolSize)
-            .ToArray();
+        var pool = TopScores.Select(scores, i => records[i].Id, poolSize);
 
         var groups = NearDuplicateGrouper.Group(pool.Select(i => records[i].UnitEmbedding).ToArray(), options.NearDuplicateThreshold);
 

@@ -70,7 +70,7 @@ internal static class RecommendationScorer
                     signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
                 }
 
-                results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals)
+                results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals.ToArray())
                 {
                     Probabilities = uncertainty is null ? null : batch.ProbabilitiesOf(i),
                 };

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -61,13 +63,20 @@ internal static class SignalCombiner
     public static double Score(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy)
     {
         ArgumentNullException.ThrowIfNull(signals);
+
+        // Rankings score every record of a set per request: no enumerator to allocate for the usual array.
+        return Combine(AsSpan(signals), strategy);
+    }
+
+    private static double Combine(ReadOnlySpan<SignalScore> signals, RecommendationStrategy strategy)
+    {
         if (strategy == RecommendationStrategy.Labeling)
         {
             return LabelingScore(signals);
         }
 
         double weighted = 0, total = 0;
-        foreach (var signal in signals)
+        foreach (ref readonly var signal in signals)
         {
             var weight = Weight(strategy, signal.Kind);
             weighted += weight * signal.Surprise;
@@ -85,8 +94,20 @@ internal static class SignalCombiner
     public static double LabelingDistanceExcess(IReadOnlyList<SignalScore> signals)
     {
         ArgumentNullException.ThrowIfNull(signals);
+        return DistanceExcess(AsSpan(signals));
+    }
+
+    private static ReadOnlySpan<SignalScore> AsSpan(IReadOnlyList<SignalScore> signals) => signals switch
+    {
+        SignalScore[] array => array,
+        List<SignalScore> list => CollectionsMarshal.AsSpan(list),
+        _ => signals.ToArray(),
+    };
+
+    private static double DistanceExcess(ReadOnlySpan<SignalScore> signals)
+    {
         double distance = 0;
-        foreach (var signal in signals)
+        foreach (ref readonly var signal in signals)
         {
             if (signal.Kind is SignalKind.Mahalanobis or SignalKind.KnnDistance)
             {
@@ -97,10 +118,10 @@ internal static class SignalCombiner
         return Math.Max(0, distance - LabelingDistanceAllowance);
     }
 
-    private static double LabelingScore(IReadOnlyList<SignalScore> signals)
+    private static double LabelingScore(ReadOnlySpan<SignalScore> signals)
     {
         double weighted = 0, total = 0;
-        foreach (var signal in signals)
+        foreach (ref readonly var signal in signals)
         {
             if (signal.Kind is SignalKind.Mahalanobis or SignalKind.KnnDistance)
             {
@@ -113,6 +134,6 @@ internal static class SignalCombiner
         }
 
         var uncertainty = total > 0 ? weighted / total : 0;
-        return uncertainty - LabelingDistanceExcess(signals);
+        return uncertainty - DistanceExcess(signals);
     }
 }

@@ -33,19 +33,18 @@ internal sealed class RecommendationPages
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(request);
-        var inDataset = scores.Entries.Where(e => string.Equals(e.Dataset, request.Dataset, StringComparison.Ordinal)).ToArray();
-        var excluded = request.Excluded?.Sequences;
-        var candidates = excluded is { Count: > 0 } ? [.. inDataset.Where(e => !excluded.Contains(e.Sequence))] : inDataset;
+        var need = request.Offset + request.PageSize + 1; // one more says whether a next page exists
+        CachedRanking ranking;
         if (request.Metadata.Count > 0)
         {
             var matching = _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
-            candidates = [.. candidates.Where(e => matching.Contains(e.Sequence))];
+            var (candidates, inDataset) = Candidates(scores, request, matching);
+            ranking = Rank(candidates, request, need, previous: null) with { DatasetCount = inDataset };
         }
-
-        var need = request.Offset + request.PageSize + 1; // one more says whether a next page exists
-        var ranking = request.Metadata.Count > 0
-            ? Rank(candidates, request, need, previous: null)
-            : Cached(set, scores.Revision, candidates, request, need);
+        else
+        {
+            ranking = Cached(set, scores, request, need);
+        }
 
         var items = ranking.Items.Skip(request.Offset).Take(request.PageSize).ToArray();
         var hasMore = ranking.Items.Count > request.Offset + request.PageSize;
@@ -53,24 +52,49 @@ internal sealed class RecommendationPages
             [.. items.Select(i => request.AllScores ? WithReasons(i, request.Strategy) : (i.Sequence, i.Item))],
             ranking.Complete ? ranking.Items.Count : Math.Max(ranking.Items.Count, request.Offset + items.Length),
             hasMore,
-            inDataset.Length);
+            ranking.DatasetCount);
+    }
+
+    // The dataset's scored records left after the reviewed ones and the metadata filter, and how many the dataset has.
+    private static (ScoredEntry[] Candidates, int InDataset) Candidates(SetScores scores, RecommendationPageRequest request, IReadOnlySet<long>? matching)
+    {
+        var excluded = request.Excluded?.Sequences;
+        var inDataset = 0;
+        var candidates = new List<ScoredEntry>();
+        foreach (var entry in scores.Entries)
+        {
+            if (!string.Equals(entry.Dataset, request.Dataset, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            inDataset++;
+            if ((excluded is null || !excluded.Contains(entry.Sequence)) && (matching is null || matching.Contains(entry.Sequence)))
+            {
+                candidates.Add(entry);
+            }
+        }
+
+        return ([.. candidates], inDataset);
     }
 
     private static (long Sequence, Recommendation Item) WithReasons(RankedEntry entry, RecommendationStrategy strategy) =>
         (entry.Sequence, entry.Item with { Reasons = ReasonWriter.Write(entry.Record, strategy) });
 
-    private CachedRanking Cached(StoredEmbeddingSet set, long revision, ScoredEntry[] candidates, RecommendationPageRequest request, int need)
+    private CachedRanking Cached(StoredEmbeddingSet set, SetScores scores, RecommendationPageRequest request, int need)
     {
-        // Reviews change what is left out without a new revision: the cache keys on both.
+        // Reviews change what is left out without a new revision: the cache keys on both. A cached ranking is served
+        // without looking at the scores again (a million-record set costs a scan per look).
         var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity, request.Excluded is not null);
         var excludedVersion = request.Excluded?.Version ?? 0;
-        var current = _cache.TryGetValue(key, out var cached) && cached.Revision == revision && cached.ExcludedVersion == excludedVersion;
+        var current = _cache.TryGetValue(key, out var cached) && cached.Revision == scores.Revision && cached.ExcludedVersion == excludedVersion;
         if (current && (cached!.Complete || cached.Items.Count >= need))
         {
             return cached;
         }
 
-        var fresh = Rank(candidates, request, need, current ? cached : null) with { Revision = revision, ExcludedVersion = excludedVersion };
+        var (candidates, inDataset) = Candidates(scores, request, matching: null);
+        var fresh = Rank(candidates, request, need, current ? cached : null) with { Revision = scores.Revision, ExcludedVersion = excludedVersion, DatasetCount = inDataset };
         if (_cache.Count >= MaxCachedRankings)
         {
             _cache.Clear();
@@ -94,12 +118,26 @@ internal sealed class RecommendationPages
             return new CachedRanking(0, ordered, Complete: true);
         }
 
-        var byId = candidates.ToDictionary(e => e.Record.Id, StringComparer.Ordinal);
-
         // Deepen geometrically so paging far does not rank again on every page.
         var depth = Math.Max(Math.Max(need, MinimumDepth), (previous?.Items.Count ?? 0) * 2);
         var ranked = RecommendationRanker.Rank([.. candidates.Select(e => e.Record)], request.Strategy, depth, _options, request.Diversity);
-        return new CachedRanking(0, [.. ranked.Select(r => new RankedEntry(byId[r.Id].Sequence, byId[r.Id].Record, r))], Complete: ranked.Count < depth);
+
+        // Back from ids to entries: one pass, hashing only the ranked ids' lookups.
+        var wanted = new Dictionary<string, ScoredEntry?>(ranked.Count, StringComparer.Ordinal);
+        foreach (var item in ranked)
+        {
+            wanted[item.Id] = null;
+        }
+
+        foreach (var entry in candidates)
+        {
+            if (wanted.ContainsKey(entry.Record.Id))
+            {
+                wanted[entry.Record.Id] = entry;
+            }
+        }
+
+        return new CachedRanking(0, [.. ranked.Select(r => new RankedEntry(wanted[r.Id]!.Sequence, wanted[r.Id]!.Record, r))], Complete: ranked.Count < depth);
     }
 
     private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores, Diversity Diversity, bool ExcludesReviewed);
@@ -109,5 +147,7 @@ internal sealed class RecommendationPages
     private sealed record CachedRanking(long Revision, IReadOnlyList<RankedEntry> Items, bool Complete)
     {
         public long ExcludedVersion { get; init; }
+
+        public int DatasetCount { get; init; }
     }
 }
