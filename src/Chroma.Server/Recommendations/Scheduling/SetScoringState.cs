@@ -201,10 +201,29 @@ internal sealed class SetScoringState
         else
         {
             var entries = Entries.Values.ToArray();
-            Array.Sort(entries, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+            if (!InSequenceOrder(entries))
+            {
+                // Passes add records in sequence order, so this is rare (after deletions); a sort of a million
+                // entries on every published chunk would cost a pass seconds.
+                Array.Sort(entries, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+            }
+
             next = new SetScores(entries, TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
         }
 
         Volatile.Write(ref _published, next);
+    }
+
+    private static bool InSequenceOrder(ScoredEntry[] entries)
+    {
+        for (var i = 1; i < entries.Length; i++)
+        {
+            if (entries[i].Sequence < entries[i - 1].Sequence)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

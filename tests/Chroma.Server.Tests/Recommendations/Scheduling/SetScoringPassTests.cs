@@ -55,6 +55,31 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_NewRecordsAfterDeletions_PublishesEntriesInSequenceOrder(CancellationToken cancellationToken)
+    {
+        // Deleted entries free dictionary slots that later records reuse, so the dictionary's order is no longer the
+        // sequence order: the published ranking must still be.
+        var production = ScoringFixture.InDistribution(20, seed: 2);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        _fixture.Storage.Observers.Add(new ChangeObserver(deleted: (_, sequences) => state.OnDeleted(sequences)));
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [production[2].Id.ToLowerInvariant(), production[7].Id.ToLowerInvariant()], cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(5, seed: 3));
+
+        await pass.RunAsync(state, cancellationToken);
+
+        var sequences = state.Published.Entries.Select(e => e.Sequence).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(sequences, Has.Length.EqualTo(23));
+            Assert.That(sequences, Is.Ordered.Ascending);
+            Assert.That(sequences, Is.Unique);
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_TrainingRecordAdded_RefitsAndRescoresEveryRecord(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
