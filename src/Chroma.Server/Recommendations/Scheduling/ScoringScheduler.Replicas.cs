@@ -243,6 +243,8 @@ internal sealed partial class ScoringScheduler
             {
                 state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true);
             }
+
+            RankingPublished?.Invoke(set);
         }
 
         var expired = mark.Holder is null || mark.ExpiresUnixMs <= nowMs;

@@ -50,6 +50,12 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// <summary>Raised after every pass (tests wait on it).</summary>
     public event Action<ScoringPassResult>? PassCompleted;
 
+    /// <summary>
+    /// Raised on the worker when a set's new ranking is published: after a pass that scored it, or after this replica read
+    /// another replica's stored ranking. Handlers must return quickly (queue their work).
+    /// </summary>
+    public event Action<StoredEmbeddingSet>? RankingPublished;
+
     /// <summary>Gets how many passes have finished.</summary>
     public int CompletedPasses => Volatile.Read(ref _completedPasses);
 
@@ -366,6 +372,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         }
 
         state.Coverage.PassEnded(storedAtStart, succeeded);
+        if (succeeded)
+        {
+            RankingPublished?.Invoke(state.Set);
+        }
+
         Interlocked.Increment(ref _completedPasses);
         PassCompleted?.Invoke(result);
     }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Chroma.Server.Background;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chroma.Server.Recommendations.Serving;
 
@@ -10,7 +12,13 @@ namespace Chroma.Server.Recommendations.Serving;
 /// for the page asked for; metadata filters are read from the store on each call (tags change
 /// them without a new revision) and are not cached.
 /// </summary>
-internal sealed class RecommendationPages
+/// <remarks>
+/// A ranking of a million records takes about a second to compute. So when the worker publishes a set's new ranking,
+/// the rankings of that set asked for at the previous revision are computed again on the background threads
+/// (<see cref="Refresh"/>): a client that polls its queue finds the new ranking ready instead of paying for it in its
+/// request. A ranking nobody asked for since the last refresh is not refreshed again.
+/// </remarks>
+internal sealed partial class RecommendationPages
 {
     // Depth of the first ranking computed for a key: a few pages without recomputing.
     private const int MinimumDepth = 100;
@@ -20,12 +28,35 @@ internal sealed class RecommendationPages
     private readonly RecommendationOptions _options;
     private readonly ConcurrentDictionary<CacheKey, CachedRanking> _cache = new();
 
-    /// <summary>Creates the server of pages.</summary>
+    // The revision each key was last asked at: a refresh only recomputes rankings in use.
+    private readonly ConcurrentDictionary<CacheKey, long> _asked = new();
+    private readonly ScoringScheduler? _scheduler;
+    private readonly BackgroundWorkLimiter? _limiter;
+    private readonly ILogger _logger;
+    private long _rankingsComputed;
+
+    /// <summary>Creates the server of pages (no refresh in the background).</summary>
     public RecommendationPages(IRecordScoreStore store, RecommendationOptions options)
     {
         _store = store;
         _options = options;
+        _logger = NullLogger.Instance;
     }
+
+    /// <summary>Creates the server of pages that refreshes the rankings in use when <paramref name="scheduler"/> publishes a set's scores.</summary>
+    public RecommendationPages(
+        IRecordScoreStore store, RecommendationOptions options, ScoringScheduler scheduler, BackgroundWorkLimiter limiter, ILogger<RecommendationPages> logger)
+        : this(store, options)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        _scheduler = scheduler;
+        _limiter = limiter;
+        _logger = logger;
+        scheduler.RankingPublished += OnRankingPublished;
+    }
+
+    /// <summary>Gets how many rankings were computed (by requests and refreshes).</summary>
+    public long RankingsComputed => Interlocked.Read(ref _rankingsComputed);
 
     /// <summary>The page <paramref name="request"/> asks for, ranked from <paramref name="scores"/>.</summary>
     public RecommendationPageResult GetPage(StoredEmbeddingSet set, SetScores scores, RecommendationPageRequest request)
@@ -87,6 +118,7 @@ internal sealed class RecommendationPages
         // without looking at the scores again (a million-record set costs a scan per look).
         var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity, request.Excluded is not null);
         var excludedVersion = request.Excluded?.Version ?? 0;
+        _asked[key] = scores.Revision;
         var current = _cache.TryGetValue(key, out var cached) && cached.Revision == scores.Revision && cached.ExcludedVersion == excludedVersion;
         if (current && (cached!.Complete || cached.Items.Count >= need))
         {
@@ -94,10 +126,14 @@ internal sealed class RecommendationPages
         }
 
         var (candidates, inDataset) = Candidates(scores, request, matching: null);
-        var fresh = Rank(candidates, request, need, current ? cached : null) with { Revision = scores.Revision, ExcludedVersion = excludedVersion, DatasetCount = inDataset };
+        var fresh = Rank(candidates, request, need, current ? cached : null) with
+        {
+            Revision = scores.Revision, ExcludedVersion = excludedVersion, DatasetCount = inDataset, Request = request,
+        };
         if (_cache.Count >= MaxCachedRankings)
         {
             _cache.Clear();
+            _asked.Clear();
         }
 
         _cache[key] = fresh;
@@ -106,6 +142,7 @@ internal sealed class RecommendationPages
 
     private CachedRanking Rank(ScoredEntry[] candidates, RecommendationPageRequest request, int need, CachedRanking? previous)
     {
+        Interlocked.Increment(ref _rankingsComputed);
         if (request.AllScores)
         {
             // Every record, best first, ties by id; reasons are written for the served page only.
@@ -149,5 +186,7 @@ internal sealed class RecommendationPages
         public long ExcludedVersion { get; init; }
 
         public int DatasetCount { get; init; }
+
+        public RecommendationPageRequest? Request { get; init; }
     }
 }

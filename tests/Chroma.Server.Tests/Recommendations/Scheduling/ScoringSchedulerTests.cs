@@ -1,4 +1,6 @@
+using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -122,6 +124,53 @@ public sealed class ScoringSchedulerTests
         var pass = await NextPassAsync(cancellationToken);
 
         Assert.That(pass.Scored, Is.EqualTo(4));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RankingPublished_RankingAskedForAtThePreviousRevision_IsRankedAgainInTheBackgroundOnlyWhileInUse(CancellationToken cancellationToken)
+    {
+        // Arrange: a first pass and one page asked for.
+        var pages = new RecommendationPages(_fixture.Storage.Scores, new RecommendationOptions(), _scheduler, _fixture.Limiter, NullLogger<RecommendationPages>.Instance);
+        var request = new RecommendationPageRequest(RecommendationStrategy.Balanced, "production", new Dictionary<string, string>(), AllScores: false, Offset: 0, PageSize: 10);
+        await PassAfterAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)], cancellationToken);
+        pages.GetPage(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet), request);
+
+        // Act: a pass publishes 5 more records; the ranking asked for at the previous revision is ranked again.
+        await PassAfterAsync(ScoringFixture.InDistribution(5, seed: 3), cancellationToken);
+        while (pages.RankingsComputed < 2)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
+        var page = pages.GetPage(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet), request);
+        var computedAfterPage = pages.RankingsComputed;
+
+        // Act: two passes more, nobody asking in between: the first still refreshes (asked at its revision), the second not.
+        await PassAfterAsync(ScoringFixture.InDistribution(3, seed: 4), cancellationToken);
+        while (pages.RankingsComputed < 3)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
+        await PassAfterAsync(ScoringFixture.InDistribution(3, seed: 5), cancellationToken);
+        var refreshedUnasked = pages.Refresh(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(page.Scored, Is.EqualTo(15), "the page was served from the refreshed ranking, which holds the new records");
+            Assert.That(computedAfterPage, Is.EqualTo(2), "the request found the ranking ready: none computed for it");
+            Assert.That(refreshedUnasked, Is.Zero, "a ranking nobody asked for since the last refresh is left");
+            Assert.That(pages.RankingsComputed, Is.EqualTo(3));
+        });
+    }
+
+    private async Task PassAfterAsync(Chroma.Protocol.V1.Record[] records, CancellationToken cancellationToken)
+    {
+        ResetNextPass();
+        await _fixture.IngestAsync(records);
+        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
+        await NextPassAsync(cancellationToken);
     }
 
     private Task<ScoringPassResult> NextPassAsync(CancellationToken cancellationToken)
