@@ -4,7 +4,8 @@ namespace Chroma.Server.Recommendations;
 /// The <see cref="RecommendationStrategy.Labeling"/> list: a batch to label that represents the production inputs of
 /// the kind the model was trained for, in an order whose every prefix is such a batch. Typicality-based selection for
 /// small budgets, as TypiClust (Hacohen et al. 2022) and ProbCover (Yehuda et al. 2022) do, in a prefix-stable form:
-/// greedy k-medians over the candidates' unit embeddings (<see cref="GreedyMedians"/>).
+/// greedy k-medians over the candidates' unit embeddings (<see cref="GreedyMedians"/>), with the training rows as
+/// picks already made.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -22,6 +23,14 @@ namespace Chroma.Server.Recommendations;
 /// that most lowers the summed distance of all candidates to their nearest pick, so a region gets picks in proportion
 /// to its mass and each pick is its region's most typical member. The order is prefix-stable: its first k entries are
 /// the batch for a budget of k labels, which paging (ranked deeper than the page) needs.
+/// </para>
+/// <para>
+/// Coverage is measured relative to what the model already knows (facility location with existing facilities): the
+/// training rows count as picks made before the first, so each candidate starts at its distance to the nearest
+/// training row (<see cref="EmbeddingMeasurement.NearestTrainingDistance"/>, from its training neighbours, measured
+/// when it was scored) instead of unreached. A region the training data already covers is then worth little, and the
+/// picks go to the production traffic the training data covers least, the shifted inputs a model is most often wrong
+/// on, while each stays a typical member of its region. A record scored before that distance existed starts unreached.
 /// </para>
 /// <para>
 /// Each candidate's distance counts <c>1 + u x uncertainty</c> times (<see cref="Uncertainty"/>, u =
@@ -58,8 +67,12 @@ internal static class LabelingSelector
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
     /// <param name="uncertaintyWeight">Extra weight of an uncertain record's distance (<see cref="UncertaintyWeight"/>).</param>
+    /// <param name="coverTraining">
+    /// Whether the training rows count as picks already made (each candidate starts at its
+    /// <see cref="EmbeddingMeasurement.NearestTrainingDistance"/>); true by default, false for plain k-medians.
+    /// </param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool coverTraining = true)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -76,7 +89,7 @@ internal static class LabelingSelector
         }
 
         var candidates = Candidates(records);
-        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, scoreRank);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -161,7 +174,7 @@ internal static class LabelingSelector
     }
 
     private static List<(int Index, List<int> Duplicates)> Representatives(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, int[] scoreRank)
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, bool coverTraining, int[] scoreRank)
     {
         if (candidates.Length == 0 || count <= 0)
         {
@@ -187,7 +200,8 @@ internal static class LabelingSelector
             : [.. Enumerable.Range(0, rows.Length).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal).Take(MaxClients)];
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
-        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold)
+        var covered = coverTraining ? clients.Select(c => records[rows[c]].Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached).ToArray() : null;
+        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold, covered)
             .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 

@@ -144,7 +144,7 @@ internal sealed class RecommendationModel
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric) { Background = background };
+        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric) { Background = background, SearchRows = rows };
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,

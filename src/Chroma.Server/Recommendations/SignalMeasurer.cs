@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -20,6 +22,12 @@ internal sealed record SignalMeasurer(
     /// <summary>One Gaussian over all fitted rows (labels ignored) for the relative Mahalanobis distance, or null for none.</summary>
     public MahalanobisScorer? Background { get; init; }
 
+    /// <summary>
+    /// The rows the neighbour search was built from (row-major, indexed like it: raw embeddings for L2, unit vectors
+    /// for cosine), for <see cref="EmbeddingMeasurement.NearestTrainingDistance"/>; null to leave that unmeasured.
+    /// </summary>
+    public float[]? SearchRows { get; init; }
+
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
@@ -28,6 +36,7 @@ internal sealed record SignalMeasurer(
         return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
         {
             RelativeMahalanobis = Relative(embedding, distance),
+            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
         };
     }
 
@@ -57,6 +66,7 @@ internal sealed record SignalMeasurer(
         return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass))
         {
             RelativeMahalanobis = Relative(embedding, distance),
+            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, others),
         };
     }
 
@@ -71,6 +81,32 @@ internal sealed record SignalMeasurer(
 
         var (backgroundDistance, _) = background.Score(embedding);
         return (distance * distance) - (backgroundDistance * backgroundDistance);
+    }
+
+    // The smallest distance between unit vectors from this record to one of its neighbours (the nearest under the
+    // set's metric need not be the nearest between unit vectors, so every neighbour found is measured); null
+    // without the search's rows.
+    private double? NearestUnitDistance(ReadOnlySpan<float> unitEmbedding, IReadOnlyList<(int TrainingIndex, float Distance)> neighbors)
+    {
+        if (SearchRows is not { } rows || neighbors.Count == 0)
+        {
+            return null;
+        }
+
+        var d = unitEmbedding.Length;
+        var self = (double)TensorPrimitives.Dot(unitEmbedding, unitEmbedding);
+        var nearest = double.PositiveInfinity;
+        foreach (var (index, _) in neighbors)
+        {
+            var row = rows.AsSpan(index * d, d);
+            var norm = (double)TensorPrimitives.Norm(row);
+
+            // |u - r/|r||^2 = |u|^2 - 2 u.r/|r| + 1; a zero row stays zero (distance |u|).
+            var squared = norm > 0 ? self - (2 * TensorPrimitives.Dot(unitEmbedding, row) / norm) + 1 : self;
+            nearest = Math.Min(nearest, Math.Sqrt(Math.Max(0, squared)));
+        }
+
+        return nearest;
     }
 
     private ReadOnlySpan<float> Query(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding) =>
@@ -89,4 +125,12 @@ internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance,
     /// Large when a record is far from its class in directions the training data as a whole does not explain.
     /// </summary>
     public double? RelativeMahalanobis { get; init; }
+
+    /// <summary>
+    /// Euclidean distance between this record's unit vector and the nearest of its training neighbours' unit vectors
+    /// (0 to 2), or null when it was not measured (records scored before it existed). How well the training data
+    /// already covers this record: the labeling list (<see cref="LabelingSelector"/>) treats the training rows as
+    /// picks already made.
+    /// </summary>
+    public double? NearestTrainingDistance { get; init; }
 }

@@ -182,6 +182,12 @@ internal static class ActiveLearningCommand
         }
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
+        var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
+        int[] Labeling(int budget, double uncertaintyWeight, bool coverTraining) =>
+            [.. LabelingSelector.Select(scored, labelingScores, budget, new RecommendationOptions(), uncertaintyWeight, coverTraining).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
+        strategies.Add(("chroma Labeling without training coverage", b => Labeling(b, 0, coverTraining: false)));
+        strategies.Add(("chroma Labeling uncertainty weight 1", b => Labeling(b, 1, coverTraining: true)));
+        strategies.Add(("chroma Labeling uncertainty weight 3", b => Labeling(b, 3, coverTraining: true)));
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));

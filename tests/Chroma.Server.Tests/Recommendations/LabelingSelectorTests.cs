@@ -94,6 +94,43 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void Select_RegionTheTrainingDataDoesNotCover_GetsTheFirstPicks()
+    {
+        // Two in-distribution regions: 60 records next to training rows (nearest training row at 0.02, closer than
+        // they are to each other) and 20 far from every training row (0.8). Plain k-medians would start with the
+        // larger region; with the training rows as picks already made, the uncovered region is worth more.
+        var covered = Region("covered", SyntheticEmbeddings.Axis(Dimension, 0, 1), 60, nearestTraining: 0.02, seed: 50);
+        var uncovered = Region("uncovered", SyntheticEmbeddings.Axis(Dimension, 1, 1), 20, nearestTraining: 0.8, seed: 51);
+        ScoredRecord[] records = [.. covered, .. uncovered];
+        var scores = new double[records.Length];
+
+        var withTraining = LabelingSelector.Select(records, scores, 3, new RecommendationOptions());
+        var without = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), coverTraining: false);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withTraining.Select(r => r.Id), Has.All.StartsWith("uncovered"), "the first picks go where the training data leaves the traffic uncovered");
+            Assert.That(without.Single().Id, Does.StartWith("covered"), "without the training rows the larger region comes first");
+        });
+    }
+
+    [Test]
+    public void Rank_Labeling_TrainingRowsAsMeasured_ProductionCopyOfATrainingRowIsCovered()
+    {
+        var scored = Pool();
+
+        // centre0 lies at a class centre inside the training cloud; the outliers are far from every training row.
+        var centre = scored.First(r => r.Id == "centre0").Measurement.NearestTrainingDistance;
+        var outliers = scored.Where(r => r.Id.StartsWith("outlier", StringComparison.Ordinal)).Select(r => r.Measurement.NearestTrainingDistance!.Value).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(centre, Is.Not.Null.And.LessThan(outliers.Min()));
+            Assert.That(outliers, Has.All.InRange(0.0, 2.0));
+        });
+    }
+
+    [Test]
     public void Uncertainty_Probabilities_IsOneMinusTopShareScaledToOne()
     {
         var scored = Pool();
@@ -111,6 +148,20 @@ public class LabelingSelectorTests
 
     private static int Cluster(string id) =>
         id.StartsWith("centre", StringComparison.Ordinal) ? id[6] - '0' : id.StartsWith("cluster", StringComparison.Ordinal) ? id[7] - '0' : id.StartsWith("copy", StringComparison.Ordinal) ? 0 : -1;
+
+    private static ScoredRecord[] Region(string prefix, float[] centre, int count, double nearestTraining, int seed)
+    {
+        var rows = SyntheticEmbeddings.Around(centre, count, 0.05, seed);
+        var ids = SyntheticEmbeddings.Ids(count, prefix);
+        SignalScore[] ordinary = [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.1, 0.5, 0.5)];
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var unit = new float[Dimension];
+            UnitVectors.Normalize(rows.AsSpan(i * Dimension, Dimension), unit);
+            var measurement = new EmbeddingMeasurement(1, "0", new NeighborSignals(0.1, 0, 10, null, 0)) { NearestTrainingDistance = nearestTraining };
+            return new ScoredRecord(ids[i], "v1", unit, "0", measurement, null, ordinary);
+        })];
+    }
 
     private static ScoredRecord[] Pool()
     {

@@ -5,11 +5,13 @@ namespace Chroma.Server.Recommendations;
 /// <summary>
 /// Orders unit vectors so that every prefix is a greedy k-medians solution (facility location, Nemhauser et al.
 /// 1978): each pick is the row that most lowers the weighted sum, over a set of client rows, of each client's
-/// distance to its nearest pick so far.
+/// distance to its nearest facility so far: the picks, and optionally facilities already in place (facility location
+/// with existing facilities), such as the training data.
 /// </summary>
 /// <remarks>
 /// <code>
-/// gain(j) = sum_c w_c max(0, r_c - |x_c - x_j|)       r_c = distance of client c to its nearest pick (2 before any)
+/// gain(j) = sum_c w_c max(0, r_c - |x_c - x_j|)       r_c = distance of client c to its nearest facility
+///                                                     (before any pick: to the existing ones, else 2)
 /// </code>
 /// The first pick is the medoid, the most typical row of all; later picks go to the densest regions the earlier
 /// ones leave far away, each worth the mass it represents, so a batch spreads over the pool in proportion to where
@@ -32,9 +34,13 @@ internal static class GreedyMedians
     /// <param name="tieRank">Tie-break per row: the lower goes first when gains are equal.</param>
     /// <param name="count">Most picks.</param>
     /// <param name="duplicateDistance">Rows within this distance of a pick are absorbed into it and never picked.</param>
+    /// <param name="initialReach">
+    /// Each client's distance to the facilities already in place before the first pick (same order as
+    /// <paramref name="clients"/>, capped at <see cref="Unreached"/>), or null for none: every client starts unreached.
+    /// </param>
     /// <remarks>Stops early when no row lowers any distance further.</remarks>
     public static List<(int Row, List<int> Duplicates)> Order(
-        float[] units, int dimension, int[] clients, double[] weights, int[] tieRank, int count, double duplicateDistance)
+        float[] units, int dimension, int[] clients, double[] weights, int[] tieRank, int count, double duplicateDistance, double[]? initialReach = null)
     {
         var rows = units.Length / dimension;
         var picks = new List<(int, List<int>)>();
@@ -51,7 +57,11 @@ internal static class GreedyMedians
 
         // Single precision for the per-client arithmetic: every step of a gain is then one vector operation.
         var reach = new float[clients.Length];
-        Array.Fill(reach, (float)Unreached);
+        for (var c = 0; c < clients.Length; c++)
+        {
+            reach[c] = (float)Math.Clamp(initialReach?[c] ?? Unreached, 0, Unreached);
+        }
+
         var clientWeights = Array.ConvertAll(weights, w => (float)w);
         var gains = new double[rows];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = rows >= 256 ? -1 : 1 }, () => new float[DotProducts.BlockRows], (j, _, dots) =>

@@ -111,6 +111,11 @@ internal static class ScoreCodec
             w.WriteNumber("relative_mahalanobis", relative);
         }
 
+        if (m.NearestTrainingDistance is { } nearestTraining && double.IsFinite(nearestTraining))
+        {
+            w.WriteNumber("nearest_training_distance", nearestTraining);
+        }
+
         w.WriteString("nearest_class", m.NearestClass);
         w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
         w.WriteNumber("disagreement", m.Neighbors.Disagreement);
@@ -140,6 +145,7 @@ internal static class ScoreCodec
                 hasOther ? root.GetProperty("other_count").GetInt32() : 0))
         {
             RelativeMahalanobis = root.TryGetProperty("relative_mahalanobis", out var relative) ? relative.GetDouble() : null,
+            NearestTrainingDistance = root.TryGetProperty("nearest_training_distance", out var nearestTraining) ? nearestTraining.GetDouble() : null,
         };
     }
 

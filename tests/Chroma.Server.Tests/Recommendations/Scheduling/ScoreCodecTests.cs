@@ -1,0 +1,38 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Storage;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Recommendations.Scheduling;
+
+public class ScoreCodecTests
+{
+    [Test]
+    public void FromStored_RowWrittenByToRow_KeepsTheNearestTrainingDistance()
+    {
+        var record = Record(new EmbeddingMeasurement(2.5, "7", new NeighborSignals(0.3, 0.1, 10, "2", 1)) { NearestTrainingDistance = 0.42 });
+
+        var row = ScoreCodec.ToRow(5, record);
+        var restored = ScoreCodec.FromStored(new PersistedScore(new ScorableRecord(5, "r1", "production", [3, 4], "3", null), "v1", row.SignalsJson, row.MeasurementJson, 0));
+
+        Assert.That(restored.Measurement, Is.EqualTo(record.Measurement));
+    }
+
+    [Test]
+    public void FromStored_RowWithoutNearestTrainingDistance_ReadsItAsUnmeasured()
+    {
+        var record = Record(new EmbeddingMeasurement(2.5, "7", new NeighborSignals(0.3, 0.1, 10, "2", 1)));
+
+        var row = ScoreCodec.ToRow(5, record);
+        var restored = ScoreCodec.FromStored(new PersistedScore(new ScorableRecord(5, "r1", "production", [3, 4], "3", null), "v1", row.SignalsJson, row.MeasurementJson, 0));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(row.MeasurementJson, Does.Not.Contain("nearest_training_distance"), "rows scored before the field existed look like this");
+            Assert.That(restored.Measurement.NearestTrainingDistance, Is.Null);
+        });
+    }
+
+    private static ScoredRecord Record(EmbeddingMeasurement measurement) =>
+        new("r1", "v1", new float[] { 0.6f, 0.8f }, "3", measurement, null, [new(SignalKind.Mahalanobis, 2.5, 0.9, 0.1), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5)]);
+}
