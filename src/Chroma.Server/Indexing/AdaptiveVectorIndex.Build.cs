@@ -71,6 +71,15 @@ internal sealed partial class AdaptiveVectorIndex
                 graph.Graph, threads, _settings.RecallSampleSize, _settings.RecallSeed, token).ConfigureAwait(false);
             await threads.RunAsync(() => TakeOver(graph), CancellationToken.None).ConfigureAwait(false);
             _settings.TookOver?.Invoke();
+
+            // The exact index and the snapshot (the set's vectors once more) are garbage now. For a large set that is
+            // hundreds of MiB, which a quiet server keeps until its next full collection; a background one frees it.
+            var rows = snapshot.Sequences.Length;
+            snapshot = null!;
+            if (rows >= CollectAfterBuildRows)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+            }
         }
         catch (Exception ex)
         {
@@ -100,6 +109,9 @@ internal sealed partial class AdaptiveVectorIndex
             }
         }
     }
+
+    /// <summary>A build of at least this many vectors ends with a background full collection (see <see cref="BuildAsync"/>).</summary>
+    private const int CollectAfterBuildRows = 100_000;
 
     /// <summary>Changes the take-over may replay under the write lock (searches wait meanwhile): a few milliseconds' worth.</summary>
     private const int ReplayUnderLockMaximum = 256;

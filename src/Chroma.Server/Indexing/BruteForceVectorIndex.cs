@@ -20,6 +20,10 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     private long[] _sequences;
     private int[] _datasets;
 
+    // Whether a snapshot reads _vectors (copy-on-write): appends write past the snapshot's rows, but an overwrite or a
+    // removal (which moves the last vector into the gap) copies the array first.
+    private bool _vectorsShared;
+
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
     public BruteForceVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
     {
@@ -56,6 +60,10 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             _slotBySequence[sequence] = slot;
             _sequences[slot] = sequence;
         }
+        else
+        {
+            Unshare();
+        }
 
         vector.CopyTo(Slot(slot));
         if (Metric == HnswMetric.Cosine)
@@ -74,6 +82,8 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             return false;
         }
 
+        // Even the last row: a later append would reuse its slot, which the snapshot still reads.
+        Unshare();
         var last = --Count;
         if (slot != last)
         {
@@ -145,7 +155,11 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         return result;
     }
 
-    /// <summary>A copy of every held vector with its sequence and dataset (the input of an HNSW build).</summary>
+    /// <summary>
+    /// Every held vector with its sequence and dataset (the input of an HNSW build). The vectors are not copied: the
+    /// snapshot reads this index's array, which the index copies before it next changes a vector the snapshot holds, so
+    /// a million-vector build does not hold the vectors twice while the set only grows.
+    /// </summary>
     public VectorSnapshot Snapshot()
     {
         var names = new string[_datasetIds.Count];
@@ -160,7 +174,17 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             datasets[slot] = names[_datasets[slot]];
         }
 
-        return new VectorSnapshot(_vectors.AsSpan(0, Count * Dimension).ToArray(), _sequences.AsSpan(0, Count).ToArray(), datasets);
+        _vectorsShared = true;
+        return new VectorSnapshot(_vectors, _sequences.AsSpan(0, Count).ToArray(), datasets);
+    }
+
+    private void Unshare()
+    {
+        if (_vectorsShared)
+        {
+            _vectors = (float[])_vectors.Clone();
+            _vectorsShared = false;
+        }
     }
 
     private Span<float> Slot(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
@@ -196,10 +220,14 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
         var capacity = Math.Max(count, _sequences.Length * 2);
         Array.Resize(ref _vectors, capacity * Dimension);
+        _vectorsShared = false; // a new array: a snapshot keeps the old one
         Array.Resize(ref _sequences, capacity);
         Array.Resize(ref _datasets, capacity);
     }
 }
 
-/// <summary>Vectors copied out of an index: row i of <paramref name="Vectors"/> belongs to <c>Sequences[i]</c>.</summary>
+/// <summary>
+/// Vectors of an index at one moment: row i of <paramref name="Vectors"/> belongs to <c>Sequences[i]</c> (the array may
+/// hold more rows than that; read only the first <c>Sequences.Length</c>).
+/// </summary>
 internal sealed record VectorSnapshot(float[] Vectors, long[] Sequences, string[] Datasets);

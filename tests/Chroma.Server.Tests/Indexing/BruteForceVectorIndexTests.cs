@@ -97,6 +97,62 @@ public sealed class BruteForceVectorIndexTests
         });
     }
 
+    [TestCase("remove middle")]
+    [TestCase("remove last, then append")]
+    [TestCase("overwrite")]
+    [TestCase("append")]
+    [TestCase("append past capacity")]
+    public void Snapshot_IndexChangedAfterIt_SnapshotStillHoldsTheVectorsAsTheyWere(string change)
+    {
+        // Arrange: the snapshot shares the index's vector array (no copy), so every later change must leave its rows alone.
+        const int dimension = 5;
+        var random = new Random(7);
+        var vectors = Enumerable.Range(0, 10).Select(_ => RandomVector(random, dimension)).ToArray();
+        var index = new BruteForceVectorIndex(dimension);
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            index.Add(i, vectors[i], "production");
+        }
+
+        var snapshot = index.Snapshot();
+
+        // Act
+        switch (change)
+        {
+            case "remove middle":
+                index.Remove(3);
+                break;
+            case "remove last, then append":
+                index.Remove(9);
+                index.Add(100, RandomVector(random, dimension), "production");
+                break;
+            case "overwrite":
+                index.Add(4, RandomVector(random, dimension), "production");
+                break;
+            case "append":
+                index.Add(100, RandomVector(random, dimension), "production");
+                break;
+            default:
+                for (var i = 0; i < 1000; i++)
+                {
+                    index.Add(100 + i, RandomVector(random, dimension), "production");
+                }
+
+                index.Remove(0);
+                break;
+        }
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(snapshot.Sequences, Is.EqualTo(Enumerable.Range(0, vectors.Length).Select(i => (long)i)));
+            for (var row = 0; row < vectors.Length; row++)
+            {
+                Assert.That(snapshot.Vectors.AsSpan(row * dimension, dimension).ToArray(), Is.EqualTo(vectors[row]), $"row {row}");
+            }
+        });
+    }
+
     [Test]
     public void Remove_MiddleVector_IsNeverFoundAgainAndOthersStay()
     {

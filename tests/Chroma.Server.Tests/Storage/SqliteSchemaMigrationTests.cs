@@ -33,7 +33,7 @@ public sealed class SqliteSchemaMigrationTests
             Assert.That(fixture.Scores.ReadScores(stored), Is.Empty, "record_scores exists again");
             Assert.That(fixture.Scores.ReadDriftHistory(stored, 10), Is.Empty, "drift_history exists again");
             Assert.That(stored.Metric, Is.EqualTo(Protocol.V1.DistanceMetric.L2));
-            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(5));
+            Assert.That(SqliteSchema.CurrentVersion, Is.EqualTo(6));
         });
     }
 
@@ -104,6 +104,39 @@ public sealed class SqliteSchemaMigrationTests
         {
             Assert.That(before, Does.Contain("TEMP B-TREE"), "schema 4 sorts the set");
             Assert.That(after, Does.Contain("records_by_set_sequence").And.Not.Contain("TEMP B-TREE"));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task Open_DatabaseOfSchemaFive_DeletedSequencesReadFromTheDeletedRowsIndex(CancellationToken cancellationToken)
+    {
+        // Arrange: a store of schema 5 (before records_deleted_rows): "the set's sequences deleted up to S" (a saved
+        // index's load, a Studio map update) walked every record of the set up to S.
+        const string query = "SELECT sequence FROM records WHERE set_key = 1 AND deleted = 1 AND sequence <= 100;";
+        using var fixture = new StoreFixture();
+        await fixture.IngestAsync(Records.Set(), Records.Sequence(10)).WaitAsync(cancellationToken);
+        fixture.Storage.Dispose();
+        var path = Path.Combine(fixture.Directory.Path, "chroma.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DROP INDEX records_deleted_rows; UPDATE schema_version SET version = 5;";
+            command.ExecuteNonQuery();
+        }
+
+        var before = QueryPlan(path, query);
+
+        // Act
+        fixture.Reopen();
+        fixture.Storage.Dispose();
+        var after = QueryPlan(path, query);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Does.Not.Contain("records_deleted_rows"));
+            Assert.That(after, Does.Contain("records_deleted_rows"));
         });
     }
 

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -111,7 +111,13 @@ internal static class PostgresSchema
         );
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4];
+    // Version 5: a set's deleted rows. Loading a saved index reads the sequences deleted up to the save ("deleted and
+    // sequence <= S"), as does a Studio map update; without it that read scanned the set (1.2 s at a million records).
+    private const string Version5 = """
+        CREATE INDEX IF NOT EXISTS records_deleted_rows ON records (set_key, sequence) WHERE deleted;
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
