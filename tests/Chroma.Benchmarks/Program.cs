@@ -21,6 +21,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ingest-replicas"] = (ReplicaIngestCommand.Usage, a => ReplicaIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
+    ["pg-million"] = (MillionRecordsCommand.Usage, a => MillionRecordsCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ood"] = (ShiftEvaluationCommand.Usage, a => a.Contains("--server") ? OodCommand.RunAsync([.. a.Where(x => x != "--server")]).GetAwaiter().GetResult() : ShiftEvaluationCommand.Run(new CommandArguments(a))),
     ["active-learning"] = (ActiveLearningCommand.Usage, a => ActiveLearningCommand.Run(new CommandArguments(a))),

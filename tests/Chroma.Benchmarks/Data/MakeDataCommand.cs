@@ -81,7 +81,7 @@ internal static class MakeDataCommand
     /// 256 clusters; each point is its centre plus a 16-d latent Gaussian through the cluster's own random basis,
     /// plus small isotropic noise: locally low-dimensional like real embeddings, so recall is meaningful.
     /// </summary>
-    private static float[] Clustered(int count, int dim, Random random)
+    internal static float[] Clustered(int count, int dim, Random random)
     {
         const int clusters = 256;
         const int latent = 16;

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Chroma.Benchmarks.Storage;
+
+/// <summary>
+/// FindNearest latency and recall through the real client: sequential queries (one in flight, k 10, the set's default
+/// search breadth) against a ready replica, each timed from the call to its answer; recall@10 against the exact
+/// neighbours, records matched by their input URI (the row number in the base data).
+/// </summary>
+internal static class NearestLatency
+{
+    public const int K = 10;
+    private const int Warmup = 50;
+
+    /// <summary>Times <paramref name="count"/> queries (after a warm-up of 50 not counted).</summary>
+    public static async Task<Result> MeasureAsync(ChromaClient client, string setId, float[] queries, int count, int dimension, int[] truth, int truthK)
+    {
+        for (var q = 0; q < Warmup; q++)
+        {
+            await client.FindNearestAsync(setId, queries.AsMemory(q % count * dimension, dimension), K).ConfigureAwait(false);
+        }
+
+        var milliseconds = new double[count];
+        var found = 0L;
+        for (var q = 0; q < count; q++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var neighbours = await client.FindNearestAsync(setId, queries.AsMemory(q * dimension, dimension), K).ConfigureAwait(false);
+            milliseconds[q] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var exact = truth.AsSpan(q * truthK, K);
+            foreach (var neighbour in neighbours)
+            {
+                if (int.TryParse(neighbour.Record.InputUri, NumberStyles.None, CultureInfo.InvariantCulture, out var row) && exact.Contains(row))
+                {
+                    found++;
+                }
+            }
+        }
+
+        Array.Sort(milliseconds);
+        return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K));
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>Latency percentiles and mean in ms, and recall@10.</summary>
+    public sealed record Result(double P50, double P99, double Mean, double Max, double Recall)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"p50 {P50:F2} ms, p99 {P99:F2} ms (mean {Mean:F2}, max {Max:F1}), recall@10 {Recall:F4}");
+    }
+}

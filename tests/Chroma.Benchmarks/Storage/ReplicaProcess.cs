@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Chroma.Benchmarks.Storage;
+
+/// <summary>
+/// One replica as its own process: the standalone server (<c>dotnet Chroma.Server.Tool.dll</c>, the <c>chroma-server</c>
+/// program, copied next to this benchmark by its project reference) on PostgreSQL, on a free loopback port, with its own
+/// data directory and Studio on a free port. Its log lines (single-line console format, indexing at Debug) are kept
+/// so the benchmark can see what the index did; its memory and CPU are read from /proc.
+/// </summary>
+internal sealed class ReplicaProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _log = [];
+    private readonly Stopwatch _sinceStart;
+
+    private ReplicaProcess(Process process, int port, string dataDirectory, Stopwatch sinceStart)
+    {
+        _process = process;
+        _sinceStart = sinceStart;
+        Port = port;
+        DataDirectory = dataDirectory;
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public string DataDirectory { get; }
+
+    public Uri Endpoint => new($"http://127.0.0.1:{Port}");
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Time since the process was started.</summary>
+    public TimeSpan Age => _sinceStart.Elapsed;
+
+    /// <summary>Starts <c>chroma-server</c> on <paramref name="connectionString"/> with <paramref name="dataDirectory"/> (returns at once).</summary>
+    public static ReplicaProcess Start(string connectionString, string dataDirectory)
+    {
+        var tool = Path.Combine(AppContext.BaseDirectory, "Chroma.Server.Tool.dll");
+        if (!File.Exists(tool))
+        {
+            throw new InvalidOperationException($"{tool} is missing: build tests/Chroma.Benchmarks (it references src/Chroma.Server.Tool)");
+        }
+
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(tool);
+        start.Environment["Chroma__Host"] = "127.0.0.1";
+        start.Environment["Chroma__Port"] = port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["Chroma__DataDirectory"] = dataDirectory;
+        start.Environment["Chroma__Storage__Provider"] = "Postgres";
+        start.Environment["Chroma__Storage__ConnectionString"] = connectionString;
+        start.Environment["Chroma__Web__Port"] = "0";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Chroma.Server.Indexing"] = "Debug"; // "Saved the index" is Debug
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        var stopwatch = Stopwatch.StartNew();
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start chroma-server");
+        return new ReplicaProcess(process, port, dataDirectory, stopwatch);
+    }
+
+    /// <summary>Peak (VmHWM) and current (VmRSS) resident memory in MiB, from /proc/PID/status.</summary>
+    public (double PeakMiB, double ResidentMiB) Memory()
+    {
+        double peak = 0, resident = 0;
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                peak = Kilobytes(line) / 1024.0;
+            }
+            else if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                resident = Kilobytes(line) / 1024.0;
+            }
+        }
+
+        return (peak, resident);
+    }
+
+    /// <summary>CPU time (user + system) the process has used so far, from /proc/PID/stat.</summary>
+    public TimeSpan Cpu()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    /// <summary>The log lines so far that contain <paramref name="text"/>.</summary>
+    public string[] LogLines(string text)
+    {
+        lock (_log)
+        {
+            return [.. _log.Where(l => l.Contains(text, StringComparison.Ordinal))];
+        }
+    }
+
+    /// <summary>Throws when the process has ended (with its last log lines).</summary>
+    public void ThrowIfExited()
+    {
+        if (_process.HasExited)
+        {
+            string tail;
+            lock (_log)
+            {
+                tail = string.Join(Environment.NewLine, _log.TakeLast(20));
+            }
+
+            throw new InvalidOperationException($"chroma-server on port {Port} exited with code {_process.ExitCode}:{Environment.NewLine}{tail}");
+        }
+    }
+
+    /// <summary>SIGTERM (the server saves its changed indexes and stops); returns how long it took to exit.</summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
+        return stopwatch.Elapsed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    private static long Kilobytes(string line) =>
+        long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Add(line);
+        }
+    }
+}
