@@ -17,11 +17,15 @@ public class LabelingSelectorTests
     private static readonly int[] Sizes = [60, 30, 10];
 
     [Test]
-    public void Rank_Labeling_ClustersOfKnownSize_PicksACentralMemberOfEachClusterLargestFirst()
+    public void Select_WithoutTrainingCoverage_ClustersOfKnownSize_PicksACentralMemberOfEachClusterLargestFirst()
     {
+        // Plain k-medians: every cluster here sits on its training class, so with the training rows as picks already
+        // made the clusters are covered alike and the larger one may take a second pick first; without them the
+        // answer is one pick per cluster, the largest first.
         var scored = Pool();
+        var scores = scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Labeling)).ToArray();
 
-        var labeling = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, 3);
+        var labeling = LabelingSelector.Select(scored, scores, 3, new RecommendationOptions(), coverTraining: false);
 
         Assert.That(labeling.Select(r => Cluster(r.Id)), Is.EqualTo(new[] { 0, 1, 2 }), "one pick per cluster, the largest first");
         foreach (var pick in labeling)
