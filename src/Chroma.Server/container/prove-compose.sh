@@ -76,23 +76,25 @@ ensure_offline_sdk_image "$ROOT"
 ensure_postgres_image "$HERE"
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep chroma-local
 
-step "2. compose up --build (PostgreSQL + 2 replicas)"
+step "2. compose build, compose up (PostgreSQL + 2 replicas)"
 compose config -q
-compose up -d --build 2>&1 | grep -E '^Step|Successfully|error|warn|Creating|Starting|ERROR' || true
+compose build 2>&1 | grep -E '^Step|Successfully|error|warn|ERROR' || true
 docker image inspect "$CHROMA_SERVER_IMAGE" --format "server image $CHROMA_SERVER_IMAGE: {{.Size}} bytes" || fail "the server image was not built"
+echo "built in $((SECONDS - STEP_BEGAN)) s"
 UP_BEGAN=$SECONDS
+compose up -d 2>&1 | grep -Ev '^\s*$' || true
 wait_healthy() {
   local id status=missing
   id=$(compose ps -q "$1")
   for _ in $(seq 1 180); do
     status=$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null || echo missing)
-    [ "$status" = healthy ] && { echo "$1: $status after $((SECONDS - UP_BEGAN)) s"; return 0; }
+    [ "$status" = healthy ] && { echo "$1: $status $((SECONDS - UP_BEGAN)) s after $2"; return 0; }
     sleep 1
   done
   compose logs --tail 30 "$1"
   fail "$1 did not become healthy (last: $status)"
 }
-wait_healthy postgres; wait_healthy chroma-1; wait_healthy chroma-2
+wait_healthy postgres 'compose up'; wait_healthy chroma-1 'compose up'; wait_healthy chroma-2 'compose up'
 compose ps
 
 step "3. write through replica 1, read through replica 2"
@@ -124,8 +126,10 @@ found=$(nearest "$TWO" 42)
 echo "replica 2's index holds the records written through replica 1 (nearest neighbour of record 42: $found)"
 # Studio on each replica's published web port (Chroma__Web__Port): the page, and the set with its 60 records.
 for port in "$CHROMA_WEB_PORT_1" "$CHROMA_WEB_PORT_2"; do
-  curl -fsS "http://127.0.0.1:$port/" | grep -qi '<html' || fail "Studio does not answer on 127.0.0.1:$port"
-  curl -fsS "http://127.0.0.1:$port/api/sets" | grep -q '"totalRecords":60' || fail "Studio on 127.0.0.1:$port does not show the 60 records"
+  page=$(curl -fsS "http://127.0.0.1:$port/") || fail "Studio does not answer on 127.0.0.1:$port"
+  grep -qi '<html' <<<"$page" || fail "Studio on 127.0.0.1:$port did not send its page"
+  sets=$(curl -fsS "http://127.0.0.1:$port/api/sets") || fail "Studio's /api/sets does not answer on 127.0.0.1:$port"
+  jq -e '.[] | select(.setId == "compose/1/fc") | .totalRecords == 60' <<<"$sets" >/dev/null || fail "Studio on 127.0.0.1:$port does not show the 60 records: $sets"
   echo "Studio on 127.0.0.1:$port shows the set with 60 records"
 done
 
@@ -136,7 +140,7 @@ records 60 119
 "${CLI[@]}" import --endpoint "$TWO" --set compose/1/fc --in "$RECORDS" --json
 UP_BEGAN=$SECONDS
 compose start chroma-1 2>&1 | grep -Ev '^\s*$' || true
-wait_healthy chroma-1
+wait_healthy chroma-1 'compose start'
 seen=$(total "$ONE")
 [ "$seen" = 120 ] || fail "replica 1 serves ${seen:-no} records after its restart instead of 120"
 found=$(nearest "$ONE" 101)
