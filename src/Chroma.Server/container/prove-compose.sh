@@ -65,8 +65,12 @@ trap cleanup EXIT
 [ "$(id -u)" -eq 0 ] || fail "run as root (it starts a Docker engine and builds root file systems)"
 
 step "0. the chroma-server CLI on this machine (the client of the proof)"
-dotnet build "$ROOT/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" -c Release -v q -nologo >/dev/null || fail "building the CLI failed"
-CLI=(dotnet "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.Tool.dll")
+# CHROMA_PROOF_CLI_BUILT=1 reuses the CLI already built (Release) instead of building it again.
+[ "${CHROMA_PROOF_CLI_BUILT:-}" = 1 ] && [ -f "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.Tool.dll" ] \
+  || dotnet build "$ROOT/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" -c Release -v q -nologo >/dev/null || fail "building the CLI failed"
+# Calls may take long on a loaded machine (replicas building their indexes, the import's commits): 120 s each.
+cli() { dotnet "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.Tool.dll" "$@" --timeout 120; }
+CLI=(cli)
 
 step "1. private Docker engine and local base images (no registry)"
 start_private_engine
