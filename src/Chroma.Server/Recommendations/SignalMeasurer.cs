@@ -20,6 +20,9 @@ internal sealed record SignalMeasurer(
     /// <summary>One Gaussian over all fitted rows (labels ignored) for the relative Mahalanobis distance, or null for none.</summary>
     public MahalanobisScorer? Background { get; init; }
 
+    /// <summary>Median embedding length of each class's fitted rows, for <see cref="EmbeddingMeasurement.NormShortfall"/>; null for none.</summary>
+    public IReadOnlyDictionary<string, double>? ClassNorms { get; init; }
+
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
@@ -28,6 +31,7 @@ internal sealed record SignalMeasurer(
         return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
         {
             RelativeMahalanobis = Relative(embedding, distance),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
         };
     }
 
@@ -57,6 +61,7 @@ internal sealed record SignalMeasurer(
         return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass))
         {
             RelativeMahalanobis = Relative(embedding, distance),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
         };
     }
 
@@ -71,6 +76,20 @@ internal sealed record SignalMeasurer(
 
         var (backgroundDistance, _) = background.Score(embedding);
         return (distance * distance) - (backgroundDistance * backgroundDistance);
+    }
+
+    // 1 - ||x|| / (median length of the class's fitted rows): the predicted class, or the nearest class mean's when
+    // the prediction is not a training class; null without class norms.
+    private double? Shortfall(ReadOnlySpan<float> embedding, string predictedClass, string nearestClass)
+    {
+        if (ClassNorms is not { } norms
+            || !(norms.TryGetValue(predictedClass, out var median) || norms.TryGetValue(nearestClass, out median))
+            || !(median > 0))
+        {
+            return null;
+        }
+
+        return 1 - (System.Numerics.Tensors.TensorPrimitives.Norm(embedding) / median);
     }
 
     private ReadOnlySpan<float> Query(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding) =>
@@ -89,4 +108,11 @@ internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance,
     /// Large when a record is far from its class in directions the training data as a whole does not explain.
     /// </summary>
     public double? RelativeMahalanobis { get; init; }
+
+    /// <summary>
+    /// <c>1 - ||x|| / m_c</c>, with <c>m_c</c> the median embedding length of the fitted training rows of the
+    /// predicted class (the nearest class mean's when the prediction is not a training class): 0 at the class's typical
+    /// length, up to 1 for a zero vector, negative for a longer one. Null when the model has no class norms.
+    /// </summary>
+    public double? NormShortfall { get; init; }
 }

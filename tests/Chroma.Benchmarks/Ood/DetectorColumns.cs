@@ -123,6 +123,12 @@ internal static class DetectorColumns
         columns.Add(("candidate: feature norm, two-sided", [.. productionNorm.Select(v => TwoSided(normUpper, normLower, v))]));
         columns.Add(("combo: mean(two-sided maha,knn,rel,bnd,prob)", Combine(i => (twoSidedMaha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
         columns.Add(("combo: max(bnd, prob)", Combine(i => Math.Max(boundary[i], probability[i]))));
+
+        // The balanced score before the feature norm (December 2): pooled Mahalanobis in, feature norm out.
+        var norm = records.Select(r => S(r.Signal(SignalKind.FeatureNorm))).ToArray();
+        columns.Add(("balanced before: mean(maha,knn,rel,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
+        columns.Add(("combo: mean(maha,knn,rel,norm,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + norm[i] + boundary[i] + probability[i]) / 6)));
+        columns.Add(("combo: mean(knn,rel,2 norm,bnd,prob)", Combine(i => (knn[i] + rel[i] + (2 * norm[i]) + boundary[i] + probability[i]) / 6)));
         return columns;
     }
 

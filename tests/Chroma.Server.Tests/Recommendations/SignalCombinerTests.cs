@@ -20,11 +20,26 @@ public class SignalCombinerTests
     ];
 
     [Test]
-    public void Score_Balanced_IsWeightedMeanOfSurprises()
+    public void Score_Balanced_IsWeightedMeanOfSurprisesWithoutPooledMahalanobis()
     {
         var score = SignalCombiner.Score(FarButConfident, RecommendationStrategy.Balanced);
 
-        Assert.That(score, Is.EqualTo((4 + 4 + 0) / 3.0).Within(1e-9));
+        // Mahalanobis weighs 0 under Balanced: kNN (surprise 4) and boundary (0), weight 1 each.
+        Assert.That(score, Is.EqualTo((4 + 0) / 2.0).Within(1e-9));
+    }
+
+    [Test]
+    public void Score_FeatureNorm_CountsLikeADistanceSignal()
+    {
+        SignalScore[] signals = [new(SignalKind.KnnDistance, 0.3, 0.5, 1), new(SignalKind.FeatureNorm, 0.5, 1, 1e-3)];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Balanced), Is.EqualTo(1.5).Within(1e-9));
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.OutOfDistribution), Is.EqualTo(1.5).Within(1e-9));
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.Uncertainty, SignalKind.FeatureNorm), Is.EqualTo(0.1));
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Labeling), Is.Zero);
+        });
     }
 
     [Test]

@@ -111,6 +111,11 @@ internal static class ScoreCodec
             w.WriteNumber("relative_mahalanobis", relative);
         }
 
+        if (m.NormShortfall is { } shortfall && double.IsFinite(shortfall))
+        {
+            w.WriteNumber("norm_shortfall", shortfall);
+        }
+
         w.WriteString("nearest_class", m.NearestClass);
         w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
         w.WriteNumber("disagreement", m.Neighbors.Disagreement);
@@ -140,6 +145,7 @@ internal static class ScoreCodec
                 hasOther ? root.GetProperty("other_count").GetInt32() : 0))
         {
             RelativeMahalanobis = root.TryGetProperty("relative_mahalanobis", out var relative) ? relative.GetDouble() : null,
+            NormShortfall = root.TryGetProperty("norm_shortfall", out var shortfall) ? shortfall.GetDouble() : null,
         };
     }
 
