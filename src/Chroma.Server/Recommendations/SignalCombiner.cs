@@ -12,16 +12,13 @@ namespace Chroma.Server.Recommendations;
 /// probability signals are near-copies of each other, so they share one vote):
 /// <code>
 ///                      Mahalanobis  RelativeMahalanobis  kNN  FeatureNorm  Boundary  Entropy  Margin  LeastConfidence
-/// Balanced                 0                1              1       1          1        1/3      1/3       1/3
+/// Balanced                 1                1              1       1          1        1/3      1/3       1/3
 /// OutOfDistribution        1                1              1       1         0.1      0.1/3    0.1/3     0.1/3
 /// Uncertainty             0.1              0.1            0.1     0.1         1        1/3      1/3       1/3
 /// Labeling                 0                0              0       0          1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
-/// Balanced leaves the pooled Mahalanobis distance out (it stays a signal and a reason): on the constructed shifts
-/// of <c>tests/Chroma.Benchmarks</c> (<c>ood</c>) it ranks blurred, rescaled and class-absent inputs as more
-/// ordinary than normal traffic (AUROC 0.22-0.53), and relative Mahalanobis measures what it adds elsewhere; the
-/// feature-norm signal took its place (blur 0.59 to 0.7, noise 0.83 to 0.9, scale 0.78 to 0.83, at most 0.002 lost
-/// on letters; see the benchmarks README).
+/// The feature-norm signal (a short embedding) joined the distance signals on the constructed shifts of
+/// <c>tests/Chroma.Benchmarks</c> (<c>ood</c>; blur, noise, scale, translation gain most; see the benchmarks README).
 /// <see cref="RecommendationStrategy.Labeling"/> scores (its list is <see cref="LabelingSelector"/>'s) by the Uncertainty weights over the boundary and probability
 /// signals only, minus how far the record's stronger distance signal (Mahalanobis or kNN) goes beyond
 /// <see cref="LabelingDistanceAllowance"/> (one in a thousand):
@@ -55,8 +52,7 @@ internal static class SignalCombiner
 
         return kind switch
         {
-            SignalKind.Mahalanobis => strategy == RecommendationStrategy.Balanced ? 0 : distance,
-            SignalKind.KnnDistance or SignalKind.RelativeMahalanobis or SignalKind.FeatureNorm => distance,
+            SignalKind.Mahalanobis or SignalKind.KnnDistance or SignalKind.RelativeMahalanobis or SignalKind.FeatureNorm => distance,
             SignalKind.Boundary => uncertainty,
             SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence => uncertainty / 3,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),

@@ -17,12 +17,11 @@ public class ReasonWriterTests
 
         var reasons = ReasonWriter.Write(record, RecommendationStrategy.Balanced);
 
-        // Balanced gives the pooled Mahalanobis distance no weight, so its (notable) reason comes last.
         Assert.That(reasons, Is.EqualTo(new[]
         {
+            "far from all training classes (Mahalanobis p < 0.001; nearest class 7)",
             "neighbours disagree: 6 of 10 are class 4",
             "far from its 10 nearest training neighbours (kNN distance p = 0.03)",
-            "far from all training classes (Mahalanobis p < 0.001; nearest class 7)",
         }));
     }
 

@@ -20,12 +20,11 @@ public class SignalCombinerTests
     ];
 
     [Test]
-    public void Score_Balanced_IsWeightedMeanOfSurprisesWithoutPooledMahalanobis()
+    public void Score_Balanced_IsWeightedMeanOfSurprises()
     {
         var score = SignalCombiner.Score(FarButConfident, RecommendationStrategy.Balanced);
 
-        // Mahalanobis weighs 0 under Balanced: kNN (surprise 4) and boundary (0), weight 1 each.
-        Assert.That(score, Is.EqualTo((4 + 0) / 2.0).Within(1e-9));
+        Assert.That(score, Is.EqualTo((4 + 4 + 0) / 3.0).Within(1e-9));
     }
 
     [Test]
