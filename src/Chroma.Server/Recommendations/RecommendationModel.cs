@@ -144,7 +144,12 @@ internal sealed class RecommendationModel
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric) { Background = background, SearchRows = rows };
+        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric)
+        {
+            Background = background,
+            SearchRows = rows,
+            ClassNorms = ClassNorms(training, fitRows),
+        };
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
         limiter.For(
             0,
@@ -171,10 +176,21 @@ internal sealed class RecommendationModel
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
             [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
+        if (HasNormSpread(measured))
+        {
+            calibrators[SignalKind.FeatureNorm] = new(measured.Select(m => m.NormShortfall ?? double.NaN), upperBound: 1);
+        }
+
         AddUncertaintyCalibrators(calibrators, training, heldOutRows);
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
         return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows);
     }
+
+    /// <summary>
+    /// The calibrator of <see cref="SignalKind.FeatureNorm"/>, or null when the held-out embeddings' lengths do not
+    /// vary (unit-length embeddings, for example): then the length says nothing and the signal is left out.
+    /// </summary>
+    public EmpiricalCalibrator? FeatureNormCalibrator => _calibrators.GetValueOrDefault(SignalKind.FeatureNorm);
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
     public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>
@@ -217,6 +233,25 @@ internal sealed class RecommendationModel
     /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
         _measurer.Measure(embedding, unitEmbedding, predictedClass);
+
+    // Median length of each class's fitted rows.
+    private static Dictionary<string, double> ClassNorms(TrainingData training, int[] fitRows) =>
+        fitRows.GroupBy(r => training.Labels[r], StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g =>
+            {
+                var norms = g.Select(r => (double)System.Numerics.Tensors.TensorPrimitives.Norm(training.Row(r))).Order().ToArray();
+                return norms.Length % 2 == 1 ? norms[norms.Length / 2] : (norms[(norms.Length / 2) - 1] + norms[norms.Length / 2]) / 2;
+            },
+            StringComparer.Ordinal);
+
+    // The length carries information only when it varies beyond rounding (unit-length embeddings give ~1e-7).
+    private static bool HasNormSpread(EmbeddingMeasurement[] measured)
+    {
+        const double minimumSpread = 1e-4;
+        var values = measured.Where(m => m.NormShortfall is { } v && double.IsFinite(v)).Select(m => m.NormShortfall!.Value).ToArray();
+        return values.Length > 0 && values.Max() - values.Min() > minimumSpread;
+    }
 
     private static float[] Gather(TrainingData training, int[] rows)
     {

@@ -34,6 +34,7 @@ internal static class RecommendationScorer
         var units = UnitVectors.NormalizeRows(batch.Embeddings, d, limiter);
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
         var relative = model.CalibratorFor(SignalKind.RelativeMahalanobis);
+        var featureNorm = model.FeatureNormCalibrator;
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
         var boundary = model.CalibratorFor(SignalKind.Boundary);
         var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
@@ -47,7 +48,7 @@ internal static class RecommendationScorer
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
                 var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
-                var signals = new List<SignalScore>(7)
+                var signals = new List<SignalScore>(8)
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
                     knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
@@ -68,6 +69,11 @@ internal static class RecommendationScorer
                 if (measurement.RelativeMahalanobis is { } relativeDistance)
                 {
                     signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
+                }
+
+                if (featureNorm is not null && measurement.NormShortfall is { } shortfall)
+                {
+                    signals.Add(featureNorm.Calibrate(SignalKind.FeatureNorm, shortfall));
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals.ToArray())

@@ -26,12 +26,20 @@ internal enum SignalKind
     /// squared distance to the nearest class mean minus squared distance to one Gaussian over all training data.
     /// </summary>
     RelativeMahalanobis,
+
+    /// <summary>
+    /// How far the embedding's length falls short of its class's (<see cref="EmbeddingMeasurement.NormShortfall"/>):
+    /// <c>1 - ||x|| / median ||x_train||</c> over the training rows of the predicted class. Networks respond to what
+    /// they were trained on with larger activations (Dhamija et al. 2018; Yu et al. 2023), so a short embedding is
+    /// unusual; calibrated like the distances. Absent when the training embeddings all have the same length.
+    /// </summary>
+    FeatureNorm,
 }
 
 /// <summary>Wire names of <see cref="SignalKind"/> (the <c>SignalScore.signal</c> field of the query API).</summary>
 internal static class SignalKindNames
 {
-    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence" or "relative_mahalanobis".</summary>
+    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis" or "feature_norm".</summary>
     public static string ToWireName(this SignalKind kind) => kind switch
     {
         SignalKind.Mahalanobis => "mahalanobis",
@@ -41,6 +49,7 @@ internal static class SignalKindNames
         SignalKind.Margin => "margin",
         SignalKind.LeastConfidence => "least_confidence",
         SignalKind.RelativeMahalanobis => "relative_mahalanobis",
+        SignalKind.FeatureNorm => "feature_norm",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
     };
 }

@@ -28,6 +28,9 @@ internal sealed record SignalMeasurer(
     /// </summary>
     public float[]? SearchRows { get; init; }
 
+    /// <summary>Median embedding length of each class's fitted rows, for <see cref="EmbeddingMeasurement.NormShortfall"/>; null for none.</summary>
+    public IReadOnlyDictionary<string, double>? ClassNorms { get; init; }
+
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
@@ -37,6 +40,7 @@ internal sealed record SignalMeasurer(
         {
             RelativeMahalanobis = Relative(embedding, distance),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
         };
     }
 
@@ -67,6 +71,7 @@ internal sealed record SignalMeasurer(
         {
             RelativeMahalanobis = Relative(embedding, distance),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, others),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
         };
     }
 
@@ -81,6 +86,20 @@ internal sealed record SignalMeasurer(
 
         var (backgroundDistance, _) = background.Score(embedding);
         return (distance * distance) - (backgroundDistance * backgroundDistance);
+    }
+
+    // 1 - ||x|| / (median length of the class's fitted rows): the predicted class, or the nearest class mean's when
+    // the prediction is not a training class; null without class norms.
+    private double? Shortfall(ReadOnlySpan<float> embedding, string predictedClass, string nearestClass)
+    {
+        if (ClassNorms is not { } norms
+            || !(norms.TryGetValue(predictedClass, out var median) || norms.TryGetValue(nearestClass, out median))
+            || !(median > 0))
+        {
+            return null;
+        }
+
+        return 1 - (TensorPrimitives.Norm(embedding) / median);
     }
 
     // The smallest distance between unit vectors from this record to one of its neighbours (the nearest under the
@@ -133,4 +152,11 @@ internal readonly record struct EmbeddingMeasurement(double MahalanobisDistance,
     /// picks already made.
     /// </summary>
     public double? NearestTrainingDistance { get; init; }
+
+    /// <summary>
+    /// <c>1 - ||x|| / m_c</c>, with <c>m_c</c> the median embedding length of the fitted training rows of the
+    /// predicted class (the nearest class mean's when the prediction is not a training class): 0 at the class's typical
+    /// length, up to 1 for a zero vector, negative for a longer one. Null when the model has no class norms.
+    /// </summary>
+    public double? NormShortfall { get; init; }
 }

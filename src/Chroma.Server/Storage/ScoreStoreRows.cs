@@ -15,10 +15,11 @@ internal readonly record struct TrainingFingerprint(long Count, long MaxSequence
     public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}-{ScoringScheme}");
 
     /// <summary>
-    /// Names how signals are computed: "m2" = the neighbour signals search every training row under the set's
-    /// metric (issue 13); versions without it came from the unit-vector search over the fitted rows.
+    /// Names how signals are computed: "m3" = as "m2" plus the feature-norm signal; "m2" = the neighbour signals search
+    /// every training row under the set's metric (issue 13); versions without it came from the unit-vector search over
+    /// the fitted rows.
     /// </summary>
-    public const string ScoringScheme = "m2";
+    public const string ScoringScheme = "m3";
 }
 
 /// <summary>Labelled training rows, row-major.</summary>

@@ -16,7 +16,10 @@ internal static class DetectorColumns
 {
     public static readonly EngineStrategy[] Strategies = [.. Enum.GetValues<EngineStrategy>()];
 
-    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter)
+    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter) =>
+        Compute(training, trainingLabels, production, limiter, out _);
+
+    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, out ScoredRecord[] scored)
     {
         var d = training.Dimension;
         var labels = trainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -28,17 +31,18 @@ internal static class DetectorColumns
             d,
             [.. production.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))],
             production.Probabilities);
-        var scored = RecommendationScorer.Score(model, batch, limiter);
+        var records = RecommendationScorer.Score(model, batch, limiter);
+        scored = records;
 
         var columns = new List<(string, double[])>();
         foreach (var kind in Enum.GetValues<SignalKind>())
         {
-            columns.Add(("signal: " + kind.ToWireName(), [.. scored.Select(r => r.Signal(kind)?.Value ?? double.NaN)]));
+            columns.Add(("signal: " + kind.ToWireName(), [.. records.Select(r => r.Signal(kind)?.Value ?? double.NaN)]));
         }
 
         foreach (var strategy in Strategies)
         {
-            columns.Add(("strategy: " + strategy, [.. scored.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+            columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
         }
 
         columns.Add(("anchor: max softmax", [.. production.Probabilities.Select(p => 1.0 - p.Max())]));
@@ -80,10 +84,10 @@ internal static class DetectorColumns
 
         // Combinations of calibrated p-values (surprise = -log10 p).
         double S(SignalScore? s) => s?.Surprise ?? 0;
-        var maha = scored.Select(r => S(r.Signal(SignalKind.Mahalanobis))).ToArray();
-        var knn = scored.Select(r => S(r.Signal(SignalKind.KnnDistance))).ToArray();
-        var boundary = scored.Select(r => S(r.Signal(SignalKind.Boundary))).ToArray();
-        var probability = scored.Select(r => (S(r.Signal(SignalKind.Entropy)) + S(r.Signal(SignalKind.Margin)) + S(r.Signal(SignalKind.LeastConfidence))) / 3).ToArray();
+        var maha = records.Select(r => S(r.Signal(SignalKind.Mahalanobis))).ToArray();
+        var knn = records.Select(r => S(r.Signal(SignalKind.KnnDistance))).ToArray();
+        var boundary = records.Select(r => S(r.Signal(SignalKind.Boundary))).ToArray();
+        var probability = records.Select(r => (S(r.Signal(SignalKind.Entropy)) + S(r.Signal(SignalKind.Margin)) + S(r.Signal(SignalKind.LeastConfidence))) / 3).ToArray();
         var rel = relative.Select(v => -Math.Log10(relativeCalibrator.PValue(v))).ToArray();
         var kth = productionKth.Select(r => -Math.Log10(kthCalibrator.PValue(r[3]))).ToArray();
         var energy = Enumerable.Range(0, production.Count).Select(i => -Math.Log10(energyCalibrator.PValue(production.Energy(i)))).ToArray();
@@ -119,6 +123,12 @@ internal static class DetectorColumns
         columns.Add(("candidate: feature norm, two-sided", [.. productionNorm.Select(v => TwoSided(normUpper, normLower, v))]));
         columns.Add(("combo: mean(two-sided maha,knn,rel,bnd,prob)", Combine(i => (twoSidedMaha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
         columns.Add(("combo: max(bnd, prob)", Combine(i => Math.Max(boundary[i], probability[i]))));
+
+        // The balanced score before the feature norm (December 2): pooled Mahalanobis in, feature norm out.
+        var norm = records.Select(r => S(r.Signal(SignalKind.FeatureNorm))).ToArray();
+        columns.Add(("balanced before: mean(maha,knn,rel,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + boundary[i] + probability[i]) / 5)));
+        columns.Add(("combo: mean(maha,knn,rel,norm,bnd,prob)", Combine(i => (maha[i] + knn[i] + rel[i] + norm[i] + boundary[i] + probability[i]) / 6)));
+        columns.Add(("combo: mean(knn,rel,2 norm,bnd,prob)", Combine(i => (knn[i] + rel[i] + (2 * norm[i]) + boundary[i] + probability[i]) / 6)));
         return columns;
     }
 

@@ -13,11 +13,12 @@ namespace Chroma.Benchmarks.Ood;
 /// every signal, strategy, anchor and candidate detector for shifted vs normal, per shift, plus misclassified vs
 /// correct on the normal digits. The class-absent shift trains one more model per absent class (without that class)
 /// and reports the mean and the worst class.
-/// <code>ood [--epochs 4] [--absent-classes 0,1,...,9] [--data samples/data] [--seed 1]</code>
+/// <code>ood [--epochs 4] [--absent-classes 0,1,...,9] [--data samples/data] [--seed 1] [--dump DIR]</code>
+/// <c>--dump</c> also writes every model output (<see cref="OutputDump"/>) for offline exploration.
 /// </summary>
 internal static class ShiftEvaluationCommand
 {
-    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
+    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
 
     private const int TrainingCount = 6_000;
     private const int PartCount = 2_000;
@@ -27,6 +28,7 @@ internal static class ShiftEvaluationCommand
         var epochs = args.Int("epochs", 4);
         var absent = args.IntList("absent-classes", "0,1,2,3,4,5,6,7,8,9");
         var seed = args.Int("seed", 1);
+        var dump = args.Optional("dump") is string dumpDirectory ? new OutputDump(dumpDirectory) : null;
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
         var clock = Stopwatch.StartNew();
@@ -49,6 +51,7 @@ internal static class ShiftEvaluationCommand
 
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "ood");
         var table = new ShiftTable();
+        var served = new ServedShare();
 
         using (var model = Train(training, epochs, seed))
         {
@@ -67,7 +70,14 @@ internal static class ShiftEvaluationCommand
                 }
             }
 
-            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter);
+            dump?.Write("training", trainingOutputs, training.Labels);
+            dump?.Write("normal", parts[0], normal.Labels);
+            for (var s = 0; s < shifts.Count; s++)
+            {
+                dump?.Write("shift" + s.ToString(CultureInfo.InvariantCulture), parts[s + 1], shifts[s].Images.Labels);
+            }
+
+            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter, out var scored);
             var offset = normal.Count;
             var isNormal = new bool[production.Count];
             Array.Fill(isNormal, true, 0, normal.Count);
@@ -75,6 +85,7 @@ internal static class ShiftEvaluationCommand
             {
                 var count = shifts[s].Images.Count;
                 table.AddShift(shifts[s].Name, columns, normal.Count, offset, count);
+                served.Add(shifts[s].Name, scored, normal.Count, offset, count);
                 offset += count;
             }
 
@@ -89,8 +100,16 @@ internal static class ShiftEvaluationCommand
             var keptNormal = normal.Where(i => normal.Labels[i] != absentClass);
             var novel = source.Where(i => source.Labels[i] == absentClass);
             using var model = Train(kept, epochs, seed);
-            var production = MlpOutputs.Concat([MlpOutputs.Of(model, keptNormal.ToLabelled()), MlpOutputs.Of(model, novel.ToLabelled())]);
-            var columns = DetectorColumns.Compute(MlpOutputs.Of(model, kept.ToLabelled()), kept.Labels, production, limiter);
+            var keptOutputs = MlpOutputs.Of(model, kept.ToLabelled());
+            var normalOutputs = MlpOutputs.Of(model, keptNormal.ToLabelled());
+            var novelOutputs = MlpOutputs.Of(model, novel.ToLabelled());
+            var suffix = absentClass.ToString(CultureInfo.InvariantCulture);
+            dump?.Write("absent" + suffix + "-training", keptOutputs, kept.Labels);
+            dump?.Write("absent" + suffix + "-normal", normalOutputs, keptNormal.Labels);
+            dump?.Write("absent" + suffix + "-novel", novelOutputs, novel.Labels);
+            var production = MlpOutputs.Concat([normalOutputs, novelOutputs]);
+            var columns = DetectorColumns.Compute(keptOutputs, kept.Labels, production, limiter, out var absentScored);
+            served.Add("class " + suffix + " absent", absentScored, keptNormal.Count, keptNormal.Count, novel.Count);
             table.AddAbsentClass(absentClass, columns, keptNormal.Count, novel.Count);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  class {absentClass} absent: evaluated after {clock.Elapsed.TotalSeconds:0.0} s"));
         }
@@ -99,6 +118,8 @@ internal static class ShiftEvaluationCommand
         table.Write(Console.Out);
         Console.WriteLine();
         table.WriteGoals(Console.Out);
+        Console.WriteLine();
+        served.Write(Console.Out);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"total {clock.Elapsed.TotalSeconds:0.0} s wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.0} s CPU"));
         return 0;

@@ -154,7 +154,7 @@ public sealed class RecommendationApiTests
             Assert.That(all.Select(i => i.Record.Id), Is.Unique);
             Assert.That(all.Select(i => i.Score), Is.Ordered.Descending);
             Assert.That(all.Select(i => i.Signals.Select(s => s.Name).ToArray()),
-                Is.All.EquivalentTo(new[] { "mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis" }));
+                Is.All.EquivalentTo(new[] { "mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis", "feature_norm" }));
             Assert.That(all.All(i => i.Reasons.Count > 0), Is.True);
         });
     }

@@ -99,7 +99,7 @@ public class RecommendationModelTests
 
         Assert.That(scored[0].Signals.Select(s => s.Kind), Is.EqualTo(Enum.GetValues<SignalKind>()));
         Assert.That(scored[0].Signal(SignalKind.Margin)!.Value.Value, Is.EqualTo(0.97).Within(1e-6));
-        Assert.That(scored[1].Signals, Has.Count.EqualTo(4));
+        Assert.That(scored[1].Signals, Has.Count.EqualTo(5));
     }
 
     [Test]

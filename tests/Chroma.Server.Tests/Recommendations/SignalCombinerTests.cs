@@ -28,6 +28,20 @@ public class SignalCombinerTests
     }
 
     [Test]
+    public void Score_FeatureNorm_CountsLikeADistanceSignal()
+    {
+        SignalScore[] signals = [new(SignalKind.KnnDistance, 0.3, 0.5, 1), new(SignalKind.FeatureNorm, 0.5, 1, 1e-3)];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Balanced), Is.EqualTo(1.5).Within(1e-9));
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.OutOfDistribution), Is.EqualTo(1.5).Within(1e-9));
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.Uncertainty, SignalKind.FeatureNorm), Is.EqualTo(0.1));
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Labeling), Is.Zero);
+        });
+    }
+
+    [Test]
     public void Score_Strategies_OrderRecordsByWhatTheyFavour()
     {
         Assert.That(

@@ -116,6 +116,11 @@ internal static class ScoreCodec
             w.WriteNumber("nearest_training_distance", nearestTraining);
         }
 
+        if (m.NormShortfall is { } shortfall && double.IsFinite(shortfall))
+        {
+            w.WriteNumber("norm_shortfall", shortfall);
+        }
+
         w.WriteString("nearest_class", m.NearestClass);
         w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
         w.WriteNumber("disagreement", m.Neighbors.Disagreement);
@@ -146,6 +151,7 @@ internal static class ScoreCodec
         {
             RelativeMahalanobis = root.TryGetProperty("relative_mahalanobis", out var relative) ? relative.GetDouble() : null,
             NearestTrainingDistance = root.TryGetProperty("nearest_training_distance", out var nearestTraining) ? nearestTraining.GetDouble() : null,
+            NormShortfall = root.TryGetProperty("norm_shortfall", out var shortfall) ? shortfall.GetDouble() : null,
         };
     }
 

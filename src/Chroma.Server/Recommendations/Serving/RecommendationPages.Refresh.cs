@@ -41,8 +41,11 @@ internal sealed partial class RecommendationPages
             return;
         }
 
-        // On the background threads, never the worker's or a request's; a failure costs only the warm cache.
-        _ = limiter.RunAsync(() => Refresh(set, scheduler.Scores(set))).ContinueWith(
+        // On the background threads, never the worker's or a request's; a failure costs only the warm cache. Only the
+        // revision published now: when a newer one is out by the time the job runs (a pass is publishing its chunks),
+        // the job is left to that pass's own refresh.
+        var published = scheduler.Scores(set).Revision;
+        _ = limiter.RunAsync(() => scheduler.Scores(set) is { } scores && scores.Revision == published ? Refresh(set, scores) : 0).ContinueWith(
             t => RecommendationPagesLog.RefreshFailed(_logger, t.Exception!.GetBaseException(), set.SetId),
             CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,

@@ -1,0 +1,23 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Chroma.Benchmarks.Ood;
+
+/// <summary>
+/// Writes what a model gave (embeddings, probabilities, predictions, labels) as raw little-endian files plus a
+/// manifest, so candidate detectors can be explored offline (e.g. with numpy) on exactly the benchmark's outputs:
+/// <c>{name}.emb.f32</c> (count x 128), <c>{name}.prob.f32</c> (count x 10), <c>{name}.pred.i32</c>, <c>{name}.label.i32</c>,
+/// and one line per part in <c>manifest.txt</c>: <c>name count</c>.
+/// </summary>
+internal sealed class OutputDump(string directory)
+{
+    public void Write(string name, MlpOutputs outputs, int[] labels)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllBytes(Path.Combine(directory, name + ".emb.f32"), MemoryMarshal.AsBytes(outputs.Embeddings.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(directory, name + ".prob.f32"), MemoryMarshal.AsBytes(outputs.Probabilities.SelectMany(p => p).ToArray().AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(directory, name + ".pred.i32"), MemoryMarshal.AsBytes(outputs.Predictions.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(directory, name + ".label.i32"), MemoryMarshal.AsBytes(labels.AsSpan()).ToArray());
+        File.AppendAllText(Path.Combine(directory, "manifest.txt"), string.Create(CultureInfo.InvariantCulture, $"{name} {outputs.Count}\n"));
+    }
+}
