@@ -131,7 +131,7 @@ internal sealed class SetScoringPass
         }
 
         await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
-        state.ApplyDeletes();
+        var dropped = state.ApplyDeletes();
 
         // Read before the fingerprint: a training batch committed after this read leaves the result stale.
         state.TrainingChangesSeen = state.TrainingChanges;
@@ -165,8 +165,13 @@ internal sealed class SetScoringPass
                 await _store.SaveScoresAsync(set, fingerprint.Version, [], replaceExisting: true, state.Lease, cancellationToken).ConfigureAwait(false);
             }
 
-            state.ApplyDeletes();
-            state.Publish(Now(), null);
+            // Unchanged entries keep their revision (a new one would drop every ranking cached for the set).
+            dropped += state.ApplyDeletes();
+            if (refit || dropped > 0 || !state.PublishedIsCurrent)
+            {
+                state.Publish(Now(), null);
+            }
+
             return new ScoringPassResult(set.SetId, 0, state.Entries.Count, refit, null, null);
         }
 
@@ -248,8 +253,7 @@ internal sealed class SetScoringPass
         // (a new revision drops every ranking cached for the set, the labeling list included).
         var refitEnded = state.Refitting;
         state.EndRefit();
-        var dropped = state.ApplyDeletes();
-        if (scored == 0 || refitEnded || dropped > 0)
+        if (scored == 0 || refitEnded || state.ApplyDeletes() > 0)
         {
             state.Publish(Now(), null);
         }

@@ -49,6 +49,22 @@ internal sealed class SetScoringState
         }
     }
 
+    /// <summary>
+    /// Gets whether the published snapshot already shows <see cref="Entries"/> as they are: published, under this
+    /// training version and these training changes, not stale and without a training problem. Valid only while no
+    /// entry changed since the last <see cref="Publish"/> (the pass knows; this does not track entries).
+    /// </summary>
+    public bool PublishedIsCurrent
+    {
+        get
+        {
+            var published = Volatile.Read(ref _published);
+            return published.Revision > 0 && !published.Stale && _staleEntries is null && published.TrainingProblem is null
+                && published.TrainingChangesSeen == TrainingChangesSeen
+                && string.Equals(published.TrainingVersion, TrainingVersion, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Gets how many committed batches brought training records (grows only; cheap to read).</summary>
     public long TrainingChanges => Interlocked.Read(ref _trainingChanges);
 

@@ -55,6 +55,25 @@ public sealed class SetScoringPassTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_NothingNewSinceThePreviousPass_KeepsTheRevision(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(20, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var revision = state.Published.Revision;
+
+        var empty = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(empty.Scored, Is.Zero);
+            Assert.That(state.Published.Revision, Is.EqualTo(revision), "an unchanged ranking keeps its revision, so cached rankings stay valid");
+            Assert.That(state.Published.Entries, Has.Count.EqualTo(20));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_NewRecordsAfterDeletions_PublishesEntriesInSequenceOrder(CancellationToken cancellationToken)
     {
         // Deleted entries free dictionary slots that later records reuse, so the dictionary's order is no longer the
