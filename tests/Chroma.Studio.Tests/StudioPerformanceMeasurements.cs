@@ -133,7 +133,6 @@ public sealed class StudioPerformanceMeasurements
         var after = PngImage.Read(await StudioBrowser.ScreenshotAsync(page, "map-200k-after-gesture", "#map-wrap"));
         var agreement = PictureAgreement.Of(after, during, radius: 2);
         results.Add(Invariant($"moved picture vs crisp redraw at the same view: {agreement:P1} of the redraw's painted pixels painted within 2 px in the moved one"));
-        Assert.That(agreement, Is.GreaterThan(0.9), "the picture shown during a gesture has the points where the redraw puts them");
 
         results.Add(Invariant($"GOAL first full paint <= 2000 ms (warm): {string.Join(", ", paints.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))} ms -> {(paints.Max() <= 2000 ? "met" : "NOT met")} in these runs"));
         results.Add(Invariant($"GOAL pan/zoom frame p95 <= 33 ms: {string.Join(", ", p95s.Select(p => p.ToString("F1", CultureInfo.InvariantCulture)))} ms -> {(p95s.Max() <= 33 ? "met" : "NOT met")} in these runs"));
@@ -152,6 +151,8 @@ public sealed class StudioPerformanceMeasurements
         {
             // Left behind for the OS to clean.
         }
+
+        Assert.That(agreement, Is.GreaterThan(0.9), "the picture shown during a gesture has the points where the redraw puts them");
     }
 
     // The neighbour embedding (STUDIO_MEASURE_UMAP=1; minutes of CPU at 200,000): fitted on a sample, every other
