@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Chroma.Server.Hosting;
+using Chroma.Server.Tests.Cli;
 using Microsoft.Playwright;
 
 namespace Chroma.Studio.Tests;
@@ -13,7 +14,9 @@ namespace Chroma.Studio.Tests;
 /// GPU processes and the server (this process) used meanwhile. Explicit: it prints numbers for the report rather
 /// than asserting wall-clock times on a shared machine.
 /// The UMAP map of 200,000 points (minutes of server CPU) is measured too with <c>STUDIO_MEASURE_UMAP=1</c>.
-/// Run: <c>dotnet test tests/Chroma.Studio.Tests -c Release --filter "FullyQualifiedName~StudioPerformanceMeasurements"</c>.
+/// <c>STUDIO_ASSETS=folder</c> serves the page's <c>.js</c>, <c>.css</c> and <c>.html</c> files from that folder instead of
+/// the embedded ones (to compare two versions in one session on the same machine without rebuilding the server).
+/// Run: <c>dotnet test tests/Chroma.Studio.Tests -c Release -s tests/tiers.runsettings --filter "FullyQualifiedName~StudioPerformanceMeasurements"</c>.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -85,6 +88,7 @@ public sealed class StudioPerformanceMeasurements
         ingest.Stop();
         var results = new List<string> { Invariant($"ingest of {Points:N0} records: {ingest.Elapsed.TotalSeconds:F1} s; load average {ProcessCpu.LoadAverage}") };
         var page = await browser.NewPageAsync(1280, 800);
+        await ServeAssetsOverrideAsync(page, results);
         var url = new Uri(server.WebEndpoint!, "/#map").AbsoluteUri;
         var paints = new List<double>();
         foreach (var run in new[] { "cold (first page right after the ingest: the map is projected by the background warmer or this request, whichever is first)", "warm (projection cached)", "warm, 2nd", "warm, 3rd" })
@@ -117,15 +121,18 @@ public sealed class StudioPerformanceMeasurements
             results.Add(Invariant($"pan/zoom round {round}, {sorted.Length} frames ({gesture.Moved} drew the moved snapshot, {gesture.Full} full draws): p50 {sorted[sorted.Length / 2]:F1} ms, p95 {p95:F1} ms, max {sorted[^1]:F1} ms; crisp redraw out {gesture.Settled:F0} ms after the last move (its frame {gesture.SettleFrame:F0} ms, full draw {gesture.FullDrawMs:F0} ms main thread); {used}; load average {ProcessCpu.LoadAverage}"));
         }
 
-        // What a person sees during a gesture (the snapshot moved; settling held off) and after it (redrawn crisp).
+        // What a person sees during a gesture (the last full draw moved; settling held off) and after it (redrawn crisp
+        // at the same view): the moved picture must have the points where the redraw puts them.
         await page.EvaluateAsync("(() => studio.map.fit())()");
         await page.WaitForFunctionAsync("!studio.map.dirty");
         await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 1e9; for (let i = 0; i < 12; i++) { m.panBy(9, 5); m.zoomAt(500, 400, 1.04); } })()");
         await page.WaitForFunctionAsync("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
-        await StudioBrowser.ScreenshotAsync(page, "map-200k-during-gesture", "#map-canvas");
-        await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 150; m.gestureUntil = 0; })()");
+        var during = PngImage.Read(await StudioBrowser.ScreenshotAsync(page, "map-200k-during-gesture", "#map-wrap"));
+        await page.EvaluateAsync("(() => { const m = studio.map; m.settleMs = 150; m.gestureUntil = 0; m.dirty = true; })()");
         await page.WaitForFunctionAsync("!studio.map.settling && !studio.map.dirty");
-        await StudioBrowser.ScreenshotAsync(page, "map-200k-after-gesture", "#map-canvas");
+        var after = PngImage.Read(await StudioBrowser.ScreenshotAsync(page, "map-200k-after-gesture", "#map-wrap"));
+        var agreement = PictureAgreement.Of(after, during, radius: 2);
+        results.Add(Invariant($"moved picture vs crisp redraw at the same view: {agreement:P1} of the redraw's painted pixels painted within 2 px in the moved one"));
 
         results.Add(Invariant($"GOAL first full paint <= 2000 ms (warm): {string.Join(", ", paints.Select(p => p.ToString("F0", CultureInfo.InvariantCulture)))} ms -> {(paints.Max() <= 2000 ? "met" : "NOT met")} in these runs"));
         results.Add(Invariant($"GOAL pan/zoom frame p95 <= 33 ms: {string.Join(", ", p95s.Select(p => p.ToString("F1", CultureInfo.InvariantCulture)))} ms -> {(p95s.Max() <= 33 ? "met" : "NOT met")} in these runs"));
@@ -144,6 +151,8 @@ public sealed class StudioPerformanceMeasurements
         {
             // Left behind for the OS to clean.
         }
+
+        Assert.That(agreement, Is.GreaterThan(0.9), "the picture shown during a gesture has the points where the redraw puts them");
     }
 
     // The neighbour embedding (STUDIO_MEASURE_UMAP=1; minutes of CPU at 200,000): fitted on a sample, every other
@@ -174,6 +183,7 @@ public sealed class StudioPerformanceMeasurements
         await server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(120));
         var page = await browser.NewPageAsync();
         var results = new List<string>();
+        await ServeAssetsOverrideAsync(page, results);
         var painted = new List<double>();
         for (var round = 1; round <= Rounds; round++)
         {
@@ -210,6 +220,32 @@ public sealed class StudioPerformanceMeasurements
         var all = painted.Order().ToArray();
         results.Add(Invariant($"GOAL label-and-advance < 100 ms to the next item painted: p50 {all[all.Length / 2]:F1} ms, p95 {all[(int)(all.Length * 0.95)]:F1} ms, max {all[^1]:F1} ms over {all.Length} presses -> {(all[(int)(all.Length * 0.95)] < 100 ? "met (p95)" : "NOT met (p95)")}"));
         await ReportAsync("performance-queue.txt", results);
+    }
+
+    // STUDIO_ASSETS: the page's files from a folder instead of the server's embedded ones (the API stays the server's).
+    private static async Task ServeAssetsOverrideAsync(IPage page, List<string> results)
+    {
+        if (Environment.GetEnvironmentVariable("STUDIO_ASSETS") is not { Length: > 0 } folder)
+        {
+            return;
+        }
+
+        results.Add($"page files (index.html, .js, .css) served from {folder}, not the embedded ones");
+        await page.RouteAsync(
+            url => url.EndsWith(".js", StringComparison.Ordinal) || url.EndsWith(".css", StringComparison.Ordinal) || new Uri(url).AbsolutePath == "/",
+            async route =>
+            {
+                var name = new Uri(route.Request.Url).AbsolutePath is "/" ? "index.html" : Path.GetFileName(new Uri(route.Request.Url).AbsolutePath);
+                var path = Path.Combine(folder, name);
+                if (!File.Exists(path))
+                {
+                    await route.ContinueAsync();
+                    return;
+                }
+
+                var type = Path.GetExtension(name) switch { ".js" => "text/javascript", ".css" => "text/css", _ => "text/html" };
+                await route.FulfillAsync(new RouteFulfillOptions { Status = 200, ContentType = type + "; charset=utf-8", BodyBytes = await File.ReadAllBytesAsync(path) });
+            });
     }
 
     private static async Task ReportAsync(string file, List<string> results)

@@ -61,7 +61,7 @@ internal static class HtmlReportWriter
             .Append("<style>body{font-family:system-ui,sans-serif;margin:16px;color:#222;background:#fff}")
             .Append("h1{font-size:20px}h2{font-size:16px;margin-top:24px}.note{color:#666}")
             .Append("svg{background:#fff;border:1px solid #ddd}")
-            .Append(Format($".map{{position:relative;width:{Width}px;height:{Height}px;border:1px solid #ddd}}.map canvas{{position:absolute;inset:0;width:100%;height:100%}}#projection-overlay{{pointer-events:none}}"))
+            .Append(Format($".map{{position:relative;width:{Width}px;height:{Height}px;border:1px solid #ddd;overflow:hidden}}.map canvas{{position:absolute;inset:0;width:100%;height:100%}}#projection-overlay{{pointer-events:none}}"))
             .Append("#tip{position:fixed;pointer-events:none;background:#fffbe6;border:1px solid #999;padding:6px;font-size:12px;display:none;max-width:420px}")
             .Append("table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 6px;text-align:left}</style></head><body>\n");
         html.Append("<h1>Chroma: ").Append(Encode(model.SetId)).Append("</h1>\n<p class=\"note\">")

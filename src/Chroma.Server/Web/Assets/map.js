@@ -1,10 +1,13 @@
 // Chroma Studio's point map: a small WebGL renderer (no libraries) for hundreds of thousands of points.
-// Points live in two GPU buffers (positions, RGBA colours). A full draw renders them into an offscreen texture
-// at the current view and copies that to the screen. While a pan or zoom gesture goes on, a frame only draws
-// that texture moved and scaled (one quad, whatever the number of points: software GL without a GPU cannot
-// redraw 200,000 points 30 times a second); once the view has been still for `settleMs` the points are drawn
-// again, crisp, at the new view. Picking and selection run over the typed arrays on the CPU. Without WebGL (a
-// browser with it turned off) the same points are drawn on a 2-D canvas, slower but the same picture.
+// Points live in two GPU buffers (positions, RGBA colours) and a full draw renders every one of them at the current
+// view. While a pan or zoom gesture goes on, a frame draws nothing: the canvas already on screen (the last full draw)
+// is moved and scaled with a CSS transform, which the browser's compositor applies to the picture it holds (no
+// WebGL work, no copy of the drawing buffer: software GL without a GPU cannot redraw 200,000 points, or even
+// re-texture a full-size quad, 30 times a second); once the view has been still for `settleMs` the points are drawn
+// again, crisp, at the new view, and the transform is dropped in the same frame. The canvas's parent must clip it
+// (overflow: hidden). Frames are requested only while something is to be drawn. Picking and selection run over the
+// typed arrays on the CPU. Without WebGL (a browser with it turned off) the same points are drawn on a 2-D canvas,
+// slower but the same picture, moved the same way during gestures.
 // The offline report (chroma-server report) embeds this very file and draws its scatter with it.
 "use strict";
 
@@ -17,23 +20,9 @@ class PointMap {
     this.y = new Float32Array(0);
     this.colors = new Uint8Array(0);
     this.rings = null; // { indexes, color, radius }: circles drawn around chosen points on the overlay
-    const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: true, alpha: false });
-    if (!gl) {
-      this.ctx = canvas.getContext("2d", { alpha: false });
-      if (!this.ctx) throw new Error("Neither WebGL nor a 2-D canvas is available in this browser");
-      this.center = [0, 0]; this.k = 1; this.pointSize = 4; this.dirty = true; this.frameCount = 0; this.onFrame = null;
-      this.settleMs = 150; this.gestureUntil = 0; this.settling = false; this.fullDraws = 0; this.movedFrames = 0;
-      const loop2d = () => { if (this.dirty) this.draw(); requestAnimationFrame(loop2d); };
-      requestAnimationFrame(loop2d);
-      return;
-    }
-    this.gl = gl;
-    this.x = new Float32Array(0);
-    this.y = new Float32Array(0);
     this.center = [0, 0];
     this.k = 1; // CSS pixels per data unit
     this.pointSize = 4;
-    this.dirty = true;
     this.frameCount = 0;
     this.onFrame = null;
     // A gesture (panBy, zoomAt) lasts until the view has been still this long; then the points are redrawn.
@@ -44,7 +33,25 @@ class PointMap {
     this.fullDraws = 0;
     this.movedFrames = 0;
     this.lastFullDrawMs = 0; // main-thread time of the last full draw (the GPU work may finish later)
-    this.snapshot = null; // { texture, framebuffer, width, height, center, k }: the points drawn at one view
+    this.shown = null; // { center, k }: the view the canvas's pixels were drawn at (k 0: they are out of date)
+    this.overlayBlank = true; // an empty overlay is hidden: the compositor then has one layer less to blend
+    overlay.style.visibility = "hidden";
+    this.frameRequested = false;
+    this.frame = (now) => {
+      this.frameRequested = false;
+      this.tick(now);
+      if (this._dirty || this.settling) this.requestFrame();
+    };
+    this._dirty = false;
+    // preserveDrawingBuffer off: the browser presents the drawing buffer instead of copying it every frame.
+    const gl = canvas.getContext("webgl", { antialias: false, preserveDrawingBuffer: false, alpha: false });
+    if (!gl) {
+      this.ctx = canvas.getContext("2d", { alpha: false });
+      if (!this.ctx) throw new Error("Neither WebGL nor a 2-D canvas is available in this browser");
+      this.dirty = true;
+      return;
+    }
+    this.gl = gl;
     this.program = this.link(
       "attribute vec2 p; attribute vec4 c; uniform vec2 u_c; uniform vec2 u_s; uniform float u_z; varying vec4 v;" +
       "void main(){ gl_Position = vec4((p - u_c) * u_s, 0.0, 1.0); gl_PointSize = u_z; v = c; }",
@@ -59,40 +66,39 @@ class PointMap {
       scale: gl.getUniformLocation(this.program, "u_s"),
       size: gl.getUniformLocation(this.program, "u_z"),
     };
-    // The snapshot on a quad: corner q in [-1, 1]² of the snapshot's view lands at q * u_k + u_o now.
-    this.quad = this.link(
-      "attribute vec2 q; uniform vec2 u_k; uniform vec2 u_o; varying vec2 t;" +
-      "void main(){ gl_Position = vec4(q * u_k + u_o, 0.0, 1.0); t = q * 0.5 + 0.5; }",
-      "precision mediump float; uniform sampler2D u_t; varying vec2 t;" +
-      "void main(){ gl_FragColor = texture2D(u_t, t); }");
-    this.quadBuffer = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    this.quadLoc = {
-      q: gl.getAttribLocation(this.quad, "q"),
-      scale: gl.getUniformLocation(this.quad, "u_k"),
-      offset: gl.getUniformLocation(this.quad, "u_o"),
-      texture: gl.getUniformLocation(this.quad, "u_t"),
-    };
-    const loop = (now) => { this.tick(now); requestAnimationFrame(loop); };
-    requestAnimationFrame(loop);
+    this.dirty = true;
   }
 
-  // One animation frame: a frame whose view a gesture moved shows the snapshot moved; a full draw comes once a frame
-  // has seen no move and the view has been still for settleMs (counted from the last move, so frames slower than
-  // settleMs on a busy machine still move the snapshot rather than redraw every point), or for any other change.
+  // Something to draw: the next animation frame draws it (frames are requested only while there is).
+  get dirty() { return this._dirty; }
+
+  set dirty(value) {
+    this._dirty = value;
+    if (value) this.requestFrame();
+  }
+
+  requestFrame() {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(this.frame);
+  }
+
+  // One animation frame: a frame whose view a gesture moved shows the last full draw moved (a CSS transform); a full
+  // draw comes once a frame has seen no move and the view has been still for settleMs (counted from the last move,
+  // so frames slower than settleMs on a busy machine still move the picture rather than redraw every point), or for
+  // any other change.
   tick(now) {
     const moved = this.movedSinceFrame;
     this.movedSinceFrame = false;
-    if (this.dirty && moved && this.canMoveSnapshot()) { this.drawMoved(); return; }
-    if (this.dirty || (this.settling && !moved && now >= this.gestureUntil)) this.draw();
+    if (this._dirty && moved && this.canMoveShown()) { this.showMoved(); return; }
+    if (this._dirty || (this.settling && !moved && now >= this.gestureUntil)) this.draw();
   }
 
-  // Marks the view changed by a gesture: frames move the snapshot until the view is still for settleMs.
+  // Marks the view changed by a gesture: frames move the picture until the view is still for settleMs.
   moved() {
-    this.dirty = true;
     this.movedSinceFrame = true;
     this.gestureUntil = performance.now() + this.settleMs;
+    this.dirty = true;
   }
 
   link(vertex, fragment) {
@@ -129,11 +135,11 @@ class PointMap {
   setColors(colors) {
     const gl = this.gl;
     this.colors = colors;
-    this.dirty = true;
-    if (this.snapshot) this.snapshot.k = 0; // other points or colours: the next frame draws them, gesture or not
-    if (!gl) return;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
+    if (this.shown) this.shown.k = 0; // other points or colours: the next frame draws them, gesture or not
+    if (gl) {
+      gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
+      gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
+    }
     this.dirty = true;
   }
 
@@ -156,12 +162,11 @@ class PointMap {
     const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
     const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
     for (const c of [this.canvas, this.overlay]) {
-      if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+      if (c.width !== w || c.height !== h) { c.width = w; c.height = h; if (c === this.overlay) this.showOverlay(false); }
     }
-    this.dirty = true;
   }
 
-  // A full draw: every point at the current view, into the snapshot, then the snapshot onto the screen.
+  // A full draw: every point at the current view, on the canvas as it is laid out (no transform).
   draw() {
     const gl = this.gl;
     const started = performance.now();
@@ -169,79 +174,42 @@ class PointMap {
     this.settling = false;
     this.fullDraws++;
     const w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
-    if (!gl) { this.draw2d(w, h); this.lastFullDrawMs = performance.now() - started; this.finishFrame(); return; }
-    const snap = this.ensureSnapshot();
-    gl.bindFramebuffer(gl.FRAMEBUFFER, snap.framebuffer);
-    this.drawPoints(w, h);
-    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    snap.center = [this.center[0], this.center[1]];
-    snap.k = this.k;
-    this.drawSnapshot(1, 1, 0, 0, gl.NEAREST);
+    if (gl) this.drawPoints(w, h); else this.draw2d(w, h);
+    this.shown = { center: [this.center[0], this.center[1]], k: this.k };
+    this.setTransform("");
     this.lastFullDrawMs = performance.now() - started;
     this.finishFrame();
   }
 
-  // A frame during a gesture: the last full draw, moved and scaled to the current view (blank where it has no pixels).
-  drawMoved() {
-    const snap = this.snapshot, w = this.canvas.clientWidth || 1, h = this.canvas.clientHeight || 1;
-    const s = this.k / snap.k;
-    // A data point at snapshot clip position q is at q * s + (snap.center - center) * 2k / (w, h) now.
-    this.drawSnapshot(s, s, (snap.center[0] - this.center[0]) * 2 * this.k / w, (snap.center[1] - this.center[1]) * 2 * this.k / h, this.gl.LINEAR);
+  // A frame during a gesture: the last full draw moved and scaled to the current view by the compositor (blank where
+  // it has no pixels). A point drawn at p (CSS pixels from the canvas's centre) is at p * s + t now.
+  showMoved() {
+    const shown = this.shown, s = this.k / shown.k;
+    const tx = (shown.center[0] - this.center[0]) * this.k, ty = (this.center[1] - shown.center[1]) * this.k;
+    this.setTransform(`translate(${tx}px, ${ty}px) scale(${s})`);
     this.settling = true;
     this.movedFrames++;
-    this.finishFrame();
+    this.dirty = false;
+    this.frameCount++;
+    if (this.onFrame) this.onFrame(this.frameCount);
   }
 
-  canMoveSnapshot() {
-    const snap = this.snapshot;
-    return !!snap && snap.k > 0 && snap.width === this.canvas.width && snap.height === this.canvas.height &&
-      Math.round(this.canvas.clientWidth * (window.devicePixelRatio || 1)) === this.canvas.width &&
-      Math.round(this.canvas.clientHeight * (window.devicePixelRatio || 1)) === this.canvas.height;
+  // The same transform on the canvas and on the overlay (rings stay on their points; both are redrawn when it ends).
+  setTransform(transform) {
+    if (this.transform === transform) return;
+    this.transform = transform;
+    this.canvas.style.transform = transform;
+    this.overlay.style.transform = transform;
   }
 
-  // The offscreen texture (and its framebuffer) the size of the canvas, made again when the canvas changes size.
-  ensureSnapshot() {
-    const gl = this.gl, width = this.canvas.width, height = this.canvas.height;
-    let snap = this.snapshot;
-    if (snap && snap.width === width && snap.height === height) return snap;
-    if (snap) { gl.deleteFramebuffer(snap.framebuffer); gl.deleteTexture(snap.texture); }
-    const texture = gl.createTexture();
-    gl.bindTexture(gl.TEXTURE_2D, texture);
-    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, width, height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
-    const framebuffer = gl.createFramebuffer();
-    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
-    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    snap = { texture, framebuffer, width, height, center: [0, 0], k: 0 };
-    this.snapshot = snap;
-    return snap;
+  canMoveShown() {
+    const shown = this.shown, dpr = window.devicePixelRatio || 1;
+    return !!shown && shown.k > 0 &&
+      Math.max(1, Math.round(this.canvas.clientWidth * dpr)) === this.canvas.width &&
+      Math.max(1, Math.round(this.canvas.clientHeight * dpr)) === this.canvas.height;
   }
 
-  // The snapshot on the screen: scaled by (sx, sy) and moved by (ox, oy) in clip units, on white.
-  drawSnapshot(sx, sy, ox, oy, filter) {
-    const gl = this.gl, snap = this.snapshot;
-    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
-    gl.clearColor(1, 1, 1, 1);
-    gl.clear(gl.COLOR_BUFFER_BIT);
-    gl.useProgram(this.quad);
-    gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, snap.texture);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
-    gl.uniform1i(this.quadLoc.texture, 0);
-    gl.uniform2f(this.quadLoc.scale, sx, sy);
-    gl.uniform2f(this.quadLoc.offset, ox, oy);
-    if (this.loc.c >= 0) gl.disableVertexAttribArray(this.loc.c);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.quadBuffer);
-    gl.enableVertexAttribArray(this.quadLoc.q);
-    gl.vertexAttribPointer(this.quadLoc.q, 2, gl.FLOAT, false, 0, 0);
-    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
-    gl.disableVertexAttribArray(this.quadLoc.q);
-  }
-
-  // Every point at the current view into the bound framebuffer.
+  // Every point at the current view onto the canvas.
   drawPoints(w, h) {
     const gl = this.gl;
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
@@ -284,7 +252,7 @@ class PointMap {
     this.dirty = false;
     this.frameCount++;
     // Time since navigation of the first frame that drew points (read by the performance measurement).
-    if (this.count > 0 && this.firstPaintMs === undefined && !this.settling) this.firstPaintMs = performance.now();
+    if (this.count > 0 && this.firstPaintMs === undefined) this.firstPaintMs = performance.now();
     if (this.onFrame) this.onFrame(this.frameCount);
   }
 
@@ -359,6 +327,7 @@ class PointMap {
     const ctx = this.overlay.getContext("2d"), dpr = window.devicePixelRatio || 1, { indexes, color, radius } = this.rings;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    this.showOverlay(indexes.length > 0);
     ctx.strokeStyle = color;
     ctx.lineWidth = 3;
     for (const i of indexes) {
@@ -369,12 +338,20 @@ class PointMap {
     }
   }
 
+  // The overlay takes part in compositing only while it has something on it.
+  showOverlay(visible) {
+    if (this.overlayBlank === !visible) return;
+    this.overlayBlank = !visible;
+    this.overlay.style.visibility = visible ? "" : "hidden";
+  }
+
   // The selection outline (box or lasso) on the 2-D overlay.
   drawOutline(points) {
     const ctx = this.overlay.getContext("2d");
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    this.showOverlay(!!points && points.length >= 2);
     if (!points || points.length < 2) return;
     ctx.beginPath();
     ctx.moveTo(points[0][0], points[0][1]);

@@ -121,6 +121,7 @@ function show(view) {
   for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = v !== view;
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
   $("detail").hidden = true;
+  if (view === "sets") renderSets();
   if (view === "map") openMap();
   if (view === "queue") loadQueue();
 }
@@ -137,9 +138,15 @@ async function loadSets() {
   state.sets = await (await api("/api/sets")).json();
   const select = $("set-select");
   if (!state.setId && state.sets.length) state.setId = state.sets[0].setId;
-  select.replaceChildren(...state.sets.map((s) => el("option", { value: s.setId }, s.setId)));
-  if (state.setId) select.value = state.setId;
-  renderSets();
+  // The header's set list is rebuilt only when the sets themselves change (a live update every second while someone
+  // labels would otherwise repaint the header in the middle of their key presses); the cards only when they show.
+  const ids = state.sets.map((s) => s.setId).join("\n");
+  if (select.dataset.ids !== ids) {
+    select.replaceChildren(...state.sets.map((s) => el("option", { value: s.setId }, s.setId)));
+    select.dataset.ids = ids;
+  }
+  if (state.setId && select.value !== state.setId) select.value = state.setId;
+  if (state.view === "sets") renderSets();
 }
 
 function driftChart(drift) {
@@ -545,17 +552,41 @@ function renderQueue() {
   const list = $("queue-list");
   list.replaceChildren(...state.queue.map(queueItem));
   const current = list.children[state.queueIndex];
+  placeCursor(current);
   if (current) current.scrollIntoView({ block: "nearest" });
   list.focus({ preventScroll: true });
 }
 
-// Moving through the queue touches two list items, not the whole list: a key press stays cheap.
+// Moving through the queue touches two list items, not the whole list: a key press stays cheap. The current item is
+// framed by the cursor (placeCursor). The list scrolls only when the current item is not wholly in view, and then
+// brings it to the top: the next items follow it in view, so most key presses move nothing (a scroll makes the browser
+// redraw the whole queue area).
 function markCurrent(previous) {
   const list = $("queue-list");
   if (list.children[previous]) list.children[previous].classList.remove("current");
   const current = list.children[state.queueIndex];
-  if (current) { current.classList.add("current"); current.scrollIntoView({ block: "nearest" }); }
+  placeCursor(current);
+  if (!current) return;
+  current.classList.add("current");
+  const area = list.parentElement.getBoundingClientRect(), r = current.getBoundingClientRect();
+  if (r.top < area.top || r.bottom > area.bottom) current.scrollIntoView({ block: r.top < area.top && r.height <= area.height ? "nearest" : "start" });
 }
+
+// Frames `li` with the cursor's four bars, 2 px thick, by transforms only (see .queue-cursor in studio.css).
+function placeCursor(li) {
+  const cursor = $("queue-cursor");
+  cursor.hidden = !li;
+  if (!li) return;
+  const x = li.offsetLeft, y = li.offsetTop, w = li.offsetWidth, h = li.offsetHeight, t = 2;
+  const [top, bottom, left, right] = cursor.children;
+  top.style.transform = `translate(${x}px, ${y}px) scale(${w}, ${t})`;
+  bottom.style.transform = `translate(${x}px, ${y + h - t}px) scale(${w}, ${t})`;
+  left.style.transform = `translate(${x}px, ${y}px) scale(${t}, ${h})`;
+  right.style.transform = `translate(${x + w - t}px, ${y}px) scale(${t}, ${h})`;
+}
+
+// The list's width changes (window, detail panel): the cursor follows its item.
+new ResizeObserver(() => placeCursor($("queue-list").children[state.queueIndex])).observe($("queue-list"));
 
 function advance(step) {
   const previous = state.queueIndex;
