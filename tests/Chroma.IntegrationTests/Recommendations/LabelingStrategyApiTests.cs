@@ -5,8 +5,9 @@ namespace Chroma.IntegrationTests.Recommendations;
 
 /// <summary>
 /// The labeling strategy through the real client and server, on a pool whose answer is known: a large redundant
-/// cluster of the most uncertain records (between classes 0 and 1), two small ambiguous groups (between 1 and 2,
-/// between 0 and 2), confident ordinary records and far outliers the model is just as unsure of.
+/// cluster of the most uncertain records (between classes 0 and 1, away from the training rows), two small ambiguous
+/// groups (between 1 and 2, between 0 and 2), confident ordinary records at a training class and far outliers the
+/// model is just as unsure of.
 /// </summary>
 [TestFixture]
 public sealed class LabelingStrategyApiTests
@@ -84,7 +85,10 @@ public sealed class LabelingStrategyApiTests
         {
             Assert.That(kinds, Has.Count.EqualTo(Batch));
             Assert.That(kinds, Has.None.EqualTo("outlier"), "far-out records are for review, not labels");
-            Assert.That(kinds.Count(k => k == "redundant"), Is.InRange(1, 2), "one region does not fill the batch: " + string.Join(",", kinds));
+            // The redundant cluster is the largest region the training data leaves uncovered (30 records between two
+            // classes, against two groups of 5), so it earns more than one pick, in proportion to its mass, but it
+            // does not fill the batch.
+            Assert.That(kinds.Count(k => k == "redundant"), Is.InRange(1, Batch / 2), "one region does not fill the batch: " + string.Join(",", kinds));
             Assert.That(kinds, Does.Contain("between12").And.Contain("between02"), string.Join(",", kinds));
             Assert.That(review.Items.Select(i => _kinds[i.Record.Id]), Has.All.EqualTo("outlier"), "the review strategy still surfaces them");
         });
