@@ -127,39 +127,43 @@ public sealed class ScoringSchedulerTests
     }
 
     [Test, CancelAfter(60_000)]
-    public async Task RankingPublished_RankingAskedForAtThePreviousRevision_IsRankedAgainInTheBackgroundOnlyWhileInUse(CancellationToken cancellationToken)
+    public async Task RankingPublished_RankingAskedForAtThePreviousRevision_IsRankedAgainOnlyWhileInUse(CancellationToken cancellationToken)
     {
-        // Arrange: a first pass and one page asked for.
-        var pages = new RecommendationPages(_fixture.Storage.Scores, new RecommendationOptions(), _scheduler, _fixture.Limiter, NullLogger<RecommendationPages>.Instance);
+        // Arrange: the worker announces each published ranking; the pages are refreshed here, on the test's thread (the
+        // server queues the same call on its background threads), so the counts are deterministic.
+        var announced = new List<string>();
+        _scheduler.RankingPublished += set =>
+        {
+            lock (announced)
+            {
+                announced.Add(set.SetId);
+            }
+        };
+        var pages = new RecommendationPages(_fixture.Storage.Scores, new RecommendationOptions());
         var request = new RecommendationPageRequest(RecommendationStrategy.Balanced, "production", new Dictionary<string, string>(), AllScores: false, Offset: 0, PageSize: 10);
         await PassAfterAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)], cancellationToken);
         pages.GetPage(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet), request);
 
         // Act: a pass publishes 5 more records; the ranking asked for at the previous revision is ranked again.
         await PassAfterAsync(ScoringFixture.InDistribution(5, seed: 3), cancellationToken);
-        while (pages.RankingsComputed < 2)
-        {
-            await Task.Delay(10, cancellationToken);
-        }
-
+        var refreshedAsked = pages.Refresh(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet));
         var page = pages.GetPage(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet), request);
         var computedAfterPage = pages.RankingsComputed;
 
         // Act: two passes more, nobody asking in between: the first still refreshes (asked at its revision), the second not.
         await PassAfterAsync(ScoringFixture.InDistribution(3, seed: 4), cancellationToken);
-        while (pages.RankingsComputed < 3)
-        {
-            await Task.Delay(10, cancellationToken);
-        }
-
+        var refreshedOnce = pages.Refresh(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet));
         await PassAfterAsync(ScoringFixture.InDistribution(3, seed: 5), cancellationToken);
         var refreshedUnasked = pages.Refresh(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet));
 
         // Assert
         Assert.Multiple(() =>
         {
+            Assert.That(announced, Has.Count.GreaterThanOrEqualTo(4).And.All.EqualTo(_fixture.StoredSet.SetId), "one announcement per pass that published");
+            Assert.That(refreshedAsked, Is.EqualTo(1));
             Assert.That(page.Scored, Is.EqualTo(15), "the page was served from the refreshed ranking, which holds the new records");
             Assert.That(computedAfterPage, Is.EqualTo(2), "the request found the ranking ready: none computed for it");
+            Assert.That(refreshedOnce, Is.EqualTo(1));
             Assert.That(refreshedUnasked, Is.Zero, "a ranking nobody asked for since the last refresh is left");
             Assert.That(pages.RankingsComputed, Is.EqualTo(3));
         });
