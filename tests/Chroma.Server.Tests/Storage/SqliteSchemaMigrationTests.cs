@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chroma.Server.Storage.Sqlite.Internal;
 using Chroma.Server.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -80,24 +81,8 @@ public sealed class SqliteSchemaMigrationTests
     {
         // Arrange: a store of schema 4 (before records_by_set_sequence): a page without a dataset filter, and the
         // index tail's read, sorted every record of the set (a temporary B-tree) on each call.
-        using var fixture = new StoreFixture();
-        await fixture.IngestAsync(Records.Set(), Records.Sequence(10)).WaitAsync(cancellationToken);
-        fixture.Storage.Dispose();
-        var path = Path.Combine(fixture.Directory.Path, "chroma.db");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DROP INDEX records_by_set_sequence; UPDATE schema_version SET version = 4;";
-            command.ExecuteNonQuery();
-        }
-
-        var before = QueryPlan(path, query);
-
-        // Act
-        fixture.Reopen();
-        fixture.Storage.Dispose();
-        var after = QueryPlan(path, query);
+        // Act: the store reopened, which migrates it
+        var (before, after) = await PlansBeforeAndAfterMigrationAsync("records_by_set_sequence", 4, query, cancellationToken);
 
         // Assert
         Assert.Multiple(() =>
@@ -113,6 +98,21 @@ public sealed class SqliteSchemaMigrationTests
         // Arrange: a store of schema 5 (before records_deleted_rows): "the set's sequences deleted up to S" (a saved
         // index's load, a Studio map update) walked every record of the set up to S.
         const string query = "SELECT sequence FROM records WHERE set_key = 1 AND deleted = 1 AND sequence <= 100;";
+        // Act: the store reopened, which migrates it
+        var (before, after) = await PlansBeforeAndAfterMigrationAsync("records_deleted_rows", 5, query, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Does.Not.Contain("records_deleted_rows"));
+            Assert.That(after, Does.Contain("records_deleted_rows"));
+        });
+    }
+
+    // A store of schema `version` without `index` (what that version had), the plan of `query` there, and after the
+    // store reopened (migrated).
+    private static async Task<(string Before, string After)> PlansBeforeAndAfterMigrationAsync(string index, int version, string query, CancellationToken cancellationToken)
+    {
         using var fixture = new StoreFixture();
         await fixture.IngestAsync(Records.Set(), Records.Sequence(10)).WaitAsync(cancellationToken);
         fixture.Storage.Dispose();
@@ -121,23 +121,14 @@ public sealed class SqliteSchemaMigrationTests
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "DROP INDEX records_deleted_rows; UPDATE schema_version SET version = 5;";
+            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"DROP INDEX {index}; UPDATE schema_version SET version = {version};");
             command.ExecuteNonQuery();
         }
 
         var before = QueryPlan(path, query);
-
-        // Act
         fixture.Reopen();
         fixture.Storage.Dispose();
-        var after = QueryPlan(path, query);
-
-        // Assert
-        Assert.Multiple(() =>
-        {
-            Assert.That(before, Does.Not.Contain("records_deleted_rows"));
-            Assert.That(after, Does.Contain("records_deleted_rows"));
-        });
+        return (before, QueryPlan(path, query));
     }
 
     private static string QueryPlan(string path, string query)
