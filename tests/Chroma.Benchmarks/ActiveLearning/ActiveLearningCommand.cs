@@ -19,11 +19,12 @@ namespace Chroma.Benchmarks.ActiveLearning;
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
 /// on the first model's embeddings and probabilities, exactly as the server would serve them.
 /// Seeds run from <c>--first-seed</c> on, so seeds can run in parallel processes (each prints every seed's accuracies).
-/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--data samples/data]</code>
+/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--shift rotate-scale] [--data samples/data]</code>
+/// <c>--shift</c> picks another shift for the pool and the test set (<see cref="PoolShifts"/>).
 /// </summary>
 internal static class ActiveLearningCommand
 {
-    public const string Usage = "[--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
+    public const string Usage = "[--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--shift rotate-scale|translate-noise|blur-contrast|none] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
 
     private const int InitialCount = 1_000;
     private const int PoolDigits = 6_000;
@@ -37,8 +38,15 @@ internal static class ActiveLearningCommand
         var budgets = args.IntList("budgets", "50,100,200,400");
         var epochs = args.Int("epochs", 20);
         var only = args.Optional("strategies")?.Split(',');
+        var shiftName = args.Optional("shift") ?? PoolShifts.Names[0];
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
+        if (!PoolShifts.Names.Contains(shiftName))
+        {
+            Console.Error.WriteLine($"unknown --shift '{shiftName}'; expected one of {string.Join(", ", PoolShifts.Names)}");
+            return 2;
+        }
+
         var clock = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
 
@@ -51,18 +59,13 @@ internal static class ActiveLearningCommand
             IdxReader.ReadLabels(Path.Combine(directory, "notmnist-t10k-labels-idx1-ubyte.gz")),
             SampleData.LetterSource).Range(0, PoolLetters);
         var initial = digits.Range(0, InitialCount);
-        var shift = new Random(2026);
-        var shifted = digits.Range(InitialCount, PoolDigits + TestCount).Map("?shift", (s, d, _) =>
-        {
-            var sign = shift.Next(2) == 0 ? -1 : 1;
-            ImageShifts.Affine(s, d, sign * 45 * shift.NextDouble(), 0.7 + (0.3 * shift.NextDouble()), 0, 0);
-        });
+        var shifted = PoolShifts.Apply(digits.Range(InitialCount, PoolDigits + TestCount), shiftName);
         var pool = GreyImages.Concat(shifted.Range(0, PoolDigits), letters);
         var isLetter = Enumerable.Range(0, pool.Count).Select(i => i >= PoolDigits).ToArray();
         var test = shifted.Range(PoolDigits, TestCount);
         var testImages = test.ToLabelled();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cores={Environment.ProcessorCount} initial={initial.Count} pool={PoolDigits} shifted digits + {PoolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
+            $"cores={Environment.ProcessorCount} shift={shiftName} initial={initial.Count} pool={PoolDigits} shifted digits + {PoolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
 
         global::TorchSharp.torch.set_num_threads(1);
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "active-learning");
@@ -90,8 +93,14 @@ internal static class ActiveLearningCommand
                 {
                     var picks = pick(budget);
                     var labelled = picks.Where(i => !isLetter[i]).ToArray();
-                    using var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
-                    var accuracy = Accuracy(retrained, testImages, test.Labels);
+                    // No digit picked (only letters): the retrained model would be the first one again (same data, same seed).
+                    var accuracy = baseline[^1];
+                    if (labelled.Length > 0)
+                    {
+                        using var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
+                        accuracy = Accuracy(retrained, testImages, test.Labels);
+                    }
+
                     if (!results.TryGetValue((name, budget), out var list))
                     {
                         results[(name, budget)] = list = [];
