@@ -4,8 +4,14 @@
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat();
 const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
-const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127]];
+// Twenty categorical colours (Tableau 10, then lighter partners; the light grey swapped for a dark blue so "none" stays
+// unique); categories past the twentieth share OTHER and one legend line, so no two categories ever look alike.
+const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127],
+  [174,199,232],[255,187,120],[152,223,138],[255,152,150],[197,176,213],[196,156,148],[247,182,210],[158,218,229],[219,219,141],[57,59,121]];
+const OTHER = [60, 60, 60];
 const NONE = [200, 204, 212];
+// Colour of category j of a column (1-based; 0 = no value).
+const categoryColor = (j) => j === 0 ? NONE : j <= PALETTE.length ? PALETTE[j - 1] : OTHER;
 
 const state = {
   sets: [], setId: null, view: "sets", colorBy: "dataset", tool: "pan", projection: "pca",
@@ -296,15 +302,15 @@ function scoreRange() {
 function colorOf(i, max) {
   const d = state.data;
   switch (state.colorBy) {
-    case "label": return d.label[i] ? PALETTE[(d.label[i] - 1) % PALETTE.length] : NONE;
-    case "predicted": return d.predicted[i] ? PALETTE[(d.predicted[i] - 1) % PALETTE.length] : NONE;
+    case "label": return categoryColor(d.label[i]);
+    case "predicted": return categoryColor(d.predicted[i]);
     case "score": {
       const v = d.score[i];
       if (Number.isNaN(v)) return NONE;
       const t = Math.min(1, Math.max(0, v / max));
       return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
     }
-    default: return d.dataset[i] ? PALETTE[(d.dataset[i] - 1) % PALETTE.length] : NONE;
+    default: return categoryColor(d.dataset[i]);
   }
 }
 
@@ -317,8 +323,7 @@ function colors() {
   const lut = new Uint8Array(65536 * 3);
   if (column) {
     const names = state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets;
-    lut.set(NONE, 0);
-    for (let j = 1; j <= names.length; j++) lut.set(PALETTE[(j - 1) % PALETTE.length], 3 * j);
+    for (let j = 0; j <= names.length; j++) lut.set(categoryColor(j), 3 * j);
   }
   const max = column ? 1 : scoreRange();
   for (let i = 0; i < n; i++) {
@@ -338,10 +343,14 @@ function renderLegend() {
     for (let i = 0; i < d.count; i++) c[column[i]]++;
     return c;
   };
+  // One line per category up to the palette's size, then one line for the rest (they share OTHER), then "none".
   const rows = (column, names, title) => {
-    const c = counts(column, names);
-    return [el("b", {}, title), ...names.map((name, j) => el("div", {}, el("span", { class: "swatch" }), `${name} (${number.format(c[j + 1])})`)),
-      c[0] ? el("div", {}, el("span", { class: "swatch" }), `none (${number.format(c[0])})`) : null];
+    const c = counts(column, names), shown = names.slice(0, PALETTE.length);
+    const rest = c.slice(PALETTE.length + 1).reduce((a, b) => a + b, 0);
+    const line = (j, text) => { const row = el("div", {}, el("span", { class: "swatch" }), text); row.dataset.category = j; return row; };
+    return [el("b", {}, title), ...shown.map((name, j) => line(j + 1, `${name} (${number.format(c[j + 1])})`)),
+      names.length > shown.length ? line(PALETTE.length + 1, `${number.format(names.length - shown.length)} more (${number.format(rest)})`) : null,
+      c[0] ? line(0, `none (${number.format(c[0])})`) : null];
   };
   let items;
   if (state.colorBy === "label") items = rows(d.label, d.labels, "Label");
@@ -351,9 +360,11 @@ function renderLegend() {
   root.replaceChildren(...items.filter(Boolean));
   // Swatch colours set through the CSSOM: the page's policy allows no inline style attributes.
   const swatches = root.querySelectorAll(".swatch");
-  const colorsFor = state.colorBy === "score" ? [[60, 130, 200], [240, 60, 40], NONE]
-    : [...(state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets).map((_, j) => PALETTE[j % PALETTE.length]), NONE];
-  swatches.forEach((s, j) => { const c = colorsFor[j] || NONE; s.style.background = `rgb(${c[0]},${c[1]},${c[2]})`; });
+  const scoreColors = [[60, 130, 200], [240, 60, 40], NONE];
+  swatches.forEach((s, j) => {
+    const c = state.colorBy === "score" ? scoreColors[j] || NONE : categoryColor(Number(s.parentElement.dataset.category));
+    s.style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
+  });
 }
 
 $("color-by").addEventListener("change", () => { state.colorBy = $("color-by").value; if (state.data) { state.map.setColors(colors()); renderLegend(); } });
