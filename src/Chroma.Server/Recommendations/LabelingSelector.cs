@@ -71,8 +71,13 @@ internal static class LabelingSelector
     /// Whether the training rows count as picks already made (each candidate starts at its
     /// <see cref="EmbeddingMeasurement.NearestTrainingDistance"/>); true by default, false for plain k-medians.
     /// </param>
+    /// <param name="candidateRule">
+    /// Which records may be picked; by default those whose stronger distance signal is within
+    /// <see cref="SignalCombiner.LabelingDistanceAllowance"/> (the benchmark compares other rules through it).
+    /// </param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool coverTraining = true)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool coverTraining = true,
+        Func<ScoredRecord, bool>? candidateRule = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -88,7 +93,7 @@ internal static class LabelingSelector
             scoreRank[scoreOrder[r]] = r + 1;
         }
 
-        var candidates = Candidates(records);
+        var candidates = Candidates(records, candidateRule ?? (r => SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0));
         var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank);
 
         var result = new List<Recommendation>(Math.Min(count, n));
@@ -160,10 +165,10 @@ internal static class LabelingSelector
     private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicates) =>
         new(record.Id, score, record.Signals, ReasonWriter.Write(record, RecommendationStrategy.Labeling), duplicates) { ScoreRank = rank };
 
-    private static int[] Candidates(IReadOnlyList<ScoredRecord> records)
+    private static int[] Candidates(IReadOnlyList<ScoredRecord> records, Func<ScoredRecord, bool> isCandidate)
     {
         var eligible = Enumerable.Range(0, records.Count)
-            .Where(i => SignalCombiner.LabelingDistanceExcess(records[i].Signals) <= 0)
+            .Where(i => isCandidate(records[i]))
             .ToArray();
         if (eligible.Length <= MaxCandidates)
         {

@@ -197,6 +197,18 @@ internal static class ActiveLearningCommand
         strategies.Add(("chroma Labeling without training coverage", b => Labeling(b, 0, coverTraining: false)));
         strategies.Add(("chroma Labeling uncertainty weight 1", b => Labeling(b, 1, coverTraining: true)));
         strategies.Add(("chroma Labeling uncertainty weight 3", b => Labeling(b, 3, coverTraining: true)));
+        // Candidate rules compared (December 2): the default leaves out a record whose stronger distance signal is beyond
+        // one in a thousand; these look at one distance signal only.
+        static bool Within(ScoredRecord r, SignalKind kind) => (r.Signal(kind)?.Surprise ?? 0) <= SignalCombiner.LabelingDistanceAllowance;
+        foreach (var (rule, kind) in new[] { ("kNN distance only", SignalKind.KnnDistance), ("Mahalanobis only", SignalKind.Mahalanobis) })
+        {
+            var kept = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: Within(r, kind))).Where(x => x.Kept).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  seed {seed}: candidates by {rule}: {kept.Count(c => !c.Letter)} of {PoolDigits} digits, {kept.Count(c => c.Letter)} of {PoolLetters} letters"));
+            strategies.Add(($"chroma Labeling candidates by {rule}", b =>
+                [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: r => Within(r, kind)).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
+        }
+
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
