@@ -100,6 +100,12 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
             IngestLog.IdleStreamClosed(_logger, context.Peer, idle.Timeout);
             throw new RpcException(new Status(StatusCode.Unavailable, $"the ingest stream was idle for {idle.Timeout}; open a new stream to send more"));
         }
+        catch (Exception ex) when (IsClientGone(ex, context))
+        {
+            // The client cancelled or reset the stream (disposed, killed, its connection cut): ordinary traffic. Nobody is
+            // left to read a status, and rethrowing would only put a stack trace in the log for every client that leaves.
+            IngestLog.StreamClosedByClient(_logger, context.Peer, ex.Message);
+        }
     }
 
     private async Task ReadBatchesAsync(
@@ -156,6 +162,10 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         && idle.Fired
         && !_lifetime.ApplicationStopping.IsCancellationRequested
         && !context.CancellationToken.IsCancellationRequested;
+
+    private static bool IsClientGone(Exception exception, ServerCallContext context) =>
+        exception is OperationCanceledException or IOException or RpcException { StatusCode: StatusCode.Cancelled }
+        && context.CancellationToken.IsCancellationRequested;
 
     private bool IsShutdownCancellation(Exception exception, ServerCallContext context) =>
         exception is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled }

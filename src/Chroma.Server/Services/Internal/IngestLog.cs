@@ -24,6 +24,9 @@ internal static partial class IngestLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Ingest stream from {Peer} closed after {IdleTime} without a batch")]
     public static partial void IdleStreamClosed(ILogger logger, string peer, TimeSpan idleTime);
 
+    [LoggerMessage(EventId = 107, Level = LogLevel.Debug, Message = "Ingest stream from {Peer} closed by the client ({Reason}); every batch received before was stored")]
+    public static partial void StreamClosedByClient(ILogger logger, string peer, string reason);
+
     /// <summary>A batch refused because the disk is full (the message names the data directory; no stack trace per batch).</summary>
     public static void StorageFull(ILogger logger, string batchId, Exception exception) => StorageFullCore(logger, batchId, exception.Message);
 }
