@@ -1,3 +1,4 @@
+using Chroma.Server.Background;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
@@ -166,6 +167,32 @@ public sealed class ScoringSchedulerTests
             Assert.That(refreshedOnce, Is.EqualTo(1));
             Assert.That(refreshedUnasked, Is.Zero, "a ranking nobody asked for since the last refresh is left");
             Assert.That(pages.RankingsComputed, Is.EqualTo(3));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RankingPublished_ServerPages_RefreshRankingInUseOnBackgroundThreadsWithoutARequest(CancellationToken cancellationToken)
+    {
+        // Arrange: the pages as the server builds them, subscribed to the worker's announcements.
+        using var limiter = new BackgroundWorkLimiter(1, "test");
+        var pages = new RecommendationPages(_fixture.Storage.Scores, new RecommendationOptions(), _scheduler, limiter, NullLogger<RecommendationPages>.Instance);
+        var request = new RecommendationPageRequest(RecommendationStrategy.Balanced, "production", new Dictionary<string, string>(), AllScores: false, Offset: 0, PageSize: 10);
+        await PassAfterAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)], cancellationToken);
+        pages.GetPage(_fixture.StoredSet, _scheduler.Scores(_fixture.StoredSet), request);
+        var computedByRequest = pages.RankingsComputed;
+
+        // Act: a pass publishes 5 more records; nobody asks.
+        await PassAfterAsync(ScoringFixture.InDistribution(5, seed: 3), cancellationToken);
+        while (pages.RankingsComputed == computedByRequest)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
+        // Assert: the ranking in use was computed again by the job the announcement queued (the test made no request).
+        Assert.Multiple(() =>
+        {
+            Assert.That(computedByRequest, Is.EqualTo(1));
+            Assert.That(pages.RankingsComputed, Is.GreaterThanOrEqualTo(2));
         });
     }
 
