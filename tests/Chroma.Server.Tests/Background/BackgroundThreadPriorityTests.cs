@@ -6,8 +6,8 @@ namespace Chroma.Server.Tests.Background;
 
 /// <summary>
 /// The background threads' operating-system priority, read back from the kernel on the threads themselves: scoring
-/// below requests, index builds below scoring. A process that already runs niced cannot lower its nice value again
-/// without privilege, so the expectation is the larger of the two.
+/// below requests, index builds below scoring. A process that already runs niced keeps its background threads at
+/// least as low (even as root, who could raise them), so the expectation is the larger of the two.
 /// </summary>
 [TestFixture]
 public sealed class BackgroundThreadPriorityTests

@@ -30,8 +30,10 @@ internal static partial class BackgroundThreadPriority
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>
-    /// Sets the calling thread's nice value to <paramref name="nice"/> (0 = normal, 19 = lowest). Returns whether it
-    /// was applied; a refusal leaves the thread as it was (it still runs, at normal priority).
+    /// Sets the calling thread's nice value to <paramref name="nice"/> (0 = normal, 19 = lowest), unless it already runs
+    /// at that priority or lower: a server started niced (e.g. <c>nice -n 10</c>) keeps its background threads at least
+    /// as low as its request threads, even where privilege would let a thread raise itself. Returns whether the thread
+    /// now runs at <paramref name="nice"/> or lower; a refusal leaves the thread as it was.
     /// </summary>
     public static bool LowerCurrentThread(int nice)
     {
@@ -44,6 +46,11 @@ internal static partial class BackgroundThreadPriority
 
         try
         {
+            if (CurrentThreadNice() is { } current && current >= nice)
+            {
+                return true;
+            }
+
             return SetPriority(PrioProcess, GetThreadId(), nice) == 0;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
