@@ -82,6 +82,7 @@ function showSignIn() {
   $("app").hidden = true;
   $("signin").hidden = false;
   if (state.events) { state.events.close(); state.events = null; }
+  clearTimeout(connectEvents.timer);
   $("signin-key").focus();
 }
 
@@ -193,10 +194,20 @@ function renderSets() {
 // ---- live updates ----
 function connectEvents() {
   if (state.events) state.events.close();
+  clearTimeout(connectEvents.timer);
   const source = new EventSource("/api/events");
   state.events = source;
   source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
   source.addEventListener("error", () => { $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  // The server is stopping and has ended the stream: listen again in a while (a restart) rather than at once (the
+  // browser's own retry would hit a closed port).
+  source.addEventListener("stopping", () => {
+    source.close();
+    state.events = null;
+    $("live").textContent = "server stopped";
+    $("live").classList.remove("on");
+    connectEvents.timer = setTimeout(connectEvents, 5000);
+  });
   source.addEventListener("sets", async (e) => {
     const changes = JSON.parse(e.data);
     note("sets event");
