@@ -185,6 +185,7 @@ public sealed class StudioPerformanceMeasurements
         var results = new List<string>();
         await ServeAssetsOverrideAsync(page, results);
         var painted = new List<double>();
+        var warm = new List<double>();
         for (var round = 1; round <= Rounds; round++)
         {
             await page.GotoAsync("about:blank");
@@ -212,6 +213,11 @@ public sealed class StudioPerformanceMeasurements
             var current = times.SkipLast(1).Where((_, i) => i % 2 == 0).Order().ToArray();
             var frames = times.SkipLast(1).Where((_, i) => i % 2 == 1).Order().ToArray();
             painted.AddRange(frames);
+            if (round > 1)
+            {
+                warm.AddRange(frames);
+            }
+
             Assert.That(current.Min(), Is.GreaterThanOrEqualTo(0), "the next item is current right after every key");
             results.Add(Invariant($"label-and-advance round {round}, {frames.Length} key presses: next item current after p50 {current[current.Length / 2]:F1} ms (max {current[^1]:F1}); next frame out after p50 {frames[frames.Length / 2]:F1} ms, max {frames[^1]:F1} ms; all labels stored {times[^1]:F0} ms after the last press; {used}; load average {ProcessCpu.LoadAverage}"));
         }
@@ -219,6 +225,11 @@ public sealed class StudioPerformanceMeasurements
         await StudioBrowser.ScreenshotAsync(page, "review-queue-after-labels");
         var all = painted.Order().ToArray();
         results.Add(Invariant($"GOAL label-and-advance < 100 ms to the next item painted: p50 {all[all.Length / 2]:F1} ms, p95 {all[(int)(all.Length * 0.95)]:F1} ms, max {all[^1]:F1} ms over {all.Length} presses -> {(all[(int)(all.Length * 0.95)] < 100 ? "met (p95)" : "NOT met (p95)")}"));
+
+        // Round 1 runs in a browser just started: its GPU process compiles SwiftShader pipelines and allocates tiles as
+        // the page first needs them, for any page; rounds 2 and 3 (the same page loaded again) show the key presses alone.
+        var later = warm.Order().ToArray();
+        results.Add(Invariant($"rounds 2-{Rounds} only (browser warm): p50 {later[later.Length / 2]:F1} ms, p95 {later[(int)(later.Length * 0.95)]:F1} ms, max {later[^1]:F1} ms over {later.Length} presses"));
         await ReportAsync("performance-queue.txt", results);
     }
 

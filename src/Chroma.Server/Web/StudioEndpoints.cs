@@ -43,7 +43,8 @@ internal static class StudioEndpoints
         data.MapPost("/review", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.ReviewAsync(context, cancellationToken));
         data.MapPost("/promote", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.PromoteAsync(context, cancellationToken));
         data.MapPost("/delete", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.DeleteAsync(context, cancellationToken));
-        data.MapGet("/events", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.EventsAsync(context, cancellationToken));
+        data.MapGet("/events", (StudioApi api, HttpContext context, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
+            api.EventsAsync(context, lifetime.ApplicationStopping, cancellationToken));
     }
 
     private static IResult Asset(StudioAssets assets, string file, HttpContext context)

@@ -88,6 +88,7 @@ function showSignIn() {
   $("app").hidden = true;
   $("signin").hidden = false;
   if (state.events) { state.events.close(); state.events = null; }
+  clearTimeout(connectEvents.timer);
   $("signin-key").focus();
 }
 
@@ -127,7 +128,7 @@ function show(view) {
   for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = v !== view;
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
   $("detail").hidden = true;
-  if (view === "sets") renderSets();
+  if (view === "sets") { renderSets(); if (state.setsStale) loadSets(); }
   if (view === "map") openMap();
   if (view === "queue") loadQueue();
 }
@@ -141,6 +142,7 @@ $("set-select").addEventListener("change", () => {
 
 // ---- sets ----
 async function loadSets() {
+  state.setsStale = false;
   state.sets = await (await api("/api/sets")).json();
   const select = $("set-select");
   if (!state.setId && state.sets.length) state.setId = state.sets[0].setId;
@@ -199,10 +201,20 @@ function renderSets() {
 // ---- live updates ----
 function connectEvents() {
   if (state.events) state.events.close();
+  clearTimeout(connectEvents.timer);
   const source = new EventSource("/api/events");
   state.events = source;
   source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
   source.addEventListener("error", () => { $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  // The server is stopping and has ended the stream: listen again in a while (a restart) rather than at once (the
+  // browser's own retry would hit a closed port).
+  source.addEventListener("stopping", () => {
+    source.close();
+    state.events = null;
+    $("live").textContent = "server stopped";
+    $("live").classList.remove("on");
+    connectEvents.timer = setTimeout(connectEvents, 5000);
+  });
   source.addEventListener("sets", async (e) => {
     const changes = JSON.parse(e.data);
     note("sets event");
@@ -217,7 +229,11 @@ function connectEvents() {
       const full = !before || now.total < before.total || now.scoresRevision !== before.scoresRevision;
       await loadMap(full);
     }
-    await loadSets();
+    // The cards are fetched again while they show, or when a set came or went (the header's list); otherwise when the
+    // cards are next shown (no request and no work per label while someone works the queue).
+    const ids = (list) => list.map((c) => c.setId).join("\n");
+    if (state.view === "sets" || ids(changes) !== ids(previous)) await loadSets();
+    else state.setsStale = true;
   });
 }
 
@@ -569,18 +585,28 @@ function renderQueue() {
 }
 
 // Moving through the queue touches two list items, not the whole list: a key press stays cheap. The current item is
-// framed by the cursor (placeCursor). The list scrolls only when the current item is not wholly in view, and then
-// brings it to the top: the next items follow it in view, so most key presses move nothing (a scroll makes the browser
-// redraw the whole queue area).
-function markCurrent(previous) {
+// framed by the cursor (placeCursor). Moved by a key (`steady`), the current item keeps its place on screen: second,
+// under the item just acted on (or at the top where the two do not fit), so every key press scrolls the list by one
+// item: the same small work for the browser each time (the queue scrolls in the compositor and only the item coming
+// into view is drawn), where a jump of a whole screen every few presses would draw a screen at once. A click moves
+// nothing but what is needed to show the item whole.
+function markCurrent(previous, steady) {
   const list = $("queue-list");
   if (list.children[previous]) list.children[previous].classList.remove("current");
   const current = list.children[state.queueIndex];
   placeCursor(current);
   if (!current) return;
   current.classList.add("current");
-  const area = list.parentElement.getBoundingClientRect(), r = current.getBoundingClientRect();
-  if (r.top < area.top || r.bottom > area.bottom) current.scrollIntoView({ block: r.top < area.top && r.height <= area.height ? "nearest" : "start" });
+  const area = list.parentElement;
+  if (!steady) {
+    const box = area.getBoundingClientRect(), r = current.getBoundingClientRect();
+    if (r.top < box.top || r.bottom > box.bottom) current.scrollIntoView({ block: r.top < box.top && r.height <= box.height ? "nearest" : "start" });
+    return;
+  }
+  const first = list.firstElementChild.offsetTop; // the list's padding above its first item
+  let top = (current.previousElementSibling || current).offsetTop - first;
+  if (current.offsetTop + current.offsetHeight - top > area.clientHeight) top = current.offsetTop - first;
+  if (Math.abs(area.scrollTop - top) >= 1) area.scrollTop = top;
 }
 
 // Frames `li` with the cursor's four bars, 2 px thick, by transforms only (see .queue-cursor in studio.css).
@@ -602,7 +628,7 @@ new ResizeObserver(() => placeCursor($("queue-list").children[state.queueIndex])
 function advance(step) {
   const previous = state.queueIndex;
   state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
-  markCurrent(previous);
+  markCurrent(previous, true);
 }
 
 // Marks one item done (or not) by touching its class and one text: no list item is rebuilt on a key press.

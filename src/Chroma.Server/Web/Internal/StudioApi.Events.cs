@@ -14,8 +14,11 @@ internal sealed partial class StudioApi
     /// <summary>
     /// Streams a <c>sets</c> event (every set's live count, last update and scores revision) at once and
     /// whenever it changes; the page then fetches only what is new. A comment every 15 s keeps proxies open.
+    /// When the server stops (<paramref name="stopping"/>) the stream ends at once, cleanly, after a <c>stopping</c>
+    /// event (the page then stops listening instead of reconnecting at once): an open page neither holds the
+    /// shutdown up for its whole timeout nor has its connection reset when that runs out.
     /// </summary>
-    public async Task EventsAsync(HttpContext context, CancellationToken cancellationToken)
+    public async Task EventsAsync(HttpContext context, CancellationToken stopping, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Response.ContentType = "text/event-stream";
@@ -25,6 +28,7 @@ internal sealed partial class StudioApi
 
         string? last = null;
         var quietSince = _time.GetTimestamp();
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         using var timer = new PeriodicTimer(EventPollInterval, _time);
         try
         {
@@ -36,20 +40,32 @@ internal sealed partial class StudioApi
                 {
                     WarmMaps(changes, last);
                     last = state;
-                    await WriteAsync(context, $"event: sets\ndata: {state}\n\n", cancellationToken).ConfigureAwait(false);
+                    await WriteAsync(context, $"event: sets\ndata: {state}\n\n", ended.Token).ConfigureAwait(false);
                     quietSince = _time.GetTimestamp();
                 }
                 else if (_time.GetElapsedTime(quietSince) >= Heartbeat)
                 {
-                    await WriteAsync(context, ": still here\n\n", cancellationToken).ConfigureAwait(false);
+                    await WriteAsync(context, ": still here\n\n", ended.Token).ConfigureAwait(false);
                     quietSince = _time.GetTimestamp();
                 }
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            while (await timer.WaitForNextTickAsync(ended.Token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
-            // The browser went away or the server is stopping.
+            // The browser went away, or the server is stopping: told below.
+        }
+
+        if (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await WriteAsync(context, "event: stopping\ndata: {}\n\n", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // The browser went away meanwhile: nobody to tell.
+            }
         }
     }
 
