@@ -55,6 +55,7 @@ internal static class SignalCombiner
         return kind switch
         {
             SignalKind.Mahalanobis or SignalKind.KnnDistance or SignalKind.RelativeMahalanobis or SignalKind.FeatureNorm => distance,
+            SignalKind.ProductionShift => strategy == RecommendationStrategy.Labeling ? 0 : distance,
             SignalKind.Boundary => uncertainty,
             SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence => uncertainty / 3,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
