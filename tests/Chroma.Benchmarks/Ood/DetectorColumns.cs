@@ -60,6 +60,25 @@ internal static class DetectorColumns
             columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
         }
 
+        // The balanced mean with the production-shift signal weighed by the classifier's own separation (Gini 2 AUC - 1)
+        // or by one half: candidates for a weight that shrinks when production is hard to tell from training.
+        double BalancedWithShiftWeight(ScoredRecord r, double weight)
+        {
+            double sum = 0, total = 0;
+            foreach (var s in r.Signals)
+            {
+                var w = SignalCombiner.Weight(EngineStrategy.Balanced, s.Kind) * (s.Kind == SignalKind.ProductionShift ? weight : 1);
+                sum += w * s.Surprise;
+                total += w;
+            }
+
+            return total > 0 ? sum / total : 0;
+        }
+
+        var gini = model.ProductionShift is { } shiftFit ? Math.Max(0, (2 * shiftFit.Classifier.Auc) - 1) : 0;
+        columns.Add(("combo: balanced, production_shift weight 2 AUC - 1", [.. records.Select(r => BalancedWithShiftWeight(r, gini))]));
+        columns.Add(("combo: balanced, production_shift weight 1/2", [.. records.Select(r => BalancedWithShiftWeight(r, 0.5))]));
+
         // The strategies as they were before the production-shift signal (December 2, scheme m3).
         foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })
         {
