@@ -76,6 +76,7 @@ public sealed class ProductionShiftRefitTests
         _fixture.Storage.Reopen();
         var after = new SetScoringState(_fixture.StoredSet);
         await _fixture.CreatePass().RunAsync(after, cancellationToken);
+        var restoredSignals = after.Published.Entries.Select(e => e.Record.Signals).ToArray();
         await _fixture.IngestAsync(ScoringFixture.InDistribution(3, seed: 5));
 
         var next = await _fixture.CreatePass().RunAsync(after, cancellationToken);
@@ -87,6 +88,8 @@ public sealed class ProductionShiftRefitTests
         Assert.Multiple(() =>
         {
             Assert.That(after.TrainingVersion, Is.EqualTo(before.TrainingVersion));
+            Assert.That(restoredSignals, Is.EqualTo(before.Published.Entries.Select(e => e.Record.Signals)), "the stored production-shift signals read back as they were scored");
+            Assert.That(restoredSignals.Select(s => s.Any(x => x.Kind == SignalKind.ProductionShift)), Is.All.True);
             Assert.That((next.Refit, next.Scored), Is.EqualTo((false, 3)), "the restored scores stay current; only the new records are scored");
             Assert.That(Scores(after), Is.EqualTo(Scores(before)), "the classifier fitted again after the start is the one the stored scores came from");
         });
