@@ -27,6 +27,7 @@ internal sealed class SetScoringPass
     private readonly DriftOptions _driftOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ProductionShiftFitter _shiftFitter;
 
     /// <summary>Creates the pass runner.</summary>
     public SetScoringPass(
@@ -45,6 +46,7 @@ internal sealed class SetScoringPass
         _driftOptions = driftOptions;
         _time = time;
         _logger = logger;
+        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed);
     }
 
     /// <summary>
@@ -210,7 +212,7 @@ internal sealed class SetScoringPass
 
         // The production-shift classifier learns from production: fitted once there is enough, refitted as it grows.
         var shiftFitted = Stopwatch.GetTimestamp();
-        var withShift = await FitProductionShiftAsync(state, model!, EstimateProductionCount(state, pending, refit), cancellationToken).ConfigureAwait(false);
+        var withShift = await _shiftFitter.FitIfDueAsync(state, model!, pending, refit, cancellationToken).ConfigureAwait(false);
         if (!ReferenceEquals(withShift, model))
         {
             model = withShift;
@@ -286,107 +288,6 @@ internal sealed class SetScoringPass
             DriftMeasurement = driftTime,
             Elapsed = Stopwatch.GetElapsedTime(started),
         };
-    }
-
-    // Production rows known to this pass: those scored before plus those read now (a rescoring pass reads from the
-    // start, while the entries still hold the previous scores). Only the first chunk is read yet, so a large backlog is
-    // counted by the next pass.
-    private static long EstimateProductionCount(SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll) =>
-        rescoringAll ? Math.Max(state.Entries.Count, pending.Count) : state.Entries.Count + pending.Count;
-
-    /// <summary>
-    /// The model with a production-shift classifier (<see cref="ProductionShift"/>) when one is due: a fresh one once
-    /// there are <see cref="ProductionShift.MinProductionRows"/> production rows and whenever production has grown
-    /// <see cref="ProductionShift.RefitGrowth"/>-fold since the last fit; after a start (a model without one, entries
-    /// scored under one of the same training data) the same classifier again, fitted on the same rows, so the stored
-    /// scores stay current. Otherwise <paramref name="model"/> itself.
-    /// </summary>
-    private async Task<RecommendationModel> FitProductionShiftAsync(
-        SetScoringState state, RecommendationModel model, long productionCount, CancellationToken cancellationToken)
-    {
-        if (state.Training is not { } training)
-        {
-            return model;
-        }
-
-        long through;
-        if (model.ProductionShift is { } current)
-        {
-            if (!current.RefitDue(productionCount))
-            {
-                return model;
-            }
-
-            through = long.MaxValue;
-        }
-        else if (ModelVersion.SameTraining(state.TrainingVersion, model.TrainingVersion)
-            && ModelVersion.TryReadShift(state.TrainingVersion, out var scoredThrough, out var scoredCount)
-            && productionCount < ProductionShift.RefitGrowth * Math.Max(1, scoredCount))
-        {
-            through = scoredThrough;
-        }
-        else if (productionCount >= ProductionShift.MinProductionRows)
-        {
-            through = long.MaxValue;
-        }
-        else
-        {
-            return model;
-        }
-
-        var (sample, count, highest) = SampleProduction(state.Set, through, _options.Seed);
-        if (count < ProductionShift.MinProductionRows)
-        {
-            return model;
-        }
-
-        return await _limiter.RunAsync(
-            () => model.WithProductionShift(training, sample, highest, count, _limiter, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// A seeded uniform sample (reservoir) of at most <see cref="ProductionShift.MaxSampleRows"/> of the set's scorable
-    /// records stored through <paramref name="through"/>, read in chunks: the same rows give the same sample. Returns
-    /// it with how many rows there were and the highest sequence read.
-    /// </summary>
-    private (List<ShiftSample> Sample, long Count, long Highest) SampleProduction(StoredEmbeddingSet set, long through, int seed)
-    {
-#pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
-        var random = new Random(seed);
-        var sample = new List<ShiftSample>(ProductionShift.MaxSampleRows);
-        long count = 0, highest = 0, after = 0;
-        while (true)
-        {
-            var chunk = _store.ReadScorable(set, after, ChunkSize);
-            foreach (var record in chunk)
-            {
-                if (record.Sequence > through)
-                {
-                    return (sample, count, highest);
-                }
-
-                count++;
-                highest = record.Sequence;
-                var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
-                if (sample.Count < ProductionShift.MaxSampleRows)
-                {
-                    sample.Add(row);
-                }
-                else if (random.NextInt64(count) is var slot && slot < ProductionShift.MaxSampleRows)
-                {
-                    sample[(int)slot] = row;
-                }
-            }
-
-            if (chunk.Count < ChunkSize)
-            {
-                return (sample, count, highest);
-            }
-
-            after = chunk[^1].Sequence;
-        }
-#pragma warning restore CA5394
     }
 
     private static ScoredEntry[] Decode(IReadOnlyList<PersistedScore> stored)
