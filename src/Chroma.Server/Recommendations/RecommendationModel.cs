@@ -45,8 +45,10 @@ internal sealed class RecommendationModel
         IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> calibrators,
         ModelFitDurations fitDurations,
         int[] fittedRows,
-        int[] neighborRows)
+        int[] neighborRows,
+        ProductionShift? productionShift = null)
     {
+        ProductionShift = productionShift;
         NeighborRows = neighborRows;
         FitDurations = fitDurations;
         FittedRows = fittedRows;
@@ -57,8 +59,14 @@ internal sealed class RecommendationModel
         _calibrators = calibrators;
     }
 
-    /// <summary>The caller's version of the training data this model was fitted on (for example its revision number).</summary>
+    /// <summary>
+    /// The caller's version of the training data this model was fitted on (for example its revision number), and after
+    /// <see cref="WithProductionShift"/> the production it was fitted on too (<see cref="ModelVersion"/>).
+    /// </summary>
     public string TrainingVersion { get; }
+
+    /// <summary>The production-shift classifier and its calibrator, or null before <see cref="WithProductionShift"/>.</summary>
+    public ProductionShift? ProductionShift { get; }
 
     /// <summary>The options the model was fitted with.</summary>
     public RecommendationOptions Options { get; }
@@ -185,6 +193,67 @@ internal sealed class RecommendationModel
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
         return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows);
     }
+
+    /// <summary>
+    /// This model plus a <see cref="Recommendations.ProductionShift"/>: a domain classifier fitted on up to
+    /// <see cref="ProductionShift.MaxSampleRows"/> of the fitted training rows (a seeded sample) and
+    /// <paramref name="production"/> (the caller's uniform sample of at most as many production rows), calibrated on the
+    /// held-out training rows. Everything else is shared with this model. Returns this model unchanged when a side of the
+    /// sample is empty or no held-out row can be scored.
+    /// </summary>
+    /// <param name="training">The training data this model was fitted on.</param>
+    /// <param name="production">The production sample (folds by <see cref="ProductionShiftClassifier.FoldOf(string)"/> of each record's id).</param>
+    /// <param name="throughSequence">The highest production sequence sampled from (0 when the caller has none).</param>
+    /// <param name="productionCount">How many production rows there were to sample from.</param>
+    /// <param name="limiter">Threads for the folds; <see cref="BackgroundWorkLimiter.Shared"/> when null.</param>
+    /// <param name="cancellationToken">Stops the fit.</param>
+    public RecommendationModel WithProductionShift(
+        TrainingData training,
+        IReadOnlyList<ShiftSample> production,
+        long throughSequence,
+        long productionCount,
+        BackgroundWorkLimiter? limiter = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(production);
+        if (training.Dimension != Dimension)
+        {
+            throw new ArgumentException($"training dimension {training.Dimension} differs from the model's {Dimension}.", nameof(training));
+        }
+
+        limiter ??= BackgroundWorkLimiter.Shared;
+        var fitted = FittedRows.ToArray();
+#pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
+        new Random(Options.Seed).Shuffle(fitted);
+#pragma warning restore CA5394
+        var sample = fitted.Take(ProductionShift.MaxSampleRows).Order()
+            .Select(r => new ShiftSample(training.Embeddings.Slice(r * Dimension, Dimension), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
+            .ToArray();
+        if (sample.Length == 0 || production.Count == 0)
+        {
+            return this;
+        }
+
+        var classifier = ProductionShiftClassifier.Fit(sample, production, Dimension, Options.Seed, limiter, cancellationToken);
+        var fittedSet = new HashSet<int>(FittedRows);
+        var heldOut = Enumerable.Range(0, training.Count)
+            .Where(r => !fittedSet.Contains(r))
+            .Select(r => classifier.Score(training.Row(r), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
+            .Where(double.IsFinite)
+            .ToArray();
+        if (heldOut.Length == 0)
+        {
+            return this;
+        }
+
+        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount);
+        return new RecommendationModel(
+            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
+    }
+
+    private static float[]? TrainingProbabilities(TrainingData training, int row) =>
+        training.Probabilities is { } probabilities ? Scheduling.ScoreCodec.UsableProbabilities(probabilities[row]) : null;
 
     /// <summary>
     /// The calibrator of <see cref="SignalKind.FeatureNorm"/>, or null when the held-out embeddings' lengths do not

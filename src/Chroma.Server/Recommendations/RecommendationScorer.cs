@@ -40,6 +40,7 @@ internal static class RecommendationScorer
         var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
         var margin = model.UncertaintyCalibratorFor(SignalKind.Margin);
         var leastConfidence = model.UncertaintyCalibratorFor(SignalKind.LeastConfidence);
+        var shift = model.ProductionShift is { Joins: true } joined ? joined : null;
         var results = new ScoredRecord[batch.Count];
         limiter.For(0, batch.Count, RecordsPerChunk, (start, end) =>
         {
@@ -48,7 +49,7 @@ internal static class RecommendationScorer
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
                 var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
-                var signals = new List<SignalScore>(8)
+                var signals = new List<SignalScore>(9)
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
                     knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
@@ -74,6 +75,16 @@ internal static class RecommendationScorer
                 if (featureNorm is not null && measurement.NormShortfall is { } shortfall)
                 {
                     signals.Add(featureNorm.Calibrate(SignalKind.FeatureNorm, shortfall));
+                }
+
+                if (shift is not null)
+                {
+                    // By the model of the record's own fold: one that never saw it, whether or not it is in the sample.
+                    var logit = shift.Classifier.Score(batch.Row(i), batch.ProbabilitiesOf(i), ProductionShiftClassifier.FoldOf(batch.Ids[i]));
+                    if (double.IsFinite(logit))
+                    {
+                        signals.Add(shift.Calibrator.Calibrate(SignalKind.ProductionShift, logit));
+                    }
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals.ToArray())

@@ -13,14 +13,17 @@ namespace Chroma.Server.Recommendations;
 /// A score of 3 reads as "on average one in a thousand". Weights per strategy (the three
 /// probability signals are near-copies of each other, so they share one vote):
 /// <code>
-///                      Mahalanobis  RelativeMahalanobis  kNN  FeatureNorm  Boundary  Entropy  Margin  LeastConfidence
-/// Balanced                 1                1              1       1          1        1/3      1/3       1/3
-/// OutOfDistribution        1                1              1       1         0.1      0.1/3    0.1/3     0.1/3
-/// Uncertainty             0.1              0.1            0.1     0.1         1        1/3      1/3       1/3
-/// Labeling                 0                0              0       0          1        1/3      1/3       1/3   (and a distance penalty, below)
+///                      Mahalanobis  RelativeMahalanobis  kNN  FeatureNorm  ProductionShift  Boundary  Entropy  Margin  LeastConfidence
+/// Balanced                 1                1              1       1            1              1        1/3      1/3       1/3
+/// OutOfDistribution        1                1              1       1            1             0.1      0.1/3    0.1/3     0.1/3
+/// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3
+/// Labeling                 0                0              0       0            0              1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
 /// The feature-norm signal (a short embedding) joined the distance signals on the constructed shifts of
 /// <c>tests/Chroma.Benchmarks</c> (<c>ood</c>; blur, noise, scale, translation gain most; see the benchmarks README).
+/// The production-shift signal (a domain classifier between training and production, <see cref="ProductionShiftClassifier"/>)
+/// joined them the same way (scale, blur and noise gain most on those shifts); it weighs 0 under labeling, which ranks
+/// by uncertainty within the training distribution.
 /// <see cref="RecommendationStrategy.Labeling"/> scores (its list is <see cref="LabelingSelector"/>'s) by the Uncertainty weights over the boundary and probability
 /// signals only, minus how far the record's stronger distance signal (Mahalanobis or kNN) goes beyond
 /// <see cref="LabelingDistanceAllowance"/> (one in a thousand):
@@ -55,6 +58,7 @@ internal static class SignalCombiner
         return kind switch
         {
             SignalKind.Mahalanobis or SignalKind.KnnDistance or SignalKind.RelativeMahalanobis or SignalKind.FeatureNorm => distance,
+            SignalKind.ProductionShift => strategy == RecommendationStrategy.Labeling ? 0 : distance,
             SignalKind.Boundary => uncertainty,
             SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence => uncertainty / 3,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),

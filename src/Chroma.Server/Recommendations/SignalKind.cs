@@ -34,12 +34,23 @@ internal enum SignalKind
     /// unusual; calibrated like the distances. Absent when the training embeddings all have the same length.
     /// </summary>
     FeatureNorm,
+
+    /// <summary>
+    /// How much more the record looks like production than like training to a domain classifier fitted on training and
+    /// production rows (a classifier two-sample test, Lopez-Paz and Oquab 2017; Rabanser et al. 2019;
+    /// <see cref="ProductionShiftClassifier"/>), scored out-of-fold and calibrated like the distances. The only signal
+    /// that learns from production: it finds shifts the distances to training miss (a shrunk or noisy embedding in the
+    /// training region). Absent while the classifier cannot tell production from training
+    /// (<see cref="ProductionShift.Joins"/>) and before there are <see cref="ProductionShift.MinProductionRows"/>
+    /// production rows.
+    /// </summary>
+    ProductionShift,
 }
 
 /// <summary>Wire names of <see cref="SignalKind"/> (the <c>SignalScore.signal</c> field of the query API).</summary>
 internal static class SignalKindNames
 {
-    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis" or "feature_norm".</summary>
+    /// <summary>"mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis", "feature_norm" or "production_shift".</summary>
     public static string ToWireName(this SignalKind kind) => kind switch
     {
         SignalKind.Mahalanobis => "mahalanobis",
@@ -50,6 +61,7 @@ internal static class SignalKindNames
         SignalKind.LeastConfidence => "least_confidence",
         SignalKind.RelativeMahalanobis => "relative_mahalanobis",
         SignalKind.FeatureNorm => "feature_norm",
+        SignalKind.ProductionShift => "production_shift",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown signal."),
     };
 }

@@ -15,11 +15,12 @@ internal readonly record struct TrainingFingerprint(long Count, long MaxSequence
     public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}-{ScoringScheme}");
 
     /// <summary>
-    /// Names how signals are computed: "m3" = as "m2" plus the feature-norm signal; "m2" = the neighbour signals search
+    /// Names how signals are computed: "m4" = as "m3" plus the production-shift signal (a model version may then carry a
+    /// production part, <c>Recommendations.ModelVersion</c>); "m3" = as "m2" plus the feature-norm signal; "m2" = the neighbour signals search
     /// every training row under the set's metric (issue 13); versions without it came from the unit-vector search over
     /// the fitted rows.
     /// </summary>
-    public const string ScoringScheme = "m3";
+    public const string ScoringScheme = "m4";
 }
 
 /// <summary>Labelled training rows, row-major.</summary>

@@ -70,7 +70,7 @@ public sealed class ChromaRecommendation
 /// <summary>One signal of a recommendation.</summary>
 public sealed class RecommendationSignal
 {
-    /// <summary><c>mahalanobis</c>, <c>relative_mahalanobis</c>, <c>knn_distance</c>, <c>feature_norm</c>, <c>boundary</c>, <c>entropy</c>, <c>margin</c> or <c>least_confidence</c>.</summary>
+    /// <summary><c>mahalanobis</c>, <c>relative_mahalanobis</c>, <c>knn_distance</c>, <c>feature_norm</c>, <c>production_shift</c>, <c>boundary</c>, <c>entropy</c>, <c>margin</c> or <c>least_confidence</c>.</summary>
     public required string Name { get; init; }
 
     /// <summary>The raw value (a distance, a share, an entropy in nats...).</summary>

@@ -25,8 +25,23 @@ internal static class DetectorColumns
         var labels = trainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
         var data = new TrainingData(training.Embeddings, d, labels) { Probabilities = training.Probabilities };
         var model = RecommendationModel.Fit(data, "ood", HnswTrainingNeighborSearch.CreateFactory(5_000, limiter), limiter: limiter);
+        var ids = Enumerable.Range(0, production.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+        // The production-shift classifier learns from production, as the server's does: a uniform sample of it.
+        var sampled = Enumerable.Range(0, production.Count).ToArray();
+        new Random(17).Shuffle(sampled);
+        var sample = sampled.Take(ProductionShift.MaxSampleRows).Order()
+            .Select(i => new ShiftSample(production.Embeddings.AsMemory(i * d, d), production.Probabilities[i], ProductionShiftClassifier.FoldOf(ids[i])))
+            .ToArray();
+        model = model.WithProductionShift(data, sample, 0, production.Count, limiter);
+        if (model.ProductionShift is { } shift)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  production-shift classifier: {shift.Classifier.TrainingRows} training vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}"));
+        }
+
         var batch = new ProductionBatch(
-            [.. Enumerable.Range(0, production.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))],
+            ids,
             production.Embeddings,
             d,
             [.. production.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))],
@@ -43,6 +58,31 @@ internal static class DetectorColumns
         foreach (var strategy in Strategies)
         {
             columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+        }
+
+        // The balanced mean with the production-shift signal weighed by the classifier's own separation (Gini 2 AUC - 1)
+        // or by one half: candidates for a weight that shrinks when production is hard to tell from training.
+        double BalancedWithShiftWeight(ScoredRecord r, double weight)
+        {
+            double sum = 0, total = 0;
+            foreach (var s in r.Signals)
+            {
+                var w = SignalCombiner.Weight(EngineStrategy.Balanced, s.Kind) * (s.Kind == SignalKind.ProductionShift ? weight : 1);
+                sum += w * s.Surprise;
+                total += w;
+            }
+
+            return total > 0 ? sum / total : 0;
+        }
+
+        var gini = model.ProductionShift is { } shiftFit ? Math.Max(0, (2 * shiftFit.Classifier.Auc) - 1) : 0;
+        columns.Add(("combo: balanced, production_shift weight 2 AUC - 1", [.. records.Select(r => BalancedWithShiftWeight(r, gini))]));
+        columns.Add(("combo: balanced, production_shift weight 1/2", [.. records.Select(r => BalancedWithShiftWeight(r, 0.5))]));
+
+        // The strategies as they were before the production-shift signal (December 2, scheme m3).
+        foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })
+        {
+            columns.Add(("without production_shift: " + strategy, [.. records.Select(r => SignalCombiner.Score([.. r.Signals.Where(s => s.Kind != SignalKind.ProductionShift)], strategy))]));
         }
 
         columns.Add(("anchor: max softmax", [.. production.Probabilities.Select(p => 1.0 - p.Max())]));

@@ -85,6 +85,10 @@ internal sealed record MlpOutputs(float[] Embeddings, float[] Logits, float[][] 
 
     public float[] Embedding(int index) => Embeddings.AsSpan(index * Dimension, Dimension).ToArray();
 
+    /// <summary>The first <paramref name="count"/> outputs.</summary>
+    public MlpOutputs Take(int count) => new(
+        Embeddings[..(count * Dimension)], Logits[..(count * Classes)], Probabilities[..count], Predictions[..count]);
+
     public static MlpOutputs Concat(IReadOnlyList<MlpOutputs> parts) => new(
         [.. parts.SelectMany(p => p.Embeddings)],
         [.. parts.SelectMany(p => p.Logits)],

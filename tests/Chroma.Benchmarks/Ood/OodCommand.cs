@@ -109,7 +109,7 @@ internal static class OodCommand
         var balanced = await ScoresAsync(client, setId, RecommendationStrategy.Balanced);
         var outOfDistribution = await ScoresAsync(client, setId, RecommendationStrategy.OutOfDistribution);
         var uncertainty = await ScoresAsync(client, setId, RecommendationStrategy.Uncertainty);
-        foreach (var signal in new[] { "mahalanobis", "relative_mahalanobis", "knn_distance", "feature_norm", "boundary", "entropy", "margin", "least_confidence" })
+        foreach (var signal in new[] { "mahalanobis", "relative_mahalanobis", "knn_distance", "feature_norm", "boundary", "entropy", "margin", "least_confidence", "production_shift" })
         {
             evaluation.Add("signal: " + signal, Column(stored.Count, order, balanced, r => r.Signal(signal)?.Value ?? double.NaN));
         }

@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Ood;
 /// </summary>
 internal static class ShiftEvaluationCommand
 {
-    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
+    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] [--production-settings] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
 
     private const int TrainingCount = 6_000;
     private const int PartCount = 2_000;
@@ -29,6 +29,7 @@ internal static class ShiftEvaluationCommand
         var absent = args.IntList("absent-classes", "0,1,2,3,4,5,6,7,8,9");
         var seed = args.Int("seed", 1);
         var dump = args.Optional("dump") is string dumpDirectory ? new OutputDump(dumpDirectory) : null;
+        var productionSettings = args.Flag("production-settings");
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
         var clock = Stopwatch.StartNew();
@@ -91,6 +92,10 @@ internal static class ShiftEvaluationCommand
 
             var mistakes = Enumerable.Range(0, normal.Count).Select(i => parts[0].Predictions[i] != normal.Labels[i]).ToArray();
             table.AddMistakes(columns, mistakes);
+            if (productionSettings)
+            {
+                ProductionSettings.Write(trainingOutputs, training.Labels, parts, [.. shifts.Select(s => s.Name)], mistakes, limiter, Console.Out);
+            }
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"main model evaluated after {clock.Elapsed.TotalSeconds:0.0} s"));

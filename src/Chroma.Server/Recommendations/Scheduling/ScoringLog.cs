@@ -38,4 +38,9 @@ internal static partial class ScoringLog
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after Scoring:MaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
+
+    [LoggerMessage(EventId = 330, Level = LogLevel.Information,
+        Message = "Fitted the production-shift classifier of '{SetId}' on {TrainingRows} training and {ProductionRows} production rows (of {ProductionCount}): out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}, joins the scores: {Joins}; {ElapsedMs} ms")]
+    public static partial void ProductionShiftFitted(
+        ILogger logger, string setId, int trainingRows, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
 }

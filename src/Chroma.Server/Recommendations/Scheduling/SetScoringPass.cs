@@ -27,6 +27,7 @@ internal sealed class SetScoringPass
     private readonly DriftOptions _driftOptions;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ProductionShiftFitter _shiftFitter;
 
     /// <summary>Creates the pass runner.</summary>
     public SetScoringPass(
@@ -45,6 +46,7 @@ internal sealed class SetScoringPass
         _driftOptions = driftOptions;
         _time = time;
         _logger = logger;
+        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed);
     }
 
     /// <summary>
@@ -72,14 +74,17 @@ internal sealed class SetScoringPass
         // Rebuilding a scored record parses its JSON and normalises its embedding: CPU work for the limiter.
         var entries = await _limiter.RunAsync(() => Decode(stored), cancellationToken).ConfigureAwait(false);
         var scoredAt = stored.Max(s => s.ScoredUnixMs);
-        if (stored.All(s => string.Equals(s.TrainingVersion, fingerprint.Version, StringComparison.Ordinal)))
+        // Current when every score has one version, of the current training data (its production part, if any, is
+        // refitted from the same rows by the next pass, so nothing is rescored after a start).
+        var version = stored[0].TrainingVersion;
+        if (ModelVersion.SameTraining(version, fingerprint.Version) && stored.All(s => string.Equals(s.TrainingVersion, version, StringComparison.Ordinal)))
         {
             foreach (var entry in entries)
             {
                 state.Entries[entry.Sequence] = entry;
             }
 
-            state.TrainingVersion = fingerprint.Version;
+            state.TrainingVersion = version;
             state.MaxScoredSequence = stored[^1].Record.Sequence;
             state.Publish(scoredAt, null);
         }
@@ -141,7 +146,7 @@ internal sealed class SetScoringPass
             return NotScorable(state, fingerprint.Count);
         }
 
-        var refit = !string.Equals(state.TrainingVersion, fingerprint.Version, StringComparison.Ordinal);
+        var refit = !ModelVersion.SameTraining(state.TrainingVersion, fingerprint.Version);
 
         // What was stored (committed, post-commit hook run) before each read: the last read saw all of it.
         long readThrough = 0;
@@ -178,7 +183,7 @@ internal sealed class SetScoringPass
         var model = state.Model;
         var readTraining = TimeSpan.Zero;
         ModelFitDurations? fit = null;
-        if (!string.Equals(model?.TrainingVersion, fingerprint.Version, StringComparison.Ordinal))
+        if (!ModelVersion.SameTraining(model?.TrainingVersion, fingerprint.Version))
         {
             var reading = Stopwatch.GetTimestamp();
             var training = _store.ReadTraining(set);
@@ -205,7 +210,22 @@ internal sealed class SetScoringPass
                 (long)model.FitDurations.Calibration.TotalMilliseconds);
         }
 
-        // The model's version can be newer than the fingerprint read above (training arrived meanwhile).
+        // The production-shift classifier learns from production: fitted once there is enough, refitted as it grows.
+        var shiftFitted = Stopwatch.GetTimestamp();
+        var withShift = await _shiftFitter.FitIfDueAsync(state, model!, pending, refit, cancellationToken).ConfigureAwait(false);
+        if (!ReferenceEquals(withShift, model))
+        {
+            model = withShift;
+            state.Model = model;
+            var shiftMs = (long)Stopwatch.GetElapsedTime(shiftFitted).TotalMilliseconds;
+            var classifier = model.ProductionShift!.Classifier;
+            ScoringLog.ProductionShiftFitted(
+                _logger, set.SetId, classifier.TrainingRows, classifier.ProductionRows, model.ProductionShift.ProductionCount, classifier.Auc, classifier.AucPValue,
+                model.ProductionShift.Joins, shiftMs);
+        }
+
+        // The model's version can be newer than the fingerprint read above (training arrived meanwhile), or include a
+        // production-shift classifier fitted since the records were scored: both rescore every record.
         if (!string.Equals(state.TrainingVersion, model!.TrainingVersion, StringComparison.Ordinal))
         {
             if (!refit)

@@ -1,0 +1,358 @@
+using System.Numerics.Tensors;
+using Chroma.Server.Background;
+
+namespace Chroma.Server.Recommendations;
+
+/// <summary>One row of a <see cref="ProductionShiftClassifier"/> sample: an embedding, its class probabilities (or null) and its fold.</summary>
+/// <param name="Embedding">The raw embedding.</param>
+/// <param name="Probabilities">The model's class probabilities, or null when none were logged.</param>
+/// <param name="Fold">Its cross-validation fold, 0 to <see cref="ProductionShiftClassifier.Folds"/> - 1 (<see cref="ProductionShiftClassifier.FoldOf(string)"/>).</param>
+internal readonly record struct ShiftSample(ReadOnlyMemory<float> Embedding, float[]? Probabilities, int Fold);
+
+/// <summary>
+/// A domain classifier that tells production rows from training rows (a classifier two-sample test, Lopez-Paz and
+/// Oquab 2017; Rabanser et al. 2019): L2-regularised logistic regression on standardised features
+/// <c>[x / ||x||, log ||x||, log(p + 1e-6)]</c> (the class probabilities only when every row of the sample has them).
+/// Its logit is the <see cref="SignalKind.ProductionShift"/> signal: how much more a record looks like production than
+/// like training.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Cross-fitted: every row belongs to one of <see cref="Folds"/> folds by a stable hash of its id
+/// (<see cref="FoldOf(string)"/>), and fold f's model is fitted on the sample without fold f. A record is always
+/// scored by the model of its own fold, so a production row inside the sample is scored out-of-fold, and one outside it
+/// (or a held-out training row, which no model saw) is scored the same way: every score comes from a model that never
+/// saw the row. The out-of-fold scores of the sample give the test's own AUC and its one-sided p-value under "no
+/// difference" (normal approximation of Mann-Whitney U: <c>z = (AUC - 1/2) / sqrt((n1 + n2 + 1) / (12 n1 n2))</c>).
+/// </para>
+/// <para>
+/// Training: mean log loss with class-balanced weights (the two samples' sizes do not matter) plus
+/// <see cref="L2Penalty"/> ||w||^2 / 2, Adam with mini-batches of <see cref="BatchSize"/> and a learning rate that falls
+/// linearly to 0 over <see cref="Epochs"/> epochs, seeded shuffles: the same sample gives the same classifier. Cost for
+/// n sample rows of p features: about <c>4 n p Epochs</c> multiply-adds per fold (the folds run in parallel), linear in
+/// the sample, which the caller bounds.
+/// </para>
+/// </remarks>
+internal sealed class ProductionShiftClassifier
+{
+    /// <summary>Cross-validation folds.</summary>
+    public const int Folds = 5;
+
+    /// <summary>Epochs over the sample per fold.</summary>
+    public const int Epochs = 10;
+
+    /// <summary>Rows per gradient step.</summary>
+    public const int BatchSize = 256;
+
+    /// <summary>L2 penalty on the weights (per-row mean loss form): weak, the sample is large.</summary>
+    public const double L2Penalty = 1e-4;
+
+    private const double LearningRate = 0.01;
+    private const double ProbabilityFloor = 1e-6;
+
+    private readonly float[] _mean;
+    private readonly float[] _inverseScale;
+    private readonly float[][] _weights;
+    private readonly float[] _bias;
+
+    private ProductionShiftClassifier(int dimension, int classCount, float[] mean, float[] inverseScale, float[][] weights, float[] bias)
+    {
+        Dimension = dimension;
+        ClassCount = classCount;
+        _mean = mean;
+        _inverseScale = inverseScale;
+        _weights = weights;
+        _bias = bias;
+    }
+
+    /// <summary>Gets the embedding dimension.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Gets how many class probabilities the features use (0: none; a record needs exactly this many to be scored).</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Gets the number of features (<see cref="Dimension"/> + 1 + <see cref="ClassCount"/>).</summary>
+    public int FeatureCount => Dimension + 1 + ClassCount;
+
+    /// <summary>Gets the out-of-fold AUC of the sample (production above training); 0.5 when nothing tells them apart.</summary>
+    public double Auc { get; private set; }
+
+    /// <summary>Gets the one-sided p-value of <see cref="Auc"/> under "production is distributed like training".</summary>
+    public double AucPValue { get; private set; }
+
+    /// <summary>Gets the training rows the classifier was fitted on.</summary>
+    public int TrainingRows { get; private set; }
+
+    /// <summary>Gets the production rows the classifier was fitted on.</summary>
+    public int ProductionRows { get; private set; }
+
+    /// <summary>The fold of a record by a stable hash (FNV-1a) of its id.</summary>
+    public static int FoldOf(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var hash = 2166136261u;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % Folds);
+    }
+
+    /// <summary>The fold of training row <paramref name="row"/> (a multiplicative hash, so neighbouring rows spread).</summary>
+    public static int FoldOfTrainingRow(int row) => (int)(((uint)row * 2654435761u >> 16) % Folds);
+
+    /// <summary>
+    /// Fits the classifier: <paramref name="training"/> rows labelled 0, <paramref name="production"/> rows 1.
+    /// Needs rows of both kinds in at least two folds.
+    /// </summary>
+    public static ProductionShiftClassifier Fit(
+        IReadOnlyList<ShiftSample> training,
+        IReadOnlyList<ShiftSample> production,
+        int dimension,
+        int seed,
+        BackgroundWorkLimiter limiter,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(production);
+        ArgumentNullException.ThrowIfNull(limiter);
+        if (training.Count == 0 || production.Count == 0)
+        {
+            throw new ArgumentException($"the classifier needs training and production rows (got {training.Count} and {production.Count}).", nameof(production));
+        }
+
+        var classCount = SharedClassCount(training, production);
+        var p = dimension + 1 + classCount;
+        var n = training.Count + production.Count;
+        var x = new float[(long)n * p];
+        var y = new float[n];
+        var folds = new int[n];
+        var unused = new ProductionShiftClassifier(dimension, classCount, new float[p], Ones(p), [], []);
+        for (var i = 0; i < n; i++)
+        {
+            var row = i < training.Count ? training[i] : production[i - training.Count];
+            unused.Features(row.Embedding.Span, row.Probabilities, x.AsSpan(i * p, p));
+            y[i] = i < training.Count ? 0 : 1;
+            folds[i] = row.Fold;
+        }
+
+        var (mean, inverseScale) = Standardize(x, n, p);
+        var weights = new float[Folds][];
+        var bias = new float[Folds];
+        limiter.For(0, Folds, 1, (start, end) =>
+        {
+            for (var f = start; f < end; f++)
+            {
+                (weights[f], bias[f]) = FitFold(x, y, folds, n, p, f, seed + f, cancellationToken);
+            }
+        }, cancellationToken);
+
+        var classifier = new ProductionShiftClassifier(dimension, classCount, mean, inverseScale, weights, bias)
+        {
+            TrainingRows = training.Count,
+            ProductionRows = production.Count,
+        };
+
+        var outOfFold = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            outOfFold[i] = Logit(weights[folds[i]], bias[folds[i]], x.AsSpan(i * p, p));
+        }
+
+        classifier.Auc = Auroc.Compute(outOfFold, [.. y.Select(v => v > 0)]);
+        classifier.AucPValue = AucPValueOf(classifier.Auc, training.Count, production.Count);
+        return classifier;
+    }
+
+    /// <summary>
+    /// The logit of "production" for one record, by the model of <paramref name="fold"/>; NaN when the record cannot be
+    /// scored (the classifier uses class probabilities and the record has none, or another number of them).
+    /// </summary>
+    public double Score(ReadOnlySpan<float> embedding, float[]? probabilities, int fold)
+    {
+        if (embedding.Length != Dimension)
+        {
+            throw new ArgumentException($"embedding has {embedding.Length} values; the classifier expects {Dimension}.", nameof(embedding));
+        }
+
+        if (ClassCount > 0 && probabilities?.Length != ClassCount)
+        {
+            return double.NaN;
+        }
+
+        var p = FeatureCount;
+        Span<float> features = p <= 2048 ? stackalloc float[p] : new float[p];
+        Features(embedding, probabilities, features);
+        TensorPrimitives.Subtract(features, _mean, features);
+        TensorPrimitives.Multiply(features, _inverseScale, features);
+        return Logit(_weights[fold], _bias[fold], features);
+    }
+
+    /// <summary>One-sided p-value of an AUC of <paramref name="auc"/> between samples of n1 and n2 rows under "no difference".</summary>
+    public static double AucPValueOf(double auc, int n1, int n2)
+    {
+        var sd = Math.Sqrt((n1 + n2 + 1) / (12.0 * n1 * n2));
+        return 0.5 * Erfc((auc - 0.5) / sd / Math.Sqrt(2));
+    }
+
+    private void Features(ReadOnlySpan<float> embedding, float[]? probabilities, Span<float> features)
+    {
+        var norm = TensorPrimitives.Norm(embedding);
+        var unit = features[..Dimension];
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(embedding, norm, unit);
+        }
+        else
+        {
+            unit.Clear();
+        }
+
+        features[Dimension] = (float)Math.Log(Math.Max(norm, 1e-12));
+        for (var c = 0; c < ClassCount; c++)
+        {
+            features[Dimension + 1 + c] = (float)Math.Log(Math.Max(0, probabilities![c]) + ProbabilityFloor);
+        }
+    }
+
+    // The class probabilities join the features only when every row has the same number of them.
+    private static int SharedClassCount(IReadOnlyList<ShiftSample> training, IReadOnlyList<ShiftSample> production)
+    {
+        var count = training[0].Probabilities?.Length ?? 0;
+        if (count < 2)
+        {
+            return 0;
+        }
+
+        return training.Concat(production).All(r => r.Probabilities?.Length == count) ? count : 0;
+    }
+
+    private static float[] Ones(int p)
+    {
+        var ones = new float[p];
+        Array.Fill(ones, 1f);
+        return ones;
+    }
+
+    private static (float[] Mean, float[] InverseScale) Standardize(float[] x, int n, int p)
+    {
+        var mean = new double[p];
+        var square = new double[p];
+        for (var i = 0; i < n; i++)
+        {
+            var row = x.AsSpan(i * p, p);
+            for (var j = 0; j < p; j++)
+            {
+                mean[j] += row[j];
+                square[j] += (double)row[j] * row[j];
+            }
+        }
+
+        var m = new float[p];
+        var s = new float[p];
+        for (var j = 0; j < p; j++)
+        {
+            var mu = mean[j] / n;
+            var variance = Math.Max(0, (square[j] / n) - (mu * mu));
+            m[j] = (float)mu;
+            s[j] = variance > 1e-12 ? (float)(1 / Math.Sqrt(variance)) : 0f;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            var row = x.AsSpan(i * p, p);
+            TensorPrimitives.Subtract(row, m, row);
+            TensorPrimitives.Multiply(row, s, row);
+        }
+
+        return (m, s);
+    }
+
+    private static (float[] Weights, float Bias) FitFold(float[] x, float[] y, int[] folds, int n, int p, int fold, int seed, CancellationToken cancellationToken)
+    {
+        var rows = Enumerable.Range(0, n).Where(i => folds[i] != fold).ToArray();
+        var positives = rows.Count(i => y[i] > 0);
+        var negatives = rows.Length - positives;
+        var w = new float[p];
+        float b = 0;
+        if (positives == 0 || negatives == 0)
+        {
+            return (w, b);
+        }
+
+        // Class-balanced weights: each class carries half the loss, whatever the sample sizes.
+        var positiveWeight = (float)(rows.Length / (2.0 * positives));
+        var negativeWeight = (float)(rows.Length / (2.0 * negatives));
+        var m = new float[p];
+        var v = new float[p];
+        var gradient = new float[p];
+        double mb = 0, vb = 0;
+        const double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+        var steps = Epochs * ((rows.Length + BatchSize - 1) / BatchSize);
+        var step = 0;
+#pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
+        var random = new Random(seed);
+        for (var epoch = 0; epoch < Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            random.Shuffle(rows);
+            for (var start = 0; start < rows.Length; start += BatchSize)
+            {
+                var end = Math.Min(rows.Length, start + BatchSize);
+                gradient.AsSpan().Clear();
+                double gb = 0;
+                for (var k = start; k < end; k++)
+                {
+                    var i = rows[k];
+                    var row = x.AsSpan(i * p, p);
+                    var z = TensorPrimitives.Dot(w, row) + b;
+                    var residual = (Sigmoid(z) - y[i]) * (y[i] > 0 ? positiveWeight : negativeWeight);
+                    TensorPrimitives.MultiplyAdd(row, residual, gradient, gradient);
+                    gb += residual;
+                }
+
+                var size = end - start;
+                step++;
+                var rate = LearningRate * (1 - ((step - 1) / (double)steps));
+                var correction1 = 1 - Math.Pow(beta1, step);
+                var correction2 = 1 - Math.Pow(beta2, step);
+                for (var j = 0; j < p; j++)
+                {
+                    var g = (gradient[j] / size) + (L2Penalty * w[j]);
+                    m[j] = (float)((beta1 * m[j]) + ((1 - beta1) * g));
+                    v[j] = (float)((beta2 * v[j]) + ((1 - beta2) * g * g));
+                    w[j] -= (float)(rate * (m[j] / correction1) / (Math.Sqrt(v[j] / correction2) + epsilon));
+                }
+
+                var gbMean = gb / size;
+                mb = (beta1 * mb) + ((1 - beta1) * gbMean);
+                vb = (beta2 * vb) + ((1 - beta2) * gbMean * gbMean);
+                b -= (float)(rate * (mb / correction1) / (Math.Sqrt(vb / correction2) + epsilon));
+            }
+        }
+#pragma warning restore CA5394
+
+        return (w, b);
+    }
+
+    private static double Logit(float[] w, float b, ReadOnlySpan<float> features) => TensorPrimitives.Dot(w, features) + b;
+
+    private static float Sigmoid(float z) => z >= 0 ? 1 / (1 + MathF.Exp(-z)) : MathF.Exp(z) / (1 + MathF.Exp(z));
+
+    // Complementary error function (Numerical Recipes' erfcc, fractional error below 1.2e-7).
+    private static double Erfc(double x)
+    {
+        var z = Math.Abs(x);
+        var t = 1 / (1 + (0.5 * z));
+        double[] coefficients = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851499, -0.82215223, 0.17087277];
+        var polynomial = 0.0;
+        for (var k = coefficients.Length - 1; k >= 0; k--)
+        {
+            polynomial = (polynomial * t) + coefficients[k];
+        }
+
+        var r = t * Math.Exp(-(z * z) + polynomial);
+        return x >= 0 ? r : 2 - r;
+    }
+}

@@ -1,0 +1,131 @@
+using Chroma.Server.Background;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Recommendations.Scheduling;
+
+/// <summary>
+/// The refit policy of a set's production-shift classifier (<see cref="ProductionShift"/>), run by
+/// <see cref="SetScoringPass"/> after the training model is fitted: fitted once there are
+/// <see cref="ProductionShift.MinProductionRows"/> production rows, refitted whenever production has grown
+/// <see cref="ProductionShift.RefitGrowth"/>-fold, fitted again on the same rows after a start. A model with a new
+/// classifier has a new version, so the pass rescores every record through its model-change path.
+/// </summary>
+/// <param name="store">Where the production rows are read from (in chunks, to sample them).</param>
+/// <param name="limiter">Threads for the fit.</param>
+/// <param name="seed">Seed of the production sample.</param>
+internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundWorkLimiter limiter, int seed)
+{
+    private readonly IRecordScoreStore _store = store;
+    private readonly BackgroundWorkLimiter _limiter = limiter;
+    private readonly int _seed = seed;
+
+    // Production rows known to this pass: those scored before plus those read now (a rescoring pass reads from the
+    // start, while the entries still hold the previous scores). Only the first chunk is read yet, so a large backlog is
+    // counted by the next pass.
+    private static long EstimateProductionCount(SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll) =>
+        rescoringAll ? Math.Max(state.Entries.Count, pending.Count) : state.Entries.Count + pending.Count;
+
+    /// <summary>
+    /// The model with a production-shift classifier (<see cref="ProductionShift"/>) when one is due: a fresh one once
+    /// there are <see cref="ProductionShift.MinProductionRows"/> production rows and whenever production has grown
+    /// <see cref="ProductionShift.RefitGrowth"/>-fold since the last fit; after a start (a model without one, entries
+    /// scored under one of the same training data) the same classifier again, fitted on the same rows, so the stored
+    /// scores stay current. Otherwise <paramref name="model"/> itself.
+    /// </summary>
+    /// <param name="state">The set's scoring state (its training data, version and scored entries).</param>
+    /// <param name="model">The model fitted on the current training data.</param>
+    /// <param name="pending">The records the pass has read so far.</param>
+    /// <param name="rescoringAll">Whether the pass read them from the start (the entries then still hold the previous scores).</param>
+    /// <param name="cancellationToken">Stops the fit.</param>
+    public async Task<RecommendationModel> FitIfDueAsync(
+        SetScoringState state, RecommendationModel model, IReadOnlyList<ScorableRecord> pending, bool rescoringAll, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(pending);
+        var productionCount = EstimateProductionCount(state, pending, rescoringAll);
+        if (state.Training is not { } training)
+        {
+            return model;
+        }
+
+        long through;
+        if (model.ProductionShift is { } current)
+        {
+            if (!current.RefitDue(productionCount))
+            {
+                return model;
+            }
+
+            through = long.MaxValue;
+        }
+        else if (ModelVersion.SameTraining(state.TrainingVersion, model.TrainingVersion)
+            && ModelVersion.TryReadShift(state.TrainingVersion, out var scoredThrough, out var scoredCount)
+            && productionCount < ProductionShift.RefitGrowth * Math.Max(1, scoredCount))
+        {
+            through = scoredThrough;
+        }
+        else if (productionCount >= ProductionShift.MinProductionRows)
+        {
+            through = long.MaxValue;
+        }
+        else
+        {
+            return model;
+        }
+
+        var (sample, count, highest) = SampleProduction(state.Set, through);
+        if (count < ProductionShift.MinProductionRows)
+        {
+            return model;
+        }
+
+        return await _limiter.RunAsync(
+            () => model.WithProductionShift(training, sample, highest, count, _limiter, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A seeded uniform sample (reservoir) of at most <see cref="ProductionShift.MaxSampleRows"/> of the set's scorable
+    /// records stored through <paramref name="through"/>, read in chunks: the same rows give the same sample. Returns
+    /// it with how many rows there were and the highest sequence read.
+    /// </summary>
+    private (List<ShiftSample> Sample, long Count, long Highest) SampleProduction(StoredEmbeddingSet set, long through)
+    {
+#pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
+        var random = new Random(_seed);
+        var sample = new List<ShiftSample>(ProductionShift.MaxSampleRows);
+        long count = 0, highest = 0, after = 0;
+        while (true)
+        {
+            var chunk = _store.ReadScorable(set, after, SetScoringPass.ChunkSize);
+            foreach (var record in chunk)
+            {
+                if (record.Sequence > through)
+                {
+                    return (sample, count, highest);
+                }
+
+                count++;
+                highest = record.Sequence;
+                var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
+                if (sample.Count < ProductionShift.MaxSampleRows)
+                {
+                    sample.Add(row);
+                }
+                else if (random.NextInt64(count) is var slot && slot < ProductionShift.MaxSampleRows)
+                {
+                    sample[(int)slot] = row;
+                }
+            }
+
+            if (chunk.Count < SetScoringPass.ChunkSize)
+            {
+                return (sample, count, highest);
+            }
+
+            after = chunk[^1].Sequence;
+        }
+#pragma warning restore CA5394
+    }
+}

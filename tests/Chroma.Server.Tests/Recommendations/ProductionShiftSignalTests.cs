@@ -1,0 +1,191 @@
+using Chroma.Server.Background;
+using Chroma.Server.Recommendations;
+using Chroma.Server.Tests.Recommendations.Data;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Recommendations;
+
+public class ProductionShiftSignalTests
+{
+    private const int Dimension = 16;
+
+    // Two classes (centres 6 e0 and 6 e1, unit noise). A shifted record is a normal one moved 3 standard deviations
+    // along u = (e2 + ... + e15) / sqrt(14), a direction with no class information: its squared Mahalanobis distance
+    // grows from about 16 to about 25 (sd 6-8), so the distances barely see it, while a linear classifier that learns u
+    // separates it with an AUC near Phi(3 / sqrt 2) = 0.98.
+    private static (float[] Embeddings, string[] Labels) Normal(int perClass, int seed) =>
+        SyntheticEmbeddings.Clusters(2, perClass, Dimension, separation: 6, seed);
+
+    private static (float[] Embeddings, string[] Labels) Shifted(int perClass, int seed, double shift = 3)
+    {
+        var (embeddings, labels) = Normal(perClass, seed);
+        var step = (float)(shift / Math.Sqrt(Dimension - 2));
+        for (var row = 0; row < labels.Length; row++)
+        {
+            for (var j = 2; j < Dimension; j++)
+            {
+                embeddings[(row * Dimension) + j] += step;
+            }
+        }
+
+        return (embeddings, labels);
+    }
+
+    private static ShiftSample[] Sample(float[] embeddings, string[] ids) =>
+        [.. ids.Select((id, i) => new ShiftSample(embeddings.AsMemory(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id)))];
+
+    private static (RecommendationModel Model, ScoredRecord[] Scored, bool[] IsShifted) FitAndScore(int normalPerClass, int shiftedPerClass)
+    {
+        var (training, labels) = Normal(500, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var (normal, normalLabels) = Normal(normalPerClass, seed: 2);
+        var (shifted, shiftedLabels) = Shifted(shiftedPerClass, seed: 3);
+        string[] ids = [.. SyntheticEmbeddings.Ids(normalLabels.Length, "n"), .. SyntheticEmbeddings.Ids(shiftedLabels.Length, "s")];
+        float[] production = [.. normal, .. shifted];
+        var model = RecommendationModel.Fit(data, "v1").WithProductionShift(data, Sample(production, ids), throughSequence: 0, productionCount: ids.Length);
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, production, Dimension, [.. normalLabels, .. shiftedLabels]));
+        return (model, scored, [.. scored.Select(r => r.Id.StartsWith('s'))]);
+    }
+
+    private static double AurocOf(ScoredRecord[] scored, bool[] isShifted, Func<ScoredRecord, double> score) =>
+        Auroc.Compute([.. scored.Select(score)], isShifted);
+
+    [Test]
+    public void Score_ShiftedGroupTheDistancesMiss_ClassifierSeparatesItAndBalancedRanksItFirst()
+    {
+        var (model, scored, shifted) = FitAndScore(normalPerClass: 300, shiftedPerClass: 50);
+
+        var withoutShift = AurocOf(scored, shifted, r => SignalCombiner.Score([.. r.Signals.Where(s => s.Kind != SignalKind.ProductionShift)], RecommendationStrategy.Balanced));
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.ProductionShift!.Joins, Is.True);
+            Assert.That(model.TrainingVersion, Does.StartWith("v1+shift"));
+            Assert.That(AurocOf(scored, shifted, r => r.Signal(SignalKind.Mahalanobis)!.Value.Value), Is.LessThan(0.85), "the distances barely see the shift");
+            Assert.That(AurocOf(scored, shifted, r => r.Signal(SignalKind.ProductionShift)!.Value.Value), Is.GreaterThan(0.93), "the classifier separates it");
+            Assert.That(AurocOf(scored, shifted, r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)), Is.GreaterThan(withoutShift + 0.05));
+            Assert.That(scored.Where(r => r.Id.StartsWith('s')).Average(r => r.Signal(SignalKind.ProductionShift)!.Value.PValue), Is.LessThan(0.05));
+            var top = scored.OrderByDescending(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)).First();
+            Assert.That(ReasonWriter.Write(top, RecommendationStrategy.Balanced), Has.Some.StartsWith("unlike the training data: a classifier tells it apart from training rows (p "));
+        });
+    }
+
+    [Test]
+    public void WithProductionShift_ProductionDrawnLikeTraining_TestDoesNotJoinAndPValuesAreUniform()
+    {
+        var (training, labels) = Normal(500, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var (production, _) = Normal(1_000, seed: 4);
+        var ids = SyntheticEmbeddings.Ids(2_000);
+        var model = RecommendationModel.Fit(data, "v1").WithProductionShift(data, Sample(production, ids), 0, ids.Length);
+        var shift = model.ProductionShift!;
+
+        var p = ids.Select((id, i) => shift.Calibrator.PValue(shift.Classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id)))).ToArray();
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, production, Dimension));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shift.Classifier.Auc, Is.EqualTo(0.5).Within(0.04));
+            Assert.That(shift.Joins, Is.False, "nothing tells production from training, so the signal stays out of the scores");
+            Assert.That(scored.Select(r => r.Signal(SignalKind.ProductionShift)), Is.All.Null);
+            Assert.That(p.Average(), Is.EqualTo(0.5).Within(0.06));
+            Assert.That(p.Count(v => v <= 0.1) / (double)p.Length, Is.EqualTo(0.1).Within(0.04));
+        });
+    }
+
+    [Test]
+    public void Score_RecordsInTheClassifierSample_AreScoredByTheModelThatLeftThemOut()
+    {
+        // Few production rows in many dimensions: a model that saw a row scores it as production (memorised); the one
+        // of its own fold never saw it and scores it like any held-out row.
+        const int d = 64;
+        var (training, labels) = SyntheticEmbeddings.Clusters(2, 200, d, separation: 6, seed: 1);
+        var data = new TrainingData(training, d, labels);
+        var (production, predicted) = SyntheticEmbeddings.Clusters(2, 40, d, separation: 6, seed: 5);
+        var ids = SyntheticEmbeddings.Ids(80);
+        ShiftSample[] sample = [.. ids.Select((id, i) => new ShiftSample(production.AsMemory(i * d, d), null, ProductionShiftClassifier.FoldOf(id)))];
+        var shift = RecommendationModel.Fit(data, "v1").WithProductionShift(data, sample, 0, ids.Length).ProductionShift!;
+
+        double MeanP(Func<int, int> fold) =>
+            ids.Select((id, i) => shift.Calibrator.PValue(shift.Classifier.Score(production.AsSpan(i * d, d), null, fold(i)))).Average();
+        var ownFold = MeanP(i => ProductionShiftClassifier.FoldOf(ids[i]));
+        var otherFold = MeanP(i => (ProductionShiftClassifier.FoldOf(ids[i]) + 1) % ProductionShiftClassifier.Folds);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ownFold, Is.GreaterThan(0.35), "out of fold, rows drawn like training look like training");
+            Assert.That(otherFold, Is.LessThan(ownFold - 0.1), "in fold, the classifier has memorised them");
+        });
+    }
+
+    [Test]
+    public void FoldOf_SameId_SameFoldAndEveryFoldUsed()
+    {
+        var folds = SyntheticEmbeddings.Ids(1_000).Select(ProductionShiftClassifier.FoldOf).ToArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ProductionShiftClassifier.FoldOf("record-42"), Is.EqualTo(ProductionShiftClassifier.FoldOf("record-42")));
+            Assert.That(folds, Is.All.InRange(0, ProductionShiftClassifier.Folds - 1));
+            Assert.That(folds.GroupBy(f => f).Select(g => g.Count()), Is.All.InRange(150, 250));
+        });
+    }
+
+    [Test]
+    public void Fit_SameSample_SameClassifier()
+    {
+        var (training, labels) = Normal(200, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var (production, _) = Shifted(100, seed: 3);
+        var ids = SyntheticEmbeddings.Ids(200);
+        var model = RecommendationModel.Fit(data, "v1");
+
+        var first = model.WithProductionShift(data, Sample(production, ids), 0, 200, new BackgroundWorkLimiter(2, "a")).ProductionShift!;
+        var second = model.WithProductionShift(data, Sample(production, ids), 0, 200, new BackgroundWorkLimiter(1, "b")).ProductionShift!;
+
+        Assert.That(
+            ids.Select((id, i) => first.Classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id))),
+            Is.EqualTo(ids.Select((id, i) => second.Classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id)))));
+    }
+
+    [TestCase(100, 199, false)]
+    [TestCase(100, 200, true)]
+    [TestCase(100, 1_000, true)]
+    public void RefitDue_ProductionGrowth_DueFromTwofold(long fittedOn, long now, bool due)
+    {
+        var (training, labels) = Normal(100, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var (production, _) = Shifted(50, seed: 3);
+        var shift = RecommendationModel.Fit(data, "v1").WithProductionShift(data, Sample(production, SyntheticEmbeddings.Ids(100)), 7, fittedOn).ProductionShift!;
+
+        Assert.That(shift.RefitDue(now), Is.EqualTo(due));
+    }
+
+    [Test]
+    public void ModelVersion_ComposedVersion_KeepsItsTrainingPartAndProductionPart()
+    {
+        var version = ModelVersion.Compose("40-120-4000-m4", throughSequence: 512, productionCount: 300);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ModelVersion.TrainingPart(version), Is.EqualTo("40-120-4000-m4"));
+            Assert.That(ModelVersion.SameTraining(version, "40-120-4000-m4"), Is.True);
+            Assert.That(ModelVersion.SameTraining(version, "40-120-4000-m3"), Is.False, "scores of the previous scheme are rescored");
+            Assert.That(ModelVersion.TryReadShift(version, out var through, out var count), Is.True);
+            Assert.That((through, count), Is.EqualTo((512L, 300L)));
+            Assert.That(ModelVersion.TryReadShift("40-120-4000-m4", out _, out _), Is.False);
+            Assert.That(ModelVersion.Compose(version, 900, 600), Is.EqualTo("40-120-4000-m4+shift900n600"));
+        });
+    }
+
+    [Test]
+    public void Weight_ProductionShift_CountsLikeADistanceExceptForLabeling()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.Balanced, SignalKind.ProductionShift), Is.EqualTo(1));
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.OutOfDistribution, SignalKind.ProductionShift), Is.EqualTo(1));
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.Uncertainty, SignalKind.ProductionShift), Is.EqualTo(0.1));
+            Assert.That(SignalCombiner.Weight(RecommendationStrategy.Labeling, SignalKind.ProductionShift), Is.Zero);
+        });
+    }
+}

@@ -1,0 +1,125 @@
+using Chroma.Server.Recommendations;
+using Chroma.Server.Recommendations.Scheduling;
+using Chroma.Server.Storage;
+
+namespace Chroma.Server.Tests.Recommendations.Scheduling;
+
+/// <summary>When a pass fits and refits the production-shift classifier, and what that rescores.</summary>
+public sealed class ProductionShiftRefitTests
+{
+    private ScoringFixture _fixture = null!;
+
+    [SetUp]
+    public void SetUp() => _fixture = new ScoringFixture();
+
+    [TearDown]
+    public void TearDown() => _fixture.Dispose();
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ProductionReachesTheMinimum_FitsTheClassifierAndRescoresEveryRecordBeforeAnnouncingCoverage(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(ProductionShift.MinProductionRows - 10, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var versionBefore = state.TrainingVersion;
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(20, seed: 3));
+        (int Count, bool Stale, string? Version)? announced = null;
+
+        var second = await pass.RunAsync(state, _ => announced = (state.Published.Entries.Count, state.Published.Stale, state.Published.TrainingVersion), cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ModelVersion.TryReadShift(versionBefore, out _, out _), Is.False, "below the minimum there is no classifier");
+            Assert.That(second.Refit, Is.True);
+            Assert.That(second.Scored, Is.EqualTo(ProductionShift.MinProductionRows + 10), "every record is rescored under the new classifier");
+            Assert.That(ModelVersion.TryReadShift(state.TrainingVersion, out _, out var count), Is.True);
+            Assert.That(count, Is.EqualTo(ProductionShift.MinProductionRows + 10));
+            Assert.That(ModelVersion.SameTraining(state.TrainingVersion, versionBefore), Is.True);
+            Assert.That(state.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(state.TrainingVersion));
+            Assert.That(state.Published.Entries.Select(e => e.Record.Signal(SignalKind.ProductionShift)), Is.All.Not.Null, "production around one class is told apart from training");
+            Assert.That(announced, Is.EqualTo((ProductionShift.MinProductionRows + 10, false, state.TrainingVersion)), "coverage is announced only once the rescored ranking is published");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ProductionGrows_RefitsOnlyFromTwofold(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(60, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var fitted = state.TrainingVersion;
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(59, seed: 3));
+
+        var below = await pass.RunAsync(state, cancellationToken);
+        var afterBelow = state.TrainingVersion;
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(1, seed: 4));
+        var twofold = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((below.Refit, below.Scored), Is.EqualTo((false, 59)), "119 rows: under twice the 60 fitted on, only the new records are scored");
+            Assert.That(afterBelow, Is.EqualTo(fitted));
+            Assert.That((twofold.Refit, twofold.Scored), Is.EqualTo((true, 120)), "120 rows: refitted, every record rescored");
+            Assert.That(ModelVersion.TryReadShift(state.TrainingVersion, out _, out var count) ? count : -1, Is.EqualTo(120));
+            Assert.That(state.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(state.TrainingVersion));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_AfterStoreReopened_FitsTheSameClassifierAgainWithoutRescoring(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(70, seed: 2), .. ScoringFixture.OutOfDistribution(5, seed: 4)]);
+        var before = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(before, cancellationToken);
+        _fixture.Storage.Reopen();
+        var after = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(after, cancellationToken);
+        var restoredSignals = after.Published.Entries.Select(e => e.Record.Signals).ToArray();
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(3, seed: 5));
+
+        var next = await _fixture.CreatePass().RunAsync(after, cancellationToken);
+
+        var probes = Data.SyntheticEmbeddings.Around(Data.SyntheticEmbeddings.Axis(ScoringFixture.Dimension, 1, 6), 10, 2, seed: 6);
+        double[] Scores(SetScoringState s) =>
+            [.. Enumerable.Range(0, 10).SelectMany(i => Enumerable.Range(0, ProductionShiftClassifier.Folds)
+                .Select(f => s.Model!.ProductionShift!.Classifier.Score(probes.AsSpan(i * ScoringFixture.Dimension, ScoringFixture.Dimension), null, f)))];
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.TrainingVersion, Is.EqualTo(before.TrainingVersion));
+            Assert.That(restoredSignals, Is.EqualTo(before.Published.Entries.Select(e => e.Record.Signals)), "the stored production-shift signals read back as they were scored");
+            Assert.That(restoredSignals.Select(s => s.Any(x => x.Kind == SignalKind.ProductionShift)), Is.All.True);
+            Assert.That((next.Refit, next.Scored), Is.EqualTo((false, 3)), "the restored scores stay current; only the new records are scored");
+            Assert.That(Scores(after), Is.EqualTo(Scores(before)), "the classifier fitted again after the start is the one the stored scores came from");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ScoresStoredUnderThePreviousScheme_ServedStaleThenRescored(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(12, seed: 2)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(state, cancellationToken);
+        var current = state.TrainingVersion!;
+        var previous = current.Replace("-" + TrainingFingerprint.ScoringScheme, "-m3", StringComparison.Ordinal);
+        var stored = _fixture.Storage.Scores.ReadScores(_fixture.StoredSet);
+        await _fixture.Storage.Scores.SaveScoresAsync(
+            _fixture.StoredSet, previous, [.. stored.Select(s => new RecordScoreRow(s.Record.Sequence, 0, s.SignalsJson, "[]", s.MeasurementJson))], replaceExisting: true, lease: null, cancellationToken);
+        _fixture.Storage.Reopen();
+        var restarted = new SetScoringState(_fixture.StoredSet);
+        var pass = _fixture.CreatePass();
+
+        await pass.RestoreAsync(restarted, cancellationToken);
+        var servedStale = restarted.Published.Stale;
+        var result = await pass.RunAsync(restarted, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(previous, Is.Not.EqualTo(current));
+            Assert.That(servedStale, Is.True);
+            Assert.That((result.Refit, result.Scored), Is.EqualTo((true, 12)));
+            Assert.That(restarted.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(current));
+        });
+    }
+}

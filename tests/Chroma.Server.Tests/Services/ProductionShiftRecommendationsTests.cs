@@ -1,0 +1,69 @@
+using Chroma.Protocol.V1;
+using Chroma.Server.Tests.Recommendations.Data;
+using Chroma.Server.Tests.TestSupport;
+using NUnit.Framework;
+
+namespace Chroma.Server.Tests.Services;
+
+/// <summary>The production-shift signal end to end: logged over gRPC, scored by the worker, read with GetRecommendations.</summary>
+public class ProductionShiftRecommendationsTests
+{
+    private const int Dimension = 16;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly EmbeddingSetDescriptor Set = Records.Set(Dimension);
+    private static readonly string SetId = Records.SetId(Set);
+
+    // Two classes (centres 6 e0 and 6 e1, unit noise); the shifted records are normal ones moved 3 standard deviations
+    // along (e2 + ... + e15) / sqrt(14), in the training region: their squared distance to the class mean grows from
+    // about 16 to about 25 (sd 6-8), which the distances barely notice, while a classifier learns the direction.
+    private static Record[] Rows(int perClass, int seed, string dataset, double shift = 0)
+    {
+        var (embeddings, labels) = SyntheticEmbeddings.Clusters(2, perClass, Dimension, separation: 6, seed);
+        var step = (float)(shift / Math.Sqrt(Dimension - 2));
+        return [.. labels.Select((label, i) =>
+        {
+            var row = embeddings.AsSpan(i * Dimension, Dimension).ToArray();
+            for (var j = 2; j < Dimension; j++)
+            {
+                row[j] += step;
+            }
+
+            return Records.Make(row, dataset, dataset == "training" ? label : null);
+        })];
+    }
+
+    [Test]
+    public async Task GetRecommendations_ShiftedGroupInTheTrainingRegion_ProductionShiftRanksItFirst()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var shifted = Rows(50, seed: 3, "production", shift: 3);
+        var acks = await server.LogAsync(
+            Records.Batch(Set, Rows(200, seed: 1, "training")),
+            Records.Batch(Set, [.. Rows(150, seed: 2, "production"), .. shifted]));
+        Assert.That(acks.Select(a => a.Error), Has.All.Null);
+
+        var response = await server.Query.GetRecommendationsAsync(
+            new GetRecommendationsRequest
+            {
+                SetId = SetId, PageSize = 400, AllScores = true, Strategy = RecommendationStrategy.Balanced, Diversity = Diversity.Off, WaitForAcknowledged = true,
+            },
+            deadline: DateTime.UtcNow + Timeout);
+
+        var shiftedIds = shifted.Select(r => r.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var top = response.Recommendations.Take(100).Select(r => shiftedIds.Contains(r.Record.Record.Id)).ToArray();
+        int ShiftedInTop100(string signal) => response.Recommendations
+            .OrderBy(r => r.Signals.Single(s => s.Signal == signal).PValue).Take(100).Count(r => shiftedIds.Contains(r.Record.Record.Id));
+        var first = response.Recommendations.First(r => shiftedIds.Contains(r.Record.Record.Id));
+        TestContext.Out.WriteLine($"shifted in the top 100: {top.Count(s => s)}; in the top 50: {top.Take(50).Count(s => s)}; by mahalanobis {ShiftedInTop100("mahalanobis")}, knn {ShiftedInTop100("knn_distance")}, production_shift {ShiftedInTop100("production_shift")}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.CoversRequest, Is.True);
+            Assert.That(response.ScoredRecords, Is.EqualTo(400));
+            Assert.That(top.Count(s => s), Is.GreaterThanOrEqualTo(60), "100 shifted records among 400: most of the top 100");
+            Assert.That(top.Count(s => s), Is.GreaterThan(Math.Max(ShiftedInTop100("mahalanobis"), ShiftedInTop100("knn_distance"))), "above either distance alone");
+            Assert.That(ShiftedInTop100("production_shift"), Is.GreaterThanOrEqualTo(80));
+            Assert.That(first.Signals.Select(s => s.Signal), Has.Member("production_shift"));
+            Assert.That(first.Reasons, Has.Some.StartsWith("unlike the training data"));
+        });
+    }
+}
