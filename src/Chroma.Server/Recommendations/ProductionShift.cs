@@ -20,9 +20,6 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     /// <summary>Most rows of each kind (training, production) in the classifier's sample: a seeded uniform sample above it.</summary>
     public const int MaxSampleRows = 20_000;
 
-    /// <summary>Fewest production rows the classifier is fitted on (fewer: no production-shift signal yet).</summary>
-    public const int MinProductionRows = 50;
-
     /// <summary>Growth of production since the last fit that makes a refit due.</summary>
     public const double RefitGrowth = 2;
 

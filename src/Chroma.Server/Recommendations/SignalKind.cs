@@ -41,7 +41,7 @@ internal enum SignalKind
     /// <see cref="ProductionShiftClassifier"/>), scored out-of-fold and calibrated like the distances. The only signal
     /// that learns from production: it finds shifts the distances to training miss (a shrunk or noisy embedding in the
     /// training region). Absent while the classifier cannot tell production from training
-    /// (<see cref="ProductionShift.Joins"/>) and before there are <see cref="ProductionShift.MinProductionRows"/>
+    /// (<see cref="ProductionShift.Joins"/>) and before there are <see cref="RecommendationOptions.ProductionShiftMinimumRows"/>
     /// production rows.
     /// </summary>
     ProductionShift,

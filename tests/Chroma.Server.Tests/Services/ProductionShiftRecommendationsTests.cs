@@ -35,7 +35,8 @@ public class ProductionShiftRecommendationsTests
     [Test]
     public async Task GetRecommendations_ShiftedGroupInTheTrainingRegion_ProductionShiftRanksItFirst()
     {
-        await using var server = await RunningServer.StartAsync();
+        // 400 production rows: below the default minimum (1,000), so the test lowers it.
+        await using var server = await RunningServer.StartAsync(o => o.Recommendations.ProductionShiftMinimumRows = 100);
         var shifted = Rows(50, seed: 3, "production", shift: 3);
         var acks = await server.LogAsync(
             Records.Batch(Set, Rows(200, seed: 1, "training")),

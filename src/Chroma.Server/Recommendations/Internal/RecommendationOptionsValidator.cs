@@ -13,6 +13,7 @@ internal sealed class RecommendationOptionsValidator : IValidateOptions<Recommen
         ArgumentNullException.ThrowIfNull(options);
         var problems = new SettingProblems(RecommendationOptions.SectionName);
         problems.Range(nameof(options.NeighborCount), options.NeighborCount, 1, int.MaxValue);
+        problems.Range(nameof(options.ProductionShiftMinimumRows), options.ProductionShiftMinimumRows, 1, int.MaxValue);
         if (!(options.HoldOutFraction > 0 && options.HoldOutFraction < 1))
         {
             problems.Add(nameof(options.HoldOutFraction),

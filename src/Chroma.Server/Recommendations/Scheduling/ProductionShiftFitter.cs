@@ -6,15 +6,17 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <summary>
 /// The refit policy of a set's production-shift classifier (<see cref="ProductionShift"/>), run by
 /// <see cref="SetScoringPass"/> after the training model is fitted: fitted once there are
-/// <see cref="ProductionShift.MinProductionRows"/> production rows, refitted whenever production has grown
+/// <see cref="RecommendationOptions.ProductionShiftMinimumRows"/> production rows, refitted whenever production has grown
 /// <see cref="ProductionShift.RefitGrowth"/>-fold, fitted again on the same rows after a start. A model with a new
 /// classifier has a new version, so the pass rescores every record through its model-change path.
 /// </summary>
 /// <param name="store">Where the production rows are read from (in chunks, to sample them).</param>
 /// <param name="limiter">Threads for the fit.</param>
 /// <param name="seed">Seed of the production sample.</param>
-internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundWorkLimiter limiter, int seed)
+/// <param name="minimumRows">Fewest production rows the classifier is fitted on (fewer: no production-shift signal yet).</param>
+internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundWorkLimiter limiter, int seed, int minimumRows)
 {
+    private readonly int _minimumRows = minimumRows;
     private readonly IRecordScoreStore _store = store;
     private readonly BackgroundWorkLimiter _limiter = limiter;
     private readonly int _seed = seed;
@@ -27,7 +29,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
 
     /// <summary>
     /// The model with a production-shift classifier (<see cref="ProductionShift"/>) when one is due: a fresh one once
-    /// there are <see cref="ProductionShift.MinProductionRows"/> production rows and whenever production has grown
+    /// there are <see cref="RecommendationOptions.ProductionShiftMinimumRows"/> production rows and whenever production has grown
     /// <see cref="ProductionShift.RefitGrowth"/>-fold since the last fit; after a start (a model without one, entries
     /// scored under one of the same training data) the same classifier again, fitted on the same rows, so the stored
     /// scores stay current. Otherwise <paramref name="model"/> itself.
@@ -65,7 +67,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         {
             through = scoredThrough;
         }
-        else if (productionCount >= ProductionShift.MinProductionRows)
+        else if (productionCount >= _minimumRows)
         {
             through = long.MaxValue;
         }
@@ -75,7 +77,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         }
 
         var (sample, count, highest) = SampleProduction(state.Set, through);
-        if (count < ProductionShift.MinProductionRows)
+        if (count < _minimumRows)
         {
             return model;
         }

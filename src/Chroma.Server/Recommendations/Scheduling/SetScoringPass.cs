@@ -46,7 +46,7 @@ internal sealed class SetScoringPass
         _driftOptions = driftOptions;
         _time = time;
         _logger = logger;
-        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed);
+        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed, options.ProductionShiftMinimumRows);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class ProductionShiftRefitTests
     [Test, CancelAfter(60_000)]
     public async Task RunAsync_ProductionReachesTheMinimum_FitsTheClassifierAndRescoresEveryRecordBeforeAnnouncingCoverage(CancellationToken cancellationToken)
     {
-        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(ProductionShift.MinProductionRows - 10, seed: 2)]);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(ScoringFixture.ShiftMinimumRows - 10, seed: 2)]);
         var pass = _fixture.CreatePass();
         var state = new SetScoringState(_fixture.StoredSet);
         await pass.RunAsync(state, cancellationToken);
@@ -32,13 +32,13 @@ public sealed class ProductionShiftRefitTests
         {
             Assert.That(ModelVersion.TryReadShift(versionBefore, out _, out _), Is.False, "below the minimum there is no classifier");
             Assert.That(second.Refit, Is.True);
-            Assert.That(second.Scored, Is.EqualTo(ProductionShift.MinProductionRows + 10), "every record is rescored under the new classifier");
+            Assert.That(second.Scored, Is.EqualTo(ScoringFixture.ShiftMinimumRows + 10), "every record is rescored under the new classifier");
             Assert.That(ModelVersion.TryReadShift(state.TrainingVersion, out _, out var count), Is.True);
-            Assert.That(count, Is.EqualTo(ProductionShift.MinProductionRows + 10));
+            Assert.That(count, Is.EqualTo(ScoringFixture.ShiftMinimumRows + 10));
             Assert.That(ModelVersion.SameTraining(state.TrainingVersion, versionBefore), Is.True);
             Assert.That(state.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(state.TrainingVersion));
             Assert.That(state.Published.Entries.Select(e => e.Record.Signal(SignalKind.ProductionShift)), Is.All.Not.Null, "production around one class is told apart from training");
-            Assert.That(announced, Is.EqualTo((ProductionShift.MinProductionRows + 10, false, state.TrainingVersion)), "coverage is announced only once the rescored ranking is published");
+            Assert.That(announced, Is.EqualTo((ScoringFixture.ShiftMinimumRows + 10, false, state.TrainingVersion)), "coverage is announced only once the rescored ranking is published");
         });
     }
 

@@ -30,11 +30,14 @@ internal sealed class ScoringFixture : IDisposable
     /// <summary>Two dedicated threads for the passes' CPU work, as a server has.</summary>
     public BackgroundWorkLimiter Limiter { get; } = new(2, "scoring-test");
 
+    /// <summary>The passes' minimum of production rows for the production-shift classifier (small, so tests stay fast).</summary>
+    public const int ShiftMinimumRows = 50;
+
     public SetScoringPass CreatePass() => new(
         Storage.Scores,
         Limiter,
         BruteForceNeighborSearch.Factory,
-        new RecommendationOptions(),
+        new RecommendationOptions { ProductionShiftMinimumRows = ShiftMinimumRows },
         new DriftOptions { Window = 100, SampleSize = 100, Permutations = 50 },
         Storage.Clock,
         NullLogger<SetScoringPass>.Instance);
