@@ -63,6 +63,42 @@ public class FreshRecommendationsTests
         Assert.That(response.CoveredThroughSequence, Is.LessThan(1_000_000));
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task GetRecommendations_WaitForAcknowledgedAfterADelete_RankingNoLongerCountsTheDeletedRecords()
+    {
+        await using var server = await StartSlowScoringServerAsync();
+        var production = await SeedAsync(server);
+        await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, WaitForAcknowledged = true });
+        var deleted = await server.Query.DeleteRecordsAsync(
+            new DeleteRecordsRequest { SetId = SetId, Ids = { production[0].Id, production[1].Id } }, deadline: DateTime.UtcNow + Timeout);
+        Assert.That(deleted.Deleted, Is.EqualTo(2));
+
+        var fresh = await WaitingCallAsync(server, new GetRecommendationsRequest { SetId = SetId, PageSize = 100, AllScores = true, WaitForAcknowledged = true });
+
+        // Without waiting for the delete, the ranking of the earlier pass still counted them: scored 6, total 6, ranks 1, 2
+        // missing from the page (the deleted entries are left out only when the page is written).
+        Assert.That(fresh!.CoversRequest, Is.True);
+        Assert.That(fresh.ScoredRecords, Is.EqualTo(production.Length - 2));
+        Assert.That(fresh.TotalResults, Is.EqualTo(production.Length - 2));
+        Assert.That(fresh.Recommendations.Select(r => r.ScoreRank), Is.EqualTo(Enumerable.Range(1, production.Length - 2)));
+        Assert.That(fresh.Recommendations.Select(r => r.Record.Record.Id), Is.EquivalentTo(production.Skip(2).Select(r => r.Id)));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task GetRecommendations_DeadlineShorterThanTheWait_AnswersBeforeTheDeadlineWithCoversRequestFalse()
+    {
+        // The proto: the wait lasts "up to wait_timeout_ms and the call's deadline", and a wait that runs out is not an
+        // error. A client whose deadline (10 s) is shorter than the default wait (30 s) must get the page, not DeadlineExceeded.
+        await using var server = await StartSlowScoringServerAsync();
+        await SeedAsync(server);
+
+        var response = await server.Query.GetRecommendationsAsync(
+            new GetRecommendationsRequest { SetId = SetId, WaitThroughSequence = 1_000_000 }, deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10));
+
+        Assert.That(response.CoversRequest, Is.False);
+        Assert.That(response.CoveredThroughSequence, Is.LessThan(1_000_000));
+    }
+
     [TestCase(-1)]
     [TestCase(600_001)]
     public async Task GetRecommendations_WaitTimeoutOutOfRange_InvalidArgumentNamingTheField(int timeoutMs)

@@ -107,18 +107,25 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
 
     /// <summary>
-    /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
-    /// <paramref name="throughSequence"/> (a pass that started after it was stored has ended), or the
-    /// token is cancelled. A pending pass is started at once instead of waiting for its debounce.
-    /// Returns whether the scores cover it.
+    /// How many deletes were committed in <paramref name="set"/> since the start: a waiting request waits for the ranking
+    /// to apply them. 0 with replicas on one database (the ranking a replica serves may come from another, which tells
+    /// sequences, not deletes), where a wait covers stored records only.
     /// </summary>
-    public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, CancellationToken cancellationToken)
+    public long DeletesNoted(StoredEmbeddingSet set) => _coordination.Shared ? 0 : StateOf(set).Coverage.DeletesNoted;
+
+    /// <summary>
+    /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
+    /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (a pass that started
+    /// after them has ended), or the token is cancelled. A pending pass is started at once instead of waiting for its
+    /// debounce. Returns whether the scores cover it.
+    /// </summary>
+    public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
         var coverage = StateOf(set).Coverage;
         while (true)
         {
             var nextPass = coverage.NextPass;
-            if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence)
+            if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence && coverage.DeletesCovered >= throughDelete)
             {
                 return true;
             }
@@ -140,7 +147,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(sequences);
-        StateOf(set).OnDeleted(sequences);
+        var state = StateOf(set);
+        state.OnDeleted(sequences);
+        state.Coverage.Deleted();
         MarkDirty(set);
     }
 
@@ -284,6 +293,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         ScoringPassResult result;
         var storedAtStart = state.Coverage.LatestStored;
+        var deletesAtStart = state.Coverage.DeletesNoted;
         var succeeded = false;
         var lost = false;
         ScoringLease? lease;
@@ -323,7 +333,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 {
                     await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
                     // Requests waiting for this pass's ranking are answered once its scores are published (drift follows).
-                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true), passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true, deletesAtStart), passCancellation.Token).ConfigureAwait(false);
                 },
                 passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
@@ -371,7 +381,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             succeeded = false;
         }
 
-        state.Coverage.PassEnded(storedAtStart, succeeded);
+        state.Coverage.PassEnded(storedAtStart, succeeded, deletesAtStart);
         if (succeeded)
         {
             RankingPublished?.Invoke(state.Set);
