@@ -99,6 +99,28 @@ public class FreshRecommendationsTests
         Assert.That(response.CoveredThroughSequence, Is.LessThan(1_000_000));
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task GetRecommendations_AfterARestart_WaitThroughAStoredRecordsSequenceIsCovered()
+    {
+        // Before: covered_through_sequence restarted at 0 and latest_sequence at 0, so a wait through the sequence of
+        // a record read back with GetRecords (stored before the restart) could never be met and ran out.
+        using var directory = new TempDirectory();
+        long lastSequence;
+        await using (var first = await RunningServer.StartAsync(directory.Path))
+        {
+            await SeedAsync(first);
+            var records = await first.Query.GetRecordsAsync(new GetRecordsRequest { SetId = SetId, PageSize = 1000 }, deadline: DateTime.UtcNow + Timeout);
+            lastSequence = records.Records.Max(r => r.Sequence);
+        }
+
+        await using var second = await RunningServer.StartAsync(directory.Path);
+        var response = await WaitingCallAsync(second, new GetRecommendationsRequest { SetId = SetId, WaitThroughSequence = lastSequence, WaitTimeoutMs = 20_000 });
+
+        Assert.That(response!.CoversRequest, Is.True);
+        Assert.That(response.CoveredThroughSequence, Is.GreaterThanOrEqualTo(lastSequence));
+        Assert.That(response.LatestSequence, Is.GreaterThanOrEqualTo(lastSequence));
+    }
+
     [TestCase(-1)]
     [TestCase(600_001)]
     public async Task GetRecommendations_WaitTimeoutOutOfRange_InvalidArgumentNamingTheField(int timeoutMs)

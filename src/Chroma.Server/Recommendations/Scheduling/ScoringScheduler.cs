@@ -103,7 +103,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// <summary>The highest sequence the published scores of <paramref name="set"/> cover, or -1 before the first pass since the start ended.</summary>
     public long CoveredThrough(StoredEmbeddingSet set) => StateOf(set).Coverage.CoveredThrough;
 
-    /// <summary>The highest sequence acknowledged in <paramref name="set"/> since the start (what "everything sent so far" means to a waiting request).</summary>
+    /// <summary>The highest sequence acknowledged in <paramref name="set"/>, stored before the start included (what "everything sent so far" means to a waiting request).</summary>
     public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
 
     /// <summary>
@@ -157,10 +157,18 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // The sets stored before this start: their stored scores are read back first (ExecuteAsync), then a
-        // pass, debounced like any change, catches up on records stored while the server was down.
+        // pass, debounced like any change, catches up on records stored while the server was down. What was stored
+        // before the start counts as acknowledged: that first pass reads all of it, so it then covers the set's last
+        // sequence, and a request waiting through a sequence it read from a stored record is answered.
+        var lastSequences = _store.ReadLastSequences();
         foreach (var summary in _store.ListSets())
         {
             var state = StateOf(summary.Set);
+            if (lastSequences.TryGetValue(summary.Set.SetId, out var last))
+            {
+                state.Coverage.Stored(last);
+            }
+
             state.AwaitingRestore = true;
             _toRestore.Add(state);
             MarkDirty(summary.Set);

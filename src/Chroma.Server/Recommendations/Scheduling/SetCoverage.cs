@@ -14,7 +14,7 @@ internal sealed class SetCoverage
     private long _deletesCovered;
     private TaskCompletionSource _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Gets the highest sequence stored (committed and acknowledged) since the server started.</summary>
+    /// <summary>Gets the highest sequence stored (committed and acknowledged), the last one stored before the start included.</summary>
     public long LatestStored => Volatile.Read(ref _latestStored);
 
     /// <summary>
