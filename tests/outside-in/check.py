@@ -963,6 +963,22 @@ class Run:
                 match = [k for k, cv in cands.items() if abs(cv - v) <= 1e-3 * max(1, abs(v))]
                 check("knn_distance reproducible from FindNearest training k10 exact", bool(match),
                       "value %.5f, candidates %s" % (v, {k: round(float(cv), 5) for k, cv in cands.items()}))
+        # "neighbours disagree: N of 10 are class C" must match the labels FindNearest returns for the same query.
+        seen_reason = 0
+        for strat in ("BALANCED", "UNCERTAINTY", "LABELING"):
+            rr = self.rec(strategy=E["RECOMMENDATION_STRATEGY_" + strat], page_size=100)
+            for x in rr.recommendations:
+                for reason in x.reasons:
+                    m = re.search(r"neighbours disagree: (\d+) of (\d+) are class (\S+)", reason)
+                    if not m or seen_reason >= 10:
+                        continue
+                    seen_reason += 1
+                    nn = c.call("FindNearest", msg("FindNearestRequest", set_id=sid, record_id=x.record.record.id,
+                                                   k=int(m.group(2)), dataset="training", exact=True))
+                    labels = [n.record.record.label for n in nn.neighbors]
+                    check("reason '%s' reproducible with FindNearest" % reason,
+                          labels.count(m.group(3)) == int(m.group(1)), "FindNearest labels %s" % labels)
+        check("some recommendation gives a neighbour-disagreement reason", seen_reason > 0)
         self.reasons_sample = [list(x.reasons) for x in r.recommendations[:3]]
         if VERBOSE:
             for x in r.recommendations[:3]:
