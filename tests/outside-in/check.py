@@ -939,6 +939,12 @@ class Run:
                   "%s after %.1f s: %s" % (e.code().name, time.time() - t, e.details()))
         r = self.rec(page_size=5)
         check("GetRecommendations without wait: covers_request true", r.covers_request)
+        # A wait through the highest sequence GetRecords shows (StoredRecord.sequence) is met, also after a restart.
+        top = max_sequence(c, sid)
+        r = self.rec(page_size=5, wait_through_sequence=top, wait_timeout_ms=60000)
+        check("GetRecommendations wait_through_sequence = highest stored sequence: covers", r.covers_request
+              and r.covered_through_sequence >= top and r.latest_sequence >= top,
+              "covered %d latest %d sequence %d" % (r.covered_through_sequence, r.latest_sequence, top))
         # Filter: metadata kind=letter only letters.
         f = msg("RecordFilter")
         f.metadata["kind"] = "letter"
@@ -1250,6 +1256,16 @@ class Run:
         r = self.rec(set_id=sid, wait_for_acknowledged=True, wait_timeout_ms=60000, page_size=5)
         check("parallel set: recommendations cover", r.covers_request)
         self._sane("parallel set", r)
+
+
+def max_sequence(c, sid):
+    top, tok = 0, ""
+    while True:
+        r = c.call("GetRecords", msg("GetRecordsRequest", set_id=sid, page_size=1000, page_token=tok))
+        top = max([top] + [x.sequence for x in r.records])
+        tok = r.next_page_token
+        if not tok:
+            return top
 
 
 def auc(labels, scores):
