@@ -505,6 +505,25 @@ class Run:
         expect_ack_error("Log class_names length != probabilities", a, 3, words=["records[0]", "class_names"],
                          record_index=0)
 
+        # A batch over the server's message limit (64 MiB by default) ends the stream with ResourceExhausted naming the
+        # limit, after acking the batches before it.
+        first = batch(d, [good()])
+        huge = batch(d, [good()])
+        huge.records[0].input_uri = "x" * (65 * 1024 * 1024)
+        got = []
+        try:
+            for a in self.c.stubs["Log"](iter([first, huge]), timeout=120, metadata=self.c.md()):
+                got.append(a)
+            check("Log batch over the message limit -> RESOURCE_EXHAUSTED", False, "the stream ended OK")
+        except grpc.RpcError as e:
+            check("Log batch over the message limit -> RESOURCE_EXHAUSTED",
+                  e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, "%s %s" % (e.code().name, e.details()))
+            check("Log batch over the message limit: message names the limit", "message limit" in (e.details() or ""),
+                  e.details())
+        check("Log batch over the message limit: the batch before it was acked",
+              len(got) == 1 and got[0].accepted == 1, str(got))
+        del huge
+
         # A per-batch error does not end the stream: bad, good, bad, good on one stream.
         bads = [batch(d, []), batch(d, [good()]), batch(d, [rec_with(nan)]), batch(d, [good(), good()])]
         acks = self.c.log(bads)
