@@ -70,7 +70,7 @@ internal sealed partial class LabelingService
         var ids = QueryArguments.RecordIds([.. labels.Select(l => l.RecordId ?? string.Empty)], MaxRecordsPerCall, "labels.record_id");
         if (ids.Count != labels.Count)
         {
-            throw Invalid("labels: a record appears more than once");
+            throw Invalid(RepeatedRecord(labels));
         }
 
         var stored = RequireLabelable(set, ids);
@@ -149,10 +149,35 @@ internal sealed partial class LabelingService
             id = QueryArguments.RecordIds([recordId], 1, "record_id")[0];
         }
 
-        return _reviews.ReadHistory(set.Key, id, afterEvent, limit);
+        var events = _reviews.ReadHistory(set.Key, id, afterEvent, limit);
+
+        // An id the set never held answers NotFound (as everywhere else); a record with a trail keeps it, deleted or not,
+        // and a live record nobody reviewed has an empty one.
+        if (id is not null && events.Count == 0 && afterEvent == 0 && _records.GetRecordsByIds(set, [id], includeEmbeddings: false).Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"record_id: record '{id}' not found in embedding set '{set.SetId}'"));
+        }
+
+        return events;
     }
 
     private static RpcException Invalid(string message) => ValidationError.Invalid(message).ToRpcException();
+
+    // Names the first repeated id and both places, as the ingest validator does for a batch.
+    private static string RepeatedRecord(IReadOnlyList<LabelInput> labels)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < labels.Count; i++)
+        {
+            var id = RecordIdFormat.Normalize(labels[i].RecordId ?? string.Empty);
+            if (!first.TryAdd(id, i))
+            {
+                return $"labels[{i}].record_id: {id} repeats labels[{first[id]}].record_id; a record may appear once";
+            }
+        }
+
+        return "labels: a record appears more than once";
+    }
 
     private static void RequireName(string? value, string field)
     {

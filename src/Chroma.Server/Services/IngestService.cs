@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Validation;
 using Grpc.Core;
 
 namespace Chroma.Server.Services;
@@ -23,12 +24,20 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
     private readonly ILogger<IngestService> _logger;
     private readonly TimeSpan _idleTimeout;
     private readonly TimeProvider _timeProvider;
+    private readonly int _maxMessageBytes;
 
     /// <summary>Creates the service.</summary>
     public IngestService(
-        BatchIngestor ingestor, IHostApplicationLifetime lifetime, IngestOptions options, TimeProvider timeProvider, ILogger<IngestService> logger)
+        BatchIngestor ingestor,
+        IHostApplicationLifetime lifetime,
+        IngestOptions options,
+        LimitsOptions limits,
+        TimeProvider timeProvider,
+        ILogger<IngestService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(limits);
+        _maxMessageBytes = limits.MaxMessageBytes;
         _ingestor = ingestor;
         _lifetime = lifetime;
         _logger = logger;
@@ -82,6 +91,14 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readFailure);
             }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && ReferenceEquals(ex, readFailure))
+        {
+            // gRPC refuses a message over the limit before it is read ("Received message exceeds the maximum configured
+            // message size."): say which limit, and what to do, since the batch cannot be acked.
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"request: a LogBatch is larger than the server's message limit of {_maxMessageBytes} bytes (Chroma:Limits:MaxMessageBytes); " +
+                "it was not read and the stream ends here (every batch before it was acked): split it into smaller batches and send them on a new stream"));
         }
         catch (StoreUnavailableException ex)
         {

@@ -39,7 +39,7 @@ internal sealed partial class QueryService
         }
 
         var diversity = Spread(request.Diversity);
-        var covers = await WaitForCoverageAsync(set, request, context.CancellationToken).ConfigureAwait(false);
+        var covers = await WaitForCoverageAsync(set, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);
         var scores = _scoring.Scores(set);
         var problem = scores.TrainingProblem;
         if (problem is null && scores.Revision == 0 && _scores.ReadTrainingFingerprint(set).Count == 0)
@@ -117,8 +117,9 @@ internal sealed partial class QueryService
         _ => throw ValidationError.Invalid($"strategy: unknown value {(int)strategy}").ToRpcException(),
     };
 
-    // Waits as the request asks; true when the ranking then covers what it waited for (or no wait was asked).
-    private async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, GetRecommendationsRequest request, CancellationToken callCancellation)
+    // Waits as the request asks, ending before the call's deadline so the answer (covers_request = false) arrives
+    // instead of DeadlineExceeded; true when the ranking then covers what it waited for (or no wait was asked).
+    private async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, GetRecommendationsRequest request, DateTime deadline, CancellationToken callCancellation)
     {
         if (request.WaitTimeoutMs is < 0 or > MaxWaitMs)
         {
@@ -131,14 +132,18 @@ internal sealed partial class QueryService
         }
 
         var target = Math.Max(request.WaitForAcknowledged ? _scoring.LatestStored(set) : 0, request.WaitThroughSequence);
+
+        // Deletes answered before the call count as acknowledged too: the ranking must have dropped their records.
+        var deletes = request.WaitForAcknowledged ? _scoring.DeletesNoted(set) : 0;
         if (!request.WaitForAcknowledged && request.WaitThroughSequence == 0)
         {
             return true;
         }
 
+        var requested = TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs));
-        var covered = await _scoring.WaitForCoverageAsync(set, target, timeout.Token).ConfigureAwait(false);
+        timeout.CancelAfter(DeadlineBoundedWait.Limit(requested, deadline, DateTime.UtcNow));
+        var covered = await _scoring.WaitForCoverageAsync(set, target, deletes, timeout.Token).ConfigureAwait(false);
         callCancellation.ThrowIfCancellationRequested();
         return covered;
     }

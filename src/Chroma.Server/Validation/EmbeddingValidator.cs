@@ -1,6 +1,6 @@
 namespace Chroma.Server.Validation;
 
-/// <summary>An embedding must have exactly the set's dimension and only finite values.</summary>
+/// <summary>An embedding must have exactly the set's dimension and only finite values below <see cref="FiniteValues.MaxEmbeddingMagnitude"/> in magnitude.</summary>
 internal static class EmbeddingValidator
 {
     /// <summary>Null when <paramref name="values"/> fits a set of <paramref name="dimension"/>, else the problem.</summary>
@@ -17,6 +17,6 @@ internal static class EmbeddingValidator
                 $"{field}: has {values.Length} values, the set's dimension is {dimension}", recordIndex);
         }
 
-        return FiniteValues.Validate(values, field, recordIndex);
+        return FiniteValues.ValidateEmbedding(values, field, recordIndex);
     }
 }

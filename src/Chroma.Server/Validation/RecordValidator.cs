@@ -25,7 +25,7 @@ internal static class RecordValidator
         if (!RecordIdFormat.IsCanonical(record.Id)
             || !NameCharacters.IsValid(record.Dataset, DatasetNameValidator.MaxLength)
             || embedding.Length != dimension || dimension == 0
-            || FiniteValues.IndexOfNonFinite(embedding) >= 0
+            || FiniteValues.IndexOfOutOfRange(embedding) >= 0
             || !IsPlainText(record.InputUri, limits.MaxInputUriLength)
             || !IsPlainText(record.Label, limits.MaxMetadataValueLength))
         {

@@ -6,6 +6,9 @@ namespace Chroma.Batching;
 /// <summary>Turns a queued record into its wire form, or says why the server would reject it.</summary>
 internal static class RecordConverter
 {
+    /// <summary>The server's bound on embedding values, exclusive (2^50): larger ones would overflow squared distances.</summary>
+    internal const float MaxEmbeddingMagnitude = 1_125_899_906_842_624f;
+
     /// <summary>Returns the wire record, or <see langword="null"/> with a problem kind when the record is invalid.</summary>
     public static Record? TryConvert(in PendingRecord pending, out string? problem)
     {
@@ -13,6 +16,13 @@ internal static class RecordConverter
         if (!AllFinite(embedding))
         {
             problem = "embedding contains NaN or infinity";
+            return null;
+        }
+
+        if (!AllBelow(embedding, MaxEmbeddingMagnitude))
+        {
+            // The server refuses the whole batch for one such value: drop just this record.
+            problem = "embedding has a value of magnitude 2^50 (about 1.1e15) or more";
             return null;
         }
 
@@ -70,6 +80,19 @@ internal static class RecordConverter
 
         problem = null;
         return record;
+    }
+
+    private static bool AllBelow(ReadOnlySpan<float> values, float magnitude)
+    {
+        foreach (var value in values)
+        {
+            if (!(Math.Abs(value) < magnitude))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)

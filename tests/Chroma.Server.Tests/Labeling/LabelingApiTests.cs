@@ -164,6 +164,53 @@ public class LabelingApiTests
         Assert.That(unlabeled.Status.Detail, Does.Contain("has no label to promote"));
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task GetReviewHistory_UnknownRecordId_NotFoundWhileDeletedAndUntouchedRecordsAnswer()
+    {
+        // The Labeling service comment: "Unknown sets or ids answer NotFound". A deleted record keeps its audit trail.
+        await using var server = await RunningServer.StartAsync();
+        var labeling = new Protocol.V1.Labeling.LabelingClient(server.Channel);
+        var production = await SeedAsync(server);
+        await labeling.LabelRecordsAsync(new LabelRecordsRequest
+        {
+            SetId = SetId, Reviewer = "ada", Labels = { new RecordLabel { RecordId = production[0].Id, Label = "c" } },
+        }, deadline: Deadline());
+        await server.Query.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = SetId, Ids = { production[0].Id } }, deadline: Deadline());
+        var unknownId = Guid.NewGuid().ToString();
+
+        var unknown = Assert.ThrowsAsync<RpcException>(() => labeling.GetReviewHistoryAsync(
+            new GetReviewHistoryRequest { SetId = SetId, RecordId = unknownId }, deadline: Deadline()).ResponseAsync);
+        var deleted = await labeling.GetReviewHistoryAsync(new GetReviewHistoryRequest { SetId = SetId, RecordId = production[0].Id }, deadline: Deadline());
+        var untouched = await labeling.GetReviewHistoryAsync(new GetReviewHistoryRequest { SetId = SetId, RecordId = production[1].Id }, deadline: Deadline());
+
+        Assert.That((unknown!.StatusCode, unknown.Status.Detail), Is.EqualTo((StatusCode.NotFound, $"record_id: record '{unknownId}' not found in embedding set '{SetId}'")));
+        Assert.That(deleted.Events.Select(e => e.Action), Is.EqualTo(new[] { "label" }));
+        Assert.That(untouched.Events, Is.Empty);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task LabelRecords_SameRecordTwice_InvalidArgumentNamingTheIdAndBothPositions()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var labeling = new Protocol.V1.Labeling.LabelingClient(server.Channel);
+        var production = await SeedAsync(server);
+
+        var error = Assert.ThrowsAsync<RpcException>(() => labeling.LabelRecordsAsync(new LabelRecordsRequest
+        {
+            SetId = SetId,
+            Reviewer = "ada",
+            Labels =
+            {
+                new RecordLabel { RecordId = production[0].Id, Label = "a" },
+                new RecordLabel { RecordId = production[1].Id, Label = "b" },
+                new RecordLabel { RecordId = production[0].Id.ToUpperInvariant(), Label = "c" },
+            },
+        }, deadline: Deadline()).ResponseAsync);
+
+        Assert.That((error!.StatusCode, error.Status.Detail), Is.EqualTo((StatusCode.InvalidArgument,
+            $"labels[2].record_id: {production[0].Id} repeats labels[0].record_id; a record may appear once")));
+    }
+
     private static DateTime Deadline() => DateTime.UtcNow + Timeout;
 
     // Two training classes around (±10, 0, 0, 0); production: one far record, then ordinary ones.

@@ -34,6 +34,37 @@ public sealed class IngestServiceTests
         });
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task Log_BatchOverTheMessageLimit_StreamEndsWithResourceExhaustedNamingTheLimitAfterAckingTheEarlierBatch()
+    {
+        // Arrange: a 64 KiB message limit, a small batch, then one of about 2,000 records (well over 64 KiB).
+        await using var server = await RunningServer.StartAsync(o => o.Limits.MaxMessageBytes = 64 * 1024);
+        var set = Records.Set(model: "oversized");
+        var small = Records.Batch(set, Records.Sequence(2));
+        var large = Records.Batch(set, Records.Sequence(2_000, start: 10));
+        using var call = server.Ingest.Log(deadline: DateTime.UtcNow.AddSeconds(30));
+
+        // Act
+        await call.RequestStream.WriteAsync(small);
+        Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True);
+        var ack = call.ResponseStream.Current;
+        try
+        {
+            await call.RequestStream.WriteAsync(large);
+        }
+        catch (RpcException)
+        {
+            // The server may end the call while the batch is still being sent; its status is read below.
+        }
+
+        var error = Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        // Assert: before, the status only said "Received message exceeds the maximum configured message size."
+        Assert.That(ack.Accepted, Is.EqualTo(2));
+        Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
+        Assert.That(error.Status.Detail, Does.StartWith("request: a LogBatch is larger than the server's message limit of 65536 bytes (Chroma:Limits:MaxMessageBytes)"));
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task Log_BadBatchThenGoodBatchOnSameStream_RejectsFirstAcceptsSecondStoresOnlySecond()
     {

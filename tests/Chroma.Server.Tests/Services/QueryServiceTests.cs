@@ -185,6 +185,8 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "embedding.values: has 2 values, the set's dimension is 4");
         yield return Case("NearestNaN", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector { Values = { 1, float.NaN, 3, 4 } } }).ResponseAsync,
             StatusCode.InvalidArgument, "embedding.values[1]: value is NaN");
+        yield return Case("NearestValueTooLarge", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, Embedding = new Vector { Values = { 1, 2, 3e38f, 4 } } }).ResponseAsync,
+            StatusCode.InvalidArgument, "embedding.values[2]: value 3E+38 is too large");
         yield return Case("NearestUnknownRecord", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "00000000-0000-7000-8000-000000000001" }).ResponseAsync,
             StatusCode.NotFound, "record_id: record 00000000-0000-7000-8000-000000000001 not found");
         yield return Case("DeleteNoIds", (q, s) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = s }).ResponseAsync,

@@ -25,6 +25,7 @@ public sealed class BatchValidatorTests
         yield return Case("DimensionOverLimit", b => b.Set.Dimension = 9, "set.dimension: must be between 1 and 8 (got 9)");
         yield return Case("EmptyBatch", b => b.Records.Clear(), "records: batch is empty");
         yield return Case("TooManyRecords", b => b.Records.AddRange(Records.Sequence(4)), "records: batch has 6 records, limit 5");
+        yield return Case("EmptyBatchId", b => b.BatchId = "", "batch_id: is required", -1);
         yield return Case("LongBatchId", b => b.BatchId = new string('b', 129), "batch_id: is 129 characters, limit 128");
         yield return Case("MissingId", b => b.Records[1].Id = "", "records[1].id: is required", 1);
         yield return Case("IdNotUuid", b => b.Records[1].Id = "record-1", "records[1].id: \"record-1\" is not a UUID", 1);
@@ -38,6 +39,8 @@ public sealed class BatchValidatorTests
         yield return Case("ShortEmbedding", b => b.Records[1].Embedding.RemoveAt(0), "records[1].embedding: has 3 values, the set's dimension is 4", 1);
         yield return Case("NaN", b => b.Records[1].Embedding[2] = float.NaN, "records[1].embedding[2]: value is NaN", 1);
         yield return Case("Infinity", b => b.Records[0].Embedding[3] = float.NegativeInfinity, "records[0].embedding[3]: value is infinite", 0);
+        yield return Case("ValueTooLarge", b => b.Records[1].Embedding[2] = 1e19f, "records[1].embedding[2]: value 1E+19 is too large", 1);
+        yield return Case("LargestFloat", b => b.Records[0].Embedding[0] = float.MinValue, "records[0].embedding[0]: value -3.4028235E+38 is too large", 0);
         yield return Case("LongInputUri", b => b.Records[0].InputUri = new string('u', 2049), "records[0].input_uri: is 2049 characters, limit 2048", 0);
         yield return Case("LongLabel", b => b.Records[0].Label = new string('l', 1025), "records[0].label: is 1025 characters, limit 1024", 0);
         yield return Case("NaNProbability", b => b.Records[0].Inference.ClassProbabilities[1] = float.NaN, "records[0].inference.class_probabilities[1]: value is NaN", 0);

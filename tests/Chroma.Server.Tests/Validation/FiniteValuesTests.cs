@@ -65,6 +65,60 @@ public sealed class FiniteValuesTests
     }
 
     [Test]
+    public void IndexOfOutOfRange_ValuesFrom2Pow50Up_ReturnsTheirPosition()
+    {
+        // A value this large makes squared distances overflow float to infinity (a scoring pass then fails for the whole set).
+        float[] tooLarge = [FiniteValues.MaxEmbeddingMagnitude, -FiniteValues.MaxEmbeddingMagnitude, 1e19f, float.MaxValue, float.MinValue, .. NonFinite];
+        foreach (var length in Lengths)
+        {
+            foreach (var bad in tooLarge)
+            {
+                // Arrange
+                var values = Ordinary(length);
+                values[length / 2] = bad;
+
+                // Act
+                var index = FiniteValues.IndexOfOutOfRange(values);
+
+                // Assert
+                Assert.That(index, Is.EqualTo(length / 2), $"length {length}, value {bad}");
+            }
+        }
+    }
+
+    [Test]
+    public void IndexOfOutOfRange_LargeButAllowedValues_ReturnsMinusOne()
+    {
+        // Arrange: just below 2^50, subnormals, zeros and ordinary values.
+        float[] values = [BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(FiniteValues.MaxEmbeddingMagnitude) - 1), -1e15f, 1e15f, float.Epsilon, -0f, 0f, 1f, -123456.7f];
+
+        foreach (var length in Lengths)
+        {
+            // Act
+            var index = FiniteValues.IndexOfOutOfRange(Enumerable.Range(0, length).Select(i => values[i % values.Length]).ToArray());
+
+            // Assert
+            Assert.That(index, Is.EqualTo(-1), $"length {length}");
+        }
+    }
+
+    [Test]
+    public void ValidateEmbedding_HugeFiniteValue_NamesPositionValueAndLimit()
+    {
+        // Arrange
+        var values = Ordinary(20);
+        values[17] = 3e38f;
+
+        // Act
+        var error = FiniteValues.ValidateEmbedding(values, "records[3].embedding", 3);
+
+        // Assert
+        Assert.That(error?.Message, Is.EqualTo(
+            "records[3].embedding[17]: value 3E+38 is too large: embedding values must be below 2^50 (about 1.1e15) in magnitude, so squared distances stay finite"));
+        Assert.That(error?.RecordIndex, Is.EqualTo(3));
+    }
+
+    [Test]
     public void IndexOfNonFinite_Empty_ReturnsMinusOne()
     {
         // Act

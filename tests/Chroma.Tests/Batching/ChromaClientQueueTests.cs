@@ -68,6 +68,7 @@ public sealed class ChromaClientQueueTests
     {
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.NaN, 3, 4], "1"))).SetArgDisplayNames("NaN");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.PositiveInfinity, 3, 4], "1"))).SetArgDisplayNames("infinity");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 3e38f, 3, 4], "1"))).SetArgDisplayNames("value the server refuses as too large");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3, 4], "1", [0.5f, float.NaN]))).SetArgDisplayNames("NaN probability");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log("no spaces allowed", [1, 2, 3, 4]))).SetArgDisplayNames("bad dataset name");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["k"] = null! }))).SetArgDisplayNames("null metadata value");

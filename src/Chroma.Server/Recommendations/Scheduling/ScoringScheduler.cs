@@ -103,22 +103,29 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// <summary>The highest sequence the published scores of <paramref name="set"/> cover, or -1 before the first pass since the start ended.</summary>
     public long CoveredThrough(StoredEmbeddingSet set) => StateOf(set).Coverage.CoveredThrough;
 
-    /// <summary>The highest sequence acknowledged in <paramref name="set"/> since the start (what "everything sent so far" means to a waiting request).</summary>
+    /// <summary>The highest sequence acknowledged in <paramref name="set"/>, stored before the start included (what "everything sent so far" means to a waiting request).</summary>
     public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
 
     /// <summary>
-    /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
-    /// <paramref name="throughSequence"/> (a pass that started after it was stored has ended), or the
-    /// token is cancelled. A pending pass is started at once instead of waiting for its debounce.
-    /// Returns whether the scores cover it.
+    /// How many deletes were committed in <paramref name="set"/> since the start: a waiting request waits for the ranking
+    /// to apply them. 0 with replicas on one database (the ranking a replica serves may come from another, which tells
+    /// sequences, not deletes), where a wait covers stored records only.
     /// </summary>
-    public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, CancellationToken cancellationToken)
+    public long DeletesNoted(StoredEmbeddingSet set) => _coordination.Shared ? 0 : StateOf(set).Coverage.DeletesNoted;
+
+    /// <summary>
+    /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
+    /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (a pass that started
+    /// after them has ended), or the token is cancelled. A pending pass is started at once instead of waiting for its
+    /// debounce. Returns whether the scores cover it.
+    /// </summary>
+    public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
         var coverage = StateOf(set).Coverage;
         while (true)
         {
             var nextPass = coverage.NextPass;
-            if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence)
+            if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence && coverage.DeletesCovered >= throughDelete)
             {
                 return true;
             }
@@ -140,7 +147,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(sequences);
-        StateOf(set).OnDeleted(sequences);
+        var state = StateOf(set);
+        state.OnDeleted(sequences);
+        state.Coverage.Deleted();
         MarkDirty(set);
     }
 
@@ -148,10 +157,18 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // The sets stored before this start: their stored scores are read back first (ExecuteAsync), then a
-        // pass, debounced like any change, catches up on records stored while the server was down.
+        // pass, debounced like any change, catches up on records stored while the server was down. What was stored
+        // before the start counts as acknowledged: that first pass reads all of it, so it then covers the set's last
+        // sequence, and a request waiting through a sequence it read from a stored record is answered.
+        var lastSequences = _store.ReadLastSequences();
         foreach (var summary in _store.ListSets())
         {
             var state = StateOf(summary.Set);
+            if (lastSequences.TryGetValue(summary.Set.SetId, out var last))
+            {
+                state.Coverage.Stored(last);
+            }
+
             state.AwaitingRestore = true;
             _toRestore.Add(state);
             MarkDirty(summary.Set);
@@ -284,6 +301,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         ScoringPassResult result;
         var storedAtStart = state.Coverage.LatestStored;
+        var deletesAtStart = state.Coverage.DeletesNoted;
         var succeeded = false;
         var lost = false;
         ScoringLease? lease;
@@ -323,7 +341,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 {
                     await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
                     // Requests waiting for this pass's ranking are answered once its scores are published (drift follows).
-                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true), passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true, deletesAtStart), passCancellation.Token).ConfigureAwait(false);
                 },
                 passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
@@ -371,7 +389,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             succeeded = false;
         }
 
-        state.Coverage.PassEnded(storedAtStart, succeeded);
+        state.Coverage.PassEnded(storedAtStart, succeeded, deletesAtStart);
         if (succeeded)
         {
             RankingPublished?.Invoke(state.Set);

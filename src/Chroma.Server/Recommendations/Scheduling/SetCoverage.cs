@@ -3,15 +3,18 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <summary>
 /// How far one set's published ranking reaches, for requests that wait for a fresh one: the
 /// highest sequence the store had acknowledged when the last finished pass started (that pass read
-/// everything up to it), and a task that completes when the next pass ends.
+/// everything up to it), and a task that completes when the next pass ends. Deletes are counted apart (they take
+/// no new record sequence): a pass applies every delete noted before it started.
 /// </summary>
 internal sealed class SetCoverage
 {
     private long _latestStored;
     private long _coveredThrough = -1;
+    private long _deletesNoted;
+    private long _deletesCovered;
     private TaskCompletionSource _nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Gets the highest sequence stored (committed and acknowledged) since the server started.</summary>
+    /// <summary>Gets the highest sequence stored (committed and acknowledged), the last one stored before the start included.</summary>
     public long LatestStored => Volatile.Read(ref _latestStored);
 
     /// <summary>
@@ -19,6 +22,15 @@ internal sealed class SetCoverage
     /// start ended (the first pass reads everything stored before the start, so then 0 or more covers it).
     /// </summary>
     public long CoveredThrough => Volatile.Read(ref _coveredThrough);
+
+    /// <summary>Gets how many deletes (calls that tombstoned records of the set) were committed since the server started.</summary>
+    public long DeletesNoted => Interlocked.Read(ref _deletesNoted);
+
+    /// <summary>Gets how many of <see cref="DeletesNoted"/> the published ranking has applied.</summary>
+    public long DeletesCovered => Interlocked.Read(ref _deletesCovered);
+
+    /// <summary>Notes a committed delete (called after the deleted sequences were queued for the next pass).</summary>
+    public void Deleted() => Interlocked.Increment(ref _deletesNoted);
 
     /// <summary>Gets a task that completes when the pass after this call ends.</summary>
     public Task NextPass => Volatile.Read(ref _nextPass).Task;
@@ -36,11 +48,15 @@ internal sealed class SetCoverage
         }
     }
 
-    /// <summary>Notes that a pass which started when <paramref name="storedAtStart"/> was the latest sequence ended.</summary>
-    public void PassEnded(long storedAtStart, bool succeeded)
+    /// <summary>
+    /// Notes that a pass which started when <paramref name="storedAtStart"/> was the latest sequence and
+    /// <paramref name="deletesAtStart"/> deletes were noted ended.
+    /// </summary>
+    public void PassEnded(long storedAtStart, bool succeeded, long deletesAtStart = 0)
     {
         if (succeeded)
         {
+            Raise(ref _deletesCovered, deletesAtStart);
             long seen;
             while ((seen = Volatile.Read(ref _coveredThrough)) < storedAtStart)
             {
@@ -53,5 +69,17 @@ internal sealed class SetCoverage
 
         var ended = Interlocked.Exchange(ref _nextPass, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         ended.TrySetResult();
+    }
+
+    private static void Raise(ref long field, long value)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref field)) < value)
+        {
+            if (Interlocked.CompareExchange(ref field, value, seen) == seen)
+            {
+                return;
+            }
+        }
     }
 }
