@@ -16,12 +16,6 @@ internal static class BatchValidator
     /// <summary>Null when <paramref name="batch"/> may be stored, else the first problem.</summary>
     public static ValidationError? Validate(LogBatch batch, LimitsOptions limits)
     {
-        if (batch.BatchId.Length == 0)
-        {
-            // Required by the protocol: acks are matched to batches by it, and a re-sent batch is recognised by it.
-            return ValidationError.Invalid("batch_id: is required (any text up to 128 characters, unique among the batches in flight)");
-        }
-
         if (batch.BatchId.Length > MaxBatchIdLength)
         {
             return ValidationError.Invalid($"batch_id: is {batch.BatchId.Length} characters, limit {MaxBatchIdLength}");

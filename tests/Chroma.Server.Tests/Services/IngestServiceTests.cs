@@ -34,6 +34,27 @@ public sealed class IngestServiceTests
         });
     }
 
+    // The proto asks for a batch_id, but a client that leaves it out (one batch at a time, acks matched by order) must
+    // not lose its data: the batch is stored and acked with an empty batch_id.
+    [Test, CancelAfter(30_000)]
+    public async Task Log_BatchWithoutBatchId_StoredAndAckedWithEmptyBatchId()
+    {
+        // Arrange
+        var batch = Records.Batch(Records.Set(model: "no-batch-id"), Records.Sequence(3));
+        batch.BatchId = string.Empty;
+
+        // Act
+        var ack = (await _server.LogAsync(batch)).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ack.BatchId, Is.Empty);
+            Assert.That(ack.Accepted, Is.EqualTo(3));
+            Assert.That(ack.Error, Is.Null);
+        });
+    }
+
     [Test, CancelAfter(60_000)]
     public async Task Log_BatchOverTheMessageLimit_StreamEndsWithResourceExhaustedNamingTheLimitAfterAckingTheEarlierBatch()
     {

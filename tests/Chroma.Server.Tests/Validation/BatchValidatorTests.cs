@@ -25,7 +25,6 @@ public sealed class BatchValidatorTests
         yield return Case("DimensionOverLimit", b => b.Set.Dimension = 9, "set.dimension: must be between 1 and 8 (got 9)");
         yield return Case("EmptyBatch", b => b.Records.Clear(), "records: batch is empty");
         yield return Case("TooManyRecords", b => b.Records.AddRange(Records.Sequence(4)), "records: batch has 6 records, limit 5");
-        yield return Case("EmptyBatchId", b => b.BatchId = "", "batch_id: is required", -1);
         yield return Case("LongBatchId", b => b.BatchId = new string('b', 129), "batch_id: is 129 characters, limit 128");
         yield return Case("MissingId", b => b.Records[1].Id = "", "records[1].id: is required", 1);
         yield return Case("IdNotUuid", b => b.Records[1].Id = "record-1", "records[1].id: \"record-1\" is not a UUID", 1);
