@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Chroma.Server.Background;
+using MathNet.Numerics;
 
 namespace Chroma.Server.Recommendations;
 
@@ -128,11 +129,10 @@ internal sealed class ProductionShiftClassifier
         var x = new float[(long)n * p];
         var y = new float[n];
         var folds = new int[n];
-        var unused = new ProductionShiftClassifier(dimension, classCount, new float[p], Ones(p), [], []);
         for (var i = 0; i < n; i++)
         {
             var row = i < training.Count ? training[i] : production[i - training.Count];
-            unused.Features(row.Embedding.Span, row.Probabilities, x.AsSpan(i * p, p));
+            Features(dimension, classCount, row.Embedding.Span, row.Probabilities, x.AsSpan(i * p, p));
             y[i] = i < training.Count ? 0 : 1;
             folds[i] = row.Fold;
         }
@@ -183,7 +183,7 @@ internal sealed class ProductionShiftClassifier
 
         var p = FeatureCount;
         Span<float> features = p <= 2048 ? stackalloc float[p] : new float[p];
-        Features(embedding, probabilities, features);
+        Features(Dimension, ClassCount, embedding, probabilities, features);
         TensorPrimitives.Subtract(features, _mean, features);
         TensorPrimitives.Multiply(features, _inverseScale, features);
         return Logit(_weights[fold], _bias[fold], features);
@@ -193,13 +193,13 @@ internal sealed class ProductionShiftClassifier
     public static double AucPValueOf(double auc, int n1, int n2)
     {
         var sd = Math.Sqrt((n1 + n2 + 1) / (12.0 * n1 * n2));
-        return 0.5 * Erfc((auc - 0.5) / sd / Math.Sqrt(2));
+        return 0.5 * SpecialFunctions.Erfc((auc - 0.5) / sd / Math.Sqrt(2));
     }
 
-    private void Features(ReadOnlySpan<float> embedding, float[]? probabilities, Span<float> features)
+    private static void Features(int dimension, int classCount, ReadOnlySpan<float> embedding, float[]? probabilities, Span<float> features)
     {
         var norm = TensorPrimitives.Norm(embedding);
-        var unit = features[..Dimension];
+        var unit = features[..dimension];
         if (norm > 0)
         {
             TensorPrimitives.Divide(embedding, norm, unit);
@@ -209,10 +209,10 @@ internal sealed class ProductionShiftClassifier
             unit.Clear();
         }
 
-        features[Dimension] = (float)Math.Log(Math.Max(norm, 1e-12));
-        for (var c = 0; c < ClassCount; c++)
+        features[dimension] = (float)Math.Log(Math.Max(norm, 1e-12));
+        for (var c = 0; c < classCount; c++)
         {
-            features[Dimension + 1 + c] = (float)Math.Log(Math.Max(0, probabilities![c]) + ProbabilityFloor);
+            features[dimension + 1 + c] = (float)Math.Log(Math.Max(0, probabilities![c]) + ProbabilityFloor);
         }
     }
 
@@ -226,13 +226,6 @@ internal sealed class ProductionShiftClassifier
         }
 
         return training.Concat(production).All(r => r.Probabilities?.Length == count) ? count : 0;
-    }
-
-    private static float[] Ones(int p)
-    {
-        var ones = new float[p];
-        Array.Fill(ones, 1f);
-        return ones;
     }
 
     private static (float[] Mean, float[] InverseScale) Standardize(float[] x, int n, int p)
@@ -339,20 +332,4 @@ internal sealed class ProductionShiftClassifier
     private static double Logit(float[] w, float b, ReadOnlySpan<float> features) => TensorPrimitives.Dot(w, features) + b;
 
     private static float Sigmoid(float z) => z >= 0 ? 1 / (1 + MathF.Exp(-z)) : MathF.Exp(z) / (1 + MathF.Exp(z));
-
-    // Complementary error function (Numerical Recipes' erfcc, fractional error below 1.2e-7).
-    private static double Erfc(double x)
-    {
-        var z = Math.Abs(x);
-        var t = 1 / (1 + (0.5 * z));
-        double[] coefficients = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851499, -0.82215223, 0.17087277];
-        var polynomial = 0.0;
-        for (var k = coefficients.Length - 1; k >= 0; k--)
-        {
-            polynomial = (polynomial * t) + coefficients[k];
-        }
-
-        var r = t * Math.Exp(-(z * z) + polynomial);
-        return x >= 0 ? r : 2 - r;
-    }
 }
