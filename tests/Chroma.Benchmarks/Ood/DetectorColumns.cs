@@ -19,7 +19,11 @@ internal static class DetectorColumns
     public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter) =>
         Compute(training, trainingLabels, production, limiter, out _);
 
-    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, out ScoredRecord[] scored)
+    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, out ScoredRecord[] scored) =>
+        Compute(training, trainingLabels, production, limiter, null, out scored);
+
+    /// <summary>As above; <paramref name="dump"/> (dump, part name) also receives the engine's per-record surprises.</summary>
+    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, (OutputDump Dump, string Name)? dump, out ScoredRecord[] scored)
     {
         var d = training.Dimension;
         var labels = trainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -48,6 +52,7 @@ internal static class DetectorColumns
             production.Probabilities);
         var records = RecommendationScorer.Score(model, batch, limiter);
         scored = records;
+        dump?.Dump.WriteSignals(dump.Value.Name, records, model.FittedRows.ToArray());
 
         var columns = new List<(string, double[])>();
         foreach (var kind in Enum.GetValues<SignalKind>())

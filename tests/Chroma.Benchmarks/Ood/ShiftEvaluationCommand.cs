@@ -78,7 +78,7 @@ internal static class ShiftEvaluationCommand
                 dump?.Write("shift" + s.ToString(CultureInfo.InvariantCulture), parts[s + 1], shifts[s].Images.Labels);
             }
 
-            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter, out var scored);
+            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter, dump is null ? null : (dump, "production-all"), out var scored);
             var offset = normal.Count;
             var isNormal = new bool[production.Count];
             Array.Fill(isNormal, true, 0, normal.Count);
@@ -113,7 +113,7 @@ internal static class ShiftEvaluationCommand
             dump?.Write("absent" + suffix + "-normal", normalOutputs, keptNormal.Labels);
             dump?.Write("absent" + suffix + "-novel", novelOutputs, novel.Labels);
             var production = MlpOutputs.Concat([normalOutputs, novelOutputs]);
-            var columns = DetectorColumns.Compute(keptOutputs, kept.Labels, production, limiter, out var absentScored);
+            var columns = DetectorColumns.Compute(keptOutputs, kept.Labels, production, limiter, dump is null ? null : (dump, "absent" + suffix + "-production"), out var absentScored);
             served.Add("class " + suffix + " absent", absentScored, keptNormal.Count, keptNormal.Count, novel.Count);
             table.AddAbsentClass(absentClass, columns, keptNormal.Count, novel.Count);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  class {absentClass} absent: evaluated after {clock.Elapsed.TotalSeconds:0.0} s"));

@@ -93,6 +93,29 @@ internal static class RecommendationBenchmark
         });
         Report($"production-shift classifier only, {batch.Count:N0} records", stopwatch);
 
+        // The same fit when half the production sample is shifted (moved by 0.5 along 16 of the d axes), so the
+        // classifier has something to learn and early stopping does not end it early: the fit's slow case.
+        var moved = new float[sample.Length * d];
+        var shiftedSample = new ShiftSample[sample.Length];
+        for (var i = 0; i < sample.Length; i++)
+        {
+            var row = moved.AsSpan(i * d, d);
+            sample[i].Embedding.Span.CopyTo(row);
+            if (i % 2 == 0)
+            {
+                foreach (ref var v in row[..Math.Min(16, d)])
+                {
+                    v += 0.5f;
+                }
+            }
+
+            shiftedSample[i] = sample[i] with { Embedding = moved.AsMemory(i * d, d) };
+        }
+
+        Restart(stopwatch);
+        var shiftedFit = model.WithProductionShift(training, shiftedSample, 0, batch.Count, limiter).ProductionShift!;
+        Report($"production-shift classifier, half the production sample shifted: {shiftedFit.Classifier.TrainingRows:N0} + {shiftedFit.Classifier.ProductionRows:N0} rows (AUC {shiftedFit.Classifier.Auc:0.000}, joins {shiftedFit.Joins})", stopwatch);
+
         var scorer = new IncrementalScorer(model);
         Restart(stopwatch);
         scorer.Add(batch, limiter);
