@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chroma.Protocol.V1;
 using Chroma.Server.Tests.Recommendations.Data;
 using Chroma.Server.Tests.TestSupport;
@@ -28,7 +29,11 @@ public class ProductionShiftRecommendationsTests
                 row[j] += step;
             }
 
-            return Records.Make(row, dataset, dataset == "training" ? label : null);
+            // Ids from the seed and position, not random ones: the classifier's folds follow a hash of the id, so random
+            // ids would give each run other folds and another ranking.
+            var record = Records.Make(row, dataset, dataset == "training" ? label : null);
+            record.Id = string.Create(CultureInfo.InvariantCulture, $"{seed:x8}-0000-4000-8000-{i:x12}");
+            return record;
         })];
     }
 
