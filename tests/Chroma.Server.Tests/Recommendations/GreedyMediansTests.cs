@@ -85,6 +85,23 @@ public class GreedyMediansTests
     }
 
     [Test]
+    public void Order_WithDrawsAndRowWeights_LongerListStartsWithTheShorterOne()
+    {
+        var units = Units();
+        var rows = units.Length / Dimension;
+        var clients = Enumerable.Range(0, rows).ToArray();
+        var rowWeights = Enumerable.Range(0, rows).Select(r => 1.0 + (r % 5)).ToArray();
+        int[] draws = [.. Enumerable.Range(0, rows).Reverse()];
+        List<int> Picks(int count) =>
+            [.. GreedyMedians.Order(units, Dimension, clients, [.. Enumerable.Repeat(1.0, rows)], clients, count, duplicateDistance: 0, rowWeights: rowWeights, draws: draws, drawEvery: 3).Select(p => p.Row)];
+
+        var five = Picks(5);
+        var twenty = Picks(20);
+
+        Assert.That(twenty.Take(5), Is.EqualTo(five));
+    }
+
+    [Test]
     public void Order_RowWeights_ZeroWeightRowsAreNeverPickedWhileOthersGain()
     {
         var units = Units();
