@@ -222,6 +222,9 @@ internal static class ActiveLearningCommand
         // Coverage of traffic the picks may not come from: every record, or those one distance signal still finds ordinary.
         strategies.Add(("chroma Labeling covering every record", b => Variant(b, new() { CoverRule = _ => true })));
         strategies.Add(("chroma Labeling covering every record and every 2 picks one drawn", b => Variant(b, new() { DrawEvery = 2, CoverRule = _ => true })));
+        // A diagnostic, not a strategy: it reads the ground truth (which pool records are letters) to bound what covering
+        // the far traffic could give if the far task traffic could be told from foreign inputs.
+        strategies.Add(("oracle: chroma Labeling covering every digit", b => Variant(b, new() { CoverRule = r => int.Parse(r.Id, CultureInfo.InvariantCulture) < PoolDigits })));
         strategies.Add(("chroma Labeling covering records one distance finds ordinary", b => Variant(b, new() { CoverRule = r => Within(r, SignalKind.Mahalanobis) || Within(r, SignalKind.KnnDistance) })));
 
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
