@@ -164,6 +164,19 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void IdHash_SequentialIds_LowestHashesAreAnEvenSampleOfEveryRange()
+    {
+        // The capped samples (candidates, clients) take the lowest hashes; with sequential ids each range of 2,000 of
+        // 20,000 should hold about a tenth of a 2,048 sample (204.8, standard deviation about 13.6).
+        var ids = Enumerable.Range(0, 20_000).Select(i => $"rec-{i:000000}").ToArray();
+
+        var sample = ids.OrderBy(LabelingSelector.IdHash).Take(LabelingSelector.MaxClients).ToArray();
+        var perRange = sample.GroupBy(id => int.Parse(id[4..], System.Globalization.CultureInfo.InvariantCulture) / 2_000).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.That(Enumerable.Range(0, 10).Select(r => perRange.GetValueOrDefault(r)), Has.All.InRange(150, 260));
+    }
+
+    [Test]
     public void Uncertainty_Probabilities_IsOneMinusTopShareScaledToOne()
     {
         var scored = Pool();
