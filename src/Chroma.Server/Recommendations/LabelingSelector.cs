@@ -75,9 +75,10 @@ internal static class LabelingSelector
     /// Which records may be picked; by default those whose stronger distance signal is within
     /// <see cref="SignalCombiner.LabelingDistanceAllowance"/> (the benchmark compares other rules through it).
     /// </param>
+    /// <param name="variant">A variant the benchmark compares (<see cref="LabelingVariant"/>); null for the served list.</param>
     public static IReadOnlyList<Recommendation> Select(
         IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool coverTraining = true,
-        Func<ScoredRecord, bool>? candidateRule = null)
+        Func<ScoredRecord, bool>? candidateRule = null, LabelingVariant? variant = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -94,7 +95,7 @@ internal static class LabelingSelector
         }
 
         var candidates = Candidates(records, candidateRule ?? (r => SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0));
-        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank, variant ?? LabelingVariant.Default);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -179,7 +180,8 @@ internal static class LabelingSelector
     }
 
     private static List<(int Index, List<int> Duplicates)> Representatives(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, bool coverTraining, int[] scoreRank)
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, bool coverTraining, int[] scoreRank,
+        LabelingVariant variant)
     {
         if (candidates.Length == 0 || count <= 0)
         {
@@ -194,6 +196,15 @@ internal static class LabelingSelector
             return [];
         }
 
+        var pickable = rows.Length;
+        if (variant.CoverRule is { } coverRule)
+        {
+            var isCandidate = new HashSet<int>(candidates);
+            rows = [.. rows, .. Enumerable.Range(0, records.Count)
+                .Where(i => !isCandidate.Contains(i) && records[i].UnitEmbedding.Length == dimension && coverRule(records[i]))
+                .OrderBy(i => IdHash(records[i].Id)).ThenBy(i => records[i].Id, StringComparer.Ordinal).Take(MaxClients)];
+        }
+
         var units = new float[rows.Length * dimension];
         for (var r = 0; r < rows.Length; r++)
         {
@@ -206,19 +217,45 @@ internal static class LabelingSelector
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
         var covered = coverTraining ? clients.Select(c => records[rows[c]].Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached).ToArray() : null;
-        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold, covered)
+        var rowWeights = variant.Typicality ? NeighborhoodTypicality.Of(units, dimension, clients) : null;
+        if (pickable < rows.Length)
+        {
+            // Records left for review count as clients only: a gain of theirs is worth nothing.
+            rowWeights ??= [.. Enumerable.Repeat(1.0, rows.Length)];
+            Array.Fill(rowWeights, 0, pickable, rows.Length - pickable);
+        }
+
+        int[]? draws = variant.DrawEvery <= 0 ? null
+            : variant.DrawUncertain ? [.. Enumerable.Range(0, pickable).OrderByDescending(r => Uncertainty(records[rows[r]])).ThenBy(r => tieRank[r])]
+            : [.. Enumerable.Range(0, pickable).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal)];
+        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold, covered, rowWeights, draws, variant.DrawEvery)
             .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 
-    private static ulong IdHash(string id)
+    /// <summary>
+    /// The order in which records enter a capped sample (candidates, clients): a hash of the id that is stable across
+    /// processes (string.GetHashCode is randomised) and spread evenly, so that a sample of the lowest hashes is a fair
+    /// sample of any id scheme.
+    /// </summary>
+    /// <remarks>
+    /// FNV-1a over the UTF-16 code units, then the 64-bit finalizer of MurmurHash3. FNV-1a alone orders sequential ids
+    /// in blocks (its last step is one multiplication): of the ids <c>rec-000000</c> to <c>rec-019999</c>, the 2,048
+    /// lowest hashes held none of <c>rec-006000</c> to <c>rec-007999</c>, and in the <c>active-learning</c> benchmark
+    /// none of the pool indices 3,000-3,999 and 5,000-6,599. The finalizer mixes every bit into every other.
+    /// </remarks>
+    internal static ulong IdHash(string id)
     {
-        // FNV-1a over the UTF-16 code units: stable across processes (string.GetHashCode is randomised).
         var hash = 14_695_981_039_346_656_037UL;
         foreach (var ch in id)
         {
             hash = (hash ^ ch) * 1_099_511_628_211UL;
         }
 
+        hash ^= hash >> 33;
+        hash *= 0xFF51_AFD7_ED55_8CCDUL;
+        hash ^= hash >> 33;
+        hash *= 0xC4CE_B9FE_1A85_EC53UL;
+        hash ^= hash >> 33;
         return hash;
     }
 }

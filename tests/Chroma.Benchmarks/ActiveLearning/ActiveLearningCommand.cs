@@ -209,6 +209,24 @@ internal static class ActiveLearningCommand
                 [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: r => Within(r, kind)).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
         }
 
+        // Larger-budget variants compared (December 2, issue 13 item 7 on blur-contrast): each gain weighed by TypiClust's
+        // typicality, or every m-th pick a draw from the candidates by id hash (density-proportional, as random is) or by
+        // uncertainty (a coverage / uncertainty hybrid).
+        int[] Variant(int budget, LabelingVariant variant) =>
+            [.. LabelingSelector.Select(scored, labelingScores, budget, new RecommendationOptions(), variant: variant)
+                .Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
+        strategies.Add(("chroma Labeling typicality-weighted gain", b => Variant(b, new() { Typicality = true })));
+        strategies.Add(("chroma Labeling every 2 picks one drawn", b => Variant(b, new() { DrawEvery = 2 })));
+        strategies.Add(("chroma Labeling every 4 picks one drawn", b => Variant(b, new() { DrawEvery = 4 })));
+        strategies.Add(("chroma Labeling every 2 picks one most uncertain", b => Variant(b, new() { DrawEvery = 2, DrawUncertain = true })));
+        // Coverage of traffic the picks may not come from: every record, or those one distance signal still finds ordinary.
+        strategies.Add(("chroma Labeling covering every record", b => Variant(b, new() { CoverRule = _ => true })));
+        strategies.Add(("chroma Labeling covering every record and every 2 picks one drawn", b => Variant(b, new() { DrawEvery = 2, CoverRule = _ => true })));
+        // A diagnostic, not a strategy: it reads the ground truth (which pool records are letters) to bound what covering
+        // the far traffic could give if the far task traffic could be told from foreign inputs.
+        strategies.Add(("oracle: chroma Labeling covering every digit", b => Variant(b, new() { CoverRule = r => int.Parse(r.Id, CultureInfo.InvariantCulture) < PoolDigits })));
+        strategies.Add(("chroma Labeling covering records one distance finds ordinary", b => Variant(b, new() { CoverRule = r => Within(r, SignalKind.Mahalanobis) || Within(r, SignalKind.KnnDistance) })));
+
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));

@@ -119,6 +119,35 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void Select_CoverRuleEveryRecord_TrafficLeftForReviewPullsThePicksTowardItWithoutBeingPicked()
+    {
+        // Two in-distribution regions, A (32 records) slightly larger than B (30), equally far from the training rows;
+        // 40 records beyond the distance allowance (left for review) lie 0.89 from B and 1.41 from A, 1.0 from the
+        // training rows. Counting only the candidates, A comes first; counting every record, B does (its pick also
+        // brings the far traffic closer), and no far record is ever picked.
+        var a = Region("a", SyntheticEmbeddings.Axis(Dimension, 0, 1), 32, nearestTraining: 0.5, seed: 60);
+        var b = Region("b", SyntheticEmbeddings.Axis(Dimension, 1, 1), 30, nearestTraining: 0.5, seed: 61);
+        var farCentre = new float[Dimension];
+        farCentre[1] = 0.6f;
+        farCentre[2] = 0.8f;
+        var far = Region("far", farCentre, 40, nearestTraining: 1.0, seed: 62, beyondAllowance: true);
+        ScoredRecord[] records = [.. a, .. b, .. far];
+        var scores = new double[records.Length];
+
+        var candidatesOnly = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
+        var everyRecord = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { CoverRule = _ => true });
+        var all = LabelingSelector.Select(records, scores, records.Length, new RecommendationOptions(), variant: new LabelingVariant { CoverRule = _ => true });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(candidatesOnly.Single().Id, Does.StartWith("a"), "counting the candidates only, the larger region comes first");
+            Assert.That(everyRecord.Single().Id, Does.StartWith("b"), "counting every record, the region next to the far traffic comes first");
+            Assert.That(all.Take(a.Length + b.Length).SelectMany(r => r.DuplicateIds.Prepend(r.Id)), Has.None.StartsWith("far"), "records left for review are neither picked nor absorbed");
+            Assert.That(all.TakeLast(far.Length).Select(r => r.Id), Has.All.StartsWith("far"), "they follow every candidate");
+        });
+    }
+
+    [Test]
     public void Rank_Labeling_TrainingRowsAsMeasured_ProductionCopyOfATrainingRowIsCovered()
     {
         var scored = Pool();
@@ -132,6 +161,19 @@ public class LabelingSelectorTests
             Assert.That(centre, Is.Not.Null.And.LessThan(outliers.Min()));
             Assert.That(outliers, Has.All.InRange(0.0, 2.0));
         });
+    }
+
+    [Test]
+    public void IdHash_SequentialIds_LowestHashesAreAnEvenSampleOfEveryRange()
+    {
+        // The capped samples (candidates, clients) take the lowest hashes; with sequential ids each range of 2,000 of
+        // 20,000 should hold about a tenth of a 2,048 sample (204.8, standard deviation about 13.6).
+        var ids = Enumerable.Range(0, 20_000).Select(i => $"rec-{i:000000}").ToArray();
+
+        var sample = ids.OrderBy(LabelingSelector.IdHash).Take(LabelingSelector.MaxClients).ToArray();
+        var perRange = sample.GroupBy(id => int.Parse(id[4..], System.Globalization.CultureInfo.InvariantCulture) / 2_000).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.That(Enumerable.Range(0, 10).Select(r => perRange.GetValueOrDefault(r)), Has.All.InRange(150, 260));
     }
 
     [Test]
@@ -153,11 +195,13 @@ public class LabelingSelectorTests
     private static int Cluster(string id) =>
         id.StartsWith("centre", StringComparison.Ordinal) ? id[6] - '0' : id.StartsWith("cluster", StringComparison.Ordinal) ? id[7] - '0' : id.StartsWith("copy", StringComparison.Ordinal) ? 0 : -1;
 
-    private static ScoredRecord[] Region(string prefix, float[] centre, int count, double nearestTraining, int seed)
+    private static ScoredRecord[] Region(string prefix, float[] centre, int count, double nearestTraining, int seed, bool beyondAllowance = false)
     {
         var rows = SyntheticEmbeddings.Around(centre, count, 0.05, seed);
         var ids = SyntheticEmbeddings.Ids(count, prefix);
-        SignalScore[] ordinary = [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.1, 0.5, 0.5)];
+        SignalScore[] ordinary = beyondAllowance
+            ? [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.9, 1, 1e-5)]
+            : [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.1, 0.5, 0.5)];
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             var unit = new float[Dimension];

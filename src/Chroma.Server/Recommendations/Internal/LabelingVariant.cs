@@ -1,0 +1,37 @@
+namespace Chroma.Server.Recommendations;
+
+/// <summary>
+/// Variants of the labeling list that the <c>active-learning</c> benchmark compares with the default
+/// (<see cref="LabelingSelector"/>); the default instance is the list the server serves. None is served: each measured
+/// no better than the default on every constructed shift (tests/Chroma.Benchmarks/README.md, label efficiency).
+/// </summary>
+internal sealed class LabelingVariant
+{
+    /// <summary>The served list: every property at its default.</summary>
+    public static LabelingVariant Default { get; } = new();
+
+    /// <summary>
+    /// Whether each pick's gain is weighed by how typical the candidate is of its neighbourhood (TypiClust's
+    /// typicality, <see cref="NeighborhoodTypicality"/>). The default value is false.
+    /// </summary>
+    public bool Typicality { get; init; }
+
+    /// <summary>
+    /// Every how many picks one is a draw instead of the greedy's (the m-th, 2m-th, ...): the next candidate not yet
+    /// taken in the order of a hash of the id (a density-proportional pick, as random sampling makes) or of
+    /// uncertainty (<see cref="DrawUncertain"/>). The default value is 0 (never).
+    /// </summary>
+    public int DrawEvery { get; init; }
+
+    /// <summary>
+    /// Whether the draws take the candidates most uncertain first (<see cref="LabelingSelector.Uncertainty"/>; a
+    /// coverage / uncertainty hybrid) instead of by id hash. The default value is false.
+    /// </summary>
+    public bool DrawUncertain { get; init; }
+
+    /// <summary>
+    /// Which records beyond the candidates also count as clients (the picks lower their distances too, a sample of
+    /// them, while the picks stay among the candidates). The default value is null (none).
+    /// </summary>
+    public Func<ScoredRecord, bool>? CoverRule { get; init; }
+}
