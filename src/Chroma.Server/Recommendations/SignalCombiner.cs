@@ -37,11 +37,25 @@ namespace Chroma.Server.Recommendations;
 /// A weighted mean rather than Fisher's sum: the signals are correlated (Mahalanobis and kNN
 /// distance measure the same thing two ways), so Fisher's independence assumption would overstate
 /// the evidence, and a mean keeps records with and without probabilities on one scale.
+/// A record without class probabilities (logged without inference, or with unusable ones) has no entropy, margin
+/// or least-confidence signal. Under balanced, out-of-distribution and uncertainty their shared vote then counts as
+/// unknown, i.e. typical: the median, p = 0.5 (<see cref="UnknownSurprise"/>), with its usual weight. Renormalising
+/// over the signals present instead would hand that vote to the others: under uncertainty the distance signals' share
+/// grew from a fifth to a third, so a far-out record without inference outranked records with real uncertainty on
+/// distance alone. With the rule it scores as a record with typical probabilities would. In a set where no record
+/// has probabilities every score gets the same vote added, so the order is unchanged. Labeling takes no part: its
+/// distance signals weigh nothing, so the missing vote would only rescale the boundary signal against the penalty.
 /// </remarks>
 internal static class SignalCombiner
 {
     /// <summary>Distance surprise (-log10 p) a record may have before <see cref="RecommendationStrategy.Labeling"/> pushes it down: 3, one in a thousand.</summary>
     public const double LabelingDistanceAllowance = 3;
+
+    /// <summary>
+    /// The surprise a record without class probabilities counts for their vote (see the remarks): that of the median,
+    /// p = 0.5, so -log10 0.5 (about 0.301).
+    /// </summary>
+    public static readonly double UnknownSurprise = -Math.Log10(0.5);
 
     /// <summary>The weight of <paramref name="kind"/> under <paramref name="strategy"/> (see the remarks).</summary>
     public static double Weight(RecommendationStrategy strategy, SignalKind kind)
@@ -82,10 +96,21 @@ internal static class SignalCombiner
         }
 
         double weighted = 0, total = 0;
+        var hasProbabilities = false;
         foreach (ref readonly var signal in signals)
         {
             var weight = Weight(strategy, signal.Kind);
             weighted += weight * signal.Surprise;
+            total += weight;
+            hasProbabilities |= IsProbabilitySignal(signal.Kind);
+        }
+
+        if (!hasProbabilities && signals.Length > 0)
+        {
+            // No class probabilities (a record logged without them): their vote counts as typical, so the strategy's
+            // weights keep their balance instead of renormalising onto the signals present.
+            var weight = Weight(strategy, SignalKind.Entropy) * 3;
+            weighted += weight * UnknownSurprise;
             total += weight;
         }
 
@@ -102,6 +127,8 @@ internal static class SignalCombiner
         ArgumentNullException.ThrowIfNull(signals);
         return DistanceExcess(AsSpan(signals));
     }
+
+    private static bool IsProbabilitySignal(SignalKind kind) => kind is SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence;
 
     private static ReadOnlySpan<SignalScore> AsSpan(IReadOnlyList<SignalScore> signals) => signals switch
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chroma.Protocol.V1;
 using Chroma.Server.Indexing;
 using Chroma.Server.Services.Internal;
@@ -54,8 +55,9 @@ internal sealed partial class QueryService
         var response = new FindNearestResponse();
         foreach (var neighbor in neighbors)
         {
-            // A record deleted between the search and the read is simply left out.
-            if (records.TryGetValue(neighbor.Sequence, out var record))
+            // A record deleted between the search and the read is simply left out; so is one at a distance that overflowed
+            // (stored by an older server with values of 2^50 or more, which ingest now refuses): it is no one's neighbour.
+            if (float.IsFinite(neighbor.Distance) && records.TryGetValue(neighbor.Sequence, out var record))
             {
                 response.Neighbors.Add(new Neighbor { Record = record, Distance = neighbor.Distance });
             }
@@ -112,9 +114,20 @@ internal sealed partial class QueryService
             case FindNearestRequest.QueryOneofCase.RecordId:
                 var id = QueryArguments.RecordIds([request.RecordId], 1, "record_id")[0];
                 var stored = _store.GetRecordsByIds(set, [id], includeEmbeddings: true);
-                return stored.Count == 1
-                    ? ([.. stored[0].Record.Embedding], stored[0])
-                    : throw new RpcException(new Status(StatusCode.NotFound, $"record_id: record {id} not found in embedding set '{set.SetId}'"));
+                if (stored.Count != 1)
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, $"record_id: record {id} not found in embedding set '{set.SetId}'"));
+                }
+
+                float[] embedding = [.. stored[0].Record.Embedding];
+                if (FiniteValues.IndexOfOutOfRange(embedding) is var bad and >= 0)
+                {
+                    // Stored by an older server: every distance from it would overflow to infinity.
+                    throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(CultureInfo.InvariantCulture,
+                        $"record_id: record {id} of embedding set '{set.SetId}' has embedding[{bad}] = {embedding[bad]}, of 2^50 or more in magnitude (stored before such values were refused), so no distance from it is finite; delete it and log it again with smaller values")));
+                }
+
+                return (embedding, stored[0]);
 
             default:
                 throw ValidationError.Invalid("query: set either record_id or embedding").ToRpcException();

@@ -14,7 +14,8 @@ internal interface IRecordStore : IDisposable
     /// <summary>
     /// Stores a validated batch in one transaction, creating the set <paramref name="setId"/> on
     /// first sight. Records already stored with the same content count as duplicates; the same id
-    /// with other content rejects the whole batch (<see cref="IngestRejectionKind.ConflictingRecord"/>),
+    /// with other content rejects the whole batch (<see cref="IngestRejectionKind.ConflictingRecord"/>; its message says
+    /// when that id was deleted, which it stays),
     /// as does a dimension differing from the set's (<see cref="IngestRejectionKind.DimensionMismatch"/>), a metric
     /// other than the set's (<see cref="IngestRejectionKind.MetricMismatch"/>; unspecified means the set's) and an
     /// all-zero embedding for a cosine set (<see cref="IngestRejectionKind.ZeroVector"/>). A new set gets the batch's

@@ -20,11 +20,42 @@ public class SignalCombinerTests
     ];
 
     [Test]
+    public void Score_UncertaintyRecordWithoutProbabilities_RanksAsTypicalProbabilitiesWouldNotOnDistanceAlone()
+    {
+        // A far-out record logged without inference (no probability signals) against an ambiguous one with them.
+        SignalScore[] farWithoutInference = [new(SignalKind.Mahalanobis, 90, 1, 1e-8), new(SignalKind.KnnDistance, 9, 1, 1e-8), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
+        SignalScore[] farWithTypicalProbabilities = [.. farWithoutInference, new(SignalKind.Entropy, 0.5, 0.5, 0.5), new(SignalKind.Margin, 0.5, 0.5, 0.5), new(SignalKind.LeastConfidence, 0.5, 0.5, 0.5)];
+        SignalScore[] ambiguous =
+        [
+            new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5), new(SignalKind.Boundary, 0.5, 0.95, 0.1),
+            new(SignalKind.Entropy, 0.69, 0.99, 0.01), new(SignalKind.Margin, 0.02, 0.99, 0.01), new(SignalKind.LeastConfidence, 0.49, 0.99, 0.01),
+        ];
+
+        var without = SignalCombiner.Score(farWithoutInference, RecommendationStrategy.Uncertainty);
+        var typical = SignalCombiner.Score(farWithTypicalProbabilities, RecommendationStrategy.Uncertainty);
+        var real = SignalCombiner.Score(ambiguous, RecommendationStrategy.Uncertainty);
+
+        // Before: the weights were renormalised over the signals present, (0.1 * 8 + 0.1 * 8 + 0.301) / 1.2 = 1.58, above
+        // the ambiguous record's (0.1 * 0.301 * 2 + 1 + 2) / 2.2 = 1.39.
+        Assert.Multiple(() =>
+        {
+            Assert.That(without, Is.EqualTo(typical).Within(1e-9), "missing probabilities count as typical ones (p = 0.5)");
+            Assert.That(without, Is.EqualTo((0.8 + 0.8 + (2 * Math.Log10(2))) / 2.2).Within(1e-9));
+            Assert.That(real, Is.GreaterThan(without), "real uncertainty outranks distance alone under uncertainty");
+            Assert.That(SignalCombiner.Score(farWithoutInference, RecommendationStrategy.OutOfDistribution),
+                Is.EqualTo(SignalCombiner.Score(farWithTypicalProbabilities, RecommendationStrategy.OutOfDistribution)).Within(1e-9));
+            Assert.That(SignalCombiner.Score(farWithoutInference, RecommendationStrategy.OutOfDistribution), Is.GreaterThan(SignalCombiner.Score(ambiguous, RecommendationStrategy.OutOfDistribution)),
+                "out-of-distribution still puts the far-out record first");
+        });
+    }
+
+    [Test]
     public void Score_Balanced_IsWeightedMeanOfSurprises()
     {
         var score = SignalCombiner.Score(FarButConfident, RecommendationStrategy.Balanced);
 
-        Assert.That(score, Is.EqualTo((4 + 4 + 0) / 3.0).Within(1e-9));
+        // No probabilities: their vote counts as typical (-log10 0.5) with its weight of 1.
+        Assert.That(score, Is.EqualTo((4 + 4 + 0 + Math.Log10(2)) / 4.0).Within(1e-9));
     }
 
     [Test]
@@ -34,8 +65,9 @@ public class SignalCombinerTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Balanced), Is.EqualTo(1.5).Within(1e-9));
-            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.OutOfDistribution), Is.EqualTo(1.5).Within(1e-9));
+            // Without probabilities their vote counts as typical (p = 0.5), weighing 1 under balanced, 0.1 under out-of-distribution.
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Balanced), Is.EqualTo((3 + SignalCombiner.UnknownSurprise) / 3).Within(1e-9));
+            Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.OutOfDistribution), Is.EqualTo((3 + (0.1 * SignalCombiner.UnknownSurprise)) / 2.1).Within(1e-9));
             Assert.That(SignalCombiner.Weight(RecommendationStrategy.Uncertainty, SignalKind.FeatureNorm), Is.EqualTo(0.1));
             Assert.That(SignalCombiner.Score(signals, RecommendationStrategy.Labeling), Is.Zero);
         });

@@ -162,6 +162,36 @@ public sealed class IngestServiceTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task Log_DeletedIdWithDifferentContent_AlreadyExistsSayingTheIdWasDeletedAndCannotBeReused()
+    {
+        // Arrange: a record stored, then deleted (a deleted id stays deleted, query.proto says).
+        var set = Records.Set(model: "reuse");
+        var original = Records.Sequence(2);
+        await _server.LogAsync(Records.Batch(set, original));
+        var deleted = await _server.Query.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = Records.SetId(set), Ids = { original[1].Id } });
+        Assert.That(deleted.Deleted, Is.EqualTo(1));
+        var changed = original[1].Clone();
+        changed.Embedding[0] = 99;
+
+        // Act: the same content again is a duplicate; other content is refused.
+        var acks = await _server.LogAsync(Records.Batch(set, original[1]), Records.Batch(set, Records.Sequence(1, start: 20)[0], changed));
+
+        // Assert: before, the message said the id "is already stored with different content", which a user who had
+        // deleted it could not make sense of.
+        var count = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = Records.SetId(set) });
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks[0].Duplicates, Is.EqualTo(1));
+            Assert.That(acks[0].Error, Is.Null);
+            Assert.That(acks[1].Error?.Code, Is.EqualTo((int)StatusCode.AlreadyExists));
+            Assert.That(acks[1].Error?.RecordIndex, Is.EqualTo(1));
+            Assert.That(acks[1].Error?.Message, Does.StartWith($"records[1].id: {original[1].Id.ToLowerInvariant()} was deleted from 'reuse/1/fc'")
+                .And.Contain("cannot be reused").And.Not.Contain("already stored"));
+            Assert.That(count.Count, Is.EqualTo(1), "the other record only: the batch stored nothing");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task Log_EmptyBatch_AcksInvalidArgumentForTheBatch()
     {
         // Arrange

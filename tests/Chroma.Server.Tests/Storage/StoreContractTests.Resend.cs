@@ -57,4 +57,35 @@ public abstract partial class StoreContractTests
             Assert.That(page.Select(r => r.Sequence), Is.Ordered.Ascending.And.Unique);
         });
     }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_DeletedIdWithOtherContent_RejectedSayingTheIdWasDeleted()
+    {
+        // Arrange: two stored records, the second deleted; then it again with other content, after a new one.
+        var set = Records.Set();
+        var stored = Records.Sequence(2);
+        await _fixture.IngestAsync(set, stored);
+        Assert.That(await _fixture.Store.DeleteAsync(_fixture.RequireSet(set), [stored[1].Id]), Is.EqualTo(1));
+        var changed = stored[1].Clone();
+        changed.Label = "other";
+
+        // Act
+        var resent = await _fixture.IngestAsync(set, stored[1]);
+        var reused = await _fixture.IngestAsync(set, Records.Sequence(1, start: 10)[0], changed);
+        var conflicting = stored[0].Clone();
+        conflicting.Label = "other";
+        var conflict = await _fixture.IngestAsync(set, conflicting);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(resent, Is.EqualTo(new IngestOutcome(0, 1, null)), "the same content is a duplicate and stores nothing");
+            Assert.That(reused.Error?.Kind, Is.EqualTo(IngestRejectionKind.ConflictingRecord));
+            Assert.That(reused.Error?.RecordIndex, Is.EqualTo(1));
+            Assert.That(reused.Error?.Message, Is.EqualTo(
+                $"records[1].id: {stored[1].Id} was deleted from 'model/1/fc' and cannot be reused (a deleted id stays deleted); log the new content under a new id"));
+            Assert.That(conflict.Error?.Message, Is.EqualTo($"records[0].id: {stored[0].Id} is already stored in 'model/1/fc' with different content"), "a live id keeps its message");
+            Assert.That(_fixture.Store.ListSets().Single().TotalRecords, Is.EqualTo(1), "nothing of the refused batches was stored");
+        });
+    }
 }

@@ -108,8 +108,14 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
                     return (sample, count, highest);
                 }
 
-                count++;
                 highest = record.Sequence;
+                if (OversizedEmbeddings.IsOversized(record.Embedding))
+                {
+                    // Left out of scoring too (the pass counts and logs it): its values would swamp the classifier.
+                    continue;
+                }
+
+                count++;
                 var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
                 if (sample.Count < ProductionShift.MaxSampleRows)
                 {

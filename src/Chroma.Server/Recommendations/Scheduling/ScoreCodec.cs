@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Chroma.Server.Storage;
@@ -8,7 +9,9 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <summary>
 /// Writes a <see cref="ScoredRecord"/> into the JSON columns of <c>record_scores</c> and rebuilds it
 /// from them plus the record's own columns (embedding, prediction, probabilities), so a restarted
-/// server ranks and explains exactly as before without refitting.
+/// server ranks and explains exactly as before without refitting. Never fails on a non-finite value (an overflowed
+/// distance of a record stored before values of 2^50 or more were refused): JSON has no number for one, so it is
+/// written as the string <c>"Infinity"</c>, <c>"-Infinity"</c> or <c>"NaN"</c> and read back as that value.
 /// </summary>
 internal static class ScoreCodec
 {
@@ -19,7 +22,7 @@ internal static class ScoreCodec
     public static RecordScoreRow ToRow(long sequence, ScoredRecord record) =>
         new(
             sequence,
-            SignalCombiner.Score(record.Signals, RecommendationStrategy.Balanced),
+            StorableScore(SignalCombiner.Score(record.Signals, RecommendationStrategy.Balanced)),
             WriteSignals(record.Signals),
             Write(w =>
             {
@@ -83,9 +86,9 @@ internal static class ScoreCodec
         {
             w.WriteStartObject();
             w.WriteString("signal", signal.Kind.ToWireName());
-            w.WriteNumber("value", signal.Value);
-            w.WriteNumber("percentile", signal.Percentile);
-            w.WriteNumber("p", signal.PValue);
+            WriteDouble(w, "value", signal.Value);
+            WriteDouble(w, "percentile", signal.Percentile);
+            WriteDouble(w, "p", signal.PValue);
             w.WriteEndObject();
         }
 
@@ -97,15 +100,15 @@ internal static class ScoreCodec
         using var document = JsonDocument.Parse(json);
         return [.. document.RootElement.EnumerateArray().Select(e => new SignalScore(
             KindsByWireName[e.GetProperty("signal").GetString()!],
-            e.GetProperty("value").GetDouble(),
-            e.GetProperty("percentile").GetDouble(),
-            e.GetProperty("p").GetDouble()))];
+            ReadDouble(e.GetProperty("value")),
+            ReadDouble(e.GetProperty("percentile")),
+            ReadDouble(e.GetProperty("p"))))];
     }
 
     private static string WriteMeasurement(EmbeddingMeasurement m) => Write(w =>
     {
         w.WriteStartObject();
-        w.WriteNumber("mahalanobis", m.MahalanobisDistance);
+        WriteDouble(w, "mahalanobis", m.MahalanobisDistance);
         if (m.RelativeMahalanobis is { } relative && double.IsFinite(relative))
         {
             w.WriteNumber("relative_mahalanobis", relative);
@@ -122,8 +125,8 @@ internal static class ScoreCodec
         }
 
         w.WriteString("nearest_class", m.NearestClass);
-        w.WriteNumber("knn_distance", m.Neighbors.MeanDistance);
-        w.WriteNumber("disagreement", m.Neighbors.Disagreement);
+        WriteDouble(w, "knn_distance", m.Neighbors.MeanDistance);
+        WriteDouble(w, "disagreement", m.Neighbors.Disagreement);
         w.WriteNumber("neighbors", m.Neighbors.NeighborCount);
         if (m.Neighbors.DominantOtherClass is { } other)
         {
@@ -140,11 +143,11 @@ internal static class ScoreCodec
         var root = document.RootElement;
         var hasOther = root.TryGetProperty("other_class", out var other);
         return new EmbeddingMeasurement(
-            root.GetProperty("mahalanobis").GetDouble(),
+            ReadDouble(root.GetProperty("mahalanobis")),
             root.GetProperty("nearest_class").GetString()!,
             new NeighborSignals(
-                root.GetProperty("knn_distance").GetDouble(),
-                root.GetProperty("disagreement").GetDouble(),
+                ReadDouble(root.GetProperty("knn_distance")),
+                ReadDouble(root.GetProperty("disagreement")),
                 root.GetProperty("neighbors").GetInt32(),
                 hasOther ? other.GetString() : null,
                 hasOther ? root.GetProperty("other_count").GetInt32() : 0))
@@ -154,6 +157,28 @@ internal static class ScoreCodec
             NormShortfall = root.TryGetProperty("norm_shortfall", out var shortfall) ? shortfall.GetDouble() : null,
         };
     }
+
+    // The score column is REAL NOT NULL: SQLite stores NaN as NULL. A combined score is finite (every p is at least
+    // double.Epsilon), so this only guards the row against a future signal that is not.
+    private static double StorableScore(double score) =>
+        double.IsNaN(score) ? 0 : Math.Clamp(score, double.MinValue, double.MaxValue);
+
+    private static void WriteDouble(Utf8JsonWriter writer, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static double ReadDouble(JsonElement element) =>
+        element.ValueKind == JsonValueKind.String
+            ? double.Parse(element.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture)
+            : element.GetDouble();
 
     private static string Write(Action<Utf8JsonWriter> write)
     {

@@ -9,6 +9,12 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <param name="TrainingProblem">Why the set could not be scored, or null.</param>
 internal sealed record ScoringPassResult(string SetId, int Scored, int Total, bool Refit, DriftResult? Drift, string? TrainingProblem)
 {
+    /// <summary>
+    /// Gets the records this pass left out (training ones from the fit, others from scoring) because their embedding has
+    /// a value the server now refuses (2^50 or more in magnitude, stored by an older server): see <see cref="OversizedEmbeddings"/>.
+    /// </summary>
+    public int LeftOut { get; init; }
+
     /// <summary>Gets how long reading the training records from the store took, when this pass fitted.</summary>
     public TimeSpan ReadTraining { get; init; }
 

@@ -182,12 +182,14 @@ internal sealed class SetScoringPass
 
         var model = state.Model;
         var readTraining = TimeSpan.Zero;
+        var leftOut = 0;
         ModelFitDurations? fit = null;
         if (!ModelVersion.SameTraining(model?.TrainingVersion, fingerprint.Version))
         {
             var reading = Stopwatch.GetTimestamp();
-            var training = _store.ReadTraining(set);
+            var (training, trainingLeftOut) = OversizedEmbeddings.Without(_store.ReadTraining(set), set.Dimension);
             readTraining = Stopwatch.GetElapsedTime(reading);
+            leftOut += trainingLeftOut;
             if (training.Labels.Count < 2)
             {
                 return NotScorable(state, training.Labels.Count);
@@ -240,18 +242,29 @@ internal sealed class SetScoringPass
         }
 
         var scored = 0;
+        var read = 0;
         var scoring = Stopwatch.GetTimestamp();
         while (pending.Count > 0)
         {
             // Rows are replaced one by one (never cleared first), so a crash mid-refit still leaves a ranking to serve.
-            scored += await ScoreChunkAsync(state, model, pending, cancellationToken).ConfigureAwait(false);
+            var (scorable, chunkLeftOut) = OversizedEmbeddings.Without(pending);
+            scored += await ScoreChunkAsync(state, model, scorable, cancellationToken).ConfigureAwait(false);
+            state.MaxScoredSequence = pending[^1].Sequence;
+            read += pending.Count;
+            leftOut += chunkLeftOut;
             state.ApplyDeletes();
             state.Publish(Now(), null);
             pending = pending.Count < ChunkSize ? [] : ReadPending(state.MaxScoredSequence);
         }
 
         var scoringTime = Stopwatch.GetElapsedTime(scoring);
-        if (scored > 0)
+        if (leftOut > 0)
+        {
+            // Once per pass, not per record: a refit reads every such record again.
+            ScoringLog.OversizedLeftOut(_logger, set.SetId, leftOut);
+        }
+
+        if (read > 0)
         {
             // Every record read is scored and published; a refit's ranking is no longer stale.
             state.EndRefit();
@@ -262,7 +275,7 @@ internal sealed class SetScoringPass
 
         var measuring = Stopwatch.GetTimestamp();
         DriftResult? drift = null;
-        if (scored > 0 && state.Training is { } reference)
+        if (read > 0 && state.Training is { } reference)
         {
             drift = await MeasureDriftAsync(set, reference, state.Lease, cancellationToken).ConfigureAwait(false);
         }
@@ -273,7 +286,7 @@ internal sealed class SetScoringPass
         // (a new revision drops every ranking cached for the set, the labeling list included).
         var refitEnded = state.Refitting;
         state.EndRefit();
-        if (scored == 0 || refitEnded || state.ApplyDeletes() > 0)
+        if (read == 0 || refitEnded || state.ApplyDeletes() > 0)
         {
             state.Publish(Now(), null);
         }
@@ -282,6 +295,7 @@ internal sealed class SetScoringPass
         ScoringLog.PassCompleted(_logger, set.SetId, scored, state.Entries.Count, state.TrainingVersion ?? "-", refit, elapsedMs);
         return new ScoringPassResult(set.SetId, scored, state.Entries.Count, refit, drift, null)
         {
+            LeftOut = leftOut,
             ReadTraining = readTraining,
             Fit = fit,
             Scoring = scoringTime,
@@ -305,6 +319,11 @@ internal sealed class SetScoringPass
     private async Task<int> ScoreChunkAsync(
         SetScoringState state, RecommendationModel model, IReadOnlyList<ScorableRecord> records, CancellationToken cancellationToken)
     {
+        if (records.Count == 0)
+        {
+            return 0;
+        }
+
         var d = state.Set.Dimension;
         var (scored, rows) = await _limiter.RunAsync(() =>
         {
@@ -338,13 +357,13 @@ internal sealed class SetScoringPass
             state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]);
         }
 
-        state.MaxScoredSequence = records[^1].Sequence;
         return scored.Length;
     }
 
     private async Task<DriftResult?> MeasureDriftAsync(StoredEmbeddingSet set, TrainingData reference, ScoringLease? lease, CancellationToken cancellationToken)
     {
-        var recent = _store.ReadRecentProduction(set, _driftOptions.Window);
+        // The scoring pass counted and logged the oversized records it left out; drift leaves out the same ones.
+        var recent = OversizedEmbeddings.Without(_store.ReadRecentProduction(set, _driftOptions.Window), set.Dimension);
         if (recent.Count < 2 || reference.Count < 2)
         {
             return null;

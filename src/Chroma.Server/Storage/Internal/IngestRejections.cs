@@ -26,6 +26,11 @@ internal static class IngestRejections
         new(IngestRejectionKind.ConflictingRecord,
             $"records[{index}].id: {recordId} is already stored in '{setId}' with different content", index);
 
+    /// <summary>Record <paramref name="index"/> reuses, with other content, the id of a record that was deleted.</summary>
+    public static IngestRejection DeletedRecordReused(string setId, string recordId, int index) =>
+        new(IngestRejectionKind.ConflictingRecord,
+            $"records[{index}].id: {recordId} was deleted from '{setId}' and cannot be reused (a deleted id stays deleted); log the new content under a new id", index);
+
     /// <summary>Record <paramref name="index"/> holds a value the provider cannot store.</summary>
     public static IngestRejection UnstorableValue(string field, int index, string problem) =>
         new(IngestRejectionKind.UnstorableValue, $"records[{index}].{field}: {problem}", index);

@@ -123,9 +123,10 @@ internal sealed partial class PostgresRecordStore
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            byte[]? earlier = stored.TryGetValue(record.Id, out var hash) ? hash
+            byte[]? earlier = stored.TryGetValue(record.Id, out var storedRow) ? storedRow.Hash
                 : firstInBatch.TryGetValue(record.Id, out var first) ? records[first].ContentHash
                 : null;
+            var deleted = storedRow.Deleted;
             if (earlier is null)
             {
                 firstInBatch[record.Id] = i;
@@ -137,7 +138,9 @@ internal sealed partial class PostgresRecordStore
             }
             else
             {
-                return IngestOutcome.Rejected(IngestRejections.ConflictingRecord(setId, record.Id, i));
+                return IngestOutcome.Rejected(deleted
+                    ? IngestRejections.DeletedRecordReused(setId, record.Id, i)
+                    : IngestRejections.ConflictingRecord(setId, record.Id, i));
             }
         }
 
@@ -227,22 +230,22 @@ internal sealed partial class PostgresRecordStore
         return command.ExecuteScalar() is long key ? new StoredEmbeddingSet(key, setId, stored) : null;
     }
 
-    private static Dictionary<string, byte[]> ReadStoredHashes(
+    private static Dictionary<string, (byte[] Hash, bool Deleted)> ReadStoredHashes(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long setKey, IReadOnlyList<PreparedRecord> records)
     {
         // A join with the ids rather than "record_id = ANY($2)": the planner chose a bitmap scan of the whole set for that,
         // with the array as a filter; one probe of the (set_key, record_id) index per id costs the same at any set size.
         using var command = new NpgsqlCommand("""
-            SELECT r.record_id, r.content_hash FROM unnest($2::text[]) AS k(id)
+            SELECT r.record_id, r.content_hash, r.deleted FROM unnest($2::text[]) AS k(id)
             JOIN records r ON r.set_key = $1 AND r.record_id = k.id;
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = setKey });
         command.Parameters.Add(new NpgsqlParameter { Value = records.Select(r => r.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        var stored = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var stored = new Dictionary<string, (byte[] Hash, bool Deleted)>(StringComparer.Ordinal);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            stored[reader.GetString(0)] = reader.GetFieldValue<byte[]>(1);
+            stored[reader.GetString(0)] = (reader.GetFieldValue<byte[]>(1), reader.GetBoolean(2));
         }
 
         return stored;

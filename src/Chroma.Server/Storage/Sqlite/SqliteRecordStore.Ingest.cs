@@ -158,13 +158,15 @@ internal sealed partial class SqliteRecordStore
             {
                 pending.Inserted.Add(new InsertedRecord(sequence, record));
             }
-            else if (HasSameContent(findHash, record))
+            else if (StoredContent(findHash, record) is var (same, deleted) && same)
             {
                 duplicates++;
             }
             else
             {
-                return IngestOutcome.Rejected(IngestRejections.ConflictingRecord(setId, record.Id, i));
+                return IngestOutcome.Rejected(deleted
+                    ? IngestRejections.DeletedRecordReused(setId, record.Id, i)
+                    : IngestRejections.ConflictingRecord(setId, record.Id, i));
             }
         }
 
@@ -176,10 +178,18 @@ internal sealed partial class SqliteRecordStore
         return new IngestOutcome(pending.Inserted.Count, duplicates, null);
     }
 
-    private static bool HasSameContent(SqliteCommand findHash, PreparedRecord record)
+    // Whether the stored record of the same id has the same content, and whether it was deleted.
+    private static (bool Same, bool Deleted) StoredContent(SqliteCommand findHash, PreparedRecord record)
     {
         findHash.Parameters[1].Value = record.Id;
-        return findHash.ExecuteScalar() is byte[] stored && stored.AsSpan().SequenceEqual(record.ContentHash);
+        using var reader = findHash.ExecuteReader();
+        if (!reader.Read())
+        {
+            return (false, false);
+        }
+
+        var stored = (byte[])reader.GetValue(0);
+        return (stored.AsSpan().SequenceEqual(record.ContentHash), reader.GetInt64(1) != 0);
     }
 
     private StoredEmbeddingSet CreateSet(SqliteTransaction transaction, string setId, EmbeddingSetDescriptor descriptor, long now)
@@ -224,7 +234,7 @@ internal sealed partial class SqliteRecordStore
         {
             _insert = new RecordInsertStatement(Writer);
             _findHash = Writer.CreateCommand();
-            _findHash.CommandText = "SELECT content_hash FROM records WHERE set_key = $set AND record_id = $id;";
+            _findHash.CommandText = "SELECT content_hash, deleted FROM records WHERE set_key = $set AND record_id = $id;";
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
             _findHash.Parameters.Add(new SqliteParameter { ParameterName = "$id" });
         }

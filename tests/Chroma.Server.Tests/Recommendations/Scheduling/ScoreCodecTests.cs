@@ -33,6 +33,28 @@ public class ScoreCodecTests
         });
     }
 
+    [Test]
+    public void ToRow_OverflowedDistances_WritesTheRowAndReadsTheSameValuesBack()
+    {
+        // Before: Utf8JsonWriter refused infinity, so one record with an overflowed distance failed its set's whole pass.
+        var measurement = new EmbeddingMeasurement(double.PositiveInfinity, "7", new NeighborSignals(double.PositiveInfinity, double.NaN, 10, "2", 1));
+        var record = new ScoredRecord("r1", "v1", new float[] { 0.6f, 0.8f }, "3", measurement, null,
+            [new(SignalKind.Mahalanobis, double.PositiveInfinity, 1, double.Epsilon), new(SignalKind.KnnDistance, double.NaN, 1, 0.5), new(SignalKind.Boundary, double.NegativeInfinity, 0, 1)]);
+
+        var row = ScoreCodec.ToRow(5, record);
+        var restored = ScoreCodec.FromStored(new PersistedScore(new ScorableRecord(5, "r1", "production", [3, 4], "3", null), "v1", row.SignalsJson, row.MeasurementJson, 0));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(double.IsFinite(row.Score), Is.True, "the score column holds a number");
+            Assert.That(restored.Signals.Select(s => s.Value), Is.EqualTo(new[] { double.PositiveInfinity, double.NaN, double.NegativeInfinity }));
+            Assert.That(restored.Signals.Select(s => s.PValue), Is.EqualTo(new[] { double.Epsilon, 0.5, 1 }));
+            Assert.That(restored.Measurement.MahalanobisDistance, Is.EqualTo(double.PositiveInfinity));
+            Assert.That(restored.Measurement.Neighbors.MeanDistance, Is.EqualTo(double.PositiveInfinity));
+            Assert.That(restored.Measurement.Neighbors.Disagreement, Is.NaN);
+        });
+    }
+
     private static ScoredRecord Record(EmbeddingMeasurement measurement) =>
         new("r1", "v1", new float[] { 0.6f, 0.8f }, "3", measurement, null, [new(SignalKind.Mahalanobis, 2.5, 0.9, 0.1), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5)]);
 }
