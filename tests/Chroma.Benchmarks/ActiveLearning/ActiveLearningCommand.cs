@@ -209,6 +209,24 @@ internal static class ActiveLearningCommand
                 [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: r => Within(r, kind)).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
         }
 
+        // Every distance signal within one in a thousand (December 2, after the even sample let letters into the list):
+        // relative Mahalanobis and the feature-norm shortfall join the two the default looks at.
+        static bool EveryDistanceWithin(ScoredRecord r) =>
+            SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0
+            && Within(r, SignalKind.RelativeMahalanobis) && Within(r, SignalKind.FeatureNorm);
+        static bool WithRelativeWithin(ScoredRecord r) =>
+            SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0 && Within(r, SignalKind.RelativeMahalanobis);
+        var relative = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: WithRelativeWithin(r))).Where(x => x.Kept).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: candidates by both distances and relative Mahalanobis: {relative.Count(c => !c.Letter)} of {PoolDigits} digits, {relative.Count(c => c.Letter)} of {PoolLetters} letters"));
+        strategies.Add(("chroma Labeling candidates by both distances and relative Mahalanobis", b =>
+            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: WithRelativeWithin).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
+        var strict = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: EveryDistanceWithin(r))).Where(x => x.Kept).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: candidates by every distance signal: {strict.Count(c => !c.Letter)} of {PoolDigits} digits, {strict.Count(c => c.Letter)} of {PoolLetters} letters"));
+        strategies.Add(("chroma Labeling candidates by every distance signal", b =>
+            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: EveryDistanceWithin).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
+
         // Larger-budget variants compared (December 2, issue 13 item 7 on blur-contrast): each gain weighed by TypiClust's
         // typicality, or every m-th pick a draw from the candidates by id hash (density-proportional, as random is) or by
         // uncertainty (a coverage / uncertainty hybrid).
