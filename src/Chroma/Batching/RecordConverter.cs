@@ -13,16 +13,12 @@ internal static class RecordConverter
     public static Record? TryConvert(in PendingRecord pending, out string? problem)
     {
         var embedding = pending.EmbeddingSpan;
-        if (!AllFinite(embedding))
-        {
-            problem = "embedding contains NaN or infinity";
-            return null;
-        }
-
-        if (!AllBelow(embedding, MaxEmbeddingMagnitude))
+        if (FirstOutOfRange(embedding) is { } bad)
         {
             // The server refuses the whole batch for one such value: drop just this record.
-            problem = "embedding has a value of magnitude 2^50 (about 1.1e15) or more";
+            problem = float.IsFinite(bad)
+                ? "embedding has a value of magnitude 2^50 (about 1.1e15) or more"
+                : "embedding contains NaN or infinity";
             return null;
         }
 
@@ -82,17 +78,18 @@ internal static class RecordConverter
         return record;
     }
 
-    private static bool AllBelow(ReadOnlySpan<float> values, float magnitude)
+    // The first value that is NaN, infinite or not below MaxEmbeddingMagnitude in magnitude, or null: one pass.
+    private static float? FirstOutOfRange(ReadOnlySpan<float> values)
     {
         foreach (var value in values)
         {
-            if (!(Math.Abs(value) < magnitude))
+            if (!(Math.Abs(value) < MaxEmbeddingMagnitude))
             {
-                return false;
+                return value;
             }
         }
 
-        return true;
+        return null;
     }
 
     private static bool AllFinite(ReadOnlySpan<float> values)
