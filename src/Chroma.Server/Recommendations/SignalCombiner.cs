@@ -109,7 +109,7 @@ internal static class SignalCombiner
         {
             // No class probabilities (a record logged without them): their vote counts as typical, so the strategy's
             // weights keep their balance instead of renormalising onto the signals present.
-            var weight = Weight(strategy, SignalKind.Entropy) * 3;
+            var weight = Weight(strategy, SignalKind.Entropy) + Weight(strategy, SignalKind.Margin) + Weight(strategy, SignalKind.LeastConfidence);
             weighted += weight * UnknownSurprise;
             total += weight;
         }
