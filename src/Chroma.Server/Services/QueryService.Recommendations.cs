@@ -132,13 +132,13 @@ internal sealed partial class QueryService
         }
 
         var target = Math.Max(request.WaitForAcknowledged ? _scoring.LatestStored(set) : 0, request.WaitThroughSequence);
-
-        // Deletes answered before the call count as acknowledged too: the ranking must have dropped their records.
-        var deletes = request.WaitForAcknowledged ? _scoring.DeletesNoted(set) : 0;
         if (!request.WaitForAcknowledged && request.WaitThroughSequence == 0)
         {
             return true;
         }
+
+        // Deletes answered before the call count as acknowledged too, through whichever replica: the ranking must have dropped their records.
+        var deletes = request.WaitForAcknowledged ? await _scoring.DeletesToCoverAsync(set, callCancellation).ConfigureAwait(false) : 0;
 
         var requested = TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);

@@ -26,13 +26,22 @@ internal interface IReplicaCoordination
 
     /// <summary>
     /// Records that a pass under <paramref name="lease"/> ended and its stored scores cover every record up to
-    /// <paramref name="coveredThrough"/>: the set's scores revision goes up so other replicas read the stored
-    /// ranking again. Returns the new revision, or null when the lease was taken over (nothing is written).
+    /// <paramref name="coveredThrough"/> and have dropped the first <paramref name="deletesApplied"/> records deleted
+    /// from the set (<see cref="SetWatermark.DeletedCount"/>): the set's scores revision goes up so other replicas read
+    /// the stored ranking again. Returns the new revision, or null when the lease was taken over (nothing is written).
     /// </summary>
-    Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, CancellationToken cancellationToken = default);
+    Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default);
 
     /// <summary>Every set's latest sequence, delete count, scores revision and lease (one cheap query; empty when not <see cref="Shared"/>).</summary>
     IReadOnlyList<SetWatermark> ReadWatermarks();
+
+    /// <summary>
+    /// The records of <paramref name="set"/> deleted after the change stamp <paramref name="afterStamp"/>, read in one
+    /// snapshot with the set's latest change stamp and delete count, which then count exactly the deletes through that
+    /// stamp (a delete takes its stamp from the set's row, locked to its commit). <paramref name="afterStamp"/> =
+    /// <see cref="long.MaxValue"/> reads the stamp and the count alone. Not <see cref="Shared"/>: nothing (0, 0, none).
+    /// </summary>
+    Task<SetDeletes> ReadDeletesAsync(StoredEmbeddingSet set, long afterStamp, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Enters the retention run if no other replica is in it (PostgreSQL: an advisory lock held on one connection);
@@ -64,8 +73,16 @@ internal sealed record ScoringLease(long SetKey, string Holder, long Generation,
 /// <param name="Holder">The lease holder, or null when nobody ever held it.</param>
 /// <param name="ExpiresUnixMs">When the lease expires (0 when none).</param>
 /// <param name="Generation">The lease generation (0 when none).</param>
+/// <param name="DeletesApplied">How many of <paramref name="DeletedCount"/> the stored ranking has dropped (0: none yet).</param>
 internal sealed record SetWatermark(
-    long SetKey, string SetId, long LastSequence, long DeletedCount, long ScoresRevision, long CoveredThrough, string? Holder, long ExpiresUnixMs, long Generation);
+    long SetKey, string SetId, long LastSequence, long DeletedCount, long ScoresRevision, long CoveredThrough, string? Holder, long ExpiresUnixMs, long Generation,
+    long DeletesApplied);
+
+/// <summary>Deletes of one set read in one snapshot (<see cref="IReplicaCoordination.ReadDeletesAsync"/>).</summary>
+/// <param name="ThroughStamp">The set's latest change stamp (<c>last_sequence</c>) in the snapshot.</param>
+/// <param name="DeletedCount">How many of the set's records were deleted through that stamp.</param>
+/// <param name="Sequences">The sequences of the records deleted after the stamp asked for, through <paramref name="ThroughStamp"/>.</param>
+internal sealed record SetDeletes(long ThroughStamp, long DeletedCount, IReadOnlyList<long> Sequences);
 
 /// <summary>The outcome of a retention rule on one set and dataset.</summary>
 /// <param name="SetKey">The set's key.</param>

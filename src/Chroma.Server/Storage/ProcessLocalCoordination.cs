@@ -29,7 +29,7 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
     public Task ReleaseAsync(ScoringLease lease, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <inheritdoc />
-    public Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, CancellationToken cancellationToken = default)
+    public Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return Task.FromResult<long?>(_revisions.AddOrUpdate(lease.SetKey, 1, (_, r) => r + 1));
@@ -37,6 +37,10 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
 
     /// <inheritdoc />
     public IReadOnlyList<SetWatermark> ReadWatermarks() => [];
+
+    /// <inheritdoc />
+    public Task<SetDeletes> ReadDeletesAsync(StoredEmbeddingSet set, long afterStamp, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SetDeletes(0, 0, []));
 
     /// <inheritdoc />
     public Task<IAsyncDisposable?> TryEnterRetentionAsync(CancellationToken cancellationToken = default) =>

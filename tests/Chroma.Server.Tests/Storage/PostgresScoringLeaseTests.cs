@@ -77,8 +77,8 @@ public sealed class PostgresScoringLeaseTests
             () => _a.Scores.SaveScoresAsync(set, "v1", Rows(rows, 9.0), replaceExisting: true, stale, cancellationToken));
         var driftRefused = Assert.ThrowsAsync<ScoringLeaseLostException>(
             () => _a.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, stale, cancellationToken));
-        var publishedByStale = await _a.Coordination.PublishPassAsync(stale, 100, cancellationToken);
-        var publishedByCurrent = await _b.Coordination.PublishPassAsync(current, 100, cancellationToken);
+        var publishedByStale = await _a.Coordination.PublishPassAsync(stale, 100, 7, cancellationToken);
+        var publishedByCurrent = await _b.Coordination.PublishPassAsync(current, 100, 3, cancellationToken);
 
         // Assert
         var stored = _b.Scores.ReadScores(set);
@@ -93,6 +93,7 @@ public sealed class PostgresScoringLeaseTests
             Assert.That(publishedByStale, Is.Null);
             Assert.That(publishedByCurrent, Is.EqualTo(1));
             Assert.That((mark.ScoresRevision, mark.CoveredThrough, mark.Generation), Is.EqualTo((1L, 100L, 2L)));
+            Assert.That(mark.DeletesApplied, Is.EqualTo(3), "the stale holder's deletes_applied is refused with its pass");
         });
     }
 
@@ -117,6 +118,34 @@ public sealed class PostgresScoringLeaseTests
             Assert.That(after.LastSequence - before.LastSequence, Is.EqualTo(4));
             Assert.That(after.Holder, Is.Null);
             Assert.That(after.CoveredThrough, Is.EqualTo(-1));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ReadDeletesAsync_DeletesThroughBothReplicas_EachReadReturnsTheRecordsDeletedAfterItsStampOnce(CancellationToken cancellationToken)
+    {
+        // Arrange: a holder that has applied every delete through the stamp it read; then deletes through both replicas.
+        var set = await SeedAsync();
+        var records = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 5, false)).Records;
+        await _a.Records.DeleteAsync(set, [records[0].Record.Id], cancellationToken);
+        var first = await _b.Coordination.ReadDeletesAsync(set, long.MaxValue, cancellationToken);
+
+        // Act
+        await _a.Records.DeleteAsync(set, [records[1].Record.Id, records[2].Record.Id], cancellationToken);
+        await _b.Records.DeleteAsync(set, [records[3].Record.Id], cancellationToken);
+        var second = await _b.Coordination.ReadDeletesAsync(set, first.ThroughStamp, cancellationToken);
+        var third = await _a.Coordination.ReadDeletesAsync(set, second.ThroughStamp, cancellationToken);
+        var mark = _a.Coordination.ReadWatermarks().Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.DeletedCount, first.Sequences.Count), Is.EqualTo((1L, 0)), "MaxValue reads the stamp and the count alone");
+            Assert.That(second.Sequences, Is.EquivalentTo(new[] { records[1].Sequence, records[2].Sequence, records[3].Sequence }));
+            Assert.That(second.DeletedCount, Is.EqualTo(4));
+            Assert.That(second.ThroughStamp, Is.EqualTo(mark.LastSequence));
+            Assert.That(third.Sequences, Is.Empty, "nothing deleted after the stamp");
+            Assert.That(third.DeletedCount, Is.EqualTo(mark.DeletedCount));
         });
     }
 

@@ -115,6 +115,42 @@ public sealed class PostgresStoreTests
         });
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task Open_DatabaseOfSchemaFive_LeaseKeptAndItsRankingClaimsNoDeletesApplied(CancellationToken cancellationToken)
+    {
+        // Arrange: a database of schema 5 (before scoring_leases.deletes_applied) with a lease and a published pass.
+        var set = Records.Set();
+        using (var first = _database.Open(_clock, RecordChangeObservers.None))
+        {
+            await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
+            var stored = first.Records.FindSet(Records.SetId(set))!;
+            var lease = await first.Coordination.TryAcquireAsync(stored, "a", TimeSpan.FromMinutes(1), cancellationToken);
+            await first.Coordination.PublishPassAsync(lease!, 4, 0, cancellationToken);
+        }
+
+        using (var source = PostgresConnection.CreateDataSource(_database.ConnectionString))
+        using (var connection = source.OpenConnection())
+        {
+            Execute(connection, "ALTER TABLE scoring_leases DROP COLUMN deletes_applied; DELETE FROM chroma_schema_migrations WHERE version >= 6;");
+        }
+
+        // Act
+        using var reopened = _database.Open(_clock, RecordChangeObservers.None);
+        var reopenedSet = reopened.Records.FindSet(Records.SetId(set))!;
+        var before = reopened.Coordination.ReadWatermarks().Single();
+        var lease2 = await reopened.Coordination.TryAcquireAsync(reopenedSet, "a", TimeSpan.FromMinutes(1), cancellationToken);
+        await reopened.Coordination.PublishPassAsync(lease2!, 4, 2, cancellationToken);
+        var after = reopened.Coordination.ReadWatermarks().Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((before.Holder, before.ScoresRevision, before.CoveredThrough), Is.EqualTo(("a", 1L, 4L)), "the lease and its pass survive");
+            Assert.That(before.DeletesApplied, Is.Zero, "a ranking stored before schema 6 claims no deletes");
+            Assert.That((after.ScoresRevision, after.DeletesApplied), Is.EqualTo((2L, 2L)));
+        });
+    }
+
     private static string Plan(NpgsqlConnection connection, string sql)
     {
         using var command = new NpgsqlCommand(sql, connection);

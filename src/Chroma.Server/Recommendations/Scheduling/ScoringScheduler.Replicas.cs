@@ -7,10 +7,12 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// it while the pass runs (every third of <see cref="ScoringOptions.LeaseDuration"/>) and at each poll while it holds
 /// the set, and every score write is fenced by the lease's generation. Every <see cref="ScoringOptions.ChangePollInterval"/>
 /// the worker reads each set's watermark (latest sequence, delete count, stored-ranking revision, lease): records
-/// stored elsewhere wake a pass on the holder; a new revision makes every other replica read the stored ranking, so
-/// all replicas serve the same one; an expired lease with unscored records is taken over. The poll is the only
-/// wake-up from other replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>). On SQLite nothing
-/// is polled and the one process always holds every lease.
+/// stored or deleted elsewhere wake a pass on the holder, which drops the records deleted through any replica before
+/// it reads records (<see cref="QueueDeletesAsync"/>) and publishes how many deletes its ranking applies; a new
+/// revision, or deletes the served ranking lacks, make every other replica read the stored ranking, so all replicas
+/// serve the same one; an expired lease with unscored records is taken over. The poll is the only wake-up from other
+/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>), and a waiting request runs it at once.
+/// On SQLite nothing is polled and the one process always holds every lease.
 /// </summary>
 internal sealed partial class ScoringScheduler
 {
@@ -19,6 +21,7 @@ internal sealed partial class ScoringScheduler
     private readonly TimeSpan _pollInterval;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
     private bool _pollFailing;
+    private int _pollSoon;
 
     /// <summary>Gets the name this replica holds scoring leases under (unique per server start).</summary>
     public string ReplicaName => _holder;
@@ -62,13 +65,28 @@ internal sealed partial class ScoringScheduler
     // Runs under the lease's renewal, since reading a large ranking back can take longer than the lease lasts.
     private async Task ReadBackOnTakeoverAsync(SetScoringState state, ScoringLease lease, CancellationToken cancellationToken)
     {
-        if (_coordination.Shared && lease.Generation != state.LeaseGeneration)
+        if (_coordination.Shared && (lease.Generation != state.LeaseGeneration || state.DeletesAppliedThroughStamp < 0))
         {
             ScoringLog.TookOver(_logger, state.Set.SetId, lease.Generation);
+
+            // The stored ranking is read without deleted records: it applies every delete through the stamp read before it.
+            var before = await _coordination.ReadDeletesAsync(state.Set, long.MaxValue, cancellationToken).ConfigureAwait(false);
             await _pass.ReloadAsync(state, cancellationToken).ConfigureAwait(false);
+            state.DeletesAppliedThroughStamp = before.ThroughStamp;
         }
 
         state.LeaseGeneration = lease.Generation;
+    }
+
+    // The holder's pass, before it reads records: the records deleted through any replica since the last pass are
+    // queued for it to drop (by their change stamp, so none is missed or counted twice), and the returned count is what
+    // its ranking then applies.
+    private async Task<SetDeletes> QueueDeletesAsync(SetScoringState state, CancellationToken cancellationToken)
+    {
+        var deletes = await _coordination.ReadDeletesAsync(state.Set, state.DeletesAppliedThroughStamp, cancellationToken).ConfigureAwait(false);
+        state.QueueDeleted(deletes.Sequences);
+        state.DeletesAppliedThroughStamp = Math.Max(state.DeletesAppliedThroughStamp, deletes.ThroughStamp);
+        return deletes;
     }
 
     // Returns true when the lease was lost (taken over, or not renewable before it expired); the pass is then cancelled.
@@ -106,11 +124,11 @@ internal sealed partial class ScoringScheduler
     }
 
     // Returns false when the lease was taken over before the pass could be published.
-    private async Task<bool> PublishPassAsync(SetScoringState state, ScoringLease lease, long coveredThrough, CancellationToken cancellationToken)
+    private async Task<bool> PublishPassAsync(SetScoringState state, ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken)
     {
         try
         {
-            if (await _coordination.PublishPassAsync(lease, coveredThrough, cancellationToken).ConfigureAwait(false) is not { } revision)
+            if (await _coordination.PublishPassAsync(lease, coveredThrough, deletesApplied, cancellationToken).ConfigureAwait(false) is not { } revision)
             {
                 return false;
             }
@@ -161,7 +179,8 @@ internal sealed partial class ScoringScheduler
     private async Task PollIfDueAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        if (!_coordination.Shared || now < _nextPoll)
+        var soon = Interlocked.Exchange(ref _pollSoon, 0) == 1;
+        if (!_coordination.Shared || (now < _nextPoll && !soon))
         {
             return;
         }
@@ -212,11 +231,7 @@ internal sealed partial class ScoringScheduler
         var mine = state.LeaseGeneration != 0 && string.Equals(mark.Holder, _holder, StringComparison.Ordinal) && mark.Generation == state.LeaseGeneration;
         if (mine)
         {
-            if (deletedElsewhere)
-            {
-                state.DeletedElsewhere = true;
-            }
-
+            // The next pass reads the deletes made elsewhere (QueueDeletesAsync).
             if (deletedElsewhere || storedElsewhere)
             {
                 MarkDirty(set);
@@ -233,17 +248,16 @@ internal sealed partial class ScoringScheduler
         }
 
         state.LeaseGeneration = 0;
-        if (mark.ScoresRevision != state.LoadedRevision || deletedElsewhere)
+        if (mark.ScoresRevision != state.LoadedRevision || mark.DeletedCount > state.Coverage.DeletesCovered)
         {
-            // Serve exactly what the scoring replica stored.
+            // Serve exactly what the scoring replica stored. Stored scores are read back without the records deleted
+            // since, so the ranking applies every delete this watermark counts, made through any replica (this one
+            // included): never fewer than the stored ranking's own DeletesApplied, and the deletes after its pass too.
             await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
             state.LoadedRevision = mark.ScoresRevision;
             state.AwaitingRestore = false;
-            if (mark.CoveredThrough >= 0)
-            {
-                state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true);
-            }
-
+            state.DeletesAppliedThroughStamp = mark.LastSequence;
+            state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true, mark.DeletedCount);
             RankingPublished?.Invoke(set);
         }
 

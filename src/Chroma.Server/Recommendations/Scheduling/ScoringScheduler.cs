@@ -107,17 +107,28 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
 
     /// <summary>
-    /// How many deletes were committed in <paramref name="set"/> since the start: a waiting request waits for the ranking
-    /// to apply them. 0 with replicas on one database (the ranking a replica serves may come from another, which tells
-    /// sequences, not deletes), where a wait covers stored records only.
+    /// The deletes of <paramref name="set"/> a request that waits for everything acknowledged waits for the ranking to
+    /// apply: on one process, the deletes committed since the start; with replicas on one database, the set's delete
+    /// count read from it now, so deletes answered by any replica before the call count.
     /// </summary>
-    public long DeletesNoted(StoredEmbeddingSet set) => _coordination.Shared ? 0 : StateOf(set).Coverage.DeletesNoted;
+    public async Task<long> DeletesToCoverAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (!_coordination.Shared)
+        {
+            return StateOf(set).Coverage.DeletesNoted;
+        }
+
+        var deletes = await _coordination.ReadDeletesAsync(set, long.MaxValue, cancellationToken).ConfigureAwait(false);
+        return deletes.DeletedCount;
+    }
 
     /// <summary>
     /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
-    /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (a pass that started
-    /// after them has ended), or the token is cancelled. A pending pass is started at once instead of waiting for its
-    /// debounce. Returns whether the scores cover it.
+    /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (counted as
+    /// <see cref="DeletesToCoverAsync"/> counts them), or the token is cancelled. A pending pass is started at once
+    /// instead of waiting for its debounce; with replicas on one database the shared database is also read at once.
+    /// Returns whether the scores cover it.
     /// </summary>
     public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
@@ -130,7 +141,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 return true;
             }
 
-            Hurry(set);
+            Hurry(set, deletesBehind: coverage.DeletesCovered < throughDelete);
             try
             {
                 await nextPass.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -248,20 +259,40 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         var now = _time.GetUtcNow();
         lock (_gate)
         {
-            var first = _dirty.TryGetValue(set.Key, out var existing) ? existing.FirstChange : now;
-            _dirty[set.Key] = new DirtySet(set, first, now);
+            var found = _dirty.TryGetValue(set.Key, out var existing);
+            var first = found ? existing.FirstChange : now;
+
+            // A set a waiting request hurried stays due: a change noted meanwhile does not debounce it again.
+            var last = found && existing.LastChange == DateTimeOffset.MinValue ? DateTimeOffset.MinValue : now;
+            _dirty[set.Key] = new DirtySet(set, first, last);
             _signal.TrySetResult();
         }
     }
 
-    // Someone waits: a set with unscored changes is due now rather than after its debounce.
-    private void Hurry(StoredEmbeddingSet set)
+    // Someone waits: a set with unscored changes is due now rather than after its debounce. With replicas on one
+    // database the changes may have come through another replica, unseen until the next poll: the poll runs now, and
+    // when the ranking lacks deletes the set is due now (if this replica holds its lease, the pass reads the deletes
+    // made elsewhere; if not, the lease is asked for once and the poll's read-back applies them).
+    private void Hurry(StoredEmbeddingSet set, bool deletesBehind)
     {
         lock (_gate)
         {
-            if (_dirty.TryGetValue(set.Key, out var dirty) && dirty.LastChange != DateTimeOffset.MinValue)
+            if (_dirty.TryGetValue(set.Key, out var dirty))
             {
-                _dirty[set.Key] = dirty with { LastChange = DateTimeOffset.MinValue };
+                if (dirty.LastChange != DateTimeOffset.MinValue)
+                {
+                    _dirty[set.Key] = dirty with { LastChange = DateTimeOffset.MinValue };
+                    _signal.TrySetResult();
+                }
+            }
+            else if (_coordination.Shared && deletesBehind)
+            {
+                _dirty[set.Key] = new DirtySet(set, _time.GetUtcNow(), DateTimeOffset.MinValue);
+            }
+
+            if (_coordination.Shared)
+            {
+                Volatile.Write(ref _pollSoon, 1);
                 _signal.TrySetResult();
             }
         }
@@ -301,7 +332,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         ScoringPassResult result;
         var storedAtStart = state.Coverage.LatestStored;
-        var deletesAtStart = state.Coverage.DeletesNoted;
+
+        // On one process, delete calls noted here; with replicas, the shared delete count the pass applies (read below).
+        var deletesAtStart = _coordination.Shared ? state.Coverage.DeletesCovered : state.Coverage.DeletesNoted;
         var succeeded = false;
         var lost = false;
         ScoringLease? lease;
@@ -340,6 +373,14 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 async () =>
                 {
                     await ReadBackOnTakeoverAsync(state, lease, passCancellation.Token).ConfigureAwait(false);
+                    if (_coordination.Shared)
+                    {
+                        // Read before the pass reads records: whatever it reads next was stored before, and is not deleted.
+                        var deletes = await QueueDeletesAsync(state, passCancellation.Token).ConfigureAwait(false);
+                        deletesAtStart = deletes.DeletedCount;
+                        storedAtStart = Math.Max(storedAtStart, deletes.ThroughStamp);
+                    }
+
                     // Requests waiting for this pass's ranking are answered once its scores are published (drift follows).
                     return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true, deletesAtStart), passCancellation.Token).ConfigureAwait(false);
                 },
@@ -377,7 +418,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 
         if (succeeded && !lost)
         {
-            lost = !await PublishPassAsync(state, lease, storedAtStart, stoppingToken).ConfigureAwait(false);
+            lost = !await PublishPassAsync(state, lease, storedAtStart, deletesAtStart, stoppingToken).ConfigureAwait(false);
         }
 
         if (lost)

@@ -105,7 +105,6 @@ internal sealed class SetScoringPass
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Reset();
-        state.DeletedElsewhere = false;
         await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
         if (state.Entries.Count == 0 && !state.Refitting)
         {
@@ -129,12 +128,6 @@ internal sealed class SetScoringPass
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         var set = state.Set;
-        if (state.DeletedElsewhere)
-        {
-            // Records went through another replica: their scores are gone from the store, so read what is left.
-            await ReloadAsync(state, cancellationToken).ConfigureAwait(false);
-        }
-
         await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
         var dropped = state.ApplyDeletes();
 

@@ -108,8 +108,11 @@ internal sealed class SetScoringState
     /// <summary>Gets or sets the shared database's figures of the set at the last poll, or null before the first.</summary>
     public SetWatermark? Watermark { get; set; }
 
-    /// <summary>Gets or sets whether records were deleted through another replica since the entries were read (the next pass reads them again).</summary>
-    public bool DeletedElsewhere { get; set; }
+    /// <summary>
+    /// Gets or sets, with replicas on one database, the set's change stamp through which every delete is applied to the
+    /// entries or queued for the next pass (-1: unknown, the stored ranking is read again first).
+    /// </summary>
+    public long DeletesAppliedThroughStamp { get; set; } = -1;
 
     /// <summary>Gets whether a refit is rescoring the set while the previous ranking is served stale.</summary>
     public bool Refitting => _staleEntries is not null;
@@ -121,6 +124,15 @@ internal sealed class SetScoringState
     public void OnDeleted(IReadOnlyList<long> sequences)
     {
         Interlocked.Add(ref _ownDeletes, sequences.Count);
+        foreach (var sequence in sequences)
+        {
+            _deleted.Enqueue(sequence);
+        }
+    }
+
+    /// <summary>Queues records deleted through any replica (read from the shared database) for the next <see cref="ApplyDeletes"/>.</summary>
+    public void QueueDeleted(IReadOnlyList<long> sequences)
+    {
         foreach (var sequence in sequences)
         {
             _deleted.Enqueue(sequence);

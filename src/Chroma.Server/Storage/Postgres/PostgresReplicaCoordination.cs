@@ -70,18 +70,20 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
     }
 
     /// <inheritdoc />
-    public async Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, CancellationToken cancellationToken = default)
+    public async Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return await RunAsync(async connection =>
         {
             using var command = new NpgsqlCommand("""
-                UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4)
+                UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4),
+                    deletes_applied = GREATEST(deletes_applied, $5)
                 WHERE set_key = $1 AND holder = $2 AND generation = $3
                 RETURNING scores_revision;
                 """, connection);
             AddLease(command, lease);
             command.Parameters.Add(new NpgsqlParameter { Value = coveredThrough });
+            command.Parameters.Add(new NpgsqlParameter { Value = deletesApplied });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : (long?)null;
         }, "publish the scoring pass", cancellationToken).ConfigureAwait(false);
     }
@@ -92,7 +94,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
         using var connection = _database.OpenConnection();
         using var command = new NpgsqlCommand("""
             SELECT s.set_key, s.set_id, s.last_sequence, s.deleted_count, COALESCE(l.scores_revision, 0), COALESCE(l.covered_through, -1),
-                   l.holder, COALESCE(l.expires_ms, 0), COALESCE(l.generation, 0)
+                   l.holder, COALESCE(l.expires_ms, 0), COALESCE(l.generation, 0), COALESCE(l.deletes_applied, 0)
             FROM embedding_sets s LEFT JOIN scoring_leases l ON l.set_key = s.set_key
             ORDER BY s.set_key;
             """, connection);
@@ -102,10 +104,38 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
         {
             marks.Add(new SetWatermark(
                 reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8)));
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9)));
         }
 
         return marks;
+    }
+
+    /// <inheritdoc />
+    public async Task<SetDeletes> ReadDeletesAsync(StoredEmbeddingSet set, long afterStamp, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return await RunAsync(async connection =>
+        {
+            // One statement, one snapshot: the stamp, the count and the deleted rows agree (records_deleted_by_set serves the rows).
+            using var command = new NpgsqlCommand("""
+                SELECT s.last_sequence, s.deleted_count,
+                       ARRAY(SELECT r.sequence FROM records r
+                             WHERE r.set_key = s.set_key AND r.deleted_sequence > $2 AND r.deleted_sequence <= s.last_sequence)
+                FROM embedding_sets s WHERE s.set_key = $1;
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            command.Parameters.Add(new NpgsqlParameter { Value = afterStamp });
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return new SetDeletes(0, 0, []);
+                }
+
+                return new SetDeletes(reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<long[]>(2));
+            }
+        }, "read the set's deletes", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -117,7 +117,14 @@ internal static class PostgresSchema
         CREATE INDEX IF NOT EXISTS records_deleted_rows ON records (set_key, sequence) WHERE deleted;
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5];
+    // Version 6: with the stored ranking's coverage, how many of the set's deletes (embedding_sets.deleted_count) it has
+    // applied, so a request that waits for everything acknowledged before it waits for deletes made through any replica.
+    // A ranking stored before it claims none (0), which only makes a waiting request wait for the next pass.
+    private const string Version6 = """
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS deletes_applied bigint NOT NULL DEFAULT 0;
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
