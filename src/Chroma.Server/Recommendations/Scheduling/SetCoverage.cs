@@ -4,7 +4,9 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// How far one set's published ranking reaches, for requests that wait for a fresh one: the
 /// highest sequence the store had acknowledged when the last finished pass started (that pass read
 /// everything up to it), and a task that completes when the next pass ends. Deletes are counted apart (they take
-/// no new record sequence): a pass applies every delete noted before it started.
+/// no new record sequence): a pass applies every delete noted before it started. With replicas on one database the
+/// deletes are counted as the database counts them (the set's <c>deleted_count</c>, deletes through every replica), and
+/// <see cref="DeletesCovered"/> is in that count.
 /// </summary>
 internal sealed class SetCoverage
 {
@@ -26,7 +28,10 @@ internal sealed class SetCoverage
     /// <summary>Gets how many deletes (calls that tombstoned records of the set) were committed since the server started.</summary>
     public long DeletesNoted => Interlocked.Read(ref _deletesNoted);
 
-    /// <summary>Gets how many of <see cref="DeletesNoted"/> the published ranking has applied.</summary>
+    /// <summary>
+    /// Gets how many deletes the published ranking has applied: of <see cref="DeletesNoted"/> on one process, of the
+    /// set's shared delete count with replicas on one database.
+    /// </summary>
     public long DeletesCovered => Interlocked.Read(ref _deletesCovered);
 
     /// <summary>Notes a committed delete (called after the deleted sequences were queued for the next pass).</summary>
