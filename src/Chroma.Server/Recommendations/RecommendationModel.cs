@@ -235,7 +235,7 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        var classifier = ProductionShiftClassifier.Fit(sample, production, Dimension, Options.Seed, limiter, cancellationToken);
+        var classifier = ProductionShiftClassifier.Fit(sample, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
         var fittedSet = new HashSet<int>(FittedRows);
         var heldOut = Enumerable.Range(0, training.Count)
             .Where(r => !fittedSet.Contains(r))

@@ -29,6 +29,7 @@ from sklearn.neural_network import MLPClassifier
 FOLDS = 5
 SHIFTS = ["letters", "rotation", "transl.", "scale", "contrast", "inversion", "blur", "noise", "7s mirrored"]
 KINDS = 9  # SignalKind values: maha, knn, boundary, entropy, margin, lc, rel, norm, shift
+SHIFT_WEIGHT = 1.0  # --shift-weight: the classifier's weight in the balanced mean (the engine's: 1)
 
 
 def load(directory):
@@ -135,6 +136,78 @@ def gbm(X, y, seed):
     return m.decision_function
 
 
+def engine_net(hidden=64, seeds=1, whiten=False, epochs=10, min_steps=2000, validation=0.1, patience=300, alpha=1e-4):
+    """A numpy replica of the engine's ShiftNetwork (one hidden ReLU layer, class-balanced log loss, Adam 1e-3, L2
+    alpha / batch on the weights, Glorot-uniform start, `epochs` epochs but up to `min_steps` steps, early stopping on a
+    seeded `validation` share with `patience` steps). `seeds` > 1: the mean logit of that many networks (seeds differ
+    in start, shuffles and validation rows: bagging over the validation split). `whiten`: PCA-whiten the (already
+    standardised) inputs on the fold's rows first, directions with under 1e-6 of the largest variance dropped."""
+    batch = 256
+    def one(X, y, seed):
+        rng = np.random.default_rng(seed)
+        n, p = X.shape
+        b1 = np.sqrt(6 / (p + hidden)); b2 = np.sqrt(6 / (hidden + 1))
+        W1 = rng.uniform(-b1, b1, (hidden, p)).astype(np.float32); c1 = rng.uniform(-b1, b1, hidden).astype(np.float32)
+        w2 = rng.uniform(-b2, b2, hidden).astype(np.float32); c2 = np.float32(rng.uniform(-b2, b2))
+        params = [W1, c1, w2, np.array([c2], np.float32)]
+        decay = [True, False, True, False]
+        rows = rng.permutation(n)
+        nv = max(2, int(n * validation))
+        val, rows = rows[:nv], rows[nv:]
+        pos = max(1, (y[rows] > 0).sum()); neg = max(1, (y[rows] <= 0).sum())
+        cw = np.where(y > 0, len(rows) / (2 * pos), len(rows) / (2 * neg)).astype(np.float32)
+        vp = max(1, (y[val] > 0).sum()); vn = max(1, (y[val] <= 0).sum())
+        def forward(Z, P):
+            H = np.maximum(0, Z @ P[0].T + P[1])
+            return H, H @ P[2] + P[3][0]
+        def vloss(P):
+            _, z = forward(X[val], P)
+            s = np.where(y[val] > 0, z, -z)
+            l = np.logaddexp(0, -s)
+            return 0.5 * (l[y[val] > 0].sum() / vp + l[y[val] <= 0].sum() / vn)
+        m = [np.zeros_like(q) for q in params]; v = [np.zeros_like(q) for q in params]
+        best = [q.copy() for q in params]; best_loss = vloss(params)
+        step = best_step = 0
+        batches = -(-len(rows) // batch)
+        total_epochs = max(epochs, -(-min_steps // batches))
+        for epoch in range(total_epochs):
+            if step - best_step >= max(patience, batches):
+                break
+            rows = rng.permutation(rows)
+            for s in range(0, len(rows), batch):
+                idx = rows[s:s + batch]
+                Z = X[idx]
+                H, z = forward(Z, params)
+                r = (1 / (1 + np.exp(-z)) - y[idx]) * cw[idx]
+                back = (r[:, None] * params[2][None, :]) * (H > 0)
+                grads = [back.T @ Z, back.sum(0), H.T @ r, np.array([r.sum()])]
+                step += 1
+                size = len(idx)
+                rate = 1e-3 * np.sqrt(1 - 0.999 ** step) / (1 - 0.9 ** step)
+                for k in range(4):
+                    g = grads[k] / size + (alpha / batch * params[k] if decay[k] else 0)
+                    m[k] = 0.9 * m[k] + 0.1 * g
+                    v[k] = 0.999 * v[k] + 0.001 * g * g
+                    params[k] = (params[k] - rate * m[k] / (np.sqrt(v[k]) + 1e-8)).astype(np.float32)
+            l = vloss(params)
+            if l < best_loss:
+                best_loss, best_step, best = l, step, [q.copy() for q in params]
+        return lambda Z: forward(Z.astype(np.float32), best)[1].astype(np.float64)
+    def fit(X, y, seed):
+        X = X.astype(np.float32); y = y.astype(np.float32)
+        transform = lambda Z: Z
+        if whiten:
+            mu = X.mean(0)
+            vals, vecs = np.linalg.eigh(np.cov((X - mu).T.astype(np.float64)))
+            keep = vals > 1e-6 * vals.max()
+            proj = (vecs[:, keep] / np.sqrt(vals[keep])).astype(np.float32)
+            transform = lambda Z: (Z.astype(np.float32) - mu) @ proj
+            X = transform(X)
+        nets = [one(X, y, seed * 7919 + k) for k in range(seeds)]
+        return lambda Z: np.mean([f(transform(Z)) for f in nets], axis=0)
+    return fit
+
+
 VARIANTS = {
     "linear": linear,
     "mlp64": mlp(64),
@@ -143,6 +216,16 @@ VARIANTS = {
     "mlp32s": mlp(32, min_steps=2000),
     "rff1024": rff(1024),
     "gbm": gbm,
+    "net64": engine_net(64),
+    "net128": engine_net(128),
+    "net64x3": engine_net(64, seeds=3),
+    "net64x5": engine_net(64, seeds=5),
+    "net64w": engine_net(64, whiten=True),
+    "net64wx3": engine_net(64, whiten=True, seeds=3),
+    "net64a1e-2": engine_net(64, alpha=1e-2),
+    "net64a1": engine_net(64, alpha=1.0),
+    "net128x2": engine_net(128, seeds=2),
+    "net128x3": engine_net(128, seeds=3),
 }
 
 
@@ -199,7 +282,7 @@ def balanced(other, shift_surprise, with_shift=True):
     num = (np.where(present, s, 0) * w).sum(1)
     den = (present * w).sum(1)
     if with_shift:
-        num, den = num + shift_surprise, den + 1
+        num, den = num + SHIFT_WEIGHT * shift_surprise, den + SHIFT_WEIGHT
     return num / den
 
 
@@ -209,7 +292,12 @@ def main():
     ap.add_argument("--variants", default="linear,mlp64,mlp128,rff1024,knn10,knn50,gbm")
     ap.add_argument("--mixes", default="all,pairwise,normal,few,absent")
     ap.add_argument("--few", default="900,100", help="normal,shifted rows of the few-shifted mix")
+    ap.add_argument("--cache", help="directory keeping each variant's scores per production mix, so reruns (other --shift-weight) refit nothing")
+    ap.add_argument("--seed", type=int, default=1, help="first seed of the fold models (seed + fold)")
+    ap.add_argument("--shift-weight", type=float, default=1.0, help="the classifier's weight in balanced (engine: 1)")
     args = ap.parse_args()
+    global SHIFT_WEIGHT
+    SHIFT_WEIGHT = args.shift_weight
     part, counts = load(args.dir)
     variants = args.variants.split(",")
     mixes = args.mixes.split(",")
@@ -236,13 +324,27 @@ def main():
           f"(all mix, from the dump): " + " ".join(f"{SHIFTS[s]} {engine[s]:.3f}" for s in range(len(SHIFTS))), flush=True)
 
     def run(variant, Xtrain_fit, Xheld, train_folds, held_folds, Xprod, prod_ids):
+        if args.cache:
+            import hashlib, os
+            key = hashlib.sha1(np.ascontiguousarray(np.r_[Xtrain_fit.sum(1), Xheld.sum(1), Xprod.sum(1)]).tobytes()).hexdigest()[:16]
+            path = f"{args.cache}/{variant}-s{args.seed}-{key}.npz"
+            if os.path.exists(path):
+                c = np.load(path)
+                return c["raw"], c["sur"], float(c["auc"]), float(c["z"])
+            raw, sur, auc, z = fit_and_score(variant, Xtrain_fit, Xheld, train_folds, held_folds, Xprod, prod_ids)
+            os.makedirs(args.cache, exist_ok=True)
+            np.savez(path, raw=raw, sur=sur, auc=auc, z=z)
+            return raw, sur, auc, z
+        return fit_and_score(variant, Xtrain_fit, Xheld, train_folds, held_folds, Xprod, prod_ids)
+
+    def fit_and_score(variant, Xtrain_fit, Xheld, train_folds, held_folds, Xprod, prod_ids):
         ys = np.r_[np.zeros(len(Xtrain_fit)), np.ones(len(Xprod))]
         Xs = np.vstack([Xtrain_fit, Xprod])
         folds = np.r_[train_folds, np.array([fnv_fold(i) for i in prod_ids])]
         if variant in KNN:
             oof, hs = KNN[variant](Xs, ys, Xheld)
         else:
-            oof, hs = cross_fitted(VARIANTS[variant], Xs, ys, folds, Xheld, held_folds)
+            oof, hs = cross_fitted(VARIANTS[variant], Xs, ys, folds, Xheld, held_folds, seed=args.seed)
         auc = roc_auc_score(ys, oof)
         n1, n2 = len(Xtrain_fit), len(Xprod)
         z = (auc - 0.5) / np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))

@@ -204,6 +204,44 @@ public class ProductionShiftSignalTests
             Is.EqualTo(ids.Select((id, i) => second.Classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id)))));
     }
 
+    [Test]
+    public void Fit_ThreeNetworksPerFold_ScoreIsTheMeanOfThreeSingleNetworkClassifiersAndVariesLessWithTheSeed()
+    {
+        var (training, _) = Normal(200, seed: 1);
+        var (production, _) = Shifted(100, seed: 3);
+        var trainingIds = SyntheticEmbeddings.Ids(400, "t");
+        var ids = SyntheticEmbeddings.Ids(200);
+        var limiter = new BackgroundWorkLimiter(2, "ensemble");
+        ProductionShiftClassifier Fit(int seed, int networks) =>
+            ProductionShiftClassifier.Fit(Sample(training, trainingIds), Sample(production, ids), Dimension, seed, limiter, networks);
+        double[] Scores(ProductionShiftClassifier classifier) =>
+            [.. ids.Select((id, i) => classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id)))];
+
+        // Member m of fold f is fitted from seed + f + 5 m: the single networks of seeds 1, 6 and 11.
+        var singles = new[] { 1, 6, 11 }.Select(seed => Scores(Fit(seed, 1))).ToArray();
+        var ensembleClassifier = Fit(1, 3);
+        var ensemble = Scores(ensembleClassifier);
+        var otherEnsemble = Scores(Fit(16, 3));
+
+        // Spread of a record's score between two classifiers of different seeds, relative to the scores' own spread.
+        static double SeedSpread(double[] a, double[] b)
+        {
+            var differences = a.Zip(b, (u, v) => (u - v) * (u - v)).Average() / 2;
+            var all = a.Concat(b).ToArray();
+            var mean = all.Average();
+            return differences / all.Average(v => (v - mean) * (v - mean));
+        }
+
+        var singleSpread = (SeedSpread(singles[0], singles[1]) + SeedSpread(singles[0], singles[2]) + SeedSpread(singles[1], singles[2])) / 3;
+        Assert.Multiple(() =>
+        {
+            Assert.That(ensemble, Is.EqualTo(singles[0].Select((_, i) => singles.Average(s => s[i]))).Within(1e-5));
+            Assert.That(ensembleClassifier.NetworksPerFold, Is.EqualTo(3));
+            // For independent members, averaging three leaves a third of the seed's share of a score; asserted below 0.6.
+            Assert.That(SeedSpread(ensemble, otherEnsemble), Is.LessThan(0.6 * singleSpread));
+        });
+    }
+
     [TestCase(100, 199, false)]
     [TestCase(100, 200, true)]
     [TestCase(100, 1_000, true)]
