@@ -246,6 +246,16 @@ internal static class LabelingSelector
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
         var covered = coverTraining ? clients.Select(c => records[rows[c]].Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached).ToArray() : null;
+        if (covered is { Length: > 0 } && variant.ReachQuantile is { } quantile)
+        {
+            var sorted = covered.Order().ToArray();
+            var cap = sorted[(int)Math.Clamp(Math.Floor(quantile * (sorted.Length - 1)), 0, sorted.Length - 1)];
+            for (var c = 0; c < covered.Length; c++)
+            {
+                covered[c] = Math.Min(covered[c], cap);
+            }
+        }
+
         if (covered is not null && variant.DismissedAsCovered && variant.Dismissed is { Length: > 0 } dismissed && dismissed.Length % dimension == 0)
         {
             for (var c = 0; c < clients.Length; c++)

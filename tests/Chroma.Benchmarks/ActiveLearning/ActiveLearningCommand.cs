@@ -19,8 +19,9 @@ namespace Chroma.Benchmarks.ActiveLearning;
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
 /// on the first model's embeddings and probabilities, exactly as the server would serve them.
 /// Seeds run from <c>--first-seed</c> on, so seeds can run in parallel processes (each prints every seed's accuracies).
-/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--shift rotate-scale] [--data samples/data]</code>
-/// <c>--shift</c> picks another shift for the pool and the test set (<see cref="PoolShifts"/>).
+/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--shift rotate-scale] [--rounds] [--data samples/data]</code>
+/// <c>--shift</c> picks another shift for the pool and the test set (<see cref="PoolShifts"/>); <c>--rounds</c> runs the
+/// labeling loop instead of one ranking per strategy (<see cref="LabelingRounds"/>).
 /// </summary>
 internal static class ActiveLearningCommand
 {

@@ -31,6 +31,9 @@ internal static class LabelingRounds
 
     private const int D = SmallMlp.EmbeddingWidth;
 
+    /// <summary>The pool's last records are the letters (for the printed counts only; no strategy reads it).</summary>
+    private const int Letters = 600;
+
     /// <summary>The strategies, each picking <c>count</c> unpicked pool records for one round.</summary>
     public static List<(string Name, Func<State, int, int[]> Pick)> Strategies(int poolCount, int seed, BackgroundWorkLimiter limiter)
     {
@@ -45,6 +48,11 @@ internal static class LabelingRounds
             ("chroma Labeling dismissing", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: false)),
             ("chroma Labeling dismissed as covered", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: false, asCovered: true)),
             ("chroma Labeling every record dismissed as covered", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: true, asCovered: true)),
+            ("chroma Labeling reach capped at the 90th percentile", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, reachQuantile: 0.9)),
+            ("chroma Labeling reach capped at the median", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, reachQuantile: 0.5)),
+            // Uncertainty once the model has been retrained on shifted labels (Hacohen et al.: typicality first, uncertainty later).
+            ("chroma Labeling uncertainty weight 1", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, uncertaintyWeight: 1)),
+            ("chroma Labeling uncertainty weight 3", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, uncertaintyWeight: 3)),
             ("chroma Labeling every record dismissing", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: true)),
         ];
     }
@@ -67,7 +75,7 @@ internal static class LabelingRounds
         return SelectionBaselines.KCenter(centres, poolUnits, D, count);
     }
 
-    private static int[] Labeling(State s, int count, BackgroundWorkLimiter limiter, bool dismissing, bool everyRecord, bool asCovered = false)
+    private static int[] Labeling(State s, int count, BackgroundWorkLimiter limiter, bool dismissing, bool everyRecord, bool asCovered = false, double uncertaintyWeight = LabelingSelector.UncertaintyWeight, double? reachQuantile = null)
     {
         var labels = s.TrainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
         var model = RecommendationModel.Fit(
@@ -98,9 +106,14 @@ internal static class LabelingRounds
             poolUnits.AsSpan(s.Dismissed[r] * D, D).CopyTo(dismissed.AsSpan(r * D, D));
         }
 
+        var within = open.Where((_, r) => SignalCombiner.LabelingDistanceExcess(scored[r].Signals) <= 0).ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    round of {count}: {open.Length} records not yet reviewed, {within.Length} within the distance allowance ({within.Count(i => i >= s.Picked.Length - Letters)} of them letters), {s.Dismissed.Count} dismissed"));
         var scores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
-        var variant = dismissing ? new LabelingVariant { Dismissed = dismissed, DismissedAsCovered = asCovered } : LabelingVariant.Default;
-        return [.. LabelingSelector.Select(scored, scores, count, new RecommendationOptions(), candidateRule: everyRecord ? _ => true : null, variant: variant)
+        var variant = dismissing ? new LabelingVariant { Dismissed = dismissed, DismissedAsCovered = asCovered }
+            : reachQuantile is { } q ? new LabelingVariant { ReachQuantile = q }
+            : LabelingVariant.Default;
+        return [.. LabelingSelector.Select(scored, scores, count, new RecommendationOptions(), uncertaintyWeight, candidateRule: everyRecord ? _ => true : null, variant: variant)
             .Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
     }
 }

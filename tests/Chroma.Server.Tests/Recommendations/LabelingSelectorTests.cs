@@ -195,6 +195,27 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void Select_ReachQuantile_FarFewRecordsNoLongerPullTheFirstPick()
+    {
+        // "near": 40 records 0.3 from the training rows; "far": 10 records 1.5 from them, all within the allowance.
+        // Uncapped, the far region's first pick lowers 10 distances by about 1.45 (14.5), the near one's 40 by about
+        // 0.25 (10), so far comes first; capped at the median reach (0.3), far is worth about 2.5 and near comes first.
+        var near = Region("near", SyntheticEmbeddings.Axis(Dimension, 0, 1), 40, nearestTraining: 0.3, seed: 80);
+        var far = Region("far", SyntheticEmbeddings.Axis(Dimension, 1, 1), 10, nearestTraining: 1.5, seed: 81);
+        ScoredRecord[] records = [.. near, .. far];
+        var scores = new double[records.Length];
+
+        var uncapped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
+        var capped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { ReachQuantile = 0.5 });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(uncapped.Single().Id, Does.StartWith("far"));
+            Assert.That(capped.Single().Id, Does.StartWith("near"));
+        });
+    }
+
+    [Test]
     public void Rank_Labeling_TrainingRowsAsMeasured_ProductionCopyOfATrainingRowIsCovered()
     {
         var scored = Pool();

@@ -50,4 +50,12 @@ internal sealed class LabelingVariant
     /// neighbourhood of a dismissed record is worth little to the picks. The default value is false.
     /// </summary>
     public bool DismissedAsCovered { get; init; }
+
+    /// <summary>
+    /// A quantile (0 to 1) of the clients' distances to the training rows at which each such distance is capped before
+    /// the first pick (a truncated facility location: the farthest candidates, often foreign inputs just within the
+    /// distance allowance, pull the picks no harder than the quantile's distance), or null for no cap. The default
+    /// value is null.
+    /// </summary>
+    public double? ReachQuantile { get; init; }
 }
