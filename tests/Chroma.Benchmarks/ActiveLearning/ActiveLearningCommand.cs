@@ -278,6 +278,11 @@ internal static class ActiveLearningCommand
         strategies.Add(("oracle: chroma Labeling covering every digit", b => Variant(b, new() { CoverRule = r => int.Parse(r.Id, CultureInfo.InvariantCulture) < PoolDigits })));
         strategies.Add(("chroma Labeling covering records one distance finds ordinary", b => Variant(b, new() { CoverRule = r => Within(r, SignalKind.Mahalanobis) || Within(r, SignalKind.KnnDistance) })));
 
+        // A truncated facility location (December 2, branch al6): each candidate's distance to the training rows capped
+        // at the 90th percentile of those distances, so the farthest candidates (often letters just within the
+        // allowance) pull the picks no harder than that.
+        strategies.Add(("chroma Labeling reach capped at the 90th percentile", b => Variant(b, new() { ReachQuantile = 0.9 })));
+
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
