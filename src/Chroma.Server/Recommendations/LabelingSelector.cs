@@ -94,7 +94,14 @@ internal static class LabelingSelector
             scoreRank[scoreOrder[r]] = r + 1;
         }
 
-        var candidates = Candidates(records, candidateRule ?? (r => SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0));
+        var rule = candidateRule ?? (r => SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0);
+        if (variant is { Dismissed: { Length: > 0 } dismissed, DismissedAsCovered: false })
+        {
+            var inner = rule;
+            rule = r => inner(r) && !NearerDismissed(r, dismissed);
+        }
+
+        var candidates = Candidates(records, rule);
         var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank, variant ?? LabelingVariant.Default);
 
         var result = new List<Recommendation>(Math.Min(count, n));
@@ -163,6 +170,28 @@ internal static class LabelingSelector
         return Math.Clamp(record.Signal(SignalKind.Boundary)?.Value ?? 0, 0, 1);
     }
 
+    /// <summary>Whether a dismissed record is nearer to <paramref name="record"/> than its nearest training row.</summary>
+    private static bool NearerDismissed(ScoredRecord record, float[] dismissed)
+    {
+        var unit = record.UnitEmbedding.Span;
+        var d = unit.Length;
+        if (d == 0 || dismissed.Length % d != 0)
+        {
+            return false;
+        }
+
+        var reach = record.Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached;
+        for (var o = 0; o < dismissed.Length; o += d)
+        {
+            if (System.Numerics.Tensors.TensorPrimitives.Distance(unit, dismissed.AsSpan(o, d)) < reach)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicates) =>
         new(record.Id, score, record.Signals, ReasonWriter.Write(record, RecommendationStrategy.Labeling), duplicates) { ScoreRank = rank };
 
@@ -217,6 +246,27 @@ internal static class LabelingSelector
         var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
         var covered = coverTraining ? clients.Select(c => records[rows[c]].Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached).ToArray() : null;
+        if (covered is { Length: > 0 } && variant.ReachQuantile is { } quantile)
+        {
+            var sorted = covered.Order().ToArray();
+            var cap = sorted[(int)Math.Clamp(Math.Floor(quantile * (sorted.Length - 1)), 0, sorted.Length - 1)];
+            for (var c = 0; c < covered.Length; c++)
+            {
+                covered[c] = Math.Min(covered[c], cap);
+            }
+        }
+
+        if (covered is not null && variant.DismissedAsCovered && variant.Dismissed is { Length: > 0 } dismissed && dismissed.Length % dimension == 0)
+        {
+            for (var c = 0; c < clients.Length; c++)
+            {
+                var unit = units.AsSpan(clients[c] * dimension, dimension);
+                for (var o = 0; o < dismissed.Length; o += dimension)
+                {
+                    covered[c] = Math.Min(covered[c], System.Numerics.Tensors.TensorPrimitives.Distance(unit, dismissed.AsSpan(o, dimension)));
+                }
+            }
+        }
         var rowWeights = variant.Typicality ? NeighborhoodTypicality.Of(units, dimension, clients) : null;
         if (pickable < rows.Length)
         {

@@ -19,12 +19,13 @@ namespace Chroma.Benchmarks.ActiveLearning;
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
 /// on the first model's embeddings and probabilities, exactly as the server would serve them.
 /// Seeds run from <c>--first-seed</c> on, so seeds can run in parallel processes (each prints every seed's accuracies).
-/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--shift rotate-scale] [--data samples/data]</code>
-/// <c>--shift</c> picks another shift for the pool and the test set (<see cref="PoolShifts"/>).
+/// <code>active-learning [--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--shift rotate-scale] [--rounds] [--data samples/data]</code>
+/// <c>--shift</c> picks another shift for the pool and the test set (<see cref="PoolShifts"/>); <c>--rounds</c> runs the
+/// labeling loop instead of one ranking per strategy (<see cref="LabelingRounds"/>).
 /// </summary>
 internal static class ActiveLearningCommand
 {
-    public const string Usage = "[--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--shift rotate-scale|translate-noise|blur-contrast|none] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
+    public const string Usage = "[--seeds 5] [--first-seed 1] [--budgets 50,100,200,400] [--epochs 20] [--strategies a,b] [--shift rotate-scale|translate-noise|blur-contrast|none] [--rounds] [--data samples/data]   (label efficiency: accuracy after labeling each strategy's picks)";
 
     private const int InitialCount = 1_000;
     private const int PoolDigits = 6_000;
@@ -39,6 +40,7 @@ internal static class ActiveLearningCommand
         var epochs = args.Int("epochs", 20);
         var only = args.Optional("strategies")?.Split(',');
         var shiftName = args.Optional("shift") ?? PoolShifts.Names[0];
+        var rounds = args.Flag("rounds");
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
         if (!PoolShifts.Names.Contains(shiftName))
@@ -76,9 +78,18 @@ internal static class ActiveLearningCommand
         {
             using var model = Train(initial, [], epochs, seed);
             baseline.Add(Accuracy(model, testImages, test.Labels));
+            if (rounds)
+            {
+                RunRounds(model, initial, pool, isLetter, testImages, test.Labels, budgets, epochs, seed, only, limiter, results, names);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"seed {seed}: accuracy before labeling {baseline[^1]:P1}; {clock.Elapsed.TotalSeconds:0} s so far"));
+                continue;
+            }
+
             var trainingOutputs = model.Outputs(initial.ToLabelled());
             var poolOutputs = model.Outputs(pool.ToLabelled());
-            var strategies = Strategies(initial, trainingOutputs, poolOutputs, seed, budgets.Max(), limiter)
+            var testOutputs = model.Outputs(testImages);
+            var strategies = Strategies(initial, trainingOutputs, poolOutputs, testOutputs, seed, budgets.Max(), limiter, out var poolBeyond, out var testBeyond)
                 .Where(s => only is null || only.Contains(s.Name))
                 .OrderBy(s => only is null ? 0 : Array.IndexOf(only, s.Name))
                 .ToList();
@@ -95,10 +106,19 @@ internal static class ActiveLearningCommand
                     var labelled = picks.Where(i => !isLetter[i]).ToArray();
                     // No digit picked (only letters): the retrained model would be the first one again (same data, same seed).
                     var accuracy = baseline[^1];
+                    // Where the picks and the errors are (diagnosis of blur-contrast): test accuracy on the test digits
+                    // within the labeling distance allowance of the first model and beyond it.
+                    var (within, beyond) = (baseline[^1], baseline[^1]);
                     if (labelled.Length > 0)
                     {
                         using var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
                         accuracy = Accuracy(retrained, testImages, test.Labels);
+                        var predictions = retrained.Outputs(testImages).Predictions;
+                        (within, beyond) = (RegionAccuracy(predictions, test.Labels, testBeyond, false), RegionAccuracy(predictions, test.Labels, testBeyond, true));
+                    }
+                    else
+                    {
+                        (within, beyond) = (RegionAccuracy(testOutputs.Predictions, test.Labels, testBeyond, false), RegionAccuracy(testOutputs.Predictions, test.Labels, testBeyond, true));
                     }
 
                     if (!results.TryGetValue((name, budget), out var list))
@@ -114,7 +134,7 @@ internal static class ActiveLearningCommand
                     }
 
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}, digits per class {string.Join("/", perClass)}"));
+                        $"  seed {seed}, {name}, {budget} labels: accuracy {accuracy:0.0000}, letters picked {picks.Length - labelled.Length}, digits per class {string.Join("/", perClass)}, digits beyond the allowance picked {labelled.Count(i => poolBeyond[i])}, digits the first model got wrong picked {labelled.Count(i => poolOutputs.Predictions[i] != pool.Labels[i])}, test accuracy within / beyond the allowance {within:0.0000} / {beyond:0.0000}"));
                 }
             }
 
@@ -149,9 +169,12 @@ internal static class ActiveLearningCommand
         GreyImages initial,
         (float[] Embeddings, float[][] Probabilities, int[] Predictions) training,
         (float[] Embeddings, float[][] Probabilities, int[] Predictions) pool,
+        (float[] Embeddings, float[][] Probabilities, int[] Predictions) test,
         int seed,
         int maxBudget,
-        BackgroundWorkLimiter limiter)
+        BackgroundWorkLimiter limiter,
+        out bool[] poolBeyond,
+        out bool[] testBeyond)
     {
         const int d = SmallMlp.EmbeddingWidth;
         var labels = initial.Labels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -167,6 +190,16 @@ internal static class ActiveLearningCommand
             new ProductionBatch(ids, pool.Embeddings, d, [.. pool.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], pool.Probabilities),
             limiter);
         var candidates = scored.Select((r, i) => (Letter: i >= PoolDigits, Candidate: SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0)).Where(x => x.Candidate).ToList();
+        poolBeyond = [.. scored.Select(r => SignalCombiner.LabelingDistanceExcess(r.Signals) > 0)];
+        var testCount = test.Predictions.Length;
+        var testScored = RecommendationScorer.Score(
+            model,
+            new ProductionBatch([.. Enumerable.Range(0, testCount).Select(i => "t" + i.ToString(CultureInfo.InvariantCulture))], test.Embeddings, d,
+                [.. test.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], test.Probabilities),
+            limiter);
+        testBeyond = [.. testScored.Select(r => SignalCombiner.LabelingDistanceExcess(r.Signals) > 0)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: test digits beyond the allowance {testBeyond.Count(b => b)} of {testCount}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  seed {seed}: labeling candidates (distance within one in a thousand): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {PoolLetters} letters"));
         var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
@@ -245,10 +278,81 @@ internal static class ActiveLearningCommand
         strategies.Add(("oracle: chroma Labeling covering every digit", b => Variant(b, new() { CoverRule = r => int.Parse(r.Id, CultureInfo.InvariantCulture) < PoolDigits })));
         strategies.Add(("chroma Labeling covering records one distance finds ordinary", b => Variant(b, new() { CoverRule = r => Within(r, SignalKind.Mahalanobis) || Within(r, SignalKind.KnnDistance) })));
 
+        // A truncated facility location (December 2, branch al6): each candidate's distance to the training rows capped
+        // at the 90th percentile of those distances, so the farthest candidates (often letters just within the
+        // allowance) pull the picks no harder than that.
+        strategies.Add(("chroma Labeling reach capped at the 90th percentile", b => Variant(b, new() { ReachQuantile = 0.9 })));
+
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
         return strategies;
+    }
+
+    /// <summary>One seed of the labeling loop in rounds (<see cref="LabelingRounds"/>).</summary>
+    private static void RunRounds(
+        SmallMlp first, GreyImages initial, GreyImages pool, bool[] isLetter, LabelledImages testImages, int[] testLabels, IReadOnlyList<int> budgets, int epochs, int seed,
+        string[]? only, BackgroundWorkLimiter limiter, Dictionary<(string Strategy, int Budget), List<(double Accuracy, int Letters)>> results, List<string> names)
+    {
+        var strategies = LabelingRounds.Strategies(pool.Count, seed, limiter)
+            .Where(s => only is null || only.Contains(s.Name))
+            .OrderBy(s => only is null ? 0 : Array.IndexOf(only, s.Name))
+            .ToList();
+        var firstAccuracy = Accuracy(first, testImages, testLabels);
+        foreach (var (name, pick) in strategies)
+        {
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+
+            var picked = new List<int>();
+            var isPicked = new bool[pool.Count];
+            var current = first;
+            var accuracy = firstAccuracy;
+            foreach (var budget in budgets.Order())
+            {
+                var labelled = picked.Where(i => !isLetter[i]).ToArray();
+                var training = labelled.Length == 0 ? initial : GreyImages.Concat(initial, Gather([.. labelled.Select(i => (pool, i))]));
+                var state = new LabelingRounds.State(
+                    current.Outputs(training.ToLabelled()), training.Labels, current.Outputs(pool.ToLabelled()), isPicked, [.. picked.Where(i => isLetter[i])]);
+                foreach (var i in pick(state, budget - picked.Count))
+                {
+                    if (!isPicked[i])
+                    {
+                        isPicked[i] = true;
+                        picked.Add(i);
+                    }
+                }
+
+                labelled = [.. picked.Where(i => !isLetter[i])];
+                if (labelled.Length > 0)
+                {
+                    var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
+                    accuracy = Accuracy(retrained, testImages, testLabels);
+                    if (!ReferenceEquals(current, first))
+                    {
+                        current.Dispose();
+                    }
+
+                    current = retrained;
+                }
+
+                if (!results.TryGetValue((name, budget), out var list))
+                {
+                    results[(name, budget)] = list = [];
+                }
+
+                list.Add((accuracy, picked.Count - labelled.Length));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  seed {seed}, {name}, {budget} labels (rounds): accuracy {accuracy:0.0000}, letters picked {picked.Count - labelled.Length}"));
+            }
+
+            if (!ReferenceEquals(current, first))
+            {
+                current.Dispose();
+            }
+        }
     }
 
     private static SmallMlp Train(GreyImages initial, (GreyImages Images, int Index)[] extra, int epochs, int seed)
@@ -272,6 +376,12 @@ internal static class ActiveLearningCommand
     {
         var predictions = model.Outputs(test).Predictions;
         return Enumerable.Range(0, labels.Length).Count(i => predictions[i] == labels[i]) / (double)labels.Length;
+    }
+
+    private static double RegionAccuracy(int[] predictions, int[] labels, bool[] beyond, bool region)
+    {
+        var members = Enumerable.Range(0, labels.Length).Where(i => beyond[i] == region).ToArray();
+        return members.Length == 0 ? double.NaN : members.Count(i => predictions[i] == labels[i]) / (double)members.Length;
     }
 
     private static double StandardDeviation(List<double> values)

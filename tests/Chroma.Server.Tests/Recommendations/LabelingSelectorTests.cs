@@ -148,6 +148,74 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void Select_DismissedRecord_ItsRegionIsNoLongerPickedAndFollowsTheCandidates()
+    {
+        // Two regions within the distance allowance, equally far from the training rows (0.5): "foreign" (30 records)
+        // larger than "task" (20). A reviewer dismissed one record at the foreign centre as out of scope: every
+        // foreign record is nearer to it (about 0.05-0.15) than to the training rows, so none stays a candidate.
+        var foreignCentre = SyntheticEmbeddings.Axis(Dimension, 0, 1);
+        var foreign = Region("foreign", foreignCentre, 30, nearestTraining: 0.5, seed: 70);
+        var task = Region("task", SyntheticEmbeddings.Axis(Dimension, 1, 1), 20, nearestTraining: 0.5, seed: 71);
+        ScoredRecord[] records = [.. foreign, .. task];
+        var scores = new double[records.Length];
+        var dismissed = new LabelingVariant { Dismissed = foreignCentre };
+
+        var before = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
+        var after = LabelingSelector.Select(records, scores, records.Length, new RecommendationOptions(), variant: dismissed);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before.Single().Id, Does.StartWith("foreign"), "before the dismissal the larger region comes first");
+            Assert.That(after[0].Id, Does.StartWith("task"), "after it the task region does");
+            Assert.That(after.TakeLast(foreign.Length).Select(r => r.Id), Has.All.StartsWith("foreign"), "the dismissed region follows every candidate");
+            Assert.That(after.Select(r => r.Id).Distinct().Count(), Is.EqualTo(records.Length), "nothing is dropped or repeated");
+        });
+    }
+
+    [Test]
+    public void Select_DismissedAsCovered_ItsRegionStartsCoveredButStaysPickable()
+    {
+        // The same two regions; the dismissed record now counts as a facility in place, like a training row: the
+        // foreign clients start about 0.05-0.15 from it instead of 0.5, so the task region's first pick gains more.
+        var foreignCentre = SyntheticEmbeddings.Axis(Dimension, 0, 1);
+        var foreign = Region("foreign", foreignCentre, 30, nearestTraining: 0.5, seed: 70);
+        var task = Region("task", SyntheticEmbeddings.Axis(Dimension, 1, 1), 20, nearestTraining: 0.5, seed: 71);
+        ScoredRecord[] records = [.. foreign, .. task];
+        var scores = new double[records.Length];
+        var covered = new LabelingVariant { Dismissed = foreignCentre, DismissedAsCovered = true };
+
+        var first = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: covered);
+        var wrongWidth = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { Dismissed = [1f, 0f, 0f], DismissedAsCovered = true });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Single().Id, Does.StartWith("task"), "the dismissed region starts covered");
+            Assert.That(wrongWidth.Single().Id, Does.StartWith("foreign"), "dismissed rows of another width are ignored");
+        });
+    }
+
+    [Test]
+    public void Select_ReachQuantile_FarFewRecordsNoLongerPullTheFirstPick()
+    {
+        // "near": 40 records 0.3 from the training rows; "far": 10 records 1.5 from them, all within the allowance.
+        // Uncapped, the far region's first pick lowers 10 distances by about 1.45 (14.5), the near one's 40 by about
+        // 0.25 (10), so far comes first; capped at the median reach (0.3), far is worth about 2.5 and near comes first.
+        var near = Region("near", SyntheticEmbeddings.Axis(Dimension, 0, 1), 40, nearestTraining: 0.3, seed: 80);
+        var far = Region("far", SyntheticEmbeddings.Axis(Dimension, 1, 1), 10, nearestTraining: 1.5, seed: 81);
+        ScoredRecord[] records = [.. near, .. far];
+        var scores = new double[records.Length];
+
+        var uncapped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
+        var capped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { ReachQuantile = 0.5 });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(uncapped.Single().Id, Does.StartWith("far"));
+            Assert.That(capped.Single().Id, Does.StartWith("near"));
+        });
+    }
+
+    [Test]
     public void Rank_Labeling_TrainingRowsAsMeasured_ProductionCopyOfATrainingRowIsCovered()
     {
         var scored = Pool();

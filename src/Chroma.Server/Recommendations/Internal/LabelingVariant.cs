@@ -34,4 +34,28 @@ internal sealed class LabelingVariant
     /// them, while the picks stay among the candidates). The default value is null (none).
     /// </summary>
     public Func<ScoredRecord, bool>? CoverRule { get; init; }
+
+    /// <summary>
+    /// Unit embeddings (row-major, the set's width) of records a reviewer dismissed as out of scope, or null for none:
+    /// a record nearer to one of them than to its nearest training row is then no candidate (the labeling loop's
+    /// rounds: a foreign region found once is not labeled again), or with <see cref="DismissedAsCovered"/> they count
+    /// as covered instead. The default value is null.
+    /// </summary>
+    public float[]? Dismissed { get; init; }
+
+    /// <summary>
+    /// Whether the <see cref="Dismissed"/> records count as facilities in place, as the training rows do, instead of
+    /// excluding their neighbours: a
+    /// candidate's distance starts at its nearest training row or dismissed record, whichever is nearer, so the
+    /// neighbourhood of a dismissed record is worth little to the picks. The default value is false.
+    /// </summary>
+    public bool DismissedAsCovered { get; init; }
+
+    /// <summary>
+    /// A quantile (0 to 1) of the clients' distances to the training rows at which each such distance is capped before
+    /// the first pick (a truncated facility location: the farthest candidates, often foreign inputs just within the
+    /// distance allowance, pull the picks no harder than the quantile's distance), or null for no cap. The default
+    /// value is null.
+    /// </summary>
+    public double? ReachQuantile { get; init; }
 }
