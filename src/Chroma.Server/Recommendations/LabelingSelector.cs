@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -183,7 +185,7 @@ internal static class LabelingSelector
         var reach = record.Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached;
         for (var o = 0; o < dismissed.Length; o += d)
         {
-            if (System.Numerics.Tensors.TensorPrimitives.Distance(unit, dismissed.AsSpan(o, d)) < reach)
+            if (TensorPrimitives.Distance(unit, dismissed.AsSpan(o, d)) < reach)
             {
                 return true;
             }
@@ -263,10 +265,11 @@ internal static class LabelingSelector
                 var unit = units.AsSpan(clients[c] * dimension, dimension);
                 for (var o = 0; o < dismissed.Length; o += dimension)
                 {
-                    covered[c] = Math.Min(covered[c], System.Numerics.Tensors.TensorPrimitives.Distance(unit, dismissed.AsSpan(o, dimension)));
+                    covered[c] = Math.Min(covered[c], TensorPrimitives.Distance(unit, dismissed.AsSpan(o, dimension)));
                 }
             }
         }
+
         var rowWeights = variant.Typicality ? NeighborhoodTypicality.Of(units, dimension, clients) : null;
         if (pickable < rows.Length)
         {
