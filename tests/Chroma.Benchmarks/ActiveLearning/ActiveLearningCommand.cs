@@ -108,7 +108,7 @@ internal static class ActiveLearningCommand
                     var accuracy = baseline[^1];
                     // Where the picks and the errors are (diagnosis of blur-contrast): test accuracy on the test digits
                     // within the labeling distance allowance of the first model and beyond it.
-                    var (within, beyond) = (baseline[^1], baseline[^1]);
+                    double within, beyond;
                     if (labelled.Length > 0)
                     {
                         using var retrained = Train(initial, [.. labelled.Select(i => (pool, i))], epochs, seed);
