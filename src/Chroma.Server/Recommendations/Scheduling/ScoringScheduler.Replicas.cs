@@ -16,9 +16,17 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// </summary>
 internal sealed partial class ScoringScheduler
 {
+    /// <summary>
+    /// How often, with replicas on one database, a replica reads the watermarks while a request waits for a ranking
+    /// that does not yet cover it (the ranking may come from another replica's pass): 200 ms, or
+    /// <see cref="ScoringOptions.ChangePollInterval"/> when that is shorter.
+    /// </summary>
+    public static readonly TimeSpan WaitingPollInterval = TimeSpan.FromMilliseconds(200);
+
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private readonly TimeSpan _leaseDuration;
     private readonly TimeSpan _pollInterval;
+    private readonly TimeSpan _waitingPoll;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
     private bool _pollFailing;
     private int _pollSoon;
