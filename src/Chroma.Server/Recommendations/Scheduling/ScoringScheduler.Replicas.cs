@@ -11,7 +11,8 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// it reads records (<see cref="QueueDeletesAsync"/>) and publishes how many deletes its ranking applies; a new
 /// revision, or deletes the served ranking lacks, make every other replica read the stored ranking, so all replicas
 /// serve the same one; an expired lease with unscored records is taken over. The poll is the only wake-up from other
-/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>), and a waiting request runs it at once.
+/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>): a waiting request runs it at once and every
+/// <see cref="WaitingPollInterval"/> while it waits.
 /// On SQLite nothing is polled and the one process always holds every lease.
 /// </summary>
 internal sealed partial class ScoringScheduler
