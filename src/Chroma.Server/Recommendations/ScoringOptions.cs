@@ -45,7 +45,8 @@ public sealed class ScoringOptions
     /// Gets or sets how often a replica reads every set's latest sequence, last change and stored-ranking revision
     /// from the shared database (50 ms to 1 minute, at most a third of <see cref="LeaseDuration"/>): how it learns of
     /// records written or deleted through other replicas and of rankings other replicas stored. A GetRecommendations
-    /// that waits for what was acknowledged makes its replica read at once. The default value is 1 second.
+    /// that waits for what was acknowledged makes its replica read at once, and every 200 ms (or this interval, when
+    /// shorter) while it waits. The default value is 1 second.
     /// </summary>
     public TimeSpan ChangePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

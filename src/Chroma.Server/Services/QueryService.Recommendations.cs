@@ -131,14 +131,16 @@ internal sealed partial class QueryService
             throw ValidationError.Invalid($"wait_through_sequence: must be >= 0, got {request.WaitThroughSequence}").ToRpcException();
         }
 
-        var target = Math.Max(request.WaitForAcknowledged ? _scoring.LatestStored(set) : 0, request.WaitThroughSequence);
         if (!request.WaitForAcknowledged && request.WaitThroughSequence == 0)
         {
             return true;
         }
 
-        // Deletes answered before the call count as acknowledged too, through whichever replica: the ranking must have dropped their records.
-        var deletes = request.WaitForAcknowledged ? await _scoring.DeletesToCoverAsync(set, callCancellation).ConfigureAwait(false) : 0;
+        // Records and deletes answered before the call, through whichever replica: the ranking must have scored the
+        // records and dropped the deleted ones.
+        var acknowledged = request.WaitForAcknowledged ? await _scoring.AcknowledgedAsync(set, callCancellation).ConfigureAwait(false) : default;
+        var target = Math.Max(acknowledged.Sequence, request.WaitThroughSequence);
+        var deletes = acknowledged.Deletes;
 
         var requested = TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);

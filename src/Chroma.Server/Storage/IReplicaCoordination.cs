@@ -44,6 +44,13 @@ internal interface IReplicaCoordination
     Task<SetDeletes> ReadDeletesAsync(StoredEmbeddingSet set, long afterStamp, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// What had been acknowledged in <paramref name="set"/> through any replica, read in one snapshot (one indexed
+    /// query): the highest sequence given to a record of the set (records only: <see cref="SetWatermark.LastSequence"/>
+    /// also counts the change stamps of deletes) and the set's delete count. Not <see cref="Shared"/>: (0, 0).
+    /// </summary>
+    Task<SetAcknowledged> ReadAcknowledgedAsync(StoredEmbeddingSet set, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Enters the retention run if no other replica is in it (PostgreSQL: an advisory lock held on one connection);
     /// null when one is. Disposing the result leaves it.
     /// </summary>
@@ -83,6 +90,11 @@ internal sealed record SetWatermark(
 /// <param name="DeletedCount">How many of the set's records were deleted through that stamp.</param>
 /// <param name="Sequences">The sequences of the records deleted after the stamp asked for, through <paramref name="ThroughStamp"/>.</param>
 internal sealed record SetDeletes(long ThroughStamp, long DeletedCount, IReadOnlyList<long> Sequences);
+
+/// <summary>What one set holds through every replica (<see cref="IReplicaCoordination.ReadAcknowledgedAsync"/>).</summary>
+/// <param name="LatestRecord">The highest sequence given to a record of the set (0 when it has none).</param>
+/// <param name="DeletedCount">How many of the set's records were ever deleted.</param>
+internal sealed record SetAcknowledged(long LatestRecord, long DeletedCount);
 
 /// <summary>The outcome of a retention rule on one set and dataset.</summary>
 /// <param name="SetKey">The set's key.</param>

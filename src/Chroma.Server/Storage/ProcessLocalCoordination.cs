@@ -43,6 +43,10 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
         Task.FromResult(new SetDeletes(0, 0, []));
 
     /// <inheritdoc />
+    public Task<SetAcknowledged> ReadAcknowledgedAsync(StoredEmbeddingSet set, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new SetAcknowledged(0, 0));
+
+    /// <inheritdoc />
     public Task<IAsyncDisposable?> TryEnterRetentionAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IAsyncDisposable?>(Interlocked.CompareExchange(ref _retentionRunning, 1, 0) == 0 ? new Exit(this) : null);
 

@@ -1,10 +1,4 @@
-using System.Globalization;
 using Chroma;
-using Chroma.Server.Hosting;
-using Chroma.Server.Recommendations;
-using Chroma.Server.Storage;
-using Chroma.Testing.Postgres;
-using Npgsql;
 
 namespace Chroma.IntegrationTests.Storage;
 
@@ -18,16 +12,14 @@ namespace Chroma.IntegrationTests.Storage;
 [Category("postgres")]
 public sealed class WaitForDeletesAcrossReplicasTests
 {
-    private const int Dimension = 16;
     private const int Production = 600;
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(20);
-    private static readonly RecommendationQuery Waiting = new() { AllScores = true, PageSize = 1_000, WaitForAcknowledged = true, WaitTimeout = TimeSpan.FromSeconds(30) };
+    private static readonly RecommendationQuery Waiting = TwoWaitingReplicas.Waiting;
 
     [Test, CancelAfter(240_000)]
     public async Task GetRecommendations_DeletedThroughTheScoringReplica_OtherReplicasWaitEndsWithTheRecordsDropped(CancellationToken cancellationToken)
     {
         // Arrange: A stores and scores the set (it holds the lease); B starts after and serves A's stored ranking.
-        await using var cluster = await TwoReplicas.StartAsync(cancellationToken);
+        await using var cluster = await TwoWaitingReplicas.StartAsync("wait-deletes-it", Production, cancellationToken);
         var (viaA, viaB) = (cluster.ClientA, cluster.ClientB);
         var beforeB = await viaB.GetRecommendationsAsync(cluster.SetId, Waiting, cancellationToken);
         var deleted = beforeB.Items.Take(5).Select(i => i.Record.Id).ToList();
@@ -53,7 +45,7 @@ public sealed class WaitForDeletesAcrossReplicasTests
     public async Task GetRecommendations_DeletedThroughTheOtherReplica_BothWaitsEndWithTheRecordsDropped(CancellationToken cancellationToken)
     {
         // Arrange
-        await using var cluster = await TwoReplicas.StartAsync(cancellationToken);
+        await using var cluster = await TwoWaitingReplicas.StartAsync("wait-deletes-it", Production, cancellationToken);
         var (viaA, viaB) = (cluster.ClientA, cluster.ClientB);
         var beforeA = await viaA.GetRecommendationsAsync(cluster.SetId, Waiting, cancellationToken);
         var beforeB = await viaB.GetRecommendationsAsync(cluster.SetId, Waiting, cancellationToken);
@@ -78,109 +70,5 @@ public sealed class WaitForDeletesAcrossReplicasTests
             Assert.That(afterB.Items.Select(i => i.Record.Id), Is.EqualTo(afterA.Items.Select(i => i.Record.Id)), "the same ranking from both");
             Assert.That(cluster.DeletesApplied(), Is.EqualTo(7), "the scoring replica published the deletes its stored ranking applied");
         });
-    }
-
-    // Two in-process replicas on a new database: A started first, stores the set and scores it; B starts after A's
-    // ranking is stored. Both poll the database every 20 s only, and a lease lasts a minute (it is never taken over here).
-    private sealed class TwoReplicas : IAsyncDisposable
-    {
-        private readonly string _connectionString;
-        private readonly List<IAsyncDisposable> _owned = [];
-
-        private TwoReplicas(string connectionString) => _connectionString = connectionString;
-
-        public ChromaClient ClientA { get; private set; } = null!;
-
-        public ChromaClient ClientB { get; private set; } = null!;
-
-        public string SetId { get; private set; } = null!;
-
-        public string? HolderAtStart { get; private set; }
-
-        public static async Task<TwoReplicas> StartAsync(CancellationToken cancellationToken)
-        {
-            var cluster = new TwoReplicas(await ScoringAcrossReplicasTests.CreateDatabaseAsync(cancellationToken));
-            try
-            {
-                var a = await cluster.StartReplicaAsync();
-                cluster.ClientA = cluster.Own(new ChromaClient(new ChromaClientOptions { Endpoint = a.Endpoint }));
-                cluster.SetId = await IngestAsync(a.Endpoint, training: 300, production: Production, cancellationToken);
-                var scored = await cluster.ClientA.GetRecommendationsAsync(cluster.SetId, Waiting, cancellationToken);
-                Assert.That(scored.ScoredRecords, Is.EqualTo(Production), "A scored the set");
-                cluster.HolderAtStart = cluster.Holder();
-                var b = await cluster.StartReplicaAsync();
-                cluster.ClientB = cluster.Own(new ChromaClient(new ChromaClientOptions { Endpoint = b.Endpoint }));
-                return cluster;
-            }
-            catch
-            {
-                await cluster.DisposeAsync();
-                throw;
-            }
-        }
-
-        public string? Holder() => Scalar("SELECT holder FROM scoring_leases;") as string;
-
-        public long DeletesApplied() => (long)Scalar("SELECT deletes_applied FROM scoring_leases;")!;
-
-        public async ValueTask DisposeAsync()
-        {
-            for (var i = _owned.Count - 1; i >= 0; i--)
-            {
-                await _owned[i].DisposeAsync();
-            }
-
-            TestPostgres.DropDatabase(_connectionString);
-        }
-
-        private T Own<T>(T owned)
-            where T : IAsyncDisposable
-        {
-            _owned.Add(owned);
-            return owned;
-        }
-
-        private async Task<ChromaServer> StartReplicaAsync() =>
-            Own(await ChromaServer.StartAsync(new ChromaServerOptions
-            {
-                Host = "127.0.0.1",
-                Port = 0,
-                DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-                Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = _connectionString },
-                Scoring = new ScoringOptions { LeaseDuration = PollInterval * 3, ChangePollInterval = PollInterval, Debounce = TimeSpan.FromMilliseconds(100) },
-                Web = { Enabled = false },
-            }));
-
-        private object? Scalar(string sql)
-        {
-            using var connection = new NpgsqlConnection(_connectionString);
-            connection.Open();
-            using var command = new NpgsqlCommand(sql, connection);
-            return command.ExecuteScalar();
-        }
-
-        // Three clusters (class c around 5 e_c) for training; production around them, labelled and predicted.
-        private static async Task<string> IngestAsync(Uri endpoint, int training, int production, CancellationToken cancellationToken)
-        {
-            await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint, QueueCapacity = 10_000, MaxBatchSize = 2_000 });
-            var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("wait-deletes-it", "1", "fc", Dimension));
-            var random = new Random(1);
-            var row = new float[Dimension];
-            for (var i = 0; i < training + production; i++)
-            {
-                var cls = i % 3;
-                for (var j = 0; j < Dimension; j++)
-                {
-                    row[j] = (float)((random.NextDouble() - 0.5) * (i < training ? 1.5 : 3)) + (j == cls ? 5 : 0);
-                }
-
-                var label = cls.ToString(CultureInfo.InvariantCulture);
-                var queued = i < training ? set.LogTraining(row, label) : set.LogProduction(row, label, [0.8f, 0.1f, 0.1f]);
-                Assert.That(queued, Is.True, "the client queue holds the batch");
-            }
-
-            await client.FlushAsync(cancellationToken);
-            return set.Descriptor.Id;
-        }
     }
 }

@@ -149,6 +149,29 @@ public sealed class PostgresScoringLeaseTests
         });
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task ReadAcknowledgedAsync_DeletesThroughTheOtherReplica_NewestRecordNotTheDeleteStampAndTheCount(CancellationToken cancellationToken)
+    {
+        // Arrange: records stored through A; then deletes through B, which raise the set's change stamp past them.
+        var set = await SeedAsync();
+        var records = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        var before = await _b.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
+        await _b.Records.DeleteAsync(set, [records[^1].Record.Id, records[0].Record.Id], cancellationToken);
+
+        // Act
+        var after = await _b.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
+        var mark = _a.Coordination.ReadWatermarks().Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.EqualTo(new SetAcknowledged(records.Max(r => r.Sequence), 0)));
+            Assert.That(after.LatestRecord, Is.EqualTo(records.Max(r => r.Sequence)), "a deleted record still counts as stored; a delete stamp is no record");
+            Assert.That(mark.LastSequence, Is.GreaterThan(after.LatestRecord), "the deletes raised the change stamp");
+            Assert.That(after.DeletedCount, Is.EqualTo(2));
+        });
+    }
+
     private static RecordScoreRow[] Rows(IReadOnlyList<ScorableRecord> records, double score) =>
         [.. records.Select(r => new RecordScoreRow(r.Sequence, score, "[]", "[]", "{}"))];
 

@@ -11,14 +11,23 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// it reads records (<see cref="QueueDeletesAsync"/>) and publishes how many deletes its ranking applies; a new
 /// revision, or deletes the served ranking lacks, make every other replica read the stored ranking, so all replicas
 /// serve the same one; an expired lease with unscored records is taken over. The poll is the only wake-up from other
-/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>), and a waiting request runs it at once.
+/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>): a waiting request runs it at once and every
+/// <see cref="WaitingPollInterval"/> while it waits.
 /// On SQLite nothing is polled and the one process always holds every lease.
 /// </summary>
 internal sealed partial class ScoringScheduler
 {
+    /// <summary>
+    /// How often, with replicas on one database, a replica reads the watermarks while a request waits for a ranking
+    /// that does not yet cover it (the ranking may come from another replica's pass): 200 ms, or
+    /// <see cref="ScoringOptions.ChangePollInterval"/> when that is shorter.
+    /// </summary>
+    public static readonly TimeSpan WaitingPollInterval = TimeSpan.FromMilliseconds(200);
+
     private readonly string _holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private readonly TimeSpan _leaseDuration;
     private readonly TimeSpan _pollInterval;
+    private readonly TimeSpan _waitingPoll;
     private DateTimeOffset _nextPoll = DateTimeOffset.MinValue;
     private bool _pollFailing;
     private int _pollSoon;

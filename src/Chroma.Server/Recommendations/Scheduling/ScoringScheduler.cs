@@ -40,6 +40,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         _coordination = coordination;
         _leaseDuration = options.LeaseDuration;
         _pollInterval = options.ChangePollInterval;
+        _waitingPoll = _pollInterval < WaitingPollInterval ? _pollInterval : WaitingPollInterval;
         _pass = pass;
         _time = time;
         _debounce = options.Debounce;
@@ -107,28 +108,34 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public long LatestStored(StoredEmbeddingSet set) => StateOf(set).Coverage.LatestStored;
 
     /// <summary>
-    /// The deletes of <paramref name="set"/> a request that waits for everything acknowledged waits for the ranking to
-    /// apply: on one process, the deletes committed since the start; with replicas on one database, the set's delete
-    /// count read from it now, so deletes answered by any replica before the call count.
+    /// What a request that waits for everything acknowledged waits for the ranking of <paramref name="set"/> to cover.
+    /// On one process: the latest sequence stored (before the start included) and the deletes committed since the start.
+    /// With replicas on one database: the set's newest record and delete count read from it now (one indexed query), so
+    /// records and deletes answered by any replica before the call count, however long ago this replica last polled.
     /// </summary>
-    public async Task<long> DeletesToCoverAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    public async Task<AcknowledgedTarget> AcknowledgedAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
+        var coverage = StateOf(set).Coverage;
         if (!_coordination.Shared)
         {
-            return StateOf(set).Coverage.DeletesNoted;
+            return new AcknowledgedTarget(coverage.LatestStored, coverage.DeletesNoted);
         }
 
-        var deletes = await _coordination.ReadDeletesAsync(set, long.MaxValue, cancellationToken).ConfigureAwait(false);
-        return deletes.DeletedCount;
+        // A record sequence, not the set's change stamp (which deletes raise too): the ranking that covers it may be one
+        // another replica stored, read back by the poll, which covers the deletes without a new pass.
+        var acknowledged = await _coordination.ReadAcknowledgedAsync(set, cancellationToken).ConfigureAwait(false);
+        coverage.Stored(acknowledged.LatestRecord);
+        return new AcknowledgedTarget(acknowledged.LatestRecord, acknowledged.DeletedCount);
     }
 
     /// <summary>
     /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
     /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (counted as
-    /// <see cref="DeletesToCoverAsync"/> counts them), or the token is cancelled. A pending pass is started at once
-    /// instead of waiting for its debounce; with replicas on one database the shared database is also read at once.
-    /// Returns whether the scores cover it.
+    /// <see cref="AcknowledgedAsync"/> counts them), or the token is cancelled. A pending pass is started at once
+    /// instead of waiting for its debounce. With replicas on one database the shared database is read at once, and
+    /// again every <see cref="WaitingPollInterval"/> (or <see cref="ScoringOptions.ChangePollInterval"/> when shorter)
+    /// while the wait lasts, since the pass that covers it may end on another replica. Returns whether the scores cover it.
     /// </summary>
     public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
@@ -141,12 +148,8 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 return true;
             }
 
-            Hurry(set, deletesBehind: coverage.DeletesCovered < throughDelete);
-            try
-            {
-                await nextPass.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            Hurry(set, behind: coverage.CoveredThrough < throughSequence || coverage.DeletesCovered < throughDelete);
+            if (!await NextPassAsync(nextPass, cancellationToken).ConfigureAwait(false))
             {
                 return false;
             }
@@ -249,6 +252,37 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         _toRestore.Clear();
     }
 
+    // Ends when the pass (or read-back of another replica's ranking) after nextPass was taken ends; false when cancelled.
+    // With replicas the pass may end on another replica, known here only once a poll reads its revision: poll again
+    // every WaitingPollInterval meanwhile (the watermark read, no lease asked for).
+    private async Task<bool> NextPassAsync(Task nextPass, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                if (_coordination.Shared)
+                {
+                    await nextPass.WaitAsync(_waitingPoll, _time, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await nextPass.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                PollSoon();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private SetScoringState StateOf(StoredEmbeddingSet set) => _states.GetOrAdd(set.Key, _ => new SetScoringState(set));
@@ -271,9 +305,10 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 
     // Someone waits: a set with unscored changes is due now rather than after its debounce. With replicas on one
     // database the changes may have come through another replica, unseen until the next poll: the poll runs now, and
-    // when the ranking lacks deletes the set is due now (if this replica holds its lease, the pass reads the deletes
-    // made elsewhere; if not, the lease is asked for once and the poll's read-back applies them).
-    private void Hurry(StoredEmbeddingSet set, bool deletesBehind)
+    // while the ranking lacks records or deletes the set is due now (if this replica holds its lease, the pass reads
+    // what was stored and deleted elsewhere; if not, the lease is asked for once and the poll's read-back of the
+    // holder's ranking covers them).
+    private void Hurry(StoredEmbeddingSet set, bool behind)
     {
         lock (_gate)
         {
@@ -285,16 +320,27 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                     _signal.TrySetResult();
                 }
             }
-            else if (_coordination.Shared && deletesBehind)
+            else if (_coordination.Shared && behind)
             {
                 _dirty[set.Key] = new DirtySet(set, _time.GetUtcNow(), DateTimeOffset.MinValue);
             }
+        }
 
-            if (_coordination.Shared)
-            {
-                Volatile.Write(ref _pollSoon, 1);
-                _signal.TrySetResult();
-            }
+        PollSoon();
+    }
+
+    // With replicas on one database: the worker reads the watermarks at its next turn instead of at the next interval.
+    private void PollSoon()
+    {
+        if (!_coordination.Shared)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _pollSoon, 1);
+        lock (_gate)
+        {
+            _signal.TrySetResult();
         }
     }
 

@@ -139,6 +139,30 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
     }
 
     /// <inheritdoc />
+    public async Task<SetAcknowledged> ReadAcknowledgedAsync(StoredEmbeddingSet set, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return await RunAsync(async connection =>
+        {
+            // The newest record is the last entry of the primary key (set_key, sequence) under the set: one index probe.
+            // Deleted records keep their row, so it is the newest record ever stored (a delete's stamp is no record).
+            using var command = new NpgsqlCommand("""
+                SELECT COALESCE((SELECT r.sequence FROM records r WHERE r.set_key = s.set_key ORDER BY r.sequence DESC LIMIT 1), 0),
+                       s.deleted_count
+                FROM embedding_sets s WHERE s.set_key = $1;
+                """, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                    ? new SetAcknowledged(reader.GetInt64(0), reader.GetInt64(1))
+                    : new SetAcknowledged(0, 0);
+            }
+        }, "read what the set holds", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task<IAsyncDisposable?> TryEnterRetentionAsync(CancellationToken cancellationToken = default)
     {
         var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
