@@ -1,5 +1,4 @@
 using Chroma.IntegrationTests.Failover;
-using System.Globalization;
 using Chroma;
 using Chroma.IntegrationTests.Reliability;
 using Chroma.Server.Hosting;
@@ -183,29 +182,8 @@ public sealed class ScoringAcrossReplicasTests
             Web = { Enabled = false },
         });
 
-    // Three clusters (class c around 5 e_c) for training; production around them, labelled and predicted.
-    private static async Task<string> IngestAsync(Uri endpoint, int training, int production, int seed, CancellationToken cancellationToken)
-    {
-        await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint, QueueCapacity = 100_000, MaxBatchSize = 2_000 });
-        var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("lease-it", "1", "fc", Dimension));
-        var random = new Random(seed);
-        var row = new float[Dimension];
-        for (var i = 0; i < training + production; i++)
-        {
-            var cls = i % 3;
-            for (var j = 0; j < Dimension; j++)
-            {
-                row[j] = (float)((random.NextDouble() - 0.5) * (i < training ? 1.5 : 3)) + (j == cls ? 5 : 0);
-            }
-
-            var label = cls.ToString(CultureInfo.InvariantCulture);
-            var queued = i < training ? set.LogTraining(row, label) : set.LogProduction(row, label, [0.8f, 0.1f, 0.1f]);
-            Assert.That(queued, Is.True, "the client queue holds the batch");
-        }
-
-        await client.FlushAsync(cancellationToken);
-        return set.Descriptor.Id;
-    }
+    private static Task<string> IngestAsync(Uri endpoint, int training, int production, int seed, CancellationToken cancellationToken) =>
+        ThreeClusterRecords.IngestAsync(endpoint, new EmbeddingSetDescriptor("lease-it", "1", "fc", Dimension), training, production, seed, cancellationToken);
 
     private static (string Holder, long Generation, long Covered, long LastSequence)? Lease(string connectionString)
     {

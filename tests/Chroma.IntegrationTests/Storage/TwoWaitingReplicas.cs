@@ -1,4 +1,3 @@
-using System.Globalization;
 using Chroma;
 using Chroma.Server.Hosting;
 using Chroma.Server.Recommendations;
@@ -14,8 +13,6 @@ namespace Chroma.IntegrationTests.Storage;
 /// and a lease lasts a minute (it is never taken over here), so a replica that waited only for what its own poll saw
 /// would answer from a ranking that lacks what went through the other one.
 /// </summary>
-// Two in-process replicas on a new database: A started first, stores the set and scores it; B starts after A's
-// ranking is stored. Both poll the database every 20 s only, and a lease lasts a minute (it is never taken over here).
 internal sealed class TwoWaitingReplicas : IAsyncDisposable
 {
     private const int Dimension = 16;
@@ -116,27 +113,6 @@ internal sealed class TwoWaitingReplicas : IAsyncDisposable
     public Task AddProductionAsync(Uri endpoint, int count, int seed, CancellationToken cancellationToken) =>
         IngestAsync(endpoint, training: 0, count, seed, cancellationToken);
 
-    // Three clusters (class c around 5 e_c) for training; production around them, labelled and predicted.
-    private async Task<string> IngestAsync(Uri endpoint, int training, int production, int seed, CancellationToken cancellationToken)
-    {
-        await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = endpoint, QueueCapacity = 10_000, MaxBatchSize = 2_000 });
-        var set = client.GetEmbeddingSet(Descriptor);
-        var random = new Random(seed);
-        var row = new float[Dimension];
-        for (var i = 0; i < training + production; i++)
-        {
-            var cls = i % 3;
-            for (var j = 0; j < Dimension; j++)
-            {
-                row[j] = (float)((random.NextDouble() - 0.5) * (i < training ? 1.5 : 3)) + (j == cls ? 5 : 0);
-            }
-
-            var label = cls.ToString(CultureInfo.InvariantCulture);
-            var queued = i < training ? set.LogTraining(row, label) : set.LogProduction(row, label, [0.8f, 0.1f, 0.1f]);
-            Assert.That(queued, Is.True, "the client queue holds the batch");
-        }
-
-        await client.FlushAsync(cancellationToken);
-        return set.Descriptor.Id;
-    }
+    private Task<string> IngestAsync(Uri endpoint, int training, int production, int seed, CancellationToken cancellationToken) =>
+        ThreeClusterRecords.IngestAsync(endpoint, Descriptor, training, production, seed, cancellationToken);
 }
