@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Chroma.Server.Indexing;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Tests.Indexing.Hnsw;
@@ -69,6 +71,33 @@ public sealed class AdaptiveVectorIndexTests
             Assert.That(index.Search(vectors[550], 1).Single().Sequence, Is.EqualTo(550), "added during the build");
             Assert.That(index.Search(vectors[7], 1).Single().Sequence, Is.Not.EqualTo(7), "removed during the build");
             Assert.That(index.StartBuildIfLarge(), Is.False, "a set is built once");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task BuildCompletion_AfterTheTakeOver_ExactIndexAndItsVectorsAreCollectable()
+    {
+        // Arrange: a large set's exact vectors are hundreds of MiB, so nothing may keep them once the graph answers
+        // (the build's snapshot shares the array). Weak references, taken in a method of their own so that no local
+        // of this one keeps the objects alive.
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, _settings with { StepSize = 64 });
+        Fill(index, TestVectors.Uniform(500, Dimension, seed: 9));
+        var (exact, vectors) = WeakExactIndex(index);
+
+        // Act
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        await index.BuildCompletion;
+        await index.EstimateCompletion;
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Hnsw, Is.Not.Null, "the graph took over");
+            Assert.That(exact.IsAlive, Is.False, "the exact index is unreachable after the take-over");
+            Assert.That(vectors.IsAlive, Is.False, "its vector array (shared with the build's snapshot) is unreachable");
         });
     }
 
@@ -238,6 +267,15 @@ public sealed class AdaptiveVectorIndexTests
             Assert.That(staleAt2600, Is.True);
             Assert.That(index.Hnsw.Estimate!.AtCount, Is.EqualTo(2_600));
         });
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (WeakReference Exact, WeakReference Vectors) WeakExactIndex(AdaptiveVectorIndex index)
+    {
+        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
+        var exact = typeof(AdaptiveVectorIndex).GetField("_exact", Private)!.GetValue(index)!;
+        var vectors = typeof(BruteForceVectorIndex).GetField("_vectors", Private)!.GetValue(exact)!;
+        return (new WeakReference(exact), new WeakReference(vectors));
     }
 
     private static void Fill(AdaptiveVectorIndex index, float[][] vectors)
