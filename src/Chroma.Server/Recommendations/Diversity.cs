@@ -4,8 +4,9 @@ namespace Chroma.Server.Recommendations;
 internal enum Diversity
 {
     /// <summary>
-    /// Picks among the next <see cref="RecommendationOptions.DiversityWindow"/> records by score,
-    /// relevance weight <see cref="RecommendationOptions.DiversityRelevance"/>. The default.
+    /// Reorders each consecutive block of <see cref="RecommendationOptions.DiversityWindow"/> records by score
+    /// (relevance weight <see cref="RecommendationOptions.DiversityRelevance"/>), never exchanging a record for one
+    /// of a later block. The default.
     /// </summary>
     Default = 0,
 
@@ -13,7 +14,7 @@ internal enum Diversity
     Off = 1,
 
     /// <summary>
-    /// A wider window (<see cref="RecommendationOptions.StrongDiversityWindow"/>) and a lower
+    /// Larger blocks (<see cref="RecommendationOptions.StrongDiversityWindow"/>) and a lower
     /// relevance weight (<see cref="RecommendationOptions.StrongDiversityRelevance"/>).
     /// </summary>
     Strong = 2,

@@ -60,16 +60,16 @@ public sealed class RecommendationOptions
     public int CandidatePoolSize { get; set; } = 1000;
 
     /// <summary>
-    /// Gets or sets how many of the best remaining records (by score, at least 1) each pick of the <see cref="Diversity.Default"/>
-    /// list considers: entry t of the list has score rank at most t + window - 1, so spreading never
-    /// reaches far down the score order. The default value is 10.
+    /// Gets or sets the block size (at least 1) of the <see cref="Diversity.Default"/> list: positions [bW, bW + W) hold the records of
+    /// score ranks [bW, bW + W), reordered for spread, so a list of whole blocks holds exactly the top records by score
+    /// (near-duplicates collapsed) and no entry is more than W - 1 places from its score rank. The default value is 10.
     /// </summary>
     public int DiversityWindow { get; set; } = 10;
 
     /// <summary>Gets or sets the weight of score against novelty (0..1) in each <see cref="Diversity.Default"/> pick. The default value is 0.7.</summary>
     public double DiversityRelevance { get; set; } = 0.7;
 
-    /// <summary>Gets or sets the window of <see cref="Diversity.Strong"/> (at least 1). The default value is 50.</summary>
+    /// <summary>Gets or sets the block size of <see cref="Diversity.Strong"/> (at least 1). The default value is 50.</summary>
     public int StrongDiversityWindow { get; set; } = 50;
 
     /// <summary>Gets or sets the relevance weight of <see cref="Diversity.Strong"/> (0..1). The default value is 0.4.</summary>

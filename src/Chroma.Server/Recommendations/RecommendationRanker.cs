@@ -5,8 +5,8 @@ namespace Chroma.Server.Recommendations;
 /// <summary>
 /// Ranks scored production records: combine signals into one score per strategy, take the top
 /// <see cref="RecommendationOptions.CandidatePoolSize"/>, collapse near-duplicates to their top-scored
-/// member, then spread the list out with <see cref="ScoreBoundedDiversitySelector"/>, which only ever
-/// chooses among the next few records by score.
+/// member, then spread the list out with <see cref="ScoreBoundedDiversitySelector"/>, which reorders consecutive
+/// blocks of a few records by score and never exchanges a record for a lower-scored one from a later block.
 /// </summary>
 internal static class RecommendationRanker
 {

@@ -97,23 +97,62 @@ public class RecommendationRankerTests
     }
 
     [Test]
-    public void Rank_DefaultDiversity_SpreadsAClusterOfNearCopiesBehindAnotherRegion()
+    public void Rank_DefaultDiversity_SpreadsAClusterOfNearCopiesBehindAnotherRegionOfTheBlock()
     {
-        // Ten close (not duplicate) outliers in one direction score highest; one in another
-        // direction scores lower: the default list shows it second, plain order later. (At 26 the relative
+        // Nine close (not duplicate) outliers in one direction score highest; one in another direction scores
+        // lower, tenth: the default list (blocks of 10) shows it second, plain order last. (At 26 the relative
         // Mahalanobis signal, which is the same for every point this far out along an axis the classes do not
         // use, lets the noise-free "other" score level with the cluster; 22 keeps it clearly below.)
         var model = Fit();
-        var cluster = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 6, 30), 10, 0.6, seed: 33);
+        var cluster = SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 6, 30), 9, 0.6, seed: 33);
         var other = SyntheticEmbeddings.Axis(Dimension, 7, 22);
-        var ids = SyntheticEmbeddings.Ids(10, "cluster").Append("other").ToArray();
+        var ids = SyntheticEmbeddings.Ids(9, "cluster").Append("other").ToArray();
         var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, [.. cluster, .. other], Dimension));
-        var plain = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 11, new RecommendationOptions { NearDuplicateThreshold = 0 }, Diversity.Off);
+        var plain = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 10, new RecommendationOptions { NearDuplicateThreshold = 0 }, Diversity.Off);
         Assert.That(plain.Select(r => r.Id).ToList().IndexOf("other"), Is.GreaterThan(1), "the data should rank the other region low in score order");
 
-        var served = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 11, new RecommendationOptions { NearDuplicateThreshold = 0 });
+        var served = RecommendationRanker.Rank(scored, RecommendationStrategy.OutOfDistribution, 10, new RecommendationOptions { NearDuplicateThreshold = 0 });
 
         Assert.That(served[1].Id, Is.EqualTo("other"));
+    }
+
+    [TestCase("Default")]
+    [TestCase("Strong")]
+    public void Rank_TightShiftedRegionInterleavedWithScatteredRecords_ServedTopHundredKeepsEveryShiftedRecord(string mode)
+    {
+        // Known answer: a shift's records look alike (one tight region) while the ordinary records that score as high
+        // are scattered, and the two interleave in score order: every fourth record of 150 is shifted, so plain
+        // order's top 100 holds 25. Spreading reorders but must not trade shifted records at the cut for scattered
+        // ones from below it (a window sliding over the next 10 or 50 records did, in both modes).
+        var records = Enumerable.Range(0, 150).Select(rank => InterleavedRecord(rank, shifted: rank % 4 == 3)).ToArray();
+        var diversity = Enum.Parse<Diversity>(mode);
+
+        var plain = RecommendationRanker.Rank(records, RecommendationStrategy.Balanced, 100, diversity: Diversity.Off);
+        var served = RecommendationRanker.Rank(records, RecommendationStrategy.Balanced, 100, diversity: diversity);
+
+        Assert.That(plain.Count(r => r.Id.StartsWith("shifted", StringComparison.Ordinal)), Is.EqualTo(25), "the data should put 25 shifted records in plain order's top 100");
+        Assert.That(served.Select(r => r.Id), Is.EquivalentTo(plain.Select(r => r.Id)));
+        Assert.That(served.Take(10).Select(r => r.Id), Is.Not.EqualTo(plain.Take(10).Select(r => r.Id)), "the list should still be spread out");
+    }
+
+    private static ScoredRecord InterleavedRecord(int rank, bool shifted)
+    {
+        // Score falls with rank (the Mahalanobis p-value rises); shifted records lie around one axis (cosine about
+        // 0.94 to each other, too far apart to collapse as near-duplicates), the others point anywhere.
+        const int Width = 32;
+        var random = new Random(1000 + rank);
+        var v = new float[Width];
+        for (var j = 0; j < Width; j++)
+        {
+            v[j] = shifted ? (j == 0 ? 1 : (float)((random.NextDouble() - 0.5) * 0.15)) : (float)(random.NextDouble() - 0.5);
+        }
+
+        var unit = new float[Width];
+        UnitVectors.Normalize(v, unit);
+        var p = 1e-4 * (1 + (0.05 * rank));
+        var measurement = new EmbeddingMeasurement(1, "0", new NeighborSignals(0.1, 0, 10, null, 0));
+        var id = (shifted ? "shifted" : "ordinary") + rank.ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+        return new ScoredRecord(id, "v1", unit, "0", measurement, null, [new(SignalKind.Mahalanobis, 10, 1, p)]);
     }
 
     private static RecommendationModel Fit()

@@ -52,6 +52,52 @@ public class ScoreBoundedDiversitySelectorTests
     }
 
     [Test]
+    public void Select_TightClusterAtTheCut_KeepsEveryRecordOfTheBlocksAsked()
+    {
+        // Known answer: a tight cluster (one kind of shift: records alike) at score ranks 0 and 15..19, scattered
+        // records everywhere else, scores barely falling. Spreading may reorder the top 20 but not trade cluster
+        // members for the scattered records at ranks 20..29 (a window sliding over the next 10 did).
+        var (vectors, _) = RandomCandidates(30, 32, seed: 7);
+        var random = new Random(8);
+        foreach (var i in new[] { 0, 15, 16, 17, 18, 19 })
+        {
+            var v = new float[32];
+            v[0] = 1;
+            for (var j = 1; j < 32; j++)
+            {
+                v[j] = (float)((random.NextDouble() - 0.5) * 0.05);
+            }
+
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            vectors[i] = v.Select(x => x / norm).ToArray();
+        }
+
+        var scores = Enumerable.Range(0, 30).Select(i => 10 - (0.01 * i)).ToArray();
+
+        var picks = ScoreBoundedDiversitySelector.Select(vectors, scores, 20, window: 10, relevance: 0.7);
+
+        Assert.That(picks, Is.EquivalentTo(Enumerable.Range(0, 20)));
+        Assert.That(picks.Take(10), Is.Not.EqualTo(Enumerable.Range(0, 10)), "the blocks should still be reordered");
+    }
+
+    [Test]
+    public void Select_RandomCandidates_EachBlockHoldsItsScoreRanks()
+    {
+        var (vectors, scores) = RandomCandidates(400, 16, seed: 9);
+
+        var picks = ScoreBoundedDiversitySelector.Select(vectors, scores, 205, window: 10, relevance: 0.2);
+
+        Assert.That(picks, Is.Unique);
+        Assert.That(picks.Select((index, t) => Math.Abs(index - t)), Has.All.LessThanOrEqualTo(9));
+        for (var k = 10; k <= 200; k += 10)
+        {
+            Assert.That(picks.Take(k), Is.EquivalentTo(Enumerable.Range(0, k)), $"top {k}");
+        }
+
+        Assert.That(picks.Skip(200), Has.All.InRange(200, 209));
+    }
+
+    [Test]
     public void Select_AskingForMore_KeepsTheFirstEntries()
     {
         var (vectors, scores) = RandomCandidates(300, 16, seed: 6);
