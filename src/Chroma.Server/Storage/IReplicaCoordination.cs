@@ -32,6 +32,14 @@ internal interface IReplicaCoordination
     /// </summary>
     Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Tells the replica that scores <paramref name="set"/> that a request waits for a ranking covering every record
+    /// through <paramref name="throughSequence"/> and the first <paramref name="throughDeletes"/> of the set's deletes,
+    /// so it starts its pass at once (PostgreSQL: a <c>NOTIFY</c>; best effort, nothing is stored). Not
+    /// <see cref="Shared"/>: nothing.
+    /// </summary>
+    Task RequestPassAsync(StoredEmbeddingSet set, long throughSequence, long throughDeletes, CancellationToken cancellationToken = default);
+
     /// <summary>Every set's latest sequence, delete count, scores revision and lease (one cheap query; empty when not <see cref="Shared"/>).</summary>
     IReadOnlyList<SetWatermark> ReadWatermarks();
 

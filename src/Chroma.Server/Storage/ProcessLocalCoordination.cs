@@ -36,6 +36,10 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
     }
 
     /// <inheritdoc />
+    public Task RequestPassAsync(StoredEmbeddingSet set, long throughSequence, long throughDeletes, CancellationToken cancellationToken = default) =>
+        Task.CompletedTask;
+
+    /// <inheritdoc />
     public IReadOnlyList<SetWatermark> ReadWatermarks() => [];
 
     /// <inheritdoc />

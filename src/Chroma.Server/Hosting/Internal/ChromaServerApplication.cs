@@ -234,10 +234,12 @@ internal static class ChromaServerApplication
             sp.GetRequiredService<StorageSpace>()));
         if (options.Storage?.Provider == StorageProvider.Postgres)
         {
-            // Other servers' commits wake this server's indexes (LISTEN/NOTIFY; the indexes also poll).
+            // Other servers' commits wake this server's indexes and, on the set's scoring replica, its scoring; published
+            // passes and waiting requests wake the scoring of the others (LISTEN/NOTIFY; both also poll).
             services.AddHostedService(sp => new PostgresChangeListener(
                 sp.GetRequiredService<StorageOptions>().ConnectionString!,
-                sp.GetRequiredService<EmbeddingSetIndexes>(),
+                [sp.GetRequiredService<EmbeddingSetIndexes>(), sp.GetRequiredService<ScoringScheduler>()],
+                sp.GetRequiredService<ScoringScheduler>(),
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<PostgresChangeListener>>()));
         }

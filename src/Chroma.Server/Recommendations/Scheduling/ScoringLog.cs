@@ -36,6 +36,9 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Could not read the shared database's set watermarks; polling again every {IntervalMs} ms (logged once until a poll succeeds)")]
     public static partial void PollFailed(ILogger logger, Exception exception, long intervalMs);
 
+    [LoggerMessage(EventId = 323, Level = LogLevel.Debug, Message = "Could not ask the replica that scores '{SetId}' to start its pass for a waiting request; the polls bring the ranking")]
+    public static partial void PassRequestFailed(ILogger logger, Exception exception, string setId);
+
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after Scoring:MaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 

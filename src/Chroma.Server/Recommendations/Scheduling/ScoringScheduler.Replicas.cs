@@ -10,10 +10,12 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// stored or deleted elsewhere wake a pass on the holder, which drops the records deleted through any replica before
 /// it reads records (<see cref="QueueDeletesAsync"/>) and publishes how many deletes its ranking applies; a new
 /// revision, or deletes the served ranking lacks, make every other replica read the stored ranking, so all replicas
-/// serve the same one; an expired lease with unscored records is taken over. The poll is the only wake-up from other
-/// replicas (a LISTEN/NOTIFY feed could replace <see cref="PollIfDueAsync"/>): a waiting request runs it at once and every
-/// <see cref="WaitingPollInterval"/> while it waits.
-/// On SQLite nothing is polled and the one process always holds every lease.
+/// serve the same one; an expired lease with unscored records is taken over. On PostgreSQL the replicas also hear each
+/// other at once (<c>LISTEN</c>/<c>NOTIFY</c>, ScoringScheduler.Notices.cs): a commit wakes the holder, a published pass
+/// makes the others poll now, a waiting request asks the holder for its pass. Notices can be lost, so the poll stays:
+/// a waiting request runs it at once and every <see cref="WaitingPollInterval"/> while it waits, and a takeover is
+/// noticed by it alone.
+/// On SQLite nothing is polled or heard and the one process always holds every lease.
 /// </summary>
 internal sealed partial class ScoringScheduler
 {
@@ -240,8 +242,11 @@ internal sealed partial class ScoringScheduler
         var mine = state.LeaseGeneration != 0 && string.Equals(mark.Holder, _holder, StringComparison.Ordinal) && mark.Generation == state.LeaseGeneration;
         if (mine)
         {
-            // The next pass reads the deletes made elsewhere (QueueDeletesAsync).
-            if (deletedElsewhere || storedElsewhere)
+            // The next pass reads the deletes made elsewhere (QueueDeletesAsync). Not when the ranking already covers
+            // the watermark (a pass the change's notice started did): a pass would publish the same ranking again, and
+            // every other replica would read it back.
+            if ((deletedElsewhere || storedElsewhere)
+                && (mark.LastSequence > state.Coverage.CoveredThrough || mark.DeletedCount > state.Coverage.DeletesCovered))
             {
                 MarkDirty(set);
             }

@@ -133,9 +133,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// Waits until the published scores of <paramref name="set"/> cover every record stored up to
     /// <paramref name="throughSequence"/> and the first <paramref name="throughDelete"/> deletes (counted as
     /// <see cref="AcknowledgedAsync"/> counts them), or the token is cancelled. A pending pass is started at once
-    /// instead of waiting for its debounce. With replicas on one database the shared database is read at once, and
-    /// again every <see cref="WaitingPollInterval"/> (or <see cref="ScoringOptions.ChangePollInterval"/> when shorter)
-    /// while the wait lasts, since the pass that covers it may end on another replica. Returns whether the scores cover it.
+    /// instead of waiting for its debounce. With replicas on one database the shared database is read at once; a replica
+    /// that does not score the set asks the holder to start its pass at once (a <c>NOTIFY</c>), and reads the database
+    /// again when the holder announces its new ranking, and every <see cref="WaitingPollInterval"/> (or
+    /// <see cref="ScoringOptions.ChangePollInterval"/> when shorter) while the wait lasts in case a notice was lost.
+    /// Returns whether the scores cover it.
     /// </summary>
     public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {

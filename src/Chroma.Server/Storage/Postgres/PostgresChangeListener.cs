@@ -4,10 +4,12 @@ using Npgsql;
 namespace Chroma.Server.Storage.Postgres;
 
 /// <summary>
-/// Holds one connection that <c>LISTEN</c>s on <see cref="PostgresChangeNotice.Channel"/> and tells the
-/// <see cref="IStoreChangeSink"/> about every commit, this server's and the others' (a set key and its new sequence).
-/// A broken connection is re-opened with a growing delay (1 s doubling to 30 s); after each (re)connect the sink is
-/// told notices may have been missed, so it checks every set against the store. The sink's own poll covers the gaps.
+/// Holds one connection that <c>LISTEN</c>s on <see cref="PostgresChangeNotice.Channel"/> and tells every
+/// <see cref="IStoreChangeSink"/> about every commit, this server's and the others' (a set key and its new sequence),
+/// and on <see cref="PostgresScoringNotice.Channel"/> and tells the <see cref="IScoringChangeSink"/> about published
+/// rankings and waiting requests. A broken connection is re-opened with a growing delay (1 s doubling to 30 s); after
+/// each (re)connect the sinks are told notices may have been missed, so they check every set against the store. The
+/// sinks' own polls cover the gaps.
 /// </summary>
 internal sealed class PostgresChangeListener : BackgroundService
 {
@@ -15,13 +17,19 @@ internal sealed class PostgresChangeListener : BackgroundService
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly string _connectionString;
-    private readonly IStoreChangeSink _sink;
+    private readonly IReadOnlyList<IStoreChangeSink> _sinks;
+    private readonly IScoringChangeSink? _scoring;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<PostgresChangeListener> _logger;
 
-    /// <summary>Creates the listener for the database of <paramref name="connectionString"/>.</summary>
-    public PostgresChangeListener(string connectionString, IStoreChangeSink sink, TimeProvider timeProvider, ILogger<PostgresChangeListener> logger)
+    /// <summary>
+    /// Creates the listener for the database of <paramref name="connectionString"/>: commits go to every one of
+    /// <paramref name="sinks"/>, in order; scoring notices to <paramref name="scoring"/> (none: the channel is not heard).
+    /// </summary>
+    public PostgresChangeListener(
+        string connectionString, IReadOnlyList<IStoreChangeSink> sinks, IScoringChangeSink? scoring, TimeProvider timeProvider, ILogger<PostgresChangeListener> logger)
     {
+        ArgumentNullException.ThrowIfNull(sinks);
         var builder = PostgresConnection.Parse(connectionString);
 
         // Its own unpooled connection, kept open; keepalives notice a peer that vanished without closing it.
@@ -32,7 +40,8 @@ internal sealed class PostgresChangeListener : BackgroundService
         }
 
         _connectionString = builder.ConnectionString;
-        _sink = sink;
+        _sinks = sinks;
+        _scoring = scoring;
         _timeProvider = timeProvider;
         _logger = logger;
     }
@@ -81,16 +90,23 @@ internal sealed class PostgresChangeListener : BackgroundService
         {
             connection.Notification += OnNotification;
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            using (var listen = new NpgsqlCommand($"LISTEN {PostgresChangeNotice.Channel};", connection))
+            var listen = _scoring is null
+                ? $"LISTEN {PostgresChangeNotice.Channel};"
+                : $"LISTEN {PostgresChangeNotice.Channel}; LISTEN {PostgresScoringNotice.Channel};";
+            using (var command = new NpgsqlCommand(listen, connection))
             {
-                await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             Connections++;
             PostgresListenerLog.Listening(_logger, PostgresChangeNotice.Channel);
 
             // Commits made while nobody listened (before the first connect, or while the connection was down).
-            _sink.OnChangesMissed();
+            foreach (var sink in _sinks)
+            {
+                sink.OnChangesMissed();
+            }
+
             while (true)
             {
                 await connection.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -100,9 +116,28 @@ internal sealed class PostgresChangeListener : BackgroundService
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
     {
-        if (PostgresChangeNotice.TryParse(e.Payload, out var setKey, out var sequence))
+        try
         {
-            _sink.OnCommitted(setKey, sequence);
+            if (string.Equals(e.Channel, PostgresScoringNotice.Channel, StringComparison.Ordinal))
+            {
+                if (_scoring is not null)
+                {
+                    PostgresScoringNotice.Dispatch(e.Payload, _scoring);
+                }
+            }
+            else if (PostgresChangeNotice.TryParse(e.Payload, out var setKey, out var sequence))
+            {
+                foreach (var sink in _sinks)
+                {
+                    sink.OnCommitted(setKey, sequence);
+                }
+            }
+        }
+#pragma warning disable CA1031 // A sink's fault must not break the connection every other notice arrives on; the polls cover what it missed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            PostgresListenerLog.SinkFailed(_logger, e.Channel, ex);
         }
     }
 }

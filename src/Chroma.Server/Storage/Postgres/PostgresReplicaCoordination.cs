@@ -1,4 +1,5 @@
 using System.Globalization;
+using Chroma.Server.Storage.Postgres.Internal;
 using Npgsql;
 
 namespace Chroma.Server.Storage.Postgres;
@@ -7,7 +8,8 @@ namespace Chroma.Server.Storage.Postgres;
 /// <see cref="IReplicaCoordination"/> on the shared PostgreSQL database: scoring leases in <c>scoring_leases</c>
 /// (expiry from the replica's clock, so replica clocks must agree well within the lease duration; correctness does
 /// not depend on it, since every score write checks the generation in its own transaction), retention runs in
-/// <c>retention_runs</c> and an advisory lock so one replica at a time applies retention.
+/// <c>retention_runs</c> and an advisory lock so one replica at a time applies retention. Published passes and waiting
+/// requests are announced on <see cref="PostgresScoringNotice.Channel"/>.
 /// </summary>
 internal sealed class PostgresReplicaCoordination : IReplicaCoordination
 {
@@ -75,17 +77,32 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
         ArgumentNullException.ThrowIfNull(lease);
         return await RunAsync(async connection =>
         {
-            using var command = new NpgsqlCommand("""
-                UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4),
-                    deletes_applied = GREATEST(deletes_applied, $5)
-                WHERE set_key = $1 AND holder = $2 AND generation = $3
-                RETURNING scores_revision;
+            // One statement: the notice goes out with the commit of the new revision, and only when the lease allowed it.
+            using var command = new NpgsqlCommand($"""
+                WITH published AS (
+                    UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4),
+                        deletes_applied = GREATEST(deletes_applied, $5)
+                    WHERE set_key = $1 AND holder = $2 AND generation = $3
+                    RETURNING scores_revision)
+                SELECT scores_revision, {PostgresScoringNotice.RankingNotifySql("$6", "$1", "scores_revision")} FROM published;
                 """, connection);
             AddLease(command, lease);
             command.Parameters.Add(new NpgsqlParameter { Value = coveredThrough });
             command.Parameters.Add(new NpgsqlParameter { Value = deletesApplied });
+            command.Parameters.Add(new NpgsqlParameter { Value = PostgresScoringNotice.Channel });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : (long?)null;
         }, "publish the scoring pass", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task RequestPassAsync(StoredEmbeddingSet set, long throughSequence, long throughDeletes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        await RunAsync(async connection =>
+        {
+            await PostgresScoringNotice.SendWantedAsync(connection, set.Key, throughSequence, throughDeletes, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, "announce a waiting request", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

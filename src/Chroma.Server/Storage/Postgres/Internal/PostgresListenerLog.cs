@@ -9,4 +9,7 @@ internal static partial class PostgresListenerLog
     [LoggerMessage(EventId = 361, Level = LogLevel.Warning,
         Message = "The connection listening for other servers' commits failed; reconnecting in {Delay} (indexes poll meanwhile)")]
     public static partial void ListenFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 362, Level = LogLevel.Warning, Message = "A notice on channel {Channel} could not be handled (the next poll picks the change up)")]
+    public static partial void SinkFailed(ILogger logger, string channel, Exception exception);
 }
