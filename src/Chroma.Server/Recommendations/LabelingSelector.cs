@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
@@ -11,9 +9,12 @@ namespace Chroma.Server.Recommendations;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Out-of-distribution inputs are left for review: a record whose stronger distance signal (Mahalanobis or kNN) is
-/// beyond <see cref="SignalCombiner.LabelingDistanceAllowance"/> (one in a thousand) is not a candidate; such records
-/// follow every candidate, in score order.
+/// Out-of-distribution inputs are left for review: a record whose Mahalanobis or kNN distance signal is beyond the
+/// <see cref="LabelingAllowance"/> of the records ranked (one in a thousand, <see cref="SignalCombiner.LabelingDistanceAllowance"/>,
+/// beyond where the production stream as a whole lies) is not a candidate; such records follow every candidate, in
+/// score order. The allowance is measured against the stream so that a shift of the whole stream (most of production
+/// far from the training data by the first model's measure) still lets that traffic in, while a minority of foreign
+/// inputs, which moves the stream's median little, stays out.
 /// </para>
 /// <para>
 /// Why typical rather than uncertain records: with a budget that is small next to the pool, a label teaches the model
@@ -35,8 +36,6 @@ namespace Chroma.Server.Recommendations;
 /// on, while each stays a typical member of its region. A record scored before that distance existed starts unreached.
 /// </para>
 /// <para>
-/// Each candidate's distance counts <c>1 + u x uncertainty</c> times (<see cref="Uncertainty"/>, u =
-/// <see cref="UncertaintyWeight"/>), which leans the picks toward regions the model is unsure of as far as u says.
 /// Near-duplicates of a pick (unit embeddings within <see cref="RecommendationOptions.NearDuplicateThreshold"/>) are
 /// collapsed into it. Candidates the greedy leaves (none lowers any distance further) follow in score order.
 /// </para>
@@ -45,6 +44,12 @@ namespace Chroma.Server.Recommendations;
 /// <see cref="MaxClients"/> of them (each a sample chosen by a hash of the id), which bounds one ranking at about
 /// <c>MaxCandidates x MaxClients x dimension</c> operations for the first pick and <c>MaxClients x dimension</c> for
 /// each gain recomputed after it.
+/// </para>
+/// <para>
+/// Variants measured by the <c>active-learning</c> benchmark and not adopted (typicality-weighted gains, draws by id
+/// hash or uncertainty, uncertainty weights, coverage of records left for review, dismissed records as exclusions or
+/// as facilities, a capped reach, other fixed candidate rules) were removed from the code; their figures stay in
+/// tests/Chroma.Benchmarks/README.md.
 /// </para>
 /// </remarks>
 internal static class LabelingSelector
@@ -60,27 +65,17 @@ internal static class LabelingSelector
     /// <summary>Most candidates whose distances the picks are chosen to lower (a sample chosen by a hash of the id): 2,048.</summary>
     public const int MaxClients = 2_048;
 
-    /// <summary>Extra weight <c>u</c> of a candidate's distance per unit of <see cref="Uncertainty"/>: 0.</summary>
-    public const double UncertaintyWeight = 0;
-
     /// <summary>Returns up to <paramref name="count"/> recommendations in pick order.</summary>
     /// <param name="records">Scored production records.</param>
     /// <param name="scores">Their labeling scores (<see cref="SignalCombiner.Score"/>).</param>
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
-    /// <param name="uncertaintyWeight">Extra weight of an uncertain record's distance (<see cref="UncertaintyWeight"/>).</param>
     /// <param name="coverTraining">
     /// Whether the training rows count as picks already made (each candidate starts at its
     /// <see cref="EmbeddingMeasurement.NearestTrainingDistance"/>); true by default, false for plain k-medians.
     /// </param>
-    /// <param name="candidateRule">
-    /// Which records may be picked; by default those whose stronger distance signal is within
-    /// <see cref="SignalCombiner.LabelingDistanceAllowance"/> (the benchmark compares other rules through it).
-    /// </param>
-    /// <param name="variant">A variant the benchmark compares (<see cref="LabelingVariant"/>); null for the served list.</param>
     public static IReadOnlyList<Recommendation> Select(
-        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, double uncertaintyWeight = UncertaintyWeight, bool coverTraining = true,
-        Func<ScoredRecord, bool>? candidateRule = null, LabelingVariant? variant = null)
+        IReadOnlyList<ScoredRecord> records, double[] scores, int count, RecommendationOptions options, bool coverTraining = true)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(scores);
@@ -96,15 +91,9 @@ internal static class LabelingSelector
             scoreRank[scoreOrder[r]] = r + 1;
         }
 
-        var rule = candidateRule ?? (r => SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0);
-        if (variant is { Dismissed: { Length: > 0 } dismissed, DismissedAsCovered: false })
-        {
-            var inner = rule;
-            rule = r => inner(r) && !NearerDismissed(r, dismissed);
-        }
-
-        var candidates = Candidates(records, rule);
-        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, uncertaintyWeight, coverTraining, scoreRank, variant ?? LabelingVariant.Default);
+        var allowance = LabelingAllowance.Of(records);
+        var candidates = Candidates(records, r => allowance.Excess(r.Signals) <= 0);
+        var picks = Representatives(records, candidates, count, options.NearDuplicateThreshold, coverTraining, scoreRank);
 
         var result = new List<Recommendation>(Math.Min(count, n));
         var used = new bool[n];
@@ -146,54 +135,6 @@ internal static class LabelingSelector
         return result;
     }
 
-    /// <summary>
-    /// How unsure the model is of <paramref name="record"/>, 0 to 1: <c>(1 - p_max) C / (C - 1)</c> from the logged
-    /// probabilities (rescaled to sum to 1; 1 when they are uniform), else the share of training neighbours that
-    /// disagree with the predicted class, else 0.
-    /// </summary>
-    public static double Uncertainty(ScoredRecord record)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        if (record.Probabilities is { Length: > 1 } p)
-        {
-            double total = 0, top = 0;
-            foreach (var v in p)
-            {
-                total += v;
-                top = Math.Max(top, v);
-            }
-
-            if (total > 0)
-            {
-                return Math.Clamp((1 - (top / total)) * p.Length / (p.Length - 1), 0, 1);
-            }
-        }
-
-        return Math.Clamp(record.Signal(SignalKind.Boundary)?.Value ?? 0, 0, 1);
-    }
-
-    /// <summary>Whether a dismissed record is nearer to <paramref name="record"/> than its nearest training row.</summary>
-    private static bool NearerDismissed(ScoredRecord record, float[] dismissed)
-    {
-        var unit = record.UnitEmbedding.Span;
-        var d = unit.Length;
-        if (d == 0 || dismissed.Length % d != 0)
-        {
-            return false;
-        }
-
-        var reach = record.Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached;
-        for (var o = 0; o < dismissed.Length; o += d)
-        {
-            if (TensorPrimitives.Distance(unit, dismissed.AsSpan(o, d)) < reach)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicates) =>
         new(record.Id, score, record.Signals, ReasonWriter.Write(record, RecommendationStrategy.Labeling), duplicates) { ScoreRank = rank };
 
@@ -211,8 +152,7 @@ internal static class LabelingSelector
     }
 
     private static List<(int Index, List<int> Duplicates)> Representatives(
-        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, double uncertaintyWeight, bool coverTraining, int[] scoreRank,
-        LabelingVariant variant)
+        IReadOnlyList<ScoredRecord> records, int[] candidates, int count, double duplicateThreshold, bool coverTraining, int[] scoreRank)
     {
         if (candidates.Length == 0 || count <= 0)
         {
@@ -227,15 +167,6 @@ internal static class LabelingSelector
             return [];
         }
 
-        var pickable = rows.Length;
-        if (variant.CoverRule is { } coverRule)
-        {
-            var isCandidate = new HashSet<int>(candidates);
-            rows = [.. rows, .. Enumerable.Range(0, records.Count)
-                .Where(i => !isCandidate.Contains(i) && records[i].UnitEmbedding.Length == dimension && coverRule(records[i]))
-                .OrderBy(i => IdHash(records[i].Id)).ThenBy(i => records[i].Id, StringComparer.Ordinal).Take(MaxClients)];
-        }
-
         var units = new float[rows.Length * dimension];
         for (var r = 0; r < rows.Length; r++)
         {
@@ -245,43 +176,11 @@ internal static class LabelingSelector
         var clients = rows.Length <= MaxClients
             ? Enumerable.Range(0, rows.Length).ToArray()
             : [.. Enumerable.Range(0, rows.Length).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal).Take(MaxClients)];
-        var weights = clients.Select(c => 1 + (uncertaintyWeight * Uncertainty(records[rows[c]]))).ToArray();
+        var weights = new double[clients.Length];
+        Array.Fill(weights, 1.0);
         var tieRank = rows.Select(i => scoreRank[i]).ToArray();
         var covered = coverTraining ? clients.Select(c => records[rows[c]].Measurement.NearestTrainingDistance ?? GreedyMedians.Unreached).ToArray() : null;
-        if (covered is { Length: > 0 } && variant.ReachQuantile is { } quantile)
-        {
-            var sorted = covered.Order().ToArray();
-            var cap = sorted[(int)Math.Clamp(Math.Floor(quantile * (sorted.Length - 1)), 0, sorted.Length - 1)];
-            for (var c = 0; c < covered.Length; c++)
-            {
-                covered[c] = Math.Min(covered[c], cap);
-            }
-        }
-
-        if (covered is not null && variant.DismissedAsCovered && variant.Dismissed is { Length: > 0 } dismissed && dismissed.Length % dimension == 0)
-        {
-            for (var c = 0; c < clients.Length; c++)
-            {
-                var unit = units.AsSpan(clients[c] * dimension, dimension);
-                for (var o = 0; o < dismissed.Length; o += dimension)
-                {
-                    covered[c] = Math.Min(covered[c], TensorPrimitives.Distance(unit, dismissed.AsSpan(o, dimension)));
-                }
-            }
-        }
-
-        var rowWeights = variant.Typicality ? NeighborhoodTypicality.Of(units, dimension, clients) : null;
-        if (pickable < rows.Length)
-        {
-            // Records left for review count as clients only: a gain of theirs is worth nothing.
-            rowWeights ??= [.. Enumerable.Repeat(1.0, rows.Length)];
-            Array.Fill(rowWeights, 0, pickable, rows.Length - pickable);
-        }
-
-        int[]? draws = variant.DrawEvery <= 0 ? null
-            : variant.DrawUncertain ? [.. Enumerable.Range(0, pickable).OrderByDescending(r => Uncertainty(records[rows[r]])).ThenBy(r => tieRank[r])]
-            : [.. Enumerable.Range(0, pickable).OrderBy(r => IdHash(records[rows[r]].Id)).ThenBy(r => records[rows[r]].Id, StringComparer.Ordinal)];
-        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold, covered, rowWeights, draws, variant.DrawEvery)
+        return [.. GreedyMedians.Order(units, dimension, clients, weights, tieRank, count, duplicateThreshold, covered)
             .Select(p => (rows[p.Row], p.Duplicates.Select(d => rows[d]).ToList()))];
     }
 

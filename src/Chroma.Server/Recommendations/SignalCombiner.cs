@@ -33,7 +33,10 @@ namespace Chroma.Server.Recommendations;
 /// An input far outside everything the model was trained on (another data set, a broken sensor) is something to
 /// review, and a label for it (if it has one of the model's classes at all) teaches the model little; an ambiguous
 /// input of the kind it was trained on, even somewhat shifted, is what a label improves. The penalty is zero within
-/// one in a thousand, so a moderate shift of the whole production stream still ranks by uncertainty.
+/// one in a thousand, so a moderate shift of the whole production stream still ranks by uncertainty. The score sees
+/// one record at a time, so its penalty uses the fixed allowance; the labeling list's candidates
+/// (<see cref="LabelingSelector"/>) use <see cref="LabelingAllowance"/>, the same allowance raised by how far the
+/// production stream as a whole lies beyond the training data, so a shift of the whole stream stays labelable.
 /// A weighted mean rather than Fisher's sum: the signals are correlated (Mahalanobis and kNN
 /// distance measure the same thing two ways), so Fisher's independence assumption would overstate
 /// the evidence, and a mean keeps records with and without probabilities on one scale.
@@ -48,7 +51,10 @@ namespace Chroma.Server.Recommendations;
 /// </remarks>
 internal static class SignalCombiner
 {
-    /// <summary>Distance surprise (-log10 p) a record may have before <see cref="RecommendationStrategy.Labeling"/> pushes it down: 3, one in a thousand.</summary>
+    /// <summary>
+    /// Distance surprise (-log10 p) a record may have before <see cref="RecommendationStrategy.Labeling"/> pushes it down: 3, one in a thousand
+    /// (for the labeling list's candidates, beyond where the production stream lies: <see cref="LabelingAllowance"/>).
+    /// </summary>
     public const double LabelingDistanceAllowance = 3;
 
     /// <summary>
@@ -119,8 +125,8 @@ internal static class SignalCombiner
 
     /// <summary>
     /// How far the stronger distance signal (Mahalanobis or kNN) of <paramref name="signals"/> goes beyond
-    /// <see cref="LabelingDistanceAllowance"/>, in -log10 p (0 within it): the penalty of the labeling score, and what
-    /// leaves a record out of <see cref="LabelingSelector"/>'s candidates.
+    /// <see cref="LabelingDistanceAllowance"/>, in -log10 p (0 within it): the penalty of the labeling score
+    /// (<see cref="LabelingSelector"/>'s candidates use <see cref="LabelingAllowance"/>, measured against the stream).
     /// </summary>
     public static double LabelingDistanceExcess(IReadOnlyList<SignalScore> signals)
     {

@@ -189,7 +189,9 @@ internal static class ActiveLearningCommand
             model,
             new ProductionBatch(ids, pool.Embeddings, d, [.. pool.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))], pool.Probabilities),
             limiter);
-        var candidates = scored.Select((r, i) => (Letter: i >= PoolDigits, Candidate: SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0)).Where(x => x.Candidate).ToList();
+        var allowance = LabelingAllowance.Of(scored);
+        var candidates = scored.Select((r, i) => (Letter: i >= PoolDigits, Candidate: allowance.Excess(r.Signals) <= 0)).Where(x => x.Candidate).ToList();
+        var fixedCandidates = scored.Select((r, i) => (Letter: i >= PoolDigits, Candidate: SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0)).Where(x => x.Candidate).ToList();
         poolBeyond = [.. scored.Select(r => SignalCombiner.LabelingDistanceExcess(r.Signals) > 0)];
         var testCount = test.Predictions.Length;
         var testScored = RecommendationScorer.Score(
@@ -199,9 +201,12 @@ internal static class ActiveLearningCommand
             limiter);
         testBeyond = [.. testScored.Select(r => SignalCombiner.LabelingDistanceExcess(r.Signals) > 0)];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: test digits beyond the allowance {testBeyond.Count(b => b)} of {testCount}"));
+            $"  seed {seed}: test digits beyond the fixed allowance {testBeyond.Count(b => b)} of {testCount}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: labeling candidates (distance within one in a thousand): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {PoolLetters} letters"));
+            $"  seed {seed}: within the fixed allowance (one in a thousand): {fixedCandidates.Count(c => !c.Letter)} of {PoolDigits} digits, {fixedCandidates.Count(c => c.Letter)} of {PoolLetters} letters"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: labeling candidates (within the allowance measured against the pool: Mahalanobis {allowance.Mahalanobis:0.00}, kNN {allowance.KnnDistance:0.00}): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {PoolLetters} letters"));
+        DescribeDistances(scored, PoolDigits, seed);
         var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
         var entropy = SelectionBaselines.Entropy(pool.Probabilities);
         var margin = SelectionBaselines.Margin(pool.Probabilities);
@@ -225,63 +230,8 @@ internal static class ActiveLearningCommand
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
         var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
-        int[] Labeling(int budget, double uncertaintyWeight, bool coverTraining) =>
-            [.. LabelingSelector.Select(scored, labelingScores, budget, new RecommendationOptions(), uncertaintyWeight, coverTraining).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
-        strategies.Add(("chroma Labeling without training coverage", b => Labeling(b, 0, coverTraining: false)));
-        strategies.Add(("chroma Labeling uncertainty weight 1", b => Labeling(b, 1, coverTraining: true)));
-        strategies.Add(("chroma Labeling uncertainty weight 3", b => Labeling(b, 3, coverTraining: true)));
-        // Candidate rules compared (December 2): the default leaves out a record whose stronger distance signal is beyond
-        // one in a thousand; these look at one distance signal only.
-        static bool Within(ScoredRecord r, SignalKind kind) => (r.Signal(kind)?.Surprise ?? 0) <= SignalCombiner.LabelingDistanceAllowance;
-        foreach (var (rule, kind) in new[] { ("kNN distance only", SignalKind.KnnDistance), ("Mahalanobis only", SignalKind.Mahalanobis) })
-        {
-            var kept = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: Within(r, kind))).Where(x => x.Kept).ToList();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  seed {seed}: candidates by {rule}: {kept.Count(c => !c.Letter)} of {PoolDigits} digits, {kept.Count(c => c.Letter)} of {PoolLetters} letters"));
-            strategies.Add(($"chroma Labeling candidates by {rule}", b =>
-                [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: r => Within(r, kind)).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-        }
-
-        // Every distance signal within one in a thousand (December 2, after the even sample let letters into the list):
-        // relative Mahalanobis and the feature-norm shortfall join the two the default looks at.
-        static bool EveryDistanceWithin(ScoredRecord r) =>
-            SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0
-            && Within(r, SignalKind.RelativeMahalanobis) && Within(r, SignalKind.FeatureNorm);
-        static bool WithRelativeWithin(ScoredRecord r) =>
-            SignalCombiner.LabelingDistanceExcess(r.Signals) <= 0 && Within(r, SignalKind.RelativeMahalanobis);
-        var relative = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: WithRelativeWithin(r))).Where(x => x.Kept).ToList();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: candidates by both distances and relative Mahalanobis: {relative.Count(c => !c.Letter)} of {PoolDigits} digits, {relative.Count(c => c.Letter)} of {PoolLetters} letters"));
-        strategies.Add(("chroma Labeling candidates by both distances and relative Mahalanobis", b =>
-            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: WithRelativeWithin).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-        var strict = scored.Select((r, i) => (Letter: i >= PoolDigits, Kept: EveryDistanceWithin(r))).Where(x => x.Kept).ToList();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: candidates by every distance signal: {strict.Count(c => !c.Letter)} of {PoolDigits} digits, {strict.Count(c => c.Letter)} of {PoolLetters} letters"));
-        strategies.Add(("chroma Labeling candidates by every distance signal", b =>
-            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), candidateRule: EveryDistanceWithin).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
-
-        // Larger-budget variants compared (December 2, issue 13 item 7 on blur-contrast): each gain weighed by TypiClust's
-        // typicality, or every m-th pick a draw from the candidates by id hash (density-proportional, as random is) or by
-        // uncertainty (a coverage / uncertainty hybrid).
-        int[] Variant(int budget, LabelingVariant variant) =>
-            [.. LabelingSelector.Select(scored, labelingScores, budget, new RecommendationOptions(), variant: variant)
-                .Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
-        strategies.Add(("chroma Labeling typicality-weighted gain", b => Variant(b, new() { Typicality = true })));
-        strategies.Add(("chroma Labeling every 2 picks one drawn", b => Variant(b, new() { DrawEvery = 2 })));
-        strategies.Add(("chroma Labeling every 4 picks one drawn", b => Variant(b, new() { DrawEvery = 4 })));
-        strategies.Add(("chroma Labeling every 2 picks one most uncertain", b => Variant(b, new() { DrawEvery = 2, DrawUncertain = true })));
-        // Coverage of traffic the picks may not come from: every record, or those one distance signal still finds ordinary.
-        strategies.Add(("chroma Labeling covering every record", b => Variant(b, new() { CoverRule = _ => true })));
-        strategies.Add(("chroma Labeling covering every record and every 2 picks one drawn", b => Variant(b, new() { DrawEvery = 2, CoverRule = _ => true })));
-        // A diagnostic, not a strategy: it reads the ground truth (which pool records are letters) to bound what covering
-        // the far traffic could give if the far task traffic could be told from foreign inputs.
-        strategies.Add(("oracle: chroma Labeling covering every digit", b => Variant(b, new() { CoverRule = r => int.Parse(r.Id, CultureInfo.InvariantCulture) < PoolDigits })));
-        strategies.Add(("chroma Labeling covering records one distance finds ordinary", b => Variant(b, new() { CoverRule = r => Within(r, SignalKind.Mahalanobis) || Within(r, SignalKind.KnnDistance) })));
-
-        // A truncated facility location (December 2, branch al6): each candidate's distance to the training rows capped
-        // at the 90th percentile of those distances, so the farthest candidates (often letters just within the
-        // allowance) pull the picks no harder than that.
-        strategies.Add(("chroma Labeling reach capped at the 90th percentile", b => Variant(b, new() { ReachQuantile = 0.9 })));
+        strategies.Add(("chroma Labeling without training coverage", b =>
+            [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), coverTraining: false).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
 
         var poolUnits = UnitVectors.NormalizeRows(pool.Embeddings, d, limiter);
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
@@ -376,6 +326,18 @@ internal static class ActiveLearningCommand
     {
         var predictions = model.Outputs(test).Predictions;
         return Enumerable.Range(0, labels.Length).Count(i => predictions[i] == labels[i]) / (double)labels.Length;
+    }
+
+    /// <summary>Prints quantiles of the stronger distance surprise (Mahalanobis or kNN) of the pool's digits and letters.</summary>
+    private static void DescribeDistances(IReadOnlyList<ScoredRecord> scored, int digits, int seed)
+    {
+        static double Stronger(ScoredRecord r) => Math.Max(r.Signal(SignalKind.Mahalanobis)?.Surprise ?? 0, r.Signal(SignalKind.KnnDistance)?.Surprise ?? 0);
+        static string Quantiles(double[] sorted) => sorted.Length == 0 ? "-"
+            : string.Join(" / ", new[] { 0.1, 0.25, 0.5, 0.75, 0.9 }.Select(q => sorted[(int)(q * (sorted.Length - 1))].ToString("0.00", CultureInfo.InvariantCulture)));
+        var digitSurprises = scored.Take(digits).Select(Stronger).Order().ToArray();
+        var letterSurprises = scored.Skip(digits).Select(Stronger).Order().ToArray();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  seed {seed}: stronger distance surprise, quantiles 0.1 / 0.25 / 0.5 / 0.75 / 0.9: digits {Quantiles(digitSurprises)}, letters {Quantiles(letterSurprises)}"));
     }
 
     private static double RegionAccuracy(int[] predictions, int[] labels, bool[] beyond, bool region)

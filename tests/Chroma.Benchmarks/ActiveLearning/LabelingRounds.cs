@@ -44,16 +44,7 @@ internal static class LabelingRounds
             ("entropy", (s, count) => Top(SelectionBaselines.Entropy(s.Pool.Probabilities), s.Picked, count)),
             ("margin", (s, count) => Top(SelectionBaselines.Margin(s.Pool.Probabilities), s.Picked, count)),
             ("coreset (k-center)", (s, count) => KCenter(s, count, limiter)),
-            ("chroma Labeling", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false)),
-            ("chroma Labeling dismissing", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: false)),
-            ("chroma Labeling dismissed as covered", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: false, asCovered: true)),
-            ("chroma Labeling every record dismissed as covered", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: true, asCovered: true)),
-            ("chroma Labeling reach capped at the 90th percentile", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, reachQuantile: 0.9)),
-            ("chroma Labeling reach capped at the median", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, reachQuantile: 0.5)),
-            // Uncertainty once the model has been retrained on shifted labels (Hacohen et al.: typicality first, uncertainty later).
-            ("chroma Labeling uncertainty weight 1", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, uncertaintyWeight: 1)),
-            ("chroma Labeling uncertainty weight 3", (s, count) => Labeling(s, count, limiter, dismissing: false, everyRecord: false, uncertaintyWeight: 3)),
-            ("chroma Labeling every record dismissing", (s, count) => Labeling(s, count, limiter, dismissing: true, everyRecord: true)),
+            ("chroma Labeling", (s, count) => Labeling(s, count, limiter)),
         ];
     }
 
@@ -75,7 +66,7 @@ internal static class LabelingRounds
         return SelectionBaselines.KCenter(centres, poolUnits, D, count);
     }
 
-    private static int[] Labeling(State s, int count, BackgroundWorkLimiter limiter, bool dismissing, bool everyRecord, bool asCovered = false, double uncertaintyWeight = LabelingSelector.UncertaintyWeight, double? reachQuantile = null)
+    private static int[] Labeling(State s, int count, BackgroundWorkLimiter limiter)
     {
         var labels = s.TrainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
         var model = RecommendationModel.Fit(
@@ -99,21 +90,12 @@ internal static class LabelingRounds
                 [.. open.Select(i => (string?)s.Pool.Predictions[i].ToString(CultureInfo.InvariantCulture))],
                 [.. open.Select(i => s.Pool.Probabilities[i])]),
             limiter);
-        var poolUnits = UnitVectors.NormalizeRows(s.Pool.Embeddings, D, limiter);
-        var dismissed = new float[s.Dismissed.Count * D];
-        for (var r = 0; r < s.Dismissed.Count; r++)
-        {
-            poolUnits.AsSpan(s.Dismissed[r] * D, D).CopyTo(dismissed.AsSpan(r * D, D));
-        }
-
-        var within = open.Where((_, r) => SignalCombiner.LabelingDistanceExcess(scored[r].Signals) <= 0).ToArray();
+        var allowance = LabelingAllowance.Of(scored);
+        var within = open.Where((_, r) => allowance.Excess(scored[r].Signals) <= 0).ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"    round of {count}: {open.Length} records not yet reviewed, {within.Length} within the distance allowance ({within.Count(i => i >= s.Picked.Length - Letters)} of them letters), {s.Dismissed.Count} dismissed"));
+            $"    round of {count}: {open.Length} records not yet reviewed, {within.Length} within the allowance measured against them (Mahalanobis {allowance.Mahalanobis:0.00}, kNN {allowance.KnnDistance:0.00}) ({within.Count(i => i >= s.Picked.Length - Letters)} of them letters), {s.Dismissed.Count} dismissed"));
         var scores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
-        var variant = dismissing ? new LabelingVariant { Dismissed = dismissed, DismissedAsCovered = asCovered }
-            : reachQuantile is { } q ? new LabelingVariant { ReachQuantile = q }
-            : LabelingVariant.Default;
-        return [.. LabelingSelector.Select(scored, scores, count, new RecommendationOptions(), uncertaintyWeight, candidateRule: everyRecord ? _ => true : null, variant: variant)
+        return [.. LabelingSelector.Select(scored, scores, count, new RecommendationOptions())
             .Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
     }
 }

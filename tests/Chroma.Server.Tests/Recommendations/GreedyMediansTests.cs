@@ -59,63 +59,6 @@ public class GreedyMediansTests
         Assert.That(twenty.Take(5), Is.EqualTo(five));
     }
 
-    [Test]
-    public void Order_EverySecondPickDrawn_DrawsTakeTheirTurnsAndTheGreedyFillsAroundThem()
-    {
-        var units = Units();
-        var rows = units.Length / Dimension;
-        var clients = Enumerable.Range(0, rows).ToArray();
-
-        // The draw order starts with two rows of the large cluster, then the small one; the greedy's first pick is in
-        // the large cluster too, and its second would be the small cluster, which the draws already reach.
-        int[] draws = [3, 5, Large + 2, Large + 4];
-        var picks = GreedyMedians.Order(units, Dimension, clients, [.. Enumerable.Repeat(1.0, rows)], clients, 4, duplicateDistance: 0, draws: draws, drawEvery: 2)
-            .Select(p => p.Row).ToList();
-
-        var medoid = Order(units, initialReach: null, count: 1).Single();
-        Assert.Multiple(() =>
-        {
-            Assert.That(picks, Has.Count.EqualTo(4));
-            Assert.That(picks[0], Is.EqualTo(medoid), "the first pick is the greedy's: the medoid, in the larger cluster");
-            Assert.That(picks[1], Is.EqualTo(draws.First(d => d != medoid)), "the second pick is the first draw not yet taken");
-            Assert.That(picks[2], Is.GreaterThanOrEqualTo(Large), "the greedy's next pick goes to the cluster no pick reaches yet");
-            Assert.That(picks[3], Is.EqualTo(draws.Except(picks.Take(3)).First()), "the fourth pick is the next draw not yet taken");
-            Assert.That(picks, Is.Unique);
-        });
-    }
-
-    [Test]
-    public void Order_WithDrawsAndRowWeights_LongerListStartsWithTheShorterOne()
-    {
-        var units = Units();
-        var rows = units.Length / Dimension;
-        var clients = Enumerable.Range(0, rows).ToArray();
-        var rowWeights = Enumerable.Range(0, rows).Select(r => 1.0 + (r % 5)).ToArray();
-        int[] draws = [.. Enumerable.Range(0, rows).Reverse()];
-        List<int> Picks(int count) =>
-            [.. GreedyMedians.Order(units, Dimension, clients, [.. Enumerable.Repeat(1.0, rows)], clients, count, duplicateDistance: 0, rowWeights: rowWeights, draws: draws, drawEvery: 3).Select(p => p.Row)];
-
-        var five = Picks(5);
-        var twenty = Picks(20);
-
-        Assert.That(twenty.Take(5), Is.EqualTo(five));
-    }
-
-    [Test]
-    public void Order_RowWeights_ZeroWeightRowsAreNeverPickedWhileOthersGain()
-    {
-        var units = Units();
-        var rows = units.Length / Dimension;
-        var clients = Enumerable.Range(0, rows).ToArray();
-
-        // Every client counts, but no row of the large cluster may be worth anything: the picks come from the small one.
-        var rowWeights = Enumerable.Range(0, rows).Select(r => r < Large ? 0.0 : 1.0).ToArray();
-        var picks = GreedyMedians.Order(units, Dimension, clients, [.. Enumerable.Repeat(1.0, rows)], clients, 3, duplicateDistance: 0, rowWeights: rowWeights)
-            .Select(p => p.Row).ToList();
-
-        Assert.That(picks, Has.All.GreaterThanOrEqualTo(Large));
-    }
-
     private static List<int> Order(float[] units, double[]? initialReach, int count)
     {
         var rows = units.Length / Dimension;

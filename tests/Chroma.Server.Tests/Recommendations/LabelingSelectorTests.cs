@@ -119,99 +119,24 @@ public class LabelingSelectorTests
     }
 
     [Test]
-    public void Select_CoverRuleEveryRecord_TrafficLeftForReviewPullsThePicksTowardItWithoutBeingPicked()
+    public void Select_WholeStreamBeyondTheFixedAllowance_ShiftedTrafficIsPickedAndTheForeignMinorityFollows()
     {
-        // Two in-distribution regions, A (32 records) slightly larger than B (30), equally far from the training rows;
-        // 40 records beyond the distance allowance (left for review) lie 0.89 from B and 1.41 from A, 1.0 from the
-        // training rows. Counting only the candidates, A comes first; counting every record, B does (its pick also
-        // brings the far traffic closer), and no far record is ever picked.
-        var a = Region("a", SyntheticEmbeddings.Axis(Dimension, 0, 1), 32, nearestTraining: 0.5, seed: 60);
-        var b = Region("b", SyntheticEmbeddings.Axis(Dimension, 1, 1), 30, nearestTraining: 0.5, seed: 61);
-        var farCentre = new float[Dimension];
-        farCentre[1] = 0.6f;
-        farCentre[2] = 0.8f;
-        var far = Region("far", farCentre, 40, nearestTraining: 1.0, seed: 62, beyondAllowance: true);
-        ScoredRecord[] records = [.. a, .. b, .. far];
+        // The whole stream moved: 90 task records at a kNN surprise of 4 (beyond the fixed one in a thousand) and 10
+        // foreign records at 9. Measured against the stream (median 4), the allowance is 3 + 4 - log10 2, about 6.7: the
+        // task records are candidates and the foreign ones are not. With the fixed allowance no record would be a
+        // candidate and the list would be the score order (all 0 here, ties by id: the foreign records first).
+        var shifted = Region("shifted", SyntheticEmbeddings.Axis(Dimension, 0, 1), 90, nearestTraining: 0.6, seed: 90, knnPValue: 1e-4);
+        var foreign = Region("foreign", SyntheticEmbeddings.Axis(Dimension, 1, 1), 10, nearestTraining: 1.2, seed: 91, knnPValue: 1e-9);
+        ScoredRecord[] records = [.. foreign, .. shifted];
         var scores = new double[records.Length];
 
-        var candidatesOnly = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
-        var everyRecord = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { CoverRule = _ => true });
-        var all = LabelingSelector.Select(records, scores, records.Length, new RecommendationOptions(), variant: new LabelingVariant { CoverRule = _ => true });
+        var all = LabelingSelector.Select(records, scores, records.Length, new RecommendationOptions());
 
         Assert.Multiple(() =>
         {
-            Assert.That(candidatesOnly.Single().Id, Does.StartWith("a"), "counting the candidates only, the larger region comes first");
-            Assert.That(everyRecord.Single().Id, Does.StartWith("b"), "counting every record, the region next to the far traffic comes first");
-            Assert.That(all.Take(a.Length + b.Length).SelectMany(r => r.DuplicateIds.Prepend(r.Id)), Has.None.StartsWith("far"), "records left for review are neither picked nor absorbed");
-            Assert.That(all.TakeLast(far.Length).Select(r => r.Id), Has.All.StartsWith("far"), "they follow every candidate");
-        });
-    }
-
-    [Test]
-    public void Select_DismissedRecord_ItsRegionIsNoLongerPickedAndFollowsTheCandidates()
-    {
-        // Two regions within the distance allowance, equally far from the training rows (0.5): "foreign" (30 records)
-        // larger than "task" (20). A reviewer dismissed one record at the foreign centre as out of scope: every
-        // foreign record is nearer to it (about 0.05-0.15) than to the training rows, so none stays a candidate.
-        var foreignCentre = SyntheticEmbeddings.Axis(Dimension, 0, 1);
-        var foreign = Region("foreign", foreignCentre, 30, nearestTraining: 0.5, seed: 70);
-        var task = Region("task", SyntheticEmbeddings.Axis(Dimension, 1, 1), 20, nearestTraining: 0.5, seed: 71);
-        ScoredRecord[] records = [.. foreign, .. task];
-        var scores = new double[records.Length];
-        var dismissed = new LabelingVariant { Dismissed = foreignCentre };
-
-        var before = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
-        var after = LabelingSelector.Select(records, scores, records.Length, new RecommendationOptions(), variant: dismissed);
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(before.Single().Id, Does.StartWith("foreign"), "before the dismissal the larger region comes first");
-            Assert.That(after[0].Id, Does.StartWith("task"), "after it the task region does");
-            Assert.That(after.TakeLast(foreign.Length).Select(r => r.Id), Has.All.StartsWith("foreign"), "the dismissed region follows every candidate");
-            Assert.That(after.Select(r => r.Id).Distinct().Count(), Is.EqualTo(records.Length), "nothing is dropped or repeated");
-        });
-    }
-
-    [Test]
-    public void Select_DismissedAsCovered_ItsRegionStartsCoveredButStaysPickable()
-    {
-        // The same two regions; the dismissed record now counts as a facility in place, like a training row: the
-        // foreign clients start about 0.05-0.15 from it instead of 0.5, so the task region's first pick gains more.
-        var foreignCentre = SyntheticEmbeddings.Axis(Dimension, 0, 1);
-        var foreign = Region("foreign", foreignCentre, 30, nearestTraining: 0.5, seed: 70);
-        var task = Region("task", SyntheticEmbeddings.Axis(Dimension, 1, 1), 20, nearestTraining: 0.5, seed: 71);
-        ScoredRecord[] records = [.. foreign, .. task];
-        var scores = new double[records.Length];
-        var covered = new LabelingVariant { Dismissed = foreignCentre, DismissedAsCovered = true };
-
-        var first = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: covered);
-        var wrongWidth = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { Dismissed = [1f, 0f, 0f], DismissedAsCovered = true });
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(first.Single().Id, Does.StartWith("task"), "the dismissed region starts covered");
-            Assert.That(wrongWidth.Single().Id, Does.StartWith("foreign"), "dismissed rows of another width are ignored");
-        });
-    }
-
-    [Test]
-    public void Select_ReachQuantile_FarFewRecordsNoLongerPullTheFirstPick()
-    {
-        // "near": 40 records 0.3 from the training rows; "far": 10 records 1.5 from them, all within the allowance.
-        // Uncapped, the far region's first pick lowers 10 distances by about 1.45 (14.5), the near one's 40 by about
-        // 0.25 (10), so far comes first; capped at the median reach (0.3), far is worth about 2.5 and near comes first.
-        var near = Region("near", SyntheticEmbeddings.Axis(Dimension, 0, 1), 40, nearestTraining: 0.3, seed: 80);
-        var far = Region("far", SyntheticEmbeddings.Axis(Dimension, 1, 1), 10, nearestTraining: 1.5, seed: 81);
-        ScoredRecord[] records = [.. near, .. far];
-        var scores = new double[records.Length];
-
-        var uncapped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions());
-        var capped = LabelingSelector.Select(records, scores, 1, new RecommendationOptions(), variant: new LabelingVariant { ReachQuantile = 0.5 });
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(uncapped.Single().Id, Does.StartWith("far"));
-            Assert.That(capped.Single().Id, Does.StartWith("near"));
+            Assert.That(all[0].Id, Does.StartWith("shifted"), "the shifted task traffic is picked first");
+            Assert.That(all.SkipLast(foreign.Length).SelectMany(r => r.DuplicateIds.Prepend(r.Id)), Has.All.StartWith("shifted"), "no foreign record before the task records");
+            Assert.That(all.TakeLast(foreign.Length).Select(r => r.Id), Has.All.StartWith("foreign"), "the foreign records follow every candidate");
         });
     }
 
@@ -244,32 +169,14 @@ public class LabelingSelectorTests
         Assert.That(Enumerable.Range(0, 10).Select(r => perRange.GetValueOrDefault(r)), Has.All.InRange(150, 260));
     }
 
-    [Test]
-    public void Uncertainty_Probabilities_IsOneMinusTopShareScaledToOne()
-    {
-        var scored = Pool();
-        var confident = scored.First(r => r.Id == "centre0");
-        var uniform = confident with { Probabilities = [0.25f, 0.25f, 0.25f, 0.25f] };
-        var split = confident with { Probabilities = [2f, 2f, 0f] };
-
-        Assert.Multiple(() =>
-        {
-            Assert.That(LabelingSelector.Uncertainty(confident), Is.EqualTo((1 - 0.98) * 3 / 2).Within(1e-6));
-            Assert.That(LabelingSelector.Uncertainty(uniform), Is.EqualTo(1).Within(1e-6));
-            Assert.That(LabelingSelector.Uncertainty(split), Is.EqualTo(0.75).Within(1e-6), "probabilities are rescaled to sum to 1");
-        });
-    }
-
     private static int Cluster(string id) =>
         id.StartsWith("centre", StringComparison.Ordinal) ? id[6] - '0' : id.StartsWith("cluster", StringComparison.Ordinal) ? id[7] - '0' : id.StartsWith("copy", StringComparison.Ordinal) ? 0 : -1;
 
-    private static ScoredRecord[] Region(string prefix, float[] centre, int count, double nearestTraining, int seed, bool beyondAllowance = false)
+    private static ScoredRecord[] Region(string prefix, float[] centre, int count, double nearestTraining, int seed, double knnPValue = 0.5)
     {
         var rows = SyntheticEmbeddings.Around(centre, count, 0.05, seed);
         var ids = SyntheticEmbeddings.Ids(count, prefix);
-        SignalScore[] ordinary = beyondAllowance
-            ? [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.9, 1, 1e-5)]
-            : [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.1, 0.5, 0.5)];
+        SignalScore[] ordinary = [new(SignalKind.Mahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.1, 1 - knnPValue, knnPValue)];
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             var unit = new float[Dimension];

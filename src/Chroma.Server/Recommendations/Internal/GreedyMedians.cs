@@ -38,21 +38,9 @@ internal static class GreedyMedians
     /// Each client's distance to the facilities already in place before the first pick (same order as
     /// <paramref name="clients"/>, capped at <see cref="Unreached"/>), or null for none: every client starts unreached.
     /// </param>
-    /// <param name="rowWeights">
-    /// A factor per row on its gain (e.g. how typical the row is of its neighbourhood), or null for none; the picks
-    /// then maximise <c>rowWeight x gain</c>, which the lazy greedy allows (each bound still only falls). A row of
-    /// weight 0 is a client only: never picked, drawn or absorbed as a near-duplicate.
-    /// </param>
-    /// <param name="draws">
-    /// Rows in the order of a draw (e.g. by a hash of the id), or null for none; with <paramref name="drawEvery"/>
-    /// = m, every m-th pick is the next row of this order not yet taken instead of the greedy's, and it lowers the
-    /// clients' distances like any pick, so the greedy fills what the draws leave.
-    /// </param>
-    /// <param name="drawEvery">Every how many picks one is a draw (the m-th, 2m-th, ...); 0 for never.</param>
     /// <remarks>Stops early when no row lowers any distance further.</remarks>
     public static List<(int Row, List<int> Duplicates)> Order(
-        float[] units, int dimension, int[] clients, double[] weights, int[] tieRank, int count, double duplicateDistance, double[]? initialReach = null,
-        double[]? rowWeights = null, int[]? draws = null, int drawEvery = 0)
+        float[] units, int dimension, int[] clients, double[] weights, int[] tieRank, int count, double duplicateDistance, double[]? initialReach = null)
     {
         var rows = units.Length / dimension;
         var picks = new List<(int, List<int>)>();
@@ -78,7 +66,7 @@ internal static class GreedyMedians
         var gains = new double[rows];
         Parallel.For(0, rows, new ParallelOptions { MaxDegreeOfParallelism = rows >= 256 ? -1 : 1 }, () => new float[DotProducts.BlockRows], (j, _, dots) =>
         {
-            gains[j] = rowWeights?[j] == 0 ? 0 : (rowWeights?[j] ?? 1) * Gain(units.AsSpan(j * dimension, dimension), clientUnits, clientWeights, reach, dots);
+            gains[j] = Gain(units.AsSpan(j * dimension, dimension), clientUnits, clientWeights, reach, dots);
             return dots;
         }, _ => { });
 
@@ -87,58 +75,36 @@ internal static class GreedyMedians
             Comparer<(double Gain, int Tie)>.Create((a, b) => a.Gain != b.Gain ? b.Gain.CompareTo(a.Gain) : a.Tie.CompareTo(b.Tie)));
         for (var j = 0; j < rows; j++)
         {
-            if (rowWeights?[j] != 0)
-            {
-                queue.Enqueue((j, 0), (gains[j], tieRank[j]));
-            }
+            queue.Enqueue((j, 0), (gains[j], tieRank[j]));
         }
 
         var taken = new bool[rows];
         var scratch = new float[DotProducts.BlockRows];
         var duplicate2 = duplicateDistance * duplicateDistance;
-        var nextDraw = 0;
         while (picks.Count < count)
         {
-            int row;
-            if (draws is not null && drawEvery > 0 && picks.Count % drawEvery == drawEvery - 1)
+            if (!queue.TryDequeue(out var entry, out var bound))
             {
-                while (nextDraw < draws.Length && (taken[draws[nextDraw]] || rowWeights?[draws[nextDraw]] == 0))
-                {
-                    nextDraw++;
-                }
-
-                if (nextDraw == draws.Length)
-                {
-                    break;
-                }
-
-                row = draws[nextDraw];
+                break;
             }
-            else
+
+            var (row, computed) = entry;
+            if (taken[row])
             {
-                if (!queue.TryDequeue(out var entry, out var bound))
-                {
-                    break;
-                }
+                continue;
+            }
 
-                (row, var computed) = entry;
-                if (taken[row])
-                {
-                    continue;
-                }
+            if (computed != picks.Count)
+            {
+                var gain = Gain(units.AsSpan(row * dimension, dimension), clientUnits, clientWeights, reach, scratch);
+                queue.Enqueue((row, picks.Count), (gain, tieRank[row]));
+                continue;
+            }
 
-                if (computed != picks.Count)
-                {
-                    var gain = (rowWeights?[row] ?? 1) * Gain(units.AsSpan(row * dimension, dimension), clientUnits, clientWeights, reach, scratch);
-                    queue.Enqueue((row, picks.Count), (gain, tieRank[row]));
-                    continue;
-                }
-
-                // Fresh and still the best: every other bound is at most this gain.
-                if (!(bound.Gain > 0) && picks.Count > 0)
-                {
-                    break;
-                }
+            // Fresh and still the best: every other bound is at most this gain.
+            if (!(bound.Gain > 0) && picks.Count > 0)
+            {
+                break;
             }
 
             taken[row] = true;
@@ -151,7 +117,7 @@ internal static class GreedyMedians
             var duplicates = new List<int>();
             for (var j = 0; j < rows; j++)
             {
-                if (!taken[j] && rowWeights?[j] != 0 && SquaredDistance(pick, units.AsSpan(j * dimension, dimension)) <= duplicate2)
+                if (!taken[j] && SquaredDistance(pick, units.AsSpan(j * dimension, dimension)) <= duplicate2)
                 {
                     taken[j] = true;
                     duplicates.Add(j);
