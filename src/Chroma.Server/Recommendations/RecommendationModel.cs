@@ -205,6 +205,12 @@ internal sealed class RecommendationModel
     /// <param name="production">The production sample (folds by <see cref="ProductionShiftClassifier.FoldOf(string)"/> of each record's id).</param>
     /// <param name="throughSequence">The highest production sequence sampled from (0 when the caller has none).</param>
     /// <param name="productionCount">How many production rows there were to sample from.</param>
+    /// <param name="reference">
+    /// The caller's sample of the set's <c>reference</c> rows (data from the training distribution the model never saw),
+    /// or null. With at least <see cref="ProductionShift.MinimumReferenceRows"/> of them, production is compared with
+    /// them instead of the fitted training rows, and the classifier is calibrated on their out-of-fold logits
+    /// (<see cref="ProductionShift.AgainstReference"/>).
+    /// </param>
     /// <param name="limiter">Threads for the folds; <see cref="BackgroundWorkLimiter.Shared"/> when null.</param>
     /// <param name="cancellationToken">Stops the fit.</param>
     public RecommendationModel WithProductionShift(
@@ -212,6 +218,7 @@ internal sealed class RecommendationModel
         IReadOnlyList<ShiftSample> production,
         long throughSequence,
         long productionCount,
+        IReadOnlyList<ShiftSample>? reference = null,
         BackgroundWorkLimiter? limiter = null,
         CancellationToken cancellationToken = default)
     {
@@ -223,6 +230,11 @@ internal sealed class RecommendationModel
         }
 
         limiter ??= BackgroundWorkLimiter.Shared;
+        if (reference is { Count: >= ProductionShift.MinimumReferenceRows } && production.Count > 0)
+        {
+            return WithProductionShiftAgainstReference(reference, production, throughSequence, productionCount, limiter, cancellationToken);
+        }
+
         var fitted = FittedRows.ToArray();
 #pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
         new Random(Options.Seed).Shuffle(fitted);
@@ -248,6 +260,31 @@ internal sealed class RecommendationModel
         }
 
         var shift = new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount);
+        return new RecommendationModel(
+            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
+    }
+
+    // Production against the reference rows: every score of a reference row comes from the model of its own fold, which
+    // never saw it, so those scores are the calibration's null sample.
+    private RecommendationModel WithProductionShiftAgainstReference(
+        IReadOnlyList<ShiftSample> reference,
+        IReadOnlyList<ShiftSample> production,
+        long throughSequence,
+        long productionCount,
+        BackgroundWorkLimiter limiter,
+        CancellationToken cancellationToken)
+    {
+        var classifier = ProductionShiftClassifier.Fit(reference, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
+        var outOfFold = reference
+            .Select(r => classifier.Score(r.Embedding.Span, r.Probabilities, r.Fold))
+            .Where(double.IsFinite)
+            .ToArray();
+        if (outOfFold.Length == 0)
+        {
+            return this;
+        }
+
+        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount) { AgainstReference = true };
         return new RecommendationModel(
             ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
     }

@@ -43,8 +43,10 @@ public sealed class ScoringOptions
 
     /// <summary>
     /// Gets or sets how often a replica reads every set's latest sequence, last change and stored-ranking revision
-    /// from the shared database (50 ms to 1 minute, at most a third of <see cref="LeaseDuration"/>): how it learns of
-    /// records written or deleted through other replicas and of rankings other replicas stored. A GetRecommendations
+    /// from the shared database (50 ms to 1 minute, at most a third of <see cref="LeaseDuration"/>). Replicas first hear
+    /// of records committed, rankings published and requests waiting through PostgreSQL <c>LISTEN</c>/<c>NOTIFY</c>
+    /// (channels <c>chroma_record_changes</c> and <c>chroma_scoring</c>), which wake them at once; this poll is the fallback
+    /// that catches what a notice missed (a notice sent while a listener reconnects is lost). A GetRecommendations
     /// that waits for what was acknowledged makes its replica read at once, and every 200 ms (or this interval, when
     /// shorter) while it waits. The default value is 1 second.
     /// </summary>

@@ -90,7 +90,8 @@ internal static class ActiveLearningCommand
             var poolOutputs = model.Outputs(pool.ToLabelled());
             var testOutputs = model.Outputs(testImages);
             var strategies = Strategies(initial, trainingOutputs, poolOutputs, testOutputs, seed, budgets.Max(), limiter, out var poolBeyond, out var testBeyond)
-                .Where(s => only is null || only.Contains(s.Name))
+                .Concat(Ceilings(pool.Labels, poolOutputs.Predictions, seed))
+                .Where(s => only is null ? !s.Name.StartsWith(CeilingPrefix, StringComparison.Ordinal) : only.Contains(s.Name))
                 .OrderBy(s => only is null ? 0 : Array.IndexOf(only, s.Name))
                 .ToList();
             foreach (var (name, pick) in strategies)
@@ -237,6 +238,27 @@ internal static class ActiveLearningCommand
         var eligible = Enumerable.Range(0, poolCount).Where(i => SignalCombiner.LabelingDistanceExcess(scored[i].Signals) <= 0).ToArray();
         strategies.Add(("typiclust (in-distribution candidates)", b => SelectionBaselines.TypiClust(poolUnits, d, eligible, b, seed)));
         return strategies;
+    }
+
+    private const string CeilingPrefix = "ceiling: ";
+
+    /// <summary>
+    /// Diagnostic rows that read the pool's true labels, so they are no strategy a server could serve; they run only when
+    /// named in <c>--strategies</c>. <c>every pool digit</c> labels all 6,000 shifted pool digits whatever the budget: the
+    /// accuracy the labeled pool can give at most, to read a goal at 200 labels against. <c>the first model's errors
+    /// first</c> picks the digits the first model got wrong, in a seeded random order, then the other digits: the
+    /// best-informed version of uncertainty sampling.
+    /// </summary>
+    private static List<(string Name, Func<int, int[]> Pick)> Ceilings(int[] poolLabels, int[] firstPredictions, int seed)
+    {
+        var order = SelectionBaselines.Random(PoolDigits, PoolDigits, seed);
+        var errorsFirst = order.Where(i => firstPredictions[i] != poolLabels[i]).Concat(order.Where(i => firstPredictions[i] == poolLabels[i])).ToArray();
+        var everyDigit = Enumerable.Range(0, PoolDigits).ToArray();
+        return
+        [
+            (CeilingPrefix + "every pool digit", _ => everyDigit),
+            (CeilingPrefix + "the first model's errors first", b => errorsFirst[..b]),
+        ];
     }
 
     /// <summary>One seed of the labeling loop in rounds (<see cref="LabelingRounds"/>).</summary>

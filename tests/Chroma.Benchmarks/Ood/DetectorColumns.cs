@@ -22,8 +22,14 @@ internal static class DetectorColumns
     public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, out ScoredRecord[] scored) =>
         Compute(training, trainingLabels, production, limiter, null, out scored);
 
-    /// <summary>As above; <paramref name="dump"/> (dump, part name) also receives the engine's per-record surprises.</summary>
-    public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, (OutputDump Dump, string Name)? dump, out ScoredRecord[] scored)
+    /// <summary>
+    /// As above; <paramref name="dump"/> (dump, part name) also receives the engine's per-record surprises. With
+    /// <paramref name="reference"/> (outputs of inputs from the training distribution the model never saw), the engine
+    /// compares production with them, as the server does with a set's <c>reference</c> dataset, and the columns
+    /// "against training: ..." give the engine without them on the same model and production.
+    /// </summary>
+    public static List<(string Name, double[] Scores)> Compute(
+        MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter, (OutputDump Dump, string Name)? dump, out ScoredRecord[] scored, MlpOutputs? reference = null)
     {
         var d = training.Dimension;
         var labels = trainingLabels.Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -37,11 +43,14 @@ internal static class DetectorColumns
         var sample = sampled.Take(ProductionShift.MaxSampleRows).Order()
             .Select(i => new ShiftSample(production.Embeddings.AsMemory(i * d, d), production.Probabilities[i], ProductionShiftClassifier.FoldOf(ids[i])))
             .ToArray();
-        model = model.WithProductionShift(data, sample, 0, production.Count, limiter);
+        var trainingOnly = model;
+        ShiftSample[]? referenceSample = reference is null ? null
+            : [.. Enumerable.Range(0, reference.Count).Select(i => new ShiftSample(reference.Embeddings.AsMemory(i * d, d), reference.Probabilities[i], ProductionShiftClassifier.FoldOf("r" + i.ToString(CultureInfo.InvariantCulture))))];
+        model = model.WithProductionShift(data, sample, 0, production.Count, referenceSample, limiter);
         if (model.ProductionShift is { } shift)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  production-shift classifier: {shift.Classifier.TrainingRows} training vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}"));
+                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}"));
         }
 
         var batch = new ProductionBatch(
@@ -52,6 +61,18 @@ internal static class DetectorColumns
             production.Probabilities);
         var records = RecommendationScorer.Score(model, batch, limiter);
         scored = records;
+        List<(string, double[])> againstTraining = [];
+        if (reference is not null)
+        {
+            var trainingShift = trainingOnly.WithProductionShift(data, sample, 0, production.Count, limiter: limiter);
+            var trainingRecords = RecommendationScorer.Score(trainingShift, batch, limiter);
+            againstTraining.Add(("against training: signal production_shift", [.. trainingRecords.Select(r => r.Signal(SignalKind.ProductionShift)?.Value ?? double.NaN)]));
+            foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution, EngineStrategy.Uncertainty })
+            {
+                againstTraining.Add(("against training: " + strategy, [.. trainingRecords.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+            }
+        }
+
         dump?.Dump.WriteSignals(dump.Value.Name, records, model.FittedRows.ToArray());
 
         var columns = new List<(string, double[])>();
@@ -89,6 +110,8 @@ internal static class DetectorColumns
         {
             columns.Add(("without production_shift: " + strategy, [.. records.Select(r => SignalCombiner.Score([.. r.Signals.Where(s => s.Kind != SignalKind.ProductionShift)], strategy))]));
         }
+
+        columns.AddRange(againstTraining);
 
         columns.Add(("anchor: max softmax", [.. production.Probabilities.Select(p => 1.0 - p.Max())]));
         columns.Add(("anchor: energy (logits)", [.. Enumerable.Range(0, production.Count).Select(production.Energy)]));

@@ -13,12 +13,15 @@ namespace Chroma.Benchmarks.Ood;
 /// every signal, strategy, anchor and candidate detector for shifted vs normal, per shift, plus misclassified vs
 /// correct on the normal digits. The class-absent shift trains one more model per absent class (without that class)
 /// and reports the mean and the worst class.
-/// <code>ood [--epochs 4] [--absent-classes 0,1,...,9] [--data samples/data] [--seed 1] [--dump DIR]</code>
-/// <c>--dump</c> also writes every model output (<see cref="OutputDump"/>) for offline exploration.
+/// <code>ood [--epochs 4] [--absent-classes 0,1,...,9] [--data samples/data] [--seed 1] [--dump DIR] [--reference N]</code>
+/// <c>--dump</c> also writes every model output (<see cref="OutputDump"/>) for offline exploration. <c>--reference N</c>
+/// trains the model on the first 6,000 - N training digits only and gives the engine the last N, which the model never
+/// saw, as the set's <c>reference</c> dataset (<see cref="ProductionShift.AgainstReference"/>); the engine without them,
+/// on the same model, is reported beside it (rows "against training: ...").
 /// </summary>
 internal static class ShiftEvaluationCommand
 {
-    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] [--production-settings] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
+    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] [--production-settings] [--reference N] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
 
     private const int TrainingCount = 6_000;
     private const int PartCount = 2_000;
@@ -30,6 +33,7 @@ internal static class ShiftEvaluationCommand
         var seed = args.Int("seed", 1);
         var dump = args.Optional("dump") is string dumpDirectory ? new OutputDump(dumpDirectory) : null;
         var productionSettings = args.Flag("production-settings");
+        var referenceCount = args.Int("reference", 0);
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
         var clock = Stopwatch.StartNew();
@@ -43,12 +47,19 @@ internal static class ShiftEvaluationCommand
             IdxReader.ReadImages(Path.Combine(directory, "notmnist-t10k-images-idx3-ubyte.gz")),
             IdxReader.ReadLabels(Path.Combine(directory, "notmnist-t10k-labels-idx1-ubyte.gz")),
             SampleData.LetterSource).Range(0, PartCount);
-        var training = digits.Range(0, TrainingCount);
+        if (referenceCount < 0 || referenceCount >= TrainingCount)
+        {
+            Console.Error.WriteLine($"--reference must be 0 to {TrainingCount - 1} (got {referenceCount})");
+            return 2;
+        }
+
+        var training = digits.Range(0, TrainingCount - referenceCount);
+        var referenceDigits = digits.Range(TrainingCount - referenceCount, referenceCount);
         var normal = digits.Range(TrainingCount, PartCount);
         var source = digits.Range(TrainingCount + PartCount, PartCount);
         var shifts = ConstructedShifts.Build(source, letters, seed);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cores={Environment.ProcessorCount} training={training.Count} normal={normal.Count} shifts={shifts.Count} (+ {ConstructedShifts.AbsentClass}: classes {string.Join(",", absent)}) epochs={epochs} seed={seed}"));
+            $"cores={Environment.ProcessorCount} training={training.Count} reference={referenceDigits.Count} normal={normal.Count} shifts={shifts.Count} (+ {ConstructedShifts.AbsentClass}: classes {string.Join(",", absent)}) epochs={epochs} seed={seed}"));
 
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "ood");
         var table = new ShiftTable();
@@ -78,7 +89,8 @@ internal static class ShiftEvaluationCommand
                 dump?.Write("shift" + s.ToString(CultureInfo.InvariantCulture), parts[s + 1], shifts[s].Images.Labels);
             }
 
-            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter, dump is null ? null : (dump, "production-all"), out var scored);
+            var reference = referenceCount > 0 ? MlpOutputs.Of(model, referenceDigits.ToLabelled()) : null;
+            var columns = DetectorColumns.Compute(trainingOutputs, training.Labels, production, limiter, dump is null ? null : (dump, "production-all"), out var scored, reference);
             var offset = normal.Count;
             var isNormal = new bool[production.Count];
             Array.Fill(isNormal, true, 0, normal.Count);
@@ -113,7 +125,8 @@ internal static class ShiftEvaluationCommand
             dump?.Write("absent" + suffix + "-normal", normalOutputs, keptNormal.Labels);
             dump?.Write("absent" + suffix + "-novel", novelOutputs, novel.Labels);
             var production = MlpOutputs.Concat([normalOutputs, novelOutputs]);
-            var columns = DetectorColumns.Compute(keptOutputs, kept.Labels, production, limiter, dump is null ? null : (dump, "absent" + suffix + "-production"), out var absentScored);
+            var keptReference = referenceCount > 0 ? MlpOutputs.Of(model, referenceDigits.Where(i => referenceDigits.Labels[i] != absentClass).ToLabelled()) : null;
+            var columns = DetectorColumns.Compute(keptOutputs, kept.Labels, production, limiter, dump is null ? null : (dump, "absent" + suffix + "-production"), out var absentScored, keptReference);
             served.Add("class " + suffix + " absent", absentScored, keptNormal.Count, keptNormal.Count, novel.Count);
             table.AddAbsentClass(absentClass, columns, keptNormal.Count, novel.Count);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  class {absentClass} absent: evaluated after {clock.Elapsed.TotalSeconds:0.0} s"));

@@ -80,7 +80,7 @@ internal static class RecommendationBenchmark
             .Select(i => new ShiftSample(prodEmbeddings.AsMemory(i * d, d), probabilities[i], ProductionShiftClassifier.FoldOf(batch.Ids[i]))).ToArray();
         var training = new TrainingData(trainEmbeddings, d, labels);
         Restart(stopwatch);
-        model = model.WithProductionShift(training, sample, 0, batch.Count, limiter);
+        model = model.WithProductionShift(training, sample, 0, batch.Count, limiter: limiter);
         var shift = model.ProductionShift!;
         Report($"production-shift classifier: {shift.Classifier.TrainingRows:N0} training + {shift.Classifier.ProductionRows:N0} production rows, 5 folds (AUC {shift.Classifier.Auc:0.000}, joins {shift.Joins})", stopwatch);
         Restart(stopwatch);
@@ -113,7 +113,7 @@ internal static class RecommendationBenchmark
         }
 
         Restart(stopwatch);
-        var shiftedFit = model.WithProductionShift(training, shiftedSample, 0, batch.Count, limiter).ProductionShift!;
+        var shiftedFit = model.WithProductionShift(training, shiftedSample, 0, batch.Count, limiter: limiter).ProductionShift!;
         Report($"production-shift classifier, half the production sample shifted: {shiftedFit.Classifier.TrainingRows:N0} + {shiftedFit.Classifier.ProductionRows:N0} rows (AUC {shiftedFit.Classifier.Auc:0.000}, joins {shiftedFit.Joins})", stopwatch);
 
         // The classifier's fit alone on that shifted sample with one network per fold (the default, scheme m5) and with

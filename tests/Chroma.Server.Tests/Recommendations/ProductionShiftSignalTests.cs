@@ -196,8 +196,8 @@ public class ProductionShiftSignalTests
         var ids = SyntheticEmbeddings.Ids(200);
         var model = RecommendationModel.Fit(data, "v1");
 
-        var first = model.WithProductionShift(data, Sample(production, ids), 0, 200, new BackgroundWorkLimiter(2, "a")).ProductionShift!;
-        var second = model.WithProductionShift(data, Sample(production, ids), 0, 200, new BackgroundWorkLimiter(1, "b")).ProductionShift!;
+        var first = model.WithProductionShift(data, Sample(production, ids), 0, 200, limiter: new BackgroundWorkLimiter(2, "a")).ProductionShift!;
+        var second = model.WithProductionShift(data, Sample(production, ids), 0, 200, limiter: new BackgroundWorkLimiter(1, "b")).ProductionShift!;
 
         Assert.That(
             ids.Select((id, i) => first.Classifier.Score(production.AsSpan(i * Dimension, Dimension), null, ProductionShiftClassifier.FoldOf(id))),

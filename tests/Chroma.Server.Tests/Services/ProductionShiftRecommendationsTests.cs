@@ -17,16 +17,19 @@ public class ProductionShiftRecommendationsTests
     // Two classes (centres 6 e0 and 6 e1, unit noise); the shifted records are normal ones moved 3 standard deviations
     // along (e2 + ... + e15) / sqrt(14), in the training region: their squared distance to the class mean grows from
     // about 16 to about 25 (sd 6-8), which the distances barely notice, while a classifier learns the direction.
-    private static Record[] Rows(int perClass, int seed, string dataset, double shift = 0)
+    // `spread` scales each row's noise around its class centre: below 1 for training rows a model has memorised.
+    private static Record[] Rows(int perClass, int seed, string dataset, double shift = 0, double spread = 1)
     {
         var (embeddings, labels) = SyntheticEmbeddings.Clusters(2, perClass, Dimension, separation: 6, seed);
         var step = (float)(shift / Math.Sqrt(Dimension - 2));
         return [.. labels.Select((label, i) =>
         {
             var row = embeddings.AsSpan(i * Dimension, Dimension).ToArray();
-            for (var j = 2; j < Dimension; j++)
+            var centre = label == "0" ? 0 : 1;
+            for (var j = 0; j < Dimension; j++)
             {
-                row[j] += step;
+                var mean = j == centre ? 6f : 0f;
+                row[j] = (float)(((row[j] - mean) * spread) + mean + (j >= 2 ? step : 0));
             }
 
             // Ids from the seed and position, not random ones: the classifier's folds follow a hash of the id, so random
@@ -72,6 +75,51 @@ public class ProductionShiftRecommendationsTests
             Assert.That(ShiftedInTop100("production_shift"), Is.GreaterThanOrEqualTo(75));
             Assert.That(first.Signals.Select(s => s.Signal), Has.Member("production_shift"));
             Assert.That(first.Reasons, Has.Some.StartsWith("unlike the training data"));
+        });
+    }
+
+    [Test]
+    public async Task GetRecommendations_ReferenceDatasetLogged_ProductionIsComparedWithItAndItIsNotRanked()
+    {
+        // Training rows with 0.7 of the noise (what a model does to the rows it was fitted on), production and the
+        // reference set with all of it; 100 of 400 production rows shifted by 2 standard deviations.
+        var training = Rows(200, seed: 1, "training", spread: 0.7);
+        Record[] production = [.. Rows(150, seed: 2, "production"), .. Rows(50, seed: 3, "production", shift: 2)];
+        var reference = Rows(150, seed: 4, "reference");
+        var shiftedIds = production.Skip(300).Select(r => r.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        async Task<GetRecommendationsResponse> RankAsync(bool withReference)
+        {
+            await using var server = await RunningServer.StartAsync(o => o.Recommendations.ProductionShiftMinimumRows = 100);
+            var batches = new List<LogBatch> { Records.Batch(Set, training) };
+            if (withReference)
+            {
+                batches.Add(Records.Batch(Set, reference));
+            }
+
+            batches.Add(Records.Batch(Set, production));
+            var acks = await server.LogAsync([.. batches]);
+            Assert.That(acks.Select(a => a.Error), Has.All.Null);
+            return await server.Query.GetRecommendationsAsync(
+                new GetRecommendationsRequest
+                {
+                    SetId = SetId, PageSize = 1_000, AllScores = true, Strategy = RecommendationStrategy.Balanced, Diversity = Diversity.Off, WaitForAcknowledged = true,
+                },
+                deadline: DateTime.UtcNow + Timeout);
+        }
+
+        int ShiftedInTop100(GetRecommendationsResponse response) => response.Recommendations
+            .OrderBy(r => r.Signals.SingleOrDefault(s => s.Signal == "production_shift")?.PValue ?? 1).Take(100).Count(r => shiftedIds.Contains(r.Record.Record.Id));
+        var without = await RankAsync(withReference: false);
+        var with = await RankAsync(withReference: true);
+        TestContext.Out.WriteLine($"shifted in the production_shift top 100: against training {ShiftedInTop100(without)}, against the reference set {ShiftedInTop100(with)}");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(with.CoversRequest, Is.True);
+            Assert.That(with.Recommendations.Select(r => r.Record.Record.Dataset), Is.All.EqualTo("production"), "the reference rows are not production traffic");
+            Assert.That(with.Recommendations, Has.Count.EqualTo(400));
+            Assert.That(ShiftedInTop100(with), Is.GreaterThan(ShiftedInTop100(without) + 10), "68 against 50 when written");
         });
     }
 }

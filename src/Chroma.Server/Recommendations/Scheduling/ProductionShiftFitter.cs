@@ -76,28 +76,29 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             return model;
         }
 
-        var (sample, count, highest) = SampleProduction(state.Set, through);
+        var (sample, count, highest, reference) = SampleProduction(state.Set, through);
         if (count < _minimumRows)
         {
             return model;
         }
 
         return await _limiter.RunAsync(
-            () => model.WithProductionShift(training, sample, highest, count, _limiter, cancellationToken),
+            () => model.WithProductionShift(training, sample, highest, count, reference, _limiter, cancellationToken),
             cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// A seeded uniform sample (reservoir) of at most <see cref="ProductionShift.MaxSampleRows"/> of the set's scorable
-    /// records stored through <paramref name="through"/>, read in chunks: the same rows give the same sample. Returns
-    /// it with how many rows there were and the highest sequence read.
+    /// Seeded uniform samples (reservoirs) of at most <see cref="ProductionShift.MaxSampleRows"/> of the set's scorable
+    /// records stored through <paramref name="through"/>, read in chunks: the same rows give the same samples. Rows of
+    /// the <c>reference</c> dataset (<see cref="DatasetNames.Reference"/>) go to their own sample and are not counted as
+    /// production; every other scorable dataset is. Returns the production sample with how many production rows there
+    /// were, the highest sequence read, and the reference sample.
     /// </summary>
-    private (List<ShiftSample> Sample, long Count, long Highest) SampleProduction(StoredEmbeddingSet set, long through)
+    private (List<ShiftSample> Sample, long Count, long Highest, List<ShiftSample> Reference) SampleProduction(StoredEmbeddingSet set, long through)
     {
-#pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
-        var random = new Random(_seed);
-        var sample = new List<ShiftSample>(ProductionShift.MaxSampleRows);
-        long count = 0, highest = 0, after = 0;
+        var production = new Reservoir(_seed);
+        var reference = new Reservoir(_seed + 1);
+        long highest = 0, after = 0;
         while (true)
         {
             var chunk = _store.ReadScorable(set, after, SetScoringPass.ChunkSize);
@@ -105,7 +106,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             {
                 if (record.Sequence > through)
                 {
-                    return (sample, count, highest);
+                    return (production.Rows, production.Seen, highest, reference.Rows);
                 }
 
                 highest = record.Sequence;
@@ -115,24 +116,40 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
                     continue;
                 }
 
-                count++;
                 var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
-                if (sample.Count < ProductionShift.MaxSampleRows)
-                {
-                    sample.Add(row);
-                }
-                else if (random.NextInt64(count) is var slot && slot < ProductionShift.MaxSampleRows)
-                {
-                    sample[(int)slot] = row;
-                }
+                (string.Equals(record.Dataset, DatasetNames.Reference, StringComparison.Ordinal) ? reference : production).Offer(row);
             }
 
             if (chunk.Count < SetScoringPass.ChunkSize)
             {
-                return (sample, count, highest);
+                return (production.Rows, production.Seen, highest, reference.Rows);
             }
 
             after = chunk[^1].Sequence;
+        }
+    }
+
+    /// <summary>A seeded reservoir sample (algorithm R) of at most <see cref="ProductionShift.MaxSampleRows"/> rows.</summary>
+    private sealed class Reservoir(int seed)
+    {
+#pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
+        private readonly Random _random = new(seed);
+
+        public List<ShiftSample> Rows { get; } = [];
+
+        public long Seen { get; private set; }
+
+        public void Offer(ShiftSample row)
+        {
+            Seen++;
+            if (Rows.Count < ProductionShift.MaxSampleRows)
+            {
+                Rows.Add(row);
+            }
+            else if (_random.NextInt64(Seen) is var slot && slot < ProductionShift.MaxSampleRows)
+            {
+                Rows[(int)slot] = row;
+            }
         }
 #pragma warning restore CA5394
     }
