@@ -84,7 +84,7 @@ internal sealed class ProductionShiftClassifier
     /// <summary>Gets the one-sided p-value of <see cref="Auc"/> under "production is distributed like training".</summary>
     public double AucPValue { get; private set; }
 
-    /// <summary>Gets the training rows the classifier was fitted on.</summary>
+    /// <summary>Gets the rows labelled 0 the classifier was fitted on: training rows, or reference rows (<see cref="ProductionShift.AgainstReference"/>).</summary>
     public int TrainingRows { get; private set; }
 
     /// <summary>Gets the production rows the classifier was fitted on.</summary>

@@ -45,7 +45,7 @@ internal static class ReasonWriter
             SignalKind.Mahalanobis => Invariant($"far from all training classes (Mahalanobis {FormatP(signal.PValue)}; nearest class {record.Measurement.NearestClass})"),
             SignalKind.RelativeMahalanobis => Invariant($"unlike its nearest class in ways the training data does not explain (relative Mahalanobis {FormatP(signal.PValue)})"),
             SignalKind.FeatureNorm => Invariant($"weak response: embedding {signal.Value:P0} shorter than its class's typical length ({FormatP(signal.PValue)})"),
-            SignalKind.ProductionShift => Invariant($"unlike the training data: a classifier tells it apart from training rows ({FormatP(signal.PValue)})"),
+            SignalKind.ProductionShift => Invariant($"unlike the training data: a classifier tells it apart from the training (or reference) rows ({FormatP(signal.PValue)})"),
             SignalKind.KnnDistance => Invariant($"far from its {neighbors.NeighborCount} nearest training neighbours (kNN distance {FormatP(signal.PValue)})"),
             SignalKind.Boundary when neighbors.DominantOtherClass is not null =>
                 Invariant($"neighbours disagree: {neighbors.DominantOtherCount} of {neighbors.NeighborCount} are class {neighbors.DominantOtherClass}"),

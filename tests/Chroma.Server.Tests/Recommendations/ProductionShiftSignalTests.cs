@@ -67,7 +67,7 @@ public class ProductionShiftSignalTests
             Assert.That(AurocOf(scored, shifted, r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)), Is.GreaterThan(withoutShift + 0.05));
             Assert.That(scored.Where(r => r.Id.StartsWith('s')).Average(r => r.Signal(SignalKind.ProductionShift)!.Value.PValue), Is.LessThan(0.1));
             var top = scored.OrderByDescending(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)).First();
-            Assert.That(ReasonWriter.Write(top, RecommendationStrategy.Balanced), Has.Some.StartsWith("unlike the training data: a classifier tells it apart from training rows (p "));
+            Assert.That(ReasonWriter.Write(top, RecommendationStrategy.Balanced), Has.Some.StartsWith("unlike the training data: a classifier tells it apart from the training (or reference) rows (p "));
         });
     }
 

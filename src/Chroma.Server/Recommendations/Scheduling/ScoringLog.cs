@@ -47,7 +47,7 @@ internal static partial class ScoringLog
     public static partial void OversizedLeftOut(ILogger logger, string setId, int count);
 
     [LoggerMessage(EventId = 330, Level = LogLevel.Information,
-        Message = "Fitted the production-shift classifier of '{SetId}' on {TrainingRows} training and {ProductionRows} production rows (of {ProductionCount}): out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}, joins the scores: {Joins}; {ElapsedMs} ms")]
+        Message = "Fitted the production-shift classifier of '{SetId}' on {ComparedRows} {ComparedWith} and {ProductionRows} production rows (of {ProductionCount}): out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}, joins the scores: {Joins}; {ElapsedMs} ms")]
     public static partial void ProductionShiftFitted(
-        ILogger logger, string setId, int trainingRows, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
+        ILogger logger, string setId, int comparedRows, string comparedWith, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
 }

@@ -215,7 +215,7 @@ internal sealed class SetScoringPass
             var shiftMs = (long)Stopwatch.GetElapsedTime(shiftFitted).TotalMilliseconds;
             var classifier = model.ProductionShift!.Classifier;
             ScoringLog.ProductionShiftFitted(
-                _logger, set.SetId, classifier.TrainingRows, classifier.ProductionRows, model.ProductionShift.ProductionCount, classifier.Auc, classifier.AucPValue,
+                _logger, set.SetId, classifier.TrainingRows, model.ProductionShift.AgainstReference ? "reference" : "training", classifier.ProductionRows, model.ProductionShift.ProductionCount, classifier.Auc, classifier.AucPValue,
                 model.ProductionShift.Joins, shiftMs);
         }
 
