@@ -71,6 +71,36 @@ internal static class DetectorColumns
             {
                 againstTraining.Add(("against training: " + strategy, [.. trainingRecords.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
             }
+
+            // Candidate: every signal calibrated on the reference rows (scored like production, which they are to the
+            // model and its neighbour search) instead of the held-out training rows; p-values recomputed from the
+            // surprises, a monotone map of each signal's value.
+            var referenceBatch = new ProductionBatch(
+                [.. Enumerable.Range(0, reference.Count).Select(i => "r" + i.ToString(CultureInfo.InvariantCulture))],
+                reference.Embeddings,
+                d,
+                [.. reference.Predictions.Select(p => (string?)p.ToString(CultureInfo.InvariantCulture))],
+                reference.Probabilities);
+            var referenceRecords = RecommendationScorer.Score(model, referenceBatch, limiter);
+            var recalibrators = Enum.GetValues<SignalKind>().ToDictionary(
+                k => k,
+                k => referenceRecords.Select(r => r.Signal(k)?.Surprise).Where(v => v is not null).Select(v => v!.Value).ToArray() is { Length: > 0 } values ? new EmpiricalCalibrator(values) : null);
+            SignalScore[] Recalibrated(ScoredRecord r) =>
+                [.. r.Signals.Select(sig => recalibrators[sig.Kind] is { } c ? c.Calibrate(sig.Kind, sig.Surprise) : sig)];
+            foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution, EngineStrategy.Uncertainty })
+            {
+                againstTraining.Add(("every signal calibrated on the reference: " + strategy, [.. records.Select(r => SignalCombiner.Score(Recalibrated(r), strategy))]));
+            }
+
+            // Candidate: a combination learnt from the stream: the production-shift network fitted on each record's nine
+            // surprises (missing = 0), reference rows against production, each record scored by its own fold's model.
+            var kinds = Enum.GetValues<SignalKind>();
+            float[] Surprises(ScoredRecord r) => [.. kinds.Select(k => (float)Math.Min(r.Signal(k)?.Surprise ?? 0, 300))];
+            ShiftSample[] SignalSamples(IReadOnlyList<ScoredRecord> rs) =>
+                [.. rs.Select(r => new ShiftSample(Surprises(r), null, ProductionShiftClassifier.FoldOf(r.Id)))];
+            var productionSignals = SignalSamples(records);
+            var stacked = ProductionShiftClassifier.Fit(SignalSamples(referenceRecords), productionSignals, kinds.Length, 1, limiter);
+            againstTraining.Add(("stacked: network on the signals, reference vs production", [.. productionSignals.Select(x => stacked.Score(x.Embedding.Span, null, x.Fold))]));
         }
 
         dump?.Dump.WriteSignals(dump.Value.Name, records, model.FittedRows.ToArray());
