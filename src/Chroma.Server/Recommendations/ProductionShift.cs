@@ -25,7 +25,8 @@ namespace Chroma.Server.Recommendations;
 /// <see cref="RefitGrowth"/> times as many production rows as at the last fit (<see cref="RefitDue"/>), so the fits and
 /// the rescoring they bring cost, summed over a set's life, at most about twice what one fit and one scoring of the
 /// final set cost (a geometric series), and each fit is bounded by <see cref="MaxSampleRows"/> rows of each kind.
-/// Reference rows logged later join at the next refit.
+/// Reference rows logged later make a refit due once they reach <see cref="MinimumReferenceRows"/> or double the
+/// ones fitted on (<see cref="Scheduling.ProductionShiftFitter"/>).
 /// </para>
 /// </remarks>
 internal sealed record ProductionShift(ProductionShiftClassifier Classifier, EmpiricalCalibrator Calibrator, long ThroughSequence, long ProductionCount)

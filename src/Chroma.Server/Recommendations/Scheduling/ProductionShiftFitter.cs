@@ -23,14 +23,35 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
 
     // Production rows known to this pass: those scored before plus those read now (a rescoring pass reads from the
     // start, while the entries still hold the previous scores). Only the first chunk is read yet, so a large backlog is
-    // counted by the next pass.
+    // counted by the next pass. Reference rows are counted too (the entries do not count datasets apart), so a set with
+    // many of them may refit a little before production itself has doubled; the fit's own count leaves them out.
     private static long EstimateProductionCount(SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll) =>
         rescoringAll ? Math.Max(state.Entries.Count, pending.Count) : state.Entries.Count + pending.Count;
+
+    private static bool IsReference(string dataset) => string.Equals(dataset, DatasetNames.Reference, StringComparison.Ordinal);
+
+    // Reference rows logged after the last fit make a refit due when they first reach the minimum, or double the reference
+    // rows the classifier was fitted on, so a reference set logged late is used without waiting for production to
+    // double. The scored entries are counted only in a pass that read new reference rows.
+    private static bool ReferenceRefitDue(ProductionShift current, SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll)
+    {
+        var pendingReference = pending.Count(r => IsReference(r.Dataset));
+        if (pendingReference == 0)
+        {
+            return false;
+        }
+
+        var scoredReference = state.Entries.Values.Count(e => IsReference(e.Dataset));
+        var references = rescoringAll ? Math.Max(scoredReference, pendingReference) : scoredReference + pendingReference;
+        return references >= ProductionShift.MinimumReferenceRows
+            && (!current.AgainstReference || references >= ProductionShift.RefitGrowth * current.Classifier.TrainingRows);
+    }
 
     /// <summary>
     /// The model with a production-shift classifier (<see cref="ProductionShift"/>) when one is due: a fresh one once
     /// there are <see cref="RecommendationOptions.ProductionShiftMinimumRows"/> production rows and whenever production has grown
-    /// <see cref="ProductionShift.RefitGrowth"/>-fold since the last fit; after a start (a model without one, entries
+    /// <see cref="ProductionShift.RefitGrowth"/>-fold since the last fit, or the set's reference rows first reach
+    /// <see cref="ProductionShift.MinimumReferenceRows"/> or double the ones it was fitted on; after a start (a model without one, entries
     /// scored under one of the same training data) the same classifier again, fitted on the same rows, so the stored
     /// scores stay current. Otherwise <paramref name="model"/> itself.
     /// </summary>
@@ -54,7 +75,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         long through;
         if (model.ProductionShift is { } current)
         {
-            if (!current.RefitDue(productionCount))
+            if (!current.RefitDue(productionCount) && !ReferenceRefitDue(current, state, pending, rescoringAll))
             {
                 return model;
             }
@@ -117,7 +138,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
                 }
 
                 var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
-                (string.Equals(record.Dataset, DatasetNames.Reference, StringComparison.Ordinal) ? reference : production).Offer(row);
+                (IsReference(record.Dataset) ? reference : production).Offer(row);
             }
 
             if (chunk.Count < SetScoringPass.ChunkSize)

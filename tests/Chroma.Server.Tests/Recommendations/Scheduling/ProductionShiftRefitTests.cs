@@ -68,6 +68,34 @@ public sealed class ProductionShiftRefitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ReferenceRowsLoggedLate_RefitsAgainstThemOnceTheyReachTheMinimum(CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(300, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var againstTraining = state.Model!.ProductionShift!;
+        await _fixture.IngestAsync(ScoringFixture.Reference(ProductionShift.MinimumReferenceRows - 50, seed: 3));
+        var below = await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.Reference(60, seed: 4));
+        var reached = await pass.RunAsync(state, cancellationToken);
+        var againstReference = state.Model!.ProductionShift!;
+        await _fixture.IngestAsync(ScoringFixture.Reference(10, seed: 5));
+        var more = await pass.RunAsync(state, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(againstTraining.AgainstReference, Is.False);
+            Assert.That((below.Refit, below.Scored), Is.EqualTo((false, 150)), "150 reference rows: under the minimum, and production has not doubled");
+            Assert.That((reached.Refit, reached.Scored), Is.EqualTo((true, 510)), "210 reference rows: refitted against them, every record rescored");
+            Assert.That(againstReference.AgainstReference, Is.True);
+            Assert.That((againstReference.Classifier.TrainingRows, againstReference.Classifier.ProductionRows), Is.EqualTo((210, 300)), "reference rows are not production");
+            Assert.That((more.Refit, more.Scored), Is.EqualTo((false, 10)), "220 reference rows: not twice the 210 fitted on");
+            Assert.That(state.Model!.ProductionShift, Is.SameAs(againstReference));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_AfterStoreReopened_FitsTheSameClassifierAgainWithoutRescoring(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(70, seed: 2), .. ScoringFixture.OutOfDistribution(5, seed: 4)]);

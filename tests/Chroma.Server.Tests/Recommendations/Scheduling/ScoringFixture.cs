@@ -55,6 +55,10 @@ internal sealed class ScoringFixture : IDisposable
     public static Record[] InDistribution(int count, int seed) =>
         Rows(SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 0, 6), count, 1, seed), "0");
 
+    /// <summary>Points like <see cref="InDistribution"/> in the <c>reference</c> dataset.</summary>
+    public static Record[] Reference(int count, int seed) =>
+        [.. InDistribution(count, seed).Select(r => { r.Dataset = "reference"; return r; })];
+
     /// <summary>Production points far from every class (out of distribution).</summary>
     public static Record[] OutOfDistribution(int count, int seed) =>
         Rows(SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 7, 40), count, 1, seed), "0");
