@@ -11,8 +11,9 @@ public static class ChromaDatasets
 
     /// <summary>
     /// Optional: data that shows what normal production looks like and that the model never saw (a validation split,
-    /// or a production window you reviewed), logged with its labels. With at least 200 such records, the server's
-    /// <c>production_shift</c> signal compares production with them instead of the training data, so what all of
+    /// or a production window you reviewed), logged with its labels. With at least 200 such records that a classifier
+    /// tells apart from the training data, the server's <c>production_shift</c> signal compares production with them
+    /// instead of the training data, so what all of
     /// production shares with none of the training data (the model's memorisation of the records it was fitted on, a
     /// population the training data under-represents) is not reported as shift. Scored like production, but not ranked
     /// unless a query asks for this dataset.

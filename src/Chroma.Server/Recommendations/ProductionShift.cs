@@ -4,9 +4,10 @@ namespace Chroma.Server.Recommendations;
 /// The production-shift part of a <see cref="RecommendationModel"/>: a <see cref="ProductionShiftClassifier"/> fitted on
 /// a uniform sample of the production rows stored through <see cref="ThroughSequence"/> and on what they are compared
 /// with, and its calibrator. What they are compared with: the rows of the set's <c>reference</c> dataset stored through
-/// the same sequence when there are at least <see cref="MinimumReferenceRows"/> of them (<see cref="AgainstReference"/>;
-/// calibrated on the reference rows' out-of-fold logits), otherwise the model's fitted training rows (calibrated on the
-/// held-out training rows, which it never saw).
+/// the same sequence when there are at least <see cref="MinimumReferenceRows"/> of them and they differ from the
+/// training rows (<see cref="ReferenceCheck"/>, <see cref="AgainstReference"/>; calibrated on the reference rows'
+/// out-of-fold logits), otherwise the model's fitted training rows (calibrated on the held-out training rows, which it
+/// never saw).
 /// </summary>
 /// <param name="Classifier">The cross-fitted domain classifier.</param>
 /// <param name="Calibrator">Its logit on rows it never saw from the side production is compared with.</param>
@@ -39,6 +40,17 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
 
     /// <summary>Gets whether production was compared with the set's reference rows rather than its training rows.</summary>
     public bool AgainstReference { get; init; }
+
+    /// <summary>
+    /// Gets the test of the training rows against the reference rows (training labelled 0), or null when the set had
+    /// fewer than <see cref="MinimumReferenceRows"/>: production is compared with the reference rows only when this
+    /// test tells them apart at <see cref="SignificanceLevel"/>; otherwise the training rows, a larger sample of the
+    /// same distribution, stay.
+    /// </summary>
+    public ProductionShiftClassifier? ReferenceCheck { get; init; }
+
+    /// <summary>Gets how many reference rows the fit considered (its sample; 0 when none).</summary>
+    public int ReferenceRows { get; init; }
 
     /// <summary>Most rows of each kind (training, production) in the classifier's sample: a seeded uniform sample above it.</summary>
     public const int MaxSampleRows = 20_000;

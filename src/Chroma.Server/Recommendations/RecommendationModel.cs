@@ -206,10 +206,11 @@ internal sealed class RecommendationModel
     /// <param name="throughSequence">The highest production sequence sampled from (0 when the caller has none).</param>
     /// <param name="productionCount">How many production rows there were to sample from.</param>
     /// <param name="reference">
-    /// The caller's sample of the set's <c>reference</c> rows (data from the training distribution the model never saw),
-    /// or null. With at least <see cref="ProductionShift.MinimumReferenceRows"/> of them, production is compared with
-    /// them instead of the fitted training rows, and the classifier is calibrated on their out-of-fold logits
-    /// (<see cref="ProductionShift.AgainstReference"/>).
+    /// The caller's sample of the set's <c>reference</c> rows (normal data the model never saw), or null. With at least
+    /// <see cref="ProductionShift.MinimumReferenceRows"/> of them, the same classifier test first compares the training
+    /// rows with them (<see cref="ProductionShift.ReferenceCheck"/>); where it tells them apart at
+    /// <see cref="ProductionShift.SignificanceLevel"/>, production is compared with the reference rows instead of the
+    /// training rows and the classifier is calibrated on their out-of-fold logits (<see cref="ProductionShift.AgainstReference"/>).
     /// </param>
     /// <param name="limiter">Threads for the folds; <see cref="BackgroundWorkLimiter.Shared"/> when null.</param>
     /// <param name="cancellationToken">Stops the fit.</param>
@@ -230,11 +231,6 @@ internal sealed class RecommendationModel
         }
 
         limiter ??= BackgroundWorkLimiter.Shared;
-        if (reference is { Count: >= ProductionShift.MinimumReferenceRows } && production.Count > 0)
-        {
-            return WithProductionShiftAgainstReference(reference, production, throughSequence, productionCount, limiter, cancellationToken);
-        }
-
         var fitted = FittedRows.ToArray();
 #pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
         new Random(Options.Seed).Shuffle(fitted);
@@ -245,6 +241,18 @@ internal sealed class RecommendationModel
         if (sample.Length == 0 || production.Count == 0)
         {
             return this;
+        }
+
+        // The reference rows replace the training rows only where the two differ: the same test, training against
+        // reference. Otherwise the training rows, usually many more, are the better sample of the same distribution.
+        ProductionShiftClassifier? referenceCheck = null;
+        if (reference is { Count: >= ProductionShift.MinimumReferenceRows })
+        {
+            referenceCheck = ProductionShiftClassifier.Fit(sample, reference, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
+            if (referenceCheck.AucPValue < ProductionShift.SignificanceLevel)
+            {
+                return WithProductionShiftAgainstReference(reference, production, throughSequence, productionCount, referenceCheck, limiter, cancellationToken);
+            }
         }
 
         var classifier = ProductionShiftClassifier.Fit(sample, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
@@ -259,7 +267,11 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount);
+        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount)
+        {
+            ReferenceCheck = referenceCheck,
+            ReferenceRows = reference?.Count ?? 0,
+        };
         return new RecommendationModel(
             ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
     }
@@ -271,6 +283,7 @@ internal sealed class RecommendationModel
         IReadOnlyList<ShiftSample> production,
         long throughSequence,
         long productionCount,
+        ProductionShiftClassifier referenceCheck,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
     {
@@ -284,7 +297,12 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount) { AgainstReference = true };
+        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount)
+        {
+            AgainstReference = true,
+            ReferenceCheck = referenceCheck,
+            ReferenceRows = reference.Count,
+        };
         return new RecommendationModel(
             ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
     }

@@ -50,7 +50,7 @@ internal static class DetectorColumns
         if (model.ProductionShift is { } shift)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}"));
+                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}{(shift.ReferenceCheck is { } check ? $"; training vs {shift.ReferenceRows} reference rows: AUC {check.Auc:0.000} (p = {check.AucPValue:0.###e+0})" : "")}"));
         }
 
         var batch = new ProductionBatch(

@@ -62,6 +62,20 @@ internal sealed class GreyImages
 
     public GreyImages Range(int start, int count) => Where(i => i >= start && i < start + count);
 
+    /// <summary>The same images in a seeded random order (URIs keep their original index).</summary>
+    public GreyImages Shuffled(int seed)
+    {
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var pixels = new float[Pixels.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            Image(order[i]).CopyTo(pixels.AsSpan(i * Size, Size));
+        }
+
+        return new GreyImages(pixels, [.. order.Select(r => Labels[r])], [.. order.Select(r => Uris[r])]);
+    }
+
     /// <summary>Every image through <paramref name="transform"/> (source, destination, image index); URIs get <paramref name="suffix"/>.</summary>
     public GreyImages Map(string suffix, Action<ReadOnlySpan<float>, Span<float>, int> transform)
     {

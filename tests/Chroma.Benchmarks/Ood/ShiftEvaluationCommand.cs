@@ -17,11 +17,14 @@ namespace Chroma.Benchmarks.Ood;
 /// <c>--dump</c> also writes every model output (<see cref="OutputDump"/>) for offline exploration. <c>--reference N</c>
 /// trains the model on the first 6,000 - N training digits only and gives the engine the last N, which the model never
 /// saw, as the set's <c>reference</c> dataset (<see cref="ProductionShift.AgainstReference"/>); the engine without them,
-/// on the same model, is reported beside it (rows "against training: ...").
+/// on the same model, is reported beside it (rows "against training: ..."). <c>--shuffle</c> splits the MNIST test digits
+/// in a seeded random order instead of file order: in file order, digits 0-4,999 and 5,000-9,999 come from two NIST
+/// collections (the first cleaner), so the training digits (0-5,999) are mostly of the first and the normal and shifted
+/// production digits (6,000-9,999) all of the second, a difference every production digit shares.
 /// </summary>
 internal static class ShiftEvaluationCommand
 {
-    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] [--production-settings] [--reference N] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
+    public const string Usage = "[--epochs 4] [--absent-classes 0,...,9] [--seed 1] [--data samples/data] [--dump DIR] [--production-settings] [--reference N] [--shuffle] | --server   (AUROC per constructed shift x signal/strategy; --server: the letters run end to end)";
 
     private const int TrainingCount = 6_000;
     private const int PartCount = 2_000;
@@ -34,6 +37,7 @@ internal static class ShiftEvaluationCommand
         var dump = args.Optional("dump") is string dumpDirectory ? new OutputDump(dumpDirectory) : null;
         var productionSettings = args.Flag("production-settings");
         var referenceCount = args.Int("reference", 0);
+        var shuffle = args.Flag("shuffle");
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
         var clock = Stopwatch.StartNew();
@@ -43,6 +47,11 @@ internal static class ShiftEvaluationCommand
             IdxReader.ReadImages(Path.Combine(directory, "mnist-t10k-images-idx3-ubyte.gz")),
             IdxReader.ReadLabels(Path.Combine(directory, "mnist-t10k-labels-idx1-ubyte.gz")),
             SampleData.DigitSource);
+        if (shuffle)
+        {
+            digits = digits.Shuffled(seed);
+        }
+
         var letters = GreyImages.From(
             IdxReader.ReadImages(Path.Combine(directory, "notmnist-t10k-images-idx3-ubyte.gz")),
             IdxReader.ReadLabels(Path.Combine(directory, "notmnist-t10k-labels-idx1-ubyte.gz")),

@@ -90,6 +90,7 @@ public class ProductionShiftReferenceTests
             Assert.That(againstTraining.ProductionShift!.AgainstReference, Is.False);
             Assert.That(againstReference.ProductionShift!.AgainstReference, Is.True);
             Assert.That(againstReference.ProductionShift!.Classifier.TrainingRows, Is.EqualTo(600), "the reference rows take the training rows' side");
+            Assert.That(againstReference.ProductionShift!.ReferenceCheck!.AucPValue, Is.LessThan(ProductionShift.SignificanceLevel), "the memorised training rows differ from the reference rows");
             // A 2-sd shift separates at Phi(2 / sqrt 2) = 0.92 at best, with clean labels; learnt from 800 normal rows
             // mixed into production, 0.84 here (0.72 against the training rows).
             Assert.That(withReference, Is.GreaterThan(0.8));
@@ -119,6 +120,32 @@ public class ProductionShiftReferenceTests
     }
 
     [Test]
+    public void WithProductionShift_ReferenceDrawnLikeTheTrainingRows_KeepsTheLargerTrainingSample()
+    {
+        // Training rows that the model did not pull in (full noise): the reference rows add nothing the 1,000 training
+        // rows lack, so the check cannot tell them apart and production stays compared with training.
+        var (training, labels) = Unseen(500, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var model = RecommendationModel.Fit(data, "v1");
+        var (normal, _) = Unseen(400, seed: 2);
+        var shifted = Shifted(100, seed: 3, shift: 2);
+        float[] production = [.. normal, .. shifted];
+        string[] ids = [.. SyntheticEmbeddings.Ids(800, "n"), .. SyntheticEmbeddings.Ids(200, "s")];
+        var (reference, _) = Unseen(150, seed: 4);
+
+        var shift = model.WithProductionShift(data, Sample(production, ids), 0, ids.Length, reference: Sample(reference, SyntheticEmbeddings.Ids(300, "r"))).ProductionShift!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(shift.ReferenceCheck, Is.Not.Null);
+            Assert.That(shift.ReferenceCheck!.AucPValue, Is.GreaterThanOrEqualTo(ProductionShift.SignificanceLevel), $"AUC {shift.ReferenceCheck.Auc:0.000}");
+            Assert.That(shift.AgainstReference, Is.False);
+            Assert.That(shift.ReferenceRows, Is.EqualTo(300));
+            Assert.That(shift.Classifier.TrainingRows, Is.EqualTo(model.FittedRows.Count));
+        });
+    }
+
+    [Test]
     public void WithProductionShift_FewerReferenceRowsThanTheMinimum_ComparesWithTraining()
     {
         var model = FitModel(out var data);
@@ -132,6 +159,7 @@ public class ProductionShiftReferenceTests
         Assert.Multiple(() =>
         {
             Assert.That(shift.AgainstReference, Is.False);
+            Assert.That(shift.ReferenceCheck, Is.Null, "too few reference rows to check");
             Assert.That(shift.Classifier.TrainingRows, Is.EqualTo(model.FittedRows.Count));
         });
     }

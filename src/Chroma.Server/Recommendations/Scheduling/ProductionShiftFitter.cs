@@ -31,8 +31,8 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
     private static bool IsReference(string dataset) => string.Equals(dataset, DatasetNames.Reference, StringComparison.Ordinal);
 
     // Reference rows logged after the last fit make a refit due when they first reach the minimum, or double the reference
-    // rows the classifier was fitted on, so a reference set logged late is used without waiting for production to
-    // double. The scored entries are counted only in a pass that read new reference rows.
+    // rows the last fit considered (up to its sample's size), so a reference set logged late is used without waiting for
+    // production to double. The scored entries are counted only in a pass that read new reference rows.
     private static bool ReferenceRefitDue(ProductionShift current, SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll)
     {
         var pendingReference = pending.Count(r => IsReference(r.Dataset));
@@ -42,9 +42,11 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         }
 
         var scoredReference = state.Entries.Values.Count(e => IsReference(e.Dataset));
-        var references = rescoringAll ? Math.Max(scoredReference, pendingReference) : scoredReference + pendingReference;
+        var references = Math.Min(
+            rescoringAll ? Math.Max(scoredReference, pendingReference) : scoredReference + pendingReference,
+            ProductionShift.MaxSampleRows);
         return references >= ProductionShift.MinimumReferenceRows
-            && (!current.AgainstReference || references >= ProductionShift.RefitGrowth * current.Classifier.TrainingRows);
+            && (current.ReferenceRows < ProductionShift.MinimumReferenceRows || references >= ProductionShift.RefitGrowth * current.ReferenceRows);
     }
 
     /// <summary>

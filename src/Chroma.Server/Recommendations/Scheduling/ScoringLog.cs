@@ -50,4 +50,8 @@ internal static partial class ScoringLog
         Message = "Fitted the production-shift classifier of '{SetId}' on {ComparedRows} {ComparedWith} and {ProductionRows} production rows (of {ProductionCount}): out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}, joins the scores: {Joins}; {ElapsedMs} ms")]
     public static partial void ProductionShiftFitted(
         ILogger logger, string setId, int comparedRows, string comparedWith, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
+
+    [LoggerMessage(EventId = 332, Level = LogLevel.Information,
+        Message = "Compared the training rows of '{SetId}' with its {ReferenceRows} reference rows: out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}; production is compared with the {ComparedWith} rows")]
+    public static partial void ProductionShiftReferenceChecked(ILogger logger, string setId, int referenceRows, double auc, double pValue, string comparedWith);
 }

@@ -217,6 +217,11 @@ internal sealed class SetScoringPass
             ScoringLog.ProductionShiftFitted(
                 _logger, set.SetId, classifier.TrainingRows, model.ProductionShift.AgainstReference ? "reference" : "training", classifier.ProductionRows, model.ProductionShift.ProductionCount, classifier.Auc, classifier.AucPValue,
                 model.ProductionShift.Joins, shiftMs);
+            if (model.ProductionShift.ReferenceCheck is { } check)
+            {
+                ScoringLog.ProductionShiftReferenceChecked(
+                    _logger, set.SetId, model.ProductionShift.ReferenceRows, check.Auc, check.AucPValue, model.ProductionShift.AgainstReference ? "reference" : "training");
+            }
         }
 
         // The model's version can be newer than the fingerprint read above (training arrived meanwhile), or include a
