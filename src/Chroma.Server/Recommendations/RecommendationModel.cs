@@ -267,14 +267,16 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount)
+        return WithShift(new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount)
         {
             ReferenceCheck = referenceCheck,
             ReferenceRows = reference?.Count ?? 0,
-        };
-        return new RecommendationModel(
-            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
+        });
     }
+
+    // This model with a production-shift part: the version names the production it was fitted on.
+    private RecommendationModel WithShift(ProductionShift shift) => new(
+        ModelVersion.Compose(TrainingVersion, shift.ThroughSequence, shift.ProductionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
 
     // Production against the reference rows: every score of a reference row comes from the model of its own fold, which
     // never saw it, so those scores are the calibration's null sample.
@@ -297,14 +299,12 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        var shift = new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount)
+        return WithShift(new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount)
         {
             AgainstReference = true,
             ReferenceCheck = referenceCheck,
             ReferenceRows = reference.Count,
-        };
-        return new RecommendationModel(
-            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
+        });
     }
 
     private static float[]? TrainingProbabilities(TrainingData training, int row) =>
