@@ -59,5 +59,9 @@ internal sealed class ServerFixture : IAsyncDisposable
             Host = "127.0.0.1",
             Port = port,
             DataDirectory = dataDirectory,
+
+            // A restart reuses the gRPC port, and a fixed one would put the web app on its default 50052, which another
+            // server (another test assembly, a developer's own) may hold: a free one instead.
+            Web = { Port = 0 },
         });
 }

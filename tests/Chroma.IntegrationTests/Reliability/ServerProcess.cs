@@ -87,6 +87,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["Chroma__Host"] = "127.0.0.1";
         start.Environment["Chroma__Port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Chroma__DataDirectory"] = DataDirectory;
+
+        // A fixed gRPC port would put the web app on its default 50052, which another server may hold; the settings may
+        // still name one.
+        start.Environment["Chroma__Web__Port"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (name, value) in _settings.Concat(Settings))
         {
@@ -123,6 +127,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         start.Environment["Chroma__Host"] = "127.0.0.1";
         start.Environment["Chroma__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Chroma__Web__Port"] = "0";
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

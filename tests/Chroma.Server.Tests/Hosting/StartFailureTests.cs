@@ -52,6 +52,36 @@ public sealed class StartFailureTests
         Assert.That(ex.Message, Does.Contain($"127.0.0.1:{port}"));
     }
 
+    [Test, CancelAfter(30_000)]
+    public void StartAsync_WebPortTaken_AddressFailureNamingTheWebPortAndItsSetting()
+    {
+        // Arrange: the gRPC port free, the web app's port taken by another listener.
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var webPort = ((IPEndPoint)taken.LocalEndpoint).Port;
+        int grpcPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            grpcPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        using var directory = new TempDirectory();
+
+        // Act
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() =>
+            ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = grpcPort, DataDirectory = directory.Path, Web = { Port = webPort } }));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Address));
+            Assert.That(ex.Message, Does.Contain($"127.0.0.1:{webPort}"));
+            Assert.That(ex.Message, Does.Contain("Chroma__Web__Port"));
+            Assert.That(ex.Message, Does.Not.Contain($":{grpcPort}"), "the gRPC port was free: naming it would send the user to the wrong setting");
+        });
+    }
+
     [Test]
     public void StartAsync_DataDirectoryIsAFile_DataDirectoryFailureNamingIt()
     {

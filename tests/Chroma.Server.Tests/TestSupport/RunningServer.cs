@@ -30,7 +30,7 @@ internal sealed class RunningServer : IAsyncDisposable
     public Query.QueryClient Query { get; }
 
     public static Task<RunningServer> StartAsync(string? dataDirectory = null, string? apiKey = null, string? clientApiKey = null, int port = 0) =>
-        StartAsync(o => { o.Port = port; o.ApiKey = apiKey; }, dataDirectory, clientApiKey ?? apiKey);
+        StartAsync(o => { o.Port = port; o.ApiKey = apiKey; o.Web.Port = 0; }, dataDirectory, clientApiKey ?? apiKey);
 
     /// <summary>Starts a server on 127.0.0.1 with options set by <paramref name="configure"/> (port 0, a temp data directory unless given).</summary>
     public static async Task<RunningServer> StartAsync(Action<ChromaServerOptions> configure, string? dataDirectory = null, string? clientApiKey = null)

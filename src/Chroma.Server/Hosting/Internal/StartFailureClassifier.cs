@@ -50,6 +50,10 @@ internal static class StartFailureClassifier
                 sqlite),
             InvalidOperationException newer when newer.Message.Contains("newer Chroma server", StringComparison.Ordinal) => new(
                 ChromaServerStartFailure.Database, $"the database \"{database}\": {OneLine(newer.Message)}", newer),
+            _ when IsBindFailure(exception) && IsWebPort(exception, options, out var webPort) => new(
+                ChromaServerStartFailure.Address,
+                $"could not listen on {options.Host}:{webPort} for Studio, the web app ({OneLine(Innermost(exception).Message)}); set Chroma:Web:Port (Chroma__Web__Port) to a free port, 0 to pick one, or Chroma:Web:Enabled to false",
+                exception),
             _ when IsBindFailure(exception) => new(
                 ChromaServerStartFailure.Address,
                 $"could not listen on {options.Host}:{options.Port} ({OneLine(Innermost(exception).Message)}); set Chroma:Port (Chroma__Port) to a free port",
@@ -89,6 +93,28 @@ internal static class StartFailureClassifier
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is SocketException || e.GetType().Name == "AddressInUseException")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Whether the address Kestrel failed to bind ("Failed to bind to address http://127.0.0.1:50052: ...") is the web
+    // app's port rather than the gRPC port, so the message names the setting that frees it.
+    private static bool IsWebPort(Exception exception, ChromaServerOptions options, out int webPort)
+    {
+        webPort = options.Web.ResolvePort(options.Port);
+        if (!options.Web.Enabled || webPort == 0 || webPort == options.Port)
+        {
+            return false;
+        }
+
+        var expected = string.Create(System.Globalization.CultureInfo.InvariantCulture, $":{webPort}:");
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains("Failed to bind to address", StringComparison.Ordinal) && e.Message.Contains(expected, StringComparison.Ordinal))
             {
                 return true;
             }
