@@ -39,7 +39,7 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     public const int MinimumReferenceRows = 200;
 
     /// <summary>Gets whether production was compared with the set's reference rows rather than its training rows.</summary>
-    public bool AgainstReference { get; init; }
+    public bool AgainstReference => ReferenceDiffers(ReferenceCheck);
 
     /// <summary>
     /// Gets the test of the training rows against the reference rows (training labelled 0), or null when the set had
@@ -48,6 +48,10 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     /// same distribution, stay.
     /// </summary>
     public ProductionShiftClassifier? ReferenceCheck { get; init; }
+
+    /// <summary>Whether the <paramref name="referenceCheck"/> (training against reference rows) tells them apart, so the reference rows replace the training rows.</summary>
+    public static bool ReferenceDiffers(ProductionShiftClassifier? referenceCheck) =>
+        referenceCheck is { AucPValue: < SignificanceLevel };
 
     /// <summary>Gets how many reference rows the fit considered (its sample; 0 when none).</summary>
     public int ReferenceRows { get; init; }

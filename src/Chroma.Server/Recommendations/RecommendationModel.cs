@@ -249,62 +249,35 @@ internal sealed class RecommendationModel
         if (reference is { Count: >= ProductionShift.MinimumReferenceRows })
         {
             referenceCheck = ProductionShiftClassifier.Fit(sample, reference, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
-            if (referenceCheck.AucPValue < ProductionShift.SignificanceLevel)
-            {
-                return WithProductionShiftAgainstReference(reference, production, throughSequence, productionCount, referenceCheck, limiter, cancellationToken);
-            }
         }
 
-        var classifier = ProductionShiftClassifier.Fit(sample, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
-        var fittedSet = new HashSet<int>(FittedRows);
-        var heldOut = Enumerable.Range(0, training.Count)
-            .Where(r => !fittedSet.Contains(r))
-            .Select(r => classifier.Score(training.Row(r), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
-            .Where(double.IsFinite)
-            .ToArray();
-        if (heldOut.Length == 0)
+        var againstReference = ProductionShift.ReferenceDiffers(referenceCheck);
+        var classifier = ProductionShiftClassifier.Fit(againstReference ? reference! : sample, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
+
+        // The calibration's null sample: rows of the side production was compared with that no model saw. A reference
+        // row is scored by the model of its own fold, which never saw it; a held-out training row by any fold's.
+        double[] nullSample;
+        if (againstReference)
+        {
+            nullSample = [.. reference!.Select(r => classifier.Score(r.Embedding.Span, r.Probabilities, r.Fold)).Where(double.IsFinite)];
+        }
+        else
+        {
+            var fittedSet = new HashSet<int>(FittedRows);
+            nullSample = [.. Enumerable.Range(0, training.Count)
+                .Where(r => !fittedSet.Contains(r))
+                .Select(r => classifier.Score(training.Row(r), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
+                .Where(double.IsFinite)];
+        }
+
+        if (nullSample.Length == 0)
         {
             return this;
         }
 
-        return WithShift(new ProductionShift(classifier, new EmpiricalCalibrator(heldOut), throughSequence, productionCount)
-        {
-            ReferenceCheck = referenceCheck,
-            ReferenceRows = reference?.Count ?? 0,
-        });
-    }
-
-    // This model with a production-shift part: the version names the production it was fitted on.
-    private RecommendationModel WithShift(ProductionShift shift) => new(
-        ModelVersion.Compose(TrainingVersion, shift.ThroughSequence, shift.ProductionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], shift);
-
-    // Production against the reference rows: every score of a reference row comes from the model of its own fold, which
-    // never saw it, so those scores are the calibration's null sample.
-    private RecommendationModel WithProductionShiftAgainstReference(
-        IReadOnlyList<ShiftSample> reference,
-        IReadOnlyList<ShiftSample> production,
-        long throughSequence,
-        long productionCount,
-        ProductionShiftClassifier referenceCheck,
-        BackgroundWorkLimiter limiter,
-        CancellationToken cancellationToken)
-    {
-        var classifier = ProductionShiftClassifier.Fit(reference, production, Dimension, Options.Seed, limiter, cancellationToken: cancellationToken);
-        var outOfFold = reference
-            .Select(r => classifier.Score(r.Embedding.Span, r.Probabilities, r.Fold))
-            .Where(double.IsFinite)
-            .ToArray();
-        if (outOfFold.Length == 0)
-        {
-            return this;
-        }
-
-        return WithShift(new ProductionShift(classifier, new EmpiricalCalibrator(outOfFold), throughSequence, productionCount)
-        {
-            AgainstReference = true,
-            ReferenceCheck = referenceCheck,
-            ReferenceRows = reference.Count,
-        });
+        return new RecommendationModel(
+            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows],
+            new ProductionShift(classifier, new EmpiricalCalibrator(nullSample), throughSequence, productionCount) { ReferenceCheck = referenceCheck, ReferenceRows = reference?.Count ?? 0 });
     }
 
     private static float[]? TrainingProbabilities(TrainingData training, int row) =>
