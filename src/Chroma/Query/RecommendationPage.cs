@@ -45,7 +45,11 @@ public sealed class ChromaRecommendation
     /// <summary>The record.</summary>
     public required ChromaRecord Record { get; init; }
 
-    /// <summary>Combined score under the strategy: the weighted mean of the signals' <c>-log10 p</c> (3 reads "one in a thousand").</summary>
+    /// <summary>
+    /// Combined score under the strategy: the weighted mean of the signals' <c>-log10 p</c> (3 reads "one in a thousand"),
+    /// under balanced and out-of-distribution plus part of what the production-shift signal's <c>-log10 p</c> exceeds
+    /// both that mean and 2 by (one half, all of it; the server's <c>SignalCombiner</c>).
+    /// </summary>
     public required double Score { get; init; }
 
     /// <summary>Every signal the record has, raw and calibrated.</summary>

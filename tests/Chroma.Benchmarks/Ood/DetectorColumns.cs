@@ -16,6 +16,9 @@ internal static class DetectorColumns
 {
     public static readonly EngineStrategy[] Strategies = [.. Enum.GetValues<EngineStrategy>()];
 
+    /// <summary>The column of balanced with the production-shift lead taken from every level (no floor; not adopted).</summary>
+    public const string NoFloorBalanced = "candidate: balanced, shift lead 1/2 from every level (no floor)";
+
     public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter) =>
         Compute(training, trainingLabels, production, limiter, out _);
 
@@ -116,24 +119,20 @@ internal static class DetectorColumns
             columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
         }
 
-        // The balanced mean with the production-shift signal weighed by the classifier's own separation (Gini 2 AUC - 1)
-        // or by one half: candidates for a weight that shrinks when production is hard to tell from training.
-        double BalancedWithShiftWeight(ScoredRecord r, double weight)
+        // The strategies as they were before the production-shift lead (December 3): the weighted mean alone.
+        foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })
         {
-            double sum = 0, total = 0;
-            foreach (var s in r.Signals)
-            {
-                var w = SignalCombiner.Weight(EngineStrategy.Balanced, s.Kind) * (s.Kind == SignalKind.ProductionShift ? weight : 1);
-                sum += w * s.Surprise;
-                total += w;
-            }
-
-            return total > 0 ? sum / total : 0;
+            columns.Add(("weighted mean alone (no shift lead): " + strategy, [.. records.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))]));
         }
 
-        var gini = model.ProductionShift is { } shiftFit ? Math.Max(0, (2 * shiftFit.Classifier.Auc) - 1) : 0;
-        columns.Add(("combo: balanced, production_shift weight 2 AUC - 1", [.. records.Select(r => BalancedWithShiftWeight(r, gini))]));
-        columns.Add(("combo: balanced, production_shift weight 1/2", [.. records.Select(r => BalancedWithShiftWeight(r, 0.5))]));
+        // Balanced with the lead taken from every level (floor 0), measured and not adopted (benchmarks README, "The
+        // production-shift lead"): the classifier's noise on ordinary records then reorders the errors.
+        columns.Add((NoFloorBalanced, [.. records.Select(r =>
+        {
+            var mean = SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced);
+            var surprise = r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0;
+            return mean + (SignalCombiner.ShiftLead(EngineStrategy.Balanced) * Math.Max(0, surprise - mean));
+        })]));
 
         // The strategies as they were before the production-shift signal (December 2, scheme m3).
         foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })

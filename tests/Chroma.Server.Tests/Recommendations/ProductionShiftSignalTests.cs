@@ -71,6 +71,82 @@ public class ProductionShiftSignalTests
         });
     }
 
+    // A "blurred" group: records of the two classes pulled towards their class centre (noise scaled by 0.3, as a blur
+    // shrinks what sets one digit apart from another). The class distances find them closer than usual and only the
+    // feature norm (a shorter embedding) speaks for them in the mean; a classifier with a hidden layer learns "too
+    // close" and finds most of them beyond one in a hundred (88 of 200; in the mean's top 100 54 of them, led 82).
+    private static float[] Shrunk(int perClass, int seed)
+    {
+        var (embeddings, _) = Normal(perClass, seed);
+        for (var row = 0; row < 2 * perClass; row++)
+        {
+            for (var j = 0; j < Dimension; j++)
+            {
+                var centre = j == row / perClass ? 6f : 0f;
+                embeddings[(row * Dimension) + j] = centre + (0.3f * (embeddings[(row * Dimension) + j] - centre));
+            }
+        }
+
+        return embeddings;
+    }
+
+    [Test]
+    public void Score_ShrunkGroupTheDistancesFindTypical_TheShiftLeadRanksItAboveNormalRecords()
+    {
+        var (training, labels) = Normal(500, seed: 1);
+        var data = new TrainingData(training, Dimension, labels);
+        var (normal, normalLabels) = Normal(300, seed: 2);
+        var shrunk = Shrunk(100, seed: 3);
+        string[] ids = [.. SyntheticEmbeddings.Ids(normalLabels.Length, "n"), .. SyntheticEmbeddings.Ids(200, "s")];
+        float[] production = [.. normal, .. shrunk];
+        string[] predictions = [.. normalLabels, .. Enumerable.Range(0, 200).Select(i => i < 100 ? "0" : "1")];
+        var model = RecommendationModel.Fit(data, "v1").WithProductionShift(data, Sample(production, ids), throughSequence: 0, productionCount: ids.Length);
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, production, Dimension, predictions));
+        bool[] shifted = [.. scored.Select(r => r.Id.StartsWith('s'))];
+
+        double Led(RecommendationStrategy strategy) => AurocOf(scored, shifted, r => SignalCombiner.Score(r.Signals, strategy));
+        double Mean(RecommendationStrategy strategy) => AurocOf(scored, shifted, r => SignalCombiner.WeightedMean(r.Signals, strategy));
+        var signal = AurocOf(scored, shifted, r => r.Signal(SignalKind.ProductionShift)!.Value.Value);
+        var beyondFloor = scored.Where(r => r.Id.StartsWith('s')).Count(r => r.Signal(SignalKind.ProductionShift)!.Value.Surprise > SignalCombiner.ShiftLeadFloor);
+        int ShrunkInTop(Func<ScoredRecord, double> score) => scored.OrderByDescending(score).Take(100).Count(r => r.Id.StartsWith('s'));
+        var topMean = ShrunkInTop(r => SignalCombiner.WeightedMean(r.Signals, RecommendationStrategy.Balanced));
+        var topLed = ShrunkInTop(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced));
+        TestContext.Out.WriteLine($"balanced {Mean(RecommendationStrategy.Balanced):0.000} -> {Led(RecommendationStrategy.Balanced):0.000} (top 100: {topMean} -> {topLed} shrunk); out-of-distribution {Mean(RecommendationStrategy.OutOfDistribution):0.000} -> {Led(RecommendationStrategy.OutOfDistribution):0.000}; signal {signal:0.000}; shrunk beyond the floor {beyondFloor} of 200");
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.ProductionShift!.Joins, Is.True);
+            Assert.That(signal, Is.GreaterThan(0.95), "the classifier separates them");
+            Assert.That(beyondFloor, Is.GreaterThan(50), "many beyond one in a hundred");
+            Assert.That(topLed, Is.GreaterThanOrEqualTo(topMean + 20), "balanced takes half the excess over one in a hundred: more of them in its top 100");
+            Assert.That(Led(RecommendationStrategy.Balanced), Is.GreaterThan(Mean(RecommendationStrategy.Balanced) + 0.015));
+            Assert.That(Led(RecommendationStrategy.OutOfDistribution), Is.GreaterThan(Mean(RecommendationStrategy.OutOfDistribution) + 0.015), "out-of-distribution takes all of it");
+            Assert.That(
+                scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.OutOfDistribution)),
+                Is.EqualTo(scored.Select(r =>
+                {
+                    var mean = SignalCombiner.WeightedMean(r.Signals, RecommendationStrategy.OutOfDistribution);
+                    return mean + Math.Max(0, r.Signal(SignalKind.ProductionShift)!.Value.Surprise - Math.Max(mean, 2));
+                })).Within(1e-12));
+            Assert.That(Led(RecommendationStrategy.Uncertainty), Is.EqualTo(Mean(RecommendationStrategy.Uncertainty)), "uncertainty has no lead");
+        });
+    }
+
+    [Test]
+    public void Score_ProductionLikeTraining_NoSignalAndNoLead()
+    {
+        var (model, scored, _) = FitAndScore(normalPerClass: 400, shiftedPerClass: 0);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.ProductionShift!.Joins, Is.False, "the classifier cannot tell production from training");
+            Assert.That(scored.All(r => r.Signal(SignalKind.ProductionShift) is null), Is.True);
+            foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
+            {
+                Assert.That(scored.Select(r => SignalCombiner.Score(r.Signals, strategy)), Is.EqualTo(scored.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))), strategy.ToString());
+            }
+        });
+    }
+
     // A shift no linear function and no second moment shows, in 4 dimensions (class centres 6 e0 and 6 e1, unit noise):
     // normal rows sit around the four corners (+-3, +-3) of the (e2, e3) plane (a seeded corner per row), shifted rows
     // around the same square turned by 45 degrees, (+-4.24, 0) and (0, +-4.24). Both have mean 0, variance 9 and

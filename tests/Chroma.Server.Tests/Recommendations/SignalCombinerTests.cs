@@ -93,6 +93,97 @@ public class SignalCombinerTests
         Assert.That(total, Is.EqualTo(SignalCombiner.Weight(RecommendationStrategy.Balanced, SignalKind.Boundary)).Within(1e-12));
     }
 
+    // Every signal typical (p = 0.5) but the production-shift signal: p = 1e-6, surprise 6.
+    private static readonly SignalScore[] ShiftedForTheClassifierOnly =
+    [
+        new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.RelativeMahalanobis, 0.1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5),
+        new(SignalKind.FeatureNorm, 0, 0.5, 0.5), new(SignalKind.ProductionShift, 4.2, 1 - 1e-6, 1e-6), new(SignalKind.Boundary, 0.1, 0.5, 0.5),
+        new(SignalKind.Entropy, 0.3, 0.5, 0.5), new(SignalKind.Margin, 0.6, 0.5, 0.5), new(SignalKind.LeastConfidence, 0.2, 0.5, 0.5),
+    ];
+
+    [Test]
+    public void Score_ProductionShiftAboveTheFloor_BalancedTakesHalfTheExcessOutOfDistributionAllOfItUncertaintyNone()
+    {
+        var half = Math.Log10(2);
+
+        // Weights: balanced 4 distance + 1 shift + 1 boundary + 3 x 1/3 probability = 7; out-of-distribution 5 + 0.1 + 0.1.
+        var balancedMean = ((6 * half) + 6) / 7;
+        var outOfDistributionMean = ((4 * half) + 6 + (0.2 * half)) / 5.2;
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean).Within(1e-9));
+            // What the surprise exceeds the floor of 2 (one in a hundred) by: half of it, all of it.
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - 2))).Within(1e-9));
+            Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean + (6 - 2)).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty),
+                Is.EqualTo(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty)).Within(1e-12));
+        });
+    }
+
+    [Test]
+    public void Score_ProductionShiftBelowTheMean_IsTheWeightedMean()
+    {
+        // Far out on the distances (surprise 8), the production-shift signal at 1 in 10.
+        SignalScore[] far = [new(SignalKind.Mahalanobis, 90, 1, 1e-8), new(SignalKind.KnnDistance, 9, 1, 1e-8), new(SignalKind.ProductionShift, 1, 0.9, 0.1), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
+
+        Assert.Multiple(() =>
+        {
+            foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution, RecommendationStrategy.Uncertainty })
+            {
+                Assert.That(SignalCombiner.Score(far, strategy), Is.EqualTo(SignalCombiner.WeightedMean(far, strategy)).Within(1e-12), strategy.ToString());
+            }
+        });
+    }
+
+    [Test]
+    public void Score_ProductionShiftAboveTheMeanBelowTheFloor_IsTheWeightedMean()
+    {
+        // Typical everywhere (p = 0.5) but the classifier, at one in 30 (surprise 1.48): above the mean, below the floor.
+        SignalScore[] signals = [new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5), new(SignalKind.ProductionShift, 1, 1 - (1 / 30.0), 1 / 30.0), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignalCombiner.ShiftLeadFloor, Is.EqualTo(2), "one in a hundred");
+            foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
+            {
+                Assert.That(SignalCombiner.WeightedMean(signals, strategy), Is.LessThan(Math.Log10(30)), strategy.ToString());
+                Assert.That(SignalCombiner.Score(signals, strategy), Is.EqualTo(SignalCombiner.WeightedMean(signals, strategy)).Within(1e-12), strategy.ToString());
+            }
+        });
+    }
+
+    [Test]
+    public void Score_ShiftLead_PutsARecordOnlyTheClassifierFindsAboveAModeratelyFarOne()
+    {
+        // A normal-looking record that only the production-shift classifier finds (surprise 6) against one at one in a
+        // hundred on every distance signal and typical elsewhere, which the classifier finds ordinary (p = 0.5).
+        SignalScore[] moderatelyFar =
+        [
+            new(SignalKind.Mahalanobis, 5, 0.99, 0.01), new(SignalKind.RelativeMahalanobis, 3, 0.99, 0.01), new(SignalKind.KnnDistance, 0.9, 0.99, 0.01),
+            new(SignalKind.FeatureNorm, 0.2, 0.99, 0.01), new(SignalKind.ProductionShift, 0, 0.5, 0.5), new(SignalKind.Boundary, 0.1, 0.5, 0.5),
+            new(SignalKind.Entropy, 0.3, 0.5, 0.5), new(SignalKind.Margin, 0.6, 0.5, 0.5), new(SignalKind.LeastConfidence, 0.2, 0.5, 0.5),
+        ];
+
+        Assert.Multiple(() =>
+        {
+            // The mean alone: 1.27 against 1.12 (balanced), so the classifier's one vote is outvoted; led: 1.27 against 3.12; out-of-distribution 1.61 against 5.40.
+            Assert.That(SignalCombiner.WeightedMean(moderatelyFar, RecommendationStrategy.Balanced),
+                Is.GreaterThan(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced)));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced),
+                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.Balanced)));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution),
+                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.OutOfDistribution)));
+        });
+    }
+
+    [Test]
+    public void WeightedMean_Labeling_IsRefusedNamingWhy()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => SignalCombiner.WeightedMean(NearButAmbiguous, RecommendationStrategy.Labeling));
+        Assert.That(error!.Message, Does.Contain("labeling score is not a weighted mean"));
+    }
+
     [Test]
     public void Score_NoSignals_IsZero()
     {
