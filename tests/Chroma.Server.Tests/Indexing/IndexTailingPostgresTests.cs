@@ -2,12 +2,10 @@ using Chroma.Protocol.V1;
 using Chroma.Server.Hosting;
 using Chroma.Server.Indexing;
 using Chroma.Server.Storage;
-using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Tests.Storage;
 using Chroma.Server.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Chroma.Server.Tests.Indexing;
 
@@ -17,24 +15,15 @@ namespace Chroma.Server.Tests.Indexing;
 /// </summary>
 [TestFixture]
 [Category("postgres")]
-public sealed class IndexTailingPostgresTests
+public sealed class IndexTailingPostgresTests : PostgresDatabaseTest
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-    private PostgresTestDatabase _database = null!;
-
-    [SetUp]
-    public async Task SetUpAsync() => _database = await PostgresTestDatabase.CreateAsync();
-
-    [TearDown]
-    public void TearDown() => _database?.Dispose();
-
     [Test, CancelAfter(120_000)]
     public async Task CatchUp_WriterCommitsLateWhileAnotherWrites_IndexEndsWithEveryRecord(CancellationToken cancellationToken)
     {
         // Arrange: two replicas on one database; replica B's index tails the set.
-        using var replicaA = _database.Open(_clock, RecordChangeObservers.None);
-        using var replicaB = _database.Open(_clock, RecordChangeObservers.None);
+        using var replicaA = Database.Open(Clock, RecordChangeObservers.None);
+        using var replicaB = Database.Open(Clock, RecordChangeObservers.None);
         using var indexes = Indexes(replicaB.Records);
         var set = Records.Set();
         var setId = Records.SetId(set);
@@ -43,15 +32,7 @@ public sealed class IndexTailingPostgresTests
         await indexes.LoadAsync(stored).WaitAsync(Bound, cancellationToken);
 
         // A's next group stops just before COMMIT: its sequences are allocated, its rows not yet visible.
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ((PostgresRecordStore)replicaA.Records).BeforeCommitAsync = () =>
-        {
-            reached.TrySetResult();
-            return release.Task;
-        };
-        var late = replicaA.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(100, start: 1)), CancellationToken.None);
-        await reached.Task.WaitAsync(Bound, cancellationToken);
+        var (late, release) = await IngestHeldBeforeCommitAsync(replicaA, set, Bound, cancellationToken);
 
         // Act: B writes meanwhile and the index tails while A's transaction is open. With sequences from a bigserial, B's
         // larger sequences would commit first and the cursor would pass A's rows for good.
@@ -81,8 +62,8 @@ public sealed class IndexTailingPostgresTests
     public async Task CatchUp_AnotherReplicaDeletes_RecordLeavesTheIndex(CancellationToken cancellationToken)
     {
         // Arrange
-        using var replicaA = _database.Open(_clock, RecordChangeObservers.None);
-        using var replicaB = _database.Open(_clock, RecordChangeObservers.None);
+        using var replicaA = Database.Open(Clock, RecordChangeObservers.None);
+        using var replicaB = Database.Open(Clock, RecordChangeObservers.None);
         using var indexes = Indexes(replicaB.Records);
         var set = Records.Set();
         var setId = Records.SetId(set);
@@ -143,9 +124,9 @@ public sealed class IndexTailingPostgresTests
     private void UsePostgres(ChromaServerOptions options)
     {
         options.Storage.Provider = StorageProvider.Postgres;
-        options.Storage.ConnectionString = _database.ConnectionString;
+        options.Storage.ConnectionString = Database.ConnectionString;
     }
 
     private EmbeddingSetIndexes Indexes(IRecordStore store) =>
-        new(store, new IndexingOptions { ExactSearchThreshold = 10_000 }, Path.Combine(_database.Directory.Path, "indexes"), _clock, NullLogger<EmbeddingSetIndexes>.Instance);
+        new(store, new IndexingOptions { ExactSearchThreshold = 10_000 }, Path.Combine(Database.Directory.Path, "indexes"), Clock, NullLogger<EmbeddingSetIndexes>.Instance);
 }

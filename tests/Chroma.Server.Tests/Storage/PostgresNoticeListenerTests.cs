@@ -4,7 +4,6 @@ using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Storage.Postgres.Internal;
 using Chroma.Server.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Chroma.Server.Tests.Storage;
 
@@ -14,53 +13,31 @@ namespace Chroma.Server.Tests.Storage;
 /// </summary>
 [TestFixture]
 [Category("postgres")]
-public sealed class PostgresNoticeListenerTests
+public sealed class PostgresNoticeListenerTests : PostgresReplicaPairTest
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-    private PostgresTestDatabase _database = null!;
-    private RecordStorage _a = null!;
-    private RecordStorage _b = null!;
-
-    [SetUp]
-    public async Task SetUpAsync()
-    {
-        _database = await PostgresTestDatabase.CreateAsync();
-        _a = _database.Open(_clock, RecordChangeObservers.None);
-        _b = _database.Open(_clock, RecordChangeObservers.None);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        _a?.Dispose();
-        _b?.Dispose();
-        _database?.Dispose();
-    }
-
     [Test, CancelAfter(120_000)]
     public async Task Listener_CommitPublishAndWaitingRequestOnOtherReplica_SinksHearEachOnceAndARefusedPublishNot(CancellationToken cancellationToken)
     {
         // Arrange: B listens, as a replica's server does; A stores, scores and publishes.
         var set = await SeedAsync();
         var sink = new RecordingSink();
-        using var listener = new PostgresChangeListener(_database.ConnectionString, [sink], sink, TimeProvider.System, NullLogger<PostgresChangeListener>.Instance);
+        using var listener = new PostgresChangeListener(Database.ConnectionString, [sink], sink, TimeProvider.System, NullLogger<PostgresChangeListener>.Instance);
         await listener.StartAsync(cancellationToken);
         Assert.That(await sink.NextAsync(cancellationToken), Is.EqualTo("missed"), "the listener reports a (re)connect first");
-        var lease = (await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
+        var lease = (await A.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
 
         // Act
-        await _a.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
+        await A.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
         var committed = await sink.NextAsync(cancellationToken);
-        var newest = _b.Coordination.ReadWatermarks().Single().LastSequence;
-        var revision = await _a.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
+        var newest = B.Coordination.ReadWatermarks().Single().LastSequence;
+        var revision = await A.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
         var published = await sink.NextAsync(cancellationToken);
-        _clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
-        var takenOver = (await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
-        var refused = await _a.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
-        await _b.Coordination.RequestPassAsync(set, newest, 2, cancellationToken);
+        Clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
+        var takenOver = (await B.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
+        var refused = await A.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
+        await B.Coordination.RequestPassAsync(set, newest, 2, cancellationToken);
         var wanted = await sink.NextAsync(cancellationToken);
-        var revisionOfNewHolder = await _b.Coordination.PublishPassAsync(takenOver, newest, 0, cancellationToken);
+        var revisionOfNewHolder = await B.Coordination.PublishPassAsync(takenOver, newest, 0, cancellationToken);
         var publishedByNewHolder = await sink.NextAsync(cancellationToken);
         await listener.StopAsync(cancellationToken);
 
@@ -76,12 +53,6 @@ public sealed class PostgresNoticeListenerTests
             Assert.That(publishedByNewHolder, Is.EqualTo($"ranking {set.Key}:2"));
             Assert.That(sink.Pending, Is.Zero, "nothing else was heard");
         });
-    }
-
-    private async Task<StoredEmbeddingSet> SeedAsync()
-    {
-        await _a.Records.IngestAsync(Records.SetId(Records.Set()), Records.Set(), StoreFixture.Prepare(Records.Sequence(20)));
-        return _a.Records.FindSet(Records.SetId(Records.Set()))!;
     }
 
     // Records what the listener tells it, one line per call.

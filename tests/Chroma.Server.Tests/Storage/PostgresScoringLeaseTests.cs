@@ -1,6 +1,5 @@
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Chroma.Server.Tests.Storage;
 
@@ -10,43 +9,21 @@ namespace Chroma.Server.Tests.Storage;
 /// </summary>
 [TestFixture]
 [Category("postgres")]
-public sealed class PostgresScoringLeaseTests
+public sealed class PostgresScoringLeaseTests : PostgresReplicaPairTest
 {
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(10);
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-    private PostgresTestDatabase _database = null!;
-    private RecordStorage _a = null!;
-    private RecordStorage _b = null!;
-
-    [SetUp]
-    public async Task SetUpAsync()
-    {
-        _database = await PostgresTestDatabase.CreateAsync();
-        _a = _database.Open(_clock, RecordChangeObservers.None);
-        _b = _database.Open(_clock, RecordChangeObservers.None);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        _a?.Dispose();
-        _b?.Dispose();
-        _database?.Dispose();
-    }
-
     [Test, CancelAfter(60_000)]
     public async Task TryAcquireAsync_HeldByAnother_RefusedUntilExpiryThenTakenOverWithNextGeneration(CancellationToken cancellationToken)
     {
         // Arrange
         var set = await SeedAsync();
-        var first = await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
+        var first = await A.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
 
         // Act
-        var whileHeld = await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
-        var renewedByHolder = await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
-        _clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
-        var takenOver = await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
-        var renewOfOld = await _a.Coordination.RenewAsync(first!, Lease, cancellationToken);
+        var whileHeld = await B.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
+        var renewedByHolder = await A.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken);
+        Clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
+        var takenOver = await B.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken);
+        var renewOfOld = await A.Coordination.RenewAsync(first!, Lease, cancellationToken);
 
         // Assert
         Assert.Multiple(() =>
@@ -56,7 +33,7 @@ public sealed class PostgresScoringLeaseTests
             Assert.That(renewedByHolder?.Generation, Is.EqualTo(1), "the holder keeps its generation");
             Assert.That(takenOver?.Generation, Is.EqualTo(2), "a takeover raises the fencing token");
             Assert.That(renewOfOld, Is.False, "the old holder cannot renew a lease it lost");
-            Assert.That(_a.Coordination.ReadWatermarks().Single().Holder, Is.EqualTo("b"));
+            Assert.That(A.Coordination.ReadWatermarks().Single().Holder, Is.EqualTo("b"));
         });
     }
 
@@ -65,31 +42,31 @@ public sealed class PostgresScoringLeaseTests
     {
         // Arrange: a scores under generation 1, its lease expires, b takes over and stores newer scores.
         var set = await SeedAsync();
-        var rows = _a.Scores.ReadScorable(set, 0, 100);
-        var stale = (await _a.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
-        await _a.Scores.SaveScoresAsync(set, "v1", Rows(rows, 1.0), replaceExisting: false, stale, cancellationToken);
-        _clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
-        var current = (await _b.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
-        await _b.Scores.SaveScoresAsync(set, "v2", Rows(rows, 2.0), replaceExisting: true, current, cancellationToken);
+        var rows = A.Scores.ReadScorable(set, 0, 100);
+        var stale = (await A.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
+        await A.Scores.SaveScoresAsync(set, "v1", Rows(rows, 1.0), replaceExisting: false, stale, cancellationToken);
+        Clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
+        var current = (await B.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
+        await B.Scores.SaveScoresAsync(set, "v2", Rows(rows, 2.0), replaceExisting: true, current, cancellationToken);
 
         // Act
         var refused = Assert.ThrowsAsync<ScoringLeaseLostException>(
-            () => _a.Scores.SaveScoresAsync(set, "v1", Rows(rows, 9.0), replaceExisting: true, stale, cancellationToken));
+            () => A.Scores.SaveScoresAsync(set, "v1", Rows(rows, 9.0), replaceExisting: true, stale, cancellationToken));
         var driftRefused = Assert.ThrowsAsync<ScoringLeaseLostException>(
-            () => _a.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, stale, cancellationToken));
-        var publishedByStale = await _a.Coordination.PublishPassAsync(stale, 100, 7, cancellationToken);
-        var publishedByCurrent = await _b.Coordination.PublishPassAsync(current, 100, 3, cancellationToken);
+            () => A.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, stale, cancellationToken));
+        var publishedByStale = await A.Coordination.PublishPassAsync(stale, 100, 7, cancellationToken);
+        var publishedByCurrent = await B.Coordination.PublishPassAsync(current, 100, 3, cancellationToken);
 
         // Assert
-        var stored = _b.Scores.ReadScores(set);
-        var mark = _b.Coordination.ReadWatermarks().Single();
+        var stored = B.Scores.ReadScores(set);
+        var mark = B.Coordination.ReadWatermarks().Single();
         Assert.Multiple(() =>
         {
             Assert.That(refused, Is.Not.Null);
             Assert.That(driftRefused, Is.Not.Null);
             Assert.That(stored.Select(s => s.TrainingVersion).Distinct(), Is.EqualTo(new[] { "v2" }), "nothing of the stale write stands");
             Assert.That(stored, Has.Count.EqualTo(rows.Count));
-            Assert.That(_b.Scores.ReadDriftHistory(set, 10), Is.Empty);
+            Assert.That(B.Scores.ReadDriftHistory(set, 10), Is.Empty);
             Assert.That(publishedByStale, Is.Null);
             Assert.That(publishedByCurrent, Is.EqualTo(1));
             Assert.That((mark.ScoresRevision, mark.CoveredThrough, mark.Generation), Is.EqualTo((1L, 100L, 2L)));
@@ -102,13 +79,13 @@ public sealed class PostgresScoringLeaseTests
     {
         // Arrange
         var set = await SeedAsync();
-        var before = _b.Coordination.ReadWatermarks().Single();
-        var ids = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 2, false)).Records.Select(r => r.Record.Id).ToList();
+        var before = B.Coordination.ReadWatermarks().Single();
+        var ids = A.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 2, false)).Records.Select(r => r.Record.Id).ToList();
 
         // Act
-        await _a.Records.DeleteAsync(set, ids, cancellationToken);
-        await _a.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
-        var after = _b.Coordination.ReadWatermarks().Single();
+        await A.Records.DeleteAsync(set, ids, cancellationToken);
+        await A.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
+        var after = B.Coordination.ReadWatermarks().Single();
 
         // Assert
         Assert.Multiple(() =>
@@ -126,16 +103,16 @@ public sealed class PostgresScoringLeaseTests
     {
         // Arrange: a holder that has applied every delete through the stamp it read; then deletes through both replicas.
         var set = await SeedAsync();
-        var records = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 5, false)).Records;
-        await _a.Records.DeleteAsync(set, [records[0].Record.Id], cancellationToken);
-        var first = await _b.Coordination.ReadDeletesAsync(set, long.MaxValue, cancellationToken);
+        var records = A.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 5, false)).Records;
+        await A.Records.DeleteAsync(set, [records[0].Record.Id], cancellationToken);
+        var first = await B.Coordination.ReadDeletesAsync(set, long.MaxValue, cancellationToken);
 
         // Act
-        await _a.Records.DeleteAsync(set, [records[1].Record.Id, records[2].Record.Id], cancellationToken);
-        await _b.Records.DeleteAsync(set, [records[3].Record.Id], cancellationToken);
-        var second = await _b.Coordination.ReadDeletesAsync(set, first.ThroughStamp, cancellationToken);
-        var third = await _a.Coordination.ReadDeletesAsync(set, second.ThroughStamp, cancellationToken);
-        var mark = _a.Coordination.ReadWatermarks().Single();
+        await A.Records.DeleteAsync(set, [records[1].Record.Id, records[2].Record.Id], cancellationToken);
+        await B.Records.DeleteAsync(set, [records[3].Record.Id], cancellationToken);
+        var second = await B.Coordination.ReadDeletesAsync(set, first.ThroughStamp, cancellationToken);
+        var third = await A.Coordination.ReadDeletesAsync(set, second.ThroughStamp, cancellationToken);
+        var mark = A.Coordination.ReadWatermarks().Single();
 
         // Assert
         Assert.Multiple(() =>
@@ -154,13 +131,13 @@ public sealed class PostgresScoringLeaseTests
     {
         // Arrange: records stored through A; then deletes through B, which raise the set's change stamp past them.
         var set = await SeedAsync();
-        var records = _a.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
-        var before = await _b.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
-        await _b.Records.DeleteAsync(set, [records[^1].Record.Id, records[0].Record.Id], cancellationToken);
+        var records = A.Records.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        var before = await B.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
+        await B.Records.DeleteAsync(set, [records[^1].Record.Id, records[0].Record.Id], cancellationToken);
 
         // Act
-        var after = await _b.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
-        var mark = _a.Coordination.ReadWatermarks().Single();
+        var after = await B.Coordination.ReadAcknowledgedAsync(set, cancellationToken);
+        var mark = A.Coordination.ReadWatermarks().Single();
 
         // Assert
         Assert.Multiple(() =>
@@ -174,10 +151,4 @@ public sealed class PostgresScoringLeaseTests
 
     private static RecordScoreRow[] Rows(IReadOnlyList<ScorableRecord> records, double score) =>
         [.. records.Select(r => new RecordScoreRow(r.Sequence, score, "[]", "[]", "{}"))];
-
-    private async Task<StoredEmbeddingSet> SeedAsync()
-    {
-        await _a.Records.IngestAsync(Records.SetId(Records.Set()), Records.Set(), StoreFixture.Prepare(Records.Sequence(20)));
-        return _a.Records.FindSet(Records.SetId(Records.Set()))!;
-    }
 }

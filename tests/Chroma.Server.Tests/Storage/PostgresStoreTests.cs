@@ -5,7 +5,6 @@ using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Storage.Postgres.Internal;
 using Chroma.Server.Tests.TestSupport;
-using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
 namespace Chroma.Server.Tests.Storage;
@@ -13,23 +12,14 @@ namespace Chroma.Server.Tests.Storage;
 /// <summary>What only PostgreSQL has to prove: several servers on one database (migration, sequence order), and its start errors.</summary>
 [TestFixture]
 [Category("postgres")]
-public sealed class PostgresStoreTests
+public sealed class PostgresStoreTests : PostgresDatabaseTest
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
-    private PostgresTestDatabase _database = null!;
-
-    [SetUp]
-    public async Task SetUpAsync() => _database = await PostgresTestDatabase.CreateAsync();
-
-    [TearDown]
-    public void TearDown() => _database?.Dispose();
-
     [Test, CancelAfter(120_000)]
     public async Task Migrate_FourServersStartTogether_EachVersionAppliedOnce(CancellationToken cancellationToken)
     {
         // Arrange
-        var sources = Enumerable.Range(0, 4).Select(_ => PostgresConnection.CreateDataSource(_database.ConnectionString)).ToList();
+        var sources = Enumerable.Range(0, 4).Select(_ => PostgresConnection.CreateDataSource(Database.ConnectionString)).ToList();
         try
         {
             // Act
@@ -56,19 +46,19 @@ public sealed class PostgresStoreTests
     {
         // Arrange: a database written before sets had a metric (schema 1: no embedding_sets.metric column).
         var set = Records.Set();
-        using (var first = _database.Open(_clock, RecordChangeObservers.None))
+        using (var first = Database.Open(Clock, RecordChangeObservers.None))
         {
             await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
         }
 
-        using (var source = PostgresConnection.CreateDataSource(_database.ConnectionString))
+        using (var source = PostgresConnection.CreateDataSource(Database.ConnectionString))
         using (var connection = source.OpenConnection())
         {
             Execute(connection, "ALTER TABLE embedding_sets DROP COLUMN metric; DELETE FROM chroma_schema_migrations WHERE version >= 2;");
         }
 
         // Act
-        using var reopened = _database.Open(_clock, RecordChangeObservers.None);
+        using var reopened = Database.Open(Clock, RecordChangeObservers.None);
         var cosine = Records.Set();
         cosine.Metric = Protocol.V1.DistanceMetric.Cosine;
         var mismatch = await reopened.Records.IngestAsync(Records.SetId(set), cosine, StoreFixture.Prepare(Records.Sequence(1, start: 9)), cancellationToken)
@@ -90,12 +80,12 @@ public sealed class PostgresStoreTests
         // (a saved index's load, a Studio map update) scanned the set: 1.2 s at a million records.
         const string plan = "SET enable_seqscan = off; EXPLAIN SELECT sequence FROM records WHERE set_key = 1 AND deleted AND sequence <= 100 ORDER BY sequence;";
         var set = Records.Set();
-        using (var first = _database.Open(_clock, RecordChangeObservers.None))
+        using (var first = Database.Open(Clock, RecordChangeObservers.None))
         {
             await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
         }
 
-        using var source = PostgresConnection.CreateDataSource(_database.ConnectionString);
+        using var source = PostgresConnection.CreateDataSource(Database.ConnectionString);
         string before;
         using (var connection = source.OpenConnection())
         {
@@ -104,7 +94,7 @@ public sealed class PostgresStoreTests
         }
 
         // Act
-        using var reopened = _database.Open(_clock, RecordChangeObservers.None);
+        using var reopened = Database.Open(Clock, RecordChangeObservers.None);
         using var after = source.OpenConnection();
 
         // Assert
@@ -120,7 +110,7 @@ public sealed class PostgresStoreTests
     {
         // Arrange: a database of schema 5 (before scoring_leases.deletes_applied) with a lease and a published pass.
         var set = Records.Set();
-        using (var first = _database.Open(_clock, RecordChangeObservers.None))
+        using (var first = Database.Open(Clock, RecordChangeObservers.None))
         {
             await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
             var stored = first.Records.FindSet(Records.SetId(set))!;
@@ -128,14 +118,14 @@ public sealed class PostgresStoreTests
             await first.Coordination.PublishPassAsync(lease!, 4, 0, cancellationToken);
         }
 
-        using (var source = PostgresConnection.CreateDataSource(_database.ConnectionString))
+        using (var source = PostgresConnection.CreateDataSource(Database.ConnectionString))
         using (var connection = source.OpenConnection())
         {
             Execute(connection, "ALTER TABLE scoring_leases DROP COLUMN deletes_applied; DELETE FROM chroma_schema_migrations WHERE version >= 6;");
         }
 
         // Act
-        using var reopened = _database.Open(_clock, RecordChangeObservers.None);
+        using var reopened = Database.Open(Clock, RecordChangeObservers.None);
         var reopenedSet = reopened.Records.FindSet(Records.SetId(set))!;
         var before = reopened.Coordination.ReadWatermarks().Single();
         var lease2 = await reopened.Coordination.TryAcquireAsync(reopenedSet, "a", TimeSpan.FromMinutes(1), cancellationToken);
@@ -172,11 +162,11 @@ public sealed class PostgresStoreTests
     public async Task Migrate_AnotherServerHoldsTheMigrationLock_WaitsThenFindsNothingToDo(CancellationToken cancellationToken)
     {
         // Arrange: "another server" migrated and still holds the lock.
-        using var holderSource = PostgresConnection.CreateDataSource(_database.ConnectionString);
+        using var holderSource = PostgresConnection.CreateDataSource(Database.ConnectionString);
         PostgresSchema.Migrate(holderSource);
         using var holder = holderSource.OpenConnection();
         Execute(holder, $"SELECT pg_advisory_lock({PostgresSchema.MigrationLockKey});");
-        using var waiterSource = PostgresConnection.CreateDataSource(_database.ConnectionString);
+        using var waiterSource = PostgresConnection.CreateDataSource(Database.ConnectionString);
 
         // Act
         var waiter = Task.Run(() => PostgresSchema.Migrate(waiterSource), cancellationToken);
@@ -198,8 +188,8 @@ public sealed class PostgresStoreTests
     {
         // Arrange: two servers (replicas) on one database writing the same set, and a reader that tails it by
         // sequence as an index catch-up does (cursor = the high-water mark ReadVectors returns).
-        using var replicaA = _database.Open(_clock, RecordChangeObservers.None);
-        using var replicaB = _database.Open(_clock, RecordChangeObservers.None);
+        using var replicaA = Database.Open(Clock, RecordChangeObservers.None);
+        using var replicaB = Database.Open(Clock, RecordChangeObservers.None);
         var set = Records.Set();
         var setId = Records.SetId(set);
         await replicaA.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(1)), cancellationToken).WaitAsync(Bound, cancellationToken);
@@ -208,15 +198,7 @@ public sealed class PostgresStoreTests
         var cursor = replicaB.Records.ReadVectors(stored, (s, _, _) => seen.Add(s));
 
         // A's next group stops just before COMMIT (its sequences are allocated, not yet visible).
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        ((PostgresRecordStore)replicaA.Records).BeforeCommitAsync = () =>
-        {
-            reached.TrySetResult();
-            return release.Task;
-        };
-        var late = replicaA.Records.IngestAsync(setId, set, StoreFixture.Prepare(Records.Sequence(100, start: 1)), CancellationToken.None);
-        await reached.Task.WaitAsync(Bound, cancellationToken);
+        var (late, release) = await IngestHeldBeforeCommitAsync(replicaA, set, Bound, cancellationToken);
 
         // Act: B writes meanwhile. With a naive bigserial B would commit larger sequences now and the reader
         // below would move its cursor past A's rows; here B waits for A's lock on the set row instead.
@@ -245,7 +227,7 @@ public sealed class PostgresStoreTests
         const int replicas = 4;
         const int batches = 15;
         const int perBatch = 40;
-        var stores = Enumerable.Range(0, replicas).Select(_ => _database.Open(_clock, RecordChangeObservers.None)).ToList();
+        var stores = Enumerable.Range(0, replicas).Select(_ => Database.Open(Clock, RecordChangeObservers.None)).ToList();
         try
         {
             var set = Records.Set();
@@ -291,7 +273,7 @@ public sealed class PostgresStoreTests
     public async Task IngestAsync_LabelHoldsNul_BatchRejectedNamingTheField(CancellationToken cancellationToken)
     {
         // Arrange
-        using var storage = _database.Open(_clock, RecordChangeObservers.None);
+        using var storage = Database.Open(Clock, RecordChangeObservers.None);
         var set = Records.Set();
         var records = Records.Sequence(3);
         records[2].Label = "a\0b";
@@ -317,7 +299,7 @@ public sealed class PostgresStoreTests
         var connectionString = string.Create(CultureInfo.InvariantCulture, $"Host=127.0.0.1;Port={port};Database=chroma;Username=chroma;Password=pg-secret-4711;Timeout=3");
 
         // Act
-        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, _clock, RecordChangeObservers.None));
+        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, Clock, RecordChangeObservers.None));
 
         // Assert
         Assert.Multiple(() =>
@@ -332,7 +314,7 @@ public sealed class PostgresStoreTests
     [TestCase("   ")]
     public void Open_MalformedConnectionString_FailsNamingTheSettingNeverThePassword(string connectionString)
     {
-        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, _clock, RecordChangeObservers.None));
+        var ex = Assert.Throws<StorageStartException>(() => PostgresStorage.Open(connectionString, Clock, RecordChangeObservers.None));
 
         Assert.Multiple(() =>
         {
