@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves the Chroma server image on a machine without a container registry:
 #   1. starts a private Docker engine (installs docker.io and debootstrap if missing),
-#   2. builds local base images (a minimal Debian 12 root file system plus this machine's .NET),
+#   2. builds local base images (local-images.sh: a minimal Debian 12 root file system plus this machine's .NET,
+#      the server's NuGet packages baked into the SDK image),
 #   3. builds src/Chroma.Server/Dockerfile with them (multi-stage, offline restore),
 #   4. runs the image with a data volume, waits for HEALTHCHECK = healthy, answers the gRPC
 #      health check and queries from the host (the chroma-server CLI), imports records, and runs a
@@ -13,101 +14,68 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+HERE="$ROOT/src/Chroma.Server/container"
 CACHE=${CHROMA_CONTAINER_CACHE:-/var/tmp/chroma-container}
 PORT=${CHROMA_PROOF_PORT:-50151}
 PURGE=${1:-}
 SOCKET="$CACHE/docker.sock"
 export DOCKER_HOST="unix://$SOCKET" DOCKER_BUILDKIT=0
-SDK_BASE=chroma-local/dotnet-sdk-base:10.0
-SDK_IMAGE=chroma-local/dotnet-sdk:10.0
-RUNTIME_IMAGE=chroma-local/aspnet:10.0
+# shellcheck source=local-images.sh
+. "$HERE/local-images.sh"
 IMAGE=chroma-server:proof
 CONTAINER=chroma-proof
 VOLUME=chroma-proof-data
-DOTNET_HOME=$(dirname "$(readlink -f "$(command -v dotnet)")")
 STARTED_DOCKERD=""
 
 step() { printf '\n=== %s\n' "$*"; }
 fail() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
+  local rc=$?
   step "cleanup"
-  if docker container inspect "$CONTAINER" >/dev/null 2>&1; then docker rm -f "$CONTAINER" >/dev/null && echo "removed container $CONTAINER"; fi
-  if docker volume inspect "$VOLUME" >/dev/null 2>&1; then docker volume rm "$VOLUME" >/dev/null && echo "removed volume $VOLUME"; fi
-  if docker image inspect "$IMAGE" >/dev/null 2>&1; then docker rmi "$IMAGE" >/dev/null && echo "removed image $IMAGE"; fi
-  if [ "$PURGE" = "--purge" ]; then
-    docker rmi "$SDK_IMAGE" "$SDK_BASE" "$RUNTIME_IMAGE" >/dev/null 2>&1 && echo "removed base images" || true
+  if docker info >/dev/null 2>&1; then
+    if docker container inspect "$CONTAINER" >/dev/null 2>&1; then docker rm -f "$CONTAINER" >/dev/null && echo "removed container $CONTAINER"; fi
+    if docker volume inspect "$VOLUME" >/dev/null 2>&1; then docker volume rm "$VOLUME" >/dev/null && echo "removed volume $VOLUME"; fi
+    if docker image inspect "$IMAGE" >/dev/null 2>&1; then docker rmi "$IMAGE" >/dev/null && echo "removed image $IMAGE"; fi
+    if [ "$PURGE" = "--purge" ]; then
+      docker rmi "$LOCAL_SDK_IMAGE" "$LOCAL_SDK_BASE" "$LOCAL_RUNTIME_IMAGE" >/dev/null 2>&1 && echo "removed base images" || true
+    fi
   fi
-  rm -rf "${STAGE:-}" "${WORK:-}" "${PROOF_TMP:-}"
-  if [ -n "$STARTED_DOCKERD" ]; then
-    kill "$STARTED_DOCKERD" 2>/dev/null && echo "stopped the dockerd this script started (pid $STARTED_DOCKERD)" || true
-  fi
+  rm -rf "${STAGE:-}" "${PROOF_TMP:-}"
+  stop_private_engine || rc=1
+  exit "$rc"
 }
 trap cleanup EXIT
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (it starts a Docker engine and builds root file systems)"
-mkdir -p "$CACHE"
 
 step "1. Docker engine"
-if ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
-  fi
-  # A private engine: its own data, exec root and socket, so nothing of the host's setup is touched.
-  dockerd --data-root "$CACHE/docker" --exec-root "$CACHE/exec" --host "$DOCKER_HOST" \
-    --pidfile "$CACHE/dockerd.pid" >"$CACHE/dockerd.log" 2>&1 &
-  STARTED_DOCKERD=$!
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || fail "dockerd did not start; see $CACHE/dockerd.log"
+if ! docker info >/dev/null 2>&1 && { ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; }; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
 fi
+# A private engine: its own data, exec root and socket, so nothing of the host's setup is touched.
+start_private_engine
 docker version --format 'engine {{.Server.Version}} at '"$DOCKER_HOST"
 
-step "2. local base images (no registry)"
-if ! docker image inspect "$RUNTIME_IMAGE" >/dev/null 2>&1 || ! docker image inspect "$SDK_BASE" >/dev/null 2>&1; then
-  if [ ! -x "$CACHE/rootfs/bin/sh" ]; then
-    command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-    debootstrap --variant=minbase --include=libicu72,libssl3,ca-certificates bookworm "$CACHE/rootfs" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
-      || fail "debootstrap failed; see $CACHE/debootstrap.log"
-  fi
-  WORK=$(mktemp -d "$CACHE/work.XXXXXX")
-  # Runtime: Debian minbase + the .NET and ASP.NET Core shared runtimes + the "app" user (uid 1654).
-  cp -a "$CACHE/rootfs" "$WORK/runtime"
-  mkdir -p "$WORK/runtime/usr/share/dotnet"
-  cp -a "$DOTNET_HOME/dotnet" "$DOTNET_HOME/host" "$DOTNET_HOME/shared" "$WORK/runtime/usr/share/dotnet/"
-  ln -sf /usr/share/dotnet/dotnet "$WORK/runtime/usr/bin/dotnet"
-  chroot "$WORK/runtime" sh -c 'getent passwd app >/dev/null || { groupadd -g 1654 app && useradd -u 1654 -g app -m -s /usr/sbin/nologin app; }'
-  tar -C "$WORK/runtime" -c . | docker import \
-    --change 'ENV DOTNET_ROOT=/usr/share/dotnet' --change 'ENV APP_UID=1654' \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$RUNTIME_IMAGE" >/dev/null
-  # SDK: the same plus this machine's whole .NET SDK.
-  cp -a "$DOTNET_HOME/." "$WORK/runtime/usr/share/dotnet/"
-  tar -C "$WORK/runtime" -c . | docker import \
-    --change 'ENV DOTNET_ROOT=/usr/share/dotnet' --change 'ENV DOTNET_CLI_TELEMETRY_OPTOUT=1' --change 'ENV DOTNET_NOLOGO=1' \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$SDK_BASE" >/dev/null
-  rm -rf "$WORK"
-fi
+step "2. local base images (no registry) and offline NuGet packages"
+# The packages the server needs are restored on this machine and baked into the SDK image, so the build inside the
+# container never needs the network (local-images.sh; the images stay cached in $CACHE/docker between runs).
+ensure_dotnet_base_images
+ensure_offline_sdk_image "$ROOT"
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep chroma-local
+echo "SDK image $LOCAL_SDK_IMAGE has $(docker run --rm "$LOCAL_SDK_IMAGE" sh -c 'ls /root/.nuget/packages | wc -l') packages"
 
-step "3. build context and offline NuGet packages"
-# Only what the Dockerfile copies; the packages the server needs are restored on this machine and
-# baked into the SDK image, so the build inside the container never needs the network.
+step "3. build context"
+# Only what the Dockerfile copies.
 STAGE=$(mktemp -d "$CACHE/stage.XXXXXX")
 cp "$ROOT"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,.dockerignore} "$STAGE/"
 cp -r "$ROOT/protos" "$STAGE/"
 mkdir -p "$STAGE/src"
 (cd "$ROOT/src" && tar --exclude=bin --exclude=obj -c Chroma Chroma.Server Chroma.Cli Chroma.Server.Tool) | tar -C "$STAGE/src" -x
-mkdir -p "$STAGE/restore" && cp -r "$STAGE"/{global.json,nuget.config,Directory.Build.props,Directory.Build.targets,Directory.Packages.props,protos,src} "$STAGE/restore/"
-dotnet restore "$STAGE/restore/src/Chroma.Server.Tool/Chroma.Server.Tool.csproj" --packages "$STAGE/packages" -v q
-rm -rf "$STAGE/restore"
-mkdir -p "$STAGE/sdk" && mv "$STAGE/packages" "$STAGE/sdk/packages"
-printf 'FROM %s\nCOPY packages /root/.nuget/packages\n' "$SDK_BASE" > "$STAGE/sdk/Dockerfile"
-docker build -q -t "$SDK_IMAGE" "$STAGE/sdk" >/dev/null 2>&1
-rm -rf "$STAGE/sdk"
-echo "SDK image $SDK_IMAGE has $(docker run --rm "$SDK_IMAGE" sh -c 'ls /root/.nuget/packages | wc -l') packages"
 
 step "4. docker build -f src/Chroma.Server/Dockerfile"
 docker build -f "$STAGE/src/Chroma.Server/Dockerfile" \
-  --build-arg SDK_IMAGE="$SDK_IMAGE" --build-arg RUNTIME_IMAGE="$RUNTIME_IMAGE" --build-arg NUGET_AUDIT=false -t "$IMAGE" "$STAGE" \
+  --build-arg SDK_IMAGE="$LOCAL_SDK_IMAGE" --build-arg RUNTIME_IMAGE="$LOCAL_RUNTIME_IMAGE" --build-arg NUGET_AUDIT=false -t "$IMAGE" "$STAGE" \
   2>&1 | grep -E '^Step|Successfully|error|warn' || true
 docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "the image was not built"
 docker image inspect "$IMAGE" --format 'image {{.Id}}: user={{.Config.User}} volumes={{json .Config.Volumes}} ports={{json .Config.ExposedPorts}} healthcheck={{json .Config.Healthcheck.Test}}'
