@@ -144,17 +144,27 @@ internal static class SignalCombiner
         var lead = ShiftLead(strategy);
         if (lead > 0)
         {
-            var from = Math.Max(mean, ShiftLeadFloor);
             foreach (ref readonly var signal in span)
             {
-                if (signal.Kind == SignalKind.ProductionShift && signal.Surprise > from)
+                if (signal.Kind == SignalKind.ProductionShift)
                 {
-                    return mean + (lead * (signal.Surprise - from));
+                    return WithShiftLead(mean, signal.Surprise, lead, ShiftLeadFloor);
                 }
             }
         }
 
         return mean;
+    }
+
+    /// <summary>
+    /// <c>mean + lead * max(0, shiftSurprise - max(mean, floor))</c>: the production-shift lead (see the remarks) with a
+    /// given lead and floor (the strategies use <see cref="ShiftLead"/> and <see cref="ShiftLeadFloor"/>); a NaN surprise
+    /// adds nothing.
+    /// </summary>
+    internal static double WithShiftLead(double mean, double shiftSurprise, double lead, double floor)
+    {
+        var from = Math.Max(mean, floor);
+        return shiftSurprise > from ? mean + (lead * (shiftSurprise - from)) : mean;
     }
 
     /// <summary>

@@ -19,6 +19,9 @@ internal static class DetectorColumns
     /// <summary>The column of balanced with the production-shift lead taken from every level (no floor; not adopted).</summary>
     public const string NoFloorBalanced = "candidate: balanced, shift lead 1/2 from every level (no floor)";
 
+    /// <summary>The start of the columns of a strategy's weighted mean alone (no production-shift lead), followed by the strategy.</summary>
+    public const string MeanAlone = "weighted mean alone (no shift lead): ";
+
     public static List<(string Name, double[] Scores)> Compute(MlpOutputs training, int[] trainingLabels, MlpOutputs production, BackgroundWorkLimiter limiter) =>
         Compute(training, trainingLabels, production, limiter, out _);
 
@@ -122,17 +125,16 @@ internal static class DetectorColumns
         // The strategies as they were before the production-shift lead (December 3): the weighted mean alone.
         foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })
         {
-            columns.Add(("weighted mean alone (no shift lead): " + strategy, [.. records.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))]));
+            columns.Add((MeanAlone + strategy, [.. records.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))]));
         }
 
         // Balanced with the lead taken from every level (floor 0), measured and not adopted (benchmarks README, "The
         // production-shift lead"): the classifier's noise on ordinary records then reorders the errors.
-        columns.Add((NoFloorBalanced, [.. records.Select(r =>
-        {
-            var mean = SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced);
-            var surprise = r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0;
-            return mean + (SignalCombiner.ShiftLead(EngineStrategy.Balanced) * Math.Max(0, surprise - mean));
-        })]));
+        columns.Add((NoFloorBalanced, [.. records.Select(r => SignalCombiner.WithShiftLead(
+            SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced),
+            r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0,
+            SignalCombiner.ShiftLead(EngineStrategy.Balanced),
+            floor: 0))]));
 
         // The strategies as they were before the production-shift signal (December 2, scheme m3).
         foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })

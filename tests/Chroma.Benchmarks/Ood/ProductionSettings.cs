@@ -16,7 +16,7 @@ internal static class ProductionSettings
     {
         const string with = "strategy: Balanced";
         const string without = "without production_shift: Balanced";
-        const string meanAlone = "weighted mean alone (no shift lead): Balanced";
+        const string meanAlone = DetectorColumns.MeanAlone + nameof(Server.Recommendations.RecommendationStrategy.Balanced);
         const string noFloor = DetectorColumns.NoFloorBalanced;
         var normal = parts[0];
         var alone = DetectorColumns.Compute(training, trainingLabels, normal, limiter);
