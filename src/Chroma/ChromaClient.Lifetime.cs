@@ -28,6 +28,12 @@ public sealed partial class ChromaClient
             await _stopping.CancelAsync().ConfigureAwait(false);
             await loops.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+        catch (Exception ex) when (loops.IsFaulted)
+        {
+            // A loop that died of an unexpected error (a broken transport, a bug) must not make disposal throw into the
+            // caller; what it left is counted below.
+            ChromaClientLog.DeliveryLoopFailed(_logger, ex);
+        }
 
         var failed = _sender.FailRemaining() + _assembler.FailQueuedRecords();
         if (failed > 0)

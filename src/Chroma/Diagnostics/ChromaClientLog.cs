@@ -29,4 +29,7 @@ internal static partial class ChromaClientLog
 
     [LoggerMessage(8, LogLevel.Debug, "Chroma server is shedding load; batch re-sent after {DelayMs} ms.")]
     public static partial void ServerBusy(ILogger logger, long delayMs);
+
+    [LoggerMessage(9, LogLevel.Error, "Chroma's delivery loop stopped with an unexpected error; what it had not delivered is counted as failed.")]
+    public static partial void DeliveryLoopFailed(ILogger logger, Exception exception);
 }

@@ -117,6 +117,16 @@ internal sealed partial class BatchSender
     {
         try
         {
+            if (_session is null && _unacked.Count == 0 && !_inputCompleted)
+            {
+                // No stream until there is something to send: a client used only for queries never opens one.
+                await WaitForBatchAsync(cancellationToken).ConfigureAwait(false);
+                if (_inputCompleted)
+                {
+                    return;
+                }
+            }
+
             await OpenIfNeededAsync(cancellationToken).ConfigureAwait(false);
             await FillWindowAsync(cancellationToken).ConfigureAwait(false);
             if (_unacked.Count == 0)
