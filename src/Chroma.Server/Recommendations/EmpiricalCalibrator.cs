@@ -65,6 +65,9 @@ internal sealed class EmpiricalCalibrator
     /// <summary>Share of held-out values strictly below <paramref name="value"/> (NaN counts as +infinity).</summary>
     public double Percentile(double value) => LowerBound(Unmeasurable(value)) / (double)_sorted.Length;
 
+    /// <summary>The held-out value at share <paramref name="q"/> (0 to 1) of the sorted values (nearest rank).</summary>
+    public double Quantile(double q) => _sorted[(int)Math.Clamp(Math.Round(q * (_sorted.Length - 1)), 0, _sorted.Length - 1)];
+
     /// <summary>Upper-tail p-value of <paramref name="value"/> (see the remarks), in (0, 1].</summary>
     public double PValue(double value)
     {

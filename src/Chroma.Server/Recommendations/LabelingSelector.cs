@@ -67,7 +67,7 @@ internal static class LabelingSelector
 
     /// <summary>Returns up to <paramref name="count"/> recommendations in pick order.</summary>
     /// <param name="records">Scored production records.</param>
-    /// <param name="scores">Their labeling scores (<see cref="SignalCombiner.Score"/>).</param>
+    /// <param name="scores">Their labeling scores (<see cref="SignalCombiner.Score(ScoredRecord, RecommendationStrategy)"/>).</param>
     /// <param name="count">How many to return.</param>
     /// <param name="options">The near-duplicate threshold.</param>
     /// <param name="coverTraining">

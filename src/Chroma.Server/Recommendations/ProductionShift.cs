@@ -71,6 +71,45 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     /// <summary>Gets whether the classifier tells production from training at <see cref="SignificanceLevel"/>, so records get the signal.</summary>
     public bool Joins => Classifier.AucPValue < SignificanceLevel;
 
+    /// <summary>
+    /// Share of production's logits below which the stream's bulk is read (<see cref="NullShift"/>): 0.1, a quantile
+    /// that a shift of up to about four fifths of the stream, all of it above the bulk, leaves among normal records.
+    /// </summary>
+    public const double NullQuantile = 0.1;
+
+    /// <summary>
+    /// Gets how far (in logit) the bulk of production lies beyond the side it was compared with: production's
+    /// <see cref="NullQuantile"/> quantile of out-of-fold logits minus the calibrator's, and 0 when it lies below. An
+    /// empirical null (Efron 2004): where the whole stream differs a little from training (other users, another sensor
+    /// batch), that difference is this stream's normal, and the production-shift lead measures records against it
+    /// (<see cref="LeadSurprise"/>); the signal itself stays measured against training.
+    /// </summary>
+    public double NullShift { get; init; }
+
+    /// <summary>
+    /// The surprise <c>-log10 p</c> of <paramref name="logit"/> against the calibrator moved by <see cref="NullShift"/>: what
+    /// the production-shift lead uses (<see cref="SignalCombiner"/>).
+    /// </summary>
+    public double LeadSurprise(double logit) => -Math.Log10(Calibrator.PValue(logit - NullShift));
+
+    /// <summary>
+    /// The <see cref="NullShift"/> of production rows whose out-of-fold logits are <paramref name="productionLogits"/>
+    /// against <paramref name="calibrator"/> (0 when there are none).
+    /// </summary>
+    public static double NullShiftOf(IReadOnlyList<double> productionLogits, EmpiricalCalibrator calibrator)
+    {
+        ArgumentNullException.ThrowIfNull(productionLogits);
+        ArgumentNullException.ThrowIfNull(calibrator);
+        var finite = productionLogits.Where(double.IsFinite).Order().ToArray();
+        if (finite.Length == 0)
+        {
+            return 0;
+        }
+
+        var quantile = finite[(int)Math.Round(NullQuantile * (finite.Length - 1))];
+        return Math.Max(0, quantile - calibrator.Quantile(NullQuantile));
+    }
+
     /// <summary>Whether <paramref name="productionCount"/> production rows make a refit due (<see cref="RefitGrowth"/> times as many as at this fit).</summary>
     public bool RefitDue(long productionCount) => productionCount >= RefitGrowth * Math.Max(1, ProductionCount);
 }

@@ -39,12 +39,12 @@ internal static class RecommendationRanker
         {
             for (var i = 0; i < scores.Length; i++)
             {
-                scores[i] = SignalCombiner.Score(records[i].Signals, strategy);
+                scores[i] = SignalCombiner.Score(records[i], strategy);
             }
         }
         else
         {
-            Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i].Signals, strategy));
+            Parallel.For(0, records.Count, i => scores[i] = SignalCombiner.Score(records[i], strategy));
         }
 
         if (strategy == RecommendationStrategy.Labeling && diversity != Diversity.Off)

@@ -77,6 +77,7 @@ internal static class RecommendationScorer
                     signals.Add(featureNorm.Calibrate(SignalKind.FeatureNorm, shortfall));
                 }
 
+                double? leadSurprise = null;
                 if (shift is not null)
                 {
                     // By the model of the record's own fold: one that never saw it, whether or not it is in the sample.
@@ -84,12 +85,14 @@ internal static class RecommendationScorer
                     if (double.IsFinite(logit))
                     {
                         signals.Add(shift.Calibrator.Calibrate(SignalKind.ProductionShift, logit));
+                        leadSurprise = shift.LeadSurprise(logit);
                     }
                 }
 
                 results[i] = new ScoredRecord(batch.Ids[i], model.TrainingVersion, unit, predicted, measurement, uncertainty, signals.ToArray())
                 {
                     Probabilities = uncertainty is null ? null : batch.ProbabilitiesOf(i),
+                    ShiftLeadSurprise = leadSurprise,
                 };
             }
         }, cancellationToken);

@@ -26,6 +26,13 @@ internal sealed record ScoredRecord(
     /// </summary>
     public float[]? Probabilities { get; init; }
 
+    /// <summary>
+    /// The production-shift surprise the lead of <see cref="SignalCombiner"/> uses: against the stream's bulk
+    /// (<see cref="ProductionShift.LeadSurprise"/>), or null when the record has no production-shift signal (or was
+    /// stored before the lead was measured that way: the signal's own surprise then leads).
+    /// </summary>
+    public double? ShiftLeadSurprise { get; init; }
+
     /// <summary>The signal of kind <paramref name="kind"/>, or null when the record lacks it.</summary>
     public SignalScore? Signal(SignalKind kind)
     {

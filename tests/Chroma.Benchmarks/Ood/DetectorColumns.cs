@@ -16,8 +16,11 @@ internal static class DetectorColumns
 {
     public static readonly EngineStrategy[] Strategies = [.. Enum.GetValues<EngineStrategy>()];
 
-    /// <summary>The column of balanced with the production-shift lead taken from every level (no floor; not adopted).</summary>
+    /// <summary>The column of balanced with the production-shift lead against training taken from every level (no floor; not adopted).</summary>
     public const string NoFloorBalanced = "candidate: balanced, shift lead 1/2 from every level (no floor)";
+
+    /// <summary>The column of balanced with the production-shift lead against training from a floor of 2 (the rule before the stream's bulk).</summary>
+    public const string TrainingLeadBalanced = "before: balanced, shift lead against training from 2";
 
     /// <summary>The start of the columns of a strategy's weighted mean alone (no production-shift lead), followed by the strategy.</summary>
     public const string MeanAlone = "weighted mean alone (no shift lead): ";
@@ -56,7 +59,7 @@ internal static class DetectorColumns
         if (model.ProductionShift is { } shift)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}{(shift.ReferenceCheck is { } check ? $"; training vs {shift.ReferenceRows} reference rows: AUC {check.Auc:0.000} (p = {check.AucPValue:0.###e+0})" : "")}"));
+                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}, null shift {shift.NullShift:0.000}{(shift.ReferenceCheck is { } check ? $"; training vs {shift.ReferenceRows} reference rows: AUC {check.Auc:0.000} (p = {check.AucPValue:0.###e+0})" : "")}"));
         }
 
         var batch = new ProductionBatch(
@@ -75,7 +78,7 @@ internal static class DetectorColumns
             againstTraining.Add(("against training: signal production_shift", [.. trainingRecords.Select(r => r.Signal(SignalKind.ProductionShift)?.Value ?? double.NaN)]));
             foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution, EngineStrategy.Uncertainty })
             {
-                againstTraining.Add(("against training: " + strategy, [.. trainingRecords.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+                againstTraining.Add(("against training: " + strategy, [.. trainingRecords.Select(r => SignalCombiner.Score(r, strategy))]));
             }
 
             // Candidate: every signal calibrated on the reference rows (scored like production, which they are to the
@@ -119,7 +122,7 @@ internal static class DetectorColumns
 
         foreach (var strategy in Strategies)
         {
-            columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r.Signals, strategy))]));
+            columns.Add(("strategy: " + strategy, [.. records.Select(r => SignalCombiner.Score(r, strategy))]));
         }
 
         // The strategies as they were before the production-shift lead (December 3): the weighted mean alone.
@@ -135,6 +138,14 @@ internal static class DetectorColumns
             r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0,
             SignalCombiner.ShiftLead(EngineStrategy.Balanced),
             floor: 0))]));
+
+        // Balanced with the lead as it was first adopted (December 3, before the stream's bulk): the signal's own
+        // surprise against training, from a floor of 2.
+        columns.Add((TrainingLeadBalanced, [.. records.Select(r => SignalCombiner.WithShiftLead(
+            SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced),
+            r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0,
+            SignalCombiner.ShiftLead(EngineStrategy.Balanced),
+            floor: 2))]));
 
         // The strategies as they were before the production-shift signal (December 2, scheme m3).
         foreach (var strategy in new[] { EngineStrategy.Balanced, EngineStrategy.OutOfDistribution })

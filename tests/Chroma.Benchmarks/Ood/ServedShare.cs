@@ -34,7 +34,7 @@ internal sealed class ServedShare
         var pool = scored.Take(normalCount).Concat(scored.Skip(offset).Take(shifted)).ToArray();
         bool IsShifted(string id) => int.Parse(id, CultureInfo.InvariantCulture) >= normalCount;
         var order = pool
-            .Select(r => (r.Id, Score: SignalCombiner.Score(r.Signals, Chroma.Server.Recommendations.RecommendationStrategy.Balanced)))
+            .Select(r => (r.Id, Score: SignalCombiner.Score(r, Chroma.Server.Recommendations.RecommendationStrategy.Balanced)))
             .OrderByDescending(p => p.Score).ThenBy(p => p.Id, StringComparer.Ordinal)
             .ToArray();
         var plain = order.Take(Top).Count(p => IsShifted(p.Id));

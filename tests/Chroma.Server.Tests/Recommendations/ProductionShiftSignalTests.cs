@@ -104,29 +104,31 @@ public class ProductionShiftSignalTests
         var scored = RecommendationScorer.Score(model, new ProductionBatch(ids, production, Dimension, predictions));
         bool[] shifted = [.. scored.Select(r => r.Id.StartsWith('s'))];
 
-        double Led(RecommendationStrategy strategy) => AurocOf(scored, shifted, r => SignalCombiner.Score(r.Signals, strategy));
+        double Led(RecommendationStrategy strategy) => AurocOf(scored, shifted, r => SignalCombiner.Score(r, strategy));
         double Mean(RecommendationStrategy strategy) => AurocOf(scored, shifted, r => SignalCombiner.WeightedMean(r.Signals, strategy));
         var signal = AurocOf(scored, shifted, r => r.Signal(SignalKind.ProductionShift)!.Value.Value);
-        var beyondFloor = scored.Where(r => r.Id.StartsWith('s')).Count(r => r.Signal(SignalKind.ProductionShift)!.Value.Surprise > SignalCombiner.ShiftLeadFloor);
+        var beyondFloor = scored.Where(r => r.Id.StartsWith('s')).Count(r => r.ShiftLeadSurprise > SignalCombiner.ShiftLeadFloor);
         int ShrunkInTop(Func<ScoredRecord, double> score) => scored.OrderByDescending(score).Take(100).Count(r => r.Id.StartsWith('s'));
         var topMean = ShrunkInTop(r => SignalCombiner.WeightedMean(r.Signals, RecommendationStrategy.Balanced));
-        var topLed = ShrunkInTop(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced));
-        TestContext.Out.WriteLine($"balanced {Mean(RecommendationStrategy.Balanced):0.000} -> {Led(RecommendationStrategy.Balanced):0.000} (top 100: {topMean} -> {topLed} shrunk); out-of-distribution {Mean(RecommendationStrategy.OutOfDistribution):0.000} -> {Led(RecommendationStrategy.OutOfDistribution):0.000}; signal {signal:0.000}; shrunk beyond the floor {beyondFloor} of 200");
+        var topLed = ShrunkInTop(r => SignalCombiner.Score(r, RecommendationStrategy.Balanced));
+        TestContext.Out.WriteLine($"balanced {Mean(RecommendationStrategy.Balanced):0.000} -> {Led(RecommendationStrategy.Balanced):0.000} (top 100: {topMean} -> {topLed} shrunk); out-of-distribution {Mean(RecommendationStrategy.OutOfDistribution):0.000} -> {Led(RecommendationStrategy.OutOfDistribution):0.000}; signal {signal:0.000}; shrunk beyond the floor {beyondFloor} of 200; null shift {model.ProductionShift!.NullShift:0.000}");
         Assert.Multiple(() =>
         {
             Assert.That(model.ProductionShift!.Joins, Is.True);
             Assert.That(signal, Is.GreaterThan(0.95), "the classifier separates them");
-            Assert.That(beyondFloor, Is.GreaterThan(50), "many beyond one in a hundred");
-            Assert.That(topLed, Is.GreaterThanOrEqualTo(topMean + 20), "balanced takes half the excess over one in a hundred: more of them in its top 100");
+            Assert.That(beyondFloor, Is.GreaterThan(100), "most beyond one in ten against the stream's bulk");
+            Assert.That(topLed, Is.GreaterThanOrEqualTo(topMean + 20), "balanced takes half the excess: more of them in its top 100");
             Assert.That(Led(RecommendationStrategy.Balanced), Is.GreaterThan(Mean(RecommendationStrategy.Balanced) + 0.015));
             Assert.That(Led(RecommendationStrategy.OutOfDistribution), Is.GreaterThan(Mean(RecommendationStrategy.OutOfDistribution) + 0.015), "out-of-distribution takes all of it");
             Assert.That(
-                scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.OutOfDistribution)),
+                scored.Select(r => SignalCombiner.Score(r, RecommendationStrategy.OutOfDistribution)),
                 Is.EqualTo(scored.Select(r =>
                 {
                     var mean = SignalCombiner.WeightedMean(r.Signals, RecommendationStrategy.OutOfDistribution);
-                    return mean + Math.Max(0, r.Signal(SignalKind.ProductionShift)!.Value.Surprise - Math.Max(mean, 2));
+                    var lead = model.ProductionShift!.LeadSurprise(r.Signal(SignalKind.ProductionShift)!.Value.Value);
+                    return mean + Math.Max(0, lead - Math.Max(mean, 1));
                 })).Within(1e-12));
+            Assert.That(scored.Select(r => r.ShiftLeadSurprise), Is.EqualTo(scored.Select(r => (double?)model.ProductionShift!.LeadSurprise(r.Signal(SignalKind.ProductionShift)!.Value.Value))));
             Assert.That(Led(RecommendationStrategy.Uncertainty), Is.EqualTo(Mean(RecommendationStrategy.Uncertainty)), "uncertainty has no lead");
         });
     }

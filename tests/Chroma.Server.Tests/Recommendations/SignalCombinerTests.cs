@@ -112,10 +112,15 @@ public class SignalCombinerTests
         Assert.Multiple(() =>
         {
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean).Within(1e-9));
-            // What the surprise exceeds the floor of 2 (one in a hundred) by: half of it, all of it.
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - 2))).Within(1e-9));
+            // What the surprise exceeds both the mean and the floor of 1 (one in ten) by: half of it, all of it. Both
+            // means (1.12, 1.40) are above the floor.
+            Assert.That(balancedMean, Is.GreaterThan(SignalCombiner.ShiftLeadFloor));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - balancedMean))).Within(1e-9));
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean).Within(1e-9));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean + (6 - 2)).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(6).Within(1e-9));
+            // A lead surprise measured against the stream's bulk (3) leads instead of the signal's own (6).
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 3), Is.EqualTo(balancedMean + (0.5 * (3 - balancedMean))).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 0.5), Is.EqualTo(balancedMean).Within(1e-12), "below the mean and the floor");
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty),
                 Is.EqualTo(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty)).Within(1e-12));
         });
@@ -139,15 +144,15 @@ public class SignalCombinerTests
     [Test]
     public void Score_ProductionShiftAboveTheMeanBelowTheFloor_IsTheWeightedMean()
     {
-        // Typical everywhere (p = 0.5) but the classifier, at one in 30 (surprise 1.48): above the mean, below the floor.
-        SignalScore[] signals = [new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5), new(SignalKind.ProductionShift, 1, 1 - (1 / 30.0), 1 / 30.0), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
+        // Typical everywhere (p = 0.5) but the classifier, at one in 8 (surprise 0.90): above the mean, below the floor.
+        SignalScore[] signals = [new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5), new(SignalKind.ProductionShift, 1, 1 - (1 / 8.0), 1 / 8.0), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
 
         Assert.Multiple(() =>
         {
-            Assert.That(SignalCombiner.ShiftLeadFloor, Is.EqualTo(2), "one in a hundred");
+            Assert.That(SignalCombiner.ShiftLeadFloor, Is.EqualTo(1), "one in ten");
             foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
             {
-                Assert.That(SignalCombiner.WeightedMean(signals, strategy), Is.LessThan(Math.Log10(30)), strategy.ToString());
+                Assert.That(SignalCombiner.WeightedMean(signals, strategy), Is.LessThan(Math.Log10(8)), strategy.ToString());
                 Assert.That(SignalCombiner.Score(signals, strategy), Is.EqualTo(SignalCombiner.WeightedMean(signals, strategy)).Within(1e-12), strategy.ToString());
             }
         });
@@ -167,7 +172,7 @@ public class SignalCombinerTests
 
         Assert.Multiple(() =>
         {
-            // The mean alone: 1.27 against 1.12 (balanced), so the classifier's one vote is outvoted; led: 1.27 against 3.12; out-of-distribution 1.61 against 5.40.
+            // The mean alone: 1.27 against 1.12 (balanced), so the classifier's one vote is outvoted; led: 1.27 against 3.56; out-of-distribution 1.61 against 6.
             Assert.That(SignalCombiner.WeightedMean(moderatelyFar, RecommendationStrategy.Balanced),
                 Is.GreaterThan(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced)));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced),

@@ -22,8 +22,8 @@ internal static class ScoreCodec
     public static RecordScoreRow ToRow(long sequence, ScoredRecord record) =>
         new(
             sequence,
-            StorableScore(SignalCombiner.Score(record.Signals, RecommendationStrategy.Balanced)),
-            WriteSignals(record.Signals),
+            StorableScore(SignalCombiner.Score(record, RecommendationStrategy.Balanced)),
+            WriteSignals(record.Signals, record.ShiftLeadSurprise),
             Write(w =>
             {
                 w.WriteStartArray();
@@ -51,9 +51,10 @@ internal static class ScoreCodec
             record.PredictedClass,
             ReadMeasurement(stored.MeasurementJson),
             probabilities is null ? null : PredictionUncertainty.From(probabilities),
-            ReadSignals(stored.SignalsJson))
+            ReadSignals(stored.SignalsJson, out var shiftLeadSurprise))
         {
             Probabilities = probabilities,
+            ShiftLeadSurprise = shiftLeadSurprise,
         };
     }
 
@@ -79,7 +80,9 @@ internal static class ScoreCodec
         return total > 0 ? probabilities : null;
     }
 
-    private static string WriteSignals(IReadOnlyList<SignalScore> signals) => Write(w =>
+    // The production-shift signal's entry also carries the lead's surprise ("lead", against the stream's bulk) when the
+    // record has one; rows stored before it have none, and the signal's own surprise then leads.
+    private static string WriteSignals(IReadOnlyList<SignalScore> signals, double? shiftLeadSurprise) => Write(w =>
     {
         w.WriteStartArray();
         foreach (var signal in signals)
@@ -89,20 +92,33 @@ internal static class ScoreCodec
             WriteDouble(w, "value", signal.Value);
             WriteDouble(w, "percentile", signal.Percentile);
             WriteDouble(w, "p", signal.PValue);
+            if (signal.Kind == SignalKind.ProductionShift && shiftLeadSurprise is { } lead)
+            {
+                WriteDouble(w, "lead", lead);
+            }
+
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
     });
 
-    private static SignalScore[] ReadSignals(string json)
+    private static SignalScore[] ReadSignals(string json, out double? shiftLeadSurprise)
     {
         using var document = JsonDocument.Parse(json);
-        return [.. document.RootElement.EnumerateArray().Select(e => new SignalScore(
-            KindsByWireName[e.GetProperty("signal").GetString()!],
-            ReadDouble(e.GetProperty("value")),
-            ReadDouble(e.GetProperty("percentile")),
-            ReadDouble(e.GetProperty("p"))))];
+        shiftLeadSurprise = null;
+        var signals = new List<SignalScore>();
+        foreach (var e in document.RootElement.EnumerateArray())
+        {
+            var kind = KindsByWireName[e.GetProperty("signal").GetString()!];
+            signals.Add(new SignalScore(kind, ReadDouble(e.GetProperty("value")), ReadDouble(e.GetProperty("percentile")), ReadDouble(e.GetProperty("p"))));
+            if (kind == SignalKind.ProductionShift && e.TryGetProperty("lead", out var lead))
+            {
+                shiftLeadSurprise = ReadDouble(lead);
+            }
+        }
+
+        return [.. signals];
     }
 
     private static string WriteMeasurement(EmbeddingMeasurement m) => Write(w =>

@@ -147,7 +147,7 @@ internal sealed partial class RecommendationPages
         {
             // Every record, best first, ties by id; reasons are written for the served page only.
             var ordered = candidates
-                .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record.Signals, request.Strategy)))
+                .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record, request.Strategy)))
                 .OrderByDescending(e => e.Score)
                 .ThenBy(e => e.Entry.Record.Id, StringComparer.Ordinal)
                 .Select((e, rank) => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], []) { ScoreRank = rank + 1 }))

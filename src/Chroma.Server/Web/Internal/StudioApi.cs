@@ -136,5 +136,5 @@ internal sealed partial class StudioApi
         ? BadRequest("set: is required (an embedding set id, model/version/layer)")
         : Results.Json(new StudioError($"set: no embedding set '{setId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
 
-    private static float CombinedScore(ScoredEntry entry) => (float)SignalCombiner.Score(entry.Record.Signals, RecommendationStrategy.Balanced);
+    private static float CombinedScore(ScoredEntry entry) => (float)SignalCombiner.Score(entry.Record, RecommendationStrategy.Balanced);
 }
