@@ -13,15 +13,15 @@ public class ProductionShiftNullTests
     private const int Dimension = 16;
 
     [Test]
-    public void NullShiftOf_ProductionLogitsMovedUp_IsHowFarTheLowerTenthMoved()
+    public void NullShiftOf_ProductionLogitsMovedUp_IsHowFarTheLowestFiftiethMoved()
     {
         var calibrator = new EmpiricalCalibrator(Enumerable.Range(0, 1000).Select(i => (double)i));
 
         Assert.Multiple(() =>
         {
             Assert.That(ProductionShift.NullShiftOf([.. Enumerable.Range(0, 1000).Select(i => i + 2.5)], calibrator), Is.EqualTo(2.5));
-            // Half the stream far above the rest: the lower tenth is the other half's lower fifth, 0.2 * 999 against 100.
-            Assert.That(ProductionShift.NullShiftOf([.. Enumerable.Range(0, 1000).Select(i => i % 2 == 0 ? i / 2.0 * 2 : 5000)], calibrator), Is.EqualTo(100).Within(2));
+            // Half the stream far above the rest: the lowest 2% is the other half's lowest 4%, 0.04 * 999 against 20.
+            Assert.That(ProductionShift.NullShiftOf([.. Enumerable.Range(0, 1000).Select(i => i % 2 == 0 ? i : 5000.0)], calibrator), Is.EqualTo(20).Within(2));
             Assert.That(ProductionShift.NullShiftOf([.. Enumerable.Range(0, 1000).Select(i => i - 50.0)], calibrator), Is.Zero, "a stream below training moves nothing");
             Assert.That(ProductionShift.NullShiftOf([double.NaN, double.NaN], calibrator), Is.Zero, "no finite logit");
             Assert.That(ProductionShift.NullShiftOf([], calibrator), Is.Zero);
