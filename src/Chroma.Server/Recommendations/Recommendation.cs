@@ -15,4 +15,10 @@ internal sealed record Recommendation(
 {
     /// <summary>Gets the record's 1-based position in plain score order among the ranked records (0 = not known).</summary>
     public int ScoreRank { get; init; }
+
+    /// <summary>
+    /// Gets the production-shift surprise against the stream's bulk that led <see cref="Score"/>
+    /// (<see cref="ScoredRecord.ShiftLeadSurprise"/>), or null when the record has none.
+    /// </summary>
+    public double? ShiftLeadSurprise { get; init; }
 }

@@ -81,6 +81,7 @@ internal static class RecommendationRanker
                 group.Skip(1).Select(g => records[pool[g]].Id).ToArray())
             {
                 ScoreRank = group[0] + 1,
+                ShiftLeadSurprise = record.ShiftLeadSurprise,
             };
         }).ToArray();
     }

@@ -102,6 +102,7 @@ internal sealed partial class QueryService
             Value = s.Value,
             Percentile = s.Percentile,
             PValue = s.PValue,
+            LeadPValue = s.Kind == Recommendations.SignalKind.ProductionShift && item.ShiftLeadSurprise is { } lead ? Math.Pow(10, -lead) : 0,
         }));
         message.Reasons.AddRange(item.Reasons);
         message.DuplicateIds.AddRange(item.DuplicateIds);

@@ -85,4 +85,11 @@ public sealed class RecommendationSignal
 
     /// <summary>Upper-tail p-value the combined score uses.</summary>
     public required double PValue { get; init; }
+
+    /// <summary>
+    /// <c>production_shift</c> only: the p-value of the same classifier logit against the bulk of the production
+    /// stream rather than the training data, which the combined score's production-shift lead uses; null for the other
+    /// signals and for records scored before the server reported it.
+    /// </summary>
+    public double? LeadPValue { get; init; }
 }

@@ -79,6 +79,41 @@ public class ProductionShiftRecommendationsTests
     }
 
     [Test]
+    public async Task GetRecommendations_ProductionShiftJoins_EveryScoreFollowsFromTheSignalsOnTheWire()
+    {
+        // A shift of the whole stream (every production row moved 1 standard deviation) plus a group moved 3 more: the
+        // bulk lies beyond training, so the lead's p-value (against the bulk) differs from the signal's (against training).
+        await using var server = await RunningServer.StartAsync(o => o.Recommendations.ProductionShiftMinimumRows = 100);
+        var acks = await server.LogAsync(
+            Records.Batch(Set, Rows(200, seed: 1, "training")),
+            Records.Batch(Set, [.. Rows(150, seed: 2, "production", shift: 1), .. Rows(50, seed: 3, "production", shift: 4)]));
+        Assert.That(acks.Select(a => a.Error), Has.All.Null);
+        var kinds = Enum.GetValues<Server.Recommendations.SignalKind>().ToDictionary(Server.Recommendations.SignalKindNames.ToWireName);
+
+        foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
+        {
+            var response = await server.Query.GetRecommendationsAsync(
+                new GetRecommendationsRequest { SetId = SetId, PageSize = 400, AllScores = true, Strategy = strategy, Diversity = Diversity.Off, WaitForAcknowledged = true },
+                deadline: DateTime.UtcNow + Timeout);
+
+            var shift = response.Recommendations.Select(r => r.Signals.Single(s => s.Signal == "production_shift")).ToArray();
+            var engineStrategy = strategy == RecommendationStrategy.Balanced ? Server.Recommendations.RecommendationStrategy.Balanced : Server.Recommendations.RecommendationStrategy.OutOfDistribution;
+            double FromTheWire(Chroma.Protocol.V1.Recommendation r) => Server.Recommendations.SignalCombiner.Score(
+                [.. r.Signals.Select(s => new Server.Recommendations.SignalScore(kinds[s.Signal], s.Value, s.Percentile, s.PValue))],
+                engineStrategy,
+                -Math.Log10(r.Signals.Single(s => s.Signal == "production_shift").LeadPValue));
+            Assert.Multiple(() =>
+            {
+                Assert.That(response.Recommendations, Has.Count.EqualTo(400));
+                Assert.That(shift.Select(s => s.LeadPValue), Has.All.GreaterThan(0).And.All.LessThanOrEqualTo(1), strategy.ToString());
+                Assert.That(shift.Count(s => s.LeadPValue > s.PValue), Is.GreaterThan(300), "the stream's bulk lies beyond training: less surprising against it");
+                Assert.That(response.Recommendations.SelectMany(r => r.Signals).Where(s => s.Signal != "production_shift").Select(s => s.LeadPValue), Has.All.Zero);
+                Assert.That(response.Recommendations.Select(r => r.Score), Is.EqualTo(response.Recommendations.Select(FromTheWire)).Within(1e-9), "the proto's formula, from the wire");
+            });
+        }
+    }
+
+    [Test]
     public async Task GetRecommendations_ReferenceDatasetLogged_ProductionIsComparedWithItAndItIsNotRanked()
     {
         // Training rows with 0.7 of the noise (what a model does to the rows it was fitted on), production and the

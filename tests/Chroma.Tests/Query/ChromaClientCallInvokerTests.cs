@@ -88,6 +88,31 @@ public sealed class ChromaClientCallInvokerTests
     }
 
     [Test]
+    public async Task GetRecommendationsAsync_ProductionShiftSignal_CarriesItsLeadPValueAndTheOtherSignalsNone()
+    {
+        var item = new Recommendation { Record = new StoredRecord { Record = new Record { Id = "r1", Dataset = ChromaDatasets.Production }, SetId = "m/1/fc", Sequence = 3 }, Score = 2.5 };
+        item.Signals.Add(new SignalScore { Signal = "mahalanobis", Value = 3, Percentile = 0.99, PValue = 0.01 });
+        item.Signals.Add(new SignalScore { Signal = "production_shift", Value = 4, Percentile = 0.999, PValue = 0.001, LeadPValue = 0.02 });
+        var response = new GetRecommendationsResponse { ScoredRecords = 1, TotalResults = 1 };
+        response.Recommendations.Add(item);
+        var invoker = new Mock<CallInvoker>(MockBehavior.Strict);
+        invoker
+            .Setup(i => i.AsyncUnaryCall(It.IsAny<Method<GetRecommendationsRequest, GetRecommendationsResponse>>(), It.IsAny<string>(), It.IsAny<CallOptions>(), It.IsAny<GetRecommendationsRequest>()))
+            .Returns(Unary(Task.FromResult(response)));
+        await using var client = new ChromaClient(invoker.Object, s_options);
+
+        var page = await client.GetRecommendationsAsync("m/1/fc");
+
+        var signals = page.Items.Single().Signals;
+        Assert.Multiple(() =>
+        {
+            Assert.That(signals.Single(s => s.Name == "production_shift").LeadPValue, Is.EqualTo(0.02));
+            Assert.That(signals.Single(s => s.Name == "production_shift").PValue, Is.EqualTo(0.001));
+            Assert.That(signals.Single(s => s.Name == "mahalanobis").LeadPValue, Is.Null, "0 on the wire: not reported");
+        });
+    }
+
+    [Test]
     public void Validate_HttpHandlerWithTrustedRootCertificate_ThrowsNamingTheCertificate()
     {
         using var handler = new SocketsHttpHandler();
