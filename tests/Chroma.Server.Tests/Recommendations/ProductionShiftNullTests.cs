@@ -80,16 +80,7 @@ public class ProductionShiftNullTests
     private static (float[] Embeddings, string[] Labels) Shifted(int perClass, int seed, double shift)
     {
         var (embeddings, labels) = Normal(perClass, seed);
-        var step = (float)(shift / Math.Sqrt(Dimension - 2));
-        for (var row = 0; row < labels.Length; row++)
-        {
-            for (var j = 2; j < Dimension; j++)
-            {
-                embeddings[(row * Dimension) + j] += step;
-            }
-        }
-
-        return (embeddings, labels);
+        return (SyntheticEmbeddings.MoveOffTheClassAxes(embeddings, Dimension, shift), labels);
     }
 
     private static (RecommendationModel Model, ScoredRecord[] Scored) FitAndScore((float[] Embeddings, string[] Labels) normal, (float[] Embeddings, string[] Labels) shifted)

@@ -61,6 +61,25 @@ internal static class SyntheticEmbeddings
         return v;
     }
 
+    /// <summary>
+    /// Moves every row of <paramref name="embeddings"/> (in place) <paramref name="shift"/> units along
+    /// (e2 + ... + e(d-1)) / sqrt(d - 2): for the two classes of <see cref="Clusters"/> (centres on e0 and e1), a
+    /// direction with no class information. Returns the same array.
+    /// </summary>
+    public static float[] MoveOffTheClassAxes(float[] embeddings, int dimension, double shift)
+    {
+        var step = (float)(shift / Math.Sqrt(dimension - 2));
+        for (var row = 0; row < embeddings.Length / dimension; row++)
+        {
+            for (var j = 2; j < dimension; j++)
+            {
+                embeddings[(row * dimension) + j] += step;
+            }
+        }
+
+        return embeddings;
+    }
+
     /// <summary>Ids "p0", "p1", ...</summary>
     public static string[] Ids(int count, string prefix = "p") =>
         Enumerable.Range(0, count).Select(i => prefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
