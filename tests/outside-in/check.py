@@ -880,6 +880,9 @@ class Run:
             check("all_scores %s: score_rank is position" % strat,
                   [x.score_rank for x in r.recommendations] == list(range(1, len(r.recommendations) + 1)),
                   str([x.score_rank for x in r.recommendations][:10]))
+            diffs = [abs(score_from_wire(strat, x.signals) - x.score) for x in r.recommendations]
+            check("all_scores %s: every score follows from its signals by the proto's formula" % strat,
+                  len(diffs) > 0 and max(diffs) < 1e-6, "max difference %.3g" % (max(diffs) if diffs else float("nan")))
             ood = set(self.ood_ids)
             if strat in ("OUT_OF_DISTRIBUTION", "BALANCED", "UNSPECIFIED") and self.source == "mnist":
                 top = got[:100]
@@ -1275,6 +1278,40 @@ class Run:
         r = self.rec(set_id=sid, wait_for_acknowledged=True, wait_timeout_ms=60000, page_size=5)
         check("parallel set: recommendations cover", r.covers_request)
         self._sane("parallel set", r)
+
+
+DISTANCE_SIGNALS = ("mahalanobis", "relative_mahalanobis", "knn_distance", "feature_norm", "production_shift")
+PROBABILITY_SIGNALS = ("entropy", "margin", "least_confidence")
+
+
+def score_from_wire(strategy, signals):
+    """The combined score as chroma.v1.Recommendation.score documents it, from the wire signals alone."""
+    s = {x.signal: -math.log10(x.p_value) for x in signals}
+    if strategy == "LABELING":
+        weights = {"boundary": 1.0, **{k: 1.0 / 3 for k in PROBABILITY_SIGNALS}}
+        present = [k for k in weights if k in s]
+        total = sum(weights[k] for k in present)
+        u = sum(weights[k] * s[k] for k in present) / total if total > 0 else 0.0
+        return u - max(0.0, max(s.get("mahalanobis", 0.0), s.get("knn_distance", 0.0)) - 3)
+    distance, uncertainty = {"UNSPECIFIED": (1, 1), "BALANCED": (1, 1), "OUT_OF_DISTRIBUTION": (1, 0.1),
+                             "UNCERTAINTY": (0.1, 1)}[strategy]
+    weighted = total = 0.0
+    for name, value in s.items():
+        w = distance if name in DISTANCE_SIGNALS else uncertainty if name == "boundary" else uncertainty / 3
+        weighted += w * value
+        total += w
+    if not any(k in s for k in PROBABILITY_SIGNALS):
+        weighted += uncertainty * -math.log10(0.5)
+        total += uncertainty
+    m = weighted / total if total > 0 else 0.0
+    lead = {"UNSPECIFIED": 0.5, "BALANCED": 0.5, "OUT_OF_DISTRIBUTION": 1.0}.get(strategy, 0.0)
+    shift = [x for x in signals if x.signal == "production_shift"]
+    if lead > 0 and shift:
+        p = shift[0].lead_p_value if shift[0].lead_p_value > 0 else shift[0].p_value
+        excess = -math.log10(p) - max(m, 1.0)
+        if excess > 0:
+            m += lead * excess
+    return m
 
 
 def max_sequence(c, sid):
