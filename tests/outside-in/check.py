@@ -1307,8 +1307,9 @@ def score_from_wire(strategy, signals):
     lead = {"UNSPECIFIED": 0.5, "BALANCED": 0.5, "OUT_OF_DISTRIBUTION": 1.0}.get(strategy, 0.0)
     shift = [x for x in signals if x.signal == "production_shift"]
     if lead > 0 and shift:
-        p = shift[0].lead_p_value if shift[0].lead_p_value > 0 else shift[0].p_value
-        excess = -math.log10(p) - max(m, 1.0)
+        against_bulk = shift[0].lead_p_value > 0
+        p = shift[0].lead_p_value if against_bulk else shift[0].p_value
+        excess = -math.log10(p) - max(m, 1.0 if against_bulk else 2.0)
         if excess > 0:
             m += lead * excess
     return m

@@ -50,7 +50,9 @@ namespace Chroma.Server.Recommendations;
 /// 0.922 -> 0.933 against the first rule (the signal's own surprise from a floor of 2), misclassified vs correct
 /// 0.002-0.009 lower; with the normal digits from other writers than training, misclassified vs correct 0.919-0.941 ->
 /// 0.934-0.943 and the shifts level (scale 0.975 -> 0.969, blur 0.851 -> 0.855); with every shift at once (89% of
-/// production), random split, scale 0.942 -> 0.960, blur 0.835 -> 0.866.
+/// production), random split, scale 0.942 -> 0.960, blur 0.835 -> 0.866. A record stored before the lead was measured
+/// against the bulk has no lead surprise and keeps the rule it was scored under (its own surprise from
+/// <see cref="TrainingShiftLeadFloor"/>, 2) until it is rescored.
 /// </para>
 /// <para>
 /// Without the signal (no shift found, or fewer production rows than the classifier needs) nothing changes.
@@ -123,6 +125,13 @@ internal static class SignalCombiner
     public const double ShiftLeadFloor = 1;
 
     /// <summary>
+    /// The floor of a record whose stored score has no lead surprise against the stream's bulk (scored before it was
+    /// measured): 2, one in a hundred against training, the signal's own surprise, as it was scored, until the record is
+    /// rescored (the next production-shift refit or training change). Nothing stored changes its score on an upgrade.
+    /// </summary>
+    public const double TrainingShiftLeadFloor = 2;
+
+    /// <summary>
     /// How much of what the production-shift signal's surprise exceeds both the weighted mean and
     /// <see cref="ShiftLeadFloor"/> by joins <paramref name="strategy"/>'s score: balanced 1/2, out-of-distribution 1,
     /// uncertainty and labeling 0 (see the remarks).
@@ -145,7 +154,8 @@ internal static class SignalCombiner
     /// <summary>
     /// The combined score of <paramref name="signals"/> (0 when there are none); <paramref name="shiftLeadSurprise"/>: the
     /// production-shift surprise against the stream's bulk that leads it (<see cref="ProductionShift.LeadSurprise"/>), or
-    /// null for the production-shift signal's own surprise.
+    /// null for a record scored before the lead was measured that way, which keeps the rule it was scored under: the
+    /// signal's own surprise from <see cref="TrainingShiftLeadFloor"/>.
     /// </summary>
     public static double Score(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy, double? shiftLeadSurprise = null)
     {
@@ -166,7 +176,9 @@ internal static class SignalCombiner
             {
                 if (signal.Kind == SignalKind.ProductionShift)
                 {
-                    return WithShiftLead(mean, shiftLeadSurprise ?? signal.Surprise, lead, ShiftLeadFloor);
+                    return shiftLeadSurprise is { } againstTheBulk
+                        ? WithShiftLead(mean, againstTheBulk, lead, ShiftLeadFloor)
+                        : WithShiftLead(mean, signal.Surprise, lead, TrainingShiftLeadFloor);
                 }
             }
         }

@@ -230,7 +230,7 @@ internal static class ActiveLearningCommand
         }
 
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
-        var labelingScores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
+        var labelingScores = scored.Select(r => SignalCombiner.Score(r, EngineStrategy.Labeling)).ToArray();
         strategies.Add(("chroma Labeling without training coverage", b =>
             [.. LabelingSelector.Select(scored, labelingScores, b, new RecommendationOptions(), coverTraining: false).Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))]));
 

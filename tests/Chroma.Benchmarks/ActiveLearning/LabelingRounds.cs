@@ -94,7 +94,7 @@ internal static class LabelingRounds
         var within = open.Where((_, r) => allowance.Excess(scored[r].Signals) <= 0).ToArray();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"    round of {count}: {open.Length} records not yet reviewed, {within.Length} within the allowance measured against them (Mahalanobis {allowance.Mahalanobis:0.00}, kNN {allowance.KnnDistance:0.00}) ({within.Count(i => i >= s.Picked.Length - Letters)} of them letters), {s.Dismissed.Count} dismissed"));
-        var scores = scored.Select(r => SignalCombiner.Score(r.Signals, EngineStrategy.Labeling)).ToArray();
+        var scores = scored.Select(r => SignalCombiner.Score(r, EngineStrategy.Labeling)).ToArray();
         return [.. LabelingSelector.Select(scored, scores, count, new RecommendationOptions())
             .Select(r => int.Parse(r.Id, CultureInfo.InvariantCulture))];
     }

@@ -145,7 +145,7 @@ internal static class RecommendationBenchmark
         Restart(stopwatch);
         var labeling = RecommendationRanker.Rank(snapshot, Server.Recommendations.RecommendationStrategy.Labeling, 200);
         Report($"labeling list: first {labeling.Count} of {snapshot.Count:N0} (greedy k-medians over the in-distribution candidates, training rows as picks already made)", stopwatch);
-        var labelingScores = snapshot.Select(r => SignalCombiner.Score(r.Signals, Server.Recommendations.RecommendationStrategy.Labeling)).ToArray();
+        var labelingScores = snapshot.Select(r => SignalCombiner.Score(r, Server.Recommendations.RecommendationStrategy.Labeling)).ToArray();
         Restart(stopwatch);
         var plain = LabelingSelector.Select(snapshot, labelingScores, 200, new RecommendationOptions(), coverTraining: false);
         Report($"labeling list without training coverage (plain k-medians, the order before): first {plain.Count}", stopwatch);

@@ -79,7 +79,7 @@ public class FeatureNormSignalTests
         bool[] shifted = [.. scored.Select(r => r.Id.StartsWith('s'))];
 
         var featureNorm = scored.Select(r => r.Signal(SignalKind.FeatureNorm)!.Value.Value).ToArray();
-        var balanced = scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)).ToArray();
+        var balanced = scored.Select(r => SignalCombiner.Score(r, RecommendationStrategy.Balanced)).ToArray();
 
         Assert.Multiple(() =>
         {

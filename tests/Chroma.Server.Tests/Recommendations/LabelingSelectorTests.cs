@@ -23,7 +23,7 @@ public class LabelingSelectorTests
         // made the clusters are covered alike and the larger one may take a second pick first; without them the
         // answer is one pick per cluster, the largest first.
         var scored = Pool();
-        var scores = scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Labeling)).ToArray();
+        var scores = scored.Select(r => SignalCombiner.Score(r, RecommendationStrategy.Labeling)).ToArray();
 
         var labeling = LabelingSelector.Select(scored, scores, 3, new RecommendationOptions(), coverTraining: false);
 

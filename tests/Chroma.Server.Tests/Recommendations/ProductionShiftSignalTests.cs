@@ -55,9 +55,9 @@ public class ProductionShiftSignalTests
             // Logistic regression (scheme m4) reached above 0.93 here; the network (m5) 0.92: on a purely linear shift
             // with 1,000 training and 700 production rows it is a little less sample-efficient.
             Assert.That(AurocOf(scored, shifted, r => r.Signal(SignalKind.ProductionShift)!.Value.Value), Is.GreaterThan(0.9), "the classifier separates it");
-            Assert.That(AurocOf(scored, shifted, r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)), Is.GreaterThan(withoutShift + 0.05));
+            Assert.That(AurocOf(scored, shifted, r => SignalCombiner.Score(r, RecommendationStrategy.Balanced)), Is.GreaterThan(withoutShift + 0.05));
             Assert.That(scored.Where(r => r.Id.StartsWith('s')).Average(r => r.Signal(SignalKind.ProductionShift)!.Value.PValue), Is.LessThan(0.1));
-            var top = scored.OrderByDescending(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)).First();
+            var top = scored.OrderByDescending(r => SignalCombiner.Score(r, RecommendationStrategy.Balanced)).First();
             Assert.That(ReasonWriter.Write(top, RecommendationStrategy.Balanced), Has.Some.StartsWith("unlike the training data: a classifier tells it apart from the training (or reference) rows (p "));
         });
     }
@@ -135,7 +135,7 @@ public class ProductionShiftSignalTests
             Assert.That(scored.All(r => r.Signal(SignalKind.ProductionShift) is null), Is.True);
             foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
             {
-                Assert.That(scored.Select(r => SignalCombiner.Score(r.Signals, strategy)), Is.EqualTo(scored.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))), strategy.ToString());
+                Assert.That(scored.Select(r => SignalCombiner.Score(r, strategy)), Is.EqualTo(scored.Select(r => SignalCombiner.WeightedMean(r.Signals, strategy))), strategy.ToString());
             }
         });
     }

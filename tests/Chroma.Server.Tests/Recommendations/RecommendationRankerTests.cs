@@ -44,7 +44,7 @@ public class RecommendationRankerTests
         var ranked = RecommendationRanker.Rank(scored, RecommendationStrategy.Balanced, 10, options, Diversity.Off);
 
         Assert.That(ranked.Select(r => r.Score), Is.Ordered.Descending);
-        var best = scored.Max(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced));
+        var best = scored.Max(r => SignalCombiner.Score(r, RecommendationStrategy.Balanced));
         Assert.That(ranked[0].Score, Is.EqualTo(best));
     }
 

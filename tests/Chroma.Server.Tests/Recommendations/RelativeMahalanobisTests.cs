@@ -67,7 +67,7 @@ public class RelativeMahalanobisTests
         bool[] shifted = [.. scored.Select(r => r.Id.StartsWith('s'))];
 
         var relative = scored.Select(r => r.Signal(SignalKind.RelativeMahalanobis)!.Value.Value).ToArray();
-        var balanced = scored.Select(r => SignalCombiner.Score(r.Signals, RecommendationStrategy.Balanced)).ToArray();
+        var balanced = scored.Select(r => SignalCombiner.Score(r, RecommendationStrategy.Balanced)).ToArray();
 
         Assert.Multiple(() =>
         {

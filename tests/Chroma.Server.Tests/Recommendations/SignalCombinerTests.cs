@@ -112,15 +112,18 @@ public class SignalCombinerTests
         Assert.Multiple(() =>
         {
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean).Within(1e-9));
-            // What the surprise exceeds both the mean and the floor of 1 (one in ten) by: half of it, all of it. Both
-            // means (1.12, 1.40) are above the floor.
+            // The lead surprise against the stream's bulk (here 6, as the signal's own) beyond both the mean and the floor
+            // of 1 (one in ten): half of the excess, all of it. Both means (1.12, 1.40) are above the floor.
             Assert.That(balancedMean, Is.GreaterThan(SignalCombiner.ShiftLeadFloor));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - balancedMean))).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 6), Is.EqualTo(balancedMean + (0.5 * (6 - balancedMean))).Within(1e-9));
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean).Within(1e-9));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(6).Within(1e-9));
-            // A lead surprise measured against the stream's bulk (3) leads instead of the signal's own (6).
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution, shiftLeadSurprise: 6), Is.EqualTo(6).Within(1e-9));
+            // A lead surprise against the bulk of 3 leads instead of the signal's own 6; one below the mean adds nothing.
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 3), Is.EqualTo(balancedMean + (0.5 * (3 - balancedMean))).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 0.5), Is.EqualTo(balancedMean).Within(1e-12), "below the mean and the floor");
+            // Without one (a record stored before it was measured): the rule it was scored under, its own surprise from 2.
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - 2))).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean + (6 - 2)).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty),
                 Is.EqualTo(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty)).Within(1e-12));
         });
@@ -150,9 +153,11 @@ public class SignalCombinerTests
         Assert.Multiple(() =>
         {
             Assert.That(SignalCombiner.ShiftLeadFloor, Is.EqualTo(1), "one in ten");
+            Assert.That(SignalCombiner.TrainingShiftLeadFloor, Is.EqualTo(2), "one in a hundred");
             foreach (var strategy in new[] { RecommendationStrategy.Balanced, RecommendationStrategy.OutOfDistribution })
             {
                 Assert.That(SignalCombiner.WeightedMean(signals, strategy), Is.LessThan(Math.Log10(8)), strategy.ToString());
+                Assert.That(SignalCombiner.Score(signals, strategy, shiftLeadSurprise: Math.Log10(8)), Is.EqualTo(SignalCombiner.WeightedMean(signals, strategy)).Within(1e-12), strategy.ToString());
                 Assert.That(SignalCombiner.Score(signals, strategy), Is.EqualTo(SignalCombiner.WeightedMean(signals, strategy)).Within(1e-12), strategy.ToString());
             }
         });
@@ -172,13 +177,14 @@ public class SignalCombinerTests
 
         Assert.Multiple(() =>
         {
-            // The mean alone: 1.27 against 1.12 (balanced), so the classifier's one vote is outvoted; led: 1.27 against 3.56; out-of-distribution 1.61 against 6.
+            // The mean alone: 1.27 against 1.12 (balanced), so the classifier's one vote is outvoted; led (lead surprises
+            // against the bulk as the signals' own, 6 and 0.30): 1.27 against 3.56; out-of-distribution 1.61 against 6.
             Assert.That(SignalCombiner.WeightedMean(moderatelyFar, RecommendationStrategy.Balanced),
                 Is.GreaterThan(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced)));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced),
-                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.Balanced)));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution),
-                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.OutOfDistribution)));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, 6),
+                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.Balanced, Math.Log10(2))));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution, 6),
+                Is.GreaterThan(SignalCombiner.Score(moderatelyFar, RecommendationStrategy.OutOfDistribution, Math.Log10(2))));
         });
     }
 

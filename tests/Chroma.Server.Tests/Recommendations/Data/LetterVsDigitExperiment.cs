@@ -57,7 +57,7 @@ internal static class LetterVsDigitExperiment
 
         foreach (var strategy in Enum.GetValues<Chroma.Server.Recommendations.RecommendationStrategy>())
         {
-            perSignal["combined_" + strategy] = Auroc.Compute(scored.Select(r => SignalCombiner.Score(r.Signals, strategy)).ToArray(), isLetter);
+            perSignal["combined_" + strategy] = Auroc.Compute(scored.Select(r => SignalCombiner.Score(r, strategy)).ToArray(), isLetter);
         }
 
         return new ExperimentResult(perSignal, scored, model);
