@@ -102,14 +102,8 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     {
         ArgumentNullException.ThrowIfNull(productionLogits);
         ArgumentNullException.ThrowIfNull(calibrator);
-        var finite = productionLogits.Where(double.IsFinite).Order().ToArray();
-        if (finite.Length == 0)
-        {
-            return 0;
-        }
-
-        var quantile = finite[(int)Math.Round(NullQuantile * (finite.Length - 1))];
-        return Math.Max(0, quantile - calibrator.Quantile(NullQuantile));
+        var finite = productionLogits.Where(double.IsFinite).ToArray();
+        return finite.Length == 0 ? 0 : Math.Max(0, new EmpiricalCalibrator(finite).Quantile(NullQuantile) - calibrator.Quantile(NullQuantile));
     }
 
     /// <summary>Whether <paramref name="productionCount"/> production rows make a refit due (<see cref="RefitGrowth"/> times as many as at this fit).</summary>

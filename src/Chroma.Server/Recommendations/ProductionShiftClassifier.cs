@@ -90,6 +90,12 @@ internal sealed class ProductionShiftClassifier
     /// <summary>Gets the production rows the classifier was fitted on.</summary>
     public int ProductionRows { get; private set; }
 
+    /// <summary>
+    /// Gets the out-of-fold logit of each production row of the sample, in sample order: what <see cref="Auc"/> was
+    /// computed from, and where <see cref="ProductionShift.NullShift"/> reads the stream's bulk.
+    /// </summary>
+    public IReadOnlyList<double> ProductionOutOfFoldLogits { get; private set; } = [];
+
     /// <summary>The fold of a record by a stable hash (FNV-1a) of its id.</summary>
     public static int FoldOf(string id)
     {
@@ -171,6 +177,7 @@ internal sealed class ProductionShiftClassifier
 
         classifier.Auc = Auroc.Compute(outOfFold, [.. y.Select(v => v > 0)]);
         classifier.AucPValue = AucPValueOf(classifier.Auc, training.Count, production.Count);
+        classifier.ProductionOutOfFoldLogits = outOfFold[training.Count..];
         return classifier;
     }
 

@@ -275,16 +275,14 @@ internal sealed class RecommendationModel
             return this;
         }
 
-        // Where the stream's bulk lies against that null: each sampled production row by the model of its own fold.
         var calibrator = new EmpiricalCalibrator(nullSample);
-        var productionLogits = production.Select(r => classifier.Score(r.Embedding.Span, r.Probabilities, r.Fold)).ToArray();
         return new RecommendationModel(
             ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows],
             new ProductionShift(classifier, calibrator, throughSequence, productionCount)
             {
                 ReferenceCheck = referenceCheck,
                 ReferenceRows = reference?.Count ?? 0,
-                NullShift = ProductionShift.NullShiftOf(productionLogits, calibrator),
+                NullShift = ProductionShift.NullShiftOf(classifier.ProductionOutOfFoldLogits, calibrator),
             });
     }
 
