@@ -1304,11 +1304,17 @@ def score_from_wire(strategy, signals):
         weighted += uncertainty * -math.log10(0.5)
         total += uncertainty
     m = weighted / total if total > 0 else 0.0
-    lead = {"UNSPECIFIED": 0.5, "BALANCED": 0.5, "OUT_OF_DISTRIBUTION": 1.0}.get(strategy, 0.0)
+    balanced = strategy in ("UNSPECIFIED", "BALANCED")
     shift = [x for x in signals if x.signal == "production_shift"]
-    if lead > 0 and shift:
+    if (balanced or strategy == "OUT_OF_DISTRIBUTION") and shift:
         against_bulk = shift[0].lead_p_value > 0
         p = shift[0].lead_p_value if against_bulk else shift[0].p_value
+        if not balanced:
+            lead = 1.0
+        elif against_bulk:
+            lead = max(0.0, 1 - 10 * p) ** 2  # (1 - 10^(1 - s))^2: 0 at one in ten of the bulk, rising towards 1
+        else:
+            lead = 0.5
         excess = -math.log10(p) - max(m, 1.0 if against_bulk else 2.0)
         if excess > 0:
             m += lead * excess

@@ -32,11 +32,23 @@ namespace Chroma.Server.Recommendations;
 /// (<see cref="ProductionShift.LeadSurprise"/>: the null of the signal moved by <see cref="ProductionShift.NullShift"/>,
 /// how far production's lowest 2% lies beyond training's). Where it exceeds both the weighted mean <c>m</c> and
 /// <see cref="ShiftLeadFloor"/> (1: one in ten of the bulk), part of the excess joins the score
-/// (<see cref="ShiftLead"/>: balanced 1/2, out-of-distribution 1, uncertainty and labeling 0):
+/// (<see cref="ShiftLead"/>: out-of-distribution 1; balanced a share that grows with the evidence, from 0 at the floor
+/// towards 1; uncertainty and labeling 0):
 /// </para>
 /// <code>
 /// score = m + lead * max(0, s_lead - max(m, 1))
+/// lead (balanced) = (1 - 10^(1 - s_lead))^2 = (1 - p_lead / 0.1)^2     0 at the floor, 0.81 at one in a hundred
 /// </code>
+/// <para>
+/// Balanced's ramp: <c>p_lead / 0.1</c> is the chance that a record of the bulk beyond the floor lies beyond this one, so
+/// a record just past the floor (where the classifier's noise puts one in ten of the bulk, the model's errors among
+/// them) is barely led and one the bulk almost never reaches is led nearly all the way, as out-of-distribution leads.
+/// Against the constant 1/2 it replaced (benchmarks README "Balanced's lead ramps with the evidence"): production half
+/// normal digits drawn like training and half one shift, blur 0.946 -> 0.962, scale 0.992 -> 0.994, translation 0.982
+/// -> 0.984, misclassified vs correct 0 to 0.003 lower; normal digits from other writers than training: shifts and
+/// misclassified vs correct level (within 0.002); every shift at once, random split: scale 0.960 -> 0.963, class absent
+/// 0.906 -> 0.912.
+/// </para>
 /// <para>
 /// The other signals are fixed detectors, each good on some shifts and blind (or inverted: a blurred digit lies
 /// <i>closer</i> to its class mean than a sharp one) on others, so in a mean the one signal that learnt what this
@@ -132,11 +144,25 @@ internal static class SignalCombiner
     public const double TrainingShiftLeadFloor = 2;
 
     /// <summary>
-    /// How much of what the production-shift signal's surprise exceeds both the weighted mean and
-    /// <see cref="ShiftLeadFloor"/> by joins <paramref name="strategy"/>'s score: balanced 1/2, out-of-distribution 1,
-    /// uncertainty and labeling 0 (see the remarks).
+    /// How much of what the production-shift lead surprise <paramref name="leadSurprise"/> (against the stream's bulk)
+    /// exceeds both the weighted mean and <see cref="ShiftLeadFloor"/> by joins <paramref name="strategy"/>'s score:
+    /// out-of-distribution 1; balanced <c>(1 - 10^(ShiftLeadFloor - s))^2</c>, 0 up to the floor and towards 1 beyond
+    /// it; uncertainty and labeling 0 (see the remarks).
     /// </summary>
-    public static double ShiftLead(RecommendationStrategy strategy) => strategy switch
+    public static double ShiftLead(RecommendationStrategy strategy, double leadSurprise) => strategy switch
+    {
+        RecommendationStrategy.Balanced => leadSurprise > ShiftLeadFloor ? Math.Pow(1 - Math.Pow(10, ShiftLeadFloor - leadSurprise), 2) : 0.0,
+        RecommendationStrategy.OutOfDistribution => 1.0,
+        RecommendationStrategy.Uncertainty or RecommendationStrategy.Labeling => 0.0,
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown strategy."),
+    };
+
+    /// <summary>
+    /// The lead of a record scored before the lead surprise was measured against the stream's bulk (the signal's own
+    /// surprise from <see cref="TrainingShiftLeadFloor"/>), as it was scored: balanced 1/2, out-of-distribution 1,
+    /// uncertainty and labeling 0.
+    /// </summary>
+    public static double TrainingShiftLead(RecommendationStrategy strategy) => strategy switch
     {
         RecommendationStrategy.Balanced => 0.5,
         RecommendationStrategy.OutOfDistribution => 1.0,
@@ -169,16 +195,15 @@ internal static class SignalCombiner
         }
 
         var mean = WeightedMean(span, strategy);
-        var lead = ShiftLead(strategy);
-        if (lead > 0)
+        if (strategy is RecommendationStrategy.Balanced or RecommendationStrategy.OutOfDistribution)
         {
             foreach (ref readonly var signal in span)
             {
                 if (signal.Kind == SignalKind.ProductionShift)
                 {
                     return shiftLeadSurprise is { } againstTheBulk
-                        ? WithShiftLead(mean, againstTheBulk, lead, ShiftLeadFloor)
-                        : WithShiftLead(mean, signal.Surprise, lead, TrainingShiftLeadFloor);
+                        ? WithShiftLead(mean, againstTheBulk, ShiftLead(strategy, againstTheBulk), ShiftLeadFloor)
+                        : WithShiftLead(mean, signal.Surprise, TrainingShiftLead(strategy), TrainingShiftLeadFloor);
                 }
             }
         }

@@ -22,6 +22,9 @@ internal static class DetectorColumns
     /// <summary>The column of balanced with the production-shift lead against training from a floor of 2 (the rule before the stream's bulk).</summary>
     public const string TrainingLeadBalanced = "before: balanced, shift lead against training from 2";
 
+    /// <summary>The column of balanced with a constant lead of 1/2 against the stream's bulk from 1 (the rule before balanced's lead ramped).</summary>
+    public const string ConstantLeadBalanced = "before: balanced, shift lead 1/2 against the bulk from 1";
+
     /// <summary>The start of the columns of a strategy's weighted mean alone (no production-shift lead), followed by the strategy.</summary>
     public const string MeanAlone = "weighted mean alone (no shift lead): ";
 
@@ -136,15 +139,22 @@ internal static class DetectorColumns
         columns.Add((NoFloorBalanced, [.. records.Select(r => SignalCombiner.WithShiftLead(
             SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced),
             r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0,
-            SignalCombiner.ShiftLead(EngineStrategy.Balanced),
+            SignalCombiner.TrainingShiftLead(EngineStrategy.Balanced),
             floor: 0))]));
+
+        // Balanced with a constant lead of 1/2 against the stream's bulk (the rule before the ramp, December 3).
+        columns.Add((ConstantLeadBalanced, [.. records.Select(r => SignalCombiner.WithShiftLead(
+            SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced),
+            r.ShiftLeadSurprise ?? 0,
+            SignalCombiner.TrainingShiftLead(EngineStrategy.Balanced),
+            SignalCombiner.ShiftLeadFloor))]));
 
         // Balanced with the lead as it was first adopted (December 3, before the stream's bulk): the signal's own
         // surprise against training, from a floor of 2.
         columns.Add((TrainingLeadBalanced, [.. records.Select(r => SignalCombiner.WithShiftLead(
             SignalCombiner.WeightedMean(r.Signals, EngineStrategy.Balanced),
             r.Signal(SignalKind.ProductionShift)?.Surprise ?? 0,
-            SignalCombiner.ShiftLead(EngineStrategy.Balanced),
+            SignalCombiner.TrainingShiftLead(EngineStrategy.Balanced),
             floor: 2))]));
 
         // The strategies as they were before the production-shift signal (December 2, scheme m3).

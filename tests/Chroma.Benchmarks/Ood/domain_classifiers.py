@@ -141,7 +141,9 @@ def engine_net(hidden=64, seeds=1, whiten=False, epochs=10, min_steps=2000, vali
     alpha / batch on the weights, Glorot-uniform start, `epochs` epochs but up to `min_steps` steps, early stopping on a
     seeded `validation` share with `patience` steps). `seeds` > 1: the mean logit of that many networks (seeds differ
     in start, shuffles and validation rows: bagging over the validation split). `whiten`: PCA-whiten the (already
-    standardised) inputs on the fold's rows first, directions with under 1e-6 of the largest variance dropped."""
+    standardised) inputs on the fold's rows first, directions with under 1e-6 of the largest variance dropped. The
+    labels may be soft (targets in [0, 1], `pu`): log loss against the target, classes balanced by their target mass,
+    the same as hard labels when every target is 0 or 1."""
     batch = 256
     def one(X, y, seed):
         rng = np.random.default_rng(seed)
@@ -154,17 +156,15 @@ def engine_net(hidden=64, seeds=1, whiten=False, epochs=10, min_steps=2000, vali
         rows = rng.permutation(n)
         nv = max(2, int(n * validation))
         val, rows = rows[:nv], rows[nv:]
-        pos = max(1, (y[rows] > 0).sum()); neg = max(1, (y[rows] <= 0).sum())
-        cw = np.where(y > 0, len(rows) / (2 * pos), len(rows) / (2 * neg)).astype(np.float32)
-        vp = max(1, (y[val] > 0).sum()); vn = max(1, (y[val] <= 0).sum())
+        pos = max(1e-9, y[rows].sum()); neg = max(1e-9, (1 - y[rows]).sum())
+        a, b = len(rows) / (2 * pos), len(rows) / (2 * neg)
+        vp = max(1e-9, y[val].sum()); vn = max(1e-9, (1 - y[val]).sum())
         def forward(Z, P):
             H = np.maximum(0, Z @ P[0].T + P[1])
             return H, H @ P[2] + P[3][0]
         def vloss(P):
             _, z = forward(X[val], P)
-            s = np.where(y[val] > 0, z, -z)
-            l = np.logaddexp(0, -s)
-            return 0.5 * (l[y[val] > 0].sum() / vp + l[y[val] <= 0].sum() / vn)
+            return 0.5 * ((y[val] * np.logaddexp(0, -z)).sum() / vp + ((1 - y[val]) * np.logaddexp(0, z)).sum() / vn)
         m = [np.zeros_like(q) for q in params]; v = [np.zeros_like(q) for q in params]
         best = [q.copy() for q in params]; best_loss = vloss(params)
         step = best_step = 0
@@ -178,7 +178,8 @@ def engine_net(hidden=64, seeds=1, whiten=False, epochs=10, min_steps=2000, vali
                 idx = rows[s:s + batch]
                 Z = X[idx]
                 H, z = forward(Z, params)
-                r = (1 / (1 + np.exp(-z)) - y[idx]) * cw[idx]
+                sg, t = 1 / (1 + np.exp(-z)), y[idx]
+                r = (b * (1 - t) * sg - a * t * (1 - sg)).astype(np.float32)
                 back = (r[:, None] * params[2][None, :]) * (H > 0)
                 grads = [back.T @ Z, back.sum(0), H.T @ r, np.array([r.sum()])]
                 step += 1
@@ -208,6 +209,26 @@ def engine_net(hidden=64, seeds=1, whiten=False, epochs=10, min_steps=2000, vali
     return fit
 
 
+def pu(base, rounds=1, inner=2, hard=False):
+    """PU-style refinement (production = normal rows like training + a shifted part; Elkan and Noto 2008): `base` is
+    fitted `inner`-fold cross-fitted on the fold's own sample, so every row gets a logit from a model that did not see it;
+    with c the median logit of the training rows (log of the share of production that is like training), a production
+    row's chance of being shifted is w = max(0, 1 - exp(c - logit)); `base` is then refitted with w as the production
+    rows' soft label (training rows 0), `rounds` times (`hard`: w > 1/2 as 0/1). Needs `base` to take soft labels."""
+    def fit(X, y, seed):
+        t = y.astype(np.float32)
+        for r in range(rounds):
+            f = np.random.default_rng(seed * 31 + r).integers(0, inner, len(y))
+            oof = np.zeros(len(y))
+            for k in range(inner):
+                oof[f == k] = base(X[f != k], t[f != k], seed * 101 + r * 7 + k)(X[f == k])
+            w = np.clip(1 - np.exp(np.median(oof[y == 0]) - oof[y > 0]), 0, 1)
+            t = y.astype(np.float32)
+            t[y > 0] = (w > 0.5) if hard else w
+        return base(X, t, seed * 977)
+    return fit
+
+
 VARIANTS = {
     "linear": linear,
     "mlp64": mlp(64),
@@ -226,6 +247,9 @@ VARIANTS = {
     "net64a1": engine_net(64, alpha=1.0),
     "net128x2": engine_net(128, seeds=2),
     "net128x3": engine_net(128, seeds=3),
+    "pu1": pu(engine_net(64)),
+    "pu2": pu(engine_net(64), rounds=2),
+    "pu1hard": pu(engine_net(64), hard=True),
 }
 
 

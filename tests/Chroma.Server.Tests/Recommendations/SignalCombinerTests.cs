@@ -102,7 +102,7 @@ public class SignalCombinerTests
     ];
 
     [Test]
-    public void Score_ProductionShiftAboveTheFloor_BalancedTakesHalfTheExcessOutOfDistributionAllOfItUncertaintyNone()
+    public void Score_ProductionShiftAboveTheFloor_BalancedTakesTheRampsShareOfTheExcessOutOfDistributionAllOfItUncertaintyNone()
     {
         var half = Math.Log10(2);
 
@@ -113,19 +113,47 @@ public class SignalCombinerTests
         {
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean).Within(1e-9));
             // The lead surprise against the stream's bulk (here 6, as the signal's own) beyond both the mean and the floor
-            // of 1 (one in ten): half of the excess, all of it. Both means (1.12, 1.40) are above the floor.
+            // of 1 (one in ten): balanced (1 - 10^(1 - 6))^2 of the excess, out-of-distribution all of it. Both means
+            // (1.12, 1.40) are above the floor.
             Assert.That(balancedMean, Is.GreaterThan(SignalCombiner.ShiftLeadFloor));
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 6), Is.EqualTo(balancedMean + (0.5 * (6 - balancedMean))).Within(1e-9));
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 6), Is.EqualTo(balancedMean + (0.99998 * (6 - balancedMean))).Within(1e-6));
             Assert.That(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution, shiftLeadSurprise: 6), Is.EqualTo(6).Within(1e-9));
-            // A lead surprise against the bulk of 3 leads instead of the signal's own 6; one below the mean adds nothing.
-            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 3), Is.EqualTo(balancedMean + (0.5 * (3 - balancedMean))).Within(1e-9));
+            // A lead surprise against the bulk of 3 leads instead of the signal's own 6, by (1 - 1/100)^2 = 0.9801 of the
+            // excess; one below the mean adds nothing.
+            Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 3), Is.EqualTo(balancedMean + (0.9801 * (3 - balancedMean))).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced, shiftLeadSurprise: 0.5), Is.EqualTo(balancedMean).Within(1e-12), "below the mean and the floor");
             // Without one (a record stored before it was measured): the rule it was scored under, its own surprise from 2.
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Balanced), Is.EqualTo(balancedMean + (0.5 * (6 - 2))).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.OutOfDistribution), Is.EqualTo(outOfDistributionMean + (6 - 2)).Within(1e-9));
             Assert.That(SignalCombiner.Score(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty),
                 Is.EqualTo(SignalCombiner.WeightedMean(ShiftedForTheClassifierOnly, RecommendationStrategy.Uncertainty)).Within(1e-12));
+        });
+    }
+
+    [Test]
+    public void ShiftLead_Balanced_RampsFromZeroAtTheFloorTowardsOneOutOfDistributionIsOneOthersZero()
+    {
+        Assert.Multiple(() =>
+        {
+            // (1 - 10^(1 - s))^2: 0 up to one in ten of the bulk, (1 - 1/2)^2 at one in twenty, 0.81 at one in a hundred.
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, 0.5), Is.Zero);
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, SignalCombiner.ShiftLeadFloor), Is.Zero);
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, Math.Log10(20)), Is.EqualTo(0.25).Within(1e-12));
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, 2), Is.EqualTo(0.81).Within(1e-12));
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, 4), Is.EqualTo(0.998001).Within(1e-12));
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Balanced, double.NaN), Is.Zero, "no lead surprise");
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.OutOfDistribution, 1.5), Is.EqualTo(1));
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Uncertainty, 5), Is.Zero);
+            Assert.That(SignalCombiner.ShiftLead(RecommendationStrategy.Labeling, 5), Is.Zero);
+
+            // Rising with the evidence, the score never falls as the lead surprise grows (here from a mean below the floor).
+            SignalScore[] typical = [new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.ProductionShift, 1, 0.9, 0.1), new(SignalKind.Boundary, 0.1, 0.5, 0.5)];
+            var scores = Enumerable.Range(0, 61).Select(i => SignalCombiner.Score(typical, RecommendationStrategy.Balanced, i / 10.0)).ToArray();
+            Assert.That(scores, Is.Ordered);
+            Assert.That(scores[10], Is.EqualTo(SignalCombiner.WeightedMean(typical, RecommendationStrategy.Balanced)).Within(1e-12), "continuous at the floor");
+            var mean = SignalCombiner.WeightedMean(typical, RecommendationStrategy.Balanced);
+            Assert.That(scores[60], Is.EqualTo(mean + (0.99998 * (6 - SignalCombiner.ShiftLeadFloor))).Within(1e-6), "nearly all of the excess over the floor, far beyond the bulk");
         });
     }
 
