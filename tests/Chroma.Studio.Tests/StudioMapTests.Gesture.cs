@@ -10,6 +10,12 @@ public sealed partial class StudioMapTests
     public async Task Map_PanAndZoomGesture_MovedPictureMatchesCrispRedrawAtNewView()
     {
         var page = await OpenMapAsync();
+
+        // What this measures is how a gesture renders, so no live update may land meanwhile: a rescoring the server
+        // finishes during the gesture (its background work goes on) recolours the points, and new colours are drawn at
+        // once, gesture or not. Live updates stop here; the map is idle with its last full draw shown.
+        await page.EvaluateAsync("(() => { if (studio.events) studio.events.close(); studio.events = null; })()");
+        await page.WaitForFunctionAsync("!studio.map.dirty && !studio.map.settling && studio.map.shown && studio.map.shown.k > 0");
         var before = PngImage.Read(await StudioBrowser.ScreenshotAsync(page, "map-gesture-before", "#map-wrap"));
 
         // A gesture held open (no settle): pans and zooms about a point off centre, then two frames out.
