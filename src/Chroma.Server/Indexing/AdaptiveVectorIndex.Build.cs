@@ -43,6 +43,7 @@ internal sealed partial class AdaptiveVectorIndex
         await Task.Yield();
         var threads = _settings.Threads;
         var token = _disposing.Token;
+        var garbageRows = 0;
         try
         {
             var pending = await threads.RunAsync(() => Reconcile(snapshot, graph), token).ConfigureAwait(false);
@@ -69,17 +70,10 @@ internal sealed partial class AdaptiveVectorIndex
             // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.
             graph.Estimate = await RecallEstimator.EstimateAsync(
                 graph.Graph, threads, _settings.RecallSampleSize, _settings.RecallSeed, token).ConfigureAwait(false);
-            await threads.RunAsync(() => TakeOver(graph), CancellationToken.None).ConfigureAwait(false);
+            // The exact index (which grew on while the build ran) and the snapshot are garbage after the take-over.
+            garbageRows = await threads.RunAsync(() => TakeOver(graph), CancellationToken.None).ConfigureAwait(false);
             _settings.TookOver?.Invoke();
-
-            // The exact index and the snapshot (the set's vectors once more) are garbage now. For a large set that is
-            // hundreds of MiB, which a quiet server keeps until its next full collection; a background one frees it.
-            var rows = snapshot.Sequences.Length;
             snapshot = null!;
-            if (rows >= CollectAfterBuildRows)
-            {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: false);
-            }
         }
         catch (Exception ex)
         {
@@ -108,10 +102,14 @@ internal sealed partial class AdaptiveVectorIndex
                 throw;
             }
         }
-    }
 
-    /// <summary>A build of at least this many vectors ends with a background full collection (see <see cref="BuildAsync"/>).</summary>
-    private const int CollectAfterBuildRows = 100_000;
+        // For a large set that garbage is hundreds of MiB, which the collector would keep committed after freeing it:
+        // hand it back (FreedMemory). Outside the try: the graph has taken over, whatever this does.
+        if (garbageRows > 0 && garbageRows >= _settings.ReturnFreedMemoryFrom)
+        {
+            _settings.ReturnFreedMemory();
+        }
+    }
 
     /// <summary>Changes the take-over may replay under the write lock (searches wait meanwhile): a few milliseconds' worth.</summary>
     private const int ReplayUnderLockMaximum = 256;
@@ -168,7 +166,8 @@ internal sealed partial class AdaptiveVectorIndex
         return [.. rows];
     }
 
-    private void TakeOver(HnswVectorIndex built)
+    /// <summary>Replays the changes logged during the build and lets the graph answer; returns the rows the dropped exact index held.</summary>
+    private int TakeOver(HnswVectorIndex built)
     {
         _gate.EnterWriteLock();
         try
@@ -187,8 +186,10 @@ internal sealed partial class AdaptiveVectorIndex
             }
 
             _changesDuringBuild = null;
+            var dropped = _exact!.Count;
             _exact = null;
             Volatile.Write(ref _hnsw, built);
+            return dropped;
         }
         finally
         {

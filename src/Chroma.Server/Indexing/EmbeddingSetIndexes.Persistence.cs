@@ -93,6 +93,11 @@ internal sealed partial class EmbeddingSetIndexes
         },
         ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
+        ReturnFreedMemory = () =>
+        {
+            var (before, after, elapsed) = FreedMemory.ReturnToOperatingSystem();
+            IndexingLog.FreedMemoryReturned(_logger, entry.Set.SetId, before, after, elapsed.TotalMilliseconds);
+        },
         OnStep = BuildStepObserver,
     };
 

@@ -17,7 +17,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class MillionRecordsCommand
 {
-    public const string Usage = "[records=1000000] [dimension=128] [queries=1000] [clients=4]   (one set on PostgreSQL, replicas as chroma-server processes: ingest, memory, new replica ready, FindNearest latency/recall)";
+    public const string Usage = "[records=1000000] [dimension=128] [queries=1000] [clients=4] [--gcdump DIR]   (one set on PostgreSQL, replicas as chroma-server processes: ingest, memory, new replica ready, FindNearest latency/recall)";
 
     private const int Batch = 1_000;
     private const int ClientCapacity = 40_000;
@@ -28,6 +28,15 @@ internal static class MillionRecordsCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
+        // --gcdump DIR: a heap dump of every replica by type after its queries (ReplicaHeapDump).
+        var dumpAt = Array.IndexOf(args, "--gcdump");
+        string? dumpDirectory = null;
+        if (dumpAt >= 0)
+        {
+            dumpDirectory = dumpAt + 1 < args.Length ? Path.GetFullPath(args[dumpAt + 1]) : throw new ArgumentException("--gcdump needs a directory.");
+            args = [.. args[..dumpAt], .. args[(dumpAt + 2)..]];
+        }
+
         var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
         var dimension = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 128;
         var queryCount = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1_000;
@@ -56,7 +65,7 @@ internal static class MillionRecordsCommand
         var root = Path.Combine(Path.GetTempPath(), "chroma-million-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            var run = new Run(connectionString, root, new EmbeddingSetDescriptor("bench-million", "1", "fc", dimension), total, data, queries, queryCount, truth);
+            var run = new Run(connectionString, root, new EmbeddingSetDescriptor("bench-million", "1", "fc", dimension), total, data, queries, queryCount, truth, dumpDirectory);
             await run.ExecuteAsync(clients).ConfigureAwait(false);
         }
         finally
@@ -78,7 +87,7 @@ internal static class MillionRecordsCommand
 
     /// <summary>One run: the replicas, in order, on one database.</summary>
     private sealed class Run(
-        string connectionString, string root, EmbeddingSetDescriptor descriptor, int total, float[] data, float[] queries, int queryCount, int[] truth)
+        string connectionString, string root, EmbeddingSetDescriptor descriptor, int total, float[] data, float[] queries, int queryCount, int[] truth, string? dumpDirectory)
     {
         private int Dimension => descriptor.Dimension;
 
@@ -229,6 +238,10 @@ internal static class MillionRecordsCommand
                 $"  FindNearest, {name,-8} {result}  ({queryCount:N0} sequential queries, k {NearestLatency.K}, default breadth {breadth?.SearchBreadth}, estimated recall {breadth?.EstimatedRecallAt10:F3}; goals p50 <= 5, p99 <= 20 ms, recall >= 0.95; load {Load()})"));
             Console.WriteLine(Line(
                 $"  memory, {name,-8} peak (VmHWM) {peak:F0} MiB, steady (VmRSS, index holds all, after the queries) {resident:F0} MiB = {resident * 1024 * 1024 / 1e9:F2} GB  (goal <= 1.2 GB = {MemoryGoalMiB:F0} MiB: {(resident <= MemoryGoalMiB ? "met" : "NOT met")}{(peak > MemoryGoalMiB ? ", peak above it" : string.Empty)})"));
+            if (dumpDirectory is not null)
+            {
+                await ReplicaHeapDump.WriteAsync(replica, name, dumpDirectory).ConfigureAwait(false);
+            }
         }
 
         /// <summary>Waits for the first replica to save its index holding every record, stops it, and copies the files.</summary>
@@ -276,6 +289,10 @@ internal static class MillionRecordsCommand
                 Console.WriteLine(Line(
                     $"  ready, {name,-8} {ready.TotalSeconds,7:F1} s from process start to an index holding all {total:N0} ({how}; answering after {answering.TotalSeconds:F1} s; {cpu.TotalSeconds:F0} CPU-s; {(name == "snapshot" ? "goal <= 60 s; " : string.Empty)}load {Load()})"));
                 Console.WriteLine($"                  {loaded[(loaded.IndexOf("Index of", StringComparison.Ordinal) is var at and >= 0 ? at : 0)..]}");
+                foreach (var returned in replica.LogLines("took over: its exact index"))
+                {
+                    Console.WriteLine($"                  {returned[(returned.IndexOf("The HNSW build", StringComparison.Ordinal) is var from and >= 0 ? from : 0)..]}");
+                }
                 await QueryAsync(replica, client, name).ConfigureAwait(false);
                 await replica.TerminateAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
             }

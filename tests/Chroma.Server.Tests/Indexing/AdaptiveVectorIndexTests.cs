@@ -101,6 +101,123 @@ public sealed class AdaptiveVectorIndexTests
         });
     }
 
+    [TestCase(500, 1, TestName = "BuildCompletion_BuildOfTheSize_ReturnsFreedMemoryOnceAfterTheTakeOver")]
+    [TestCase(501, 0, TestName = "BuildCompletion_SmallerBuild_LeavesTheCollectorAlone")]
+    public async Task BuildCompletion_ReturnFreedMemory(int from, int expectedCalls)
+    {
+        // Arrange: a build of 500 vectors; the hook records whether the graph had taken over when it ran (only then
+        // are the exact index and the snapshot garbage).
+        AdaptiveVectorIndex? index = null;
+        var calls = 0;
+        var answeredByGraph = false;
+        var settings = _settings with
+        {
+            StepSize = 64,
+            ReturnFreedMemoryFrom = from,
+            ReturnFreedMemory = () =>
+            {
+                calls++;
+                answeredByGraph = index!.Hnsw is not null;
+            },
+        };
+        using (index = new AdaptiveVectorIndex(Dimension, threshold: 500, settings))
+        {
+            Fill(index, TestVectors.Uniform(500, Dimension, seed: 12));
+
+            // Act
+            Assert.That(index.StartBuildIfLarge(), Is.True);
+            await index.BuildCompletion;
+
+            // Assert
+            Assert.Multiple(() =>
+            {
+                Assert.That(calls, Is.EqualTo(expectedCalls));
+                Assert.That(answeredByGraph, Is.EqualTo(expectedCalls > 0), "the memory is returned after the take-over, not before");
+                Assert.That(index.Hnsw, Is.Not.Null);
+            });
+        }
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task BuildCompletion_ExactIndexGrewDuringTheBuild_SizeCountsWhatTheTakeOverDrops()
+    {
+        // Arrange: a build of a small snapshot (300) while records keep coming (300 more, held in the exact index until
+        // the take-over): the garbage is the exact index of 600, so a size of 500 calls for the memory back.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        var settings = _settings with
+        {
+            StepSize = 64,
+            ReturnFreedMemoryFrom = 500,
+            ReturnFreedMemory = () => calls++,
+            OnStep = async (_, token) => await release.Task.WaitAsync(token),
+        };
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 300, settings);
+        var vectors = TestVectors.Uniform(600, Dimension, seed: 14);
+        Fill(index, vectors[..300]);
+
+        // Act: the records arrive while the build waits after its first step.
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        for (var i = 300; i < 600; i++)
+        {
+            index.Add(i, vectors[i], "training");
+        }
+
+        release.SetResult();
+        await index.BuildCompletion;
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Hnsw, Is.Not.Null);
+            Assert.That(index.Count, Is.EqualTo(600));
+            Assert.That(calls, Is.EqualTo(1), "the dropped exact index held 600 >= 500, though the snapshot held 300");
+        });
+    }
+
+    [Test]
+    public async Task BuildCompletion_ReturnFreedMemoryThrows_GraphStillAnswers()
+    {
+        // Arrange: the hook runs after the take-over; whatever it does cannot undo it.
+        var settings = _settings with
+        {
+            StepSize = 64,
+            ReturnFreedMemoryFrom = 1,
+            ReturnFreedMemory = () => throw new InvalidOperationException("collector trouble"),
+        };
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 300, settings);
+        var vectors = TestVectors.Uniform(300, Dimension, seed: 13);
+        Fill(index, vectors);
+
+        // Act
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        var error = Assert.CatchAsync<InvalidOperationException>(async () => await index.BuildCompletion);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Message, Is.EqualTo("collector trouble"));
+            Assert.That(index.Hnsw, Is.Not.Null, "the graph took over before the hook ran");
+            Assert.That(index.Search(vectors[42], 1).Single().Sequence, Is.EqualTo(42));
+            Assert.That(index.StartBuildIfLarge(), Is.False, "no second build");
+        });
+    }
+
+    [Test]
+    public void FreedMemory_ReturnToOperatingSystem_ReportsResidentMemoryAndTime()
+    {
+        // Act: a real aggressive collection (what a large build ends with).
+        var (before, after, elapsed) = FreedMemory.ReturnToOperatingSystem();
+
+        // Assert: the figures the log line prints are the process's.
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.GreaterThan(1), "MiB resident before");
+            Assert.That(after, Is.GreaterThan(1), "MiB resident after");
+            Assert.That(elapsed, Is.GreaterThanOrEqualTo(TimeSpan.Zero));
+        });
+    }
+
     [Test]
     public void Search_HnswWithDataset_ReturnsOnlyThatDataset()
     {

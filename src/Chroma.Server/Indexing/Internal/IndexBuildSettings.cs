@@ -33,6 +33,18 @@ internal sealed record IndexBuildSettings
     /// </summary>
     public Action? ChangesTaken { get; init; }
 
+    /// <summary>
+    /// Gets the size of the exact index a take-over drops (vectors: the snapshot's and those added during the build) from
+    /// which the take-over is followed by <see cref="ReturnFreedMemory"/>. The default value is 100 000.
+    /// </summary>
+    public int ReturnFreedMemoryFrom { get; init; } = 100_000;
+
+    /// <summary>
+    /// Gets what runs after a build has taken over from an exact index of at least <see cref="ReturnFreedMemoryFrom"/>
+    /// vectors, when that index and the build's snapshot are garbage: by default <see cref="FreedMemory.ReturnToOperatingSystem"/>.
+    /// </summary>
+    public Action ReturnFreedMemory { get; init; } = () => FreedMemory.ReturnToOperatingSystem();
+
     /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
     public Action<Exception>? BuildFailed { get; init; }
 

@@ -56,4 +56,8 @@ internal static partial class IndexingLog
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Warning, Message = "Could not poll the store for changes; the next poll tries again")]
     public static partial void PollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 315, Level = LogLevel.Information,
+        Message = "The HNSW build of '{SetId}' took over: its exact index and snapshot are garbage; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms)")]
+    public static partial void FreedMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double elapsedMs);
 }
