@@ -39,6 +39,12 @@ internal sealed partial class AdaptiveVectorIndex
 
     private async Task BuildAsync(VectorSnapshot snapshot, HnswVectorIndex graph)
     {
+        // The lambdas below read the snapshot through this local, which the take-over clears. Were they to capture the
+        // parameter, the compiler would keep a second reference to it in the method's async state until the method
+        // ends, and the snapshot's vectors (the exact index's) would outlive the collection that is to return them.
+        var input = snapshot;
+        snapshot = null!;
+
         // Off the caller's thread (the worker's), so StartBuildIfLarge returns at once.
         await Task.Yield();
         var threads = _settings.Threads;
@@ -46,16 +52,15 @@ internal sealed partial class AdaptiveVectorIndex
         var garbageRows = 0;
         try
         {
-            var pending = await threads.RunAsync(() => Reconcile(snapshot, graph), token).ConfigureAwait(false);
-            ResumedVectors = snapshot.Sequences.Length - pending.Length;
-            var run = new BuildRun(this, graph, ResumedVectors, snapshot.Sequences.Length);
-            var dimension = Dimension;
+            var pending = await threads.RunAsync(() => Reconcile(input, graph), token).ConfigureAwait(false);
+            ResumedVectors = input.Sequences.Length - pending.Length;
+            var run = new BuildRun(this, graph, ResumedVectors, input.Sequences.Length);
             await run.InsertAsync(
                 pending.Length,
                 i =>
                 {
                     var row = pending[i];
-                    graph.Add(snapshot.Sequences[row], snapshot.Vectors.AsSpan(row * dimension, dimension), snapshot.Datasets[row]);
+                    graph.Add(input.Sequences[row], input.Row(row), input.Datasets[row]);
                 },
                 token).ConfigureAwait(false);
 
@@ -73,7 +78,7 @@ internal sealed partial class AdaptiveVectorIndex
             // The exact index (which grew on while the build ran) and the snapshot are garbage after the take-over.
             garbageRows = await threads.RunAsync(() => TakeOver(graph), CancellationToken.None).ConfigureAwait(false);
             _settings.TookOver?.Invoke();
-            snapshot = null!;
+            input = null!;
         }
         catch (Exception ex)
         {

@@ -4,8 +4,11 @@ using Chroma.Server.Indexing.Hnsw;
 namespace Chroma.Server.Indexing;
 
 /// <summary>
-/// Exact search by scanning every vector. Vectors live in one contiguous array (cache-friendly,
-/// SIMD distances via <see cref="TensorPrimitives"/>); removal moves the last vector into the gap.
+/// Exact search by scanning every vector. Vectors live in row-major chunks of at most 64 KiB (SIMD distances via
+/// <see cref="TensorPrimitives"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
+/// grows a chunk at a time (no doubling copies, which left hundreds of MiB of large-object garbage behind at a million
+/// 128-d vectors), a change after a snapshot copies one chunk rather than every vector (512 MiB there), and what the
+/// index frees when a set's graph takes over is small-object memory the collector compacts and returns.
 /// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
 /// <see cref="Hnsw.HnswIndex"/> computes it, so a set answers alike before and after its graph takes over.
 /// Not thread-safe.
@@ -14,20 +17,33 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 {
     private const int InitialCapacity = 256;
 
+    /// <summary>The floats a chunk holds at most (64 KiB: below the large-object threshold), unless one row is longer.</summary>
+    private const int ChunkFloats = 16_384;
+
     private readonly Dictionary<long, int> _slotBySequence = [];
     private readonly Dictionary<string, int> _datasetIds = new(StringComparer.Ordinal);
-    private float[] _vectors;
+    private readonly int _chunkRows;
+    private float[][] _chunks = [];
     private long[] _sequences;
     private int[] _datasets;
 
-    // Whether a snapshot reads _vectors (copy-on-write): appends write past the snapshot's rows, but an overwrite or a
-    // removal (which moves the last vector into the gap) copies the array first.
-    private bool _vectorsShared;
+    // Copy-on-write with snapshots, per chunk: a snapshot reads rows below _snapshotRows of the chunks marked shared, so
+    // a write to such a row (an overwrite, a removal's move, an append into a slot a removal freed) copies that chunk
+    // first; appends past the snapshot's rows write in place.
+    private bool[] _chunkShared = [];
+    private int _snapshotRows;
 
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
     public BruteForceVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
+        : this(dimension, metric, Math.Max(1, ChunkFloats / Math.Max(1, dimension)))
+    {
+    }
+
+    /// <summary>Creates an empty index whose chunks hold <paramref name="chunkRows"/> vectors each (tests cross chunk edges with few rows).</summary>
+    internal BruteForceVectorIndex(int dimension, HnswMetric metric, int chunkRows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkRows, 1);
         if (metric is not (HnswMetric.L2 or HnswMetric.Cosine))
         {
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "An embedding set index ranks by squared L2 or cosine distance.");
@@ -35,7 +51,7 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
         Dimension = dimension;
         Metric = metric;
-        _vectors = new float[InitialCapacity * dimension];
+        _chunkRows = chunkRows;
         _sequences = new long[InitialCapacity];
         _datasets = new int[InitialCapacity];
     }
@@ -60,15 +76,12 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             _slotBySequence[sequence] = slot;
             _sequences[slot] = sequence;
         }
-        else
-        {
-            Unshare();
-        }
 
-        vector.CopyTo(Slot(slot));
+        var row = WritableRow(slot);
+        vector.CopyTo(row);
         if (Metric == HnswMetric.Cosine)
         {
-            Normalize(Slot(slot), nameof(vector));
+            Normalize(row, nameof(vector));
         }
 
         _datasets[slot] = DatasetId(dataset);
@@ -82,12 +95,11 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             return false;
         }
 
-        // Even the last row: a later append would reuse its slot, which the snapshot still reads.
-        Unshare();
+        // The last row's slot is freed too: the append that reuses it copies its chunk then (WritableRow).
         var last = --Count;
         if (slot != last)
         {
-            Slot(last).CopyTo(Slot(slot));
+            Row(last).CopyTo(WritableRow(slot));
             _sequences[slot] = _sequences[last];
             _datasets[slot] = _datasets[last];
             _slotBySequence[_sequences[slot]] = slot;
@@ -128,11 +140,11 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             float distance;
             if (cosine)
             {
-                distance = 1f - TensorPrimitives.Dot(query, Slot(slot));
+                distance = 1f - TensorPrimitives.Dot(query, Row(slot));
             }
             else
             {
-                TensorPrimitives.Subtract(query, Slot(slot), difference);
+                TensorPrimitives.Subtract(query, Row(slot), difference);
                 distance = TensorPrimitives.SumOfSquares(difference);
             }
 
@@ -157,8 +169,8 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
     /// <summary>
     /// Every held vector with its sequence and dataset (the input of an HNSW build). The vectors are not copied: the
-    /// snapshot reads this index's array, which the index copies before it next changes a vector the snapshot holds, so
-    /// a million-vector build does not hold the vectors twice while the set only grows.
+    /// snapshot reads this index's chunks, and the index copies a chunk before it next changes a vector the snapshot
+    /// holds there, so a million-vector build does not hold the vectors twice while the set only grows.
     /// </summary>
     public VectorSnapshot Snapshot()
     {
@@ -174,20 +186,27 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             datasets[slot] = names[_datasets[slot]];
         }
 
-        _vectorsShared = true;
-        return new VectorSnapshot(_vectors, _sequences.AsSpan(0, Count).ToArray(), datasets);
+        // An earlier snapshot keeps its protection too (rows below the larger count, chunks marked before).
+        var chunks = (Count + _chunkRows - 1) / _chunkRows;
+        _chunkShared.AsSpan(0, chunks).Fill(true);
+        _snapshotRows = Math.Max(_snapshotRows, Count);
+        return new VectorSnapshot(_chunks[..chunks], _chunkRows, Dimension, _sequences.AsSpan(0, Count).ToArray(), datasets);
     }
 
-    private void Unshare()
+    private Span<float> Row(int slot) => _chunks[slot / _chunkRows].AsSpan(slot % _chunkRows * Dimension, Dimension);
+
+    /// <summary>The row of <paramref name="slot"/>, its chunk copied first when the last snapshot reads that row.</summary>
+    private Span<float> WritableRow(int slot)
     {
-        if (_vectorsShared)
+        var chunk = slot / _chunkRows;
+        if (slot < _snapshotRows && _chunkShared[chunk])
         {
-            _vectors = (float[])_vectors.Clone();
-            _vectorsShared = false;
+            _chunks[chunk] = (float[])_chunks[chunk].Clone();
+            _chunkShared[chunk] = false;
         }
-    }
 
-    private Span<float> Slot(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
+        return Row(slot);
+    }
 
     private static void Normalize(Span<float> vector, string name)
     {
@@ -213,21 +232,32 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
     private void EnsureCapacity(int count)
     {
-        if (count <= _sequences.Length)
+        if (count > _sequences.Length)
         {
-            return;
+            var capacity = Math.Max(count, _sequences.Length * 2);
+            Array.Resize(ref _sequences, capacity);
+            Array.Resize(ref _datasets, capacity);
         }
 
-        var capacity = Math.Max(count, _sequences.Length * 2);
-        Array.Resize(ref _vectors, capacity * Dimension);
-        _vectorsShared = false; // a new array: a snapshot keeps the old one
-        Array.Resize(ref _sequences, capacity);
-        Array.Resize(ref _datasets, capacity);
+        var chunk = (count - 1) / _chunkRows;
+        if (chunk == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, Math.Max(4, _chunks.Length * 2));
+            Array.Resize(ref _chunkShared, _chunks.Length);
+        }
+
+        // A chunk is allocated when the first row reaches it and kept when removals empty it (a later append refills it).
+        _chunks[chunk] ??= new float[_chunkRows * Dimension];
     }
 }
 
 /// <summary>
-/// Vectors of an index at one moment: row i of <paramref name="Vectors"/> belongs to <c>Sequences[i]</c> (the array may
-/// hold more rows than that; read only the first <c>Sequences.Length</c>).
+/// Vectors of an index at one moment: row i (read with <see cref="Row"/>) belongs to <c>Sequences[i]</c>. The chunks
+/// hold <paramref name="ChunkRows"/> rows of <paramref name="Dimension"/> floats each, row-major; the last may hold
+/// rows past the snapshot's, which it does not read.
 /// </summary>
-internal sealed record VectorSnapshot(float[] Vectors, long[] Sequences, string[] Datasets);
+internal sealed record VectorSnapshot(float[][] Chunks, int ChunkRows, int Dimension, long[] Sequences, string[] Datasets)
+{
+    /// <summary>Gets the vector of row <paramref name="row"/>.</summary>
+    public ReadOnlySpan<float> Row(int row) => Chunks[row / ChunkRows].AsSpan(row % ChunkRows * Dimension, Dimension);
+}

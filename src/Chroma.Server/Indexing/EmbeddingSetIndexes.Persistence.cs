@@ -95,8 +95,8 @@ internal sealed partial class EmbeddingSetIndexes
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
         ReturnFreedMemory = () =>
         {
-            var (before, after, elapsed) = FreedMemory.ReturnToOperatingSystem();
-            IndexingLog.FreedMemoryReturned(_logger, entry.Set.SetId, before, after, elapsed.TotalMilliseconds);
+            var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();
+            IndexingLog.FreedMemoryReturned(_logger, entry.Set.SetId, before, after, heap, committed, elapsed.TotalMilliseconds);
         },
         OnStep = BuildStepObserver,
     };

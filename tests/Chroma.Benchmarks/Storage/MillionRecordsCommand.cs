@@ -289,11 +289,15 @@ internal static class MillionRecordsCommand
                 Console.WriteLine(Line(
                     $"  ready, {name,-8} {ready.TotalSeconds,7:F1} s from process start to an index holding all {total:N0} ({how}; answering after {answering.TotalSeconds:F1} s; {cpu.TotalSeconds:F0} CPU-s; {(name == "snapshot" ? "goal <= 60 s; " : string.Empty)}load {Load()})"));
                 Console.WriteLine($"                  {loaded[(loaded.IndexOf("Index of", StringComparison.Ordinal) is var at and >= 0 ? at : 0)..]}");
+                await QueryAsync(replica, client, name).ConfigureAwait(false);
+
+                // The collection after the take-over is logged just after the index reads as whole, so it is looked
+                // for once the queries are done.
                 foreach (var returned in replica.LogLines("took over: its exact index"))
                 {
-                    Console.WriteLine($"                  {returned[(returned.IndexOf("The HNSW build", StringComparison.Ordinal) is var from and >= 0 ? from : 0)..]}");
+                    Console.WriteLine($"  returned, {name,-8} {returned[(returned.IndexOf("The HNSW build", StringComparison.Ordinal) is var from and >= 0 ? from : 0)..]}");
                 }
-                await QueryAsync(replica, client, name).ConfigureAwait(false);
+
                 await replica.TerminateAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
             }
         }

@@ -78,7 +78,7 @@ public sealed class AdaptiveVectorIndexTests
     public async Task BuildCompletion_AfterTheTakeOver_ExactIndexAndItsVectorsAreCollectable()
     {
         // Arrange: a large set's exact vectors are hundreds of MiB, so nothing may keep them once the graph answers
-        // (the build's snapshot shares the array). Weak references, taken in a method of their own so that no local
+        // (the build's snapshot shares its chunks). Weak references, taken in a method of their own so that no local
         // of this one keeps the objects alive.
         using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, _settings with { StepSize = 64 });
         Fill(index, TestVectors.Uniform(500, Dimension, seed: 9));
@@ -97,7 +97,7 @@ public sealed class AdaptiveVectorIndexTests
         {
             Assert.That(index.Hnsw, Is.Not.Null, "the graph took over");
             Assert.That(exact.IsAlive, Is.False, "the exact index is unreachable after the take-over");
-            Assert.That(vectors.IsAlive, Is.False, "its vector array (shared with the build's snapshot) is unreachable");
+            Assert.That(vectors.IsAlive, Is.False, "its vector chunks (shared with the build's snapshot) are unreachable");
         });
     }
 
@@ -136,6 +136,45 @@ public sealed class AdaptiveVectorIndexTests
                 Assert.That(index.Hnsw, Is.Not.Null);
             });
         }
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task BuildCompletion_WhenFreedMemoryIsReturned_ExactIndexAndSnapshotAreAlreadyUnreachable()
+    {
+        // Arrange: the collection after the take-over returns only what is garbage by then, so nothing the build still
+        // runs (its async state, closures, parameters) may keep the exact index or the snapshot's vectors alive. The hook
+        // collects and looks at weak references to both.
+        var exactAlive = true;
+        var vectorsAlive = true;
+        (WeakReference Exact, WeakReference Vectors)? weak = null;
+        var settings = _settings with
+        {
+            StepSize = 64,
+            ReturnFreedMemoryFrom = 500,
+            ReturnFreedMemory = () =>
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                exactAlive = weak!.Value.Exact.IsAlive;
+                vectorsAlive = weak.Value.Vectors.IsAlive;
+            },
+        };
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, settings);
+        Fill(index, TestVectors.Uniform(500, Dimension, seed: 15));
+        weak = WeakExactIndex(index);
+
+        // Act
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        await index.BuildCompletion;
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Hnsw, Is.Not.Null, "the graph took over");
+            Assert.That(exactAlive, Is.False, "the exact index is unreachable when the memory is returned");
+            Assert.That(vectorsAlive, Is.False, "its vectors (shared with the build's snapshot) are unreachable when the memory is returned");
+        });
     }
 
     [Test, CancelAfter(30_000)]
@@ -207,13 +246,15 @@ public sealed class AdaptiveVectorIndexTests
     public void FreedMemory_ReturnToOperatingSystem_ReportsResidentMemoryAndTime()
     {
         // Act: a real aggressive collection (what a large build ends with).
-        var (before, after, elapsed) = FreedMemory.ReturnToOperatingSystem();
+        var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();
 
         // Assert: the figures the log line prints are the process's.
         Assert.Multiple(() =>
         {
             Assert.That(before, Is.GreaterThan(1), "MiB resident before");
             Assert.That(after, Is.GreaterThan(1), "MiB resident after");
+            Assert.That(heap, Is.GreaterThan(0), "MiB of managed heap after");
+            Assert.That(committed, Is.GreaterThanOrEqualTo(heap), "MiB the collector keeps committed: at least the heap");
             Assert.That(elapsed, Is.GreaterThanOrEqualTo(TimeSpan.Zero));
         });
     }
@@ -391,8 +432,8 @@ public sealed class AdaptiveVectorIndexTests
     {
         const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
         var exact = typeof(AdaptiveVectorIndex).GetField("_exact", Private)!.GetValue(index)!;
-        var vectors = typeof(BruteForceVectorIndex).GetField("_vectors", Private)!.GetValue(exact)!;
-        return (new WeakReference(exact), new WeakReference(vectors));
+        var chunks = (float[][])typeof(BruteForceVectorIndex).GetField("_chunks", Private)!.GetValue(exact)!;
+        return (new WeakReference(exact), new WeakReference(chunks[0]));
     }
 
     private static void Fill(AdaptiveVectorIndex index, float[][] vectors)

@@ -1,4 +1,5 @@
 using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Hnsw;
 
 namespace Chroma.Server.Tests.Indexing;
 
@@ -97,18 +98,25 @@ public sealed class BruteForceVectorIndexTests
         });
     }
 
-    [TestCase("remove middle")]
-    [TestCase("remove last, then append")]
-    [TestCase("overwrite")]
-    [TestCase("append")]
-    [TestCase("append past capacity")]
-    public void Snapshot_IndexChangedAfterIt_SnapshotStillHoldsTheVectorsAsTheyWere(string change)
+    [TestCase("remove middle", 0)]
+    [TestCase("remove last, then append", 0)]
+    [TestCase("overwrite", 0)]
+    [TestCase("append", 0)]
+    [TestCase("append past capacity", 0)]
+    [TestCase("remove middle", 3)]
+    [TestCase("remove last, then append", 3)]
+    [TestCase("remove three, then append three", 3)]
+    [TestCase("overwrite", 3)]
+    [TestCase("append", 3)]
+    [TestCase("append past capacity", 3)]
+    public void Snapshot_IndexChangedAfterIt_SnapshotStillHoldsTheVectorsAsTheyWere(string change, int chunkRows)
     {
-        // Arrange: the snapshot shares the index's vector array (no copy), so every later change must leave its rows alone.
+        // Arrange: the snapshot shares the index's chunks (no copy), so every later change must leave its rows alone.
+        // Chunks of 3 rows put the 10 vectors in four chunks, the last partly filled; 0 is the default chunk (one here).
         const int dimension = 5;
         var random = new Random(7);
         var vectors = Enumerable.Range(0, 10).Select(_ => RandomVector(random, dimension)).ToArray();
-        var index = new BruteForceVectorIndex(dimension);
+        var index = chunkRows == 0 ? new BruteForceVectorIndex(dimension) : new BruteForceVectorIndex(dimension, HnswMetric.L2, chunkRows);
         for (var i = 0; i < vectors.Length; i++)
         {
             index.Add(i, vectors[i], "production");
@@ -125,6 +133,17 @@ public sealed class BruteForceVectorIndexTests
             case "remove last, then append":
                 index.Remove(9);
                 index.Add(100, RandomVector(random, dimension), "production");
+                break;
+            case "remove three, then append three":
+                // Frees rows 7-9 (two chunks) by moving them into rows 0, 4 and 5, then appends into the freed rows.
+                index.Remove(0);
+                index.Remove(4);
+                index.Remove(5);
+                for (var i = 0; i < 3; i++)
+                {
+                    index.Add(100 + i, RandomVector(random, dimension), "production");
+                }
+
                 break;
             case "overwrite":
                 index.Add(4, RandomVector(random, dimension), "production");
@@ -148,7 +167,7 @@ public sealed class BruteForceVectorIndexTests
             Assert.That(snapshot.Sequences, Is.EqualTo(Enumerable.Range(0, vectors.Length).Select(i => (long)i)));
             for (var row = 0; row < vectors.Length; row++)
             {
-                Assert.That(snapshot.Vectors.AsSpan(row * dimension, dimension).ToArray(), Is.EqualTo(vectors[row]), $"row {row}");
+                Assert.That(snapshot.Row(row).ToArray(), Is.EqualTo(vectors[row]), $"row {row}");
             }
         });
     }
@@ -194,6 +213,65 @@ public sealed class BruteForceVectorIndexTests
         {
             Assert.That(index.Count, Is.EqualTo(1));
             Assert.That(index.Search([10], 1).Single().Distance, Is.Zero);
+        });
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Search_AddsRemovalsAndOverwritesAcrossChunks_MatchesNaiveRankingOfWhatIsHeld(bool cosine)
+    {
+        var metric = cosine ? HnswMetric.Cosine : HnswMetric.L2;
+        // Arrange: chunks of 4 rows; 2,000 random changes (a third removals, some overwrites) move rows across chunk edges
+        // and empty and refill chunks, with a snapshot taken midway so copy-on-write is exercised too.
+        const int dimension = 6;
+        var random = new Random(11);
+        var index = new BruteForceVectorIndex(dimension, metric, chunkRows: 4);
+        var held = new Dictionary<long, float[]>();
+        VectorSnapshot? snapshot = null;
+        Dictionary<long, float[]>? heldAtSnapshot = null;
+        for (var step = 0; step < 2_000; step++)
+        {
+            if (step == 1_000)
+            {
+                snapshot = index.Snapshot();
+                heldAtSnapshot = new Dictionary<long, float[]>(held);
+            }
+
+            var sequence = (long)random.Next(120);
+            if (random.Next(3) == 0)
+            {
+                Assert.That(index.Remove(sequence), Is.EqualTo(held.Remove(sequence)), $"remove {sequence} at step {step}");
+            }
+            else
+            {
+                var vector = RandomVector(random, dimension);
+                index.Add(sequence, vector, "production");
+                held[sequence] = vector;
+            }
+        }
+
+        var query = RandomVector(random, dimension);
+
+        // Act
+        var found = index.Search(query, held.Count);
+
+        // Assert: every held vector, ranked as a naive scan ranks it; the snapshot still reads its rows as they were.
+        double Distance(float[] v) => metric == HnswMetric.L2
+            ? v.Zip(query, (a, b) => (double)(a - b) * (a - b)).Sum()
+            : 1 - (Dot(v, query) / Math.Sqrt(Dot(v, v) * Dot(query, query)));
+        var expected = held.OrderBy(p => Distance(p.Value)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Count, Is.EqualTo(held.Count));
+            Assert.That(found.Select(n => n.Sequence), Is.EqualTo(expected.Select(p => p.Key)));
+            Assert.That(found.Select(n => (double)n.Distance), Is.EqualTo(expected.Select(p => Distance(p.Value))).Within(1e-4));
+            Assert.That(snapshot!.Sequences, Is.EquivalentTo(heldAtSnapshot!.Keys));
+            for (var row = 0; row < snapshot.Sequences.Length; row++)
+            {
+                var original = heldAtSnapshot[snapshot.Sequences[row]];
+                var stored = metric == HnswMetric.L2 ? original : [.. original.Select(x => (float)(x / Math.Sqrt(Dot(original, original))))];
+                Assert.That(snapshot.Row(row).ToArray(), Is.EqualTo(stored).Within(1e-5f), $"snapshot row {row}");
+            }
         });
     }
 

@@ -58,6 +58,6 @@ internal static partial class IndexingLog
     public static partial void PollFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 315, Level = LogLevel.Information,
-        Message = "The HNSW build of '{SetId}' took over: its exact index and snapshot are garbage; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms)")]
-    public static partial void FreedMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double elapsedMs);
+        Message = "The HNSW build of '{SetId}' took over: its exact index and snapshot are garbage; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB, {CommittedMiB:F0} MiB committed)")]
+    public static partial void FreedMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double heapMiB, double committedMiB, double elapsedMs);
 }
