@@ -6,9 +6,9 @@ namespace Chroma.Server.Indexing;
 /// <summary>
 /// Exact search by scanning every vector. Vectors live in row-major chunks of at most 64 KiB (SIMD distances via
 /// <see cref="TensorPrimitives"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
-/// grows a chunk at a time (no doubling copies, which left hundreds of MiB of large-object garbage behind at a million
-/// 128-d vectors), a change after a snapshot copies one chunk rather than every vector (512 MiB there), and what the
-/// index frees when a set's graph takes over is small-object memory the collector compacts and returns.
+/// grows a chunk at a time (doubling one array to a million 128-d vectors allocates about 1 GiB of large-object arrays
+/// along the way, half of it garbage), a change after a snapshot copies one chunk rather than every vector (512 MiB
+/// there), and what the index frees when a set's graph takes over is small-object memory the collector compacts.
 /// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
 /// <see cref="Hnsw.HnswIndex"/> computes it, so a set answers alike before and after its graph takes over.
 /// Not thread-safe.
