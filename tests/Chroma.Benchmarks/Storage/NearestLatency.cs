@@ -38,16 +38,26 @@ internal static class NearestLatency
             }
         }
 
+        // The median of the first and of the last tenth, in the order asked: whether the replica got faster as it ran.
+        var tenth = Math.Max(1, count / 10);
+        var first = Median(milliseconds[..tenth]);
+        var last = Median(milliseconds[^tenth..]);
         Array.Sort(milliseconds);
-        return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K));
+        return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K), first, last);
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return Percentile(values, 0.50);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    /// <summary>Latency percentiles and mean in ms, and recall@10.</summary>
-    public sealed record Result(double P50, double P99, double Mean, double Max, double Recall)
+    /// <summary>Latency percentiles and mean in ms, recall@10, and the median of the first and last tenth of the queries.</summary>
+    public sealed record Result(double P50, double P99, double Mean, double Max, double Recall, double FirstTenthP50, double LastTenthP50)
     {
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"p50 {P50:F2} ms, p99 {P99:F2} ms (mean {Mean:F2}, max {Max:F1}), recall@10 {Recall:F4}");
+            $"p50 {P50:F2} ms, p99 {P99:F2} ms (mean {Mean:F2}, max {Max:F1}; p50 of the first / last tenth {FirstTenthP50:F2} / {LastTenthP50:F2}), recall@10 {Recall:F4}");
     }
 }
