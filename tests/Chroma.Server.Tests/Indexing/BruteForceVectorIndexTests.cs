@@ -220,9 +220,9 @@ public sealed class BruteForceVectorIndexTests
     [TestCase(true)]
     public void Search_AddsRemovalsAndOverwritesAcrossChunks_MatchesNaiveRankingOfWhatIsHeld(bool cosine)
     {
-        var metric = cosine ? HnswMetric.Cosine : HnswMetric.L2;
         // Arrange: chunks of 4 rows; 2,000 random changes (a third removals, some overwrites) move rows across chunk edges
         // and empty and refill chunks, with a snapshot taken midway so copy-on-write is exercised too.
+        var metric = cosine ? HnswMetric.Cosine : HnswMetric.L2;
         const int dimension = 6;
         var random = new Random(11);
         var index = new BruteForceVectorIndex(dimension, metric, chunkRows: 4);
