@@ -17,7 +17,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class MillionRecordsCommand
 {
-    public const string Usage = "[records=1000000] [dimension=128] [queries=1000] [clients=4] [--gcdump DIR]   (one set on PostgreSQL, replicas as chroma-server processes: ingest, memory, new replica ready, FindNearest latency/recall)";
+    public const string Usage = "[records=1000000] [dimension=128] [queries=1000] [clients=4] [--gcdump DIR] [--replica-logs DIR] [--replica-env NAME=VALUE]... [--no-scratch]   (one set on PostgreSQL, replicas as chroma-server processes: ingest, memory, new replica ready, FindNearest latency/recall)";
 
     private const int Batch = 1_000;
     private const int ClientCapacity = 40_000;
@@ -29,12 +29,13 @@ internal static class MillionRecordsCommand
     public static async Task<int> RunAsync(string[] args)
     {
         // --gcdump DIR: a heap dump of every replica by type after its queries (ReplicaHeapDump).
-        var dumpAt = Array.IndexOf(args, "--gcdump");
-        string? dumpDirectory = null;
-        if (dumpAt >= 0)
+        // --replica-logs DIR: every replica's log (Chroma at Information) in DIR/<replica>.log, stamped with its age.
+        // --replica-env NAME=VALUE (repeatable): set in every replica's environment only, not in this process (which
+        // is the client), e.g. a runtime setting such as DOTNET_gcConcurrent=0. --no-scratch: no replica from scratch.
+        var options = new RunOptions(TakeDirectoryOption(ref args, "--gcdump"), TakeDirectoryOption(ref args, "--replica-logs"), TakeEnvironment(ref args), !TakeFlag(ref args, "--no-scratch"));
+        if (options.LogDirectory is not null)
         {
-            dumpDirectory = dumpAt + 1 < args.Length ? Path.GetFullPath(args[dumpAt + 1]) : throw new ArgumentException("--gcdump needs a directory.");
-            args = [.. args[..dumpAt], .. args[(dumpAt + 2)..]];
+            Directory.CreateDirectory(options.LogDirectory);
         }
 
         var total = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
@@ -65,7 +66,7 @@ internal static class MillionRecordsCommand
         var root = Path.Combine(Path.GetTempPath(), "chroma-million-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            var run = new Run(connectionString, root, new EmbeddingSetDescriptor("bench-million", "1", "fc", dimension), total, data, queries, queryCount, truth, dumpDirectory);
+            var run = new Run(connectionString, root, new EmbeddingSetDescriptor("bench-million", "1", "fc", dimension), total, data, queries, queryCount, truth, options);
             await run.ExecuteAsync(clients).ConfigureAwait(false);
         }
         finally
@@ -81,20 +82,64 @@ internal static class MillionRecordsCommand
         return 0;
     }
 
+    private static string? TakeDirectoryOption(ref string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var directory = at + 1 < args.Length ? Path.GetFullPath(args[at + 1]) : throw new ArgumentException($"{name} needs a directory.");
+        args = [.. args[..at], .. args[(at + 2)..]];
+        return directory;
+    }
+
+    private static Dictionary<string, string> TakeEnvironment(ref string[] args)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var at = Array.IndexOf(args, "--replica-env"); at >= 0; at = Array.IndexOf(args, "--replica-env"))
+        {
+            var pair = at + 1 < args.Length ? args[at + 1] : string.Empty;
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"--replica-env needs NAME=VALUE, got '{pair}'.");
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+            args = [.. args[..at], .. args[(at + 2)..]];
+        }
+
+        return environment;
+    }
+
+    private static bool TakeFlag(ref string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        args = [.. args[..at], .. args[(at + 1)..]];
+        return true;
+    }
+
     private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static string Line(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>One run: the replicas, in order, on one database.</summary>
     private sealed class Run(
-        string connectionString, string root, EmbeddingSetDescriptor descriptor, int total, float[] data, float[] queries, int queryCount, int[] truth, string? dumpDirectory)
+        string connectionString, string root, EmbeddingSetDescriptor descriptor, int total, float[] data, float[] queries, int queryCount, int[] truth, RunOptions options)
     {
         private int Dimension => descriptor.Dimension;
 
         public async Task ExecuteAsync(int clients)
         {
             // The first replica: ingest, its index catching up, memory, queries; then it stops (saving its index).
-            var first = ReplicaProcess.Start(connectionString, Path.Combine(root, "first"));
+            var first = ReplicaProcess.Start(connectionString, Path.Combine(root, "first"), options.ReplicaEnvironment, LogFile("first"));
             await using (first.ConfigureAwait(false))
             {
                 await using var client = QueryClient(first);
@@ -111,8 +156,13 @@ internal static class MillionRecordsCommand
             await StartNewAsync("snapshot", "index files of the first replica copied in").ConfigureAwait(false);
 
             // A new replica with an empty data directory: the whole index from the store.
-            await StartNewAsync("scratch", "empty data directory").ConfigureAwait(false);
+            if (options.Scratch)
+            {
+                await StartNewAsync("scratch", "empty data directory").ConfigureAwait(false);
+            }
         }
+
+        private string? LogFile(string replica) => options.LogDirectory is null ? null : Path.Combine(options.LogDirectory, replica + ".log");
 
         private ChromaClient QueryClient(ReplicaProcess replica) =>
             new(new ChromaClientOptions { Endpoint = replica.Endpoint, RequestTimeout = TimeSpan.FromMinutes(2) });
@@ -231,16 +281,18 @@ internal static class MillionRecordsCommand
 
         private async Task QueryAsync(ReplicaProcess replica, ChromaClient client, string name)
         {
+            replica.Mark($"FindNearest: {queryCount} queries begin (50 warm-up calls first)");
             var result = await NearestLatency.MeasureAsync(client, descriptor.Id, queries, queryCount, Dimension, truth, NearestLatency.K).ConfigureAwait(false);
+            replica.Mark($"FindNearest: queries end: {result}; median of each {NearestLatency.Block} in order (ms): {string.Join(' ', result.BlockMedians.Select(m => m.ToString("F2", CultureInfo.InvariantCulture)))}");
             var breadth = (await client.ListSetsAsync().ConfigureAwait(false)).First(s => s.SetId == descriptor.Id).Index;
             var (peak, resident) = replica.Memory();
             Console.WriteLine(Line(
                 $"  FindNearest, {name,-8} {result}  ({queryCount:N0} sequential queries, k {NearestLatency.K}, default breadth {breadth?.SearchBreadth}, estimated recall {breadth?.EstimatedRecallAt10:F3}; goals p50 <= 5, p99 <= 20 ms, recall >= 0.95; load {Load()})"));
             Console.WriteLine(Line(
                 $"  memory, {name,-8} peak (VmHWM) {peak:F0} MiB, steady (VmRSS, index holds all, after the queries) {resident:F0} MiB = {resident * 1024 * 1024 / 1e9:F2} GB  (goal <= 1.2 GB = {MemoryGoalMiB:F0} MiB: {(resident <= MemoryGoalMiB ? "met" : "NOT met")}{(peak > MemoryGoalMiB ? ", peak above it" : string.Empty)})"));
-            if (dumpDirectory is not null)
+            if (options.DumpDirectory is not null)
             {
-                await ReplicaHeapDump.WriteAsync(replica, name, dumpDirectory).ConfigureAwait(false);
+                await ReplicaHeapDump.WriteAsync(replica, name, options.DumpDirectory).ConfigureAwait(false);
             }
         }
 
@@ -278,7 +330,7 @@ internal static class MillionRecordsCommand
 
         private async Task StartNewAsync(string name, string how)
         {
-            var replica = ReplicaProcess.Start(connectionString, Path.Combine(root, name));
+            var replica = ReplicaProcess.Start(connectionString, Path.Combine(root, name), options.ReplicaEnvironment, LogFile(name));
             await using (replica.ConfigureAwait(false))
             {
                 await using var client = QueryClient(replica);
@@ -302,4 +354,7 @@ internal static class MillionRecordsCommand
             }
         }
     }
+
+    /// <summary>The command's options beside its numbers.</summary>
+    private sealed record RunOptions(string? DumpDirectory, string? LogDirectory, IReadOnlyDictionary<string, string> ReplicaEnvironment, bool Scratch);
 }

@@ -13,6 +13,9 @@ internal static class NearestLatency
     public const int K = 10;
     private const int Warmup = 50;
 
+    /// <summary>Queries per entry of <see cref="Result.BlockMedians"/>.</summary>
+    public const int Block = 100;
+
     /// <summary>Times <paramref name="count"/> queries (after a warm-up of 50 not counted).</summary>
     public static async Task<Result> MeasureAsync(ChromaClient client, string setId, float[] queries, int count, int dimension, int[] truth, int truthK)
     {
@@ -42,8 +45,12 @@ internal static class NearestLatency
         var tenth = Math.Max(1, count / 10);
         var first = Median(milliseconds[..tenth]);
         var last = Median(milliseconds[^tenth..]);
+        var blocks = milliseconds.Chunk(Block).Select(b => Median([.. b])).ToArray();
         Array.Sort(milliseconds);
-        return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K), first, last);
+        return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K), first, last)
+        {
+            BlockMedians = blocks,
+        };
     }
 
     private static double Median(double[] values)
@@ -57,6 +64,9 @@ internal static class NearestLatency
     /// <summary>Latency percentiles and mean in ms, recall@10, and the median of the first and last tenth of the queries.</summary>
     public sealed record Result(double P50, double P99, double Mean, double Max, double Recall, double FirstTenthP50, double LastTenthP50)
     {
+        /// <summary>The median of each <see cref="Block"/> consecutive queries, in the order asked.</summary>
+        public IReadOnlyList<double> BlockMedians { get; init; } = [];
+
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"p50 {P50:F2} ms, p99 {P99:F2} ms (mean {Mean:F2}, max {Max:F1}; p50 of the first / last tenth {FirstTenthP50:F2} / {LastTenthP50:F2}), recall@10 {Recall:F4}");
     }

@@ -9,18 +9,21 @@ namespace Chroma.Benchmarks.Storage;
 /// One replica as its own process: the standalone server (<c>dotnet Chroma.Server.Tool.dll</c>, the <c>chroma-server</c>
 /// program, copied next to this benchmark by its project reference) on PostgreSQL, on a free loopback port, with its own
 /// data directory and Studio on a free port. Its log lines (single-line console format, indexing at Debug) are kept
-/// so the benchmark can see what the index did; its memory and CPU are read from /proc.
+/// so the benchmark can see what the index did; its memory and CPU are read from /proc. Given a log file, every line
+/// (Chroma's at Information, indexing and scoring at Debug) is also written there, stamped with the process's age.
 /// </summary>
 internal sealed class ReplicaProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _log = [];
     private readonly Stopwatch _sinceStart;
+    private StreamWriter? _logFile;
 
-    private ReplicaProcess(Process process, int port, string dataDirectory, Stopwatch sinceStart)
+    private ReplicaProcess(Process process, int port, string dataDirectory, Stopwatch sinceStart, StreamWriter? logFile)
     {
         _process = process;
         _sinceStart = sinceStart;
+        _logFile = logFile;
         Port = port;
         DataDirectory = dataDirectory;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -40,8 +43,12 @@ internal sealed class ReplicaProcess : IAsyncDisposable
     /// <summary>Time since the process was started.</summary>
     public TimeSpan Age => _sinceStart.Elapsed;
 
-    /// <summary>Starts <c>chroma-server</c> on <paramref name="connectionString"/> with <paramref name="dataDirectory"/> (returns at once).</summary>
-    public static ReplicaProcess Start(string connectionString, string dataDirectory)
+    /// <summary>
+    /// Starts <c>chroma-server</c> on <paramref name="connectionString"/> with <paramref name="dataDirectory"/> (returns at
+    /// once) with <paramref name="environment"/> added to its environment; with <paramref name="logFile"/>, its log lines
+    /// also go there.
+    /// </summary>
+    public static ReplicaProcess Start(string connectionString, string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? logFile = null)
     {
         var tool = Path.Combine(AppContext.BaseDirectory, "Chroma.Server.Tool.dll");
         if (!File.Exists(tool))
@@ -68,9 +75,21 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Chroma.Server.Indexing"] = "Debug"; // "Saved the index" is Debug
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        if (logFile is not null)
+        {
+            start.Environment["Logging__LogLevel__Chroma"] = "Information";
+            start.Environment["Logging__LogLevel__Chroma.Server.Recommendations"] = "Debug";
+        }
+
+        var writer = logFile is null ? null : new StreamWriter(logFile, append: false) { AutoFlush = true };
         var stopwatch = Stopwatch.StartNew();
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start chroma-server");
-        return new ReplicaProcess(process, port, dataDirectory, stopwatch);
+        return new ReplicaProcess(process, port, dataDirectory, stopwatch, writer);
     }
 
     /// <summary>Peak (VmHWM) and current (VmRSS) resident memory in MiB, from /proc/PID/status.</summary>
@@ -110,6 +129,9 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes <paramref name="text"/> into the log file (if any) among the replica's lines, stamped like them.</summary>
+    public void Mark(string text) => Keep("---- benchmark: " + text, keep: false);
+
     /// <summary>Throws when the process has ended (with its last log lines).</summary>
     public void ThrowIfExited()
     {
@@ -148,6 +170,11 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        lock (_log)
+        {
+            _logFile?.Dispose();
+            _logFile = null;
+        }
     }
 
     private static long Kilobytes(string line) =>
@@ -160,7 +187,7 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private void Keep(string? line)
+    private void Keep(string? line, bool keep = true)
     {
         if (line is null)
         {
@@ -169,7 +196,12 @@ internal sealed class ReplicaProcess : IAsyncDisposable
 
         lock (_log)
         {
-            _log.Add(line);
+            if (keep)
+            {
+                _log.Add(line);
+            }
+
+            _logFile?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_sinceStart.Elapsed.TotalSeconds,9:F3} s] {line}"));
         }
     }
 }
