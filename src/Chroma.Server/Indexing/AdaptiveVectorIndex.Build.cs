@@ -54,15 +54,34 @@ internal sealed partial class AdaptiveVectorIndex
         {
             var pending = await threads.RunAsync(() => Reconcile(input, graph), token).ConfigureAwait(false);
             ResumedVectors = input.Sequences.Length - pending.Length;
+
+            // A new graph over rows in store order uses the snapshot's slabs (4,096 rows each, from row 4,096 on) as its
+            // vectors instead of holding them a second time while it builds: node i is row i, so each step reserves its
+            // in-order rows one by one before linking them in parallel. The rest are copied as usual.
+            var (inOrder, adopted) = ResumedVectors == 0 && InStoreOrder(pending) ? graph.AdoptVectors(input) : (0, 0);
+            AdoptedVectors = adopted;
             var run = new BuildRun(this, graph, ResumedVectors, input.Sequences.Length);
             await run.InsertAsync(
                 pending.Length,
                 i =>
                 {
+                    if (i < inOrder)
+                    {
+                        graph.LinkAdopted(i, input.Row(i));
+                        return;
+                    }
+
                     var row = pending[i];
                     graph.Add(input.Sequences[row], input.Row(row), input.Datasets[row]);
                 },
-                token).ConfigureAwait(false);
+                token,
+                (from, count) =>
+                {
+                    for (var row = from; row < Math.Min(from + count, inOrder); row++)
+                    {
+                        graph.ReserveAdopted(input.Sequences[row], row, input.Datasets[row]);
+                    }
+                }).ConfigureAwait(false);
 
             // Records that arrived during the build (a bulk load outruns it): applied in parallel steps outside the
             // gate while there are many, so the take-over below replays only a few under it.
@@ -169,6 +188,20 @@ internal sealed partial class AdaptiveVectorIndex
 
         rows.Sort((a, b) => snapshot.Sequences[a].CompareTo(snapshot.Sequences[b]));
         return [.. rows];
+    }
+
+    /// <summary>Whether the rows to insert are every snapshot row in its own order (pending[i] == i).</summary>
+    private static bool InStoreOrder(int[] pending)
+    {
+        for (var i = 0; i < pending.Length; i++)
+        {
+            if (pending[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Replays the changes logged during the build and lets the graph answer; returns the rows the dropped exact index held.</summary>

@@ -13,13 +13,21 @@ internal sealed partial class AdaptiveVectorIndex
         private int _indexed = indexed;
         private int _total = total;
 
-        /// <summary>Runs <paramref name="insert"/> for 0..count-1 in steps on the index threads.</summary>
-        public async Task InsertAsync(int count, Action<int> insert, CancellationToken cancellationToken)
+        /// <summary>
+        /// Runs <paramref name="insert"/> for 0..count-1 in steps on the index threads, each step after
+        /// <paramref name="beforeStep"/> (first index, count) if given, on one of them.
+        /// </summary>
+        public async Task InsertAsync(int count, Action<int> insert, CancellationToken cancellationToken, Action<int, int>? beforeStep = null)
         {
             for (var done = 0; done < count;)
             {
                 var from = done;
                 var step = Math.Min(owner._settings.StepSize, count - done);
+                if (beforeStep is not null)
+                {
+                    await owner._settings.Threads.RunAsync(() => beforeStep(from, step), cancellationToken).ConfigureAwait(false);
+                }
+
                 await owner._settings.Threads.ForAsync(step, i => insert(from + i), cancellationToken).ConfigureAwait(false);
                 done += step;
                 await StepDoneAsync(step, more: done < count, cancellationToken).ConfigureAwait(false);

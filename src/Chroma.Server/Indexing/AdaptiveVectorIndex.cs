@@ -126,6 +126,9 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <summary>Gets how many vectors the last (or running) build found in its checkpoint and did not insert again.</summary>
     public int ResumedVectors { get; private set; }
 
+    /// <summary>Gets how many vectors the last (or running) build's graph uses in place from the exact index's slabs rather than copying.</summary>
+    public int AdoptedVectors { get; private set; }
+
     /// <summary>Gets how many checkpoints the builds of this index saved.</summary>
     public int CheckpointsSaved { get; private set; }
 

@@ -7,8 +7,10 @@ namespace Chroma.Server.Indexing;
 /// Exact search by scanning every vector. Vectors live in row-major chunks of at most 64 KiB (SIMD distances via
 /// <see cref="TensorPrimitives"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
 /// grows a chunk at a time (doubling one array to a million 128-d vectors allocates about 1 GiB of large-object arrays
-/// along the way, half of it garbage), a change after a snapshot copies one chunk rather than every vector (512 MiB
-/// there), and what the index frees when a set's graph takes over is small-object memory the collector compacts.
+/// along the way, half of it garbage), and a change after a snapshot copies one chunk rather than every vector (512 MiB
+/// there). From row 4,096 on, the chunks are consecutive parts of pinned slabs of 4,096 rows (<see cref="VectorBlocks"/>),
+/// so the HNSW graph built from a snapshot uses those slabs as its own vectors instead of holding every vector a second
+/// time while it builds.
 /// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
 /// <see cref="Hnsw.HnswIndex"/> computes it, so a set answers alike before and after its graph takes over.
 /// Not thread-safe.
@@ -17,13 +19,15 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 {
     private const int InitialCapacity = 256;
 
-    /// <summary>The floats a chunk holds at most (64 KiB: below the large-object threshold), unless one row is longer.</summary>
-    private const int ChunkFloats = 16_384;
-
     private readonly Dictionary<long, int> _slotBySequence = [];
     private readonly Dictionary<string, int> _datasetIds = new(StringComparer.Ordinal);
     private readonly int _chunkRows;
+
+    // Chunk i is _chunkRows rows of _chunks[i] from float _chunkStarts[i]; _inSlab[i]: that array is a slab shared by the
+    // chunks of its 4,096 rows (a copy-on-write gives the chunk an array of its own).
     private float[][] _chunks = [];
+    private int[] _chunkStarts = [];
+    private bool[] _inSlab = [];
     private long[] _sequences;
     private int[] _datasets;
 
@@ -35,11 +39,14 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
     public BruteForceVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
-        : this(dimension, metric, Math.Max(1, ChunkFloats / Math.Max(1, dimension)))
+        : this(dimension, metric, VectorBlocks.RowsFor(Math.Max(1, dimension)))
     {
     }
 
-    /// <summary>Creates an empty index whose chunks hold <paramref name="chunkRows"/> vectors each (tests cross chunk edges with few rows).</summary>
+    /// <summary>
+    /// Creates an empty index whose chunks hold <paramref name="chunkRows"/> vectors each (tests cross chunk edges with
+    /// few rows); slabs only when that divides 4,096.
+    /// </summary>
     internal BruteForceVectorIndex(int dimension, HnswMetric metric, int chunkRows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -190,10 +197,18 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         var chunks = (Count + _chunkRows - 1) / _chunkRows;
         _chunkShared.AsSpan(0, chunks).Fill(true);
         _snapshotRows = Math.Max(_snapshotRows, Count);
-        return new VectorSnapshot(_chunks[..chunks], _chunkRows, Dimension, _sequences.AsSpan(0, Count).ToArray(), datasets);
+        return new VectorSnapshot(_chunks[..chunks], _chunkRows, Dimension, _sequences.AsSpan(0, Count).ToArray(), datasets)
+        {
+            ChunkStarts = _chunkStarts[..chunks],
+            InSlab = _inSlab[..chunks],
+        };
     }
 
-    private Span<float> Row(int slot) => _chunks[slot / _chunkRows].AsSpan(slot % _chunkRows * Dimension, Dimension);
+    private Span<float> Row(int slot)
+    {
+        var chunk = slot / _chunkRows;
+        return _chunks[chunk].AsSpan(_chunkStarts[chunk] + (slot % _chunkRows * Dimension), Dimension);
+    }
 
     /// <summary>The row of <paramref name="slot"/>, its chunk copied first when the last snapshot reads that row.</summary>
     private Span<float> WritableRow(int slot)
@@ -201,8 +216,9 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         var chunk = slot / _chunkRows;
         if (slot < _snapshotRows && _chunkShared[chunk])
         {
-            _chunks[chunk] = (float[])_chunks[chunk].Clone();
-            _chunkShared[chunk] = false;
+            var copy = new float[_chunkRows * Dimension];
+            _chunks[chunk].AsSpan(_chunkStarts[chunk], copy.Length).CopyTo(copy);
+            (_chunks[chunk], _chunkStarts[chunk], _inSlab[chunk], _chunkShared[chunk]) = (copy, 0, false, false);
         }
 
         return Row(slot);
@@ -240,24 +256,76 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         }
 
         var chunk = (count - 1) / _chunkRows;
-        if (chunk == _chunks.Length)
+        if (_chunks.Length > chunk && _chunks[chunk] is not null)
         {
-            Array.Resize(ref _chunks, Math.Max(4, _chunks.Length * 2));
-            Array.Resize(ref _chunkShared, _chunks.Length);
+            return; // a chunk is kept when removals empty it (a later append refills it)
         }
 
-        // A chunk is allocated when the first row reaches it and kept when removals empty it (a later append refills it).
-        _chunks[chunk] ??= new float[_chunkRows * Dimension];
+        // A chunk is allocated when the first row reaches it: from row 4,096 on with the other chunks of its slab.
+        var perSlab = VectorBlocks.SlabRows / _chunkRows;
+        var slabbed = VectorBlocks.SlabRows % _chunkRows == 0 && chunk * _chunkRows >= VectorBlocks.SlabRows;
+        var (first, inArray) = slabbed ? (chunk / perSlab * perSlab, perSlab) : (chunk, 1);
+        if (first + inArray > _chunks.Length)
+        {
+            var length = Math.Max(first + inArray, Math.Max(4, _chunks.Length * 2));
+            Array.Resize(ref _chunks, length);
+            Array.Resize(ref _chunkStarts, length);
+            Array.Resize(ref _inSlab, length);
+            Array.Resize(ref _chunkShared, length);
+        }
+
+        var floats = _chunkRows * Dimension;
+        var array = slabbed ? GC.AllocateArray<float>(VectorBlocks.SlabRows * Dimension, pinned: true) : new float[floats];
+        for (var i = 0; i < inArray; i++)
+        {
+            (_chunks[first + i], _chunkStarts[first + i], _inSlab[first + i]) = (array, i * floats, slabbed);
+        }
     }
 }
 
 /// <summary>
-/// Vectors of an index at one moment: row i (read with <see cref="Row"/>) belongs to <c>Sequences[i]</c>. The chunks
-/// hold <paramref name="ChunkRows"/> rows of <paramref name="Dimension"/> floats each, row-major; the last may hold
-/// rows past the snapshot's, which it does not read.
+/// Vectors of an index at one moment: row i (read with <see cref="Row"/>) belongs to <c>Sequences[i]</c>. Chunk c holds
+/// <paramref name="ChunkRows"/> rows of <paramref name="Dimension"/> floats, row-major, in <c>Chunks[c]</c> from float
+/// <c>ChunkStarts[c]</c>; the last may hold rows past the snapshot's, which it does not read. No one writes a row the
+/// snapshot holds again (the index copies a chunk first).
 /// </summary>
 internal sealed record VectorSnapshot(float[][] Chunks, int ChunkRows, int Dimension, long[] Sequences, string[] Datasets)
 {
+    /// <summary>Gets where each chunk starts in its array (all 0 unless given).</summary>
+    public int[] ChunkStarts { get; init; } = new int[Chunks.Length];
+
+    /// <summary>Gets whether each chunk is part of a pinned slab of <see cref="VectorBlocks.SlabRows"/> rows (none unless given).</summary>
+    public bool[] InSlab { get; init; } = new bool[Chunks.Length];
+
     /// <summary>Gets the vector of row <paramref name="row"/>.</summary>
-    public ReadOnlySpan<float> Row(int row) => Chunks[row / ChunkRows].AsSpan(row % ChunkRows * Dimension, Dimension);
+    public ReadOnlySpan<float> Row(int row)
+    {
+        var chunk = row / ChunkRows;
+        return Chunks[chunk].AsSpan(ChunkStarts[chunk] + (row % ChunkRows * Dimension), Dimension);
+    }
+
+    /// <summary>
+    /// The pinned slab holding rows <c>slab * 4,096</c> to <c>+4,095</c>, all of them snapshot rows, when their chunks
+    /// are still its consecutive parts (none was copied since); null otherwise.
+    /// </summary>
+    public float[]? WholeSlab(int slab)
+    {
+        var perSlab = VectorBlocks.SlabRows / ChunkRows;
+        var first = slab * perSlab;
+        if (VectorBlocks.SlabRows % ChunkRows != 0 || (long)(slab + 1) * VectorBlocks.SlabRows > Sequences.Length || first + perSlab > Chunks.Length)
+        {
+            return null;
+        }
+
+        var array = Chunks[first];
+        for (var i = 0; i < perSlab; i++)
+        {
+            if (!InSlab[first + i] || !ReferenceEquals(Chunks[first + i], array) || ChunkStarts[first + i] != i * ChunkRows * Dimension)
+            {
+                return null;
+            }
+        }
+
+        return array;
+    }
 }

@@ -87,7 +87,7 @@ internal sealed partial class EmbeddingSetIndexes
         SaveCheckpoint = graph => SaveCheckpoint(entry, graph),
         TookOver = () =>
         {
-            IndexingLog.BuildFinished(_logger, entry.Set.SetId, entry.LoadedIndex?.Count ?? 0);
+            IndexingLog.BuildFinished(_logger, entry.Set.SetId, entry.LoadedIndex?.Count ?? 0, entry.LoadedIndex?.AdoptedVectors ?? 0);
             entry.SaveRequested = true;
             Wake(entry);
         },

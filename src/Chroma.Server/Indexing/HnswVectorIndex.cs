@@ -81,6 +81,23 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// <inheritdoc />
     public bool Remove(long sequence) => Graph.Remove(sequence);
 
+    /// <summary>
+    /// Lets this empty index use <paramref name="snapshot"/>'s pinned slabs as its vectors instead of copying them
+    /// (see <see cref="HnswIndex.AdoptVectors"/>); returns how many rows go in first and in order, with
+    /// <see cref="ReserveAdopted"/> and <see cref="LinkAdopted"/>, and how many of them are read in place.
+    /// </summary>
+    public (int InOrder, int Adopted) AdoptVectors(VectorSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshot.Dimension == Dimension ? Graph.AdoptVectors(snapshot.Sequences.Length, snapshot.WholeSlab) : (0, 0);
+    }
+
+    /// <summary>Reserves row <paramref name="row"/> for <paramref name="sequence"/>; returns its node for <see cref="LinkAdopted"/>.</summary>
+    public int ReserveAdopted(long sequence, int row, string dataset) => Graph.ReserveAdopted(sequence, row, TagOf(dataset));
+
+    /// <summary>Links in a node <see cref="ReserveAdopted"/> gave, copying <paramref name="stored"/> where its chunk has no slab.</summary>
+    public void LinkAdopted(int node, ReadOnlySpan<float> stored) => Graph.LinkAdopted(node, stored);
+
     /// <inheritdoc />
     public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
     {

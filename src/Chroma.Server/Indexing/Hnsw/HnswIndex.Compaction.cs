@@ -56,6 +56,7 @@ internal sealed partial class HnswIndex
             }
 
             Volatile.Write(ref _graph, rebuilt);
+            _inOrderNodes = 0; // the rebuilt graph holds its vectors itself
         }
         finally
         {

@@ -43,8 +43,9 @@ internal static partial class IndexingLog
         Message = "Saved a checkpoint of the unfinished HNSW build of '{SetId}': {Count} vectors in {ElapsedMs:F0} ms")]
     public static partial void CheckpointSaved(ILogger logger, string setId, int count, double elapsedMs);
 
-    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "The HNSW index of '{SetId}' is built and answers searches ({Count} vectors)")]
-    public static partial void BuildFinished(ILogger logger, string setId, int count);
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information,
+        Message = "The HNSW index of '{SetId}' is built and answers searches ({Count} vectors, {Adopted} of them kept where the exact index held them instead of copied)")]
+    public static partial void BuildFinished(ILogger logger, string setId, int count, int adopted);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Error,
         Message = "The HNSW build of '{SetId}' failed; exact search keeps answering and the set's next change retries from what was built")]

@@ -10,6 +10,13 @@ internal sealed unsafe partial class HnswGraph
         where TDist : struct, IDistance
     {
         vector.CopyTo(_nodes.VectorSpan(node));
+        InsertStored<TDist>(node);
+    }
+
+    /// <summary>Links in a reserved node whose vector is in place already (an adopted block: <see cref="NodeStore.AdoptVectors"/>).</summary>
+    public void InsertStored<TDist>(int node)
+        where TDist : struct, IDistance
+    {
         int level = DrawLevel(node);
         _nodes.Level(node) = (byte)level;
         if (level > 0)

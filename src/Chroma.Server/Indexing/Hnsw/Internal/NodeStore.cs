@@ -8,7 +8,8 @@ namespace Chroma.Server.Indexing.Hnsw.Internal;
 /// flat arrays grouped into chunks of <see cref="ChunkSize"/> nodes. Growing appends a chunk and never moves
 /// existing data, so searches keep reading while inserts grow the store. Vector and layer-0 link arrays are
 /// allocated on the pinned heap so the hot loops can use raw pointers (and prefetch) without pinning per call.
-/// Upper-layer links (about 1 node in M has any) are one flat int[] per such node.
+/// Upper-layer links (about 1 node in M has any) are one flat int[] per such node. A chunk's vector array may be one it
+/// did not allocate: a slab of the exact index's snapshot (<see cref="AdoptVectors"/>).
 /// </summary>
 internal sealed unsafe class NodeStore
 {
@@ -42,7 +43,27 @@ internal sealed unsafe class NodeStore
 
     public int UpperStride => _upperStride;
 
-    public void EnsureCapacity(int nodes)
+    public void EnsureCapacity(int nodes) => Grow(nodes, null);
+
+    /// <summary>
+    /// Grows an empty store to <paramref name="chunks"/> chunks, each using the pinned array of
+    /// <see cref="ChunkSize"/> vectors <paramref name="slabOf"/> gives for it (never written again by anyone) as its
+    /// vectors, or allocating its own where that is null. Node i's vector is then row i: the caller reserves nodes in order.
+    /// </summary>
+    public void AdoptVectors(int chunks, Func<int, float[]?> slabOf)
+    {
+        if (Capacity != 0)
+        {
+            throw new InvalidOperationException("Vectors can only be adopted by an empty store.");
+        }
+
+        Grow(chunks * ChunkSize, slabOf);
+    }
+
+    /// <summary>Whether <paramref name="node"/>'s chunk reads its vectors from an adopted slab.</summary>
+    public bool IsAdopted(int node) => _chunks[node >> ChunkShift].Adopted;
+
+    private void Grow(int nodes, Func<int, float[]?>? slabOf)
     {
         if (nodes <= Capacity)
         {
@@ -62,7 +83,7 @@ internal sealed unsafe class NodeStore
             Array.Copy(current, grown, current.Length);
             for (int i = current.Length; i < needed; i++)
             {
-                grown[i] = new Chunk(_dim, _level0Stride);
+                grown[i] = new Chunk(_dim, _level0Stride, slabOf?.Invoke(i));
             }
 
             nint[] vectorBases = new nint[needed], linkBases = new nint[needed];
@@ -122,15 +143,24 @@ internal sealed unsafe class NodeStore
 
     internal sealed class Chunk
     {
-        public Chunk(int dim, int level0Stride)
+        public Chunk(int dim, int level0Stride, float[]? adoptedVectors = null)
         {
-            Vectors = GC.AllocateArray<float>(ChunkSize * dim, pinned: true);
+            if (adoptedVectors is not null && adoptedVectors.Length != ChunkSize * dim)
+            {
+                throw new ArgumentException($"An adopted slab holds {ChunkSize} vectors of {dim} floats, not {adoptedVectors.Length} floats.", nameof(adoptedVectors));
+            }
+
+            Adopted = adoptedVectors is not null;
+            Vectors = adoptedVectors ?? GC.AllocateArray<float>(ChunkSize * dim, pinned: true);
             Links0 = GC.AllocateArray<int>(ChunkSize * level0Stride, pinned: true);
             VectorBase = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Vectors));
             Links0Base = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Links0));
         }
 
         public float[] Vectors { get; }
+
+        /// <summary>Whether <see cref="Vectors"/> is another index's pinned slab rather than this chunk's own.</summary>
+        public bool Adopted { get; }
 
         public int[] Links0 { get; }
 

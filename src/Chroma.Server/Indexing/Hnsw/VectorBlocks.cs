@@ -1,0 +1,25 @@
+namespace Chroma.Server.Indexing.Hnsw;
+
+/// <summary>
+/// How the exact index lays out its vectors so an HNSW graph built from its snapshot can read them in place: blocks of
+/// a power-of-two number of rows of at most 64 KiB (one row when a row is longer), the unit a change after a snapshot
+/// copies; from row <see cref="SlabRows"/> on, the blocks are consecutive parts of one pinned array of
+/// <see cref="SlabRows"/> rows (a slab), exactly the vectors of one graph chunk, which the graph then uses as its own
+/// (<see cref="HnswIndex.AdoptVectors"/>).
+/// </summary>
+internal static class VectorBlocks
+{
+    /// <summary>The floats a block holds at most, unless one row is longer (64 KiB).</summary>
+    public const int MaxFloats = 16_384;
+
+    /// <summary>Rows in a slab: the nodes of one graph chunk.</summary>
+    public const int SlabRows = Internal.NodeStore.ChunkSize;
+
+    /// <summary>The rows in a block of <paramref name="dimension"/>-float rows: a power of two dividing <see cref="SlabRows"/>.</summary>
+    public static int RowsFor(int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        var fit = Math.Max(1, MaxFloats / dimension);
+        return Math.Min(1 << (31 - int.LeadingZeroCount(fit)), SlabRows);
+    }
+}
