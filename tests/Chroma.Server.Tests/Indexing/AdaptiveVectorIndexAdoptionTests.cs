@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using Chroma.Server.Indexing;
 using Chroma.Server.Indexing.Hnsw;
@@ -9,25 +8,15 @@ namespace Chroma.Server.Tests.Indexing;
 
 /// <summary>A build whose graph reads the exact index's vectors in place instead of holding them twice.</summary>
 [TestFixture]
-public sealed class AdaptiveVectorIndexAdoptionTests
+public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
 {
     // 9,000 rows: the exact index keeps rows 0-4,095 in blocks of their own, 4,096-8,191 in a slab, and the rest in a
     // slab only partly filled; so a build adopts one slab (rows 4,096-8,191) and copies the others.
     private const int Dimension = 16;
     private const int Rows = 9_000;
 
-    private IndexBuildThreads _threads = null!;
-    private IndexBuildSettings _settings = null!;
-
-    [OneTimeSetUp]
-    public void StartThreads()
-    {
-        _threads = new IndexBuildThreads(2);
-        _settings = new IndexBuildSettings { Threads = _threads, StepSize = 1_000 };
-    }
-
-    [OneTimeTearDown]
-    public void StopThreads() => _threads.Dispose();
+    // Steps of 1,000 rows: several steps, each reserving its in-order rows before linking them.
+    private IndexBuildSettings Steps => Settings with { StepSize = 1_000 };
 
     [TestCase(nameof(HnswMetric.L2))]
     [TestCase(nameof(HnswMetric.Cosine))]
@@ -35,7 +24,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests
     {
         // Arrange
         var metric = Enum.Parse<HnswMetric>(metricName);
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, _settings, metric: metric);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, Steps, metric: metric);
         var vectors = TestVectors.Clustered(Rows, Dimension, clusters: 6, seed: 51);
         Fill(index, vectors);
 
@@ -59,7 +48,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests
     {
         // Arrange: after the take-over the exact index is garbage, its own blocks too, but the slab the graph adopted is
         // the graph's vectors now and must stay (weak references, taken where no local keeps them).
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, Steps);
         var vectors = TestVectors.Uniform(Rows, Dimension, seed: 52);
         Fill(index, vectors);
         var (exact, firstBlock, slab) = WeakExactIndex(index);
@@ -86,7 +75,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests
     public async Task Build_ARemovalMovedARow_CopiesEveryVectorAndStillFindsThem()
     {
         // Arrange: removing sequence 5 moves the last row into its slot, so rows are no longer in store order.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows - 1, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows - 1, Steps);
         var vectors = TestVectors.Uniform(Rows, Dimension, seed: 53);
         Fill(index, vectors);
         index.Remove(5);
@@ -106,7 +95,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests
     {
         // Arrange: a step of 64 rows, so the changes below land while the graph links the adopted rows; each one writes
         // to a block the snapshot holds, which the exact index must copy first, and is replayed onto the graph.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, _settings with { StepSize = 64 });
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: Rows, Settings with { StepSize = 64 });
         var vectors = TestVectors.Uniform(Rows, Dimension, seed: 54);
         Fill(index, vectors);
         var moved = Enumerable.Repeat(50f, Dimension).ToArray();
@@ -133,18 +122,10 @@ public sealed class AdaptiveVectorIndexAdoptionTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (WeakReference Exact, WeakReference FirstBlock, WeakReference Slab) WeakExactIndex(AdaptiveVectorIndex index)
     {
-        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-        var exact = typeof(AdaptiveVectorIndex).GetField("_exact", Private)!.GetValue(index)!;
-        var chunks = (float[][])typeof(BruteForceVectorIndex).GetField("_chunks", Private)!.GetValue(exact)!;
+        var (exact, chunks) = AdaptiveIndexInternals.ExactIndex(index);
         var slabChunk = VectorBlocks.SlabRows / VectorBlocks.RowsFor(Dimension);
         return (new WeakReference(exact), new WeakReference(chunks[0]), new WeakReference(chunks[slabChunk]));
     }
 
-    private static void Fill(AdaptiveVectorIndex index, float[][] vectors)
-    {
-        for (var i = 0; i < vectors.Length; i++)
-        {
-            index.Add(i, vectors[i], "training");
-        }
-    }
+    private static void Fill(AdaptiveVectorIndex index, float[][] vectors) => AdaptiveIndexInternals.Fill(index, vectors);
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using Chroma.Server.Indexing;
 using Chroma.Server.Indexing.Internal;
@@ -7,28 +6,15 @@ using Chroma.Server.Tests.Indexing.Hnsw;
 namespace Chroma.Server.Tests.Indexing;
 
 [TestFixture]
-public sealed class AdaptiveVectorIndexTests
+public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
 {
     private const int Dimension = 16;
-
-    private IndexBuildThreads _threads = null!;
-    private IndexBuildSettings _settings = null!;
-
-    [OneTimeSetUp]
-    public void StartThreads()
-    {
-        _threads = new IndexBuildThreads(2);
-        _settings = new IndexBuildSettings { Threads = _threads };
-    }
-
-    [OneTimeTearDown]
-    public void StopThreads() => _threads.Dispose();
 
     [Test]
     public void StartBuildIfLarge_BelowThreshold_StaysExact()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 100, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 100, Settings);
         var vectors = TestVectors.Uniform(99, Dimension, seed: 1);
         Fill(index, vectors);
 
@@ -48,7 +34,7 @@ public sealed class AdaptiveVectorIndexTests
     public async Task StartBuildIfLarge_AtThreshold_SwitchesToHnswKeepingChangesMadeMeanwhile()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, _settings with { StepSize = 64 });
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, Settings with { StepSize = 64 });
         var vectors = TestVectors.Uniform(600, Dimension, seed: 2);
         Fill(index, vectors[..500]);
 
@@ -80,7 +66,7 @@ public sealed class AdaptiveVectorIndexTests
         // Arrange: a large set's exact vectors are hundreds of MiB, so nothing may keep them once the graph answers
         // (the build's snapshot shares its chunks). Weak references, taken in a method of their own so that no local
         // of this one keeps the objects alive.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, _settings with { StepSize = 64 });
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 500, Settings with { StepSize = 64 });
         Fill(index, TestVectors.Uniform(500, Dimension, seed: 9));
         var (exact, vectors) = WeakExactIndex(index);
 
@@ -110,7 +96,7 @@ public sealed class AdaptiveVectorIndexTests
         AdaptiveVectorIndex? index = null;
         var calls = 0;
         var answeredByGraph = false;
-        var settings = _settings with
+        var settings = Settings with
         {
             StepSize = 64,
             ReturnFreedMemoryFrom = from,
@@ -147,7 +133,7 @@ public sealed class AdaptiveVectorIndexTests
         var exactAlive = true;
         var vectorsAlive = true;
         (WeakReference Exact, WeakReference Vectors)? weak = null;
-        var settings = _settings with
+        var settings = Settings with
         {
             StepSize = 64,
             ReturnFreedMemoryFrom = 500,
@@ -184,7 +170,7 @@ public sealed class AdaptiveVectorIndexTests
         // the take-over): the garbage is the exact index of 600, so a size of 500 calls for the memory back.
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var calls = 0;
-        var settings = _settings with
+        var settings = Settings with
         {
             StepSize = 64,
             ReturnFreedMemoryFrom = 500,
@@ -218,7 +204,7 @@ public sealed class AdaptiveVectorIndexTests
     public async Task BuildCompletion_ReturnFreedMemoryThrows_GraphStillAnswers()
     {
         // Arrange: the hook runs after the take-over; whatever it does cannot undo it.
-        var settings = _settings with
+        var settings = Settings with
         {
             StepSize = 64,
             ReturnFreedMemoryFrom = 1,
@@ -263,7 +249,7 @@ public sealed class AdaptiveVectorIndexTests
     public void Search_HnswWithDataset_ReturnsOnlyThatDataset()
     {
         // Arrange: threshold 0 means HNSW from the first record.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, Settings);
         var vectors = TestVectors.Uniform(300, Dimension, seed: 3);
         for (var i = 0; i < vectors.Length; i++)
         {
@@ -289,7 +275,7 @@ public sealed class AdaptiveVectorIndexTests
     public void Add_ExistingSequenceInHnsw_ReplacesItsVector()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, Settings);
         var vectors = TestVectors.Uniform(50, Dimension, seed: 4);
         Fill(index, vectors);
 
@@ -314,7 +300,7 @@ public sealed class AdaptiveVectorIndexTests
         var all = TestVectors.Clustered(20_300, Dimension, clusters: 40, seed: 5);
         var vectors = all[..20_000];
         var queries = all[20_000..];
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, Settings);
         Fill(index, vectors);
 
         // Act
@@ -346,7 +332,7 @@ public sealed class AdaptiveVectorIndexTests
     public void Search_ExactOnHnsw_EqualsBruteForceEvenWithANarrowBeam()
     {
         // Arrange
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, Settings);
         var vectors = TestVectors.Clustered(3_000, Dimension, clusters: 20, seed: 6);
         Fill(index, vectors);
         var brute = new BruteForceVectorIndex(Dimension);
@@ -368,7 +354,7 @@ public sealed class AdaptiveVectorIndexTests
     {
         // Arrange: scaled copies of clustered vectors, so only the direction decides under cosine.
         var vectors = TestVectors.Clustered(1_200, Dimension, clusters: 12, seed: 9).Select((v, i) => v.Select(x => x * (1 + (i % 5))).ToArray()).ToArray();
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, _settings, metric: Server.Indexing.Hnsw.HnswMetric.Cosine);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 1_000, Settings, metric: Server.Indexing.Hnsw.HnswMetric.Cosine);
         Fill(index, vectors);
         var queries = TestVectors.Clustered(20, Dimension, clusters: 12, seed: 10);
         var beforeBuild = queries.Select(q => index.Search(q, 10)).ToList();
@@ -395,7 +381,7 @@ public sealed class AdaptiveVectorIndexTests
     public async Task StartEstimateIfStale_GrewByAQuarter_ReestimatesAtTheNewSize(CancellationToken cancellationToken)
     {
         // Arrange: an HNSW index from the start, estimated at 2 000 vectors.
-        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, _settings);
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, Settings);
         var vectors = TestVectors.Clustered(2_600, Dimension, clusters: 10, seed: 8);
         Fill(index, vectors[..2_000]);
         Assert.That(index.StartEstimateIfStale(), Is.True, "no estimate yet");
@@ -430,19 +416,11 @@ public sealed class AdaptiveVectorIndexTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (WeakReference Exact, WeakReference Vectors) WeakExactIndex(AdaptiveVectorIndex index)
     {
-        const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-        var exact = typeof(AdaptiveVectorIndex).GetField("_exact", Private)!.GetValue(index)!;
-        var chunks = (float[][])typeof(BruteForceVectorIndex).GetField("_chunks", Private)!.GetValue(exact)!;
+        var (exact, chunks) = AdaptiveIndexInternals.ExactIndex(index);
         return (new WeakReference(exact), new WeakReference(chunks[0]));
     }
 
-    private static void Fill(AdaptiveVectorIndex index, float[][] vectors)
-    {
-        for (var i = 0; i < vectors.Length; i++)
-        {
-            index.Add(i, vectors[i], "training");
-        }
-    }
+    private static void Fill(AdaptiveVectorIndex index, float[][] vectors) => AdaptiveIndexInternals.Fill(index, vectors);
 
     private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
 }
