@@ -55,7 +55,7 @@ internal sealed partial class AdaptiveVectorIndex
             var pending = await threads.RunAsync(() => Reconcile(input, graph), token).ConfigureAwait(false);
             ResumedVectors = input.Sequences.Length - pending.Length;
 
-            // A new graph over rows in store order uses the snapshot's slabs (4,096 rows each, from row 4,096 on) as its
+            // A new graph over rows in store order uses the snapshot's slabs (4,096 rows each, from row 8,192 on) as its
             // vectors instead of holding them a second time while it builds: node i is row i, so each step reserves its
             // in-order rows one by one before linking them in parallel. The rest are copied as usual.
             var (inOrder, adopted) = ResumedVectors == 0 && InStoreOrder(pending) ? graph.AdoptVectors(input) : (0, 0);

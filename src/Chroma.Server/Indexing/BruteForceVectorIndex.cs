@@ -8,7 +8,7 @@ namespace Chroma.Server.Indexing;
 /// <see cref="TensorPrimitives"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
 /// grows a chunk at a time (doubling one array to a million 128-d vectors allocates about 1 GiB of large-object arrays
 /// along the way, half of it garbage), and a change after a snapshot copies one chunk rather than every vector (512 MiB
-/// there). From row 4,096 on, the chunks are consecutive parts of pinned slabs of 4,096 rows (<see cref="VectorBlocks"/>),
+/// there). From row 8,192 on, the chunks are consecutive parts of pinned slabs of 4,096 rows (<see cref="VectorBlocks"/>),
 /// so the HNSW graph built from a snapshot uses those slabs as its own vectors instead of holding every vector a second
 /// time while it builds.
 /// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
@@ -261,9 +261,9 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             return; // a chunk is kept when removals empty it (a later append refills it)
         }
 
-        // A chunk is allocated when the first row reaches it: from row 4,096 on with the other chunks of its slab.
+        // A chunk is allocated when the first row reaches it: from row 8,192 on with the other chunks of its slab.
         var perSlab = VectorBlocks.SlabRows / _chunkRows;
-        var slabbed = VectorBlocks.SlabRows % _chunkRows == 0 && chunk * _chunkRows >= VectorBlocks.SlabRows;
+        var slabbed = VectorBlocks.SlabRows % _chunkRows == 0 && chunk * _chunkRows >= VectorBlocks.SlabsFrom;
         var (first, inArray) = slabbed ? (chunk / perSlab * perSlab, perSlab) : (chunk, 1);
         if (first + inArray > _chunks.Length)
         {

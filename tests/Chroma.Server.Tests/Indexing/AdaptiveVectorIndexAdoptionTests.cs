@@ -10,10 +10,10 @@ namespace Chroma.Server.Tests.Indexing;
 [TestFixture]
 public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
 {
-    // 9,000 rows: the exact index keeps rows 0-4,095 in blocks of their own, 4,096-8,191 in a slab, and the rest in a
-    // slab only partly filled; so a build adopts one slab (rows 4,096-8,191) and copies the others.
+    // 13,000 rows: the exact index keeps rows 0-8,191 in blocks of their own, 8,192-12,287 in a slab, and the rest in a
+    // slab only partly filled; so a build adopts one slab (rows 8,192-12,287) and copies the others.
     private const int Dimension = 16;
-    private const int Rows = 9_000;
+    private const int Rows = 13_000;
 
     // Steps of 1,000 rows: several steps, each reserving its in-order rows before linking them.
     private IndexBuildSettings Steps => Settings with { StepSize = 1_000 };
@@ -35,7 +35,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
         // Assert: the whole slab is adopted; adopted and copied rows are found alike, at distance 0.
         Assert.That(index.AdoptedVectors, Is.EqualTo(4_096));
         Assert.That(index.Hnsw, Is.Not.Null, "the graph took over");
-        foreach (var sequence in new[] { 0, 1_023, 1_024, 4_095, 4_096, 8_191, 8_192, Rows - 1 })
+        foreach (var sequence in new[] { 0, 1_023, 1_024, 4_095, 4_096, 8_191, 8_192, 12_287, 12_288, Rows - 1 })
         {
             var nearest = index.Search(vectors[sequence], 1, options: new NearestSearchOptions(Breadth: 200)).Single();
             Assert.That(nearest.Sequence, Is.EqualTo(sequence), $"sequence {sequence}");
@@ -66,7 +66,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
         {
             Assert.That(exact.IsAlive, Is.False, "the exact index is unreachable after the take-over");
             Assert.That(firstBlock.IsAlive, Is.False, "its first block (rows the graph copied) is unreachable");
-            Assert.That(slab.IsAlive, Is.True, "the slab of rows 4,096-8,191 holds the graph's vectors of those rows");
+            Assert.That(slab.IsAlive, Is.True, "the slab of rows 8,192-12,287 holds the graph's vectors of those rows");
             Assert.That(index.Search(vectors[5], 1).Single().Sequence, Is.EqualTo(5));
         });
     }
@@ -102,19 +102,19 @@ public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
 
         // Act
         Assert.That(index.StartBuildIfLarge(), Is.True);
-        index.Add(10, moved, "training");
-        index.Remove(20);
-        index.Add(Rows, vectors[20], "training");
+        index.Add(9_010, moved, "training");
+        index.Remove(9_020);
+        index.Add(Rows, vectors[9_020], "training");
         await index.BuildCompletion;
 
         // Assert
         Assert.Multiple(() =>
         {
             Assert.That(index.AdoptedVectors, Is.EqualTo(4_096));
-            Assert.That(index.Search(moved, 1).Single().Sequence, Is.EqualTo(10), "the overwritten vector");
-            Assert.That(index.Search(vectors[10], 1).Single().Sequence, Is.Not.EqualTo(10), "its old vector is gone");
-            Assert.That(index.Search(vectors[20], 1).Single().Sequence, Is.EqualTo(Rows), "20 removed, its vector added anew");
-            Assert.That(index.Search(vectors[30], 1).Single().Sequence, Is.EqualTo(30), "an untouched row of the same block");
+            Assert.That(index.Search(moved, 1).Single().Sequence, Is.EqualTo(9_010), "the overwritten vector");
+            Assert.That(index.Search(vectors[9_010], 1).Single().Sequence, Is.Not.EqualTo(9_010), "its old vector is gone");
+            Assert.That(index.Search(vectors[9_020], 1).Single().Sequence, Is.EqualTo(Rows), "9,020 removed, its vector added anew");
+            Assert.That(index.Search(vectors[9_030], 1).Single().Sequence, Is.EqualTo(9_030), "an untouched row of the same block");
             Assert.That(index.Count, Is.EqualTo(Rows));
         });
     }
@@ -123,7 +123,7 @@ public sealed class AdaptiveVectorIndexAdoptionTests : IndexBuildThreadsFixture
     private static (WeakReference Exact, WeakReference FirstBlock, WeakReference Slab) WeakExactIndex(AdaptiveVectorIndex index)
     {
         var (exact, chunks) = AdaptiveIndexInternals.ExactIndex(index);
-        var slabChunk = VectorBlocks.SlabRows / VectorBlocks.RowsFor(Dimension);
+        var slabChunk = VectorBlocks.SlabsFrom / VectorBlocks.RowsFor(Dimension);
         return (new WeakReference(exact), new WeakReference(chunks[0]), new WeakReference(chunks[slabChunk]));
     }
 

@@ -7,14 +7,14 @@ using Chroma.Server.Tests.TestSupport;
 namespace Chroma.Server.Tests.Indexing;
 
 /// <summary>
-/// A set read from a real store at start with no index file: its graph keeps the exact index's slab (rows 4,096-8,191 of
-/// 9,000) instead of copying it, answers like a scan of the store, and a checkpoint of such a build resumes.
+/// A set read from a real store at start with no index file: its graph keeps the exact index's slab (rows 8,192-12,287 of
+/// 13,000) instead of copying it, answers like a scan of the store, and a checkpoint of such a build resumes.
 /// </summary>
 [TestFixture]
 public sealed class IndexBuildAdoptionTests
 {
     private const int Dimension = 8;
-    private const int Count = 9_000;
+    private const int Count = 13_000;
     private static readonly EmbeddingSetDescriptor Set = Records.Set(Dimension);
 
     private IndexRegistryFixture _fixture = null!;
@@ -46,23 +46,23 @@ public sealed class IndexBuildAdoptionTests
         // Assert
         Assert.Multiple(() =>
         {
-            Assert.That(index.AdoptedVectors, Is.EqualTo(4_096), "rows 4,096-8,191: one whole slab");
+            Assert.That(index.AdoptedVectors, Is.EqualTo(4_096), "rows 8,192-12,287: one whole slab");
             Assert.That(index.Hnsw!.Count, Is.EqualTo(Count));
             Assert.That(ExactOnGraph(set), Is.EqualTo(ScanOfStore(set)), "every vector, adopted or copied, as stored");
-            Assert.That(_fixture.Log.Entries.Any(e => e.Message.Contains("9000 vectors, 4096 of them kept", StringComparison.Ordinal)), Is.True, "event 311");
+            Assert.That(_fixture.Log.Entries.Any(e => e.Message.Contains("13000 vectors, 4096 of them kept", StringComparison.Ordinal)), Is.True, "event 311");
         });
     }
 
     [Test, CancelAfter(120_000)]
     public async Task Restart_DuringAnAdoptingBuild_ResumesFromItsCheckpoint(CancellationToken cancellationToken)
     {
-        // Arrange: the build saves a checkpoint after 6,000 rows (the slab's among them) and is held at 7,000.
+        // Arrange: the build saves a checkpoint after 10,000 rows (part of the slab's among them) and is held at 11,000.
         var set = _fixture.Store.RequireSet(Set);
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _fixture.Indexes.BuildStepObserver = async (step, token) =>
         {
-            step.Checkpoint = step.Indexed == 6_000;
-            if (step.Indexed == 7_000)
+            step.Checkpoint = step.Indexed == 10_000;
+            if (step.Indexed == 11_000)
             {
                 held.TrySetResult();
                 await Task.Delay(Timeout.Infinite, token);
@@ -82,7 +82,7 @@ public sealed class IndexBuildAdoptionTests
         Assert.Multiple(() =>
         {
             Assert.That(adoptedBeforeRestart, Is.EqualTo(4_096));
-            Assert.That(index.ResumedVectors, Is.EqualTo(6_000));
+            Assert.That(index.ResumedVectors, Is.EqualTo(10_000));
             Assert.That(index.AdoptedVectors, Is.Zero, "a resumed graph copies");
             Assert.That(index.Hnsw!.Count, Is.EqualTo(Count));
             Assert.That(ExactOnGraph(set), Is.EqualTo(ScanOfStore(set)));
@@ -106,9 +106,9 @@ public sealed class IndexBuildAdoptionTests
             .Take(5).Select(r => r.Sequence)))];
     }
 
-    // Stored vectors of adopted rows (4,096-8,191) and copied ones, and random points.
+    // Stored vectors of adopted rows (8,192-12,287) and copied ones, and random points.
     private IEnumerable<(float[] Vector, string? Dataset)> Queries() =>
-        new[] { 10, 4_095, 4_096, 6_000, 8_191, 8_192, 8_999 }.Select(i => _vectors[i])
+        new[] { 10, 4_096, 8_191, 8_192, 10_000, 12_287, 12_288, 12_999 }.Select(i => _vectors[i])
             .Concat(TestVectors.Uniform(6, Dimension, seed: 72))
             .SelectMany(v => new[] { (v, (string?)null), (v, "production") });
 }

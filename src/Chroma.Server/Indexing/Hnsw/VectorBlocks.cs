@@ -3,7 +3,7 @@ namespace Chroma.Server.Indexing.Hnsw;
 /// <summary>
 /// How the exact index lays out its vectors so an HNSW graph built from its snapshot can read them in place: blocks of
 /// a power-of-two number of rows of at most 64 KiB (one row when a row is longer), the unit a change after a snapshot
-/// copies; from row <see cref="SlabRows"/> on, the blocks are consecutive parts of one pinned array of
+/// copies; from row <see cref="SlabsFrom"/> on, the blocks are consecutive parts of one pinned array of
 /// <see cref="SlabRows"/> rows (a slab), exactly the vectors of one graph chunk, which the graph then uses as its own
 /// (<see cref="HnswIndex.AdoptVectors"/>).
 /// </summary>
@@ -14,6 +14,13 @@ internal static class VectorBlocks
 
     /// <summary>Rows in a slab: the nodes of one graph chunk.</summary>
     public const int SlabRows = Internal.NodeStore.ChunkSize;
+
+    /// <summary>
+    /// The first row the exact index keeps in slabs: below it a set is usually still under the exact-search threshold
+    /// (5,000 by default) or just built, so a slab would mostly sit empty (48 MiB at 3,072 floats a row); a set loaded
+    /// from the store at start, the case slabs are for, passes it at once.
+    /// </summary>
+    public const int SlabsFrom = 2 * SlabRows;
 
     /// <summary>The rows in a block of <paramref name="dimension"/>-float rows: a power of two dividing <see cref="SlabRows"/>.</summary>
     public static int RowsFor(int dimension)
