@@ -75,7 +75,7 @@ internal sealed partial class AdaptiveVectorIndex
                     graph.Add(input.Sequences[row], input.Row(row), input.Datasets[row]);
                 },
                 token,
-                (from, count) =>
+                inOrder == 0 ? null : (from, count) =>
                 {
                     for (var row = from; row < Math.Min(from + count, inOrder); row++)
                     {
