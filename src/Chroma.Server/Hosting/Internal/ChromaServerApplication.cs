@@ -172,10 +172,13 @@ internal static class ChromaServerApplication
         AddLabeling(services);
         services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey));
         services.AddSingleton<StorageOutageInterceptor>();
+        services.AddSingleton<GrpcActivity>();
+        services.AddSingleton<GrpcActivityInterceptor>();
 
         services.AddGrpc(grpc =>
         {
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<GrpcActivityInterceptor>();
             grpc.Interceptors.Add<StorageOutageInterceptor>();
             if (options.ApiKey is not null)
             {

@@ -1,4 +1,5 @@
 using Chroma.Server.Background.Internal;
+using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Web.Internal;
@@ -7,9 +8,12 @@ namespace Chroma.Server.Web.Internal;
 /// Keeps every set's PCA map (the one Studio opens with) projected in the background while Studio is on, so the
 /// first page to open a map finds it ready instead of projecting every record in its request. A set is brought up to
 /// date once its records have stopped changing for one <see cref="Interval"/> (so a running ingest is not slowed by
-/// reads of what it just wrote); only the records new since the last pass are projected. Failures are logged and
-/// retried on the next change. Sets under <see cref="MinimumRecords"/> are left to the page: they project in
-/// milliseconds when asked. It runs on its own thread at the index builds' low priority, never on the thread pool.
+/// reads of what it just wrote) and the gRPC API has been quiet for <see cref="QuietPeriod"/> (so queries, above all
+/// a restarted server's first ones, do not share the CPU and the store with a projection of every record), or has
+/// been busy for <see cref="MaximumDeferral"/> without a pause; only the records new since the last pass are
+/// projected. Failures are logged and retried on the next change. Sets under <see cref="MinimumRecords"/> are left to
+/// the page: they project in milliseconds when asked. It runs on its own thread at the index builds' low priority,
+/// never on the thread pool.
 /// </summary>
 internal sealed class MapWarmer : BackgroundService
 {
@@ -19,30 +23,42 @@ internal sealed class MapWarmer : BackgroundService
     /// <summary>The fewest live records a set needs before its map is kept projected in the background.</summary>
     public const long MinimumRecords = 10_000;
 
+    /// <summary>How long the gRPC API must have had no unary call before settled maps are projected.</summary>
+    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long settled maps wait for a quiet API at most: a server that is never quiet still gets them.</summary>
+    public static readonly TimeSpan MaximumDeferral = TimeSpan.FromSeconds(60);
+
     private readonly IRecordStore _store;
     private readonly MapProjections _maps;
     private readonly TimeProvider _time;
+    private readonly GrpcActivity _activity;
     private readonly ILogger<MapWarmer> _logger;
     private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _warmed = new(StringComparer.Ordinal);
 
     /// <summary>Creates the warmer over the store and the server's maps.</summary>
-    public MapWarmer(IRecordStore store, MapProjections maps, TimeProvider time, ILogger<MapWarmer> logger)
+    public MapWarmer(IRecordStore store, MapProjections maps, TimeProvider time, GrpcActivity activity, ILogger<MapWarmer> logger)
     {
         _store = store;
         _maps = maps;
         _time = time;
+        _activity = activity;
         _logger = logger;
     }
 
     private int _warmedCount;
 
+    // When settled maps began waiting for a quiet API (null while none waits).
+    private long? _waitingSince;
+
     /// <summary>Gets how many passes projected a set (read by tests, from another thread).</summary>
     public int Warmed => Volatile.Read(ref _warmedCount);
 
     /// <summary>
-    /// One look at every set: updates the maps of sets that changed before the last look and not since. The look reads
-    /// each set's change sequence (one small row per set); records are counted only for a set that has just settled.
+    /// One look at every set: updates the maps of sets that changed before the last look and not since, once the API is
+    /// quiet (or has kept them waiting for <see cref="MaximumDeferral"/>). The look reads each set's change sequence
+    /// (one small row per set); records are counted only for a set that has just settled.
     /// </summary>
     public void Pass(CancellationToken cancellationToken = default)
     {
@@ -59,8 +75,17 @@ internal sealed class MapWarmer : BackgroundService
 
         if (settled.Count == 0)
         {
+            _waitingSince = null;
             return;
         }
+
+        _waitingSince ??= _time.GetTimestamp();
+        if (!_activity.QuietFor(QuietPeriod) && _time.GetElapsedTime(_waitingSince.Value) < MaximumDeferral)
+        {
+            return;
+        }
+
+        _waitingSince = null;
 
         foreach (var summary in _store.ListSets())
         {
