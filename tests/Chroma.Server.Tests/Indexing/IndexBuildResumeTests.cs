@@ -53,6 +53,8 @@ public sealed class IndexBuildResumeTests
         var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
         await index.BuildCompletion.WaitAsync(cancellationToken);
         var afterRestart = await AnswersAsync(set, cancellationToken);
+        var afterRestartScanned = await AnswersAsync(set, cancellationToken, new NearestSearchOptions(Exact: true));
+        var exactAfterRestart = ExactAnswers(set);
 
         // Assert
         Assert.Multiple(() =>
@@ -64,7 +66,11 @@ public sealed class IndexBuildResumeTests
             Assert.That(steps.Select(s => s.Indexed), Is.EqualTo(new[] { 295, 395, 495, 525 }), "only the rest is inserted");
             Assert.That(index.Hnsw, Is.Not.Null, "the resumed graph took over");
             Assert.That(index.Count, Is.EqualTo(525));
-            Assert.That(afterRestart, Is.EqualTo(ExactAnswers(set)), "the resumed graph answers like an exact scan on this small set");
+            // Every live record in the resumed graph with its vector, the deleted ones gone: a scan of the graph's
+            // nodes answers exactly like a scan of the store. The walk is approximate (a node the neighbour heuristic
+            // left with few in-links can be missed now and then), so it is held to a recall, not to equality.
+            Assert.That(afterRestartScanned, Is.EqualTo(exactAfterRestart), "the resumed graph holds exactly the live records");
+            Assert.That(Recall(afterRestart, exactAfterRestart), Is.GreaterThanOrEqualTo(0.9), "the resumed graph's walk finds nearly every exact neighbour");
         });
     }
 
@@ -150,19 +156,26 @@ public sealed class IndexBuildResumeTests
     }
 
     /// <summary>Record ids of the 5 nearest (all datasets, then training only) for a few fixed queries.</summary>
-    private async Task<List<string>> AnswersAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    private async Task<List<string>> AnswersAsync(StoredEmbeddingSet set, CancellationToken cancellationToken, NearestSearchOptions options = default)
     {
         var answers = new List<string>();
         foreach (var query in TestVectors.Uniform(10, Dimension, seed: 99))
         {
             foreach (var dataset in new[] { null, "training" })
             {
-                var found = await _fixture.Indexes.SearchAsync(set, query, 5, dataset, cancellationToken);
+                var found = await _fixture.Indexes.SearchAsync(set, query, 5, dataset, options, cancellationToken);
                 answers.Add(string.Join(',', found.Select(n => n.Sequence)));
             }
         }
 
         return answers;
+    }
+
+    /// <summary>The share of the exact answers' ids that the graph's answers hold, query by query.</summary>
+    private static double Recall(List<string> found, List<string> exact)
+    {
+        var hits = found.Zip(exact, (f, e) => f.Split(',').Intersect(e.Split(',')).Count()).Sum();
+        return hits / (double)exact.Sum(e => e.Split(',').Length);
     }
 
     private List<string> ExactAnswers(StoredEmbeddingSet set)
