@@ -3,6 +3,7 @@ using System.Globalization;
 using Chroma;
 using Chroma.IntegrationTests.Ingest;
 using Chroma.IntegrationTests.Reliability;
+using Chroma.Server.Hosting;
 using Chroma.Testing.Postgres;
 
 namespace Chroma.IntegrationTests.Failover;
@@ -170,7 +171,24 @@ public sealed class ReplicaClusterTests
     {
         var down = Stopwatch.StartNew();
         await Task.Delay(300, cancellationToken);
-        await replica.StartAsync(cancellationToken, StartTimeout);
+
+        // The test restarts PostgreSQL while a killed replica may still be starting: a replica that cannot reach the
+        // database at start exits with code 5 ("cannot connect to PostgreSQL"), and is started again, as an orchestrator would.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await replica.StartAsync(cancellationToken, StartTimeout);
+                break;
+            }
+            catch (ServerExitedException e) when (e.ExitCode == (int)ChromaServerStartFailure.Setting && attempt < 5)
+            {
+                line += $"; start {attempt} exited with code {e.ExitCode} (PostgreSQL restarting)";
+                await replica.KillAsync();
+                await Task.Delay(1_000, cancellationToken);
+            }
+        }
+
         line += $"; serving again after {down.Elapsed.TotalSeconds:F1} s";
         lock (faults)
         {

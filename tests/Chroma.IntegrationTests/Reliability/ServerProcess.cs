@@ -203,7 +203,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (_process!.HasExited)
             {
-                throw new InvalidOperationException($"the server process exited with code {_process.ExitCode} while starting");
+                throw new ServerExitedException(_process.ExitCode);
             }
 
             try
