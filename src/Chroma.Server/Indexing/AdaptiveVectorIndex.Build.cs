@@ -91,6 +91,13 @@ internal sealed partial class AdaptiveVectorIndex
                 _settings.ChangesTaken?.Invoke();
             }
 
+            // Parallel inserts of nearby vectors can leave a node no search reaches: linked in before anyone searches.
+            var reconnected = await threads.RunAsync(graph.Reconnect, token).ConfigureAwait(false);
+            if (reconnected.Linked + reconnected.Unreachable > 0)
+            {
+                _settings.Reconnected?.Invoke(reconnected);
+            }
+
             // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.
             graph.Estimate = await RecallEstimator.EstimateAsync(
                 graph.Graph, threads, _settings.RecallSampleSize, _settings.RecallSeed, token).ConfigureAwait(false);

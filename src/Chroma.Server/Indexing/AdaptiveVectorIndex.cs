@@ -23,6 +23,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     private List<(long Sequence, float[]? Vector, string? Dataset)>? _changesDuringBuild;
     private Task _build = Task.CompletedTask;
     private Task _estimate = Task.CompletedTask;
+    private Task _reconnect = Task.CompletedTask;
     private IndexBuildStep? _progress;
 
     /// <summary>An empty index that switches to HNSW at <paramref name="threshold"/> vectors.</summary>
@@ -102,6 +103,9 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
 
     /// <summary>Gets a task that completes when the running recall estimate (if any) has finished.</summary>
     public Task EstimateCompletion => Volatile.Read(ref _estimate);
+
+    /// <summary>Gets the latest background reconnect pass (<see cref="StartReconnectIfDue"/>); completed when none ran.</summary>
+    public Task ReconnectCompletion => Volatile.Read(ref _reconnect);
 
     /// <summary>
     /// Gets how many changes wait in the log of a running build (they are in the exact index already and are replayed
@@ -241,7 +245,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         // Stop a running build and wait for it, so no thread is inside the gate or the graph when they go.
         _disposing.Cancel();
-        foreach (var task in new[] { BuildCompletion, EstimateCompletion })
+        foreach (var task in new[] { BuildCompletion, EstimateCompletion, ReconnectCompletion })
         {
             try
             {
@@ -257,6 +261,38 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         _resumeFrom?.Dispose();
         _gate.Dispose();
         _disposing.Dispose();
+    }
+
+    /// <summary>
+    /// Starts a pass on the index threads that links in graph nodes no search reaches (<see cref="HnswVectorIndex.Reconnect"/>)
+    /// when one is due (an eighth of the graph added since the last, or a graph read from a file) and none runs.
+    /// Returns whether one started.
+    /// </summary>
+    public bool StartReconnectIfDue()
+    {
+        if (Hnsw is not { } hnsw || !ReconnectCompletion.IsCompleted || !hnsw.ReconnectDue)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _reconnect, ReconnectAsync(hnsw));
+        return true;
+    }
+
+    private async Task ReconnectAsync(HnswVectorIndex hnsw)
+    {
+        try
+        {
+            var result = await _settings.Threads.RunAsync(hnsw.Reconnect, _disposing.Token).ConfigureAwait(false);
+            if (result.Linked + result.Unreachable > 0)
+            {
+                _settings.Reconnected?.Invoke(result);
+            }
+        }
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
     }
 
     private async Task EstimateAsync(HnswVectorIndex hnsw)

@@ -93,6 +93,7 @@ internal sealed partial class EmbeddingSetIndexes
         },
         ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
+        Reconnected = result => IndexingLog.Reconnected(_logger, entry.Set.SetId, result.Linked, result.Unreachable, result.ElapsedMs),
         ReturnFreedMemory = () =>
         {
             var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();
@@ -141,6 +142,8 @@ internal sealed partial class EmbeddingSetIndexes
         }
 
         index.StartEstimateIfStale();
+
+        index.StartReconnectIfDue();
         return index;
     }
 

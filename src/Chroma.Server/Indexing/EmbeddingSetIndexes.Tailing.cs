@@ -120,6 +120,8 @@ internal sealed partial class EmbeddingSetIndexes
             }
 
             index.StartEstimateIfStale();
+
+            index.StartReconnectIfDue();
             saveRequested |= entry.SaveRequested;
         }
 

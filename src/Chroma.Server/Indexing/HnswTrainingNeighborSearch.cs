@@ -61,6 +61,9 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
                 _index.Add(row, rows.AsSpan(row * dimension, dimension));
             }
         });
+
+        // Rows inserted side by side in parallel can leave one that no search reaches: link those in.
+        _index.Reconnect();
     }
 
     /// <summary>Gets the number of indexed rows.</summary>

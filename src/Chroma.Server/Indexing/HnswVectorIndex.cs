@@ -13,6 +13,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     private readonly Lock _tagLock = new();
     private readonly Dictionary<string, int> _tags;
     private RecallEstimate? _estimate;
+    private int _addsSinceReconnect;
 
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
     public HnswVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
@@ -32,7 +33,16 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
 
         Graph = index;
         _tags = new Dictionary<string, int>(tags, StringComparer.Ordinal);
+
+        // A graph from a file may come from a version that did not link unreachable nodes in: check it once.
+        _addsSinceReconnect = index.Count == 0 ? 0 : int.MaxValue;
     }
+
+    /// <summary>
+    /// Gets the least number of vectors added since the last <see cref="Reconnect"/> after which another is due
+    /// (or an eighth of the graph, if more). The default value is 4 096.
+    /// </summary>
+    public static int ReconnectEvery { get; } = 4_096;
 
     /// <summary>Gets the graph (for saving).</summary>
     public HnswIndex Graph { get; }
@@ -52,6 +62,13 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         get => Volatile.Read(ref _estimate);
         set => Volatile.Write(ref _estimate, value);
     }
+
+    /// <summary>
+    /// Gets whether a <see cref="Reconnect"/> is due: vectors added since the last one reach an eighth of the graph
+    /// (at least <see cref="ReconnectEvery"/>), so the walk over the graph it costs stays a small share of the inserts'
+    /// cost; or the graph was read from a file and not checked yet.
+    /// </summary>
+    public bool ReconnectDue => Volatile.Read(ref _addsSinceReconnect) >= Math.Max(ReconnectEvery, Graph.Count / 8);
 
     /// <summary>Gets the default search breadth: the estimated one, else the graph's <see cref="HnswOptions.EfSearch"/> (64).</summary>
     public int SearchBreadth => Estimate?.SearchBreadth ?? Graph.Options.EfSearch;
@@ -76,6 +93,20 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         // Replace = remove + add: the old node stays as a tombstone until compaction.
         Graph.Remove(sequence);
         Graph.Add(sequence, vector, tag);
+        Interlocked.Increment(ref _addsSinceReconnect);
+    }
+
+    /// <summary>
+    /// Links in the graph's nodes that no search could reach (<see cref="HnswIndex.Reconnect"/>); adds wait meanwhile.
+    /// Nodes close to one another inserted at the same time (the parallel build, a batch applied in parallel) can
+    /// leave one of them with no in-link.
+    /// </summary>
+    public ReconnectResult Reconnect()
+    {
+        Volatile.Write(ref _addsSinceReconnect, 0);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (linked, unreachable) = Graph.Reconnect();
+        return new ReconnectResult(linked, unreachable, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <inheritdoc />
@@ -96,7 +127,11 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     public int ReserveAdopted(long sequence, int row, string dataset) => Graph.ReserveAdopted(sequence, row, TagOf(dataset));
 
     /// <summary>Links in a node <see cref="ReserveAdopted"/> gave, copying <paramref name="stored"/> where its chunk has no slab.</summary>
-    public void LinkAdopted(int node, ReadOnlySpan<float> stored) => Graph.LinkAdopted(node, stored);
+    public void LinkAdopted(int node, ReadOnlySpan<float> stored)
+    {
+        Graph.LinkAdopted(node, stored);
+        Interlocked.Increment(ref _addsSinceReconnect);
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
@@ -167,3 +202,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         }
     }
 }
+
+/// <summary>What a <see cref="HnswVectorIndex.Reconnect"/> pass did.</summary>
+/// <param name="Linked">Nodes no search could reach that were linked in.</param>
+/// <param name="Unreachable">Live nodes still unreachable (no reachable node could take a link to them; normally 0).</param>
+/// <param name="ElapsedMs">Time the pass took, adds waiting.</param>
+internal readonly record struct ReconnectResult(int Linked, int Unreachable, double ElapsedMs);

@@ -92,6 +92,8 @@ internal static class AnnCommand
         });
         report.BuildCpuSeconds1Thread = ThreadCpuClock.Seconds() - cpu;
         Console.WriteLine($"build, 1 thread: {report.BuildSeconds1Thread:F2} s, {report.BuildCpuSeconds1Thread:F2} CPU s ({n / report.BuildSeconds1Thread:F0} inserts/s)");
+        (report.UnreachableAfterBuild1Thread, _) = index.Connectivity();
+        Console.WriteLine($"nodes no search reaches after the 1-thread build: {report.UnreachableAfterBuild1Thread} (queries below run on this graph as built)");
 
         HnswMemoryUsage memory = index.MemoryUsage();
         report.VectorBytes = memory.VectorBytes;
@@ -112,12 +114,18 @@ internal static class AnnCommand
             Console.WriteLine($"ef {ef,4}: recall@{k} {recall:F4}, {queryCount / seconds:F0} queries/s, {queryCount / queryCpu:F0} per CPU s (1 thread), stored vector finds itself first {selfFirst:P1}");
         }
 
-        report.BuildSecondsAllCores = Time(() =>
+        using (HnswIndex parallelIndex = new(options))
         {
-            using HnswIndex parallelIndex = new(options);
-            Parallel.For(0, n, i => parallelIndex.Add(i, baseData.AsSpan(i * dim, dim)));
-        });
-        Console.WriteLine($"build, {Environment.ProcessorCount} threads: {report.BuildSecondsAllCores:F2} s");
+            report.BuildSecondsAllCores = Time(() => Parallel.For(0, n, i => parallelIndex.Add(i, baseData.AsSpan(i * dim, dim))));
+            Console.WriteLine($"build, {Environment.ProcessorCount} threads: {report.BuildSecondsAllCores:F2} s");
+            (report.UnreachableAfterBuildAllCores, _) = parallelIndex.Connectivity();
+            (int linked, int left) = (0, 0);
+            report.ReconnectSeconds = Time(() => (linked, left) = parallelIndex.Reconnect());
+            double selfFirst = SelfFirstRate(parallelIndex, baseData, n, dim, efs[^1]);
+            Console.WriteLine(
+                $"nodes no search reaches after the {Environment.ProcessorCount}-thread build: {report.UnreachableAfterBuildAllCores}; " +
+                $"reconnect linked {linked} ({left} left) in {report.ReconnectSeconds * 1000:F0} ms; then at ef {efs[^1]} a stored vector finds itself first {selfFirst:P2}");
+        }
 
         if (!skipInsertTest)
         {

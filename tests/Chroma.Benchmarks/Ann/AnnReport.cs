@@ -28,6 +28,15 @@ internal sealed record AnnReport
 
     public double BuildSecondsAllCores { get; set; }
 
+    /// <summary>Nodes no layer-0 walk from the entry point reaches, after the one-thread build (ours only).</summary>
+    public int UnreachableAfterBuild1Thread { get; set; }
+
+    /// <summary>The same after the all-core build, before the reconnect pass the server runs after every build (ours only).</summary>
+    public int UnreachableAfterBuildAllCores { get; set; }
+
+    /// <summary>Wall-clock seconds of that reconnect pass (ours only).</summary>
+    public double ReconnectSeconds { get; set; }
+
     public int Threads { get; set; }
 
     public long VectorBytes { get; set; }

@@ -45,6 +45,12 @@ internal sealed record IndexBuildSettings
     /// </summary>
     public Action ReturnFreedMemory { get; init; } = () => FreedMemory.ReturnToOperatingSystem();
 
+    /// <summary>
+    /// Gets what hears of a pass that linked in graph nodes no search could reach (see <see cref="HnswVectorIndex.Reconnect"/>):
+    /// nodes linked, nodes left unreachable, milliseconds. Runs only when the pass found any.
+    /// </summary>
+    public Action<ReconnectResult>? Reconnected { get; init; }
+
     /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
     public Action<Exception>? BuildFailed { get; init; }
 

@@ -61,4 +61,8 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 315, Level = LogLevel.Information,
         Message = "The HNSW build of '{SetId}' took over: its exact index and snapshot are garbage; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB, {CommittedMiB:F0} MiB committed)")]
     public static partial void FreedMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double heapMiB, double committedMiB, double elapsedMs);
+
+    [LoggerMessage(EventId = 316, Level = LogLevel.Information,
+        Message = "Linked {Linked} nodes of the HNSW index of '{SetId}' that no search reached into the graph ({Unreachable} left unreachable; {ElapsedMs:F0} ms)")]
+    public static partial void Reconnected(ILogger logger, string setId, int linked, int unreachable, double elapsedMs);
 }

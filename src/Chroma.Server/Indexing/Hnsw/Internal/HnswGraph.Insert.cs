@@ -158,6 +158,13 @@ internal sealed unsafe partial class HnswGraph
     /// when it is closer to the base than to every neighbour kept so far, so links spread in all directions.
     /// <paramref name="sorted"/> is ascending by distance and is trimmed in place.
     /// </summary>
+    /// <remarks>
+    /// One change: at most half the list may be copies of the base (candidates at distance 0 from it; within
+    /// <see cref="IdenticalWithin"/> under cosine). Copies tie with one another, so the paper's rule keeps every one
+    /// of them, and a vector logged many times (an empty or default input) ends up linking only to its own copies:
+    /// no walk leaves the copies, and a search that enters them (or starts in them: the entry point may be one)
+    /// reaches nothing else. With no copies among the candidates the selection is the paper's.
+    /// </remarks>
     private void SelectByHeuristic<TDist>(List<(float Distance, int Node)> sorted, int m, List<(float Distance, int Node)> kept)
         where TDist : struct, IDistance
     {
@@ -167,11 +174,24 @@ internal sealed unsafe partial class HnswGraph
         }
 
         kept.Clear();
+        int copiesAllowed = Math.Max(1, m / 2);
         foreach ((float distance, int candidate) in sorted)
         {
             if (kept.Count >= m)
             {
                 break;
+            }
+
+            if (distance <= IdenticalWithin)
+            {
+                if (copiesAllowed == 0)
+                {
+                    continue;
+                }
+
+                copiesAllowed--;
+                kept.Add((distance, candidate));
+                continue;
             }
 
             float* cv = _nodes.Vector(candidate);

@@ -13,6 +13,7 @@ internal sealed unsafe partial class HnswGraph
     private const int LockStripes = 1 << 10;
     private const int MaxLevel = 31;
     private const long EmptyEntry = -1;
+    private const float CosineIdenticalWithin = 1e-6f;
 
     private readonly NodeStore _nodes;
     private readonly KeyTable _idsByKey;
@@ -35,6 +36,12 @@ internal sealed unsafe partial class HnswGraph
         _nodes = new NodeStore(Dim, M);
         _idsByKey = new KeyTable(_nodes);
         _levelMultiplier = 1.0 / Math.Log(M);
+        IdenticalWithin = options.Metric switch
+        {
+            HnswMetric.L2 => 0f,
+            HnswMetric.Cosine => CosineIdenticalWithin,
+            _ => float.NegativeInfinity, // 1 - dot: a vector's distance to itself is not 0, copies are not told apart
+        };
         _seed = (ulong)options.Seed;
         _linkLocks = new Lock[LockStripes];
         for (int i = 0; i < _linkLocks.Length; i++)
@@ -52,6 +59,12 @@ internal sealed unsafe partial class HnswGraph
     public int M0 { get; }
 
     public NodeStore Nodes => _nodes;
+
+    /// <summary>
+    /// Distance from a node at or below which a candidate is a copy of it: 0 for squared L2; under cosine, rounding
+    /// leaves about 1e-7 between normalised copies, so 1e-6 (an angle of 0.08 degrees). Never under inner product.
+    /// </summary>
+    public float IdenticalWithin { get; }
 
     /// <summary>Node ids handed out so far, tombstones included.</summary>
     public int NodeCount => Volatile.Read(ref _count);

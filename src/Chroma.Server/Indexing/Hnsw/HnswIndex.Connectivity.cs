@@ -1,0 +1,54 @@
+using Chroma.Server.Indexing.Hnsw.Internal;
+
+namespace Chroma.Server.Indexing.Hnsw;
+
+/// <summary>How well layer 0 is connected: nodes a search from the entry point can never reach, and linking them in.</summary>
+internal sealed partial class HnswIndex
+{
+    /// <summary>
+    /// Links every live node that a search could never reach (see <see cref="Connectivity"/>) into the graph, so
+    /// every live vector can be returned. Writers wait meanwhile; searches keep running. Cheap when there is nothing
+    /// to do: one walk over layer 0.
+    /// </summary>
+    /// <returns>How many nodes were linked in, and how many live ones stay unreachable (normally none).</returns>
+    public (int Linked, int Unreachable) Reconnect()
+    {
+        _writeGate.EnterWriteLock();
+        try
+        {
+            return Options.Metric == HnswMetric.L2 ? _graph.Reconnect<L2Distance>() : _graph.Reconnect<DotDistance>();
+        }
+        finally
+        {
+            _writeGate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Counts the nodes (tombstones included) that no layer-0 walk from the entry point reaches, and those that no
+    /// node links to. Writers wait meanwhile.
+    /// </summary>
+    public (int Unreachable, int WithoutInLinks) Connectivity()
+    {
+        _writeGate.EnterWriteLock();
+        try
+        {
+            var graph = _graph;
+            var reached = graph.ReachableAtLevel0();
+            int unreachable = 0;
+            for (int node = 0; node < reached.Length; node++)
+            {
+                if (!reached[node])
+                {
+                    unreachable++;
+                }
+            }
+
+            return (unreachable, graph.CountWithoutInLinksAtLevel0());
+        }
+        finally
+        {
+            _writeGate.ExitWriteLock();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+
+namespace Chroma.Server.Indexing.Hnsw.Internal;
+
+/// <summary>
+/// Connectivity of layer 0: which nodes a search can reach from the entry point at all, and linking in those it
+/// cannot. A node can end up with no in-links when its neighbours' lists are pruned after it was linked; mostly
+/// when nodes close to one another are inserted at the same time (a parallel build): neither sees the other, and
+/// each neighbour they share keeps only one of them. Such a node is never returned by a search.
+/// </summary>
+internal sealed unsafe partial class HnswGraph
+{
+    private const int MaxReconnectRounds = 3;
+
+    /// <summary>
+    /// Links every live node that no layer-0 walk from the entry point reaches into the reachable graph: the nearest
+    /// reachable node found by a search for it (ef = EfConstruction) that has room takes a link to it; when none of
+    /// them has room, the nearest gives up the link to a neighbour that other nodes link to as well. Call with
+    /// writers held back; searches may run meanwhile (a list is changed under its lock, ids before counts).
+    /// </summary>
+    /// <returns>How many nodes were linked in, and how many live nodes stay unreachable (no candidate could take them).</returns>
+    public (int Linked, int Unreachable) Reconnect<TDist>()
+        where TDist : struct, IDistance
+    {
+        int linked = 0;
+        int unreachable = 0;
+        for (int round = 0; round < MaxReconnectRounds; round++)
+        {
+            BitArray reached = ReachableAtLevel0();
+            (int linkedNow, unreachable) = ReconnectRound<TDist>(reached);
+            linked += linkedNow;
+            if (linkedNow == 0 || unreachable == 0)
+            {
+                break;
+            }
+        }
+
+        return (linked, unreachable);
+    }
+
+    private (int Linked, int Unreachable) ReconnectRound<TDist>(BitArray reached)
+        where TDist : struct, IDistance
+    {
+        int count = NodeCount;
+        int[]? inDegree = null;
+        int linked = 0;
+        int unreachable = 0;
+        for (int node = 0; node < count; node++)
+        {
+            if (reached[node] || _nodes.Deleted(node) != 0)
+            {
+                continue;
+            }
+
+            inDegree ??= InDegreesAtLevel0();
+            if (LinkFromReachable<TDist>(node, reached, inDegree))
+            {
+                linked++;
+                MarkReachableFrom(node, reached);
+            }
+            else
+            {
+                unreachable++;
+            }
+        }
+
+        return (linked, unreachable);
+    }
+
+    private bool LinkFromReachable<TDist>(int node, BitArray reached, int[] inDegree)
+        where TDist : struct, IDistance
+    {
+        float* q = _nodes.Vector(node);
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        long entry = Volatile.Read(ref _entry);
+        int current = EntryNode(entry);
+        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
+        for (int lc = EntryLevel(entry); lc > 0; lc--)
+        {
+            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
+        }
+
+        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
+        List<(float Distance, int Node)> candidates = scratch.Selection;
+        candidates.Clear();
+        MaxHeap results = scratch.Results;
+        while (results.Count > 0)
+        {
+            if (reached[results.TopNode] && results.TopNode != node)
+            {
+                candidates.Add((results.TopPriority, results.TopNode));
+            }
+
+            results.Pop();
+        }
+
+        candidates.Reverse();
+        foreach ((_, int candidate) in candidates)
+        {
+            lock (LinkLock(candidate))
+            {
+                ref int list = ref _nodes.LinksRef(candidate, 0);
+                if (list < M0)
+                {
+                    Unsafe.Add(ref list, list + 1) = node;
+                    Volatile.Write(ref list, list + 1);
+                    inDegree[node]++;
+                    return true;
+                }
+            }
+        }
+
+        // Every candidate is full: the nearest one that links to a node with other in-links gives that link up
+        // (the most linked-to such neighbour), so no node loses its last in-link here.
+        foreach ((_, int candidate) in candidates)
+        {
+            lock (LinkLock(candidate))
+            {
+                ref int list = ref _nodes.LinksRef(candidate, 0);
+                int victimSlot = 0;
+                for (int j = 1; j <= list; j++)
+                {
+                    int other = Unsafe.Add(ref list, j);
+                    if (inDegree[other] > 1 && (victimSlot == 0 || inDegree[other] > inDegree[Unsafe.Add(ref list, victimSlot)]))
+                    {
+                        victimSlot = j;
+                    }
+                }
+
+                if (victimSlot > 0)
+                {
+                    inDegree[Unsafe.Add(ref list, victimSlot)]--;
+                    Volatile.Write(ref Unsafe.Add(ref list, victimSlot), node);
+                    inDegree[node]++;
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private int[] InDegreesAtLevel0()
+    {
+        int count = NodeCount;
+        var inDegree = new int[count];
+        for (int node = 0; node < count; node++)
+        {
+            int* links = _nodes.Links0(node);
+            for (int i = 1; i <= links[0]; i++)
+            {
+                inDegree[links[i]]++;
+            }
+        }
+
+        return inDegree;
+    }
+
+    private void MarkReachableFrom(int start, BitArray reached)
+    {
+        var pending = new Stack<int>();
+        reached[start] = true;
+        pending.Push(start);
+        while (pending.Count > 0)
+        {
+            int* links = _nodes.Links0(pending.Pop());
+            int n = links[0];
+            for (int i = 1; i <= n; i++)
+            {
+                int next = links[i];
+                if (!reached[next])
+                {
+                    reached[next] = true;
+                    pending.Push(next);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks every node reachable from the entry point over layer-0 links (tombstones are walked through, as
+    /// searches do). Call with writers held back.
+    /// </summary>
+    public BitArray ReachableAtLevel0()
+    {
+        int count = NodeCount;
+        var reached = new BitArray(count);
+        long entry = Volatile.Read(ref _entry);
+        if (entry == EmptyEntry)
+        {
+            return reached;
+        }
+
+        MarkReachableFrom(EntryNode(entry), reached);
+        return reached;
+    }
+
+    /// <summary>Nodes that no other node links to on layer 0 (the entry point excluded). Call with writers held back.</summary>
+    public int CountWithoutInLinksAtLevel0()
+    {
+        int count = NodeCount;
+        var linked = new BitArray(count);
+        for (int node = 0; node < count; node++)
+        {
+            int* links = _nodes.Links0(node);
+            for (int i = 1; i <= links[0]; i++)
+            {
+                linked[links[i]] = true;
+            }
+        }
+
+        long entry = Volatile.Read(ref _entry);
+        int orphans = 0;
+        for (int node = 0; node < count; node++)
+        {
+            if (!linked[node] && (entry == EmptyEntry || node != EntryNode(entry)))
+            {
+                orphans++;
+            }
+        }
+
+        return orphans;
+    }
+}
