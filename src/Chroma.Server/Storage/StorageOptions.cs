@@ -25,6 +25,16 @@ public sealed class StorageOptions
     public string? ConnectionString { get; set; }
 
     /// <summary>
+    /// Gets or sets how long a start waits for PostgreSQL to accept connections (0 to 10 minutes), so replicas started
+    /// together with their database (a compose file, a pod) come up once it does instead of failing: while the
+    /// connection is refused, the host is not found yet or the database says it is starting up, the start tries again
+    /// (0.25 s, then twice as long each time up to 2 s, each attempt logged) until this has passed, then fails with exit
+    /// code 5 as before. A refused login or an unknown database fails at once. 0 tries once. Unused with SQLite.
+    /// Environment variable <c>Chroma__Storage__StartupTimeout</c> (e.g. <c>00:01:00</c>). The default value is 30 seconds.
+    /// </summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Gets or sets how thoroughly the SQLite database is checked when the server starts after an unclean shutdown (a
     /// crash, SIGKILL or power loss leaves no <c>clean-shutdown</c> marker in the data directory):
     /// <see cref="IntegrityCheckMode.Quick"/> scans the write-ahead log for damage that would silently drop committed

@@ -234,7 +234,8 @@ internal static class ChromaServerApplication
             sp.GetRequiredService<StorageOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<RecordChangeObservers>(),
-            sp.GetRequiredService<StorageSpace>()));
+            sp.GetRequiredService<StorageSpace>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StorageOpener).FullName!)));
         if (options.Storage?.Provider == StorageProvider.Postgres)
         {
             // Other servers' commits wake this server's indexes and, on the set's scoring replica, its scoring; published

@@ -6,4 +6,8 @@ internal static partial class StorageLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Error,
         Message = "Record change observer {Observer} failed after a commit; the commit stands and the other observers ran")]
     public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+        Message = "PostgreSQL does not accept connections yet (attempt {Attempt}: {Reason}); trying again in {PauseSeconds:F2} s, for up to {StartupTimeout} in all (Chroma:Storage:StartupTimeout)")]
+    public static partial void WaitingForDatabase(ILogger logger, int attempt, double pauseSeconds, TimeSpan startupTimeout, string reason);
 }

@@ -7,15 +7,23 @@ namespace Chroma.Server.Hosting.Internal;
 /// <summary>Opens the storage provider the options name.</summary>
 internal static class StorageOpener
 {
-    /// <summary>Opens (and migrates) the configured database; SQLite keeps its file in <paramref name="dataDirectory"/>.</summary>
+    /// <summary>
+    /// Opens (and migrates) the configured database; SQLite keeps its file in <paramref name="dataDirectory"/>. PostgreSQL
+    /// is waited for up to <see cref="StorageOptions.StartupTimeout"/>, each failed attempt told to <paramref name="logger"/>.
+    /// </summary>
     public static RecordStorage Open(
-        string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null)
+        string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
         return storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space),
-            StorageProvider.Postgres => PostgresStorage.Open(storage.ConnectionString, timeProvider, observers),
+            StorageProvider.Postgres => PostgresStorage.Open(
+                storage.ConnectionString,
+                timeProvider,
+                observers,
+                storage.StartupTimeout,
+                logger is null ? null : (attempt, reason, pause) => StorageLog.WaitingForDatabase(logger, attempt, pause.TotalSeconds, storage.StartupTimeout, reason)),
             _ => throw new ArgumentException($"Chroma:Storage:Provider: unknown provider {storage.Provider}.", nameof(storage)),
         };
     }

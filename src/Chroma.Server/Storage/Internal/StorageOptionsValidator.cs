@@ -21,6 +21,11 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                 $"must be set when {problems.PathOf(nameof(options.Provider))} is Postgres (Chroma__Storage__ConnectionString)");
         }
 
+        if (options.StartupTimeout < TimeSpan.Zero || options.StartupTimeout > TimeSpan.FromMinutes(10))
+        {
+            problems.Add(nameof(options.StartupTimeout), $"must be between 00:00:00 and 00:10:00 (got {options.StartupTimeout})");
+        }
+
         if (!Enum.IsDefined(options.IntegrityCheck))
         {
             problems.Add(nameof(options.IntegrityCheck), $"must be Off, Quick or Full (got {options.IntegrityCheck})");

@@ -28,16 +28,22 @@ internal sealed class PostgresDatabase : IDisposable
     public TimeProvider TimeProvider { get; }
 
     /// <summary>
-    /// Connects (failing with a <see cref="StorageStartException"/> that names the setting and never the
-    /// password) and brings the schema to the current version.
+    /// Connects (waiting up to <paramref name="startupTimeout"/> for a database that does not accept connections yet;
+    /// failing with a <see cref="StorageStartException"/> that names the setting and never the password) and brings the
+    /// schema to the current version.
     /// </summary>
-    public static PostgresDatabase Open(string connectionString, TimeProvider timeProvider)
+    /// <param name="connectionString">The configured connection string.</param>
+    /// <param name="timeProvider">Stamps rows; the start's wait is measured on it.</param>
+    /// <param name="startupTimeout">How long to wait for PostgreSQL (<see cref="StorageOptions.StartupTimeout"/>); zero tries once.</param>
+    /// <param name="waiting">Hears of each failed attempt while waiting (attempt, reason, pause before the next).</param>
+    public static PostgresDatabase Open(
+        string connectionString, TimeProvider timeProvider, TimeSpan startupTimeout = default, Action<int, string, TimeSpan>? waiting = null)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
         var dataSource = PostgresConnection.CreateDataSource(connectionString);
         try
         {
-            PostgresConnection.Check(dataSource, connectionString);
+            PostgresConnection.Check(dataSource, connectionString, startupTimeout, timeProvider, waiting);
             PostgresSchema.Migrate(dataSource);
             return new PostgresDatabase(dataSource, timeProvider);
         }

@@ -48,7 +48,8 @@ internal sealed unsafe partial class HnswGraph
         int unreachable = 0;
         for (int node = 0; node < count; node++)
         {
-            if (reached[node] || _nodes.Deleted(node) != 0)
+            // Tombstones are never returned; a node reserved and not linked yet has no vector to search with.
+            if (reached[node] || _nodes.Deleted(node) != 0 || Volatile.Read(ref _nodes.Ready(node)) == 0)
             {
                 continue;
             }

@@ -12,6 +12,9 @@ internal static class PostgresConnection
     /// <summary>How long a start waits for the database before it gives up, unless the connection string says otherwise.</summary>
     private const int DefaultConnectTimeoutSeconds = 10;
 
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(2);
+
     /// <summary>Parses <paramref name="connectionString"/>; throws <see cref="StorageStartException"/> when it is not one.</summary>
     public static NpgsqlConnectionStringBuilder Parse(string? connectionString)
     {
@@ -46,20 +49,62 @@ internal static class PostgresConnection
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
-    /// <summary>Opens one connection; throws <see cref="StorageStartException"/> saying where it tried and why it failed.</summary>
-    public static void Check(NpgsqlDataSource dataSource, string connectionString)
+    /// <summary>
+    /// Opens one connection, trying again while PostgreSQL is not accepting connections yet (refused, host not found,
+    /// starting up) until <paramref name="wait"/> has passed; throws <see cref="StorageStartException"/> saying where it
+    /// tried, why it failed and, after retries, how long it waited.
+    /// </summary>
+    /// <param name="dataSource">The pool to open from.</param>
+    /// <param name="connectionString">The configured string (for messages; its password is never shown).</param>
+    /// <param name="wait">How long to keep trying (<see cref="StorageOptions.StartupTimeout"/>); zero tries once.</param>
+    /// <param name="timeProvider">The clock the wait is measured and slept on.</param>
+    /// <param name="waiting">Hears of each failed attempt before the pause after it: attempt number, reason, pause.</param>
+    public static void Check(
+        NpgsqlDataSource dataSource, string connectionString, TimeSpan wait, TimeProvider timeProvider, Action<int, string, TimeSpan>? waiting = null)
     {
-        try
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var started = timeProvider.GetTimestamp();
+        var pause = FirstPause;
+        for (var attempt = 1; ; attempt++)
         {
-            using var connection = dataSource.OpenConnection();
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString);
-            throw new StorageStartException(
-                $"{Setting}: cannot connect to PostgreSQL at {Describe(builder)}: {Redact(ex.Message, builder.Password)}");
+            try
+            {
+                using var connection = dataSource.OpenConnection();
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                var builder = new NpgsqlConnectionStringBuilder(connectionString);
+                var reason = Redact(ex.Message, builder.Password);
+                var waited = timeProvider.GetElapsedTime(started);
+                if (!IsNotReadyYet(ex) || waited + pause > wait)
+                {
+                    var gaveUp = attempt == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
+                        $" (gave up after {attempt} attempts in {waited.TotalSeconds:F1} s; Chroma:Storage:StartupTimeout is {wait})");
+                    throw new StorageStartException($"{Setting}: cannot connect to PostgreSQL at {Describe(builder)}: {reason}{gaveUp}");
+                }
+
+                waiting?.Invoke(attempt, reason, pause);
+                Task.Delay(pause, timeProvider).GetAwaiter().GetResult();
+                pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
+            }
         }
     }
+
+    /// <summary>
+    /// Whether a failed open may succeed later without a change of settings: PostgreSQL not up yet (connection refused,
+    /// host not found, a timeout: Npgsql's transient errors) or up and not accepting connections yet (starting up, shutting
+    /// down, too many connections). A refused login or an unknown database is not.
+    /// </summary>
+    private static bool IsNotReadyYet(Exception ex) => ex switch
+    {
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
+            or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections
+            || postgres.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException => true,
+        _ => false,
+    };
 
     /// <summary>Where a connection string points, without its password.</summary>
     public static string Describe(NpgsqlConnectionStringBuilder builder) =>
