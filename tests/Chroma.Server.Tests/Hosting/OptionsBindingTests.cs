@@ -52,6 +52,7 @@ public sealed class OptionsBindingTests
             "--Chroma:Recommendations:NeighborCount=7",
             "--Chroma:Drift:Window=99",
             "--Chroma:Storage:IntegrityCheck=Full",
+            "--Chroma:Storage:StartupTimeout=00:01:30",
             "--Chroma:Retention:Interval=00:30:00",
             "--Chroma:Retention:Rules:0:Set=*",
             "--Chroma:Retention:Rules:0:Dataset=production",
@@ -79,6 +80,7 @@ public sealed class OptionsBindingTests
             Assert.That(services.GetRequiredService<RecommendationOptions>().NeighborCount, Is.EqualTo(7));
             Assert.That(services.GetRequiredService<DriftOptions>().Window, Is.EqualTo(99));
             Assert.That(services.GetRequiredService<StorageOptions>().IntegrityCheck, Is.EqualTo(IntegrityCheckMode.Full));
+            Assert.That(services.GetRequiredService<StorageOptions>().StartupTimeout, Is.EqualTo(TimeSpan.FromSeconds(90)));
             Assert.That(services.GetRequiredService<RetentionOptions>().Interval, Is.EqualTo(TimeSpan.FromMinutes(30)));
             Assert.That(services.GetRequiredService<RetentionOptions>().Rules.Single().MaxAge, Is.EqualTo(TimeSpan.FromDays(30)));
             Assert.That(services.GetRequiredService<WebOptions>().UndoWindow, Is.EqualTo(TimeSpan.FromSeconds(20)));

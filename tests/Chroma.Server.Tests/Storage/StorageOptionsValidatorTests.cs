@@ -16,6 +16,10 @@ public sealed class StorageOptionsValidatorTests
         yield return Case("PostgresWithoutConnectionString", o => o.Provider = StorageProvider.Postgres,
             "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres (Chroma__Storage__ConnectionString)");
         yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (IntegrityCheckMode)9, "Chroma:Storage:IntegrityCheck must be Off, Quick or Full");
+        yield return Case("NegativeStartupTimeout", o => o.StartupTimeout = TimeSpan.FromSeconds(-1),
+            "Chroma:Storage:StartupTimeout must be between 00:00:00 and 00:10:00 (got -00:00:01)");
+        yield return Case("StartupTimeoutOverTenMinutes", o => o.StartupTimeout = TimeSpan.FromMinutes(11),
+            "Chroma:Storage:StartupTimeout must be between 00:00:00 and 00:10:00 (got 00:11:00)");
     }
 
     [TestCaseSource(nameof(BadOptions))]
