@@ -172,8 +172,9 @@ public sealed class ReplicaClusterTests
         var down = Stopwatch.StartNew();
         await Task.Delay(300, cancellationToken);
 
-        // The test restarts PostgreSQL while a killed replica may still be starting: a replica that cannot reach the
-        // database at start exits with code 5 ("cannot connect to PostgreSQL"), and is started again, as an orchestrator would.
+        // The test restarts PostgreSQL while a killed replica may still be starting: a replica waits for the database at
+        // start (Chroma:Storage:StartupTimeout, 30 s); one that still cannot reach it exits with code 5 ("cannot connect to
+        // PostgreSQL") and is started again, as an orchestrator would.
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -76,7 +76,13 @@ public sealed class PostgresEndToEndTests
             Host = "127.0.0.1",
             Port = 0,
             DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = "Host=127.0.0.1;Port=1;Password=pg-secret-4711;Timeout=2" },
+            // No wait for the database (StartupTimeout 0): the failure itself is what is checked here.
+            Storage = new StorageOptions
+            {
+                Provider = StorageProvider.Postgres,
+                ConnectionString = "Host=127.0.0.1;Port=1;Password=pg-secret-4711;Timeout=2",
+                StartupTimeout = TimeSpan.Zero,
+            },
         };
 
         var ex = Assert.ThrowsAsync<ChromaServerStartException>(() => ChromaServer.StartAsync(options));
