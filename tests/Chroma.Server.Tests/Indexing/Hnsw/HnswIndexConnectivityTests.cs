@@ -102,8 +102,10 @@ public sealed class HnswIndexConnectivityTests
             Assert.That(index.Search(copy, 5, ef: 64).Select(r => r.Distance), Is.All.EqualTo(0f));
         }
 
-        // A pass links the unreachable copies in too.
-        index.Reconnect();
+        // A pass links the unreachable copies in too, and says so truthfully.
+        var (linked, left) = index.Reconnect();
+        Assert.That(linked, Is.GreaterThanOrEqualTo(unreachable == 0 ? 0 : 1));
+        Assert.That(left, Is.Zero);
         Assert.That(index.Connectivity(), Is.EqualTo((0, 0)));
     }
 

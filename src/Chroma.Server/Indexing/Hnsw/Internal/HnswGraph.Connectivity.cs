@@ -23,33 +23,38 @@ internal sealed unsafe partial class HnswGraph
     public (int Linked, int Unreachable) Reconnect<TDist>()
         where TDist : struct, IDistance
     {
+        // Each round starts from a fresh walk, so the count returned is what a search faces now (a link given up to
+        // make room can, rarely, cut off a node whose other in-links came from unreachable nodes: the next round
+        // links it in).
         int linked = 0;
-        int unreachable = 0;
-        for (int round = 0; round < MaxReconnectRounds; round++)
+        for (int round = 0; ; round++)
         {
             BitArray reached = ReachableAtLevel0();
-            (int linkedNow, unreachable) = ReconnectRound<TDist>(reached);
-            linked += linkedNow;
-            if (linkedNow == 0 || unreachable == 0)
+            int unreachable = CountUnreachableLive(reached);
+            if (unreachable == 0 || round == MaxReconnectRounds)
             {
-                break;
+                return (linked, unreachable);
             }
-        }
 
-        return (linked, unreachable);
+            int linkedNow = ReconnectRound<TDist>(reached);
+            if (linkedNow == 0)
+            {
+                return (linked, unreachable);
+            }
+
+            linked += linkedNow;
+        }
     }
 
-    private (int Linked, int Unreachable) ReconnectRound<TDist>(BitArray reached)
+    private int ReconnectRound<TDist>(BitArray reached)
         where TDist : struct, IDistance
     {
         int count = NodeCount;
         int[]? inDegree = null;
         int linked = 0;
-        int unreachable = 0;
         for (int node = 0; node < count; node++)
         {
-            // Tombstones are never returned; a node reserved and not linked yet has no vector to search with.
-            if (reached[node] || _nodes.Deleted(node) != 0 || Volatile.Read(ref _nodes.Ready(node)) == 0)
+            if (!IsUnreachableLive(node, reached))
             {
                 continue;
             }
@@ -60,13 +65,27 @@ internal sealed unsafe partial class HnswGraph
                 linked++;
                 MarkReachableFrom(node, reached);
             }
-            else
-            {
-                unreachable++;
-            }
         }
 
-        return (linked, unreachable);
+        return linked;
+    }
+
+    /// <summary>
+    /// A live node no walk reached. Tombstones are never returned; a node reserved and not linked yet has no vector to
+    /// search with (not seen with writers held back, where every reserved node is linked).
+    /// </summary>
+    private bool IsUnreachableLive(int node, BitArray reached) =>
+        !reached[node] && _nodes.Deleted(node) == 0 && Volatile.Read(ref _nodes.Ready(node)) != 0;
+
+    private int CountUnreachableLive(BitArray reached)
+    {
+        int unreachable = 0;
+        for (int node = 0; node < reached.Length; node++)
+        {
+            unreachable += IsUnreachableLive(node, reached) ? 1 : 0;
+        }
+
+        return unreachable;
     }
 
     private bool LinkFromReachable<TDist>(int node, BitArray reached, int[] inDegree)
