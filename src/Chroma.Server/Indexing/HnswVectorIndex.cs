@@ -14,6 +14,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     private readonly Dictionary<string, int> _tags;
     private RecallEstimate? _estimate;
     private int _addsSinceReconnect;
+    private bool _neverReconnected;
 
     /// <summary>Creates an empty index for vectors of <paramref name="dimension"/> under <paramref name="metric"/> (L2 or cosine).</summary>
     public HnswVectorIndex(int dimension, HnswMetric metric = HnswMetric.L2)
@@ -35,7 +36,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         _tags = new Dictionary<string, int>(tags, StringComparer.Ordinal);
 
         // A graph from a file may come from a version that did not link unreachable nodes in: check it once.
-        _addsSinceReconnect = index.Count == 0 ? 0 : int.MaxValue;
+        _neverReconnected = index.Count > 0;
     }
 
     /// <summary>
@@ -68,7 +69,8 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// (at least <see cref="ReconnectEvery"/>), so the walk over the graph it costs stays a small share of the inserts'
     /// cost; or the graph was read from a file and not checked yet.
     /// </summary>
-    public bool ReconnectDue => Volatile.Read(ref _addsSinceReconnect) >= Math.Max(ReconnectEvery, Graph.Count / 8);
+    public bool ReconnectDue =>
+        Volatile.Read(ref _neverReconnected) || Volatile.Read(ref _addsSinceReconnect) >= Math.Max(ReconnectEvery, Graph.Count / 8);
 
     /// <summary>Gets the default search breadth: the estimated one, else the graph's <see cref="HnswOptions.EfSearch"/> (64).</summary>
     public int SearchBreadth => Estimate?.SearchBreadth ?? Graph.Options.EfSearch;
@@ -104,6 +106,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     public ReconnectResult Reconnect()
     {
         Volatile.Write(ref _addsSinceReconnect, 0);
+        Volatile.Write(ref _neverReconnected, false);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (linked, unreachable) = Graph.Reconnect();
         return new ReconnectResult(linked, unreachable, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
