@@ -55,14 +55,7 @@ internal sealed partial class HnswIndex
                 Parallel.For(0, live.Count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, Move);
 
                 // Parallel inserts of nearby vectors can leave a node no search reaches (see Reconnect).
-                if (old.Options.Metric == HnswMetric.L2)
-                {
-                    rebuilt.Reconnect<L2Distance>();
-                }
-                else
-                {
-                    rebuilt.Reconnect<DotDistance>();
-                }
+                ReconnectGraph(rebuilt);
             }
 
             Volatile.Write(ref _graph, rebuilt);

@@ -16,13 +16,17 @@ internal sealed partial class HnswIndex
         _writeGate.EnterWriteLock();
         try
         {
-            return Options.Metric == HnswMetric.L2 ? _graph.Reconnect<L2Distance>() : _graph.Reconnect<DotDistance>();
+            return ReconnectGraph(_graph);
         }
         finally
         {
             _writeGate.ExitWriteLock();
         }
     }
+
+    /// <summary>The pass on <paramref name="graph"/> under its metric's distance; the caller holds writers back.</summary>
+    private static (int Linked, int Unreachable) ReconnectGraph(HnswGraph graph) =>
+        graph.Options.Metric == HnswMetric.L2 ? graph.Reconnect<L2Distance>() : graph.Reconnect<DotDistance>();
 
     /// <summary>
     /// Counts the nodes (tombstones included) that no layer-0 walk from the entry point reaches, and those that no

@@ -219,22 +219,12 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>Nodes that no other node links to on layer 0 (the entry point excluded). Call with writers held back.</summary>
     public int CountWithoutInLinksAtLevel0()
     {
-        int count = NodeCount;
-        var linked = new BitArray(count);
-        for (int node = 0; node < count; node++)
-        {
-            int* links = _nodes.Links0(node);
-            for (int i = 1; i <= links[0]; i++)
-            {
-                linked[links[i]] = true;
-            }
-        }
-
+        int[] inDegree = InDegreesAtLevel0();
         long entry = Volatile.Read(ref _entry);
         int orphans = 0;
-        for (int node = 0; node < count; node++)
+        for (int node = 0; node < inDegree.Length; node++)
         {
-            if (!linked[node] && (entry == EmptyEntry || node != EntryNode(entry)))
+            if (inDegree[node] == 0 && (entry == EmptyEntry || node != EntryNode(entry)))
             {
                 orphans++;
             }
