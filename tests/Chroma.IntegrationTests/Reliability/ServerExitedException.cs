@@ -3,9 +3,11 @@ namespace Chroma.IntegrationTests.Reliability;
 /// <summary>The server process exited while it was starting; <see cref="ExitCode"/> says why (the README's exit-code table).</summary>
 public sealed class ServerExitedException : InvalidOperationException
 {
-    /// <summary>Creates the exception for a start that ended with <paramref name="exitCode"/>.</summary>
-    public ServerExitedException(int exitCode)
-        : base($"the server process exited with code {exitCode} while starting") => ExitCode = exitCode;
+    /// <summary>Creates the exception for a start that ended with <paramref name="exitCode"/>, quoting the last lines it wrote.</summary>
+    public ServerExitedException(int exitCode, IReadOnlyList<string>? lastLines = null)
+        : base($"the server process exited with code {exitCode} while starting"
+            + (lastLines is { Count: > 0 } ? "; its last lines:" + Environment.NewLine + string.Join(Environment.NewLine, lastLines) : string.Empty))
+        => ExitCode = exitCode;
 
     /// <summary>Creates the exception with a message only (exit code 0).</summary>
     public ServerExitedException(string message)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -13,7 +14,10 @@ namespace Chroma.IntegrationTests.Reliability;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private readonly bool _deleteDataOnDispose;
+    private const int KeptLines = 40;
+
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly ConcurrentQueue<string> _lastLines = new();
     private Process? _process;
 
     /// <param name="dataDirectory">The server's data directory.</param>
@@ -98,8 +102,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server process");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _lastLines.Clear();
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await WaitHealthyAsync(startTimeout ?? TimeSpan.FromSeconds(60), cancellationToken);
@@ -203,7 +208,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             if (_process!.HasExited)
             {
-                throw new ServerExitedException(_process.ExitCode);
+                // Its last lines say why (the output streams end with the process).
+                _process.WaitForExit();
+                throw new ServerExitedException(_process.ExitCode, [.. _lastLines]);
             }
 
             try
@@ -220,6 +227,20 @@ internal sealed class ServerProcess : IAsyncDisposable
             }
 
             await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>Keeps the last <see cref="KeptLines"/> lines the process wrote, for the exception of a failed start.</summary>
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _lastLines.Enqueue(line);
+        while (_lastLines.Count > KeptLines && _lastLines.TryDequeue(out _))
+        {
         }
     }
 }
