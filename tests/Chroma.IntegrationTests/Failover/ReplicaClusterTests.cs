@@ -173,8 +173,9 @@ public sealed class ReplicaClusterTests
         await Task.Delay(300, cancellationToken);
 
         // The test restarts PostgreSQL while a killed replica may still be starting: a replica waits for the database at
-        // start (Chroma:Storage:StartupTimeout, 30 s); one that still cannot reach it exits with code 5 ("cannot connect to
-        // PostgreSQL") and is started again, as an orchestrator would.
+        // start (Chroma:Storage:StartupTimeout, 30 s); one that still cannot reach it, or loses it after the store opened,
+        // exits with code 5 ("cannot connect to PostgreSQL", "lost the connection to PostgreSQL while starting") and is
+        // started again, as an orchestrator would.
         for (var attempt = 1; ; attempt++)
         {
             try

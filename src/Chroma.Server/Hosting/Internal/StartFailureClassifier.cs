@@ -4,6 +4,7 @@ using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Security;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Chroma.Server.Hosting.Internal;
 
@@ -37,6 +38,13 @@ internal static class StartFailureClassifier
                 => FromValidation([.. inner.Cast<OptionsValidationException>()]),
             StorageStartException storage => new(ChromaServerStartFailure.Setting, OneLine(storage.Message), storage),
             DatabaseDamagedException damaged => new(ChromaServerStartFailure.Database, OneLine(damaged.Message), damaged),
+
+            // The store opened, then PostgreSQL went away before the start was done (a restart): the same exit as a
+            // database that cannot be reached at open, so an orchestrator starts the server again.
+            NpgsqlException postgres => new(
+                ChromaServerStartFailure.Setting,
+                $"lost the connection to PostgreSQL while starting ({OneLine(Innermost(postgres).Message)}); it may be restarting: start the server again",
+                postgres),
             ArgumentException argument when argument.Message.StartsWith(CertificateSettingPrefix, StringComparison.Ordinal)
                 => new(ChromaServerStartFailure.Certificate, OneLine(StripParameterName(argument)), argument),
             ArgumentException argument => new(ChromaServerStartFailure.Setting, OneLine(StripParameterName(argument)), argument),
