@@ -93,10 +93,7 @@ internal sealed partial class AdaptiveVectorIndex
 
             // Parallel inserts of nearby vectors can leave a node no search reaches: linked in before anyone searches.
             var reconnected = await threads.RunAsync(graph.Reconnect, token).ConfigureAwait(false);
-            if (reconnected.Linked + reconnected.Unreachable > 0)
-            {
-                _settings.Reconnected?.Invoke(reconnected);
-            }
+            _settings.Reconnected?.Invoke(reconnected);
 
             // Estimated before the take-over, so the graph answers with its adapted breadth from its first search.
             graph.Estimate = await RecallEstimator.EstimateAsync(

@@ -284,10 +284,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         try
         {
             var result = await _settings.Threads.RunAsync(hnsw.Reconnect, _disposing.Token).ConfigureAwait(false);
-            if (result.Linked + result.Unreachable > 0)
-            {
-                _settings.Reconnected?.Invoke(result);
-            }
+            _settings.Reconnected?.Invoke(result);
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {

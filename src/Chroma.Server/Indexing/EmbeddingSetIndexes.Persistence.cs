@@ -93,7 +93,17 @@ internal sealed partial class EmbeddingSetIndexes
         },
         ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
-        Reconnected = result => IndexingLog.Reconnected(_logger, entry.Set.SetId, result.Linked, result.Unreachable, result.ElapsedMs),
+        Reconnected = result =>
+        {
+            if (result.Linked + result.Unreachable > 0)
+            {
+                IndexingLog.Reconnected(_logger, entry.Set.SetId, result.Linked, result.Unreachable, result.ElapsedMs);
+            }
+            else
+            {
+                IndexingLog.EveryNodeReachable(_logger, entry.Set.SetId, result.ElapsedMs);
+            }
+        },
         ReturnFreedMemory = () =>
         {
             var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();

@@ -12,7 +12,8 @@
 # Environment: CHROMA_CONTAINER_CACHE (default /var/tmp/chroma-container: engine data, debootstrapped root file system),
 #   CHROMA_PROOF_KEEP_IMAGES=1 keeps the server image and its build layers too (a rerun rebuilds only what changed),
 #   CHROMA_PORT_1/2 (default 50061/50062) and CHROMA_WEB_PORT_1/2 (default 50071/50072) on 127.0.0.1.
-# Needs `docker-compose` (Debian's docker-compose 1.29) or `docker compose`, dockerd, and debootstrap on a first run.
+# Needs `docker-compose` (Debian's docker-compose 1.29) or `docker compose`, dockerd, and debootstrap on a first run
+# (installs Debian's docker.io, debootstrap and docker-compose when one is missing).
 #
 # Runs seen (date, command, timings, result): container/README.md. Passed 2026-12-02 08:18 UTC.
 set -euo pipefail
@@ -73,6 +74,11 @@ cli() { dotnet "$ROOT/src/Chroma.Server.Tool/bin/Release/net10.0/Chroma.Server.T
 CLI=(cli)
 
 step "1. private Docker engine and local base images (no registry)"
+# What a bare Debian 12 machine lacks: the engine, debootstrap and a compose front end (Debian's docker-compose 1.29).
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null || ! "${COMPOSE[@]}" version >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap docker-compose >/dev/null
+  if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
+fi
 start_private_engine
 docker version --format 'engine {{.Server.Version}} at '"$DOCKER_HOST"
 ensure_dotnet_base_images

@@ -282,8 +282,10 @@ internal static class MillionRecordsCommand
         private async Task QueryAsync(ReplicaProcess replica, ChromaClient client, string name)
         {
             replica.Mark($"FindNearest: {queryCount} queries begin (50 warm-up calls first)");
+            var began = replica.Age;
             var result = await NearestLatency.MeasureAsync(client, descriptor.Id, queries, queryCount, Dimension, truth, NearestLatency.K).ConfigureAwait(false);
             replica.Mark($"FindNearest: queries end: {result}; median of each {NearestLatency.Block} in order (ms): {string.Join(' ', result.BlockMedians.Select(m => m.ToString("F2", CultureInfo.InvariantCulture)))}");
+            replica.Mark($"FindNearest: the {NearestLatency.Slowest} slowest (replica age at the call: ms): {string.Join("; ", result.SlowestQueries.Select(s => string.Create(CultureInfo.InvariantCulture, $"{(began.TotalSeconds + s.StartedSeconds):F3} s: {s.Milliseconds:F1}")))}");
             var breadth = (await client.ListSetsAsync().ConfigureAwait(false)).First(s => s.SetId == descriptor.Id).Index;
             var (peak, resident) = replica.Memory();
             Console.WriteLine(Line(

@@ -16,18 +16,24 @@ internal static class NearestLatency
     /// <summary>Queries per entry of <see cref="Result.BlockMedians"/>.</summary>
     public const int Block = 100;
 
+    /// <summary>How many of the slowest queries <see cref="Result.SlowestQueries"/> lists.</summary>
+    public const int Slowest = 12;
+
     /// <summary>Times <paramref name="count"/> queries (after a warm-up of 50 not counted).</summary>
     public static async Task<Result> MeasureAsync(ChromaClient client, string setId, float[] queries, int count, int dimension, int[] truth, int truthK)
     {
+        var measuring = Stopwatch.StartNew();
         for (var q = 0; q < Warmup; q++)
         {
             await client.FindNearestAsync(setId, queries.AsMemory(q % count * dimension, dimension), K).ConfigureAwait(false);
         }
 
         var milliseconds = new double[count];
+        var startedAt = new double[count];
         var found = 0L;
         for (var q = 0; q < count; q++)
         {
+            startedAt[q] = measuring.Elapsed.TotalSeconds;
             var started = Stopwatch.GetTimestamp();
             var neighbours = await client.FindNearestAsync(setId, queries.AsMemory(q * dimension, dimension), K).ConfigureAwait(false);
             milliseconds[q] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -46,10 +52,13 @@ internal static class NearestLatency
         var first = Median(milliseconds[..tenth]);
         var last = Median(milliseconds[^tenth..]);
         var blocks = milliseconds.Chunk(Block).Select(b => Median([.. b])).ToArray();
+        var slowest = Enumerable.Range(0, count).OrderByDescending(q => milliseconds[q]).Take(Slowest)
+            .Select(q => (startedAt[q], milliseconds[q])).OrderBy(s => s.Item1).ToArray();
         Array.Sort(milliseconds);
         return new Result(Percentile(milliseconds, 0.50), Percentile(milliseconds, 0.99), milliseconds.Average(), milliseconds[^1], found / (double)(count * K), first, last)
         {
             BlockMedians = blocks,
+            SlowestQueries = slowest,
         };
     }
 
@@ -66,6 +75,9 @@ internal static class NearestLatency
     {
         /// <summary>The median of each <see cref="Block"/> consecutive queries, in the order asked.</summary>
         public IReadOnlyList<double> BlockMedians { get; init; } = [];
+
+        /// <summary>The <see cref="Slowest"/> slowest queries in the order asked: when each began (seconds after the warm-up began) and its time (ms).</summary>
+        public IReadOnlyList<(double StartedSeconds, double Milliseconds)> SlowestQueries { get; init; } = [];
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"p50 {P50:F2} ms, p99 {P99:F2} ms (mean {Mean:F2}, max {Max:F1}; p50 of the first / last tenth {FirstTenthP50:F2} / {LastTenthP50:F2}), recall@10 {Recall:F4}");

@@ -47,7 +47,7 @@ internal sealed record IndexBuildSettings
 
     /// <summary>
     /// Gets what hears of a pass that linked in graph nodes no search could reach (see <see cref="HnswVectorIndex.Reconnect"/>):
-    /// nodes linked, nodes left unreachable, milliseconds. Runs only when the pass found any.
+    /// nodes linked, nodes left unreachable, milliseconds. Runs after every pass, also one that found nothing to link.
     /// </summary>
     public Action<ReconnectResult>? Reconnected { get; init; }
 

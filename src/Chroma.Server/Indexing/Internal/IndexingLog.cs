@@ -65,4 +65,8 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 316, Level = LogLevel.Information,
         Message = "Linked {Linked} nodes of the HNSW index of '{SetId}' that no search reached into the graph ({Unreachable} left unreachable; {ElapsedMs:F0} ms)")]
     public static partial void Reconnected(ILogger logger, string setId, int linked, int unreachable, double elapsedMs);
+
+    [LoggerMessage(EventId = 317, Level = LogLevel.Debug,
+        Message = "Checked the HNSW index of '{SetId}' for nodes no search reaches: none ({ElapsedMs:F0} ms)")]
+    public static partial void EveryNodeReachable(ILogger logger, string setId, double elapsedMs);
 }
