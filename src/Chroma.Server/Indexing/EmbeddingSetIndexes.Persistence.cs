@@ -88,6 +88,7 @@ internal sealed partial class EmbeddingSetIndexes
         TookOver = () =>
         {
             IndexingLog.BuildFinished(_logger, entry.Set.SetId, entry.LoadedIndex?.Count ?? 0, entry.LoadedIndex?.AdoptedVectors ?? 0);
+            entry.DeferredSince = _timeProvider.GetTimestamp();
             entry.SaveRequested = true;
             Wake(entry);
         },
@@ -116,6 +117,7 @@ internal sealed partial class EmbeddingSetIndexes
     {
         var set = entry.Set;
         var started = Stopwatch.GetTimestamp();
+        entry.DeferredSince = _timeProvider.GetTimestamp();
         var loaded = TryLoadFile(entry);
         AdaptiveVectorIndex index;
         long highWater;
@@ -153,7 +155,7 @@ internal sealed partial class EmbeddingSetIndexes
 
         index.StartEstimateIfStale();
 
-        index.StartReconnectIfDue();
+        index.StartReconnectIfDue(deferLoadedCheck: !MayRunDeferred(entry));
         return index;
     }
 

@@ -121,13 +121,14 @@ internal sealed partial class EmbeddingSetIndexes
 
             index.StartEstimateIfStale();
 
-            index.StartReconnectIfDue();
-            saveRequested |= entry.SaveRequested;
+            index.StartReconnectIfDue(deferLoadedCheck: !MayRunDeferred(entry));
+            saveRequested |= entry.SaveRequested && MayRunDeferred(entry);
         }
 
         if (saveRequested)
         {
-            // A build just finished: save it now rather than at the next tick, so a crash soon after keeps it.
+            // A build just finished: save it once the API is quiet (at most MaximumDeferral later) rather than at the
+            // next tick, so a crash soon after keeps it; its checkpoints cover the wait.
             await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
         }
 
@@ -161,6 +162,8 @@ internal sealed partial class EmbeddingSetIndexes
         {
             IndexingLog.PollFailed(_logger, ex);
         }
+
+        WakeDeferred();
     }
 
     /// <summary>Reads and applies up to <see cref="PagesPerTurn"/> pages of the set's changes; true when more wait.</summary>

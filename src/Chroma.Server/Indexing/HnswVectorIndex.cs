@@ -64,6 +64,9 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         set => Volatile.Write(ref _estimate, value);
     }
 
+    /// <summary>Gets whether the graph was read from a file and no <see cref="Reconnect"/> has run on it yet.</summary>
+    public bool NeverReconnected => Volatile.Read(ref _neverReconnected);
+
     /// <summary>
     /// Gets whether a <see cref="Reconnect"/> is due: vectors added since the last one reach an eighth of the graph
     /// (at least <see cref="ReconnectEvery"/>), so the walk over the graph it costs stays a small share of the inserts'

@@ -38,8 +38,8 @@ public sealed class RepeatedVectorSearchTests
         var stored = server.Server.Services.GetRequiredService<IRecordStore>().ListSets().Single(s => s.Set.SetId == setId).Set;
         var indexes = server.Server.Services.GetRequiredService<EmbeddingSetIndexes>();
         var index = await indexes.LoadAsync(stored).WaitAsync(cancellationToken);
-        await index.BuildCompletion.WaitAsync(cancellationToken);
-        while (index.Count < records.Length)
+        // The build starts once the worker has read enough records, which can be after the load: wait for its graph.
+        while (index.Count < records.Length || index.Hnsw is null)
         {
             await Task.Delay(50, cancellationToken);
         }

@@ -162,7 +162,10 @@ internal static class ChromaServerApplication
             sp.GetRequiredService<IndexingOptions>(),
             IndexDirectory(sp),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<EmbeddingSetIndexes>>()));
+            sp.GetRequiredService<ILogger<EmbeddingSetIndexes>>())
+        {
+            QuietFor = sp.GetRequiredService<GrpcActivity>().QuietFor,
+        });
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();
         AddRecommendations(services);

@@ -45,6 +45,12 @@ internal sealed class SetIndexEntry
         set => Volatile.Write(ref _saveRequested, value);
     }
 
+    /// <summary>
+    /// Gets or sets when (a <see cref="TimeProvider"/> timestamp) the index was given work that waits for a quiet API: the
+    /// save after a build, the check of a graph read from a file (<see cref="EmbeddingSetIndexes.QuietPeriod"/>).
+    /// </summary>
+    public long DeferredSince { get; set; }
+
     /// <summary>Gets or sets how the index was loaded.</summary>
     public IndexLoadReport? LoadReport { get; set; }
 
