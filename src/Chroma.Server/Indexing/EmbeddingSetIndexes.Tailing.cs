@@ -121,13 +121,14 @@ internal sealed partial class EmbeddingSetIndexes
 
             index.StartEstimateIfStale();
 
-            index.StartReconnectIfDue(deferLoadedCheck: !MayRunDeferred(entry));
-            saveRequested |= entry.SaveRequested && MayRunDeferred(entry);
+            var mayRunDeferred = MayRunDeferred(entry);
+            index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
+            saveRequested |= entry.SaveRequested && mayRunDeferred;
         }
 
         if (saveRequested)
         {
-            // A build just finished: save it once the API is quiet (at most MaximumDeferral later) rather than at the
+            // A build just finished: save it once the API is quiet (at most a minute later) rather than at the
             // next tick, so a crash soon after keeps it; its checkpoints cover the wait.
             await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
         }

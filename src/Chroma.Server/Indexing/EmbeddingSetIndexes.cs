@@ -54,21 +54,14 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     }
 
     /// <summary>
-    /// How long the API must have had no call (<see cref="QuietFor"/>) before work nothing waits for runs: the save
-    /// right after a build and the first check of a graph read from a file, each of which holds a core (a million
-    /// 128-d vectors: a 1.5 s save, a 0.8 s walk) while a replica that just took over or started answers its first
-    /// queries. The periodic and final saves do not wait.
+    /// Gets or sets whether work nothing waits for, waiting since a timestamp of this registry's
+    /// <see cref="TimeProvider"/>, may run now: the save right after a build and the first check of a graph read from
+    /// a file, each of which holds a core (a million 128-d vectors: a 1.5 s save, a 0.8 s walk) while a replica that
+    /// just took over or started answers its first queries. The server sets the gRPC activity's rule
+    /// (<c>GrpcActivity.MayRunDeferred</c>: a quiet API, or a wait long enough); the periodic and final saves do not
+    /// wait. Null (the default value) lets that work run at once.
     /// </summary>
-    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long that work waits for a quiet API at most: a server that is never quiet still gets it.</summary>
-    public static readonly TimeSpan MaximumDeferral = TimeSpan.FromSeconds(60);
-
-    /// <summary>
-    /// Gets or sets whether the server's API has had no call for a given time (the server sets the gRPC activity's);
-    /// null (the default value) counts as always quiet.
-    /// </summary>
-    public Func<TimeSpan, bool>? QuietFor { get; set; }
+    public Func<long, bool>? MayRunDeferredWork { get; set; }
 
     /// <summary>Gets the dedicated threads index work runs on.</summary>
     public IndexBuildThreads Threads => _threads;
@@ -167,10 +160,9 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     }
 
     /// <summary>Whether work of <paramref name="entry"/> that waits for a quiet API may run now.</summary>
-    private bool MayRunDeferred(SetIndexEntry entry) =>
-        QuietFor is not { } quietFor || quietFor(QuietPeriod) || _timeProvider.GetElapsedTime(entry.DeferredSince) >= MaximumDeferral;
+    private bool MayRunDeferred(SetIndexEntry entry) => MayRunDeferredWork?.Invoke(entry.DeferredSince) ?? true;
 
-    /// <summary>Wakes every set whose deferred work (<see cref="QuietPeriod"/>) may run now; called with each poll.</summary>
+    /// <summary>Wakes every set whose deferred work (<see cref="MayRunDeferredWork"/>) may run now; called with each poll.</summary>
     private void WakeDeferred()
     {
         foreach (var entry in _entries.Values)

@@ -73,7 +73,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// cost; or the graph was read from a file and not checked yet.
     /// </summary>
     public bool ReconnectDue =>
-        Volatile.Read(ref _neverReconnected) || Volatile.Read(ref _addsSinceReconnect) >= Math.Max(ReconnectEvery, Graph.Count / 8);
+        NeverReconnected || Volatile.Read(ref _addsSinceReconnect) >= Math.Max(ReconnectEvery, Graph.Count / 8);
 
     /// <summary>Gets the default search breadth: the estimated one, else the graph's <see cref="HnswOptions.EfSearch"/> (64).</summary>
     public int SearchBreadth => Estimate?.SearchBreadth ?? Graph.Options.EfSearch;

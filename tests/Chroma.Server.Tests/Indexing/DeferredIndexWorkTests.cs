@@ -1,5 +1,6 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Indexing;
+using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.Indexing.Hnsw;
 using Chroma.Server.Tests.TestSupport;
@@ -8,8 +9,9 @@ namespace Chroma.Server.Tests.Indexing;
 
 /// <summary>
 /// Work nothing waits for (the save right after a build, the first check of a graph read from a file) waits for a
-/// quiet API (<see cref="EmbeddingSetIndexes.QuietFor"/>), at most <see cref="EmbeddingSetIndexes.MaximumDeferral"/>;
-/// a poll wakes it once it may run. A real store and real builds; the API's activity is a flag the test sets.
+/// quiet API (<see cref="GrpcActivity.QuietPeriod"/>), at most <see cref="GrpcActivity.MaximumDeferral"/>; a poll wakes
+/// it once it may run. A real store, real builds and the server's activity tracker on the fixture's clock; the test
+/// begins and ends calls on it.
 /// </summary>
 [TestFixture]
 public sealed class DeferredIndexWorkTests
@@ -19,15 +21,15 @@ public sealed class DeferredIndexWorkTests
 
     private IndexRegistryFixture _fixture = null!;
     private Record[] _records = null!;
-    private volatile bool _quiet;
+    private GrpcActivity _activity = null!;
 
     [SetUp]
     public void SetUp()
     {
         _fixture = new IndexRegistryFixture(threshold: 300);
         _records = [.. TestVectors.Clustered(400, Dimension, clusters: 6, seed: 5).Select(v => Records.Make(v))];
-        _quiet = false;
-        _fixture.Indexes.QuietFor = IsQuiet;
+        _activity = new GrpcActivity(_fixture.Clock);
+        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
     }
 
     [TearDown]
@@ -36,7 +38,8 @@ public sealed class DeferredIndexWorkTests
     [Test, CancelAfter(60_000)]
     public async Task BuildFinished_WhileTheApiIsBusy_SavesOnlyOnceItIsQuiet(CancellationToken cancellationToken)
     {
-        // Arrange: a build takes over while calls keep arriving.
+        // Arrange: a build takes over while a call is in flight.
+        _activity.Begin();
         var set = await BuiltAsync(cancellationToken);
 
         // Act
@@ -44,7 +47,12 @@ public sealed class DeferredIndexWorkTests
         _fixture.Indexes.Poll();
         await _fixture.Indexes.ApplyQueuedAsync();
         var savedWhileBusy = Saves();
-        _quiet = true;
+        _activity.End();
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod - TimeSpan.FromMilliseconds(1));
+        _fixture.Indexes.Poll();
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var savedJustBeforeQuiet = Saves();
+        _fixture.Clock.Advance(TimeSpan.FromMilliseconds(1));
         _fixture.Indexes.Poll();
         await _fixture.Indexes.ApplyQueuedAsync();
         var savedOnceQuiet = Saves();
@@ -55,6 +63,7 @@ public sealed class DeferredIndexWorkTests
         Assert.Multiple(() =>
         {
             Assert.That(savedWhileBusy, Is.Zero, "no save while the API is busy");
+            Assert.That(savedJustBeforeQuiet, Is.Zero, "no save until the API has been quiet for QuietPeriod");
             Assert.That(savedOnceQuiet, Is.EqualTo(1), "the poll woke the set once the API was quiet");
             Assert.That(_fixture.Indexes.GetLoadReport(set), Is.EqualTo(new IndexLoadReport(true, 0, 0)), "the complete graph was saved");
         });
@@ -63,10 +72,11 @@ public sealed class DeferredIndexWorkTests
     [Test, CancelAfter(60_000)]
     public async Task BuildFinished_ApiNeverQuiet_SavesAfterTheMaximumDeferral(CancellationToken cancellationToken)
     {
-        // Arrange
+        // Arrange: a call stays in flight throughout.
+        _activity.Begin();
         await BuiltAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync();
-        _fixture.Clock.Advance(EmbeddingSetIndexes.MaximumDeferral - TimeSpan.FromSeconds(1));
+        _fixture.Clock.Advance(GrpcActivity.MaximumDeferral - TimeSpan.FromSeconds(1));
         _fixture.Indexes.Poll();
         await _fixture.Indexes.ApplyQueuedAsync();
         var savedBefore = Saves();
@@ -87,14 +97,14 @@ public sealed class DeferredIndexWorkTests
     [Test, CancelAfter(60_000)]
     public async Task GraphReadFromFile_WhileTheApiIsBusy_IsCheckedOnlyOnceItIsQuiet(CancellationToken cancellationToken)
     {
-        // Arrange: a saved graph, read by a restarted registry while calls keep arriving.
-        _quiet = true;
+        // Arrange: a saved graph (the API quiet meanwhile), read by a restarted registry while a call is in flight.
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
         var set = await BuiltAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync();
         Assume.That(Saves(), Is.EqualTo(1));
         _fixture.Restart();
-        _quiet = false;
-        _fixture.Indexes.QuietFor = IsQuiet;
+        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
+        _activity.Begin();
         var passesBefore = Passes();
 
         // Act
@@ -102,7 +112,8 @@ public sealed class DeferredIndexWorkTests
         _fixture.Indexes.Poll();
         await _fixture.Indexes.ApplyQueuedAsync();
         var uncheckedWhileBusy = index.Hnsw!.NeverReconnected;
-        _quiet = true;
+        _activity.End();
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
         _fixture.Indexes.Poll();
         await _fixture.Indexes.ApplyQueuedAsync();
         await index.ReconnectCompletion.WaitAsync(cancellationToken);
@@ -115,12 +126,6 @@ public sealed class DeferredIndexWorkTests
             Assert.That(index.Hnsw!.NeverReconnected, Is.False, "checked once the API was quiet");
             Assert.That(Passes() - passesBefore, Is.EqualTo(1), "the check logged its pass");
         });
-    }
-
-    private bool IsQuiet(TimeSpan period)
-    {
-        Assert.That(period, Is.EqualTo(EmbeddingSetIndexes.QuietPeriod));
-        return _quiet;
     }
 
     /// <summary>Stores 400 records (above the exact-search threshold) and waits until the graph built from them took over.</summary>

@@ -79,7 +79,7 @@ public sealed class MapWarmerTests
         clock.Advance(step);
         warmer.Pass(cancellationToken); // quiet for less than QuietPeriod
         var whileBusy = warmer.Warmed;
-        clock.Advance(MapWarmer.QuietPeriod);
+        clock.Advance(GrpcActivity.QuietPeriod);
         warmer.Pass(cancellationToken);
         var onceQuiet = warmer.Warmed;
 
@@ -87,7 +87,7 @@ public sealed class MapWarmerTests
         var acksMore = await server.LogAsync(Batch(large, total, 100));
         Assert.That(acksMore.Select(a => a.Error?.Message), Has.All.Null);
         var waits = new List<int>();
-        for (var waited = TimeSpan.Zero; waited <= MapWarmer.MaximumDeferral + step; waited += step)
+        for (var waited = TimeSpan.Zero; waited <= GrpcActivity.MaximumDeferral + step; waited += step)
         {
             activity.Begin();
             activity.End();
@@ -100,7 +100,7 @@ public sealed class MapWarmerTests
         {
             Assert.That(whileBusy, Is.Zero, "nothing projected while a call is in flight or just ended");
             Assert.That(onceQuiet, Is.EqualTo(1), "projected once the API has been quiet for QuietPeriod");
-            Assert.That(waits.Count(w => w == 1), Is.GreaterThanOrEqualTo((int)(MapWarmer.MaximumDeferral / step) - 1), "waits while the API stays busy");
+            Assert.That(waits.Count(w => w == 1), Is.GreaterThanOrEqualTo((int)(GrpcActivity.MaximumDeferral / step) - 1), "waits while the API stays busy");
             Assert.That(waits[^1], Is.EqualTo(2), "and projects after MaximumDeferral regardless");
         });
     }

@@ -164,7 +164,7 @@ internal static class ChromaServerApplication
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<EmbeddingSetIndexes>>())
         {
-            QuietFor = sp.GetRequiredService<GrpcActivity>().QuietFor,
+            MayRunDeferredWork = sp.GetRequiredService<GrpcActivity>().MayRunDeferred,
         });
         services.AddHostedService<IndexingWorker>();
         services.AddSingleton<BatchIngestor>();

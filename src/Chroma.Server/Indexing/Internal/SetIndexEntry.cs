@@ -47,7 +47,7 @@ internal sealed class SetIndexEntry
 
     /// <summary>
     /// Gets or sets when (a <see cref="TimeProvider"/> timestamp) the index was given work that waits for a quiet API: the
-    /// save after a build, the check of a graph read from a file (<see cref="EmbeddingSetIndexes.QuietPeriod"/>).
+    /// save after a build, the check of a graph read from a file (<see cref="EmbeddingSetIndexes.MayRunDeferredWork"/>).
     /// </summary>
     public long DeferredSince { get; set; }
 

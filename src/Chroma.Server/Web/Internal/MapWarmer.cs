@@ -8,9 +8,9 @@ namespace Chroma.Server.Web.Internal;
 /// Keeps every set's PCA map (the one Studio opens with) projected in the background while Studio is on, so the
 /// first page to open a map finds it ready instead of projecting every record in its request. A set is brought up to
 /// date once its records have stopped changing for one <see cref="Interval"/> (so a running ingest is not slowed by
-/// reads of what it just wrote) and the gRPC API has been quiet for <see cref="QuietPeriod"/> (so queries, above all
+/// reads of what it just wrote) and the gRPC API has been quiet for <see cref="GrpcActivity.QuietPeriod"/> (so queries, above all
 /// a restarted server's first ones, do not share the CPU and the store with a projection of every record), or has
-/// been busy for <see cref="MaximumDeferral"/> without a pause; only the records new since the last pass are
+/// been busy for <see cref="GrpcActivity.MaximumDeferral"/> without a pause; only the records new since the last pass are
 /// projected. Failures are logged and retried on the next change. Sets under <see cref="MinimumRecords"/> are left to
 /// the page: they project in milliseconds when asked. It runs on its own thread at the index builds' low priority,
 /// never on the thread pool.
@@ -22,12 +22,6 @@ internal sealed class MapWarmer : BackgroundService
 
     /// <summary>The fewest live records a set needs before its map is kept projected in the background.</summary>
     public const long MinimumRecords = 10_000;
-
-    /// <summary>How long the gRPC API must have had no unary call before settled maps are projected.</summary>
-    public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(2);
-
-    /// <summary>How long settled maps wait for a quiet API at most: a server that is never quiet still gets them.</summary>
-    public static readonly TimeSpan MaximumDeferral = TimeSpan.FromSeconds(60);
 
     private readonly IRecordStore _store;
     private readonly MapProjections _maps;
@@ -57,7 +51,7 @@ internal sealed class MapWarmer : BackgroundService
 
     /// <summary>
     /// One look at every set: updates the maps of sets that changed before the last look and not since, once the API is
-    /// quiet (or has kept them waiting for <see cref="MaximumDeferral"/>). The look reads each set's change sequence
+    /// quiet (or has kept them waiting for <see cref="GrpcActivity.MaximumDeferral"/>). The look reads each set's change sequence
     /// (one small row per set); records are counted only for a set that has just settled.
     /// </summary>
     public void Pass(CancellationToken cancellationToken = default)
@@ -80,7 +74,7 @@ internal sealed class MapWarmer : BackgroundService
         }
 
         _waitingSince ??= _time.GetTimestamp();
-        if (!_activity.QuietFor(QuietPeriod) && _time.GetElapsedTime(_waitingSince.Value) < MaximumDeferral)
+        if (!_activity.MayRunDeferred(_waitingSince.Value))
         {
             return;
         }
