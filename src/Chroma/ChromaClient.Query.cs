@@ -54,7 +54,10 @@ public sealed partial class ChromaClient
         return response.Count;
     }
 
-    /// <summary>Finds the <paramref name="k"/> records nearest to <paramref name="embedding"/>, closest first.</summary>
+    /// <summary>
+    /// Finds the <paramref name="k"/> records nearest to <paramref name="embedding"/>, closest first (a
+    /// <see cref="NearestNeighbors"/>: whether the set's index lacked records acknowledged before the call).
+    /// </summary>
     /// <param name="setId">The set to search.</param>
     /// <param name="embedding">The query vector (the set's dimension, finite values).</param>
     /// <param name="k">How many neighbours, 1-1000.</param>
@@ -148,7 +151,7 @@ public sealed partial class ChromaClient
     private async Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(FindNearestRequest request, CancellationToken cancellationToken)
     {
         var response = await CallAsync("FindNearest", request.SetId, o => _query.FindNearestAsync(request, o), cancellationToken).ConfigureAwait(false);
-        return [.. response.Neighbors.Select(n => new ChromaNeighbor { Record = new ChromaRecord(n.Record), Distance = n.Distance })];
+        return new NearestNeighbors([.. response.Neighbors.Select(n => new ChromaNeighbor { Record = new ChromaRecord(n.Record), Distance = n.Distance })], response.IndexBehind);
     }
 
     private static FindNearestRequest ToRequest(string setId, NearestQuery query, Action<FindNearestRequest> setQuery)

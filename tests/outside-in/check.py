@@ -603,6 +603,7 @@ class Run:
         want = np.sort(cosd)[:10]
         got = np.array([nb.distance for nb in r.neighbors])
         check("FindNearest cosine: 10 neighbours", len(got) == 10, str(len(got)))
+        check("FindNearest: index_behind false once every record logged before is indexed", not r.index_behind)
         if len(got) == 10:
             check("FindNearest cosine: distances = 1 - cos (brute force)", np.allclose(got, want, atol=1e-4),
                   "got %s want %s" % (got[:3], want[:3]))

@@ -80,13 +80,13 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         {
             if (Volatile.Read(ref _hnsw) is { } hnsw)
             {
-                return hnsw.Count;
+                return hnsw.Count + PendingCount;
             }
 
             _gate.EnterReadLock();
             try
             {
-                return _hnsw?.Count ?? _exact!.Count;
+                return _hnsw is not null ? _hnsw.Count + PendingCount : _exact!.Count;
             }
             finally
             {
@@ -141,7 +141,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         if (Hnsw is { } hnsw)
         {
-            return new IndexStatus(SetIndexKind.Hnsw, hnsw.Count, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
+            return new IndexStatus(SetIndexKind.Hnsw, hnsw.Count + PendingCount, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
         }
 
         var progress = Volatile.Read(ref _progress);
@@ -181,7 +181,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         if (Volatile.Read(ref _hnsw) is { } hnsw)
         {
-            return hnsw.Remove(sequence);
+            return RemovePending(sequence) || hnsw.Remove(sequence);
         }
 
         _gate.EnterWriteLock();
@@ -189,7 +189,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         {
             if (_hnsw is not null)
             {
-                return _hnsw.Remove(sequence);
+                return RemovePending(sequence) || _hnsw.Remove(sequence);
             }
 
             _changesDuringBuild?.Add((sequence, null, null));
@@ -206,13 +206,13 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         if (Volatile.Read(ref _hnsw) is { } hnsw)
         {
-            return hnsw.Search(query, k, dataset, options);
+            return SearchWithPending(hnsw, query, k, dataset, options);
         }
 
         _gate.EnterReadLock();
         try
         {
-            return _hnsw is not null ? _hnsw.Search(query, k, dataset, options) : _exact!.Search(query, k, dataset);
+            return _hnsw is not null ? SearchWithPending(_hnsw, query, k, dataset, options) : _exact!.Search(query, k, dataset);
         }
         finally
         {
@@ -258,6 +258,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         }
 
         Volatile.Read(ref _hnsw)?.Dispose();
+        Volatile.Read(ref _pending)?.Dispose();
         _resumeFrom?.Dispose();
         _gate.Dispose();
         _disposing.Dispose();

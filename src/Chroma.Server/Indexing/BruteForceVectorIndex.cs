@@ -94,6 +94,9 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         _datasets[slot] = DatasetId(dataset);
     }
 
+    /// <summary>Whether the vector of record <paramref name="sequence"/> is held.</summary>
+    public bool Contains(long sequence) => _slotBySequence.ContainsKey(sequence);
+
     /// <inheritdoc />
     public bool Remove(long sequence)
     {

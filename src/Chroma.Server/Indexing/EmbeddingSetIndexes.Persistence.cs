@@ -28,7 +28,9 @@ internal sealed partial class EmbeddingSetIndexes
 
                 Directory.CreateDirectory(IndexDirectory);
                 var version = entry.Version;
-                var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, entry.IndexedThroughSequence, new(hnsw.Tags, StringComparer.Ordinal))
+                // What is staged and not linked yet is not in the graph: the file reflects the store through the one before it.
+                var index = entry.LoadedIndex!;
+                var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, index.LinkedThrough(entry.IndexedThroughSequence), new(hnsw.Tags, StringComparer.Ordinal))
                 {
                     Estimate = hnsw.Estimate,
                 };

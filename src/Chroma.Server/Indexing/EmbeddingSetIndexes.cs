@@ -37,6 +37,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
 #pragma warning restore CA2213
     private int _disposed;
     private long _catchUpTimeouts;
+    private long _farBehindAnswers;
     private int _pollRequested;
 
     // Queued in place of a set when every set is to be polled (a missed notice); never loaded.
@@ -84,6 +85,12 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// <summary>Gets how many searches answered before the index had caught up (the wait timed out).</summary>
     public long CatchUpTimeouts => Interlocked.Read(ref _catchUpTimeouts);
 
+    /// <summary>
+    /// Gets how many queries answered at once, without what was committed before them, because their set's index was
+    /// <see cref="SetIndexEntry.FarBehind"/> (counted apart from <see cref="CatchUpTimeouts"/>).
+    /// </summary>
+    public long FarBehindAnswers => Interlocked.Read(ref _farBehindAnswers);
+
     /// <summary>Gets how many inserts and deletions the worker has read from the store and applied since start.</summary>
     public long ChangesApplied => Interlocked.Read(ref _changesApplied);
 
@@ -94,6 +101,18 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
 
     /// <summary>The <paramref name="k"/> nearest live records of <paramref name="set"/>, nearest first, searched as <paramref name="options"/> say.</summary>
     public async Task<IReadOnlyList<VectorNeighbor>> SearchAsync(
+        StoredEmbeddingSet set, float[] query, int k, string? dataset, NearestSearchOptions options, CancellationToken cancellationToken = default) =>
+        (await FindAsync(set, query, k, dataset, options, cancellationToken).ConfigureAwait(false)).Neighbors;
+
+    /// <summary>
+    /// The <paramref name="k"/> nearest live records of <paramref name="set"/>, nearest first, searched as
+    /// <paramref name="options"/> say, and whether the index had taken in everything the store committed for the set
+    /// before the call. The query waits for that (read-your-writes, across servers too), up to
+    /// <see cref="IndexingOptions.CatchUpTimeout"/>; not when the index is <see cref="SetIndexEntry.FarBehind"/> (ingest
+    /// outran it by more than it links within a wait), where waiting would cost every query the whole timeout and still
+    /// miss records: it answers at once from what the index holds.
+    /// </summary>
+    public async Task<NearestAnswer> FindAsync(
         StoredEmbeddingSet set, float[] query, int k, string? dataset, NearestSearchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -103,17 +122,26 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         // Read-your-writes, across servers too: what the store has committed for the set when the query arrives.
         var target = ReadTarget(set);
         var index = await entry.LoadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        var behind = false;
         if (entry.IndexedThroughSequence < target)
         {
             Wake(entry);
             if (!await entry.WaitIndexedAsync(target, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
             {
-                Interlocked.Increment(ref _catchUpTimeouts);
-                IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.CatchUpTimeout);
+                behind = true;
+                if (entry.FarBehind)
+                {
+                    Interlocked.Increment(ref _farBehindAnswers);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _catchUpTimeouts);
+                    IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.CatchUpTimeout);
+                }
             }
         }
 
-        return index.Search(query, k, dataset, options);
+        return new NearestAnswer(index.Search(query, k, dataset, options), behind);
     }
 
     /// <summary>The state of the set's index (kind, size, search breadth, recall estimate), or null while it is not loaded.</summary>

@@ -3,6 +3,12 @@ namespace Chroma.Server.Indexing;
 /// <summary>A neighbour found by an index: the record's sequence and its distance to the query under the set's metric.</summary>
 internal readonly record struct VectorNeighbor(long Sequence, float Distance);
 
+/// <summary>
+/// A search's neighbours, nearest first, and whether the index lacked some of what the store had committed for the set
+/// before the call (<see cref="EmbeddingSetIndexes.FindAsync"/>).
+/// </summary>
+internal sealed record NearestAnswer(IReadOnlyList<VectorNeighbor> Neighbors, bool IndexBehind);
+
 /// <summary>How one search trades speed for recall.</summary>
 /// <param name="Breadth">Beam width of a graph search; 0 uses the set's adaptive default. Ignored by exact indexes.</param>
 /// <param name="Exact">Scan every vector instead of walking the graph (exact answers, linear cost).</param>

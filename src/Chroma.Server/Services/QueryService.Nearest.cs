@@ -43,7 +43,8 @@ internal sealed partial class QueryService
 
         var (query, self) = QueryVector(set, request);
         var options = new NearestSearchOptions(request.SearchBreadth, request.Exact);
-        var neighbors = await _indexes.SearchAsync(set, query, request.K, dataset, options, context.CancellationToken).ConfigureAwait(false);
+        var answer = await _indexes.FindAsync(set, query, request.K, dataset, options, context.CancellationToken).ConfigureAwait(false);
+        var neighbors = answer.Neighbors;
         if (self is { } own && (dataset is null || own.Record.Dataset == dataset))
         {
             neighbors = SelfFirst.Apply(neighbors, own.Sequence, request.K);
@@ -52,7 +53,7 @@ internal sealed partial class QueryService
         var records = _store.GetRecordsBySequence(set, [.. neighbors.Select(n => n.Sequence)], request.IncludeEmbeddings)
             .ToDictionary(r => r.Sequence);
 
-        var response = new FindNearestResponse();
+        var response = new FindNearestResponse { IndexBehind = answer.IndexBehind };
         foreach (var neighbor in neighbors)
         {
             // A record deleted between the search and the read is simply left out; so is one at a distance that overflowed

@@ -7,7 +7,8 @@ namespace Chroma.Benchmarks.Storage;
 
 /// <summary>
 /// One replica as its own process: the standalone server (<c>dotnet Chroma.Server.Tool.dll</c>, the <c>chroma-server</c>
-/// program, copied next to this benchmark by its project reference) on PostgreSQL, on a free loopback port, with its own
+/// program, copied next to this benchmark by its project reference) on PostgreSQL (or on SQLite in its data directory
+/// when no connection string is given), on a free loopback port, with its own
 /// data directory and Studio on a free port. Its log lines (single-line console format, indexing at Debug) are kept
 /// so the benchmark can see what the index did; its memory and CPU are read from /proc. Given a log file, every line
 /// (Chroma's at Information, indexing and scoring at Debug) is also written there, stamped with the process's age.
@@ -44,11 +45,11 @@ internal sealed class ReplicaProcess : IAsyncDisposable
     public TimeSpan Age => _sinceStart.Elapsed;
 
     /// <summary>
-    /// Starts <c>chroma-server</c> on <paramref name="connectionString"/> with <paramref name="dataDirectory"/> (returns at
+    /// Starts <c>chroma-server</c> on <paramref name="connectionString"/> (null: SQLite in the data directory) with <paramref name="dataDirectory"/> (returns at
     /// once) with <paramref name="environment"/> added to its environment; with <paramref name="logFile"/>, its log lines
     /// also go there.
     /// </summary>
-    public static ReplicaProcess Start(string connectionString, string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? logFile = null)
+    public static ReplicaProcess Start(string? connectionString, string dataDirectory, IReadOnlyDictionary<string, string>? environment = null, string? logFile = null)
     {
         var tool = Path.Combine(AppContext.BaseDirectory, "Chroma.Server.Tool.dll");
         if (!File.Exists(tool))
@@ -68,8 +69,16 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         start.Environment["Chroma__Host"] = "127.0.0.1";
         start.Environment["Chroma__Port"] = port.ToString(CultureInfo.InvariantCulture);
         start.Environment["Chroma__DataDirectory"] = dataDirectory;
-        start.Environment["Chroma__Storage__Provider"] = "Postgres";
-        start.Environment["Chroma__Storage__ConnectionString"] = connectionString;
+        if (connectionString is null)
+        {
+            start.Environment["Chroma__Storage__Provider"] = "Sqlite";
+        }
+        else
+        {
+            start.Environment["Chroma__Storage__Provider"] = "Postgres";
+            start.Environment["Chroma__Storage__ConnectionString"] = connectionString;
+        }
+
         start.Environment["Chroma__Web__Port"] = "0";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Chroma.Server.Indexing"] = "Debug"; // "Saved the index" is Debug

@@ -101,6 +101,7 @@ public sealed class QueryApiTests
             Assert.That(neighbors.All(n => n.Record.Dataset == ChromaDatasets.Training), Is.True);
             Assert.That(neighbors[0].Distance, Is.EqualTo(0.01f).Within(1e-4f), "7.1 is 0.1 from 7: squared L2 0.01");
             Assert.That(firstValues[0], Is.EqualTo("1"), "record 7 is odd");
+            Assert.That(neighbors, Is.TypeOf<NearestNeighbors>().With.Property(nameof(NearestNeighbors.IndexBehind)).False, "the index holds every record logged before");
         });
     }
 

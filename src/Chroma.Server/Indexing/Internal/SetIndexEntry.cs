@@ -15,6 +15,7 @@ internal sealed class SetIndexEntry
     private Task<AdaptiveVectorIndex>? _loading;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private long _indexedThrough;
+    private int _farBehind;
     private int _scheduled;
     private bool _saveRequested;
 
@@ -31,6 +32,13 @@ internal sealed class SetIndexEntry
 
     /// <summary>Gets the store sequence the index reflects: every change of the set stamped at or below it is applied.</summary>
     public long IndexedThroughSequence => Volatile.Read(ref _indexedThrough);
+
+    /// <summary>
+    /// Gets a value indicating whether the index is further behind the store than it catches up within a query's wait:
+    /// the worker stopped reading because what it read waits to be linked (a full staged tail, or a build's full change
+    /// log) and has not read through the store's end since. Queries then answer at once from what the index holds.
+    /// </summary>
+    public bool FarBehind => Volatile.Read(ref _farBehind) == 1;
 
     /// <summary>Gets or sets a counter bumped by every applied page of changes (what a save compares against).</summary>
     public long Version { get; set; }
@@ -100,7 +108,28 @@ internal sealed class SetIndexEntry
         }
     }
 
-    /// <summary>Waits until the index reflects <paramref name="target"/>; false when <paramref name="timeout"/> passed first.</summary>
+    /// <summary>Marks the index <see cref="FarBehind"/> and releases the queries waiting for it (they answer from what it holds).</summary>
+    public void MarkFarBehind()
+    {
+        lock (_waitLock)
+        {
+            Volatile.Write(ref _farBehind, 1);
+            foreach (var (_, done) in _waiters)
+            {
+                done.TrySetResult();
+            }
+
+            _waiters.Clear();
+        }
+    }
+
+    /// <summary>Clears <see cref="FarBehind"/>: the worker read through the store's end.</summary>
+    public void ClearFarBehind() => Volatile.Write(ref _farBehind, 0);
+
+    /// <summary>
+    /// Waits until the index reflects <paramref name="target"/>; false when <paramref name="timeout"/> passed first or the
+    /// index is (or falls) <see cref="FarBehind"/>.
+    /// </summary>
     public async Task<bool> WaitIndexedAsync(long target, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         TaskCompletionSource done;
@@ -111,6 +140,11 @@ internal sealed class SetIndexEntry
                 return true;
             }
 
+            if (_farBehind == 1)
+            {
+                return false;
+            }
+
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((target, done));
         }
@@ -118,7 +152,7 @@ internal sealed class SetIndexEntry
         try
         {
             await done.Task.WaitAsync(timeout, timeProvider, cancellationToken).ConfigureAwait(false);
-            return true;
+            return Volatile.Read(ref _indexedThrough) >= target;
         }
         catch (TimeoutException)
         {

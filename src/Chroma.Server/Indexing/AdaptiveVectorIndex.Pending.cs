@@ -1,0 +1,75 @@
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Server.Indexing;
+
+/// <summary>
+/// Staging once the graph answers: what the worker reads from the store is searchable by a scan at once
+/// (<see cref="PendingVectors"/>) and linked into the graph behind it, so a query that waits for what was acknowledged
+/// before it (read-your-writes) waits for a read, not for the graph inserts.
+/// </summary>
+internal sealed partial class AdaptiveVectorIndex
+{
+    private PendingVectors? _pending;
+
+    /// <summary>Gets how many vectors are staged and not linked into the graph yet (0 before the graph answers).</summary>
+    public int PendingCount => Volatile.Read(ref _pending)?.Count ?? 0;
+
+    /// <summary>
+    /// Gets the store sequence a saved graph reflects, given that the worker has read through
+    /// <paramref name="readThrough"/>: the one before the oldest staged vector while any is staged.
+    /// </summary>
+    public long LinkedThrough(long readThrough) =>
+        Volatile.Read(ref _pending)?.OldestSequence is { } oldest ? Math.Min(readThrough, oldest - 1) : readThrough;
+
+    /// <summary>
+    /// Stages the vector of record <paramref name="sequence"/> (newer than every vector held): searchable at once,
+    /// linked into the graph by <see cref="LinkPendingAsync"/>. Only once the graph answers (<see cref="Hnsw"/>).
+    /// </summary>
+    public void Stage(long sequence, ReadOnlySpan<float> vector, string dataset)
+    {
+        if (Hnsw is null)
+        {
+            throw new InvalidOperationException("Vectors are staged only once the graph answers searches.");
+        }
+
+        var pending = Volatile.Read(ref _pending);
+        if (pending is null)
+        {
+            pending = new PendingVectors(Dimension, Metric);
+            Volatile.Write(ref _pending, pending);
+        }
+
+        pending.Add(sequence, vector, dataset);
+    }
+
+    /// <summary>
+    /// Links up to <paramref name="max"/> of the oldest staged vectors into the graph (spread over
+    /// <paramref name="forEach"/>, which runs its body for each index and returns when all are done); returns how many.
+    /// </summary>
+    public async Task<int> LinkPendingAsync(int max, Func<int, Action<int>, Task> forEach)
+    {
+        ArgumentNullException.ThrowIfNull(forEach);
+        if (Volatile.Read(ref _pending) is not { Count: > 0 } pending || Hnsw is not { } hnsw)
+        {
+            return 0;
+        }
+
+        var oldest = pending.Oldest(max);
+        await forEach(oldest.Count, i => hnsw.Add(oldest[i].Sequence, oldest[i].Vector, oldest[i].Dataset)).ConfigureAwait(false);
+
+        // The graph holds them now; a search between the two steps finds them in both, and the merge keeps one.
+        pending.Linked(oldest);
+        return oldest.Count;
+    }
+
+    private IReadOnlyList<VectorNeighbor> SearchWithPending(HnswVectorIndex hnsw, ReadOnlySpan<float> query, int k, string? dataset, NearestSearchOptions options)
+    {
+        // The tail first: a vector linked meanwhile is then in the graph's answer (or both), never in neither.
+        var pending = Volatile.Read(ref _pending);
+        var staged = pending is { Count: > 0 } ? pending.Search(query, k, dataset) : [];
+        var graph = hnsw.Search(query, k, dataset, options);
+        return PendingVectors.Merge(graph, staged, k);
+    }
+
+    private bool RemovePending(long sequence) => Volatile.Read(ref _pending)?.Remove(sequence) ?? false;
+}

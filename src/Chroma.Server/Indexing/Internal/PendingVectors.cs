@@ -1,0 +1,192 @@
+using Chroma.Server.Indexing.Hnsw;
+
+namespace Chroma.Server.Indexing.Internal;
+
+/// <summary>
+/// Vectors read from the store that an HNSW graph does not hold yet: searched by a scan until they are linked into the
+/// graph, so a record is findable as soon as it is read rather than once the (much slower) graph insert is done. The
+/// indexing worker stages and links (one writer); searches read concurrently.
+/// </summary>
+/// <remarks>
+/// Linking takes the oldest first, so every vector the graph holds is older (a smaller store sequence) than every
+/// vector still pending, and a saved graph reflects the store through the sequence before the oldest pending one
+/// (<see cref="OldestSequence"/>). A vector removed while pending is never linked.
+/// </remarks>
+internal sealed class PendingVectors : IDisposable
+{
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly BruteForceVectorIndex _scan;
+    private readonly Queue<(long Sequence, float[] Vector, string Dataset)> _order = new();
+    private int _count;
+
+    /// <summary>Creates an empty tail for vectors of <paramref name="dimension"/> ranked by <paramref name="metric"/>.</summary>
+    public PendingVectors(int dimension, HnswMetric metric)
+    {
+        _scan = new BruteForceVectorIndex(dimension, metric);
+    }
+
+    /// <summary>Gets how many vectors are pending (staged, not removed, not linked yet).</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Gets the store sequence of the oldest pending vector, or null when none is.</summary>
+    public long? OldestSequence
+    {
+        get
+        {
+            _gate.EnterReadLock();
+            try
+            {
+                foreach (var (sequence, _, _) in _order)
+                {
+                    if (_scan.Contains(sequence))
+                    {
+                        return sequence;
+                    }
+                }
+
+                return null;
+            }
+            finally
+            {
+                _gate.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Stages the vector of record <paramref name="sequence"/> (newer than every one staged before).</summary>
+    public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
+    {
+        var copy = vector.ToArray();
+        _gate.EnterWriteLock();
+        try
+        {
+            _scan.Add(sequence, copy, dataset);
+            _order.Enqueue((sequence, copy, dataset));
+            Volatile.Write(ref _count, _scan.Count);
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Removes a pending vector (it will not be linked); false when <paramref name="sequence"/> is not pending.</summary>
+    public bool Remove(long sequence)
+    {
+        if (Count == 0)
+        {
+            return false;
+        }
+
+        _gate.EnterWriteLock();
+        try
+        {
+            var removed = _scan.Remove(sequence);
+            Volatile.Write(ref _count, _scan.Count);
+            return removed;
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// The oldest pending vectors, at most <paramref name="max"/>, for the graph (still searched here until
+    /// <see cref="Linked"/>); vectors removed while pending are dropped from the order on the way.
+    /// </summary>
+    public IReadOnlyList<(long Sequence, float[] Vector, string Dataset)> Oldest(int max)
+    {
+        var taken = new List<(long, float[], string)>(Math.Min(max, Count));
+        _gate.EnterReadLock();
+        try
+        {
+            foreach (var entry in _order)
+            {
+                if (taken.Count == max)
+                {
+                    break;
+                }
+
+                if (_scan.Contains(entry.Sequence))
+                {
+                    taken.Add(entry);
+                }
+            }
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+
+        return taken;
+    }
+
+    /// <summary>Ends the pending state of vectors the graph now holds (the oldest ones, as <see cref="Oldest"/> gave them).</summary>
+    public void Linked(IReadOnlyList<(long Sequence, float[] Vector, string Dataset)> linked)
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            foreach (var (sequence, _, _) in linked)
+            {
+                _scan.Remove(sequence);
+            }
+
+            // Drop from the front of the order everything no longer pending (linked now, or removed earlier).
+            while (_order.TryPeek(out var front) && !_scan.Contains(front.Sequence))
+            {
+                _order.Dequeue();
+            }
+
+            Volatile.Write(ref _count, _scan.Count);
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The <paramref name="k"/> nearest pending vectors to <paramref name="query"/>, nearest first (an exact scan).</summary>
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset)
+    {
+        _gate.EnterReadLock();
+        try
+        {
+            return _scan.Count == 0 ? [] : _scan.Search(query, k, dataset);
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Merges a graph's answer with this tail's for the same query: nearest first, at most <paramref name="k"/>, a record
+    /// found in both (linked while the query ran) once.
+    /// </summary>
+    public static IReadOnlyList<VectorNeighbor> Merge(IReadOnlyList<VectorNeighbor> graph, IReadOnlyList<VectorNeighbor> pending, int k)
+    {
+        if (pending.Count == 0)
+        {
+            return graph;
+        }
+
+        var merged = new List<VectorNeighbor>(Math.Min(k, graph.Count + pending.Count));
+        var seen = new HashSet<long>();
+        int g = 0, p = 0;
+        while (merged.Count < k && (g < graph.Count || p < pending.Count))
+        {
+            var next = p >= pending.Count || (g < graph.Count && graph[g].Distance <= pending[p].Distance) ? graph[g++] : pending[p++];
+            if (seen.Add(next.Sequence))
+            {
+                merged.Add(next);
+            }
+        }
+
+        return merged;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _gate.Dispose();
+}

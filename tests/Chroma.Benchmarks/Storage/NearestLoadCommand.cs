@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chroma.Benchmarks.Data;
+using Chroma.Testing.Postgres;
+
+namespace Chroma.Benchmarks.Storage;
+
+/// <summary>
+/// <c>nearest-load [--records N] [--dimension D] [--callers 1,2,4,...] [--seconds S] [--steady-rate R] [--postgres]</c>: FindNearest on one
+/// <c>chroma-server</c> process (SQLite in its data directory, or PostgreSQL on a private cluster) under concurrent
+/// callers. The set is filled through the real client and indexed first; then, for each number of callers, the
+/// callers query for S seconds (<see cref="ConcurrentQueries"/>): queries/s, p50 / p99 / max latency, recall@10, the
+/// server's CPU per query. Last, the same with one client logging new records meanwhile, at R records/s and then as fast
+/// as they are acknowledged: every query first waits until the index holds what was acknowledged before it
+/// (read-your-writes) unless ingest outran the index (the answer says so: <see cref="NearestNeighbors.IndexBehind"/>),
+/// so this shows what ingest costs the readers and what the readers cost ingest. Data: clustered synthetic vectors
+/// (make-data's generator, seed 7) with exact ground truth.
+/// </summary>
+internal static class NearestLoadCommand
+{
+    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres]   (FindNearest under concurrent callers, alone and during ingest)";
+
+    private const int QueryCount = 1_000;
+    private const int Batch = 1_000;
+    private const int Chunk = 4_000;
+    private const int SenderCapacity = 40_000;
+    private const int Senders = 4;
+
+    public static async Task<int> RunAsync(CommandArguments args)
+    {
+        var total = args.Int("records", 200_000);
+        var dimension = args.Int("dimension", 128);
+        var callers = args.IntList("callers", "1,2,4,8,16,32,64");
+        var seconds = double.Parse(args.Optional("seconds") ?? "5", CultureInfo.InvariantCulture);
+        var postgres = args.Flag("postgres");
+        var steadyRate = args.Int("steady-rate", 2_000);
+        args.RejectUnknown();
+        if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0)
+        {
+            throw new ArgumentException("records must be at least 10,000 (above the exact-search threshold); dimension, callers and seconds above 0.");
+        }
+
+        Console.WriteLine($"nearest-load: {total:N0} records of {dimension}-d in one set on {(postgres ? "PostgreSQL" : "SQLite")}, callers {string.Join(',', callers)}, {seconds:F0} s each, {Environment.ProcessorCount} cores, load {Load()}");
+        var data = MakeDataCommand.Clustered(total + QueryCount, dimension, new Random(7));
+        var queries = data[(total * dimension)..];
+        var truth = ExactNeighbours.Compute(data, total, queries, QueryCount, dimension, ConcurrentQueries.K, "l2");
+        string? connectionString = null;
+        if (postgres)
+        {
+            (connectionString, var reason) = await TestPostgres.CreateDatabaseAsync().ConfigureAwait(false);
+            if (connectionString is null)
+            {
+                Console.WriteLine($"PostgreSQL: not measured ({reason})");
+                return 1;
+            }
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), "chroma-nearest-load-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var descriptor = new EmbeddingSetDescriptor("bench-load", "1", "fc", dimension);
+            var server = ReplicaProcess.Start(connectionString, root);
+            await using (server.ConfigureAwait(false))
+            {
+                await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = server.Endpoint, RequestTimeout = TimeSpan.FromMinutes(2) });
+                await WaitAnsweringAsync(server, client).ConfigureAwait(false);
+                var fill = Stopwatch.StartNew();
+                await LogAsync(server.Endpoint, descriptor, data, 0, total, Senders, CancellationToken.None).ConfigureAwait(false);
+                await WaitIndexedAsync(server, client, descriptor.Id, total).ConfigureAwait(false);
+                Console.WriteLine(Line($"  filled          {total:N0} records logged and indexed in {fill.Elapsed.TotalSeconds:F1} s; server {server.Memory().ResidentMiB:F0} MiB; load {Load()}"));
+
+                await ConcurrentQueries.RunAsync(client, descriptor.Id, queries, QueryCount, dimension, truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                Console.WriteLine("  queries alone (one client shared by the callers)");
+                foreach (var count in callers)
+                {
+                    await MeasureAsync(server, client, descriptor.Id, queries, dimension, truth, count, seconds, null).ConfigureAwait(false);
+                }
+
+                // New records beside the set's own, from another seed of the same generator: ingest at a steady rate the
+                // index keeps up with, then as fast as acknowledged.
+                var extra = MakeDataCommand.Clustered(Math.Max(200_000, total / 2), dimension, new Random(11));
+                foreach (var rate in new[] { steadyRate, 0 })
+                {
+                    Console.WriteLine(rate > 0
+                        ? $"  queries while one client logs {rate:N0} new records/s (recall not measured: the set grows)"
+                        : "  queries while one client logs new records as fast as they are acknowledged");
+                    foreach (var count in callers.Where(c => c is 1 or 4 or 16).DefaultIfEmpty(callers[0]).Distinct())
+                    {
+                        await MeasureAsync(server, client, descriptor.Id, queries, dimension, null, count, seconds, (descriptor, extra, rate)).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (connectionString is not null)
+            {
+                TestPostgres.DropDatabase(connectionString);
+                TestPostgres.Stop();
+            }
+
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task MeasureAsync(
+        ReplicaProcess server, ChromaClient client, string setId, float[] queries, int dimension, int[]? truth, int callers, double seconds,
+        (EmbeddingSetDescriptor Descriptor, float[] Data, int Rate)? ingest)
+    {
+        var duration = TimeSpan.FromSeconds(seconds);
+        var cpu = server.Cpu();
+        using var stop = new CancellationTokenSource();
+        var logged = 0L;
+        var writer = ingest is { } i
+            ? Task.Run(async () => logged = await LogUntilAsync(server.Endpoint, i.Descriptor, i.Data, i.Rate, stop.Token).ConfigureAwait(false))
+            : Task.CompletedTask;
+        var result = await ConcurrentQueries.RunAsync(client, setId, queries, QueryCount, dimension, truth, ConcurrentQueries.K, callers, duration).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        await writer.ConfigureAwait(false);
+        var cpuPerQuery = (server.Cpu() - cpu).TotalMilliseconds / Math.Max(1, result.Answered);
+        Console.WriteLine(Line($"    {result}; server {cpuPerQuery:F2} CPU-ms per query{(ingest is null ? string.Empty : $", {logged / seconds:N0} records/s acknowledged meanwhile")}; load {Load()}"));
+    }
+
+    /// <summary>Logs rows [from, to) of <paramref name="data"/> through <paramref name="senders"/> clients and waits for every acknowledgement.</summary>
+    private static async Task LogAsync(Uri endpoint, EmbeddingSetDescriptor descriptor, float[] data, int from, int to, int senders, CancellationToken cancellationToken)
+    {
+        var dimension = descriptor.Dimension;
+        var perSender = (to - from + senders - 1) / senders;
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        {
+            await using var sender = Sender(endpoint);
+            var set = sender.GetEmbeddingSet(descriptor);
+            var end = Math.Min(to, from + ((s + 1) * perSender));
+            for (var start = from + (s * perSender); start < end; start += Chunk)
+            {
+                // Keep the queue fed without overfilling it (a full queue drops and counts, which would not be ingest).
+                while (sender.Statistics.Received - sender.Statistics.Exported > SenderCapacity - Chunk)
+                {
+                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+                }
+
+                for (var i = start; i < Math.Min(start + Chunk, end); i++)
+                {
+                    // The input URI is the row number: the key to the exact neighbours for recall.
+                    set.LogProduction(data.AsSpan(i * dimension, dimension), inputUri: i.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+
+            await sender.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (sender.Statistics.Dropped > 0)
+            {
+                throw new InvalidOperationException($"{sender.Statistics.Dropped} records dropped while filling the set");
+            }
+        }))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One client logs rows of <paramref name="data"/> (cycling) until cancelled, <paramref name="rate"/> per second (0:
+    /// as fast as they are acknowledged); returns how many were acknowledged.
+    /// </summary>
+    private static async Task<long> LogUntilAsync(Uri endpoint, EmbeddingSetDescriptor descriptor, float[] data, int rate, CancellationToken cancellationToken)
+    {
+        var dimension = descriptor.Dimension;
+        var rows = data.Length / dimension;
+        await using var sender = Sender(endpoint);
+        var set = sender.GetEmbeddingSet(descriptor);
+        var exportedBefore = sender.Statistics.Exported;
+        var row = 0;
+        var began = Stopwatch.StartNew();
+        var sent = 0L;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (sender.Statistics.Received - sender.Statistics.Exported > SenderCapacity - Chunk)
+            {
+                await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            // At a steady rate: what is due by now, in steps of 10 ms.
+            var due = rate > 0 ? (long)(began.Elapsed.TotalSeconds * rate) - sent : Chunk;
+            if (due <= 0)
+            {
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            for (var i = 0; i < Math.Min(due, Chunk); i++, row = (row + 1) % rows, sent++)
+            {
+                set.LogProduction(data.AsSpan(row * dimension, dimension), inputUri: "extra-" + row.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sender.Statistics.Exported - exportedBefore;
+    }
+
+    private static ChromaClient Sender(Uri endpoint) => new(new ChromaClientOptions
+    {
+        Endpoint = endpoint,
+        QueueCapacity = SenderCapacity,
+        MaxBatchSize = Batch,
+        FlushInterval = TimeSpan.FromMilliseconds(20),
+    });
+
+    private static async Task WaitAnsweringAsync(ReplicaProcess server, ChromaClient client)
+    {
+        while (true)
+        {
+            server.ThrowIfExited();
+            if (server.Age > TimeSpan.FromMinutes(5))
+            {
+                throw new TimeoutException($"chroma-server on port {server.Port} did not answer within 5 minutes");
+            }
+
+            try
+            {
+                await client.ListSetsAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (ChromaException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task WaitIndexedAsync(ReplicaProcess server, ChromaClient client, string setId, int total)
+    {
+        var waited = Stopwatch.StartNew();
+        var nextProgress = TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            server.ThrowIfExited();
+            var index = (await client.ListSetsAsync().ConfigureAwait(false)).FirstOrDefault(s => s.SetId == setId)?.Index;
+            // The graph itself holds them all (not only the staged tail that searches scan until they are linked).
+            if (index is { Kind: EmbeddingSetIndexKind.Hnsw } && index.GraphCount >= total)
+            {
+                return;
+            }
+
+            if (waited.Elapsed > TimeSpan.FromHours(1))
+            {
+                throw new TimeoutException($"the index did not hold all {total:N0} records within an hour");
+            }
+
+            if (waited.Elapsed >= nextProgress)
+            {
+                nextProgress += TimeSpan.FromSeconds(30);
+                Console.WriteLine(Line($"    ... index {index?.Kind.ToString() ?? "not loaded"}, {index?.IndexedCount ?? 0:N0} indexed, {index?.GraphCount ?? 0:N0} in the graph after {waited.Elapsed.TotalSeconds:F0} s; load {Load()}"));
+            }
+
+            await Task.Delay(250).ConfigureAwait(false);
+        }
+    }
+
+    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
+    private static string Line(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,212 @@
+using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Internal;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Indexing;
+
+/// <summary>
+/// Once a set's graph answers, what the worker reads from the store is staged (searched by a scan) and linked into the
+/// graph behind it: the cursor, and the queries that wait for it, move with the reads, not with the graph inserts.
+/// Real SQLite store, real graph; the link step is made small so a backlog stays staged across turns.
+/// </summary>
+[TestFixture]
+public sealed class IndexStagingTests
+{
+    private IndexRegistryFixture _fixture = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _fixture = new IndexRegistryFixture(threshold: 0);
+        _fixture.Indexes.CatchUpPageSize = 1_000;
+        _fixture.Indexes.LinkChunkSize = 100;
+    }
+
+    [TearDown]
+    public void TearDown() => _fixture.Dispose();
+
+    [Test, CancelAfter(60_000)]
+    public async Task ApplyRoundAsync_BacklogOnAGraph_CursorMovesWithTheReadsAndStagedRecordsAreFound(CancellationToken cancellationToken)
+    {
+        // Arrange: a graph from the first vector, then a backlog of 4,000 committed while nothing indexed it.
+        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+
+        // Act: one turn (four steps: the first reads the four pages of 1,000, each links 100).
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+
+        // Assert: the cursor is at the store's end after one turn, though the graph holds 401 of 4,001.
+        var missing = Enumerable.Range(0, 4_001).Where(i => index.Search([i, 0, 0, 0], 1) is not [{ Distance: 0 }]).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(_fixture.Indexes.IndexedThroughSequence(set), Is.EqualTo(_fixture.Store.Store.ReadLastSequence(set)));
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(401), "the first vector and four steps of 100 linked");
+            Assert.That(index.PendingCount, Is.EqualTo(3_600));
+            Assert.That(index.Count, Is.EqualTo(4_001));
+            Assert.That(missing, Is.Empty, "every record is found by its own vector, staged or linked");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task SearchAsync_BacklogOnAGraph_QueryIsAnsweredWhenTheBacklogIsReadNotLinked(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+
+        // Act: a query for the last record waits for the store's sequence; the worker's turn is taken here by hand.
+        var search = _fixture.Indexes.SearchAsync(set, [4_000, 0, 0, 0], 1, null, cancellationToken);
+        var answeredBeforeTheTurn = search.IsCompleted;
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+
+        // No other turn runs, and the fixture's clock does not move (the query's catch-up wait cannot time out): only the
+        // cursor reaching the store's sequence in this one turn answers it.
+        var found = (await search.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken)).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(answeredBeforeTheTurn, Is.False, "the query waited for the index");
+            Assert.That(index.PendingCount, Is.EqualTo(3_600), "answered while most of the backlog is still to be linked");
+            Assert.That(found.Distance, Is.Zero);
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ApplyQueuedAsync_DeletionsOfStagedAndLinkedRecords_NeitherIsFoundAndEveryOtherIsFoundOnce(CancellationToken cancellationToken)
+    {
+        // Arrange: one turn leaves records 1-400 linked and 401-4,000 staged; one of each is deleted.
+        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var linked = _backlog[199].Id;
+        var staged = _backlog[2_999].Id;
+        Assert.That(index.PendingCount, Is.EqualTo(3_600), "precondition: record 3,000 is staged, 200 linked");
+        await _fixture.DeleteUnindexedAsync(set, linked, staged);
+
+        // Act: catch up fully (the deletions, then every staged vector linked).
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+
+        // Assert
+        var wrong = Enumerable.Range(0, 4_001).Where(i => i is not (200 or 3_000))
+            .Where(i => index.Search([i, 0, 0, 0], 1) is not [{ Distance: 0 }]).ToList();
+        var nearest = index.Search([3_000, 0, 0, 0], 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.PendingCount, Is.Zero);
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(3_999));
+            Assert.That(wrong, Is.Empty);
+            Assert.That(index.Search([200, 0, 0, 0], 1).Single().Distance, Is.EqualTo(1f), "the deleted linked record is not found");
+            Assert.That(nearest.Select(n => n.Distance), Is.EqualTo(new[] { 1f, 1f, 4f }), "the deleted staged record is not found, nor anything twice");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task SaveChanged_WhileRecordsAreStaged_FileReflectsTheStoreUpToThemAndARestartFindsEveryRecord(CancellationToken cancellationToken)
+    {
+        // Arrange: records 1-400 linked, 401-4,000 staged when the index is saved.
+        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var oldestStaged = SequenceOf(set, 401);
+
+        // Act
+        var saved = _fixture.Indexes.SaveChanged();
+        var file = SetIndexFile.Load(Path.Combine(_fixture.Indexes.IndexDirectory, set.Key + ".hnsw"));
+        _fixture.Restart();
+        var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+
+        // Assert
+        var missing = Enumerable.Range(0, 4_001).Where(i => reloaded.Search([i, 0, 0, 0], 1) is not [{ Distance: 0 }]).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(saved, Is.EqualTo(1));
+            Assert.That(file.Header.IndexedThroughSequence, Is.EqualTo(oldestStaged - 1), "the file reflects the store up to the oldest staged record");
+            Assert.That(file.Graph.Count, Is.EqualTo(401));
+            Assert.That(reloaded.Count, Is.EqualTo(4_001));
+            Assert.That(missing, Is.Empty, "the staged records were read again from the store");
+            Assert.That(_fixture.Indexes.IndexedThroughSequence(set), Is.EqualTo(_fixture.Store.Store.ReadLastSequence(set)));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ApplyRoundAsync_StagedVectorsReachTheLimit_StoreIsReadOnOnlyOnceTheyAreLinked(CancellationToken cancellationToken)
+    {
+        // Arrange: at most 1,500 staged vectors (4 floats each), a page 1,000, 100 linked per step.
+        _fixture.Indexes.PendingFloatLimit = 1_500 * 4;
+        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+
+        // Act
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var throughAfterOneTurn = _fixture.Indexes.IndexedThroughSequence(set);
+        var stagedAfterOneTurn = index.PendingCount;
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+
+        // Assert: step 1 reads two pages (2,000 staged reach the limit) and links 100; steps 2-4 only link (1,800 ... 1,600).
+        Assert.Multiple(() =>
+        {
+            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, 2_000)), "two pages read");
+            Assert.That(stagedAfterOneTurn, Is.EqualTo(1_600));
+            Assert.That(index.PendingCount, Is.Zero);
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(4_001));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task FindAsync_StagedTailFillsBeforeTheQueryIsReached_AnswersAtOnceSayingTheIndexIsBehind(CancellationToken cancellationToken)
+    {
+        // Arrange: at most 1,500 staged vectors; a query for the last of 4,000 backlog records waits for the store's end.
+        _fixture.Indexes.PendingFloatLimit = 1_500 * 4;
+        var (set, _) = await GraphWithBacklogAsync(4_000, cancellationToken);
+        var waiting = _fixture.Indexes.FindAsync(set, [4_000, 0, 0, 0], 1, null, default, cancellationToken);
+        var answeredBeforeTheTurn = waiting.IsCompleted;
+
+        // Act: one turn reads 2,000 and fills the tail, which releases the query (the fixture's clock does not move, so
+        // its wait cannot time out); the same query asked then does not wait; asked again once the index caught up.
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var behind = await waiting.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        var stillBehind = await _fixture.Indexes.FindAsync(set, [4_000, 0, 0, 0], 1, null, default, cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        var current = await _fixture.Indexes.FindAsync(set, [4_000, 0, 0, 0], 1, null, default, cancellationToken).WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(answeredBeforeTheTurn, Is.False, "the query waited while the index could still reach it");
+            Assert.That(behind.IndexBehind, Is.True);
+            Assert.That(behind.Neighbors.Single().Distance, Is.EqualTo(2_000f * 2_000f), "answered from what the index held: records 0-2,000");
+            Assert.That(stillBehind.IndexBehind, Is.True, "while the tail is full, a query answers at once");
+            Assert.That(current.IndexBehind, Is.False);
+            Assert.That(current.Neighbors.Single().Distance, Is.Zero);
+            Assert.That(_fixture.Indexes.FarBehindAnswers, Is.EqualTo(2));
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+        });
+    }
+
+    private Chroma.Protocol.V1.Record[] _backlog = [];
+
+    /// <summary>The store sequence of the record whose vector is [<paramref name="value"/>, 0, 0, 0].</summary>
+    private long SequenceOf(Chroma.Server.Storage.StoredEmbeddingSet set, int value)
+    {
+        var found = -1L;
+        _fixture.Store.Store.ReadVectors(set, (sequence, vector, _) =>
+        {
+            if (vector[0] == value)
+            {
+                found = sequence;
+            }
+        });
+        return found;
+    }
+
+    /// <summary>A set whose index is a graph holding one vector, and <paramref name="backlog"/> records committed after it unindexed (the set woken).</summary>
+    private async Task<(Chroma.Server.Storage.StoredEmbeddingSet Set, AdaptiveVectorIndex Index)> GraphWithBacklogAsync(int backlog, CancellationToken cancellationToken)
+    {
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1));
+        var set = _fixture.Store.RequireSet(Records.Set());
+        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        Assert.That(index.Hnsw, Is.Not.Null, "precondition: the graph answers from the first vector");
+        _backlog = Records.Sequence(backlog, start: 1);
+        await _fixture.IngestUnindexedAsync(Records.Set(), _backlog);
+        _fixture.Indexes.Poll(); // wakes the set, as the worker's poll (or another server's notice) would
+        return (set, index);
+    }
+}

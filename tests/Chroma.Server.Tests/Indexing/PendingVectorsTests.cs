@@ -1,0 +1,66 @@
+using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Hnsw;
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Server.Tests.Indexing;
+
+/// <summary>The staged tail of a graph: oldest-first linking, removals, and merging its answers with the graph's.</summary>
+[TestFixture]
+public sealed class PendingVectorsTests
+{
+    [Test]
+    public void Merge_RecordInBothAnswers_KeptOnceInDistanceOrderAndCutAtK()
+    {
+        // Arrange: record 7 was linked while the query ran, so both answers hold it.
+        VectorNeighbor[] graph = [new(1, 0.5f), new(7, 1f), new(3, 4f)];
+        VectorNeighbor[] pending = [new(7, 1f), new(9, 2f)];
+
+        // Act
+        var merged = PendingVectors.Merge(graph, pending, 3);
+
+        // Assert
+        Assert.That(merged, Is.EqualTo(new VectorNeighbor[] { new(1, 0.5f), new(7, 1f), new(9, 2f) }));
+    }
+
+    [Test]
+    public void Oldest_AfterRemovalsAndLinks_SkipsRemovedAndReportsTheOldestStillPending()
+    {
+        // Arrange
+        using var pending = new PendingVectors(2, HnswMetric.L2);
+        for (var sequence = 10L; sequence < 15; sequence++)
+        {
+            pending.Add(sequence, [sequence, 0], "production");
+        }
+
+        // Act
+        var removed = pending.Remove(11);
+        var first = pending.Oldest(2);
+        pending.Linked(first);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(removed, Is.True);
+            Assert.That(first.Select(f => f.Sequence), Is.EqualTo(new long[] { 10, 12 }), "the removed vector is never handed out for linking");
+            Assert.That(pending.Count, Is.EqualTo(2));
+            Assert.That(pending.OldestSequence, Is.EqualTo(13));
+            Assert.That(pending.Search([12, 0], 1, null).Single().Sequence, Is.EqualTo(13), "a linked vector is no longer scanned here");
+            Assert.That(pending.Remove(12), Is.False, "a linked vector is the graph's to remove");
+        });
+    }
+
+    [Test]
+    public void Search_DatasetGiven_ScansOnlyThatDatasetsPendingVectors()
+    {
+        // Arrange
+        using var pending = new PendingVectors(2, HnswMetric.L2);
+        pending.Add(1, [0, 0], "training");
+        pending.Add(2, [5, 0], "production");
+
+        // Act
+        var found = pending.Search([0, 0], 2, "production");
+
+        // Assert
+        Assert.That(found.Select(f => f.Sequence), Is.EqualTo(new long[] { 2 }));
+    }
+}
