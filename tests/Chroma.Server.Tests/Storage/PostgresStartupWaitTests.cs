@@ -50,6 +50,75 @@ public sealed class PostgresStartupWaitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task Check_PostgresRestartsDuringTheMigration_MigrationIsRetriedWithinTheWait(CancellationToken cancellationToken)
+    {
+        // Arrange: a running server; the work after connecting (the migration) is cut twice the way a restart cuts it
+        // (57P01 "terminating connection due to administrator command"), then runs. In CI this crashed a replica that
+        // started while a test restarted PostgreSQL (exit code 134).
+        var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync(cancellationToken);
+        if (connectionString is null)
+        {
+            TestPostgres.SkipOrFail(reason);
+        }
+
+        using var dataSource = PostgresConnection.CreateDataSource(connectionString);
+        var clock = new SteppingClock();
+        var reasons = new List<string>();
+        var runs = 0;
+        IReadOnlyList<int> applied = [];
+
+        // Act
+        PostgresConnection.Check(dataSource, connectionString!, TimeSpan.FromMinutes(1), clock, (_, why, _) => reasons.Add(why), () =>
+        {
+            if (++runs <= 2)
+            {
+                throw new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown);
+            }
+
+            applied = PostgresSchema.Migrate(dataSource);
+        });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs, Is.EqualTo(3));
+            Assert.That(reasons, Has.Count.EqualTo(2));
+            Assert.That(reasons[0], Does.Contain("administrator command"));
+            Assert.That(applied, Has.Count.EqualTo(PostgresSchema.CurrentVersion), "the third run migrated the new database");
+            Assert.That(clock.Elapsed, Is.EqualTo(TimeSpan.FromSeconds(0.75)), "pauses of 0.25 and 0.5 s");
+        });
+        TestPostgres.DropDatabase(connectionString!);
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Check_MigrationFailsForGood_FailsAtOnceSayingTheSchemaCouldNotBePrepared(CancellationToken cancellationToken)
+    {
+        // Arrange: an error waiting cannot fix (insufficient privilege) in the work after connecting.
+        var (connectionString, reason) = await TestPostgres.CreateDatabaseAsync(cancellationToken);
+        if (connectionString is null)
+        {
+            TestPostgres.SkipOrFail(reason);
+        }
+
+        using var dataSource = PostgresConnection.CreateDataSource(connectionString);
+        var waited = 0;
+
+        // Act
+        var ex = Assert.Throws<StorageStartException>(() => PostgresConnection.Check(
+            dataSource, connectionString!, TimeSpan.FromMinutes(1), new SteppingClock(), (_, _, _) => waited++,
+            () => throw new PostgresException("permission denied for schema public", "ERROR", "ERROR", PostgresErrorCodes.InsufficientPrivilege)));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(waited, Is.Zero);
+            Assert.That(ex!.Message, Does.Contain("cannot prepare the schema in PostgreSQL at Host="));
+            Assert.That(ex.Message, Does.Contain("permission denied"));
+        });
+        TestPostgres.DropDatabase(connectionString!);
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task Check_DatabaseDoesNotExist_FailsAtOnceWithoutWaiting(CancellationToken cancellationToken)
     {
         // Arrange: a running server, a database name it does not have, a minute allowed.

@@ -34,14 +34,15 @@ internal static class MigrateCommand
             {
                 var builder = PostgresConnection.Parse(options.Storage.ConnectionString);
                 using var dataSource = PostgresConnection.CreateDataSource(options.Storage.ConnectionString);
+                IReadOnlyList<int> applied = [];
                 PostgresConnection.Check(
                     dataSource,
                     options.Storage.ConnectionString!,
                     options.Storage.StartupTimeout,
                     TimeProvider.System,
                     (attempt, reason, pause) => error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"chroma-server migrate: PostgreSQL does not accept connections yet (attempt {attempt}: {reason}); trying again in {pause.TotalSeconds:F2} s")));
-                var applied = PostgresSchema.Migrate(dataSource);
+                        $"chroma-server migrate: PostgreSQL does not accept connections yet, or cut one during the migration (attempt {attempt}: {reason}); trying again in {pause.TotalSeconds:F2} s")),
+                    () => applied = PostgresSchema.Migrate(dataSource));
                 output.WriteLine(applied.Count == 0
                     ? string.Create(CultureInfo.InvariantCulture, $"PostgreSQL {PostgresConnection.Describe(builder)}: schema already at version {PostgresSchema.CurrentVersion}")
                     : $"PostgreSQL {PostgresConnection.Describe(builder)}: applied schema version(s) {string.Join(", ", applied)}");

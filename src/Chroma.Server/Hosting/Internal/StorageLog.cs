@@ -8,6 +8,6 @@ internal static partial class StorageLog
     public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
-        Message = "PostgreSQL does not accept connections yet (attempt {Attempt}: {Reason}); trying again in {PauseSeconds:F2} s, for up to {StartupTimeout} in all (Chroma:Storage:StartupTimeout)")]
+        Message = "PostgreSQL does not accept connections yet, or cut one while the schema was prepared (attempt {Attempt}: {Reason}); trying again in {PauseSeconds:F2} s, for up to {StartupTimeout} in all (Chroma:Storage:StartupTimeout)")]
     public static partial void WaitingForDatabase(ILogger logger, int attempt, double pauseSeconds, TimeSpan startupTimeout, string reason);
 }

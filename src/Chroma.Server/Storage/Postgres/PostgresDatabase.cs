@@ -43,8 +43,8 @@ internal sealed class PostgresDatabase : IDisposable
         var dataSource = PostgresConnection.CreateDataSource(connectionString);
         try
         {
-            PostgresConnection.Check(dataSource, connectionString, startupTimeout, timeProvider, waiting);
-            PostgresSchema.Migrate(dataSource);
+            // The migration is retried like the first connection: PostgreSQL restarted while a replica started cut it.
+            PostgresConnection.Check(dataSource, connectionString, startupTimeout, timeProvider, waiting, () => PostgresSchema.Migrate(dataSource));
             return new PostgresDatabase(dataSource, timeProvider);
         }
         catch

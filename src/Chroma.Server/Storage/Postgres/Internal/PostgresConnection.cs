@@ -50,26 +50,40 @@ internal static class PostgresConnection
     }
 
     /// <summary>
-    /// Opens one connection, trying again while PostgreSQL is not accepting connections yet (refused, host not found,
-    /// starting up) until <paramref name="wait"/> has passed; throws <see cref="StorageStartException"/> saying where it
-    /// tried, why it failed and, after retries, how long it waited.
+    /// Opens one connection, then runs <paramref name="afterConnect"/> (the schema migration), trying both again while
+    /// PostgreSQL is not accepting connections yet (refused, host not found, starting up) or goes away meanwhile (a
+    /// restart: the connection is cut, or the server is shutting down) until <paramref name="wait"/> has passed; throws
+    /// <see cref="StorageStartException"/> saying where it tried, what failed and, after retries, how long it waited.
     /// </summary>
     /// <param name="dataSource">The pool to open from.</param>
     /// <param name="connectionString">The configured string (for messages; its password is never shown).</param>
     /// <param name="wait">How long to keep trying (<see cref="StorageOptions.StartupTimeout"/>); zero tries once.</param>
     /// <param name="timeProvider">The clock the wait is measured and slept on.</param>
     /// <param name="waiting">Hears of each failed attempt before the pause after it: attempt number, reason, pause.</param>
+    /// <param name="afterConnect">Work that needs the database (it opens its own connections from <paramref name="dataSource"/>).</param>
     public static void Check(
-        NpgsqlDataSource dataSource, string connectionString, TimeSpan wait, TimeProvider timeProvider, Action<int, string, TimeSpan>? waiting = null)
+        NpgsqlDataSource dataSource,
+        string connectionString,
+        TimeSpan wait,
+        TimeProvider timeProvider,
+        Action<int, string, TimeSpan>? waiting = null,
+        Action? afterConnect = null)
     {
+        ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(timeProvider);
         var started = timeProvider.GetTimestamp();
         var pause = FirstPause;
         for (var attempt = 1; ; attempt++)
         {
+            var connected = false;
             try
             {
-                using var connection = dataSource.OpenConnection();
+                using (dataSource.OpenConnection())
+                {
+                    connected = true;
+                }
+
+                afterConnect?.Invoke();
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
@@ -81,10 +95,14 @@ internal static class PostgresConnection
                 {
                     var gaveUp = attempt == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
                         $" (gave up after {attempt} attempts in {waited.TotalSeconds:F1} s; Chroma:Storage:StartupTimeout is {wait})");
-                    throw new StorageStartException($"{Setting}: cannot connect to PostgreSQL at {Describe(builder)}: {reason}{gaveUp}");
+                    var what = connected ? "cannot prepare the schema in" : "cannot connect to";
+                    throw new StorageStartException($"{Setting}: {what} PostgreSQL at {Describe(builder)}: {reason}{gaveUp}");
                 }
 
                 waiting?.Invoke(attempt, reason, pause);
+
+                // Connections pooled before a restart are cut: the next attempt opens fresh ones.
+                dataSource.Clear();
                 Task.Delay(pause, timeProvider).GetAwaiter().GetResult();
                 pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
             }

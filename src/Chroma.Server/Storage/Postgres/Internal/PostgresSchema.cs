@@ -171,7 +171,12 @@ internal static class PostgresSchema
         }
         finally
         {
-            Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_unlock({MigrationLockKey});"));
+            // A cut connection (PostgreSQL restarted) has lost its session and the lock with it; unlocking would only
+            // replace the error that says what happened by "Connection is not open".
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_unlock({MigrationLockKey});"));
+            }
         }
     }
 
