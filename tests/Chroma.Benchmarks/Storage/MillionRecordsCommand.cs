@@ -143,7 +143,7 @@ internal static class MillionRecordsCommand
             await using (first.ConfigureAwait(false))
             {
                 await using var client = QueryClient(first);
-                await WaitAnsweringAsync(first, client).ConfigureAwait(false);
+                await first.WaitAnsweringAsync(client).ConfigureAwait(false);
                 var (began, ended) = await IngestAsync(first, clients).ConfigureAwait(false);
                 var caughtUp = await WaitIndexedAsync(first, client, "first replica").ConfigureAwait(false);
                 Console.WriteLine(Line(
@@ -258,29 +258,6 @@ internal static class MillionRecordsCommand
             }
         }
 
-        /// <summary>Waits until the replica answers ListSets; returns its age then.</summary>
-        private static async Task<TimeSpan> WaitAnsweringAsync(ReplicaProcess replica, ChromaClient client)
-        {
-            while (true)
-            {
-                replica.ThrowIfExited();
-                if (replica.Age > TimeSpan.FromMinutes(5))
-                {
-                    throw new TimeoutException($"chroma-server on port {replica.Port} did not answer within 5 minutes");
-                }
-
-                try
-                {
-                    await client.ListSetsAsync().ConfigureAwait(false);
-                    return replica.Age;
-                }
-                catch (ChromaException)
-                {
-                    await Task.Delay(100).ConfigureAwait(false);
-                }
-            }
-        }
-
         private async Task QueryAsync(ReplicaProcess replica, ChromaClient client, string name)
         {
             replica.Mark($"FindNearest: {queryCount} queries begin (50 warm-up calls first)");
@@ -338,7 +315,7 @@ internal static class MillionRecordsCommand
             await using (replica.ConfigureAwait(false))
             {
                 await using var client = QueryClient(replica);
-                var answering = await WaitAnsweringAsync(replica, client).ConfigureAwait(false);
+                var answering = await replica.WaitAnsweringAsync(client).ConfigureAwait(false);
                 var ready = await WaitIndexedAsync(replica, client, $"{name} replica").ConfigureAwait(false);
                 var cpu = replica.Cpu();
                 var loaded = replica.LogLines("ready: from file").LastOrDefault() ?? "(no load line)";

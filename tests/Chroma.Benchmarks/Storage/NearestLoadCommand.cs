@@ -63,7 +63,7 @@ internal static class NearestLoadCommand
             await using (server.ConfigureAwait(false))
             {
                 await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = server.Endpoint, RequestTimeout = TimeSpan.FromMinutes(2) });
-                await WaitAnsweringAsync(server, client).ConfigureAwait(false);
+                await server.WaitAnsweringAsync(client).ConfigureAwait(false);
                 var fill = Stopwatch.StartNew();
                 await LogAsync(server.Endpoint, descriptor, data, 0, total, Senders, CancellationToken.None).ConfigureAwait(false);
                 await WaitIndexedAsync(server, client, descriptor.Id, total).ConfigureAwait(false);
@@ -205,28 +205,6 @@ internal static class NearestLoadCommand
         MaxBatchSize = Batch,
         FlushInterval = TimeSpan.FromMilliseconds(20),
     });
-
-    private static async Task WaitAnsweringAsync(ReplicaProcess server, ChromaClient client)
-    {
-        while (true)
-        {
-            server.ThrowIfExited();
-            if (server.Age > TimeSpan.FromMinutes(5))
-            {
-                throw new TimeoutException($"chroma-server on port {server.Port} did not answer within 5 minutes");
-            }
-
-            try
-            {
-                await client.ListSetsAsync().ConfigureAwait(false);
-                return;
-            }
-            catch (ChromaException)
-            {
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-    }
 
     private static async Task WaitIndexedAsync(ReplicaProcess server, ChromaClient client, string setId, int total)
     {

@@ -101,6 +101,30 @@ internal sealed class ReplicaProcess : IAsyncDisposable
         return new ReplicaProcess(process, port, dataDirectory, stopwatch, writer);
     }
 
+    /// <summary>Waits until the process answers ListSets through <paramref name="client"/> (at most 5 minutes); returns its age then.</summary>
+    public async Task<TimeSpan> WaitAnsweringAsync(ChromaClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        while (true)
+        {
+            ThrowIfExited();
+            if (Age > TimeSpan.FromMinutes(5))
+            {
+                throw new TimeoutException($"chroma-server on port {Port} did not answer within 5 minutes");
+            }
+
+            try
+            {
+                await client.ListSetsAsync().ConfigureAwait(false);
+                return Age;
+            }
+            catch (ChromaException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Peak (VmHWM) and current (VmRSS) resident memory in MiB, from /proc/PID/status.</summary>
     public (double PeakMiB, double ResidentMiB) Memory()
     {
