@@ -20,6 +20,7 @@ public sealed class IndexStagingTests
         _fixture = new IndexRegistryFixture(threshold: 0);
         _fixture.Indexes.CatchUpPageSize = 1_000;
         _fixture.Indexes.LinkChunkSize = 100;
+        _fixture.Indexes.LinkStepBudget = Timeout.InfiniteTimeSpan; // steps of exactly 100, however slow the machine
     }
 
     [TearDown]

@@ -108,6 +108,18 @@ internal sealed class SetIndexEntry
         }
     }
 
+    /// <summary>Gets a value indicating whether a query waits for the index to reach a sequence.</summary>
+    public bool HasWaiters
+    {
+        get
+        {
+            lock (_waitLock)
+            {
+                return _waiters.Count > 0;
+            }
+        }
+    }
+
     /// <summary>Marks the index <see cref="FarBehind"/> and releases the queries waiting for it (they answer from what it holds).</summary>
     public void MarkFarBehind()
     {
