@@ -49,7 +49,18 @@ internal sealed class RunningServer : IAsyncDisposable
         var acks = new List<LogAck>();
         foreach (var batch in batches)
         {
-            await call.RequestStream.WriteAsync(batch);
+            try
+            {
+                await call.RequestStream.WriteAsync(batch);
+            }
+            catch (RpcException)
+            {
+                // The server ended the call before the write (e.g. a refused API key): the write may only see the
+                // stream cancelled; reading the response throws with the status the server gave.
+                await call.ResponseStream.MoveNext(CancellationToken.None);
+                throw;
+            }
+
             Assert.That(await call.ResponseStream.MoveNext(CancellationToken.None), Is.True, "an ack for every batch");
             acks.Add(call.ResponseStream.Current);
         }
