@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Data.Common;
+using System.Diagnostics;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Storage;
 
@@ -213,26 +213,14 @@ internal sealed partial class EmbeddingSetIndexes
                 return false;
             }
 
-            var from = entry.IndexedThroughSequence;
-            var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
-            if (!changes.HasMore)
-            {
-                entry.ClearFarBehind();
-            }
-
-            if (changes.Through <= from)
+            var (changes, anything) = ReadPage(entry);
+            if (!anything)
             {
                 return false;
             }
 
             await ApplyAsync(index, changes).ConfigureAwait(false);
-            Interlocked.Add(ref _changesApplied, changes.Count);
-            if (changes.Count > 0)
-            {
-                entry.Version++;
-            }
-
-            entry.MarkIndexedThrough(changes.Through);
+            Applied(entry, changes);
             if (!changes.HasMore)
             {
                 return false;
@@ -263,26 +251,14 @@ internal sealed partial class EmbeddingSetIndexes
                     break;
                 }
 
-                var from = entry.IndexedThroughSequence;
-                var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
-                if (!changes.HasMore)
-                {
-                    entry.ClearFarBehind();
-                }
-
-                if (changes.Through > from)
+                var (changes, anything) = ReadPage(entry);
+                if (anything)
                 {
                     Stage(index, changes);
-                    Interlocked.Add(ref _changesApplied, changes.Count);
-                    if (changes.Count > 0)
-                    {
-                        entry.Version++;
-                    }
-
-                    entry.MarkIndexedThrough(changes.Through);
+                    Applied(entry, changes);
                 }
 
-                readMore = changes.Through > from && changes.HasMore;
+                readMore = anything && changes.HasMore;
                 if (!readMore)
                 {
                     break;
@@ -303,6 +279,43 @@ internal sealed partial class EmbeddingSetIndexes
 
         return true;
     }
+
+    /// <summary>
+    /// Reads the set's next page of changes after its cursor; a page that reaches the store's end clears
+    /// <see cref="SetIndexEntry.FarBehind"/>. <c>Anything</c>: whether the page moves the cursor.
+    /// </summary>
+    private (RecordChangePage Changes, bool Anything) ReadPage(SetIndexEntry entry)
+    {
+        var from = entry.IndexedThroughSequence;
+        var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
+        if (!changes.HasMore)
+        {
+            entry.ClearFarBehind();
+        }
+
+        return (changes, changes.Through > from);
+    }
+
+    /// <summary>Counts a page the index took in (applied or staged) and moves the cursor past it, releasing the queries waiting for it.</summary>
+    private void Applied(SetIndexEntry entry, RecordChangePage changes)
+    {
+        Interlocked.Add(ref _changesApplied, changes.Count);
+        if (changes.Count > 0)
+        {
+            entry.Version++;
+        }
+
+        entry.MarkIndexedThrough(changes.Through);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for 0..<paramref name="count"/>: over the index threads from
+    /// <see cref="ParallelInsertMinimum"/> graph inserts on (parallel inserts can leave a node without an in-link until the
+    /// next reconnect pass), in order on the calling thread below it, as small pages always were: on an index thread,
+    /// below the requests' priority, a small batch waited for the very queries waiting for it (2,000 records/s of 128
+    /// floats: 233 queries/s from one caller against 967 in order here).
+    /// </summary>
+    private Task InsertAsync(int count, Action<int> body) => count >= ParallelInsertMinimum ? _threads.ForAsync(count, body) : InOrder(count, body);
 
     private static Task InOrder(int count, Action<int> body)
     {
@@ -326,13 +339,7 @@ internal sealed partial class EmbeddingSetIndexes
         var linked = 0;
         while (linked < LinkChunkSize && !IsDisposed)
         {
-            // A batch of 256+ goes over the index threads, as a large page always did (parallel inserts can leave a node
-            // without an in-link until the next reconnect pass); a smaller one is inserted in order here, as a small page
-            // always was: on an index thread, below the requests' priority, it waited for the very queries waiting for it
-            // (2,000 records/s of 128 floats: 233 queries/s from one caller against 967 inline).
-            var batch = await index.LinkPendingAsync(
-                Math.Min(batchSize, LinkChunkSize - linked),
-                (n, body) => n >= ParallelInsertMinimum ? _threads.ForAsync(n, body) : InOrder(n, body)).ConfigureAwait(false);
+            var batch = await index.LinkPendingAsync(Math.Min(batchSize, LinkChunkSize - linked), InsertAsync).ConfigureAwait(false);
             linked += batch;
             // A query waiting for the latest records is served by the next read, not after this step's other batches.
             if (batch == 0 || entry.HasWaiters || (LinkStepBudget != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= LinkStepBudget))
@@ -371,20 +378,11 @@ internal sealed partial class EmbeddingSetIndexes
             index.Remove(sequence);
         }
 
+        // Graph inserts are thread-safe and cost ~0.2-0.5 ms each (a large page goes over the index threads); the exact
+        // index takes one writer.
         var dimension = index.Dimension;
         var count = changes.Sequences.Length;
-        if (count >= ParallelInsertMinimum && index.Hnsw is not null)
-        {
-            // Graph inserts are thread-safe and cost ~0.2-0.5 ms each: spread a large page over the index threads.
-            await _threads.ForAsync(count, i => index.Add(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]))
-                .ConfigureAwait(false);
-        }
-        else
-        {
-            for (var i = 0; i < count; i++)
-            {
-                index.Add(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]);
-            }
-        }
+        void Add(int i) => index.Add(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]);
+        await (index.Hnsw is not null ? InsertAsync(count, Add) : InOrder(count, Add)).ConfigureAwait(false);
     }
 }
