@@ -190,17 +190,8 @@ internal static class MillionRecordsCommand
                 var end = Math.Min(total, (c + 1) * perClient);
                 for (var start = c * perClient; start < end; start += Chunk)
                 {
-                    // Keep the queue fed without overfilling it (a full queue drops and counts, which would not be ingest).
-                    while (sender.Statistics.Received - sender.Statistics.Exported > ClientCapacity - Chunk)
-                    {
-                        await Task.Delay(1).ConfigureAwait(false);
-                    }
-
-                    for (var i = start; i < Math.Min(start + Chunk, end); i++)
-                    {
-                        // The input URI is the row number: the key to the exact neighbours for recall.
-                        set.LogProduction(data.AsSpan(i * Dimension, Dimension), inputUri: i.ToString(CultureInfo.InvariantCulture));
-                    }
+                    await SenderFeed.WaitForRoomAsync(sender, ClientCapacity, Chunk).ConfigureAwait(false);
+                    SenderFeed.LogRows(set, data, Dimension, start, Math.Min(start + Chunk, end));
                 }
 
                 await sender.FlushAsync().ConfigureAwait(false);

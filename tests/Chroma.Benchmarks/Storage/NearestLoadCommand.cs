@@ -138,17 +138,8 @@ internal static class NearestLoadCommand
             var end = Math.Min(to, from + ((s + 1) * perSender));
             for (var start = from + (s * perSender); start < end; start += Chunk)
             {
-                // Keep the queue fed without overfilling it (a full queue drops and counts, which would not be ingest).
-                while (sender.Statistics.Received - sender.Statistics.Exported > SenderCapacity - Chunk)
-                {
-                    await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-                }
-
-                for (var i = start; i < Math.Min(start + Chunk, end); i++)
-                {
-                    // The input URI is the row number: the key to the exact neighbours for recall.
-                    set.LogProduction(data.AsSpan(i * dimension, dimension), inputUri: i.ToString(CultureInfo.InvariantCulture));
-                }
+                await SenderFeed.WaitForRoomAsync(sender, SenderCapacity, Chunk, cancellationToken).ConfigureAwait(false);
+                SenderFeed.LogRows(set, data, dimension, start, Math.Min(start + Chunk, end));
             }
 
             await sender.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -175,11 +166,7 @@ internal static class NearestLoadCommand
         var sent = 0L;
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (sender.Statistics.Received - sender.Statistics.Exported > SenderCapacity - Chunk)
-            {
-                await Task.Delay(1, CancellationToken.None).ConfigureAwait(false);
-                continue;
-            }
+            await SenderFeed.WaitForRoomAsync(sender, SenderCapacity, Chunk, CancellationToken.None).ConfigureAwait(false);
 
             // At a steady rate: what is due by now, in steps of 10 ms.
             var due = rate > 0 ? (long)(began.Elapsed.TotalSeconds * rate) - sent : Chunk;

@@ -139,11 +139,7 @@ internal static class ReplicaIngestCommand
             var set = client.GetEmbeddingSet(descriptor);
             for (var start = 0; start < perClient; start += Chunk)
             {
-                // Keep the queue fed without overfilling it (a full queue drops and counts, which would not be ingest).
-                while (client.Statistics.Received - client.Statistics.Exported > ClientCapacity - Chunk)
-                {
-                    await Task.Delay(1).ConfigureAwait(false);
-                }
+                await SenderFeed.WaitForRoomAsync(client, ClientCapacity, Chunk).ConfigureAwait(false);
 
                 for (var i = start; i < Math.Min(start + Chunk, perClient); i++)
                 {
