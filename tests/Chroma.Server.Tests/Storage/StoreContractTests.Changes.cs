@@ -68,6 +68,38 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task ReadChanges_DeletionStampedAfterAFullPage_ReportedWithThePageThatReachesItsStamp()
+    {
+        // Arrange: record 3 of 20 is deleted after all were stored, so its deletion is stamped after every insert.
+        await SeedAsync();
+        var deletedSequence = _fixture.Store.GetRecordsByIds(_set, [_records[2].Id], false).Single().Sequence;
+        await _fixture.Store.DeleteAsync(_set, [_records[2].Id]);
+        var last = _fixture.Store.ReadLastSequence(_set);
+
+        // Act: pages of 7 live inserts.
+        var pages = new List<RecordChangePage>();
+        long cursor = 0;
+        while (_fixture.Store.ReadChanges(_set, cursor, 7) is { } page && page.Through > cursor)
+        {
+            pages.Add(page);
+            cursor = page.Through;
+        }
+
+        // Assert: full pages end at their last insert and carry no later deletion; the last page ends at the change
+        // sequence and carries the deletion.
+        Assert.Multiple(() =>
+        {
+            Assert.That(pages.Select(p => p.Sequences.Length), Is.EqualTo(new[] { 7, 7, 5 }));
+            Assert.That(pages.Select(p => p.HasMore), Is.EqualTo(new[] { true, true, false }));
+            Assert.That(pages.Take(2).Select(p => p.Through), Is.EqualTo(pages.Take(2).Select(p => p.Sequences[^1])));
+            Assert.That(pages.Take(2).SelectMany(p => p.Deleted), Is.Empty);
+            Assert.That(pages[2].Deleted, Is.EqualTo(new[] { deletedSequence }));
+            Assert.That(pages[2].Through, Is.EqualTo(last));
+            Assert.That(pages.SelectMany(p => p.Sequences).ToList(), Is.Ordered.Ascending.And.Not.Contains(deletedSequence).And.Count.EqualTo(19));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task ReadChanges_InsertedThenDeletedBeforeTheRead_NeitherInsertNorDeletionOfItIsLost()
     {
         // Arrange: the reader is behind both the insert and the delete of record 25.
