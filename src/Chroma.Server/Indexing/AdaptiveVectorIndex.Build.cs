@@ -133,7 +133,7 @@ internal sealed partial class AdaptiveVectorIndex
 
         // For a large set that garbage is hundreds of MiB, which the collector would keep committed after freeing it:
         // hand it back (FreedMemory). Outside the try: the graph has taken over, whatever this does.
-        if (garbageRows > 0 && garbageRows >= _settings.ReturnFreedMemoryFrom)
+        if (garbageRows > 0 && (long)garbageRows * Dimension >= _settings.ReturnFreedMemoryFromFloats)
         {
             _settings.ReturnFreedMemory();
         }

@@ -87,28 +87,29 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         });
     }
 
-    [TestCase(500, 1, TestName = "BuildCompletion_BuildOfTheSize_ReturnsFreedMemoryOnceAfterTheTakeOver")]
-    [TestCase(501, 0, TestName = "BuildCompletion_SmallerBuild_LeavesTheCollectorAlone")]
-    public async Task BuildCompletion_ReturnFreedMemory(int from, int expectedCalls)
+    [TestCase(500, Dimension, 1, TestName = "BuildCompletion_BuildOfTheSize_ReturnsFreedMemoryOnceAfterTheTakeOver")]
+    [TestCase(499, Dimension, 0, TestName = "BuildCompletion_SmallerBuild_LeavesTheCollectorAlone")]
+    [TestCase(250, 2 * Dimension, 1, TestName = "BuildCompletion_HalfTheRowsTwiceAsWide_ReturnsFreedMemory")]
+    public async Task BuildCompletion_ReturnFreedMemory(int rows, int dimension, int expectedCalls)
     {
-        // Arrange: a build of 500 vectors; the hook records whether the graph had taken over when it ran (only then
-        // are the exact index and the snapshot garbage).
+        // Arrange: the threshold is 500 rows of Dimension floats; the hook records whether the graph had taken over when
+        // it ran (only then are the exact index and the snapshot garbage).
         AdaptiveVectorIndex? index = null;
         var calls = 0;
         var answeredByGraph = false;
         var settings = Settings with
         {
             StepSize = 64,
-            ReturnFreedMemoryFrom = from,
+            ReturnFreedMemoryFromFloats = 500 * Dimension,
             ReturnFreedMemory = () =>
             {
                 calls++;
                 answeredByGraph = index!.Hnsw is not null;
             },
         };
-        using (index = new AdaptiveVectorIndex(Dimension, threshold: 500, settings))
+        using (index = new AdaptiveVectorIndex(dimension, threshold: rows, settings))
         {
-            Fill(index, TestVectors.Uniform(500, Dimension, seed: 12));
+            Fill(index, TestVectors.Uniform(rows, dimension, seed: 12));
 
             // Act
             Assert.That(index.StartBuildIfLarge(), Is.True);
@@ -136,7 +137,7 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         var settings = Settings with
         {
             StepSize = 64,
-            ReturnFreedMemoryFrom = 500,
+            ReturnFreedMemoryFromFloats = 500 * Dimension,
             ReturnFreedMemory = () =>
             {
                 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -173,7 +174,7 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         var settings = Settings with
         {
             StepSize = 64,
-            ReturnFreedMemoryFrom = 500,
+            ReturnFreedMemoryFromFloats = 500 * Dimension,
             ReturnFreedMemory = () => calls++,
             OnStep = async (_, token) => await release.Task.WaitAsync(token),
         };
@@ -207,7 +208,7 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         var settings = Settings with
         {
             StepSize = 64,
-            ReturnFreedMemoryFrom = 1,
+            ReturnFreedMemoryFromFloats = 1,
             ReturnFreedMemory = () => throw new InvalidOperationException("collector trouble"),
         };
         using var index = new AdaptiveVectorIndex(Dimension, threshold: 300, settings);

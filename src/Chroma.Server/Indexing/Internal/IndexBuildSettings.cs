@@ -34,14 +34,16 @@ internal sealed record IndexBuildSettings
     public Action? ChangesTaken { get; init; }
 
     /// <summary>
-    /// Gets the size of the exact index a take-over drops (vectors: the snapshot's and those added during the build) from
-    /// which the take-over is followed by <see cref="ReturnFreedMemory"/>. The default value is 100 000.
+    /// Gets the size, in floats (rows times the dimension), of the exact index a take-over drops (the snapshot's rows and
+    /// those added during the build) from which the take-over is followed by <see cref="ReturnFreedMemory"/>. Measured in
+    /// floats, not rows, so wide vectors count for what they hold: 50,000 rows of 1,536 floats are 293 MiB, more than
+    /// 100,000 of 128. The default value is 12 800 000 (100,000 rows of 128 floats, 49 MiB of vectors).
     /// </summary>
-    public int ReturnFreedMemoryFrom { get; init; } = 100_000;
+    public long ReturnFreedMemoryFromFloats { get; init; } = 100_000L * 128;
 
     /// <summary>
-    /// Gets what runs after a build has taken over from an exact index of at least <see cref="ReturnFreedMemoryFrom"/>
-    /// vectors, when that index and the build's snapshot are garbage: by default <see cref="FreedMemory.ReturnToOperatingSystem"/>.
+    /// Gets what runs after a build has taken over from an exact index of at least <see cref="ReturnFreedMemoryFromFloats"/>
+    /// floats, when that index and the build's snapshot are garbage: by default <see cref="FreedMemory.ReturnToOperatingSystem"/>.
     /// </summary>
     public Action ReturnFreedMemory { get; init; } = () => FreedMemory.ReturnToOperatingSystem();
 
