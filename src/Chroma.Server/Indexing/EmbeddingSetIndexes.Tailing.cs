@@ -11,6 +11,9 @@ internal sealed partial class EmbeddingSetIndexes
     /// <summary>Pages one set may read in one turn before the other woken sets get theirs.</summary>
     private const int PagesPerTurn = 4;
 
+    /// <summary>The fewest rows a page of wide vectors holds (see <see cref="PageRows"/>).</summary>
+    private const int MinimumPageRows = 256;
+
     /// <summary>
     /// Gets or sets how many staged vectors are linked into a graph at most per step of a turn. The default value is 1,024.
     /// </summary>
@@ -287,7 +290,7 @@ internal sealed partial class EmbeddingSetIndexes
     private (RecordChangePage Changes, bool Anything) ReadPage(SetIndexEntry entry)
     {
         var from = entry.IndexedThroughSequence;
-        var changes = _store.ReadChanges(entry.Set, from, CatchUpPageSize);
+        var changes = _store.ReadChanges(entry.Set, from, PageRows(entry.Set.Dimension));
         if (!changes.HasMore)
         {
             entry.ClearFarBehind();
@@ -351,8 +354,17 @@ internal sealed partial class EmbeddingSetIndexes
         return linked;
     }
 
+    /// <summary>
+    /// The rows of one page of <paramref name="dimension"/>-float vectors: <see cref="CatchUpPageSize"/> up to 128 floats,
+    /// fewer in proportion beyond (at least <see cref="MinimumPageRows"/>): 341 at 1,536 floats, a page of 2 MiB of vectors as
+    /// at 128. Sized in rows alone, a page of wide vectors was what bounded the staged tail, so each search scanned
+    /// 6.3 million floats at 1,536 (1.5 times <see cref="PendingFloatLimit"/>).
+    /// </summary>
+    private int PageRows(int dimension) =>
+        (int)Math.Min(CatchUpPageSize, Math.Max(MinimumPageRows, CatchUpPageSize * 128L / Math.Max(1, dimension)));
+
     /// <summary>How many vectors may wait staged (scanned by every search) before the store is read on: <see cref="PendingFloatLimit"/>'s worth, at least a page.</summary>
-    private int PendingLimit(int dimension) => Math.Max(CatchUpPageSize, PendingFloatLimit / Math.Max(1, dimension));
+    private int PendingLimit(int dimension) => Math.Max(PageRows(dimension), PendingFloatLimit / Math.Max(1, dimension));
 
     private static void Stage(AdaptiveVectorIndex index, RecordChangePage changes)
     {

@@ -76,7 +76,11 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// <summary>Gets or sets how many vectors one build step inserts. The default value is 8 192.</summary>
     public int BuildStepSize { get; set; } = 8_192;
 
-    /// <summary>Gets or sets how many inserted records one read of the store brings (one page). The default value is 4 096.</summary>
+    /// <summary>
+    /// Gets or sets how many inserted records one read of the store brings (one page) for vectors of up to 128 floats;
+    /// wider vectors get fewer rows in proportion (at least 256), so a page holds about as many floats whatever the width
+    /// (<see cref="PageRows"/>). The default value is 4 096.
+    /// </summary>
     public int CatchUpPageSize { get; set; } = 4_096;
 
     /// <summary>Gets the folder the set indexes are saved in.</summary>

@@ -151,6 +151,32 @@ public sealed class IndexStagingTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task ApplyRoundAsync_WideVectors_PagesShrinkWithTheWidthSoTheTailKeepsToItsFloats(CancellationToken cancellationToken)
+    {
+        // Arrange: vectors of 512 floats, four times 128, so a page of 1,000 rows becomes 256 (the least a page holds);
+        // at most 300 vectors' floats staged; 100 linked per step.
+        const int Dimension = 512;
+        _fixture.Indexes.PendingFloatLimit = 300 * Dimension;
+        var (set, index) = await GraphWithBacklogAsync(2_000, cancellationToken, Dimension);
+
+        // Act
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var throughAfterOneTurn = _fixture.Indexes.IndexedThroughSequence(set);
+        var stagedAfterOneTurn = index.PendingCount;
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+
+        // Assert: step 1 reads two pages of 256 (512 staged pass the limit) and links 100; steps 2 and 3 only link
+        // (312, 212 left); step 4 reads a third page and links (368). Pages of 1,000 rows would have staged 1,600.
+        Assert.Multiple(() =>
+        {
+            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, 768)), "three pages of 256 read");
+            Assert.That(stagedAfterOneTurn, Is.EqualTo(368));
+            Assert.That(index.PendingCount, Is.Zero);
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(2_001));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task FindAsync_StagedTailFillsBeforeTheQueryIsReached_AnswersAtOnceSayingTheIndexIsBehind(CancellationToken cancellationToken)
     {
         // Arrange: at most 1,500 staged vectors; a query for the last of 4,000 backlog records waits for the store's end.
@@ -198,15 +224,16 @@ public sealed class IndexStagingTests
     }
 
     /// <summary>A set whose index is a graph holding one vector, and <paramref name="backlog"/> records committed after it unindexed (the set woken).</summary>
-    private async Task<(Chroma.Server.Storage.StoredEmbeddingSet Set, AdaptiveVectorIndex Index)> GraphWithBacklogAsync(int backlog, CancellationToken cancellationToken)
+    private async Task<(Chroma.Server.Storage.StoredEmbeddingSet Set, AdaptiveVectorIndex Index)> GraphWithBacklogAsync(
+        int backlog, CancellationToken cancellationToken, int dimension = 4)
     {
-        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1));
-        var set = _fixture.Store.RequireSet(Records.Set());
+        await _fixture.IngestAsync(Records.Set(dimension), Records.Sequence(1, dimension));
+        var set = _fixture.Store.RequireSet(Records.Set(dimension));
         var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
         Assert.That(index.Hnsw, Is.Not.Null, "precondition: the graph answers from the first vector");
-        _backlog = Records.Sequence(backlog, start: 1);
-        await _fixture.IngestUnindexedAsync(Records.Set(), _backlog);
+        _backlog = Records.Sequence(backlog, dimension, start: 1);
+        await _fixture.IngestUnindexedAsync(Records.Set(dimension), _backlog);
         _fixture.Indexes.Poll(); // wakes the set, as the worker's poll (or another server's notice) would
         return (set, index);
     }
