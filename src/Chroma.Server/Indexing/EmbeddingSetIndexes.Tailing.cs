@@ -69,14 +69,19 @@ internal sealed partial class EmbeddingSetIndexes
     }
 
     /// <summary>
-    /// Catches every woken set up with the store, until none is behind (tests and shutdown; the worker takes
-    /// <see cref="ApplyRoundAsync"/> turns instead so saves and polls are not held up by a long backlog).
+    /// Catches every woken set up with the store, until none is behind and no background save still writes (tests and
+    /// shutdown; the worker takes <see cref="ApplyRoundAsync"/> turns instead so saves and polls are not held up by a
+    /// long backlog).
     /// </summary>
     public async Task ApplyQueuedAsync()
     {
-        while (await ApplyRoundAsync().ConfigureAwait(false))
+        do
         {
+            while (await ApplyRoundAsync().ConfigureAwait(false))
+            {
+            }
         }
+        while (!IsDisposed && await AwaitSavesInFlightAsync().ConfigureAwait(false));
     }
 
     /// <summary>
@@ -159,8 +164,8 @@ internal sealed partial class EmbeddingSetIndexes
         if (saveRequested)
         {
             // A build just finished: save it once the API is quiet (at most a minute later) rather than at the
-            // next tick, so a crash soon after keeps it; its checkpoints cover the wait.
-            await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
+            // next tick, so a crash soon after keeps it; its checkpoints cover the wait. The write runs in the background.
+            StartSaves();
         }
 
         return _work.Reader.Count > 0;
@@ -246,17 +251,25 @@ internal sealed partial class EmbeddingSetIndexes
         for (var step = 0; step < PagesPerTurn && !IsDisposed; step++)
         {
             var readMore = true; // with the tail full, the store is read on once it has room
+            var full = false;
             while (!IsDisposed)
             {
                 if (index.PendingCount >= PendingLimit(index.Dimension))
                 {
                     entry.MarkFarBehind();
+                    full = true;
                     break;
                 }
 
                 var (changes, anything) = ReadPage(entry);
                 if (anything)
                 {
+                    if (changes.Deleted.Count > 0 && entry.SaveInFlight is { IsCompleted: false } write)
+                    {
+                        // A deletion may be of a linked record, which changes the graph the save is writing.
+                        await write.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                    }
+
                     Stage(index, changes);
                     Applied(entry, changes);
                 }
@@ -266,6 +279,13 @@ internal sealed partial class EmbeddingSetIndexes
                 {
                     break;
                 }
+            }
+
+            if (entry.Saving)
+            {
+                // The graph is being written: link nothing until the write ends (it wakes the set). What was read is
+                // staged and found, so the waiting queries went already; with the tail full nothing more is read.
+                return readMore && !full;
             }
 
             var linked = await LinkStepAsync(entry, index).ConfigureAwait(false);

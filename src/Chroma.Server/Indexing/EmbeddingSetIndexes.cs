@@ -207,11 +207,35 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         }
     }
 
+    /// <summary>
+    /// Runs <see cref="StartSaves"/> between the worker's rounds (its periodic save): the files are written in the
+    /// background while the rounds go on. Returns how many saves were started.
+    /// </summary>
+    public async Task<int> StartSavesAsync()
+    {
+        if (!await EnterAsync().ConfigureAwait(false))
+        {
+            return 0;
+        }
+
+        try
+        {
+            return StartSaves();
+        }
+        finally
+        {
+            _busy.Release();
+        }
+    }
+
     /// <summary>Waits until a set is to be caught up; false once no more can come.</summary>
     public ValueTask<bool> WaitForWorkAsync(CancellationToken cancellationToken = default) =>
         _work.Reader.WaitToReadAsync(cancellationToken);
 
-    /// <summary>Runs <see cref="SaveChanged"/> on the index threads (a save of a large graph takes seconds).</summary>
+    /// <summary>
+    /// Waits for the background saves still writing, then runs <see cref="SaveChanged"/> on the index threads (a save of a
+    /// large graph takes seconds) and returns when every changed index is written (shutdown, tests).
+    /// </summary>
     public async Task<int> SaveChangedAsync()
     {
         if (!await EnterAsync().ConfigureAwait(false))
@@ -221,6 +245,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
 
         try
         {
+            await AwaitSavesInFlightAsync().ConfigureAwait(false);
             return await _threads.RunAsync(SaveChanged).ConfigureAwait(false);
         }
         catch (ObjectDisposedException) when (IsDisposed)
@@ -246,6 +271,13 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         // A round or save in progress (the worker's last one at shutdown may outlast the host's stop timeout) stops
         // at its next page once the flag is set: wait for it, briefly, instead of pulling the indexes from under it.
         var idle = _busy.Wait(DisposeWait);
+        Task[] writing = [.. _entries.Values.Select(e => e.SaveInFlight).OfType<Task>().Where(t => !t.IsCompleted)];
+        if (writing.Length > 0)
+        {
+            // A background save still writing holds its graph: let it end, briefly (its temporary file is dropped otherwise).
+            Task.WaitAny([Task.WhenAll(writing)], DisposeWait);
+        }
+
         foreach (var entry in _entries.Values)
         {
             entry.LoadedIndex?.Dispose();

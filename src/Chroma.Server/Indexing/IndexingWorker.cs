@@ -67,7 +67,7 @@ internal sealed class IndexingWorker : BackgroundService
                 if (ready == save)
                 {
                     await save.ConfigureAwait(false);
-                    await _indexes.SaveChangedAsync().ConfigureAwait(false);
+                    await _indexes.StartSavesAsync().ConfigureAwait(false);
                     save = saveTimer.WaitForNextTickAsync(stoppingToken).AsTask();
                 }
                 else if (ready == poll)

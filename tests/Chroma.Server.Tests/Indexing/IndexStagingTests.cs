@@ -128,6 +128,91 @@ public sealed class IndexStagingTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task StartSaves_WhileTheFileIsWritten_WorkerStagesWithoutLinkingAndTheWaitingQueryIsAnswered(CancellationToken cancellationToken)
+    {
+        // Arrange: the first 1,000 of a backlog caught up and linked; the save's write is held on its thread.
+        var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        using var writing = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim(false);
+        _fixture.Indexes.BeforeSaveWrite = () =>
+        {
+            writing.Release();
+            release.Wait(cancellationToken);
+        };
+        var started = await _fixture.Indexes.StartSavesAsync().WaitAsync(cancellationToken);
+        Assert.That(await writing.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken), Is.True, "precondition: the write began");
+        var more = Records.Sequence(500, start: 1_001);
+        await _fixture.IngestUnindexedAsync(Records.Set(), more);
+        _fixture.Indexes.Poll();
+
+        // Act: a query for the newest record waits for the store's sequence; one worker turn runs while the write is held.
+        var search = _fixture.Indexes.SearchAsync(set, [1_500, 0, 0, 0], 1, null, cancellationToken);
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var found = (await search.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken)).Single();
+        var graphWhileWriting = index.Hnsw!.Count;
+        var stagedWhileWriting = index.PendingCount;
+        release.Set();
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        _fixture.Restart();
+        var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+
+        // Assert: the graph did not change under the write; after it every staged vector was linked; a restart from
+        // that file finds every record (what was staged is read again from the store).
+        var missing = Enumerable.Range(0, 1_501).Where(i => reloaded.Search([i, 0, 0, 0], 1) is not [{ Distance: 0 }]).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(started, Is.EqualTo(1));
+            Assert.That(found.Distance, Is.Zero, "the query was answered while the file was written");
+            Assert.That(graphWhileWriting, Is.EqualTo(1_001), "nothing linked into the graph being written");
+            Assert.That(stagedWhileWriting, Is.EqualTo(500));
+            Assert.That(index.PendingCount, Is.Zero, "linked once the write ended");
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(1_501));
+            Assert.That(missing, Is.Empty);
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task StartSaves_DeletionOfALinkedRecordWhileTheFileIsWritten_AppliedAfterTheWriteAndNotFoundAfterARestart(CancellationToken cancellationToken)
+    {
+        // Arrange: 1,000 records linked; the save's write is held on its thread; record 200 is deleted meanwhile.
+        var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        using var writing = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim(false);
+        _fixture.Indexes.BeforeSaveWrite = () =>
+        {
+            writing.Release();
+            release.Wait(cancellationToken);
+        };
+        await _fixture.Indexes.StartSavesAsync().WaitAsync(cancellationToken);
+        Assert.That(await writing.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken), Is.True, "precondition: the write began");
+        await _fixture.DeleteUnindexedAsync(set, _backlog[199].Id);
+        _fixture.Indexes.Poll();
+
+        // Act: the turn reads the deletion, which would change the graph being written: it waits for the write.
+        var round = _fixture.Indexes.ApplyRoundAsync();
+        await Task.Delay(200, cancellationToken);
+        var appliedDuringTheWrite = round.IsCompleted;
+        release.Set();
+        await round.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        var foundAfter = index.Search([200, 0, 0, 0], 1).Single().Distance;
+        _fixture.Restart();
+        var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(appliedDuringTheWrite, Is.False, "the turn waited for the write");
+            Assert.That(foundAfter, Is.EqualTo(1f), "the deleted record is not found");
+            Assert.That(reloaded.Search([200, 0, 0, 0], 1).Single().Distance, Is.EqualTo(1f), "nor after a restart");
+            Assert.That(reloaded.Count, Is.EqualTo(1_000));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task ApplyRoundAsync_StagedVectorsReachTheLimit_StoreIsReadOnOnlyOnceTheyAreLinked(CancellationToken cancellationToken)
     {
         // Arrange: at most 1,500 staged vectors (4 floats each), a page 1,000, 100 linked per step.

@@ -59,6 +59,16 @@ internal sealed class SetIndexEntry
     /// </summary>
     public long DeferredSince { get; set; }
 
+    /// <summary>
+    /// Gets or sets the file write of a save that runs in the background (<see cref="EmbeddingSetIndexes.StartSaves"/>),
+    /// or null. While it runs the graph must not change: the worker stages what it reads (the queries waiting for it go)
+    /// but links nothing, and waits for the write before it applies a deletion.
+    /// </summary>
+    public Task? SaveInFlight { get; set; }
+
+    /// <summary>Gets a value indicating whether a background save of the graph is still writing.</summary>
+    public bool Saving => SaveInFlight is { IsCompleted: false };
+
     /// <summary>Gets or sets how the index was loaded.</summary>
     public IndexLoadReport? LoadReport { get; set; }
 
