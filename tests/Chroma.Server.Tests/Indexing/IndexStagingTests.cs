@@ -133,15 +133,8 @@ public sealed class IndexStagingTests
         // Arrange: the first 1,000 of a backlog caught up and linked; the save's write is held on its thread.
         var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        using var writing = new SemaphoreSlim(0);
-        using var release = new ManualResetEventSlim(false);
-        _fixture.Indexes.BeforeSaveWrite = () =>
-        {
-            writing.Release();
-            release.Wait(cancellationToken);
-        };
-        var started = await _fixture.Indexes.StartSavesAsync().WaitAsync(cancellationToken);
-        Assert.That(await writing.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken), Is.True, "precondition: the write began");
+        using var write = new HeldSaveWrite(_fixture.Indexes, cancellationToken);
+        var started = await write.StartAsync();
         var more = Records.Sequence(500, start: 1_001);
         await _fixture.IngestUnindexedAsync(Records.Set(), more);
         _fixture.Indexes.Poll();
@@ -152,7 +145,7 @@ public sealed class IndexStagingTests
         var found = (await search.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken)).Single();
         var graphWhileWriting = index.Hnsw!.Count;
         var stagedWhileWriting = index.PendingCount;
-        release.Set();
+        write.Release();
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
         _fixture.Restart();
         var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
@@ -179,15 +172,8 @@ public sealed class IndexStagingTests
         // Arrange: 1,000 records linked; the save's write is held on its thread; record 200 is deleted meanwhile.
         var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        using var writing = new SemaphoreSlim(0);
-        using var release = new ManualResetEventSlim(false);
-        _fixture.Indexes.BeforeSaveWrite = () =>
-        {
-            writing.Release();
-            release.Wait(cancellationToken);
-        };
-        await _fixture.Indexes.StartSavesAsync().WaitAsync(cancellationToken);
-        Assert.That(await writing.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken), Is.True, "precondition: the write began");
+        using var write = new HeldSaveWrite(_fixture.Indexes, cancellationToken);
+        await write.StartAsync();
         await _fixture.DeleteUnindexedAsync(set, _backlog[199].Id);
         _fixture.Indexes.Poll();
 
@@ -195,7 +181,7 @@ public sealed class IndexStagingTests
         var round = _fixture.Indexes.ApplyRoundAsync();
         await Task.Delay(200, cancellationToken);
         var appliedDuringTheWrite = round.IsCompleted;
-        release.Set();
+        write.Release();
         await round.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
         var foundAfter = index.Search([200, 0, 0, 0], 1).Single().Distance;
@@ -212,12 +198,20 @@ public sealed class IndexStagingTests
         });
     }
 
-    [Test, CancelAfter(60_000)]
-    public async Task ApplyRoundAsync_StagedVectorsReachTheLimit_StoreIsReadOnOnlyOnceTheyAreLinked(CancellationToken cancellationToken)
+    // 4 floats, at most 1,500 staged, pages of 1,000: step 1 reads two pages (2,000 staged reach the limit) and links
+    // 100; steps 2-4 only link (1,800 ... 1,600).
+    [TestCase(4, 4_000, 1_500, 2_000, 1_600, TestName = "ApplyRoundAsync_StagedVectorsReachTheLimit_StoreIsReadOnOnlyOnceTheyAreLinked")]
+
+    // 512 floats, four times 128, so a page of 1,000 rows becomes 256 (the least a page holds); at most 300 staged: step
+    // 1 reads two pages (512 pass the limit) and links 100; steps 2 and 3 only link (312, 212 left); step 4 reads a third
+    // page and links (368). Pages of 1,000 rows would have staged 1,600.
+    [TestCase(512, 2_000, 300, 768, 368, TestName = "ApplyRoundAsync_WideVectors_PagesShrinkWithTheWidthSoTheTailKeepsToItsFloats")]
+    [CancelAfter(60_000)]
+    public async Task ApplyRoundAsync_StagedTailLimit(int dimension, int backlog, int stagedLimit, int readThrough, int stagedAfterTurn, CancellationToken cancellationToken)
     {
-        // Arrange: at most 1,500 staged vectors (4 floats each), a page 1,000, 100 linked per step.
-        _fixture.Indexes.PendingFloatLimit = 1_500 * 4;
-        var (set, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+        // Arrange: 100 linked per step.
+        _fixture.Indexes.PendingFloatLimit = stagedLimit * dimension;
+        var (set, index) = await GraphWithBacklogAsync(backlog, cancellationToken, dimension);
 
         // Act
         await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
@@ -225,39 +219,13 @@ public sealed class IndexStagingTests
         var stagedAfterOneTurn = index.PendingCount;
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
 
-        // Assert: step 1 reads two pages (2,000 staged reach the limit) and links 100; steps 2-4 only link (1,800 ... 1,600).
+        // Assert
         Assert.Multiple(() =>
         {
-            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, 2_000)), "two pages read");
-            Assert.That(stagedAfterOneTurn, Is.EqualTo(1_600));
+            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, readThrough)), "the pages read in one turn");
+            Assert.That(stagedAfterOneTurn, Is.EqualTo(stagedAfterTurn));
             Assert.That(index.PendingCount, Is.Zero);
-            Assert.That(index.Hnsw!.Count, Is.EqualTo(4_001));
-        });
-    }
-
-    [Test, CancelAfter(60_000)]
-    public async Task ApplyRoundAsync_WideVectors_PagesShrinkWithTheWidthSoTheTailKeepsToItsFloats(CancellationToken cancellationToken)
-    {
-        // Arrange: vectors of 512 floats, four times 128, so a page of 1,000 rows becomes 256 (the least a page holds);
-        // at most 300 vectors' floats staged; 100 linked per step.
-        const int Dimension = 512;
-        _fixture.Indexes.PendingFloatLimit = 300 * Dimension;
-        var (set, index) = await GraphWithBacklogAsync(2_000, cancellationToken, Dimension);
-
-        // Act
-        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
-        var throughAfterOneTurn = _fixture.Indexes.IndexedThroughSequence(set);
-        var stagedAfterOneTurn = index.PendingCount;
-        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-
-        // Assert: step 1 reads two pages of 256 (512 staged pass the limit) and links 100; steps 2 and 3 only link
-        // (312, 212 left); step 4 reads a third page and links (368). Pages of 1,000 rows would have staged 1,600.
-        Assert.Multiple(() =>
-        {
-            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, 768)), "three pages of 256 read");
-            Assert.That(stagedAfterOneTurn, Is.EqualTo(368));
-            Assert.That(index.PendingCount, Is.Zero);
-            Assert.That(index.Hnsw!.Count, Is.EqualTo(2_001));
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(backlog + 1));
         });
     }
 
@@ -321,5 +289,42 @@ public sealed class IndexStagingTests
         await _fixture.IngestUnindexedAsync(Records.Set(dimension), _backlog);
         _fixture.Indexes.Poll(); // wakes the set, as the worker's poll (or another server's notice) would
         return (set, index);
+    }
+
+    /// <summary>A background save whose file write is held on its thread until <see cref="Release"/>.</summary>
+    private sealed class HeldSaveWrite : IDisposable
+    {
+        private readonly SemaphoreSlim _writing = new(0);
+        private readonly ManualResetEventSlim _release = new(false);
+        private readonly EmbeddingSetIndexes _indexes;
+        private readonly CancellationToken _cancellationToken;
+
+        public HeldSaveWrite(EmbeddingSetIndexes indexes, CancellationToken cancellationToken)
+        {
+            _indexes = indexes;
+            _cancellationToken = cancellationToken;
+            indexes.BeforeSaveWrite = () =>
+            {
+                _writing.Release();
+                _release.Wait(cancellationToken);
+            };
+        }
+
+        /// <summary>Starts the saves and returns how many, once the write has begun.</summary>
+        public async Task<int> StartAsync()
+        {
+            var started = await _indexes.StartSavesAsync().WaitAsync(_cancellationToken);
+            Assert.That(await _writing.WaitAsync(TimeSpan.FromSeconds(20), _cancellationToken), Is.True, "precondition: the write began");
+            return started;
+        }
+
+        public void Release() => _release.Set();
+
+        public void Dispose()
+        {
+            _release.Set();
+            _writing.Dispose();
+            _release.Dispose();
+        }
     }
 }
