@@ -45,23 +45,20 @@ internal sealed partial class EmbeddingSetIndexes
             started++;
 
             // What was staged meanwhile waits to be linked: the worker's next turn links it.
-            _ = write.ContinueWith(
-                static (done, state) =>
-                {
-                    var (self, entry) = ((EmbeddingSetIndexes, SetIndexEntry))state!;
-                    _ = done.Exception; // observed: a failure was logged by Write, or disposal cut it
-                    if (!self.IsDisposed)
-                    {
-                        self.Wake(entry);
-                    }
-                },
-                (this, entry),
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            _ = WakeWhenWrittenAsync(entry, write);
         }
 
         return started;
+    }
+
+    /// <summary>Wakes <paramref name="entry"/> once its background write ended, however it ended (Write logs a failure).</summary>
+    private async Task WakeWhenWrittenAsync(SetIndexEntry entry, Task write)
+    {
+        await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!IsDisposed)
+        {
+            Wake(entry);
+        }
     }
 
     /// <summary>
@@ -76,7 +73,7 @@ internal sealed partial class EmbeddingSetIndexes
             if (entry.SaveInFlight is { IsCompleted: false } write)
             {
                 any = true;
-                await write.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure is Write's to log
                 if (!IsDisposed)
                 {
                     Wake(entry);

@@ -267,7 +267,7 @@ internal sealed partial class EmbeddingSetIndexes
                     if (changes.Deleted.Count > 0 && entry.SaveInFlight is { IsCompleted: false } write)
                     {
                         // A deletion may be of a linked record, which changes the graph the save is writing.
-                        await write.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                        await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure is Write's to log
                     }
 
                     Stage(index, changes);
