@@ -155,6 +155,21 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         return _entries.TryGetValue(set.Key, out var entry) ? entry.LoadedIndex?.Status() : null;
     }
 
+    /// <summary>The state of every loaded set index, with its set's public id (for the server's metrics).</summary>
+    public IReadOnlyList<(string SetId, IndexStatus Status)> LoadedStatuses()
+    {
+        var statuses = new List<(string, IndexStatus)>(_entries.Count);
+        foreach (var entry in _entries.Values)
+        {
+            if (entry.LoadedIndex is { } index)
+            {
+                statuses.Add((entry.Set.SetId, index.Status()));
+            }
+        }
+
+        return statuses;
+    }
+
     /// <summary>The store sequence the set's index reflects (0 while it is not loaded).</summary>
     public long IndexedThroughSequence(StoredEmbeddingSet set)
     {

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Chroma.Server.Diagnostics.Internal;
 using Chroma.Server.HealthChecks;
 using Chroma.Server.Background;
 using Chroma.Server.Background.Internal;
@@ -101,6 +103,9 @@ internal static class ChromaServerApplication
 
             // Open the store now so a bad data directory fails start-up, not the first call.
             _ = app.Services.GetRequiredService<IRecordStore>();
+
+            // The metrics' instruments exist from the start, so a listener attached before the first call sees them.
+            _ = app.Services.GetRequiredService<ServerMetrics>();
         }
         catch
         {
@@ -177,6 +182,11 @@ internal static class ChromaServerApplication
         services.AddSingleton<StorageOutageInterceptor>();
         services.AddSingleton<GrpcActivity>();
         services.AddSingleton<GrpcActivityInterceptor>();
+        services.AddSingleton(sp => new ServerMetrics(
+            sp.GetService<IMeterFactory>(),
+            sp.GetRequiredService<BatchIngestor>(),
+            sp.GetRequiredService<EmbeddingSetIndexes>(),
+            sp.GetRequiredService<ScoringScheduler>()));
 
         services.AddGrpc(grpc =>
         {

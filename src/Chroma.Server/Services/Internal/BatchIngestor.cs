@@ -30,8 +30,11 @@ internal sealed class BatchIngestor
         _retryAfterMs = (long)Math.Ceiling(ingest.RetryAfter.TotalMilliseconds);
     }
 
-    /// <summary>Gets the gate bounding the commit queue (its counters are read by tests).</summary>
+    /// <summary>Gets the gate bounding the commit queue (its counters are read by tests and the server's metrics).</summary>
     public IngestAdmission Admission => _admission;
+
+    /// <summary>Gets the records of the batches answered, by outcome.</summary>
+    public IngestCounters Counters { get; } = new();
 
     /// <summary>Stores <paramref name="batch"/> durably, or rejects all of it; the ack says which.</summary>
     public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
@@ -97,6 +100,7 @@ internal sealed class BatchIngestor
             IngestLog.BatchStored(_logger, batch.BatchId, setId, outcome.Accepted, outcome.Duplicates);
         }
 
+        Counters.AddStored(outcome.Accepted, outcome.Duplicates);
         return new LogAck { BatchId = batch.BatchId, Accepted = outcome.Accepted, Duplicates = outcome.Duplicates };
     }
 
@@ -115,6 +119,7 @@ internal sealed class BatchIngestor
 
     private LogAck Shed(LogBatch batch)
     {
+        Counters.AddShed(batch.Records.Count);
         IngestLog.BatchShed(_logger, batch.BatchId, batch.Records.Count, _admission.PendingRecords);
         return new LogAck
         {
@@ -132,6 +137,7 @@ internal sealed class BatchIngestor
     // Not the end of the stream: the client waits and re-sends, and ingest resumes by itself once there is room.
     private LogAck StorageFull(LogBatch batch, StorageFullException exception)
     {
+        Counters.AddStorageFull(batch.Records.Count);
         IngestLog.StorageFull(_logger, batch.BatchId, exception);
         return new LogAck
         {
@@ -148,6 +154,7 @@ internal sealed class BatchIngestor
 
     private LogAck Rejected(LogBatch batch, ValidationError error)
     {
+        Counters.AddRejected(batch.Records.Count);
         IngestLog.BatchRejected(_logger, batch.BatchId, error.Code, error.Message);
         return new LogAck
         {
