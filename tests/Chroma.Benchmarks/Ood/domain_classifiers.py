@@ -294,6 +294,34 @@ def knn_ratio(k):
 KNN = {"knn10": knn_ratio(10), "knn50": knn_ratio(50)}
 
 
+def knn_distances(queries, reference, exclude=None, k=10):
+    """Log mean and log nearest L2 distance of each query to its k nearest reference rows; `exclude[i]` (>= 0) is a
+    reference row query i must not count (itself)."""
+    squared_reference = (reference * reference).sum(1)
+    out = np.empty((len(queries), 2))
+    for s in range(0, len(queries), 2000):
+        q = queries[s:s + 2000]
+        d = np.maximum(0, (q * q).sum(1)[:, None] - 2 * q @ reference.T + squared_reference[None, :])
+        if exclude is not None:
+            own = exclude[s:s + 2000]
+            d[np.arange(len(q))[own >= 0], own[own >= 0]] = np.inf
+        nearest = np.sort(np.partition(d, k, axis=1)[:, :k], axis=1)
+        out[s:s + 2000, 0] = np.log(np.sqrt(nearest).mean(1) + 1e-9)
+        out[s:s + 2000, 1] = np.log(np.sqrt(nearest[:, 0]) + 1e-9)
+    return out
+
+
+def append_knn_features(training, normal, shifts, fitted, Xt, Xp_all):
+    """--knn-features: the kNN distance signal's raw values as two more classifier inputs (stacking a fixed signal into
+    the domain classifier)."""
+    reference = training["emb"][fitted].astype(np.float64)
+    own = -np.ones(len(training["emb"]), np.int64)
+    own[fitted] = np.arange(len(fitted))
+    kt = knn_distances(training["emb"].astype(np.float64), reference, own)
+    kp = np.vstack([knn_distances(p["emb"].astype(np.float64), reference) for p in [normal] + shifts])
+    return np.hstack([Xt, kt]), np.hstack([Xp_all, kp])
+
+
 def auroc(pos, neg):
     return roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg])
 
@@ -319,6 +347,8 @@ def main():
     ap.add_argument("--cache", help="directory keeping each variant's scores per production mix, so reruns (other --shift-weight) refit nothing")
     ap.add_argument("--seed", type=int, default=1, help="first seed of the fold models (seed + fold)")
     ap.add_argument("--shift-weight", type=float, default=1.0, help="the classifier's weight in balanced (engine: 1)")
+    ap.add_argument("--knn-features", action="store_true",
+                    help="append log mean and log nearest L2 distance to the 10 nearest fitted training rows (a training row never counts itself) to the classifier's features")
     args = ap.parse_args()
     global SHIFT_WEIGHT
     SHIFT_WEIGHT = args.shift_weight
@@ -336,6 +366,8 @@ def main():
     Xt = features(training["emb"], training["prob"])
     offsets = np.cumsum([len(normal["emb"])] + [len(s["emb"]) for s in shifts])[1:]  # end of each shift
     Xp_all = np.vstack([features(normal["emb"], normal["prob"])] + [features(s["emb"], s["prob"]) for s in shifts])
+    if args.knn_features:
+        Xt, Xp_all = append_knn_features(training, normal, shifts, fitted, Xt, Xp_all)
     n_normal = len(normal["emb"])
     mistakes = normal["pred"] != normal["label"]
     has_shift = not np.isnan(surprise_all[:, 8]).all()
