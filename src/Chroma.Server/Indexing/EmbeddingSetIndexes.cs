@@ -95,6 +95,12 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// </summary>
     public long FarBehindAnswers => Interlocked.Read(ref _farBehindAnswers);
 
+    /// <summary>
+    /// Raised after each wait of a query for the index to take in what the store committed before it (read-your-writes):
+    /// the seconds waited (by the <see cref="TimeProvider"/>) and whether the index caught up within the wait.
+    /// </summary>
+    public event Action<double, bool>? CatchUpWaited;
+
     /// <summary>Gets how many inserts and deletions the worker has read from the store and applied since start.</summary>
     public long ChangesApplied => Interlocked.Read(ref _changesApplied);
 
@@ -130,7 +136,10 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         if (entry.IndexedThroughSequence < target)
         {
             Wake(entry);
-            if (!await entry.WaitIndexedAsync(target, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false))
+            var waitStart = _timeProvider.GetTimestamp();
+            var caughtUp = await entry.WaitIndexedAsync(target, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            CatchUpWaited?.Invoke(_timeProvider.GetElapsedTime(waitStart).TotalSeconds, caughtUp);
+            if (!caughtUp)
             {
                 behind = true;
                 if (entry.FarBehind)

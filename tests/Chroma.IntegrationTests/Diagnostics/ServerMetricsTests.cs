@@ -9,8 +9,8 @@ namespace Chroma.IntegrationTests.Diagnostics;
 
 /// <summary>
 /// The server's <c>Chroma.Server</c> meter read by a <see cref="MeterListener"/>, as OpenTelemetry or dotnet-counters read it,
-/// on a real server fed through the real ingest stream: stored, duplicate and rejected records, the index's size, and
-/// FindNearest answers. Only this server's meter is listened to (its host's meter factory is the meter's scope), so other
+/// on a real server fed through the real ingest stream: stored, duplicate and rejected records, each batch's time to its
+/// ack, the index's size, and FindNearest answers. Only this server's meter is listened to (its host's meter factory is the meter's scope), so other
 /// servers in the process do not count.
 /// </summary>
 [TestFixture]
@@ -77,6 +77,9 @@ public sealed class ServerMetricsTests
             Assert.That(collected.Value("chroma.server.nearest.behind", ("chroma.reason", "catch_up_timeout")), Is.Zero);
             Assert.That(collected.Value("chroma.server.nearest.behind", ("chroma.reason", "far_behind")), Is.Zero);
             Assert.That(collected.Names, Does.Contain("chroma.server.scoring.passes"));
+            var batches = metrics.Recorded.Where(r => r.Name == "chroma.server.ingest.batch.duration").ToList();
+            Assert.That(batches.Select(b => b.Outcome), Is.EquivalentTo(new[] { "stored", "stored", "refused", "stored" }), "one duration per batch answered");
+            Assert.That(batches.Select(b => b.Value), Is.All.GreaterThanOrEqualTo(0).And.All.LessThan(60));
         });
     }
 
@@ -98,6 +101,7 @@ public sealed class ServerMetricsTests
     {
         private readonly MeterListener _listener = new();
         private readonly ConcurrentBag<(string Name, long Value, KeyValuePair<string, object?>[] Tags)> _measurements = [];
+        private readonly ConcurrentBag<(string Name, double Value, KeyValuePair<string, object?>[] Tags)> _recorded = [];
 
         public ServerMeterReader(IMeterFactory factory)
         {
@@ -109,8 +113,13 @@ public sealed class ServerMetricsTests
                 }
             };
             _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Add((instrument.Name, value, tags.ToArray())));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _recorded.Add((instrument.Name, value, tags.ToArray())));
             _listener.Start();
         }
+
+        /// <summary>The histograms' values recorded since the listener started.</summary>
+        public IReadOnlyList<(string Name, double Value, string? Outcome)> Recorded =>
+            [.. _recorded.Select(r => (r.Name, r.Value, r.Tags.FirstOrDefault(t => t.Key == "chroma.outcome").Value as string))];
 
         public Collected Collect()
         {

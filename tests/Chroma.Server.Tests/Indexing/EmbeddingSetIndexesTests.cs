@@ -43,6 +43,9 @@ public sealed class EmbeddingSetIndexesTests
         var later = Records.Sequence(1, start: 100);
         await _fixture.IngestAsync(Records.Set(), later);
 
+        var waits = new List<(double Seconds, bool CaughtUp)>();
+        _fixture.Indexes.CatchUpWaited += (seconds, caughtUp) => waits.Add((seconds, caughtUp));
+
         // Act: the search waits for the queued insert; the worker's job is done here by hand.
         var afterInsertTask = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync();
@@ -58,6 +61,7 @@ public sealed class EmbeddingSetIndexesTests
             Assert.That(afterInsert.Distance, Is.Zero, "the new record is found");
             Assert.That(afterDelete.Distance, Is.EqualTo(98f * 98f), "the deleted record is gone; record 2 is next");
             Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+            Assert.That(waits, Is.EqualTo(new[] { (0.0, true), (0.0, true) }), "two waits, both caught up before the fake clock moved");
         });
     }
 
@@ -69,6 +73,9 @@ public sealed class EmbeddingSetIndexesTests
         var set = _fixture.Store.RequireSet(Records.Set());
         await _fixture.Indexes.ApplyQueuedAsync();
         await _fixture.IngestAsync(Records.Set(), Records.Sequence(1, start: 100));
+
+        var waits = new List<(double Seconds, bool CaughtUp)>();
+        _fixture.Indexes.CatchUpWaited += (seconds, caughtUp) => waits.Add((seconds, caughtUp));
 
         // Act: nothing applies the insert; the fake clock passes the catch-up timeout.
         var search = _fixture.Indexes.SearchAsync(set, [100, 0, 0, 0], 1, null, cancellationToken);
@@ -82,6 +89,7 @@ public sealed class EmbeddingSetIndexesTests
             Assert.That(waitedBeforeTimeout, Is.False, "the query waits for the queued change first");
             Assert.That(found.Distance, Is.EqualTo(98f * 98f), "answered from the indexed records 0..2");
             Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.EqualTo(1));
+            Assert.That(waits, Is.EqualTo(new[] { (_fixture.Options.CatchUpTimeout.TotalSeconds, false) }), "one wait, the whole timeout, behind");
             Assert.That(_fixture.Log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("sequences behind", StringComparison.Ordinal)), Is.True);
         });
     }

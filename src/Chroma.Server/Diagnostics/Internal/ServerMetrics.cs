@@ -7,14 +7,19 @@ namespace Chroma.Server.Diagnostics.Internal;
 
 /// <summary>
 /// Publishes the server's counters on the <c>Chroma.Server</c> meter (<see cref="ChromaServerDiagnostics"/>, which lists the
-/// instruments). Every instrument is observable: it reads counters the server keeps anyway when a listener collects, so
-/// ingest and queries pay nothing for metrics. The meter comes from the host's <see cref="IMeterFactory"/>, so servers
+/// instruments). The counters and gauges are observable: they read counters the server keeps anyway when a listener
+/// collects. The two histograms are recorded as batches are answered and queries wait (a few hundred nanoseconds, nothing
+/// while no listener is attached). The meter comes from the host's <see cref="IMeterFactory"/>, so servers
 /// embedded side by side in one process publish apart (a listener tells them by <see cref="Meter.Scope"/>).
 /// </summary>
 internal sealed class ServerMetrics : IDisposable
 {
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
+    private readonly IngestCounters _ingestCounters;
+    private readonly EmbeddingSetIndexes _indexes;
+    private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<double> _catchUpDuration;
 
     /// <summary>Creates the instruments.</summary>
     public ServerMetrics(IMeterFactory? meterFactory, BatchIngestor ingestor, EmbeddingSetIndexes indexes, ScoringScheduler scoring)
@@ -27,6 +32,16 @@ internal sealed class ServerMetrics : IDisposable
         _meter = meterFactory?.Create(ChromaServerDiagnostics.MeterName, version) ?? new Meter(ChromaServerDiagnostics.MeterName, version);
 
         var counters = ingestor.Counters;
+        _ingestCounters = counters;
+        _indexes = indexes;
+
+        // Push instruments (one value per batch, per wait): percentiles need every observation.
+        _batchDuration = _meter.CreateHistogram<double>(
+            "chroma.server.ingest.batch.duration", "s", "Time from a batch's arrival at the server's ingestor to its ack, by outcome (stored or refused).");
+        _catchUpDuration = _meter.CreateHistogram<double>(
+            "chroma.server.nearest.catch_up.duration", "s", "Time a FindNearest waited for the index to take in what was committed before it, by outcome (caught up or behind).");
+        counters.BatchAnswered += RecordBatch;
+        indexes.CatchUpWaited += RecordCatchUp;
         _meter.CreateObservableCounter(
             "chroma.server.ingest.records",
             () => new[]
@@ -77,12 +92,21 @@ internal sealed class ServerMetrics : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _ingestCounters.BatchAnswered -= RecordBatch;
+        _indexes.CatchUpWaited -= RecordCatchUp;
+
         // A factory's meters are disposed with the factory (the host's container).
         if (_ownsMeter)
         {
             _meter.Dispose();
         }
     }
+
+    private void RecordBatch(double seconds, bool stored) =>
+        _batchDuration.Record(seconds, new KeyValuePair<string, object?>("chroma.outcome", stored ? "stored" : "refused"));
+
+    private void RecordCatchUp(double seconds, bool caughtUp) =>
+        _catchUpDuration.Record(seconds, new KeyValuePair<string, object?>("chroma.outcome", caughtUp ? "caught_up" : "behind"));
 
     private static Measurement<long> Outcome(long value, string outcome) =>
         new(value, new KeyValuePair<string, object?>("chroma.outcome", outcome));

@@ -40,6 +40,14 @@ internal sealed class BatchIngestor
     public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var ack = await AnswerAsync(batch, cancellationToken).ConfigureAwait(false);
+        Counters.Answered(start, stored: ack.Error is null);
+        return ack;
+    }
+
+    private async Task<LogAck> AnswerAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
         if (batch.DecodeError is { } decodeError)
         {
             return Rejected(batch, ValidationError.Invalid(decodeError, RecordIndexOf(decodeError)));

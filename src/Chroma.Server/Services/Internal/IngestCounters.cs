@@ -27,6 +27,16 @@ internal sealed class IngestCounters
     /// <summary>Gets the records of batches refused because the disk was full.</summary>
     public long StorageFull => Interlocked.Read(ref _storageFull);
 
+    /// <summary>
+    /// Raised for each batch answered: the seconds from its arrival at the ingestor to its ack, and whether it was stored
+    /// (an ack without an error, duplicates included) or refused.
+    /// </summary>
+    public event Action<double, bool>? BatchAnswered;
+
+    /// <summary>Raises <see cref="BatchAnswered"/> for a batch that arrived at <paramref name="startTimestamp"/> (<see cref="System.Diagnostics.Stopwatch"/>).</summary>
+    public void Answered(long startTimestamp, bool stored) =>
+        BatchAnswered?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, stored);
+
     /// <summary>Counts a stored batch.</summary>
     public void AddStored(int stored, int duplicates)
     {
