@@ -86,9 +86,6 @@ internal sealed class ServerMetrics : IDisposable
             "chroma.server.scoring.passes", () => (long)scoring.CompletedPasses, "{pass}", "Scoring passes this server finished.");
     }
 
-    /// <summary>Gets the meter (tests tell servers apart by it).</summary>
-    public Meter Meter => _meter;
-
     /// <inheritdoc />
     public void Dispose()
     {
