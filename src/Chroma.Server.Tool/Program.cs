@@ -1,6 +1,7 @@
 using Chroma.Server.Cli;
 using Chroma.Server.Cli.Commands;
 using Chroma.Server.Hosting.Internal;
+using Chroma.Server.Tool;
 
 // The chroma-server tool: a thin host over the Chroma.Server library (whose internals it sees by InternalsVisibleTo) and
 // the Chroma.Cli commands (built on ChromaClient); check opens the database itself, so it is the host's own command.
@@ -23,7 +24,8 @@ if (ChromaCli.IsCliCommand(args))
     return await ChromaCli.RunAsync(args, [new CheckCommand()], CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
 }
 
-return await StandaloneServer.RunAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args, Console.Error).ConfigureAwait(false);
+return await StandaloneServer.RunAsync(
+    args.Length > 0 && args[0] == "serve" ? args[1..] : args, Console.Error, OtlpMetricsExport.AddWhenConfigured).ConfigureAwait(false);
 
 // The tool exposes no API (its PublicAPI files are empty): declared internal, so the Web SDK's generator does not make the
 // top-level Program public for WebApplicationFactory tests, which this tool has none of.

@@ -11,8 +11,11 @@ namespace Chroma.Server.Hosting.Internal;
 /// </summary>
 internal static class StandaloneServer
 {
-    /// <summary>Runs the server until it is told to stop; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter error)
+    /// <summary>
+    /// Runs the server until it is told to stop; returns the process exit code. <paramref name="configure"/> adds the
+    /// host's own services (the tool's metrics export) before the server is built.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(error);
@@ -22,6 +25,7 @@ internal static class StandaloneServer
         {
             var builder = WebApplication.CreateBuilder(args);
             options = BindOptions(builder);
+            configure?.Invoke(builder);
             app = builder.BuildChromaServer(options, builder.Configuration.GetSection(ChromaServerOptions.SectionName));
         }
         catch (Exception ex) when (Classify(ex, options) is { } failure)
