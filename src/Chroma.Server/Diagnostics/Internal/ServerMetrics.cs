@@ -14,35 +14,32 @@ namespace Chroma.Server.Diagnostics.Internal;
 /// </summary>
 internal sealed class ServerMetrics : IDisposable
 {
-    private readonly Meter _meter;
-    private readonly bool _ownsMeter;
     private readonly IngestCounters _ingestCounters;
     private readonly EmbeddingSetIndexes _indexes;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _catchUpDuration;
 
     /// <summary>Creates the instruments.</summary>
-    public ServerMetrics(IMeterFactory? meterFactory, BatchIngestor ingestor, EmbeddingSetIndexes indexes, ScoringScheduler scoring)
+    public ServerMetrics(IMeterFactory meterFactory, BatchIngestor ingestor, EmbeddingSetIndexes indexes, ScoringScheduler scoring)
     {
+        ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(ingestor);
         ArgumentNullException.ThrowIfNull(indexes);
         ArgumentNullException.ThrowIfNull(scoring);
-        var version = typeof(ServerMetrics).Assembly.GetName().Version?.ToString();
-        _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(ChromaServerDiagnostics.MeterName, version) ?? new Meter(ChromaServerDiagnostics.MeterName, version);
+        var meter = meterFactory.Create(ChromaServerDiagnostics.MeterName, typeof(ServerMetrics).Assembly.GetName().Version?.ToString());
 
         var counters = ingestor.Counters;
         _ingestCounters = counters;
         _indexes = indexes;
 
         // Push instruments (one value per batch, per wait): percentiles need every observation.
-        _batchDuration = _meter.CreateHistogram<double>(
+        _batchDuration = meter.CreateHistogram<double>(
             "chroma.server.ingest.batch.duration", "s", "Time from a batch's arrival at the server's ingestor to its ack, by outcome (stored or refused).");
-        _catchUpDuration = _meter.CreateHistogram<double>(
+        _catchUpDuration = meter.CreateHistogram<double>(
             "chroma.server.nearest.catch_up.duration", "s", "Time a FindNearest waited for the index to take in what was committed before it, by outcome (caught up or behind).");
         counters.BatchAnswered += RecordBatch;
         indexes.CatchUpWaited += RecordCatchUp;
-        _meter.CreateObservableCounter(
+        meter.CreateObservableCounter(
             "chroma.server.ingest.records",
             () => new[]
             {
@@ -54,9 +51,9 @@ internal sealed class ServerMetrics : IDisposable
             },
             "{record}",
             "Records of the batches this server answered, by outcome.");
-        _meter.CreateObservableUpDownCounter(
+        meter.CreateObservableUpDownCounter(
             "chroma.server.ingest.pending", () => (long)ingestor.Admission.PendingRecords, "{record}", "Records admitted and not yet committed or refused.");
-        _meter.CreateObservableGauge(
+        meter.CreateObservableGauge(
             "chroma.server.index.records",
             () => indexes.LoadedStatuses().Select(s => new Measurement<long>(
                 s.Status.Count,
@@ -64,16 +61,16 @@ internal sealed class ServerMetrics : IDisposable
                 new KeyValuePair<string, object?>("chroma.index.kind", KindName(s.Status.Kind)))),
             "{record}",
             "Records a set's index holds (sets whose index is loaded).");
-        _meter.CreateObservableGauge(
+        meter.CreateObservableGauge(
             "chroma.server.index.graph_records",
             () => indexes.LoadedStatuses().Select(s => new Measurement<long>(
                 s.Status.Kind == SetIndexKind.Hnsw ? s.Status.GraphCount : 0,
                 new KeyValuePair<string, object?>("chroma.set", s.SetId))),
             "{record}",
             "Records of a set's index linked into its HNSW graph; the rest are searched by a scan until they are.");
-        _meter.CreateObservableCounter(
+        meter.CreateObservableCounter(
             "chroma.server.index.changes", () => indexes.ChangesApplied, "{change}", "Inserts and deletions the indexes read from the store and applied.");
-        _meter.CreateObservableCounter(
+        meter.CreateObservableCounter(
             "chroma.server.nearest.behind",
             () => new[]
             {
@@ -82,21 +79,16 @@ internal sealed class ServerMetrics : IDisposable
             },
             "{answer}",
             "FindNearest answers without everything committed before the call, by reason.");
-        _meter.CreateObservableCounter(
+        meter.CreateObservableCounter(
             "chroma.server.scoring.passes", () => (long)scoring.CompletedPasses, "{pass}", "Scoring passes this server finished.");
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        // The meter itself is disposed with its factory (the host's container).
         _ingestCounters.BatchAnswered -= RecordBatch;
         _indexes.CatchUpWaited -= RecordCatchUp;
-
-        // A factory's meters are disposed with the factory (the host's container).
-        if (_ownsMeter)
-        {
-            _meter.Dispose();
-        }
     }
 
     private void RecordBatch(double seconds, bool stored) =>

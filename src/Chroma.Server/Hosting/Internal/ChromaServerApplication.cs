@@ -183,7 +183,7 @@ internal static class ChromaServerApplication
         services.AddSingleton<GrpcActivity>();
         services.AddSingleton<GrpcActivityInterceptor>();
         services.AddSingleton(sp => new ServerMetrics(
-            sp.GetService<IMeterFactory>(),
+            sp.GetRequiredService<IMeterFactory>(),
             sp.GetRequiredService<BatchIngestor>(),
             sp.GetRequiredService<EmbeddingSetIndexes>(),
             sp.GetRequiredService<ScoringScheduler>()));
