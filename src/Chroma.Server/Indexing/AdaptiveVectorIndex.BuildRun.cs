@@ -35,14 +35,14 @@ internal sealed partial class AdaptiveVectorIndex
         }
 
         /// <summary>Applies logged changes in order: runs of inserts in parallel steps, deletions one by one.</summary>
-        public async Task ApplyAsync(List<(long Sequence, float[]? Vector, string? Dataset)> changes, CancellationToken cancellationToken)
+        public async Task ApplyAsync(VectorBatch changes, CancellationToken cancellationToken)
         {
             _total += changes.Count;
             for (var start = 0; start < changes.Count;)
             {
-                if (changes[start].Vector is null)
+                if (changes.IsRemoval(start))
                 {
-                    graph.Remove(changes[start].Sequence);
+                    graph.Remove(changes.Sequence(start));
                     start++;
                     _indexed++;
                     continue;
@@ -50,13 +50,13 @@ internal sealed partial class AdaptiveVectorIndex
 
                 // Sequences are never reused, so the inserts of one run touch distinct records.
                 var end = start;
-                while (end < changes.Count && changes[end].Vector is not null)
+                while (end < changes.Count && !changes.IsRemoval(end))
                 {
                     end++;
                 }
 
                 var from = start;
-                await InsertAsync(end - start, i => graph.Add(changes[from + i].Sequence, changes[from + i].Vector!, changes[from + i].Dataset!), cancellationToken)
+                await InsertAsync(end - start, i => graph.Add(changes.Sequence(from + i), changes.Vector(from + i), changes.Dataset(from + i)), cancellationToken)
                     .ConfigureAwait(false);
                 start = end;
             }

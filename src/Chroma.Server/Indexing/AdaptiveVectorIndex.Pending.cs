@@ -55,7 +55,7 @@ internal sealed partial class AdaptiveVectorIndex
         }
 
         var oldest = pending.Oldest(max);
-        await forEach(oldest.Count, i => hnsw.Add(oldest[i].Sequence, oldest[i].Vector, oldest[i].Dataset)).ConfigureAwait(false);
+        await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
 
         // The graph holds them now; a search between the two steps finds them in both, and the merge keeps one.
         pending.Linked(oldest);

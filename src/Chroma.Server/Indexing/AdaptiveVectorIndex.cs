@@ -20,7 +20,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     private BruteForceVectorIndex? _exact;
     private HnswVectorIndex? _hnsw;
     private HnswVectorIndex? _resumeFrom;
-    private List<(long Sequence, float[]? Vector, string? Dataset)>? _changesDuringBuild;
+    private BuildChangeLog? _changesDuringBuild;
     private Task _build = Task.CompletedTask;
     private Task _estimate = Task.CompletedTask;
     private Task _reconnect = Task.CompletedTask;
@@ -168,7 +168,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
             }
 
             _exact!.Add(sequence, vector, dataset);
-            _changesDuringBuild?.Add((sequence, vector.ToArray(), dataset));
+            _changesDuringBuild?.Added(sequence, dataset);
         }
         finally
         {
@@ -192,7 +192,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
                 return RemovePending(sequence) || _hnsw.Remove(sequence);
             }
 
-            _changesDuringBuild?.Add((sequence, null, null));
+            _changesDuringBuild?.Removed(sequence);
             return _exact!.Remove(sequence);
         }
         finally

@@ -97,6 +97,21 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     /// <summary>Whether the vector of record <paramref name="sequence"/> is held.</summary>
     public bool Contains(long sequence) => _slotBySequence.ContainsKey(sequence);
 
+    /// <summary>
+    /// Copies the vector held for record <paramref name="sequence"/> (normalised under the cosine metric) to
+    /// <paramref name="destination"/>, which takes <see cref="Dimension"/> floats.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The index holds no vector for <paramref name="sequence"/>.</exception>
+    public void CopyRow(long sequence, Span<float> destination)
+    {
+        if (!_slotBySequence.TryGetValue(sequence, out var slot))
+        {
+            throw new KeyNotFoundException($"No vector is held for record {sequence}.");
+        }
+
+        Row(slot).CopyTo(destination);
+    }
+
     /// <inheritdoc />
     public bool Remove(long sequence)
     {

@@ -201,6 +201,51 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         });
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task BuildCompletion_ManyChangesDuringTheBuild_GraphHoldsEachAddedVectorAndNoRemovedRecord()
+    {
+        // Arrange: 1,000 records arrive while the build waits after its first step (more than the take-over replays under
+        // its lock, so they are taken in shares with their vectors copied from the exact index); 50 of them, and 50
+        // of the snapshot, are deleted again before the build goes on.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var settings = Settings with { StepSize = 64, OnStep = async (_, token) => await release.Task.WaitAsync(token) };
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 300, settings);
+        var vectors = TestVectors.Uniform(1_300, Dimension, seed: 15);
+        Fill(index, vectors[..300]);
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        for (var i = 300; i < 1_300; i++)
+        {
+            index.Add(i, vectors[i], i % 2 == 0 ? "production" : "training");
+        }
+
+        var removed = Enumerable.Range(0, 50).Select(i => (long)(i * 6)).Concat(Enumerable.Range(0, 50).Select(i => 301L + (i * 20))).ToHashSet();
+        foreach (var sequence in removed)
+        {
+            index.Remove(sequence);
+        }
+
+        var logged = index.ChangesAwaitingBuild;
+
+        // Act
+        release.SetResult();
+        await index.BuildCompletion;
+
+        // Assert: every record still held is its own nearest in its dataset at distance 0; none removed is in the graph.
+        var graph = index.Hnsw!;
+        var exact = new NearestSearchOptions(Exact: true);
+        var kept = Enumerable.Range(0, 1_300).Where(i => !removed.Contains(i)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(logged, Is.EqualTo(1_100), "1,000 additions and 100 removals logged");
+            Assert.That(graph.Graph.LiveKeys().Order(), Is.EqualTo(kept.Select(i => (long)i)));
+            foreach (var i in kept.Where(i => i >= 300))
+            {
+                var dataset = i % 2 == 0 ? "production" : "training";
+                Assert.That(index.Search(vectors[i], 1, dataset, exact).Single(), Is.EqualTo(new VectorNeighbor(i, 0f)), $"record {i}");
+            }
+        });
+    }
+
     [Test]
     public async Task BuildCompletion_ReturnFreedMemoryThrows_GraphStillAnswers()
     {

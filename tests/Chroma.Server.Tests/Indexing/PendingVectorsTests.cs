@@ -41,7 +41,9 @@ public sealed class PendingVectorsTests
         Assert.Multiple(() =>
         {
             Assert.That(removed, Is.True);
-            Assert.That(first.Select(f => f.Sequence), Is.EqualTo(new long[] { 10, 12 }), "the removed vector is never handed out for linking");
+            Assert.That(Enumerable.Range(0, first.Count).Select(first.Sequence), Is.EqualTo(new long[] { 10, 12 }), "the removed vector is never handed out for linking");
+            Assert.That(first.Vector(1).ToArray(), Is.EqualTo(new float[] { 12, 0 }), "each vector is handed out with its record");
+            Assert.That(first.Dataset(1), Is.EqualTo("production"));
             Assert.That(pending.Count, Is.EqualTo(2));
             Assert.That(pending.OldestSequence, Is.EqualTo(13));
             Assert.That(pending.Search([12, 0], 1, null).Single().Sequence, Is.EqualTo(13), "a linked vector is no longer scanned here");

@@ -16,7 +16,7 @@ internal sealed class PendingVectors : IDisposable
 {
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private readonly BruteForceVectorIndex _scan;
-    private readonly Queue<(long Sequence, float[] Vector, string Dataset)> _order = new();
+    private readonly Queue<(long Sequence, string Dataset)> _order = new();
     private int _count;
 
     /// <summary>Creates an empty tail for vectors of <paramref name="dimension"/> ranked by <paramref name="metric"/>.</summary>
@@ -36,7 +36,7 @@ internal sealed class PendingVectors : IDisposable
             _gate.EnterReadLock();
             try
             {
-                foreach (var (sequence, _, _) in _order)
+                foreach (var (sequence, _) in _order)
                 {
                     if (_scan.Contains(sequence))
                     {
@@ -56,12 +56,12 @@ internal sealed class PendingVectors : IDisposable
     /// <summary>Stages the vector of record <paramref name="sequence"/> (newer than every one staged before).</summary>
     public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
     {
-        var copy = vector.ToArray();
         _gate.EnterWriteLock();
         try
         {
-            _scan.Add(sequence, copy, dataset);
-            _order.Enqueue((sequence, copy, dataset));
+            // The scan holds the only copy (in its chunks); Oldest copies the vectors out for the graph.
+            _scan.Add(sequence, vector, dataset);
+            _order.Enqueue((sequence, dataset));
             Volatile.Write(ref _count, _scan.Count);
         }
         finally
@@ -92,45 +92,46 @@ internal sealed class PendingVectors : IDisposable
     }
 
     /// <summary>
-    /// The oldest pending vectors, at most <paramref name="max"/>, for the graph (still searched here until
+    /// The oldest pending vectors, at most <paramref name="max"/>, copied for the graph (still searched here until
     /// <see cref="Linked"/>); vectors removed while pending are dropped from the order on the way.
     /// </summary>
-    public IReadOnlyList<(long Sequence, float[] Vector, string Dataset)> Oldest(int max)
+    public VectorBatch Oldest(int max)
     {
-        var taken = new List<(long, float[], string)>(Math.Min(max, Count));
+        var taken = new List<(long, string?)>(Math.Min(max, Count));
         _gate.EnterReadLock();
         try
         {
-            foreach (var entry in _order)
+            foreach (var (sequence, dataset) in _order)
             {
                 if (taken.Count == max)
                 {
                     break;
                 }
 
-                if (_scan.Contains(entry.Sequence))
+                if (_scan.Contains(sequence))
                 {
-                    taken.Add(entry);
+                    taken.Add((sequence, dataset));
                 }
             }
+
+            return VectorBatch.Copy(taken, _scan);
         }
         finally
         {
             _gate.ExitReadLock();
         }
-
-        return taken;
     }
 
     /// <summary>Ends the pending state of vectors the graph now holds (the oldest ones, as <see cref="Oldest"/> gave them).</summary>
-    public void Linked(IReadOnlyList<(long Sequence, float[] Vector, string Dataset)> linked)
+    public void Linked(VectorBatch linked)
     {
+        ArgumentNullException.ThrowIfNull(linked);
         _gate.EnterWriteLock();
         try
         {
-            foreach (var (sequence, _, _) in linked)
+            for (var i = 0; i < linked.Count; i++)
             {
-                _scan.Remove(sequence);
+                _scan.Remove(linked.Sequence(i));
             }
 
             // Drop from the front of the order everything no longer pending (linked now, or removed earlier).
