@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Indexing.Internal;
 
 namespace Chroma.Server.Indexing;
@@ -85,9 +86,21 @@ internal sealed partial class AdaptiveVectorIndex
 
             // Records that arrived during the build (a bulk load outruns it): applied in parallel steps outside the
             // gate while there are many, so the take-over below replays only a few under it.
-            while (TakeChangesIfMany() is { } changes)
+            // When the graph started empty, nodes follow the exact index's rows while nothing is removed, so whole slabs
+            // of rows that arrived meanwhile are read in place too (TakeChangesIfMany).
+            var adoptChanges = ResumedVectors == 0;
+            while (TakeChangesIfMany(graph, adoptChanges) is { } share)
             {
-                await run.ApplyAsync(changes, token).ConfigureAwait(false);
+                if (share.Adopted is { } rows)
+                {
+                    await run.ApplyAdoptedAsync(rows, token).ConfigureAwait(false);
+                    AdoptedVectors += rows.Count;
+                }
+                else
+                {
+                    await run.ApplyAsync(share.Copied!, token).ConfigureAwait(false);
+                }
+
                 _settings.ChangesTaken?.Invoke();
             }
 
@@ -149,21 +162,45 @@ internal sealed partial class AdaptiveVectorIndex
     private const int TakeMaximumFloats = 4 * 1024 * 1024;
 
     /// <summary>
-    /// The oldest changes logged during the build, with their vectors, when more than <see cref="ReplayUnderLockMaximum"/>
-    /// wait; null otherwise.
+    /// The oldest changes logged during the build when more than <see cref="ReplayUnderLockMaximum"/> wait; null
+    /// otherwise. With <paramref name="adopt"/>, while the graph's nodes follow the exact index's rows (no removal
+    /// logged), whole slabs of added rows are adopted by <paramref name="graph"/> in place (a build step's worth at
+    /// most), and a copied share stops at the next slab's first row so that the one after it can be; otherwise the
+    /// vectors are copied (<see cref="TakeMaximumFloats"/> at most).
     /// </summary>
-    private VectorBatch? TakeChangesIfMany()
+    private BuildShare? TakeChangesIfMany(HnswVectorIndex graph, bool adopt)
     {
         _gate.EnterWriteLock();
         try
         {
-            return _changesDuringBuild!.Count <= ReplayUnderLockMaximum ? null : _changesDuringBuild.Take(_exact!, TakeMaximumFloats);
+            var log = _changesDuringBuild!;
+            if (log.Count <= ReplayUnderLockMaximum)
+            {
+                return null;
+            }
+
+            if (!adopt || log.RemovalLogged)
+            {
+                return new BuildShare(log.Take(_exact!, TakeMaximumFloats), null);
+            }
+
+            var next = graph.Graph.NodeCount;
+            var slabStart = Math.Max(VectorBlocks.SlabsFrom, (next + VectorBlocks.SlabRows - 1) / VectorBlocks.SlabRows * VectorBlocks.SlabRows);
+            if (next == slabStart && log.TakeAdoptable(_exact!, next, Math.Max(1, _settings.StepSize / VectorBlocks.SlabRows), graph.AdoptMoreVectors) is { } rows)
+            {
+                return new BuildShare(null, rows);
+            }
+
+            return new BuildShare(log.Take(_exact!, TakeMaximumFloats, next < slabStart ? slabStart - next : int.MaxValue), null);
         }
         finally
         {
             _gate.ExitWriteLock();
         }
     }
+
+    /// <summary>A share of the changes logged during a build: copied, or rows whose slabs the graph adopted.</summary>
+    private sealed record BuildShare(VectorBatch? Copied, AdoptedRows? Adopted);
 
     /// <summary>
     /// Makes a resumed graph agree with the snapshot (records deleted since its checkpoint are removed) and

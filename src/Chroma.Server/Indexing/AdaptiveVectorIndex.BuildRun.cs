@@ -62,6 +62,26 @@ internal sealed partial class AdaptiveVectorIndex
             }
         }
 
+        /// <summary>
+        /// Inserts rows whose slabs the graph adopted (<see cref="HnswVectorIndex.AdoptMoreVectors"/>): each step reserves
+        /// its rows in order, then links them in parallel, reading the vectors in place.
+        /// </summary>
+        public async Task ApplyAdoptedAsync(AdoptedRows rows, CancellationToken cancellationToken)
+        {
+            _total += rows.Count;
+            await InsertAsync(
+                rows.Count,
+                i => graph.LinkAdopted(rows.FirstRow + i, default),
+                cancellationToken,
+                (from, count) =>
+                {
+                    for (var i = from; i < from + count; i++)
+                    {
+                        graph.ReserveAdopted(rows.Sequences[i], rows.FirstRow + i, rows.Datasets[i]);
+                    }
+                }).ConfigureAwait(false);
+        }
+
         private async Task StepDoneAsync(int step, bool more, CancellationToken cancellationToken)
         {
             _indexed += step;

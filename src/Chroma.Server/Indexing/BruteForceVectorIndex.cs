@@ -112,6 +112,42 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         Row(slot).CopyTo(destination);
     }
 
+    /// <summary>Gets the record whose vector is row <paramref name="row"/> (below <see cref="Count"/>).</summary>
+    public long SequenceAt(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Count, nameof(row));
+        return _sequences[row];
+    }
+
+    /// <summary>
+    /// The pinned slab holding rows <c>slab * 4,096</c> to <c>+4,095</c>, when all of them are held and their blocks are
+    /// still its consecutive parts, and from now on shared as a snapshot's are: the index copies a block of it before it
+    /// next changes one of its rows, so the slab is never written again and a graph may use it as its vectors
+    /// (<see cref="HnswVectorIndex.AdoptMoreVectors"/>). Null otherwise, and nothing is shared.
+    /// </summary>
+    public float[]? ShareWholeSlab(int slab)
+    {
+        var perSlab = VectorBlocks.SlabRows / _chunkRows;
+        var first = slab * perSlab;
+        if (VectorBlocks.SlabRows % _chunkRows != 0 || (long)(slab + 1) * VectorBlocks.SlabRows > Count || first + perSlab > _chunks.Length)
+        {
+            return null;
+        }
+
+        var array = _chunks[first];
+        for (var i = 0; i < perSlab; i++)
+        {
+            if (!_inSlab[first + i] || !ReferenceEquals(_chunks[first + i], array) || _chunkStarts[first + i] != i * _chunkRows * Dimension)
+            {
+                return null;
+            }
+        }
+
+        _chunkShared.AsSpan(first, perSlab).Fill(true);
+        _snapshotRows = Math.Max(_snapshotRows, (slab + 1) * VectorBlocks.SlabRows);
+        return array;
+    }
+
     /// <inheritdoc />
     public bool Remove(long sequence)
     {

@@ -129,6 +129,16 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         return snapshot.Dimension == Dimension ? Graph.AdoptVectors(snapshot.Sequences.Length, snapshot.WholeSlab) : (0, 0);
     }
 
+    /// <summary>
+    /// Lets a graph of exactly <paramref name="firstRow"/> nodes read its next rows in place from <paramref name="slabs"/>
+    /// (4,096 rows each; see <see cref="HnswIndex.AdoptMoreVectors"/>); false when it cannot.
+    /// </summary>
+    public bool AdoptMoreVectors(int firstRow, IReadOnlyList<float[]> slabs)
+    {
+        ArgumentNullException.ThrowIfNull(slabs);
+        return slabs.All(slab => slab.Length == VectorBlocks.SlabRows * Dimension) && Graph.AdoptMoreVectors(firstRow, slabs);
+    }
+
     /// <summary>Reserves row <paramref name="row"/> for <paramref name="sequence"/>; returns its node for <see cref="LinkAdopted"/>.</summary>
     public int ReserveAdopted(long sequence, int row, string dataset) => Graph.ReserveAdopted(sequence, row, TagOf(dataset));
 

@@ -110,6 +110,76 @@ public sealed class BuildChangeLogTests
         });
     }
 
+    [Test]
+    public void TakeAdoptable_AdditionsFollowAWholeSlab_TakesItSharedAndLeavesThePartlyFilledOne()
+    {
+        // Arrange: 14,000 rows, so the slab of rows 8,192-12,287 is whole and the next one is not; the log adds rows
+        // 8,192 on in order.
+        var exact = Exact(dimension: 2, count: 14_000);
+        var log = new BuildChangeLog();
+        for (var sequence = 8_192; sequence < 14_000; sequence++)
+        {
+            log.Added(sequence, "production");
+        }
+
+        (int Row, int Slabs)? offered = null;
+
+        // Act
+        var rows = log.TakeAdoptable(exact, 8_192, maxSlabs: 4, (row, slabs) =>
+        {
+            offered = (row, slabs.Count);
+            return true;
+        });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(offered, Is.EqualTo((8_192, 1)), "one whole slab; rows 12,288-13,999 do not fill the next");
+            Assert.That(rows!.FirstRow, Is.EqualTo(8_192));
+            Assert.That(rows.Sequences, Is.EqualTo(Enumerable.Range(8_192, 4_096).Select(i => (long)i)));
+            Assert.That(rows.Slabs.Single(), Has.Length.EqualTo(4_096 * 2));
+            Assert.That(log.Count, Is.EqualTo(14_000 - 12_288));
+        });
+    }
+
+    [TestCase(4_096, true, TestName = "TakeAdoptable_RowsBelowTheSlabs_TakesNothing")]
+    [TestCase(8_192, false, TestName = "TakeAdoptable_GraphRefuses_TakesNothing")]
+    public void TakeAdoptable_Refused(int firstRow, bool graphAdopts)
+    {
+        // Arrange
+        var exact = Exact(dimension: 2, count: 12_288);
+        var log = new BuildChangeLog();
+        for (var sequence = firstRow; sequence < 12_288; sequence++)
+        {
+            log.Added(sequence, "production");
+        }
+
+        // Act
+        var rows = log.TakeAdoptable(exact, firstRow, maxSlabs: 2, (_, _) => graphAdopts);
+
+        // Assert
+        Assert.That(rows, Is.Null);
+        Assert.That(log.Count, Is.EqualTo(12_288 - firstRow), "nothing was taken");
+    }
+
+    [Test]
+    public void TakeAdoptable_AnAdditionOutOfRowOrder_TakesNothing()
+    {
+        // Arrange: the log's 100th addition is not the record of row 8,291.
+        var exact = Exact(dimension: 2, count: 12_288);
+        var log = new BuildChangeLog();
+        for (var sequence = 8_192; sequence < 12_288; sequence++)
+        {
+            log.Added(sequence == 8_291 ? 1 : sequence, "production");
+        }
+
+        // Act
+        var rows = log.TakeAdoptable(exact, 8_192, maxSlabs: 1, (_, _) => true);
+
+        // Assert
+        Assert.That(rows, Is.Null);
+    }
+
     private static BruteForceVectorIndex Exact(int dimension, int count)
     {
         var exact = new BruteForceVectorIndex(dimension);

@@ -59,6 +59,37 @@ internal sealed partial class HnswIndex
     }
 
     /// <summary>
+    /// Lets an index of exactly <paramref name="firstNode"/> nodes (a multiple of 4,096, every chunk allocated full, none
+    /// beyond) use <paramref name="slabs"/> as the vectors of its next chunks, 4,096 nodes each, under the same terms as
+    /// <see cref="AdoptVectors"/>: rows <paramref name="firstNode"/> on go in next, in row order, with
+    /// <see cref="ReserveAdopted"/> and <see cref="LinkAdopted"/>. Rows that reach an index after its build started (in
+    /// the exact index's slabs, in store order) are read in place this way rather than copied.
+    /// </summary>
+    /// <returns>Whether the slabs were adopted: false when the index holds another count of nodes or more chunks.</returns>
+    public bool AdoptMoreVectors(int firstNode, IReadOnlyList<float[]> slabs)
+    {
+        ArgumentNullException.ThrowIfNull(slabs);
+        _writeGate.EnterWriteLock();
+        try
+        {
+            HnswGraph graph = _graph;
+            if (slabs.Count == 0 || firstNode % NodeStore.ChunkSize != 0 || graph.NodeCount != firstNode
+                || graph.Nodes.ChunkCount != firstNode / NodeStore.ChunkSize || _inOrderNodes > firstNode)
+            {
+                return false;
+            }
+
+            graph.Nodes.AdoptVectorsFrom(firstNode / NodeStore.ChunkSize, slabs);
+            _inOrderNodes = firstNode + (slabs.Count * NodeStore.ChunkSize);
+            return true;
+        }
+        finally
+        {
+            _writeGate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
     /// Reserves the node of row <paramref name="row"/> for <paramref name="key"/> (not yet searchable: see
     /// <see cref="LinkAdopted"/>). Rows are reserved one at a time in order, before any <see cref="Add"/>.
     /// </summary>

@@ -46,6 +46,9 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>Removed vectors still held as tombstones until <see cref="Compact"/>.</summary>
     public int DeletedCount => Graph.NodeCount - Graph.LiveCount;
 
+    /// <summary>Gets the nodes handed out so far, tombstones included (the next node's id).</summary>
+    public int NodeCount => Graph.NodeCount;
+
     private HnswGraph Graph => Volatile.Read(ref _graph);
 
     /// <summary>Live vectors with <paramref name="tag"/>.</summary>

@@ -60,6 +60,22 @@ internal sealed unsafe class NodeStore
         Grow(chunks * ChunkSize, slabOf);
     }
 
+    /// <summary>
+    /// Grows a store of exactly <paramref name="firstChunk"/> chunks by one chunk per slab of <paramref name="slabs"/>,
+    /// each using its slab as its vectors (on the pinned heap, never written again by anyone). Node
+    /// <c>firstChunk * ChunkSize + i</c>'s vector is then row i of the slabs: the caller reserves those nodes in order.
+    /// </summary>
+    public void AdoptVectorsFrom(int firstChunk, IReadOnlyList<float[]> slabs)
+    {
+        ArgumentNullException.ThrowIfNull(slabs);
+        if (ChunkCount != firstChunk)
+        {
+            throw new InvalidOperationException($"Vectors are adopted from chunk {firstChunk}, but the store holds {ChunkCount} chunks.");
+        }
+
+        Grow((firstChunk + slabs.Count) * ChunkSize, c => slabs[c - firstChunk]);
+    }
+
     /// <summary>Whether <paramref name="node"/>'s chunk reads its vectors from an adopted slab.</summary>
     public bool IsAdopted(int node) => _chunks[node >> ChunkShift].Adopted;
 
