@@ -67,7 +67,8 @@ internal static class NearestLoadCommand
                 var fill = Stopwatch.StartNew();
                 await LogAsync(server.Endpoint, descriptor, data, 0, total, Senders, CancellationToken.None).ConfigureAwait(false);
                 await WaitIndexedAsync(server, client, descriptor.Id, total).ConfigureAwait(false);
-                Console.WriteLine(Line($"  filled          {total:N0} records logged and indexed in {fill.Elapsed.TotalSeconds:F1} s; server {server.Memory().ResidentMiB:F0} MiB; load {Load()}"));
+                var (peak, resident) = server.Memory();
+                Console.WriteLine(Line($"  filled          {total:N0} records logged and indexed in {fill.Elapsed.TotalSeconds:F1} s; server {resident:F0} MiB (peak {peak:F0}); load {Load()}"));
 
                 await ConcurrentQueries.RunAsync(client, descriptor.Id, queries, QueryCount, dimension, truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                 Console.WriteLine("  queries alone (one client shared by the callers)");
@@ -89,6 +90,14 @@ internal static class NearestLoadCommand
                         await MeasureAsync(server, client, descriptor.Id, queries, dimension, null, count, seconds, (descriptor, extra, rate)).ConfigureAwait(false);
                     }
                 }
+
+                // The take-over's hand-back of freed memory (event 315: resident before and after, the collection's pause).
+                foreach (var line in server.LogLines("took over"))
+                {
+                    Console.WriteLine($"  server log: {line}");
+                }
+
+                Console.WriteLine($"  server peak resident memory (VmHWM) {server.Memory().PeakMiB:F0} MiB");
             }
         }
         finally
