@@ -127,23 +127,13 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     /// </summary>
     public float[]? ShareWholeSlab(int slab)
     {
-        var perSlab = VectorBlocks.SlabRows / _chunkRows;
-        var first = slab * perSlab;
-        if (VectorBlocks.SlabRows % _chunkRows != 0 || (long)(slab + 1) * VectorBlocks.SlabRows > Count || first + perSlab > _chunks.Length)
+        if (VectorBlocks.WholeSlab(_chunks, _chunkStarts, _inSlab, _chunkRows, Dimension, Count, slab) is not { } array)
         {
             return null;
         }
 
-        var array = _chunks[first];
-        for (var i = 0; i < perSlab; i++)
-        {
-            if (!_inSlab[first + i] || !ReferenceEquals(_chunks[first + i], array) || _chunkStarts[first + i] != i * _chunkRows * Dimension)
-            {
-                return null;
-            }
-        }
-
-        _chunkShared.AsSpan(first, perSlab).Fill(true);
+        var perSlab = VectorBlocks.SlabRows / _chunkRows;
+        _chunkShared.AsSpan(slab * perSlab, perSlab).Fill(true);
         _snapshotRows = Math.Max(_snapshotRows, (slab + 1) * VectorBlocks.SlabRows);
         return array;
     }
@@ -362,24 +352,6 @@ internal sealed record VectorSnapshot(float[][] Chunks, int ChunkRows, int Dimen
     /// The pinned slab holding rows <c>slab * 4,096</c> to <c>+4,095</c>, all of them snapshot rows, when their chunks
     /// are still its consecutive parts (none was copied since); null otherwise.
     /// </summary>
-    public float[]? WholeSlab(int slab)
-    {
-        var perSlab = VectorBlocks.SlabRows / ChunkRows;
-        var first = slab * perSlab;
-        if (VectorBlocks.SlabRows % ChunkRows != 0 || (long)(slab + 1) * VectorBlocks.SlabRows > Sequences.Length || first + perSlab > Chunks.Length)
-        {
-            return null;
-        }
-
-        var array = Chunks[first];
-        for (var i = 0; i < perSlab; i++)
-        {
-            if (!InSlab[first + i] || !ReferenceEquals(Chunks[first + i], array) || ChunkStarts[first + i] != i * ChunkRows * Dimension)
-            {
-                return null;
-            }
-        }
-
-        return array;
-    }
+    public float[]? WholeSlab(int slab) =>
+        VectorBlocks.WholeSlab(Chunks, ChunkStarts, InSlab, ChunkRows, Dimension, Sequences.Length, slab);
 }

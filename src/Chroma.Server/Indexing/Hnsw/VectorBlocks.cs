@@ -22,6 +22,33 @@ internal static class VectorBlocks
     /// </summary>
     public const int SlabsFrom = 2 * SlabRows;
 
+    /// <summary>
+    /// The pinned slab holding rows <c>slab * 4,096</c> to <c>+4,095</c> of blocks laid out this way (block c is
+    /// <paramref name="blockRows"/> rows of <c>blocks[c]</c> from float <c>starts[c]</c>; <c>inSlab[c]</c>: that array is
+    /// a slab), when all of those rows are among the first <paramref name="rows"/> and their blocks are still the slab's
+    /// consecutive parts (none was copied since); null otherwise.
+    /// </summary>
+    public static float[]? WholeSlab(float[][] blocks, int[] starts, bool[] inSlab, int blockRows, int dimension, int rows, int slab)
+    {
+        var perSlab = SlabRows / blockRows;
+        var first = slab * perSlab;
+        if (SlabRows % blockRows != 0 || (long)(slab + 1) * SlabRows > rows || first + perSlab > blocks.Length)
+        {
+            return null;
+        }
+
+        var array = blocks[first];
+        for (var i = 0; i < perSlab; i++)
+        {
+            if (!inSlab[first + i] || !ReferenceEquals(blocks[first + i], array) || starts[first + i] != i * blockRows * dimension)
+            {
+                return null;
+            }
+        }
+
+        return array;
+    }
+
     /// <summary>The rows in a block of <paramref name="dimension"/>-float rows: a power of two dividing <see cref="SlabRows"/>.</summary>
     public static int RowsFor(int dimension)
     {

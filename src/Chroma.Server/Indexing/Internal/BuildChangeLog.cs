@@ -5,7 +5,7 @@ namespace Chroma.Server.Indexing.Internal;
 /// <summary>
 /// What changed in an exact index while its graph was built, in order: which records were added, to which dataset, and
 /// which removed. It holds no vectors: the exact index holds every added one until the take-over, and they are copied
-/// from it when a share of the log is taken (<see cref="Take(BruteForceVectorIndex, int)"/>) or replayed (<see cref="ReplayOnto"/>). A 1,536-float
+/// from it when a share of the log is taken (<see cref="Take"/>) or replayed (<see cref="ReplayOnto"/>). A 1,536-float
 /// record arriving during a build used to be logged as an array of its own besides its row in the exact index: 6 KiB
 /// twice, and tens of thousands of small arrays for the collector when a bulk load outruns the build. Additions that
 /// fill whole slabs of the exact index in row order are not copied at all: the graph adopts those slabs
@@ -74,16 +74,11 @@ internal sealed class BuildChangeLog
     }
 
     /// <summary>
-    /// Takes the oldest changes, at least one and no more than their vectors fit in <paramref name="maxFloats"/> floats,
-    /// with the vectors copied from <paramref name="exact"/> (see <see cref="VectorBatch.Copy"/>).
+    /// Takes the oldest changes, at least one and no more than their vectors fit in <paramref name="maxFloats"/> floats
+    /// (and at most <paramref name="maxAdditions"/> additions, at least one), with the vectors copied from
+    /// <paramref name="exact"/> (see <see cref="VectorBatch.Copy"/>).
     /// </summary>
-    public VectorBatch Take(BruteForceVectorIndex exact, int maxFloats) => Take(exact, maxFloats, int.MaxValue);
-
-    /// <summary>
-    /// Takes the oldest changes as <see cref="Take(BruteForceVectorIndex, int)"/> does, with at most
-    /// <paramref name="maxAdditions"/> additions (at least one).
-    /// </summary>
-    public VectorBatch Take(BruteForceVectorIndex exact, int maxFloats, int maxAdditions)
+    public VectorBatch Take(BruteForceVectorIndex exact, int maxFloats, int maxAdditions = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(exact);
         var rowsAllowed = Math.Max(1, Math.Min(maxAdditions, maxFloats / exact.Dimension));
