@@ -46,6 +46,10 @@ internal static partial class ScoringLog
         Message = "Scoring pass of '{SetId}' left out {Count} record(s) whose embedding has a value of 2^50 or more in magnitude (stored by an older server; such values overflow squared distances and are now refused at ingest): the rest of the set is scored; delete them or log them again with smaller values")]
     public static partial void OversizedLeftOut(ILogger logger, string setId, int count);
 
+    [LoggerMessage(EventId = 333, Level = LogLevel.Warning,
+        Message = "'{SetId}' holds production records whose class_probabilities are not probabilities ({Count} in this pass, e.g. record {RecordId}: a negative value or all zero, as logits or raw scores are); they are scored without the entropy, margin and least-confidence signals. Log softmax outputs (0..1) to use them. Logged once per set until the server restarts")]
+    public static partial void UnusableProbabilities(ILogger logger, string setId, int count, string recordId);
+
     [LoggerMessage(EventId = 330, Level = LogLevel.Information,
         Message = "Fitted the production-shift classifier of '{SetId}' on {ComparedRows} {ComparedWith} and {ProductionRows} production rows (of {ProductionCount}): out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}, joins the scores: {Joins}; {ElapsedMs} ms")]
     public static partial void ProductionShiftFitted(

@@ -323,6 +323,8 @@ internal sealed class SetScoringPass
         }
 
         var d = state.Set.Dimension;
+        var unusable = 0;
+        string? firstUnusable = null;
         var (scored, rows) = await _limiter.RunAsync(() =>
         {
             var embeddings = new float[records.Count * d];
@@ -331,6 +333,11 @@ internal sealed class SetScoringPass
             {
                 records[i].Embedding.CopyTo(embeddings.AsSpan(i * d, d));
                 probabilities[i] = ScoreCodec.UsableProbabilities(records[i].Probabilities);
+                if (probabilities[i] is null && records[i].Probabilities is { Length: > 0 })
+                {
+                    unusable++;
+                    firstUnusable ??= records[i].Id;
+                }
             }
 
             var batch = new ProductionBatch(
@@ -348,6 +355,12 @@ internal sealed class SetScoringPass
 
             return (scored, rows);
         }, cancellationToken).ConfigureAwait(false);
+
+        if (unusable > 0 && !state.UnusableProbabilitiesLogged)
+        {
+            state.UnusableProbabilitiesLogged = true;
+            ScoringLog.UnusableProbabilities(_logger, state.Set.SetId, unusable, firstUnusable!);
+        }
 
         await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting: false, state.Lease, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < scored.Length; i++)

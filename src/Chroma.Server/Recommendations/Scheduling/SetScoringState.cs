@@ -71,6 +71,9 @@ internal sealed class SetScoringState
     /// <summary>Gets or sets whether the stored scores were read back after a start.</summary>
     public bool Restored { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether records with class probabilities the engine cannot use were logged (event 333, once per set).</summary>
+    public bool UnusableProbabilitiesLogged { get; set; }
+
     /// <summary>Gets or sets whether the set existed at start and its stored scores are not read back yet (queries see an empty, stale ranking).</summary>
     public bool AwaitingRestore
     {
