@@ -178,8 +178,10 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             query = unit;
         }
 
-        // Max-heap of the best k so far: the root is the worst kept neighbour.
-        var best = new PriorityQueue<VectorNeighbor, float>(k + 1, Comparer<float>.Create((a, b) => b.CompareTo(a)));
+        // Max-heap of the best k so far: the root is the worst kept neighbour, and at equal distances the one stored
+        // last (the highest sequence), so where neighbours tie at the k-th distance those stored first are kept:
+        // the answer does not depend on where removals moved rows.
+        var best = new PriorityQueue<VectorNeighbor, VectorNeighbor>(k + 1, WorstFirst);
         var difference = new float[Dimension];
         for (var slot = 0; slot < Count; slot++)
         {
@@ -199,13 +201,14 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
                 distance = TensorPrimitives.SumOfSquares(difference);
             }
 
+            var neighbor = new VectorNeighbor(_sequences[slot], distance);
             if (best.Count < k)
             {
-                best.Enqueue(new VectorNeighbor(_sequences[slot], distance), distance);
+                best.Enqueue(neighbor, neighbor);
             }
-            else if (distance < best.Peek().Distance)
+            else if (WorstFirst.Compare(neighbor, best.Peek()) > 0)
             {
-                best.EnqueueDequeue(new VectorNeighbor(_sequences[slot], distance), distance);
+                best.EnqueueDequeue(neighbor, neighbor);
             }
         }
 
@@ -217,6 +220,10 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
         return result;
     }
+
+    // Orders neighbours worst first: the larger distance, then the higher sequence.
+    private static readonly Comparer<VectorNeighbor> WorstFirst = Comparer<VectorNeighbor>.Create(
+        static (a, b) => a.Distance != b.Distance ? b.Distance.CompareTo(a.Distance) : b.Sequence.CompareTo(a.Sequence));
 
     /// <summary>
     /// Every held vector with its sequence and dataset (the input of an HNSW build). The vectors are not copied: the

@@ -34,7 +34,7 @@ internal sealed unsafe partial class HnswGraph
             if (subset <= Options.ExactSearchMaxCount || subset <= live * Options.ExactSearchFraction)
             {
                 ScanExactly<TDist, AcceptTag>(query, k, scratch, new AcceptTag(tag));
-                return Drain(scratch.Results, results);
+                return DrainInOrder(scratch.Results, results);
             }
 
             // The subset is a fraction of the graph, so widen the beam in proportion (capped) to keep its recall.
@@ -79,7 +79,7 @@ internal sealed unsafe partial class HnswGraph
             ScanExactly<TDist, AcceptLive>(query, results.Length, scratch, default);
         }
 
-        return Drain(scratch.Results, results);
+        return DrainInOrder(scratch.Results, results);
     }
 
     private void ScanExactly<TDist, TFilter>(float* query, int k, SearchScratch scratch, TFilter filter)
@@ -89,6 +89,10 @@ internal sealed unsafe partial class HnswGraph
         MaxHeap heap = scratch.Results;
         heap.Clear();
         int count = NodeCount;
+
+        // The smallest distance of a node left out (rejected, or pushed out of the k kept): equal to the k-th kept
+        // distance only when nodes tie there, and then which of them are kept is settled by key below.
+        float leftOut = float.PositiveInfinity;
         for (int node = 0; node < count; node++)
         {
             if (Volatile.Read(ref _nodes.Ready(node)) == 0 || !filter.Accepts(_nodes, node))
@@ -103,10 +107,59 @@ internal sealed unsafe partial class HnswGraph
             }
             else if (d < heap.TopPriority)
             {
+                leftOut = Math.Min(leftOut, heap.TopPriority);
                 heap.Pop();
                 heap.Push(d, node);
             }
+            else
+            {
+                leftOut = Math.Min(leftOut, d);
+            }
         }
+
+        if (heap.Count == k && leftOut == heap.TopPriority)
+        {
+            KeepLowestKeysAtTheKthDistance<TDist, TFilter>(query, k, count, heap, filter);
+        }
+    }
+
+    // Nodes tie at the k-th distance and not all of them fit: keep those with the lowest keys (sequences, i.e. store
+    // order), so an exact answer does not depend on where the graph placed each node. Rare (equal distances), so a
+    // second scan.
+    private void KeepLowestKeysAtTheKthDistance<TDist, TFilter>(float* query, int k, int count, MaxHeap heap, TFilter filter)
+        where TDist : struct, IDistance
+        where TFilter : struct, INodeFilter
+    {
+        float kth = heap.TopPriority;
+        var within = new List<(float Distance, long Key, int Node)>(k + 8);
+        for (int node = 0; node < count; node++)
+        {
+            if (Volatile.Read(ref _nodes.Ready(node)) == 0 || !filter.Accepts(_nodes, node))
+            {
+                continue;
+            }
+
+            float d = TDist.Between(query, _nodes.Vector(node), Dim);
+            if (d <= kth)
+            {
+                within.Add((d, _nodes.Key(node), node));
+            }
+        }
+
+        within.Sort(static (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Key.CompareTo(b.Key));
+        heap.Clear();
+        for (int i = 0; i < Math.Min(k, within.Count); i++)
+        {
+            heap.Push(within[i].Distance, within[i].Node);
+        }
+    }
+
+    // An exact scan's results, ascending by distance and, at equal distances, by key.
+    private int DrainInOrder(MaxHeap heap, Span<HnswSearchResult> results)
+    {
+        int found = Drain(heap, results);
+        results[..found].Sort(static (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Key.CompareTo(b.Key));
+        return found;
     }
 
     private int Drain(MaxHeap heap, Span<HnswSearchResult> results)
