@@ -42,8 +42,10 @@ internal static class ReasonWriter
         var u = record.Uncertainty;
         return signal.Kind switch
         {
+            SignalKind.Mahalanobis when record.Measurement.NearestClass.Length == 0 => Invariant($"far from the training data (Mahalanobis {FormatP(signal.PValue)})"),
             SignalKind.Mahalanobis => Invariant($"far from all training classes (Mahalanobis {FormatP(signal.PValue)}; nearest class {record.Measurement.NearestClass})"),
             SignalKind.RelativeMahalanobis => Invariant($"unlike its nearest class in ways the training data does not explain (relative Mahalanobis {FormatP(signal.PValue)})"),
+            SignalKind.FeatureNorm when record.Measurement.NearestClass.Length == 0 => Invariant($"weak response: embedding {signal.Value:P0} shorter than the training data's typical length ({FormatP(signal.PValue)})"),
             SignalKind.FeatureNorm => Invariant($"weak response: embedding {signal.Value:P0} shorter than its class's typical length ({FormatP(signal.PValue)})"),
             SignalKind.ProductionShift => Invariant($"unlike the training data: a classifier tells it apart from the training (or reference) rows ({FormatP(signal.PValue)})"),
             SignalKind.KnnDistance => Invariant($"far from its {neighbors.NeighborCount} nearest training neighbours (kNN distance {FormatP(signal.PValue)})"),

@@ -130,8 +130,10 @@ internal sealed class RecommendationModel
         var (fitRows, heldOutRows) = Split(training.Labels, options);
         var d = training.Dimension;
         var clock = Stopwatch.StartNew();
+        // Without labels (every label "") the one class is the background: no relative distance, no boundary.
+        var classes = training.Labels.Any(label => label.Length > 0);
         var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
-        var background = MahalanobisScorer.FitBackground(training, fitRows, limiter);
+        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, limiter) : null;
         var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -180,10 +182,14 @@ internal sealed class RecommendationModel
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
         {
             [SignalKind.Mahalanobis] = new(measured.Select(m => m.MahalanobisDistance)),
-            [SignalKind.RelativeMahalanobis] = new(measured.Select(m => m.RelativeMahalanobis ?? double.NaN)),
             [SignalKind.KnnDistance] = new(measured.Select(m => m.Neighbors.MeanDistance)),
-            [SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false),
         };
+        if (classes)
+        {
+            calibrators[SignalKind.RelativeMahalanobis] = new(measured.Select(m => m.RelativeMahalanobis ?? double.NaN));
+            calibrators[SignalKind.Boundary] = new(measured.Select(m => m.Neighbors.Disagreement), extrapolateTail: false);
+        }
+
         if (HasNormSpread(measured))
         {
             calibrators[SignalKind.FeatureNorm] = new(measured.Select(m => m.NormShortfall ?? double.NaN), upperBound: 1);
@@ -294,6 +300,13 @@ internal sealed class RecommendationModel
     /// vary (unit-length embeddings, for example): then the length says nothing and the signal is left out.
     /// </summary>
     public EmpiricalCalibrator? FeatureNormCalibrator => _calibrators.GetValueOrDefault(SignalKind.FeatureNorm);
+
+    /// <summary>
+    /// Gets a value indicating whether the training records had labels. Without them (every label "", a set whose
+    /// training records are an unlabelled corpus) the model ranks by distance from the training data alone: it has no
+    /// boundary or relative Mahalanobis signal.
+    /// </summary>
+    public bool HasClasses => _calibrators.ContainsKey(SignalKind.Boundary);
 
     /// <summary>The calibrator of a distance/boundary signal.</summary>
     public EmpiricalCalibrator CalibratorFor(SignalKind kind) =>

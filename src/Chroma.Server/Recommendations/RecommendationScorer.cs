@@ -33,10 +33,10 @@ internal static class RecommendationScorer
         limiter ??= BackgroundWorkLimiter.Shared;
         var units = UnitVectors.NormalizeRows(batch.Embeddings, d, limiter);
         var mahalanobis = model.CalibratorFor(SignalKind.Mahalanobis);
-        var relative = model.CalibratorFor(SignalKind.RelativeMahalanobis);
+        var relative = model.HasClasses ? model.CalibratorFor(SignalKind.RelativeMahalanobis) : null;
         var featureNorm = model.FeatureNormCalibrator;
         var knn = model.CalibratorFor(SignalKind.KnnDistance);
-        var boundary = model.CalibratorFor(SignalKind.Boundary);
+        var boundary = model.HasClasses ? model.CalibratorFor(SignalKind.Boundary) : null;
         var entropy = model.UncertaintyCalibratorFor(SignalKind.Entropy);
         var margin = model.UncertaintyCalibratorFor(SignalKind.Margin);
         var leastConfidence = model.UncertaintyCalibratorFor(SignalKind.LeastConfidence);
@@ -53,8 +53,11 @@ internal static class RecommendationScorer
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),
                     knn.Calibrate(SignalKind.KnnDistance, measurement.Neighbors.MeanDistance),
-                    boundary.Calibrate(SignalKind.Boundary, measurement.Neighbors.Disagreement),
                 };
+                if (boundary is not null)
+                {
+                    signals.Add(boundary.Calibrate(SignalKind.Boundary, measurement.Neighbors.Disagreement));
+                }
 
                 PredictionUncertainty? uncertainty = null;
                 if (batch.ProbabilitiesOf(i) is { } probabilities)
@@ -67,7 +70,7 @@ internal static class RecommendationScorer
                         ?? Normalized(SignalKind.LeastConfidence, u.LeastConfidence, u.NormalizedLeastConfidence));
                 }
 
-                if (measurement.RelativeMahalanobis is { } relativeDistance)
+                if (relative is not null && measurement.RelativeMahalanobis is { } relativeDistance)
                 {
                     signals.Add(relative.Calibrate(SignalKind.RelativeMahalanobis, relativeDistance));
                 }

@@ -12,7 +12,7 @@ internal sealed class TrainingData
     /// <summary>Validates and wraps the training rows (the arrays are not copied; do not mutate them).</summary>
     /// <param name="embeddings">Row-major <c>labels.Count x dimension</c> floats, all finite.</param>
     /// <param name="dimension">Embedding dimension, at least 1.</param>
-    /// <param name="labels">One non-empty label per row.</param>
+    /// <param name="labels">One label per row: all non-empty, or all "" (an unlabelled corpus, which gives the model no classes).</param>
     public TrainingData(float[] embeddings, int dimension, IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -25,11 +25,15 @@ internal sealed class TrainingData
                 nameof(embeddings));
         }
 
+        // Every row labelled, or none (an unlabelled corpus: the engine then has no classes).
+        var unlabelled = labels.Count > 0 && string.IsNullOrEmpty(labels[0]);
         for (var i = 0; i < labels.Count; i++)
         {
-            if (string.IsNullOrEmpty(labels[i]))
+            if (labels[i] is null || string.IsNullOrEmpty(labels[i]) != unlabelled)
             {
-                throw new ArgumentException($"labels[{i}] is null or empty; every training record needs a label.", nameof(labels));
+                throw new ArgumentException(
+                    $"labels[{i}] is {(labels[i] is null ? "null" : string.IsNullOrEmpty(labels[i]) ? "empty" : "a label")}; every training record needs a label, or none does (an unlabelled corpus, every label \"\").",
+                    nameof(labels));
             }
         }
 

@@ -10,8 +10,11 @@ internal interface IRecordScoreStore
     /// <summary>Count, highest and summed sequence of the set's live training records (index only, cheap).</summary>
     TrainingFingerprint ReadTrainingFingerprint(StoredEmbeddingSet set);
 
-    /// <summary>The set's live, labelled training records in sequence order, with the fingerprint of the same snapshot.</summary>
-    TrainingRows ReadTraining(StoredEmbeddingSet set);
+    /// <summary>
+    /// The set's live, labelled training records in sequence order, with the fingerprint of the same snapshot; with
+    /// <paramref name="includeUnlabelled"/> every live training record (an unlabelled one with the label "").
+    /// </summary>
+    TrainingRows ReadTraining(StoredEmbeddingSet set, bool includeUnlabelled = false);
 
     /// <summary>Up to <paramref name="limit"/> live records outside the training dataset with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
     IReadOnlyList<ScorableRecord> ReadScorable(StoredEmbeddingSet set, long afterSequence, int limit);

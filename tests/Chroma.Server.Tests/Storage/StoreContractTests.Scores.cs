@@ -33,6 +33,30 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task ReadTraining_IncludingUnlabelled_ReturnsEveryLiveTrainingRowInOrderWithEmptyLabels()
+    {
+        // Arrange: the engine falls back to every training row, labels set aside, when fewer than two have labels.
+        var set = Records.Set();
+        var first = Records.Make([1, 0, 0, 0], "training", null);
+        var labelled = Records.Make([0, 1, 0, 0], "training", "b");
+        var deleted = Records.Make([0, 0, 1, 0], "training", null);
+        var last = Records.Make([0, 0, 0, 1], "training", null);
+        await _fixture.IngestAsync(set, first, labelled, deleted, last, Records.Make([1, 1, 0, 0], "production"));
+        await _fixture.Store.DeleteAsync(_fixture.RequireSet(set), [deleted.Id]);
+
+        // Act
+        var rows = _fixture.Scores.ReadTraining(_fixture.RequireSet(set), includeUnlabelled: true);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(rows.Labels, Is.EqualTo(new[] { string.Empty, "b", string.Empty }));
+            Assert.That(rows.Embeddings, Is.EqualTo(new float[] { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1 }));
+            Assert.That(rows.Fingerprint.Count, Is.EqualTo(3));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task SaveScoresAsync_ThenDeleteOne_ReadScoresHasOnlyLiveScoredRecordsInOrder()
     {
         // Arrange: score the 4 production records (0, 5, 10, 15).

@@ -181,6 +181,15 @@ internal sealed class SetScoringPass
         {
             var reading = Stopwatch.GetTimestamp();
             var (training, trainingLeftOut) = OversizedEmbeddings.Without(_store.ReadTraining(set), set.Dimension);
+            if (training.Labels.Count < 2)
+            {
+                // Fewer than two labelled records teach no classes: every training record, labels set aside, is then
+                // the reference a production record is measured against (an unlabelled corpus, as an embedding
+                // generator's users have).
+                (training, trainingLeftOut) = OversizedEmbeddings.Without(_store.ReadTraining(set, includeUnlabelled: true), set.Dimension);
+                training = training with { Labels = Enumerable.Repeat(string.Empty, training.Labels.Count).ToArray() };
+            }
+
             readTraining = Stopwatch.GetElapsedTime(reading);
             leftOut += trainingLeftOut;
             if (training.Labels.Count < 2)
@@ -389,10 +398,10 @@ internal sealed class SetScoringPass
         return drift;
     }
 
-    private ScoringPassResult NotScorable(SetScoringState state, long labelledTraining)
+    private ScoringPassResult NotScorable(SetScoringState state, long training)
     {
         var problem = string.Create(CultureInfo.InvariantCulture,
-            $"embedding set '{state.Set.SetId}' has {labelledTraining} labelled training records; recommendations need at least 2 (log them with dataset \"training\" and a label)");
+            $"embedding set '{state.Set.SetId}' has {training} training records; recommendations need at least 2 (log them with dataset \"training\"; with labels, the ranking also knows the classes)");
         state.Publish(Now(), problem);
         ScoringLog.NotScorable(_logger, state.Set.SetId, problem);
         return new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, problem);

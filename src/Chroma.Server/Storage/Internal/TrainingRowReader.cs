@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace Chroma.Server.Storage.Internal;
 
 /// <summary>
-/// Reads the training rows the engine fits on (columns: embedding blob, label, class probabilities blob or null) into
+/// Reads the training rows the engine fits on (columns: embedding blob, label or null for "", class probabilities blob or null) into
 /// one array of the right size, for both providers. The fingerprint, read first in the same snapshot, counts every
 /// training row, so it bounds the labelled ones: at a million 128-d rows a growing list and its final copy held three
 /// times the 512 MB. Each label's text is kept once.
@@ -30,7 +30,7 @@ internal static class TrainingRowReader
 
             reader.GetBytes(0, 0, blob, 0, blob.Length);
             FloatBlob.CopyTo(blob, embeddings.AsSpan(rows * dimension, dimension));
-            var label = reader.GetString(1);
+            var label = reader.IsDBNull(1) ? string.Empty : reader.GetString(1);
             labels.Add(labelTexts.TryGetValue(label, out var known) ? known : labelTexts[label] = label);
             probabilities.Add(reader.IsDBNull(2) ? null : FloatBlob.AsFloats((byte[])reader.GetValue(2)).ToArray());
             rows++;

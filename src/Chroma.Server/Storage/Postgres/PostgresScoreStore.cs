@@ -35,7 +35,7 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
     }
 
     /// <inheritdoc />
-    public TrainingRows ReadTraining(StoredEmbeddingSet set)
+    public TrainingRows ReadTraining(StoredEmbeddingSet set, bool includeUnlabelled = false)
     {
         ArgumentNullException.ThrowIfNull(set);
         using var connection = _database.OpenConnection();
@@ -44,16 +44,17 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
         // The fingerprint first, in the same snapshot: it sizes the rows' array.
         var fingerprint = ReadFingerprint(connection, transaction, set.Key);
 
-        // Unlabelled training records cannot teach a class, so they are left out of the fit. The probabilities
-        // calibrate the uncertainty signals.
+        // Unlabelled training records cannot teach a class, so they are left out of the fit unless asked for. The
+        // probabilities calibrate the uncertainty signals.
         TrainingRows rows;
         using (var command = new NpgsqlCommand("""
             SELECT embedding, label, class_probabilities FROM records
-            WHERE set_key = $1 AND dataset = 'training' AND NOT deleted AND label IS NOT NULL
+            WHERE set_key = $1 AND dataset = 'training' AND NOT deleted AND ($2 OR label IS NOT NULL)
             ORDER BY sequence;
             """, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            command.Parameters.Add(new NpgsqlParameter { Value = includeUnlabelled });
             using var reader = command.ExecuteReader();
             rows = TrainingRowReader.Read(reader, set.Dimension, fingerprint);
         }

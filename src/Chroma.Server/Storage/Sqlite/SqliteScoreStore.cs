@@ -32,7 +32,7 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
     }
 
     /// <inheritdoc />
-    public TrainingRows ReadTraining(StoredEmbeddingSet set)
+    public TrainingRows ReadTraining(StoredEmbeddingSet set, bool includeUnlabelled = false)
     {
         ArgumentNullException.ThrowIfNull(set);
         using var connection = _database.OpenReader();
@@ -40,13 +40,14 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
 
-        // Unlabelled training records cannot teach a class, so they are left out of the fit.
+        // Unlabelled training records cannot teach a class, so they are left out of the fit unless asked for.
         command.CommandText = """
             SELECT embedding, label, class_probabilities FROM records
-            WHERE set_key = $set AND dataset = 'training' AND deleted = 0 AND label IS NOT NULL
+            WHERE set_key = $set AND dataset = 'training' AND deleted = 0 AND ($all OR label IS NOT NULL)
             ORDER BY sequence;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$all", includeUnlabelled);
 
         // The fingerprint first, in the same snapshot: it sizes the rows' array.
         var fingerprint = ReadFingerprint(connection, transaction, set.Key);
