@@ -60,6 +60,14 @@ public class UnlabelledTrainingTests
             new GetRecommendationsRequest { SetId = Records.SetId(set), AllScores = true, WaitForAcknowledged = true, WaitTimeoutMs = 30_000 },
             cancellationToken: cancellationToken);
 
+        // Every strategy and the served (diversified) list answer too.
+        foreach (var strategy in new[] { Protocol.V1.RecommendationStrategy.Uncertainty, Protocol.V1.RecommendationStrategy.Labeling, Protocol.V1.RecommendationStrategy.OutOfDistribution })
+        {
+            var served = await server.Query.GetRecommendationsAsync(
+                new GetRecommendationsRequest { SetId = Records.SetId(set), Strategy = strategy, PageSize = 10 }, cancellationToken: cancellationToken);
+            Assert.That(served.Recommendations, Is.Not.Empty, strategy.ToString());
+        }
+
         // Assert
         Assert.Multiple(() =>
         {
