@@ -125,8 +125,19 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     public async Task<NearestAnswer> FindAsync(
         StoredEmbeddingSet set, float[] query, int k, string? dataset, NearestSearchOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(query);
+        var (index, behind) = await CaughtUpAsync(set, cancellationToken).ConfigureAwait(false);
+        return new NearestAnswer(index.Search(query, k, dataset, options), behind);
+    }
+
+    /// <summary>
+    /// The set's index once it has taken in everything the store committed for the set before the call (waiting as
+    /// <see cref="FindAsync"/> does), and whether it had not by the end of the wait: for a caller that searches it more
+    /// than once for one request (deeper, when records the store has deleted still fill its answer).
+    /// </summary>
+    public async Task<(IVectorIndex Index, bool IndexBehind)> CaughtUpAsync(StoredEmbeddingSet set, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
         var entry = Entry(set);
 
         // Read-your-writes, across servers too: what the store has committed for the set when the query arrives.
@@ -154,7 +165,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
             }
         }
 
-        return new NearestAnswer(index.Search(query, k, dataset, options), behind);
+        return (index, behind);
     }
 
     /// <summary>The state of the set's index (kind, size, search breadth, recall estimate), or null while it is not loaded.</summary>

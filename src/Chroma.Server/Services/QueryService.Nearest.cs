@@ -43,27 +43,18 @@ internal sealed partial class QueryService
 
         var (query, self) = QueryVector(set, request);
         var options = new NearestSearchOptions(request.SearchBreadth, request.Exact);
-        var answer = await _indexes.FindAsync(set, query, request.K, dataset, options, context.CancellationToken).ConfigureAwait(false);
-        var neighbors = answer.Neighbors;
-        if (self is { } own && (dataset is null || own.Record.Dataset == dataset))
-        {
-            neighbors = SelfFirst.Apply(neighbors, own.Sequence, request.K);
-        }
-
-        var records = _store.GetRecordsBySequence(set, [.. neighbors.Select(n => n.Sequence)], request.IncludeEmbeddings)
-            .ToDictionary(r => r.Sequence);
-
-        var response = new FindNearestResponse { IndexBehind = answer.IndexBehind };
-        foreach (var neighbor in neighbors)
-        {
-            // A record deleted between the search and the read is simply left out; so is one at a distance that overflowed
-            // (stored by an older server with values of 2^50 or more, which ingest now refuses): it is no one's neighbour.
-            if (float.IsFinite(neighbor.Distance) && records.TryGetValue(neighbor.Sequence, out var record))
+        var (index, behind) = await _indexes.CaughtUpAsync(set, context.CancellationToken).ConfigureAwait(false);
+        var response = new FindNearestResponse { IndexBehind = behind };
+        response.Neighbors.AddRange(LiveNeighborSearch.Find(
+            request.K,
+            depth =>
             {
-                response.Neighbors.Add(new Neighbor { Record = record, Distance = neighbor.Distance });
-            }
-        }
-
+                var neighbors = index.Search(query, depth, dataset, options);
+                return self is { } own && (dataset is null || own.Record.Dataset == dataset)
+                    ? SelfFirst.Apply(neighbors, own.Sequence, depth)
+                    : neighbors;
+            },
+            sequences => _store.GetRecordsBySequence(set, sequences, request.IncludeEmbeddings)));
         return response;
     }
 
