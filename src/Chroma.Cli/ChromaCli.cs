@@ -127,6 +127,13 @@ internal static class ChromaCli
             await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {status.Detail}{cause}").ConfigureAwait(false);
             return CliExitCode.Unreachable;
         }
+        catch (Exception ex) when (Status(ex) is { Code: StatusCode.Internal } status && AskedForHttp1(status))
+        {
+            // An HTTP/1.1 endpoint (Chroma Studio's port, a plain web server) answers a gRPC call with HTTP_1_1_REQUIRED.
+            await error.WriteLineAsync(
+                $"chroma-server: {context?.Endpoint} is not a Chroma gRPC endpoint: it asked for HTTP/1.1 (is that Chroma Studio's port, Chroma__Web__Port, rather than the server's, Chroma__Port?)").ConfigureAwait(false);
+            return CliExitCode.Unreachable;
+        }
         catch (Exception ex) when (Status(ex) is { Code: StatusCode.Unauthenticated } status)
         {
             await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {status.Detail} (pass --api-key)").ConfigureAwait(false);
@@ -154,6 +161,20 @@ internal static class ChromaCli
                 await context.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    // Whether the call failed because the endpoint speaks HTTP/1.1 only (the HTTP/2 error HTTP_1_1_REQUIRED).
+    private static bool AskedForHttp1((StatusCode Code, string Detail, Exception? Debug) status)
+    {
+        for (var exception = status.Debug; exception is not null; exception = exception.InnerException)
+        {
+            if (exception.Message.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return status.Detail.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal);
     }
 
     // A failed call: the client's ChromaException (with the RpcException it came from) or the health client's RpcException.

@@ -108,6 +108,20 @@ public sealed class CliUsabilityTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Sets_EndpointIsStudiosPort_UnreachableWithAHintAboutThePorts()
+    {
+        // Studio speaks HTTP/1.1 only; a gRPC call to it fails with HTTP_1_1_REQUIRED.
+        var run = await CliRun.RunAsync("sets", "--endpoint", _server.Server.WebEndpoint!.ToString());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Unreachable), run.Error);
+            Assert.That(run.Error, Does.Contain("is not a Chroma gRPC endpoint").And.Contain("Chroma__Web__Port"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task Health_IngestService_ReportsReadiness()
     {
         var run = await CliRun.RunAsync("health", "--endpoint", _endpoint, "--service", "chroma.v1.Ingest", "--json");
