@@ -57,6 +57,14 @@ internal sealed partial class AdaptiveVectorIndex
         var oldest = pending.Oldest(max);
         await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
 
+        // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
+        // dropped it): no search would return it until the next reconnect pass, so a query right after its
+        // acknowledgement could miss it. While it is still staged (scanned exactly), the pass links it in first.
+        if (hnsw.CountPossiblyUnreachable(oldest) > 0)
+        {
+            _settings.Reconnected?.Invoke(hnsw.Reconnect());
+        }
+
         // The graph holds them now; a search between the two steps finds them in both, and the merge keeps one.
         pending.Linked(oldest);
         return oldest.Count;

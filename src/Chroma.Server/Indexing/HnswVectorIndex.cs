@@ -115,6 +115,37 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         return new ReconnectResult(linked, unreachable, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
+    /// <summary>
+    /// How many of <paramref name="added"/>'s vectors (just added) a search for their own vector may not return: none
+    /// of their own layer-0 neighbours links back to them, and a search at the default breadth does not return them
+    /// among the nearest. Such a node may have no in-link at all (a neighbour's list, pruned by an insert beside it,
+    /// dropped it), and no search finds it until <see cref="Reconnect"/> links it in.
+    /// </summary>
+    public int CountPossiblyUnreachable(VectorBatch added)
+    {
+        ArgumentNullException.ThrowIfNull(added);
+        var count = 0;
+        for (var i = 0; i < added.Count; i++)
+        {
+            var sequence = added.Sequence(i);
+            if (added.IsRemoval(i) || Graph.LinkedBack(sequence))
+            {
+                continue;
+            }
+
+            var found = Graph.Search(added.Vector(i), SelfCheckDepth, tag: null, ef: Math.Max(SearchBreadth, SelfCheckDepth));
+            if (!found.Any(r => r.Key == sequence))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    // How many nearest a self-check looks through (copies of a vector all lie at distance 0).
+    private const int SelfCheckDepth = 8;
+
     /// <inheritdoc />
     public bool Remove(long sequence) => Graph.Remove(sequence);
 

@@ -29,6 +29,12 @@ internal sealed partial class HnswIndex
         graph.Options.Metric == HnswMetric.L2 ? graph.Reconnect<L2Distance>() : graph.Reconnect<DotDistance>();
 
     /// <summary>
+    /// Whether <paramref name="key"/>'s node is linked to by one of its own layer-0 neighbours (see
+    /// <see cref="HnswGraph.LinkedBack"/>); true for an unknown key. Searches and writers may run meanwhile.
+    /// </summary>
+    public bool LinkedBack(long key) => Graph.LinkedBack(key);
+
+    /// <summary>
     /// Counts the nodes (tombstones included) that no layer-0 walk from the entry point reaches, and those that no
     /// node links to. Writers wait meanwhile.
     /// </summary>

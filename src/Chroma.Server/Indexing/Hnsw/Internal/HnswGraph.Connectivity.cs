@@ -161,6 +161,46 @@ internal sealed unsafe partial class HnswGraph
         return false;
     }
 
+    /// <summary>
+    /// Whether <paramref name="key"/>'s node is linked to at layer 0 by one of its own layer-0 neighbours, the usual way a
+    /// node inserted into the graph is reached (true for an unknown key and for the entry node). A node none of them
+    /// links back to may still be reached through others; one that no node links to is returned by no search.
+    /// </summary>
+    public bool LinkedBack(long key)
+    {
+        int node;
+        lock (_keyLock)
+        {
+            if (!_idsByKey.TryGet(key, out node))
+            {
+                return true;
+            }
+        }
+
+        long entry = Volatile.Read(ref _entry);
+        if (entry != EmptyEntry && node == EntryNode(entry))
+        {
+            return true;
+        }
+
+        int* links = _nodes.Links0(node);
+        int n = links[0];
+        for (int i = 1; i <= n; i++)
+        {
+            int* back = _nodes.Links0(links[i]);
+            int m = back[0];
+            for (int j = 1; j <= m; j++)
+            {
+                if (back[j] == node)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private int[] InDegreesAtLevel0()
     {
         int count = NodeCount;
