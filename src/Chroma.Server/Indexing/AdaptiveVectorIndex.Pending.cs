@@ -59,8 +59,9 @@ internal sealed partial class AdaptiveVectorIndex
 
         // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
         // dropped it): no search would return it until the next reconnect pass, so a query right after its
-        // acknowledgement could miss it. While it is still staged (scanned exactly), the pass links it in first.
-        if (hnsw.CountPossiblyUnreachable(oldest) > 0)
+        // acknowledgement could miss it. While it is still staged (scanned exactly), it is linked in from its nearest
+        // reachable node with room, or, when all are full, by the pass.
+        if (hnsw.LinkInPossiblyUnreachable(oldest) > 0)
         {
             _settings.Reconnected?.Invoke(hnsw.Reconnect());
         }

@@ -116,12 +116,14 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     }
 
     /// <summary>
-    /// How many of <paramref name="added"/>'s vectors (just added) a search for their own vector may not return: none
-    /// of their own layer-0 neighbours links back to them, and a search at the default breadth does not return them
-    /// among the nearest. Such a node may have no in-link at all (a neighbour's list, pruned by an insert beside it,
-    /// dropped it), and no search finds it until <see cref="Reconnect"/> links it in.
+    /// Links in those of <paramref name="added"/>'s vectors (just added) that a search for their own vector may not
+    /// return: none of their own layer-0 neighbours links back to them, and a search at the default breadth does not
+    /// return them among the nearest. Such a node may have no in-link at all (a neighbour's list, pruned by an insert
+    /// beside it, dropped it), and no search would find it until <see cref="Reconnect"/>. Each is linked in from the
+    /// nearest reachable node with room (<see cref="HnswIndex.LinkIn"/>); returns how many could not be (every such
+    /// node full), for which the caller runs <see cref="Reconnect"/>.
     /// </summary>
-    public int CountPossiblyUnreachable(VectorBatch added)
+    public int LinkInPossiblyUnreachable(VectorBatch added)
     {
         ArgumentNullException.ThrowIfNull(added);
         var count = 0;
@@ -134,7 +136,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
             }
 
             var found = Graph.Search(added.Vector(i), SelfCheckDepth, tag: null, ef: Math.Max(SearchBreadth, SelfCheckDepth));
-            if (!found.Any(r => r.Key == sequence))
+            if (!found.Any(r => r.Key == sequence) && !Graph.LinkIn(sequence))
             {
                 count++;
             }

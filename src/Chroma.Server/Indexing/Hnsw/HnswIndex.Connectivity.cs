@@ -35,6 +35,25 @@ internal sealed partial class HnswIndex
     public bool LinkedBack(long key) => Graph.LinkedBack(key);
 
     /// <summary>
+    /// Links <paramref name="key"/>'s node in from the nearest reachable node with room in its list (see
+    /// <see cref="HnswGraph.LinkInFromNearestWithRoom{TDist}"/>); false when none has room (then <see cref="Reconnect"/>
+    /// links it in). Runs beside other writers and searches.
+    /// </summary>
+    public bool LinkIn(long key)
+    {
+        _writeGate.EnterReadLock();
+        try
+        {
+            HnswGraph graph = _graph;
+            return Options.Metric == HnswMetric.L2 ? graph.LinkInFromNearestWithRoom<L2Distance>(key) : graph.LinkInFromNearestWithRoom<DotDistance>(key);
+        }
+        finally
+        {
+            _writeGate.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// Counts the nodes (tombstones included) that no layer-0 walk from the entry point reaches, and those that no
     /// node links to. Writers wait meanwhile.
     /// </summary>

@@ -201,6 +201,79 @@ internal sealed unsafe partial class HnswGraph
         return false;
     }
 
+    /// <summary>
+    /// Links <paramref name="key"/>'s node in from the nearest node a search for its vector reaches that has room in its
+    /// layer-0 list (no full walk: what a search visits is reachable). False when every such node is full (or the key
+    /// is unknown): the caller then runs <see cref="Reconnect{TDist}"/>. Writers that hold the index's shared gate may
+    /// run meanwhile (a list changes under its lock).
+    /// </summary>
+    public bool LinkInFromNearestWithRoom<TDist>(long key)
+        where TDist : struct, IDistance
+    {
+        int node;
+        lock (_keyLock)
+        {
+            if (!_idsByKey.TryGet(key, out node))
+            {
+                return false;
+            }
+        }
+
+        long entry = Volatile.Read(ref _entry);
+        if (entry == EmptyEntry)
+        {
+            return false;
+        }
+
+        float* q = _nodes.Vector(node);
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        int current = EntryNode(entry);
+        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
+        for (int lc = EntryLevel(entry); lc > 0; lc--)
+        {
+            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
+        }
+
+        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
+        List<(float Distance, int Node)> candidates = scratch.Selection;
+        candidates.Clear();
+        MaxHeap results = scratch.Results;
+        while (results.Count > 0)
+        {
+            if (results.TopNode != node)
+            {
+                candidates.Add((results.TopPriority, results.TopNode));
+            }
+
+            results.Pop();
+        }
+
+        candidates.Reverse();
+        foreach ((_, int candidate) in candidates)
+        {
+            lock (LinkLock(candidate))
+            {
+                ref int list = ref _nodes.LinksRef(candidate, 0);
+                for (int j = 1; j <= list; j++)
+                {
+                    if (Unsafe.Add(ref list, j) == node)
+                    {
+                        return true;
+                    }
+                }
+
+                if (list < M0)
+                {
+                    Unsafe.Add(ref list, list + 1) = node;
+                    Volatile.Write(ref list, list + 1);
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private int[] InDegreesAtLevel0()
     {
         int count = NodeCount;
