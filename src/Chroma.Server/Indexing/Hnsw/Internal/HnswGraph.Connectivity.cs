@@ -91,31 +91,7 @@ internal sealed unsafe partial class HnswGraph
     private bool LinkFromReachable<TDist>(int node, BitArray reached, int[] inDegree)
         where TDist : struct, IDistance
     {
-        float* q = _nodes.Vector(node);
-        SearchScratch scratch = SearchScratch.ForCurrentThread();
-        long entry = Volatile.Read(ref _entry);
-        int current = EntryNode(entry);
-        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
-        for (int lc = EntryLevel(entry); lc > 0; lc--)
-        {
-            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
-        }
-
-        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
-        List<(float Distance, int Node)> candidates = scratch.Selection;
-        candidates.Clear();
-        MaxHeap results = scratch.Results;
-        while (results.Count > 0)
-        {
-            if (reached[results.TopNode] && results.TopNode != node)
-            {
-                candidates.Add((results.TopPriority, results.TopNode));
-            }
-
-            results.Pop();
-        }
-
-        candidates.Reverse();
+        List<(float Distance, int Node)> candidates = NearestReachedFrom<TDist>(node, reached);
         foreach ((_, int candidate) in candidates)
         {
             lock (LinkLock(candidate))
@@ -219,37 +195,12 @@ internal sealed unsafe partial class HnswGraph
             }
         }
 
-        long entry = Volatile.Read(ref _entry);
-        if (entry == EmptyEntry)
+        if (Volatile.Read(ref _entry) == EmptyEntry)
         {
             return false;
         }
 
-        float* q = _nodes.Vector(node);
-        SearchScratch scratch = SearchScratch.ForCurrentThread();
-        int current = EntryNode(entry);
-        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
-        for (int lc = EntryLevel(entry); lc > 0; lc--)
-        {
-            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
-        }
-
-        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
-        List<(float Distance, int Node)> candidates = scratch.Selection;
-        candidates.Clear();
-        MaxHeap results = scratch.Results;
-        while (results.Count > 0)
-        {
-            if (results.TopNode != node)
-            {
-                candidates.Add((results.TopPriority, results.TopNode));
-            }
-
-            results.Pop();
-        }
-
-        candidates.Reverse();
-        foreach ((_, int candidate) in candidates)
+        foreach ((_, int candidate) in NearestReachedFrom<TDist>(node, reached: null))
         {
             lock (LinkLock(candidate))
             {
@@ -272,6 +223,39 @@ internal sealed unsafe partial class HnswGraph
         }
 
         return false;
+    }
+
+    // The nodes a search for node's vector (ef_construction) from the entry point finds, nearest first, node itself left
+    // out and, with reached, only those marked there; in this thread's scratch list.
+    private List<(float Distance, int Node)> NearestReachedFrom<TDist>(int node, BitArray? reached)
+        where TDist : struct, IDistance
+    {
+        float* q = _nodes.Vector(node);
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        long entry = Volatile.Read(ref _entry);
+        int current = EntryNode(entry);
+        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
+        for (int lc = EntryLevel(entry); lc > 0; lc--)
+        {
+            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
+        }
+
+        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
+        List<(float Distance, int Node)> candidates = scratch.Selection;
+        candidates.Clear();
+        MaxHeap results = scratch.Results;
+        while (results.Count > 0)
+        {
+            if (results.TopNode != node && (reached is null || reached[results.TopNode]))
+            {
+                candidates.Add((results.TopPriority, results.TopNode));
+            }
+
+            results.Pop();
+        }
+
+        candidates.Reverse();
+        return candidates;
     }
 
     private int[] InDegreesAtLevel0()
