@@ -144,13 +144,9 @@ internal sealed unsafe partial class HnswGraph
     /// </summary>
     public bool LinkedBack(long key)
     {
-        int node;
-        lock (_keyLock)
+        if (!TryGetNode(key, out int node))
         {
-            if (!_idsByKey.TryGet(key, out node))
-            {
-                return true;
-            }
+            return true;
         }
 
         long entry = Volatile.Read(ref _entry);
@@ -186,16 +182,7 @@ internal sealed unsafe partial class HnswGraph
     public bool LinkInFromNearestWithRoom<TDist>(long key)
         where TDist : struct, IDistance
     {
-        int node;
-        lock (_keyLock)
-        {
-            if (!_idsByKey.TryGet(key, out node))
-            {
-                return false;
-            }
-        }
-
-        if (Volatile.Read(ref _entry) == EmptyEntry)
+        if (!TryGetNode(key, out int node) || Volatile.Read(ref _entry) == EmptyEntry)
         {
             return false;
         }

@@ -116,11 +116,14 @@ internal sealed unsafe partial class HnswGraph
         }
     }
 
-    public bool Contains(long key)
+    public bool Contains(long key) => TryGetNode(key, out _);
+
+    /// <summary>The node of <paramref name="key"/>, when the key is in the graph.</summary>
+    private bool TryGetNode(long key, out int node)
     {
         lock (_keyLock)
         {
-            return _idsByKey.TryGet(key, out _);
+            return _idsByKey.TryGet(key, out node);
         }
     }
 
