@@ -55,12 +55,14 @@ internal sealed partial class AdaptiveVectorIndex
         }
 
         var oldest = pending.Oldest(max);
+        hnsw.TrackDroppedLinks();
         await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
 
         // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
         // dropped it): no search would return it until the next reconnect pass, so a query right after its
         // acknowledgement could miss it. While it is still staged (scanned exactly), it is linked in from its nearest
-        // reachable node with room, or, when all are full, by the pass.
+        // reachable node with room, or, when all are full, by the pass. So is an older node that these inserts pruned
+        // from its neighbours' lists: it was found before them.
         if (hnsw.LinkInPossiblyUnreachable(oldest) > 0)
         {
             _settings.Reconnected?.Invoke(hnsw.Reconnect());

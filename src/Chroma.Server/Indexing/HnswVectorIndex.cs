@@ -120,8 +120,10 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// return: none of their own layer-0 neighbours links back to them, and a search at the default breadth does not
     /// return them among the nearest. Such a node may have no in-link at all (a neighbour's list, pruned by an insert
     /// beside it, dropped it), and no search would find it until <see cref="Reconnect"/>. Each is linked in from the
-    /// nearest reachable node with room (<see cref="HnswIndex.LinkIn"/>); returns how many could not be (every such
-    /// node full), for which the caller runs <see cref="Reconnect"/>.
+    /// nearest reachable node with room (<see cref="HnswIndex.LinkIn"/>). So is each older node that the inserts since
+    /// <see cref="TrackDroppedLinks"/> pruned from a neighbour's list and that none of its neighbours links back to any
+    /// more: it was searchable before them. Returns how many could not be linked in (every such node full), for which
+    /// the caller runs <see cref="Reconnect"/>.
     /// </summary>
     public int LinkInPossiblyUnreachable(VectorBatch added)
     {
@@ -142,8 +144,14 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
             }
         }
 
-        return count;
+        return count + Graph.LinkInDropped().NotLinked;
     }
+
+    /// <summary>
+    /// Starts collecting the nodes that the next inserts prune from a neighbour's list, for
+    /// <see cref="LinkInPossiblyUnreachable"/> to check.
+    /// </summary>
+    public void TrackDroppedLinks() => Graph.TrackDroppedLinks();
 
     // How many nearest a self-check looks through (copies of a vector all lie at distance 0).
     private const int SelfCheckDepth = 8;

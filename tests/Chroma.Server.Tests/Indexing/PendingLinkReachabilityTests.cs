@@ -52,4 +52,42 @@ public sealed class PendingLinkReachabilityTests : IndexBuildThreadsFixture
             Assert.That(graph.Connectivity().WithoutInLinks, Is.Zero, "every node is linked to");
         });
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task LinkPendingAsync_InBatches_NoEarlierNodeLeftWithoutInLinks(CancellationToken cancellationToken)
+    {
+        // Arrange: the same clustered vectors at M 4, where pruning a full list often drops a node linked earlier.
+        var vectors = TestVectors.Clustered(3_000, 16, clusters: 10, seed: 2);
+        var graph = new HnswIndex(new HnswOptions { Dimension = 16, M = 4, EfConstruction = 50 });
+        graph.Add(0, vectors[0]);
+        using var index = new AdaptiveVectorIndex(
+            new HnswVectorIndex(graph, new Dictionary<string, int>(StringComparer.Ordinal) { ["training"] = 0 }),
+            Settings);
+        var withoutInLinks = new List<int>();
+        const int batch = 100;
+
+        // Act: staged and linked a batch at a time, as the worker does; after each batch, count the nodes that no node
+        // links to (those of earlier batches have left the staged tail, so only the graph can return them).
+        for (var start = 1; start < vectors.Length; start += batch)
+        {
+            for (var i = start; i < Math.Min(start + batch, vectors.Length); i++)
+            {
+                index.Stage(i, vectors[i], "training");
+            }
+
+            await index.LinkPendingAsync(batch, (count, body) =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    body(i);
+                }
+
+                return Task.CompletedTask;
+            }).WaitAsync(cancellationToken);
+            withoutInLinks.Add(graph.Connectivity().WithoutInLinks);
+        }
+
+        // Assert: after every batch, every node is linked to by some node.
+        Assert.That(withoutInLinks, Has.All.Zero, "nodes without in-links after each batch");
+    }
 }

@@ -54,6 +54,31 @@ internal sealed partial class HnswIndex
     }
 
     /// <summary>
+    /// Starts collecting the nodes that inserts prune from a neighbour's layer-0 list (see
+    /// <see cref="HnswGraph.TrackDroppedLinks"/>), until <see cref="LinkInDropped"/>.
+    /// </summary>
+    public void TrackDroppedLinks() => Graph.TrackDroppedLinks();
+
+    /// <summary>
+    /// Links in the nodes collected since <see cref="TrackDroppedLinks"/> that none of their neighbours links back to
+    /// any more (see <see cref="HnswGraph.LinkInDropped{TDist}"/>); runs beside other writers and searches.
+    /// </summary>
+    /// <returns>How many nodes were checked, and how many no nearby node had room for (then <see cref="Reconnect"/> links them in).</returns>
+    public (int Checked, int NotLinked) LinkInDropped()
+    {
+        _writeGate.EnterReadLock();
+        try
+        {
+            HnswGraph graph = _graph;
+            return Options.Metric == HnswMetric.L2 ? graph.LinkInDropped<L2Distance>() : graph.LinkInDropped<DotDistance>();
+        }
+        finally
+        {
+            _writeGate.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// Counts the nodes (tombstones included) that no layer-0 walk from the entry point reaches, and those that no
     /// node links to. Writers wait meanwhile.
     /// </summary>

@@ -13,6 +13,8 @@ internal sealed unsafe partial class HnswGraph
 {
     private const int MaxReconnectRounds = 3;
 
+    private DroppedLinks? _droppedAtLevel0;
+
     /// <summary>
     /// Links every live node that no layer-0 walk from the entry point reaches into the reachable graph: the nearest
     /// reachable node found by a search for it (ef = EfConstruction) that has room takes a link to it; when none of
@@ -138,17 +140,48 @@ internal sealed unsafe partial class HnswGraph
     }
 
     /// <summary>
+    /// Starts collecting the nodes that lose a layer-0 in-link to the pruning of a full neighbour list (an insert beside
+    /// them), for <see cref="LinkInDropped{TDist}"/>. Such a node, linked and searchable before, can be left with no
+    /// in-link and then no search returns it.
+    /// </summary>
+    public void TrackDroppedLinks() => Volatile.Write(ref _droppedAtLevel0, new DroppedLinks());
+
+    /// <summary>
+    /// Stops collecting (<see cref="TrackDroppedLinks"/>) and links in each live node collected that none of its own
+    /// neighbours links back to any more, from the nearest reachable node with room (as
+    /// <see cref="LinkInFromNearestWithRoom{TDist}"/>). Runs beside searches and other writers.
+    /// </summary>
+    /// <returns>How many nodes were checked, and how many of them no nearby node had room for (the caller then runs <see cref="Reconnect{TDist}"/>).</returns>
+    public (int Checked, int NotLinked) LinkInDropped<TDist>()
+        where TDist : struct, IDistance
+    {
+        if (Interlocked.Exchange(ref _droppedAtLevel0, null) is not { } dropped)
+        {
+            return (0, 0);
+        }
+
+        int notLinked = 0;
+        int[] nodes = dropped.Distinct();
+        foreach (int node in nodes)
+        {
+            if (_nodes.Deleted(node) == 0 && !LinkedBackAt(node) && !LinkInAt<TDist>(node))
+            {
+                notLinked++;
+            }
+        }
+
+        return (nodes.Length, notLinked);
+    }
+
+    /// <summary>
     /// Whether <paramref name="key"/>'s node is linked to at layer 0 by one of its own layer-0 neighbours, the usual way a
     /// node inserted into the graph is reached (true for an unknown key and for the entry node). A node none of them
     /// links back to may still be reached through others; one that no node links to is returned by no search.
     /// </summary>
-    public bool LinkedBack(long key)
-    {
-        if (!TryGetNode(key, out int node))
-        {
-            return true;
-        }
+    public bool LinkedBack(long key) => !TryGetNode(key, out int node) || LinkedBackAt(node);
 
+    private bool LinkedBackAt(int node)
+    {
         long entry = Volatile.Read(ref _entry);
         if (entry != EmptyEntry && node == EntryNode(entry))
         {
@@ -182,7 +215,13 @@ internal sealed unsafe partial class HnswGraph
     public bool LinkInFromNearestWithRoom<TDist>(long key)
         where TDist : struct, IDistance
     {
-        if (!TryGetNode(key, out int node) || Volatile.Read(ref _entry) == EmptyEntry)
+        return TryGetNode(key, out int node) && LinkInAt<TDist>(node);
+    }
+
+    private bool LinkInAt<TDist>(int node)
+        where TDist : struct, IDistance
+    {
+        if (Volatile.Read(ref _entry) == EmptyEntry)
         {
             return false;
         }

@@ -140,7 +140,7 @@ internal sealed unsafe partial class HnswGraph
                 }
 
                 pruned.Sort(static (a, b) => a.Distance.CompareTo(b.Distance));
-                SelectByHeuristic<TDist>(pruned, capacity, scratch.Kept);
+                SelectByHeuristic<TDist>(pruned, capacity, scratch.Kept, level == 0 ? Volatile.Read(ref _droppedAtLevel0) : null);
                 for (int j = 0; j < pruned.Count; j++)
                 {
                     Unsafe.Add(ref list, j + 1) = pruned[j].Node;
@@ -156,7 +156,8 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>
     /// The paper's heuristic (hnswlib getNeighborsByHeuristic2): walk candidates nearest first and keep one only
     /// when it is closer to the base than to every neighbour kept so far, so links spread in all directions.
-    /// <paramref name="sorted"/> is ascending by distance and is trimmed in place.
+    /// <paramref name="sorted"/> is ascending by distance and is trimmed in place; the candidates left out go to
+    /// <paramref name="dropped"/> when given.
     /// </summary>
     /// <remarks>
     /// One change: at most half the list may be copies of the base (candidates at distance 0 from it; within
@@ -165,7 +166,7 @@ internal sealed unsafe partial class HnswGraph
     /// no walk leaves the copies, and a search that enters them (or starts in them: the entry point may be one)
     /// reaches nothing else. With no copies among the candidates the selection is the paper's.
     /// </remarks>
-    private void SelectByHeuristic<TDist>(List<(float Distance, int Node)> sorted, int m, List<(float Distance, int Node)> kept)
+    private void SelectByHeuristic<TDist>(List<(float Distance, int Node)> sorted, int m, List<(float Distance, int Node)> kept, DroppedLinks? dropped = null)
         where TDist : struct, IDistance
     {
         if (sorted.Count <= m)
@@ -179,13 +180,15 @@ internal sealed unsafe partial class HnswGraph
         {
             if (kept.Count >= m)
             {
-                break;
+                dropped?.Add(candidate);
+                continue;
             }
 
             if (distance <= IdenticalWithin)
             {
                 if (copiesAllowed == 0)
                 {
+                    dropped?.Add(candidate);
                     continue;
                 }
 
@@ -208,6 +211,10 @@ internal sealed unsafe partial class HnswGraph
             if (diverse)
             {
                 kept.Add((distance, candidate));
+            }
+            else
+            {
+                dropped?.Add(candidate);
             }
         }
 
