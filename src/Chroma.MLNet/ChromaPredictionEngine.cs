@@ -14,6 +14,7 @@ public sealed class ChromaPredictionEngine<TSrc, TDst> : IDisposable
     where TSrc : class
     where TDst : class, new()
 {
+    private const string Adapter = "ML.NET PredictionEngine";
     private readonly PredictionEngine<TSrc, TDst> _inner;
     private readonly PredictionRecorder<TSrc, TDst> _recorder;
 
@@ -26,7 +27,16 @@ public sealed class ChromaPredictionEngine<TSrc, TDst> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(inner);
         _inner = inner;
-        _recorder = new PredictionRecorder<TSrc, TDst>(set, options, "ML.NET PredictionEngine");
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options is PredictionCaptureOptions<TSrc, TDst> { ClassProbabilities: { } probabilities } defaults
+            && ReferenceEquals(probabilities, defaults.DefaultClassProbabilities))
+        {
+            // The Score member is in the model's key order, not "0".."n-1": its class names go with it.
+            set = ScoreClassNames.Apply(set, defaults.ScoreClassNames, Adapter);
+        }
+
+        _recorder = new PredictionRecorder<TSrc, TDst>(set, options, Adapter);
     }
 
     /// <summary>The wrapped engine.</summary>

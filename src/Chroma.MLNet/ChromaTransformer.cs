@@ -53,7 +53,14 @@ public sealed class ChromaTransformer : ITransformer
         try
         {
             var columns = RowCapture.Columns(scored.Schema, _options, training: false, _set, Adapter);
-            return columns is null ? scored : new CapturingDataView(scored, columns, _set, _options);
+            if (columns is null)
+            {
+                return scored;
+            }
+
+            // The scores are in the model's key order, not "0".."n-1": their class names go with them.
+            var set = ScoreClassNames.Apply(_set, ScoreClassNames.Read(scored.Schema, _options.ScoreColumn, _options.PredictedLabelColumn), Adapter);
+            return new CapturingDataView(scored, columns, set, _options);
         }
 #pragma warning disable CA1031 // Scoring must work whatever capture thinks of the schema.
         catch (Exception ex)

@@ -46,6 +46,8 @@ public sealed class PredictionCaptureOptions<TSrc, TDst> : CaptureOptions<TSrc, 
         if (score is not null)
         {
             ClassProbabilities = (_, output) => score(output);
+            DefaultClassProbabilities = ClassProbabilities;
+            ScoreClassNames = outputSchema is null ? null : MLNet.Internal.ScoreClassNames.Read(outputSchema, ScoreColumn, PredictedLabelColumn);
         }
 
         var keyNames = outputSchema?.GetColumnOrNull(PredictedLabelColumn) is { } column ? ColumnTextReader.KeyNames(column) : null;
@@ -54,4 +56,10 @@ public sealed class PredictionCaptureOptions<TSrc, TDst> : CaptureOptions<TSrc, 
             PredictedClass = (_, output) => predicted(output);
         }
     }
+
+    /// <summary>The selector of the <c>Score</c> member this constructor set, to tell whether <see cref="CaptureOptions{TIn, TOut}.ClassProbabilities"/> was replaced.</summary>
+    internal VectorSelector<TSrc, TDst>? DefaultClassProbabilities { get; }
+
+    /// <summary>The class order of the output schema's <c>Score</c> column (<see cref="MLNet.Internal.ScoreClassNames.Read"/>), or <see langword="null"/>.</summary>
+    internal string[]? ScoreClassNames { get; }
 }

@@ -15,6 +15,7 @@ public sealed partial class ChromaClient
             return;
         }
 
+        AppDomain.CurrentDomain.ProcessExit -= _drainAtProcessExit;
         _disposed = true;
         _records.Writer.TryComplete();
         _assembler.RequestFlush(); // Wake the loop: an open batch must not wait for its deadline.
@@ -51,5 +52,33 @@ public sealed partial class ChromaClient
         }
 
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// A client nobody disposed when the process exits: what it still holds is delivered (for up to
+    /// <see cref="ChromaClientOptions.DrainTimeout"/>, as <see cref="DisposeAsync"/> does) rather than lost at exit
+    /// uncounted; what could not be is counted as failed and logged. Never throws.
+    /// </summary>
+    internal void DrainAtProcessExit()
+    {
+        if (Volatile.Read(ref _disposeStarted) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_counters.Outstanding is var outstanding and > 0)
+            {
+                ChromaClientLog.DrainingAtExit(_logger, outstanding, _options.DrainTimeout.TotalSeconds);
+            }
+
+            DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // Nothing may escape into the runtime's exit.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 }

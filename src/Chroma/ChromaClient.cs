@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 using Chroma.Batching;
 using Chroma.Diagnostics;
@@ -44,6 +45,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     private volatile bool _captureEnabled = true;
     private volatile bool _disposed;
     private int _disposeStarted;
+    private readonly EventHandler _drainAtProcessExit;
 
     /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>
     public ChromaClient(Uri endpoint)
@@ -105,6 +107,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         options.Validate();
         _options = options;
         _time = options.TimeProvider;
+        CreatedAt = _time.GetUtcNow();
         _queueCapacity = options.QueueCapacity;
         _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
         _ownedChannels = ownedChannels;
@@ -143,6 +146,8 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
             _assemblerTask = Task.Run(() => _assembler.RunAsync(_stopping.Token));
             _senderTask = Task.Run(() => _sender.RunAsync(_stopping.Token));
         }
+
+        AppDomain.CurrentDomain.ProcessExit += _drainAtProcessExit = (_, _) => DrainAtProcessExit();
     }
 
     /// <summary>Builds the channels a client owns (one per endpoint); validates first so a bad option is named before any connection.</summary>
@@ -204,6 +209,9 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
     internal DateTimeOffset? LastAcknowledged => _sender.LastAck;
 
+    /// <summary>When this client was created (its clock's time): the health check's reference before the first acknowledgement.</summary>
+    internal DateTimeOffset CreatedAt { get; }
+
     /// <summary>
     /// Returns the handle for an embedding set (the same handle for the same <see cref="EmbeddingSetDescriptor.Id"/>).
     /// The server creates the set on its first batch.
@@ -235,8 +243,10 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     /// Sends every record received so far and waits until each is acknowledged, rejected or dropped. With the server
     /// down this waits for it to come back: pass a token to bound the wait.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The client was disposed (its records were delivered or counted then).</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var target = _counters.Received;
         _assembler.RequestFlush();
         return _settleWaiters.WaitAsync(target, cancellationToken);
@@ -278,7 +288,26 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
             if (embedding.Length != set.Descriptor.Dimension || dataset is null)
             {
                 _counters.AddDroppedInvalid();
-                CaptureErrors.Report(dataset is null ? "dataset is null" : "embedding length differs from the set's dimension", exception: null);
+                var setId = set.Descriptor.Id;
+                if (dataset is null)
+                {
+                    CaptureErrors.Report($"dataset is null, set '{setId}'", exception: null);
+                }
+                else
+                {
+                    CaptureErrors.Report(
+                        $"embedding length differs from the set's dimension, set '{setId}'",
+                        exception: null,
+                        string.Create(CultureInfo.InvariantCulture, $"an embedding of {embedding.Length} values for set '{setId}' of dimension {set.Descriptor.Dimension}"));
+                }
+
+                return false;
+            }
+
+            if (RecordValueCheck.Problem(embedding, classProbabilities, dataset) is { } problem)
+            {
+                _counters.AddDroppedInvalid();
+                CaptureErrors.Report($"{problem}, set '{set.Descriptor.Id}'", exception: null);
                 return false;
             }
 

@@ -36,6 +36,24 @@ public sealed class EmbeddingSet
     internal Protocol.V1.EmbeddingSetDescriptor DescriptorMessage { get; }
 
     /// <summary>
+    /// This set with <paramref name="classNames"/> as the names of the class probabilities its records carry: the
+    /// same set on the server (same descriptor, same client), for a model whose scores are not in the order
+    /// "0".."n-1" (an ML.NET model's <c>Score</c> follows its label keys, in order of first appearance). Returns this
+    /// set when the names are already its own.
+    /// </summary>
+    /// <param name="classNames">Class names in the order of the class probabilities, or <see langword="null"/> for "0".."n-1".</param>
+    public EmbeddingSet WithClassNames(IReadOnlyList<string>? classNames)
+    {
+        if (classNames is not null && classNames.Any(name => name is null))
+        {
+            throw new ArgumentException("A class name is null.", nameof(classNames));
+        }
+
+        var same = classNames is null ? ClassNames is null : ClassNames is not null && ClassNames.SequenceEqual(classNames, StringComparer.Ordinal);
+        return same ? this : new EmbeddingSet(Client, Descriptor, classNames?.ToArray());
+    }
+
+    /// <summary>
     /// Whether a call made now should be captured: <see cref="ChromaClient.CaptureEnabled"/> is on and no
     /// <see cref="CaptureSuppression"/> scope is active. Adapters check it first, so capture switched off costs one
     /// branch.

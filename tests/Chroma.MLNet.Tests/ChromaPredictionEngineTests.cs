@@ -59,6 +59,50 @@ public sealed class ChromaPredictionEngineTests
     }
 
     [Test]
+    public async Task Predict_KeyOrderedScores_SendsTheScoreSlotNamesAsClassNames()
+    {
+        // The label keys follow first appearance (red, green, blue), so Score slot 0 is "red", not class "0".
+        using var engine = Wrap();
+
+        var predictions = _rows.Select(engine.Predict).ToList();
+
+        var records = await _recording.SentRecordsAsync();
+        Assert.That(records.Select(r => r.Inference.ClassNames.ToArray()), Has.All.EqualTo(Blobs.Classes));
+        Assert.That(
+            records.Select(r => r.Inference.ClassNames[r.Inference.ClassProbabilities.Select((p, i) => (p, i)).Max().i]),
+            Is.EqualTo(predictions.Select(p => p.PredictedLabel)),
+            "the most probable class by its name is the predicted class");
+    }
+
+    [Test]
+    public async Task Predict_SetWithOtherClassNames_KeepsTheSetsAndReportsTheDifference()
+    {
+        string[] given = ["blue", "green", "red"];
+        var set = _recording.Set(Blobs.Classes.Length, model: "named", classNames: given);
+        using var engine = _ml.Model.CreatePredictionEngine<BlobRow, BlobPrediction>(_model).WithChroma(set);
+
+        engine.Predict(_rows[0]);
+
+        var record = (await _recording.SentRecordsAsync()).Single();
+        Assert.That(record.Inference.ClassNames, Is.EqualTo(given), "names the caller gave are the caller's call");
+        Assert.That(_recording.Client.CaptureErrorCount, Is.EqualTo(1), "the difference from the model's order is reported");
+    }
+
+    [Test]
+    public async Task Predict_OwnProbabilitySelector_SendsNoScoreSlotNames()
+    {
+        var set = _recording.Set(Blobs.Classes.Length, model: "own-probabilities");
+        using var engine = _ml.Model.CreatePredictionEngine<BlobRow, BlobPrediction>(_model).WithChroma(set, o =>
+            o.ClassProbabilities = (_, output) => output.Score.Reverse().ToArray());
+
+        engine.Predict(_rows[0]);
+
+        var record = (await _recording.SentRecordsAsync()).Single();
+        Assert.That(record.Inference.ClassProbabilities, Has.Count.EqualTo(Blobs.Classes.Length));
+        Assert.That(record.Inference.ClassNames, Is.Empty, "the Score column's order says nothing of another selector's");
+    }
+
+    [Test]
     public async Task Predict_CustomSelectors_LogsInputFeaturesAndInputUri()
     {
         var set = _recording.Set(Blobs.Dimension, model: "features");

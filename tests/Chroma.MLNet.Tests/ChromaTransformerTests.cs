@@ -94,6 +94,21 @@ public sealed class ChromaTransformerTests
     }
 
     [Test]
+    public async Task Transform_KeyOrderedScores_SendsTheScoreSlotNamesAsClassNames()
+    {
+        // The label keys follow first appearance (red, green, blue), so Score slot 0 is "red", not class "0".
+        var predictions = Read(_model.WithChroma(_set).Transform(_data));
+
+        var records = await _recording.SentRecordsAsync();
+        Assert.That(records, Has.Count.EqualTo(predictions.Count));
+        Assert.That(records.Select(r => r.Inference.ClassNames.ToArray()), Has.All.EqualTo(Blobs.Classes));
+        Assert.That(
+            records.Select(r => r.Inference.ClassNames[r.Inference.ClassProbabilities.Select((p, i) => (p, i)).Max().i]),
+            Is.EqualTo(records.Select(r => r.Inference.PredictedClass)),
+            "the most probable class by its name is the predicted class");
+    }
+
+    [Test]
     public void Transform_MissingEmbeddingColumn_ReturnsWorkingViewAndReports()
     {
         var scored = Score(o => o.EmbeddingColumn = "Nope");

@@ -6,34 +6,15 @@ namespace Chroma.Batching;
 /// <summary>Turns a queued record into its wire form, or says why the server would reject it.</summary>
 internal static class RecordConverter
 {
-    /// <summary>The server's bound on embedding values, exclusive (2^50): larger ones would overflow squared distances.</summary>
-    internal const float MaxEmbeddingMagnitude = 1_125_899_906_842_624f;
-
     /// <summary>Returns the wire record, or <see langword="null"/> with a problem kind when the record is invalid.</summary>
     public static Record? TryConvert(in PendingRecord pending, out string? problem)
     {
         var embedding = pending.EmbeddingSpan;
-        if (FirstOutOfRange(embedding) is { } bad)
-        {
-            // The server refuses the whole batch for one such value: drop just this record.
-            problem = float.IsFinite(bad)
-                ? "embedding has a value of magnitude 2^50 (about 1.1e15) or more"
-                : "embedding contains NaN or infinity";
-            return null;
-        }
-
         var probabilities = pending.ProbabilitiesSpan;
-        if (!AllFinite(probabilities))
+        if (RecordValueCheck.Problem(embedding, probabilities, pending.Dataset) is { } valueProblem)
         {
-            problem = "class probabilities contain NaN or infinity";
-            return null;
-        }
-
-        if (!ReferenceEquals(pending.Dataset, ChromaDatasets.Training)
-            && !ReferenceEquals(pending.Dataset, ChromaDatasets.Production)
-            && !EmbeddingSetDescriptor.IsValidName(pending.Dataset, 64))
-        {
-            problem = "dataset name is not 1-64 characters of [A-Za-z0-9_.-]";
+            // Checked when logged as well; the server refuses the whole batch for one such value: drop just this record.
+            problem = valueProblem;
             return null;
         }
 
@@ -76,32 +57,5 @@ internal static class RecordConverter
 
         problem = null;
         return record;
-    }
-
-    // The first value that is NaN, infinite or not below MaxEmbeddingMagnitude in magnitude, or null: one pass.
-    private static float? FirstOutOfRange(ReadOnlySpan<float> values)
-    {
-        foreach (var value in values)
-        {
-            if (!(Math.Abs(value) < MaxEmbeddingMagnitude))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (var value in values)
-        {
-            if (!float.IsFinite(value))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }

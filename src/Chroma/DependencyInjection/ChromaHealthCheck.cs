@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Chroma.DependencyInjection;
@@ -45,13 +46,18 @@ public sealed class ChromaHealthCheck : IHealthCheck
         };
         if (lastAck is { } acknowledged)
         {
-            data["last_ack"] = acknowledged.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            data["last_ack"] = acknowledged.ToString("O", CultureInfo.InvariantCulture);
         }
 
+        // Before the first acknowledgement the client's own start is the reference: a client seconds old is retrying, not down.
+        var withoutAck = _time.GetUtcNow() - (lastAck ?? _client.CreatedAt);
         HealthCheckResult result;
-        if (failures > 0 && (lastAck is null || _time.GetUtcNow() - lastAck.Value > _unhealthyAfter) && stats.Queued > 0)
+        if (failures > 0 && withoutAck > _unhealthyAfter && stats.Queued > 0)
         {
-            result = HealthCheckResult.Unhealthy($"Chroma server at {_client.Endpoint} has not acknowledged a batch for over {_unhealthyAfter.TotalSeconds:F0} s ({failures} failed attempts).", data: data);
+            var since = lastAck is null ? "since the client started" : "since the last one";
+            result = HealthCheckResult.Unhealthy(
+                string.Create(CultureInfo.InvariantCulture, $"Chroma server at {_client.Endpoint} has not acknowledged a batch in the {withoutAck.TotalSeconds:F0} s {since} (over {_unhealthyAfter.TotalSeconds:F0} s; {failures} failed attempts)."),
+                data: data);
         }
         else if (failures > 0)
         {

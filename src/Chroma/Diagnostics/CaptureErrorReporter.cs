@@ -21,14 +21,20 @@ internal sealed class CaptureErrorReporter
     /// <summary>Capture problems reported so far.</summary>
     public long Count => Volatile.Read(ref _count);
 
-    public void Report(string kind, Exception? exception)
+    public void Report(string kind, Exception? exception) => Report(kind, exception, detail: null);
+
+    /// <summary>
+    /// Counts one problem; logs <paramref name="detail"/> (the first record's numbers, where they help) the first time
+    /// <paramref name="kind"/> is seen, <paramref name="kind"/> itself when there is no detail.
+    /// </summary>
+    public void Report(string kind, Exception? exception, string? detail)
     {
         Interlocked.Increment(ref _count);
         try
         {
             if (_loggedKinds.TryAdd(kind, 0))
             {
-                ChromaClientLog.CaptureProblem(_logger, kind, exception);
+                ChromaClientLog.CaptureProblem(_logger, detail ?? kind, exception);
             }
         }
 #pragma warning disable CA1031 // A logging failure must never reach the caller of a wrapped model.

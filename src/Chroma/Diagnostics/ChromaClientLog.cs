@@ -30,6 +30,9 @@ internal static partial class ChromaClientLog
     [LoggerMessage(8, LogLevel.Debug, "Chroma server is shedding load; batch re-sent after {DelayMs} ms.")]
     public static partial void ServerBusy(ILogger logger, long delayMs);
 
+    [LoggerMessage(10, LogLevel.Warning, "The process is exiting and the Chroma client was not disposed: delivering its {Count} records (for up to {Seconds:F0} s). Dispose the client (await using) to choose when.")]
+    public static partial void DrainingAtExit(ILogger logger, long count, double seconds);
+
     [LoggerMessage(9, LogLevel.Error, "Chroma's delivery loop stopped with an unexpected error; what it had not delivered is counted as failed.")]
     public static partial void DeliveryLoopFailed(ILogger logger, Exception exception);
 }

@@ -45,6 +45,11 @@ public sealed class ChromaClientQueueTests
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3], "1"))).SetArgDisplayNames("wrong dimension");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([], "1"))).SetArgDisplayNames("empty embedding");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log(null!, [1, 2, 3, 4]))).SetArgDisplayNames("null dataset");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.NaN, 3, 4], "1"))).SetArgDisplayNames("NaN");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.PositiveInfinity, 3, 4], "1"))).SetArgDisplayNames("infinity");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 3e38f, 3, 4], "1"))).SetArgDisplayNames("value the server refuses as too large");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3, 4], "1", [0.5f, float.NaN]))).SetArgDisplayNames("NaN probability");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log("no spaces allowed", [1, 2, 3, 4]))).SetArgDisplayNames("bad dataset name");
     }
 
     [TestCaseSource(nameof(BadInputs)), CancelAfter(10_000)]
@@ -66,11 +71,6 @@ public sealed class ChromaClientQueueTests
 
     private static IEnumerable<TestCaseData> BadRecords()
     {
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.NaN, 3, 4], "1"))).SetArgDisplayNames("NaN");
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, float.PositiveInfinity, 3, 4], "1"))).SetArgDisplayNames("infinity");
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 3e38f, 3, 4], "1"))).SetArgDisplayNames("value the server refuses as too large");
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3, 4], "1", [0.5f, float.NaN]))).SetArgDisplayNames("NaN probability");
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log("no spaces allowed", [1, 2, 3, 4]))).SetArgDisplayNames("bad dataset name");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["k"] = null! }))).SetArgDisplayNames("null metadata value");
     }
 
@@ -169,6 +169,57 @@ public sealed class ChromaClientQueueTests
             Assert.That(client.Statistics.Failed, Is.EqualTo(100));
             Assert.That(client.Statistics.Queued, Is.Zero);
         });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DrainAtProcessExit_ClientNeverDisposed_DeliversWhatItHolds(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        var client = TestClients.Create(sessions, o => o.FlushInterval = TimeSpan.FromHours(1));
+        var set = client.Set();
+        for (var i = 0; i < 321; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await Task.Run(client.DrainAtProcessExit, cancellationToken).WaitAsync(cancellationToken);
+
+        var disposed = Assert.ThrowsAsync<ObjectDisposedException>(() => client.FlushAsync(cancellationToken));
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(321), "the exit handler drains as DisposeAsync does");
+            Assert.That(sessions.Batches.SelectMany(b => b.Records).Count(), Is.EqualTo(321));
+            Assert.That(set.LogTraining([1, 0, 0, 0], "0"), Is.False, "the client is closed after it");
+            Assert.That(disposed!.ObjectName, Is.EqualTo(typeof(ChromaClient).FullName), "a flush after disposal names the client");
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DrainAtProcessExit_ServerStalled_GivesUpAfterDrainTimeoutAndCountsFailed(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource() };
+        var client = TestClients.Create(sessions, o => o.DrainTimeout = TimeSpan.FromMilliseconds(200));
+        var set = client.Set();
+        for (var i = 0; i < 50; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await Task.Run(client.DrainAtProcessExit, cancellationToken).WaitAsync(cancellationToken);
+
+        Assert.That(client.Statistics.Failed, Is.EqualTo(50), "nothing is lost uncounted");
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DrainAtProcessExit_AfterDisposeAsync_DoesNothing(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        var client = TestClients.Create(sessions);
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+        await client.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+
+        Assert.DoesNotThrow(client.DrainAtProcessExit);
+        Assert.That(client.Statistics.Exported, Is.EqualTo(1));
     }
 
     [Test, CancelAfter(10_000)]

@@ -73,8 +73,9 @@ public sealed class AddChromaTests
         Assert.Multiple(() =>
         {
             Assert.That(before.Status, Is.EqualTo(HealthStatus.Healthy));
-            Assert.That(retrying.Status, Is.EqualTo(HealthStatus.Unhealthy), "never acknowledged and failing");
-            Assert.That(later.Status, Is.EqualTo(HealthStatus.Unhealthy));
+            Assert.That(retrying.Status, Is.EqualTo(HealthStatus.Degraded), "failing, but the client is seconds old: retrying, not down");
+            Assert.That(later.Status, Is.EqualTo(HealthStatus.Unhealthy), "never acknowledged, two minutes after it started");
+            Assert.That(later.Description, Does.Contain("since the client started"));
             Assert.That(later.Data["queued"], Is.EqualTo(1L));
         });
     }

@@ -1,0 +1,69 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Chroma.Batching;
+
+/// <summary>
+/// The checks of a record's values that the server would refuse a whole batch for, made when the record is logged (so
+/// <c>Log</c> returns false for it) and again before it is sent: one vectorised pass over each vector.
+/// </summary>
+internal static class RecordValueCheck
+{
+    /// <summary>The server's bound on embedding values, exclusive (2^50): larger ones would overflow squared distances.</summary>
+    internal const float MaxEmbeddingMagnitude = 1_125_899_906_842_624f;
+
+    /// <summary>What is wrong with these values, or <see langword="null"/> when the server would take them.</summary>
+    public static string? Problem(ReadOnlySpan<float> embedding, ReadOnlySpan<float> probabilities, string dataset)
+    {
+        if (!AllBelow(embedding, MaxEmbeddingMagnitude))
+        {
+            return AllBelow(embedding, float.PositiveInfinity)
+                ? "embedding has a value of magnitude 2^50 (about 1.1e15) or more"
+                : "embedding contains NaN or infinity";
+        }
+
+        if (!AllBelow(probabilities, float.PositiveInfinity))
+        {
+            return "class probabilities contain NaN or infinity";
+        }
+
+        if (!ReferenceEquals(dataset, ChromaDatasets.Training)
+            && !ReferenceEquals(dataset, ChromaDatasets.Production)
+            && !EmbeddingSetDescriptor.IsValidName(dataset, 64))
+        {
+            return "dataset name is not 1-64 characters of [A-Za-z0-9_.-]";
+        }
+
+        return null;
+    }
+
+    // Whether every value's magnitude is below limit (NaN is not; with limit +infinity: every value is finite).
+    private static bool AllBelow(ReadOnlySpan<float> values, float limit)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            var bound = new Vector<float>(limit);
+            var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
+            foreach (var vector in vectors)
+            {
+                if (!Vector.LessThanAll(Vector.Abs(vector), bound))
+                {
+                    return false;
+                }
+            }
+
+            i = vectors.Length * Vector<float>.Count;
+        }
+
+        for (; i < values.Length; i++)
+        {
+            if (!(Math.Abs(values[i]) < limit))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
