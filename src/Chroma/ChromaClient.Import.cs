@@ -83,7 +83,7 @@ public sealed partial class ChromaClient
         catch (RpcException ex)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.StatusCode.ToString());
-            throw ChromaException.From(ex);
+            throw ChromaException.From(ex, Endpoint);
         }
     }
 

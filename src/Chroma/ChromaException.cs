@@ -33,6 +33,19 @@ public sealed class ChromaException : Exception
     /// <summary>The gRPC status the server answered (NotFound, InvalidArgument, Unauthenticated, Unavailable...).</summary>
     public StatusCode StatusCode { get; }
 
-    internal static ChromaException From(RpcException ex) =>
-        new(ex.StatusCode, string.IsNullOrEmpty(ex.Status.Detail) ? $"Chroma server answered {ex.StatusCode}." : ex.Status.Detail, ex);
+    /// <summary>
+    /// The exception for a failed call. A call that never reached a server (the transport's own failure, which carries
+    /// a debug exception: connection refused, an unknown host) names <paramref name="endpoint"/> and the cause; a status
+    /// the server sent keeps the server's words.
+    /// </summary>
+    internal static ChromaException From(RpcException ex, Uri? endpoint = null)
+    {
+        var detail = string.IsNullOrEmpty(ex.Status.Detail) ? $"Chroma server answered {ex.StatusCode}." : ex.Status.Detail;
+        if (ex.StatusCode == StatusCode.Unavailable && endpoint is not null && ex.Status.DebugException is { } transport)
+        {
+            detail = $"Chroma server at {endpoint} is not reachable: {transport.GetBaseException().Message} ({detail})";
+        }
+
+        return new(ex.StatusCode, detail, ex);
+    }
 }

@@ -31,7 +31,8 @@ public static class ChromaServiceCollectionExtensions
             {
                 o.Validate();
                 return true;
-            });
+            })
+            .ValidateOnStart(); // a bad endpoint or size fails the host's start, not the first request that needs the client
         services.TryAddSingleton(CreateClient);
         return services;
     }

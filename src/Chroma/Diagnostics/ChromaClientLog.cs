@@ -27,6 +27,9 @@ internal static partial class ChromaClientLog
     [LoggerMessage(7, LogLevel.Error, "Chroma ingest stream failed with {Status}, which retrying cannot fix; {Count} records in flight are counted as failed.")]
     public static partial void StreamFailedPermanently(ILogger logger, StatusCode status, int count, Exception exception);
 
+    [LoggerMessage(11, LogLevel.Debug, "Chroma ingest stream failed with {Status} again; {Count} more records in flight are counted as failed.")]
+    public static partial void StreamFailedPermanentlyAgain(ILogger logger, StatusCode status, int count);
+
     [LoggerMessage(8, LogLevel.Debug, "Chroma server is shedding load; batch re-sent after {DelayMs} ms.")]
     public static partial void ServerBusy(ILogger logger, long delayMs);
 

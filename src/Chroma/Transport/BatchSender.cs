@@ -31,6 +31,7 @@ internal sealed partial class BatchSender
     private long _lastProgress;
     private int _consecutiveFailures;
     private long _lastAckUnixMs;
+    private int _permanentFailureLogged; // the status code + 1 of the last permanent failure logged as an error; 0 after an ack
 
     public BatchSender(
         ChannelReader<OutgoingBatch> batches,
@@ -211,7 +212,17 @@ internal sealed partial class BatchSender
 
         _unacked.Clear();
         _counters.AddFailed(count);
-        ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, count, ex);
+
+        // A wrong API key fails every batch the same way: the first failure of a kind is an error (with its stack), the
+        // repeats until the next acknowledgement are counted and logged at Debug, not once a second for ever.
+        if (Interlocked.Exchange(ref _permanentFailureLogged, (int)ex.StatusCode + 1) == (int)ex.StatusCode + 1)
+        {
+            ChromaClientLog.StreamFailedPermanentlyAgain(_logger, ex.StatusCode, count);
+        }
+        else
+        {
+            ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, count, ex);
+        }
     }
 
     private async Task CloseSessionAsync()

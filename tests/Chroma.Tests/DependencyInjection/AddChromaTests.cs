@@ -49,6 +49,19 @@ public sealed class AddChromaTests
         Assert.That(ex!.Message, Does.Contain("QueueCapacity"));
     }
 
+    [Test]
+    public void AddChroma_InvalidOptions_TheHostsStartupValidationNamesTheSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddChroma(o => o.Endpoint = new Uri("ftp://example.com"));
+        using var provider = services.BuildServiceProvider();
+
+        // What a generic host runs in StartAsync, before any service is resolved.
+        var validator = provider.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>();
+
+        Assert.That(validator.Validate, Throws.Exception.With.Message.Contain("Endpoint"));
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task HealthCheck_ServerUnreachableTooLong_UnhealthyAndDegradedBefore(CancellationToken cancellationToken)
     {

@@ -31,6 +31,9 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>The next <paramref name="count"/> sessions fail on first write with Unavailable.</summary>
     public void FailNextSessions(int count) => Interlocked.Exchange(ref _failOpens, count);
 
+    /// <summary>Gets or sets the status a failed session's writes throw. The default value is Unavailable (transient).</summary>
+    public StatusCode FailureStatus { get; set; } = StatusCode.Unavailable;
+
     /// <summary>Every batch written so far, in write order.</summary>
     public IReadOnlyList<LogBatch> Batches => [.. Written.Select(w => w.Batch)];
 
@@ -56,7 +59,7 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
         {
             if (broken)
             {
-                throw new RpcException(new Status(StatusCode.Unavailable, "scripted outage"));
+                throw new RpcException(new Status(owner.FailureStatus, "scripted outage"));
             }
 
             if (owner.WriteGate is { } gate)

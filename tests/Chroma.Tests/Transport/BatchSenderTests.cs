@@ -2,12 +2,42 @@ using System.Collections.Concurrent;
 using Chroma.Protocol.V1;
 using Chroma.Tests.Support;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.Tests.Transport;
 
 [TestFixture]
 public sealed class BatchSenderTests
 {
+    [Test, CancelAfter(20_000)]
+    public async Task Send_EveryBatchRefusedUnauthenticated_OneErrorLoggedRepeatsAtDebugAllCountedFailed(CancellationToken cancellationToken)
+    {
+        // A wrong API key: every stream fails with a status retrying cannot fix.
+        var sessions = new ScriptedIngestSessions { FailureStatus = StatusCode.Unauthenticated };
+        sessions.FailNextSessions(int.MaxValue);
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 1;
+            o.LoggerFactory = logs;
+        });
+        var set = client.Set();
+
+        for (var i = 0; i < 4; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+            await client.FlushAsync(cancellationToken);
+        }
+
+        var failures = logs.Entries.Where(e => e.Message.Contains("Unauthenticated", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Failed, Is.EqualTo(4), "every record counted");
+            Assert.That(failures.Count(e => e.Level == LogLevel.Error), Is.EqualTo(1), "one error for the kind");
+            Assert.That(failures.Count(e => e.Level == LogLevel.Debug), Is.EqualTo(3), "the repeats at Debug");
+        });
+    }
+
     [Test, CancelAfter(20_000)]
     public async Task Send_AckNeverArrives_ReconnectsAndResendsSameBatchIdCountedOnce(CancellationToken cancellationToken)
     {
