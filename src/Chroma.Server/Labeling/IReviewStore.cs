@@ -24,6 +24,12 @@ internal interface IReviewStore : IDisposable
     /// <summary>Up to <paramref name="limit"/> labeled records with a sequence above <paramref name="afterSequence"/>, in sequence order.</summary>
     IReadOnlyList<RecordReview> ReadLabeled(long setKey, long afterSequence, int limit);
 
+    /// <summary>
+    /// A count that grows with every review write to the set through any server sharing this store (0 where only this
+    /// server writes it): the labeling service's cache of reviewed records is stale when it has moved.
+    /// </summary>
+    long Revision(long setKey);
+
     /// <summary>Up to <paramref name="limit"/> audit events after <paramref name="afterEvent"/>, oldest first; only <paramref name="recordId"/>'s when given.</summary>
     IReadOnlyList<ReviewEvent> ReadHistory(long setKey, string? recordId, long afterEvent, int limit);
 }

@@ -114,7 +114,8 @@ internal sealed partial class LabelingService
     public ReviewedSnapshot Reviewed(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var version = _versions.GetValueOrDefault(set.Key);
+        // This server's writes, plus every server's where the store is shared (both only grow, so the sum moves with either).
+        var version = _versions.GetValueOrDefault(set.Key) + _reviews.Revision(set.Key);
         if (_reviewed.TryGetValue(set.Key, out var cached) && cached.Version == version)
         {
             return cached;

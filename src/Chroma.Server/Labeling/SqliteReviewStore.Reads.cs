@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Chroma.Server.Labeling.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Labeling;
@@ -6,8 +7,7 @@ namespace Chroma.Server.Labeling;
 /// <summary>Reads: pooled connections, committed data only.</summary>
 internal sealed partial class SqliteReviewStore
 {
-    private const string Columns =
-        "sequence, record_id, state, reviewed_by, reviewed_ms, label, labeled_by, note, labeled_ms, promoted_record_id, promoted_label, promoted_by, promoted_ms";
+    private const string Columns = ReviewRows.Columns;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<long, RecordReview> Read(long setKey, IReadOnlyList<long> sequences)
@@ -27,7 +27,7 @@ internal sealed partial class SqliteReviewStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var review = ReadReview(reader);
+            var review = ReviewRows.ReadReview(reader);
             result[review.Sequence] = review;
         }
 
@@ -67,7 +67,7 @@ internal sealed partial class SqliteReviewStore
         var result = new List<RecordReview>();
         while (reader.Read())
         {
-            result.Add(ReadReview(reader));
+            result.Add(ReviewRows.ReadReview(reader));
         }
 
         return result;
@@ -78,8 +78,8 @@ internal sealed partial class SqliteReviewStore
     {
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT event, record_id, action, actor, at_ms, detail FROM review_events
+        command.CommandText = $"""
+            SELECT {ReviewRows.EventColumns} FROM review_events
             WHERE set_key = $set AND event > $after AND ($id IS NULL OR record_id = $id) ORDER BY event LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$set", setKey);
@@ -90,29 +90,12 @@ internal sealed partial class SqliteReviewStore
         var result = new List<ReviewEvent>();
         while (reader.Read())
         {
-            result.Add(new ReviewEvent(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+            result.Add(ReviewRows.ReadEvent(reader));
         }
 
         return result;
     }
 
-    private static RecordReview ReadReview(SqliteDataReader reader) => new()
-    {
-        Sequence = reader.GetInt64(0),
-        RecordId = reader.GetString(1),
-        State = (ReviewState)reader.GetInt32(2),
-        ReviewedBy = Text(reader, 3),
-        ReviewedUnixMs = reader.GetInt64(4),
-        Label = Text(reader, 5),
-        LabeledBy = Text(reader, 6),
-        Note = Text(reader, 7),
-        LabeledUnixMs = reader.GetInt64(8),
-        PromotedRecordId = Text(reader, 9),
-        PromotedLabel = Text(reader, 10),
-        PromotedBy = Text(reader, 11),
-        PromotedUnixMs = reader.GetInt64(12),
-    };
-
-    private static string? Text(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    /// <inheritdoc />
+    public long Revision(long setKey) => 0; // one server writes this file: the labeling service's own count covers it
 }

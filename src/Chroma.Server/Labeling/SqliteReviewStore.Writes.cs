@@ -1,3 +1,4 @@
+using Chroma.Server.Labeling.Internal;
 using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Labeling;
@@ -63,12 +64,7 @@ internal sealed partial class SqliteReviewStore
         upsert.Parameters.AddWithValue("$who", reviewer);
         upsert.Parameters.AddWithValue("$at", unixMs);
         using var audit = AuditCommand(transaction, setKey, reviewer, unixMs);
-        var action = state switch
-        {
-            ReviewState.Reviewed => "review",
-            ReviewState.Dismissed => "dismiss",
-            _ => "reopen",
-        };
+        var action = ReviewRows.ActionOf(state);
         var changed = 0;
         foreach (var (recordSequence, recordId) in records)
         {

@@ -12,11 +12,17 @@ internal sealed class RecordStorage : IDisposable
     private int _disposed;
 
     /// <summary>Wraps stores opened on <paramref name="database"/>.</summary>
-    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database)
+    /// <param name="records">The record store.</param>
+    /// <param name="scores">The score store.</param>
+    /// <param name="coordination">What replicas sharing the database agree on.</param>
+    /// <param name="database">The provider's database object, disposed last.</param>
+    /// <param name="reviews">The labeling loop's reviews in the same database when the provider keeps them there (PostgreSQL); null when the server opens its own (SQLite).</param>
+    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database, Labeling.IReviewStore? reviews = null)
     {
         Records = records;
         Scores = scores;
         Coordination = coordination;
+        Reviews = reviews;
         _database = database;
     }
 
@@ -28,6 +34,9 @@ internal sealed class RecordStorage : IDisposable
 
     /// <summary>Gets what replicas sharing the database agree on (scoring leases, retention runs).</summary>
     public IReplicaCoordination Coordination { get; }
+
+    /// <summary>Gets the reviews kept in this database for every server sharing it, or null (SQLite: the server opens its own).</summary>
+    public Labeling.IReviewStore? Reviews { get; }
 
     /// <inheritdoc />
     public void Dispose()

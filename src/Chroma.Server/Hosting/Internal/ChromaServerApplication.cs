@@ -286,11 +286,13 @@ internal static class ChromaServerApplication
 
     private static void AddLabeling(IServiceCollection services)
     {
-        // The review tables live in the record store's file: open it first so it creates the file.
+        // PostgreSQL keeps the reviews in the shared database, so every replica reads the same labels. SQLite keeps them
+        // in the record store's file: open it first so it creates the file.
         services.AddSingleton<IReviewStore>(sp =>
         {
             _ = sp.GetRequiredService<IRecordStore>();
-            return SqliteReviewStore.Open(sp.GetRequiredService<ChromaServerOptions>().DataDirectory);
+            return sp.GetRequiredService<RecordStorage>().Reviews
+                ?? SqliteReviewStore.Open(sp.GetRequiredService<ChromaServerOptions>().DataDirectory);
         });
         services.AddSingleton<LabelingService>();
     }

@@ -11,6 +11,7 @@ internal static class PostgresStorage
         string? connectionString, TimeProvider timeProvider, RecordChangeObservers observers, TimeSpan startupTimeout = default, Action<int, string, TimeSpan>? waiting = null)
     {
         var database = PostgresDatabase.Open(connectionString!, timeProvider, startupTimeout, waiting);
-        return new RecordStorage(new PostgresRecordStore(database, observers), new PostgresScoreStore(database), new PostgresReplicaCoordination(database), database);
+        return new RecordStorage(
+            new PostgresRecordStore(database, observers), new PostgresScoreStore(database), new PostgresReplicaCoordination(database), database, new Labeling.PostgresReviewStore(database));
     }
 }

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -124,7 +124,49 @@ internal static class PostgresSchema
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS deletes_applied bigint NOT NULL DEFAULT 0;
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6];
+    // Version 7: labels, review states, promotions and their audit trail (the labeling loop), shared by every replica:
+    // before it each server kept them in a SQLite file of its own data directory. review_revisions counts each set's
+    // review writes, so a replica knows when its cached list of reviewed records is stale; every write takes that row
+    // first, which also orders the set's audit events by commit.
+    private const string Version7 = """
+        CREATE TABLE IF NOT EXISTS record_reviews (
+            set_key            bigint  NOT NULL REFERENCES embedding_sets (set_key),
+            sequence           bigint  NOT NULL,
+            record_id          text    NOT NULL,
+            state              integer NOT NULL DEFAULT 0,
+            reviewed_by        text,
+            reviewed_ms        bigint  NOT NULL DEFAULT 0,
+            label              text,
+            labeled_by         text,
+            note               text,
+            labeled_ms         bigint  NOT NULL DEFAULT 0,
+            promoted_record_id text,
+            promoted_label     text,
+            promoted_by        text,
+            promoted_ms        bigint  NOT NULL DEFAULT 0,
+            PRIMARY KEY (set_key, sequence)
+        );
+        CREATE INDEX IF NOT EXISTS record_reviews_reviewed ON record_reviews (set_key, sequence) WHERE state <> 0;
+        CREATE INDEX IF NOT EXISTS record_reviews_labeled ON record_reviews (set_key, sequence) WHERE label IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS review_events (
+            event     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            set_key   bigint NOT NULL REFERENCES embedding_sets (set_key),
+            sequence  bigint NOT NULL,
+            record_id text   NOT NULL,
+            action    text   NOT NULL,
+            actor     text   NOT NULL,
+            at_ms     bigint NOT NULL,
+            detail    text
+        );
+        CREATE INDEX IF NOT EXISTS review_events_by_set ON review_events (set_key, event);
+        CREATE INDEX IF NOT EXISTS review_events_by_record ON review_events (set_key, record_id, event);
+        CREATE TABLE IF NOT EXISTS review_revisions (
+            set_key  bigint PRIMARY KEY REFERENCES embedding_sets (set_key),
+            revision bigint NOT NULL
+        );
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the

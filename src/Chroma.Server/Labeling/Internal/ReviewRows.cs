@@ -1,0 +1,46 @@
+using System.Data.Common;
+
+namespace Chroma.Server.Labeling.Internal;
+
+/// <summary>The columns of a <c>record_reviews</c> row and an audit event as both stores (SQLite, PostgreSQL) select them.</summary>
+internal static class ReviewRows
+{
+    /// <summary>The review columns, in the order <see cref="ReadReview"/> reads them.</summary>
+    public const string Columns =
+        "sequence, record_id, state, reviewed_by, reviewed_ms, label, labeled_by, note, labeled_ms, promoted_record_id, promoted_label, promoted_by, promoted_ms";
+
+    /// <summary>The audit event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
+    public const string EventColumns = "event, record_id, action, actor, at_ms, detail";
+
+    /// <summary>The review of the reader's current row (selected with <see cref="Columns"/>).</summary>
+    public static RecordReview ReadReview(DbDataReader reader) => new()
+    {
+        Sequence = reader.GetInt64(0),
+        RecordId = reader.GetString(1),
+        State = (ReviewState)reader.GetInt32(2),
+        ReviewedBy = Text(reader, 3),
+        ReviewedUnixMs = reader.GetInt64(4),
+        Label = Text(reader, 5),
+        LabeledBy = Text(reader, 6),
+        Note = Text(reader, 7),
+        LabeledUnixMs = reader.GetInt64(8),
+        PromotedRecordId = Text(reader, 9),
+        PromotedLabel = Text(reader, 10),
+        PromotedBy = Text(reader, 11),
+        PromotedUnixMs = reader.GetInt64(12),
+    };
+
+    /// <summary>The audit event of the reader's current row (selected with <see cref="EventColumns"/>).</summary>
+    public static ReviewEvent ReadEvent(DbDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), Text(reader, 5));
+
+    /// <summary>The audit action of a change to <paramref name="state"/>.</summary>
+    public static string ActionOf(ReviewState state) => state switch
+    {
+        ReviewState.Reviewed => "review",
+        ReviewState.Dismissed => "dismiss",
+        _ => "reopen",
+    };
+
+    private static string? Text(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}
