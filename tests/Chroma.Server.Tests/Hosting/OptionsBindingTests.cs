@@ -97,6 +97,7 @@ public sealed class OptionsBindingTests
     [TestCase("--Chroma:Recommendations:DiversityRelevance=2", "Chroma:Recommendations:DiversityRelevance must be between 0 and 1 (got 2)")]
     [TestCase("--Chroma:Drift:Window=1", "Chroma:Drift:Window must be between 2 and 100000 (got 1)")]
     [TestCase("--Chroma:Storage:Provider=Postgres", "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres")]
+    [TestCase("--Chroma:Storage:ConnectionString=Host=db", "Chroma:Storage:ConnectionString is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite")]
     [TestCase("--Chroma:Retention:Rules:0:Set=*", "Chroma:Retention:Rules:0:Dataset must name a dataset")]
     [TestCase("--Chroma:Web:UndoWindow=00:00:00", "Chroma:Web:UndoWindow must be between 1 second and 10 minutes")]
     [TestCase("--Chroma:ShutdownTimeout=00:10:00", "Chroma:ShutdownTimeout must be between 1 second and 5 minutes")]

@@ -15,6 +15,8 @@ public sealed class StorageOptionsValidatorTests
         yield return Case("UndefinedProvider", o => o.Provider = (StorageProvider)7, "Chroma:Storage:Provider must be Sqlite or Postgres (got 7)");
         yield return Case("PostgresWithoutConnectionString", o => o.Provider = StorageProvider.Postgres,
             "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres (Chroma__Storage__ConnectionString)");
+        yield return Case("SqliteWithConnectionString", o => o.ConnectionString = "Host=db;Password=hunter2",
+            "Chroma:Storage:ConnectionString is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite, which does not use it");
         yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (IntegrityCheckMode)9, "Chroma:Storage:IntegrityCheck must be Off, Quick or Full");
         yield return Case("NegativeStartupTimeout", o => o.StartupTimeout = TimeSpan.FromSeconds(-1),
             "Chroma:Storage:StartupTimeout must be between 00:00:00 and 00:10:00 (got -00:00:01)");

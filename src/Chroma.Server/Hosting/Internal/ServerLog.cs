@@ -5,8 +5,8 @@ internal static partial class ServerLog
 {
     // The key itself is never logged, only whether one is required.
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "Chroma server listening on {Endpoint} (data: {DataDirectory}, API key required: {ApiKeyRequired})")]
-    public static partial void Listening(ILogger logger, Uri endpoint, string dataDirectory, bool apiKeyRequired);
+        Message = "Chroma server listening on {Endpoint} (storage: {Storage}, data: {DataDirectory}, API key required: {ApiKeyRequired})")]
+    public static partial void Listening(ILogger logger, Uri endpoint, string storage, string dataDirectory, bool apiKeyRequired);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Chroma Studio (web app) at {Endpoint}")]
     public static partial void StudioListening(ILogger logger, Uri endpoint);

@@ -50,7 +50,9 @@ internal static class StandaloneServer
             var endpoint = ChromaServerApplication.GetEndpoint(
                 options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.Certificate.Path is not null);
             var dataDirectory = Path.GetFullPath(options.DataDirectory);
-            ServerLog.Listening(logger, endpoint, dataDirectory, options.ApiKey is not null);
+            // The provider on the first line: a replica that forgot it would otherwise run on a file of its own unnoticed.
+            var storage = options.Storage?.Provider == Storage.StorageProvider.Postgres ? "PostgreSQL, shared" : "SQLite, this server's own";
+            ServerLog.Listening(logger, endpoint, storage, dataDirectory, options.ApiKey is not null);
             if (ChromaServerApplication.GetWebEndpoint(app, options) is { } studio)
             {
                 ServerLog.StudioListening(logger, studio);
@@ -101,7 +103,7 @@ internal static class StandaloneServer
     {
         // A value the configuration binder cannot convert: "Failed to convert configuration value 'x' at 'Chroma:Port' to type 'System.Int32'."
         InvalidOperationException { InnerException: not null } binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
-            => new(ChromaServerStartFailure.Setting, binding.Message, binding),
+            => new(ChromaServerStartFailure.Setting, BindingFailureMessage.Describe(binding.Message), binding),
 
         // A malformed appsettings.json: "Failed to load configuration from file '...'."
         InvalidDataException or FormatException => new(ChromaServerStartFailure.Setting, OneLine(exception), exception),

@@ -20,6 +20,14 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             problems.Add(nameof(options.ConnectionString),
                 $"must be set when {problems.PathOf(nameof(options.Provider))} is Postgres (Chroma__Storage__ConnectionString)");
         }
+        else if (options.Provider == StorageProvider.Sqlite && !string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            // Only PostgreSQL reads it: with the provider forgotten, a replica would run on a SQLite file of its own
+            // and silently split from the others.
+            problems.Add(nameof(options.ConnectionString),
+                $"is set, but {problems.PathOf(nameof(options.Provider))} (Chroma__Storage__Provider) is Sqlite, which does not use it: " +
+                "set the provider to Postgres, or remove the connection string");
+        }
 
         if (options.StartupTimeout < TimeSpan.Zero || options.StartupTimeout > TimeSpan.FromMinutes(10))
         {
