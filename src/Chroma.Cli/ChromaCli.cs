@@ -207,6 +207,7 @@ internal static class ChromaCli
     private static void WriteHelp(IAnsiConsole console, IEnumerable<ICliCommand> commands)
     {
         console.MarkupLine("[bold]chroma-server[/] [grey][[serve]] [[--Chroma:Name=value ...]][/]  run the server (options: Chroma__* environment variables or --Chroma:Name=value)");
+        console.MarkupLine("[bold]chroma-server migrate[/] [grey][[--Chroma:Name=value ...]][/]  bring the database schema up to date and exit (--help for more)");
         console.MarkupLine("[bold]chroma-server[/] [grey]<command> [[--endpoint http://host:50051]] [[--api-key KEY]] [[--json]] [[--timeout SECONDS]][/]");
         console.MarkupLine("[bold]chroma-server[/] [grey]--version[/]");
         var table = new Table().AddColumn("command").AddColumn("usage");

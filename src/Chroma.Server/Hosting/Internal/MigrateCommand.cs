@@ -19,7 +19,17 @@ internal static class MigrateCommand
     /// <summary>The command's name.</summary>
     public const string Name = "migrate";
 
-    /// <summary>Migrates; returns 0 on success, 1 when the database could not be used (the message says why).</summary>
+    /// <summary>What <c>chroma-server migrate --help</c> prints (it connects to nothing).</summary>
+    public const string Usage =
+        "chroma-server migrate [--Chroma:Name=value ...]  brings the configured database's schema (SQLite in Chroma:DataDirectory, or PostgreSQL: " +
+        "Chroma__Storage__Provider=Postgres and Chroma__Storage__ConnectionString) to this server's version and exits; servers also migrate on start. " +
+        "Exit codes as for a server start: 0 done, 5 a bad or unreachable setting, 7 a database written by a newer server, 9 a data directory it cannot use.";
+
+    /// <summary>
+    /// Migrates; returns 0 on success, else the exit code a server start gives for the same failure (5 for a bad or
+    /// unreachable setting, 7 for a database written by a newer server, 9 for a data directory it cannot use; 1 for
+    /// anything else), after a message that says why.
+    /// </summary>
     public static int Run(ChromaServerOptions options, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -60,8 +70,9 @@ internal static class MigrateCommand
         }
         catch (Exception ex) when (ex is StorageStartException or OptionsValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine("chroma-server migrate: " + ex.Message);
-            return 1;
+            var failure = StartFailureClassifier.Classify(ex, options);
+            error.WriteLine("chroma-server migrate: " + (failure?.Message ?? ex.Message));
+            return failure?.ExitCode ?? 1;
         }
     }
 

@@ -72,6 +72,12 @@ internal static class StandaloneServer
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+        {
+            await output.WriteLineAsync(MigrateCommand.Usage).ConfigureAwait(false);
+            return 0;
+        }
+
         var options = new ChromaServerOptions();
         try
         {
