@@ -15,7 +15,7 @@ internal sealed class CheckCommand : ICliCommand
     public string Name => "check";
 
     /// <inheritdoc />
-    public string Usage => "check [--data-directory DIR] [--full] [--json]: integrity of the database (default DIR: Chroma__DataDirectory or ./chroma-data); exit code 0 intact, 7 damaged";
+    public string Usage => "check [--data-directory DIR] [--full] [--json]: integrity of the SQLite database (default DIR: Chroma__DataDirectory or ./chroma-data); exit code 0 intact, 7 damaged; PostgreSQL is checked with its own tools (amcheck, pg_dump)";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -27,7 +27,11 @@ internal sealed class CheckCommand : ICliCommand
         var databasePath = Path.Combine(Path.GetFullPath(directory), SqliteDatabase.FileName);
         if (!File.Exists(databasePath))
         {
-            throw new CliUsageException($"there is no database at \"{databasePath}\" (pass --data-directory)");
+            // A PostgreSQL server keeps no database file here: say so rather than suggest a wrong directory.
+            throw new CliUsageException(
+                string.Equals(Environment.GetEnvironmentVariable("Chroma__Storage__Provider"), "Postgres", StringComparison.OrdinalIgnoreCase)
+                    ? "check reads the SQLite database file; with Chroma__Storage__Provider=Postgres the records are in PostgreSQL, which its own tools check (amcheck, pg_dump)"
+                    : $"there is no database at \"{databasePath}\" (pass --data-directory)");
         }
 
         var mode = context.Arguments.Get("full") is not null ? IntegrityCheckMode.Full : IntegrityCheckMode.Quick;
