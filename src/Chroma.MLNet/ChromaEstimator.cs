@@ -72,11 +72,14 @@ public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
             using var cursor = transformed.GetRowCursor(columns);
             var capture = RowCapture.Create(cursor, _options, training: true, _set, Adapter);
             var waitForDelivery = _options.DeliveryWait > TimeSpan.Zero;
+
+            // A chunk larger than the client's queue would drop rows before the wait: half the queue at most.
+            var chunk = Math.Min(_options.ChunkSize, Math.Max(1, _set.Client.QueueCapacity / 2));
             var rowsInChunk = 0;
             while (cursor.MoveNext())
             {
                 capture.CaptureCurrent();
-                if (waitForDelivery && ++rowsInChunk == _options.ChunkSize)
+                if (waitForDelivery && ++rowsInChunk == chunk)
                 {
                     rowsInChunk = 0;
                     waitForDelivery = WaitForDelivery();

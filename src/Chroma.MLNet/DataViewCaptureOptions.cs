@@ -32,7 +32,8 @@ public sealed class DataViewCaptureOptions
 
     /// <summary>
     /// Training capture only: how many rows <c>Fit</c> queues between waits for delivery (see
-    /// <see cref="DeliveryWait"/>). Keep it below <see cref="ChromaClientOptions.QueueCapacity"/>. The default value is 1,024.
+    /// <see cref="DeliveryWait"/>), at most half the client's <see cref="ChromaClient.QueueCapacity"/> (a larger value is
+    /// lowered to that, so no row finds the queue full before the wait). The default value is 1,024.
     /// </summary>
     public int ChunkSize { get; set; } = 1024;
 

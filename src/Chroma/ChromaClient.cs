@@ -171,6 +171,12 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
     public const string ApiKeyHeader = "x-api-key";
 
     /// <summary>
+    /// Gets how many records the client holds in memory at most (<see cref="ChromaClientOptions.QueueCapacity"/>): queued,
+    /// batched and in flight together. A record logged while that many are held is dropped and counted.
+    /// </summary>
+    public int QueueCapacity => _queueCapacity;
+
+    /// <summary>
     /// The server address in use: <see cref="ChromaClientOptions.Endpoint"/>, or with several
     /// <see cref="ChromaClientOptions.Endpoints"/> the one the client sends to now (the first until a failover).
     /// </summary>

@@ -69,6 +69,25 @@ public sealed class ChromaEstimatorTests
     }
 
     [Test]
+    public async Task Fit_DefaultChunkLargerThanTheQueueWithDeliveryWait_ChunkLoweredAndEveryRowDeliveredOnce()
+    {
+        // The default ChunkSize (1,024) against a queue of 64: the chunk is lowered to half the queue.
+        await using var small = new RecordingClient(maxBatchSize: 16, queueCapacity: 64);
+        var estimator = Blobs.Pipeline(_ml).WithChroma(small.Set(Blobs.Dimension), o =>
+        {
+            o.InputUriColumn = nameof(BlobRow.Uri);
+            o.DeliveryWait = TimeSpan.FromSeconds(10);
+        });
+
+        estimator.Fit(_data);
+
+        var records = await small.SentRecordsAsync();
+        Assert.That(small.Client.QueueCapacity, Is.EqualTo(64));
+        Assert.That(records.Select(r => r.InputUri), Is.EquivalentTo(_rows.Select(r => r.Uri)));
+        Assert.That(small.Client.Statistics.Dropped, Is.Zero);
+    }
+
+    [Test]
     public void WithChroma_BadChunking_ThrowsNamingField()
     {
         var chunk = Assert.Throws<ArgumentOutOfRangeException>(() => Blobs.Pipeline(_ml).WithChroma(_set, o => o.ChunkSize = 0));
