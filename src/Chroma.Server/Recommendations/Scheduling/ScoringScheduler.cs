@@ -358,18 +358,12 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 _signal = NewSignal();
             }
 
-            foreach (var (key, dirty) in _dirty.ToList())
+            // One pass per turn, the most urgent first (NextDueSet); the others stay due for the next turn.
+            (var next, wait) = NextDueSet.Pick(_dirty.Select(d => (d.Key, d.Value.FirstChange, d.Value.LastChange)), now, _debounce, _maxDelay);
+            if (next is { } key)
             {
-                var dueAt = Min(dirty.LastChange + _debounce, dirty.FirstChange + _maxDelay);
-                if (dueAt <= now)
-                {
-                    _dirty.Remove(key);
-                    due.Add(_states[key]);
-                }
-                else if (wait is null || dueAt - now < wait)
-                {
-                    wait = dueAt - now;
-                }
+                _dirty.Remove(key);
+                due.Add(_states[key]);
             }
 
             return (due, wait, _signal.Task, now);
@@ -487,8 +481,6 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         Interlocked.Increment(ref _completedPasses);
         PassCompleted?.Invoke(result);
     }
-
-    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private readonly record struct DirtySet(StoredEmbeddingSet Set, DateTimeOffset FirstChange, DateTimeOffset LastChange);
 }
