@@ -21,9 +21,8 @@ internal sealed partial class PostgresReviewStore
         command.Parameters.AddWithValue("set", setKey);
         command.Parameters.AddWithValue("sequences", sequences.ToArray());
         using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var review in ReviewRows.ReadReviews(reader))
         {
-            var review = ReviewRows.ReadReview(reader);
             result[review.Sequence] = review;
         }
 
@@ -37,13 +36,7 @@ internal sealed partial class PostgresReviewStore
         using var command = new NpgsqlCommand("SELECT sequence FROM record_reviews WHERE set_key = @set AND state <> 0;", connection);
         command.Parameters.AddWithValue("set", setKey);
         using var reader = command.ExecuteReader();
-        var result = new HashSet<long>();
-        while (reader.Read())
-        {
-            result.Add(reader.GetInt64(0));
-        }
-
-        return result;
+        return ReviewRows.ReadSequences(reader);
     }
 
     /// <inheritdoc />
@@ -60,13 +53,7 @@ internal sealed partial class PostgresReviewStore
         command.Parameters.AddWithValue("after", afterSequence);
         command.Parameters.AddWithValue("limit", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<RecordReview>();
-        while (reader.Read())
-        {
-            result.Add(ReviewRows.ReadReview(reader));
-        }
-
-        return result;
+        return ReviewRows.ReadReviews(reader);
     }
 
     /// <inheritdoc />
@@ -84,13 +71,7 @@ internal sealed partial class PostgresReviewStore
         command.Parameters.Add(new NpgsqlParameter("id", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)recordId ?? DBNull.Value });
         command.Parameters.AddWithValue("limit", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<ReviewEvent>();
-        while (reader.Read())
-        {
-            result.Add(ReviewRows.ReadEvent(reader));
-        }
-
-        return result;
+        return ReviewRows.ReadEvents(reader);
     }
 
     /// <inheritdoc />

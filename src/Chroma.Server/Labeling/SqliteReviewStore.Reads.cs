@@ -25,9 +25,8 @@ internal sealed partial class SqliteReviewStore
         command.Parameters.AddWithValue("$set", setKey);
         command.Parameters.AddWithValue("$sequences", JsonSerializer.Serialize(sequences));
         using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var review in ReviewRows.ReadReviews(reader))
         {
-            var review = ReviewRows.ReadReview(reader);
             result[review.Sequence] = review;
         }
 
@@ -42,13 +41,7 @@ internal sealed partial class SqliteReviewStore
         command.CommandText = "SELECT sequence FROM record_reviews WHERE set_key = $set AND state <> 0;";
         command.Parameters.AddWithValue("$set", setKey);
         using var reader = command.ExecuteReader();
-        var result = new HashSet<long>();
-        while (reader.Read())
-        {
-            result.Add(reader.GetInt64(0));
-        }
-
-        return result;
+        return ReviewRows.ReadSequences(reader);
     }
 
     /// <inheritdoc />
@@ -64,13 +57,7 @@ internal sealed partial class SqliteReviewStore
         command.Parameters.AddWithValue("$after", afterSequence);
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<RecordReview>();
-        while (reader.Read())
-        {
-            result.Add(ReviewRows.ReadReview(reader));
-        }
-
-        return result;
+        return ReviewRows.ReadReviews(reader);
     }
 
     /// <inheritdoc />
@@ -87,13 +74,7 @@ internal sealed partial class SqliteReviewStore
         command.Parameters.AddWithValue("$id", (object?)recordId ?? DBNull.Value);
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
-        var result = new List<ReviewEvent>();
-        while (reader.Read())
-        {
-            result.Add(ReviewRows.ReadEvent(reader));
-        }
-
-        return result;
+        return ReviewRows.ReadEvents(reader);
     }
 
     /// <inheritdoc />

@@ -18,27 +18,15 @@ public sealed class PendingLinkReachabilityTests : IndexBuildThreadsFixture
     {
         // Arrange: the same vectors and links as HnswIndexConnectivityTests' graph with 22 unreachable nodes, staged
         // behind one vector already in the graph.
-        var vectors = TestVectors.Clustered(3_000, 16, clusters: 10, seed: 2);
-        var graph = new HnswIndex(new HnswOptions { Dimension = 16, M = 4, EfConstruction = 50 });
-        graph.Add(0, vectors[0]);
-        using var index = new AdaptiveVectorIndex(
-            new HnswVectorIndex(graph, new Dictionary<string, int>(StringComparer.Ordinal) { ["training"] = 0 }),
-            Settings);
+        var (vectors, graph, index) = StagedBehindOneNode();
+        using var disposeIndex = index;
         for (var i = 1; i < vectors.Length; i++)
         {
             index.Stage(i, vectors[i], "training");
         }
 
         // Act: linked one at a time, in order, as the reproducible build was.
-        var linked = await index.LinkPendingAsync(vectors.Length, (count, body) =>
-        {
-            for (var i = 0; i < count; i++)
-            {
-                body(i);
-            }
-
-            return Task.CompletedTask;
-        }).WaitAsync(cancellationToken);
+        var linked = await index.LinkPendingAsync(vectors.Length, InOrder).WaitAsync(cancellationToken);
 
         // Assert: every node linked to from its own neighbourhood or found by a search for its vector; a group cut off
         // whole (its nodes link to one another) is left to the periodic pass, so a few may stay unreachable of the 22.
@@ -57,12 +45,8 @@ public sealed class PendingLinkReachabilityTests : IndexBuildThreadsFixture
     public async Task LinkPendingAsync_InBatches_NoEarlierNodeLeftWithoutInLinks(CancellationToken cancellationToken)
     {
         // Arrange: the same clustered vectors at M 4, where pruning a full list often drops a node linked earlier.
-        var vectors = TestVectors.Clustered(3_000, 16, clusters: 10, seed: 2);
-        var graph = new HnswIndex(new HnswOptions { Dimension = 16, M = 4, EfConstruction = 50 });
-        graph.Add(0, vectors[0]);
-        using var index = new AdaptiveVectorIndex(
-            new HnswVectorIndex(graph, new Dictionary<string, int>(StringComparer.Ordinal) { ["training"] = 0 }),
-            Settings);
+        var (vectors, graph, index) = StagedBehindOneNode();
+        using var disposeIndex = index;
         var withoutInLinks = new List<int>();
         const int batch = 100;
 
@@ -75,19 +59,35 @@ public sealed class PendingLinkReachabilityTests : IndexBuildThreadsFixture
                 index.Stage(i, vectors[i], "training");
             }
 
-            await index.LinkPendingAsync(batch, (count, body) =>
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    body(i);
-                }
-
-                return Task.CompletedTask;
-            }).WaitAsync(cancellationToken);
+            await index.LinkPendingAsync(batch, InOrder).WaitAsync(cancellationToken);
             withoutInLinks.Add(graph.Connectivity().WithoutInLinks);
         }
 
         // Assert: after every batch, every node is linked to by some node.
         Assert.That(withoutInLinks, Has.All.Zero, "nodes without in-links after each batch");
+    }
+
+    // The same vectors and links as HnswIndexConnectivityTests' graph with 22 unreachable nodes (ten clusters, M 4): one
+    // vector in the graph, the others for the test to stage behind it.
+    private (float[][] Vectors, HnswIndex Graph, AdaptiveVectorIndex Index) StagedBehindOneNode()
+    {
+        var vectors = TestVectors.Clustered(3_000, 16, clusters: 10, seed: 2);
+        var graph = new HnswIndex(new HnswOptions { Dimension = 16, M = 4, EfConstruction = 50 });
+        graph.Add(0, vectors[0]);
+        var index = new AdaptiveVectorIndex(
+            new HnswVectorIndex(graph, new Dictionary<string, int>(StringComparer.Ordinal) { ["training"] = 0 }),
+            Settings);
+        return (vectors, graph, index);
+    }
+
+    // Links one at a time, in order, as the reproducible build did.
+    private static Task InOrder(int count, Action<int> body)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            body(i);
+        }
+
+        return Task.CompletedTask;
     }
 }

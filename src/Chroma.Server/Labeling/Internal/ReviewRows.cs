@@ -34,6 +34,45 @@ internal static class ReviewRows
     public static ReviewEvent ReadEvent(DbDataReader reader) =>
         new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), Text(reader, 5));
 
+    /// <summary>Every review the reader returns (selected with <see cref="Columns"/>).</summary>
+    public static List<RecordReview> ReadReviews(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var result = new List<RecordReview>();
+        while (reader.Read())
+        {
+            result.Add(ReadReview(reader));
+        }
+
+        return result;
+    }
+
+    /// <summary>Every audit event the reader returns (selected with <see cref="EventColumns"/>).</summary>
+    public static List<ReviewEvent> ReadEvents(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var result = new List<ReviewEvent>();
+        while (reader.Read())
+        {
+            result.Add(ReadEvent(reader));
+        }
+
+        return result;
+    }
+
+    /// <summary>The first column of every row the reader returns, as sequences.</summary>
+    public static HashSet<long> ReadSequences(DbDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var result = new HashSet<long>();
+        while (reader.Read())
+        {
+            result.Add(reader.GetInt64(0));
+        }
+
+        return result;
+    }
+
     /// <summary>The audit action of a change to <paramref name="state"/>.</summary>
     public static string ActionOf(ReviewState state) => state switch
     {
