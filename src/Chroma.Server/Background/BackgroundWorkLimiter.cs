@@ -182,19 +182,39 @@ internal sealed class BackgroundWorkLimiter : IDisposable
             BackgroundThreadPriority.LowerCurrentThread(_nice);
         }
 
-        foreach (var item in _queue.GetConsumingEnumerable())
+        // Not foreach over GetConsumingEnumerable: its enumerator keeps the last item as Current while the thread waits
+        // for the next, and with it everything the job captured (after a restart, a set's stored score rows: 450 MiB at
+        // 200,000 records, kept for as long as the server stayed idle). Each item is taken and run in a frame of its own,
+        // gone before the wait for the next.
+        while (RunNext())
         {
-            Interlocked.Increment(ref _busyThreads);
-            try
-            {
-                // Items catch their own exceptions (jobs complete their task, loops record the failure).
-                item();
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _busyThreads);
-                Interlocked.Increment(ref _completedItems);
-            }
         }
+    }
+
+    private bool RunNext()
+    {
+        Action item;
+        try
+        {
+            item = _queue.Take();
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // disposed and drained
+        }
+
+        Interlocked.Increment(ref _busyThreads);
+        try
+        {
+            // Items catch their own exceptions (jobs complete their task, loops record the failure).
+            item();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _busyThreads);
+            Interlocked.Increment(ref _completedItems);
+        }
+
+        return true;
     }
 }

@@ -13,6 +13,33 @@ public sealed class BackgroundWorkLimiterTests
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(20);
 
     [Test, CancelAfter(30_000)]
+    public async Task RunAsync_JobDoneAndWorkerIdle_NothingTheJobCapturedIsKept(CancellationToken cancellationToken)
+    {
+        // Arrange: one worker, one job that captures an array.
+        using var limiter = new BackgroundWorkLimiter(1, "test-retention");
+        var captured = RunJobCapturing(limiter);
+
+        // Act: the worker now waits for its next item; collect until the array goes (or give up).
+        for (var i = 0; i < 20 && captured.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            await Task.Delay(10, cancellationToken);
+        }
+
+        // Assert: an idle worker holds no finished job (a set's score rows read back at start stayed alive this way).
+        Assert.That(captured.IsAlive, Is.False);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference RunJobCapturing(BackgroundWorkLimiter limiter)
+    {
+        var rows = new byte[1 << 20];
+        limiter.RunAsync(() => rows.Length).GetAwaiter().GetResult();
+        return new WeakReference(rows);
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task For_MoreChunksThanThreads_RunsAtMostTheDegreeAtOnceAndEveryIndexOnce(CancellationToken cancellationToken)
     {
         // Arrange: degree 3, 10 chunks of 4 indices, each chunk held until the test releases one.
