@@ -54,6 +54,40 @@ public sealed partial class StudioMapTests
         });
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ReviewQueue_LabelThenUndoKey_TheLabelIsGoneNotOnlyReopened()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var first = await page.EvaluateAsync<string>("studio.queue[0].id");
+        var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
+        bool Labeled() => labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records.Any(l => l.Record.Record.Id == first);
+
+        // Label with a digit key; once the write has answered (its undo token is back), undo with `u`.
+        await page.Locator("#queue-list").FocusAsync();
+        await page.Keyboard.PressAsync("5");
+        await page.WaitForFunctionAsync("!!studio.queue[0].undoToken");
+        var labeledBefore = Labeled();
+        await page.Keyboard.PressAsync("u");
+        await page.WaitForFunctionAsync("studio.queue[0].done === undefined && studio.queueIndex === 0");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Labeled() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        var review = labeling.Reviews(_server.Server.Services.GetRequiredService<Chroma.Server.Storage.IRecordStore>().FindSet(MnistStudioServer.Descriptor.Id)!, [.. (await page.EvaluateAsync<long[]>("[studio.queue[0].sequence]"))]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(labeledBefore, Is.True, "the key labeled the item");
+            Assert.That(Labeled(), Is.False, "undo removed the label, not only the review state");
+            Assert.That(review, Is.Empty, "the record has no review again");
+        });
+    }
+
     // Chooses the strategy in the switch and waits until the queue shows the page the server answered.
     private static async Task<IResponse> SwitchStrategyAsync(IPage page, string strategy)
     {

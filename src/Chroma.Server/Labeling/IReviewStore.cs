@@ -15,6 +15,12 @@ internal interface IReviewStore : IDisposable
     /// <summary>Notes that the label of a record was copied to training as <paramref name="trainingRecordId"/>.</summary>
     Task SavePromotionAsync(long setKey, long sequence, string trainingRecordId, string label, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Puts back the reviews records had before an action (Studio's undo): each row as it was, or none where there was
+    /// none (so an undone label is gone, not only reopened); appends an <c>undo</c> event per record.
+    /// </summary>
+    Task RestoreAsync(long setKey, IReadOnlyList<ReviewSnapshot> previous, string actor, long unixMs, CancellationToken cancellationToken = default);
+
     /// <summary>The reviews of these sequences (records nobody reviewed are left out).</summary>
     IReadOnlyDictionary<long, RecordReview> Read(long setKey, IReadOnlyList<long> sequences);
 
@@ -40,3 +46,9 @@ internal interface IReviewStore : IDisposable
 /// <param name="Label">The label.</param>
 /// <param name="Note">Optional note.</param>
 internal sealed record LabelWrite(long Sequence, string RecordId, string Label, string? Note);
+
+/// <summary>A record's review before an action, to put back.</summary>
+/// <param name="Sequence">The record's store sequence.</param>
+/// <param name="RecordId">The record id.</param>
+/// <param name="Review">Its review then, or null when nobody had reviewed it.</param>
+internal sealed record ReviewSnapshot(long Sequence, string RecordId, RecordReview? Review);

@@ -100,6 +100,18 @@ internal sealed partial class LabelingService
         return changed;
     }
 
+    /// <summary>
+    /// Puts back the reviews records of <paramref name="set"/> had before an action (Studio's undo; see
+    /// <see cref="IReviewStore.RestoreAsync"/>), audited under <paramref name="reviewer"/>.
+    /// </summary>
+    public async Task RestoreAsync(StoredEmbeddingSet set, IReadOnlyList<ReviewSnapshot> previous, string reviewer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(previous);
+        await _reviews.RestoreAsync(set.Key, previous, reviewer, Now(), cancellationToken).ConfigureAwait(false);
+        Changed(set);
+    }
+
     /// <summary>The reviews of these records of <paramref name="set"/> (unreviewed ones are left out).</summary>
     public IReadOnlyDictionary<long, RecordReview> Reviews(StoredEmbeddingSet set, IReadOnlyList<long> sequences)
     {

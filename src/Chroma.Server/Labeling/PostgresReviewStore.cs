@@ -136,6 +136,52 @@ internal sealed partial class PostgresReviewStore : IReviewStore
     }
 
     /// <inheritdoc />
+    public async Task RestoreAsync(long setKey, IReadOnlyList<ReviewSnapshot> previous, string actor, long unixMs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        await WriteAsync(setKey, actor, unixMs, async (connection, transaction, audit) =>
+        {
+            await using var remove = new NpgsqlCommand("DELETE FROM record_reviews WHERE set_key = @set AND sequence = @sequence;", connection, transaction);
+            remove.Parameters.AddWithValue("set", setKey);
+            var removed = remove.Parameters.Add("sequence", NpgsqlDbType.Bigint);
+            await using var put = new NpgsqlCommand(
+                $"""
+                INSERT INTO record_reviews (set_key, record_id, {string.Join(", ", ReviewRows.Writable)})
+                VALUES (@set, @id, {string.Join(", ", ReviewRows.Writable.Select(c => "@" + c))})
+                ON CONFLICT (set_key, sequence) DO UPDATE SET {string.Join(", ", ReviewRows.Writable.Skip(1).Select(c => $"{c} = @{c}"))};
+                """,
+                connection,
+                transaction);
+            put.Parameters.AddWithValue("set", setKey);
+            var id = put.Parameters.Add("id", NpgsqlDbType.Text);
+            foreach (var column in ReviewRows.Writable)
+            {
+                // Typed, so a null (a review with no label yet) binds as the column's type.
+                put.Parameters.Add(column, column is "state" ? NpgsqlDbType.Integer : column.EndsWith("_ms", StringComparison.Ordinal) || column == "sequence" ? NpgsqlDbType.Bigint : NpgsqlDbType.Text);
+            }
+
+            foreach (var (sequence, recordId, review) in previous)
+            {
+                if (review is null)
+                {
+                    removed.Value = sequence;
+                    await remove.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    id.Value = recordId;
+                    ReviewRows.Bind(put, static c => c, review);
+                    await put.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await AuditAsync(audit, sequence, recordId, "undo", review?.Label, cancellationToken).ConfigureAwait(false);
+            }
+
+            return previous.Count;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public void Dispose()
     {
         // The database (and its pool) belongs to the record storage, which closes it.

@@ -106,6 +106,48 @@ internal sealed partial class SqliteReviewStore
         transaction.Commit();
     }
 
+    /// <inheritdoc />
+    public async Task RestoreAsync(long setKey, IReadOnlyList<ReviewSnapshot> previous, string actor, long unixMs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        using var gate = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = _writer.BeginTransaction();
+        using var remove = _writer.CreateCommand();
+        remove.Transaction = transaction;
+        remove.CommandText = "DELETE FROM record_reviews WHERE sequence = $sequence AND set_key = $set;";
+        remove.Parameters.AddWithValue("$set", setKey);
+        var removed = remove.Parameters.Add("$sequence", SqliteType.Integer);
+        using var put = _writer.CreateCommand();
+        put.Transaction = transaction;
+        put.CommandText = $"""
+            INSERT INTO record_reviews (set_key, record_id, {string.Join(", ", ReviewRows.Writable)})
+            VALUES ($set, $id, {string.Join(", ", ReviewRows.Writable.Select(c => "$" + c))})
+            ON CONFLICT (sequence) DO UPDATE SET {string.Join(", ", ReviewRows.Writable.Skip(1).Select(c => $"{c} = ${c}"))};
+            """;
+        put.Parameters.AddWithValue("$set", setKey);
+        var id = put.Parameters.Add("$id", SqliteType.Text);
+        ReviewRows.AddWritableParameters(put, static c => "$" + c);
+        using var audit = AuditCommand(transaction, setKey, actor, unixMs);
+        foreach (var (sequence, recordId, review) in previous)
+        {
+            if (review is null)
+            {
+                removed.Value = sequence;
+                remove.ExecuteNonQuery();
+            }
+            else
+            {
+                id.Value = recordId;
+                ReviewRows.Bind(put, static c => "$" + c, review);
+                put.ExecuteNonQuery();
+            }
+
+            Audit(audit, sequence, recordId, "undo", review?.Label);
+        }
+
+        transaction.Commit();
+    }
+
     private static void Audit(SqliteCommand audit, long sequence, string recordId, string action, string? detail)
     {
         audit.Parameters["$sequence"].Value = sequence;

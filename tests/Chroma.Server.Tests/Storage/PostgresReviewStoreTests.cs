@@ -50,6 +50,29 @@ public sealed class PostgresReviewStoreTests : PostgresReplicaPairTest
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RestoreAsync_ThroughTheOtherReplica_EarlierLabelBackAndNewReviewGone(CancellationToken cancellationToken)
+    {
+        // Arrange: 3 labeled "old" through A; then A labels 3 "new" and 4 "x" (4 had no review).
+        var set = await SeedAsync();
+        var ids = A.Records.GetRecordsBySequence(set, [3, 4], includeEmbeddings: false).Select(r => r.Record.Id).ToArray();
+        await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(3, ids[0], "old", "first look")], "ada", 1_000, cancellationToken);
+        var before = ReviewsOf(A).Read(set.Key, [3, 4]);
+        await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(3, ids[0], "new", null), new LabelWrite(4, ids[1], "x", null)], "bob", 2_000, cancellationToken);
+
+        // Act: B puts both back as they were.
+        await ReviewsOf(B).RestoreAsync(set.Key, [new ReviewSnapshot(3, ids[0], before[3]), new ReviewSnapshot(4, ids[1], null)], "studio", 3_000, cancellationToken);
+
+        // Assert
+        var after = ReviewsOf(A).Read(set.Key, [3, 4]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(after.Keys, Is.EqualTo(new long[] { 3 }), "the record that had no review has none again");
+            Assert.That(after[3], Is.EqualTo(before[3]), "the earlier label, note, reviewer and times");
+            Assert.That(ReviewsOf(A).ReadHistory(set.Key, ids[1], 0, 10).Select(e => (e.Action, e.Actor)), Is.EqualTo(new[] { ("label", "bob"), ("undo", "studio") }));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task SaveLabelsAsync_SameRecordThroughBothReplicasAtOnce_BothReadTheSameLastLabel(CancellationToken cancellationToken)
     {
         // Arrange

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Chroma.Server.Tests.Web;
 
@@ -83,6 +84,50 @@ public sealed class StudioApiTests
             Assert.That(delta.Sequences.Min(), Is.GreaterThan(full.Sequences.Max()));
             Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Undo_LabelOrReview_PutsTheRecordsReviewBackAsItWasAndPromotesNothing(CancellationToken cancellationToken)
+    {
+        // Arrange: production record a labeled "old" through the API; b never reviewed.
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var descriptor = new EmbeddingSetDescriptor { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+        var production = Batch(descriptor, "production", 20, 4);
+        await server.LogAsync(Batch(descriptor, "training", 0, 20), production);
+        var labeling = server.Server.Services.GetRequiredService<Chroma.Server.Labeling.LabelingService>();
+        var (a, b) = (production.Records[0].Id, production.Records[1].Id);
+        await labeling.LabelAsync("m/1/l", [new Chroma.Server.Labeling.LabelInput(a, "old")], "ada", cancellationToken);
+
+        // Act: Studio labels a "new" and b "7", dismisses b, and undoes each, newest first; then promotes both.
+        var relabel = await PostAsync(http, "/api/label", new { set = "m/1/l", ids = new[] { a }, label = "new" }, cancellationToken);
+        var label = await PostAsync(http, "/api/label", new { set = "m/1/l", ids = new[] { b }, label = "7" }, cancellationToken);
+        var dismiss = await PostAsync(http, "/api/review", new { set = "m/1/l", ids = new[] { b }, state = "dismissed" }, cancellationToken);
+        foreach (var action in new[] { dismiss, label, relabel })
+        {
+            var undone = await http.PostAsJsonAsync("/api/undo", new { token = action.GetProperty("undo").GetString() }, cancellationToken);
+            Assert.That(undone.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        var promoted = await labeling.PromoteAsync("m/1/l", [], "ada", cancellationToken);
+
+        // Assert
+        var labeled = labeling.GetLabeled("m/1/l", 0, 100, includeEmbeddings: false).Records;
+        var trail = labeling.GetHistory("m/1/l", b, 0, 100);
+        Assert.Multiple(() =>
+        {
+            Assert.That(labeled.Select(l => (l.Record.Record.Id, l.Review.Label)), Is.EqualTo(new[] { (a, "old") }), "a has its earlier label back, b none");
+            Assert.That(promoted.Promoted.Select(p => p.RecordId), Is.EqualTo(new[] { a }), "the undone label is not promoted");
+            Assert.That(trail.Select(e => e.Action), Is.EqualTo(new[] { "label", "dismiss", "undo", "undo" }), "the trail keeps what was done and undone");
+        });
+    }
+
+    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
+    {
+        var response = await http.PostAsJsonAsync(path, body, cancellationToken);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync(cancellationToken));
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement;
     }
 
     private static LogBatch Batch(EmbeddingSetDescriptor descriptor, string dataset, int first, int count) =>

@@ -34,6 +34,43 @@ internal static class ReviewRows
     public static ReviewEvent ReadEvent(DbDataReader reader) =>
         new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), Text(reader, 5));
 
+    /// <summary>The columns <see cref="Bind"/> sets, besides the set key and the record id.</summary>
+    public static readonly string[] Writable =
+        ["sequence", "state", "reviewed_by", "reviewed_ms", "label", "labeled_by", "note", "labeled_ms", "promoted_record_id", "promoted_label", "promoted_by", "promoted_ms"];
+
+    /// <summary>
+    /// Adds a parameter per <see cref="Writable"/> column to <paramref name="command"/>, named by <paramref name="name"/>
+    /// (each provider writes its own prefix), for <see cref="Bind"/>.
+    /// </summary>
+    public static void AddWritableParameters(DbCommand command, Func<string, string> name)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var column in Writable)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name(column);
+            command.Parameters.Add(parameter);
+        }
+    }
+
+    /// <summary>Sets the parameters <see cref="AddWritableParameters"/> added to <paramref name="review"/>'s values.</summary>
+    public static void Bind(DbCommand command, Func<string, string> name, RecordReview review)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(review);
+        object?[] values =
+        [
+            review.Sequence, (int)review.State, review.ReviewedBy, review.ReviewedUnixMs, review.Label, review.LabeledBy, review.Note,
+            review.LabeledUnixMs, review.PromotedRecordId, review.PromotedLabel, review.PromotedBy, review.PromotedUnixMs,
+        ];
+        for (var i = 0; i < Writable.Length; i++)
+        {
+            command.Parameters[name(Writable[i])].Value = values[i] ?? DBNull.Value;
+        }
+    }
+
     /// <summary>Every review the reader returns (selected with <see cref="Columns"/>).</summary>
     public static List<RecordReview> ReadReviews(DbDataReader reader)
     {

@@ -669,15 +669,14 @@ function actOnCurrent(done, write) {
     .finally(() => { state.pendingWrites--; }));
 }
 
-// Label (and so review) the current item and move on in the same key press; undo puts it back in the queue.
+// Label (and so review) the current item and move on in the same key press; the toast (and `u`) undoes it within the
+// server's window: the record's review goes back to what it was, the label included.
 function labelCurrent(label) {
   if (!label) { toast("Type a label first"); $("queue-label").focus(); return; }
-  const item = state.queue[state.queueIndex];
-  actOnCurrent(`labeled ${label}`, (i) => postJson("/api/label", { set: state.setId, ids: [i.id], label }));
-  state.lastActed = item;
+  undoableOnCurrent(`labeled ${label}`, "/api/label", { label });
 }
 
-// Tag or delete the current item and move on; the toast (and `u`) undoes it within the server's window.
+// Tag, delete, label or review the current item and move on; the toast (and `u`) undoes it within the server's window.
 function undoableOnCurrent(done, path, body) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
@@ -690,15 +689,14 @@ function undoableOnCurrent(done, path, body) {
 }
 
 function reviewCurrent(stateName) {
-  state.lastActed = state.queue[state.queueIndex];
-  actOnCurrent(stateName, (i) => postJson("/api/review", { set: state.setId, ids: [i.id], state: stateName }));
+  undoableOnCurrent(stateName, "/api/review", { state: stateName });
 }
 
 async function undoLast() {
   const item = state.lastActed;
-  if (!item) return;
+  if (!item) { toast("Nothing to undo"); return; }
   if (item.undoToken) {
-    // A tag or delete: the server puts the previous values back, or keeps the record.
+    // The server puts the previous values (tags, label, review state) back, or keeps the record.
     const token = item.undoToken;
     item.undoToken = undefined;
     state.lastActed = null;
@@ -709,12 +707,8 @@ async function undoLast() {
     catch (e) { toast(`Could not undo: ${e.message}`); }
     return;
   }
-  await postJson("/api/review", { set: state.setId, ids: [item.id], state: "unreviewed" });
-  item.done = undefined;
-  state.queueIndex = Math.max(0, state.queue.indexOf(item));
-  state.lastActed = null;
-  renderQueue();
-  toast(`${item.id} is back in the queue (its recorded label stays in the history)`);
+  // Its write has not answered yet (no token): nothing the server could undo so far.
+  toast(`${item.id}: still being saved, undo it from its message in a moment`);
 }
 
 const queueKeys = {

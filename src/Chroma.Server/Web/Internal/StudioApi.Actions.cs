@@ -35,7 +35,7 @@ internal sealed partial class StudioApi
         return Results.Json(new ActionResult(updated) { Undo = token, UndoSeconds = _undo.Window.TotalSeconds }, StudioJson.Options);
     }
 
-    /// <summary>POST /api/undo with <c>{"token": "..."}</c>: undoes a tag or a delete within the undo window.</summary>
+    /// <summary>POST /api/undo with <c>{"token": "..."}</c>: undoes a tag, a delete, a label or a review within the undo window.</summary>
     public async Task<IResult> UndoAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var request = await StudioRequests.ReadAsync<UndoRequest>(context, cancellationToken).ConfigureAwait(false);
@@ -45,6 +45,11 @@ internal sealed partial class StudioApi
                 new StudioError($"token: nothing to undo (unknown, already undone, or older than the undo window of {_undo.Window.TotalSeconds:0.#} s)"),
                 StudioJson.Options,
                 statusCode: StatusCodes.Status410Gone);
+        }
+
+        if (result.Restored is { } restored)
+        {
+            _maps.Refresh(restored.Set, restored.Sequences);
         }
 
         return Results.Json(result, StudioJson.Options);

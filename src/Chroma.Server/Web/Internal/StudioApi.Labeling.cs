@@ -25,7 +25,7 @@ internal sealed partial class StudioApi
 
             var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
             return changed;
-        }, cancellationToken);
+        }, cancellationToken, undoable: true);
 
     /// <summary>Sets the review state (<c>reviewed</c>, <c>dismissed</c> or <c>unreviewed</c>, which undoes either).</summary>
     public Task<IResult> ReviewAsync(HttpContext context, CancellationToken cancellationToken) =>
@@ -39,7 +39,7 @@ internal sealed partial class StudioApi
                 _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")),
             };
             return _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken, undoable: true);
 
     /// <summary>Promotes the records' labels into the training data (a labeled training copy each).</summary>
     public Task<IResult> PromoteAsync(HttpContext context, CancellationToken cancellationToken) =>
@@ -49,8 +49,9 @@ internal sealed partial class StudioApi
             return result.Promoted.Count;
         }, cancellationToken);
 
+    // undoable: the records' reviews are read before the action, and the answer carries a token that puts them back.
     private async Task<IResult> LabelingActionAsync(
-        HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<long>> act, CancellationToken cancellationToken)
+        HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<long>> act, CancellationToken cancellationToken, bool undoable = false)
     {
         var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
         if (FindSet(request?.Set) is not { } set)
@@ -67,8 +68,15 @@ internal sealed partial class StudioApi
         var records = _store.GetRecordsByIds(set, [.. ids.Distinct(StringComparer.Ordinal)], includeEmbeddings: false);
         var labelable = records.Where(r => r.Record.Dataset != DatasetNames.Training).ToList();
         long changed = 0;
+        List<ReviewSnapshot>? before = null;
         try
         {
+            if (undoable)
+            {
+                var reviews = _labeling.Reviews(set, [.. labelable.Select(r => r.Sequence)]);
+                before = [.. labelable.Select(r => new ReviewSnapshot(r.Sequence, r.Record.Id, reviews.GetValueOrDefault(r.Sequence)))];
+            }
+
             foreach (var chunk in labelable.Chunk(LabelingService.MaxRecordsPerCall))
             {
                 changed += await act(set, request!, [.. chunk.Select(r => r.Record.Id)]).ConfigureAwait(false);
@@ -81,6 +89,12 @@ internal sealed partial class StudioApi
         }
 
         _maps.Refresh(set, [.. labelable.Select(r => r.Sequence)]);
-        return Results.Json(new ActionResult(changed, ids.Count - labelable.Count), StudioJson.Options);
+        var result = new ActionResult(changed, ids.Count - labelable.Count);
+        if (before is { Count: > 0 })
+        {
+            result = result with { Undo = _undo.RememberReviews(set, before), UndoSeconds = _undo.Window.TotalSeconds };
+        }
+
+        return Results.Json(result, StudioJson.Options);
     }
 }

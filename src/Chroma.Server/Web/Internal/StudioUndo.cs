@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Chroma.Server.Labeling;
 using Chroma.Server.Storage;
 
 namespace Chroma.Server.Web.Internal;
@@ -18,12 +19,19 @@ internal sealed class StudioUndo : IAsyncDisposable
     private readonly ILogger<StudioUndo> _logger;
     private readonly TimeSpan _window;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly LabelingService? _labeling;
 
     /// <summary>Creates the undo log.</summary>
-    public StudioUndo(IRecordStore store, WebOptions options, TimeProvider time, ILogger<StudioUndo> logger)
+    /// <param name="store">Where tags and deletes are written.</param>
+    /// <param name="options">Studio's options (the undo window).</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Where deferred deletes are logged.</param>
+    /// <param name="labeling">Where reviews are put back; null where only tags and deletes are undone.</param>
+    public StudioUndo(IRecordStore store, WebOptions options, TimeProvider time, ILogger<StudioUndo> logger, LabelingService? labeling = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _labeling = labeling;
         _time = time;
         _logger = logger;
         _window = options.UndoWindow;
@@ -55,6 +63,16 @@ internal sealed class StudioUndo : IAsyncDisposable
     }
 
     /// <summary>Sequences of <paramref name="set"/> whose delete waits out its undo window.</summary>
+    /// <summary>
+    /// Remembers the reviews records had before a label or review action (read before it), for an undo within the
+    /// window that puts them back; returns the token.
+    /// </summary>
+    public string RememberReviews(StoredEmbeddingSet set, IReadOnlyList<ReviewSnapshot> previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        return Add(new Entry(set, null, null, Expiry(), previous));
+    }
+
     public IReadOnlySet<long> PendingDeletes(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -84,6 +102,14 @@ internal sealed class StudioUndo : IAsyncDisposable
         {
             await entry.Timer!.DisposeAsync().ConfigureAwait(false);
             return new UndoResult("delete", deletes.Count);
+        }
+
+        if (entry.Reviews is { } reviews)
+        {
+            // Labels and review states back as they were (an undone label is gone, not only reopened).
+            await (_labeling ?? throw new InvalidOperationException("Studio's undo of a review needs the labeling service."))
+                .RestoreAsync(entry.Set, reviews, StudioApi.Reviewer, cancellationToken).ConfigureAwait(false);
+            return new UndoResult("review", reviews.Count) { Restored = (entry.Set, [.. reviews.Select(r => r.Sequence)]) };
         }
 
         // Each key back to what each record held: records that had no such key lose it again.
@@ -159,11 +185,14 @@ internal sealed class StudioUndo : IAsyncDisposable
     /// <summary>What one record's tagged keys held before (null: absent).</summary>
     private sealed record PreviousTags(string Id, Dictionary<string, string?> Values);
 
-    private sealed class Entry(StoredEmbeddingSet set, List<PreviousTags>? tags, List<(string Id, long Sequence)>? deletes, DateTimeOffset expires)
+    private sealed class Entry(
+        StoredEmbeddingSet set, List<PreviousTags>? tags, List<(string Id, long Sequence)>? deletes, DateTimeOffset expires, IReadOnlyList<ReviewSnapshot>? reviews = null)
     {
         public StoredEmbeddingSet Set { get; } = set;
 
         public List<PreviousTags>? Tags { get; } = tags;
+
+        public IReadOnlyList<ReviewSnapshot>? Reviews { get; } = reviews;
 
         public List<(string Id, long Sequence)>? Deletes { get; } = deletes;
 

@@ -118,5 +118,13 @@ internal sealed record ActionResult(long Changed, long Skipped = 0)
 /// <summary>An undo request.</summary>
 internal sealed record UndoRequest(string? Token);
 
-/// <summary>What an undo did: <c>tag</c> (previous values restored) or <c>delete</c> (records kept).</summary>
-internal sealed record UndoResult(string Undone, long Records);
+/// <summary>
+/// What an undo did: <c>tag</c> (previous values restored), <c>delete</c> (records kept) or <c>review</c> (labels and
+/// review states as they were).
+/// </summary>
+internal sealed record UndoResult(string Undone, long Records)
+{
+    /// <summary>Gets the set and sequences whose reviews were put back, for the map to refresh; not sent.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (Storage.StoredEmbeddingSet Set, long[] Sequences)? Restored { get; init; }
+}
