@@ -79,6 +79,13 @@ internal sealed class ApiKeyInterceptor : Interceptor
         return CryptographicOperations.FixedTimeEquals(Digest(presented), _expectedKey);
     }
 
+    /// <summary>
+    /// A secret for <paramref name="purpose"/> derived from the key (HMAC-SHA256 of the purpose under the key's digest):
+    /// the same on every server with this key and across restarts, and a new one when the key changes; null without a key.
+    /// </summary>
+    internal byte[]? DeriveSecret(string purpose) =>
+        _expectedKey is null ? null : HMACSHA256.HashData(_expectedKey, Encoding.UTF8.GetBytes(purpose));
+
     private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private void Authorize(ServerCallContext context)

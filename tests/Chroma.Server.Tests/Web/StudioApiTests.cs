@@ -60,6 +60,53 @@ public sealed class StudioApiTests
 
     [Test]
     [CancelAfter(60_000)]
+    public async Task Session_FromAServerThatRestarted_StillValidWithTheSameKeyOnlyAndUnlessSignedOut(CancellationToken cancellationToken)
+    {
+        // Arrange: a session token from one server instance, which then stops.
+        string cookie;
+        await using (var first = await RunningServer.StartAsync(apiKey: Key))
+        {
+            using var http = new HttpClient { BaseAddress = first.Server.WebEndpoint };
+            var signIn = await http.PostAsJsonAsync("/api/session", new { key = Key }, cancellationToken);
+            cookie = signIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        }
+
+        // Act: the same cookie at a new instance with the same key (a restart, or another replica), and at one with another key.
+        await using var restarted = await RunningServer.StartAsync(apiKey: Key);
+        await using var otherKey = await RunningServer.StartAsync(apiKey: Key + "-rotated");
+        var afterRestart = await GetSetsAsync(restarted, cookie, cancellationToken);
+        var withOtherKey = await GetSetsAsync(otherKey, cookie, cancellationToken);
+        var tampered = await GetSetsAsync(restarted, cookie[..^2] + (cookie[^2] == 'A' ? "BA" : "AA"), cancellationToken);
+        using (var signOut = new HttpRequestMessage(HttpMethod.Delete, "/api/session"))
+        {
+            signOut.Headers.Add("Cookie", cookie);
+            using var http = new HttpClient { BaseAddress = restarted.Server.WebEndpoint };
+            await http.SendAsync(signOut, cancellationToken);
+        }
+
+        var afterSignOut = await GetSetsAsync(restarted, cookie, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterRestart, Is.EqualTo(HttpStatusCode.OK), "a restart does not sign the user out");
+            Assert.That(withOtherKey, Is.EqualTo(HttpStatusCode.Unauthorized), "a new key voids the session");
+            Assert.That(tampered, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(afterSignOut, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+
+    private static async Task<HttpStatusCode> GetSetsAsync(RunningServer server, string cookie, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/sets");
+        request.Headers.Add("Cookie", cookie);
+        using var response = await http.SendAsync(request, cancellationToken);
+        return response.StatusCode;
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
     public async Task Map_StoredRecords_EveryPointOnceAndDeltaOnlyNewOnes(CancellationToken cancellationToken)
     {
         await using var server = await RunningServer.StartAsync();

@@ -41,7 +41,14 @@ function el(tag, attrs, ...children) {
 
 async function api(path, options) {
   const response = await fetch(path, Object.assign({ credentials: "same-origin" }, options));
-  if (response.status === 401) { showSignIn(); throw new Error("signed out"); }
+  if (response.status === 401) {
+    // The session ended (it expired, or the server's key changed) while the page was open: say so, and that the
+    // action that met it was not done.
+    const signedIn = !$("app").hidden;
+    showSignIn();
+    if (signedIn) $("signin-error").textContent = "Your session ended, so the last action was not saved. Sign in again to go on.";
+    throw new Error("signed out");
+  }
   if (!response.ok) {
     let message = response.statusText;
     try { message = (await response.json()).error || message; } catch { /* not JSON */ }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -6,9 +7,11 @@ using Chroma.Server.Security;
 namespace Chroma.Server.Web.Internal;
 
 /// <summary>
-/// Studio's sign-in: the browser posts the server's API key once, gets a random session token in an
-/// HttpOnly, SameSite=Strict cookie and never holds the key itself. Sessions live in memory (a restart
-/// signs everyone out) for <see cref="Lifetime"/>.
+/// Studio's sign-in: the browser posts the server's API key once, gets a session token in an HttpOnly,
+/// SameSite=Strict cookie and never holds the key itself. A token is its expiry (<see cref="Lifetime"/>) and a random
+/// nonce, signed (HMAC-SHA256) with a secret derived from the API key: valid across restarts and on every replica with
+/// the same key, void when the key changes. Signing out voids the token on this server until it expires (the browser
+/// drops the cookie too).
 /// </summary>
 internal sealed class StudioSessions
 {
@@ -18,13 +21,17 @@ internal sealed class StudioSessions
     /// <summary>How long a session lasts after sign-in.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
-    private const int MaxSessions = 10_000;
+    private const int MaxSignedOut = 10_000;
+    private const int ExpiryBytes = 8;
+    private const int NonceBytes = 16;
+    private const int MacBytes = 32;
 
     private readonly ApiKeyInterceptor _keys;
     private readonly TimeProvider _time;
+    private readonly byte[]? _secret;
 
-    // Keyed by the SHA-256 of the token, so the tokens themselves are not kept.
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _sessions = new(StringComparer.Ordinal);
+    // Tokens signed out before they expired, keyed by the SHA-256 of the token, with their expiry.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _signedOut = new(StringComparer.Ordinal);
 
     /// <summary>Creates the sessions of a server whose API key <paramref name="keys"/> checks.</summary>
     public StudioSessions(ApiKeyInterceptor keys, TimeProvider time)
@@ -33,12 +40,17 @@ internal sealed class StudioSessions
         KeyRequired = keys.KeyRequired;
         _keys = keys;
         _time = time;
+        _secret = keys.DeriveSecret("chroma-studio-session-v1");
     }
 
-    /// <summary>Gets whether the server has an API key (else every browser is signed in).</summary>
+    /// <summary>Gets whether Studio needs a sign-in (the server has an API key).</summary>
     public bool KeyRequired { get; }
 
-    /// <summary>Starts a session when <paramref name="key"/> is the server's key; returns its token, or null.</summary>
+    /// <summary>
+    /// A session token for a correct key, or null. The token carries its expiry and is signed with a secret derived
+    /// from the API key, so it stays valid across a restart of the server and on every replica with the same key (a
+    /// session held only in memory ended with each restart, and the next action sent the user to the sign-in page).
+    /// </summary>
     public string? SignIn(string? key)
     {
         if (!KeyRequired || !_keys.IsValidKey(key))
@@ -46,21 +58,14 @@ internal sealed class StudioSessions
             return null;
         }
 
-        var now = _time.GetUtcNow();
-        if (_sessions.Count >= MaxSessions)
-        {
-            foreach (var expired in _sessions.Where(s => s.Value <= now).Select(s => s.Key).ToList())
-            {
-                _sessions.TryRemove(expired, out _);
-            }
-        }
-
-        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        _sessions[Digest(token)] = now + Lifetime;
-        return token;
+        var token = new byte[ExpiryBytes + NonceBytes + MacBytes];
+        BinaryPrimitives.WriteInt64LittleEndian(token, (_time.GetUtcNow() + Lifetime).ToUnixTimeMilliseconds());
+        RandomNumberGenerator.Fill(token.AsSpan(ExpiryBytes, NonceBytes));
+        HMACSHA256.HashData(_secret, token.AsSpan(0, ExpiryBytes + NonceBytes), token.AsSpan(ExpiryBytes + NonceBytes));
+        return Convert.ToBase64String(token).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Whether the request may read data: no key configured, or a live session cookie.</summary>
+    /// <summary>Whether the request carries a valid session cookie (always true without a key).</summary>
     public bool IsSignedIn(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -69,34 +74,55 @@ internal sealed class StudioSessions
             return true;
         }
 
-        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || string.IsNullOrEmpty(token))
-        {
-            return false;
-        }
-
-        var digest = Digest(token);
-        if (!_sessions.TryGetValue(digest, out var expires))
-        {
-            return false;
-        }
-
-        if (expires > _time.GetUtcNow())
-        {
-            return true;
-        }
-
-        _sessions.TryRemove(digest, out _);
-        return false;
+        return context.Request.Cookies.TryGetValue(CookieName, out var token) && Expiry(token) is { } expires
+            && expires > _time.GetUtcNow() && !_signedOut.ContainsKey(Digest(token!));
     }
 
-    /// <summary>Ends the session of the request's cookie, if any.</summary>
+    /// <summary>Ends the session of the request's cookie, if any (on this server; the browser drops the cookie).</summary>
     public void SignOut(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Request.Cookies.TryGetValue(CookieName, out var token) && !string.IsNullOrEmpty(token))
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Expiry(token) is not { } expires)
         {
-            _sessions.TryRemove(Digest(token), out _);
+            return;
         }
+
+        var now = _time.GetUtcNow();
+        if (_signedOut.Count >= MaxSignedOut)
+        {
+            foreach (var expired in _signedOut.Where(s => s.Value <= now).Select(s => s.Key).ToList())
+            {
+                _signedOut.TryRemove(expired, out _);
+            }
+        }
+
+        _signedOut[Digest(token!)] = expires;
+    }
+
+    // The expiry a well-formed token signed with this server's secret carries, or null.
+    private DateTimeOffset? Expiry(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 128 || _secret is null)
+        {
+            return null;
+        }
+
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+        var bytes = new byte[ExpiryBytes + NonceBytes + MacBytes];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != bytes.Length)
+        {
+            return null;
+        }
+
+        Span<byte> mac = stackalloc byte[MacBytes];
+        HMACSHA256.HashData(_secret, bytes.AsSpan(0, ExpiryBytes + NonceBytes), mac);
+        if (!CryptographicOperations.FixedTimeEquals(mac, bytes.AsSpan(ExpiryBytes + NonceBytes)))
+        {
+            return null;
+        }
+
+        return DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(bytes));
     }
 
     private static string Digest(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
