@@ -96,6 +96,27 @@ public sealed class StudioApiTests
         });
     }
 
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Queue_DatasetTheSetDoesNotHave_400NamingItAndTheDatasetsItHas(CancellationToken cancellationToken)
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var descriptor = new EmbeddingSetDescriptor { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+        await server.LogAsync(Batch(descriptor, "training", 0, 20), Batch(descriptor, "production", 20, 4));
+
+        var typo = await http.GetAsync("/api/queue?set=m/1/l&dataset=prodution", cancellationToken);
+        var training = await http.GetAsync("/api/queue?set=m/1/l&dataset=training", cancellationToken);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(typo.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            var error = JsonDocument.Parse(await typo.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("error").GetString();
+            Assert.That(error, Does.Contain("no dataset 'prodution' (it has production)"));
+            Assert.That(training.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
+    }
+
     private static async Task<HttpStatusCode> GetSetsAsync(RunningServer server, string cookie, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };

@@ -562,7 +562,17 @@ async function loadQueue() {
   const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", take: "50" });
   if ($("queue-reviewed").checked) params.append("reviewed", "include");
   if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
-  const page = await (await api(`/api/queue?${params}`)).json();
+  let page;
+  try {
+    page = await (await api(`/api/queue?${params}`)).json();
+  } catch (e) {
+    // A filter the server refuses (a dataset it does not have), or the server gone: say why where the queue would be.
+    state.queue = [];
+    state.queueIndex = 0;
+    $("queue-status").textContent = `Could not load the queue: ${e.message}`;
+    renderQueue();
+    return;
+  }
   state.queue = page.items;
   state.queueIndex = 0;
   $("queue-status").textContent = page.problem ?? `${number.format(page.scored)} scored · computed ${ago(page.computedUnixMs)}`;

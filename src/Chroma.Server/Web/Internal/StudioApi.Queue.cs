@@ -37,8 +37,9 @@ internal sealed partial class StudioApi
         var dataset = query["dataset"] is { Count: > 0 } d && d.ToString().Length > 0 ? d.ToString() : DatasetNames.Production;
         if (dataset == DatasetNames.Training)
         {
-            return BadRequest("dataset: training records are the reference and are not scored");
+            return BadRequest("dataset: training records are the reference and are not scored; pick production or another dataset");
         }
+
 
         if (Tags(query["tag"]) is not { } metadata)
         {
@@ -68,6 +69,14 @@ internal sealed partial class StudioApi
         {
             Excluded = includeReviewed ? null : _labeling.Reviewed(set),
         });
+        // An empty page for a dataset the set does not have (a typo) names it and those the set has (looked up only then).
+        if (page.Total == 0 && _store.ListSets().FirstOrDefault(s => s.Set.Key == set.Key) is { } summary
+            && summary.DatasetCounts.All(c => c.Key != dataset)
+            && summary.DatasetCounts.Where(c => c.Key != DatasetNames.Training).Select(c => c.Key).ToList() is { Count: > 0 } scored)
+        {
+            return BadRequest($"dataset: set '{set.SetId}' has no dataset '{dataset}' (it has {string.Join(", ", scored)})");
+        }
+
         var reviews = _labeling.Reviews(set, [.. page.Items.Select(i => i.Sequence)]);
         var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
         var pendingDeletes = _undo.PendingDeletes(set);
