@@ -211,11 +211,23 @@ function connectEvents() {
   clearTimeout(connectEvents.timer);
   const source = new EventSource("/api/events");
   state.events = source;
-  source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
-  source.addEventListener("error", () => { $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  source.addEventListener("open", () => {
+    $("live").textContent = "live";
+    $("live").classList.add("on");
+    // Back after an outage: what the page showed may have failed to load (a map on "Failed to fetch") or be out of
+    // date, so the current view loads again.
+    if (state.disconnected) {
+      state.disconnected = false;
+      loadSets().catch(() => {});
+      if (state.view === "map") loadMap(true).catch(() => {});
+      if (state.view === "queue") loadQueue();
+    }
+  });
+  source.addEventListener("error", () => { state.disconnected = true; $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
   // The server is stopping and has ended the stream: listen again in a while (a restart) rather than at once (the
   // browser's own retry would hit a closed port).
   source.addEventListener("stopping", () => {
+    state.disconnected = true;
     source.close();
     state.events = null;
     $("live").textContent = "server stopped";
