@@ -133,7 +133,10 @@ function show(view) {
   state.view = view;
   history.replaceState(null, "", "#" + view);
   for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = v !== view;
-  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+  document.querySelectorAll("nav button").forEach((b) => {
+    b.classList.toggle("active", b.dataset.view === view);
+    if (b.dataset.view === view) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+  });
   $("detail").hidden = true;
   if (view === "sets") { renderSets(); if (state.setsStale) loadSets(); }
   if (view === "map") openMap();
@@ -411,7 +414,7 @@ $("projection").addEventListener("change", () => {
 });
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => {
   state.tool = b.dataset.tool;
-  document.querySelectorAll("[data-tool]").forEach((x) => x.classList.toggle("active", x === b));
+  document.querySelectorAll("[data-tool]").forEach((x) => { x.classList.toggle("active", x === b); x.setAttribute("aria-pressed", String(x === b)); });
 }));
 
 function wireMap() {
@@ -531,8 +534,12 @@ $("delete-selection").addEventListener("click", async () => {
 async function openRecord(sequence) {
   const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
   const panel = $("detail");
+  // FindNearest's distance: squared L2 in an l2 set, 1 - cosine in a cosine one.
+  const metric = state.sets?.find((s) => s.setId === state.setId)?.metric;
+  const distanceName = metric === "cosine" ? "cosine distance" : "squared L2 distance";
   panel.replaceChildren(...[
-    el("h3", {}, r.id),
+    el("div", { class: "detail-head" }, el("h3", {}, r.id),
+      el("button", { type: "button", class: "close", "aria-label": "Close the record detail (Escape)", onclick: closeDetail }, "×")),
     r.preview ? el("img", { class: "preview", id: "detail-preview", src: r.preview, alt: `input of ${r.id}` }) : null,
     el("dl", {},
       el("dt", {}, "dataset"), el("dd", {}, r.dataset),
@@ -550,11 +557,23 @@ async function openRecord(sequence) {
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {},
         n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
-        el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · distance ${decimal.format(n.distance)}`))))
+        el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · ${distanceName} ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
 }
+
+function closeDetail() {
+  const panel = $("detail");
+  if (panel.hidden) return false;
+  panel.hidden = true;
+  return true;
+}
+
+// Escape closes the record detail (wherever the focus is, except while typing in a field).
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && e.target.tagName !== "INPUT" && closeDetail()) e.preventDefault();
+});
 
 function bars(items) {
   return el("div", { class: "bars" }, items.map((b) => {
