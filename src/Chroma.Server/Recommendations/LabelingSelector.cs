@@ -160,8 +160,8 @@ internal static class LabelingSelector
         }
 
         // One width per set; a record of another width (none in practice) is left to follow in score order.
-        var dimension = candidates.GroupBy(i => records[i].UnitEmbedding.Length).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-        var rows = candidates.Where(i => records[i].UnitEmbedding.Length == dimension).ToArray();
+        var dimension = candidates.GroupBy(i => records[i].Dimension).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var rows = candidates.Where(i => records[i].Dimension == dimension).ToArray();
         if (dimension == 0)
         {
             return [];
@@ -170,7 +170,7 @@ internal static class LabelingSelector
         var units = new float[rows.Length * dimension];
         for (var r = 0; r < rows.Length; r++)
         {
-            records[rows[r]].UnitEmbedding.Span.CopyTo(units.AsSpan(r * dimension, dimension));
+            records[rows[r]].CopyUnitTo(units.AsSpan(r * dimension, dimension));
         }
 
         var clients = rows.Length <= MaxClients
