@@ -14,6 +14,9 @@ public sealed class StudioApiTests
 {
     private const string Key = "studio-api-key-93";
 
+    // The set the tests log: m/1/l, 8 dimensions (Batch writes 8 values a record).
+    private static readonly EmbeddingSetDescriptor Descriptor = new() { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+
     [Test]
     [CancelAfter(60_000)]
     public async Task Api_KeyConfiguredNoSession_Answers401AndNoData(CancellationToken cancellationToken)
@@ -102,7 +105,7 @@ public sealed class StudioApiTests
     {
         await using var server = await RunningServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
-        var descriptor = new EmbeddingSetDescriptor { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+        var descriptor = Descriptor;
         await server.LogAsync(Batch(descriptor, "training", 0, 20), Batch(descriptor, "production", 20, 4));
 
         var typo = await http.GetAsync("/api/queue?set=m/1/l&dataset=prodution", cancellationToken);
@@ -132,7 +135,7 @@ public sealed class StudioApiTests
     {
         await using var server = await RunningServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
-        var descriptor = new EmbeddingSetDescriptor { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+        var descriptor = Descriptor;
         var acks = await server.LogAsync(Batch(descriptor, "training", 0, 40), Batch(descriptor, "production", 40, 20));
         Assert.That(acks.Select(a => a.Error?.Message), Has.All.Null);
 
@@ -161,7 +164,7 @@ public sealed class StudioApiTests
         // Arrange: production record a labeled "old" through the API; b never reviewed.
         await using var server = await RunningServer.StartAsync();
         using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
-        var descriptor = new EmbeddingSetDescriptor { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
+        var descriptor = Descriptor;
         var production = Batch(descriptor, "production", 20, 4);
         await server.LogAsync(Batch(descriptor, "training", 0, 20), production);
         var labeling = server.Server.Services.GetRequiredService<Chroma.Server.Labeling.LabelingService>();
