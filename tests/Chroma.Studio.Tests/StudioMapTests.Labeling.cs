@@ -88,6 +88,39 @@ public sealed partial class StudioMapTests
         });
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ReviewQueue_ActionButtons_DismissAndUndoWithTheMouse()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var first = await page.EvaluateAsync<string>("studio.queue[0].id");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Dismiss", Exact = true }).ClickAsync();
+        await page.WaitForFunctionAsync("studio.queue[0].done === 'dismissed' && !!studio.queue[0].undoToken && studio.queueIndex === 1");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Undo the last action", Exact = true }).ClickAsync();
+        await page.WaitForFunctionAsync("studio.queue[0].done === undefined && studio.queueIndex === 0");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Next item", Exact = true }).ClickAsync();
+        var index = await page.EvaluateAsync<int>("studio.queueIndex");
+
+        var set = _server.Server.Services.GetRequiredService<Chroma.Server.Storage.IRecordStore>().FindSet(MnistStudioServer.Descriptor.Id)!;
+        var sequence = await page.EvaluateAsync<long>("studio.queue[0].sequence");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
+        while (labeling.Reviews(set, [sequence]).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(labeling.Reviews(set, [sequence]), Is.Empty, $"{first}: dismissed, then undone by the buttons");
+            Assert.That(index, Is.EqualTo(1), "the arrow button moves to the next item");
+        });
+    }
+
     // Chooses the strategy in the switch and waits until the queue shows the page the server answered.
     private static async Task<IResponse> SwitchStrategyAsync(IPage page, string strategy)
     {

@@ -773,6 +773,9 @@ const queueKeys = {
 };
 window.studioQueueKeys = queueKeys;
 
+// The same actions for mouse and touch: each button runs its key's action on the current item.
+document.querySelectorAll(".queue-actions [data-key]").forEach((b) => b.addEventListener("click", () => queueKeys[b.dataset.key]()));
+
 document.addEventListener("keydown", (e) => {
   if (state.view !== "queue" || e.target.tagName === "INPUT" || e.target.tagName === "SELECT" || e.ctrlKey || e.metaKey || e.altKey) return;
   const handler = /^[0-9]$/.test(e.key) ? () => labelCurrent(e.key) : queueKeys[e.key];
