@@ -144,7 +144,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
             }
         }
 
-        return count + Graph.LinkInDropped().NotLinked;
+        return count + Graph.LinkInDropped();
     }
 
     /// <summary>

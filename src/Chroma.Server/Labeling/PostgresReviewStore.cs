@@ -144,21 +144,10 @@ internal sealed partial class PostgresReviewStore : IReviewStore
             await using var remove = new NpgsqlCommand("DELETE FROM record_reviews WHERE set_key = @set AND sequence = @sequence;", connection, transaction);
             remove.Parameters.AddWithValue("set", setKey);
             var removed = remove.Parameters.Add("sequence", NpgsqlDbType.Bigint);
-            await using var put = new NpgsqlCommand(
-                $"""
-                INSERT INTO record_reviews (set_key, record_id, {string.Join(", ", ReviewRows.Writable)})
-                VALUES (@set, @id, {string.Join(", ", ReviewRows.Writable.Select(c => "@" + c))})
-                ON CONFLICT (set_key, sequence) DO UPDATE SET {string.Join(", ", ReviewRows.Writable.Skip(1).Select(c => $"{c} = @{c}"))};
-                """,
-                connection,
-                transaction);
+            await using var put = new NpgsqlCommand(ReviewRows.RestoreStatement("@", "set_key, sequence"), connection, transaction);
             put.Parameters.AddWithValue("set", setKey);
             var id = put.Parameters.Add("id", NpgsqlDbType.Text);
-            foreach (var column in ReviewRows.Writable)
-            {
-                // Typed, so a null (a review with no label yet) binds as the column's type.
-                put.Parameters.Add(column, column is "state" ? NpgsqlDbType.Integer : column.EndsWith("_ms", StringComparison.Ordinal) || column == "sequence" ? NpgsqlDbType.Bigint : NpgsqlDbType.Text);
-            }
+            ReviewRows.AddWritableParameters(put, static c => c);
 
             foreach (var (sequence, recordId, review) in previous)
             {

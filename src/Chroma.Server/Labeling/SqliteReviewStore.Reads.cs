@@ -7,8 +7,6 @@ namespace Chroma.Server.Labeling;
 /// <summary>Reads: pooled connections, committed data only.</summary>
 internal sealed partial class SqliteReviewStore
 {
-    private const string Columns = ReviewRows.Columns;
-
     /// <inheritdoc />
     public IReadOnlyDictionary<long, RecordReview> Read(long setKey, IReadOnlyList<long> sequences)
     {
@@ -21,7 +19,7 @@ internal sealed partial class SqliteReviewStore
 
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM record_reviews WHERE set_key = $set AND sequence IN (SELECT value FROM json_each($sequences));";
+        command.CommandText = $"SELECT {ReviewRows.Columns} FROM record_reviews WHERE set_key = $set AND sequence IN (SELECT value FROM json_each($sequences));";
         command.Parameters.AddWithValue("$set", setKey);
         command.Parameters.AddWithValue("$sequences", JsonSerializer.Serialize(sequences));
         using var reader = command.ExecuteReader();
@@ -50,7 +48,7 @@ internal sealed partial class SqliteReviewStore
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT {Columns} FROM record_reviews
+            SELECT {ReviewRows.Columns} FROM record_reviews
             WHERE set_key = $set AND label IS NOT NULL AND sequence > $after ORDER BY sequence LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$set", setKey);

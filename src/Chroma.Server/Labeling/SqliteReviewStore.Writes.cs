@@ -119,11 +119,7 @@ internal sealed partial class SqliteReviewStore
         var removed = remove.Parameters.Add("$sequence", SqliteType.Integer);
         using var put = _writer.CreateCommand();
         put.Transaction = transaction;
-        put.CommandText = $"""
-            INSERT INTO record_reviews (set_key, record_id, {string.Join(", ", ReviewRows.Writable)})
-            VALUES ($set, $id, {string.Join(", ", ReviewRows.Writable.Select(c => "$" + c))})
-            ON CONFLICT (sequence) DO UPDATE SET {string.Join(", ", ReviewRows.Writable.Skip(1).Select(c => $"{c} = ${c}"))};
-            """;
+        put.CommandText = ReviewRows.RestoreStatement("$", "sequence");
         put.Parameters.AddWithValue("$set", setKey);
         var id = put.Parameters.Add("$id", SqliteType.Text);
         ReviewRows.AddWritableParameters(put, static c => "$" + c);

@@ -63,8 +63,8 @@ internal sealed partial class HnswIndex
     /// Links in the nodes collected since <see cref="TrackDroppedLinks"/> that none of their neighbours links back to
     /// any more (see <see cref="HnswGraph.LinkInDropped{TDist}"/>); runs beside other writers and searches.
     /// </summary>
-    /// <returns>How many nodes were checked, and how many no nearby node had room for (then <see cref="Reconnect"/> links them in).</returns>
-    public (int Checked, int NotLinked) LinkInDropped()
+    /// <returns>How many no nearby node had room for (then <see cref="Reconnect"/> links them in).</returns>
+    public int LinkInDropped()
     {
         _writeGate.EnterReadLock();
         try

@@ -5,10 +5,6 @@ namespace Chroma.Server.Labeling.Internal;
 /// <summary>The columns of a <c>record_reviews</c> row and an audit event as both stores (SQLite, PostgreSQL) select them.</summary>
 internal static class ReviewRows
 {
-    /// <summary>The review columns, in the order <see cref="ReadReview"/> reads them.</summary>
-    public const string Columns =
-        "sequence, record_id, state, reviewed_by, reviewed_ms, label, labeled_by, note, labeled_ms, promoted_record_id, promoted_label, promoted_by, promoted_ms";
-
     /// <summary>The audit event columns, in the order <see cref="ReadEvent"/> reads them.</summary>
     public const string EventColumns = "event, record_id, action, actor, at_ms, detail";
 
@@ -37,6 +33,19 @@ internal static class ReviewRows
     /// <summary>The columns <see cref="Bind"/> sets, besides the set key and the record id.</summary>
     public static readonly string[] Writable =
         ["sequence", "state", "reviewed_by", "reviewed_ms", "label", "labeled_by", "note", "labeled_ms", "promoted_record_id", "promoted_label", "promoted_by", "promoted_ms"];
+
+    /// <summary>The review columns, in the order <see cref="ReadReview"/> reads them: the sequence, the record id, the rest.</summary>
+    public static readonly string Columns = $"{Writable[0]}, record_id, {string.Join(", ", Writable.Skip(1))}";
+
+    /// <summary>
+    /// The statement that writes a whole review row back (an undo), with parameters named <paramref name="prefix"/> plus
+    /// <c>set</c>, <c>id</c> and each <see cref="Writable"/> column (<see cref="AddWritableParameters"/>);
+    /// <paramref name="conflictTarget"/> is the table's key in that store.
+    /// </summary>
+    public static string RestoreStatement(string prefix, string conflictTarget) =>
+        $"INSERT INTO record_reviews (set_key, record_id, {string.Join(", ", Writable)}) " +
+        $"VALUES ({prefix}set, {prefix}id, {string.Join(", ", Writable.Select(c => prefix + c))}) " +
+        $"ON CONFLICT ({conflictTarget}) DO UPDATE SET {string.Join(", ", Writable.Skip(1).Select(c => $"{c} = {prefix}{c}"))};";
 
     /// <summary>
     /// Adds a parameter per <see cref="Writable"/> column to <paramref name="command"/>, named by <paramref name="name"/>

@@ -14,18 +14,5 @@ internal sealed class DroppedLinks
     public void Add(int node) => _nodes.Enqueue(node);
 
     /// <summary>The nodes recorded, each once, in the order first recorded.</summary>
-    public int[] Distinct()
-    {
-        var seen = new HashSet<int>();
-        var nodes = new List<int>();
-        foreach (int node in _nodes)
-        {
-            if (seen.Add(node))
-            {
-                nodes.Add(node);
-            }
-        }
-
-        return [.. nodes];
-    }
+    public IEnumerable<int> Distinct() => _nodes.Distinct();
 }

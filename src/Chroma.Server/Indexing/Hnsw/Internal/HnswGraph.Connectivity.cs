@@ -151,18 +151,17 @@ internal sealed unsafe partial class HnswGraph
     /// neighbours links back to any more, from the nearest reachable node with room (as
     /// <see cref="LinkInFromNearestWithRoom{TDist}"/>). Runs beside searches and other writers.
     /// </summary>
-    /// <returns>How many nodes were checked, and how many of them no nearby node had room for (the caller then runs <see cref="Reconnect{TDist}"/>).</returns>
-    public (int Checked, int NotLinked) LinkInDropped<TDist>()
+    /// <returns>How many of them no nearby node had room for (the caller then runs <see cref="Reconnect{TDist}"/>).</returns>
+    public int LinkInDropped<TDist>()
         where TDist : struct, IDistance
     {
         if (Interlocked.Exchange(ref _droppedAtLevel0, null) is not { } dropped)
         {
-            return (0, 0);
+            return 0;
         }
 
         int notLinked = 0;
-        int[] nodes = dropped.Distinct();
-        foreach (int node in nodes)
+        foreach (int node in dropped.Distinct())
         {
             if (_nodes.Deleted(node) == 0 && !LinkedBackAt(node) && !LinkInAt<TDist>(node))
             {
@@ -170,7 +169,7 @@ internal sealed unsafe partial class HnswGraph
             }
         }
 
-        return (nodes.Length, notLinked);
+        return notLinked;
     }
 
     /// <summary>

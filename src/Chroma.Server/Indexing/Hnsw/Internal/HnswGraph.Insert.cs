@@ -180,7 +180,12 @@ internal sealed unsafe partial class HnswGraph
         {
             if (kept.Count >= m)
             {
-                dropped?.Add(candidate);
+                if (dropped is null)
+                {
+                    break;
+                }
+
+                dropped.Add(candidate);
                 continue;
             }
 
