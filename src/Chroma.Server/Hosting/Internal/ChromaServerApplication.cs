@@ -98,6 +98,7 @@ internal static class ChromaServerApplication
             MapChromaEndpoints(app);
             if (studio)
             {
+                app.UseResponseCompression();
                 app.MapStudio();
             }
 

@@ -78,12 +78,7 @@ internal sealed partial class StudioApi
         {
             view = view with
             {
-                ReviewState = review.State switch
-                {
-                    Labeling.ReviewState.Reviewed => "reviewed",
-                    Labeling.ReviewState.Dismissed => "dismissed",
-                    _ => "unreviewed",
-                },
+                ReviewState = ReviewStateName(review.State),
                 ReviewLabel = review.Label,
                 PromotedRecordId = review.PromotedRecordId,
             };

@@ -9,6 +9,8 @@ namespace Chroma.Server.Web.Internal;
 internal sealed partial class StudioApi
 {
     private const int MaxQueuePage = 200;
+    private const int DefaultQueuePage = 50;
+    private const int MaxQueueOffset = 1_000_000;
 
     /// <summary>
     /// One page of the ranking. Query: <c>set</c>, <c>strategy</c> (balanced, ood, uncertainty, labeling),
@@ -46,12 +48,23 @@ internal sealed partial class StudioApi
             return BadRequest("tag: each must be key=value");
         }
 
-        var offset = int.TryParse(query["offset"], out var o) && o >= 0 ? Math.Min(o, 1_000_000) : 0;
-        var take = int.TryParse(query["take"], out var t) && t > 0 ? Math.Min(t, MaxQueuePage) : 50;
+        if (PageNumber(query["offset"], 0, 0) is not { } offset)
+        {
+            return BadRequest($"offset: must be a whole number of entries to skip, 0 or more (got \"{query["offset"]}\")");
+        }
+
+        if (PageNumber(query["take"], DefaultQueuePage, 1) is not { } requested)
+        {
+            return BadRequest($"take: must be a whole number of entries from 1 to {MaxQueuePage} (got \"{query["take"]}\")");
+        }
+
+        // More than a page holds is served as a full page (has_more says the rest is there).
+        var take = Math.Min(requested, MaxQueuePage);
+        offset = Math.Min(offset, MaxQueueOffset);
         var scores = _scoring.Scores(set);
         if (scores.TrainingProblem is { } problem)
         {
-            return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []), StudioJson.Options);
+            return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []) { Offset = offset }, StudioJson.Options);
         }
 
         Diversity diversity;
@@ -65,9 +78,10 @@ internal sealed partial class StudioApi
 
         // Reviewed and dismissed records leave the queue unless asked for (reviewed=include).
         var includeReviewed = query["reviewed"].ToString() == "include";
+        var reviewed = _labeling.Reviewed(set);
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(strategy, dataset, metadata, AllScores: false, offset, take, diversity)
         {
-            Excluded = includeReviewed ? null : _labeling.Reviewed(set),
+            Excluded = includeReviewed ? null : reviewed,
         });
         // An empty page for a dataset the set does not have (a typo) names it and those the set has (looked up only then).
         if (page.Total == 0 && _store.ListSets().FirstOrDefault(s => s.Set.Key == set.Key) is { } summary
@@ -87,18 +101,44 @@ internal sealed partial class StudioApi
             if (records.TryGetValue(sequence, out var stored) && !pendingDeletes.Contains(sequence))
             {
                 var r = stored.Record;
+                var review = reviews.GetValueOrDefault(sequence);
                 items.Add(new QueueItemView(
-                    sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label) ?? reviews.GetValueOrDefault(sequence)?.Label, Empty(r.InputUri),
-                    r.Metadata.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
+                    sequence, r.Id, r.Dataset, Empty(r.Inference?.PredictedClass), Empty(r.Label) ?? review?.Label, Empty(r.InputUri),
+                    // An image in the metadata is sent once, as the preview, not again as text.
+                    r.Metadata.Where(m => !RecordPreviews.IsImage(m.Key, m.Value)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal),
                     item.Score, Signals(item.Signals), item.Reasons, item.DuplicateIds)
                 {
                     Preview = Preview(set, stored),
+                    ScoreRank = item.ScoreRank,
+                    ReviewState = ReviewStateName(review?.State),
                 });
             }
         }
 
-        return Results.Json(new QueueView(scores.ComputedUnixMs, page.Scored, page.Total, page.HasMore, null, items), StudioJson.Options);
+        return Results.Json(
+            new QueueView(scores.ComputedUnixMs, page.Scored, page.Total, page.HasMore, null, items) { Offset = offset, Reviewed = reviewed.Sequences.Count },
+            StudioJson.Options);
     }
+
+    // A paging number: the default when absent, null when not a whole number at least `minimum`.
+    private static int? PageNumber(StringValues value, int absent, int minimum)
+    {
+        if (value.Count == 0 || value.ToString().Length == 0)
+        {
+            return absent;
+        }
+
+        return long.TryParse(value.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= minimum
+            ? (int)Math.Min(n, int.MaxValue)
+            : null;
+    }
+
+    private static string ReviewStateName(Labeling.ReviewState? state) => state switch
+    {
+        Labeling.ReviewState.Reviewed => "reviewed",
+        Labeling.ReviewState.Dismissed => "dismissed",
+        _ => "unreviewed",
+    };
 
     private static Dictionary<string, string>? Tags(StringValues values)
     {

@@ -76,11 +76,24 @@ internal sealed partial class StudioApi
             return Results.Json(new SessionState(false, true), StudioJson.Options);
         }
 
+        // Guessing is slowed down per address: a few wrong keys, then 429 until the minute is out.
+        var address = context.Connection.RemoteIpAddress;
+        if (_sessions.Throttle.RetryAfter(address) is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(
+                new StudioError($"too many wrong keys from this address: try again in {seconds} s"), StudioJson.Options, statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
         if (_sessions.SignIn(request?.Key) is not { } token)
         {
             // The same answer whatever was wrong; the key itself is never logged or echoed.
+            _sessions.Throttle.Failed(address);
             return Results.Json(new StudioError("wrong API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
         }
+
+        _sessions.Throttle.Succeeded(address);
 
         context.Response.Cookies.Append(StudioSessions.CookieName, token, new CookieOptions
         {

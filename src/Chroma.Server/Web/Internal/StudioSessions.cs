@@ -41,7 +41,11 @@ internal sealed class StudioSessions
         _keys = keys;
         _time = time;
         _secret = keys.DeriveSecret("chroma-studio-session-v1");
+        Throttle = new SignInThrottle(time);
     }
+
+    /// <summary>Gets the limit on wrong keys per address.</summary>
+    public SignInThrottle Throttle { get; }
 
     /// <summary>Gets whether Studio needs a sign-in (the server has an API key).</summary>
     public bool KeyRequired { get; }

@@ -88,10 +88,27 @@ internal sealed record QueueItemView(
 {
     /// <summary>Gets an image of the input, or null.</summary>
     public string? Preview { get; init; }
+
+    /// <summary>Gets the 1-based position in plain score order (diversity may serve it elsewhere).</summary>
+    public int ScoreRank { get; init; }
+
+    /// <summary>Gets the review state (unreviewed, reviewed, dismissed): the latter two appear with reviewed=include.</summary>
+    public string ReviewState { get; init; } = "unreviewed";
 }
 
-/// <summary>A page of the review queue.</summary>
-internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items);
+/// <summary>
+/// A page of the review queue. <paramref name="Total"/> is how many entries the ranking holds as far as it has been
+/// ranked (exact once <paramref name="HasMore"/> is false, a lower bound before: the ranking is built only as deep as
+/// pages ask for); <paramref name="HasMore"/> says whether another page follows.
+/// </summary>
+internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, bool HasMore, string? Problem, IReadOnlyList<QueueItemView> Items)
+{
+    /// <summary>Gets the entries skipped before this page.</summary>
+    public int Offset { get; init; }
+
+    /// <summary>Gets how many records of the set are reviewed or dismissed (left out unless reviewed=include).</summary>
+    public int Reviewed { get; init; }
+}
 
 /// <summary>
 /// Records to act on, by id or by sequence (a map selection), with what the action needs: tags to merge,
