@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat();
 const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const collator = new Intl.Collator(undefined, { numeric: true });
 // Twenty categorical colours (Tableau 10, then lighter partners; the light grey swapped for a dark blue so "none" stays
 // unique); categories past the twentieth share OTHER and one legend line, so no two categories ever look alike.
 const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127],
@@ -16,7 +17,7 @@ const categoryColor = (j) => j === 0 ? NONE : j <= PALETTE.length ? PALETTE[j - 
 const state = {
   sets: [], setId: null, view: "sets", colorBy: "dataset", tool: "pan", projection: "pca",
   map: null, data: null, selected: new Uint8Array(0), selectedCount: 0,
-  queue: [], queueIndex: 0, lastEvent: null, events: null, eventLog: [],
+  queue: [], queueIndex: 0, undoStack: [], lastEvent: null, events: null, eventLog: [],
 };
 const note = (what) => { state.eventLog.push([Math.round(performance.now()), what]); if (state.eventLog.length > 50) state.eventLog.shift(); };
 window.studio = state; // read by the browser tests and by people poking at the console
@@ -104,6 +105,12 @@ $("signin-form").addEventListener("submit", async (e) => {
   $("signin-error").textContent = "";
   const response = await fetch("/api/session", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key: $("signin-key").value }) });
   $("signin-key").value = "";
+  if (response.status === 429) {
+    let message = "Too many wrong keys: wait a minute and try again.";
+    try { message = `${(await response.json()).error}.`; } catch { /* not JSON */ }
+    $("signin-error").textContent = message.charAt(0).toUpperCase() + message.slice(1);
+    return;
+  }
   if (!response.ok) { $("signin-error").textContent = "That key was not accepted."; return; }
   start(true);
 });
@@ -122,16 +129,57 @@ async function start(keyRequired) {
   $("signout").hidden = !keyRequired;
   await loadSets();
   connectEvents();
-  const hash = location.hash.slice(1);
-  show(["sets", "map", "queue"].includes(hash) ? hash : "sets");
+  applyRoute("replace");
 }
 
 // ---- navigation ----
-document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
+// The URL says what the page shows: #view?set=…&record=… (view: sets, map or queue). Each view or set chosen is a
+// history entry, so Back and Forward move between them, and a link or a reload opens the same view of the same set
+// (and the same record's detail).
+function route() {
+  const [view, query] = location.hash.slice(1).split("?");
+  const params = new URLSearchParams(query || "");
+  return { view: ["sets", "map", "queue"].includes(view) ? view : "sets", set: params.get("set"), record: Number(params.get("record")) || 0 };
+}
 
-function show(view) {
+function routeHash(view, record) {
+  const params = new URLSearchParams();
+  if (state.setId) params.set("set", state.setId);
+  if (record) params.set("record", record);
+  const query = params.toString();
+  return "#" + view + (query ? "?" + query : "");
+}
+
+// Writes the current view (and open record) into the URL: a new history entry ("push") or the current one ("replace").
+function writeRoute(how, record) {
+  const hash = routeHash(state.view, record);
+  if (hash === location.hash) return;
+  if (how === "push") history.pushState(null, "", hash); else history.replaceState(null, "", hash);
+  state.routed = location.hash;
+}
+
+// Shows what the URL names (on start, Back/Forward, or a hash typed or linked).
+function applyRoute(how) {
+  if (state.routed === location.hash && how !== "replace") return;
+  const r = route();
+  if (r.set && r.set !== state.setId && state.sets.some((s) => s.setId === r.set)) {
+    state.setId = r.set;
+    $("set-select").value = r.set;
+    state.data = null;
+  }
+  show(r.view, how === "replace" ? "replace" : "none");
+  if (r.record) openRecord(r.record).catch((e) => toast(`Could not open record ${r.record}: ${e.message}`));
+}
+
+window.addEventListener("popstate", () => applyRoute("none"));
+window.addEventListener("hashchange", () => applyRoute("none"));
+
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view, "push")));
+
+function show(view, how) {
   state.view = view;
-  history.replaceState(null, "", "#" + view);
+  if (how !== "none") writeRoute(how || "push");
+  state.routed = location.hash;
   for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = v !== view;
   document.querySelectorAll("nav button").forEach((b) => {
     b.classList.toggle("active", b.dataset.view === view);
@@ -146,6 +194,8 @@ function show(view) {
 $("set-select").addEventListener("change", () => {
   state.setId = $("set-select").value;
   state.data = null;
+  closeDetail();
+  writeRoute("push");
   if (state.view === "map") loadMap(true);
   if (state.view === "queue") loadQueue();
 });
@@ -167,44 +217,62 @@ async function loadSets() {
   if (state.view === "sets") renderSets();
 }
 
+// Drift (MMD²) over time: the line from zero to the largest value measured (labelled on the axis), the first and last
+// times under it, a filled dot where the change was significant (p < 0.05) and an open one where it was not.
 function driftChart(drift) {
-  const w = 320, h = 60;
+  const w = 320, h = 78, left = 52, top = 6, bottom = 18, plotH = h - top - bottom;
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "drift (MMD²) over time");
-  if (drift.length < 1) return svg;
+  svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("role", "img"); svg.setAttribute("class", "drift");
+  if (drift.length < 1) { svg.setAttribute("aria-label", "drift: not measured yet"); return svg; }
+  const node = (tag, attrs, text) => {
+    const n = document.createElementNS(svg.namespaceURI, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    if (text !== undefined) n.textContent = text;
+    svg.append(n);
+    return n;
+  };
   const max = Math.max(...drift.map((d) => d.mmd2), 1e-12);
   const t0 = drift[0].computedUnixMs, t1 = Math.max(drift[drift.length - 1].computedUnixMs, t0 + 1);
-  const pts = drift.map((d) => [4 + (w - 8) * (d.computedUnixMs - t0) / (t1 - t0), h - 4 - (h - 8) * Math.max(0, d.mmd2) / max]);
-  const line = document.createElementNS(svg.namespaceURI, "polyline");
-  line.setAttribute("points", pts.map((p) => p.join(",")).join(" "));
-  line.setAttribute("fill", "none"); line.setAttribute("stroke", "#d9534f"); line.setAttribute("stroke-width", "1.5");
-  svg.append(line);
+  const x = (t) => drift.length === 1 ? left + (w - left - 4) / 2 : left + (w - left - 4) * (t - t0) / (t1 - t0);
+  const pts = drift.map((d) => [x(d.computedUnixMs), top + plotH - plotH * Math.max(0, d.mmd2) / max]);
+  node("line", { x1: left, y1: top, x2: left, y2: top + plotH, stroke: "#98a2b3" });
+  node("line", { x1: left, y1: top + plotH, x2: w - 4, y2: top + plotH, stroke: "#98a2b3" });
+  node("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, decimal.format(max));
+  node("text", { x: left - 4, y: top + plotH, "text-anchor": "end" }, "0");
+  const when = (ms) => new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  node("text", { x: left, y: h - 4 }, when(t0));
+  if (drift.length > 1) node("text", { x: w - 4, y: h - 4, "text-anchor": "end" }, when(t1));
+  if (pts.length > 1) node("polyline", { points: pts.map((p) => p.join(",")).join(" "), fill: "none", stroke: "#d9534f", "stroke-width": "1.5" });
   for (const [i, d] of drift.entries()) {
-    if (d.pValue >= 0.05) continue;
-    const c = document.createElementNS(svg.namespaceURI, "circle");
-    c.setAttribute("cx", pts[i][0]); c.setAttribute("cy", pts[i][1]); c.setAttribute("r", 2.5); c.setAttribute("fill", "#d9534f");
-    svg.append(c);
+    const significant = d.pValue < 0.05;
+    node("circle", { cx: pts[i][0], cy: pts[i][1], r: 2.5, fill: significant ? "#d9534f" : "#fff", stroke: "#d9534f" });
   }
+  const last = drift[drift.length - 1];
+  svg.setAttribute("aria-label", `drift (MMD²) over ${drift.length} measurements from ${when(t0)} to ${when(t1)}: largest ${decimal.format(max)}, last ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)})`);
   return svg;
 }
 
 function renderSets() {
   const root = $("view-sets");
-  if (!state.sets.length) { root.replaceChildren(el("p", { class: "muted" }, "No embedding sets yet: log records with the Chroma client and they appear here.")); return; }
+  if (!state.sets.length) {
+    root.replaceChildren(el("div", { class: "card" }, el("h2", {}, "No embedding sets yet"),
+      el("p", {}, "Log records with the Chroma client and they appear here, live: each model, version and layer is a set."),
+      el("p", {}, "Point the client at this server's gRPC port (", el("code", {}, "Chroma__Port"), ", 50051 unless configured; this page is on the Studio port). The README's QuickStart shows it end to end: ", el("code", {}, "dotnet run --project samples/Chroma.Samples.QuickStart"), ".")));
+    return;
+  }
   root.replaceChildren(...state.sets.map((s) => {
     const last = s.drift[s.drift.length - 1];
     return el("div", { class: "card", "data-set": s.setId },
       el("h2", {}, s.setId),
       el("div", { class: "muted" }, `dimension ${number.format(s.dimension)} · ${s.metric} · ${number.format(s.total)} records · updated ${ago(s.updatedUnixMs)}`),
       el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
-      el("div", {}, last ? `Drift MMD² ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurements` : "Drift: not measured yet"),
+      el("div", {}, last ? `Drift MMD² ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
       driftChart(s.drift),
       el("div", { class: s.scoring.problem ? "error" : "muted" }, s.scoring.problem
         ? `Scoring: ${s.scoring.problem}`
         : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · computed ${ago(s.scoring.computedUnixMs)}`),
-      el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map"); } }, "Open map"), " ",
-        el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue"); } }, "Review queue")));
+      el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
+        el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
   }));
 }
 
@@ -291,7 +359,7 @@ function loadMap(full) {
 }
 
 async function fetchMap(full) {
-  if (!state.setId) { $("map-status").textContent = "no set"; return; }
+  if (!state.setId) { $("map-status").textContent = "No embedding sets yet: log records with the Chroma client (see the Sets view)."; return; }
   const started = performance.now();
   const after = !full && state.data ? state.data.throughSequence : 0;
   const url = `/api/map?set=${encodeURIComponent(state.setId)}&projection=${state.projection}` + (after ? `&after=${after}` : "");
@@ -386,7 +454,9 @@ function renderLegend() {
     const c = counts(column, names), shown = names.slice(0, PALETTE.length);
     const rest = c.slice(PALETTE.length + 1).reduce((a, b) => a + b, 0);
     const line = (j, text) => { const row = el("div", {}, el("span", { class: "swatch" }), text); row.dataset.category = j; return row; };
-    return [el("b", {}, title), ...shown.map((name, j) => line(j + 1, `${name} (${number.format(c[j + 1])})`)),
+    // Listed in natural order of the names (0, 1, 2 … 10), whatever order the colours were given in.
+    const order = shown.map((name, j) => j).sort((a, b) => collator.compare(shown[a], shown[b]));
+    return [el("b", {}, title), ...order.map((j) => line(j + 1, `${shown[j]} (${number.format(c[j + 1])})`)),
       names.length > shown.length ? line(PALETTE.length + 1, `${number.format(names.length - shown.length)} more (${number.format(rest)})`) : null,
       c[0] ? line(0, `none (${number.format(c[0])})`) : null];
   };
@@ -561,12 +631,14 @@ async function openRecord(sequence) {
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
+  writeRoute("replace", r.sequence);
 }
 
 function closeDetail() {
   const panel = $("detail");
   if (panel.hidden) return false;
   panel.hidden = true;
+  writeRoute("replace");
   return true;
 }
 
@@ -579,53 +651,109 @@ function bars(items) {
   return el("div", { class: "bars" }, items.map((b) => {
     const fill = el("i");
     fill.style.width = `${Math.round(100 * Math.min(1, Math.max(0, b.share)))}%`;
-    return [el("span", {}, b.name), el("span", { class: "bar" }, fill), el("span", {}, b.text)];
+    return [el("span", b.title ? { title: b.title } : {}, b.name), el("span", { class: "bar" }, fill), el("span", {}, b.text)];
   }));
 }
 
-const signalBars = (signals) => bars(signals.map((s) => ({ name: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
+// What each signal measures, in words (the wire name stays in the tooltip).
+const SIGNAL_NAMES = {
+  mahalanobis: "far from all classes", relative_mahalanobis: "unlike its class", knn_distance: "far from training neighbours",
+  boundary: "neighbours' labels differ", entropy: "uncertain (entropy)", margin: "uncertain (margin)",
+  least_confidence: "uncertain (top class)", feature_norm: "weak activation", production_shift: "unlike training (shift)",
+};
+const signalName = (signal) => SIGNAL_NAMES[signal] || signal;
+
+function signalBars(signals, limit) {
+  // In the queue only the strongest few (by percentile); the record's detail shows them all.
+  const shown = limit ? [...signals].sort((a, b) => b.percentile - a.percentile).slice(0, limit) : signals;
+  const list = bars(shown.map((s) => ({ name: signalName(s.signal), title: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
+  return list;
+}
 
 // ---- review queue ----
 ["strategy", "diversity", "queue-dataset", "queue-tag", "queue-reviewed"].forEach((id) => $(id).addEventListener("change", () => loadQueue()));
 
-async function loadQueue() {
-  if (!state.setId) return;
-  const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", take: "50" });
+const QUEUE_PAGE = 50;
+
+// An item the server now leaves out of the ranking (reviewed, dismissed, labeled or deleted here), unless reviewed
+// records are shown: the next page's offset does not count it.
+const leftOut = (item) => !$("queue-reviewed").checked && item.done && !item.done.startsWith("tagged");
+
+// Loads the queue's first page, or (`more`) the page after what is shown, appended.
+async function loadQueue(more) {
+  if (!state.setId) { state.queue = []; $("queue-status").textContent = ""; renderQueue(); return; }
+  if (more && state.queueLoading) return;
+  const offset = more ? state.queue.filter((i) => !leftOut(i)).length : 0;
+  const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", offset: String(offset), take: String(QUEUE_PAGE) });
   if ($("queue-reviewed").checked) params.append("reviewed", "include");
   if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
   let page;
+  state.queueLoading = true;
   try {
     page = await (await api(`/api/queue?${params}`)).json();
   } catch (e) {
     // A filter the server refuses (a dataset it does not have), or the server gone: say why where the queue would be.
-    state.queue = [];
-    state.queueIndex = 0;
+    if (!more) { state.queue = []; state.queueIndex = 0; state.queuePage = null; renderQueue(); }
     $("queue-status").textContent = `Could not load the queue: ${e.message}`;
-    renderQueue();
     return;
+  } finally { state.queueLoading = false; }
+  state.queuePage = page;
+  if (more) {
+    // The ranking may have moved since the first page (a new scoring pass): an item already shown is not shown twice.
+    const shown = new Set(state.queue.map((i) => i.id));
+    const added = page.items.filter((i) => !shown.has(i.id));
+    const list = $("queue-list"), at = state.queue.length;
+    state.queue.push(...added);
+    list.append(...added.map((item, j) => queueItem(item, at + j)));
+  } else {
+    state.queue = page.items;
+    state.queueIndex = 0;
+    renderQueue();
   }
-  state.queue = page.items;
-  state.queueIndex = 0;
-  $("queue-status").textContent = page.problem ?? `${number.format(page.scored)} scored · computed ${ago(page.computedUnixMs)}`;
-  renderQueue();
+  queueStatus();
 }
 
+// What the list holds against what the ranking has, and what is hidden.
+function queueStatus() {
+  const page = state.queuePage;
+  if (!page) return;
+  if (page.problem) { $("queue-status").textContent = page.problem; return; }
+  const hidden = !$("queue-reviewed").checked && page.reviewed ? ` · ${number.format(page.reviewed)} reviewed or dismissed hidden` : "";
+  $("queue-status").textContent = `showing ${number.format(state.queue.length)}${page.hasMore ? ", more below" : ""} · ${number.format(page.scored)} scored${hidden} · computed ${ago(page.computedUnixMs)}`;
+  const more = $("queue-more");
+  more.hidden = !page.hasMore;
+  $("queue-empty").hidden = state.queue.length > 0;
+  $("queue-empty").textContent = page.scored === 0
+    ? "Nothing scored yet: records of this dataset are ranked once the set has training records and a scoring pass has run."
+    : "Nothing left to review here: every ranked record is reviewed or dismissed, or the filters match none. Tick \u201cinclude reviewed\u201d to see them.";
+}
+
+$("queue-more").addEventListener("click", () => loadQueue(true));
+
 function queueItem(item, i) {
-  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const previous = state.queueIndex; state.queueIndex = i; markCurrent(previous); openRecord(item.sequence); } },
-    el("div", { class: "head" }, item.preview ? el("img", { class: "thumb", src: item.preview, alt: "" }) : null,
-      el("span", { class: "score" }, decimal.format(item.score)), el("b", {}, item.id),
-      item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
-      item.label ? el("span", {}, `label ${item.label}`) : null,
-      item.inputUri ? el("span", { class: "muted" }, item.inputUri) : null,
-      item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
-      el("span", { class: "muted state" }, item.done || "")),
-    el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
-    signalBars(item.signals));
+  const reviewed = item.reviewState && item.reviewState !== "unreviewed" ? item.reviewState : null;
+  const moved = item.scoreRank && item.scoreRank !== i + 1;
+  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const at = state.queue.indexOf(item), previous = state.queueIndex; state.queueIndex = at; markCurrent(previous); openRecord(item.sequence); } },
+    item.preview ? el("img", { class: "thumb large", src: item.preview, alt: "" }) : null,
+    el("div", { class: "body" },
+      el("div", { class: "head" },
+        el("span", { class: "score", title: "combined score" }, decimal.format(item.score)), el("b", { class: "id" }, item.id),
+        moved ? el("span", { class: "muted rank", title: "Its place in plain score order: diversity moved it so that different problems come first" }, `score rank ${number.format(item.scoreRank)}`) : null,
+        item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
+        item.label ? el("span", {}, `label ${item.label}`) : null,
+        reviewed ? el("span", { class: "chip" }, reviewed) : null,
+        item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
+        el("span", { class: "muted state" }, item.done || "")),
+      item.inputUri ? el("div", { class: "muted uri" }, item.inputUri) : null,
+      el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
+      signalBars(item.signals, 3)));
 }
 
 function renderQueue() {
   const list = $("queue-list");
   list.replaceChildren(...state.queue.map(queueItem));
+  $("queue-more").hidden = !state.queuePage?.hasMore;
+  $("queue-empty").hidden = state.queue.length > 0 || !state.queuePage;
   const current = list.children[state.queueIndex];
   placeCursor(current);
   if (current) current.scrollIntoView({ block: "nearest" });
@@ -675,6 +803,8 @@ new ResizeObserver(() => placeCursor($("queue-list").children[state.queueIndex])
 
 function advance(step) {
   const previous = state.queueIndex;
+  // Near the end of what is shown, the next page comes in (the ranking goes on).
+  if (step > 0 && state.queueIndex + step >= state.queue.length - 5 && state.queuePage?.hasMore) loadQueue(true);
   state.queueIndex = Math.max(0, Math.min(state.queue.length - 1, state.queueIndex + step));
   markCurrent(previous, true);
 }
@@ -725,14 +855,18 @@ function labelCurrent(label) {
 }
 
 // Tag, delete, label or review the current item and move on; the toast (and `u`) undoes it within the server's window.
+// Every such action goes on the undo stack: `u` undoes the newest first, then the one before, and so on.
 function undoableOnCurrent(done, path, body) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
-  state.lastActed = item;
+  const action = { item, done };
+  state.undoStack.push(action);
+  if (state.undoStack.length > 100) state.undoStack.shift();
   actOnCurrent(done, async (i) => {
     const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
-    i.undoToken = r.undo;
-    toast(`${i.id} ${done}`, () => { state.lastActed = i; undoLast(); }, r.undoSeconds);
+    action.token = i.undoToken = r.undo;
+    action.expires = Date.now() + (r.undoSeconds || 0) * 1000;
+    toast(`${i.id} ${done}`, () => undoAction(action), r.undoSeconds);
   });
 }
 
@@ -740,23 +874,40 @@ function reviewCurrent(stateName) {
   undoableOnCurrent(stateName, "/api/review", { state: stateName });
 }
 
-async function undoLast() {
-  const item = state.lastActed;
-  if (!item) { toast("Nothing to undo"); return; }
-  if (item.undoToken) {
-    // The server puts the previous values (tags, label, review state) back, or keeps the record.
-    const token = item.undoToken;
-    item.undoToken = undefined;
-    state.lastActed = null;
-    item.done = undefined;
-    state.queueIndex = Math.max(0, state.queue.indexOf(item));
-    renderQueue();
-    try { await postJson("/api/undo", { token }); toast(`Undone: ${item.id} is as it was`); }
-    catch (e) { toast(`Could not undo: ${e.message}`); }
+// `u`: the newest action still on the stack.
+function undoLast() {
+  const now = Date.now();
+  // Actions whose write failed (put back already) or whose undo window is over leave the stack.
+  while (state.undoStack.length) {
+    const top = state.undoStack[state.undoStack.length - 1];
+    if (top.item.done !== top.done || top.token && top.expires <= now) state.undoStack.pop(); else break;
+  }
+  const action = state.undoStack[state.undoStack.length - 1];
+  if (!action) { toast("Nothing to undo"); return; }
+  undoAction(action);
+}
+
+async function undoAction(action) {
+  const item = action.item;
+  if (!action.token) {
+    // Its write has not answered yet (no token): nothing the server could undo so far.
+    toast(`${item.id}: still being saved, undo it in a moment`);
     return;
   }
-  // Its write has not answered yet (no token): nothing the server could undo so far.
-  toast(`${item.id}: still being saved, undo it from its message in a moment`);
+  // The server puts the previous values (tags, label, review state) back, or keeps the record.
+  const token = action.token;
+  state.undoStack = state.undoStack.filter((a) => a !== action);
+  action.token = item.undoToken = undefined;
+  item.done = undefined;
+  markDone(item);
+  const previous = state.queueIndex;
+  state.queueIndex = Math.max(0, state.queue.indexOf(item));
+  markCurrent(previous);
+  try {
+    await postJson("/api/undo", { token });
+    const left = state.undoStack.length;
+    toast(`Undone: ${item.id} is as it was` + (left ? ` (${left} more to undo with u)` : ""));
+  } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
 
 const queueKeys = {
@@ -768,7 +919,11 @@ const queueKeys = {
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
   Enter: () => state.queue[state.queueIndex] && openRecord(state.queue[state.queueIndex].sequence),
-  t: () => undoableOnCurrent("tagged", "/api/tag", { tags: parseTag($("tag-text").value) || { reviewed: "yes" } }),
+  t: () => {
+    const tags = parseTag($("queue-tag-apply").value);
+    if (!tags) { toast("Write the tag to apply as key=value"); $("queue-tag-apply").focus(); return; }
+    undoableOnCurrent(`tagged ${$("queue-tag-apply").value.trim()}`, "/api/tag", { tags });
+  },
   x: () => undoableOnCurrent("deleted", "/api/delete", {}),
 };
 window.studioQueueKeys = queueKeys;
