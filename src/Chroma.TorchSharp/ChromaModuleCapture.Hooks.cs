@@ -72,8 +72,11 @@ public sealed partial class ChromaModuleCapture
                     CopyEmbeddings(output, state);
                     break;
                 case ForwardPhase.Idle when _set.ShouldCapture:
-                    // The model's own hooks did not run: it was called with forward(), which skips hooks.
-                    ReportSkipped("the model was called with forward(), which skips hooks; call model.call(input)", exception: null);
+                    // The model's own hooks did not run: the layer ran outside a call of the model, either because the
+                    // model was called with forward() (which skips hooks) or because the layer was called on its own.
+                    ReportSkipped(
+                        "the layer ran outside a call of the model",
+                        "the layer ran outside a call of the model, so nothing was captured: call the model with model.call(input) (forward() skips hooks); a layer called on its own is not captured");
                     break;
             }
         }
@@ -122,7 +125,11 @@ public sealed partial class ChromaModuleCapture
             TensorRows.CopyTo(output, ref state.Outputs, out var rows, out var classes);
             if (rows != state.Rows || classes == 0)
             {
-                ReportSkipped("the model output's batch size differs from the layer's", exception: null);
+                ReportSkipped(
+                    "the model output's batch size differs from the layer's",
+                    output.Dimensions == 1
+                        ? $"the model output has shape [{output.size(0)}], no batch dimension: call the model with a batch (e.g. input.unsqueeze(0) for one input)"
+                        : $"the model output has {rows} rows, the layer's output {state.Rows}: both must have the batch as their first dimension");
                 return null!;
             }
 
@@ -178,5 +185,12 @@ public sealed partial class ChromaModuleCapture
         {
             _set.ReportCaptureError(Adapter, exception);
         }
+    }
+
+    // A skipped batch whose first occurrence is logged with its numbers.
+    private void ReportSkipped(string kind, string detail)
+    {
+        Interlocked.Increment(ref _skippedBatches);
+        _set.ReportCaptureProblem(Adapter, kind, detail);
     }
 }

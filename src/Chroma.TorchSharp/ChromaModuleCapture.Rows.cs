@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chroma.TorchSharp.Internal;
 
 namespace Chroma.TorchSharp;
@@ -11,7 +12,9 @@ public sealed partial class ChromaModuleCapture
         var width = state.Width;
         if (width != _set.Descriptor.Dimension)
         {
-            ReportSkipped("the layer's output width differs from the embedding set's dimension", exception: null);
+            ReportSkipped(
+                "the layer's output width differs from the embedding set's dimension",
+                $"the layer's output has {width} values per row ({rows} rows), the embedding set's dimension is {_set.Descriptor.Dimension}");
             return;
         }
 
@@ -21,7 +24,19 @@ public sealed partial class ChromaModuleCapture
         var inputUris = context?.InputUris;
         if ((labels is not null && labels.Count != rows) || (inputUris is not null && inputUris.Count != rows))
         {
-            ReportSkipped("the labels or input URIs of the scope do not match the batch size", exception: null);
+            ReportSkipped(
+                "the labels or input URIs of the scope do not match the batch size",
+                $"the scope has {labels?.Count.ToString(CultureInfo.InvariantCulture) ?? "no"} labels and {inputUris?.Count.ToString(CultureInfo.InvariantCulture) ?? "no"} input URIs for a batch of {rows} rows");
+            return;
+        }
+
+        if (context is not null && !context.TryUseRowValues())
+        {
+            // The labels and URIs were given for one batch and an earlier forward of this scope logged them: a second
+            // batch would be stored with the first one's labels.
+            ReportSkipped(
+                "a second forward inside one scope with labels or input URIs",
+                $"a second forward ({rows} rows) inside one scope with labels or input URIs: they were given for one batch and an earlier forward used them; open one scope per forward");
             return;
         }
 
@@ -38,7 +53,7 @@ public sealed partial class ChromaModuleCapture
             if (classes > 0)
             {
                 var scores = outputs.Slice(row * classes, classes);
-                predicted = _classLabels.NameOf(ClassScores.ArgMax(scores));
+                predicted = ClassScores.HasFinite(scores) ? _classLabels.NameOf(ClassScores.ArgMax(scores)) : null;
                 if (_includeProbabilities)
                 {
                     probabilities = scores;
@@ -47,6 +62,16 @@ public sealed partial class ChromaModuleCapture
                         var destination = state.Probabilities.AsSpan(0, classes);
                         ClassScores.Softmax(scores, destination);
                         probabilities = destination;
+                    }
+
+                    if (!ClassScores.AllFinite(probabilities))
+                    {
+                        // A broken head output must not cost the embedding: the row is logged without probabilities.
+                        probabilities = default;
+                        _set.ReportCaptureProblem(
+                            Adapter,
+                            "the model output has NaN or infinity: rows logged without class probabilities",
+                            $"the model output has NaN or infinity (row {row} of {rows}): such rows are logged with their embedding and without class probabilities");
                     }
                 }
             }

@@ -14,7 +14,10 @@ namespace Chroma.TorchSharp;
 /// Call the model with <c>model.call(input)</c>: TorchSharp runs a module's hooks from <c>call</c>, not from
 /// <c>forward</c>. Capture never throws into the forward and never changes its output: a problem (wrong embedding
 /// width, labels that do not match the batch) is counted in <see cref="ChromaClient.CaptureErrorCount"/> and the
-/// batch is skipped. Forwards may run on several threads at once; do not dispose the capture while one runs.
+/// batch is skipped. A scope's labels and input URIs describe one batch: a second forward inside the same scope is
+/// skipped and counted, so open one scope per forward. A row whose model output holds NaN or infinity is logged with
+/// its embedding and without class probabilities (counted as a capture problem). Forwards may run on several threads
+/// at once; do not dispose the capture while one runs.
 /// </remarks>
 public sealed partial class ChromaModuleCapture : IDisposable
 {
@@ -65,7 +68,12 @@ public sealed partial class ChromaModuleCapture : IDisposable
     /// <param name="labels">The batch's class indices; read once, now.</param>
     /// <param name="inputUris">One input URI per batch element, or <see langword="null"/>.</param>
     /// <returns>The scope; dispose it after the forward.</returns>
-    /// <remarks>Labels that are not integer class indices are counted as a capture error and the scope's forwards are skipped.</remarks>
+    /// <remarks>
+    /// Labels that are not integer class indices (or, in a set with class names, an index past them) are counted as a
+    /// capture error and the scope's forwards are skipped. The labels and input URIs describe one batch: the first
+    /// captured forward inside the scope logs them, and a second forward inside the same scope is skipped and counted
+    /// (it would be stored with the first batch's labels). Open one scope per forward.
+    /// </remarks>
     public CaptureScope Training(Tensor labels, IReadOnlyList<string>? inputUris = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
@@ -78,7 +86,7 @@ public sealed partial class ChromaModuleCapture : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            ReportSkipped("labels are not integer class indices", ex);
+            ReportSkipped("labels are not class indices of the set", ex);
         }
 
         return new CaptureScope(_context, new BatchContext(names is null ? null : ChromaDatasets.Training, names, inputUris));
@@ -96,7 +104,8 @@ public sealed partial class ChromaModuleCapture : IDisposable
 
     /// <summary>
     /// Logs the forwards made until the scope is disposed as production data with the given input URIs. Forwards
-    /// outside any scope are production data too; this scope only adds the URIs.
+    /// outside any scope are production data too; this scope only adds the URIs. URIs describe one batch: with URIs, a
+    /// second forward inside the same scope is skipped and counted, as for <see cref="Training(Tensor, IReadOnlyList{string}?)"/>.
     /// </summary>
     /// <param name="inputUris">One input URI per batch element, or <see langword="null"/>.</param>
     /// <returns>The scope; dispose it after the forward.</returns>

@@ -78,6 +78,17 @@ public sealed class EmbeddingSet
     public void ReportCaptureProblem(string adapter, string problem) =>
         Client.CaptureErrors.Report($"{adapter}: {problem}", exception: null);
 
+    /// <summary>
+    /// Reports a capture problem with the numbers of its first occurrence: counted in
+    /// <see cref="ChromaClient.CaptureErrorCount"/>; the first time <paramref name="problem"/> is met for this adapter,
+    /// <paramref name="detail"/> is what is logged (e.g. both sizes of a mismatch). Never throws.
+    /// </summary>
+    /// <param name="adapter">The adapter that met the problem, as shown in the log.</param>
+    /// <param name="problem">What went wrong, in a few words; the same text each time (it decides what is logged once).</param>
+    /// <param name="detail">The problem with this occurrence's numbers, logged the first time.</param>
+    public void ReportCaptureProblem(string adapter, string problem, string detail) =>
+        Client.CaptureErrors.Report($"{adapter}: {problem}", exception: null, $"{adapter}: {detail} (set '{Descriptor.Id}')");
+
     /// <summary>Logs a record of the training data, with its ground-truth label.</summary>
     /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
     /// <param name="label">The ground-truth label, or <see langword="null"/>.</param>

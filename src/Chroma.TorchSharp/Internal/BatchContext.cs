@@ -24,4 +24,16 @@ internal sealed class BatchContext
 
     /// <summary>Whether forwards in this scope are not captured at all.</summary>
     public bool IsPaused { get; }
+
+    /// <summary>Whether the scope carries one value per batch row (labels or input URIs), which describe one batch.</summary>
+    public bool HasRowValues => Labels is not null || InputUris is not null;
+
+    // 1 once a forward has logged the scope's labels and URIs (a scope flows to other threads with the async context).
+    private int _used;
+
+    /// <summary>
+    /// Claims the scope's labels and input URIs for one forward: true for the first forward that logs them, false for
+    /// every later one (they were given for one batch, and a second batch would be logged with the first one's).
+    /// </summary>
+    public bool TryUseRowValues() => !HasRowValues || Interlocked.Exchange(ref _used, 1) == 0;
 }

@@ -59,6 +59,12 @@ internal sealed class ClassLabels
                 throw new ArgumentException($"Label {indices[i]} at row {i} is not a class index.", nameof(labels));
             }
 
+            if (_names is not null && indices[i] >= _names.Count)
+            {
+                // A set with class names: an index past them has no name, and storing it as "42" would mislabel the row.
+                throw new ArgumentException($"Label {indices[i]} at row {i} is outside the set's {_names.Count} class names.", nameof(labels));
+            }
+
             names[i] = NameOf((int)indices[i]);
         }
 

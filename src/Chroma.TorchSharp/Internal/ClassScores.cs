@@ -20,6 +20,34 @@ internal static class ClassScores
         return best;
     }
 
+    /// <summary>Whether any score is a finite number (else no class can be called the prediction).</summary>
+    public static bool HasFinite(ReadOnlySpan<float> scores)
+    {
+        foreach (var value in scores)
+        {
+            if (float.IsFinite(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether every value is a finite number.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Writes the softmax of <paramref name="logits"/> into <paramref name="destination"/> (same length).</summary>
     public static void Softmax(ReadOnlySpan<float> logits, Span<float> destination)
     {

@@ -9,8 +9,13 @@ namespace Chroma.Transport;
 /// <summary>Builds the Polly pipeline around each step of the background sender (never around the caller's code).</summary>
 internal static class RetryPipelineFactory
 {
-    public static ResiliencePipeline Create(ChromaRetryOptions options, TimeProvider time, ILogger logger) =>
-        new ResiliencePipelineBuilder { TimeProvider = time }
+    /// <summary>How often at most the start of an outage is logged at Warning (a flapping link would repeat it).</summary>
+    public static readonly TimeSpan OutageWarningInterval = TimeSpan.FromMinutes(1);
+
+    public static ResiliencePipeline Create(ChromaRetryOptions options, TimeProvider time, ILogger logger)
+    {
+        var lastWarning = long.MinValue;
+        return new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<RpcException>(TransientFaults.IsTransient),
@@ -21,10 +26,23 @@ internal static class RetryPipelineFactory
                 MaxDelay = options.MaxDelay,
                 OnRetry = args =>
                 {
-                    var status = args.Outcome.Exception is RpcException rpc ? rpc.StatusCode : StatusCode.Unknown;
+                    var rpc = args.Outcome.Exception as RpcException;
+                    var status = rpc?.StatusCode ?? StatusCode.Unknown;
+                    var now = time.GetTimestamp();
+                    var previous = Interlocked.Read(ref lastWarning);
+                    if (args.AttemptNumber == 0
+                        && (previous == long.MinValue || time.GetElapsedTime(previous, now) >= OutageWarningInterval)
+                        && Interlocked.CompareExchange(ref lastWarning, now, previous) == previous)
+                    {
+                        // The first failure of an outage is said once at Warning, without a stack trace; the retries after
+                        // it (every one until the server answers) at Debug.
+                        ChromaClientLog.ServerUnreachable(logger, status, rpc?.Status.Detail ?? args.Outcome.Exception?.Message ?? "no answer", options.MaxDelay.TotalSeconds);
+                    }
+
                     ChromaClientLog.StreamRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);
                     return default;
                 },
             })
             .Build();
+    }
 }

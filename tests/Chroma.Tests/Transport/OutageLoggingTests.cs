@@ -1,0 +1,37 @@
+using Chroma.Tests.Support;
+using Microsoft.Extensions.Logging;
+using NUnit.Framework;
+
+namespace Chroma.Tests.Transport;
+
+/// <summary>An outage is said once at Warning (a user at the default level sees it), its retries at Debug (outside-in probe 6, F9).</summary>
+[TestFixture]
+public sealed class OutageLoggingTests
+{
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerUnavailableForSomeTries_OneWarningNamingTheCauseRetriesAtDebugNothingLost(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions();
+        sessions.FailNextSessions(5);
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o => o.LoggerFactory = logs);
+        var set = client.Set();
+
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        var entries = logs.Entries.ToList();
+        var warnings = entries.Where(e => e.Level >= LogLevel.Warning).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(warnings, Has.Count.EqualTo(1), string.Join("\n", entries.Select(e => $"{e.Level} {e.Message}")));
+            Assert.That(warnings[0].Message, Does.Contain("cannot deliver to the server").And.Contain("Unavailable").And.Contain("scripted outage"));
+            Assert.That(entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("retry", StringComparison.Ordinal)), Is.EqualTo(5), "every retry at Debug");
+            Assert.That(client.Statistics.Exported, Is.EqualTo(10), "nothing lost");
+        });
+    }
+}
