@@ -103,6 +103,28 @@ public sealed class ChromaPredictionEngineTests
     }
 
     [Test]
+    public async Task Predict_ScoresHoldNaN_RowKeepsItsEmbeddingWithoutProbabilities()
+    {
+        var set = _recording.Set(Blobs.Dimension, model: "nan-scores");
+        using var engine = _ml.Model.CreatePredictionEngine<BlobRow, BlobPrediction>(_model).WithChroma(set, o =>
+        {
+            o.Embedding = (input, _) => input.Features;
+            o.ClassProbabilities = (_, output) => output.Score.Skip(1).Prepend(float.NaN).ToArray();
+        });
+
+        var returned = engine.Predict(_rows[0]);
+
+        var record = (await _recording.SentRecordsAsync()).Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(record.Embedding, Is.EqualTo(_rows[0].Features), "a broken score does not cost the embedding");
+            Assert.That(record.Inference.PredictedClass, Is.EqualTo(returned.PredictedLabel));
+            Assert.That(record.Inference.ClassProbabilities, Is.Empty, "no NaN is sent");
+            Assert.That(_recording.Client.CaptureErrorCount, Is.EqualTo(1), "the broken scores are reported");
+        });
+    }
+
+    [Test]
     public async Task Predict_CustomSelectors_LogsInputFeaturesAndInputUri()
     {
         var set = _recording.Set(Blobs.Dimension, model: "features");

@@ -46,7 +46,7 @@ internal sealed class PredictionRecorder<TIn, TOut>
         try
         {
             var embedding = _embedding(input, output);
-            var probabilities = _probabilities is null ? default : _probabilities(input, output);
+            var probabilities = _probabilities is null ? default : FiniteScores.OrNone(_probabilities(input, output), _set, _adapter);
             _set.Log(
                 _dataset,
                 embedding,

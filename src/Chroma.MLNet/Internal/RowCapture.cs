@@ -82,7 +82,7 @@ internal sealed class RowCapture
         try
         {
             var embedding = _embedding.Read();
-            var scores = _scores is null ? default : _scores.Read();
+            var scores = _scores is null ? default : FiniteScores.OrNone(_scores.Read(), _set, _adapter);
             _set.Log(_dataset, embedding, _label?.Invoke(), _predicted?.Invoke(), scores, _inputUri?.Invoke());
         }
 #pragma warning disable CA1031 // A bad row must never fail the user's training or scoring.
