@@ -41,7 +41,14 @@ function el(tag, attrs, ...children) {
 }
 
 async function api(path, options) {
-  const response = await fetch(path, Object.assign({ credentials: "same-origin" }, options));
+  let response;
+  try {
+    response = await fetch(path, Object.assign({ credentials: "same-origin" }, options));
+  } catch {
+    // The browser's own text ("Failed to fetch", "NetworkError when attempting to fetch resource") says nothing useful.
+    const write = options && options.method && options.method !== "GET";
+    throw new Error("the server cannot be reached (stopped or restarting?)" + (write ? ", so nothing was saved" : ""));
+  }
   if (response.status === 401) {
     // The session ended (it expired, or the server's key changed) while the page was open: say so, and that the
     // action that met it was not done.
