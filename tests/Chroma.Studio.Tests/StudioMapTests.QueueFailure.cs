@@ -48,4 +48,23 @@ public sealed partial class StudioMapTests
             Assert.That(stored, Is.False, "nothing was stored");
         });
     }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task ReviewQueue_ServerUnreachable_ToastSaysSoNotTheBrowsersText()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+
+        // The connection fails as it does with the server stopped: fetch itself rejects.
+        await page.RouteAsync("**/api/review", route => route.AbortAsync("connectionrefused"));
+        await page.Locator("#queue-list").FocusAsync();
+        await page.Keyboard.PressAsync("d");
+        await page.WaitForSelectorAsync("#toast:has-text('Failed')");
+        var toast = await page.Locator("#toast").TextContentAsync();
+
+        Assert.That(toast, Does.Contain("the server cannot be reached").And.Contain("nothing was saved").And.Not.Contain("Failed to fetch"));
+    }
 }
