@@ -6,9 +6,11 @@ const number = new Intl.NumberFormat();
 const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 const collator = new Intl.Collator(undefined, { numeric: true });
 // Twenty categorical colours (Tableau 10, then lighter partners; the light grey swapped for a dark blue so "none" stays
-// unique); categories past the twentieth share OTHER and one legend line, so no two categories ever look alike.
+// unique, and that dark blue put eleventh, where a set with one class more than ten, an "outlier" say, finds it: the
+// light blue it replaces there was hard to tell from "none"); categories past the twentieth share OTHER and one legend
+// line, so no two categories ever look alike.
 const PALETTE = [[31,119,180],[255,127,14],[44,160,44],[214,39,40],[148,103,189],[140,86,75],[227,119,194],[23,190,207],[188,189,34],[127,127,127],
-  [174,199,232],[255,187,120],[152,223,138],[255,152,150],[197,176,213],[196,156,148],[247,182,210],[158,218,229],[219,219,141],[57,59,121]];
+  [57,59,121],[255,187,120],[152,223,138],[255,152,150],[197,176,213],[196,156,148],[247,182,210],[158,218,229],[219,219,141],[174,199,232]];
 const OTHER = [60, 60, 60];
 const NONE = [200, 204, 212];
 // Colour of category j of a column (1-based; 0 = no value).
