@@ -525,6 +525,19 @@ function wireMap() {
   });
   canvas.addEventListener("wheel", (e) => { e.preventDefault(); const p = pos(e); map.zoomAt(p[0], p[1], Math.exp(-e.deltaY * 0.0015)); }, { passive: false });
   canvas.addEventListener("pointerleave", () => { $("hover").hidden = true; });
+  // From the keyboard: arrows pan, + and - zoom about the centre, 0 fits, Enter opens the point nearest the centre.
+  canvas.addEventListener("keydown", (e) => {
+    const w = canvas.clientWidth, h = canvas.clientHeight, step = e.shiftKey ? 160 : 40;
+    const keys = {
+      ArrowLeft: () => map.panBy(step, 0), ArrowRight: () => map.panBy(-step, 0),
+      ArrowUp: () => map.panBy(0, step), ArrowDown: () => map.panBy(0, -step),
+      "+": () => map.zoomAt(w / 2, h / 2, 1.25), "=": () => map.zoomAt(w / 2, h / 2, 1.25), "-": () => map.zoomAt(w / 2, h / 2, 0.8),
+      0: () => map.fit(),
+      Enter: () => { const i = map.pick(w / 2, h / 2, Math.max(w, h)); if (i >= 0) openRecord(state.data.seq[i]); },
+    };
+    const action = keys[e.key];
+    if (action && state.data) { e.preventDefault(); action(); }
+  });
 }
 
 function hover([sx, sy]) {
