@@ -11,10 +11,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_LabelingStrategy_QueuesDigitsNotLettersAndKeysStillLabel()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
 
         // The out-of-distribution queue: the letters (another data set) come first.
         await SwitchStrategyAsync(page, "ood");
@@ -58,10 +55,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_LabelThenUndoKey_TheLabelIsGoneNotOnlyReopened()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var first = await page.EvaluateAsync<string>("studio.queue[0].id");
         var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
         bool Labeled() => labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records.Any(l => l.Record.Record.Id == first);
@@ -92,10 +86,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_ActionButtons_DismissAndUndoWithTheMouse()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var first = await page.EvaluateAsync<string>("studio.queue[0].id");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Dismiss", Exact = true }).ClickAsync();

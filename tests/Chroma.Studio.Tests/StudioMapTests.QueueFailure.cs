@@ -11,10 +11,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_LabelRequestFails_ItemRestoredAndErrorShown()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var id = await page.EvaluateAsync<string>("studio.queue[studio.queueIndex].id");
         var index = await page.EvaluateAsync<int>("studio.queueIndex");
 
@@ -53,10 +50,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_ServerUnreachable_ToastSaysSoNotTheBrowsersText()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
 
         // The connection fails as it does with the server stopped: fetch itself rejects.
         await page.RouteAsync("**/api/review", route => route.AbortAsync("connectionrefused"));

@@ -11,10 +11,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_ShowMore_AppendsTheNextPageWithoutRepeats()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var first = await page.EvaluateAsync<int>("studio.queue.length");
         var statusBefore = await page.TextContentAsync("#queue-status");
 
@@ -41,10 +38,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_ThreeLabelsThenUndoThrice_EachUndoneNewestFirstAndNoneStored()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var ids = await page.EvaluateAsync<string[]>("studio.queue.slice(0, 3).map(i => i.id)");
         var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
         int Labeled() => labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records.Count(l => ids.Contains(l.Record.Record.Id));

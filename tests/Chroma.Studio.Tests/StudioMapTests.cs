@@ -149,10 +149,7 @@ public sealed partial class StudioMapTests
     [CancelAfter(120_000)]
     public async Task ReviewQueue_DigitKey_LabelsCurrentItemAndAdvances()
     {
-        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
-        await page.WaitForSelectorAsync("#queue-list li.current");
+        var page = await OpenQueueAsync();
         var first = await page.EvaluateAsync<string>("studio.queue[0].id");
         var reasons = await page.Locator("#queue-list li.current .reasons li").CountAsync();
 
@@ -229,6 +226,16 @@ public sealed partial class StudioMapTests
         await page.GotoAsync(new Uri(_server.Studio, "/#map").AbsoluteUri);
         var total = await TotalAsync();
         await page.WaitForFunctionAsync($"window.studio && studio.map && studio.map.count === {total} && studio.map.frameCount > 0 && !studio.map.dirty");
+        return page;
+    }
+
+    // The review queue in a new page, once the set's ranking is there, with its first item current.
+    private async Task<IPage> OpenQueueAsync()
+    {
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
         return page;
     }
 
