@@ -28,6 +28,8 @@ public sealed class StudioPreviewTests
         File.WriteAllText(Path.Combine(_root.Path, "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(_outside.Path, "secret.png"), Png);
         File.CreateSymbolicLink(Path.Combine(_root.Path, "digits", "link.png"), Path.Combine(_outside.Path, "secret.png"));
+        Directory.CreateSymbolicLink(Path.Combine(_root.Path, "linkdir"), _outside.Path);
+        Directory.CreateSymbolicLink(Path.Combine(_root.Path, "inside-link"), Path.Combine(_root.Path, "digits"));
     }
 
     [TearDown]
@@ -37,16 +39,17 @@ public sealed class StudioPreviewTests
         _outside.Dispose();
     }
 
-    [TestCase("digits/7.png")]
-    [TestCase("./digits/7.png")]
-    public void Resolve_PathInsideRoot_ServesTheImage(string uri)
+    [TestCase("digits/7.png", "digits/7.png")]
+    [TestCase("./digits/7.png", "digits/7.png")]
+    [TestCase("inside-link/7.png", "inside-link/7.png")]
+    public void Resolve_PathInsideRoot_ServesTheImage(string uri, string expected)
     {
         var (path, type, problem) = InputFiles.Resolve(_root.Path, uri);
 
         Assert.Multiple(() =>
         {
             Assert.That(problem, Is.Null);
-            Assert.That(path, Is.EqualTo(Path.Combine(_root.Path, "digits", "7.png")));
+            Assert.That(path, Is.EqualTo(Path.Combine(_root.Path, expected)));
             Assert.That(type, Is.EqualTo("image/png"));
         });
     }
@@ -72,6 +75,7 @@ public sealed class StudioPreviewTests
     [TestCase("http://example.com/x.png", "only paths and file: URIs")]
     [TestCase("notes.txt", "not an image")]
     [TestCase("digits/link.png", "link leading outside")]
+    [TestCase("linkdir/secret.png", "link leading outside")]
     [TestCase("digits/8.png", "no such file")]
     public void Resolve_OutsideRootOrNotAnImage_Refused(string uri, string expected)
     {

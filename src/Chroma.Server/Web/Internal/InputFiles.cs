@@ -68,10 +68,48 @@ internal static class InputFiles
             return (null, null, "input URI: no such file in the input folder");
         }
 
-        // A link inside the folder may point anywhere: follow it and check again.
-        var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
-        return Path.GetFullPath(target).StartsWith(fullRoot, StringComparison.Ordinal)
+        // A link inside the folder may point anywhere, a link to a folder as well as one to a file: follow every link
+        // on the way (the folder's own path included) and check where it really leads.
+        var realRoot = RealPath(fullRoot);
+        var realPath = RealPath(path);
+        if (realRoot is null || realPath is null)
+        {
+            return (null, null, "input URI: a link that cannot be followed");
+        }
+
+        return realPath.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             ? (path, contentType, null)
             : (null, null, "input URI: a link leading outside the input folder");
+    }
+
+    // The path with every symbolic link along it followed (what realpath(3) gives), or null for a broken or looping link.
+    private static string? RealPath(string path, int depth = 0)
+    {
+        if (depth > 16)
+        {
+            return null;
+        }
+
+        var root = Path.GetPathRoot(path) ?? string.Empty;
+        var current = root;
+        foreach (var part in path[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            if (info.LinkTarget is not null)
+            {
+                // The target may itself lie under links: resolve it the same way.
+                if (info.ResolveLinkTarget(returnFinalTarget: true) is not { } target || RealPath(target.FullName, depth + 1) is not { } resolved)
+                {
+                    return null;
+                }
+
+                next = resolved;
+            }
+
+            current = next;
+        }
+
+        return current;
     }
 }
