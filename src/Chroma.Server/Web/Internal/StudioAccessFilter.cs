@@ -2,7 +2,8 @@ namespace Chroma.Server.Web.Internal;
 
 /// <summary>
 /// Guards every Studio endpoint: answers only on the HTTP/1.1 port (the gRPC port speaks HTTP/2 only, so
-/// Studio is not reachable through it) and, for data endpoints, only to a signed-in browser.
+/// Studio is not reachable through it), takes writes only from Studio's own page (<see cref="StudioOrigin"/>) and,
+/// for data endpoints, answers only a signed-in browser.
 /// </summary>
 internal sealed class StudioAccessFilter : IEndpointFilter
 {
@@ -23,6 +24,11 @@ internal sealed class StudioAccessFilter : IEndpointFilter
         }
 
         StudioHeaders.Apply(http.Response);
+        if (StudioOrigin.RefusalOf(http.Request) is { } refusal)
+        {
+            return Results.Json(new StudioError(refusal), StudioJson.Options, statusCode: StatusCodes.Status403Forbidden);
+        }
+
         if (_requireSession && !http.RequestServices.GetRequiredService<StudioSessions>().IsSignedIn(http))
         {
             return Results.Json(new StudioError("sign in with the server's API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
