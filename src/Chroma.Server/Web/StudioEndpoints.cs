@@ -13,6 +13,7 @@ internal static class StudioEndpoints
     {
         services.AddSingleton<StudioAssets>();
         services.AddSingleton<StudioSessions>();
+        services.AddSingleton<StudioHosts>();
         services.AddSingleton<MapProjections>();
         services.AddSingleton<MapWarmer>();
         services.AddHostedService(sp => sp.GetRequiredService<MapWarmer>());

@@ -42,6 +42,14 @@ public sealed class WebOptions
     /// </summary>
     public TimeSpan UndoWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets the host names Studio answers to besides IP addresses, <c>localhost</c>, this machine's name and
+    /// <c>Chroma:Host</c>, when the server has no API key (<c>Chroma__Web__AllowedHosts</c>: names separated by
+    /// <c>;</c>, or <c>*</c> for any). A guard against DNS rebinding: a request naming another host gets 403 saying
+    /// which setting to change. With an API key every name is served. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? AllowedHosts { get; set; }
+
     /// <summary>The port to bind for a server whose gRPC port is <paramref name="grpcPort"/>.</summary>
     internal int ResolvePort(int grpcPort) => Port ?? (grpcPort == 0 ? 0 : DefaultPort);
 

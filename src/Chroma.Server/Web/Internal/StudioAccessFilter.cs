@@ -24,6 +24,11 @@ internal sealed class StudioAccessFilter : IEndpointFilter
         }
 
         StudioHeaders.Apply(http.Response);
+        if (http.RequestServices.GetRequiredService<StudioHosts>().RefusalOf(http.Request.Host) is { } wrongHost)
+        {
+            return Results.Json(new StudioError(wrongHost), StudioJson.Options, statusCode: StatusCodes.Status403Forbidden);
+        }
+
         if (StudioOrigin.RefusalOf(http.Request) is { } refusal)
         {
             return Results.Json(new StudioError(refusal), StudioJson.Options, statusCode: StatusCodes.Status403Forbidden);
