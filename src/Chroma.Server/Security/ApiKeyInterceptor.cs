@@ -23,8 +23,15 @@ internal sealed class ApiKeyInterceptor : Interceptor
     // The SHA-256 of the key, not the key: nothing in memory dumps of this object reads as the secret.
     private readonly byte[]? _expectedKey;
 
+    // Where refused keys are counted and said (null in unit tests of the key check alone).
+    private readonly RejectedKeys? _rejected;
+
     /// <summary>Creates the interceptor for <paramref name="apiKey"/> (null: the server needs no key).</summary>
-    public ApiKeyInterceptor(string? apiKey) => _expectedKey = apiKey is null ? null : Digest(apiKey);
+    public ApiKeyInterceptor(string? apiKey, RejectedKeys? rejected = null)
+    {
+        _expectedKey = apiKey is null ? null : Digest(apiKey);
+        _rejected = rejected;
+    }
 
     /// <summary>Gets whether the server has an API key.</summary>
     public bool KeyRequired => _expectedKey is not null;
@@ -86,6 +93,9 @@ internal sealed class ApiKeyInterceptor : Interceptor
     internal byte[]? DeriveSecret(string purpose) =>
         _expectedKey is null ? null : HMACSHA256.HashData(_expectedKey, Encoding.UTF8.GetBytes(purpose));
 
+    /// <summary>Counts a request refused for its key (logged at most once a minute).</summary>
+    internal void ReportRejected(string what, System.Net.IPAddress? address) => _rejected?.Rejected(what, address);
+
     private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     private void Authorize(ServerCallContext context)
@@ -97,6 +107,7 @@ internal sealed class ApiKeyInterceptor : Interceptor
 
         if (!IsValidKey(context.RequestHeaders.GetValue(HeaderName)))
         {
+            ReportRejected(context.Method, context.GetHttpContext()?.Connection.RemoteIpAddress);
             throw new RpcException(Rejected);
         }
     }

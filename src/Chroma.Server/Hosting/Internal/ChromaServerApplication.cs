@@ -179,7 +179,8 @@ internal static class ChromaServerApplication
         services.AddHostedService(sp => sp.GetRequiredService<RetentionWorker>());
         services.AddSingleton<RetentionReport>();
         AddLabeling(services);
-        services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey));
+        services.AddSingleton<RejectedKeys>();
+        services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey, sp.GetRequiredService<RejectedKeys>()));
         services.AddSingleton<StorageOutageInterceptor>();
         services.AddSingleton<GrpcActivity>();
         services.AddSingleton<GrpcActivityInterceptor>();

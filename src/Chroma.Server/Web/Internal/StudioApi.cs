@@ -81,6 +81,7 @@ internal sealed partial class StudioApi
         if (_sessions.Throttle.RetryAfter(address) is { } wait)
         {
             var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            _sessions.Rejected(address);
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Json(
                 new StudioError($"too many wrong keys from this address: try again in {seconds} s"), StudioJson.Options, statusCode: StatusCodes.Status429TooManyRequests);
@@ -90,6 +91,7 @@ internal sealed partial class StudioApi
         {
             // The same answer whatever was wrong; the key itself is never logged or echoed.
             _sessions.Throttle.Failed(address);
+            _sessions.Rejected(address);
             return Results.Json(new StudioError("wrong API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
         }
 

@@ -47,6 +47,9 @@ internal sealed class StudioSessions
     /// <summary>Gets the limit on wrong keys per address.</summary>
     public SignInThrottle Throttle { get; }
 
+    /// <summary>Counts a sign-in refused for its key, or throttled (said in the log at most once a minute).</summary>
+    public void Rejected(System.Net.IPAddress? address) => _keys.ReportRejected("Studio sign-in", address);
+
     /// <summary>Gets whether Studio needs a sign-in (the server has an API key).</summary>
     public bool KeyRequired { get; }
 
