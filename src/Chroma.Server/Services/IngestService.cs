@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Chroma.Protocol.V1;
+using Chroma.Server.Diagnostics.Internal;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
@@ -121,7 +122,7 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         {
             // The client cancelled or reset the stream (disposed, killed, its connection cut): ordinary traffic. Nobody is
             // left to read a status, and rethrowing would only put a stack trace in the log for every client that leaves.
-            IngestLog.StreamClosedByClient(_logger, context.Peer, ex.Message);
+            IngestLog.StreamClosedByClient(_logger, context.Peer, new ClientText(ex.Message));
         }
     }
 

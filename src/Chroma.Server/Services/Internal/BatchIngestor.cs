@@ -1,4 +1,5 @@
 using Chroma.Protocol.V1;
+using Chroma.Server.Diagnostics.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 
@@ -105,7 +106,7 @@ internal sealed class BatchIngestor
 
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            IngestLog.BatchStored(_logger, batch.BatchId, setId, outcome.Accepted, outcome.Duplicates);
+            IngestLog.BatchStored(_logger, new ClientText(batch.BatchId), setId, outcome.Accepted, outcome.Duplicates);
         }
 
         Counters.AddStored(outcome.Accepted, outcome.Duplicates);
@@ -128,7 +129,7 @@ internal sealed class BatchIngestor
     private LogAck Shed(LogBatch batch)
     {
         Counters.AddShed(batch.Records.Count);
-        IngestLog.BatchShed(_logger, batch.BatchId, batch.Records.Count, _admission.PendingRecords);
+        IngestLog.BatchShed(_logger, new ClientText(batch.BatchId), batch.Records.Count, _admission.PendingRecords);
         return new LogAck
         {
             BatchId = batch.BatchId,
@@ -163,7 +164,7 @@ internal sealed class BatchIngestor
     private LogAck Rejected(LogBatch batch, ValidationError error)
     {
         Counters.AddRejected(batch.Records.Count);
-        IngestLog.BatchRejected(_logger, batch.BatchId, error.Code, error.Message);
+        IngestLog.BatchRejected(_logger, new ClientText(batch.BatchId), error.Code, new ClientText(error.Message));
         return new LogAck
         {
             BatchId = batch.BatchId,
