@@ -39,6 +39,11 @@ internal sealed class StudioAccessFilter : IEndpointFilter
             return Results.Json(new StudioError("sign in with the server's API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
         }
 
+        if (await StudioRequests.CheckBodyAsync(http).ConfigureAwait(false) is { } badBody)
+        {
+            return badBody;
+        }
+
         return await next(context).ConfigureAwait(false);
     }
 }

@@ -1,0 +1,28 @@
+using System.Net;
+using System.Text;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Web;
+
+/// <summary>A write's body that cannot be used is answered for what it is (security probe F7, F10).</summary>
+[TestFixture]
+public sealed class StudioRequestBodyTests
+{
+    [TestCase("{not json", "not valid JSON")]
+    [TestCase("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "not valid JSON")]
+    [CancelAfter(60_000)]
+    public async Task Tag_BodyNotJson_400SayingSoNotThatTheSetIsMissing(string body, string expected, CancellationToken cancellationToken)
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+
+        using var response = await http.PostAsync("/api/tag", new StringContent(body, Encoding.UTF8, "application/json"), cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(text, Does.Contain(expected).And.Not.Contain("set: is required"));
+        });
+    }
+}
