@@ -54,4 +54,33 @@ public sealed class StudioTlsTests
             Assert.That(plainFailed, Is.True, "no plain-text Studio next to the TLS one");
         });
     }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Studio_Https_StrictTransportSecurityForANameButNotForLocalhost(CancellationToken cancellationToken)
+    {
+        using var certificate = new SelfSignedCertificate();
+        await using var server = await ChromaServer.StartAsync(new ChromaServerOptions
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            DataDirectory = Path.Combine(certificate.Folder, "data"),
+            Certificate = { Path = certificate.PfxPath, Password = SelfSignedCertificate.Password },
+            Web = { AllowedHosts = "studio.example" },
+        }, cancellationToken);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == certificate.PublicCertificate.Thumbprint };
+        using var https = new HttpClient(handler);
+
+        using var named = new HttpRequestMessage(HttpMethod.Get, server.WebEndpoint);
+        named.Headers.Host = "studio.example";
+        using var byName = await https.SendAsync(named, cancellationToken);
+        using var byAddress = await https.GetAsync(server.WebEndpoint, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(byName.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(byName.Headers.GetValues("Strict-Transport-Security"), Is.EqualTo(new[] { "max-age=2592000" }));
+            Assert.That(byAddress.Headers.Contains("Strict-Transport-Security"), Is.False, "not for a loopback address (it would hold for every local service)");
+        });
+    }
 }
