@@ -52,6 +52,35 @@ public sealed class IndexPersistenceTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task Restart_RecordsAfterTheSave_StagedAtLoadSoQueriesFindThemAtOnceThenLinkedByTheWorker(CancellationToken cancellationToken)
+    {
+        // Arrange: 100 indexed and saved; 30 more stored while no index listened (a crash before the next save).
+        var set = await IndexAndSaveAsync(100);
+        await _fixture.IngestUnindexedAsync(Set, _records[100..]);
+        var expected = await ExactAnswersAsync(set, cancellationToken);
+
+        // Act: the load, with no worker turn yet; then the worker's turns.
+        _fixture.Restart();
+        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        var stagedAtLoad = index.PendingCount;
+        var linkedAtLoad = index.Count - index.PendingCount;
+        var atLoad = await AnswersAsync(set, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var stagedAfter = index.PendingCount;
+        var after = await AnswersAsync(set, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(stagedAtLoad, Is.EqualTo(30), "the load stages the records after the save instead of linking them first");
+            Assert.That(linkedAtLoad, Is.EqualTo(100));
+            Assert.That(atLoad, Is.EqualTo(expected), "found by the queries at once");
+            Assert.That(stagedAfter, Is.Zero, "the worker links them behind (woken by the load)");
+            Assert.That(after, Is.EqualTo(expected));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task Restart_NothingChangedSinceSave_ReadsNoRecordsAndAnswersIdentically(CancellationToken cancellationToken)
     {
         // Arrange
