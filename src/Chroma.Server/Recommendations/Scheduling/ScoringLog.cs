@@ -7,8 +7,8 @@ internal static partial class ScoringLog
         Message = "Scored {Scored} new records of '{SetId}' ({Total} in all, training version {TrainingVersion}, refit: {Refit}) in {ElapsedMs} ms")]
     public static partial void PassCompleted(ILogger logger, string setId, int scored, int total, string trainingVersion, bool refit, long elapsedMs);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "Restored {Count} stored scores of '{SetId}'")]
-    public static partial void Restored(ILogger logger, string setId, int count);
+    [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Read back the {Count} stored scores of '{SetId}' in {ElapsedMs:F0} ms: its ranking is served again (until then its pages were empty and stale)")]
+    public static partial void Restored(ILogger logger, string setId, int count, double elapsedMs);
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "'{SetId}' is not scored: {Problem}")]
     public static partial void NotScorable(ILogger logger, string setId, string problem);

@@ -62,6 +62,7 @@ internal sealed class SetScoringPass
             return;
         }
 
+        var readStarted = Stopwatch.GetTimestamp();
         state.TrainingChangesSeen = state.TrainingChanges;
         var fingerprint = _store.ReadTrainingFingerprint(state.Set);
         var stored = _store.ReadScores(state.Set);
@@ -94,7 +95,8 @@ internal sealed class SetScoringPass
             state.ServeStale(entries, stored[^1].TrainingVersion, scoredAt);
         }
 
-        ScoringLog.Restored(_logger, state.Set.SetId, stored.Count);
+        var readMs = Stopwatch.GetElapsedTime(readStarted).TotalMilliseconds;
+        ScoringLog.Restored(_logger, state.Set.SetId, stored.Count, readMs);
     }
 
     /// <summary>
