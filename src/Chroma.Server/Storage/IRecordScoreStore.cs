@@ -26,6 +26,12 @@ internal interface IRecordScoreStore
     IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set);
 
     /// <summary>
+    /// Visits every stored score of the set with the scored record's columns, in sequence order, one row at a time (a
+    /// caller that keeps only what it makes of each row holds no list of them all); returns how many.
+    /// </summary>
+    int VisitScores(StoredEmbeddingSet set, Action<PersistedScore> visitor);
+
+    /// <summary>
     /// Stores scores computed under <paramref name="trainingVersion"/>, skipping records deleted in
     /// the meantime; <paramref name="replaceExisting"/> first drops every score of the set (a refit).
     /// Returns how many were stored. With a <paramref name="lease"/>, the write commits only while that lease's

@@ -120,7 +120,16 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
     /// <inheritdoc />
     public IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set)
     {
+        var scores = new List<PersistedScore>();
+        VisitScores(set, scores.Add);
+        return scores;
+    }
+
+    /// <inheritdoc />
+    public int VisitScores(StoredEmbeddingSet set, Action<PersistedScore> visitor)
+    {
         ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(visitor);
         using var connection = _database.OpenConnection();
         using var command = new NpgsqlCommand($"""
             SELECT {ScorableColumns}, s.training_version, s.signals, s.measurement, s.scored_ms
@@ -129,14 +138,15 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
             ORDER BY s.sequence;
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
-        var scores = new List<PersistedScore>();
+        var rows = 0;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            scores.Add(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
+            rows++;
+            visitor(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
         }
 
-        return scores;
+        return rows;
     }
 
     /// <inheritdoc />

@@ -114,7 +114,16 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
     /// <inheritdoc />
     public IReadOnlyList<PersistedScore> ReadScores(StoredEmbeddingSet set)
     {
+        var scores = new List<PersistedScore>();
+        VisitScores(set, scores.Add);
+        return scores;
+    }
+
+    /// <inheritdoc />
+    public int VisitScores(StoredEmbeddingSet set, Action<PersistedScore> visitor)
+    {
         ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(visitor);
         using var connection = _database.OpenReader();
         using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -124,14 +133,15 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
             ORDER BY s.sequence;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
-        var scores = new List<PersistedScore>();
+        var rows = 0;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            scores.Add(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
+            rows++;
+            visitor(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
         }
 
-        return scores;
+        return rows;
     }
 
     /// <inheritdoc />
