@@ -105,16 +105,28 @@ internal sealed class MapWarmer : BackgroundService
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 _warmed.Remove(setId);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // The server stopped under the projection (its store disposed): nothing failed.
+                    return;
+                }
+
                 StudioLog.MapWarmFailed(_logger, e, setId);
             }
         }
     }
 
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         // A dedicated thread below requests and scoring (projecting a large set is seconds of CPU): never a thread-pool
         // thread, which serves requests.
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var run = Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // A stop does not wait for a projection under way: it only reads, and at a million records it took the whole
+        // shutdown timeout (outside-in probe 7). Its thread, a background one, ends with the process.
+        await Task.WhenAny(run, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+    }
 
     private void Run(CancellationToken stoppingToken)
     {
@@ -129,9 +141,13 @@ internal sealed class MapWarmer : BackgroundService
                 {
                     Pass(stoppingToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
                 {
                     StudioLog.MapWarmFailed(_logger, e, "(listing sets)");
+                }
+                catch (Exception) when (stoppingToken.IsCancellationRequested)
+                {
+                    return; // the server stopped under the pass: nothing failed
                 }
             }
         }
