@@ -12,13 +12,7 @@ public sealed class StudioTlsTests
     public async Task Studio_CertificateConfigured_ServesHttpsWithItAndRefusesPlainHttp(CancellationToken cancellationToken)
     {
         using var certificate = new SelfSignedCertificate();
-        await using var server = await ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(certificate.Folder, "data"),
-            Certificate = { Path = certificate.PfxPath, Password = SelfSignedCertificate.Password },
-        }, cancellationToken);
+        await using var server = await StartAsync(certificate, allowedHosts: null, cancellationToken);
         string? presented = null;
         using var handler = new HttpClientHandler
         {
@@ -60,14 +54,7 @@ public sealed class StudioTlsTests
     public async Task Studio_Https_StrictTransportSecurityForANameButNotForLocalhost(CancellationToken cancellationToken)
     {
         using var certificate = new SelfSignedCertificate();
-        await using var server = await ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(certificate.Folder, "data"),
-            Certificate = { Path = certificate.PfxPath, Password = SelfSignedCertificate.Password },
-            Web = { AllowedHosts = "studio.example" },
-        }, cancellationToken);
+        await using var server = await StartAsync(certificate, allowedHosts: "studio.example", cancellationToken);
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == certificate.PublicCertificate.Thumbprint };
         using var https = new HttpClient(handler);
 
@@ -83,4 +70,17 @@ public sealed class StudioTlsTests
             Assert.That(byAddress.Headers.Contains("Strict-Transport-Security"), Is.False, "not for a loopback address (it would hold for every local service)");
         });
     }
+
+    // A server on free ports whose gRPC and Studio speak HTTPS with the certificate.
+    private static Task<ChromaServer> StartAsync(SelfSignedCertificate certificate, string? allowedHosts, CancellationToken cancellationToken) =>
+        ChromaServer.StartAsync(
+            new ChromaServerOptions
+            {
+                Host = "127.0.0.1",
+                Port = 0,
+                DataDirectory = Path.Combine(certificate.Folder, "data"),
+                Certificate = { Path = certificate.PfxPath, Password = SelfSignedCertificate.Password },
+                Web = { AllowedHosts = allowedHosts },
+            },
+            cancellationToken);
 }
