@@ -125,7 +125,11 @@ internal sealed class MapWarmer : BackgroundService
 
         // A stop does not wait for a projection under way: it only reads, and at a million records it took the whole
         // shutdown timeout (outside-in probe 7). Its thread, a background one, ends with the process.
-        await Task.WhenAny(run, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+        var first = await Task.WhenAny(run, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+        if (first == run)
+        {
+            await run.ConfigureAwait(false); // an unexpected end of the loop is the host's to see
+        }
     }
 
     private void Run(CancellationToken stoppingToken)

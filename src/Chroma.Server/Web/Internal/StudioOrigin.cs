@@ -21,7 +21,7 @@ internal static class StudioOrigin
         var site = request.Headers["Sec-Fetch-Site"].ToString();
         if (site.Length > 0 && site is not ("same-origin" or "none"))
         {
-            return $"refused: a write from another site or origin (Sec-Fetch-Site: {site}); Studio takes writes only from its own page";
+            return $"refused: a write from another site or origin (Sec-Fetch-Site: {Shorten(site)}); Studio takes writes only from its own page";
         }
 
         var origin = request.Headers.Origin.ToString();
