@@ -98,6 +98,19 @@ internal sealed class ApiKeyInterceptor : Interceptor
 
     private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    // The caller's address, where the call has an HTTP context (not in a test's hand-made call context).
+    private static System.Net.IPAddress? PeerAddress(ServerCallContext context)
+    {
+        try
+        {
+            return context.GetHttpContext().Connection.RemoteIpAddress;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private void Authorize(ServerCallContext context)
     {
         if (_expectedKey is null || context.Method.StartsWith(HealthServicePrefix, StringComparison.Ordinal))
@@ -107,7 +120,11 @@ internal sealed class ApiKeyInterceptor : Interceptor
 
         if (!IsValidKey(context.RequestHeaders.GetValue(HeaderName)))
         {
-            ReportRejected(context.Method, context.GetHttpContext()?.Connection.RemoteIpAddress);
+            if (_rejected is not null)
+            {
+                ReportRejected(context.Method, PeerAddress(context));
+            }
+
             throw new RpcException(Rejected);
         }
     }
