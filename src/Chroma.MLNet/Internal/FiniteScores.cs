@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Chroma.MLNet.Internal;
 
 /// <summary>
@@ -8,18 +10,15 @@ internal static class FiniteScores
 {
     public static ReadOnlySpan<float> OrNone(ReadOnlySpan<float> scores, EmbeddingSet set, string adapter)
     {
-        foreach (var value in scores)
+        if (TensorPrimitives.IsFiniteAll(scores))
         {
-            if (!float.IsFinite(value))
-            {
-                set.ReportCaptureProblem(
-                    adapter,
-                    "scores hold NaN or infinity: rows logged without class probabilities",
-                    $"the scores hold NaN or infinity ({scores.Length} values): such rows are logged with their embedding and without class probabilities");
-                return default;
-            }
+            return scores;
         }
 
-        return scores;
+        set.ReportCaptureProblem(
+            adapter,
+            "scores hold NaN or infinity: rows logged without class probabilities",
+            $"the scores hold NaN or infinity ({scores.Length} values): such rows are logged with their embedding and without class probabilities");
+        return default;
     }
 }

@@ -39,7 +39,7 @@ internal static class StudioEndpoints
         open.MapGet("/", (StudioAssets assets, HttpContext context) => Asset(assets, "index.html", context));
         open.MapGet("/assets/{file}", (string file, StudioAssets assets, HttpContext context) => Asset(assets, file, context));
         open.MapGet("/api/session", (StudioApi api, HttpContext context) => api.Session(context));
-        open.MapPost("/api/session", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.SignInAsync(context, cancellationToken));
+        open.MapPost("/api/session", (StudioApi api, HttpContext context) => api.SignIn(context));
         open.MapDelete("/api/session", (StudioApi api, HttpContext context) => api.SignOut(context));
 
         var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
@@ -53,7 +53,7 @@ internal static class StudioEndpoints
         data.MapPost("/label", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.LabelAsync(context, cancellationToken));
         data.MapPost("/review", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.ReviewAsync(context, cancellationToken));
         data.MapPost("/promote", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.PromoteAsync(context, cancellationToken));
-        data.MapPost("/delete", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.DeleteAsync(context, cancellationToken));
+        data.MapPost("/delete", (StudioApi api, HttpContext context) => api.Delete(context));
         data.MapGet("/events", (StudioApi api, HttpContext context, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
             api.EventsAsync(context, lifetime.ApplicationStopping, cancellationToken));
     }

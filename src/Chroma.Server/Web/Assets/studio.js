@@ -688,8 +688,7 @@ const signalName = (signal) => SIGNAL_NAMES[signal] || signal;
 function signalBars(signals, limit) {
   // In the queue only the strongest few (by percentile); the record's detail shows them all.
   const shown = limit ? [...signals].sort((a, b) => b.percentile - a.percentile).slice(0, limit) : signals;
-  const list = bars(shown.map((s) => ({ name: signalName(s.signal), title: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
-  return list;
+  return bars(shown.map((s) => ({ name: signalName(s.signal), title: s.signal, share: s.percentile, text: `${Math.round(100 * s.percentile)}%` })));
 }
 
 // ---- review queue ----

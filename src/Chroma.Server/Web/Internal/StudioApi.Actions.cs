@@ -9,7 +9,7 @@ internal sealed partial class StudioApi
     /// <summary>Merges <c>tags</c> into the metadata of <c>ids</c>; answers how many records changed.</summary>
     public async Task<IResult> TagAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
+        var request = StudioRequests.Read<ActionRequest>(context);
         if (FindSet(request?.Set) is not { } set)
         {
             return NoSuchSet(request?.Set);
@@ -38,7 +38,7 @@ internal sealed partial class StudioApi
     /// <summary>POST /api/undo with <c>{"token": "..."}</c>: undoes a tag, a delete, a label or a review within the undo window.</summary>
     public async Task<IResult> UndoAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var request = await StudioRequests.ReadAsync<UndoRequest>(context, cancellationToken).ConfigureAwait(false);
+        var request = StudioRequests.Read<UndoRequest>(context);
         if (await _undo.UndoAsync(request?.Token, cancellationToken).ConfigureAwait(false) is not { } result)
         {
             return Results.Json(
@@ -59,9 +59,9 @@ internal sealed partial class StudioApi
     /// Deletes <c>ids</c> after the undo window (tombstones then: a re-sent batch cannot bring them back); they leave
     /// the map and the queue at once. Answers how many live records will be deleted and the undo token.
     /// </summary>
-    public async Task<IResult> DeleteAsync(HttpContext context, CancellationToken cancellationToken)
+    public IResult Delete(HttpContext context)
     {
-        var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
+        var request = StudioRequests.Read<ActionRequest>(context);
         if (FindSet(request?.Set) is not { } set)
         {
             return NoSuchSet(request?.Set);

@@ -53,7 +53,7 @@ internal sealed partial class StudioApi
     private async Task<IResult> LabelingActionAsync(
         HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<long>> act, CancellationToken cancellationToken, bool undoable = false)
     {
-        var request = await StudioRequests.ReadAsync<ActionRequest>(context, cancellationToken).ConfigureAwait(false);
+        var request = StudioRequests.Read<ActionRequest>(context);
         if (FindSet(request?.Set) is not { } set)
         {
             return NoSuchSet(request?.Set);

@@ -67,10 +67,10 @@ internal sealed partial class StudioApi
         Results.Json(new SessionState(_sessions.KeyRequired, _sessions.IsSignedIn(context)), StudioJson.Options);
 
     /// <summary>POST /api/session with <c>{"key": "..."}</c>: a session cookie when the key is right.</summary>
-    public async Task<IResult> SignInAsync(HttpContext context, CancellationToken cancellationToken)
+    public IResult SignIn(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var request = await StudioRequests.ReadAsync<SignInRequest>(context, cancellationToken).ConfigureAwait(false);
+        var request = StudioRequests.Read<SignInRequest>(context);
         if (!_sessions.KeyRequired)
         {
             return Results.Json(new SessionState(false, true), StudioJson.Options);

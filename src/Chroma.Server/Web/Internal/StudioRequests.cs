@@ -1,16 +1,23 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Chroma.Server.Web.Internal;
 
-/// <summary>Reads small JSON request bodies with a size cap; a body that does not parse reads as null.</summary>
+/// <summary>
+/// Small JSON request bodies, at most <see cref="MaxBodyBytes"/>: parsed once, before a write's endpoint runs
+/// (<see cref="CheckBodyAsync"/>), and read by the endpoint from that parse (<see cref="Read{T}"/>).
+/// </summary>
 internal static class StudioRequests
 {
     private const int MaxBodyBytes = 4 * 1024 * 1024;
 
+    // Where the parsed body waits for the endpoint (disposed with the response).
+    private static readonly object BodyKey = new();
+
     /// <summary>
-    /// Reads a write's body once before its endpoint runs, and answers for it when it cannot be used: too large (413),
+    /// Parses a write's body before its endpoint runs, and answers for it when it cannot be used: too large (413),
     /// sent too slowly or cut off (Kestrel's status, 408 or 400, instead of an unhandled exception in the log), or not
-    /// JSON (400 saying so, not "set: is required"). The body is kept in memory for the endpoint to read.
+    /// JSON (400 saying so, not "set: is required").
     /// </summary>
     public static async Task<IResult?> CheckBodyAsync(HttpContext context)
     {
@@ -22,6 +29,12 @@ internal static class StudioRequests
             return null;
         }
 
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // Kestrel enforces it for a body of unknown length too (413, as a BadHttpRequestException below).
+            limit.MaxRequestBodySize = MaxBodyBytes;
+        }
+
         if (request.ContentLength is > MaxBodyBytes)
         {
             return Problem($"the body is larger than {MaxBodyBytes / (1024 * 1024)} MiB", StatusCodes.Status413PayloadTooLarge);
@@ -29,12 +42,9 @@ internal static class StudioRequests
 
         try
         {
-            request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: MaxBodyBytes);
-            using (await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, context.RequestAborted).ConfigureAwait(false))
-            {
-            }
-
-            request.Body.Position = 0;
+            var body = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, context.RequestAborted).ConfigureAwait(false);
+            context.Response.RegisterForDispose(body);
+            context.Items[BodyKey] = body;
             return null;
         }
         catch (JsonException ex)
@@ -43,33 +53,30 @@ internal static class StudioRequests
         }
         catch (BadHttpRequestException ex)
         {
-            // A body sent too slowly (408), cut off or over the buffer's limit: answered, not logged as a server fault.
+            // A body too large, sent too slowly or cut off: answered, not logged as a server fault.
             return Problem($"the body could not be read ({ex.Message})", ex.StatusCode);
-        }
-        catch (IOException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
-        {
-            return Problem($"the body is larger than {MaxBodyBytes / (1024 * 1024)} MiB", StatusCodes.Status413PayloadTooLarge);
         }
     }
 
-    private static IResult Problem(string problem, int status) => Results.Json(new StudioError(problem), StudioJson.Options, statusCode: status);
-
-    /// <summary>The body as <typeparamref name="T"/>, or null when it is empty, too large or not JSON.</summary>
-    public static async Task<T?> ReadAsync<T>(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The body <see cref="CheckBodyAsync"/> parsed, as <typeparamref name="T"/>; null when there was none or it is not a <typeparamref name="T"/>.</summary>
+    public static T? Read<T>(HttpContext context)
         where T : class
     {
-        if (context.Request.ContentLength is > MaxBodyBytes)
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Items[BodyKey] is not JsonDocument body)
         {
             return null;
         }
 
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, StudioJson.Options, cancellationToken).ConfigureAwait(false);
+            return body.Deserialize<T>(StudioJson.Options);
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    private static IResult Problem(string problem, int status) => Results.Json(new StudioError(problem), StudioJson.Options, statusCode: status);
 }
