@@ -174,7 +174,7 @@ public sealed partial class ChromaClient
     {
         Record = new ChromaRecord(item.Record),
         Score = item.Score,
-        Signals = [.. item.Signals.Select(s => new RecommendationSignal { Name = s.Signal, Value = s.Value, Percentile = s.Percentile, PValue = s.PValue, LeadPValue = s.LeadPValue > 0 ? s.LeadPValue : null })],
+        Signals = [.. item.Signals.Select(s => new RecommendationSignal { Name = s.Signal, Value = s.Value, Percentile = s.Percentile, PValue = s.PValue, LeadPValue = s.LeadPValue > 0 ? s.LeadPValue : null, WeightFactor = s.WeightFactor })],
         Reasons = [.. item.Reasons],
         DuplicateIds = [.. item.DuplicateIds],
         ScoreRank = item.ScoreRank,

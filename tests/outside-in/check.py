@@ -1288,22 +1288,26 @@ PROBABILITY_SIGNALS = ("entropy", "margin", "least_confidence")
 def score_from_wire(strategy, signals):
     """The combined score as chroma.v1.Recommendation.score documents it, from the wire signals alone."""
     s = {x.signal: -math.log10(x.p_value) for x in signals}
+    # Each signal's weight times its weight_factor; the boundary factor f also scales the p = 0.5 stand-in
+    # of a record without probabilities (2 - f, as the probability signals' own factor).
+    factor = {x.signal: x.weight_factor for x in signals}
+    f = factor.get("boundary", 1.0)
     if strategy == "LABELING":
         weights = {"boundary": 1.0, **{k: 1.0 / 3 for k in PROBABILITY_SIGNALS}}
         present = [k for k in weights if k in s]
-        total = sum(weights[k] for k in present)
-        u = sum(weights[k] * s[k] for k in present) / total if total > 0 else 0.0
+        total = sum(weights[k] * factor[k] for k in present)
+        u = sum(weights[k] * factor[k] * s[k] for k in present) / total if total > 0 else 0.0
         return u - max(0.0, max(s.get("mahalanobis", 0.0), s.get("knn_distance", 0.0)) - 3)
     distance, uncertainty = {"UNSPECIFIED": (1, 1), "BALANCED": (1, 1), "OUT_OF_DISTRIBUTION": (1, 0.1),
                              "UNCERTAINTY": (0.1, 1)}[strategy]
     weighted = total = 0.0
     for name, value in s.items():
-        w = distance if name in DISTANCE_SIGNALS else uncertainty if name == "boundary" else uncertainty / 3
+        w = (distance if name in DISTANCE_SIGNALS else uncertainty if name == "boundary" else uncertainty / 3) * factor[name]
         weighted += w * value
         total += w
     if not any(k in s for k in PROBABILITY_SIGNALS):
-        weighted += uncertainty * -math.log10(0.5)
-        total += uncertainty
+        weighted += uncertainty * (2 - f) * -math.log10(0.5)
+        total += uncertainty * (2 - f)
     m = weighted / total if total > 0 else 0.0
     balanced = strategy in ("UNSPECIFIED", "BALANCED")
     shift = [x for x in signals if x.signal == "production_shift"]

@@ -89,6 +89,12 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     public double NullShift { get; init; }
 
     /// <summary>
+    /// Gets the boundary signal's factor measured on the same production sample (<see cref="BoundaryReliability"/>; the
+    /// model's <see cref="RecommendationModel.BoundaryFactor"/>): 1 where it could not be measured.
+    /// </summary>
+    public double BoundaryFactor { get; init; } = 1;
+
+    /// <summary>
     /// The surprise <c>-log10 p</c> of <paramref name="logit"/> against the calibrator moved by <see cref="NullShift"/>: what
     /// the production-shift lead uses (<see cref="SignalCombiner"/>).
     /// </summary>

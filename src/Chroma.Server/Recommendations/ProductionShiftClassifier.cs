@@ -8,7 +8,11 @@ namespace Chroma.Server.Recommendations;
 /// <param name="Embedding">The raw embedding.</param>
 /// <param name="Probabilities">The model's class probabilities, or null when none were logged.</param>
 /// <param name="Fold">Its cross-validation fold, 0 to <see cref="ProductionShiftClassifier.Folds"/> - 1 (<see cref="ProductionShiftClassifier.FoldOf(string)"/>).</param>
-internal readonly record struct ShiftSample(ReadOnlyMemory<float> Embedding, float[]? Probabilities, int Fold);
+/// <param name="PredictedClass">
+/// The model's predicted class of a production row, or null (training rows, rows logged without one): the boundary
+/// signal's factor is measured on the production rows that have one (<see cref="BoundaryReliability"/>).
+/// </param>
+internal readonly record struct ShiftSample(ReadOnlyMemory<float> Embedding, float[]? Probabilities, int Fold, string? PredictedClass = null);
 
 /// <summary>
 /// A domain classifier that tells production rows from training rows (a classifier two-sample test, Lopez-Paz and

@@ -17,7 +17,7 @@ internal static class ReasonWriter
     {
         ArgumentNullException.ThrowIfNull(record);
         var ordered = record.Signals
-            .Select(s => (Signal: s, Importance: SignalCombiner.Weight(strategy, s.Kind) * s.Surprise))
+            .Select(s => (Signal: s, Importance: SignalCombiner.Weight(strategy, s.Kind, record.BoundaryFactor) * s.Surprise))
             .OrderByDescending(s => s.Importance)
             .ThenBy(s => s.Signal.Kind)
             .ToList();

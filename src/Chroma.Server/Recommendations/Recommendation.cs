@@ -21,4 +21,7 @@ internal sealed record Recommendation(
     /// (<see cref="ScoredRecord.ShiftLeadSurprise"/>), or null when the record has none.
     /// </summary>
     public double? ShiftLeadSurprise { get; init; }
+
+    /// <summary>Gets the factor of the boundary signal's weight in <see cref="Score"/> (<see cref="ScoredRecord.BoundaryFactor"/>).</summary>
+    public double BoundaryFactor { get; init; } = 1;
 }

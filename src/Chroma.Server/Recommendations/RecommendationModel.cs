@@ -49,6 +49,7 @@ internal sealed class RecommendationModel
         ProductionShift? productionShift = null)
     {
         ProductionShift = productionShift;
+        BoundaryFactor = productionShift?.BoundaryFactor ?? 1;
         NeighborRows = neighborRows;
         FitDurations = fitDurations;
         FittedRows = fittedRows;
@@ -67,6 +68,18 @@ internal sealed class RecommendationModel
 
     /// <summary>The production-shift classifier and its calibrator, or null before <see cref="WithProductionShift"/>.</summary>
     public ProductionShift? ProductionShift { get; }
+
+    /// <summary>
+    /// The factor the boundary signal's weight carries in a combined score, 0 to 1 (<see cref="BoundaryReliability"/>):
+    /// measured on the production sample of <see cref="WithProductionShift"/>; 1 before it.
+    /// </summary>
+    public double BoundaryFactor { get; }
+
+    /// <summary>
+    /// The share of held-out training records the plurality of whose training neighbours (each left out of its own) is
+    /// their label, or null without classes (<see cref="BoundaryReliability"/>'s <c>A_k</c>).
+    /// </summary>
+    public double? NeighborAccuracy { get; private init; }
 
     /// <summary>The options the model was fitted with.</summary>
     public RecommendationOptions Options { get; }
@@ -197,7 +210,10 @@ internal sealed class RecommendationModel
 
         AddUncertaintyCalibrators(calibrators, training, heldOutRows);
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
-        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows);
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows)
+        {
+            NeighborAccuracy = classes && measured.Length > 0 ? measured.Average(m => BoundaryReliability.Agrees(m.Neighbors)) : null,
+        };
     }
 
     /// <summary>
@@ -289,8 +305,55 @@ internal sealed class RecommendationModel
                 ReferenceCheck = referenceCheck,
                 ReferenceRows = reference?.Count ?? 0,
                 NullShift = ProductionShift.NullShiftOf(classifier.ProductionOutOfFoldLogits, calibrator),
-            });
+                BoundaryFactor = MeasureBoundaryFactor(production, limiter, cancellationToken),
+            })
+        {
+            NeighborAccuracy = NeighborAccuracy,
+        };
     }
+
+    /// <summary>
+    /// The boundary signal's factor (<see cref="BoundaryReliability"/>) on <paramref name="production"/>: the share of its
+    /// rows with a predicted class (at most <see cref="BoundaryAgreementRows"/>, in sample order) whose training neighbours'
+    /// plurality is that class, against <see cref="NeighborAccuracy"/>; 1 without classes or with fewer than
+    /// <see cref="BoundaryReliability.MinimumAgreementRows"/> such rows.
+    /// </summary>
+    private double MeasureBoundaryFactor(IReadOnlyList<ShiftSample> production, BackgroundWorkLimiter limiter, CancellationToken cancellationToken)
+    {
+        if (NeighborAccuracy is not { } neighborAccuracy)
+        {
+            return 1;
+        }
+
+        var rows = production.Where(r => r.PredictedClass is not null).Take(BoundaryAgreementRows).ToArray();
+        if (rows.Length < BoundaryReliability.MinimumAgreementRows)
+        {
+            return 1;
+        }
+
+        var agrees = new double[rows.Length];
+        var d = Dimension;
+        limiter.For(
+            0,
+            rows.Length,
+            RecommendationScorer.RecordsPerChunk,
+            (start, end) =>
+            {
+                var unit = new float[d];
+                for (var i = start; i < end; i++)
+                {
+                    var row = rows[i].Embedding.Span;
+                    UnitVectors.Normalize(row, unit);
+                    agrees[i] = BoundaryReliability.Agrees(Measure(row, unit, rows[i].PredictedClass).Neighbors);
+                }
+            },
+            cancellationToken);
+        var classes = NeighborLabels.Distinct(StringComparer.Ordinal).Count();
+        return BoundaryReliability.Factor(neighborAccuracy, agrees.Average(), classes);
+    }
+
+    /// <summary>The most production rows the boundary signal's factor is measured on (a binomial share: about 0.01 of spread at 2 000).</summary>
+    public const int BoundaryAgreementRows = 2_000;
 
     private static float[]? TrainingProbabilities(TrainingData training, int row) =>
         training.Probabilities is { } probabilities ? Scheduling.ScoreCodec.UsableProbabilities(probabilities[row]) : null;

@@ -82,6 +82,7 @@ internal static class RecommendationRanker
             {
                 ScoreRank = group[0] + 1,
                 ShiftLeadSurprise = record.ShiftLeadSurprise,
+                BoundaryFactor = record.BoundaryFactor,
             };
         }).ToArray();
     }

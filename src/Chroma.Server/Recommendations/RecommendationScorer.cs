@@ -96,6 +96,7 @@ internal static class RecommendationScorer
                 {
                     Probabilities = uncertainty is null ? null : batch.ProbabilitiesOf(i),
                     ShiftLeadSurprise = leadSurprise,
+                    BoundaryFactor = boundary is null ? 1 : model.BoundaryFactor,
                 };
             }
         }, cancellationToken);

@@ -48,6 +48,12 @@ internal sealed record ScoredRecord(
     /// </summary>
     public double? ShiftLeadSurprise { get; init; }
 
+    /// <summary>
+    /// The factor the boundary signal's weight carries in this record's combined scores (<see cref="BoundaryReliability"/>,
+    /// the model's <see cref="RecommendationModel.BoundaryFactor"/> when it was scored): 1 unless measured lower.
+    /// </summary>
+    public double BoundaryFactor { get; init; } = 1;
+
     /// <summary>The signal of kind <paramref name="kind"/>, or null when the record lacks it.</summary>
     public SignalScore? Signal(SignalKind kind)
     {

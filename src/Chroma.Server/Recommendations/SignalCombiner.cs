@@ -20,6 +20,9 @@ namespace Chroma.Server.Recommendations;
 /// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3
 /// Labeling                 0                0              0       0            0              1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
+/// Each weight is also multiplied by the record's <see cref="WeightFactor"/>: the boundary signal's by its
+/// <see cref="ScoredRecord.BoundaryFactor"/> (<see cref="BoundaryReliability"/>: how far the neighbours' disagreement
+/// reflects the model's errors), the probability signals' by <c>2 - f</c>, so they take the weight the boundary gives up.
 /// The feature-norm signal (a short embedding) joined the distance signals on the constructed shifts of
 /// <c>tests/Chroma.Benchmarks</c> (<c>ood</c>; blur, noise, scale, translation gain most; see the benchmarks README).
 /// The production-shift signal (a domain classifier between training and production, <see cref="ProductionShiftClassifier"/>)
@@ -174,16 +177,17 @@ internal static class SignalCombiner
     public static double Score(ScoredRecord record, RecommendationStrategy strategy)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return Score(record.Signals, strategy, record.ShiftLeadSurprise);
+        return Score(record.Signals, strategy, record.ShiftLeadSurprise, record.BoundaryFactor);
     }
 
     /// <summary>
     /// The combined score of <paramref name="signals"/> (0 when there are none); <paramref name="shiftLeadSurprise"/>: the
     /// production-shift surprise against the stream's bulk that leads it (<see cref="ProductionShift.LeadSurprise"/>), or
     /// null for a record scored before the lead was measured that way, which keeps the rule it was scored under: the
-    /// signal's own surprise from <see cref="TrainingShiftLeadFloor"/>.
+    /// signal's own surprise from <see cref="TrainingShiftLeadFloor"/>. <paramref name="boundaryFactor"/>: the factor of the
+    /// boundary signal's weight (<see cref="ScoredRecord.BoundaryFactor"/>).
     /// </summary>
-    public static double Score(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy, double? shiftLeadSurprise = null)
+    public static double Score(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy, double? shiftLeadSurprise = null, double boundaryFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(signals);
 
@@ -191,10 +195,10 @@ internal static class SignalCombiner
         var span = AsSpan(signals);
         if (strategy == RecommendationStrategy.Labeling)
         {
-            return LabelingScore(span);
+            return LabelingScore(span, boundaryFactor);
         }
 
-        var mean = WeightedMean(span, strategy);
+        var mean = WeightedMean(span, strategy, boundaryFactor);
         if (strategy is RecommendationStrategy.Balanced or RecommendationStrategy.OutOfDistribution)
         {
             foreach (ref readonly var signal in span)
@@ -224,10 +228,10 @@ internal static class SignalCombiner
 
     /// <summary>
     /// The weighted mean of the surprises of <paramref name="signals"/> under <paramref name="strategy"/>'s weights
-    /// (<see cref="Weight"/>; 0 when there are none), before the production-shift lead (<see cref="ShiftLead"/>);
+    /// (<see cref="Weight(RecommendationStrategy, SignalKind)"/>; 0 when there are none), before the production-shift lead (<see cref="ShiftLead"/>);
     /// not defined for <see cref="RecommendationStrategy.Labeling"/>, whose score is not a mean.
     /// </summary>
-    public static double WeightedMean(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy)
+    public static double WeightedMean(IReadOnlyList<SignalScore> signals, RecommendationStrategy strategy, double boundaryFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(signals);
         if (strategy == RecommendationStrategy.Labeling)
@@ -235,16 +239,37 @@ internal static class SignalCombiner
             throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "The labeling score is not a weighted mean.");
         }
 
-        return WeightedMean(AsSpan(signals), strategy);
+        return WeightedMean(AsSpan(signals), strategy, boundaryFactor);
     }
 
-    private static double WeightedMean(ReadOnlySpan<SignalScore> signals, RecommendationStrategy strategy)
+    /// <summary>
+    /// The weight of <paramref name="kind"/> under <paramref name="strategy"/> in a record's score:
+    /// <see cref="Weight(RecommendationStrategy, SignalKind)"/> times <see cref="WeightFactor"/>.
+    /// </summary>
+    public static double Weight(RecommendationStrategy strategy, SignalKind kind, double boundaryFactor) =>
+        Weight(strategy, kind) * WeightFactor(kind, boundaryFactor);
+
+    /// <summary>
+    /// The factor of <paramref name="kind"/>'s weight in a record whose boundary factor is <paramref name="boundaryFactor"/>
+    /// (<see cref="ScoredRecord.BoundaryFactor"/>, <see cref="BoundaryReliability"/>): the boundary signal keeps
+    /// <c>f</c> of its weight and the probability signals share what it gives up (each <c>2 - f</c> times its third of
+    /// the boundary's weight), so the uncertainty vote keeps its size and the distance signals their share; every other
+    /// signal 1.
+    /// </summary>
+    public static double WeightFactor(SignalKind kind, double boundaryFactor) => kind switch
+    {
+        SignalKind.Boundary => boundaryFactor,
+        SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence => 2 - boundaryFactor,
+        _ => 1,
+    };
+
+    private static double WeightedMean(ReadOnlySpan<SignalScore> signals, RecommendationStrategy strategy, double boundaryFactor)
     {
         double weighted = 0, total = 0;
         var hasProbabilities = false;
         foreach (ref readonly var signal in signals)
         {
-            var weight = Weight(strategy, signal.Kind);
+            var weight = Weight(strategy, signal.Kind, boundaryFactor);
             weighted += weight * signal.Surprise;
             total += weight;
             hasProbabilities |= IsProbabilitySignal(signal.Kind);
@@ -254,7 +279,8 @@ internal static class SignalCombiner
         {
             // No class probabilities (a record logged without them): their vote counts as typical, so the strategy's
             // weights keep their balance instead of renormalising onto the signals present.
-            var weight = Weight(strategy, SignalKind.Entropy) + Weight(strategy, SignalKind.Margin) + Weight(strategy, SignalKind.LeastConfidence);
+            var weight = Weight(strategy, SignalKind.Entropy, boundaryFactor) + Weight(strategy, SignalKind.Margin, boundaryFactor)
+                + Weight(strategy, SignalKind.LeastConfidence, boundaryFactor);
             weighted += weight * UnknownSurprise;
             total += weight;
         }
@@ -296,7 +322,7 @@ internal static class SignalCombiner
         return Math.Max(0, distance - LabelingDistanceAllowance);
     }
 
-    private static double LabelingScore(ReadOnlySpan<SignalScore> signals)
+    private static double LabelingScore(ReadOnlySpan<SignalScore> signals, double boundaryFactor)
     {
         double weighted = 0, total = 0;
         foreach (ref readonly var signal in signals)
@@ -306,7 +332,7 @@ internal static class SignalCombiner
                 continue;
             }
 
-            var weight = Weight(RecommendationStrategy.Labeling, signal.Kind);
+            var weight = Weight(RecommendationStrategy.Labeling, signal.Kind, boundaryFactor);
             weighted += weight * signal.Surprise;
             total += weight;
         }

@@ -103,6 +103,7 @@ internal sealed partial class QueryService
             Percentile = s.Percentile,
             PValue = s.PValue,
             LeadPValue = s.Kind == Recommendations.SignalKind.ProductionShift && item.ShiftLeadSurprise is { } lead ? Math.Pow(10, -lead) : 0,
+            WeightFactor = Recommendations.SignalCombiner.WeightFactor(s.Kind, item.BoundaryFactor),
         }));
         message.Reasons.AddRange(item.Reasons);
         message.DuplicateIds.AddRange(item.DuplicateIds);

@@ -92,4 +92,12 @@ public sealed class RecommendationSignal
     /// signals and for records scored before the server reported it.
     /// </summary>
     public double? LeadPValue { get; init; }
+
+    /// <summary>
+    /// The factor this signal's weight in the combined score is multiplied by: for <c>boundary</c> how far the training
+    /// neighbours' disagreement with the predicted class reflects the model's errors rather than their own (0..1); for
+    /// <c>entropy</c>, <c>margin</c> and <c>least_confidence</c> 2 minus that (they take the weight the boundary gives
+    /// up); 1 for every other signal.
+    /// </summary>
+    public double WeightFactor { get; init; }
 }

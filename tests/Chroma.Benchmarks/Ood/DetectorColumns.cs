@@ -53,7 +53,7 @@ internal static class DetectorColumns
         var sampled = Enumerable.Range(0, production.Count).ToArray();
         new Random(17).Shuffle(sampled);
         var sample = sampled.Take(ProductionShift.MaxSampleRows).Order()
-            .Select(i => new ShiftSample(production.Embeddings.AsMemory(i * d, d), production.Probabilities[i], ProductionShiftClassifier.FoldOf(ids[i])))
+            .Select(i => new ShiftSample(production.Embeddings.AsMemory(i * d, d), production.Probabilities[i], ProductionShiftClassifier.FoldOf(ids[i]), production.Predictions[i].ToString(CultureInfo.InvariantCulture)))
             .ToArray();
         var trainingOnly = model;
         ShiftSample[]? referenceSample = reference is null ? null
@@ -62,7 +62,7 @@ internal static class DetectorColumns
         if (model.ProductionShift is { } shift)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}, null shift {shift.NullShift:0.000}{(shift.ReferenceCheck is { } check ? $"; training vs {shift.ReferenceRows} reference rows: AUC {check.Auc:0.000} (p = {check.AucPValue:0.###e+0})" : "")}"));
+                $"  production-shift classifier: {shift.Classifier.TrainingRows} {(shift.AgainstReference ? "reference" : "training")} vs {shift.Classifier.ProductionRows} production rows, out-of-fold AUC {shift.Classifier.Auc:0.000} (p = {shift.Classifier.AucPValue:0.###e+0}), joins: {shift.Joins}, null shift {shift.NullShift:0.000}, boundary factor {shift.BoundaryFactor:0.000} (neighbours' held-out accuracy {model.NeighborAccuracy:0.000}){(shift.ReferenceCheck is { } check ? $"; training vs {shift.ReferenceRows} reference rows: AUC {check.Auc:0.000} (p = {check.AucPValue:0.###e+0})" : "")}"));
         }
 
         var batch = new ProductionBatch(

@@ -158,8 +158,18 @@ public sealed class RecommendationApiTests
                 Is.All.EquivalentTo(new[] { "mahalanobis", "knn_distance", "boundary", "entropy", "margin", "least_confidence", "relative_mahalanobis", "feature_norm" }));
             Assert.That(all.Select(i => i.Signals.Count), Is.All.InRange(8, 9));
             Assert.That(all.All(i => i.Reasons.Count > 0), Is.True);
+            // The boundary's weight factor f (0..1) on the wire; the probability signals carry 2 - f, the others 1.
+            Assert.That(all.Select(i => i.Signal("boundary")!.WeightFactor), Is.All.InRange(0.0, 1.0));
+            Assert.That(all.All(i => i.Signals.All(s => Math.Abs(s.WeightFactor - ExpectedFactor(s.Name, i.Signal("boundary")!.WeightFactor)) < 1e-12)), Is.True);
         });
     }
+
+    private static double ExpectedFactor(string signal, double boundary) => signal switch
+    {
+        "boundary" => boundary,
+        "entropy" or "margin" or "least_confidence" => 2 - boundary,
+        _ => 1,
+    };
 
     [Test, CancelAfter(30_000)]
     public void GetRecommendations_SetWithoutTrainingData_FailsWithFailedPreconditionNamingTheSet(CancellationToken cancellationToken)

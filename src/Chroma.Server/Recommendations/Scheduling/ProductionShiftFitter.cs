@@ -139,7 +139,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
                     continue;
                 }
 
-                var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id));
+                var row = new ShiftSample(record.Embedding, ScoreCodec.UsableProbabilities(record.Probabilities), ProductionShiftClassifier.FoldOf(record.Id), record.PredictedClass);
                 (IsReference(record.Dataset) ? reference : production).Offer(row);
             }
 

@@ -23,7 +23,7 @@ internal static class ScoreCodec
         new(
             sequence,
             StorableScore(SignalCombiner.Score(record, RecommendationStrategy.Balanced)),
-            WriteSignals(record.Signals, record.ShiftLeadSurprise),
+            WriteSignals(record.Signals, record.ShiftLeadSurprise, record.BoundaryFactor),
             Write(w =>
             {
                 w.WriteStartArray();
@@ -51,10 +51,11 @@ internal static class ScoreCodec
             record.PredictedClass,
             ReadMeasurement(stored.MeasurementJson),
             probabilities is null ? null : PredictionUncertainty.From(probabilities),
-            ReadSignals(stored.SignalsJson, out var shiftLeadSurprise))
+            ReadSignals(stored.SignalsJson, out var shiftLeadSurprise, out var boundaryFactor))
         {
             Probabilities = probabilities,
             ShiftLeadSurprise = shiftLeadSurprise,
+            BoundaryFactor = boundaryFactor,
         };
     }
 
@@ -81,8 +82,9 @@ internal static class ScoreCodec
     }
 
     // The production-shift signal's entry also carries the lead's surprise ("lead", against the stream's bulk) when the
-    // record has one; rows stored before it have none, and the signal's own surprise then leads.
-    private static string WriteSignals(IReadOnlyList<SignalScore> signals, double? shiftLeadSurprise) => Write(w =>
+    // record has one; rows stored before it have none, and the signal's own surprise then leads. The boundary signal's
+    // entry carries its factor ("factor", BoundaryReliability) when below 1; rows without it read as 1.
+    private static string WriteSignals(IReadOnlyList<SignalScore> signals, double? shiftLeadSurprise, double boundaryFactor) => Write(w =>
     {
         w.WriteStartArray();
         foreach (var signal in signals)
@@ -97,16 +99,22 @@ internal static class ScoreCodec
                 WriteDouble(w, "lead", lead);
             }
 
+            if (signal.Kind == SignalKind.Boundary && boundaryFactor < 1)
+            {
+                WriteDouble(w, "factor", boundaryFactor);
+            }
+
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
     });
 
-    private static SignalScore[] ReadSignals(string json, out double? shiftLeadSurprise)
+    private static SignalScore[] ReadSignals(string json, out double? shiftLeadSurprise, out double boundaryFactor)
     {
         using var document = JsonDocument.Parse(json);
         shiftLeadSurprise = null;
+        boundaryFactor = 1;
         var signals = new List<SignalScore>();
         foreach (var e in document.RootElement.EnumerateArray())
         {
@@ -115,6 +123,11 @@ internal static class ScoreCodec
             if (kind == SignalKind.ProductionShift && e.TryGetProperty("lead", out var lead))
             {
                 shiftLeadSurprise = ReadDouble(lead);
+            }
+
+            if (kind == SignalKind.Boundary && e.TryGetProperty("factor", out var factor))
+            {
+                boundaryFactor = ReadDouble(factor);
             }
         }
 

@@ -150,7 +150,7 @@ internal sealed partial class RecommendationPages
                 .Select(e => (Entry: e, Score: SignalCombiner.Score(e.Record, request.Strategy)))
                 .OrderByDescending(e => e.Score)
                 .ThenBy(e => e.Entry.Record.Id, StringComparer.Ordinal)
-                .Select((e, rank) => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], []) { ScoreRank = rank + 1, ShiftLeadSurprise = e.Entry.Record.ShiftLeadSurprise }))
+                .Select((e, rank) => new RankedEntry(e.Entry.Sequence, e.Entry.Record, new Recommendation(e.Entry.Record.Id, e.Score, e.Entry.Record.Signals, [], []) { ScoreRank = rank + 1, ShiftLeadSurprise = e.Entry.Record.ShiftLeadSurprise, BoundaryFactor = e.Entry.Record.BoundaryFactor }))
                 .ToArray();
             return new CachedRanking(0, ordered, Complete: true);
         }
