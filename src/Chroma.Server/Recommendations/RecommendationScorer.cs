@@ -96,7 +96,8 @@ internal static class RecommendationScorer
                 {
                     Probabilities = uncertainty is null ? null : batch.ProbabilitiesOf(i),
                     ShiftLeadSurprise = leadSurprise,
-                    BoundaryFactor = boundary is null ? 1 : model.BoundaryFactor,
+                    // Without probabilities the boundary is the record's only uncertainty evidence: nothing takes its weight.
+                    BoundaryFactor = boundary is null || uncertainty is null ? 1 : model.BoundaryFactor,
                 };
             }
         }, cancellationToken);

@@ -50,7 +50,8 @@ internal sealed record ScoredRecord(
 
     /// <summary>
     /// The factor the boundary signal's weight carries in this record's combined scores (<see cref="BoundaryReliability"/>,
-    /// the model's <see cref="RecommendationModel.BoundaryFactor"/> when it was scored): 1 unless measured lower.
+    /// the model's <see cref="RecommendationModel.BoundaryFactor"/> when it was scored, if the record has class
+    /// probabilities to take the weight it gives up): 1 unless measured lower.
     /// </summary>
     public double BoundaryFactor { get; init; } = 1;
 

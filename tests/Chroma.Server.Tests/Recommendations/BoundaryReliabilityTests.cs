@@ -61,6 +61,22 @@ public class BoundaryReliabilityTests
     }
 
     [Test]
+    public void Score_RecordsWithoutProbabilities_KeepTheBoundarysFullWeight()
+    {
+        var model = FitWithProduction(separation: 0.8, flipShare: 0, out _);
+        var (production, truth) = SyntheticEmbeddings.Clusters(2, 50, Dimension, 0.8, seed: 4);
+
+        // The boundary is then the records' only uncertainty evidence: nothing would take the weight it gives up.
+        var scored = RecommendationScorer.Score(model, new ProductionBatch(SyntheticEmbeddings.Ids(truth.Length), production, Dimension, truth));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(model.BoundaryFactor, Is.LessThan(0.2));
+            Assert.That(scored.Select(r => r.BoundaryFactor), Is.All.EqualTo(1.0));
+        });
+    }
+
+    [Test]
     public void WithProductionShift_NeighboursAsGoodAsTheModel_BoundaryKeepsItsWeight()
     {
         // Classes 1.6 apart: the neighbours are right about 85% of the time, and the "model" is the truth with 15% of its
