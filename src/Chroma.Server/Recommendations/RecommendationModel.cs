@@ -49,7 +49,6 @@ internal sealed class RecommendationModel
         ProductionShift? productionShift = null)
     {
         ProductionShift = productionShift;
-        BoundaryFactor = productionShift?.BoundaryFactor ?? 1;
         NeighborRows = neighborRows;
         FitDurations = fitDurations;
         FittedRows = fittedRows;
@@ -73,7 +72,7 @@ internal sealed class RecommendationModel
     /// The factor the boundary signal's weight carries in a combined score, 0 to 1 (<see cref="BoundaryReliability"/>):
     /// measured on the production sample of <see cref="WithProductionShift"/>; 1 before it.
     /// </summary>
-    public double BoundaryFactor { get; }
+    public double BoundaryFactor => ProductionShift?.BoundaryFactor ?? 1;
 
     /// <summary>
     /// The share of held-out training records the plurality of whose training neighbours (each left out of its own) is
