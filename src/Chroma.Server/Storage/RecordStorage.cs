@@ -17,8 +17,11 @@ internal sealed class RecordStorage : IDisposable
     /// <param name="coordination">What replicas sharing the database agree on.</param>
     /// <param name="database">The provider's database object, disposed last.</param>
     /// <param name="reviews">The labeling loop's reviews in the same database when the provider keeps them there (PostgreSQL); null when the server opens its own (SQLite).</param>
-    public RecordStorage(IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database, Labeling.IReviewStore? reviews = null)
+    /// <param name="signOuts">Studio's sign-outs in the same database when the provider keeps them there (PostgreSQL); null when the server opens its own (SQLite).</param>
+    public RecordStorage(
+        IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database, Labeling.IReviewStore? reviews = null, Security.ISignOutStore? signOuts = null)
     {
+        SignOuts = signOuts;
         Records = records;
         Scores = scores;
         Coordination = coordination;
@@ -37,6 +40,9 @@ internal sealed class RecordStorage : IDisposable
 
     /// <summary>Gets the reviews kept in this database for every server sharing it, or null (SQLite: the server opens its own).</summary>
     public Labeling.IReviewStore? Reviews { get; }
+
+    /// <summary>Gets Studio's sign-outs kept in this database for every server sharing it, or null (SQLite: the server opens its own).</summary>
+    public Security.ISignOutStore? SignOuts { get; }
 
     /// <inheritdoc />
     public void Dispose()

@@ -12,6 +12,14 @@ internal static class StudioEndpoints
     public static IServiceCollection AddStudio(this IServiceCollection services)
     {
         services.AddSingleton<StudioAssets>();
+        // Sign-outs: PostgreSQL keeps them in the shared database, so every replica refuses a signed-out session. SQLite
+        // keeps them in the record store's file: open it first so it creates the file.
+        services.AddSingleton<Security.ISignOutStore>(sp =>
+        {
+            _ = sp.GetRequiredService<Storage.IRecordStore>();
+            return sp.GetRequiredService<Storage.RecordStorage>().SignOuts
+                ?? Security.SqliteSignOutStore.Open(sp.GetRequiredService<Hosting.ChromaServerOptions>().DataDirectory);
+        });
         services.AddSingleton<StudioSessions>();
         services.AddSingleton<StudioHosts>();
         services.AddSingleton<MapProjections>();
@@ -38,9 +46,9 @@ internal static class StudioEndpoints
         var open = app.MapGroup(string.Empty).AddEndpointFilter(new StudioAccessFilter(requireSession: false));
         open.MapGet("/", (StudioAssets assets, HttpContext context) => Asset(assets, "index.html", context));
         open.MapGet("/assets/{file}", (string file, StudioAssets assets, HttpContext context) => Asset(assets, file, context));
-        open.MapGet("/api/session", (StudioApi api, HttpContext context) => api.Session(context));
+        open.MapGet("/api/session", (StudioApi api, HttpContext context) => api.SessionAsync(context));
         open.MapPost("/api/session", (StudioApi api, HttpContext context) => api.SignIn(context));
-        open.MapDelete("/api/session", (StudioApi api, HttpContext context) => api.SignOut(context));
+        open.MapDelete("/api/session", (StudioApi api, HttpContext context) => api.SignOutAsync(context));
 
         var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
         data.MapGet("/sets", (StudioApi api) => api.Sets());

@@ -13,6 +13,7 @@ namespace Chroma.Server.Tests.Web;
 public sealed class StudioApiTests
 {
     private const string Key = "studio-api-key-93";
+    private const string StudioCookie = "chroma_studio";
 
     // The set the tests log: m/1/l, 8 dimensions (Batch writes 8 values a record).
     private static readonly EmbeddingSetDescriptor Descriptor = new() { Model = "m", ModelVersion = "1", Layer = "l", Dimension = 8 };
@@ -96,6 +97,80 @@ public sealed class StudioApiTests
             Assert.That(withOtherKey, Is.EqualTo(HttpStatusCode.Unauthorized), "a new key voids the session");
             Assert.That(tampered, Is.EqualTo(HttpStatusCode.Unauthorized));
             Assert.That(afterSignOut, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task SignOut_ThenTheServerRestartsOnItsDataDirectory_TheCookieStaysRefusedAndANewSignInWorks(CancellationToken cancellationToken)
+    {
+        // Arrange: a session that works, then is signed out, on a server that then stops.
+        using var data = new TempDirectory();
+        string cookie;
+        HttpStatusCode beforeSignOut, signOut;
+        await using (var first = await RunningServer.StartAsync(data.Path, apiKey: Key))
+        {
+            using var http = new HttpClient { BaseAddress = first.Server.WebEndpoint };
+            var signIn = await http.PostAsJsonAsync("/api/session", new { key = Key }, cancellationToken);
+            cookie = signIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+            beforeSignOut = await GetSetsAsync(first, cookie, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Delete, "/api/session");
+            request.Headers.Add("Cookie", cookie);
+            using var response = await http.SendAsync(request, cancellationToken);
+            signOut = response.StatusCode;
+        }
+
+        // Act: the copied cookie at the restarted server, which never saw the sign-out in memory; then a new sign-in there.
+        await using var restarted = await RunningServer.StartAsync(data.Path, apiKey: Key);
+        var afterRestart = await GetSetsAsync(restarted, cookie, cancellationToken);
+        using var again = new HttpClient { BaseAddress = restarted.Server.WebEndpoint };
+        var newSignIn = await again.PostAsJsonAsync("/api/session", new { key = Key }, cancellationToken);
+        var newCookie = newSignIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var withNewCookie = await GetSetsAsync(restarted, newCookie, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(beforeSignOut, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(signOut, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(afterRestart, Is.EqualTo(HttpStatusCode.Unauthorized), "a sign-out outlives the restart");
+            Assert.That(newCookie, Is.Not.EqualTo(cookie));
+            Assert.That(withNewCookie, Is.EqualTo(HttpStatusCode.OK), "only the signed-out session is refused");
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task SignOut_StoreCannotBeWritten_503SayingSoCookieDroppedAndThisServerRefusesTheSession(CancellationToken cancellationToken)
+    {
+        // Arrange: a signed-in session, then the sign-out table is taken away under the running server.
+        using var data = new TempDirectory();
+        await using var server = await RunningServer.StartAsync(data.Path, apiKey: Key);
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var signIn = await http.PostAsJsonAsync("/api/session", new { key = Key }, cancellationToken);
+        var cookie = signIn.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data.Path, "chroma.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE studio_sign_outs;";
+            drop.ExecuteNonQuery();
+        }
+
+        // Act
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/api/session");
+        request.Headers.Add("Cookie", cookie);
+        using var signOut = await http.SendAsync(request, cancellationToken);
+        var error = JsonDocument.Parse(await signOut.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("error").GetString();
+        var afterSignOut = await GetSetsAsync(server, cookie, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(signOut.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(error, Does.StartWith("signed out here, but the sign-out could not be stored").And.Contain("change the API key"));
+            Assert.That(signOut.Headers.GetValues("Set-Cookie").Single(), Does.StartWith(StudioCookie + "=;"), "the browser drops the cookie");
+            Assert.That(afterSignOut, Is.EqualTo(HttpStatusCode.Unauthorized), "this server refuses the session at once");
         });
     }
 

@@ -34,7 +34,7 @@ internal sealed class StudioAccessFilter : IEndpointFilter
             return Results.Json(new StudioError(refusal), StudioJson.Options, statusCode: StatusCodes.Status403Forbidden);
         }
 
-        if (_requireSession && !http.RequestServices.GetRequiredService<StudioSessions>().IsSignedIn(http))
+        if (_requireSession && !await http.RequestServices.GetRequiredService<StudioSessions>().IsSignedInAsync(http).ConfigureAwait(false))
         {
             return Results.Json(new StudioError("sign in with the server's API key"), StudioJson.Options, statusCode: StatusCodes.Status401Unauthorized);
         }

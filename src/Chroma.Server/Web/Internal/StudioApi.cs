@@ -63,8 +63,8 @@ internal sealed partial class StudioApi
     }
 
     /// <summary>GET /api/session: whether a key is needed and whether this browser is signed in.</summary>
-    public IResult Session(HttpContext context) =>
-        Results.Json(new SessionState(_sessions.KeyRequired, _sessions.IsSignedIn(context)), StudioJson.Options);
+    public async Task<IResult> SessionAsync(HttpContext context) =>
+        Results.Json(new SessionState(_sessions.KeyRequired, await _sessions.IsSignedInAsync(context).ConfigureAwait(false)), StudioJson.Options);
 
     /// <summary>POST /api/session with <c>{"key": "..."}</c>: a session cookie when the key is right.</summary>
     public IResult SignIn(HttpContext context)
@@ -108,10 +108,26 @@ internal sealed partial class StudioApi
         return Results.Json(new SessionState(true, true), StudioJson.Options);
     }
 
-    /// <summary>DELETE /api/session: signs this browser out.</summary>
-    public IResult SignOut(HttpContext context)
+    /// <summary>
+    /// DELETE /api/session: signs this browser out. When the sign-out cannot be stored (the database is unreachable) the
+    /// cookie is still dropped and this server refuses the token, and the answer is 503 saying that other servers (and
+    /// this one after a restart) may still accept it.
+    /// </summary>
+    public async Task<IResult> SignOutAsync(HttpContext context)
     {
-        _sessions.SignOut(context);
+        try
+        {
+            await _sessions.SignOutAsync(context).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException exception)
+        {
+            context.Response.Cookies.Delete(StudioSessions.CookieName);
+            return Results.Json(
+                new StudioError($"signed out here, but the sign-out could not be stored ({exception.Message}): other servers, and this one after a restart, still accept the session until it expires; change the API key to end every session"),
+                StudioJson.Options,
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         context.Response.Cookies.Delete(StudioSessions.CookieName);
         return Results.Json(new SessionState(_sessions.KeyRequired, !_sessions.KeyRequired), StudioJson.Options);
     }

@@ -10,8 +10,8 @@ namespace Chroma.Server.Web.Internal;
 /// Studio's sign-in: the browser posts the server's API key once, gets a session token in an HttpOnly,
 /// SameSite=Strict cookie and never holds the key itself. A token is its expiry (<see cref="Lifetime"/>) and a random
 /// nonce, signed (HMAC-SHA256) with a secret derived from the API key: valid across restarts and on every replica with
-/// the same key, void when the key changes. Signing out voids the token on this server until it expires (the browser
-/// drops the cookie too).
+/// the same key, void when the key changes. Signing out voids the token until it expires on every server sharing the
+/// store and after restarts (<see cref="ISignOutStore"/>; the browser drops the cookie too).
 /// </summary>
 internal sealed class StudioSessions
 {
@@ -28,18 +28,25 @@ internal sealed class StudioSessions
 
     private readonly ApiKeyInterceptor _keys;
     private readonly TimeProvider _time;
+    private readonly ISignOutStore _store;
     private readonly byte[]? _secret;
 
-    // Tokens signed out before they expired, keyed by the SHA-256 of the token, with their expiry.
+    // Tokens signed out through this server, keyed by the SHA-256 of the token, with their expiry: answered without a
+    // read of the store, and refused here even when the store could not be written.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _signedOut = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the sessions of a server whose API key <paramref name="keys"/> checks.</summary>
-    public StudioSessions(ApiKeyInterceptor keys, TimeProvider time)
+    /// <summary>
+    /// Creates the sessions of a server whose API key <paramref name="keys"/> checks; sign-outs are kept in
+    /// <paramref name="store"/>.
+    /// </summary>
+    public StudioSessions(ApiKeyInterceptor keys, TimeProvider time, ISignOutStore store)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(store);
         KeyRequired = keys.KeyRequired;
         _keys = keys;
         _time = time;
+        _store = store;
         _secret = keys.DeriveSecret("chroma-studio-session-v1");
         Throttle = new SignInThrottle(time);
     }
@@ -72,8 +79,11 @@ internal sealed class StudioSessions
         return Convert.ToBase64String(token).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Whether the request carries a valid session cookie (always true without a key).</summary>
-    public bool IsSignedIn(HttpContext context)
+    /// <summary>
+    /// Whether the request carries a valid session cookie (always true without a key): well formed, signed with this
+    /// key, not expired, and not signed out through any server sharing the <see cref="ISignOutStore"/>.
+    /// </summary>
+    public async Task<bool> IsSignedInAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!KeyRequired)
@@ -81,12 +91,20 @@ internal sealed class StudioSessions
             return true;
         }
 
-        return context.Request.Cookies.TryGetValue(CookieName, out var token) && Expiry(token) is { } expires
-            && expires > _time.GetUtcNow() && !_signedOut.ContainsKey(Digest(token!));
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Expiry(token) is not { } expires || expires <= _time.GetUtcNow())
+        {
+            return false;
+        }
+
+        var digest = Digest(token!);
+        return !_signedOut.ContainsKey(digest) && !await _store.ContainsAsync(digest, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>Ends the session of the request's cookie, if any (on this server; the browser drops the cookie).</summary>
-    public void SignOut(HttpContext context)
+    /// <summary>
+    /// Ends the session of the request's cookie, if any: refused here at once, and on every server sharing the
+    /// <see cref="ISignOutStore"/> (and after restarts) once the store has it (the browser drops the cookie too).
+    /// </summary>
+    public async Task SignOutAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Expiry(token) is not { } expires)
@@ -103,7 +121,12 @@ internal sealed class StudioSessions
             }
         }
 
-        _signedOut[Digest(token!)] = expires;
+        var digest = Digest(token!);
+        _signedOut[digest] = expires;
+        if (expires > now)
+        {
+            await _store.AddAsync(digest, expires, now, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     // The expiry a well-formed token signed with this server's secret carries, or null.

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 7;
+    public const int CurrentVersion = 8;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -166,7 +166,17 @@ internal static class PostgresSchema
         );
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7];
+    // Version 8: Studio sessions signed out before they expired (the SHA-256 of the token, and its expiry), so a sign-out
+    // through one replica holds on every replica and after restarts (Security.PostgresSignOutStore).
+    private const string Version8 = """
+        CREATE TABLE IF NOT EXISTS studio_sign_outs (
+            token_digest text   PRIMARY KEY,
+            expires_ms   bigint NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS studio_sign_outs_by_expiry ON studio_sign_outs (expires_ms);
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
