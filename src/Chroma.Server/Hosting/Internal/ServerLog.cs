@@ -10,4 +10,8 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Chroma Studio (web app) at {Endpoint}")]
     public static partial void StudioListening(ILogger logger, Uri endpoint);
+
+    // Security.ApiKeyStrength.Warning: says the key's length, never the key.
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void WeakApiKey(ILogger logger, string warning);
 }

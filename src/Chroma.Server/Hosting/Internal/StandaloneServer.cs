@@ -53,6 +53,11 @@ internal static class StandaloneServer
             // The provider on the first line: a replica that forgot it would otherwise run on a file of its own unnoticed.
             var storage = options.Storage?.Provider == Storage.StorageProvider.Postgres ? "PostgreSQL, shared" : "SQLite, this server's own";
             ServerLog.Listening(logger, endpoint, storage, dataDirectory, options.ApiKey is not null);
+            if (Security.ApiKeyStrength.Warning(options.ApiKey) is { } weakKey)
+            {
+                ServerLog.WeakApiKey(logger, weakKey);
+            }
+
             if (ChromaServerApplication.GetWebEndpoint(app, options) is { } studio)
             {
                 ServerLog.StudioListening(logger, studio);
