@@ -96,4 +96,32 @@ public sealed class StudioSignInTests
             Assert.That(sets.Status, Is.EqualTo(200), "the session cookie opens the API");
         });
     }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Studio_SignOut_ShowsSignInPageAndTheOldCookieOpensNothing()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(_server.Studio.AbsoluteUri);
+        await page.FillAsync("#signin-key", ApiKey);
+        await page.ClickAsync("#signin-form button");
+        await page.WaitForSelectorAsync("[data-set='mnist-pixels/1/input']");
+        var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name == "chroma_studio").Value;
+
+        await page.ClickAsync("#signout");
+        await page.WaitForSelectorAsync("#signin-form", new PageWaitForSelectorOptions { State = WaitForSelectorState.Visible });
+        var error = await page.TextContentAsync("#signin-error");
+        var cookiesAfter = await page.Context.CookiesAsync();
+        var withOldCookie = await page.APIRequest.GetAsync(new Uri(_server.Studio, "/api/sets").AbsoluteUri, new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["Cookie"] = "chroma_studio=" + cookie },
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.Empty, "a stored sign-out says nothing");
+            Assert.That(cookiesAfter.Where(c => c.Name == "chroma_studio"), Is.Empty, "the browser dropped the cookie");
+            Assert.That(withOldCookie.Status, Is.EqualTo(401), "a copy of the old cookie opens nothing");
+        });
+    }
 }

@@ -124,7 +124,16 @@ $("signin-form").addEventListener("submit", async (e) => {
   start(true);
 });
 
-$("signout").addEventListener("click", async () => { await fetch("/api/session", { method: "DELETE", credentials: "same-origin" }); showSignIn(); });
+$("signout").addEventListener("click", async () => {
+  const response = await fetch("/api/session", { method: "DELETE", credentials: "same-origin" });
+  showSignIn();
+  if (!response.ok) {
+    // Signed out in this browser and on this server, but the sign-out was not stored: say what that leaves open.
+    let message = "signed out here, but the sign-out could not be stored";
+    try { message = (await response.json()).error || message; } catch { /* not JSON */ }
+    $("signin-error").textContent = `${message.charAt(0).toUpperCase()}${message.slice(1)}.`;
+  }
+});
 
 async function boot() {
   const session = await (await fetch("/api/session", { credentials: "same-origin" })).json();
