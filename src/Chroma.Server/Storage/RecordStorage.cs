@@ -21,11 +21,11 @@ internal sealed class RecordStorage : IDisposable
     public RecordStorage(
         IRecordStore records, IRecordScoreStore scores, IReplicaCoordination coordination, IDisposable database, Labeling.IReviewStore? reviews = null, Security.ISignOutStore? signOuts = null)
     {
-        SignOuts = signOuts;
         Records = records;
         Scores = scores;
         Coordination = coordination;
         Reviews = reviews;
+        SignOuts = signOuts;
         _database = database;
     }
 
