@@ -123,7 +123,7 @@ internal sealed partial class StudioApi
         {
             context.Response.Cookies.Delete(StudioSessions.CookieName);
             return Results.Json(
-                new StudioError($"signed out here, but the sign-out could not be stored ({exception.Message}): other servers, and this one after a restart, still accept the session until it expires; change the API key to end every session"),
+                new StudioError($"signed out here, but the sign-out could not be stored ({exception.Message.TrimEnd('.')}): other servers, and this one after a restart, still accept the session until it expires; change the API key to end every session"),
                 StudioJson.Options,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
