@@ -58,6 +58,34 @@ public sealed class SignInThrottleTests
     }
 
     [Test]
+    public void RetryAfter_WrongKeysFromManyAddressesOfOneIPv6Slash64_CountTogetherOtherNetworksNot()
+    {
+        var time = new FakeTimeProvider();
+        var throttle = new SignInThrottle(time);
+        for (var i = 1; i <= SignInThrottle.FailuresAllowed; i++)
+        {
+            throttle.Failed(IPAddress.Parse($"2001:db8:5:7:{i:x}::{i:x}"));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(throttle.RetryAfter(IPAddress.Parse("2001:db8:5:7:ffff::1")), Is.Not.Null, "a fresh address in the same /64 waits too");
+            Assert.That(throttle.RetryAfter(IPAddress.Parse("2001:db8:5:8::1")), Is.Null, "the next /64 is another network");
+        });
+    }
+
+    [Test]
+    public void Source_MappedIPv4AndIPv6_TheIPv4AddressAndTheSlash64()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(SignInThrottle.Source(IPAddress.Parse("::ffff:10.0.0.1")), Is.EqualTo(A), "an IPv4-mapped address counts as its IPv4 address");
+            Assert.That(SignInThrottle.Source(A), Is.EqualTo(A));
+            Assert.That(SignInThrottle.Source(IPAddress.Parse("2001:db8:5:7:1:2:3:4")), Is.EqualTo(IPAddress.Parse("2001:db8:5:7::")));
+        });
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public async Task SignIn_TooManyWrongKeys_429WithRetryAfterAndEvenTheRightKeyWaits(CancellationToken cancellationToken)
     {

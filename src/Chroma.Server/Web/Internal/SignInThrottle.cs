@@ -8,6 +8,11 @@ namespace Chroma.Server.Web.Internal;
 /// address within <see cref="Window"/>, that address gets 429 (with the seconds to wait) until the window that began
 /// with its first failure ends. A right key clears the address's count. Kept in memory, per server.
 /// </summary>
+/// <remarks>
+/// An IPv6 address counts by its /64 network (<see cref="Source"/>): one host is usually given a whole /64, so counting
+/// single addresses would let it take a fresh one for every few guesses. An IPv4-mapped IPv6 address counts as its IPv4
+/// address.
+/// </remarks>
 internal sealed class SignInThrottle
 {
     /// <summary>Wrong keys one address may send within <see cref="Window"/>.</summary>
@@ -27,7 +32,13 @@ internal sealed class SignInThrottle
     /// <summary>How long <paramref name="address"/> must wait before it may try a key again, or null when it may now.</summary>
     public TimeSpan? RetryAfter(IPAddress? address)
     {
-        if (address is null || !_failures.TryGetValue(address, out var failures))
+        if (address is null)
+        {
+            return null;
+        }
+
+        address = Source(address);
+        if (!_failures.TryGetValue(address, out var failures))
         {
             return null;
         }
@@ -50,6 +61,7 @@ internal sealed class SignInThrottle
             return;
         }
 
+        address = Source(address);
         var now = _time.GetUtcNow();
         if (_failures.Count >= MaxAddresses)
         {
@@ -70,8 +82,31 @@ internal sealed class SignInThrottle
     {
         if (address is not null)
         {
-            _failures.TryRemove(address, out _);
+            _failures.TryRemove(Source(address), out _);
         }
+    }
+
+    /// <summary>
+    /// What failures of <paramref name="address"/> count against: an IPv4 address itself (also when it came mapped into
+    /// IPv6), an IPv6 address's /64 network (its first 8 bytes, the rest zero).
+    /// </summary>
+    public static IPAddress Source(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
     }
 
     private sealed record Failures(DateTimeOffset WindowStart, int Count);
