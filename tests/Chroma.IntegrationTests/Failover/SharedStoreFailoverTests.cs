@@ -1,5 +1,6 @@
 using Chroma;
 using Chroma.IntegrationTests.Ingest;
+using Chroma.IntegrationTests.Storage;
 using Chroma.Server.Hosting;
 using Chroma.Server.Storage;
 using Chroma.Testing.Postgres;
@@ -64,12 +65,5 @@ public sealed class SharedStoreFailoverTests
         }
     }
 
-    private static Task<ChromaServer> StartAsync(string connectionString) =>
-        ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString },
-        });
+    private static Task<ChromaServer> StartAsync(string connectionString) => PostgresReplica.StartAsync(connectionString);
 }

@@ -96,14 +96,7 @@ public sealed class PostgresEndToEndTests
         });
     }
 
-    private static Task<ChromaServer> StartAsync(string connectionString) =>
-        ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString },
-        });
+    private static Task<ChromaServer> StartAsync(string connectionString) => PostgresReplica.StartAsync(connectionString);
 }
 
 /// <summary>Stops the private PostgreSQL (if a test started one) when the assembly's tests are done.</summary>

@@ -30,14 +30,7 @@ public sealed class PostgresOutageTests
             TestPostgres.SkipOrFail(reason);
         }
 
-        await using var server = await ChromaServer.StartAsync(new ChromaServerOptions
-        {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = cluster!.ConnectionString },
-            Web = { Enabled = false },
-        }, cancellationToken);
+        await using var server = await PostgresReplica.StartAsync(cluster!.ConnectionString, options => options.Web.Enabled = false, cancellationToken);
         await using var client = new ChromaClient(new ChromaClientOptions
         {
             Endpoint = server.Endpoint,

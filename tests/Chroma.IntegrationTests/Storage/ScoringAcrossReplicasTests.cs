@@ -172,14 +172,10 @@ public sealed class ScoringAcrossReplicasTests
         ReplicaPostgres.CreateDatabaseOrIgnoreAsync(cancellationToken);
 
     private static Task<ChromaServer> StartReplicaAsync(string connectionString) =>
-        ChromaServer.StartAsync(new ChromaServerOptions
+        PostgresReplica.StartAsync(connectionString, options =>
         {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString },
-            Scoring = new ScoringOptions { LeaseDuration = LeaseDuration, ChangePollInterval = TimeSpan.FromMilliseconds(200), Debounce = TimeSpan.FromMilliseconds(100) },
-            Web = { Enabled = false },
+            options.Scoring = new ScoringOptions { LeaseDuration = LeaseDuration, ChangePollInterval = TimeSpan.FromMilliseconds(200), Debounce = TimeSpan.FromMilliseconds(100) };
+            options.Web.Enabled = false;
         });
 
     private static Task<string> IngestAsync(Uri endpoint, int training, int production, int seed, CancellationToken cancellationToken) =>

@@ -76,17 +76,10 @@ public sealed class SignOutAcrossReplicasTests
         return response.StatusCode;
     }
 
-    private static Task<ChromaServer> StartAsync(string connectionString)
-    {
-        var options = new ChromaServerOptions
+    private static Task<ChromaServer> StartAsync(string connectionString) =>
+        PostgresReplica.StartAsync(connectionString, options =>
         {
-            Host = "127.0.0.1",
-            Port = 0,
-            ApiKey = Key,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString },
-        };
-        options.Web.Port = 0;
-        return ChromaServer.StartAsync(options);
-    }
+            options.ApiKey = Key;
+            options.Web.Port = 0;
+        });
 }

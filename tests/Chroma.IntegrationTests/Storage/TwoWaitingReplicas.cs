@@ -91,14 +91,10 @@ internal sealed class TwoWaitingReplicas : IAsyncDisposable
     }
 
     private async Task<ChromaServer> StartReplicaAsync() =>
-        Own(await ChromaServer.StartAsync(new ChromaServerOptions
+        Own(await PostgresReplica.StartAsync(_connectionString, options =>
         {
-            Host = "127.0.0.1",
-            Port = 0,
-            DataDirectory = Path.Combine(Path.GetTempPath(), "chroma-it-" + Guid.NewGuid().ToString("N")),
-            Storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = _connectionString },
-            Scoring = new ScoringOptions { LeaseDuration = PollInterval * 3, ChangePollInterval = PollInterval, Debounce = TimeSpan.FromMilliseconds(100) },
-            Web = { Enabled = false },
+            options.Scoring = new ScoringOptions { LeaseDuration = PollInterval * 3, ChangePollInterval = PollInterval, Debounce = TimeSpan.FromMilliseconds(100) };
+            options.Web.Enabled = false;
         }));
 
     private object? Scalar(string sql)
