@@ -19,15 +19,11 @@ surprise against training as one vote. Classifier fits are cached (`CACHE`), so 
   OMP_NUM_THREADS=1 /usr/bin/python3 tests/Chroma.Benchmarks/Ood/combination_frontier.py DUMP CACHE engine,max,lead,m,sum1
 """
 import os
-import pickle
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import domain_classifiers as dc  # noqa: E402
-
-BALANCED_WEIGHTS = np.array([1, 1, 1, 1 / 3, 1 / 3, 1 / 3, 1, 1])  # maha, knn, boundary, entropy, margin, lc, rel, norm
-
 
 def main():
     directory, cache, rules = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
@@ -43,35 +39,15 @@ def main():
     n_normal = len(normal["emb"])
     ends = np.cumsum([n_normal] + [len(s["emb"]) for s in shifts])[1:]
     mistakes = normal["pred"] != normal["label"]
-    fit_folds = np.array([dc.training_fold(r) for r in fitted])
-    held_folds = np.array([dc.training_fold(r) for r in held])
 
     def classifier(shift, ids):
-        path = f"{cache}/net64-shift{shift}-{len(ids)}.pkl"
-        if os.path.exists(path):
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        ys = np.r_[np.zeros(len(fitted)), np.ones(len(ids))]
-        xs = np.vstack([x_training[fitted], x_production[ids]])
-        folds = np.r_[fit_folds, np.array([dc.fnv_fold(i) for i in ids])]
-        oof, held_scores = dc.cross_fitted(dc.VARIANTS["net64"], xs, ys, folds, x_training[held], held_folds)
-        result = (oof[len(fitted):], held_scores)
-        os.makedirs(cache, exist_ok=True)
-        with open(path, "wb") as f:
-            pickle.dump(result, f)
-        return result
+        return dc.cached_classifier(f"{cache}/net64-shift{shift}-{len(ids)}.pkl", x_training, fitted, held, x_production[ids], ids)
 
     def score(rule, other, raw, held_scores):
-        calibrator = dc.Calibrator(held_scores)
-        s_training = calibrator.surprise(raw)
-        null = max(0.0, np.quantile(raw, 0.02) - np.quantile(held_scores, 0.02))
-        s_lead = calibrator.surprise(raw - null)
-        s = other[:, :8]
-        present = ~np.isnan(s)
-        m = ((np.where(present, s, 0) * BALANCED_WEIGHTS).sum(1) + s_training) / ((present * BALANCED_WEIGHTS).sum(1) + 1)
+        s_training, s_lead = dc.lead_surprises(raw, held_scores)
+        m = dc.balanced(other, s_training)
         if rule == "engine":
-            lead = np.clip(1 - 10 ** (1 - s_lead), 0, 1) ** 2
-            return m + lead * np.maximum(0, s_lead - np.maximum(m, 1))
+            return dc.engine_rule(m, s_lead)
         if rule == "max":
             return np.maximum(m, s_lead)
         if rule == "lead":

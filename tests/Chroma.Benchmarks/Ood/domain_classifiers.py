@@ -14,6 +14,8 @@ Cross-fitting as the engine: 5 folds by FNV-1a of the record id (production) or 
 [x / ||x||, log ||x||, log(p + 1e-6)]. numpy / scikit-learn only; nothing here is used by the server.
 """
 import argparse
+import os
+import pickle
 import sys
 import time
 import warnings
@@ -320,6 +322,40 @@ def append_knn_features(training, normal, shifts, fitted, Xt, Xp_all):
     kt = knn_distances(training["emb"].astype(np.float64), reference, own)
     kp = np.vstack([knn_distances(p["emb"].astype(np.float64), reference) for p in [normal] + shifts])
     return np.hstack([Xt, kt]), np.hstack([Xp_all, kp])
+
+
+def cached_classifier(path, x_training, fitted, held, x_production, production_ids):
+    """The engine's classifier (net64), cross-fitted as the engine on the fitted training rows against `x_production`
+    (fold of a production row: `fnv_fold` of its id in `production_ids`): out-of-fold production scores and the held-out
+    training rows' scores, pickled at `path` so that other rules rerun in seconds."""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    ys = np.r_[np.zeros(len(fitted)), np.ones(len(production_ids))]
+    xs = np.vstack([x_training[fitted], x_production])
+    folds = np.r_[np.array([training_fold(r) for r in fitted]), np.array([fnv_fold(i) for i in production_ids])]
+    held_folds = np.array([training_fold(r) for r in held])
+    oof, held_scores = cross_fitted(VARIANTS["net64"], xs, ys, folds, x_training[held], held_folds)
+    result = (oof[len(fitted):], held_scores)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump(result, f)
+    return result
+
+
+def lead_surprises(raw, held_scores):
+    """The classifier's surprise against training (calibrated on the held-out rows) and its lead surprise measured
+    against the stream's bulk (`ProductionShift.NullShift`: production's lowest 2% against training's)."""
+    calibrator = Calibrator(held_scores)
+    null = max(0.0, np.quantile(raw, 0.02) - np.quantile(held_scores, 0.02))
+    return calibrator.surprise(raw), calibrator.surprise(raw - null)
+
+
+def engine_rule(m, s_lead):
+    """The engine's balanced score from the weighted mean m and the lead: m + lead * max(0, s_lead - max(m, 1)),
+    lead = (1 - 10^(1 - s_lead))^2."""
+    lead = np.clip(1 - 10 ** (1 - s_lead), 0, 1) ** 2
+    return m + lead * np.maximum(0, s_lead - np.maximum(m, 1))
 
 
 def auroc(pos, neg):

@@ -20,15 +20,11 @@ and misclassified vs correct among the normal digits.
   OMP_NUM_THREADS=1 /usr/bin/python3 tests/Chroma.Benchmarks/Ood/neighbourhood_scan.py DUMP CACHE [scales]
 """
 import os
-import pickle
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 import domain_classifiers as dc  # noqa: E402
-
-BALANCED_WEIGHTS = np.array([1, 1, 1, 1 / 3, 1 / 3, 1 / 3, 1, 1])  # maha, knn, boundary, entropy, margin, lc, rel, norm
-
 
 def unit(e):
     return e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
@@ -53,17 +49,6 @@ def scan(pool, is_production, queries, scales, in_pool):
     return out
 
 
-def lead_surprise(raw, held):
-    calibrator = dc.Calibrator(held)
-    null = max(0.0, np.quantile(raw, 0.02) - np.quantile(held, 0.02))
-    return calibrator.surprise(raw), calibrator.surprise(raw - null)
-
-
-def rule_score(m, s_lead):
-    lead = np.clip(1 - 10 ** (1 - s_lead), 0, 1) ** 2
-    return m + lead * np.maximum(0, s_lead - np.maximum(m, 1))
-
-
 def evaluate(name, training, fitted, held, production, surprise, n_normal, mistakes, classifier, scales):
     x_tr = unit(training["emb"])
     pool = np.vstack([x_tr[fitted], unit(production["emb"])])
@@ -71,34 +56,14 @@ def evaluate(name, training, fitted, held, production, surprise, n_normal, mista
     s_prod = scan(pool, is_production, unit(production["emb"]), scales, np.arange(len(fitted), len(pool)))
     s_held = scan(pool, is_production, x_tr[held], scales, -np.ones(len(held), int))
     raw, held_scores = classifier
-    c_training, c_lead = lead_surprise(raw, held_scores)
-    _, k_lead = lead_surprise(s_prod, s_held)
-    s = surprise[:, :8]
-    present = ~np.isnan(s)
-    m = ((np.where(present, s, 0) * BALANCED_WEIGHTS).sum(1) + c_training) / ((present * BALANCED_WEIGHTS).sum(1) + 1)
-    rows = {"engine": rule_score(m, c_lead), "scan": rule_score(m, k_lead), "both": rule_score(m, np.maximum(c_lead, k_lead)),
+    c_training, c_lead = dc.lead_surprises(raw, held_scores)
+    _, k_lead = dc.lead_surprises(s_prod, s_held)
+    m = dc.balanced(surprise, c_training)
+    rows = {"engine": dc.engine_rule(m, c_lead), "scan": dc.engine_rule(m, k_lead), "both": dc.engine_rule(m, np.maximum(c_lead, k_lead)),
             "scan alone": s_prod, "classifier alone": raw}
     result = {}
     for rule, score in rows.items():
         result[rule] = (dc.auroc(score[n_normal:], score[:n_normal]), dc.auroc(score[:n_normal][mistakes], score[:n_normal][~mistakes]))
-    return result
-
-
-def classifier_for(cache, key, x_training, fitted, held, x_production):
-    path = f"{cache}/scan-net64-{key}.pkl"
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    ids = np.arange(len(x_production))
-    ys = np.r_[np.zeros(len(fitted)), np.ones(len(ids))]
-    xs = np.vstack([x_training[fitted], x_production])
-    folds = np.r_[np.array([dc.training_fold(r) for r in fitted]), np.array([dc.fnv_fold(i) for i in ids])]
-    held_folds = np.array([dc.training_fold(r) for r in held])
-    oof, held_scores = dc.cross_fitted(dc.VARIANTS["net64"], xs, ys, folds, x_training[held], held_folds)
-    result = (oof[len(fitted):], held_scores)
-    os.makedirs(cache, exist_ok=True)
-    with open(path, "wb") as f:
-        pickle.dump(result, f)
     return result
 
 
@@ -115,7 +80,7 @@ def main():
     surprise = np.fromfile(f"{directory}/absent9-production.surprise.f64").reshape(len(production["emb"]), dc.KINDS)
     x_training = dc.features(training["emb"], training["prob"])
     x_production = dc.features(production["emb"], production["prob"])
-    classifier = classifier_for(cache, "absent9", x_training, fitted, held, x_production)
+    classifier = dc.cached_classifier(f"{cache}/scan-net64-absent9.pkl", x_training, fitted, held, x_production, np.arange(len(x_production)))
     results["class 9 absent"] = evaluate("absent", training, fitted, held, production, surprise, len(normal["emb"]),
                                          normal["pred"] != normal["label"], classifier, scales)
     print("class 9 absent", {r: f"{a:.3f}/{b:.3f}" for r, (a, b) in results["class 9 absent"].items()}, flush=True)
@@ -134,7 +99,7 @@ def main():
         ids = np.r_[np.arange(n_normal), np.arange(start, end)]
         production = {k: np.concatenate([normal[k], shifts[shift][k]]) for k in normal}
         x_production = dc.features(production["emb"], production["prob"])
-        classifier = classifier_for(cache, f"shift{shift}", x_training, fitted, held, x_production)
+        classifier = dc.cached_classifier(f"{cache}/scan-net64-shift{shift}.pkl", x_training, fitted, held, x_production, np.arange(len(x_production)))
         results[name] = evaluate(name, training, fitted, held, production, surprise_all[ids], n_normal,
                                  normal["pred"] != normal["label"], classifier, scales)
         print(name, {r: f"{a:.3f}/{b:.3f}" for r, (a, b) in results[name].items()}, flush=True)
