@@ -1,6 +1,10 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Validation;
 using Grpc.Core;
 
 namespace Chroma.Server.Labeling;
@@ -17,10 +21,17 @@ internal sealed partial class LabelingService
     public const string PromotedFromKey = "promoted_from";
 
     /// <summary>
-    /// Promotes the labels of these records of <paramref name="setId"/> (empty: every labeled record
-    /// whose current label is not promoted yet, up to <see cref="MaxRecordsPerCall"/>). A record whose
-    /// label changed since its promotion gets a new training copy and the old one is deleted.
+    /// Promotes the labels of these records of <paramref name="setId"/> (empty: every labeled record whose current label
+    /// is not promoted yet, however many, <see cref="MaxRecordsPerCall"/> at a time). A record whose label changed since
+    /// its promotion gets a new training copy and the old one is deleted.
     /// </summary>
+    /// <remarks>
+    /// A training copy's id is derived from the set, the record, its label and the time it was labeled
+    /// (<see cref="TrainingCopyId"/>), so a promotion that stopped half way (a crash, a lost connection) and is sent
+    /// again stores each copy once: the copies the first try stored are acknowledged as duplicates, and only the reviews
+    /// it did not mark are marked. The old copies of relabeled records are deleted before the reviews point at the new
+    /// ones, so a retry finds them to delete again rather than leaving them in training.
+    /// </remarks>
     public async Task<PromotionResult> PromoteAsync(string setId, IReadOnlyList<string> ids, string promotedBy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -29,7 +40,7 @@ internal sealed partial class LabelingService
         IReadOnlyList<RecordReview> targets;
         if (ids.Count == 0)
         {
-            targets = PendingPromotions(set);
+            targets = Labeled(set);
         }
         else
         {
@@ -47,11 +58,39 @@ internal sealed partial class LabelingService
 
         var already = targets.Count(t => t.LabelPromoted);
         var todo = targets.Where(t => !t.LabelPromoted).ToArray();
-        if (todo.Length == 0)
+        var promoted = new List<PromotedRecord>(todo.Length);
+        foreach (var chunk in todo.Chunk(MaxRecordsPerCall))
         {
-            return new PromotionResult([], already);
+            promoted.AddRange(await PromoteChunkAsync(set, chunk, promotedBy, cancellationToken).ConfigureAwait(false));
         }
 
+        if (promoted.Count > 0)
+        {
+            Changed(set);
+        }
+
+        return new PromotionResult(promoted, already);
+    }
+
+    /// <summary>
+    /// The id of the training copy of record <paramref name="recordId"/> of <paramref name="setId"/> under
+    /// <paramref name="label"/>, labeled at <paramref name="labeledUnixMs"/>: a UUID (version 8, RFC 9562's custom
+    /// version) from the first 16 bytes of a SHA-256 over the four. The same label given again later (after another in
+    /// between) gets another id, so a copy deleted by a relabel (its id then stays deleted) is never needed again.
+    /// </summary>
+    internal static string TrainingCopyId(string setId, string recordId, string label, long labeledUnixMs)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"chroma training copy\n{setId}\n{recordId}\n{labeledUnixMs}\n{label}");
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16], bigEndian: true).ToString();
+    }
+
+    private async Task<IReadOnlyList<PromotedRecord>> PromoteChunkAsync(
+        StoredEmbeddingSet set, IReadOnlyList<RecordReview> todo, string promotedBy, CancellationToken cancellationToken)
+    {
         var originals = _records.GetRecordsBySequence(set, [.. todo.Select(t => t.Sequence)], includeEmbeddings: true).ToDictionary(r => r.Sequence);
         var copies = new List<(RecordReview Review, Record Copy)>();
         foreach (var review in todo)
@@ -59,64 +98,82 @@ internal sealed partial class LabelingService
             // A record deleted since it was labeled has nothing left to promote.
             if (originals.TryGetValue(review.Sequence, out var original))
             {
-                copies.Add((review, TrainingCopy(original.Record, review.Label!)));
+                copies.Add((review, TrainingCopy(set, original.Record, review)));
             }
         }
 
-        if (copies.Count > 0)
+        if (copies.Count == 0)
         {
-            var batch = new LogBatch { BatchId = Guid.CreateVersion7().ToString(), Set = set.Descriptor.Clone() };
-            batch.Records.AddRange(copies.Select(c => c.Copy));
-            var ack = await _ingestor.IngestAsync(batch, cancellationToken).ConfigureAwait(false);
-            if (ack.Error is { } error)
-            {
-                throw new RpcException(new Status((StatusCode)error.Code, "promotion: the training copies could not be stored: " + error.Message));
-            }
+            return [];
         }
 
-        var now = Now();
-        var replaced = copies.Where(c => c.Review.PromotedRecordId is not null).Select(c => c.Review.PromotedRecordId!).ToArray();
-        foreach (var (review, copy) in copies)
+        var batch = new LogBatch { BatchId = Guid.CreateVersion7().ToString(), Set = set.Descriptor.Clone() };
+        batch.Records.AddRange(copies.Select(c => c.Copy));
+        var ack = await _ingestor.IngestAsync(batch, PromotionLimits(), cancellationToken).ConfigureAwait(false);
+        if (ack.Error is { } error)
         {
-            await _reviews.SavePromotionAsync(set.Key, review.Sequence, copy.Id, copy.Label, promotedBy, now, cancellationToken).ConfigureAwait(false);
+            var record = error.RecordIndex >= 0 && error.RecordIndex < copies.Count ? $" of record '{copies[error.RecordIndex].Review.RecordId}'" : string.Empty;
+            throw new RpcException(new Status((StatusCode)error.Code, $"promotion: the training copy{record} could not be stored: {error.Message}"));
         }
 
+        // Old copies of relabeled records go before the reviews name the new ones: a promotion cut short in between is
+        // sent again, finds the label not promoted, and deletes them then.
+        var replaced = copies
+            .Where(c => c.Review.PromotedRecordId is { } old && !string.Equals(old, c.Copy.Id, StringComparison.Ordinal))
+            .Select(c => c.Review.PromotedRecordId!)
+            .ToArray();
         if (replaced.Length > 0)
         {
             await _records.DeleteAsync(set, replaced, cancellationToken).ConfigureAwait(false);
         }
 
-        Changed(set);
-        return new PromotionResult([.. copies.Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))], already);
+        var now = Now();
+        foreach (var (review, copy) in copies)
+        {
+            await _reviews.SavePromotionAsync(set.Key, review.Sequence, copy.Id, copy.Label, promotedBy, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        return [.. copies.Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))];
     }
 
-    private static Record TrainingCopy(Record original, string label)
+    // A copy is a record these limits took in, plus the promoted_from entry, with a reviewer's label (up to
+    // MaxNameLength characters, which a lower configured value limit must not refuse now that the label is given).
+    private LimitsOptions PromotionLimits()
+    {
+        var limits = _ingestor.Limits.Clone();
+        limits.MaxMetadataEntries += 1;
+        limits.MaxMetadataKeyLength = Math.Max(limits.MaxMetadataKeyLength, PromotedFromKey.Length);
+        limits.MaxMetadataValueLength = Math.Max(limits.MaxMetadataValueLength, MaxNameLength);
+        limits.MaxBatchRecords = Math.Max(limits.MaxBatchRecords, MaxRecordsPerCall);
+        return limits;
+    }
+
+    private static Record TrainingCopy(StoredEmbeddingSet set, Record original, RecordReview review)
     {
         var copy = original.Clone();
-        copy.Id = Guid.CreateVersion7().ToString();
+        copy.Id = TrainingCopyId(set.SetId, original.Id, review.Label!, review.LabeledUnixMs);
         copy.Dataset = DatasetNames.Training;
-        copy.Label = label;
+        copy.Label = review.Label!;
         copy.Metadata[PromotedFromKey] = original.Id;
         return copy;
     }
 
-    private List<RecordReview> PendingPromotions(StoredEmbeddingSet set)
+    // Every labeled record's review, in sequence order.
+    private List<RecordReview> Labeled(StoredEmbeddingSet set)
     {
-        var pending = new List<RecordReview>();
+        var labeled = new List<RecordReview>();
         var after = 0L;
-        while (pending.Count < MaxRecordsPerCall)
+        while (true)
         {
             var page = _reviews.ReadLabeled(set.Key, after, MaxRecordsPerCall);
-            pending.AddRange(page.Where(r => !r.LabelPromoted).Take(MaxRecordsPerCall - pending.Count));
+            labeled.AddRange(page);
             if (page.Count < MaxRecordsPerCall)
             {
-                break;
+                return labeled;
             }
 
             after = page[^1].Sequence;
         }
-
-        return pending;
     }
 }
 

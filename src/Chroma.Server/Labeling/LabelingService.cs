@@ -61,6 +61,12 @@ internal sealed partial class LabelingService
         for (var i = 0; i < labels.Count; i++)
         {
             RequireName(labels[i].Label, $"labels[{i}].label");
+            if (char.IsWhiteSpace(labels[i].Label[0]) || char.IsWhiteSpace(labels[i].Label[^1]))
+            {
+                // A label becomes a class name in training: " 7 " and "7" would be two classes.
+                throw Invalid($"labels[{i}].label: starts or ends with white space; send the label without it");
+            }
+
             if (labels[i].Note is { } note && (note.Length > MaxNoteLength || Utf8Text.Check(note) is not null))
             {
                 throw Invalid($"labels[{i}].note: must be valid text of at most {MaxNoteLength} characters");

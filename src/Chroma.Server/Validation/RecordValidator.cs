@@ -27,7 +27,8 @@ internal static class RecordValidator
             || embedding.Length != dimension || dimension == 0
             || FiniteValues.IndexOfOutOfRange(embedding) >= 0
             || !IsPlainText(record.InputUri, limits.MaxInputUriLength)
-            || !IsPlainText(record.Label, limits.MaxMetadataValueLength))
+            || !IsPlainText(record.Label, limits.MaxMetadataValueLength)
+            || record.TimestampUnixMs is < MinTimestampUnixMs or > MaxTimestampUnixMs)
         {
             return false;
         }
@@ -57,6 +58,20 @@ internal static class RecordValidator
         return record.Metadata.Count == 0 || MetadataValidator.IsPlainlyValid(record.Metadata, limits);
     }
 
+    /// <summary>The earliest timestamp a record may carry: 0001-01-01T00:00:00Z, the first instant a date can name.</summary>
+    public const long MinTimestampUnixMs = -62_135_596_800_000;
+
+    /// <summary>The latest timestamp a record may carry: 9999-12-31T23:59:59.999Z, the last instant a date can name.</summary>
+    public const long MaxTimestampUnixMs = 253_402_300_799_999;
+
+    // A timestamp no date can name would be stored and then break every reader that turns it into a date.
+    private static ValidationError? ValidateTimestamp(long unixMs, string field, int index) =>
+        unixMs is >= MinTimestampUnixMs and <= MaxTimestampUnixMs
+            ? null
+            : ValidationError.Invalid(
+                FormattableString.Invariant($"{field}: {unixMs} is outside the dates a timestamp can name (years 1-9999: {MinTimestampUnixMs}..{MaxTimestampUnixMs})"),
+                index);
+
     private static bool IsPlainText(string value, int limit) => value.Length <= limit && !Utf8Text.HasReplacement(value);
 
     // The full check: the first problem, naming record, field and value.
@@ -68,6 +83,7 @@ internal static class RecordValidator
             ?? EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(record.Embedding), dimension, $"{at}.embedding", index)
             ?? MaxLength(record.InputUri, limits.MaxInputUriLength, $"{at}.input_uri", index)
             ?? MaxLength(record.Label, limits.MaxMetadataValueLength, $"{at}.label", index)
+            ?? ValidateTimestamp(record.TimestampUnixMs, $"{at}.timestamp_unix_ms", index)
             ?? ValidateInference(record.Inference, limits, $"{at}.inference", index)
             ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);
     }

@@ -28,6 +28,9 @@ public sealed class RecordValidatorTests
         yield return Case("ProbabilityInfinite", r => r.Inference.ClassProbabilities[0] = float.NegativeInfinity, "records[3].inference.class_probabilities[0]: value is infinite");
         yield return Case("MetadataValueNotUtf8", r => r.Metadata["parity"] = "\uFFFD", "records[3].metadata[\"parity\"]: value is not valid UTF-8");
         yield return Case("MetadataKeyNotUtf8", r => r.Metadata["\uFFFD"] = "v", "records[3].metadata: key \"\uFFFD\" is not valid UTF-8");
+        yield return Case("TimestampPastYear9999", r => r.TimestampUnixMs = 253_402_300_800_000, "records[3].timestamp_unix_ms: 253402300800000 is outside the dates a timestamp can name (years 1-9999");
+        yield return Case("TimestampLongMax", r => r.TimestampUnixMs = long.MaxValue, "records[3].timestamp_unix_ms: 9223372036854775807 is outside");
+        yield return Case("TimestampBeforeYear1", r => r.TimestampUnixMs = -62_135_596_800_001, "records[3].timestamp_unix_ms: -62135596800001 is outside");
     }
 
     [TestCaseSource(nameof(BrokenRecords))]
@@ -49,6 +52,29 @@ public sealed class RecordValidatorTests
             Assert.That(error!.Code, Is.EqualTo(StatusCode.InvalidArgument));
             Assert.That(error.Message, Does.StartWith(message));
             Assert.That(error.RecordIndex, Is.EqualTo(3));
+        });
+    }
+
+    [TestCase(0L)]
+    [TestCase(-5L)]
+    [TestCase(-62_135_596_800_000L)]
+    [TestCase(253_402_300_799_999L)]
+    public void Validate_TimestampAtOrWithinTheEndsOfTheDates_IsAccepted(long unixMs)
+    {
+        // Arrange: 0 (unknown), before 1970, and both ends of what a DateTimeOffset can name.
+        var record = Records.Sequence(1, dimension: 128)[0];
+        record.TimestampUnixMs = unixMs;
+
+        // Act
+        var plain = RecordValidator.IsPlainlyValid(record, 128, Limits);
+        var error = RecordValidator.Validate(record, 0, 128, Limits);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(plain, Is.True);
+            Assert.That(error, Is.Null);
+            Assert.That(DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToUnixTimeMilliseconds(), Is.EqualTo(unixMs));
         });
     }
 

@@ -37,17 +37,28 @@ internal sealed class BatchIngestor
     /// <summary>Gets the records of the batches answered, by outcome.</summary>
     public IngestCounters Counters { get; } = new();
 
+    /// <summary>Gets the limits a client's batch is checked against.</summary>
+    public LimitsOptions Limits => _limits;
+
     /// <summary>Stores <paramref name="batch"/> durably, or rejects all of it; the ack says which.</summary>
-    public async Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default)
+    public Task<LogAck> IngestAsync(LogBatch batch, CancellationToken cancellationToken = default) =>
+        IngestAsync(batch, _limits, cancellationToken);
+
+    /// <summary>
+    /// Stores a batch the server made itself (training copies of promoted labels) under <paramref name="limits"/>
+    /// instead of the ones a client's batch meets.
+    /// </summary>
+    public async Task<LogAck> IngestAsync(LogBatch batch, LimitsOptions limits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(limits);
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var ack = await AnswerAsync(batch, cancellationToken).ConfigureAwait(false);
+        var ack = await AnswerAsync(batch, limits, cancellationToken).ConfigureAwait(false);
         Counters.Answered(start, stored: ack.Error is null);
         return ack;
     }
 
-    private async Task<LogAck> AnswerAsync(LogBatch batch, CancellationToken cancellationToken)
+    private async Task<LogAck> AnswerAsync(LogBatch batch, LimitsOptions limits, CancellationToken cancellationToken)
     {
         if (batch.DecodeError is { } decodeError)
         {
@@ -63,7 +74,7 @@ internal sealed class BatchIngestor
 
         try
         {
-            return await ValidateAndStoreAsync(batch, cancellationToken).ConfigureAwait(false);
+            return await ValidateAndStoreAsync(batch, limits, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -73,9 +84,9 @@ internal sealed class BatchIngestor
         }
     }
 
-    private async Task<LogAck> ValidateAndStoreAsync(LogBatch batch, CancellationToken cancellationToken)
+    private async Task<LogAck> ValidateAndStoreAsync(LogBatch batch, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        var error = BatchValidator.Validate(batch, _limits);
+        var error = BatchValidator.Validate(batch, limits);
         if (error is not null)
         {
             return Rejected(batch, error);
