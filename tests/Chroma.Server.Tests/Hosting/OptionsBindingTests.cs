@@ -101,6 +101,12 @@ public sealed class OptionsBindingTests
     [TestCase("--Chroma:Retention:Rules:0:Set=*", "Chroma:Retention:Rules:0:Dataset must name a dataset")]
     [TestCase("--Chroma:Web:UndoWindow=00:00:00", "Chroma:Web:UndoWindow must be between 1 second and 10 minutes")]
     [TestCase("--Chroma:ShutdownTimeout=00:10:00", "Chroma:ShutdownTimeout must be between 1 second and 5 minutes")]
+    [TestCase("--Chroma:Prot=1", "Chroma:Prot (Chroma__Prot) is not a setting the server reads; did you mean Chroma:Port (Chroma__Port)?")]
+    [TestCase("--Chroma:Web:Prot=1", "Chroma:Web:Prot (Chroma__Web__Prot) is not a setting the server reads; did you mean Chroma:Web:Port (Chroma__Web__Port)?")]
+    [TestCase("--Chroma:Storage:ConectionString=x", "Chroma:Storage:ConectionString (Chroma__Storage__ConectionString) is not a setting the server reads; did you mean Chroma:Storage:ConnectionString")]
+    [TestCase("--Chroma:Retention:Rules:0:MaxAg=1.00:00:00", "Chroma:Retention:Rules:0:MaxAg (Chroma__Retention__Rules__0__MaxAg) is not a setting the server reads; did you mean Chroma:Retention:Rules:0:MaxAge")]
+    [TestCase("--Chroma:Port:Extra=1", "Chroma:Port:Extra (Chroma__Port__Extra) is not a setting the server reads")]
+    [TestCase("--Chroma:Telemetry=on", "Chroma:Telemetry (Chroma__Telemetry) is not a setting the server reads")]
     public void BuildChromaServer_BadSettingInConfiguration_SettingFailureNamingItsPathAndNothingOpened(string argument, string message)
     {
         // Act

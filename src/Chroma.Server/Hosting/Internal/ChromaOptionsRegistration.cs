@@ -49,6 +49,7 @@ internal static class ChromaOptionsRegistration
         if (configuration is not null)
         {
             services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new RenamedSettingsValidator(configuration));
+            services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new UnknownSettingsValidator(configuration));
         }
 
         return services;

@@ -41,6 +41,9 @@ internal sealed class RenamedSettingsValidator : IValidateOptions<ChromaServerOp
 
     private readonly IConfiguration _section;
 
+    /// <summary>Whether <paramref name="key"/>, a path below <c>Chroma</c>, is one of the old names this check refuses.</summary>
+    public static bool IsRenamed(string key) => Renamed.Any(r => string.Equals(r.Old, key, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Creates the check of <paramref name="section"/>, the <c>Chroma</c> configuration section.</summary>
     public RenamedSettingsValidator(IConfiguration section) => _section = section;
 
