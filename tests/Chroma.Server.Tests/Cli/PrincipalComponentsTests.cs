@@ -40,6 +40,34 @@ public sealed class PrincipalComponentsTests
         });
     }
 
+    [TestCase(1e13f)]
+    [TestCase(3.4e14f)]
+    public void Fit_OneHugeButAcceptedValue_FindsItsDirectionAndSpreadsThePoints(float huge)
+    {
+        // Arrange: 200 ordinary 8-d rows and one whose first component is huge (ingest accepts values below 2^50).
+        // Before, the squares overflowed a float: every variance came out 0 and every point on one spot.
+        var random = new Random(3);
+        var rows = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, 8).Select(_ => (float)Gaussian(random)).ToArray()).ToList();
+        var outlier = new float[8];
+        outlier[0] = huge;
+        rows.Add(outlier);
+
+        // Act
+        var pca = PrincipalComponents.Fit(rows);
+        var points = rows.Select(r => pca.Project(r)).ToList();
+
+        // Assert: the outlier's direction carries all but nothing of the variance (huge² / 201 about), the others
+        // differ along the second component.
+        var expected = (double)huge * huge * 200 / 201 / 200;
+        Assert.Multiple(() =>
+        {
+            Assert.That(pca.Variances[0], Is.EqualTo(expected).Within(1).Percent);
+            Assert.That(pca.Variances[1], Is.GreaterThan(0.5).And.LessThan(5));
+            Assert.That(points.Take(200).Select(p => Math.Round(p.Y, 3)).Distinct().Count(), Is.GreaterThan(150));
+            Assert.That(points.All(p => double.IsFinite(p.X) && double.IsFinite(p.Y)), Is.True);
+        });
+    }
+
     [Test]
     public void Fit_IdenticalRows_ProjectsEveryRowToTheSamePoint()
     {

@@ -43,24 +43,30 @@ internal sealed class PrincipalComponents
         }
 
         TensorPrimitives.Divide(mean, rows.Count, mean);
+        // In double: the iteration sums squares of products of values, which overflow a float from about 1e9 on (a
+        // record with a component of 1e13, which ingest accepts, left every variance at 0 and every point on one spot).
         var centered = rows.Select(r =>
         {
-            var c = new float[dimension];
-            TensorPrimitives.Subtract(r, mean, c);
+            var c = new double[dimension];
+            for (var i = 0; i < dimension; i++)
+            {
+                c[i] = (double)r[i] - mean[i];
+            }
+
             return c;
         }).ToArray();
 
 #pragma warning disable CA5394 // Seeded start vector for a reproducible picture, not security.
         var random = new Random(seed);
 #pragma warning restore CA5394
-        var components = new float[Math.Min(2, dimension)][];
+        var components = new double[Math.Min(2, dimension)][];
         var variances = new double[components.Length];
         for (var k = 0; k < components.Length; k++)
         {
             (components[k], variances[k]) = PowerIteration(centered, components.Take(k).ToArray(), random);
         }
 
-        return new PrincipalComponents(mean, components, variances);
+        return new PrincipalComponents(mean, [.. components.Select(c => c.Select(v => (float)v).ToArray())], variances);
     }
 
     /// <summary>Projects one embedding onto the components (x, y); y is 0 for one-dimensional data.</summary>
@@ -73,17 +79,17 @@ internal sealed class PrincipalComponents
         return (x, y);
     }
 
-    private static (float[] Vector, double Variance) PowerIteration(float[][] centered, float[][] found, Random random)
+    private static (double[] Vector, double Variance) PowerIteration(double[][] centered, double[][] found, Random random)
     {
         var dimension = centered[0].Length;
-        var vector = new float[dimension];
+        var vector = new double[dimension];
         for (var i = 0; i < dimension; i++)
         {
             vector[i] = (float)(random.NextDouble() - 0.5);
         }
 
         Orthonormalize(vector, found);
-        var next = new float[dimension];
+        var next = new double[dimension];
         double variance = 0;
         for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
@@ -116,7 +122,7 @@ internal sealed class PrincipalComponents
         return (vector, variance);
     }
 
-    private static void RemoveComponents(float[] vector, float[][] found)
+    private static void RemoveComponents(double[] vector, double[][] found)
     {
         foreach (var component in found)
         {
@@ -124,7 +130,7 @@ internal sealed class PrincipalComponents
         }
     }
 
-    private static void Orthonormalize(float[] vector, float[][] found)
+    private static void Orthonormalize(double[] vector, double[][] found)
     {
         RemoveComponents(vector, found);
         var norm = TensorPrimitives.Norm(vector);
