@@ -111,7 +111,7 @@ internal static class ChromaCli
                 throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty, commands));
             }
 
-            var arguments = CliArguments.Parse(args);
+            var arguments = CliArguments.Parse(args, CommandOptions.Of(command));
             context = new CliContext(arguments, console, output);
             return await command.RunAsync(context, cancellationToken).ConfigureAwait(false);
         }
