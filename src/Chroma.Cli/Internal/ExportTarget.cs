@@ -1,11 +1,11 @@
-using System.Text;
 using Spectre.Console;
 
 namespace Chroma.Server.Cli.Internal;
 
 /// <summary>
 /// What the export commands share: the <c>--set</c> and <c>--format</c> (csv or jsonl) arguments, and where the rows go:
-/// standard output (the data only) or the <c>--out</c> file (UTF-8 without BOM), followed by a one-line summary.
+/// standard output (the data only) or the <c>--out</c> file (UTF-8 without BOM; written in full or not at all, see
+/// <see cref="OutputFile"/>), followed by a one-line summary.
 /// </summary>
 /// <param name="SetId">The set to export.</param>
 /// <param name="Format">The format as given: <c>csv</c> or <c>jsonl</c>.</param>
@@ -45,13 +45,7 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
             return CliExitCode.Success;
         }
 
-        long written;
-        var file = new StreamWriter(Path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        await using (file.ConfigureAwait(false))
-        {
-            written = await write(file, true).ConfigureAwait(false);
-        }
-
+        var written = await OutputFile.WriteAsync(Path, file => write(file, true)).ConfigureAwait(false);
         var fullPath = System.IO.Path.GetFullPath(Path);
         if (context.Arguments.Json)
         {

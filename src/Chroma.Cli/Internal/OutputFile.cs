@@ -1,0 +1,40 @@
+using System.Text;
+
+namespace Chroma.Server.Cli.Internal;
+
+/// <summary>
+/// The <c>--out</c> file of <c>export</c>, <c>export-labels</c> and <c>report</c>: written under a temporary name in the
+/// same folder and renamed only once it is complete, so a command that fails part way leaves no partial file (and an
+/// earlier file of that name as it was).
+/// </summary>
+internal static class OutputFile
+{
+    /// <summary>
+    /// Runs <paramref name="write"/> on a temporary file next to <paramref name="path"/> (UTF-8 without BOM), then renames it
+    /// to <paramref name="path"/>; when <paramref name="write"/> throws, the temporary file is deleted and nothing is renamed.
+    /// </summary>
+    public static async Task<T> WriteAsync<T>(string path, Func<TextWriter, Task<T>> write)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var fullPath = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            T result;
+            var file = new StreamWriter(temporary, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            await using (file.ConfigureAwait(false))
+            {
+                result = await write(file).ConfigureAwait(false);
+            }
+
+            File.Move(temporary, fullPath, overwrite: true);
+            return result;
+        }
+        finally
+        {
+            // Still there only when the write or the rename failed.
+            File.Delete(temporary);
+        }
+    }
+}
