@@ -65,14 +65,13 @@ internal sealed class ImportCommand : ICliCommand
         {
             context.Console.MarkupLine("Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there)", outcome.Accepted, Markup.Escape(setId), outcome.Duplicates);
         }
-
-        if (error is not null)
+        else
         {
-            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error));
-            return CliExitCode.ServerError;
+            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error!));
         }
 
-        return CliExitCode.Success;
+        // With --json the error is in the JSON object, the only thing on standard output.
+        return error is null ? CliExitCode.Success : CliExitCode.ServerError;
     }
 
     private static (string Model, string Version, string Layer) ParseSet(string text)

@@ -60,6 +60,38 @@ public sealed class ImportCommandTests
         Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_RejectedWithJson_StandardOutputIsOneJsonObject()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        using var document = JsonDocument.Parse(run.Output);
+        Assert.That(document.RootElement.GetProperty("error").GetString(), Does.Contain("record 2 of the file"));
+        Assert.That(run.Console, Does.Not.Contain("rejected"), "no human text beside the JSON");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_WrongDimension_ServerRejectionReportedWithTheRecord()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
+    }
+
     private static List<string> Comparable(string path) =>
         File.ReadAllLines(path)
             .Select(line => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!)
