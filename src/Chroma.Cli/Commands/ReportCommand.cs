@@ -20,6 +20,7 @@ internal sealed class ReportCommand : ICliCommand
         var arguments = context.Arguments;
         var setId = arguments.Require("set");
         var path = arguments.Require("out");
+        OutputFile.Check(path);
         var builder = new ReportBuilder(context)
         {
             MaxPoints = arguments.GetInt("max-points", 2000, 10, 100_000),

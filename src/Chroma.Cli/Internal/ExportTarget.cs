@@ -15,7 +15,10 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
     /// <summary>Gets a value indicating whether the rows are CSV (otherwise JSON lines).</summary>
     public bool Csv => Format == "csv";
 
-    /// <summary>Reads the set, format and output file; a format other than csv or jsonl is a usage error naming it.</summary>
+    /// <summary>
+    /// Reads the set, format and output file; a format other than csv or jsonl, or an <c>--out</c> file in a folder that
+    /// does not exist, is a usage error naming the option (before any call to the server).
+    /// </summary>
     public static ExportTarget Read(CliArguments arguments)
     {
         ArgumentNullException.ThrowIfNull(arguments);
@@ -26,7 +29,13 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
             throw new CliUsageException($"--format must be csv or jsonl (got '{format}')");
         }
 
-        return new ExportTarget(setId, format, arguments.Get("out"));
+        var path = arguments.Get("out");
+        if (path is not null)
+        {
+            OutputFile.Check(path);
+        }
+
+        return new ExportTarget(setId, format, path);
     }
 
     /// <summary>

@@ -1,12 +1,31 @@
+using Chroma.Server.Cli;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Cli;
 
-/// <summary>The <c>--out</c> file: written in full or not at all.</summary>
+/// <summary>The <c>--out</c> file: checked before any call to a server, written in full or not at all.</summary>
 [TestFixture]
 public sealed class OutputFileTests
 {
+    // Nothing listens on port 1: a command that called the server would exit 3 (unreachable), not 2.
+    private const string NoServer = "http://127.0.0.1:1";
+
+    [TestCase("export", "--format", "csv")]
+    [TestCase("export-labels", "--format", "jsonl")]
+    [TestCase("report")]
+    [CancelAfter(30_000)]
+    public async Task Run_OutInMissingFolder_UsageExitNamingOutBeforeCallingTheServer(params string[] command)
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "missing", "out.file");
+
+        var run = await CliRun.RunAsync([.. command, "--endpoint", NoServer, "--set", "m/1/fc", "--out", path]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage), run.Error);
+        Assert.That(run.Error, Does.Contain($"--out '{path}': the folder '{Path.Combine(folder.Path, "missing")}' does not exist"));
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task WriteAsync_WriteFails_NoPartialFileAndTheEarlierFileKept()
