@@ -112,7 +112,7 @@ internal static class ChromaCli
             }
 
             var arguments = CliArguments.Parse(args, CommandOptions.Of(command));
-            context = new CliContext(arguments, console, output);
+            context = new CliContext(arguments, console, output, error);
             return await command.RunAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (CliUsageException ex)
