@@ -11,7 +11,7 @@ internal sealed class RecommendCommand : ICliCommand
     public string Name => "recommend";
 
     /// <inheritdoc />
-    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--json]";
+    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--wait SECONDS] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -19,11 +19,16 @@ internal sealed class RecommendCommand : ICliCommand
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
         var setId = arguments.Require("set");
+        var wait = arguments.GetInt("wait", 0, 0, 600);
         var query = new RecommendationQuery
         {
             PageSize = arguments.GetInt("top", 20, 1, 1000),
             Strategy = RecommendationSource.ParseStrategy(arguments.Get("strategy")),
             Dataset = arguments.Get("dataset"),
+
+            // --wait: the server answers once its ranking covers every record it had acknowledged (or the time is up).
+            WaitForAcknowledged = wait > 0,
+            WaitTimeout = wait > 0 ? TimeSpan.FromSeconds(wait) : null,
         };
 
         var (response, unavailable) = await RecommendationSource.TryGetAsync(context, setId, query, cancellationToken).ConfigureAwait(false);
@@ -83,6 +88,13 @@ internal sealed class RecommendCommand : ICliCommand
         }
 
         context.Console.Write(table);
+        if (response.PendingRecords > 0)
+        {
+            context.Console.MarkupLine(
+                "[yellow]Scoring is still running:[/] {0:N0} records are not ranked yet. Run again shortly, or add --wait SECONDS to wait for them.",
+                response.PendingRecords);
+        }
+
         return CliExitCode.Success;
     }
 }
