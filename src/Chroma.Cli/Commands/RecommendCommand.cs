@@ -71,8 +71,8 @@ internal sealed class RecommendCommand : ICliCommand
             return CliExitCode.Success;
         }
 
+        var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)";
         var table = new Table()
-            .Title(Markup.Escape($"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)"))
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("predicted")
             .AddColumn(new TableColumn("score").RightAligned()).AddColumn("why").AddColumn("input");
         var rank = 0;
@@ -87,7 +87,7 @@ internal sealed class RecommendCommand : ICliCommand
                 Markup.Escape(item.record.InputUri ?? string.Empty));
         }
 
-        context.Console.Write(table);
+        context.Console.WriteTitled(title, table);
         if (response.PendingRecords > 0)
         {
             context.Console.MarkupLine(
