@@ -111,8 +111,8 @@ internal static class ChromaCli
                 throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty, commands));
             }
 
-            var arguments = CliArguments.Parse(args);
-            context = new CliContext(arguments, console, output);
+            var arguments = CliArguments.Parse(args, CommandOptions.Of(command));
+            context = new CliContext(arguments, console, output, error);
             return await command.RunAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (CliUsageException ex)
@@ -154,6 +154,18 @@ internal static class ChromaCli
             await error.WriteLineAsync($"chroma-server: {ex.Message}").ConfigureAwait(false);
             return CliExitCode.ServerError;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("chroma-server: cancelled").ConfigureAwait(false);
+            return CliExitCode.ServerError;
+        }
+#pragma warning disable CA1031 // The README promises one line and no stack trace for every failure, including a defect of our own.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await error.WriteLineAsync($"chroma-server: {(args.Count > 0 ? args[0] : "the command")} failed: {OneLine(ex)}").ConfigureAwait(false);
+            return CliExitCode.ServerError;
+        }
         finally
         {
             if (context is not null)
@@ -162,6 +174,10 @@ internal static class ChromaCli
             }
         }
     }
+
+    // An exception's type and message on one line (ArgumentOutOfRangeException puts "Actual value was ..." on a line of its own).
+    private static string OneLine(Exception exception) =>
+        $"{exception.GetType().Name}: {string.Join(' ', exception.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
 
     // Whether the call failed because the endpoint speaks HTTP/1.1 only (the HTTP/2 error HTTP_1_1_REQUIRED).
     private static bool AskedForHttp1((StatusCode Code, string Detail, Exception? Debug) status)

@@ -4,7 +4,8 @@ namespace Chroma.Server.Cli;
 
 /// <summary>
 /// The command line of a CLI command: <c>command --name value --flag</c>. Values are looked up by
-/// name; a missing or malformed value throws <see cref="CliUsageException"/> naming the option.
+/// name; an option the command does not take, or a missing or malformed value, throws <see cref="CliUsageException"/>
+/// naming the option.
 /// </summary>
 internal sealed class CliArguments
 {
@@ -25,9 +26,12 @@ internal sealed class CliArguments
     public bool Json => _options.ContainsKey("json");
 
     /// <summary>Parses <paramref name="args"/>; the first element is the subcommand.</summary>
-    public static CliArguments Parse(IReadOnlyList<string> args)
+    /// <param name="args">The command line, subcommand first.</param>
+    /// <param name="knownOptions">The options the subcommand takes (names without dashes); any other is refused, with the nearest suggested.</param>
+    public static CliArguments Parse(IReadOnlyList<string> args, IReadOnlySet<string> knownOptions)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(knownOptions);
         if (args.Count == 0)
         {
             throw new CliUsageException("no command given");
@@ -43,12 +47,24 @@ internal sealed class CliArguments
             }
 
             var name = token[2..];
-            string value;
             var equals = name.IndexOf('=', StringComparison.Ordinal);
+            string? inlineValue = null;
             if (equals >= 0)
             {
-                value = name[(equals + 1)..];
+                inlineValue = name[(equals + 1)..];
                 name = name[..equals];
+            }
+
+            // Checked before a value is taken, so `--bogus --endpoint URL` names --bogus rather than the URL.
+            if (!knownOptions.Contains(name))
+            {
+                throw new CliUsageException(UnknownOption(name, args[0], knownOptions));
+            }
+
+            string value;
+            if (inlineValue is not null)
+            {
+                value = inlineValue;
             }
             else if (Flags.Contains(name))
             {
@@ -67,6 +83,14 @@ internal sealed class CliArguments
         }
 
         return new CliArguments(args[0], options);
+    }
+
+    private static string UnknownOption(string name, string command, IReadOnlySet<string> knownOptions)
+    {
+        var suggestion = CommandSuggestion.Nearest(name, knownOptions.Order(StringComparer.Ordinal));
+        return suggestion is null
+            ? $"unknown option '--{name}' for '{command}'"
+            : $"unknown option '--{name}' for '{command}' (did you mean '--{suggestion}'?)";
     }
 
     /// <summary>Gets an optional string option.</summary>

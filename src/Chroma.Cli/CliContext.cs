@@ -16,11 +16,12 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
     private readonly Lazy<ChromaClient> _client;
 
     /// <summary>Creates the context; the channel and the client open on first use.</summary>
-    public CliContext(CliArguments arguments, IAnsiConsole console, TextWriter output)
+    public CliContext(CliArguments arguments, IAnsiConsole console, TextWriter output, TextWriter error)
     {
         Arguments = arguments;
         Console = console;
         Output = output;
+        Error = error;
         Endpoint = arguments.Endpoint();
         _channel = new Lazy<GrpcChannel>(() => GrpcChannel.ForAddress(Endpoint, new GrpcChannelOptions
         {
@@ -43,6 +44,9 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
 
     /// <summary>Gets the writer for machine-readable output (JSON, exported rows).</summary>
     public TextWriter Output { get; }
+
+    /// <summary>Gets the writer for errors and warnings (standard error), which stay out of exported rows and <c>--json</c> output.</summary>
+    public TextWriter Error { get; }
 
     /// <summary>Gets the server address (<c>--endpoint</c>).</summary>
     public Uri Endpoint { get; }

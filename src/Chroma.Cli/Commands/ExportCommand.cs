@@ -20,12 +20,21 @@ internal sealed class ExportCommand : ICliCommand
         var target = ExportTarget.Read(arguments);
         var dataset = arguments.Get("dataset");
         var pageSize = arguments.GetInt("page-size", 500, 1, 1000);
+        var set = (await context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.SetId == target.SetId);
+        if (dataset is not null && set is not null && !set.Datasets.Any(d => d.Dataset == dataset))
+        {
+            // Not an error (a dataset may be filled later), but an empty export is more often a typo.
+            await context.Error.WriteLineAsync(
+                $"chroma-server: warning: {target.SetId} holds no dataset '{dataset}' (it holds {string.Join(", ", set.Datasets.Select(d => d.Dataset))}); the export is empty").ConfigureAwait(false);
+        }
+
+        var dimension = set?.Descriptor.Dimension ?? 0;
         var total = await context.Client.CountAsync(target.SetId, dataset, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await target.WriteAsync(context, "records", async (output, toFile) =>
         {
             if (!toFile || arguments.Json)
             {
-                return await ExportAsync(context, output, target.Csv, target.SetId, dataset, pageSize, _ => { }, cancellationToken).ConfigureAwait(false);
+                return await ExportAsync(context, output, target.Csv ? dimension : null, target.SetId, dataset, pageSize, _ => { }, cancellationToken).ConfigureAwait(false);
             }
 
             return await context.Console.Progress()
@@ -33,7 +42,7 @@ internal sealed class ExportCommand : ICliCommand
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(Markup.Escape($"export {target.SetId}"), maxValue: Math.Max(1, total));
-                    var count = await ExportAsync(context, output, target.Csv, target.SetId, dataset, pageSize, n => task.Increment(n), cancellationToken).ConfigureAwait(false);
+                    var count = await ExportAsync(context, output, target.Csv ? dimension : null, target.SetId, dataset, pageSize, n => task.Increment(n), cancellationToken).ConfigureAwait(false);
                     task.Value = task.MaxValue;
                     return count;
                 }).ConfigureAwait(false);
@@ -43,14 +52,14 @@ internal sealed class ExportCommand : ICliCommand
     private static async Task<long> ExportAsync(
         CliContext context,
         TextWriter output,
-        bool csv,
+        int? csvDimension,
         string setId,
         string? dataset,
         int pageSize,
         Action<int> onPage,
         CancellationToken cancellationToken)
     {
-        var csvWriter = csv ? new CsvRecordWriter(output) : null;
+        var csvWriter = csvDimension is { } dimension ? new CsvRecordWriter(output, dimension) : null;
         long written = 0;
         var query = new RecordQuery { Dataset = dataset, PageSize = pageSize, IncludeEmbeddings = true };
         do
@@ -74,6 +83,12 @@ internal sealed class ExportCommand : ICliCommand
             query.PageToken = page.NextPageToken;
         }
         while (query.PageToken is not null);
+
+        if (csvWriter is not null)
+        {
+            // No records: the header alone, so the file still reads as a table.
+            await csvWriter.WriteHeaderAsync().ConfigureAwait(false);
+        }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return written;

@@ -65,15 +65,19 @@ internal sealed class ImportCommand : ICliCommand
         {
             context.Console.MarkupLine("Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there)", outcome.Accepted, Markup.Escape(setId), outcome.Duplicates);
         }
-
-        if (error is not null)
+        else
         {
-            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error));
-            return CliExitCode.ServerError;
+            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error!));
         }
 
-        return CliExitCode.Success;
+        // With --json the error is in the JSON object, the only thing on standard output.
+        return error is null ? CliExitCode.Success : CliExitCode.ServerError;
     }
+
+    // Fields only export-labels writes (LabeledRecordView), in JSON's camelCase.
+    private static readonly string[] LabelExportFields = ["labeledBy", "reviewState", "labeledUnixMs", "promotedUnixMs"];
+
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     private static (string Model, string Version, string Layer) ParseSet(string text)
     {
@@ -98,27 +102,50 @@ internal sealed class ImportCommand : ICliCommand
                 continue;
             }
 
-            RecordView? view;
-            try
-            {
-                view = JsonSerializer.Deserialize<RecordView>(line, CliJson.Options);
-            }
-            catch (JsonException ex)
-            {
-                throw new CliUsageException($"--in line {lineNumber} is not a JSON record: {ex.Message}", ex);
-            }
-
-            records.Add(ToRecord(view ?? throw new CliUsageException($"--in line {lineNumber} is empty"), lineNumber));
+            records.Add(ToRecord(ReadLine(line, lineNumber, path), lineNumber, path));
         }
 
         return records;
     }
 
-    private static ImportRecord ToRecord(RecordView view, int lineNumber)
+    // One line of export's JSONL; other JSON (export-labels' lines, a CSV row, a JSON array) is refused naming the line.
+    private static RecordView ReadLine(string line, int lineNumber, string path)
+    {
+        var where = $"line {lineNumber} of '{path}'";
+        const string WhatImportReads = "import reads the JSONL that 'export --format jsonl' writes";
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new CliUsageException($"{where} is not a JSON object: {WhatImportReads}");
+            }
+
+            // export-labels writes a reviewer's label with its audit; imported, the label would pass for ground truth.
+            if (LabelExportFields.FirstOrDefault(f => root.TryGetProperty(f, out _)) is { } field)
+            {
+                throw new CliUsageException($"{where} looks like an export-labels file (it has '{field}'): {WhatImportReads}");
+            }
+
+            return root.Deserialize<RecordView>(CliJson.Options) ?? throw new CliUsageException($"{where} is empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new CliUsageException($"{where} is not a JSON object: {WhatImportReads}", ex);
+        }
+    }
+
+    private static ImportRecord ToRecord(RecordView view, int lineNumber, string path)
     {
         if (view.Embedding is not { Count: > 0 })
         {
-            throw new CliUsageException($"--in line {lineNumber} has no embedding");
+            throw new CliUsageException($"line {lineNumber} of '{path}' has no embedding: import reads the JSONL that 'export --format jsonl' writes");
+        }
+
+        if (view.TimestampUnixMs > MaxUnixMs)
+        {
+            throw new CliUsageException($"line {lineNumber} of '{path}' has timestampUnixMs {view.TimestampUnixMs}, after the year 9999");
         }
 
         return new ImportRecord

@@ -64,7 +64,8 @@ internal sealed class NeighboursCommand : ICliCommand
             return CliExitCode.Success;
         }
 
-        var table = new Table().Title(Markup.Escape($"{found.Count} nearest in {setId} ({query.Dataset ?? "all datasets"})"))
+        var title = $"{found.Count} nearest in {setId} ({query.Dataset ?? "all datasets"})";
+        var table = new Table()
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("dataset")
             .AddColumn("label / predicted").AddColumn(new TableColumn("distance").RightAligned()).AddColumn("input");
         var rank = 0;
@@ -80,7 +81,7 @@ internal sealed class NeighboursCommand : ICliCommand
                 Markup.Escape(record.InputUri ?? string.Empty));
         }
 
-        context.Console.Write(table);
+        context.Console.WriteTitled(title, table);
         return CliExitCode.Success;
     }
 

@@ -11,7 +11,7 @@ internal sealed class RecommendCommand : ICliCommand
     public string Name => "recommend";
 
     /// <inheritdoc />
-    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--json]";
+    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--wait SECONDS] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -19,11 +19,16 @@ internal sealed class RecommendCommand : ICliCommand
         ArgumentNullException.ThrowIfNull(context);
         var arguments = context.Arguments;
         var setId = arguments.Require("set");
+        var wait = arguments.GetInt("wait", 0, 0, 600);
         var query = new RecommendationQuery
         {
             PageSize = arguments.GetInt("top", 20, 1, 1000),
             Strategy = RecommendationSource.ParseStrategy(arguments.Get("strategy")),
             Dataset = arguments.Get("dataset"),
+
+            // --wait: the server answers once its ranking covers every record it had acknowledged (or the time is up).
+            WaitForAcknowledged = wait > 0,
+            WaitTimeout = wait > 0 ? TimeSpan.FromSeconds(wait) : null,
         };
 
         var (response, unavailable) = await RecommendationSource.TryGetAsync(context, setId, query, cancellationToken).ConfigureAwait(false);
@@ -66,8 +71,8 @@ internal sealed class RecommendCommand : ICliCommand
             return CliExitCode.Success;
         }
 
+        var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)";
         var table = new Table()
-            .Title(Markup.Escape($"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)"))
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("predicted")
             .AddColumn(new TableColumn("score").RightAligned()).AddColumn("why").AddColumn("input");
         var rank = 0;
@@ -82,7 +87,14 @@ internal sealed class RecommendCommand : ICliCommand
                 Markup.Escape(item.record.InputUri ?? string.Empty));
         }
 
-        context.Console.Write(table);
+        context.Console.WriteTitled(title, table);
+        if (response.PendingRecords > 0)
+        {
+            context.Console.MarkupLine(
+                "[yellow]Scoring is still running:[/] {0:N0} records are not ranked yet. Run again shortly, or add --wait SECONDS to wait for them.",
+                response.PendingRecords);
+        }
+
         return CliExitCode.Success;
     }
 }

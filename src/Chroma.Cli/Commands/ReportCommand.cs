@@ -1,4 +1,3 @@
-using System.Text;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Cli.Report;
 using Spectre.Console;
@@ -21,6 +20,7 @@ internal sealed class ReportCommand : ICliCommand
         var arguments = context.Arguments;
         var setId = arguments.Require("set");
         var path = arguments.Require("out");
+        OutputFile.Check(path);
         var builder = new ReportBuilder(context)
         {
             MaxPoints = arguments.GetInt("max-points", 2000, 10, 100_000),
@@ -54,7 +54,11 @@ internal sealed class ReportCommand : ICliCommand
                 }).ConfigureAwait(false);
         }
 
-        await File.WriteAllTextAsync(path, HtmlReportWriter.Render(model), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        await OutputFile.WriteAsync(path, async file =>
+        {
+            await file.WriteAsync(HtmlReportWriter.Render(model).AsMemory(), cancellationToken).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
         var recommended = model.Points.Count(p => p.RecommendationRank.HasValue);
         if (arguments.Json)
         {

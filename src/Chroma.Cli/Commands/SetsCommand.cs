@@ -31,7 +31,7 @@ internal sealed class SetsCommand : ICliCommand
             return CliExitCode.Success;
         }
 
-        var table = new Table().Title("Embedding sets")
+        var table = new Table()
             .AddColumn("set").AddColumn("model").AddColumn("version").AddColumn("layer")
             .AddColumn(new TableColumn("dim").RightAligned())
             .AddColumn("metric")
@@ -54,7 +54,7 @@ internal sealed class SetsCommand : ICliCommand
                 set.Retention.Count == 0 ? "[grey]none[/]" : Markup.Escape(string.Join("; ", set.Retention.Select(r => r.Describe()))));
         }
 
-        context.Console.Write(table);
+        context.Console.WriteTitled("Embedding sets", table);
         return CliExitCode.Success;
     }
 }

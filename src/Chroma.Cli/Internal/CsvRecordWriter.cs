@@ -15,10 +15,17 @@ internal sealed class CsvRecordWriter
         ["id", "set_id", "dataset", "sequence", "timestamp_unix_ms", "input_uri", "label", "predicted_class", "class_probabilities", "metadata"];
 
     private readonly TextWriter _output;
+    private readonly int _setDimension;
     private int _dimension = -1;
 
-    /// <summary>Creates a writer; the header is written with the first record (it needs the dimension).</summary>
-    public CsvRecordWriter(TextWriter output) => _output = output;
+    /// <summary>Creates a writer; the header is written with the first record (its embedding's length gives the columns).</summary>
+    /// <param name="output">Where the rows go.</param>
+    /// <param name="setDimension">The set's dimension: the embedding columns of a header written without records (<see cref="WriteHeaderAsync"/>).</param>
+    public CsvRecordWriter(TextWriter output, int setDimension)
+    {
+        _output = output;
+        _setDimension = setDimension;
+    }
 
     /// <summary>Gets the column names for <paramref name="dimension"/> embedding components.</summary>
     public static IReadOnlyList<string> Header(int dimension) =>
@@ -53,6 +60,16 @@ internal sealed class CsvRecordWriter
 
         line.Length--; // the trailing comma
         await _output.WriteLineAsync(line.ToString()).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the header if no record wrote it (an export of no records is still a table with its columns).</summary>
+    public async Task WriteHeaderAsync()
+    {
+        if (_dimension < 0)
+        {
+            _dimension = _setDimension;
+            await _output.WriteLineAsync(string.Join(',', Header(_dimension))).ConfigureAwait(false);
+        }
     }
 
     private static void Append(StringBuilder line, string? value)

@@ -1,11 +1,11 @@
-using System.Text;
 using Spectre.Console;
 
 namespace Chroma.Server.Cli.Internal;
 
 /// <summary>
 /// What the export commands share: the <c>--set</c> and <c>--format</c> (csv or jsonl) arguments, and where the rows go:
-/// standard output (the data only) or the <c>--out</c> file (UTF-8 without BOM), followed by a one-line summary.
+/// standard output (the data only) or the <c>--out</c> file (UTF-8 without BOM; written in full or not at all, see
+/// <see cref="OutputFile"/>), followed by a one-line summary.
 /// </summary>
 /// <param name="SetId">The set to export.</param>
 /// <param name="Format">The format as given: <c>csv</c> or <c>jsonl</c>.</param>
@@ -15,7 +15,10 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
     /// <summary>Gets a value indicating whether the rows are CSV (otherwise JSON lines).</summary>
     public bool Csv => Format == "csv";
 
-    /// <summary>Reads the set, format and output file; a format other than csv or jsonl is a usage error naming it.</summary>
+    /// <summary>
+    /// Reads the set, format and output file; a format other than csv or jsonl, or an <c>--out</c> file in a folder that
+    /// does not exist, is a usage error naming the option (before any call to the server).
+    /// </summary>
     public static ExportTarget Read(CliArguments arguments)
     {
         ArgumentNullException.ThrowIfNull(arguments);
@@ -26,7 +29,13 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
             throw new CliUsageException($"--format must be csv or jsonl (got '{format}')");
         }
 
-        return new ExportTarget(setId, format, arguments.Get("out"));
+        var path = arguments.Get("out");
+        if (path is not null)
+        {
+            OutputFile.Check(path);
+        }
+
+        return new ExportTarget(setId, format, path);
     }
 
     /// <summary>
@@ -45,13 +54,7 @@ internal sealed record ExportTarget(string SetId, string Format, string? Path)
             return CliExitCode.Success;
         }
 
-        long written;
-        var file = new StreamWriter(Path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        await using (file.ConfigureAwait(false))
-        {
-            written = await write(file, true).ConfigureAwait(false);
-        }
-
+        var written = await OutputFile.WriteAsync(Path, file => write(file, true)).ConfigureAwait(false);
         var fullPath = System.IO.Path.GetFullPath(Path);
         if (context.Arguments.Json)
         {

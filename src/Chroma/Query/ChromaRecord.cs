@@ -5,6 +5,9 @@ namespace Chroma;
 /// <summary>A record as the server stores it.</summary>
 public sealed class ChromaRecord
 {
+    private static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
     internal ChromaRecord(StoredRecord stored)
     {
         var record = stored.Record;
@@ -19,7 +22,7 @@ public sealed class ChromaRecord
         ClassProbabilities = record.Inference is null ? ReadOnlyMemory<float>.Empty : ToArray(record.Inference.ClassProbabilities);
         ClassNames = record.Inference is null ? [] : [.. record.Inference.ClassNames];
         Metadata = new Dictionary<string, string>(record.Metadata, StringComparer.Ordinal);
-        Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(record.TimestampUnixMs);
+        Timestamp = FromUnixTimeMillisecondsClamped(record.TimestampUnixMs);
         Review = stored.Review is null ? null : new RecordReview(stored.Review);
     }
 
@@ -57,10 +60,21 @@ public sealed class ChromaRecord
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>When the call was captured.</summary>
+    /// <remarks>
+    /// A stored time outside what <see cref="DateTimeOffset"/> can hold (before year 1 or after year 9999, which older
+    /// servers accepted at ingest) reads as <see cref="DateTimeOffset.MinValue"/> or <see cref="DateTimeOffset.MaxValue"/>,
+    /// so such a record can still be read, exported and deleted.
+    /// </remarks>
     public DateTimeOffset Timestamp { get; }
 
     /// <summary>What reviewers did with the record (state, label, promotion), or <see langword="null"/> when nobody reviewed it.</summary>
     public RecordReview? Review { get; }
+
+    // Total, unlike DateTimeOffset.FromUnixTimeMilliseconds, which throws for a value one reader cannot do anything about.
+    private static DateTimeOffset FromUnixTimeMillisecondsClamped(long unixMs) =>
+        unixMs < MinUnixMs ? DateTimeOffset.MinValue
+        : unixMs > MaxUnixMs ? DateTimeOffset.MaxValue
+        : DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -4,6 +4,7 @@ using Chroma.Server.Storage.Sqlite;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
+using Chroma.Server.Cli.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
 using Spectre.Console;
@@ -180,6 +181,18 @@ public sealed class CliUsabilityTests
                 Assert.That(text, Does.Contain(id), "long ids are not cut or wrapped");
             }
         });
+    }
+
+    [Test]
+    public void WriteTitled_Redirected_LongTitleOnOneLine()
+    {
+        var output = new StringWriter();
+        var console = CliConsole.Create(output, redirected: true, noColor: null);
+        var title = "Top 0 of 0 ranked records in probe/1/fc (1,500 pending) " + new string('x', 200);
+
+        console.WriteTitled(title, new Table().AddColumn("#").AddColumn("record"));
+
+        Assert.That(output.ToString().Split('\n')[0].TrimEnd(), Is.EqualTo(title));
     }
 
     private static List<(string Id, string Dataset)> Neighbours(string json) =>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
+using Chroma.Server.Cli.Internal;
 using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Cli;
@@ -30,6 +31,17 @@ public sealed class ExportCommandTests
     {
         await _server.DisposeAsync();
         _folder.Dispose();
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Export_CsvOfDatasetTheSetDoesNotHold_HeaderOnlyAndAWarning()
+    {
+        var run = await CliRun.RunAsync("export", "--endpoint", Endpoint, "--set", CliTestData.SetId, "--format", "csv", "--dataset", "nosuch");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Output.TrimEnd().Split('\n'), Is.EqualTo(new[] { string.Join(',', CsvRecordWriter.Header(CliTestData.Dimension)) }));
+        Assert.That(run.Error, Does.Contain("warning: " + CliTestData.SetId + " holds no dataset 'nosuch' (it holds"));
     }
 
     [Test]

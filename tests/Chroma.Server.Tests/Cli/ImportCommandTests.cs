@@ -42,7 +42,57 @@ public sealed class ImportCommandTests
         var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
-        Assert.That(run.Error, Does.Contain("--in line 2 has no embedding"));
+        Assert.That(run.Error, Does.Contain($"line 2 of '{path}' has no embedding"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_CsvFile_UsageErrorSayingImportReadsExportsJsonl()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "all.csv");
+        await File.WriteAllLinesAsync(path, ["id,set_id,dataset,sequence", "a,m/1/fc,training,1"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"line 1 of '{path}' is not a JSON object: import reads the JSONL that 'export --format jsonl' writes"));
+        Assert.That(run.Error, Does.Not.Contain("BytePositionInLine"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_ExportLabelsFile_UsageErrorNamingTheLineAndTheFileKind()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "labels.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            "{\"id\":\"0190a1b2-0000-7000-8000-000000000001\",\"setId\":\"m/1/fc\",\"dataset\":\"production\",\"sequence\":3,\"label\":\"7\","
+                + "\"labeledBy\":\"ada\",\"labeledUnixMs\":1700000000000,\"reviewState\":\"reviewed\",\"promotedUnixMs\":0,\"embedding\":[1,2]}",
+        ]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"line 1 of '{path}' looks like an export-labels file (it has 'labeledBy')"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_RejectedWithJson_StandardOutputIsOneJsonObject()
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        using var document = JsonDocument.Parse(run.Output);
+        Assert.That(document.RootElement.GetProperty("error").GetString(), Does.Contain("record 2 of the file"));
+        Assert.That(run.Console, Does.Not.Contain("rejected"), "no human text beside the JSON");
     }
 
     [Test]

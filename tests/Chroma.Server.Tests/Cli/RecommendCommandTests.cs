@@ -113,6 +113,36 @@ public sealed class RecommendCommandTests
     }
 
     /// <summary>The latest production records first (they drift furthest), each with a reason.</summary>
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_ScoringStillRunning_SaysSoAndSuggestsWait()
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, _ => new GetRecommendationsResponse { ScoredRecords = 0, PendingRecords = 1_500 });
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Console, Does.Contain("Scoring is still running: 1,500 records are not ranked yet").And.Contain("--wait SECONDS"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_Wait_AsksTheServerToWaitForTheAcknowledgedRecords()
+    {
+        GetRecommendationsRequest? asked = null;
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            asked = request;
+            return Ranked(request.PageSize);
+        });
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--wait", "5", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(asked!.WaitForAcknowledged, Is.True);
+        Assert.That(asked.WaitTimeoutMs, Is.EqualTo(5_000));
+    }
+
     private GetRecommendationsResponse Ranked(int top)
     {
         var response = new GetRecommendationsResponse { ScoredRecords = CliTestData.ProductionCount, ComputedUnixMs = 1_700_200_000_000 };

@@ -1,0 +1,66 @@
+using Chroma.Server.Cli;
+using Chroma.Server.Cli.Internal;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Cli;
+
+/// <summary>The <c>--out</c> file: checked before any call to a server, written in full or not at all.</summary>
+[TestFixture]
+public sealed class OutputFileTests
+{
+    // Nothing listens on port 1: a command that called the server would exit 3 (unreachable), not 2.
+    private const string NoServer = "http://127.0.0.1:1";
+
+    [TestCase("export", "--format", "csv")]
+    [TestCase("export-labels", "--format", "jsonl")]
+    [TestCase("report")]
+    [CancelAfter(30_000)]
+    public async Task Run_OutInMissingFolder_UsageExitNamingOutBeforeCallingTheServer(params string[] command)
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "missing", "out.file");
+
+        var run = await CliRun.RunAsync([.. command, "--endpoint", NoServer, "--set", "m/1/fc", "--out", path]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage), run.Error);
+        Assert.That(run.Error, Does.Contain($"--out '{path}': the folder '{Path.Combine(folder.Path, "missing")}' does not exist"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WriteAsync_WriteFails_NoPartialFileAndTheEarlierFileKept()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "set.jsonl");
+        await File.WriteAllTextAsync(path, "earlier\n");
+
+        var failed = Assert.ThrowsAsync<InvalidOperationException>(() => OutputFile.WriteAsync<long>(path, async file =>
+        {
+            await file.WriteLineAsync("first page");
+            await file.FlushAsync();
+            throw new InvalidOperationException("the second page failed");
+        }));
+
+        Assert.That(failed!.Message, Is.EqualTo("the second page failed"));
+        Assert.That(await File.ReadAllTextAsync(path), Is.EqualTo("earlier\n"));
+        Assert.That(Directory.GetFiles(folder.Path), Is.EqualTo(new[] { path }), "no temporary file left");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WriteAsync_WriteCompletes_FileHoldsWhatWasWritten()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "set.jsonl");
+
+        var written = await OutputFile.WriteAsync(path, async file =>
+        {
+            await file.WriteLineAsync("one");
+            return 1L;
+        });
+
+        Assert.That(written, Is.EqualTo(1));
+        Assert.That(await File.ReadAllTextAsync(path), Is.EqualTo("one" + Environment.NewLine));
+        Assert.That(Directory.GetFiles(folder.Path), Is.EqualTo(new[] { path }));
+    }
+}
