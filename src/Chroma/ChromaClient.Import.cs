@@ -124,10 +124,14 @@ public sealed partial class ChromaClient
             TimestampUnixMs = timestamp,
         };
         RepeatedFields.Append(record.Embedding, source.Embedding.Span);
-        if (source.PredictedClass is not null || !source.ClassProbabilities.IsEmpty)
+        if (source.PredictedClass is not null || !source.ClassProbabilities.IsEmpty || source.ClassNames is { Count: > 0 })
         {
             record.Inference = new Inference { PredictedClass = source.PredictedClass ?? string.Empty };
             RepeatedFields.Append(record.Inference.ClassProbabilities, source.ClassProbabilities.Span);
+            if (source.ClassNames is { Count: > 0 } names)
+            {
+                record.Inference.ClassNames.Add(names);
+            }
         }
 
         if (source.Metadata is not null)

@@ -150,7 +150,10 @@ internal sealed class ImportCommand : ICliCommand
 
         return new ImportRecord
         {
-            // A record without an id or a timestamp gets a fresh UUIDv7 and the time of the import, as the client library would give them.
+            // A record without an id gets a fresh UUIDv7, as the client library would give it. The timestamp is the file's,
+            // 0 included (the protocol's "unknown", which export writes for a record stored so, and a missing one reads as):
+            // the time of the import in its place made the imported record differ from the exported one, so importing the
+            // same file again conflicted.
             Id = string.IsNullOrEmpty(view.Id) ? null : view.Id,
             Dataset = string.IsNullOrEmpty(view.Dataset) ? ChromaDatasets.Production : view.Dataset,
             Embedding = view.Embedding.ToArray(),
@@ -158,8 +161,9 @@ internal sealed class ImportCommand : ICliCommand
             Label = view.Label,
             PredictedClass = view.PredictedClass,
             ClassProbabilities = view.ClassProbabilities?.ToArray() ?? default(ReadOnlyMemory<float>),
+            ClassNames = view.ClassNames,
             Metadata = view.Metadata,
-            Timestamp = view.TimestampUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(view.TimestampUnixMs) : null,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(view.TimestampUnixMs),
         };
     }
 

@@ -12,7 +12,7 @@ namespace Chroma.Server.Cli.Internal;
 internal sealed class CsvRecordWriter
 {
     private static readonly string[] FixedColumns =
-        ["id", "set_id", "dataset", "sequence", "timestamp_unix_ms", "input_uri", "label", "predicted_class", "class_probabilities", "metadata"];
+        ["id", "set_id", "dataset", "sequence", "timestamp_unix_ms", "input_uri", "label", "predicted_class", "class_probabilities", "class_names", "metadata"];
 
     private readonly TextWriter _output;
     private readonly int _setDimension;
@@ -52,6 +52,7 @@ internal sealed class CsvRecordWriter
         Append(line, record.Label);
         Append(line, record.PredictedClass);
         Append(line, record.ClassProbabilities is null ? null : JsonSerializer.Serialize(record.ClassProbabilities, CliJson.Options));
+        Append(line, record.ClassNames is null ? null : JsonSerializer.Serialize(record.ClassNames, CliJson.Options));
         Append(line, record.Metadata is null ? null : JsonSerializer.Serialize(record.Metadata, CliJson.Options));
         foreach (var value in embedding)
         {

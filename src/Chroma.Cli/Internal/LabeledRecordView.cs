@@ -18,7 +18,7 @@ internal sealed record LabeledRecordView(
     string ReviewState,
     string? PromotedRecordId,
     string? PromotedBy,
-    long PromotedUnixMs,
+    long? PromotedUnixMs,
     IReadOnlyList<float>? Embedding)
 {
     private static readonly string[] FixedColumns =
@@ -37,7 +37,7 @@ internal sealed record LabeledRecordView(
             record.Id, record.SetId, record.Dataset, record.Sequence, record.InputUri, record.PredictedClass,
             review?.Label ?? string.Empty, review?.LabeledBy ?? string.Empty, review?.Note, UnixMs(review?.LabeledAt),
             review?.State switch { Chroma.ReviewState.Reviewed => "reviewed", Chroma.ReviewState.Dismissed => "dismissed", _ => "unreviewed" },
-            review?.PromotedRecordId, review?.PromotedBy, UnixMs(review?.PromotedAt), record.Embedding);
+            review?.PromotedRecordId, review?.PromotedBy, review?.PromotedAt is { } promoted ? promoted.ToUnixTimeMilliseconds() : null, record.Embedding);
     }
 
     private static long UnixMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds() ?? 0;
@@ -53,7 +53,7 @@ internal sealed record LabeledRecordView(
         foreach (var value in new[]
         {
             Id, SetId, Dataset, Number(Sequence), InputUri, PredictedClass, Label, LabeledBy, Note, Number(LabeledUnixMs),
-            ReviewState, PromotedRecordId, PromotedBy, Number(PromotedUnixMs),
+            ReviewState, PromotedRecordId, PromotedBy, PromotedUnixMs is { } promotedUnixMs ? Number(promotedUnixMs) : null,
         }.Concat((Embedding ?? []).Select(v => v.ToString("R", CultureInfo.InvariantCulture))))
         {
             if (value is not null && value.AsSpan().IndexOfAny(",\"\r\n") >= 0)

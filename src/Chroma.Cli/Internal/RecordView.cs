@@ -11,6 +11,7 @@ internal sealed record RecordView(
     string? Label,
     string? PredictedClass,
     IReadOnlyList<float>? ClassProbabilities,
+    IReadOnlyList<string>? ClassNames,
     IReadOnlyDictionary<string, string>? Metadata,
     IReadOnlyList<float>? Embedding)
 {
@@ -28,6 +29,7 @@ internal sealed record RecordView(
             NullIfEmpty(record.Label),
             NullIfEmpty(record.PredictedClass),
             record.ClassProbabilities.IsEmpty ? null : record.ClassProbabilities.ToArray(),
+            record.ClassNames.Count > 0 ? [.. record.ClassNames] : null,
             record.Metadata.Count > 0 ? new SortedDictionary<string, string>(record.Metadata.ToDictionary(), StringComparer.Ordinal) : null,
             record.Embedding.IsEmpty ? null : record.Embedding.ToArray());
     }

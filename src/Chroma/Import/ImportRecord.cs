@@ -3,7 +3,9 @@ namespace Chroma;
 /// <summary>
 /// A record to import with <see cref="ChromaClient.ImportAsync"/>, kept as it is: its id, dataset and timestamp are sent
 /// unchanged, so importing the same records twice stores them once (for example records read from another server with
-/// <see cref="ChromaClient.GetRecordsAsync"/>, or an export file).
+/// <see cref="ChromaClient.GetRecordsAsync"/>, or an export file). A record without a <see cref="Timestamp"/> takes the
+/// time of each import, so importing it again is a conflict (a record's timestamp is part of its content): give records
+/// their timestamps (or <see cref="DateTimeOffset.UnixEpoch"/>, the protocol's "unknown") when an import may be repeated.
 /// </summary>
 public sealed class ImportRecord
 {
@@ -27,6 +29,13 @@ public sealed class ImportRecord
 
     /// <summary>Gets the class probabilities, or empty (the default).</summary>
     public ReadOnlyMemory<float> ClassProbabilities { get; init; }
+
+    /// <summary>
+    /// Gets the class name of each of <see cref="ClassProbabilities"/> (as <see cref="ChromaRecord.ClassNames"/> reads
+    /// them), or <see langword="null"/> (the default): without them the server reads the probabilities as classes "0",
+    /// "1", ... in order.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
 
     /// <summary>Gets the metadata, or <see langword="null"/> (the default) for none.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }

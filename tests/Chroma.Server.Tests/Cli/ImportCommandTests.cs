@@ -32,6 +32,45 @@ public sealed class ImportCommandTests
     }
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task Import_ExportOfClassNamesAndTimestampsOfZeroAndBefore1970_KeptExactlyAndReimportStoresNothing()
+    {
+        // Arrange: class names in the order ML.NET's key column gives them (the largest probability is class "7"), and
+        // timestamps the import used to replace with its own time (0, the protocol's "unknown", and before 1970).
+        await using var source = await RunningServer.StartAsync();
+        await using var target = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var records = new[] { 0L, -5L, 1_700_000_000_000L }.Select((unixMs, i) =>
+        {
+            var record = Records.Make([i, 1, 2, 3], "production");
+            record.TimestampUnixMs = unixMs;
+            record.Inference = new Protocol.V1.Inference { PredictedClass = "7", ClassProbabilities = { 0.9f, 0.1f, 0f }, ClassNames = { "7", "2", "1" } };
+            return record;
+        }).ToArray();
+        var acks = await source.LogAsync(Records.Batch(Records.Set(dimension: 4), records));
+        Assert.That(acks.Select(a => a.Error), Has.All.Null);
+        var set = Records.SetId(Records.Set(dimension: 4));
+        var exported = Path.Combine(folder.Path, "source.jsonl");
+        var copied = Path.Combine(folder.Path, "target.jsonl");
+        await CliRun.RunAsync("export", "--endpoint", source.Server.Endpoint.ToString(), "--set", set, "--format", "jsonl", "--out", exported);
+
+        // Act
+        var first = await CliRun.RunAsync("import", "--endpoint", target.Server.Endpoint.ToString(), "--set", set, "--in", exported);
+        var again = await CliRun.RunAsync("import", "--endpoint", target.Server.Endpoint.ToString(), "--set", set, "--in", exported);
+        await CliRun.RunAsync("export", "--endpoint", target.Server.Endpoint.ToString(), "--set", set, "--format", "jsonl", "--out", copied);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.ReadAllText(exported), Does.Contain("\"classNames\":[\"7\",\"2\",\"1\"]"));
+            Assert.That(first.ExitCode, Is.EqualTo(CliExitCode.Success), first.Error + first.Console);
+            Assert.That(again.ExitCode, Is.EqualTo(CliExitCode.Success), again.Error + again.Console);
+            Assert.That(again.Console, Does.Contain("Imported 0 records").And.Contain("3 already there"));
+            Assert.That(Comparable(copied), Is.EqualTo(Comparable(exported)), "ids, timestamps, probabilities and class names alike");
+        });
+    }
+
+    [Test]
     [CancelAfter(30_000)]
     public async Task Import_LineWithoutEmbedding_UsageErrorNamingTheLine()
     {
