@@ -317,6 +317,14 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
                 return false;
             }
 
+            var metadataCopy = metadata?.ToArray();
+            if (metadataCopy is not null && HasNullKeyOrValue(metadataCopy))
+            {
+                _counters.AddDroppedInvalid();
+                CaptureErrors.Report($"metadata has a null key or value, set '{set.Descriptor.Id}'", exception: null);
+                return false;
+            }
+
             buffer = Buffers.Rent(embedding.Length);
             embedding.CopyTo(buffer);
             if (!classProbabilities.IsEmpty)
@@ -327,7 +335,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
 
             var record = new PendingRecord(
                 set, dataset, buffer, embedding.Length, probabilities, classProbabilities.Length, label, predictedClass, inputUri,
-                metadata?.ToArray(), _time.GetUtcNow().ToUnixTimeMilliseconds());
+                metadataCopy, _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
                 _assembler.OnRecordQueued();
@@ -348,6 +356,19 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
             CaptureErrors.Report(ex.GetType().Name, ex);
             return false;
         }
+    }
+
+    private static bool HasNullKeyOrValue(KeyValuePair<string, string>[] metadata)
+    {
+        foreach (var (key, value) in metadata)
+        {
+            if (key is null || value is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void ReturnQuietly(float[]? buffer)

@@ -47,6 +47,7 @@ internal static class RecordConverter
             {
                 if (key is null || value is null)
                 {
+                    // Refused when logged (the queued copy is the checked one); kept so a bad record never throws here.
                     problem = "metadata has a null key or value";
                     return null;
                 }
