@@ -33,7 +33,7 @@ internal static class RecordConverter
             var inference = new Inference { PredictedClass = pending.PredictedClass ?? string.Empty };
             RepeatedFields.Append(inference.ClassProbabilities, probabilities);
             var names = pending.Set.ClassNames;
-            if (names is not null && names.Count == probabilities.Length)
+            if (names is not null && names.Count == probabilities.Length) // a count mismatch is refused when logged
             {
                 inference.ClassNames.AddRange(names);
             }
