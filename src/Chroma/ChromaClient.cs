@@ -130,7 +130,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
         _sender = new BatchSender(
             batches.Reader,
-            sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers),
+            sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers, options.ServerEndpoints),
             RetryPipelineFactory.Create(options.Retry, _time, _logger),
             _counters,
             options.MaxBatchesInFlight,

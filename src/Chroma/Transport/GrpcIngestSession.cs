@@ -11,14 +11,18 @@ internal sealed class GrpcIngestSession : IIngestSession
 
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(1);
 
-    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0)
+    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0, Uri? endpointUri = null)
     {
         _call = call;
         Endpoint = endpoint;
+        EndpointUri = endpointUri;
     }
 
     /// <summary>Which of the client's endpoints the stream is on (its index).</summary>
     public int Endpoint { get; }
+
+    /// <summary>The address of that endpoint, named when it turns out to be the wrong kind; <see langword="null"/> when unknown.</summary>
+    public Uri? EndpointUri { get; }
 
     public async Task WriteAsync(LogBatch batch, CancellationToken cancellationToken)
     {
@@ -26,10 +30,14 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             await _call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
+        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        {
+            throw clarified;
+        }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
             // A write to a call that already failed reports InvalidOperationException; the call's status says why.
-            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
         }
     }
 
@@ -40,9 +48,13 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             return await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? _call.ResponseStream.Current : null;
         }
+        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        {
+            throw clarified;
+        }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
-            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
         }
         finally
         {
@@ -72,6 +84,14 @@ internal sealed class GrpcIngestSession : IIngestSession
 
         _call.Dispose();
     }
+
+    private RpcException Explained(RpcException ex) => Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : ex;
+
+    /// <summary>A clearer form of <paramref name="ex"/>, or <see langword="null"/> to keep it: an endpoint that speaks HTTP/1.1 only is named.</summary>
+#pragma warning disable IDE0060 // The token is used by the next commit's check.
+    private RpcException? Clarified(RpcException ex, CancellationToken cancellationToken) =>
+#pragma warning restore IDE0060
+        Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : null;
 
     private Status StatusOrUnavailable(Exception ex)
     {

@@ -45,4 +45,12 @@ internal static class RetryPipelineFactory
             })
             .Build();
     }
+
+    /// <summary>What the warning says after the status code: the server's words, or what an empty detail means.</summary>
+    internal static string Detail(RpcException? rpc, Exception? exception) => rpc switch
+    {
+        { Status.Detail: { Length: > 0 } detail } => detail,
+        { } => "no detail from the server",
+        null => exception?.Message ?? "no answer",
+    };
 }
