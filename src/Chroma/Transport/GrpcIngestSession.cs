@@ -87,11 +87,41 @@ internal sealed class GrpcIngestSession : IIngestSession
 
     private RpcException Explained(RpcException ex) => Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : ex;
 
-    /// <summary>A clearer form of <paramref name="ex"/>, or <see langword="null"/> to keep it: an endpoint that speaks HTTP/1.1 only is named.</summary>
-#pragma warning disable IDE0060 // The token is used by the next commit's check.
-    private RpcException? Clarified(RpcException ex, CancellationToken cancellationToken) =>
-#pragma warning restore IDE0060
-        Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : null;
+    /// <summary>
+    /// A clearer form of <paramref name="ex"/>, or <see langword="null"/> to keep it: an endpoint that speaks HTTP/1.1 only
+    /// is named; a bare Cancelled (no detail) that the client did not ask for is the stream torn down under a read or
+    /// write, so the call's own status is used when the server sent one (e.g. Unavailable, "the server is shutting
+    /// down"), and otherwise the status says in words what happened.
+    /// </summary>
+    private RpcException? Clarified(RpcException ex, CancellationToken cancellationToken)
+    {
+        if (Http11OnlyEndpoint.IsCause(ex))
+        {
+            return Http11OnlyEndpoint.Explain(ex, EndpointUri);
+        }
+
+        if (ex.StatusCode != StatusCode.Cancelled || !string.IsNullOrEmpty(ex.Status.Detail) || cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        try
+        {
+            var status = _call.GetStatus();
+            if (status.StatusCode != StatusCode.OK && !(status.StatusCode == StatusCode.Cancelled && string.IsNullOrEmpty(status.Detail)))
+            {
+                return new RpcException(status, ex.Trailers);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // No status yet: the stream ended before the server's trailers arrived.
+        }
+
+        return new RpcException(
+            new Status(StatusCode.Cancelled, "the ingest stream was torn down before the server sent a status (connection closed or reset)", ex),
+            ex.Trailers);
+    }
 
     private Status StatusOrUnavailable(Exception ex)
     {
