@@ -195,7 +195,11 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         set => _captureEnabled = value;
     }
 
-    /// <summary>A snapshot of what happened to the captured records so far.</summary>
+    /// <summary>
+    /// A snapshot of what happened to the captured records so far. After <see cref="DisposeAsync"/> it holds the final
+    /// counts: the <c>Chroma</c> meter's observable instruments complete at disposal, so records the drain counts as
+    /// failed (and the queue it empties) after the meter's last collection are published only here.
+    /// </summary>
     public ChromaStatistics Statistics => _counters.Snapshot();
 
     /// <summary>Capture problems (bad selectors, invalid inputs, exceptions inside capture) reported so far.</summary>

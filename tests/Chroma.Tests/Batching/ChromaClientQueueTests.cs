@@ -259,6 +259,39 @@ public sealed class ChromaClientQueueTests
         });
     }
 
+    [Test, CancelAfter(10_000)]
+    public async Task Meter_InvalidRecordRefused_PublishedAsDroppedInvalid(CancellationToken cancellationToken)
+    {
+        // Arrange
+        await using var client = TestClients.Create(new ScriptedIngestSessions());
+        var set = client.Set();
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // This client's instruments only: other tests' clients publish on meters of the same name.
+            if (instrument.Meter.Name == "Chroma" && instrument.Name.StartsWith("chroma.client.records.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = Math.Max(seen.GetValueOrDefault(instrument.Name), value));
+        listener.Start();
+
+        // Act
+        set.LogTraining([1, 2, 3, 4], "0", metadata: new Dictionary<string, string> { ["k"] = null! });
+        set.LogTraining([1, 2, 3], "0");
+        await client.FlushAsync(cancellationToken);
+        listener.RecordObservableInstruments();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen["chroma.client.records.dropped_invalid"], Is.GreaterThanOrEqualTo(2));
+            Assert.That(seen["chroma.client.records.dropped"], Is.GreaterThanOrEqualTo(seen["chroma.client.records.dropped_invalid"]));
+        });
+    }
+
     [Test, CancelAfter(20_000)]
     public async Task Constructor_InsideCallersActivity_BackgroundSenderDoesNotCarryIt(CancellationToken cancellationToken)
     {
