@@ -6,7 +6,9 @@ public sealed partial class ChromaClient
 {
     /// <summary>
     /// Stops accepting records, delivers what is queued for at most <see cref="ChromaClientOptions.DrainTimeout"/>, then
-    /// counts whatever is left as failed and closes the connection. Safe to call more than once.
+    /// counts whatever is left as failed and closes the connection. Safe to call more than once. The <c>Chroma</c> meter's
+    /// instruments complete here, before a metrics reader's next collection: read the final counts (those failed by the
+    /// drain included) from <see cref="Statistics"/> afterwards.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

@@ -15,7 +15,8 @@ public sealed partial class ChromaClient
     /// pass; <see cref="RecommendationPage.PendingRecords"/> says how much is not scored yet.
     /// </summary>
     /// <exception cref="ChromaException">
-    /// NotFound for an unknown set; FailedPrecondition when the set has no labelled training data;
+    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or
+    /// not: with fewer than 2 labelled ones the server ranks against every training record as one unlabelled corpus);
     /// InvalidArgument for a bad page size, token or filter.
     /// </exception>
     public async Task<RecommendationPage> GetRecommendationsAsync(
@@ -66,7 +67,9 @@ public sealed partial class ChromaClient
     /// <param name="query">Strategy, filters and paging; its wait settings are replaced.</param>
     /// <param name="cancellationToken">Cancels the flush and the wait.</param>
     /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
-    /// <exception cref="ChromaException">NotFound for an unknown set; FailedPrecondition when the set has no labelled training data.</exception>
+    /// <exception cref="ChromaException">
+    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or not).
+    /// </exception>
     public async Task<RecommendationPage> WaitForRecommendationsAsync(
         string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default)
     {
@@ -135,7 +138,10 @@ public sealed partial class ChromaClient
     /// <see cref="FlushAsync"/> when a program needs the ranking of what it just logged.
     /// </summary>
     /// <exception cref="TimeoutException">Fewer records were scored within <paramref name="timeout"/>.</exception>
-    /// <exception cref="ChromaException">NotFound for an unknown set; FailedPrecondition when, at the timeout, the set still has no training data.</exception>
+    /// <exception cref="ChromaException">
+    /// NotFound for an unknown set; FailedPrecondition when, at the timeout, the set still has fewer than 2 training
+    /// records (labelled or not).
+    /// </exception>
     public async Task<RecommendationPage> WaitForRecommendationsAsync(
         string setId,
         long minimumScored,

@@ -130,7 +130,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
         _sender = new BatchSender(
             batches.Reader,
-            sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers),
+            sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers, options.ServerEndpoints),
             RetryPipelineFactory.Create(options.Retry, _time, _logger),
             _counters,
             options.MaxBatchesInFlight,
@@ -195,7 +195,11 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         set => _captureEnabled = value;
     }
 
-    /// <summary>A snapshot of what happened to the captured records so far.</summary>
+    /// <summary>
+    /// A snapshot of what happened to the captured records so far. After <see cref="DisposeAsync"/> it holds the final
+    /// counts: the <c>Chroma</c> meter's observable instruments complete at disposal, so records the drain counts as
+    /// failed (and the queue it empties) after the meter's last collection are published only here.
+    /// </summary>
     public ChromaStatistics Statistics => _counters.Snapshot();
 
     /// <summary>Capture problems (bad selectors, invalid inputs, exceptions inside capture) reported so far.</summary>
@@ -220,11 +224,18 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
 
     /// <summary>
     /// Returns the handle for an embedding set (the same handle for the same <see cref="EmbeddingSetDescriptor.Id"/>).
-    /// The server creates the set on its first batch.
+    /// The server creates the set on its first batch. The first call decides the handle's class names; a later call
+    /// with other names throws (use <see cref="EmbeddingSet.WithClassNames"/> for records in another class order).
     /// </summary>
     /// <param name="descriptor">Model, version, layer and dimension.</param>
-    /// <param name="classNames">Class names in the order of the class probabilities, or <see langword="null"/>.</param>
-    /// <exception cref="ArgumentException">A name is invalid, or the id is already used with another dimension or metric.</exception>
+    /// <param name="classNames">
+    /// Class names in the order of the class probabilities, or <see langword="null"/>: on the first call, "0".."n-1";
+    /// on a later call, whatever names the handle already has. A record whose class probabilities differ in number from
+    /// the names is refused as invalid input (<c>Log</c> returns <see langword="false"/>).
+    /// </param>
+    /// <exception cref="ArgumentException">
+    /// A name is invalid, or the id is already used with another dimension, metric or list of class names.
+    /// </exception>
     public EmbeddingSet GetEmbeddingSet(EmbeddingSetDescriptor descriptor, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -242,8 +253,22 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
                 $"Embedding set '{descriptor.Id}' already has metric {set.Descriptor.Metric}, not {descriptor.Metric}.", nameof(descriptor));
         }
 
+        if (classNames is not null && !SameNames(set.ClassNames, classNames))
+        {
+            throw new ArgumentException(
+                $"Embedding set '{descriptor.Id}' already has class names {Describe(set.ClassNames)}, not {Describe(classNames)}; " +
+                "for records in another class order use set.WithClassNames(names).",
+                nameof(classNames));
+        }
+
         return set;
     }
+
+    private static bool SameNames(IReadOnlyList<string>? existing, IReadOnlyList<string> requested) =>
+        existing is not null && existing.SequenceEqual(requested, StringComparer.Ordinal);
+
+    private static string Describe(IReadOnlyList<string>? classNames) =>
+        classNames is null ? "none (\"0\"..\"n-1\")" : $"[{string.Join(", ", classNames)}]";
 
     /// <summary>
     /// Sends every record received so far and waits until each is acknowledged, rejected or dropped. With the server
@@ -317,6 +342,26 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
                 return false;
             }
 
+            if (set.ClassNames is { } classNames && !classProbabilities.IsEmpty && classProbabilities.Length != classNames.Count)
+            {
+                // Sent without names, the server would read these probabilities as classes "0".."n-1" of the same set.
+                _counters.AddDroppedInvalid();
+                var setId = set.Descriptor.Id;
+                CaptureErrors.Report(
+                    $"class probabilities differ in number from the set's class names, set '{setId}'",
+                    exception: null,
+                    string.Create(CultureInfo.InvariantCulture, $"{classProbabilities.Length} class probabilities for set '{setId}' with {classNames.Count} class names"));
+                return false;
+            }
+
+            var metadataCopy = metadata?.ToArray();
+            if (metadataCopy is not null && HasNullKeyOrValue(metadataCopy))
+            {
+                _counters.AddDroppedInvalid();
+                CaptureErrors.Report($"metadata has a null key or value, set '{set.Descriptor.Id}'", exception: null);
+                return false;
+            }
+
             buffer = Buffers.Rent(embedding.Length);
             embedding.CopyTo(buffer);
             if (!classProbabilities.IsEmpty)
@@ -327,7 +372,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
 
             var record = new PendingRecord(
                 set, dataset, buffer, embedding.Length, probabilities, classProbabilities.Length, label, predictedClass, inputUri,
-                metadata?.ToArray(), _time.GetUtcNow().ToUnixTimeMilliseconds());
+                metadataCopy, _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
                 _assembler.OnRecordQueued();
@@ -348,6 +393,19 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
             CaptureErrors.Report(ex.GetType().Name, ex);
             return false;
         }
+    }
+
+    private static bool HasNullKeyOrValue(KeyValuePair<string, string>[] metadata)
+    {
+        foreach (var (key, value) in metadata)
+        {
+            if (key is null || value is null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void ReturnQuietly(float[]? buffer)

@@ -22,7 +22,8 @@ public sealed class ChromaClientOptions
 
     /// <summary>
     /// The API key sent as the <c>x-api-key</c> header on every call, or <see langword="null"/> (the default) when the
-    /// server has none. The key is never logged.
+    /// server has none. The key is never logged. It must be printable ASCII (a gRPC header value: no control
+    /// characters such as a line break, no leading or trailing space); <see cref="Validate"/> refuses any other.
     /// </summary>
     public string? ApiKey { get; set; }
 
@@ -139,6 +140,14 @@ public sealed class ChromaClientOptions
                 nameof(TrustedRootCertificate));
         }
 
+        if (ApiKey is { } apiKey && !IsHeaderValue(apiKey))
+        {
+            // The key itself is not echoed: exception messages end up in logs.
+            throw new ArgumentException(
+                $"{nameof(ApiKey)} contains a character not allowed in an HTTP header value (a control character such as a line break, a non-ASCII character, or a leading or trailing space).",
+                nameof(ApiKey));
+        }
+
         ArgumentNullException.ThrowIfNull(Retry, nameof(Retry));
         Retry.Validate();
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
@@ -154,6 +163,10 @@ public sealed class ChromaClientOptions
             throw new ArgumentException($"{name} must be an absolute http:// or https:// URI, not '{endpoint}'.", name);
         }
     }
+
+    /// <summary>Whether <paramref name="value"/> can travel as a gRPC ASCII header value: printable ASCII, not padded.</summary>
+    private static bool IsHeaderValue(string value) =>
+        value.All(c => c is >= ' ' and <= '~') && (value.Length == 0 || (value[0] != ' ' && value[^1] != ' '));
 
     private static void RequirePositive(int value, string name)
     {

@@ -41,6 +41,12 @@ public sealed class ChromaException : Exception
     internal static ChromaException From(RpcException ex, Uri? endpoint = null)
     {
         var detail = string.IsNullOrEmpty(ex.Status.Detail) ? $"Chroma server answered {ex.StatusCode}." : ex.Status.Detail;
+        if (Transport.Http11OnlyEndpoint.IsCause(ex))
+        {
+            // Internal, as the transport reports it; the message says what to change (retrying cannot help).
+            return new(ex.StatusCode, $"Chroma server call failed: {Transport.Http11OnlyEndpoint.Describe(endpoint)}.", ex);
+        }
+
         if (ex.StatusCode == StatusCode.Unavailable && endpoint is not null && ex.Status.DebugException is { } transport)
         {
             detail = $"Chroma server at {endpoint} is not reachable: {transport.GetBaseException().Message} ({detail})";

@@ -2,7 +2,7 @@ namespace Chroma;
 
 /// <summary>
 /// How the background sender retries transient failures (Unavailable, DeadlineExceeded, Aborted, ResourceExhausted,
-/// Internal, Unknown): exponential backoff with jitter, for as long as the client lives. Records wait in the bounded
+/// Internal, Unknown, and Cancelled when the client did not cancel: a stream torn down under it): exponential backoff with jitter, for as long as the client lives. Records wait in the bounded
 /// queue meanwhile; nothing is retried on the caller's thread.
 /// </summary>
 public sealed class ChromaRetryOptions

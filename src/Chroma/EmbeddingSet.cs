@@ -30,7 +30,12 @@ public sealed class EmbeddingSet
     /// <summary>The set's model, version, layer, dimension and metric.</summary>
     public EmbeddingSetDescriptor Descriptor { get; }
 
-    /// <summary>Names of the classes, in the order of the class probabilities, or <see langword="null"/> for "0".."n-1".</summary>
+    /// <summary>
+    /// Names of the classes, in the order of the class probabilities, or <see langword="null"/> for "0".."n-1". When
+    /// the set has names, a record whose class probabilities differ from them in number is refused as invalid input
+    /// (<c>Log</c> returns <see langword="false"/>; counted in <see cref="ChromaStatistics.DroppedInvalid"/> and
+    /// <see cref="ChromaClient.CaptureErrorCount"/>).
+    /// </summary>
     public IReadOnlyList<string>? ClassNames { get; }
 
     internal Protocol.V1.EmbeddingSetDescriptor DescriptorMessage { get; }
@@ -105,7 +110,7 @@ public sealed class EmbeddingSet
     /// <summary>Logs a record of production data, with what the model predicted.</summary>
     /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
     /// <param name="predictedClass">The predicted class, or <see langword="null"/> when the model is not a classifier.</param>
-    /// <param name="classProbabilities">The class probabilities (index = class), or empty.</param>
+    /// <param name="classProbabilities">The class probabilities (index = class), or empty; as many as <see cref="ClassNames"/> when the set has names.</param>
     /// <param name="inputUri">Where the input came from, or <see langword="null"/>.</param>
     /// <param name="metadata">Free-form metadata, copied; or <see langword="null"/>.</param>
     /// <returns><see langword="true"/> when queued; <see langword="false"/> when dropped (and counted).</returns>
@@ -122,7 +127,7 @@ public sealed class EmbeddingSet
     /// <param name="embedding">The embedding; its length must be <see cref="EmbeddingSetDescriptor.Dimension"/>.</param>
     /// <param name="label">The ground-truth label, or <see langword="null"/>.</param>
     /// <param name="predictedClass">The predicted class, or <see langword="null"/>.</param>
-    /// <param name="classProbabilities">The class probabilities, or empty.</param>
+    /// <param name="classProbabilities">The class probabilities, or empty; as many as <see cref="ClassNames"/> when the set has names.</param>
     /// <param name="inputUri">Where the input came from, or <see langword="null"/>.</param>
     /// <param name="metadata">Free-form metadata, copied; or <see langword="null"/>.</param>
     /// <returns><see langword="true"/> when queued; <see langword="false"/> when dropped (and counted).</returns>

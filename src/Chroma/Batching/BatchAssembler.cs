@@ -150,7 +150,7 @@ internal sealed partial class BatchAssembler : IDisposable
             if (record is null)
             {
                 _counters.AddDroppedInvalid();
-                _errors.Report(problem!, exception: null);
+                _errors.Report($"{problem}, set '{pending.Set.Descriptor.Id}'", exception: null);
                 return;
             }
         }

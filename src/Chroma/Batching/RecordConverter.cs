@@ -33,7 +33,7 @@ internal static class RecordConverter
             var inference = new Inference { PredictedClass = pending.PredictedClass ?? string.Empty };
             RepeatedFields.Append(inference.ClassProbabilities, probabilities);
             var names = pending.Set.ClassNames;
-            if (names is not null && names.Count == probabilities.Length)
+            if (names is not null && names.Count == probabilities.Length) // a count mismatch is refused when logged
             {
                 inference.ClassNames.AddRange(names);
             }
@@ -47,6 +47,7 @@ internal static class RecordConverter
             {
                 if (key is null || value is null)
                 {
+                    // Refused when logged (the queued copy is the checked one); kept so a bad record never throws here.
                     problem = "metadata has a null key or value";
                     return null;
                 }

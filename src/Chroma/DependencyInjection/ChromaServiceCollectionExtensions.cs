@@ -13,7 +13,8 @@ public static class ChromaServiceCollectionExtensions
     public const string DefaultSectionName = "Chroma";
 
     /// <summary>
-    /// Registers one <see cref="ChromaClient"/> (a singleton, disposed, and so drained, with the container). Options come
+    /// Registers one <see cref="ChromaClient"/> (a singleton, disposed, and so drained, with the container), also as
+    /// <see cref="IChromaQueryClient"/> (the same instance; register your own first to replace it). Options come
     /// from <paramref name="configure"/> and the options pattern; the host's <see cref="ILoggerFactory"/> and
     /// <see cref="TimeProvider"/> are used unless the options set their own.
     /// </summary>
@@ -34,6 +35,8 @@ public static class ChromaServiceCollectionExtensions
             })
             .ValidateOnStart(); // a bad endpoint or size fails the host's start, not the first request that needs the client
         services.TryAddSingleton(CreateClient);
+        // The same instance, so code that only queries can depend on the interface (and a test can swap in a fake).
+        services.TryAddSingleton<IChromaQueryClient>(static services => services.GetRequiredService<ChromaClient>());
         return services;
     }
 

@@ -27,8 +27,8 @@ internal static partial class ChromaClientLog
     [LoggerMessage(6, LogLevel.Warning, "Chroma could not deliver {Count} records before the drain timeout of {Seconds:F1} s; they are counted as failed.")]
     public static partial void DrainTimedOut(ILogger logger, long count, double seconds);
 
-    [LoggerMessage(7, LogLevel.Error, "Chroma ingest stream failed with {Status}, which retrying cannot fix; {Count} records in flight are counted as failed.")]
-    public static partial void StreamFailedPermanently(ILogger logger, StatusCode status, int count, Exception exception);
+    [LoggerMessage(7, LogLevel.Error, "Chroma ingest stream failed with {Status} ({Detail}), which retrying cannot fix; {Count} records in flight are counted as failed.")]
+    public static partial void StreamFailedPermanently(ILogger logger, StatusCode status, string detail, int count, Exception exception);
 
     [LoggerMessage(11, LogLevel.Debug, "Chroma ingest stream failed with {Status} again; {Count} more records in flight are counted as failed.")]
     public static partial void StreamFailedPermanentlyAgain(ILogger logger, StatusCode status, int count);

@@ -6,7 +6,11 @@ namespace Chroma.Diagnostics;
 /// </summary>
 public static class ChromaDiagnostics
 {
-    /// <summary>The meter with the client's record counters, queue size and ack latency: <c>Chroma</c>.</summary>
+    /// <summary>
+    /// The meter with the client's record counters, queue size and ack latency: <c>Chroma</c>. Its counters are
+    /// observed at collection and complete when the client is disposed, so the final counts (records the drain counts
+    /// as failed) are in <see cref="ChromaClient.Statistics"/>, not on the meter.
+    /// </summary>
     public const string MeterName = "Chroma";
 
     /// <summary>The activity source with one client span per query: <c>Chroma</c>.</summary>

@@ -5,7 +5,9 @@ namespace Chroma.Diagnostics;
 
 /// <summary>
 /// Publishes the client's counters on the <c>Chroma</c> meter (OpenTelemetry picks it up with <c>AddMeter("Chroma")</c>).
-/// Observable instruments read the counters on collection, so the capture path pays nothing for metrics.
+/// Observable instruments read the counters on collection, so the capture path pays nothing for metrics. The price:
+/// the instruments complete when the client is disposed, so what the drain settles after the last collection (records
+/// counted as failed, the queue emptied) is never observed; <see cref="ChromaClient.Statistics"/> has the final counts.
 /// </summary>
 internal sealed class ChromaMeter : IDisposable
 {
@@ -14,6 +16,9 @@ internal sealed class ChromaMeter : IDisposable
 
     /// <summary>The histogram of milliseconds from a batch's (latest) send to the server's ack.</summary>
     public const string AckLatencyInstrument = ChromaDiagnostics.AckLatencyInstrument;
+
+    /// <summary>The counter of records refused as invalid input (<see cref="ChromaStatistics.DroppedInvalid"/>), a part of the dropped ones.</summary>
+    public const string DroppedInvalidInstrument = "chroma.client.records.dropped_invalid";
 
     private readonly Meter _meter;
     private readonly ClientCounters _counters;
@@ -25,6 +30,8 @@ internal sealed class ChromaMeter : IDisposable
         _meter = new Meter(Name, typeof(ChromaMeter).Assembly.GetName().Version?.ToString());
         _meter.CreateObservableCounter("chroma.client.records.received", () => counters.Received, "{record}", "Records passed to a Log method.");
         _meter.CreateObservableCounter("chroma.client.records.dropped", () => counters.Dropped, "{record}", "Records not queued: queue full, client disposed or invalid.");
+        _meter.CreateObservableCounter(
+            DroppedInvalidInstrument, () => counters.DroppedInvalid, "{record}", "Records refused as invalid input (counted in chroma.client.records.dropped too).");
         _meter.CreateObservableCounter("chroma.client.records.exported", () => counters.Exported, "{record}", "Records the server acknowledged as durable.");
         _meter.CreateObservableCounter("chroma.client.records.failed", () => counters.Failed, "{record}", "Records rejected by the server or undeliverable before disposal.");
         _meter.CreateObservableUpDownCounter("chroma.client.queue.size", () => counters.Snapshot().Queued, "{record}", "Records queued or in flight.");

@@ -47,8 +47,10 @@ public sealed class ChromaRecommendation
 
     /// <summary>
     /// Combined score under the strategy: the weighted mean of the signals' <c>-log10 p</c> (3 reads "one in a thousand"),
-    /// under balanced and out-of-distribution plus part of what the production-shift signal's <c>-log10 p</c> exceeds
-    /// both that mean and 2 by (one half, all of it; the server's <c>SignalCombiner</c>).
+    /// under balanced and out-of-distribution plus part of what the production-shift signal's lead surprise (its
+    /// <c>-log10 p</c> against the stream's bulk) exceeds both that mean and 1 by:
+    /// <c>m + lead * max(0, s - max(m, 1))</c>, where lead is 1 under out-of-distribution and, under balanced,
+    /// <c>(1 - 10^(1 - s))^2</c>, from 0 at 1 towards 1 (the server's <c>SignalCombiner</c>).
     /// </summary>
     public required double Score { get; init; }
 

@@ -12,7 +12,10 @@ public sealed class RecommendationQuery
     /// <summary>Only records whose metadata has every one of these entries, or <see langword="null"/> (the default).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; set; }
 
-    /// <summary>Recommendations per page, 1-1000. The default value is 20.</summary>
+    /// <summary>
+    /// Recommendations per page: 1 to the server's largest page (1000 unless its <c>Limits:MaxPageSize</c> says
+    /// otherwise), or 0 for the server's default page of 100. The default value is 20.
+    /// </summary>
     public int PageSize { get; set; } = 20;
 
     /// <summary>The <see cref="RecommendationPage.NextPageToken"/> of the previous page, or <see langword="null"/> for the first.</summary>

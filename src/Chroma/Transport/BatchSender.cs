@@ -144,7 +144,8 @@ internal sealed partial class BatchSender
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (_session is { } failed && TransientFaults.IsTransient(ex.StatusCode))
+            var transient = TransientFaults.IsTransient(ex);
+            if (_session is { } failed && transient)
             {
                 // Another replica may be up: the next stream (and the re-send of every unacknowledged batch) goes there.
                 _sessions.ReportFailure(failed);
@@ -152,7 +153,7 @@ internal sealed partial class BatchSender
 
             await CloseSessionAsync().ConfigureAwait(false);
             Interlocked.Increment(ref _consecutiveFailures);
-            if (TransientFaults.IsTransient(ex.StatusCode))
+            if (transient)
             {
                 throw;
             }
@@ -221,7 +222,7 @@ internal sealed partial class BatchSender
         }
         else
         {
-            ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, count, ex);
+            ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, RetryPipelineFactory.Detail(ex, ex), count, ex);
         }
     }
 

@@ -11,14 +11,18 @@ internal sealed class GrpcIngestSession : IIngestSession
 
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(1);
 
-    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0)
+    public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0, Uri? endpointUri = null)
     {
         _call = call;
         Endpoint = endpoint;
+        EndpointUri = endpointUri;
     }
 
     /// <summary>Which of the client's endpoints the stream is on (its index).</summary>
     public int Endpoint { get; }
+
+    /// <summary>The address of that endpoint, named when it turns out to be the wrong kind; <see langword="null"/> when unknown.</summary>
+    public Uri? EndpointUri { get; }
 
     public async Task WriteAsync(LogBatch batch, CancellationToken cancellationToken)
     {
@@ -26,10 +30,14 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             await _call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
+        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        {
+            throw clarified;
+        }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
             // A write to a call that already failed reports InvalidOperationException; the call's status says why.
-            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
         }
     }
 
@@ -40,9 +48,13 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             return await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? _call.ResponseStream.Current : null;
         }
+        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        {
+            throw clarified;
+        }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
-            throw new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
         }
         finally
         {
@@ -71,6 +83,44 @@ internal sealed class GrpcIngestSession : IIngestSession
         }
 
         _call.Dispose();
+    }
+
+    private RpcException Explained(RpcException ex) => Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : ex;
+
+    /// <summary>
+    /// A clearer form of <paramref name="ex"/>, or <see langword="null"/> to keep it: an endpoint that speaks HTTP/1.1 only
+    /// is named; a bare Cancelled (no detail) that the client did not ask for is the stream torn down under a read or
+    /// write, so the call's own status is used when the server sent one (e.g. Unavailable, "the server is shutting
+    /// down"), and otherwise the status says in words what happened.
+    /// </summary>
+    private RpcException? Clarified(RpcException ex, CancellationToken cancellationToken)
+    {
+        if (Http11OnlyEndpoint.IsCause(ex))
+        {
+            return Http11OnlyEndpoint.Explain(ex, EndpointUri);
+        }
+
+        if (ex.StatusCode != StatusCode.Cancelled || !string.IsNullOrEmpty(ex.Status.Detail) || cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        try
+        {
+            var status = _call.GetStatus();
+            if (status.StatusCode != StatusCode.OK && !(status.StatusCode == StatusCode.Cancelled && string.IsNullOrEmpty(status.Detail)))
+            {
+                return new RpcException(status, ex.Trailers);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // No status yet: the stream ended before the server's trailers arrived.
+        }
+
+        return new RpcException(
+            new Status(StatusCode.Cancelled, "the ingest stream was torn down before the server sent a status (connection closed or reset)", ex),
+            ex.Trailers);
     }
 
     private Status StatusOrUnavailable(Exception ex)

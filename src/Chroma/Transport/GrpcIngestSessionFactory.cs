@@ -14,19 +14,22 @@ internal sealed class GrpcIngestSessionFactory : IIngestSessionFactory
     private readonly CallInvoker _invoker;
     private readonly FailoverCallInvoker? _failover;
     private readonly Metadata? _headers;
+    private readonly IReadOnlyList<Uri> _endpoints;
 
-    public GrpcIngestSessionFactory(CallInvoker invoker, Metadata? headers)
+    public GrpcIngestSessionFactory(CallInvoker invoker, Metadata? headers, IReadOnlyList<Uri>? endpoints = null)
     {
         _invoker = invoker;
         _failover = invoker as FailoverCallInvoker;
         _headers = headers;
+        _endpoints = endpoints ?? [];
     }
 
     public IIngestSession Open(CancellationToken cancellationToken)
     {
         var endpoint = _failover?.Rotation.Current ?? 0;
         var client = new Ingest.IngestClient(_failover?.For(endpoint) ?? _invoker);
-        return new GrpcIngestSession(client.Log(new CallOptions(headers: _headers, cancellationToken: cancellationToken)), endpoint);
+        var endpointUri = endpoint < _endpoints.Count ? _endpoints[endpoint] : null;
+        return new GrpcIngestSession(client.Log(new CallOptions(headers: _headers, cancellationToken: cancellationToken)), endpoint, endpointUri);
     }
 
     public void ReportFailure(IIngestSession session)

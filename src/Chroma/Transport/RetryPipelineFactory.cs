@@ -36,7 +36,7 @@ internal static class RetryPipelineFactory
                     {
                         // The first failure of an outage is said once at Warning, without a stack trace; the retries after
                         // it (every one until the server answers) at Debug.
-                        ChromaClientLog.ServerUnreachable(logger, status, rpc?.Status.Detail ?? args.Outcome.Exception?.Message ?? "no answer", options.MaxDelay.TotalSeconds);
+                        ChromaClientLog.ServerUnreachable(logger, status, Detail(rpc, args.Outcome.Exception), options.MaxDelay.TotalSeconds);
                     }
 
                     ChromaClientLog.StreamRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);
@@ -45,4 +45,13 @@ internal static class RetryPipelineFactory
             })
             .Build();
     }
+
+    /// <summary>What the warning says after the status code: the server's words, or what an empty detail means.</summary>
+    internal static string Detail(RpcException? rpc, Exception? exception) => rpc switch
+    {
+        { Status.Detail: { Length: > 0 } detail } => detail,
+        { StatusCode: StatusCode.Cancelled } => "the stream was torn down before the server sent a status",
+        { } => "no detail from the server",
+        null => exception?.Message ?? "no answer",
+    };
 }

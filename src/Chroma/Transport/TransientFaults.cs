@@ -12,6 +12,10 @@ internal static class TransientFaults
         _ => false,
     };
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> is worth retrying: a transient status, unless the endpoint answered
+    /// HTTP/1.1 only (Internal, but the address is wrong: no retry helps).
+    /// </summary>
     public static bool IsTransient(Exception exception) =>
-        exception is RpcException rpc && IsTransient(rpc.StatusCode);
+        exception is RpcException rpc && IsTransient(rpc.StatusCode) && !Http11OnlyEndpoint.IsCause(rpc);
 }

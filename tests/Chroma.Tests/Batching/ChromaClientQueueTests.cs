@@ -50,6 +50,7 @@ public sealed class ChromaClientQueueTests
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 3e38f, 3, 4], "1"))).SetArgDisplayNames("value the server refuses as too large");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogProduction([1, 2, 3, 4], "1", [0.5f, float.NaN]))).SetArgDisplayNames("NaN probability");
         yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.Log("no spaces allowed", [1, 2, 3, 4]))).SetArgDisplayNames("bad dataset name");
+        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["k"] = null! }))).SetArgDisplayNames("null metadata value");
     }
 
     [TestCaseSource(nameof(BadInputs)), CancelAfter(10_000)]
@@ -69,29 +70,34 @@ public sealed class ChromaClientQueueTests
         });
     }
 
-    private static IEnumerable<TestCaseData> BadRecords()
+    [Test, CancelAfter(10_000)]
+    public async Task Log_NullMetadataValue_RefusedCountedOnceLoggedWithTheSetAndOthersStillSent(CancellationToken cancellationToken)
     {
-        yield return new TestCaseData(new Func<EmbeddingSet, bool>(s => s.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["k"] = null! }))).SetArgDisplayNames("null metadata value");
-    }
-
-    [TestCaseSource(nameof(BadRecords)), CancelAfter(10_000)]
-    public async Task Log_InvalidRecordFoundInBackground_DroppedCountedAndOthersStillSent(Func<EmbeddingSet, bool> log, CancellationToken cancellationToken)
-    {
+        // Arrange
         var sessions = new ScriptedIngestSessions();
-        await using var client = TestClients.Create(sessions);
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o => o.LoggerFactory = logs);
         var set = client.Set();
 
+        // Act
         set.LogProduction([1, 1, 1, 1], "1");
-        Assert.DoesNotThrow(() => log(set));
+        var queued = set.LogTraining([1, 2, 3, 4], "1", metadata: new Dictionary<string, string> { ["source"] = null! });
         set.LogProduction([2, 2, 2, 2], "1");
         await client.FlushAsync(cancellationToken);
 
+        // Assert
         var stats = client.Statistics;
         Assert.Multiple(() =>
         {
+            Assert.That(queued, Is.False, "refused before it is queued, as the XML doc promises");
             Assert.That(stats.DroppedInvalid, Is.EqualTo(1));
+            Assert.That(stats.Dropped, Is.EqualTo(1));
+            Assert.That(client.CaptureErrorCount, Is.EqualTo(1), "counted once, not again in the background");
             Assert.That(stats.Exported, Is.EqualTo(2));
-            Assert.That(sessions.Batches.SelectMany(b => b.Records).Count(), Is.EqualTo(2));
+            Assert.That(sessions.Records, Has.Count.EqualTo(2));
+            Assert.That(
+                logs.Entries.Select(e => e.Message),
+                Has.One.Contains("metadata has a null key or value").And.Contains($"set '{set.Descriptor.Id}'"));
         });
     }
 
@@ -250,6 +256,39 @@ public sealed class ChromaClientQueueTests
             Assert.That(seen["chroma.client.records.exported"], Is.GreaterThanOrEqualTo(1));
             Assert.That(seen["chroma.client.records.dropped"], Is.GreaterThanOrEqualTo(1));
             Assert.That(seen, Does.ContainKey("chroma.client.records.failed"));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task Meter_InvalidRecordRefused_PublishedAsDroppedInvalid(CancellationToken cancellationToken)
+    {
+        // Arrange
+        await using var client = TestClients.Create(new ScriptedIngestSessions());
+        var set = client.Set();
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // This client's instruments only: other tests' clients publish on meters of the same name.
+            if (instrument.Meter.Name == "Chroma" && instrument.Name.StartsWith("chroma.client.records.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = Math.Max(seen.GetValueOrDefault(instrument.Name), value));
+        listener.Start();
+
+        // Act
+        set.LogTraining([1, 2, 3, 4], "0", metadata: new Dictionary<string, string> { ["k"] = null! });
+        set.LogTraining([1, 2, 3], "0");
+        await client.FlushAsync(cancellationToken);
+        listener.RecordObservableInstruments();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen["chroma.client.records.dropped_invalid"], Is.GreaterThanOrEqualTo(2));
+            Assert.That(seen["chroma.client.records.dropped"], Is.GreaterThanOrEqualTo(seen["chroma.client.records.dropped_invalid"]));
         });
     }
 

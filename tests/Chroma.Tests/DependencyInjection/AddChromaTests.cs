@@ -37,6 +37,41 @@ public sealed class AddChromaTests
         });
     }
 
+    [Test, CancelAfter(10_000)]
+    public async Task AddChroma_QueryClientRequested_IsTheRegisteredClient(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var services = new ServiceCollection();
+        services.AddChroma(o => o.Endpoint = new Uri("http://127.0.0.1:6123"));
+        var provider = services.BuildServiceProvider();
+
+        // Act
+        var queries = provider.GetRequiredService<IChromaQueryClient>();
+        var client = provider.GetRequiredService<ChromaClient>();
+
+        // Assert
+        Assert.That(queries, Is.SameAs(client), "one singleton, not a second client with its own queue and connection");
+        await provider.DisposeAsync().AsTask().WaitAsync(cancellationToken);
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task AddChroma_QueryClientRegisteredBefore_KeepsTheFake(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var fake = new Moq.Mock<IChromaQueryClient>().Object;
+        var services = new ServiceCollection();
+        services.AddSingleton(fake);
+        services.AddChroma(o => o.Endpoint = new Uri("http://127.0.0.1:6123"));
+        await using var provider = services.BuildServiceProvider();
+
+        // Act
+        var queries = provider.GetRequiredService<IChromaQueryClient>();
+
+        // Assert
+        Assert.That(queries, Is.SameAs(fake));
+        await Task.CompletedTask.WaitAsync(cancellationToken);
+    }
+
     [Test]
     public void AddChroma_InvalidOptions_ResolvingNamesTheSetting()
     {

@@ -34,6 +34,9 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>Gets or sets the status a failed session's writes throw. The default value is Unavailable (transient).</summary>
     public StatusCode FailureStatus { get; set; } = StatusCode.Unavailable;
 
+    /// <summary>The detail of the status a broken session fails with.</summary>
+    public string FailureDetail { get; set; } = "scripted outage";
+
     /// <summary>Every batch written so far, in write order.</summary>
     public IReadOnlyList<LogBatch> Batches => [.. Written.Select(w => w.Batch)];
 
@@ -59,7 +62,7 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
         {
             if (broken)
             {
-                throw new RpcException(new Status(owner.FailureStatus, "scripted outage"));
+                throw new RpcException(new Status(owner.FailureStatus, owner.FailureDetail));
             }
 
             if (owner.WriteGate is { } gate)
