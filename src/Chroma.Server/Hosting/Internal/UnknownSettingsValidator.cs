@@ -117,7 +117,7 @@ internal sealed class UnknownSettingsValidator : IValidateOptions<ChromaServerOp
         var best = (Name: (string?)null, Distance: int.MaxValue);
         foreach (var property in Properties(type))
         {
-            var distance = EditDistance(property.Name.ToUpperInvariant(), segment.ToUpperInvariant());
+            var distance = EditDistance.Between(property.Name.ToUpperInvariant(), segment.ToUpperInvariant());
             if (distance < best.Distance)
             {
                 best = (property.Name, distance);
@@ -125,36 +125,6 @@ internal sealed class UnknownSettingsValidator : IValidateOptions<ChromaServerOp
         }
 
         return best.Distance <= Math.Min(3, Math.Max(1, segment.Length / 3)) ? best.Name : null;
-    }
-
-    // Insertions, deletions, substitutions and swaps of two neighbouring letters ("Prot" for "Port") cost 1 each.
-    private static int EditDistance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(d[i - 1, j - 1] + cost, Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1));
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 
     private sealed record UnknownSegment(Type Parent, string Segment, string Prefix);
