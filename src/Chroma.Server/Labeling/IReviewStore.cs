@@ -12,8 +12,11 @@ internal interface IReviewStore : IDisposable
     /// <summary>Sets the review state of records; returns how many rows changed.</summary>
     Task<int> SaveStateAsync(long setKey, IReadOnlyList<(long Sequence, string RecordId)> records, ReviewState state, string reviewer, long unixMs, CancellationToken cancellationToken = default);
 
-    /// <summary>Notes that the label of a record was copied to training as <paramref name="trainingRecordId"/>.</summary>
-    Task SavePromotionAsync(long setKey, long sequence, string trainingRecordId, string label, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Notes that the labels of these records were copied to training, each as its training record, in one transaction
+    /// (a promotion of 1,000 labels is one commit, and a crash leaves all of them marked or none).
+    /// </summary>
+    Task SavePromotionsAsync(long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Puts back the reviews records had before an action (Studio's undo): each row as it was, or none where there was
@@ -46,6 +49,12 @@ internal interface IReviewStore : IDisposable
 /// <param name="Label">The label.</param>
 /// <param name="Note">Optional note.</param>
 internal sealed record LabelWrite(long Sequence, string RecordId, string Label, string? Note);
+
+/// <summary>One record's promotion to write.</summary>
+/// <param name="Sequence">The record's store sequence.</param>
+/// <param name="TrainingRecordId">The id of its training copy.</param>
+/// <param name="Label">The label the copy carries.</param>
+internal sealed record PromotionWrite(long Sequence, string TrainingRecordId, string Label);
 
 /// <summary>A record's review before an action, to put back.</summary>
 /// <param name="Sequence">The record's store sequence.</param>

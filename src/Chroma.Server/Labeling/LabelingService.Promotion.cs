@@ -127,11 +127,8 @@ internal sealed partial class LabelingService
             await _records.DeleteAsync(set, replaced, cancellationToken).ConfigureAwait(false);
         }
 
-        var now = Now();
-        foreach (var (review, copy) in copies)
-        {
-            await _reviews.SavePromotionAsync(set.Key, review.Sequence, copy.Id, copy.Label, promotedBy, now, cancellationToken).ConfigureAwait(false);
-        }
+        await _reviews.SavePromotionsAsync(
+            set.Key, [.. copies.Select(c => new PromotionWrite(c.Review.Sequence, c.Copy.Id, c.Copy.Label))], promotedBy, Now(), cancellationToken).ConfigureAwait(false);
 
         return [.. copies.Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))];
     }

@@ -106,9 +106,10 @@ internal sealed partial class PostgresReviewStore : IReviewStore
     }
 
     /// <inheritdoc />
-    public async Task SavePromotionAsync(
-        long setKey, long sequence, string trainingRecordId, string label, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
+    public async Task SavePromotionsAsync(
+        long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(promotions);
         await WriteAsync(setKey, promotedBy, unixMs, async (connection, transaction, audit) =>
         {
             await using var update = new NpgsqlCommand(
@@ -119,19 +120,26 @@ internal sealed partial class PostgresReviewStore : IReviewStore
                 """,
                 connection,
                 transaction);
-            update.Parameters.AddWithValue("training", trainingRecordId);
-            update.Parameters.AddWithValue("label", label);
+            var training = update.Parameters.Add("training", NpgsqlDbType.Text);
+            var label = update.Parameters.Add("label", NpgsqlDbType.Text);
             update.Parameters.AddWithValue("who", promotedBy);
             update.Parameters.AddWithValue("at", unixMs);
             update.Parameters.AddWithValue("set", setKey);
-            update.Parameters.AddWithValue("sequence", sequence);
-            if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string recordId)
+            var sequence = update.Parameters.Add("sequence", NpgsqlDbType.Bigint);
+            var changed = 0;
+            foreach (var promotion in promotions)
             {
-                await AuditAsync(audit, sequence, recordId, "promote", trainingRecordId, cancellationToken).ConfigureAwait(false);
-                return 1;
+                training.Value = promotion.TrainingRecordId;
+                label.Value = promotion.Label;
+                sequence.Value = promotion.Sequence;
+                if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string recordId)
+                {
+                    await AuditAsync(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId, cancellationToken).ConfigureAwait(false);
+                    changed++;
+                }
             }
 
-            return 0;
+            return changed;
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -79,9 +79,10 @@ internal sealed partial class SqliteReviewStore
     }
 
     /// <inheritdoc />
-    public async Task SavePromotionAsync(
-        long setKey, long sequence, string trainingRecordId, string label, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
+    public async Task SavePromotionsAsync(
+        long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(promotions);
         using var gate = await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = _writer.BeginTransaction();
         using var update = _writer.CreateCommand();
@@ -91,16 +92,22 @@ internal sealed partial class SqliteReviewStore
             WHERE sequence = $sequence AND set_key = $set
             RETURNING record_id;
             """;
-        update.Parameters.AddWithValue("$training", trainingRecordId);
-        update.Parameters.AddWithValue("$label", label);
+        var training = update.Parameters.Add("$training", SqliteType.Text);
+        var label = update.Parameters.Add("$label", SqliteType.Text);
         update.Parameters.AddWithValue("$who", promotedBy);
         update.Parameters.AddWithValue("$at", unixMs);
-        update.Parameters.AddWithValue("$sequence", sequence);
+        var sequence = update.Parameters.Add("$sequence", SqliteType.Integer);
         update.Parameters.AddWithValue("$set", setKey);
-        if (update.ExecuteScalar() is string recordId)
+        using var audit = AuditCommand(transaction, setKey, promotedBy, unixMs);
+        foreach (var promotion in promotions)
         {
-            using var audit = AuditCommand(transaction, setKey, promotedBy, unixMs);
-            Audit(audit, sequence, recordId, "promote", trainingRecordId);
+            training.Value = promotion.TrainingRecordId;
+            label.Value = promotion.Label;
+            sequence.Value = promotion.Sequence;
+            if (update.ExecuteScalar() is string recordId)
+            {
+                Audit(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId);
+            }
         }
 
         transaction.Commit();
