@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Chroma.Server.Cli.Internal;
+using Chroma.Server.Validation;
 using Spectre.Console;
 
 namespace Chroma.Server.Cli.Commands;
@@ -77,8 +78,6 @@ internal sealed class ImportCommand : ICliCommand
     // Fields only export-labels writes (LabeledRecordView), in JSON's camelCase.
     private static readonly string[] LabelExportFields = ["labeledBy", "reviewState", "labeledUnixMs", "promotedUnixMs"];
 
-    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
-
     private static (string Model, string Version, string Layer) ParseSet(string text)
     {
         var parts = text.Split('/');
@@ -143,9 +142,10 @@ internal sealed class ImportCommand : ICliCommand
             throw new CliUsageException($"line {lineNumber} of '{path}' has no embedding: import reads the JSONL that 'export --format jsonl' writes");
         }
 
-        if (view.TimestampUnixMs > MaxUnixMs)
+        // The server's own bounds (years 1-9999): a time outside them is refused there, and no date can hold it here.
+        if (view.TimestampUnixMs is < RecordValidator.MinTimestampUnixMs or > RecordValidator.MaxTimestampUnixMs)
         {
-            throw new CliUsageException($"line {lineNumber} of '{path}' has timestampUnixMs {view.TimestampUnixMs}, after the year 9999");
+            throw new CliUsageException($"line {lineNumber} of '{path}' has timestampUnixMs {view.TimestampUnixMs}, outside the years 1-9999");
         }
 
         return new ImportRecord

@@ -37,7 +37,8 @@ internal sealed class GrpcIngestSession : IIngestSession
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
             // A write to a call that already failed reports InvalidOperationException; the call's status says why.
-            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
+            var failure = new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Clarified(failure, cancellationToken) ?? failure;
         }
     }
 
@@ -54,7 +55,8 @@ internal sealed class GrpcIngestSession : IIngestSession
         }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
-            throw Explained(new RpcException(StatusOrUnavailable(ex), ex.Message));
+            var failure = new RpcException(StatusOrUnavailable(ex), ex.Message);
+            throw Clarified(failure, cancellationToken) ?? failure;
         }
         finally
         {
@@ -84,8 +86,6 @@ internal sealed class GrpcIngestSession : IIngestSession
 
         _call.Dispose();
     }
-
-    private RpcException Explained(RpcException ex) => Http11OnlyEndpoint.IsCause(ex) ? Http11OnlyEndpoint.Explain(ex, EndpointUri) : ex;
 
     /// <summary>
     /// A clearer form of <paramref name="ex"/>, or <see langword="null"/> to keep it: an endpoint that speaks HTTP/1.1 only

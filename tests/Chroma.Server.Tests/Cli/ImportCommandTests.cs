@@ -84,6 +84,21 @@ public sealed class ImportCommandTests
         Assert.That(run.Error, Does.Contain($"line 2 of '{path}' has no embedding"));
     }
 
+    [TestCase(253_402_300_800_000L)]
+    [TestCase(-62_135_596_800_001L)]
+    [CancelAfter(30_000)]
+    public async Task Import_TimestampOutsideTheYearsADateHolds_UsageErrorNamingTheLine(long unixMs)
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "far.jsonl");
+        await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", $"{{\"dataset\":\"training\",\"timestampUnixMs\":{unixMs},\"embedding\":[1,2]}}"]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"line 2 of '{path}' has timestampUnixMs {unixMs}, outside the years 1-9999"));
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task Import_CsvFile_UsageErrorSayingImportReadsExportsJsonl()
