@@ -43,6 +43,13 @@ internal sealed class ExportLabelsCommand : ICliCommand
             written++;
         }
 
+        if (csv && written == 0)
+        {
+            // No labels yet: the header alone (with the set's embedding columns), so the file still reads as a table.
+            var set = (await context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.SetId == setId);
+            await output.WriteLineAsync(LabeledRecordView.CsvHeader(set?.Descriptor.Dimension ?? 0)).ConfigureAwait(false);
+        }
+
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return written;
     }

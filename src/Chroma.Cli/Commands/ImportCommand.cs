@@ -127,11 +127,25 @@ internal sealed class ImportCommand : ICliCommand
                 throw new CliUsageException($"{where} looks like an export-labels file (it has '{field}'): {WhatImportReads}");
             }
 
-            return root.Deserialize<RecordView>(CliJson.Options) ?? throw new CliUsageException($"{where} is empty");
+            return Deserialize(root, where);
         }
         catch (JsonException ex)
         {
             throw new CliUsageException($"{where} is not a JSON object: {WhatImportReads}", ex);
+        }
+    }
+
+    // A JSON object whose field has the wrong type ("embedding": "x") names the field, not the whole line.
+    private static RecordView Deserialize(JsonElement root, string where)
+    {
+        try
+        {
+            return root.Deserialize<RecordView>(CliJson.Options) ?? throw new CliUsageException($"{where} is empty");
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } jsonPath && jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : ex.Path;
+            throw new CliUsageException($"{where}: '{field}' has the wrong type or form for export's JSONL (an embedding is an array of numbers, a timestamp a whole number)", ex);
         }
     }
 

@@ -101,8 +101,9 @@ internal static class HtmlReportWriter
 
     private static void AppendScatter(StringBuilder html, IReadOnlyList<ReportPoint> points)
     {
-        // Training first, so production and then recommended points are drawn on top (later points win).
-        var ordered = points.OrderBy(p => p.Dataset == "training" ? 0 : 1).ThenBy(p => p.RecommendationRank.HasValue ? 1 : 0).ToList();
+        // Datasets interleaved in an order fixed by the record id (later points win), so a large production set does
+        // not hide training where they overlap, nor the reverse; recommended points last, so their rings stay on top.
+        var ordered = points.OrderBy(p => p.RecommendationRank.HasValue ? 1 : 0).ThenBy(p => StableOrder(p.Id)).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
         var data = new ScatterData(
             [.. ordered.Select(p => p.X)],
             [.. ordered.Select(p => p.Y)],
@@ -173,21 +174,62 @@ internal static class HtmlReportWriter
             return;
         }
 
-        html.Append(Format($"<svg id=\"drift\" width=\"{Width}\" height=\"{DriftHeight}\" viewBox=\"0 0 {Width} {DriftHeight}\" xmlns=\"http://www.w3.org/2000/svg\">\n"));
+        // The plot area: room on the left for the MMD² values, below for the window times.
+        const int Left = 80, Right = Width - Margin, Top = Margin, Bottom = DriftHeight - 40;
+        html.Append(Format($"<svg id=\"drift\" width=\"{Width}\" height=\"{DriftHeight}\" viewBox=\"0 0 {Width} {DriftHeight}\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\" fill=\"#444\">\n"));
         var maxMmd = Math.Max(1e-12, model.Drift.Max(d => d.Mmd2));
-        var step = model.Drift.Count > 1 ? (Width - (2.0 * Margin)) / (model.Drift.Count - 1) : 0;
-        var coordinates = model.Drift.Select((d, i) => (X: Margin + (i * step), Y: DriftHeight - Margin - (Math.Max(0, d.Mmd2) / maxMmd * (DriftHeight - (2 * Margin))), Window: d)).ToList();
-        html.Append(Format($"<line x1=\"{Margin}\" y1=\"{DriftHeight - Margin}\" x2=\"{Width - Margin}\" y2=\"{DriftHeight - Margin}\" stroke=\"#999\"/>\n"));
+        var step = model.Drift.Count > 1 ? (Right - Left) / (double)(model.Drift.Count - 1) : 0;
+        var x0 = model.Drift.Count > 1 ? Left : (Left + Right) / 2.0;
+        var coordinates = model.Drift.Select((d, i) => (X: x0 + (i * step), Y: Bottom - (Math.Max(0, d.Mmd2) / maxMmd * (Bottom - Top)), Window: d)).ToList();
+
+        // Axes: MMD² from 0 to the largest window's value, with a grid line at half; the first and last window's times.
+        html.Append(Format($"<line x1=\"{Left}\" y1=\"{Bottom}\" x2=\"{Right}\" y2=\"{Bottom}\" stroke=\"#999\"/><line x1=\"{Left}\" y1=\"{Top}\" x2=\"{Left}\" y2=\"{Bottom}\" stroke=\"#999\"/>\n"));
+        foreach (var fraction in new[] { 0.0, 0.5, 1.0 })
+        {
+            var y = Bottom - (fraction * (Bottom - Top));
+            if (fraction > 0)
+            {
+                html.Append(Format($"<line x1=\"{Left}\" y1=\"{y:F1}\" x2=\"{Right}\" y2=\"{y:F1}\" stroke=\"#eee\"/>"));
+            }
+
+            html.Append(Format($"<text class=\"axis-y\" x=\"{Left - 6}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{fraction * maxMmd:G3}</text>\n"));
+        }
+
+        html.Append(Format($"<text x=\"14\" y=\"{(Top + Bottom) / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {(Top + Bottom) / 2})\">MMD²</text>\n"));
+        var first = model.Drift[0];
+        var last = model.Drift[^1];
+        html.Append(Format($"<text class=\"axis-x\" x=\"{Left}\" y=\"{Bottom + 16}\" text-anchor=\"start\">{Time(first.StartUnixMs)} UTC</text>"));
+        if (model.Drift.Count > 1)
+        {
+            html.Append(Format($"<text class=\"axis-x\" x=\"{Right}\" y=\"{Bottom + 16}\" text-anchor=\"end\">{Time(last.EndUnixMs)} UTC</text>"));
+        }
+
+        html.Append(Format($"<text x=\"{(Left + Right) / 2}\" y=\"{Bottom + 32}\" text-anchor=\"middle\">production windows by capture time ({model.Drift.Count} windows)</text>\n"));
         html.Append("<polyline fill=\"none\" stroke=\"").Append(ReportColors.Drift).Append("\" stroke-width=\"2\" points=\"")
             .AppendJoin(' ', coordinates.Select(c => Format($"{c.X:F1},{c.Y:F1}"))).Append("\"/>\n");
         foreach (var (x, y, window) in coordinates)
         {
-            var tip = Format($"{DateTimeOffset.FromUnixTimeMilliseconds(window.StartUnixMs):yyyy-MM-dd HH:mm} to {DateTimeOffset.FromUnixTimeMilliseconds(window.EndUnixMs):yyyy-MM-dd HH:mm}: MMD² {window.Mmd2:G3}, p = {window.PValue:G3}, {window.Records} records");
+            var tip = Format($"{Time(window.StartUnixMs)} to {Time(window.EndUnixMs)}: MMD² {window.Mmd2:G3}, p = {window.PValue:G3}, {window.Records} records");
             html.Append(Format($"<circle class=\"drift-pt\" cx=\"{x:F1}\" cy=\"{y:F1}\" r=\"5\" fill=\"{(window.PValue < 0.05 ? ReportColors.Drift : "#fff")}\" stroke=\"{ReportColors.Drift}\" data-tip=\"{Encode(tip)}\"><title>{Encode(tip)}</title></circle>\n"));
         }
 
         html.Append("</svg>\n<p class=\"note\">").Append(Encode(model.DriftNote ?? string.Empty))
-            .Append(" Filled markers: p &lt; 0.05 (drift unlikely to be chance).</p>\n");
+            .Append(" Filled markers: p &lt; 0.05 (drift unlikely to be chance); hover a marker for its window.</p>\n");
+    }
+
+    private static string Time(long unixMs) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    // A fixed pseudo-random position for a record (FNV-1a of its id), the same in every report of the same records.
+    private static uint StableOrder(string id)
+    {
+        var hash = 2166136261u;
+        foreach (var c in id)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
     }
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);

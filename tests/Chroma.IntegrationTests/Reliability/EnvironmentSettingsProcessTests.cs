@@ -101,7 +101,7 @@ public sealed class EnvironmentSettingsProcessTests
         Assert.Multiple(() =>
         {
             Assert.That(run.ExitCode, Is.EqualTo(5), run.Error + run.Output);
-            Assert.That(lines, Is.EqualTo(new[] { "chroma-server: Chroma:Indexing:SaveInterval must be between 1 second and 1 day (got 00:00:00.0100000)" }));
+            Assert.That(lines, Is.EqualTo(new[] { "chroma-server: Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) must be between 1 second and 1 day (got 00:00:00.0100000)" }));
             Assert.That(File.Exists(Path.Combine(_folder, "chroma.db")), Is.False, "nothing opened with a bad setting");
         });
     }

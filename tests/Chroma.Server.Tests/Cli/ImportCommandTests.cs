@@ -114,6 +114,22 @@ public sealed class ImportCommandTests
         Assert.That(run.Error, Does.Not.Contain("BytePositionInLine"));
     }
 
+    [TestCase("{\"id\":\"0190a1b2-0000-7000-8000-000000000001\",\"embedding\":\"x\"}", "embedding")]
+    [TestCase("{\"id\":\"0190a1b2-0000-7000-8000-000000000001\",\"timestampUnixMs\":\"soon\",\"embedding\":[1]}", "timestampUnixMs")]
+    [CancelAfter(30_000)]
+    public async Task Import_FieldOfTheWrongType_UsageErrorNamingTheLineAndTheField(string line, string field)
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "records.jsonl");
+        await File.WriteAllLinesAsync(path, [line]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", "http://127.0.0.1:1", "--set", "m/1/fc", "--in", path);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"line 1 of '{path}': '{field}' has the wrong type or form"));
+        Assert.That(run.Error, Does.Not.Contain("BytePositionInLine"));
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task Import_ExportLabelsFile_UsageErrorNamingTheLineAndTheFileKind()

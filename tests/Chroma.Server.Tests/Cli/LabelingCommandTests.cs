@@ -54,6 +54,23 @@ public sealed class LabelingCommandTests
     }
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task ExportLabels_CsvOfASetWithNoLabels_TheHeaderWithTheSetsEmbeddingColumns()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var production = Enumerable.Range(0, 2).Select(i => Records.Make([i, 0.5f, 0.25f], "production")).ToArray();
+        Assert.That((await server.LogAsync(Records.Batch(Set, production))).Select(a => a.Error), Has.All.Null);
+
+        var run = await CliRun.RunAsync("export-labels", "--endpoint", server.Server.Endpoint.ToString(), "--set", SetId, "--format", "csv");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        {
+            "id,set_id,dataset,sequence,input_uri,predicted_class,label,labeled_by,note,labeled_unix_ms,review_state,promoted_record_id,promoted_by,promoted_unix_ms,e0,e1,e2",
+        }));
+    }
+
+    [Test]
     [CancelAfter(30_000)]
     public async Task Review_UnknownState_UsageErrorNamingTheOption()
     {

@@ -98,6 +98,13 @@ public sealed partial class ReportCommandTests
         var mmd = DriftPattern().Matches(html).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.That(mmd, Has.Count.EqualTo(4));
         Assert.That(mmd[^1], Is.GreaterThan(mmd[0]), "the last window drifted further than the first");
+
+        // The chart's axes carry values: MMD² 0, half and the largest window's; the first window's start and the last one's end.
+        var axisY = AxisYPattern().Matches(html).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.That(axisY, Has.Count.EqualTo(3));
+        Assert.That(axisY[0], Is.Zero);
+        Assert.That(axisY[2], Is.EqualTo(mmd.Max()));
+        Assert.That(AxisXPattern().Matches(html).Select(m => m.Groups[1].Value).ToList(), Has.Count.EqualTo(2).And.All.Match(@"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"));
     }
 
     [Test]
@@ -113,6 +120,9 @@ public sealed partial class ReportCommandTests
         var html = await File.ReadAllTextAsync(path);
         Assert.That(Points(html).GetProperty("x").GetArrayLength(), Is.EqualTo(CliTestData.TrainingCount + CliTestData.ProductionCount));
         Assert.That(Points(html).GetProperty("recommended").GetArrayLength(), Is.Zero);
+        // Drawn interleaved, not one dataset over the other: the first quarter drawn holds both.
+        var drawn = Points(html).GetProperty("dataset").EnumerateArray().Select(d => d.GetString()).ToList();
+        Assert.That(drawn.Take(drawn.Count / 4).Distinct(), Is.EquivalentTo(new[] { "training", "production" }));
         Assert.That(html, Does.Contain("offers no recommendations for this set (Unimplemented: not here)"));
         Assert.That(run.Console, Does.Contain("Wrote"));
     }
@@ -130,4 +140,10 @@ public sealed partial class ReportCommandTests
 
     [GeneratedRegex("<title>[^<]*MMD(?:²|&#178;) ([-0-9.Ee+]+), p = ")]
     private static partial Regex DriftPattern();
+
+    [GeneratedRegex("<text class=\"axis-y\"[^>]*>([-0-9.Ee+]+)</text>")]
+    private static partial Regex AxisYPattern();
+
+    [GeneratedRegex("<text class=\"axis-x\"[^>]*>([^<]+)</text>")]
+    private static partial Regex AxisXPattern();
 }

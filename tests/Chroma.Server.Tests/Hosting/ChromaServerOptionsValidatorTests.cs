@@ -14,14 +14,14 @@ public sealed class ChromaServerOptionsValidatorTests
         static TestCaseData Case(string name, Action<ChromaServerOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("HostName", o => o.Host = "example.com", "Chroma:Host must be \"localhost\", \"*\" or an IP address");
-        yield return Case("EmptyHost", o => o.Host = "", "Chroma:Host must be");
-        yield return Case("NegativePort", o => o.Port = -1, "Chroma:Port must be between 0 and 65535 (got -1)");
-        yield return Case("HugePort", o => o.Port = 70_000, "Chroma:Port must be between 0 and 65535");
-        yield return Case("BlankDataDirectory", o => o.DataDirectory = " ", "Chroma:DataDirectory must name a folder");
-        yield return Case("BlankApiKey", o => o.ApiKey = "", "Chroma:ApiKey must be null");
-        yield return Case("ZeroShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.Zero, "Chroma:ShutdownTimeout must be between 1 second and 5 minutes");
-        yield return Case("WebPortIsGrpcPort", o => { o.Port = 6000; o.Web = new WebOptions { Port = 6000 }; }, "Chroma:Web:Port must differ from Chroma:Port");
+        yield return Case("HostName", o => o.Host = "example.com", "Chroma:Host (Chroma__Host) must be \"localhost\", \"*\" or an IP address");
+        yield return Case("EmptyHost", o => o.Host = "", "Chroma:Host (Chroma__Host) must be");
+        yield return Case("NegativePort", o => o.Port = -1, "Chroma:Port (Chroma__Port) must be between 0 and 65535 (got -1)");
+        yield return Case("HugePort", o => o.Port = 70_000, "Chroma:Port (Chroma__Port) must be between 0 and 65535");
+        yield return Case("BlankDataDirectory", o => o.DataDirectory = " ", "Chroma:DataDirectory (Chroma__DataDirectory) must name a folder");
+        yield return Case("BlankApiKey", o => o.ApiKey = "", "Chroma:ApiKey (Chroma__ApiKey) must be null");
+        yield return Case("ZeroShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.Zero, "Chroma:ShutdownTimeout (Chroma__ShutdownTimeout) must be between 1 second and 5 minutes");
+        yield return Case("WebPortIsGrpcPort", o => { o.Port = 6000; o.Web = new WebOptions { Port = 6000 }; }, "Chroma:Web:Port (Chroma__Web__Port) must differ from Chroma:Port");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -85,7 +85,7 @@ public sealed class ChromaServerTests
         var ex = Assert.ThrowsAsync<ChromaServerStartException>(() => ChromaServer.StartAsync(new ChromaServerOptions { Port = -5 }));
 
         // Assert
-        Assert.That(ex!.Message, Is.EqualTo("Chroma:Port must be between 0 and 65535 (got -5)"));
+        Assert.That(ex!.Message, Is.EqualTo("Chroma:Port (Chroma__Port) must be between 0 and 65535 (got -5)"));
         Assert.That(ex.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
     }
 }

@@ -30,7 +30,7 @@ public sealed class MigrateCommandTests
     }
 
     [TestCase("--Chroma:Storage:Provider=Postgress", "'Postgress' is not valid; it takes one of Sqlite, Postgres")]
-    [TestCase("--Chroma:Storage:Provider=Postgres", "Chroma:Storage:ConnectionString must be set")]
+    [TestCase("--Chroma:Storage:Provider=Postgres", "Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString) must be set")]
     [TestCase("--Chroma:Storage:ConnectionString=Host=db", "Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite")]
     [CancelAfter(30_000)]
     public async Task MigrateAsync_BadStorageSetting_ExitCode5NamingIt(string argument, string named)

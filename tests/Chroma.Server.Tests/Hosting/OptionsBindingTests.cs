@@ -90,17 +90,17 @@ public sealed class OptionsBindingTests
         await app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    [TestCase("--Chroma:Indexing:SaveInterval=00:00:00.010", "Chroma:Indexing:SaveInterval must be between 1 second and 1 day (got 00:00:00.0100000)")]
-    [TestCase("--Chroma:Limits:MaxPageSize=0", "Chroma:Limits:MaxPageSize must be between 1 and 100000 (got 0)")]
-    [TestCase("--Chroma:Ingest:RetryAfter=00:10:00", "Chroma:Ingest:RetryAfter must be between 1 ms and 1 minute")]
-    [TestCase("--Chroma:Scoring:MaxDelay=00:00:00.100", "Chroma:Scoring:MaxDelay must be between Chroma:Scoring:Debounce")]
-    [TestCase("--Chroma:Recommendations:DiversityRelevance=2", "Chroma:Recommendations:DiversityRelevance must be between 0 and 1 (got 2)")]
-    [TestCase("--Chroma:Drift:Window=1", "Chroma:Drift:Window must be between 2 and 100000 (got 1)")]
-    [TestCase("--Chroma:Storage:Provider=Postgres", "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres")]
-    [TestCase("--Chroma:Storage:ConnectionString=Host=db", "Chroma:Storage:ConnectionString is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite")]
-    [TestCase("--Chroma:Retention:Rules:0:Set=*", "Chroma:Retention:Rules:0:Dataset must name a dataset")]
-    [TestCase("--Chroma:Web:UndoWindow=00:00:00", "Chroma:Web:UndoWindow must be between 1 second and 10 minutes")]
-    [TestCase("--Chroma:ShutdownTimeout=00:10:00", "Chroma:ShutdownTimeout must be between 1 second and 5 minutes")]
+    [TestCase("--Chroma:Indexing:SaveInterval=00:00:00.010", "Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) must be between 1 second and 1 day (got 00:00:00.0100000)")]
+    [TestCase("--Chroma:Limits:MaxPageSize=0", "Chroma:Limits:MaxPageSize (Chroma__Limits__MaxPageSize) must be between 1 and 100000 (got 0)")]
+    [TestCase("--Chroma:Ingest:RetryAfter=00:10:00", "Chroma:Ingest:RetryAfter (Chroma__Ingest__RetryAfter) must be between 1 ms and 1 minute")]
+    [TestCase("--Chroma:Scoring:MaxDelay=00:00:00.100", "Chroma:Scoring:MaxDelay (Chroma__Scoring__MaxDelay) must be between Chroma:Scoring:Debounce")]
+    [TestCase("--Chroma:Recommendations:DiversityRelevance=2", "Chroma:Recommendations:DiversityRelevance (Chroma__Recommendations__DiversityRelevance) must be between 0 and 1 (got 2)")]
+    [TestCase("--Chroma:Drift:Window=1", "Chroma:Drift:Window (Chroma__Drift__Window) must be between 2 and 100000 (got 1)")]
+    [TestCase("--Chroma:Storage:Provider=Postgres", "Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString) must be set when Chroma:Storage:Provider is Postgres")]
+    [TestCase("--Chroma:Storage:ConnectionString=Host=db", "Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString) is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite")]
+    [TestCase("--Chroma:Retention:Rules:0:Set=*", "Chroma:Retention:Rules:0:Dataset (Chroma__Retention__Rules__0__Dataset) must name a dataset")]
+    [TestCase("--Chroma:Web:UndoWindow=00:00:00", "Chroma:Web:UndoWindow (Chroma__Web__UndoWindow) must be between 1 second and 10 minutes")]
+    [TestCase("--Chroma:ShutdownTimeout=00:10:00", "Chroma:ShutdownTimeout (Chroma__ShutdownTimeout) must be between 1 second and 5 minutes")]
     [TestCase("--Chroma:Prot=1", "Chroma:Prot (Chroma__Prot) is not a setting the server reads; did you mean Chroma:Port (Chroma__Port)?")]
     [TestCase("--Chroma:Web:Prot=1", "Chroma:Web:Prot (Chroma__Web__Prot) is not a setting the server reads; did you mean Chroma:Web:Port (Chroma__Web__Port)?")]
     [TestCase("--Chroma:Storage:ConectionString=x", "Chroma:Storage:ConectionString (Chroma__Storage__ConectionString) is not a setting the server reads; did you mean Chroma:Storage:ConnectionString")]
@@ -144,7 +144,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(failure.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
-            Assert.That(failure.Message, Is.EqualTo("Chroma:IndexSaveInterval is no longer read: set Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) instead"));
+            Assert.That(failure.Message, Is.EqualTo("Chroma:IndexSaveInterval (Chroma__IndexSaveInterval) is no longer read: set Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) instead"));
         });
     }
 
@@ -159,7 +159,7 @@ public sealed class OptionsBindingTests
         {
             Assert.That(failure.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
             Assert.That(failure.ExitCode, Is.EqualTo(6));
-            Assert.That(failure.Message, Does.StartWith("Chroma:Certificate:Path names no file").And.Contain(missing));
+            Assert.That(failure.Message, Does.StartWith("Chroma:Certificate:Path (Chroma__Certificate__Path) names no file").And.Contain(missing));
         });
     }
 
@@ -204,7 +204,7 @@ public sealed class OptionsBindingTests
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
-            Assert.That(ex.Message, Is.EqualTo("Chroma:Indexing:SaveInterval must be between 1 second and 1 day (got 00:00:00.0100000)"));
+            Assert.That(ex.Message, Is.EqualTo("Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) must be between 1 second and 1 day (got 00:00:00.0100000)"));
             Assert.That(File.Exists(Path.Combine(_directory.Path, SqliteDatabase.FileName)), Is.False, "the store was not opened");
         });
     }

@@ -12,14 +12,14 @@ public sealed class IndexingOptionsValidatorTests
         static TestCaseData Case(string name, Action<IndexingOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("NegativeExactSearchThreshold", o => o.ExactSearchThreshold = -1, "Chroma:Indexing:ExactSearchThreshold must be between 0");
-        yield return Case("NegativeCatchUpTimeout", o => o.CatchUpTimeout = TimeSpan.FromSeconds(-1), "Chroma:Indexing:CatchUpTimeout must be between 0 and 1 minute");
-        yield return Case("HourLongCatchUpTimeout", o => o.CatchUpTimeout = TimeSpan.FromHours(1), "Chroma:Indexing:CatchUpTimeout must be between 0 and 1 minute");
-        yield return Case("SubSecondSaveInterval", o => o.SaveInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:SaveInterval must be between 1 second and 1 day");
-        yield return Case("TenMillisecondPollInterval", o => o.PollInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:PollInterval must be between 100 ms and 1 hour");
-        yield return Case("DayLongPollInterval", o => o.PollInterval = TimeSpan.FromDays(1), "Chroma:Indexing:PollInterval must be between 100 ms and 1 hour");
-        yield return Case("NegativeBuildThreads", o => o.BuildThreads = -1, "Chroma:Indexing:BuildThreads must be between 0 and 1024");
-        yield return Case("SubSecondCheckpointInterval", o => o.BuildCheckpointInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:BuildCheckpointInterval must be between 1 second and 1 day");
+        yield return Case("NegativeExactSearchThreshold", o => o.ExactSearchThreshold = -1, "Chroma:Indexing:ExactSearchThreshold (Chroma__Indexing__ExactSearchThreshold) must be between 0");
+        yield return Case("NegativeCatchUpTimeout", o => o.CatchUpTimeout = TimeSpan.FromSeconds(-1), "Chroma:Indexing:CatchUpTimeout (Chroma__Indexing__CatchUpTimeout) must be between 0 and 1 minute");
+        yield return Case("HourLongCatchUpTimeout", o => o.CatchUpTimeout = TimeSpan.FromHours(1), "Chroma:Indexing:CatchUpTimeout (Chroma__Indexing__CatchUpTimeout) must be between 0 and 1 minute");
+        yield return Case("SubSecondSaveInterval", o => o.SaveInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:SaveInterval (Chroma__Indexing__SaveInterval) must be between 1 second and 1 day");
+        yield return Case("TenMillisecondPollInterval", o => o.PollInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:PollInterval (Chroma__Indexing__PollInterval) must be between 100 ms and 1 hour");
+        yield return Case("DayLongPollInterval", o => o.PollInterval = TimeSpan.FromDays(1), "Chroma:Indexing:PollInterval (Chroma__Indexing__PollInterval) must be between 100 ms and 1 hour");
+        yield return Case("NegativeBuildThreads", o => o.BuildThreads = -1, "Chroma:Indexing:BuildThreads (Chroma__Indexing__BuildThreads) must be between 0 and 1024");
+        yield return Case("SubSecondCheckpointInterval", o => o.BuildCheckpointInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:BuildCheckpointInterval (Chroma__Indexing__BuildCheckpointInterval) must be between 1 second and 1 day");
     }
 
     [TestCaseSource(nameof(BadOptions))]

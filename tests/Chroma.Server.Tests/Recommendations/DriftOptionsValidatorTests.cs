@@ -12,9 +12,9 @@ public sealed class DriftOptionsValidatorTests
         static TestCaseData Case(string name, Action<DriftOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("OneRecordDriftWindow", o => o.Window = 1, "Chroma:Drift:Window must be between 2 and 100000 (got 1)");
-        yield return Case("OneSample", o => o.SampleSize = 1, "Chroma:Drift:SampleSize must be between 2 and 100000 (got 1)");
-        yield return Case("NoPermutations", o => o.Permutations = 0, "Chroma:Drift:Permutations must be between 1 and 100000 (got 0)");
+        yield return Case("OneRecordDriftWindow", o => o.Window = 1, "Chroma:Drift:Window (Chroma__Drift__Window) must be between 2 and 100000 (got 1)");
+        yield return Case("OneSample", o => o.SampleSize = 1, "Chroma:Drift:SampleSize (Chroma__Drift__SampleSize) must be between 2 and 100000 (got 1)");
+        yield return Case("NoPermutations", o => o.Permutations = 0, "Chroma:Drift:Permutations (Chroma__Drift__Permutations) must be between 1 and 100000 (got 0)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

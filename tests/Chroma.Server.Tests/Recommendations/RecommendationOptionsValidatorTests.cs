@@ -12,17 +12,17 @@ public sealed class RecommendationOptionsValidatorTests
         static TestCaseData Case(string name, Action<RecommendationOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("ZeroNeighbors", o => o.NeighborCount = 0, "Chroma:Recommendations:NeighborCount must be between 1");
-        yield return Case("HoldOutOne", o => o.HoldOutFraction = 1, "Chroma:Recommendations:HoldOutFraction must be between 0 and 1, both excluded (got 1)");
+        yield return Case("ZeroNeighbors", o => o.NeighborCount = 0, "Chroma:Recommendations:NeighborCount (Chroma__Recommendations__NeighborCount) must be between 1");
+        yield return Case("HoldOutOne", o => o.HoldOutFraction = 1, "Chroma:Recommendations:HoldOutFraction (Chroma__Recommendations__HoldOutFraction) must be between 0 and 1, both excluded (got 1)");
         yield return Case("HoldOutNaN", o => o.HoldOutFraction = double.NaN, "Chroma:Recommendations:HoldOutFraction");
-        yield return Case("ZeroHeldOut", o => o.MaxHeldOut = 0, "Chroma:Recommendations:MaxHeldOut must be between 1");
-        yield return Case("ZeroNeighborRows", o => o.MaxNeighborRows = 0, "Chroma:Recommendations:MaxNeighborRows must be between 1");
-        yield return Case("NegativeDuplicateThreshold", o => o.NearDuplicateThreshold = -0.1, "Chroma:Recommendations:NearDuplicateThreshold must be 0 or more");
-        yield return Case("ZeroPool", o => o.CandidatePoolSize = 0, "Chroma:Recommendations:CandidatePoolSize must be between 1");
-        yield return Case("ZeroWindow", o => o.DiversityWindow = 0, "Chroma:Recommendations:DiversityWindow must be between 1");
-        yield return Case("RelevanceAboveOne", o => o.DiversityRelevance = 2, "Chroma:Recommendations:DiversityRelevance must be between 0 and 1 (got 2)");
-        yield return Case("ZeroStrongWindow", o => o.StrongDiversityWindow = 0, "Chroma:Recommendations:StrongDiversityWindow must be between 1");
-        yield return Case("NegativeStrongRelevance", o => o.StrongDiversityRelevance = -1, "Chroma:Recommendations:StrongDiversityRelevance must be between 0 and 1");
+        yield return Case("ZeroHeldOut", o => o.MaxHeldOut = 0, "Chroma:Recommendations:MaxHeldOut (Chroma__Recommendations__MaxHeldOut) must be between 1");
+        yield return Case("ZeroNeighborRows", o => o.MaxNeighborRows = 0, "Chroma:Recommendations:MaxNeighborRows (Chroma__Recommendations__MaxNeighborRows) must be between 1");
+        yield return Case("NegativeDuplicateThreshold", o => o.NearDuplicateThreshold = -0.1, "Chroma:Recommendations:NearDuplicateThreshold (Chroma__Recommendations__NearDuplicateThreshold) must be 0 or more");
+        yield return Case("ZeroPool", o => o.CandidatePoolSize = 0, "Chroma:Recommendations:CandidatePoolSize (Chroma__Recommendations__CandidatePoolSize) must be between 1");
+        yield return Case("ZeroWindow", o => o.DiversityWindow = 0, "Chroma:Recommendations:DiversityWindow (Chroma__Recommendations__DiversityWindow) must be between 1");
+        yield return Case("RelevanceAboveOne", o => o.DiversityRelevance = 2, "Chroma:Recommendations:DiversityRelevance (Chroma__Recommendations__DiversityRelevance) must be between 0 and 1 (got 2)");
+        yield return Case("ZeroStrongWindow", o => o.StrongDiversityWindow = 0, "Chroma:Recommendations:StrongDiversityWindow (Chroma__Recommendations__StrongDiversityWindow) must be between 1");
+        yield return Case("NegativeStrongRelevance", o => o.StrongDiversityRelevance = -1, "Chroma:Recommendations:StrongDiversityRelevance (Chroma__Recommendations__StrongDiversityRelevance) must be between 0 and 1");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -13,11 +13,11 @@ public sealed class CertificateOptionsValidatorTests
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
         yield return Case("KeyWithoutCertificate", o => o.KeyPath = "server.key",
-            "Chroma:Certificate:Path must be set when Chroma:Certificate:KeyPath or Chroma:Certificate:Password is");
-        yield return Case("PasswordWithoutCertificate", o => o.Password = "secret", "Chroma:Certificate:Path must be set when");
-        yield return Case("MissingCertificate", o => o.Path = "/no/such/server.pfx", "Chroma:Certificate:Path names no file");
+            "Chroma:Certificate:Path (Chroma__Certificate__Path) must be set when Chroma:Certificate:KeyPath or Chroma:Certificate:Password is");
+        yield return Case("PasswordWithoutCertificate", o => o.Password = "secret", "Chroma:Certificate:Path (Chroma__Certificate__Path) must be set when");
+        yield return Case("MissingCertificate", o => o.Path = "/no/such/server.pfx", "Chroma:Certificate:Path (Chroma__Certificate__Path) names no file");
         yield return Case("MissingKey", o => { o.Path = typeof(CertificateOptionsValidatorTests).Assembly.Location; o.KeyPath = "/no/such/server.key"; },
-            "Chroma:Certificate:KeyPath names no file");
+            "Chroma:Certificate:KeyPath (Chroma__Certificate__KeyPath) names no file");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -12,10 +12,10 @@ public sealed class IngestOptionsValidatorTests
         static TestCaseData Case(string name, Action<IngestOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("ZeroPendingIngest", o => o.MaxPendingRecords = 0, "Chroma:Ingest:MaxPendingRecords must be between 1 and 10000000 (got 0)");
-        yield return Case("ZeroRetryAfter", o => o.RetryAfter = TimeSpan.Zero, "Chroma:Ingest:RetryAfter must be between 1 ms and 1 minute");
-        yield return Case("HourRetryAfter", o => o.RetryAfter = TimeSpan.FromHours(1), "Chroma:Ingest:RetryAfter must be between 1 ms and 1 minute");
-        yield return Case("NegativeIdleTimeout", o => o.StreamIdleTimeout = TimeSpan.FromSeconds(-1), "Chroma:Ingest:StreamIdleTimeout must be between 0 (never) and 1 day");
+        yield return Case("ZeroPendingIngest", o => o.MaxPendingRecords = 0, "Chroma:Ingest:MaxPendingRecords (Chroma__Ingest__MaxPendingRecords) must be between 1 and 10000000 (got 0)");
+        yield return Case("ZeroRetryAfter", o => o.RetryAfter = TimeSpan.Zero, "Chroma:Ingest:RetryAfter (Chroma__Ingest__RetryAfter) must be between 1 ms and 1 minute");
+        yield return Case("HourRetryAfter", o => o.RetryAfter = TimeSpan.FromHours(1), "Chroma:Ingest:RetryAfter (Chroma__Ingest__RetryAfter) must be between 1 ms and 1 minute");
+        yield return Case("NegativeIdleTimeout", o => o.StreamIdleTimeout = TimeSpan.FromSeconds(-1), "Chroma:Ingest:StreamIdleTimeout (Chroma__Ingest__StreamIdleTimeout) must be between 0 (never) and 1 day");
     }
 
     [TestCaseSource(nameof(BadOptions))]

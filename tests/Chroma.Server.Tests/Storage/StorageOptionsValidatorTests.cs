@@ -12,16 +12,16 @@ public sealed class StorageOptionsValidatorTests
         static TestCaseData Case(string name, Action<StorageOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("UndefinedProvider", o => o.Provider = (StorageProvider)7, "Chroma:Storage:Provider must be Sqlite or Postgres (got 7)");
+        yield return Case("UndefinedProvider", o => o.Provider = (StorageProvider)7, "Chroma:Storage:Provider (Chroma__Storage__Provider) must be Sqlite or Postgres (got 7)");
         yield return Case("PostgresWithoutConnectionString", o => o.Provider = StorageProvider.Postgres,
-            "Chroma:Storage:ConnectionString must be set when Chroma:Storage:Provider is Postgres (Chroma__Storage__ConnectionString)");
+            "Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString) must be set when Chroma:Storage:Provider is Postgres");
         yield return Case("SqliteWithConnectionString", o => o.ConnectionString = "Host=db;Password=hunter2",
-            "Chroma:Storage:ConnectionString is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite, which does not use it");
-        yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (IntegrityCheckMode)9, "Chroma:Storage:IntegrityCheck must be Off, Quick or Full");
+            "Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString) is set, but Chroma:Storage:Provider (Chroma__Storage__Provider) is Sqlite, which does not use it");
+        yield return Case("UndefinedIntegrityCheck", o => o.IntegrityCheck = (IntegrityCheckMode)9, "Chroma:Storage:IntegrityCheck (Chroma__Storage__IntegrityCheck) must be Off, Quick or Full");
         yield return Case("NegativeStartupTimeout", o => o.StartupTimeout = TimeSpan.FromSeconds(-1),
-            "Chroma:Storage:StartupTimeout must be between 00:00:00 and 00:10:00 (got -00:00:01)");
+            "Chroma:Storage:StartupTimeout (Chroma__Storage__StartupTimeout) must be between 00:00:00 and 00:10:00 (got -00:00:01)");
         yield return Case("StartupTimeoutOverTenMinutes", o => o.StartupTimeout = TimeSpan.FromMinutes(11),
-            "Chroma:Storage:StartupTimeout must be between 00:00:00 and 00:10:00 (got 00:11:00)");
+            "Chroma:Storage:StartupTimeout (Chroma__Storage__StartupTimeout) must be between 00:00:00 and 00:10:00 (got 00:11:00)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

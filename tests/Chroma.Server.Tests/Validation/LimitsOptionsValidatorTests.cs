@@ -12,14 +12,14 @@ public sealed class LimitsOptionsValidatorTests
         static TestCaseData Case(string name, Action<LimitsOptions> breakIt, string fragment) =>
             new TestCaseData(breakIt, fragment).SetName("Validate_" + name + "_FailsNamingTheSetting");
 
-        yield return Case("ZeroBatch", o => o.MaxBatchRecords = 0, "Chroma:Limits:MaxBatchRecords must be between 1");
-        yield return Case("ZeroDimension", o => o.MaxDimension = 0, "Chroma:Limits:MaxDimension must be between 1");
-        yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "Chroma:Limits:MaxMessageBytes must be between 1024");
-        yield return Case("NegativeMetadataEntries", o => o.MaxMetadataEntries = -1, "Chroma:Limits:MaxMetadataEntries must be between 0 and 10000 (got -1)");
-        yield return Case("ZeroMetadataKey", o => o.MaxMetadataKeyLength = 0, "Chroma:Limits:MaxMetadataKeyLength must be between 1");
-        yield return Case("ZeroMetadataValue", o => o.MaxMetadataValueLength = 0, "Chroma:Limits:MaxMetadataValueLength must be between 1");
-        yield return Case("ZeroInputUri", o => o.MaxInputUriLength = 0, "Chroma:Limits:MaxInputUriLength must be between 1");
-        yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "Chroma:Limits:MaxPageSize must be between 1");
+        yield return Case("ZeroBatch", o => o.MaxBatchRecords = 0, "Chroma:Limits:MaxBatchRecords (Chroma__Limits__MaxBatchRecords) must be between 1");
+        yield return Case("ZeroDimension", o => o.MaxDimension = 0, "Chroma:Limits:MaxDimension (Chroma__Limits__MaxDimension) must be between 1");
+        yield return Case("TinyMessages", o => o.MaxMessageBytes = 10, "Chroma:Limits:MaxMessageBytes (Chroma__Limits__MaxMessageBytes) must be between 1024");
+        yield return Case("NegativeMetadataEntries", o => o.MaxMetadataEntries = -1, "Chroma:Limits:MaxMetadataEntries (Chroma__Limits__MaxMetadataEntries) must be between 0 and 10000 (got -1)");
+        yield return Case("ZeroMetadataKey", o => o.MaxMetadataKeyLength = 0, "Chroma:Limits:MaxMetadataKeyLength (Chroma__Limits__MaxMetadataKeyLength) must be between 1");
+        yield return Case("ZeroMetadataValue", o => o.MaxMetadataValueLength = 0, "Chroma:Limits:MaxMetadataValueLength (Chroma__Limits__MaxMetadataValueLength) must be between 1");
+        yield return Case("ZeroInputUri", o => o.MaxInputUriLength = 0, "Chroma:Limits:MaxInputUriLength (Chroma__Limits__MaxInputUriLength) must be between 1");
+        yield return Case("ZeroPageSize", o => o.MaxPageSize = 0, "Chroma:Limits:MaxPageSize (Chroma__Limits__MaxPageSize) must be between 1");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -13,7 +13,7 @@ public sealed class WebOptionsValidatorTests
     {
         var problems = ValidatorAssert.Problems(new WebOptionsValidator(), new WebOptions { Port = 70_000 });
 
-        Assert.That(problems, Does.Contain("Chroma:Web:Port must be between 0 and 65535 (got 70000)"));
+        Assert.That(problems, Does.Contain("Chroma:Web:Port (Chroma__Web__Port) must be between 0 and 65535 (got 70000)"));
     }
 
     [Test]
@@ -21,7 +21,7 @@ public sealed class WebOptionsValidatorTests
     {
         var problems = ValidatorAssert.Problems(new WebOptionsValidator(), new WebOptions { InputRoot = "/no/such/folder/chroma" });
 
-        Assert.That(problems, Does.Contain("Chroma:Web:InputRoot must be an existing folder"));
+        Assert.That(problems, Does.Contain("Chroma:Web:InputRoot (Chroma__Web__InputRoot) must be an existing folder"));
     }
 
     [Test]
@@ -29,7 +29,7 @@ public sealed class WebOptionsValidatorTests
     {
         var problems = ValidatorAssert.Problems(new WebOptionsValidator(), new WebOptions { UndoWindow = TimeSpan.FromMilliseconds(10) });
 
-        Assert.That(problems, Does.Contain("Chroma:Web:UndoWindow must be between 1 second and 10 minutes"));
+        Assert.That(problems, Does.Contain("Chroma:Web:UndoWindow (Chroma__Web__UndoWindow) must be between 1 second and 10 minutes"));
     }
 
     [Test]

@@ -25,8 +25,15 @@ internal sealed class SettingProblems
     /// <summary>The full configuration path of <paramref name="setting"/> (e.g. <c>Chroma:Indexing:SaveInterval</c>).</summary>
     public string PathOf(string setting) => $"{_section}:{setting}";
 
-    /// <summary>Adds "<c>{path} {problem}</c>".</summary>
-    public void Add(string setting, string problem) => (_problems ??= []).Add($"{PathOf(setting)} {problem}");
+    /// <summary>
+    /// Adds "<c>{path} ({environment variable}) {problem}</c>", e.g. <c>Chroma:Port (Chroma__Port) must be ...</c>, so
+    /// an operator who set the environment variable finds the name they typed.
+    /// </summary>
+    public void Add(string setting, string problem)
+    {
+        var path = PathOf(setting);
+        (_problems ??= []).Add($"{path} ({path.Replace(":", "__", StringComparison.Ordinal)}) {problem}");
+    }
 
     /// <summary>Adds a problem when <paramref name="value"/> is outside <paramref name="min"/>..<paramref name="max"/>.</summary>
     public void Range(string setting, int value, int min, int max)

@@ -33,7 +33,7 @@ internal sealed class UnknownSettingsValidator : IValidateOptions<ChromaServerOp
             var suggestion = Nearest(unknown.Parent, unknown.Segment) is { } near
                 ? $"; did you mean {SettingProblems.Root}:{unknown.Prefix}{near} ({(SettingProblems.Root + ":" + unknown.Prefix + near).Replace(":", "__", StringComparison.Ordinal)})?"
                 : string.Empty;
-            problems.Add(key, $"({(SettingProblems.Root + ":" + key).Replace(":", "__", StringComparison.Ordinal)}) is not a setting the server reads{suggestion}");
+            problems.Add(key, $"is not a setting the server reads{suggestion}");
         }
 
         return problems.Result;

@@ -18,7 +18,7 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         else if (options.Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             problems.Add(nameof(options.ConnectionString),
-                $"must be set when {problems.PathOf(nameof(options.Provider))} is Postgres (Chroma__Storage__ConnectionString)");
+                $"must be set when {problems.PathOf(nameof(options.Provider))} is Postgres");
         }
         else if (options.Provider == StorageProvider.Sqlite && !string.IsNullOrWhiteSpace(options.ConnectionString))
         {

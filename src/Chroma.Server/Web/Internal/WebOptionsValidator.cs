@@ -18,7 +18,7 @@ internal sealed class WebOptionsValidator : IValidateOptions<WebOptions>
         problems.Range(nameof(options.UndoWindow), options.UndoWindow, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), "1 second and 10 minutes");
         if (options.InputRoot is { } root && (string.IsNullOrWhiteSpace(root) || !Directory.Exists(root)))
         {
-            problems.Add(nameof(options.InputRoot), $"must be an existing folder (Chroma__Web__InputRoot, got \"{root}\")");
+            problems.Add(nameof(options.InputRoot), $"must be an existing folder (got \"{root}\")");
         }
 
         if (options.Enabled && options.Port is { } port)
