@@ -1,7 +1,7 @@
 namespace Chroma;
 
 /// <summary>
-/// What an application asks a Chroma server: sets, records, neighbours and recommendations.
+/// What an application asks a Chroma server: sets, records, neighbours, recommendations and the labeling loop.
 /// <see cref="ChromaClient"/> implements it; depend on this interface to replace the server with a fake or a mock in
 /// tests. Every method surfaces a cancelled <c>cancellationToken</c> as <see cref="OperationCanceledException"/> and a
 /// server refusal as <see cref="ChromaException"/>.
@@ -75,4 +75,71 @@ public interface IChromaQueryClient
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <returns>The scored records, best first.</returns>
     IAsyncEnumerable<ChromaRecommendation> GetAllScoresAsync(string setId, RecommendationStrategy strategy = RecommendationStrategy.Balanced, string? dataset = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Finds the records nearest to <paramref name="embedding"/>, closest first, as <paramref name="query"/> asks (k, dataset, breadth or exactness).</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="embedding">The query vector (the set's dimension, finite values).</param>
+    /// <param name="query">How many, from which dataset, how broad or exact.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The neighbours, closest first, in the set's metric.</returns>
+    Task<IReadOnlyList<ChromaNeighbor>> FindNearestAsync(string setId, ReadOnlyMemory<float> embedding, NearestQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Finds the records nearest to a stored record (the record itself first), as <paramref name="query"/> asks.</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="recordId">The stored record whose embedding is the query.</param>
+    /// <param name="query">How many, from which dataset, how broad or exact.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The neighbours, closest first.</returns>
+    Task<IReadOnlyList<ChromaNeighbor>> FindNearestToRecordAsync(string setId, string recordId, NearestQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The first page of the ranking once it covers every record of the set acknowledged before the call (what this
+    /// client logged is flushed first): the server answers when its scoring pass ends, no polling.
+    /// </summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="timeout">The longest to wait (at most 10 minutes).</param>
+    /// <param name="query">Strategy, filters and paging; its wait settings are replaced.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The page.</returns>
+    /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
+    Task<RecommendationPage> WaitForRecommendationsAsync(string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records labels on production records; each also marks its record reviewed.</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="labels">The records and their labels (optional notes).</param>
+    /// <param name="reviewer">Who labeled them.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many records changed.</returns>
+    Task<long> LabelAsync(string setId, IEnumerable<RecordLabel> labels, string reviewer, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks production records reviewed or dismissed (or back to unreviewed).</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="ids">The records.</param>
+    /// <param name="state">The new review state.</param>
+    /// <param name="reviewer">Who reviewed them.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many records changed.</returns>
+    Task<long> SetReviewStateAsync(string setId, IEnumerable<string> ids, ReviewState state, string reviewer, CancellationToken cancellationToken = default);
+
+    /// <summary>Copies labeled production records into training with their reviewer's label (every pending label when <paramref name="ids"/> is null).</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="promotedBy">Who promoted them (kept in the audit trail).</param>
+    /// <param name="ids">Only these records, or <see langword="null"/> for every label not in training yet.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The training copies made and how many were already in training.</returns>
+    Task<LabelPromotion> PromoteLabelsAsync(string setId, string promotedBy, IEnumerable<string>? ids = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every labeled production record of the set with its review, in ingest order.</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="includeEmbeddings">Whether the records carry their embeddings.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The labeled records.</returns>
+    IAsyncEnumerable<ChromaRecord> GetLabeledRecordsAsync(string setId, bool includeEmbeddings = true, CancellationToken cancellationToken = default);
+
+    /// <summary>The review audit trail of the set, or of one record, oldest first.</summary>
+    /// <param name="setId">The set id.</param>
+    /// <param name="recordId">One record's trail, or <see langword="null"/> for the whole set.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The events.</returns>
+    Task<IReadOnlyList<ReviewEvent>> GetReviewHistoryAsync(string setId, string? recordId = null, CancellationToken cancellationToken = default);
 }

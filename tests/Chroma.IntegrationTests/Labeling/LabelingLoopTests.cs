@@ -1,4 +1,6 @@
 using Chroma;
+using Chroma.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -69,6 +71,52 @@ public sealed class LabelingLoopTests
         var features = view.GetColumn<float[]>(LabeledData.FeaturesColumn).ToArray();
         Assert.That(view.GetColumn<string>(LabeledData.LabelColumn).ToArray(), Is.EqualTo(new[] { "c" }));
         Assert.That(features[0], Is.EqualTo(labeled[0].Embedding.ToArray()));
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task LabelingLoop_ThroughTheInterfaceAddChromaRegisters_EveryStepAvailable()
+    {
+        await using var fixture = await ServerFixture.StartAsync();
+        var services = new ServiceCollection();
+        services.AddChroma(o => { o.Endpoint = fixture.Endpoint; o.FlushInterval = TimeSpan.FromMilliseconds(10); });
+        await using var provider = services.BuildServiceProvider();
+        var set = provider.GetRequiredService<ChromaClient>().GetEmbeddingSet(new EmbeddingSetDescriptor("it-labels-di", "1", "penultimate", Dimension));
+        var random = new Random(12);
+        for (var i = 0; i < 40; i++)
+        {
+            set.LogTraining(Point(i % 2, 4, random), i % 2 == 0 ? "a" : "b");
+        }
+
+        set.LogProduction(Point(0, 4, random), "a", inputUri: "ordinary/0");
+        var oddVector = Point(6, 40, random);
+        set.LogProduction(oddVector, "a", inputUri: "odd/0");
+        IChromaQueryClient queries = provider.GetRequiredService<IChromaQueryClient>();
+        var id = set.Descriptor.Id;
+
+        var page = await queries.WaitForRecommendationsAsync(id, Timeout, new RecommendationQuery { PageSize = 2 });
+        var odd = page.Items[0].Record;
+        var ordinary = page.Items[1].Record;
+        var nearest = await queries.FindNearestToRecordAsync(id, odd.Id, new NearestQuery { K = 3, Exact = true }, CancellationToken.None);
+        var nearestByVector = await queries.FindNearestAsync(id, oddVector, new NearestQuery { K = 1, Dataset = ChromaDatasets.Production }, CancellationToken.None);
+        var labeled = await queries.LabelAsync(id, [new RecordLabel { RecordId = odd.Id, Label = "c" }], "ada");
+        var dismissed = await queries.SetReviewStateAsync(id, [ordinary.Id], ReviewState.Dismissed, "bob");
+        var promotion = await queries.PromoteLabelsAsync(id, "carol");
+        var records = new List<ChromaRecord>();
+        await foreach (var record in queries.GetLabeledRecordsAsync(id, includeEmbeddings: false))
+        {
+            records.Add(record);
+        }
+
+        var history = await queries.GetReviewHistoryAsync(id);
+
+        Assert.That(odd.InputUri, Is.EqualTo("odd/0"));
+        Assert.That(nearest[0].Record.Id, Is.EqualTo(odd.Id), "the record itself first");
+        Assert.That(nearestByVector.Single().Record.Id, Is.EqualTo(odd.Id));
+        Assert.That((labeled, dismissed), Is.EqualTo((1L, 1L)));
+        Assert.That(promotion.TrainingRecordIds.Keys, Is.EqualTo(new[] { odd.Id }));
+        Assert.That(records.Select(r => (r.Id, r.Review!.Label)), Is.EqualTo(new[] { (odd.Id, "c") }));
+        Assert.That(history.Select(e => (e.Action, e.Actor)), Is.EquivalentTo(new[] { ("label", "ada"), ("dismiss", "bob"), ("promote", "carol") }));
     }
 
     private static float[] Point(int axis, float value, Random random)
