@@ -4,7 +4,7 @@ using Chroma.Server.Hosting.Internal;
 using Chroma.Server.Tool;
 
 // The chroma-server tool: a thin host over the Chroma.Server library (whose internals it sees by InternalsVisibleTo) and
-// the Chroma.Cli commands (built on ChromaClient); check opens the database itself, so it is the host's own command.
+// the Chroma.Cli commands (built on ChromaClient); check and backup open the database itself, so they are the host's own commands.
 // `chroma-server migrate` brings the configured database's schema up to date and exits;
 // `chroma-server sets|stats|recommend|neighbours|export|report|health|check ...` are commands; nothing, `serve`, or
 // configuration such as --Chroma:Port=6000 runs the server; any other word is an unknown command (exit code 2).
@@ -21,7 +21,7 @@ if (ChromaCli.IsCliCommand(args))
         e.Cancel = true;
         cancel.Cancel();
     };
-    return await ChromaCli.RunAsync(args, [new CheckCommand()], CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
+    return await ChromaCli.RunAsync(args, [new CheckCommand(), new BackupCommand()], CliConsole.Create(), Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
 }
 
 return await StandaloneServer.RunAsync(

@@ -20,7 +20,7 @@ internal sealed record CliRun(int ExitCode, string Output, string Error, string 
             Out = new AnsiConsoleOutput(consoleText),
         });
         console.Profile.Width = 200;
-        var exitCode = await ChromaCli.RunAsync(args, [new CheckCommand()], console, output, error).WaitAsync(TimeSpan.FromSeconds(60));
+        var exitCode = await ChromaCli.RunAsync(args, [new CheckCommand(), new BackupCommand()], console, output, error).WaitAsync(TimeSpan.FromSeconds(60));
         return new CliRun(exitCode, output.ToString(), error.ToString(), consoleText.ToString());
     }
 }

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using Chroma.Protocol.V1;
+using Chroma.Server.Cli;
+using Chroma.Server.Storage;
+using Chroma.Server.Storage.Sqlite;
+using Chroma.Server.Tests.TestSupport;
+
+namespace Chroma.Server.Tests.Cli;
+
+/// <summary><c>backup</c> against a running server's real SQLite file, and a server started on the copy.</summary>
+[TestFixture]
+public sealed class BackupCommandTests
+{
+    private static readonly EmbeddingSetDescriptor Set = Records.Set(dimension: 3, model: "cli-backup");
+    private static readonly string SetId = Records.SetId(Set);
+
+    [Test]
+    [CancelAfter(90_000)]
+    public async Task Backup_WhileTheServerRuns_AServerOnTheCopyHasTheRecordsLabelsAndAudit()
+    {
+        using var data = new TempDirectory();
+        using var restored = new TempDirectory();
+        var copy = Path.Combine(restored.Path, SqliteDatabase.FileName);
+        var training = Enumerable.Range(0, 8).Select(i => Records.Make([i, 1, 0], "training", i % 2 == 0 ? "a" : "b")).ToArray();
+        var production = Enumerable.Range(0, 4).Select(i => Records.Make([10 + i, 0.5f, 0.25f], "production")).ToArray();
+        CliRun backup;
+        await using (var server = await RunningServer.StartAsync(data.Path))
+        {
+            Assert.That((await server.LogAsync(Records.Batch(Set, training), Records.Batch(Set, production))).Select(a => a.Error), Has.All.Null);
+            var label = await CliRun.RunAsync("label", "--endpoint", server.Server.Endpoint.ToString(), "--set", SetId, "--id", production[0].Id, "--label", "c", "--reviewer", "ada");
+            Assert.That(label.ExitCode, Is.EqualTo(CliExitCode.Success), label.Error);
+
+            backup = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", copy, "--json");
+        }
+
+        Assert.That(backup.ExitCode, Is.EqualTo(CliExitCode.Success), backup.Error);
+        var summary = JsonDocument.Parse(backup.Output).RootElement;
+        Assert.That(summary.GetProperty("records").GetInt64(), Is.EqualTo(12));
+        Assert.That(summary.GetProperty("labels").GetInt64(), Is.EqualTo(1));
+        Assert.That(Directory.GetFiles(restored.Path), Is.EqualTo(new[] { copy }), "only the finished copy, no partial file");
+
+        await using var onCopy = await RunningServer.StartAsync(restored.Path);
+        var endpoint = onCopy.Server.Endpoint.ToString();
+        var count = await onCopy.Query.CountRecordsAsync(new CountRecordsRequest { SetId = SetId });
+        var nearest = await onCopy.Query.FindNearestAsync(new FindNearestRequest { SetId = SetId, RecordId = production[3].Id, K = 2 });
+        var labels = await CliRun.RunAsync("export-labels", "--endpoint", endpoint, "--set", SetId, "--format", "jsonl");
+
+        Assert.That(count.Count, Is.EqualTo(12));
+        Assert.That(nearest.Neighbors.Select(n => n.Record.Record.Id), Is.EqualTo(new[] { production[3].Id, production[2].Id }), "the index is built from the copy");
+        var row = JsonDocument.Parse(labels.Output.Trim()).RootElement;
+        Assert.That((row.GetProperty("id").GetString(), row.GetProperty("label").GetString(), row.GetProperty("labeledBy").GetString()), Is.EqualTo((production[0].Id, "c", "ada")));
+    }
+
+    [Test]
+    [CancelAfter(90_000)]
+    public async Task Backup_DuringIngest_TheCopyIsIntactAndHoldsWholeBatches()
+    {
+        using var data = new TempDirectory();
+        using var target = new TempDirectory();
+        var copy = Path.Combine(target.Path, "during.db");
+        await using var server = await RunningServer.StartAsync(data.Path);
+        using var stop = new CancellationTokenSource();
+        const int BatchSize = 50;
+        var acknowledged = 0;
+        var writer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var records = Enumerable.Range(0, BatchSize).Select(i => Records.Make([acknowledged, i, 1], "production")).ToArray();
+                Assert.That((await server.LogAsync(Records.Batch(Set, records))).Single().Error, Is.Null);
+                Interlocked.Increment(ref acknowledged);
+            }
+        });
+
+        // A copy taken while batches keep arriving, after some were acknowledged.
+        while (Volatile.Read(ref acknowledged) < 3)
+        {
+            await Task.Delay(20);
+        }
+
+        var before = Volatile.Read(ref acknowledged);
+        var backup = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", copy, "--json");
+        await stop.CancelAsync();
+        await writer;
+
+        Assert.That(backup.ExitCode, Is.EqualTo(CliExitCode.Success), backup.Error);
+        Assert.That(DatabaseIntegrityCheck.Run(copy, IntegrityCheckMode.Full), Is.Empty);
+        var records = JsonDocument.Parse(backup.Output).RootElement.GetProperty("records").GetInt64();
+        Assert.That(records % BatchSize, Is.Zero, "a batch is in the copy entirely or not at all");
+        Assert.That(records, Is.InRange(before * BatchSize, acknowledged * BatchSize));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Backup_OutExists_UsageErrorAndTheFileUntouched()
+    {
+        using var data = new TempDirectory();
+        await using (await RunningServer.StartAsync(data.Path))
+        {
+        }
+
+        var existing = Path.Combine(data.Path, "old-backup.db");
+        await File.WriteAllTextAsync(existing, "keep me");
+
+        var run = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", existing);
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"--out '{existing}' already exists"));
+        Assert.That(await File.ReadAllTextAsync(existing), Is.EqualTo("keep me"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Backup_NoDatabaseInTheDirectory_UsageErrorNamingThePath()
+    {
+        using var empty = new TempDirectory();
+
+        var run = await CliRun.RunAsync("backup", "--data-directory", empty.Path, "--out", Path.Combine(empty.Path, "b.db"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"there is no database at \"{Path.Combine(empty.Path, SqliteDatabase.FileName)}\""));
+    }
+}
