@@ -30,7 +30,7 @@ internal sealed partial class AdaptiveVectorIndex
 
                 await owner._settings.Threads.ForAsync(step, i => insert(from + i), cancellationToken).ConfigureAwait(false);
                 done += step;
-                await StepDoneAsync(step, more: done < count, cancellationToken).ConfigureAwait(false);
+                await StepDoneAsync(step, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -82,7 +82,7 @@ internal sealed partial class AdaptiveVectorIndex
                 }).ConfigureAwait(false);
         }
 
-        private async Task StepDoneAsync(int step, bool more, CancellationToken cancellationToken)
+        private async Task StepDoneAsync(int step, CancellationToken cancellationToken)
         {
             _indexed += step;
             var settings = owner._settings;
@@ -93,10 +93,12 @@ internal sealed partial class AdaptiveVectorIndex
                 await onStep(progress, cancellationToken).ConfigureAwait(false);
             }
 
-            // A checkpoint never costs more than about a tenth of the build: a slow save stretches the interval.
+            // A checkpoint never costs more than about a tenth of the build: a slow save stretches the interval. Any step
+            // may be followed by more: during a bulk load the records that arrive are applied in shares of about one
+            // step each, so a checkpoint only between the steps of one call never came, and a crash lost the whole build.
             var interval = TimeSpan.FromTicks(Math.Max(settings.CheckpointInterval.Ticks, _checkpointCost.Ticks * 10));
             var save = settings.SaveCheckpoint;
-            if (more && save is not null && (progress.Checkpoint || settings.TimeProvider.GetElapsedTime(_lastCheckpoint) >= interval))
+            if (save is not null && (progress.Checkpoint || settings.TimeProvider.GetElapsedTime(_lastCheckpoint) >= interval))
             {
                 var started = Stopwatch.GetTimestamp();
                 await settings.Threads.RunAsync(() => save(graph), cancellationToken).ConfigureAwait(false);

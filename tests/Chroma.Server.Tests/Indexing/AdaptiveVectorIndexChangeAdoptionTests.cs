@@ -71,6 +71,48 @@ public sealed class AdaptiveVectorIndexChangeAdoptionTests : IndexBuildThreadsFi
         AssertEveryVectorFound(index, vectors, removed: [9_000]);
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task Build_RowsArriveInSharesOfOneStep_ACheckpointAfterEveryStepOnceTheIntervalPassed()
+    {
+        // Arrange: a clock that passes the checkpoint interval at every step; the records that arrive during the build
+        // are applied in shares (one step or a few each, as in a bulk load), not in the steps of the snapshot's pass.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var steps = 0;
+        var checkpoints = new List<int>();
+        var vectors = TestVectors.Uniform(Rows, Dimension, seed: 64);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var settings = Settings with
+        {
+            StepSize = 1_024,
+            TimeProvider = clock,
+            CheckpointInterval = TimeSpan.FromSeconds(30),
+            SaveCheckpoint = graph => checkpoints.Add(graph.Count),
+            OnStep = async (_, token) =>
+            {
+                await release.Task.WaitAsync(token);
+                steps++;
+                clock.Advance(TimeSpan.FromSeconds(31));
+            },
+        };
+        using var index = new AdaptiveVectorIndex(Dimension, Threshold, settings);
+        AdaptiveIndexInternals.Fill(index, vectors[..Threshold]);
+        Assert.That(index.StartBuildIfLarge(), Is.True);
+        for (var i = Threshold; i < vectors.Length; i++)
+        {
+            index.Add(i, vectors[i], "training");
+        }
+
+        // Act
+        release.SetResult();
+        await index.BuildCompletion;
+
+        // Assert: one checkpoint per step, each holding more of the graph than the one before.
+        Assert.That(index.Hnsw!.Count, Is.EqualTo(Rows));
+        Assert.That(checkpoints, Has.Count.EqualTo(steps));
+        Assert.That(checkpoints, Is.Ordered.Ascending.And.Unique);
+        Assert.That(checkpoints[^1], Is.EqualTo(Rows));
+    }
+
     /// <summary>
     /// Builds from the first <see cref="Threshold"/> vectors while the rest arrive (the build waits after its first step
     /// until they have); <paramref name="atStep"/> runs after every step with the step's number.
