@@ -25,10 +25,11 @@ public class DeadlineBoundedWaitTests
         Assert.That(DeadlineBoundedWait.Limit(TimeSpan.FromMinutes(10), Now.AddSeconds(60), Now), Is.EqualTo(TimeSpan.FromSeconds(58)));
 
     [Test]
-    public void Limit_ShortDeadline_KeepsAtLeast200Milliseconds() =>
-        Assert.That(DeadlineBoundedWait.Limit(TimeSpan.FromSeconds(30), Now.AddMilliseconds(500), Now), Is.EqualTo(TimeSpan.FromMilliseconds(300)));
+    public void Limit_ShortDeadline_KeepsAtLeastHalfASecond() =>
+        Assert.That(DeadlineBoundedWait.Limit(TimeSpan.FromSeconds(30), Now.AddMilliseconds(1_200), Now), Is.EqualTo(TimeSpan.FromMilliseconds(700)));
 
-    [TestCase(200)]
+    [TestCase(500)]
+    [TestCase(300)]
     [TestCase(-1_000)]
     public void Limit_DeadlineTooCloseOrPassed_NoWait(int deadlineInMs) =>
         Assert.That(DeadlineBoundedWait.Limit(TimeSpan.FromSeconds(30), Now.AddMilliseconds(deadlineInMs), Now), Is.EqualTo(TimeSpan.Zero));

@@ -156,6 +156,29 @@ public sealed class QueryServiceTests
         });
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task TagRecords_MergedRecordWouldPassTheEntryLimit_InvalidArgumentNamingTheRecordAndNothingTagged()
+    {
+        // Arrange: a record at the limit (32 entries) and one with none; the tag adds a key the first lacks.
+        var set = Records.Set(model: "tag-limit");
+        var setId = Records.SetId(set);
+        var full = Records.Make([1, 2, 3, 4], "production", metadata: Enumerable.Range(0, 32).ToDictionary(i => "k" + i, _ => "v"));
+        var empty = Records.Make([2, 2, 3, 4], "production");
+        Assert.That((await _server.LogAsync(Records.Batch(set, full, empty))).Single().Error, Is.Null);
+
+        // Act
+        var refused = Assert.ThrowsAsync<RpcException>(async () => await _server.Query.TagRecordsAsync(
+            new TagRecordsRequest { SetId = setId, Ids = { empty.Id, full.Id }, Tags = { ["new"] = "x" } }));
+        var overwrite = await _server.Query.TagRecordsAsync(new TagRecordsRequest { SetId = setId, Ids = { full.Id }, Tags = { ["k0"] = "w" } });
+        var tagged = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = setId, Filter = new RecordFilter { Metadata = { ["new"] = "x" } } });
+
+        // Assert
+        Assert.That(refused!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+        Assert.That(refused.Status.Detail, Does.Contain($"record {full.Id} would hold 33 metadata entries, limit 32"));
+        Assert.That(tagged.Count, Is.Zero, "the record with room was not tagged either");
+        Assert.That(overwrite.Updated, Is.EqualTo(1), "overwriting an existing key adds no entry");
+    }
+
     public static IEnumerable<TestCaseData> BadQueries()
     {
         static TestCaseData Case(string name, Func<Query.QueryClient, string, Task> call, StatusCode code, string fragment) =>
