@@ -1,6 +1,5 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Services.Internal;
-using Chroma.Server.Storage;
 using Chroma.Server.Validation;
 using Grpc.Core;
 
@@ -33,24 +32,8 @@ internal sealed partial class QueryService
         }
 
         QueryArguments.ThrowIfInvalid(MetadataValidator.Validate(request.Tags, _limits, "tags"));
-        ThrowIfTooManyEntries(set, ids, request.Tags);
+        QueryArguments.ThrowIfInvalid(MergedTagsValidator.Validate(_store, set, ids, request.Tags, _limits));
         var updated = await _store.TagAsync(set, ids, request.Tags, context.CancellationToken).ConfigureAwait(false);
         return new TagRecordsResponse { Updated = updated };
-    }
-
-    // The limit holds for the merged record, not only for the request: a record tagged past it could not be sent again
-    // as it is stored (a retry of its original is still a duplicate: the content hash is the ingested one).
-    private void ThrowIfTooManyEntries(StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> tags)
-    {
-        foreach (var record in _store.GetRecordsByIds(set, ids, includeEmbeddings: false))
-        {
-            var metadata = record.Record.Metadata;
-            var merged = metadata.Count + tags.Keys.Count(k => !metadata.ContainsKey(k));
-            if (merged > _limits.MaxMetadataEntries)
-            {
-                throw ValidationError.Invalid(FormattableString.Invariant(
-                    $"tags: record {record.Record.Id} would hold {merged} metadata entries, limit {_limits.MaxMetadataEntries} (Chroma:Limits:MaxMetadataEntries); nothing was tagged")).ToRpcException();
-            }
-        }
     }
 }

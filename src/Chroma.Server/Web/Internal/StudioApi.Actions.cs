@@ -26,7 +26,7 @@ internal sealed partial class StudioApi
             return BadRequest("tags: at least one key and value is required");
         }
 
-        if (MetadataValidator.Validate(tags, _limits, "tags") is { } invalid)
+        if ((MetadataValidator.Validate(tags, _limits, "tags") ?? MergedTagsValidator.Validate(_store, set, ids, tags, _limits)) is { } invalid)
         {
             return BadRequest(invalid.Message);
         }
