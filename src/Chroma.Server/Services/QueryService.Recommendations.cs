@@ -1,3 +1,4 @@
+using System.Globalization;
 using Chroma.Protocol.V1;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations.Serving;
@@ -30,7 +31,7 @@ internal sealed partial class QueryService
         var strategy = Strategy(request.Strategy);
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
         var selection = QueryArguments.Selection(request.Filter, _limits);
-        var (offset, tokenError) = PageToken.Decode(request.PageToken);
+        var (offset, anchor, tokenQuery, tokenError) = RecommendationPageToken.Decode(request.PageToken);
         QueryArguments.ThrowIfInvalid(tokenError);
         var dataset = selection.Dataset ?? DatasetNames.Production;
         if (dataset == DatasetNames.Training)
@@ -39,6 +40,13 @@ internal sealed partial class QueryService
         }
 
         var diversity = Spread(request.Diversity);
+        var queryHash = RecommendationPageToken.QueryHash(strategy, dataset, selection.Metadata, request.AllScores, diversity, request.IncludeReviewed);
+        if (anchor is not null && tokenQuery != queryHash)
+        {
+            throw ValidationError.Invalid(
+                "page_token: was issued for another query (strategy, filter, diversity, all_scores or include_reviewed differ); ask for the next page with the first page's query, or start again without a token").ToRpcException();
+        }
+
         var covers = await WaitForCoverageAsync(set, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);
         var scores = _scoring.Scores(set);
         var problem = scores.TrainingProblem;
@@ -53,6 +61,14 @@ internal sealed partial class QueryService
         }
 
         var reviewed = request.IncludeReviewed ? null : _labeling.Reviewed(set);
+        if (anchor is { } pinnedAnchor && pinnedAnchor != RankingAnchor.Of(scores, reviewed))
+        {
+            // A later page of a ranking that has been replaced since: served from the ranking the first page came from.
+            (scores, reviewed) = _pinned.Find(set.Key, pinnedAnchor) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(
+                CultureInfo.InvariantCulture,
+                $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a ranking is kept {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page, by the server that served it); start again from the first page")));
+        }
+
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
             strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, diversity)
         {
@@ -87,7 +103,8 @@ internal sealed partial class QueryService
 
         if (page.HasMore)
         {
-            response.NextPageToken = PageToken.Encode(offset + pageSize);
+            _pinned.Pin(set.Key, scores, reviewed);
+            response.NextPageToken = RecommendationPageToken.Encode(offset + pageSize, RankingAnchor.Of(scores, reviewed), queryHash);
         }
 
         return response;

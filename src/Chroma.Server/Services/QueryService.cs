@@ -25,6 +25,7 @@ internal sealed partial class QueryService : Query.QueryBase
     private readonly IRecordScoreStore _scores;
     private readonly LabelingService _labeling;
     private readonly RetentionReport _retention;
+    private readonly PinnedRankings _pinned;
 
     /// <summary>Creates the service.</summary>
     public QueryService(
@@ -35,7 +36,8 @@ internal sealed partial class QueryService : Query.QueryBase
         RecommendationPages recommendations,
         IRecordScoreStore scores,
         LabelingService labeling,
-        RetentionReport retention)
+        RetentionReport retention,
+        PinnedRankings pinned)
     {
         ArgumentNullException.ThrowIfNull(indexes);
         ArgumentNullException.ThrowIfNull(scoring);
@@ -47,6 +49,7 @@ internal sealed partial class QueryService : Query.QueryBase
         _scores = scores;
         _labeling = labeling;
         _retention = retention;
+        _pinned = pinned;
     }
 
     /// <inheritdoc />

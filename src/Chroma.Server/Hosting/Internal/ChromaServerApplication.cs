@@ -284,6 +284,7 @@ internal static class ChromaServerApplication
         services.AddSingleton<ScoringScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());
         services.AddSingleton<RecommendationPages>();
+        services.AddSingleton(sp => new PinnedRankings(sp.GetRequiredService<TimeProvider>()));
     }
 
     private static void AddLabeling(IServiceCollection services)

@@ -23,10 +23,14 @@ internal sealed partial class RecommendationPages
     // Depth of the first ranking computed for a key: a few pages without recomputing.
     private const int MinimumDepth = 100;
     private const int MaxCachedRankings = 256;
+    private const int MaxOlderRankings = 8;
 
     private readonly IRecordScoreStore _store;
     private readonly RecommendationOptions _options;
     private readonly ConcurrentDictionary<CacheKey, CachedRanking> _cache = new();
+
+    // Rankings of replaced scores that clients still page through (PinnedRankings keeps their scores).
+    private readonly ConcurrentDictionary<(CacheKey Key, long Revision, long ExcludedVersion), CachedRanking> _older = new();
 
     // The revision each key was last asked at: a refresh only recomputes rankings in use.
     private readonly ConcurrentDictionary<CacheKey, long> _asked = new();
@@ -118,6 +122,12 @@ internal sealed partial class RecommendationPages
         // without looking at the scores again (a million-record set costs a scan per look).
         var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity, request.Excluded is not null);
         var excludedVersion = request.Excluded?.Version ?? 0;
+        if (_cache.TryGetValue(key, out var newer) && (newer.Revision > scores.Revision || (newer.Revision == scores.Revision && newer.ExcludedVersion > excludedVersion)))
+        {
+            // A later page of a replaced ranking (PinnedRankings): cached beside the current one, not in its place.
+            return Older(key, scores, request, need);
+        }
+
         _asked[key] = scores.Revision;
         var current = _cache.TryGetValue(key, out var cached) && cached.Revision == scores.Revision && cached.ExcludedVersion == excludedVersion;
         if (current && (cached!.Complete || cached.Items.Count >= need))
@@ -137,6 +147,25 @@ internal sealed partial class RecommendationPages
         }
 
         _cache[key] = fresh;
+        return fresh;
+    }
+
+    private CachedRanking Older(CacheKey key, SetScores scores, RecommendationPageRequest request, int need)
+    {
+        var olderKey = (key, scores.Revision, request.Excluded?.Version ?? 0);
+        if (_older.TryGetValue(olderKey, out var cached) && (cached.Complete || cached.Items.Count >= need))
+        {
+            return cached;
+        }
+
+        var (candidates, inDataset) = Candidates(scores, request, matching: null);
+        var fresh = Rank(candidates, request, need, cached) with { Revision = scores.Revision, ExcludedVersion = olderKey.Item3, DatasetCount = inDataset, Request = request };
+        if (_older.Count >= MaxOlderRankings)
+        {
+            _older.Clear();
+        }
+
+        _older[olderKey] = fresh;
         return fresh;
     }
 

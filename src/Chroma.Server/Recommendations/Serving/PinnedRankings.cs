@@ -1,0 +1,94 @@
+using Chroma.Server.Labeling;
+using Chroma.Server.Recommendations.Scheduling;
+
+namespace Chroma.Server.Recommendations.Serving;
+
+/// <summary>
+/// Keeps the scores (and the reviewed records left out) that a client's pages were cut from, so the next page comes
+/// from the same ranking even after the worker published a new one: without it a page token was an offset into
+/// whatever ranking was current, and pages repeated some records and skipped others while production kept arriving.
+/// </summary>
+/// <remarks>
+/// Bounded: a ranking no page was asked of for <see cref="IdleLimit"/> is dropped, and a set keeps at most
+/// <see cref="MaxPerSet"/> besides its current one (the least recently used goes first). A token whose ranking is gone
+/// is refused (FailedPrecondition); the caller starts again from the first page.
+/// </remarks>
+internal sealed class PinnedRankings(TimeProvider time)
+{
+    /// <summary>How long a ranking is kept after the last page asked of it.</summary>
+    public static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(10);
+
+    /// <summary>Most rankings kept per set besides the current one.</summary>
+    public const int MaxPerSet = 3;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(long SetKey, RankingAnchor Anchor), Pinned> _pinned = [];
+
+    /// <summary>Keeps the ranking of <paramref name="scores"/> less <paramref name="excluded"/> for the pages after one just served.</summary>
+    public void Pin(long setKey, SetScores scores, ReviewedSnapshot? excluded)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var now = time.GetTimestamp();
+        var anchor = RankingAnchor.Of(scores, excluded);
+        lock (_lock)
+        {
+            DropIdle(now);
+            _pinned[(setKey, anchor)] = new Pinned(scores, excluded, now);
+            var ofSet = _pinned.Where(p => p.Key.SetKey == setKey).OrderByDescending(p => p.Value.LastUsed).Skip(MaxPerSet + 1).Select(p => p.Key).ToList();
+            foreach (var key in ofSet)
+            {
+                _pinned.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>The scores and exclusions a token's ranking was cut from, if still kept.</summary>
+    public (SetScores Scores, ReviewedSnapshot? Excluded)? Find(long setKey, RankingAnchor anchor)
+    {
+        var now = time.GetTimestamp();
+        lock (_lock)
+        {
+            DropIdle(now);
+            if (!_pinned.TryGetValue((setKey, anchor), out var pinned))
+            {
+                return null;
+            }
+
+            _pinned[(setKey, anchor)] = pinned with { LastUsed = now };
+            return (pinned.Scores, pinned.Excluded);
+        }
+    }
+
+    /// <summary>Gets how many rankings are kept (all sets).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pinned.Count;
+            }
+        }
+    }
+
+    private void DropIdle(long now)
+    {
+        foreach (var key in _pinned.Where(p => time.GetElapsedTime(p.Value.LastUsed, now) > IdleLimit).Select(p => p.Key).ToList())
+        {
+            _pinned.Remove(key);
+        }
+    }
+
+    private sealed record Pinned(SetScores Scores, ReviewedSnapshot? Excluded, long LastUsed);
+}
+
+/// <summary>
+/// What identifies one ranking of a set on this server: the published scores (revision and when they were computed)
+/// and the version of the reviewed records it leaves out (0 when it leaves none out).
+/// </summary>
+internal readonly record struct RankingAnchor(long Revision, long ComputedUnixMs, long ExcludedVersion)
+{
+    /// <summary>The anchor of the ranking cut from <paramref name="scores"/> less <paramref name="excluded"/>.</summary>
+    public static RankingAnchor Of(SetScores scores, ReviewedSnapshot? excluded) =>
+        new(scores.Revision, scores.ComputedUnixMs, excluded?.Version ?? 0);
+}

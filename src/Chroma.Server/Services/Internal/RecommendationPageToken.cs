@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using Chroma.Server.Recommendations.Serving;
+using Chroma.Server.Validation;
+
+namespace Chroma.Server.Services.Internal;
+
+/// <summary>
+/// GetRecommendations' page tokens: a format byte, the offset of the next page, the ranking the pages are cut from
+/// (<see cref="RankingAnchor"/>) and a hash of the query (strategy, dataset, metadata filter, all_scores, diversity,
+/// include_reviewed), base64url. The next page comes from the same ranking (<see cref="PinnedRankings"/>), and a token
+/// of another call or another query is refused instead of serving a wrong page.
+/// </summary>
+internal static class RecommendationPageToken
+{
+    private const byte Format = 2;
+    private const int Length = 1 + (5 * sizeof(long));
+
+    /// <summary>The token for the page at <paramref name="offset"/> of the ranking <paramref name="anchor"/> names.</summary>
+    public static string Encode(long offset, RankingAnchor anchor, ulong queryHash)
+    {
+        Span<byte> bytes = stackalloc byte[Length];
+        bytes[0] = Format;
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[1..], offset);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[9..], anchor.Revision);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[17..], anchor.ComputedUnixMs);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[25..], anchor.ExcludedVersion);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[33..], queryHash);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>What a token says (offset 0 and no anchor for an empty token), or an InvalidArgument error.</summary>
+    public static (long Offset, RankingAnchor? Anchor, ulong QueryHash, ValidationError? Error) Decode(string token)
+    {
+        if (token.Length == 0)
+        {
+            return (0, null, 0, null);
+        }
+
+        var base64 = token.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+        Span<byte> bytes = stackalloc byte[Length + 3];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+        {
+            return (0, null, 0, NotIssued);
+        }
+
+        if (written != Length || bytes[0] != Format)
+        {
+            // GetRecords, GetLabeledRecords and GetReviewHistory page by sequence with tokens of format 1.
+            return (0, null, 0, PageToken.Decode(token).Error is null ? OtherCall : NotIssued);
+        }
+
+        var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[1..]);
+        var anchor = new RankingAnchor(
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[9..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[17..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[25..]));
+        return offset <= 0 ? (0, null, 0, NotIssued) : (offset, anchor, BinaryPrimitives.ReadUInt64LittleEndian(bytes[33..]), null);
+    }
+
+    /// <summary>A hash of what decides a ranking's order and content (FNV-1a, 64 bits); the page size is not part of it.</summary>
+    public static ulong QueryHash(
+        Recommendations.RecommendationStrategy strategy, string dataset, IReadOnlyDictionary<string, string> metadata, bool allScores, Recommendations.Diversity diversity, bool includeReviewed)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var hash = 14695981039346656037UL;
+        void Add(string text)
+        {
+            foreach (var c in text)
+            {
+                hash = (hash ^ c) * 1099511628211UL;
+            }
+
+            hash = (hash ^ 0x1F) * 1099511628211UL; // between fields (unit separator)
+        }
+
+        Add(((int)strategy).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(dataset);
+        Add(allScores ? "all" : "ranked");
+        Add(((int)diversity).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(includeReviewed ? "reviewed" : "unreviewed");
+        foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            Add(key);
+            Add(value);
+        }
+
+        return hash;
+    }
+
+    private static ValidationError NotIssued => ValidationError.Invalid("page_token: is not a token this server issued");
+
+    private static ValidationError OtherCall =>
+        ValidationError.Invalid("page_token: is a token of another call (GetRecords, GetLabeledRecords or GetReviewHistory); pass the next_page_token of a GetRecommendations response");
+}
