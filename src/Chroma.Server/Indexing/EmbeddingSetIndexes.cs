@@ -168,6 +168,13 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         return (index, behind);
     }
 
+    /// <summary>The store sequence through which the set's index has taken in every change (it searches all of them).</summary>
+    public long IndexedThrough(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return Entry(set).IndexedThroughSequence;
+    }
+
     /// <summary>The state of the set's index (kind, size, search breadth, recall estimate), or null while it is not loaded.</summary>
     public IndexStatus? GetStatus(StoredEmbeddingSet set)
     {

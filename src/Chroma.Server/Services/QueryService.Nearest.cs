@@ -44,12 +44,23 @@ internal sealed partial class QueryService
         var (query, self) = QueryVector(set, request);
         var options = new NearestSearchOptions(request.SearchBreadth, request.Exact);
         var (index, behind) = await _indexes.CaughtUpAsync(set, context.CancellationToken).ConfigureAwait(false);
+
+        // An exact search also scans, from the store, what the index has not taken in yet: it then misses nothing.
+        List<VectorNeighbor> tail = [];
+        if (behind && request.Exact)
+        {
+            var indexedThrough = _indexes.IndexedThrough(set);
+            tail = UnindexedTailScan.Nearest(
+                _store, set, query, (4 * request.K) + 16, dataset, indexedThrough, _store.ReadLastSequence(set), context.CancellationToken);
+            behind = false;
+        }
+
         var response = new FindNearestResponse { IndexBehind = behind };
         response.Neighbors.AddRange(LiveNeighborSearch.Find(
             request.K,
             depth =>
             {
-                var neighbors = index.Search(query, depth, dataset, options);
+                var neighbors = tail.Count == 0 ? index.Search(query, depth, dataset, options) : UnindexedTailScan.Merge(index.Search(query, depth, dataset, options), tail, depth);
                 return self is { } own && (dataset is null || own.Record.Dataset == dataset)
                     ? SelfFirst.Apply(neighbors, own.Sequence, depth)
                     : neighbors;
