@@ -24,10 +24,7 @@ public class RecommendationPageTokenTests
     {
         // Arrange: 200 ordinary production records ranked; the whole ranking read in one page and the first of 40.
         await using var server = await RunningServer.StartAsync(_ => { });
-        var set = Records.Set(Dimension, model: allScores ? "token-all" : "token-ranked");
-        var (training, labels) = SyntheticEmbeddings.Clusters(2, 200, Dimension, separation: 6, seed: 1);
-        var (ordinary, _) = SyntheticEmbeddings.Clusters(2, 100, Dimension, separation: 6, seed: 2);
-        Assert.That((await server.LogAsync(Records.Batch(set, Rows(training, "training", labels)), Records.Batch(set, Rows(ordinary, "production")))).Select(a => a.Error), Has.All.Null);
+        var set = await TwoClassesAsync(server, allScores ? "token-all" : "token-ranked", 200, 100, seed: 1);
         var whole = Ids(await PageAsync(server, set, allScores, 1000, ""));
         var first = await PageAsync(server, set, allScores, 40, "");
 
@@ -57,11 +54,8 @@ public class RecommendationPageTokenTests
     {
         // Arrange
         await using var server = await RunningServer.StartAsync(_ => { });
-        var set = Records.Set(Dimension, model: "token-labeled");
+        var set = await TwoClassesAsync(server, "token-labeled", 200, 60, seed: 4);
         var setId = Records.SetId(set);
-        var (training, labels) = SyntheticEmbeddings.Clusters(2, 200, Dimension, separation: 6, seed: 4);
-        var (ordinary, _) = SyntheticEmbeddings.Clusters(2, 60, Dimension, separation: 6, seed: 5);
-        Assert.That((await server.LogAsync(Records.Batch(set, Rows(training, "training", labels)), Records.Batch(set, Rows(ordinary, "production")))).Select(a => a.Error), Has.All.Null);
         var whole = Ids(await PageAsync(server, set, allScores: false, 1000, ""));
         var first = await PageAsync(server, set, allScores: false, 20, "");
 
@@ -83,11 +77,8 @@ public class RecommendationPageTokenTests
     {
         // Arrange
         await using var server = await RunningServer.StartAsync(_ => { });
-        var set = Records.Set(Dimension, model: "token-foreign");
+        var set = await TwoClassesAsync(server, "token-foreign", 100, 30, seed: 6);
         var setId = Records.SetId(set);
-        var (training, labels) = SyntheticEmbeddings.Clusters(2, 100, Dimension, separation: 6, seed: 6);
-        var (ordinary, _) = SyntheticEmbeddings.Clusters(2, 30, Dimension, separation: 6, seed: 7);
-        Assert.That((await server.LogAsync(Records.Batch(set, Rows(training, "training", labels)), Records.Batch(set, Rows(ordinary, "production")))).Select(a => a.Error), Has.All.Null);
         var first = await PageAsync(server, set, allScores: false, 10, "");
         var records = await server.Query.GetRecordsAsync(new GetRecordsRequest { SetId = setId, PageSize = 5 });
 
@@ -103,6 +94,16 @@ public class RecommendationPageTokenTests
         Assert.That(otherCall.Status.Detail, Does.Contain("page_token: is a token of another call"));
         Assert.That(otherQuery.Status.Detail, Does.Contain("page_token: was issued for another query"));
         Assert.That(otherSize.Recommendations, Has.Count.EqualTo(7), "the page size may change between pages");
+    }
+
+    // A set of two classes: `trainingPerClass` labeled training records and `productionPerClass` ordinary production ones each.
+    private static async Task<EmbeddingSetDescriptor> TwoClassesAsync(RunningServer server, string model, int trainingPerClass, int productionPerClass, int seed)
+    {
+        var set = Records.Set(Dimension, model: model);
+        var (training, labels) = SyntheticEmbeddings.Clusters(2, trainingPerClass, Dimension, separation: 6, seed: seed);
+        var (ordinary, _) = SyntheticEmbeddings.Clusters(2, productionPerClass, Dimension, separation: 6, seed: seed + 1);
+        Assert.That((await server.LogAsync(Records.Batch(set, Rows(training, "training", labels)), Records.Batch(set, Rows(ordinary, "production")))).Select(a => a.Error), Has.All.Null);
+        return set;
     }
 
     private static Record[] Rows(float[] embeddings, string dataset, string[]? labels = null) =>
