@@ -199,7 +199,7 @@ public sealed class QueryServiceTests
         yield return Case("UnknownId", (q, s) => q.GetRecordsAsync(new GetRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
             StatusCode.NotFound, "ids: record 00000000-0000-7000-8000-000000000000 not found");
         yield return Case("BadFilterDataset", (q, s) => q.CountRecordsAsync(new CountRecordsRequest { SetId = s, Filter = new RecordFilter { Dataset = "a b" } }).ResponseAsync,
-            StatusCode.InvalidArgument, "filter.dataset: character 1");
+            StatusCode.InvalidArgument, "filter.dataset: character 2 (U+0020)");
         yield return Case("NearestKZero", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, Embedding = new Vector { Values = { 1, 2, 3, 4 } } }).ResponseAsync,
             StatusCode.InvalidArgument, "k: must be between 1 and 1000, got 0");
         yield return Case("NearestNoQuery", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1 }).ResponseAsync,

@@ -18,9 +18,12 @@ public sealed class BatchValidatorTests
 
         yield return Case("NoSet", b => b.Set = null, "set: is required");
         yield return Case("EmptyModel", b => b.Set.Model = "", "set.model: is required");
-        yield return Case("ModelWithSlash", b => b.Set.Model = "a/b", "set.model: character 1 is not one of [A-Za-z0-9_.-]");
+        yield return Case("ModelWithSlash", b => b.Set.Model = "a/b", "set.model: character 2 ('/' U+002F) is not one of [A-Za-z0-9_.-]");
+        yield return Case("ModelNotAscii", b => b.Set.Model = "d\u00EDgitos", "set.model: character 2 ('\u00ED' U+00ED) is not one of [A-Za-z0-9_.-]");
+        yield return Case("ModelBadFirstCharacter", b => b.Set.Model = "/ab", "set.model: character 1 ('/' U+002F)");
+        yield return Case("ModelWithEmoji", b => b.Set.Model = "ab\U0001F600", "set.model: character 3 ('\U0001F600' U+1F600)");
         yield return Case("LongVersion", b => b.Set.ModelVersion = new string('v', 129), "set.model_version: is 129 characters, limit 128");
-        yield return Case("LayerWithSpace", b => b.Set.Layer = "fc 1", "set.layer: character 2");
+        yield return Case("LayerWithSpace", b => b.Set.Layer = "fc 1", "set.layer: character 3 (U+0020)");
         yield return Case("DimensionZero", b => b.Set.Dimension = 0, "set.dimension: must be between 1 and 8 (got 0)");
         yield return Case("DimensionOverLimit", b => b.Set.Dimension = 9, "set.dimension: must be between 1 and 8 (got 9)");
         yield return Case("EmptyBatch", b => b.Records.Clear(), "records: batch is empty");
@@ -33,7 +36,7 @@ public sealed class BatchValidatorTests
         yield return Case("DuplicateIds", b => b.Records[1].Id = b.Records[0].Id.ToUpperInvariant(), "records[1].id: ", 1);
         yield return Case("EmptyDataset", b => b.Records[0].Dataset = "", "records[0].dataset: is required", 0);
         yield return Case("LongDataset", b => b.Records[0].Dataset = new string('d', 65), "records[0].dataset: is 65 characters, limit 64", 0);
-        yield return Case("DatasetWithSlash", b => b.Records[0].Dataset = "prod/eu", "records[0].dataset: character 4", 0);
+        yield return Case("DatasetWithSlash", b => b.Records[0].Dataset = "prod/eu", "records[0].dataset: character 5 ('/' U+002F)", 0);
         yield return Case("EmptyEmbedding", b => b.Records[1].Embedding.Clear(), "records[1].embedding: is empty", 1);
         yield return Case("ShortEmbedding", b => b.Records[1].Embedding.RemoveAt(0), "records[1].embedding: has 3 values, the set's dimension is 4", 1);
         yield return Case("NaN", b => b.Records[1].Embedding[2] = float.NaN, "records[1].embedding[2]: value is NaN", 1);

@@ -20,8 +20,8 @@ public sealed class RecordValidatorTests
         yield return Case("InfinityLast", r => r.Embedding[127] = float.PositiveInfinity, "records[3].embedding[127]: value is infinite");
         yield return Case("ShortEmbedding", r => r.Embedding.RemoveAt(5), "records[3].embedding: has 127 values, the set's dimension is 128");
         yield return Case("IdUpperCaseBraces", r => r.Id = "{" + r.Id + "}", "records[3].id: \"{");
-        yield return Case("DatasetWithSpace", r => r.Dataset = "prod eu", "records[3].dataset: character 4 is not one of [A-Za-z0-9_.-]");
-        yield return Case("LabelNotUtf8", r => r.Label = "a\uFFFDb", "records[3].label: is not valid UTF-8 (character 1");
+        yield return Case("DatasetWithSpace", r => r.Dataset = "prod eu", "records[3].dataset: character 5 (U+0020) is not one of [A-Za-z0-9_.-]");
+        yield return Case("LabelNotUtf8", r => r.Label = "a\uFFFDb", "records[3].label: is not valid UTF-8 (character 2 is U+FFFD");
         yield return Case("InputUriNotUtf8", r => r.InputUri = "\uFFFD", "records[3].input_uri: is not valid UTF-8");
         yield return Case("ClassNameNotUtf8", r => r.Inference.ClassNames[1] = "\uFFFD", "records[3].inference.class_names[1]: is not valid UTF-8");
         yield return Case("PredictedClassTooLong", r => r.Inference.PredictedClass = new string('p', 1025), "records[3].inference.predicted_class: is 1025 characters, limit 1024");

@@ -20,7 +20,9 @@ internal static class NameCharacters
         {
             if (!IsAllowed(value[i]))
             {
-                return $"character {i} is not one of [A-Za-z0-9_.-]";
+                // Positions count from 1 (UTF-16 code units, as the limits do), and the character is quoted: "character 1"
+                // for the second one read as the first.
+                return $"character {i + 1} ({Describe(value, i)}) is not one of [A-Za-z0-9_.-]";
             }
         }
 
@@ -44,6 +46,19 @@ internal static class NameCharacters
         }
 
         return true;
+    }
+
+    /// <summary>The character at <paramref name="index"/> as <c>'í' U+00ED</c>; only the code point where quoting it would not show it.</summary>
+    public static string Describe(string value, int index)
+    {
+        if (char.IsSurrogatePair(value, index))
+        {
+            var rune = char.ConvertToUtf32(value[index], value[index + 1]);
+            return $"'{value.Substring(index, 2)}' U+{rune:X4}";
+        }
+
+        var c = value[index];
+        return char.IsControl(c) || char.IsSurrogate(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : $"'{c}' U+{(int)c:X4}";
     }
 
     private static bool IsAllowed(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-';

@@ -16,7 +16,8 @@ internal static class Utf8Text
     /// <summary>The problem text for <paramref name="value"/>, or null when it decoded cleanly.</summary>
     public static string? Check(string value)
     {
+        // Positions count from 1, as NameCharacters' do.
         var at = value.IndexOf(ReplacementCharacter, StringComparison.Ordinal);
-        return at < 0 ? null : $"is not valid UTF-8 (character {at} is U+FFFD, the decoder's replacement for bad bytes)";
+        return at < 0 ? null : $"is not valid UTF-8 (character {at + 1} is U+FFFD, the decoder's replacement for bad bytes)";
     }
 }

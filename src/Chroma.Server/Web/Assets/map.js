@@ -19,6 +19,7 @@ class PointMap {
     this.x = new Float32Array(0);
     this.y = new Float32Array(0);
     this.colors = new Uint8Array(0);
+    this.order = null; // drawing order (setPoints), null: by index
     this.rings = null; // { indexes, color, radius }: circles drawn around chosen points on the overlay
     this.center = [0, 0];
     this.k = 1; // CSS pixels per data unit
@@ -118,15 +119,18 @@ class PointMap {
     return program;
   }
 
-  // x, y: Float32Array of data coordinates; colors: Uint8Array RGBA per point.
-  setPoints(x, y, colors) {
+  // x, y: Float32Array of data coordinates; colors: Uint8Array RGBA per point; order (optional): Uint32Array, the
+  // point drawn k-th at order[k] (later points on top), else points are drawn by index. Indexes everywhere else
+  // (picking, selection, colours) stay the caller's.
+  setPoints(x, y, colors, order) {
     const gl = this.gl;
     this.x = x;
     this.y = y;
     this.count = x.length;
+    this.order = order && order.length === this.count ? order : null;
     if (!gl) { this.setColors(colors); return; }
-    const interleaved = new Float32Array(this.count * 2);
-    for (let i = 0; i < this.count; i++) { interleaved[2 * i] = x[i]; interleaved[2 * i + 1] = y[i]; }
+    const interleaved = new Float32Array(this.count * 2), o = this.order;
+    for (let k = 0; k < this.count; k++) { const i = o ? o[k] : k; interleaved[2 * k] = x[i]; interleaved[2 * k + 1] = y[i]; }
     gl.bindBuffer(gl.ARRAY_BUFFER, this.positionBuffer);
     gl.bufferData(gl.ARRAY_BUFFER, interleaved, gl.STATIC_DRAW);
     this.setColors(colors);
@@ -137,8 +141,17 @@ class PointMap {
     this.colors = colors;
     if (this.shown) this.shown.k = 0; // other points or colours: the next frame draws them, gesture or not
     if (gl) {
+      let drawn = colors;
+      if (this.order) {
+        const o = this.order;
+        drawn = new Uint8Array(colors.length);
+        for (let k = 0; k < this.count; k++) {
+          const i = 4 * o[k], j = 4 * k;
+          drawn[j] = colors[i]; drawn[j + 1] = colors[i + 1]; drawn[j + 2] = colors[i + 2]; drawn[j + 3] = colors[i + 3];
+        }
+      }
       gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-      gl.bufferData(gl.ARRAY_BUFFER, colors, gl.DYNAMIC_DRAW);
+      gl.bufferData(gl.ARRAY_BUFFER, drawn, gl.DYNAMIC_DRAW);
     }
     this.dirty = true;
   }
@@ -237,7 +250,8 @@ class PointMap {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, w, h);
-    for (let i = 0; i < this.count; i++) {
+    for (let k = 0; k < this.count; k++) {
+      const i = this.order ? this.order[k] : k;
       const [sx, sy] = this.toScreen(i);
       if (sx < -r || sy < -r || sx > w + r || sy > h + r) continue;
       ctx.fillStyle = `rgb(${c[4 * i]},${c[4 * i + 1]},${c[4 * i + 2]})`;
@@ -282,7 +296,8 @@ class PointMap {
     const [dx, dy] = this.toData(sx, sy);
     const r = radius / this.k, r2 = r * r;
     let best = -1, bestD = r2;
-    for (let i = 0; i < this.count; i++) {
+    for (let k = 0; k < this.count; k++) {
+      const i = this.order ? this.order[k] : k;
       const ex = this.x[i] - dx, ey = this.y[i] - dy;
       const d = ex * ex + ey * ey;
       if (d <= bestD) { bestD = d; best = i; }

@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat();
 const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+const significant = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 2 });
 const collator = new Intl.Collator(undefined, { numeric: true });
 // Twenty categorical colours (Tableau 10, then lighter partners; the light grey swapped for a dark blue so "none" stays
 // unique, and that dark blue put eleventh, where a set with one class more than ten, an "outlier" say, finds it: the
@@ -180,7 +181,8 @@ function writeRoute(how, record) {
 function applyRoute(how) {
   if (state.routed === location.hash && how !== "replace") return;
   const r = route();
-  if (r.set && r.set !== state.setId && state.sets.some((s) => s.setId === r.set)) {
+  if (r.set && !state.sets.some((s) => s.setId === r.set)) { showMissingSet(r.set, r.view); return; }
+  if (r.set && r.set !== state.setId) {
     state.setId = r.set;
     $("set-select").value = r.set;
     state.data = null;
@@ -194,7 +196,25 @@ window.addEventListener("hashchange", () => applyRoute("none"));
 
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view, "push")));
 
+// A link (or a reload) naming a set this server does not hold: say so where the view would be, with the way back. The
+// URL is left as it is (the set may still be created: the page looks again when the list of sets changes).
+function showMissingSet(setId, view) {
+  state.missingSet = setId;
+  state.view = view;
+  state.routed = location.hash;
+  for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = true;
+  $("detail").hidden = true;
+  const box = $("missing-set");
+  box.replaceChildren(el("h2", {}, `No embedding set ‘${setId}’ on this server`),
+    el("p", {}, "The link names a set this server does not hold: it may be mistyped, or come from another server. ",
+      state.sets.length ? `This server holds ${number.format(state.sets.length)} set${state.sets.length === 1 ? "" : "s"}.` : "This server holds no sets yet."),
+    el("p", {}, el("a", { href: "#sets" }, "Back to Sets")));
+  box.hidden = false;
+}
+
 function show(view, how) {
+  state.missingSet = null;
+  $("missing-set").hidden = true;
   state.view = view;
   if (how !== "none") writeRoute(how || "push");
   state.routed = location.hash;
@@ -211,9 +231,11 @@ function show(view, how) {
 
 $("set-select").addEventListener("change", () => {
   state.setId = $("set-select").value;
+  $("set-select").title = state.setId;
   state.data = null;
   closeDetail();
   writeRoute("push");
+  if (state.missingSet) { show(state.view, "none"); return; }
   if (state.view === "map") loadMap(true);
   if (state.view === "queue") loadQueue();
 });
@@ -232,7 +254,9 @@ async function loadSets() {
     select.dataset.ids = ids;
   }
   if (state.setId && select.value !== state.setId) select.value = state.setId;
-  if (state.view === "sets") renderSets();
+  select.title = state.setId || "";
+  if (state.missingSet && state.sets.some((s) => s.setId === state.missingSet)) applyRoute("replace");
+  else if (state.view === "sets" && !state.missingSet) renderSets();
 }
 
 // Drift (MMD²) over time: the line from zero to the largest value measured (labelled on the axis), the first and last
@@ -249,15 +273,18 @@ function driftChart(drift) {
     svg.append(n);
     return n;
   };
-  const max = Math.max(...drift.map((d) => d.mmd2), 1e-12);
+  // MMD² estimates are unbiased and so can fall slightly below 0 (no drift measurable): the chart counts them as 0,
+  // as the CLI report does, and its top is at least 0.001 so its labels never read "0" at both ends.
+  const max = Math.max(...drift.map((d) => d.mmd2), 0.001);
   const t0 = drift[0].computedUnixMs, t1 = Math.max(drift[drift.length - 1].computedUnixMs, t0 + 1);
   const x = (t) => drift.length === 1 ? left + (w - left - 4) / 2 : left + (w - left - 4) * (t - t0) / (t1 - t0);
   const pts = drift.map((d) => [x(d.computedUnixMs), top + plotH - plotH * Math.max(0, d.mmd2) / max]);
   node("line", { x1: left, y1: top, x2: left, y2: top + plotH, stroke: "#98a2b3" });
   node("line", { x1: left, y1: top + plotH, x2: w - 4, y2: top + plotH, stroke: "#98a2b3" });
-  node("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, decimal.format(max));
+  node("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, significant.format(max));
   node("text", { x: left - 4, y: top + plotH, "text-anchor": "end" }, "0");
-  const when = (ms) => new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  // Local time, its zone named ("UTC", "GMT+1"): a reader comparing with server logs knows which clock it is.
+  const when = (ms) => new Date(ms).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   node("text", { x: left, y: h - 4 }, when(t0));
   if (drift.length > 1) node("text", { x: w - 4, y: h - 4, "text-anchor": "end" }, when(t1));
   if (pts.length > 1) node("polyline", { points: pts.map((p) => p.join(",")).join(" "), fill: "none", stroke: "#d9534f", "stroke-width": "1.5" });
@@ -266,8 +293,18 @@ function driftChart(drift) {
     node("circle", { cx: pts[i][0], cy: pts[i][1], r: 2.5, fill: significant ? "#d9534f" : "#fff", stroke: "#d9534f" });
   }
   const last = drift[drift.length - 1];
-  svg.setAttribute("aria-label", `drift (MMD²) over ${drift.length} measurements from ${when(t0)} to ${when(t1)}: largest ${decimal.format(max)}, last ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)})`);
+  svg.setAttribute("aria-label", `drift (MMD²) over ${drift.length} measurements from ${when(t0)} to ${when(t1)}: largest ${significant.format(max)}, last ${mmd2Text(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)})`);
   return svg;
+}
+
+// A drift value as the cards say it: an estimate at or below 0 is "≈ 0 (below noise)", not a negative square.
+const mmd2Text = (v) => v <= 0 ? "≈ 0 (below noise)" : significant.format(v);
+
+// How fresh a ranking is: a stale empty one (read back after a restart, or rescored after new training data) is on
+// its way, not "never" computed.
+function computedText(scoring) {
+  if (scoring.stale && scoring.scored === 0) return "ranking loading (stale)";
+  return `computed ${ago(scoring.computedUnixMs)}${scoring.stale ? " (stale, being rescored)" : ""}`;
 }
 
 function renderSets() {
@@ -284,11 +321,11 @@ function renderSets() {
       el("h2", {}, s.setId),
       el("div", { class: "muted" }, `dimension ${number.format(s.dimension)} · ${s.metric} · ${number.format(s.total)} records · updated ${ago(s.updatedUnixMs)}`),
       el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
-      el("div", {}, last ? `Drift MMD² ${decimal.format(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
+      el("div", last && last.mmd2 <= 0 ? { class: "drift-text", title: `The estimate was ${decimal.format(last.mmd2)}: MMD² is estimated without bias, so with no measurable drift it can fall below 0` } : { class: "drift-text" }, last ? `Drift MMD² ${mmd2Text(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
       driftChart(s.drift),
       el("div", { class: s.scoring.problem ? "error" : "muted" }, s.scoring.problem
         ? `Scoring: ${s.scoring.problem}`
-        : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · computed ${ago(s.scoring.computedUnixMs)}`),
+        : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
       el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
         el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
   }));
@@ -337,6 +374,7 @@ function connectEvents() {
       const full = !before || now.total < before.total || now.scoresRevision !== before.scoresRevision;
       await loadMap(full);
     }
+    if (now && state.view === "queue" && (!before || now.scoresRevision !== before.scoresRevision)) scheduleQueueRefresh();
     // The cards are fetched again while they show, or when a set came or went (the header's list); otherwise when the
     // cards are next shown (no request and no work per label while someone works the queue).
     const ids = (list) => list.map((c) => c.setId).join("\n");
@@ -404,7 +442,7 @@ async function fetchMap(full) {
   if (keep) { const set = new Set(keep); for (let i = 0; i < data.count; i++) if (set.has(data.seq[i])) { state.selected[i] = 1; state.selectedCount++; } }
   const pointColors = colors();
   const colored = performance.now();
-  state.map.setPoints(data.x, data.y, pointColors);
+  state.map.setPoints(data.x, data.y, pointColors, drawOrder());
   if (firstLoad) state.map.fit();
   const uploaded = performance.now();
   state.loadedMs = uploaded - started;
@@ -414,6 +452,34 @@ async function fetchMap(full) {
   renderLegend();
   updateSelection();
   $("map-status").textContent = `${number.format(data.count)} points · ${data.projection}`;
+}
+
+// The order points are drawn in (later on top). The server sends them in sequence order, training usually first, so
+// a large production set would bury it: datasets are interleaved by a fixed hash of each record's sequence (FNV-1a,
+// as the CLI report orders by record id), the same on every load; selected points are drawn last.
+function drawOrder() {
+  const d = state.data, n = d.count, sel = state.selected, dim = state.selectedCount > 0;
+  if (!d.hash || d.hash.length !== n) {
+    d.hash = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      let h = 2166136261, v = d.seq[i];
+      for (let b = 0; b < 8; b++) { h = Math.imul(h ^ (v % 256), 16777619) >>> 0; v = Math.floor(v / 256); }
+      d.hash[i] = h;
+    }
+  }
+  const order = new Uint32Array(n);
+  const key = (i) => (dim && sel[i] ? 4294967296 : 0) + d.hash[i];
+  if (n <= 1048576) {
+    // One numeric sort of keys that carry the index in their low 20 bits (exact: below 2^53).
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = key(i) * 1048576 + i;
+    keys.sort();
+    for (let k = 0; k < n; k++) order[k] = keys[k] % 1048576;
+  } else {
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => key(a) - key(b) || a - b);
+  }
+  return order;
 }
 
 function scoreRange() {
@@ -568,7 +634,7 @@ function select(indexes, add) {
   if (!add) state.selected.fill(0);
   for (const i of indexes) state.selected[i] = 1;
   state.selectedCount = state.selected.reduce((a, b) => a + b, 0);
-  state.map.setColors(colors());
+  state.map.setPoints(state.data.x, state.data.y, colors(), drawOrder());
   updateSelection();
 }
 
@@ -728,6 +794,7 @@ async function loadQueue(more) {
     return;
   } finally { state.queueLoading = false; }
   state.queuePage = page;
+  if (!more) $("queue-newer").hidden = true;
   if (more) {
     // The ranking may have moved since the first page (a new scoring pass): an item already shown is not shown twice.
     const shown = new Set(state.queue.map((i) => i.id));
@@ -749,16 +816,37 @@ function queueStatus() {
   if (!page) return;
   if (page.problem) { $("queue-status").textContent = page.problem; return; }
   const hidden = !$("queue-reviewed").checked && page.reviewed ? ` · ${number.format(page.reviewed)} reviewed or dismissed hidden` : "";
-  $("queue-status").textContent = `showing ${number.format(state.queue.length)}${page.hasMore ? ", more below" : ""} · ${number.format(page.scored)} scored${hidden} · computed ${ago(page.computedUnixMs)}`;
+  $("queue-status").textContent = `showing ${number.format(state.queue.length)}${page.hasMore ? ", more below" : ""} · ${number.format(page.scored)} scored${hidden} · ${computedText(page)}`;
   const more = $("queue-more");
   more.hidden = !page.hasMore;
   $("queue-empty").hidden = state.queue.length > 0;
-  $("queue-empty").textContent = page.scored === 0
+  $("queue-empty").textContent = page.stale && page.scored === 0
+    ? "The ranking is not ready yet (stale): after a restart the server reads its stored scores back, and after new training data it scores again. This list fills in by itself when it is back."
+    : page.scored === 0
     ? "Nothing scored yet: records of this dataset are ranked once the set has training records and a scoring pass has run."
     : "Nothing left to review here: every ranked record is reviewed or dismissed, or the filters match none. Tick \u201cinclude reviewed\u201d to see them.";
 }
 
 $("queue-more").addEventListener("click", () => loadQueue(true));
+$("queue-newer").addEventListener("click", () => loadQueue());
+
+// A new ranking of the shown set (a scoring pass, or the stored ranking read back after a restart) reloads the queue
+// once events have been quiet for a second: one request however many events come. An empty, stale or refused list is
+// replaced; a list someone is working keeps its items and place, and a button offers the new ranking.
+const QUEUE_REFRESH_MS = 1000;
+function scheduleQueueRefresh() {
+  clearTimeout(state.queueRefreshTimer);
+  state.queueRefreshTimer = setTimeout(refreshQueue, QUEUE_REFRESH_MS);
+}
+
+function refreshQueue() {
+  state.queueRefreshTimer = null;
+  if (state.view !== "queue" || state.missingSet) return;
+  if (state.queueLoading) { scheduleQueueRefresh(); return; }
+  const page = state.queuePage;
+  if (!page || page.stale || page.problem || state.queue.length === 0) { note("queue refresh"); loadQueue(); }
+  else $("queue-newer").hidden = false;
+}
 
 function queueItem(item, i) {
   const reviewed = item.reviewState && item.reviewState !== "unreviewed" ? item.reviewState : null;

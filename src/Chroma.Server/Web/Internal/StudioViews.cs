@@ -28,7 +28,14 @@ internal sealed record DatasetView(string Name, long Count);
 internal sealed record DriftView(long ComputedUnixMs, double Mmd2, double PValue, int ProductionSample);
 
 /// <summary>How fresh the set's scores are.</summary>
-internal sealed record ScoringView(long ComputedUnixMs, long Scored, long Pending, long Revision, string? Problem);
+internal sealed record ScoringView(long ComputedUnixMs, long Scored, long Pending, long Revision, string? Problem)
+{
+    /// <summary>
+    /// Gets whether the ranking is stale: read back after a start (empty until event 301) or scored against training
+    /// data that has changed since (served until the refit replaces it). An empty stale ranking is not "never scored".
+    /// </summary>
+    public bool Stale { get; init; }
+}
 
 /// <summary>A record with what the server knows of it.</summary>
 internal sealed record RecordView(
@@ -108,6 +115,9 @@ internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, b
 
     /// <summary>Gets how many records of the set are reviewed or dismissed (left out unless reviewed=include).</summary>
     public int Reviewed { get; init; }
+
+    /// <summary>Gets whether the ranking is stale (see <see cref="ScoringView.Stale"/>): the page fills in or changes when it is back.</summary>
+    public bool Stale { get; init; }
 }
 
 /// <summary>
