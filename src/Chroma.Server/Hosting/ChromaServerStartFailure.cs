@@ -18,6 +18,6 @@ public enum ChromaServerStartFailure
     /// <summary>The address could not be bound: the port is taken or not permitted (exit code 8).</summary>
     Address = 8,
 
-    /// <summary>The data directory or database file could not be created, opened or written (exit code 9).</summary>
+    /// <summary>The data directory or database file could not be created, opened or written, or another server holds the directory (exit code 9).</summary>
     DataDirectory = 9,
 }
