@@ -37,7 +37,7 @@ internal static class CliExitCode
         ((int)ChromaServerStartFailure.Setting, "the server did not start: a bad setting (named)"),
         ((int)ChromaServerStartFailure.Certificate, "the server did not start: the TLS certificate could not be read (missing file, wrong password, no key)"),
         ((int)ChromaServerStartFailure.Database, "the database is damaged (failed its integrity check, or not a database); check: damage found"),
-        ((int)ChromaServerStartFailure.Address, "the server did not start: the port is taken or not permitted"),
-        ((int)ChromaServerStartFailure.DataDirectory, "the server did not start: the data directory cannot be created, opened or written"),
+        ((int)ChromaServerStartFailure.Address, "the server did not start: the port is taken or not permitted, or the host is not an address of this machine"),
+        ((int)ChromaServerStartFailure.DataDirectory, "the server did not start: the data directory cannot be created, opened or written, or another server holds it"),
     ];
 }

@@ -15,9 +15,9 @@ public enum ChromaServerStartFailure
     /// <summary>The database is damaged, failed its integrity check, or was written by a newer server (exit code 7).</summary>
     Database = 7,
 
-    /// <summary>The address could not be bound: the port is taken or not permitted (exit code 8).</summary>
+    /// <summary>The address could not be bound: the port is taken or not permitted, or the host is not an address of this machine (exit code 8).</summary>
     Address = 8,
 
-    /// <summary>The data directory or database file could not be created, opened or written (exit code 9).</summary>
+    /// <summary>The data directory or database file could not be created, opened or written, or another server holds the directory (exit code 9).</summary>
     DataDirectory = 9,
 }

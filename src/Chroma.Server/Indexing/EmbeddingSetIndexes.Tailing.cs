@@ -196,7 +196,10 @@ internal sealed partial class EmbeddingSetIndexes
         }
         catch (DbException ex)
         {
-            IndexingLog.PollFailed(_logger, ex);
+            if (!_pollOutageLog.TryLog(ex))
+            {
+                IndexingLog.PollFailed(_logger, ex);
+            }
         }
 
         WakeDeferred();

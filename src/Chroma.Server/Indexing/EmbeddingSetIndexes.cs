@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
 
 namespace Chroma.Server.Indexing;
 
@@ -24,6 +25,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     private readonly IndexingOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EmbeddingSetIndexes> _logger;
+    private readonly StorageOutageLog _pollOutageLog;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
     // Not SingleReader: only the multi-reader unbounded channel counts its items (a round takes as many as are queued).
     private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>();
@@ -50,6 +52,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
+        _pollOutageLog = new StorageOutageLog(logger, "the index poll", timeProvider);
         IndexDirectory = Path.GetFullPath(indexDirectory);
         _threads = new IndexBuildThreads(options.BuildThreads > 0 ? options.BuildThreads : IndexBuildThreads.DefaultCount);
     }

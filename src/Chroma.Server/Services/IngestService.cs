@@ -104,7 +104,10 @@ internal sealed class IngestService : Protocol.V1.Ingest.IngestBase
         catch (StoreUnavailableException ex)
         {
             // Nothing of the failed batch was committed; the client re-sends unacknowledged batches.
-            IngestLog.StoreFailed(_logger, ex);
+            if (!_ingestor.OutageLog.TryLog(ex))
+            {
+                IngestLog.StoreFailed(_logger, ex);
+            }
             throw new RpcException(new Status(StatusCode.Unavailable, "the server could not store the batch; re-send it later"));
         }
         catch (Exception ex) when (IsShutdownCancellation(ex, context))

@@ -18,7 +18,10 @@ internal sealed class RecordStoreHealthCheck(IRecordStore store) : IHealthCheck
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("the database is not readable", ex));
+            // An outage is an expected state (logged by the components that retry): its reason, without a stack trace.
+            return Task.FromResult(StorageOutage.Is(ex)
+                ? HealthCheckResult.Unhealthy($"the database is unavailable ({ex.Message.ReplaceLineEndings(" ")})")
+                : HealthCheckResult.Unhealthy("the database is not readable", ex));
         }
     }
 }

@@ -45,6 +45,7 @@ internal static class ChromaServerApplication
         ArgumentNullException.ThrowIfNull(options);
         options = options.Clone();
         var certificate = ServerCertificateLoader.Load(ValidateOptions(options, configuration));
+        var dataLock = LockDataDirectoryAndCheckAddresses(options, certificate);
         builder.Services.AddChromaOptions(options, configuration);
 
         var studio = options.Web.Enabled;
@@ -67,6 +68,10 @@ internal static class ChromaServerApplication
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton(bindings);
+
+        // A factory registration, so the container releases the lock when it is disposed: after the store it opened
+        // before (services are disposed in the reverse order of their creation).
+        builder.Services.AddSingleton(_ => dataLock);
         AddChromaServices(builder.Services, options);
         if (studio)
         {
@@ -82,12 +87,14 @@ internal static class ChromaServerApplication
         }
         catch
         {
+            dataLock.Dispose();
             certificate?.Dispose();
             throw;
         }
 
         try
         {
+            _ = app.Services.GetRequiredService<DataDirectoryLock>();
             if (certificate is not null)
             {
                 // The certificate holds a native key handle; release it with the server.
@@ -111,11 +118,31 @@ internal static class ChromaServerApplication
         catch
         {
             ((IDisposable)app).Dispose();
+            dataLock.Dispose();
             certificate?.Dispose();
             throw;
         }
 
         return app;
+    }
+
+    // Both before anything expensive: one server per data directory (SQLite's file and every provider's index files
+    // would be written by two processes), and a taken port or foreign address fails before the store is read.
+    private static DataDirectoryLock LockDataDirectoryAndCheckAddresses(ChromaServerOptions options, X509Certificate2? certificate)
+    {
+        DataDirectoryLock? dataLock = null;
+        try
+        {
+            dataLock = DataDirectoryLock.Acquire(options.DataDirectory);
+            ListenAddressCheck.ThrowIfUnavailable(options);
+            return dataLock;
+        }
+        catch
+        {
+            dataLock?.Dispose();
+            certificate?.Dispose();
+            throw;
+        }
     }
 
     // The start-up validation of every options type (what ValidateOnStart runs again when the host starts), over the

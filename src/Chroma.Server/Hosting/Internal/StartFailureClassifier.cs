@@ -58,6 +58,11 @@ internal static class StartFailureClassifier
                 sqlite),
             InvalidOperationException newer when newer.Message.Contains("newer Chroma server", StringComparison.Ordinal) => new(
                 ChromaServerStartFailure.Database, $"the database \"{database}\": {OneLine(newer.Message)}", newer),
+            // EADDRNOTAVAIL: the host is an address this machine does not have; no port would help.
+            _ when IsBindFailure(exception) && HasSocketError(exception, SocketError.AddressNotAvailable) => new(
+                ChromaServerStartFailure.Address,
+                $"could not listen on {options.Host} ({OneLine(Innermost(exception).Message)}): this machine has no such address; set Chroma:Host (Chroma__Host) to one of its addresses, \"localhost\" or \"*\"",
+                exception),
             _ when IsBindFailure(exception) && IsWebPort(exception, options, out var webPort) => new(
                 ChromaServerStartFailure.Address,
                 $"could not listen on {options.Host}:{webPort} for Studio, the web app ({OneLine(Innermost(exception).Message)}); set Chroma:Web:Port (Chroma__Web__Port) to a free port, 0 to pick one, or Chroma:Web:Enabled to false",
@@ -101,6 +106,19 @@ internal static class StartFailureClassifier
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is SocketException || e.GetType().Name == "AddressInUseException")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasSocketError(Exception exception, SocketError error)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException socket && socket.SocketErrorCode == error)
             {
                 return true;
             }

@@ -15,6 +15,11 @@ internal static class StorageOpener
         string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
+        if (storage.Provider == StorageProvider.Postgres && logger is not null)
+        {
+            WarnOfSqliteDatabase(dataDirectory, logger);
+        }
+
         return storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space),
@@ -26,5 +31,15 @@ internal static class StorageOpener
                 logger is null ? null : (attempt, reason, pause) => StorageLog.WaitingForDatabase(logger, attempt, pause.TotalSeconds, storage.StartupTimeout, reason)),
             _ => throw new ArgumentException($"Chroma:Storage:Provider: unknown provider {storage.Provider}.", nameof(storage)),
         };
+    }
+
+    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a word.
+    private static void WarnOfSqliteDatabase(string dataDirectory, ILogger logger)
+    {
+        var sqlite = Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName);
+        if (File.Exists(sqlite))
+        {
+            StorageLog.SqliteDatabaseNotServed(logger, sqlite);
+        }
     }
 }

@@ -155,7 +155,7 @@ internal sealed partial class ScoringScheduler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            LogPassFailed(ex, state.Set.SetId);
             RetryLater(state.Set);
             return true;
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
 
 namespace Chroma.Server.Recommendations.Scheduling;
 
@@ -24,6 +25,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     private readonly TimeSpan _debounce;
     private readonly TimeSpan _maxDelay;
     private readonly ILogger<ScoringScheduler> _logger;
+    private readonly StorageOutageLog _outageLog;
     private readonly ConcurrentDictionary<long, SetScoringState> _states = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<long, DirtySet> _dirty = [];
@@ -46,6 +48,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         _debounce = options.Debounce;
         _maxDelay = options.MaxDelay;
         _logger = logger;
+        _outageLog = new StorageOutageLog(logger, "scoring", time);
     }
 
     /// <summary>Raised after every pass (tests wait on it).</summary>
@@ -382,6 +385,15 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         }
     }
 
+    // A database outage is logged once per outage (with a count), any other failure each time with its stack trace.
+    private void LogPassFailed(Exception exception, string setId)
+    {
+        if (!_outageLog.TryLog(exception))
+        {
+            ScoringLog.PassFailed(_logger, exception, setId);
+        }
+    }
+
     private async Task RunPassAsync(SetScoringState state, CancellationToken stoppingToken)
     {
         ScoringPassResult result;
@@ -404,7 +416,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            LogPassFailed(ex, state.Set.SetId);
             RetryLater(state.Set);
             state.Coverage.PassEnded(storedAtStart, succeeded: false);
             return;
@@ -440,6 +452,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 },
                 passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
+            _outageLog.Succeeded();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -455,7 +468,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            ScoringLog.PassFailed(_logger, ex, state.Set.SetId);
+            LogPassFailed(ex, state.Set.SetId);
             if (StorageOutage.Is(ex))
             {
                 RetryLater(state.Set);

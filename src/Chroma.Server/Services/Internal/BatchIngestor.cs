@@ -1,6 +1,7 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Diagnostics.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
 using Chroma.Server.Validation;
 
 namespace Chroma.Server.Services.Internal;
@@ -21,8 +22,9 @@ internal sealed class BatchIngestor
     private readonly long _retryAfterMs;
 
     /// <summary>Creates the ingestor.</summary>
-    public BatchIngestor(IRecordStore store, LimitsOptions limits, IngestOptions ingest, ILogger<BatchIngestor> logger)
+    public BatchIngestor(IRecordStore store, LimitsOptions limits, IngestOptions ingest, ILogger<BatchIngestor> logger, TimeProvider? timeProvider = null)
     {
+        OutageLog = new StorageOutageLog(logger, "ingest", timeProvider);
         _store = store;
         _limits = limits;
         _ingest = ingest;
@@ -33,6 +35,9 @@ internal sealed class BatchIngestor
 
     /// <summary>Gets the gate bounding the commit queue (its counters are read by tests and the server's metrics).</summary>
     public IngestAdmission Admission => _admission;
+
+    /// <summary>Gets the log of database outages seen by ingest (the ingest service reports refused batches to it).</summary>
+    public StorageOutageLog OutageLog { get; }
 
     /// <summary>Gets the records of the batches answered, by outcome.</summary>
     public IngestCounters Counters { get; } = new();
@@ -120,6 +125,7 @@ internal sealed class BatchIngestor
             IngestLog.BatchStored(_logger, new ClientText(batch.BatchId), setId, outcome.Accepted, outcome.Duplicates);
         }
 
+        OutageLog.Succeeded();
         Counters.AddStored(outcome.Accepted, outcome.Duplicates);
         return new LogAck { BatchId = batch.BatchId, Accepted = outcome.Accepted, Duplicates = outcome.Duplicates };
     }

@@ -1,6 +1,7 @@
 using Chroma.Server.Background.Internal;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
+using Chroma.Server.Storage.Internal;
 
 namespace Chroma.Server.Web.Internal;
 
@@ -28,6 +29,7 @@ internal sealed class MapWarmer : BackgroundService
     private readonly TimeProvider _time;
     private readonly GrpcActivity _activity;
     private readonly ILogger<MapWarmer> _logger;
+    private readonly StorageOutageLog _outageLog;
     private readonly Dictionary<string, long> _seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _warmed = new(StringComparer.Ordinal);
 
@@ -39,6 +41,7 @@ internal sealed class MapWarmer : BackgroundService
         _time = time;
         _activity = activity;
         _logger = logger;
+        _outageLog = new StorageOutageLog(logger, "Studio's map warmer", time);
     }
 
     private int _warmedCount;
@@ -111,7 +114,10 @@ internal sealed class MapWarmer : BackgroundService
                     return;
                 }
 
-                StudioLog.MapWarmFailed(_logger, e, setId);
+                if (!_outageLog.TryLog(e))
+                {
+                    StudioLog.MapWarmFailed(_logger, e, setId);
+                }
             }
         }
     }
@@ -144,10 +150,14 @@ internal sealed class MapWarmer : BackgroundService
                 try
                 {
                     Pass(stoppingToken);
+                    _outageLog.Succeeded();
                 }
                 catch (Exception e) when (e is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
                 {
-                    StudioLog.MapWarmFailed(_logger, e, "(listing sets)");
+                    if (!_outageLog.TryLog(e))
+                    {
+                        StudioLog.ListingSetsFailed(_logger, e);
+                    }
                 }
                 catch (Exception) when (stoppingToken.IsCancellationRequested)
                 {

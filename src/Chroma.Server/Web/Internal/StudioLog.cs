@@ -11,4 +11,7 @@ internal static partial class StudioLog
 
     [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "Studio could not project the map of '{SetId}' in the background; a page opening it projects it then")]
     public static partial void MapWarmFailed(ILogger logger, Exception exception, string setId);
+
+    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "Studio's map warmer could not list the sets to keep their maps projected; it tries again in a second")]
+    public static partial void ListingSetsFailed(ILogger logger, Exception exception);
 }

@@ -1,0 +1,82 @@
+using System.Globalization;
+
+namespace Chroma.Server.Hosting.Internal;
+
+/// <summary>
+/// The exclusive hold a server keeps on its data directory while it runs: the file <c>chroma.lock</c> open with
+/// <see cref="FileShare.None"/> (an advisory <c>flock</c> on Linux and macOS, a sharing lock on Windows), so a second
+/// server on the same directory is refused instead of serving a database and index files another process writes. The
+/// operating system drops the lock when the process ends, however it ends: a killed server leaves no stale lock. The file
+/// holds the holder's process id for an operator (<c>cat chroma.lock</c>); the offline <c>check</c> and <c>backup</c>
+/// commands never take it.
+/// </summary>
+internal sealed class DataDirectoryLock : IDisposable
+{
+    /// <summary>The lock file's name in the data directory.</summary>
+    public const string FileName = "chroma.lock";
+
+    private readonly FileStream _file;
+
+    private DataDirectoryLock(FileStream file) => _file = file;
+
+    /// <summary>
+    /// Creates <paramref name="dataDirectory"/> when missing and takes its lock; throws
+    /// <see cref="ChromaServerStartException"/> (<see cref="ChromaServerStartFailure.DataDirectory"/>) when another server holds it.
+    /// </summary>
+    public static DataDirectoryLock Acquire(string dataDirectory)
+    {
+        var directory = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex) when (File.Exists(path) && ex is not PathTooLongException)
+        {
+            throw new ChromaServerStartException(
+                ChromaServerStartFailure.DataDirectory,
+                $"the data directory \"{directory}\" is in use by another Chroma server {HolderText(path)}; " +
+                "stop that server first, or give this one its own Chroma:DataDirectory (Chroma__DataDirectory)",
+                ex);
+        }
+
+        try
+        {
+            file.SetLength(0);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
+            file.Flush();
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        return new DataDirectoryLock(file);
+    }
+
+    /// <summary>Releases the lock (the file stays, so a server starting meanwhile never locks a file about to vanish).</summary>
+    public void Dispose() => _file.Dispose();
+
+    // The holder's process id where the file can be read past its lock; .NET readers on Unix take a shared flock and are
+    // refused too, so there the message points at the file (`cat` reads it: the lock is advisory).
+    private static string HolderText(string path)
+    {
+        try
+        {
+            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var text = new StreamReader(reader);
+            return int.TryParse(text.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? $"(process {pid}, see \"{path}\")" : $"(it holds \"{path}\")";
+        }
+        catch (IOException)
+        {
+            return $"(its process id is in \"{path}\")";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return $"(it holds \"{path}\")";
+        }
+    }
+}
