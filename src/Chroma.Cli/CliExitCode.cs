@@ -33,7 +33,7 @@ internal static class CliExitCode
         (ServerError, "the server answered with an error"),
         (Usage, "bad command line: unknown command, missing or bad option"),
         (Unreachable, "the server is not reachable, or not serving"),
-        (NotAvailable, "the server does not offer this (e.g. no recommendations for the set yet)"),
+        (NotAvailable, "the server does not offer this (e.g. no recommendations for the set yet, or recommend --wait ran out before the ranking covered every acknowledged record)"),
         ((int)ChromaServerStartFailure.Setting, "the server did not start: a bad setting (named)"),
         ((int)ChromaServerStartFailure.Certificate, "the server did not start: the TLS certificate could not be read (missing file, wrong password, no key)"),
         ((int)ChromaServerStartFailure.Database, "the database is damaged (failed its integrity check, or not a database); check: damage found"),

@@ -66,9 +66,10 @@ internal sealed class RecommendCommand : ICliCommand
                 computedUnixMs = response.ComputedAt?.ToUnixTimeMilliseconds() ?? 0,
                 scoredRecords = response.ScoredRecords,
                 pendingRecords = response.PendingRecords,
+                coversRequest = wait == 0 || response.CoversRequest,
                 recommendations = items,
             }).ConfigureAwait(false);
-            return CliExitCode.Success;
+            return await WaitOutcomeAsync(context, wait, response).ConfigureAwait(false);
         }
 
         var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)";
@@ -95,6 +96,20 @@ internal sealed class RecommendCommand : ICliCommand
                 response.PendingRecords);
         }
 
-        return CliExitCode.Success;
+        return await WaitOutcomeAsync(context, wait, response).ConfigureAwait(false);
+    }
+
+    // --wait that ran out before the ranking covered what the server had acknowledged: the list shown is the last
+    // ranking, said on standard error, and exit code 4 so a script does not take it for the fresh one.
+    private static async Task<int> WaitOutcomeAsync(CliContext context, int wait, RecommendationPage response)
+    {
+        if (wait == 0 || response.CoversRequest)
+        {
+            return CliExitCode.Success;
+        }
+
+        await context.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"chroma-server: the wait of {wait} s ran out before the ranking covered every record the server had acknowledged ({response.PendingRecords:N0} not ranked yet); the list is the last ranking")).ConfigureAwait(false);
+        return CliExitCode.NotAvailable;
     }
 }

@@ -143,9 +143,30 @@ public sealed class RecommendCommandTests
         Assert.That(asked.WaitTimeoutMs, Is.EqualTo(5_000));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_WaitRanOut_LastRankingShownSaidOnStandardErrorExitCode4()
+    {
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            var response = Ranked(request.PageSize);
+            response.CoversRequest = false;
+            response.PendingRecords = 300;
+            return response;
+        });
+
+        var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--wait", "2", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.NotAvailable));
+        Assert.That(run.Error, Does.Contain("the wait of 2 s ran out before the ranking covered every record the server had acknowledged (300 not ranked yet)"));
+        var json = JsonDocument.Parse(run.Output).RootElement;
+        Assert.That(json.GetProperty("coversRequest").GetBoolean(), Is.False);
+        Assert.That(json.GetProperty("recommendations").GetArrayLength(), Is.GreaterThan(0), "the last ranking is still shown");
+    }
+
     private GetRecommendationsResponse Ranked(int top)
     {
-        var response = new GetRecommendationsResponse { ScoredRecords = CliTestData.ProductionCount, ComputedUnixMs = 1_700_200_000_000 };
+        var response = new GetRecommendationsResponse { ScoredRecords = CliTestData.ProductionCount, ComputedUnixMs = 1_700_200_000_000, CoversRequest = true };
         foreach (var record in Enumerable.Reverse(_production).Take(top))
         {
             var recommendation = new Recommendation
