@@ -66,7 +66,7 @@ internal sealed partial class QueryService
             // A later page of a ranking that has been replaced since: served from the ranking the first page came from.
             (scores, reviewed) = _pinned.Find(set.Key, pinnedAnchor) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(
                 CultureInfo.InvariantCulture,
-                $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a ranking is kept {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page, by the server that served it); start again from the first page")));
+                $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a server keeps one replaced ranking per set, {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page); start again from the first page")));
         }
 
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(

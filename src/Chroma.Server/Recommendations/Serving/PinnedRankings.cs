@@ -9,17 +9,19 @@ namespace Chroma.Server.Recommendations.Serving;
 /// whatever ranking was current, and pages repeated some records and skipped others while production kept arriving.
 /// </summary>
 /// <remarks>
-/// Bounded: a ranking no page was asked of for <see cref="IdleLimit"/> is dropped, and a set keeps at most
-/// <see cref="MaxPerSet"/> besides its current one (the least recently used goes first). A token whose ranking is gone
-/// is refused (FailedPrecondition); the caller starts again from the first page.
+/// Bounded, because a set's scores are large (at a million records, about as large as the set's ranking data itself):
+/// a ranking no page was asked of for <see cref="IdleLimit"/> is dropped, and a set keeps at most <see cref="MaxPerSet"/>
+/// replaced ranking besides its current one (the least recently used goes), so paging costs at most one more copy of a
+/// set's scores. A token whose ranking is gone is refused (FailedPrecondition); the caller starts again from the first
+/// page (a listing slower than two publications of the ranking cannot finish).
 /// </remarks>
 internal sealed class PinnedRankings(TimeProvider time)
 {
     /// <summary>How long a ranking is kept after the last page asked of it.</summary>
-    public static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(10);
+    public static readonly TimeSpan IdleLimit = TimeSpan.FromMinutes(5);
 
     /// <summary>Most rankings kept per set besides the current one.</summary>
-    public const int MaxPerSet = 3;
+    public const int MaxPerSet = 1;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<(long SetKey, RankingAnchor Anchor), Pinned> _pinned = [];

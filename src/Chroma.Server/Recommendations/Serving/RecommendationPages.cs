@@ -23,7 +23,7 @@ internal sealed partial class RecommendationPages
     // Depth of the first ranking computed for a key: a few pages without recomputing.
     private const int MinimumDepth = 100;
     private const int MaxCachedRankings = 256;
-    private const int MaxOlderRankings = 8;
+    private const int MaxOlderRankings = 2;
 
     private readonly IRecordScoreStore _store;
     private readonly RecommendationOptions _options;

@@ -61,7 +61,7 @@ public sealed class PinnedRankingsTests
         pinned.Pin(2, Scores(1), null);
 
         var kept = scores.Where(s => pinned.Find(1, RankingAnchor.Of(s, null)) is not null).Select(s => s.Revision).ToList();
-        Assert.That(kept, Is.EqualTo(scores.Skip(2).Select(s => s.Revision)), "the newest besides the current one");
+        Assert.That(kept, Is.EqualTo(scores.TakeLast(PinnedRankings.MaxPerSet + 1).Select(s => s.Revision)), "the newest besides the current one");
         Assert.That(pinned.Find(2, RankingAnchor.Of(Scores(1), null)), Is.Not.Null, "other sets keep theirs");
     }
 }
