@@ -49,10 +49,17 @@ internal sealed partial class QueryService
         List<VectorNeighbor> tail = [];
         if (behind && request.Exact)
         {
-            var indexedThrough = _indexes.IndexedThrough(set);
-            tail = UnindexedTailScan.Nearest(
-                _store, set, query, (4 * request.K) + 16, dataset, indexedThrough, _store.ReadLastSequence(set), context.CancellationToken);
-            behind = false;
+            try
+            {
+                var indexedThrough = _indexes.IndexedThrough(set);
+                tail = UnindexedTailScan.Nearest(
+                    _store, set, query, (4 * request.K) + 16, dataset, indexedThrough, _store.ReadLastSequence(set), context.CancellationToken);
+                behind = false;
+            }
+            catch (System.Data.Common.DbException)
+            {
+                // The store is unreachable: answer from what the index holds, saying it is behind (as a non-exact search).
+            }
         }
 
         var response = new FindNearestResponse { IndexBehind = behind };
