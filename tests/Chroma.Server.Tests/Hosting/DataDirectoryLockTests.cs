@@ -1,12 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Chroma.Server.Hosting;
-using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Hosting;
 
-/// <summary>One server per data directory, and a start that fails on its address before reading the database.</summary>
+/// <summary>One server per data directory (a start that fails on its address before reading the database: StartFailureTests).</summary>
 [TestFixture]
 public sealed class DataDirectoryLockTests
 {
@@ -38,27 +35,5 @@ public sealed class DataDirectoryLockTests
         });
         await using var again = await ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory.Path, Web = { Enabled = false } });
         Assert.That(again.Port, Is.GreaterThan(0));
-    }
-
-    [Test, CancelAfter(30_000)]
-    public void StartAsync_PortTaken_FailsBeforeTheDatabaseIsOpened()
-    {
-        // Arrange
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        using var directory = new TempDirectory();
-
-        // Act
-        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() =>
-            ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = port, DataDirectory = directory.Path }));
-
-        // Assert
-        Assert.Multiple(() =>
-        {
-            Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Address));
-            Assert.That(ex.Message, Does.Contain("Chroma__Port"));
-            Assert.That(File.Exists(Path.Combine(directory.Path, SqliteRecordStore.FileName)), Is.False, "the database is not opened (nor its indexes built) for a server that cannot listen");
-        });
     }
 }

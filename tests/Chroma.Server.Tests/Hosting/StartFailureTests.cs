@@ -49,7 +49,8 @@ public sealed class StartFailureTests
 
         // Assert
         Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Address));
-        Assert.That(ex.Message, Does.Contain($"127.0.0.1:{port}"));
+        Assert.That(ex.Message, Does.Contain($"127.0.0.1:{port}").And.Contain("Chroma__Port"));
+        Assert.That(File.Exists(Path.Combine(directory.Path, Chroma.Server.Storage.Sqlite.SqliteRecordStore.FileName)), Is.False, "the database is not opened (nor its indexes built) for a server that cannot listen");
     }
 
     [Test, CancelAfter(30_000)]
