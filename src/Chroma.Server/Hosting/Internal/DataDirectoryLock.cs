@@ -37,7 +37,7 @@ internal sealed class DataDirectoryLock : IDisposable
         {
             throw new ChromaServerStartException(
                 ChromaServerStartFailure.DataDirectory,
-                $"the data directory \"{directory}\" is in use by another Chroma server {HolderText(path)}; " +
+                $"the data directory \"{directory}\" is in use by another Chroma server (its process id is in \"{path}\"); " +
                 "stop that server first, or give this one its own Chroma:DataDirectory (Chroma__DataDirectory)",
                 ex);
         }
@@ -59,24 +59,4 @@ internal sealed class DataDirectoryLock : IDisposable
 
     /// <summary>Releases the lock (the file stays, so a server starting meanwhile never locks a file about to vanish).</summary>
     public void Dispose() => _file.Dispose();
-
-    // The holder's process id where the file can be read past its lock; .NET readers on Unix take a shared flock and are
-    // refused too, so there the message points at the file (`cat` reads it: the lock is advisory).
-    private static string HolderText(string path)
-    {
-        try
-        {
-            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var text = new StreamReader(reader);
-            return int.TryParse(text.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? $"(process {pid}, see \"{path}\")" : $"(it holds \"{path}\")";
-        }
-        catch (IOException)
-        {
-            return $"(its process id is in \"{path}\")";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return $"(it holds \"{path}\")";
-        }
-    }
 }

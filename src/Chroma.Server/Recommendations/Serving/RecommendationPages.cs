@@ -135,11 +135,7 @@ internal sealed partial class RecommendationPages
             return cached;
         }
 
-        var (candidates, inDataset) = Candidates(scores, request, matching: null);
-        var fresh = Rank(candidates, request, need, current ? cached : null) with
-        {
-            Revision = scores.Revision, ExcludedVersion = excludedVersion, DatasetCount = inDataset, Request = request,
-        };
+        var fresh = Deepened(scores, request, need, current ? cached : null);
         if (_cache.Count >= MaxCachedRankings)
         {
             _cache.Clear();
@@ -158,8 +154,7 @@ internal sealed partial class RecommendationPages
             return cached;
         }
 
-        var (candidates, inDataset) = Candidates(scores, request, matching: null);
-        var fresh = Rank(candidates, request, need, cached) with { Revision = scores.Revision, ExcludedVersion = olderKey.Item3, DatasetCount = inDataset, Request = request };
+        var fresh = Deepened(scores, request, need, cached);
         if (_older.Count >= MaxOlderRankings)
         {
             _older.Clear();
@@ -167,6 +162,16 @@ internal sealed partial class RecommendationPages
 
         _older[olderKey] = fresh;
         return fresh;
+    }
+
+    // The ranking of `scores` for `request`, at least `need` deep (going on from `previous`, the same ranking less deep).
+    private CachedRanking Deepened(SetScores scores, RecommendationPageRequest request, int need, CachedRanking? previous)
+    {
+        var (candidates, inDataset) = Candidates(scores, request, matching: null);
+        return Rank(candidates, request, need, previous) with
+        {
+            Revision = scores.Revision, ExcludedVersion = request.Excluded?.Version ?? 0, DatasetCount = inDataset, Request = request,
+        };
     }
 
     private CachedRanking Rank(ScoredEntry[] candidates, RecommendationPageRequest request, int need, CachedRanking? previous)

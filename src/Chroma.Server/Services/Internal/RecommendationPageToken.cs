@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Validation;
 
@@ -25,7 +27,7 @@ internal static class RecommendationPageToken
         BinaryPrimitives.WriteInt64LittleEndian(bytes[17..], anchor.ComputedUnixMs);
         BinaryPrimitives.WriteInt64LittleEndian(bytes[25..], anchor.ExcludedVersion);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[33..], queryHash);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(bytes);
     }
 
     /// <summary>What a token says (offset 0 and no anchor for an empty token), or an InvalidArgument error.</summary>
@@ -36,10 +38,8 @@ internal static class RecommendationPageToken
             return (0, null, 0, null);
         }
 
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
         Span<byte> bytes = stackalloc byte[Length + 3];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+        if (Base64Url.DecodeFromChars(token, bytes, out _, out var written) != OperationStatus.Done)
         {
             return (0, null, 0, NotIssued);
         }
