@@ -9,10 +9,38 @@ namespace Chroma.Server.Indexing;
 /// </summary>
 internal sealed partial class AdaptiveVectorIndex
 {
+    private readonly Lock _linkCountLock = new();
     private PendingVectors? _pending;
+
+    // The graph's live count when the batch being linked began, or -1 while none is. Its vectors enter the graph one
+    // by one but leave the tail together afterwards (Linked): counted in both meanwhile, a set's size read mid-batch
+    // exceeded its records by up to a batch (the probe's 150,024 of 150,000 with no deletion).
+    private int _graphCountBeforeLink = -1;
 
     /// <summary>Gets how many vectors are staged and not linked into the graph yet (0 before the graph answers).</summary>
     public int PendingCount => Volatile.Read(ref _pending)?.Count ?? 0;
+
+    /// <summary>
+    /// The vectors <paramref name="hnsw"/> holds and those staged behind it, each once: while a batch is linked its
+    /// vectors are counted as staged (they leave the tail only once every one is in the graph), and the graph as it
+    /// was before the batch. Only the worker changes the graph's count, and while it links a batch only that batch
+    /// does, so this is what the index held before the batch, plus what was staged since.
+    /// </summary>
+    private (int Graph, int Staged) LinkedAndStaged(HnswVectorIndex hnsw)
+    {
+        lock (_linkCountLock)
+        {
+            var graph = _graphCountBeforeLink >= 0 ? _graphCountBeforeLink : hnsw.Count;
+            return (graph, PendingCount);
+        }
+    }
+
+    /// <summary>The vectors <paramref name="hnsw"/> holds and those staged behind it, each once (<see cref="LinkedAndStaged"/>).</summary>
+    private int IndexedCount(HnswVectorIndex hnsw)
+    {
+        var (graph, staged) = LinkedAndStaged(hnsw);
+        return graph + staged;
+    }
 
     /// <summary>
     /// Gets the store sequence a saved graph reflects, given that the worker has read through
@@ -55,21 +83,51 @@ internal sealed partial class AdaptiveVectorIndex
         }
 
         var oldest = pending.Oldest(max);
-        hnsw.TrackDroppedLinks();
-        await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
-
-        // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
-        // dropped it): no search would return it until the next reconnect pass, so a query right after its
-        // acknowledgement could miss it. While it is still staged (scanned exactly), it is linked in from its nearest
-        // reachable node with room, or, when all are full, by the pass. So is an older node that these inserts pruned
-        // from its neighbours' lists: it was found before them.
-        if (hnsw.LinkInPossiblyUnreachable(oldest) > 0)
+        lock (_linkCountLock)
         {
-            _settings.Reconnected?.Invoke(hnsw.Reconnect());
+            _graphCountBeforeLink = hnsw.Count;
         }
 
-        // The graph holds them now; a search between the two steps finds them in both, and the merge keeps one.
-        pending.Linked(oldest);
+        try
+        {
+            hnsw.TrackDroppedLinks();
+            await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
+
+            // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
+            // dropped it): no search would return it until the next reconnect pass, so a query right after its
+            // acknowledgement could miss it. While it is still staged (scanned exactly), it is linked in from its nearest
+            // reachable node with room, or, when all are full, by the pass. So is an older node that these inserts pruned
+            // from its neighbours' lists: it was found before them.
+            if (hnsw.LinkInPossiblyUnreachable(oldest) > 0)
+            {
+                _settings.Reconnected?.Invoke(hnsw.Reconnect());
+            }
+
+            // The graph holds them now; a search between the two steps finds them in both, and the merge keeps one. The
+            // count moves from the tail to the graph in one step with them.
+            lock (_linkCountLock)
+            {
+                pending.Linked(oldest);
+                _graphCountBeforeLink = -1;
+            }
+        }
+        catch
+        {
+            // The batch stays staged (found by the scan; the next link step takes it again): what the graph took of it
+            // leaves the graph, so no record is held by both once the count stops looking past the batch.
+            for (var i = 0; i < oldest.Count; i++)
+            {
+                hnsw.Remove(oldest.Sequence(i));
+            }
+
+            lock (_linkCountLock)
+            {
+                _graphCountBeforeLink = -1;
+            }
+
+            throw;
+        }
+
         return oldest.Count;
     }
 

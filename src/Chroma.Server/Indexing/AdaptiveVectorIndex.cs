@@ -80,13 +80,13 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         {
             if (Volatile.Read(ref _hnsw) is { } hnsw)
             {
-                return hnsw.Count + PendingCount;
+                return IndexedCount(hnsw);
             }
 
             _gate.EnterReadLock();
             try
             {
-                return _hnsw is not null ? _hnsw.Count + PendingCount : _exact!.Count;
+                return _hnsw is not null ? IndexedCount(_hnsw) : _exact!.Count;
             }
             finally
             {
@@ -141,7 +141,9 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         if (Hnsw is { } hnsw)
         {
-            return new IndexStatus(SetIndexKind.Hnsw, hnsw.Count + PendingCount, hnsw.Count, hnsw.SearchBreadth, hnsw.Estimate);
+            // One reading of both, so indexed - graph is what is staged (as ListSets says), never a record twice.
+            var (graph, staged) = LinkedAndStaged(hnsw);
+            return new IndexStatus(SetIndexKind.Hnsw, graph + staged, graph, hnsw.SearchBreadth, hnsw.Estimate);
         }
 
         var progress = Volatile.Read(ref _progress);
@@ -325,7 +327,7 @@ internal enum SetIndexKind
 /// <summary>A set index's state for statistics.</summary>
 /// <param name="Kind">What answers searches.</param>
 /// <param name="Count">Vectors searchable.</param>
-/// <param name="GraphCount">Vectors in the graph (while building: inserted so far, checkpoint included).</param>
+/// <param name="GraphCount">Vectors in the graph (while building: inserted so far, checkpoint included; while a batch of staged vectors is linked: before it).</param>
 /// <param name="SearchBreadth">Default breadth of graph searches; 0 while searches are exact.</param>
 /// <param name="Estimate">The latest recall estimate, null until one ran.</param>
 internal sealed record IndexStatus(SetIndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate);
