@@ -85,10 +85,25 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
+    public bool IsExact => false;
+
+    /// <inheritdoc />
+    public ITrainingNeighborSearch Broader(int factor)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(factor, 1);
+        return new BroaderSearch(this, _index.Options.EfSearch * factor);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k) => Search(query, k, _index.Options.EfSearch);
+
+    /// <inheritdoc />
+    public void Dispose() => _index.Dispose();
+
+    private (int TrainingIndex, float Distance)[] Search(ReadOnlySpan<float> query, int k, int breadth)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        var found = _index.Search(query, k, tag: null, ef: Math.Max(_index.Options.EfSearch, k));
+        var found = _index.Search(query, k, tag: null, ef: Math.Max(breadth, k));
         var result = new (int, float)[found.Length];
         for (var i = 0; i < found.Length; i++)
         {
@@ -98,6 +113,13 @@ internal sealed class HnswTrainingNeighborSearch : ITrainingNeighborSearch, IDis
         return result;
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _index.Dispose();
+    // The same graph searched with a larger breadth (candidates kept).
+    private sealed class BroaderSearch(HnswTrainingNeighborSearch graph, int breadth) : ITrainingNeighborSearch
+    {
+        public bool IsExact => false;
+
+        public ITrainingNeighborSearch Broader(int factor) => new BroaderSearch(graph, breadth * factor);
+
+        public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k) => graph.Search(query, k, breadth);
+    }
 }

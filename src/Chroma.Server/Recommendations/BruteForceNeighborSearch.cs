@@ -45,6 +45,12 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
     public NeighborMetric Metric { get; }
 
     /// <inheritdoc />
+    public bool IsExact => true;
+
+    /// <inheritdoc />
+    public ITrainingNeighborSearch Broader(int factor) => this;
+
+    /// <inheritdoc />
     public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
     {
         if (query.Length != _dimension)

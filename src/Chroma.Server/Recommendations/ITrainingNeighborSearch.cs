@@ -19,6 +19,15 @@ internal interface ITrainingNeighborSearch
     /// <c>TrainingIndex</c> is the row in the vectors the search was built from.
     /// </summary>
     IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k);
+
+    /// <summary>Gets a value indicating whether <see cref="Search"/> returns the exact nearest rows.</summary>
+    bool IsExact { get; }
+
+    /// <summary>
+    /// A search over the same rows that keeps <paramref name="factor"/> times as many candidates, so it misses fewer of
+    /// the exact neighbours at a higher cost per query; this search when it is exact.
+    /// </summary>
+    ITrainingNeighborSearch Broader(int factor);
 }
 
 /// <summary>

@@ -92,6 +92,9 @@ internal sealed class RecommendationModel
     /// <summary>Neighbour search over every training row (index = training row) under <see cref="Metric"/>.</summary>
     public ITrainingNeighborSearch NeighborSearch => _measurer.NeighborSearch;
 
+    /// <summary>The second search for records in the neighbour signals' tail, or null when <see cref="NeighborSearch"/> is exact.</summary>
+    public NeighborRefinement? NeighborRefinement => _measurer.Refinement;
+
     /// <summary>Labels of the training rows, indexed like <see cref="NeighborSearch"/>.</summary>
     public IReadOnlyList<string> NeighborLabels => _measurer.NeighborLabels;
 
@@ -173,23 +176,15 @@ internal sealed class RecommendationModel
             ClassNorms = ClassNorms(training, fitRows),
         };
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
-        limiter.For(
-            0,
-            heldOutRows.Length,
-            RecommendationScorer.RecordsPerChunk,
-            (start, end) =>
-            {
-                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
-                for (var i = start; i < end; i++)
-                {
-                    var row = training.Row(heldOutRows[i]);
-                    UnitVectors.Normalize(row, unit);
-                    // Its own index in the search (absent from a sample: then nothing is left out).
-                    var own = everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
-                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], own);
-                }
-            },
-            cancellationToken);
+        MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, again: null, limiter, cancellationToken);
+
+        // Records in the neighbour signals' tail are searched again (NeighborRefinement); the held-out records follow the
+        // same rule, from thresholds their first searches set, so calibration measures as scoring does.
+        if (NeighborRefinement.For(search, rows, d, metric, [.. measured.Select(m => m.Neighbors)]) is { } refinement)
+        {
+            measurer = measurer with { Refinement = refinement };
+            MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, m => refinement.Applies(m.Neighbors), limiter, cancellationToken);
+        }
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
         {
@@ -213,6 +208,44 @@ internal sealed class RecommendationModel
         {
             NeighborAccuracy = classes && measured.Length > 0 ? measured.Average(m => BoundaryReliability.Agrees(m.Neighbors)) : null,
         };
+    }
+
+    // Measures the held-out rows whose current measurement passes `again` (every row when it is null), leaving each
+    // one's own row out of its neighbours.
+    private static void MeasureHeldOut(
+        SignalMeasurer measurer,
+        TrainingData training,
+        int[] heldOutRows,
+        int[] neighborRows,
+        bool everyRow,
+        EmbeddingMeasurement[] measured,
+        Func<EmbeddingMeasurement, bool>? again,
+        BackgroundWorkLimiter limiter,
+        CancellationToken cancellationToken)
+    {
+        var d = training.Dimension;
+        limiter.For(
+            0,
+            heldOutRows.Length,
+            RecommendationScorer.RecordsPerChunk,
+            (start, end) =>
+            {
+                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
+                for (var i = start; i < end; i++)
+                {
+                    if (again is not null && !again(measured[i]))
+                    {
+                        continue;
+                    }
+
+                    var row = training.Row(heldOutRows[i]);
+                    UnitVectors.Normalize(row, unit);
+                    // Its own index in the search (absent from a sample: then nothing is left out).
+                    var own = everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
+                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], own);
+                }
+            },
+            cancellationToken);
     }
 
     /// <summary>

@@ -31,12 +31,23 @@ internal sealed record SignalMeasurer(
     /// <summary>Median embedding length of each class's fitted rows, for <see cref="EmbeddingMeasurement.NormShortfall"/>; null for none.</summary>
     public IReadOnlyDictionary<string, double>? ClassNorms { get; init; }
 
+    /// <summary>The second search for records in the neighbour signals' tail, or null to search once.</summary>
+    public NeighborRefinement? Refinement { get; init; }
+
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
-        var neighbors = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
+        var query = Query(embedding, unitEmbedding);
+        var neighbors = NeighborSearch.Search(query, NeighborCount);
+        var signals = NeighborSignals.From(neighbors, NeighborLabels, predictedClass);
+        if (Refinement is { } refinement && refinement.Applies(signals))
+        {
+            neighbors = refinement.Search.Search(query, NeighborCount);
+            signals = NeighborSignals.From(neighbors, NeighborLabels, predictedClass);
+        }
+
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], signals)
         {
             RelativeMahalanobis = Relative(embedding, distance),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
@@ -52,7 +63,26 @@ internal sealed record SignalMeasurer(
     public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
-        var found = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount + 1);
+        var query = Query(embedding, unitEmbedding);
+        var others = Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow);
+        var signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
+        if (Refinement is { } refinement && refinement.Applies(signals))
+        {
+            others = Others(refinement.Search.Search(query, NeighborCount + 1), ownRow);
+            signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
+        }
+
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], signals)
+        {
+            RelativeMahalanobis = Relative(embedding, distance),
+            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, others),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
+        };
+    }
+
+    // The first k of the found rows other than the record's own row.
+    private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int ownRow)
+    {
         var others = new List<(int TrainingIndex, float Distance)>(NeighborCount);
         var skipped = false;
         foreach (var neighbor in found)
@@ -67,12 +97,7 @@ internal sealed record SignalMeasurer(
             }
         }
 
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(others, NeighborLabels, predictedClass))
-        {
-            RelativeMahalanobis = Relative(embedding, distance),
-            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, others),
-            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
-        };
+        return others;
     }
 
     // Relative Mahalanobis (Ren et al. 2021): squared distance to the nearest class mean minus squared distance to

@@ -177,20 +177,33 @@ internal static class RecommendationBenchmark
         var exact = new BruteForceNeighborSearch(UnitVectors.NormalizeRows(training, [.. model.NeighborRows], limiter), d, NeighborMetric.Cosine);
         const int queries = 200;
         var found = 0;
+        var foundAgain = 0;
+        var refined = 0;
+        var second = model.NeighborRefinement;
         limiter.For(0, queries, 1, (first, end) =>
         {
             var query = new float[d];
             for (var q = first; q < end; q++)
             {
                 UnitVectors.Normalize(batch.Row(q * (batch.Count / queries)), query);
-                var approximate = model.NeighborSearch.Search(query, k).Select(n => n.TrainingIndex).ToHashSet();
-                var truth = exact.Search(query, k).Select(n => n.TrainingIndex);
+                var once = model.NeighborSearch.Search(query, k);
+                var approximate = once.Select(n => n.TrainingIndex).ToHashSet();
+                var truth = exact.Search(query, k).Select(n => n.TrainingIndex).ToArray();
                 Interlocked.Add(ref found, truth.Count(approximate.Contains));
+                if (second is not null && second.Applies(NeighborSignals.From(once, model.NeighborLabels, predictedClass: null)))
+                {
+                    Interlocked.Increment(ref refined);
+                }
+
+                var again = second?.Search.Search(query, k).Select(n => n.TrainingIndex).ToHashSet() ?? approximate;
+                Interlocked.Add(ref foundAgain, truth.Count(again.Contains));
             }
         });
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"           recall@{k} of the neighbour search vs an exact scan of its {model.NeighborRows.Count:N0} rows, {queries} queries: {found / (double)(queries * k):0.000} ({stopwatch.Elapsed.TotalSeconds:0.0} s to check)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"           second search for the neighbour signals' tail ({second?.Search.GetType().Name ?? "none"}): recall@{k} {foundAgain / (double)(queries * k):0.000}; {refined} of the {queries} queries in the tail"));
     }
 
     private static void LetterVsDigit()

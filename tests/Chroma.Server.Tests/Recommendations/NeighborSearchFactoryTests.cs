@@ -44,6 +44,10 @@ public class NeighborSearchFactoryTests
 
         public int Queries => Volatile.Read(ref _queries);
 
+        public bool IsExact => inner.IsExact;
+
+        public ITrainingNeighborSearch Broader(int factor) => this;
+
         public IReadOnlyList<(int TrainingIndex, float Distance)> Search(ReadOnlySpan<float> query, int k)
         {
             Interlocked.Increment(ref _queries);
