@@ -92,6 +92,69 @@ internal sealed class BruteForceNeighborSearch : ITrainingNeighborSearch
         return result;
     }
 
+    /// <summary>
+    /// <see cref="Search"/> for each of the row-major <paramref name="queries"/>, with the same answers: each block of rows
+    /// is read once for all of them (while it is in cache), so a scan for many queries costs about what the dot products
+    /// do, not what reading every row once per query does.
+    /// </summary>
+    public IReadOnlyList<(int TrainingIndex, float Distance)>[] SearchMany(float[] queries, int k)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        if (queries.Length % _dimension != 0)
+        {
+            throw new ArgumentException($"queries length {queries.Length} is not a multiple of dimension {_dimension}.", nameof(queries));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        k = Math.Min(k, Count);
+        var count = queries.Length / _dimension;
+        var cosine = Metric == NeighborMetric.Cosine;
+        var queryNorms = new float[count];
+        var bestIndex = new int[count * k];
+        var bestSquared = new float[count * k];
+        bestSquared.AsSpan().Fill(float.PositiveInfinity);
+        for (var q = 0; q < count; q++)
+        {
+            var query = queries.AsSpan(q * _dimension, _dimension);
+            queryNorms[q] = TensorPrimitives.Dot(query, query);
+        }
+
+        Span<float> dots = stackalloc float[DotProducts.BlockRows];
+        for (var start = 0; start < _squaredNorms.Length; start += DotProducts.BlockRows)
+        {
+            var rows = Math.Min(DotProducts.BlockRows, _squaredNorms.Length - start);
+            var block = _vectors.AsSpan(start * _dimension, rows * _dimension);
+            for (var q = 0; q < count; q++)
+            {
+                DotProducts.Block(queries.AsSpan(q * _dimension, _dimension), block, dots[..rows]);
+                var indexes = bestIndex.AsSpan(q * k, k);
+                var squared = bestSquared.AsSpan(q * k, k);
+                for (var r = 0; r < rows; r++)
+                {
+                    var distance = cosine ? 1f - dots[r] : queryNorms[q] + _squaredNorms[start + r] - (2f * dots[r]);
+                    if (distance < squared[k - 1])
+                    {
+                        Insert(indexes, squared, start + r, distance);
+                    }
+                }
+            }
+        }
+
+        var results = new IReadOnlyList<(int, float)>[count];
+        for (var q = 0; q < count; q++)
+        {
+            var result = new (int, float)[k];
+            for (var j = 0; j < k; j++)
+            {
+                result[j] = (bestIndex[(q * k) + j], Math.Max(0f, bestSquared[(q * k) + j]));
+            }
+
+            results[q] = result;
+        }
+
+        return results;
+    }
+
     private static void Insert(Span<int> bestIndex, Span<float> bestSquared, int index, float squared)
     {
         var position = bestSquared.Length - 1;

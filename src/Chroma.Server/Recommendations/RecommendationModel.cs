@@ -176,14 +176,14 @@ internal sealed class RecommendationModel
             ClassNorms = ClassNorms(training, fitRows),
         };
         var measured = new EmbeddingMeasurement[heldOutRows.Length];
-        MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, again: null, limiter, cancellationToken);
 
         // Records in the neighbour signals' tail are searched again (NeighborRefinement); the held-out records follow the
         // same rule, from thresholds their first searches set, so calibration measures as scoring does.
+        MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, refine: false, limiter, cancellationToken);
         if (NeighborRefinement.For(search, rows, d, metric, [.. measured.Select(m => m.Neighbors)]) is { } refinement)
         {
             measurer = measurer with { Refinement = refinement };
-            MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, m => refinement.Applies(m.Neighbors), limiter, cancellationToken);
+            MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, refine: true, limiter, cancellationToken);
         }
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
@@ -210,8 +210,8 @@ internal sealed class RecommendationModel
         };
     }
 
-    // Measures the held-out rows whose current measurement passes `again` (every row when it is null), leaving each
-    // one's own row out of its neighbours.
+    // Measures the held-out rows, each leaving its own row out of its neighbours: every row once (refine false), or
+    // again those in the measurer's refinement tail, searched together per chunk (refine true).
     private static void MeasureHeldOut(
         SignalMeasurer measurer,
         TrainingData training,
@@ -219,30 +219,35 @@ internal sealed class RecommendationModel
         int[] neighborRows,
         bool everyRow,
         EmbeddingMeasurement[] measured,
-        Func<EmbeddingMeasurement, bool>? again,
+        bool refine,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
     {
         var d = training.Dimension;
+
+        // Its own index in the search (absent from a sample: then nothing is left out).
+        int Own(int i) => everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
         limiter.For(
             0,
             heldOutRows.Length,
             RecommendationScorer.RecordsPerChunk,
             (start, end) =>
             {
-                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
+                var rows = new float[(end - start) * d];
+                var units = new float[(end - start) * d];
                 for (var i = start; i < end; i++)
                 {
-                    if (again is not null && !again(measured[i]))
+                    training.Row(heldOutRows[i]).CopyTo(rows.AsSpan((i - start) * d, d));
+                    UnitVectors.Normalize(rows.AsSpan((i - start) * d, d), units.AsSpan((i - start) * d, d));
+                    if (!refine)
                     {
-                        continue;
+                        measured[i] = measurer.MeasureLeavingOut(rows.AsSpan((i - start) * d, d), units.AsSpan((i - start) * d, d), training.Labels[heldOutRows[i]], Own(i));
                     }
+                }
 
-                    var row = training.Row(heldOutRows[i]);
-                    UnitVectors.Normalize(row, unit);
-                    // Its own index in the search (absent from a sample: then nothing is left out).
-                    var own = everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
-                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], own);
+                if (refine)
+                {
+                    measurer.RefineMany(rows, units, j => training.Labels[heldOutRows[start + j]], j => Own(start + j), measured.AsSpan(start, end - start));
                 }
             },
             cancellationToken);
@@ -444,6 +449,11 @@ internal sealed class RecommendationModel
     /// <summary>Measures the embedding-based signals of one record (raw embedding and its unit vector).</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
         _measurer.Measure(embedding, unitEmbedding, predictedClass);
+
+    /// <summary>Measures consecutive records at once (<see cref="SignalMeasurer.MeasureMany"/>); row-major embeddings and unit vectors.</summary>
+    public void MeasureMany(
+        ReadOnlySpan<float> embeddings, ReadOnlySpan<float> unitEmbeddings, Func<int, string?> predictedClass, Span<EmbeddingMeasurement> measurements) =>
+        _measurer.MeasureMany(embeddings, unitEmbeddings, predictedClass, measurements);
 
     // Median length of each class's fitted rows.
     private static Dictionary<string, double> ClassNorms(TrainingData training, int[] fitRows) =>

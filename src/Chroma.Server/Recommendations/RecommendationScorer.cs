@@ -44,11 +44,14 @@ internal static class RecommendationScorer
         var results = new ScoredRecord[batch.Count];
         limiter.For(0, batch.Count, RecordsPerChunk, (start, end) =>
         {
+            var measurements = new EmbeddingMeasurement[end - start];
+            model.MeasureMany(
+                batch.Embeddings.Span.Slice(start * d, (end - start) * d), units.AsSpan(start * d, (end - start) * d), j => batch.PredictedClass(start + j), measurements);
             for (var i = start; i < end; i++)
             {
                 var unit = new ReadOnlyMemory<float>(units, i * d, d);
                 var predicted = batch.PredictedClass(i);
-                var measurement = model.Measure(batch.Row(i), unit.Span, predicted);
+                var measurement = measurements[i - start];
                 var signals = new List<SignalScore>(9)
                 {
                     mahalanobis.Calibrate(SignalKind.Mahalanobis, measurement.MahalanobisDistance),

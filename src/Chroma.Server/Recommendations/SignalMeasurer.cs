@@ -37,22 +37,78 @@ internal sealed record SignalMeasurer(
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
-        var (distance, nearest) = Mahalanobis.Score(embedding);
         var query = Query(embedding, unitEmbedding);
-        var neighbors = NeighborSearch.Search(query, NeighborCount);
-        var signals = NeighborSignals.From(neighbors, NeighborLabels, predictedClass);
-        if (Refinement is { } refinement && refinement.Applies(signals))
+        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass);
+        return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
+            ? WithNeighbors(measurement, refinement.Search.Search(query, NeighborCount), unitEmbedding, predictedClass)
+            : measurement;
+    }
+
+    /// <summary>
+    /// Measures <paramref name="measurements"/>.Length records like <see cref="Measure"/>, from row-major raw embeddings
+    /// and unit vectors; the records the <see cref="Refinement"/> searches again are searched together
+    /// (<see cref="RefineMany"/>).
+    /// </summary>
+    public void MeasureMany(
+        ReadOnlySpan<float> embeddings, ReadOnlySpan<float> unitEmbeddings, Func<int, string?> predictedClass, Span<EmbeddingMeasurement> measurements)
+    {
+        ArgumentNullException.ThrowIfNull(predictedClass);
+        var d = Mahalanobis.Dimension;
+        for (var i = 0; i < measurements.Length; i++)
         {
-            neighbors = refinement.Search.Search(query, NeighborCount);
-            signals = NeighborSignals.From(neighbors, NeighborLabels, predictedClass);
+            measurements[i] = MeasureOnce(embeddings.Slice(i * d, d), unitEmbeddings.Slice(i * d, d), predictedClass(i));
         }
 
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], signals)
+        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRow: null, measurements);
+    }
+
+    /// <summary>
+    /// Searches again, all together, the records among <paramref name="measurements"/> whose neighbour signals are in the
+    /// <see cref="Refinement"/>'s tail, and reads their neighbour signals off what it finds (each leaving out its own
+    /// training row <paramref name="ownRow"/>(i), when given and not negative). An exact second search reads the
+    /// training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>).
+    /// </summary>
+    public void RefineMany(
+        ReadOnlySpan<float> embeddings,
+        ReadOnlySpan<float> unitEmbeddings,
+        Func<int, string?> predictedClass,
+        Func<int, int>? ownRow,
+        Span<EmbeddingMeasurement> measurements)
+    {
+        ArgumentNullException.ThrowIfNull(predictedClass);
+        if (Refinement is not { } refinement)
         {
-            RelativeMahalanobis = Relative(embedding, distance),
-            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
-            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
-        };
+            return;
+        }
+
+        var d = Mahalanobis.Dimension;
+        var again = new List<int>();
+        for (var i = 0; i < measurements.Length; i++)
+        {
+            if (refinement.Applies(measurements[i].Neighbors))
+            {
+                again.Add(i);
+            }
+        }
+
+        if (again.Count == 0)
+        {
+            return;
+        }
+
+        var queries = new float[again.Count * d];
+        for (var j = 0; j < again.Count; j++)
+        {
+            Query(embeddings.Slice(again[j] * d, d), unitEmbeddings.Slice(again[j] * d, d)).CopyTo(queries.AsSpan(j * d, d));
+        }
+
+        var found = refinement.SearchMany(queries, d, ownRow is null ? NeighborCount : NeighborCount + 1);
+        for (var j = 0; j < again.Count; j++)
+        {
+            var i = again[j];
+            var neighbors = ownRow is null ? found[j] : Others(found[j], ownRow(i));
+            measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i));
+        }
     }
 
     /// <summary>
@@ -79,6 +135,28 @@ internal sealed record SignalMeasurer(
             NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
         };
     }
+
+    // Every signal from one search of the neighbour search.
+    private EmbeddingMeasurement MeasureOnce(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
+    {
+        var (distance, nearest) = Mahalanobis.Score(embedding);
+        var neighbors = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
+        {
+            RelativeMahalanobis = Relative(embedding, distance),
+            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
+            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
+        };
+    }
+
+    // The measurement with its neighbour signals read off other neighbours.
+    private EmbeddingMeasurement WithNeighbors(
+        EmbeddingMeasurement measurement, IReadOnlyList<(int TrainingIndex, float Distance)> neighbors, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
+        measurement with
+        {
+            Neighbors = NeighborSignals.From(neighbors, NeighborLabels, predictedClass),
+            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
+        };
 
     // The first k of the found rows other than the record's own row.
     private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int ownRow)

@@ -30,6 +30,31 @@ public class BruteForceNeighborSearchTests
         Assert.That(result.Select(r => r.Distance), Is.EqualTo(new[] { 0f, 0.5f, 2f }).Within(1e-5f));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void SearchMany_ManyQueriesOverSeveralRowBlocks_SameAnswersAsOneSearchEach(bool cosine)
+    {
+        var metric = cosine ? NeighborMetric.Cosine : NeighborMetric.L2;
+        const int dimension = 13;
+        var (rows, _) = Data.SyntheticEmbeddings.Clusters(4, 70, dimension, 3, seed: 81);
+        var (queries, _) = Data.SyntheticEmbeddings.Clusters(4, 9, dimension, 3, seed: 82);
+        if (cosine)
+        {
+            Normalize(rows, dimension);
+            Normalize(queries, dimension);
+        }
+
+        var search = new BruteForceNeighborSearch(rows, dimension, metric);
+
+        var many = search.SearchMany(queries, 10);
+
+        Assert.That(many, Has.Length.EqualTo(36));
+        for (var q = 0; q < many.Length; q++)
+        {
+            Assert.That(many[q], Is.EqualTo(search.Search(queries.AsSpan(q * dimension, dimension), 10)), $"query {q}");
+        }
+    }
+
     [Test]
     public void Search_KLargerThanCount_ReturnsEveryVector()
     {
@@ -47,5 +72,14 @@ public class BruteForceNeighborSearchTests
         var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2, NeighborMetric.L2);
 
         Assert.That(() => search.Search([1, 0, 0], 1), Throws.ArgumentException.With.Property("ParamName").EqualTo("query"));
+    }
+
+    private static void Normalize(float[] rows, int dimension)
+    {
+        for (var i = 0; i < rows.Length / dimension; i++)
+        {
+            var row = rows.AsSpan(i * dimension, dimension);
+            System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
+        }
     }
 }
