@@ -7,13 +7,22 @@ namespace Chroma.Server.Recommendations;
 /// their L2-normalised embeddings is at most a threshold, and groups are the connected components
 /// of that relation (union-find), so a chain of near-copies forms one group.
 /// </summary>
-/// <remarks>All pairs are compared (O(m^2 d), parallel SIMD); the ranking applies it to its candidate pool.</remarks>
+/// <remarks>
+/// All pairs at most <c>reach</c> places apart are compared (O(m reach d), parallel SIMD). The ranking passes its records in
+/// score order with <c>reach</c> = <see cref="RecommendationOptions.CandidatePoolSize"/>, so each record is compared with
+/// the pool-sized slice scored just above it: a flood of near-copies, which scores alike and so lies together in the score
+/// order, chains into one group however long it is, at a cost linear in the number of records ranked.
+/// </remarks>
 internal static class NearDuplicateGrouper
 {
     /// <summary>Returns the groups as lists of indices into <paramref name="unitEmbeddings"/>, each ascending, groups ordered by first member.</summary>
-    public static IReadOnlyList<IReadOnlyList<int>> Group(IReadOnlyList<ReadOnlyMemory<float>> unitEmbeddings, double threshold)
+    /// <param name="unitEmbeddings">L2-normalised embeddings.</param>
+    /// <param name="threshold">Largest distance of two near-duplicates.</param>
+    /// <param name="reach">How many places apart two records may lie and still be compared (all pairs when at least the count).</param>
+    public static IReadOnlyList<IReadOnlyList<int>> Group(IReadOnlyList<ReadOnlyMemory<float>> unitEmbeddings, double threshold, int reach = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(unitEmbeddings);
+        ArgumentOutOfRangeException.ThrowIfLessThan(reach, 1);
         var count = unitEmbeddings.Count;
         var links = new List<(int, int)>[count];
         var squaredThreshold = (float)(threshold * threshold);
@@ -21,7 +30,8 @@ internal static class NearDuplicateGrouper
         {
             var a = unitEmbeddings[i].Span;
             List<(int, int)>? found = null;
-            for (var j = i + 1; j < count; j++)
+            var end = (int)Math.Min(count, (long)i + reach + 1);
+            for (var j = i + 1; j < end; j++)
             {
                 var b = unitEmbeddings[j].Span;
                 var diff = TensorPrimitives.Distance(a, b);

@@ -55,7 +55,10 @@ public sealed class RecommendationOptions
     public double NearDuplicateThreshold { get; set; } = 0.05;
 
     /// <summary>
-    /// Gets or sets how many top-scored records (at least 1) the ranking de-duplicates (pairwise, so quadratic in it); at least the number of recommendations asked for. The default value is 1000.
+    /// Gets or sets how far apart in score order (at least 1) two records may lie and still collapse as near-duplicates:
+    /// each record is compared with this many records scored just above it, so the pairwise work is this much per
+    /// record ranked (a chain of near-copies, such as a flood, collapses however long it is). It bounds the work, not
+    /// the ranking, which holds every record. The default value is 1000.
     /// </summary>
     public int CandidatePoolSize { get; set; } = 1000;
 

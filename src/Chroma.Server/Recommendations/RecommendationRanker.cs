@@ -3,11 +3,21 @@ using Chroma.Server.Recommendations.Internal;
 namespace Chroma.Server.Recommendations;
 
 /// <summary>
-/// Ranks scored production records: combine signals into one score per strategy, take the top
-/// <see cref="RecommendationOptions.CandidatePoolSize"/>, collapse near-duplicates to their top-scored
-/// member, then spread the list out with <see cref="ScoreBoundedDiversitySelector"/>, which reorders consecutive
-/// blocks of a few records by score and never exchanges a record for a lower-scored one from a later block.
+/// Ranks scored production records: combine signals into one score per strategy, collapse near-duplicates to their
+/// top-scored member, then spread the list out with <see cref="ScoreBoundedDiversitySelector"/>, which reorders
+/// consecutive blocks of a few records by score and never exchanges a record for a lower-scored one from a later block.
 /// </summary>
+/// <remarks>
+/// The ranking holds every record, however many: it goes down the score order only as deep as the entries asked for
+/// need. Each record is compared for near-duplicates with the <see cref="RecommendationOptions.CandidatePoolSize"/>
+/// records scored just above it (<see cref="NearDuplicateGrouper"/>), so the pairwise work is linear in the depth ranked,
+/// and a flood of near-copies (which scores alike, so lies together in the score order) collapses into its top-scored
+/// copy however long it is, with the records after it following. An entry is served only once its group is settled:
+/// its last member lies more than a pool above the first record not ranked yet, so no later record can join it, and
+/// deepening the ranking never changes an entry already served (nor its duplicates). Why not a fixed pool of the top
+/// 1,000 records (the previous design): a ranking ended at the pool, so a flood of 1,000 copies left one entry and hid
+/// everything after it, and without a flood half of a 2,100-record stream was in no page.
+/// </remarks>
 internal static class RecommendationRanker
 {
     // Below this many records one thread scores them faster than fanning out to the thread pool.
@@ -52,16 +62,42 @@ internal static class RecommendationRanker
             return LabelingSelector.Select(records, scores, count, options);
         }
 
-        // Descending score, ties by id so the ranking is deterministic.
+        // Descending score, ties by id so the ranking is deterministic. The entries asked for come from whole blocks
+        // of `window` distinct records; a record collapses into a near-copy at most `reach` places above it.
         var (window, relevance) = options.Spread(diversity);
-        var poolSize = Math.Min(records.Count, Math.Max(count + window, options.CandidatePoolSize));
-        var pool = TopScores.Select(scores, i => records[i].Id, poolSize);
+        var reach = options.CandidatePoolSize;
+        var blocks = (int)Math.Min(int.MaxValue, ((long)count + window - 1) / window * window);
+        var depth = (int)Math.Min(records.Count, (long)blocks + reach);
+        while (true)
+        {
+            var order = TopScores.Select(scores, i => records[i].Id, depth);
+            var groups = NearDuplicateGrouper.Group(order.Select(i => records[i].UnitEmbedding).ToArray(), options.NearDuplicateThreshold, reach);
+            var complete = depth == records.Count;
 
-        var groups = NearDuplicateGrouper.Group(pool.Select(i => records[i].UnitEmbedding).ToArray(), options.NearDuplicateThreshold);
+            // Order is score order, so each group's first member is its top-scored one, and groups (ordered by first
+            // member) are in score order too. Settled groups: none of the records below `depth` can reach them.
+            var settled = complete ? groups.Count : groups.TakeWhile(g => g[^1] < depth - reach).Count();
+            if (complete || settled >= blocks)
+            {
+                return Entries(records, scores, strategy, order, groups, settled, count, window, relevance);
+            }
 
-        // Pool order is score order, so each group's first member is its top-scored one, and groups
-        // (ordered by first member) are in score order too.
-        var representatives = groups.Select(g => pool[g[0]]).ToArray();
+            depth = (int)Math.Min(records.Count, 2L * depth);
+        }
+    }
+
+    private static Recommendation[] Entries(
+        IReadOnlyList<ScoredRecord> records,
+        double[] scores,
+        RecommendationStrategy strategy,
+        int[] order,
+        IReadOnlyList<IReadOnlyList<int>> groups,
+        int settled,
+        int count,
+        int window,
+        double relevance)
+    {
+        var representatives = groups.Take(settled).Select(g => order[g[0]]).ToArray();
         var picks = ScoreBoundedDiversitySelector.Select(
             representatives.Select(i => records[i].UnitEmbedding).ToArray(),
             representatives.Select(i => scores[i]).ToArray(),
@@ -72,13 +108,13 @@ internal static class RecommendationRanker
         return picks.Select(p =>
         {
             var group = groups[p];
-            var record = records[pool[group[0]]];
+            var record = records[order[group[0]]];
             return new Recommendation(
                 record.Id,
-                scores[pool[group[0]]],
+                scores[order[group[0]]],
                 record.Signals,
                 ReasonWriter.Write(record, strategy),
-                group.Skip(1).Select(g => records[pool[g]].Id).ToArray())
+                group.Skip(1).Select(g => records[order[g]].Id).ToArray())
             {
                 ScoreRank = group[0] + 1,
                 ShiftLeadSurprise = record.ShiftLeadSurprise,
