@@ -37,10 +37,9 @@ internal sealed record SignalMeasurer(
     /// <summary>Measures one record from its raw embedding and its unit vector.</summary>
     public EmbeddingMeasurement Measure(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
     {
-        var query = Query(embedding, unitEmbedding);
         var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass);
         return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
-            ? WithNeighbors(measurement, refinement.Search.Search(query, NeighborCount), unitEmbedding, predictedClass)
+            ? WithNeighbors(measurement, refinement.Search.Search(Query(embedding, unitEmbedding), NeighborCount), unitEmbedding, predictedClass)
             : measurement;
     }
 
@@ -118,29 +117,19 @@ internal sealed record SignalMeasurer(
     /// </summary>
     public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
     {
-        var (distance, nearest) = Mahalanobis.Score(embedding);
         var query = Query(embedding, unitEmbedding);
-        var others = Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow);
-        var signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
-        if (Refinement is { } refinement && refinement.Applies(signals))
-        {
-            others = Others(refinement.Search.Search(query, NeighborCount + 1), ownRow);
-            signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
-        }
-
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], signals)
-        {
-            RelativeMahalanobis = Relative(embedding, distance),
-            NearestTrainingDistance = NearestUnitDistance(unitEmbedding, others),
-            NormShortfall = Shortfall(embedding, predictedClass ?? Mahalanobis.Classes[nearest], Mahalanobis.Classes[nearest]),
-        };
+        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow));
+        return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
+            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + 1), ownRow), unitEmbedding, predictedClass)
+            : measurement;
     }
 
-    // Every signal from one search of the neighbour search.
-    private EmbeddingMeasurement MeasureOnce(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass)
+    // Every signal, the neighbour signals from `neighbors` (one search of the neighbour search when null).
+    private EmbeddingMeasurement MeasureOnce(
+        ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, IReadOnlyList<(int TrainingIndex, float Distance)>? neighbors = null)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
-        var neighbors = NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
+        neighbors ??= NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
         return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
         {
             RelativeMahalanobis = Relative(embedding, distance),
