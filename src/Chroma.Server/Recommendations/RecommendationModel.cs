@@ -179,11 +179,12 @@ internal sealed class RecommendationModel
 
         // Records in the neighbour signals' tail are searched again (NeighborRefinement); the held-out records follow the
         // same rule, from thresholds their first searches set, so calibration measures as scoring does.
-        MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, refine: false, limiter, cancellationToken);
+        var ownRows = heldOutRows.Select(row => everyRow ? row : Math.Max(Array.BinarySearch(neighborRows, row), -1)).ToArray();
+        MeasureHeldOut(measurer, training, heldOutRows, ownRows, measured, limiter, cancellationToken);
         if (NeighborRefinement.For(search, rows, d, metric, [.. measured.Select(m => m.Neighbors)]) is { } refinement)
         {
             measurer = measurer with { Refinement = refinement };
-            MeasureHeldOut(measurer, training, heldOutRows, neighborRows, everyRow, measured, refine: true, limiter, cancellationToken);
+            RefineHeldOut(measurer, training, heldOutRows, ownRows, measured, limiter, cancellationToken);
         }
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
@@ -210,23 +211,46 @@ internal sealed class RecommendationModel
         };
     }
 
-    // Measures the held-out rows, each leaving its own row out of its neighbours: every row once (refine false), or
-    // again those in the measurer's refinement tail, searched together per chunk (refine true).
+    // Measures each held-out row, leaving its own index in the search (ownRows[i]; -1 when a sample left it out) out of
+    // its neighbours.
     private static void MeasureHeldOut(
         SignalMeasurer measurer,
         TrainingData training,
         int[] heldOutRows,
-        int[] neighborRows,
-        bool everyRow,
+        int[] ownRows,
         EmbeddingMeasurement[] measured,
-        bool refine,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
     {
         var d = training.Dimension;
+        limiter.For(
+            0,
+            heldOutRows.Length,
+            RecommendationScorer.RecordsPerChunk,
+            (start, end) =>
+            {
+                Span<float> unit = d <= 1024 ? stackalloc float[d] : new float[d];
+                for (var i = start; i < end; i++)
+                {
+                    var row = training.Row(heldOutRows[i]);
+                    UnitVectors.Normalize(row, unit);
+                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], ownRows[i]);
+                }
+            },
+            cancellationToken);
+    }
 
-        // Its own index in the search (absent from a sample: then nothing is left out).
-        int Own(int i) => everyRow ? heldOutRows[i] : Math.Max(Array.BinarySearch(neighborRows, heldOutRows[i]), -1);
+    // Searches again the held-out rows in the measurer's refinement tail, a chunk's together (SignalMeasurer.RefineMany).
+    private static void RefineHeldOut(
+        SignalMeasurer measurer,
+        TrainingData training,
+        int[] heldOutRows,
+        int[] ownRows,
+        EmbeddingMeasurement[] measured,
+        BackgroundWorkLimiter limiter,
+        CancellationToken cancellationToken)
+    {
+        var d = training.Dimension;
         limiter.For(
             0,
             heldOutRows.Length,
@@ -239,16 +263,9 @@ internal sealed class RecommendationModel
                 {
                     training.Row(heldOutRows[i]).CopyTo(rows.AsSpan((i - start) * d, d));
                     UnitVectors.Normalize(rows.AsSpan((i - start) * d, d), units.AsSpan((i - start) * d, d));
-                    if (!refine)
-                    {
-                        measured[i] = measurer.MeasureLeavingOut(rows.AsSpan((i - start) * d, d), units.AsSpan((i - start) * d, d), training.Labels[heldOutRows[i]], Own(i));
-                    }
                 }
 
-                if (refine)
-                {
-                    measurer.RefineMany(rows, units, j => training.Labels[heldOutRows[start + j]], j => Own(start + j), measured.AsSpan(start, end - start));
-                }
+                measurer.RefineMany(rows, units, j => training.Labels[heldOutRows[start + j]], j => ownRows[start + j], measured.AsSpan(start, end - start));
             },
             cancellationToken);
     }

@@ -40,8 +40,8 @@ public class BruteForceNeighborSearchTests
         var (queries, _) = Data.SyntheticEmbeddings.Clusters(4, 9, dimension, 3, seed: 82);
         if (cosine)
         {
-            Normalize(rows, dimension);
-            Normalize(queries, dimension);
+            rows = UnitVectors.NormalizeRows(rows, dimension);
+            queries = UnitVectors.NormalizeRows(queries, dimension);
         }
 
         var search = new BruteForceNeighborSearch(rows, dimension, metric);
@@ -72,14 +72,5 @@ public class BruteForceNeighborSearchTests
         var search = new BruteForceNeighborSearch([1, 0, 0, 1], 2, NeighborMetric.L2);
 
         Assert.That(() => search.Search([1, 0, 0], 1), Throws.ArgumentException.With.Property("ParamName").EqualTo("query"));
-    }
-
-    private static void Normalize(float[] rows, int dimension)
-    {
-        for (var i = 0; i < rows.Length / dimension; i++)
-        {
-            var row = rows.AsSpan(i * dimension, dimension);
-            System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Norm(row), row);
-        }
     }
 }

@@ -103,28 +103,15 @@ public class NeighborRefinementTests
         });
     }
 
-    private static float[] Rows(TrainingData training, NeighborMetric metric)
-    {
-        var rows = training.EmbeddingArray.ToArray();
-        if (metric == NeighborMetric.Cosine)
-        {
-            for (var i = 0; i < training.Count; i++)
-            {
-                var row = rows.AsSpan(i * Dimension, Dimension);
-                var norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
-                System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
-            }
-        }
-
-        return rows;
-    }
+    private static float[] Rows(TrainingData training, NeighborMetric metric) =>
+        metric == NeighborMetric.Cosine ? UnitVectors.NormalizeRows(training.Embeddings, Dimension) : training.EmbeddingArray;
 
     private static float[] Query(ReadOnlySpan<float> row, NeighborMetric metric)
     {
         var query = row.ToArray();
         if (metric == NeighborMetric.Cosine)
         {
-            System.Numerics.Tensors.TensorPrimitives.Divide(query, System.Numerics.Tensors.TensorPrimitives.Norm(query), query);
+            UnitVectors.Normalize(row, query);
         }
 
         return query;
