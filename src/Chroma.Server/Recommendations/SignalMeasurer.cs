@@ -56,19 +56,21 @@ internal sealed record SignalMeasurer(
     }
 
     /// <summary>
-    /// Measures training row <paramref name="ownRow"/> as if it were new: its k nearest among the other training
-    /// rows (leave-one-out), so a held-out record meets a search over n - 1 rows as a production record meets one
-    /// over n.
+    /// Measures a training record as if it were new: its k nearest among the training rows other than
+    /// <paramref name="ownRows"/> (its own row and its copies, search indices, ascending), so a held-out record meets a
+    /// search without itself as a production record meets one without its own (Mahalanobis and the rest: the caller
+    /// fitted them without these rows).
     /// </summary>
-    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
+    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int[] ownRows)
     {
+        ArgumentNullException.ThrowIfNull(ownRows);
         var (distance, nearest) = Mahalanobis.Score(embedding);
         var query = Query(embedding, unitEmbedding);
-        var others = Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow);
+        var others = Others(NeighborSearch.Search(query, NeighborCount + ownRows.Length), ownRows);
         var signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
         if (Refinement is { } refinement && refinement.Applies(signals))
         {
-            others = Others(refinement.Search.Search(query, NeighborCount + 1), ownRow);
+            others = Others(refinement.Search.Search(query, NeighborCount + ownRows.Length), ownRows);
             signals = NeighborSignals.From(others, NeighborLabels, predictedClass);
         }
 
@@ -80,18 +82,13 @@ internal sealed record SignalMeasurer(
         };
     }
 
-    // The first k of the found rows other than the record's own row.
-    private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int ownRow)
+    // The first k of the found rows other than the record's own rows (ascending).
+    private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int[] ownRows)
     {
         var others = new List<(int TrainingIndex, float Distance)>(NeighborCount);
-        var skipped = false;
         foreach (var neighbor in found)
         {
-            if (!skipped && neighbor.TrainingIndex == ownRow)
-            {
-                skipped = true;
-            }
-            else if (others.Count < NeighborCount)
+            if (Array.BinarySearch(ownRows, neighbor.TrainingIndex) < 0 && others.Count < NeighborCount)
             {
                 others.Add(neighbor);
             }
