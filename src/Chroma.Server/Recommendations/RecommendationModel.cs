@@ -32,10 +32,11 @@ namespace Chroma.Server.Recommendations;
 /// pool. <see cref="FitDurations"/> reports what each step took.
 /// </para>
 /// </remarks>
-internal sealed class RecommendationModel
+internal sealed partial class RecommendationModel
 {
     private readonly IReadOnlyDictionary<SignalKind, EmpiricalCalibrator> _calibrators;
     private readonly SignalMeasurer _measurer;
+    private readonly int[] _firstCopies;
 
     private RecommendationModel(
         string trainingVersion,
@@ -46,9 +47,13 @@ internal sealed class RecommendationModel
         ModelFitDurations fitDurations,
         int[] fittedRows,
         int[] neighborRows,
+        int[] heldOutRows,
+        int[] firstCopies,
         ProductionShift? productionShift = null)
     {
         ProductionShift = productionShift;
+        HeldOutRows = heldOutRows;
+        _firstCopies = firstCopies;
         NeighborRows = neighborRows;
         FitDurations = fitDurations;
         FittedRows = fittedRows;
@@ -80,6 +85,12 @@ internal sealed class RecommendationModel
     /// </summary>
     public double? NeighborAccuracy { get; private init; }
 
+    /// <summary>
+    /// Gets a value indicating whether a held-out record had a near copy (not an exact one) among the training rows. When
+    /// none of them did, the production-shift folds group exact copies only and skip the searches for near ones.
+    /// </summary>
+    public bool NearCopiesSeen { get; private init; }
+
     /// <summary>The options the model was fitted with.</summary>
     public RecommendationOptions Options { get; }
 
@@ -103,6 +114,12 @@ internal sealed class RecommendationModel
 
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
+
+    /// <summary>
+    /// The training rows measured for calibration, ascending: one per held-out group of copies (its first row). Neither
+    /// they, their exact copies nor the near copies the neighbour search finds for them are in <see cref="FittedRows"/>.
+    /// </summary>
+    public IReadOnlyList<int> HeldOutRows { get; }
 
     /// <summary>The training rows fitted (not held out) into the class means and covariance, ascending.</summary>
     public IReadOnlyList<int> FittedRows { get; }
@@ -142,17 +159,13 @@ internal sealed class RecommendationModel
         }
 
         limiter ??= BackgroundWorkLimiter.Shared;
-        var (fitRows, heldOutRows) = Split(training.Labels, options);
-        var d = training.Dimension;
         var clock = Stopwatch.StartNew();
-        // Without labels (every label "") the one class is the background: no relative distance, no boundary.
-        var classes = training.Labels.Any(label => label.Length > 0);
-        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
-        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, limiter) : null;
-        var covarianceTime = clock.Elapsed;
-        cancellationToken.ThrowIfCancellationRequested();
 
-        clock.Restart();
+        // Copies are held out together: a held-out record whose copy stays fitted meets itself (kNN distance 0, its
+        // class Gaussian fitted on it), which no production record does, and the calibration null comes out too tight.
+        var firstCopies = TrainingCopies.ExactFirstCopies(training);
+        var (fitRows, heldOutRows) = Split(training.Labels, firstCopies, options);
+        var d = training.Dimension;
         var metric = training.Metric;
         var neighborRows = NeighborSample.Take(Enumerable.Range(0, training.Count).ToArray(), training.Labels, options.MaxNeighborRows, options.Seed);
         var everyRow = neighborRows.Length == training.Count;
@@ -165,7 +178,20 @@ internal sealed class RecommendationModel
         };
         IReadOnlyList<string> neighborLabels = everyRow ? training.Labels : neighborRows.Select(r => training.Labels[r]).ToArray();
         var search = (searchFactory ?? BruteForceNeighborSearch.Factory)(rows, d, metric);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Near copies of each held-out record, found through the search, leave the fitted rows too, and the search
+        // leaves them out of its neighbours.
+        var ownRows = HeldOutCopies(training, heldOutRows, neighborRows, everyRow, search, rows, firstCopies, options, limiter, cancellationToken);
+        (fitRows, heldOutRows, ownRows) = WithoutCopies(training.Labels, fitRows, heldOutRows, ownRows, neighborRows, everyRow, firstCopies, options);
         var searchTime = clock.Elapsed;
+
+        clock.Restart();
+        // Without labels (every label "") the one class is the background: no relative distance, no boundary.
+        var classes = training.Labels.Any(label => label.Length > 0);
+        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
+        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, limiter) : null;
+        var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
@@ -179,7 +205,6 @@ internal sealed class RecommendationModel
 
         // Records in the neighbour signals' tail are searched again (NeighborRefinement); the held-out records follow the
         // same rule, from thresholds their first searches set, so calibration measures as scoring does.
-        var ownRows = heldOutRows.Select(row => everyRow ? row : Math.Max(Array.BinarySearch(neighborRows, row), -1)).ToArray();
         MeasureHeldOut(measurer, training, heldOutRows, ownRows, measured, limiter, cancellationToken);
         if (NeighborRefinement.For(search, rows, d, metric, [.. measured.Select(m => m.Neighbors)]) is { } refinement)
         {
@@ -205,19 +230,20 @@ internal sealed class RecommendationModel
 
         AddUncertaintyCalibrators(calibrators, training, heldOutRows);
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
-        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows)
+        return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows, heldOutRows, firstCopies)
         {
             NeighborAccuracy = classes && measured.Length > 0 ? measured.Average(m => BoundaryReliability.Agrees(m.Neighbors)) : null,
+            NearCopiesSeen = heldOutRows.Where((row, i) => ownRows[i].Any(index => firstCopies[everyRow ? index : neighborRows[index]] != firstCopies[row])).Any(),
         };
     }
 
-    // Measures each held-out row, leaving its own index in the search (ownRows[i]; -1 when a sample left it out) out of
-    // its neighbours.
+    // Measures each held-out row, leaving its own row and its copies (ownRows[i], search indices, ascending) out of its
+    // neighbours.
     private static void MeasureHeldOut(
         SignalMeasurer measurer,
         TrainingData training,
         int[] heldOutRows,
-        int[] ownRows,
+        int[][] ownRows,
         EmbeddingMeasurement[] measured,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
@@ -245,7 +271,7 @@ internal sealed class RecommendationModel
         SignalMeasurer measurer,
         TrainingData training,
         int[] heldOutRows,
-        int[] ownRows,
+        int[][] ownRows,
         EmbeddingMeasurement[] measured,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
@@ -311,8 +337,10 @@ internal sealed class RecommendationModel
 #pragma warning disable CA5394 // A seeded, reproducible sample is the point; nothing here is security-sensitive.
         new Random(Options.Seed).Shuffle(fitted);
 #pragma warning restore CA5394
-        var sample = fitted.Take(ProductionShift.MaxSampleRows).Order()
-            .Select(r => new ShiftSample(training.Embeddings.Slice(r * Dimension, Dimension), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
+        var sampleRows = fitted.Take(ProductionShift.MaxSampleRows).Order().ToArray();
+        var folds = FoldsByCopies(training, sampleRows, limiter, cancellationToken);
+        var sample = sampleRows
+            .Select((r, i) => new ShiftSample(training.Embeddings.Slice(r * Dimension, Dimension), TrainingProbabilities(training, r), folds[i]))
             .ToArray();
         if (sample.Length == 0 || production.Count == 0)
         {
@@ -339,9 +367,8 @@ internal sealed class RecommendationModel
         }
         else
         {
-            var fittedSet = new HashSet<int>(FittedRows);
-            nullSample = [.. Enumerable.Range(0, training.Count)
-                .Where(r => !fittedSet.Contains(r))
+            // One row per held-out group: its copies are not in the classifier's sample either.
+            nullSample = [.. HeldOutRows
                 .Select(r => classifier.Score(training.Row(r), TrainingProbabilities(training, r), ProductionShiftClassifier.FoldOfTrainingRow(r)))
                 .Where(double.IsFinite)];
         }
@@ -353,7 +380,7 @@ internal sealed class RecommendationModel
 
         var calibrator = new EmpiricalCalibrator(nullSample);
         return new RecommendationModel(
-            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows],
+            ModelVersion.Compose(TrainingVersion, throughSequence, productionCount), Options, _measurer, HeldOutCount, _calibrators, FitDurations, [.. FittedRows], [.. NeighborRows], [.. HeldOutRows], _firstCopies,
             new ProductionShift(classifier, calibrator, throughSequence, productionCount)
             {
                 ReferenceCheck = referenceCheck,
@@ -363,6 +390,7 @@ internal sealed class RecommendationModel
             })
         {
             NeighborAccuracy = NeighborAccuracy,
+            NearCopiesSeen = NearCopiesSeen,
         };
     }
 
@@ -501,39 +529,6 @@ internal sealed class RecommendationModel
         }
 
         return result;
-    }
-
-    private static (int[] Fit, int[] HeldOut) Split(IReadOnlyList<string> labels, RecommendationOptions options)
-    {
-        // Stratified: every class gives the same share to the held-out slice but keeps at least one
-        // fitted record, so a rare class is never missing from the class means or the index.
-#pragma warning disable CA5394 // A seeded, reproducible shuffle is the point; nothing here is security-sensitive.
-        var random = new Random(options.Seed);
-        var fraction = Math.Min(options.HoldOutFraction, options.MaxHeldOut / (double)labels.Count);
-        var heldOut = new List<int>();
-        var fit = new List<int>();
-        foreach (var members in Enumerable.Range(0, labels.Count).GroupBy(i => labels[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var shuffled = members.ToArray();
-            random.Shuffle(shuffled);
-            var take = Math.Min((int)Math.Round(shuffled.Length * fraction), shuffled.Length - 1);
-            heldOut.AddRange(shuffled[..take]);
-            fit.AddRange(shuffled[take..]);
-        }
-
-        if (heldOut.Count == 0)
-        {
-            // Too few records per class to share: calibrate on one record of the largest class.
-            var donor = fit.GroupBy(i => labels[i], StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().First();
-            fit.Remove(donor);
-            heldOut.Add(donor);
-        }
-#pragma warning restore CA5394
-
-        // Sorted so fitted rows keep the caller's order (neighbour indices stay easy to read in tests).
-        fit.Sort();
-        heldOut.Sort();
-        return (fit.ToArray(), heldOut.ToArray());
     }
 }
 

@@ -58,20 +58,20 @@ internal sealed record SignalMeasurer(
             measurements[i] = MeasureOnce(embeddings.Slice(i * d, d), unitEmbeddings.Slice(i * d, d), predictedClass(i));
         }
 
-        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRow: null, measurements);
+        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRows: null, measurements);
     }
 
     /// <summary>
     /// Searches again, all together, the records among <paramref name="measurements"/> whose neighbour signals are in the
     /// <see cref="Refinement"/>'s tail, and reads their neighbour signals off what it finds (each leaving out its own
-    /// training row <paramref name="ownRow"/>(i), when given and not negative). An exact second search reads the
-    /// training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>).
+    /// training row and its copies, <paramref name="ownRows"/>(i), search indices ascending, when given). An exact
+    /// second search reads the training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>).
     /// </summary>
     public void RefineMany(
         ReadOnlySpan<float> embeddings,
         ReadOnlySpan<float> unitEmbeddings,
         Func<int, string?> predictedClass,
-        Func<int, int>? ownRow,
+        Func<int, int[]>? ownRows,
         Span<EmbeddingMeasurement> measurements)
     {
         ArgumentNullException.ThrowIfNull(predictedClass);
@@ -101,26 +101,28 @@ internal sealed record SignalMeasurer(
             Query(embeddings.Slice(again[j] * d, d), unitEmbeddings.Slice(again[j] * d, d)).CopyTo(queries.AsSpan(j * d, d));
         }
 
-        var found = refinement.SearchMany(queries, d, ownRow is null ? NeighborCount : NeighborCount + 1);
+        var found = refinement.SearchMany(queries, d, NeighborCount + (ownRows is null ? 0 : again.Max(i => ownRows(i).Length)));
         for (var j = 0; j < again.Count; j++)
         {
             var i = again[j];
-            var neighbors = ownRow is null ? found[j] : Others(found[j], ownRow(i));
+            var neighbors = ownRows is null ? found[j] : Others(found[j], ownRows(i));
             measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i));
         }
     }
 
     /// <summary>
-    /// Measures training row <paramref name="ownRow"/> as if it were new: its k nearest among the other training
-    /// rows (leave-one-out), so a held-out record meets a search over n - 1 rows as a production record meets one
-    /// over n.
+    /// Measures a training record as if it were new: its k nearest among the training rows other than
+    /// <paramref name="ownRows"/> (its own row and its copies, search indices, ascending), so a held-out record meets a
+    /// search without itself as a production record meets one without its own (Mahalanobis and the rest: the caller
+    /// fitted them without these rows).
     /// </summary>
-    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
+    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int[] ownRows)
     {
+        ArgumentNullException.ThrowIfNull(ownRows);
         var query = Query(embedding, unitEmbedding);
-        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow));
+        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + ownRows.Length), ownRows));
         return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
-            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + 1), ownRow), unitEmbedding, predictedClass)
+            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + ownRows.Length), ownRows), unitEmbedding, predictedClass)
             : measurement;
     }
 
@@ -147,18 +149,13 @@ internal sealed record SignalMeasurer(
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
         };
 
-    // The first k of the found rows other than the record's own row.
-    private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int ownRow)
+    // The first k of the found rows other than the record's own rows (ascending).
+    private List<(int TrainingIndex, float Distance)> Others(IReadOnlyList<(int TrainingIndex, float Distance)> found, int[] ownRows)
     {
         var others = new List<(int TrainingIndex, float Distance)>(NeighborCount);
-        var skipped = false;
         foreach (var neighbor in found)
         {
-            if (!skipped && neighbor.TrainingIndex == ownRow)
-            {
-                skipped = true;
-            }
-            else if (others.Count < NeighborCount)
+            if (Array.BinarySearch(ownRows, neighbor.TrainingIndex) < 0 && others.Count < NeighborCount)
             {
                 others.Add(neighbor);
             }

@@ -15,13 +15,16 @@ internal readonly record struct TrainingFingerprint(long Count, long MaxSequence
     public string Version => string.Create(CultureInfo.InvariantCulture, $"{Count}-{MaxSequence}-{SequenceSum}-{ScoringScheme}");
 
     /// <summary>
-    /// Names how signals are computed: "m5" = as "m4" with a one-hidden-layer network as the production-shift classifier
+    /// Names how signals are computed: "m6" = as "m5" with copies of a training record (exact, or near within the
+    /// near-duplicate threshold) held out together and kept in one production-shift fold (only sets whose training
+    /// data repeats rows score differently), and records in the neighbour signals' tail searched a second time
+    /// (<c>Recommendations.NeighborRefinement</c>); "m5" = as "m4" with a one-hidden-layer network as the production-shift classifier
     /// (was logistic regression); "m4" = as "m3" plus the production-shift signal (a model version may then carry a
     /// production part, <c>Recommendations.ModelVersion</c>); "m3" = as "m2" plus the feature-norm signal; "m2" = the neighbour signals search
     /// every training row under the set's metric (issue 13); versions without it came from the unit-vector search over
     /// the fitted rows.
     /// </summary>
-    public const string ScoringScheme = "m5";
+    public const string ScoringScheme = "m6";
 }
 
 /// <summary>Labelled training rows, row-major.</summary>

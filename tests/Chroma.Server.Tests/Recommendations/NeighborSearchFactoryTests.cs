@@ -34,8 +34,9 @@ public class NeighborSearchFactoryTests
         Assert.That(received!.Length, Is.EqualTo(labels.Length * Dimension));
         var norms = Enumerable.Range(0, labels.Length).Select(i => TensorPrimitives.Norm(received.AsSpan(i * Dimension, Dimension)));
         Assert.That(norms, Is.All.EqualTo(1f).Within(1e-5f));
-        Assert.That(queriesDuringFit, Is.EqualTo(model.HeldOutCount));
-        Assert.That(search.Queries, Is.EqualTo(model.HeldOutCount + 2));
+        // Two searches per held-out record: one for its copies (TrainingCopies.NearCopies), one to measure it.
+        Assert.That(queriesDuringFit, Is.EqualTo(2 * model.HeldOutCount));
+        Assert.That(search.Queries, Is.EqualTo((2 * model.HeldOutCount) + 2));
     }
 
     private sealed class RecordingSearch(ITrainingNeighborSearch inner) : ITrainingNeighborSearch
