@@ -14,9 +14,12 @@ internal interface IReviewStore : IDisposable
 
     /// <summary>
     /// Notes that the labels of these records were copied to training, each as its training record, in one transaction
-    /// (a promotion of 1,000 labels is one commit, and a crash leaves all of them marked or none).
+    /// (a promotion of 1,000 labels is one commit, and a crash leaves all of them marked or none). A row is marked only
+    /// while its label is still the one copied and that label is not marked promoted yet, so of promotions of the same
+    /// records running at once (on this server or another sharing the store) one marks each record; returns the
+    /// sequences this call marked.
     /// </summary>
-    Task SavePromotionsAsync(long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
+    Task<IReadOnlySet<long>> SavePromotionsAsync(long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Puts back the reviews records had before an action (Studio's undo): each row as it was, or none where there was

@@ -56,12 +56,14 @@ internal sealed partial class LabelingService
             targets = [.. stored.Select(r => reviews[r.Sequence])];
         }
 
-        var already = targets.Count(t => t.LabelPromoted);
+        long already = targets.Count(t => t.LabelPromoted);
         var todo = targets.Where(t => !t.LabelPromoted).ToArray();
         var promoted = new List<PromotedRecord>(todo.Length);
         foreach (var chunk in todo.Chunk(MaxRecordsPerCall))
         {
-            promoted.AddRange(await PromoteChunkAsync(set, chunk, promotedBy, cancellationToken).ConfigureAwait(false));
+            var (marked, markedElsewhere) = await PromoteChunkAsync(set, chunk, promotedBy, cancellationToken).ConfigureAwait(false);
+            promoted.AddRange(marked);
+            already += markedElsewhere;
         }
 
         if (promoted.Count > 0)
@@ -88,7 +90,9 @@ internal sealed partial class LabelingService
         return new Guid(hash[..16], bigEndian: true).ToString();
     }
 
-    private async Task<IReadOnlyList<PromotedRecord>> PromoteChunkAsync(
+    // Stores the chunk's training copies and marks their reviews; returns the records this call marked and how many a
+    // promotion running at the same time marked first.
+    private async Task<(IReadOnlyList<PromotedRecord> Marked, int MarkedElsewhere)> PromoteChunkAsync(
         StoredEmbeddingSet set, IReadOnlyList<RecordReview> todo, string promotedBy, CancellationToken cancellationToken)
     {
         var originals = _records.GetRecordsBySequence(set, [.. todo.Select(t => t.Sequence)], includeEmbeddings: true).ToDictionary(r => r.Sequence);
@@ -104,7 +108,7 @@ internal sealed partial class LabelingService
 
         if (copies.Count == 0)
         {
-            return [];
+            return ([], 0);
         }
 
         var batch = new LogBatch { BatchId = Guid.CreateVersion7().ToString(), Set = set.Descriptor.Clone() };
@@ -127,10 +131,32 @@ internal sealed partial class LabelingService
             await _records.DeleteAsync(set, replaced, cancellationToken).ConfigureAwait(false);
         }
 
-        await _reviews.SavePromotionsAsync(
+        var marked = await _reviews.SavePromotionsAsync(
             set.Key, [.. copies.Select(c => new PromotionWrite(c.Review.Sequence, c.Copy.Id, c.Copy.Label))], promotedBy, Now(), cancellationToken).ConfigureAwait(false);
+        var elsewhere = await DeleteUnmarkedCopiesAsync(set, [.. copies.Where(c => !marked.Contains(c.Review.Sequence))], cancellationToken).ConfigureAwait(false);
+        return ([.. copies.Where(c => marked.Contains(c.Review.Sequence)).Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))], elsewhere);
+    }
 
-        return [.. copies.Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))];
+    // The copies whose reviews this call did not mark: a promotion running at the same time marked the review first
+    // (with the same copy, which stays), or the record was relabeled since it was read (its copy carries a label that is
+    // no longer the record's, and is deleted). Returns how many the other promotion marked.
+    private async Task<int> DeleteUnmarkedCopiesAsync(StoredEmbeddingSet set, IReadOnlyList<(RecordReview Review, Record Copy)> unmarked, CancellationToken cancellationToken)
+    {
+        if (unmarked.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = _reviews.Read(set.Key, [.. unmarked.Select(c => c.Review.Sequence)]);
+        bool Kept((RecordReview Review, Record Copy) c) =>
+            now.TryGetValue(c.Review.Sequence, out var review) && string.Equals(review.PromotedRecordId, c.Copy.Id, StringComparison.Ordinal);
+        var stale = unmarked.Where(c => !Kept(c)).Select(c => c.Copy.Id).ToArray();
+        if (stale.Length > 0)
+        {
+            await _records.DeleteAsync(set, stale, cancellationToken).ConfigureAwait(false);
+        }
+
+        return unmarked.Count - stale.Length;
     }
 
     // A copy is a record these limits took in, plus the promoted_from entry, with a reviewer's label (up to

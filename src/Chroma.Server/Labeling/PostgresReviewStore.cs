@@ -106,16 +106,19 @@ internal sealed partial class PostgresReviewStore : IReviewStore
     }
 
     /// <inheritdoc />
-    public async Task SavePromotionsAsync(
+    public async Task<IReadOnlySet<long>> SavePromotionsAsync(
         long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promotions);
+        var marked = new HashSet<long>();
         await WriteAsync(setKey, promotedBy, unixMs, async (connection, transaction, audit) =>
         {
+            marked.Clear();
             await using var update = new NpgsqlCommand(
                 """
                 UPDATE record_reviews SET promoted_record_id = @training, promoted_label = @label, promoted_by = @who, promoted_ms = @at
-                WHERE set_key = @set AND sequence = @sequence
+                WHERE set_key = @set AND sequence = @sequence AND label = @label
+                  AND NOT (promoted_record_id IS NOT NULL AND promoted_label IS NOT DISTINCT FROM label)
                 RETURNING record_id;
                 """,
                 connection,
@@ -135,12 +138,14 @@ internal sealed partial class PostgresReviewStore : IReviewStore
                 if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string recordId)
                 {
                     await AuditAsync(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId, cancellationToken).ConfigureAwait(false);
+                    marked.Add(promotion.Sequence);
                     changed++;
                 }
             }
 
             return changed;
         }, cancellationToken).ConfigureAwait(false);
+        return marked;
     }
 
     /// <inheritdoc />

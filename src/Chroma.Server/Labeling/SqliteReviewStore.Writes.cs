@@ -79,7 +79,7 @@ internal sealed partial class SqliteReviewStore
     }
 
     /// <inheritdoc />
-    public async Task SavePromotionsAsync(
+    public async Task<IReadOnlySet<long>> SavePromotionsAsync(
         long setKey, IReadOnlyList<PromotionWrite> promotions, string promotedBy, long unixMs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(promotions);
@@ -89,7 +89,8 @@ internal sealed partial class SqliteReviewStore
         update.Transaction = transaction;
         update.CommandText = """
             UPDATE record_reviews SET promoted_record_id = $training, promoted_label = $label, promoted_by = $who, promoted_ms = $at
-            WHERE sequence = $sequence AND set_key = $set
+            WHERE sequence = $sequence AND set_key = $set AND label = $label
+              AND NOT (promoted_record_id IS NOT NULL AND promoted_label IS label)
             RETURNING record_id;
             """;
         var training = update.Parameters.Add("$training", SqliteType.Text);
@@ -99,6 +100,7 @@ internal sealed partial class SqliteReviewStore
         var sequence = update.Parameters.Add("$sequence", SqliteType.Integer);
         update.Parameters.AddWithValue("$set", setKey);
         using var audit = AuditCommand(transaction, setKey, promotedBy, unixMs);
+        var marked = new HashSet<long>();
         foreach (var promotion in promotions)
         {
             training.Value = promotion.TrainingRecordId;
@@ -107,10 +109,12 @@ internal sealed partial class SqliteReviewStore
             if (update.ExecuteScalar() is string recordId)
             {
                 Audit(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId);
+                marked.Add(promotion.Sequence);
             }
         }
 
         transaction.Commit();
+        return marked;
     }
 
     /// <inheritdoc />

@@ -50,6 +50,33 @@ public sealed class PostgresReviewStoreTests : PostgresReplicaPairTest
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task SavePromotionsAsync_BothReplicasAtOnce_OneMarksTheRecordAndAStaleLabelMarksNothing(CancellationToken cancellationToken)
+    {
+        // Arrange: record 3 labeled "cat", record 4 labeled "cat" then "dog".
+        var set = await SeedAsync();
+        var ids = A.Records.GetRecordsBySequence(set, [3, 4], includeEmbeddings: false).Select(r => r.Record.Id).ToArray();
+        await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(3, ids[0], "cat", null), new LabelWrite(4, ids[1], "cat", null)], "ada", 1_000, cancellationToken);
+        await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(4, ids[1], "dog", null)], "ada", 1_500, cancellationToken);
+        PromotionWrite[] writes = [new(3, "copy-of-3", "cat"), new(4, "copy-of-4-cat", "cat")];
+
+        // Act
+        var marked = await Task.WhenAll(
+            ReviewsOf(A).SavePromotionsAsync(set.Key, writes, "x", 2_000, cancellationToken),
+            ReviewsOf(B).SavePromotionsAsync(set.Key, writes, "y", 2_000, cancellationToken));
+
+        // Assert
+        var promotions = ReviewsOf(A).ReadHistory(set.Key, recordId: null, afterEvent: 0, limit: 100).Where(e => e.Action == "promote").ToArray();
+        var reviews = ReviewsOf(B).Read(set.Key, [3, 4]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(marked.Select(m => m.Count).Order(), Is.EqualTo(new[] { 0, 1 }), "one replica marks record 3; nobody marks 4's stale label");
+            Assert.That(promotions.Select(e => e.RecordId), Is.EqualTo(new[] { ids[0] }));
+            Assert.That(reviews[3].LabelPromoted, Is.True);
+            Assert.That(reviews[4].PromotedRecordId, Is.Null);
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RestoreAsync_ThroughTheOtherReplica_EarlierLabelBackAndNewReviewGone(CancellationToken cancellationToken)
     {
         // Arrange: 3 labeled "old" through A; then A labels 3 "new" and 4 "x" (4 had no review).
