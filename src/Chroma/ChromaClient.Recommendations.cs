@@ -183,6 +183,9 @@ public sealed partial class ChromaClient
         Signals = [.. item.Signals.Select(s => new RecommendationSignal { Name = s.Signal, Value = s.Value, Percentile = s.Percentile, PValue = s.PValue, LeadPValue = s.LeadPValue > 0 ? s.LeadPValue : null, WeightFactor = s.WeightFactor })],
         Reasons = [.. item.Reasons],
         DuplicateIds = [.. item.DuplicateIds],
+
+        // A server before duplicate_count sends 0 and every id.
+        DuplicateCount = Math.Max(item.DuplicateCount, item.DuplicateIds.Count),
         ScoreRank = item.ScoreRank,
     };
 

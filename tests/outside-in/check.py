@@ -877,7 +877,8 @@ class Run:
                   "%d got, %d distinct, %d production" % (len(got), len(set(got)), nprod))
             check("all_scores %s: total_results = production records" % strat, r.total_results == nprod,
                   "%d vs %d" % (r.total_results, nprod))
-            check("all_scores %s: no duplicate_ids" % strat, all(len(x.duplicate_ids) == 0 for x in r.recommendations))
+            check("all_scores %s: no duplicate_ids" % strat,
+                  all(len(x.duplicate_ids) == 0 and x.duplicate_count == 0 for x in r.recommendations))
             check("all_scores %s: score_rank is position" % strat,
                   [x.score_rank for x in r.recommendations] == list(range(1, len(r.recommendations) + 1)),
                   str([x.score_rank for x in r.recommendations][:10]))
@@ -903,7 +904,7 @@ class Run:
             window = {"OFF": 1, "DEFAULT": 10, "UNSPECIFIED": 10, "STRONG": 50}[div]
             ranks = [x.score_rank for x in r.recommendations]
             bad = [(t, rk) for t, rk in enumerate(ranks, 1) if rk >= t + window + sum(
-                len(x.duplicate_ids) for x in r.recommendations[:t])]
+                x.duplicate_count for x in r.recommendations[:t])]
             check("diversity %s: score_rank < position + window (+collapsed)" % div, not bad, str(bad[:5]))
             check("diversity %s: score_rank distinct" % div, len(set(ranks)) == len(ranks))
             if div == "OFF":
@@ -913,6 +914,10 @@ class Run:
             dups = [d for x in r.recommendations for d in x.duplicate_ids]
             check("diversity %s: no id twice (entries and duplicates)" % div,
                   len(ids + dups) == len(set(ids + dups)))
+            check("diversity %s: duplicate_count counts every duplicate_id, at most 1,000 ids listed" % div,
+                  all(len(x.duplicate_ids) <= min(1000, x.duplicate_count) for x in r.recommendations),
+                  str([(len(x.duplicate_ids), x.duplicate_count) for x in r.recommendations
+                       if len(x.duplicate_ids) > min(1000, x.duplicate_count)][:5]))
         # Pagination of the ranked list.
         full = self.rec(page_size=1000)
         allids = []

@@ -54,6 +54,7 @@ internal sealed class RecommendCommand : ICliCommand
             reasons = r.Reasons.ToList(),
             signals = r.Signals.Select(s => new { signal = s.Name, value = s.Value, percentile = s.Percentile, pValue = s.PValue }).ToList(),
             duplicateIds = r.DuplicateIds.ToList(),
+            duplicateCount = r.DuplicateCount,
             record = RecordView.From(r.Record),
         }).ToList();
 

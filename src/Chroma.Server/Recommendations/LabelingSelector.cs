@@ -105,7 +105,8 @@ internal static class LabelingSelector
                 used[d] = true;
             }
 
-            result.Add(Entry(records[index], scores[index], scoreRank[index], [.. duplicates.OrderBy(d => scoreRank[d]).Select(d => records[d].Id)]));
+            result.Add(Entry(
+                records[index], scores[index], scoreRank[index], [.. duplicates.OrderBy(d => scoreRank[d]).Take(options.MaxDuplicateIdsPerEntry).Select(d => records[d].Id)], duplicates.Count));
         }
 
         // Candidates the seeding never reached, then the records left for review, each in score order.
@@ -127,7 +128,7 @@ internal static class LabelingSelector
                 if (!used[i] && isCandidate[i] == pass)
                 {
                     used[i] = true;
-                    result.Add(Entry(records[i], scores[i], scoreRank[i], []));
+                    result.Add(Entry(records[i], scores[i], scoreRank[i], [], 0));
                 }
             }
         }
@@ -135,8 +136,8 @@ internal static class LabelingSelector
         return result;
     }
 
-    private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicates) =>
-        new(record.Id, score, record.Signals, ReasonWriter.Write(record, RecommendationStrategy.Labeling), duplicates) { ScoreRank = rank };
+    private static Recommendation Entry(ScoredRecord record, double score, int rank, string[] duplicateIds, int duplicateCount) =>
+        new(record.Id, score, record.Signals, ReasonWriter.Write(record, RecommendationStrategy.Labeling), duplicateIds) { ScoreRank = rank, DuplicateCount = duplicateCount };
 
     private static int[] Candidates(IReadOnlyList<ScoredRecord> records, Func<ScoredRecord, bool> isCandidate)
     {

@@ -5,7 +5,10 @@ namespace Chroma.Server.Recommendations;
 /// <param name="Score">Combined score under the strategy (<see cref="SignalCombiner"/>).</param>
 /// <param name="Signals">Every signal, raw value and percentile.</param>
 /// <param name="Reasons">Short human reasons, most important first.</param>
-/// <param name="DuplicateIds">Other members of the record's near-duplicate group, highest score first.</param>
+/// <param name="DuplicateIds">
+/// Other members of the record's near-duplicate group, highest score first: the first
+/// <see cref="RecommendationOptions.MaxDuplicateIdsPerEntry"/> of them (<see cref="DuplicateCount"/> counts them all).
+/// </param>
 internal sealed record Recommendation(
     string Id,
     double Score,
@@ -13,6 +16,12 @@ internal sealed record Recommendation(
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> DuplicateIds)
 {
+    /// <summary>
+    /// Gets how many records collapsed into this one as near-duplicates, those beyond the ids listed in
+    /// <see cref="DuplicateIds"/> included (at least its count).
+    /// </summary>
+    public int DuplicateCount { get; init; }
+
     /// <summary>Gets the record's 1-based position in plain score order among the ranked records (0 = not known).</summary>
     public int ScoreRank { get; init; }
 

@@ -63,6 +63,14 @@ public sealed class RecommendationOptions
     public int CandidatePoolSize { get; set; } = 1000;
 
     /// <summary>
+    /// Gets or sets the most near-duplicate ids (0 or more) listed with one entry of the ranked list: the highest-scored
+    /// members of its group after the entry's own record. The entry's duplicate count still counts every member, so a
+    /// flood of 100,000 copies is one entry of this many ids (about 40 KB at 1,000 ids of 40 characters) rather than a
+    /// message beyond gRPC's 4 MiB default receive limit. The default value is 1000.
+    /// </summary>
+    public int MaxDuplicateIdsPerEntry { get; set; } = 1000;
+
+    /// <summary>
     /// Gets or sets the block size (at least 1) of the <see cref="Diversity.Default"/> list: positions [bW, bW + W) hold the records of
     /// score ranks [bW, bW + W), reordered for spread, so a list of whole blocks holds exactly the top records by score
     /// (near-duplicates collapsed) and no entry is more than W - 1 places from its score rank. The default value is 10.

@@ -79,7 +79,7 @@ internal static class RecommendationRanker
             var settled = complete ? groups.Count : groups.TakeWhile(g => g[^1] < depth - reach).Count();
             if (complete || settled >= blocks)
             {
-                return Entries(records, scores, strategy, order, groups, settled, count, window, relevance);
+                return Entries(records, scores, strategy, order, groups, settled, count, window, relevance, options.MaxDuplicateIdsPerEntry);
             }
 
             depth = (int)Math.Min(records.Count, 2L * depth);
@@ -95,7 +95,8 @@ internal static class RecommendationRanker
         int settled,
         int count,
         int window,
-        double relevance)
+        double relevance,
+        int maxDuplicateIds)
     {
         var representatives = groups.Take(settled).Select(g => order[g[0]]).ToArray();
         var picks = ScoreBoundedDiversitySelector.Select(
@@ -114,8 +115,10 @@ internal static class RecommendationRanker
                 scores[order[group[0]]],
                 record.Signals,
                 ReasonWriter.Write(record, strategy),
-                group.Skip(1).Select(g => records[order[g]].Id).ToArray())
+                // Groups are in score order: the ids listed are the highest-scored members after the entry's own.
+                group.Skip(1).Take(maxDuplicateIds).Select(g => records[order[g]].Id).ToArray())
             {
+                DuplicateCount = group.Count - 1,
                 ScoreRank = group[0] + 1,
                 ShiftLeadSurprise = record.ShiftLeadSurprise,
                 BoundaryFactor = record.BoundaryFactor,

@@ -124,6 +124,7 @@ internal sealed partial class QueryService
         }));
         message.Reasons.AddRange(item.Reasons);
         message.DuplicateIds.AddRange(item.DuplicateIds);
+        message.DuplicateCount = item.DuplicateCount;
         return message;
     }
 

@@ -60,8 +60,18 @@ public sealed class ChromaRecommendation
     /// <summary>Short human-readable reasons, most important first.</summary>
     public required IReadOnlyList<string> Reasons { get; init; }
 
-    /// <summary>Records collapsed into this one as near-duplicates.</summary>
+    /// <summary>
+    /// Ids of records collapsed into this one as near-duplicates, highest score first: at most the server's
+    /// <c>Chroma:Recommendations:MaxDuplicateIdsPerEntry</c> of them (1,000 by default), so a flood does not make one
+    /// entry larger than a message may be. <see cref="DuplicateCount"/> counts them all.
+    /// </summary>
     public required IReadOnlyList<string> DuplicateIds { get; init; }
+
+    /// <summary>
+    /// Gets how many records collapsed into this one as near-duplicates, those beyond <see cref="DuplicateIds"/>
+    /// included (never less than its count; from a server that predates the count, the count of the ids).
+    /// </summary>
+    public int DuplicateCount { get; init; }
 
     /// <summary>Gets the record's 1-based position in plain score order under the strategy (0 when the server did not say): how far diversity moved it.</summary>
     public int ScoreRank { get; init; }

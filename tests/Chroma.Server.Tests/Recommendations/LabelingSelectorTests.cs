@@ -87,6 +87,24 @@ public class LabelingSelectorTests
     }
 
     [Test]
+    public void Rank_Labeling_CopiesBeyondTheIdCap_ListTheCapAndCountEveryRecord()
+    {
+        var scored = Pool();
+        var options = new RecommendationOptions { MaxDuplicateIdsPerEntry = 2 };
+
+        var all = RecommendationRanker.Rank(scored, RecommendationStrategy.Labeling, scored.Length, options);
+        var copies = all.Single(r => r.Id.StartsWith("copy", StringComparison.Ordinal) || r.DuplicateIds.Any(d => d.StartsWith("copy", StringComparison.Ordinal)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(copies.DuplicateIds, Has.Count.EqualTo(2), "the ids listed stop at the cap");
+            Assert.That(copies.DuplicateCount, Is.GreaterThanOrEqualTo(Copies - 1), "the count does not");
+            Assert.That(all.Sum(r => 1 + r.DuplicateCount), Is.EqualTo(scored.Length), "entries and their counts count every record once");
+            Assert.That(all.SelectMany(r => r.DuplicateIds.Prepend(r.Id)), Is.Unique);
+        });
+    }
+
+    [Test]
     public void Rank_Labeling_LongerList_StartsWithTheShorterOne()
     {
         var scored = Pool();

@@ -19,6 +19,7 @@ public sealed class RecommendationOptionsValidatorTests
         yield return Case("ZeroNeighborRows", o => o.MaxNeighborRows = 0, "Chroma:Recommendations:MaxNeighborRows (Chroma__Recommendations__MaxNeighborRows) must be between 1");
         yield return Case("NegativeDuplicateThreshold", o => o.NearDuplicateThreshold = -0.1, "Chroma:Recommendations:NearDuplicateThreshold (Chroma__Recommendations__NearDuplicateThreshold) must be 0 or more");
         yield return Case("ZeroPool", o => o.CandidatePoolSize = 0, "Chroma:Recommendations:CandidatePoolSize (Chroma__Recommendations__CandidatePoolSize) must be between 1");
+        yield return Case("NegativeDuplicateIds", o => o.MaxDuplicateIdsPerEntry = -1, "Chroma:Recommendations:MaxDuplicateIdsPerEntry (Chroma__Recommendations__MaxDuplicateIdsPerEntry) must be between 0");
         yield return Case("ZeroWindow", o => o.DiversityWindow = 0, "Chroma:Recommendations:DiversityWindow (Chroma__Recommendations__DiversityWindow) must be between 1");
         yield return Case("RelevanceAboveOne", o => o.DiversityRelevance = 2, "Chroma:Recommendations:DiversityRelevance (Chroma__Recommendations__DiversityRelevance) must be between 0 and 1 (got 2)");
         yield return Case("ZeroStrongWindow", o => o.StrongDiversityWindow = 0, "Chroma:Recommendations:StrongDiversityWindow (Chroma__Recommendations__StrongDiversityWindow) must be between 1");

@@ -112,6 +112,26 @@ public sealed class ChromaClientCallInvokerTests
         });
     }
 
+    [TestCase(7, 7, Description = "a cut list: the count counts the ids not sent")]
+    [TestCase(0, 2, Description = "a server before duplicate_count: the ids it lists")]
+    public async Task GetRecommendationsAsync_DuplicateCount_IsTheServersCountOrTheIdsListed(int sent, int expected)
+    {
+        var item = new Recommendation { Record = new StoredRecord { Record = new Record { Id = "r1", Dataset = ChromaDatasets.Production }, SetId = "m/1/fc", Sequence = 3 }, Score = 2.5, DuplicateCount = sent };
+        item.DuplicateIds.Add(["r2", "r3"]);
+        var response = new GetRecommendationsResponse { ScoredRecords = 1 + expected, TotalResults = 1 };
+        response.Recommendations.Add(item);
+        var invoker = new Mock<CallInvoker>(MockBehavior.Strict);
+        invoker
+            .Setup(i => i.AsyncUnaryCall(It.IsAny<Method<GetRecommendationsRequest, GetRecommendationsResponse>>(), It.IsAny<string>(), It.IsAny<CallOptions>(), It.IsAny<GetRecommendationsRequest>()))
+            .Returns(Unary(Task.FromResult(response)));
+        await using var client = new ChromaClient(invoker.Object, s_options);
+
+        var page = await client.GetRecommendationsAsync("m/1/fc");
+
+        Assert.That(page.Items.Single().DuplicateIds, Is.EqualTo(new[] { "r2", "r3" }));
+        Assert.That(page.Items.Single().DuplicateCount, Is.EqualTo(expected));
+    }
+
     [Test]
     public void Validate_HttpHandlerWithTrustedRootCertificate_ThrowsNamingTheCertificate()
     {

@@ -24,6 +24,7 @@ internal sealed class RecommendationOptionsValidator : IValidateOptions<Recommen
         problems.Range(nameof(options.MaxNeighborRows), options.MaxNeighborRows, 1, int.MaxValue);
         problems.Range(nameof(options.NearDuplicateThreshold), options.NearDuplicateThreshold, 0, double.MaxValue, "0 or more");
         problems.Range(nameof(options.CandidatePoolSize), options.CandidatePoolSize, 1, int.MaxValue);
+        problems.Range(nameof(options.MaxDuplicateIdsPerEntry), options.MaxDuplicateIdsPerEntry, 0, int.MaxValue);
         problems.Range(nameof(options.DiversityWindow), options.DiversityWindow, 1, int.MaxValue);
         problems.Range(nameof(options.DiversityRelevance), options.DiversityRelevance, 0, 1, "between 0 and 1");
         problems.Range(nameof(options.StrongDiversityWindow), options.StrongDiversityWindow, 1, int.MaxValue);

@@ -860,7 +860,7 @@ function queueItem(item, i) {
         item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
         item.label ? el("span", {}, `label ${item.label}`) : null,
         reviewed ? el("span", { class: "chip" }, reviewed) : null,
-        item.duplicateIds.length ? el("span", { class: "muted" }, `+${item.duplicateIds.length} near-duplicates`) : null,
+        item.duplicateCount ? el("span", { class: "muted", title: "Near-copies collapsed into this entry" }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
         el("span", { class: "muted state" }, item.done || "")),
       item.inputUri ? el("div", { class: "muted uri" }, item.inputUri) : null,
       el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),

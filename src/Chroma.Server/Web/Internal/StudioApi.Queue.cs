@@ -110,6 +110,7 @@ internal sealed partial class StudioApi
                 {
                     Preview = Preview(set, stored),
                     ScoreRank = item.ScoreRank,
+                    DuplicateCount = item.DuplicateCount,
                     ReviewState = ReviewStateName(review?.State),
                 });
             }

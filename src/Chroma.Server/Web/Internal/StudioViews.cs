@@ -99,6 +99,9 @@ internal sealed record QueueItemView(
     /// <summary>Gets the 1-based position in plain score order (diversity may serve it elsewhere).</summary>
     public int ScoreRank { get; init; }
 
+    /// <summary>Gets how many records collapsed into this one, all of them (<c>DuplicateIds</c> lists only the first ones).</summary>
+    public int DuplicateCount { get; init; }
+
     /// <summary>Gets the review state (unreviewed, reviewed, dismissed): the latter two appear with reviewed=include.</summary>
     public string ReviewState { get; init; } = "unreviewed";
 }
