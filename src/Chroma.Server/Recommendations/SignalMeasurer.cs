@@ -58,20 +58,22 @@ internal sealed record SignalMeasurer(
             measurements[i] = MeasureOnce(embeddings.Slice(i * d, d), unitEmbeddings.Slice(i * d, d), predictedClass(i));
         }
 
-        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRow: null, measurements);
+        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRow: null, label: null, measurements);
     }
 
     /// <summary>
     /// Searches again, all together, the records among <paramref name="measurements"/> whose neighbour signals are in the
     /// <see cref="Refinement"/>'s tail, and reads their neighbour signals off what it finds (each leaving out its own
     /// training row <paramref name="ownRow"/>(i), when given and not negative). An exact second search reads the
-    /// training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>).
+    /// training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>). With <paramref name="label"/>
+    /// (held-out training records) each one's <see cref="NeighborSignals.LabelAgreement"/> is read against its label.
     /// </summary>
     public void RefineMany(
         ReadOnlySpan<float> embeddings,
         ReadOnlySpan<float> unitEmbeddings,
         Func<int, string?> predictedClass,
         Func<int, int>? ownRow,
+        Func<int, string?>? label,
         Span<EmbeddingMeasurement> measurements)
     {
         ArgumentNullException.ThrowIfNull(predictedClass);
@@ -106,31 +108,38 @@ internal sealed record SignalMeasurer(
         {
             var i = again[j];
             var neighbors = ownRow is null ? found[j] : Others(found[j], ownRow(i));
-            measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i));
+            measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i), label?.Invoke(i));
         }
     }
 
     /// <summary>
     /// Measures training row <paramref name="ownRow"/> as if it were new: its k nearest among the other training
     /// rows (leave-one-out), so a held-out record meets a search over n - 1 rows as a production record meets one
-    /// over n.
+    /// over n. Its signals are read against <paramref name="predictedClass"/> (the model's prediction for it, as a
+    /// production record's are, or its label when the model's is unknown); <see cref="NeighborSignals.LabelAgreement"/>
+    /// against <paramref name="label"/>.
     /// </summary>
-    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow)
+    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int ownRow, string? label = null)
     {
         var query = Query(embedding, unitEmbedding);
-        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow));
+        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + 1), ownRow), label);
         return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
-            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + 1), ownRow), unitEmbedding, predictedClass)
+            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + 1), ownRow), unitEmbedding, predictedClass, label)
             : measurement;
     }
 
-    // Every signal, the neighbour signals from `neighbors` (one search of the neighbour search when null).
+    // Every signal, the neighbour signals from `neighbors` (one search of the neighbour search when null); `label`: a
+    // held-out record's own label, for NeighborSignals.LabelAgreement.
     private EmbeddingMeasurement MeasureOnce(
-        ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, IReadOnlyList<(int TrainingIndex, float Distance)>? neighbors = null)
+        ReadOnlySpan<float> embedding,
+        ReadOnlySpan<float> unitEmbedding,
+        string? predictedClass,
+        IReadOnlyList<(int TrainingIndex, float Distance)>? neighbors = null,
+        string? label = null)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
         neighbors ??= NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass, label))
         {
             RelativeMahalanobis = Relative(embedding, distance),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
@@ -140,10 +149,14 @@ internal sealed record SignalMeasurer(
 
     // The measurement with its neighbour signals read off other neighbours.
     private EmbeddingMeasurement WithNeighbors(
-        EmbeddingMeasurement measurement, IReadOnlyList<(int TrainingIndex, float Distance)> neighbors, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
+        EmbeddingMeasurement measurement,
+        IReadOnlyList<(int TrainingIndex, float Distance)> neighbors,
+        ReadOnlySpan<float> unitEmbedding,
+        string? predictedClass,
+        string? label = null) =>
         measurement with
         {
-            Neighbors = NeighborSignals.From(neighbors, NeighborLabels, predictedClass),
+            Neighbors = NeighborSignals.From(neighbors, NeighborLabels, predictedClass, label),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
         };
 
