@@ -65,16 +65,9 @@ internal readonly record struct NeighborSignals(
             other.Key,
             other.Value)
         {
-            LabelAgreement = label is null ? null : PluralityShare(votes, label),
+            LabelAgreement = label is null ? null : BoundaryReliability.Agrees(
+                votes.GetValueOrDefault(label),
+                ranked.Where(v => !string.Equals(v.Key, label, StringComparison.Ordinal)).Select(v => v.Value).FirstOrDefault()),
         };
-    }
-
-    // 1 when `reference` has more votes than any other class, 0.5 on a tie with the strongest other (at least one vote),
-    // else 0 (as BoundaryReliability.Agrees reads it off the signals).
-    private static double PluralityShare(Dictionary<string, int> votes, string reference)
-    {
-        var agreeing = votes.GetValueOrDefault(reference);
-        var strongestOther = votes.Where(v => !string.Equals(v.Key, reference, StringComparison.Ordinal)).Select(v => v.Value).DefaultIfEmpty(0).Max();
-        return agreeing > strongestOther ? 1 : agreeing == strongestOther && agreeing > 0 ? 0.5 : 0;
     }
 }

@@ -7,7 +7,7 @@ namespace Chroma.Server.Storage.Internal;
 /// null, predicted class or null, class names JSON or null) into
 /// one array of the right size, for both providers. The fingerprint, read first in the same snapshot, counts every
 /// training row, so it bounds the labelled ones: at a million 128-d rows a growing list and its final copy held three
-/// times the 512 MB. Each label's text is kept once.
+/// times the 512 MB. Each label's and predicted class's text is kept once.
 /// </summary>
 internal static class TrainingRowReader
 {
@@ -51,8 +51,8 @@ internal static class TrainingRowReader
     }
 
     // The class the model predicted for the row: its predicted_class, else the largest of its probabilities named by its
-    // class names (ArgMaxClass), else null. Texts equal to a label share the label's string.
-    private static string? PredictedClass(DbDataReader reader, float[]? probabilities, List<string> names, Dictionary<string, string> labelTexts)
+    // class names (ArgMaxClass), else null. Each text is kept once, a label's shared with it.
+    private static string? PredictedClass(DbDataReader reader, float[]? probabilities, List<string> names, Dictionary<string, string> texts)
     {
         string? predicted;
         if (!reader.IsDBNull(3) && reader.GetString(3) is { Length: > 0 } logged)
@@ -70,6 +70,6 @@ internal static class TrainingRowReader
             predicted = Recommendations.ArgMaxClass.Of(probabilities, names);
         }
 
-        return predicted is not null && labelTexts.TryGetValue(predicted, out var known) ? known : predicted;
+        return predicted is null ? null : texts.TryGetValue(predicted, out var known) ? known : texts[predicted] = predicted;
     }
 }
