@@ -48,8 +48,15 @@ internal static class BoundaryReliability
     public static double Agrees(NeighborSignals neighbors)
     {
         var agreeing = (int)Math.Round((1 - neighbors.Disagreement) * neighbors.NeighborCount);
-        return agreeing > neighbors.DominantOtherCount ? 1 : agreeing == neighbors.DominantOtherCount && agreeing > 0 ? 0.5 : 0;
+        return Agrees(agreeing, neighbors.DominantOtherCount);
     }
+
+    /// <summary>
+    /// Whether a class with <paramref name="agreeing"/> neighbours is their plurality against the strongest other class
+    /// (<paramref name="strongestOther"/> neighbours): 1, 0.5 on a tie (with at least one), else 0.
+    /// </summary>
+    public static double Agrees(int agreeing, int strongestOther) =>
+        agreeing > strongestOther ? 1 : agreeing == strongestOther && agreeing > 0 ? 0.5 : 0;
 
     /// <summary>The factor (see the remarks).</summary>
     /// <param name="neighborAccuracy"><c>A_k</c>: the neighbours' accuracy on the held-out training records, 0 to 1.</param>

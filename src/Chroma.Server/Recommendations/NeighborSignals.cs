@@ -18,14 +18,24 @@ internal readonly record struct NeighborSignals(
     string? DominantOtherClass,
     int DominantOtherCount)
 {
+    /// <summary>
+    /// Whether the plurality of the neighbours is the record's own label: 1, 0.5 for a tie with the strongest other
+    /// class, else 0; null when the record has no label (production records). Measured on held-out training records
+    /// only, for the neighbours' accuracy (<see cref="BoundaryReliability"/>'s <c>A_k</c>), which is taken against the
+    /// label even where <see cref="Disagreement"/> is taken against the model's prediction.
+    /// </summary>
+    public double? LabelAgreement { get; init; }
+
     /// <summary>Computes both signals from a neighbour list and the labels it indexes.</summary>
     /// <param name="neighbors">Neighbours, nearest first (at least one).</param>
     /// <param name="labels">Label of each indexed training record.</param>
     /// <param name="predictedClass">The model's predicted class, or null.</param>
+    /// <param name="label">The record's own label (a held-out training record), or null: sets <see cref="LabelAgreement"/>.</param>
     public static NeighborSignals From(
         IReadOnlyList<(int TrainingIndex, float Distance)> neighbors,
         IReadOnlyList<string> labels,
-        string? predictedClass)
+        string? predictedClass,
+        string? label = null)
     {
         ArgumentNullException.ThrowIfNull(neighbors);
         ArgumentNullException.ThrowIfNull(labels);
@@ -39,8 +49,8 @@ internal readonly record struct NeighborSignals(
         foreach (var (index, distance) in neighbors)
         {
             sum += distance;
-            var label = labels[index];
-            votes[label] = votes.GetValueOrDefault(label) + 1;
+            var neighborLabel = labels[index];
+            votes[neighborLabel] = votes.GetValueOrDefault(neighborLabel) + 1;
         }
 
         // Ties break by ordinal label order so the result does not depend on dictionary order.
@@ -53,6 +63,11 @@ internal readonly record struct NeighborSignals(
             (neighbors.Count - agreeing) / (double)neighbors.Count,
             neighbors.Count,
             other.Key,
-            other.Value);
+            other.Value)
+        {
+            LabelAgreement = label is null ? null : BoundaryReliability.Agrees(
+                votes.GetValueOrDefault(label),
+                ranked.Where(v => !string.Equals(v.Key, label, StringComparison.Ordinal)).Select(v => v.Value).FirstOrDefault()),
+        };
     }
 }

@@ -13,8 +13,8 @@ namespace Chroma.Server.Recommendations;
 /// <remarks>
 /// A seeded, per-class (stratified) shuffle holds out <see cref="RecommendationOptions.HoldOutFraction"/>
 /// of the training records (at most about <see cref="RecommendationOptions.MaxHeldOut"/>), leaving every class at least one fitted record. The rest are fitted (means, covariance). The held-out records are then
-/// scored like production records, with their own label standing in for the predicted
-/// class, and their signal values become the reference distributions of the
+/// scored like production records, against the model's predicted class for each where the training data carries it
+/// (<see cref="TrainingData.PredictedClass"/>; its label stands in where it does not), and their signal values become the reference distributions of the
 /// <see cref="EmpiricalCalibrator"/>s. The neighbour search holds every training row, so a production record's
 /// neighbours are exactly what <c>FindNearest</c> on the <c>training</c> dataset returns (every neighbour reason
 /// can be reproduced); a held-out record is searched leaving itself out, so its kNN distance is comparable.
@@ -205,11 +205,12 @@ internal sealed partial class RecommendationModel
 
         // Records in the neighbour signals' tail are searched again (NeighborRefinement); the held-out records follow the
         // same rule, from thresholds their first searches set, so calibration measures as scoring does.
-        MeasureHeldOut(measurer, training, heldOutRows, ownRows, measured, limiter, cancellationToken);
+        var references = ReferenceClasses(training, heldOutRows);
+        MeasureHeldOut(measurer, training, heldOutRows, ownRows, references, measured, limiter, cancellationToken);
         if (NeighborRefinement.For(search, rows, d, metric, [.. measured.Select(m => m.Neighbors)]) is { } refinement)
         {
             measurer = measurer with { Refinement = refinement };
-            RefineHeldOut(measurer, training, heldOutRows, ownRows, measured, limiter, cancellationToken);
+            RefineHeldOut(measurer, training, heldOutRows, ownRows, references, measured, limiter, cancellationToken);
         }
 
         var calibrators = new Dictionary<SignalKind, EmpiricalCalibrator>
@@ -232,18 +233,31 @@ internal sealed partial class RecommendationModel
         var durations = new ModelFitDurations(covarianceTime, searchTime, clock.Elapsed, fitRows.Length, heldOutRows.Length, neighborRows.Length);
         return new RecommendationModel(trainingVersion, options, measurer, heldOutRows.Length, calibrators, durations, fitRows, neighborRows, heldOutRows, firstCopies)
         {
-            NeighborAccuracy = classes && measured.Length > 0 ? measured.Average(m => BoundaryReliability.Agrees(m.Neighbors)) : null,
+            NeighborAccuracy = classes && measured.Length > 0 ? measured.Average(m => m.Neighbors.LabelAgreement ?? BoundaryReliability.Agrees(m.Neighbors)) : null,
             NearCopiesSeen = heldOutRows.Where((row, i) => ownRows[i].Any(index => firstCopies[everyRow ? index : neighborRows[index]] != firstCopies[row])).Any(),
         };
     }
 
-    // Measures each held-out row, leaving its own row and its copies (ownRows[i], search indices, ascending) out of its
-    // neighbours.
+    // The class each held-out row's signals are read against, as a production record's are against its predicted class:
+    // the model's prediction for it where the training data carries one (TrainingData.PredictedClass), else its label
+    // (then the boundary signal's null distribution holds only the neighbours' errors, not the model's too). A
+    // prediction that is no training class (probabilities whose class order the labels do not follow) is not trusted:
+    // the label stands in. An unlabelled corpus (every label "") has no boundary signal: its rows keep their label.
+    private static string[] ReferenceClasses(TrainingData training, int[] heldOutRows)
+    {
+        var classes = new HashSet<string>(training.Labels, StringComparer.Ordinal);
+        return [.. heldOutRows.Select(row =>
+            training.Labels[row].Length > 0 && training.PredictedClass(row) is { } predicted && classes.Contains(predicted) ? predicted : training.Labels[row])];
+    }
+
+    // Measures each held-out row against references[i] (ReferenceClasses), leaving its own row and its copies (ownRows[i],
+    // search indices, ascending) out of its neighbours.
     private static void MeasureHeldOut(
         SignalMeasurer measurer,
         TrainingData training,
         int[] heldOutRows,
         int[][] ownRows,
+        string[] references,
         EmbeddingMeasurement[] measured,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
@@ -260,7 +274,8 @@ internal sealed partial class RecommendationModel
                 {
                     var row = training.Row(heldOutRows[i]);
                     UnitVectors.Normalize(row, unit);
-                    measured[i] = measurer.MeasureLeavingOut(row, unit, training.Labels[heldOutRows[i]], ownRows[i]);
+                    var label = training.Labels[heldOutRows[i]];
+                    measured[i] = measurer.MeasureLeavingOut(row, unit, references[i], ownRows[i], label);
                 }
             },
             cancellationToken);
@@ -272,6 +287,7 @@ internal sealed partial class RecommendationModel
         TrainingData training,
         int[] heldOutRows,
         int[][] ownRows,
+        string[] references,
         EmbeddingMeasurement[] measured,
         BackgroundWorkLimiter limiter,
         CancellationToken cancellationToken)
@@ -291,7 +307,13 @@ internal sealed partial class RecommendationModel
                     UnitVectors.Normalize(rows.AsSpan((i - start) * d, d), units.AsSpan((i - start) * d, d));
                 }
 
-                measurer.RefineMany(rows, units, j => training.Labels[heldOutRows[start + j]], j => ownRows[start + j], measured.AsSpan(start, end - start));
+                measurer.RefineMany(
+                    rows,
+                    units,
+                    j => references[start + j],
+                    j => ownRows[start + j],
+                    j => training.Labels[heldOutRows[start + j]],
+                    measured.AsSpan(start, end - start));
             },
             cancellationToken);
     }

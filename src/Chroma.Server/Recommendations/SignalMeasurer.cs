@@ -58,20 +58,23 @@ internal sealed record SignalMeasurer(
             measurements[i] = MeasureOnce(embeddings.Slice(i * d, d), unitEmbeddings.Slice(i * d, d), predictedClass(i));
         }
 
-        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRows: null, measurements);
+        RefineMany(embeddings, unitEmbeddings, predictedClass, ownRows: null, label: null, measurements);
     }
 
     /// <summary>
     /// Searches again, all together, the records among <paramref name="measurements"/> whose neighbour signals are in the
     /// <see cref="Refinement"/>'s tail, and reads their neighbour signals off what it finds (each leaving out its own
     /// training row and its copies, <paramref name="ownRows"/>(i), search indices ascending, when given). An exact
-    /// second search reads the training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>).
+    /// second search reads the training rows once for all of them (<see cref="NeighborRefinement.SearchMany"/>). With
+    /// <paramref name="label"/> (held-out training records) each one's <see cref="NeighborSignals.LabelAgreement"/> is
+    /// read against its label.
     /// </summary>
     public void RefineMany(
         ReadOnlySpan<float> embeddings,
         ReadOnlySpan<float> unitEmbeddings,
         Func<int, string?> predictedClass,
         Func<int, int[]>? ownRows,
+        Func<int, string?>? label,
         Span<EmbeddingMeasurement> measurements)
     {
         ArgumentNullException.ThrowIfNull(predictedClass);
@@ -106,7 +109,7 @@ internal sealed record SignalMeasurer(
         {
             var i = again[j];
             var neighbors = ownRows is null ? found[j] : Others(found[j], ownRows(i));
-            measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i));
+            measurements[i] = WithNeighbors(measurements[i], neighbors, unitEmbeddings.Slice(i * d, d), predictedClass(i), label?.Invoke(i));
         }
     }
 
@@ -114,25 +117,32 @@ internal sealed record SignalMeasurer(
     /// Measures a training record as if it were new: its k nearest among the training rows other than
     /// <paramref name="ownRows"/> (its own row and its copies, search indices, ascending), so a held-out record meets a
     /// search without itself as a production record meets one without its own (Mahalanobis and the rest: the caller
-    /// fitted them without these rows).
+    /// fitted them without these rows). Its signals are read against <paramref name="predictedClass"/> (the model's
+    /// prediction for it, as a production record's are, or its label when the model's is unknown);
+    /// <see cref="NeighborSignals.LabelAgreement"/> against <paramref name="label"/>.
     /// </summary>
-    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int[] ownRows)
+    public EmbeddingMeasurement MeasureLeavingOut(ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, int[] ownRows, string? label = null)
     {
         ArgumentNullException.ThrowIfNull(ownRows);
         var query = Query(embedding, unitEmbedding);
-        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + ownRows.Length), ownRows));
+        var measurement = MeasureOnce(embedding, unitEmbedding, predictedClass, Others(NeighborSearch.Search(query, NeighborCount + ownRows.Length), ownRows), label);
         return Refinement is { } refinement && refinement.Applies(measurement.Neighbors)
-            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + ownRows.Length), ownRows), unitEmbedding, predictedClass)
+            ? WithNeighbors(measurement, Others(refinement.Search.Search(query, NeighborCount + ownRows.Length), ownRows), unitEmbedding, predictedClass, label)
             : measurement;
     }
 
-    // Every signal, the neighbour signals from `neighbors` (one search of the neighbour search when null).
+    // Every signal, the neighbour signals from `neighbors` (one search of the neighbour search when null); `label`: a
+    // held-out record's own label, for NeighborSignals.LabelAgreement.
     private EmbeddingMeasurement MeasureOnce(
-        ReadOnlySpan<float> embedding, ReadOnlySpan<float> unitEmbedding, string? predictedClass, IReadOnlyList<(int TrainingIndex, float Distance)>? neighbors = null)
+        ReadOnlySpan<float> embedding,
+        ReadOnlySpan<float> unitEmbedding,
+        string? predictedClass,
+        IReadOnlyList<(int TrainingIndex, float Distance)>? neighbors = null,
+        string? label = null)
     {
         var (distance, nearest) = Mahalanobis.Score(embedding);
         neighbors ??= NeighborSearch.Search(Query(embedding, unitEmbedding), NeighborCount);
-        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass))
+        return new EmbeddingMeasurement(distance, Mahalanobis.Classes[nearest], NeighborSignals.From(neighbors, NeighborLabels, predictedClass, label))
         {
             RelativeMahalanobis = Relative(embedding, distance),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
@@ -142,10 +152,14 @@ internal sealed record SignalMeasurer(
 
     // The measurement with its neighbour signals read off other neighbours.
     private EmbeddingMeasurement WithNeighbors(
-        EmbeddingMeasurement measurement, IReadOnlyList<(int TrainingIndex, float Distance)> neighbors, ReadOnlySpan<float> unitEmbedding, string? predictedClass) =>
+        EmbeddingMeasurement measurement,
+        IReadOnlyList<(int TrainingIndex, float Distance)> neighbors,
+        ReadOnlySpan<float> unitEmbedding,
+        string? predictedClass,
+        string? label = null) =>
         measurement with
         {
-            Neighbors = NeighborSignals.From(neighbors, NeighborLabels, predictedClass),
+            Neighbors = NeighborSignals.From(neighbors, NeighborLabels, predictedClass, label),
             NearestTrainingDistance = NearestUnitDistance(unitEmbedding, neighbors),
         };
 

@@ -8,6 +8,7 @@ internal sealed class TrainingData
 {
     private readonly float[] _embeddings;
     private readonly IReadOnlyList<float[]?>? _probabilities;
+    private readonly IReadOnlyList<string?>? _predictedClasses;
 
     /// <summary>Validates and wraps the training rows (the arrays are not copied; do not mutate them).</summary>
     /// <param name="embeddings">Row-major <c>labels.Count x dimension</c> floats, all finite.</param>
@@ -45,7 +46,9 @@ internal sealed class TrainingData
 
     /// <summary>
     /// Gets the class probabilities the model gave each training record (null entries where none were
-    /// logged), or null. Used only to calibrate the uncertainty signals; length must equal <see cref="Count"/>.
+    /// logged), or null. Used to calibrate the uncertainty signals, and where a record has no
+    /// <see cref="PredictedClasses"/> entry their largest names its predicted class (<see cref="PredictedClass"/>); length
+    /// must equal <see cref="Count"/>.
     /// </summary>
     public IReadOnlyList<float[]?>? Probabilities
     {
@@ -58,6 +61,25 @@ internal sealed class TrainingData
             }
 
             _probabilities = value;
+        }
+    }
+
+    /// <summary>
+    /// Gets the class the model predicted for each training record (null entries where none was logged), or null; length
+    /// must equal <see cref="Count"/>. A held-out record's boundary signal is measured against it, as a production
+    /// record's is against its prediction (<see cref="PredictedClass"/>).
+    /// </summary>
+    public IReadOnlyList<string?>? PredictedClasses
+    {
+        get => _predictedClasses;
+        init
+        {
+            if (value is not null && value.Count != Labels.Count)
+            {
+                throw new ArgumentException($"PredictedClasses has {value.Count} entries; there are {Labels.Count} records.", nameof(PredictedClasses));
+            }
+
+            _predictedClasses = value;
         }
     }
 
@@ -84,4 +106,12 @@ internal sealed class TrainingData
 
     /// <summary>The embedding of record <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Row(int index) => _embeddings.AsSpan(index * Dimension, Dimension);
+
+    /// <summary>
+    /// The class the model predicted for record <paramref name="index"/>: its <see cref="PredictedClasses"/> entry, else
+    /// the largest of its usable <see cref="Probabilities"/> named by index ("0".."n-1", <see cref="ArgMaxClass"/>), else
+    /// null (the model's prediction is unknown).
+    /// </summary>
+    public string? PredictedClass(int index) =>
+        _predictedClasses?[index] is { Length: > 0 } predicted ? predicted : ArgMaxClass.Of(_probabilities?[index]);
 }

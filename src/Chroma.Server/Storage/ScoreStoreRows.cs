@@ -17,8 +17,10 @@ internal readonly record struct TrainingFingerprint(long Count, long MaxSequence
     /// <summary>
     /// Names how signals are computed: "m6" = as "m5" with copies of a training record (exact, or near within the
     /// near-duplicate threshold) held out together and kept in one production-shift fold (only sets whose training
-    /// data repeats rows score differently), and records in the neighbour signals' tail searched a second time
-    /// (<c>Recommendations.NeighborRefinement</c>); "m5" = as "m4" with a one-hidden-layer network as the production-shift classifier
+    /// data repeats rows score differently), records in the neighbour signals' tail searched a second time
+    /// (<c>Recommendations.NeighborRefinement</c>), and the held-out training rows' boundary (and feature-norm) signals
+    /// read against the model's predicted class for each where the training records carry one, as production records'
+    /// are (was their label); "m5" = as "m4" with a one-hidden-layer network as the production-shift classifier
     /// (was logistic regression); "m4" = as "m3" plus the production-shift signal (a model version may then carry a
     /// production part, <c>Recommendations.ModelVersion</c>); "m3" = as "m2" plus the feature-norm signal; "m2" = the neighbour signals search
     /// every training row under the set's metric (issue 13); versions without it came from the unit-vector search over
@@ -35,6 +37,12 @@ internal sealed record TrainingRows(float[] Embeddings, IReadOnlyList<string> La
 {
     /// <summary>Gets the class probabilities logged with each row (null entries where none were), or null when the store did not read them.</summary>
     public IReadOnlyList<float[]?>? Probabilities { get; init; }
+
+    /// <summary>
+    /// Gets the class the model predicted for each row (its <c>predicted_class</c>, else its probabilities' largest named
+    /// by its class names; null entries where neither was logged), or null when the store did not read them.
+    /// </summary>
+    public IReadOnlyList<string?>? PredictedClasses { get; init; }
 }
 
 /// <summary>A stored record the engine can score.</summary>

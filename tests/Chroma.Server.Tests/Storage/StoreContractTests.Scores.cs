@@ -33,6 +33,28 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task ReadTraining_RecordsWithAndWithoutPredictions_ReturnsTheLoggedClassElseTheLargestProbabilitysName()
+    {
+        // Arrange: a held-out training row's boundary signal is read against the model's prediction for it.
+        var set = Records.Set();
+        var logged = Records.Make([1, 0, 0, 0], "training", "a");
+        var fromProbabilities = Records.Make([0, 1, 0, 0], "training", "a");
+        fromProbabilities.Inference.PredictedClass = string.Empty;
+        var byIndex = Records.Make([0, 0, 1, 0], "training", "a");
+        byIndex.Inference.PredictedClass = string.Empty;
+        byIndex.Inference.ClassNames.Clear();
+        var without = Records.Make([0, 0, 0, 1], "training", "b");
+        without.Inference = null;
+        await _fixture.IngestAsync(set, logged, fromProbabilities, byIndex, without);
+
+        // Act
+        var rows = _fixture.Scores.ReadTraining(_fixture.RequireSet(set));
+
+        // Assert: Records.Make logs predicted class "1", probabilities (0.25, 0.75) and class names (a, b).
+        Assert.That(rows.PredictedClasses, Is.EqualTo(new[] { "1", "b", "1", null }));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task ReadTraining_IncludingUnlabelled_ReturnsEveryLiveTrainingRowInOrderWithEmptyLabels()
     {
         // Arrange: the engine falls back to every training row, labels set aside, when fewer than two have labels.

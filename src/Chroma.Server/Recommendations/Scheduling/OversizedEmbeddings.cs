@@ -33,9 +33,11 @@ internal static class OversizedEmbeddings
         }
 
         var probabilities = training.Probabilities;
+        var predicted = training.PredictedClasses;
         var rows = new TrainingRows(Copy(training.Embeddings, keep, dimension), [.. keep.Select(i => training.Labels[i])], training.Fingerprint)
         {
             Probabilities = probabilities is null ? null : [.. keep.Select(i => probabilities[i])],
+            PredictedClasses = predicted is null ? null : [.. keep.Select(i => predicted[i])],
         };
         return (rows, training.Labels.Count - keep.Count);
     }

@@ -260,6 +260,7 @@ internal sealed class SetScoringPass
             var data = new TrainingData(training.Embeddings, set.Dimension, training.Labels)
             {
                 Probabilities = training.Probabilities,
+                PredictedClasses = training.PredictedClasses,
                 Metric = set.Metric == Protocol.V1.DistanceMetric.Cosine ? NeighborMetric.Cosine : NeighborMetric.L2,
             };
             model = await _limiter.RunAsync(

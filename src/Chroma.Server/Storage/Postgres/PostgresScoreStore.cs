@@ -45,10 +45,11 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
         var fingerprint = ReadFingerprint(connection, transaction, set.Key);
 
         // Unlabelled training records cannot teach a class, so they are left out of the fit unless asked for. The
-        // probabilities calibrate the uncertainty signals.
+        // probabilities calibrate the uncertainty signals; the predicted classes are what the held-out rows' boundary
+        // signal is read against.
         TrainingRows rows;
         using (var command = new NpgsqlCommand("""
-            SELECT embedding, label, class_probabilities FROM records
+            SELECT embedding, label, class_probabilities, predicted_class, class_names FROM records
             WHERE set_key = $1 AND dataset = 'training' AND NOT deleted AND ($2 OR label IS NOT NULL)
             ORDER BY sequence;
             """, connection, transaction))

@@ -42,7 +42,7 @@ internal sealed partial class SqliteScoreStore : IRecordScoreStore
 
         // Unlabelled training records cannot teach a class, so they are left out of the fit unless asked for.
         command.CommandText = """
-            SELECT embedding, label, class_probabilities FROM records
+            SELECT embedding, label, class_probabilities, predicted_class, class_names FROM records
             WHERE set_key = $set AND dataset = 'training' AND deleted = 0 AND ($all OR label IS NOT NULL)
             ORDER BY sequence;
             """;
