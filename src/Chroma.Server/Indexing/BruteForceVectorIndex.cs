@@ -277,13 +277,10 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
     private static void Normalize(Span<float> vector, string name)
     {
-        var norm = TensorPrimitives.Norm(vector);
-        if (norm == 0)
+        if (!UnitVector.TryNormalize(vector))
         {
             throw new ArgumentException($"{name} is all zeros, which has no direction under the cosine metric.", name);
         }
-
-        TensorPrimitives.Divide(vector, norm, vector);
     }
 
     private int DatasetId(string dataset)

@@ -230,7 +230,7 @@ internal sealed partial class EmbeddingSetIndexes
             var limit = PendingLimit(set.Dimension);
             while (index.PendingCount < limit)
             {
-                var changes = _store.ReadChanges(set, highWater, PageRows(set.Dimension));
+                var changes = Admitted(set, _store.ReadChanges(set, highWater, PageRows(set.Dimension)));
                 if (changes.Through <= highWater)
                 {
                     break;
@@ -255,7 +255,16 @@ internal sealed partial class EmbeddingSetIndexes
             var checkpoint = loaded?.Graph;
             index = new AdaptiveVectorIndex(set.Dimension, _options.ExactSearchThreshold, BuildSettings(entry), checkpoint, IndexMetric.Of(set));
             var added = 0;
-            highWater = _store.ReadVectors(set, (sequence, vector, dataset) => { index.Add(sequence, vector, dataset); added++; });
+            List<(long Sequence, string Problem)>? skipped = null;
+            highWater = _store.ReadVectors(set, (sequence, vector, dataset) =>
+            {
+                if (Admits(set, sequence, vector, ref skipped))
+                {
+                    index.Add(sequence, vector, dataset);
+                    added++;
+                }
+            });
+            LogSkipped(set, skipped);
             entry.LoadReport = new IndexLoadReport(FromFile: false, added, 0) { CheckpointVectors = checkpoint?.Count ?? 0 };
         }
 

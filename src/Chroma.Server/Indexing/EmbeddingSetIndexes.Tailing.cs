@@ -313,7 +313,7 @@ internal sealed partial class EmbeddingSetIndexes
     private (RecordChangePage Changes, bool Anything) ReadPage(SetIndexEntry entry)
     {
         var from = entry.IndexedThroughSequence;
-        var changes = _store.ReadChanges(entry.Set, from, PageRows(entry.Set.Dimension));
+        var changes = Admitted(entry.Set, _store.ReadChanges(entry.Set, from, PageRows(entry.Set.Dimension)));
         if (!changes.HasMore)
         {
             entry.ClearFarBehind();

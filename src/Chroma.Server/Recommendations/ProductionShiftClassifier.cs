@@ -231,16 +231,7 @@ internal sealed class ProductionShiftClassifier
     private static void Features(int dimension, int classCount, ReadOnlySpan<float> embedding, float[]? probabilities, Span<float> features)
     {
         var norm = TensorPrimitives.Norm(embedding);
-        var unit = features[..dimension];
-        if (norm > 0)
-        {
-            TensorPrimitives.Divide(embedding, norm, unit);
-        }
-        else
-        {
-            unit.Clear();
-        }
-
+        Indexing.UnitVector.TryNormalize(embedding, features[..dimension]);
         features[dimension] = (float)Math.Log(Math.Max(norm, 1e-12));
         for (var c = 0; c < classCount; c++)
         {

@@ -114,7 +114,7 @@ internal sealed partial class QueryService
             case FindNearestRequest.QueryOneofCase.Embedding:
                 var values = UnsafeCollectionOperations.AsSpan(request.Embedding.Values);
                 QueryArguments.ThrowIfInvalid(EmbeddingValidator.Validate(values, set.Dimension, "embedding.values"));
-                if (set.Metric == DistanceMetric.Cosine && System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(values) == 0)
+                if (set.Metric == DistanceMetric.Cosine && !UnitVector.HasDirection(values))
                 {
                     throw ValidationError.Invalid($"embedding.values: is all zeros, which has no direction under the cosine metric of embedding set '{set.SetId}'").ToRpcException();
                 }
@@ -135,6 +135,13 @@ internal sealed partial class QueryService
                     // Stored by an older server: every distance from it would overflow to infinity.
                     throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(CultureInfo.InvariantCulture,
                         $"record_id: record {id} of embedding set '{set.SetId}' has embedding[{bad}] = {embedding[bad]}, of 2^50 or more in magnitude (stored before such values were refused), so no distance from it is finite; delete it and log it again with smaller values")));
+                }
+
+                if (set.Metric == DistanceMetric.Cosine && !UnitVector.HasDirection(embedding))
+                {
+                    // Stored before the check, or by a provider without it: the index left it out (and said so).
+                    throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                        $"record_id: record {id} of embedding set '{set.SetId}' has an all-zero embedding, which has no direction under the cosine metric; delete it and log it again with a non-zero embedding"));
                 }
 
                 return (embedding, stored[0]);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Chroma.Server.Indexing.Hnsw.Internal;
 
 namespace Chroma.Server.Indexing.Hnsw;
@@ -82,7 +81,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
                 vector.CopyTo(stored);
                 if (Options.Metric == HnswMetric.Cosine)
                 {
-                    TensorPrimitives.Divide(stored, TensorPrimitives.Norm(stored), stored);
+                    UnitVector.TryNormalize(stored); // ValidateVector saw a direction
                 }
 
                 graph.Insert<DotDistance>(node, stored);
@@ -191,7 +190,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
             query.CopyTo(normalised);
             if (graph.Options.Metric == HnswMetric.Cosine)
             {
-                TensorPrimitives.Divide(normalised, TensorPrimitives.Norm(normalised), normalised);
+                UnitVector.TryNormalize(normalised); // ValidateVector saw a direction
             }
 
             fixed (float* q = normalised)
@@ -221,7 +220,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
             }
         }
 
-        if (Options.Metric == HnswMetric.Cosine && TensorPrimitives.Norm(vector) == 0)
+        if (Options.Metric == HnswMetric.Cosine && !UnitVector.HasDirection(vector))
         {
             throw new ArgumentException($"{name} is all zeros, which has no direction under the cosine metric.", name);
         }

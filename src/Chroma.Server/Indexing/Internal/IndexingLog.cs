@@ -69,4 +69,8 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 317, Level = LogLevel.Debug,
         Message = "Checked the HNSW index of '{SetId}' for nodes no search reaches: none ({ElapsedMs:F0} ms)")]
     public static partial void EveryNodeReachable(ILogger logger, string setId, double elapsedMs);
+
+    [LoggerMessage(EventId = 318, Level = LogLevel.Warning,
+        Message = "Left record '{RecordId}' (sequence {Sequence}) of '{SetId}' out of its index: {Problem}; it stays stored, but FindNearest does not find it (delete it and log it again with a valid embedding)")]
+    public static partial void RecordSkipped(ILogger logger, string setId, string recordId, long sequence, string problem);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Chroma.Server.Background;
 
 namespace Chroma.Server.Recommendations;
@@ -8,19 +7,11 @@ internal static class UnitVectors
 {
     /// <summary>
     /// Writes <c>x / ||x||_2</c> into <paramref name="destination"/>. A zero vector stays zero: it has no
-    /// direction, and inventing one would place it arbitrarily close to some training record.
+    /// direction (<see cref="Indexing.UnitVector"/>: however small its values, any other has one), and inventing one would place it arbitrarily close to some training record.
     /// </summary>
     public static void Normalize(ReadOnlySpan<float> source, Span<float> destination)
     {
-        var norm = TensorPrimitives.Norm(source);
-        if (norm > 0f)
-        {
-            TensorPrimitives.Divide(source, norm, destination);
-        }
-        else
-        {
-            destination[..source.Length].Clear();
-        }
+        Indexing.UnitVector.TryNormalize(source, destination);
     }
 
     /// <summary>Normalises every row of a row-major matrix into a new array (chunks of rows in parallel on <paramref name="limiter"/>, the shared one when null).</summary>

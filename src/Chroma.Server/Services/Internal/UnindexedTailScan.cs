@@ -31,9 +31,10 @@ internal static class UnindexedTailScan
         var probe = (float[])query.Clone();
         if (cosine)
         {
-            TensorPrimitives.Divide(probe, TensorPrimitives.Norm(probe), probe);
+            UnitVector.TryNormalize(probe); // the query was checked for a direction
         }
 
+        // Cosine: each stored vector's unit vector (its float32 norm may underflow); L2: the difference to the probe.
         var difference = new float[probe.Length];
         var farthestFirst = new PriorityQueue<VectorNeighbor, float>(Comparer<float>.Create((a, b) => b.CompareTo(a)));
         for (var cursor = afterSequence; cursor < throughSequence;)
@@ -51,7 +52,8 @@ internal static class UnindexedTailScan
                 float distance;
                 if (cosine)
                 {
-                    distance = 1f - (TensorPrimitives.Dot(probe, vector) / TensorPrimitives.Norm(vector));
+                    UnitVector.TryNormalize(vector, difference);
+                    distance = 1f - TensorPrimitives.Dot(probe, difference);
                 }
                 else
                 {

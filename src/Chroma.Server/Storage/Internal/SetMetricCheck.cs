@@ -1,5 +1,5 @@
-using System.Numerics.Tensors;
 using Chroma.Protocol.V1;
+using Chroma.Server.Indexing;
 
 namespace Chroma.Server.Storage.Internal;
 
@@ -23,7 +23,7 @@ internal static class SetMetricCheck
         {
             for (var i = 0; i < records.Count; i++)
             {
-                if (TensorPrimitives.MaxMagnitude(records[i].Vector) == 0)
+                if (!UnitVector.HasDirection(records[i].Vector))
                 {
                     return IngestRejections.ZeroVectorUnderCosine(set.SetId, i);
                 }
