@@ -54,7 +54,7 @@ internal sealed class LowRankShrunkCovariance
     public int MeanCount => _residualMeans.Length / _dimension;
 
     /// <summary>Fits the shrunk covariance of <paramref name="centered"/> and keeps <paramref name="means"/> to score against.</summary>
-    /// <param name="centered">Row-major n x d rows, each minus its class mean (n at least 1).</param>
+    /// <param name="centered">Row-major n x d rows, each minus its class mean (n from 1 to d).</param>
     /// <param name="dimension">d.</param>
     /// <param name="means">Row-major k x d class means.</param>
     /// <param name="minimumShrinkage">Floor on the shrinkage (see <see cref="LedoitWolfCovariance.ShrinkageFloor"/>).</param>
@@ -64,6 +64,10 @@ internal sealed class LowRankShrunkCovariance
         ArgumentNullException.ThrowIfNull(means);
         var n = centered.Length / dimension;
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(centered));
+        if (n > dimension)
+        {
+            throw new ArgumentException($"{n} rows of {dimension} floats: the low-rank form needs at most as many rows as dimensions.", nameof(centered));
+        }
 
         double sumFourth = 0;
         double trace = 0;

@@ -53,7 +53,7 @@ internal sealed class MahalanobisScorer
         /// <summary>d x d Cholesky factor and whitening matrix.</summary>
         Dense,
 
-        /// <summary><see cref="LowRankShrunkCovariance"/>.</summary>
+        /// <summary><see cref="LowRankShrunkCovariance"/> where the fitted rows are at most d (else dense).</summary>
         LowRank,
     }
 
@@ -126,7 +126,7 @@ internal sealed class MahalanobisScorer
         }
 
         var minimumShrinkage = LedoitWolfCovariance.ShrinkageFloor(rows.Length, classes.Length, d);
-        if (form == Form.LowRank || (form == Form.Automatic && rows.Length * 2 <= d))
+        if ((form == Form.LowRank && rows.Length <= d) || (form == Form.Automatic && rows.Length * 2 <= d))
         {
             return new MahalanobisScorer(d, classes, FitLowRank(training, rows, rowClass, means, minimumShrinkage));
         }

@@ -90,8 +90,14 @@ public class TinyTrainingFitTests
         var batch = new ProductionBatch(SyntheticEmbeddings.Ids(5), SyntheticEmbeddings.Around(new float[Dimension], 5, 2, seed: 7), Dimension);
 
         // Act
-        var model = RecommendationModel.Fit(new TrainingData(embeddings, Dimension, labels) { Metric = NeighborMetric.L2 }, "v1");
+        var training = new TrainingData(embeddings, Dimension, labels) { Metric = NeighborMetric.L2 };
+        var model = RecommendationModel.Fit(training, "v1");
         var scored = RecommendationScorer.Score(model, batch);
+        var allRows = Enumerable.Range(0, records).ToArray();
+        var distances = new[] { MahalanobisScorer.Form.Dense, MahalanobisScorer.Form.LowRank }
+            .SelectMany(form => new[] { true, false }.Select(labelled => MahalanobisScorer.Fit(training, allRows, labelled, form)))
+            .Select(scorer => scorer.Score(batch.Row(0)).Distance)
+            .ToArray();
 
         // Assert
         var pValues = scored.SelectMany(r => r.Signals).Select(s => s.PValue).ToArray();
@@ -100,6 +106,8 @@ public class TinyTrainingFitTests
             Assert.That(scored, Has.Length.EqualTo(5));
             Assert.That(pValues, Is.Not.Empty);
             Assert.That(pValues, Has.All.Matches<double>(p => double.IsFinite(p) && p > 0 && p <= 1));
+            Assert.That(scored.SelectMany(r => r.Signals).Where(s => s.Kind is SignalKind.Mahalanobis or SignalKind.RelativeMahalanobis).Select(s => s.Value), Has.All.Matches<double>(double.IsFinite));
+            Assert.That(distances, Has.All.Matches<double>(double.IsFinite), "dense and low-rank, labelled and background, on every row");
             Assert.That(double.IsFinite(model.Mahalanobis.Shrinkage), Is.True);
         });
     }
