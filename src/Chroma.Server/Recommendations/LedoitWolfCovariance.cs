@@ -20,7 +20,9 @@ namespace Chroma.Server.Recommendations;
 /// </code>
 /// These are the estimators of Ledoit and Wolf, "A well-conditioned estimator for
 /// large-dimensional covariance matrices" (2004), as implemented by scikit-learn's
-/// <c>ledoit_wolf_shrinkage</c>. When every value is identical (mu = 0) a unit identity is used.
+/// <c>ledoit_wolf_shrinkage</c>. When every value is identical (mu = 0) a unit identity is used. Where S is
+/// singular for want of rows, s is at least <see cref="SingularShrinkageFloor"/> (see <see cref="ShrinkageFloor"/>), so
+/// Sigma is positive definite whatever the rows are (the plain estimate gives s = 0 when every centred row is +/- one vector).
 /// <para>
 /// Cost: one pass over the rows accumulating <c>X^T X</c> (d(d+1)/2 dot products per block of
 /// <see cref="BlockRows"/> rows, blocks split over the limiter's threads) and the sum of <c>||x_i||^4</c>:
@@ -32,6 +34,13 @@ internal sealed class LedoitWolfCovariance
 {
     /// <summary>Rows per accumulation block: 512 rows of 128 doubles (512 KiB) stay in a core's cache while they are multiplied.</summary>
     public const int BlockRows = 512;
+
+    /// <summary>
+    /// Least shrinkage used where the sample covariance is singular: the Ledoit-Wolf s is 0 when every centred row is
+    /// +/- the same vector (two rows of one class, as a 3-record set leaves for the fit), and (1 - 0) S has no inverse.
+    /// 0.01 bounds the condition number by about 100 d.
+    /// </summary>
+    public const double SingularShrinkageFloor = 0.01;
 
     // Columns of X^T X handed to one thread at a time within a block (row a costs a + 1 dot products).
     private const int ColumnsPerChunk = 8;
@@ -101,9 +110,17 @@ internal sealed class LedoitWolfCovariance
         }
     }
 
-    /// <summary>The shrunk covariance (row-major d x d) of the rows added so far (at least one).</summary>
+    /// <summary>The shrunk covariance (row-major d x d) of the rows added so far (at least one), with no shrinkage floor.</summary>
     /// <param name="shrinkage">The shrinkage s that was applied.</param>
-    public double[] Estimate(out double shrinkage)
+    public double[] Estimate(out double shrinkage) => Estimate(0, out shrinkage);
+
+    /// <summary>The shrunk covariance (row-major d x d) of the rows added so far (at least one).</summary>
+    /// <param name="minimumShrinkage">
+    /// Floor on s (see <see cref="ShrinkageFloor"/>): with it the result is positive definite even where the sample
+    /// covariance is singular and the Ledoit-Wolf estimate of s is 0.
+    /// </param>
+    /// <param name="shrinkage">The shrinkage s that was applied.</param>
+    public double[] Estimate(double minimumShrinkage, out double shrinkage)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(_count, 1, nameof(Count));
         Flush();
@@ -134,9 +151,7 @@ internal sealed class LedoitWolfCovariance
         }
 
         var frobeniusSquared = TensorPrimitives.Dot<double>(covariance, covariance);
-        var delta = (frobeniusSquared - (2 * mu * trace) + (dimension * mu * mu)) / dimension;
-        var beta = Math.Min(delta, ((_sumFourth / n) - frobeniusSquared) / (dimension * n));
-        shrinkage = delta <= 0 ? 0 : Math.Clamp(beta / delta, 0, 1);
+        shrinkage = Shrinkage(n, dimension, trace, frobeniusSquared, _sumFourth, minimumShrinkage);
 
         TensorPrimitives.Multiply(covariance, 1 - shrinkage, covariance);
         for (var j = 0; j < dimension; j++)
@@ -145,6 +160,33 @@ internal sealed class LedoitWolfCovariance
         }
 
         return covariance;
+    }
+
+    /// <summary>
+    /// The floor on the shrinkage for <paramref name="rows"/> rows centred on <paramref name="means"/> class means in
+    /// <paramref name="dimension"/> dimensions: <see cref="SingularShrinkageFloor"/> when the sample covariance is
+    /// singular for want of rows (rank at most rows - means, below d), else 0, so sets with enough rows keep the plain
+    /// Ledoit-Wolf estimate.
+    /// </summary>
+    public static double ShrinkageFloor(long rows, int means, int dimension) =>
+        rows - means < dimension ? SingularShrinkageFloor : 0;
+
+    /// <summary>
+    /// The Ledoit-Wolf shrinkage from the sufficient statistics of the sample covariance S of n centred rows.
+    /// </summary>
+    /// <param name="n">Rows.</param>
+    /// <param name="dimension">d.</param>
+    /// <param name="trace">tr(S), positive.</param>
+    /// <param name="frobeniusSquared">||S||_F^2.</param>
+    /// <param name="sumFourth">sum_i ||x_i||^4.</param>
+    /// <param name="minimumShrinkage">Floor on the result.</param>
+    internal static double Shrinkage(double n, int dimension, double trace, double frobeniusSquared, double sumFourth, double minimumShrinkage)
+    {
+        var mu = trace / dimension;
+        var delta = (frobeniusSquared - (2 * mu * trace) + (dimension * mu * mu)) / dimension;
+        var beta = Math.Min(delta, ((sumFourth / n) - frobeniusSquared) / (dimension * n));
+        var shrinkage = delta <= 0 ? 0 : Math.Clamp(beta / delta, 0, 1);
+        return Math.Max(shrinkage, minimumShrinkage);
     }
 
     private void Flush()

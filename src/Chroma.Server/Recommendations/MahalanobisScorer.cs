@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Chroma.Server.Background;
 using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Chroma.Server.Recommendations;
 
@@ -15,11 +16,18 @@ namespace Chroma.Server.Recommendations;
 /// matrix-vector product (d^2 / 2 multiply-adds) plus one Euclidean distance per class. Sharing the
 /// covariance across classes is what lets a class with fewer samples than dimensions be scored at
 /// all (the early Chroma skipped such classes).
+/// <para>
+/// Where the fitted rows are at most half the dimension (<see cref="UsesLowRank"/>), the d x d factorisation
+/// (O(d^3), minutes at d = 2048) is replaced by <see cref="LowRankShrunkCovariance"/>: the same shrunk covariance
+/// and the same distances in O(n^2 d) to fit and O(n d) to score. Sets with more rows than that keep the dense path.
+/// The covariance is always positive definite: see <see cref="LedoitWolfCovariance.ShrinkageFloor"/>.
+/// </para>
 /// </remarks>
 internal sealed class MahalanobisScorer
 {
     private readonly float[] _whitening;
     private readonly float[] _whitenedMeans;
+    private readonly LowRankShrunkCovariance? _lowRank;
 
     private MahalanobisScorer(int dimension, IReadOnlyList<string> classes, float[] whitening, float[] whitenedMeans, double shrinkage)
     {
@@ -30,6 +38,25 @@ internal sealed class MahalanobisScorer
         Shrinkage = shrinkage;
     }
 
+    private MahalanobisScorer(int dimension, IReadOnlyList<string> classes, LowRankShrunkCovariance lowRank)
+        : this(dimension, classes, [], [], lowRank.Shrinkage)
+    {
+        _lowRank = lowRank;
+    }
+
+    /// <summary>Which way the covariance is fitted and inverted.</summary>
+    internal enum Form
+    {
+        /// <summary>Low rank where the fitted rows are at most half the dimension, else dense.</summary>
+        Automatic,
+
+        /// <summary>d x d Cholesky factor and whitening matrix.</summary>
+        Dense,
+
+        /// <summary><see cref="LowRankShrunkCovariance"/> where the fitted rows are at most d (else dense).</summary>
+        LowRank,
+    }
+
     /// <summary>Embedding dimension.</summary>
     public int Dimension { get; }
 
@@ -38,6 +65,9 @@ internal sealed class MahalanobisScorer
 
     /// <summary>The Ledoit-Wolf shrinkage the covariance was fitted with (0 = sample covariance, 1 = scaled identity).</summary>
     public double Shrinkage { get; }
+
+    /// <summary>Gets whether the covariance is held in low-rank form (<see cref="LowRankShrunkCovariance"/>) rather than as a d x d whitening matrix.</summary>
+    public bool UsesLowRank => _lowRank is not null;
 
     /// <summary>Fits class means and the shrunk pooled covariance on <paramref name="training"/>.</summary>
     public static MahalanobisScorer Fit(TrainingData training, BackgroundWorkLimiter? limiter = null)
@@ -52,16 +82,20 @@ internal sealed class MahalanobisScorer
     /// (no copy of the rows is made).
     /// </summary>
     public static MahalanobisScorer Fit(TrainingData training, int[] rows, BackgroundWorkLimiter? limiter = null) =>
-        Fit(training, rows, labelled: true, limiter);
+        Fit(training, rows, labelled: true, Form.Automatic, limiter);
 
     /// <summary>
     /// Fits one Gaussian to the rows <paramref name="rows"/> of <paramref name="training"/>, labels ignored: the
     /// "background" of the relative Mahalanobis distance (Ren et al. 2021). Its one class is named "*".
     /// </summary>
     public static MahalanobisScorer FitBackground(TrainingData training, int[] rows, BackgroundWorkLimiter? limiter = null) =>
-        Fit(training, rows, labelled: false, limiter);
+        Fit(training, rows, labelled: false, Form.Automatic, limiter);
 
-    private static MahalanobisScorer Fit(TrainingData training, int[] rows, bool labelled, BackgroundWorkLimiter? limiter)
+    /// <summary>
+    /// Fits as <see cref="Fit(TrainingData, int[], BackgroundWorkLimiter?)"/> (or <see cref="FitBackground"/> when
+    /// <paramref name="labelled"/> is false) in the given <paramref name="form"/>; tests compare the two forms.
+    /// </summary>
+    internal static MahalanobisScorer Fit(TrainingData training, int[] rows, bool labelled, Form form, BackgroundWorkLimiter? limiter = null)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(rows);
@@ -91,6 +125,12 @@ internal sealed class MahalanobisScorer
             TensorPrimitives.Divide(means.AsSpan(c * d, d), counts[c], means.AsSpan(c * d, d));
         }
 
+        var minimumShrinkage = LedoitWolfCovariance.ShrinkageFloor(rows.Length, classes.Length, d);
+        if ((form == Form.LowRank && rows.Length <= d) || (form == Form.Automatic && rows.Length * 2 <= d))
+        {
+            return new MahalanobisScorer(d, classes, FitLowRank(training, rows, rowClass, means, minimumShrinkage));
+        }
+
         var accumulator = new LedoitWolfCovariance(d, limiter);
         var centered = new float[d];
         for (var i = 0; i < rows.Length; i++)
@@ -105,8 +145,21 @@ internal sealed class MahalanobisScorer
             accumulator.Add(centered);
         }
 
-        var covariance = accumulator.Estimate(out var shrinkage);
-        var whitening = LowerTriangularInverse(Matrix<double>.Build.DenseOfRowMajor(d, d, covariance).Cholesky().Factor);
+        var covariance = accumulator.Estimate(minimumShrinkage, out var shrinkage);
+        Cholesky<double> cholesky;
+        try
+        {
+            cholesky = Matrix<double>.Build.DenseOfRowMajor(d, d, covariance).Cholesky();
+        }
+        catch (ArgumentException)
+        {
+            // Enough rows, yet the sample covariance is singular and Ledoit-Wolf chose no shrinkage (every class's
+            // centred rows +/- one vector): the floor that rank-deficient sets always get makes it positive definite.
+            covariance = accumulator.Estimate(LedoitWolfCovariance.SingularShrinkageFloor, out shrinkage);
+            cholesky = Matrix<double>.Build.DenseOfRowMajor(d, d, covariance).Cholesky();
+        }
+
+        var whitening = LowerTriangularInverse(cholesky.Factor);
 
         var whitenedMeans = new float[classes.Length * d];
         var mean = new float[d];
@@ -131,6 +184,12 @@ internal sealed class MahalanobisScorer
             throw new ArgumentException($"embedding has {embedding.Length} floats, expected {Dimension}.", nameof(embedding));
         }
 
+        if (_lowRank is not null)
+        {
+            var (squared, nearest) = _lowRank.Nearest(embedding);
+            return (Math.Sqrt(squared), nearest);
+        }
+
         Span<float> whitened = Dimension <= 1024 ? stackalloc float[Dimension] : new float[Dimension];
         Whiten(_whitening, Dimension, embedding, whitened);
         var best = double.PositiveInfinity;
@@ -146,6 +205,32 @@ internal sealed class MahalanobisScorer
         }
 
         return (best, bestClass);
+    }
+
+    private static LowRankShrunkCovariance FitLowRank(TrainingData training, int[] rows, int[] rowClass, double[] means, double minimumShrinkage)
+    {
+        // The centred values are rounded to float as the dense path's accumulator sees them.
+        var d = training.Dimension;
+        var centered = new double[rows.Length * d];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = training.Row(rows[i]);
+            var classMean = means.AsSpan(rowClass[i] * d, d);
+            var target = centered.AsSpan(i * d, d);
+            for (var j = 0; j < d; j++)
+            {
+                target[j] = (float)(row[j] - classMean[j]);
+            }
+        }
+
+        // The dense path whitens float means; the same rounding here keeps the two forms' distances together.
+        var roundedMeans = new double[means.Length];
+        for (var i = 0; i < means.Length; i++)
+        {
+            roundedMeans[i] = (float)means[i];
+        }
+
+        return LowRankShrunkCovariance.Fit(centered, d, roundedMeans, minimumShrinkage);
     }
 
     private static void Whiten(float[] lowerTriangular, int d, ReadOnlySpan<float> x, Span<float> destination)
