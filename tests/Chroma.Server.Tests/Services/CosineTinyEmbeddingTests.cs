@@ -169,7 +169,10 @@ public sealed class CosineTinyEmbeddingTests
     private static async Task<FindNearestResponse> NearestAsync(RunningServer server, FindNearestRequest request, CancellationToken cancellationToken) =>
         await server.Query.FindNearestAsync(request, deadline: DateTime.UtcNow + Timeout, cancellationToken: cancellationToken);
 
-    /// <summary>Waits (bounded) until the set's index holds <paramref name="count"/> records; returns what it last held.</summary>
+    /// <summary>
+    /// Waits (bounded) until the set's index holds <paramref name="count"/> records; returns what it last held (0 while
+    /// the server has not loaded the index: ListSets leaves <c>index</c> out then).
+    /// </summary>
     private static async Task<long> WaitIndexedAsync(RunningServer server, string setId, long count, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + Timeout;
@@ -177,7 +180,7 @@ public sealed class CosineTinyEmbeddingTests
         do
         {
             var sets = await server.Query.ListSetsAsync(new ListSetsRequest(), deadline: DateTime.UtcNow + Timeout, cancellationToken: cancellationToken);
-            indexed = sets.Sets.Single(s => s.SetId == setId).Index.IndexedCount;
+            indexed = sets.Sets.Single(s => s.SetId == setId).Index?.IndexedCount ?? 0;
             if (indexed >= count)
             {
                 return indexed;
