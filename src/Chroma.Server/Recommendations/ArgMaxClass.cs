@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 
 namespace Chroma.Server.Recommendations;
 
@@ -19,15 +20,7 @@ internal static class ArgMaxClass
             return null;
         }
 
-        var best = 0;
-        for (var i = 1; i < usable.Length; i++)
-        {
-            if (usable[i] > usable[best])
-            {
-                best = i;
-            }
-        }
-
+        var best = TensorPrimitives.IndexOfMax(usable);
         return classNames is not null && best < classNames.Count && !string.IsNullOrEmpty(classNames[best])
             ? classNames[best]
             : best.ToString(CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ internal static class UnitVectors
 {
     /// <summary>
     /// Writes <c>x / ||x||_2</c> into <paramref name="destination"/>. A zero vector stays zero: it has no
-    /// direction (<see cref="Indexing.UnitVector"/>: however small its values, any other has one), and inventing one would place it arbitrarily close to some training record.
+    /// direction (<see cref="Indexing.UnitVector"/>: however small its values, any other has one), and inventing one
+    /// would place it arbitrarily close to some training record.
     /// </summary>
     public static void Normalize(ReadOnlySpan<float> source, Span<float> destination)
     {
