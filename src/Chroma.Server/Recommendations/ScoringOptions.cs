@@ -35,6 +35,15 @@ public sealed class ScoringOptions
     public int Threads { get; set; }
 
     /// <summary>
+    /// Gets or sets how many sets are scored at once (1..64), each set by one pass at a time, their work sharing the
+    /// <see cref="Threads"/>: a long pass (a wide set's fit, a large set's first pass after a training change) then no
+    /// longer holds up the rankings of every other set. Once all but one of them run passes of slow sets (a set whose
+    /// last pass took 5 seconds or more, or a pass running that long), the last one is kept for the other sets. With
+    /// fewer than two <see cref="Threads"/> the passes still take turns on the one thread. The default value is 2.
+    /// </summary>
+    public int ConcurrentPasses { get; set; } = 2;
+
+    /// <summary>
     /// Gets or sets how long a set's scoring lease lasts unless renewed (1 second to 1 hour). A replica renews it
     /// every third of this while it holds the set; when the holder dies, another replica takes the set over after at
     /// most this long (plus <see cref="ChangePollInterval"/>). The default value is 15 seconds.

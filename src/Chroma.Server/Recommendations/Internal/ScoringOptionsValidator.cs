@@ -20,6 +20,7 @@ internal sealed class ScoringOptionsValidator : IValidateOptions<ScoringOptions>
         }
 
         problems.Range(nameof(options.Threads), options.Threads, 0, 1024);
+        problems.Range(nameof(options.ConcurrentPasses), options.ConcurrentPasses, 1, 64);
         problems.Range(nameof(options.LeaseDuration), options.LeaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1), "1 second and 1 hour");
         if (options.ChangePollInterval < TimeSpan.FromMilliseconds(50) || options.ChangePollInterval > TimeSpan.FromMinutes(1)
             || options.ChangePollInterval > options.LeaseDuration / 3)

@@ -42,6 +42,10 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 323, Level = LogLevel.Debug, Message = "Could not ask the replica that scores '{SetId}' to start its pass for a waiting request; the polls bring the ranking")]
     public static partial void PassRequestFailed(ILogger logger, Exception exception, string setId);
 
+    [LoggerMessage(EventId = 328, Level = LogLevel.Information,
+        Message = "Scoring pass of '{SetId}' took {ElapsedMs} ms: the set now counts as slow, and while it or another slow set is scored one of the {Lanes} scoring lanes (Scoring:ConcurrentPasses) stays kept for the other sets")]
+    public static partial void SlowPass(ILogger logger, string setId, long elapsedMs, int lanes);
+
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after Scoring:MaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 

@@ -233,6 +233,14 @@ internal sealed partial class ScoringScheduler
         }
 
         var state = StateOf(set);
+        if (PassRunning(set))
+        {
+            // The running pass reads what was stored and deleted elsewhere; the next poll compares with the watermark
+            // before it, so what changed meanwhile still marks the set dirty.
+            state.Coverage.Stored(mark.LastSequence);
+            return;
+        }
+
         var previous = state.Watermark;
         state.Watermark = mark;
         state.Coverage.Stored(mark.LastSequence);

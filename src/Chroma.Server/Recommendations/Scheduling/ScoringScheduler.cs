@@ -8,8 +8,9 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// The background scoring worker. Every committed ingest or delete marks its set dirty; a set is
 /// scored once it has been quiet for <see cref="ScoringOptions.Debounce"/>, or at the
 /// latest <see cref="ScoringOptions.MaxDelay"/> after its first unscored change, so a
-/// steady stream still gets fresh scores. Passes run one at a time on this worker, never on a
-/// request; queries read the last published <see cref="SetScores"/>. A pass runs only under the set's scoring
+/// steady stream still gets fresh scores. Passes run on the background threads, never on a request, up to
+/// <see cref="ScoringOptions.ConcurrentPasses"/> sets at once and one pass per set (<see cref="ScoringLanes"/>), so
+/// a long pass does not hold up every other set; queries read the last published <see cref="SetScores"/>. A pass runs only under the set's scoring
 /// lease (<see cref="IReplicaCoordination"/>): with several replicas on one PostgreSQL database exactly one scores a
 /// set and the others serve the ranking it stored (see ScoringScheduler.Replicas.cs).
 /// </summary>
@@ -30,6 +31,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     private readonly Lock _gate = new();
     private readonly Dictionary<long, DirtySet> _dirty = [];
     private readonly List<SetScoringState> _toRestore = [];
+    private readonly ScoringLanes _lanes;
     private TaskCompletionSource _signal = NewSignal();
     private int _completedPasses;
 
@@ -47,6 +49,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         _time = time;
         _debounce = options.Debounce;
         _maxDelay = options.MaxDelay;
+        _lanes = new ScoringLanes(options.ConcurrentPasses, time);
         _logger = logger;
         _outageLog = new StorageOutageLog(logger, "scoring", time);
     }
@@ -201,13 +204,15 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     {
         await Task.Yield();
         await RestoreAllAsync(stoppingToken).ConfigureAwait(false);
+        var passes = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
             await PollIfDueAsync(stoppingToken).ConfigureAwait(false);
             var (due, wait, signal, now) = TakeDue();
+            passes.RemoveAll(pass => pass.IsCompleted);
             foreach (var state in due)
             {
-                await RunPassAsync(state, stoppingToken).ConfigureAwait(false);
+                passes.Add(RunInLaneAsync(state, stoppingToken));
             }
 
             if (due.Count > 0)
@@ -228,6 +233,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 
             await waitCancellation.CancelAsync().ConfigureAwait(false);
         }
+
+        // Stopping: the passes still running end at their next cancellation check.
+        await Task.WhenAll(passes).ConfigureAwait(false);
     }
 
     private async Task RestoreAllAsync(CancellationToken stoppingToken)
@@ -373,11 +381,19 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 _signal = NewSignal();
             }
 
-            // One pass per turn, the most urgent first (NextDueSet); the others stay due for the next turn.
-            (var next, wait) = NextDueSet.Pick(_dirty.Select(d => (d.Key, d.Value.FirstChange, d.Value.LastChange)), now, _debounce, _maxDelay);
-            if (next is { } key)
+            // As many passes as lanes are free, the most urgent first (NextDueSet), each of a set whose pass may start
+            // now (ScoringLanes); the others stay due, and a pass that ends signals the next turn.
+            while (!_lanes.Full)
             {
+                (var next, wait) = NextDueSet.Pick(
+                    _dirty.Where(d => _lanes.MayStart(d.Key)).Select(d => (d.Key, d.Value.FirstChange, d.Value.LastChange)), now, _debounce, _maxDelay);
+                if (next is not { } key)
+                {
+                    break;
+                }
+
                 _dirty.Remove(key);
+                _lanes.Started(key);
                 due.Add(_states[key]);
             }
 
@@ -391,6 +407,47 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         if (!_outageLog.TryLog(exception))
         {
             ScoringLog.PassFailed(_logger, exception, setId);
+        }
+    }
+
+    // One lane's pass, off the worker's loop (which goes on starting others and polling); its end frees the lane.
+    private async Task RunInLaneAsync(SetScoringState state, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await RunPassAsync(state, stoppingToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failing PassCompleted or RankingPublished handler must not stop the worker.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogPassFailed(ex, state.Set.SetId);
+        }
+        finally
+        {
+            TimeSpan took;
+            bool wasSlow;
+            lock (_gate)
+            {
+                wasSlow = _lanes.IsSlow(state.Set.Key);
+                took = _lanes.Ended(state.Set.Key);
+                _signal.TrySetResult();
+            }
+
+            if (!wasSlow && took >= ScoringLanes.SlowPass)
+            {
+                ScoringLog.SlowPass(_logger, state.Set.SetId, (long)took.TotalMilliseconds, _lanes.Lanes);
+            }
+        }
+    }
+
+    // Whether the set has a pass running now (the poll leaves its state to that pass).
+    private bool PassRunning(StoredEmbeddingSet set)
+    {
+        lock (_gate)
+        {
+            return _lanes.IsRunning(set.Key);
         }
     }
 

@@ -33,8 +33,9 @@ internal sealed class ScoringFixture : IDisposable
     /// <summary>The passes' minimum of production rows for the production-shift classifier (small, so tests stay fast).</summary>
     public const int ShiftMinimumRows = 50;
 
-    public SetScoringPass CreatePass() => new(
-        Storage.Scores,
+    /// <summary>A pass over the fixture's store, or over <paramref name="scores"/> (a wrapper of it) when given.</summary>
+    public SetScoringPass CreatePass(IRecordScoreStore? scores = null) => new(
+        scores ?? Storage.Scores,
         Limiter,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions { ProductionShiftMinimumRows = ShiftMinimumRows },
