@@ -209,6 +209,7 @@ internal static class ChromaServerApplication
         services.AddSingleton<RejectedKeys>();
         services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey, sp.GetRequiredService<RejectedKeys>()));
         services.AddSingleton<StorageOutageInterceptor>();
+        services.AddSingleton<ServerFaultInterceptor>();
         services.AddSingleton<GrpcActivity>();
         services.AddSingleton<GrpcActivityInterceptor>();
         services.AddSingleton(sp => new ServerMetrics(
@@ -222,6 +223,7 @@ internal static class ChromaServerApplication
             grpc.EnableDetailedErrors = false;
             grpc.Interceptors.Add<GrpcActivityInterceptor>();
             grpc.Interceptors.Add<StorageOutageInterceptor>();
+            grpc.Interceptors.Add<ServerFaultInterceptor>();
             if (options.ApiKey is not null)
             {
                 grpc.Interceptors.Add<ApiKeyInterceptor>();
