@@ -54,6 +54,7 @@ public sealed partial class ChromaClient
             LatestSequence = response.LatestSequence,
             CoversRequest = response.CoversRequest,
             Stale = response.Stale,
+            LastScoringFailure = ScoringFailure.From(response.ScoringFailure),
         };
     }
 
@@ -68,7 +69,9 @@ public sealed partial class ChromaClient
     /// <param name="cancellationToken">Cancels the flush and the wait.</param>
     /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
     /// <exception cref="ChromaException">
-    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or not).
+    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or not);
+    /// Internal, at once, when the server's scoring pass that would have covered everything failed (the message gives
+    /// its <see cref="ScoringFailure"/>: why, when, how many in a row).
     /// </exception>
     public async Task<RecommendationPage> WaitForRecommendationsAsync(
         string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default)
@@ -98,6 +101,12 @@ public sealed partial class ChromaClient
             WaitTimeout = remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1),
         };
         var page = await GetRecommendationsAsync(setId, waiting, cancellationToken).ConfigureAwait(false);
+        if (!page.CoversRequest && page.LastScoringFailure is { } failure)
+        {
+            throw new ChromaException(StatusCode.Internal, FormattableString.Invariant(
+                $"Embedding set '{setId}': the server's {failure}; the ranking covers sequence {page.CoveredThroughSequence} of {page.LatestSequence} (the set's next change starts the next pass)."));
+        }
+
         return page.CoversRequest
             ? page
             : throw new TimeoutException(
