@@ -93,7 +93,7 @@ internal sealed class RecommendCommand : ICliCommand
         context.Console.WriteTitled(title, table);
         if (ScoringFailureView.From(response.LastScoringFailure) is { } failure)
         {
-            context.Console.MarkupLine("[red]Scoring failed:[/] {0}", Markup.Escape(failure.Describe(setId)));
+            context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(setId)));
         }
         else if (response.PendingRecords > 0)
         {

@@ -59,7 +59,7 @@ internal sealed class SetsCommand : ICliCommand
         {
             if (ScoringFailureView.From(set.LastScoringFailure) is { } failure)
             {
-                context.Console.MarkupLine("[red]Scoring failed:[/] {0}", Markup.Escape(failure.Describe(set.SetId)));
+                context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(set.SetId)));
             }
         }
 
