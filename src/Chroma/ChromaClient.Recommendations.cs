@@ -146,7 +146,10 @@ public sealed partial class ChromaClient
     /// Scoring runs in the background after each ingest (debounced), so call this after
     /// <see cref="FlushAsync"/> when a program needs the ranking of what it just logged.
     /// </summary>
-    /// <exception cref="TimeoutException">Fewer records were scored within <paramref name="timeout"/>.</exception>
+    /// <exception cref="TimeoutException">
+    /// Fewer records were scored within <paramref name="timeout"/> (the message gives the set's last
+    /// <see cref="RecommendationPage.LastScoringFailure"/> when its last pass failed).
+    /// </exception>
     /// <exception cref="ChromaException">
     /// NotFound for an unknown set; FailedPrecondition when, at the timeout, the set still has fewer than 2 training
     /// records (labelled or not).
@@ -177,8 +180,10 @@ public sealed partial class ChromaClient
 
             if (_time.GetUtcNow() >= deadline)
             {
+                // Records still on their way may start a pass that succeeds, so a failure does not end the polling; it is said here.
+                var failed = page?.LastScoringFailure is { } failure ? $" The server's {failure}." : string.Empty;
                 throw new TimeoutException(
-                    $"Embedding set '{setId}' had {page?.ScoredRecords ?? 0} scored records (pending {page?.PendingRecords ?? 0}) after {timeout}; waited for {minimumScored}.");
+                    $"Embedding set '{setId}' had {page?.ScoredRecords ?? 0} scored records (pending {page?.PendingRecords ?? 0}) after {timeout}; waited for {minimumScored}.{failed}");
             }
 
             await Task.Delay(RecommendationPollInterval, _time, cancellationToken).ConfigureAwait(false);
