@@ -228,6 +228,7 @@ public sealed partial class ChromaClient
         DriftHistory = [.. info.DriftHistory.Select(ToDrift)],
         Index = info.Index is null ? null : ToIndexInfo(info.Index),
         Retention = [.. info.Retention.Select(ToRetention)],
+        LastScoringFailure = ScoringFailure.From(info.ScoringFailure),
     };
 
     private static EmbeddingSetRetention ToRetention(RetentionInfo rule) => new()

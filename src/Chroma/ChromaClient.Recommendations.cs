@@ -54,6 +54,7 @@ public sealed partial class ChromaClient
             LatestSequence = response.LatestSequence,
             CoversRequest = response.CoversRequest,
             Stale = response.Stale,
+            LastScoringFailure = ScoringFailure.From(response.ScoringFailure),
         };
     }
 
@@ -68,7 +69,9 @@ public sealed partial class ChromaClient
     /// <param name="cancellationToken">Cancels the flush and the wait.</param>
     /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
     /// <exception cref="ChromaException">
-    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or not).
+    /// NotFound for an unknown set; FailedPrecondition while the set has fewer than 2 training records (labelled or not);
+    /// Internal, at once, when the server's scoring pass that would have covered everything failed (the message gives
+    /// its <see cref="ScoringFailure"/>: why, when, how many in a row).
     /// </exception>
     public async Task<RecommendationPage> WaitForRecommendationsAsync(
         string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default)
@@ -98,6 +101,12 @@ public sealed partial class ChromaClient
             WaitTimeout = remaining > TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1),
         };
         var page = await GetRecommendationsAsync(setId, waiting, cancellationToken).ConfigureAwait(false);
+        if (!page.CoversRequest && page.LastScoringFailure is { } failure)
+        {
+            throw new ChromaException(StatusCode.Internal, FormattableString.Invariant(
+                $"Embedding set '{setId}': the server's {failure}; the ranking covers sequence {page.CoveredThroughSequence} of {page.LatestSequence} (the set's next change starts the next pass)."));
+        }
+
         return page.CoversRequest
             ? page
             : throw new TimeoutException(
@@ -137,7 +146,10 @@ public sealed partial class ChromaClient
     /// Scoring runs in the background after each ingest (debounced), so call this after
     /// <see cref="FlushAsync"/> when a program needs the ranking of what it just logged.
     /// </summary>
-    /// <exception cref="TimeoutException">Fewer records were scored within <paramref name="timeout"/>.</exception>
+    /// <exception cref="TimeoutException">
+    /// Fewer records were scored within <paramref name="timeout"/> (the message gives the set's last
+    /// <see cref="RecommendationPage.LastScoringFailure"/> when its last pass failed).
+    /// </exception>
     /// <exception cref="ChromaException">
     /// NotFound for an unknown set; FailedPrecondition when, at the timeout, the set still has fewer than 2 training
     /// records (labelled or not).
@@ -168,8 +180,10 @@ public sealed partial class ChromaClient
 
             if (_time.GetUtcNow() >= deadline)
             {
+                // Records still on their way may start a pass that succeeds, so a failure does not end the polling; it is said here.
+                var failed = page?.LastScoringFailure is { } failure ? $" The server's {failure}." : string.Empty;
                 throw new TimeoutException(
-                    $"Embedding set '{setId}' had {page?.ScoredRecords ?? 0} scored records (pending {page?.PendingRecords ?? 0}) after {timeout}; waited for {minimumScored}.");
+                    $"Embedding set '{setId}' had {page?.ScoredRecords ?? 0} scored records (pending {page?.PendingRecords ?? 0}) after {timeout}; waited for {minimumScored}.{failed}");
             }
 
             await Task.Delay(RecommendationPollInterval, _time, cancellationToken).ConfigureAwait(false);

@@ -102,6 +102,10 @@ public interface IChromaQueryClient
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The page.</returns>
     /// <exception cref="TimeoutException">The ranking did not cover everything within <paramref name="timeout"/>.</exception>
+    /// <exception cref="ChromaException">
+    /// Internal, at once, when the server's scoring pass that would have covered everything failed (the message gives its
+    /// <see cref="ScoringFailure"/>).
+    /// </exception>
     Task<RecommendationPage> WaitForRecommendationsAsync(string setId, TimeSpan timeout, RecommendationQuery? query = null, CancellationToken cancellationToken = default);
 
     /// <summary>Records labels on production records; each also marks its record reviewed.</summary>

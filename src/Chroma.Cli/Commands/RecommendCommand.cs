@@ -68,9 +68,10 @@ internal sealed class RecommendCommand : ICliCommand
                 scoredRecords = response.ScoredRecords,
                 pendingRecords = response.PendingRecords,
                 coversRequest = wait == 0 || response.CoversRequest,
+                scoringFailure = ScoringFailureView.From(response.LastScoringFailure),
                 recommendations = items,
             }).ConfigureAwait(false);
-            return await WaitOutcomeAsync(context, wait, response).ConfigureAwait(false);
+            return await WaitOutcomeAsync(context, setId, wait, response).ConfigureAwait(false);
         }
 
         var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)";
@@ -90,23 +91,35 @@ internal sealed class RecommendCommand : ICliCommand
         }
 
         context.Console.WriteTitled(title, table);
-        if (response.PendingRecords > 0)
+        if (ScoringFailureView.From(response.LastScoringFailure) is { } failure)
+        {
+            context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(setId)));
+        }
+        else if (response.PendingRecords > 0)
         {
             context.Console.MarkupLine(
                 "[yellow]Scoring is still running:[/] {0:N0} records are not ranked yet. Run again shortly, or add --wait SECONDS to wait for them.",
                 response.PendingRecords);
         }
 
-        return await WaitOutcomeAsync(context, wait, response).ConfigureAwait(false);
+        return await WaitOutcomeAsync(context, setId, wait, response).ConfigureAwait(false);
     }
 
-    // --wait that ran out before the ranking covered what the server had acknowledged: the list shown is the last
-    // ranking, said on standard error, and exit code 4 so a script does not take it for the fresh one.
-    private static async Task<int> WaitOutcomeAsync(CliContext context, int wait, RecommendationPage response)
+    // --wait that ran out before the ranking covered what the server had acknowledged, or ended because the pass it
+    // waited for failed: the list shown is the last ranking, said on standard error, and exit code 4 so a script does
+    // not take it for the fresh one.
+    private static async Task<int> WaitOutcomeAsync(CliContext context, string setId, int wait, RecommendationPage response)
     {
         if (wait == 0 || response.CoversRequest)
         {
             return CliExitCode.Success;
+        }
+
+        if (ScoringFailureView.From(response.LastScoringFailure) is { } failure)
+        {
+            // The pass the wait was for failed: said at once, not after the wait (the list is the last ranking).
+            await context.Error.WriteLineAsync($"chroma-server: {failure.Describe(setId)}; the list is the last ranking").ConfigureAwait(false);
+            return CliExitCode.NotAvailable;
         }
 
         await context.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

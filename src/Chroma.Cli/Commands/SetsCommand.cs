@@ -11,7 +11,7 @@ internal sealed class SetsCommand : ICliCommand
     public string Name => "sets";
 
     /// <inheritdoc />
-    public string Usage => "sets [--json]: embedding sets with their dimension, metric, record counts per dataset and retention rules";
+    public string Usage => "sets [--json]: embedding sets with their dimension, metric, record counts per dataset, retention rules and any failed scoring pass";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -55,6 +55,14 @@ internal sealed class SetsCommand : ICliCommand
         }
 
         context.Console.WriteTitled("Embedding sets", table);
+        foreach (var set in sets)
+        {
+            if (ScoringFailureView.From(set.LastScoringFailure) is { } failure)
+            {
+                context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(set.SetId)));
+            }
+        }
+
         return CliExitCode.Success;
     }
 }

@@ -14,7 +14,8 @@ internal sealed record SetView(
     long UpdatedUnixMs,
     DriftView? Drift,
     IReadOnlyList<DriftView> DriftHistory,
-    IReadOnlyList<RetentionView> Retention)
+    IReadOnlyList<RetentionView> Retention,
+    ScoringFailureView? ScoringFailure)
 {
     /// <summary>Maps a set the client listed.</summary>
     public static SetView From(EmbeddingSetInfo info)
@@ -34,7 +35,8 @@ internal sealed record SetView(
             info.Updated.ToUnixTimeMilliseconds(),
             info.Drift is null ? null : DriftView.From(info.Drift),
             [.. info.DriftHistory.Select(DriftView.From)],
-            [.. info.Retention.Select(RetentionView.From)]);
+            [.. info.Retention.Select(RetentionView.From)],
+            ScoringFailureView.From(info.LastScoringFailure));
     }
 }
 

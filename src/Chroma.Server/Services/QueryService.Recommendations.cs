@@ -90,6 +90,7 @@ internal sealed partial class QueryService
             LatestSequence = _scoring.LatestStored(set),
             CoversRequest = covers,
             Stale = scores.Stale,
+            ScoringFailure = FailureOf(set),
         };
 
         // A record deleted since the last pass is left out rather than served without its data.
@@ -169,6 +170,16 @@ internal sealed partial class QueryService
         callCancellation.ThrowIfCancellationRequested();
         return covered;
     }
+
+    // The set's last failed pass on this replica, or null (the field left out) after a success.
+    private Protocol.V1.ScoringFailure? FailureOf(StoredEmbeddingSet set) => _scoring.LastFailure(set) is { } failure
+        ? new Protocol.V1.ScoringFailure
+        {
+            Message = failure.Message,
+            FailedUnixMs = failure.FailedAt.ToUnixTimeMilliseconds(),
+            ConsecutiveFailures = failure.ConsecutiveFailures,
+        }
+        : null;
 
     private static Recommendations.Diversity Spread(Protocol.V1.Diversity diversity) => diversity switch
     {

@@ -67,6 +67,7 @@ internal sealed partial class QueryService : Query.QueryBase
                 CreatedUnixMs = summary.CreatedUnixMs,
                 UpdatedUnixMs = summary.UpdatedUnixMs,
                 Metric = summary.Set.Metric,
+                ScoringFailure = FailureOf(summary.Set),
             };
             info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
             AddDrift(info, summary.Set);

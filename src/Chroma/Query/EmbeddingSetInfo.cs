@@ -32,6 +32,12 @@ public sealed class EmbeddingSetInfo
 
     /// <summary>Gets the server's retention rules that cover the set, with their last run. The default value is empty (no rules).</summary>
     public IReadOnlyList<EmbeddingSetRetention> Retention { get; init; } = [];
+
+    /// <summary>
+    /// Gets why the set's last scoring pass failed (its recommendations are not current), or <see langword="null"/>
+    /// (the default) when it succeeded or none ran.
+    /// </summary>
+    public ScoringFailure? LastScoringFailure { get; init; }
 }
 
 /// <summary>How many records one dataset of a set has.</summary>

@@ -37,6 +37,13 @@ public sealed class RecommendationPage
     /// record. The default value is <see langword="false"/>.
     /// </summary>
     public bool Stale { get; init; }
+
+    /// <summary>
+    /// Gets why the set's last scoring pass failed, or <see langword="null"/> (the default) when it succeeded or none
+    /// ran: the page then serves the ranking of the last pass that succeeded, and a query that waited gets
+    /// <see cref="CoversRequest"/> <see langword="false"/> as soon as the pass it waited for fails.
+    /// </summary>
+    public ScoringFailure? LastScoringFailure { get; init; }
 }
 
 /// <summary>One recommended record and why it is there.</summary>

@@ -6,6 +6,7 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Reliability;
@@ -43,7 +44,9 @@ internal sealed class LoggedServer : IAsyncDisposable
 
     public IServiceProvider Services { get; }
 
-    public static async Task<LoggedServer> StartAsync(Action<ChromaServerOptions>? configure = null, LogLevel minimumLevel = LogLevel.Trace)
+    /// <summary>Starts the server; <paramref name="replaceServices"/> runs after its own registrations (to put a fake in place of one).</summary>
+    public static async Task<LoggedServer> StartAsync(
+        Action<ChromaServerOptions>? configure = null, LogLevel minimumLevel = LogLevel.Trace, Action<IServiceCollection>? replaceServices = null)
     {
         var directory = new TempDirectory();
         var options = new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = directory.Path };
@@ -52,7 +55,7 @@ internal sealed class LoggedServer : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseKestrelCore();
         builder.Logging.AddProvider(logs).SetMinimumLevel(minimumLevel);
-        var app = builder.BuildChromaServer(options);
+        var app = builder.BuildChromaServer(options, replaceServices: replaceServices);
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var endpoint = ChromaServerApplication.GetEndpoint(
             options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.Certificate.Path is not null);

@@ -37,9 +37,11 @@ internal static class ChromaServerApplication
     /// Validates every options type (bound from <paramref name="configuration"/>, the <c>Chroma</c> section, or taken
     /// from <paramref name="options"/> when it is null; a bad one throws <see cref="OptionsValidationException"/> naming
     /// the setting), loads the certificate, registers the options and services, binds Kestrel, maps the gRPC endpoints
-    /// and opens the store, so a server that cannot run fails here, before it listens.
+    /// and opens the store, so a server that cannot run fails here, before it listens. <paramref name="replaceServices"/>,
+    /// when given, runs after the server's own registrations (tests put a fake in place of one of them).
     /// </summary>
-    public static WebApplication BuildChromaServer(this WebApplicationBuilder builder, ChromaServerOptions options, IConfiguration? configuration = null)
+    public static WebApplication BuildChromaServer(
+        this WebApplicationBuilder builder, ChromaServerOptions options, IConfiguration? configuration = null, Action<IServiceCollection>? replaceServices = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -78,6 +80,7 @@ internal static class ChromaServerApplication
             builder.Services.AddStudio();
         }
 
+        replaceServices?.Invoke(builder.Services);
         var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
 
         WebApplication app;

@@ -143,7 +143,8 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// that does not score the set asks the holder to start its pass at once (a <c>NOTIFY</c>), and reads the database
     /// again when the holder announces its new ranking, and every <see cref="WaitingPollInterval"/> (or
     /// <see cref="ScoringOptions.ChangePollInterval"/> when shorter) while the wait lasts in case a notice was lost.
-    /// Returns whether the scores cover it.
+    /// Returns whether the scores cover it: false too, at once, when the pass that would have covered it failed (see
+    /// <see cref="LastFailure"/>; the set's next change schedules the next pass).
     /// </summary>
     public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
@@ -154,6 +155,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             if (coverage.CoveredThrough >= 0 && coverage.CoveredThrough >= throughSequence && coverage.DeletesCovered >= throughDelete)
             {
                 return true;
+            }
+
+            if (coverage.FailedCovering(throughSequence, throughDelete))
+            {
+                return false;
             }
 
             Hurry(set, behind: coverage.CoveredThrough < throughSequence || coverage.DeletesCovered < throughDelete);
@@ -474,6 +480,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 #pragma warning restore CA1031
         {
             LogPassFailed(ex, state.Set.SetId);
+            NoteFailure(state, ex, storedAtStart, deletesAtStart);
             RetryLater(state.Set);
             state.Coverage.PassEnded(storedAtStart, succeeded: false);
             return;
@@ -526,6 +533,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 #pragma warning restore CA1031
         {
             LogPassFailed(ex, state.Set.SetId);
+            NoteFailure(state, ex, storedAtStart, deletesAtStart);
             if (StorageOutage.Is(ex))
             {
                 RetryLater(state.Set);
