@@ -47,15 +47,10 @@ public sealed class ConcurrentPassesTests
     public async Task Passes_TwoLanesAndOneSetHeldInItsFit_ScoreTheOtherSetMeanwhile(CancellationToken cancellationToken)
     {
         // Arrange: the first set's pass starts and is held in its training read.
-        await StartAsync(concurrentPasses: 2);
-        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
-        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
-        await _held.Entered.WaitAsync(PassTimeout, cancellationToken);
+        await StartWithFirstPassHeldAsync(concurrentPasses: 2, cancellationToken);
 
         // Act: the other set's records arrive and its debounce passes.
-        var otherScored = PassOf(_other);
-        await _fixture.Storage.IngestAsync(_other, [.. ScoringFixture.Training(seed: 5), .. ScoringFixture.InDistribution(7, seed: 6)]);
-        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
+        var otherScored = await SendOtherSetAsync();
         var other = await otherScored.WaitAsync(PassTimeout, cancellationToken);
         var heldScoresMeanwhile = _scheduler!.Scores(_fixture.StoredSet).Entries.Count;
 
@@ -77,14 +72,9 @@ public sealed class ConcurrentPassesTests
     [Test, CancelAfter(60_000)]
     public async Task Passes_OneLaneAndOneSetHeldInItsFit_ScoreTheOtherSetOnlyAfterIt(CancellationToken cancellationToken)
     {
-        await StartAsync(concurrentPasses: 1);
-        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
-        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
-        await _held.Entered.WaitAsync(PassTimeout, cancellationToken);
+        await StartWithFirstPassHeldAsync(concurrentPasses: 1, cancellationToken);
 
-        var otherScored = PassOf(_other);
-        await _fixture.Storage.IngestAsync(_other, [.. ScoringFixture.Training(seed: 5), .. ScoringFixture.InDistribution(7, seed: 6)]);
-        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
+        var otherScored = await SendOtherSetAsync();
         _held.Release();
         var other = await otherScored.WaitAsync(PassTimeout, cancellationToken);
 
@@ -93,6 +83,24 @@ public sealed class ConcurrentPassesTests
             Assert.That(other.Scored, Is.EqualTo(7));
             Assert.That(Completed(), Is.EqualTo(new[] { "scoring", "other" }), "one lane: the other set waited for the held pass");
         });
+    }
+
+    // Starts the scheduler, then stores the first set's records: its pass starts once their debounce passed, and is held.
+    private async Task StartWithFirstPassHeldAsync(int concurrentPasses, CancellationToken cancellationToken)
+    {
+        await StartAsync(concurrentPasses);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
+        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
+        await _held.Entered.WaitAsync(PassTimeout, cancellationToken);
+    }
+
+    // Stores the other set's records and lets their debounce pass; completes with the pass that scores them.
+    private async Task<Task<ScoringPassResult>> SendOtherSetAsync()
+    {
+        var otherScored = PassOf(_other);
+        await _fixture.Storage.IngestAsync(_other, [.. ScoringFixture.Training(seed: 5), .. ScoringFixture.InDistribution(7, seed: 6)]);
+        _fixture.Storage.Clock.Advance(_fixture.Options.Debounce);
+        return otherScored;
     }
 
     private async Task StartAsync(int concurrentPasses)
