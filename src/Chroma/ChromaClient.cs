@@ -127,7 +127,8 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         });
         var batches = Channel.CreateBounded<OutgoingBatch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         _settleWaiters = new SettleWaiters(_counters);
-        _assembler = new BatchAssembler(_records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time);
+        _assembler = new BatchAssembler(
+            _records.Reader, batches.Writer, options.MaxBatchSize, options.FlushInterval, _counters, CaptureErrors, _time, options.MaxBatchBytes);
         _sender = new BatchSender(
             batches.Reader,
             sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers, options.ServerEndpoints),

@@ -39,6 +39,16 @@ public sealed class ChromaClientOptions
     public int MaxBatchSize { get; set; } = 512;
 
     /// <summary>
+    /// The most bytes of records sent in one batch (their encoded protobuf size): a batch is closed before a record would
+    /// take it past this, and a single record larger than this is sent alone. Keep it under the server's message limit
+    /// (<c>Chroma:Limits:MaxMessageBytes</c>, 64 MiB by default; a proxy in between may allow less, gRPC's usual default
+    /// is 4 MiB). A batch the server still refuses for its size is split in halves and re-sent; only a single record
+    /// the server refuses as too large is dropped (counted in <see cref="ChromaStatistics.Failed"/>, with a warning).
+    /// 1 KiB to 64 MiB. The default value is 4 MiB (4,194,304).
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
     /// How long a partly filled batch waits for more records before it is sent. The default value is 1 second.
     /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -123,6 +133,12 @@ public sealed class ChromaClientOptions
 
         RequirePositive(QueueCapacity, nameof(QueueCapacity));
         RequirePositive(MaxBatchSize, nameof(MaxBatchSize));
+        if (MaxBatchBytes is < 1024 or > Transport.GrpcChannelFactory.MaxMessageBytes)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(MaxBatchBytes), MaxBatchBytes, $"{nameof(MaxBatchBytes)} must be between 1024 and {Transport.GrpcChannelFactory.MaxMessageBytes} (64 MiB).");
+        }
+
         RequirePositive(MaxBatchesInFlight, nameof(MaxBatchesInFlight));
         RequirePositive(FlushInterval, nameof(FlushInterval));
         RequirePositive(AckTimeout, nameof(AckTimeout));

@@ -8,7 +8,7 @@ namespace Chroma.Batching;
 
 /// <summary>
 /// The single reader of the record queue: groups records by embedding set into batches and hands a batch on when it is
-/// full, when the oldest record in it has waited <c>FlushInterval</c>, or when a flush is requested. Invalid records
+/// full (<c>MaxBatchSize</c> records, or the next record would take its encoded size past <c>MaxBatchBytes</c>), when the oldest record in it has waited <c>FlushInterval</c>, or when a flush is requested. Invalid records
 /// (non-finite values, bad dataset names) are dropped and counted here, off the caller's thread.
 /// </summary>
 internal sealed partial class BatchAssembler : IDisposable
@@ -16,11 +16,13 @@ internal sealed partial class BatchAssembler : IDisposable
     private readonly ChannelReader<PendingRecord> _records;
     private readonly ChannelWriter<OutgoingBatch> _batches;
     private readonly int _maxBatchSize;
+    private readonly int _maxBatchBytes;
     private readonly TimeSpan _flushInterval;
     private readonly ClientCounters _counters;
     private readonly CaptureErrorReporter _errors;
     private readonly TimeProvider _time;
     private readonly Dictionary<EmbeddingSet, LogBatch> _open = [];
+    private readonly Dictionary<EmbeddingSet, int> _openBytes = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _flushRequested;
     private int _queuedSinceWake;
@@ -35,11 +37,13 @@ internal sealed partial class BatchAssembler : IDisposable
         TimeSpan flushInterval,
         ClientCounters counters,
         CaptureErrorReporter errors,
-        TimeProvider time)
+        TimeProvider time,
+        int maxBatchBytes = int.MaxValue)
     {
         _records = records;
         _batches = batches;
         _maxBatchSize = maxBatchSize;
+        _maxBatchBytes = maxBatchBytes;
         _flushInterval = flushInterval;
         _counters = counters;
         _errors = errors;
@@ -159,7 +163,16 @@ internal sealed partial class BatchAssembler : IDisposable
             pending.Release();
         }
 
-        if (!_open.TryGetValue(pending.Set, out var batch))
+        // The record's share of the encoded batch: its bytes plus the field tag and length prefix.
+        var recordBytes = BatchSizes.OfRecord(record);
+        if (_open.TryGetValue(pending.Set, out var batch) && _openBytes[pending.Set] + recordBytes > _maxBatchBytes)
+        {
+            // The record would take the batch past MaxBatchBytes: send the batch as it is, the record opens the next one.
+            await CloseAsync(pending.Set, batch, cancellationToken).ConfigureAwait(false);
+            batch = null;
+        }
+
+        if (batch is null)
         {
             if (_open.Count == 0)
             {
@@ -168,20 +181,29 @@ internal sealed partial class BatchAssembler : IDisposable
 
             batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = pending.Set.DescriptorMessage };
             _open.Add(pending.Set, batch);
+            _openBytes[pending.Set] = batch.CalculateSize();
         }
 
         batch.Records.Add(record);
-        if (batch.Records.Count >= _maxBatchSize)
+        var bytes = _openBytes[pending.Set] += recordBytes;
+        if (batch.Records.Count >= _maxBatchSize || bytes >= _maxBatchBytes)
         {
-            _open.Remove(pending.Set);
-            if (_open.Count > 0)
-            {
-                // The deadline now belongs to batches opened later; restarting it errs on the side of fuller batches.
-                _oldestOpenTimestamp = _time.GetTimestamp();
-            }
-
-            await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            // Full by count, or by size (a single record larger than MaxBatchBytes goes alone).
+            await CloseAsync(pending.Set, batch, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task CloseAsync(EmbeddingSet set, LogBatch batch, CancellationToken cancellationToken)
+    {
+        _open.Remove(set);
+        _openBytes.Remove(set);
+        if (_open.Count > 0)
+        {
+            // The deadline now belongs to batches opened later; restarting it errs on the side of fuller batches.
+            _oldestOpenTimestamp = _time.GetTimestamp();
+        }
+
+        await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EmitAllAsync(CancellationToken cancellationToken)
@@ -190,6 +212,7 @@ internal sealed partial class BatchAssembler : IDisposable
         {
             var (set, batch) = _open.First();
             _open.Remove(set);
+            _openBytes.Remove(set);
             await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -219,5 +242,6 @@ internal sealed partial class BatchAssembler : IDisposable
         }
 
         _open.Clear();
+        _openBytes.Clear();
     }
 }

@@ -90,6 +90,11 @@ internal sealed partial class BatchSender
             return;
         }
 
+        if (await TrySplitRejectedAsync(index, ack, cancellationToken).ConfigureAwait(false))
+        {
+            return; // Too many records for the server: sent again in smaller batches.
+        }
+
         var setId = batch.Message.Set?.Model + "/" + batch.Message.Set?.ModelVersion + "/" + batch.Message.Set?.Layer;
         var recordIndex = ack.Error.RecordIndex;
         if (recordIndex >= 0 && recordIndex < batch.Count && batch.Count > 1)

@@ -155,6 +155,8 @@ internal sealed partial class BatchSender
             Interlocked.Increment(ref _consecutiveFailures);
             if (transient)
             {
+                // A batch the server refused for its size is split before the re-send, not retried whole for ever.
+                SplitAfterStreamFailure(ex);
                 throw;
             }
 
@@ -181,17 +183,20 @@ internal sealed partial class BatchSender
 
     private async Task FillWindowAsync(CancellationToken cancellationToken)
     {
-        while (_unacked.Count < _window && _batches.TryRead(out var batch))
+        while (_unacked.Count < _window && _batches.TryRead(out var next))
         {
-            if (_unacked.Count == 0)
+            foreach (var batch in FitLearnedLimits(next))
             {
-                _lastProgress = _time.GetTimestamp();
-            }
+                if (_unacked.Count == 0)
+                {
+                    _lastProgress = _time.GetTimestamp();
+                }
 
-            _unacked.Add(batch);
-            batch.Attempts++;
-            batch.SentTimestamp = _time.GetTimestamp();
-            await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+                _unacked.Add(batch);
+                batch.Attempts++;
+                batch.SentTimestamp = _time.GetTimestamp();
+                await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -10,6 +10,8 @@ internal sealed class GrpcIngestSession : IIngestSession
     private volatile bool _reading;
 
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_statusWait = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan s_statusPoll = TimeSpan.FromMilliseconds(10);
 
     public GrpcIngestSession(AsyncDuplexStreamingCall<LogBatch, LogAck> call, int endpoint = 0, Uri? endpointUri = null)
     {
@@ -30,13 +32,17 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             await _call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
         {
-            throw clarified;
+            // The server may end the call while a large message is still going out (e.g. one over its message limit):
+            // the write sees a bare Cancelled a moment before the server's status arrives. Wait briefly for that status.
+            await WaitForStatusAsync().ConfigureAwait(false);
+            throw Clarified(ex, cancellationToken) ?? ex;
         }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
             // A write to a call that already failed reports InvalidOperationException; the call's status says why.
+            await WaitForStatusAsync().ConfigureAwait(false);
             var failure = new RpcException(StatusOrUnavailable(ex), ex.Message);
             throw Clarified(failure, cancellationToken) ?? failure;
         }
@@ -85,6 +91,27 @@ internal sealed class GrpcIngestSession : IIngestSession
         }
 
         _call.Dispose();
+    }
+
+    /// <summary>Waits up to <see cref="s_statusWait"/> for the call's status (trailers) to arrive, without reading the response stream.</summary>
+    private async Task WaitForStatusAsync()
+    {
+        var waited = TimeSpan.Zero;
+        while (waited < s_statusWait)
+        {
+            try
+            {
+                _ = _call.GetStatus();
+                return;
+            }
+            catch (InvalidOperationException)
+            {
+                // Not finished yet.
+            }
+
+            await Task.Delay(s_statusPoll).ConfigureAwait(false);
+            waited += s_statusPoll;
+        }
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Chroma.Batching;
 using Chroma.Diagnostics;
+using Chroma.Internal;
+using Chroma.Protocol.V1;
 using Chroma.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -175,6 +177,111 @@ public sealed class BatchAssemblerTests
         }
 
         Assert.That(batches.Sum(b => b.Count), Is.EqualTo(2));
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task RunAsync_NextRecordWouldPassMaxBatchBytes_ClosesTheBatchBeforeIt(CancellationToken cancellationToken)
+    {
+        // Arrange: a budget of two records (and a batch's own bytes), with room for 10 by count.
+        var set = _client.Set(dimension: 64);
+        var recordBytes = BatchSizes.OfRecord(RecordConverter.TryConvert(Pending(set, 1, 64), out _)!);
+        var budget = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = set.DescriptorMessage }.CalculateSize() + (2 * recordBytes) + 1;
+        await using var assembler = new AssemblerRun(_client, maxBatchSize: 10, budget, _time);
+
+        // Act
+        for (var i = 0; i < 5; i++)
+        {
+            assembler.Write(Pending(set, i, 64));
+        }
+
+        assembler.RequestFlush(); // after the records already queued: the last, partly filled batch goes too
+        var batches = new List<OutgoingBatch>();
+        while (batches.Sum(b => b.Count) < 5)
+        {
+            batches.Add(await assembler.Batches.ReadAsync(cancellationToken));
+        }
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(batches.Select(b => b.Count), Is.EqualTo(new[] { 2, 2, 1 }));
+            Assert.That(batches.Select(b => b.Message.CalculateSize()), Has.All.LessThanOrEqualTo(budget));
+            Assert.That(batches.Select(b => b.BatchId).Distinct().Count(), Is.EqualTo(3));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task RunAsync_RecordLargerThanMaxBatchBytes_IsSentAlone(CancellationToken cancellationToken)
+    {
+        // Arrange: one record is about 1 KiB, the budget 1,024 bytes in all.
+        var set = _client.Set(dimension: 256);
+        await using var assembler = new AssemblerRun(_client, maxBatchSize: 10, maxBatchBytes: 1024, _time);
+
+        // Act
+        for (var i = 0; i < 3; i++)
+        {
+            assembler.Write(Pending(set, i, 256));
+        }
+
+        var batches = new List<OutgoingBatch>();
+        for (var i = 0; i < 3; i++)
+        {
+            batches.Add(await assembler.Batches.ReadAsync(cancellationToken)); // each is full by size at once: no flush needed
+        }
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(batches.Select(b => b.Count), Is.EqualTo(new[] { 1, 1, 1 }));
+            Assert.That(batches[0].Message.CalculateSize(), Is.GreaterThan(1024));
+            Assert.That(assembler.Counters.DroppedInvalid + assembler.Counters.Failed, Is.Zero);
+        });
+    }
+
+    private PendingRecord Pending(EmbeddingSet set, float first, int dimension)
+    {
+        var buffer = _client.Buffers.Rent(dimension);
+        Array.Fill(buffer, 0.5f, 0, dimension);
+        buffer[0] = first;
+        return new PendingRecord(set, ChromaDatasets.Production, buffer, dimension, null, 0, null, "1", null, null, _time.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>A second assembler with its own limits, run until disposed.</summary>
+    private sealed class AssemblerRun : IAsyncDisposable
+    {
+        private readonly Channel<PendingRecord> _records = Channel.CreateBounded<PendingRecord>(100);
+        private readonly Channel<OutgoingBatch> _batches = Channel.CreateUnbounded<OutgoingBatch>();
+        private readonly BatchAssembler _assembler;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public AssemblerRun(ChromaClient client, int maxBatchSize, int maxBatchBytes, TimeProvider time)
+        {
+            _ = client;
+            _assembler = new BatchAssembler(_records.Reader, _batches.Writer, maxBatchSize, s_interval, Counters,
+                new CaptureErrorReporter(NullLogger.Instance), time, maxBatchBytes);
+            _loop = Task.Run(() => _assembler.RunAsync(_stop.Token));
+        }
+
+        public ClientCounters Counters { get; } = new();
+
+        public ChannelReader<OutgoingBatch> Batches => _batches.Reader;
+
+        public void RequestFlush() => _assembler.RequestFlush();
+
+        public void Write(PendingRecord record)
+        {
+            Assert.That(_records.Writer.TryWrite(record), Is.True);
+            _assembler.OnRecordQueued();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop.WaitAsync(TimeSpan.FromSeconds(5));
+            _assembler.Dispose();
+            _stop.Dispose();
+        }
     }
 
     private void Write(EmbeddingSet set, float first)
