@@ -1,4 +1,6 @@
 using Chroma;
+using Chroma.IntegrationTests.Outage;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.IntegrationTests.Ingest;
 
@@ -24,10 +26,12 @@ public sealed class BatchSizeLimitTests
         const int total = 2_000;
         const int dimension = 256;
         await using var fixture = await ServerFixture.StartAsync(configure: o => o.Limits.MaxMessageBytes = 64 * 1024);
+        using var logs = new RecordingLoggerFactory();
         var client = new ChromaClient(new ChromaClientOptions
         {
             Endpoint = fixture.Endpoint,
             MaxBatchBytes = 1024 * 1024,
+            LoggerFactory = logs,
             FlushInterval = TimeSpan.FromMilliseconds(20),
             Retry = s_fastRetry,
         });
@@ -59,8 +63,16 @@ public sealed class BatchSizeLimitTests
         var stats = client.Statistics;
         var stored = await client.CountAsync(set.Descriptor.Id, cancellationToken: cancellationToken);
         var storedSmall = await client.CountAsync(small.Descriptor.Id, cancellationToken: cancellationToken);
+        var warnings = logs.Messages.Where(m => m.Level >= LogLevel.Warning).Select(m => m.Message).ToList();
+        foreach (var warning in warnings)
+        {
+            await TestContext.Out.WriteLineAsync(warning);
+        }
+
         Assert.Multiple(() =>
         {
+            Assert.That(warnings.Single(m => m.StartsWith("Chroma dropped a record of", StringComparison.Ordinal)),
+                Does.Contain("message limit (65536 bytes"), "the drop names the size and the limit");
             Assert.That(stored, Is.EqualTo(total), "every record that fits is stored");
             Assert.That(storedSmall, Is.EqualTo(total / 20), "the other set is not held up");
             Assert.That(stats.Received, Is.EqualTo(total + 1 + (total / 20)), "received");
