@@ -65,17 +65,23 @@ internal sealed partial class BatchSender
         return true;
     }
 
-    /// <summary>After a transient stream failure: splits (or, alone and refused as too large, drops) the batches it was about.</summary>
-    private void SplitAfterStreamFailure(RpcException ex)
+    /// <summary>
+    /// After a transient stream failure: splits (or, alone and refused as too large, drops) the batch it was about.
+    /// <see langword="true"/> when the server said a message was over its size limit (something was split or dropped,
+    /// so re-sending at once makes progress); <see langword="false"/> otherwise, including a torn-down stream after
+    /// which a batch was split on suspicion (that may be the network: the usual backoff applies).
+    /// </summary>
+    private bool SplitAfterStreamFailure(RpcException ex)
     {
         if (_unacked.Count == 0)
         {
-            return;
+            return false;
         }
 
         var detail = ex.Status.Detail ?? string.Empty;
         if (ex.StatusCode == StatusCode.ResourceExhausted && IsMessageTooLarge(detail, out var limit))
         {
+            var split = false;
             if (limit > 0)
             {
                 _maxBytes = Math.Min(_maxBytes, limit);
@@ -86,16 +92,18 @@ internal sealed partial class BatchSender
                     if (_unacked[i].Message.CalculateSize() > limit)
                     {
                         SplitInPlace(i, detail, definite: true);
+                        split = true;
                     }
                 }
             }
-            else
+
+            if (!split)
             {
-                // The limit is not named: the largest batch on the wire is the one refused.
+                // The limit is not named (or every batch seems to fit it): the largest batch on the wire is the one refused.
                 SplitInPlace(Largest(minAttempts: 0, minCount: 1), detail, definite: true);
             }
 
-            return;
+            return true;
         }
 
         // Torn down without a status: the largest batch sent at least twice (once may be the network) is the suspect.
@@ -104,6 +112,8 @@ internal sealed partial class BatchSender
         {
             SplitInPlace(suspect, $"the stream was torn down {_unacked[suspect].Attempts} times with it in flight: {detail}", definite: false);
         }
+
+        return false;
     }
 
     /// <summary>The index of the largest unacknowledged batch (encoded size) sent that often with that many records, or -1.</summary>

@@ -145,6 +145,13 @@ internal sealed partial class BatchSender
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
             var transient = TransientFaults.IsTransient(ex);
+            if (transient && SplitAfterStreamFailure(ex))
+            {
+                // The server refused a batch for its size and said so: no outage. The pieces go on a new stream at once.
+                await CloseSessionAsync().ConfigureAwait(false);
+                return;
+            }
+
             if (_session is { } failed && transient)
             {
                 // Another replica may be up: the next stream (and the re-send of every unacknowledged batch) goes there.
@@ -155,8 +162,6 @@ internal sealed partial class BatchSender
             Interlocked.Increment(ref _consecutiveFailures);
             if (transient)
             {
-                // A batch the server refused for its size is split before the re-send, not retried whole for ever.
-                SplitAfterStreamFailure(ex);
                 throw;
             }
 

@@ -73,6 +73,7 @@ public sealed class BatchSizeLimitTests
         {
             Assert.That(warnings.Single(m => m.StartsWith("Chroma dropped a record of", StringComparison.Ordinal)),
                 Does.Contain("message limit (65536 bytes"), "the drop names the size and the limit");
+            Assert.That(warnings.Where(m => m.StartsWith("Chroma cannot deliver", StringComparison.Ordinal)), Is.Empty, "a size refusal is no outage");
             Assert.That(stored, Is.EqualTo(total), "every record that fits is stored");
             Assert.That(storedSmall, Is.EqualTo(total / 20), "the other set is not held up");
             Assert.That(stats.Received, Is.EqualTo(total + 1 + (total / 20)), "received");
