@@ -32,12 +32,17 @@ internal sealed class GrpcIngestSession : IIngestSession
         {
             await _call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && string.IsNullOrEmpty(ex.Status.Detail)
+            && !cancellationToken.IsCancellationRequested && !Http11OnlyEndpoint.IsCause(ex))
         {
             // The server may end the call while a large message is still going out (e.g. one over its message limit):
             // the write sees a bare Cancelled a moment before the server's status arrives. Wait briefly for that status.
             await WaitForStatusAsync().ConfigureAwait(false);
             throw Clarified(ex, cancellationToken) ?? ex;
+        }
+        catch (RpcException ex) when (Clarified(ex, cancellationToken) is { } clarified)
+        {
+            throw clarified;
         }
         catch (Exception ex) when (ex is not RpcException and not OperationCanceledException)
         {
