@@ -109,7 +109,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _time = options.TimeProvider;
         CreatedAt = _time.GetUtcNow();
         _queueCapacity = options.QueueCapacity;
-        _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
+        _logger = options.LoggerFactory is { } loggers ? new NonThrowingLoggerFactory(loggers).CreateLogger<ChromaClient>() : NullLogger.Instance;
         _ownedChannels = ownedChannels;
         _rotation = (callInvoker as FailoverCallInvoker)?.Rotation;
         _callInvoker = callInvoker;
