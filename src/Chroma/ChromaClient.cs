@@ -19,7 +19,7 @@ namespace Chroma;
 /// server in the background, and queries what the server holds. Thread-safe; create one per process and dispose it at
 /// shutdown so queued records are delivered.
 /// </summary>
-public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
+public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable, IDisposable
 {
     private readonly ChromaClientOptions _options;
     private readonly CallInvoker _callInvoker;
