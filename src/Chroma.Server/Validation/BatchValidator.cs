@@ -60,8 +60,8 @@ internal static class BatchValidator
         return null;
     }
 
-    // Null when every record is valid, else one error per offending record. Only valid records claim their id, so once the listed records are
-    // dropped the rest is valid and its ids are unique: the client's one re-send is accepted.
+    // Null when every record is valid, else one error per offending record. Only valid records claim their id, so
+    // once the listed records are dropped the rest passes validation (ids unique): one re-send is enough.
     private static List<ValidationError>? ValidateRecords(LogBatch batch, LimitsOptions limits)
     {
         var records = batch.Records;
