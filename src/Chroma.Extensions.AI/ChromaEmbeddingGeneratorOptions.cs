@@ -31,6 +31,14 @@ public sealed class ChromaEmbeddingGeneratorOptions
     /// <summary>
     /// The most characters of each input text that are logged; longer texts are cut. The default value is 256.
     /// </summary>
+    /// <remarks>
+    /// Keep it within the server's limit for where the text goes: a metadata value
+    /// (<see cref="InputTextCapture.Metadata"/>) may have at most 1,024 characters and an input URI
+    /// (<see cref="InputTextCapture.InputUri"/>) at most 2,048 by default (server settings
+    /// <c>Chroma:Limits:MaxMetadataValueLength</c> and <c>Chroma:Limits:MaxInputUriLength</c>). <see cref="Validate"/>
+    /// cannot know the server's settings and accepts any positive length; the server rejects a record whose text is
+    /// longer than its limit, and the client counts that record as failed.
+    /// </remarks>
     public int MaxTextLength { get; set; } = 256;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>

@@ -57,6 +57,27 @@ public sealed partial class ChromaClient
     }
 
     /// <summary>
+    /// Disposes the client as <see cref="DisposeAsync"/> does, blocking the caller while queued records are delivered
+    /// (at most <see cref="ChromaClientOptions.DrainTimeout"/>), for callers that cannot await: a synchronous
+    /// <c>ServiceProvider.Dispose()</c> (a <c>using</c> block around <c>BuildServiceProvider()</c>) refused a client that
+    /// was only <see cref="IAsyncDisposable"/>, with an exception, and left its records undelivered. Prefer
+    /// <c>await using</c>. Never throws.
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // Disposal never throws into the caller; what was left is counted as failed.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ChromaClientLog.DeliveryLoopFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>
     /// A client nobody disposed when the process exits: what it still holds is delivered (for up to
     /// <see cref="ChromaClientOptions.DrainTimeout"/>, as <see cref="DisposeAsync"/> does) rather than lost at exit
     /// uncounted; what could not be is counted as failed and logged. Never throws.

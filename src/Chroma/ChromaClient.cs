@@ -19,7 +19,7 @@ namespace Chroma;
 /// server in the background, and queries what the server holds. Thread-safe; create one per process and dispose it at
 /// shutdown so queued records are delivered.
 /// </summary>
-public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
+public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable, IDisposable
 {
     private readonly ChromaClientOptions _options;
     private readonly CallInvoker _callInvoker;
@@ -109,7 +109,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable
         _time = options.TimeProvider;
         CreatedAt = _time.GetUtcNow();
         _queueCapacity = options.QueueCapacity;
-        _logger = options.LoggerFactory?.CreateLogger<ChromaClient>() ?? (ILogger)NullLogger.Instance;
+        _logger = options.LoggerFactory is { } loggers ? new NonThrowingLoggerFactory(loggers).CreateLogger<ChromaClient>() : NullLogger.Instance;
         _ownedChannels = ownedChannels;
         _rotation = (callInvoker as FailoverCallInvoker)?.Rotation;
         _callInvoker = callInvoker;

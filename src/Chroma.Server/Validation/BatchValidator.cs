@@ -13,8 +13,23 @@ internal static class BatchValidator
     /// <summary>The longest batch id (client-generated UUID text, echoed in the ack).</summary>
     public const int MaxBatchIdLength = 128;
 
-    /// <summary>Null when <paramref name="batch"/> may be stored, else the first problem.</summary>
+    /// <summary>
+    /// Null when <paramref name="batch"/> may be stored, else the first problem. When records are invalid, every
+    /// record is checked and the error's <see cref="ValidationError.RecordErrors"/> lists each offending one
+    /// (at most one error per record, so never more than the batch's records), in index order.
+    /// </summary>
     public static ValidationError? Validate(LogBatch batch, LimitsOptions limits)
+    {
+        if (ValidateBatch(batch, limits) is { } batchError)
+        {
+            return batchError;
+        }
+
+        var recordErrors = ValidateRecords(batch, limits);
+        return recordErrors is null ? null : recordErrors[0] with { RecordErrors = recordErrors };
+    }
+
+    private static ValidationError? ValidateBatch(LogBatch batch, LimitsOptions limits)
     {
         if (batch.BatchId.Length > MaxBatchIdLength)
         {
@@ -42,21 +57,29 @@ internal static class BatchValidator
             return ValidationError.Invalid($"records: batch has {records.Count} records, limit {limits.MaxBatchRecords}");
         }
 
+        return null;
+    }
+
+    // Null when every record is valid, else one error per offending record. Only valid records claim their id, so
+    // once the listed records are dropped the rest passes validation (ids unique): one re-send is enough.
+    private static List<ValidationError>? ValidateRecords(LogBatch batch, LimitsOptions limits)
+    {
+        var records = batch.Records;
+        List<ValidationError>? errors = null;
         var seen = new Dictionary<string, int>(records.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < records.Count; i++)
         {
             if (RecordValidator.Validate(records[i], i, batch.Set.Dimension, limits) is { } recordError)
             {
-                return recordError;
+                (errors ??= []).Add(recordError);
             }
-
-            if (!seen.TryAdd(records[i].Id, i))
+            else if (!seen.TryAdd(records[i].Id, i))
             {
-                return ValidationError.Invalid(
-                    $"records[{i}].id: {records[i].Id} repeats records[{seen[records[i].Id]}].id in the same batch", i);
+                (errors ??= []).Add(ValidationError.Invalid(
+                    $"records[{i}].id: {records[i].Id} repeats records[{seen[records[i].Id]}].id in the same batch", i));
             }
         }
 
-        return null;
+        return errors;
     }
 }

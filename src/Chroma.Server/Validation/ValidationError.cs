@@ -8,6 +8,12 @@ namespace Chroma.Server.Validation;
 /// <param name="RecordIndex">Index of the first offending record, or -1 when the problem is the request itself.</param>
 internal sealed record ValidationError(StatusCode Code, string Message, int RecordIndex = -1)
 {
+    /// <summary>
+    /// Gets every offending record of a batch, in index order, when the batch validator checked them all
+    /// (the first is this error itself); empty when the problem is the request itself or only one record was named.
+    /// </summary>
+    public IReadOnlyList<ValidationError> RecordErrors { get; init; } = [];
+
     /// <summary>An InvalidArgument error.</summary>
     public static ValidationError Invalid(string message, int recordIndex = -1) =>
         new(StatusCode.InvalidArgument, message, recordIndex);

@@ -24,6 +24,12 @@ internal static partial class ChromaClientLog
     [LoggerMessage(5, LogLevel.Warning, "Chroma server rejected record {RecordIndex} of a batch for set {SetId}: {Code} {Message}; the rest of the batch is re-sent.")]
     public static partial void RecordRejected(ILogger logger, int recordIndex, string setId, StatusCode code, string message);
 
+    [LoggerMessage(13, LogLevel.Warning, "Chroma server rejected {Count} of the {Total} records of batch {BatchId} for set {SetId} ({Code}, first: {Message}); they are counted as failed and the other {Left} records are re-sent.")]
+    public static partial void RecordsRejected(ILogger logger, int count, int total, string batchId, string setId, StatusCode code, string message, int left);
+
+    [LoggerMessage(14, LogLevel.Warning, "Chroma server rejected all {Count} records of batch {BatchId} for set {SetId} ({Code}, first: {Message}); they are counted as failed.")]
+    public static partial void AllRecordsRejected(ILogger logger, int count, string batchId, string setId, StatusCode code, string message);
+
     [LoggerMessage(6, LogLevel.Warning, "Chroma could not deliver {Count} records before the drain timeout of {Seconds:F1} s; they are counted as failed.")]
     public static partial void DrainTimedOut(ILogger logger, long count, double seconds);
 

@@ -96,6 +96,21 @@ internal sealed partial class BatchSender
         }
 
         var setId = batch.Message.Set?.Model + "/" + batch.Message.Set?.ModelVersion + "/" + batch.Message.Set?.Layer;
+        if (DropListedRecords(batch, ack.Error, setId, code) is { } left)
+        {
+            if (left == 0)
+            {
+                _unacked.RemoveAt(index);
+            }
+            else
+            {
+                await ResendAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // A server older than BatchError.records names only the first bad record: drop that one and re-send.
         var recordIndex = ack.Error.RecordIndex;
         if (recordIndex >= 0 && recordIndex < batch.Count && batch.Count > 1)
         {
@@ -110,6 +125,59 @@ internal sealed partial class BatchSender
         _unacked.RemoveAt(index);
         _counters.AddFailed(batch.Count);
         ChromaClientLog.BatchRejected(_logger, batch.Count, setId, code, ack.Error.Message);
+    }
+
+    /// <summary>
+    /// Drops every record the server listed in <see cref="BatchError.Records"/> (each counted as failed) with one
+    /// warning for the batch. Returns how many records are left to re-send, or null when the error lists no record of
+    /// this batch (an older server, or an error about the batch itself).
+    /// </summary>
+    private int? DropListedRecords(OutgoingBatch batch, BatchError error, string setId, StatusCode code)
+    {
+        var total = batch.Count;
+        var rejected = new bool[total];
+        var count = 0;
+        RecordError? first = null;
+        foreach (var record in error.Records)
+        {
+            var i = record.RecordIndex;
+            if (i >= 0 && i < total && !rejected[i])
+            {
+                rejected[i] = true;
+                count++;
+                first = first is null || i < first.RecordIndex ? record : first;
+            }
+        }
+
+        if (first is null)
+        {
+            return null;
+        }
+
+        var records = batch.Message.Records;
+        var kept = new List<Record>(total - count);
+        for (var i = 0; i < total; i++)
+        {
+            if (!rejected[i])
+            {
+                kept.Add(records[i]);
+            }
+        }
+
+        records.Clear();
+        records.AddRange(kept);
+        if (kept.Count == 0)
+        {
+            ChromaClientLog.AllRecordsRejected(_logger, count, batch.BatchId, setId, code, first.Message);
+        }
+        else
+        {
+            ChromaClientLog.RecordsRejected(_logger, count, total, batch.BatchId, setId, code, first.Message, kept.Count);
+        }
+
+        // Counted after the warning: a flush waiting on these counts then sees the warning logged.
+        _counters.AddFailed(count);
+        return kept.Count;
     }
 
     private async Task ResendAsync(OutgoingBatch batch, CancellationToken cancellationToken)

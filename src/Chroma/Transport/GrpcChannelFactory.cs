@@ -20,7 +20,7 @@ internal static class GrpcChannelFactory
             HttpHandler = options.HttpHandler ?? CreateHandler(options.TrustedRootCertificate),
             MaxSendMessageSize = MaxMessageBytes,
             MaxReceiveMessageSize = MaxMessageBytes,
-            LoggerFactory = options.LoggerFactory,
+            LoggerFactory = options.LoggerFactory is { } loggers ? new Diagnostics.NonThrowingLoggerFactory(loggers) : null,
             // A handler the caller passed is theirs to dispose; the one built here is the channel's.
             DisposeHttpClient = options.HttpHandler is null,
         });

@@ -20,9 +20,10 @@ internal sealed class LoggedServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDirectory _directory;
 
-    private LoggedServer(WebApplication app, TempDirectory directory, CapturingLoggerProvider logs, Uri endpoint, string? apiKey)
+    private LoggedServer(WebApplication app, TempDirectory directory, CapturingLoggerProvider logs, Uri endpoint, string? apiKey, Uri? webEndpoint)
     {
         _app = app;
+        WebEndpoint = webEndpoint;
         _directory = directory;
         Logs = logs;
         Endpoint = endpoint;
@@ -44,6 +45,9 @@ internal sealed class LoggedServer : IAsyncDisposable
 
     public IServiceProvider Services { get; }
 
+    /// <summary>Gets Studio's address, or null when the options left it off.</summary>
+    public Uri? WebEndpoint { get; }
+
     /// <summary>Starts the server; <paramref name="replaceServices"/> runs after its own registrations (to put a fake in place of one).</summary>
     public static async Task<LoggedServer> StartAsync(
         Action<ChromaServerOptions>? configure = null, LogLevel minimumLevel = LogLevel.Trace, Action<IServiceCollection>? replaceServices = null)
@@ -59,7 +63,7 @@ internal sealed class LoggedServer : IAsyncDisposable
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var endpoint = ChromaServerApplication.GetEndpoint(
             options.Host, ChromaServerApplication.GetBoundPort(app), tls: options.Certificate.Path is not null);
-        return new LoggedServer(app, directory, logs, endpoint, options.ApiKey);
+        return new LoggedServer(app, directory, logs, endpoint, options.ApiKey, ChromaServerApplication.GetWebEndpoint(app, options));
     }
 
     public async ValueTask DisposeAsync()

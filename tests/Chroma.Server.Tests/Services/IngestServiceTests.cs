@@ -114,6 +114,39 @@ public sealed class IngestServiceTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task Log_BatchWithSeveralBadRecords_OneAckListsEveryBadRecordAndNothingIsStored()
+    {
+        // Arrange: records 0, 2 and 5 of 6 are bad in different ways.
+        var set = Records.Set(model: "manybad");
+        var batch = Records.Batch(set, Records.Sequence(6));
+        batch.Records[0].Metadata["text"] = new string('t', 1500);
+        batch.Records[2].Embedding[1] = float.NaN;
+        batch.Records[5].InputUri = new string('u', 2049);
+        var good = Records.Batch(set, Records.Sequence(2, start: 10));
+
+        // Act
+        var acks = await _server.LogAsync(batch, good);
+
+        // Assert
+        var count = await _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = Records.SetId(set) });
+        var error = acks[0].Error;
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks, Has.Count.EqualTo(2));
+            Assert.That(acks[0].Accepted, Is.Zero);
+            Assert.That(error.Code, Is.EqualTo((int)StatusCode.InvalidArgument));
+            Assert.That(error.RecordIndex, Is.Zero, "the first offending record, as before");
+            Assert.That(error.Message, Is.EqualTo("records[0].metadata[\"text\"]: value is 1500 characters, limit 1024"));
+            Assert.That(error.Records.Select(r => r.RecordIndex), Is.EqualTo(new[] { 0, 2, 5 }));
+            Assert.That(error.Records[0].Message, Is.EqualTo(error.Message));
+            Assert.That(error.Records[1].Message, Is.EqualTo("records[2].embedding[1]: value is NaN"));
+            Assert.That(error.Records[2].Message, Does.StartWith("records[5].input_uri: is 2049 characters, limit 2048"));
+            Assert.That(acks[1].Error, Is.Null);
+            Assert.That(count.Count, Is.EqualTo(2), "nothing of the rejected batch was stored, only the next batch");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task Log_ResentBatch_CountsDuplicates()
     {
         // Arrange

@@ -75,6 +75,64 @@ public sealed class BatchValidatorTests
     }
 
     [Test]
+    public void Validate_SeveralBadRecords_ListsEveryOffendingRecordInIndexOrder()
+    {
+        // Arrange: records 1, 3 and 4 are bad (NaN, long label, id repeating record 0); 0 and 2 are fine.
+        var batch = Records.Batch(Records.Set(dimension: 4), Records.Sequence(5));
+        batch.Records[1].Embedding[2] = float.NaN;
+        batch.Records[3].Label = new string('l', 1025);
+        batch.Records[4].Id = batch.Records[0].Id;
+
+        // Act
+        var error = BatchValidator.Validate(batch, Limits);
+
+        // Assert: the first is the error itself (older clients read only that), then the others.
+        Assert.That(error, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.RecordIndex, Is.EqualTo(1));
+            Assert.That(error.Message, Is.EqualTo("records[1].embedding[2]: value is NaN"));
+            Assert.That(error.RecordErrors.Select(e => e.RecordIndex), Is.EqualTo(new[] { 1, 3, 4 }));
+            Assert.That(error.RecordErrors[1].Message, Does.StartWith("records[3].label: is 1025 characters, limit 1024"));
+            Assert.That(error.RecordErrors[2].Message, Does.Contain("repeats records[0].id"));
+            Assert.That(error.RecordErrors.Select(e => e.Code), Is.All.EqualTo(StatusCode.InvalidArgument));
+        });
+    }
+
+    [Test]
+    public void Validate_InvalidRecordRepeatsAnId_OnlyTheInvalidRecordIsListed()
+    {
+        // Arrange: record 0 is invalid; record 1 has its id. Once record 0 is dropped, record 1 is fine.
+        var batch = Records.Batch(Records.Set(dimension: 4), Records.Sequence(2));
+        batch.Records[0].Embedding[0] = float.NaN;
+        batch.Records[1].Id = batch.Records[0].Id;
+
+        // Act
+        var error = BatchValidator.Validate(batch, Limits);
+
+        // Assert
+        Assert.That(error?.RecordErrors.Select(e => e.RecordIndex), Is.EqualTo(new[] { 0 }));
+    }
+
+    [Test]
+    public void Validate_BatchLevelError_ListsNoRecords()
+    {
+        // Arrange: too many records, some of them bad too.
+        var batch = Records.Batch(Records.Set(dimension: 4), Records.Sequence(6));
+        batch.Records[0].Embedding[0] = float.NaN;
+
+        // Act
+        var error = BatchValidator.Validate(batch, Limits);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(error?.RecordIndex, Is.EqualTo(-1));
+            Assert.That(error?.RecordErrors, Is.Empty);
+        });
+    }
+
+    [Test]
     public void Validate_ValidBatchAtTheLimits_ReturnsNull()
     {
         // Arrange: five records (the limit), dimension 8 (the limit), metadata and URIs at their limits.

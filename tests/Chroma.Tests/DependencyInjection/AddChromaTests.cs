@@ -38,6 +38,38 @@ public sealed class AddChromaTests
     }
 
     [Test, CancelAfter(10_000)]
+    public void AddChroma_ProviderDisposedSynchronously_DrainsTheClientWithoutThrowing()
+    {
+        // Arrange: a using block around BuildServiceProvider(), as console apps and tests write it; nobody listens on
+        // port 1, so the drain ends at its timeout and counts what it could not deliver.
+        var services = new ServiceCollection();
+        services.AddChroma(o =>
+        {
+            o.Endpoint = new Uri("http://127.0.0.1:1");
+            o.DrainTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<ChromaClient>();
+        var set = client.GetEmbeddingSet(new EmbeddingSetDescriptor("unit", "1", "fc", 4));
+        for (var i = 0; i < 5; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        // Act: before, ServiceProvider.Dispose() threw InvalidOperationException (the client was only IAsyncDisposable).
+        Assert.That(provider.Dispose, Throws.Nothing);
+
+        // Assert: drained as DisposeAsync drains: every record accounted for, none left queued.
+        var statistics = client.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(statistics.Queued, Is.Zero);
+            Assert.That(statistics.Exported + statistics.Failed, Is.EqualTo(5));
+            Assert.That(set.LogTraining([9, 0, 0, 0], "0"), Is.False, "a disposed client takes no more records");
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task AddChroma_QueryClientRequested_IsTheRegisteredClient(CancellationToken cancellationToken)
     {
         // Arrange

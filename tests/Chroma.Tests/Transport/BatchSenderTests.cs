@@ -125,6 +125,71 @@ public sealed class BatchSenderTests
     }
 
     [Test, CancelAfter(20_000)]
+    public async Task Send_ServerListsEveryBadRecord_DropsThemAllAtOnceAndResendsTheRestOnce(CancellationToken cancellationToken)
+    {
+        // Arrange: one batch of 20 (full, so the flush interval never splits it) with 5 bad records.
+        var sessions = new ScriptedIngestSessions { Respond = RejectEveryBadRecord };
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 20;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.LoggerFactory = logs;
+        });
+        var set = client.Set();
+        int[] bad = [0, 3, 4, 11, 19];
+        for (var i = 0; i < 20; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], bad.Contains(i) ? "bad" : "0");
+        }
+
+        // Act
+        await client.FlushAsync(cancellationToken);
+
+        // Assert: one rejection, one re-send of the 15 good records under the same batch id.
+        var written = sessions.Batches;
+        var warnings = logs.Entries.Where(e => e.Level >= LogLevel.Warning).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(written.Select(b => b.Records.Count), Is.EqualTo(new[] { 20, 15 }), "two round trips");
+            Assert.That(written[1].BatchId, Is.EqualTo(written[0].BatchId));
+            Assert.That(written[1].Records.Select(r => r.Label), Is.All.EqualTo("0"));
+            Assert.That(client.Statistics.Failed, Is.EqualTo(5));
+            Assert.That(client.Statistics.Exported, Is.EqualTo(15));
+            Assert.That(warnings, Has.Count.EqualTo(1), "one warning for the batch, not one per record");
+            Assert.That(warnings[0].Message, Does.Contain("rejected 5 of the 20 records").And.Contain("first: records[0].label: bad"));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerListsEveryRecordOfTheBatch_AllCountedFailedNothingResent(CancellationToken cancellationToken)
+    {
+        var sessions = new ScriptedIngestSessions { Respond = RejectEveryBadRecord };
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 10;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.LoggerFactory = logs;
+        });
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "bad");
+        }
+
+        await client.FlushAsync(cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(sessions.Batches, Has.Count.EqualTo(1), "one round trip");
+            Assert.That(client.Statistics.Failed, Is.EqualTo(10));
+            Assert.That(client.Statistics.Exported, Is.Zero);
+            Assert.That(logs.Entries.Count(e => e.Level >= LogLevel.Warning), Is.EqualTo(1));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
     public async Task Send_WholeBatchRejected_CountsEveryRecordFailed(CancellationToken cancellationToken)
     {
         var sessions = new ScriptedIngestSessions
@@ -173,5 +238,27 @@ public sealed class BatchSenderTests
             Assert.That(sessions.Written.Count, Is.GreaterThanOrEqualTo(4), "re-sent after each busy answer");
             Assert.That(sessions.Opened, Is.EqualTo(1), "shedding load does not break the stream");
         });
+    }
+
+    // What the server answers: every record labelled "bad" listed, the first also in record_index/message.
+    private static LogAck RejectEveryBadRecord(LogBatch batch)
+    {
+        var error = new BatchError { Code = (int)StatusCode.InvalidArgument, RecordIndex = -1 };
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            if (batch.Records[i].Label == "bad")
+            {
+                error.Records.Add(new RecordError { RecordIndex = i, Message = $"records[{i}].label: bad" });
+            }
+        }
+
+        if (error.Records.Count == 0)
+        {
+            return new LogAck { BatchId = batch.BatchId, Accepted = batch.Records.Count };
+        }
+
+        error.RecordIndex = error.Records[0].RecordIndex;
+        error.Message = error.Records[0].Message;
+        return new LogAck { BatchId = batch.BatchId, Error = error };
     }
 }

@@ -182,10 +182,12 @@ internal sealed class BatchIngestor
     {
         Counters.AddRejected(batch.Records.Count);
         IngestLog.BatchRejected(_logger, new ClientText(batch.BatchId), error.Code, new ClientText(error.Message));
-        return new LogAck
+        var answer = new BatchError { Code = (int)error.Code, Message = error.Message, RecordIndex = error.RecordIndex };
+        foreach (var record in error.RecordErrors)
         {
-            BatchId = batch.BatchId,
-            Error = new BatchError { Code = (int)error.Code, Message = error.Message, RecordIndex = error.RecordIndex },
-        };
+            answer.Records.Add(new RecordError { RecordIndex = record.RecordIndex, Message = record.Message });
+        }
+
+        return new LogAck { BatchId = batch.BatchId, Error = answer };
     }
 }

@@ -303,8 +303,16 @@ const mmd2Text = (v) => v <= 0 ? "≈ 0 (below noise)" : significant.format(v);
 // How fresh a ranking is: a stale empty one (read back after a restart, or rescored after new training data) is on
 // its way, not "never" computed.
 function computedText(scoring) {
-  if (scoring.stale && scoring.scored === 0) return "ranking loading (stale)";
-  return `computed ${ago(scoring.computedUnixMs)}${scoring.stale ? " (stale, being rescored)" : ""}`;
+  const failed = failureText(scoring.failure);
+  if (scoring.stale && scoring.scored === 0) return "ranking loading (stale)" + failed;
+  return `computed ${ago(scoring.computedUnixMs)}${scoring.stale ? " (stale, being rescored)" : ""}${failed}`;
+}
+
+// Why the set's last scoring pass failed (the ranking shown is the last one that succeeded), or nothing.
+function failureText(failure) {
+  if (!failure) return "";
+  const times = failure.consecutiveFailures > 1 ? `, ${number.format(failure.consecutiveFailures)} passes in a row` : "";
+  return ` · last scoring pass failed ${ago(failure.failedUnixMs)}${times}: ${failure.message}`;
 }
 
 function renderSets() {
@@ -323,7 +331,7 @@ function renderSets() {
       el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
       el("div", last && last.mmd2 <= 0 ? { class: "drift-text", title: `The estimate was ${decimal.format(last.mmd2)}: MMD² is estimated without bias, so with no measurable drift it can fall below 0` } : { class: "drift-text" }, last ? `Drift MMD² ${mmd2Text(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
       driftChart(s.drift),
-      el("div", { class: s.scoring.problem ? "error" : "muted" }, s.scoring.problem
+      el("div", { class: s.scoring.problem || s.scoring.failure ? "error" : "muted" }, s.scoring.problem
         ? `Scoring: ${s.scoring.problem}`
         : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
       el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
@@ -820,7 +828,9 @@ function queueStatus() {
   const more = $("queue-more");
   more.hidden = !page.hasMore;
   $("queue-empty").hidden = state.queue.length > 0;
-  $("queue-empty").textContent = page.stale && page.scored === 0
+  $("queue-empty").textContent = page.failure && page.scored === 0
+    ? `Nothing scored yet: the scoring pass failed (${page.failure.message}). The server tries again when the set changes; its log has the details.`
+    : page.stale && page.scored === 0
     ? "The ranking is not ready yet (stale): after a restart the server reads its stored scores back, and after new training data it scores again. This list fills in by itself when it is back."
     : page.scored === 0
     ? "Nothing scored yet: records of this dataset are ranked once the set has training records and a scoring pass has run."

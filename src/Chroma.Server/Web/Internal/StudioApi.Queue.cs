@@ -64,7 +64,7 @@ internal sealed partial class StudioApi
         var scores = _scoring.Scores(set);
         if (scores.TrainingProblem is { } problem)
         {
-            return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []) { Offset = offset, Stale = scores.Stale }, StudioJson.Options);
+            return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []) { Offset = offset, Stale = scores.Stale, Failure = FailureView.Of(_scoring.LastFailure(set)) }, StudioJson.Options);
         }
 
         Diversity diversity;
@@ -117,7 +117,7 @@ internal sealed partial class StudioApi
         }
 
         return Results.Json(
-            new QueueView(scores.ComputedUnixMs, page.Scored, page.Total, page.HasMore, null, items) { Offset = offset, Reviewed = reviewed.Sequences.Count, Stale = scores.Stale },
+            new QueueView(scores.ComputedUnixMs, page.Scored, page.Total, page.HasMore, null, items) { Offset = offset, Reviewed = reviewed.Sequences.Count, Stale = scores.Stale, Failure = FailureView.Of(_scoring.LastFailure(set)) },
             StudioJson.Options);
     }
 

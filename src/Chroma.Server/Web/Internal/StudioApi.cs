@@ -153,7 +153,7 @@ internal sealed partial class StudioApi
                 summary.CreatedUnixMs,
                 summary.UpdatedUnixMs,
                 [.. _scores.ReadDriftHistory(set, DriftHistoryShown).Select(d => new DriftView(d.ComputedUnixMs, d.Mmd2, d.PValue, d.ProductionSample))],
-                new ScoringView(scores.ComputedUnixMs, scores.Entries.Count, Math.Max(0, scorable - scores.Entries.Count), scores.Revision, scores.TrainingProblem) { Stale = scores.Stale }));
+                new ScoringView(scores.ComputedUnixMs, scores.Entries.Count, Math.Max(0, scorable - scores.Entries.Count), scores.Revision, scores.TrainingProblem) { Stale = scores.Stale, Failure = FailureView.Of(_scoring.LastFailure(set)) }));
         }
 
         return Results.Json(sets, StudioJson.Options);

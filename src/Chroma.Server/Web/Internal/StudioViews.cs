@@ -35,6 +35,20 @@ internal sealed record ScoringView(long ComputedUnixMs, long Scored, long Pendin
     /// data that has changed since (served until the refit replaces it). An empty stale ranking is not "never scored".
     /// </summary>
     public bool Stale { get; init; }
+
+    /// <summary>Gets why the set's last scoring pass failed, or null (see <see cref="FailureView"/>).</summary>
+    public FailureView? Failure { get; init; }
+}
+
+/// <summary>
+/// Why the set's last scoring pass failed (GetRecommendations' <c>scoring_failure</c>): the ranking shown is the last
+/// one that succeeded, and records stored since wait for a pass that succeeds.
+/// </summary>
+internal sealed record FailureView(string Message, long FailedUnixMs, int ConsecutiveFailures)
+{
+    /// <summary>The view of <paramref name="failure"/>, or null when the last pass did not fail.</summary>
+    public static FailureView? Of(Recommendations.Scheduling.ScoringFailure? failure) =>
+        failure is null ? null : new(failure.Message, failure.FailedAt.ToUnixTimeMilliseconds(), failure.ConsecutiveFailures);
 }
 
 /// <summary>A record with what the server knows of it.</summary>
@@ -121,6 +135,9 @@ internal sealed record QueueView(long ComputedUnixMs, long Scored, long Total, b
 
     /// <summary>Gets whether the ranking is stale (see <see cref="ScoringView.Stale"/>): the page fills in or changes when it is back.</summary>
     public bool Stale { get; init; }
+
+    /// <summary>Gets why the set's last scoring pass failed, or null (see <see cref="FailureView"/>).</summary>
+    public FailureView? Failure { get; init; }
 }
 
 /// <summary>
