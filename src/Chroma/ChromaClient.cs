@@ -132,7 +132,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
         _sender = new BatchSender(
             batches.Reader,
             sessionFactory ?? new GrpcIngestSessionFactory(_callInvoker, _headers, options.ServerEndpoints),
-            RetryPipelineFactory.Create(options.Retry, _time, _logger),
+            RetryPipelineFactory.Create(options.Retry, _time, _logger, string.Join(", ", options.ServerEndpoints)),
             _counters,
             options.MaxBatchesInFlight,
             options.AckTimeout,

@@ -15,8 +15,8 @@ internal static partial class ChromaClientLog
     [LoggerMessage(3, LogLevel.Debug, "Chroma ingest stream failed ({Status}); retry {Attempt} in {DelayMs:F0} ms.")]
     public static partial void StreamRetry(ILogger logger, StatusCode status, int attempt, double delayMs, Exception? exception);
 
-    [LoggerMessage(12, LogLevel.Warning, "Chroma cannot deliver to the server ({Status}: {Detail}); retrying with growing delays, up to {MaxDelaySeconds:0.###} s apart. Records wait in the queue meanwhile; any the queue cannot hold are counted as dropped.")]
-    public static partial void ServerUnreachable(ILogger logger, StatusCode status, string detail, double maxDelaySeconds);
+    [LoggerMessage(12, LogLevel.Warning, "Chroma cannot deliver to the server at {Endpoint} ({Status}: {Detail}); retrying with growing delays, up to {MaxDelaySeconds:0.###} s apart. Records wait in the queue meanwhile; any the queue cannot hold are counted as dropped.")]
+    public static partial void ServerUnreachable(ILogger logger, string endpoint, StatusCode status, string detail, double maxDelaySeconds);
 
     [LoggerMessage(4, LogLevel.Error, "Chroma server rejected a batch of {Count} records for set {SetId}: {Code} {Message}")]
     public static partial void BatchRejected(ILogger logger, int count, string setId, StatusCode code, string message);

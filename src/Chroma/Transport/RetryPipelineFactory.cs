@@ -12,7 +12,11 @@ internal static class RetryPipelineFactory
     /// <summary>How often at most the start of an outage is logged at Warning (a flapping link would repeat it).</summary>
     public static readonly TimeSpan OutageWarningInterval = TimeSpan.FromMinutes(1);
 
-    public static ResiliencePipeline Create(ChromaRetryOptions options, TimeProvider time, ILogger logger)
+    /// <param name="options">Delays and jitter.</param>
+    /// <param name="time">The clock of the delays.</param>
+    /// <param name="logger">Where the outage warning goes.</param>
+    /// <param name="endpoint">The address (or addresses) the warning names, so that a mistyped or defaulted one shows.</param>
+    public static ResiliencePipeline Create(ChromaRetryOptions options, TimeProvider time, ILogger logger, string endpoint)
     {
         var lastWarning = long.MinValue;
         return new ResiliencePipelineBuilder { TimeProvider = time }
@@ -36,7 +40,7 @@ internal static class RetryPipelineFactory
                     {
                         // The first failure of an outage is said once at Warning, without a stack trace; the retries after
                         // it (every one until the server answers) at Debug.
-                        ChromaClientLog.ServerUnreachable(logger, status, Detail(rpc, args.Outcome.Exception), options.MaxDelay.TotalSeconds);
+                        ChromaClientLog.ServerUnreachable(logger, endpoint, status, Detail(rpc, args.Outcome.Exception), options.MaxDelay.TotalSeconds);
                     }
 
                     ChromaClientLog.StreamRetry(logger, status, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception);

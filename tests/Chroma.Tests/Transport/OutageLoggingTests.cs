@@ -29,7 +29,7 @@ public sealed class OutageLoggingTests
         Assert.Multiple(() =>
         {
             Assert.That(warnings, Has.Count.EqualTo(1), string.Join("\n", entries.Select(e => $"{e.Level} {e.Message}")));
-            Assert.That(warnings[0].Message, Does.Contain("cannot deliver to the server").And.Contain("Unavailable").And.Contain("scripted outage"));
+            Assert.That(warnings[0].Message, Does.Contain("cannot deliver to the server at http://127.0.0.1:1/").And.Contain("Unavailable").And.Contain("scripted outage"), "names the address it tried (probe G F3)");
             Assert.That(entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("retry", StringComparison.Ordinal)), Is.EqualTo(5), "every retry at Debug");
             Assert.That(client.Statistics.Exported, Is.EqualTo(10), "nothing lost");
         });
