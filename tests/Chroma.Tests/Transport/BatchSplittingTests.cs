@@ -119,23 +119,11 @@ public sealed class BatchSplittingTests
         // Arrange: a proxy that resets the stream (no status) for any batch of more than 4 records.
         var sessions = new SizeLimitedSessions(message =>
             message.Records.Count > 4 ? new Status(StatusCode.Cancelled, "the ingest stream was torn down before the server sent a status") : null);
-        await using var client = TestClients.Create(sessions, o =>
-        {
-            o.MaxBatchSize = 20;
-            o.FlushInterval = TimeSpan.FromSeconds(30);
-        });
-        var set = client.Set();
 
         // Act
-        for (var i = 0; i < 20; i++)
-        {
-            set.LogTraining([i, 0, 0, 0], "0");
-        }
-
-        await client.FlushAsync(cancellationToken);
+        var stats = await SendOneBatchOfTwentyAsync(sessions, cancellationToken);
 
         // Assert
-        var stats = client.Statistics;
         Assert.Multiple(() =>
         {
             Assert.That(stats.Exported, Is.EqualTo(20), "exported");
@@ -152,27 +140,34 @@ public sealed class BatchSplittingTests
         var failures = 1;
         var sessions = new SizeLimitedSessions(_ =>
             Interlocked.Decrement(ref failures) >= 0 ? new Status(StatusCode.Cancelled, "the ingest stream was torn down before the server sent a status") : null);
+
+        // Act
+        var stats = await SendOneBatchOfTwentyAsync(sessions, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(stats.Exported, Is.EqualTo(20));
+            Assert.That(sessions.AckedBatches.Select(b => b.Records.Count), Is.EqualTo(new[] { 20 }), "re-sent whole, same as before");
+        });
+    }
+
+    // Logs 20 records into one batch (it closes by count, not by time), flushes, and returns the client's counts.
+    private static async Task<ChromaStatistics> SendOneBatchOfTwentyAsync(SizeLimitedSessions sessions, CancellationToken cancellationToken)
+    {
         await using var client = TestClients.Create(sessions, o =>
         {
             o.MaxBatchSize = 20;
             o.FlushInterval = TimeSpan.FromSeconds(30);
         });
         var set = client.Set();
-
-        // Act
         for (var i = 0; i < 20; i++)
         {
             set.LogTraining([i, 0, 0, 0], "0");
         }
 
         await client.FlushAsync(cancellationToken);
-
-        // Assert
-        Assert.Multiple(() =>
-        {
-            Assert.That(client.Statistics.Exported, Is.EqualTo(20));
-            Assert.That(sessions.AckedBatches.Select(b => b.Records.Count), Is.EqualTo(new[] { 20 }), "re-sent whole, same as before");
-        });
+        return client.Statistics;
     }
 
     /// <summary>An ingest server that ends the stream with the status <c>refuse</c> gives for a batch, and acks the others.</summary>
