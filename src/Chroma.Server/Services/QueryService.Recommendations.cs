@@ -22,6 +22,9 @@ internal sealed partial class QueryService
     private const int DefaultWaitMs = 30_000;
     private const int MaxWaitMs = 600_000;
 
+    // How long a replica asked for the next page of a ranking it does not serve waits to load it from the database.
+    private static readonly TimeSpan ReplicaCatchUpWait = TimeSpan.FromSeconds(10);
+
     /// <inheritdoc />
     public override async Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context)
     {
@@ -61,12 +64,11 @@ internal sealed partial class QueryService
         }
 
         var reviewed = request.IncludeReviewed ? null : _labeling.Reviewed(set);
-        if (anchor is { } pinnedAnchor && pinnedAnchor != RankingAnchor.Of(scores, reviewed))
+        if (anchor is { } tokenAnchor && tokenAnchor != RankingAnchor.Of(scores, reviewed))
         {
-            // A later page of a ranking that has been replaced since: served from the ranking the first page came from.
-            (scores, reviewed) = _pinned.Find(set.Key, pinnedAnchor) ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(
-                CultureInfo.InvariantCulture,
-                $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a server keeps one replaced ranking per set, {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page); start again from the first page")));
+            // A later page of a ranking that has been replaced since, or (with replicas) that another replica served and
+            // this one has not loaded yet.
+            (scores, reviewed) = await RankingOfTokenAsync(set, tokenAnchor, request.IncludeReviewed, context).ConfigureAwait(false);
         }
 
         var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
@@ -109,6 +111,48 @@ internal sealed partial class QueryService
         }
 
         return response;
+    }
+
+    // The ranking a page token names: one this server keeps (PinnedRankings), or, with replicas, the current ranking once
+    // this replica has caught up with the database (the token may come from a replica that loaded a newer pass first).
+    private async Task<(Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed)> RankingOfTokenAsync(
+        StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed, ServerCallContext context)
+    {
+        if (_pinned.Find(set.Key, anchor) is { } held)
+        {
+            return held;
+        }
+
+        if (_scoring.Shared)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            wait.CancelAfter(DeadlineBoundedWait.Limit(ReplicaCatchUpWait, context.Deadline, DateTime.UtcNow));
+            try
+            {
+                var acknowledged = await _scoring.AcknowledgedAsync(set, wait.Token).ConfigureAwait(false);
+                await _scoring.WaitForCoverageAsync(set, acknowledged.Sequence, acknowledged.Deletes, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                // Not caught up in time: answered below as a ranking no longer held.
+            }
+
+            var scores = _scoring.Scores(set);
+            var reviewed = includeReviewed ? null : _labeling.Reviewed(set);
+            if (RankingAnchor.Of(scores, reviewed) == anchor)
+            {
+                return (scores, reviewed);
+            }
+
+            if (_pinned.Find(set.Key, anchor) is { } heldSince)
+            {
+                return heldSince;
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(
+            CultureInfo.InvariantCulture,
+            $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a server keeps one replaced ranking per set, {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page{(_scoring.Shared ? "; a replica holds only the replaced rankings it served pages of itself" : string.Empty)}); start again from the first page")));
     }
 
     private static Protocol.V1.Recommendation ToMessage(StoredRecord record, Recommendations.Recommendation item)

@@ -89,11 +89,20 @@ public class RecommendationPageTokenTests
             new GetRecommendationsRequest { SetId = setId, PageSize = 10, PageToken = first.NextPageToken, Strategy = RecommendationStrategy.OutOfDistribution }));
         var otherSize = await server.Query.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = setId, PageSize = 7, PageToken = first.NextPageToken });
 
+        // A token of format 2 (servers that named a ranking by their own revision counter), as a rolling upgrade meets it.
+        var earlierFormat = new byte[41];
+        earlierFormat[0] = 2;
+        earlierFormat[1] = 10;
+        var earlier = Assert.ThrowsAsync<RpcException>(async () => await server.Query.GetRecommendationsAsync(
+            new GetRecommendationsRequest { SetId = setId, PageSize = 10, PageToken = System.Buffers.Text.Base64Url.EncodeToString(earlierFormat) }));
+
         // Assert
         Assert.That((otherCall!.StatusCode, otherQuery!.StatusCode), Is.EqualTo((StatusCode.InvalidArgument, StatusCode.InvalidArgument)));
         Assert.That(otherCall.Status.Detail, Does.Contain("page_token: is a token of another call"));
         Assert.That(otherQuery.Status.Detail, Does.Contain("page_token: was issued for another query"));
         Assert.That(otherSize.Recommendations, Has.Count.EqualTo(7), "the page size may change between pages");
+        Assert.That(earlier!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+        Assert.That(earlier.Status.Detail, Does.Contain("page_token: was issued by an earlier version of the server"));
     }
 
     // A set of two classes: `trainingPerClass` labeled training records and `productionPerClass` ordinary production ones each.

@@ -107,6 +107,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         MarkDirty(set);
     }
 
+    /// <summary>Gets whether replicas share the database (then another replica may have served a ranking this one has not loaded yet).</summary>
+    public bool Shared => _coordination.Shared;
+
     /// <summary>The highest sequence the published scores of <paramref name="set"/> cover, or -1 before the first pass since the start ended.</summary>
     public long CoveredThrough(StoredEmbeddingSet set) => StateOf(set).Coverage.CoveredThrough;
 

@@ -85,12 +85,13 @@ internal sealed class PinnedRankings(TimeProvider time)
 }
 
 /// <summary>
-/// What identifies one ranking of a set on this server: the published scores (revision and when they were computed)
-/// and the version of the reviewed records it leaves out (0 when it leaves none out).
+/// What identifies one ranking of a set: the fingerprints (<see cref="RankingFingerprint"/>) of the published scores and
+/// of the reviewed records it leaves out (0 when it leaves none out). Content, not a counter of this process, so every
+/// replica that serves the same ranking names it alike.
 /// </summary>
-internal readonly record struct RankingAnchor(long Revision, long ComputedUnixMs, long ExcludedVersion)
+internal readonly record struct RankingAnchor(ulong Scores, ulong Excluded)
 {
     /// <summary>The anchor of the ranking cut from <paramref name="scores"/> less <paramref name="excluded"/>.</summary>
     public static RankingAnchor Of(SetScores scores, ReviewedSnapshot? excluded) =>
-        new(scores.Revision, scores.ComputedUnixMs, excluded?.Version ?? 0);
+        new(RankingFingerprint.Of(scores), RankingFingerprint.Of(excluded));
 }

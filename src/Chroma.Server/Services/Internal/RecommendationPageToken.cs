@@ -8,14 +8,19 @@ namespace Chroma.Server.Services.Internal;
 
 /// <summary>
 /// GetRecommendations' page tokens: a format byte, the offset of the next page, the ranking the pages are cut from
-/// (<see cref="RankingAnchor"/>) and a hash of the query (strategy, dataset, metadata filter, all_scores, diversity,
-/// include_reviewed), base64url. The next page comes from the same ranking (<see cref="PinnedRankings"/>), and a token
+/// (<see cref="RankingAnchor"/>: fingerprints of its content, the same on every replica that serves it) and a hash of the query (strategy, dataset, metadata filter, all_scores, diversity,
+/// include_reviewed), base64url. The next page comes from the same ranking (the current one, or one
+/// <see cref="PinnedRankings"/> keeps), whichever replica is asked, and a token
 /// of another call or another query is refused instead of serving a wrong page.
 /// </summary>
 internal static class RecommendationPageToken
 {
-    private const byte Format = 2;
-    private const int Length = 1 + (5 * sizeof(long));
+    private const byte Format = 3;
+    private const int Length = 1 + (4 * sizeof(long));
+
+    // Format 2 (servers before the ranking's fingerprint): offset, revision, computed time, reviewed version, query.
+    private const byte LocalRevisionFormat = 2;
+    private const int LocalRevisionLength = 1 + (5 * sizeof(long));
 
     /// <summary>The token for the page at <paramref name="offset"/> of the ranking <paramref name="anchor"/> names.</summary>
     public static string Encode(long offset, RankingAnchor anchor, ulong queryHash)
@@ -23,10 +28,9 @@ internal static class RecommendationPageToken
         Span<byte> bytes = stackalloc byte[Length];
         bytes[0] = Format;
         BinaryPrimitives.WriteInt64LittleEndian(bytes[1..], offset);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[9..], anchor.Revision);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[17..], anchor.ComputedUnixMs);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[25..], anchor.ExcludedVersion);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes[33..], queryHash);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[9..], anchor.Scores);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[17..], anchor.Excluded);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[25..], queryHash);
         return Base64Url.EncodeToString(bytes);
     }
 
@@ -38,10 +42,15 @@ internal static class RecommendationPageToken
             return (0, null, 0, null);
         }
 
-        Span<byte> bytes = stackalloc byte[Length + 3];
+        Span<byte> bytes = stackalloc byte[LocalRevisionLength + 3];
         if (Base64Url.DecodeFromChars(token, bytes, out _, out var written) != OperationStatus.Done)
         {
             return (0, null, 0, NotIssued);
+        }
+
+        if (written == LocalRevisionLength && bytes[0] == LocalRevisionFormat)
+        {
+            return (0, null, 0, EarlierServer);
         }
 
         if (written != Length || bytes[0] != Format)
@@ -51,9 +60,8 @@ internal static class RecommendationPageToken
         }
 
         var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes[1..]);
-        var anchor = new RankingAnchor(
-            BinaryPrimitives.ReadInt64LittleEndian(bytes[9..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[17..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[25..]));
-        return offset <= 0 ? (0, null, 0, NotIssued) : (offset, anchor, BinaryPrimitives.ReadUInt64LittleEndian(bytes[33..]), null);
+        var anchor = new RankingAnchor(BinaryPrimitives.ReadUInt64LittleEndian(bytes[9..]), BinaryPrimitives.ReadUInt64LittleEndian(bytes[17..]));
+        return offset <= 0 ? (0, null, 0, NotIssued) : (offset, anchor, BinaryPrimitives.ReadUInt64LittleEndian(bytes[25..]), null);
     }
 
     /// <summary>A hash of what decides a ranking's order and content (FNV-1a, 64 bits); the page size is not part of it.</summary>
@@ -88,6 +96,9 @@ internal static class RecommendationPageToken
     }
 
     private static ValidationError NotIssued => ValidationError.Invalid("page_token: is not a token this server issued");
+
+    private static ValidationError EarlierServer =>
+        ValidationError.Invalid("page_token: was issued by an earlier version of the server, whose tokens name a ranking differently; start again from the first page");
 
     private static ValidationError OtherCall =>
         ValidationError.Invalid("page_token: is a token of another call (GetRecords, GetLabeledRecords or GetReviewHistory); pass the next_page_token of a GetRecommendations response");

@@ -9,7 +9,8 @@ namespace Chroma.Server.Tests.Recommendations.Serving;
 [TestFixture]
 public sealed class PinnedRankingsTests
 {
-    private static SetScores Scores(long revision) => new([], "v1", 1_000 + revision, revision, null);
+    // Rankings differ by content (a page token names one by its fingerprint): here, by the training version.
+    private static SetScores Scores(long revision) => new([], $"v{revision}", 1_000 + revision, revision, null);
 
     [Test]
     public void Find_PinnedRanking_TheScoresAndExclusionsItWasCutFrom()
