@@ -10,10 +10,11 @@ namespace Chroma;
 /// <see cref="Fit"/> returns the inner model instance itself and throws exactly what the inner estimator throws.
 /// </summary>
 /// <remarks>
-/// The extra pass costs one <c>Transform</c> over the training data. By default rows are queued without waiting: a
-/// training set larger than <see cref="ChromaClientOptions.QueueCapacity"/> that the sender cannot keep up with loses
-/// rows, which are counted in <see cref="ChromaStatistics.Dropped"/>. Set <see cref="DataViewCaptureOptions.DeliveryWait"/>
-/// to let <c>Fit</c> (a batch call, not a hot path) wait for each chunk to be delivered instead.
+/// The extra pass costs one <c>Transform</c> over the training data. By default <c>Fit</c> (a batch call, not a hot
+/// path) waits, up to <see cref="DataViewCaptureOptions.DeliveryWait"/> (10 s) per chunk, for each chunk to be
+/// delivered, so a training set larger than <see cref="ChromaClientOptions.QueueCapacity"/> arrives whole. When a wait
+/// times out (server down or slow) the rest is queued without waiting: rows that find the queue full are then counted in
+/// <see cref="ChromaStatistics.Dropped"/>. A <see cref="DataViewCaptureOptions.DeliveryWait"/> of zero never waits.
 /// </remarks>
 /// <typeparam name="TTransformer">The model type the inner estimator produces.</typeparam>
 public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
