@@ -22,12 +22,17 @@ public sealed partial class ChromaClient
         _records.Writer.TryComplete();
         _assembler.RequestFlush(); // Wake the loop: an open batch must not wait for its deadline.
         var loops = Task.WhenAll(_assemblerTask, _senderTask);
+
+        // What a timed-out drain leaves undelivered: every record counted failed from the moment it gives up, those in
+        // flight (failed by the sender as it stops) as well as those still queued (failed below).
+        long? failedAtTimeout = null;
         try
         {
             await loops.WaitAsync(_options.DrainTimeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
+            failedAtTimeout = _counters.Failed;
             await _stopping.CancelAsync().ConfigureAwait(false);
             await loops.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -38,7 +43,8 @@ public sealed partial class ChromaClient
             ChromaClientLog.DeliveryLoopFailed(_logger, ex);
         }
 
-        var failed = _sender.FailRemaining() + _assembler.FailQueuedRecords();
+        var remaining = _sender.FailRemaining() + _assembler.FailQueuedRecords();
+        var failed = failedAtTimeout is { } before ? Math.Max(remaining, _counters.Failed - before) : remaining;
         if (failed > 0)
         {
             ChromaClientLog.DrainTimedOut(_logger, failed, _options.DrainTimeout.TotalSeconds);

@@ -220,6 +220,9 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
     internal DateTimeOffset? LastAcknowledged => _sender.LastAck;
 
+    /// <summary>The last ingest failure that retrying cannot fix (status and detail) since the last acknowledgement, or <see langword="null"/>.</summary>
+    internal string? IngestRefusal => _sender.Refusal;
+
     /// <summary>When this client was created (its clock's time): the health check's reference before the first acknowledgement.</summary>
     internal DateTimeOffset CreatedAt { get; }
 

@@ -6,7 +6,9 @@ namespace Chroma.DependencyInjection;
 /// <summary>
 /// Reports the client's connection to the server: Healthy while batches are acknowledged, Degraded while the sender
 /// retries (records wait in the bounded queue) or records were dropped since the last check, Unhealthy when the stream
-/// has kept failing for longer than the threshold.
+/// has kept failing for longer than the threshold, or at once when the server refused it in a way retrying cannot fix
+/// (<c>Unauthenticated</c>, <c>PermissionDenied</c>...: the records are counted failed, not kept), until a batch is
+/// acknowledged again.
 /// </summary>
 public sealed class ChromaHealthCheck : IHealthCheck
 {
@@ -52,7 +54,15 @@ public sealed class ChromaHealthCheck : IHealthCheck
         // Before the first acknowledgement the client's own start is the reference: a client seconds old is retrying, not down.
         var withoutAck = _time.GetUtcNow() - (lastAck ?? _client.CreatedAt);
         HealthCheckResult result;
-        if (failures > 0 && withoutAck > _unhealthyAfter && stats.Queued > 0)
+        if (failures > 0 && _client.IngestRefusal is { } refusal)
+        {
+            // Retrying cannot fix it (a wrong API key, a refused set): records are counted failed, not waiting.
+            data["refusal"] = refusal;
+            result = HealthCheckResult.Unhealthy(
+                string.Create(CultureInfo.InvariantCulture, $"Chroma server at {_client.Endpoint} refuses the ingest stream with {refusal}, which retrying cannot fix (check Chroma:ApiKey when Unauthenticated); {stats.Failed} records counted failed so far."),
+                data: data);
+        }
+        else if (failures > 0 && withoutAck > _unhealthyAfter && stats.Queued > 0)
         {
             var since = lastAck is null ? "since the client started" : "since the last one";
             result = HealthCheckResult.Unhealthy(

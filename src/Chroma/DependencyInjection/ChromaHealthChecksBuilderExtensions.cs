@@ -12,7 +12,8 @@ public static class ChromaHealthChecksBuilderExtensions
     /// <summary>
     /// Adds a check of the <see cref="ChromaClient"/> registered with <c>AddChroma</c>: Healthy while batches are
     /// acknowledged, Degraded while retrying or after drops, Unhealthy (or <paramref name="failureStatus"/>) when no batch
-    /// was acknowledged for longer than <paramref name="unhealthyAfter"/> while the stream keeps failing. One check
+    /// was acknowledged for longer than <paramref name="unhealthyAfter"/> while the stream keeps failing, or at once when
+    /// the server refuses the stream in a way retrying cannot fix (a wrong API key: <c>Unauthenticated</c>). One check
     /// instance serves every run, so "dropped since the last check" means what it says.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>

@@ -70,6 +70,7 @@ internal sealed partial class BatchSender
         Volatile.Write(ref _consecutiveFailures, 0);
         Volatile.Write(ref _lastAckUnixMs, _time.GetUtcNow().ToUnixTimeMilliseconds());
         Volatile.Write(ref _permanentFailureLogged, 0);
+        Volatile.Write(ref _refusal, null);
         var batch = _unacked[index];
         _counters.RecordAckLatency(_time.GetElapsedTime(batch.SentTimestamp));
         if (ack.Error is null)

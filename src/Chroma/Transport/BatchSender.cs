@@ -32,6 +32,7 @@ internal sealed partial class BatchSender
     private int _consecutiveFailures;
     private long _lastAckUnixMs;
     private int _permanentFailureLogged; // the status code + 1 of the last permanent failure logged as an error; 0 after an ack
+    private string? _refusal; // the last permanent failure (status and detail) since the last ack
 
     public BatchSender(
         ChannelReader<OutgoingBatch> batches,
@@ -58,6 +59,12 @@ internal sealed partial class BatchSender
 
     /// <summary>Stream failures since the last acknowledgement (0 when healthy).</summary>
     public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>
+    /// The last failure that retrying cannot fix (e.g. <c>Unauthenticated</c>: a wrong API key), as status and detail, since
+    /// the server last acknowledged a batch; <see langword="null"/> when there was none.
+    /// </summary>
+    public string? Refusal => Volatile.Read(ref _refusal);
 
     /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
     public DateTimeOffset? LastAck
@@ -221,6 +228,9 @@ internal sealed partial class BatchSender
             count += batch.Count;
         }
 
+        // Told before the records are counted, so whoever sees them counted failed sees why.
+        var detail = RetryPipelineFactory.Detail(ex, ex);
+        Volatile.Write(ref _refusal, $"{ex.StatusCode} ({detail})");
         _unacked.Clear();
         _counters.AddFailed(count);
 
@@ -232,7 +242,7 @@ internal sealed partial class BatchSender
         }
         else
         {
-            ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, RetryPipelineFactory.Detail(ex, ex), count, ex);
+            ChromaClientLog.StreamFailedPermanently(_logger, ex.StatusCode, detail, count, ex);
         }
     }
 

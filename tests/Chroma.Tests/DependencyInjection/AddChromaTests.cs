@@ -161,6 +161,39 @@ public sealed class AddChromaTests
     }
 
     [Test, CancelAfter(10_000)]
+    public async Task HealthCheck_ServerRefusesTheKey_UnhealthyAtOnceNamingWhyThenHealthyAfterAnAck(CancellationToken cancellationToken)
+    {
+        // Before: "Degraded ... retrying; records wait in the queue" for two minutes, while every record was counted failed.
+        var sessions = new Support.ScriptedIngestSessions { FailureStatus = Grpc.Core.StatusCode.Unauthenticated, FailureDetail = "invalid API key" };
+        sessions.FailNextSessions(1);
+        await using var client = Support.TestClients.Create(sessions);
+        var check = new ChromaHealthCheck(client, TimeSpan.FromMinutes(2), new FakeTimeProvider(DateTimeOffset.UtcNow));
+
+        client.Set().LogTraining([1, 2, 3, 4], "0");
+        while (client.Statistics.Failed < 1)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+
+        var refused = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+        client.Set().LogTraining([1, 2, 3, 4], "0"); // the next stream is accepted (the key was fixed)
+        while (client.Statistics.Exported < 1)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+
+        var accepted = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.Status, Is.EqualTo(HealthStatus.Unhealthy), "at once, not after two minutes");
+            Assert.That(refused.Description, Does.Contain("Unauthenticated").And.Contain("invalid API key").And.Contain("retrying cannot fix"));
+            Assert.That(refused.Data["refusal"], Does.Contain("Unauthenticated"));
+            Assert.That(accepted.Status, Is.EqualTo(HealthStatus.Healthy), accepted.Description);
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task HealthCheck_RecordsDropped_DegradedOnceThenHealthy(CancellationToken cancellationToken)
     {
         await using var client = Support.TestClients.Create(new Support.ScriptedIngestSessions());
