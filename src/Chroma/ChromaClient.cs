@@ -358,6 +358,14 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 return false;
             }
 
+            if (RecordValueCheck.ProbabilityDoubt(classProbabilities) is { } doubt)
+            {
+                var setId = set.Descriptor.Id;
+                CaptureErrors.Warn(
+                    $"class probabilities, set '{setId}'",
+                    string.Create(CultureInfo.InvariantCulture, $"the class probabilities of a record of set '{setId}' {doubt}: [{string.Join(", ", classProbabilities[..Math.Min(classProbabilities.Length, 5)].ToArray())}{(classProbabilities.Length > 5 ? ", ..." : string.Empty)}]; the uncertainty signals (entropy, margin, least confidence) need probabilities, such as the softmax of the logits"));
+            }
+
             var metadataCopy = metadata?.ToArray();
             if (metadataCopy is not null && HasNullKeyOrValue(metadataCopy))
             {

@@ -37,6 +37,34 @@ internal static class RecordValueCheck
         return null;
     }
 
+    /// <summary>
+    /// Why finite class probabilities look like something else (logits, scores), or <see langword="null"/> when they are
+    /// non-negative and sum to 1 within 0.01. The server reads them as probabilities: it drops the uncertainty signals
+    /// of negative ones and rescales others, so the ranking changes without a word.
+    /// </summary>
+    public static string? ProbabilityDoubt(ReadOnlySpan<float> probabilities)
+    {
+        if (probabilities.IsEmpty)
+        {
+            return null;
+        }
+
+        var sum = 0f;
+        foreach (var p in probabilities)
+        {
+            if (p < 0)
+            {
+                return "has negative values (logits?)";
+            }
+
+            sum += p;
+        }
+
+        return Math.Abs(sum - 1) > 0.01f
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sums to {sum:G4}, not 1")
+            : null;
+    }
+
     // Whether every value's magnitude is below limit (NaN is not; with limit +infinity: every value is finite).
     private static bool AllBelow(ReadOnlySpan<float> values, float limit)
     {

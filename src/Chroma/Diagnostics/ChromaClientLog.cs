@@ -6,6 +6,9 @@ namespace Chroma.Diagnostics;
 /// <summary>The client's log messages (source-generated). Secrets such as the API key are never logged.</summary>
 internal static partial class ChromaClientLog
 {
+    [LoggerMessage(15, LogLevel.Warning, "Chroma: {Detail} (told once per set; the records are sent as given).")]
+    public static partial void SuspectValues(ILogger logger, string detail);
+
     [LoggerMessage(1, LogLevel.Warning, "Chroma capture problem ({Kind}); further problems of this kind are counted, not logged.")]
     public static partial void CaptureProblem(ILogger logger, string kind, Exception? exception);
 
