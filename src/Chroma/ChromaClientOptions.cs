@@ -82,7 +82,10 @@ public sealed class ChromaClientOptions
     /// </summary>
     public TimeSpan DropLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Where the client logs, or <see langword="null"/> (the default) for no logging.</summary>
+    /// <summary>
+    /// Where the client logs, or <see langword="null"/> (the default) for no logging. The client's gRPC channels log
+    /// here too, from Warning up (below that they repeat every failed connection attempt with a stack trace).
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>

@@ -12,8 +12,8 @@ internal static partial class ChromaClientLog
     [LoggerMessage(1, LogLevel.Warning, "Chroma capture problem ({Kind}); further problems of this kind are counted, not logged.")]
     public static partial void CaptureProblem(ILogger logger, string kind, Exception? exception);
 
-    [LoggerMessage(2, LogLevel.Warning, "Chroma dropped {Count} records in the last {Seconds:F0} s ({Total} in all): the queue was full or the records were invalid.")]
-    public static partial void RecordsDropped(ILogger logger, long count, double seconds, long total);
+    [LoggerMessage(2, LogLevel.Warning, "Chroma dropped {Count} records in the last {Seconds:F0} s ({Total} in all): {QueueFull} found the queue full, {Invalid} were invalid (each kind of invalid record is logged once as a capture problem).")]
+    public static partial void RecordsDropped(ILogger logger, long count, double seconds, long total, long queueFull, long invalid);
 
     [LoggerMessage(3, LogLevel.Debug, "Chroma ingest stream failed ({Status}); retry {Attempt} in {DelayMs:F0} ms.")]
     public static partial void StreamRetry(ILogger logger, StatusCode status, int attempt, double delayMs, Exception? exception);

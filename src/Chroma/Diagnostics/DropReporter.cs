@@ -11,6 +11,7 @@ internal sealed class DropReporter : IDisposable
     private readonly TimeSpan _interval;
     private readonly ITimer _timer;
     private long _reported;
+    private long _reportedInvalid;
 
     public DropReporter(ClientCounters counters, ILogger logger, TimeSpan interval, TimeProvider time)
     {
@@ -22,11 +23,16 @@ internal sealed class DropReporter : IDisposable
 
     public void Report()
     {
+        // Invalid first: a record counted invalid is counted dropped too, so the split never exceeds the total.
+        var invalid = _counters.DroppedInvalid;
         var dropped = _counters.Dropped;
         var previous = Interlocked.Exchange(ref _reported, dropped);
+        var previousInvalid = Interlocked.Exchange(ref _reportedInvalid, invalid);
         if (dropped > previous)
         {
-            ChromaClientLog.RecordsDropped(_logger, dropped - previous, _interval.TotalSeconds, dropped);
+            var count = dropped - previous;
+            var newlyInvalid = Math.Min(count, invalid - previousInvalid);
+            ChromaClientLog.RecordsDropped(_logger, count, _interval.TotalSeconds, dropped, count - newlyInvalid, newlyInvalid);
         }
     }
 

@@ -7,9 +7,9 @@ namespace Chroma.Diagnostics;
 /// rethrows its exceptions as an <see cref="AggregateException"/>) would otherwise throw on the drop reporter's timer and
 /// abort the process, stop the sender so that records were neither delivered nor counted, or make
 /// <c>DisposeAsync</c> throw. Here such a message is lost instead, and counted (<see cref="Lost"/>): logs are not the
-/// user's data.
+/// user's data. Entries below <c>minimum</c> are not passed on (the gRPC channel's loggers start at Warning).
 /// </summary>
-internal sealed class NonThrowingLogger(ILogger inner) : ILogger
+internal sealed class NonThrowingLogger(ILogger inner, LogLevel minimum = LogLevel.Trace) : ILogger
 {
     private static long _lost;
 
@@ -36,6 +36,11 @@ internal sealed class NonThrowingLogger(ILogger inner) : ILogger
     /// <inheritdoc />
     public bool IsEnabled(LogLevel logLevel)
     {
+        if (logLevel < minimum)
+        {
+            return false;
+        }
+
         try
         {
             return inner.IsEnabled(logLevel);
@@ -51,6 +56,11 @@ internal sealed class NonThrowingLogger(ILogger inner) : ILogger
     /// <inheritdoc />
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        if (logLevel < minimum)
+        {
+            return;
+        }
+
         try
         {
             inner.Log(logLevel, eventId, state, exception, formatter);

@@ -20,7 +20,9 @@ internal static class GrpcChannelFactory
             HttpHandler = options.HttpHandler ?? CreateHandler(options.TrustedRootCertificate),
             MaxSendMessageSize = MaxMessageBytes,
             MaxReceiveMessageSize = MaxMessageBytes,
-            LoggerFactory = options.LoggerFactory is { } loggers ? new Diagnostics.NonThrowingLoggerFactory(loggers) : null,
+            // Warning and up: at Information the channel logs every failed attempt with a stack trace of several KB,
+            // beside the client's own one-line warning that names the endpoint and the cause.
+            LoggerFactory = options.LoggerFactory is { } loggers ? new Diagnostics.NonThrowingLoggerFactory(loggers, Microsoft.Extensions.Logging.LogLevel.Warning) : null,
             // A handler the caller passed is theirs to dispose; the one built here is the channel's.
             DisposeHttpClient = options.HttpHandler is null,
         });
