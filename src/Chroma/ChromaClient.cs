@@ -220,6 +220,9 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     /// <summary>When the server last acknowledged a batch, or <see langword="null"/> if never.</summary>
     internal DateTimeOffset? LastAcknowledged => _sender.LastAck;
 
+    /// <summary>Logs that the configuration key <paramref name="path"/> was ignored, and the setting it resembles.</summary>
+    internal void WarnIgnoredSetting(string path, string meant) => ChromaClientLog.IgnoredSetting(_logger, path, meant);
+
     /// <summary>The last ingest failure that retrying cannot fix (status and detail) since the last acknowledgement, or <see langword="null"/>.</summary>
     internal string? IngestRefusal => _sender.Refusal;
 

@@ -181,6 +181,13 @@ public sealed class ChromaClientOptions
         {
             throw new ArgumentException($"{name} must be an absolute http:// or https:// URI, not '{endpoint}'.", name);
         }
+
+        if (endpoint.AbsolutePath != "/" || endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0)
+        {
+            // gRPC calls go to /chroma.v1.Ingest/Log and so on at the root: a path would be dropped without a word.
+            throw new ArgumentException(
+                $"{name} must name the server only (scheme, host and port), not '{endpoint}': gRPC calls go to the root, so '{endpoint.PathAndQuery}{endpoint.Fragment}' would be ignored.", name);
+        }
     }
 
     /// <summary>Whether <paramref name="value"/> can travel as a gRPC ASCII header value: printable ASCII, not padded.</summary>

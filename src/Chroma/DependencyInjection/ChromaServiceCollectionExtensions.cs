@@ -43,13 +43,15 @@ public static class ChromaServiceCollectionExtensions
     /// <summary>
     /// Registers a <see cref="ChromaClient"/> whose options are bound from <paramref name="configuration"/> (for example
     /// <c>builder.Configuration.GetSection("Chroma")</c>: <c>Endpoint</c>, <c>ApiKey</c>, <c>QueueCapacity</c>,
-    /// <c>FlushInterval</c>, <c>Retry:MaxDelay</c>...).
+    /// <c>FlushInterval</c>, <c>Retry:MaxDelay</c>...). A key one or two letters away from a setting (<c>Endpiont</c>) is
+    /// ignored by the binder: the client warns about it when it is created (event 16), naming the setting it resembles.
     /// </summary>
     public static IServiceCollection AddChroma(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddChroma();
         services.Configure<ChromaClientOptions>(configuration);
+        services.TryAddSingleton(new ConfigurationNearMisses(configuration));
         return services;
     }
 
@@ -64,6 +66,15 @@ public static class ChromaServiceCollectionExtensions
             options.TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System;
         }
 
-        return new ChromaClient(options);
+        var client = new ChromaClient(options);
+        if (services.GetService<ConfigurationNearMisses>() is { } nearMisses)
+        {
+            foreach (var (path, meant) in nearMisses.Find())
+            {
+                client.WarnIgnoredSetting(path, meant);
+            }
+        }
+
+        return client;
     }
 }

@@ -6,6 +6,9 @@ namespace Chroma.Diagnostics;
 /// <summary>The client's log messages (source-generated). Secrets such as the API key are never logged.</summary>
 internal static partial class ChromaClientLog
 {
+    [LoggerMessage(16, LogLevel.Warning, "Chroma setting '{Path}' is not a client setting and is ignored; did you mean '{Meant}'? The client uses that setting's configured or default value.")]
+    public static partial void IgnoredSetting(ILogger logger, string path, string meant);
+
     [LoggerMessage(15, LogLevel.Warning, "Chroma: {Detail} (told once per set; the records are sent as given).")]
     public static partial void SuspectValues(ILogger logger, string detail);
 

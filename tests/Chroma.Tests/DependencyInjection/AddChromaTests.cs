@@ -129,6 +129,57 @@ public sealed class AddChromaTests
         Assert.That(validator.Validate, Throws.Exception.With.Message.Contain("Endpoint"));
     }
 
+    [TestCase("http://10.0.0.1:50051/chroma")]
+    [TestCase("http://10.0.0.1:50051/?tls=1")]
+    public void ClientOptions_EndpointWithAPathOrQuery_RefusedNamingWhatWouldBeIgnored(string endpoint)
+    {
+        // gRPC calls go to the root: a path was dropped without a word (outside-in probe G, F3).
+        var ex = Assert.Throws<ArgumentException>(() => new ChromaClientOptions { Endpoint = new Uri(endpoint) }.Validate());
+        var listed = Assert.Throws<ArgumentException>(() => new ChromaClientOptions { Endpoints = { new Uri("http://10.0.0.2:50051"), new Uri(endpoint) } }.Validate());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.ParamName, Is.EqualTo(nameof(ChromaClientOptions.Endpoint)));
+            Assert.That(ex.Message, Does.Contain("must name the server only").And.Contain("would be ignored"));
+            Assert.That(listed!.ParamName, Is.EqualTo("Endpoints[1]"));
+        });
+        Assert.That(() => new ChromaClientOptions { Endpoint = new Uri("http://10.0.0.1:50051/") }.Validate(), Throws.Nothing);
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task AddChroma_FromConfigurationWithAMistypedKey_WarnsNamingTheKeyAndTheSettingServerKeysLeftAlone(CancellationToken cancellationToken)
+    {
+        // Arrange: a typo of Endpoint, a near-miss of QueueCapacity, and the server's own keys in the same section.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Chroma:Endpiont"] = "http://10.0.0.9:6123",
+            ["Chroma:QueueCapacty"] = "5",
+            ["Chroma:ApiKey"] = "0123456789abcdef0123456789abcdef",
+            ["Chroma:Port"] = "50051",
+            ["Chroma:DataDirectory"] = "/var/lib/chroma",
+            ["Chroma:Storage:Provider"] = "Sqlite",
+            ["Chroma:Web:Port"] = "50052",
+        }).Build();
+        var logs = new RecordingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(logs);
+        services.AddChroma(configuration.GetSection("Chroma"));
+        await using var provider = services.BuildServiceProvider();
+
+        // Act
+        var client = provider.GetRequiredService<ChromaClient>();
+
+        // Assert
+        var warnings = logs.Entries.Where(e => e.Id.Id == 16).Select(e => e.Message).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Endpoint, Is.EqualTo(new Uri("http://localhost:50051")), "the binder ignored the mistyped key");
+            Assert.That(warnings, Has.Count.EqualTo(2));
+            Assert.That(warnings, Has.Some.Contain("'Chroma:Endpiont' is not a client setting and is ignored; did you mean 'Endpoint'?"));
+            Assert.That(warnings, Has.Some.Contain("'Chroma:QueueCapacty'").And.Contain("'QueueCapacity'"));
+        });
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task HealthCheck_ServerUnreachableTooLong_UnhealthyAndDegradedBefore(CancellationToken cancellationToken)
     {
