@@ -54,7 +54,7 @@ internal static class BatchValidator
 
         if (records.Count > limits.MaxBatchRecords)
         {
-            return ValidationError.Invalid($"records: batch has {records.Count} records, limit {limits.MaxBatchRecords}");
+            return ValidationError.Invalid($"records: batch has {records.Count} records, limit {limits.MaxBatchRecords}") with { MaxBatchRecords = limits.MaxBatchRecords };
         }
 
         return null;

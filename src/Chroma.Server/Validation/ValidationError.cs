@@ -14,6 +14,9 @@ internal sealed record ValidationError(StatusCode Code, string Message, int Reco
     /// </summary>
     public IReadOnlyList<ValidationError> RecordErrors { get; init; } = [];
 
+    /// <summary>Gets the server's limit of records per batch when the batch was refused for exceeding it, else 0.</summary>
+    public int MaxBatchRecords { get; init; }
+
     /// <summary>An InvalidArgument error.</summary>
     public static ValidationError Invalid(string message, int recordIndex = -1) =>
         new(StatusCode.InvalidArgument, message, recordIndex);

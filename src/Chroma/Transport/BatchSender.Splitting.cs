@@ -45,16 +45,21 @@ internal sealed partial class BatchSender
     private async Task<bool> TrySplitRejectedAsync(int index, LogAck ack, CancellationToken cancellationToken)
     {
         var batch = _unacked[index];
-        var match = TooManyRecordsPattern().Match(ack.Error.Message);
-        if (ack.Error.RecordIndex >= 0 || batch.Count <= 1 || !match.Success)
+
+        // The limit in its own field; from servers older than the field, read from the message.
+        var limit = ack.Error.MaxBatchRecords;
+        if (limit <= 0 && TooManyRecordsPattern().Match(ack.Error.Message) is { Success: true } match
+            && !int.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+        {
+            limit = int.MaxValue; // the wording, without a number this client can read: split in halves
+        }
+
+        if (ack.Error.RecordIndex >= 0 || batch.Count <= 1 || limit <= 0)
         {
             return false;
         }
 
-        if (int.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0)
-        {
-            _maxRecords = Math.Min(_maxRecords, limit);
-        }
+        _maxRecords = Math.Min(_maxRecords, limit);
 
         var pieces = SplitInPlace(index, ack.Error.Message, definite: true);
         foreach (var piece in pieces)

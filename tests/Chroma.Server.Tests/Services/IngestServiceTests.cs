@@ -34,6 +34,28 @@ public sealed class IngestServiceTests
         });
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task Log_BatchOverTheRecordLimit_RejectedWithTheLimitInItsOwnFieldOtherErrorsWithout()
+    {
+        // Arrange: one record more than the default limit (10,000), and a batch with an invalid record.
+        var set = Records.Set(model: "over-limit");
+        var tooMany = Records.Batch(set, Records.Sequence(10_001));
+        var bad = Records.Batch(set, Records.Sequence(3));
+        bad.Records[1].Embedding[0] = float.NaN;
+
+        // Act
+        var acks = await _server.LogAsync(tooMany, bad);
+
+        // Assert: a client splits to the field's value without reading the message's wording.
+        Assert.Multiple(() =>
+        {
+            Assert.That(acks[0].Error.Message, Does.Contain("batch has 10001 records, limit 10000"));
+            Assert.That(acks[0].Error.MaxBatchRecords, Is.EqualTo(10_000));
+            Assert.That(acks[1].Error.RecordIndex, Is.EqualTo(1));
+            Assert.That(acks[1].Error.MaxBatchRecords, Is.Zero);
+        });
+    }
+
     // The proto asks for a batch_id, but a client that leaves it out (one batch at a time, acks matched by order) must
     // not lose its data: the batch is stored and acked with an empty batch_id.
     [Test, CancelAfter(30_000)]

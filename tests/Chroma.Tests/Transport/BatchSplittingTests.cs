@@ -14,10 +14,13 @@ namespace Chroma.Tests.Transport;
 [TestFixture]
 public sealed class BatchSplittingTests
 {
-    [Test, CancelAfter(20_000)]
-    public async Task Send_BatchRejectedForTooManyRecords_SplitToTheServersLimitAndAllDelivered(CancellationToken cancellationToken)
+    [TestCase(true)]
+    [TestCase(false)]
+    [CancelAfter(20_000)]
+    public async Task Send_BatchRejectedForTooManyRecords_SplitToTheServersLimitAndAllDelivered(bool limitInItsField, CancellationToken cancellationToken)
     {
-        // Arrange: the server's answer to a batch over Chroma:Limits:MaxBatchRecords = 3.
+        // Arrange: the server's answer to a batch over Chroma:Limits:MaxBatchRecords = 3: the limit in BatchError's own
+        // field (whatever the message says), or, from a server older than the field, only in the message's wording.
         var sessions = new ScriptedIngestSessions
         {
             Respond = batch => batch.Records.Count > 3
@@ -27,8 +30,9 @@ public sealed class BatchSplittingTests
                     Error = new BatchError
                     {
                         Code = (int)StatusCode.InvalidArgument,
-                        Message = $"records: batch has {batch.Records.Count} records, limit 3",
+                        Message = limitInItsField ? "records: too many for one batch" : $"records: batch has {batch.Records.Count} records, limit 3",
                         RecordIndex = -1,
+                        MaxBatchRecords = limitInItsField ? 3 : 0,
                     },
                 }
                 : new LogAck { BatchId = batch.BatchId, Accepted = batch.Records.Count },

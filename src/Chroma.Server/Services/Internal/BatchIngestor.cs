@@ -182,7 +182,7 @@ internal sealed class BatchIngestor
     {
         Counters.AddRejected(batch.Records.Count);
         IngestLog.BatchRejected(_logger, new ClientText(batch.BatchId), error.Code, new ClientText(error.Message));
-        var answer = new BatchError { Code = (int)error.Code, Message = error.Message, RecordIndex = error.RecordIndex };
+        var answer = new BatchError { Code = (int)error.Code, Message = error.Message, RecordIndex = error.RecordIndex, MaxBatchRecords = error.MaxBatchRecords };
         foreach (var record in error.RecordErrors)
         {
             answer.Records.Add(new RecordError { RecordIndex = record.RecordIndex, Message = record.Message });
