@@ -22,22 +22,47 @@ public sealed partial class ChromaClient
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is outside 1-10,000.</exception>
     /// <exception cref="ChromaException">The stream failed (the server could not be reached, refused the API key, ...).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async Task<ImportResult> ImportAsync(
+    public Task<ImportResult> ImportAsync(
         EmbeddingSetDescriptor set,
         IEnumerable<ImportRecord> records,
         int batchSize = 500,
         IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        ImportAsync(set, records, new ImportOptions { BatchSize = batchSize, Progress = progress }, cancellationToken);
+
+    /// <summary>
+    /// Imports records into a set as <see cref="ImportAsync(EmbeddingSetDescriptor, IEnumerable{ImportRecord}, int, IProgress{int}, CancellationToken)"/>
+    /// does, with <paramref name="options"/>: with <see cref="ImportOptions.SkipInvalidRecords"/>, a batch the server
+    /// rejects for invalid records is sent again without them (the same batch id, so a retry stays idempotent), the
+    /// skipped records are listed in <see cref="ImportResult.Skipped"/>, and the import goes on.
+    /// </summary>
+    /// <param name="set">The set to import into (created by the first batch when new).</param>
+    /// <param name="records">The records, in the order they are sent.</param>
+    /// <param name="options">Batch size, progress, and whether invalid records are skipped.</param>
+    /// <param name="cancellationToken">Cancels the import; batches already acknowledged stay stored.</param>
+    /// <returns>How many records were stored, already held, skipped, and the rejection that stopped the import, if any.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="ImportOptions.BatchSize"/> is outside 1-10,000.</exception>
+    /// <exception cref="ChromaException">The stream failed (the server could not be reached, refused the API key, ...).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<ImportResult> ImportAsync(
+        EmbeddingSetDescriptor set,
+        IEnumerable<ImportRecord> records,
+        ImportOptions options,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(records);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 10_000);
+        ArgumentNullException.ThrowIfNull(options);
+        var batchSize = options.BatchSize;
+        var progress = options.Progress;
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1, nameof(ImportOptions.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 10_000, nameof(ImportOptions.BatchSize));
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var suppression = CaptureSuppression.Begin();
         using var activity = ChromaActivitySource.StartQuery("Import", Endpoint, set.Id);
         var descriptor = ToDescriptor(set);
         long accepted = 0, duplicates = 0, sent = 0;
+        var skipped = new List<ImportSkippedRecord>();
         try
         {
             using var call = new Ingest.IngestClient(_callInvoker).Log(new CallOptions(_headers, cancellationToken: cancellationToken));
@@ -45,36 +70,51 @@ public sealed partial class ChromaClient
             {
                 var batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = descriptor };
                 batch.Records.AddRange(chunk.Select(ToRecord));
-                await call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
-                if (!await MoveNextWithinAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
-                {
-                    throw new ChromaException(StatusCode.Unavailable, "The server closed the ingest stream without acknowledging a batch.");
-                }
-
-                var ack = call.ResponseStream.Current;
                 var first = sent;
                 sent += chunk.Length;
-                accepted += ack.Accepted;
-                duplicates += ack.Duplicates;
-                if (ack.Error is { } rejected)
+
+                // Positions in the chunk of the records in the batch sent (all, then those left after skipping).
+                var positions = Enumerable.Range(0, chunk.Length).ToList();
+                var cut = false;
+                while (true)
                 {
-                    var isRecord = rejected.RecordIndex >= 0;
-                    return new ImportResult
+                    var ack = await SendAsync(call, batch, cancellationToken).ConfigureAwait(false);
+                    accepted += ack.Accepted;
+                    duplicates += ack.Duplicates;
+                    if (ack.Error is not { } rejected)
                     {
-                        Accepted = accepted,
-                        Duplicates = duplicates,
-                        Sent = sent,
-                        Error = rejected.Message,
-                        ErrorRecordIndex = first + (isRecord ? rejected.RecordIndex : 0),
-                        ErrorIsRecord = isRecord,
-                    };
+                        break;
+                    }
+
+                    if (!options.SkipInvalidRecords || rejected.Records.Count == 0 || cut)
+                    {
+                        // Not about records, not asked to skip them, or rejected again after the skip: the import stops.
+                        var isRecord = rejected.RecordIndex >= 0 && rejected.RecordIndex < positions.Count;
+                        return new ImportResult
+                        {
+                            Accepted = accepted,
+                            Duplicates = duplicates,
+                            Sent = sent,
+                            Error = rejected.Message,
+                            ErrorRecordIndex = first + (isRecord ? positions[rejected.RecordIndex] : 0),
+                            ErrorIsRecord = isRecord,
+                            Skipped = skipped,
+                        };
+                    }
+
+                    (batch, positions) = WithoutRejected(batch, positions, rejected, first, skipped);
+                    cut = true;
+                    if (batch.Records.Count == 0)
+                    {
+                        break;
+                    }
                 }
 
                 progress?.Report(chunk.Length);
             }
 
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            return new ImportResult { Accepted = accepted, Duplicates = duplicates, Sent = sent };
+            return new ImportResult { Accepted = accepted, Duplicates = duplicates, Sent = sent, Skipped = skipped };
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
@@ -85,6 +125,45 @@ public sealed partial class ChromaClient
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.StatusCode.ToString());
             throw ChromaException.From(ex, Endpoint);
         }
+    }
+
+    private async Task<LogAck> SendAsync(AsyncDuplexStreamingCall<LogBatch, LogAck> call, LogBatch batch, CancellationToken cancellationToken)
+    {
+        await call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        if (!await MoveNextWithinAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ChromaException(StatusCode.Unavailable, "The server closed the ingest stream without acknowledging a batch.");
+        }
+
+        return call.ResponseStream.Current;
+    }
+
+    // The batch less the records the server listed as invalid (same batch id: nothing of the rejected batch was stored),
+    // with their positions in the chunk; each listed record is added to `skipped`.
+    private static (LogBatch Batch, List<int> Positions) WithoutRejected(
+        LogBatch batch, List<int> positions, BatchError rejected, long first, List<ImportSkippedRecord> skipped)
+    {
+        var bad = new HashSet<int>();
+        foreach (var record in rejected.Records)
+        {
+            if (record.RecordIndex >= 0 && record.RecordIndex < batch.Records.Count && bad.Add(record.RecordIndex))
+            {
+                skipped.Add(new ImportSkippedRecord { Index = first + positions[record.RecordIndex], Id = batch.Records[record.RecordIndex].Id, Message = record.Message });
+            }
+        }
+
+        var rest = new LogBatch { BatchId = batch.BatchId, Set = batch.Set };
+        var kept = new List<int>();
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            if (!bad.Contains(i))
+            {
+                rest.Records.Add(batch.Records[i]);
+                kept.Add(positions[i]);
+            }
+        }
+
+        return (rest, kept);
     }
 
     // An acknowledgement is due within RequestTimeout of its batch (the server commits before it answers).

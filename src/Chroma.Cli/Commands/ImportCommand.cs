@@ -8,7 +8,8 @@ namespace Chroma.Server.Cli.Commands;
 /// <summary>
 /// <c>import</c>: records from a JSON-lines file (the format <c>export --format jsonl</c> writes)
 /// into a set, in acknowledged batches. Records keep their ids, so importing a file twice stores
-/// each record once.
+/// each record once. The import stops at the first rejected batch, unless <c>--skip-invalid</c>: then records the
+/// server refuses as invalid are skipped (each listed with its line and reason) and the rest is stored.
 /// </summary>
 internal sealed class ImportCommand : ICliCommand
 {
@@ -16,7 +17,10 @@ internal sealed class ImportCommand : ICliCommand
     public string Name => "import";
 
     /// <inheritdoc />
-    public string Usage => "import --set MODEL/VERSION/LAYER --in FILE.jsonl [--batch-size 500] [--json]";
+    public string Usage => "import --set MODEL/VERSION/LAYER --in FILE.jsonl [--batch-size 500] [--skip-invalid] [--json]";
+
+    // Skipped records listed one by one on the console (all of them go into --json's output).
+    private const int SkippedShown = 20;
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -38,10 +42,11 @@ internal sealed class ImportCommand : ICliCommand
         }
 
         var set = new EmbeddingSetDescriptor(model, version, layer, records[0].Embedding.Length);
+        var options = new ImportOptions { BatchSize = batchSize, SkipInvalidRecords = arguments.Get("skip-invalid") is not null };
         ImportResult outcome;
         if (arguments.Json)
         {
-            outcome = await context.Client.ImportAsync(set, records, batchSize, progress: null, cancellationToken).ConfigureAwait(false);
+            outcome = await context.Client.ImportAsync(set, records, options, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -50,7 +55,8 @@ internal sealed class ImportCommand : ICliCommand
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask("import", maxValue: records.Count);
-                    return await context.Client.ImportAsync(set, records, batchSize, new ImmediateProgress(n => task.Increment(n)), cancellationToken).ConfigureAwait(false);
+                    options.Progress = new ImmediateProgress(n => task.Increment(n));
+                    return await context.Client.ImportAsync(set, records, options, cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
         }
 
@@ -58,17 +64,36 @@ internal sealed class ImportCommand : ICliCommand
         var error = outcome.Error is null ? null
             : outcome.ErrorIsRecord ? $"{outcome.Error} (record {outcome.ErrorRecordIndex + 1} of the file)"
             : $"{outcome.Error} (the batch starting at record {outcome.ErrorRecordIndex + 1} of the file)";
+        var skipped = outcome.Skipped.Select(r => new { line = r.Index + 1, r.Id, r.Message }).ToList();
         if (arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { setId, records = records.Count, outcome.Accepted, outcome.Duplicates, Error = error }).ConfigureAwait(false);
-        }
-        else if (outcome.Error is null)
-        {
-            context.Console.MarkupLine("Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there)", outcome.Accepted, Markup.Escape(setId), outcome.Duplicates);
+            await CliJson.WriteLineAsync(context.Output, new { setId, records = records.Count, outcome.Accepted, outcome.Duplicates, Skipped = skipped, Error = error }).ConfigureAwait(false);
         }
         else
         {
-            context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error!));
+            foreach (var record in skipped.Take(SkippedShown))
+            {
+                context.Console.MarkupLine("[yellow]Skipped line {0:N0}[/] (id {1}): {2}", record.line, Markup.Escape(record.Id), Markup.Escape(record.Message));
+            }
+
+            if (skipped.Count > SkippedShown)
+            {
+                context.Console.MarkupLine("[yellow]... and {0:N0} more skipped lines[/] (--json lists them all)", skipped.Count - SkippedShown);
+            }
+
+            if (outcome.Error is null)
+            {
+                context.Console.MarkupLine(
+                    "Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there{3})",
+                    outcome.Accepted,
+                    Markup.Escape(setId),
+                    outcome.Duplicates,
+                    skipped.Count > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", {skipped.Count:N0} invalid skipped") : string.Empty);
+            }
+            else
+            {
+                context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error!));
+            }
         }
 
         // With --json the error is in the JSON object, the only thing on standard output.

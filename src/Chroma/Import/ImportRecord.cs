@@ -1,7 +1,7 @@
 namespace Chroma;
 
 /// <summary>
-/// A record to import with <see cref="ChromaClient.ImportAsync"/>, kept as it is: its id, dataset and timestamp are sent
+/// A record to import with <see cref="ChromaClient.ImportAsync(EmbeddingSetDescriptor, IEnumerable{ImportRecord}, ImportOptions, CancellationToken)"/>, kept as it is: its id, dataset and timestamp are sent
 /// unchanged, so importing the same records twice stores them once (for example records read from another server with
 /// <see cref="ChromaClient.GetRecordsAsync"/>, or an export file). A record without a <see cref="Timestamp"/> takes the
 /// time of each import, so importing it again is a conflict (a record's timestamp is part of its content): give records

@@ -1,6 +1,6 @@
 namespace Chroma;
 
-/// <summary>What <see cref="ChromaClient.ImportAsync"/> did: records stored, records the server already held, and the rejection that stopped it.</summary>
+/// <summary>What <see cref="ChromaClient.ImportAsync(EmbeddingSetDescriptor, IEnumerable{ImportRecord}, ImportOptions, CancellationToken)"/> did: records stored, records the server already held, and the rejection that stopped it.</summary>
 public sealed class ImportResult
 {
     /// <summary>Gets how many records the server stored.</summary>
@@ -23,4 +23,10 @@ public sealed class ImportResult
 
     /// <summary>Gets whether the server named the rejected record itself (rather than the whole batch). The default value is <see langword="false"/>.</summary>
     public bool ErrorIsRecord { get; init; }
+
+    /// <summary>
+    /// Gets the records skipped as invalid, in order, when <see cref="ImportOptions.SkipInvalidRecords"/> was set; empty
+    /// (the default) otherwise.
+    /// </summary>
+    public IReadOnlyList<ImportSkippedRecord> Skipped { get; init; } = [];
 }

@@ -82,6 +82,42 @@ public sealed class ImportTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task ImportAsync_SkipInvalidRecords_SkipsEachWithItsIndexIdAndReasonStoresTheRest(CancellationToken cancellationToken)
+    {
+        // Arrange: records 1 and 2 (one batch, both invalid) and 4 (beside valid ones) are refused by the server.
+        await using var server = await ServerFixture.StartAsync();
+        await using var client = new ChromaClient(server.Endpoint);
+        var set = new EmbeddingSetDescriptor("import", "1", "skip", dimension: 2);
+        var ids = Enumerable.Range(0, 6).Select(i => new Guid(i + 1, 0, 0, new byte[8]).ToString()).ToArray();
+        var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero); // fixed, so importing again finds the same content
+        ImportRecord[] records =
+        [
+            new() { Id = ids[0], Timestamp = at, Embedding = new[] { 1f, 2f } },
+            new() { Id = ids[1], Timestamp = at, Embedding = new[] { 1f, 2f, 3f } },
+            new() { Id = ids[2], Timestamp = at, Embedding = new[] { 1f } },
+            new() { Id = ids[3], Timestamp = at, Embedding = new[] { 3f, 4f } },
+            new() { Id = ids[4], Timestamp = at, Embedding = new[] { 5f, 6f }, Label = new string('x', 2_000) },
+            new() { Id = ids[5], Timestamp = at, Embedding = new[] { 7f, 8f } },
+        ];
+        var progress = new List<int>();
+
+        // Act: batches of 2: {r0, r1}, {r2, r3}, {r4, r5}.
+        var result = await client.ImportAsync(set, records, new ImportOptions { BatchSize = 2, SkipInvalidRecords = true, Progress = new ListProgress(progress) }, cancellationToken);
+        var again = await client.ImportAsync(set, records, new ImportOptions { BatchSize = 2, SkipInvalidRecords = true }, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((result.Accepted, result.Sent, result.Error), Is.EqualTo((3L, 6L, (string?)null)));
+            Assert.That(result.Skipped.Select(r => (r.Index, r.Id)), Is.EqualTo(new[] { (1L, ids[1]), (2L, ids[2]), (4L, ids[4]) }));
+            Assert.That(result.Skipped[2].Message, Does.Contain("label"));
+            Assert.That(progress.Sum(), Is.EqualTo(6), "every record sent is reported, skipped ones included");
+            Assert.That((again.Accepted, again.Duplicates, again.Skipped.Count), Is.EqualTo((0L, 3L, 3)), "a second import stores nothing twice");
+        });
+        Assert.That(await client.CountAsync(set.Id, cancellationToken: cancellationToken), Is.EqualTo(3));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task ListSetsAsync_ServerWithARetentionRule_ReportsTheRuleOnTheSet(CancellationToken cancellationToken)
     {
         // Arrange: a rule for production records older than 30 days, on every set.

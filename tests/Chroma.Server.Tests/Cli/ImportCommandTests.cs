@@ -180,6 +180,52 @@ public sealed class ImportCommandTests
         Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    [CancelAfter(30_000)]
+    public async Task Import_SkipInvalid_InvalidLinesListedWithTheirReasonsTheRestStored(bool json)
+    {
+        // Arrange: lines 2 (another dimension) and 4 (a label over the server's 1,024 characters) are invalid; batches of 2.
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        var longLabel = new string('x', 2_000);
+        await File.WriteAllLinesAsync(path,
+        [
+            "{\"dataset\":\"training\",\"label\":\"a\",\"embedding\":[1,2]}",
+            "{\"dataset\":\"training\",\"label\":\"a\",\"embedding\":[1,2,3]}",
+            "{\"dataset\":\"training\",\"label\":\"b\",\"embedding\":[3,4]}",
+            $"{{\"dataset\":\"training\",\"label\":\"{longLabel}\",\"embedding\":[5,6]}}",
+            "{\"dataset\":\"training\",\"label\":\"b\",\"embedding\":[7,8]}",
+        ]);
+        string[] arguments = ["import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--batch-size", "2", "--skip-invalid"];
+
+        // Act
+        var run = await CliRun.RunAsync(json ? [.. arguments, "--json"] : arguments);
+
+        // Assert
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error + run.Console);
+        var stored = await server.Query.CountRecordsAsync(new Protocol.V1.CountRecordsRequest { SetId = "m/1/fc" });
+        Assert.That(stored.Count, Is.EqualTo(3));
+        if (json)
+        {
+            using var document = JsonDocument.Parse(run.Output);
+            var skipped = document.RootElement.GetProperty("skipped").EnumerateArray().ToList();
+            Assert.Multiple(() =>
+            {
+                Assert.That(document.RootElement.GetProperty("accepted").GetInt64(), Is.EqualTo(3));
+                Assert.That(skipped.Select(r => r.GetProperty("line").GetInt64()), Is.EqualTo(new[] { 2L, 4L }));
+                Assert.That(skipped[0].GetProperty("message").GetString(), Does.Contain("dimension"));
+                Assert.That(skipped[1].GetProperty("message").GetString(), Does.Contain("label"));
+                Assert.That(document.RootElement.TryGetProperty("error", out _), Is.False, "no error: the import went to the end");
+            });
+        }
+        else
+        {
+            Assert.That(run.Console, Does.Contain("Skipped line 2").And.Contain("Skipped line 4").And.Contain("Imported 3 records").And.Contain("2 invalid skipped"));
+        }
+    }
+
     private static List<string> Comparable(string path) =>
         File.ReadAllLines(path)
             .Select(line => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!)
