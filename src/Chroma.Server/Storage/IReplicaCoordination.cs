@@ -33,6 +33,13 @@ internal interface IReplicaCoordination
     Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Records that a pass under <paramref name="lease"/> failed, so every replica reports it (<see cref="SetWatermark.Failure"/>)
+    /// and requests waiting there for the ranking it would have published end at once; the next published pass clears
+    /// it. Nothing is written when the lease was taken over.
+    /// </summary>
+    Task RecordFailureAsync(ScoringLease lease, Recommendations.Scheduling.ScoringFailure failure, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Tells the replica that scores <paramref name="set"/> that a request waits for a ranking covering every record
     /// through <paramref name="throughSequence"/> and the first <paramref name="throughDeletes"/> of the set's deletes,
     /// so it starts its pass at once (PostgreSQL: a <c>NOTIFY</c>; best effort, nothing is stored). Not
@@ -91,7 +98,11 @@ internal sealed record ScoringLease(long SetKey, string Holder, long Generation,
 /// <param name="DeletesApplied">How many of <paramref name="DeletedCount"/> the stored ranking has dropped (0: none yet).</param>
 internal sealed record SetWatermark(
     long SetKey, string SetId, long LastSequence, long DeletedCount, long ScoresRevision, long CoveredThrough, string? Holder, long ExpiresUnixMs, long Generation,
-    long DeletesApplied);
+    long DeletesApplied)
+{
+    /// <summary>Gets why the holder's last pass of the set failed, or null when its last pass published a ranking.</summary>
+    public Recommendations.Scheduling.ScoringFailure? Failure { get; init; }
+}
 
 /// <summary>Deletes of one set read in one snapshot (<see cref="IReplicaCoordination.ReadDeletesAsync"/>).</summary>
 /// <param name="ThroughStamp">The set's latest change stamp (<c>last_sequence</c>) in the snapshot.</param>

@@ -36,6 +36,10 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
     }
 
     /// <inheritdoc />
+    public Task RecordFailureAsync(ScoringLease lease, Recommendations.Scheduling.ScoringFailure failure, CancellationToken cancellationToken = default) =>
+        Task.CompletedTask; // One process: the scheduler's own state is what every request reads.
+
+    /// <inheritdoc />
     public Task RequestPassAsync(StoredEmbeddingSet set, long throughSequence, long throughDeletes, CancellationToken cancellationToken = default) =>
         Task.CompletedTask;
 

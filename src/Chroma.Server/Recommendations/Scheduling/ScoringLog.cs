@@ -49,6 +49,10 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 304, Level = LogLevel.Error, Message = "Scoring pass of '{SetId}' failed; it is retried after Scoring:MaxDelay or on the next change")]
     public static partial void PassFailed(ILogger logger, Exception exception, string setId);
 
+    [LoggerMessage(EventId = 334, Level = LogLevel.Warning,
+        Message = "The failed scoring pass of '{SetId}' could not be recorded in the database for the other replicas: they do not report it, and requests waiting there run to their timeouts")]
+    public static partial void FailureNotShared(ILogger logger, Exception exception, string setId);
+
     [LoggerMessage(EventId = 331, Level = LogLevel.Warning,
         Message = "Scoring pass of '{SetId}' left out {Count} record(s) whose embedding has a value of 2^50 or more in magnitude (stored by an older server; such values overflow squared distances and are now refused at ingest): the rest of the set is scored; delete them or log them again with smaller values")]
     public static partial void OversizedLeftOut(ILogger logger, string setId, int count);

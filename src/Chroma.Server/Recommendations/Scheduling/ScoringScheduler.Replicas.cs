@@ -283,6 +283,8 @@ internal sealed partial class ScoringScheduler
             RankingPublished?.Invoke(set);
         }
 
+        AdoptFailure(state, mark.Failure);
+
         var expired = mark.Holder is null || mark.ExpiresUnixMs <= nowMs;
         if (expired && (mark.LastSequence > mark.CoveredThrough || storedElsewhere || deletedElsewhere))
         {

@@ -151,7 +151,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// </summary>
     public async Task<bool> WaitForCoverageAsync(StoredEmbeddingSet set, long throughSequence, long throughDelete, CancellationToken cancellationToken)
     {
-        var coverage = StateOf(set).Coverage;
+        var state = StateOf(set);
+        var coverage = state.Coverage;
+        var askedHolder = false;
         while (true)
         {
             var nextPass = coverage.NextPass;
@@ -165,7 +167,14 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                 return false;
             }
 
-            Hurry(set, behind: coverage.CoveredThrough < throughSequence || coverage.DeletesCovered < throughDelete);
+            var behind = coverage.CoveredThrough < throughSequence || coverage.DeletesCovered < throughDelete;
+            Hurry(set, behind);
+            if (behind && !askedHolder && _coordination.Shared && state.LeaseGeneration == 0)
+            {
+                // Another replica scores the set: its pass would start only after its debounce.
+                askedHolder = true;
+                await AskHolderAsync(state, throughSequence, throughDelete, cancellationToken).ConfigureAwait(false);
+            }
             if (!await NextPassAsync(nextPass, cancellationToken).ConfigureAwait(false))
             {
                 return false;
@@ -549,6 +558,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             await renewalStop.CancelAsync().ConfigureAwait(false);
             lost |= await renewal.ConfigureAwait(false);
             state.Lease = null;
+        }
+
+        if (!succeeded && !lost && _coordination.Shared && state.Coverage.LastFailure is { } failure)
+        {
+            await ShareFailureAsync(state, lease, failure, stoppingToken).ConfigureAwait(false);
         }
 
         if (succeeded && !lost)

@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 8;
+    public const int CurrentVersion = 9;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -176,7 +176,17 @@ internal static class PostgresSchema
         CREATE INDEX IF NOT EXISTS studio_sign_outs_by_expiry ON studio_sign_outs (expires_ms);
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8];
+    // Version 9: why the holder's last scoring pass of a set failed (cleared by the next published pass), so every replica
+    // reports it and requests waiting there for that pass's ranking end at once (ScoringScheduler.Replicas).
+    private const string Version9 = """
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_message text;
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_ms bigint NOT NULL DEFAULT 0;
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_count integer NOT NULL DEFAULT 0;
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_stored_at_start bigint NOT NULL DEFAULT 0;
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_deletes_at_start bigint NOT NULL DEFAULT 0;
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8, Version9];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Chroma.Protocol.V1;
+using Chroma.Server.Storage;
+using Chroma.Server.Tests.Reliability;
+using Chroma.Server.Tests.Storage;
+using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
+
+namespace Chroma.Server.Tests.Recommendations.Scheduling;
+
+/// <summary>
+/// Two replicas on one PostgreSQL: the set's pass fails on the replica that holds its scoring lease (A), and the other
+/// replica (B) reports the failure too, from the lease row: a request waiting on B answers at once with it, and ListSets
+/// on B names it. Before, only A knew; a client behind a load balancer asking B waited out its whole timeout and was
+/// told nothing. A pass that succeeds clears it everywhere.
+/// </summary>
+[TestFixture]
+[Category("postgres")]
+public sealed class ScoringFailureAcrossReplicasTests : PostgresDatabaseTest
+{
+    [Test, CancelAfter(180_000)]
+    public async Task GetRecommendations_PassFailsOnTheHolder_OtherReplicaAnswersAtOnceWithTheFailureThenClearsIt(CancellationToken cancellationToken)
+    {
+        // Arrange: A scores the set and its fits fail; B would fit it (real search) but never holds the lease.
+        var fault = new FailingNeighborSearch(ScoringFailureReportingTests.Broken.Dimension, ScoringFailureReportingTests.FailureMessage);
+        await using var a = await StartReplicaAsync(fault);
+        await using var b = await StartReplicaAsync(fault: null);
+        var queryA = new Query.QueryClient(a.Invoker);
+        var queryB = new Query.QueryClient(b.Invoker);
+        await ScoringFailureReportingTests.SeedAsync(a, ScoringFailureReportingTests.Broken);
+        var onA = await ScoringFailureReportingTests.WaitAsync(queryA, ScoringFailureReportingTests.BrokenId);
+
+        // Act: B asked to wait for everything acknowledged, which only A's failed pass would have covered.
+        var elapsed = Stopwatch.StartNew();
+        var onB = await queryB.GetRecommendationsAsync(
+            new GetRecommendationsRequest { SetId = ScoringFailureReportingTests.BrokenId, WaitForAcknowledged = true, WaitTimeoutMs = 120_000 },
+            deadline: DateTime.UtcNow.AddMinutes(2.5),
+            cancellationToken: cancellationToken);
+        elapsed.Stop();
+        var listedOnB = (await queryB.ListSetsAsync(new ListSetsRequest(), cancellationToken: cancellationToken)).Sets.Single(s => s.SetId == ScoringFailureReportingTests.BrokenId);
+
+        // The cause goes away and a record arrives through B: A's next pass succeeds, and B no longer reports a failure.
+        fault.Failing = false;
+        using (var call = new Ingest.IngestClient(b.Invoker).Log(cancellationToken: cancellationToken))
+        {
+            await call.RequestStream.WriteAsync(Records.Batch(ScoringFailureReportingTests.Broken, Records.Make([2, 1, 1, 0], "production")), cancellationToken);
+            Assert.That(await call.ResponseStream.MoveNext(cancellationToken), Is.True);
+            await call.RequestStream.CompleteAsync();
+        }
+
+        var freshOnB = await ScoringFailureReportingTests.WaitAsync(queryB, ScoringFailureReportingTests.BrokenId);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(onA.ScoringFailure?.Message, Is.EqualTo(ScoringFailureReportingTests.FailureMessage), "A scored the set and its pass failed");
+            Assert.That(a.Logs.Entries.Any(e => e.Level == LogLevel.Error && e.Message.Contains(ScoringFailureReportingTests.BrokenId, StringComparison.Ordinal)), Is.True);
+            Assert.That(onB.CoversRequest, Is.False);
+            Assert.That(onB.ScoringFailure?.Message, Is.EqualTo(ScoringFailureReportingTests.FailureMessage), "B tells A's failure");
+            Assert.That(onB.ScoringFailure?.FailedUnixMs, Is.EqualTo(onA.ScoringFailure?.FailedUnixMs));
+            Assert.That(elapsed.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "B answered when it read the failure, not at the end of its 120 s wait");
+            Assert.That(listedOnB.ScoringFailure?.ConsecutiveFailures, Is.EqualTo(onA.ScoringFailure?.ConsecutiveFailures));
+            Assert.That(freshOnB.CoversRequest, Is.True);
+            Assert.That(freshOnB.ScoringFailure, Is.Null, "the pass that succeeded cleared it on B too");
+        });
+    }
+
+    private Task<LoggedServer> StartReplicaAsync(FailingNeighborSearch? fault) => LoggedServer.StartAsync(
+        o =>
+        {
+            o.Storage.Provider = StorageProvider.Postgres;
+            o.Storage.ConnectionString = Database.ConnectionString;
+            o.Web.Enabled = false;
+
+            // Passes start only when a request waits; the lease outlives the test, so A keeps the set.
+            o.Scoring.Debounce = TimeSpan.FromMinutes(5);
+            o.Scoring.MaxDelay = TimeSpan.FromMinutes(10);
+            o.Scoring.LeaseDuration = TimeSpan.FromMinutes(5);
+        },
+        LogLevel.Warning,
+        fault is null ? null : services => fault.ReplaceIn(services));
+}
