@@ -52,13 +52,7 @@ internal sealed partial class QueryService
 
         var covers = await WaitForCoverageAsync(set, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);
         var scores = _scoring.Scores(set);
-        var problem = scores.TrainingProblem;
-        if (problem is null && scores.Revision == 0 && _scores.ReadTrainingFingerprint(set).Count == 0)
-        {
-            problem = $"embedding set '{set.SetId}' has no training records; recommendations need labelled training data (dataset \"training\")";
-        }
-
-        if (problem is not null)
+        if (_scoring.TrainingProblem(set, scores) is { } problem)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, problem));
         }

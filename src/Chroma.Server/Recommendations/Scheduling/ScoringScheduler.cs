@@ -110,6 +110,25 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     /// <summary>Gets whether replicas share the database (then another replica may have served a ranking this one has not loaded yet).</summary>
     public bool Shared => _coordination.Shared;
 
+    /// <summary>
+    /// Why <paramref name="set"/> cannot be ranked for want of training records, or null. The pass that found it says so
+    /// in <paramref name="scores"/>; before a first pass, and on a replica that does not score the set (which serves
+    /// what the holder stored, and is told nothing of a pass that found too little training data), the store is asked
+    /// while the ranking is empty or stale.
+    /// </summary>
+    public string? TrainingProblem(StoredEmbeddingSet set, SetScores scores)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.TrainingProblem is { } problem)
+        {
+            return problem;
+        }
+
+        var elsewhere = _coordination.Shared && (!_states.TryGetValue(set.Key, out var state) || state.LeaseGeneration == 0);
+        return scores.Revision == 0 || (elsewhere && (scores.Entries.Count == 0 || scores.Stale)) ? _pass.TrainingShortfall(set) : null;
+    }
+
     /// <summary>The highest sequence the published scores of <paramref name="set"/> cover, or -1 before the first pass since the start ended.</summary>
     public long CoveredThrough(StoredEmbeddingSet set) => StateOf(set).Coverage.CoveredThrough;
 

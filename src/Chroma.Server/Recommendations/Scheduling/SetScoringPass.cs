@@ -497,10 +497,21 @@ internal sealed class SetScoringPass
         return drift;
     }
 
+    /// <summary>Why <paramref name="set"/> cannot be scored for want of training records (fewer than 2 stored), or null.</summary>
+    public string? TrainingShortfall(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var training = _store.ReadTrainingFingerprint(set).Count;
+        return training < 2 ? TooFewTraining(set, training) : null;
+    }
+
+    // The same words whichever replica finds it, and whether a pass or a request found it.
+    private static string TooFewTraining(StoredEmbeddingSet set, long training) => string.Create(CultureInfo.InvariantCulture,
+        $"embedding set '{set.SetId}' has {(training == 0 ? "no" : training.ToString(CultureInfo.InvariantCulture))} training records; recommendations need at least 2 (log them with dataset \"training\"; with labels, the ranking also knows the classes)");
+
     private ScoringPassResult NotScorable(SetScoringState state, long training)
     {
-        var problem = string.Create(CultureInfo.InvariantCulture,
-            $"embedding set '{state.Set.SetId}' has {training} training records; recommendations need at least 2 (log them with dataset \"training\"; with labels, the ranking also knows the classes)");
+        var problem = TooFewTraining(state.Set, training);
         state.Publish(Now(), problem);
         ScoringLog.NotScorable(_logger, state.Set.SetId, problem);
         return new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, problem);

@@ -62,7 +62,7 @@ internal sealed partial class StudioApi
         var take = Math.Min(requested, MaxQueuePage);
         offset = Math.Min(offset, MaxQueueOffset);
         var scores = _scoring.Scores(set);
-        if (scores.TrainingProblem is { } problem)
+        if (_scoring.TrainingProblem(set, scores) is { } problem)
         {
             return Results.Json(new QueueView(scores.ComputedUnixMs, 0, 0, false, problem, []) { Offset = offset, Stale = scores.Stale, Failure = FailureView.Of(_scoring.LastFailure(set)) }, StudioJson.Options);
         }
