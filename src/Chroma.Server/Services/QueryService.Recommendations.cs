@@ -43,11 +43,11 @@ internal sealed partial class QueryService
         }
 
         var diversity = Spread(request.Diversity);
-        var queryHash = RecommendationPageToken.QueryHash(strategy, dataset, selection.Metadata, request.AllScores, diversity, request.IncludeReviewed);
+        var queryHash = RecommendationPageToken.QueryHash(set.SetId, strategy, dataset, selection.Metadata, request.AllScores, diversity, request.IncludeReviewed);
         if (anchor is not null && tokenQuery != queryHash)
         {
             throw ValidationError.Invalid(
-                "page_token: was issued for another query (strategy, filter, diversity, all_scores or include_reviewed differ); ask for the next page with the first page's query, or start again without a token").ToRpcException();
+                "page_token: was issued for another query (set_id, strategy, filter, diversity, all_scores or include_reviewed differ); ask for the next page with the first page's query, or start again without a token").ToRpcException();
         }
 
         var covers = await WaitForCoverageAsync(set, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);

@@ -89,6 +89,13 @@ public class RecommendationPageTokenTests
             new GetRecommendationsRequest { SetId = setId, PageSize = 10, PageToken = first.NextPageToken, Strategy = RecommendationStrategy.OutOfDistribution }));
         var otherSize = await server.Query.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = setId, PageSize = 7, PageToken = first.NextPageToken });
 
+        // The token with another set, and given to GetRecords.
+        var otherSet = await TwoClassesAsync(server, "token-foreign-other", 100, 30, seed: 8);
+        var otherSetAnswer = Assert.ThrowsAsync<RpcException>(async () => await server.Query.GetRecommendationsAsync(
+            new GetRecommendationsRequest { SetId = Records.SetId(otherSet), PageSize = 10, PageToken = first.NextPageToken }));
+        var toGetRecords = Assert.ThrowsAsync<RpcException>(async () => await server.Query.GetRecordsAsync(
+            new GetRecordsRequest { SetId = setId, PageSize = 5, PageToken = first.NextPageToken }));
+
         // A token of format 2 (servers that named a ranking by their own revision counter), as a rolling upgrade meets it.
         var earlierFormat = new byte[41];
         earlierFormat[0] = 2;
@@ -101,6 +108,8 @@ public class RecommendationPageTokenTests
         Assert.That(otherCall.Status.Detail, Does.Contain("page_token: is a token of another call"));
         Assert.That(otherQuery.Status.Detail, Does.Contain("page_token: was issued for another query"));
         Assert.That(otherSize.Recommendations, Has.Count.EqualTo(7), "the page size may change between pages");
+        Assert.That(otherSetAnswer!.Status.Detail, Does.Contain("page_token: was issued for another query (set_id"), "not 'the ranking has been replaced'");
+        Assert.That(toGetRecords!.Status.Detail, Does.Contain("page_token: is a token of GetRecommendations"));
         Assert.That(earlier!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(earlier.Status.Detail, Does.Contain("page_token: was issued by an earlier version of the server"));
     }

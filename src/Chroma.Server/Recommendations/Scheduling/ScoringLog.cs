@@ -10,6 +10,9 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Read back the {Count} stored scores of '{SetId}' in {ElapsedMs:F0} ms: its ranking is served again (until then its pages were empty and stale)")]
     public static partial void Restored(ILogger logger, string setId, int count, double elapsedMs);
 
+    [LoggerMessage(EventId = 335, Level = LogLevel.Debug, Message = "Read the {Count} scores of '{SetId}' that the scoring replica stored, in {ElapsedMs:F0} ms: this replica serves its new ranking")]
+    public static partial void Followed(ILogger logger, string setId, int count, double elapsedMs);
+
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "'{SetId}' is not scored: {Problem}")]
     public static partial void NotScorable(ILogger logger, string setId, string problem);
 

@@ -55,7 +55,11 @@ internal sealed class SetScoringPass
     /// belong to the current training data, else as the stale ranking served until the refit
     /// completes. Idempotent; <see cref="RunAsync(SetScoringState, CancellationToken)"/> calls it first when nobody did.
     /// </summary>
-    public async Task RestoreAsync(SetScoringState state, CancellationToken cancellationToken = default)
+    public Task RestoreAsync(SetScoringState state, CancellationToken cancellationToken = default) =>
+        RestoreAsync(state, following: false, cancellationToken);
+
+    // `following`: the read is a replica's routine read of the ranking another replica's pass stored, not a start.
+    private async Task RestoreAsync(SetScoringState state, bool following, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Restored)
@@ -93,7 +97,14 @@ internal sealed class SetScoringPass
         }
 
         var readMs = Stopwatch.GetElapsedTime(readStarted).TotalMilliseconds;
-        ScoringLog.Restored(_logger, state.Set.SetId, restored.Entries.Count, readMs);
+        if (following)
+        {
+            ScoringLog.Followed(_logger, state.Set.SetId, restored.Entries.Count, readMs);
+        }
+        else
+        {
+            ScoringLog.Restored(_logger, state.Set.SetId, restored.Entries.Count, readMs);
+        }
     }
 
     /// <summary>
@@ -165,7 +176,7 @@ internal sealed class SetScoringPass
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Reset();
-        await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
+        await RestoreAsync(state, following: true, cancellationToken).ConfigureAwait(false);
         if (state.Entries.Count == 0 && !state.Refitting)
         {
             state.Publish(Now(), null);

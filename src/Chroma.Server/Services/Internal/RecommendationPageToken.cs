@@ -66,8 +66,9 @@ internal static class RecommendationPageToken
 
     /// <summary>A hash of what decides a ranking's order and content (FNV-1a, 64 bits); the page size is not part of it.</summary>
     public static ulong QueryHash(
-        Recommendations.RecommendationStrategy strategy, string dataset, IReadOnlyDictionary<string, string> metadata, bool allScores, Recommendations.Diversity diversity, bool includeReviewed)
+        string setId, Recommendations.RecommendationStrategy strategy, string dataset, IReadOnlyDictionary<string, string> metadata, bool allScores, Recommendations.Diversity diversity, bool includeReviewed)
     {
+        ArgumentNullException.ThrowIfNull(setId);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(metadata);
         var hash = 14695981039346656037UL;
@@ -81,6 +82,7 @@ internal static class RecommendationPageToken
             hash = (hash ^ 0x1F) * 1099511628211UL; // between fields (unit separator)
         }
 
+        Add(setId);
         Add(((int)strategy).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(dataset);
         Add(allScores ? "all" : "ranked");
