@@ -282,6 +282,13 @@ internal sealed partial class ScoringScheduler
             state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true, mark.DeletedCount);
             RankingPublished?.Invoke(set);
         }
+        else if ((storedElsewhere || deletedElsewhere) && !state.Published.Stale
+            && await Task.Run(() => _pass.TrainingChangedSince(set, state.Published), cancellationToken).ConfigureAwait(false))
+        {
+            // Training records came or went through another replica: the holder refits, and marks its ranking stale
+            // meanwhile; so does this one, until it reads the holder's new ranking.
+            state.OnTrainingChanged();
+        }
 
         AdoptFailure(state, mark.Failure);
 

@@ -508,6 +508,19 @@ internal sealed class SetScoringPass
         return drift;
     }
 
+    /// <summary>
+    /// On a replica that does not score <paramref name="set"/>: whether the training records stored now differ from those
+    /// the <paramref name="served"/> ranking was fitted on (records came or went through another replica), so the holder
+    /// refits and, until its new ranking is stored, the one served here is stale.
+    /// </summary>
+    public bool TrainingChangedSince(StoredEmbeddingSet set, SetScores served)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(served);
+        return served.TrainingVersion is { } version && served.Entries.Count > 0
+            && !ModelVersion.SameTraining(version, _store.ReadTrainingFingerprint(set).Version);
+    }
+
     /// <summary>Why <paramref name="set"/> cannot be scored for want of training records (fewer than 2 stored), or null.</summary>
     public string? TrainingShortfall(StoredEmbeddingSet set)
     {

@@ -15,14 +15,22 @@ namespace Chroma.Server.Recommendations.Serving;
 internal static class RankingFingerprint
 {
     private const ulong Seed = 0x9E3779B97F4A7C15UL;
-    private static readonly ConditionalWeakTable<SetScores, StrongBox<ulong>> ScoresCache = [];
+    // Keyed by the entries' list: a published snapshot served as stale is a copy (`with`) that shares it.
+    private static readonly ConditionalWeakTable<IReadOnlyList<ScoredEntry>, Computed> ScoresCache = [];
     private static readonly ConditionalWeakTable<ReviewedSnapshot, StrongBox<ulong>> ExcludedCache = [];
 
     /// <summary>The fingerprint of <paramref name="scores"/>.</summary>
     public static ulong Of(SetScores scores)
     {
         ArgumentNullException.ThrowIfNull(scores);
-        return ScoresCache.GetValue(scores, static s => new StrongBox<ulong>(Compute(s))).Value;
+        if (ScoresCache.TryGetValue(scores.Entries, out var known) && string.Equals(known.TrainingVersion, scores.TrainingVersion, StringComparison.Ordinal))
+        {
+            return known.Fingerprint;
+        }
+
+        var computed = new Computed(scores.TrainingVersion, Compute(scores));
+        ScoresCache.AddOrUpdate(scores.Entries, computed);
+        return computed.Fingerprint;
     }
 
     /// <summary>The fingerprint of the records <paramref name="excluded"/> leaves out (0 for none).</summary>
@@ -76,6 +84,8 @@ internal static class RankingFingerprint
         // Never 0, which stands for "nothing left out".
         return Mix(Mix(Mix(Seed, (ulong)sequences.Count), sum), xor) | 1;
     }
+
+    private sealed record Computed(string? TrainingVersion, ulong Fingerprint);
 
     private static ulong Mix(ulong hash, ulong value)
     {
