@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Chroma.Protocol.V1;
-using Chroma.Server.Storage;
 using Chroma.Server.Tests.Reliability;
 using Chroma.Server.Tests.Storage;
 using Chroma.Server.Tests.TestSupport;
@@ -41,12 +40,7 @@ public sealed class ScoringFailureAcrossReplicasTests : PostgresDatabaseTest
 
         // The cause goes away and a record arrives through B: A's next pass succeeds, and B no longer reports a failure.
         fault.Failing = false;
-        using (var call = new Ingest.IngestClient(b.Invoker).Log(cancellationToken: cancellationToken))
-        {
-            await call.RequestStream.WriteAsync(Records.Batch(ScoringFailureReportingTests.Broken, Records.Make([2, 1, 1, 0], "production")), cancellationToken);
-            Assert.That(await call.ResponseStream.MoveNext(cancellationToken), Is.True);
-            await call.RequestStream.CompleteAsync();
-        }
+        await PostgresReplicaServers.LogAsync(b, Records.Batch(ScoringFailureReportingTests.Broken, Records.Make([2, 1, 1, 0], "production")), cancellationToken);
 
         var freshOnB = await ScoringFailureReportingTests.WaitAsync(queryB, ScoringFailureReportingTests.BrokenId);
 
@@ -65,18 +59,13 @@ public sealed class ScoringFailureAcrossReplicasTests : PostgresDatabaseTest
         });
     }
 
-    private Task<LoggedServer> StartReplicaAsync(FailingNeighborSearch? fault) => LoggedServer.StartAsync(
-        o =>
+    // Passes start only when a request waits; the lease outlives the test, so A keeps the set.
+    private Task<LoggedServer> StartReplicaAsync(FailingNeighborSearch? fault) => PostgresReplicaServers.StartAsync(
+        Database.ConnectionString,
+        scoring =>
         {
-            o.Storage.Provider = StorageProvider.Postgres;
-            o.Storage.ConnectionString = Database.ConnectionString;
-            o.Web.Enabled = false;
-
-            // Passes start only when a request waits; the lease outlives the test, so A keeps the set.
-            o.Scoring.Debounce = TimeSpan.FromMinutes(5);
-            o.Scoring.MaxDelay = TimeSpan.FromMinutes(10);
-            o.Scoring.LeaseDuration = TimeSpan.FromMinutes(5);
+            scoring.Debounce = TimeSpan.FromMinutes(5);
+            scoring.MaxDelay = TimeSpan.FromMinutes(10);
         },
-        LogLevel.Warning,
-        fault is null ? null : services => fault.ReplaceIn(services));
+        fault);
 }

@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using Chroma.Protocol.V1;
-using Chroma.Server.Storage;
 using Chroma.Server.Tests.Reliability;
 using Chroma.Server.Tests.Storage;
 using Chroma.Server.Tests.TestSupport;
-using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -34,13 +32,7 @@ public sealed class StaleAcrossReplicasTests : PostgresDatabaseTest
 
         // Act: more labelled training records through A; no pass runs until a request waits for one.
         var training = Enumerable.Range(0, 10).Select(i => Records.Make([i % 2 == 0 ? 4 : -4, i * 0.2f, 1, 0], "training", i % 2 == 0 ? "a" : "b")).ToArray();
-        using (var call = new Ingest.IngestClient(a.Invoker).Log(cancellationToken: cancellationToken))
-        {
-            await call.RequestStream.WriteAsync(Records.Batch(Set, training), cancellationToken);
-            Assert.That(await call.ResponseStream.MoveNext(cancellationToken), Is.True);
-            await call.RequestStream.CompleteAsync();
-        }
-
+        await PostgresReplicaServers.LogAsync(a, Records.Batch(Set, training), cancellationToken);
         var staleOnB = await UntilAsync(queryB, page => page.Stale, cancellationToken);
         var refittedA = await ScoringFailureReportingTests.WaitAsync(queryA, SetId);
         var refittedB = await ScoringFailureReportingTests.WaitAsync(queryB, SetId);
@@ -74,16 +66,12 @@ public sealed class StaleAcrossReplicasTests : PostgresDatabaseTest
         return null;
     }
 
-    private Task<LoggedServer> StartReplicaAsync() => LoggedServer.StartAsync(
-        o =>
+    private Task<LoggedServer> StartReplicaAsync() => PostgresReplicaServers.StartAsync(
+        Database.ConnectionString,
+        scoring =>
         {
-            o.Storage.Provider = StorageProvider.Postgres;
-            o.Storage.ConnectionString = Database.ConnectionString;
-            o.Web.Enabled = false;
-            o.Scoring.Debounce = TimeSpan.FromMinutes(5);
-            o.Scoring.MaxDelay = TimeSpan.FromMinutes(10);
-            o.Scoring.LeaseDuration = TimeSpan.FromMinutes(5);
-            o.Scoring.ChangePollInterval = TimeSpan.FromMilliseconds(200);
-        },
-        LogLevel.Warning);
+            scoring.Debounce = TimeSpan.FromMinutes(5);
+            scoring.MaxDelay = TimeSpan.FromMinutes(10);
+            scoring.ChangePollInterval = TimeSpan.FromMilliseconds(200);
+        });
 }

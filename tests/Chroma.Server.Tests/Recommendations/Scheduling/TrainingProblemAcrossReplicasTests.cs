@@ -1,10 +1,8 @@
 using Chroma.Protocol.V1;
-using Chroma.Server.Storage;
 using Chroma.Server.Tests.Reliability;
 using Chroma.Server.Tests.Storage;
 using Chroma.Server.Tests.TestSupport;
 using Grpc.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -29,7 +27,7 @@ public sealed class TrainingProblemAcrossReplicasTests : PostgresDatabaseTest
         await using var b = await StartReplicaAsync();
         var (queryA, queryB) = (new Query.QueryClient(a.Invoker), new Query.QueryClient(b.Invoker));
         var production = Enumerable.Range(0, 30).Select(i => Records.Make([i, 1, 0, 0], "production")).ToArray();
-        await LogAsync(a, Records.Batch(Set, production), cancellationToken);
+        await PostgresReplicaServers.LogAsync(a, Records.Batch(Set, production), cancellationToken);
 
         // Act
         var untrainedA = Assert.ThrowsAsync<RpcException>(() => WaitAsync(queryA, cancellationToken));
@@ -37,7 +35,7 @@ public sealed class TrainingProblemAcrossReplicasTests : PostgresDatabaseTest
 
         // Training arrives, both serve a ranking; then every training record is deleted through A.
         var training = Enumerable.Range(0, 20).Select(i => Records.Make([i % 2 == 0 ? 5 : -5, i * 0.1f, 1, 0], "training", i % 2 == 0 ? "a" : "b")).ToArray();
-        await LogAsync(b, Records.Batch(Set, training), cancellationToken);
+        await PostgresReplicaServers.LogAsync(b, Records.Batch(Set, training), cancellationToken);
         var trainedA = await WaitAsync(queryA, cancellationToken);
         var trainedB = await WaitAsync(queryB, cancellationToken);
         await queryA.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = SetId, Ids = { training.Select(r => r.Id) } }, cancellationToken: cancellationToken);
@@ -63,22 +61,5 @@ public sealed class TrainingProblemAcrossReplicasTests : PostgresDatabaseTest
             deadline: DateTime.UtcNow.AddSeconds(90),
             cancellationToken: cancellationToken).ResponseAsync;
 
-    private static async Task LogAsync(LoggedServer server, LogBatch batch, CancellationToken cancellationToken)
-    {
-        using var call = new Ingest.IngestClient(server.Invoker).Log(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(batch, cancellationToken);
-        Assert.That(await call.ResponseStream.MoveNext(cancellationToken), Is.True);
-        Assert.That(call.ResponseStream.Current.Error, Is.Null);
-        await call.RequestStream.CompleteAsync();
-    }
-
-    private Task<LoggedServer> StartReplicaAsync() => LoggedServer.StartAsync(
-        o =>
-        {
-            o.Storage.Provider = StorageProvider.Postgres;
-            o.Storage.ConnectionString = Database.ConnectionString;
-            o.Web.Enabled = false;
-            o.Scoring.LeaseDuration = TimeSpan.FromMinutes(5);
-        },
-        LogLevel.Warning);
+    private Task<LoggedServer> StartReplicaAsync() => PostgresReplicaServers.StartAsync(Database.ConnectionString);
 }
