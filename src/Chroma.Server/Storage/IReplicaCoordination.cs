@@ -28,9 +28,11 @@ internal interface IReplicaCoordination
     /// Records that a pass under <paramref name="lease"/> ended and its stored scores cover every record up to
     /// <paramref name="coveredThrough"/> and have dropped the first <paramref name="deletesApplied"/> records deleted
     /// from the set (<see cref="SetWatermark.DeletedCount"/>): the set's scores revision goes up so other replicas read
-    /// the stored ranking again. Returns the new revision, or null when the lease was taken over (nothing is written).
+    /// the stored ranking again. <paramref name="computedUnixMs"/> is when the holder computed it, which every replica then
+    /// reports for it (<see cref="SetWatermark.ComputedUnixMs"/>). Returns the new revision, or null when the lease was
+    /// taken over (nothing is written).
     /// </summary>
-    Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default);
+    Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, long computedUnixMs, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records that a pass under <paramref name="lease"/> failed, so every replica reports it (<see cref="SetWatermark.Failure"/>)
@@ -100,6 +102,9 @@ internal sealed record SetWatermark(
     long SetKey, string SetId, long LastSequence, long DeletedCount, long ScoresRevision, long CoveredThrough, string? Holder, long ExpiresUnixMs, long Generation,
     long DeletesApplied)
 {
+    /// <summary>Gets when the holder computed the ranking it last published (0 when none, or from a server before schema 9).</summary>
+    public long ComputedUnixMs { get; init; }
+
     /// <summary>Gets why the holder's last pass of the set failed, or null when its last pass published a ranking.</summary>
     public Recommendations.Scheduling.ScoringFailure? Failure { get; init; }
 }

@@ -29,7 +29,7 @@ internal sealed class ProcessLocalCoordination : IReplicaCoordination
     public Task ReleaseAsync(ScoringLease lease, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <inheritdoc />
-    public Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default)
+    public Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, long computedUnixMs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return Task.FromResult<long?>(_revisions.AddOrUpdate(lease.SetKey, 1, (_, r) => r + 1));

@@ -8,7 +8,7 @@ namespace Chroma.IntegrationTests.Storage;
 /// call to either: the next page may be asked of the other replica. A token names its ranking by the ranking's content
 /// (the scores the holder stored and the reviewed records left out), so any replica serving that ranking serves the
 /// next page; before, it named the asking replica's own revision counter, and the other replica refused page 2 with
-/// FailedPrecondition.
+/// FailedPrecondition. Both report the time the scoring replica computed the ranking (before, each its own).
 /// </summary>
 [TestFixture]
 [Category("postgres")]
@@ -30,8 +30,9 @@ public sealed class PagingAcrossReplicasTests
         foreach (var allScores in new[] { false, true })
         {
             var query = new RecommendationQuery { AllScores = allScores, PageSize = 1_000, Diversity = RecommendationDiversity.Default };
-            var wholeA = Ids(await viaA.GetRecommendationsAsync(cluster.SetId, query, cancellationToken));
-            var wholeB = Ids(await viaB.GetRecommendationsAsync(cluster.SetId, query, cancellationToken));
+            var pageA = await viaA.GetRecommendationsAsync(cluster.SetId, query, cancellationToken);
+            var pageB = await viaB.GetRecommendationsAsync(cluster.SetId, query, cancellationToken);
+            var (wholeA, wholeB) = (Ids(pageA), Ids(pageB));
 
             // Act: pages of 37, first page from A then B, A, B, ...; and the other way round.
             var startingWithA = await PageInTurnsAsync([viaA, viaB], cluster.SetId, allScores, cancellationToken);
@@ -41,6 +42,7 @@ public sealed class PagingAcrossReplicasTests
             Assert.Multiple(() =>
             {
                 Assert.That(wholeB, Is.EqualTo(wholeA), $"all_scores {allScores}: both replicas serve the same ranking");
+                Assert.That(pageB.ComputedAt, Is.EqualTo(pageA.ComputedAt), "and say it was computed at the same time (probe H, H1)");
                 Assert.That(wholeA, Has.Count.GreaterThan(3 * PageSize), "several pages");
                 Assert.That(startingWithA, Is.EqualTo(wholeA), $"all_scores {allScores}: pages from A, B, A, ... joined are the ranking");
                 Assert.That(startingWithB, Is.EqualTo(wholeA), $"all_scores {allScores}: pages from B, A, B, ... joined are the ranking");

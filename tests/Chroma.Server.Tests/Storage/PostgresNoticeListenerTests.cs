@@ -30,14 +30,14 @@ public sealed class PostgresNoticeListenerTests : PostgresReplicaPairTest
         await A.Records.IngestAsync(set.SetId, Records.Set(), StoreFixture.Prepare(Records.Sequence(3, start: 50)), cancellationToken);
         var committed = await sink.NextAsync(cancellationToken);
         var newest = B.Coordination.ReadWatermarks().Single().LastSequence;
-        var revision = await A.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
+        var revision = await A.Coordination.PublishPassAsync(lease, newest, 0, 0, cancellationToken);
         var published = await sink.NextAsync(cancellationToken);
         Clock.Advance(Lease + TimeSpan.FromMilliseconds(1));
         var takenOver = (await B.Coordination.TryAcquireAsync(set, "b", Lease, cancellationToken))!;
-        var refused = await A.Coordination.PublishPassAsync(lease, newest, 0, cancellationToken);
+        var refused = await A.Coordination.PublishPassAsync(lease, newest, 0, 0, cancellationToken);
         await B.Coordination.RequestPassAsync(set, newest, 2, cancellationToken);
         var wanted = await sink.NextAsync(cancellationToken);
-        var revisionOfNewHolder = await B.Coordination.PublishPassAsync(takenOver, newest, 0, cancellationToken);
+        var revisionOfNewHolder = await B.Coordination.PublishPassAsync(takenOver, newest, 0, 0, cancellationToken);
         var publishedByNewHolder = await sink.NextAsync(cancellationToken);
         await listener.StopAsync(cancellationToken);
 

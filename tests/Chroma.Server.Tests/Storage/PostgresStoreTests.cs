@@ -137,7 +137,7 @@ public sealed class PostgresStoreTests : PostgresDatabaseTest
             await first.Records.IngestAsync(Records.SetId(set), set, StoreFixture.Prepare(Records.Sequence(4, start: 1)), cancellationToken).WaitAsync(Bound, cancellationToken);
             var stored = first.Records.FindSet(Records.SetId(set))!;
             var lease = await first.Coordination.TryAcquireAsync(stored, "a", TimeSpan.FromMinutes(1), cancellationToken);
-            await first.Coordination.PublishPassAsync(lease!, 4, 0, cancellationToken);
+            await first.Coordination.PublishPassAsync(lease!, 4, 0, 0, cancellationToken);
         }
 
         using (var source = PostgresConnection.CreateDataSource(Database.ConnectionString))
@@ -151,7 +151,7 @@ public sealed class PostgresStoreTests : PostgresDatabaseTest
         var reopenedSet = reopened.Records.FindSet(Records.SetId(set))!;
         var before = reopened.Coordination.ReadWatermarks().Single();
         var lease2 = await reopened.Coordination.TryAcquireAsync(reopenedSet, "a", TimeSpan.FromMinutes(1), cancellationToken);
-        await reopened.Coordination.PublishPassAsync(lease2!, 4, 2, cancellationToken);
+        await reopened.Coordination.PublishPassAsync(lease2!, 4, 2, 0, cancellationToken);
         var after = reopened.Coordination.ReadWatermarks().Single();
 
         // Assert

@@ -52,8 +52,11 @@ internal sealed partial class ScoringScheduler : IStoreChangeSink, IScoringChang
         if (_coordination.Shared
             && _states.TryGetValue(setKey, out var state)
             && state.LeaseGeneration != 0
-            && (state.Coverage.CoveredThrough < throughSequence || state.Coverage.DeletesCovered < throughDeletes))
+            && (state.Coverage.CoveredThrough < throughSequence || state.Coverage.DeletesCovered < throughDeletes)
+            && !state.Coverage.FailedCovering(throughSequence, throughDeletes))
         {
+            // (A pass that failed would have covered it: the request learns of the failure from the lease row; running
+            // the same pass again now would fail again, as a wait on this replica does not retry it either.)
             Hurry(state.Set, behind: true);
         }
     }

@@ -139,7 +139,7 @@ internal sealed partial class ScoringScheduler
     {
         try
         {
-            if (await _coordination.PublishPassAsync(lease, coveredThrough, deletesApplied, cancellationToken).ConfigureAwait(false) is not { } revision)
+            if (await _coordination.PublishPassAsync(lease, coveredThrough, deletesApplied, state.Published.ComputedUnixMs, cancellationToken).ConfigureAwait(false) is not { } revision)
             {
                 return false;
             }
@@ -276,6 +276,9 @@ internal sealed partial class ScoringScheduler
             // since, so the ranking applies every delete this watermark counts, made through any replica (this one
             // included): never fewer than the stored ranking's own DeletesApplied, and the deletes after its pass too.
             await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+            // Reported as the holder reports it, so computed_unix_ms does not change with the replica asked.
+            state.StampComputed(mark.ComputedUnixMs);
             state.LoadedRevision = mark.ScoresRevision;
             state.AwaitingRestore = false;
             state.DeletesAppliedThroughStamp = mark.LastSequence;

@@ -203,6 +203,19 @@ internal sealed class SetScoringState
         Publish(computedUnixMs, null);
     }
 
+    /// <summary>
+    /// Reports the published snapshot as computed at <paramref name="computedUnixMs"/> (the time the replica that scored
+    /// it gave it; ignored when 0), same revision and entries, so cached rankings stay valid.
+    /// </summary>
+    public void StampComputed(long computedUnixMs)
+    {
+        var current = Volatile.Read(ref _published);
+        if (computedUnixMs > 0 && current.Revision > 0 && current.ComputedUnixMs != computedUnixMs)
+        {
+            Volatile.Write(ref _published, current with { ComputedUnixMs = computedUnixMs });
+        }
+    }
+
     /// <summary>Ends a refit: the next <see cref="Publish"/> serves <see cref="Entries"/> again.</summary>
     public void EndRefit()
     {

@@ -72,7 +72,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
     }
 
     /// <inheritdoc />
-    public async Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken = default)
+    public async Task<long?> PublishPassAsync(ScoringLease lease, long coveredThrough, long deletesApplied, long computedUnixMs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         return await RunAsync(async connection =>
@@ -81,7 +81,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
             using var command = new NpgsqlCommand($"""
                 WITH published AS (
                     UPDATE scoring_leases SET scores_revision = scores_revision + 1, covered_through = GREATEST(covered_through, $4),
-                        deletes_applied = GREATEST(deletes_applied, $5), failure_message = NULL, failure_count = 0
+                        deletes_applied = GREATEST(deletes_applied, $5), failure_message = NULL, failure_count = 0, computed_ms = $7
                     WHERE set_key = $1 AND holder = $2 AND generation = $3
                     RETURNING scores_revision)
                 SELECT scores_revision, {PostgresScoringNotice.RankingNotifySql("$6", "$1", "scores_revision")} FROM published;
@@ -90,6 +90,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
             command.Parameters.Add(new NpgsqlParameter { Value = coveredThrough });
             command.Parameters.Add(new NpgsqlParameter { Value = deletesApplied });
             command.Parameters.Add(new NpgsqlParameter { Value = PostgresScoringNotice.Channel });
+            command.Parameters.Add(new NpgsqlParameter { Value = computedUnixMs });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : (long?)null;
         }, "publish the scoring pass", cancellationToken).ConfigureAwait(false);
     }
@@ -135,7 +136,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
             SELECT s.set_key, s.set_id, s.last_sequence, s.deleted_count, COALESCE(l.scores_revision, 0), COALESCE(l.covered_through, -1),
                    l.holder, COALESCE(l.expires_ms, 0), COALESCE(l.generation, 0), COALESCE(l.deletes_applied, 0),
                    l.failure_message, COALESCE(l.failure_ms, 0), COALESCE(l.failure_count, 0), COALESCE(l.failure_stored_at_start, 0),
-                   COALESCE(l.failure_deletes_at_start, 0)
+                   COALESCE(l.failure_deletes_at_start, 0), COALESCE(l.computed_ms, 0)
             FROM embedding_sets s LEFT JOIN scoring_leases l ON l.set_key = s.set_key
             ORDER BY s.set_key;
             """, connection);
@@ -147,6 +148,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
                 reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9))
             {
+                ComputedUnixMs = reader.GetInt64(15),
                 Failure = reader.IsDBNull(10) ? null : new Recommendations.Scheduling.ScoringFailure(
                     reader.GetString(10), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)), reader.GetInt32(12), reader.GetInt64(13), reader.GetInt64(14)),
             });

@@ -177,13 +177,15 @@ internal static class PostgresSchema
         """;
 
     // Version 9: why the holder's last scoring pass of a set failed (cleared by the next published pass), so every replica
-    // reports it and requests waiting there for that pass's ranking end at once (ScoringScheduler.Replicas).
+    // reports it and requests waiting there for that pass's ranking end at once (ScoringScheduler.Replicas); and when the
+    // holder computed its last published ranking, so every replica reports the same computed_unix_ms for it.
     private const string Version9 = """
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_message text;
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_ms bigint NOT NULL DEFAULT 0;
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_count integer NOT NULL DEFAULT 0;
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_stored_at_start bigint NOT NULL DEFAULT 0;
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS failure_deletes_at_start bigint NOT NULL DEFAULT 0;
+        ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS computed_ms bigint NOT NULL DEFAULT 0;
         """;
 
     private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8, Version9];
