@@ -25,6 +25,9 @@ internal sealed partial class QueryService
     // How long a replica asked for the next page of a ranking it does not serve waits to load it from the database.
     private static readonly TimeSpan ReplicaCatchUpWait = TimeSpan.FromSeconds(10);
 
+    // How long, within that, it waits for a publication that may be on its way when the database names no newer ranking.
+    private static readonly TimeSpan ReplicaPublishGrace = TimeSpan.FromSeconds(2);
+
     /// <inheritdoc />
     public override async Task<GetRecommendationsResponse> GetRecommendations(GetRecommendationsRequest request, ServerCallContext context)
     {
@@ -123,30 +126,49 @@ internal sealed partial class QueryService
             wait.CancelAfter(DeadlineBoundedWait.Limit(ReplicaCatchUpWait, context.Deadline, DateTime.UtcNow));
             try
             {
-                var acknowledged = await _scoring.AcknowledgedAsync(set, wait.Token).ConfigureAwait(false);
-                await _scoring.WaitForCoverageAsync(set, acknowledged.Sequence, acknowledged.Deletes, wait.Token).ConfigureAwait(false);
+                // Only when the scoring replica stored a ranking this one has not read: else the token's ranking is gone.
+                await _scoring.CatchUpWithStoredRankingAsync(set, wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
             {
                 // Not caught up in time: answered below as a ranking no longer held.
             }
 
-            var scores = _scoring.Scores(set);
-            var reviewed = includeReviewed ? null : _labeling.Reviewed(set);
-            if (RankingAnchor.Of(scores, reviewed) == anchor)
+            if (Current(set, anchor, includeReviewed) is { } current)
             {
-                return (scores, reviewed);
+                return current;
             }
 
-            if (_pinned.Find(set.Key, anchor) is { } heldSince)
+            // The scoring replica answers a request waiting for its pass before it records the pass in the database:
+            // a token of that ranking can arrive here a moment before the database names it. Wait for one more read.
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(wait.Token);
+            grace.CancelAfter(ReplicaPublishGrace);
+            try
             {
-                return heldSince;
+                await _scoring.NextRankingAsync(set, grace.Token).ConfigureAwait(false);
+                await _scoring.CatchUpWithStoredRankingAsync(set, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
+            {
+            }
+
+            if (Current(set, anchor, includeReviewed) is { } caughtUp)
+            {
+                return caughtUp;
             }
         }
 
         throw new RpcException(new Status(StatusCode.FailedPrecondition, string.Create(
             CultureInfo.InvariantCulture,
             $"page_token: the ranking it pages through has been replaced (records arrived, or training or reviews changed) and is no longer held (a server keeps one replaced ranking per set, {PinnedRankings.IdleLimit.TotalMinutes:0} minutes after its last page{(_scoring.Shared ? "; a replica holds only the replaced rankings it served pages of itself" : string.Empty)}); start again from the first page")));
+    }
+
+    // The current ranking when the anchor names it, else the one this server keeps under it, else null.
+    private (Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed)? Current(StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed)
+    {
+        var scores = _scoring.Scores(set);
+        var reviewed = includeReviewed ? null : _labeling.Reviewed(set);
+        return RankingAnchor.Of(scores, reviewed) == anchor ? (scores, reviewed) : _pinned.Find(set.Key, anchor);
     }
 
     private static Protocol.V1.Recommendation ToMessage(StoredRecord record, Recommendations.Recommendation item)

@@ -118,7 +118,11 @@ internal sealed record SetDeletes(long ThroughStamp, long DeletedCount, IReadOnl
 /// <summary>What one set holds through every replica (<see cref="IReplicaCoordination.ReadAcknowledgedAsync"/>).</summary>
 /// <param name="LatestRecord">The highest sequence given to a record of the set (0 when it has none).</param>
 /// <param name="DeletedCount">How many of the set's records were ever deleted.</param>
-internal sealed record SetAcknowledged(long LatestRecord, long DeletedCount);
+internal sealed record SetAcknowledged(long LatestRecord, long DeletedCount)
+{
+    /// <summary>Gets the revision of the set's ranking stored last by the replica that scores it (0 when none, or on one process).</summary>
+    public long ScoresRevision { get; init; }
+}
 
 /// <summary>The outcome of a retention rule on one set and dataset.</summary>
 /// <param name="SetKey">The set's key.</param>

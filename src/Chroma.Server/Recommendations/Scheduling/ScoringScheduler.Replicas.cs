@@ -134,6 +134,44 @@ internal sealed partial class ScoringScheduler
         }
     }
 
+    /// <summary>
+    /// With replicas: when the scoring replica has stored a newer ranking of <paramref name="set"/> than this replica
+    /// serves, waits until this replica has read it (its polls are hurried) or the token is cancelled; returns at once
+    /// when nothing newer is stored. A page token of another replica may name that newer ranking.
+    /// </summary>
+    public async Task CatchUpWithStoredRankingAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (!_coordination.Shared)
+        {
+            return;
+        }
+
+        var stored = (await _coordination.ReadAcknowledgedAsync(set, cancellationToken).ConfigureAwait(false)).ScoresRevision;
+        var state = StateOf(set);
+        while (stored > 0 && state.LoadedRevision < stored)
+        {
+            var next = state.Coverage.NextPass;
+            PollSoon();
+            if (!await NextPassAsync(next, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next ranking this replica reads or publishes for <paramref name="set"/> (its polls are hurried), or
+    /// until the token is cancelled.
+    /// </summary>
+    public async Task NextRankingAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var next = StateOf(set).Coverage.NextPass;
+        PollSoon();
+        await NextPassAsync(next, cancellationToken).ConfigureAwait(false);
+    }
+
     // Returns false when the lease was taken over before the pass could be published.
     private async Task<bool> PublishPassAsync(SetScoringState state, ScoringLease lease, long coveredThrough, long deletesApplied, CancellationToken cancellationToken)
     {

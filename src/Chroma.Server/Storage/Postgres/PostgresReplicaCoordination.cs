@@ -195,7 +195,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
             // Deleted records keep their row, so it is the newest record ever stored (a delete's stamp is no record).
             using var command = new NpgsqlCommand("""
                 SELECT COALESCE((SELECT r.sequence FROM records r WHERE r.set_key = s.set_key ORDER BY r.sequence DESC LIMIT 1), 0),
-                       s.deleted_count
+                       s.deleted_count, COALESCE((SELECT l.scores_revision FROM scoring_leases l WHERE l.set_key = s.set_key), 0)
                 FROM embedding_sets s WHERE s.set_key = $1;
                 """, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
@@ -203,7 +203,7 @@ internal sealed class PostgresReplicaCoordination : IReplicaCoordination
             await using (reader.ConfigureAwait(false))
             {
                 return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                    ? new SetAcknowledged(reader.GetInt64(0), reader.GetInt64(1))
+                    ? new SetAcknowledged(reader.GetInt64(0), reader.GetInt64(1)) { ScoresRevision = reader.GetInt64(2) }
                     : new SetAcknowledged(0, 0);
             }
         }, "read what the set holds", cancellationToken).ConfigureAwait(false);
