@@ -361,12 +361,10 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 return false;
             }
 
-            if (RecordValueCheck.ProbabilityDoubt(classProbabilities) is { } doubt)
+            // Told once per set; the message is built only then (this runs on every Log call).
+            if (RecordValueCheck.ProbabilitiesDoubtful(classProbabilities) && set.FirstProbabilityDoubt())
             {
-                var setId = set.Descriptor.Id;
-                CaptureErrors.Warn(
-                    $"class probabilities, set '{setId}'",
-                    string.Create(CultureInfo.InvariantCulture, $"the class probabilities of a record of set '{setId}' {doubt}: [{string.Join(", ", classProbabilities[..Math.Min(classProbabilities.Length, 5)].ToArray())}{(classProbabilities.Length > 5 ? ", ..." : string.Empty)}]; the uncertainty signals (entropy, margin, least confidence) need probabilities, such as the softmax of the logits"));
+                ChromaClientLog.SuspectValues(_logger, $"the class probabilities of a record of set '{set.Descriptor.Id}' {RecordValueCheck.DescribeProbabilityDoubt(classProbabilities)}; the uncertainty signals (entropy, margin, least confidence) need probabilities, such as the softmax of the logits");
             }
 
             var metadataCopy = metadata?.ToArray();

@@ -9,6 +9,9 @@ namespace Chroma;
 /// </summary>
 public sealed class EmbeddingSet
 {
+    // 1 once this set's doubtful class probabilities were told (ChromaClient.TryEnqueue): the message is built once.
+    private int _probabilityDoubtTold;
+
     internal EmbeddingSet(ChromaClient client, EmbeddingSetDescriptor descriptor, IReadOnlyList<string>? classNames)
     {
         Client = client;
@@ -23,6 +26,9 @@ public sealed class EmbeddingSet
             Metric = (Protocol.V1.DistanceMetric)(int)descriptor.Metric,
         };
     }
+
+    /// <summary>Whether this is the first time class probabilities of this set looked like something else (then they are told).</summary>
+    internal bool FirstProbabilityDoubt() => Interlocked.Exchange(ref _probabilityDoubtTold, 1) == 0;
 
     /// <summary>The client that ships this set's records.</summary>
     public ChromaClient Client { get; }

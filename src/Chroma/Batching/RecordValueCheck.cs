@@ -38,15 +38,15 @@ internal static class RecordValueCheck
     }
 
     /// <summary>
-    /// Why finite class probabilities look like something else (logits, scores), or <see langword="null"/> when they are
-    /// non-negative and sum to 1 within 0.01. The server reads them as probabilities: it drops the uncertainty signals
-    /// of negative ones and rescales others, so the ranking changes without a word.
+    /// Whether finite class probabilities look like something else (logits, scores): a negative value, or a sum away
+    /// from 1 by more than 0.01. The server reads them as probabilities: it drops the uncertainty signals of negative
+    /// ones and rescales others, so the ranking changes without a word. One pass, no allocation (the capture path).
     /// </summary>
-    public static string? ProbabilityDoubt(ReadOnlySpan<float> probabilities)
+    public static bool ProbabilitiesDoubtful(ReadOnlySpan<float> probabilities)
     {
         if (probabilities.IsEmpty)
         {
-            return null;
+            return false;
         }
 
         var sum = 0f;
@@ -54,15 +54,30 @@ internal static class RecordValueCheck
         {
             if (p < 0)
             {
-                return "has negative values (logits?)";
+                return true;
             }
 
             sum += p;
         }
 
-        return Math.Abs(sum - 1) > 0.01f
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sums to {sum:G4}, not 1")
-            : null;
+        return Math.Abs(sum - 1) > 0.01f;
+    }
+
+    /// <summary>What is doubtful about <paramref name="probabilities"/> (see <see cref="ProbabilitiesDoubtful"/>), with the first values.</summary>
+    public static string DescribeProbabilityDoubt(ReadOnlySpan<float> probabilities)
+    {
+        var negative = false;
+        var sum = 0f;
+        foreach (var p in probabilities)
+        {
+            negative |= p < 0;
+            sum += p;
+        }
+
+        var shown = string.Join(", ", probabilities[..Math.Min(probabilities.Length, 5)].ToArray());
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{(negative ? "has negative values (logits?)" : $"sums to {sum:G4}, not 1")}: [{shown}{(probabilities.Length > 5 ? ", ..." : string.Empty)}]");
     }
 
     // Whether every value's magnitude is below limit (NaN is not; with limit +infinity: every value is finite).

@@ -24,26 +24,6 @@ internal sealed class CaptureErrorReporter
     public void Report(string kind, Exception? exception) => Report(kind, exception, detail: null);
 
     /// <summary>
-    /// Logs <paramref name="detail"/> the first time <paramref name="kind"/> is seen: values that are taken and sent but
-    /// are likely a mistake (not counted as a problem: nothing was lost). Never throws.
-    /// </summary>
-    public void Warn(string kind, string detail)
-    {
-        try
-        {
-            if (_loggedKinds.TryAdd("warning: " + kind, 0))
-            {
-                ChromaClientLog.SuspectValues(_logger, detail);
-            }
-        }
-#pragma warning disable CA1031 // A logging failure must never reach the caller of a wrapped model.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-    }
-
-    /// <summary>
     /// Counts one problem; logs <paramref name="detail"/> (the first record's numbers, where they help) the first time
     /// <paramref name="kind"/> is seen, <paramref name="kind"/> itself when there is no detail.
     /// </summary>

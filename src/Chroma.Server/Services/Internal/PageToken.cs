@@ -12,10 +12,6 @@ internal static class PageToken
     private const byte Format = 1;
     private const int Length = 1 + sizeof(long);
 
-    // GetRecommendations' tokens (RecommendationPageToken), told apart so the answer can say whose token it is.
-    private const byte RecommendationTokenFormat = 3;
-    private const int RecommendationTokenLength = 1 + (4 * sizeof(long));
-
     /// <summary>The token for the page after <paramref name="lastSequence"/>.</summary>
     public static string Encode(long lastSequence)
     {
@@ -35,13 +31,14 @@ internal static class PageToken
 
         var base64 = token.Replace('-', '+').Replace('_', '/');
         base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        Span<byte> bytes = stackalloc byte[RecommendationTokenLength + 3];
+        Span<byte> bytes = stackalloc byte[RecommendationPageToken.Length + 3];
         if (!Convert.TryFromBase64String(base64, bytes, out var written))
         {
             return (0, ValidationError.Invalid("page_token: is not a token this server issued"));
         }
 
-        if (written == RecommendationTokenLength && bytes[0] == RecommendationTokenFormat)
+        // GetRecommendations' tokens, told apart so the answer can say whose token it is.
+        if (written == RecommendationPageToken.Length && bytes[0] == RecommendationPageToken.Format)
         {
             return (0, ValidationError.Invalid("page_token: is a token of GetRecommendations; pass the next_page_token of this call's own previous response"));
         }

@@ -15,8 +15,11 @@ namespace Chroma.Server.Services.Internal;
 /// </summary>
 internal static class RecommendationPageToken
 {
-    private const byte Format = 3;
-    private const int Length = 1 + (4 * sizeof(long));
+    /// <summary>The format byte of these tokens (PageToken's are 1).</summary>
+    internal const byte Format = 3;
+
+    /// <summary>The length of a decoded token, in bytes.</summary>
+    internal const int Length = 1 + (4 * sizeof(long));
 
     // Format 2 (servers before the ranking's fingerprint): offset, revision, computed time, reviewed version, query.
     private const byte LocalRevisionFormat = 2;
