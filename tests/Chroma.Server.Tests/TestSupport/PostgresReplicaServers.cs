@@ -12,9 +12,10 @@ internal static class PostgresReplicaServers
     /// <summary>
     /// Starts a replica on <paramref name="connectionString"/>. <paramref name="scoring"/> changes its scoring options (by
     /// default a lease of 5 minutes, so the first replica to score a set keeps it); <paramref name="fault"/> makes its
-    /// fits of one set fail.
+    /// fits of one set fail; <paramref name="minimumLevel"/> is the lowest level its logs capture.
     /// </summary>
-    public static Task<LoggedServer> StartAsync(string connectionString, Action<ScoringOptions>? scoring = null, FailingNeighborSearch? fault = null) =>
+    public static Task<LoggedServer> StartAsync(
+        string connectionString, Action<ScoringOptions>? scoring = null, FailingNeighborSearch? fault = null, LogLevel minimumLevel = LogLevel.Warning) =>
         LoggedServer.StartAsync(
             o =>
             {
@@ -24,7 +25,7 @@ internal static class PostgresReplicaServers
                 o.Scoring.LeaseDuration = TimeSpan.FromMinutes(5);
                 scoring?.Invoke(o.Scoring);
             },
-            LogLevel.Warning,
+            minimumLevel,
             fault is null ? null : fault.ReplaceIn);
 
     /// <summary>Logs <paramref name="batch"/> through <paramref name="server"/> and checks it was stored.</summary>

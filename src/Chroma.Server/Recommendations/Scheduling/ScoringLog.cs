@@ -13,6 +13,10 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 335, Level = LogLevel.Debug, Message = "Read the {Count} scores of '{SetId}' that the scoring replica stored, in {ElapsedMs:F0} ms: this replica serves its new ranking")]
     public static partial void Followed(ILogger logger, string setId, int count, double elapsedMs);
 
+    [LoggerMessage(EventId = 336, Level = LogLevel.Debug,
+        Message = "Read the {Changed} scores of '{SetId}' that the scoring replica stored since this replica's last read, and dropped {Dropped} deleted records, in {ElapsedMs:F0} ms: this replica serves its new ranking ({Total} records)")]
+    public static partial void FollowedChanges(ILogger logger, string setId, int changed, int dropped, int total, double elapsedMs);
+
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "'{SetId}' is not scored: {Problem}")]
     public static partial void NotScorable(ILogger logger, string setId, string problem);
 

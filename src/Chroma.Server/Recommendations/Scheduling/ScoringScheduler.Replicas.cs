@@ -89,6 +89,28 @@ internal sealed partial class ScoringScheduler
         state.LeaseGeneration = lease.Generation;
     }
 
+    // A replica that does not score the set reads what the scoring replica stored: whole the first time (or after it
+    // scored the set itself), then only the scores written and the records deleted since its last read. The deletes are
+    // read first: one committed after that read is left out of the scores read, and read as a delete next time.
+    // Returns how many of the set's deletes the ranking now applies.
+    private async Task<long> FollowStoredRankingAsync(SetScoringState state, CancellationToken cancellationToken)
+    {
+        var incremental = _pass.CanFollow(state);
+        var deletes = await _coordination.ReadDeletesAsync(state.Set, incremental ? state.DeletesAppliedThroughStamp : long.MaxValue, cancellationToken).ConfigureAwait(false);
+        if (incremental)
+        {
+            state.QueueDeleted(deletes.Sequences);
+            await Task.Run(() => _pass.FollowAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        state.DeletesAppliedThroughStamp = deletes.ThroughStamp;
+        return deletes.DeletedCount;
+    }
+
     // The holder's pass, before it reads records: the records deleted through any replica since the last pass are
     // queued for it to drop (by their change stamp, so none is missed or counted twice), and the returned count is what
     // its ranking then applies.
@@ -313,14 +335,14 @@ internal sealed partial class ScoringScheduler
             // Serve exactly what the scoring replica stored. Stored scores are read back without the records deleted
             // since, so the ranking applies every delete this watermark counts, made through any replica (this one
             // included): never fewer than the stored ranking's own DeletesApplied, and the deletes after its pass too.
-            await Task.Run(() => _pass.ReloadAsync(state, cancellationToken), cancellationToken).ConfigureAwait(false);
+            // After a whole read, only the scores written since and the deletes since are read (FollowAsync).
+            var deletesApplied = await FollowStoredRankingAsync(state, cancellationToken).ConfigureAwait(false);
 
             // Reported as the holder reports it, so computed_unix_ms does not change with the replica asked.
             state.StampComputed(mark.ComputedUnixMs);
             state.LoadedRevision = mark.ScoresRevision;
             state.AwaitingRestore = false;
-            state.DeletesAppliedThroughStamp = mark.LastSequence;
-            state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true, mark.DeletedCount);
+            state.Coverage.PassEnded(mark.CoveredThrough, succeeded: true, Math.Max(mark.DeletedCount, deletesApplied));
             RankingPublished?.Invoke(set);
         }
         else if ((storedElsewhere || deletedElsewhere) && !state.Published.Stale

@@ -4,7 +4,11 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <param name="Sequence">Store sequence.</param>
 /// <param name="Dataset">Its dataset.</param>
 /// <param name="Record">Its signals.</param>
-internal sealed record ScoredEntry(long Sequence, string Dataset, ScoredRecord Record);
+internal sealed record ScoredEntry(long Sequence, string Dataset, ScoredRecord Record)
+{
+    /// <summary>Gets the training version the record was scored under (null when not known).</summary>
+    public string? TrainingVersion { get; init; }
+}
 
 /// <summary>
 /// What the scoring worker last published for one set: immutable, so a query reads it without

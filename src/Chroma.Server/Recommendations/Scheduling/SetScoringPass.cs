@@ -13,7 +13,7 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// until the pass ends), then measure drift. Runs on the scoring worker, never on a request; the
 /// CPU-heavy steps (fit, scoring, drift, decoding stored scores) run on the <see cref="BackgroundWorkLimiter"/>.
 /// </summary>
-internal sealed class SetScoringPass
+internal sealed partial class SetScoringPass
 {
     /// <summary>Records read, scored and stored per step: bounds memory and the write-lock hold.</summary>
     public const int ChunkSize = 20_000;
@@ -70,7 +70,8 @@ internal sealed class SetScoringPass
         var readStarted = Stopwatch.GetTimestamp();
         state.TrainingChangesSeen = state.TrainingChanges;
         var fingerprint = _store.ReadTrainingFingerprint(state.Set);
-        var restored = await ReadBackAsync(state.Set, cancellationToken).ConfigureAwait(false);
+        var restored = await ReadBackAsync(state.Set, (set, visitor) => _store.VisitScores(set, visitor), cancellationToken).ConfigureAwait(false);
+        state.FollowedScoredUnixMs = restored.ScoredUnixMs;
         state.Restored = true;
         if (restored.Entries.Count == 0)
         {
@@ -93,6 +94,15 @@ internal sealed class SetScoringPass
         else
         {
             // Scored under older training data (or a refit cut short): serve it, marked stale, until a pass replaces it.
+            // A replica that follows another's passes keeps the entries too: its next read adds only what changed.
+            if (following)
+            {
+                foreach (var entry in restored.Entries)
+                {
+                    state.Entries[entry.Sequence] = entry;
+                }
+            }
+
             state.ServeStale(restored.Entries, restored.LastVersion, restored.ScoredUnixMs);
         }
 
@@ -114,11 +124,12 @@ internal sealed class SetScoringPass
     /// took about half of the 55 s a million 128-d records took, and the rows read held the server at 2.5 times its
     /// steady memory (outside-in probe 7).
     /// </summary>
-    private async Task<RestoredScores> ReadBackAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
+    private async Task<RestoredScores> ReadBackAsync(
+        StoredEmbeddingSet set, Func<StoredEmbeddingSet, Action<PersistedScore>, long> visit, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var chunks = Channel.CreateBounded<PersistedScore[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-        var reading = Task.Run(() => ReadChunks(set, chunks.Writer, stop.Token), CancellationToken.None);
+        var reading = Task.Run(() => ReadChunks(set, visit, chunks.Writer, stop.Token), CancellationToken.None);
         var restored = new RestoredScores();
         try
         {
@@ -132,20 +143,21 @@ internal sealed class SetScoringPass
         {
             // The reader may be blocked on a full channel: stop it before the failure goes up.
             await stop.CancelAsync().ConfigureAwait(false);
-            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             throw;
         }
 
-        await reading.ConfigureAwait(false);
+        restored.VisitResult = await reading.ConfigureAwait(false);
         return restored;
     }
 
-    private void ReadChunks(StoredEmbeddingSet set, ChannelWriter<PersistedScore[]> writer, CancellationToken cancellationToken)
+    private static long ReadChunks(
+        StoredEmbeddingSet set, Func<StoredEmbeddingSet, Action<PersistedScore>, long> visit, ChannelWriter<PersistedScore[]> writer, CancellationToken cancellationToken)
     {
         try
         {
             var chunk = new List<PersistedScore>(ReadBackChunk);
-            _store.VisitScores(set, score =>
+            var result = visit(set, score =>
             {
                 chunk.Add(score);
                 if (chunk.Count == ReadBackChunk)
@@ -160,6 +172,7 @@ internal sealed class SetScoringPass
             }
 
             writer.TryComplete();
+            return result;
         }
         catch (Exception ex)
         {
@@ -176,11 +189,17 @@ internal sealed class SetScoringPass
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Reset();
+
+        // Read before the scores: what is written meanwhile is read again by the next FollowAsync (the same rows, so
+        // nothing changes) rather than missed.
+        var stamp = _store is IScoreChangeReader changes ? changes.ReadLatestScoreStamp(state.Set) : -1;
         await RestoreAsync(state, following: true, cancellationToken).ConfigureAwait(false);
         if (state.Entries.Count == 0 && !state.Refitting)
         {
             state.Publish(Now(), null);
         }
+
+        state.FollowedStamp = stamp;
     }
 
     /// <summary>Brings <paramref name="state"/> up to date with the store.</summary>
@@ -199,6 +218,9 @@ internal sealed class SetScoringPass
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
         var set = state.Set;
+
+        // From here the entries are this replica's own pass, not a copy of what another replica stored.
+        state.FollowedStamp = -1;
         await RestoreAsync(state, cancellationToken).ConfigureAwait(false);
         var dropped = state.ApplyDeletes();
 
@@ -399,6 +421,9 @@ internal sealed class SetScoringPass
 
         public long ScoredUnixMs { get; private set; }
 
+        /// <summary>Gets or sets what the visit returned (IScoreChangeReader: the highest stamp read).</summary>
+        public long VisitResult { get; set; }
+
         public void Add(PersistedScore[] chunk, ScoredEntry[] decoded)
         {
             if (Entries.Count == 0 && chunk.Length > 0)
@@ -424,10 +449,14 @@ internal sealed class SetScoringPass
     private static ScoredEntry[] Decode(PersistedScore[] stored)
     {
         var entries = new ScoredEntry[stored.Length];
+        string? version = null;
         for (var i = 0; i < entries.Length; i++)
         {
             var score = stored[i];
-            entries[i] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score));
+
+            // One string per version rather than one per row.
+            version = string.Equals(version, score.TrainingVersion, StringComparison.Ordinal) ? version : score.TrainingVersion;
+            entries[i] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score)) { TrainingVersion = version };
         }
 
         return entries;
@@ -484,7 +513,7 @@ internal sealed class SetScoringPass
         await _store.SaveScoresAsync(state.Set, model.TrainingVersion, rows, replaceExisting: false, state.Lease, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < scored.Length; i++)
         {
-            state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]);
+            state.Entries[records[i].Sequence] = new ScoredEntry(records[i].Sequence, records[i].Dataset, scored[i]) { TrainingVersion = model.TrainingVersion };
         }
 
         return scored.Length;

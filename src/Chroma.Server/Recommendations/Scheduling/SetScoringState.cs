@@ -117,6 +117,16 @@ internal sealed class SetScoringState
     /// </summary>
     public long DeletesAppliedThroughStamp { get; set; } = -1;
 
+    /// <summary>
+    /// Gets or sets, on a replica that serves what another replica's passes stored, the score stamp through which
+    /// <see cref="Entries"/> hold the stored scores (<see cref="IScoreChangeReader"/>), so its next read takes only the
+    /// rows written since; -1: unknown (this replica scored the set itself, or nothing was read), the next read is whole.
+    /// </summary>
+    public long FollowedStamp { get; set; } = -1;
+
+    /// <summary>Gets or sets, with <see cref="FollowedStamp"/>, the latest time a score read into <see cref="Entries"/> was stored.</summary>
+    public long FollowedScoredUnixMs { get; set; }
+
     /// <summary>Gets whether a refit is rescoring the set while the previous ranking is served stale.</summary>
     public bool Refitting => _staleEntries is not null;
 
@@ -157,6 +167,8 @@ internal sealed class SetScoringState
         MaxScoredSequence = 0;
         TrainingVersion = null;
         Restored = false;
+        FollowedStamp = -1;
+        FollowedScoredUnixMs = 0;
     }
 
     /// <summary>Drops the entries of records deleted since the last call; returns how many were dropped.</summary>
@@ -244,18 +256,24 @@ internal sealed class SetScoringState
         }
         else
         {
-            var entries = Entries.Values.ToArray();
-            if (!InSequenceOrder(entries))
-            {
-                // Passes add records in sequence order, so this is rare (after deletions); a sort of a million
-                // entries on every published chunk would cost a pass seconds.
-                Array.Sort(entries, static (a, b) => a.Sequence.CompareTo(b.Sequence));
-            }
-
-            next = new SetScores(entries, TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
+            next = new SetScores(EntriesInSequenceOrder(), TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
         }
 
         Volatile.Write(ref _published, next);
+    }
+
+    /// <summary>Gets a copy of <see cref="Entries"/> in sequence order.</summary>
+    public ScoredEntry[] EntriesInSequenceOrder()
+    {
+        var entries = Entries.Values.ToArray();
+        if (!InSequenceOrder(entries))
+        {
+            // Passes add records in sequence order, so this is rare (after deletions); a sort of a million
+            // entries on every published chunk would cost a pass seconds.
+            Array.Sort(entries, static (a, b) => a.Sequence.CompareTo(b.Sequence));
+        }
+
+        return entries;
     }
 
     private static bool InSequenceOrder(ScoredEntry[] entries)

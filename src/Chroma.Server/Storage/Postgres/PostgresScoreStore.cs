@@ -13,7 +13,7 @@ namespace Chroma.Server.Storage.Postgres;
 /// reads of training and scorable rows, its per-record scores and the drift history.
 /// Writes take this server's write lock, as on SQLite, so a delete and a score save never interleave.
 /// </summary>
-internal sealed partial class PostgresScoreStore : IRecordScoreStore
+internal sealed partial class PostgresScoreStore : IRecordScoreStore, IScoreChangeReader
 {
     private const string ScorableColumns = ScorableRowReader.Columns;
 
@@ -129,25 +129,57 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
     /// <inheritdoc />
     public int VisitScores(StoredEmbeddingSet set, Action<PersistedScore> visitor)
     {
+        var rows = 0;
+        VisitScores(set, afterStamp: null, score =>
+        {
+            rows++;
+            visitor(score);
+        });
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public long ReadLatestScoreStamp(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT coalesce(max(stamp), 0) FROM record_scores WHERE set_key = $1;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <inheritdoc />
+    public long VisitScoresChangedAfter(StoredEmbeddingSet set, long afterStamp, Action<PersistedScore> visitor) =>
+        VisitScores(set, afterStamp, visitor);
+
+    // Every live score in sequence order, or (afterStamp given) those written after it; returns the highest stamp read,
+    // or afterStamp (0 without one) when none was.
+    private long VisitScores(StoredEmbeddingSet set, long? afterStamp, Action<PersistedScore> visitor)
+    {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(visitor);
         using var connection = _database.OpenConnection();
         using var command = new NpgsqlCommand($"""
-            SELECT {ScorableColumns}, s.training_version, s.signals, s.measurement, s.scored_ms
+            SELECT {ScorableColumns}, s.training_version, s.signals, s.measurement, s.scored_ms, s.stamp
             FROM record_scores s JOIN records r ON r.set_key = s.set_key AND r.sequence = s.sequence
-            WHERE s.set_key = $1 AND NOT r.deleted
+            WHERE s.set_key = $1 AND NOT r.deleted{(afterStamp is null ? string.Empty : " AND s.stamp > $2")}
             ORDER BY s.sequence;
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
-        var rows = 0;
+        if (afterStamp is { } after)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = after });
+        }
+
+        var latest = afterStamp ?? 0;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            rows++;
+            latest = Math.Max(latest, reader.GetInt64(10));
             visitor(new PersistedScore(ScorableRowReader.Read(reader, 0), reader.GetString(6), reader.GetString(7), reader.GetString(8), reader.GetInt64(9)));
         }
 
-        return rows;
+        return latest;
     }
 
     /// <inheritdoc />
@@ -179,6 +211,11 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
             await using (transaction.ConfigureAwait(false))
             {
                 await CheckLeaseAsync(connection, transaction, lease, cancellationToken).ConfigureAwait(false);
+
+                // Taken after the lease check: a write of a holder that lost the set cannot take a stamp after the new
+                // holder's, so the set's stamps grow in commit order (IScoreChangeReader).
+                using var stamping = new NpgsqlCommand("SELECT nextval('record_score_stamps');", connection, transaction);
+                var stamp = (long)(await stamping.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
                 if (replaceExisting)
                 {
                     using var clear = new NpgsqlCommand("DELETE FROM record_scores WHERE set_key = $1;", connection, transaction);
@@ -189,15 +226,16 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
                 // Only live records: a delete that committed after the scores were computed wins (FOR SHARE
                 // holds the record rows until COMMIT, so a delete on another server waits for this save).
                 using var insert = new NpgsqlCommand("""
-                    INSERT INTO record_scores (set_key, sequence, training_version, score, signals, reasons, measurement, scored_ms)
-                    SELECT $1, u.sequence, $2, u.score, u.signals, u.reasons, u.measurement, $3
+                    INSERT INTO record_scores (set_key, sequence, training_version, score, signals, reasons, measurement, scored_ms, stamp)
+                    SELECT $1, u.sequence, $2, u.score, u.signals, u.reasons, u.measurement, $3, $9
                     FROM unnest($4::bigint[], $5::double precision[], $6::text[], $7::text[], $8::text[])
                          AS u (sequence, score, signals, reasons, measurement)
                     WHERE u.sequence IN (SELECT r.sequence FROM records r
                                          WHERE r.set_key = $1 AND NOT r.deleted AND r.sequence = ANY($4) FOR SHARE)
                     ON CONFLICT (set_key, sequence) DO UPDATE SET
                         training_version = EXCLUDED.training_version, score = EXCLUDED.score, signals = EXCLUDED.signals,
-                        reasons = EXCLUDED.reasons, measurement = EXCLUDED.measurement, scored_ms = EXCLUDED.scored_ms;
+                        reasons = EXCLUDED.reasons, measurement = EXCLUDED.measurement, scored_ms = EXCLUDED.scored_ms,
+                        stamp = EXCLUDED.stamp;
                     """, connection, transaction);
                 insert.Parameters.Add(new NpgsqlParameter { Value = set.Key });
                 insert.Parameters.Add(new NpgsqlParameter { Value = trainingVersion });
@@ -207,6 +245,7 @@ internal sealed partial class PostgresScoreStore : IRecordScoreStore
                 insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.SignalsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
                 insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.ReasonsJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
                 insert.Parameters.Add(new NpgsqlParameter { Value = unique.Select(r => r.MeasurementJson).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = stamp });
                 var stored = await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return stored;

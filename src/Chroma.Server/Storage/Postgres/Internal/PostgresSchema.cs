@@ -11,7 +11,7 @@ namespace Chroma.Server.Storage.Postgres.Internal;
 internal static class PostgresSchema
 {
     /// <summary>The schema this server writes.</summary>
-    public const int CurrentVersion = 9;
+    public const int CurrentVersion = 10;
 
     /// <summary>The advisory lock key every Chroma server migrates under ("chroma" in ASCII).</summary>
     public const long MigrationLockKey = 0x6368726F6D61;
@@ -188,7 +188,18 @@ internal static class PostgresSchema
         ALTER TABLE scoring_leases ADD COLUMN IF NOT EXISTS computed_ms bigint NOT NULL DEFAULT 0;
         """;
 
-    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8, Version9];
+    // Version 10: every score write takes a stamp (one per write, from a sequence, after the lease check, so a set's stamps
+    // grow in commit order: only its lease holder writes its scores, one write at a time), so a replica that serves what
+    // the holder stored reads only the rows written since its last read (IScoreChangeReader) instead of the whole
+    // ranking after every pass (outside-in probe H, H3). Rows stored before it have stamp 0 and are read by the first
+    // full read.
+    private const string Version10 = """
+        CREATE SEQUENCE IF NOT EXISTS record_score_stamps;
+        ALTER TABLE record_scores ADD COLUMN IF NOT EXISTS stamp bigint NOT NULL DEFAULT 0;
+        CREATE INDEX IF NOT EXISTS record_scores_by_stamp ON record_scores (set_key, stamp);
+        """;
+
+    private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8, Version9, Version10];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> under the migration lock; returns the
