@@ -85,7 +85,7 @@ internal sealed partial class SetScoringPass
             state.EndRefit();
             state.TrainingVersion = first;
             state.MaxScoredSequence = entries[^1].Sequence;
-            state.Publish(state.FollowedScoredUnixMs, null);
+            state.Publish(state.FollowedScoredUnixMs, null, entries);
         }
         else
         {

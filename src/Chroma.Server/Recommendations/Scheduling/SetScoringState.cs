@@ -52,7 +52,7 @@ internal sealed class SetScoringState
     /// <summary>
     /// Gets whether the published snapshot already shows <see cref="Entries"/> as they are: published, under this
     /// training version and these training changes, not stale and without a training problem. Valid only while no
-    /// entry changed since the last <see cref="Publish"/> (the pass knows; this does not track entries).
+    /// entry changed since the last <see cref="Publish(long, string?)"/> (the pass knows; this does not track entries).
     /// </summary>
     public bool PublishedIsCurrent
     {
@@ -228,7 +228,7 @@ internal sealed class SetScoringState
         }
     }
 
-    /// <summary>Ends a refit: the next <see cref="Publish"/> serves <see cref="Entries"/> again.</summary>
+    /// <summary>Ends a refit: the next <see cref="Publish(long, string?)"/> serves <see cref="Entries"/> again.</summary>
     public void EndRefit()
     {
         _staleEntries = null;
@@ -239,7 +239,13 @@ internal sealed class SetScoringState
     /// Publishes the current entries for queries, computed at <paramref name="computedUnixMs"/> (the
     /// stale ones, with their own time, while a refit runs).
     /// </summary>
-    public void Publish(long computedUnixMs, string? trainingProblem)
+    public void Publish(long computedUnixMs, string? trainingProblem) => Publish(computedUnixMs, trainingProblem, null);
+
+    /// <summary>
+    /// As <see cref="Publish(long, string?)"/>, with <paramref name="inSequenceOrder"/> the caller's copy of
+    /// <see cref="Entries"/> from <see cref="EntriesInSequenceOrder"/> (not copied, nor sorted, again).
+    /// </summary>
+    public void Publish(long computedUnixMs, string? trainingProblem, ScoredEntry[]? inSequenceOrder)
     {
         var current = Volatile.Read(ref _published);
         var revision = current.Revision + 1;
@@ -256,7 +262,7 @@ internal sealed class SetScoringState
         }
         else
         {
-            next = new SetScores(EntriesInSequenceOrder(), TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
+            next = new SetScores(inSequenceOrder ?? EntriesInSequenceOrder(), TrainingVersion, computedUnixMs, revision, trainingProblem, Stale: false, TrainingChangesSeen);
         }
 
         Volatile.Write(ref _published, next);
