@@ -24,6 +24,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ingest-replicas"] = (ReplicaIngestCommand.Usage, a => ReplicaIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["pg-million"] = (MillionRecordsCommand.Usage, a => MillionRecordsCommand.RunAsync(a).GetAwaiter().GetResult()),
+    ["replica-follow"] = (ReplicaFollowCommand.Usage, a => ReplicaFollowCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["nearest-load"] = (NearestLoadCommand.Usage, a => NearestLoadCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
     ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ood"] = (ShiftEvaluationCommand.Usage, a => a.Contains("--server") ? OodCommand.RunAsync([.. a.Where(x => x != "--server")]).GetAwaiter().GetResult() : ShiftEvaluationCommand.Run(new CommandArguments(a))),
