@@ -3,8 +3,12 @@ using static Chroma.Benchmarks.Storage.ReplicaFollowCommand;
 
 namespace Chroma.Benchmarks.Storage;
 
-/// <summary>One run of <c>replica-follow</c> on two started replicas: the set made, the paced ingest under the probes, the table.</summary>
-internal sealed class FollowRun(string connectionString, ReplicaProcess a, ReplicaProcess b, Workload workload)
+/// <summary>
+/// One run of <c>replica-follow</c>: the set made through replica A (started) until A serves a ranking, so A holds the
+/// set's scoring lease; then replica B (<paramref name="startB"/>) until it serves one too; the paced ingest under the
+/// probes; the table.
+/// </summary>
+internal sealed class FollowRun(string connectionString, ReplicaProcess a, Func<ReplicaProcess> startB, Workload workload)
 {
     private const int ClientCapacity = 100_000;
     private static readonly TimeSpan CatchUpWait = TimeSpan.FromMinutes(2);
@@ -12,9 +16,7 @@ internal sealed class FollowRun(string connectionString, ReplicaProcess a, Repli
     public async Task ExecuteAsync()
     {
         await using var queryA = QueryClient(a);
-        await using var queryB = QueryClient(b);
         await a.WaitAnsweringAsync(queryA).ConfigureAwait(false);
-        await b.WaitAnsweringAsync(queryB).ConfigureAwait(false);
         await using var sender = new ChromaClient(new ChromaClientOptions
         {
             Endpoint = a.Endpoint,
@@ -25,16 +27,21 @@ internal sealed class FollowRun(string connectionString, ReplicaProcess a, Repli
         var set = sender.GetEmbeddingSet(workload.Descriptor);
         var setId = workload.Descriptor.Id;
 
-        // 1. Training records and one batch of production records (so the first ranking has rows), then both replicas serve a ranking.
+        // 1. Training records and one batch of production records (so the first ranking has rows); A scores them (and
+        // holds the lease); then B starts and serves that ranking.
         var setup = Stopwatch.StartNew();
         workload.LogTraining(set);
         var (warmup, warmupPredicted, warmupOrder) = workload.ProductionRows(workload.Batch, seed: 3);
         Send(set, warmup, warmupPredicted, warmupOrder);
         await sender.FlushAsync().ConfigureAwait(false);
-        var ready = await Task.WhenAll(
-            queryA.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(3)),
-            queryB.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(3))).ConfigureAwait(false);
-        Console.WriteLine(Line($"  setup           {workload.Training:N0} training + {workload.Batch} production records; both replicas serve a ranking covering them after {setup.Elapsed.TotalSeconds:F1} s ({ready[0].ScoredRecords} and {ready[1].ScoredRecords} scored); load {Load()}"));
+        var readyA = await queryA.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(3)).ConfigureAwait(false);
+        var scoredByA = setup.Elapsed;
+        var b = startB();
+        await using var bOwned = b.ConfigureAwait(false);
+        await using var queryB = QueryClient(b);
+        await b.WaitAnsweringAsync(queryB).ConfigureAwait(false);
+        var readyB = await queryB.WaitForRecommendationsAsync(setId, TimeSpan.FromMinutes(3)).ConfigureAwait(false);
+        Console.WriteLine(Line($"  setup           {workload.Training:N0} training + {workload.Batch} production records through A: A serves a ranking of them after {scoredByA.TotalSeconds:F1} s ({readyA.ScoredRecords} scored), B (started then) after {setup.Elapsed.TotalSeconds:F1} s ({readyB.ScoredRecords}); load {Load()}"));
 
         // 2-3. Paced ingest through A while both replicas are probed once a second.
         var (rows, predicted, order) = workload.ProductionRows(workload.Production, seed: 2);

@@ -8,7 +8,8 @@ namespace Chroma.Benchmarks.Storage;
 /// <summary>
 /// <c>replica-follow [production] [rate] [batch] [training]</c>: two replicas on one PostgreSQL database, each its own
 /// <c>chroma-server</c> process (<see cref="ReplicaProcess"/>). One set (128-d, 4 labelled classes of clustered
-/// synthetic vectors, seeded) gets <c>training</c> training records; once both replicas serve a ranking,
+/// synthetic vectors, seeded) gets <c>training</c> training records through replica A, which scores it and so holds
+/// its scoring lease; replica B starts after that (so the roles are the same in every run). Once both serve a ranking,
 /// <c>production</c> records go in through replica A only, <c>batch</c> at a time at <c>rate</c> per second, while
 /// both replicas are asked once a second for recommendations that wait for everything acknowledged
 /// (<see cref="AcknowledgedProbe"/>). Per replica: whether it holds the set's scoring lease, its CPU over the ingest
@@ -54,15 +55,12 @@ internal static class ReplicaFollowCommand
                 Directory.CreateDirectory(logs);
             }
 
-            var a = ReplicaProcess.Start(connectionString, Path.Combine(root, "a"), ScoringLogLines.Environment, logs is null ? null : Path.Combine(logs, "a.log"));
+            ReplicaProcess Start(string name) =>
+                ReplicaProcess.Start(connectionString, Path.Combine(root, name), ScoringLogLines.Environment, logs is null ? null : Path.Combine(logs, name + ".log"));
+            var a = Start("a");
             await using (a.ConfigureAwait(false))
             {
-                var b = ReplicaProcess.Start(connectionString, Path.Combine(root, "b"), ScoringLogLines.Environment, logs is null ? null : Path.Combine(logs, "b.log"));
-                await using (b.ConfigureAwait(false))
-                {
-                    var run = new FollowRun(connectionString, a, b, new Workload(production, rate, batch, training));
-                    await run.ExecuteAsync().ConfigureAwait(false);
-                }
+                await new FollowRun(connectionString, a, () => Start("b"), new Workload(production, rate, batch, training)).ExecuteAsync().ConfigureAwait(false);
             }
         }
         finally
