@@ -173,9 +173,7 @@ internal sealed partial class ScoringScheduler
         var state = StateOf(set);
         while (stored > 0 && state.LoadedRevision < stored)
         {
-            var next = state.Coverage.NextPass;
-            PollSoon();
-            if (!await NextPassAsync(next, cancellationToken).ConfigureAwait(false))
+            if (!await NextRankingAsync(state, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -189,9 +187,15 @@ internal sealed partial class ScoringScheduler
     public async Task NextRankingAsync(StoredEmbeddingSet set, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var next = StateOf(set).Coverage.NextPass;
+        await NextRankingAsync(StateOf(set), cancellationToken).ConfigureAwait(false);
+    }
+
+    // Hurries the polls and waits for the next ranking read or published; false when the token ended the wait.
+    private async Task<bool> NextRankingAsync(SetScoringState state, CancellationToken cancellationToken)
+    {
+        var next = state.Coverage.NextPass;
         PollSoon();
-        await NextPassAsync(next, cancellationToken).ConfigureAwait(false);
+        return await NextPassAsync(next, cancellationToken).ConfigureAwait(false);
     }
 
     // Returns false when the lease was taken over before the pass could be published.
