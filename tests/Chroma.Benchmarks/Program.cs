@@ -19,6 +19,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-fingerprint"] = (RankingFingerprintBenchmark.Usage, RankingFingerprintBenchmark.Run),
+    ["recs-decode"] = (ScoreDecodeBenchmark.Usage, ScoreDecodeBenchmark.Run),
     ["recs-lanes"] = (ScoringLanesBenchmark.Usage, a => ScoringLanesBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["storage-ingest"] = (StorageIngestCommand.Usage, a => StorageIngestCommand.RunAsync(a).GetAwaiter().GetResult()),
