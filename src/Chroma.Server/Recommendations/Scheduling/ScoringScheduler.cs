@@ -282,7 +282,18 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         {
             try
             {
-                await Task.Run(() => _pass.RestoreAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+                if (_coordination.Shared)
+                {
+                    // Deletes first, as a follow reads them: the first ranking another replica publishes is then read
+                    // as what changed since this read-back (FollowStoredRankingAsync), not whole again.
+                    var deletes = await _coordination.ReadDeletesAsync(state.Set, long.MaxValue, stoppingToken).ConfigureAwait(false);
+                    await Task.Run(() => _pass.RestoreFollowableAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+                    state.DeletesAppliedThroughStamp = deletes.ThroughStamp;
+                }
+                else
+                {
+                    await Task.Run(() => _pass.RestoreAsync(state, stoppingToken), stoppingToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

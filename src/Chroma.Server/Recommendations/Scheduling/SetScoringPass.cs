@@ -56,10 +56,11 @@ internal sealed partial class SetScoringPass
     /// completes. Idempotent; <see cref="RunAsync(SetScoringState, CancellationToken)"/> calls it first when nobody did.
     /// </summary>
     public Task RestoreAsync(SetScoringState state, CancellationToken cancellationToken = default) =>
-        RestoreAsync(state, following: false, cancellationToken);
+        RestoreAsync(state, following: false, keepEntries: false, cancellationToken);
 
     // `following`: the read is a replica's routine read of the ranking another replica's pass stored, not a start.
-    private async Task RestoreAsync(SetScoringState state, bool following, CancellationToken cancellationToken)
+    // `keepEntries`: the entries hold what was read even when it is served stale, so FollowAsync can add to them.
+    private async Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Restored)
@@ -95,7 +96,7 @@ internal sealed partial class SetScoringPass
         {
             // Scored under older training data (or a refit cut short): serve it, marked stale, until a pass replaces it.
             // A replica that follows another's passes keeps the entries too: its next read adds only what changed.
-            if (following)
+            if (keepEntries)
             {
                 foreach (var entry in restored.Entries)
                 {
@@ -193,7 +194,7 @@ internal sealed partial class SetScoringPass
         // Read before the scores: what is written meanwhile is read again by the next FollowAsync (the same rows, so
         // nothing changes) rather than missed.
         var stamp = _store is IScoreChangeReader changes ? changes.ReadLatestScoreStamp(state.Set) : -1;
-        await RestoreAsync(state, following: true, cancellationToken).ConfigureAwait(false);
+        await RestoreAsync(state, following: true, keepEntries: true, cancellationToken).ConfigureAwait(false);
         if (state.Entries.Count == 0 && !state.Refitting)
         {
             state.Publish(Now(), null);

@@ -54,16 +54,19 @@ public sealed partial class FollowingAcrossReplicasTests : PostgresDatabaseTest
         await PostgresReplicaServers.LogAsync(a, Records.Batch(Set, Production(10, seed: 3)), cancellationToken);
         await CompareAsync("10 records through A after the refit");
 
-        // A replica started now reads the stored ranking whole.
-        await using var c = await StartReplicaAsync(LogLevel.Warning);
+        // A replica started now reads the stored ranking whole at its start, and then only what changes.
+        await using var c = await StartReplicaAsync(LogLevel.Debug);
         var queryC = new Query.QueryClient(c.Invoker);
         await ScoringFailureReportingTests.WaitAsync(queryC, SetId);
         var wholeC = await WholeAsync(queryC, cancellationToken);
+        await PostgresReplicaServers.LogAsync(a, Records.Batch(Set, Production(7, seed: 4)), cancellationToken);
+        await ScoringFailureReportingTests.WaitAsync(queryA, SetId);
+        await ScoringFailureReportingTests.WaitAsync(queryC, SetId);
+        var (laterA, laterC) = (await WholeAsync(queryA, cancellationToken), await WholeAsync(queryC, cancellationToken));
 
         // Assert
-        var follows = b.Logs.Entries.Where(e => e.Event.Id == 336).Select(e => FollowedLine().Match(e.Message)).Where(m => m.Success)
-            .Select(m => (Changed: int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), Total: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
-            .ToList();
+        var follows = Follows(b);
+        var followsC = Follows(c);
         Assert.Multiple(() =>
         {
             foreach (var (step, rankingA, rankingB) in steps)
@@ -76,8 +79,18 @@ public sealed partial class FollowingAcrossReplicasTests : PostgresDatabaseTest
             Assert.That(follows, Has.Count.GreaterThanOrEqualTo(4), "B read the changes after each pass but the first (event 336)");
             Assert.That(follows.Where(f => f.Changed < f.Total), Is.Not.Empty, "and read fewer rows than the ranking holds");
             Assert.That(follows.Any(f => f.Changed == 30 && f.Total == 36), Is.True, "the 30 records logged through A were the rows read then");
+            Assert.That(laterC, Is.EqualTo(laterA), "C, after 7 more records through A, serves A's ranking");
+            Assert.That(c.Logs.Entries.Count(e => e.Event.Id == 335), Is.Zero, "C read the ranking whole once, at its start (event 301), not again");
+            Assert.That(followsC.Any(f => f.Changed == 7), Is.True, "C's first read after A's next pass took the 7 new scores");
         });
     }
+
+    // The reads of what changed a replica logged (event 336): rows read, rows in the ranking after.
+    private static List<(int Changed, int Total)> Follows(LoggedServer server) =>
+    [
+        .. server.Logs.Entries.Where(e => e.Event.Id == 336).Select(e => FollowedLine().Match(e.Message)).Where(m => m.Success)
+            .Select(m => (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))),
+    ];
 
     // How many records are scored, then every score of the set in score order (diversity off): record id and score.
     private static async Task<IReadOnlyList<string>> WholeAsync(Query.QueryClient query, CancellationToken cancellationToken)
