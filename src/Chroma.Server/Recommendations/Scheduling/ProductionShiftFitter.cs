@@ -7,7 +7,8 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// The refit policy of a set's production-shift classifier (<see cref="ProductionShift"/>), run by
 /// <see cref="SetScoringPass"/> after the training model is fitted: fitted once there are
 /// <see cref="RecommendationOptions.ProductionShiftMinimumRows"/> production rows, refitted whenever production has grown
-/// <see cref="ProductionShift.RefitGrowth"/>-fold, fitted again on the same rows after a start. A model with a new
+/// <see cref="ProductionShift.RefitGrowth"/>-fold, fitted again on the same rows after a start (less the records deleted
+/// since, under the stored scores' version). A model with a new
 /// classifier has a new version, so the pass rescores every record through its model-change path.
 /// </summary>
 /// <param name="store">Where the production rows are read from (in chunks, to sample them).</param>
@@ -75,6 +76,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         }
 
         long through;
+        (long Through, long Count)? stored = null;
         if (model.ProductionShift is { } current)
         {
             if (!current.RefitDue(productionCount) && !ReferenceRefitDue(current, state, pending, rescoringAll))
@@ -89,6 +91,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             && productionCount < ProductionShift.RefitGrowth * Math.Max(1, scoredCount))
         {
             through = scoredThrough;
+            stored = (scoredThrough, scoredCount);
         }
         else if (productionCount >= _minimumRows)
         {
@@ -103,6 +106,14 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         if (count < _minimumRows)
         {
             return model;
+        }
+
+        if (stored is { } same)
+        {
+            // After a start: the rows the stored scores' classifier was fitted on, less any deleted since (deletes alone
+            // never refit it). Named as the stored scores name it, so they stay current; a new count or highest sequence
+            // would rescore every record after each restart or takeover (probe I).
+            (highest, count) = same;
         }
 
         return await _limiter.RunAsync(

@@ -124,6 +124,36 @@ public sealed class ProductionShiftRefitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_RecordsDeletedThenStoreReopened_KeepsTheStoredScoresCurrentWithoutRescoring(CancellationToken cancellationToken)
+    {
+        // Arrange: scored with a classifier; then production records are deleted (the last one scored among them), and
+        // the server restarts (or another replica takes the set over).
+        var production = ScoringFixture.InDistribution(70, seed: 2);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. production]);
+        var before = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(before, cancellationToken);
+        await _fixture.Storage.Store.DeleteAsync(_fixture.StoredSet, [production[3].Id, production[10].Id, production[^1].Id], cancellationToken);
+        _fixture.Storage.Reopen();
+        var after = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(after, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(3, seed: 5));
+
+        // Act
+        var next = await _fixture.CreatePass().RunAsync(after, cancellationToken);
+
+        // Assert: before, the classifier fitted again on the rows left had a new version (a new count and highest
+        // sequence), and every record was rescored: minutes at a million records after each restart or takeover.
+        Assert.Multiple(() =>
+        {
+            Assert.That(ModelVersion.TryReadShift(before.TrainingVersion, out _, out _), Is.True, "scored with a classifier");
+            Assert.That(after.TrainingVersion, Is.EqualTo(before.TrainingVersion), "the stored scores stay current");
+            Assert.That((next.Refit, next.Scored), Is.EqualTo((false, 3)), "only the new records are scored");
+            Assert.That(after.Published.Entries, Has.Count.EqualTo(70 - 3 + 3));
+            Assert.That(after.Published.Entries.Select(e => e.Record.Signal(SignalKind.ProductionShift)), Is.All.Not.Null);
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_ScoresStoredUnderThePreviousScheme_ServedStaleThenRescored(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(12, seed: 2)]);
