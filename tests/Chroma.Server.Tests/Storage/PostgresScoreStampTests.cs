@@ -1,5 +1,6 @@
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
+using Npgsql;
 
 namespace Chroma.Server.Tests.Storage;
 
@@ -66,6 +67,53 @@ public sealed class PostgresScoreStampTests : PostgresReplicaPairTest
             Assert.That(changed.Select(s => s.Record.Sequence), Does.Not.Contain(scorable[3].Sequence));
             Assert.That(changed, Has.Count.EqualTo(scorable.Count - 1));
         });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task VisitScoresChangedAfter_ScoresWrittenAsAnEarlierServerWritesThem_ReadLikeAnyOther(CancellationToken cancellationToken)
+    {
+        // Arrange: a rolling upgrade. A server of schema 9 still holds the lease after a new one migrated the database:
+        // its writes name no stamp, and its updates leave the stamp as it was.
+        var set = await SeedAsync();
+        var scorable = A.Scores.ReadScorable(set, 0, 100);
+        var lease = (await A.Coordination.TryAcquireAsync(set, "a", Lease, cancellationToken))!;
+        await A.Scores.SaveScoresAsync(set, "v1", Rows(scorable.Take(10), 1.0), replaceExisting: false, lease, cancellationToken);
+        var reader = (IScoreChangeReader)B.Scores;
+        var first = reader.ReadLatestScoreStamp(set);
+
+        // Act: new rows for 5 records, and 2 rows rescored in place.
+        await WriteAsSchema9ServerAsync(set, [.. scorable.Skip(10).Take(5), .. scorable.Take(2)], cancellationToken);
+        var changed = new List<PersistedScore>();
+        var through = reader.VisitScoresChangedAfter(set, first, changed.Add);
+
+        // Assert: before, its new rows had stamp 0 and its updates kept theirs, so a follower never read them (probe I, F1).
+        var expected = scorable.Take(2).Concat(scorable.Skip(10).Take(5)).Select(r => r.Sequence).Order();
+        Assert.Multiple(() =>
+        {
+            Assert.That(changed.Select(s => s.Record.Sequence), Is.EqualTo(expected));
+            Assert.That(changed.Where(s => s.Record.Sequence == scorable[0].Sequence).Select(s => s.TrainingVersion), Is.EqualTo(new[] { "v9" }));
+            Assert.That(through, Is.GreaterThan(first));
+        });
+    }
+
+    // The score write of a server before schema 10, as it was (less its lease check).
+    private async Task WriteAsSchema9ServerAsync(StoredEmbeddingSet set, IReadOnlyList<ScorableRecord> records, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        foreach (var record in records)
+        {
+            await using var write = new NpgsqlCommand("""
+                INSERT INTO record_scores (set_key, sequence, training_version, score, signals, reasons, measurement, scored_ms)
+                VALUES ($1, $2, 'v9', 9.0, '[]', '[]', '{}', 1)
+                ON CONFLICT (set_key, sequence) DO UPDATE SET
+                    training_version = EXCLUDED.training_version, score = EXCLUDED.score, signals = EXCLUDED.signals,
+                    reasons = EXCLUDED.reasons, measurement = EXCLUDED.measurement, scored_ms = EXCLUDED.scored_ms;
+                """, connection);
+            write.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+            write.Parameters.Add(new NpgsqlParameter { Value = record.Sequence });
+            await write.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     private static RecordScoreRow[] Rows(IEnumerable<ScorableRecord> records, double score) =>

@@ -192,11 +192,24 @@ internal static class PostgresSchema
     // grow in commit order: only its lease holder writes its scores, one write at a time), so a replica that serves what
     // the holder stored reads only the rows written since its last read (IScoreChangeReader) instead of the whole
     // ranking after every pass (outside-in probe H, H3). Rows stored before it have stamp 0 and are read by the first
-    // full read.
+    // full read. A server of an earlier version still running beside a new one (a rolling upgrade: it checks the schema
+    // only at its start) writes scores without a stamp: its inserts take one from the column's default and its updates
+    // from the trigger, so the new replicas read them too (outside-in probe I, F1). A new server sets the stamp itself,
+    // and changes it on update, so the trigger's condition spares it the call.
     private const string Version10 = """
         CREATE SEQUENCE IF NOT EXISTS record_score_stamps;
         ALTER TABLE record_scores ADD COLUMN IF NOT EXISTS stamp bigint NOT NULL DEFAULT 0;
+        ALTER TABLE record_scores ALTER COLUMN stamp SET DEFAULT nextval('record_score_stamps');
         CREATE INDEX IF NOT EXISTS record_scores_by_stamp ON record_scores (set_key, stamp);
+        CREATE OR REPLACE FUNCTION record_scores_restamp() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.stamp := nextval('record_score_stamps');
+            RETURN NEW;
+        END
+        $$;
+        DROP TRIGGER IF EXISTS record_scores_restamp ON record_scores;
+        CREATE TRIGGER record_scores_restamp BEFORE UPDATE ON record_scores
+            FOR EACH ROW WHEN (NEW.stamp = OLD.stamp) EXECUTE FUNCTION record_scores_restamp();
         """;
 
     private static readonly string[] Steps = [Version1, Version2, Version3, Version4, Version5, Version6, Version7, Version8, Version9, Version10];
