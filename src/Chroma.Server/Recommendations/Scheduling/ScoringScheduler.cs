@@ -535,6 +535,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             return;
         }
 
+        // With replicas the pass is recorded in the database as soon as its scores are published, before drift is
+        // measured: the other replicas read the ranking (and serve page tokens of it) without waiting for drift, which
+        // took seconds on a loaded machine while a client paging from one replica to the other was refused meanwhile.
+        Task<bool>? recorded = null;
+        long recordedRevision = -1;
         using var passCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         using var renewalStop = new CancellationTokenSource();
         var renewal = _coordination.Shared ? RenewWhileRunningAsync(lease, passCancellation, renewalStop.Token) : Task.FromResult(false);
@@ -554,7 +559,18 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                     }
 
                     // Requests waiting for this pass's ranking are answered once its scores are published (drift follows).
-                    return await _pass.RunAsync(state, readThrough => state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true, deletesAtStart), passCancellation.Token).ConfigureAwait(false);
+                    return await _pass.RunAsync(
+                        state,
+                        readThrough =>
+                        {
+                            state.Coverage.PassEnded(Math.Max(storedAtStart, readThrough), succeeded: true, deletesAtStart);
+                            if (_coordination.Shared)
+                            {
+                                recordedRevision = state.Published.Revision;
+                                recorded = PublishPassAsync(state, lease, storedAtStart, deletesAtStart, stoppingToken);
+                            }
+                        },
+                        passCancellation.Token).ConfigureAwait(false);
                 },
                 passCancellation.Token).ConfigureAwait(false);
             succeeded = true;
@@ -590,6 +606,8 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
             state.Lease = null;
         }
 
+        // Whatever ended the pass, the early record is awaited (it logs its own failure and returns true then).
+        var recordedEarly = recorded is null ? (bool?)null : await recorded.ConfigureAwait(false);
         if (!succeeded && !lost && _coordination.Shared && state.Coverage.LastFailure is { } failure)
         {
             await ShareFailureAsync(state, lease, failure, stoppingToken).ConfigureAwait(false);
@@ -597,7 +615,10 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
 
         if (succeeded && !lost)
         {
-            lost = !await PublishPassAsync(state, lease, storedAtStart, deletesAtStart, stoppingToken).ConfigureAwait(false);
+            // Recorded again only when nothing was recorded, or the ranking changed after (deletes dropped after drift).
+            lost = recordedEarly is false
+                || ((recordedEarly is null || state.Published.Revision != recordedRevision)
+                    && !await PublishPassAsync(state, lease, storedAtStart, deletesAtStart, stoppingToken).ConfigureAwait(false));
         }
 
         if (lost)
