@@ -6,6 +6,23 @@ namespace Chroma.Server.Storage;
 /// <summary>Tells a database outage (unreachable, restarting, connection lost) from other faults.</summary>
 internal static class StorageOutage
 {
+    /// <summary>
+    /// Whether <paramref name="exception"/> (or one inside it) is a statement that ran past its command timeout: the
+    /// database answered nothing in time (overloaded, or the statement waited on a lock another session holds).
+    /// </summary>
+    public static bool IsTimeout(Exception exception)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether <paramref name="exception"/> (or an exception inside it) says the database could not be reached.</summary>
     public static bool Is(Exception exception)
     {
