@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Chroma.Server.Labeling;
 using Chroma.Server.Recommendations;
@@ -28,14 +27,7 @@ internal static class RankingFingerprintBenchmark
         var entries = new ScoredEntry[count];
         for (var i = 0; i < count; i++)
         {
-            SignalScore[] signals =
-            [
-                new(SignalKind.Mahalanobis, random.NextDouble() * 10, random.NextDouble(), random.NextDouble()),
-                new(SignalKind.KnnDistance, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.RelativeMahalanobis, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.ProductionShift, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.Boundary, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-            ];
+            var signals = MedianTiming.FiveSignals(random);
             var record = new ScoredRecord($"r{i}", "v1", unit, (i % 10).ToString(CultureInfo.InvariantCulture), measurement, null, signals)
             {
                 ShiftLeadSurprise = i % 3 == 0 ? random.NextDouble() : null,
@@ -45,25 +37,10 @@ internal static class RankingFingerprintBenchmark
         }
 
         var reviewed = new ReviewedSnapshot(new HashSet<long>(Enumerable.Range(0, reviewedCount).Select(_ => (long)random.Next(1, count + 1))), 1);
-        var scoresMs = Median(() => RankingFingerprint.Compute(new SetScores(entries, "v1", 0, 1, null)));
-        var reviewedMs = Median(() => RankingFingerprint.Compute(reviewed.Sequences));
+        var scoresMs = MedianTiming.Milliseconds(() => RankingFingerprint.Compute(new SetScores(entries, "v1", 0, 1, null)));
+        var reviewedMs = MedianTiming.Milliseconds(() => RankingFingerprint.Compute(reviewed.Sequences));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fingerprint of {count:N0} scored records: {scoresMs:F1} ms ({scoresMs * 1e6 / count:F0} ns a record); of {reviewed.Sequences.Count:N0} reviewed records: {reviewedMs:F2} ms"));
         return 0;
-    }
-
-    private static double Median(Func<ulong> compute)
-    {
-        compute();
-        var times = new List<double>();
-        for (var run = 0; run < 5; run++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            compute();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-
-        times.Sort();
-        return times[2];
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Chroma.Server.Recommendations;
 using Chroma.Server.Recommendations.Scheduling;
@@ -39,14 +38,7 @@ internal static class ScoreDecodeBenchmark
                 RelativeMahalanobis = random.NextDouble(),
                 NearestTrainingDistance = random.NextDouble(),
             };
-            SignalScore[] signals =
-            [
-                new(SignalKind.Mahalanobis, random.NextDouble() * 10, random.NextDouble(), random.NextDouble()),
-                new(SignalKind.KnnDistance, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.RelativeMahalanobis, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.ProductionShift, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-                new(SignalKind.Boundary, random.NextDouble(), random.NextDouble(), random.NextDouble()),
-            ];
+            var signals = MedianTiming.FiveSignals(random);
             var record = new ScoredRecord($"r{i}", "v1", new float[dimension], (i % 10).ToString(CultureInfo.InvariantCulture), measurement, null, signals)
             {
                 ShiftLeadSurprise = i % 3 == 0 ? random.NextDouble() : null,
@@ -57,7 +49,7 @@ internal static class ScoreDecodeBenchmark
             stored[i] = new PersistedScore(scorable, "v1", row.SignalsJson, row.MeasurementJson, 0);
         }
 
-        var ms = Median(() =>
+        var ms = MedianTiming.Milliseconds(() =>
         {
             for (var i = 0; i < stored.Length; i++)
             {
@@ -67,20 +59,5 @@ internal static class ScoreDecodeBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rebuilt {count:N0} stored scores of {dimension}-d in {ms:F0} ms: {ms * 1e6 / count:F0} ns a record, {ms * 1_000_000 / count / 1000:F1} s per million on one thread"));
         return 0;
-    }
-
-    private static double Median(Action run)
-    {
-        run();
-        var times = new List<double>();
-        for (var i = 0; i < 5; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            run();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-
-        times.Sort();
-        return times[2];
     }
 }
