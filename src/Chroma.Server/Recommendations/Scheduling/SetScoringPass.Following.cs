@@ -110,6 +110,16 @@ internal sealed partial class SetScoringPass
         {
             state.TrainingVersion = null;
             state.MaxScoredSequence = 0;
+            var served = state.Published;
+            if (!oneVersion && served.TrainingVersion is { } servedVersion && served.Entries.Count > 0)
+            {
+                // A refit in progress on the scoring replica (its rows rewritten chunk by chunk): that replica serves its
+                // previous ranking, marked stale, until the refit ends, and so does this one, rather than a mix of both
+                // models' scores (outside-in probe I, O1). Its entries keep up with the store for the read after.
+                state.ServeStale(served.Entries, servedVersion, served.ComputedUnixMs);
+                return;
+            }
+
             state.ServeStale(entries, entries[^1].TrainingVersion ?? string.Empty, state.FollowedScoredUnixMs);
         }
     }
