@@ -393,8 +393,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                     _signal.TrySetResult();
                 }
             }
-            else if (_coordination.Shared && behind)
+            else if (_coordination.Shared && behind && !_lanes.IsRunning(set.Key))
             {
+                // (Not while a pass of the set runs: a request it does not cover hurries again when it ends. Before, a
+                // request that waited on the holder during its pass queued another pass after it, which then ran with
+                // nothing new to score, or refitted on training that arrived meanwhile without debounce.)
                 _dirty[set.Key] = new DirtySet(set, _time.GetUtcNow(), DateTimeOffset.MinValue);
             }
         }
