@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class NearestLoadCommand
 {
-    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres]   (FindNearest under concurrent callers, alone and during ingest)";
+    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill)";
 
     private const int QueryCount = 1_000;
     private const int Batch = 1_000;
@@ -34,6 +34,7 @@ internal static class NearestLoadCommand
         var seconds = double.Parse(args.Optional("seconds") ?? "5", CultureInfo.InvariantCulture);
         var postgres = args.Flag("postgres");
         var steadyRate = args.Int("steady-rate", 2_000);
+        var duringBuild = args.Flag("during-build");
         args.RejectUnknown();
         if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0)
         {
@@ -66,7 +67,7 @@ internal static class NearestLoadCommand
                 await server.WaitAnsweringAsync(client).ConfigureAwait(false);
                 var fill = Stopwatch.StartNew();
                 await LogAsync(server.Endpoint, descriptor, data, 0, total, Senders, CancellationToken.None).ConfigureAwait(false);
-                await WaitIndexedAsync(server, client, descriptor.Id, total).ConfigureAwait(false);
+                await WaitIndexedAsync(server, client, descriptor.Id, total, duringBuild ? (queries, dimension, truth, fill) : null).ConfigureAwait(false);
                 var (peak, resident) = server.Memory();
                 Console.WriteLine(Line($"  filled          {total:N0} records logged and indexed in {fill.Elapsed.TotalSeconds:F1} s; server {resident:F0} MiB (peak {peak:F0}); load {Load()}"));
 
@@ -202,8 +203,20 @@ internal static class NearestLoadCommand
         FlushInterval = TimeSpan.FromMilliseconds(20),
     });
 
-    private static async Task WaitIndexedAsync(ReplicaProcess server, ChromaClient client, string setId, int total)
+    /// <summary>
+    /// Waits until the graph holds all <paramref name="total"/> records. With <paramref name="probe"/>, one caller queries
+    /// meanwhile, two seconds at a time, and each window is printed with the time since the fill began and the index's
+    /// state: what a user who queries right after a bulk load gets (recall against the whole set, answers with the
+    /// index behind, latency).
+    /// </summary>
+    private static async Task WaitIndexedAsync(
+        ReplicaProcess server, ChromaClient client, string setId, int total, (float[] Queries, int Dimension, int[] Truth, Stopwatch SinceFill)? probe = null)
     {
+        if (probe is not null)
+        {
+            Console.WriteLine("  queries while the first graph is built (one caller, 2 s windows; time since the fill began)");
+        }
+
         var waited = Stopwatch.StartNew();
         var nextProgress = TimeSpan.FromSeconds(30);
         while (true)
@@ -214,6 +227,14 @@ internal static class NearestLoadCommand
             if (index is { Kind: EmbeddingSetIndexKind.Hnsw } && index.GraphCount >= total)
             {
                 return;
+            }
+
+            if (probe is { } q)
+            {
+                var window = await ConcurrentQueries.RunAsync(
+                    client, setId, q.Queries, QueryCount, q.Dimension, q.Truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                Console.WriteLine(Line($"    {q.SinceFill.Elapsed.TotalSeconds,6:F0} s  index {index?.Kind.ToString() ?? "not loaded"}, {index?.IndexedCount ?? 0:N0} indexed, {index?.GraphCount ?? 0:N0} in the graph: {window}; load {Load()}"));
+                continue;
             }
 
             if (waited.Elapsed > TimeSpan.FromHours(1))
