@@ -100,8 +100,6 @@ internal sealed partial class AdaptiveVectorIndex
                 {
                     await run.ApplyAsync(share.Copied!, token).ConfigureAwait(false);
                 }
-
-                _settings.ChangesTaken?.Invoke();
             }
 
             // Parallel inserts of nearby vectors can leave a node no search reaches: linked in before anyone searches.

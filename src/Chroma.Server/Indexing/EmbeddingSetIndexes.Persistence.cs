@@ -184,7 +184,6 @@ internal sealed partial class EmbeddingSetIndexes
             entry.SaveRequested = true;
             Wake(entry);
         },
-        ChangesTaken = () => Wake(entry),
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
         Reconnected = result =>
         {

@@ -213,17 +213,13 @@ internal sealed partial class EmbeddingSetIndexes
             return await CatchUpStagedAsync(entry, index).ConfigureAwait(false);
         }
 
+        // While a build runs, the exact index goes on answering and takes in every page as it is read: the build's log
+        // holds only which records were added (their vectors are the exact index's rows, which the graph adopts or
+        // copies a share at a time), so reading on costs no second copy, and a query right after a bulk load is answered
+        // from every acknowledged record instead of the part the build has reached (index_behind until the take-over:
+        // 15 minutes at a million records). The scan's cost is the one the exact index has near the build's end anyway.
         for (var page = 0; page < PagesPerTurn && !IsDisposed; page++)
         {
-            // While a build runs, what the tail reads is logged (vectors copied) for the graph too: read on only while
-            // that log is shorter than a build step, so it cannot grow with the lag. The build wakes the set as it
-            // takes the log (ChangesTaken) and when it takes over.
-            if (index.ChangesAwaitingBuild >= BuildStepSize)
-            {
-                entry.MarkFarBehind();
-                return false;
-            }
-
             var (changes, anything) = ReadPage(entry);
             if (!anything)
             {

@@ -28,12 +28,6 @@ internal sealed record IndexBuildSettings
     public Action? TookOver { get; init; }
 
     /// <summary>
-    /// Gets what runs after the build has applied a share of the changes logged while it ran (the tailing worker, paused
-    /// while that log is long, reads on).
-    /// </summary>
-    public Action? ChangesTaken { get; init; }
-
-    /// <summary>
     /// Gets the size, in floats (rows times the dimension), of the exact index a take-over drops (the snapshot's rows and
     /// those added during the build) from which the take-over is followed by <see cref="ReturnFreedMemory"/>. Measured in
     /// floats, not rows, so wide vectors count for what they hold: 50,000 rows of 1,536 floats are 293 MiB, more than
