@@ -41,6 +41,9 @@ internal sealed class CommandArguments
         (Optional(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 
+    public string[] StringList(string name, string fallback) =>
+        (Optional(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>Call after reading every option, so a typo fails instead of being ignored.</summary>
     public void RejectUnknown()
     {

@@ -13,6 +13,7 @@ using Chroma.Benchmarks.Storage;
 var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(StringComparer.Ordinal)
 {
     ["ann"] = (AnnCommand.Usage, a => AnnCommand.Run(new CommandArguments(a))),
+    ["recall-estimate"] = (RecallEstimateCommand.Usage, a => RecallEstimateCommand.Run(new CommandArguments(a))),
     ["index-build"] = (IndexBuildCommand.Usage, a => IndexBuildCommand.Run(new CommandArguments(a))),
     ["make-data"] = (MakeDataCommand.Usage, a => MakeDataCommand.Run(new CommandArguments(a))),
     ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),

@@ -260,6 +260,31 @@ public sealed class IndexStagingTests
         });
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task StartEstimateIfStale_WhileABacklogIsStaged_WaitsUntilItIsLinked(CancellationToken cancellationToken)
+    {
+        // Arrange: a graph of one vector, 4,000 more staged after one turn (401 linked): the graph has grown far past
+        // its last estimate, half way through linking.
+        var (_, index) = await GraphWithBacklogAsync(4_000, cancellationToken);
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+        var estimatedAt = index.Hnsw!.Estimate?.AtCount;
+
+        // Act
+        var startedWhileStaged = index.StartEstimateIfStale();
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+
+        // Assert: the worker's turn after the last link estimated the whole graph.
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.PendingCount, Is.Zero);
+            Assert.That(startedWhileStaged, Is.False);
+            Assert.That(estimatedAt ?? 0, Is.LessThan(401), "no estimate of the graph half linked");
+            Assert.That(index.Hnsw.Estimate?.AtCount, Is.EqualTo(4_001));
+        });
+    }
+
     private Chroma.Protocol.V1.Record[] _backlog = [];
 
     /// <summary>The store sequence of the record whose vector is [<paramref name="value"/>, 0, 0, 0].</summary>

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chroma.Benchmarks.Data;
+using Chroma.Samples.TorchSharp;
+using Chroma.Server.Indexing.Hnsw;
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Benchmarks.Ann;
+
+/// <summary>
+/// <c>recall-estimate [--records 30000] [--queries 500] [--sets a,b,...] [--sample 200]</c>: how well the server's default
+/// search breadth (<see cref="RecallEstimator"/>, which picks the smallest ef whose estimated recall@10 reaches 0.95)
+/// serves queries the set has never seen. Per vector set (generated, seeded; MNIST pixels from the samples' data): an
+/// HNSW graph as the server builds it (M 16, ef_construction 200, all cores, then the reconnect pass), the true recall@10
+/// of fresh queries from the same source at every breadth of the estimator's ladder (a returned record counts when it is
+/// one of the exact ten, or as near as the tenth: copies of a vector are interchangeable), then the server's estimate:
+/// the breadth it picks, the recall it estimates, and the fresh queries' true recall at that breadth.
+/// </summary>
+internal static class RecallEstimateCommand
+{
+    public const string Usage = "[--records 30000] [--queries 500] [--sets clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters] [--sample 200]   (the default search breadth against fresh queries)";
+
+    private const int K = 10;
+    private static readonly int[] s_ladder = [64, 96, 128, 192, 256, 384, 512, 768, 1024];
+
+    public static int Run(CommandArguments args)
+    {
+        var records = args.Int("records", 30_000);
+        var queryCount = args.Int("queries", 500);
+        var sample = args.Int("sample", RecallEstimator.DefaultSampleSize);
+        var sets = args.StringList("sets", "clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters");
+        args.RejectUnknown();
+        using var threads = new IndexBuildThreads(Environment.ProcessorCount);
+        Console.WriteLine($"recall-estimate: {records:N0} records per generated set, {queryCount} fresh queries, estimate sample {sample}, {Environment.ProcessorCount} cores");
+        foreach (var name in sets)
+        {
+            var (data, queries, dimension, metric) = Load(name, records, queryCount);
+            Measure(name, data, queries, dimension, metric, sample, threads);
+        }
+
+        return 0;
+    }
+
+    private static void Measure(string name, float[] data, float[] queries, int dimension, HnswMetric metric, int sample, IndexBuildThreads threads)
+    {
+        var n = data.Length / dimension;
+        var q = queries.Length / dimension;
+        using var graph = new HnswIndex(new HnswOptions { Dimension = dimension, Metric = metric, M = 16, EfConstruction = 200 });
+        var built = Stopwatch.StartNew();
+        Parallel.For(0, n, i => graph.Add(i, data.AsSpan(i * dimension, dimension)));
+        graph.Reconnect();
+        Console.WriteLine($"{name}: {n:N0} x {dimension} {metric}, {q} fresh queries; built in {built.Elapsed.TotalSeconds:F1} s");
+
+        var truth = new HnswSearchResult[q][];
+        Parallel.For(0, q, i => truth[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), K));
+        var trueRecall = new Dictionary<int, double>();
+        var line = new List<string>();
+        foreach (var ef in s_ladder)
+        {
+            var hits = new int[q];
+            Parallel.For(0, q, i => hits[i] = Hits(graph.Search(queries.AsSpan(i * dimension, dimension), K, tag: null, ef: ef), truth[i]));
+            trueRecall[ef] = hits.Sum() / (double)(q * K);
+            line.Add(string.Create(CultureInfo.InvariantCulture, $"{ef}: {trueRecall[ef]:F3}"));
+        }
+
+        Console.WriteLine($"  fresh queries, true recall@10 by breadth: {string.Join(", ", line)}");
+        var estimate = RecallEstimator.EstimateAsync(graph, threads, sample, 17).GetAwaiter().GetResult()!;
+        var atPick = trueRecall[estimate.SearchBreadth];
+        var smallestEnough = s_ladder.FirstOrDefault(ef => trueRecall[ef] >= RecallEstimator.TargetRecall);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  the estimate picks {estimate.SearchBreadth}, estimates {estimate.RecallAt10:F3} on {estimate.SampleSize} queries; fresh queries get {atPick:F3} there ({(atPick >= RecallEstimator.TargetRecall ? "meets" : "BELOW")} 0.95; the smallest breadth that meets it: {(smallestEnough == 0 ? "none" : smallestEnough.ToString(CultureInfo.InvariantCulture))})"));
+    }
+
+    /// <summary>Returned records that are among the exact ten, or as near as the tenth.</summary>
+    private static int Hits(HnswSearchResult[] found, HnswSearchResult[] truth)
+    {
+        var bound = truth[^1].Distance;
+        var tolerance = (Math.Abs(bound) * 1e-5f) + 1e-7f;
+        return Math.Min(truth.Length, found.Count(f => truth.Any(t => t.Key == f.Key) || f.Distance <= bound + tolerance));
+    }
+
+    private static (float[] Data, float[] Queries, int Dimension, HnswMetric Metric) Load(string name, int records, int queryCount)
+    {
+        var random = new Random(7);
+        switch (name)
+        {
+            case "clustered":
+                return Split(MakeDataCommand.Clustered(records + queryCount, 128, random), records, 128, HnswMetric.L2);
+            case "textlike":
+                return Split(TextLike(records + queryCount, 384, random), records, 384, HnswMetric.Cosine);
+            case "isotropic":
+                return Split(Isotropic(records + queryCount, 256, random), records, 256, HnswMetric.L2);
+            case "varnorm":
+                return Split(VaryingNorms(MakeDataCommand.Clustered(records + queryCount, 128, random), 128, random), records, 128, HnswMetric.L2);
+            case "copies":
+                return Split(WithCopies(Isotropic(records + queryCount, 128, random), records, 128, random), records, 128, HnswMetric.L2);
+            case "mnist":
+            case "mnist-letters":
+                var directory = SampleData.FindDirectory(null);
+                var digits = Pixels(IdxReader.ReadImages(Path.Combine(directory, "mnist-t10k-images-idx3-ubyte.gz")));
+                var stored = digits[..(8_000 * 784)];
+                var fresh = name == "mnist"
+                    ? digits[(8_000 * 784)..]
+                    : Pixels(IdxReader.ReadImages(Path.Combine(directory, "notmnist-t10k-images-idx3-ubyte.gz")))[..(2_000 * 784)];
+                return (stored, fresh[..(Math.Min(queryCount, fresh.Length / 784) * 784)], 784, HnswMetric.L2);
+            default:
+                throw new ArgumentException($"Unknown set '{name}'.");
+        }
+    }
+
+    private static (float[], float[], int, HnswMetric) Split(float[] all, int records, int dimension, HnswMetric metric) =>
+        (all[..(records * dimension)], all[(records * dimension)..], dimension, metric);
+
+    private static float[] Pixels(IdxImages images) => [.. images.Pixels.Select(p => p / 255f)];
+
+    /// <summary>
+    /// Like sentence embeddings: a shared mean direction, a power-law spectrum (singular values i^-0.5 over random
+    /// directions) and 300 clusters of Zipf-like weights.
+    /// </summary>
+    private static float[] TextLike(int count, int dimension, Random random)
+    {
+        const int clusters = 300;
+        var basis = new float[dimension * dimension];
+        for (var i = 0; i < basis.Length; i++)
+        {
+            basis[i] = Gaussian(random) / MathF.Sqrt(dimension) * MathF.Pow((i / dimension) + 1, -0.5f);
+        }
+
+        var mean = Enumerable.Range(0, dimension).Select(_ => Gaussian(random)).ToArray();
+        var meanNorm = MathF.Sqrt(mean.Sum(x => x * x));
+        var centres = new float[clusters * dimension];
+        for (var c = 0; c < clusters; c++)
+        {
+            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => Gaussian(random))], centres.AsSpan(c * dimension, dimension), 1f);
+        }
+
+        var weights = Enumerable.Range(1, clusters).Select(r => 1.0 / Math.Pow(r, 1.1)).ToArray();
+        var total = weights.Sum();
+        var data = new float[count * dimension];
+        for (var p = 0; p < count; p++)
+        {
+            var pick = random.NextDouble() * total;
+            var c = 0;
+            while (c < clusters - 1 && (pick -= weights[c]) > 0)
+            {
+                c++;
+            }
+
+            var row = data.AsSpan(p * dimension, dimension);
+            for (var d = 0; d < dimension; d++)
+            {
+                row[d] = (mean[d] / meanNorm * 3f) + centres[(c * dimension) + d];
+            }
+
+            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => Gaussian(random))], row, 0.8f);
+        }
+
+        return data;
+    }
+
+    /// <summary>Adds <paramref name="scale"/> times basis * z to <paramref name="row"/> (basis row-major, row d = output d).</summary>
+    private static void Mix(float[] basis, int dimension, float[] z, Span<float> row, float scale)
+    {
+        for (var d = 0; d < dimension; d++)
+        {
+            var sum = 0f;
+            for (var j = 0; j < dimension; j++)
+            {
+                sum += basis[(j * dimension) + d] * z[j];
+            }
+
+            row[d] += scale * sum;
+        }
+    }
+
+    private static float[] Isotropic(int count, int dimension, Random random) =>
+        [.. Enumerable.Range(0, count * dimension).Select(_ => Gaussian(random))];
+
+    /// <summary>Each vector scaled by a log-uniform factor between 0.01 and 100.</summary>
+    private static float[] VaryingNorms(float[] data, int dimension, Random random)
+    {
+        for (var p = 0; p < data.Length / dimension; p++)
+        {
+            var scale = MathF.Pow(10, (float)((random.NextDouble() * 4) - 2));
+            foreach (ref var x in data.AsSpan(p * dimension, dimension))
+            {
+                x *= scale;
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>30% of the stored rows replaced by copies of 100 of them (a default input logged many times); queries untouched.</summary>
+    private static float[] WithCopies(float[] data, int records, int dimension, Random random)
+    {
+        for (var i = 0; i < records * 3 / 10; i++)
+        {
+            var row = 100 + random.Next(records - 100);
+            data.AsSpan(random.Next(100) * dimension, dimension).CopyTo(data.AsSpan(row * dimension, dimension));
+        }
+
+        return data;
+    }
+
+    private static float Gaussian(Random random) =>
+        (float)(Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+}
