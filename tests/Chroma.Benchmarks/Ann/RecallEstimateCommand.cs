@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Ann;
 /// </summary>
 internal static class RecallEstimateCommand
 {
-    public const string Usage = "[--records 30000] [--queries 500] [--sets clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters] [--sample 200]   (the default search breadth against fresh queries)";
+    public const string Usage = "[--records 30000] [--queries 500] [--sets clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters] [--sample 200] [--k 10]   (the default search breadth against fresh queries; --k above 10: also recall@k at beams derived from it)";
 
     private const int K = 10;
     private static readonly int[] s_ladder = [64, 96, 128, 192, 256, 384, 512, 768, 1024];
@@ -28,6 +28,7 @@ internal static class RecallEstimateCommand
         var records = args.Int("records", 30_000);
         var queryCount = args.Int("queries", 500);
         var sample = args.Int("sample", RecallEstimator.DefaultSampleSize);
+        var neighbours = args.Int("k", K);
         var sets = args.StringList("sets", "clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters");
         args.RejectUnknown();
         using var threads = new IndexBuildThreads(Environment.ProcessorCount);
@@ -35,13 +36,13 @@ internal static class RecallEstimateCommand
         foreach (var name in sets)
         {
             var (data, queries, dimension, metric) = Load(name, records, queryCount);
-            Measure(name, data, queries, dimension, metric, sample, threads);
+            Measure(name, data, queries, dimension, metric, sample, threads, neighbours);
         }
 
         return 0;
     }
 
-    private static void Measure(string name, float[] data, float[] queries, int dimension, HnswMetric metric, int sample, IndexBuildThreads threads)
+    private static void Measure(string name, float[] data, float[] queries, int dimension, HnswMetric metric, int sample, IndexBuildThreads threads, int k)
     {
         var n = data.Length / dimension;
         var q = queries.Length / dimension;
@@ -70,6 +71,21 @@ internal static class RecallEstimateCommand
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"  the estimate picks {estimate.SearchBreadth}, estimates {estimate.RecallAt10:F3} on {estimate.SampleSize} queries; fresh queries get {atPick:F3} there ({(atPick >= RecallEstimator.TargetRecall ? "meets" : "BELOW")} 0.95; the smallest breadth that meets it: {(smallestEnough == 0 ? "none" : smallestEnough.ToString(CultureInfo.InvariantCulture))})"));
+        if (k > K)
+        {
+            // recall@k of the fresh queries at beams derived from the default breadth B: max(B, k), B + k - 10, 2 max(B, k), B k / 10.
+            var b = estimate.SearchBreadth;
+            var truthK = new HnswSearchResult[q][];
+            Parallel.For(0, q, i => truthK[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), k));
+            var beams = new[] { ("max(B, k)", Math.Max(b, k)), ("B + k - 10", b + k - K), ("2 max(B, k)", 2 * Math.Max(b, k)), ("B k / 10", Math.Max(k, b * k / K)) };
+            var parts = beams.Select(beam =>
+            {
+                var hits = new int[q];
+                Parallel.For(0, q, i => hits[i] = Hits(graph.Search(queries.AsSpan(i * dimension, dimension), k, tag: null, ef: beam.Item2), truthK[i]));
+                return string.Create(CultureInfo.InvariantCulture, $"{beam.Item1} = {beam.Item2}: {hits.Sum() / (double)(q * k):F3}");
+            });
+            Console.WriteLine($"  recall@{k} of the fresh queries by beam: {string.Join(", ", parts)}");
+        }
     }
 
     /// <summary>Returned records that are among the exact ten, or as near as the tenth.</summary>

@@ -56,4 +56,28 @@ public sealed class HnswIndexFilterTests
         // Assert
         Assert.That((index.CountWithTag(0), index.CountWithTag(1), index.CountWithTag(2)), Is.EqualTo((32, 33, 33)));
     }
+
+    // The probe's case: 8% of 100,000 records of 384 floats, in one corner of the data (3.1 M floats: scanned).
+    [TestCase(8_000, 100_000, 384, true)]
+    // Small shares and small subsets, as before.
+    [TestCase(4_000, 100_000, 1_536, true)]
+    [TestCase(2_048, 2_000_000, 1_536, true)]
+    // Within 4 Mi floats whatever the share: 32,768 of 128, 2,730 of 1,536.
+    [TestCase(32_768, 40_000, 128, true)]
+    [TestCase(2_730, 10_000, 1_536, true)]
+    // Beyond it, and above 5% and 2,048 vectors: walked.
+    [TestCase(32_769, 40_000, 128, false)]
+    [TestCase(12_000, 100_000, 384, false)]
+    [TestCase(2_731, 10_000, 1_536, false)]
+    public void ScansSubset_SubsetShareAndWidth_ScansWhenSmallOrCheap(int subset, int live, int dimension, bool scanned)
+    {
+        // Arrange
+        var options = new HnswOptions { Dimension = dimension };
+
+        // Act
+        var scans = Chroma.Server.Indexing.Hnsw.Internal.HnswGraph.ScansSubset(subset, live, dimension, options);
+
+        // Assert
+        Assert.That(scans, Is.EqualTo(scanned));
+    }
 }

@@ -7,6 +7,23 @@ namespace Chroma.Server.Indexing.Hnsw.Internal;
 internal sealed unsafe partial class HnswGraph
 {
     /// <summary>
+    /// A filtered search scans its subset exactly when the subset's vectors hold at most this many floats (4 Mi: 32,768
+    /// vectors of 128, 10,922 of 384, 2,730 of 1,536), whatever share of the graph it is.
+    /// </summary>
+    internal const long ExactScanMaxFloats = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// Whether a search restricted to a tag of <paramref name="subset"/> live vectors (of <paramref name="live"/>) scans
+    /// them instead of walking the graph: a small share is poorly connected in the graph
+    /// (<see cref="HnswOptions.ExactSearchFraction"/>, <see cref="HnswOptions.ExactSearchMaxCount"/>), and a subset a scan
+    /// of <see cref="ExactScanMaxFloats"/> covers costs a few milliseconds, where the filtered walk to a subset that lies
+    /// in one corner of the data crosses the graph (8% of 100,000 384-d records: 62 ms walked, 3.9 ms scanned; outside-in
+    /// probe J).
+    /// </summary>
+    internal static bool ScansSubset(int subset, int live, int dimension, HnswOptions options) =>
+        subset <= options.ExactSearchMaxCount || subset <= live * options.ExactSearchFraction || (long)subset * dimension <= ExactScanMaxFloats;
+
+    /// <summary>
     /// Writes up to <c>results.Length</c> nearest accepted nodes, ascending, and returns how many.
     /// <paramref name="tag"/> below zero means no tag restriction.
     /// </summary>
@@ -31,7 +48,7 @@ internal sealed unsafe partial class HnswGraph
                 return 0;
             }
 
-            if (subset <= Options.ExactSearchMaxCount || subset <= live * Options.ExactSearchFraction)
+            if (ScansSubset(subset, live, Dim, Options))
             {
                 ScanExactly<TDist, AcceptTag>(query, k, scratch, new AcceptTag(tag));
                 return DrainInOrder(scratch.Results, results);
