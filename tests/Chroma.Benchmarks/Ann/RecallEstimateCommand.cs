@@ -73,11 +73,15 @@ internal static class RecallEstimateCommand
             $"  the estimate picks {estimate.SearchBreadth}, estimates {estimate.RecallAt10:F3} on {estimate.SampleSize} queries; fresh queries get {atPick:F3} there ({(atPick >= RecallEstimator.TargetRecall ? "meets" : "BELOW")} 0.95; the smallest breadth that meets it: {(smallestEnough == 0 ? "none" : smallestEnough.ToString(CultureInfo.InvariantCulture))})"));
         if (k > K)
         {
-            // recall@k of the fresh queries at beams derived from the default breadth B: max(B, k), B + k - 10, 2 max(B, k), B k / 10.
+            // recall@k of the fresh queries at beams derived from the default breadth B, the server's among them.
             var b = estimate.SearchBreadth;
             var truthK = new HnswSearchResult[q][];
             Parallel.For(0, q, i => truthK[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), k));
-            var beams = new[] { ("max(B, k)", Math.Max(b, k)), ("B + k - 10", b + k - K), ("2 max(B, k)", 2 * Math.Max(b, k)), ("B k / 10", Math.Max(k, b * k / K)) };
+            var beams = new[]
+            {
+                ("max(B, k)", Math.Max(b, k)), ("the server's (1 + log10(k / 10)) max(B, k)", Chroma.Server.Indexing.HnswVectorIndex.DefaultBeam(b, k)),
+                ("2 max(B, k)", 2 * Math.Max(b, k)), ("B k / 10", Math.Max(k, b * k / K)),
+            };
             var parts = beams.Select(beam =>
             {
                 var hits = new int[q];
