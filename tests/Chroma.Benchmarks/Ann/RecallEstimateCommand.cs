@@ -59,7 +59,7 @@ internal static class RecallEstimateCommand
         foreach (var ef in s_ladder)
         {
             var hits = new int[q];
-            Parallel.For(0, q, i => hits[i] = Hits(graph.Search(queries.AsSpan(i * dimension, dimension), K, tag: null, ef: ef), truth[i]));
+            Parallel.For(0, q, i => hits[i] = RecallEstimator.Hits(graph.Search(queries.AsSpan(i * dimension, dimension), K, tag: null, ef: ef), truth[i]));
             trueRecall[ef] = hits.Sum() / (double)(q * K);
             line.Add(string.Create(CultureInfo.InvariantCulture, $"{ef}: {trueRecall[ef]:F3}"));
         }
@@ -85,19 +85,11 @@ internal static class RecallEstimateCommand
             var parts = beams.Select(beam =>
             {
                 var hits = new int[q];
-                Parallel.For(0, q, i => hits[i] = Hits(graph.Search(queries.AsSpan(i * dimension, dimension), k, tag: null, ef: beam.Item2), truthK[i]));
+                Parallel.For(0, q, i => hits[i] = RecallEstimator.Hits(graph.Search(queries.AsSpan(i * dimension, dimension), k, tag: null, ef: beam.Item2), truthK[i]));
                 return string.Create(CultureInfo.InvariantCulture, $"{beam.Item1} = {beam.Item2}: {hits.Sum() / (double)(q * k):F3}");
             });
             Console.WriteLine($"  recall@{k} of the fresh queries by beam: {string.Join(", ", parts)}");
         }
-    }
-
-    /// <summary>Returned records that are among the exact ten, or as near as the tenth.</summary>
-    private static int Hits(HnswSearchResult[] found, HnswSearchResult[] truth)
-    {
-        var bound = truth[^1].Distance;
-        var tolerance = (Math.Abs(bound) * 1e-5f) + 1e-7f;
-        return Math.Min(truth.Length, found.Count(f => truth.Any(t => t.Key == f.Key) || f.Distance <= bound + tolerance));
     }
 
     private static (float[] Data, float[] Queries, int Dimension, HnswMetric Metric) Load(string name, int records, int queryCount)
