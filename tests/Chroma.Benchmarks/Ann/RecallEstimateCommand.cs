@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Chroma.Benchmarks.Data;
 using Chroma.Samples.TorchSharp;
+using Chroma.Server.Indexing;
 using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Indexing.Internal;
 
@@ -71,6 +72,7 @@ internal static class RecallEstimateCommand
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"  the estimate picks {estimate.SearchBreadth}, estimates {estimate.RecallAt10:F3} on {estimate.SampleSize} queries; fresh queries get {atPick:F3} there ({(atPick >= RecallEstimator.TargetRecall ? "meets" : "BELOW")} 0.95; the smallest breadth that meets it: {(smallestEnough == 0 ? "none" : smallestEnough.ToString(CultureInfo.InvariantCulture))})"));
+        MeasureFarQueries(graph, data, queries, dimension, estimate);
         if (k > K)
         {
             // recall@k of the fresh queries at beams derived from the default breadth B, the server's among them.
@@ -79,7 +81,7 @@ internal static class RecallEstimateCommand
             Parallel.For(0, q, i => truthK[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), k));
             var beams = new[]
             {
-                ("max(B, k)", Math.Max(b, k)), ("the server's (1 + log10(k / 10)) max(B, k)", Chroma.Server.Indexing.HnswVectorIndex.DefaultBeam(b, k)),
+                ("max(B, k)", Math.Max(b, k)), ("the server's (1 + log10(k / 10)) max(B, k)", HnswVectorIndex.DefaultBeam(b, k)),
                 ("2 max(B, k)", 2 * Math.Max(b, k)), ("B k / 10", Math.Max(k, b * k / K)),
             };
             var parts = beams.Select(beam =>
@@ -90,6 +92,53 @@ internal static class RecallEstimateCommand
             });
             Console.WriteLine($"  recall@{k} of the fresh queries by beam: {string.Join(", ", parts)}");
         }
+    }
+
+    /// <summary>
+    /// Recall@10 at the default breadth alone and through the server's default search (which searches again with a wider
+    /// beam when the nearest found vector lies far from the data, <see cref="HnswVectorIndex.IsFar"/>), for the fresh
+    /// queries, for midpoints of two random stored vectors (between clusters) and for random directions at ten times the
+    /// data's mean length; and how often the wider search ran.
+    /// </summary>
+    private static void MeasureFarQueries(HnswIndex graph, float[] data, float[] fresh, int dimension, RecallEstimate estimate)
+    {
+        var n = data.Length / dimension;
+        var random = new Random(23);
+        var count = fresh.Length / dimension;
+        var meanLength = Enumerable.Range(0, n).Average(i => Math.Sqrt(data.AsSpan(i * dimension, dimension).ToArray().Sum(x => (double)x * x)));
+        var between = new float[count * dimension];
+        var far = new float[count * dimension];
+        for (var i = 0; i < count; i++)
+        {
+            var (a, b) = (random.Next(n), random.Next(n));
+            var direction = Enumerable.Range(0, dimension).Select(_ => Gaussian(random)).ToArray();
+            var norm = MathF.Sqrt(direction.Sum(x => x * x));
+            for (var d = 0; d < dimension; d++)
+            {
+                between[(i * dimension) + d] = (data[(a * dimension) + d] + data[(b * dimension) + d]) / 2;
+                far[(i * dimension) + d] = direction[d] / norm * (float)(10 * meanLength);
+            }
+        }
+
+        var index = new HnswVectorIndex(graph, new Dictionary<string, int>()) { Estimate = estimate };
+        var parts = new[] { ("fresh", fresh), ("between", between), ("far", far) }.Select(set =>
+        {
+            var (plain, served, widened) = (new int[count], new int[count], 0);
+            Parallel.For(0, count, i =>
+            {
+                var query = set.Item2.AsSpan(i * dimension, dimension);
+                var truth = graph.SearchExactly(query, K);
+                var alone = graph.Search(query, K, tag: null, ef: estimate.SearchBreadth);
+                plain[i] = RecallEstimator.Hits(alone, truth);
+                served[i] = RecallEstimator.Hits([.. index.Search(query, K).Select(r => new HnswSearchResult(r.Sequence, r.Distance))], truth);
+                if (index.IsFar(alone, estimate))
+                {
+                    Interlocked.Increment(ref widened);
+                }
+            });
+            return string.Create(CultureInfo.InvariantCulture, $"{set.Item1} {plain.Sum() / (double)(count * K):F3} -> {served.Sum() / (double)(count * K):F3} ({widened} of {count} widened)");
+        });
+        Console.WriteLine($"  recall@10 at the default breadth alone -> through the server's default search: {string.Join("; ", parts)}");
     }
 
     private static (float[] Data, float[] Queries, int Dimension, HnswMetric Metric) Load(string name, int records, int queryCount)

@@ -5,8 +5,11 @@ namespace Chroma.Server.Indexing.Internal;
 /// <summary>
 /// What a recall estimate found: the smallest search breadth (ef) whose recall@10 on the sample reached the
 /// target, and that recall. <paramref name="AtCount"/> is the graph size it was measured at.
+/// <paramref name="NearDistance"/> is the 95th percentile, over the sample, of the Euclidean distance from a stored
+/// vector to its nearest vector that is no copy of it: how near the data a query must be for the breadth to serve it
+/// (0 when unknown: estimates saved before December 6).
 /// </summary>
-internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int SampleSize, int AtCount);
+internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int SampleSize, int AtCount, float NearDistance = 0);
 
 /// <summary>
 /// Picks a graph's default search breadth: queries near a random sample of its own vectors are searched
@@ -51,6 +54,7 @@ internal static class RecallEstimator
 
         var random = new Random(seed);
         var sample = await DistinctSampleAsync(graph, threads, sampleSize, random, cancellationToken).ConfigureAwait(false);
+        var nearDistance = Percentile95([.. sample.Select(s => s.Nearest)]);
         var directions = sample.Select(s => UnitDirection(s.Vector.Length, random)).ToArray();
         var queries = new float[sample.Count][];
         var truth = new HnswSearchResult[sample.Count][];
@@ -76,11 +80,11 @@ internal static class RecallEstimator
             recall = expected == 0 ? 1 : hits.Sum() / (double)expected;
             if (recall >= TargetRecall)
             {
-                return new RecallEstimate(ef, recall, sample.Count, atCount);
+                return new RecallEstimate(ef, recall, sample.Count, atCount, nearDistance);
             }
         }
 
-        return new RecallEstimate(MaxBreadth, recall, sample.Count, atCount);
+        return new RecallEstimate(MaxBreadth, recall, sample.Count, atCount, nearDistance);
     }
 
     /// <summary>
@@ -150,6 +154,17 @@ internal static class RecallEstimator
         var bound = truth[^1].Distance;
         var tolerance = (Math.Abs(bound) * 1e-5f) + 1e-7f;
         return Math.Min(truth.Length, found.Count(f => f.Distance <= bound + tolerance || truth.Any(t => t.Key == f.Key)));
+    }
+
+    private static float Percentile95(float[] values)
+    {
+        if (values.Length == 0)
+        {
+            return 0f;
+        }
+
+        Array.Sort(values);
+        return values[Math.Min(values.Length - 1, (int)Math.Ceiling(0.95 * values.Length) - 1)];
     }
 
     /// <summary>A random unit vector (Gaussian components, normalised).</summary>
