@@ -223,9 +223,10 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     }
 
     /// <summary>
-    /// Starts a recall estimate on the index threads when the graph has none yet, or has grown or shrunk by a
-    /// quarter since the last one, and no staged vector waits to be linked; the estimate sets the default search
-    /// breadth. Returns whether one started.
+    /// Starts a recall estimate on the index threads when the graph has none yet, has one of an older
+    /// <see cref="RecallEstimator.Scheme"/> (a file saved before it), or has grown or shrunk by a quarter since the
+    /// last one, and no staged vector waits to be linked; the estimate sets the default search breadth. Returns
+    /// whether one started.
     /// </summary>
     public bool StartEstimateIfStale()
     {
@@ -238,7 +239,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
             return false;
         }
 
-        if (hnsw.Estimate is { } last && hnsw.Count < last.AtCount * 1.25 && hnsw.Count > last.AtCount * 0.75)
+        if (hnsw.Estimate is { Scheme: RecallEstimator.Scheme } last && hnsw.Count < last.AtCount * 1.25 && hnsw.Count > last.AtCount * 0.75)
         {
             return false;
         }

@@ -60,6 +60,31 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
         });
     }
 
+    [TestCase(0, true, TestName = "StartEstimateIfStale_EstimateOfAnOlderScheme_IsTakenAgain")]
+    [TestCase(RecallEstimator.Scheme, false, TestName = "StartEstimateIfStale_EstimateOfTheCurrentScheme_Stands")]
+    [CancelAfter(30_000)]
+    public async Task StartEstimateIfStale_BySchemeAtTheSameSize(int scheme, bool expected)
+    {
+        // Arrange: a built graph whose estimate is replaced by one of the same size (as a file saved earlier gives).
+        using var index = new AdaptiveVectorIndex(Dimension, threshold: 300, Settings with { StepSize = 64 });
+        Fill(index, TestVectors.Uniform(400, Dimension, seed: 5));
+        index.StartBuildIfLarge();
+        await index.BuildCompletion;
+        index.Hnsw!.Estimate = new RecallEstimate(1024, 0.9, 200, index.Count, NearDistance: 0, Scheme: scheme);
+
+        // Act
+        var started = index.StartEstimateIfStale();
+        await index.EstimateCompletion;
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(started, Is.EqualTo(expected));
+            Assert.That(index.Hnsw.Estimate!.Scheme, Is.EqualTo(RecallEstimator.Scheme));
+            Assert.That(index.Hnsw.Estimate.SearchBreadth, Is.EqualTo(expected ? 64 : 1024), "taken again: this easy graph needs the narrowest breadth");
+        });
+    }
+
     [Test, CancelAfter(30_000)]
     public async Task BuildCompletion_AfterTheTakeOver_ExactIndexAndItsVectorsAreCollectable()
     {

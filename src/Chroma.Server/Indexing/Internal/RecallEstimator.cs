@@ -7,9 +7,10 @@ namespace Chroma.Server.Indexing.Internal;
 /// target, and that recall. <paramref name="AtCount"/> is the graph size it was measured at.
 /// <paramref name="NearDistance"/> is the 95th percentile, over the sample, of the Euclidean distance from a stored
 /// vector to its nearest vector that is no copy of it: how near the data a query must be for the breadth to serve it
-/// (0 when unknown: estimates saved before December 6).
+/// (0 when unknown). <paramref name="Scheme"/> is how it was taken (<see cref="RecallEstimator.Scheme"/>; 0 in files
+/// saved before December 6, which are estimated again when loaded).
 /// </summary>
-internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int SampleSize, int AtCount, float NearDistance = 0);
+internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int SampleSize, int AtCount, float NearDistance = 0, int Scheme = 0);
 
 /// <summary>
 /// Picks a graph's default search breadth: queries near a random sample of its own vectors are searched
@@ -24,6 +25,12 @@ internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int 
 /// </summary>
 internal static class RecallEstimator
 {
+    /// <summary>
+    /// How estimates are taken now: 1 since December 6 (copies drawn once, ties counted, the near distance recorded). An
+    /// estimate of an older scheme is stale: taken while a burst was linked, it could hold a set at the widest breadth.
+    /// </summary>
+    public const int Scheme = 1;
+
     /// <summary>Recall@10 the default breadth must reach on the sample.</summary>
     public const double TargetRecall = 0.95;
 
@@ -80,11 +87,11 @@ internal static class RecallEstimator
             recall = expected == 0 ? 1 : hits.Sum() / (double)expected;
             if (recall >= TargetRecall)
             {
-                return new RecallEstimate(ef, recall, sample.Count, atCount, nearDistance);
+                return new RecallEstimate(ef, recall, sample.Count, atCount, nearDistance, Scheme);
             }
         }
 
-        return new RecallEstimate(MaxBreadth, recall, sample.Count, atCount, nearDistance);
+        return new RecallEstimate(MaxBreadth, recall, sample.Count, atCount, nearDistance, Scheme);
     }
 
     /// <summary>
