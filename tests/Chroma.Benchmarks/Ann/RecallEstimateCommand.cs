@@ -111,7 +111,7 @@ internal static class RecallEstimateCommand
         for (var i = 0; i < count; i++)
         {
             var (a, b) = (random.Next(n), random.Next(n));
-            var direction = Enumerable.Range(0, dimension).Select(_ => Gaussian(random)).ToArray();
+            var direction = Enumerable.Range(0, dimension).Select(_ => MakeDataCommand.Gaussian(random)).ToArray();
             var norm = MathF.Sqrt(direction.Sum(x => x * x));
             for (var d = 0; d < dimension; d++)
             {
@@ -185,15 +185,15 @@ internal static class RecallEstimateCommand
         var basis = new float[dimension * dimension];
         for (var i = 0; i < basis.Length; i++)
         {
-            basis[i] = Gaussian(random) / MathF.Sqrt(dimension) * MathF.Pow((i / dimension) + 1, -0.5f);
+            basis[i] = MakeDataCommand.Gaussian(random) / MathF.Sqrt(dimension) * MathF.Pow((i / dimension) + 1, -0.5f);
         }
 
-        var mean = Enumerable.Range(0, dimension).Select(_ => Gaussian(random)).ToArray();
+        var mean = Enumerable.Range(0, dimension).Select(_ => MakeDataCommand.Gaussian(random)).ToArray();
         var meanNorm = MathF.Sqrt(mean.Sum(x => x * x));
         var centres = new float[clusters * dimension];
         for (var c = 0; c < clusters; c++)
         {
-            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => Gaussian(random))], centres.AsSpan(c * dimension, dimension), 1f);
+            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => MakeDataCommand.Gaussian(random))], centres.AsSpan(c * dimension, dimension), 1f);
         }
 
         var weights = Enumerable.Range(1, clusters).Select(r => 1.0 / Math.Pow(r, 1.1)).ToArray();
@@ -214,7 +214,7 @@ internal static class RecallEstimateCommand
                 row[d] = (mean[d] / meanNorm * 3f) + centres[(c * dimension) + d];
             }
 
-            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => Gaussian(random))], row, 0.8f);
+            Mix(basis, dimension, [.. Enumerable.Range(0, dimension).Select(_ => MakeDataCommand.Gaussian(random))], row, 0.8f);
         }
 
         return data;
@@ -236,7 +236,7 @@ internal static class RecallEstimateCommand
     }
 
     private static float[] Isotropic(int count, int dimension, Random random) =>
-        [.. Enumerable.Range(0, count * dimension).Select(_ => Gaussian(random))];
+        [.. Enumerable.Range(0, count * dimension).Select(_ => MakeDataCommand.Gaussian(random))];
 
     /// <summary>Each vector scaled by a log-uniform factor between 0.01 and 100.</summary>
     private static float[] VaryingNorms(float[] data, int dimension, Random random)
@@ -264,7 +264,4 @@ internal static class RecallEstimateCommand
 
         return data;
     }
-
-    private static float Gaussian(Random random) =>
-        (float)(Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
 }

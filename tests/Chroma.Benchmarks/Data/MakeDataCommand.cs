@@ -127,7 +127,7 @@ internal static class MakeDataCommand
         return data;
     }
 
-    private static float Gaussian(Random random)
+    internal static float Gaussian(Random random)
     {
         double u1 = 1.0 - random.NextDouble();
         double u2 = random.NextDouble();
