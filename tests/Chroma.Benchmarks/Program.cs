@@ -28,6 +28,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["pg-million"] = (MillionRecordsCommand.Usage, a => MillionRecordsCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["replica-follow"] = (ReplicaFollowCommand.Usage, a => ReplicaFollowCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["nearest-load"] = (NearestLoadCommand.Usage, a => NearestLoadCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
+    ["list-sets"] = (ListSetsCommand.Usage, a => ListSetsCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
     ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["ood"] = (ShiftEvaluationCommand.Usage, a => a.Contains("--server") ? OodCommand.RunAsync([.. a.Where(x => x != "--server")]).GetAwaiter().GetResult() : ShiftEvaluationCommand.Run(new CommandArguments(a))),
     ["active-learning"] = (ActiveLearningCommand.Usage, a => ActiveLearningCommand.Run(new CommandArguments(a))),

@@ -418,4 +418,50 @@ public abstract partial class StoreContractTests
             Assert.That(summary.UpdatedUnixMs, Is.EqualTo(1_700_000_000_000));
         });
     }
+
+    [Test, CancelAfter(60_000)]
+    public async Task ListSets_AfterDeletesAndMoreIngest_CountsWhatAFreshCountFinds()
+    {
+        // Arrange: counted once (the counts are then kept and moved forward by the changes since)
+        await SeedAsync();
+        var other = Records.Set(model: "other");
+        await _fixture.IngestAsync(other, Records.Sequence(3));
+        var first = _fixture.Store.ListSets();
+
+        // Act: deletions of records counted before, records stored after (one of them deleted too), a new dataset,
+        // a dataset emptied; and a deletion of nothing
+        await _fixture.Store.DeleteAsync(_set, [_records[0].Id, _records[1].Id, _records[5].Id]);
+        var later = Records.Sequence(6, start: 20);
+        later[0].Dataset = "audit";
+        await _fixture.IngestAsync(Records.Set(), later);
+        var between = _fixture.Store.ListSets();
+        var last = Records.Sequence(2, start: 30);
+        await _fixture.IngestAsync(Records.Set(), last);
+        await _fixture.Store.DeleteAsync(_set, [later[1].Id, later[0].Id, _records[10].Id, _records[15].Id, last[1].Id]);
+        await _fixture.Store.DeleteAsync(_set, [Guid.NewGuid().ToString()]);
+        var after = _fixture.Store.ListSets();
+        _fixture.Reopen();
+        var fresh = _fixture.Store.ListSets();
+
+        // Assert
+        static Dictionary<string, long> Counts(IReadOnlyList<EmbeddingSetSummary> sets, string setId) =>
+            sets.Single(s => s.Set.SetId == setId).DatasetCounts.ToDictionary(c => c.Key, c => c.Value);
+        var setId = Records.SetId(Records.Set());
+        Assert.Multiple(() =>
+        {
+            Assert.That(Counts(first, setId), Is.EqualTo(new Dictionary<string, long> { ["production"] = 4, ["training"] = 16 }));
+            Assert.That(
+                Counts(between, setId),
+                Is.EqualTo(new Dictionary<string, long> { ["audit"] = 1, ["production"] = 3, ["training"] = 19 }),
+                "deleted 0 and 5 (production) and 1 (training); stored 20 (audit), 21-24 (training) and 25 (production)");
+            Assert.That(
+                Counts(after, setId),
+                Is.EqualTo(new Dictionary<string, long> { ["production"] = 2, ["training"] = 18 }),
+                "then stored 30 (production) and 31, and deleted 21 and 20 (the audit dataset is gone), 10 and 15 (production) and 31 (stored after the last count)");
+            Assert.That(Counts(after, setId), Is.EqualTo(Counts(fresh, setId)), "a count from scratch agrees");
+            Assert.That(after.Select(s => s.Set.SetId), Is.EqualTo(fresh.Select(s => s.Set.SetId)));
+            Assert.That(Counts(after, Records.SetId(other)), Is.EqualTo(Counts(first, Records.SetId(other))), "the other set untouched");
+            Assert.That(after.Single(s => s.Set.SetId == setId).DatasetCounts.Select(c => c.Key), Is.Ordered.Using<string>(StringComparer.Ordinal));
+        });
+    }
 }

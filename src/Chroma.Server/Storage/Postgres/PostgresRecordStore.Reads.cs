@@ -16,9 +16,9 @@ internal sealed partial class PostgresRecordStore
     {
         using var connection = _database.OpenConnection();
         using var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
-        var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated)>();
+        var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated, long LastSequence)>();
         using (var command = new NpgsqlCommand(
-            "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric FROM embedding_sets ORDER BY set_id COLLATE \"C\";",
+            "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric, last_sequence FROM embedding_sets ORDER BY set_id COLLATE \"C\";",
             connection,
             transaction))
         using (var reader = command.ExecuteReader())
@@ -33,34 +33,52 @@ internal sealed partial class PostgresRecordStore
                     Dimension = reader.GetInt32(5),
                     Metric = SetMetrics.Parse(reader.GetString(8)),
                 };
-                sets.Add((new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor), reader.GetInt64(6), reader.GetInt64(7)));
+                var set = new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor);
+                sets.Add((set, reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(9)));
             }
         }
 
-        using var counts = new NpgsqlCommand(
-            "SELECT dataset, COUNT(*) FROM records WHERE set_key = $1 AND NOT deleted GROUP BY dataset ORDER BY dataset COLLATE \"C\";",
-            connection,
-            transaction);
-        var setParameter = new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint };
-        counts.Parameters.Add(setParameter);
         var result = new List<EmbeddingSetSummary>(sets.Count);
-        foreach (var (set, created, updated) in sets)
+        foreach (var (set, created, updated, lastSequence) in sets)
         {
-            setParameter.Value = set.Key;
-            var perDataset = new List<KeyValuePair<string, long>>();
-            using (var reader = counts.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    perDataset.Add(new(reader.GetString(0), reader.GetInt64(1)));
-                }
-            }
-
-            result.Add(new EmbeddingSetSummary(set, perDataset, created, updated));
+            var counts = _datasetCounts.Read(set.Key, lastSequence, new DatasetChanges(connection, transaction, set.Key));
+            result.Add(new EmbeddingSetSummary(set, counts, created, updated));
         }
 
         transaction.Commit();
         return result;
+    }
+
+    /// <summary>One set's live records per dataset, in the snapshot of <see cref="ListSets"/>'s transaction.</summary>
+    private sealed class DatasetChanges(NpgsqlConnection connection, NpgsqlTransaction transaction, long setKey) : LiveDatasetCounts.IChanges
+    {
+        public IEnumerable<KeyValuePair<string, long>> CountAll() =>
+            Count("SELECT dataset, COUNT(*) FROM records WHERE set_key = $1 AND NOT deleted GROUP BY dataset;", null);
+
+        public IEnumerable<KeyValuePair<string, long>> CountInsertedAfter(long sequence) =>
+            Count("SELECT dataset, COUNT(*) FROM records WHERE set_key = $1 AND sequence > $2 AND NOT deleted GROUP BY dataset;", sequence);
+
+        public IEnumerable<KeyValuePair<string, long>> CountDeletedAfter(long sequence) =>
+            Count("SELECT dataset, COUNT(*) FROM records WHERE set_key = $1 AND deleted_sequence > $2 AND sequence <= $2 GROUP BY dataset;", sequence);
+
+        private List<KeyValuePair<string, long>> Count(string sql, long? after)
+        {
+            using var command = new NpgsqlCommand(sql, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = setKey });
+            if (after is { } sequence)
+            {
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = sequence });
+            }
+
+            var counts = new List<KeyValuePair<string, long>>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts.Add(new(reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return counts;
+        }
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Chroma.Protocol.V1;
+using Chroma.Server.Storage.Internal;
 using Npgsql;
 
 namespace Chroma.Server.Storage.Postgres;
@@ -19,6 +20,7 @@ internal sealed partial class PostgresRecordStore : IRecordStore
 
     // Sets are never removed and their descriptor never changes, so a cache cannot go stale.
     private readonly ConcurrentDictionary<string, StoredEmbeddingSet> _sets = new(StringComparer.Ordinal);
+    private readonly LiveDatasetCounts _datasetCounts = new();
     private int _disposed;
 
     /// <summary>Creates the store over <paramref name="database"/> and starts its ingest writer.</summary>

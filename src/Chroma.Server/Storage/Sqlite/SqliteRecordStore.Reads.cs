@@ -15,12 +15,12 @@ internal sealed partial class SqliteRecordStore
     {
         using var connection = _database.OpenReader();
         using var transaction = connection.BeginTransaction(deferred: true);
-        var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated)>();
+        var sets = new List<(StoredEmbeddingSet Set, long Created, long Updated, long LastSequence)>();
         using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText =
-                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric FROM embedding_sets ORDER BY set_id;";
+                "SELECT set_key, set_id, model, model_version, layer, dimension, created_ms, updated_ms, metric, last_sequence FROM embedding_sets ORDER BY set_id;";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -32,32 +32,54 @@ internal sealed partial class SqliteRecordStore
                     Dimension = reader.GetInt32(5),
                     Metric = SetMetrics.Parse(reader.GetString(8)),
                 };
-                sets.Add((new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor), reader.GetInt64(6), reader.GetInt64(7)));
+                var set = new StoredEmbeddingSet(reader.GetInt64(0), reader.GetString(1), descriptor);
+                sets.Add((set, reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(9)));
             }
         }
 
-        using var counts = connection.CreateCommand();
-        counts.Transaction = transaction;
-        counts.CommandText =
-            "SELECT dataset, COUNT(*) FROM records WHERE set_key = $set AND deleted = 0 GROUP BY dataset ORDER BY dataset;";
-        var setParameter = counts.Parameters.Add(new SqliteParameter { ParameterName = "$set" });
         var result = new List<EmbeddingSetSummary>(sets.Count);
-        foreach (var (set, created, updated) in sets)
+        foreach (var (set, created, updated, lastSequence) in sets)
         {
-            setParameter.Value = set.Key;
-            var perDataset = new List<KeyValuePair<string, long>>();
-            using (var reader = counts.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    perDataset.Add(new(reader.GetString(0), reader.GetInt64(1)));
-                }
-            }
-
-            result.Add(new EmbeddingSetSummary(set, perDataset, created, updated));
+            var counts = _datasetCounts.Read(set.Key, lastSequence, new DatasetChanges(connection, transaction, set.Key));
+            result.Add(new EmbeddingSetSummary(set, counts, created, updated));
         }
 
         return result;
+    }
+
+    /// <summary>One set's live records per dataset, in the snapshot of <see cref="ListSets"/>'s transaction.</summary>
+    private sealed class DatasetChanges(SqliteConnection connection, SqliteTransaction transaction, long setKey) : LiveDatasetCounts.IChanges
+    {
+        public IEnumerable<KeyValuePair<string, long>> CountAll() =>
+            Count("SELECT dataset, COUNT(*) FROM records WHERE set_key = $set AND deleted = 0 GROUP BY dataset;", 0);
+
+        public IEnumerable<KeyValuePair<string, long>> CountInsertedAfter(long sequence) =>
+            // By the sequence index: the planner took the dataset index for the grouping and read the whole set.
+            Count(
+                "SELECT dataset, COUNT(*) FROM records INDEXED BY records_by_set_sequence WHERE set_key = $set AND sequence > $after AND deleted = 0 GROUP BY dataset;",
+                sequence);
+
+        public IEnumerable<KeyValuePair<string, long>> CountDeletedAfter(long sequence) =>
+            Count(
+                "SELECT dataset, COUNT(*) FROM records WHERE set_key = $set AND deleted_sequence > $after AND sequence <= $after GROUP BY dataset;",
+                sequence);
+
+        private List<KeyValuePair<string, long>> Count(string sql, long after)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$set", setKey);
+            command.Parameters.AddWithValue("$after", after);
+            var counts = new List<KeyValuePair<string, long>>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts.Add(new(reader.GetString(0), reader.GetInt64(1)));
+            }
+
+            return counts;
+        }
     }
 
     /// <inheritdoc />
