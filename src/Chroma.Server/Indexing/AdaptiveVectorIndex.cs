@@ -224,14 +224,14 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
 
     /// <summary>
     /// Starts a recall estimate on the index threads when the graph has none yet, has one of an older
-    /// <see cref="RecallEstimator.Scheme"/> (a file saved before it), or has grown or shrunk by a quarter since the
-    /// last one, and no staged vector waits to be linked; the estimate sets the default search breadth. Returns
+    /// <see cref="RecallEstimator.Scheme"/> (a file saved before it), or has grown or shrunk by a tenth
+    /// (<see cref="RecallEstimator.StaleChange"/>) since the last one, and no staged vector waits to be linked; the estimate sets the default search breadth. Returns
     /// whether one started.
     /// </summary>
     public bool StartEstimateIfStale()
     {
         // Not while vectors wait to be linked: a graph half way through linking a burst is not the graph searches meet
-        // once it is linked, and an estimate then stood until the next quarter of growth (a set streamed from 6,000 to
+        // once it is linked, and an estimate then stood until the set had grown a quarter (the rule then) (a set streamed from 6,000 to
         // 60,000 records kept breadth 1,024 and an estimate of 0.92 where breadth 64 gave 0.96). The worker asks again
         // after each turn, so the estimate runs once the tail is linked.
         if (Hnsw is not { } hnsw || !EstimateCompletion.IsCompleted || hnsw.Count <= 10 || PendingCount > 0)
@@ -239,7 +239,8 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
             return false;
         }
 
-        if (hnsw.Estimate is { Scheme: RecallEstimator.Scheme } last && hnsw.Count < last.AtCount * 1.25 && hnsw.Count > last.AtCount * 0.75)
+        if (hnsw.Estimate is { Scheme: RecallEstimator.Scheme } last
+            && hnsw.Count < last.AtCount * (1 + RecallEstimator.StaleChange) && hnsw.Count > last.AtCount * (1 - RecallEstimator.StaleChange))
         {
             return false;
         }

@@ -40,6 +40,6 @@ public sealed class EmbeddingSetIndexInfo
     /// <summary>Gets the number of sample queries behind <see cref="EstimatedRecallAt10"/> (0 until estimated).</summary>
     public int RecallSampleSize { get; init; }
 
-    /// <summary>Gets the graph size the estimate was measured at (it is redone after 25% growth or shrinkage).</summary>
+    /// <summary>Gets the graph size the estimate was measured at (it is redone after 10% growth or shrinkage).</summary>
     public long RecallEstimatedAtCount { get; init; }
 }

@@ -22,7 +22,6 @@ internal static class RecallEstimateCommand
     public const string Usage = "[--records 30000] [--queries 500] [--sets clustered,textlike,isotropic,varnorm,copies,mnist,mnist-letters] [--sample 200] [--k 10]   (the default search breadth against fresh queries; --k above 10: also recall@k at beams derived from it)";
 
     private const int K = 10;
-    private static readonly int[] s_ladder = [64, 96, 128, 192, 256, 384, 512, 768, 1024];
 
     public static int Run(CommandArguments args)
     {
@@ -57,7 +56,7 @@ internal static class RecallEstimateCommand
         Parallel.For(0, q, i => truth[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), K));
         var trueRecall = new Dictionary<int, double>();
         var line = new List<string>();
-        foreach (var ef in s_ladder)
+        foreach (var ef in RecallEstimator.Ladder)
         {
             var hits = new int[q];
             Parallel.For(0, q, i => hits[i] = RecallEstimator.Hits(graph.Search(queries.AsSpan(i * dimension, dimension), K, tag: null, ef: ef), truth[i]));
@@ -68,7 +67,7 @@ internal static class RecallEstimateCommand
         Console.WriteLine($"  fresh queries, true recall@10 by breadth: {string.Join(", ", line)}");
         var estimate = RecallEstimator.EstimateAsync(graph, threads, sample, 17).GetAwaiter().GetResult()!;
         var atPick = trueRecall[estimate.SearchBreadth];
-        var smallestEnough = s_ladder.FirstOrDefault(ef => trueRecall[ef] >= RecallEstimator.TargetRecall);
+        var smallestEnough = RecallEstimator.Ladder.FirstOrDefault(ef => trueRecall[ef] >= RecallEstimator.TargetRecall);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"  the estimate picks {estimate.SearchBreadth}, estimates {estimate.RecallAt10:F3} on {estimate.SampleSize} queries; fresh queries get {atPick:F3} there ({(atPick >= RecallEstimator.TargetRecall ? "meets" : "BELOW")} 0.95; the smallest breadth that meets it: {(smallestEnough == 0 ? "none" : smallestEnough.ToString(CultureInfo.InvariantCulture))})"));
@@ -139,6 +138,39 @@ internal static class RecallEstimateCommand
             return string.Create(CultureInfo.InvariantCulture, $"{set.Item1} {plain.Sum() / (double)(count * K):F3} -> {served.Sum() / (double)(count * K):F3} ({widened} of {count} widened)");
         });
         Console.WriteLine($"  recall@10 at the default breadth alone -> through the server's default search: {string.Join("; ", parts)}");
+        var beam = HnswVectorIndex.DefaultBeam(estimate.SearchBreadth, K);
+        CompareAnswers(graph, "fresh", fresh, dimension, beam);
+        CompareAnswers(graph, "far (widened)", far, dimension, HnswVectorIndex.FarBeam(beam));
+    }
+
+    /// <summary>
+    /// The two answers a default search can give <paramref name="queries"/> with <paramref name="beam"/>: the walk and an
+    /// exact scan, each timed one query after another on this thread (ms per query, the mean of all), with the walk's
+    /// recall@10 and which of the two the server takes at this size (<see cref="HnswVectorIndex.ScanCostsNoMore"/>).
+    /// </summary>
+    private static void CompareAnswers(HnswIndex graph, string label, float[] queries, int dimension, int beam)
+    {
+        var count = queries.Length / dimension;
+        var truth = new HnswSearchResult[count][];
+        var timer = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            truth[i] = graph.SearchExactly(queries.AsSpan(i * dimension, dimension), K);
+        }
+
+        var scanMs = timer.Elapsed.TotalMilliseconds / count;
+        var hits = 0;
+        timer.Restart();
+        for (var i = 0; i < count; i++)
+        {
+            hits += RecallEstimator.Hits(graph.Search(queries.AsSpan(i * dimension, dimension), K, tag: null, ef: beam), truth[i]);
+        }
+
+        var walkMs = timer.Elapsed.TotalMilliseconds / count;
+        var scans = HnswVectorIndex.ScanCostsNoMore(graph.Count + graph.DeletedCount, beam, graph.Options.M);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {label} queries by the walk at beam {beam}: recall@10 {hits / (double)(count * K):F3}, {walkMs:F2} ms per query; by an exact scan: 1.000, {scanMs:F2} ms; the server {(scans ? "scans" : "walks")} at {graph.Count:N0}"));
     }
 
     private static (float[] Data, float[] Queries, int Dimension, HnswMetric Metric) Load(string name, int records, int queryCount)

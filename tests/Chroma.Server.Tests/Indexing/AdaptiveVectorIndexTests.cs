@@ -449,38 +449,38 @@ public sealed class AdaptiveVectorIndexTests : IndexBuildThreadsFixture
     }
 
     [Test, CancelAfter(60_000)]
-    public async Task StartEstimateIfStale_GrewByAQuarter_ReestimatesAtTheNewSize(CancellationToken cancellationToken)
+    public async Task StartEstimateIfStale_GrewByATenth_ReestimatesAtTheNewSize(CancellationToken cancellationToken)
     {
         // Arrange: an HNSW index from the start, estimated at 2 000 vectors.
         using var index = new AdaptiveVectorIndex(Dimension, threshold: 0, Settings);
-        var vectors = TestVectors.Clustered(2_600, Dimension, clusters: 10, seed: 8);
+        var vectors = TestVectors.Clustered(2_300, Dimension, clusters: 10, seed: 8);
         Fill(index, vectors[..2_000]);
         Assert.That(index.StartEstimateIfStale(), Is.True, "no estimate yet");
         await index.EstimateCompletion.WaitAsync(cancellationToken);
         var first = index.Hnsw!.Estimate;
 
-        // Act: +20% is not stale yet, +30% is.
-        for (var i = 2_000; i < 2_400; i++)
+        // Act: +5% is not stale yet, +15% is.
+        for (var i = 2_000; i < 2_100; i++)
         {
             index.Add(i, vectors[i], "training");
         }
 
-        var staleAt2400 = index.StartEstimateIfStale();
-        for (var i = 2_400; i < 2_600; i++)
+        var staleAt2100 = index.StartEstimateIfStale();
+        for (var i = 2_100; i < 2_300; i++)
         {
             index.Add(i, vectors[i], "training");
         }
 
-        var staleAt2600 = index.StartEstimateIfStale();
+        var staleAt2300 = index.StartEstimateIfStale();
         await index.EstimateCompletion.WaitAsync(cancellationToken);
 
         // Assert
         Assert.Multiple(() =>
         {
             Assert.That(first!.AtCount, Is.EqualTo(2_000));
-            Assert.That(staleAt2400, Is.False);
-            Assert.That(staleAt2600, Is.True);
-            Assert.That(index.Hnsw.Estimate!.AtCount, Is.EqualTo(2_600));
+            Assert.That(staleAt2100, Is.False);
+            Assert.That(staleAt2300, Is.True);
+            Assert.That(index.Hnsw.Estimate!.AtCount, Is.EqualTo(2_300));
         });
     }
 

@@ -7,7 +7,8 @@ namespace Chroma.Server.Tests.Indexing;
 
 /// <summary>
 /// A default search for a query far from the data (between clusters, or off the data's scale), for which the breadth
-/// the recall estimate picked near the data is too narrow, is searched again with a wider beam. Clustered vectors,
+/// the recall estimate picked near the data is too narrow, is searched again: with a wider beam, or, where the set holds
+/// no more vectors than that walk computes distances, by an exact scan. Clustered vectors,
 /// a graph built in order (reproducible), queries scaled far out.
 /// </summary>
 [TestFixture]
@@ -30,6 +31,8 @@ public sealed class FarQuerySearchTests : IndexBuildThreadsFixture
         // Act
         var served = far.Select(q => index.Search(q, K).Select(r => r.Sequence).ToArray()).ToList();
         var atTheDefault = far.Select(q => graph.Search(q, K, tag: null, ef: index.SearchBreadth)).ToList();
+        var wideBeam = HnswVectorIndex.FarBeam(HnswVectorIndex.DefaultBeam(index.SearchBreadth, K));
+        var walked = far.Select(q => graph.Search(q, K, tag: null, ef: wideBeam)).ToList();
         var nearWidened = near.Count(q => index.IsFar(graph.Search(q, K, tag: null, ef: index.SearchBreadth), index.Estimate));
 
         // Assert
@@ -38,10 +41,20 @@ public sealed class FarQuerySearchTests : IndexBuildThreadsFixture
         {
             Assert.That(index.Estimate!.NearDistance, Is.GreaterThan(0f));
             Assert.That(TestVectors.Recall(exact, atTheDefault), Is.LessThan(0.9), "precondition: the default breadth misses far queries' neighbours");
-            Assert.That(Recall(exact, served), Is.GreaterThanOrEqualTo(0.98));
+            Assert.That(HnswVectorIndex.ScanCostsNoMore(vectors.Length, wideBeam, graph.Options.M), Is.True, "precondition: a set this small is scanned");
+            Assert.That(Recall(exact, served), Is.EqualTo(1.0), "the scan is exact");
+            Assert.That(TestVectors.Recall(exact, walked), Is.GreaterThanOrEqualTo(0.98), "the walk larger sets get at the wide beam");
             Assert.That(nearWidened, Is.Zero, "a query near the data is searched once");
         });
     }
+
+    [TestCase(32_768, 1_024, 16, true, TestName = "ScanCostsNoMore_NodesEqualTheWalksDistances_Scans")]
+    [TestCase(32_769, 1_024, 16, false, TestName = "ScanCostsNoMore_OneNodeMore_Walks")]
+    [TestCase(131_072, 4_096, 16, true, TestName = "ScanCostsNoMore_WiderBeam_ScansMore")]
+    [TestCase(16_385, 1_024, 8, false, TestName = "ScanCostsNoMore_FewerLinks_ScansLess")]
+    [TestCase(1_000_000, 10_000, 16, false, TestName = "ScanCostsNoMore_AMillionAtTheWidestBeam_Walks")]
+    public void ScanCostsNoMore_ByTheWalksDistances(int nodes, int beam, int m, bool scans) =>
+        Assert.That(HnswVectorIndex.ScanCostsNoMore(nodes, beam, m), Is.EqualTo(scans));
 
     private static float[] Scaled(float[] direction, float length)
     {
