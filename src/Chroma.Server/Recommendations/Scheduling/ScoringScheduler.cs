@@ -219,18 +219,20 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         // pass, debounced like any change, catches up on records stored while the server was down. What was stored
         // before the start counts as acknowledged: that first pass reads all of it, so it then covers the set's last
         // sequence, and a request waiting through a sequence it read from a stored record is answered.
-        var lastSequences = _store.ReadLastSequences();
-        foreach (var summary in _store.ListSets())
+        // The sets by id alone: ListSets also counts every live record, which this start waited for before the server
+        // listened (a cold count of a 1.2-million-record set read the set's whole dataset index).
+        foreach (var (setId, last) in _store.ReadLastSequences().OrderBy(s => s.Key, StringComparer.Ordinal))
         {
-            var state = StateOf(summary.Set);
-            if (lastSequences.TryGetValue(summary.Set.SetId, out var last))
+            if (_store.FindSet(setId) is not { } set)
             {
-                state.Coverage.Stored(last);
+                continue;
             }
 
+            var state = StateOf(set);
+            state.Coverage.Stored(last);
             state.AwaitingRestore = true;
             _toRestore.Add(state);
-            MarkDirty(summary.Set);
+            MarkDirty(set);
         }
 
         return base.StartAsync(cancellationToken);
