@@ -225,22 +225,23 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <summary>
     /// Starts a recall estimate on the index threads when the graph has none yet, has one of an older
     /// <see cref="RecallEstimator.Scheme"/> (a file saved before it), or has grown or shrunk by a tenth
-    /// (<see cref="RecallEstimator.StaleChange"/>) since the last one, and no staged vector waits to be linked; the estimate sets the default search breadth. Returns
-    /// whether one started.
+    /// (<see cref="RecallEstimator.StaleChange"/>) since the last one, and no staged vector waits to be linked; the
+    /// estimate sets the default search breadth. With <paramref name="onlyWithout"/>, only a graph without any estimate
+    /// is estimated now: one that has a breadth to search with may wait for a quiet moment (the caller's deferred
+    /// work). Returns whether one started.
     /// </summary>
-    public bool StartEstimateIfStale()
+    public bool StartEstimateIfStale(bool onlyWithout = false)
     {
         // Not while vectors wait to be linked: a graph half way through linking a burst is not the graph searches meet
-        // once it is linked, and an estimate then stood until the set had grown a quarter (the rule then) (a set streamed from 6,000 to
-        // 60,000 records kept breadth 1,024 and an estimate of 0.92 where breadth 64 gave 0.96). The worker asks again
-        // after each turn, so the estimate runs once the tail is linked.
+        // once it is linked, and an estimate then stood until the set had grown a quarter (the rule then): a set
+        // streamed from 6,000 to 60,000 records kept breadth 1,024 and an estimate of 0.92 where breadth 64 gave 0.96.
+        // The worker asks again after each turn, so the estimate runs once the tail is linked.
         if (Hnsw is not { } hnsw || !EstimateCompletion.IsCompleted || hnsw.Count <= 10 || PendingCount > 0)
         {
             return false;
         }
 
-        if (hnsw.Estimate is { Scheme: RecallEstimator.Scheme } last
-            && hnsw.Count < last.AtCount * (1 + RecallEstimator.StaleChange) && hnsw.Count > last.AtCount * (1 - RecallEstimator.StaleChange))
+        if (!EstimateStale(hnsw) || (onlyWithout && hnsw.Estimate is not null))
         {
             return false;
         }
@@ -248,6 +249,14 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         Volatile.Write(ref _estimate, EstimateAsync(hnsw));
         return true;
     }
+
+    /// <summary>Gets whether the graph has an estimate that is to be taken again (see <see cref="StartEstimateIfStale"/>).</summary>
+    public bool HasStaleEstimate => Hnsw is { Estimate: not null } hnsw && EstimateStale(hnsw);
+
+    private static bool EstimateStale(HnswVectorIndex hnsw) =>
+        hnsw.Estimate is not { Scheme: RecallEstimator.Scheme } last
+        || hnsw.Count >= last.AtCount * (1 + RecallEstimator.StaleChange)
+        || hnsw.Count <= last.AtCount * (1 - RecallEstimator.StaleChange);
 
     /// <inheritdoc />
     public void Dispose()

@@ -154,9 +154,8 @@ internal sealed partial class EmbeddingSetIndexes
                 IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count, index.ResumedVectors);
             }
 
-            index.StartEstimateIfStale();
-
             var mayRunDeferred = MayRunDeferred(entry);
+            index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
             index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
             saveRequested |= entry.SaveRequested && mayRunDeferred;
         }

@@ -1,5 +1,6 @@
 using Chroma.Protocol.V1;
 using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.Indexing.Hnsw;
@@ -8,7 +9,8 @@ using Chroma.Server.Tests.TestSupport;
 namespace Chroma.Server.Tests.Indexing;
 
 /// <summary>
-/// Work nothing waits for (the save right after a build, the first check of a graph read from a file) waits for a
+/// Work nothing waits for (the save right after a build, the first check of a graph read from a file, a new estimate of
+/// a graph that has one) waits for a
 /// quiet API (<see cref="GrpcActivity.QuietPeriod"/>), at most <see cref="GrpcActivity.MaximumDeferral"/>; a poll wakes
 /// it once it may run. A real store, real builds and the server's activity tracker on the fixture's clock; the test
 /// begins and ends calls on it.
@@ -125,6 +127,44 @@ public sealed class DeferredIndexWorkTests
             Assert.That(uncheckedWhileBusy, Is.True, "the loaded graph's check waits while the API is busy");
             Assert.That(index.Hnsw!.NeverReconnected, Is.False, "checked once the API was quiet");
             Assert.That(Passes() - passesBefore, Is.EqualTo(1), "the check logged its pass");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task GraphReadFromFile_EstimateToBeTakenAgain_WaitsForAQuietApiEvenWhenRecordsArrive(CancellationToken cancellationToken)
+    {
+        // Arrange: a saved graph with an estimate, read by a restarted registry while a call is in flight; its estimate
+        // then counts as one of an older scheme (as after an upgrade), which is to be taken again.
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
+        var set = await BuiltAsync(cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        Assume.That(Saves(), Is.EqualTo(1));
+        _fixture.Restart();
+        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
+        _activity.Begin();
+        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        var old = index.Hnsw!.Estimate! with { Scheme = 0 };
+        index.Hnsw.Estimate = old;
+
+        // Act: records arrive (the set's turn runs) while the API is busy, then it goes quiet
+        await _fixture.IngestAsync(Set, Records.Make(_records[0].Embedding.Select(x => x + 0.5f).ToArray()));
+        _fixture.Indexes.Poll();
+        await _fixture.Indexes.ApplyQueuedAsync();
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+        var whileBusy = index.Hnsw.Estimate;
+        _activity.End();
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
+        _fixture.Indexes.Poll();
+        await _fixture.Indexes.ApplyQueuedAsync();
+        await index.EstimateCompletion.WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(index.Count, Is.EqualTo(401), "precondition: the new record was read");
+            Assert.That(whileBusy, Is.SameAs(old), "the loaded estimate serves while the API is busy");
+            Assert.That(index.Hnsw.Estimate!.Scheme, Is.EqualTo(RecallEstimator.Scheme), "taken again once the API was quiet");
+            Assert.That(index.Hnsw.Estimate.AtCount, Is.EqualTo(401));
         });
     }
 
