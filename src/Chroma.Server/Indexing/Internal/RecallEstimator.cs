@@ -39,8 +39,10 @@ internal static class RecallEstimator
     /// <summary>
     /// How much a graph may grow or shrink, as a share of the size it was estimated at, before it is estimated again. A
     /// quarter until December 6: a million-record set that took 200,000 more in a burst kept breadth 128 and its estimate
-    /// of 0.955 while fresh queries found 0.94 (outside-in probe K). An estimate at a million costs a few CPU-seconds
-    /// (its exact side scans the set once per sample query), so once per tenth of growth is a small share of the inserts.
+    /// of 0.955 while fresh queries found 0.94 (outside-in probe K). The estimate's exact side scans the whole set once
+    /// per sample query, which is bound by memory: a trace at 1,444,000 128-d records put tens of seconds of the index
+    /// threads in it. Linking the tenth it waits for (144,000 records at about 1,000 a second per core) costs several
+    /// times that, so the estimate stays a minor share of the work growth brings.
     /// </summary>
     public const double StaleChange = 0.1;
 
