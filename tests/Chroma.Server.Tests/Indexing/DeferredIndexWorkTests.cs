@@ -100,13 +100,7 @@ public sealed class DeferredIndexWorkTests
     public async Task GraphReadFromFile_WhileTheApiIsBusy_IsCheckedOnlyOnceItIsQuiet(CancellationToken cancellationToken)
     {
         // Arrange: a saved graph (the API quiet meanwhile), read by a restarted registry while a call is in flight.
-        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
-        var set = await BuiltAsync(cancellationToken);
-        await _fixture.Indexes.ApplyQueuedAsync();
-        Assume.That(Saves(), Is.EqualTo(1));
-        _fixture.Restart();
-        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
-        _activity.Begin();
+        var set = await SavedThenRestartedWhileBusyAsync(cancellationToken);
         var passesBefore = Passes();
 
         // Act
@@ -135,13 +129,7 @@ public sealed class DeferredIndexWorkTests
     {
         // Arrange: a saved graph with an estimate, read by a restarted registry while a call is in flight; its estimate
         // then counts as one of an older scheme (as after an upgrade), which is to be taken again.
-        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
-        var set = await BuiltAsync(cancellationToken);
-        await _fixture.Indexes.ApplyQueuedAsync();
-        Assume.That(Saves(), Is.EqualTo(1));
-        _fixture.Restart();
-        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
-        _activity.Begin();
+        var set = await SavedThenRestartedWhileBusyAsync(cancellationToken);
         var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
         var old = index.Hnsw!.Estimate! with { Scheme = 0 };
         index.Hnsw.Estimate = old;
@@ -166,6 +154,22 @@ public sealed class DeferredIndexWorkTests
             Assert.That(index.Hnsw.Estimate!.Scheme, Is.EqualTo(RecallEstimator.Scheme), "taken again once the API was quiet");
             Assert.That(index.Hnsw.Estimate.AtCount, Is.EqualTo(401));
         });
+    }
+
+    /// <summary>
+    /// A graph built and saved while the API was quiet, then a restarted registry (nothing loaded yet) and a call that
+    /// stays in flight until the test ends it.
+    /// </summary>
+    private async Task<StoredEmbeddingSet> SavedThenRestartedWhileBusyAsync(CancellationToken cancellationToken)
+    {
+        _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
+        var set = await BuiltAsync(cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        Assume.That(Saves(), Is.EqualTo(1));
+        _fixture.Restart();
+        _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
+        _activity.Begin();
+        return set;
     }
 
     /// <summary>Stores 400 records (above the exact-search threshold) and waits until the graph built from them took over.</summary>
