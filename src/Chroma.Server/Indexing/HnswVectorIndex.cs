@@ -103,7 +103,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     internal const float FarFactor = 1.5f;
 
     /// <summary>
-    /// The beam a far query is searched again with: four times the default's, at least the estimate's widest breadth
+    /// The beam a far query is searched again with: four times the default's, at least <see cref="FarMinBeam"/>
     /// (1,024), at most 10,000. Queries between the clusters of a clustered set or at ten times its scale got 0.46-0.74
     /// recall@10 at breadth 64 and 0.98-0.995 at 1,024 (outside-in probe J; hnswlib alike). Only searches without a
     /// dataset filter: a filtered subset's nearest member can lie far from a query near the data.
