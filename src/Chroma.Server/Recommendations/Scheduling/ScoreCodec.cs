@@ -15,9 +15,6 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// </summary>
 internal static class ScoreCodec
 {
-    private static readonly Dictionary<string, SignalKind> KindsByWireName =
-        Enum.GetValues<SignalKind>().ToDictionary(k => k.ToWireName(), StringComparer.Ordinal);
-
     /// <summary>The row to store for <paramref name="record"/> (score and reasons under the balanced strategy).</summary>
     public static RecordScoreRow ToRow(long sequence, ScoredRecord record) =>
         new(
@@ -49,9 +46,9 @@ internal static class ScoreCodec
             stored.TrainingVersion,
             unit,
             record.PredictedClass,
-            ReadMeasurement(stored.MeasurementJson),
+            StoredScoreJson.ReadMeasurement(stored.MeasurementJson),
             probabilities is null ? null : PredictionUncertainty.From(probabilities),
-            ReadSignals(stored.SignalsJson, out var shiftLeadSurprise, out var boundaryFactor))
+            StoredScoreJson.ReadSignals(stored.SignalsJson, out var shiftLeadSurprise, out var boundaryFactor))
         {
             Probabilities = probabilities,
             ShiftLeadSurprise = shiftLeadSurprise,
@@ -110,30 +107,6 @@ internal static class ScoreCodec
         w.WriteEndArray();
     });
 
-    private static SignalScore[] ReadSignals(string json, out double? shiftLeadSurprise, out double boundaryFactor)
-    {
-        using var document = JsonDocument.Parse(json);
-        shiftLeadSurprise = null;
-        boundaryFactor = 1;
-        var signals = new List<SignalScore>();
-        foreach (var e in document.RootElement.EnumerateArray())
-        {
-            var kind = KindsByWireName[e.GetProperty("signal").GetString()!];
-            signals.Add(new SignalScore(kind, ReadDouble(e.GetProperty("value")), ReadDouble(e.GetProperty("percentile")), ReadDouble(e.GetProperty("p"))));
-            if (kind == SignalKind.ProductionShift && e.TryGetProperty("lead", out var lead))
-            {
-                shiftLeadSurprise = ReadDouble(lead);
-            }
-
-            if (kind == SignalKind.Boundary && e.TryGetProperty("factor", out var factor))
-            {
-                boundaryFactor = ReadDouble(factor);
-            }
-        }
-
-        return [.. signals];
-    }
-
     private static string WriteMeasurement(EmbeddingMeasurement m) => Write(w =>
     {
         w.WriteStartObject();
@@ -166,27 +139,6 @@ internal static class ScoreCodec
         w.WriteEndObject();
     });
 
-    private static EmbeddingMeasurement ReadMeasurement(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var hasOther = root.TryGetProperty("other_class", out var other);
-        return new EmbeddingMeasurement(
-            ReadDouble(root.GetProperty("mahalanobis")),
-            root.GetProperty("nearest_class").GetString()!,
-            new NeighborSignals(
-                ReadDouble(root.GetProperty("knn_distance")),
-                ReadDouble(root.GetProperty("disagreement")),
-                root.GetProperty("neighbors").GetInt32(),
-                hasOther ? other.GetString() : null,
-                hasOther ? root.GetProperty("other_count").GetInt32() : 0))
-        {
-            RelativeMahalanobis = root.TryGetProperty("relative_mahalanobis", out var relative) ? relative.GetDouble() : null,
-            NearestTrainingDistance = root.TryGetProperty("nearest_training_distance", out var nearestTraining) ? nearestTraining.GetDouble() : null,
-            NormShortfall = root.TryGetProperty("norm_shortfall", out var shortfall) ? shortfall.GetDouble() : null,
-        };
-    }
-
     // The score column is REAL NOT NULL: SQLite stores NaN as NULL. A combined score is finite (every p is at least
     // double.Epsilon), so this only guards the row against a future signal that is not.
     private static double StorableScore(double score) =>
@@ -203,11 +155,6 @@ internal static class ScoreCodec
             writer.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
         }
     }
-
-    private static double ReadDouble(JsonElement element) =>
-        element.ValueKind == JsonValueKind.String
-            ? double.Parse(element.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture)
-            : element.GetDouble();
 
     private static string Write(Action<Utf8JsonWriter> write)
     {

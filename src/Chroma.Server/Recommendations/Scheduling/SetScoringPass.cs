@@ -406,8 +406,14 @@ internal sealed partial class SetScoringPass
         };
     }
 
-    /// <summary>Rows read back and decoded at a time after a restart.</summary>
-    private const int ReadBackChunk = 16_384;
+    /// <summary>
+    /// Rows read back and decoded at a time after a restart. Small, so the rows in flight (about 5 KB each as read:
+    /// JSON as strings, embedding bytes and floats) die young: at 16,384 a chunk (until December 6) the four chunks the
+    /// channel holds outlived the collector's youngest generation and were copied into the older ones as garbage.
+    /// Resident memory peaked at 6.4-6.9 GB for 1.44 million rows (3 GB kept), and the read-back took 46-57 s; at 1,024 it
+    /// peaked at 3.2 GB (outside-in probe K's data, <c>recs-readback</c> and restarts in the benchmarks README).
+    /// </summary>
+    private const int ReadBackChunk = 1_024;
 
     /// <summary>What a read-back gathered: the decoded entries in sequence order, and what decides current or stale.</summary>
     private sealed class RestoredScores
