@@ -146,6 +146,41 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         return buffer[..found];
     }
 
+    /// <summary>
+    /// Exact k nearest live vectors of each query, as <see cref="SearchExactly(ReadOnlySpan{float}, int, int?)"/> would
+    /// answer each, in one pass over the stored vectors for all of them (the recall estimate's truth).
+    /// </summary>
+    public HnswSearchResult[][] SearchExactly(IReadOnlyList<float[]> queries, int k)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        if (k < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        }
+
+        HnswGraph graph = Graph;
+        var packed = new float[(long)queries.Count * Dimension];
+        for (int q = 0; q < queries.Count; q++)
+        {
+            ValidateVector(queries[q], nameof(queries));
+            Span<float> slot = packed.AsSpan(q * Dimension, Dimension);
+            queries[q].CopyTo(slot);
+            if (graph.Options.Metric == HnswMetric.Cosine)
+            {
+                UnitVector.TryNormalize(slot); // ValidateVector saw a direction
+            }
+        }
+
+        fixed (float* q = packed)
+        {
+            var found = graph.Options.Metric == HnswMetric.L2
+                ? graph.SearchExactlyMany<L2Distance>(q, queries.Count, k)
+                : graph.SearchExactlyMany<DotDistance>(q, queries.Count, k);
+            GC.KeepAlive(graph);
+            return found;
+        }
+    }
+
     /// <summary>Approximate memory held: vectors, and everything else (links, keys, tags, flags, key map).</summary>
     public HnswMemoryUsage MemoryUsage()
     {

@@ -20,7 +20,8 @@ internal sealed record RecallEstimate(int SearchBreadth, double RecallAt10, int 
 /// distance to its nearest neighbour that is no copy of it (as the graph finds it): in-distribution, but not a node.
 /// Copies count once in the sample (a group of c stored copies is drawn as often as one distinct vector), and a found
 /// vector as near as the exact tenth counts as found (<see cref="Hits"/>). Runs on the index threads; costs about
-/// sample x count x dimension multiply-adds for the exact side. Measured against fresh queries on seven vector sets
+/// sample x count x dimension multiply-adds for the exact side, with the vectors read from memory once per
+/// <see cref="ExactGroup"/> queries. Measured against fresh queries on seven vector sets
 /// (`recall-estimate`, benchmarks README).
 /// </summary>
 internal static class RecallEstimator
@@ -39,10 +40,11 @@ internal static class RecallEstimator
     /// <summary>
     /// How much a graph may grow or shrink, as a share of the size it was estimated at, before it is estimated again. A
     /// quarter until December 6: a million-record set that took 200,000 more in a burst kept breadth 128 and its estimate
-    /// of 0.955 while fresh queries found 0.94 (outside-in probe K). The estimate's exact side scans the whole set once
-    /// per sample query, which is bound by memory: a trace at 1,444,000 128-d records put tens of seconds of the index
-    /// threads in it. Linking the tenth it waits for (144,000 records at about 1,000 a second per core) costs several
-    /// times that, so the estimate stays a minor share of the work growth brings.
+    /// of 0.955 while fresh queries found 0.94 (outside-in probe K). The estimate's exact side scanned the whole set once
+    /// per sample query, bound by memory: a trace at 1,444,000 128-d records put about 50 s of the index threads in
+    /// it. Since December 6 it reads the vectors once per <see cref="ExactGroup"/> queries (about 14 s in the same
+    /// trace, beside a restart's read-back). Linking the tenth it waits for (144,000 records at about 1,000 a second
+    /// per core) costs several times that, so the estimate stays a minor share of the work growth brings.
     /// </summary>
     public const double StaleChange = 0.1;
 
@@ -57,6 +59,12 @@ internal static class RecallEstimator
     public const int MaxBreadth = 4096;
 
     private const int K = 10;
+
+    /// <summary>
+    /// Sample queries whose exact answers one pass over the vectors finds: 200 queries make 7 groups, so both index
+    /// threads of a 2-core machine work and the vectors are read 7 times rather than 200.
+    /// </summary>
+    private const int ExactGroup = 32;
 
     /// <summary>Gets the breadths tried, narrowest first.</summary>
     internal static IReadOnlyList<int> Ladder { get; } = [64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, MaxBreadth];
@@ -81,14 +89,22 @@ internal static class RecallEstimator
         var nearDistance = Percentile95([.. sample.Select(s => s.Nearest)]);
         var directions = sample.Select(s => UnitDirection(s.Vector.Length, random)).ToArray();
         var queries = new float[sample.Count][];
+        for (var i = 0; i < sample.Count; i++)
+        {
+            var (_, vector, nearest) = sample[i];
+            queries[i] = [.. vector.Select((x, d) => x + (directions[i][d] * nearest * 0.5f))];
+        }
+
+        // The truth in groups, each group's in one pass over the vectors (HnswGraph.SearchExactlyMany).
         var truth = new HnswSearchResult[sample.Count][];
+        var groups = (sample.Count + ExactGroup - 1) / ExactGroup;
         await threads.ForAsync(
-            sample.Count,
-            i =>
+            groups,
+            g =>
             {
-                var (_, vector, nearest) = sample[i];
-                queries[i] = [.. vector.Select((x, d) => x + (directions[i][d] * nearest * 0.5f))];
-                truth[i] = graph.SearchExactly(queries[i], K);
+                var first = g * ExactGroup;
+                var found = graph.SearchExactly(queries[first..Math.Min(sample.Count, first + ExactGroup)], K);
+                found.CopyTo(truth, first);
             },
             cancellationToken).ConfigureAwait(false);
 
