@@ -33,8 +33,11 @@ internal static class ScoreCodec
             }),
             WriteMeasurement(record.Measurement));
 
-    /// <summary>Rebuilds the scored record of a stored row.</summary>
-    public static ScoredRecord FromStored(PersistedScore stored)
+    /// <summary>
+    /// Rebuilds the scored record of a stored row; with <paramref name="strings"/>, its training version and class names
+    /// are shared with the rows rebuilt before it.
+    /// </summary>
+    public static ScoredRecord FromStored(PersistedScore stored, RepeatedStrings? strings = null)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var record = stored.Record;
@@ -43,10 +46,10 @@ internal static class ScoreCodec
         var probabilities = UsableProbabilities(record.Probabilities);
         return new ScoredRecord(
             record.Id,
-            stored.TrainingVersion,
+            strings?.Share(stored.TrainingVersion) ?? stored.TrainingVersion,
             unit,
-            record.PredictedClass,
-            StoredScoreJson.ReadMeasurement(stored.MeasurementJson),
+            strings?.Share(record.PredictedClass) ?? record.PredictedClass,
+            StoredScoreJson.ReadMeasurement(stored.MeasurementJson, strings),
             probabilities is null ? null : PredictionUncertainty.From(probabilities),
             StoredScoreJson.ReadSignals(stored.SignalsJson, out var shiftLeadSurprise, out var boundaryFactor))
         {

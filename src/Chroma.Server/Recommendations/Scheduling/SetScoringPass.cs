@@ -132,11 +132,14 @@ internal sealed partial class SetScoringPass
         var chunks = Channel.CreateBounded<PersistedScore[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var reading = Task.Run(() => ReadChunks(set, visit, chunks.Writer, stop.Token), CancellationToken.None);
         var restored = new RestoredScores();
+
+        // One chunk is decoded at a time, so the chunks can share one.
+        var strings = new RepeatedStrings();
         try
         {
             await foreach (var chunk in chunks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
             {
-                var decoded = await _limiter.RunAsync(() => Decode(chunk), stop.Token).ConfigureAwait(false);
+                var decoded = await _limiter.RunAsync(() => Decode(chunk, strings), stop.Token).ConfigureAwait(false);
                 restored.Add(chunk, decoded);
             }
         }
@@ -453,17 +456,16 @@ internal sealed partial class SetScoringPass
         }
     }
 
-    private static ScoredEntry[] Decode(PersistedScore[] stored)
+    private static ScoredEntry[] Decode(PersistedScore[] stored, RepeatedStrings strings)
     {
         var entries = new ScoredEntry[stored.Length];
-        string? version = null;
         for (var i = 0; i < entries.Length; i++)
         {
             var score = stored[i];
-
-            // One string per version rather than one per row.
-            version = string.Equals(version, score.TrainingVersion, StringComparison.Ordinal) ? version : score.TrainingVersion;
-            entries[i] = new ScoredEntry(score.Record.Sequence, score.Record.Dataset, ScoreCodec.FromStored(score)) { TrainingVersion = version };
+            entries[i] = new ScoredEntry(score.Record.Sequence, strings.Share(score.Record.Dataset), ScoreCodec.FromStored(score, strings))
+            {
+                TrainingVersion = strings.Share(score.TrainingVersion),
+            };
         }
 
         return entries;

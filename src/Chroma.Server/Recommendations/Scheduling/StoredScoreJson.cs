@@ -35,15 +35,15 @@ internal static class StoredScoreJson
         }
     }
 
-    /// <summary>Reads a <c>measurement</c> column.</summary>
-    public static EmbeddingMeasurement ReadMeasurement(string json)
+    /// <summary>Reads a <c>measurement</c> column; with <paramref name="strings"/>, its class names are shared with earlier rows'.</summary>
+    public static EmbeddingMeasurement ReadMeasurement(string json, RepeatedStrings? strings = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
         try
         {
             var reader = new Utf8JsonReader(rented.AsSpan(0, Encoding.UTF8.GetBytes(json, rented)));
-            return ReadMeasurement(ref reader);
+            return ReadMeasurement(ref reader, strings);
         }
         finally
         {
@@ -127,7 +127,7 @@ internal static class StoredScoreJson
         return count == signals.Length ? signals : signals[..count];
     }
 
-    private static EmbeddingMeasurement ReadMeasurement(ref Utf8JsonReader reader)
+    private static EmbeddingMeasurement ReadMeasurement(ref Utf8JsonReader reader, RepeatedStrings? strings)
     {
         Expect(ref reader, JsonTokenType.StartObject, "the measurement");
         double? mahalanobis = null, knnDistance = null, disagreement = null, relative = null, nearestTraining = null, shortfall = null;
@@ -153,7 +153,7 @@ internal static class StoredScoreJson
             }
             else if (reader.ValueTextEquals("nearest_class"u8))
             {
-                nearestClass = String(ref reader);
+                nearestClass = String(ref reader, strings);
             }
             else if (reader.ValueTextEquals("knn_distance"u8))
             {
@@ -169,7 +169,7 @@ internal static class StoredScoreJson
             }
             else if (reader.ValueTextEquals("other_class"u8))
             {
-                otherClass = String(ref reader);
+                otherClass = String(ref reader, strings);
             }
             else if (reader.ValueTextEquals("other_count"u8))
             {
@@ -225,10 +225,11 @@ internal static class StoredScoreJson
         return reader.GetInt32();
     }
 
-    private static string String(ref Utf8JsonReader reader)
+    private static string String(ref Utf8JsonReader reader, RepeatedStrings? strings)
     {
         Next(ref reader);
-        return reader.GetString() ?? throw new JsonException("A stored class name is null.");
+        var value = reader.GetString() ?? throw new JsonException("A stored class name is null.");
+        return strings?.Share(value) ?? value;
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string what)
