@@ -2,8 +2,8 @@ namespace Chroma.Server.Recommendations.Scheduling;
 
 /// <summary>
 /// Shares equal short strings read row by row (dataset names, class names, training versions), so what a read-back
-/// keeps holds one copy of each rather than one a row: at 1.44 million scored records, five per-row copies of such
-/// strings were about 200 MB of the managed heap. Keeps at most <see cref="MaxKept"/> distinct strings (later ones are
+/// keeps holds one copy of each rather than one a row: after a restart's read-back of 1.44 million scored records the
+/// managed heap held 2,905-2,972 MiB with a copy a row, 2,592 MiB with these shared (outside-in probe K's data). Keeps at most <see cref="MaxKept"/> distinct strings (later ones are
 /// returned as they are); not thread-safe: one read-back uses one, decoding a chunk at a time.
 /// </summary>
 internal sealed class RepeatedStrings
