@@ -50,6 +50,9 @@ internal sealed unsafe partial class HnswIndex : IDisposable
 
     private HnswGraph Graph => Volatile.Read(ref _graph);
 
+    /// <summary>The graph itself, for diagnostics (benchmarks' graph-probe).</summary>
+    internal HnswGraph GraphForDiagnostics => Graph;
+
     /// <summary>Live vectors with <paramref name="tag"/>.</summary>
     public int CountWithTag(int tag)
     {

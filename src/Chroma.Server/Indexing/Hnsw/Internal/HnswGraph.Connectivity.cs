@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Chroma.Server.Indexing.Hnsw.Internal;
 
@@ -258,14 +259,8 @@ internal sealed unsafe partial class HnswGraph
         float* q = _nodes.Vector(node);
         SearchScratch scratch = SearchScratch.ForCurrentThread();
         long entry = Volatile.Read(ref _entry);
-        int current = EntryNode(entry);
-        float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
-        for (int lc = EntryLevel(entry); lc > 0; lc--)
-        {
-            current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
-        }
-
-        SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, 0, scratch, default);
+        Descend<TDist>(q, entry, 0, scratch);
+        SearchLayer<TDist, AcceptAll>(q, CollectionsMarshal.AsSpan(scratch.Seeds), Options.EfConstruction, 0, scratch, default);
         List<(float Distance, int Node)> candidates = scratch.Selection;
         candidates.Clear();
         MaxHeap results = scratch.Results;

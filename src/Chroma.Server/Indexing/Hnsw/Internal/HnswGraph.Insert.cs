@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Chroma.Server.Indexing.Hnsw.Internal;
 
@@ -58,16 +59,19 @@ internal sealed unsafe partial class HnswGraph
             float* q = _nodes.Vector(node);
             SearchScratch scratch = SearchScratch.ForCurrentThread();
             int topLevel = EntryLevel(entry);
-            int current = EntryNode(entry);
-            float currentDist = TDist.Between(q, _nodes.Vector(current), Dim);
-            for (int lc = topLevel; lc > level; lc--)
-            {
-                current = GreedyClosest<TDist>(q, current, ref currentDist, lc);
-            }
-
+            Descend<TDist>(q, entry, Math.Min(level, topLevel), scratch);
+            int current = -1;
             for (int lc = Math.Min(level, topLevel); lc >= 0; lc--)
             {
-                SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, lc, scratch, default);
+                if (current < 0)
+                {
+                    SearchLayer<TDist, AcceptAll>(q, CollectionsMarshal.AsSpan(scratch.Seeds), Options.EfConstruction, lc, scratch, default);
+                }
+                else
+                {
+                    SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, lc, scratch, default);
+                }
+
                 current = Connect<TDist>(node, lc, scratch);
             }
 

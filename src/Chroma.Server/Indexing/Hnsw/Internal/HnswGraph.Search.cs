@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace Chroma.Server.Indexing.Hnsw.Internal;
@@ -59,24 +60,19 @@ internal sealed unsafe partial class HnswGraph
             ef = (int)Math.Min(ef * Math.Min(1 / share, 4.0), int.MaxValue / 2);
         }
 
-        int current = EntryNode(entry);
-        float currentDist = TDist.Between(query, _nodes.Vector(current), Dim);
-        for (int lc = EntryLevel(entry); lc > 0; lc--)
-        {
-            current = GreedyClosest<TDist>(query, current, ref currentDist, lc);
-        }
-
+        Descend<TDist>(query, entry, 0, scratch);
+        ReadOnlySpan<int> seeds = CollectionsMarshal.AsSpan(scratch.Seeds);
         if (tag >= 0)
         {
-            SearchLayer<TDist, AcceptTag>(query, current, ef, 0, scratch, new AcceptTag(tag));
+            SearchLayer<TDist, AcceptTag>(query, seeds, ef, 0, scratch, new AcceptTag(tag));
         }
         else if (live < NodeCount)
         {
-            SearchLayer<TDist, AcceptLive>(query, current, ef, 0, scratch, default);
+            SearchLayer<TDist, AcceptLive>(query, seeds, ef, 0, scratch, default);
         }
         else
         {
-            SearchLayer<TDist, AcceptAll>(query, current, ef, 0, scratch, default);
+            SearchLayer<TDist, AcceptAll>(query, seeds, ef, 0, scratch, default);
         }
 
         return Drain(scratch.Results, results);
@@ -196,6 +192,47 @@ internal sealed unsafe partial class HnswGraph
         return found;
     }
 
+    /// <summary>
+    /// Walks the layers above <paramref name="stopLevel"/> from the entry point and leaves in <c>scratch.Seeds</c> (nearest
+    /// first) where the search of layer <paramref name="stopLevel"/> starts: with <see cref="HnswOptions.UpperBeam"/> 1 the
+    /// paper's greedy walk (one node), wider a beam of that many nodes per layer, all of the last one handed down (see
+    /// <see cref="HnswOptions.UpperBeam"/>).
+    /// </summary>
+    private void Descend<TDist>(float* query, long entry, int stopLevel, SearchScratch scratch)
+        where TDist : struct, IDistance
+    {
+        List<int> seeds = scratch.Seeds;
+        seeds.Clear();
+        int current = EntryNode(entry);
+        int width = Options.UpperBeam;
+        if (width <= 1)
+        {
+            float currentDist = TDist.Between(query, _nodes.Vector(current), Dim);
+            for (int lc = EntryLevel(entry); lc > stopLevel; lc--)
+            {
+                current = GreedyClosest<TDist>(query, current, ref currentDist, lc);
+            }
+
+            seeds.Add(current);
+            return;
+        }
+
+        seeds.Add(current);
+        for (int lc = EntryLevel(entry); lc > stopLevel; lc--)
+        {
+            SearchLayer<TDist, AcceptAll>(query, CollectionsMarshal.AsSpan(seeds), width, lc, scratch, default);
+            seeds.Clear();
+            MaxHeap beam = scratch.Results;
+            while (beam.Count > 0)
+            {
+                seeds.Add(beam.TopNode);
+                beam.Pop();
+            }
+
+            seeds.Reverse();
+        }
+    }
+
     /// <summary>Moves to the closest neighbour on <paramref name="level"/> until none is closer (ef = 1).</summary>
     private int GreedyClosest<TDist>(float* query, int current, ref float currentDist, int level)
         where TDist : struct, IDistance
@@ -231,6 +268,14 @@ internal sealed unsafe partial class HnswGraph
         where TDist : struct, IDistance
         where TFilter : struct, INodeFilter
     {
+        SearchLayer<TDist, TFilter>(query, new ReadOnlySpan<int>(in entry), ef, level, scratch, filter);
+    }
+
+    /// <summary>As the single-entry search, started from every node of <paramref name="entries"/>.</summary>
+    private void SearchLayer<TDist, TFilter>(float* query, ReadOnlySpan<int> entries, int ef, int level, SearchScratch scratch, TFilter filter)
+        where TDist : struct, IDistance
+        where TFilter : struct, INodeFilter
+    {
         MaxHeap results = scratch.Results;
         MaxHeap candidates = scratch.Candidates;
         results.Clear();
@@ -239,17 +284,29 @@ internal sealed unsafe partial class HnswGraph
         // Nodes inserted after this point may show up in link lists; they are skipped rather than resized for.
         int limit = _nodes.Capacity;
         scratch.ResetVisited(limit);
-        scratch.TryVisit(entry);
 
         float lowerBound = float.MaxValue;
-        float d0 = TDist.Between(query, _nodes.Vector(entry), Dim);
-        if (filter.Accepts(_nodes, entry))
+        foreach (int entry in entries)
         {
-            results.Push(d0, entry);
-            lowerBound = d0;
-        }
+            if (!scratch.TryVisit(entry))
+            {
+                continue;
+            }
 
-        candidates.Push(-d0, entry);
+            float d0 = TDist.Between(query, _nodes.Vector(entry), Dim);
+            if (filter.Accepts(_nodes, entry))
+            {
+                results.Push(d0, entry);
+                if (results.Count > ef)
+                {
+                    results.Pop();
+                }
+
+                lowerBound = results.TopPriority;
+            }
+
+            candidates.Push(-d0, entry);
+        }
         while (candidates.Count > 0)
         {
             float candidateDist = -candidates.TopPriority;

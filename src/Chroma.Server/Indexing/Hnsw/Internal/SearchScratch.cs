@@ -26,6 +26,9 @@ internal sealed class SearchScratch
     /// <summary>Output of the heuristic before it is copied back.</summary>
     public List<(float Distance, int Node)> Kept { get; } = new(256);
 
+    /// <summary>The nodes an upper-layer beam hands to the next layer's search, nearest first.</summary>
+    public List<int> Seeds { get; } = new(16);
+
     public float[] Query { get; private set; } = [];
 
     public static SearchScratch ForCurrentThread() => t_current ??= new SearchScratch();
