@@ -30,7 +30,6 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["replica-follow"] = (ReplicaFollowCommand.Usage, a => ReplicaFollowCommand.RunAsync(a).GetAwaiter().GetResult()),
     ["nearest-load"] = (NearestLoadCommand.Usage, a => NearestLoadCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
     ["list-sets"] = (ListSetsCommand.Usage, a => ListSetsCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
-    ["graph-probe"] = (GraphProbeCommand.Usage, a => GraphProbeCommand.Run(new CommandArguments(a))),
     ["cluster-islands"] = (ClusterIslandsCommand.Usage, a => ClusterIslandsCommand.Run(new CommandArguments(a))),
     ["index-increments"] = (IndexIncrementsCommand.Usage, a => IndexIncrementsCommand.RunAsync(new CommandArguments(a)).GetAwaiter().GetResult()),
     ["index-catchup"] = (IndexCatchUpCommand.Usage, a => IndexCatchUpCommand.RunAsync(a).GetAwaiter().GetResult()),

@@ -14,7 +14,7 @@ namespace Chroma.Benchmarks.Ann;
 /// </summary>
 internal static unsafe class ClusterIslandsCommand
 {
-    public const string Usage = "[--first 40000] [--later 20000] [--clusters 200] [--dim 128] [--seed 1] [--threads 1] [--batch 256] [--queries 20] [--ef 128] [--m 16] [--efc 200] [--upper (UpperBeam; 1 = greedy)] [--reconnect]";
+    public const string Usage = "[--first 40000] [--later 20000] [--clusters 200] [--dim 128] [--seed 1] [--threads 1] [--batch 256] [--queries 20] [--ef 128] [--m 16] [--efc 200] [--upper (UpperBeam; 1 = greedy)] [--reconnect] [--big K --big-weight W (clusters 0..K-1 W times as likely)]";
 
     public static int Run(CommandArguments args)
     {
@@ -22,6 +22,7 @@ internal static unsafe class ClusterIslandsCommand
         int seed = args.Int("seed", 1), threads = args.Int("threads", 1), batch = args.Int("batch", 256), queries = args.Int("queries", 20);
         int ef = args.Int("ef", 128), m = args.Int("m", 16), efc = args.Int("efc", 200), upper = args.Int("upper", new HnswOptions { Dimension = 1 }.UpperBeam);
         bool reconnect = args.Flag("reconnect");
+        int big = args.Int("big", 0), bigWeight = args.Int("big-weight", 1);
         args.RejectUnknown();
 
         var rng = new Random(seed);
@@ -39,7 +40,8 @@ internal static unsafe class ClusterIslandsCommand
         var data = new float[total][];
         for (int i = 0; i < total; i++)
         {
-            int c = rng.Next(nc);
+            int c = rng.Next(nc + (big * (bigWeight - 1)));
+            if (c >= nc) c = (c - nc) % big;
             label[i] = c;
             data[i] = new float[dim];
             for (int d = 0; d < dim; d++) data[i][d] = centers[c][d] + (spread[c] * Gauss(rng));

@@ -40,7 +40,7 @@ public sealed class FarQuerySearchTests : IndexBuildThreadsFixture
         Assert.Multiple(() =>
         {
             Assert.That(index.Estimate!.NearDistance, Is.GreaterThan(0f));
-            Assert.That(TestVectors.Recall(exact, atTheDefault), Is.LessThan(0.9), "precondition: the default breadth misses far queries' neighbours");
+            Assert.That(TestVectors.Recall(exact, atTheDefault), Is.LessThan(0.95), "precondition: the default breadth misses far queries' neighbours (0.905 since the upper layers are walked with a beam)");
             Assert.That(HnswVectorIndex.ScanCostsNoMore(vectors.Length, wideBeam, graph.Options.M), Is.True, "precondition: a set this small is scanned");
             Assert.That(Recall(exact, served), Is.EqualTo(1.0), "the scan is exact");
             Assert.That(TestVectors.Recall(exact, walked), Is.GreaterThanOrEqualTo(0.98), "the walk larger sets get at the wide beam");
