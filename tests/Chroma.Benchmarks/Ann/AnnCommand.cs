@@ -13,7 +13,7 @@ internal static class AnnCommand
 {
     public const string Usage =
         "--base B.fvecs --queries Q.fvecs [--groundtruth G.ivecs] [--k 10] [--m 16] [--ef-construction 200] " +
-        "[--ef 10,20,40,80,160] [--metric l2|cosine|ip] [--limit N] [--json out.json] [--skip-insert-test]";
+        "[--ef 10,20,40,80,160] [--metric l2|cosine|ip] [--upper-beam 8] [--limit N] [--json out.json] [--skip-insert-test]";
 
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -25,6 +25,7 @@ internal static class AnnCommand
         int k = args.Int("k", 10);
         int m = args.Int("m", 16);
         int efConstruction = args.Int("ef-construction", 200);
+        int upperBeam = args.Int("upper-beam", new HnswOptions { Dimension = 1 }.UpperBeam);
         int[] efs = args.IntList("ef", "10,20,40,80,160");
         string metricName = args.Optional("metric") ?? "l2";
         int limit = args.Int("limit", int.MaxValue);
@@ -66,7 +67,7 @@ internal static class AnnCommand
             Console.WriteLine($"exact ground truth ({queryCount} x {n}, all cores): {sw0.Elapsed.TotalSeconds:F1} s");
         }
 
-        var options = new HnswOptions { Dimension = dim, Metric = metric, M = m, EfConstruction = efConstruction };
+        var options = new HnswOptions { Dimension = dim, Metric = metric, M = m, EfConstruction = efConstruction, UpperBeam = upperBeam };
         var report = new AnnReport
         {
             Tool = "Chroma HnswIndex",
