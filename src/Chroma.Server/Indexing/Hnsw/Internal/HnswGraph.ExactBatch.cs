@@ -72,21 +72,7 @@ internal sealed unsafe partial class HnswGraph
     {
         foreach (int node in nodes)
         {
-            float d = TDist.Between(query, _nodes.Vector(node), Dim);
-            if (heap.Count < k)
-            {
-                heap.Push(d, node);
-            }
-            else if (d < heap.TopPriority)
-            {
-                leftOut = Math.Min(leftOut, heap.TopPriority);
-                heap.Pop();
-                heap.Push(d, node);
-            }
-            else
-            {
-                leftOut = Math.Min(leftOut, d);
-            }
+            KeepNearest(heap, k, TDist.Between(query, _nodes.Vector(node), Dim), node, ref leftOut);
         }
 
         return leftOut;

@@ -113,26 +113,33 @@ internal sealed unsafe partial class HnswGraph
                 continue;
             }
 
-            float d = TDist.Between(query, _nodes.Vector(node), Dim);
-            if (heap.Count < k)
-            {
-                heap.Push(d, node);
-            }
-            else if (d < heap.TopPriority)
-            {
-                leftOut = Math.Min(leftOut, heap.TopPriority);
-                heap.Pop();
-                heap.Push(d, node);
-            }
-            else
-            {
-                leftOut = Math.Min(leftOut, d);
-            }
+            KeepNearest(heap, k, TDist.Between(query, _nodes.Vector(node), Dim), node, ref leftOut);
         }
 
         if (heap.Count == k && leftOut == heap.TopPriority)
         {
             KeepLowestKeysAtTheKthDistance<TDist, TFilter>(query, k, count, heap, filter);
+        }
+    }
+
+    // One step of an exact scan: keeps the node among the k nearest so far, and the smallest distance left out (rejected,
+    // or pushed out of the k kept) in leftOut.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void KeepNearest(MaxHeap heap, int k, float distance, int node, ref float leftOut)
+    {
+        if (heap.Count < k)
+        {
+            heap.Push(distance, node);
+        }
+        else if (distance < heap.TopPriority)
+        {
+            leftOut = Math.Min(leftOut, heap.TopPriority);
+            heap.Pop();
+            heap.Push(distance, node);
+        }
+        else
+        {
+            leftOut = Math.Min(leftOut, distance);
         }
     }
 
