@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -182,6 +184,45 @@ public sealed class SetScoringPassTests
             Assert.That(
                 after.Published.Entries.Select(e => Chroma.Server.Recommendations.ReasonWriter.Write(e.Record, Chroma.Server.Recommendations.RecommendationStrategy.Balanced)),
                 Is.EqualTo(before.Published.Entries.Select(e => Chroma.Server.Recommendations.ReasonWriter.Write(e.Record, Chroma.Server.Recommendations.RecommendationStrategy.Balanced))));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RestoreAsync_AStoredRowNamingAnUnknownSignal_FailsSayingSoAndTheNextPassRescoresEveryRecord(CancellationToken cancellationToken)
+    {
+        // Arrange: a scored set, one stored row damaged while the server was stopped, then a restart.
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(10, seed: 2)]);
+        await _fixture.CreatePass().RunAsync(new SetScoringState(_fixture.StoredSet), cancellationToken);
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_fixture.Storage.Directory.Path, "chroma.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                UPDATE record_scores SET signals = '[{"signal":"gravity","value":1,"percentile":0.5,"p":0.5}]'
+                WHERE sequence = (SELECT MAX(sequence) FROM record_scores);
+                """;
+            Assert.That(command.ExecuteNonQuery(), Is.EqualTo(1));
+        }
+
+        _fixture.Storage.Reopen();
+        var after = new SetScoringState(_fixture.StoredSet);
+        var pass = _fixture.CreatePass();
+
+        // Act: as the scheduler does, a failed read-back leaves the set to its next pass.
+        var thrown = Assert.ThrowsAsync(Is.InstanceOf<JsonException>(), () => pass.RestoreAsync(after, cancellationToken));
+        after.Restored = true;
+        var result = await pass.RunAsync(after, cancellationToken);
+        _fixture.Storage.Reopen();
+        var again = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RestoreAsync(again, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(thrown!.Message, Does.Contain("unknown kind: gravity"));
+            Assert.That(result.Scored, Is.EqualTo(10), "every record scored again");
+            Assert.That(after.Published.Entries, Has.Count.EqualTo(10));
+            Assert.That(again.Published.Entries, Has.Count.EqualTo(10), "the damaged row was written again and reads back");
         });
     }
 
