@@ -50,7 +50,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
 
     private HnswGraph Graph => Volatile.Read(ref _graph);
 
-    /// <summary>The graph itself, for diagnostics (benchmarks' graph-probe).</summary>
+    /// <summary>The graph itself, for diagnostics (the benchmarks' <c>cluster-islands</c>).</summary>
     internal HnswGraph GraphForDiagnostics => Graph;
 
     /// <summary>Live vectors with <paramref name="tag"/>.</summary>
