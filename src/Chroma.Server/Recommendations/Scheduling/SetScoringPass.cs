@@ -462,10 +462,8 @@ internal sealed partial class SetScoringPass
         for (var i = 0; i < entries.Length; i++)
         {
             var score = stored[i];
-            entries[i] = new ScoredEntry(score.Record.Sequence, strings.Share(score.Record.Dataset), ScoreCodec.FromStored(score, strings))
-            {
-                TrainingVersion = strings.Share(score.TrainingVersion),
-            };
+            var record = ScoreCodec.FromStored(score, strings);
+            entries[i] = new ScoredEntry(score.Record.Sequence, strings.Share(score.Record.Dataset), record) { TrainingVersion = record.TrainingVersion };
         }
 
         return entries;

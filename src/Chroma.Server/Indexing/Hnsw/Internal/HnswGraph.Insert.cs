@@ -59,20 +59,16 @@ internal sealed unsafe partial class HnswGraph
             float* q = _nodes.Vector(node);
             SearchScratch scratch = SearchScratch.ForCurrentThread();
             int topLevel = EntryLevel(entry);
+            // The walk above the node's level leaves its seeds; each level it is linked on then seeds the next with the
+            // closest node found there.
             Descend<TDist>(q, entry, Math.Min(level, topLevel), scratch);
-            int current = -1;
+            List<int> seeds = scratch.Seeds;
             for (int lc = Math.Min(level, topLevel); lc >= 0; lc--)
             {
-                if (current < 0)
-                {
-                    SearchLayer<TDist, AcceptAll>(q, CollectionsMarshal.AsSpan(scratch.Seeds), Options.EfConstruction, lc, scratch, default);
-                }
-                else
-                {
-                    SearchLayer<TDist, AcceptAll>(q, current, Options.EfConstruction, lc, scratch, default);
-                }
-
-                current = Connect<TDist>(node, lc, scratch);
+                SearchLayer<TDist, AcceptAll>(q, CollectionsMarshal.AsSpan(seeds), Options.EfConstruction, lc, scratch, default);
+                int closest = Connect<TDist>(node, lc, scratch);
+                seeds.Clear();
+                seeds.Add(closest);
             }
 
             if (holdsEntryLock)

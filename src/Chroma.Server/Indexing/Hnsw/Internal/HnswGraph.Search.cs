@@ -269,16 +269,9 @@ internal sealed unsafe partial class HnswGraph
     /// <summary>
     /// Best-first search on one layer, leaving up to <paramref name="ef"/> accepted nodes in
     /// <c>scratch.Results</c>. Rejected nodes still route the search (as in hnswlib), so a filter or tombstones
-    /// never disconnect the graph; with a restricting filter the search only stops once ef nodes are accepted.
+    /// never disconnect the graph; with a restricting filter the search only stops once ef nodes are accepted. Starts
+    /// from every node of <paramref name="entries"/> (the seeds <see cref="Descend{TDist}"/> leaves).
     /// </summary>
-    private void SearchLayer<TDist, TFilter>(float* query, int entry, int ef, int level, SearchScratch scratch, TFilter filter)
-        where TDist : struct, IDistance
-        where TFilter : struct, INodeFilter
-    {
-        SearchLayer<TDist, TFilter>(query, new ReadOnlySpan<int>(in entry), ef, level, scratch, filter);
-    }
-
-    /// <summary>As the single-entry search, started from every node of <paramref name="entries"/>.</summary>
     private void SearchLayer<TDist, TFilter>(float* query, ReadOnlySpan<int> entries, int ef, int level, SearchScratch scratch, TFilter filter)
         where TDist : struct, IDistance
         where TFilter : struct, INodeFilter
