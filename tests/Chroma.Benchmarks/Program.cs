@@ -17,6 +17,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["index-build"] = (IndexBuildCommand.Usage, a => IndexBuildCommand.Run(new CommandArguments(a))),
     ["make-data"] = (MakeDataCommand.Usage, a => MakeDataCommand.Run(new CommandArguments(a))),
     ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),
+    ["exact-scan"] = (ExactScanCommand.Usage, a => ExactScanCommand.Run(new CommandArguments(a))),
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-fingerprint"] = (RankingFingerprintBenchmark.Usage, RankingFingerprintBenchmark.Run),

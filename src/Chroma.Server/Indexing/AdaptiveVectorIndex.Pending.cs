@@ -9,6 +9,9 @@ namespace Chroma.Server.Indexing;
 /// </summary>
 internal sealed partial class AdaptiveVectorIndex
 {
+    /// <summary>How many of the oldest staged vectors a batch links when it was stopped before any insert.</summary>
+    private const int InterruptedLinkMinimum = 16;
+
     private readonly Lock _linkCountLock = new();
     private PendingVectors? _pending;
 
@@ -53,7 +56,17 @@ internal sealed partial class AdaptiveVectorIndex
     /// Stages the vector of record <paramref name="sequence"/> (newer than every vector held): searchable at once,
     /// linked into the graph by <see cref="LinkPendingAsync"/>. Only once the graph answers (<see cref="Hnsw"/>).
     /// </summary>
-    public void Stage(long sequence, ReadOnlySpan<float> vector, string dataset)
+    public void Stage(long sequence, ReadOnlySpan<float> vector, string dataset) => Tail().Add(sequence, vector, dataset);
+
+    /// <summary>
+    /// Stages the vectors of many records at once (<paramref name="sequences"/> ascending, each newer than every vector
+    /// held; row i of <paramref name="vectors"/> at <c>i * Dimension</c>), as <see cref="Stage"/> each, but with the
+    /// searches that scan the tail held up once, not once per vector.
+    /// </summary>
+    public void StageMany(ReadOnlySpan<long> sequences, ReadOnlySpan<float> vectors, ReadOnlySpan<string> datasets) =>
+        Tail().AddRange(sequences, vectors, datasets);
+
+    private PendingVectors Tail()
     {
         if (Hnsw is null)
         {
@@ -67,12 +80,14 @@ internal sealed partial class AdaptiveVectorIndex
             Volatile.Write(ref _pending, pending);
         }
 
-        pending.Add(sequence, vector, dataset);
+        return pending;
     }
 
     /// <summary>
     /// Links up to <paramref name="max"/> of the oldest staged vectors into the graph (spread over
-    /// <paramref name="forEach"/>, which runs its body for each index and returns when all are done); returns how many.
+    /// <paramref name="forEach"/>, which runs its body for each index and returns when all are done, or throws
+    /// <see cref="OperationCanceledException"/> once it skipped some: then only the oldest ones it inserted are linked);
+    /// returns how many.
     /// </summary>
     public async Task<int> LinkPendingAsync(int max, Func<int, Action<int>, Task> forEach)
     {
@@ -88,17 +103,18 @@ internal sealed partial class AdaptiveVectorIndex
             _graphCountBeforeLink = hnsw.Count;
         }
 
+        VectorBatch linked;
         try
         {
             hnsw.TrackDroppedLinks();
-            await forEach(oldest.Count, i => hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i))).ConfigureAwait(false);
+            linked = await InsertOldestAsync(hnsw, oldest, forEach).ConfigureAwait(false);
 
             // A vector linked beside others can be left with no in-link (a neighbour's list, pruned by a parallel insert,
             // dropped it): no search would return it until the next reconnect pass, so a query right after its
             // acknowledgement could miss it. While it is still staged (scanned exactly), it is linked in from its nearest
             // reachable node with room, or, when all are full, by the pass. So is an older node that these inserts pruned
             // from its neighbours' lists: it was found before them.
-            if (hnsw.LinkInPossiblyUnreachable(oldest) > 0)
+            if (linked.Count > 0 && hnsw.LinkInPossiblyUnreachable(linked) > 0)
             {
                 _settings.Reconnected?.Invoke(hnsw.Reconnect());
             }
@@ -107,7 +123,7 @@ internal sealed partial class AdaptiveVectorIndex
             // count moves from the tail to the graph in one step with them.
             lock (_linkCountLock)
             {
-                pending.Linked(oldest);
+                pending.Linked(linked);
                 _graphCountBeforeLink = -1;
             }
         }
@@ -128,7 +144,57 @@ internal sealed partial class AdaptiveVectorIndex
             throw;
         }
 
-        return oldest.Count;
+        return linked.Count;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="oldest"/> through <paramref name="forEach"/> and returns what the graph now holds of it: all
+    /// of it, or, when <paramref name="forEach"/> was cancelled (a query began to wait for the index, so the inserts not
+    /// started were skipped and the worker reads on after the ones in flight instead of after the whole batch), its
+    /// longest inserted run from the oldest (at least the oldest <see cref="InterruptedLinkMinimum"/>, inserted here when it
+    /// was stopped before any). A vector inserted past one that was skipped leaves the graph again, so every vector the
+    /// graph holds stays older than every staged one (a save's header relies on it).
+    /// </summary>
+    private static async Task<VectorBatch> InsertOldestAsync(HnswVectorIndex hnsw, VectorBatch oldest, Func<int, Action<int>, Task> forEach)
+    {
+        var inserted = new bool[oldest.Count];
+        try
+        {
+            await forEach(oldest.Count, i =>
+            {
+                hnsw.Add(oldest.Sequence(i), oldest.Vector(i), oldest.Dataset(i));
+                inserted[i] = true;
+            }).ConfigureAwait(false);
+            return oldest;
+        }
+        catch (OperationCanceledException)
+        {
+            var run = Array.IndexOf(inserted, false);
+            run = run < 0 ? oldest.Count : run;
+            if (run == 0)
+            {
+                // Stopped before any insert (queries waiting back to back would stop every batch so): the oldest few are
+                // inserted anyway, here and in order, so the tail keeps draining and a waiting query waits no more than that.
+                for (run = 0; run < Math.Min(InterruptedLinkMinimum, oldest.Count); run++)
+                {
+                    if (!inserted[run])
+                    {
+                        hnsw.Add(oldest.Sequence(run), oldest.Vector(run), oldest.Dataset(run));
+                        inserted[run] = true;
+                    }
+                }
+            }
+
+            for (var i = run; i < oldest.Count; i++)
+            {
+                if (inserted[i])
+                {
+                    hnsw.Remove(oldest.Sequence(i));
+                }
+            }
+
+            return oldest.Take(run);
+        }
     }
 
     private IReadOnlyList<VectorNeighbor> SearchWithPending(HnswVectorIndex hnsw, ReadOnlySpan<float> query, int k, string? dataset, NearestSearchOptions options)

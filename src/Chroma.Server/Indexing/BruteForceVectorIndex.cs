@@ -1,11 +1,11 @@
-using System.Numerics.Tensors;
 using Chroma.Server.Indexing.Hnsw;
+using Chroma.Server.Indexing.Hnsw.Internal;
 
 namespace Chroma.Server.Indexing;
 
 /// <summary>
-/// Exact search by scanning every vector. Vectors live in row-major chunks of at most 64 KiB (SIMD distances via
-/// <see cref="TensorPrimitives"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
+/// Exact search by scanning every vector. Vectors live in row-major chunks of at most 64 KiB (SIMD distances through
+/// the HNSW graph's <see cref="DistanceKernels"/>); removal moves the last vector into the gap. Chunks rather than one array: the index
 /// grows a chunk at a time (doubling one array to a million 128-d vectors allocates about 1 GiB of large-object arrays
 /// along the way, half of it garbage), and a change after a snapshot copies one chunk rather than every vector (512 MiB
 /// there). From row 8,192 on, the chunks are consecutive parts of pinned slabs of 4,096 rows (<see cref="VectorBlocks"/>),
@@ -182,34 +182,12 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         // last (the highest sequence), so where neighbours tie at the k-th distance those stored first are kept:
         // the answer does not depend on where removals moved rows.
         var best = new PriorityQueue<VectorNeighbor, VectorNeighbor>(k + 1, WorstFirst);
-        var difference = new float[Dimension];
-        for (var slot = 0; slot < Count; slot++)
+        var worst = float.PositiveInfinity; // the kept root's distance once k are kept: a row further away is not kept
+        for (var chunk = 0; chunk * _chunkRows < Count; chunk++)
         {
-            if (datasetId >= 0 && _datasets[slot] != datasetId)
-            {
-                continue;
-            }
-
-            float distance;
-            if (cosine)
-            {
-                distance = 1f - TensorPrimitives.Dot(query, Row(slot));
-            }
-            else
-            {
-                TensorPrimitives.Subtract(query, Row(slot), difference);
-                distance = TensorPrimitives.SumOfSquares(difference);
-            }
-
-            var neighbor = new VectorNeighbor(_sequences[slot], distance);
-            if (best.Count < k)
-            {
-                best.Enqueue(neighbor, neighbor);
-            }
-            else if (WorstFirst.Compare(neighbor, best.Peek()) > 0)
-            {
-                best.EnqueueDequeue(neighbor, neighbor);
-            }
+            var first = chunk * _chunkRows;
+            var rows = Math.Min(_chunkRows, Count - first);
+            ScanChunk(query, chunk, first, rows, datasetId, k, best, ref worst);
         }
 
         var result = new VectorNeighbor[best.Count];
@@ -219,6 +197,57 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Measures the <paramref name="rows"/> rows of one chunk against the query with the graph's own distance kernels
+    /// (<see cref="DistanceKernels"/>: one fused pass per row, the distances an HNSW search of the set computes), keeping
+    /// the k nearest in <paramref name="best"/>.
+    /// </summary>
+    private unsafe void ScanChunk(
+        ReadOnlySpan<float> query, int chunk, int first, int rows, int datasetId, int k,
+        PriorityQueue<VectorNeighbor, VectorNeighbor> best, ref float worst)
+    {
+        var dimension = Dimension;
+        var cosine = Metric == HnswMetric.Cosine;
+        fixed (float* q = query)
+        fixed (float* data = &_chunks[chunk][_chunkStarts[chunk]])
+        {
+            for (var row = 0; row < rows; row++)
+            {
+                var slot = first + row;
+                if (datasetId >= 0 && _datasets[slot] != datasetId)
+                {
+                    continue;
+                }
+
+                var vector = data + ((nint)row * dimension);
+                var distance = cosine ? 1f - DistanceKernels.Dot(q, vector, dimension) : DistanceKernels.SquaredL2(q, vector, dimension);
+                if (distance > worst)
+                {
+                    continue;
+                }
+
+                var neighbor = new VectorNeighbor(_sequences[slot], distance);
+                if (best.Count < k)
+                {
+                    best.Enqueue(neighbor, neighbor);
+                }
+                else if (WorstFirst.Compare(neighbor, best.Peek()) > 0)
+                {
+                    best.EnqueueDequeue(neighbor, neighbor);
+                }
+                else
+                {
+                    continue;
+                }
+
+                if (best.Count == k)
+                {
+                    worst = best.Peek().Distance;
+                }
+            }
+        }
     }
 
     // Orders neighbours worst first: the larger distance, then the higher sequence.

@@ -226,7 +226,7 @@ internal sealed partial class EmbeddingSetIndexes
             // and the index is behind meanwhile, as under a burst.
             var added = 0;
             highWater = savedThrough;
-            var limit = PendingLimit(set.Dimension);
+            var limit = PendingLimit(index);
             while (index.PendingCount < limit)
             {
                 var changes = Admitted(set, _store.ReadChanges(set, highWater, PageRows(set.Dimension)));

@@ -35,10 +35,17 @@ internal sealed partial class EmbeddingSetIndexes
     public int LinkBatchSize { get; set; } = ParallelInsertMinimum;
 
     /// <summary>
-    /// Gets or sets how many floats the staged vectors of one set may hold before the store is read on (at least a page
-    /// is staged): 4 Mi (16 MiB), which a search scans in 1-3 ms at 128 dimensions.
+    /// Gets or sets the most floats the staged vectors of one set may hold before the store is read on (a quarter of the
+    /// graph's, within bounds: <see cref="PendingLimit"/>). The default value is <see cref="IndexingOptions.MaxStagedFloats"/>.
     /// </summary>
-    public int PendingFloatLimit { get; set; } = 4 * 1024 * 1024;
+    public int PendingFloatLimit { get; set; }
+
+    /// <summary>
+    /// Gets or sets the floats a set's staged tail may hold whatever the size of its graph (when
+    /// <see cref="PendingFloatLimit"/> is not smaller). The default value is 4 Mi: 32,768 vectors of 128 floats, scanned in
+    /// about 1 ms.
+    /// </summary>
+    public int SmallestStagedFloats { get; set; } = 4 * 1024 * 1024;
 
     private long _changesApplied;
 
@@ -252,7 +259,7 @@ internal sealed partial class EmbeddingSetIndexes
             var full = false;
             while (!IsDisposed)
             {
-                if (index.PendingCount >= PendingLimit(index.Dimension))
+                if (index.PendingCount >= PendingLimit(index))
                 {
                     entry.MarkFarBehind();
                     full = true;
@@ -336,12 +343,15 @@ internal sealed partial class EmbeddingSetIndexes
     /// below the requests' priority, a small batch waited for the very queries waiting for it (2,000 records/s of 128
     /// floats: 233 queries/s from one caller against 967 in order here).
     /// </summary>
-    private Task InsertAsync(int count, Action<int> body) => count >= ParallelInsertMinimum ? _threads.ForAsync(count, body) : InOrder(count, body);
+    private Task InsertAsync(int count, Action<int> body, CancellationToken cancellationToken = default) =>
+        count >= ParallelInsertMinimum ? _threads.ForAsync(count, body, cancellationToken) : InOrder(count, body, cancellationToken);
 
-    private static Task InOrder(int count, Action<int> body)
+    /// <summary>Runs <paramref name="body"/> for 0..<paramref name="count"/> here, in order; cancelled before an item, it throws <see cref="OperationCanceledException"/>.</summary>
+    private static Task InOrder(int count, Action<int> body, CancellationToken cancellationToken = default)
     {
         for (var i = 0; i < count; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             body(i);
         }
 
@@ -358,15 +368,26 @@ internal sealed partial class EmbeddingSetIndexes
         var started = Stopwatch.GetTimestamp();
         var batchSize = Math.Max(16, (int)Math.Min(LinkBatchSize, LinkBatchSize * 128L / Math.Max(1, index.Dimension)));
         var linked = 0;
-        while (linked < LinkChunkSize && !IsDisposed)
+        using var interrupt = new CancellationTokenSource();
+        entry.StartLinking(interrupt);
+        try
         {
-            var batch = await index.LinkPendingAsync(Math.Min(batchSize, LinkChunkSize - linked), InsertAsync).ConfigureAwait(false);
-            linked += batch;
-            // A query waiting for the latest records is served by the next read, not after this step's other batches.
-            if (batch == 0 || entry.HasWaiters || (LinkStepBudget != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= LinkStepBudget))
+            while (linked < LinkChunkSize && !IsDisposed)
             {
-                break;
+                var batch = await index.LinkPendingAsync(Math.Min(batchSize, LinkChunkSize - linked), (count, body) => InsertAsync(count, body, interrupt.Token)).ConfigureAwait(false);
+                linked += batch;
+                // A query waiting for the latest records is served by the next read, not after this step's other batches
+                // (nor after the rest of a batch: a query that starts waiting stops it at the next chunk).
+                if (batch == 0 || interrupt.IsCancellationRequested || entry.HasWaiters ||
+                    (LinkStepBudget != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= LinkStepBudget))
+                {
+                    break;
+                }
             }
+        }
+        finally
+        {
+            entry.EndLinking();
         }
 
         return linked;
@@ -381,8 +402,23 @@ internal sealed partial class EmbeddingSetIndexes
     private int PageRows(int dimension) =>
         (int)Math.Min(CatchUpPageSize, Math.Max(MinimumPageRows, CatchUpPageSize * 128L / Math.Max(1, dimension)));
 
-    /// <summary>How many vectors may wait staged (scanned by every search) before the store is read on: <see cref="PendingFloatLimit"/>'s worth, at least a page.</summary>
-    private int PendingLimit(int dimension) => Math.Max(PageRows(dimension), PendingFloatLimit / Math.Max(1, dimension));
+    /// <summary>
+    /// How many vectors may wait staged (scanned by every search) before the store is read on: a quarter of the graph's
+    /// floats, within <see cref="SmallestStagedFloats"/> (or <see cref="PendingFloatLimit"/> where that is smaller) and
+    /// <see cref="PendingFloatLimit"/>; at least a page. So past the smallest tail a search scans at most a quarter of
+    /// what an exact search of the set costs (during its first build every search scans all of it), and the tail grows
+    /// with the set, as the time to link a burst does (a graph insert costs more, the larger the graph). A fixed tail of
+    /// 32 Mi floats left a set of 200,000 records a quarter to a third of its queries a second under ingest it could not
+    /// keep up with, for answers that still said the index was behind (benchmarks README, "A burst into a million
+    /// records").
+    /// </summary>
+    private int PendingLimit(AdaptiveVectorIndex index)
+    {
+        var dimension = Math.Max(1, index.Dimension);
+        var graphFloats = (long)(index.Hnsw?.Count ?? 0) * dimension;
+        var floats = Math.Clamp(graphFloats / 4, Math.Min(SmallestStagedFloats, PendingFloatLimit), PendingFloatLimit);
+        return (int)Math.Max(PageRows(dimension), floats / dimension);
+    }
 
     private static void Stage(AdaptiveVectorIndex index, RecordChangePage changes)
     {
@@ -392,11 +428,7 @@ internal sealed partial class EmbeddingSetIndexes
             index.Remove(sequence);
         }
 
-        var dimension = index.Dimension;
-        for (var i = 0; i < changes.Sequences.Length; i++)
-        {
-            index.Stage(changes.Sequences[i], changes.Vectors.AsSpan(i * dimension, dimension), changes.Datasets[i]);
-        }
+        index.StageMany(changes.Sequences, changes.Vectors, changes.Datasets);
     }
 
     private async Task ApplyAsync(AdaptiveVectorIndex index, RecordChangePage changes)

@@ -55,6 +55,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         _pollOutageLog = new StorageOutageLog(logger, "the index poll", timeProvider);
         IndexDirectory = Path.GetFullPath(indexDirectory);
         _threads = new IndexBuildThreads(options.BuildThreads > 0 ? options.BuildThreads : IndexBuildThreads.DefaultCount);
+        PendingFloatLimit = options.MaxStagedFloats;
     }
 
     /// <summary>

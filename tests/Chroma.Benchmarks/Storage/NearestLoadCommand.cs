@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class NearestLoadCommand
 {
-    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill)";
+    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build] [--burst N]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill; --burst: N more records logged at once into the built graph, then one caller's queries until the graph holds them)";
 
     private const int QueryCount = 1_000;
     private const int Batch = 1_000;
@@ -35,15 +35,17 @@ internal static class NearestLoadCommand
         var postgres = args.Flag("postgres");
         var steadyRate = args.Int("steady-rate", 2_000);
         var duringBuild = args.Flag("during-build");
+        var burst = args.Int("burst", 0);
         args.RejectUnknown();
-        if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0)
+        if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0 || burst < 0)
         {
-            throw new ArgumentException("records must be at least 10,000 (above the exact-search threshold); dimension, callers and seconds above 0.");
+            throw new ArgumentException("records must be at least 10,000 (above the exact-search threshold); dimension, callers and seconds above 0; burst 0 or more.");
         }
 
         Console.WriteLine($"nearest-load: {total:N0} records of {dimension}-d in one set on {(postgres ? "PostgreSQL" : "SQLite")}, callers {string.Join(',', callers)}, {seconds:F0} s each, {Environment.ProcessorCount} cores, load {Load()}");
-        var data = MakeDataCommand.Clustered(total + QueryCount, dimension, new Random(7));
-        var queries = data[(total * dimension)..];
+        // The burst's records (after the queries) are drawn like the set's, so they are among the queries' neighbours.
+        var data = MakeDataCommand.Clustered(total + QueryCount + burst, dimension, new Random(7));
+        var queries = data[(total * dimension)..((total + QueryCount) * dimension)];
         var truth = ExactNeighbours.Compute(data, total, queries, QueryCount, dimension, ConcurrentQueries.K, "l2");
         string? connectionString = null;
         if (postgres)
@@ -67,7 +69,7 @@ internal static class NearestLoadCommand
                 await server.WaitAnsweringAsync(client).ConfigureAwait(false);
                 var fill = Stopwatch.StartNew();
                 await LogAsync(server.Endpoint, descriptor, data, 0, total, Senders, CancellationToken.None).ConfigureAwait(false);
-                await WaitIndexedAsync(server, client, descriptor.Id, total, duringBuild ? (queries, dimension, truth, fill) : null).ConfigureAwait(false);
+                await WaitIndexedAsync(server, client, descriptor.Id, total, duringBuild ? (queries, dimension, truth, fill) : null, "while the first graph is built").ConfigureAwait(false);
                 var (peak, resident) = server.Memory();
                 Console.WriteLine(Line($"  filled          {total:N0} records logged and indexed in {fill.Elapsed.TotalSeconds:F1} s; server {resident:F0} MiB (peak {peak:F0}); load {Load()}"));
 
@@ -76,6 +78,11 @@ internal static class NearestLoadCommand
                 foreach (var count in callers)
                 {
                     await MeasureAsync(server, client, descriptor.Id, queries, dimension, truth, count, seconds, null).ConfigureAwait(false);
+                }
+
+                if (burst > 0)
+                {
+                    await BurstAsync(server, client, descriptor, data, total, burst, queries).ConfigureAwait(false);
                 }
 
                 // New records beside the set's own, from another seed of the same generator: ingest at a steady rate the
@@ -134,6 +141,29 @@ internal static class NearestLoadCommand
         await writer.ConfigureAwait(false);
         var cpuPerQuery = (server.Cpu() - cpu).TotalMilliseconds / Math.Max(1, result.Answered);
         Console.WriteLine(Line($"    {result}; server {cpuPerQuery:F2} CPU-ms per query{(ingest is null ? string.Empty : $", {logged / seconds:N0} records/s acknowledged meanwhile")}; load {Load()}"));
+    }
+
+    /// <summary>
+    /// Logs <paramref name="burst"/> new records (the rows of <paramref name="data"/> after the queries: drawn as the set's
+    /// records were, so many are the queries' nearest) as fast as they are acknowledged into the
+    /// set's built graph, then queries with one caller, 2 s windows, until the graph holds them all: recall against the
+    /// exact neighbours among every record, answers that said the index was behind, the index's counts. What a reader
+    /// meets while the graph links a burst (the staged tail is searched by a scan meanwhile, up to its limit).
+    /// </summary>
+    private static async Task BurstAsync(ReplicaProcess server, ChromaClient client, EmbeddingSetDescriptor descriptor, float[] data, int total, int burst, float[] queries)
+    {
+        var dimension = descriptor.Dimension;
+        var added = data.AsSpan((total + QueryCount) * dimension);
+        var all = new float[(long)(total + burst) * dimension];
+        data.AsSpan(0, total * dimension).CopyTo(all);
+        added[..(burst * dimension)].CopyTo(all.AsSpan(total * dimension));
+        var truth = ExactNeighbours.Compute(all, total + burst, queries, QueryCount, dimension, ConcurrentQueries.K, "l2");
+        var logged = Stopwatch.StartNew();
+        // Logged as rows total.. of the whole, so each record's input URI names its row in the truth.
+        await LogAsync(server.Endpoint, descriptor, all, total, total + burst, Senders, CancellationToken.None).ConfigureAwait(false);
+        Console.WriteLine(Line($"  burst           {burst:N0} more records logged in {logged.Elapsed.TotalSeconds:F1} s; load {Load()}"));
+        await WaitIndexedAsync(server, client, descriptor.Id, total + burst, (queries, dimension, truth, logged), "while the graph links the burst").ConfigureAwait(false);
+        Console.WriteLine(Line($"  linked          the graph holds all {total + burst:N0} records {logged.Elapsed.TotalSeconds:F0} s after the burst began"));
     }
 
     /// <summary>Logs rows [from, to) of <paramref name="data"/> through <paramref name="senders"/> clients and waits for every acknowledgement.</summary>
@@ -210,11 +240,11 @@ internal static class NearestLoadCommand
     /// index behind, latency).
     /// </summary>
     private static async Task WaitIndexedAsync(
-        ReplicaProcess server, ChromaClient client, string setId, int total, (float[] Queries, int Dimension, int[] Truth, Stopwatch SinceFill)? probe = null)
+        ReplicaProcess server, ChromaClient client, string setId, int total, (float[] Queries, int Dimension, int[] Truth, Stopwatch SinceFill)? probe, string phase)
     {
         if (probe is not null)
         {
-            Console.WriteLine("  queries while the first graph is built (one caller, 2 s windows; time since the fill began)");
+            Console.WriteLine($"  queries {phase} (one caller, 2 s windows; time since the records began to be logged)");
         }
 
         var waited = Stopwatch.StartNew();

@@ -275,6 +275,38 @@ public sealed class BruteForceVectorIndexTests
         });
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Search_SameVectorsAsAGraph_ReportsTheGraphsDistances(bool cosine)
+    {
+        // Arrange: a set answers from this scan until its graph takes over, and from a scan of its staged tail merged with
+        // the graph's answer after: both must measure alike, or the merge would rank the two sides apart.
+        var metric = cosine ? HnswMetric.Cosine : HnswMetric.L2;
+        const int dimension = 131;
+        var random = new Random(5);
+        var scan = new BruteForceVectorIndex(dimension, metric);
+        using var graph = new HnswIndex(new HnswOptions { Dimension = dimension, Metric = metric, M = 8, EfConstruction = 32 });
+        for (var i = 0; i < 300; i++)
+        {
+            var vector = RandomVector(random, dimension);
+            scan.Add(i, vector, "production");
+            graph.Add(i, vector);
+        }
+
+        var query = RandomVector(random, dimension);
+
+        // Act
+        var fromScan = scan.Search(query, 20);
+        var fromGraph = graph.SearchExactly(query, 20);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(fromScan.Select(n => n.Sequence), Is.EqualTo(fromGraph.Select(r => r.Key)));
+            Assert.That(fromScan.Select(n => n.Distance), Is.EqualTo(fromGraph.Select(r => r.Distance)), "the same floats, not just close ones");
+        });
+    }
+
     private static float[] RandomVector(Random random, int dimension) =>
         [.. Enumerable.Range(0, dimension).Select(_ => (float)((random.NextDouble() * 2) - 1))];
 

@@ -229,6 +229,38 @@ public sealed class IndexStagingTests
         });
     }
 
+    // A graph of 8,000 vectors of 4 floats (32,000 floats): a quarter is 8,000 floats, 2,000 vectors, above the smallest
+    // tail (500). Step 1 reads two pages (2,000 reach the limit) and links 100; step 2 reads a third page (1,900 below a
+    // limit grown to 2,025 with the graph) and links (2,800); steps 3 and 4 only link (2,600). At the smallest tail
+    // alone one page would have been read (1,000 reach 500).
+    [TestCase(1_000_000, 3_000, 2_600, TestName = "ApplyRoundAsync_LargerGraph_TailHoldsAQuarterOfItsFloats")]
+
+    // The limit wins over the quarter: 1,500 vectors at most. Step 1 reads two pages and links 100; steps 2-4 only link.
+    [TestCase(1_500 * 4, 2_000, 1_600, TestName = "ApplyRoundAsync_LargerGraph_TailStillKeepsToTheLimit")]
+    [CancelAfter(60_000)]
+    public async Task ApplyRoundAsync_StagedTailGrowsWithTheGraph(int limitFloats, int readInOneTurn, int stagedAfterTurn, CancellationToken cancellationToken)
+    {
+        // Arrange: 100 linked per step.
+        _fixture.Indexes.SmallestStagedFloats = 500 * 4;
+        _fixture.Indexes.PendingFloatLimit = limitFloats;
+        var (set, index) = await GraphWithBacklogAsync(6_000, cancellationToken, linked: 8_000);
+
+        // Act
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(cancellationToken);
+        var throughAfterOneTurn = _fixture.Indexes.IndexedThroughSequence(set);
+        var stagedAfterOneTurn = index.PendingCount;
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(throughAfterOneTurn, Is.EqualTo(SequenceOf(set, 8_000 + readInOneTurn - 1)), "the pages read in one turn");
+            Assert.That(stagedAfterOneTurn, Is.EqualTo(stagedAfterTurn));
+            Assert.That(index.PendingCount, Is.Zero);
+            Assert.That(index.Hnsw!.Count, Is.EqualTo(14_000));
+        });
+    }
+
     [Test, CancelAfter(60_000)]
     public async Task FindAsync_StagedTailFillsBeforeTheQueryIsReached_AnswersAtOnceSayingTheIndexIsBehind(CancellationToken cancellationToken)
     {
@@ -303,14 +335,15 @@ public sealed class IndexStagingTests
 
     /// <summary>A set whose index is a graph holding one vector, and <paramref name="backlog"/> records committed after it unindexed (the set woken).</summary>
     private async Task<(Chroma.Server.Storage.StoredEmbeddingSet Set, AdaptiveVectorIndex Index)> GraphWithBacklogAsync(
-        int backlog, CancellationToken cancellationToken, int dimension = 4)
+        int backlog, CancellationToken cancellationToken, int dimension = 4, int linked = 1)
     {
-        await _fixture.IngestAsync(Records.Set(dimension), Records.Sequence(1, dimension));
+        await _fixture.IngestAsync(Records.Set(dimension), Records.Sequence(linked, dimension));
         var set = _fixture.Store.RequireSet(Records.Set(dimension));
         var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
         Assert.That(index.Hnsw, Is.Not.Null, "precondition: the graph answers from the first vector");
-        _backlog = Records.Sequence(backlog, dimension, start: 1);
+        Assert.That(index.Hnsw!.Count, Is.EqualTo(linked), "precondition: the first records are linked");
+        _backlog = Records.Sequence(backlog, dimension, start: linked);
         await _fixture.IngestUnindexedAsync(Records.Set(dimension), _backlog);
         _fixture.Indexes.Poll(); // wakes the set, as the worker's poll (or another server's notice) would
         return (set, index);

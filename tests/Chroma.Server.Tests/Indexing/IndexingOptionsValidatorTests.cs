@@ -19,6 +19,8 @@ public sealed class IndexingOptionsValidatorTests
         yield return Case("TenMillisecondPollInterval", o => o.PollInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:PollInterval (Chroma__Indexing__PollInterval) must be between 100 ms and 1 hour");
         yield return Case("DayLongPollInterval", o => o.PollInterval = TimeSpan.FromDays(1), "Chroma:Indexing:PollInterval (Chroma__Indexing__PollInterval) must be between 100 ms and 1 hour");
         yield return Case("NegativeBuildThreads", o => o.BuildThreads = -1, "Chroma:Indexing:BuildThreads (Chroma__Indexing__BuildThreads) must be between 0 and 1024");
+        yield return Case("TinyStagedTail", o => o.MaxStagedFloats = 1_000, "Chroma:Indexing:MaxStagedFloats (Chroma__Indexing__MaxStagedFloats) must be between 1048576 and 1073741824");
+        yield return Case("NegativeStagedTail", o => o.MaxStagedFloats = -1, "Chroma:Indexing:MaxStagedFloats (Chroma__Indexing__MaxStagedFloats) must be between 1048576");
         yield return Case("SubSecondCheckpointInterval", o => o.BuildCheckpointInterval = TimeSpan.FromMilliseconds(10), "Chroma:Indexing:BuildCheckpointInterval (Chroma__Indexing__BuildCheckpointInterval) must be between 1 second and 1 day");
     }
 
@@ -52,6 +54,7 @@ public sealed class IndexingOptionsValidatorTests
             Assert.That(options.PollInterval, Is.EqualTo(TimeSpan.FromSeconds(2)));
             Assert.That(options.BuildThreads, Is.Zero);
             Assert.That(options.BuildCheckpointInterval, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(options.MaxStagedFloats, Is.EqualTo(32 * 1024 * 1024));
         });
     }
 }

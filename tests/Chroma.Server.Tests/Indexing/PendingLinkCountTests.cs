@@ -86,6 +86,45 @@ public sealed class PendingLinkCountTests : IndexBuildThreadsFixture
         });
     }
 
+    [TestCase(new[] { 0, 1, 2, 3, 4 }, 5, TestName = "LinkPendingAsync_Interrupted_TheInsertedOldestAreLinkedTheRestStayStaged")]
+    [TestCase(new[] { 0, 1, 2, 4, 5 }, 3, TestName = "LinkPendingAsync_InterruptedWithAGap_WhatFollowsTheGapLeavesTheGraphAgain")]
+    [TestCase(new int[0], 16, TestName = "LinkPendingAsync_InterruptedBeforeAnyInsert_TheOldestSixteenAreLinkedAnyway")]
+    [TestCase(new[] { 20 }, 16, TestName = "LinkPendingAsync_InterruptedWithOnlyALaterInsert_TheOldestSixteenAreLinkedAndTheLaterLeaves")]
+    [CancelAfter(60_000)]
+    public async Task LinkPendingAsync_Interrupted(int[] insertedBeforeTheQuery, int linkedRun, CancellationToken cancellationToken)
+    {
+        // Arrange: a batch of 30 whose loop is cancelled (a query began to wait) after inserting some of it; with parallel
+        // chunks the inserted ones need not be a run from the oldest.
+        var (vectors, index) = StagedBehindOneNode();
+        using var disposeIndex = index;
+
+        // Act
+        var linked = await index.LinkPendingAsync(30, (count, body) =>
+        {
+            foreach (var i in insertedBeforeTheQuery)
+            {
+                body(i);
+            }
+
+            throw new OperationCanceledException();
+        }).WaitAsync(cancellationToken);
+        var graph = index.Hnsw!.Graph;
+        var afterInterruption = (index.Count, graph.Count, index.PendingCount);
+        var oldestStaged = index.LinkedThrough(long.MaxValue) + 1;
+        var relinked = await index.LinkPendingAsync(Staged, InOrder).WaitAsync(cancellationToken);
+
+        // Assert: records 1..linkedRun are in the graph; the rest are staged, found by the scan, and link next time.
+        Assert.Multiple(() =>
+        {
+            Assert.That(linked, Is.EqualTo(linkedRun));
+            Assert.That(afterInterruption, Is.EqualTo((vectors.Length, 1 + linkedRun, Staged - linkedRun)), "count, graph, staged after the interruption");
+            Assert.That(oldestStaged, Is.EqualTo(1 + linkedRun), "every vector in the graph is older than every staged one");
+            Assert.That(index.Search(vectors[21], 1).Single().Sequence, Is.EqualTo(21), "an insert past the gap is still found");
+            Assert.That(relinked, Is.EqualTo(Staged - linkedRun));
+            Assert.That((index.Count, graph.Count, index.PendingCount), Is.EqualTo((vectors.Length, vectors.Length, 0)));
+        });
+    }
+
     // One vector in the graph and Staged more staged behind it (distinct, so each is found by its own vector).
     private (float[][] Vectors, AdaptiveVectorIndex Index) StagedBehindOneNode()
     {

@@ -52,6 +52,52 @@ public sealed class PendingVectorsTests
     }
 
     [Test]
+    public void AddRange_PageOfVectors_StagedInOrderAsOneAtATimeWould()
+    {
+        // Arrange: a page of four 2-d vectors, as the store hands it (rows one after another).
+        using var one = new PendingVectors(2, HnswMetric.L2);
+        using var many = new PendingVectors(2, HnswMetric.L2);
+        long[] sequences = [20, 21, 22, 23];
+        float[] vectors = [0, 0, 1, 0, 2, 0, 3, 0];
+        string[] datasets = ["production", "training", "production", "production"];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            one.Add(sequences[i], vectors.AsSpan(i * 2, 2), datasets[i]);
+        }
+
+        // Act
+        many.AddRange(sequences, vectors, datasets);
+        var oldest = many.Oldest(3);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(many.Count, Is.EqualTo(4));
+            Assert.That(many.OldestSequence, Is.EqualTo(20));
+            Assert.That(Enumerable.Range(0, oldest.Count).Select(oldest.Sequence), Is.EqualTo(new long[] { 20, 21, 22 }), "linking takes the oldest first");
+            Assert.That(oldest.Vector(2).ToArray(), Is.EqualTo(new float[] { 2, 0 }));
+            Assert.That(oldest.Dataset(1), Is.EqualTo("training"));
+            Assert.That(many.Search([2.9f, 0], 4, null), Is.EqualTo(one.Search([2.9f, 0], 4, null)));
+            Assert.That(many.Search([0, 0], 4, "training").Select(f => f.Sequence), Is.EqualTo(new long[] { 21 }));
+        });
+    }
+
+    [Test]
+    public void AddRange_VectorsShorterThanThePage_ThrowsAndStagesNothing()
+    {
+        // Arrange
+        using var pending = new PendingVectors(2, HnswMetric.L2);
+
+        // Act + Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => pending.AddRange([1, 2], [0, 0, 1], ["production", "production"]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("vectors"));
+            Assert.That(() => pending.AddRange([1, 2], [0, 0, 1, 1], ["production"]), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("datasets"));
+            Assert.That(pending.Count, Is.Zero);
+        });
+    }
+
+    [Test]
     public void Search_DatasetGiven_ScansOnlyThatDatasetsPendingVectors()
     {
         // Arrange

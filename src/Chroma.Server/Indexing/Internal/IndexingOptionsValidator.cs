@@ -17,6 +17,7 @@ internal sealed class IndexingOptionsValidator : IValidateOptions<IndexingOption
         problems.Range(nameof(options.PollInterval), options.PollInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), "100 ms and 1 hour");
         problems.Range(nameof(options.BuildThreads), options.BuildThreads, 0, 1024);
         problems.Range(nameof(options.BuildCheckpointInterval), options.BuildCheckpointInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1), "1 second and 1 day");
+        problems.Range(nameof(options.MaxStagedFloats), options.MaxStagedFloats, 1 << 20, 1 << 30);
         return problems.Result;
     }
 }

@@ -70,6 +70,36 @@ internal sealed class PendingVectors : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stages many vectors (each newer than every one staged before) under one hold of the lock: a page of 4,096 added
+    /// one at a time waited up to 4,096 times for the searches scanning the tail (a waiting writer also holds up the
+    /// searches that arrive after it).
+    /// </summary>
+    /// <param name="sequences">The records' store sequences, ascending.</param>
+    /// <param name="vectors">Their vectors, row i at <c>i * dimension</c>.</param>
+    /// <param name="datasets">Their datasets.</param>
+    public void AddRange(ReadOnlySpan<long> sequences, ReadOnlySpan<float> vectors, ReadOnlySpan<string> datasets)
+    {
+        var dimension = _scan.Dimension;
+        ArgumentOutOfRangeException.ThrowIfLessThan(vectors.Length, sequences.Length * dimension, nameof(vectors));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(datasets.Length, sequences.Length, nameof(datasets));
+        _gate.EnterWriteLock();
+        try
+        {
+            for (var i = 0; i < sequences.Length; i++)
+            {
+                _scan.Add(sequences[i], vectors.Slice(i * dimension, dimension), datasets[i]);
+                _order.Enqueue((sequences[i], datasets[i]));
+            }
+
+            Volatile.Write(ref _count, _scan.Count);
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
     /// <summary>Removes a pending vector (it will not be linked); false when <paramref name="sequence"/> is not pending.</summary>
     public bool Remove(long sequence)
     {

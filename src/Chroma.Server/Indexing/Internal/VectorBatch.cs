@@ -39,6 +39,14 @@ internal sealed class VectorBatch
     public ReadOnlySpan<float> Vector(int index) =>
         _rows[index] >= 0 ? _vectors.AsSpan(_rows[index] * _dimension, _dimension) : throw new InvalidOperationException($"Change {index} is a removal.");
 
+    /// <summary>The first <paramref name="count"/> changes of this batch (their vectors shared, not copied).</summary>
+    public VectorBatch Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, Count);
+        return count == Count ? this : new VectorBatch(_sequences[..count], _datasets[..count], _rows[..count], _vectors, _dimension);
+    }
+
     /// <summary>
     /// Copies the changes <paramref name="entries"/> (dataset null for a removal) with the vectors of their additions read
     /// from <paramref name="source"/>; an addition whose record <paramref name="source"/> no longer holds (removed since)
