@@ -214,7 +214,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         _gate.EnterReadLock();
         try
         {
-            return _hnsw is not null ? SearchWithPending(_hnsw, query, k, dataset, options) : _exact!.Search(query, k, dataset);
+            return _hnsw is not null ? SearchWithPending(_hnsw, query, k, dataset, options) : _exact!.SearchTogether(query, k, dataset);
         }
         finally
         {

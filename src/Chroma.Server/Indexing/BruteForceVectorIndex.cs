@@ -1,5 +1,6 @@
 using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Indexing.Hnsw.Internal;
+using Chroma.Server.Indexing.Internal;
 
 namespace Chroma.Server.Indexing;
 
@@ -11,9 +12,10 @@ namespace Chroma.Server.Indexing;
 /// there). From row 8,192 on, the chunks are consecutive parts of pinned slabs of 4,096 rows (<see cref="VectorBlocks"/>),
 /// so the HNSW graph built from a snapshot uses those slabs as its own vectors instead of holding every vector a second
 /// time while it builds.
+/// Queries that arrive together can share one pass over the vectors (<see cref="SearchMany"/>, <see cref="SearchTogether"/>).
 /// Squared L2, or cosine distance <c>1 - a.b</c> over vectors normalised on insert (the query too), as
 /// <see cref="Hnsw.HnswIndex"/> computes it, so a set answers alike before and after its graph takes over.
-/// Not thread-safe.
+/// Not thread-safe: searches may run at once only while nothing changes the index (its users hold a lock for that).
 /// </summary>
 internal sealed class BruteForceVectorIndex : IVectorIndex
 {
@@ -22,6 +24,7 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     private readonly Dictionary<long, int> _slotBySequence = [];
     private readonly Dictionary<string, int> _datasetIds = new(StringComparer.Ordinal);
     private readonly int _chunkRows;
+    private readonly CoalescedScans _together;
 
     // Chunk i is _chunkRows rows of _chunks[i] from float _chunkStarts[i]; _inSlab[i]: that array is a slab shared by the
     // chunks of its 4,096 rows (a copy-on-write gives the chunk an array of its own).
@@ -61,6 +64,7 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
         _chunkRows = chunkRows;
         _sequences = new long[InitialCapacity];
         _datasets = new int[InitialCapacity];
+        _together = new CoalescedScans(SearchMany);
     }
 
     /// <inheritdoc />
@@ -164,39 +168,106 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(query.Length, Dimension);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        var datasetId = -1;
-        if (dataset is not null && !_datasetIds.TryGetValue(dataset, out datasetId))
+        return SearchMany([new ExactQuery(query.ToArray(), k, dataset)])[0];
+    }
+
+    /// <summary>
+    /// The same answer as <see cref="Search"/>, from a pass shared with the searches that arrive while another runs
+    /// (<see cref="CoalescedScans"/>): for callers that search concurrently, each holding a lock that keeps the index
+    /// unchanged meanwhile.
+    /// </summary>
+    public IReadOnlyList<VectorNeighbor> SearchTogether(ReadOnlySpan<float> query, int k, string? dataset = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(query.Length, Dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        return _together.Search(new ExactQuery(query.ToArray(), k, dataset));
+    }
+
+    /// <summary>
+    /// The exact answers of many queries in one pass over the vectors, the same as one <see cref="Search"/> each: each
+    /// chunk (64 KiB at most) is measured against every query while it is in cache, so the vectors are read from memory
+    /// once for all of them. Beyond the caches a scan is bound by memory (about 35 ns a 128-d vector against 13 ns to
+    /// measure one in cache), so queries that arrive together share one read (<see cref="SearchTogether"/>).
+    /// </summary>
+    public IReadOnlyList<VectorNeighbor>[] SearchMany(IReadOnlyList<ExactQuery> queries)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        var scans = new QueryScan?[queries.Count];
+        for (var q = 0; q < scans.Length; q++)
         {
-            return [];
+            scans[q] = Start(queries[q]);
         }
 
-        var cosine = Metric == HnswMetric.Cosine;
-        if (cosine)
-        {
-            var unit = query.ToArray();
-            Normalize(unit, nameof(query));
-            query = unit;
-        }
-
-        // Max-heap of the best k so far: the root is the worst kept neighbour, and at equal distances the one stored
-        // last (the highest sequence), so where neighbours tie at the k-th distance those stored first are kept:
-        // the answer does not depend on where removals moved rows.
-        var best = new PriorityQueue<VectorNeighbor, VectorNeighbor>(k + 1, WorstFirst);
-        var worst = float.PositiveInfinity; // the kept root's distance once k are kept: a row further away is not kept
         for (var chunk = 0; chunk * _chunkRows < Count; chunk++)
         {
             var first = chunk * _chunkRows;
             var rows = Math.Min(_chunkRows, Count - first);
-            ScanChunk(query, chunk, first, rows, datasetId, k, best, ref worst);
+            foreach (var scan in scans)
+            {
+                if (scan is not null)
+                {
+                    ScanChunk(scan.Query, chunk, first, rows, scan.DatasetId, scan.K, scan.Best, ref scan.Worst);
+                }
+            }
         }
 
-        var result = new VectorNeighbor[best.Count];
-        for (var i = result.Length - 1; i >= 0; i--)
+        var results = new IReadOnlyList<VectorNeighbor>[scans.Length];
+        for (var q = 0; q < scans.Length; q++)
         {
-            result[i] = best.Dequeue();
+            results[q] = scans[q]?.Drain() ?? [];
         }
 
-        return result;
+        return results;
+    }
+
+    /// <summary>A query's scan state; null when it asks for a dataset the index holds no vector of.</summary>
+    private QueryScan? Start(ExactQuery query)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(query.Vector.Length, Dimension, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.K, 1, nameof(query));
+        var datasetId = -1;
+        if (query.Dataset is not null && !_datasetIds.TryGetValue(query.Dataset, out datasetId))
+        {
+            return null;
+        }
+
+        var vector = query.Vector;
+        if (Metric == HnswMetric.Cosine)
+        {
+            vector = (float[])vector.Clone();
+            Normalize(vector, "query");
+        }
+
+        return new QueryScan(vector, query.K, datasetId);
+    }
+
+    /// <summary>
+    /// One query's state in a scan. Max-heap of the best k so far: the root is the worst kept neighbour, and at equal
+    /// distances the one stored last (the highest sequence), so where neighbours tie at the k-th distance those stored
+    /// first are kept: the answer does not depend on where removals moved rows.
+    /// </summary>
+    private sealed class QueryScan(float[] query, int k, int datasetId)
+    {
+        public float Worst = float.PositiveInfinity; // the kept root's distance once k are kept: a row further away is not kept
+
+        public float[] Query { get; } = query;
+
+        public int K { get; } = k;
+
+        public int DatasetId { get; } = datasetId;
+
+        public PriorityQueue<VectorNeighbor, VectorNeighbor> Best { get; } = new(k + 1, WorstFirst);
+
+        public VectorNeighbor[] Drain()
+        {
+            var result = new VectorNeighbor[Best.Count];
+            for (var i = result.Length - 1; i >= 0; i--)
+            {
+                result[i] = Best.Dequeue();
+            }
+
+            return result;
+        }
     }
 
     /// <summary>
@@ -388,3 +459,6 @@ internal sealed record VectorSnapshot(float[][] Chunks, int ChunkRows, int Dimen
     public float[]? WholeSlab(int slab) =>
         VectorBlocks.WholeSlab(Chunks, ChunkStarts, InSlab, ChunkRows, Dimension, Sequences.Length, slab);
 }
+
+/// <summary>One query of <see cref="BruteForceVectorIndex.SearchMany"/>: its vector, how many neighbours, which dataset (null: all).</summary>
+internal sealed record ExactQuery(float[] Vector, int K, string? Dataset);

@@ -307,6 +307,45 @@ public sealed class BruteForceVectorIndexTests
         });
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void SearchMany_QueriesWithDatasetsAndKs_EachAnswersAsItsOwnSearch(bool cosine)
+    {
+        // Arrange: chunks of 5 rows, so a pass crosses many chunk edges; one query asks for a dataset the index lacks.
+        var metric = cosine ? HnswMetric.Cosine : HnswMetric.L2;
+        const int dimension = 9;
+        var random = new Random(17);
+        var index = new BruteForceVectorIndex(dimension, metric, chunkRows: 5);
+        for (var i = 0; i < 203; i++)
+        {
+            index.Add(i, RandomVector(random, dimension), i % 3 == 0 ? "training" : "production");
+        }
+
+        ExactQuery[] queries =
+        [
+            new(RandomVector(random, dimension), 1, null),
+            new(RandomVector(random, dimension), 10, "training"),
+            new(RandomVector(random, dimension), 500, null),
+            new(RandomVector(random, dimension), 7, "reference"),
+            new(RandomVector(random, dimension), 3, "production"),
+        ];
+
+        // Act
+        var together = index.SearchMany(queries);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            for (var q = 0; q < queries.Length; q++)
+            {
+                Assert.That(together[q], Is.EqualTo(index.Search(queries[q].Vector, queries[q].K, queries[q].Dataset)), $"query {q}");
+            }
+
+            Assert.That(together[2], Has.Count.EqualTo(203));
+            Assert.That(together[3], Is.Empty);
+        });
+    }
+
     private static float[] RandomVector(Random random, int dimension) =>
         [.. Enumerable.Range(0, dimension).Select(_ => (float)((random.NextDouble() * 2) - 1))];
 

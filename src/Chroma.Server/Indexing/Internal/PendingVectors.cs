@@ -184,7 +184,7 @@ internal sealed class PendingVectors : IDisposable
         _gate.EnterReadLock();
         try
         {
-            return _scan.Count == 0 ? [] : _scan.Search(query, k, dataset);
+            return _scan.Count == 0 ? [] : _scan.SearchTogether(query, k, dataset);
         }
         finally
         {

@@ -1,0 +1,161 @@
+using Chroma.Server.Indexing;
+using Chroma.Server.Indexing.Internal;
+
+namespace Chroma.Server.Tests.Indexing;
+
+/// <summary>Exact searches that arrive while a pass runs are answered together by the next one.</summary>
+[TestFixture]
+public sealed class CoalescedScansTests
+{
+    [Test, CancelAfter(20_000)]
+    public async Task Search_QueriesArriveDuringAPass_TheNextPassAnswersThemTogether(CancellationToken cancellationToken)
+    {
+        // Arrange: one pass at a time; the first is held until five more callers wait; each answer names its query's k.
+        using var release = new ManualResetEventSlim(false);
+        var groups = new List<int>();
+        var scans = new CoalescedScans(
+            queries =>
+            {
+                lock (groups)
+                {
+                    groups.Add(queries.Count);
+                }
+
+                if (queries.Any(q => q.K == 1))
+                {
+                    release.Wait(cancellationToken);
+                }
+
+                return [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, q.K)])];
+            },
+            maxPasses: 1);
+
+        // Act
+        var first = Task.Run(() => scans.Search(new ExactQuery([0f], 1, null)), cancellationToken);
+        while (groups.Count == 0)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var later = Enumerable.Range(2, 5).Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
+        while (scans.WaitingCount < 5)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        release.Set();
+        var answers = await Task.WhenAll([first, .. later]).WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(groups, Is.EqualTo(new[] { 1, 5 }), "one pass for the first, one for the five that waited");
+            Assert.That(answers.Select(a => a.Single().Sequence), Is.EqualTo(new long[] { 1, 2, 3, 4, 5, 6 }), "each caller gets its own answer");
+            Assert.That(scans.SharedPasses, Is.EqualTo(1));
+            Assert.That(scans.WaitingCount, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Search_TwoPassesAllowed_ASecondCallerScansAtOnceAndAThirdWaits(CancellationToken cancellationToken)
+    {
+        // Arrange: two passes at a time, each held until released.
+        using var release = new ManualResetEventSlim(false);
+        var running = 0;
+        var scans = new CoalescedScans(
+            queries =>
+            {
+                Interlocked.Increment(ref running);
+                release.Wait(cancellationToken);
+                return [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, 0)])];
+            },
+            maxPasses: 2);
+
+        // Act
+        var two = new[] { 1, 2 }.Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
+        while (Volatile.Read(ref running) < 2)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var third = Task.Run(() => scans.Search(new ExactQuery([0f], 3, null)), cancellationToken);
+        while (scans.WaitingCount < 1)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        release.Set();
+        var answers = await Task.WhenAll([.. two, third]).WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(answers.Select(a => a.Single().Sequence), Is.EqualTo(new long[] { 1, 2, 3 }));
+            Assert.That(running, Is.EqualTo(3), "the third query got a pass of its own once one ended");
+            Assert.That(scans.SharedPasses, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public void Search_PassThrows_EveryCallerOfItGetsTheErrorAndTheNextSearchIsAnswered(CancellationToken cancellationToken)
+    {
+        // Arrange
+        var fail = true;
+        var scans = new CoalescedScans(queries => fail
+            ? throw new InvalidOperationException("scan failed")
+            : [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, 0)])]);
+
+        // Act
+        var error = Assert.Throws<InvalidOperationException>(() => scans.Search(new ExactQuery([0f], 3, null)));
+        fail = false;
+        var answer = scans.Search(new ExactQuery([0f], 4, null));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Message, Is.EqualTo("scan failed"));
+            Assert.That(answer.Single().Sequence, Is.EqualTo(4));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task SearchTogether_ManyCallersAtOnce_EachGetsWhatASearchOfItsOwnGives(CancellationToken cancellationToken)
+    {
+        // Arrange: 20,000 vectors of 24 floats in two datasets; 8 callers, 40 queries each, some filtered by dataset.
+        const int dimension = 24;
+        var random = new Random(3);
+        var index = new BruteForceVectorIndex(dimension);
+        for (var i = 0; i < 20_000; i++)
+        {
+            index.Add(i, RandomVector(random, dimension), i % 4 == 0 ? "training" : "production");
+        }
+
+        var queries = Enumerable.Range(0, 320).Select(_ => RandomVector(random, dimension)).ToArray();
+        string? DatasetOf(int q) => (q % 3) switch { 0 => null, 1 => "training", _ => "production" };
+        var expected = queries.Select((q, i) => index.Search(q, 10, DatasetOf(i))).ToArray();
+
+        // Act
+        var found = new IReadOnlyList<VectorNeighbor>[queries.Length];
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(caller => Task.Run(
+            () =>
+            {
+                for (var i = caller; i < queries.Length; i += 8)
+                {
+                    found[i] = index.SearchTogether(queries[i], 10, DatasetOf(i));
+                }
+            },
+            cancellationToken))).WaitAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            for (var i = 0; i < queries.Length; i++)
+            {
+                Assert.That(found[i], Is.EqualTo(expected[i]), $"query {i}");
+            }
+        });
+    }
+
+    private static float[] RandomVector(Random random, int dimension) =>
+        [.. Enumerable.Range(0, dimension).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+}
