@@ -164,12 +164,8 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNotEqual(query.Length, Dimension);
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        return SearchMany([new ExactQuery(query.ToArray(), k, dataset)])[0];
-    }
+    public IReadOnlyList<VectorNeighbor> Search(ReadOnlySpan<float> query, int k, string? dataset = null, NearestSearchOptions options = default) =>
+        SearchMany([new ExactQuery(query.ToArray(), k, dataset)])[0];
 
     /// <summary>
     /// The same answer as <see cref="Search"/>, from a pass shared with the searches that arrive while another runs
@@ -206,7 +202,7 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
             {
                 if (scan is not null)
                 {
-                    ScanChunk(scan.Query, chunk, first, rows, scan.DatasetId, scan.K, scan.Best, ref scan.Worst);
+                    ScanChunk(scan, chunk, first, rows);
                 }
             }
         }
@@ -248,22 +244,43 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     /// </summary>
     private sealed class QueryScan(float[] query, int k, int datasetId)
     {
-        public float Worst = float.PositiveInfinity; // the kept root's distance once k are kept: a row further away is not kept
+        private readonly PriorityQueue<VectorNeighbor, VectorNeighbor> _best = new(k + 1, WorstFirst);
 
         public float[] Query { get; } = query;
 
-        public int K { get; } = k;
-
         public int DatasetId { get; } = datasetId;
 
-        public PriorityQueue<VectorNeighbor, VectorNeighbor> Best { get; } = new(k + 1, WorstFirst);
+        /// <summary>Gets the kept root's distance once k are kept: a row further away is not kept.</summary>
+        public float Worst { get; private set; } = float.PositiveInfinity;
+
+        /// <summary>Keeps <paramref name="neighbor"/> when it is among the k nearest so far.</summary>
+        public void Offer(VectorNeighbor neighbor)
+        {
+            if (_best.Count < k)
+            {
+                _best.Enqueue(neighbor, neighbor);
+            }
+            else if (WorstFirst.Compare(neighbor, _best.Peek()) > 0)
+            {
+                _best.EnqueueDequeue(neighbor, neighbor);
+            }
+            else
+            {
+                return;
+            }
+
+            if (_best.Count == k)
+            {
+                Worst = _best.Peek().Distance;
+            }
+        }
 
         public VectorNeighbor[] Drain()
         {
-            var result = new VectorNeighbor[Best.Count];
+            var result = new VectorNeighbor[_best.Count];
             for (var i = result.Length - 1; i >= 0; i--)
             {
-                result[i] = Best.Dequeue();
+                result[i] = _best.Dequeue();
             }
 
             return result;
@@ -271,17 +288,15 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
     }
 
     /// <summary>
-    /// Measures the <paramref name="rows"/> rows of one chunk against the query with the graph's own distance kernels
-    /// (<see cref="DistanceKernels"/>: one fused pass per row, the distances an HNSW search of the set computes), keeping
-    /// the k nearest in <paramref name="best"/>.
+    /// Measures the <paramref name="rows"/> rows of one chunk against a query with the graph's own distance kernels
+    /// (<see cref="DistanceKernels"/>: one fused pass per row, the distances an HNSW search of the set computes).
     /// </summary>
-    private unsafe void ScanChunk(
-        ReadOnlySpan<float> query, int chunk, int first, int rows, int datasetId, int k,
-        PriorityQueue<VectorNeighbor, VectorNeighbor> best, ref float worst)
+    private unsafe void ScanChunk(QueryScan scan, int chunk, int first, int rows)
     {
         var dimension = Dimension;
         var cosine = Metric == HnswMetric.Cosine;
-        fixed (float* q = query)
+        var datasetId = scan.DatasetId;
+        fixed (float* q = scan.Query)
         fixed (float* data = &_chunks[chunk][_chunkStarts[chunk]])
         {
             for (var row = 0; row < rows; row++)
@@ -294,28 +309,9 @@ internal sealed class BruteForceVectorIndex : IVectorIndex
 
                 var vector = data + ((nint)row * dimension);
                 var distance = cosine ? 1f - DistanceKernels.Dot(q, vector, dimension) : DistanceKernels.SquaredL2(q, vector, dimension);
-                if (distance > worst)
+                if (distance <= scan.Worst)
                 {
-                    continue;
-                }
-
-                var neighbor = new VectorNeighbor(_sequences[slot], distance);
-                if (best.Count < k)
-                {
-                    best.Enqueue(neighbor, neighbor);
-                }
-                else if (WorstFirst.Compare(neighbor, best.Peek()) > 0)
-                {
-                    best.EnqueueDequeue(neighbor, neighbor);
-                }
-                else
-                {
-                    continue;
-                }
-
-                if (best.Count == k)
-                {
-                    worst = best.Peek().Distance;
+                    scan.Offer(new VectorNeighbor(_sequences[slot], distance));
                 }
             }
         }

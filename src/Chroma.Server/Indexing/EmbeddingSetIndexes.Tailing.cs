@@ -378,7 +378,7 @@ internal sealed partial class EmbeddingSetIndexes
                 linked += batch;
                 // A query waiting for the latest records is served by the next read, not after this step's other batches
                 // (nor after the rest of a batch: a query that starts waiting stops it at the next chunk).
-                if (batch == 0 || interrupt.IsCancellationRequested || entry.HasWaiters ||
+                if (batch == 0 || interrupt.IsCancellationRequested ||
                     (LinkStepBudget != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) >= LinkStepBudget))
                 {
                     break;

@@ -97,7 +97,59 @@ public sealed class CoalescedScansTests
     }
 
     [Test, CancelAfter(20_000)]
-    public void Search_PassThrows_EveryCallerOfItGetsTheErrorAndTheNextSearchIsAnswered(CancellationToken cancellationToken)
+    public async Task Search_OneQueryOfASharedPassFails_OnlyItsCallerGetsTheError(CancellationToken cancellationToken)
+    {
+        // Arrange: one pass at a time; the first is held until three more callers wait; a pass holding k = 3 throws.
+        using var release = new ManualResetEventSlim(false);
+        var groups = new List<int>();
+        var scans = new CoalescedScans(
+            queries =>
+            {
+                lock (groups)
+                {
+                    groups.Add(queries.Count);
+                }
+
+                if (queries.Any(q => q.K == 1))
+                {
+                    release.Wait(cancellationToken);
+                }
+
+                return queries.Any(q => q.K == 3)
+                    ? throw new ArgumentException("query 3 is malformed")
+                    : [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, 0)])];
+            },
+            maxPasses: 1);
+
+        // Act
+        var first = Task.Run(() => scans.Search(new ExactQuery([0f], 1, null)), cancellationToken);
+        while (groups.Count == 0)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var later = new[] { 2, 3, 4 }.Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
+        while (scans.WaitingCount < 3)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        release.Set();
+        await Task.WhenAll([first, .. later.Where((_, i) => i != 1)]).WaitAsync(cancellationToken);
+        var error = Assert.ThrowsAsync<ArgumentException>(() => later[1]);
+
+        // Assert: the shared pass of three failed, and each was searched alone.
+        Assert.Multiple(() =>
+        {
+            Assert.That(groups, Is.EqualTo(new[] { 1, 3, 1, 1, 1 }));
+            Assert.That(error!.Message, Is.EqualTo("query 3 is malformed"));
+            Assert.That(later[0].Result.Single().Sequence, Is.EqualTo(2));
+            Assert.That(later[2].Result.Single().Sequence, Is.EqualTo(4));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public void Search_PassThrows_TheCallerGetsTheErrorAndTheNextSearchIsAnswered(CancellationToken cancellationToken)
     {
         // Arrange
         var fail = true;

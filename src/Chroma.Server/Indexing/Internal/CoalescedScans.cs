@@ -12,8 +12,9 @@ namespace Chroma.Server.Indexing.Internal;
 /// <remarks>
 /// When a pass ends and queries wait, the caller that ran it hands the oldest of them (up to <see cref="MaxGroup"/>) to
 /// the first of them, which scans for all; otherwise it frees its core's slot. So no caller waits for more than a pass in
-/// progress and its own, and none serves others for longer than one pass. Callers hold whatever lock keeps the index
-/// unchanged meanwhile (as for a single search).
+/// progress and its own, and none serves others for longer than one pass. A pass that fails answers each of its queries
+/// alone, so a query's error reaches its own caller only. Callers hold whatever lock keeps the index unchanged meanwhile
+/// (as for a single search).
 /// </remarks>
 internal sealed class CoalescedScans(Func<IReadOnlyList<ExactQuery>, IReadOnlyList<VectorNeighbor>[]> searchMany, int maxPasses)
 {
@@ -89,14 +90,20 @@ internal sealed class CoalescedScans(Func<IReadOnlyList<ExactQuery>, IReadOnlyLi
                 group[i].Result = results[i];
             }
         }
-#pragma warning disable CA1031 // Handed to every caller of the group, rethrown on its own thread.
+#pragma warning disable CA1031 // Rethrown on the caller's own thread.
+        catch (Exception) when (group.Length > 1)
+        {
+            // One query's fault (an unknown width, a vector with no direction under cosine) is not the others': each
+            // is searched alone, and only the failing ones get their error.
+            foreach (var waiting in group)
+            {
+                RunAlone(waiting);
+            }
+        }
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            foreach (var waiting in group)
-            {
-                waiting.Error = ex;
-            }
+            group[0].Error = ex;
         }
 
         Waiting[]? next = null;
@@ -127,6 +134,20 @@ internal sealed class CoalescedScans(Func<IReadOnlyList<ExactQuery>, IReadOnlyLi
         {
             next[0].Group = next;
             next[0].Wake(answered: false); // it runs the next pass, for all of them
+        }
+    }
+
+    private void RunAlone(Waiting waiting)
+    {
+        try
+        {
+            waiting.Result = searchMany([waiting.Query])[0];
+        }
+#pragma warning disable CA1031 // Rethrown on the caller's own thread.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            waiting.Error = ex;
         }
     }
 

@@ -54,21 +54,7 @@ internal sealed class PendingVectors : IDisposable
     }
 
     /// <summary>Stages the vector of record <paramref name="sequence"/> (newer than every one staged before).</summary>
-    public void Add(long sequence, ReadOnlySpan<float> vector, string dataset)
-    {
-        _gate.EnterWriteLock();
-        try
-        {
-            // The scan holds the only copy (in its chunks); Oldest copies the vectors out for the graph.
-            _scan.Add(sequence, vector, dataset);
-            _order.Enqueue((sequence, dataset));
-            Volatile.Write(ref _count, _scan.Count);
-        }
-        finally
-        {
-            _gate.ExitWriteLock();
-        }
-    }
+    public void Add(long sequence, ReadOnlySpan<float> vector, string dataset) => AddRange([sequence], vector, [dataset]);
 
     /// <summary>
     /// Stages many vectors (each newer than every one staged before) under one hold of the lock: a page of 4,096 added
@@ -76,12 +62,12 @@ internal sealed class PendingVectors : IDisposable
     /// searches that arrive after it).
     /// </summary>
     /// <param name="sequences">The records' store sequences, ascending.</param>
-    /// <param name="vectors">Their vectors, row i at <c>i * dimension</c>.</param>
+    /// <param name="vectors">Their vectors, row i at <c>i * dimension</c> (exactly that many floats).</param>
     /// <param name="datasets">Their datasets.</param>
     public void AddRange(ReadOnlySpan<long> sequences, ReadOnlySpan<float> vectors, ReadOnlySpan<string> datasets)
     {
         var dimension = _scan.Dimension;
-        ArgumentOutOfRangeException.ThrowIfLessThan(vectors.Length, sequences.Length * dimension, nameof(vectors));
+        ArgumentOutOfRangeException.ThrowIfNotEqual(vectors.Length, sequences.Length * dimension, nameof(vectors));
         ArgumentOutOfRangeException.ThrowIfNotEqual(datasets.Length, sequences.Length, nameof(datasets));
         _gate.EnterWriteLock();
         try

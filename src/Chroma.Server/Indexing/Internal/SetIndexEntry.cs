@@ -119,18 +119,6 @@ internal sealed class SetIndexEntry
         }
     }
 
-    /// <summary>Gets a value indicating whether a query waits for the index to reach a sequence.</summary>
-    public bool HasWaiters
-    {
-        get
-        {
-            lock (_waitLock)
-            {
-                return _waiters.Count > 0;
-            }
-        }
-    }
-
     /// <summary>
     /// Starts a link step: <paramref name="interrupt"/> is cancelled as soon as a query waits for the index (at once when
     /// one already does), so the step's graph inserts stop at the next chunk and the worker reads on for the query. At a
