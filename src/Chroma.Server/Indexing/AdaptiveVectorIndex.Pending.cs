@@ -92,9 +92,9 @@ internal sealed partial class AdaptiveVectorIndex
     public async Task<int> LinkPendingAsync(int max, Func<int, Action<int>, Task> forEach)
     {
         ArgumentNullException.ThrowIfNull(forEach);
-        if (Volatile.Read(ref _pending) is not { Count: > 0 } pending || Hnsw is not { } hnsw)
+        if (Volatile.Read(ref _pending) is not { Count: > 0 } pending || Hnsw is not { } hnsw || Compacting)
         {
-            return 0;
+            return 0; // while a compaction runs the tail waits for the rebuilt graph (AdaptiveVectorIndex.Compaction)
         }
 
         var oldest = pending.Oldest(max);

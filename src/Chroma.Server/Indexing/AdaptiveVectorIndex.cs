@@ -225,8 +225,8 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// <summary>
     /// Starts a recall estimate on the index threads when the graph has none yet, has one of an older
     /// <see cref="RecallEstimator.Scheme"/> (a file saved before it), or has grown or shrunk by a tenth
-    /// (<see cref="RecallEstimator.StaleChange"/>) since the last one, and no staged vector waits to be linked; the
-    /// estimate sets the default search breadth. With <paramref name="onlyWithout"/>, only a graph without any estimate
+    /// (<see cref="RecallEstimator.StaleChange"/>) since the last one, or a compaction replaced it, and no staged vector
+    /// waits to be linked; the estimate sets the default search breadth. With <paramref name="onlyWithout"/>, only a graph without any estimate
     /// is estimated now: one that has a breadth to search with may wait for a quiet moment (the caller's deferred
     /// work). Returns whether one started.
     /// </summary>
@@ -236,16 +236,18 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
         // once it is linked, and an estimate then stood until the set had grown a quarter (the rule then): a set
         // streamed from 6,000 to 60,000 records kept breadth 1,024 and an estimate of 0.92 where breadth 64 gave 0.96.
         // The worker asks again after each turn, so the estimate runs once the tail is linked.
-        if (Hnsw is not { } hnsw || !EstimateCompletion.IsCompleted || hnsw.Count <= 10 || PendingCount > 0)
+        if (Hnsw is not { } hnsw || !EstimateCompletion.IsCompleted || hnsw.Count <= 10 || PendingCount > 0 || Compacting)
         {
             return false;
         }
 
-        if (!EstimateStale(hnsw) || (onlyWithout && hnsw.Estimate is not null))
+        var due = Volatile.Read(ref _estimateDue); // a compaction replaced the graph
+        if ((!EstimateStale(hnsw) && !due) || (onlyWithout && hnsw.Estimate is not null && !due))
         {
             return false;
         }
 
+        Volatile.Write(ref _estimateDue, false);
         Volatile.Write(ref _estimate, EstimateAsync(hnsw));
         return true;
     }
@@ -263,7 +265,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     {
         // Stop a running build and wait for it, so no thread is inside the gate or the graph when they go.
         _disposing.Cancel();
-        foreach (var task in new[] { BuildCompletion, EstimateCompletion, ReconnectCompletion })
+        foreach (var task in new[] { BuildCompletion, EstimateCompletion, ReconnectCompletion, CompactionCompletion })
         {
             try
             {
@@ -291,7 +293,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     /// </summary>
     public bool StartReconnectIfDue(bool deferLoadedCheck = false)
     {
-        if (Hnsw is not { } hnsw || !ReconnectCompletion.IsCompleted || !hnsw.ReconnectDue || (deferLoadedCheck && hnsw.NeverReconnected))
+        if (Hnsw is not { } hnsw || !ReconnectCompletion.IsCompleted || !hnsw.ReconnectDue || (deferLoadedCheck && hnsw.NeverReconnected) || Compacting)
         {
             return false;
         }

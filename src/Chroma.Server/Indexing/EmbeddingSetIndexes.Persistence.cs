@@ -85,10 +85,10 @@ internal sealed partial class EmbeddingSetIndexes
     }
 
     /// <summary>
-    /// What a save of the set's graph will write, fixed now (compacting first when most of it is deleted); null when
+    /// What a save of the set's graph will write, fixed now; null when
     /// there is nothing to save or a write of it still runs. Worker only.
     /// </summary>
-    private PreparedSave? PrepareSave(SetIndexEntry entry)
+    private static PreparedSave? PrepareSave(SetIndexEntry entry)
     {
         if (entry.Saving)
         {
@@ -96,14 +96,10 @@ internal sealed partial class EmbeddingSetIndexes
         }
 
         entry.SaveRequested = false;
-        if (entry.LoadedIndex?.Hnsw is not { } hnsw || entry.Version == entry.SavedVersion)
+        var replaced = entry.TakeGraphReplaced(); // compacted: the file holds the old graph, whatever its version says
+        if (entry.LoadedIndex?.Hnsw is not { } hnsw || (entry.Version == entry.SavedVersion && !replaced))
         {
             return null; // exact-search sets are re-read from the store at start, as fast as reading a file
-        }
-
-        if (hnsw.CompactIfMostlyDeleted())
-        {
-            IndexingLog.Compacted(_logger, entry.Set.SetId, hnsw.Count);
         }
 
         // What is staged and not linked yet is not in the graph: the file reflects the store through the one before it.
@@ -185,6 +181,20 @@ internal sealed partial class EmbeddingSetIndexes
             Wake(entry);
         },
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
+        CompactionStarted = rebuild => IndexingLog.CompactionStarted(_logger, entry.Set.SetId, rebuild.NodesAtStart - rebuild.Count, rebuild.NodesAtStart, rebuild.Count),
+        Compacted = (result, elapsedMs) =>
+        {
+            IndexingLog.Compacted(_logger, entry.Set.SetId, result.Live, elapsedMs, result.TombstonesDropped, result.RemovedDuringRebuild, result.AddedDuringRebuild);
+
+            // The old graph is garbage (at a million nodes of 128 floats, about a gigabyte): give it back, then save the
+            // rebuilt graph and link what was staged meanwhile.
+            var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();
+            IndexingLog.CompactionMemoryReturned(_logger, entry.Set.SetId, before, after, heap, committed, elapsed.TotalMilliseconds);
+            entry.MarkGraphReplaced();
+            entry.SaveRequested = true;
+            Wake(entry);
+        },
+        CompactionFailed = ex => IndexingLog.CompactionFailed(_logger, entry.Set.SetId, ex),
         Reconnected = result =>
         {
             if (result.Linked + result.Unreachable > 0)
@@ -202,6 +212,7 @@ internal sealed partial class EmbeddingSetIndexes
             IndexingLog.FreedMemoryReturned(_logger, entry.Set.SetId, before, after, heap, committed, elapsed.TotalMilliseconds);
         },
         OnStep = BuildStepObserver,
+        OnCompactionStep = CompactionStepObserver,
     };
 
     private AdaptiveVectorIndex Load(SetIndexEntry entry)
@@ -283,6 +294,7 @@ internal sealed partial class EmbeddingSetIndexes
         var mayRunDeferred = MayRunDeferred(entry);
         index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
         index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
+        index.StartCompactionIfDue();
         if (index.PendingCount > 0 || entry.IndexedThroughSequence < ReadTarget(set))
         {
             // Staged records to link, or more to read: the worker goes on once the load is published.

@@ -164,6 +164,11 @@ internal sealed partial class EmbeddingSetIndexes
             var mayRunDeferred = MayRunDeferred(entry);
             index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
             index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
+            if (!entry.Saving)
+            {
+                index.StartCompactionIfDue(); // not while a save writes the graph: the start waits for the writers
+            }
+
             saveRequested |= entry.SaveRequested && mayRunDeferred;
         }
 
@@ -290,6 +295,13 @@ internal sealed partial class EmbeddingSetIndexes
             {
                 // The graph is being written: link nothing until the write ends (it wakes the set). What was read is
                 // staged and found, so the waiting queries went already; with the tail full nothing more is read.
+                return readMore && !full;
+            }
+
+            if (index.Compacting)
+            {
+                // The graph is being rebuilt without its deleted records: what was read stays staged (searchable) and is
+                // linked into the rebuilt graph once it takes over (which wakes the set).
                 return readMore && !full;
             }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Threading.Channels;
+using Chroma.Server.Indexing.Hnsw;
 using Chroma.Server.Indexing.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Internal;
@@ -78,7 +79,14 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// </summary>
     public Func<IndexBuildStep, CancellationToken, ValueTask>? BuildStepObserver { get; set; }
 
-    /// <summary>Gets or sets how many vectors one build step inserts. The default value is 8 192.</summary>
+    /// <summary>
+    /// Gets or sets a hook awaited after every step of a compaction (a rebuild without deleted records; steps of
+    /// <see cref="BuildStepSize"/> vectors): tests hold a compaction with it. Set it before the set is loaded. The default
+    /// value is null.
+    /// </summary>
+    public Func<HnswRebuild, CancellationToken, ValueTask>? CompactionStepObserver { get; set; }
+
+    /// <summary>Gets or sets how many vectors one build step inserts (and one compaction step copies). The default value is 8 192.</summary>
     public int BuildStepSize { get; set; } = 8_192;
 
     /// <summary>

@@ -302,20 +302,12 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         return result;
     }
 
-    /// <summary>Rebuilds the graph without tombstones when they outnumber the live vectors.</summary>
-    /// <returns>Whether a compaction ran.</returns>
-    public bool CompactIfMostlyDeleted()
-    {
-        if (Graph.DeletedCount <= Math.Max(Graph.Count, 1024))
-        {
-            return false;
-        }
-
-        // Rare (tombstones must outnumber live vectors) and already off the request path (the saver runs on the
-        // index threads): one thread, so it never borrows thread-pool threads.
-        Graph.Compact(1);
-        return true;
-    }
+    /// <summary>
+    /// Gets whether tombstones outnumber the live vectors (and are more than 1,024): a rebuild without them is due
+    /// (<see cref="HnswIndex.BeginRebuild"/>). Searches walk past tombstones, so until then they cost more and find the
+    /// same.
+    /// </summary>
+    public bool MostlyDeleted => Graph.DeletedCount > Math.Max(Graph.Count, 1024);
 
     /// <inheritdoc />
     public void Dispose() => Graph.Dispose();

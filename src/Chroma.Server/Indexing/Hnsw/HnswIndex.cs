@@ -10,8 +10,9 @@ namespace Chroma.Server.Indexing.Hnsw;
 /// <remarks>
 /// Thread-safety: <see cref="Add"/>, <see cref="Remove"/> and every <c>Search</c> may run concurrently from any
 /// number of threads; searches take no locks and see every Add that returned before they started.
-/// <see cref="Compact"/> and <see cref="Save(Stream)"/> wait for running writers and hold new ones back while
-/// they run; searches keep running meanwhile (on the old graph during compaction).
+/// <see cref="Save(Stream)"/> waits for running writers and holds new ones back while it runs; searches keep running
+/// meanwhile. A rebuild (<see cref="Compact"/>, <see cref="BeginRebuild"/>) holds writers back only to start and to hand
+/// over; searches run on the old graph until it takes over.
 /// </remarks>
 internal sealed unsafe partial class HnswIndex : IDisposable
 {
@@ -103,7 +104,14 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         _writeGate.EnterReadLock();
         try
         {
-            return _graph.Remove(key);
+            if (!_graph.Remove(key))
+            {
+                return false;
+            }
+
+            // A rebuild copies from this graph: it removes the key from its own when it takes over.
+            Volatile.Read(ref _rebuild)?.Removed(key);
+            return true;
         }
         finally
         {

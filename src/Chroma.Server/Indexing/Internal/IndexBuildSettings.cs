@@ -1,3 +1,5 @@
+using Chroma.Server.Indexing.Hnsw;
+
 namespace Chroma.Server.Indexing.Internal;
 
 /// <summary>How an <see cref="AdaptiveVectorIndex"/> builds its graph in the background, and whom it tells.</summary>
@@ -49,6 +51,18 @@ internal sealed record IndexBuildSettings
 
     /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
     public Action<Exception>? BuildFailed { get; init; }
+
+    /// <summary>Gets what hears that a rebuild of a graph without its tombstones began (see <see cref="AdaptiveVectorIndex.StartCompactionIfDue"/>).</summary>
+    public Action<HnswRebuild>? CompactionStarted { get; init; }
+
+    /// <summary>Gets what hears that a rebuild without tombstones took over, with what it did and its milliseconds.</summary>
+    public Action<HnswRebuildResult, double>? Compacted { get; init; }
+
+    /// <summary>Gets what hears of a rebuild without tombstones that failed (the graph keeps its tombstones; the worker retries later).</summary>
+    public Action<Exception>? CompactionFailed { get; init; }
+
+    /// <summary>Gets a hook awaited after every step of a rebuild without tombstones (tests hold a rebuild with it).</summary>
+    public Func<HnswRebuild, CancellationToken, ValueTask>? OnCompactionStep { get; init; }
 
     /// <summary>
     /// Gets a hook awaited after every build step, before the checkpoint decision (tests drive builds with it and

@@ -29,8 +29,21 @@ internal static partial class IndexingLog
         Message = "Index of '{SetId}' still {Behind} sequences behind the store after {Timeout}; answering from what is indexed")]
     public static partial void CatchUpTimedOut(ILogger logger, string setId, long behind, TimeSpan timeout);
 
-    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Compacted the index of '{SetId}' to {Count} vectors")]
-    public static partial void Compacted(ILogger logger, string setId, int count);
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information,
+        Message = "Compacted the index of '{SetId}' to {Count} vectors in {ElapsedMs:F0} ms: {Dropped} deleted ones dropped; {RemovedMeanwhile} deleted and {AddedMeanwhile} added meanwhile, applied at the hand-over; records read meanwhile were staged and are linked now")]
+    public static partial void Compacted(ILogger logger, string setId, int count, double elapsedMs, int dropped, int removedMeanwhile, int addedMeanwhile);
+
+    [LoggerMessage(EventId = 319, Level = LogLevel.Information,
+        Message = "Compacting the index of '{SetId}': most of its graph is deleted records ({Deleted} of {Nodes}); rebuilding it from its {Live} live vectors in the background. Searches use the current graph meanwhile, and records read meanwhile are staged (searchable) and linked once it is done")]
+    public static partial void CompactionStarted(ILogger logger, string setId, int deleted, int nodes, int live);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Information,
+        Message = "The old graph of '{SetId}' is garbage after its compaction; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB, {CommittedMiB:F0} MiB committed)")]
+    public static partial void CompactionMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double heapMiB, double committedMiB, double elapsedMs);
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Error,
+        Message = "Could not compact the index of '{SetId}'; it keeps serving from its graph with the deleted records' tombstones, and tries again once an eighth more is deleted")]
+    public static partial void CompactionFailed(ILogger logger, string setId, Exception exception);
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "Could not load the indexes at start; they load on first use")]
     public static partial void StartLoadFailed(ILogger logger, Exception exception);
