@@ -288,13 +288,16 @@ internal sealed partial class EmbeddingSetIndexes
             IndexingLog.BuildStarted(_logger, set.SetId, index.Count, report.CheckpointVectors);
         }
 
+        // A graph saved mostly deleted (deletions caught up from the store, or a stop during its compaction) is compacted
+        // now, in the background.
+        index.StartCompactionIfDue();
+
         // A graph loaded with an estimate to be taken again (an older scheme, after an upgrade) searches with its saved
         // breadth meanwhile: the estimate's scans of every vector (tens of CPU-seconds at 1,444,000 records) wait, as
         // the save and the check do, for a quiet API, so a restarted server answers its first queries at speed.
         var mayRunDeferred = MayRunDeferred(entry);
         index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
         index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
-        index.StartCompactionIfDue();
         if (index.PendingCount > 0 || entry.IndexedThroughSequence < ReadTarget(set))
         {
             // Staged records to link, or more to read: the worker goes on once the load is published.

@@ -161,13 +161,15 @@ internal sealed partial class EmbeddingSetIndexes
                 IndexingLog.BuildStarted(_logger, entry.Set.SetId, index.Count, index.ResumedVectors);
             }
 
-            var mayRunDeferred = MayRunDeferred(entry);
-            index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
-            index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
+            // A compaction first: the estimate and the reconnect pass wait for the rebuilt graph rather than walk the old one.
             if (!entry.Saving)
             {
                 index.StartCompactionIfDue(); // not while a save writes the graph: the start waits for the writers
             }
+
+            var mayRunDeferred = MayRunDeferred(entry);
+            index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
+            index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
 
             saveRequested |= entry.SaveRequested && mayRunDeferred;
         }

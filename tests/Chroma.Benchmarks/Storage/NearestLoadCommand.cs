@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class NearestLoadCommand
 {
-    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build] [--burst N]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill; --burst: N more records logged at once into the built graph, then one caller's queries until the graph holds them)";
+    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build] [--burst N] [--delete N]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill; --burst: N more records logged at once into the built graph, then one caller's queries until the graph holds them; --delete: the first N records deleted while one client logs at the steady rate, then one caller's queries until the graph is compacted)";
 
     private const int QueryCount = 1_000;
     private const int Batch = 1_000;
@@ -36,10 +36,11 @@ internal static class NearestLoadCommand
         var steadyRate = args.Int("steady-rate", 2_000);
         var duringBuild = args.Flag("during-build");
         var burst = args.Int("burst", 0);
+        var delete = args.Int("delete", 0);
         args.RejectUnknown();
-        if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0 || burst < 0)
+        if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0 || burst < 0 || delete < 0 || delete >= total || (burst > 0 && delete > 0))
         {
-            throw new ArgumentException("records must be at least 10,000 (above the exact-search threshold); dimension, callers and seconds above 0; burst 0 or more.");
+            throw new ArgumentException("records must be at least 10,000 (above the exact-search threshold); dimension, callers and seconds above 0; burst 0 or more; delete 0 or more and below records; --burst and --delete in separate runs.");
         }
 
         Console.WriteLine($"nearest-load: {total:N0} records of {dimension}-d in one set on {(postgres ? "PostgreSQL" : "SQLite")}, callers {string.Join(',', callers)}, {seconds:F0} s each, {Environment.ProcessorCount} cores, load {Load()}");
@@ -83,6 +84,15 @@ internal static class NearestLoadCommand
                 if (burst > 0)
                 {
                     await BurstAsync(server, client, descriptor, data, total, burst, queries).ConfigureAwait(false);
+                }
+
+                if (delete > 0)
+                {
+                    var stream = MakeDataCommand.Clustered(Math.Max(200_000, total / 2), dimension, new Random(13));
+                    await RetentionRun.RunAsync(
+                        server, client, descriptor, (data, total, delete), (queries, QueryCount), token => LogUntilAsync(server.Endpoint, descriptor, stream, steadyRate, token))
+                        .ConfigureAwait(false);
+                    return 0; // the set is another after it: the ingest phases are measured in runs without --delete
                 }
 
                 // New records beside the set's own, from another seed of the same generator: ingest at a steady rate the
