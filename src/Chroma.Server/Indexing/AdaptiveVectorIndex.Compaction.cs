@@ -12,6 +12,9 @@ internal sealed partial class AdaptiveVectorIndex
 {
     private Task _compaction = Task.CompletedTask;
 
+    // Set at a compaction's hand-over, cleared once the tail is empty (StagesPastQuarter).
+    private bool _drainingAfterCompaction;
+
     // Set when a compaction took over: the next StartEstimateIfStale estimates the rebuilt graph whatever its count.
     private bool _estimateDue;
 
@@ -26,6 +29,14 @@ internal sealed partial class AdaptiveVectorIndex
     /// what the worker reads stays staged until the rebuilt graph takes over.
     /// </summary>
     public bool Compacting => !CompactionCompletion.IsCompleted;
+
+    /// <summary>
+    /// Gets whether the staged tail may grow to the most the settings allow (<c>MaxStagedFloats</c>) rather than to a
+    /// quarter of the graph: while a compaction runs (nothing is linked meanwhile) and until what it left staged is
+    /// linked. Held to a quarter of the graph, the tail of a million-record set that was mostly deleted filled to within
+    /// 5% of its limit in the two minutes of the rebuild at 1,000 records/s; past it the set would be far behind.
+    /// </summary>
+    public bool StagesPastQuarter => Compacting || Volatile.Read(ref _drainingAfterCompaction);
 
     /// <summary>
     /// Starts a compaction on the index threads when tombstones outnumber the graph's live vectors
@@ -77,6 +88,7 @@ internal sealed partial class AdaptiveVectorIndex
             // at the worker's next turn, once an estimate of the old graph still running has ended (none starts meanwhile).
             await EstimateCompletion.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             Volatile.Write(ref _estimateDue, true);
+            Volatile.Write(ref _drainingAfterCompaction, true);
             _settings.Compacted?.Invoke(result, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (_disposing.IsCancellationRequested)

@@ -92,9 +92,15 @@ internal sealed partial class AdaptiveVectorIndex
     public async Task<int> LinkPendingAsync(int max, Func<int, Action<int>, Task> forEach)
     {
         ArgumentNullException.ThrowIfNull(forEach);
-        if (Volatile.Read(ref _pending) is not { Count: > 0 } pending || Hnsw is not { } hnsw || Compacting)
+        if (Compacting)
         {
-            return 0; // while a compaction runs the tail waits for the rebuilt graph (AdaptiveVectorIndex.Compaction)
+            return 0; // the tail waits for the rebuilt graph (AdaptiveVectorIndex.Compaction)
+        }
+
+        if (Volatile.Read(ref _pending) is not { Count: > 0 } pending || Hnsw is not { } hnsw)
+        {
+            Volatile.Write(ref _drainingAfterCompaction, false);
+            return 0;
         }
 
         var oldest = pending.Oldest(max);
@@ -125,6 +131,11 @@ internal sealed partial class AdaptiveVectorIndex
             {
                 pending.Linked(linked);
                 _graphCountBeforeLink = -1;
+            }
+
+            if (pending.Count == 0)
+            {
+                Volatile.Write(ref _drainingAfterCompaction, false);
             }
         }
         catch

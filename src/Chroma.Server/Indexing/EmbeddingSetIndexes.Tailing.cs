@@ -424,13 +424,15 @@ internal sealed partial class EmbeddingSetIndexes
     /// with the set, as the time to link a burst does (a graph insert costs more, the larger the graph). A fixed tail of
     /// 32 Mi floats left a set of 200,000 records a quarter to a third of its queries a second under ingest it could not
     /// keep up with, for answers that still said the index was behind (benchmarks README, "A burst into a million
-    /// records").
+    /// records"). While a compaction runs, and until what it left staged is linked, the tail may fill to
+    /// <see cref="PendingFloatLimit"/> (<see cref="AdaptiveVectorIndex.StagesPastQuarter"/>).
     /// </summary>
     private int PendingLimit(AdaptiveVectorIndex index)
     {
         var dimension = Math.Max(1, index.Dimension);
         var graphFloats = (long)(index.Hnsw?.Count ?? 0) * dimension;
-        var floats = Math.Clamp(graphFloats / 4, Math.Min(SmallestStagedFloats, PendingFloatLimit), PendingFloatLimit);
+        var wanted = index.StagesPastQuarter ? PendingFloatLimit : graphFloats / 4; // a compaction links nothing meanwhile
+        var floats = Math.Clamp(wanted, Math.Min(SmallestStagedFloats, PendingFloatLimit), PendingFloatLimit);
         return (int)Math.Max(PageRows(dimension), floats / dimension);
     }
 
