@@ -44,23 +44,7 @@ public sealed class IndexCompactionTests
         _fixture.Indexes.PendingFloatLimit = 2_000 * Dimension;
         var vectors = TestVectors.Clustered(First + Meanwhile, Dimension, clusters: 8, seed: 93);
         var records = vectors.Select(v => Records.Make(v)).ToArray();
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _fixture.Indexes.CompactionStepObserver = async (rebuild, token) =>
-        {
-            if (held.TrySetResult())
-            {
-                await release.Task.WaitAsync(token);
-            }
-        };
-        await _fixture.IngestAsync(Set, records[..First]);
-        var set = _fixture.Store.RequireSet(Set);
-        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
-        await index.BuildCompletion.WaitAsync(cancellationToken);
-        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        await _fixture.DeleteAsync(set, [.. records[..Deleted].Select(r => r.Id)]);
-        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        await held.Task.WaitAsync(cancellationToken);
+        var (set, index, release) = await HoldCompactionAsync(records[..First], cancellationToken);
 
         // Act: while it is held, 600 records are logged, then 100 live old ones and 10 of the new ones deleted.
         await _fixture.IngestAsync(Set, records[First..]);
@@ -116,25 +100,8 @@ public sealed class IndexCompactionTests
     {
         // Arrange: the graph with its tombstones is saved while the compaction is held, so no applied change is left
         // unsaved when the rebuilt graph takes over.
-        var vectors = TestVectors.Clustered(First, Dimension, clusters: 8, seed: 94);
-        var records = vectors.Select(v => Records.Make(v)).ToArray();
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _fixture.Indexes.CompactionStepObserver = async (rebuild, token) =>
-        {
-            if (held.TrySetResult())
-            {
-                await release.Task.WaitAsync(token);
-            }
-        };
-        await _fixture.IngestAsync(Set, records);
-        var set = _fixture.Store.RequireSet(Set);
-        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
-        await index.BuildCompletion.WaitAsync(cancellationToken);
-        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        await _fixture.DeleteAsync(set, [.. records[..Deleted].Select(r => r.Id)]);
-        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
-        await held.Task.WaitAsync(cancellationToken);
+        var records = TestVectors.Clustered(First, Dimension, clusters: 8, seed: 94).Select(v => Records.Make(v)).ToArray();
+        var (set, index, release) = await HoldCompactionAsync(records, cancellationToken);
         _fixture.Indexes.SaveChanged();
 
         // Act
@@ -152,6 +119,33 @@ public sealed class IndexCompactionTests
             Assert.That((reloaded.Hnsw!.Count, reloaded.Hnsw.Graph.NodeCount), Is.EqualTo((First - Deleted, First - Deleted)), "the file holds the rebuilt graph");
             Assert.That(Logged("Compacting the index"), Is.EqualTo(1), "the restart compacts nothing again");
         });
+    }
+
+    /// <summary>
+    /// Stores <paramref name="first"/> and builds its graph, deletes the first <see cref="Deleted"/> of them, and returns once
+    /// the compaction that starts has copied its first step and waits: until <c>Release</c> is completed.
+    /// </summary>
+    private async Task<(StoredEmbeddingSet Set, AdaptiveVectorIndex Index, TaskCompletionSource Release)> HoldCompactionAsync(
+        Record[] first, CancellationToken cancellationToken)
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _fixture.Indexes.CompactionStepObserver = async (rebuild, token) =>
+        {
+            if (held.TrySetResult())
+            {
+                await release.Task.WaitAsync(token);
+            }
+        };
+        await _fixture.IngestAsync(Set, first);
+        var set = _fixture.Store.RequireSet(Set);
+        var index = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        await index.BuildCompletion.WaitAsync(cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        await _fixture.DeleteAsync(set, [.. first[..Deleted].Select(r => r.Id)]);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        await held.Task.WaitAsync(cancellationToken);
+        return (set, index, release);
     }
 
     private int Logged(string text) => _fixture.Log.Entries.Count(e => e.Message.Contains(text, StringComparison.Ordinal));
