@@ -85,8 +85,8 @@ internal sealed partial class EmbeddingSetIndexes
     }
 
     /// <summary>
-    /// What a save of the set's graph will write, fixed now; null when
-    /// there is nothing to save or a write of it still runs. Worker only.
+    /// What a save of the set's graph will write, fixed now; null when there is nothing to save or a write of it still
+    /// runs. Worker only.
     /// </summary>
     private static PreparedSave? PrepareSave(SetIndexEntry entry)
     {
