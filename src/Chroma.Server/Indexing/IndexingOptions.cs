@@ -59,8 +59,8 @@ public sealed class IndexingOptions
     /// Gets or sets the most floats of a set's vectors that may wait, read from the store but not yet linked into its
     /// HNSW graph, before the index stops reading on and answers queries as behind (<c>index_behind</c>). A set stages a
     /// quarter of its graph's floats, at least 4 Mi (or this, when smaller) and at most this; all of this while its graph
-    /// is rebuilt without deleted records (nothing is linked meanwhile) and until that leaves nothing staged. Every search scans them
-    /// exactly, so this bounds what a burst of ingest adds to a search (at 128 dimensions 32 Mi floats are 262,144
+    /// is rebuilt without deleted records (nothing is linked meanwhile) and until that leaves nothing staged. Every search
+    /// scans them exactly, so this bounds what a burst of ingest adds to a search (at 128 dimensions 32 Mi floats are 262,144
     /// vectors, scanned in about 9-10 ms on the 2-core test machine) against how large a burst stays searchable at once
     /// while the graph links it (1,000-2,000 records a second at a million 128-d vectors on 2 cores, less while scoring
     /// runs). Allowed range 1 Mi to 1 Gi floats (at least a page of records is staged whatever the width). The default
