@@ -292,7 +292,7 @@ internal static class NearestLoadCommand
         }
     }
 
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    internal static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    private static string Line(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+    internal static string Line(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -45,7 +45,7 @@ internal static class RetentionRun
         }
 
         calls.Sort();
-        Console.WriteLine(Line($"  deleted         {deleted:N0} of {total:N0} records in {since.Elapsed.TotalSeconds:F1} s ({calls.Count} calls, p50 {calls[calls.Count / 2]:F0} ms, max {calls[^1]:F0} ms) while one client logs; load {Load()}"));
+        Console.WriteLine(NearestLoadCommand.Line($"  deleted         {deleted:N0} of {total:N0} records in {since.Elapsed.TotalSeconds:F1} s ({calls.Count} calls, p50 {calls[calls.Count / 2]:F0} ms, max {calls[^1]:F0} ms) while one client logs; load {NearestLoadCommand.Load()}"));
         Console.WriteLine("  queries while the graph is compacted (one caller, 2 s windows; time since the deletions began)");
         while (true)
         {
@@ -64,14 +64,14 @@ internal static class RetentionRun
 
             var window = await ConcurrentQueries.RunAsync(
                 client, descriptor.Id, queries.Queries, queries.Count, dimension, truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            Console.WriteLine(Line($"    {since.Elapsed.TotalSeconds,6:F0} s  {index?.IndexedCount ?? 0:N0} indexed, {index?.GraphCount ?? 0:N0} in the graph{(compacted ? " (compacted)" : string.Empty)}: {window}; load {Load()}"));
+            Console.WriteLine(NearestLoadCommand.Line($"    {since.Elapsed.TotalSeconds,6:F0} s  {index?.IndexedCount ?? 0:N0} indexed, {index?.GraphCount ?? 0:N0} in the graph{(compacted ? " (compacted)" : string.Empty)}: {window}; load {NearestLoadCommand.Load()}"));
         }
 
         await stopLogging.CancelAsync().ConfigureAwait(false);
         var streamed = await logging.ConfigureAwait(false);
         var after = await ConcurrentQueries.RunAsync(
             client, descriptor.Id, queries.Queries, queries.Count, dimension, truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        Console.WriteLine(Line($"  compacted       {since.Elapsed.TotalSeconds:F0} s after the deletions began; {streamed:N0} records logged meanwhile; then: {after}"));
+        Console.WriteLine(NearestLoadCommand.Line($"  compacted       {since.Elapsed.TotalSeconds:F0} s after the deletions began; {streamed:N0} records logged meanwhile; then: {after}"));
         foreach (var line in server.LogLines("ompact")) // events 319, 307 and 321
         {
             Console.WriteLine($"  server log: {line}");
@@ -94,8 +94,4 @@ internal static class RetentionRun
         while (token is not null);
         return ids;
     }
-
-    private static string Load() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
-
-    private static string Line(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

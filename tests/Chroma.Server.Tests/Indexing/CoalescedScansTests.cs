@@ -13,36 +13,10 @@ public sealed class CoalescedScansTests
         // Arrange: one pass at a time; the first is held until five more callers wait; each answer names its query's k.
         using var release = new ManualResetEventSlim(false);
         var groups = new List<int>();
-        var scans = new CoalescedScans(
-            queries =>
-            {
-                lock (groups)
-                {
-                    groups.Add(queries.Count);
-                }
-
-                if (queries.Any(q => q.K == 1))
-                {
-                    release.Wait(cancellationToken);
-                }
-
-                return [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, q.K)])];
-            },
-            maxPasses: 1);
+        var scans = HeldFirstPass(groups, release, q => [new VectorNeighbor(q.K, q.K)], cancellationToken);
 
         // Act
-        var first = Task.Run(() => scans.Search(new ExactQuery([0f], 1, null)), cancellationToken);
-        while (groups.Count == 0)
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-
-        var later = Enumerable.Range(2, 5).Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
-        while (scans.WaitingCount < 5)
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-
+        var (first, later) = await StartBehindTheHeldPassAsync(scans, groups, [2, 3, 4, 5, 6], cancellationToken);
         release.Set();
         var answers = await Task.WhenAll([first, .. later]).WaitAsync(cancellationToken);
 
@@ -102,38 +76,11 @@ public sealed class CoalescedScansTests
         // Arrange: one pass at a time; the first is held until three more callers wait; a pass holding k = 3 throws.
         using var release = new ManualResetEventSlim(false);
         var groups = new List<int>();
-        var scans = new CoalescedScans(
-            queries =>
-            {
-                lock (groups)
-                {
-                    groups.Add(queries.Count);
-                }
-
-                if (queries.Any(q => q.K == 1))
-                {
-                    release.Wait(cancellationToken);
-                }
-
-                return queries.Any(q => q.K == 3)
-                    ? throw new ArgumentException("query 3 is malformed")
-                    : [.. queries.Select(q => (IReadOnlyList<VectorNeighbor>)[new VectorNeighbor(q.K, 0)])];
-            },
-            maxPasses: 1);
+        var scans = HeldFirstPass(
+            groups, release, q => q.K == 3 ? throw new ArgumentException("query 3 is malformed") : [new VectorNeighbor(q.K, 0)], cancellationToken);
 
         // Act
-        var first = Task.Run(() => scans.Search(new ExactQuery([0f], 1, null)), cancellationToken);
-        while (groups.Count == 0)
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-
-        var later = new[] { 2, 3, 4 }.Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
-        while (scans.WaitingCount < 3)
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-
+        var (first, later) = await StartBehindTheHeldPassAsync(scans, groups, [2, 3, 4], cancellationToken);
         release.Set();
         await Task.WhenAll([first, .. later.Where((_, i) => i != 1)]).WaitAsync(cancellationToken);
         var error = Assert.ThrowsAsync<ArgumentException>(() => later[1]);
@@ -206,6 +153,56 @@ public sealed class CoalescedScansTests
                 Assert.That(found[i], Is.EqualTo(expected[i]), $"query {i}");
             }
         });
+    }
+
+    /// <summary>
+    /// Scans one pass at a time that answer each query with <paramref name="answer"/> (a throw fails the pass); a pass
+    /// holding the query of k = 1 waits for <paramref name="release"/>. Each pass adds its size to <paramref name="groups"/>.
+    /// </summary>
+    private static CoalescedScans HeldFirstPass(
+        List<int> groups, ManualResetEventSlim release, Func<ExactQuery, IReadOnlyList<VectorNeighbor>> answer, CancellationToken cancellationToken) =>
+        new(
+            queries =>
+            {
+                lock (groups)
+                {
+                    groups.Add(queries.Count);
+                }
+
+                if (queries.Any(q => q.K == 1))
+                {
+                    release.Wait(cancellationToken);
+                }
+
+                return [.. queries.Select(answer)];
+            },
+            maxPasses: 1);
+
+    /// <summary>Starts the search of k = 1, then, once its pass runs, one search for each of <paramref name="later"/>; returns when all of those wait.</summary>
+    private static async Task<(Task<IReadOnlyList<VectorNeighbor>> First, Task<IReadOnlyList<VectorNeighbor>>[] Later)> StartBehindTheHeldPassAsync(
+        CoalescedScans scans, List<int> groups, int[] later, CancellationToken cancellationToken)
+    {
+        var first = Task.Run(() => scans.Search(new ExactQuery([0f], 1, null)), cancellationToken);
+        while (true)
+        {
+            lock (groups)
+            {
+                if (groups.Count > 0)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(5, cancellationToken);
+        }
+
+        var waiting = later.Select(k => Task.Run(() => scans.Search(new ExactQuery([0f], k, null)), cancellationToken)).ToArray();
+        while (scans.WaitingCount < later.Length)
+        {
+            await Task.Delay(5, cancellationToken);
+        }
+
+        return (first, waiting);
     }
 
     private static float[] RandomVector(Random random, int dimension) =>

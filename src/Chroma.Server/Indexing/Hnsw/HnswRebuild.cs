@@ -16,7 +16,6 @@ internal sealed class HnswRebuild
     private readonly HnswGraph _old;
     private readonly int[] _live;
     private readonly ConcurrentQueue<long> _removed = new();
-    private int _copied;
     private int _state; // 0 running, 1 completed, 2 abandoned
 
     internal HnswRebuild(HnswIndex owner, HnswGraph old, int[] live)
@@ -33,9 +32,6 @@ internal sealed class HnswRebuild
 
     /// <summary>Gets the graph's nodes when the rebuild began, tombstones included.</summary>
     public int NodesAtStart { get; }
-
-    /// <summary>Gets how many vectors were copied so far (a vector removed before its turn is skipped, not counted).</summary>
-    public int Copied => Volatile.Read(ref _copied);
 
     /// <summary>Gets whether the rebuild is still to complete or be abandoned.</summary>
     public bool Running => Volatile.Read(ref _state) == 0;
@@ -74,9 +70,9 @@ internal sealed class HnswRebuild
             throw new InvalidOperationException("The rebuild has completed or was abandoned.");
         }
 
-        var (linked, _) = Rebuilt.Options.Metric == HnswMetric.L2 ? Rebuilt.Reconnect<L2Distance>() : Rebuilt.Reconnect<DotDistance>();
+        _ = Rebuilt.Options.Metric == HnswMetric.L2 ? Rebuilt.Reconnect<L2Distance>() : Rebuilt.Reconnect<DotDistance>();
         var (added, removed) = _owner.FinishRebuild(this);
-        return new HnswRebuildResult(Rebuilt.LiveCount, NodesAtStart - Count, added, removed, linked);
+        return new HnswRebuildResult(Rebuilt.LiveCount, NodesAtStart - Count, added, removed);
     }
 
     /// <summary>Drops the rebuilt graph; the index keeps its own (with its tombstones). Idempotent.</summary>
@@ -128,8 +124,6 @@ internal sealed class HnswRebuild
             // Stored normalised already under cosine.
             Rebuilt.Insert<DotDistance>(to, _old.Nodes.VectorSpan(from));
         }
-
-        Interlocked.Increment(ref _copied);
     }
 }
 
@@ -138,5 +132,4 @@ internal sealed class HnswRebuild
 /// <param name="TombstonesDropped">Removed vectors the old graph held at the start and the new one does not.</param>
 /// <param name="AddedDuringRebuild">Vectors added during the rebuild, copied in at the hand-over.</param>
 /// <param name="RemovedDuringRebuild">Vectors removed during the rebuild after they were copied, removed at the hand-over.</param>
-/// <param name="Relinked">Nodes of the rebuilt graph that parallel copies left unreachable and the last pass linked in.</param>
-internal sealed record HnswRebuildResult(int Live, int TombstonesDropped, int AddedDuringRebuild, int RemovedDuringRebuild, int Relinked);
+internal sealed record HnswRebuildResult(int Live, int TombstonesDropped, int AddedDuringRebuild, int RemovedDuringRebuild);
