@@ -27,13 +27,14 @@ internal sealed partial class AdaptiveVectorIndex
     /// The vectors <paramref name="hnsw"/> holds and those staged behind it, each once: while a batch is linked its
     /// vectors are counted as staged (they leave the tail only once every one is in the graph), and the graph as it
     /// was before the batch. Only the worker changes the graph's count, and while it links a batch only that batch
-    /// does, so this is what the index held before the batch, plus what was staged since.
+    /// does, so this is what the index held before the batch, plus what was staged since. Held removals
+    /// (<see cref="TryHoldRemovals"/>) are still in the graph and not counted.
     /// </summary>
     private (int Graph, int Staged) LinkedAndStaged(HnswVectorIndex hnsw)
     {
         lock (_linkCountLock)
         {
-            var graph = _graphCountBeforeLink >= 0 ? _graphCountBeforeLink : hnsw.Count;
+            var graph = (_graphCountBeforeLink >= 0 ? _graphCountBeforeLink : hnsw.Count) - HeldRemovalCount;
             return (graph, PendingCount);
         }
     }
@@ -213,7 +214,7 @@ internal sealed partial class AdaptiveVectorIndex
         // The tail first: a vector linked meanwhile is then in the graph's answer (or both), never in neither.
         var pending = Volatile.Read(ref _pending);
         var staged = pending is { Count: > 0 } ? pending.Search(query, k, dataset) : [];
-        var graph = hnsw.Search(query, k, dataset, options);
+        var graph = SearchGraph(hnsw, Volatile.Read(ref _heldRemovals), query, k, dataset, options);
         return PendingVectors.Merge(graph, staged, k);
     }
 

@@ -96,6 +96,7 @@ internal sealed partial class EmbeddingSetIndexes
         }
 
         entry.SaveRequested = false;
+        entry.LoadedIndex?.ApplyHeldRemovals(); // the file holds every deletion read so far
         var replaced = entry.TakeGraphReplaced(); // compacted: the file holds the old graph, whatever its version says
         if (entry.LoadedIndex?.Hnsw is not { } hnsw || (entry.Version == entry.SavedVersion && !replaced))
         {
@@ -108,7 +109,7 @@ internal sealed partial class EmbeddingSetIndexes
         {
             Estimate = hnsw.Estimate,
         };
-        return new PreparedSave(hnsw, header, entry.Version);
+        return new PreparedSave(hnsw, header, entry.Version, replaced);
     }
 
     /// <summary>Gets or sets what runs on the writing thread just before a save writes its file (tests hold a write with it).</summary>
@@ -136,6 +137,13 @@ internal sealed partial class EmbeddingSetIndexes
         catch (UnauthorizedAccessException ex)
         {
             IndexingLog.SaveFailed(_logger, entry.Set.SetId, ex);
+        }
+
+        // The next save retries what changed (its version is not marked saved), and a graph a compaction replaced even
+        // when nothing changes meanwhile: else a restart would load the old file and compact again.
+        if (save.GraphReplaced)
+        {
+            entry.MarkGraphReplaced();
         }
 
         return false;
@@ -246,7 +254,7 @@ internal sealed partial class EmbeddingSetIndexes
                     break;
                 }
 
-                Stage(index, changes);
+                Stage(index, changes, removeDeleted: true);
                 added += changes.Sequences.Length;
                 highWater = changes.Through;
                 if (!changes.HasMore)
@@ -342,5 +350,5 @@ internal sealed partial class EmbeddingSetIndexes
     }
 
     /// <summary>A save fixed on the worker: the graph, the header the file gets, and the entry's version it reflects.</summary>
-    private sealed record PreparedSave(HnswVectorIndex Graph, SetIndexHeader Header, long Version);
+    private sealed record PreparedSave(HnswVectorIndex Graph, SetIndexHeader Header, long Version, bool GraphReplaced);
 }

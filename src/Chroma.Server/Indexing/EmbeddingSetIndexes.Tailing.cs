@@ -41,6 +41,13 @@ internal sealed partial class EmbeddingSetIndexes
     public int PendingFloatLimit { get; set; }
 
     /// <summary>
+    /// Gets or sets how many deletions of linked records one set may hold while its graph's file is written
+    /// (<see cref="AdaptiveVectorIndex.TryHoldRemovals"/>); past it, the worker waits for the write. The default value is
+    /// 262,144.
+    /// </summary>
+    public int HeldRemovalLimit { get; set; } = 262_144;
+
+    /// <summary>
     /// Gets or sets the floats a set's staged tail may hold whatever the size of its graph (when
     /// <see cref="PendingFloatLimit"/> is not smaller). The default value is 4 Mi: 32,768 vectors of 128 floats, scanned in
     /// about 1 ms.
@@ -260,6 +267,11 @@ internal sealed partial class EmbeddingSetIndexes
     /// </summary>
     private async Task<bool> CatchUpStagedAsync(SetIndexEntry entry, AdaptiveVectorIndex index)
     {
+        if (!entry.Saving && index.ApplyHeldRemovals() is > 0 and var removed)
+        {
+            IndexingLog.HeldRemovalsApplied(_logger, entry.Set.SetId, removed); // deletions read while the file was written
+        }
+
         for (var step = 0; step < PagesPerTurn && !IsDisposed; step++)
         {
             var readMore = true; // with the tail full, the store is read on once it has room
@@ -276,13 +288,19 @@ internal sealed partial class EmbeddingSetIndexes
                 var (changes, anything) = ReadPage(entry);
                 if (anything)
                 {
+                    var held = false;
                     if (changes.Deleted.Count > 0 && entry.SaveInFlight is { IsCompleted: false } write)
                     {
-                        // A deletion may be of a linked record, which changes the graph the save is writing.
-                        await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure is Write's to log
+                        // A deletion may be of a linked record, which changes the graph the save is writing (its writer
+                        // gate is held until the write ends): held, searches leave it out at once; past the limit, wait.
+                        held = index.TryHoldRemovals(changes.Deleted, HeldRemovalLimit);
+                        if (!held)
+                        {
+                            await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // its failure is Write's to log
+                        }
                     }
 
-                    Stage(index, changes);
+                    Stage(index, changes, removeDeleted: !held);
                     Applied(entry, changes);
                 }
 
@@ -436,12 +454,16 @@ internal sealed partial class EmbeddingSetIndexes
         return (int)Math.Max(PageRows(dimension), floats / dimension);
     }
 
-    private static void Stage(AdaptiveVectorIndex index, RecordChangePage changes)
+    private static void Stage(AdaptiveVectorIndex index, RecordChangePage changes, bool removeDeleted)
     {
-        // Deletions are of records inserted in earlier pages (see ApplyAsync): pending ones leave the tail, others the graph.
-        foreach (var sequence in changes.Deleted)
+        // Deletions are of records inserted in earlier pages (see ApplyAsync): pending ones leave the tail, others the
+        // graph (unless the caller held them: TryHoldRemovals).
+        if (removeDeleted)
         {
-            index.Remove(sequence);
+            foreach (var sequence in changes.Deleted)
+            {
+                index.Remove(sequence);
+            }
         }
 
         index.StageMany(changes.Sequences, changes.Vectors, changes.Datasets);

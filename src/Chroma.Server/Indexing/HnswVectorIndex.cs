@@ -288,7 +288,7 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
                 if (tag is null && IsFar(found, Estimate))
                 {
                     var wide = FarBeam(beam);
-                    found = ScanCostsNoMore(nodes, wide, Graph.Options.M) ? Graph.SearchExactly(query, k) : Graph.Search(query, k, tag, wide);
+                    found = ScanCostsNoMore(nodes, wide, Graph.Options.M) ? Graph.SearchExactly(query, k) : Graph.SearchFromSample(query, k, wide);
                 }
             }
         }

@@ -18,7 +18,7 @@ namespace Chroma.Benchmarks.Storage;
 /// </summary>
 internal static class NearestLoadCommand
 {
-    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build] [--burst N] [--delete N]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill; --burst: N more records logged at once into the built graph, then one caller's queries until the graph holds them; --delete: the first N records deleted while one client logs at the steady rate, then one caller's queries until the graph is compacted)";
+    public const string Usage = "[--records 200000] [--dimension 128] [--callers 1,2,4,8,16,32,64] [--seconds 5] [--steady-rate 2000] [--postgres] [--during-build] [--burst N] [--delete N] [--server-log FILE]   (FindNearest under concurrent callers, alone and during ingest; --during-build: also while the first graph is built after the fill; --burst: N more records logged at once into the built graph, then one caller's queries until the graph holds them; --delete: the first N records deleted while one client logs at the steady rate, then one caller's queries until the graph is compacted; --server-log: the server's log, timestamped, to FILE)";
 
     private const int QueryCount = 1_000;
     private const int Batch = 1_000;
@@ -37,6 +37,7 @@ internal static class NearestLoadCommand
         var duringBuild = args.Flag("during-build");
         var burst = args.Int("burst", 0);
         var delete = args.Int("delete", 0);
+        var serverLog = args.Optional("server-log");
         args.RejectUnknown();
         if (total < 10_000 || dimension < 1 || callers.Any(c => c < 1) || seconds <= 0 || burst < 0 || delete < 0 || delete >= total || (burst > 0 && delete > 0))
         {
@@ -63,7 +64,7 @@ internal static class NearestLoadCommand
         try
         {
             var descriptor = new EmbeddingSetDescriptor("bench-load", "1", "fc", dimension);
-            var server = ReplicaProcess.Start(connectionString, root);
+            var server = ReplicaProcess.Start(connectionString, root, logFile: serverLog);
             await using (server.ConfigureAwait(false))
             {
                 await using var client = new ChromaClient(new ChromaClientOptions { Endpoint = server.Endpoint, RequestTimeout = TimeSpan.FromMinutes(2) });

@@ -48,6 +48,38 @@ public sealed class FarQuerySearchTests : IndexBuildThreadsFixture
         });
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task SearchFromSample_QueriesTenTimesTheDataScale_FindsWhatTheWalkFromTheDescentMisses(CancellationToken cancellationToken)
+    {
+        // Arrange: the same graph and far queries; the ten nearest of the first query are deleted.
+        var vectors = TestVectors.Clustered(6_000, 24, clusters: 40, seed: 61);
+        var graph = TestVectors.Build(vectors, HnswMetric.L2);
+        using var index = new HnswVectorIndex(graph, new Dictionary<string, int>());
+        index.Estimate = await RecallEstimator.EstimateAsync(graph, Threads, RecallEstimator.DefaultSampleSize, seed: 17, cancellationToken);
+        var scale = vectors.Average(v => MathF.Sqrt(v.Sum(x => x * x)));
+        var far = TestVectors.Uniform(100, 24, seed: 62).Select(q => Scaled(q, 10 * scale)).ToArray();
+        var removed = TestVectors.ExactNearest(vectors, Enumerable.Range(0, vectors.Length), far[0], K, HnswMetric.L2);
+        foreach (var key in removed)
+        {
+            graph.Remove(key);
+        }
+
+        // Act: both at the default breadth.
+        var live = Enumerable.Range(0, vectors.Length).Where(i => !removed.Contains((long)i)).ToArray();
+        var exact = far.Select(q => TestVectors.ExactNearest(vectors, live, q, K, HnswMetric.L2)).ToList();
+        var walked = far.Select(q => graph.Search(q, K, tag: null, ef: index.SearchBreadth)).ToList();
+        var seeded = far.Select(q => graph.SearchFromSample(q, K, index.SearchBreadth)).ToList();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(TestVectors.Recall(exact, walked), Is.LessThan(0.95), "precondition: the walk from the descent misses far queries' neighbours");
+            Assert.That(TestVectors.Recall(exact, seeded), Is.GreaterThanOrEqualTo(0.98));
+            Assert.That(seeded[0].Select(r => r.Key).Intersect(removed), Is.Empty, "deleted vectors are not answered");
+            Assert.That(seeded.Select(r => r.Length), Is.All.EqualTo(K));
+        });
+    }
+
     [TestCase(32_768, 1_024, 16, true, TestName = "ScanCostsNoMore_NodesEqualTheWalksDistances_Scans")]
     [TestCase(32_769, 1_024, 16, false, TestName = "ScanCostsNoMore_OneNodeMore_Walks")]
     [TestCase(131_072, 4_096, 16, true, TestName = "ScanCostsNoMore_WiderBeam_ScansMore")]

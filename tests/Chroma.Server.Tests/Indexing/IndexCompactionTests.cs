@@ -95,8 +95,10 @@ public sealed class IndexCompactionTests
         });
     }
 
-    [Test, CancelAfter(120_000)]
-    public async Task SaveChanged_AfterACompactionAndNoOtherChange_WritesTheRebuiltGraph(CancellationToken cancellationToken)
+    [TestCase(false, TestName = "SaveChanged_AfterACompactionAndNoOtherChange_WritesTheRebuiltGraph")]
+    [TestCase(true, TestName = "SaveChanged_TheFirstSaveAfterACompactionFails_TheNextWritesTheRebuiltGraph")]
+    [CancelAfter(120_000)]
+    public async Task SaveChanged_AfterACompaction(bool firstSaveFails, CancellationToken cancellationToken)
     {
         // Arrange: the graph with its tombstones is saved while the compaction is held, so no applied change is left
         // unsaved when the rebuilt graph takes over.
@@ -104,10 +106,23 @@ public sealed class IndexCompactionTests
         var (set, index, release) = await HoldCompactionAsync(records, cancellationToken);
         _fixture.Indexes.SaveChanged();
 
-        // Act
+        // Act: with firstSaveFails, every save after the compaction fails (logged) until the last one here: the one the
+        // worker starts after the hand-over, and one more.
+        if (firstSaveFails)
+        {
+            _fixture.Indexes.BeforeSaveWrite = () => throw new IOException("No space left on device");
+        }
+
         release.SetResult();
         await index.CompactionCompletion.WaitAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        if (firstSaveFails)
+        {
+            Assert.That(_fixture.Indexes.SaveChanged(), Is.Zero, "precondition: the saves failed");
+            Assert.That(Logged("Could not save the index"), Is.GreaterThanOrEqualTo(1), "precondition: a save was tried and failed");
+            _fixture.Indexes.BeforeSaveWrite = null;
+        }
+
         _fixture.Indexes.SaveChanged();
         _fixture.Restart();
         var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);

@@ -167,11 +167,54 @@ public sealed class IndexStagingTests
     }
 
     [Test, CancelAfter(60_000)]
-    public async Task StartSaves_DeletionOfALinkedRecordWhileTheFileIsWritten_AppliedAfterTheWriteAndNotFoundAfterARestart(CancellationToken cancellationToken)
+    public async Task StartSaves_DeletionsOfLinkedRecordsWhileTheFileIsWritten_LeftOutAtOnceAndRemovedFromTheGraphAfterTheWrite(CancellationToken cancellationToken)
     {
-        // Arrange: 1,000 records linked; the save's write is held on its thread; record 200 is deleted meanwhile.
+        // Arrange: 1,000 records linked; the save's write is held on its thread; records 200 and 201 are deleted meanwhile.
         var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        using var write = new HeldSaveWrite(_fixture.Indexes, cancellationToken);
+        await write.StartAsync();
+        var deleted = SequenceOf(set, 200);
+        await _fixture.DeleteUnindexedAsync(set, _backlog[199].Id, _backlog[200].Id);
+        _fixture.Indexes.Poll();
+
+        // Act: a query near record 200 waits for the deletions' sequence (the fixture's clock does not move, so its wait
+        // cannot time out); one worker turn runs while the write is held.
+        var search = _fixture.Indexes.SearchAsync(set, [200, 0, 0, 0], 2, null, cancellationToken);
+        await _fixture.Indexes.ApplyRoundAsync().WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        var found = await search.WaitAsync(TimeSpan.FromSeconds(20), cancellationToken);
+        var (heldWhileWriting, inGraphWhileWriting, countWhileWriting) = (index.HeldRemovalCount, index.Hnsw!.Graph.Contains(deleted), index.Count);
+        write.Release();
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        var (heldAfter, inGraphAfter) = (index.HeldRemovalCount, index.Hnsw!.Graph.Contains(deleted));
+        _fixture.Restart();
+        var reloaded = await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+
+        // Assert: answered during the write without the deleted records, which stayed in the graph being written (their
+        // removal held) and left it once the write ended.
+        Assert.Multiple(() =>
+        {
+            Assert.That(found.Select(n => n.Distance), Is.EqualTo(new[] { 1f, 4f }), "records 199 and 202: the deleted ones are left out");
+            Assert.That(heldWhileWriting, Is.EqualTo(2));
+            Assert.That(inGraphWhileWriting, Is.True, "the graph being written did not change");
+            Assert.That(countWhileWriting, Is.EqualTo(999), "held removals are not counted");
+            Assert.That(heldAfter, Is.Zero);
+            Assert.That(inGraphAfter, Is.False, "removed from the graph once the write ended");
+            Assert.That(index.Count, Is.EqualTo(999));
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.Zero);
+            Assert.That(reloaded.Search([200, 0, 0, 0], 1).Single().Distance, Is.EqualTo(1f), "not found after a restart");
+            Assert.That(reloaded.Count, Is.EqualTo(999));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task StartSaves_MoreDeletionsWhileTheFileIsWrittenThanMayBeHeld_AppliedAfterTheWriteAndNotFoundAfterARestart(CancellationToken cancellationToken)
+    {
+        // Arrange: 1,000 records linked; the save's write is held on its thread; record 200 is deleted meanwhile, past a
+        // limit of no held removal.
+        var (set, index) = await GraphWithBacklogAsync(1_000, cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync().WaitAsync(cancellationToken);
+        _fixture.Indexes.HeldRemovalLimit = 0;
         using var write = new HeldSaveWrite(_fixture.Indexes, cancellationToken);
         await write.StartAsync();
         await _fixture.DeleteUnindexedAsync(set, _backlog[199].Id);

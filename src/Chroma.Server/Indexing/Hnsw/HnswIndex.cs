@@ -142,7 +142,24 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>Allocation-free search: fills <paramref name="results"/> (k = its length), nearest first.</summary>
     /// <returns>How many results were written (fewer than k when fewer vectors qualify).</returns>
     public int Search(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag = null, int ef = 0)
-        => SearchCore(query, results, tag, ef, exact: false);
+        => SearchCore(query, results, tag, ef, SearchKind.Walk);
+
+    /// <summary>
+    /// Finds up to <paramref name="k"/> nearest vectors, nearest first, with a walk of beam <paramref name="ef"/> that
+    /// starts from the nodes nearest the query among an even sample of the graph as well as where the descent ends: for
+    /// queries far from the data, where the descent alone leads the walk astray (see HnswGraph.SearchFromSample).
+    /// </summary>
+    public HnswSearchResult[] SearchFromSample(ReadOnlySpan<float> query, int k, int ef)
+    {
+        if (k < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        }
+
+        var buffer = new HnswSearchResult[Math.Min(k, Math.Max(Graph.LiveCount, 1))];
+        int found = SearchCore(query, buffer, null, ef, SearchKind.FromSample);
+        return found == buffer.Length ? buffer : buffer[..found];
+    }
 
     /// <summary>Exact k nearest by scanning every live vector (reference for recall, and for tiny subsets).</summary>
     public HnswSearchResult[] SearchExactly(ReadOnlySpan<float> query, int k, int? tag = null)
@@ -153,7 +170,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         }
 
         var buffer = new HnswSearchResult[k];
-        int found = SearchCore(query, buffer, tag, 0, exact: true);
+        int found = SearchCore(query, buffer, tag, 0, SearchKind.Exact);
         return buffer[..found];
     }
 
@@ -202,7 +219,20 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>Releases the writer gate.</summary>
     public void Dispose() => _writeGate.Dispose();
 
-    private int SearchCore(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag, int ef, bool exact)
+    /// <summary>How many nodes <see cref="SearchFromSample"/> measures to seed its walk: 4,096 distances, about 0.2 ms at 128 floats.</summary>
+    internal const int FarSampleSize = 4_096;
+
+    /// <summary>How many of the sample's nearest nodes seed the walk of <see cref="SearchFromSample"/>.</summary>
+    internal const int FarSeedCount = 32;
+
+    private enum SearchKind
+    {
+        Walk,
+        Exact,
+        FromSample,
+    }
+
+    private int SearchCore(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag, int ef, SearchKind kind)
     {
         ValidateVector(query, nameof(query));
         if (ef < 0)
@@ -224,9 +254,12 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         {
             fixed (float* q = query)
             {
-                found = exact
-                    ? graph.SearchExactly<L2Distance>(q, tagFilter, results)
-                    : graph.Search<L2Distance>(q, ef, tagFilter, results);
+                found = kind switch
+                {
+                    SearchKind.Exact => graph.SearchExactly<L2Distance>(q, tagFilter, results),
+                    SearchKind.FromSample => graph.SearchFromSample<L2Distance>(q, ef, FarSampleSize, FarSeedCount, results),
+                    _ => graph.Search<L2Distance>(q, ef, tagFilter, results),
+                };
             }
         }
         else
@@ -241,9 +274,12 @@ internal sealed unsafe partial class HnswIndex : IDisposable
 
             fixed (float* q = normalised)
             {
-                found = exact
-                    ? graph.SearchExactly<DotDistance>(q, tagFilter, results)
-                    : graph.Search<DotDistance>(q, ef, tagFilter, results);
+                found = kind switch
+                {
+                    SearchKind.Exact => graph.SearchExactly<DotDistance>(q, tagFilter, results),
+                    SearchKind.FromSample => graph.SearchFromSample<DotDistance>(q, ef, FarSampleSize, FarSeedCount, results),
+                    _ => graph.Search<DotDistance>(q, ef, tagFilter, results),
+                };
             }
         }
 

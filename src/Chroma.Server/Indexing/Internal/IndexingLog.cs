@@ -41,6 +41,10 @@ internal static partial class IndexingLog
         Message = "The old graph of '{SetId}' is garbage after its compaction; resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB, {CommittedMiB:F0} MiB committed)")]
     public static partial void CompactionMemoryReturned(ILogger logger, string setId, double beforeMiB, double afterMiB, double heapMiB, double committedMiB, double elapsedMs);
 
+    [LoggerMessage(EventId = 322, Level = LogLevel.Debug,
+        Message = "Removed {Count} records of '{SetId}' from its graph, deleted while the graph's file was written (left out of searches meanwhile)")]
+    public static partial void HeldRemovalsApplied(ILogger logger, string setId, int count);
+
     [LoggerMessage(EventId = 320, Level = LogLevel.Error,
         Message = "Could not compact the index of '{SetId}'; it keeps serving from its graph with the deleted records' tombstones, and tries again once an eighth more is deleted")]
     public static partial void CompactionFailed(ILogger logger, string setId, Exception exception);

@@ -78,6 +78,70 @@ internal sealed unsafe partial class HnswGraph
         return Drain(scratch.Results, results);
     }
 
+    /// <summary>
+    /// Like <see cref="Search{TDist}"/> without a tag, but layer 0's walk starts from the <paramref name="seedCount"/>
+    /// nodes nearest the query among an even sample of about <paramref name="sampleSize"/> nodes (by id, so spread over the
+    /// insertion order), and from where the usual descent ends. For a query far from the data the descent's greedy walk
+    /// stops at a node that is near only in the graph's upper layers, and a beam from there reaches few true neighbours
+    /// (0.54-0.72 recall@10 at 150,000 records with a beam of 4,096); the nearest sampled nodes lie among them.
+    /// </summary>
+    public int SearchFromSample<TDist>(float* query, int ef, int sampleSize, int seedCount, Span<HnswSearchResult> results)
+        where TDist : struct, IDistance
+    {
+        int k = results.Length;
+        long entry = Volatile.Read(ref _entry);
+        if (entry == EmptyEntry || k == 0)
+        {
+            return 0;
+        }
+
+        SearchScratch scratch = SearchScratch.ForCurrentThread();
+        ef = Math.Max(ef, k);
+        Descend<TDist>(query, entry, 0, scratch);
+        List<int> seeds = scratch.Seeds;
+
+        // The sample's nearest, kept in the results heap (the layer's search clears it).
+        MaxHeap nearest = scratch.Results;
+        nearest.Clear();
+        int count = NodeCount;
+        int stride = Math.Max(1, count / Math.Max(1, sampleSize));
+        for (int node = stride / 2; node < count; node += stride)
+        {
+            if (Volatile.Read(ref _nodes.Ready(node)) == 0)
+            {
+                continue;
+            }
+
+            float d = TDist.Between(query, _nodes.Vector(node), Dim);
+            if (nearest.Count < seedCount)
+            {
+                nearest.Push(d, node);
+            }
+            else if (d < nearest.TopPriority)
+            {
+                nearest.Pop();
+                nearest.Push(d, node);
+            }
+        }
+
+        while (nearest.Count > 0)
+        {
+            seeds.Add(nearest.TopNode);
+            nearest.Pop();
+        }
+
+        if (LiveCount < count)
+        {
+            SearchLayer<TDist, AcceptLive>(query, CollectionsMarshal.AsSpan(seeds), ef, 0, scratch, default);
+        }
+        else
+        {
+            SearchLayer<TDist, AcceptAll>(query, CollectionsMarshal.AsSpan(seeds), ef, 0, scratch, default);
+        }
+
+        return Drain(scratch.Results, results);
+    }
+
     /// <summary>Exact k nearest among accepted nodes (the filtered fallback, and the tests' reference).</summary>
     public int SearchExactly<TDist>(float* query, int tag, Span<HnswSearchResult> results)
         where TDist : struct, IDistance
