@@ -80,6 +80,12 @@ public sealed class FarQuerySearchTests : IndexBuildThreadsFixture
         });
     }
 
+    [TestCase(6_000, 4_096, TestName = "FarSampleSize_SmallGraph_TheFewest")]
+    [TestCase(1_000_000, 15_625, TestName = "FarSampleSize_AMillion_OneNodeIn64")]
+    [TestCase(10_000_000, 16_384, TestName = "FarSampleSize_TenMillion_TheMost")]
+    public void FarSampleSize_GrowsWithTheGraph(int nodes, int sample) =>
+        Assert.That(HnswIndex.FarSampleSize(nodes), Is.EqualTo(sample));
+
     [TestCase(32_768, 1_024, 16, true, TestName = "ScanCostsNoMore_NodesEqualTheWalksDistances_Scans")]
     [TestCase(32_769, 1_024, 16, false, TestName = "ScanCostsNoMore_OneNodeMore_Walks")]
     [TestCase(131_072, 4_096, 16, true, TestName = "ScanCostsNoMore_WiderBeam_ScansMore")]
