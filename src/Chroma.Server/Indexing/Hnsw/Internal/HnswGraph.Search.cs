@@ -83,7 +83,8 @@ internal sealed unsafe partial class HnswGraph
     /// nodes nearest the query among an even sample of about <paramref name="sampleSize"/> nodes (by id, so spread over the
     /// insertion order), and from where the usual descent ends. For a query far from the data the descent's greedy walk
     /// stops at a node that is near only in the graph's upper layers, and a beam from there reaches few true neighbours
-    /// (0.54-0.72 recall@10 at 150,000 records with a beam of 4,096); the nearest sampled nodes lie among them.
+    /// (recall@10 0.80 at 150,000 clustered records and 0.49-0.53 at a million, beam 1,024, `recall-estimate`); the
+    /// nearest sampled nodes lie among them.
     /// </summary>
     public int SearchFromSample<TDist>(float* query, int ef, int sampleSize, int seedCount, Span<HnswSearchResult> results)
         where TDist : struct, IDistance
