@@ -88,7 +88,7 @@ internal sealed partial class EmbeddingSetIndexes
     /// What a save of the set's graph will write, fixed now; null when there is nothing to save or a write of it still
     /// runs. Worker only.
     /// </summary>
-    private static PreparedSave? PrepareSave(SetIndexEntry entry)
+    private PreparedSave? PrepareSave(SetIndexEntry entry)
     {
         if (entry.Saving)
         {
@@ -96,7 +96,11 @@ internal sealed partial class EmbeddingSetIndexes
         }
 
         entry.SaveRequested = false;
-        entry.LoadedIndex?.ApplyHeldRemovals(); // the file holds every deletion read so far
+        if (entry.LoadedIndex is { } loaded)
+        {
+            ApplyHeldRemovals(entry, loaded); // the file holds every deletion read so far
+        }
+
         var replaced = entry.TakeGraphReplaced(); // compacted: the file holds the old graph, whatever its version says
         if (entry.LoadedIndex?.Hnsw is not { } hnsw || (entry.Version == entry.SavedVersion && !replaced))
         {

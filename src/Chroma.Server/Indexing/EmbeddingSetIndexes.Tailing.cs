@@ -267,9 +267,9 @@ internal sealed partial class EmbeddingSetIndexes
     /// </summary>
     private async Task<bool> CatchUpStagedAsync(SetIndexEntry entry, AdaptiveVectorIndex index)
     {
-        if (!entry.Saving && index.ApplyHeldRemovals() is > 0 and var removed)
+        if (!entry.Saving)
         {
-            IndexingLog.HeldRemovalsApplied(_logger, entry.Set.SetId, removed); // deletions read while the file was written
+            ApplyHeldRemovals(entry, index);
         }
 
         for (var step = 0; step < PagesPerTurn && !IsDisposed; step++)
@@ -452,6 +452,15 @@ internal sealed partial class EmbeddingSetIndexes
         var wanted = index.StagesPastQuarter ? PendingFloatLimit : graphFloats / 4; // a compaction links nothing meanwhile
         var floats = Math.Clamp(wanted, Math.Min(SmallestStagedFloats, PendingFloatLimit), PendingFloatLimit);
         return (int)Math.Max(PageRows(dimension), floats / dimension);
+    }
+
+    /// <summary>Removes from the graph the deletions held while its file was written (none may be writing now). Worker only.</summary>
+    private void ApplyHeldRemovals(SetIndexEntry entry, AdaptiveVectorIndex index)
+    {
+        if (index.ApplyHeldRemovals() is > 0 and var removed)
+        {
+            IndexingLog.HeldRemovalsApplied(_logger, entry.Set.SetId, removed);
+        }
     }
 
     private static void Stage(AdaptiveVectorIndex index, RecordChangePage changes, bool removeDeleted)

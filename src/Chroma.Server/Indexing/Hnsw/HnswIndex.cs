@@ -127,27 +127,18 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <param name="k">Number of neighbours wanted, at least 1.</param>
     /// <param name="tag">Only vectors with this tag qualify; null for all.</param>
     /// <param name="ef">Beam width; 0 uses <see cref="HnswOptions.EfSearch"/>. Raised to k when smaller.</param>
-    public HnswSearchResult[] Search(ReadOnlySpan<float> query, int k, int? tag = null, int ef = 0)
-    {
-        if (k < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
-        }
-
-        var buffer = new HnswSearchResult[Math.Min(k, Math.Max(Graph.LiveCount, 1))];
-        int found = Search(query, buffer, tag, ef);
-        return found == buffer.Length ? buffer : buffer[..found];
-    }
+    public HnswSearchResult[] Search(ReadOnlySpan<float> query, int k, int? tag = null, int ef = 0) =>
+        Nearest(query, k, tag, ef);
 
     /// <summary>Allocation-free search: fills <paramref name="results"/> (k = its length), nearest first.</summary>
     /// <returns>How many results were written (fewer than k when fewer vectors qualify).</returns>
     public int Search(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag = null, int ef = 0)
-        => SearchCore(query, results, tag, ef, SearchKind.Walk);
+        => SearchCore(query, results, tag, ef, exact: false);
 
     /// <summary>
     /// Finds up to <paramref name="k"/> nearest vectors, nearest first, with a walk of beam <paramref name="ef"/> that
     /// starts from the nodes nearest the query among an even sample of the graph as well as where the descent ends: for
-    /// queries far from the data, where the descent alone leads the walk astray (see HnswGraph.SearchFromSample).
+    /// queries far from the data, where the descent alone leads the walk astray (see HnswGraph.SeedFromSample).
     /// </summary>
     /// <param name="query">Exactly <see cref="Dimension"/> finite floats.</param>
     /// <param name="k">Number of neighbours wanted, at least 1.</param>
@@ -155,16 +146,9 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <param name="sampleSize">How many nodes the sample holds, about; null: <see cref="FarSampleSize"/> for the graph's size (the benchmarks try others).</param>
     public HnswSearchResult[] SearchFromSample(ReadOnlySpan<float> query, int k, int ef, int? sampleSize = null)
     {
-        if (k < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
-        }
-
         var size = sampleSize ?? FarSampleSize(Graph.NodeCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1, nameof(sampleSize));
-        var buffer = new HnswSearchResult[Math.Min(k, Math.Max(Graph.LiveCount, 1))];
-        int found = SearchCore(query, buffer, null, ef, SearchKind.FromSample, size);
-        return found == buffer.Length ? buffer : buffer[..found];
+        return Nearest(query, k, null, ef, size);
     }
 
     /// <summary>Exact k nearest by scanning every live vector (reference for recall, and for tiny subsets).</summary>
@@ -176,7 +160,7 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         }
 
         var buffer = new HnswSearchResult[k];
-        int found = SearchCore(query, buffer, tag, 0, SearchKind.Exact);
+        int found = SearchCore(query, buffer, tag, 0, exact: true);
         return buffer[..found];
     }
 
@@ -235,14 +219,21 @@ internal sealed unsafe partial class HnswIndex : IDisposable
     /// <summary>How many of the sample's nearest nodes seed the walk of <see cref="SearchFromSample"/>.</summary>
     internal const int FarSeedCount = 32;
 
-    private enum SearchKind
+    // Up to k nearest, as an array no longer than the live vectors.
+    private HnswSearchResult[] Nearest(ReadOnlySpan<float> query, int k, int? tag, int ef, int sampleSize = 0)
     {
-        Walk,
-        Exact,
-        FromSample,
+        if (k < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        }
+
+        var buffer = new HnswSearchResult[Math.Min(k, Math.Max(Graph.LiveCount, 1))];
+        int found = SearchCore(query, buffer, tag, ef, exact: false, sampleSize);
+        return found == buffer.Length ? buffer : buffer[..found];
     }
 
-    private int SearchCore(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag, int ef, SearchKind kind, int sampleSize = 0)
+    // sampleSize above 0: the walk is also seeded from a sample of the nodes (HnswGraph.SeedFromSample).
+    private int SearchCore(ReadOnlySpan<float> query, Span<HnswSearchResult> results, int? tag, int ef, bool exact, int sampleSize = 0)
     {
         ValidateVector(query, nameof(query));
         if (ef < 0)
@@ -264,12 +255,9 @@ internal sealed unsafe partial class HnswIndex : IDisposable
         {
             fixed (float* q = query)
             {
-                found = kind switch
-                {
-                    SearchKind.Exact => graph.SearchExactly<L2Distance>(q, tagFilter, results),
-                    SearchKind.FromSample => graph.SearchFromSample<L2Distance>(q, ef, sampleSize, FarSeedCount, results),
-                    _ => graph.Search<L2Distance>(q, ef, tagFilter, results),
-                };
+                found = exact
+                    ? graph.SearchExactly<L2Distance>(q, tagFilter, results)
+                    : graph.Search<L2Distance>(q, ef, tagFilter, results, sampleSize, FarSeedCount);
             }
         }
         else
@@ -284,12 +272,9 @@ internal sealed unsafe partial class HnswIndex : IDisposable
 
             fixed (float* q = normalised)
             {
-                found = kind switch
-                {
-                    SearchKind.Exact => graph.SearchExactly<DotDistance>(q, tagFilter, results),
-                    SearchKind.FromSample => graph.SearchFromSample<DotDistance>(q, ef, sampleSize, FarSeedCount, results),
-                    _ => graph.Search<DotDistance>(q, ef, tagFilter, results),
-                };
+                found = exact
+                    ? graph.SearchExactly<DotDistance>(q, tagFilter, results)
+                    : graph.Search<DotDistance>(q, ef, tagFilter, results, sampleSize, FarSeedCount);
             }
         }
 

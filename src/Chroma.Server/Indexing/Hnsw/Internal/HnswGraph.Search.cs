@@ -26,9 +26,11 @@ internal sealed unsafe partial class HnswGraph
 
     /// <summary>
     /// Writes up to <c>results.Length</c> nearest accepted nodes, ascending, and returns how many.
-    /// <paramref name="tag"/> below zero means no tag restriction.
+    /// <paramref name="tag"/> below zero means no tag restriction. With a <paramref name="sampleSize"/>, layer 0's walk
+    /// also starts from the <paramref name="sampleSeeds"/> nodes nearest the query among an even sample of about that many
+    /// nodes (<see cref="SeedFromSample{TDist}"/>).
     /// </summary>
-    public int Search<TDist>(float* query, int ef, int tag, Span<HnswSearchResult> results)
+    public int Search<TDist>(float* query, int ef, int tag, Span<HnswSearchResult> results, int sampleSize = 0, int sampleSeeds = 0)
         where TDist : struct, IDistance
     {
         int k = results.Length;
@@ -61,6 +63,11 @@ internal sealed unsafe partial class HnswGraph
         }
 
         Descend<TDist>(query, entry, 0, scratch);
+        if (sampleSize > 0 && sampleSeeds > 0)
+        {
+            SeedFromSample<TDist>(query, sampleSize, sampleSeeds, scratch);
+        }
+
         ReadOnlySpan<int> seeds = CollectionsMarshal.AsSpan(scratch.Seeds);
         if (tag >= 0)
         {
@@ -79,33 +86,20 @@ internal sealed unsafe partial class HnswGraph
     }
 
     /// <summary>
-    /// Like <see cref="Search{TDist}"/> without a tag, but layer 0's walk starts from the <paramref name="seedCount"/>
-    /// nodes nearest the query among an even sample of about <paramref name="sampleSize"/> nodes (by id, so spread over the
-    /// insertion order), and from where the usual descent ends. For a query far from the data the descent's greedy walk
-    /// stops at a node that is near only in the graph's upper layers, and a beam from there reaches few true neighbours
-    /// (recall@10 0.80 at 150,000 clustered records and 0.49-0.53 at a million, beam 1,024, `recall-estimate`); the
-    /// nearest sampled nodes lie among them.
+    /// Adds to <c>scratch.Seeds</c> the <paramref name="seedCount"/> nodes nearest the query among an even sample of about
+    /// <paramref name="sampleSize"/> nodes (by id, so spread over the insertion order). For a query far from the data the
+    /// descent's greedy walk stops at a node that is near only in the graph's upper layers, and a beam from there reaches
+    /// few true neighbours (recall@10 0.80 at 150,000 clustered records and 0.49-0.53 at a million, beam 1,024,
+    /// `recall-estimate`); the nearest sampled nodes lie among them.
     /// </summary>
-    public int SearchFromSample<TDist>(float* query, int ef, int sampleSize, int seedCount, Span<HnswSearchResult> results)
+    private void SeedFromSample<TDist>(float* query, int sampleSize, int seedCount, SearchScratch scratch)
         where TDist : struct, IDistance
     {
-        int k = results.Length;
-        long entry = Volatile.Read(ref _entry);
-        if (entry == EmptyEntry || k == 0)
-        {
-            return 0;
-        }
-
-        SearchScratch scratch = SearchScratch.ForCurrentThread();
-        ef = Math.Max(ef, k);
-        Descend<TDist>(query, entry, 0, scratch);
-        List<int> seeds = scratch.Seeds;
-
         // The sample's nearest, kept in the results heap (the layer's search clears it).
         MaxHeap nearest = scratch.Results;
         nearest.Clear();
         int count = NodeCount;
-        int stride = Math.Max(1, count / Math.Max(1, sampleSize));
+        int stride = Math.Max(1, count / sampleSize);
         for (int node = stride / 2; node < count; node += stride)
         {
             if (Volatile.Read(ref _nodes.Ready(node)) == 0)
@@ -127,20 +121,9 @@ internal sealed unsafe partial class HnswGraph
 
         while (nearest.Count > 0)
         {
-            seeds.Add(nearest.TopNode);
+            scratch.Seeds.Add(nearest.TopNode);
             nearest.Pop();
         }
-
-        if (LiveCount < count)
-        {
-            SearchLayer<TDist, AcceptLive>(query, CollectionsMarshal.AsSpan(seeds), ef, 0, scratch, default);
-        }
-        else
-        {
-            SearchLayer<TDist, AcceptAll>(query, CollectionsMarshal.AsSpan(seeds), ef, 0, scratch, default);
-        }
-
-        return Drain(scratch.Results, results);
     }
 
     /// <summary>Exact k nearest among accepted nodes (the filtered fallback, and the tests' reference).</summary>
