@@ -22,6 +22,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-fingerprint"] = (RankingFingerprintBenchmark.Usage, RankingFingerprintBenchmark.Run),
     ["recs-readback"] = (ScoreReadBackBenchmark.Usage, ScoreReadBackBenchmark.Run),
+    ["recs-rankingfile"] = (RankingFileBenchmark.Usage, RankingFileBenchmark.Run),
     ["recs-decode"] = (ScoreDecodeBenchmark.Usage, ScoreDecodeBenchmark.Run),
     ["recs-lanes"] = (ScoringLanesBenchmark.Usage, a => ScoringLanesBenchmark.RunAsync(a).GetAwaiter().GetResult()),
     ["recs-server"] = ("[training production dimension]   (scoring lag through the real client and server)", a => ServerScoringBenchmark.RunAsync(a).GetAwaiter().GetResult()),

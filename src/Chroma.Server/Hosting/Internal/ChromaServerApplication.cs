@@ -313,6 +313,9 @@ internal static class ChromaServerApplication
         services.AddSingleton<NeighborSearchFactory>(sp => HnswTrainingNeighborSearch.CreateFactory(
             sp.GetRequiredService<IndexingOptions>().ExactSearchThreshold, sp.GetRequiredService<BackgroundWorkLimiter>()));
         services.AddSingleton<SetScoringPass>();
+        services.AddSingleton(sp => new RankingFiles(
+            Path.Combine(Path.GetFullPath(sp.GetRequiredService<ChromaServerOptions>().DataDirectory), "rankings"),
+            sp.GetRequiredService<ILogger<ScoringScheduler>>()));
         services.AddSingleton<ScoringScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<ScoringScheduler>());
         services.AddSingleton<RecommendationPages>();

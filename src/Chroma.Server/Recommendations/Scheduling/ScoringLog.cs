@@ -76,4 +76,20 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 332, Level = LogLevel.Information,
         Message = "Compared the training rows of '{SetId}' with its {ReferenceRows} reference rows: out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}; production is compared with the {ComparedWith} rows")]
     public static partial void ProductionShiftReferenceChecked(ILogger logger, string setId, int referenceRows, double auc, double pValue, string comparedWith);
+
+    [LoggerMessage(EventId = 325, Level = LogLevel.Information,
+        Message = "Read back the {Count} scores of '{SetId}' from the ranking file saved at the last stop ({MiB:F0} MiB) in {ElapsedMs:F0} ms: its ranking is served again")]
+    public static partial void RankingFileRead(ILogger logger, string setId, int count, double miB, double elapsedMs);
+
+    [LoggerMessage(EventId = 326, Level = LogLevel.Information,
+        Message = "Saved the rankings of {Sets} sets ({Records} scored records, {MiB:F0} MiB) in {ElapsedMs:F0} ms, so the next start serves them without reading every stored score back")]
+    public static partial void RankingFilesSaved(ILogger logger, int sets, long records, double miB, double elapsedMs);
+
+    [LoggerMessage(EventId = 327, Level = LogLevel.Warning,
+        Message = "The ranking file {Path} of '{SetId}' was not used ({Reason}); its stored scores are read back from the database instead")]
+    public static partial void RankingFileRefused(ILogger logger, string setId, string path, string reason);
+
+    [LoggerMessage(EventId = 329, Level = LogLevel.Warning,
+        Message = "The ranking of '{SetId}' was not saved at the stop ({Reason}); the next start reads its stored scores back from the database")]
+    public static partial void RankingFileNotSaved(ILogger logger, Exception? exception, string setId, string reason);
 }

@@ -37,12 +37,16 @@ internal sealed partial class ScoringScheduler
     /// <summary>Gets the name this replica holds scoring leases under (unique per server start).</summary>
     public string ReplicaName => _holder;
 
-    /// <summary>Releases the leases this replica holds once its worker stopped, so another replica takes over at once.</summary>
+    /// <summary>
+    /// Releases the leases this replica holds once its worker stopped, so another replica takes over at once; a server
+    /// that owns its database starts saving its rankings instead (<see cref="StoppedAsync"/> waits for that).
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (!_coordination.Shared)
         {
+            StartSavingRankings(cancellationToken);
             return;
         }
 

@@ -56,11 +56,21 @@ internal sealed partial class SetScoringPass
     /// completes. Idempotent; <see cref="RunAsync(SetScoringState, CancellationToken)"/> calls it first when nobody did.
     /// </summary>
     public Task RestoreAsync(SetScoringState state, CancellationToken cancellationToken = default) =>
-        RestoreAsync(state, following: false, keepEntries: false, cancellationToken);
+        RestoreAsync(state, following: false, keepEntries: false, saved: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RestoreAsync(SetScoringState, CancellationToken)"/>, from <paramref name="saved"/> (the ranking
+    /// file of the last clean stop, <see cref="RankingFiles"/>) instead of the stored scores when it is not null.
+    /// </summary>
+    public Task RestoreAsync(SetScoringState state, SavedRanking? saved, CancellationToken cancellationToken = default) =>
+        RestoreAsync(state, following: false, keepEntries: false, saved, cancellationToken);
 
     // `following`: the read is a replica's routine read of the ranking another replica's pass stored, not a start.
     // `keepEntries`: the entries hold what was read even when it is served stale, so FollowAsync can add to them.
-    private async Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, CancellationToken cancellationToken)
+    private Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, CancellationToken cancellationToken) =>
+        RestoreAsync(state, following, keepEntries, saved: null, cancellationToken);
+
+    private async Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, SavedRanking? saved, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Restored)
@@ -71,7 +81,9 @@ internal sealed partial class SetScoringPass
         var readStarted = Stopwatch.GetTimestamp();
         state.TrainingChangesSeen = state.TrainingChanges;
         var fingerprint = _store.ReadTrainingFingerprint(state.Set);
-        var restored = await ReadBackAsync(state.Set, (set, visitor) => _store.VisitScores(set, visitor), cancellationToken).ConfigureAwait(false);
+        var restored = saved is null
+            ? await ReadBackAsync(state.Set, (set, visitor) => _store.VisitScores(set, visitor), cancellationToken).ConfigureAwait(false)
+            : RestoredScores.From(saved);
         state.FollowedScoredUnixMs = restored.ScoredUnixMs;
         state.Restored = true;
         if (restored.Entries.Count == 0)
@@ -108,7 +120,11 @@ internal sealed partial class SetScoringPass
         }
 
         var readMs = Stopwatch.GetElapsedTime(readStarted).TotalMilliseconds;
-        if (following)
+        if (saved is not null)
+        {
+            ScoringLog.RankingFileRead(_logger, state.Set.SetId, restored.Entries.Count, saved.Bytes / (1024.0 * 1024), readMs + saved.ReadMs);
+        }
+        else if (following)
         {
             ScoringLog.Followed(_logger, state.Set.SetId, restored.Entries.Count, readMs);
         }
@@ -421,6 +437,8 @@ internal sealed partial class SetScoringPass
     /// <summary>What a read-back gathered: the decoded entries in sequence order, and what decides current or stale.</summary>
     private sealed class RestoredScores
     {
+        private bool _any;
+
         public List<ScoredEntry> Entries { get; } = [];
 
         public string FirstVersion { get; private set; } = string.Empty;
@@ -434,25 +452,41 @@ internal sealed partial class SetScoringPass
         /// <summary>Gets or sets what the visit returned (IScoreChangeReader: the highest stamp read).</summary>
         public long VisitResult { get; set; }
 
-        public void Add(PersistedScore[] chunk, ScoredEntry[] decoded)
+        /// <summary>The scores of a ranking file, as a read-back of the rows it copies would give them.</summary>
+        public static RestoredScores From(SavedRanking saved)
         {
-            if (Entries.Count == 0 && chunk.Length > 0)
+            var restored = new RestoredScores { ScoredUnixMs = saved.Header.ScoredUnixMs };
+            foreach (var entry in saved.Entries)
             {
-                FirstVersion = chunk[0].TrainingVersion;
+                restored.Note(entry.Record.TrainingVersion);
             }
 
+            restored.Entries.AddRange(saved.Entries);
+            return restored;
+        }
+
+        public void Add(PersistedScore[] chunk, ScoredEntry[] decoded)
+        {
             foreach (var score in chunk)
             {
-                OneVersion &= string.Equals(score.TrainingVersion, FirstVersion, StringComparison.Ordinal);
+                Note(score.TrainingVersion);
                 ScoredUnixMs = Math.Max(ScoredUnixMs, score.ScoredUnixMs);
             }
 
-            if (chunk.Length > 0)
+            Entries.AddRange(decoded);
+        }
+
+        // One more row, in sequence order, scored under `version`.
+        private void Note(string version)
+        {
+            if (!_any)
             {
-                LastVersion = chunk[^1].TrainingVersion;
+                FirstVersion = version;
+                _any = true;
             }
 
-            Entries.AddRange(decoded);
+            OneVersion &= string.Equals(version, FirstVersion, StringComparison.Ordinal);
+            LastVersion = version;
         }
     }
 
