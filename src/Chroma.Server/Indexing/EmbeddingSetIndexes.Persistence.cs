@@ -112,6 +112,7 @@ internal sealed partial class EmbeddingSetIndexes
         var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, index.LinkedThrough(entry.IndexedThroughSequence), new(hnsw.Tags, StringComparer.Ordinal))
         {
             Estimate = hnsw.Estimate,
+            AddsSinceReconnect = hnsw.AddsSinceReconnect,
         };
         return new PreparedSave(hnsw, header, entry.Version, replaced);
     }
@@ -209,6 +210,13 @@ internal sealed partial class EmbeddingSetIndexes
         CompactionFailed = ex => IndexingLog.CompactionFailed(_logger, entry.Set.SetId, ex),
         Reconnected = result =>
         {
+            if (result.Linked > 0)
+            {
+                // The graph changed without a change of the store: the next save writes it (before, the nodes linked in a
+                // graph read from a file were linked again after every start, as nothing else had changed).
+                entry.MarkGraphChanged();
+            }
+
             if (result.Linked + result.Unreachable > 0)
             {
                 IndexingLog.Reconnected(_logger, entry.Set.SetId, result.Linked, result.Unreachable, result.ElapsedMs);
@@ -342,7 +350,8 @@ internal sealed partial class EmbeddingSetIndexes
                 throw new InvalidDataException($"{path} ranks by {graph.Options.Metric}, but set '{entry.Set.SetId}' has metric {IndexMetric.Of(entry.Set)}.");
             }
 
-            return (new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate }, header.IndexedThroughSequence, header.Partial);
+            var index = new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate, RestoredAddsSinceReconnect = header.AddsSinceReconnect };
+            return (index, header.IndexedThroughSequence, header.Partial);
         }
 #pragma warning disable CA1031 // Whatever is wrong with the file, the store still has every record: rebuild, never fail.
         catch (Exception ex)

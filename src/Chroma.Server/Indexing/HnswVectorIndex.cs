@@ -68,6 +68,30 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     public bool NeverReconnected => Volatile.Read(ref _neverReconnected);
 
     /// <summary>
+    /// Gets, for the file's header, how many vectors were added since the last <see cref="Reconnect"/>, or null when none
+    /// ran on this graph (read from a file that did not record one): the next load then checks it once more.
+    /// </summary>
+    public int? AddsSinceReconnect => NeverReconnected ? null : Volatile.Read(ref _addsSinceReconnect);
+
+    /// <summary>
+    /// Gets or sets (once, when the graph is read from a file) the <see cref="AddsSinceReconnect"/> its header recorded:
+    /// a graph saved after a check is not checked again at every start, only once the vectors added since reach the
+    /// usual share. Null (files of older versions) leaves the graph to be checked once.
+    /// </summary>
+    public int? RestoredAddsSinceReconnect
+    {
+        get => AddsSinceReconnect;
+        init
+        {
+            if (value is { } adds && Graph.Count > 0)
+            {
+                _addsSinceReconnect = Math.Max(0, adds);
+                _neverReconnected = false;
+            }
+        }
+    }
+
+    /// <summary>
     /// Gets whether a <see cref="Reconnect"/> is due: vectors added since the last one reach an eighth of the graph
     /// (at least <see cref="ReconnectEvery"/>), so the walk over the graph it costs stays a small share of the inserts'
     /// cost; or the graph was read from a file and not checked yet.
@@ -163,10 +187,13 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// </summary>
     public ReconnectResult Reconnect()
     {
-        Volatile.Write(ref _addsSinceReconnect, 0);
-        Volatile.Write(ref _neverReconnected, false);
+        // The marks move once the pass is done (a save prepared meanwhile records the graph as not yet checked, which it
+        // then is not); vectors added while the pass waited for the graph count towards the next one.
+        var addsBefore = Volatile.Read(ref _addsSinceReconnect);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (linked, unreachable) = Graph.Reconnect();
+        Interlocked.Add(ref _addsSinceReconnect, -addsBefore);
+        Volatile.Write(ref _neverReconnected, false);
         return new ReconnectResult(linked, unreachable, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

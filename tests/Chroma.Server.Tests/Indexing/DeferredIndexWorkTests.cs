@@ -99,8 +99,9 @@ public sealed class DeferredIndexWorkTests
     [Test, CancelAfter(60_000)]
     public async Task GraphReadFromFile_WhileTheApiIsBusy_IsCheckedOnlyOnceItIsQuiet(CancellationToken cancellationToken)
     {
-        // Arrange: a saved graph (the API quiet meanwhile), read by a restarted registry while a call is in flight.
-        var set = await SavedThenRestartedWhileBusyAsync(cancellationToken);
+        // Arrange: a saved graph (the API quiet meanwhile) whose file records no check (as an older version's), read by a
+        // restarted registry while a call is in flight.
+        var set = await SavedThenRestartedWhileBusyAsync(cancellationToken, asOlderVersionsFile: true);
         var passesBefore = Passes();
 
         // Act
@@ -160,12 +161,23 @@ public sealed class DeferredIndexWorkTests
     /// A graph built and saved while the API was quiet, then a restarted registry (nothing loaded yet) and a call that
     /// stays in flight until the test ends it.
     /// </summary>
-    private async Task<StoredEmbeddingSet> SavedThenRestartedWhileBusyAsync(CancellationToken cancellationToken)
+    private async Task<StoredEmbeddingSet> SavedThenRestartedWhileBusyAsync(CancellationToken cancellationToken, bool asOlderVersionsFile = false)
     {
         _fixture.Clock.Advance(GrpcActivity.QuietPeriod);
         var set = await BuiltAsync(cancellationToken);
         await _fixture.Indexes.ApplyQueuedAsync();
         Assume.That(Saves(), Is.EqualTo(1));
+        if (asOlderVersionsFile)
+        {
+            // Files written before the header recorded the graph's last check for unreachable nodes get one at their load.
+            var path = Path.Combine(_fixture.Indexes.IndexDirectory, set.Key + ".hnsw");
+            var (header, graph) = SetIndexFile.Load(path);
+            using (graph)
+            {
+                SetIndexFile.Save(path, header with { AddsSinceReconnect = null }, graph);
+            }
+        }
+
         _fixture.Restart();
         _fixture.Indexes.MayRunDeferredWork = _activity.MayRunDeferred;
         _activity.Begin();

@@ -51,7 +51,10 @@ internal sealed class SetIndexEntry
     /// <summary>Marks the graph replaced by a compaction (any thread): the next save writes it even when no change was applied since the last.</summary>
     public void MarkGraphReplaced() => Volatile.Write(ref _graphReplaced, 1);
 
-    /// <summary>Whether the graph was replaced since the last call (<see cref="MarkGraphReplaced"/>); clears the mark. Worker only.</summary>
+    /// <summary>Marks the graph changed by something other than the store's changes (a reconnect pass linked nodes in): as <see cref="MarkGraphReplaced"/>.</summary>
+    public void MarkGraphChanged() => MarkGraphReplaced();
+
+    /// <summary>Whether the graph was replaced or changed since the last call (<see cref="MarkGraphReplaced"/>, <see cref="MarkGraphChanged"/>); clears the mark. Worker only.</summary>
     public bool TakeGraphReplaced() => Interlocked.Exchange(ref _graphReplaced, 0) == 1;
 
     /// <summary>Gets or sets a value indicating whether the worker should save this index at its next turn (a build just finished).</summary>

@@ -17,6 +17,12 @@ internal sealed record SetIndexHeader(string SetId, int Dimension, long IndexedT
 
     /// <summary>Gets the latest recall estimate of the graph, if one ran (absent in files of older versions).</summary>
     public RecallEstimate? Estimate { get; init; }
+
+    /// <summary>
+    /// Gets how many vectors were added to the graph since it was last checked for nodes no search reaches
+    /// (<see cref="HnswVectorIndex.Reconnect"/>), or null when it was not (files of older versions): then the load checks it.
+    /// </summary>
+    public int? AddsSinceReconnect { get; init; }
 }
 
 /// <summary>
