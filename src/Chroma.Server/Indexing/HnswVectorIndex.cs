@@ -192,7 +192,12 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
         var addsBefore = Volatile.Read(ref _addsSinceReconnect);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (linked, unreachable) = Graph.Reconnect();
-        Interlocked.Add(ref _addsSinceReconnect, -addsBefore);
+        if (Interlocked.Add(ref _addsSinceReconnect, -addsBefore) < 0)
+        {
+            // Two passes at once (a batch's link and the periodic one) both took the same count off.
+            Volatile.Write(ref _addsSinceReconnect, 0);
+        }
+
         Volatile.Write(ref _neverReconnected, false);
         return new ReconnectResult(linked, unreachable, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }

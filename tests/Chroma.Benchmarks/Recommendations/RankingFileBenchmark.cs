@@ -9,9 +9,9 @@ namespace Chroma.Benchmarks.Recommendations;
 /// <summary>
 /// <c>recs-rankingfile DATA_DIRECTORY [SET_ID]</c>: what a set's ranking file costs (<see cref="RankingFiles"/>), on a
 /// real server's SQLite data directory (stop the server first). The stored scores are read back and rebuilt as a start
-/// without a file does (not timed), then the file is written as a clean stop writes it (encoding, then the same with
-/// the flush to disk), and read back as the next start reads it, each three times; the file goes to a temporary folder
-/// and is removed after.
+/// without a file does (not timed), then the file is written as a clean stop writes it (the encoding alone, then encoded
+/// and written), and read back as the next start reads it, each three times; the file goes to a temporary folder and is
+/// removed after.
 /// </summary>
 internal static class RankingFileBenchmark
 {

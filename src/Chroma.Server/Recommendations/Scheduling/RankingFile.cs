@@ -474,8 +474,8 @@ internal static class RankingFile
     }
 
     /// <summary>
-    /// A running checksum of the entries, four 64-bit lanes at a time (about 0.1 s a gigabyte). Not cryptographic: it
-    /// finds a file damaged or cut short, not one forged.
+    /// A running checksum of the entries, four 64-bit lanes at a time (the whole encoding, checksum included, took
+    /// 0.9-1.0 s for 1.44 million entries). Not cryptographic: it finds a file damaged or cut short, not one forged.
     /// </summary>
     private struct Checksum
     {

@@ -96,24 +96,30 @@ internal sealed class RankingFiles
         try
         {
             RankingFileHeader header;
-            List<ScoredEntry> entries;
+            List<ScoredEntry>? entries = null;
+            string? misfit;
             long bytes;
             using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
             {
                 bytes = stream.Length;
                 header = RankingFile.ReadHeader(stream);
-                if (Misfit(header, set, lastSequence) is { } misfit)
+                misfit = Misfit(header, set, lastSequence);
+                if (misfit is null)
                 {
-                    Refuse(set, path, misfit);
-                    return null;
+                    entries = RankingFile.ReadEntries(stream, header, cancellationToken);
                 }
+            }
 
-                entries = RankingFile.ReadEntries(stream, header, cancellationToken);
+            if (misfit is not null)
+            {
+                // Closed first: a file still open cannot be removed everywhere.
+                Refuse(set, path, misfit);
+                return null;
             }
 
             // Removed before use: a file is never used twice, so none outlives the scoring that follows this start.
             File.Delete(path);
-            return new SavedRanking(header, entries, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new SavedRanking(header, entries!, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
