@@ -19,14 +19,8 @@ internal static class ScoreReadBackBenchmark
 
     public static int Run(string[] args)
     {
-        if (args.Length < 1)
-        {
-            throw new ArgumentException("give the data directory of a stopped server.");
-        }
-
-        using var storage = SqliteStorage.Open(args[0], TimeProvider.System, RecordChangeObservers.None, IntegrityCheckMode.Off);
-        var sets = storage.Records.ListSets();
-        var set = (args.Length > 1 ? sets.Single(s => s.Set.SetId == args[1]) : sets.OrderByDescending(s => s.TotalRecords).First()).Set;
+        var (storage, set) = StoppedServerData.Open(args);
+        using var opened = storage;
         Console.WriteLine($"recs-readback: set {set.SetId}, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Time("read only", () => storage.Scores.VisitScores(set, _ => { }));
         long bytes = 0;

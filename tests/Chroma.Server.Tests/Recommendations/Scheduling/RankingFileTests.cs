@@ -54,9 +54,7 @@ public sealed class RankingFileTests
     public void Take_TheFileOfTheLastStop_ReturnsItsEntriesAndRemovesIt()
     {
         using var directory = new TempDirectory();
-        var files = new RankingFiles(directory.Path, NullLogger.Instance);
-        var entries = Entries(25);
-        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        var (files, entries) = Saved(directory, 25);
 
         var saved = files.Take(Set, LastSequence, CancellationToken.None);
 
@@ -77,9 +75,7 @@ public sealed class RankingFileTests
     {
         using var directory = new TempDirectory();
         var logger = new RecordingLogger<RankingFiles>();
-        var files = new RankingFiles(directory.Path, logger);
-        var entries = Entries(10);
-        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        var (files, _) = Saved(directory, 10, logger);
 
         var saved = files.Take(SetOf(setId, dimension), lastSequence, CancellationToken.None);
 
@@ -98,9 +94,7 @@ public sealed class RankingFileTests
     {
         using var directory = new TempDirectory();
         var logger = new RecordingLogger<RankingFiles>();
-        var files = new RankingFiles(directory.Path, logger);
-        var entries = Entries(30);
-        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        var (files, _) = Saved(directory, 30, logger);
         var path = files.PathOf(Set.Key);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(int)(bytes.Length * keptShare)]);
@@ -121,9 +115,7 @@ public sealed class RankingFileTests
         // A byte of an entry's doubles changed: every field still parses, only the checksum tells.
         using var directory = new TempDirectory();
         var logger = new RecordingLogger<RankingFiles>();
-        var files = new RankingFiles(directory.Path, logger);
-        var entries = Entries(30);
-        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        var (files, _) = Saved(directory, 30, logger);
         var path = files.PathOf(Set.Key);
         var bytes = File.ReadAllBytes(path);
         var boundaryFactor = bytes.Length - 4 - 4 - 8 - 1;
@@ -170,15 +162,22 @@ public sealed class RankingFileTests
     public void RemoveLeftovers_RemovesEveryRankingFileAndPartialWrite()
     {
         using var directory = new TempDirectory();
-        var files = new RankingFiles(directory.Path, NullLogger.Instance);
-        var entries = Entries(3);
-        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        var (files, _) = Saved(directory, 3);
         File.WriteAllText(Path.Combine(directory.Path, "12.ranking.partial"), "half");
         File.WriteAllText(Path.Combine(directory.Path, "keep.txt"), "not ours");
 
         files.RemoveLeftovers();
 
         Assert.That(Directory.GetFiles(directory.Path).Select(Path.GetFileName), Is.EqualTo(new[] { "keep.txt" }));
+    }
+
+    // A folder's ranking file of `count` entries, as a stop leaves it.
+    private static (RankingFiles Files, List<ScoredEntry> Entries) Saved(TempDirectory directory, int count, Microsoft.Extensions.Logging.ILogger? logger = null)
+    {
+        var files = new RankingFiles(directory.Path, logger ?? NullLogger.Instance);
+        var entries = Entries(count);
+        files.Save(Header(entries.Count), entries, CancellationToken.None);
+        return (files, entries);
     }
 
     private static StoredEmbeddingSet SetOf(string setId, int dimension) =>
