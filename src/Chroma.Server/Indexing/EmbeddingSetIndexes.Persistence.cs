@@ -101,8 +101,8 @@ internal sealed partial class EmbeddingSetIndexes
             ApplyHeldRemovals(entry, loaded); // the file holds every deletion read so far
         }
 
-        var replaced = entry.TakeGraphReplaced(); // compacted: the file holds the old graph, whatever its version says
-        if (entry.LoadedIndex?.Hnsw is not { } hnsw || (entry.Version == entry.SavedVersion && !replaced))
+        var changed = entry.TakeGraphChanged(); // compacted or reconnected: the file holds the old graph, whatever its version says
+        if (entry.LoadedIndex?.Hnsw is not { } hnsw || (entry.Version == entry.SavedVersion && !changed))
         {
             return null; // exact-search sets are re-read from the store at start, as fast as reading a file
         }
@@ -114,7 +114,7 @@ internal sealed partial class EmbeddingSetIndexes
             Estimate = hnsw.Estimate,
             AddsSinceReconnect = hnsw.AddsSinceReconnect,
         };
-        return new PreparedSave(hnsw, header, entry.Version, replaced);
+        return new PreparedSave(hnsw, header, entry.Version, changed);
     }
 
     /// <summary>Gets or sets what runs on the writing thread just before a save writes its file (tests hold a write with it).</summary>
@@ -144,11 +144,11 @@ internal sealed partial class EmbeddingSetIndexes
             IndexingLog.SaveFailed(_logger, entry.Set.SetId, ex);
         }
 
-        // The next save retries what changed (its version is not marked saved), and a graph a compaction replaced even
-        // when nothing changes meanwhile: else a restart would load the old file and compact again.
-        if (save.GraphReplaced)
+        // The next save retries what changed (its version is not marked saved), and a graph a compaction replaced (or a
+        // reconnect changed) even when nothing changes meanwhile: else a restart would load the old file and compact again.
+        if (save.GraphChanged)
         {
-            entry.MarkGraphReplaced();
+            entry.MarkGraphChanged();
         }
 
         return false;
@@ -203,7 +203,7 @@ internal sealed partial class EmbeddingSetIndexes
             // rebuilt graph and link what was staged meanwhile.
             var (before, after, heap, committed, elapsed) = FreedMemory.ReturnToOperatingSystem();
             IndexingLog.CompactionMemoryReturned(_logger, entry.Set.SetId, before, after, heap, committed, elapsed.TotalMilliseconds);
-            entry.MarkGraphReplaced();
+            entry.MarkGraphChanged();
             entry.SaveRequested = true;
             Wake(entry);
         },
@@ -350,7 +350,7 @@ internal sealed partial class EmbeddingSetIndexes
                 throw new InvalidDataException($"{path} ranks by {graph.Options.Metric}, but set '{entry.Set.SetId}' has metric {IndexMetric.Of(entry.Set)}.");
             }
 
-            var index = new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate, RestoredAddsSinceReconnect = header.AddsSinceReconnect };
+            var index = new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate, AddsSinceReconnect = header.AddsSinceReconnect };
             return (index, header.IndexedThroughSequence, header.Partial);
         }
 #pragma warning disable CA1031 // Whatever is wrong with the file, the store still has every record: rebuild, never fail.
@@ -363,5 +363,5 @@ internal sealed partial class EmbeddingSetIndexes
     }
 
     /// <summary>A save fixed on the worker: the graph, the header the file gets, and the entry's version it reflects.</summary>
-    private sealed record PreparedSave(HnswVectorIndex Graph, SetIndexHeader Header, long Version, bool GraphReplaced);
+    private sealed record PreparedSave(HnswVectorIndex Graph, SetIndexHeader Header, long Version, bool GraphChanged);
 }

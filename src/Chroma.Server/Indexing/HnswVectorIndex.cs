@@ -68,19 +68,15 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     public bool NeverReconnected => Volatile.Read(ref _neverReconnected);
 
     /// <summary>
-    /// Gets, for the file's header, how many vectors were added since the last <see cref="Reconnect"/>, or null when none
-    /// ran on this graph (read from a file that did not record one): the next load then checks it once more.
+    /// Gets how many vectors were added since the last <see cref="Reconnect"/> (for the file's header), or null when none
+    /// ran on this graph (read from a file that did not record one): the next load then checks it once more. Set when
+    /// the graph is read from a file, to what its header recorded: a graph saved after a check is not checked again at
+    /// every start, only once the vectors added since reach the usual share; null (files of older versions) leaves it
+    /// to be checked once.
     /// </summary>
-    public int? AddsSinceReconnect => NeverReconnected ? null : Volatile.Read(ref _addsSinceReconnect);
-
-    /// <summary>
-    /// Gets or sets (once, when the graph is read from a file) the <see cref="AddsSinceReconnect"/> its header recorded:
-    /// a graph saved after a check is not checked again at every start, only once the vectors added since reach the
-    /// usual share. Null (files of older versions) leaves the graph to be checked once.
-    /// </summary>
-    public int? RestoredAddsSinceReconnect
+    public int? AddsSinceReconnect
     {
-        get => AddsSinceReconnect;
+        get => NeverReconnected ? null : Volatile.Read(ref _addsSinceReconnect);
         init
         {
             if (value is { } adds && Graph.Count > 0)

@@ -18,7 +18,7 @@ internal sealed class SetIndexEntry
     private int _farBehind;
     private int _scheduled;
     private bool _saveRequested;
-    private int _graphReplaced;
+    private int _graphChanged;
     private CancellationTokenSource? _linking;
 
     public SetIndexEntry(StoredEmbeddingSet set, Func<SetIndexEntry, AdaptiveVectorIndex> load)
@@ -48,14 +48,14 @@ internal sealed class SetIndexEntry
     /// <summary>Gets or sets the <see cref="Version"/> last saved; -1 when the file is missing or stale.</summary>
     public long SavedVersion { get; set; } = -1;
 
-    /// <summary>Marks the graph replaced by a compaction (any thread): the next save writes it even when no change was applied since the last.</summary>
-    public void MarkGraphReplaced() => Volatile.Write(ref _graphReplaced, 1);
+    /// <summary>
+    /// Marks the graph changed by something other than the store's changes (any thread): a compaction replaced it, or a
+    /// reconnect pass linked nodes in. The next save writes it even when no change was applied since the last.
+    /// </summary>
+    public void MarkGraphChanged() => Volatile.Write(ref _graphChanged, 1);
 
-    /// <summary>Marks the graph changed by something other than the store's changes (a reconnect pass linked nodes in): as <see cref="MarkGraphReplaced"/>.</summary>
-    public void MarkGraphChanged() => MarkGraphReplaced();
-
-    /// <summary>Whether the graph was replaced or changed since the last call (<see cref="MarkGraphReplaced"/>, <see cref="MarkGraphChanged"/>); clears the mark. Worker only.</summary>
-    public bool TakeGraphReplaced() => Interlocked.Exchange(ref _graphReplaced, 0) == 1;
+    /// <summary>Whether the graph changed since the last call (<see cref="MarkGraphChanged"/>); clears the mark. Worker only.</summary>
+    public bool TakeGraphChanged() => Interlocked.Exchange(ref _graphChanged, 0) == 1;
 
     /// <summary>Gets or sets a value indicating whether the worker should save this index at its next turn (a build just finished).</summary>
     public bool SaveRequested

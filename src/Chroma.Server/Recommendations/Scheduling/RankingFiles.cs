@@ -96,30 +96,24 @@ internal sealed class RankingFiles
         try
         {
             RankingFileHeader header;
-            List<ScoredEntry>? entries = null;
-            string? misfit;
+            List<ScoredEntry> entries;
             long bytes;
             using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
             {
                 bytes = stream.Length;
                 header = RankingFile.ReadHeader(stream);
-                misfit = Misfit(header, set, lastSequence);
-                if (misfit is null)
+                if (Misfit(header, set, lastSequence) is { } misfit)
                 {
-                    entries = RankingFile.ReadEntries(stream, header, cancellationToken);
+                    // Refused below, once the file is closed (a file still open cannot be removed everywhere).
+                    throw new InvalidDataException(misfit);
                 }
-            }
 
-            if (misfit is not null)
-            {
-                // Closed first: a file still open cannot be removed everywhere.
-                Refuse(set, path, misfit);
-                return null;
+                entries = RankingFile.ReadEntries(stream, header, cancellationToken);
             }
 
             // Removed before use: a file is never used twice, so none outlives the scoring that follows this start.
             File.Delete(path);
-            return new SavedRanking(header, entries!, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new SavedRanking(header, entries, bytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -140,14 +134,23 @@ internal sealed class RankingFiles
     /// <summary>Removes every file left in the folder (sets deleted since, partial writes) once every set was read back.</summary>
     public void RemoveLeftovers()
     {
-        if (!System.IO.Directory.Exists(Directory))
+        try
         {
-            return;
+            if (System.IO.Directory.Exists(Directory))
+            {
+                foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*"))
+                {
+                    TryDelete(path);
+                }
+            }
         }
-
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension + "*"))
+        catch (IOException)
         {
-            TryDelete(path);
+            // The folder went while it was read: nothing left in it to use.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Unreadable: any file in it would be refused by its read too.
         }
     }
 

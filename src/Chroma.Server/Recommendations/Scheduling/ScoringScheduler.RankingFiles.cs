@@ -50,22 +50,6 @@ internal sealed partial class ScoringScheduler
         return saved;
     }
 
-    // Every set is read back: no file left may be used later (a set deleted since, a partial write, files saved while
-    // the option was on).
-    private void RemoveLeftoverRankings()
-    {
-        try
-        {
-            _rankings?.RemoveLeftovers();
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
     private void StartSavingRankings(CancellationToken cancellationToken)
     {
         // Only once every pass ended cleanly: the entries are then exactly the stored scores of live records.

@@ -337,7 +337,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         // after 1.44 million records read from a file, against 2.7 GiB after the database read-back and this step.)
         var restored = _toRestore.Sum(s => (long)s.Published.Entries.Count);
         _toRestore.Clear();
-        RemoveLeftoverRankings();
+        // Every set is read back: no file left may be used later (a set deleted since, a partial write, files saved while
+        // the option was on).
+        _rankings?.RemoveLeftovers();
         if (restored >= ReturnMemoryAfterRestoring)
         {
             var (before, after, heap, _, elapsed) = Indexing.Internal.FreedMemory.ReturnToOperatingSystem();

@@ -37,7 +37,7 @@ internal sealed partial class SetScoringPass
         }
 
         var stamp = _store is IScoreChangeReader changes ? changes.ReadLatestScoreStamp(state.Set) : -1;
-        await RestoreAsync(state, following: false, keepEntries: true, cancellationToken).ConfigureAwait(false);
+        await RestoreAsync(state, following: false, keepEntries: true, saved: null, cancellationToken).ConfigureAwait(false);
         state.FollowedStamp = stamp;
     }
 

@@ -67,9 +67,6 @@ internal sealed partial class SetScoringPass
 
     // `following`: the read is a replica's routine read of the ranking another replica's pass stored, not a start.
     // `keepEntries`: the entries hold what was read even when it is served stale, so FollowAsync can add to them.
-    private Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, CancellationToken cancellationToken) =>
-        RestoreAsync(state, following, keepEntries, saved: null, cancellationToken);
-
     private async Task RestoreAsync(SetScoringState state, bool following, bool keepEntries, SavedRanking? saved, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -213,7 +210,7 @@ internal sealed partial class SetScoringPass
         // Read before the scores: what is written meanwhile is read again by the next FollowAsync (the same rows, so
         // nothing changes) rather than missed.
         var stamp = _store is IScoreChangeReader changes ? changes.ReadLatestScoreStamp(state.Set) : -1;
-        await RestoreAsync(state, following: true, keepEntries: true, cancellationToken).ConfigureAwait(false);
+        await RestoreAsync(state, following: true, keepEntries: true, saved: null, cancellationToken).ConfigureAwait(false);
         if (state.Entries.Count == 0 && !state.Refitting)
         {
             state.Publish(Now(), null);
