@@ -250,6 +250,13 @@ internal sealed partial class ScoringScheduler
             return wait;
         }
 
+        // A notice (or a waiting request) that asked for a poll after this turn's poll had begun: its signal was
+        // consumed with the turn's (TakeDue), so without this the poll it asked for waited for the regular interval.
+        if (Volatile.Read(ref _pollSoon) == 1)
+        {
+            return TimeSpan.Zero;
+        }
+
         var untilPoll = _nextPoll - now;
         untilPoll = untilPoll < TimeSpan.Zero ? TimeSpan.Zero : untilPoll;
         return wait is { } w && w < untilPoll ? w : untilPoll;
@@ -301,10 +308,10 @@ internal sealed partial class ScoringScheduler
         }
 
         var state = StateOf(set);
-        if (PassRunning(set))
+        if (PassRunningPollAfter(set))
         {
-            // The running pass reads what was stored and deleted elsewhere; the next poll compares with the watermark
-            // before it, so what changed meanwhile still marks the set dirty.
+            // The running pass reads what was stored and deleted elsewhere; the poll its end asks for compares with the
+            // watermark before it, so what changed meanwhile still marks the set dirty (or is read from the holder).
             state.Coverage.Stored(mark.LastSequence);
             return;
         }

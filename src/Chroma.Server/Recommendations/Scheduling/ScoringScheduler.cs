@@ -31,6 +31,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     private readonly Lock _gate = new();
     private readonly Dictionary<long, DirtySet> _dirty = [];
     private readonly List<SetScoringState> _toRestore = [];
+    private readonly HashSet<long> _pollAfterPass = [];
     private readonly ScoringLanes _lanes;
     private TaskCompletionSource _signal = NewSignal();
     private int _completedPasses;
@@ -504,11 +505,18 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         {
             TimeSpan took;
             bool wasSlow;
+            bool pollNow;
             lock (_gate)
             {
                 wasSlow = _lanes.IsSlow(state.Set.Key);
                 took = _lanes.Ended(state.Set.Key);
+                pollNow = _pollAfterPass.Remove(state.Set.Key);
                 _signal.TrySetResult();
+            }
+
+            if (pollNow)
+            {
+                PollSoon();
             }
 
             if (!wasSlow && took >= ScoringLanes.SlowPass)
@@ -518,12 +526,15 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         }
     }
 
-    // Whether the set has a pass running now (the poll leaves its state to that pass).
-    private bool PassRunning(StoredEmbeddingSet set)
+    // Whether the set has a pass running now: the poll then leaves the set's watermark to that pass, and the worker
+    // polls again as soon as the pass ends. On a replica that does not score the set, that "pass" is only an attempt at
+    // the lease, which reads nothing: without the second poll, the new ranking the watermark announced (and a notice
+    // hurried this poll for) would be read only at the next regular poll, ChangePollInterval later.
+    private bool PassRunningPollAfter(StoredEmbeddingSet set)
     {
         lock (_gate)
         {
-            return _lanes.IsRunning(set.Key);
+            return _lanes.IsRunning(set.Key) && _pollAfterPass.Add(set.Key);
         }
     }
 
