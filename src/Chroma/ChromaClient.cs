@@ -316,13 +316,6 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 return false;
             }
 
-            if (_counters.Outstanding > _queueCapacity)
-            {
-                // The bound covers every record in memory, batched and in flight included, not only the queue.
-                _counters.AddDropped();
-                return false;
-            }
-
             if (embedding.Length != set.Descriptor.Dimension || dataset is null)
             {
                 _counters.AddDroppedInvalid();
@@ -372,6 +365,15 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
             {
                 _counters.AddDroppedInvalid();
                 CaptureErrors.Report($"metadata has a null key or value, set '{set.Descriptor.Id}'", exception: null);
+                return false;
+            }
+
+            // After the checks: an invalid record is counted (and reported) as invalid whether or not the queue has room,
+            // so a bug in the caller's data shows while the server is down too.
+            if (_counters.Outstanding > _queueCapacity)
+            {
+                // The bound covers every record in memory, batched and in flight included, not only the queue.
+                _counters.AddDropped();
                 return false;
             }
 

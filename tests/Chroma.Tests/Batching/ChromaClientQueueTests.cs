@@ -70,6 +70,42 @@ public sealed class ChromaClientQueueTests
         });
     }
 
+    [TestCaseSource(nameof(BadInputs)), CancelAfter(20_000)]
+    public async Task Log_InvalidInputWhileTheQueueIsFull_CountedAsInvalidNotAsQueueFull(Func<EmbeddingSet, bool> log, CancellationToken cancellationToken)
+    {
+        // Arrange: a server that never reads, and a queue filled by valid records (probe L, L1: while the server was down,
+        // a caller's bad data was counted as "queue full" and never reported).
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource() };
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.QueueCapacity = 10;
+            o.MaxBatchSize = 5;
+            o.MaxBatchesInFlight = 1;
+            o.DrainTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 20; i++)
+        {
+            set.LogProduction([i, 0, 0, 0], "1");
+        }
+
+        var full = client.Statistics;
+
+        // Act
+        var queued = log(set);
+
+        // Assert
+        var after = client.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(full.Dropped, Is.GreaterThan(0), "the queue was full");
+            Assert.That(queued, Is.False);
+            Assert.That(after.DroppedInvalid, Is.EqualTo(1), "counted as invalid");
+            Assert.That(after.Dropped - after.DroppedInvalid, Is.EqualTo(full.Dropped), "not as queue full (invalid records are a part of the dropped)");
+            Assert.That(client.CaptureErrorCount, Is.EqualTo(1), "and reported");
+        });
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task Log_NullMetadataValue_RefusedCountedOnceLoggedWithTheSetAndOthersStillSent(CancellationToken cancellationToken)
     {
