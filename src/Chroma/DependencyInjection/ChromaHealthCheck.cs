@@ -77,6 +77,16 @@ public sealed class ChromaHealthCheck : IHealthCheck
         {
             result = HealthCheckResult.Degraded($"Chroma dropped {droppedSince} records since the last check (queue full or invalid input).", data: data);
         }
+        else if (lastAck is null)
+        {
+            // Nothing failed, and nothing was acknowledged either (probe L, L3: "delivering" read as proof of a working
+            // endpoint, also when the first batch had not been sent yet).
+            result = HealthCheckResult.Healthy(
+                stats.Received == 0
+                    ? $"Chroma has sent nothing to {_client.Endpoint} yet (nothing was logged); no attempt has failed."
+                    : $"Chroma has not had a batch acknowledged by {_client.Endpoint} yet; no attempt has failed so far.",
+                data);
+        }
         else
         {
             result = HealthCheckResult.Healthy($"Chroma is delivering to {_client.Endpoint}.", data);

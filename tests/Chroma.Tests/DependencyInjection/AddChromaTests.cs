@@ -18,7 +18,7 @@ public sealed class AddChromaTests
             ["Chroma:Endpoint"] = "http://127.0.0.1:6123",
             ["Chroma:QueueCapacity"] = "321",
             ["Chroma:FlushInterval"] = "00:00:00.250",
-            ["Chroma:Retry:MaxDelay"] = "00:00:05",
+            ["Chroma:Retry:MaxDelay"] = "00:00:07",
         }).Build();
         var services = new ServiceCollection();
         services.AddChroma(configuration.GetSection("Chroma"));
@@ -33,7 +33,7 @@ public sealed class AddChromaTests
             Assert.That(provider.GetRequiredService<ChromaClient>(), Is.SameAs(client), "a singleton");
             Assert.That(options.QueueCapacity, Is.EqualTo(321));
             Assert.That(options.FlushInterval, Is.EqualTo(TimeSpan.FromMilliseconds(250)));
-            Assert.That(options.Retry.MaxDelay, Is.EqualTo(TimeSpan.FromSeconds(5)));
+            Assert.That(options.Retry.MaxDelay, Is.EqualTo(TimeSpan.FromSeconds(7)));
         });
     }
 
@@ -241,6 +241,35 @@ public sealed class AddChromaTests
             Assert.That(refused.Description, Does.Contain("Unauthenticated").And.Contain("invalid API key").And.Contain("retrying cannot fix"));
             Assert.That(refused.Data["refusal"], Does.Contain("Unauthenticated"));
             Assert.That(accepted.Status, Is.EqualTo(HealthStatus.Healthy), accepted.Description);
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task HealthCheck_BeforeTheFirstAcknowledgement_HealthyWithoutClaimingDelivery(CancellationToken cancellationToken)
+    {
+        // Probe L, L3: "Chroma is delivering to ..." was said before anything had been sent, also to a dead endpoint.
+        var sessions = new Support.ScriptedIngestSessions { WriteGate = new TaskCompletionSource() }; // nothing acknowledged until opened
+        await using var client = Support.TestClients.Create(sessions);
+        var check = new ChromaHealthCheck(client, TimeSpan.FromMinutes(1));
+
+        var idle = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+        client.Set().LogTraining([1, 2, 3, 4], "0");
+        var waiting = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+        sessions.WriteGate.SetResult();
+        while (client.Statistics.Exported < 1)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+
+        var delivered = await check.CheckHealthAsync(new HealthCheckContext(), cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(idle.Status, Is.EqualTo(HealthStatus.Healthy));
+            Assert.That(idle.Description, Does.Contain("has sent nothing").And.Not.Contain("delivering"));
+            Assert.That(waiting.Status, Is.EqualTo(HealthStatus.Healthy), "nothing has failed");
+            Assert.That(waiting.Description, Does.Contain("not had a batch acknowledged").And.Not.Contain("delivering"));
+            Assert.That(delivered.Description, Does.Contain("is delivering to"));
         });
     }
 
