@@ -50,9 +50,16 @@ internal static class RetryPipelineFactory
             .Build();
     }
 
-    /// <summary>What the warning says after the status code: the server's words, or what an empty detail means.</summary>
+    /// <summary>
+    /// What the warning says after the status code: the server's words, or what an empty detail means. A call that never
+    /// reached a server (the transport's own Unavailable, which carries a debug exception) also names the cause, as
+    /// queries do (<see cref="ChromaException"/>): "Error connecting to subchannel." alone hid an unknown host.
+    /// </summary>
     internal static string Detail(RpcException? rpc, Exception? exception) => rpc switch
     {
+        { StatusCode: StatusCode.Unavailable, Status.DebugException: { } transport, Status.Detail: var detail }
+            when transport.GetBaseException().Message is { Length: > 0 } cause && !(detail ?? string.Empty).Contains(cause, StringComparison.Ordinal)
+            => string.IsNullOrEmpty(detail) ? cause : $"{cause}; {detail}",
         { Status.Detail: { Length: > 0 } detail } => detail,
         { StatusCode: StatusCode.Cancelled } => "the stream was torn down before the server sent a status",
         { } => "no detail from the server",

@@ -37,6 +37,9 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>The detail of the status a broken session fails with.</summary>
     public string FailureDetail { get; set; } = "scripted outage";
 
+    /// <summary>The transport's own exception behind the failure (a status's debug exception), or null for none.</summary>
+    public Exception? FailureCause { get; set; }
+
     /// <summary>Every batch written so far, in write order.</summary>
     public IReadOnlyList<LogBatch> Batches => [.. Written.Select(w => w.Batch)];
 
@@ -62,7 +65,7 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
         {
             if (broken)
             {
-                throw new RpcException(new Status(owner.FailureStatus, owner.FailureDetail));
+                throw new RpcException(new Status(owner.FailureStatus, owner.FailureDetail, owner.FailureCause));
             }
 
             if (owner.WriteGate is { } gate)

@@ -34,4 +34,25 @@ public sealed class OutageLoggingTests
             Assert.That(client.Statistics.Exported, Is.EqualTo(10), "nothing lost");
         });
     }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_HostUnknown_TheWarningNamesTheTransportsCause(CancellationToken cancellationToken)
+    {
+        // Probe L, L6: with an unknown host, the warning said only "Unavailable: Error connecting to subchannel."; a query
+        // to the same address said "Name or service not known".
+        var sessions = new ScriptedIngestSessions
+        {
+            FailureDetail = "Error connecting to subchannel.",
+            FailureCause = new InvalidOperationException("outer", new System.Net.Sockets.SocketException(11001, "Name or service not known")),
+        };
+        sessions.FailNextSessions(1);
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o => o.LoggerFactory = logs);
+
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+        await client.FlushAsync(cancellationToken);
+
+        var warning = logs.Entries.Single(e => e.Level == LogLevel.Warning);
+        Assert.That(warning.Message, Does.Contain("Unavailable: Name or service not known; Error connecting to subchannel."));
+    }
 }
