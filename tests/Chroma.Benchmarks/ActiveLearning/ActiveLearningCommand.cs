@@ -13,7 +13,7 @@ namespace Chroma.Benchmarks.ActiveLearning;
 /// <summary>
 /// The label-efficiency benchmark (issue 13 item 7): a small MLP (<see cref="SmallMlp"/>, 784-64-32-10) trained on 1,000 digits; a production pool
 /// of 6,000 other digits under a constructed shift (each rotated by a random angle in ±45° and shrunk by a random
-/// factor in 0.7-1.0) plus 600 notMNIST letters; each strategy picks a budget of pool records, the picked digits get
+/// factor in 0.7-1.0) plus 600 notMNIST letters (`--letters N` for another number); each strategy picks a budget of pool records, the picked digits get
 /// their true labels (letters spend budget and are dropped), a fresh model of the same seed is trained on the 1,000 +
 /// picked digits, and its accuracy is measured on 3,000 held-out digits under the same shift. Chroma's strategies go
 /// through the server's scoring classes in process (<see cref="RecommendationModel"/>, <see cref="RecommendationRanker"/>)
@@ -29,7 +29,7 @@ internal static class ActiveLearningCommand
 
     private const int InitialCount = 1_000;
     private const int PoolDigits = 6_000;
-    private const int PoolLetters = 600;
+    private const int DefaultPoolLetters = 600;
     private const int TestCount = 3_000;
 
     public static int Run(CommandArguments args)
@@ -40,6 +40,7 @@ internal static class ActiveLearningCommand
         var epochs = args.Int("epochs", 20);
         var only = args.Optional("strategies")?.Split(',');
         var shiftName = args.Optional("shift") ?? PoolShifts.Names[0];
+        var poolLetters = args.Int("letters", DefaultPoolLetters);
         var rounds = args.Flag("rounds");
         var directory = SampleData.FindDirectory(args.Optional("data"));
         args.RejectUnknown();
@@ -59,7 +60,7 @@ internal static class ActiveLearningCommand
         var letters = GreyImages.From(
             IdxReader.ReadImages(Path.Combine(directory, "notmnist-t10k-images-idx3-ubyte.gz")),
             IdxReader.ReadLabels(Path.Combine(directory, "notmnist-t10k-labels-idx1-ubyte.gz")),
-            SampleData.LetterSource).Range(0, PoolLetters);
+            SampleData.LetterSource).Range(0, poolLetters);
         var initial = digits.Range(0, InitialCount);
         var shifted = PoolShifts.Apply(digits.Range(InitialCount, PoolDigits + TestCount), shiftName);
         var pool = GreyImages.Concat(shifted.Range(0, PoolDigits), letters);
@@ -67,7 +68,7 @@ internal static class ActiveLearningCommand
         var test = shifted.Range(PoolDigits, TestCount);
         var testImages = test.ToLabelled();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cores={Environment.ProcessorCount} shift={shiftName} initial={initial.Count} pool={PoolDigits} shifted digits + {PoolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
+            $"cores={Environment.ProcessorCount} shift={shiftName} initial={initial.Count} pool={PoolDigits} shifted digits + {poolLetters} letters, test={test.Count} shifted digits, budgets={string.Join(",", budgets)}, seeds={seeds}, epochs={epochs}"));
 
         global::TorchSharp.torch.set_num_threads(1);
         using var limiter = new BackgroundWorkLimiter(Environment.ProcessorCount, "active-learning");
@@ -204,9 +205,9 @@ internal static class ActiveLearningCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  seed {seed}: test digits beyond the fixed allowance {testBeyond.Count(b => b)} of {testCount}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: within the fixed allowance (one in a thousand): {fixedCandidates.Count(c => !c.Letter)} of {PoolDigits} digits, {fixedCandidates.Count(c => c.Letter)} of {PoolLetters} letters"));
+            $"  seed {seed}: within the fixed allowance (one in a thousand): {fixedCandidates.Count(c => !c.Letter)} of {PoolDigits} digits, {fixedCandidates.Count(c => c.Letter)} of {poolCount - PoolDigits} letters"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  seed {seed}: labeling candidates (within the allowance measured against the pool: Mahalanobis {allowance.Mahalanobis:0.00}, kNN {allowance.KnnDistance:0.00}): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {PoolLetters} letters"));
+            $"  seed {seed}: labeling candidates (within the allowance measured against the pool: Mahalanobis {allowance.Mahalanobis:0.00}, kNN {allowance.KnnDistance:0.00}): {candidates.Count(c => !c.Letter)} of {PoolDigits} digits, {candidates.Count(c => c.Letter)} of {poolCount - PoolDigits} letters"));
         DescribeDistances(scored, PoolDigits, seed);
         var random = SelectionBaselines.Random(poolCount, maxBudget, seed);
         var entropy = SelectionBaselines.Entropy(pool.Probabilities);
@@ -232,7 +233,7 @@ internal static class ActiveLearningCommand
         // A ceiling row (it reads which pool records are letters): the labeling list with every letter passed over, so the
         // budget goes to digits only. What a perfect exclusion of foreign inputs would add.
         strategies.Add((CeilingPrefix + "chroma Labeling with the letters skipped", b =>
-            [.. Chroma(EngineStrategy.Labeling, Math.Min(poolCount, b + PoolLetters)).Where(i => i < PoolDigits).Take(b)]));
+            [.. Chroma(EngineStrategy.Labeling, Math.Min(poolCount, b + poolCount - PoolDigits)).Where(i => i < PoolDigits).Take(b)]));
         strategies.Add(("chroma Labeling, score order (diversity off)", b => Chroma(EngineStrategy.Labeling, b, Diversity.Off)));
         var labelingScores = scored.Select(r => SignalCombiner.Score(r, EngineStrategy.Labeling)).ToArray();
         strategies.Add(("chroma Labeling without training coverage", b =>
