@@ -105,6 +105,7 @@ internal static class ChromaCli
             }
 
             IReadOnlyList<ICliCommand> commands = [.. ClientCommands, .. hostCommands];
+            args = CommandFirst(args);
             var command = args.Count > 0 ? commands.FirstOrDefault(c => c.Name == args[0]) : null;
             if (command is null)
             {
@@ -199,6 +200,37 @@ internal static class ChromaCli
         ChromaException { InnerException: RpcException rpc } => (rpc.StatusCode, rpc.Status.Detail, rpc.Status.DebugException),
         ChromaException chroma => (chroma.StatusCode, chroma.Message, chroma.InnerException),
         RpcException rpc => (rpc.StatusCode, rpc.Status.Detail, rpc.Status.DebugException),
+        _ => null,
+    };
+
+    /// <summary>
+    /// <c>chroma-server --endpoint URL recommend ...</c>: the options every command takes may also come before the command
+    /// (probe M, M6: "unknown command '--endpoint'"). They are moved after it; anything else is left as it was.
+    /// </summary>
+    internal static IReadOnlyList<string> CommandFirst(IReadOnlyList<string> args)
+    {
+        var leading = new List<string>();
+        var i = 0;
+        while (i < args.Count && LeadingOptionTakesValue(args[i]) is { } takesValue)
+        {
+            leading.Add(args[i]);
+            if (takesValue && i + 1 < args.Count)
+            {
+                leading.Add(args[++i]);
+            }
+
+            i++;
+        }
+
+        return leading.Count == 0 || i >= args.Count ? args : [args[i], .. leading, .. args.Skip(i + 1)];
+    }
+
+    // Whether a common option before the command takes a value (--json does not); null for anything else (--help is a
+    // help word there).
+    private static bool? LeadingOptionTakesValue(string word) => word switch
+    {
+        "--endpoint" or "--api-key" or "--timeout" => true,
+        "--json" => false,
         _ => null,
     };
 

@@ -11,7 +11,7 @@ internal sealed class RecommendCommand : ICliCommand
     public string Name => "recommend";
 
     /// <inheritdoc />
-    public string Usage => "recommend --set SET [--top 20] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--wait SECONDS] [--json]";
+    public string Usage => "recommend --set SET [--top 20 (1-1000)] [--strategy balanced|ood|uncertainty|labeling] [--dataset production] [--include-reviewed] [--wait SECONDS] [--json]";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
@@ -25,6 +25,7 @@ internal sealed class RecommendCommand : ICliCommand
             PageSize = arguments.GetInt("top", 20, 1, 1000),
             Strategy = RecommendationSource.ParseStrategy(arguments.Get("strategy")),
             Dataset = arguments.Get("dataset"),
+            IncludeReviewed = arguments.Get("include-reviewed") is not null,
 
             // --wait: the server answers once its ranking covers every record it had acknowledged (or the time is up).
             WaitForAcknowledged = wait > 0,
@@ -74,7 +75,9 @@ internal sealed class RecommendCommand : ICliCommand
             return await WaitOutcomeAsync(context, setId, wait, response).ConfigureAwait(false);
         }
 
-        var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending)";
+        // Records labeled, reviewed or dismissed are not ranked unless asked for (probe M, M6: the title read as if they were).
+        var reviewed = query.IncludeReviewed ? "reviewed records included" : "reviewed and dismissed records left out; --include-reviewed shows them";
+        var title = $"Top {items.Count} of {response.ScoredRecords:N0} ranked records in {setId} ({response.PendingRecords:N0} pending; {reviewed})";
         var table = new Table()
             .AddColumn(new TableColumn("#").RightAligned()).AddColumn("record").AddColumn("predicted")
             .AddColumn(new TableColumn("score").RightAligned()).AddColumn("why").AddColumn("input");

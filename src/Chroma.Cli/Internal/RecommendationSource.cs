@@ -31,7 +31,7 @@ internal static class RecommendationSource
     public static RecommendationStrategy ParseStrategy(string? text) => text switch
     {
         null or "" or "balanced" => RecommendationStrategy.Balanced,
-        "ood" or "out-of-distribution" => RecommendationStrategy.OutOfDistribution,
+        "ood" or "out-of-distribution" or "out_of_distribution" => RecommendationStrategy.OutOfDistribution,
         "uncertainty" => RecommendationStrategy.Uncertainty,
         "labeling" => RecommendationStrategy.Labeling,
         _ => throw new CliUsageException($"--strategy must be balanced, ood, uncertainty or labeling (got '{text}')"),

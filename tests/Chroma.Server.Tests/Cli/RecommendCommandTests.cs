@@ -72,6 +72,55 @@ public sealed class RecommendCommandTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Recommend_CommonOptionsBeforeTheCommandAndTheProtosStrategyName_Accepted()
+    {
+        // Probe M, M6: "chroma-server --endpoint URL recommend" was "unknown command '--endpoint'", and only "ood" named the
+        // strategy the API calls OutOfDistribution (out_of_distribution on the wire).
+        GetRecommendationsRequest? asked = null;
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            asked = request;
+            return Ranked(request.PageSize);
+        });
+
+        var run = await CliRun.RunAsync("--endpoint", proxy.Endpoint.ToString(), "--json", "recommend", "--set", CliTestData.SetId, "--top", "2", "--strategy", "out_of_distribution");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+            Assert.That(asked?.Strategy, Is.EqualTo(RecommendationStrategy.OutOfDistribution));
+            Assert.That(JsonDocument.Parse(run.Output).RootElement.GetProperty("recommendations").GetArrayLength(), Is.EqualTo(2), "--json before the command counts too");
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Recommend_IncludeReviewed_AskedForAndTheTitleSaysWhetherReviewedRecordsAreLeftOut()
+    {
+        var asked = new List<GetRecommendationsRequest>();
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            lock (asked)
+            {
+                asked.Add(request);
+            }
+
+            return Ranked(request.PageSize);
+        });
+
+        var plain = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2");
+        var all = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2", "--include-reviewed");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(asked.Select(a => a.IncludeReviewed), Is.EqualTo(new[] { false, true }));
+            Assert.That(plain.Console, Does.Contain("reviewed and dismissed records left out"));
+            Assert.That(all.Console, Does.Contain("reviewed records included"));
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task Recommend_ServerRanks_TableShowsReasons()
     {
         await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request => Ranked(request.PageSize));
