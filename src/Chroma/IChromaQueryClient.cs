@@ -113,7 +113,10 @@ public interface IChromaQueryClient
     /// <param name="labels">The records and their labels (optional notes).</param>
     /// <param name="reviewer">Who labeled them.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>How many records changed.</returns>
+    /// <returns>
+    /// How many records were written: every record named, also one that had this label already (its reviewer and time
+    /// are updated, and its history records the call, so a second reviewer's confirmation shows).
+    /// </returns>
     Task<long> LabelAsync(string setId, IEnumerable<RecordLabel> labels, string reviewer, CancellationToken cancellationToken = default);
 
     /// <summary>Marks production records reviewed or dismissed (or back to unreviewed).</summary>
@@ -122,7 +125,10 @@ public interface IChromaQueryClient
     /// <param name="state">The new review state.</param>
     /// <param name="reviewer">Who reviewed them.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>How many records changed.</returns>
+    /// <returns>
+    /// How many records were written: every record named, also one already in <paramref name="state"/> (its reviewer and
+    /// time are updated, and its history records the call).
+    /// </returns>
     Task<long> SetReviewStateAsync(string setId, IEnumerable<string> ids, ReviewState state, string reviewer, CancellationToken cancellationToken = default);
 
     /// <summary>Copies labeled production records into training with their reviewer's label (every pending label when <paramref name="ids"/> is null).</summary>
