@@ -17,17 +17,26 @@ public static class LabeledData
     public const string LabelColumn = "Label";
 
     /// <summary>
-    /// An <see cref="IDataView"/> of the records that carry a reviewer's label and an embedding
-    /// (others are skipped): <c>Features</c> (float vector of the embedding's length) and <c>Label</c> (text).
+    /// An <see cref="IDataView"/> of the records that carry a reviewer's label (others, such as training records, are
+    /// skipped): <c>Features</c> (float vector of the embedding's length) and <c>Label</c> (text).
     /// Map the label to a key with <c>mlContext.Transforms.Conversion.MapValueToKey("Label")</c> before a trainer.
     /// </summary>
-    /// <exception cref="ArgumentException">The embeddings differ in length.</exception>
+    /// <exception cref="ArgumentException">
+    /// A labeled record has no embedding (read them with <c>GetLabeledRecordsAsync(setId, includeEmbeddings: true)</c>),
+    /// or the embeddings differ in length.
+    /// </exception>
     public static IDataView ToDataView(this IEnumerable<ChromaRecord> records, MLContext mlContext)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(mlContext);
-        var rows = records
-            .Where(r => r.Review?.Label is not null && !r.Embedding.IsEmpty)
+        var labeled = records.Where(r => r.Review?.Label is not null).ToList();
+        if (labeled.Count(r => r.Embedding.IsEmpty) is > 0 and var missing)
+        {
+            throw new ArgumentException(
+                $"records: {missing} of {labeled.Count} labeled records carry no embedding (read them with GetLabeledRecordsAsync(setId, includeEmbeddings: true)).", nameof(records));
+        }
+
+        var rows = labeled
             .Select(r => new LabeledRow { Features = r.Embedding.ToArray(), Label = r.Review!.Label! })
             .ToList();
         var dimension = rows.Count == 0 ? 1 : rows[0].Features.Length;
