@@ -75,6 +75,31 @@ public sealed class ModuleCaptureFaultTests : ModuleCaptureTestBase
         Assert.That(Client.CaptureErrorCount, Is.EqualTo(1));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    [CancelAfter(10_000)]
+    public async Task Forward_BypassingHooksInEitherMode_OneErrorAndOneSkippedBatchPerForward(bool training, CancellationToken cancellationToken)
+    {
+        // Probe M, M3: in eval mode the error count rose by 2 per forward, in train mode by 1.
+        using var capture = Model.CaptureWithChroma(Set, Model.Act);
+        using var input = Inputs(2);
+        Model.train(training);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using (Model.forward(input))
+            {
+            }
+        }
+
+        Assert.That(await DeliveredAsync(cancellationToken), Is.Empty);
+        Assert.Multiple(() =>
+        {
+            Assert.That(capture.SkippedBatches, Is.EqualTo(3));
+            Assert.That(Client.CaptureErrorCount, Is.EqualTo(3));
+        });
+    }
+
     [Test]
     [CancelAfter(10_000)]
     public async Task Call_CaptureDisabled_LogsNothingAndCountsNothing(CancellationToken cancellationToken)
