@@ -44,7 +44,9 @@ public static class LabeledTensors
             var label = rows[i].Review!.Label!;
             labels[i] = index.TryGetValue(label, out var classIndex)
                 ? classIndex
-                : throw new ArgumentException($"records: record '{rows[i].Id}' has label '{label}', which is not in classNames.", nameof(classNames));
+                : throw new ArgumentException(
+                    $"records: record '{rows[i].Id}' has label '{label}', which is not in classNames (labels are free text: a reviewer may name a class the model does not have; add it to classNames, or leave such records out).",
+                    nameof(classNames));
             rows[i].Embedding.Span.CopyTo(features.AsSpan(i * dimension, dimension));
         }
 
