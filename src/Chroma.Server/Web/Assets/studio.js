@@ -184,11 +184,16 @@ function applyRoute(how) {
   if (r.set && !state.sets.some((s) => s.setId === r.set)) { showMissingSet(r.set, r.view); return; }
   if (r.set && r.set !== state.setId) {
     state.setId = r.set;
-    $("set-select").value = r.set;
     state.data = null;
   }
+  if (state.setId) $("set-select").value = state.setId; // also after a missing set's page cleared it
   show(r.view, how === "replace" ? "replace" : "none");
-  if (r.record) openRecord(r.record).catch((e) => toast(`Could not open record ${r.record}: ${e.message}`));
+  if (r.record) showRecord(r.record);
+}
+
+// Opens a record's detail; a failure (the server stopped, the record deleted) is said in a toast, never left uncaught.
+function showRecord(sequence) {
+  openRecord(sequence).catch((e) => toast(`Could not open record ${sequence}: ${e.message}`));
 }
 
 window.addEventListener("popstate", () => applyRoute("none"));
@@ -201,6 +206,7 @@ document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click
 function showMissingSet(setId, view) {
   state.missingSet = setId;
   state.view = view;
+  $("set-select").value = ""; // no set of this server is shown
   state.routed = location.hash;
   for (const v of ["sets", "map", "queue"]) $("view-" + v).hidden = true;
   $("detail").hidden = true;
@@ -230,10 +236,12 @@ function show(view, how) {
 }
 
 $("set-select").addEventListener("change", () => {
+  // The open record's detail closes first, in the old set's history entry: closed after the set changed, its "replace"
+  // wrote the new set over that entry, and Back skipped the old set.
+  closeDetail();
   state.setId = $("set-select").value;
   $("set-select").title = state.setId;
   state.data = null;
-  closeDetail();
   writeRoute("push");
   if (state.missingSet) { show(state.view, "none"); return; }
   if (state.view === "map") loadMap(true);
@@ -602,7 +610,7 @@ function wireMap() {
     drag = null;
     map.drawOutline(null);
     if (!d) return;
-    if (!d.moved) { const i = map.pick(p[0], p[1], 6); if (i >= 0) openRecord(state.data.seq[i]); return; }
+    if (!d.moved) { const i = map.pick(p[0], p[1], 6); if (i >= 0) showRecord(state.data.seq[i]); return; }
     if (state.tool === "box") select(map.selectBox(d.start[0], d.start[1], p[0], p[1]), e.shiftKey);
     else if (state.tool === "lasso") select(map.selectPolygon(d.path), e.shiftKey);
   });
@@ -616,7 +624,7 @@ function wireMap() {
       ArrowUp: () => map.panBy(0, step), ArrowDown: () => map.panBy(0, -step),
       "+": () => map.zoomAt(w / 2, h / 2, 1.25), "=": () => map.zoomAt(w / 2, h / 2, 1.25), "-": () => map.zoomAt(w / 2, h / 2, 0.8),
       0: () => map.fit(),
-      Enter: () => { const i = map.pick(w / 2, h / 2, Math.max(w, h)); if (i >= 0) openRecord(state.data.seq[i]); },
+      Enter: () => { const i = map.pick(w / 2, h / 2, Math.max(w, h)); if (i >= 0) showRecord(state.data.seq[i]); },
     };
     const action = keys[e.key];
     if (action && state.data) { e.preventDefault(); action(); }
@@ -861,7 +869,7 @@ function refreshQueue() {
 function queueItem(item, i) {
   const reviewed = item.reviewState && item.reviewState !== "unreviewed" ? item.reviewState : null;
   const moved = item.scoreRank && item.scoreRank !== i + 1;
-  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const at = state.queue.indexOf(item), previous = state.queueIndex; state.queueIndex = at; markCurrent(previous); openRecord(item.sequence); } },
+  return el("li", { "data-sequence": item.sequence, class: (i === state.queueIndex ? "current " : "") + (item.done ? "done" : ""), onclick: () => { const at = state.queue.indexOf(item), previous = state.queueIndex; state.queueIndex = at; markCurrent(previous); showRecord(item.sequence); } },
     item.preview ? el("img", { class: "thumb large", src: item.preview, alt: "" }) : null,
     el("div", { class: "body" },
       el("div", { class: "head" },
@@ -1046,7 +1054,7 @@ const queueKeys = {
   p: () => { const item = state.queue[state.queueIndex]; if (item) postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(`Promoted ${r.changed} label(s) to training`), (e) => toast(e.message)); },
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
-  Enter: () => state.queue[state.queueIndex] && openRecord(state.queue[state.queueIndex].sequence),
+  Enter: () => state.queue[state.queueIndex] && showRecord(state.queue[state.queueIndex].sequence),
   t: () => {
     const tags = parseTag($("queue-tag-apply").value);
     if (!tags) { toast("Write the tag to apply as key=value"); $("queue-tag-apply").focus(); return; }

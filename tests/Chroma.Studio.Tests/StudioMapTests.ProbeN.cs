@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+
+namespace Chroma.Studio.Tests;
+
+/// <summary>Findings of an outside-in session on Studio (probe N): history after a set switch, the phone's selection bar.</summary>
+public sealed partial class StudioMapTests
+{
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task SetSwitch_WithARecordOpen_BackReturnsToTheFirstSet()
+    {
+        // Arrange: a second set in the list (the page's list only: its views need not load for the history to show).
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.RouteAsync("**/api/sets", async route =>
+        {
+            var response = await route.FetchAsync();
+            var sets = JsonNode.Parse(await response.TextAsync())!.AsArray();
+            var copy = sets[0]!.DeepClone();
+            copy["setId"] = "other/1/x";
+            sets.Add(copy);
+            await route.FulfillAsync(new RouteFulfillOptions { Response = response, Body = sets.ToJsonString() });
+        });
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        await page.ClickAsync("#queue-list li.current");
+        await page.WaitForFunctionAsync("!document.getElementById('detail').hidden");
+        var withRecord = page.Url;
+
+        // Act: another set, then Back (probe N, N1: Back went to the view before, skipping the first set).
+        await page.SelectOptionAsync("#set-select", "other/1/x");
+        await page.WaitForFunctionAsync("location.hash.includes('other%2F1%2Fx')");
+        var switched = page.Url;
+        await page.GoBackAsync();
+        await page.WaitForFunctionAsync("!location.hash.includes('other%2F1%2Fx')");
+        var afterBack = page.Url;
+
+        // Assert
+        var first = "set=" + Uri.EscapeDataString(MnistStudioServer.Descriptor.Id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(withRecord, Does.Contain(first).And.Contain("record="));
+            Assert.That(switched, Does.Contain("#queue?set=other%2F1%2Fx").And.Not.Contain("record="));
+            Assert.That(afterBack, Does.Contain("#queue?" + first), "Back shows the first set's queue again");
+        });
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task BoxSelection_OnAPhone_EverySelectionActionIsOnScreen()
+    {
+        // Arrange: a phone's width (probe N, N2: the selection bar ran to x 850 on a 390 px screen, its actions unreachable).
+        var page = await _browser.NewPageAsync(390, 844);
+        await page.GotoAsync(new Uri(_server.Studio, "/#map").AbsoluteUri);
+        var total = await TotalAsync();
+        await page.WaitForFunctionAsync($"window.studio && studio.map && studio.map.count === {total} && studio.map.frameCount > 0 && !studio.map.dirty");
+
+        // Act
+        await page.ClickAsync("[data-tool=box]");
+        var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.1f), box.Y + (box.Height * 0.1f));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + (box.Width * 0.9f), box.Y + (box.Height * 0.9f), new MouseMoveOptions { Steps = 8 });
+        await page.Mouse.UpAsync();
+        await page.WaitForSelectorAsync("#selection:not([hidden])");
+        await StudioBrowser.ScreenshotAsync(page, "phone-selection");
+        var rights = await page.EvaluateAsync<double[]>(
+            "[...document.querySelectorAll('#selection button, #selection input')].filter(e => e.offsetParent).map(e => e.getBoundingClientRect().right)");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(rights, Is.Not.Empty);
+            Assert.That(rights, Has.All.LessThanOrEqualTo(390), "every control of the selection bar lies within the screen");
+        });
+    }
+}
