@@ -75,4 +75,32 @@ public sealed partial class StudioMapTests
             Assert.That(rights, Has.All.LessThanOrEqualTo(390), "every control of the selection bar lies within the screen");
         });
     }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Detail_NearestTrainingNeighbourClicked_OpensThatRecord()
+    {
+        // Arrange: a production record's detail (probe N, N7: its neighbours could not be opened).
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        await page.ClickAsync("#queue-list li.current");
+        await page.WaitForSelectorAsync("#detail:not([hidden]) ol.neighbors li");
+        var opened = await page.EvaluateAsync<string>("document.getElementById('detail').dataset.sequence");
+        var neighbourText = await page.Locator("#detail ol.neighbors li").First.TextContentAsync();
+
+        // Act
+        await page.Locator("#detail ol.neighbors li").First.ClickAsync();
+        await page.WaitForFunctionAsync($"document.getElementById('detail').dataset.sequence !== '{opened}'");
+        var dataset = await page.Locator("#detail dl dd").First.TextContentAsync();
+        var heading = await page.Locator("#detail h3").TextContentAsync();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(dataset, Is.EqualTo("training"));
+            Assert.That(neighbourText, Does.Contain(heading!), "the record opened is the neighbour clicked");
+        });
+    }
 }

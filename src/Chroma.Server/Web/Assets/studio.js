@@ -239,6 +239,7 @@ $("set-select").addEventListener("change", () => {
   // The open record's detail closes first, in the old set's history entry: closed after the set changed, its "replace"
   // wrote the new set over that entry, and Back skipped the old set.
   closeDetail();
+  $("toast").hidden = true; // an action on the other set, and its Undo, are not this set's (probe N, N6)
   state.setId = $("set-select").value;
   $("set-select").title = state.setId;
   state.data = null;
@@ -738,7 +739,9 @@ async function openRecord(sequence) {
     r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
     r.signals.length ? el("div", {}, el("b", {}, "Signals (percentile vs training)"), signalBars(r.signals)) : null,
     el("div", {}, el("b", {}, "Nearest training neighbours"),
-      r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {},
+      r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {
+        title: "Open this training record", tabindex: "0", role: "button",
+        onclick: () => showRecord(n.sequence), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); showRecord(n.sequence); } } },
         n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
         el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · ${distanceName} ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
