@@ -76,11 +76,13 @@ public sealed partial class StudioMapTests
         });
     }
 
-    [Test]
+    [TestCase(false)]
+    [TestCase(true)]
     [CancelAfter(120_000)]
-    public async Task Detail_NearestTrainingNeighbourClicked_OpensThatRecord()
+    public async Task Detail_NearestTrainingNeighbourClickedOrEntered_OpensThatRecordNotTheQueueItem(bool keyboard)
     {
-        // Arrange: a production record's detail (probe N, N7: its neighbours could not be opened).
+        // Arrange: a production record's detail in the queue view, where Enter also opens the current queue item
+        // (probe N, N7: the neighbours could not be opened).
         await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
         var page = await _browser.NewPageAsync();
         await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
@@ -88,11 +90,22 @@ public sealed partial class StudioMapTests
         await page.ClickAsync("#queue-list li.current");
         await page.WaitForSelectorAsync("#detail:not([hidden]) ol.neighbors li");
         var opened = await page.EvaluateAsync<string>("document.getElementById('detail').dataset.sequence");
-        var neighbourText = await page.Locator("#detail ol.neighbors li").First.TextContentAsync();
+        var neighbour = page.Locator("#detail ol.neighbors li").First;
+        var neighbourText = await neighbour.TextContentAsync();
 
         // Act
-        await page.Locator("#detail ol.neighbors li").First.ClickAsync();
+        if (keyboard)
+        {
+            await neighbour.FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+        }
+        else
+        {
+            await neighbour.ClickAsync();
+        }
+
         await page.WaitForFunctionAsync($"document.getElementById('detail').dataset.sequence !== '{opened}'");
+        await page.WaitForTimeoutAsync(500); // a second open (the queue item's) would land by now
         var dataset = await page.Locator("#detail dl dd").First.TextContentAsync();
         var heading = await page.Locator("#detail h3").TextContentAsync();
 
@@ -100,7 +113,7 @@ public sealed partial class StudioMapTests
         Assert.Multiple(() =>
         {
             Assert.That(dataset, Is.EqualTo("training"));
-            Assert.That(neighbourText, Does.Contain(heading!), "the record opened is the neighbour clicked");
+            Assert.That(neighbourText, Does.Contain(heading!), "the record opened is the neighbour chosen");
         });
     }
 }

@@ -7,6 +7,7 @@ namespace Chroma.TorchSharp.Tests;
 /// (probe M, M4: records read without embeddings gave a [0, 0] matrix and no error, and a later torch.cat failed).
 /// </summary>
 [TestFixture]
+[Category("torch")]
 public sealed class LabeledTensorsTests
 {
     private static readonly string[] Digits = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];

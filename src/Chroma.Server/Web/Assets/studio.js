@@ -741,7 +741,7 @@ async function openRecord(sequence) {
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {
         title: "Open this training record", tabindex: "0", role: "button",
-        onclick: () => showRecord(n.sequence), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); showRecord(n.sequence); } } },
+        onclick: () => showRecord(n.sequence), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); showRecord(n.sequence); } } }, // not the queue's Enter too
         n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
         el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · ${distanceName} ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
