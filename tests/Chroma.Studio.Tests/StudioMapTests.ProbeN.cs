@@ -57,12 +57,7 @@ public sealed partial class StudioMapTests
         await page.WaitForFunctionAsync($"window.studio && studio.map && studio.map.count === {total} && studio.map.frameCount > 0 && !studio.map.dirty");
 
         // Act
-        await page.ClickAsync("[data-tool=box]");
-        var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
-        await page.Mouse.MoveAsync(box.X + (box.Width * 0.1f), box.Y + (box.Height * 0.1f));
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(box.X + (box.Width * 0.9f), box.Y + (box.Height * 0.9f), new MouseMoveOptions { Steps = 8 });
-        await page.Mouse.UpAsync();
+        await BoxSelectAsync(page, (0.1f, 0.1f), (0.9f, 0.9f));
         await page.WaitForSelectorAsync("#selection:not([hidden])");
         await StudioBrowser.ScreenshotAsync(page, "phone-selection");
         var rights = await page.EvaluateAsync<double[]>(

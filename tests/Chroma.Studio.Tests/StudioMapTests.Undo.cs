@@ -67,12 +67,7 @@ public sealed partial class StudioMapTests
     {
         var page = await OpenMapAsync();
         var total = await TotalAsync();
-        await page.ClickAsync("[data-tool=box]");
-        var box = (await page.Locator("#map-canvas").BoundingBoxAsync())!;
-        await page.Mouse.MoveAsync(box.X + (box.Width * 0.45f), box.Y + (box.Height * 0.3f));
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(box.X + (box.Width * 0.7f), box.Y + (box.Height * 0.7f), new MouseMoveOptions { Steps = 6 });
-        await page.Mouse.UpAsync();
+        await BoxSelectAsync(page, (0.45f, 0.3f), (0.7f, 0.7f));
         var selected = await page.EvaluateAsync<int>("studio.selectedCount");
 
         // Tag, then undo: the key is gone again.
