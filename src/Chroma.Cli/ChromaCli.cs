@@ -225,14 +225,12 @@ internal static class ChromaCli
         return leading.Count == 0 || i >= args.Count ? args : [args[i], .. leading, .. args.Skip(i + 1)];
     }
 
-    // Whether a common option before the command takes a value (--json does not); null for anything else (--help is a
-    // help word there).
-    private static bool? LeadingOptionTakesValue(string word) => word switch
-    {
-        "--endpoint" or "--api-key" or "--timeout" => true,
-        "--json" => false,
-        _ => null,
-    };
+    // Whether an option every command takes (CommandOptions.Common), written before the command, takes a value; null for
+    // anything else (--help is a help word there).
+    private static bool? LeadingOptionTakesValue(string word) =>
+        word.StartsWith("--", StringComparison.Ordinal) && word[2..] is var name && name != "help" && CommandOptions.Common.Contains(name)
+            ? !CliArguments.IsFlag(name)
+            : null;
 
     private static string UnknownCommand(string word, IEnumerable<ICliCommand> commands)
     {

@@ -22,6 +22,9 @@ internal sealed class CliArguments
     /// <summary>Gets the subcommand (<c>sets</c>, <c>export</c>, ...).</summary>
     public string Command { get; }
 
+    /// <summary>Whether option <paramref name="name"/> (without dashes) is a flag, which takes no value.</summary>
+    public static bool IsFlag(string name) => Flags.Contains(name);
+
     /// <summary>Gets a value indicating whether <c>--json</c> was given (machine-readable output).</summary>
     public bool Json => _options.ContainsKey("json");
 

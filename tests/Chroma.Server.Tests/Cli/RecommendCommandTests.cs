@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
@@ -29,21 +30,18 @@ public sealed class RecommendCommandTests
     [CancelAfter(30_000)]
     public async Task Recommend_ServerRanks_JsonHasTopRecordsWithReasonsAndAsksForTop()
     {
-        GetRecommendationsRequest? asked = null;
-        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
-        {
-            asked = request;
-            return Ranked(request.PageSize);
-        });
+        var requests = new ConcurrentQueue<GetRecommendationsRequest>();
+        await using var proxy = await RankingProxyAsync(requests);
 
         var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "3", "--strategy", "ood", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var asked = requests.Last();
         using var json = JsonDocument.Parse(run.Output);
         var items = json.RootElement.GetProperty("recommendations").EnumerateArray().ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(asked!.PageSize, Is.EqualTo(3));
+            Assert.That(asked.PageSize, Is.EqualTo(3));
             Assert.That(asked.Strategy, Is.EqualTo(RecommendationStrategy.OutOfDistribution));
             Assert.That(json.RootElement.GetProperty("scoredRecords").GetInt64(), Is.EqualTo(CliTestData.ProductionCount));
             Assert.That(items, Has.Count.EqualTo(3));
@@ -57,17 +55,13 @@ public sealed class RecommendCommandTests
     [CancelAfter(30_000)]
     public async Task Recommend_StrategyLabeling_AsksForTheLabelingStrategy()
     {
-        GetRecommendationsRequest? asked = null;
-        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
-        {
-            asked = request;
-            return Ranked(request.PageSize);
-        });
+        var requests = new ConcurrentQueue<GetRecommendationsRequest>();
+        await using var proxy = await RankingProxyAsync(requests);
 
         var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2", "--strategy", "labeling", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
-        Assert.That(asked!.Strategy, Is.EqualTo(RecommendationStrategy.Labeling));
+        Assert.That(requests.Last().Strategy, Is.EqualTo(RecommendationStrategy.Labeling));
     }
 
     [Test]
@@ -76,19 +70,15 @@ public sealed class RecommendCommandTests
     {
         // Probe M, M6: "chroma-server --endpoint URL recommend" was "unknown command '--endpoint'", and only "ood" named the
         // strategy the API calls OutOfDistribution (out_of_distribution on the wire).
-        GetRecommendationsRequest? asked = null;
-        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
-        {
-            asked = request;
-            return Ranked(request.PageSize);
-        });
+        var requests = new ConcurrentQueue<GetRecommendationsRequest>();
+        await using var proxy = await RankingProxyAsync(requests);
 
         var run = await CliRun.RunAsync("--endpoint", proxy.Endpoint.ToString(), "--json", "recommend", "--set", CliTestData.SetId, "--top", "2", "--strategy", "out_of_distribution");
 
         Assert.Multiple(() =>
         {
             Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
-            Assert.That(asked?.Strategy, Is.EqualTo(RecommendationStrategy.OutOfDistribution));
+            Assert.That(requests.LastOrDefault()?.Strategy, Is.EqualTo(RecommendationStrategy.OutOfDistribution));
             Assert.That(JsonDocument.Parse(run.Output).RootElement.GetProperty("recommendations").GetArrayLength(), Is.EqualTo(2), "--json before the command counts too");
         });
     }
@@ -97,16 +87,8 @@ public sealed class RecommendCommandTests
     [CancelAfter(30_000)]
     public async Task Recommend_IncludeReviewed_AskedForAndTheTitleSaysWhetherReviewedRecordsAreLeftOut()
     {
-        var asked = new List<GetRecommendationsRequest>();
-        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
-        {
-            lock (asked)
-            {
-                asked.Add(request);
-            }
-
-            return Ranked(request.PageSize);
-        });
+        var asked = new ConcurrentQueue<GetRecommendationsRequest>();
+        await using var proxy = await RankingProxyAsync(asked);
 
         var plain = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2");
         var all = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--top", "2", "--include-reviewed");
@@ -178,18 +160,14 @@ public sealed class RecommendCommandTests
     [CancelAfter(30_000)]
     public async Task Recommend_Wait_AsksTheServerToWaitForTheAcknowledgedRecords()
     {
-        GetRecommendationsRequest? asked = null;
-        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request =>
-        {
-            asked = request;
-            return Ranked(request.PageSize);
-        });
+        var requests = new ConcurrentQueue<GetRecommendationsRequest>();
+        await using var proxy = await RankingProxyAsync(requests);
 
         var run = await CliRun.RunAsync("recommend", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--wait", "5", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
-        Assert.That(asked!.WaitForAcknowledged, Is.True);
-        Assert.That(asked.WaitTimeoutMs, Is.EqualTo(5_000));
+        Assert.That(requests.Last().WaitForAcknowledged, Is.True);
+        Assert.That(requests.Last().WaitTimeoutMs, Is.EqualTo(5_000));
     }
 
     [Test]
@@ -212,6 +190,14 @@ public sealed class RecommendCommandTests
         Assert.That(json.GetProperty("coversRequest").GetBoolean(), Is.False);
         Assert.That(json.GetProperty("recommendations").GetArrayLength(), Is.GreaterThan(0), "the last ranking is still shown");
     }
+
+    // A proxy that ranks every request with Ranked and records what each asked for.
+    private Task<RecommendingProxy> RankingProxyAsync(ConcurrentQueue<GetRecommendationsRequest> requests) =>
+        RecommendingProxy.StartAsync(_server.Query, request =>
+        {
+            requests.Enqueue(request);
+            return Ranked(request.PageSize);
+        });
 
     private GetRecommendationsResponse Ranked(int top)
     {

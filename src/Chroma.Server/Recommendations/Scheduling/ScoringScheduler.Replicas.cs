@@ -308,7 +308,7 @@ internal sealed partial class ScoringScheduler
         }
 
         var state = StateOf(set);
-        if (PassRunningPollAfter(set))
+        if (LeftToRunningPass(set))
         {
             // The running pass reads what was stored and deleted elsewhere; the poll its end asks for compares with the
             // watermark before it, so what changed meanwhile still marks the set dirty (or is read from the holder).

@@ -526,11 +526,11 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         }
     }
 
-    // Whether the set has a pass running now: the poll then leaves the set's watermark to that pass, and the worker
-    // polls again as soon as the pass ends. On a replica that does not score the set, that "pass" is only an attempt at
+    // Whether the set has a pass running now, in which case the poll leaves the set's watermark to that pass and the
+    // worker polls again as soon as the pass ends (noted here, taken when the lane ends). On a replica that does not score the set, that "pass" is only an attempt at
     // the lease, which reads nothing: without the second poll, the new ranking the watermark announced (and a notice
     // hurried this poll for) would be read only at the next regular poll, ChangePollInterval later.
-    private bool PassRunningPollAfter(StoredEmbeddingSet set)
+    private bool LeftToRunningPass(StoredEmbeddingSet set)
     {
         lock (_gate)
         {
