@@ -65,7 +65,7 @@ public sealed partial class StudioMapTests
             currents.Add(await page.EvaluateAsync<int>("studio.queueIndex"));
         }
 
-        await page.WaitForSelectorAsync("#toast:has-text('Undone: " + ids[0] + "')");
+        await page.WaitForSelectorAsync("#toast:has-text('Undone: …" + ids[0][^8..] + " is as it was')");
         await page.Keyboard.PressAsync("u");
         await page.WaitForSelectorAsync("#toast:has-text('Nothing to undo')");
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -81,6 +81,10 @@ async function postSelection(path, body, sequences) {
 
 const postJson = (path, body) => api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
 
+// A record as toasts name it. A 36-character id wrapped a phone's toast onto five lines; the default ids are UUIDv7,
+// whose first characters are the time (shared by records logged together), so the end is what tells two apart.
+const shortId = (id) => (id.length > 16 ? "…" + id.slice(-8) : id);
+
 function toast(text, undo, seconds) {
   const t = $("toast");
   // No undo, no button (replaceChildren would write a null out as the text "null").
@@ -981,7 +985,7 @@ function actOnCurrent(done, write) {
       markDone(item);
       const previous = state.queueIndex, at = state.queue.indexOf(item);
       if (at >= 0) { state.queueIndex = at; markCurrent(previous); }
-      toast(`Failed: ${e.message} (${item.id} is back in the queue)`);
+      toast(`Failed: ${e.message} (${shortId(item.id)} is back in the queue)`);
     })
     .finally(() => { state.pendingWrites--; }));
 }
@@ -1005,7 +1009,7 @@ function undoableOnCurrent(done, path, body) {
     const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
     action.token = i.undoToken = r.undo;
     action.expires = Date.now() + (r.undoSeconds || 0) * 1000;
-    toast(`${i.id} ${done}`, () => undoAction(action), r.undoSeconds);
+    toast(`${shortId(i.id)} ${done}`, () => undoAction(action), r.undoSeconds);
   });
 }
 
@@ -1030,7 +1034,7 @@ async function undoAction(action) {
   const item = action.item;
   if (!action.token) {
     // Its write has not answered yet (no token): nothing the server could undo so far.
-    toast(`${item.id}: still being saved, undo it in a moment`);
+    toast(`${shortId(item.id)}: still being saved, undo it in a moment`);
     return;
   }
   // The server puts the previous values (tags, label, review state) back, or keeps the record.
@@ -1045,7 +1049,7 @@ async function undoAction(action) {
   try {
     await postJson("/api/undo", { token });
     const left = state.undoStack.length;
-    toast(`Undone: ${item.id} is as it was` + (left ? ` (${left} more to undo with u)` : ""));
+    toast(`Undone: ${shortId(item.id)} is as it was` + (left ? ` (${left} more to undo with u)` : ""));
   } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
 
