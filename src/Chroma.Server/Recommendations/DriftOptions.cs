@@ -27,6 +27,14 @@ public sealed class DriftOptions
     /// </summary>
     public int Permutations { get; set; } = 200;
 
+    /// <summary>
+    /// Gets or sets how far apart in time the kept drift measurements lie (0 to 1 day; 0 keeps every one). Each scoring
+    /// pass that read production records measures drift, and the newest point of the history is always that latest
+    /// measurement; it replaces the newest point until that point is this long after the one before it. A set scored
+    /// every few seconds so keeps its hundred points over hours instead of minutes. The default value is one minute.
+    /// </summary>
+    public TimeSpan HistorySpacing { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Gets or sets the seed of the sampling and the permutations. The default value is 17.</summary>
     public int Seed { get; set; } = 17;
 

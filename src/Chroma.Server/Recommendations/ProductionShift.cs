@@ -63,6 +63,14 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
     public const double RefitGrowth = 2;
 
     /// <summary>
+    /// Growth of production since the last fit (or the last try) that makes a new try due while the signal is left out
+    /// (<see cref="Joins"/> false), so a shift that begins after the classifier was fitted on a stream without one is
+    /// not left out until production has doubled. A try that still cannot tell production from training is not kept,
+    /// so it rescores nothing; each costs one read of the production rows and one fit.
+    /// </summary>
+    public const double RetryGrowth = 1.1;
+
+    /// <summary>
     /// Significance the classifier's own test must reach for the signal to join the records' scores: while it cannot tell
     /// production from training (a stream without shift), the signal would add only noise, so it is left out.
     /// </summary>
@@ -114,4 +122,18 @@ internal sealed record ProductionShift(ProductionShiftClassifier Classifier, Emp
 
     /// <summary>Whether <paramref name="productionCount"/> production rows make a refit due (<see cref="RefitGrowth"/> times as many as at this fit).</summary>
     public bool RefitDue(long productionCount) => productionCount >= RefitGrowth * Math.Max(1, ProductionCount);
+
+    /// <summary>
+    /// Whether <paramref name="productionCount"/> production rows make a new try due while the signal is left out: at least
+    /// <see cref="RetryGrowth"/> times, and a tenth of <paramref name="minimumRows"/> more than, the rows of this fit or of
+    /// the last try (<paramref name="triedAt"/>). Never while the signal joins.
+    /// </summary>
+    /// <param name="productionCount">Production rows now.</param>
+    /// <param name="triedAt">Production rows of the last try that was not kept, or 0.</param>
+    /// <param name="minimumRows">The fewest production rows a classifier is fitted on (<see cref="RecommendationOptions.ProductionShiftMinimumRows"/>).</param>
+    public bool RetryDue(long productionCount, long triedAt, int minimumRows)
+    {
+        var since = Math.Max(Math.Max(1, ProductionCount), triedAt);
+        return !Joins && productionCount >= Math.Max(RetryGrowth * since, since + Math.Max(1, minimumRows / 10));
+    }
 }

@@ -47,10 +47,14 @@ internal interface IRecordScoreStore
         CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Appends a drift measurement and keeps only the newest <paramref name="keep"/> of the set; fenced by
-    /// <paramref name="lease"/> as <see cref="SaveScoresAsync"/> is.
+    /// Saves a drift measurement as the set's newest and keeps only the newest <paramref name="keep"/>; fenced by
+    /// <paramref name="lease"/> as <see cref="SaveScoresAsync"/> is. The points before the newest lie at least
+    /// <paramref name="spacing"/> apart: while the newest was measured less than that after the one before it, the new
+    /// measurement replaces it instead of being added (so a set scored every few seconds keeps a history of hours, and its
+    /// newest point is still its latest measurement). <see cref="TimeSpan.Zero"/> keeps every measurement.
     /// </summary>
-    Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default);
+    Task SaveDriftAsync(
+        StoredEmbeddingSet set, DriftPoint point, int keep, TimeSpan spacing = default, ScoringLease? lease = null, CancellationToken cancellationToken = default);
 
     /// <summary>The newest <paramref name="limit"/> drift measurements of the set, oldest first.</summary>
     IReadOnlyList<DriftPoint> ReadDriftHistory(StoredEmbeddingSet set, int limit);

@@ -15,6 +15,12 @@ public sealed class DriftOptionsValidatorTests
         yield return Case("OneRecordDriftWindow", o => o.Window = 1, "Chroma:Drift:Window (Chroma__Drift__Window) must be between 2 and 100000 (got 1)");
         yield return Case("OneSample", o => o.SampleSize = 1, "Chroma:Drift:SampleSize (Chroma__Drift__SampleSize) must be between 2 and 100000 (got 1)");
         yield return Case("NoPermutations", o => o.Permutations = 0, "Chroma:Drift:Permutations (Chroma__Drift__Permutations) must be between 1 and 100000 (got 0)");
+        yield return Case(
+            "NegativeHistorySpacing", o => o.HistorySpacing = TimeSpan.FromSeconds(-1),
+            "Chroma:Drift:HistorySpacing (Chroma__Drift__HistorySpacing) must be between 0 and 1 day (got -00:00:01)");
+        yield return Case(
+            "HistorySpacingOverADay", o => o.HistorySpacing = TimeSpan.FromDays(2),
+            "Chroma:Drift:HistorySpacing (Chroma__Drift__HistorySpacing) must be between 0 and 1 day (got 2.00:00:00)");
     }
 
     [TestCaseSource(nameof(BadOptions))]

@@ -53,7 +53,7 @@ public sealed class PostgresScoringLeaseTests : PostgresReplicaPairTest
         var refused = Assert.ThrowsAsync<ScoringLeaseLostException>(
             () => A.Scores.SaveScoresAsync(set, "v1", Rows(rows, 9.0), replaceExisting: true, stale, cancellationToken));
         var driftRefused = Assert.ThrowsAsync<ScoringLeaseLostException>(
-            () => A.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, stale, cancellationToken));
+            () => A.Scores.SaveDriftAsync(set, new DriftPoint(1, 0.5, 0.5, 2, 2, 1), 10, TimeSpan.Zero, stale, cancellationToken));
         var publishedByStale = await A.Coordination.PublishPassAsync(stale, 100, 7, 0, cancellationToken);
         var publishedByCurrent = await B.Coordination.PublishPassAsync(current, 100, 3, 0, cancellationToken);
 

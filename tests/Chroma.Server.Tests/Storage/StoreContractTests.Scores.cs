@@ -190,6 +190,33 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task SaveDriftAsync_WithSpacing_TheNewestIsReplacedUntilItLiesTheSpacingAfterTheOneBefore()
+    {
+        // Arrange: a measurement at 0, 10, 20, 70, 80 and 140 s, history points a minute apart.
+        await SeedAsync();
+        var spacing = TimeSpan.FromMinutes(1);
+
+        // Act
+        var kept = new List<long[]>();
+        foreach (var seconds in new long[] { 0, 10, 20, 70, 80, 140 })
+        {
+            await _fixture.Scores.SaveDriftAsync(_set, new DriftPoint(seconds * 1_000, seconds, 0.5, 16, 4, seconds), keep: 100, spacing);
+            kept.Add(_fixture.Scores.ReadDriftHistory(_set, 100).Select(p => p.ComputedUnixMs / 1_000).ToArray());
+        }
+
+        // Assert: the newest point is always the latest measurement; those before it lie at least a minute apart.
+        Assert.That(kept, Is.EqualTo(new[]
+        {
+            new long[] { 0 },
+            [0, 10],
+            [0, 20],
+            [0, 70],
+            [0, 70, 80],
+            [0, 70, 140],
+        }));
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task SelectSequencesAndReadDeletedSequences_AfterDelete_AgreeWithTheStore()
     {
         // Arrange

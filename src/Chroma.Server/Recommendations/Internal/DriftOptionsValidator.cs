@@ -14,6 +14,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         problems.Range(nameof(options.Window), options.Window, 2, 100_000);
         problems.Range(nameof(options.SampleSize), options.SampleSize, 2, 100_000);
         problems.Range(nameof(options.Permutations), options.Permutations, 1, 100_000);
+        problems.Range(nameof(options.HistorySpacing), options.HistorySpacing, TimeSpan.Zero, TimeSpan.FromDays(1), "0 and 1 day");
         return problems.Result;
     }
 }

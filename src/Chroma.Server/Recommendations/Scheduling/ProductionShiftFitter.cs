@@ -1,5 +1,6 @@
 using Chroma.Server.Background;
 using Chroma.Server.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Recommendations.Scheduling;
 
@@ -9,14 +10,19 @@ namespace Chroma.Server.Recommendations.Scheduling;
 /// <see cref="RecommendationOptions.ProductionShiftMinimumRows"/> production rows, refitted whenever production has grown
 /// <see cref="ProductionShift.RefitGrowth"/>-fold, fitted again on the same rows after a start (less the records deleted
 /// since, under the stored scores' version). A model with a new
-/// classifier has a new version, so the pass rescores every record through its model-change path.
+/// classifier has a new version, so the pass rescores every record through its model-change path. While the signal is
+/// left out (the classifier could not tell production from training), a refit is tried each time production grows
+/// <see cref="ProductionShift.RetryGrowth"/>-fold, and kept only when the signal then joins: a shift that begins after
+/// the first fit is found without waiting for production to double (probe P).
 /// </summary>
 /// <param name="store">Where the production rows are read from (in chunks, to sample them).</param>
 /// <param name="limiter">Threads for the fit.</param>
 /// <param name="seed">Seed of the production sample.</param>
 /// <param name="minimumRows">Fewest production rows the classifier is fitted on (fewer: no production-shift signal yet).</param>
-internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundWorkLimiter limiter, int seed, int minimumRows)
+/// <param name="logger">Where a try that still left the signal out is logged.</param>
+internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundWorkLimiter limiter, int seed, int minimumRows, ILogger logger)
 {
+    private readonly ILogger _logger = logger;
     private readonly int _minimumRows = minimumRows;
     private readonly IRecordScoreStore _store = store;
     private readonly BackgroundWorkLimiter _limiter = limiter;
@@ -77,11 +83,18 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
 
         long through;
         (long Through, long Count)? stored = null;
+        var tryOnly = false;
         if (model.ProductionShift is { } current)
         {
             if (!current.RefitDue(productionCount) && !ReferenceRefitDue(current, state, pending, rescoringAll))
             {
-                return model;
+                if (!current.RetryDue(productionCount, state.ProductionShiftTriedAt, _minimumRows))
+                {
+                    return model;
+                }
+
+                // The signal is left out and production has grown: a shift may have begun since that fit.
+                tryOnly = true;
             }
 
             through = long.MaxValue;
@@ -116,9 +129,19 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             (highest, count) = same;
         }
 
-        return await _limiter.RunAsync(
+        var fitted = await _limiter.RunAsync(
             () => model.WithProductionShift(training, sample, highest, count, reference, _limiter, cancellationToken),
             cancellationToken).ConfigureAwait(false);
+        if (tryOnly && fitted.ProductionShift is not { Joins: true })
+        {
+            // Still no shift to tell: the model stays as it is (so nothing is rescored), and the next try waits for growth.
+            state.ProductionShiftTriedAt = count;
+            ScoringLog.ProductionShiftStillLeftOut(_logger, state.Set.SetId, count, fitted.ProductionShift?.Classifier.Auc ?? double.NaN, fitted.ProductionShift?.Classifier.AucPValue ?? double.NaN);
+            return model;
+        }
+
+        state.ProductionShiftTriedAt = 0;
+        return fitted;
     }
 
     /// <summary>

@@ -73,6 +73,10 @@ internal static partial class ScoringLog
     public static partial void ProductionShiftFitted(
         ILogger logger, string setId, int comparedRows, string comparedWith, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
 
+    [LoggerMessage(EventId = 337, Level = LogLevel.Debug,
+        Message = "Refitted the production-shift classifier of '{SetId}' on {ProductionCount} production rows: it still cannot tell production from training (out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}), so the signal stays out and nothing is rescored")]
+    public static partial void ProductionShiftStillLeftOut(ILogger logger, string setId, long productionCount, double auc, double pValue);
+
     [LoggerMessage(EventId = 332, Level = LogLevel.Information,
         Message = "Compared the training rows of '{SetId}' with its {ReferenceRows} reference rows: out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}; production is compared with the {ComparedWith} rows")]
     public static partial void ProductionShiftReferenceChecked(ILogger logger, string setId, int referenceRows, double auc, double pValue, string comparedWith);

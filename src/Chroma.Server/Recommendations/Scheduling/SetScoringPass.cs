@@ -47,7 +47,7 @@ internal sealed partial class SetScoringPass
         _driftOptions = driftOptions;
         _time = time;
         _logger = logger;
-        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed, options.ProductionShiftMinimumRows);
+        _shiftFitter = new ProductionShiftFitter(store, limiter, options.Seed, options.ProductionShiftMinimumRows, logger);
     }
 
     /// <summary>
@@ -570,7 +570,7 @@ internal sealed partial class SetScoringPass
             () => MmdDriftDetector.Measure(reference.Embeddings, recent.Embeddings, set.Dimension, _driftOptions, _limiter, cancellationToken),
             cancellationToken).ConfigureAwait(false);
         var point = new DriftPoint(Now(), drift.Mmd2, drift.PValue, drift.ReferenceSamples, drift.RecentSamples, recent.ThroughSequence);
-        await _store.SaveDriftAsync(set, point, DriftHistoryLength, lease, cancellationToken).ConfigureAwait(false);
+        await _store.SaveDriftAsync(set, point, DriftHistoryLength, _driftOptions.HistorySpacing, lease, cancellationToken).ConfigureAwait(false);
         ScoringLog.DriftMeasured(_logger, set.SetId, drift.Mmd2, drift.PValue);
         return drift;
     }

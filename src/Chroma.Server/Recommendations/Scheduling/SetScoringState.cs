@@ -84,6 +84,13 @@ internal sealed class SetScoringState
     /// <summary>Gets or sets the fitted model, or null until the first pass that needs one.</summary>
     public RecommendationModel? Model { get; set; }
 
+    /// <summary>
+    /// Gets or sets the production rows of the last refit of the production-shift classifier that was tried while the
+    /// signal was left out and left it out again (that classifier was not kept), or 0: the next try waits for growth
+    /// beyond it (<see cref="ProductionShiftFitter"/>).
+    /// </summary>
+    public long ProductionShiftTriedAt { get; set; }
+
     /// <summary>Gets or sets the training data the model was fitted on (the reference side of drift).</summary>
     public TrainingData? Training { get; set; }
 

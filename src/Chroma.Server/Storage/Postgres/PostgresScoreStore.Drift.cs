@@ -6,11 +6,13 @@ namespace Chroma.Server.Storage.Postgres;
 internal sealed partial class PostgresScoreStore
 {
     /// <inheritdoc />
-    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default)
+    public async Task SaveDriftAsync(
+        StoredEmbeddingSet set, DriftPoint point, int keep, TimeSpan spacing = default, ScoringLease? lease = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(point);
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spacing, TimeSpan.Zero);
         using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         var connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -19,6 +21,14 @@ internal sealed partial class PostgresScoreStore
             await using (transaction.ConfigureAwait(false))
             {
                 await CheckLeaseAsync(connection, transaction, lease, cancellationToken).ConfigureAwait(false);
+                if (spacing > TimeSpan.Zero)
+                {
+                    using var replace = new NpgsqlCommand(DriftHistorySpacing.DeleteNewestPostgres, connection, transaction);
+                    replace.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+                    replace.Parameters.Add(new NpgsqlParameter { Value = (long)spacing.TotalMilliseconds });
+                    await replace.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 using (var insert = new NpgsqlCommand("""
                     INSERT INTO drift_history (set_key, computed_ms, mmd2, p_value, training_sample, production_sample, through_sequence)
                     VALUES ($1, $2, $3, $4, $5, $6, $7);

@@ -4,13 +4,25 @@ namespace Chroma.Server.Storage.Sqlite;
 internal sealed partial class SqliteScoreStore
 {
     /// <inheritdoc />
-    public async Task SaveDriftAsync(StoredEmbeddingSet set, DriftPoint point, int keep, ScoringLease? lease = null, CancellationToken cancellationToken = default)
+    public async Task SaveDriftAsync(
+        StoredEmbeddingSet set, DriftPoint point, int keep, TimeSpan spacing = default, ScoringLease? lease = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(point);
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(spacing, TimeSpan.Zero);
         using var writeLock = await _database.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = _database.Writer.BeginTransaction();
+        if (spacing > TimeSpan.Zero)
+        {
+            using var replace = _database.Writer.CreateCommand();
+            replace.Transaction = transaction;
+            replace.CommandText = DriftHistorySpacing.DeleteNewestSqlite;
+            replace.Parameters.AddWithValue("$set", set.Key);
+            replace.Parameters.AddWithValue("$spacing", (long)spacing.TotalMilliseconds);
+            replace.ExecuteNonQuery();
+        }
+
         using var command = _database.Writer.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """

@@ -68,6 +68,43 @@ public sealed class ProductionShiftRefitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_ShiftBeginsAfterAFitThatFoundNone_TriedAgainAtATenthMoreAndKeptOnlyOnceItJoins(CancellationToken cancellationToken)
+    {
+        // Arrange: production drawn like training, so the classifier fitted on it is left out (probe P: a stream that
+        // began without shift kept it out until production doubled, whatever came next).
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.LikeTraining(perClass: 34, seed: 7)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        var first = state.Model!.ProductionShift!;
+        var fittedVersion = state.TrainingVersion;
+
+        // Act: 12 more like training (114 rows, over 1.1 times 102), then 60 far from every class (174, under twofold).
+        await _fixture.IngestAsync(ScoringFixture.LikeTraining(perClass: 4, seed: 8));
+        var tried = await pass.RunAsync(state, cancellationToken);
+        var afterTry = (state.TrainingVersion, state.Model!.ProductionShift, state.ProductionShiftTriedAt);
+        var shifted = ScoringFixture.OutOfDistribution(60, seed: 9);
+        await _fixture.IngestAsync(shifted);
+        var joined = await pass.RunAsync(state, cancellationToken);
+
+        // Assert
+        var shiftedIds = shifted.Select(r => r.Id).ToHashSet();
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.ProductionCount, first.Joins), Is.EqualTo((102L, false)), "a stream like training: the signal is left out");
+            Assert.That((tried.Refit, tried.Scored), Is.EqualTo((false, 12)), "the try found no shift either: not kept, nothing rescored");
+            Assert.That(afterTry, Is.EqualTo((fittedVersion, first, 114L)));
+            Assert.That((joined.Refit, joined.Scored), Is.EqualTo((true, 174)), "the try after the shift began joins: kept, every record rescored");
+            Assert.That((state.Model!.ProductionShift!.ProductionCount, state.Model.ProductionShift.Joins), Is.EqualTo((174L, true)));
+            Assert.That(state.ProductionShiftTriedAt, Is.Zero);
+            Assert.That(
+                state.Published.Entries.Where(e => shiftedIds.Contains(e.Record.Id)).Select(e => e.Record.Signal(SignalKind.ProductionShift)),
+                Is.All.Not.Null,
+                "the shifted records get the signal");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_ReferenceRowsLoggedLate_RefitsAgainstThemOnceTheyReachTheMinimum(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(300, seed: 2)]);

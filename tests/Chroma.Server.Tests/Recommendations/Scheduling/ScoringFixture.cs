@@ -56,6 +56,10 @@ internal sealed class ScoringFixture : IDisposable
     public static Record[] InDistribution(int count, int seed) =>
         Rows(SyntheticEmbeddings.Around(SyntheticEmbeddings.Axis(Dimension, 0, 6), count, 1, seed), "0");
 
+    /// <summary>Production drawn as <see cref="Training"/> is (every class, unlabelled): a stream without shift.</summary>
+    public static Record[] LikeTraining(int perClass, int seed) =>
+        [.. Training(perClass, seed).Select(r => { r.Dataset = "production"; r.Label = string.Empty; return r; })];
+
     /// <summary>Points like <see cref="InDistribution"/> in the <c>reference</c> dataset.</summary>
     public static Record[] Reference(int count, int seed) =>
         [.. InDistribution(count, seed).Select(r => { r.Dataset = "reference"; return r; })];
