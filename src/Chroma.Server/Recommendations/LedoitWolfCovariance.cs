@@ -120,7 +120,17 @@ internal sealed class LedoitWolfCovariance
     /// covariance is singular and the Ledoit-Wolf estimate of s is 0.
     /// </param>
     /// <param name="shrinkage">The shrinkage s that was applied.</param>
-    public double[] Estimate(double minimumShrinkage, out double shrinkage)
+    public double[] Estimate(double minimumShrinkage, out double shrinkage) => Estimate(minimumShrinkage, null, out shrinkage);
+
+    /// <summary>
+    /// The covariance (row-major d x d) of the rows added so far (at least one), shrunk by what <paramref name="choose"/>
+    /// makes of the sample covariance S, tr(S) / d and the Ledoit-Wolf shrinkage (with its floor); by the Ledoit-Wolf
+    /// shrinkage itself when <paramref name="choose"/> is null. <paramref name="choose"/> must not change S.
+    /// </summary>
+    /// <param name="minimumShrinkage">Floor on the Ledoit-Wolf shrinkage (see <see cref="ShrinkageFloor"/>).</param>
+    /// <param name="choose">(S, mu, Ledoit-Wolf s) to the shrinkage applied, e.g. <see cref="HeldOutShrinkage.Choose"/>.</param>
+    /// <param name="shrinkage">The shrinkage s that was applied.</param>
+    public double[] Estimate(double minimumShrinkage, Func<double[], double, double, double>? choose, out double shrinkage)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(_count, 1, nameof(Count));
         Flush();
@@ -152,6 +162,10 @@ internal sealed class LedoitWolfCovariance
 
         var frobeniusSquared = TensorPrimitives.Dot<double>(covariance, covariance);
         shrinkage = Shrinkage(n, dimension, trace, frobeniusSquared, _sumFourth, minimumShrinkage);
+        if (choose is not null)
+        {
+            shrinkage = choose(covariance, mu, shrinkage);
+        }
 
         TensorPrimitives.Multiply(covariance, 1 - shrinkage, covariance);
         for (var j = 0; j < dimension; j++)

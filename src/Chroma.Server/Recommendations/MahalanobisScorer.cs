@@ -85,6 +85,18 @@ internal sealed class MahalanobisScorer
         Fit(training, rows, labelled: true, Form.Automatic, limiter);
 
     /// <summary>
+    /// As <see cref="Fit(TrainingData, int[], BackgroundWorkLimiter?)"/>, with the shrinkage chosen by the likelihood of
+    /// the held-out rows <paramref name="heldOut"/> (<see cref="HeldOutShrinkage"/>) where there are enough of them and the
+    /// covariance is dense; held-out rows of a class without fitted rows are left out of the choice.
+    /// </summary>
+    public static MahalanobisScorer Fit(TrainingData training, int[] rows, int[] heldOut, BackgroundWorkLimiter? limiter = null) =>
+        Fit(training, rows, labelled: true, Form.Automatic, limiter, heldOut);
+
+    /// <summary>As <see cref="FitBackground(TrainingData, int[], BackgroundWorkLimiter?)"/>, the shrinkage chosen by <paramref name="heldOut"/> as in <see cref="Fit(TrainingData, int[], int[], BackgroundWorkLimiter?)"/>.</summary>
+    public static MahalanobisScorer FitBackground(TrainingData training, int[] rows, int[] heldOut, BackgroundWorkLimiter? limiter = null) =>
+        Fit(training, rows, labelled: false, Form.Automatic, limiter, heldOut);
+
+    /// <summary>
     /// Fits one Gaussian to the rows <paramref name="rows"/> of <paramref name="training"/>, labels ignored: the
     /// "background" of the relative Mahalanobis distance (Ren et al. 2021). Its one class is named "*".
     /// </summary>
@@ -92,10 +104,10 @@ internal sealed class MahalanobisScorer
         Fit(training, rows, labelled: false, Form.Automatic, limiter);
 
     /// <summary>
-    /// Fits as <see cref="Fit(TrainingData, int[], BackgroundWorkLimiter?)"/> (or <see cref="FitBackground"/> when
+    /// Fits as <see cref="Fit(TrainingData, int[], BackgroundWorkLimiter?)"/> (or <see cref="FitBackground(TrainingData, int[], BackgroundWorkLimiter?)"/> when
     /// <paramref name="labelled"/> is false) in the given <paramref name="form"/>; tests compare the two forms.
     /// </summary>
-    internal static MahalanobisScorer Fit(TrainingData training, int[] rows, bool labelled, Form form, BackgroundWorkLimiter? limiter = null)
+    internal static MahalanobisScorer Fit(TrainingData training, int[] rows, bool labelled, Form form, BackgroundWorkLimiter? limiter = null, int[]? heldOut = null)
     {
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(rows);
@@ -145,7 +157,8 @@ internal sealed class MahalanobisScorer
             accumulator.Add(centered);
         }
 
-        var covariance = accumulator.Estimate(minimumShrinkage, out var shrinkage);
+        var chooser = HeldOutChooser(training, heldOut, classIndex, means, labelled, minimumShrinkage);
+        var covariance = accumulator.Estimate(minimumShrinkage, chooser, out var shrinkage);
         Cholesky<double> cholesky;
         try
         {
@@ -205,6 +218,32 @@ internal sealed class MahalanobisScorer
         }
 
         return (best, bestClass);
+    }
+
+    // The held-out rows (of classes with fitted rows) centred on their class means, as the shrinkage's chooser; null
+    // where there are too few of them or the dimension is too wide (Ledoit-Wolf's shrinkage then stays).
+    private static Func<double[], double, double, double>? HeldOutChooser(
+        TrainingData training, int[]? heldOut, Dictionary<string, int> classIndex, double[] means, bool labelled, double floor)
+    {
+        var d = training.Dimension;
+        var usable = heldOut?.Where(row => !labelled || classIndex.ContainsKey(training.Labels[row])).ToArray() ?? [];
+        if (!HeldOutShrinkage.Chooses(usable.Length, d))
+        {
+            return null;
+        }
+
+        var centered = new double[usable.Length * d];
+        for (var i = 0; i < usable.Length; i++)
+        {
+            var row = training.Row(usable[i]);
+            var classMean = means.AsSpan((labelled ? classIndex[training.Labels[usable[i]]] : 0) * d, d);
+            for (var j = 0; j < d; j++)
+            {
+                centered[(i * d) + j] = (float)(row[j] - classMean[j]);
+            }
+        }
+
+        return (sample, mu, ledoitWolf) => HeldOutShrinkage.Choose(sample, d, mu, ledoitWolf, floor, centered);
     }
 
     private static LowRankShrunkCovariance FitLowRank(TrainingData training, int[] rows, int[] rowClass, double[] means, double minimumShrinkage)

@@ -189,8 +189,8 @@ internal sealed partial class RecommendationModel
         clock.Restart();
         // Without labels (every label "") the one class is the background: no relative distance, no boundary.
         var classes = training.Labels.Any(label => label.Length > 0);
-        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, limiter);
-        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, limiter) : null;
+        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, heldOutRows, limiter);
+        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, heldOutRows, limiter) : null;
         var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
