@@ -189,13 +189,29 @@ internal sealed partial class RecommendationModel
         clock.Restart();
         // Without labels (every label "") the one class is the background: no relative distance, no boundary.
         var classes = training.Labels.Any(label => label.Length > 0);
-        var mahalanobis = MahalanobisScorer.Fit(training, fitRows, heldOutRows, limiter);
-        var background = classes ? MahalanobisScorer.FitBackground(training, fitRows, heldOutRows, limiter) : null;
+        // Side by side on the limiter's threads: each fit ends in a single-threaded eigendecomposition (HeldOutShrinkage).
+        MahalanobisScorer? mahalanobis = null, background = null;
+        limiter.For(
+            0,
+            classes ? 2 : 1,
+            1,
+            (start, _) =>
+            {
+                if (start == 0)
+                {
+                    mahalanobis = MahalanobisScorer.Fit(training, fitRows, heldOutRows, limiter);
+                }
+                else
+                {
+                    background = MahalanobisScorer.FitBackground(training, fitRows, heldOutRows, limiter);
+                }
+            },
+            cancellationToken);
         var covarianceTime = clock.Elapsed;
         cancellationToken.ThrowIfCancellationRequested();
 
         clock.Restart();
-        var measurer = new SignalMeasurer(mahalanobis, search, neighborLabels, options.NeighborCount, metric)
+        var measurer = new SignalMeasurer(mahalanobis!, search, neighborLabels, options.NeighborCount, metric)
         {
             Background = background,
             SearchRows = rows,
