@@ -123,6 +123,29 @@ public sealed class OptionsBindingTests
         });
     }
 
+    [TestCase("30days", "Chroma:Retention:Rules:0:MaxAge (Chroma__Retention__Rules__0__MaxAge): '30days' is not valid; it takes a time span")]
+    [TestCase("abc", "Chroma:Retention:Rules:0:MaxAge (Chroma__Retention__Rules__0__MaxAge): 'abc' is not valid; it takes a time span")]
+    [TestCase("", "Chroma:Retention:Rules:0:MaxAge (Chroma__Retention__Rules__0__MaxAge): '' is not valid; it takes a time span")]
+    public void BuildChromaServer_RetentionRuleWithAnAgeTheBinderCannotRead_SettingFailureNamingItNotARuleLeftOut(string maxAge, string message)
+    {
+        // Probe O: the binder left such a rule out of the list without a word, and the server started without it.
+        var failure = BuildFailure(
+            "--Chroma:Retention:Rules:0:Set=*",
+            "--Chroma:Retention:Rules:0:Dataset=production",
+            "--Chroma:Retention:Rules:0:MaxAge=" + maxAge,
+            "--Chroma:Retention:Rules:1:Set=*",
+            "--Chroma:Retention:Rules:1:Dataset=training",
+            "--Chroma:Retention:Rules:1:MaxAge=36500.00:00:00");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(failure.Failure, Is.EqualTo(ChromaServerStartFailure.Setting));
+            Assert.That(failure.ExitCode, Is.EqualTo(5));
+            Assert.That(failure.Message, Does.Contain(message));
+            Assert.That(failure.Message, Does.Not.Contain("\n"));
+        });
+    }
+
     [Test]
     public void BuildChromaServer_BadSettingsInTwoSections_OneLineNamingBoth()
     {

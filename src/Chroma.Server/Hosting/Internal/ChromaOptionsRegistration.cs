@@ -50,6 +50,7 @@ internal static class ChromaOptionsRegistration
         {
             services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new RenamedSettingsValidator(configuration));
             services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new UnknownSettingsValidator(configuration));
+            services.AddSingleton<IValidateOptions<ChromaServerOptions>>(new ListItemSettingsValidator(configuration));
         }
 
         return services;
