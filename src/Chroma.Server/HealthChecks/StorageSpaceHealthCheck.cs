@@ -4,7 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Chroma.Server.HealthChecks;
 
 /// <summary>
-/// Ingest readiness: unhealthy while the disk is full (since a write failed for lack of space); each check then tries a
+/// Ingest readiness: unhealthy while the disk is full (since a write failed for lack of space) or the file system refuses
+/// writes (read-only, failing); each check then tries a
 /// small probe write (at most once a second), so readiness returns as soon as space does.
 /// </summary>
 internal sealed class StorageSpaceHealthCheck(StorageSpace space) : IHealthCheck
@@ -31,6 +32,8 @@ internal sealed class StorageSpaceHealthCheck(StorageSpace space) : IHealthCheck
             return HealthCheckResult.Unhealthy("the disk is full and the probe write failed", ex);
         }
 
-        return HealthCheckResult.Unhealthy($"the disk is full (since {space.FullSince:O}): ingest batches are refused with ResourceExhausted");
+        return HealthCheckResult.Unhealthy(space.IsUnwritable
+            ? $"the data directory cannot be written (since {space.FullSince:O}; a read-only or failing file system): ingest batches are refused with ResourceExhausted"
+            : $"the disk is full (since {space.FullSince:O}): ingest batches are refused with ResourceExhausted");
     }
 }

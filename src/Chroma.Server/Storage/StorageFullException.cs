@@ -1,8 +1,17 @@
 namespace Chroma.Server.Storage;
 
-/// <summary>A write failed because the disk (or the database's size limit) is full; nothing of it was stored.</summary>
+/// <summary>
+/// A write failed because the disk (or the database's size limit) is full, or because the file system refused it
+/// (<see cref="Unwritable"/>); nothing of it was stored.
+/// </summary>
 internal sealed class StorageFullException : Exception
 {
+    /// <summary>
+    /// Gets a value indicating whether the file system refused the write (read-only, failing) rather than lacking space;
+    /// ingest refuses batches alike until a write succeeds again.
+    /// </summary>
+    public bool Unwritable { get; init; }
+
     /// <summary>Creates the exception.</summary>
     public StorageFullException()
     {

@@ -1,7 +1,8 @@
 namespace Chroma.Server.Storage;
 
 /// <summary>
-/// Whether the store has room to write: full from a write that failed for lack of space until a write succeeds again.
+/// Whether the store can write: full from a write that failed for lack of space (or <see cref="IsUnwritable"/>, from one
+/// the file system refused: read-only, failing) until a write succeeds again.
 /// While full, <see cref="ProbeAsync"/> tries a small real write (at most once per <see cref="ProbeInterval"/>), so
 /// readiness comes back when space does even if no client is writing. Read by the ingest readiness health check.
 /// </summary>
@@ -15,9 +16,25 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
     private DateTimeOffset? _fullSince;
     private DateTimeOffset _lastProbe = DateTimeOffset.MinValue;
     private long _neededBytes;
+    private bool _unwritable;
 
-    /// <summary>Gets a value indicating whether the last write failed for lack of space.</summary>
+    /// <summary>Gets a value indicating whether the last write failed for lack of space, or because the file system refused it.</summary>
     public bool IsFull => FullSince is not null;
+
+    /// <summary>
+    /// Gets a value indicating whether the last write failed because the file system refused it (read-only, failing:
+    /// SQLite's disk I/O error), not for lack of space. <see cref="IsFull"/> is then true too: ingest is refused alike.
+    /// </summary>
+    public bool IsUnwritable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unwritable && _fullSince is not null;
+            }
+        }
+    }
 
     /// <summary>Gets when writes started failing for lack of space, or <see langword="null"/> while there is room.</summary>
     public DateTimeOffset? FullSince
@@ -56,6 +73,16 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
         }
     }
 
+    /// <summary>Records that a write failed because the file system refused it (read-only, failing), not for lack of space.</summary>
+    public void ReportUnwritable()
+    {
+        lock (_lock)
+        {
+            _fullSince ??= timeProvider.GetUtcNow();
+            _unwritable = true;
+        }
+    }
+
     /// <summary>Records that a write succeeded.</summary>
     public void ReportWritten()
     {
@@ -63,6 +90,7 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
         {
             _fullSince = null;
             _neededBytes = 0;
+            _unwritable = false;
         }
     }
 

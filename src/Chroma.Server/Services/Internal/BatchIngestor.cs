@@ -171,7 +171,9 @@ internal sealed class BatchIngestor
             Error = new BatchError
             {
                 Code = (int)Grpc.Core.StatusCode.ResourceExhausted,
-                Message = "records: the server's disk is full, nothing of this batch was stored; re-send after retry_after_ms",
+                Message = exception.Unwritable
+                    ? "records: the server cannot write to its data directory (read-only or failing file system), nothing of this batch was stored; re-send after retry_after_ms"
+                    : "records: the server's disk is full, nothing of this batch was stored; re-send after retry_after_ms",
                 RetryAfterMs = (long)StorageSpace.ProbeInterval.TotalMilliseconds,
                 RecordIndex = -1,
             },

@@ -9,6 +9,8 @@ namespace Chroma.Server.Storage.Sqlite;
 internal sealed partial class SqliteDatabase
 {
     private const int SqliteFull = 13;
+    private const int SqliteReadOnly = 8;
+    private const int SqliteIoError = 10;
 
     /// <summary>
     /// Gets or sets a fault the writer raises just before each commit (and probe write) when it returns an exception:
@@ -21,6 +23,12 @@ internal sealed partial class SqliteDatabase
 
     /// <summary>Whether <paramref name="exception"/> is SQLite's "database or disk is full".</summary>
     public static bool IsStorageFull(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteFull };
+
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a write the file system refused: SQLite's "disk I/O error" (what a file
+    /// system remounted read-only after an error gives) or "attempt to write a readonly database".
+    /// </summary>
+    public static bool IsUnwritable(Exception exception) => exception is SqliteException { SqliteErrorCode: SqliteIoError or SqliteReadOnly };
 
     /// <summary>Commits <paramref name="transaction"/>, raising the injected <see cref="CommitFault"/> first when set.</summary>
     public void CommitWithFaults(SqliteTransaction transaction)
@@ -40,6 +48,16 @@ internal sealed partial class SqliteDatabase
         Space.ReportFull(neededBytes);
         return new StorageFullException(
             $"the disk holding \"{DataDirectory}\" is full: the batch was not stored", exception);
+    }
+
+    /// <summary>Marks the space unwritable and describes it, with a cause to look for, as the exception the failed batches get.</summary>
+    public StorageFullException Unwritable(Exception exception)
+    {
+        Space.ReportUnwritable();
+        return new StorageFullException(
+            $"the data directory \"{DataDirectory}\" cannot be written ({exception.Message}); is its file system read-only or failing? The batch was not stored",
+            exception)
+        { Unwritable = true };
     }
 
     private long? FreeBytes()
@@ -78,7 +96,7 @@ internal sealed partial class SqliteDatabase
             Space.ReportWritten();
             return true;
         }
-        catch (Exception ex) when (IsStorageFull(ex))
+        catch (Exception ex) when (IsStorageFull(ex) || IsUnwritable(ex))
         {
             return false;
         }

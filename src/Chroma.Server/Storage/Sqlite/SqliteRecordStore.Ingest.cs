@@ -100,8 +100,8 @@ internal sealed partial class SqliteRecordStore
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Fail(group, SqliteDatabase.IsStorageFull(ex)
-                ? _database.StorageFull(ex, EstimateBytes(group))
+            Fail(group, SqliteDatabase.IsStorageFull(ex) ? _database.StorageFull(ex, EstimateBytes(group))
+                : SqliteDatabase.IsUnwritable(ex) ? _database.Unwritable(ex)
                 : new StoreUnavailableException("The SQLite database could not commit the batch.", ex));
             return;
         }
