@@ -46,6 +46,13 @@ public sealed class ChromaServerOptions
     public string? ApiKey { get; set; }
 
     /// <summary>
+    /// Gets or sets a key accepted besides <see cref="ApiKey"/> while clients move to a new one: start the server with
+    /// the new key as <see cref="ApiKey"/> and the old one here, move the clients, then remove it. Studio sessions and
+    /// what is derived from the key follow <see cref="ApiKey"/> alone. The default value is <see langword="null"/>.
+    /// </summary>
+    public string? PreviousApiKey { get; set; }
+
+    /// <summary>
     /// Gets or sets how long a shutdown may take (1 second to 5 minutes): open streams are told to re-send and in-flight
     /// commits finish within it; what is still running after it is abandoned (nothing acknowledged is lost). The default value is 5 seconds.
     /// </summary>

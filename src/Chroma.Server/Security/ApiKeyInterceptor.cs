@@ -23,13 +23,20 @@ internal sealed class ApiKeyInterceptor : Interceptor
     // The SHA-256 of the key, not the key: nothing in memory dumps of this object reads as the secret.
     private readonly byte[]? _expectedKey;
 
+    // The previous key's digest, accepted too while clients move to the new key (Chroma:PreviousApiKey), or null.
+    private readonly byte[]? _previousKey;
+
     // Where refused keys are counted and said (null in unit tests of the key check alone).
     private readonly RejectedKeys? _rejected;
 
-    /// <summary>Creates the interceptor for <paramref name="apiKey"/> (null: the server needs no key).</summary>
-    public ApiKeyInterceptor(string? apiKey, RejectedKeys? rejected = null)
+    /// <summary>
+    /// Creates the interceptor for <paramref name="apiKey"/> (null: the server needs no key), accepting
+    /// <paramref name="previousApiKey"/> too when set (a key rotation).
+    /// </summary>
+    public ApiKeyInterceptor(string? apiKey, RejectedKeys? rejected = null, string? previousApiKey = null)
     {
         _expectedKey = apiKey is null ? null : Digest(apiKey);
+        _previousKey = apiKey is null || previousApiKey is null ? null : Digest(previousApiKey);
         _rejected = rejected;
     }
 
@@ -82,8 +89,11 @@ internal sealed class ApiKeyInterceptor : Interceptor
         }
 
         // Comparing fixed-length digests keeps the time independent of the key's length too
-        // (FixedTimeEquals returns at once when the lengths differ).
-        return CryptographicOperations.FixedTimeEquals(Digest(presented), _expectedKey);
+        // (FixedTimeEquals returns at once when the lengths differ); both keys are always compared.
+        var digest = Digest(presented);
+        var current = CryptographicOperations.FixedTimeEquals(digest, _expectedKey);
+        var previous = _previousKey is not null && CryptographicOperations.FixedTimeEquals(digest, _previousKey);
+        return current | previous;
     }
 
     /// <summary>

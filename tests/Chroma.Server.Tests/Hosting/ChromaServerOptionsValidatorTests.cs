@@ -20,6 +20,9 @@ public sealed class ChromaServerOptionsValidatorTests
         yield return Case("HugePort", o => o.Port = 70_000, "Chroma:Port (Chroma__Port) must be between 0 and 65535");
         yield return Case("BlankDataDirectory", o => o.DataDirectory = " ", "Chroma:DataDirectory (Chroma__DataDirectory) must name a folder");
         yield return Case("BlankApiKey", o => o.ApiKey = "", "Chroma:ApiKey (Chroma__ApiKey) must be null");
+        yield return Case("BlankPreviousApiKey", o => { o.ApiKey = "new-key"; o.PreviousApiKey = " "; }, "Chroma:PreviousApiKey (Chroma__PreviousApiKey) must be null or a non-blank key");
+        yield return Case("PreviousApiKeyWithoutAKey", o => o.PreviousApiKey = "old-key", "Chroma:PreviousApiKey (Chroma__PreviousApiKey) is set, but Chroma:ApiKey (Chroma__ApiKey) is not");
+        yield return Case("PreviousApiKeySameAsTheKey", o => { o.ApiKey = "same-key"; o.PreviousApiKey = "same-key"; }, "Chroma:PreviousApiKey (Chroma__PreviousApiKey) is the same as Chroma:ApiKey");
         yield return Case("ZeroShutdownTimeout", o => o.ShutdownTimeout = TimeSpan.Zero, "Chroma:ShutdownTimeout (Chroma__ShutdownTimeout) must be between 1 second and 5 minutes");
         yield return Case("WebPortIsGrpcPort", o => { o.Port = 6000; o.Web = new WebOptions { Port = 6000 }; }, "Chroma:Web:Port (Chroma__Web__Port) must differ from Chroma:Port");
     }

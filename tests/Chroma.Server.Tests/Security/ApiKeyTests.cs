@@ -80,6 +80,38 @@ public sealed class ApiKeyTests
         Assert.That(response.Status, Is.EqualTo(HealthCheckResponse.Types.ServingStatus.Serving));
     }
 
+    [TestCase("old-s3cret-key", true)]
+    [TestCase(Key, true)]
+    [TestCase("older-s3cret-key", false)]
+    public async Task LogAndQuery_DuringARotation_TheNewAndThePreviousKeyAreAcceptedNoOther(string clientKey, bool accepted)
+    {
+        // Arrange: probe O restarted its server with a new key, and every running client lost what it logged until it was
+        // restarted too; the previous key is accepted beside the new one while clients move.
+        await using var server = await RunningServer.StartAsync(
+            o => { o.ApiKey = Key; o.PreviousApiKey = "old-s3cret-key"; }, clientApiKey: clientKey);
+
+        // Act
+        async Task<StatusCode> Outcome(Func<Task> call)
+        {
+            try
+            {
+                await call();
+                return StatusCode.OK;
+            }
+            catch (RpcException ex)
+            {
+                return ex.StatusCode;
+            }
+        }
+
+        var ingest = await Outcome(() => server.LogAsync(Records.Batch(Records.Set(), Records.Sequence(2))));
+        var query = await Outcome(async () => await server.Query.ListSetsAsync(new ListSetsRequest()));
+
+        // Assert
+        var expected = accepted ? StatusCode.OK : StatusCode.Unauthenticated;
+        Assert.That((ingest, query), Is.EqualTo((expected, expected)));
+    }
+
     [TestCase(null, ExpectedResult = false)]
     [TestCase("", ExpectedResult = false)]
     [TestCase("s3cret-ke", ExpectedResult = false)]
@@ -87,4 +119,11 @@ public sealed class ApiKeyTests
     [TestCase(Key, ExpectedResult = true)]
     public bool IsValidKey_Cases(string? presented) =>
         new ApiKeyInterceptor(Key).IsValidKey(presented);
+
+    [TestCase(null, ExpectedResult = false)]
+    [TestCase("old", ExpectedResult = true)]
+    [TestCase(Key, ExpectedResult = true)]
+    [TestCase("ol", ExpectedResult = false)]
+    public bool IsValidKey_WithAPreviousKey_Cases(string? presented) =>
+        new ApiKeyInterceptor(Key, previousApiKey: "old").IsValidKey(presented);
 }

@@ -210,7 +210,11 @@ internal static class ChromaServerApplication
         services.AddSingleton<RetentionReport>();
         AddLabeling(services);
         services.AddSingleton<RejectedKeys>();
-        services.AddSingleton(sp => new ApiKeyInterceptor(sp.GetRequiredService<ChromaServerOptions>().ApiKey, sp.GetRequiredService<RejectedKeys>()));
+        services.AddSingleton(sp =>
+        {
+            var keys = sp.GetRequiredService<ChromaServerOptions>();
+            return new ApiKeyInterceptor(keys.ApiKey, sp.GetRequiredService<RejectedKeys>(), keys.PreviousApiKey);
+        });
         services.AddSingleton<StorageOutageInterceptor>();
         services.AddSingleton<ServerFaultInterceptor>();
         services.AddSingleton<GrpcActivity>();

@@ -39,6 +39,22 @@ internal sealed class ChromaServerOptionsValidator : IValidateOptions<ChromaServ
             problems.Add(nameof(options.ApiKey), "must be null (no authentication) or a non-blank key");
         }
 
+        if (options.PreviousApiKey is not null)
+        {
+            if (string.IsNullOrWhiteSpace(options.PreviousApiKey))
+            {
+                problems.Add(nameof(options.PreviousApiKey), "must be null or a non-blank key");
+            }
+            else if (options.ApiKey is null)
+            {
+                problems.Add(nameof(options.PreviousApiKey), "is set, but Chroma:ApiKey (Chroma__ApiKey) is not: set the new key there");
+            }
+            else if (string.Equals(options.PreviousApiKey, options.ApiKey, StringComparison.Ordinal))
+            {
+                problems.Add(nameof(options.PreviousApiKey), "is the same as Chroma:ApiKey (Chroma__ApiKey): set the new key there and the old one here");
+            }
+        }
+
         problems.Range(nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), "1 second and 5 minutes");
         if (options.Web is { Enabled: true, Port: { } webPort and not 0 } && webPort == options.Port)
         {
