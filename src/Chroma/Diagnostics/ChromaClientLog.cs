@@ -48,6 +48,11 @@ internal static partial class ChromaClientLog
     [LoggerMessage(8, LogLevel.Debug, "Chroma server is shedding load; batch re-sent after {DelayMs} ms.")]
     public static partial void ServerBusy(ILogger logger, long delayMs);
 
+    [LoggerMessage(
+        29, LogLevel.Warning,
+        "Chroma server stored nothing of a batch for now ({Status}: {Reason}); it is re-sent after {DelayMs} ms and its records wait in the client's queue (said at most once every {Seconds:F0} s while it lasts).")]
+    public static partial void ServerRefusedForNow(ILogger logger, StatusCode status, string reason, long delayMs, double seconds);
+
     [LoggerMessage(10, LogLevel.Warning, "The process is exiting and the Chroma client was not disposed: delivering its {Count} records (for up to {Seconds:F0} s). Dispose the client (await using) to choose when.")]
     public static partial void DrainingAtExit(ILogger logger, long count, double seconds);
 

@@ -7,6 +7,9 @@ namespace Chroma.Transport;
 
 internal sealed partial class BatchSender
 {
+    // How often a batch the server refuses for now (a full disk, its queue full) is said as a warning while it lasts.
+    private static readonly TimeSpan RefusalWarningInterval = TimeSpan.FromSeconds(30);
+
     private async Task WaitForAckOrBatchAsync(CancellationToken cancellationToken)
     {
         _ackRead ??= ReadAckAsync(_session!, cancellationToken);
@@ -85,7 +88,17 @@ internal sealed partial class BatchSender
         {
             // The server shed load (or hit a passing fault) and stored nothing: wait as asked, then send it again.
             var delayMs = Math.Max(ack.Error.RetryAfterMs, 10);
-            ChromaClientLog.ServerBusy(_logger, delayMs);
+            var now = _time.GetTimestamp();
+            if (_lastRefusalWarning == 0 || _time.GetElapsedTime(_lastRefusalWarning, now) >= RefusalWarningInterval)
+            {
+                // Said once while it lasts (a full disk on the server, its queue full): the records wait in this queue.
+                _lastRefusalWarning = now;
+                ChromaClientLog.ServerRefusedForNow(_logger, code, ack.Error.Message, delayMs, RefusalWarningInterval.TotalSeconds);
+            }
+            else
+            {
+                ChromaClientLog.ServerBusy(_logger, delayMs);
+            }
             await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time, cancellationToken).ConfigureAwait(false);
             await ResendAsync(batch, cancellationToken).ConfigureAwait(false);
             return;

@@ -29,6 +29,7 @@ internal sealed partial class BatchSender
     private Task<bool>? _batchWait;
     private bool _inputCompleted;
     private long _lastProgress;
+    private long _lastRefusalWarning; // when a batch the server refused for now was last logged as a warning; 0: never
     private int _consecutiveFailures;
     private long _lastAckUnixMs;
     private int _permanentFailureLogged; // the status code + 1 of the last permanent failure logged as an error; 0 after an ack

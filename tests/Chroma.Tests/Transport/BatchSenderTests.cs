@@ -240,6 +240,39 @@ public sealed class BatchSenderTests
         });
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task Send_ServerDiskFullForAWhile_OneWarningWithTheServersReasonTheRepeatsAtDebug(CancellationToken cancellationToken)
+    {
+        // Probe O: 20 s of batches refused for a full disk on the server, and the client said nothing until its own
+        // queue overflowed.
+        const string Reason = "records: the server's disk is full, nothing of this batch was stored; re-send after retry_after_ms";
+        var refusals = 4;
+        var sessions = new ScriptedIngestSessions
+        {
+            Respond = b => Interlocked.Decrement(ref refusals) >= 0
+                ? new LogAck { BatchId = b.BatchId, Error = new BatchError { Code = (int)StatusCode.ResourceExhausted, Message = Reason, RetryAfterMs = 5, RecordIndex = -1 } }
+                : new LogAck { BatchId = b.BatchId, Accepted = b.Records.Count },
+        };
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 100;
+            o.LoggerFactory = logs;
+        });
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+
+        await client.FlushAsync(cancellationToken);
+
+        var warnings = logs.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(client.Statistics.Exported, Is.EqualTo(1));
+            Assert.That(warnings, Has.Count.EqualTo(1), "said once while it lasts");
+            Assert.That(warnings.Single(), Does.Contain("ResourceExhausted: " + Reason).And.Contain("re-sent after 10 ms"));
+            Assert.That(logs.Entries.Count(e => e.Level == LogLevel.Debug && e.Message.Contains("shedding load", StringComparison.Ordinal)), Is.EqualTo(3));
+        });
+    }
+
     // What the server answers: every record labelled "bad" listed, the first also in record_index/message.
     private static LogAck RejectEveryBadRecord(LogBatch batch)
     {
