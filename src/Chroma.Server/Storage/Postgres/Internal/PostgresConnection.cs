@@ -104,7 +104,8 @@ internal static class PostgresConnection
                 var builder = new NpgsqlConnectionStringBuilder(connectionString);
                 var reason = Redact(ex.Message, builder.Password);
                 var waited = timeProvider.GetElapsedTime(started);
-                if (!IsNotReadyYet(ex) || waited + pause > wait)
+                var left = wait - waited;
+                if (!IsNotReadyYet(ex) || left <= TimeSpan.Zero)
                 {
                     var gaveUp = attempt == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
                         $" (gave up after {attempt} attempts in {waited.TotalSeconds:F1} s; Chroma:Storage:StartupTimeout is {wait})");
@@ -112,11 +113,13 @@ internal static class PostgresConnection
                     throw new StorageStartException($"{Setting}: {what} PostgreSQL at {Describe(builder)}: {reason}{gaveUp}");
                 }
 
-                waiting?.Invoke(attempt, reason, pause);
+                // The whole wait is used: a pause that would pass its end is shortened, so the last attempt comes at the end.
+                var thisPause = pause < left ? pause : left;
+                waiting?.Invoke(attempt, reason, thisPause);
 
                 // Connections pooled before a restart are cut: the next attempt opens fresh ones.
                 dataSource.Clear();
-                Task.Delay(pause, timeProvider).GetAwaiter().GetResult();
+                Task.Delay(thisPause, timeProvider).GetAwaiter().GetResult();
                 pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
             }
         }
