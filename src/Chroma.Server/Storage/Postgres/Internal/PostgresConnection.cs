@@ -36,6 +36,13 @@ internal static class PostgresConnection
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
+            // Npgsql reports a misspelt key as an invalid value of it ("hots"): name the key as it was written.
+            if (UnknownKey(connectionString) is { } unknown)
+            {
+                throw new StorageStartException(
+                    $"{Setting}: the key '{unknown}' is not a PostgreSQL connection-string keyword (expected keys such as Host, Port, Database, Username, Password)");
+            }
+
             // The parser's message can quote a value (the password among them): say only which key failed.
             throw new StorageStartException(
                 $"{Setting} is not a valid PostgreSQL connection string (expected keys such as Host, Port, Database, Username, Password): {KeyOf(ex)}");
@@ -151,6 +158,27 @@ internal static class PostgresConnection
 
     private static bool Has(string connectionString, string key) =>
         connectionString.Split(';').Any(part => part.Split('=')[0].Trim().Equals(key, StringComparison.OrdinalIgnoreCase));
+
+    // The first key of the string that Npgsql has no keyword for, as written; null when every key is one (or the string
+    // does not even split into keys and values).
+    private static string? UnknownKey(string connectionString)
+    {
+        try
+        {
+            var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+            var npgsql = new NpgsqlConnectionStringBuilder();
+            var unknown = keys.FirstOrDefault(key => !npgsql.ContainsKey(key));
+
+            // The generic parser lower-cases the keys; find it as the operator wrote it.
+            return unknown is null ? null : connectionString.Split(';')
+                .Select(part => part.Split('=', 2)[0].Trim())
+                .FirstOrDefault(key => string.Equals(key, unknown, StringComparison.OrdinalIgnoreCase)) ?? unknown;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static string KeyOf(Exception ex) =>
         ex is ArgumentException { ParamName: { } key } ? $"the value of '{key}' is not valid" : "a key or value is not valid";
