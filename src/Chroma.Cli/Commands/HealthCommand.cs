@@ -1,4 +1,6 @@
 using Chroma.Server.Cli.Internal;
+using Chroma.Server.HealthChecks;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Spectre.Console;
 
@@ -20,9 +22,23 @@ internal sealed class HealthCommand : ICliCommand
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var reply = await context.CreateHealthClient()
-            .CheckAsync(new HealthCheckRequest { Service = context.Arguments.Get("service") ?? string.Empty }, deadline: DateTime.UtcNow + context.Timeout, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+        var service = context.Arguments.Get("service") ?? string.Empty;
+        HealthCheckResponse reply;
+        try
+        {
+            reply = await context.CreateHealthClient()
+                .CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow + context.Timeout, cancellationToken: cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            // The health service answers NotFound with an empty detail for a name it has no status for.
+            await context.Error.WriteLineAsync(
+                $"chroma-server: the server at {context.Endpoint} has no health status for the service '{service}'; the services that have one are "
+                + $"\"{HealthServiceNames.Liveness}\" (the whole server, the default), {HealthServiceNames.Ingest} and {HealthServiceNames.Query}").ConfigureAwait(false);
+            return CliExitCode.ServerError;
+        }
+
         var serving = reply.Status == HealthCheckResponse.Types.ServingStatus.Serving;
         if (context.Arguments.Json)
         {

@@ -26,17 +26,7 @@ internal sealed class BackupCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = Path.GetFullPath(context.Arguments.Require("out"));
-        var directory = context.Arguments.Get("data-directory")
-            ?? Environment.GetEnvironmentVariable("Chroma__DataDirectory")
-            ?? "chroma-data";
-        var source = Path.Combine(Path.GetFullPath(directory), SqliteDatabase.FileName);
-        if (!File.Exists(source))
-        {
-            throw new CliUsageException(
-                string.Equals(Environment.GetEnvironmentVariable("Chroma__Storage__Provider"), "Postgres", StringComparison.OrdinalIgnoreCase)
-                    ? "backup copies the SQLite database file; with Chroma__Storage__Provider=Postgres the records are in PostgreSQL, which its own tools back up (pg_dump)"
-                    : $"there is no database at \"{source}\" (pass --data-directory)");
-        }
+        var source = SqliteDatabaseArgument.Resolve(context, Name, "pg_dump");
 
         if (File.Exists(target) || Directory.Exists(target))
         {

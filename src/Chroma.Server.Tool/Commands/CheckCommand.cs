@@ -21,18 +21,7 @@ internal sealed class CheckCommand : ICliCommand
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var directory = context.Arguments.Get("data-directory")
-            ?? Environment.GetEnvironmentVariable("Chroma__DataDirectory")
-            ?? "chroma-data";
-        var databasePath = Path.Combine(Path.GetFullPath(directory), SqliteDatabase.FileName);
-        if (!File.Exists(databasePath))
-        {
-            // A PostgreSQL server keeps no database file here: say so rather than suggest a wrong directory.
-            throw new CliUsageException(
-                string.Equals(Environment.GetEnvironmentVariable("Chroma__Storage__Provider"), "Postgres", StringComparison.OrdinalIgnoreCase)
-                    ? "check reads the SQLite database file; with Chroma__Storage__Provider=Postgres the records are in PostgreSQL, which its own tools check (amcheck, pg_dump)"
-                    : $"there is no database at \"{databasePath}\" (pass --data-directory)");
-        }
+        var databasePath = SqliteDatabaseArgument.Resolve(context, Name, "amcheck, pg_dump");
 
         var mode = context.Arguments.Get("full") is not null ? IntegrityCheckMode.Full : IntegrityCheckMode.Quick;
         var problems = await Task.Run(() => DatabaseIntegrityCheck.Run(databasePath, mode), cancellationToken).ConfigureAwait(false);

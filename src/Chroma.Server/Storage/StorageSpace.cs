@@ -5,8 +5,9 @@ namespace Chroma.Server.Storage;
 /// the file system refused: read-only, failing) until a write succeeds again.
 /// While full, <see cref="ProbeAsync"/> tries a small real write (at most once per <see cref="ProbeInterval"/>), so
 /// readiness comes back when space does even if no client is writing. Read by the ingest readiness health check.
+/// The first write that succeeds after a refusal tells <paramref name="logger"/>, so the log says when ingest resumed.
 /// </summary>
-internal sealed class StorageSpace(TimeProvider timeProvider)
+internal sealed partial class StorageSpace(TimeProvider timeProvider, ILogger? logger = null)
 {
     /// <summary>The shortest time between two probe writes while full.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
@@ -86,11 +87,28 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
     /// <summary>Records that a write succeeded.</summary>
     public void ReportWritten()
     {
+        DateTimeOffset? fullSince;
+        bool unwritable;
         lock (_lock)
         {
+            fullSince = _fullSince;
+            unwritable = _unwritable;
             _fullSince = null;
             _neededBytes = 0;
             _unwritable = false;
+        }
+
+        if (fullSince is { } since && logger is not null)
+        {
+            var duration = TimeSpan.FromSeconds(Math.Round((timeProvider.GetUtcNow() - since).TotalSeconds));
+            if (unwritable)
+            {
+                WritableAgain(logger, since, duration);
+            }
+            else
+            {
+                SpaceBack(logger, since, duration);
+            }
         }
     }
 
@@ -126,4 +144,12 @@ internal sealed class StorageSpace(TimeProvider timeProvider)
 
         return await probe(cancellationToken).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Information,
+        Message = "The disk has room again: a write succeeded after writes were refused for lack of space since {Since:u} ({Duration}); ingest resumed")]
+    private static partial void SpaceBack(ILogger logger, DateTimeOffset since, TimeSpan duration);
+
+    [LoggerMessage(EventId = 28, Level = LogLevel.Information,
+        Message = "The data directory can be written again: a write succeeded after the file system refused writes since {Since:u} ({Duration}); ingest resumed")]
+    private static partial void WritableAgain(ILogger logger, DateTimeOffset since, TimeSpan duration);
 }

@@ -118,6 +118,40 @@ public sealed class BackupCommandTests
         var run = await CliRun.RunAsync("backup", "--data-directory", empty.Path, "--out", Path.Combine(empty.Path, "b.db"));
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
-        Assert.That(run.Error, Does.Contain($"there is no database at \"{Path.Combine(empty.Path, SqliteDatabase.FileName)}\""));
+        Assert.That(run.Error, Does.Contain($"there is no SQLite database ({SqliteDatabase.FileName}) in \"{empty.Path}\";"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Backup_PostgresServersDataDirectoryPassed_SaysItHoldsNoSqliteDatabaseAndPointsToPgDump()
+    {
+        // Arrange: what a PostgreSQL-backed server leaves in its data directory: the lock and the indexes, no chroma.db.
+        using var data = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(data.Path, "indexes"));
+        await File.WriteAllTextAsync(Path.Combine(data.Path, "chroma.lock"), "1\n");
+
+        // Act
+        var run = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", Path.Combine(data.Path, "b.db"));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+            Assert.That(run.Error, Does.Contain($"there is no SQLite database ({SqliteDatabase.FileName}) in \"{data.Path}\"").And.Contain("pg_dump"));
+            Assert.That(run.Error, Does.Not.Contain("pass --data-directory"), "it was passed");
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Backup_DataDirectoryMissing_SaysItDoesNotExist()
+    {
+        using var parent = new TempDirectory();
+        var missing = Path.Combine(parent.Path, "nope");
+
+        var run = await CliRun.RunAsync("backup", "--data-directory", missing, "--out", Path.Combine(parent.Path, "b.db"));
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
+        Assert.That(run.Error, Does.Contain($"the data directory \"{missing}\" does not exist"));
     }
 }

@@ -132,6 +132,23 @@ public sealed class CliUsabilityTests
     }
 
     [Test]
+    [CancelAfter(30_000)]
+    public async Task Health_UnknownService_SaysSoAndListsTheServicesThatHaveAStatus()
+    {
+        // Act
+        var run = await CliRun.RunAsync("health", "--endpoint", _endpoint, "--service", "chroma.v1.Nope");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+            Assert.That(run.Error, Does.Contain("no health status for the service 'chroma.v1.Nope'")
+                .And.Contain("\"\" (the whole server").And.Contain("chroma.v1.Ingest").And.Contain("chroma.v1.Query"));
+            Assert.That(run.Error.Trim().ReplaceLineEndings(" "), Is.EqualTo(run.Error.Trim()), "one line");
+        });
+    }
+
+    [Test]
     [CancelAfter(60_000)]
     public async Task Check_IntactAndDamagedDatabase_ExitCodeSaysWhich()
     {

@@ -97,7 +97,42 @@ public sealed class StartFailureTests
 
         // Assert
         Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.DataDirectory));
-        Assert.That(ex.Message, Does.Contain(notAFolder));
+        Assert.That(ex.Message, Does.Contain(notAFolder).And.Contain("is a file, not a directory").And.Contain("Chroma:DataDirectory (Chroma__DataDirectory)"));
+    }
+
+    [Test]
+    public void StartAsync_DataDirectoryUnderAFile_NamesTheFileInTheWayAndTheSetting()
+    {
+        // Arrange
+        using var directory = new TempDirectory();
+        var file = Path.Combine(directory.Path, "plain-file");
+        File.WriteAllText(file, "x");
+
+        // Act
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() =>
+            ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = Path.Combine(file, "data") }));
+
+        // Assert
+        Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.DataDirectory));
+        Assert.That(ex.Message, Does.Contain($"\"{file}\" is a file, not a directory").And.Contain("Chroma:DataDirectory (Chroma__DataDirectory)"));
+    }
+
+    [Test]
+    public void StartAsync_DataDirectoryCannotBeCreated_SaysSoNamingTheSetting()
+    {
+        // Arrange: /proc takes no new directories, not even from root.
+        if (!Directory.Exists("/proc/self"))
+        {
+            Assert.Ignore("needs Linux's /proc");
+        }
+
+        // Act
+        var ex = Assert.ThrowsAsync<ChromaServerStartException>(() =>
+            ChromaServer.StartAsync(new ChromaServerOptions { Host = "127.0.0.1", Port = 0, DataDirectory = "/proc/chroma" }));
+
+        // Assert
+        Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.DataDirectory));
+        Assert.That(ex.Message, Does.StartWith("the data directory \"/proc/chroma\" could not be created (").And.Contain("Chroma:DataDirectory (Chroma__DataDirectory)"));
     }
 
     [Test, CancelAfter(30_000)]

@@ -2,7 +2,9 @@ using Chroma.Server.Validation;
 using Chroma.Server.Storage.Sqlite;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Internal;
+using Chroma.Server.Tests.Indexing;
 using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Storage;
 
@@ -59,6 +61,61 @@ public sealed class IntegrityCheckTests
 
         // Act + Assert: what SQLite does by itself (drop the log from the damaged frame on), without a word.
         Assert.DoesNotThrow(() => SqliteRecordStore.Open(crashed.Path, TimeProvider.System, IntegrityCheckMode.Off).Dispose());
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Open_IntactDatabaseAfterUncleanShutdown_LogsTheUncleanStopTheCheckAndItsOutcome()
+    {
+        // Arrange
+        using var crashed = new TempDirectory();
+        await WriteBatchesAndCopyAsync(crashed.Path);
+        var logger = new RecordingLogger<SqliteDatabase>();
+
+        // Act
+        SqliteDatabase.Open(crashed.Path, TimeProvider.System, IntegrityCheckMode.Full, logger: logger).Dispose();
+
+        // Assert
+        Assert.That(logger.Entries, Has.Count.EqualTo(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(logger.Entries[0].Level, Is.EqualTo(LogLevel.Warning));
+            Assert.That(logger.Entries[0].Message, Does.Contain("did not stop cleanly").And.Contain(SqliteRecordStore.FileName)
+                .And.Contain("Chroma:Storage:IntegrityCheck=Full").And.Contain("integrity_check"));
+            Assert.That(logger.Entries[1].Level, Is.EqualTo(LogLevel.Information));
+            Assert.That(logger.Entries[1].Message, Does.Match(@"Full integrity check found no damage in \d+\.\d s"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Open_DamagedWalAfterUncleanShutdown_LogsTheCheckAndTheDamageFound()
+    {
+        // Arrange
+        using var crashed = new TempDirectory();
+        await WriteBatchesAndCopyAsync(crashed.Path);
+        CrashCopy.Damage(Path.Combine(crashed.Path, SqliteRecordStore.FileName + "-wal"), frame: 2);
+        var logger = new RecordingLogger<SqliteDatabase>();
+
+        // Act
+        Assert.Throws<DatabaseDamagedException>(() => SqliteDatabase.Open(crashed.Path, TimeProvider.System, logger: logger).Dispose());
+
+        // Assert
+        Assert.That(logger.Entries.Select(e => e.Level), Is.EqualTo(new[] { LogLevel.Warning, LogLevel.Error }));
+        Assert.That(logger.Entries[1].Message, Does.Contain("Quick integrity check found damage").And.Contain("not served"));
+    }
+
+    [Test]
+    public void Open_AfterCleanClose_LogsNothing()
+    {
+        // Arrange
+        using var directory = new TempDirectory();
+        SqliteDatabase.Open(directory.Path, TimeProvider.System).Dispose();
+        var logger = new RecordingLogger<SqliteDatabase>();
+
+        // Act
+        SqliteDatabase.Open(directory.Path, TimeProvider.System, logger: logger).Dispose();
+
+        // Assert
+        Assert.That(logger.Entries, Is.Empty);
     }
 
     [Test]

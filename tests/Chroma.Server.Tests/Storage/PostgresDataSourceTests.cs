@@ -31,5 +31,21 @@ public sealed class PostgresDataSourceTests
         Assert.That(Settings(dataSource).MaxAutoPrepare, Is.EqualTo(expected));
     }
 
+    [TestCase("Hots=db;Port=5432;Database=chroma;Username=chroma;Password=pg-secret", "Hots")]
+    [TestCase("Host=db;Database=chroma;Username=chroma;Pasword=pg-secret", "Pasword")]
+    public void CreateDataSource_MisspeltKey_NamesTheKeyAsWrittenAndTheSetting(string connectionString, string key)
+    {
+        // Act
+        var ex = Assert.Throws<Chroma.Server.Storage.StorageStartException>(() => PostgresConnection.CreateDataSource(connectionString));
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Message, Does.StartWith("Chroma:Storage:ConnectionString (Chroma__Storage__ConnectionString): "));
+            Assert.That(ex.Message, Does.Contain($"the key '{key}' is not a PostgreSQL connection-string keyword"));
+            Assert.That(ex.ToString(), Does.Not.Contain("pg-secret"));
+        });
+    }
+
     private static NpgsqlConnectionStringBuilder Settings(NpgsqlDataSource dataSource) => new(dataSource.ConnectionString);
 }

@@ -191,7 +191,7 @@ internal static class ChromaServerApplication
     private static void AddChromaServices(IServiceCollection services, ChromaServerOptions options)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => new StorageSpace(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new StorageSpace(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<StorageSpace>>()));
         AddStorage(services, options);
         services.AddSingleton(sp => new EmbeddingSetIndexes(
             sp.GetRequiredService<IRecordStore>(),

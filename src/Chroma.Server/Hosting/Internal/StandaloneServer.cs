@@ -25,6 +25,7 @@ internal static class StandaloneServer
         {
             var builder = WebApplication.CreateBuilder(args);
             options = BindOptions(builder);
+            ConsoleLogTimestamps.AddUnlessConfigured(builder.Logging, builder.Configuration);
             configure?.Invoke(builder);
             app = builder.BuildChromaServer(options, builder.Configuration.GetSection(ChromaServerOptions.SectionName));
         }

@@ -71,10 +71,7 @@ internal static class StartFailureClassifier
                 ChromaServerStartFailure.Address,
                 $"could not listen on {options.Host}:{options.Port} ({OneLine(Innermost(exception).Message)}); set Chroma:Port (Chroma__Port) to a free port",
                 exception),
-            UnauthorizedAccessException or IOException => new(
-                ChromaServerStartFailure.DataDirectory,
-                $"the data directory \"{Path.GetFullPath(options.DataDirectory)}\" could not be used ({OneLine(exception.Message)})",
-                exception),
+            UnauthorizedAccessException or IOException => new(ChromaServerStartFailure.DataDirectory, DataDirectoryProblem(options, exception), exception),
             _ => null,
         };
     }
@@ -86,6 +83,44 @@ internal static class StartFailureClassifier
         var message = OneLine(string.Join("; ", failures.SelectMany(f => f.Failures)));
         var kind = failures.All(f => f.OptionsType == typeof(CertificateOptions)) ? ChromaServerStartFailure.Certificate : ChromaServerStartFailure.Setting;
         return new ChromaServerStartException(kind, message, failures.Count == 1 ? failures[0] : new AggregateException(failures));
+    }
+
+    // The operating system's message names a file ("Could not find file '/proc/chroma'", "The file '...' already exists"):
+    // say which setting it is and, where the path itself is the cause, what is wrong with it.
+    private static string DataDirectoryProblem(ChromaServerOptions options, Exception exception)
+    {
+        const string Setting = "Chroma:DataDirectory (Chroma__DataDirectory)";
+        var directory = Path.GetFullPath(options.DataDirectory);
+        if (FileInTheWay(directory) is { } file)
+        {
+            return file == directory
+                ? $"the data directory \"{directory}\" is a file, not a directory; set {Setting} to a directory (it is created when missing)"
+                : $"the data directory \"{directory}\" cannot be created: \"{file}\" is a file, not a directory; set {Setting} to a directory (it is created when missing)";
+        }
+
+        var cause = OneLine(exception.Message);
+        return Directory.Exists(directory)
+            ? $"the data directory \"{directory}\" could not be used ({cause}); check its permissions and free space, or set {Setting} to another directory"
+            : $"the data directory \"{directory}\" could not be created ({cause}); set {Setting} to a directory this server may create and write";
+    }
+
+    // The path itself, or the nearest of its parents that exists, when that is a file.
+    private static string? FileInTheWay(string directory)
+    {
+        for (var path = directory; !string.IsNullOrEmpty(path); path = Path.GetDirectoryName(path))
+        {
+            if (File.Exists(path))
+            {
+                return path;
+            }
+
+            if (Directory.Exists(path))
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static string DatabasePath(ChromaServerOptions options)

@@ -22,7 +22,7 @@ internal static class StorageOpener
 
         return storage.Provider switch
         {
-            StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space),
+            StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space, logger),
             StorageProvider.Postgres => PostgresStorage.Open(
                 storage.ConnectionString,
                 timeProvider,

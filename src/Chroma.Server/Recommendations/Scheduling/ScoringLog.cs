@@ -23,7 +23,7 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 303, Level = LogLevel.Information, Message = "Drift of '{SetId}': MMD^2 {Mmd2:0.#####}, p = {PValue:0.###}")]
     public static partial void DriftMeasured(ILogger logger, string setId, double mmd2, double pValue);
 
-    [LoggerMessage(EventId = 324, Level = LogLevel.Information, Message = "Read back the stored scores of {Records} records; the rows read are garbage: resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB after a blocking collection that returns freed memory to the system ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB)")]
+    [LoggerMessage(EventId = 324, Level = LogLevel.Information, Message = "Read back the stored scores of {Records} records; the memory the reading used was left for the garbage collector, and a blocking collection returned it to the system: resident memory {BeforeMiB:F0} -> {AfterMiB:F0} MiB ({ElapsedMs:F0} ms; managed heap {HeapMiB:F0} MiB)")]
     public static partial void RestoredMemoryReturned(ILogger logger, long records, double beforeMiB, double afterMiB, double elapsedMs, double heapMiB);
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Error, Message = "Stored scores of '{SetId}' could not be read back; its next pass rescores it")]

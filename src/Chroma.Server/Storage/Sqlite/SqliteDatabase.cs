@@ -50,7 +50,11 @@ internal sealed partial class SqliteDatabase : IDisposable
     /// </summary>
     /// <exception cref="DatabaseDamagedException">The database failed the integrity check; nothing was changed.</exception>
     public static SqliteDatabase Open(
-        string dataDirectory, TimeProvider timeProvider, IntegrityCheckMode integrityCheck = IntegrityCheckMode.Quick, StorageSpace? space = null)
+        string dataDirectory,
+        TimeProvider timeProvider,
+        IntegrityCheckMode integrityCheck = IntegrityCheckMode.Quick,
+        StorageSpace? space = null,
+        ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -58,10 +62,9 @@ internal sealed partial class SqliteDatabase : IDisposable
         Directory.CreateDirectory(directory);
         var marker = new CleanShutdownMarker(directory);
         var databasePath = Path.Combine(directory, FileName);
-        if (!marker.Exists && File.Exists(databasePath)
-            && DatabaseIntegrityCheck.Run(databasePath, integrityCheck) is { Count: > 0 } problems)
+        if (!marker.Exists && File.Exists(databasePath))
         {
-            throw new DatabaseDamagedException(DatabaseIntegrityCheck.Describe(databasePath, problems));
+            CheckAfterUncleanShutdown(databasePath, integrityCheck, timeProvider, logger);
         }
 
         marker.Remove();

@@ -5,7 +5,7 @@ internal static class SqliteStorage
 {
     /// <summary>
     /// Opens (creating if needed) <c>chroma.db</c> in <paramref name="dataDirectory"/>, checking it first when the last
-    /// server did not close it cleanly (<paramref name="integrityCheck"/>).
+    /// server did not close it cleanly (<paramref name="integrityCheck"/>, told to <paramref name="logger"/>).
     /// </summary>
     /// <exception cref="DatabaseDamagedException">The database failed the integrity check.</exception>
     public static RecordStorage Open(
@@ -13,9 +13,10 @@ internal static class SqliteStorage
         TimeProvider timeProvider,
         RecordChangeObservers observers,
         IntegrityCheckMode integrityCheck = IntegrityCheckMode.Quick,
-        StorageSpace? space = null)
+        StorageSpace? space = null,
+        ILogger? logger = null)
     {
-        var database = SqliteDatabase.Open(dataDirectory, timeProvider, integrityCheck, space);
+        var database = SqliteDatabase.Open(dataDirectory, timeProvider, integrityCheck, space, logger);
         return new RecordStorage(new SqliteRecordStore(database, observers), new SqliteScoreStore(database), new ProcessLocalCoordination(), database);
     }
 }

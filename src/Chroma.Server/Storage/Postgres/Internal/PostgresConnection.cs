@@ -36,6 +36,13 @@ internal static class PostgresConnection
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
+            // Npgsql reports a misspelt key as an invalid value of it ("hots"): name the key as it was written.
+            if (UnknownKey(connectionString) is { } unknown)
+            {
+                throw new StorageStartException(
+                    $"{Setting}: the key '{unknown}' is not a PostgreSQL connection-string keyword (expected keys such as Host, Port, Database, Username, Password)");
+            }
+
             // The parser's message can quote a value (the password among them): say only which key failed.
             throw new StorageStartException(
                 $"{Setting} is not a valid PostgreSQL connection string (expected keys such as Host, Port, Database, Username, Password): {KeyOf(ex)}");
@@ -104,7 +111,8 @@ internal static class PostgresConnection
                 var builder = new NpgsqlConnectionStringBuilder(connectionString);
                 var reason = Redact(ex.Message, builder.Password);
                 var waited = timeProvider.GetElapsedTime(started);
-                if (!IsNotReadyYet(ex) || waited + pause > wait)
+                var left = wait - waited;
+                if (!IsNotReadyYet(ex) || left <= TimeSpan.Zero)
                 {
                     var gaveUp = attempt == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
                         $" (gave up after {attempt} attempts in {waited.TotalSeconds:F1} s; Chroma:Storage:StartupTimeout is {wait})");
@@ -112,11 +120,13 @@ internal static class PostgresConnection
                     throw new StorageStartException($"{Setting}: {what} PostgreSQL at {Describe(builder)}: {reason}{gaveUp}");
                 }
 
-                waiting?.Invoke(attempt, reason, pause);
+                // The whole wait is used: a pause that would pass its end is shortened, so the last attempt comes at the end.
+                var thisPause = pause < left ? pause : left;
+                waiting?.Invoke(attempt, reason, thisPause);
 
                 // Connections pooled before a restart are cut: the next attempt opens fresh ones.
                 dataSource.Clear();
-                Task.Delay(pause, timeProvider).GetAwaiter().GetResult();
+                Task.Delay(thisPause, timeProvider).GetAwaiter().GetResult();
                 pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
             }
         }
@@ -148,6 +158,27 @@ internal static class PostgresConnection
 
     private static bool Has(string connectionString, string key) =>
         connectionString.Split(';').Any(part => part.Split('=')[0].Trim().Equals(key, StringComparison.OrdinalIgnoreCase));
+
+    // The first key of the string that Npgsql has no keyword for, as written; null when every key is one (or the string
+    // does not even split into keys and values).
+    private static string? UnknownKey(string connectionString)
+    {
+        try
+        {
+            var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+            var npgsql = new NpgsqlConnectionStringBuilder();
+            var unknown = keys.FirstOrDefault(key => !npgsql.ContainsKey(key));
+
+            // The generic parser lower-cases the keys; find it as the operator wrote it.
+            return unknown is null ? null : connectionString.Split(';')
+                .Select(part => part.Split('=', 2)[0].Trim())
+                .FirstOrDefault(key => string.Equals(key, unknown, StringComparison.OrdinalIgnoreCase)) ?? unknown;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static string KeyOf(Exception ex) =>
         ex is ArgumentException { ParamName: { } key } ? $"the value of '{key}' is not valid" : "a key or value is not valid";
