@@ -19,52 +19,25 @@ namespace Chroma.Server.Tests.Reliability;
 [TestFixture]
 public sealed class StorageFullTests
 {
-    [Test, CancelAfter(60_000)]
-    public async Task Log_SqliteFullOnCommit_ResourceExhaustedNotReadyThenResumes()
+    // SQLITE_FULL; and SQLite's "disk I/O error", what probe O's data directory gave on a file system remounted read-only
+    // after an error (every commit failed while ingest readiness still said SERVING).
+    [TestCase(13, "database or disk is full", "disk is full", false, TestName = "Log_SqliteFullOnCommit_ResourceExhaustedNotReadyThenResumes")]
+    [TestCase(10, "disk I/O error", "cannot write to its data directory (read-only or failing file system)", true, TestName = "Log_DiskIoErrorOnCommit_ResourceExhaustedNamingTheFileSystemNotReadyThenResumes")]
+    [CancelAfter(60_000)]
+    public async Task Log_CommitFails_ResourceExhaustedNotReadyThenResumes(int sqliteCode, string sqliteMessage, string refusal, bool unwritable)
     {
         // Arrange
         await using var server = await RunningServer.StartAsync(_ => { });
         var store = (SqliteRecordStore)server.Server.Services.GetService(typeof(IRecordStore))!;
+        var space = (StorageSpace)server.Server.Services.GetService(typeof(StorageSpace))!;
         var set = Records.Set();
         Assert.That((await server.LogAsync(Records.Batch(set, Records.Sequence(2))))[0].Error, Is.Null, "a first batch is stored");
-        store.CommitFault = static () => new SqliteException("database or disk is full", 13);
-
-        // Act
-        var refused = (await server.LogAsync(Records.Batch(set, Records.Sequence(3, start: 10))))[0];
-        var whileFull = await HealthAsync(server);
-        store.CommitFault = null;
-        var afterSpace = await WaitForIngestReadyAsync(server);
-        var resumed = (await server.LogAsync(Records.Batch(set, Records.Sequence(3, start: 10))))[0];
-
-        // Assert
-        Assert.Multiple(() =>
-        {
-            Assert.That(refused.Error?.Code, Is.EqualTo((int)StatusCode.ResourceExhausted));
-            Assert.That(refused.Error?.Message, Does.Contain("disk is full"));
-            Assert.That(refused.Error?.RetryAfterMs, Is.GreaterThan(0));
-            Assert.That(whileFull, Is.EqualTo((ServingStatus.Serving, ServingStatus.NotServing, ServingStatus.Serving)), "(liveness, ingest, query) while full");
-            Assert.That(afterSpace, Is.EqualTo((ServingStatus.Serving, ServingStatus.Serving, ServingStatus.Serving)), "(liveness, ingest, query) after space came back");
-            Assert.That(resumed.Error, Is.Null);
-            Assert.That(resumed.Accepted, Is.EqualTo(3), "nothing of the refused batch had been stored");
-        });
-    }
-
-    [Test, CancelAfter(60_000)]
-    public async Task Log_DiskIoErrorOnCommit_ResourceExhaustedNamingTheFileSystemNotReadyThenResumes()
-    {
-        // Arrange: probe O's data directory on a file system remounted read-only after an error: every commit failed
-        // with SQLite's "disk I/O error" while ingest readiness still said SERVING.
-        await using var server = await RunningServer.StartAsync(_ => { });
-        var store = (SqliteRecordStore)server.Server.Services.GetService(typeof(IRecordStore))!;
-        var set = Records.Set();
-        Assert.That((await server.LogAsync(Records.Batch(set, Records.Sequence(2))))[0].Error, Is.Null, "a first batch is stored");
-        store.CommitFault = static () => new SqliteException("disk I/O error", 10);
+        store.CommitFault = () => new SqliteException(sqliteMessage, sqliteCode);
 
         // Act
         var refused = (await server.LogAsync(Records.Batch(set, Records.Sequence(3, start: 10))))[0];
         var whileRefused = await HealthAsync(server);
-        var space = (StorageSpace)server.Server.Services.GetService(typeof(StorageSpace))!;
-        var unwritable = space.IsUnwritable;
+        var unwritableWhileRefused = space.IsUnwritable;
         store.CommitFault = null;
         var afterRecovery = await WaitForIngestReadyAsync(server);
         var resumed = (await server.LogAsync(Records.Batch(set, Records.Sequence(3, start: 10))))[0];
@@ -73,11 +46,12 @@ public sealed class StorageFullTests
         Assert.Multiple(() =>
         {
             Assert.That(refused.Error?.Code, Is.EqualTo((int)StatusCode.ResourceExhausted));
-            Assert.That(refused.Error?.Message, Does.Contain("cannot write to its data directory (read-only or failing file system)"));
+            Assert.That(refused.Error?.Message, Does.Contain(refusal));
+            Assert.That(refused.Error?.RetryAfterMs, Is.GreaterThan(0));
             Assert.That(whileRefused, Is.EqualTo((ServingStatus.Serving, ServingStatus.NotServing, ServingStatus.Serving)), "(liveness, ingest, query) while writes fail");
-            Assert.That(unwritable, Is.True);
+            Assert.That(unwritableWhileRefused, Is.EqualTo(unwritable));
             Assert.That(afterRecovery, Is.EqualTo((ServingStatus.Serving, ServingStatus.Serving, ServingStatus.Serving)), "(liveness, ingest, query) once a write succeeds");
-            Assert.That(space.IsUnwritable, Is.False);
+            Assert.That(space.IsFull, Is.False);
             Assert.That(resumed.Error, Is.Null);
             Assert.That(resumed.Accepted, Is.EqualTo(3), "nothing of the refused batch had been stored");
         });
