@@ -30,10 +30,14 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
 
     // Production rows known to this pass: those scored before plus those read now (a rescoring pass reads from the
     // start, while the entries still hold the previous scores). Only the first chunk is read yet, so a large backlog is
-    // counted by the next pass. Reference rows are counted too (the entries do not count datasets apart), so a set with
-    // many of them may refit a little before production itself has doubled; the fit's own count leaves them out.
-    private static long EstimateProductionCount(SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll) =>
-        rescoringAll ? Math.Max(state.Entries.Count, pending.Count) : state.Entries.Count + pending.Count;
+    // counted by the next pass. Reference rows are scored too but are not production: counted as production, a set with
+    // more of them than production refitted (and rescored every record) on every pass (one count over the entries).
+    private static long EstimateProductionCount(SetScoringState state, IReadOnlyList<ScorableRecord> pending, bool rescoringAll)
+    {
+        var scored = state.Entries.Values.Count(e => !IsReference(e.Dataset));
+        var read = pending.Count(r => !IsReference(r.Dataset));
+        return rescoringAll ? Math.Max(scored, read) : scored + read;
+    }
 
     private static bool IsReference(string dataset) => string.Equals(dataset, DatasetNames.Reference, StringComparison.Ordinal);
 

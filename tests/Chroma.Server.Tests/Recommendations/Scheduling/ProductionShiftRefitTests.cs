@@ -133,6 +133,32 @@ public sealed class ProductionShiftRefitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_MoreReferenceRowsThanProduction_NewProductionDoesNotRefitUntilProductionItselfGrows(CancellationToken cancellationToken)
+    {
+        // Arrange: 300 production rows, then 700 reference rows (more than production): fitted against them once.
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(300, seed: 2)]);
+        var pass = _fixture.CreatePass();
+        var state = new SetScoringState(_fixture.StoredSet);
+        await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.Reference(700, seed: 3));
+        var reference = await pass.RunAsync(state, cancellationToken);
+
+        // Act: 10 more production rows, twice (310, 320: far from twice the 300 fitted on, nor a tenth more).
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(10, seed: 4));
+        var first = await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(10, seed: 5));
+        var second = await pass.RunAsync(state, cancellationToken);
+
+        // Assert: the reference rows are not production; counted as such, every pass refitted and rescored all.
+        Assert.Multiple(() =>
+        {
+            Assert.That(reference.Refit, Is.True, "700 reference rows: refitted against them");
+            Assert.That((first.Refit, first.Scored), Is.EqualTo((false, 10)));
+            Assert.That((second.Refit, second.Scored), Is.EqualTo((false, 10)));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_AfterStoreReopened_FitsTheSameClassifierAgainWithoutRescoring(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(70, seed: 2), .. ScoringFixture.OutOfDistribution(5, seed: 4)]);
