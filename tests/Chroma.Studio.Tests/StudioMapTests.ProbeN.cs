@@ -47,6 +47,48 @@ public sealed partial class StudioMapTests
     }
 
     [Test]
+    [CancelAfter(180_000)]
+    public async Task ViewChoices_InTheUrl_AReloadKeepsThemAndBackRestoresTheMaps()
+    {
+        // Arrange (probe N, N5: projection, colour and strategy were not in the URL, so a reload or a link fell back to
+        // PCA, dataset colours and the balanced queue).
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#map").AbsoluteUri);
+        var total = await TotalAsync();
+        await page.WaitForFunctionAsync($"window.studio && studio.map && studio.map.count === {total}");
+
+        // Act: UMAP coloured by label on the map; then the queue, out of distribution without diversity; a reload; Back.
+        await page.SelectOptionAsync("#projection", "umap");
+        await page.SelectOptionAsync("#color-by", "label");
+        await page.WaitForFunctionAsync("location.hash.includes('projection=umap') && location.hash.includes('color=label')");
+        await page.ClickAsync("nav button[data-view=queue]");
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        await page.SelectOptionAsync("#strategy", "ood");
+        await page.SelectOptionAsync("#diversity", "off");
+        await page.WaitForFunctionAsync("location.hash.includes('strategy=ood') && location.hash.includes('diversity=off')");
+        var queueUrl = page.Url;
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var afterReload = (await page.InputValueAsync("#strategy"), await page.InputValueAsync("#diversity"));
+        await page.GoBackAsync();
+        await page.WaitForFunctionAsync($"location.hash.startsWith('#map') && studio.projection === 'umap' && studio.data && studio.map.count === {total}");
+        var afterBack = (await page.InputValueAsync("#projection"), await page.InputValueAsync("#color-by"), await page.EvaluateAsync<string>("studio.colorBy"));
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue?set=" + Uri.EscapeDataString(MnistStudioServer.Descriptor.Id)).AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var plainLink = await page.InputValueAsync("#strategy");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(queueUrl, Does.Contain("#queue?").And.Contain("strategy=ood").And.Contain("diversity=off").And.Not.Contain("projection="));
+            Assert.That(afterReload, Is.EqualTo(("ood", "off")), "a reload keeps the queue's choices");
+            Assert.That(afterBack, Is.EqualTo(("umap", "label", "label")), "Back shows the map as it was");
+            Assert.That(plainLink, Is.EqualTo("balanced"), "a link without choices shows the defaults");
+        });
+    }
+
+    [Test]
     [CancelAfter(120_000)]
     public async Task BoxSelection_OnAPhone_EverySelectionActionIsOnScreen()
     {

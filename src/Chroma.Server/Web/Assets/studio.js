@@ -156,22 +156,50 @@ async function start(keyRequired) {
 }
 
 // ---- navigation ----
-// The URL says what the page shows: #view?set=…&record=… (view: sets, map or queue). Each view or set chosen is a
-// history entry, so Back and Forward move between them, and a link or a reload opens the same view of the same set
-// (and the same record's detail).
+// The URL says what the page shows: #view?set=…&record=… (view: sets, map or queue), and the view's choices where they
+// are not the defaults: the map's projection and colour, the queue's strategy and diversity. Each view or set chosen is
+// a history entry, so Back and Forward move between them, and a link or a reload opens the same view of the same set
+// with the same choices (and the same record's detail). A choice changed in place replaces the current entry.
+const VIEW_CHOICES = {
+  map: [["projection", "projection", "pca"], ["color", "color-by", "dataset"]],
+  queue: [["strategy", "strategy", "balanced"], ["diversity", "diversity", "default"]],
+};
+
 function route() {
   const [view, query] = location.hash.slice(1).split("?");
   const params = new URLSearchParams(query || "");
-  return { view: ["sets", "map", "queue"].includes(view) ? view : "sets", set: params.get("set"), record: Number(params.get("record")) || 0 };
+  const shown = ["sets", "map", "queue"].includes(view) ? view : "sets";
+  const choices = {};
+  for (const [name, , fallback] of VIEW_CHOICES[shown] || []) choices[name] = params.get(name) || fallback;
+  return { view: shown, set: params.get("set"), record: Number(params.get("record")) || 0, choices };
 }
 
 function routeHash(view, record) {
   const params = new URLSearchParams();
   if (state.setId) params.set("set", state.setId);
+  for (const [name, id, fallback] of VIEW_CHOICES[view] || []) if ($(id).value !== fallback) params.set(name, $(id).value);
   if (record) params.set("record", record);
   const query = params.toString();
   return "#" + view + (query ? "?" + query : "");
 }
+
+// Sets the view's controls to the URL's choices (an unknown value is left out: the control keeps the default). Returns
+// whether the map must be computed again (another projection).
+function applyChoices(view, choices) {
+  let reproject = false;
+  for (const [name, id, fallback] of VIEW_CHOICES[view] || []) {
+    const select = $(id);
+    const value = [...select.options].some((o) => o.value === choices[name]) ? choices[name] : fallback;
+    if (select.value === value) continue;
+    select.value = value;
+    if (id === "projection") { state.projection = value; reproject = true; }
+    if (id === "color-by") { state.colorBy = value; if (state.data) { state.map.setColors(colors()); renderLegend(); } }
+  }
+  return reproject;
+}
+
+// The open record's sequence (0 when no detail is open), for a choice that rewrites the URL in place.
+const openSequence = () => ($("detail").hidden ? 0 : Number($("detail").dataset.sequence) || 0);
 
 // Writes the current view (and open record) into the URL: a new history entry ("push") or the current one ("replace").
 function writeRoute(how, record) {
@@ -191,6 +219,7 @@ function applyRoute(how) {
     state.data = null;
   }
   if (state.setId) $("set-select").value = state.setId; // also after a missing set's page cleared it
+  if (applyChoices(r.view, r.choices) && state.data) state.data = null; // openMap computes the other projection
   show(r.view, how === "replace" ? "replace" : "none");
   if (r.record) showRecord(r.record);
 }
@@ -580,11 +609,16 @@ function renderLegend() {
   });
 }
 
-$("color-by").addEventListener("change", () => { state.colorBy = $("color-by").value; if (state.data) { state.map.setColors(colors()); renderLegend(); } });
+$("color-by").addEventListener("change", () => {
+  state.colorBy = $("color-by").value;
+  if (state.data) { state.map.setColors(colors()); renderLegend(); }
+  writeRoute("replace", openSequence());
+});
 $("fit").addEventListener("click", () => state.map && state.map.fit());
 $("projection").addEventListener("change", () => {
   state.projection = $("projection").value;
   $("map-status").textContent = `computing ${$("projection").selectedOptions[0].textContent}…`;
+  writeRoute("replace", openSequence());
   if (state.map) loadMap(true);
 });
 document.querySelectorAll("[data-tool]").forEach((b) => b.addEventListener("click", () => {
@@ -791,6 +825,7 @@ function signalBars(signals, limit) {
 
 // ---- review queue ----
 ["strategy", "diversity", "queue-dataset", "queue-tag", "queue-reviewed"].forEach((id) => $(id).addEventListener("change", () => loadQueue()));
+["strategy", "diversity"].forEach((id) => $(id).addEventListener("change", () => writeRoute("replace", openSequence())));
 
 const QUEUE_PAGE = 50;
 
