@@ -90,6 +90,29 @@ public sealed partial class StudioMapTests
 
     [Test]
     [CancelAfter(120_000)]
+    public async Task Detail_RecordDeletedWithinItsUndoWindow_ShownAsDeletedNotUnreviewed()
+    {
+        // Arrange (probe N, N10: a record deleted in one tab, its delete still undoable, opened as "unreviewed" in another).
+        await _server.Client.WaitForRecommendationsAsync(MnistStudioServer.Descriptor.Id, TimeSpan.FromSeconds(60));
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.WaitForSelectorAsync("#queue-list li.current");
+        var sequence = await page.EvaluateAsync<long>("studio.queue[studio.queueIndex].sequence");
+
+        // Act: deleted as another tab would, then its link opened here.
+        var undo = await page.EvaluateAsync<string>($"postJson('/api/delete', {{ set: studio.setId, sequences: [{sequence}] }}).then(r => r.undo)");
+        await page.EvaluateAsync($"showRecord({sequence})");
+        await page.WaitForSelectorAsync("#detail-deleted");
+        var shown = await page.Locator("#detail-deleted").TextContentAsync();
+        await StudioBrowser.ScreenshotAsync(page, "detail-deleted-within-undo");
+        await page.EvaluateAsync($"postJson('/api/undo', {{ token: '{undo}' }})");
+
+        // Assert
+        Assert.That(shown, Does.StartWith("deleted: gone at").And.Contain("unless the delete is undone"));
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
     public async Task BoxSelection_OnAPhone_EverySelectionActionIsOnScreen()
     {
         // Arrange: a phone's width (probe N, N2: the selection bar ran to x 850 on a 390 px screen, its actions unreachable).

@@ -76,6 +76,29 @@ public sealed class StudioUndoTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task PendingDeleteUntil_DeleteWaitingOutItsWindow_TheEndOfTheWindowForItsRecordsOnlyAndNothingAfterUndo(CancellationToken cancellationToken)
+    {
+        // Probe N, N10: a record deleted in one tab, inside its undo window, showed as "unreviewed" in another.
+        await using var undo = Create();
+        var deleted = Stored(1, 2);
+        var token = undo.DeferDelete(_set, deleted);
+        var expected = _fixture.Clock.GetUtcNow() + Window;
+
+        var pending = undo.PendingDeleteUntil(_set, deleted[0].Sequence);
+        var kept = undo.PendingDeleteUntil(_set, Stored(0)[0].Sequence);
+        await undo.UndoAsync(token, cancellationToken);
+        var afterUndo = undo.PendingDeleteUntil(_set, deleted[0].Sequence);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pending, Is.EqualTo(expected));
+            Assert.That(kept, Is.Null, "a record not deleted");
+            Assert.That(afterUndo, Is.Null);
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task UndoAsync_DeleteWithinWindow_KeepsRecordsAfterWindow(CancellationToken cancellationToken)
     {
         await using var undo = Create();

@@ -771,6 +771,7 @@ async function openRecord(sequence) {
       r.inputUri ? [el("dt", {}, "input"), el("dd", {}, r.inputUri)] : null,
       r.timestampUnixMs ? [el("dt", {}, "logged"), el("dd", {}, new Date(r.timestampUnixMs).toLocaleString())] : null,
       r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
+      r.deletedAtUnixMs ? [el("dt", {}, "deleted"), el("dd", { id: "detail-deleted", class: "danger-text" }, `deleted: gone at ${new Date(r.deletedAtUnixMs).toLocaleTimeString()} unless the delete is undone`)] : null,
       r.dataset !== "training" ? [el("dt", {}, "review"), el("dd", { id: "detail-review" }, r.reviewState + (r.reviewLabel ? ` · labeled ${r.reviewLabel}` : "") + (r.promotedRecordId ? ` · promoted as ${r.promotedRecordId}` : ""))] : null,
       Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v.startsWith("data:image/") || v === r.preview?.slice(r.preview.indexOf(",") + 1) ? `(image, ${number.format(v.length)} characters)` : v)])),
     r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,

@@ -84,6 +84,11 @@ internal sealed partial class StudioApi
             };
         }
 
+        if (_undo.PendingDeleteUntil(set, stored.Sequence) is { } deletedAt)
+        {
+            view = view with { DeletedAtUnixMs = deletedAt.ToUnixTimeMilliseconds() };
+        }
+
         return Results.Json(view, StudioJson.Options);
     }
 

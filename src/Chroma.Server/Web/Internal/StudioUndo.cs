@@ -62,7 +62,6 @@ internal sealed class StudioUndo : IAsyncDisposable
         return token;
     }
 
-    /// <summary>Sequences of <paramref name="set"/> whose delete waits out its undo window.</summary>
     /// <summary>
     /// Remembers the reviews records had before a label or review action (read before it), for an undo within the
     /// window that puts them back; returns the token.
@@ -73,6 +72,7 @@ internal sealed class StudioUndo : IAsyncDisposable
         return Add(new Entry(set, null, null, Expiry(), previous));
     }
 
+    /// <summary>Sequences of <paramref name="set"/> whose delete waits out its undo window.</summary>
     public IReadOnlySet<long> PendingDeletes(StoredEmbeddingSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -86,6 +86,19 @@ internal sealed class StudioUndo : IAsyncDisposable
         }
 
         return pending;
+    }
+
+    /// <summary>
+    /// When the delete of record <paramref name="sequence"/> of <paramref name="set"/> is committed (its undo window ends),
+    /// or null when no delete of it waits: a record opened by its link in another tab is shown as deleted, not unreviewed.
+    /// </summary>
+    public DateTimeOffset? PendingDeleteUntil(StoredEmbeddingSet set, long sequence)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return _entries.Values
+            .Where(entry => entry.Deletes is { } deletes && entry.Set.Key == set.Key && deletes.Any(d => d.Sequence == sequence))
+            .Select(entry => (DateTimeOffset?)entry.Expires)
+            .Max();
     }
 
     /// <summary>Undoes the action of <paramref name="token"/>; null when the token is unknown, used or expired.</summary>

@@ -78,6 +78,9 @@ internal sealed record RecordView(
 
     /// <summary>Gets an image of the input (a data URI from the metadata, or an <c>/api/input</c> URL), or null.</summary>
     public string? Preview { get; init; }
+
+    /// <summary>Gets when its delete is committed (Unix ms) while the delete waits out the undo window, or null.</summary>
+    public long? DeletedAtUnixMs { get; init; }
 }
 
 /// <summary>One class probability.</summary>
