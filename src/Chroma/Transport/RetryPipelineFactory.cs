@@ -55,7 +55,7 @@ internal static class RetryPipelineFactory
     /// reached a server (the transport's own Unavailable, which carries a debug exception) also names the cause, as
     /// queries do (<see cref="ChromaException"/>): "Error connecting to subchannel." alone hid an unknown host.
     /// </summary>
-    internal static string Detail(RpcException? rpc, Exception? exception) => rpc switch
+    internal static string Detail(RpcException? rpc, Exception? exception) => TlsHint(rpc, rpc switch
     {
         { StatusCode: StatusCode.Unavailable, Status.DebugException: { } transport, Status.Detail: var detail }
             when transport.GetBaseException().Message is { Length: > 0 } cause && !(detail ?? string.Empty).Contains(cause, StringComparison.Ordinal)
@@ -64,5 +64,21 @@ internal static class RetryPipelineFactory
         { StatusCode: StatusCode.Cancelled } => "the stream was torn down before the server sent a status",
         { } => "no detail from the server",
         null => exception?.Message ?? "no answer",
-    };
+    });
+
+    // A failed TLS handshake is retried like an outage (a certificate may be replaced), but most often the endpoint's
+    // scheme does not match the server: say what to check (probe L: an https:// endpoint on a server without TLS).
+    private static string TlsHint(RpcException? rpc, string detail)
+    {
+        const string HandshakeFailed = "SSL connection could not be established";
+        var mentioned = detail.Contains(HandshakeFailed, StringComparison.Ordinal);
+        for (var current = rpc?.Status.DebugException; !mentioned && current is not null; current = current.InnerException)
+        {
+            mentioned = current is System.Security.Authentication.AuthenticationException || current.Message.Contains(HandshakeFailed, StringComparison.Ordinal);
+        }
+
+        return mentioned
+            ? detail + " (the TLS handshake failed: an https:// endpoint needs a server with a certificate, Chroma:Certificate, that this machine trusts; a server without one takes http://)"
+            : detail;
+    }
 }

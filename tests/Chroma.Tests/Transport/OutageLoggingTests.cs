@@ -55,4 +55,24 @@ public sealed class OutageLoggingTests
         var warning = logs.Entries.Single(e => e.Level == LogLevel.Warning);
         Assert.That(warning.Message, Does.Contain("Unavailable: Name or service not known; Error connecting to subchannel."));
     }
+
+    [Test, CancelAfter(20_000)]
+    public async Task Send_TlsHandshakeFails_TheWarningSaysWhatToCheck(CancellationToken cancellationToken)
+    {
+        // Probe L, L6: an https:// endpoint on a server without TLS is retried for ever; its warning had only the SSL error.
+        var sessions = new ScriptedIngestSessions
+        {
+            FailureStatus = Grpc.Core.StatusCode.Internal,
+            FailureDetail = "Error starting gRPC call. HttpRequestException: The SSL connection could not be established, see inner exception.",
+        };
+        sessions.FailNextSessions(1);
+        var logs = new RecordingLoggerProvider();
+        await using var client = TestClients.Create(sessions, o => o.LoggerFactory = logs);
+
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+        await client.FlushAsync(cancellationToken);
+
+        var warning = logs.Entries.Single(e => e.Level == LogLevel.Warning);
+        Assert.That(warning.Message, Does.Contain("The SSL connection could not be established").And.Contain("a server without one takes http://"));
+    }
 }
