@@ -74,7 +74,7 @@ internal static partial class ScoringLog
         ILogger logger, string setId, int comparedRows, string comparedWith, int productionRows, long productionCount, double auc, double pValue, bool joins, long elapsedMs);
 
     [LoggerMessage(EventId = 337, Level = LogLevel.Debug,
-        Message = "Refitted the production-shift classifier of '{SetId}' on {ProductionCount} production rows: it still cannot tell production from training (out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}), so the signal stays out and nothing is rescored")]
+        Message = "Tried the production-shift classifier of '{SetId}' again on {ProductionCount} production rows: it still cannot tell production from training (out-of-fold AUC {Auc:0.000}, p = {PValue:0.###e+0}), so the signal stays out and nothing is rescored")]
     public static partial void ProductionShiftStillLeftOut(ILogger logger, string setId, long productionCount, double auc, double pValue);
 
     [LoggerMessage(EventId = 332, Level = LogLevel.Information,

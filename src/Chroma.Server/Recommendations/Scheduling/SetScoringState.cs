@@ -91,6 +91,12 @@ internal sealed class SetScoringState
     /// </summary>
     public long ProductionShiftTriedAt { get; set; }
 
+    /// <summary>
+    /// Gets or sets the highest sequence a try's check of the rows stored since the last fit has read, or 0: the next
+    /// check reads only the rows after it (<see cref="ProductionShiftFitter"/>).
+    /// </summary>
+    public long ProductionShiftCheckedThrough { get; set; }
+
     /// <summary>Gets or sets the training data the model was fitted on (the reference side of drift).</summary>
     public TrainingData? Training { get; set; }
 

@@ -105,6 +105,28 @@ public sealed class ProductionShiftRefitTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunAsync_TryWhoseNewRowsShowNoShift_ReadsOnlyTheRowsSinceTheFitNotEveryProductionRow(CancellationToken cancellationToken)
+    {
+        // Arrange: a fit on 102 rows like training (left out), then 12 more like them: a try is due.
+        await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.LikeTraining(perClass: 34, seed: 7)]);
+        var state = new SetScoringState(_fixture.StoredSet);
+        await _fixture.CreatePass().RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.LikeTraining(perClass: 4, seed: 8));
+        var reads = CountedScorableReads.Wrap(_fixture.Storage.Scores);
+
+        // Act
+        var tried = await _fixture.CreatePass((IRecordScoreStore)reads.Proxy).RunAsync(state, cancellationToken);
+
+        // Assert: the pass's own read of the 12 and the check's; at a million rows a full read is many seconds.
+        Assert.Multiple(() =>
+        {
+            Assert.That((tried.Refit, tried.Scored), Is.EqualTo((false, 12)));
+            Assert.That(state.ProductionShiftTriedAt, Is.EqualTo(114), "the try was made");
+            Assert.That(reads.Rows, Is.EqualTo(24), "the 12 new rows, read by the pass and by the check; not the 102 before them");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunAsync_ReferenceRowsLoggedLate_RefitsAgainstThemOnceTheyReachTheMinimum(CancellationToken cancellationToken)
     {
         await _fixture.IngestAsync([.. ScoringFixture.Training(), .. ScoringFixture.InDistribution(300, seed: 2)]);
@@ -242,5 +264,48 @@ public sealed class ProductionShiftRefitTests
             Assert.That((result.Refit, result.Scored), Is.EqualTo((true, 12)));
             Assert.That(restarted.Published.Entries.Select(e => e.Record.TrainingVersion), Is.All.EqualTo(current));
         });
+    }
+
+    /// <summary>Forwards every call to the real score store and counts the rows <see cref="IRecordScoreStore.ReadScorable"/> returned.</summary>
+    public class CountedScorableReads : System.Reflection.DispatchProxy
+    {
+        private IRecordScoreStore _inner = null!;
+        private long _rows;
+
+        /// <summary>Gets the store to hand to the pass.</summary>
+        public object Proxy { get; private set; } = null!;
+
+        /// <summary>Gets how many rows the scorable reads returned.</summary>
+        public long Rows => Interlocked.Read(ref _rows);
+
+        internal static CountedScorableReads Wrap(IRecordScoreStore inner)
+        {
+            var proxy = Create<IRecordScoreStore, CountedScorableReads>();
+            var counted = (CountedScorableReads)(object)proxy;
+            counted._inner = inner;
+            counted.Proxy = proxy;
+            return counted;
+        }
+
+        /// <inheritdoc />
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            ArgumentNullException.ThrowIfNull(targetMethod);
+            try
+            {
+                var result = targetMethod.Invoke(_inner, args);
+                if (targetMethod.Name == nameof(IRecordScoreStore.ReadScorable) && result is System.Collections.ICollection rows)
+                {
+                    Interlocked.Add(ref _rows, rows.Count);
+                }
+
+                return result;
+            }
+            catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException);
+                throw;
+            }
+        }
     }
 }
