@@ -71,9 +71,11 @@ public sealed class BatchAssemblerTests
     {
         var set = _client.Set();
         Write(set, 1);
-        Write(set, 2);
-        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken);
+        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken); // a batch is now open, its deadline set
 
+        // The second record may wait in the queue: with a batch open the loop waits on the deadline, not on each record
+        // (the test waited for the queue to empty after both, and hung in CI when the loop took the first one alone).
+        Write(set, 2);
         _time.Advance(s_interval - TimeSpan.FromMilliseconds(1));
         await Task.Delay(20, cancellationToken); // Let a wrongly early timer fire, if any.
         var early = _batches.Reader.TryRead(out _);
