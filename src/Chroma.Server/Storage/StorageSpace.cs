@@ -12,6 +12,7 @@ internal sealed partial class StorageSpace(TimeProvider timeProvider, ILogger? l
     /// <summary>The shortest time between two probe writes while full.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
+    private readonly ILogger _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     private readonly Lock _lock = new();
     private Func<CancellationToken, Task<bool>>? _probe;
     private DateTimeOffset? _fullSince;
@@ -98,16 +99,16 @@ internal sealed partial class StorageSpace(TimeProvider timeProvider, ILogger? l
             _unwritable = false;
         }
 
-        if (fullSince is { } since && logger is not null)
+        if (fullSince is { } since)
         {
             var duration = TimeSpan.FromSeconds(Math.Round((timeProvider.GetUtcNow() - since).TotalSeconds));
             if (unwritable)
             {
-                WritableAgain(logger, since, duration);
+                WritableAgain(_logger, since, duration);
             }
             else
             {
-                SpaceBack(logger, since, duration);
+                SpaceBack(_logger, since, duration);
             }
         }
     }

@@ -83,13 +83,6 @@ internal sealed class ListItemSettingsValidator : IValidateOptions<ChromaServerO
         type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("Chroma.Server", StringComparison.Ordinal) == true;
 
     // The item type of a list of option objects (IList<T>, List<T>, T[] with T an options class); null for anything else.
-    private static Type? ItemType(Type type)
-    {
-        var item = type.IsArray
-            ? type.GetElementType()
-            : type.IsGenericType && type.GetGenericArguments() is [var argument] && typeof(IEnumerable<>).MakeGenericType(argument).IsAssignableFrom(type)
-                ? argument
-                : null;
-        return item is not null && IsOptionsType(item) ? item : null;
-    }
+    private static Type? ItemType(Type type) =>
+        UnknownSettingsValidator.ElementType(type) is { } item && IsOptionsType(item) ? item : null;
 }

@@ -94,7 +94,8 @@ internal sealed class UnknownSettingsValidator : IValidateOptions<ChromaServerOp
         || type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() is var d
             && (d == typeof(IDictionary<,>) || d == typeof(IReadOnlyDictionary<,>)));
 
-    private static Type? ElementType(Type type)
+    /// <summary>The element type of a list or array setting (any <see cref="IEnumerable{T}"/> but a string), else null.</summary>
+    internal static Type? ElementType(Type type)
     {
         if (type == typeof(string))
         {

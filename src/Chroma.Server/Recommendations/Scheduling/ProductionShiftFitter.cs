@@ -93,12 +93,14 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         {
             if (!current.RefitDue(productionCount) && !ReferenceRefitDue(current, state, pending, rescoringAll))
             {
-                if (!current.RetryDue(productionCount, state.ProductionShiftTriedAt, _minimumRows))
+                // The signal is left out and production has grown: a shift may have begun since that fit. The rows
+                // since are checked alone first (against a reference set, every row is read: they are not comparable).
+                if (!current.RetryDue(productionCount, state.ProductionShiftTriedAt, _minimumRows)
+                    || (!current.AgainstReference && !await RecentRowsDifferAsync(state, model, current, training, productionCount, cancellationToken).ConfigureAwait(false)))
                 {
                     return model;
                 }
 
-                // The signal is left out and production has grown: a shift may have begun since that fit.
                 tryOnly = true;
             }
 
@@ -116,11 +118,6 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             through = long.MaxValue;
         }
         else
-        {
-            return model;
-        }
-
-        if (tryOnly && !model.ProductionShift!.AgainstReference && !await RecentRowsDifferAsync(state, model, training, productionCount, cancellationToken).ConfigureAwait(false))
         {
             return model;
         }
@@ -145,8 +142,7 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
         if (tryOnly && fitted.ProductionShift is not { Joins: true })
         {
             // Still no shift to tell: the model stays as it is (so nothing is rescored), and the next try waits for growth.
-            state.ProductionShiftTriedAt = count;
-            ScoringLog.ProductionShiftStillLeftOut(_logger, state.Set.SetId, count, fitted.ProductionShift?.Classifier.Auc ?? double.NaN, fitted.ProductionShift?.Classifier.AucPValue ?? double.NaN);
+            NotKept(state, productionCount, count, fitted.ProductionShift);
             return model;
         }
 
@@ -162,9 +158,9 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
     /// every tenth of growth). When they cannot, the try ends here and the next waits for growth.
     /// </summary>
     private async Task<bool> RecentRowsDifferAsync(
-        SetScoringState state, RecommendationModel model, TrainingData training, long productionCount, CancellationToken cancellationToken)
+        SetScoringState state, RecommendationModel model, ProductionShift current, TrainingData training, long productionCount, CancellationToken cancellationToken)
     {
-        var checkedThrough = Math.Max(state.ProductionShiftCheckedThrough, model.ProductionShift!.ThroughSequence);
+        var checkedThrough = Math.Max(state.ProductionShiftCheckedThrough, current.ThroughSequence);
         var (recent, count, highest, _) = SampleProduction(state.Set, long.MaxValue, checkedThrough);
         if (count < Math.Max(1, _minimumRows / 10))
         {
@@ -180,9 +176,15 @@ internal sealed class ProductionShiftFitter(IRecordScoreStore store, BackgroundW
             return true;
         }
 
-        state.ProductionShiftTriedAt = productionCount;
-        ScoringLog.ProductionShiftStillLeftOut(_logger, state.Set.SetId, count, check.ProductionShift?.Classifier.Auc ?? double.NaN, check.ProductionShift?.Classifier.AucPValue ?? double.NaN);
+        NotKept(state, productionCount, count, check.ProductionShift);
         return false;
+    }
+
+    // A try (or its check on the recent rows) that still cannot tell production from training: the next waits for growth.
+    private void NotKept(SetScoringState state, long productionCount, long rows, ProductionShift? tried)
+    {
+        state.ProductionShiftTriedAt = productionCount;
+        ScoringLog.ProductionShiftStillLeftOut(_logger, state.Set.SetId, rows, tried?.Classifier.Auc ?? double.NaN, tried?.Classifier.AucPValue ?? double.NaN);
     }
 
     /// <summary>

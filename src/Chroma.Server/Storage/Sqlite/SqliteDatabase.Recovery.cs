@@ -7,40 +7,25 @@ namespace Chroma.Server.Storage.Sqlite;
 internal sealed partial class SqliteDatabase
 {
     // Throws DatabaseDamagedException when the check finds damage; nothing is changed either way.
-    private static void CheckAfterUncleanShutdown(string databasePath, IntegrityCheckMode mode, TimeProvider timeProvider, ILogger? logger)
+    private static void CheckAfterUncleanShutdown(string databasePath, IntegrityCheckMode mode, TimeProvider timeProvider, ILogger logger)
     {
         if (mode == IntegrityCheckMode.Off)
         {
-            if (logger is not null)
-            {
-                OpenedUnchecked(logger, databasePath);
-            }
-
+            OpenedUnchecked(logger, databasePath);
             return;
         }
 
-        if (logger is not null)
-        {
-            Checking(logger, databasePath, mode, CheckName(mode));
-        }
-
+        Checking(logger, databasePath, mode, CheckName(mode));
         var started = timeProvider.GetTimestamp();
         var problems = DatabaseIntegrityCheck.Run(databasePath, mode);
         var seconds = timeProvider.GetElapsedTime(started).TotalSeconds;
         if (problems.Count > 0)
         {
-            if (logger is not null)
-            {
-                CheckFoundDamage(logger, mode, seconds);
-            }
-
+            CheckFoundDamage(logger, mode, seconds);
             throw new DatabaseDamagedException(DatabaseIntegrityCheck.Describe(databasePath, problems));
         }
 
-        if (logger is not null)
-        {
-            CheckPassed(logger, mode, seconds);
-        }
+        CheckPassed(logger, mode, seconds);
     }
 
     private static string CheckName(IntegrityCheckMode mode) =>

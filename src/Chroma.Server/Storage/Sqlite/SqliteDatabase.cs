@@ -64,7 +64,7 @@ internal sealed partial class SqliteDatabase : IDisposable
         var databasePath = Path.Combine(directory, FileName);
         if (!marker.Exists && File.Exists(databasePath))
         {
-            CheckAfterUncleanShutdown(databasePath, integrityCheck, timeProvider, logger);
+            CheckAfterUncleanShutdown(databasePath, integrityCheck, timeProvider, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         }
 
         marker.Remove();

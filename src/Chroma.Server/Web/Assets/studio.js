@@ -193,7 +193,7 @@ function applyChoices(view, choices) {
     if (select.value === value) continue;
     select.value = value;
     if (id === "projection") { state.projection = value; reproject = true; }
-    if (id === "color-by") { state.colorBy = value; if (state.data) { state.map.setColors(colors()); renderLegend(); } }
+    if (id === "color-by") recolor(value);
   }
   return reproject;
 }
@@ -609,9 +609,14 @@ function renderLegend() {
   });
 }
 
-$("color-by").addEventListener("change", () => {
-  state.colorBy = $("color-by").value;
+// Colours the map's points (and its legend) by `colorBy`: dataset, label, predicted or score.
+function recolor(colorBy) {
+  state.colorBy = colorBy;
   if (state.data) { state.map.setColors(colors()); renderLegend(); }
+}
+
+$("color-by").addEventListener("change", () => {
+  recolor($("color-by").value);
   writeRoute("replace", openSequence());
 });
 $("fit").addEventListener("click", () => state.map && state.map.fit());
