@@ -112,6 +112,34 @@ internal sealed partial class RecommendationModel
     /// <summary>The set's metric the neighbour signals use.</summary>
     public NeighborMetric Metric => _measurer.Metric;
 
+    /// <summary>
+    /// Number of held-out rows below which <see cref="CalibrationIsCoarse"/>: with fewer than 20, no p-value within the
+    /// held-out values' range goes below 1/20, so few records can stand out.
+    /// </summary>
+    public const int CoarseCalibrationRows = 20;
+
+    /// <summary>Gets the number of distinct training embeddings: rows that are their own first exact copy.</summary>
+    public int DistinctTrainingRows
+    {
+        get
+        {
+            var count = 0;
+            for (var r = 0; r < _firstCopies.Length; r++)
+            {
+                count += _firstCopies[r] == r ? 1 : 0;
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether fewer than <see cref="CoarseCalibrationRows"/> rows measure the calibration
+    /// (<see cref="HeldOutRows"/>: one per held-out group of copies), as in a small training set or one of a few vectors
+    /// logged again and again.
+    /// </summary>
+    public bool CalibrationIsCoarse => HeldOutRows.Count < CoarseCalibrationRows;
+
     /// <summary>Number of training records held out for calibration.</summary>
     public int HeldOutCount { get; }
 

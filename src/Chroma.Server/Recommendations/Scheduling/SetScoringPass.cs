@@ -323,6 +323,12 @@ internal sealed partial class SetScoringPass
                 _logger, set.SetId, (long)readTraining.TotalMilliseconds, model.FitDurations.FittedRows, model.FitDurations.HeldOutRows, model.FitDurations.NeighborRows, (long)model.FitDurations.Total.TotalMilliseconds,
                 (long)model.FitDurations.Covariance.TotalMilliseconds, (long)model.FitDurations.NeighborSearch.TotalMilliseconds,
                 (long)model.FitDurations.Calibration.TotalMilliseconds);
+            if (model.CalibrationIsCoarse)
+            {
+                ScoringLog.FewHeldOut(
+                    _logger, set.SetId, model.HeldOutRows.Count, training.Labels.Count, model.DistinctTrainingRows, model.HeldOutRows.Count + 1,
+                    (int)Math.Ceiling(RecommendationModel.CoarseCalibrationRows / _options.HoldOutFraction), _options.HoldOutFraction);
+            }
         }
 
         // The production-shift classifier learns from production: fitted once there is enough, refitted as it grows.
