@@ -15,6 +15,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["ann"] = (AnnCommand.Usage, a => AnnCommand.Run(new CommandArguments(a))),
     ["recall-estimate"] = (RecallEstimateCommand.Usage, a => RecallEstimateCommand.Run(new CommandArguments(a))),
     ["index-build"] = (IndexBuildCommand.Usage, a => IndexBuildCommand.Run(new CommandArguments(a))),
+    ["index-file"] = (IndexFileCommand.Usage, a => IndexFileCommand.Run(new CommandArguments(a))),
     ["make-data"] = (MakeDataCommand.Usage, a => MakeDataCommand.Run(new CommandArguments(a))),
     ["kernels"] = (KernelsCommand.Usage, a => KernelsCommand.Run(new CommandArguments(a))),
     ["exact-scan"] = (ExactScanCommand.Usage, a => ExactScanCommand.Run(new CommandArguments(a))),
