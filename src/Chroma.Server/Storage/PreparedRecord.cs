@@ -10,7 +10,7 @@ namespace Chroma.Server.Storage;
 /// </summary>
 internal sealed class PreparedRecord
 {
-    private PreparedRecord(Record record, string id, byte[] embedding, string? metadataJson, string? classNamesJson, byte[]? classProbabilities)
+    private PreparedRecord(Record record, string id, byte[] embedding, string? metadataJson, string? classNamesJson, byte[]? classProbabilities, long receivedUnixMs)
     {
         Id = id;
         Dataset = record.Dataset;
@@ -21,8 +21,10 @@ internal sealed class PreparedRecord
         ClassNamesJson = classNamesJson;
         Label = NullIfEmpty(record.Label);
         MetadataJson = metadataJson;
+        // The content hash covers the timestamp as sent (0 when unknown), so a retry that sends 0 again is a duplicate.
         TimestampUnixMs = record.TimestampUnixMs;
         ContentHash = ContentHasher.Compute(this);
+        TimestampUnixMs = record.TimestampUnixMs == 0 ? receivedUnixMs : record.TimestampUnixMs;
     }
 
     /// <summary>Gets the record id as stored (normalized by the caller: lower case).</summary>
@@ -52,7 +54,10 @@ internal sealed class PreparedRecord
     /// <summary>Gets the metadata as a JSON object with keys in ordinal order, or null when empty.</summary>
     public string? MetadataJson { get; }
 
-    /// <summary>Gets the capture time.</summary>
+    /// <summary>
+    /// Gets the capture time: the record's own, or where it was sent as 0 (unknown) the time the server received it, so
+    /// every stored record has an age (retention measures it; a record stored as 0 by a server before December 7 is kept).
+    /// </summary>
     public long TimestampUnixMs { get; }
 
     /// <summary>Gets the hash of everything above but the id: equal hashes mean a re-sent record.</summary>
@@ -61,8 +66,11 @@ internal sealed class PreparedRecord
     /// <summary>Gets the embedding as floats (a view of <see cref="Embedding"/>).</summary>
     public ReadOnlySpan<float> Vector => FloatBlob.AsFloats(Embedding);
 
-    /// <summary>Prepares a validated record, stored under <paramref name="id"/> (its id in the form the store keeps: lower case).</summary>
-    public static PreparedRecord From(Record record, string id)
+    /// <summary>
+    /// Prepares a validated record, stored under <paramref name="id"/> (its id in the form the store keeps: lower case);
+    /// a timestamp sent as 0 (unknown) is stored as <paramref name="receivedUnixMs"/>, the time the server received it.
+    /// </summary>
+    public static PreparedRecord From(Record record, string id, long receivedUnixMs = 0)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -73,7 +81,8 @@ internal sealed class PreparedRecord
             FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(record.Embedding)),
             JsonColumns.Write(record.Metadata),
             inference is { ClassNames.Count: > 0 } ? JsonColumns.WriteArray(inference.ClassNames) : null,
-            inference is { ClassProbabilities.Count: > 0 } ? FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities)) : null);
+            inference is { ClassProbabilities.Count: > 0 } ? FloatBlob.FromFloats(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities)) : null,
+            receivedUnixMs);
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -61,7 +61,7 @@ internal static class IndexBuildCommand
             {
                 var record = new client::Chroma.Protocol.V1.Record { Id = "r" + i, Dataset = "production", TimestampUnixMs = 1_700_000_000_000 };
                 record.Embedding.AddRange(data.AsSpan(i * dim, dim).ToArray());
-                batch.Add((PreparedRecord)prepare.Invoke(null, [ServerMessage(record), record.Id])!);
+                batch.Add((PreparedRecord)prepare.Invoke(null, [ServerMessage(record), record.Id, 0L])!);
             }
 
             await (Task)ingestMethod.Invoke(store, ["ann/1/base", descriptor, batch, CancellationToken.None])!;

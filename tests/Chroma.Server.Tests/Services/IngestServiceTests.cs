@@ -35,6 +35,32 @@ public sealed class IngestServiceTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task Log_RecordWithoutATimestamp_StoredWithTheTimeReceivedAndARetryIsADuplicate()
+    {
+        // Arrange: timestamp_unix_ms 0 is "unknown" (records.proto).
+        var set = Records.Set(model: "no-timestamp");
+        var batch = Records.Batch(set, Records.Sequence(2));
+        foreach (var record in batch.Records)
+        {
+            record.TimestampUnixMs = 0;
+        }
+
+        // Act
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var first = (await _server.LogAsync(batch)).Single();
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var retry = (await _server.LogAsync(batch.Clone())).Single();
+        var stored = await _server.Query.GetRecordsAsync(new GetRecordsRequest { SetId = Records.SetId(set) });
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.Accepted, retry.Accepted, retry.Duplicates), Is.EqualTo((2, 0, 2)));
+            Assert.That(stored.Records.Select(r => r.Record.TimestampUnixMs), Has.All.InRange(before, after));
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task Log_BatchOverTheRecordLimit_RejectedWithTheLimitInItsOwnFieldOtherErrorsWithout()
     {
         // Arrange: one record more than the default limit (10,000), and a batch with an invalid record.

@@ -47,6 +47,39 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_RecordLoggedWithoutATimestamp_StoredWithTheTimeReceivedAndAgedFromIt(CancellationToken cancellationToken)
+    {
+        // Arrange: 4 production records sent with timestamp 0 (unknown), received 40 days ago; the same 4 sent again
+        // (0 again) a day later; 3 stored with 0 by a server before the received time was kept.
+        var now = _fixture.Clock.GetUtcNow();
+        var unknown = Aged(Records.Sequence(4, start: 100), "production", DateTimeOffset.UnixEpoch);
+        var legacy = Aged(Records.Sequence(3, start: 200), "production", DateTimeOffset.UnixEpoch);
+        var set = Records.Set();
+        var first = await _fixture.Store.IngestAsync(Records.SetId(set), set, [.. unknown.Select(r => PreparedRecord.From(r, r.Id.ToLowerInvariant(), (now - (40 * Day)).ToUnixTimeMilliseconds()))], cancellationToken);
+        var retry = await _fixture.Store.IngestAsync(Records.SetId(set), set, [.. unknown.Select(r => PreparedRecord.From(r, r.Id.ToLowerInvariant(), (now - (39 * Day)).ToUnixTimeMilliseconds()))], cancellationToken);
+        await _fixture.IngestAsync(set, [.. legacy]);
+        var stored = _fixture.RequireSet(set);
+        var timestamps = _fixture.Store.GetRecords(stored, new RecordQuery(new RecordSelection("production", new Dictionary<string, string>()), 0, 100, false))
+            .Records.ToDictionary(r => r.Record.Id, r => r.Record.TimestampUnixMs, StringComparer.Ordinal);
+        using var worker = Worker(new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = 30 * Day }, batchSize: 10);
+
+        // Act
+        var deleted = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((first.Accepted, retry.Accepted, retry.Duplicates), Is.EqualTo((4, 0, 4)), "a retry that sends 0 again is a duplicate");
+            Assert.That(unknown.Select(r => timestamps[r.Id.ToLowerInvariant()]), Is.All.EqualTo((now - (40 * Day)).ToUnixTimeMilliseconds()), "stored with the time first received");
+            Assert.That(deleted, Is.EqualTo(4), "aged from the time received");
+            Assert.That(
+                _fixture.Store.GetRecords(stored, new RecordQuery(RecordSelection.All, 0, 100, false)).Records.Select(r => r.Record.Id),
+                Is.EquivalentTo(legacy.Select(r => r.Id.ToLowerInvariant())),
+                "records stored with 0 have no age and are kept");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task ExecuteAsync_FakeClockPassesFirstDelayThenInterval_RunsOnEachAndReportsRuleInListSets(CancellationToken cancellationToken)
     {
         // Arrange

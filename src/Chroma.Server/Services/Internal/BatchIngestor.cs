@@ -20,11 +20,13 @@ internal sealed class BatchIngestor
     private readonly ILogger<BatchIngestor> _logger;
     private readonly IngestAdmission _admission;
     private readonly long _retryAfterMs;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the ingestor.</summary>
     public BatchIngestor(IRecordStore store, LimitsOptions limits, IngestOptions ingest, ILogger<BatchIngestor> logger, TimeProvider? timeProvider = null)
     {
         OutageLog = new StorageOutageLog(logger, "ingest", timeProvider);
+        _time = timeProvider ?? TimeProvider.System;
         _store = store;
         _limits = limits;
         _ingest = ingest;
@@ -98,10 +100,11 @@ internal sealed class BatchIngestor
         }
 
         var prepared = new PreparedRecord[batch.Records.Count];
+        var received = _time.GetUtcNow().ToUnixTimeMilliseconds();
         for (var i = 0; i < prepared.Length; i++)
         {
             var record = batch.Records[i];
-            prepared[i] = PreparedRecord.From(record, RecordIdFormat.Normalize(record.Id));
+            prepared[i] = PreparedRecord.From(record, RecordIdFormat.Normalize(record.Id), received);
         }
 
         var setId = SetDescriptorValidator.SetId(batch.Set);

@@ -15,7 +15,7 @@ internal sealed partial class PostgresRecordStore
         // The (set, dataset, deleted, sequence) index walks the dataset oldest first; old records come first in practice.
         using var command = new NpgsqlCommand("""
             SELECT record_id FROM records
-            WHERE set_key = $1 AND dataset = $2 AND NOT deleted AND timestamp_ms < $3
+            WHERE set_key = $1 AND dataset = $2 AND NOT deleted AND timestamp_ms < $3 AND timestamp_ms <> 0
             ORDER BY sequence LIMIT $4;
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = set.Key });

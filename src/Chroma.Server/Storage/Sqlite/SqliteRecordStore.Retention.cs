@@ -16,7 +16,7 @@ internal sealed partial class SqliteRecordStore
         // The (set, dataset, deleted, sequence) index walks the dataset oldest first; old records come first in practice.
         command.CommandText = """
             SELECT record_id FROM records
-            WHERE set_key = $set AND dataset = $dataset AND deleted = 0 AND timestamp_ms < $before
+            WHERE set_key = $set AND dataset = $dataset AND deleted = 0 AND timestamp_ms < $before AND timestamp_ms <> 0
             ORDER BY sequence LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
