@@ -15,7 +15,8 @@ internal interface IReviewStore : IDisposable
     /// <summary>
     /// Notes that the labels of these records were copied to training, each as its training record, in one transaction
     /// (a promotion of 1,000 labels is one commit, and a crash leaves all of them marked or none). A row is marked only
-    /// while its label is still the one copied and that label is not marked promoted yet, so of promotions of the same
+    /// while its label is still the one copied and it still names the copy it named when this one was made
+    /// (<see cref="PromotionWrite.Previous"/>), so of promotions of the same
     /// records running at once (on this server or another sharing the store) one marks each record; returns the
     /// sequences this call marked.
     /// </summary>
@@ -57,7 +58,12 @@ internal sealed record LabelWrite(long Sequence, string RecordId, string Label, 
 /// <param name="Sequence">The record's store sequence.</param>
 /// <param name="TrainingRecordId">The id of its training copy.</param>
 /// <param name="Label">The label the copy carries.</param>
-internal sealed record PromotionWrite(long Sequence, string TrainingRecordId, string Label);
+/// <param name="Previous">
+/// The training copy the review named when this copy was made (null: none): the row is marked only while it still names
+/// it, so a promotion that read the review before another replaced that copy does not replace the other's in turn (which
+/// left the other's copy in training, named by no review).
+/// </param>
+internal sealed record PromotionWrite(long Sequence, string TrainingRecordId, string Label, string? Previous);
 
 /// <summary>A record's review before an action, to put back.</summary>
 /// <param name="Sequence">The record's store sequence.</param>

@@ -56,8 +56,11 @@ internal sealed partial class LabelingService
             targets = [.. stored.Select(r => reviews[r.Sequence])];
         }
 
-        long already = targets.Count(t => t.LabelPromoted);
-        var todo = targets.Where(t => !t.LabelPromoted).ToArray();
+        // A review that says its label is promoted, but whose copy is gone (deleted, or deleted by a promotion that raced a
+        // relabel back to that label), is promoted again: "already promoted" means the label is in training.
+        var gone = CopiesGone(set, targets);
+        long already = targets.Count(t => t.LabelPromoted && !gone.Contains(t.Sequence));
+        var todo = targets.Where(t => !t.LabelPromoted || gone.Contains(t.Sequence)).ToArray();
         var promoted = new List<PromotedRecord>(todo.Length);
         foreach (var chunk in todo.Chunk(MaxRecordsPerCall))
         {
@@ -78,11 +81,15 @@ internal sealed partial class LabelingService
     /// The id of the training copy of record <paramref name="recordId"/> of <paramref name="setId"/> under
     /// <paramref name="label"/>, labeled at <paramref name="labeledUnixMs"/>: a UUID (version 8, RFC 9562's custom
     /// version) from the first 16 bytes of a SHA-256 over the four. The same label given again later (after another in
-    /// between) gets another id, so a copy deleted by a relabel (its id then stays deleted) is never needed again.
+    /// between) gets another id, so a copy deleted by a relabel (its id then stays deleted) is never needed again; a copy
+    /// promoted again because its copy is gone, under the same label and time, takes the gone copy's id as
+    /// <paramref name="replacing"/>.
     /// </summary>
-    internal static string TrainingCopyId(string setId, string recordId, string label, long labeledUnixMs)
+    internal static string TrainingCopyId(string setId, string recordId, string label, long labeledUnixMs, string? replacing = null)
     {
-        var text = string.Create(CultureInfo.InvariantCulture, $"chroma training copy\n{setId}\n{recordId}\n{labeledUnixMs}\n{label}");
+        // A copy that replaces a deleted one of the same label and time (its id stays deleted) takes that id into its own.
+        var text = string.Create(CultureInfo.InvariantCulture, $"chroma training copy\n{setId}\n{recordId}\n{labeledUnixMs}\n{label}")
+            + (replacing is null ? string.Empty : "\nreplacing " + replacing);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
@@ -132,7 +139,7 @@ internal sealed partial class LabelingService
         }
 
         var marked = await _reviews.SavePromotionsAsync(
-            set.Key, [.. copies.Select(c => new PromotionWrite(c.Review.Sequence, c.Copy.Id, c.Copy.Label))], promotedBy, Now(), cancellationToken).ConfigureAwait(false);
+            set.Key, [.. copies.Select(c => new PromotionWrite(c.Review.Sequence, c.Copy.Id, c.Copy.Label, c.Review.PromotedRecordId))], promotedBy, Now(), cancellationToken).ConfigureAwait(false);
         var elsewhere = await DeleteUnmarkedCopiesAsync(set, [.. copies.Where(c => !marked.Contains(c.Review.Sequence))], cancellationToken).ConfigureAwait(false);
         return ([.. copies.Where(c => marked.Contains(c.Review.Sequence)).Select(c => new PromotedRecord(c.Review.RecordId, c.Copy.Id))], elsewhere);
     }
@@ -175,10 +182,32 @@ internal sealed partial class LabelingService
     {
         var copy = original.Clone();
         copy.Id = TrainingCopyId(set.SetId, original.Id, review.Label!, review.LabeledUnixMs);
+        if (string.Equals(copy.Id, review.PromotedRecordId, StringComparison.Ordinal))
+        {
+            // Promoted again because this copy is gone (CopiesGone): its id stays deleted, so the new copy needs another.
+            copy.Id = TrainingCopyId(set.SetId, original.Id, review.Label!, review.LabeledUnixMs, review.PromotedRecordId);
+        }
+
         copy.Dataset = DatasetNames.Training;
         copy.Label = review.Label!;
         copy.Metadata[PromotedFromKey] = original.Id;
         return copy;
+    }
+
+    // The sequences of the reviews among targets that say their label is promoted but whose training copy is no longer
+    // stored.
+    private HashSet<long> CopiesGone(StoredEmbeddingSet set, IReadOnlyList<RecordReview> targets)
+    {
+        var gone = new HashSet<long>();
+        foreach (var chunk in targets.Where(t => t.LabelPromoted).Chunk(MaxRecordsPerCall))
+        {
+            var live = _records.GetRecordsByIds(set, [.. chunk.Select(t => t.PromotedRecordId!)], includeEmbeddings: false)
+                .Select(r => r.Record.Id)
+                .ToHashSet(StringComparer.Ordinal);
+            gone.UnionWith(chunk.Where(t => !live.Contains(t.PromotedRecordId!)).Select(t => t.Sequence));
+        }
+
+        return gone;
     }
 
     // Every labeled record's review, in sequence order.

@@ -118,7 +118,7 @@ internal sealed partial class PostgresReviewStore : IReviewStore
                 """
                 UPDATE record_reviews SET promoted_record_id = @training, promoted_label = @label, promoted_by = @who, promoted_ms = @at
                 WHERE set_key = @set AND sequence = @sequence AND label = @label
-                  AND NOT (promoted_record_id IS NOT NULL AND promoted_label IS NOT DISTINCT FROM label)
+                  AND promoted_record_id IS NOT DISTINCT FROM @previous
                 RETURNING record_id;
                 """,
                 connection,
@@ -129,12 +129,14 @@ internal sealed partial class PostgresReviewStore : IReviewStore
             update.Parameters.AddWithValue("at", unixMs);
             update.Parameters.AddWithValue("set", setKey);
             var sequence = update.Parameters.Add("sequence", NpgsqlDbType.Bigint);
+            var previous = update.Parameters.Add("previous", NpgsqlDbType.Text);
             var changed = 0;
             foreach (var promotion in promotions)
             {
                 training.Value = promotion.TrainingRecordId;
                 label.Value = promotion.Label;
                 sequence.Value = promotion.Sequence;
+                previous.Value = (object?)promotion.Previous ?? DBNull.Value;
                 if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string recordId)
                 {
                     await AuditAsync(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId, cancellationToken).ConfigureAwait(false);

@@ -90,7 +90,7 @@ internal sealed partial class SqliteReviewStore
         update.CommandText = """
             UPDATE record_reviews SET promoted_record_id = $training, promoted_label = $label, promoted_by = $who, promoted_ms = $at
             WHERE sequence = $sequence AND set_key = $set AND label = $label
-              AND NOT (promoted_record_id IS NOT NULL AND promoted_label IS label)
+              AND promoted_record_id IS $previous
             RETURNING record_id;
             """;
         var training = update.Parameters.Add("$training", SqliteType.Text);
@@ -98,6 +98,7 @@ internal sealed partial class SqliteReviewStore
         update.Parameters.AddWithValue("$who", promotedBy);
         update.Parameters.AddWithValue("$at", unixMs);
         var sequence = update.Parameters.Add("$sequence", SqliteType.Integer);
+        var previous = update.Parameters.Add("$previous", SqliteType.Text);
         update.Parameters.AddWithValue("$set", setKey);
         using var audit = AuditCommand(transaction, setKey, promotedBy, unixMs);
         var marked = new HashSet<long>();
@@ -106,6 +107,7 @@ internal sealed partial class SqliteReviewStore
             training.Value = promotion.TrainingRecordId;
             label.Value = promotion.Label;
             sequence.Value = promotion.Sequence;
+            previous.Value = (object?)promotion.Previous ?? DBNull.Value;
             if (update.ExecuteScalar() is string recordId)
             {
                 Audit(audit, promotion.Sequence, recordId, "promote", promotion.TrainingRecordId);

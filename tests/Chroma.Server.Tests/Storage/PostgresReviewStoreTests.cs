@@ -25,7 +25,7 @@ public sealed class PostgresReviewStoreTests : PostgresReplicaPairTest
         var labeled = await ReviewsOf(A).SaveLabelsAsync(
             set.Key, [new LabelWrite(3, records[0].Record.Id, "cat", "blurry"), new LabelWrite(4, records[1].Record.Id, "dog", null)], "ada", 1_000, cancellationToken);
         var dismissed = await ReviewsOf(B).SaveStateAsync(set.Key, [(5, "r5")], ReviewState.Dismissed, "bob", 2_000, cancellationToken);
-        await ReviewsOf(B).SavePromotionsAsync(set.Key, [new PromotionWrite(3, "copy-of-3", "cat")], "bob", 3_000, cancellationToken);
+        await ReviewsOf(B).SavePromotionsAsync(set.Key, [new PromotionWrite(3, "copy-of-3", "cat", null)], "bob", 3_000, cancellationToken);
 
         // Assert
         var onB = ReviewsOf(B).Read(set.Key, [3, 4, 5, 6]);
@@ -57,7 +57,7 @@ public sealed class PostgresReviewStoreTests : PostgresReplicaPairTest
         var ids = A.Records.GetRecordsBySequence(set, [3, 4], includeEmbeddings: false).Select(r => r.Record.Id).ToArray();
         await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(3, ids[0], "cat", null), new LabelWrite(4, ids[1], "cat", null)], "ada", 1_000, cancellationToken);
         await ReviewsOf(A).SaveLabelsAsync(set.Key, [new LabelWrite(4, ids[1], "dog", null)], "ada", 1_500, cancellationToken);
-        PromotionWrite[] writes = [new(3, "copy-of-3", "cat"), new(4, "copy-of-4-cat", "cat")];
+        PromotionWrite[] writes = [new(3, "copy-of-3", "cat", null), new(4, "copy-of-4-cat", "cat", null)];
 
         // Act
         var marked = await Task.WhenAll(
