@@ -160,7 +160,8 @@ internal sealed partial class LabelingService
     }
 
     // A copy is a record these limits took in, plus the promoted_from entry, with a reviewer's label (up to
-    // MaxNameLength characters, which a lower configured value limit must not refuse now that the label is given).
+    // MaxNameLength characters, which a lower configured value limit must not refuse now that the label is given). Its
+    // inference is the stored record's, kept as stored; the label is held to ClassNameRule as any training label is.
     private LimitsOptions PromotionLimits()
     {
         var limits = _ingestor.Limits.Clone();
@@ -168,6 +169,7 @@ internal sealed partial class LabelingService
         limits.MaxMetadataKeyLength = Math.Max(limits.MaxMetadataKeyLength, PromotedFromKey.Length);
         limits.MaxMetadataValueLength = Math.Max(limits.MaxMetadataValueLength, MaxNameLength);
         limits.MaxBatchRecords = Math.Max(limits.MaxBatchRecords, MaxRecordsPerCall);
+        limits.CheckInferenceClassNames = false;
         return limits;
     }
 

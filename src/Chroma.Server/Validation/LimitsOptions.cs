@@ -44,5 +44,12 @@ public sealed class LimitsOptions
     public int MaxPageSize { get; set; } = 1000;
 
     /// <summary>Copies these options.</summary>
+    /// <summary>
+    /// Gets or sets whether a record's predicted_class and class_names are held to <see cref="ClassNameRule"/>. Off only
+    /// for promotion's training copies, whose inference is a stored record's, kept as it was stored (perhaps before the
+    /// rule). The default value is true.
+    /// </summary>
+    internal bool CheckInferenceClassNames { get; set; } = true;
+
     internal LimitsOptions Clone() => (LimitsOptions)MemberwiseClone();
 }

@@ -28,6 +28,7 @@ internal static class RecordValidator
             || FiniteValues.IndexOfOutOfRange(embedding) >= 0
             || !IsPlainText(record.InputUri, limits.MaxInputUriLength)
             || !IsPlainText(record.Label, limits.MaxMetadataValueLength)
+            || (record.Label.Length > 0 && !ClassNameRule.IsValid(record.Label))
             || record.TimestampUnixMs is < MinTimestampUnixMs or > MaxTimestampUnixMs)
         {
             return false;
@@ -42,6 +43,12 @@ internal static class RecordValidator
                 || FiniteValues.IndexOfNonFinite(UnsafeCollectionOperations.AsSpan(inference.ClassProbabilities)) >= 0
                 || probabilities > limits.MaxDimension || names > limits.MaxDimension
                 || (probabilities > 0 && names > 0 && probabilities != names))
+            {
+                return false;
+            }
+
+            if (limits.CheckInferenceClassNames
+                && ((inference.PredictedClass.Length > 0 && !ClassNameRule.IsValid(inference.PredictedClass)) || !ClassNameRule.AreValidNames(inference.ClassNames)))
             {
                 return false;
             }
@@ -83,6 +90,7 @@ internal static class RecordValidator
             ?? EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(record.Embedding), dimension, $"{at}.embedding", index)
             ?? MaxLength(record.InputUri, limits.MaxInputUriLength, $"{at}.input_uri", index)
             ?? MaxLength(record.Label, limits.MaxMetadataValueLength, $"{at}.label", index)
+            ?? ClassNameRule.Validate(record.Label, $"{at}.label", index)
             ?? ValidateTimestamp(record.TimestampUnixMs, $"{at}.timestamp_unix_ms", index)
             ?? ValidateInference(record.Inference, limits, $"{at}.inference", index)
             ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);
@@ -125,7 +133,9 @@ internal static class RecordValidator
             }
         }
 
-        return null;
+        return limits.CheckInferenceClassNames
+            ? ClassNameRule.Validate(inference.PredictedClass, $"{at}.predicted_class", index) ?? ClassNameRule.ValidateNames(inference.ClassNames, $"{at}.class_names", index)
+            : null;
     }
 
     // Free text: bounded in length and refused when it arrived as invalid UTF-8.
