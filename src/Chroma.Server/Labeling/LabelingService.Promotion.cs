@@ -167,7 +167,8 @@ internal sealed partial class LabelingService
     }
 
     // A copy is a record these limits took in, plus the promoted_from entry, with a reviewer's label (up to
-    // MaxNameLength characters, which a lower configured value limit must not refuse now that the label is given).
+    // MaxNameLength characters, which a lower configured value limit must not refuse now that the label is given). The
+    // label is held to ClassNameRule as any training label is.
     private LimitsOptions PromotionLimits()
     {
         var limits = _ingestor.Limits.Clone();

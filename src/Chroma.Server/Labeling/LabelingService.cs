@@ -61,10 +61,10 @@ internal sealed partial class LabelingService
         for (var i = 0; i < labels.Count; i++)
         {
             RequireName(labels[i].Label, $"labels[{i}].label");
-            if (char.IsWhiteSpace(labels[i].Label[0]) || char.IsWhiteSpace(labels[i].Label[^1]))
+            if (ClassNameRule.Validate(labels[i].Label, $"labels[{i}].label") is { } labelError)
             {
-                // A label becomes a class name in training: " 7 " and "7" would be two classes.
-                throw Invalid($"labels[{i}].label: starts or ends with white space; send the label without it");
+                // A label becomes a class name when promoted.
+                throw labelError.ToRpcException();
             }
 
             if (labels[i].Note is { } note && (note.Length > MaxNoteLength || Utf8Text.Check(note) is not null))

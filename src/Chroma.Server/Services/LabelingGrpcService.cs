@@ -55,7 +55,8 @@ internal sealed class LabelingGrpcService : Protocol.V1.Labeling.LabelingBase
     {
         ArgumentNullException.ThrowIfNull(request);
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
-        var (after, error) = PageToken.Decode(request.PageToken);
+        var query = PageToken.LabeledQuery(request.SetId);
+        var (after, error) = PageToken.Decode(request.PageToken, PageTokenKind.GetLabeledRecords, query, "set_id");
         QueryArguments.ThrowIfInvalid(error);
         var page = _labeling.GetLabeled(request.SetId, after, pageSize, request.IncludeEmbeddings);
         var response = new GetLabeledRecordsResponse();
@@ -67,7 +68,7 @@ internal sealed class LabelingGrpcService : Protocol.V1.Labeling.LabelingBase
 
         if (page.NextAfterSequence is { } next)
         {
-            response.NextPageToken = PageToken.Encode(next);
+            response.NextPageToken = PageToken.Encode(PageTokenKind.GetLabeledRecords, query, next);
         }
 
         return Task.FromResult(response);
@@ -78,7 +79,8 @@ internal sealed class LabelingGrpcService : Protocol.V1.Labeling.LabelingBase
     {
         ArgumentNullException.ThrowIfNull(request);
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
-        var (after, error) = PageToken.Decode(request.PageToken);
+        var query = PageToken.HistoryQuery(request.SetId, request.RecordId);
+        var (after, error) = PageToken.Decode(request.PageToken, PageTokenKind.GetReviewHistory, query, "set_id or record_id");
         QueryArguments.ThrowIfInvalid(error);
         var events = _labeling.GetHistory(request.SetId, request.RecordId, after, pageSize + 1);
         var response = new GetReviewHistoryResponse();
@@ -92,7 +94,7 @@ internal sealed class LabelingGrpcService : Protocol.V1.Labeling.LabelingBase
         }));
         if (events.Count > pageSize)
         {
-            response.NextPageToken = PageToken.Encode(events[pageSize - 1].Event);
+            response.NextPageToken = PageToken.Encode(PageTokenKind.GetReviewHistory, query, events[pageSize - 1].Event);
         }
 
         return Task.FromResult(response);

@@ -37,8 +37,6 @@ internal sealed partial class QueryService
         var strategy = Strategy(request.Strategy);
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
         var selection = QueryArguments.Selection(request.Filter, _limits);
-        var (offset, anchor, tokenQuery, tokenError) = RecommendationPageToken.Decode(request.PageToken);
-        QueryArguments.ThrowIfInvalid(tokenError);
         var dataset = selection.Dataset ?? DatasetNames.Production;
         if (dataset == DatasetNames.Training)
         {
@@ -47,11 +45,8 @@ internal sealed partial class QueryService
 
         var diversity = Spread(request.Diversity);
         var queryHash = RecommendationPageToken.QueryHash(set.SetId, strategy, dataset, selection.Metadata, request.AllScores, diversity, request.IncludeReviewed);
-        if (anchor is not null && tokenQuery != queryHash)
-        {
-            throw ValidationError.Invalid(
-                "page_token: was issued for another query (set_id, strategy, filter, diversity, all_scores or include_reviewed differ); ask for the next page with the first page's query, or start again without a token").ToRpcException();
-        }
+        var (offset, anchor, tokenError) = RecommendationPageToken.Decode(request.PageToken, queryHash);
+        QueryArguments.ThrowIfInvalid(tokenError);
 
         var covers = await WaitForCoverageAsync(set, request, context.Deadline, context.CancellationToken).ConfigureAwait(false);
         var scores = _scoring.Scores(set);

@@ -41,7 +41,8 @@ internal sealed partial class QueryService
     {
         var pageSize = QueryArguments.PageSize(request.PageSize, _limits);
         var selection = QueryArguments.Selection(request.Filter, _limits);
-        var (after, tokenError) = PageToken.Decode(request.PageToken);
+        var query = PageToken.RecordsQuery(set.SetId, selection);
+        var (after, tokenError) = PageToken.Decode(request.PageToken, PageTokenKind.GetRecords, query, "set_id or filter");
         QueryArguments.ThrowIfInvalid(tokenError);
 
         var page = _store.GetRecords(set, new RecordQuery(selection, after, pageSize, request.IncludeEmbeddings));
@@ -50,7 +51,7 @@ internal sealed partial class QueryService
         ReviewMessages.Attach(_labeling, set, page.Records);
         if (page.HasMore)
         {
-            response.NextPageToken = PageToken.Encode(page.Records[^1].Sequence);
+            response.NextPageToken = PageToken.Encode(PageTokenKind.GetRecords, query, page.Records[^1].Sequence);
         }
 
         return response;

@@ -28,6 +28,7 @@ internal static class RecordValidator
             || FiniteValues.IndexOfOutOfRange(embedding) >= 0
             || !IsPlainText(record.InputUri, limits.MaxInputUriLength)
             || !IsPlainText(record.Label, limits.MaxMetadataValueLength)
+            || (record.Label.Length > 0 && !ClassNameRule.IsValid(record.Label))
             || record.TimestampUnixMs is < MinTimestampUnixMs or > MaxTimestampUnixMs)
         {
             return false;
@@ -83,6 +84,7 @@ internal static class RecordValidator
             ?? EmbeddingValidator.Validate(UnsafeCollectionOperations.AsSpan(record.Embedding), dimension, $"{at}.embedding", index)
             ?? MaxLength(record.InputUri, limits.MaxInputUriLength, $"{at}.input_uri", index)
             ?? MaxLength(record.Label, limits.MaxMetadataValueLength, $"{at}.label", index)
+            ?? ClassNameRule.Validate(record.Label, $"{at}.label", index)
             ?? ValidateTimestamp(record.TimestampUnixMs, $"{at}.timestamp_unix_ms", index)
             ?? ValidateInference(record.Inference, limits, $"{at}.inference", index)
             ?? MetadataValidator.Validate(record.Metadata, limits, $"{at}.metadata", index);

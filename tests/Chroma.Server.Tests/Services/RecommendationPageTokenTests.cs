@@ -109,7 +109,7 @@ public class RecommendationPageTokenTests
         Assert.That(otherQuery.Status.Detail, Does.Contain("page_token: was issued for another query"));
         Assert.That(otherSize.Recommendations, Has.Count.EqualTo(7), "the page size may change between pages");
         Assert.That(otherSetAnswer!.Status.Detail, Does.Contain("page_token: was issued for another query (set_id"), "not 'the ranking has been replaced'");
-        Assert.That(toGetRecords!.Status.Detail, Does.Contain("page_token: is a token of GetRecommendations"));
+        Assert.That(toGetRecords!.Status.Detail, Does.Contain("page_token: is a token of another call (GetRecommendations)"));
         Assert.That(earlier!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(earlier.Status.Detail, Does.Contain("page_token: was issued by an earlier version of the server"));
     }

@@ -4,53 +4,51 @@ using Chroma.Server.Validation;
 namespace Chroma.Server.Services.Internal;
 
 /// <summary>
-/// Opaque page tokens: a format byte and the last sequence of the previous page, base64url.
-/// Sequences only grow, so a token stays valid while records are added or deleted.
+/// Page tokens of the listings that page by sequence (GetRecords, GetLabeledRecords, GetReviewHistory): the last
+/// sequence of the previous page in a <see cref="PageTokenEnvelope"/>, which ties it to its call and query and
+/// checks it. Sequences only grow, so a token stays valid while records are added or deleted.
 /// </summary>
 internal static class PageToken
 {
-    private const byte Format = 1;
-    private const int Length = 1 + sizeof(long);
-
-    /// <summary>The token for the page after <paramref name="lastSequence"/>.</summary>
-    public static string Encode(long lastSequence)
+    /// <summary>The token for the page of a <paramref name="kind"/> listing after <paramref name="lastSequence"/>.</summary>
+    public static string Encode(PageTokenKind kind, ulong query, long lastSequence)
     {
-        Span<byte> bytes = stackalloc byte[Length];
-        bytes[0] = Format;
-        BinaryPrimitives.WriteInt64LittleEndian(bytes[1..], lastSequence);
-        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Span<byte> payload = stackalloc byte[sizeof(long)];
+        BinaryPrimitives.WriteInt64LittleEndian(payload, lastSequence);
+        return PageTokenEnvelope.Seal(kind, query, payload);
     }
 
-    /// <summary>The sequence a token continues after (0 for an empty token), or an InvalidArgument error.</summary>
-    public static (long AfterSequence, ValidationError? Error) Decode(string token)
+    /// <summary>
+    /// The sequence a token continues after (0 for an empty token), or an InvalidArgument error when it is not a
+    /// token of this call (<paramref name="kind"/>) and query (<paramref name="query"/>, over <paramref name="queryFields"/>).
+    /// </summary>
+    public static (long AfterSequence, ValidationError? Error) Decode(string token, PageTokenKind kind, ulong query, string queryFields)
     {
         if (token.Length == 0)
         {
             return (0, null);
         }
 
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        Span<byte> bytes = stackalloc byte[RecommendationPageToken.Length + 3];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+        Span<byte> payload = stackalloc byte[sizeof(long)];
+        if (PageTokenEnvelope.Open(token, kind, query, queryFields, payload) is { } error)
         {
-            return (0, ValidationError.Invalid("page_token: is not a token this server issued"));
+            return (0, error);
         }
 
-        // GetRecommendations' tokens, told apart so the answer can say whose token it is.
-        if (written == RecommendationPageToken.Length && bytes[0] == RecommendationPageToken.Format)
-        {
-            return (0, ValidationError.Invalid("page_token: is a token of GetRecommendations; pass the next_page_token of this call's own previous response"));
-        }
-
-        if (written != Length || bytes[0] != Format)
-        {
-            return (0, ValidationError.Invalid("page_token: is not a token this server issued"));
-        }
-
-        var sequence = BinaryPrimitives.ReadInt64LittleEndian(bytes[1..]);
+        var sequence = BinaryPrimitives.ReadInt64LittleEndian(payload);
         return sequence < 0
             ? (0, ValidationError.Invalid("page_token: is not a token this server issued"))
             : (sequence, null);
     }
+
+    /// <summary>The query of a GetRecords listing: its set and filter.</summary>
+    public static ulong RecordsQuery(string setId, Storage.RecordSelection selection) =>
+        new QueryFingerprint().Add(setId).Add(selection.Dataset).Add(selection.Metadata).Value;
+
+    /// <summary>The query of a GetLabeledRecords listing: its set.</summary>
+    public static ulong LabeledQuery(string setId) => new QueryFingerprint().Add(setId).Value;
+
+    /// <summary>The query of a GetReviewHistory listing: its set and record (empty for the whole set).</summary>
+    public static ulong HistoryQuery(string setId, string recordId) =>
+        new QueryFingerprint().Add(setId).Add(RecordIdFormat.Normalize(recordId)).Value;
 }
