@@ -254,6 +254,24 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
     }
 
+    [Test, CancelAfter(30_000)]
+    public void CountRecords_SetIdOf100000Characters_NotFoundWithBoundedMessage()
+    {
+        // Arrange: gRPC carries the message in a header; echoed whole, clients refused it from ~9,000 characters
+        // (grpcio: ResourceExhausted, Grpc.Net.Client: Unavailable) instead of answering NotFound.
+        var setId = new string('x', 100_000);
+
+        // Act
+        var error = Assert.ThrowsAsync<RpcException>(() => _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = setId }, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.NotFound), error.Status.Detail);
+            Assert.That(error.Status.Detail, Is.EqualTo($"set_id: embedding set '{new string('x', 40)}...' (100000 characters, longer than any set id) not found"));
+        });
+    }
+
     [TestCaseSource(nameof(BadQueries)), CancelAfter(30_000)]
     public void Query_BadRequest_ThrowsStatusNamingTheProblem(Delegate call, StatusCode code, string fragment)
     {

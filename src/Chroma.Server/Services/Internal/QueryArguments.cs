@@ -29,7 +29,7 @@ internal static class QueryArguments
         }
 
         return store.FindSet(setId)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"set_id: embedding set '{setId}' not found"));
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"set_id: embedding set {SetDescriptorValidator.Quote(setId)} not found"));
     }
 
     /// <summary>The selection a filter describes.</summary>
