@@ -212,6 +212,8 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "embedding.values[2]: value 3E+38 is too large");
         yield return Case("NearestUnknownRecord", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "00000000-0000-7000-8000-000000000001" }).ResponseAsync,
             StatusCode.NotFound, "record_id: record 00000000-0000-7000-8000-000000000001 not found");
+        yield return Case("NearestBadRecordId", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "nope" }).ResponseAsync,
+            StatusCode.InvalidArgument, "record_id: \"nope\" is not a UUID");
         yield return Case("DeleteNoIds", (q, s) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = s }).ResponseAsync,
             StatusCode.InvalidArgument, "ids: is empty");
         yield return Case("TagNoTags", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,

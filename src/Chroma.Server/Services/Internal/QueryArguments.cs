@@ -55,6 +55,13 @@ internal static class QueryArguments
             : requested;
     }
 
+    /// <summary>One canonical id, normalized; a problem names <paramref name="field"/> (a single value, no index).</summary>
+    public static string RecordId(string id, string field)
+    {
+        ThrowIfInvalid(RecordIdFormat.Validate(id, field));
+        return RecordIdFormat.Normalize(id);
+    }
+
     /// <summary>Canonical, normalized, de-duplicated ids.</summary>
     public static IReadOnlyList<string> RecordIds(IReadOnlyList<string> ids, int maxCount, string field = "ids")
     {
