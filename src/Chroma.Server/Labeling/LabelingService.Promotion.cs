@@ -45,7 +45,7 @@ internal sealed partial class LabelingService
         else
         {
             var normalized = QueryArguments.RecordIds(ids, MaxRecordsPerCall);
-            var stored = RequireLabelable(set, normalized);
+            var stored = RequireLabelable(set, normalized, Ids);
             var reviews = _reviews.Read(set.Key, [.. stored.Select(r => r.Sequence)]);
             var unlabeled = stored.FirstOrDefault(r => !reviews.TryGetValue(r.Sequence, out var review) || review.Label is null);
             if (unlabeled is not null)

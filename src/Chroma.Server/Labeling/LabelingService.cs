@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Chroma.Protocol.V1;
 using Chroma.Server.Indexing;
 using Chroma.Server.Recommendations.Scheduling;
@@ -26,6 +27,9 @@ internal sealed partial class LabelingService
 
     /// <summary>The most records one call may touch.</summary>
     public const int MaxRecordsPerCall = 1000;
+
+    // The field of every id of a request with a list of ids (SetReviewState, PromoteLabels); the list is de-duplicated, so no index.
+    private static readonly Func<int, string> Ids = static _ => "ids";
 
     private readonly IRecordStore _records;
     private readonly IReviewStore _reviews;
@@ -73,13 +77,13 @@ internal sealed partial class LabelingService
             }
         }
 
-        var ids = QueryArguments.RecordIds([.. labels.Select(l => l.RecordId ?? string.Empty)], MaxRecordsPerCall, "labels.record_id");
-        if (ids.Count != labels.Count)
+        var ids = labels.Select((l, i) => QueryArguments.RecordId(l.RecordId ?? string.Empty, LabelRecordId(i))).ToArray();
+        if (ids.Distinct(StringComparer.Ordinal).Count() != ids.Length)
         {
             throw Invalid(RepeatedRecord(labels));
         }
 
-        var stored = RequireLabelable(set, ids);
+        var stored = RequireLabelable(set, ids, LabelRecordId);
         var writes = labels.Select((l, i) => new LabelWrite(stored[i].Sequence, ids[i], l.Label, string.IsNullOrEmpty(l.Note) ? null : l.Note)).ToArray();
         var changed = await _reviews.SaveLabelsAsync(set.Key, writes, reviewer, Now(), cancellationToken).ConfigureAwait(false);
         Changed(set);
@@ -99,7 +103,7 @@ internal sealed partial class LabelingService
         }
 
         var normalized = QueryArguments.RecordIds(ids, MaxRecordsPerCall);
-        var stored = RequireLabelable(set, normalized);
+        var stored = RequireLabelable(set, normalized, Ids);
         var changed = await _reviews.SaveStateAsync(
             set.Key, [.. stored.Select((r, i) => (r.Sequence, normalized[i]))], state, reviewer, Now(), cancellationToken).ConfigureAwait(false);
         Changed(set);
@@ -165,7 +169,7 @@ internal sealed partial class LabelingService
         string? id = null;
         if (!string.IsNullOrEmpty(recordId))
         {
-            id = QueryArguments.RecordIds([recordId], 1, "record_id")[0];
+            id = QueryArguments.RecordId(recordId, "record_id");
         }
 
         var events = _reviews.ReadHistory(set.Key, id, afterEvent, limit);
@@ -181,6 +185,10 @@ internal sealed partial class LabelingService
     }
 
     private static RpcException Invalid(string message) => ValidationError.Invalid(message).ToRpcException();
+
+    // The field of the i-th label's record id in LabelRecordsRequest.
+    private static string LabelRecordId(int index) => string.Create(CultureInfo.InvariantCulture, $"labels[{index}].record_id");
+
 
     // Names the first repeated id and both places, as the ingest validator does for a batch.
     private static string RepeatedRecord(IReadOnlyList<LabelInput> labels)
@@ -211,21 +219,24 @@ internal sealed partial class LabelingService
         }
     }
 
-    // Every id must be a live record outside the training dataset; returned in request order.
-    private IReadOnlyList<StoredRecord> RequireLabelable(StoredEmbeddingSet set, IReadOnlyList<string> ids, bool includeEmbeddings = false)
+    // Every id must be a live record outside the dataset named exactly "training"; returned in request order. A problem
+    // names the request's field of the id at that index (field).
+    private IReadOnlyList<StoredRecord> RequireLabelable(StoredEmbeddingSet set, IReadOnlyList<string> ids, Func<int, string> field)
     {
-        var stored = _records.GetRecordsByIds(set, ids, includeEmbeddings);
+        var stored = _records.GetRecordsByIds(set, ids, includeEmbeddings: false);
         if (stored.Count != ids.Count)
         {
             var found = stored.Select(r => r.Record.Id).ToHashSet(StringComparer.Ordinal);
-            var missing = ids.First(id => !found.Contains(id));
-            throw new RpcException(new Status(StatusCode.NotFound, $"ids: record '{missing}' not found in embedding set '{set.SetId}'"));
+            var missing = ids.Index().First(id => !found.Contains(id.Item));
+            throw new RpcException(new Status(StatusCode.NotFound, $"{field(missing.Index)}: record '{missing.Item}' not found in embedding set '{set.SetId}'"));
         }
 
-        if (stored.FirstOrDefault(r => r.Record.Dataset == DatasetNames.Training) is { } training)
+        // The same ordinal comparison the scorer uses to tell training data: "Training" or "reference" are other datasets.
+        if (stored.Index().FirstOrDefault(r => r.Item.Record.Dataset == DatasetNames.Training) is { Item: { } training } at)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"ids: record '{training.Record.Id}' is a training record; labels and reviews are for production records"));
+                $"{field(at.Index)}: record '{training.Record.Id}' is in dataset \"{DatasetNames.Training}\" (training data); "
+                + "labels and reviews are for records of any other dataset (the name is matched exactly: \"Training\" is another dataset)"));
         }
 
         return stored;

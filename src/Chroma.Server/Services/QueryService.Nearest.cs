@@ -122,7 +122,7 @@ internal sealed partial class QueryService
                 return ([.. request.Embedding.Values], null);
 
             case FindNearestRequest.QueryOneofCase.RecordId:
-                var id = QueryArguments.RecordIds([request.RecordId], 1, "record_id")[0];
+                var id = QueryArguments.RecordId(request.RecordId, "record_id");
                 var stored = _store.GetRecordsByIds(set, [id], includeEmbeddings: true);
                 if (stored.Count != 1)
                 {

@@ -27,6 +27,13 @@ internal interface IRecordStore : IDisposable
         IReadOnlyList<PreparedRecord> records,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Why this provider cannot hold record <paramref name="index"/> of a batch that is otherwise valid (PostgreSQL text
+    /// cannot hold U+0000), or null; the same rejection <see cref="IngestAsync"/> would give (the ingest validator asks
+    /// first, so a rejected batch lists such records with its other invalid ones).
+    /// </summary>
+    IngestRejection? CheckStorable(Record record, int index);
+
     /// <summary>The set with this id, or null.</summary>
     StoredEmbeddingSet? FindSet(string setId);
 

@@ -26,7 +26,18 @@ internal enum IngestRejectionKind
 /// <param name="Kind">The kind of problem.</param>
 /// <param name="Message">Starts with the field path, e.g. <c>records[3].id: ...</c>.</param>
 /// <param name="RecordIndex">Index of the offending record, or -1 when the problem is the batch itself.</param>
-internal sealed record IngestRejection(IngestRejectionKind Kind, string Message, int RecordIndex = -1);
+internal sealed record IngestRejection(IngestRejectionKind Kind, string Message, int RecordIndex = -1)
+{
+    /// <summary>
+    /// Gets every offending record when the problem is in records (an all-zero embedding, an unstorable value), in
+    /// index order, the first being this rejection itself; empty for a problem of the batch or set.
+    /// </summary>
+    public IReadOnlyList<IngestRejection> RecordRejections { get; init; } = [];
+
+    /// <summary>The first of <paramref name="records"/> listing all of them, or null when there are none.</summary>
+    public static IngestRejection? Listing(List<IngestRejection>? records) =>
+        records is null or [] ? null : records[0] with { RecordRejections = records };
+}
 
 /// <summary>What an ingest did: counts when committed, or why nothing was stored.</summary>
 internal sealed record IngestOutcome(int Accepted, int Duplicates, IngestRejection? Error)

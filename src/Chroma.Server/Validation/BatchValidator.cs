@@ -16,16 +16,18 @@ internal static class BatchValidator
     /// <summary>
     /// Null when <paramref name="batch"/> may be stored, else the first problem. When records are invalid, every
     /// record is checked and the error's <see cref="ValidationError.RecordErrors"/> lists each offending one
-    /// (at most one error per record, so never more than the batch's records), in index order.
+    /// (at most one error per record, so never more than the batch's records), in index order: a record that
+    /// could not be decoded (<see cref="LogBatch.RecordDecodeErrors"/>), one outside the limits, one
+    /// <paramref name="store"/> refuses, and one repeating the id of an earlier valid record.
     /// </summary>
-    public static ValidationError? Validate(LogBatch batch, LimitsOptions limits)
+    public static ValidationError? Validate(LogBatch batch, LimitsOptions limits, IStoreRecordCheck? store = null)
     {
         if (ValidateBatch(batch, limits) is { } batchError)
         {
             return batchError;
         }
 
-        var recordErrors = ValidateRecords(batch, limits);
+        var recordErrors = ValidateRecords(batch, limits, store);
         return recordErrors is null ? null : recordErrors[0] with { RecordErrors = recordErrors };
     }
 
@@ -62,14 +64,19 @@ internal static class BatchValidator
 
     // Null when every record is valid, else one error per offending record. Only valid records claim their id, so
     // once the listed records are dropped the rest passes validation (ids unique): one re-send is enough.
-    private static List<ValidationError>? ValidateRecords(LogBatch batch, LimitsOptions limits)
+    private static List<ValidationError>? ValidateRecords(LogBatch batch, LimitsOptions limits, IStoreRecordCheck? store)
     {
         var records = batch.Records;
+        var undecodable = batch.RecordDecodeErrors;
         List<ValidationError>? errors = null;
         var seen = new Dictionary<string, int>(records.Count, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < records.Count; i++)
         {
-            if (RecordValidator.Validate(records[i], i, batch.Set.Dimension, limits) is { } recordError)
+            if (undecodable is not null && undecodable.TryGetValue(i, out var decodeError))
+            {
+                (errors ??= []).Add(ValidationError.Invalid(decodeError, i));
+            }
+            else if ((RecordValidator.Validate(records[i], i, batch.Set.Dimension, limits) ?? store?.Check(records[i], i)) is { } recordError)
             {
                 (errors ??= []).Add(recordError);
             }

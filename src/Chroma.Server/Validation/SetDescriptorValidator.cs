@@ -9,6 +9,16 @@ internal static class SetDescriptorValidator
     /// <summary>The longest model, version or layer name.</summary>
     public const int MaxNameLength = 128;
 
+    /// <summary>The longest set id (<see cref="SetId"/>): three names of <see cref="MaxNameLength"/> and two slashes.</summary>
+    public const int MaxSetIdLength = (3 * MaxNameLength) + 2;
+
+    /// <summary>
+    /// <paramref name="setId"/> as an error message may quote it: whole when a set could have it, else cut short
+    /// with its length (a caller's id is not bounded until it is looked up).
+    /// </summary>
+    public static string Quote(string setId) =>
+        setId.Length <= MaxSetIdLength ? $"'{setId}'" : $"'{TextPreview.Of(setId)}' ({setId.Length} characters, longer than any set id)";
+
     /// <summary>Null when <paramref name="set"/> is usable, else the first problem.</summary>
     public static ValidationError? Validate(EmbeddingSetDescriptor? set, int maxDimension)
     {

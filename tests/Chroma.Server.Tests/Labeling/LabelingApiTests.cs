@@ -157,11 +157,61 @@ public class LabelingApiTests
             SetId = SetId, PromotedBy = "carol", Ids = { production[1].Id },
         }, deadline: Deadline()).ResponseAsync);
 
-        Assert.That((trainingLabel!.StatusCode, trainingLabel.Status.Detail), Is.EqualTo((StatusCode.FailedPrecondition, $"ids: record '{training}' is a training record; labels and reviews are for production records")));
+        Assert.That((trainingLabel!.StatusCode, trainingLabel.Status.Detail), Is.EqualTo((StatusCode.FailedPrecondition,
+            $"labels[0].record_id: record '{training}' is in dataset \"training\" (training data); labels and reviews are for records of any other dataset (the name is matched exactly: \"Training\" is another dataset)")));
         Assert.That(unknown!.StatusCode, Is.EqualTo(StatusCode.NotFound));
         Assert.That((noReviewer!.StatusCode, noReviewer.Status.Detail), Is.EqualTo((StatusCode.InvalidArgument, "reviewer: is required")));
         Assert.That(unlabeled!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
         Assert.That(unlabeled.Status.Detail, Does.Contain("has no label to promote"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task LabelRecords_BadOrUnknownIdAtIndex1_ErrorNamesLabels1RecordId()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var labeling = new Protocol.V1.Labeling.LabelingClient(server.Channel);
+        var production = await SeedAsync(server);
+        var unknownId = Guid.CreateVersion7().ToString();
+
+        var unknown = Assert.ThrowsAsync<RpcException>(() => labeling.LabelRecordsAsync(new LabelRecordsRequest
+        {
+            SetId = SetId, Reviewer = "ada",
+            Labels = { new RecordLabel { RecordId = production[0].Id, Label = "a" }, new RecordLabel { RecordId = unknownId, Label = "a" } },
+        }, deadline: Deadline()).ResponseAsync);
+        var malformed = Assert.ThrowsAsync<RpcException>(() => labeling.LabelRecordsAsync(new LabelRecordsRequest
+        {
+            SetId = SetId, Reviewer = "ada",
+            Labels = { new RecordLabel { RecordId = production[0].Id, Label = "a" }, new RecordLabel { RecordId = "nope", Label = "a" } },
+        }, deadline: Deadline()).ResponseAsync);
+        var unknownState = Assert.ThrowsAsync<RpcException>(() => labeling.SetReviewStateAsync(new SetReviewStateRequest
+        {
+            SetId = SetId, Reviewer = "ada", Ids = { unknownId }, State = ReviewState.Dismissed,
+        }, deadline: Deadline()).ResponseAsync);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((unknown!.StatusCode, unknown.Status.Detail), Is.EqualTo((StatusCode.NotFound, $"labels[1].record_id: record '{unknownId}' not found in embedding set '{SetId}'")));
+            Assert.That((malformed!.StatusCode, malformed.Status.Detail), Is.EqualTo((StatusCode.InvalidArgument, "labels[1].record_id: \"nope\" is not a UUID in canonical 8-4-4-4-12 hex form")));
+            Assert.That((unknownState!.StatusCode, unknownState.Status.Detail), Is.EqualTo((StatusCode.NotFound, $"ids: record '{unknownId}' not found in embedding set '{SetId}'")));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task LabelRecords_DatasetsOtherThanExactlyTraining_Labeled()
+    {
+        // The rule the training-record error states: only the dataset named exactly "training" is refused.
+        await using var server = await RunningServer.StartAsync();
+        var labeling = new Protocol.V1.Labeling.LabelingClient(server.Channel);
+        await SeedAsync(server);
+        var others = new[] { "Training", "reference", "val" }.Select(d => Records.Make([1, 2, 3, 4], d)).ToArray();
+        Assert.That((await server.LogAsync(Records.Batch(Set, others))).Single().Error, Is.Null);
+
+        var response = await labeling.LabelRecordsAsync(new LabelRecordsRequest
+        {
+            SetId = SetId, Reviewer = "ada", Labels = { others.Select(r => new RecordLabel { RecordId = r.Id, Label = "a" }) },
+        }, deadline: Deadline());
+
+        Assert.That(response.Updated, Is.EqualTo(3));
     }
 
     [Test, CancelAfter(60_000)]

@@ -212,6 +212,8 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "embedding.values[2]: value 3E+38 is too large");
         yield return Case("NearestUnknownRecord", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "00000000-0000-7000-8000-000000000001" }).ResponseAsync,
             StatusCode.NotFound, "record_id: record 00000000-0000-7000-8000-000000000001 not found");
+        yield return Case("NearestBadRecordId", (q, s) => q.FindNearestAsync(new FindNearestRequest { SetId = s, K = 1, RecordId = "nope" }).ResponseAsync,
+            StatusCode.InvalidArgument, "record_id: \"nope\" is not a UUID");
         yield return Case("DeleteNoIds", (q, s) => q.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = s }).ResponseAsync,
             StatusCode.InvalidArgument, "ids: is empty");
         yield return Case("TagNoTags", (q, s) => q.TagRecordsAsync(new TagRecordsRequest { SetId = s, Ids = { "00000000-0000-7000-8000-000000000000" } }).ResponseAsync,
@@ -252,6 +254,24 @@ public sealed class QueryServiceTests
             StatusCode.InvalidArgument, "page_token: is not a token this server issued");
         yield return Case("RecommendationsPageSizeTooLarge", (q, s) => q.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = s, PageSize = 1001 }).ResponseAsync,
             StatusCode.InvalidArgument, "page_size: must be between 1 and 1000");
+    }
+
+    [Test, CancelAfter(30_000)]
+    public void CountRecords_SetIdOf100000Characters_NotFoundWithBoundedMessage()
+    {
+        // Arrange: gRPC carries the message in a header; echoed whole, clients refused it from ~9,000 characters
+        // (grpcio: ResourceExhausted, Grpc.Net.Client: Unavailable) instead of answering NotFound.
+        var setId = new string('x', 100_000);
+
+        // Act
+        var error = Assert.ThrowsAsync<RpcException>(() => _server.Query.CountRecordsAsync(new CountRecordsRequest { SetId = setId }, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.NotFound), error.Status.Detail);
+            Assert.That(error.Status.Detail, Is.EqualTo($"set_id: embedding set '{new string('x', 40)}...' (100000 characters, longer than any set id) not found"));
+        });
     }
 
     [TestCaseSource(nameof(BadQueries)), CancelAfter(30_000)]

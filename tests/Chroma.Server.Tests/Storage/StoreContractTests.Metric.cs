@@ -106,4 +106,22 @@ public abstract partial class StoreContractTests
             Assert.That(l2Outcome, Is.EqualTo(new IngestOutcome(1, 0, null)));
         });
     }
+
+    [Test, CancelAfter(30_000)]
+    public async Task IngestAsync_SeveralZeroEmbeddingsInCosineSet_ListsEveryOne()
+    {
+        // Arrange: records 0 and 2 are all zeros (Sequence(start: 0) begins with [0, 0, 0, 0]); a client drops both.
+        await _fixture.IngestAsync(WithMetric(DistanceMetric.Cosine), Records.Sequence(1, start: 1));
+
+        // Act
+        var outcome = await _fixture.IngestAsync(Records.Set(), [.. Records.Sequence(1, start: 0), .. Records.Sequence(1, start: 7), .. Records.Sequence(1, start: 0)]);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(outcome.Error?.RecordIndex, Is.Zero);
+            Assert.That(outcome.Error?.RecordRejections.Select(r => (r.Kind, r.RecordIndex)), Is.EqualTo(new[] { (IngestRejectionKind.ZeroVector, 0), (IngestRejectionKind.ZeroVector, 2) }));
+            Assert.That(outcome.Error?.RecordRejections[1].Message, Does.StartWith("records[2].embedding: is all zeros"));
+        });
+    }
 }

@@ -93,7 +93,7 @@ internal sealed class BatchIngestor
 
     private async Task<LogAck> ValidateAndStoreAsync(LogBatch batch, LimitsOptions limits, CancellationToken cancellationToken)
     {
-        var error = BatchValidator.Validate(batch, limits);
+        var error = BatchValidator.Validate(batch, limits, new BatchStoreCheck(_store, batch.Set));
         if (error is not null)
         {
             return Rejected(batch, error);

@@ -34,6 +34,22 @@ internal static class MalformedFieldLocator
     }
 
     /// <summary>
+    /// The problem of <paramref name="message"/>, a message nested in a request, with paths starting at
+    /// <paramref name="prefix"/> (e.g. <c>records[3].</c>), or null when none is found.
+    /// </summary>
+    public static string? FindInvalidUtf8(ByteString message, MessageDescriptor descriptor, string prefix)
+    {
+        try
+        {
+            return Walk(message, descriptor, prefix, 1);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The top-level string field <paramref name="fieldNumber"/> when it decodes (e.g. a batch id to
     /// echo in the ack of a batch that did not), else the empty string.
     /// </summary>
@@ -138,7 +154,8 @@ internal static class MalformedFieldLocator
             : null;
     }
 
-    private static bool IsValid(ByteString bytes)
+    /// <summary>Whether <paramref name="bytes"/> are valid UTF-8.</summary>
+    public static bool IsValid(ByteString bytes)
     {
         try
         {

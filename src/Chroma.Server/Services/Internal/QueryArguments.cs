@@ -29,7 +29,7 @@ internal static class QueryArguments
         }
 
         return store.FindSet(setId)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"set_id: embedding set '{setId}' not found"));
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"set_id: embedding set {SetDescriptorValidator.Quote(setId)} not found"));
     }
 
     /// <summary>The selection a filter describes.</summary>
@@ -53,6 +53,13 @@ internal static class QueryArguments
             ? throw ValidationError.Invalid(
                 $"page_size: must be between 1 and {limits.MaxPageSize} (0 = default {DefaultPageSize}), got {requested}").ToRpcException()
             : requested;
+    }
+
+    /// <summary>One canonical id, normalized; a problem names <paramref name="field"/> (a single value, no index).</summary>
+    public static string RecordId(string id, string field)
+    {
+        ThrowIfInvalid(RecordIdFormat.Validate(id, field));
+        return RecordIdFormat.Normalize(id);
     }
 
     /// <summary>Canonical, normalized, de-duplicated ids.</summary>

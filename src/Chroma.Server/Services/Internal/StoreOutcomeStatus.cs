@@ -22,6 +22,9 @@ internal static class StoreOutcomeStatus
     public static ValidationError ToValidationError(IngestRejection rejection)
     {
         ArgumentNullException.ThrowIfNull(rejection);
-        return new ValidationError(CodeOf(rejection.Kind), rejection.Message, rejection.RecordIndex);
+        return new ValidationError(CodeOf(rejection.Kind), rejection.Message, rejection.RecordIndex)
+        {
+            RecordErrors = [.. rejection.RecordRejections.Select(r => new ValidationError(CodeOf(r.Kind), r.Message, r.RecordIndex))],
+        };
     }
 }

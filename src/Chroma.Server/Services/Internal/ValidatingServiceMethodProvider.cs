@@ -11,7 +11,8 @@ namespace Chroma.Server.Services.Internal;
 /// generated <c>BindService</c>), but with request deserializers that turn a message Google.Protobuf
 /// refuses (invalid UTF-8, truncation, bad lengths) into <c>InvalidArgument</c> naming the field,
 /// where the stock binder logs an unhandled exception and answers <c>Unknown</c>. A bad
-/// <see cref="LogBatch"/> does not even end its stream: it arrives marked and is rejected by ack.
+/// <see cref="LogBatch"/> does not even end its stream: it arrives marked and is rejected by ack
+/// (<see cref="PartialLogBatchDecoder"/>: its undecodable records listed with its other invalid ones).
 /// </summary>
 /// <typeparam name="TService">The service implementation type.</typeparam>
 internal sealed class ValidatingServiceMethodProvider<TService> : IServiceMethodProvider<TService>
@@ -99,9 +100,8 @@ internal sealed class ValidatingServiceMethodProvider<TService> : IServiceMethod
                         ?? $"request: is not a valid {descriptor.FullName} message ({ex.Message})";
                     if (typeof(T) == typeof(LogBatch))
                     {
-                        // The batch id, when readable, lets the client match the rejection to its batch.
-                        var batchId = MalformedFieldLocator.ReadString(payload, LogBatch.BatchIdFieldNumber);
-                        return (T)(object)new LogBatch { BatchId = batchId, DecodeError = problem };
+                        // Record by record, so one undecodable record is listed with the batch's other invalid ones.
+                        return (T)(object)PartialLogBatchDecoder.Decode(payload, problem);
                     }
 
                     throw new RpcException(new Status(StatusCode.InvalidArgument, problem));

@@ -10,7 +10,10 @@ namespace Chroma.Server.Storage.Internal;
 /// </summary>
 internal static class SetMetricCheck
 {
-    /// <summary>The first problem of the batch under the set's metric, or null.</summary>
+    /// <summary>
+    /// The problem of the batch under the set's metric, or null. All-zero embeddings are listed each
+    /// (<see cref="IngestRejection.RecordRejections"/>), so a client that drops them all can re-send the rest.
+    /// </summary>
     public static IngestRejection? Check(StoredEmbeddingSet set, EmbeddingSetDescriptor batchDescriptor, IReadOnlyList<PreparedRecord> records)
     {
         var requested = batchDescriptor.Metric;
@@ -19,17 +22,20 @@ internal static class SetMetricCheck
             return IngestRejections.MetricMismatch(set.SetId, requested, set.Metric);
         }
 
-        if (set.Metric == DistanceMetric.Cosine)
+        if (set.Metric != DistanceMetric.Cosine)
         {
-            for (var i = 0; i < records.Count; i++)
+            return null;
+        }
+
+        List<IngestRejection>? zeros = null;
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (!UnitVector.HasDirection(records[i].Vector))
             {
-                if (!UnitVector.HasDirection(records[i].Vector))
-                {
-                    return IngestRejections.ZeroVectorUnderCosine(set.SetId, i);
-                }
+                (zeros ??= []).Add(IngestRejections.ZeroVectorUnderCosine(set.SetId, i));
             }
         }
 
-        return null;
+        return IngestRejection.Listing(zeros);
     }
 }

@@ -90,7 +90,7 @@ internal sealed partial class PostgresRecordStore
         var descriptor = pending.Descriptor;
         var records = pending.Records;
         var setId = pending.SetId;
-        if (PostgresText.FirstUnstorable(records) is { } unstorable)
+        if (PostgresText.Unstorable(records) is { } unstorable)
         {
             return IngestOutcome.Rejected(unstorable);
         }

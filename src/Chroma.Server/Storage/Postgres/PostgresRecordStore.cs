@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Chroma.Protocol.V1;
 using Chroma.Server.Storage.Internal;
+using Chroma.Server.Storage.Postgres.Internal;
 using Npgsql;
 
 namespace Chroma.Server.Storage.Postgres;
@@ -32,6 +33,9 @@ internal sealed partial class PostgresRecordStore : IRecordStore
         _observers = observers;
         StartIngestWriter();
     }
+
+    /// <inheritdoc />
+    public IngestRejection? CheckStorable(Record record, int index) => PostgresText.Check(record, index);
 
     /// <inheritdoc />
     public StoredEmbeddingSet? FindSet(string setId)

@@ -65,6 +65,9 @@ internal sealed partial class SqliteRecordStore : IRecordStore
     private SqliteConnection Writer => _database.Writer;
 
     /// <inheritdoc />
+    public IngestRejection? CheckStorable(Record record, int index) => null;
+
+    /// <inheritdoc />
     public StoredEmbeddingSet? FindSet(string setId)
     {
         if (_sets.TryGetValue(setId, out var cached))

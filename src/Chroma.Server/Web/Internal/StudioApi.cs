@@ -165,7 +165,7 @@ internal sealed partial class StudioApi
 
     private static IResult NoSuchSet(string? setId) => setId is null or { Length: 0 }
         ? BadRequest("set: is required (an embedding set id, model/version/layer)")
-        : Results.Json(new StudioError($"set: no embedding set '{setId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+        : Results.Json(new StudioError($"set: no embedding set {SetDescriptorValidator.Quote(setId)}"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
 
     private static float CombinedScore(ScoredEntry entry) => (float)SignalCombiner.Score(entry.Record, RecommendationStrategy.Balanced);
 }

@@ -12,9 +12,13 @@ internal static partial class PostgresText
 {
     private const string Problem = "contains U+0000, which the PostgreSQL store cannot hold";
 
-    /// <summary>The first record of <paramref name="records"/> holding U+0000, or null.</summary>
-    public static IngestRejection? FirstUnstorable(IReadOnlyList<PreparedRecord> records)
+    /// <summary>
+    /// The records of <paramref name="records"/> holding U+0000, each listed (<see cref="IngestRejection.RecordRejections"/>),
+    /// or null. The ingest validator has already refused them (<see cref="Check"/>); this catches any that reach the store.
+    /// </summary>
+    public static IngestRejection? Unstorable(IReadOnlyList<PreparedRecord> records)
     {
+        List<IngestRejection>? unstorable = null;
         for (var i = 0; i < records.Count; i++)
         {
             var r = records[i];
@@ -25,11 +29,22 @@ internal static partial class PostgresText
                 : null;
             if (field is not null)
             {
-                return IngestRejections.UnstorableValue(field, i, Problem);
+                (unstorable ??= []).Add(IngestRejections.UnstorableValue(field, i, Problem));
             }
         }
 
-        return null;
+        return IngestRejection.Listing(unstorable);
+    }
+
+    /// <summary>Why record <paramref name="index"/> of a batch cannot be stored (it holds U+0000), or null; as <see cref="Unstorable"/> says it.</summary>
+    public static IngestRejection? Check(Protocol.V1.Record record, int index)
+    {
+        var field = HasNul(record.InputUri) ? "input_uri"
+            : HasNul(record.Inference?.PredictedClass) ? "inference.predicted_class"
+            : HasNul(record.Label) ? "label"
+            : record.Metadata.Any(static e => HasNul(e.Key) || HasNul(e.Value)) ? "metadata"
+            : null;
+        return field is null ? null : IngestRejections.UnstorableValue(field, index, Problem);
     }
 
     /// <summary>Whether <paramref name="value"/> holds U+0000.</summary>
