@@ -19,6 +19,8 @@ internal sealed class RetentionWorker : BackgroundService
     private readonly RetentionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RetentionWorker> _logger;
+    private readonly HashSet<RetentionRule> _warnedNoDataset = [];
+    private readonly HashSet<RetentionRule> _datasetSeen = [];
 
     /// <summary>Creates the worker.</summary>
     public RetentionWorker(IRecordStore store, IReplicaCoordination coordination, RetentionOptions options, TimeProvider time, ILogger<RetentionWorker> logger)
@@ -50,10 +52,13 @@ internal sealed class RetentionWorker : BackgroundService
         {
             long total = 0;
             var now = _time.GetUtcNow();
+            var covered = new Dictionary<RetentionRule, SortedSet<string>>();
+            var found = new HashSet<RetentionRule>();
             foreach (var summary in _store.ListSets())
             {
                 foreach (var rule in _options.RulesFor(summary.Set.SetId))
                 {
+                    NoteDatasets(covered, found, rule, summary);
                     var deleted = await ApplyAsync(summary.Set, rule, (now - rule.MaxAge).ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
                     await _coordination.SaveRetentionRunAsync(
                         new RetentionRun(summary.Set.Key, rule.Dataset!, _time.GetUtcNow().ToUnixTimeMilliseconds(), deleted, deleted),
@@ -67,7 +72,38 @@ internal sealed class RetentionWorker : BackgroundService
                 }
             }
 
+            WarnOfRulesWithoutTheirDataset(covered, found);
             return total;
+        }
+    }
+
+    // Which datasets the sets a rule covers hold, and whether one holds the rule's.
+    private static void NoteDatasets(Dictionary<RetentionRule, SortedSet<string>> covered, HashSet<RetentionRule> found, RetentionRule rule, EmbeddingSetSummary summary)
+    {
+        var datasets = covered.TryGetValue(rule, out var known) ? known : covered[rule] = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (dataset, _) in summary.DatasetCounts)
+        {
+            datasets.Add(dataset);
+            if (string.Equals(dataset, rule.Dataset, StringComparison.Ordinal))
+            {
+                found.Add(rule);
+            }
+        }
+    }
+
+    // A rule whose dataset no set it covers holds (a misspelt name: "prodution") deletes nothing, silently: said once per
+    // rule while the server runs, and only while the dataset was never seen (a rule that emptied its dataset is no
+    // news). Datasets are named by the clients, so the message asks to check the name rather than calling it an error.
+    private void WarnOfRulesWithoutTheirDataset(Dictionary<RetentionRule, SortedSet<string>> covered, HashSet<RetentionRule> found)
+    {
+        _datasetSeen.UnionWith(found);
+        foreach (var (rule, datasets) in covered)
+        {
+            if (!_datasetSeen.Contains(rule) && datasets.Count > 0 && _warnedNoDataset.Add(rule))
+            {
+                var index = _options.Rules.IndexOf(rule);
+                RetentionLog.NoSuchDataset(_logger, index, rule.Set!, rule.Dataset!, string.Join(", ", datasets));
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 using Chroma.Server.Retention;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chroma.Server.Tests.Storage;
@@ -76,6 +77,34 @@ public abstract partial class StoreContractTests
                 _fixture.Store.GetRecords(stored, new RecordQuery(RecordSelection.All, 0, 100, false)).Records.Select(r => r.Record.Id),
                 Is.EquivalentTo(legacy.Select(r => r.Id.ToLowerInvariant())),
                 "records stored with 0 have no age and are kept");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_RuleForADatasetNoSetHas_WarnsOnceNamingTheDatasetsThereAre(CancellationToken cancellationToken)
+    {
+        // Arrange: production records 40 days old; a second rule misspells the dataset (probe Q: "prodution").
+        var now = _fixture.Clock.GetUtcNow();
+        await _fixture.IngestAsync(Records.Set(), [.. Aged(Records.Sequence(3, start: 100), "production", now - (40 * Day))]);
+        var logs = new Reliability.CapturingLoggerProvider();
+        using var factory = new LoggerFactory([logs]);
+        var rules = new RetentionOptions
+        {
+            Rules = [new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = 30 * Day }, new RetentionRule { Set = RetentionRule.EverySet, Dataset = "prodution", MaxAge = 30 * Day }],
+        };
+        using var worker = new RetentionWorker(_fixture.Store, _fixture.Storage.Coordination, rules, _fixture.Clock, factory.CreateLogger<RetentionWorker>());
+
+        // Act
+        var first = await worker.RunOnceAsync(cancellationToken);
+        var second = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        var warnings = logs.Entries.Where(e => e.Event.Id == 703).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That((first, second), Is.EqualTo(((long?)3, (long?)0)), "the rule with the right name deletes");
+            Assert.That(warnings, Has.Count.EqualTo(1), "once per rule, and not for the rule that emptied its dataset");
+            Assert.That(warnings[0].Message, Does.Contain("Retention rule 1 (Chroma:Retention:Rules:1, set '*')").And.Contain("dataset 'prodution' (their datasets: production)"));
         });
     }
 
