@@ -6,9 +6,11 @@ namespace Chroma.Server.HealthChecks;
 /// <summary>
 /// Ingest readiness: unhealthy while the disk is full (since a write failed for lack of space) or the file system refuses
 /// writes (read-only, failing); each check then tries a
-/// small probe write (at most once a second), so readiness returns as soon as space does.
+/// small probe write (at most once a second), so readiness returns as soon as space does. The refusal and the return are
+/// logged by <see cref="StorageSpace"/>; a probe that throws is logged here (the health check service's own log of each
+/// result is filtered out: <see cref="Hosting.Internal.HealthCheckLogFilter"/>).
 /// </summary>
-internal sealed class StorageSpaceHealthCheck(StorageSpace space) : IHealthCheck
+internal sealed partial class StorageSpaceHealthCheck(StorageSpace space, ILogger<StorageSpaceHealthCheck> logger) : IHealthCheck
 {
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -29,6 +31,7 @@ internal sealed class StorageSpaceHealthCheck(StorageSpace space) : IHealthCheck
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            ProbeFailed(logger, ex);
             return HealthCheckResult.Unhealthy("the disk is full and the probe write failed", ex);
         }
 
@@ -36,4 +39,8 @@ internal sealed class StorageSpaceHealthCheck(StorageSpace space) : IHealthCheck
             ? $"the data directory cannot be written (since {space.FullSince:O}; a read-only or failing file system): ingest batches are refused with ResourceExhausted"
             : $"the disk is full (since {space.FullSince:O}): ingest batches are refused with ResourceExhausted");
     }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning,
+        Message = "Ingest readiness: the probe write to the full data directory failed; chroma.v1.Ingest stays NOT_SERVING")]
+    private static partial void ProbeFailed(ILogger logger, Exception exception);
 }

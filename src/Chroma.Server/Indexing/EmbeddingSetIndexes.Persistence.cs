@@ -318,9 +318,10 @@ internal sealed partial class EmbeddingSetIndexes
         var mayRunDeferred = MayRunDeferred(entry);
         index.StartEstimateIfStale(onlyWithout: !mayRunDeferred);
         index.StartReconnectIfDue(deferLoadedCheck: !mayRunDeferred);
-        if (index.PendingCount > 0 || entry.IndexedThroughSequence < ReadTarget(set))
+        if (index.PendingCount > 0 || !TryReadLastSequence(set, out var committed) || entry.IndexedThroughSequence < committed)
         {
-            // Staged records to link, or more to read: the worker goes on once the load is published.
+            // Staged records to link, or more to read (or the store did not say: the worker reads, and logs why it cannot):
+            // the worker goes on once the load is published.
             Wake(entry);
         }
 

@@ -145,13 +145,19 @@ internal sealed partial class EmbeddingSetIndexes
             catch (Exception ex) when (!(ex is ObjectDisposedException && IsDisposed))
 #pragma warning restore CA1031
             {
-                IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
+                if (!_outageLog.TryLog(ex))
+                {
+                    IndexingLog.LoadFailed(_logger, entry.Set.SetId, ex);
+                }
+
                 continue;
             }
 
             try
             {
-                if (await CatchUpAsync(entry, index).ConfigureAwait(false))
+                var more = await CatchUpAsync(entry, index).ConfigureAwait(false);
+                _outageLog.Succeeded();
+                if (more)
                 {
                     Wake(entry);
                 }
@@ -160,7 +166,10 @@ internal sealed partial class EmbeddingSetIndexes
             catch (Exception ex) when (!(ex is ObjectDisposedException && IsDisposed))
 #pragma warning restore CA1031
             {
-                IndexingLog.ApplyFailed(_logger, entry.Set.SetId, ex);
+                if (!_outageLog.TryLog(ex))
+                {
+                    IndexingLog.ApplyFailed(_logger, entry.Set.SetId, ex);
+                }
             }
 
             if (index.StartBuildIfLarge())
@@ -213,10 +222,12 @@ internal sealed partial class EmbeddingSetIndexes
                     Wake(entry);
                 }
             }
+
+            _outageLog.Succeeded();
         }
         catch (DbException ex)
         {
-            if (!_pollOutageLog.TryLog(ex))
+            if (!_outageLog.TryLog(ex))
             {
                 IndexingLog.PollFailed(_logger, ex);
             }

@@ -26,7 +26,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     private readonly IndexingOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<EmbeddingSetIndexes> _logger;
-    private readonly StorageOutageLog _pollOutageLog;
+    private readonly StorageOutageLog _outageLog;
     private readonly ConcurrentDictionary<long, SetIndexEntry> _entries = new();
     // Not SingleReader: only the multi-reader unbounded channel counts its items (a round takes as many as are queued).
     private readonly Channel<SetIndexEntry> _work = Channel.CreateUnbounded<SetIndexEntry>();
@@ -53,7 +53,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        _pollOutageLog = new StorageOutageLog(logger, "the index poll", timeProvider);
+        _outageLog = new StorageOutageLog(logger, "indexing", timeProvider);
         IndexDirectory = Path.GetFullPath(indexDirectory);
         _threads = new IndexBuildThreads(options.BuildThreads > 0 ? options.BuildThreads : IndexBuildThreads.DefaultCount);
         PendingFloatLimit = options.MaxStagedFloats;
@@ -153,15 +153,16 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         ArgumentNullException.ThrowIfNull(set);
         var entry = Entry(set);
 
-        // Read-your-writes, across servers too: what the store has committed for the set when the query arrives.
+        // Read-your-writes, across servers too: what the store has committed for the set when the query arrives. A
+        // database outage fails the query here (the caller answers Unavailable): it could not read the records anyway.
         var target = ReadTarget(set);
         var index = await entry.LoadAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        var behind = false;
-        if (entry.IndexedThroughSequence < target)
+        var behind = target is null;
+        if (target is { } committed && entry.IndexedThroughSequence < committed)
         {
             Wake(entry);
             var waitStart = _timeProvider.GetTimestamp();
-            var caughtUp = await entry.WaitIndexedAsync(target, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+            var caughtUp = await entry.WaitIndexedAsync(committed, _options.CatchUpTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
             CatchUpWaited?.Invoke(_timeProvider.GetElapsedTime(waitStart).TotalSeconds, caughtUp);
             if (!caughtUp)
             {
@@ -173,7 +174,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
                 else
                 {
                     Interlocked.Increment(ref _catchUpTimeouts);
-                    IndexingLog.CatchUpTimedOut(_logger, set.SetId, target - entry.IndexedThroughSequence, _options.CatchUpTimeout);
+                    IndexingLog.CatchUpTimedOut(_logger, set.SetId, committed - entry.IndexedThroughSequence, _options.CatchUpTimeout);
                 }
             }
         }
@@ -377,17 +378,34 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         }
     }
 
-    private long ReadTarget(StoredEmbeddingSet set)
+    // The set's committed sequence where a failure to read it needs no word (the worker that goes on reads the store too).
+    private bool TryReadLastSequence(StoredEmbeddingSet set, out long sequence)
+    {
+        try
+        {
+            sequence = _store.ReadLastSequence(set);
+            return true;
+        }
+        catch (DbException)
+        {
+            sequence = 0;
+            return false;
+        }
+    }
+
+    // The set's committed sequence for a query. An outage is thrown for the caller to answer Unavailable, unlogged as any
+    // other query's is (the background components log the outage once); any other failure of the store is logged, and the
+    // query answers from what is indexed without waiting, saying so (null: index_behind).
+    private long? ReadTarget(StoredEmbeddingSet set)
     {
         try
         {
             return _store.ReadLastSequence(set);
         }
-        catch (DbException ex)
+        catch (DbException ex) when (!StorageOutage.Is(ex))
         {
-            // The store is unreachable: answer from what is indexed rather than fail the query.
             IndexingLog.TargetUnreadable(_logger, set.SetId, ex);
-            return 0;
+            return null;
         }
     }
 }

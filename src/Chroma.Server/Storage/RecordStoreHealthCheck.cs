@@ -1,27 +1,49 @@
+using Chroma.Server.Storage.Internal;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Chroma.Server.Storage;
 
-/// <summary>Healthy while the database answers; reported through grpc.health.v1.</summary>
-internal sealed class RecordStoreHealthCheck(IRecordStore store) : IHealthCheck
+/// <summary>
+/// Healthy while the database answers; reported through grpc.health.v1. It logs its own results (the health check
+/// service's log of each unhealthy result is filtered out, <see cref="Hosting.Internal.HealthCheckLogFilter"/>): a
+/// database outage as the other components log one (<see cref="StorageOutageLog"/>: one warning without a stack trace
+/// when it begins, a reminder at most once a minute, one line when a check finds the database back), however often
+/// readiness is probed; any other failure each time, with its stack trace.
+/// </summary>
+internal sealed partial class RecordStoreHealthCheck(IRecordStore store, TimeProvider timeProvider, ILogger<RecordStoreHealthCheck> logger) : IHealthCheck
 {
+    private readonly StorageOutageLog _outageLog = new(logger, "readiness (the record-store health check)", timeProvider);
+
     /// <inheritdoc />
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            return Task.FromResult(store.IsReadable()
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("the database did not answer"));
+            if (!store.IsReadable())
+            {
+                NotReadable(logger, null);
+                return Task.FromResult(HealthCheckResult.Unhealthy("the database did not answer"));
+            }
+
+            _outageLog.Succeeded();
+            return Task.FromResult(HealthCheckResult.Healthy());
         }
 #pragma warning disable CA1031 // A health check reports any failure instead of throwing it.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            // An outage is an expected state (logged by the components that retry): its reason, without a stack trace.
-            return Task.FromResult(StorageOutage.Is(ex)
-                ? HealthCheckResult.Unhealthy($"the database is unavailable ({ex.Message.ReplaceLineEndings(" ")})")
-                : HealthCheckResult.Unhealthy("the database is not readable", ex));
+            // An outage is an expected state: its reason, without a stack trace.
+            if (_outageLog.TryLog(ex))
+            {
+                return Task.FromResult(HealthCheckResult.Unhealthy($"the database is unavailable ({ex.Message.ReplaceLineEndings(" ")})"));
+            }
+
+            NotReadable(logger, ex);
+            return Task.FromResult(HealthCheckResult.Unhealthy("the database is not readable", ex));
         }
     }
+
+    [LoggerMessage(EventId = 29, Level = LogLevel.Error,
+        Message = "Readiness: the database is not readable, so chroma.v1.Ingest and chroma.v1.Query report NOT_SERVING")]
+    private static partial void NotReadable(ILogger logger, Exception? exception);
 }

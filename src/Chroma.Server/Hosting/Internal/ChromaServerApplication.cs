@@ -82,6 +82,7 @@ internal static class ChromaServerApplication
 
         replaceServices?.Invoke(builder.Services);
         var startupLogFilter = StartupFailureLogFilter.AddTo(builder.Logging);
+        HealthCheckLogFilter.AddTo(builder.Logging);
 
         WebApplication app;
         try
@@ -254,6 +255,8 @@ internal static class ChromaServerApplication
     // Liveness on "" (the default service name probes ask for), readiness per service (docs: README, "Health").
     private static void AddHealth(IServiceCollection services)
     {
+        // One instance: it remembers an outage it logged, so each probe during it is counted, not logged.
+        services.AddSingleton<RecordStoreHealthCheck>();
         services.AddGrpcHealthChecks(health =>
             {
                 health.Services.Clear();

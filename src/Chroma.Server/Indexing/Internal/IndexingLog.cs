@@ -69,7 +69,7 @@ internal static partial class IndexingLog
     public static partial void BuildFailed(ILogger logger, string setId, Exception exception);
 
     [LoggerMessage(EventId = 313, Level = LogLevel.Warning,
-        Message = "Could not read the committed sequence of '{SetId}' from the store; the query answers from what is indexed")]
+        Message = "Could not read the committed sequence of '{SetId}' from the store; the query does not wait for the index to take in recent commits and answers from what is indexed, with index_behind set")]
     public static partial void TargetUnreadable(ILogger logger, string setId, Exception exception);
 
     [LoggerMessage(EventId = 314, Level = LogLevel.Warning, Message = "Could not poll the store for changes; the next poll tries again")]

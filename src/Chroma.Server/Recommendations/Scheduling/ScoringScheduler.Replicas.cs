@@ -281,6 +281,7 @@ internal sealed partial class ScoringScheduler
             }
 
             _pollFailing = false;
+            _outageLog.Succeeded();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -290,8 +291,9 @@ internal sealed partial class ScoringScheduler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            // Once per outage, not once per poll.
-            if (!_pollFailing)
+            // A database outage is scoring's outage (one warning, no stack trace); any other failure once until a poll
+            // succeeds, not once per poll.
+            if (!_outageLog.TryLog(ex) && !_pollFailing)
             {
                 ScoringLog.PollFailed(_logger, ex, (long)_pollInterval.TotalMilliseconds);
             }

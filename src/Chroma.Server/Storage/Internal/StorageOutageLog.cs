@@ -64,22 +64,28 @@ internal sealed partial class StorageOutageLog
         return true;
     }
 
-    /// <summary>Called after each success: logs once that the database is back when an outage was logged.</summary>
-    public void Succeeded()
+    /// <summary>
+    /// Called after each success: logs once that the database is back when an outage was logged, and then returns
+    /// <see langword="true"/> (the caller need not say it works again); otherwise returns <see langword="false"/>.
+    /// </summary>
+    public bool Succeeded()
     {
         if (!_down)
         {
-            return;
+            return false;
         }
 
         lock (_gate)
         {
-            if (_down)
+            if (!_down)
             {
-                _down = false;
-                var duration = _time.GetUtcNow() - _since;
-                Recovered(_logger, _component, duration, _failures);
+                return false;
             }
+
+            _down = false;
+            var duration = _time.GetUtcNow() - _since;
+            Recovered(_logger, _component, duration, _failures);
+            return true;
         }
     }
 

@@ -1,3 +1,4 @@
+using Chroma.Server.Storage.Internal;
 using Chroma.Server.Storage.Postgres.Internal;
 using Npgsql;
 
@@ -7,12 +8,18 @@ namespace Chroma.Server.Storage.Postgres;
 /// Holds one connection that <c>LISTEN</c>s on <see cref="PostgresChangeNotice.Channel"/> and tells every
 /// <see cref="IStoreChangeSink"/> about every commit, this server's and the others' (a set key and its new sequence),
 /// and on <see cref="PostgresScoringNotice.Channel"/> and tells the <see cref="IScoringChangeSink"/> about published
-/// rankings and waiting requests. A broken connection is re-opened with a growing delay (1 s doubling to 30 s); after
-/// each (re)connect the sinks are told notices may have been missed, so they check every set against the store. The
-/// sinks' own polls cover the gaps.
+/// rankings and waiting requests. A connection lost to a database outage (stopped, restarting, unreachable) is re-opened
+/// every <see cref="OutageRetryDelay"/> at most (a refused connection costs nothing, and notices resume within that of
+/// the database's return), and logged as the other components log an outage (<see cref="StorageOutageLog"/>: one warning
+/// without a stack trace, a reminder a minute, one line when it listens again); any other failure is logged with its
+/// stack trace and retried after a delay growing from 1 s to 30 s. After each (re)connect the sinks are told notices may
+/// have been missed, so they check every set against the store. The sinks' own polls cover the gaps.
 /// </summary>
 internal sealed class PostgresChangeListener : BackgroundService
 {
+    /// <summary>The longest wait before re-opening a connection lost to a database outage: 2 s.</summary>
+    internal static readonly TimeSpan OutageRetryDelay = TimeSpan.FromSeconds(2);
+
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
@@ -21,6 +28,7 @@ internal sealed class PostgresChangeListener : BackgroundService
     private readonly IScoringChangeSink? _scoring;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<PostgresChangeListener> _logger;
+    private readonly StorageOutageLog _outageLog;
 
     /// <summary>
     /// Creates the listener for the database of <paramref name="connectionString"/>: commits go to every one of
@@ -44,6 +52,7 @@ internal sealed class PostgresChangeListener : BackgroundService
         _scoring = scoring;
         _timeProvider = timeProvider;
         _logger = logger;
+        _outageLog = new StorageOutageLog(logger, "the listener for other replicas' changes", timeProvider);
     }
 
     /// <summary>Gets how many times the listening connection was (re)opened.</summary>
@@ -55,6 +64,7 @@ internal sealed class PostgresChangeListener : BackgroundService
         var delay = FirstRetryDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var connections = Connections;
             try
             {
                 await ListenAsync(stoppingToken).ConfigureAwait(false);
@@ -67,10 +77,21 @@ internal sealed class PostgresChangeListener : BackgroundService
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                PostgresListenerLog.ListenFailed(_logger, delay, ex);
+                // A connection that was listening starts the count again: the next outage is retried as soon.
+                delay = Connections != connections ? FirstRetryDelay : delay;
+                var wait = delay;
+                if (_outageLog.TryLog(ex))
+                {
+                    wait = delay < OutageRetryDelay ? delay : OutageRetryDelay;
+                }
+                else
+                {
+                    PostgresListenerLog.ListenFailed(_logger, delay, ex);
+                }
+
                 try
                 {
-                    await Task.Delay(delay, _timeProvider, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(wait, _timeProvider, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -78,7 +99,6 @@ internal sealed class PostgresChangeListener : BackgroundService
                 }
 
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-                continue;
             }
         }
     }
@@ -99,7 +119,12 @@ internal sealed class PostgresChangeListener : BackgroundService
             }
 
             Connections++;
-            PostgresListenerLog.Listening(_logger, PostgresChangeNotice.Channel);
+
+            // After an outage its end is the line that says so ("The database is back for the listener ...").
+            if (!_outageLog.Succeeded())
+            {
+                PostgresListenerLog.Listening(_logger, PostgresChangeNotice.Channel);
+            }
 
             // Commits made while nobody listened (before the first connect, or while the connection was down).
             foreach (var sink in _sinks)
