@@ -1,4 +1,5 @@
 using Chroma.Server.Cli.Commands;
+using Chroma.Server.Cli.Connection;
 using Grpc.Core;
 using Spectre.Console;
 
@@ -121,11 +122,18 @@ internal static class ChromaCli
             await error.WriteLineAsync($"chroma-server: {ex.Message}. Run 'chroma-server help' for usage.").ConfigureAwait(false);
             return CliExitCode.Usage;
         }
+        catch (Exception ex) when (Status(ex) is { } status && TlsFailure.Describe(status.Detail, status.Debug, context?.Endpoint) is { } tls)
+        {
+            // Grpc.Net.Client says Internal ("Error starting gRPC call"), but the server never saw the call (probe Q, Q6).
+            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {tls}").ConfigureAwait(false);
+            return CliExitCode.Unreachable;
+        }
         catch (Exception ex) when (Status(ex) is { } status && status.Code is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {
             // The status detail alone ("Error connecting to subchannel.") hides the cause; the socket error names it.
             var cause = status.Debug is { } debug ? $" ({(debug.InnerException ?? debug).Message})" : string.Empty;
-            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {status.Detail}{cause}").ConfigureAwait(false);
+            var hint = TlsFailure.PlainTextHint(status.Detail, status.Debug, context?.Endpoint) is { } plainText ? $"; {plainText}" : string.Empty;
+            await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {status.Detail}{cause}{hint}").ConfigureAwait(false);
             return CliExitCode.Unreachable;
         }
         catch (Exception ex) when (Status(ex) is { Code: StatusCode.Internal } status && AskedForHttp1(status))
@@ -254,7 +262,7 @@ internal static class ChromaCli
     {
         console.MarkupLine("[bold]chroma-server[/] [grey][[serve]] [[--Chroma:Name=value ...]][/]  run the server (options: Chroma__* environment variables or --Chroma:Name=value)");
         console.MarkupLine("[bold]chroma-server migrate[/] [grey][[--Chroma:Name=value ...]][/]  bring the database schema up to date and exit (--help for more)");
-        console.MarkupLine("[bold]chroma-server[/] [grey]<command> [[--endpoint http://host:50051]] [[--api-key KEY]] [[--json]] [[--timeout SECONDS]][/]");
+        console.MarkupLine("[bold]chroma-server[/] [grey]<command> [[--endpoint http://host:50051]] [[--api-key KEY]] [[--trusted-root CA.pem]] [[--json]] [[--timeout SECONDS]][/]");
         console.MarkupLine("[bold]chroma-server[/] [grey]--version[/]");
         var table = new Table().AddColumn("command").AddColumn("usage");
         foreach (var command in commands)

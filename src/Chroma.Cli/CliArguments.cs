@@ -9,7 +9,7 @@ namespace Chroma.Server.Cli;
 /// </summary>
 internal sealed class CliArguments
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "json", "help", "full", "include-self", "exact", "skip-invalid", "include-reviewed" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "json", "help", "full", "include-self", "exact", "skip-invalid", "include-reviewed", "local" };
 
     private readonly Dictionary<string, string> _options;
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Chroma.Server.Cli.Connection;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Health.V1;
@@ -14,6 +16,8 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
 {
     private readonly Lazy<GrpcChannel> _channel;
     private readonly Lazy<ChromaClient> _client;
+    private readonly X509Certificate2Collection? _trustedRoots;
+    private readonly LocalServer? _localServer;
 
     /// <summary>Creates the context; the channel and the client open on first use.</summary>
     public CliContext(CliArguments arguments, IAnsiConsole console, TextWriter output, TextWriter error)
@@ -22,12 +26,25 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
         Console = console;
         Output = output;
         Error = error;
-        Endpoint = arguments.Endpoint();
-        _channel = new Lazy<GrpcChannel>(() => GrpcChannel.ForAddress(Endpoint, new GrpcChannelOptions
+        var trustedRoot = arguments.Get("trusted-root");
+        if (arguments.Get("local") is not null)
         {
-            // Exports and reports read whole pages of embeddings.
-            MaxReceiveMessageSize = 256 * 1024 * 1024,
-        }));
+            if (arguments.Get("endpoint") is not null || trustedRoot is not null)
+            {
+                throw new CliUsageException(
+                    $"--local finds the server and its certificate by the server's own settings (Chroma:Host, Chroma:Port, Chroma:Certificate); leave out --{(trustedRoot is null ? "endpoint" : "trusted-root")}");
+            }
+
+            _localServer = LocalServer.Read();
+            Endpoint = _localServer.Endpoint;
+        }
+        else
+        {
+            Endpoint = arguments.Endpoint();
+            _trustedRoots = trustedRoot is null ? null : TrustedRootFile.Load(trustedRoot);
+        }
+
+        _channel = new Lazy<GrpcChannel>(() => CliChannelFactory.Create(Endpoint, _trustedRoots, _localServer?.Certificate));
         _client = new Lazy<ChromaClient>(() => new ChromaClient(_channel.Value, new ChromaClientOptions
         {
             Endpoint = Endpoint,
@@ -48,7 +65,7 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
     /// <summary>Gets the writer for errors and warnings (standard error), which stay out of exported rows and <c>--json</c> output.</summary>
     public TextWriter Error { get; }
 
-    /// <summary>Gets the server address (<c>--endpoint</c>).</summary>
+    /// <summary>Gets the server address (<c>--endpoint</c>, or the local server's with <c>health --local</c>).</summary>
     public Uri Endpoint { get; }
 
     /// <summary>Gets the time one call may take (<c>--timeout</c> seconds, default 30).</summary>
@@ -85,6 +102,12 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
         if (_channel.IsValueCreated)
         {
             _channel.Value.Dispose();
+        }
+
+        _localServer?.Dispose();
+        foreach (var root in _trustedRoots ?? [])
+        {
+            root.Dispose();
         }
     }
 }

@@ -17,7 +17,7 @@ internal static class CliExitCode
     /// <summary>The command line was wrong (unknown command, missing or bad option).</summary>
     public const int Usage = 2;
 
-    /// <summary>The server could not be reached (or is not healthy).</summary>
+    /// <summary>The server could not be reached (a failed TLS handshake included), or is not healthy.</summary>
     public const int Unreachable = 3;
 
     /// <summary>The server does not offer what was asked (for example recommendations on an older server).</summary>
@@ -32,10 +32,10 @@ internal static class CliExitCode
         (Success, "done; the server stopped cleanly; check: the database is intact"),
         (ServerError, "the server answered with an error"),
         (Usage, "bad command line: unknown command, missing or bad option"),
-        (Unreachable, "the server is not reachable, or not serving"),
+        (Unreachable, "the server is not reachable (a failed TLS handshake included), or not serving"),
         (NotAvailable, "the server does not offer this (e.g. no recommendations for the set yet, or recommend --wait ran out before the ranking covered every acknowledged record)"),
         ((int)ChromaServerStartFailure.Setting, "the server did not start: a bad setting (named)"),
-        ((int)ChromaServerStartFailure.Certificate, "the server did not start: the TLS certificate could not be read (missing file, wrong password, no key)"),
+        ((int)ChromaServerStartFailure.Certificate, "the server did not start: the TLS certificate could not be read (missing file, wrong or missing password, no key, a key that is not the certificate's; the setting is named)"),
         ((int)ChromaServerStartFailure.Database, "the database is damaged (failed its integrity check, or not a database); check: damage found"),
         ((int)ChromaServerStartFailure.Address, "the server did not start: the port is taken or not permitted, or the host is not an address of this machine"),
         ((int)ChromaServerStartFailure.DataDirectory, "the server did not start: the data directory cannot be created, opened or written, or another server holds it"),

@@ -4,13 +4,13 @@ namespace Chroma.Server.Cli;
 
 /// <summary>
 /// The options a command takes: the ones its <see cref="ICliCommand.Usage"/> names (so <c>help</c> and the parser cannot
-/// disagree) and the ones every command takes (<c>--endpoint</c>, <c>--api-key</c>, <c>--json</c>, <c>--timeout</c>,
-/// <c>--help</c>).
+/// disagree) and the ones every command takes (<c>--endpoint</c>, <c>--api-key</c>, <c>--trusted-root</c>, <c>--json</c>,
+/// <c>--timeout</c>, <c>--help</c>).
 /// </summary>
 internal static partial class CommandOptions
 {
     /// <summary>The options every command takes, without their dashes.</summary>
-    public static IReadOnlyList<string> Common { get; } = ["endpoint", "api-key", "json", "timeout", "help"];
+    public static IReadOnlyList<string> Common { get; } = ["endpoint", "api-key", "trusted-root", "json", "timeout", "help"];
 
     /// <summary>Gets the names (without dashes) of the options <paramref name="command"/> takes.</summary>
     public static IReadOnlySet<string> Of(ICliCommand command)

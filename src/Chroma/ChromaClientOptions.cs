@@ -14,8 +14,8 @@ public sealed class ChromaClientOptions
     /// replaces <see cref="Endpoint"/>: the client sends to the first; when a call or the ingest stream finds that replica
     /// unreachable (or the stream fails, or no acknowledgement comes within <see cref="AckTimeout"/>) it moves on to the
     /// next (wrapping around) and stays there. Unacknowledged batches are re-sent there with the same batch and record
-    /// ids, so nothing is lost and nothing is stored twice; a query answered <c>Unavailable</c> is tried once on each
-    /// other endpoint within its <see cref="RequestTimeout"/>. To spread clients over replicas, list them in a different
+    /// ids, so nothing is lost and nothing is stored twice; a query answered <c>Unavailable</c>, or whose TLS handshake
+    /// failed (Internal, but the call never reached the replica), is tried once on each other endpoint within its <see cref="RequestTimeout"/>. To spread clients over replicas, list them in a different
     /// order per client. The default value is an empty list (use <see cref="Endpoint"/>).
     /// </summary>
     public IList<Uri> Endpoints { get; } = new List<Uri>();

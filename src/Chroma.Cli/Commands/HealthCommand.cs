@@ -9,6 +9,8 @@ namespace Chroma.Server.Cli.Commands;
 /// <summary>
 /// <c>health</c>: the standard gRPC health check; exit code 0 only when the server is SERVING (container HEALTHCHECK).
 /// Without <c>--service</c> it asks for liveness (<c>""</c>); <c>--service chroma.v1.Ingest</c> or <c>chroma.v1.Query</c> asks for readiness.
+/// <c>--local</c> finds the server by its own settings (<see cref="Connection.LocalServer"/>): the container's probe, with
+/// and without TLS.
 /// </summary>
 internal sealed class HealthCommand : ICliCommand
 {
@@ -16,7 +18,8 @@ internal sealed class HealthCommand : ICliCommand
     public string Name => "health";
 
     /// <inheritdoc />
-    public string Usage => "health [--service chroma.v1.Ingest|chroma.v1.Query] [--json]: gRPC health check (liveness, or a service's readiness); exit code 0 when serving";
+    public string Usage => "health [--service chroma.v1.Ingest|chroma.v1.Query] [--local] [--json]: gRPC health check (liveness, or a service's readiness); exit code 0 when serving. "
+        + "--local: the server on this machine by its own settings (Chroma__Port; https:// with the certificate of Chroma__Certificate__*, when set), as the container's HEALTHCHECK does";
 
     /// <inheritdoc />
     public async Task<int> RunAsync(CliContext context, CancellationToken cancellationToken = default)

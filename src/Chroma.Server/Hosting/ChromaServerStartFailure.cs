@@ -9,7 +9,10 @@ public enum ChromaServerStartFailure
     /// <summary>A setting is missing, malformed or out of range (exit code 5).</summary>
     Setting = 5,
 
-    /// <summary>The TLS certificate could not be read: missing file, wrong password, no private key (exit code 6).</summary>
+    /// <summary>
+    /// The TLS certificate could not be read: missing file, wrong or missing password, no private key, a key that is not
+    /// the certificate's (exit code 6). The message names the setting to change.
+    /// </summary>
     Certificate = 6,
 
     /// <summary>The database is damaged, failed its integrity check, or was written by a newer server (exit code 7).</summary>

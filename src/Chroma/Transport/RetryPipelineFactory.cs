@@ -66,19 +66,18 @@ internal static class RetryPipelineFactory
         null => exception?.Message ?? "no answer",
     });
 
-    // A failed TLS handshake is retried like an outage (a certificate may be replaced), but most often the endpoint's
-    // scheme does not match the server: say what to check (probe L: an https:// endpoint on a server without TLS).
+    // A failed TLS handshake is retried like an outage (a certificate may be replaced), but the fix is most often on this
+    // side: trust the root (ChromaClientOptions.TrustedRootCertificate), or the endpoint's scheme does not match the server
+    // (probe L: an https:// endpoint on a server without TLS; probe Q, Q6: http:// on a server with one).
     private static string TlsHint(RpcException? rpc, string detail)
     {
-        const string HandshakeFailed = "SSL connection could not be established";
-        var mentioned = detail.Contains(HandshakeFailed, StringComparison.Ordinal);
-        for (var current = rpc?.Status.DebugException; !mentioned && current is not null; current = current.InnerException)
+        if (rpc is null)
         {
-            mentioned = current is System.Security.Authentication.AuthenticationException || current.Message.Contains(HandshakeFailed, StringComparison.Ordinal);
+            return TlsHandshake.Failed(detail) ? $"{detail} ({TlsHandshake.Hint(detail)})" : detail;
         }
 
-        return mentioned
-            ? detail + " (the TLS handshake failed: an https:// endpoint needs a server with a certificate, Chroma:Certificate, that this machine trusts; a server without one takes http://)"
+        return TlsHandshake.Failed(rpc) ? $"{detail} ({TlsHandshake.Hint(TlsHandshake.Reason(rpc))})"
+            : TlsHandshake.PlainTextToTls(rpc) ? $"{detail} ({TlsHandshake.PlainTextHint})"
             : detail;
     }
 }

@@ -33,6 +33,6 @@ public sealed class CliOptionTests
 
         var options = CommandOptions.Of(export);
 
-        Assert.That(options, Is.EquivalentTo(new[] { "set", "format", "dataset", "out", "page-size", "json", "endpoint", "api-key", "timeout", "help" }));
+        Assert.That(options, Is.EquivalentTo(new[] { "set", "format", "dataset", "out", "page-size", "json", "endpoint", "api-key", "trusted-root", "timeout", "help" }));
     }
 }

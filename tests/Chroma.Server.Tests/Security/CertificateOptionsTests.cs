@@ -91,7 +91,7 @@ public sealed class CertificateOptionsTests
         {
             Assert.That(ex!.Failure, Is.EqualTo(ChromaServerStartFailure.Certificate));
             Assert.That(ex.ExitCode, Is.EqualTo(6));
-            Assert.That(ex.Message, Does.StartWith("Chroma:Certificate:Path:").And.Contain(_pfxPath));
+            Assert.That(ex.Message, Does.StartWith("Chroma:Certificate:Password: the password does not open").And.Contain(_pfxPath));
             Assert.That(ex.Message, Does.Not.Contain("\n"));
             Assert.That(ex.ToString(), Does.Not.Contain(Password));
         });

@@ -98,6 +98,19 @@ internal static class StandaloneServer
         return MigrateCommand.Run(options, output, error);
     }
 
+    /// <summary>
+    /// The options the standalone server would run with for <paramref name="args"/>: the same configuration sources
+    /// (<c>chroma-server health --local</c> finds the server on this machine by them). Not validated.
+    /// </summary>
+    public static ChromaServerOptions ReadOptions(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        using (builder.Configuration)
+        {
+            return BindOptions(builder);
+        }
+    }
+
     // The appsettings.json shipped next to the program gives the defaults (log levels, DataDirectory); one in the
     // working directory, environment variables and the command line override it.
     private static ChromaServerOptions BindOptions(WebApplicationBuilder builder)

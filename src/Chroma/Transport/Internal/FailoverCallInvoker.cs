@@ -4,7 +4,7 @@ namespace Chroma.Transport.Internal;
 
 /// <summary>
 /// Sends every call to the endpoint in use (<see cref="EndpointRotation"/>). A unary call that finds its replica
-/// unreachable (<see cref="StatusCode.Unavailable"/>) moves the client on and is tried once on each other endpoint,
+/// unreachable (<see cref="StatusCode.Unavailable"/>, or a failed TLS handshake) moves the client on and is tried once on each other endpoint,
 /// within the call's own deadline; streaming calls go to the endpoint in use and their owner reports failures
 /// (<see cref="ReportFailure"/>).
 /// </summary>

@@ -4,8 +4,9 @@ namespace Chroma.Transport.Internal;
 
 /// <summary>
 /// One unary call with failover: the first attempt goes to the endpoint in use; while an attempt answers
-/// <see cref="StatusCode.Unavailable"/> (the replica is down or shutting down) and the caller has not cancelled, the
-/// next endpoint is tried, each endpoint at most once. Headers, status and trailers are those of the last attempt.
+/// <see cref="StatusCode.Unavailable"/> (the replica is down or shutting down), or fails its TLS handshake (Internal, but
+/// no request reached the replica: its certificate is not trusted or does not name it), and the caller has not cancelled,
+/// the next endpoint is tried, each endpoint at most once. Headers, status and trailers are those of the last attempt.
 /// </summary>
 internal sealed class FailoverUnaryCall<TRequest, TResponse>
     where TRequest : class
@@ -51,7 +52,7 @@ internal sealed class FailoverUnaryCall<TRequest, TResponse>
             {
                 return await call.ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable
+            catch (RpcException ex) when ((ex.StatusCode == StatusCode.Unavailable || TlsHandshake.Failed(ex))
                 && attempt < endpoints
                 && !_options.CancellationToken.IsCancellationRequested)
             {
