@@ -116,6 +116,50 @@ public class ScoreBoundedDiversitySelectorTests
         Assert.That(picks, Is.EquivalentTo(new[] { 0, 1, 2, 3, 4 }));
     }
 
+    [Test]
+    public void Select_LongList_FirstHorizonAsAgainstEveryPickThenAgainstTheLatestOnly()
+    {
+        // A list longer than the similarity horizon: its first SimilarityHorizon entries are exactly those of the rule
+        // measured against every earlier pick (the selector before the horizon); after them each block still holds its
+        // own score ranks, and the entries differ from that rule only by the picks beyond the horizon.
+        var (vectors, scores) = RandomCandidates(2_500, 8, seed: 11);
+
+        var picks = ScoreBoundedDiversitySelector.Select(vectors, scores, 2_500, window: 10, relevance: 0.7);
+        var everyPick = AgainstEveryPick(vectors, scores, 2_500, window: 10, relevance: 0.7);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(picks.Take(ScoreBoundedDiversitySelector.SimilarityHorizon), Is.EqualTo(everyPick.Take(ScoreBoundedDiversitySelector.SimilarityHorizon)));
+            Assert.That(picks, Is.Unique);
+            Assert.That(picks.Chunk(10).Select((block, b) => block.Order()), Is.EqualTo(Enumerable.Range(0, 250).Select(b => Enumerable.Range(b * 10, 10))));
+            Assert.That(picks.Skip(ScoreBoundedDiversitySelector.SimilarityHorizon), Is.Not.EqualTo(everyPick.Skip(ScoreBoundedDiversitySelector.SimilarityHorizon)), "the horizon is in force past it");
+        });
+    }
+
+    // The rule without a horizon: each candidate against every earlier pick (quadratic in the list's length).
+    private static List<int> AgainstEveryPick(ReadOnlyMemory<float>[] vectors, double[] scores, int count, int window, double relevance)
+    {
+        var picked = new List<int>();
+        var similarity = new double[count];
+        var taken = new bool[count];
+        var maxScore = scores.Take(count).Max();
+        while (picked.Count < count)
+        {
+            var start = picked.Count / window * window;
+            var end = Math.Min(count, start + window);
+            var best = Enumerable.Range(start, end - start).Where(i => !taken[i])
+                .MaxBy(i => (relevance * scores[i] / maxScore) - ((1 - relevance) * similarity[i]));
+            picked.Add(best);
+            taken[best] = true;
+            for (var i = start; i < count; i++)
+            {
+                similarity[i] = Math.Max(similarity[i], Math.Max(System.Numerics.Tensors.TensorPrimitives.Dot(vectors[i].Span, vectors[best].Span), 0));
+            }
+        }
+
+        return picked;
+    }
+
     private static (ReadOnlyMemory<float>[] Vectors, double[] Scores) RandomCandidates(int count, int dimension, int seed)
     {
         var random = new Random(seed);
