@@ -1,4 +1,4 @@
-using System.Security.Authentication;
+using Chroma.Transport;
 
 namespace Chroma.Server.Cli.Connection;
 
@@ -9,39 +9,19 @@ namespace Chroma.Server.Cli.Connection;
 /// </summary>
 internal static class TlsFailure
 {
-    private const string HandshakeFailed = "SSL connection could not be established";
-    private const string Http2HandshakeIncomplete = "did not complete the HTTP/2 handshake";
-
     /// <summary>What went wrong and what to do when the call failed in the TLS handshake; otherwise null.</summary>
     /// <param name="detail">The status detail.</param>
     /// <param name="debug">The transport's exception (the status's debug exception).</param>
     /// <param name="endpoint">The address called.</param>
     public static string? Describe(string detail, Exception? debug, Uri? endpoint)
     {
-        Exception? cause = null;
-        var failed = detail.Contains(HandshakeFailed, StringComparison.Ordinal);
-        for (var current = debug; current is not null; current = current.InnerException)
-        {
-            if (current is AuthenticationException)
-            {
-                cause = current;
-                failed = true;
-                break;
-            }
-
-            if (current.Message.Contains(HandshakeFailed, StringComparison.Ordinal))
-            {
-                failed = true;
-                cause = current.InnerException?.GetBaseException();
-            }
-        }
-
-        if (!failed)
+        if (!TlsHandshake.Failed(detail, debug))
         {
             return null;
         }
 
-        var reason = cause?.Message ?? detail;
+        // The client's own recognition (TlsHandshake); the hints name the CLI's options instead of the client's.
+        var reason = TlsHandshake.Cause(debug)?.Message ?? detail;
         var everything = $"{detail} {reason}";
         var hint = everything.Contains("UntrustedRoot", StringComparison.Ordinal) || everything.Contains("PartialChain", StringComparison.Ordinal)
             ? "this machine does not trust the server's certificate: pass --trusted-root with the certificate of the CA that issued it "
@@ -55,21 +35,8 @@ internal static class TlsFailure
     }
 
     /// <summary>The hint for an <c>http://</c> call whose server never completed the HTTP/2 handshake (a TLS listener); otherwise null.</summary>
-    public static string? PlainTextHint(string detail, Exception? debug, Uri? endpoint)
-    {
-        if (endpoint?.Scheme != Uri.UriSchemeHttp)
-        {
-            return null;
-        }
-
-        var mentioned = detail.Contains(Http2HandshakeIncomplete, StringComparison.Ordinal);
-        for (var current = debug; !mentioned && current is not null; current = current.InnerException)
-        {
-            mentioned = current.Message.Contains(Http2HandshakeIncomplete, StringComparison.Ordinal);
-        }
-
-        return mentioned
+    public static string? PlainTextHint(string detail, Exception? debug, Uri? endpoint) =>
+        endpoint?.Scheme == Uri.UriSchemeHttp && TlsHandshake.NoHttp2Handshake(detail, debug)
             ? "if the server has a certificate (Chroma:Certificate) it speaks only TLS: use https:// (with --trusted-root for a self-signed or private-CA certificate)"
             : null;
-    }
 }

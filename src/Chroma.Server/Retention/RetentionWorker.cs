@@ -53,12 +53,11 @@ internal sealed class RetentionWorker : BackgroundService
             long total = 0;
             var now = _time.GetUtcNow();
             var covered = new Dictionary<RetentionRule, SortedSet<string>>();
-            var found = new HashSet<RetentionRule>();
             foreach (var summary in _store.ListSets())
             {
                 foreach (var rule in _options.RulesFor(summary.Set.SetId))
                 {
-                    NoteDatasets(covered, found, rule, summary);
+                    NoteDatasets(covered, rule, summary);
                     var deleted = await ApplyAsync(summary.Set, rule, (now - rule.MaxAge).ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
                     await _coordination.SaveRetentionRunAsync(
                         new RetentionRun(summary.Set.Key, rule.Dataset!, _time.GetUtcNow().ToUnixTimeMilliseconds(), deleted, deleted),
@@ -72,13 +71,13 @@ internal sealed class RetentionWorker : BackgroundService
                 }
             }
 
-            WarnOfRulesWithoutTheirDataset(covered, found);
+            WarnOfRulesWithoutTheirDataset(covered);
             return total;
         }
     }
 
-    // Which datasets the sets a rule covers hold, and whether one holds the rule's.
-    private static void NoteDatasets(Dictionary<RetentionRule, SortedSet<string>> covered, HashSet<RetentionRule> found, RetentionRule rule, EmbeddingSetSummary summary)
+    // Which datasets the sets a rule covers hold, and whether one holds the rule's (ever, while the server runs).
+    private void NoteDatasets(Dictionary<RetentionRule, SortedSet<string>> covered, RetentionRule rule, EmbeddingSetSummary summary)
     {
         var datasets = covered.TryGetValue(rule, out var known) ? known : covered[rule] = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (dataset, _) in summary.DatasetCounts)
@@ -86,7 +85,7 @@ internal sealed class RetentionWorker : BackgroundService
             datasets.Add(dataset);
             if (string.Equals(dataset, rule.Dataset, StringComparison.Ordinal))
             {
-                found.Add(rule);
+                _datasetSeen.Add(rule);
             }
         }
     }
@@ -94,9 +93,8 @@ internal sealed class RetentionWorker : BackgroundService
     // A rule whose dataset no set it covers holds (a misspelt name: "prodution") deletes nothing, silently: said once per
     // rule while the server runs, and only while the dataset was never seen (a rule that emptied its dataset is no
     // news). Datasets are named by the clients, so the message asks to check the name rather than calling it an error.
-    private void WarnOfRulesWithoutTheirDataset(Dictionary<RetentionRule, SortedSet<string>> covered, HashSet<RetentionRule> found)
+    private void WarnOfRulesWithoutTheirDataset(Dictionary<RetentionRule, SortedSet<string>> covered)
     {
-        _datasetSeen.UnionWith(found);
         foreach (var (rule, datasets) in covered)
         {
             if (!_datasetSeen.Contains(rule) && datasets.Count > 0 && _warnedNoDataset.Add(rule))

@@ -21,10 +21,10 @@ internal sealed class PreparedRecord
         ClassNamesJson = classNamesJson;
         Label = NullIfEmpty(record.Label);
         MetadataJson = metadataJson;
-        // The content hash covers the timestamp as sent (0 when unknown), so a retry that sends 0 again is a duplicate.
-        TimestampUnixMs = record.TimestampUnixMs;
-        ContentHash = ContentHasher.Compute(this);
         TimestampUnixMs = record.TimestampUnixMs == 0 ? receivedUnixMs : record.TimestampUnixMs;
+
+        // The content hash covers the timestamp as sent (0 when unknown), so a retry that sends 0 again is a duplicate.
+        ContentHash = ContentHasher.Compute(this, record.TimestampUnixMs);
     }
 
     /// <summary>Gets the record id as stored (normalized by the caller: lower case).</summary>

@@ -16,8 +16,10 @@ internal static class TlsHandshake
     private const string Http2HandshakeIncomplete = "did not complete the HTTP/2 handshake";
 
     /// <summary>Whether <paramref name="exception"/> is a call that failed in the TLS handshake, before any request was sent.</summary>
-    public static bool Failed(RpcException exception) =>
-        Failed(exception.Status.Detail) || Cause(exception.Status.DebugException) is not null;
+    public static bool Failed(RpcException exception) => Failed(exception.Status.Detail, exception.Status.DebugException);
+
+    /// <summary>Whether a call whose status detail is <paramref name="detail"/> and transport exception <paramref name="debug"/> failed in the TLS handshake.</summary>
+    public static bool Failed(string detail, Exception? debug) => Failed(detail) || Cause(debug) is not null;
 
     /// <summary>Whether <paramref name="message"/> says the TLS handshake failed.</summary>
     public static bool Failed(string message) => message.Contains(HandshakeFailed, StringComparison.Ordinal);
@@ -68,7 +70,21 @@ internal static class TlsHandshake
 
     /// <summary>Whether <paramref name="exception"/> is a plain-text (<c>http://</c>) call whose server never completed the HTTP/2 handshake, as a TLS listener does.</summary>
     public static bool PlainTextToTls(RpcException exception) =>
-        exception.StatusCode == StatusCode.Unavailable && Reason(exception).Contains(Http2HandshakeIncomplete, StringComparison.Ordinal);
+        exception.StatusCode == StatusCode.Unavailable && NoHttp2Handshake(exception.Status.Detail, exception.Status.DebugException);
+
+    /// <summary>Whether the status detail <paramref name="detail"/> or the transport exception <paramref name="debug"/> says the server never completed the HTTP/2 handshake.</summary>
+    public static bool NoHttp2Handshake(string detail, Exception? debug)
+    {
+        for (var current = debug; current is not null; current = current.InnerException)
+        {
+            if (current.Message.Contains(Http2HandshakeIncomplete, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return detail.Contains(Http2HandshakeIncomplete, StringComparison.Ordinal);
+    }
 
     /// <summary>What to check after <see cref="PlainTextToTls"/>.</summary>
     public const string PlainTextHint = "if the server has a certificate (Chroma:Certificate) it speaks only TLS: use https://";

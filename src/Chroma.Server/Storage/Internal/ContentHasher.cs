@@ -12,8 +12,11 @@ namespace Chroma.Server.Storage.Internal;
 /// </summary>
 internal static class ContentHasher
 {
-    /// <summary>The hash of <paramref name="record"/>'s content.</summary>
-    public static byte[] Compute(PreparedRecord record)
+    /// <summary>
+    /// The hash of <paramref name="record"/>'s content, with the capture time as the client sent it,
+    /// <paramref name="sentTimestampUnixMs"/> (0 when unknown, which the record stores as the time received).
+    /// </summary>
+    public static byte[] Compute(PreparedRecord record, long sentTimestampUnixMs)
     {
         // Hashing runs once per ingested record: one pooled buffer, no per-field allocations.
         var size = sizeof(long)
@@ -33,7 +36,7 @@ internal static class ContentHasher
             at += WriteText(span[at..], record.ClassNamesJson);
             at += WriteText(span[at..], record.Label);
             at += WriteText(span[at..], record.MetadataJson);
-            BinaryPrimitives.WriteInt64LittleEndian(span[at..], record.TimestampUnixMs);
+            BinaryPrimitives.WriteInt64LittleEndian(span[at..], sentTimestampUnixMs);
             at += sizeof(long);
             return SHA256.HashData(span[..at]);
         }
