@@ -28,6 +28,7 @@ public sealed class StudioPreviewTests
         File.WriteAllText(Path.Combine(_root.Path, "notes.txt"), "not an image");
         File.WriteAllBytes(Path.Combine(_outside.Path, "secret.png"), Png);
         File.CreateSymbolicLink(Path.Combine(_root.Path, "digits", "link.png"), Path.Combine(_outside.Path, "secret.png"));
+        File.CreateSymbolicLink(Path.Combine(_root.Path, "notes.png"), Path.Combine(_root.Path, "notes.txt"));
         Directory.CreateSymbolicLink(Path.Combine(_root.Path, "linkdir"), _outside.Path);
         Directory.CreateSymbolicLink(Path.Combine(_root.Path, "inside-link"), Path.Combine(_root.Path, "digits"));
     }
@@ -77,6 +78,7 @@ public sealed class StudioPreviewTests
     [TestCase("digits/link.png", "link leading outside")]
     [TestCase("linkdir/secret.png", "link leading outside")]
     [TestCase("digits/8.png", "no such file")]
+    [TestCase("notes.png", "a link to a file that is not an image")]
     public void Resolve_OutsideRootOrNotAnImage_Refused(string uri, string expected)
     {
         var (path, _, problem) = InputFiles.Resolve(_root.Path, uri);
@@ -103,6 +105,82 @@ public sealed class StudioPreviewTests
         {
             Directory.Delete(sibling, recursive: true);
         }
+    }
+
+    [Test]
+    public void Open_ImageInsideRoot_ReadsItsBytes()
+    {
+        using var stream = InputFiles.Open(_root.Path, "digits/7.png", out var type, out var problem, out var missing);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(problem, Is.Null);
+            Assert.That(missing, Is.False);
+            Assert.That(type, Is.EqualTo("image/png"));
+        });
+        using var copy = new MemoryStream();
+        stream!.CopyTo(copy);
+        Assert.That(copy.ToArray(), Is.EqualTo(Png));
+    }
+
+    [Test]
+    public void Open_FileSwappedForALinkOutsideAfterTheCheck_RefusedByWhatTheHandleLeadsTo()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "the opened handle's path is read from /proc/self/fd");
+        var racing = Path.Combine(_root.Path, "digits", "race.png");
+        File.WriteAllBytes(racing, Png);
+        File.WriteAllText(Path.Combine(_outside.Path, "secret.png"), "outside the input folder");
+
+        // Probe S's S3: the path passes the check as a plain image, and is a link leading out when it is opened.
+        using var stream = InputFiles.Open(_root.Path, "digits/race.png", afterCheck: () =>
+        {
+            File.Delete(racing);
+            File.CreateSymbolicLink(racing, Path.Combine(_outside.Path, "secret.png"));
+        }, out var type, out var problem, out var missing);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stream, Is.Null);
+            Assert.That(type, Is.Null);
+            Assert.That(missing, Is.False);
+            Assert.That(problem, Does.Contain("a link leading outside the input folder"));
+        });
+    }
+
+    [Test]
+    public void Open_FileSwappedForALinkToANonImageInsideAfterTheCheck_Refused()
+    {
+        Assume.That(OperatingSystem.IsLinux(), "the opened handle's path is read from /proc/self/fd");
+        var racing = Path.Combine(_root.Path, "digits", "race.png");
+        File.WriteAllBytes(racing, Png);
+
+        using var stream = InputFiles.Open(_root.Path, "digits/race.png", afterCheck: () =>
+        {
+            File.Delete(racing);
+            File.CreateSymbolicLink(racing, Path.Combine(_root.Path, "notes.txt"));
+        }, out _, out var problem, out _);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stream, Is.Null);
+            Assert.That(problem, Does.Contain("a link to a file that is not an image"));
+        });
+    }
+
+    [Test]
+    public void Open_FileDeletedAfterTheCheck_MissingNotAnError()
+    {
+        var racing = Path.Combine(_root.Path, "digits", "race.png");
+        File.WriteAllBytes(racing, Png);
+
+        using var stream = InputFiles.Open(_root.Path, "digits/race.png", afterCheck: () => File.Delete(racing), out _, out var problem, out var missing);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stream, Is.Null);
+            Assert.That(missing, Is.True);
+            Assert.That(problem, Does.Contain("no such file"));
+        });
     }
 
     [Test]

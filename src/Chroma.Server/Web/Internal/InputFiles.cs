@@ -3,7 +3,9 @@ namespace Chroma.Server.Web.Internal;
 /// <summary>
 /// Resolves a record's input URI to an image file inside <see cref="WebOptions.InputRoot"/>, refusing anything that
 /// leads outside it: <c>..</c> segments, absolute paths elsewhere, other URI schemes, and links whose target is
-/// outside. Only image files are ever served.
+/// outside. Only image files are ever served. <see cref="Open(string, string?, out string?, out string?, out bool)"/> serves the file it checked: on Linux it checks where
+/// the opened handle really leads (<c>/proc/self/fd</c>), so a file swapped for a link between the check and the read
+/// (probe S's S3) is refused instead of served.
 /// </summary>
 internal static class InputFiles
 {
@@ -77,10 +79,86 @@ internal static class InputFiles
             return (null, null, "input URI: a link that cannot be followed");
         }
 
-        return realPath.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        if (!realPath.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            return (null, null, "input URI: a link leading outside the input folder");
+        }
+
+        return ImageTypes.ContainsKey(Path.GetExtension(realPath))
             ? (path, contentType, null)
-            : (null, null, "input URI: a link leading outside the input folder");
+            : (null, null, "input URI: a link to a file that is not an image (png, jpg, gif, webp, bmp)");
     }
+
+    /// <summary>
+    /// The input file <paramref name="inputUri"/> names under <paramref name="root"/>, opened for reading, or why it is
+    /// refused (<paramref name="problem"/>; <paramref name="missing"/> when there is no such file).
+    /// </summary>
+    public static FileStream? Open(string root, string? inputUri, out string? contentType, out string? problem, out bool missing) =>
+        Open(root, inputUri, afterCheck: null, out contentType, out problem, out missing);
+
+    /// <summary><see cref="Open(string, string?, out string?, out string?, out bool)"/>, with <paramref name="afterCheck"/> run between the path's check and the open (tests: a swap in that window).</summary>
+    internal static FileStream? Open(string root, string? inputUri, Action? afterCheck, out string? contentType, out string? problem, out bool missing)
+    {
+        missing = false;
+        (var path, contentType, problem) = Resolve(root, inputUri);
+        if (path is null)
+        {
+            missing = problem!.Contains("no such file", StringComparison.Ordinal) || problem.Contains("no input URI", StringComparison.Ordinal);
+            return null;
+        }
+
+        afterCheck?.Invoke();
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            (contentType, problem, missing) = (null, "input URI: no such file in the input folder", true);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            (contentType, problem) = (null, "input URI: the file cannot be read");
+            return null;
+        }
+
+        // The path was checked before it was opened; what was opened is checked again through the handle itself.
+        if (OpenedFile(stream) is { } opened && OpenedProblem(RealPath(Path.GetFullPath(root)), opened) is { } refused)
+        {
+            stream.Dispose();
+            (contentType, problem) = (null, refused);
+            return null;
+        }
+
+        return stream;
+    }
+
+    // Where the open handle really leads (Linux: /proc/self/fd/N, every link resolved by the kernel at open), or null
+    // where that cannot be read (other systems, no /proc): the check made before the open then stands alone.
+    private static string? OpenedFile(FileStream stream)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // Inside the real root, and an image by the name it really has (a link named x.png may lead to any file).
+    private static string? OpenedProblem(string? realRoot, string opened) =>
+        realRoot is null || !opened.StartsWith(Path.TrimEndingDirectorySeparator(realRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? "input URI: a link leading outside the input folder"
+            : ImageTypes.ContainsKey(Path.GetExtension(opened)) ? null : "input URI: a link to a file that is not an image (png, jpg, gif, webp, bmp)";
 
     // The path with every symbolic link along it followed (what realpath(3) gives), or null for a broken or looping link.
     private static string? RealPath(string path, int depth = 0)

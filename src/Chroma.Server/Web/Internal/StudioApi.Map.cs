@@ -133,16 +133,14 @@ internal sealed partial class StudioApi
             return Results.Json(new StudioError($"sequence: no live record {sequence} in '{set.SetId}'"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
         }
 
-        var (path, contentType, problem) = InputFiles.Resolve(root, stored.Record.InputUri);
-        if (path is null)
+        // The opened file is what is served (its length too), not the path opened again later.
+        var stream = InputFiles.Open(root, stored.Record.InputUri, out var contentType, out var problem, out var missing);
+        if (stream is null)
         {
-            var status = problem!.Contains("no such file", StringComparison.Ordinal) || problem.Contains("no input URI", StringComparison.Ordinal)
-                ? StatusCodes.Status404NotFound
-                : StatusCodes.Status403Forbidden;
-            return Results.Json(new StudioError(problem), StudioJson.Options, statusCode: status);
+            return Results.Json(new StudioError(problem!), StudioJson.Options, statusCode: missing ? StatusCodes.Status404NotFound : StatusCodes.Status403Forbidden);
         }
 
-        return Results.File(path, contentType);
+        return Results.File(stream, contentType);
     }
 
     private string? Preview(StoredEmbeddingSet set, Protocol.V1.StoredRecord stored) =>
