@@ -7,7 +7,8 @@ namespace Chroma.Server.Cli.Internal;
 /// <summary>
 /// Records as RFC 4180 CSV: one row per record, one column per embedding component (<c>e0</c>,
 /// <c>e1</c>, ...) so spreadsheets and data frames read it directly. Metadata and class
-/// probabilities are JSON in one column each. Floats use the shortest text that round-trips.
+/// probabilities are JSON in one column each. Floats use the shortest text that round-trips. Text cells that a
+/// spreadsheet would run as a formula get a <c>'</c> before them (<see cref="CsvCells"/>).
 /// </summary>
 internal sealed class CsvRecordWriter
 {
@@ -43,20 +44,20 @@ internal sealed class CsvRecordWriter
         }
 
         var line = new StringBuilder();
-        Append(line, record.Id);
-        Append(line, record.SetId);
-        Append(line, record.Dataset);
-        Append(line, record.Sequence.ToString(CultureInfo.InvariantCulture));
-        Append(line, record.TimestampUnixMs.ToString(CultureInfo.InvariantCulture));
-        Append(line, record.InputUri);
-        Append(line, record.Label);
-        Append(line, record.PredictedClass);
-        Append(line, record.ClassProbabilities is null ? null : JsonSerializer.Serialize(record.ClassProbabilities, CliJson.Options));
-        Append(line, record.ClassNames is null ? null : JsonSerializer.Serialize(record.ClassNames, CliJson.Options));
-        Append(line, record.Metadata is null ? null : JsonSerializer.Serialize(record.Metadata, CliJson.Options));
+        CsvCells.AppendText(line, record.Id);
+        CsvCells.AppendText(line, record.SetId);
+        CsvCells.AppendText(line, record.Dataset);
+        CsvCells.AppendNumber(line, record.Sequence.ToString(CultureInfo.InvariantCulture));
+        CsvCells.AppendNumber(line, record.TimestampUnixMs.ToString(CultureInfo.InvariantCulture));
+        CsvCells.AppendText(line, record.InputUri);
+        CsvCells.AppendText(line, record.Label);
+        CsvCells.AppendText(line, record.PredictedClass);
+        CsvCells.AppendText(line, record.ClassProbabilities is null ? null : JsonSerializer.Serialize(record.ClassProbabilities, CliJson.Options));
+        CsvCells.AppendText(line, record.ClassNames is null ? null : JsonSerializer.Serialize(record.ClassNames, CliJson.Options));
+        CsvCells.AppendText(line, record.Metadata is null ? null : JsonSerializer.Serialize(record.Metadata, CliJson.Options));
         foreach (var value in embedding)
         {
-            Append(line, value.ToString("R", CultureInfo.InvariantCulture));
+            CsvCells.AppendNumber(line, value.ToString("R", CultureInfo.InvariantCulture));
         }
 
         line.Length--; // the trailing comma
@@ -71,19 +72,5 @@ internal sealed class CsvRecordWriter
             _dimension = _setDimension;
             await _output.WriteLineAsync(string.Join(',', Header(_dimension))).ConfigureAwait(false);
         }
-    }
-
-    private static void Append(StringBuilder line, string? value)
-    {
-        if (value is not null && value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
-        {
-            line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-        }
-        else
-        {
-            line.Append(value);
-        }
-
-        line.Append(',');
     }
 }

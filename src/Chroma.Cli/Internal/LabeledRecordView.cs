@@ -46,26 +46,34 @@ internal sealed record LabeledRecordView(
     public static string CsvHeader(int dimension) =>
         string.Join(',', FixedColumns.Concat(Enumerable.Range(0, dimension).Select(i => "e" + i.ToString(CultureInfo.InvariantCulture))));
 
-    /// <summary>This record as one RFC 4180 CSV line.</summary>
+    /// <summary>
+    /// This record as one RFC 4180 CSV line, text cells that a spreadsheet would run as a formula with a <c>'</c> before
+    /// them (<see cref="CsvCells"/>).
+    /// </summary>
     public string ToCsv()
     {
         var line = new StringBuilder();
-        foreach (var value in new[]
+        foreach (var text in new[] { Id, SetId, Dataset })
         {
-            Id, SetId, Dataset, Number(Sequence), InputUri, PredictedClass, Label, LabeledBy, Note, Number(LabeledUnixMs),
-            ReviewState, PromotedRecordId, PromotedBy, PromotedUnixMs is { } promotedUnixMs ? Number(promotedUnixMs) : null,
-        }.Concat((Embedding ?? []).Select(v => v.ToString("R", CultureInfo.InvariantCulture))))
-        {
-            if (value is not null && value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
-            {
-                line.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-            }
-            else
-            {
-                line.Append(value);
-            }
+            CsvCells.AppendText(line, text);
+        }
 
-            line.Append(',');
+        CsvCells.AppendNumber(line, Number(Sequence));
+        foreach (var text in new[] { InputUri, PredictedClass, Label, LabeledBy, Note })
+        {
+            CsvCells.AppendText(line, text);
+        }
+
+        CsvCells.AppendNumber(line, Number(LabeledUnixMs));
+        foreach (var text in new[] { ReviewState, PromotedRecordId, PromotedBy })
+        {
+            CsvCells.AppendText(line, text);
+        }
+
+        CsvCells.AppendNumber(line, PromotedUnixMs is { } promotedUnixMs ? Number(promotedUnixMs) : null);
+        foreach (var value in Embedding ?? [])
+        {
+            CsvCells.AppendNumber(line, value.ToString("R", CultureInfo.InvariantCulture));
         }
 
         line.Length--;

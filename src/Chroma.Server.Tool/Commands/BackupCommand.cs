@@ -87,6 +87,10 @@ internal sealed class BackupCommand : ICliCommand
         }.ToString()))
         {
             connection.Open();
+
+            // The copy holds everything the database does: created empty and owner-only first (VACUUM INTO writes into
+            // an empty file, keeping its mode), as the server creates its own files.
+            Chroma.Server.Security.OwnerOnlyFiles.CreateEmptyIfMissing(partial);
             using var vacuum = connection.CreateCommand();
             vacuum.CommandText = "VACUUM INTO $path";
             vacuum.Parameters.AddWithValue("$path", partial);

@@ -126,7 +126,7 @@ internal sealed partial class EmbeddingSetIndexes
         try
         {
             BeforeSaveWrite?.Invoke();
-            Directory.CreateDirectory(IndexDirectory);
+            Security.OwnerOnlyFiles.CreateDirectory(IndexDirectory);
             var started = Stopwatch.GetTimestamp();
             SetIndexFile.Save(IndexPath(entry.Set.Key), save.Header, save.Graph.Graph);
             entry.SavedVersion = save.Version;
@@ -161,7 +161,7 @@ internal sealed partial class EmbeddingSetIndexes
     {
         try
         {
-            Directory.CreateDirectory(IndexDirectory);
+            Security.OwnerOnlyFiles.CreateDirectory(IndexDirectory);
             var header = new SetIndexHeader(entry.Set.SetId, entry.Set.Dimension, 0, new(graph.Tags, StringComparer.Ordinal)) { Partial = true };
             var started = Stopwatch.GetTimestamp();
             SetIndexFile.Save(IndexPath(entry.Set.Key), header, graph.Graph);

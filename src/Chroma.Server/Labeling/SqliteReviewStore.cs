@@ -27,8 +27,8 @@ internal sealed partial class SqliteReviewStore : IReviewStore
     public static SqliteReviewStore Open(string dataDirectory, string fileName = "chroma.db")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        var directory = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(directory);
+        var directory = Security.OwnerOnlyFiles.CreateDirectory(dataDirectory);
+        Security.OwnerOnlyFiles.CreateEmptyIfMissing(Path.Combine(directory, fileName));
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, fileName),

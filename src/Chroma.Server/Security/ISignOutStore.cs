@@ -7,7 +7,7 @@ namespace Chroma.Server.Security;
 /// only in one server's memory left a copied cookie valid on the other replicas and again after a restart.
 /// </summary>
 /// <remarks>
-/// Only the SHA-256 of a token is kept, never the token. Rows whose token has expired are deleted with the next
+/// Only the SHA-256 of a token (of its canonical spelling, whatever spelling was sent) is kept, never the token. Rows whose token has expired are deleted with the next
 /// sign-out, so the table holds at most the sign-outs of one session lifetime.
 /// </remarks>
 internal interface ISignOutStore

@@ -27,8 +27,8 @@ internal sealed class SqliteSignOutStore : ISignOutStore
     public static SqliteSignOutStore Open(string dataDirectory, string fileName = "chroma.db")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        var directory = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(directory);
+        var directory = OwnerOnlyFiles.CreateDirectory(dataDirectory);
+        OwnerOnlyFiles.CreateEmptyIfMissing(Path.Combine(directory, fileName));
         var store = new SqliteSignOutStore(new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, fileName),

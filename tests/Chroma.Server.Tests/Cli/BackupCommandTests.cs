@@ -53,6 +53,27 @@ public sealed class BackupCommandTests
 
     [Test]
     [CancelAfter(90_000)]
+    [Platform(Exclude = "Win", Reason = "Unix file modes")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Backup_UsualUmask_TheCopyIsOwnerOnly()
+    {
+        using var data = new TempDirectory();
+        using var target = new TempDirectory();
+        var copy = Path.Combine(target.Path, "private.db");
+        await using (var server = await RunningServer.StartAsync(data.Path))
+        {
+            Assert.That((await server.LogAsync(Records.Batch(Set, Records.Make([1, 2, 3])))).Select(a => a.Error), Has.All.Null);
+        }
+
+        var backup = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", copy, "--json");
+
+        Assert.That(backup.ExitCode, Is.EqualTo(CliExitCode.Success), backup.Error);
+        Assert.That(File.GetUnixFileMode(copy), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), "the copy holds every record and label");
+        Assert.That(JsonDocument.Parse(backup.Output).RootElement.GetProperty("records").GetInt64(), Is.EqualTo(1));
+    }
+
+    [Test]
+    [CancelAfter(90_000)]
     public async Task Backup_DuringIngest_TheCopyIsIntactAndHoldsWholeBatches()
     {
         using var data = new TempDirectory();

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
@@ -80,7 +79,7 @@ public sealed class ExportCommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
         Assert.That(run.Console, Does.Contain("Exported 100 records"));
-        var rows = ParseCsv(await File.ReadAllTextAsync(path));
+        var rows = CsvText.Parse(await File.ReadAllTextAsync(path));
         var header = rows[0];
         Assert.That(header.Take(3), Is.EqualTo(new[] { "id", "set_id", "dataset" }));
         Assert.That(header.Count(h => h.StartsWith('e') && int.TryParse(h.AsSpan(1), out _)), Is.EqualTo(CliTestData.Dimension));
@@ -111,55 +110,4 @@ public sealed class ExportCommandTests
     }
 
     private string Endpoint => _server.Server.Endpoint.ToString();
-
-    /// <summary>RFC 4180: quoted fields may hold commas, doubled quotes and line breaks.</summary>
-    private static List<List<string>> ParseCsv(string text)
-    {
-        var rows = new List<List<string>>();
-        var row = new List<string>();
-        var field = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
-                {
-                    field.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    quoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-            else if (c == '"')
-            {
-                quoted = true;
-            }
-            else if (c == ',')
-            {
-                row.Add(field.ToString());
-                field.Clear();
-            }
-            else if (c == '\n')
-            {
-                row.Add(field.ToString().TrimEnd('\r'));
-                field.Clear();
-                rows.Add(row);
-                row = [];
-            }
-            else
-            {
-                field.Append(c);
-            }
-        }
-
-        return rows;
-    }
 }

@@ -17,21 +17,30 @@ internal sealed class DataDirectoryLock : IDisposable
 
     private readonly FileStream _file;
 
-    private DataDirectoryLock(FileStream file) => _file = file;
+    private DataDirectoryLock(FileStream file, bool openToOthers)
+    {
+        _file = file;
+        OpenToOthers = openToOthers;
+    }
 
     /// <summary>
-    /// Creates <paramref name="dataDirectory"/> when missing and takes its lock; throws
+    /// Gets a value indicating whether users other than the owner and its group may enter the data directory (one the
+    /// operator made so; the server creates it 0700 and leaves an existing one as it is).
+    /// </summary>
+    public bool OpenToOthers { get; }
+
+    /// <summary>
+    /// Creates <paramref name="dataDirectory"/> when missing (owner-only: <see cref="Security.OwnerOnlyFiles"/>) and takes its lock; throws
     /// <see cref="ChromaServerStartException"/> (<see cref="ChromaServerStartFailure.DataDirectory"/>) when another server holds it.
     /// </summary>
     public static DataDirectoryLock Acquire(string dataDirectory)
     {
-        var directory = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(directory);
+        var directory = Security.OwnerOnlyFiles.CreateDirectory(dataDirectory);
         var path = Path.Combine(directory, FileName);
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file = Security.OwnerOnlyFiles.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 4096);
         }
         catch (IOException ex) when (File.Exists(path) && ex is not PathTooLongException)
         {
@@ -54,7 +63,7 @@ internal sealed class DataDirectoryLock : IDisposable
             throw;
         }
 
-        return new DataDirectoryLock(file);
+        return new DataDirectoryLock(file, Security.OwnerOnlyFiles.OpenToOthers(directory));
     }
 
     /// <summary>Releases the lock (the file stays, so a server starting meanwhile never locks a file about to vanish).</summary>

@@ -14,4 +14,9 @@ internal static partial class ServerLog
     // Security.ApiKeyStrength.Warning: says the key's length, never the key.
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Warning}")]
     public static partial void WeakApiKey(ILogger logger, string warning);
+
+    // Once at start: the server creates its data directory 0700, but leaves the modes of one the operator made alone.
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning,
+        Message = "The data directory {DataDirectory} can be entered by every local user (mode {Mode}), so its records, labels and notes can be read wherever a file's own mode allows it; 'chmod 700' it unless that is intended")]
+    public static partial void DataDirectoryOpenToOthers(ILogger logger, string dataDirectory, string mode);
 }

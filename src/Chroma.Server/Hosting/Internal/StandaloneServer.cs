@@ -59,6 +59,12 @@ internal static class StandaloneServer
                 ServerLog.WeakApiKey(logger, weakKey);
             }
 
+            if (app.Services.GetRequiredService<DataDirectoryLock>().OpenToOthers && !OperatingSystem.IsWindows())
+            {
+                var mode = Convert.ToString((int)File.GetUnixFileMode(dataDirectory), 8).PadLeft(4, '0');
+                ServerLog.DataDirectoryOpenToOthers(logger, dataDirectory, mode);
+            }
+
             if (ChromaServerApplication.GetWebEndpoint(app, options) is { } studio)
             {
                 ServerLog.StudioListening(logger, studio);

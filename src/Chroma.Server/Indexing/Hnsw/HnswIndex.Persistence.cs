@@ -11,7 +11,7 @@ internal sealed partial class HnswIndex
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        using (var stream = Security.OwnerOnlyFiles.Open(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             Save(stream);
             stream.Flush(flushToDisk: true);

@@ -47,7 +47,7 @@ internal static class SetIndexFile
     public static void Save(string path, SetIndexHeader header, HnswIndex graph)
     {
         var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        using (var file = Security.OwnerOnlyFiles.Open(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         {
             var hash = new XxHash128();
             using (var hashed = new ChecksummedWriteStream(file, hash))

@@ -54,13 +54,13 @@ internal sealed class RankingFiles
     public long Save(RankingFileHeader header, IReadOnlyList<ScoredEntry> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
-        System.IO.Directory.CreateDirectory(Directory);
+        Security.OwnerOnlyFiles.CreateDirectory(Directory);
         var path = PathOf(header.SetKey);
         var partial = Path.ChangeExtension(path, PartialExtension);
         try
         {
             long bytes;
-            using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+            using (var stream = Security.OwnerOnlyFiles.Open(partial, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
                 // Not flushed to disk (1 GB took 1-3 s of a 5 s shutdown): a file a power loss damaged fails its checksum.
                 RankingFile.Write(stream, header, entries, cancellationToken);

@@ -20,5 +20,5 @@ internal sealed class CleanShutdownMarker(string dataDirectory)
 
     /// <summary>Writes the marker once the database is closed (the time helps a person reading the directory).</summary>
     public void Write(DateTimeOffset now) =>
-        File.WriteAllText(_path, now.ToString("O", System.Globalization.CultureInfo.InvariantCulture) + Environment.NewLine);
+        Security.OwnerOnlyFiles.WriteAllText(_path, now.ToString("O", System.Globalization.CultureInfo.InvariantCulture) + Environment.NewLine);
 }

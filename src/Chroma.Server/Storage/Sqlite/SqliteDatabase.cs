@@ -58,8 +58,7 @@ internal sealed partial class SqliteDatabase : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        var directory = Path.GetFullPath(dataDirectory);
-        Directory.CreateDirectory(directory);
+        var directory = Security.OwnerOnlyFiles.CreateDirectory(dataDirectory);
         var marker = new CleanShutdownMarker(directory);
         var databasePath = Path.Combine(directory, FileName);
         if (!marker.Exists && File.Exists(databasePath))
@@ -68,6 +67,10 @@ internal sealed partial class SqliteDatabase : IDisposable
         }
 
         marker.Remove();
+
+        // Created owner-only before SQLite creates it (after the check above, which asks whether it exists): SQLite gives
+        // its -wal and -shm files the main file's mode.
+        Security.OwnerOnlyFiles.CreateEmptyIfMissing(databasePath);
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, FileName),

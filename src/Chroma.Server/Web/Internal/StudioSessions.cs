@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -26,13 +28,16 @@ internal sealed class StudioSessions
     private const int NonceBytes = 16;
     private const int MacBytes = 32;
 
+    // The length of a token's base64url spelling, unpadded: 56 bytes make 75 characters.
+    private const int TokenChars = ((ExpiryBytes + NonceBytes + MacBytes) * 8 + 5) / 6;
+
     private readonly ApiKeyInterceptor _keys;
     private readonly TimeProvider _time;
     private readonly ISignOutStore _store;
     private readonly byte[]? _secret;
 
-    // Tokens signed out through this server, keyed by the SHA-256 of the token, with their expiry: answered without a
-    // read of the store, and refused here even when the store could not be written.
+    // Tokens signed out through this server, keyed by their digest (Digest), with their expiry: answered without a read
+    // of the store, and refused here even when the store could not be written.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _signedOut = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -76,7 +81,7 @@ internal sealed class StudioSessions
         BinaryPrimitives.WriteInt64LittleEndian(token, (_time.GetUtcNow() + Lifetime).ToUnixTimeMilliseconds());
         RandomNumberGenerator.Fill(token.AsSpan(ExpiryBytes, NonceBytes));
         HMACSHA256.HashData(_secret, token.AsSpan(0, ExpiryBytes + NonceBytes), token.AsSpan(ExpiryBytes + NonceBytes));
-        return Convert.ToBase64String(token).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(token);
     }
 
     /// <summary>
@@ -91,12 +96,12 @@ internal sealed class StudioSessions
             return true;
         }
 
-        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Expiry(token) is not { } expires || expires <= _time.GetUtcNow())
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Verify(token) is not { } bytes || Expiry(bytes) <= _time.GetUtcNow())
         {
             return false;
         }
 
-        var digest = Digest(token!);
+        var digest = Digest(bytes);
         return !_signedOut.ContainsKey(digest) && !await _store.ContainsAsync(digest, context.RequestAborted).ConfigureAwait(false);
     }
 
@@ -107,11 +112,12 @@ internal sealed class StudioSessions
     public async Task SignOutAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Expiry(token) is not { } expires)
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var token) || Verify(token) is not { } bytes)
         {
             return;
         }
 
+        var expires = Expiry(bytes);
         var now = _time.GetUtcNow();
         if (_signedOut.Count >= MaxSignedOut)
         {
@@ -121,7 +127,7 @@ internal sealed class StudioSessions
             }
         }
 
-        var digest = Digest(token!);
+        var digest = Digest(bytes);
         _signedOut[digest] = expires;
         if (expires > now)
         {
@@ -129,31 +135,35 @@ internal sealed class StudioSessions
         }
     }
 
-    // The expiry a well-formed token signed with this server's secret carries, or null.
-    private DateTimeOffset? Expiry(string? token)
+    // The bytes of a token signed with this server's secret, or null. Only the spelling SignIn issues is accepted: the
+    // base64url decoder takes padding and ignores the 2 unused low bits of the last character, so 8 spellings of each
+    // token decoded to the same signed bytes, and a sign-out, kept by digest, voided only the one spelling it was sent
+    // with (probe S, S1). Re-encoding the decoded bytes and comparing refuses every other spelling.
+    private byte[]? Verify(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > 128 || _secret is null)
+        if (string.IsNullOrEmpty(token) || token.Length != TokenChars || _secret is null)
         {
             return null;
         }
 
-        var base64 = token.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
         var bytes = new byte[ExpiryBytes + NonceBytes + MacBytes];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written) || written != bytes.Length)
+        // DecodeFromChars answers a status where TryDecodeFromChars throws on a character outside the alphabet.
+        if (Base64Url.DecodeFromChars(token, bytes, out _, out var written) != OperationStatus.Done || written != bytes.Length
+            || !string.Equals(Base64Url.EncodeToString(bytes), token, StringComparison.Ordinal))
         {
             return null;
         }
 
         Span<byte> mac = stackalloc byte[MacBytes];
         HMACSHA256.HashData(_secret, bytes.AsSpan(0, ExpiryBytes + NonceBytes), mac);
-        if (!CryptographicOperations.FixedTimeEquals(mac, bytes.AsSpan(ExpiryBytes + NonceBytes)))
-        {
-            return null;
-        }
-
-        return DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(bytes));
+        return CryptographicOperations.FixedTimeEquals(mac, bytes.AsSpan(ExpiryBytes + NonceBytes)) ? bytes : null;
     }
 
-    private static string Digest(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    private static DateTimeOffset Expiry(byte[] token) => DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64LittleEndian(token));
+
+    // The key of a signed-out token in memory and in the store: the SHA-256 of the token's canonical spelling, computed
+    // from its bytes, so every spelling of one token has the same digest. It is the digest earlier servers stored (they
+    // hashed the cookie as sent, which for a browser is the token as issued), so sign-outs stored before this version
+    // still hold.
+    private static string Digest(byte[] token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Base64Url.EncodeToString(token))));
 }
