@@ -12,6 +12,7 @@ using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Retention;
 using Chroma.Server.Security;
+using Chroma.Server.Security.Internal;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
@@ -106,6 +107,7 @@ internal static class ChromaServerApplication
             }
 
             startupLogFilter.OpenWhenStarted(app.Lifetime);
+            UseGrpcRequestChecks(app, options);
             MapChromaEndpoints(app);
             if (studio)
             {
@@ -214,7 +216,7 @@ internal static class ChromaServerApplication
         services.AddSingleton(sp =>
         {
             var keys = sp.GetRequiredService<ChromaServerOptions>();
-            return new ApiKeyInterceptor(keys.ApiKey, sp.GetRequiredService<RejectedKeys>(), keys.PreviousApiKey);
+            return new ApiKeyCheck(keys.ApiKey, sp.GetRequiredService<RejectedKeys>(), keys.PreviousApiKey, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<StorageOutageInterceptor>();
         services.AddSingleton<ServerFaultInterceptor>();
@@ -232,10 +234,6 @@ internal static class ChromaServerApplication
             grpc.Interceptors.Add<GrpcActivityInterceptor>();
             grpc.Interceptors.Add<StorageOutageInterceptor>();
             grpc.Interceptors.Add<ServerFaultInterceptor>();
-            if (options.ApiKey is not null)
-            {
-                grpc.Interceptors.Add<ApiKeyInterceptor>();
-            }
         });
         services.AddOptions<GrpcServiceOptions>()
             .Configure<LimitsOptions>((grpc, limits) => grpc.MaxReceiveMessageSize = limits.MaxMessageBytes);
@@ -340,6 +338,15 @@ internal static class ChromaServerApplication
                 ?? SqliteReviewStore.Open(sp.GetRequiredService<ChromaServerOptions>().DataDirectory);
         });
         services.AddSingleton<LabelingService>();
+    }
+
+    // Before gRPC reads a call's message (after routing, which the host runs first): the API key from the headers alone.
+    private static void UseGrpcRequestChecks(WebApplication app, ChromaServerOptions options)
+    {
+        if (options.ApiKey is not null)
+        {
+            app.UseMiddleware<GrpcApiKeyMiddleware>();
+        }
     }
 
     private static void MapChromaEndpoints(WebApplication app)
