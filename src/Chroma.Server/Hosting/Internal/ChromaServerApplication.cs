@@ -18,6 +18,7 @@ using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Validation;
+using Chroma.Server.Validation.Internal;
 using Chroma.Server.Web;
 using Chroma.Server.Web.Internal;
 using Grpc.AspNetCore.Server;
@@ -340,13 +341,16 @@ internal static class ChromaServerApplication
         services.AddSingleton<LabelingService>();
     }
 
-    // Before gRPC reads a call's message (after routing, which the host runs first): the API key from the headers alone.
+    // Before gRPC reads a call's message (after routing, which the host runs first): the API key from the headers alone,
+    // then the size of a single request message from its frame header.
     private static void UseGrpcRequestChecks(WebApplication app, ChromaServerOptions options)
     {
         if (options.ApiKey is not null)
         {
             app.UseMiddleware<GrpcApiKeyMiddleware>();
         }
+
+        app.UseMiddleware<GrpcMessageSizeMiddleware>();
     }
 
     private static void MapChromaEndpoints(WebApplication app)
