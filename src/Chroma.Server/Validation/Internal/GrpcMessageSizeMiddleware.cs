@@ -48,6 +48,12 @@ internal sealed class GrpcMessageSizeMiddleware
         }
 
         var length = context.Request.ContentLength is > 0 and var contentLength ? contentLength - FrameHeaderBytes : await PeekMessageLengthAsync(context).ConfigureAwait(false);
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away (or its deadline passed) before sending a frame header: nothing to answer.
+            return;
+        }
+
         if (length > _maxMessageBytes)
         {
             await GrpcTrailersOnlyResponse.WriteAsync(context, new Status(StatusCode.ResourceExhausted,
