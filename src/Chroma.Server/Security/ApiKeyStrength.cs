@@ -1,10 +1,10 @@
 namespace Chroma.Server.Security;
 
 /// <summary>
-/// The start-up check of the configured API key's length. gRPC calls with a wrong key are refused and counted
-/// (<see cref="RejectedKeys"/>) but not throttled: a limit per address would also lock out the right clients behind that
-/// address (a NAT, a host running a client with a stale key beside one with the right key), so the key's length is
-/// the defence, and a short one is said at start.
+/// The start-up check of the configured API key's length. Wrong keys are limited per address (gRPC:
+/// <see cref="ApiKeyCheck.GrpcFailuresAllowed"/> a minute; Studio's sign-in: 5 a minute), which makes guessing a long random
+/// key hopeless but cannot make a short or guessable one safe (many addresses guess in parallel), so a short key is
+/// said at start. The server still starts with it: refusing would break servers that run with one today.
 /// </summary>
 internal static class ApiKeyStrength
 {
@@ -18,5 +18,7 @@ internal static class ApiKeyStrength
     public static string? Warning(string? apiKey) =>
         apiKey is null || apiKey.Length >= RecommendedLength
             ? null
-            : $"Chroma:ApiKey has {apiKey.Length} characters: use at least {RecommendedLength} random ones (e.g. `openssl rand -base64 24`); gRPC calls with a wrong key are refused and counted, not throttled";
+            : $"Chroma:ApiKey has only {apiKey.Length} characters, short enough to be guessed: use at least {RecommendedLength} random ones " +
+              "(e.g. the output of `openssl rand -hex 32`). The server runs with it, but wrong keys are only slowed down " +
+              $"({ApiKeyCheck.GrpcFailuresAllowed} a minute per address over gRPC, 5 on Studio's sign-in), which does not protect a short key";
 }

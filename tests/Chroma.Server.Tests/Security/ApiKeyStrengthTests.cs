@@ -11,7 +11,7 @@ public sealed class ApiKeyStrengthTests
     {
         var warning = ApiKeyStrength.Warning("k3y-secret");
 
-        Assert.That(warning, Does.StartWith("Chroma:ApiKey has 10 characters: use at least 16").And.Not.Contain("k3y-secret"));
+        Assert.That(warning, Does.StartWith("Chroma:ApiKey has only 10 characters, short enough to be guessed: use at least 16").And.Contain("openssl rand -hex 32").And.Not.Contain("k3y-secret"));
     }
 
     [TestCase(null)]

@@ -118,12 +118,12 @@ public sealed class ApiKeyTests
     [TestCase("s3cret-key ", ExpectedResult = false)]
     [TestCase(Key, ExpectedResult = true)]
     public bool IsValidKey_Cases(string? presented) =>
-        new ApiKeyInterceptor(Key).IsValidKey(presented);
+        new ApiKeyCheck(Key).IsValidKey(presented);
 
     [TestCase(null, ExpectedResult = false)]
     [TestCase("old", ExpectedResult = true)]
     [TestCase(Key, ExpectedResult = true)]
     [TestCase("ol", ExpectedResult = false)]
     public bool IsValidKey_WithAPreviousKey_Cases(string? presented) =>
-        new ApiKeyInterceptor(Key, previousApiKey: "old").IsValidKey(presented);
+        new ApiKeyCheck(Key, previousApiKey: "old").IsValidKey(presented);
 }

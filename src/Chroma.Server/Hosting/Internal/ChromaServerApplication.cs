@@ -12,11 +12,13 @@ using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Recommendations.Serving;
 using Chroma.Server.Retention;
 using Chroma.Server.Security;
+using Chroma.Server.Security.Internal;
 using Chroma.Server.Services;
 using Chroma.Server.Services.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Validation;
+using Chroma.Server.Validation.Internal;
 using Chroma.Server.Web;
 using Chroma.Server.Web.Internal;
 using Grpc.AspNetCore.Server;
@@ -106,6 +108,7 @@ internal static class ChromaServerApplication
             }
 
             startupLogFilter.OpenWhenStarted(app.Lifetime);
+            UseGrpcRequestChecks(app, options);
             MapChromaEndpoints(app);
             if (studio)
             {
@@ -214,7 +217,7 @@ internal static class ChromaServerApplication
         services.AddSingleton(sp =>
         {
             var keys = sp.GetRequiredService<ChromaServerOptions>();
-            return new ApiKeyInterceptor(keys.ApiKey, sp.GetRequiredService<RejectedKeys>(), keys.PreviousApiKey);
+            return new ApiKeyCheck(keys.ApiKey, sp.GetRequiredService<RejectedKeys>(), keys.PreviousApiKey, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<StorageOutageInterceptor>();
         services.AddSingleton<ServerFaultInterceptor>();
@@ -232,10 +235,6 @@ internal static class ChromaServerApplication
             grpc.Interceptors.Add<GrpcActivityInterceptor>();
             grpc.Interceptors.Add<StorageOutageInterceptor>();
             grpc.Interceptors.Add<ServerFaultInterceptor>();
-            if (options.ApiKey is not null)
-            {
-                grpc.Interceptors.Add<ApiKeyInterceptor>();
-            }
         });
         services.AddOptions<GrpcServiceOptions>()
             .Configure<LimitsOptions>((grpc, limits) => grpc.MaxReceiveMessageSize = limits.MaxMessageBytes);
@@ -340,6 +339,18 @@ internal static class ChromaServerApplication
                 ?? SqliteReviewStore.Open(sp.GetRequiredService<ChromaServerOptions>().DataDirectory);
         });
         services.AddSingleton<LabelingService>();
+    }
+
+    // Before gRPC reads a call's message (after routing, which the host runs first): the API key from the headers alone,
+    // then the size of a single request message from its frame header.
+    private static void UseGrpcRequestChecks(WebApplication app, ChromaServerOptions options)
+    {
+        if (options.ApiKey is not null)
+        {
+            app.UseMiddleware<GrpcApiKeyMiddleware>();
+        }
+
+        app.UseMiddleware<GrpcMessageSizeMiddleware>();
     }
 
     private static void MapChromaEndpoints(WebApplication app)

@@ -23,6 +23,12 @@ internal sealed class StudioSessions
     /// <summary>How long a session lasts after sign-in.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
+    /// <summary>Wrong keys one address may send to the sign-in within <see cref="SignInWindow"/> before it gets 429.</summary>
+    public const int SignInFailuresAllowed = 5;
+
+    /// <summary>How long wrong sign-in keys count against an address.</summary>
+    public static readonly TimeSpan SignInWindow = TimeSpan.FromMinutes(1);
+
     private const int MaxSignedOut = 10_000;
     private const int ExpiryBytes = 8;
     private const int NonceBytes = 16;
@@ -31,7 +37,7 @@ internal sealed class StudioSessions
     // The length of a token's base64url spelling, unpadded: 56 bytes make 75 characters.
     private const int TokenChars = ((ExpiryBytes + NonceBytes + MacBytes) * 8 + 5) / 6;
 
-    private readonly ApiKeyInterceptor _keys;
+    private readonly ApiKeyCheck _keys;
     private readonly TimeProvider _time;
     private readonly ISignOutStore _store;
     private readonly byte[]? _secret;
@@ -44,7 +50,7 @@ internal sealed class StudioSessions
     /// Creates the sessions of a server whose API key <paramref name="keys"/> checks; sign-outs are kept in
     /// <paramref name="store"/>.
     /// </summary>
-    public StudioSessions(ApiKeyInterceptor keys, TimeProvider time, ISignOutStore store)
+    public StudioSessions(ApiKeyCheck keys, TimeProvider time, ISignOutStore store)
     {
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(store);
@@ -53,11 +59,11 @@ internal sealed class StudioSessions
         _time = time;
         _store = store;
         _secret = keys.DeriveSecret("chroma-studio-session-v1");
-        Throttle = new SignInThrottle(time);
+        Throttle = new WrongKeyThrottle(time, SignInFailuresAllowed, SignInWindow);
     }
 
     /// <summary>Gets the limit on wrong keys per address.</summary>
-    public SignInThrottle Throttle { get; }
+    public WrongKeyThrottle Throttle { get; }
 
     /// <summary>Counts a sign-in refused for its key, or throttled (said in the log at most once a minute).</summary>
     public void Rejected(System.Net.IPAddress? address) => _keys.ReportRejected("Studio sign-in", address);
