@@ -63,7 +63,8 @@ internal interface IRecordStore : IDisposable
 
     /// <summary>
     /// Ids of up to <paramref name="limit"/> live records of <paramref name="dataset"/> whose timestamp is before
-    /// <paramref name="beforeUnixMs"/>, oldest sequence first (what a retention rule deletes next).
+    /// <paramref name="beforeUnixMs"/>, oldest sequence first (what a retention rule deletes next); records with a label
+    /// (the labeling loop's) are never among them.
     /// </summary>
     IReadOnlyList<string> FindExpiredIds(StoredEmbeddingSet set, string dataset, long beforeUnixMs, int limit);
 

@@ -1,3 +1,4 @@
+using Chroma.Server.Labeling;
 using Chroma.Server.Retention;
 using Chroma.Server.Storage;
 using Chroma.Server.Tests.TestSupport;
@@ -44,6 +45,35 @@ public abstract partial class StoreContractTests
             Assert.That(_fixture.Scores.ReadScores(set).Select(s => s.Record.Id), Is.EquivalentTo(recent.Select(r => r.Id.ToLowerInvariant())), "scores went with the records");
             Assert.That(_fixture.Store.ReadDeletedSequences(set, long.MaxValue), Has.Count.EqualTo(7), "tombstones kept");
             Assert.That(run, Is.EqualTo(new RetentionRun(set.Key, "production", now.ToUnixTimeMilliseconds(), 0, 7)), "last run: 0 deleted, 7 in all");
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_LabeledRecordsPastTheAge_KeptWithTheirLabelsWhileTheOthersGo(CancellationToken cancellationToken)
+    {
+        // Arrange: 6 production records 40 days old; 2 labeled, 1 only dismissed (reviewed, no label).
+        var now = _fixture.Clock.GetUtcNow();
+        var old = Aged(Records.Sequence(6, start: 100), "production", now - (40 * Day));
+        await _fixture.IngestAsync(Records.Set(), [.. old]);
+        var set = _fixture.RequireSet(Records.Set());
+        var stored = _fixture.Store.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        using var ownReviews = _fixture.Storage.Reviews is null ? SqliteReviewStore.Open(_fixture.Directory.Path) : null;
+        var reviews = _fixture.Storage.Reviews ?? ownReviews!;
+        var at = now.ToUnixTimeMilliseconds();
+        await reviews.SaveLabelsAsync(set.Key, [.. stored.Take(2).Select(r => new LabelWrite(r.Sequence, r.Record.Id, "7", null))], "ana", at, cancellationToken);
+        await reviews.SaveStateAsync(set.Key, [(stored[2].Sequence, stored[2].Record.Id)], ReviewState.Dismissed, "ana", at, cancellationToken);
+        using var worker = Worker(new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = 30 * Day }, batchSize: 1);
+
+        // Act: batches of one, so a batch of labeled records alone cannot end the run early.
+        var deleted = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        var left = _fixture.Store.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        Assert.Multiple(() =>
+        {
+            Assert.That(deleted, Is.EqualTo(4), "the dismissed record and the 3 unreviewed ones");
+            Assert.That(left.Select(r => r.Record.Id), Is.EquivalentTo(stored.Take(2).Select(r => r.Record.Id)), "a label is a person's work: kept");
+            Assert.That(reviews.ReadLabeled(set.Key, 0, 10).Select(r => r.Label), Is.EqualTo(new[] { "7", "7" }));
         });
     }
 

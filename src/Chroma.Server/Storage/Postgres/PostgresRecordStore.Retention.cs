@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace Chroma.Server.Storage.Postgres;
 
-/// <summary>What retention reads: records past their age.</summary>
+/// <summary>What retention reads: records past their age, labeled ones left out.</summary>
 internal sealed partial class PostgresRecordStore
 {
     /// <inheritdoc />
@@ -13,9 +13,11 @@ internal sealed partial class PostgresRecordStore
         using var connection = _database.OpenConnection();
 
         // The (set, dataset, deleted, sequence) index walks the dataset oldest first; old records come first in practice.
+        // A labeled record is a person's work and stays (probe T's T9): it leaves only when deleted by hand.
         using var command = new NpgsqlCommand("""
-            SELECT record_id FROM records
+            SELECT record_id FROM records r
             WHERE set_key = $1 AND dataset = $2 AND NOT deleted AND timestamp_ms < $3 AND timestamp_ms <> 0
+              AND NOT EXISTS (SELECT 1 FROM record_reviews v WHERE v.set_key = r.set_key AND v.sequence = r.sequence AND v.label IS NOT NULL)
             ORDER BY sequence LIMIT $4;
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = set.Key });

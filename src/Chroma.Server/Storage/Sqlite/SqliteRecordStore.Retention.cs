@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Chroma.Server.Storage.Sqlite;
 
-/// <summary>What retention reads: records past their age.</summary>
+/// <summary>What retention reads: records past their age, labeled ones left out.</summary>
 internal sealed partial class SqliteRecordStore
 {
     /// <inheritdoc />
@@ -14,9 +14,12 @@ internal sealed partial class SqliteRecordStore
         using var command = connection.CreateCommand();
 
         // The (set, dataset, deleted, sequence) index walks the dataset oldest first; old records come first in practice.
-        command.CommandText = """
-            SELECT record_id FROM records
+        // A labeled record is a person's work and stays (probe T's T9): it leaves only when deleted by hand. The review
+        // store makes its table on first use, so a database that never had one has no labeled record to keep.
+        command.CommandText = $"""
+            SELECT record_id FROM records r
             WHERE set_key = $set AND dataset = $dataset AND deleted = 0 AND timestamp_ms < $before AND timestamp_ms <> 0
+            {(HasReviewTable(connection) ? "AND NOT EXISTS (SELECT 1 FROM record_reviews v WHERE v.set_key = r.set_key AND v.sequence = r.sequence AND v.label IS NOT NULL)" : string.Empty)}
             ORDER BY sequence LIMIT $limit;
             """;
         command.Parameters.AddWithValue("$set", set.Key);
@@ -31,5 +34,12 @@ internal sealed partial class SqliteRecordStore
         }
 
         return ids;
+    }
+
+    private static bool HasReviewTable(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_reviews';";
+        return command.ExecuteScalar() is not null;
     }
 }
