@@ -15,7 +15,17 @@ internal sealed partial class SqliteDatabase
             return;
         }
 
-        Checking(logger, databasePath, mode, CheckName(mode));
+        var check = CheckName(mode);
+        if (SchemaVersionInHeader(databasePath) is > 0 and < FirstVersionWithCleanStopMark)
+        {
+            // Servers of that schema mostly predate the mark (December 1): its absence says nothing of how they stopped.
+            CheckingOlderVersion(logger, databasePath, mode, check);
+        }
+        else
+        {
+            Checking(logger, databasePath, mode, check);
+        }
+
         var started = timeProvider.GetTimestamp();
         var problems = DatabaseIntegrityCheck.Run(databasePath, mode);
         var seconds = timeProvider.GetElapsedTime(started).TotalSeconds;
@@ -28,12 +38,37 @@ internal sealed partial class SqliteDatabase
         CheckPassed(logger, mode, seconds);
     }
 
+    // The schema version after which every server left the clean-stop mark (the mark came within schema 2).
+    private const int FirstVersionWithCleanStopMark = 3;
+
+    // The schema version as the file's header holds it (SQLite's user_version, 4 bytes big-endian at offset 60), read
+    // without opening the database; 0 when the file is shorter or cannot be read.
+    private static int SchemaVersionInHeader(string databasePath)
+    {
+        try
+        {
+            using var file = new FileStream(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Span<byte> header = stackalloc byte[64];
+            return file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length
+                ? System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header[60..])
+                : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     private static string CheckName(IntegrityCheckMode mode) =>
         mode == IntegrityCheckMode.Full ? "a scan of the write-ahead log, then SQLite's integrity_check" : "a scan of the write-ahead log, then SQLite's quick_check";
 
     [LoggerMessage(EventId = 24, Level = LogLevel.Warning,
         Message = "The last server to use {Path} did not stop cleanly; checking it before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
     private static partial void Checking(ILogger logger, string path, IntegrityCheckMode mode, string check);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information,
+        Message = "{Path} was last written by a Chroma server from before December 2, which left no mark of a clean stop; checking it once before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
+    private static partial void CheckingOlderVersion(ILogger logger, string path, IntegrityCheckMode mode, string check);
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Information,
         Message = "The {Mode} integrity check found no damage in {Seconds:F1} s; the database is served")]
