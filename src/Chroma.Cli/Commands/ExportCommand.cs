@@ -29,12 +29,15 @@ internal sealed class ExportCommand : ICliCommand
         }
 
         var dimension = set?.Descriptor.Dimension ?? 0;
+
+        // On each JSON line, so a file cut, filtered or joined line by line still says how its set measures distance.
+        var metric = set is null ? null : MetricText.Of(set.Descriptor.Metric);
         var total = await context.Client.CountAsync(target.SetId, dataset, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await target.WriteAsync(context, "records", async (output, toFile) =>
         {
             if (!toFile || arguments.Json)
             {
-                return await ExportAsync(context, output, target.Csv ? dimension : null, target.SetId, dataset, pageSize, _ => { }, cancellationToken).ConfigureAwait(false);
+                return await ExportAsync(context, output, target.Csv ? dimension : null, metric, target.SetId, dataset, pageSize, _ => { }, cancellationToken).ConfigureAwait(false);
             }
 
             return await context.Console.Progress()
@@ -42,7 +45,7 @@ internal sealed class ExportCommand : ICliCommand
                 .StartAsync(async progress =>
                 {
                     var task = progress.AddTask(Markup.Escape($"export {target.SetId}"), maxValue: Math.Max(1, total));
-                    var count = await ExportAsync(context, output, target.Csv ? dimension : null, target.SetId, dataset, pageSize, n => task.Increment(n), cancellationToken).ConfigureAwait(false);
+                    var count = await ExportAsync(context, output, target.Csv ? dimension : null, metric, target.SetId, dataset, pageSize, n => task.Increment(n), cancellationToken).ConfigureAwait(false);
                     task.Value = task.MaxValue;
                     return count;
                 }).ConfigureAwait(false);
@@ -53,6 +56,7 @@ internal sealed class ExportCommand : ICliCommand
         CliContext context,
         TextWriter output,
         int? csvDimension,
+        string? metric,
         string setId,
         string? dataset,
         int pageSize,
@@ -74,7 +78,7 @@ internal sealed class ExportCommand : ICliCommand
                 }
                 else
                 {
-                    await CliJson.WriteLineAsync(output, record).ConfigureAwait(false);
+                    await CliJson.WriteLineAsync(output, record with { Metric = metric }).ConfigureAwait(false);
                 }
             }
 

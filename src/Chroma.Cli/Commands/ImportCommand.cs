@@ -9,7 +9,8 @@ namespace Chroma.Server.Cli.Commands;
 /// <c>import</c>: records from a JSON-lines file (the format <c>export --format jsonl</c> writes)
 /// into a set, in acknowledged batches. Records keep their ids, so importing a file twice stores
 /// each record once. The import stops at the first rejected batch, unless <c>--skip-invalid</c>: then records the
-/// server refuses as invalid are skipped (each listed with its line and reason) and the rest is stored.
+/// server refuses as invalid are skipped (each listed with its line and reason) and the rest is stored. A new set is
+/// created with the distance metric the file's lines carry (or <c>--metric</c>); an existing set must have that metric.
 /// </summary>
 internal sealed class ImportCommand : ICliCommand
 {
@@ -17,7 +18,7 @@ internal sealed class ImportCommand : ICliCommand
     public string Name => "import";
 
     /// <inheritdoc />
-    public string Usage => "import --set MODEL/VERSION/LAYER --in FILE.jsonl [--batch-size 500] [--skip-invalid] [--json]";
+    public string Usage => "import --set MODEL/VERSION/LAYER --in FILE.jsonl [--metric l2|cosine] [--batch-size 500] [--skip-invalid] [--json]";
 
     // Skipped records listed one by one on the console (all of them go into --json's output).
     private const int SkippedShown = 20;
@@ -35,13 +36,17 @@ internal sealed class ImportCommand : ICliCommand
             throw new CliUsageException($"--in '{path}' does not exist");
         }
 
-        var records = ReadRecords(path);
+        var (records, fileMetric) = ReadRecords(path);
         if (records.Count == 0)
         {
             throw new CliUsageException($"--in '{path}' holds no records");
         }
 
-        var set = new EmbeddingSetDescriptor(model, version, layer, records[0].Embedding.Length);
+        var setId = $"{model}/{version}/{layer}";
+        var metric = await ChooseMetricAsync(context, setId, path, fileMetric, cancellationToken).ConfigureAwait(false);
+
+        // Named explicitly (not left Unspecified): a set another client creates meanwhile with the other metric refuses the batch.
+        var set = new EmbeddingSetDescriptor(model, version, layer, records[0].Embedding.Length) { Metric = metric };
         var options = new ImportOptions { BatchSize = batchSize, SkipInvalidRecords = arguments.Get("skip-invalid") is not null };
         ImportResult outcome;
         if (arguments.Json)
@@ -60,14 +65,13 @@ internal sealed class ImportCommand : ICliCommand
                 }).ConfigureAwait(false);
         }
 
-        var setId = $"{model}/{version}/{layer}";
         var error = outcome.Error is null ? null
             : outcome.ErrorIsRecord ? $"{outcome.Error} (record {outcome.ErrorRecordIndex + 1} of the file)"
             : $"{outcome.Error} (the batch starting at record {outcome.ErrorRecordIndex + 1} of the file)";
         var skipped = outcome.Skipped.Select(r => new { line = r.Index + 1, r.Id, r.Message }).ToList();
         if (arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { setId, records = records.Count, outcome.Accepted, outcome.Duplicates, Skipped = skipped, Error = error }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(context.Output, new { setId, metric = MetricText.Of(metric), records = records.Count, outcome.Accepted, outcome.Duplicates, Skipped = skipped, Error = error }).ConfigureAwait(false);
         }
         else
         {
@@ -84,9 +88,10 @@ internal sealed class ImportCommand : ICliCommand
             if (outcome.Error is null)
             {
                 context.Console.MarkupLine(
-                    "Imported [bold]{0:N0}[/] records into {1} ({2:N0} already there{3})",
+                    "Imported [bold]{0:N0}[/] records into {1}, {2} ({3:N0} already there{4})",
                     outcome.Accepted,
                     Markup.Escape(setId),
+                    MetricText.Of(metric),
                     outcome.Duplicates,
                     skipped.Count > 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", {skipped.Count:N0} invalid skipped") : string.Empty);
             }
@@ -114,9 +119,52 @@ internal sealed class ImportCommand : ICliCommand
         return (parts[0], parts[1], parts[2]);
     }
 
-    private static List<ImportRecord> ReadRecords(string path)
+    /// <summary>
+    /// The metric the set is created with: the file's (or <c>--metric</c>, which must agree with it); an existing set keeps
+    /// its own, which must be the same. A cosine set created as L2 (the default of a set created without one) would answer
+    /// FindNearest and the recommendations' neighbour signals by the wrong distance, and nothing would say so.
+    /// </summary>
+    private static async Task<DistanceMetric> ChooseMetricAsync(
+        CliContext context, string setId, string path, FileMetric? inFile, CancellationToken cancellationToken)
+    {
+        DistanceMetric? asked = null;
+        if (context.Arguments.Get("metric") is { } text)
+        {
+            asked = MetricText.TryParse(text, out var parsed) ? parsed : throw new CliUsageException($"--metric must be {MetricText.Choices} (got '{text}')");
+        }
+
+        if (asked is { } option && inFile is { } file && option != file.Metric)
+        {
+            throw new CliUsageException(
+                $"--metric {MetricText.Of(option)} disagrees with '{path}', whose records come from a {MetricText.Of(file.Metric)} set (line {file.Line}); "
+                + "leave --metric out to import them with the metric they were exported with");
+        }
+
+        var wanted = asked ?? inFile?.Metric;
+        var sets = await context.Client.ListSetsAsync(cancellationToken).ConfigureAwait(false);
+        if (sets.FirstOrDefault(s => s.SetId == setId) is { } existing)
+        {
+            var has = existing.Descriptor.Metric == DistanceMetric.Cosine ? DistanceMetric.Cosine : DistanceMetric.L2;
+            if (wanted is { } metric && metric != has)
+            {
+                var source = asked is null ? $"'{path}' holds records of a {MetricText.Of(metric)} set (line {inFile!.Value.Line})" : $"--metric is {MetricText.Of(metric)}";
+                throw new CliUsageException(
+                    $"{setId} already exists with metric {MetricText.Of(has)}, and {source}: a set's metric is fixed when it is created; "
+                    + "import into a new set (another --set) to keep the records' metric");
+            }
+
+            return has;
+        }
+
+        return wanted ?? throw new CliUsageException(
+            $"'{path}' does not say which distance metric its set uses (exports by earlier versions of chroma-server do not), and {setId} "
+            + "does not exist yet: pass --metric l2 or --metric cosine, the metric of the set it was exported from ('chroma-server sets' on that server lists it)");
+    }
+
+    private static (List<ImportRecord> Records, FileMetric? Metric) ReadRecords(string path)
     {
         var records = new List<ImportRecord>();
+        FileMetric? metric = null;
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -126,10 +174,35 @@ internal sealed class ImportCommand : ICliCommand
                 continue;
             }
 
-            records.Add(ToRecord(ReadLine(line, lineNumber, path), lineNumber, path));
+            var view = ReadLine(line, lineNumber, path);
+            metric = ReadMetric(view, metric, lineNumber, path);
+            records.Add(ToRecord(view, lineNumber, path));
         }
 
-        return records;
+        return (records, metric);
+    }
+
+    // Lines without a metric (an export by an earlier version) take the others'; two metrics in one file are two sets.
+    private static FileMetric? ReadMetric(RecordView view, FileMetric? known, int lineNumber, string path)
+    {
+        if (view.Metric is null)
+        {
+            return known;
+        }
+
+        if (!MetricText.TryParse(view.Metric, out var metric))
+        {
+            throw new CliUsageException($"line {lineNumber} of '{path}' has metric '{view.Metric}': export writes {MetricText.Choices}");
+        }
+
+        if (known is { } first && first.Metric != metric)
+        {
+            throw new CliUsageException(
+                $"line {lineNumber} of '{path}' has metric {MetricText.Of(metric)}, line {first.Line} {MetricText.Of(first.Metric)}: "
+                + "a set has one metric, so these records come from two sets; import each set's export on its own");
+        }
+
+        return known ?? new FileMetric(metric, lineNumber);
     }
 
     // One line of export's JSONL; other JSON (export-labels' lines, a CSV row, a JSON array) is refused naming the line.
@@ -205,6 +278,9 @@ internal sealed class ImportCommand : ICliCommand
             Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(view.TimestampUnixMs),
         };
     }
+
+    /// <summary>The metric the file's lines carry, and the first line that said so (for messages).</summary>
+    private readonly record struct FileMetric(DistanceMetric Metric, int Line);
 
     /// <summary>Reports progress on the importing thread (<see cref="Progress{T}"/> would post it elsewhere, late).</summary>
     private sealed class ImmediateProgress(Action<int> report) : IProgress<int>

@@ -15,6 +15,13 @@ internal sealed record RecordView(
     IReadOnlyDictionary<string, string>? Metadata,
     IReadOnlyList<float>? Embedding)
 {
+    /// <summary>
+    /// Gets the distance metric of the record's set (<c>l2</c> or <c>cosine</c>, <see cref="SetView"/>'s spelling): written on
+    /// each line of <c>export --format jsonl</c> so that <c>import</c> creates the set as it was; null (left out) elsewhere,
+    /// and in exports from versions that did not write it.
+    /// </summary>
+    public string? Metric { get; init; }
+
     /// <summary>Maps a record the client read; empty strings and lists become null (left out of JSON).</summary>
     public static RecordView From(ChromaRecord record)
     {

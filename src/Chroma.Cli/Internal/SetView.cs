@@ -28,7 +28,7 @@ internal sealed record SetView(
             descriptor.ModelVersion,
             descriptor.Layer,
             descriptor.Dimension,
-            descriptor.Metric == DistanceMetric.Cosine ? "cosine" : "l2",
+            MetricText.Of(descriptor.Metric),
             info.TotalRecords,
             info.Datasets.ToDictionary(d => d.Dataset, d => d.Count, StringComparer.Ordinal),
             info.Created.ToUnixTimeMilliseconds(),

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Chroma.Server.Storage.Sqlite;
+using Chroma.Server.Storage.Sqlite.Internal;
 using Chroma.Server.Cli.Internal;
 using Chroma.Server.Storage;
 using Spectre.Console;
@@ -7,7 +9,8 @@ namespace Chroma.Server.Cli.Commands;
 
 /// <summary>
 /// <c>check</c>: the integrity check a server runs after an unclean shutdown, on demand and offline (no server needed;
-/// nothing is changed). Exit code 0 when the database is intact, 7 when it is damaged.
+/// nothing is changed). Exit code 0 when the database is intact, 7 when it is damaged. An intact database's schema
+/// version is named too, with what this version's server would do to it (an upgrade is for good).
 /// </summary>
 internal sealed class CheckCommand : ICliCommand
 {
@@ -25,13 +28,19 @@ internal sealed class CheckCommand : ICliCommand
 
         var mode = context.Arguments.Get("full") is not null ? IntegrityCheckMode.Full : IntegrityCheckMode.Quick;
         var problems = await Task.Run(() => DatabaseIntegrityCheck.Run(databasePath, mode), cancellationToken).ConfigureAwait(false);
+
+        // Only of an intact database: a damaged one may not answer, and its damage is the news.
+        int? schemaVersion = problems.Count == 0 ? SqliteSchema.ReadVersion(databasePath) : null;
         if (context.Arguments.Json)
         {
-            await CliJson.WriteLineAsync(context.Output, new { database = databasePath, mode = mode.ToString(), intact = problems.Count == 0, problems }).ConfigureAwait(false);
+            await CliJson.WriteLineAsync(
+                context.Output,
+                new { database = databasePath, mode = mode.ToString(), intact = problems.Count == 0, schemaVersion, serverSchemaVersion = SqliteSchema.CurrentVersion, problems }).ConfigureAwait(false);
         }
         else if (problems.Count == 0)
         {
-            context.Console.MarkupLine("[green]intact[/] {0} ({1} check)", Markup.Escape(databasePath), mode.ToString().ToLowerInvariant());
+            context.Console.MarkupLine(
+                "[green]intact[/] {0} ({1} check), {2}", Markup.Escape(databasePath), mode.ToString().ToLowerInvariant(), Markup.Escape(DescribeSchema(schemaVersion!.Value)));
         }
         else
         {
@@ -44,4 +53,13 @@ internal sealed class CheckCommand : ICliCommand
 
         return problems.Count == 0 ? CliExitCode.Success : CliExitCode.DatabaseDamaged;
     }
+
+    private static string DescribeSchema(int version) => version switch
+    {
+        SqliteSchema.CurrentVersion => string.Create(CultureInfo.InvariantCulture, $"schema version {version}, this server's"),
+        < SqliteSchema.CurrentVersion => string.Create(CultureInfo.InvariantCulture,
+            $"schema version {version}: this server migrates it to {SqliteSchema.CurrentVersion} when it starts on it (or with 'chroma-server migrate'), after which earlier versions no longer start on it"),
+        _ => string.Create(CultureInfo.InvariantCulture,
+            $"schema version {version}, written by a newer server: this one (schema {SqliteSchema.CurrentVersion}) does not start on it"),
+    };
 }

@@ -44,6 +44,9 @@ internal sealed class RecordStorage : IDisposable
     /// <summary>Gets Studio's sign-outs kept in this database for every server sharing it, or null (SQLite: the server opens its own).</summary>
     public Security.ISignOutStore? SignOuts { get; }
 
+    /// <summary>Gets what opening the database did to its schema (the server logs an upgrade once at start).</summary>
+    public SchemaMigration Migration { get; init; }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -157,7 +157,7 @@ public sealed class ImportCommandTests
         var path = Path.Combine(folder.Path, "mixed.jsonl");
         await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
 
-        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--json");
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--metric", "l2", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
         using var document = JsonDocument.Parse(run.Output);
@@ -174,7 +174,7 @@ public sealed class ImportCommandTests
         var path = Path.Combine(folder.Path, "mixed.jsonl");
         await File.WriteAllLinesAsync(path, ["{\"dataset\":\"training\",\"embedding\":[1,2]}", "{\"dataset\":\"training\",\"embedding\":[1,2,3]}"]);
 
-        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path);
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--metric", "l2");
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
         Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
@@ -198,7 +198,7 @@ public sealed class ImportCommandTests
             $"{{\"dataset\":\"training\",\"label\":\"{longLabel}\",\"embedding\":[5,6]}}",
             "{\"dataset\":\"training\",\"label\":\"b\",\"embedding\":[7,8]}",
         ]);
-        string[] arguments = ["import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--batch-size", "2", "--skip-invalid"];
+        string[] arguments = ["import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--metric", "l2", "--batch-size", "2", "--skip-invalid"];
 
         // Act
         var run = await CliRun.RunAsync(json ? [.. arguments, "--json"] : arguments);

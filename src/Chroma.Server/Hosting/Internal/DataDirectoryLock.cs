@@ -15,6 +15,8 @@ internal sealed class DataDirectoryLock : IDisposable
     /// <summary>The lock file's name in the data directory.</summary>
     public const string FileName = "chroma.lock";
 
+    private const string ServerAdvice = "stop that server first, or give this one its own Chroma:DataDirectory (Chroma__DataDirectory)";
+
     private readonly FileStream _file;
 
     private DataDirectoryLock(FileStream file, bool openToOthers)
@@ -33,7 +35,9 @@ internal sealed class DataDirectoryLock : IDisposable
     /// Creates <paramref name="dataDirectory"/> when missing (owner-only: <see cref="Security.OwnerOnlyFiles"/>) and takes its lock; throws
     /// <see cref="ChromaServerStartException"/> (<see cref="ChromaServerStartFailure.DataDirectory"/>) when another server holds it.
     /// </summary>
-    public static DataDirectoryLock Acquire(string dataDirectory)
+    /// <param name="dataDirectory">The data directory.</param>
+    /// <param name="inUseAdvice">What the refusal tells the operator to do; by default a server's advice (stop the other, or use another directory).</param>
+    public static DataDirectoryLock Acquire(string dataDirectory, string inUseAdvice = ServerAdvice)
     {
         var directory = Security.OwnerOnlyFiles.CreateDirectory(dataDirectory);
         var path = Path.Combine(directory, FileName);
@@ -46,8 +50,7 @@ internal sealed class DataDirectoryLock : IDisposable
         {
             throw new ChromaServerStartException(
                 ChromaServerStartFailure.DataDirectory,
-                $"the data directory \"{directory}\" is in use by another Chroma server (its process id is in \"{path}\"); " +
-                "stop that server first, or give this one its own Chroma:DataDirectory (Chroma__DataDirectory)",
+                $"the data directory \"{directory}\" is in use by another Chroma server (its process id is in \"{path}\"); {inUseAdvice}",
                 ex);
         }
 

@@ -12,7 +12,9 @@ namespace Chroma.Server.Hosting.Internal;
 /// <c>chroma-server migrate</c>: brings the configured database's schema to this server's version and
 /// exits, reading the same configuration as the server (appsettings.json, <c>Chroma__*</c> environment
 /// variables, <c>--Chroma:...</c> arguments). Servers migrate on start too; this lets a deployment do it
-/// first, once. On PostgreSQL it takes the same advisory lock, so it is safe while servers start.
+/// first, once. On PostgreSQL it takes the same advisory lock, so it is safe while servers start. On SQLite it takes the
+/// data directory's lock (<see cref="DataDirectoryLock"/>) as a server does: a server running on the directory (which
+/// would go on writing, and after the migration not start again if it is older) makes it refuse, changing nothing.
 /// </summary>
 internal static class MigrateCommand
 {
@@ -23,7 +25,9 @@ internal static class MigrateCommand
     public const string Usage =
         "chroma-server migrate [--Chroma:Name=value ...]  brings the configured database's schema (SQLite in Chroma:DataDirectory, or PostgreSQL: " +
         "Chroma__Storage__Provider=Postgres and Chroma__Storage__ConnectionString) to this server's version and exits; servers also migrate on start. " +
-        "Exit codes as for a server start: 0 done, 5 a bad or unreachable setting, 7 a database written by a newer server, 9 a data directory it cannot use.";
+        "It says what it did: migrated from schema version N to M, created at M, or already at M. " +
+        "Exit codes as for a server start: 0 done, 5 a bad or unreachable setting, 7 a database written by a newer server, " +
+        "9 a data directory it cannot use or one a running server holds (SQLite: stop the server first).";
 
     /// <summary>
     /// Migrates; returns 0 on success, else the exit code a server start gives for the same failure (5 for a bad or
@@ -45,6 +49,7 @@ internal static class MigrateCommand
                 var builder = PostgresConnection.Parse(options.Storage.ConnectionString);
                 using var dataSource = PostgresConnection.CreateDataSource(options.Storage.ConnectionString);
                 IReadOnlyList<int> applied = [];
+                var started = TimeProvider.System.GetTimestamp();
                 PostgresConnection.Check(
                     dataSource,
                     options.Storage.ConnectionString!,
@@ -53,28 +58,30 @@ internal static class MigrateCommand
                     (attempt, reason, pause) => error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"chroma-server migrate: PostgreSQL does not accept connections yet, or cut one during the migration (attempt {attempt}: {reason}); trying again in {pause.TotalSeconds:F2} s")),
                     () => applied = PostgresSchema.Migrate(dataSource));
-                output.WriteLine(applied.Count == 0
-                    ? string.Create(CultureInfo.InvariantCulture, $"PostgreSQL {PostgresConnection.Describe(builder)}: schema already at version {PostgresSchema.CurrentVersion}")
-                    : $"PostgreSQL {PostgresConnection.Describe(builder)}: applied schema version(s) {string.Join(", ", applied)}");
+                var migration = PostgresSchema.Describe(applied, TimeProvider.System.GetElapsedTime(started));
+                var versions = applied.Count == 0 ? string.Empty : $" (applied {string.Join(", ", applied)})";
+                output.WriteLine($"PostgreSQL {PostgresConnection.Describe(builder)}: {migration.Describe()}{versions}");
             }
             else
             {
-                using (SqliteDatabase.Open(options.DataDirectory, TimeProvider.System))
-                {
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"SQLite {Path.Combine(Path.GetFullPath(options.DataDirectory), SqliteDatabase.FileName)}: schema at version {SqliteSchema.CurrentVersion}"));
-                }
+                // Held while the file is migrated, as a server holds it while it serves; a server started meanwhile is refused.
+                using var dataLock = DataDirectoryLock.Acquire(options.DataDirectory, InUseAdvice);
+                using var database = SqliteDatabase.Open(options.DataDirectory, TimeProvider.System);
+                output.WriteLine($"SQLite {Path.Combine(database.DataDirectory, SqliteDatabase.FileName)}: {database.Migration.Describe()}");
             }
 
             return 0;
         }
-        catch (Exception ex) when (ex is StorageStartException or OptionsValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ChromaServerStartException or StorageStartException or OptionsValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             var failure = StartFailureClassifier.Classify(ex, options);
             error.WriteLine("chroma-server migrate: " + (failure?.Message ?? ex.Message));
             return failure?.ExitCode ?? 1;
         }
     }
+
+    // What DataDirectoryLock's refusal advises here: not another directory (a server's advice), but the server stopped.
+    private const string InUseAdvice = "stop that server, then run migrate again (a server also migrates its database when it starts)";
 
     private static void ThrowIfInvalid(ValidateOptionsResult result, Type optionsType)
     {

@@ -1,11 +1,12 @@
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
+using Chroma.Server.Storage.Postgres.Internal;
 using Chroma.Server.Storage.Sqlite;
 
 namespace Chroma.Server.Hosting.Internal;
 
 /// <summary>Opens the storage provider the options name.</summary>
-internal static class StorageOpener
+internal static partial class StorageOpener
 {
     /// <summary>
     /// Opens (and migrates) the configured database; SQLite keeps its file in <paramref name="dataDirectory"/>. PostgreSQL
@@ -20,7 +21,7 @@ internal static class StorageOpener
             WarnOfSqliteDatabase(dataDirectory, logger);
         }
 
-        return storage.Provider switch
+        var storageOpened = storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space, logger),
             StorageProvider.Postgres => PostgresStorage.Open(
@@ -31,7 +32,23 @@ internal static class StorageOpener
                 logger is null ? null : (attempt, reason, pause) => StorageLog.WaitingForDatabase(logger, attempt, pause.TotalSeconds, storage.StartupTimeout, reason)),
             _ => throw new ArgumentException($"Chroma:Storage:Provider: unknown provider {storage.Provider}.", nameof(storage)),
         };
+
+        // An upgrade changes the data for good (an older server no longer starts on it): the log says so, once.
+        if (logger is not null && storageOpened.Migration.Upgraded)
+        {
+            var migration = storageOpened.Migration;
+            var (provider, database) = storage.Provider == StorageProvider.Postgres
+                ? ("PostgreSQL", PostgresConnection.Describe(PostgresConnection.Parse(storage.ConnectionString)))
+                : ("SQLite", Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName));
+            SchemaMigrated(logger, provider, database, migration.FromVersion, migration.ToVersion, migration.Elapsed.TotalMilliseconds);
+        }
+
+        return storageOpened;
     }
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information,
+        Message = "{Provider} database {Database} migrated from schema version {FromVersion} to {ToVersion} in {Milliseconds:F0} ms; servers of earlier versions no longer start on it")]
+    private static partial void SchemaMigrated(ILogger logger, string provider, string database, int fromVersion, int toVersion, double milliseconds);
 
     // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a word.
     private static void WarnOfSqliteDatabase(string dataDirectory, ILogger logger)

@@ -15,10 +15,11 @@ internal sealed class PostgresDatabase : IDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _disposed;
 
-    private PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider timeProvider)
+    private PostgresDatabase(NpgsqlDataSource dataSource, TimeProvider timeProvider, SchemaMigration migration)
     {
         DataSource = dataSource;
         TimeProvider = timeProvider;
+        Migration = migration;
     }
 
     /// <summary>Gets the pooled connections.</summary>
@@ -26,6 +27,12 @@ internal sealed class PostgresDatabase : IDisposable
 
     /// <summary>Gets the clock that stamps rows.</summary>
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Gets what this server's start did to the schema: nothing (already current, or another replica migrated it while
+    /// this one waited for the lock) or the versions it applied, with how long that took.
+    /// </summary>
+    public SchemaMigration Migration { get; }
 
     /// <summary>
     /// Connects (waiting up to <paramref name="startupTimeout"/> for a database that does not accept connections yet;
@@ -44,8 +51,13 @@ internal sealed class PostgresDatabase : IDisposable
         try
         {
             // The migration is retried like the first connection: PostgreSQL restarted while a replica started cut it.
-            PostgresConnection.Check(dataSource, connectionString, startupTimeout, timeProvider, waiting, () => PostgresSchema.Migrate(dataSource));
-            return new PostgresDatabase(dataSource, timeProvider);
+            var migration = new SchemaMigration(PostgresSchema.CurrentVersion, PostgresSchema.CurrentVersion, TimeSpan.Zero);
+            PostgresConnection.Check(dataSource, connectionString, startupTimeout, timeProvider, waiting, () =>
+            {
+                var started = timeProvider.GetTimestamp();
+                migration = PostgresSchema.Describe(PostgresSchema.Migrate(dataSource), timeProvider.GetElapsedTime(started));
+            });
+            return new PostgresDatabase(dataSource, timeProvider, migration);
         }
         catch
         {

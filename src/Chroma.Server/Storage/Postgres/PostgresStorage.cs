@@ -13,6 +13,9 @@ internal static class PostgresStorage
         var database = PostgresDatabase.Open(connectionString!, timeProvider, startupTimeout, waiting);
         return new RecordStorage(
             new PostgresRecordStore(database, observers), new PostgresScoreStore(database), new PostgresReplicaCoordination(database), database, new Labeling.PostgresReviewStore(database),
-            new Security.PostgresSignOutStore(database));
+            new Security.PostgresSignOutStore(database))
+        {
+            Migration = database.Migration,
+        };
     }
 }

@@ -25,9 +25,16 @@ internal sealed partial class SqliteDatabase : IDisposable
     private bool _disposed;
 
     private SqliteDatabase(
-        string connectionString, string dataDirectory, SqliteConnection writer, TimeProvider timeProvider, CleanShutdownMarker marker, StorageSpace space)
+        string connectionString,
+        string dataDirectory,
+        SqliteConnection writer,
+        TimeProvider timeProvider,
+        CleanShutdownMarker marker,
+        StorageSpace space,
+        SchemaMigration migration)
     {
         _connectionString = connectionString;
+        Migration = migration;
         DataDirectory = dataDirectory;
         Writer = writer;
         TimeProvider = timeProvider;
@@ -43,6 +50,9 @@ internal sealed partial class SqliteDatabase : IDisposable
 
     /// <summary>Gets the clock that stamps rows.</summary>
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets what opening did to the schema (the version found, the version now, how long it took).</summary>
+    public SchemaMigration Migration { get; }
 
     /// <summary>
     /// Opens (creating and migrating if needed) the database in <paramref name="dataDirectory"/>. When the last server to
@@ -87,8 +97,10 @@ internal sealed partial class SqliteDatabase : IDisposable
             Pragma(writer, "synchronous = FULL");
             Pragma(writer, $"busy_timeout = {BusyTimeoutMs}");
             Pragma(writer, $"cache_size = -{WriterCacheKiB}");
-            SqliteSchema.Migrate(writer);
-            var database = new SqliteDatabase(connectionString, directory, writer, timeProvider, marker, space ?? new StorageSpace(timeProvider));
+            var started = timeProvider.GetTimestamp();
+            var found = SqliteSchema.Migrate(writer);
+            var migration = new SchemaMigration(found, SqliteSchema.CurrentVersion, found == SqliteSchema.CurrentVersion ? TimeSpan.Zero : timeProvider.GetElapsedTime(started));
+            var database = new SqliteDatabase(connectionString, directory, writer, timeProvider, marker, space ?? new StorageSpace(timeProvider), migration);
             database.Space.UseProbe(database.ProbeWritableAsync);
             return database;
         }

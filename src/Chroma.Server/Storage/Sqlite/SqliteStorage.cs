@@ -17,6 +17,9 @@ internal static class SqliteStorage
         ILogger? logger = null)
     {
         var database = SqliteDatabase.Open(dataDirectory, timeProvider, integrityCheck, space, logger);
-        return new RecordStorage(new SqliteRecordStore(database, observers), new SqliteScoreStore(database), new ProcessLocalCoordination(), database);
+        return new RecordStorage(new SqliteRecordStore(database, observers), new SqliteScoreStore(database), new ProcessLocalCoordination(), database)
+        {
+            Migration = database.Migration,
+        };
     }
 }

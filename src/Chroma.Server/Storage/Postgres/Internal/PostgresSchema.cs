@@ -268,6 +268,18 @@ internal static class PostgresSchema
         }
     }
 
+    /// <summary>
+    /// <see cref="Migrate"/>'s result as a <see cref="SchemaMigration"/>: the versions applied are consecutive, so the
+    /// database was at the one before the first; none applied means it was current already.
+    /// </summary>
+    public static SchemaMigration Describe(IReadOnlyList<int> applied, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        return applied.Count == 0
+            ? new SchemaMigration(CurrentVersion, CurrentVersion, TimeSpan.Zero)
+            : new SchemaMigration(applied[0] - 1, applied[^1], elapsed);
+    }
+
     /// <summary>The highest applied version (0 for an empty database).</summary>
     public static int ReadVersion(NpgsqlConnection connection)
     {

@@ -94,8 +94,8 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS records_deleted_rows ON records (set_key, sequence) WHERE deleted = 1;
         """;
 
-    /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>.</summary>
-    public static void Migrate(SqliteConnection connection)
+    /// <summary>Brings the database at <paramref name="connection"/> to <see cref="CurrentVersion"/>; returns the version it had (0: empty).</summary>
+    public static int Migrate(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction();
         Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);");
@@ -146,6 +146,28 @@ internal static class SqliteSchema
         }
 
         transaction.Commit();
+        return version;
+    }
+
+    /// <summary>
+    /// The schema version of the database at <paramref name="databasePath"/>, read without changing it (a read-only
+    /// connection, nothing migrated); 0 for a file without Chroma's schema.
+    /// </summary>
+    public static int ReadVersion(string databasePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT CASE WHEN EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version') THEN 1 ELSE 0 END;";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            return 0;
+        }
+
+        command.CommandText = "SELECT MAX(version) FROM schema_version;";
+        return command.ExecuteScalar() is long version ? (int)version : 0;
     }
 
     private static void AddColumnIfMissing(SqliteConnection connection, SqliteTransaction transaction, string table, string column, string definition)
