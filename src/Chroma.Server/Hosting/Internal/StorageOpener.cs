@@ -1,3 +1,4 @@
+using Chroma.Server.Labeling;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Storage.Sqlite;
@@ -15,12 +16,7 @@ internal static class StorageOpener
         string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        if (storage.Provider == StorageProvider.Postgres && logger is not null)
-        {
-            WarnOfSqliteDatabase(dataDirectory, logger);
-        }
-
-        return storage.Provider switch
+        var opened = storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space, logger),
             StorageProvider.Postgres => PostgresStorage.Open(
@@ -31,15 +27,16 @@ internal static class StorageOpener
                 logger is null ? null : (attempt, reason, pause) => StorageLog.WaitingForDatabase(logger, attempt, pause.TotalSeconds, storage.StartupTimeout, reason)),
             _ => throw new ArgumentException($"Chroma:Storage:Provider: unknown provider {storage.Provider}.", nameof(storage)),
         };
+        if (opened.Reviews is PostgresReviewStore reviews && logger is not null)
+        {
+            CarryLocalReviews(dataDirectory, reviews, timeProvider, logger);
+        }
+
+        return opened;
     }
 
-    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a word.
-    private static void WarnOfSqliteDatabase(string dataDirectory, ILogger logger)
-    {
-        var sqlite = Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName);
-        if (File.Exists(sqlite))
-        {
-            StorageLog.SqliteDatabaseNotServed(logger, sqlite);
-        }
-    }
+    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a
+    // word; one that ran on PostgreSQL before December 5 left its labels there, which are carried over (once).
+    private static void CarryLocalReviews(string dataDirectory, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger) =>
+        LocalReviewCarryOver.Run(Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName), reviews, timeProvider, logger);
 }
