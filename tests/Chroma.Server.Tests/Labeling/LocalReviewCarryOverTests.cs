@@ -147,6 +147,36 @@ public sealed class LocalReviewCarryOverTests : PostgresDatabaseTest
     }
 
     [Test, CancelAfter(180_000)]
+    public async Task Start_TwoSetsWroteTheSameSequenceInTheOldFile_EachRecordGetsItsOwnReview(CancellationToken cancellationToken)
+    {
+        // Arrange: both sets number their records from 1, so their first production records share a sequence; the old
+        // table was keyed by the sequence alone, and the other set's dismissal overwrote this set's label row.
+        var other = Records.Set(dimension: 4, model: "carry-over-other");
+        var (setKey, production) = await SeedAsync();
+        var (otherKey, otherProduction) = await SeedAsync(other);
+        Assert.That(otherProduction[0].Sequence, Is.EqualTo(production[0].Sequence), "the arrangement needs a shared sequence");
+        using var directory = new TempDirectory();
+        using (var old = OldLocalStore.Create(directory.Path))
+        {
+            old.Label(setKey, production[0], "a", "ada", Past, "mine");
+            old.State(otherKey, otherProduction[0], 2, "bob", Past + 1);
+        }
+
+        // Act
+        await using var server = await StartAsync(directory.Path);
+
+        // Assert
+        var query = new Query.QueryClient(server.Invoker);
+        var here = await ReviewOfAsync(query, SetId, production[0].Id, cancellationToken);
+        var there = await ReviewOfAsync(query, Records.SetId(other), otherProduction[0].Id, cancellationToken);
+        Assert.Multiple(() =>
+        {
+            Assert.That((here?.State, here?.Label, here?.Note), Is.EqualTo((ReviewState.Reviewed, "a", "mine")), "the label stays its record's");
+            Assert.That((there?.State, there?.ReviewedBy, there?.Label), Is.EqualTo((ReviewState.Dismissed, "bob", "")), "the other set's dismissal is its own record's");
+        });
+    }
+
+        [Test, CancelAfter(180_000)]
     public async Task Start_FileWrittenAgainstAnotherDatabase_RefusedWithAWarningAndNothingCarried(CancellationToken cancellationToken)
     {
         // Arrange: the file names a record id this set does not hold at that sequence.
@@ -174,12 +204,20 @@ public sealed class LocalReviewCarryOverTests : PostgresDatabaseTest
         });
     }
 
-    // Records in PostgreSQL through a server of this version: the set's key and its production records' sequences and ids.
-    private async Task<(long SetKey, (long Sequence, string Id)[] Production)> SeedAsync()
+    private static async Task<Chroma.Protocol.V1.RecordReview?> ReviewOfAsync(Query.QueryClient query, string setId, string id, CancellationToken cancellationToken)
     {
+        var page = await query.GetRecordsAsync(
+            new GetRecordsRequest { SetId = setId, Filter = new RecordFilter { Dataset = "production" }, PageSize = 100 }, cancellationToken: cancellationToken);
+        return page.Records.SingleOrDefault(r => r.Record.Id == id)?.Review;
+    }
+
+    // Records in PostgreSQL through a server of this version: the set's key and its production records' sequences and ids.
+    private async Task<(long SetKey, (long Sequence, string Id)[] Production)> SeedAsync(EmbeddingSetDescriptor? set = null)
+    {
+        set ??= Set;
         await using (var seeder = await StartAsync(dataDirectory: null))
         {
-            await ScoringFailureReportingTests.SeedAsync(seeder, Set);
+            await ScoringFailureReportingTests.SeedAsync(seeder, set);
         }
 
         await using var connection = new NpgsqlConnection(Database.ConnectionString);
@@ -187,7 +225,7 @@ public sealed class LocalReviewCarryOverTests : PostgresDatabaseTest
         await using var command = new NpgsqlCommand(
             "SELECT s.set_key, r.sequence, r.record_id FROM records r JOIN embedding_sets s USING (set_key) WHERE s.set_id = $1 AND r.dataset = 'production' ORDER BY r.sequence;",
             connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = SetId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Records.SetId(set) });
         await using var reader = await command.ExecuteReaderAsync().WaitAsync(Bound);
         long setKey = 0;
         var production = new List<(long, string)>();
