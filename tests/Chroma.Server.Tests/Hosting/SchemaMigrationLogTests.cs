@@ -6,11 +6,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Hosting;
 
-/// <summary>A start that migrates the data says so once (event 31): an upgrade is for good, an older server no longer starts on it.</summary>
+/// <summary>A start that migrates the data says so once (event 36): an upgrade is for good, an older server no longer starts on it.</summary>
 [TestFixture]
 public sealed class SchemaMigrationLogTests
 {
-    private const int SchemaMigratedEvent = 31;
+    private const int SchemaMigratedEvent = 36;
 
     [Test, CancelAfter(60_000)]
     public async Task Start_SqliteDatabaseOfAnEarlierSchema_LogsOneInformationLineWithBothVersions()

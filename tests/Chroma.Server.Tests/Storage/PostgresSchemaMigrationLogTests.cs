@@ -38,7 +38,7 @@ public sealed class PostgresSchemaMigrationLogTests : PostgresDatabaseTest
         }
 
         // Assert: the first start migrated and said so; the second found nothing to do and said nothing.
-        var migrated = logs.Entries.Where(e => e.Event.Id == 31).ToList();
+        var migrated = logs.Entries.Where(e => e.Event.Id == 36).ToList();
         Assert.That(migrated, Has.Count.EqualTo(1));
         Assert.Multiple(() =>
         {

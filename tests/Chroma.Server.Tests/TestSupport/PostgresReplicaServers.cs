@@ -12,13 +12,16 @@ internal static class PostgresReplicaServers
     /// <summary>
     /// Starts a replica on <paramref name="connectionString"/>. <paramref name="scoring"/> changes its scoring options (by
     /// default a lease of 5 minutes, so the first replica to score a set keeps it); <paramref name="fault"/> makes its
-    /// fits of one set fail; <paramref name="minimumLevel"/> is the lowest level its logs capture.
+    /// fits of one set fail; <paramref name="minimumLevel"/> is the lowest level its logs capture; <paramref name="dataDirectory"/>
+    /// is its data directory (by default a new one).
     /// </summary>
     public static Task<LoggedServer> StartAsync(
-        string connectionString, Action<ScoringOptions>? scoring = null, FailingNeighborSearch? fault = null, LogLevel minimumLevel = LogLevel.Warning) =>
+        string connectionString, Action<ScoringOptions>? scoring = null, FailingNeighborSearch? fault = null, LogLevel minimumLevel = LogLevel.Warning,
+        string? dataDirectory = null) =>
         LoggedServer.StartAsync(
             o =>
             {
+                o.DataDirectory = dataDirectory ?? o.DataDirectory;
                 o.Storage.Provider = StorageProvider.Postgres;
                 o.Storage.ConnectionString = connectionString;
                 o.Web.Enabled = false;

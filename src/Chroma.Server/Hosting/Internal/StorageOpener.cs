@@ -1,3 +1,4 @@
+using Chroma.Server.Labeling;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Storage.Postgres.Internal;
@@ -16,11 +17,6 @@ internal static partial class StorageOpener
         string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
-        if (storage.Provider == StorageProvider.Postgres && logger is not null)
-        {
-            WarnOfSqliteDatabase(dataDirectory, logger);
-        }
-
         var storageOpened = storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space, logger),
@@ -43,20 +39,20 @@ internal static partial class StorageOpener
             SchemaMigrated(logger, provider, database, migration.FromVersion, migration.ToVersion, migration.Elapsed.TotalMilliseconds);
         }
 
+        if (storageOpened.Reviews is PostgresReviewStore reviews && logger is not null)
+        {
+            CarryLocalReviews(dataDirectory, reviews, timeProvider, logger);
+        }
+
         return storageOpened;
     }
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 36, Level = LogLevel.Information,
         Message = "{Provider} database {Database} migrated from schema version {FromVersion} to {ToVersion} in {Milliseconds:F0} ms; servers of earlier versions no longer start on it")]
     private static partial void SchemaMigrated(ILogger logger, string provider, string database, int fromVersion, int toVersion, double milliseconds);
 
-    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a word.
-    private static void WarnOfSqliteDatabase(string dataDirectory, ILogger logger)
-    {
-        var sqlite = Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName);
-        if (File.Exists(sqlite))
-        {
-            StorageLog.SqliteDatabaseNotServed(logger, sqlite);
-        }
-    }
+    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a
+    // word; one that ran on PostgreSQL before December 5 left its labels there, which are carried over (once).
+    private static void CarryLocalReviews(string dataDirectory, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger) =>
+        LocalReviewCarryOver.Run(Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName), reviews, timeProvider, logger);
 }

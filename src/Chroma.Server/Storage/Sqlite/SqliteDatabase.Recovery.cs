@@ -66,7 +66,7 @@ internal sealed partial class SqliteDatabase
         Message = "The last server to use {Path} did not stop cleanly; checking it before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
     private static partial void Checking(ILogger logger, string path, IntegrityCheckMode mode, string check);
 
-    [LoggerMessage(EventId = 31, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 37, Level = LogLevel.Information,
         Message = "{Path} was last written by a Chroma server from before December 2, which left no mark of a clean stop; checking it once before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
     private static partial void CheckingOlderVersion(ILogger logger, string path, IntegrityCheckMode mode, string check);
 
