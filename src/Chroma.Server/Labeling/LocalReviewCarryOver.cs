@@ -13,6 +13,22 @@ namespace Chroma.Server.Labeling;
 /// </summary>
 internal static class LocalReviewCarryOver
 {
+    /// <summary>
+    /// Whether <paramref name="path"/> is a SQLite server's database (records of its own, which a PostgreSQL server does
+    /// not serve); false when there is no such file or it cannot be read.
+    /// </summary>
+    public static bool HoldsRecords(string path)
+    {
+        try
+        {
+            return File.Exists(path) && LocalReviewFile.Inspect(path).Kind == LocalReviewFileKind.Records;
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Looks at <paramref name="path"/> and carries what it holds for this database, logging what it did.</summary>
     public static void Run(string path, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger)
     {
@@ -30,7 +46,7 @@ internal static class LocalReviewCarryOver
             switch (contents.Kind)
             {
                 case LocalReviewFileKind.Records:
-                    StorageLog.SqliteDatabaseNotServed(logger, path);
+                    // A SQLite server's database: said before the connection was tried (HoldsRecords).
                     return;
                 case LocalReviewFileKind.Nothing:
                 case LocalReviewFileKind.Carried:

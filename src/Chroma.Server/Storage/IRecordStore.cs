@@ -34,6 +34,13 @@ internal interface IRecordStore : IDisposable
     /// </summary>
     IngestRejection? CheckStorable(Record record, int index);
 
+    /// <summary>
+    /// Whether <paramref name="set"/> already holds <paramref name="record"/> as it is (its id with the same content
+    /// hash, live or deleted): what <see cref="IngestAsync"/> would count as a duplicate. The ingest validator asks it of
+    /// a record that only a rule newer than the stored record refuses, so re-sending stored records stays a duplicate.
+    /// </summary>
+    bool HoldsUnchanged(StoredEmbeddingSet set, PreparedRecord record);
+
     /// <summary>The set with this id, or null.</summary>
     StoredEmbeddingSet? FindSet(string setId);
 

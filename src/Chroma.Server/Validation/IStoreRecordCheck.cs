@@ -12,4 +12,11 @@ internal interface IStoreRecordCheck
 {
     /// <summary>Null when the store can hold record <paramref name="index"/> of the batch, else why not.</summary>
     ValidationError? Check(Record record, int index);
+
+    /// <summary>
+    /// Whether the set already holds <paramref name="record"/> unchanged (a re-send the store counts as a duplicate):
+    /// asked only of a record that a rule newer than what is stored refuses (<see cref="ClassNameRule"/>), so a client
+    /// re-sending what an earlier server stored gets duplicates, not a refused batch.
+    /// </summary>
+    bool IsStoredUnchanged(Record record);
 }

@@ -107,6 +107,32 @@ public class ClassNameRuleTests
     }
 
     [Test]
+    public async Task Log_RecordsStoredBeforeTheRuleSentAgainUnchanged_CountedAsDuplicatesWhileNewOnesAreStillRefused()
+    {
+        // Arrange: what a server before the rule stored, written to the store directly: training records labeled
+        // "c1 " and "c\u200B2" (probe T's T8: a nightly job re-logging its training set had every batch refused).
+        await using var server = await RunningServer.StartAsync();
+        var records = server.Server.Services.GetRequiredService<IRecordStore>();
+        var old = new[] { Records.Make([1, 0, 0, 0], "training", "c1 "), Records.Make([2, 0, 0, 0], "training", "c\u200B2"), Records.Make([3, 0, 0, 0], "training", "c3") };
+        Assert.That((await records.IngestAsync(SetId, Set, [.. old.Select(r => PreparedRecord.From(r, r.Id))])).Error, Is.Null);
+        var changed = old[0].Clone();
+        changed.Embedding[1] = 1;
+        var fresh = Records.Make([4, 0, 0, 0], "training", "c4 ");
+
+        // Act
+        var again = (await server.LogAsync(Records.Batch(Set, old))).Single();
+        var withChangedAndNew = (await server.LogAsync(Records.Batch(Set, [.. old, changed, fresh]))).Single();
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That((again.Error, again.Accepted, again.Duplicates), Is.EqualTo(((BatchError?)null, 0, 3)), "stored unchanged: duplicates");
+            Assert.That(withChangedAndNew.Error?.Records.Select(r => r.RecordIndex), Is.EqualTo(new[] { 3, 4 }), "a changed or new record is held to the rule");
+            Assert.That(withChangedAndNew.Error?.Records.Select(r => r.Message), Is.All.Contain("ends with white space"));
+        });
+    }
+
+    [Test]
     public async Task Log_OrdinaryLabelsAndInference_Stored()
     {
         // Arrange: unicode letters, inner spaces, digits; an empty label and an empty predicted_class name nothing.

@@ -75,6 +75,28 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(30_000)]
+    public async Task HoldsUnchanged_StoredLiveOrDeletedChangedOrUnknown_TrueOnlyForTheSameContent()
+    {
+        // Arrange
+        await SeedAsync();
+        await _fixture.Store.DeleteAsync(_set, [_records[1].Id]);
+        var changed = _records[0].Clone();
+        changed.Label = changed.Label + "x";
+
+        // Act
+        bool Holds(Protocol.V1.Record record) => _fixture.Store.HoldsUnchanged(_set, PreparedRecord.From(record, record.Id));
+
+        // Assert: what IngestAsync counts as a duplicate, deleted records included (a re-send does not bring them back).
+        Assert.Multiple(() =>
+        {
+            Assert.That(Holds(_records[0]), Is.True, "stored as sent");
+            Assert.That(Holds(_records[1]), Is.True, "deleted, same content");
+            Assert.That(Holds(changed), Is.False, "same id, other content");
+            Assert.That(Holds(Records.Sequence(1, start: 500)[0]), Is.False, "not stored");
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
     public async Task IngestAsync_SameIdDifferentContent_RejectsWholeBatchWithAlreadyExists()
     {
         // Arrange

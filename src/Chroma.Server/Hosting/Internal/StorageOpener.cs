@@ -17,6 +17,15 @@ internal static partial class StorageOpener
         string dataDirectory, StorageOptions storage, TimeProvider timeProvider, RecordChangeObservers observers, StorageSpace? space = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(storage);
+        var localFile = Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName);
+
+        // Said before the connection is tried: a server moved from SQLite to PostgreSQL on the same data directory would
+        // otherwise hide the file's sets without a word, also when PostgreSQL cannot be reached.
+        if (storage.Provider == StorageProvider.Postgres && logger is not null && LocalReviewCarryOver.HoldsRecords(localFile))
+        {
+            StorageLog.SqliteDatabaseNotServed(logger, localFile);
+        }
+
         var storageOpened = storage.Provider switch
         {
             StorageProvider.Sqlite => SqliteStorage.Open(dataDirectory, timeProvider, observers, storage.IntegrityCheck, space, logger),
@@ -41,7 +50,7 @@ internal static partial class StorageOpener
 
         if (storageOpened.Reviews is PostgresReviewStore reviews && logger is not null)
         {
-            CarryLocalReviews(dataDirectory, reviews, timeProvider, logger);
+            LocalReviewCarryOver.Run(localFile, reviews, timeProvider, logger);
         }
 
         return storageOpened;
@@ -50,9 +59,4 @@ internal static partial class StorageOpener
     [LoggerMessage(EventId = 36, Level = LogLevel.Information,
         Message = "{Provider} database {Database} migrated from schema version {FromVersion} to {ToVersion} in {Milliseconds:F0} ms; servers of earlier versions no longer start on it")]
     private static partial void SchemaMigrated(ILogger logger, string provider, string database, int fromVersion, int toVersion, double milliseconds);
-
-    // A server moved from SQLite to PostgreSQL on the same data directory would otherwise hide the file's sets without a
-    // word; one that ran on PostgreSQL before December 5 left its labels there, which are carried over (once).
-    private static void CarryLocalReviews(string dataDirectory, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger) =>
-        LocalReviewCarryOver.Run(Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName), reviews, timeProvider, logger);
 }

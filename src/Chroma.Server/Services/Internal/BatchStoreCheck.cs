@@ -27,6 +27,11 @@ internal sealed class BatchStoreCheck(IRecordStore store, EmbeddingSetDescriptor
         return store.CheckStorable(record, index) is { } rejection ? StoreOutcomeStatus.ToValidationError(rejection) : null;
     }
 
+    /// <inheritdoc />
+    public bool IsStoredUnchanged(Record record) =>
+        store.FindSet(SetDescriptorValidator.SetId(set)) is { } stored
+        && store.HoldsUnchanged(stored, PreparedRecord.From(record, RecordIdFormat.Normalize(record.Id)));
+
     // The stored set's metric; a new set gets the batch's. A batch naming another metric than a stored set's is
     // refused as a whole by the store (MetricMismatch), so the stored metric is the one that decides.
     private bool IsCosine() =>

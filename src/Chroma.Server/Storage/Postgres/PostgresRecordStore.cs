@@ -38,6 +38,18 @@ internal sealed partial class PostgresRecordStore : IRecordStore
     public IngestRejection? CheckStorable(Record record, int index) => PostgresText.Check(record, index);
 
     /// <inheritdoc />
+    public bool HoldsUnchanged(StoredEmbeddingSet set, PreparedRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(record);
+        using var connection = _database.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT content_hash FROM records WHERE set_key = $1 AND record_id = $2;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = set.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = record.Id });
+        return command.ExecuteScalar() is byte[] stored && stored.AsSpan().SequenceEqual(record.ContentHash);
+    }
+
+    /// <inheritdoc />
     public StoredEmbeddingSet? FindSet(string setId)
     {
         if (_sets.TryGetValue(setId, out var cached))

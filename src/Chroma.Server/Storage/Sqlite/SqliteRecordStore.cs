@@ -68,6 +68,19 @@ internal sealed partial class SqliteRecordStore : IRecordStore
     public IngestRejection? CheckStorable(Record record, int index) => null;
 
     /// <inheritdoc />
+    public bool HoldsUnchanged(StoredEmbeddingSet set, PreparedRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(record);
+        using var connection = _database.OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT content_hash FROM records WHERE set_key = $set AND record_id = $id;";
+        command.Parameters.AddWithValue("$set", set.Key);
+        command.Parameters.AddWithValue("$id", record.Id);
+        return command.ExecuteScalar() is byte[] stored && stored.AsSpan().SequenceEqual(record.ContentHash);
+    }
+
+    /// <inheritdoc />
     public StoredEmbeddingSet? FindSet(string setId)
     {
         if (_sets.TryGetValue(setId, out var cached))
