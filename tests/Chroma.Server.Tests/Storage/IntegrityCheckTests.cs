@@ -86,34 +86,29 @@ public sealed class IntegrityCheckTests
         });
     }
 
-    [TestCase(2, LogLevel.Information, "from before December 2, which left no mark of a clean stop")]
-    [TestCase(6, LogLevel.Warning, "did not stop cleanly")]
-    public void Open_NoCleanStopMarkOnASchemaFromBeforeTheMark_SaysSoInsteadOfAnUncleanStop(int schemaVersion, LogLevel level, string said)
+    [TestCase(true, LogLevel.Information, "from before December 2, which left no mark of a clean stop")]
+    [TestCase(false, LogLevel.Warning, "did not stop cleanly")]
+    public async Task Open_NoCleanStopMarkOnASchemaFromBeforeTheMark_SaysSoInsteadOfAnUncleanStop(bool schemaBeforeTheMark, LogLevel level, string said)
     {
-        // Arrange: a database file whose header says the schema version, no clean-stop mark beside it (probe T's T5:
-        // servers before December 2 never wrote the mark, so HEAD's first start called every such stop unclean).
+        // Arrange: a data directory without the clean-stop mark, of schema 2 (servers before December 2 never wrote the
+        // mark, so every first start after such an upgrade called the stop unclean: probe T's T5) or of the current one.
         using var folder = new TempDirectory();
-        var path = Path.Combine(folder.Path, SqliteRecordStore.FileName);
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        if (schemaBeforeTheMark)
         {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"CREATE TABLE t (x); PRAGMA user_version = {schemaVersion};";
-            command.ExecuteNonQuery();
+            await OldSchemaDatabase.CreateAsync(folder.Path);
+        }
+        else
+        {
+            SqliteRecordStore.Open(folder.Path, TimeProvider.System).Dispose();
         }
 
+        File.Delete(Path.Combine(folder.Path, "clean-shutdown"));
         var logger = new RecordingLogger<SqliteDatabase>();
 
-        // Act: the check and its log come first; the open after it may fail on this bare schema, which is not under test.
-        try
+        // Act
+        using (var database = SqliteDatabase.Open(folder.Path, TimeProvider.System, IntegrityCheckMode.Quick, logger: logger))
         {
-            SqliteDatabase.Open(folder.Path, TimeProvider.System, IntegrityCheckMode.Quick, logger: logger).Dispose();
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException)
-        {
-        }
-        catch (InvalidOperationException)
-        {
+            Assert.That(database.Migration.ToVersion, Is.EqualTo(Chroma.Server.Storage.Sqlite.Internal.SqliteSchema.CurrentVersion), "opened and migrated");
         }
 
         // Assert

@@ -16,7 +16,7 @@ internal sealed partial class SqliteDatabase
         }
 
         var check = CheckName(mode);
-        if (SchemaVersionInHeader(databasePath) is > 0 and < FirstVersionWithCleanStopMark)
+        if (SchemaVersionInFile(databasePath) is > 0 and < FirstVersionWithCleanStopMark)
         {
             // Servers of that schema mostly predate the mark (December 1): its absence says nothing of how they stopped.
             CheckingOlderVersion(logger, databasePath, mode, check);
@@ -41,19 +41,15 @@ internal sealed partial class SqliteDatabase
     // The schema version after which every server left the clean-stop mark (the mark came within schema 2).
     private const int FirstVersionWithCleanStopMark = 3;
 
-    // The schema version as the file's header holds it (SQLite's user_version, 4 bytes big-endian at offset 60), read
-    // without opening the database; 0 when the file is shorter or cannot be read.
-    private static int SchemaVersionInHeader(string databasePath)
+    // The schema version the file records (its schema_version table, read on a read-only connection that changes
+    // nothing), or 0 when it cannot be read: a damaged file is then met by the usual warning and the check.
+    private static int SchemaVersionInFile(string databasePath)
     {
         try
         {
-            using var file = new FileStream(databasePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            Span<byte> header = stackalloc byte[64];
-            return file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length
-                ? System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header[60..])
-                : 0;
+            return Internal.SqliteSchema.ReadVersion(databasePath);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or InvalidCastException)
         {
             return 0;
         }
