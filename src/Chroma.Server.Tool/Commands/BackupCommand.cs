@@ -99,7 +99,8 @@ internal sealed class BackupCommand : ICliCommand
 
         using var copy = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = partial, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         copy.Open();
-        return new BackupSummary(Count(copy, "records"), Count(copy, "record_reviews", "label IS NOT NULL"));
+        // Live records: a deleted one stays as a tombstone (so a re-send does not bring it back) but is no record.
+        return new BackupSummary(Count(copy, "records", "deleted = 0"), Count(copy, "record_reviews", "label IS NOT NULL"));
     }
 
     // A table a server creates on first use (the reviews) counts 0 while missing.
