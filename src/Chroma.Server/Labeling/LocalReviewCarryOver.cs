@@ -14,45 +14,46 @@ namespace Chroma.Server.Labeling;
 internal static class LocalReviewCarryOver
 {
     /// <summary>
-    /// Whether <paramref name="path"/> is a SQLite server's database (records of its own, which a PostgreSQL server does
-    /// not serve); false when there is no such file or it cannot be read.
+    /// What <paramref name="path"/> holds, looked at once before the connection to PostgreSQL is tried (so a SQLite
+    /// server's database is named even when PostgreSQL cannot be reached); null when there is no such file, or it cannot
+    /// be read (said in the log: the next start tries again).
     /// </summary>
-    public static bool HoldsRecords(string path)
+    public static LocalReviewFileContents? Inspect(string path, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(logger);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
-            return File.Exists(path) && LocalReviewFile.Inspect(path).Kind == LocalReviewFileKind.Records;
+            return LocalReviewFile.Inspect(path);
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            return false;
+            StorageLog.LocalReviewsNotCarried(logger, path, ex.Message, ex);
+            return null;
         }
     }
 
-    /// <summary>Looks at <paramref name="path"/> and carries what it holds for this database, logging what it did.</summary>
-    public static void Run(string path, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger)
+    /// <summary>
+    /// Carries the file's reviews into this database when <paramref name="contents"/> (from <see cref="Inspect"/>) says
+    /// it holds some not carried yet, logging what it did.
+    /// </summary>
+    public static void Run(string path, LocalReviewFileContents contents, PostgresReviewStore reviews, TimeProvider timeProvider, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(contents);
         ArgumentNullException.ThrowIfNull(reviews);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(logger);
-        if (!File.Exists(path))
+        if (contents.Kind != LocalReviewFileKind.Reviews)
         {
             return;
         }
 
         try
         {
-            var contents = LocalReviewFile.Inspect(path);
-            switch (contents.Kind)
-            {
-                case LocalReviewFileKind.Records:
-                    // A SQLite server's database: said before the connection was tried (HoldsRecords).
-                    return;
-                case LocalReviewFileKind.Nothing:
-                case LocalReviewFileKind.Carried:
-                    return;
-            }
-
             var (rows, events) = LocalReviewFile.Read(path);
             StorageLog.CarryingLocalReviews(logger, path, rows.Count, events.Count);
             var rowsBySequence = rows.ToDictionary(r => r.Review.Sequence);

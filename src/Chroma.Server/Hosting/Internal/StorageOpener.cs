@@ -1,4 +1,5 @@
 using Chroma.Server.Labeling;
+using Chroma.Server.Labeling.Internal;
 using Chroma.Server.Storage;
 using Chroma.Server.Storage.Postgres;
 using Chroma.Server.Storage.Postgres.Internal;
@@ -19,11 +20,13 @@ internal static partial class StorageOpener
         ArgumentNullException.ThrowIfNull(storage);
         var localFile = Path.Combine(Path.GetFullPath(dataDirectory), SqliteDatabase.FileName);
 
-        // Said before the connection is tried: a server moved from SQLite to PostgreSQL on the same data directory would
-        // otherwise hide the file's sets without a word, also when PostgreSQL cannot be reached.
-        if (storage.Provider == StorageProvider.Postgres && logger is not null && LocalReviewCarryOver.HoldsRecords(localFile))
+        // Looked at before the connection is tried: a server moved from SQLite to PostgreSQL on the same data directory
+        // would otherwise hide the file's sets without a word, also when PostgreSQL cannot be reached; a file of labels
+        // only (servers before December 5) is carried once the database is open.
+        var local = storage.Provider == StorageProvider.Postgres && logger is not null ? LocalReviewCarryOver.Inspect(localFile, logger) : null;
+        if (local?.Kind == LocalReviewFileKind.Records)
         {
-            StorageLog.SqliteDatabaseNotServed(logger, localFile);
+            StorageLog.SqliteDatabaseNotServed(logger!, localFile);
         }
 
         var storageOpened = storage.Provider switch
@@ -48,9 +51,9 @@ internal static partial class StorageOpener
             SchemaMigrated(logger, provider, database, migration.FromVersion, migration.ToVersion, migration.Elapsed.TotalMilliseconds);
         }
 
-        if (storageOpened.Reviews is PostgresReviewStore reviews && logger is not null)
+        if (local is not null && storageOpened.Reviews is PostgresReviewStore reviews)
         {
-            LocalReviewCarryOver.Run(localFile, reviews, timeProvider, logger);
+            LocalReviewCarryOver.Run(localFile, local, reviews, timeProvider, logger!);
         }
 
         return storageOpened;

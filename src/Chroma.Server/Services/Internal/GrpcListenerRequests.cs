@@ -10,7 +10,7 @@ internal static class GrpcListenerRequests
 {
     /// <summary>
     /// Whether <paramref name="request"/> came to the gRPC port: it speaks HTTP/2 only, Studio's port HTTP/1.1 only
-    /// (as <c>StudioAccessFilter</c> tells them apart).
+    /// (<c>StudioAccessFilter</c> answers only the other port).
     /// </summary>
     public static bool IsGrpcPort(HttpRequest request)
     {

@@ -19,13 +19,17 @@ internal static class InputFiles
         [".bmp"] = "image/bmp",
     };
 
+    // The two refusals that mean "nothing to show" (404) rather than "not allowed" (403).
+    private const string NoInputUri = "the record has no input URI";
+    private const string NoSuchFile = "input URI: no such file in the input folder";
+
     /// <summary>The file and media type <paramref name="inputUri"/> names under <paramref name="root"/>, or why it is refused.</summary>
     public static (string? Path, string? ContentType, string? Problem) Resolve(string root, string? inputUri)
     {
         ArgumentNullException.ThrowIfNull(root);
         if (string.IsNullOrWhiteSpace(inputUri))
         {
-            return (null, null, "the record has no input URI");
+            return (null, null, NoInputUri);
         }
 
         string relative;
@@ -67,7 +71,7 @@ internal static class InputFiles
 
         if (!File.Exists(path))
         {
-            return (null, null, "input URI: no such file in the input folder");
+            return (null, null, NoSuchFile);
         }
 
         // A link inside the folder may point anywhere, a link to a folder as well as one to a file: follow every link
@@ -103,7 +107,7 @@ internal static class InputFiles
         (var path, contentType, problem) = Resolve(root, inputUri);
         if (path is null)
         {
-            missing = problem!.Contains("no such file", StringComparison.Ordinal) || problem.Contains("no input URI", StringComparison.Ordinal);
+            missing = problem is NoSuchFile or NoInputUri;
             return null;
         }
 
@@ -115,7 +119,7 @@ internal static class InputFiles
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            (contentType, problem, missing) = (null, "input URI: no such file in the input folder", true);
+            (contentType, problem, missing) = (null, NoSuchFile, true);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

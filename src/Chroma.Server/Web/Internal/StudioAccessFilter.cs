@@ -1,3 +1,5 @@
+using Chroma.Server.Services.Internal;
+
 namespace Chroma.Server.Web.Internal;
 
 /// <summary>
@@ -18,7 +20,7 @@ internal sealed class StudioAccessFilter : IEndpointFilter
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var http = context.HttpContext;
-        if (!HttpProtocol.IsHttp11(http.Request.Protocol) && !HttpProtocol.IsHttp10(http.Request.Protocol))
+        if (GrpcListenerRequests.IsGrpcPort(http.Request))
         {
             return Results.NotFound();
         }
