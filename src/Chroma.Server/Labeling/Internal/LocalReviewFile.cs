@@ -57,11 +57,12 @@ internal static class LocalReviewFile
         var rows = new List<LocalReviewRow>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT set_key, {ReviewRows.Columns} FROM record_reviews;";
+            // The old store's columns are today's, so today's reader reads them; the set key comes last.
+            command.CommandText = $"SELECT {ReviewRows.Columns}, set_key FROM record_reviews;";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                rows.Add(new LocalReviewRow(reader.GetInt64(0), ReadReview(reader)));
+                rows.Add(new LocalReviewRow(reader.GetInt64(reader.FieldCount - 1), ReviewRows.ReadReview(reader)));
             }
         }
 
@@ -98,26 +99,6 @@ internal static class LocalReviewFile
         command.ExecuteNonQuery();
         transaction.Commit();
     }
-
-    // The old store's columns, selected after set_key: ReviewRows.ReadReview's order shifted by one.
-    private static RecordReview ReadReview(SqliteDataReader reader) => new()
-    {
-        Sequence = reader.GetInt64(1),
-        RecordId = reader.GetString(2),
-        State = (ReviewState)reader.GetInt32(3),
-        ReviewedBy = Text(reader, 4),
-        ReviewedUnixMs = reader.GetInt64(5),
-        Label = Text(reader, 6),
-        LabeledBy = Text(reader, 7),
-        Note = Text(reader, 8),
-        LabeledUnixMs = reader.GetInt64(9),
-        PromotedRecordId = Text(reader, 10),
-        PromotedLabel = Text(reader, 11),
-        PromotedBy = Text(reader, 12),
-        PromotedUnixMs = reader.GetInt64(13),
-    };
-
-    private static string? Text(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static long Scalar(SqliteConnection connection, string sql)
     {
