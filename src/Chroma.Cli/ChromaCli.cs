@@ -132,9 +132,26 @@ internal static class ChromaCli
         {
             // The status detail alone ("Error connecting to subchannel.") hides the cause; the socket error names it.
             var cause = status.Debug is { } debug ? $" ({(debug.InnerException ?? debug).Message})" : string.Empty;
-            var hint = TlsFailure.PlainTextHint(status.Detail, status.Debug, context?.Endpoint) is { } plainText ? $"; {plainText}" : string.Empty;
+            var plainText = TlsFailure.PlainTextHint(status.Detail, status.Debug, context?.Endpoint)
+                ?? await PlainTextToTlsListenerAsync(context?.Endpoint).ConfigureAwait(false);
+            var hint = plainText is null ? string.Empty : $"; {plainText}";
             await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context?.Endpoint}: {status.Detail}{cause}{hint}").ConfigureAwait(false);
             return CliExitCode.Unreachable;
+        }
+        catch (Exception ex) when (Status(ex) is { Code: StatusCode.Internal } status && context?.Endpoint.Scheme == Uri.UriSchemeHttp && status.Debug is not null
+            && !AskedForHttp1(status))
+        {
+            // A transport failure (the status carries the client's exception; a server's own Internal does not). A plain-text
+            // call to a TLS listener can end this way ("the response ended prematurely"), depending on which side wrote
+            // first: the listener is asked whether it speaks TLS before the server is blamed.
+            if (await PlainTextToTlsListenerAsync(context.Endpoint).ConfigureAwait(false) is { } plainText)
+            {
+                await error.WriteLineAsync($"chroma-server: could not reach the Chroma server at {context.Endpoint}: {status.Detail}; {plainText}").ConfigureAwait(false);
+                return CliExitCode.Unreachable;
+            }
+
+            await error.WriteLineAsync($"chroma-server: the server answered {status.Code}: {status.Detail}").ConfigureAwait(false);
+            return CliExitCode.ServerError;
         }
         catch (Exception ex) when (Status(ex) is { Code: StatusCode.Internal } status && AskedForHttp1(status))
         {
@@ -201,6 +218,12 @@ internal static class ChromaCli
 
         return status.Detail.Contains("HTTP_1_1_REQUIRED", StringComparison.Ordinal);
     }
+
+    // The hint for an http:// endpoint whose listener speaks TLS (asked with a handshake); otherwise null.
+    private static async Task<string?> PlainTextToTlsListenerAsync(Uri? endpoint) =>
+        endpoint?.Scheme == Uri.UriSchemeHttp && await TlsListenerProbe.SpeaksTlsAsync(endpoint, TimeSpan.FromSeconds(5)).ConfigureAwait(false)
+            ? TlsFailure.PlainTextToTlsHint
+            : null;
 
     // A failed call: the client's ChromaException (with the RpcException it came from) or the health client's RpcException.
     private static (StatusCode Code, string Detail, Exception? Debug)? Status(Exception exception) => exception switch

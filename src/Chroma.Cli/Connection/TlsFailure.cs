@@ -36,7 +36,9 @@ internal static class TlsFailure
 
     /// <summary>The hint for an <c>http://</c> call whose server never completed the HTTP/2 handshake (a TLS listener); otherwise null.</summary>
     public static string? PlainTextHint(string detail, Exception? debug, Uri? endpoint) =>
-        endpoint?.Scheme == Uri.UriSchemeHttp && TlsHandshake.NoHttp2Handshake(detail, debug)
-            ? "if the server has a certificate (Chroma:Certificate) it speaks only TLS: use https:// (with --trusted-root for a self-signed or private-CA certificate)"
-            : null;
+        endpoint?.Scheme == Uri.UriSchemeHttp && TlsHandshake.NoHttp2Handshake(detail, debug) ? PlainTextToTlsHint : null;
+
+    /// <summary>What to do when an <c>http://</c> endpoint's listener speaks TLS.</summary>
+    public const string PlainTextToTlsHint =
+        "if the server has a certificate (Chroma:Certificate) it speaks only TLS: use https:// (with --trusted-root for a self-signed or private-CA certificate)";
 }

@@ -1,4 +1,5 @@
 using Chroma.Server.Cli;
+using Chroma.Server.Cli.Connection;
 using Chroma.Server.Tests.TestSupport;
 
 namespace Chroma.Server.Tests.Cli;
@@ -97,6 +98,27 @@ public sealed class HealthTlsCommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Unreachable), run.Error);
         Assert.That(run.Error, Does.Contain("use https://"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task TlsListenerProbe_TellsTlsListenerFromPlainTextAndClosedPort()
+    {
+        // The CLI's second opinion when an http:// call fails on the connection in a way whose text does not name the
+        // HTTP/2 handshake (which side writes first varies with load): a TLS handshake with the listener decides.
+        await using var tls = await StartAsync(_selfSigned);
+        await using var plain = await StartAsync(null);
+        var closed = new Uri($"http://127.0.0.1:{FreePort()}");
+
+        var tlsAnswer = await TlsListenerProbe.SpeaksTlsAsync(tls.Server.Endpoint, TimeSpan.FromSeconds(10));
+        var plainAnswer = await TlsListenerProbe.SpeaksTlsAsync(plain.Server.Endpoint, TimeSpan.FromSeconds(10));
+        var closedAnswer = await TlsListenerProbe.SpeaksTlsAsync(closed, TimeSpan.FromSeconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tlsAnswer, Is.True, "TLS listener");
+            Assert.That(plainAnswer, Is.False, "plain-text listener");
+            Assert.That(closedAnswer, Is.False, "closed port");
+        });
     }
 
     [Test, CancelAfter(60_000)]
@@ -200,5 +222,12 @@ public sealed class HealthTlsCommandTests
                 Environment.SetEnvironmentVariable(name, value);
             }
         }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
