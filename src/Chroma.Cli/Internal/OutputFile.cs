@@ -5,7 +5,9 @@ namespace Chroma.Server.Cli.Internal;
 /// <summary>
 /// The <c>--out</c> file of <c>export</c>, <c>export-labels</c> and <c>report</c>: its folder is checked before any call to
 /// the server, and the file is written under a temporary name in the same folder and renamed only once it is complete,
-/// so a command that fails part way leaves no partial file (and an earlier file of that name as it was).
+/// so a command that fails part way leaves no partial file (and an earlier file of that name as it was). The file holds
+/// records, labels, reviewers and notes: on Unix it is created readable by its owner only (0600), as the server's data
+/// files are (probe S, S7); <c>chmod</c> it to share it.
 /// </summary>
 internal static class OutputFile
 {
@@ -39,7 +41,8 @@ internal static class OutputFile
         try
         {
             T result;
-            var file = new StreamWriter(temporary, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            var stream = Chroma.Server.Security.OwnerOnlyFiles.Open(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 4096);
+            var file = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
             await using (file.ConfigureAwait(false))
             {
                 result = await write(file).ConfigureAwait(false);

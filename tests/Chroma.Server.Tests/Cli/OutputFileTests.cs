@@ -63,4 +63,26 @@ public sealed class OutputFileTests
         Assert.That(await File.ReadAllTextAsync(path), Is.EqualTo("one" + Environment.NewLine));
         Assert.That(Directory.GetFiles(folder.Path), Is.EqualTo(new[] { path }));
     }
+
+    [Test]
+    [CancelAfter(30_000)]
+    [Platform(Exclude = "Win", Reason = "Unix file modes")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task WriteAsync_OnUnix_FileIsOwnerOnlyWhateverTheEarlierFileWas()
+    {
+        // An export holds records, labels, reviewers and notes: 0600 like the server's own data files (probe S, S7).
+
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "set.csv");
+        await File.WriteAllTextAsync(path, "earlier\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        await OutputFile.WriteAsync(path, async file =>
+        {
+            await file.WriteLineAsync("one");
+            return 1L;
+        });
+
+        Assert.That(File.GetUnixFileMode(path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+    }
 }
