@@ -315,5 +315,10 @@ public class PageTokenCheckTests
         // The last character's top bit always carries data (its low bits may be padding a decoder ignores).
         const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         yield return ("last character changed", token[..^1] + Alphabet[Alphabet.IndexOf(token[^1], StringComparison.Ordinal) ^ 0x20]);
+
+        // Other spellings of the same bytes, which a lenient decoder reads as the token itself: one token, one spelling.
+        yield return ("last character's lowest bit changed", token[..^1] + Alphabet[Alphabet.IndexOf(token[^1], StringComparison.Ordinal) ^ 0x01]);
+        yield return ("padded", token + new string('=', (4 - (token.Length % 4)) % 4 is 0 ? 4 : (4 - (token.Length % 4)) % 4));
+        yield return ("space inside", token[..4] + " " + token[4..]);
     }
 }

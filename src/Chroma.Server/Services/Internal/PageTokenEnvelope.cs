@@ -55,6 +55,13 @@ internal static class PageTokenEnvelope
         }
 
         bytes = bytes[..written];
+        if (!IsIssuedSpelling(token, bytes))
+        {
+            // The decoder also takes '=' padding, whitespace and other values of a last character's unused bits: one
+            // token, one spelling, so a token that was altered on the way is refused rather than read as another.
+            return NotIssued;
+        }
+
         if (EarlierFormat(bytes))
         {
             return EarlierServer;
@@ -91,6 +98,13 @@ internal static class PageTokenEnvelope
 
         bytes[HeaderLength..^CheckLength].CopyTo(payload);
         return null;
+    }
+
+    // Whether `token` is the base64url spelling Seal gives `bytes` (unpadded, unused bits zero, nothing else).
+    private static bool IsIssuedSpelling(string token, ReadOnlySpan<byte> bytes)
+    {
+        Span<char> spelling = stackalloc char[Base64Url.GetEncodedLength(MaxLength)];
+        return Base64Url.TryEncodeToChars(bytes, spelling, out var length) && spelling[..length].SequenceEqual(token);
     }
 
     // Tokens of servers before the check: format 1 (sequence listings), 2 and 3 (GetRecommendations), at their lengths.
