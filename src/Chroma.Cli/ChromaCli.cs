@@ -165,6 +165,13 @@ internal static class ChromaCli
             await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {status.Detail} (pass --api-key)").ConfigureAwait(false);
             return CliExitCode.ServerError;
         }
+        catch (Exception ex) when (Status(ex) is { Code: StatusCode.Unimplemented } status)
+        {
+            // A server of an earlier version lacks the call (probe T: export-labels against a November server).
+            await error.WriteLineAsync(
+                $"chroma-server: the server at {context?.Endpoint} does not offer this call (Unimplemented: {status.Detail}); it is likely older than this chroma-server ({CliVersion.Current}): upgrade the server, or use the chroma-server of its version").ConfigureAwait(false);
+            return CliExitCode.ServerError;
+        }
         catch (Exception ex) when (Status(ex) is { } status)
         {
             await error.WriteLineAsync($"chroma-server: the server answered {status.Code}: {status.Detail}").ConfigureAwait(false);

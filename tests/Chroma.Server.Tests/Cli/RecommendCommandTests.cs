@@ -113,6 +113,19 @@ public sealed class RecommendCommandTests
         Assert.That(run.Console, Does.Contain(_production[^1].Id).And.Contain("far from training"));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task ExportLabels_ServerWithoutTheLabelingService_SaysTheServerIsLikelyOlder()
+    {
+        // The proxy offers only the Query service, as a server from before the labeling loop did (probe T).
+        await using var proxy = await RecommendingProxy.StartAsync(_server.Query, request => Ranked(request.PageSize));
+
+        var run = await CliRun.RunAsync("export-labels", "--endpoint", proxy.Endpoint.ToString(), "--set", CliTestData.SetId, "--format", "jsonl");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError), run.Error);
+        Assert.That(run.Error, Does.Contain($"the server at {proxy.Endpoint} does not offer this call (Unimplemented").And.Contain("likely older than this chroma-server"));
+    }
+
     [TestCase(StatusCode.Unimplemented)]
     [TestCase(StatusCode.FailedPrecondition)]
     [CancelAfter(30_000)]
