@@ -110,7 +110,7 @@ internal static class NearestLoadCommand
                     }
                 }
 
-                // The take-over's hand-back of freed memory (event 315: resident before and after, the collection's pause).
+                // The take-over's hand-back of freed memory (event 415: resident before and after, the collection's pause).
                 foreach (var line in server.LogLines("took over"))
                 {
                     Console.WriteLine($"  server log: {line}");

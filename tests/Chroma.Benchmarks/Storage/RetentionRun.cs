@@ -7,7 +7,7 @@ namespace Chroma.Benchmarks.Storage;
 /// <summary>
 /// <c>nearest-load --delete N</c>: a retention job on the filled set. The records of rows 0..N-1 are deleted, 10,000 a call,
 /// while one client logs records of another seed at a steady rate and one caller queries (1 s windows); then that caller
-/// queries in 2 s windows until the graph has been compacted (event 307 in the server's log) and holds every record
+/// queries in 2 s windows until the graph has been compacted (event 407 in the server's log) and holds every record
 /// read: recall against the exact neighbours among the rows kept (a streamed record, drawn around other centres, rarely
 /// is one), answers that said the index was behind, the index's counts. What readers meet while most of a large graph is
 /// deleted and rebuilt.
@@ -93,7 +93,7 @@ internal static class RetentionRun
         var after = await ConcurrentQueries.RunAsync(
             client, descriptor.Id, queries.Queries, queries.Count, dimension, truth, ConcurrentQueries.K, 1, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         Console.WriteLine(NearestLoadCommand.Line($"  compacted       {since.Elapsed.TotalSeconds:F0} s after the deletions began; {streamed:N0} records logged meanwhile; then: {after}"));
-        foreach (var line in server.LogLines("ompact").Concat(server.LogLines(HeldLine))) // events 319, 307, 321 and 322
+        foreach (var line in server.LogLines("ompact").Concat(server.LogLines(HeldLine))) // events 419, 407, 421 and 422
         {
             Console.WriteLine($"  server log: {line}");
         }

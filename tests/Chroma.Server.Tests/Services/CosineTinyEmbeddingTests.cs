@@ -133,7 +133,7 @@ public sealed class CosineTinyEmbeddingTests
             new FindNearestRequest { SetId = setId, K = 5, RecordId = broken.Id }, deadline: DateTime.UtcNow + Timeout, cancellationToken: cancellationToken));
 
         // Assert
-        var skipped = server.Logs.Entries.Where(e => e.Event.Id == 318).ToList();
+        var skipped = server.Logs.Entries.Where(e => e.Event.Id == 418).ToList();
         Assert.Multiple(() =>
         {
             Assert.That(nearest.IndexBehind, Is.False);
@@ -142,7 +142,7 @@ public sealed class CosineTinyEmbeddingTests
             Assert.That(indexed, Is.EqualTo(20));
             Assert.That(skipped, Has.Count.EqualTo(1), string.Join(" | ", server.Logs.AllText().Where(t => t.Contains("index", StringComparison.OrdinalIgnoreCase))));
             Assert.That(skipped.FirstOrDefault()?.Message, Does.Contain(broken.Id.ToLowerInvariant()).And.Contain("NaN"));
-            Assert.That(server.Logs.Entries.Where(e => e.Event.Id == 309), Is.Empty, "no failed load");
+            Assert.That(server.Logs.Entries.Where(e => e.Event.Id == 409), Is.Empty, "no failed load");
             Assert.That(fromBroken?.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition), fromBroken?.Status.Detail);
         });
     }

@@ -81,7 +81,7 @@ public sealed class PostgresOutageLogTests
             Assert.That(readiness, Is.All.EqualTo(HealthCheckResponse.Types.ServingStatus.NotServing));
             Assert.That(problems.Where(e => e.Exception is not null && StorageOutage.Is(e.Exception)), Is.Empty, "no stack trace for the outage\n" + text);
             Assert.That(outage.Where(e => e.Category.EndsWith("DefaultHealthCheckService", StringComparison.Ordinal)), Is.Empty, text);
-            Assert.That(outage.Where(e => e.Category.EndsWith("EmbeddingSetIndexes", StringComparison.Ordinal) && e.Event.Id == 313), Is.Empty, text);
+            Assert.That(outage.Where(e => e.Category.EndsWith("EmbeddingSetIndexes", StringComparison.Ordinal) && e.Event.Id == 413), Is.Empty, text);
             Assert.That(problems.GroupBy(e => (e.Category, e.Event.Id)).Where(g => g.Count() > 1).Select(g => $"{g.Key} x{g.Count()}"), Is.Empty, "one warning per component and event\n" + text);
             Assert.That(Events<RecordStoreHealthCheck>(outage), Is.EqualTo(new[] { 20, 22 }), "readiness: down once, back once\n" + text);
             Assert.That(Events<PostgresChangeListener>(outage), Is.EqualTo(new[] { 20, 22 }), "the listener: down once, back once\n" + text);
