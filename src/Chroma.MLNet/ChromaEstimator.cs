@@ -86,6 +86,13 @@ public sealed class ChromaEstimator<TTransformer> : IEstimator<TTransformer>
                     waitForDelivery = WaitForDelivery();
                 }
             }
+
+            // The last, partial chunk too: once Fit returns, its training rows are delivered (a set smaller than one
+            // chunk was not waited for at all, so a query right after Fit could miss them).
+            if (waitForDelivery && rowsInChunk > 0)
+            {
+                WaitForDelivery();
+            }
         }
 #pragma warning disable CA1031 // The model is already fitted; a capture failure must not take it from the user.
         catch (Exception ex)

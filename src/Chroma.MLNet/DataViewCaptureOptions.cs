@@ -38,8 +38,9 @@ public sealed class DataViewCaptureOptions
     public int ChunkSize { get; set; } = 1024;
 
     /// <summary>
-    /// Training capture only: how long <c>Fit</c> may wait, after each chunk of <see cref="ChunkSize"/> rows, for the
-    /// client to deliver what it queued, so a training set larger than the queue arrives whole (<c>Fit</c> is a batch
+    /// Training capture only: how long <c>Fit</c> may wait, after each chunk of <see cref="ChunkSize"/> rows and after the
+    /// last rows, for the client to deliver what it queued, so a training set larger than the queue arrives whole and is
+    /// on the server when <c>Fit</c> returns (<c>Fit</c> is a batch
     /// call, not a hot path: against a local server the capture took about twice as long as without waiting). After one
     /// wait times out (server down or slow), the rest is queued without waiting and the timeout is reported once as a
     /// capture problem; rows that then find the queue full are dropped and counted. The default value is 10 seconds;

@@ -51,6 +51,19 @@ public sealed class ChromaEstimatorTests
     }
 
     [Test]
+    public void Fit_FewerRowsThanOneChunk_DeliveredWhenFitReturns()
+    {
+        // 300 rows, a chunk of 1,024: the last (here the only) partial chunk is waited for too, so a query right after
+        // Fit finds the training rows (probe V: Exported was 0 when Fit returned).
+        var estimator = Blobs.Pipeline(_ml).WithChroma(_set, o => o.InputUriColumn = nameof(BlobRow.Uri));
+
+        estimator.Fit(_data);
+
+        var statistics = _recording.Client.Statistics;
+        Assert.That(statistics.Exported, Is.EqualTo(TrainingRows), $"received {statistics.Received}, queued {statistics.Queued}");
+    }
+
+    [Test]
     public async Task Fit_QueueSmallerThanTrainingSetWithDeliveryWait_EveryRowDeliveredOnce()
     {
         await using var small = new RecordingClient(maxBatchSize: 32, queueCapacity: 64);
