@@ -47,8 +47,8 @@ public sealed class ChromaServerOptions
 
     /// <summary>
     /// Gets or sets a key accepted besides <see cref="ApiKey"/> while clients move to a new one: start the server with
-    /// the new key as <see cref="ApiKey"/> and the old one here, move the clients, then remove it. Studio sessions and
-    /// what is derived from the key follow <see cref="ApiKey"/> alone. The default value is <see langword="null"/>.
+    /// the new key as <see cref="ApiKey"/> and the old one here, move the clients, then remove it. Studio (its sign-in and
+    /// sessions) and what is derived from the key follow <see cref="ApiKey"/> alone. The default value is <see langword="null"/>.
     /// </summary>
     public string? PreviousApiKey { get; set; }
 

@@ -116,6 +116,14 @@ internal sealed class ApiKeyCheck
     }
 
     /// <summary>
+    /// Whether <paramref name="presented"/> is the current key (<c>ApiKey</c>), not <c>PreviousApiKey</c>, in time
+    /// independent of where they differ: Studio's sign-in, since a person can type the new key, and a key rotated out
+    /// after a leak should stop opening Studio at once.
+    /// </summary>
+    internal bool IsCurrentKey(string? presented) =>
+        _expectedKey is null || (presented is not null && CryptographicOperations.FixedTimeEquals(Digest(presented), _expectedKey));
+
+    /// <summary>
     /// A secret for <paramref name="purpose"/> derived from the key (HMAC-SHA256 of the purpose under the key's digest):
     /// the same on every server with this key and across restarts, and a new one when the key changes; null without a key.
     /// </summary>

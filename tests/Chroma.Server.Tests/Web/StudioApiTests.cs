@@ -64,6 +64,33 @@ public sealed class StudioApiTests
 
     [Test]
     [CancelAfter(60_000)]
+    public async Task SignIn_WhileKeysRotate_OnlyTheCurrentKeyOpensStudio(CancellationToken cancellationToken)
+    {
+        // PreviousApiKey keeps gRPC clients working while they move to the new key; Studio's sign-in takes ApiKey
+        // alone, as the README says, so a key rotated out after a leak no longer opens Studio (probe V, V7).
+        await using var server = await RunningServer.StartAsync(o =>
+        {
+            o.ApiKey = Key + "-new";
+            o.PreviousApiKey = Key;
+            o.Web.Port = 0;
+        }, clientApiKey: Key);
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+
+        var previous = await http.PostAsJsonAsync("/api/session", new { key = Key }, cancellationToken);
+        var current = await http.PostAsJsonAsync("/api/session", new { key = Key + "-new" }, cancellationToken);
+        var grpcWithPrevious = await server.Query.ListSetsAsync(new ListSetsRequest(), cancellationToken: cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(previous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(previous.Headers.Contains("Set-Cookie"), Is.False);
+            Assert.That(current.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(grpcWithPrevious, Is.Not.Null, "gRPC still takes the previous key");
+        });
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
     public async Task Session_FromAServerThatRestarted_StillValidWithTheSameKeyOnlyAndUnlessSignedOut(CancellationToken cancellationToken)
     {
         // Arrange: a session token from one server instance, which then stops.

@@ -78,7 +78,7 @@ internal sealed class StudioSessions
     /// </summary>
     public string? SignIn(string? key)
     {
-        if (!KeyRequired || !_keys.IsValidKey(key))
+        if (!KeyRequired || !_keys.IsCurrentKey(key))
         {
             return null;
         }
