@@ -49,7 +49,11 @@ internal sealed class StatsCommand : ICliCommand
         context.Console.MarkupLine(CultureInfo.InvariantCulture, "[bold]{0}[/] embedding sets, [bold]{1:N0}[/] records", perSet.Count, totalRecords);
         if (datasets.Count > 0)
         {
-            var chart = new BarChart().Label("records per dataset").Width(60);
+            // The chart gives its names at most about half its width: twice the longest name (up to 64 characters) and
+            // room for the count, where a fixed 60 wrapped long names over several lines, piped output included (probe
+            // V, V5). A terminal narrower than that still wraps.
+            var width = Math.Min((2 * datasets.Keys.Max(d => d.Length)) + 12, context.Console.Profile.Width);
+            var chart = new BarChart().Label("records per dataset").Width(Math.Max(60, width));
             foreach (var (dataset, count) in datasets)
             {
                 // The report's colours, so a dataset looks the same in the terminal and in the HTML.

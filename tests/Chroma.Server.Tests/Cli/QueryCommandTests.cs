@@ -70,6 +70,29 @@ public sealed class QueryCommandTests
     }
 
     [Test]
+    [CancelAfter(60_000)]
+    public async Task Stats_PipedWithTheLongestDatasetName_ChartRowsNotWrapped()
+    {
+        // A dataset name may have 64 characters; the chart was 60 columns wide and wrapped it over three lines.
+        await using var server = await RunningServer.StartAsync();
+        var longName = new string('d', 64);
+        var records = CliTestData.Build().Select(r => r.Clone()).ToList();
+        foreach (var record in records.Where(r => r.Dataset == "production").Take(4))
+        {
+            record.Dataset = longName;
+        }
+
+        await CliTestData.LogAsync(server, records);
+
+        var run = await CliRun.RunAsync("stats", "--endpoint", server.Server.Endpoint.ToString());
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var chart = run.Console.Split('\n').TakeWhile(l => !l.Contains('┌', StringComparison.Ordinal)).ToList();
+        Assert.That(chart.Where(l => l.Contains(longName + "  ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(" 4", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), run.Console);
+        Assert.That(chart.Where(l => l.Contains("ddd", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), "no wrapped rest of the name\n" + run.Console);
+    }
+
+    [Test]
     [CancelAfter(30_000)]
     public async Task Stats_UnknownSet_UsageErrorNamingTheSet()
     {
