@@ -113,6 +113,14 @@ internal static class ChromaCli
                 throw new CliUsageException(UnknownCommand(args.Count > 0 ? args[0] : string.Empty, commands));
             }
 
+            if (args.Skip(1).Any(a => a is "--help" or "-h"))
+            {
+                // `recommend --help` is the command's usage, not a call missing --set (probe V, V13).
+                console.MarkupLine($"chroma-server {Markup.Escape(command.Usage)}");
+                console.MarkupLine($"[grey]every command also takes {Markup.Escape("[--endpoint http://host:50051] [--api-key KEY] [--trusted-root CA.pem] [--json] [--timeout SECONDS]")}; 'chroma-server help' lists all commands and exit codes[/]");
+                return CliExitCode.Success;
+            }
+
             var arguments = CliArguments.Parse(args, CommandOptions.Of(command));
             context = new CliContext(arguments, console, output, error);
             return await command.RunAsync(context, cancellationToken).ConfigureAwait(false);

@@ -13,8 +13,11 @@ if (args.Length > 0 && args[0] == MigrateCommand.Name)
     return await StandaloneServer.MigrateAsync(args[1..], Console.Out, Console.Error).ConfigureAwait(false);
 }
 
-if (ChromaCli.IsCliCommand(args))
+// `serve --help` is the tool's help, not a server start with "--help" as a setting.
+var serveHelp = args.Length > 1 && args[0] == "serve" && ServerArguments.IsHelp(args[1..]);
+if (serveHelp || ChromaCli.IsCliCommand(args))
 {
+    args = serveHelp ? ["help"] : args;
     using var cancel = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
     {

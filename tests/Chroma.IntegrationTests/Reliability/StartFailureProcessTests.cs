@@ -93,6 +93,26 @@ public sealed class StartFailureProcessTests
         Assert.That(File.Exists(Path.Combine(_folder, "chroma.db")), Is.False, "no server was started");
     }
 
+    [Test, CancelAfter(120_000)]
+    public async Task Serve_OptionThatIsNotASetting_ExitCode2InsteadOfServingWithoutIt()
+    {
+        // probe V, V13: `serve --port 6000` served on the configured port, --port silently dropped.
+        var run = await ServerProcess.RunToExitAsync(new Dictionary<string, string> { ["Chroma__DataDirectory"] = _folder }, Timeout, "serve", "--port", "6000");
+
+        AssertOneLineFailure(run, 2, "unknown option '--port' for 'serve'");
+        Assert.That(File.Exists(Path.Combine(_folder, "chroma.db")), Is.False, "no server was started");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public async Task Serve_Help_PrintsTheHelpInsteadOfServing()
+    {
+        var run = await ServerProcess.RunToExitAsync(new Dictionary<string, string> { ["Chroma__DataDirectory"] = _folder }, Timeout, "serve", "--help");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(run.Output, Does.Contain("chroma-server migrate"));
+        Assert.That(File.Exists(Path.Combine(_folder, "chroma.db")), Is.False, "no server was started");
+    }
+
     private static void AssertOneLineFailure((int ExitCode, string Output, string Error) run, int exitCode, string named)
     {
         var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -92,6 +92,19 @@ public sealed class QueryCommandTests
         Assert.That(chart.Where(l => l.Contains("ddd", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), "no wrapped rest of the name\n" + run.Console);
     }
 
+    [TestCase("recommend")]
+    [TestCase("sets")]
+    [TestCase("export")]
+    [CancelAfter(30_000)]
+    public async Task Command_Help_PrintsItsUsageWithoutCallingTheServer(string command)
+    {
+        // Nothing listens on port 1: a command that ran would exit 3 (or 2 for a missing --set).
+        var run = await CliRun.RunAsync(command, "--help", "--endpoint", "http://127.0.0.1:1");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        Assert.That(run.Console, Does.StartWith($"chroma-server {command} "));
+    }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task Stats_UnknownSet_UsageErrorNamingTheSet()

@@ -19,6 +19,12 @@ internal static class StandaloneServer
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(error);
+        if (ServerArguments.Problem(args, "serve") is { } problem)
+        {
+            await error.WriteLineAsync($"chroma-server: {problem}. Run 'chroma-server help' for usage.").ConfigureAwait(false);
+            return ServerArguments.UsageExitCode;
+        }
+
         var options = new ChromaServerOptions();
         WebApplication app;
         try
@@ -84,10 +90,16 @@ internal static class StandaloneServer
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+        if (ServerArguments.IsHelp(args))
         {
             await output.WriteLineAsync(MigrateCommand.Usage).ConfigureAwait(false);
             return 0;
+        }
+
+        if (ServerArguments.Problem(args, MigrateCommand.Name) is { } problem)
+        {
+            await error.WriteLineAsync($"chroma-server: {problem}. Run 'chroma-server migrate --help' for usage.").ConfigureAwait(false);
+            return ServerArguments.UsageExitCode;
         }
 
         var options = new ChromaServerOptions();
