@@ -46,6 +46,39 @@ public sealed class ConsoleLogTimestampsTests
         Assert.That(line, Does.Not.Match(@"^\d{4}-"));
     }
 
+    [TestCase("--Logging:Console:FormatterOptions:SingleLine=true")]
+    [TestCase("--Logging:Console:FormatterOptions:TimestampFormat=[HH:mm:ss] ")]
+    public void AddUnlessConfigured_FormatterOptionsWithoutAName_TheSimpleFormatterIsChosenByName(string setting)
+    {
+        // Without a name the console logger used its legacy format, which copies its own (empty) timestamp and
+        // single-line settings over the simple formatter's options: what the operator set did nothing (probe V, V9).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [setting] });
+        ConsoleLogTimestamps.AddUnlessConfigured(builder.Logging, builder.Configuration);
+        using var services = builder.Services.BuildServiceProvider();
+
+        var console = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;
+        var simple = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<SimpleConsoleFormatterOptions>>().CurrentValue;
+
+        Assert.That(console.FormatterName, Is.EqualTo(ConsoleFormatterNames.Simple));
+        Assert.That(simple.SingleLine || simple.TimestampFormat == "[HH:mm:ss] ", Is.True, "the configured option is bound");
+    }
+
+    [Test]
+    public void AddUnlessConfigured_SingleLineThroughTheConsoleLogger_OneLinePerEntry()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ["--Logging:Console:FormatterOptions:SingleLine=true"] });
+        ConsoleLogTimestamps.AddUnlessConfigured(builder.Logging, builder.Configuration);
+        using var services = builder.Services.BuildServiceProvider();
+        var name = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName;
+        var formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == name);
+        using var output = new StringWriter();
+        var entry = new LogEntry<string>(LogLevel.Information, "Chroma.Server", new EventId(1), "listening", null, static (state, _) => state);
+
+        formatter.Write(entry, null, output);
+
+        Assert.That(output.ToString().TrimEnd().Split('\n'), Has.Length.EqualTo(1), output.ToString());
+    }
+
     // One entry through the simple console formatter the standalone server's logging builds.
     private static string WriteOneEntry(params string[] args)
     {

@@ -20,8 +20,17 @@ internal static class ConsoleLogTimestamps
         ArgumentNullException.ThrowIfNull(logging);
         ArgumentNullException.ThrowIfNull(configuration);
         var console = configuration.GetSection(ConsoleSection);
-        if (console["FormatterName"] is not null || console.GetSection("FormatterOptions").Exists())
+        if (console["FormatterName"] is not null)
         {
+            return;
+        }
+
+        if (console.GetSection("FormatterOptions").Exists())
+        {
+            // Options without a formatter name: the console logger would use its legacy format, which replaces the
+            // simple formatter's options with its own (SingleLine and TimestampFormat were ignored, probe V, V9). The
+            // simple formatter is chosen by name, so what was configured applies as configured.
+            logging.AddSimpleConsole();
             return;
         }
 
