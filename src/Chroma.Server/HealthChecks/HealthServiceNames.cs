@@ -11,7 +11,7 @@ internal static class HealthServiceNames
     /// <summary>Readiness to ingest: the database answers and the disk has room (NOT_SERVING while the disk is full).</summary>
     public const string Ingest = "chroma.v1.Ingest";
 
-    /// <summary>Readiness to answer queries: the database answers.</summary>
+    /// <summary>Readiness to answer queries: the database answers, and the indexes loaded at start are loaded.</summary>
     public const string Query = "chroma.v1.Query";
 
     /// <summary>The health-check tag of checks that decide liveness.</summary>

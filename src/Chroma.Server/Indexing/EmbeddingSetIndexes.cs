@@ -22,6 +22,7 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// <summary>Batches at least this large are inserted into a graph from several threads.</summary>
     private const int ParallelInsertMinimum = 256;
 
+    private bool _startLoadEnded;
     private readonly IRecordStore _store;
     private readonly IndexingOptions _options;
     private readonly TimeProvider _timeProvider;
@@ -69,6 +70,24 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// wait. Null (the default value) lets that work run at once.
     /// </summary>
     public Func<long, bool>? MayRunDeferredWork { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether the load of every set's index at start (<see cref="IndexingWorker"/>) has ended, done or
+    /// failed: until then query readiness waits for the sets whose index is not loaded
+    /// (<see cref="HealthChecks.IndexStartLoadHealthCheck"/>).
+    /// </summary>
+    public bool StartLoadEnded
+    {
+        get => Volatile.Read(ref _startLoadEnded);
+        set => Volatile.Write(ref _startLoadEnded, value);
+    }
+
+    /// <summary>Gets whether the index of <paramref name="set"/> is loaded (searches of it do not wait for a load).</summary>
+    public bool IsLoaded(StoredEmbeddingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return _entries.TryGetValue(set.Key, out var entry) && entry.LoadedIndex is not null;
+    }
 
     /// <summary>Gets the dedicated threads index work runs on.</summary>
     public IndexBuildThreads Threads => _threads;

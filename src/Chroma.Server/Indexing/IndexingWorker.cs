@@ -52,6 +52,10 @@ internal sealed class IndexingWorker : BackgroundService
         {
             IndexingLog.StartLoadFailed(_logger, ex);
         }
+        finally
+        {
+            _indexes.StartLoadEnded = true;
+        }
 
         using var saveTimer = new PeriodicTimer(_options.SaveInterval, _timeProvider);
         using var pollTimer = new PeriodicTimer(_options.PollInterval, _timeProvider);

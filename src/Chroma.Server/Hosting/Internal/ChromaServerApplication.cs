@@ -265,7 +265,8 @@ internal static class ChromaServerApplication
             })
             .AddCheck<LivenessHealthCheck>("process", tags: [HealthServiceNames.LiveTag])
             .AddCheck<RecordStoreHealthCheck>("record-store", tags: [HealthServiceNames.IngestTag, HealthServiceNames.QueryTag])
-            .AddCheck<StorageSpaceHealthCheck>("storage-space", tags: [HealthServiceNames.IngestTag]);
+            .AddCheck<StorageSpaceHealthCheck>("storage-space", tags: [HealthServiceNames.IngestTag])
+            .AddCheck<IndexStartLoadHealthCheck>("index-start-load", tags: [HealthServiceNames.QueryTag]);
     }
 
     private static void AddStorage(IServiceCollection services, ChromaServerOptions options)
