@@ -22,6 +22,7 @@ var commands = new Dictionary<string, (string Usage, Func<string[], int> Run)>(S
     ["capture"] = ("[BenchmarkDotNet options, e.g. --filter '*'] | --probe N | --torch-probe   (capture overhead)", CaptureCommand.Run),
     ["recs"] = ("[training production dimension]   (recommendation scoring speed, real-data AUROC)", RecommendationBenchmark.Run),
     ["recs-fingerprint"] = (RankingFingerprintBenchmark.Usage, RankingFingerprintBenchmark.Run),
+    ["recs-page"] = (RankingPageBenchmark.Usage, RankingPageBenchmark.Run),
     ["recs-readback"] = (ScoreReadBackBenchmark.Usage, ScoreReadBackBenchmark.Run),
     ["recs-rankingfile"] = (RankingFileBenchmark.Usage, RankingFileBenchmark.Run),
     ["recs-decode"] = (ScoreDecodeBenchmark.Usage, ScoreDecodeBenchmark.Run),

@@ -33,6 +33,10 @@ internal static partial class ScoringLog
         Message = "Read the training records of '{SetId}' in {ReadMs} ms, then fitted it on {FittedRows} training records ({HeldOutRows} held out, {NeighborRows} in the neighbour search) in {ElapsedMs} ms: covariance {CovarianceMs} ms, neighbour search {SearchMs} ms, calibration {CalibrationMs} ms")]
     public static partial void Fitted(ILogger logger, string setId, long readMs, int fittedRows, int heldOutRows, int neighborRows, long elapsedMs, long covarianceMs, long searchMs, long calibrationMs);
 
+    [LoggerMessage(EventId = 339, Level = LogLevel.Warning,
+        Message = "A handler of the ranking '{SetId}' published part way through a pass failed; the pass goes on")]
+    public static partial void ChunkHandlerFailed(ILogger logger, Exception exception, string setId);
+
     [LoggerMessage(EventId = 338, Level = LogLevel.Warning,
         Message = "'{SetId}' has only {HeldOutRows} held-out training record(s) to calibrate its signals against ({TrainingRows} training records, {Groups} distinct after exact copies are grouped): its p-values go below 1/{Denominator} only where a signal is extrapolated beyond the held-out values, so few records can stand out. Log at least {Needed} distinct training records ({Fraction:P0} of them are held out)")]
     public static partial void FewHeldOut(ILogger logger, string setId, int heldOutRows, int trainingRows, int groups, int denominator, int needed, double fraction);

@@ -63,6 +63,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
         _pollInterval = options.ChangePollInterval;
         _waitingPoll = _pollInterval < WaitingPollInterval ? _pollInterval : WaitingPollInterval;
         _pass = pass;
+
+        // A chunk published while a pass goes on is a new ranking too: its rankings in use are refreshed in the background.
+        _pass.ChunkPublished += OnChunkPublished;
         _time = time;
         _debounce = options.Debounce;
         _maxDelay = options.MaxDelay;
@@ -75,8 +78,9 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     public event Action<ScoringPassResult>? PassCompleted;
 
     /// <summary>
-    /// Raised on the worker when a set's new ranking is published: after a pass that scored it, or after this replica read
-    /// another replica's stored ranking. Handlers must return quickly (queue their work).
+    /// Raised on the worker when a set's new ranking is published: after a pass that scored it, after each chunk a pass
+    /// publishes while it goes on, or after this replica read another replica's stored ranking. Handlers must return
+    /// quickly (queue their work).
     /// </summary>
     public event Action<StoredEmbeddingSet>? RankingPublished;
 
@@ -488,6 +492,21 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
     }
 
     // One lane's pass, off the worker's loop (which goes on starting others and polling); its end frees the lane.
+    // On the pass's thread, between its chunks: a failing handler must not fail the pass.
+    private void OnChunkPublished(StoredEmbeddingSet set)
+    {
+        try
+        {
+            RankingPublished?.Invoke(set);
+        }
+#pragma warning disable CA1031 // Serving's refresh is an optimisation; the pass's scores are stored either way.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ScoringLog.ChunkHandlerFailed(_logger, ex, set.SetId);
+        }
+    }
+
     private async Task RunInLaneAsync(SetScoringState state, CancellationToken stoppingToken)
     {
         await Task.Yield();

@@ -18,6 +18,18 @@ internal sealed partial class SetScoringPass
     /// <summary>Records read, scored and stored per step: bounds memory and the write-lock hold.</summary>
     public const int ChunkSize = 20_000;
 
+    /// <summary>
+    /// Raised on the pass's thread after it published a chunk's scores as a new revision while the pass goes on (the
+    /// first pass of a set, or one over many new records, publishes its chunks as they come): the scheduler passes it on
+    /// as <see cref="ScoringScheduler.RankingPublished"/>, so the rankings in use are computed again in the background
+    /// instead of in the next request (probe U, U2: a page after each chunk of a million-record pass took 1-3 s).
+    /// Handlers must return quickly.
+    /// </summary>
+    public event Action<StoredEmbeddingSet>? ChunkPublished;
+
+    /// <summary>Gets or sets how many records a step reads, scores and stores (tests use small chunks).</summary>
+    internal int ChunkRecords { get; init; } = ChunkSize;
+
     /// <summary>Drift measurements kept per set.</summary>
     public const int DriftHistoryLength = 100;
 
@@ -256,7 +268,7 @@ internal sealed partial class SetScoringPass
         IReadOnlyList<ScorableRecord> ReadPending(long afterSequence)
         {
             readThrough = state.Coverage.LatestStored;
-            return _store.ReadScorable(set, afterSequence, ChunkSize);
+            return _store.ReadScorable(set, afterSequence, ChunkRecords);
         }
 
         var pending = ReadPending(refit ? 0 : state.MaxScoredSequence);
@@ -377,8 +389,13 @@ internal sealed partial class SetScoringPass
             read += pending.Count;
             leftOut += chunkLeftOut;
             state.ApplyDeletes();
+            var before = state.Published.Revision;
             state.Publish(Now(), null);
-            pending = pending.Count < ChunkSize ? [] : ReadPending(state.MaxScoredSequence);
+            pending = pending.Count < ChunkRecords ? [] : ReadPending(state.MaxScoredSequence);
+            if (pending.Count > 0 && state.Published.Revision != before)
+            {
+                ChunkPublished?.Invoke(set);
+            }
         }
 
         var scoringTime = Stopwatch.GetElapsedTime(scoring);

@@ -34,14 +34,17 @@ internal sealed class ScoringFixture : IDisposable
     public const int ShiftMinimumRows = 50;
 
     /// <summary>A pass over the fixture's store, or over <paramref name="scores"/> (a wrapper of it) when given.</summary>
-    public SetScoringPass CreatePass(IRecordScoreStore? scores = null) => new(
+    public SetScoringPass CreatePass(IRecordScoreStore? scores = null, int chunkRecords = SetScoringPass.ChunkSize) => new(
         scores ?? Storage.Scores,
         Limiter,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions { ProductionShiftMinimumRows = ShiftMinimumRows },
         new DriftOptions { Window = 100, SampleSize = 100, Permutations = 50 },
         Storage.Clock,
-        NullLogger<SetScoringPass>.Instance);
+        NullLogger<SetScoringPass>.Instance)
+    {
+        ChunkRecords = chunkRecords,
+    };
 
     public StoredEmbeddingSet StoredSet => Storage.RequireSet(Set);
 
