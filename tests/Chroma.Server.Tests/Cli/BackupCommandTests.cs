@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
 using Chroma.Server.Storage;
@@ -51,6 +52,28 @@ public sealed class BackupCommandTests
         Assert.That(nearest.Neighbors.Select(n => n.Record.Record.Id), Is.EqualTo(new[] { production[3].Id, production[2].Id }), "the index is built from the copy");
         var row = JsonDocument.Parse(labels.Output.Trim()).RootElement;
         Assert.That((row.GetProperty("id").GetString(), row.GetProperty("label").GetString(), row.GetProperty("labeledBy").GetString()), Is.EqualTo((production[0].Id, "c", "ada")));
+    }
+
+    [Test]
+    [CancelAfter(90_000)]
+    public async Task Backup_RestoredAsTheReadmeSays_CheckedOnceAsACopyNotCalledAnUncleanStop()
+    {
+        // probe U, U3: a server started on a restored copy warned that the last server "did not stop cleanly".
+        using var data = new TempDirectory();
+        using var restored = new TempDirectory();
+        await using (var server = await RunningServer.StartAsync(data.Path))
+        {
+            var records = Enumerable.Range(0, 6).Select(i => Records.Make([i, 1, 0], "training", i % 2 == 0 ? "a" : "b")).ToArray();
+            Assert.That((await server.LogAsync(Records.Batch(Set, records))).Select(a => a.Error), Has.All.Null);
+            var backup = await CliRun.RunAsync("backup", "--data-directory", data.Path, "--out", Path.Combine(restored.Path, SqliteDatabase.FileName), "--json");
+            Assert.That(backup.ExitCode, Is.EqualTo(CliExitCode.Success), backup.Error);
+        }
+
+        await using var onCopy = await Reliability.LoggedServer.StartAsync(o => o.DataDirectory = restored.Path);
+
+        var storage = onCopy.Logs.Entries.Where(e => e.Event.Id is 24 or 41).ToList();
+        Assert.That(storage.Select(e => (e.Event.Id, e.Level)), Is.EqualTo(new[] { (41, LogLevel.Information) }), string.Join("\n", storage.Select(e => e.Message)));
+        Assert.That(storage[0].Message, Does.Contain("a copy"));
     }
 
     [Test]

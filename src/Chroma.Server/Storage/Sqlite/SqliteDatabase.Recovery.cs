@@ -21,6 +21,12 @@ internal sealed partial class SqliteDatabase
             // Servers of that schema mostly predate the mark (December 1): its absence says nothing of how they stopped.
             CheckingOlderVersion(logger, databasePath, mode, check);
         }
+        else if (!File.Exists(databasePath + "-wal"))
+        {
+            // A server that crashes leaves its write-ahead log; a clean close removes it. No log and no mark: a file
+            // copied in, as a restore from `chroma-server backup` does (probe U, U3: called an unclean stop).
+            CheckingCopy(logger, databasePath, mode, check);
+        }
         else
         {
             Checking(logger, databasePath, mode, check);
@@ -65,6 +71,10 @@ internal sealed partial class SqliteDatabase
     [LoggerMessage(EventId = 37, Level = LogLevel.Information,
         Message = "{Path} was last written by a Chroma server from before December 2, which left no mark of a clean stop; checking it once before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
     private static partial void CheckingOlderVersion(ILogger logger, string path, IntegrityCheckMode mode, string check);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information,
+        Message = "{Path} has no clean-stop mark and no write-ahead log: a copy (a backup restored, or a database from elsewhere), not a crash; checking it once before serving it: Chroma:Storage:IntegrityCheck={Mode}, {Check}")]
+    private static partial void CheckingCopy(ILogger logger, string path, IntegrityCheckMode mode, string check);
 
     [LoggerMessage(EventId = 25, Level = LogLevel.Information,
         Message = "The {Mode} integrity check found no damage in {Seconds:F1} s; the database is served")]
