@@ -249,6 +249,8 @@ public sealed partial class ChromaClient
         EstimatedRecallAt10 = index.RecallSampleSize > 0 ? index.EstimatedRecallAt10 : null,
         RecallSampleSize = index.RecallSampleSize,
         RecallEstimatedAtCount = index.RecallEstimatedAtCount,
+        BuildFailure = index.BuildFailure.Length > 0 ? index.BuildFailure : null,
+        BuildFailedAt = index.BuildFailure.Length > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(index.BuildFailedUnixMs) : null,
     };
 
     private static EmbeddingSetDrift ToDrift(Drift drift) => new()

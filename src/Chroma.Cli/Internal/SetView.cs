@@ -15,7 +15,8 @@ internal sealed record SetView(
     DriftView? Drift,
     IReadOnlyList<DriftView> DriftHistory,
     IReadOnlyList<RetentionView> Retention,
-    ScoringFailureView? ScoringFailure)
+    ScoringFailureView? ScoringFailure,
+    string? IndexBuildFailure = null)
 {
     /// <summary>Maps a set the client listed.</summary>
     public static SetView From(EmbeddingSetInfo info)
@@ -36,7 +37,10 @@ internal sealed record SetView(
             info.Drift is null ? null : DriftView.From(info.Drift),
             [.. info.DriftHistory.Select(DriftView.From)],
             [.. info.Retention.Select(RetentionView.From)],
-            ScoringFailureView.From(info.LastScoringFailure));
+            ScoringFailureView.From(info.LastScoringFailure),
+            info.Index?.BuildFailure is { } failure
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.Index.BuildFailedAt:yyyy-MM-dd HH:mm:ss} UTC: {failure}")
+                : null);
     }
 }
 

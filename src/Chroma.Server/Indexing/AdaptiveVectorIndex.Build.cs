@@ -137,6 +137,10 @@ internal sealed partial class AdaptiveVectorIndex
 
             if (ex is not OperationCanceledException || !_disposing.IsCancellationRequested)
             {
+                // ListSets says so too (probe U, U6: an out-of-memory build showed only as EXACT, the log alone said why).
+                Volatile.Write(
+                    ref _lastBuildFailure,
+                    new IndexBuildFailure($"{ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}", _settings.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds()));
                 _settings.BuildFailed?.Invoke(ex);
                 throw;
             }

@@ -25,6 +25,7 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
     private Task _estimate = Task.CompletedTask;
     private Task _reconnect = Task.CompletedTask;
     private IndexBuildStep? _progress;
+    private IndexBuildFailure? _lastBuildFailure;
 
     /// <summary>An empty index that switches to HNSW at <paramref name="threshold"/> vectors.</summary>
     /// <param name="dimension">Floats per vector.</param>
@@ -148,7 +149,10 @@ internal sealed partial class AdaptiveVectorIndex : IVectorIndex, IDisposable
 
         var progress = Volatile.Read(ref _progress);
         var building = Volatile.Read(ref _changesDuringBuild) is not null;
-        return new IndexStatus(building ? SetIndexKind.Building : SetIndexKind.Exact, Count, progress?.Indexed ?? 0, 0, null);
+        return new IndexStatus(building ? SetIndexKind.Building : SetIndexKind.Exact, Count, progress?.Indexed ?? 0, 0, null)
+        {
+            LastBuildFailure = Volatile.Read(ref _lastBuildFailure),
+        };
     }
 
     /// <inheritdoc />
@@ -348,4 +352,13 @@ internal enum SetIndexKind
 /// <param name="GraphCount">Vectors in the graph (while building: inserted so far, checkpoint included; while a batch of staged vectors is linked: before it).</param>
 /// <param name="SearchBreadth">Default breadth of graph searches; 0 while searches are exact.</param>
 /// <param name="Estimate">The latest recall estimate, null until one ran.</param>
-internal sealed record IndexStatus(SetIndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate);
+internal sealed record IndexStatus(SetIndexKind Kind, int Count, int GraphCount, int SearchBreadth, RecallEstimate? Estimate)
+{
+    /// <summary>Gets the failure of the last HNSW build while no graph answers (null when none failed, or a later one took over).</summary>
+    public IndexBuildFailure? LastBuildFailure { get; init; }
+}
+
+/// <summary>Why and when the last HNSW build of a set failed (its exception's message, never its stack trace).</summary>
+/// <param name="Message">The exception's type and message.</param>
+/// <param name="UnixMs">When it failed.</param>
+internal sealed record IndexBuildFailure(string Message, long UnixMs);

@@ -96,6 +96,12 @@ internal sealed partial class QueryService
             GraphCount = status.GraphCount,
             SearchBreadth = status.SearchBreadth,
         };
+        if (status.LastBuildFailure is { } failure)
+        {
+            info.BuildFailure = failure.Message;
+            info.BuildFailedUnixMs = failure.UnixMs;
+        }
+
         if (status.Estimate is { } estimate)
         {
             info.EstimatedRecallAt10 = estimate.RecallAt10;

@@ -42,4 +42,13 @@ public sealed class EmbeddingSetIndexInfo
 
     /// <summary>Gets the graph size the estimate was measured at (it is redone after 10% growth or shrinkage).</summary>
     public long RecallEstimatedAtCount { get; init; }
+
+    /// <summary>
+    /// Gets why the last HNSW build failed (the exception's type and message), while no graph answers: exact search
+    /// answers meanwhile, and the set's next change starts the build again; <see langword="null"/> when none failed.
+    /// </summary>
+    public string? BuildFailure { get; init; }
+
+    /// <summary>Gets when the build of <see cref="BuildFailure"/> failed; <see langword="null"/> when none failed.</summary>
+    public DateTimeOffset? BuildFailedAt { get; init; }
 }
