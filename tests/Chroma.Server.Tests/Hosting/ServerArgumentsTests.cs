@@ -30,6 +30,7 @@ public sealed class ServerArgumentsTests
     [TestCase("'--Chroma:Port' for 'serve' needs a value", "--Chroma:Port")]
     [TestCase("'--help' for 'serve' comes first", "--Chroma:Port=6000", "--help")]
     [TestCase("unknown option '--:Port=1' for 'serve'", "--:Port=1")]
+    [TestCase("unknown option '--Chroma__Port=6000' for 'serve': that is an environment variable's spelling; on the command line write --Chroma:Port=6000", "--Chroma__Port=6000")]
     public void Problem_NotASetting_SaysWhich(string expected, params string[] args)
     {
         var problem = ServerArguments.Problem(args, "serve");

@@ -70,7 +70,10 @@ internal static class ServerArguments
     private const string Hint =
         "the server takes its settings as --Chroma:Name=value (e.g. --Chroma:Port=6000) or Chroma__Name environment variables; see README, Configuration";
 
-    private static string Unknown(string word, string command) => $"unknown option '{word}' for '{command}': {Hint}";
+    private static string Unknown(string word, string command) =>
+        word.Contains("__", StringComparison.Ordinal)
+            ? $"unknown option '{word}' for '{command}': that is an environment variable's spelling; on the command line write {word.Replace("__", ":", StringComparison.Ordinal)}"
+            : $"unknown option '{word}' for '{command}': {Hint}";
 
     private static bool IsSetting(string key) =>
         key.Length > 0 && (key.Contains(':', StringComparison.Ordinal) ? !key.StartsWith(':') && !key.EndsWith(':') : HostKeys.Contains(key));
