@@ -168,6 +168,10 @@ public sealed partial class ChromaClient
         return request;
     }
 
+    // A call whose connection ended before the HTTP/2 handshake is tried on a new connection up to this many times in all.
+    private const int HandshakeAttempts = 3;
+    private static readonly TimeSpan HandshakeRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private Task<TResponse> CallAsync<TResponse>(
         string method, string? setId, Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken) =>
         CallAsync(method, setId, call, TimeSpan.Zero, cancellationToken);
@@ -182,7 +186,21 @@ public sealed partial class ChromaClient
         var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout + serverWait, cancellationToken);
         try
         {
-            return await call(options).ResponseAsync.ConfigureAwait(false);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await call(options).ResponseAsync.ConfigureAwait(false);
+                }
+                catch (RpcException ex) when (attempt < HandshakeAttempts && !cancellationToken.IsCancellationRequested
+                    && Transport.TlsHandshake.NoHttp2Handshake(ex.Status.Detail, ex.Status.DebugException))
+                {
+                    // The connection ended before the HTTP/2 handshake, so the server saw no request and a new
+                    // connection is safe to try: an HTTP/1.1-only endpoint (Studio's port) answers HTTP_1_1_REQUIRED
+                    // on one of them, which names the mistake, where this error, which side wrote first, did not.
+                    await Task.Delay(HandshakeRetryDelay, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
