@@ -62,12 +62,11 @@ internal sealed class SetsCommand : ICliCommand
                 context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(set.SetId)));
             }
 
-            if (set.Index?.BuildFailure is { } buildFailure)
+            if (SetView.From(set).IndexBuildFailure is { } buildFailure)
             {
                 context.Console.MarkupLine(
                     "[yellow]Warning:[/] {0}",
-                    Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"the HNSW build of {set.SetId} failed at {set.Index.BuildFailedAt:yyyy-MM-dd HH:mm:ss} UTC ({buildFailure}); exact search answers meanwhile, and the set's next change starts the build again")));
+                    Markup.Escape($"the HNSW build of {set.SetId} failed ({buildFailure}); exact search answers meanwhile, and the set's next change starts the build again"));
             }
         }
 

@@ -16,7 +16,7 @@ internal sealed record SetView(
     IReadOnlyList<DriftView> DriftHistory,
     IReadOnlyList<RetentionView> Retention,
     ScoringFailureView? ScoringFailure,
-    string? IndexBuildFailure = null)
+    string? IndexBuildFailure)
 {
     /// <summary>Maps a set the client listed.</summary>
     public static SetView From(EmbeddingSetInfo info)

@@ -24,7 +24,7 @@ internal sealed class IndexStartLoadHealthCheck(EmbeddingSetIndexes indexes, IRe
         int loading;
         try
         {
-            loading = store.ListSets().Count(s => !indexes.IsLoaded(s.Set));
+            loading = store.ListSets().Count(s => indexes.GetStatus(s.Set) is null);
         }
 #pragma warning disable CA1031 // The record-store check reports a database that does not answer; this one only counts loads.
         catch (Exception)

@@ -82,13 +82,6 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
         set => Volatile.Write(ref _startLoadEnded, value);
     }
 
-    /// <summary>Gets whether the index of <paramref name="set"/> is loaded (searches of it do not wait for a load).</summary>
-    public bool IsLoaded(StoredEmbeddingSet set)
-    {
-        ArgumentNullException.ThrowIfNull(set);
-        return _entries.TryGetValue(set.Key, out var entry) && entry.LoadedIndex is not null;
-    }
-
     /// <summary>Gets the dedicated threads index work runs on.</summary>
     public IndexBuildThreads Threads => _threads;
 

@@ -207,42 +207,29 @@ internal sealed partial class RecommendationPages
     // records, `recs-page`); should an id come back as another string, an ordinal lookup finds it.
     private static Dictionary<string, ScoredEntry?> Entries(ScoredEntry[] candidates, IReadOnlyList<Recommendation> ranked)
     {
-        var byReference = new Dictionary<string, ScoredEntry?>(ranked.Count, ReferenceEqualityComparer.Instance);
-        foreach (var item in ranked)
-        {
-            byReference[item.Id] = null;
-        }
+        var (byReference, found) = Map(ReferenceEqualityComparer.Instance);
+        return found == byReference.Count ? byReference : Map(StringComparer.Ordinal).Entries;
 
-        var found = 0;
-        foreach (var entry in candidates)
+        (Dictionary<string, ScoredEntry?> Entries, int Found) Map(IEqualityComparer<string> comparer)
         {
-            if (byReference.ContainsKey(entry.Record.Id))
+            var entries = new Dictionary<string, ScoredEntry?>(ranked.Count, comparer);
+            foreach (var item in ranked)
             {
-                byReference[entry.Record.Id] = entry;
-                found++;
+                entries[item.Id] = null;
             }
-        }
 
-        if (found == byReference.Count)
-        {
-            return byReference;
-        }
-
-        var byValue = new Dictionary<string, ScoredEntry?>(ranked.Count, StringComparer.Ordinal);
-        foreach (var item in ranked)
-        {
-            byValue[item.Id] = null;
-        }
-
-        foreach (var entry in candidates)
-        {
-            if (byValue.ContainsKey(entry.Record.Id))
+            var matched = 0;
+            foreach (var entry in candidates)
             {
-                byValue[entry.Record.Id] = entry;
+                if (entries.ContainsKey(entry.Record.Id))
+                {
+                    entries[entry.Record.Id] = entry;
+                    matched++;
+                }
             }
-        }
 
-        return byValue;
+            return (entries, matched);
+        }
     }
 
     private readonly record struct CacheKey(long SetKey, RecommendationStrategy Strategy, string Dataset, bool AllScores, Diversity Diversity, bool ExcludesReviewed);
