@@ -13,7 +13,10 @@ internal sealed partial class AdaptiveVectorIndex
     /// snapshots once.
     /// </summary>
     /// <returns>Whether a build was started.</returns>
-    public bool StartBuildIfLarge()
+    public bool StartBuildIfLarge() => StartBuild() is not null;
+
+    /// <summary>Starts the build <see cref="StartBuildIfLarge"/> describes and returns it; null when none started.</summary>
+    private Task? StartBuild()
     {
         _gate.EnterWriteLock();
         try
@@ -21,7 +24,7 @@ internal sealed partial class AdaptiveVectorIndex
             if (_hnsw is not null || _changesDuringBuild is not null || _exact!.Count == 0
                 || (_exact.Count < _threshold && _resumeFrom is null))
             {
-                return false;
+                return null;
             }
 
             var snapshot = _exact.Snapshot();
@@ -29,8 +32,9 @@ internal sealed partial class AdaptiveVectorIndex
             _resumeFrom = null;
             _changesDuringBuild = new BuildChangeLog();
             Volatile.Write(ref _progress, null);
-            Volatile.Write(ref _build, BuildAsync(snapshot, graph));
-            return true;
+            var build = BuildAsync(snapshot, graph);
+            Volatile.Write(ref _build, build);
+            return build;
         }
         finally
         {
@@ -51,9 +55,22 @@ internal sealed partial class AdaptiveVectorIndex
         var threads = _settings.Threads;
         var token = _disposing.Token;
         var garbageRows = 0;
+        BuildRun? run = null;
+        Task? restarted = null;
         try
         {
             var pending = await threads.RunAsync(() => Reconcile(input, graph), token).ConfigureAwait(false);
+            if (graph.MostlyDeleted)
+            {
+                // A checkpoint of a graph whose records were mostly deleted since (retention after a restart): linking the
+                // rest and compacting after would cost more than linking the live records into an empty graph.
+                var (deleted, nodes) = (graph.Graph.DeletedCount, graph.Graph.NodeCount);
+                graph.Dispose();
+                graph = new HnswVectorIndex(Dimension, Metric);
+                pending = await threads.RunAsync(() => Reconcile(input, graph), token).ConfigureAwait(false);
+                _settings.BuildRestarted?.Invoke(deleted, nodes, true);
+            }
+
             ResumedVectors = input.Sequences.Length - pending.Length;
 
             // A new graph over rows in store order uses the snapshot's slabs (4,096 rows each, from row 8,192 on) as its
@@ -61,7 +78,7 @@ internal sealed partial class AdaptiveVectorIndex
             // in-order rows one by one before linking them in parallel. The rest are copied as usual.
             var (inOrder, adopted) = ResumedVectors == 0 && InStoreOrder(pending) ? graph.AdoptVectors(input) : (0, 0);
             AdoptedVectors = adopted;
-            var run = new BuildRun(this, graph, ResumedVectors, input.Sequences.Length);
+            run = new BuildRun(this, graph, ResumedVectors, input.Sequences.Length);
             await run.InsertAsync(
                 pending.Length,
                 i =>
@@ -114,6 +131,27 @@ internal sealed partial class AdaptiveVectorIndex
             _settings.TookOver?.Invoke();
             input = null!;
         }
+        catch (OperationCanceledException) when (run?.MostlyDeleted is { } outdated && !_disposing.IsCancellationRequested)
+        {
+            // Most of what this build links was deleted under it (probe U, U8: retention deleted 1.09 M of 1.25 M records a
+            // minute into a first build, which then linked the deleted vectors for ten minutes on both cores before a
+            // compaction rebuilt the 160,000 live ones in 34 s). Dropped, and built again from the live records at once.
+            _gate.EnterWriteLock();
+            try
+            {
+                _changesDuringBuild = null;
+                Volatile.Write(ref _progress, null);
+            }
+            finally
+            {
+                _gate.ExitWriteLock();
+            }
+
+            graph.Dispose();
+            input = null!;
+            _settings.BuildRestarted?.Invoke(outdated.Deleted, outdated.Total, false);
+            restarted = StartBuild();
+        }
         catch (Exception ex)
         {
             _gate.EnterWriteLock();
@@ -144,6 +182,13 @@ internal sealed partial class AdaptiveVectorIndex
                 _settings.BuildFailed?.Invoke(ex);
                 throw;
             }
+        }
+
+        if (restarted is not null)
+        {
+            // Whoever awaits this build's completion awaits the one that replaced it.
+            await restarted.ConfigureAwait(false);
+            return;
         }
 
         // For a large set that garbage is hundreds of MiB, which the collector would keep committed after freeing it:
@@ -247,6 +292,27 @@ internal sealed partial class AdaptiveVectorIndex
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// How many of the vectors a build over <paramref name="snapshotRows"/> rows (and the additions logged since) would
+    /// hold were deleted, and that total, when the deleted outnumber the live ones (and 1,024, as
+    /// <see cref="HnswVectorIndex.MostlyDeleted"/>, which would compact the graph after its take-over); null otherwise.
+    /// </summary>
+    private (int Deleted, int Total)? DeletedUnderBuild(int snapshotRows)
+    {
+        _gate.EnterReadLock();
+        try
+        {
+            var total = snapshotRows + _changesDuringBuild!.AddedTotal;
+            var live = _exact!.Count;
+            var deleted = total - live;
+            return deleted > Math.Max(live, 1024) ? (deleted, total) : null;
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
     }
 
     /// <summary>Replays the changes logged during the build and lets the graph answer; returns the rows the dropped exact index held.</summary>

@@ -10,8 +10,15 @@ internal sealed partial class AdaptiveVectorIndex
     {
         private long _lastCheckpoint = owner._settings.TimeProvider.GetTimestamp();
         private TimeSpan _checkpointCost;
+        private readonly int _snapshotRows = total;
         private int _indexed = indexed;
         private int _total = total;
+
+        /// <summary>
+        /// Gets the deleted and total vectors when the run stopped because most of what it links was deleted under it
+        /// (it then throws <see cref="OperationCanceledException"/>); null otherwise.
+        /// </summary>
+        public (int Deleted, int Total)? MostlyDeleted { get; private set; }
 
         /// <summary>
         /// Runs <paramref name="insert"/> for 0..count-1 in steps on the index threads, each step after
@@ -91,6 +98,13 @@ internal sealed partial class AdaptiveVectorIndex
             if (settings.OnStep is { } onStep)
             {
                 await onStep(progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Checked between steps (a few seconds each at a million), before a checkpoint of a graph about to be dropped.
+            if (owner.DeletedUnderBuild(_snapshotRows) is { } deleted)
+            {
+                MostlyDeleted = deleted;
+                throw new OperationCanceledException("Most of the vectors the build links were deleted under it; it starts again from the live ones.");
             }
 
             // A checkpoint never costs more than about a tenth of the build: a slow save stretches the interval. Any step

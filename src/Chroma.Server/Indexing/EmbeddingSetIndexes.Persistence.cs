@@ -194,6 +194,7 @@ internal sealed partial class EmbeddingSetIndexes
             Wake(entry);
         },
         BuildFailed = ex => IndexingLog.BuildFailed(_logger, entry.Set.SetId, ex),
+        BuildRestarted = (deleted, total, fromCheckpoint) => IndexingLog.BuildRestarted(_logger, entry.Set.SetId, total - deleted, deleted, total, fromCheckpoint),
         CompactionStarted = rebuild => IndexingLog.CompactionStarted(_logger, entry.Set.SetId, rebuild.NodesAtStart - rebuild.Count, rebuild.NodesAtStart, rebuild.Count),
         Compacted = (result, elapsedMs) =>
         {

@@ -20,7 +20,14 @@ internal sealed class BuildChangeLog
     public int Count => _entries.Count;
 
     /// <summary>Logs that record <paramref name="sequence"/> was added to <paramref name="dataset"/>.</summary>
-    public void Added(long sequence, string dataset) => _entries.Add((sequence, dataset));
+    public void Added(long sequence, string dataset)
+    {
+        _entries.Add((sequence, dataset));
+        AddedTotal++;
+    }
+
+    /// <summary>Gets how many additions were logged since the build began, those taken included.</summary>
+    public int AddedTotal { get; private set; }
 
     /// <summary>Gets whether a removal was logged: the exact index's rows no longer follow the log's additions.</summary>
     public bool RemovalLogged { get; private set; }

@@ -49,6 +49,13 @@ internal sealed record IndexBuildSettings
     /// </summary>
     public Action<ReconnectResult>? Reconnected { get; init; }
 
+    /// <summary>
+    /// Gets what hears of a build abandoned because most of what it was linking had been deleted meanwhile (or since
+    /// its checkpoint): vectors deleted, vectors the graph would have held, and whether it was the checkpoint that was
+    /// dropped. A build from the live vectors follows at once.
+    /// </summary>
+    public Action<int, int, bool>? BuildRestarted { get; init; }
+
     /// <summary>Gets what hears of a build that failed (exact search keeps answering; the next change retries).</summary>
     public Action<Exception>? BuildFailed { get; init; }
 

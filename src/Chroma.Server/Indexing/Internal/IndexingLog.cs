@@ -90,4 +90,8 @@ internal static partial class IndexingLog
     [LoggerMessage(EventId = 418, Level = LogLevel.Warning,
         Message = "Left record '{RecordId}' (sequence {Sequence}) of '{SetId}' out of its index: {Problem}; it stays stored, but FindNearest does not find it (delete it and log it again with a valid embedding)")]
     public static partial void RecordSkipped(ILogger logger, string setId, string recordId, long sequence, string problem);
+
+    [LoggerMessage(EventId = 423, Level = LogLevel.Information,
+        Message = "The HNSW build of '{SetId}' starts again from its {Live} live records: {Deleted} of the {Total} vectors it was linking were deleted (from its checkpoint: {FromCheckpoint}); exact search keeps answering meanwhile")]
+    public static partial void BuildRestarted(ILogger logger, string setId, int live, int deleted, int total, bool fromCheckpoint);
 }
