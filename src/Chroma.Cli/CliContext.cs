@@ -65,6 +65,9 @@ internal sealed class CliContext : IDisposable, IAsyncDisposable
     /// <summary>Gets the writer for errors and warnings (standard error), which stay out of exported rows and <c>--json</c> output.</summary>
     public TextWriter Error { get; }
 
+    /// <summary>Gets the server found by its own settings (<c>health --local</c>), or null.</summary>
+    public LocalServer? LocalServer => _localServer;
+
     /// <summary>Gets the server address (<c>--endpoint</c>, or the local server's with <c>health --local</c>).</summary>
     public Uri Endpoint { get; }
 

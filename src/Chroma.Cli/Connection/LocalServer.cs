@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Chroma.Server.Hosting.Internal;
+using Chroma.Server.Security.Internal;
 
 namespace Chroma.Server.Cli.Connection;
 
@@ -23,6 +24,21 @@ internal sealed class LocalServer : IDisposable
 
     /// <summary>Gets the server's certificate (without its key), or null when it speaks plain-text HTTP/2.</summary>
     public X509Certificate2? Certificate { get; }
+
+    /// <summary>
+    /// Gets what is wrong with the certificate's dates now (expired, not valid yet, or expiring within 14 days: the
+    /// server's own log says the same, <see cref="CertificateValidityWatch"/>), or null. Only the certificate itself is
+    /// accepted here, whatever its dates; every other client checks them (probe X, X4).
+    /// </summary>
+    public string? CertificateProblem(DateTimeOffset now) =>
+        Certificate is null
+            ? null
+            : CertificateValidityWatch.Problem(
+                new DateTimeOffset(Certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), new DateTimeOffset(Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero), now);
+
+    /// <summary>Gets whether clients that check the certificate refuse it at <paramref name="now"/> (expired or not valid yet).</summary>
+    public bool CertificateRefused(DateTimeOffset now) =>
+        Certificate is not null && (now > Certificate.NotAfter.ToUniversalTime() || now < Certificate.NotBefore.ToUniversalTime());
 
     /// <summary>Reads the server's settings; the certificate is loaded as the server loads it (same messages when it cannot be).</summary>
     public static LocalServer Read()

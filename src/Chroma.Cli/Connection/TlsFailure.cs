@@ -27,6 +27,9 @@ internal static class TlsFailure
             ? "this machine does not trust the server's certificate: pass --trusted-root with the certificate of the CA that issued it "
                 + "(for a self-signed certificate, the certificate itself, e.g. the PEM file of Chroma:Certificate:Path); "
                 + "on the server's own machine or container, 'health --local' uses the server's settings"
+            : everything.Contains("NotTimeValid", StringComparison.Ordinal)
+                ? "the server's certificate is outside its validity period (expired, or not valid yet): renew Chroma:Certificate on the server "
+                    + "and restart it (and check both machines' clocks); its log says when the certificate ends"
             : everything.Contains("RemoteCertificateNameMismatch", StringComparison.Ordinal)
                 ? $"the server's certificate does not name '{endpoint?.Host}': use a host name or address the certificate lists in --endpoint"
                 : "if the server has no certificate (Chroma:Certificate) it speaks plain HTTP/2: use http://; if it has one, "

@@ -8,6 +8,10 @@ namespace Chroma.Server.Cli.Internal;
 /// so a command that fails part way leaves no partial file (and an earlier file of that name as it was). The file holds
 /// records, labels, reviewers and notes: on Unix it is created readable by its owner only (0600), as the server's data
 /// files are (probe S, S7); <c>chmod</c> it to share it.
+/// A path that is a link, or an existing empty file (what a device, a named pipe or <c>/proc</c> entry reports), is
+/// written through instead, as a shell's <c>&gt;</c> writes it: a rename would replace the link or the device itself
+/// (probe X, X3: run as root, <c>--out /dev/stdout</c> replaced the system's <c>/dev/stdout</c> link with a file, and
+/// <c>--out</c> a named pipe left its reader waiting).
 /// </summary>
 internal static class OutputFile
 {
@@ -37,6 +41,11 @@ internal static class OutputFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
         var fullPath = Path.GetFullPath(path);
+        if (WritesThrough(fullPath))
+        {
+            return await WriteThroughAsync(fullPath, write).ConfigureAwait(false);
+        }
+
         var temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -55,6 +64,30 @@ internal static class OutputFile
         {
             // Still there only when the write or the rename failed.
             File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="fullPath"/> is written in place rather than replaced: a link (<c>/dev/stdout</c>,
+    /// <c>/dev/fd/63</c> of <c>&gt;(gzip)</c>, a link to a file), or an existing entry of length 0. Devices, named pipes
+    /// and sockets report 0, and .NET does not say which kind of entry a path is; an empty regular file loses nothing by
+    /// being written in place.
+    /// </summary>
+    internal static bool WritesThrough(string fullPath)
+    {
+        var info = new FileInfo(fullPath);
+        return info.LinkTarget is not null || (info.Exists && info.Length == 0);
+    }
+
+    private static async Task<T> WriteThroughAsync<T>(string fullPath, Func<TextWriter, Task<T>> write)
+    {
+        // FileMode.Create truncates a file (as '>' does) and is ignored by pipes and devices; a file it creates at the
+        // end of a dangling link is 0600 like any other.
+        var stream = Chroma.Server.Security.OwnerOnlyFiles.Open(fullPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 4096);
+        var file = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        await using (file.ConfigureAwait(false))
+        {
+            return await write(file).ConfigureAwait(false);
         }
     }
 }

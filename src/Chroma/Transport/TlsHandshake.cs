@@ -52,6 +52,8 @@ internal static class TlsHandshake
     public static string Hint(string reason) =>
         reason.Contains("UntrustedRoot", StringComparison.Ordinal) || reason.Contains("PartialChain", StringComparison.Ordinal)
             ? "the TLS handshake failed: this client does not trust the server's certificate; for a self-signed or private-CA certificate set ChromaClientOptions.TrustedRootCertificate to the root that issued it (for a self-signed one, the certificate itself)"
+            : reason.Contains("NotTimeValid", StringComparison.Ordinal)
+                ? "the TLS handshake failed: the server's certificate is outside its validity period (expired, or not valid yet); the server's operator must renew Chroma:Certificate (or a clock is wrong)"
             : reason.Contains("RemoteCertificateNameMismatch", StringComparison.Ordinal)
                 ? "the TLS handshake failed: the server's certificate does not name the endpoint's host; use a host name (or IP address) the certificate lists"
                 : "the TLS handshake failed: an https:// endpoint needs a server with a certificate, Chroma:Certificate, that this client trusts (the operating system's roots, or ChromaClientOptions.TrustedRootCertificate); a server without one takes http://";

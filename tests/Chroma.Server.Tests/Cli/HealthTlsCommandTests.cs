@@ -165,6 +165,57 @@ public sealed class HealthTlsCommandTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task Health_LocalWithExpiredCertificate_ExitsUnreachableAndSaysItExpired()
+    {
+        // Probe X, X4: --local accepts exactly the server's certificate, whatever its dates, so an expired one passed the
+        // container's HEALTHCHECK while every other client was refused.
+        var expired = _certificates.SelfSigned("expired", DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        await using var server = await StartAsync(expired);
+        var settings = Settings(server.Server.Endpoint.Port, expired, pfx: false);
+
+        var run = await WithEnvironmentAsync(settings, () => CliRun.RunAsync("health", "--local", "--timeout", "10"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Unreachable), run.Error);
+            Assert.That(run.Error, Does.Contain("the server's certificate (Chroma:Certificate:Path) expired on"));
+            Assert.That(run.Console, Does.Not.Contain("SERVING"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Health_LocalWithCertificateExpiringSoon_ServingAndWarns()
+    {
+        var soon = _certificates.SelfSigned("expires-soon", DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(3));
+        await using var server = await StartAsync(soon);
+        var settings = Settings(server.Server.Endpoint.Port, soon, pfx: false);
+
+        var run = await WithEnvironmentAsync(settings, () => CliRun.RunAsync("health", "--local", "--timeout", "10"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+            Assert.That(run.Error, Does.Contain("expires on").And.Contain("days from now"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task Sets_TrustedRootOfExpiredCertificate_ExitsUnreachableAndSaysRenew()
+    {
+        var expired = _certificates.SelfSigned("expired-root", DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        await using var server = await StartAsync(expired);
+
+        var run = await CliRun.RunAsync("sets", "--endpoint", server.Server.Endpoint.ToString(), "--trusted-root", expired.CertificatePath, "--timeout", "10");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Unreachable), run.Error);
+            Assert.That(run.Error, Does.Contain("NotTimeValid").And.Contain("outside its validity period").And.Contain("renew Chroma:Certificate"));
+            Assert.That(run.Error, Does.Not.Contain("use http://"));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task Health_LocalWithEndpoint_UsageError()
     {
         var run = await CliRun.RunAsync("health", "--local", "--endpoint", "http://127.0.0.1:1");

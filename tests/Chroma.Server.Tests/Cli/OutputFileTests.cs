@@ -85,4 +85,77 @@ public sealed class OutputFileTests
 
         Assert.That(File.GetUnixFileMode(path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
     }
+
+    [Test]
+    [CancelAfter(30_000)]
+    [Platform(Exclude = "Win", Reason = "Unix links")]
+    public async Task WriteAsync_PathIsALinkToAFile_WritesTheTargetAndKeepsTheLink()
+    {
+        // Probe X, X3: the rename replaced the link (as root, '--out /dev/stdout' replaced the system's link with a file).
+        using var folder = new TempDirectory();
+        var target = Path.Combine(folder.Path, "target.csv");
+        await File.WriteAllTextAsync(target, "earlier, longer than what is written\n");
+        var link = Path.Combine(folder.Path, "link.csv");
+        File.CreateSymbolicLink(link, target);
+
+        await OutputFile.WriteAsync(link, async file =>
+        {
+            await file.WriteLineAsync("one");
+            return 1L;
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(new FileInfo(link).LinkTarget, Is.EqualTo(target), "still a link");
+            Assert.That(File.ReadAllText(target), Is.EqualTo("one" + Environment.NewLine), "the target was truncated and written");
+            Assert.That(Directory.GetFiles(folder.Path).Order(), Is.EqualTo(new[] { link, target }), "no temporary file");
+        });
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    [Platform(Include = "Linux", Reason = "mkfifo")]
+    public async Task WriteAsync_PathIsANamedPipe_ItsReaderGetsTheOutput(CancellationToken cancellationToken)
+    {
+        using var folder = new TempDirectory();
+        var pipe = Path.Combine(folder.Path, "out.csv");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [pipe]))
+        {
+            await mkfifo.WaitForExitAsync(cancellationToken);
+            Assert.That(mkfifo.ExitCode, Is.Zero);
+        }
+
+        var reader = Task.Run(() => File.ReadAllTextAsync(pipe, cancellationToken), cancellationToken);
+        await OutputFile.WriteAsync(pipe, async file =>
+        {
+            await file.WriteLineAsync("one");
+            return 1L;
+        });
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await reader, Is.EqualTo("one" + Environment.NewLine), "written into the pipe, not over it");
+            Assert.That(Directory.GetFiles(folder.Path), Is.EqualTo(new[] { pipe }), "no temporary file");
+        });
+    }
+
+    [Test]
+    [Platform(Include = "Linux", Reason = "/dev/null and /proc")]
+    public void WritesThrough_DevicesLinksAndEmptyFiles_NotAFileWithContentOrAMissingOne()
+    {
+        using var folder = new TempDirectory();
+        var full = Path.Combine(folder.Path, "full.csv");
+        File.WriteAllText(full, "x");
+        var empty = Path.Combine(folder.Path, "empty.csv");
+        File.WriteAllText(empty, string.Empty);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(OutputFile.WritesThrough("/dev/null"), Is.True);
+            Assert.That(OutputFile.WritesThrough("/dev/stdout"), Is.True);
+            Assert.That(OutputFile.WritesThrough(empty), Is.True);
+            Assert.That(OutputFile.WritesThrough(full), Is.False);
+            Assert.That(OutputFile.WritesThrough(Path.Combine(folder.Path, "missing.csv")), Is.False);
+        });
+    }
 }

@@ -19,11 +19,14 @@ internal sealed class TestCertificates : IDisposable
     /// <summary>A self-signed server certificate for 127.0.0.1 and localhost, written as <c>{name}.crt</c>, <c>{name}.key</c>,
     /// <c>{name}.enc.key</c> (encrypted with <see cref="Password"/>), <c>{name}.pfx</c> (with <see cref="Password"/>) and
     /// <c>{name}.nopass.pfx</c>.</summary>
-    public CertificateFiles SelfSigned(string name)
+    public CertificateFiles SelfSigned(string name) => SelfSigned(name, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+
+    /// <summary>A self-signed certificate as <see cref="SelfSigned(string)"/> writes one, valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>.</summary>
+    public CertificateFiles SelfSigned(string name, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = ServerRequest("CN=" + name, key, names => { names.AddIpAddress(IPAddress.Loopback); names.AddDnsName("localhost"); });
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = request.CreateSelfSigned(notBefore, notAfter);
         return Write(name, certificate, key);
     }
 

@@ -77,6 +77,12 @@ internal static class ChromaServerApplication
         // before (services are disposed in the reverse order of their creation).
         builder.Services.AddSingleton(_ => dataLock);
         AddChromaServices(builder.Services, options);
+        if (certificate is not null)
+        {
+            builder.Services.AddHostedService(services => new CertificateValidityWatch(
+                certificate, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<CertificateValidityWatch>>()));
+        }
+
         if (studio)
         {
             builder.Services.AddStudio();
