@@ -51,7 +51,7 @@ internal static class StudioEndpoints
         open.MapDelete("/api/session", (StudioApi api, HttpContext context) => api.SignOutAsync(context));
 
         var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
-        data.MapGet("/sets", (StudioApi api) => api.Sets());
+        data.MapGet("/sets", (StudioApi api, HttpContext context) => api.Sets(context.Request.Query["set"]));
         data.MapGet("/map", (StudioApi api, string? set, long? after, string? projection) => api.Map(set, after ?? 0, projection));
         data.MapGet("/record", (StudioApi api, string? set, long? sequence, CancellationToken cancellationToken) => api.RecordAsync(set, sequence, cancellationToken));
         data.MapGet("/input", (StudioApi api, string? set, long? sequence) => api.Input(set, sequence));

@@ -13,11 +13,11 @@ internal static class PostgresReplicaServers
     /// Starts a replica on <paramref name="connectionString"/>. <paramref name="scoring"/> changes its scoring options (by
     /// default a lease of 5 minutes, so the first replica to score a set keeps it); <paramref name="fault"/> makes its
     /// fits of one set fail; <paramref name="minimumLevel"/> is the lowest level its logs capture; <paramref name="dataDirectory"/>
-    /// is its data directory (by default a new one).
+    /// is its data directory (by default a new one); <paramref name="replaceServices"/> replaces services after the fault's.
     /// </summary>
     public static Task<LoggedServer> StartAsync(
         string connectionString, Action<ScoringOptions>? scoring = null, FailingNeighborSearch? fault = null, LogLevel minimumLevel = LogLevel.Warning,
-        string? dataDirectory = null) =>
+        string? dataDirectory = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? replaceServices = null) =>
         LoggedServer.StartAsync(
             o =>
             {
@@ -29,7 +29,11 @@ internal static class PostgresReplicaServers
                 scoring?.Invoke(o.Scoring);
             },
             minimumLevel,
-            fault is null ? null : fault.ReplaceIn);
+            services =>
+            {
+                fault?.ReplaceIn(services);
+                replaceServices?.Invoke(services);
+            });
 
     /// <summary>Logs <paramref name="batch"/> through <paramref name="server"/> and checks it was stored.</summary>
     public static async Task LogAsync(LoggedServer server, LogBatch batch, CancellationToken cancellationToken)

@@ -628,6 +628,7 @@ internal sealed partial class ScoringScheduler : BackgroundService, IRecordChang
                                 recorded = PublishPassAsync(state, lease, storedAtStart, deletesAtStart, stoppingToken);
                             }
                         },
+                        _coordination.Shared ? token => PublishChunkAsync(state, lease, deletesAtStart, token) : null,
                         passCancellation.Token).ConfigureAwait(false);
                 },
                 passCancellation.Token).ConfigureAwait(false);

@@ -242,7 +242,16 @@ internal sealed partial class SetScoringPass
     /// sequence the published ranking now covers: every record stored through it had committed before the pass's last
     /// read, so it was read and scored; -1 when training records arrived during the pass (the model predates them).
     /// </summary>
-    public async Task<ScoringPassResult> RunAsync(SetScoringState state, Action<long>? scoresPublished, CancellationToken cancellationToken = default)
+    public Task<ScoringPassResult> RunAsync(SetScoringState state, Action<long>? scoresPublished, CancellationToken cancellationToken = default) =>
+        RunAsync(state, scoresPublished, chunkPublished: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunAsync(SetScoringState, Action{long}?, CancellationToken)"/>, awaiting <paramref name="chunkPublished"/>
+    /// (when given) after each chunk the pass publishes before its last: with replicas, the others then read the chunk's
+    /// scores, as they read a finished pass.
+    /// </summary>
+    public async Task<ScoringPassResult> RunAsync(
+        SetScoringState state, Action<long>? scoresPublished, Func<CancellationToken, Task>? chunkPublished, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
         var started = Stopwatch.GetTimestamp();
@@ -395,6 +404,10 @@ internal sealed partial class SetScoringPass
             if (pending.Count > 0 && state.Published.Revision != before)
             {
                 ChunkPublished?.Invoke(set);
+                if (chunkPublished is not null)
+                {
+                    await chunkPublished(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
 

@@ -357,6 +357,10 @@ function failureText(failure) {
   return ` · last scoring pass failed ${ago(failure.failedUnixMs)}${times}: ${failure.message}`;
 }
 
+// How many set cards show at first and per "show more": a page of 5,000 cards (115,000 elements, 5,000 charts) kept
+// the browser busy for 20 s (probe X, X1). The filter finds the others.
+const SETS_PER_PAGE = 60;
+
 function renderSets() {
   const root = $("view-sets");
   if (!state.sets.length) {
@@ -365,20 +369,61 @@ function renderSets() {
       el("p", {}, "Point the client at this server's gRPC port (", el("code", {}, "Chroma__Port"), ", 50051 unless configured; this page is on the Studio port). The README's QuickStart shows it end to end: ", el("code", {}, "dotnet run --project samples/Chroma.Samples.QuickStart"), ".")));
     return;
   }
-  root.replaceChildren(...state.sets.map((s) => {
-    const last = s.drift[s.drift.length - 1];
-    return el("div", { class: "card", "data-set": s.setId },
-      el("h2", {}, s.setId),
-      el("div", { class: "muted" }, `dimension ${number.format(s.dimension)} · ${s.metric} · ${number.format(s.total)} records · updated ${ago(s.updatedUnixMs)}`),
-      el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
-      el("div", last && last.mmd2 <= 0 ? { class: "drift-text", title: `The estimate was ${decimal.format(last.mmd2)}: MMD² is estimated without bias, so with no measurable drift it can fall below 0` } : { class: "drift-text" }, last ? `Drift MMD² ${mmd2Text(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
-      driftChart(s.drift),
-      el("div", { class: s.scoring.problem || s.scoring.failure ? "error" : "muted" }, s.scoring.problem
-        ? `Scoring: ${s.scoring.problem}`
-        : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
-      el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
-        el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
-  }));
+  // The filter box stays in place while the cards under it change, so typing in it keeps its focus.
+  if (!$("set-cards")) {
+    const filter = el("input", { id: "sets-filter", type: "search", placeholder: "Filter sets by id", "aria-label": "Filter sets by id" });
+    filter.value = state.setsFilter || "";
+    filter.addEventListener("input", () => { state.setsFilter = filter.value; state.setsLimit = SETS_PER_PAGE; renderSets(); });
+    root.replaceChildren(
+      el("div", { class: "sets-bar", id: "sets-bar" }, filter, " ", el("span", { class: "muted", id: "sets-count" })),
+      el("div", { class: "set-cards", id: "set-cards" }),
+      el("div", { class: "sets-more", id: "sets-more" }));
+  }
+  const needle = (state.setsFilter || "").trim().toLowerCase();
+  const matching = needle ? state.sets.filter((s) => s.setId.toLowerCase().includes(needle)) : state.sets;
+  const limit = state.setsLimit || SETS_PER_PAGE;
+  const shown = matching.slice(0, limit);
+  $("sets-bar").hidden = state.sets.length <= SETS_PER_PAGE && !needle;
+  $("sets-count").textContent = matching.length === state.sets.length && shown.length === matching.length
+    ? `${number.format(state.sets.length)} sets`
+    : `showing ${number.format(shown.length)} of ${number.format(matching.length)}${needle ? ` matching (${number.format(state.sets.length)} sets)` : " sets"}`;
+  $("set-cards").replaceChildren(...shown.map(setCard));
+  const rest = matching.length - shown.length;
+  $("sets-more").replaceChildren(...(rest > 0
+    ? [el("button", { type: "button", onclick: () => { state.setsLimit = limit + SETS_PER_PAGE; renderSets(); } }, `Show ${number.format(Math.min(rest, SETS_PER_PAGE))} more (${number.format(rest)} not shown)`)]
+    : []));
+}
+
+// Fetches the named sets' cards again and puts them in place (a live update of a few sets among thousands); the whole
+// list when a set came or went, or many changed.
+async function refreshSetCards(ids) {
+  if (!ids.length) return;
+  if (ids.length > 20 || !$("set-cards")) { await loadSets(); return; }
+  const query = ids.map((id) => "set=" + encodeURIComponent(id)).join("&");
+  const fresh = await (await api("/api/sets?" + query)).json();
+  for (const set of fresh) {
+    const i = state.sets.findIndex((s) => s.setId === set.setId);
+    if (i < 0) { await loadSets(); return; }
+    state.sets[i] = set;
+    if (state.view !== "sets") continue;
+    const card = [...$("set-cards").children].find((c) => c.dataset.set === set.setId);
+    if (card) card.replaceWith(setCard(set));
+  }
+}
+
+function setCard(s) {
+  const last = s.drift[s.drift.length - 1];
+  return el("div", { class: "card", "data-set": s.setId },
+    el("h2", {}, s.setId),
+    el("div", { class: "muted" }, `dimension ${number.format(s.dimension)} · ${s.metric} · ${number.format(s.total)} records · updated ${ago(s.updatedUnixMs)}`),
+    el("table", {}, s.datasets.map((d) => el("tr", {}, el("td", {}, d.name), el("td", { class: "n", "data-count": d.name }, number.format(d.count))))),
+    el("div", last && last.mmd2 <= 0 ? { class: "drift-text", title: `The estimate was ${decimal.format(last.mmd2)}: MMD² is estimated without bias, so with no measurable drift it can fall below 0` } : { class: "drift-text" }, last ? `Drift MMD² ${mmd2Text(last.mmd2)} (p ${last.pValue < 0.001 ? "< 0.001" : "= " + decimal.format(last.pValue)}), ${s.drift.length} measurement${s.drift.length === 1 ? "" : "s"}` : "Drift: not measured yet"),
+    driftChart(s.drift),
+    el("div", { class: s.scoring.problem || s.scoring.failure ? "error" : "muted" }, s.scoring.problem
+      ? `Scoring: ${s.scoring.problem}`
+      : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
+    el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
+      el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
 }
 
 // ---- live updates ----
@@ -410,25 +455,33 @@ function connectEvents() {
     $("live").classList.remove("on");
     connectEvents.timer = setTimeout(connectEvents, 5000);
   });
-  source.addEventListener("sets", async (e) => {
-    const changes = JSON.parse(e.data);
+  // "sets": every set's state (the first event of a stream); "changed": only the sets that changed, came or went.
+  source.addEventListener("sets", (e) => {
     note("sets event");
-    const previous = state.lastEvent;
-    state.lastEvent = changes;
-    if (!previous) return;
-    const now = changes.find((c) => c.setId === state.setId);
-    const before = previous.find((c) => c.setId === state.setId);
-    const changed = now && !(before && now.total === before.total && now.scoresRevision === before.scoresRevision && now.updatedUnixMs === before.updatedUnixMs);
+    // (After a reconnect the "open" handler reads the current view again.)
+    state.lastEvent = new Map(JSON.parse(e.data).map((c) => [c.setId, c]));
+  });
+  source.addEventListener("changed", async (e) => {
+    const { changed, removed } = JSON.parse(e.data);
+    note("sets event");
+    const known = state.lastEvent;
+    if (!known) return;
+    const before = known.get(state.setId);
+    for (const c of changed) known.set(c.setId, c);
+    for (const id of removed) known.delete(id);
+    const now = known.get(state.setId);
+    const mine = changed.some((c) => c.setId === state.setId);
     // New points first (a small delta), the set cards after: the map is what people watch.
-    if (changed && state.view === "map" && state.data) {
+    if (mine && state.view === "map" && state.data) {
       const full = !before || now.total < before.total || now.scoresRevision !== before.scoresRevision;
       await loadMap(full);
     }
-    if (now && state.view === "queue" && (!before || now.scoresRevision !== before.scoresRevision)) scheduleQueueRefresh();
-    // The cards are fetched again while they show, or when a set came or went (the header's list); otherwise when the
-    // cards are next shown (no request and no work per label while someone works the queue).
-    const ids = (list) => list.map((c) => c.setId).join("\n");
-    if (state.view === "sets" || ids(changes) !== ids(previous)) await loadSets();
+    if (mine && state.view === "queue" && (!before || now.scoresRevision !== before.scoresRevision)) scheduleQueueRefresh();
+    // A set that came or went changes the header's list: every card is read again. Otherwise only the changed cards,
+    // while they show, or when the cards are next shown (no request and no work per label while someone works the queue).
+    const came = changed.some((c) => !state.sets.some((s) => s.setId === c.setId));
+    if (came || removed.length) await loadSets();
+    else if (state.view === "sets") await refreshSetCards(changed.map((c) => c.setId));
     else state.setsStale = true;
   });
 }
