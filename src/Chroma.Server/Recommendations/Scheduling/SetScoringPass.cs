@@ -639,8 +639,16 @@ internal sealed partial class SetScoringPass
     private ScoringPassResult NotScorable(SetScoringState state, long training)
     {
         var problem = TooFewTraining(state.Set, training);
+
+        // Said once while it stays so (probe X, X5: a set that keeps receiving production records said it again at every
+        // pass, 29 lines a set in 90 s); the set's info and every page carry it meanwhile.
+        var told = string.Equals(state.Published.TrainingProblem, problem, StringComparison.Ordinal);
         state.Publish(Now(), problem);
-        ScoringLog.NotScorable(_logger, state.Set.SetId, problem);
+        if (!told)
+        {
+            ScoringLog.NotScorable(_logger, state.Set.SetId, problem);
+        }
+
         return new ScoringPassResult(state.Set.SetId, 0, state.Entries.Count, false, null, problem);
     }
 

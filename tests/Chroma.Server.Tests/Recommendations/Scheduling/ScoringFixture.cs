@@ -6,6 +6,7 @@ using Chroma.Server.Storage;
 using Chroma.Server.Tests.Recommendations.Data;
 using Chroma.Server.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -34,14 +35,14 @@ internal sealed class ScoringFixture : IDisposable
     public const int ShiftMinimumRows = 50;
 
     /// <summary>A pass over the fixture's store, or over <paramref name="scores"/> (a wrapper of it) when given.</summary>
-    public SetScoringPass CreatePass(IRecordScoreStore? scores = null, int chunkRecords = SetScoringPass.ChunkSize) => new(
+    public SetScoringPass CreatePass(IRecordScoreStore? scores = null, int chunkRecords = SetScoringPass.ChunkSize, ILogger<SetScoringPass>? logger = null) => new(
         scores ?? Storage.Scores,
         Limiter,
         BruteForceNeighborSearch.Factory,
         new RecommendationOptions { ProductionShiftMinimumRows = ShiftMinimumRows },
         new DriftOptions { Window = 100, SampleSize = 100, Permutations = 50 },
         Storage.Clock,
-        NullLogger<SetScoringPass>.Instance)
+        logger ?? NullLogger<SetScoringPass>.Instance)
     {
         ChunkRecords = chunkRecords,
     };

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Chroma.Server.Recommendations.Scheduling;
 using Chroma.Server.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Chroma.Server.Tests.Recommendations.Scheduling;
 
@@ -416,6 +417,29 @@ public sealed class SetScoringPassTests
             Assert.That(state.Published.TrainingProblem, Is.EqualTo(result.TrainingProblem));
             Assert.That(state.Published.Entries, Is.Empty);
         });
+    }
+
+    [Test, CancelAfter(60_000)]
+    public async Task RunAsync_StaysUnscorableWhileRecordsArrive_SaysSoInTheLogOnceUntilTheProblemChanges(CancellationToken cancellationToken)
+    {
+        // Probe X, X5: the line came at every pass of a set that kept receiving production records.
+        var logs = new Chroma.Server.Tests.Reliability.CapturingLoggerProvider();
+        using var factory = new Microsoft.Extensions.Logging.LoggerFactory([logs]);
+        var pass = _fixture.CreatePass(logger: factory.CreateLogger<SetScoringPass>());
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(3, seed: 2));
+        var state = new SetScoringState(_fixture.StoredSet);
+
+        await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync(ScoringFixture.InDistribution(3, seed: 3));
+        await pass.RunAsync(state, cancellationToken);
+        await _fixture.IngestAsync([.. ScoringFixture.Training(perClass: 1).Take(1)]);
+        await pass.RunAsync(state, cancellationToken);
+        await pass.RunAsync(state, cancellationToken);
+
+        var told = logs.Entries.Where(e => e.Event.Id == 302).Select(e => e.Message).ToList();
+        Assert.That(told, Has.Count.EqualTo(2), string.Join("\n", told));
+        Assert.That(told[0], Does.Contain("has no training records"));
+        Assert.That(told[1], Does.Contain("has 1 training records"));
     }
 
     private static double Score(ScoredEntry entry) =>
