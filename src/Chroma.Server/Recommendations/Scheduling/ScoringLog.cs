@@ -104,4 +104,8 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 329, Level = LogLevel.Warning,
         Message = "The ranking of '{SetId}' was not saved at the stop ({Reason}); the next start reads its stored scores back from the database")]
     public static partial void RankingFileNotSaved(ILogger logger, Exception? exception, string setId, string reason);
+
+    [LoggerMessage(EventId = 341, Level = LogLevel.Warning,
+        Message = "The rankings of {NotSaved} of {Sets} sets were not saved at the stop (the shutdown timeout, Chroma:ShutdownTimeout, ran out at '{SetId}'); the next start reads their stored scores back from the database")]
+    public static partial void RankingFilesNotSavedAtStop(ILogger logger, int notSaved, int sets, string setId);
 }
