@@ -108,4 +108,8 @@ internal static partial class ScoringLog
     [LoggerMessage(EventId = 341, Level = LogLevel.Warning,
         Message = "The rankings of {NotSaved} of {Sets} sets were not saved at the stop (the shutdown timeout, Chroma:ShutdownTimeout, ran out at '{SetId}'); the next start reads their stored scores back from the database")]
     public static partial void RankingFilesNotSavedAtStop(ILogger logger, int notSaved, int sets, string setId);
+
+    [LoggerMessage(EventId = 342, Level = LogLevel.Warning,
+        Message = "'{SetId}' has only {HeldOutRows} held-out training record(s) to calibrate its signals against although it has {TrainingRows} training records: they are spread over {Classes} classes, and each class gives {Fraction:P0} of its records to the held-out slice, rounded, keeping at least one to fit, so small classes give none. Its p-values go below 1/{Denominator} only where a signal is extrapolated beyond the held-out values, so few records can stand out. Log at least {PerClass} training records for each class")]
+    public static partial void FewHeldOutPerClass(ILogger logger, string setId, int heldOutRows, int trainingRows, int classes, int denominator, int perClass, double fraction);
 }

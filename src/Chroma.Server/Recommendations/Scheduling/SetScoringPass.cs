@@ -344,11 +344,21 @@ internal sealed partial class SetScoringPass
                 _logger, set.SetId, (long)readTraining.TotalMilliseconds, model.FitDurations.FittedRows, model.FitDurations.HeldOutRows, model.FitDurations.NeighborRows, (long)model.FitDurations.Total.TotalMilliseconds,
                 (long)model.FitDurations.Covariance.TotalMilliseconds, (long)model.FitDurations.NeighborSearch.TotalMilliseconds,
                 (long)model.FitDurations.Calibration.TotalMilliseconds);
-            if (model.CalibrationIsCoarse)
+            var needed = (int)Math.Ceiling(RecommendationModel.CoarseCalibrationRows / _options.HoldOutFraction);
+            if (model.CalibrationIsCoarse && model.DistinctTrainingRows >= needed)
+            {
+                // Enough records, too few per class: each class gives its share, rounded, and keeps one fitted (probe X,
+                // X6: 1,000 classes of 3 held out 1 record, and the advice was to log 134 where 3,000 were logged).
+                var classes = training.Labels.Distinct(StringComparer.Ordinal).Count();
+                ScoringLog.FewHeldOutPerClass(
+                    _logger, set.SetId, model.HeldOutRows.Count, training.Labels.Count, classes, model.HeldOutRows.Count + 1,
+                    (int)Math.Floor(0.5 / _options.HoldOutFraction) + 1, _options.HoldOutFraction);
+            }
+            else if (model.CalibrationIsCoarse)
             {
                 ScoringLog.FewHeldOut(
                     _logger, set.SetId, model.HeldOutRows.Count, training.Labels.Count, model.DistinctTrainingRows, model.HeldOutRows.Count + 1,
-                    (int)Math.Ceiling(RecommendationModel.CoarseCalibrationRows / _options.HoldOutFraction), _options.HoldOutFraction);
+                    needed, _options.HoldOutFraction);
             }
         }
 

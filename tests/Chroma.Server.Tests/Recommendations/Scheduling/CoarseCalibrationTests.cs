@@ -48,6 +48,27 @@ public sealed class CoarseCalibrationTests
         Assert.That(server.Logs.Entries.Where(e => e.Event.Id == 338), Is.Empty);
     }
 
+    [Test, CancelAfter(60_000)]
+    public async Task Fit_ManyClassesOfThreeRecords_WarnsPerClassInsteadOfAskingForRecordsItHas(CancellationToken cancellationToken)
+    {
+        // Probe X, X6: 1,000 classes of 3 held out 1 record, and the advice was to log 134 distinct training records.
+        await using var server = await LoggedServer.StartAsync(minimumLevel: LogLevel.Information);
+        var set = Records.Set(dimension: 4, model: "many-classes");
+        var training = Enumerable.Range(0, 300).Select(i => Records.Make([i % 2, i * 0.01f, (i % 7) * 0.1f, (i % 11) * 0.1f], "training", (i / 3).ToString(CultureInfo.InvariantCulture)));
+
+        await LogAndRankAsync(server, set, training, cancellationToken);
+
+        var warnings = server.Logs.Entries.Where(e => e.Event.Id is 338 or 342).ToList();
+        Assert.That(warnings, Has.Count.EqualTo(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(warnings[0].Event.Id, Is.EqualTo(342));
+            Assert.That(
+                warnings[0].Message,
+                Does.Contain("only 1 held-out").And.Contain("although it has 300 training records").And.Contain("over 100 classes").And.Contain("at least 4 training records for each class"));
+        });
+    }
+
     private static async Task LogAndRankAsync(LoggedServer server, EmbeddingSetDescriptor set, IEnumerable<ProtoRecord> training, CancellationToken cancellationToken)
     {
         var ingest = new Ingest.IngestClient(server.Invoker);
