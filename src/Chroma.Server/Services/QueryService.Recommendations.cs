@@ -63,14 +63,35 @@ internal sealed partial class QueryService
             (scores, reviewed) = await RankingOfTokenAsync(set, tokenAnchor, request.IncludeReviewed, context).ConfigureAwait(false);
         }
 
-        var page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
-            strategy, dataset, selection.Metadata, request.AllScores, (int)Math.Min(offset, int.MaxValue - pageSize - 1), pageSize, diversity)
+        // A record deleted since the last pass is left out rather than served without its data, and the page is filled
+        // from deeper in the ranking (probe W, W9: while a long pass ran after retention deleted most of a set, pages of
+        // 20 held 10-11 records); the next page token starts after the last entry looked at.
+        var start = (int)Math.Min(offset, int.MaxValue - pageSize - 1);
+        var looked = 0;
+        var served = new List<(StoredRecord Record, Recommendations.Recommendation Item)>();
+        RecommendationPageResult page;
+        do
         {
-            Excluded = reviewed,
-        });
-        var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
-        ReviewMessages.Attach(_labeling, set, records);
-        var stored = records.ToDictionary(r => r.Sequence);
+            page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
+                strategy, dataset, selection.Metadata, request.AllScores, start + looked, pageSize - served.Count, diversity)
+            {
+                Excluded = reviewed,
+            });
+            var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
+            ReviewMessages.Attach(_labeling, set, records);
+            var stored = records.ToDictionary(r => r.Sequence);
+            foreach (var (sequence, item) in page.Items)
+            {
+                if (stored.TryGetValue(sequence, out var record))
+                {
+                    served.Add((record, item));
+                }
+            }
+
+            looked += page.Items.Count;
+        }
+        while (served.Count < pageSize && page.HasMore && page.Items.Count > 0 && start + looked < int.MaxValue - pageSize - 1);
+
         var inDataset = _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata));
         var response = new GetRecommendationsResponse
         {
@@ -87,19 +108,15 @@ internal sealed partial class QueryService
             ScoringFailure = FailureOf(set),
         };
 
-        // A record deleted since the last pass is left out rather than served without its data.
-        foreach (var (sequence, item) in page.Items)
+        foreach (var (record, item) in served)
         {
-            if (stored.TryGetValue(sequence, out var record))
-            {
-                response.Recommendations.Add(ToMessage(record, item));
-            }
+            response.Recommendations.Add(ToMessage(record, item));
         }
 
         if (page.HasMore)
         {
             _pinned.Pin(set.Key, scores, reviewed);
-            response.NextPageToken = RecommendationPageToken.Encode(offset + pageSize, RankingAnchor.Of(scores, reviewed), queryHash);
+            response.NextPageToken = RecommendationPageToken.Encode(start + looked, RankingAnchor.Of(scores, reviewed), queryHash);
         }
 
         return response;

@@ -65,4 +65,45 @@ public class RecommendationPagingTests
             });
         }
     }
+
+    [Test]
+    public async Task GetRecommendations_RecordsDeletedSinceThePass_PagesAreFilledFromDeeperAndPagingSkipsNothing()
+    {
+        // Probe W, W9: while the ranking still held deleted records (a pass not run since), pages of 20 held 10-11.
+        // A pass runs only when a request waits (debounce 5 min), so the deletes stay in the ranking served.
+        await using var server = await RunningServer.StartAsync(o =>
+        {
+            o.Scoring.Debounce = TimeSpan.FromMinutes(5);
+            o.Scoring.MaxDelay = TimeSpan.FromMinutes(10);
+        });
+        var (training, labels) = SyntheticEmbeddings.Clusters(2, 50, Dimension, separation: 6, seed: 1);
+        var (production, _) = SyntheticEmbeddings.Clusters(2, 20, Dimension, separation: 6, seed: 2);
+        await server.LogAsync(Records.Batch(Set, Rows(training, "training", labels)), Records.Batch(Set, Rows(production, "production")));
+        var before = (await PageAsync(server, Diversity.Off, 100, "")).Recommendations.Select(r => r.Record.Record.Id).ToList();
+        var deleted = before.Where((_, i) => i % 3 != 2).Take(20).ToList();
+        await server.Query.DeleteRecordsAsync(new DeleteRecordsRequest { SetId = SetId, Ids = { deleted } });
+
+        // Act: pages of 7 without waiting for a pass.
+        var served = new List<string>();
+        var sizes = new List<int>();
+        var token = "";
+        do
+        {
+            var page = await server.Query.GetRecommendationsAsync(
+                new GetRecommendationsRequest { SetId = SetId, Diversity = Diversity.Off, PageSize = 7, PageToken = token },
+                deadline: DateTime.UtcNow + Timeout);
+            served.AddRange(page.Recommendations.Select(r => r.Record.Record.Id));
+            sizes.Add(page.Recommendations.Count);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Has.Count.EqualTo(40));
+            Assert.That(served, Is.EqualTo(before.Except(deleted)), "every record left, in score order, once");
+            Assert.That(sizes.Take(2), Is.All.EqualTo(7), "full pages while records are left");
+        });
+    }
 }
