@@ -68,29 +68,41 @@ internal sealed partial class QueryService
         // 20 held 10-11 records); the next page token starts after the last entry looked at.
         var start = (int)Math.Min(offset, int.MaxValue - pageSize - 1);
         var looked = 0;
+        var ask = pageSize;
+        var more = false;
         var served = new List<(StoredRecord Record, Recommendations.Recommendation Item)>();
         RecommendationPageResult page;
         do
         {
             page = _recommendations.GetPage(set, scores, new RecommendationPageRequest(
-                strategy, dataset, selection.Metadata, request.AllScores, start + looked, pageSize - served.Count, diversity)
+                strategy, dataset, selection.Metadata, request.AllScores, start + looked, ask, diversity)
             {
                 Excluded = reviewed,
             });
             var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
             ReviewMessages.Attach(_labeling, set, records);
             var stored = records.ToDictionary(r => r.Sequence);
+            var used = 0;
             foreach (var (sequence, item) in page.Items)
             {
+                used++;
                 if (stored.TryGetValue(sequence, out var record))
                 {
                     served.Add((record, item));
+                    if (served.Count == pageSize)
+                    {
+                        break;
+                    }
                 }
             }
 
-            looked += page.Items.Count;
+            looked += used;
+            more = used < page.Items.Count || page.HasMore;
+
+            // Deeper asks grow with what was looked at, so a run of thousands of deleted records costs a few reads.
+            ask = Math.Min(RecommendationPageRequest.MaxPageSize, Math.Max(pageSize - served.Count, looked));
         }
-        while (served.Count < pageSize && page.HasMore && page.Items.Count > 0 && start + looked < int.MaxValue - pageSize - 1);
+        while (served.Count < pageSize && more && page.Items.Count > 0 && start + looked < int.MaxValue - RecommendationPageRequest.MaxPageSize - 1);
 
         var inDataset = _store.CountRecords(set, new RecordSelection(dataset, RecordSelection.All.Metadata));
         var response = new GetRecommendationsResponse
@@ -113,7 +125,7 @@ internal sealed partial class QueryService
             response.Recommendations.Add(ToMessage(record, item));
         }
 
-        if (page.HasMore)
+        if (more)
         {
             _pinned.Pin(set.Key, scores, reviewed);
             response.NextPageToken = RecommendationPageToken.Encode(start + looked, RankingAnchor.Of(scores, reviewed), queryHash);

@@ -17,6 +17,9 @@ internal sealed record RecommendationPageRequest(
     int PageSize,
     Diversity Diversity = Diversity.Default)
 {
+    /// <summary>The largest page a request may ask for (GetRecommendations' page_size is 1..1000).</summary>
+    public const int MaxPageSize = 1_000;
+
     /// <summary>Gets the records to leave out (reviewed or dismissed) with their version, or null to leave none out.</summary>
     public Labeling.ReviewedSnapshot? Excluded { get; init; }
 }
