@@ -11,6 +11,9 @@ internal sealed class StatsCommand : ICliCommand
     /// <inheritdoc />
     public string Name => "stats";
 
+    /// <summary>How many sets' coverage is asked for at once.</summary>
+    private const int ConcurrentCalls = 8;
+
     /// <inheritdoc />
     public string Usage => "stats [--set SET] [--json]: record totals per dataset and recommendation coverage";
 
@@ -26,13 +29,20 @@ internal sealed class StatsCommand : ICliCommand
             throw new CliUsageException($"--set '{setFilter}' is not on the server (run 'chroma-server sets')");
         }
 
-        var perSet = new List<SetStats>();
-        foreach (var set in sets)
-        {
-            var (recommendations, _) = await RecommendationSource.TryGetAsync(
-                context, set.SetId, new RecommendationQuery { PageSize = 1 }, cancellationToken).ConfigureAwait(false);
-            perSet.Add(new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift, set.Retention));
-        }
+        // Eight sets' coverage asked at a time, in the sets' order (probe X, X11: one call after another took 52 s at
+        // 5,000 sets).
+        var stats = new SetStats[sets.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, sets.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCalls, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                var set = sets[i];
+                var (recommendations, _) = await RecommendationSource.TryGetAsync(
+                    context, set.SetId, new RecommendationQuery { PageSize = 1 }, token).ConfigureAwait(false);
+                stats[i] = new SetStats(set.SetId, set.Dimension, set.Metric, set.TotalRecords, set.Datasets, recommendations?.ScoredRecords, recommendations?.PendingRecords, set.Drift, set.Retention);
+            }).ConfigureAwait(false);
+        var perSet = stats.ToList();
 
         var datasets = perSet.SelectMany(s => s.Datasets)
             .GroupBy(d => d.Key, StringComparer.Ordinal)

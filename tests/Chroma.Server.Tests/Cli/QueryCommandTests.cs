@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Chroma.Protocol.V1;
 using Chroma.Server.Cli;
 using Chroma.Server.Tests.TestSupport;
 
@@ -90,6 +91,39 @@ public sealed class QueryCommandTests
         var chart = run.Console.Split('\n').TakeWhile(l => !l.Contains('┌', StringComparison.Ordinal)).ToList();
         Assert.That(chart.Where(l => l.Contains(longName + "  ", StringComparison.Ordinal) && l.TrimEnd().EndsWith(" 4", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), run.Console);
         Assert.That(chart.Where(l => l.Contains("ddd", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(1), "no wrapped rest of the name\n" + run.Console);
+    }
+
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Stats_Json_ManySetsAskedConcurrently_EverySetOnceInListOrderWithItsCoverage()
+    {
+        // Probe X, X11: the coverage of each set is asked eight at a time; the output keeps ListSets' order.
+        await using var server = await RunningServer.StartAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var set = Records.Set(dimension: 4, model: $"stats{i:D2}");
+            var training = Enumerable.Range(0, 6).Select(j => Records.Make([j % 2 == 0 ? 3 : -3, j, i, 1], "training", j % 2 == 0 ? "a" : "b"));
+            var production = Enumerable.Range(0, 3).Select(j => Records.Make([j, -j, i, 0], "production"));
+            await server.LogAsync(Records.Batch(set, [.. training, .. production]));
+            ids.Add(Records.SetId(set));
+        }
+
+        foreach (var id in ids)
+        {
+            await server.Query.GetRecommendationsAsync(new GetRecommendationsRequest { SetId = id, WaitForAcknowledged = true, WaitTimeoutMs = 30_000 });
+        }
+
+        var run = await CliRun.RunAsync("stats", "--endpoint", server.Server.Endpoint.ToString(), "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Success), run.Error);
+        var perSet = JsonDocument.Parse(run.Output).RootElement.GetProperty("perSet").EnumerateArray().ToList();
+        var listed = (await server.Query.ListSetsAsync(new ListSetsRequest())).Sets.Select(s => s.SetId).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(perSet.Select(s => s.GetProperty("setId").GetString()), Is.EqualTo(listed));
+            Assert.That(perSet.Select(s => s.GetProperty("scoredRecords").GetInt64()), Is.All.EqualTo(3), run.Output);
+        });
     }
 
     [TestCase("recommend")]
