@@ -198,7 +198,7 @@ public sealed partial class ChromaClient
                     // The connection ended before the HTTP/2 handshake, so the server saw no request and a new
                     // connection is safe to try: an HTTP/1.1-only endpoint (Studio's port) answers HTTP_1_1_REQUIRED
                     // on one of them, which names the mistake, where this error, which side wrote first, did not.
-                    await Task.Delay(HandshakeRetryDelay, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(HandshakeRetryDelay, _time, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

@@ -26,12 +26,12 @@ internal sealed class HealthCommand : ICliCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         var service = context.Arguments.Get("service") ?? string.Empty;
-        if (context.LocalServer is { } local && local.CertificateProblem(DateTimeOffset.UtcNow) is { } certificateProblem)
+        if (context.LocalServer?.CertificateProblem(DateTimeOffset.UtcNow) is (var certificateProblem, var refused))
         {
-            // --local trusts exactly the server's certificate, whatever its dates; every other client checks them (probe X, X4: an expired
-            // one passed the container's HEALTHCHECK while every client was refused).
+            // --local trusts exactly the server's certificate, whatever its dates; every other client checks them (probe X,
+            // X4: an expired one passed the container's HEALTHCHECK while every client was refused).
             await context.Error.WriteLineAsync($"chroma-server: the server's certificate (Chroma:Certificate:Path) {certificateProblem}").ConfigureAwait(false);
-            if (local.CertificateRefused(DateTimeOffset.UtcNow))
+            if (refused)
             {
                 return CliExitCode.Unreachable;
             }

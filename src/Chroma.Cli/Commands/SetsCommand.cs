@@ -39,7 +39,8 @@ internal sealed class SetsCommand : ICliCommand
             .AddColumn(new TableColumn("records").RightAligned())
             .AddColumn("updated (UTC)")
             .AddColumn("retention");
-        foreach (var set in sets.Select(SetView.From))
+        var views = sets.Select(SetView.From).ToList();
+        foreach (var set in views)
         {
             table.AddRow(
                 Markup.Escape(set.SetId),
@@ -55,14 +56,14 @@ internal sealed class SetsCommand : ICliCommand
         }
 
         context.Console.WriteTitled("Embedding sets", table);
-        foreach (var set in sets)
+        foreach (var set in views)
         {
-            if (ScoringFailureView.From(set.LastScoringFailure) is { } failure)
+            if (set.ScoringFailure is { } failure)
             {
                 context.Console.MarkupLine("[red]Error:[/] {0}", Markup.Escape(failure.Describe(set.SetId)));
             }
 
-            if (SetView.From(set).IndexBuildFailure is { } buildFailure)
+            if (set.IndexBuildFailure is { } buildFailure)
             {
                 context.Console.MarkupLine(
                     "[yellow]Warning:[/] {0}",

@@ -26,19 +26,23 @@ internal sealed class LocalServer : IDisposable
     public X509Certificate2? Certificate { get; }
 
     /// <summary>
-    /// Gets what is wrong with the certificate's dates now (expired, not valid yet, or expiring within 14 days: the
-    /// server's own log says the same, <see cref="CertificateValidityWatch"/>), or null. Only the certificate itself is
+    /// Gets what is wrong with the certificate's dates at <paramref name="now"/> (expired, not valid yet, or expiring
+    /// within 14 days: the server's own log says the same, <see cref="CertificateValidityWatch"/>) and whether clients
+    /// that check dates refuse it, or null. Only the certificate itself is
     /// accepted here, whatever its dates; every other client checks them (probe X, X4).
     /// </summary>
-    public string? CertificateProblem(DateTimeOffset now) =>
-        Certificate is null
-            ? null
-            : CertificateValidityWatch.Problem(
-                new DateTimeOffset(Certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), new DateTimeOffset(Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero), now);
+    public (string Problem, bool Refused)? CertificateProblem(DateTimeOffset now)
+    {
+        if (Certificate is null)
+        {
+            return null;
+        }
 
-    /// <summary>Gets whether clients that check the certificate refuse it at <paramref name="now"/> (expired or not valid yet).</summary>
-    public bool CertificateRefused(DateTimeOffset now) =>
-        Certificate is not null && (now > Certificate.NotAfter.ToUniversalTime() || now < Certificate.NotBefore.ToUniversalTime());
+        var (notBefore, notAfter) = CertificateValidityWatch.Dates(Certificate);
+        return CertificateValidityWatch.Problem(notBefore, notAfter, now) is { } problem
+            ? (problem, CertificateValidityWatch.Refused(notBefore, notAfter, now))
+            : null;
+    }
 
     /// <summary>Reads the server's settings; the certificate is loaded as the server loads it (same messages when it cannot be).</summary>
     public static LocalServer Read()

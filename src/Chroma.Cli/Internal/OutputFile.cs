@@ -43,20 +43,15 @@ internal static class OutputFile
         var fullPath = Path.GetFullPath(path);
         if (WritesThrough(fullPath))
         {
-            return await WriteThroughAsync(fullPath, write).ConfigureAwait(false);
+            // FileMode.Create truncates a file (as '>' does) and is ignored by pipes and devices; a file it creates at the
+            // end of a dangling link is 0600 like any other.
+            return await WriteToAsync(fullPath, FileMode.Create, FileShare.ReadWrite, write).ConfigureAwait(false);
         }
 
         var temporary = Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            T result;
-            var stream = Chroma.Server.Security.OwnerOnlyFiles.Open(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 4096);
-            var file = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            await using (file.ConfigureAwait(false))
-            {
-                result = await write(file).ConfigureAwait(false);
-            }
-
+            var result = await WriteToAsync(temporary, FileMode.CreateNew, FileShare.None, write).ConfigureAwait(false);
             File.Move(temporary, fullPath, overwrite: true);
             return result;
         }
@@ -79,11 +74,10 @@ internal static class OutputFile
         return info.LinkTarget is not null || (info.Exists && info.Length == 0);
     }
 
-    private static async Task<T> WriteThroughAsync<T>(string fullPath, Func<TextWriter, Task<T>> write)
+    // Runs `write` on `path` opened as asked (UTF-8 without BOM; created 0600), and closes it.
+    private static async Task<T> WriteToAsync<T>(string path, FileMode mode, FileShare share, Func<TextWriter, Task<T>> write)
     {
-        // FileMode.Create truncates a file (as '>' does) and is ignored by pipes and devices; a file it creates at the
-        // end of a dangling link is 0600 like any other.
-        var stream = Chroma.Server.Security.OwnerOnlyFiles.Open(fullPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, bufferSize: 4096);
+        var stream = Chroma.Server.Security.OwnerOnlyFiles.Open(path, mode, FileAccess.Write, share, bufferSize: 4096);
         var file = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         await using (file.ConfigureAwait(false))
         {

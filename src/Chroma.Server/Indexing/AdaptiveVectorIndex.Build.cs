@@ -296,8 +296,8 @@ internal sealed partial class AdaptiveVectorIndex
 
     /// <summary>
     /// How many of the vectors a build over <paramref name="snapshotRows"/> rows (and the additions logged since) would
-    /// hold were deleted, and that total, when the deleted outnumber the live ones (and 1,024, as
-    /// <see cref="HnswVectorIndex.MostlyDeleted"/>, which would compact the graph after its take-over); null otherwise.
+    /// hold were deleted, and that total, when the graph would be <see cref="HnswVectorIndex.MostlyDeleted"/> at its
+    /// take-over (and so compacted after it); null otherwise.
     /// </summary>
     private (int Deleted, int Total)? DeletedUnderBuild(int snapshotRows)
     {
@@ -307,7 +307,7 @@ internal sealed partial class AdaptiveVectorIndex
             var total = snapshotRows + _changesDuringBuild!.AddedTotal;
             var live = _exact!.Count;
             var deleted = total - live;
-            return deleted > Math.Max(live, 1024) ? (deleted, total) : null;
+            return HnswVectorIndex.IsMostlyDeleted(deleted, live) ? (deleted, total) : null;
         }
         finally
         {

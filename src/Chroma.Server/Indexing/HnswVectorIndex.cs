@@ -335,7 +335,10 @@ internal sealed class HnswVectorIndex : IVectorIndex, IDisposable
     /// (<see cref="HnswIndex.BeginRebuild"/>). Searches walk past tombstones, so until then they cost more and find the
     /// same.
     /// </summary>
-    public bool MostlyDeleted => Graph.DeletedCount > Math.Max(Graph.Count, 1024);
+    public bool MostlyDeleted => IsMostlyDeleted(Graph.DeletedCount, Graph.Count);
+
+    /// <summary>The rule of <see cref="MostlyDeleted"/>: <paramref name="deleted"/> vectors outnumber the <paramref name="live"/> ones, and 1,024.</summary>
+    public static bool IsMostlyDeleted(long deleted, long live) => deleted > Math.Max(live, 1024);
 
     /// <inheritdoc />
     public void Dispose() => Graph.Dispose();

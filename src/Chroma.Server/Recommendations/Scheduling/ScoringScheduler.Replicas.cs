@@ -234,10 +234,8 @@ internal sealed partial class ScoringScheduler
     // written since their last read, and serve what this replica serves. Before, they served their last read until the
     // pass ended (probe W, W1: 2,000 records for 13 minutes, 202,000 for 24, while the holder served a growing ranking,
     // and page tokens were refused from one replica to the other).
-    private async Task PublishChunkAsync(SetScoringState state, ScoringLease lease, long deletesApplied, CancellationToken cancellationToken)
-    {
-        await PublishPassAsync(state, lease, state.Coverage.CoveredThrough, deletesApplied, cancellationToken).ConfigureAwait(false);
-    }
+    private Task<bool> PublishChunkAsync(SetScoringState state, ScoringLease lease, long deletesApplied, CancellationToken cancellationToken) =>
+        PublishPassAsync(state, lease, state.Coverage.CoveredThrough, deletesApplied, cancellationToken);
 
     // A pass that failed (e.g. the database is down) runs again Scoring:MaxDelay later, unless a change comes sooner.
     private void RetryLater(StoredEmbeddingSet set)

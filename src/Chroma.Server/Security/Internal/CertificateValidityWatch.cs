@@ -25,13 +25,21 @@ internal sealed partial class CertificateValidityWatch : BackgroundService
     /// <summary>Watches <paramref name="certificate"/>'s dates (read now: the watch keeps no reference to it).</summary>
     public CertificateValidityWatch(X509Certificate2 certificate, TimeProvider time, ILogger<CertificateValidityWatch> logger)
     {
-        ArgumentNullException.ThrowIfNull(certificate);
-        _notBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero);
-        _notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+        (_notBefore, _notAfter) = Dates(certificate);
         _subject = certificate.Subject;
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>The first and last moments <paramref name="certificate"/> is valid, in UTC.</summary>
+    public static (DateTimeOffset NotBefore, DateTimeOffset NotAfter) Dates(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return (new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero), new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero));
+    }
+
+    /// <summary>Whether clients that check dates refuse a certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/> at <paramref name="now"/>.</summary>
+    public static bool Refused(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset now) => now > notAfter || now < notBefore;
 
     /// <summary>What is wrong with the certificate's dates at <paramref name="now"/>, or null when nothing is (or will be within the window).</summary>
     public static string? Problem(DateTimeOffset notBefore, DateTimeOffset notAfter, DateTimeOffset now) =>
@@ -52,7 +60,7 @@ internal sealed partial class CertificateValidityWatch : BackgroundService
             return;
         }
 
-        if (now > _notAfter || now < _notBefore)
+        if (Refused(_notBefore, _notAfter, now))
         {
             Invalid(_logger, _subject, problem);
         }
