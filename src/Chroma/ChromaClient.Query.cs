@@ -7,12 +7,25 @@ namespace Chroma;
 
 public sealed partial class ChromaClient
 {
-    /// <summary>Lists every embedding set with its record counts per dataset.</summary>
+    /// <summary>
+    /// Lists every embedding set with its record counts per dataset, in set id order (ordinal). Asks for 200 sets a
+    /// call, so any number of sets stays within a gRPC message.
+    /// </summary>
     /// <exception cref="ChromaException">The server refused or could not be reached.</exception>
     public async Task<IReadOnlyList<EmbeddingSetInfo>> ListSetsAsync(CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync("ListSets", null, o => _query.ListSetsAsync(new ListSetsRequest(), o), cancellationToken).ConfigureAwait(false);
-        return [.. response.Sets.Select(ToInfo)];
+        var sets = new List<EmbeddingSetInfo>();
+        var request = new ListSetsRequest { PageSize = ListSetsPageSize };
+        do
+        {
+            var asked = request.Clone();
+            var response = await CallAsync("ListSets", null, o => _query.ListSetsAsync(asked, o), cancellationToken).ConfigureAwait(false);
+            sets.AddRange(response.Sets.Select(ToInfo));
+            request.PageToken = response.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+
+        return sets;
     }
 
     /// <summary>Reads one page of a set's records.</summary>
@@ -170,6 +183,7 @@ public sealed partial class ChromaClient
 
     // A call whose connection ended before the HTTP/2 handshake is tried on a new connection up to this many times in all.
     private const int HandshakeAttempts = 3;
+    private const int ListSetsPageSize = 200;
     private static readonly TimeSpan HandshakeRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private Task<TResponse> CallAsync<TResponse>(

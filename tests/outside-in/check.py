@@ -621,7 +621,18 @@ class Run:
 
     def query(self):
         c, sid = self.c, self.sid
-        sets = {s.set_id: s for s in c.call("ListSets", msg("ListSetsRequest")).sets}
+        whole = c.call("ListSets", msg("ListSetsRequest"))
+        sets = {s.set_id: s for s in whole.sets}
+        paged, token, pages = [], "", 0
+        while True:
+            page = c.call("ListSets", msg("ListSetsRequest", page_size=1, page_token=token))
+            paged += [s.set_id for s in page.sets]
+            pages += 1
+            token = page.next_page_token
+            if not token or pages > 1000:
+                break
+        check("ListSets in pages of 1 = the whole listing, in order", paged == [s.set_id for s in whole.sets]
+              and pages == len(whole.sets) and not whole.next_page_token, "%s vs %s" % (paged[:5], list(sets)[:5]))
         s = sets.get(sid)
         if check("ListSets lists the set as model/version/layer", s is not None, str(list(sets)[:5])):
             check("ListSets: descriptor echoes", s.descriptor.model == self.desc.model

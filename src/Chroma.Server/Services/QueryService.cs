@@ -53,33 +53,6 @@ internal sealed partial class QueryService : Query.QueryBase
     }
 
     /// <inheritdoc />
-    public override Task<ListSetsResponse> ListSets(ListSetsRequest request, ServerCallContext context)
-    {
-        var response = new ListSetsResponse();
-        var retentionRuns = _retention.ReadRuns();
-        foreach (var summary in _store.ListSets())
-        {
-            var info = new EmbeddingSetInfo
-            {
-                SetId = summary.Set.SetId,
-                Descriptor_ = summary.Set.Descriptor.Clone(),
-                TotalRecords = summary.TotalRecords,
-                CreatedUnixMs = summary.CreatedUnixMs,
-                UpdatedUnixMs = summary.UpdatedUnixMs,
-                Metric = summary.Set.Metric,
-                ScoringFailure = FailureOf(summary.Set),
-            };
-            info.Datasets.AddRange(summary.DatasetCounts.Select(c => new DatasetCount { Dataset = c.Key, Count = c.Value }));
-            AddDrift(info, summary.Set);
-            info.Index = IndexInfo(summary.Set);
-            info.Retention.AddRange(_retention.For(summary.Set, retentionRuns));
-            response.Sets.Add(info);
-        }
-
-        return Task.FromResult(response);
-    }
-
-    /// <inheritdoc />
     public override Task<CountRecordsResponse> CountRecords(CountRecordsRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -23,7 +23,8 @@ internal static class PageTokenEnvelope
     private const byte Format = 4;
     private const int HeaderLength = 2 + sizeof(ulong);
     private const int CheckLength = sizeof(ulong);
-    private const int MaxLength = 64;
+    // Room for the longest payload: a set id of ListSets (386 characters, up to 3 UTF-8 bytes each).
+    private const int MaxLength = 1280;
 
     /// <summary>The token for <paramref name="payload"/> of a <paramref name="kind"/> listing with fingerprint <paramref name="query"/>.</summary>
     public static string Seal(PageTokenKind kind, ulong query, ReadOnlySpan<byte> payload)
@@ -46,8 +47,24 @@ internal static class PageTokenEnvelope
     /// <param name="query">The fingerprint of the request it was sent with.</param>
     /// <param name="queryFields">The request fields the fingerprint covers, for the error message.</param>
     /// <param name="payload">Receives the payload.</param>
-    public static ValidationError? Open(string token, PageTokenKind kind, ulong query, string queryFields, Span<byte> payload)
+    public static ValidationError? Open(string token, PageTokenKind kind, ulong query, string queryFields, Span<byte> payload) =>
+        Open(token, kind, query, queryFields, payload, exactLength: true, out _);
+
+    /// <summary>
+    /// As <see cref="Open(string, PageTokenKind, ulong, string, Span{byte})"/> for a call whose payload varies in length:
+    /// the payload, or the InvalidArgument error.
+    /// </summary>
+    public static (byte[] Payload, ValidationError? Error) OpenVariable(string token, PageTokenKind kind, ulong query, string queryFields)
     {
+        Span<byte> payload = stackalloc byte[MaxLength];
+        var error = Open(token, kind, query, queryFields, payload, exactLength: false, out var length);
+        return error is null ? (payload[..length].ToArray(), null) : ([], error);
+    }
+
+    private static ValidationError? Open(
+        string token, PageTokenKind kind, ulong query, string queryFields, Span<byte> payload, bool exactLength, out int payloadLength)
+    {
+        payloadLength = 0;
         Span<byte> bytes = stackalloc byte[MaxLength];
         if (Base64Url.DecodeFromChars(token, bytes, out _, out var written) != OperationStatus.Done)
         {
@@ -85,7 +102,8 @@ internal static class PageTokenEnvelope
                 : NotIssued;
         }
 
-        if (written != HeaderLength + payload.Length + CheckLength)
+        payloadLength = written - HeaderLength - CheckLength;
+        if (exactLength ? payloadLength != payload.Length : payloadLength > payload.Length)
         {
             return NotIssued;
         }

@@ -14,4 +14,7 @@ internal enum PageTokenKind : byte
 
     /// <summary>GetRecommendations: pages of one ranking.</summary>
     GetRecommendations = 4,
+
+    /// <summary>ListSets: sets in set_id order.</summary>
+    ListSets = 5,
 }
