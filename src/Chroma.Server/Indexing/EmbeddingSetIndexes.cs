@@ -144,8 +144,9 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
     /// <paramref name="options"/> say, and whether the index had taken in everything the store committed for the set
     /// before the call. The query waits for that (read-your-writes, across servers too), up to
     /// <see cref="IndexingOptions.CatchUpTimeout"/>; not when the index is <see cref="SetIndexEntry.FarBehind"/> (ingest
-    /// outran it by more than it links within a wait), where waiting would cost every query the whole timeout and still
-    /// miss records: it answers at once from what the index holds.
+    /// outran it by more than it links within a wait, or a query's wait ran out), where waiting would cost every query
+    /// the whole timeout and still miss records: it answers at once from what the index holds, until the index's intake
+    /// reads through the store's end.
     /// </summary>
     public async Task<NearestAnswer> FindAsync(
         StoredEmbeddingSet set, float[] query, int k, string? dataset, NearestSearchOptions options, CancellationToken cancellationToken = default)
@@ -187,6 +188,11 @@ internal sealed partial class EmbeddingSetIndexes : IRecordChangeObserver, IStor
                 {
                     Interlocked.Increment(ref _catchUpTimeouts);
                     IndexingLog.CatchUpTimedOut(_logger, set.SetId, committed - entry.IndexedThroughSequence, _options.CatchUpTimeout);
+
+                    // The index took in less than ingest added within a whole wait (a CPU-starved intake, a long stall):
+                    // the next queries would wait it out too (probe X, X9: every FindNearest took 2 s under load). It
+                    // counts as far behind, so they answer at once, until its intake reads through the store's end.
+                    entry.MarkFarBehind();
                 }
             }
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Chroma.Server.Tests.TestSupport;
+using Chroma.Server.Indexing;
 
 namespace Chroma.Server.Tests.Indexing;
 
@@ -91,6 +92,46 @@ public sealed class EmbeddingSetIndexesTests
             Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.EqualTo(1));
             Assert.That(waits, Is.EqualTo(new[] { (_fixture.Options.CatchUpTimeout.TotalSeconds, false) }), "one wait, the whole timeout, behind");
             Assert.That(_fixture.Log.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("sequences behind", StringComparison.Ordinal)), Is.True);
+        });
+    }
+
+    [Test, CancelAfter(30_000)]
+    public async Task SearchAsync_AfterAWaitRanOut_AnswersAtOnceUntilTheIndexReadsThroughTheStore(CancellationToken cancellationToken)
+    {
+        // Arrange: one query waits out the catch-up timeout (probe X, X9: under load every query then waited 2 s)
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(3));
+        var set = _fixture.Store.RequireSet(Records.Set());
+        await _fixture.Indexes.ApplyQueuedAsync();
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1, start: 100));
+        var first = _fixture.Indexes.FindAsync(set, [100, 0, 0, 0], 1, null, default, cancellationToken);
+        _fixture.Clock.Advance(_fixture.Options.CatchUpTimeout);
+        var timedOut = await first;
+        var waits = new List<(double Seconds, bool CaughtUp)>();
+        _fixture.Indexes.CatchUpWaited += (seconds, caughtUp) => waits.Add((seconds, caughtUp));
+
+        // Act: a second query with the index still behind; then the intake reads through the store, more is logged, a third query
+        var second = _fixture.Indexes.FindAsync(set, [100, 0, 0, 0], 1, null, default, cancellationToken);
+        var secondAnsweredAtOnce = second.IsCompleted;
+        var secondAnswer = await second;
+        await _fixture.Indexes.ApplyQueuedAsync();
+        await _fixture.IngestAsync(Records.Set(), Records.Sequence(1, start: 200));
+        var third = _fixture.Indexes.FindAsync(set, [200, 0, 0, 0], 1, null, default, cancellationToken);
+        var thirdWaited = !third.IsCompleted;
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var thirdAnswer = await third;
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(timedOut.IndexBehind, Is.True);
+            Assert.That(secondAnsweredAtOnce, Is.True, "no second wait of the whole timeout");
+            Assert.That(secondAnswer.IndexBehind, Is.True);
+            Assert.That(thirdWaited, Is.True, "once the index has read through the store, queries wait for their writes again");
+            Assert.That(thirdAnswer.IndexBehind, Is.False);
+            Assert.That(thirdAnswer.Neighbors.Single().Distance, Is.Zero);
+            Assert.That(_fixture.Indexes.CatchUpTimeouts, Is.EqualTo(1));
+            Assert.That(_fixture.Indexes.FarBehindAnswers, Is.EqualTo(1));
+            Assert.That(waits.Select(w => w.Seconds), Is.All.Zero, "no wait after the first ran out");
         });
     }
 }
