@@ -105,7 +105,7 @@ public sealed partial class StudioMapTests
 
     [Test]
     [CancelAfter(120_000)]
-    public async Task LassoSelection_LabeledInUi_WritesLabelToEverySelectedProductionRecord()
+    public async Task LassoSelection_LabeledInUi_WritesLabelToEverySelectedProductionRecord_AndUndoTakesThemBack()
     {
         var page = await OpenMapAsync();
         await page.ClickAsync("[data-tool=lasso]");
@@ -130,13 +130,21 @@ public sealed partial class StudioMapTests
         await page.WaitForSelectorAsync("#toast:has-text('Labeled')");
 
         var labeling = _server.Server.Services.GetRequiredService<LabelingService>();
-        var labeled = labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records
+        int Labeled() => labeling.GetLabeled(MnistStudioServer.Descriptor.Id, 0, 10_000, includeEmbeddings: false).Records
             .Count(l => l.Review.Label == "lasso-label" && l.Review.LabeledBy == "studio");
+        var labeled = Labeled();
+
+        // The toast's Undo puts each record's review back as it was: no label left to export or promote (probe Z, Z6:
+        // it only set the records back to unreviewed, and the labels stayed).
+        await page.ClickAsync("#toast-undo");
+        await page.WaitForSelectorAsync("#toast:has-text('Undone')");
+        var labeledAfterUndo = Labeled();
         Assert.Multiple(() =>
         {
             Assert.That(selected, Is.GreaterThan(production), "the lasso holds training points too");
             Assert.That(production, Is.GreaterThan(0), "and production points");
             Assert.That(labeled, Is.EqualTo(production), "one label per selected production record");
+            Assert.That(labeledAfterUndo, Is.Zero, "undone: the labels are gone");
         });
     }
 

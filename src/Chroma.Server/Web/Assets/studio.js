@@ -785,8 +785,10 @@ async function labelingAction(path, body, verb) {
   try {
     const result = await postSelection(path, Object.assign({ set: state.setId }, body), sequences);
     const skipped = result.skipped ? ` (${number.format(result.skipped)} training records skipped)` : "";
-    toast(`${verb} ${number.format(result.changed)} records${skipped}`, path === "/api/promote" ? null
-      : () => postSelection("/api/review", { set: state.setId, state: "unreviewed" }, sequences).then(() => toast("Back to unreviewed")));
+    // Undo puts each record's review back as it was (its earlier label and state), through the tokens the server
+    // answered with; promoting has none (the training records it wrote stay: see the README).
+    toast(`${verb} ${number.format(result.changed)} records${skipped}`,
+      result.undo.length ? () => undoTokens(result.undo, verb.replace(/:$/, "").toLowerCase()) : null, result.undoSeconds);
     if (path === "/api/label") loadMap(true);
   } catch (e) { toast(e.message); }
 }
