@@ -17,7 +17,7 @@ namespace Chroma.Server.Recommendations;
 ///                      Mahalanobis  RelativeMahalanobis  kNN  FeatureNorm  ProductionShift  Boundary  Entropy  Margin  LeastConfidence
 /// Balanced                 1                1              1       1            1              1        1/3      1/3       1/3
 /// OutOfDistribution        1                1              1       1            1             0.1      0.1/3    0.1/3     0.1/3
-/// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3
+/// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3   (distance surprises capped at 3)
 /// Labeling                 0                0              0       0            0              1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
 /// Each weight is also multiplied by the record's <see cref="WeightFactor"/>: the boundary signal's by its
@@ -104,6 +104,16 @@ internal static class SignalCombiner
     /// (for the labeling list's candidates, beyond where the production stream lies: <see cref="LabelingAllowance"/>).
     /// </summary>
     public const double LabelingDistanceAllowance = 3;
+
+    /// <summary>
+    /// The most surprise a distance signal (Mahalanobis, relative Mahalanobis, kNN, feature norm, production shift) adds to
+    /// <see cref="RecommendationStrategy.Uncertainty"/>'s mean: 3, one in a thousand. Those signals break ties there, at a
+    /// tenth of the weight; uncapped, a distance surprise is unbounded (an input far beyond every training record reads
+    /// p = 0 or close to it) while the probability signals end near their calibration's 1/(N+1), so inputs far out on
+    /// which the model stays right outranked its ambiguous predictions (probe Y, Y4: misclassified vs correct 0.59-0.86
+    /// against max softmax's 0.87-0.93 on shifts that move inputs far without errors).
+    /// </summary>
+    public const double UncertaintyDistanceCap = 3;
 
     /// <summary>
     /// The surprise a record without class probabilities counts for their vote (see the remarks): that of the median,
@@ -267,10 +277,12 @@ internal static class SignalCombiner
     {
         double weighted = 0, total = 0;
         var hasProbabilities = false;
+        var capDistance = strategy == RecommendationStrategy.Uncertainty;
         foreach (ref readonly var signal in signals)
         {
             var weight = Weight(strategy, signal.Kind, boundaryFactor);
-            weighted += weight * signal.Surprise;
+            var surprise = capDistance && !IsUncertaintySignal(signal.Kind) ? Math.Min(signal.Surprise, UncertaintyDistanceCap) : signal.Surprise;
+            weighted += weight * surprise;
             total += weight;
             hasProbabilities |= IsProbabilitySignal(signal.Kind);
         }
@@ -300,6 +312,8 @@ internal static class SignalCombiner
     }
 
     private static bool IsProbabilitySignal(SignalKind kind) => kind is SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence;
+
+    private static bool IsUncertaintySignal(SignalKind kind) => kind == SignalKind.Boundary || IsProbabilitySignal(kind);
 
     private static ReadOnlySpan<SignalScore> AsSpan(IReadOnlyList<SignalScore> signals) => signals switch
     {

@@ -40,12 +40,45 @@ public class SignalCombinerTests
         Assert.Multiple(() =>
         {
             Assert.That(without, Is.EqualTo(typical).Within(1e-9), "missing probabilities count as typical ones (p = 0.5)");
-            Assert.That(without, Is.EqualTo((0.8 + 0.8 + (2 * Math.Log10(2))) / 2.2).Within(1e-9));
+            Assert.That(without, Is.EqualTo((0.3 + 0.3 + (2 * Math.Log10(2))) / 2.2).Within(1e-9), "each distance surprise counts at most 3");
             Assert.That(real, Is.GreaterThan(without), "real uncertainty outranks distance alone under uncertainty");
             Assert.That(SignalCombiner.Score(farWithoutInference, RecommendationStrategy.OutOfDistribution),
                 Is.EqualTo(SignalCombiner.Score(farWithTypicalProbabilities, RecommendationStrategy.OutOfDistribution)).Within(1e-9));
             Assert.That(SignalCombiner.Score(farWithoutInference, RecommendationStrategy.OutOfDistribution), Is.GreaterThan(SignalCombiner.Score(ambiguous, RecommendationStrategy.OutOfDistribution)),
                 "out-of-distribution still puts the far-out record first");
+        });
+    }
+
+    [Test]
+    public void Score_Uncertainty_FarOutButConfidentRecord_DoesNotOutrankAnAmbiguousOne()
+    {
+        // Probe Y, Y4: an input far beyond the training data on which the model stays right (p = 0 on Mahalanobis, the
+        // production-shift classifier sure of it) against an ambiguous input near the training data, whose probability
+        // signals are as surprising as their calibration allows (p about 1 in 500).
+        SignalScore[] farConfident =
+        [
+            new(SignalKind.Mahalanobis, 900, 1, 1e-40), new(SignalKind.RelativeMahalanobis, 300, 1, 1e-20), new(SignalKind.KnnDistance, 9, 1, 1e-12),
+            new(SignalKind.FeatureNorm, 4, 1, 1e-6), new(SignalKind.ProductionShift, 5, 1, 1e-6), new(SignalKind.Boundary, 0, 0.5, 0.5),
+            new(SignalKind.Entropy, 0.01, 0.3, 0.7), new(SignalKind.Margin, 0.99, 0.3, 0.7), new(SignalKind.LeastConfidence, 0.01, 0.3, 0.7),
+        ];
+        SignalScore[] ambiguous =
+        [
+            new(SignalKind.Mahalanobis, 2, 0.5, 0.5), new(SignalKind.RelativeMahalanobis, 1, 0.5, 0.5), new(SignalKind.KnnDistance, 0.3, 0.5, 0.5),
+            new(SignalKind.FeatureNorm, 1, 0.5, 0.5), new(SignalKind.ProductionShift, 0, 0.5, 0.5), new(SignalKind.Boundary, 0.3, 0.9, 0.1),
+            new(SignalKind.Entropy, 0.69, 0.998, 0.002), new(SignalKind.Margin, 0.02, 0.998, 0.002), new(SignalKind.LeastConfidence, 0.49, 0.998, 0.002),
+        ];
+
+        var far = SignalCombiner.Score(farConfident, RecommendationStrategy.Uncertainty);
+        var near = SignalCombiner.Score(ambiguous, RecommendationStrategy.Uncertainty);
+
+        // Uncapped, the far record scored (0.1 * (40 + 20 + 12 + 6 + 6) + 0.3 + 0.155) / 2.5 = 3.54 against 1.46.
+        Assert.Multiple(() =>
+        {
+            Assert.That(far, Is.EqualTo(((0.1 * 15) + 0.301 + (0.155 * 1)) / 2.5).Within(1e-3), "each of the five distance surprises counts 3");
+            Assert.That(near, Is.GreaterThan(far), "the ambiguous prediction comes first under uncertainty");
+            Assert.That(SignalCombiner.Score(farConfident, RecommendationStrategy.OutOfDistribution),
+                Is.GreaterThan(SignalCombiner.Score(ambiguous, RecommendationStrategy.OutOfDistribution)), "out-of-distribution is not capped");
+            Assert.That(SignalCombiner.Score(farConfident, RecommendationStrategy.Balanced), Is.GreaterThan(10), "nor is balanced");
         });
     }
 
