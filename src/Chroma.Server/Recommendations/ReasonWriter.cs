@@ -4,7 +4,7 @@ namespace Chroma.Server.Recommendations;
 
 /// <summary>
 /// Short human reasons for a recommendation, most important first: each notable signal
-/// (p &lt; 0.05, or a normalised probability uncertainty of at least 0.5) in order of its weighted
+/// (p &lt; 0.05, or a probability signal whose normalised value is at least 0.5) in order of its weighted
 /// surprise under the strategy. When nothing is notable the strongest signal is still named, so
 /// every recommendation says why it is where it is.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class ReasonWriter
             .ThenBy(s => s.Signal.Kind)
             .ToList();
         var reasons = ordered
-            .Where(s => s.Signal.PValue < NotablePValue || (IsProbabilitySignal(s.Signal.Kind) && s.Signal.Percentile >= 0.5))
+            .Where(s => s.Signal.PValue < NotablePValue || IsUncertainOnItsFace(record, s.Signal.Kind))
             .Select(s => Describe(record, s.Signal))
             .Distinct(StringComparer.Ordinal)
             .ToList();
@@ -52,18 +52,36 @@ internal static class ReasonWriter
             SignalKind.Boundary when neighbors.DominantOtherClass is not null =>
                 Invariant($"neighbours disagree: {neighbors.DominantOtherCount} of {neighbors.NeighborCount} are class {neighbors.DominantOtherClass}"),
             SignalKind.Boundary => Invariant($"neighbours agree with the prediction ({FormatP(signal.PValue)})"),
-            SignalKind.LeastConfidence when u is { } v => Invariant($"low confidence: top class {v.TopProbability:0.00}"),
-            SignalKind.Margin when u is { } v => Invariant($"small margin: top two classes {v.TopProbability:0.00} vs {v.SecondProbability:0.00}"),
-            SignalKind.Entropy when u is { } v => Invariant($"high entropy: {v.NormalizedEntropy:0.00} of the maximum"),
+            SignalKind.LeastConfidence when u is { } v => $"low confidence: top class {Probability(v.TopProbability)}{PIfNotable(signal)}",
+            SignalKind.Margin when u is { } v => $"small margin: top two classes {Probability(v.TopProbability)} vs {Probability(v.SecondProbability)}{PIfNotable(signal)}",
+            SignalKind.Entropy when u is { } v => $"high entropy: {Probability(v.NormalizedEntropy)} of the maximum{PIfNotable(signal)}",
             _ => Invariant($"{signal.Kind.ToWireName()} = {signal.Value:0.###}"),
         };
     }
 
+    // " (p = 0.012)" where the signal is evidence against the training data: a probability reason the model's own
+    // training rows make ordinary reads without it.
+    private static string PIfNotable(SignalScore signal) => signal.PValue < NotablePValue ? $" ({FormatP(signal.PValue)})" : string.Empty;
+
     /// <summary>"p &lt; 0.001" below one in a thousand, otherwise "p = 0.012".</summary>
     public static string FormatP(double p) => p < 0.001 ? "p < 0.001" : Invariant($"p = {p:0.###}");
 
-    private static bool IsProbabilitySignal(SignalKind kind) =>
-        kind is SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence;
+    // A probability signal whose own value says "unsure" (normalised 0.5 or more) is worth a reason even where the
+    // model is as unsure on its training data; one that is neither evidence (p) nor unsure on its face is not: its
+    // calibrated percentile alone listed "small margin: top two classes 1.00 vs 0.00" at p = 0.38 for a model fully
+    // confident on its training rows (probe Y, Y5).
+    private static bool IsUncertainOnItsFace(ScoredRecord record, SignalKind kind) => record.Uncertainty is { } u && kind switch
+    {
+        SignalKind.Entropy => u.NormalizedEntropy >= 0.5,
+        SignalKind.Margin => u.Margin >= 0.5,
+        SignalKind.LeastConfidence => u.NormalizedLeastConfidence >= 0.5,
+        _ => false,
+    };
+
+    // Two decimals, unless they would round a probability to 1.00 or 0.00 that is neither: then as many as show it
+    // (0.9993 vs 0.0007), so a reason never reads "small margin: 1.00 vs 0.00".
+    private static string Probability(double p) =>
+        p is > 0 and < 0.005 || p is >= 0.995 and < 1 ? p.ToString("0.0###", CultureInfo.InvariantCulture) : p.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -41,9 +41,35 @@ public class ReasonWriterTests
 
         var reasons = ReasonWriter.Write(record, RecommendationStrategy.Uncertainty);
 
-        Assert.That(reasons[0], Is.EqualTo("small margin: top two classes 0.41 vs 0.38"));
+        Assert.That(reasons[0], Is.EqualTo("small margin: top two classes 0.41 vs 0.38 (p = 0.03)"));
         Assert.That(reasons, Does.Contain("low confidence: top class 0.41"));
         Assert.That(reasons[^1], Does.StartWith("far from all training classes (Mahalanobis p = 0.01"));
+    }
+
+    [Test]
+    public void Write_ConfidentPrediction_GetsAProbabilityReasonOnlyWhereItIsEvidence()
+    {
+        // Probe Y, Y5: a model fully confident on its training rows; its calibrated percentile put "small margin: top
+        // two classes 1.00 vs 0.00" among the reasons at p = 0.38.
+        var confident = PredictionUncertainty.From([0.9993f, 0.0007f, 0f]);
+        SignalScore[] Signals(double p) =>
+        [
+            new(SignalKind.Mahalanobis, 40, 1, 1e-5),
+            new(SignalKind.Boundary, 0, 0, 1),
+            new(SignalKind.Entropy, confident.Entropy, 0.9, p),
+            new(SignalKind.Margin, confident.Margin, 0.9, p),
+            new(SignalKind.LeastConfidence, confident.LeastConfidence, 0.9, p),
+        ];
+
+        var ordinary = ReasonWriter.Write(Record(new NeighborSignals(0.2, 0, 10, null, 0), confident, Signals(0.38)), RecommendationStrategy.Balanced);
+        var evidence = ReasonWriter.Write(Record(new NeighborSignals(0.2, 0, 10, null, 0), confident, Signals(0.01)), RecommendationStrategy.Balanced);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ordinary, Is.EqualTo(new[] { "far from all training classes (Mahalanobis p < 0.001; nearest class 7)" }));
+            Assert.That(evidence, Does.Contain("small margin: top two classes 0.9993 vs 0.0007 (p = 0.01)"));
+            Assert.That(evidence, Does.Contain("low confidence: top class 0.9993 (p = 0.01)"));
+        });
     }
 
     [Test]
