@@ -55,9 +55,8 @@ async function api(path, options) {
   if (response.status === 401) {
     // The session ended (it expired, or the server's key changed) while the page was open: say so, and that the
     // action that met it was not done.
-    const signedIn = !$("app").hidden;
-    showSignIn();
-    if (signedIn) $("signin-error").textContent = "Your session ended, so the last action was not saved. Sign in again to go on.";
+    const write = options && options.method && options.method !== "GET";
+    sessionEnded(write ? "Your session ended, so the last action was not saved. Sign in again to go on." : SESSION_ENDED);
     throw new Error("signed out");
   }
   if (!response.ok) {
@@ -70,10 +69,10 @@ async function api(path, options) {
 
 // A map selection can be larger than one action may carry (Chroma:Limits:MaxBatchRecords, 10,000 by default): send it in parts.
 async function postSelection(path, body, sequences) {
-  const total = { changed: 0, skipped: 0, undo: [], undoSeconds: 0 };
+  const total = { changed: 0, skipped: 0, missing: 0, already: 0, undo: [], undoSeconds: 0 };
   for (let i = 0; i < sequences.length; i += 5000) {
     const r = await postJson(path, Object.assign({}, body, { sequences: sequences.slice(i, i + 5000) }));
-    total.changed += r.changed; total.skipped += r.skipped || 0;
+    total.changed += r.changed; total.skipped += r.skipped || 0; total.missing += r.missing || 0; total.already += r.already || 0;
     if (r.undo) { total.undo.push(r.undo); total.undoSeconds = r.undoSeconds; }
   }
   return total;
@@ -106,6 +105,15 @@ async function undoTokens(tokens, what) {
 }
 
 // ---- sign-in ----
+const SESSION_ENDED = "Your session ended (the server's API key changed, or the session expired). Sign in again to go on.";
+
+// The sign-in page with why it shows, where the app was open (a page opened signed out just asks for the key).
+function sessionEnded(message) {
+  const signedIn = !$("app").hidden;
+  showSignIn();
+  if (signedIn) $("signin-error").textContent = message;
+}
+
 function showSignIn() {
   $("app").hidden = true;
   $("signin").hidden = false;
@@ -444,7 +452,13 @@ function connectEvents() {
       if (state.view === "queue") loadQueue();
     }
   });
-  source.addEventListener("error", () => { state.disconnected = true; $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  source.addEventListener("error", () => {
+    state.disconnected = true; $("live").textContent = "reconnecting"; $("live").classList.remove("on");
+    // The browser retries a dropped stream by itself, but gives up on an answer that is not a stream: a 401 once the
+    // session ended (the key changed at a restart) said "reconnecting" for ever (probe Z, Z10). Closed, the page asks
+    // whether it is still signed in: the sign-in page if not, else another try in a while.
+    if (source.readyState === EventSource.CLOSED) checkSession(source);
+  });
   // The server is stopping and has ended the stream: listen again in a while (a restart) rather than at once (the
   // browser's own retry would hit a closed port).
   source.addEventListener("stopping", () => {
@@ -484,6 +498,16 @@ function connectEvents() {
     else if (state.view === "sets") await refreshSetCards(changed.map((c) => c.setId));
     else state.setsStale = true;
   });
+}
+
+async function checkSession(source) {
+  let session = null;
+  try { session = await (await fetch("/api/session", { credentials: "same-origin" })).json(); } catch { /* unreachable: try again */ }
+  if (state.events !== source) return; // signed out, or listening again, meanwhile
+  if (session && session.keyRequired && !session.signedIn) { sessionEnded(SESSION_ENDED); return; }
+  source.close();
+  state.events = null;
+  connectEvents.timer = setTimeout(connectEvents, 5000);
 }
 
 // ---- map ----
@@ -585,23 +609,25 @@ function drawOrder() {
   return order;
 }
 
-function scoreRange() {
-  const s = state.data.score;
-  let max = 0;
-  for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
-  return max || 1;
+// The combined score is a mean surprise, -log10 p: 1 is one in ten, 3 one in a thousand. Its colour runs on that fixed
+// scale, from blue at 0 (ordinary) to red at SCORE_TOP and above, whatever the largest score: a scale to the largest
+// drew a set whose few records at 98 outscale the rest in one blue, its out-of-distribution thousands at 6 to 12
+// among them (probe Z, Z14).
+const SCORE_TOP = 6;
+
+function scoreColor(v) {
+  const t = Math.min(1, Math.max(0, v / SCORE_TOP));
+  return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
 }
 
-function colorOf(i, max) {
+function colorOf(i) {
   const d = state.data;
   switch (state.colorBy) {
     case "label": return categoryColor(d.label[i]);
     case "predicted": return categoryColor(d.predicted[i]);
     case "score": {
       const v = d.score[i];
-      if (Number.isNaN(v)) return NONE;
-      const t = Math.min(1, Math.max(0, v / max));
-      return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
+      return Number.isNaN(v) ? NONE : scoreColor(v);
     }
     default: return categoryColor(d.dataset[i]);
   }
@@ -618,11 +644,10 @@ function colors() {
     const names = state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets;
     for (let j = 0; j <= names.length; j++) lut.set(categoryColor(j), 3 * j);
   }
-  const max = column ? 1 : scoreRange();
   for (let i = 0; i < n; i++) {
     let r, g, b;
     if (column) { const c = 3 * column[i]; r = lut[c]; g = lut[c + 1]; b = lut[c + 2]; }
-    else [r, g, b] = colorOf(i, max);
+    else [r, g, b] = colorOf(i);
     if (dim && !sel[i]) { r = 235 + (r >> 4); g = 235 + (g >> 4); b = 235 + (b >> 4); }
     out[4 * i] = r; out[4 * i + 1] = g; out[4 * i + 2] = b; out[4 * i + 3] = 255;
   }
@@ -650,17 +675,20 @@ function renderLegend() {
   let items;
   if (state.colorBy === "label") items = rows(d.label, d.labels, "Label");
   else if (state.colorBy === "predicted") items = rows(d.predicted, d.classes, "Predicted class");
-  else if (state.colorBy === "score") items = [el("b", {}, "Combined score"), el("div", {}, el("span", { class: "swatch" }), "low"), el("div", {}, el("span", { class: "swatch" }), `high (${decimal.format(scoreRange())})`), el("div", {}, el("span", { class: "swatch" }), "not scored")];
+  else if (state.colorBy === "score") items = [el("b", { title: "-log10 p: how rare a record this unusual is among training data" }, "Combined score"), ...SCORE_STEPS.map(([v, text]) => el("div", {}, el("span", { class: "swatch" }), text)), el("div", {}, el("span", { class: "swatch" }), "not scored")];
   else items = rows(d.dataset, d.datasets, "Dataset");
   root.replaceChildren(...items.filter(Boolean));
   // Swatch colours set through the CSSOM: the page's policy allows no inline style attributes.
   const swatches = root.querySelectorAll(".swatch");
-  const scoreColors = [[60, 130, 200], [240, 60, 40], NONE];
+  const scoreColors = [...SCORE_STEPS.map(([v]) => scoreColor(v)), NONE];
   swatches.forEach((s, j) => {
     const c = state.colorBy === "score" ? scoreColors[j] || NONE : categoryColor(Number(s.parentElement.dataset.category));
     s.style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
   });
 }
+
+// The score legend's steps: the colour at each, and what the score means there.
+const SCORE_STEPS = [[0, "0 ordinary"], [1, "1 one in ten"], [2, "2 one in a hundred"], [3, "3 one in a thousand"], [SCORE_TOP, `≥ ${SCORE_TOP} one in a million or rarer`]];
 
 // Colours the map's points (and its legend) by `colorBy`: dataset, label, predicted or score.
 function recolor(colorBy) {
@@ -780,14 +808,25 @@ $("tag-selection").addEventListener("click", async () => {
   } catch (e) { toast(`Tag failed: ${e.message}`); }
 });
 
-async function labelingAction(path, body, verb) {
+// What an action left alone, in words: training records (labels and reviews are for production records), records
+// deleted meanwhile, labels already in training.
+function leftAlone(result, path) {
+  const notes = [];
+  if (result.skipped) notes.push(`${number.format(result.skipped)} training records skipped: ${path === "/api/promote" ? "promotion applies" : "labels and reviews apply"} to production records`);
+  if (result.missing) notes.push(`${number.format(result.missing)} deleted meanwhile`);
+  if (result.already) notes.push(`${number.format(result.already)} already in training`);
+  return notes.length ? ` (${notes.join("; ")})` : "";
+}
+
+async function labelingAction(path, body, verb, nothing) {
   const sequences = selectedSequences();
   try {
     const result = await postSelection(path, Object.assign({ set: state.setId }, body), sequences);
-    const skipped = result.skipped ? ` (${number.format(result.skipped)} training records skipped)` : "";
+    // Nothing changed (a selection of training records only, or of records deleted meanwhile): said so, no Undo (probe Z, Z13).
+    if (!result.changed) { toast(`Nothing ${nothing}${leftAlone(result, path)}`); return; }
     // Undo puts each record's review back as it was (its earlier label and state), through the tokens the server
     // answered with; promoting has none (the training records it wrote stay: see the README).
-    toast(`${verb} ${number.format(result.changed)} records${skipped}`,
+    toast(`${verb} ${number.format(result.changed)} records${leftAlone(result, path)}`,
       result.undo.length ? () => undoTokens(result.undo, verb.replace(/:$/, "").toLowerCase()) : null, result.undoSeconds);
     if (path === "/api/label") loadMap(true);
   } catch (e) { toast(e.message); }
@@ -796,10 +835,10 @@ async function labelingAction(path, body, verb) {
 $("label-selection").addEventListener("click", () => {
   const label = $("label-text").value.trim();
   if (!label) { toast("Type a label first"); $("label-text").focus(); return; }
-  labelingAction("/api/label", { label }, `Labeled ${label}:`);
+  labelingAction("/api/label", { label }, `Labeled ${label}:`, "labeled");
 });
-$("review-selection").addEventListener("click", () => labelingAction("/api/review", { state: "reviewed" }, "Marked reviewed:"));
-$("promote-selection").addEventListener("click", () => labelingAction("/api/promote", {}, "Promoted to training:"));
+$("review-selection").addEventListener("click", () => labelingAction("/api/review", { state: "reviewed" }, "Marked reviewed:", "marked reviewed"));
+$("promote-selection").addEventListener("click", () => labelingAction("/api/promote", {}, "Promoted to training:", "promoted"));
 
 $("delete-selection").addEventListener("click", async () => {
   const sequences = selectedSequences();
@@ -833,6 +872,11 @@ async function openRecord(sequence) {
       r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
       r.deletedAtUnixMs ? [el("dt", {}, "deleted"), el("dd", { id: "detail-deleted", class: "danger-text" }, `deleted: gone at ${new Date(r.deletedAtUnixMs).toLocaleTimeString()} unless the delete is undone`)] : null,
       r.dataset !== "training" ? [el("dt", {}, "review"), el("dd", { id: "detail-review" }, r.reviewState + (r.reviewLabel ? ` · labeled ${r.reviewLabel}` : "") + (r.promotedRecordId ? ` · promoted as ${r.promotedRecordId}` : ""))] : null,
+      // Who labeled it, when, and why (the note): what the next reviewer of the record needs (probe Z, Z16).
+      r.labeledBy ? [el("dt", {}, "labeled by"), el("dd", { id: "detail-labeled-by" }, `${r.labeledBy}, ${new Date(r.labeledUnixMs).toLocaleString()}`)] : null,
+      r.reviewedBy && r.reviewState !== "unreviewed" && (r.reviewedBy !== r.labeledBy || r.reviewedUnixMs !== r.labeledUnixMs)
+        ? [el("dt", {}, `${r.reviewState} by`), el("dd", {}, `${r.reviewedBy}, ${new Date(r.reviewedUnixMs).toLocaleString()}`)] : null,
+      r.reviewNote ? [el("dt", {}, "note"), el("dd", { id: "detail-note" }, r.reviewNote)] : null,
       Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v.startsWith("data:image/") || v === r.preview?.slice(r.preview.indexOf(",") + 1) ? `(image, ${number.format(v.length)} characters)` : v)])),
     r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,
     r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
@@ -1086,11 +1130,38 @@ function actOnCurrent(done, write) {
     .finally(() => { state.pendingWrites--; }));
 }
 
+// Takes an item out of the list (its record was deleted meanwhile); the cursor stays on the item it was on, or on the
+// next one where it was on this one.
+function dropItem(item) {
+  const at = state.queue.indexOf(item);
+  if (at < 0) return;
+  state.queue.splice(at, 1);
+  $("queue-list").children[at].remove();
+  if (at < state.queueIndex) state.queueIndex--;
+  state.queueIndex = Math.max(0, Math.min(state.queueIndex, state.queue.length - 1));
+  markCurrent(-1);
+  $("queue-empty").hidden = state.queue.length > 0;
+}
+
 // Label (and so review) the current item and move on in the same key press; the toast (and `u`) undoes it within the
 // server's window: the record's review goes back to what it was, the label included.
 function labelCurrent(label) {
   if (!label) { toast("Type a label first"); $("queue-label").focus(); return; }
-  undoableOnCurrent(`labeled ${label}`, "/api/label", { label });
+  // The note (why this label) goes with this one label, then the field is cleared for the next item.
+  const note = $("queue-note").value.trim();
+  $("queue-note").value = "";
+  undoableOnCurrent(`labeled ${label}`, "/api/label", note ? { label, note } : { label });
+}
+
+// Enter in the label or note field applies the label to the current item (the key `l` had put the cursor there), and
+// the keys go back to the list (probe Z, Z2).
+for (const id of ["queue-label", "queue-note"]) {
+  $(id).addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    $("queue-list").focus({ preventScroll: true });
+    labelCurrent($("queue-label").value.trim());
+  });
 }
 
 // Tag, delete, label or review the current item and move on; the toast (and `u`) undoes it within the server's window.
@@ -1103,6 +1174,15 @@ function undoableOnCurrent(done, path, body) {
   if (state.undoStack.length > 100) state.undoStack.shift();
   actOnCurrent(done, async (i) => {
     const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
+    if (!r.changed) {
+      // Nothing was saved (the record was deleted meanwhile, by another client): said so, nothing to undo, and a
+      // deleted record leaves the list (probe Z, Z18).
+      state.undoStack = state.undoStack.filter((a) => a !== action);
+      if (r.missing) { dropItem(i); toast(`${shortId(i.id)} was deleted meanwhile: nothing saved`); return; }
+      i.done = undefined; markDone(i);
+      toast(`${shortId(i.id)}: nothing saved`);
+      return;
+    }
     action.token = i.undoToken = r.undo;
     action.expires = Date.now() + (r.undoSeconds || 0) * 1000;
     toast(`${shortId(i.id)} ${done}`, () => undoAction(action), r.undoSeconds);
@@ -1149,12 +1229,21 @@ async function undoAction(action) {
   } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
 
+// `p`: the current item's label into the training data; a repeat says the label is in training already.
+function promoteCurrent() {
+  const item = state.queue[state.queueIndex];
+  if (!item) return;
+  postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(r.changed
+    ? `Promoted ${r.changed} label(s) to training`
+    : r.already ? `${shortId(item.id)}: its label is already in training` : `Nothing promoted${leftAlone(r, "/api/promote")}`), (e) => toast(e.message));
+}
+
 const queueKeys = {
   l: () => labelCurrent($("queue-label").value.trim()),
   r: () => reviewCurrent("reviewed"),
   d: () => reviewCurrent("dismissed"),
   u: () => undoLast(),
-  p: () => { const item = state.queue[state.queueIndex]; if (item) postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(`Promoted ${r.changed} label(s) to training`), (e) => toast(e.message)); },
+  p: () => promoteCurrent(),
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
   Enter: () => state.queue[state.queueIndex] && showRecord(state.queue[state.queueIndex].sequence),

@@ -80,6 +80,11 @@ internal sealed partial class StudioApi
             {
                 ReviewState = ReviewStateName(review.State),
                 ReviewLabel = review.Label,
+                ReviewNote = review.Note,
+                LabeledBy = review.LabeledBy,
+                LabeledUnixMs = review.LabeledUnixMs,
+                ReviewedBy = review.ReviewedBy,
+                ReviewedUnixMs = review.ReviewedUnixMs,
                 PromotedRecordId = review.PromotedRecordId,
             };
         }
