@@ -1025,11 +1025,37 @@ function queueItem(item, i) {
         item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
         item.label ? el("span", {}, `label ${item.label}`) : null,
         reviewed ? el("span", { class: "chip" }, reviewed) : null,
-        item.duplicateCount ? el("span", { class: "muted", title: "Near-copies collapsed into this entry" }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
+        item.duplicateCount ? el("button", { type: "button", class: "dupes", "aria-expanded": "false", title: "Near-copies collapsed into this entry: list them. Tick \u201cwith near-duplicates\u201d to act on them with it", onclick: (e) => { e.stopPropagation(); toggleCopies(e.currentTarget, item); } }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
         el("span", { class: "muted state" }, item.done || "")),
       item.inputUri ? el("div", { class: "muted uri" }, item.inputUri) : null,
       el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
       signalBars(item.signals, 3)));
+}
+
+// Lists (or hides again) the ids of the near-copies collapsed into a queue entry, under its head.
+function toggleCopies(button, item) {
+  const body = button.closest(".body"), open = body.querySelector(".copies");
+  button.setAttribute("aria-expanded", String(!open));
+  if (open) { open.remove(); return; }
+  const ids = item.duplicateIds || [], shown = ids.slice(0, 50), rest = item.duplicateCount - shown.length;
+  body.querySelector(".head").after(el("div", { class: "copies muted" },
+    el("ul", {}, shown.map((id) => el("li", {}, id))),
+    rest > 0 ? el("div", {}, `and ${number.format(rest)} more`) : null));
+  placeCursor($("queue-list").children[state.queueIndex]);
+}
+
+// The records an action on `item` applies to: the item, and with "with near-duplicates" ticked the near-copies
+// collapsed into it (those the ranking named: up to 1,000), so a group of copies is cleared in one key press (probe Z,
+// Z15: each dismissal brought the next copy up).
+function actionIds(item) {
+  return $("queue-dupes").checked && item.duplicateIds?.length ? [item.id, ...item.duplicateIds] : [item.id];
+}
+
+// What the toast adds about an entry's near-copies: acted on with it, or left (and how to include them).
+function copiesText(item, ids) {
+  if (!item.duplicateCount) return "";
+  if (ids.length > 1) return ` with ${number.format(ids.length - 1)} near-duplicate${ids.length === 2 ? "" : "s"}`;
+  return ` (only this one: tick \u201cwith near-duplicates\u201d to include its ${number.format(item.duplicateCount)})`;
 }
 
 function renderQueue() {
@@ -1169,11 +1195,13 @@ for (const id of ["queue-label", "queue-note"]) {
 function undoableOnCurrent(done, path, body) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
+  const ids = actionIds(item), copies = copiesText(item, ids);
+  if (ids.length > 1) done += copies;
   const action = { item, done };
   state.undoStack.push(action);
   if (state.undoStack.length > 100) state.undoStack.shift();
   actOnCurrent(done, async (i) => {
-    const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
+    const r = await postJson(path, Object.assign({ set: state.setId, ids }, body));
     if (!r.changed) {
       // Nothing was saved (the record was deleted meanwhile, by another client): said so, nothing to undo, and a
       // deleted record leaves the list (probe Z, Z18).
@@ -1185,7 +1213,7 @@ function undoableOnCurrent(done, path, body) {
     }
     action.token = i.undoToken = r.undo;
     action.expires = Date.now() + (r.undoSeconds || 0) * 1000;
-    toast(`${shortId(i.id)} ${done}`, () => undoAction(action), r.undoSeconds);
+    toast(`${shortId(i.id)} ${done}${ids.length > 1 ? "" : copies}`, () => undoAction(action), r.undoSeconds);
   });
 }
 
