@@ -233,8 +233,10 @@ function applyRoute(how) {
 }
 
 // Opens a record's detail; a failure (the server stopped, the record deleted) is said in a toast, never left uncaught.
-function showRecord(sequence) {
-  openRecord(sequence).catch((e) => toast(`Could not open record ${sequence}: ${e.message}`));
+// `how`: "push" makes it a history entry of its own (a neighbour drilled into: Back returns to the record it was opened
+// from, probe Z, Z12); otherwise it replaces the current one.
+function showRecord(sequence, how) {
+  openRecord(sequence, how).catch((e) => toast(`Could not open record ${sequence}: ${e.message}`));
 }
 
 window.addEventListener("popstate", () => applyRoute("none"));
@@ -295,7 +297,8 @@ async function loadSets() {
   state.setsStale = false;
   state.sets = await (await api("/api/sets")).json();
   const select = $("set-select");
-  if (!state.setId && state.sets.length) state.setId = state.sets[0].setId;
+  const first = !state.setId && state.sets.length > 0;
+  if (first) state.setId = state.sets[0].setId;
   // The header's set list is rebuilt only when the sets themselves change (a live update every second while someone
   // labels would otherwise repaint the header in the middle of their key presses); the cards only when they show.
   const ids = state.sets.map((s) => s.setId).join("\n");
@@ -307,6 +310,7 @@ async function loadSets() {
   select.title = state.setId || "";
   if (state.missingSet && state.sets.some((s) => s.setId === state.missingSet)) applyRoute("replace");
   else if (state.view === "sets" && !state.missingSet) renderSets();
+  else if (first && state.view !== "sets" && !state.missingSet) show(state.view, "replace"); // the first set came: its map or queue
 }
 
 // Drift (MMD²) over time: the line from zero to the largest value measured (labelled on the axis), the first and last
@@ -429,7 +433,11 @@ function setCard(s) {
     driftChart(s.drift),
     el("div", { class: s.scoring.problem || s.scoring.failure ? "error" : "muted" }, s.scoring.problem
       ? `Scoring: ${s.scoring.problem}`
+      : !s.datasets.some((d) => d.name !== "training" && d.count > 0)
+      ? "Scores: no production records yet (training records are the reference; production records are scored against them)"
       : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
+    // Labels leave through the CLI (probe Z, Z17): the command, ready to copy.
+    el("div", { class: "muted export" }, "Export labels: ", el("code", {}, `chroma-server export-labels --set ${s.setId} --format csv`)),
     el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
       el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
 }
@@ -665,10 +673,11 @@ function renderLegend() {
   const rows = (column, names, title) => {
     const c = counts(column, names), shown = names.slice(0, PALETTE.length);
     const rest = c.slice(PALETTE.length + 1).reduce((a, b) => a + b, 0);
-    const line = (j, text) => { const row = el("div", {}, el("span", { class: "swatch" }), text); row.dataset.category = j; return row; };
+    const line = (j, ...text) => { const row = el("div", {}, el("span", { class: "swatch" }), ...text); row.dataset.category = j; return row; };
     // Listed in natural order of the names (0, 1, 2 … 10), whatever order the colours were given in.
     const order = shown.map((name, j) => j).sort((a, b) => collator.compare(shown[a], shown[b]));
-    return [el("b", {}, title), ...order.map((j) => line(j + 1, `${shown[j]} (${number.format(c[j + 1])})`)),
+    // A name in its own direction (<bdi>): a right-to-left label pulled its count to its left (probe Z, Z11).
+    return [el("b", {}, title), ...order.map((j) => line(j + 1, el("bdi", {}, shown[j]), ` (${number.format(c[j + 1])})`)),
       names.length > shown.length ? line(PALETTE.length + 1, `${number.format(names.length - shown.length)} more (${number.format(rest)})`) : null,
       c[0] ? line(0, `none (${number.format(c[0])})`) : null];
   };
@@ -741,7 +750,9 @@ function wireMap() {
   });
   canvas.addEventListener("wheel", (e) => { e.preventDefault(); const p = pos(e); map.zoomAt(p[0], p[1], Math.exp(-e.deltaY * 0.0015)); }, { passive: false });
   canvas.addEventListener("pointerleave", () => { $("hover").hidden = true; });
-  // From the keyboard: arrows pan, + and - zoom about the centre, 0 fits, Enter opens the point nearest the centre.
+  // From the keyboard: arrows pan, + and - zoom about the centre, 0 fits, Enter opens the point nearest the centre, s
+  // selects the points in view (Shift+S adds them to the selection), so the selection's actions need no pointer (probe
+  // Z, Z21).
   canvas.addEventListener("keydown", (e) => {
     const w = canvas.clientWidth, h = canvas.clientHeight, step = e.shiftKey ? 160 : 40;
     const keys = {
@@ -750,6 +761,7 @@ function wireMap() {
       "+": () => map.zoomAt(w / 2, h / 2, 1.25), "=": () => map.zoomAt(w / 2, h / 2, 1.25), "-": () => map.zoomAt(w / 2, h / 2, 0.8),
       0: () => map.fit(),
       Enter: () => { const i = map.pick(w / 2, h / 2, Math.max(w, h)); if (i >= 0) showRecord(state.data.seq[i]); },
+      s: () => select(map.selectBox(0, 0, w, h), false), S: () => select(map.selectBox(0, 0, w, h), true),
     };
     const action = keys[e.key];
     if (action && state.data) { e.preventDefault(); action(); }
@@ -852,7 +864,7 @@ $("delete-selection").addEventListener("click", async () => {
 });
 
 // ---- record detail ----
-async function openRecord(sequence) {
+async function openRecord(sequence, how) {
   const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
   const panel = $("detail");
   // FindNearest's distance: squared L2 in an l2 set, 1 - cosine in a cosine one.
@@ -884,13 +896,15 @@ async function openRecord(sequence) {
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {
         title: "Open this training record", tabindex: "0", role: "button",
-        onclick: () => showRecord(n.sequence), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); showRecord(n.sequence); } } }, // not the queue's Enter too
+        onclick: () => showRecord(n.sequence, "push"), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); showRecord(n.sequence, "push"); } } }, // not the queue's Enter too
         n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
         el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · ${distanceName} ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
+  // Another record starts at its top (its id and preview), not where the last one was scrolled to (probe Z, Z7).
+  if (panel.dataset.sequence !== String(r.sequence)) panel.scrollTop = 0;
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
-  writeRoute("replace", r.sequence);
+  writeRoute(how === "push" ? "push" : "replace", r.sequence);
 }
 
 function closeDetail() {
@@ -940,13 +954,20 @@ const leftOut = (item) => !$("queue-reviewed").checked && item.done && !item.don
 
 // Loads the queue's first page, or (`more`) the page after what is shown, appended.
 async function loadQueue(more) {
-  if (!state.setId) { state.queue = []; $("queue-status").textContent = ""; renderQueue(); return; }
+  if (!state.setId) {
+    // No sets at all (a first run): the same hint as the other views, where the list would be (probe Z, Z1).
+    state.queue = []; state.queuePage = null; $("queue-status").textContent = ""; renderQueue();
+    $("queue-empty").textContent = "No embedding sets yet: log records with the Chroma client and their review queue appears here (see the Sets view).";
+    $("queue-empty").hidden = false;
+    return;
+  }
   if (more && state.queueLoading) return;
   const offset = more ? state.queue.filter((i) => !leftOut(i)).length : 0;
   const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", offset: String(offset), take: String(QUEUE_PAGE) });
   if ($("queue-reviewed").checked) params.append("reviewed", "include");
   if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
   let page;
+  if (!more) $("queue-newer").hidden = true; // a new first page is the newest ranking
   state.queueLoading = true;
   try {
     page = await (await api(`/api/queue?${params}`)).json();
@@ -957,7 +978,6 @@ async function loadQueue(more) {
     return;
   } finally { state.queueLoading = false; }
   state.queuePage = page;
-  if (!more) $("queue-newer").hidden = true;
   if (more) {
     // The ranking may have moved since the first page (a new scoring pass): an item already shown is not shown twice.
     const shown = new Set(state.queue.map((i) => i.id));
@@ -973,6 +993,16 @@ async function loadQueue(more) {
   queueStatus();
 }
 
+// The queue's dataset where the set holds no record of it (a set of training records only), else null: the reason its
+// queue is empty (probe Z, Z5).
+function missingDataset() {
+  const set = state.sets.find((s) => s.setId === state.setId), dataset = $("queue-dataset").value || "production";
+  return set && !set.datasets.some((d) => d.name === dataset && d.count > 0) ? dataset : null;
+}
+
+// The status line is written again every 5 s, so its "computed … ago" ages as the Sets cards do (probe Z, Z8).
+setInterval(() => { if (state.view === "queue" && !$("app").hidden && !state.missingSet) queueStatus(); }, 5000);
+
 // What the list holds against what the ranking has, and what is hidden.
 function queueStatus() {
   const page = state.queuePage;
@@ -987,6 +1017,8 @@ function queueStatus() {
     ? `Nothing scored yet: the scoring pass failed (${page.failure.message}). The server tries again when the set changes; its log has the details.`
     : page.stale && page.scored === 0
     ? "The ranking is not ready yet (stale): after a restart the server reads its stored scores back, and after new training data it scores again. This list fills in by itself when it is back."
+    : page.scored === 0 && missingDataset()
+    ? `No ${missingDataset()} records in this set yet: its queue ranks the records logged with dataset \u201c${missingDataset()}\u201d against its training records.`
     : page.scored === 0
     ? "Nothing scored yet: records of this dataset are ranked once the set has training records and a scoring pass has run."
     : "Nothing left to review here: every ranked record is reviewed or dismissed, or the filters match none. Tick \u201cinclude reviewed\u201d to see them.";
@@ -1001,12 +1033,14 @@ $("queue-newer").addEventListener("click", () => loadQueue());
 const QUEUE_REFRESH_MS = 1000;
 function scheduleQueueRefresh() {
   clearTimeout(state.queueRefreshTimer);
+  state.queueRefreshSet = state.setId; // a new ranking of this set: not of the one shown when the timer fires
   state.queueRefreshTimer = setTimeout(refreshQueue, QUEUE_REFRESH_MS);
 }
 
 function refreshQueue() {
   state.queueRefreshTimer = null;
-  if (state.view !== "queue" || state.missingSet) return;
+  // The set changed meanwhile: its queue loads by itself, and the button is not its (probe Z, Z9).
+  if (state.view !== "queue" || state.missingSet || state.queueRefreshSet !== state.setId) return;
   if (state.queueLoading) { scheduleQueueRefresh(); return; }
   const page = state.queuePage;
   if (!page || page.stale || page.problem || state.queue.length === 0) { note("queue refresh"); loadQueue(); }
@@ -1022,8 +1056,8 @@ function queueItem(item, i) {
       el("div", { class: "head" },
         el("span", { class: "score", title: "combined score" }, decimal.format(item.score)), el("b", { class: "id" }, item.id),
         moved ? el("span", { class: "muted rank", title: "Its place in plain score order: diversity moved it so that different problems come first" }, `score rank ${number.format(item.scoreRank)}`) : null,
-        item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
-        item.label ? el("span", {}, `label ${item.label}`) : null,
+        item.predictedClass ? el("span", {}, "predicted ", el("bdi", {}, item.predictedClass)) : null,
+        item.label ? el("span", {}, "label ", el("bdi", {}, item.label)) : null,
         reviewed ? el("span", { class: "chip" }, reviewed) : null,
         item.duplicateCount ? el("button", { type: "button", class: "dupes", "aria-expanded": "false", title: "Near-copies collapsed into this entry: list them. Tick \u201cwith near-duplicates\u201d to act on them with it", onclick: (e) => { e.stopPropagation(); toggleCopies(e.currentTarget, item); } }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
         el("span", { class: "muted state" }, item.done || "")),
@@ -1252,7 +1286,8 @@ async function undoAction(action) {
   markCurrent(previous);
   try {
     await postJson("/api/undo", { token });
-    const left = state.undoStack.length;
+    // Counted: only what `u` can still undo (written, and within its window), not actions past it (probe Z, Z3).
+    const now = Date.now(), left = state.undoStack.filter((a) => a.item.done === a.done && (!a.token || a.expires > now)).length;
     toast(`Undone: ${shortId(item.id)} is as it was` + (left ? ` (${left} more to undo with u)` : ""));
   } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
