@@ -105,6 +105,33 @@ public sealed class StudioActionOutcomeTests
         });
     }
 
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task Promote_LabelThatIsNoTrainingClass_RefusedNamingTheClassesUntilAllowed(CancellationToken cancellationToken)
+    {
+        // Arrange (probe Z, Z19): training classes 0 and 1; a production record labeled "seven".
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var production = Batch("production", 20, 1);
+        await server.LogAsync(Batch("training", 0, 20), production);
+        var id = production.Records[0].Id;
+        await PostAsync(http, "/api/label", new { set = "m/1/l", ids = new[] { id }, label = "seven" }, cancellationToken);
+
+        // Act
+        var refused = await http.PostAsJsonAsync("/api/promote", new { set = "m/1/l", ids = new[] { id } }, cancellationToken);
+        var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync(cancellationToken)).RootElement;
+        var allowed = await PostAsync(http, "/api/promote", new { set = "m/1/l", ids = new[] { id }, allowNewClasses = true }, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(problem.GetProperty("error").GetString(), Does.Contain("label 'seven' is not one of the set's 2 training classes (0, 1)"));
+            Assert.That(problem.GetProperty("newClasses").EnumerateArray().Select(c => c.GetString()), Is.EqualTo(new[] { "seven" }));
+            Assert.That(allowed.GetProperty("changed").GetInt64(), Is.EqualTo(1), "promoted once the new class is meant");
+        });
+    }
+
     private static long Sequence(RunningServer server, string id)
     {
         var store = server.Server.Services.GetRequiredService<IRecordStore>();

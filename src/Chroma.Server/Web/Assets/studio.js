@@ -62,7 +62,7 @@ async function api(path, options) {
   if (!response.ok) {
     let message = response.statusText;
     try { message = (await response.json()).error || message; } catch { /* not JSON */ }
-    throw new Error(message);
+    throw Object.assign(new Error(message), { status: response.status });
   }
   return response;
 }
@@ -841,7 +841,10 @@ async function labelingAction(path, body, verb, nothing) {
     toast(`${verb} ${number.format(result.changed)} records${leftAlone(result, path)}`,
       result.undo.length ? () => undoTokens(result.undo, verb.replace(/:$/, "").toLowerCase()) : null, result.undoSeconds);
     if (path === "/api/label") loadMap(true);
-  } catch (e) { toast(e.message); }
+  } catch (e) {
+    if (path === "/api/promote" && !body.allowNewClasses && newClassConfirmed(e)) labelingAction(path, Object.assign({}, body, { allowNewClasses: true }), verb, nothing);
+    else toast(path === "/api/promote" && e.status === 409 ? `Not promoted: ${e.message}` : e.message);
+  }
 }
 
 $("label-selection").addEventListener("click", () => {
@@ -975,8 +978,10 @@ async function loadQueue(more) {
     // A filter the server refuses (a dataset it does not have), or the server gone: say why where the queue would be.
     if (!more) { state.queue = []; state.queueIndex = 0; state.queuePage = null; renderQueue(); }
     $("queue-status").textContent = `Could not load the queue: ${e.message}`;
+    state.queueFailed = true; // said until a page loads: the status line's tick leaves it
     return;
   } finally { state.queueLoading = false; }
+  state.queueFailed = false;
   state.queuePage = page;
   if (more) {
     // The ranking may have moved since the first page (a new scoring pass): an item already shown is not shown twice.
@@ -1001,7 +1006,7 @@ function missingDataset() {
 }
 
 // The status line is written again every 5 s, so its "computed … ago" ages as the Sets cards do (probe Z, Z8).
-setInterval(() => { if (state.view === "queue" && !$("app").hidden && !state.missingSet) queueStatus(); }, 5000);
+setInterval(() => { if (state.view === "queue" && !$("app").hidden && !state.missingSet && !state.queueFailed) queueStatus(); }, 5000);
 
 // What the list holds against what the ranking has, and what is hidden.
 function queueStatus() {
@@ -1292,14 +1297,19 @@ async function undoAction(action) {
   } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
 
-// `p`: the current item's label into the training data; a repeat says the label is in training already.
-function promoteCurrent() {
-  const item = state.queue[state.queueIndex];
+// `p`: the current item's label into the training data; a repeat says the label is in training already. A label that
+// is none of the set's training classes is promoted only once confirmed (promotion cannot be undone).
+function promoteCurrent(item = state.queue[state.queueIndex], allowNewClasses = false) {
   if (!item) return;
-  postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(r.changed
+  postJson("/api/promote", { set: state.setId, ids: [item.id], allowNewClasses }).then((r) => toast(r.changed
     ? `Promoted ${r.changed} label(s) to training`
-    : r.already ? `${shortId(item.id)}: its label is already in training` : `Nothing promoted${leftAlone(r, "/api/promote")}`), (e) => toast(e.message));
+    : r.already ? `${shortId(item.id)}: its label is already in training` : `Nothing promoted${leftAlone(r, "/api/promote")}`), (e) => {
+    if (newClassConfirmed(e)) promoteCurrent(item, true); else toast(e.status === 409 ? `Not promoted: ${e.message}` : e.message);
+  });
 }
+
+// A promotion the server refused because a label would start a new training class (409): asks whether that is meant.
+const newClassConfirmed = (e) => e.status === 409 && confirm(`The ${e.message}. Promotion cannot be undone: promote anyway?`);
 
 const queueKeys = {
   l: () => labelCurrent($("queue-label").value.trim()),

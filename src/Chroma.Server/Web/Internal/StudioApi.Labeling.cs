@@ -50,13 +50,17 @@ internal sealed partial class StudioApi
         {
             var result = await _labeling.PromoteAsync(set.SetId, ids, Reviewer, cancellationToken).ConfigureAwait(false);
             return (result.Promoted.Count, result.AlreadyPromoted);
-        }, cancellationToken);
+        }, cancellationToken, check: NewClasses);
 
     // act answers how many records it changed and how many it found done already. undoable: the records' reviews are read
     // before the action, and the answer carries a token that puts them back. Records named but no longer stored (deleted
     // meanwhile) are counted apart from the skipped training records, so the page can say nothing was saved for them.
     private async Task<IResult> LabelingActionAsync(
-        HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<(long Changed, long Already)>> act, CancellationToken cancellationToken, bool undoable = false)
+        HttpContext context,
+        Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<(long Changed, long Already)>> act,
+        CancellationToken cancellationToken,
+        bool undoable = false,
+        Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<Protocol.V1.StoredRecord>, IResult?>? check = null)
     {
         var request = StudioRequests.Read<ActionRequest>(context);
         if (FindSet(request?.Set) is not { } set)
@@ -73,6 +77,11 @@ internal sealed partial class StudioApi
         var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
         var records = _store.GetRecordsByIds(set, distinct, includeEmbeddings: false);
         var labelable = records.Where(r => r.Record.Dataset != DatasetNames.Training).ToList();
+        if (check?.Invoke(set, request!, labelable) is { } refused)
+        {
+            return refused;
+        }
+
         long changed = 0, already = 0;
         List<ReviewSnapshot>? before = null;
         try

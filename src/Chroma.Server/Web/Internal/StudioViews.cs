@@ -169,7 +169,8 @@ internal sealed record ActionRequest(
     IReadOnlyDictionary<string, string>? Tags,
     string? Label = null,
     string? State = null,
-    string? Note = null);
+    string? Note = null,
+    bool AllowNewClasses = false);
 
 /// <summary>How many records an action changed, and how many it left alone (training records cannot be labeled or reviewed).</summary>
 internal sealed record ActionResult(long Changed, long Skipped = 0)
@@ -186,6 +187,12 @@ internal sealed record ActionResult(long Changed, long Skipped = 0)
     /// <summary>Gets how many seconds the undo token is good for.</summary>
     public double? UndoSeconds { get; init; }
 }
+
+/// <summary>
+/// A promotion refused because labels to promote are none of the set's training classes (409): <paramref name="NewClasses"/>
+/// would each start a class of their own; <paramref name="Classes"/> are the set's (the first 50).
+/// </summary>
+internal sealed record NewClassesProblem(string Error, IReadOnlyList<string> NewClasses, IReadOnlyList<string> Classes);
 
 /// <summary>An undo request.</summary>
 internal sealed record UndoRequest(string? Token);
