@@ -124,4 +124,36 @@ public sealed class StudioSignInTests
             Assert.That(withOldCookie.Status, Is.EqualTo(401), "a copy of the old cookie opens nothing");
         });
     }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task Studio_SessionEndsWhileOpen_LiveStreamRefusedShowsSignInPageAtOnce()
+    {
+        // Arrange: a signed-in page, live; then the session ends on the server (as a key change at a restart ends
+        // every session).
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_server.Studio, "/#queue").AbsoluteUri);
+        await page.FillAsync("#signin-key", ApiKey);
+        await page.ClickAsync("#signin-form button");
+        await page.WaitForFunctionAsync("document.getElementById('live').classList.contains('on')");
+        var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name == "chroma_studio").Value;
+        var signedOut = await page.APIRequest.DeleteAsync(new Uri(_server.Studio, "/api/session").AbsoluteUri, new APIRequestContextOptions
+        {
+            Headers = new Dictionary<string, string> { ["Cookie"] = "chroma_studio=" + cookie },
+        });
+
+        // Act: the live stream connects again (as after the restart) and is refused with 401 (probe Z, Z10: the header
+        // said "reconnecting" for ever).
+        await page.EvaluateAsync("connectEvents()");
+        await page.WaitForSelectorAsync("#signin-form", new PageWaitForSelectorOptions { State = WaitForSelectorState.Visible, Timeout = 5_000 });
+        var error = await page.TextContentAsync("#signin-error");
+        await StudioBrowser.ScreenshotAsync(page, "signin-session-ended");
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(signedOut.Status, Is.EqualTo(200));
+            Assert.That(error, Does.Contain("session ended"));
+        });
+    }
 }

@@ -55,25 +55,24 @@ async function api(path, options) {
   if (response.status === 401) {
     // The session ended (it expired, or the server's key changed) while the page was open: say so, and that the
     // action that met it was not done.
-    const signedIn = !$("app").hidden;
-    showSignIn();
-    if (signedIn) $("signin-error").textContent = "Your session ended, so the last action was not saved. Sign in again to go on.";
+    const write = options && options.method && options.method !== "GET";
+    sessionEnded(write ? "Your session ended, so the last action was not saved. Sign in again to go on." : SESSION_ENDED);
     throw new Error("signed out");
   }
   if (!response.ok) {
     let message = response.statusText;
     try { message = (await response.json()).error || message; } catch { /* not JSON */ }
-    throw new Error(message);
+    throw Object.assign(new Error(message), { status: response.status });
   }
   return response;
 }
 
 // A map selection can be larger than one action may carry (Chroma:Limits:MaxBatchRecords, 10,000 by default): send it in parts.
 async function postSelection(path, body, sequences) {
-  const total = { changed: 0, skipped: 0, undo: [], undoSeconds: 0 };
+  const total = { changed: 0, skipped: 0, missing: 0, already: 0, undo: [], undoSeconds: 0 };
   for (let i = 0; i < sequences.length; i += 5000) {
     const r = await postJson(path, Object.assign({}, body, { sequences: sequences.slice(i, i + 5000) }));
-    total.changed += r.changed; total.skipped += r.skipped || 0;
+    total.changed += r.changed; total.skipped += r.skipped || 0; total.missing += r.missing || 0; total.already += r.already || 0;
     if (r.undo) { total.undo.push(r.undo); total.undoSeconds = r.undoSeconds; }
   }
   return total;
@@ -106,6 +105,15 @@ async function undoTokens(tokens, what) {
 }
 
 // ---- sign-in ----
+const SESSION_ENDED = "Your session ended (the server's API key changed, or the session expired). Sign in again to go on.";
+
+// The sign-in page with why it shows, where the app was open (a page opened signed out just asks for the key).
+function sessionEnded(message) {
+  const signedIn = !$("app").hidden;
+  showSignIn();
+  if (signedIn) $("signin-error").textContent = message;
+}
+
 function showSignIn() {
   $("app").hidden = true;
   $("signin").hidden = false;
@@ -225,8 +233,10 @@ function applyRoute(how) {
 }
 
 // Opens a record's detail; a failure (the server stopped, the record deleted) is said in a toast, never left uncaught.
-function showRecord(sequence) {
-  openRecord(sequence).catch((e) => toast(`Could not open record ${sequence}: ${e.message}`));
+// `how`: "push" makes it a history entry of its own (a neighbour drilled into: Back returns to the record it was opened
+// from, probe Z, Z12); otherwise it replaces the current one.
+function showRecord(sequence, how) {
+  openRecord(sequence, how).catch((e) => toast(`Could not open record ${sequence}: ${e.message}`));
 }
 
 window.addEventListener("popstate", () => applyRoute("none"));
@@ -287,7 +297,8 @@ async function loadSets() {
   state.setsStale = false;
   state.sets = await (await api("/api/sets")).json();
   const select = $("set-select");
-  if (!state.setId && state.sets.length) state.setId = state.sets[0].setId;
+  const first = !state.setId && state.sets.length > 0;
+  if (first) state.setId = state.sets[0].setId;
   // The header's set list is rebuilt only when the sets themselves change (a live update every second while someone
   // labels would otherwise repaint the header in the middle of their key presses); the cards only when they show.
   const ids = state.sets.map((s) => s.setId).join("\n");
@@ -299,6 +310,7 @@ async function loadSets() {
   select.title = state.setId || "";
   if (state.missingSet && state.sets.some((s) => s.setId === state.missingSet)) applyRoute("replace");
   else if (state.view === "sets" && !state.missingSet) renderSets();
+  else if (first && state.view !== "sets" && !state.missingSet) show(state.view, "replace"); // the first set came: its map or queue
 }
 
 // Drift (MMD²) over time: the line from zero to the largest value measured (labelled on the axis), the first and last
@@ -421,7 +433,11 @@ function setCard(s) {
     driftChart(s.drift),
     el("div", { class: s.scoring.problem || s.scoring.failure ? "error" : "muted" }, s.scoring.problem
       ? `Scoring: ${s.scoring.problem}`
+      : !s.datasets.some((d) => d.name !== "training" && d.count > 0)
+      ? "Scores: no production records yet (training records are the reference; production records are scored against them)"
       : `Scores: ${number.format(s.scoring.scored)} scored, ${number.format(s.scoring.pending)} waiting · ${computedText(s.scoring)}`),
+    // Labels leave through the CLI (probe Z, Z17): the command, ready to copy.
+    el("div", { class: "muted export" }, "Export labels: ", el("code", {}, `chroma-server export-labels --set ${s.setId} --format csv`)),
     el("div", {}, el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; state.data = null; show("map", "push"); } }, "Open map"), " ",
       el("button", { type: "button", onclick: () => { state.setId = s.setId; $("set-select").value = s.setId; show("queue", "push"); } }, "Review queue")));
 }
@@ -444,7 +460,13 @@ function connectEvents() {
       if (state.view === "queue") loadQueue();
     }
   });
-  source.addEventListener("error", () => { state.disconnected = true; $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
+  source.addEventListener("error", () => {
+    state.disconnected = true; $("live").textContent = "reconnecting"; $("live").classList.remove("on");
+    // The browser retries a dropped stream by itself, but gives up on an answer that is not a stream: a 401 once the
+    // session ended (the key changed at a restart) said "reconnecting" for ever (probe Z, Z10). Closed, the page asks
+    // whether it is still signed in: the sign-in page if not, else another try in a while.
+    if (source.readyState === EventSource.CLOSED) checkSession(source);
+  });
   // The server is stopping and has ended the stream: listen again in a while (a restart) rather than at once (the
   // browser's own retry would hit a closed port).
   source.addEventListener("stopping", () => {
@@ -484,6 +506,16 @@ function connectEvents() {
     else if (state.view === "sets") await refreshSetCards(changed.map((c) => c.setId));
     else state.setsStale = true;
   });
+}
+
+async function checkSession(source) {
+  let session = null;
+  try { session = await (await fetch("/api/session", { credentials: "same-origin" })).json(); } catch { /* unreachable: try again */ }
+  if (state.events !== source) return; // signed out, or listening again, meanwhile
+  if (session && session.keyRequired && !session.signedIn) { sessionEnded(SESSION_ENDED); return; }
+  source.close();
+  state.events = null;
+  connectEvents.timer = setTimeout(connectEvents, 5000);
 }
 
 // ---- map ----
@@ -585,23 +617,25 @@ function drawOrder() {
   return order;
 }
 
-function scoreRange() {
-  const s = state.data.score;
-  let max = 0;
-  for (let i = 0; i < s.length; i++) if (s[i] > max) max = s[i];
-  return max || 1;
+// The combined score is a mean surprise, -log10 p: 1 is one in ten, 3 one in a thousand. Its colour runs on that fixed
+// scale, from blue at 0 (ordinary) to red at SCORE_TOP and above, whatever the largest score: a scale to the largest
+// drew a set whose few records at 98 outscale the rest in one blue, its out-of-distribution thousands at 6 to 12
+// among them (probe Z, Z14).
+const SCORE_TOP = 6;
+
+function scoreColor(v) {
+  const t = Math.min(1, Math.max(0, v / SCORE_TOP));
+  return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
 }
 
-function colorOf(i, max) {
+function colorOf(i) {
   const d = state.data;
   switch (state.colorBy) {
     case "label": return categoryColor(d.label[i]);
     case "predicted": return categoryColor(d.predicted[i]);
     case "score": {
       const v = d.score[i];
-      if (Number.isNaN(v)) return NONE;
-      const t = Math.min(1, Math.max(0, v / max));
-      return [Math.round(60 + 180 * t), Math.round(110 + 20 * (1 - t) - 70 * t), Math.round(200 - 160 * t)];
+      return Number.isNaN(v) ? NONE : scoreColor(v);
     }
     default: return categoryColor(d.dataset[i]);
   }
@@ -618,11 +652,10 @@ function colors() {
     const names = state.colorBy === "label" ? d.labels : state.colorBy === "predicted" ? d.classes : d.datasets;
     for (let j = 0; j <= names.length; j++) lut.set(categoryColor(j), 3 * j);
   }
-  const max = column ? 1 : scoreRange();
   for (let i = 0; i < n; i++) {
     let r, g, b;
     if (column) { const c = 3 * column[i]; r = lut[c]; g = lut[c + 1]; b = lut[c + 2]; }
-    else [r, g, b] = colorOf(i, max);
+    else [r, g, b] = colorOf(i);
     if (dim && !sel[i]) { r = 235 + (r >> 4); g = 235 + (g >> 4); b = 235 + (b >> 4); }
     out[4 * i] = r; out[4 * i + 1] = g; out[4 * i + 2] = b; out[4 * i + 3] = 255;
   }
@@ -640,27 +673,31 @@ function renderLegend() {
   const rows = (column, names, title) => {
     const c = counts(column, names), shown = names.slice(0, PALETTE.length);
     const rest = c.slice(PALETTE.length + 1).reduce((a, b) => a + b, 0);
-    const line = (j, text) => { const row = el("div", {}, el("span", { class: "swatch" }), text); row.dataset.category = j; return row; };
+    const line = (j, ...text) => { const row = el("div", {}, el("span", { class: "swatch" }), ...text); row.dataset.category = j; return row; };
     // Listed in natural order of the names (0, 1, 2 … 10), whatever order the colours were given in.
     const order = shown.map((name, j) => j).sort((a, b) => collator.compare(shown[a], shown[b]));
-    return [el("b", {}, title), ...order.map((j) => line(j + 1, `${shown[j]} (${number.format(c[j + 1])})`)),
+    // A name in its own direction (<bdi>): a right-to-left label pulled its count to its left (probe Z, Z11).
+    return [el("b", {}, title), ...order.map((j) => line(j + 1, el("bdi", {}, shown[j]), ` (${number.format(c[j + 1])})`)),
       names.length > shown.length ? line(PALETTE.length + 1, `${number.format(names.length - shown.length)} more (${number.format(rest)})`) : null,
       c[0] ? line(0, `none (${number.format(c[0])})`) : null];
   };
   let items;
   if (state.colorBy === "label") items = rows(d.label, d.labels, "Label");
   else if (state.colorBy === "predicted") items = rows(d.predicted, d.classes, "Predicted class");
-  else if (state.colorBy === "score") items = [el("b", {}, "Combined score"), el("div", {}, el("span", { class: "swatch" }), "low"), el("div", {}, el("span", { class: "swatch" }), `high (${decimal.format(scoreRange())})`), el("div", {}, el("span", { class: "swatch" }), "not scored")];
+  else if (state.colorBy === "score") items = [el("b", { title: "-log10 p: how rare a record this unusual is among training data" }, "Combined score"), ...SCORE_STEPS.map(([v, text]) => el("div", {}, el("span", { class: "swatch" }), text)), el("div", {}, el("span", { class: "swatch" }), "not scored")];
   else items = rows(d.dataset, d.datasets, "Dataset");
   root.replaceChildren(...items.filter(Boolean));
   // Swatch colours set through the CSSOM: the page's policy allows no inline style attributes.
   const swatches = root.querySelectorAll(".swatch");
-  const scoreColors = [[60, 130, 200], [240, 60, 40], NONE];
+  const scoreColors = [...SCORE_STEPS.map(([v]) => scoreColor(v)), NONE];
   swatches.forEach((s, j) => {
     const c = state.colorBy === "score" ? scoreColors[j] || NONE : categoryColor(Number(s.parentElement.dataset.category));
     s.style.background = `rgb(${c[0]},${c[1]},${c[2]})`;
   });
 }
+
+// The score legend's steps: the colour at each, and what the score means there.
+const SCORE_STEPS = [[0, "0 ordinary"], [1, "1 one in ten"], [2, "2 one in a hundred"], [3, "3 one in a thousand"], [SCORE_TOP, `≥ ${SCORE_TOP} one in a million or rarer`]];
 
 // Colours the map's points (and its legend) by `colorBy`: dataset, label, predicted or score.
 function recolor(colorBy) {
@@ -713,7 +750,9 @@ function wireMap() {
   });
   canvas.addEventListener("wheel", (e) => { e.preventDefault(); const p = pos(e); map.zoomAt(p[0], p[1], Math.exp(-e.deltaY * 0.0015)); }, { passive: false });
   canvas.addEventListener("pointerleave", () => { $("hover").hidden = true; });
-  // From the keyboard: arrows pan, + and - zoom about the centre, 0 fits, Enter opens the point nearest the centre.
+  // From the keyboard: arrows pan, + and - zoom about the centre, 0 fits, Enter opens the point nearest the centre, s
+  // selects the points in view (Shift+S adds them to the selection), so the selection's actions need no pointer (probe
+  // Z, Z21).
   canvas.addEventListener("keydown", (e) => {
     const w = canvas.clientWidth, h = canvas.clientHeight, step = e.shiftKey ? 160 : 40;
     const keys = {
@@ -722,6 +761,7 @@ function wireMap() {
       "+": () => map.zoomAt(w / 2, h / 2, 1.25), "=": () => map.zoomAt(w / 2, h / 2, 1.25), "-": () => map.zoomAt(w / 2, h / 2, 0.8),
       0: () => map.fit(),
       Enter: () => { const i = map.pick(w / 2, h / 2, Math.max(w, h)); if (i >= 0) showRecord(state.data.seq[i]); },
+      s: () => select(map.selectBox(0, 0, w, h), false), S: () => select(map.selectBox(0, 0, w, h), true),
     };
     const action = keys[e.key];
     if (action && state.data) { e.preventDefault(); action(); }
@@ -780,26 +820,40 @@ $("tag-selection").addEventListener("click", async () => {
   } catch (e) { toast(`Tag failed: ${e.message}`); }
 });
 
-async function labelingAction(path, body, verb) {
+// What an action left alone, in words: training records (labels and reviews are for production records), records
+// deleted meanwhile, labels already in training.
+function leftAlone(result, path) {
+  const notes = [];
+  if (result.skipped) notes.push(`${number.format(result.skipped)} training records skipped: ${path === "/api/promote" ? "promotion applies" : "labels and reviews apply"} to production records`);
+  if (result.missing) notes.push(`${number.format(result.missing)} deleted meanwhile`);
+  if (result.already) notes.push(`${number.format(result.already)} already in training`);
+  return notes.length ? ` (${notes.join("; ")})` : "";
+}
+
+async function labelingAction(path, body, verb, nothing) {
   const sequences = selectedSequences();
   try {
     const result = await postSelection(path, Object.assign({ set: state.setId }, body), sequences);
-    const skipped = result.skipped ? ` (${number.format(result.skipped)} training records skipped)` : "";
+    // Nothing changed (a selection of training records only, or of records deleted meanwhile): said so, no Undo (probe Z, Z13).
+    if (!result.changed) { toast(`Nothing ${nothing}${leftAlone(result, path)}`); return; }
     // Undo puts each record's review back as it was (its earlier label and state), through the tokens the server
     // answered with; promoting has none (the training records it wrote stay: see the README).
-    toast(`${verb} ${number.format(result.changed)} records${skipped}`,
+    toast(`${verb} ${number.format(result.changed)} records${leftAlone(result, path)}`,
       result.undo.length ? () => undoTokens(result.undo, verb.replace(/:$/, "").toLowerCase()) : null, result.undoSeconds);
     if (path === "/api/label") loadMap(true);
-  } catch (e) { toast(e.message); }
+  } catch (e) {
+    if (path === "/api/promote" && !body.allowNewClasses && newClassConfirmed(e)) labelingAction(path, Object.assign({}, body, { allowNewClasses: true }), verb, nothing);
+    else toast(path === "/api/promote" && e.status === 409 ? `Not promoted: ${e.message}` : e.message);
+  }
 }
 
 $("label-selection").addEventListener("click", () => {
   const label = $("label-text").value.trim();
   if (!label) { toast("Type a label first"); $("label-text").focus(); return; }
-  labelingAction("/api/label", { label }, `Labeled ${label}:`);
+  labelingAction("/api/label", { label }, `Labeled ${label}:`, "labeled");
 });
-$("review-selection").addEventListener("click", () => labelingAction("/api/review", { state: "reviewed" }, "Marked reviewed:"));
-$("promote-selection").addEventListener("click", () => labelingAction("/api/promote", {}, "Promoted to training:"));
+$("review-selection").addEventListener("click", () => labelingAction("/api/review", { state: "reviewed" }, "Marked reviewed:", "marked reviewed"));
+$("promote-selection").addEventListener("click", () => labelingAction("/api/promote", {}, "Promoted to training:", "promoted"));
 
 $("delete-selection").addEventListener("click", async () => {
   const sequences = selectedSequences();
@@ -813,7 +867,7 @@ $("delete-selection").addEventListener("click", async () => {
 });
 
 // ---- record detail ----
-async function openRecord(sequence) {
+async function openRecord(sequence, how) {
   const r = await (await api(`/api/record?set=${encodeURIComponent(state.setId)}&sequence=${sequence}`)).json();
   const panel = $("detail");
   // FindNearest's distance: squared L2 in an l2 set, 1 - cosine in a cosine one.
@@ -833,6 +887,11 @@ async function openRecord(sequence) {
       r.score !== undefined && r.score !== null ? [el("dt", {}, "score"), el("dd", {}, decimal.format(r.score))] : null,
       r.deletedAtUnixMs ? [el("dt", {}, "deleted"), el("dd", { id: "detail-deleted", class: "danger-text" }, `deleted: gone at ${new Date(r.deletedAtUnixMs).toLocaleTimeString()} unless the delete is undone`)] : null,
       r.dataset !== "training" ? [el("dt", {}, "review"), el("dd", { id: "detail-review" }, r.reviewState + (r.reviewLabel ? ` · labeled ${r.reviewLabel}` : "") + (r.promotedRecordId ? ` · promoted as ${r.promotedRecordId}` : ""))] : null,
+      // Who labeled it, when, and why (the note): what the next reviewer of the record needs (probe Z, Z16).
+      r.labeledBy ? [el("dt", {}, "labeled by"), el("dd", { id: "detail-labeled-by" }, `${r.labeledBy}, ${new Date(r.labeledUnixMs).toLocaleString()}`)] : null,
+      r.reviewedBy && r.reviewState !== "unreviewed" && (r.reviewedBy !== r.labeledBy || r.reviewedUnixMs !== r.labeledUnixMs)
+        ? [el("dt", {}, `${r.reviewState} by`), el("dd", {}, `${r.reviewedBy}, ${new Date(r.reviewedUnixMs).toLocaleString()}`)] : null,
+      r.reviewNote ? [el("dt", {}, "note"), el("dd", { id: "detail-note" }, r.reviewNote)] : null,
       Object.entries(r.metadata).map(([k, v]) => [el("dt", {}, k), el("dd", {}, v.startsWith("data:image/") || v === r.preview?.slice(r.preview.indexOf(",") + 1) ? `(image, ${number.format(v.length)} characters)` : v)])),
     r.probabilities.length ? el("div", {}, el("b", {}, "Class probabilities"), bars(r.probabilities.map((p) => ({ name: p.name, share: p.probability, text: decimal.format(p.probability) })))) : null,
     r.reasons.length ? el("div", {}, el("b", {}, "Why"), el("ul", { class: "reasons" }, r.reasons.map((x) => el("li", {}, x)))) : null,
@@ -840,13 +899,15 @@ async function openRecord(sequence) {
     el("div", {}, el("b", {}, "Nearest training neighbours"),
       r.neighbors.length ? el("ol", { class: "neighbors" }, r.neighbors.map((n) => el("li", {
         title: "Open this training record", tabindex: "0", role: "button",
-        onclick: () => showRecord(n.sequence), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); showRecord(n.sequence); } } }, // not the queue's Enter too
+        onclick: () => showRecord(n.sequence, "push"), onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); showRecord(n.sequence, "push"); } } }, // not the queue's Enter too
         n.preview ? el("img", { class: "thumb", src: n.preview, alt: `input of ${n.id}` }) : null,
         el("span", {}, el("b", {}, n.label ?? "unlabelled"), ` · ${n.id} · ${distanceName} ${decimal.format(n.distance)}`))))
         : el("p", { class: "muted" }, "none (no training records)"))].filter(Boolean));
+  // Another record starts at its top (its id and preview), not where the last one was scrolled to (probe Z, Z7).
+  if (panel.dataset.sequence !== String(r.sequence)) panel.scrollTop = 0;
   panel.hidden = false;
   panel.dataset.sequence = r.sequence;
-  writeRoute("replace", r.sequence);
+  writeRoute(how === "push" ? "push" : "replace", r.sequence);
 }
 
 function closeDetail() {
@@ -896,13 +957,20 @@ const leftOut = (item) => !$("queue-reviewed").checked && item.done && !item.don
 
 // Loads the queue's first page, or (`more`) the page after what is shown, appended.
 async function loadQueue(more) {
-  if (!state.setId) { state.queue = []; $("queue-status").textContent = ""; renderQueue(); return; }
+  if (!state.setId) {
+    // No sets at all (a first run): the same hint as the other views, where the list would be (probe Z, Z1).
+    state.queue = []; state.queuePage = null; $("queue-status").textContent = ""; renderQueue();
+    $("queue-empty").textContent = "No embedding sets yet: log records with the Chroma client and their review queue appears here (see the Sets view).";
+    $("queue-empty").hidden = false;
+    return;
+  }
   if (more && state.queueLoading) return;
   const offset = more ? state.queue.filter((i) => !leftOut(i)).length : 0;
   const params = new URLSearchParams({ set: state.setId, strategy: $("strategy").value, diversity: $("diversity").value, dataset: $("queue-dataset").value || "production", offset: String(offset), take: String(QUEUE_PAGE) });
   if ($("queue-reviewed").checked) params.append("reviewed", "include");
   if ($("queue-tag").value.includes("=")) params.append("tag", $("queue-tag").value);
   let page;
+  if (!more) $("queue-newer").hidden = true; // a new first page is the newest ranking
   state.queueLoading = true;
   try {
     page = await (await api(`/api/queue?${params}`)).json();
@@ -910,10 +978,11 @@ async function loadQueue(more) {
     // A filter the server refuses (a dataset it does not have), or the server gone: say why where the queue would be.
     if (!more) { state.queue = []; state.queueIndex = 0; state.queuePage = null; renderQueue(); }
     $("queue-status").textContent = `Could not load the queue: ${e.message}`;
+    state.queueFailed = true; // said until a page loads: the status line's tick leaves it
     return;
   } finally { state.queueLoading = false; }
+  state.queueFailed = false;
   state.queuePage = page;
-  if (!more) $("queue-newer").hidden = true;
   if (more) {
     // The ranking may have moved since the first page (a new scoring pass): an item already shown is not shown twice.
     const shown = new Set(state.queue.map((i) => i.id));
@@ -929,6 +998,16 @@ async function loadQueue(more) {
   queueStatus();
 }
 
+// The queue's dataset where the set holds no record of it (a set of training records only), else null: the reason its
+// queue is empty (probe Z, Z5).
+function missingDataset() {
+  const set = state.sets.find((s) => s.setId === state.setId), dataset = $("queue-dataset").value || "production";
+  return set && !set.datasets.some((d) => d.name === dataset && d.count > 0) ? dataset : null;
+}
+
+// The status line is written again every 5 s, so its "computed … ago" ages as the Sets cards do (probe Z, Z8).
+setInterval(() => { if (state.view === "queue" && !$("app").hidden && !state.missingSet && !state.queueFailed) queueStatus(); }, 5000);
+
 // What the list holds against what the ranking has, and what is hidden.
 function queueStatus() {
   const page = state.queuePage;
@@ -943,6 +1022,8 @@ function queueStatus() {
     ? `Nothing scored yet: the scoring pass failed (${page.failure.message}). The server tries again when the set changes; its log has the details.`
     : page.stale && page.scored === 0
     ? "The ranking is not ready yet (stale): after a restart the server reads its stored scores back, and after new training data it scores again. This list fills in by itself when it is back."
+    : page.scored === 0 && missingDataset()
+    ? `No ${missingDataset()} records in this set yet: its queue ranks the records logged with dataset \u201c${missingDataset()}\u201d against its training records.`
     : page.scored === 0
     ? "Nothing scored yet: records of this dataset are ranked once the set has training records and a scoring pass has run."
     : "Nothing left to review here: every ranked record is reviewed or dismissed, or the filters match none. Tick \u201cinclude reviewed\u201d to see them.";
@@ -957,12 +1038,14 @@ $("queue-newer").addEventListener("click", () => loadQueue());
 const QUEUE_REFRESH_MS = 1000;
 function scheduleQueueRefresh() {
   clearTimeout(state.queueRefreshTimer);
+  state.queueRefreshSet = state.setId; // a new ranking of this set: not of the one shown when the timer fires
   state.queueRefreshTimer = setTimeout(refreshQueue, QUEUE_REFRESH_MS);
 }
 
 function refreshQueue() {
   state.queueRefreshTimer = null;
-  if (state.view !== "queue" || state.missingSet) return;
+  // The set changed meanwhile: its queue loads by itself, and the button is not its (probe Z, Z9).
+  if (state.view !== "queue" || state.missingSet || state.queueRefreshSet !== state.setId) return;
   if (state.queueLoading) { scheduleQueueRefresh(); return; }
   const page = state.queuePage;
   if (!page || page.stale || page.problem || state.queue.length === 0) { note("queue refresh"); loadQueue(); }
@@ -978,14 +1061,40 @@ function queueItem(item, i) {
       el("div", { class: "head" },
         el("span", { class: "score", title: "combined score" }, decimal.format(item.score)), el("b", { class: "id" }, item.id),
         moved ? el("span", { class: "muted rank", title: "Its place in plain score order: diversity moved it so that different problems come first" }, `score rank ${number.format(item.scoreRank)}`) : null,
-        item.predictedClass ? el("span", {}, `predicted ${item.predictedClass}`) : null,
-        item.label ? el("span", {}, `label ${item.label}`) : null,
+        item.predictedClass ? el("span", {}, "predicted ", el("bdi", {}, item.predictedClass)) : null,
+        item.label ? el("span", {}, "label ", el("bdi", {}, item.label)) : null,
         reviewed ? el("span", { class: "chip" }, reviewed) : null,
-        item.duplicateCount ? el("span", { class: "muted", title: "Near-copies collapsed into this entry" }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
+        item.duplicateCount ? el("button", { type: "button", class: "dupes", "aria-expanded": "false", title: "Near-copies collapsed into this entry: list them. Tick \u201cwith near-duplicates\u201d to act on them with it", onclick: (e) => { e.stopPropagation(); toggleCopies(e.currentTarget, item); } }, `+${number.format(item.duplicateCount)} near-duplicates`) : null,
         el("span", { class: "muted state" }, item.done || "")),
       item.inputUri ? el("div", { class: "muted uri" }, item.inputUri) : null,
       el("ul", { class: "reasons" }, item.reasons.map((x) => el("li", {}, x))),
       signalBars(item.signals, 3)));
+}
+
+// Lists (or hides again) the ids of the near-copies collapsed into a queue entry, under its head.
+function toggleCopies(button, item) {
+  const body = button.closest(".body"), open = body.querySelector(".copies");
+  button.setAttribute("aria-expanded", String(!open));
+  if (open) { open.remove(); return; }
+  const ids = item.duplicateIds || [], shown = ids.slice(0, 50), rest = item.duplicateCount - shown.length;
+  body.querySelector(".head").after(el("div", { class: "copies muted" },
+    el("ul", {}, shown.map((id) => el("li", {}, id))),
+    rest > 0 ? el("div", {}, `and ${number.format(rest)} more`) : null));
+  placeCursor($("queue-list").children[state.queueIndex]);
+}
+
+// The records an action on `item` applies to: the item, and with "with near-duplicates" ticked the near-copies
+// collapsed into it (those the ranking named: up to 1,000), so a group of copies is cleared in one key press (probe Z,
+// Z15: each dismissal brought the next copy up).
+function actionIds(item) {
+  return $("queue-dupes").checked && item.duplicateIds?.length ? [item.id, ...item.duplicateIds] : [item.id];
+}
+
+// What the toast adds about an entry's near-copies: acted on with it, or left (and how to include them).
+function copiesText(item, ids) {
+  if (!item.duplicateCount) return "";
+  if (ids.length > 1) return ` with ${number.format(ids.length - 1)} near-duplicate${ids.length === 2 ? "" : "s"}`;
+  return ` (only this one: tick \u201cwith near-duplicates\u201d to include its ${number.format(item.duplicateCount)})`;
 }
 
 function renderQueue() {
@@ -1086,11 +1195,38 @@ function actOnCurrent(done, write) {
     .finally(() => { state.pendingWrites--; }));
 }
 
+// Takes an item out of the list (its record was deleted meanwhile); the cursor stays on the item it was on, or on the
+// next one where it was on this one.
+function dropItem(item) {
+  const at = state.queue.indexOf(item);
+  if (at < 0) return;
+  state.queue.splice(at, 1);
+  $("queue-list").children[at].remove();
+  if (at < state.queueIndex) state.queueIndex--;
+  state.queueIndex = Math.max(0, Math.min(state.queueIndex, state.queue.length - 1));
+  markCurrent(-1);
+  $("queue-empty").hidden = state.queue.length > 0;
+}
+
 // Label (and so review) the current item and move on in the same key press; the toast (and `u`) undoes it within the
 // server's window: the record's review goes back to what it was, the label included.
 function labelCurrent(label) {
   if (!label) { toast("Type a label first"); $("queue-label").focus(); return; }
-  undoableOnCurrent(`labeled ${label}`, "/api/label", { label });
+  // The note (why this label) goes with this one label, then the field is cleared for the next item.
+  const note = $("queue-note").value.trim();
+  $("queue-note").value = "";
+  undoableOnCurrent(`labeled ${label}`, "/api/label", note ? { label, note } : { label });
+}
+
+// Enter in the label or note field applies the label to the current item (the key `l` had put the cursor there), and
+// the keys go back to the list (probe Z, Z2).
+for (const id of ["queue-label", "queue-note"]) {
+  $(id).addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    $("queue-list").focus({ preventScroll: true });
+    labelCurrent($("queue-label").value.trim());
+  });
 }
 
 // Tag, delete, label or review the current item and move on; the toast (and `u`) undoes it within the server's window.
@@ -1098,14 +1234,25 @@ function labelCurrent(label) {
 function undoableOnCurrent(done, path, body) {
   const item = state.queue[state.queueIndex];
   if (!item) return;
+  const ids = actionIds(item), copies = copiesText(item, ids);
+  if (ids.length > 1) done += copies;
   const action = { item, done };
   state.undoStack.push(action);
   if (state.undoStack.length > 100) state.undoStack.shift();
   actOnCurrent(done, async (i) => {
-    const r = await postJson(path, Object.assign({ set: state.setId, ids: [i.id] }, body));
+    const r = await postJson(path, Object.assign({ set: state.setId, ids }, body));
+    if (!r.changed) {
+      // Nothing was saved (the record was deleted meanwhile, by another client): said so, nothing to undo, and a
+      // deleted record leaves the list (probe Z, Z18).
+      state.undoStack = state.undoStack.filter((a) => a !== action);
+      if (r.missing) { dropItem(i); toast(`${shortId(i.id)} was deleted meanwhile: nothing saved`); return; }
+      i.done = undefined; markDone(i);
+      toast(`${shortId(i.id)}: nothing saved`);
+      return;
+    }
     action.token = i.undoToken = r.undo;
     action.expires = Date.now() + (r.undoSeconds || 0) * 1000;
-    toast(`${shortId(i.id)} ${done}`, () => undoAction(action), r.undoSeconds);
+    toast(`${shortId(i.id)} ${done}${ids.length > 1 ? "" : copies}`, () => undoAction(action), r.undoSeconds);
   });
 }
 
@@ -1144,17 +1291,32 @@ async function undoAction(action) {
   markCurrent(previous);
   try {
     await postJson("/api/undo", { token });
-    const left = state.undoStack.length;
+    // Counted: only what `u` can still undo (written, and within its window), not actions past it (probe Z, Z3).
+    const now = Date.now(), left = state.undoStack.filter((a) => a.item.done === a.done && (!a.token || a.expires > now)).length;
     toast(`Undone: ${shortId(item.id)} is as it was` + (left ? ` (${left} more to undo with u)` : ""));
   } catch (e) { toast(`Could not undo: ${e.message}`); }
 }
+
+// `p`: the current item's label into the training data; a repeat says the label is in training already. A label that
+// is none of the set's training classes is promoted only once confirmed (promotion cannot be undone).
+function promoteCurrent(item = state.queue[state.queueIndex], allowNewClasses = false) {
+  if (!item) return;
+  postJson("/api/promote", { set: state.setId, ids: [item.id], allowNewClasses }).then((r) => toast(r.changed
+    ? `Promoted ${r.changed} label(s) to training`
+    : r.already ? `${shortId(item.id)}: its label is already in training` : `Nothing promoted${leftAlone(r, "/api/promote")}`), (e) => {
+    if (newClassConfirmed(e)) promoteCurrent(item, true); else toast(e.status === 409 ? `Not promoted: ${e.message}` : e.message);
+  });
+}
+
+// A promotion the server refused because a label would start a new training class (409): asks whether that is meant.
+const newClassConfirmed = (e) => e.status === 409 && confirm(`The ${e.message}. Promotion cannot be undone: promote anyway?`);
 
 const queueKeys = {
   l: () => labelCurrent($("queue-label").value.trim()),
   r: () => reviewCurrent("reviewed"),
   d: () => reviewCurrent("dismissed"),
   u: () => undoLast(),
-  p: () => { const item = state.queue[state.queueIndex]; if (item) postJson("/api/promote", { set: state.setId, ids: [item.id] }).then((r) => toast(`Promoted ${r.changed} label(s) to training`), (e) => toast(e.message)); },
+  p: () => promoteCurrent(),
   ArrowDown: () => advance(1), j: () => advance(1),
   ArrowUp: () => advance(-1), k: () => advance(-1),
   Enter: () => state.queue[state.queueIndex] && showRecord(state.queue[state.queueIndex].sequence),

@@ -23,13 +23,13 @@ internal sealed partial class StudioApi
                 throw new RpcException(new Status(StatusCode.InvalidArgument, "label: is required"));
             }
 
-            var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
-            return changed;
+            var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim(), string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
+            return (changed, 0L);
         }, cancellationToken, undoable: true);
 
     /// <summary>Sets the review state (<c>reviewed</c>, <c>dismissed</c> or <c>unreviewed</c>, which undoes either).</summary>
     public Task<IResult> ReviewAsync(HttpContext context, CancellationToken cancellationToken) =>
-        LabelingActionAsync(context, (set, request, ids) =>
+        LabelingActionAsync(context, async (set, request, ids) =>
         {
             var state = request.State switch
             {
@@ -38,20 +38,29 @@ internal sealed partial class StudioApi
                 "unreviewed" => ReviewState.Unreviewed,
                 _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")),
             };
-            return _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken);
+            return (await _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken).ConfigureAwait(false), 0L);
         }, cancellationToken, undoable: true);
 
-    /// <summary>Promotes the records' labels into the training data (a labeled training copy each).</summary>
+    /// <summary>
+    /// Promotes the records' labels into the training data (a labeled training copy each); <c>already</c> counts those
+    /// whose label was in training before.
+    /// </summary>
     public Task<IResult> PromoteAsync(HttpContext context, CancellationToken cancellationToken) =>
         LabelingActionAsync(context, async (set, _, ids) =>
         {
             var result = await _labeling.PromoteAsync(set.SetId, ids, Reviewer, cancellationToken).ConfigureAwait(false);
-            return result.Promoted.Count;
-        }, cancellationToken);
+            return (result.Promoted.Count, result.AlreadyPromoted);
+        }, cancellationToken, check: NewClasses);
 
-    // undoable: the records' reviews are read before the action, and the answer carries a token that puts them back.
+    // act answers how many records it changed and how many it found done already. undoable: the records' reviews are read
+    // before the action, and the answer carries a token that puts them back. Records named but no longer stored (deleted
+    // meanwhile) are counted apart from the skipped training records, so the page can say nothing was saved for them.
     private async Task<IResult> LabelingActionAsync(
-        HttpContext context, Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<long>> act, CancellationToken cancellationToken, bool undoable = false)
+        HttpContext context,
+        Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<string>, Task<(long Changed, long Already)>> act,
+        CancellationToken cancellationToken,
+        bool undoable = false,
+        Func<StoredEmbeddingSet, ActionRequest, IReadOnlyList<Protocol.V1.StoredRecord>, IResult?>? check = null)
     {
         var request = StudioRequests.Read<ActionRequest>(context);
         if (FindSet(request?.Set) is not { } set)
@@ -65,9 +74,15 @@ internal sealed partial class StudioApi
             return BadRequest(problem);
         }
 
-        var records = _store.GetRecordsByIds(set, [.. ids.Distinct(StringComparer.Ordinal)], includeEmbeddings: false);
+        var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
+        var records = _store.GetRecordsByIds(set, distinct, includeEmbeddings: false);
         var labelable = records.Where(r => r.Record.Dataset != DatasetNames.Training).ToList();
-        long changed = 0;
+        if (check?.Invoke(set, request!, labelable) is { } refused)
+        {
+            return refused;
+        }
+
+        long changed = 0, already = 0;
         List<ReviewSnapshot>? before = null;
         try
         {
@@ -79,7 +94,9 @@ internal sealed partial class StudioApi
 
             foreach (var chunk in labelable.Chunk(LabelingService.MaxRecordsPerCall))
             {
-                changed += await act(set, request!, [.. chunk.Select(r => r.Record.Id)]).ConfigureAwait(false);
+                var (done, found) = await act(set, request!, [.. chunk.Select(r => r.Record.Id)]).ConfigureAwait(false);
+                changed += done;
+                already += found;
             }
         }
         catch (RpcException e)
@@ -89,8 +106,8 @@ internal sealed partial class StudioApi
         }
 
         _maps.Refresh(set, [.. labelable.Select(r => r.Sequence)]);
-        var result = new ActionResult(changed, ids.Count - labelable.Count);
-        if (before is { Count: > 0 })
+        var result = new ActionResult(changed, records.Count - labelable.Count) { Missing = distinct.Count - records.Count, Already = already };
+        if (before is { Count: > 0 } && changed > 0)
         {
             result = result with { Undo = _undo.RememberReviews(set, before), UndoSeconds = _undo.Window.TotalSeconds };
         }

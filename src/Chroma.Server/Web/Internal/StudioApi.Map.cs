@@ -6,7 +6,6 @@ namespace Chroma.Server.Web.Internal;
 /// <summary>GET /api/map and GET /api/record.</summary>
 internal sealed partial class StudioApi
 {
-    private const int NeighborsShown = 6;
 
     /// <summary>
     /// The set's map as <see cref="MapPayload"/>: every point, or those stored after <paramref name="after"/>, in
@@ -60,8 +59,10 @@ internal sealed partial class StudioApi
         }
 
         var stored = found[0];
-        var neighbors = await _indexes.SearchAsync(set, [.. stored.Record.Embedding], NeighborsShown + 1, DatasetNames.Training, cancellationToken).ConfigureAwait(false);
-        var others = neighbors.Where(n => n.Sequence != stored.Sequence).Take(NeighborsShown).ToList();
+        // As many neighbours as the reasons count ("neighbours disagree: 7 of 10 are class 2"), probe Z, Z4.
+        var shown = _recommendationOptions.NeighborCount;
+        var neighbors = await _indexes.SearchAsync(set, [.. stored.Record.Embedding], shown + 1, DatasetNames.Training, cancellationToken).ConfigureAwait(false);
+        var others = neighbors.Where(n => n.Sequence != stored.Sequence).Take(shown).ToList();
         var neighborRecords = _store.GetRecordsBySequence(set, [.. others.Select(n => n.Sequence)], includeEmbeddings: false).ToDictionary(r => r.Sequence);
         var entry = _scoring.Scores(set).Entries.FirstOrDefault(e => e.Sequence == stored.Sequence);
         var view = ToView(stored, entry?.Record, entry is null ? null : CombinedScore(entry), others
@@ -80,6 +81,11 @@ internal sealed partial class StudioApi
             {
                 ReviewState = ReviewStateName(review.State),
                 ReviewLabel = review.Label,
+                ReviewNote = review.Note,
+                LabeledBy = review.LabeledBy,
+                LabeledUnixMs = review.LabeledUnixMs,
+                ReviewedBy = review.ReviewedBy,
+                ReviewedUnixMs = review.ReviewedUnixMs,
                 PromotedRecordId = review.PromotedRecordId,
             };
         }

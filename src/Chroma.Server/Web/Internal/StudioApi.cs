@@ -27,6 +27,7 @@ internal sealed partial class StudioApi
     private readonly LabelingService _labeling;
     private readonly WebOptions _options;
     private readonly LimitsOptions _limits;
+    private readonly RecommendationOptions _recommendationOptions;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the handlers.</summary>
@@ -42,6 +43,7 @@ internal sealed partial class StudioApi
         LabelingService labeling,
         WebOptions options,
         LimitsOptions limits,
+        RecommendationOptions recommendationOptions,
         TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(indexes);
@@ -57,6 +59,7 @@ internal sealed partial class StudioApi
         _labeling = labeling;
         _options = options;
         _limits = limits;
+        _recommendationOptions = recommendationOptions;
         _time = time;
 
         // The same followers of a delete as the gRPC DeleteRecords: the set's index and its scores.

@@ -73,6 +73,21 @@ internal sealed record RecordView(
     /// <summary>Gets the label a reviewer gave, or null.</summary>
     public string? ReviewLabel { get; init; }
 
+    /// <summary>Gets the note given with the label, or null.</summary>
+    public string? ReviewNote { get; init; }
+
+    /// <summary>Gets who gave the label, or null.</summary>
+    public string? LabeledBy { get; init; }
+
+    /// <summary>Gets when the label was given (Unix ms), or 0.</summary>
+    public long LabeledUnixMs { get; init; }
+
+    /// <summary>Gets who set the review state, or null.</summary>
+    public string? ReviewedBy { get; init; }
+
+    /// <summary>Gets when the review state was set (Unix ms), or 0.</summary>
+    public long ReviewedUnixMs { get; init; }
+
     /// <summary>Gets the id of the training copy its label was promoted to, or null.</summary>
     public string? PromotedRecordId { get; init; }
 
@@ -153,17 +168,31 @@ internal sealed record ActionRequest(
     IReadOnlyList<long>? Sequences,
     IReadOnlyDictionary<string, string>? Tags,
     string? Label = null,
-    string? State = null);
+    string? State = null,
+    string? Note = null,
+    bool AllowNewClasses = false);
 
 /// <summary>How many records an action changed, and how many it left alone (training records cannot be labeled or reviewed).</summary>
 internal sealed record ActionResult(long Changed, long Skipped = 0)
 {
+    /// <summary>Gets how many of the named records the set no longer holds (deleted meanwhile): nothing was done to them.</summary>
+    public long Missing { get; init; }
+
+    /// <summary>Gets how many records a promotion found already in training under their current label.</summary>
+    public long Already { get; init; }
+
     /// <summary>Gets the token that undoes the action (POST /api/undo), or null when it cannot be undone.</summary>
     public string? Undo { get; init; }
 
     /// <summary>Gets how many seconds the undo token is good for.</summary>
     public double? UndoSeconds { get; init; }
 }
+
+/// <summary>
+/// A promotion refused because labels to promote are none of the set's training classes (409): <paramref name="NewClasses"/>
+/// would each start a class of their own; <paramref name="Classes"/> are the set's (the first 50).
+/// </summary>
+internal sealed record NewClassesProblem(string Error, IReadOnlyList<string> NewClasses, IReadOnlyList<string> Classes);
 
 /// <summary>An undo request.</summary>
 internal sealed record UndoRequest(string? Token);
