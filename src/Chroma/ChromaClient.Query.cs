@@ -8,7 +8,7 @@ namespace Chroma;
 public sealed partial class ChromaClient
 {
     /// <summary>
-    /// Lists every embedding set with its record counts per dataset, in set id order (ordinal). Asks for 200 sets a
+    /// Lists every embedding set with its record counts per dataset, in set id order (ordinal). Asks for 1,000 sets a
     /// call, so any number of sets stays within a gRPC message.
     /// </summary>
     /// <exception cref="ChromaException">The server refused or could not be reached.</exception>
@@ -183,7 +183,7 @@ public sealed partial class ChromaClient
 
     // A call whose connection ended before the HTTP/2 handshake is tried on a new connection up to this many times in all.
     private const int HandshakeAttempts = 3;
-    private const int ListSetsPageSize = 200;
+    private const int ListSetsPageSize = 1000;
     private static readonly TimeSpan HandshakeRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private Task<TResponse> CallAsync<TResponse>(

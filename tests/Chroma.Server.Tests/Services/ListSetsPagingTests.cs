@@ -132,7 +132,7 @@ public sealed class ListSetsPagingTests
     [Test, CancelAfter(30_000)]
     public async Task Client_ListSetsAsync_PagesThroughEverySet()
     {
-        // Arrange: more sets than the server answers at a time (4), so the client's 200-set asks come back in pages
+        // Arrange: more sets than the server answers at a time (4), so the client's 1,000-set asks come back in pages
         var models = Enumerable.Range(0, 11).Select(i => $"s{i:D2}").ToArray();
         await CreateSetsAsync(models);
         await using var client = new ChromaClient(_server.Channel);
