@@ -1319,6 +1319,8 @@ def score_from_wire(strategy, signals):
     weighted = total = 0.0
     for name, value in s.items():
         w = (distance if name in DISTANCE_SIGNALS else uncertainty if name == "boundary" else uncertainty / 3) * factor[name]
+        if strategy == "UNCERTAINTY" and name in DISTANCE_SIGNALS:
+            value = min(value, 3.0)  # under UNCERTAINTY each distance signal counts at most 3
         weighted += w * value
         total += w
     if not any(k in s for k in PROBABILITY_SIGNALS):
