@@ -1321,6 +1321,8 @@ def score_from_wire(strategy, signals):
         w = (distance if name in DISTANCE_SIGNALS else uncertainty if name == "boundary" else uncertainty / 3) * factor[name]
         if strategy == "UNCERTAINTY" and name in DISTANCE_SIGNALS:
             value = min(value, 3.0)  # under UNCERTAINTY each distance signal counts at most 3
+        if strategy == "UNCERTAINTY" and name == "boundary" and s.get("knn_distance", 0.0) > 3:
+            value = min(value, -math.log10(0.5))  # and boundary at most p = 0.5 beyond 3 on kNN distance
         weighted += w * value
         total += w
     if not any(k in s for k in PROBABILITY_SIGNALS):

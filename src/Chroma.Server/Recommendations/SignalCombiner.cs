@@ -17,7 +17,7 @@ namespace Chroma.Server.Recommendations;
 ///                      Mahalanobis  RelativeMahalanobis  kNN  FeatureNorm  ProductionShift  Boundary  Entropy  Margin  LeastConfidence
 /// Balanced                 1                1              1       1            1              1        1/3      1/3       1/3
 /// OutOfDistribution        1                1              1       1            1             0.1      0.1/3    0.1/3     0.1/3
-/// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3   (distance surprises capped at 3)
+/// Uncertainty             0.1              0.1            0.1     0.1          0.1             1        1/3      1/3       1/3   (distances capped at 3; boundary at p = 0.5 beyond 3 on kNN)
 /// Labeling                 0                0              0       0            0              1        1/3      1/3       1/3   (and a distance penalty, below)
 /// </code>
 /// Each weight is also multiplied by the record's <see cref="WeightFactor"/>: the boundary signal's by its
@@ -113,6 +113,13 @@ internal static class SignalCombiner
     /// which the model stays right outranked its ambiguous predictions (probe Y, Y4: misclassified vs correct 0.59-0.86
     /// against max softmax's 0.87-0.93 on shifts that move inputs far without errors).
     /// </summary>
+    /// <remarks>
+    /// Beyond the same level on kNN distance (the record is farther from its training neighbours than one in a thousand),
+    /// the boundary signal counts at most as typical (p = 0.5, <see cref="UnknownSurprise"/>) under uncertainty: those
+    /// neighbours are not where the record is, so their disagreement says little about the model's prediction there
+    /// (probe Y, Y4: a new cluster the model labels right read as ambiguous, 0.754 against max softmax's 0.866; 0.965 with
+    /// the rule).
+    /// </remarks>
     public const double UncertaintyDistanceCap = 3;
 
     /// <summary>
@@ -278,10 +285,13 @@ internal static class SignalCombiner
         double weighted = 0, total = 0;
         var hasProbabilities = false;
         var capDistance = strategy == RecommendationStrategy.Uncertainty;
+        var farFromNeighbours = capDistance && KnnSurprise(signals) > UncertaintyDistanceCap;
         foreach (ref readonly var signal in signals)
         {
             var weight = Weight(strategy, signal.Kind, boundaryFactor);
-            var surprise = capDistance && !IsUncertaintySignal(signal.Kind) ? Math.Min(signal.Surprise, UncertaintyDistanceCap) : signal.Surprise;
+            var surprise = capDistance && !IsUncertaintySignal(signal.Kind) ? Math.Min(signal.Surprise, UncertaintyDistanceCap)
+                : farFromNeighbours && signal.Kind == SignalKind.Boundary ? Math.Min(signal.Surprise, UnknownSurprise)
+                : signal.Surprise;
             weighted += weight * surprise;
             total += weight;
             hasProbabilities |= IsProbabilitySignal(signal.Kind);
@@ -312,6 +322,19 @@ internal static class SignalCombiner
     }
 
     private static bool IsProbabilitySignal(SignalKind kind) => kind is SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence;
+
+    private static double KnnSurprise(ReadOnlySpan<SignalScore> signals)
+    {
+        foreach (ref readonly var signal in signals)
+        {
+            if (signal.Kind == SignalKind.KnnDistance)
+            {
+                return signal.Surprise;
+            }
+        }
+
+        return 0;
+    }
 
     private static bool IsUncertaintySignal(SignalKind kind) => kind == SignalKind.Boundary || IsProbabilitySignal(kind);
 

@@ -83,6 +83,29 @@ public class SignalCombinerTests
     }
 
     [Test]
+    public void Score_Uncertainty_BoundaryOfARecordFarFromItsNeighbours_CountsAtMostAsTypical()
+    {
+        // Probe Y, Y4: a new cluster the model labels right; its training neighbours are far and of mixed classes, so
+        // the boundary signal read it as ambiguous (p = 0.001).
+        SignalScore[] Record(double knnP) =>
+        [
+            new(SignalKind.KnnDistance, 9, 1, knnP), new(SignalKind.Boundary, 0.6, 0.999, 1e-3),
+            new(SignalKind.Entropy, 0.01, 0.3, 0.7), new(SignalKind.Margin, 0.99, 0.3, 0.7), new(SignalKind.LeastConfidence, 0.01, 0.3, 0.7),
+        ];
+
+        var far = SignalCombiner.Score(Record(1e-6), RecommendationStrategy.Uncertainty);
+        var near = SignalCombiner.Score(Record(1e-2), RecommendationStrategy.Uncertainty);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(far, Is.EqualTo(((0.1 * 3) + Math.Log10(2) + 0.155) / 2.1).Within(1e-3), "boundary counts p = 0.5 beyond 3 on kNN distance");
+            Assert.That(near, Is.EqualTo(((0.1 * 2) + 3 + 0.155) / 2.1).Within(1e-3), "within it, its own p");
+            Assert.That(SignalCombiner.Score(Record(1e-6), RecommendationStrategy.Balanced),
+                Is.EqualTo((6 + 3 + 0.155) / 3).Within(1e-3), "balanced keeps the boundary (and the distance) as they are");
+        });
+    }
+
+    [Test]
     public void Score_Balanced_IsWeightedMeanOfSurprises()
     {
         var score = SignalCombiner.Score(FarButConfident, RecommendationStrategy.Balanced);
