@@ -15,15 +15,15 @@ public sealed partial class ChromaClient
     public async Task<IReadOnlyList<EmbeddingSetInfo>> ListSetsAsync(CancellationToken cancellationToken = default)
     {
         var sets = new List<EmbeddingSetInfo>();
-        var request = new ListSetsRequest { PageSize = ListSetsPageSize };
+        var token = string.Empty;
         do
         {
-            var asked = request.Clone();
-            var response = await CallAsync("ListSets", null, o => _query.ListSetsAsync(asked, o), cancellationToken).ConfigureAwait(false);
+            var request = new ListSetsRequest { PageSize = ListSetsPageSize, PageToken = token };
+            var response = await CallAsync("ListSets", null, o => _query.ListSetsAsync(request, o), cancellationToken).ConfigureAwait(false);
             sets.AddRange(response.Sets.Select(ToInfo));
-            request.PageToken = response.NextPageToken;
+            token = response.NextPageToken;
         }
-        while (request.PageToken.Length > 0);
+        while (token.Length > 0);
 
         return sets;
     }

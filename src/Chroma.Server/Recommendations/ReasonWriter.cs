@@ -4,8 +4,8 @@ namespace Chroma.Server.Recommendations;
 
 /// <summary>
 /// Short human reasons for a recommendation, most important first: each notable signal
-/// (p &lt; 0.05, or a probability signal whose normalised value is at least 0.5) in order of its weighted
-/// surprise under the strategy. When nothing is notable the strongest signal is still named, so
+/// (p &lt; 0.05, or a probability signal whose normalised value is at least 0.5) in order of what it adds to the
+/// strategy's score (<see cref="SignalCombiner.Contribution"/>). When nothing is notable the strongest signal is still named, so
 /// every recommendation says why it is where it is.
 /// </summary>
 internal static class ReasonWriter
@@ -17,7 +17,7 @@ internal static class ReasonWriter
     {
         ArgumentNullException.ThrowIfNull(record);
         var ordered = record.Signals
-            .Select(s => (Signal: s, Importance: SignalCombiner.Weight(strategy, s.Kind, record.BoundaryFactor) * s.Surprise))
+            .Select(s => (Signal: s, Importance: SignalCombiner.Contribution(record, s, strategy)))
             .OrderByDescending(s => s.Importance)
             .ThenBy(s => s.Signal.Kind)
             .ToList();

@@ -284,15 +284,11 @@ internal static class SignalCombiner
     {
         double weighted = 0, total = 0;
         var hasProbabilities = false;
-        var capDistance = strategy == RecommendationStrategy.Uncertainty;
-        var farFromNeighbours = capDistance && KnnSurprise(signals) > UncertaintyDistanceCap;
+        var farFromNeighbours = FarFromNeighbours(signals, strategy);
         foreach (ref readonly var signal in signals)
         {
             var weight = Weight(strategy, signal.Kind, boundaryFactor);
-            var surprise = capDistance && !IsUncertaintySignal(signal.Kind) ? Math.Min(signal.Surprise, UncertaintyDistanceCap)
-                : farFromNeighbours && signal.Kind == SignalKind.Boundary ? Math.Min(signal.Surprise, UnknownSurprise)
-                : signal.Surprise;
-            weighted += weight * surprise;
+            weighted += weight * CountedSurprise(signal, strategy, farFromNeighbours);
             total += weight;
             hasProbabilities |= IsProbabilitySignal(signal.Kind);
         }
@@ -323,17 +319,42 @@ internal static class SignalCombiner
 
     private static bool IsProbabilitySignal(SignalKind kind) => kind is SignalKind.Entropy or SignalKind.Margin or SignalKind.LeastConfidence;
 
-    private static double KnnSurprise(ReadOnlySpan<SignalScore> signals)
+    /// <summary>
+    /// What <paramref name="signal"/> of <paramref name="record"/> adds to <paramref name="strategy"/>'s mean before it is
+    /// divided by the total weight: its weight times the surprise it counts for (<see cref="UncertaintyDistanceCap"/>).
+    /// The reasons are ordered by it (<see cref="ReasonWriter"/>).
+    /// </summary>
+    public static double Contribution(ScoredRecord record, SignalScore signal, RecommendationStrategy strategy)
     {
+        ArgumentNullException.ThrowIfNull(record);
+        return Weight(strategy, signal.Kind, record.BoundaryFactor) * CountedSurprise(signal, strategy, FarFromNeighbours(AsSpan(record.Signals), strategy));
+    }
+
+    // Under uncertainty a distance signal counts at most UncertaintyDistanceCap, and the boundary of a record beyond it on
+    // kNN distance at most as typical (the remarks of UncertaintyDistanceCap); elsewhere every signal its own surprise.
+    private static double CountedSurprise(in SignalScore signal, RecommendationStrategy strategy, bool farFromNeighbours) =>
+        strategy != RecommendationStrategy.Uncertainty ? signal.Surprise
+        : !IsUncertaintySignal(signal.Kind) ? Math.Min(signal.Surprise, UncertaintyDistanceCap)
+        : farFromNeighbours && signal.Kind == SignalKind.Boundary ? Math.Min(signal.Surprise, UnknownSurprise)
+        : signal.Surprise;
+
+    // Whether the record lies beyond UncertaintyDistanceCap on kNN distance, where it matters (under uncertainty).
+    private static bool FarFromNeighbours(ReadOnlySpan<SignalScore> signals, RecommendationStrategy strategy)
+    {
+        if (strategy != RecommendationStrategy.Uncertainty)
+        {
+            return false;
+        }
+
         foreach (ref readonly var signal in signals)
         {
             if (signal.Kind == SignalKind.KnnDistance)
             {
-                return signal.Surprise;
+                return signal.Surprise > UncertaintyDistanceCap;
             }
         }
 
-        return 0;
+        return false;
     }
 
     private static bool IsUncertaintySignal(SignalKind kind) => kind == SignalKind.Boundary || IsProbabilitySignal(kind);

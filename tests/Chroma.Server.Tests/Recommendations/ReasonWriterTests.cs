@@ -47,6 +47,31 @@ public class ReasonWriterTests
     }
 
     [Test]
+    public void Write_UncertaintyStrategyFarOutRecord_OrdersReasonsByWhatTheyAddToTheScore()
+    {
+        // Under uncertainty a distance surprise counts at most 3 (SignalCombiner.UncertaintyDistanceCap): a Mahalanobis
+        // p of 1e-40 adds 0.1 * 3, less than the probability signals' evidence, so it no longer leads the reasons.
+        var uncertainty = PredictionUncertainty.From([0.41f, 0.38f, 0.21f]);
+        var record = Record(
+            new NeighborSignals(0.2, 0, 10, null, 0),
+            uncertainty,
+            new(SignalKind.Mahalanobis, 400, 1, 1e-40),
+            new(SignalKind.Boundary, 0, 0, 1),
+            new(SignalKind.Entropy, uncertainty.Entropy, 0.99, 0.01),
+            new(SignalKind.Margin, uncertainty.Margin, 0.99, 0.01),
+            new(SignalKind.LeastConfidence, uncertainty.LeastConfidence, 0.99, 0.01));
+
+        var reasons = ReasonWriter.Write(record, RecommendationStrategy.Uncertainty);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(reasons[0], Does.StartWith("high entropy").Or.StartWith("small margin").Or.StartWith("low confidence"));
+            Assert.That(reasons[^1], Does.StartWith("far from all training classes (Mahalanobis p < 0.001"));
+            Assert.That(ReasonWriter.Write(record, RecommendationStrategy.Balanced)[0], Does.StartWith("far from all training classes"), "balanced is not capped");
+        });
+    }
+
+    [Test]
     public void Write_ConfidentPrediction_GetsAProbabilityReasonOnlyWhereItIsEvidence()
     {
         // Probe Y, Y5: a model fully confident on its training rows; its calibrated percentile put "small margin: top
