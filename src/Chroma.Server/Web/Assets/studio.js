@@ -1,6 +1,8 @@
 // Chroma Studio: sets, the embedding map, the review queue and record details, kept live by server-sent events.
 // This module starts the page; each view and concern is a module of its own (see docs/ARCHITECTURE.md, Studio), and
-// the modules that handle the page's events add their listeners as they load.
+// the modules that handle the page's events add their listeners as they load. The modules import one another in
+// cycles (navigation shows every view, the views write the URL): safe while a module's top level uses only dom.js and
+// state.js and calls into the others from functions and listeners alone, which run once every module has loaded.
 import { state } from "./state.js";
 import { postJson } from "./api.js";
 import { boot } from "./session.js";
