@@ -352,6 +352,16 @@ internal sealed partial class EmbeddingSetIndexes
                 throw new InvalidDataException($"{path} ranks by {graph.Options.Metric}, but set '{entry.Set.SetId}' has metric {IndexMetric.Of(entry.Set)}.");
             }
 
+            // A file saved past the store's end was written against other data (a database restored from an older copy,
+            // or a new one, with the index folder kept): its nodes name sequences the store has not reached, which later
+            // records then take, and the catch-up would start after them.
+            if (!header.Partial && TryReadLastSequence(entry.Set, out var committed) && header.IndexedThroughSequence > committed)
+            {
+                graph.Dispose();
+                throw new InvalidDataException(
+                    $"{path} reflects set '{entry.Set.SetId}' through sequence {header.IndexedThroughSequence}, but the store's last sequence of the set is {committed} (a database restored from an older copy?).");
+            }
+
             var index = new HnswVectorIndex(graph, header.Datasets) { Estimate = header.Estimate, AddsSinceReconnect = header.AddsSinceReconnect };
             return (index, header.IndexedThroughSequence, header.Partial);
         }

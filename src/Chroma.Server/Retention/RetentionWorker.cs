@@ -5,8 +5,8 @@ namespace Chroma.Server.Retention;
 /// <summary>
 /// Applies the retention rules (<see cref="RetentionOptions"/>) in the background: <see cref="FirstRunDelay"/> after
 /// the start, then every <see cref="RetentionOptions.Interval"/>. Each rule deletes the matching records in batches of
-/// <see cref="RetentionOptions.BatchSize"/> through <see cref="IRecordStore.DeleteAsync"/>, the path every delete takes,
-/// so tombstones, the index, the scores and the counts follow through the store's change observers. With several
+/// <see cref="RetentionOptions.BatchSize"/> through <see cref="IRecordStore.DeleteUnlabeledAsync"/>, the path every delete
+/// takes with the label check repeated in the delete (a record labeled after the ids were read stays), so tombstones, the index, the scores and the counts follow through the store's change observers. With several
 /// replicas on one database only the one that enters the retention run (an advisory lock) applies them.
 /// </summary>
 internal sealed class RetentionWorker : BackgroundService
@@ -149,7 +149,7 @@ internal sealed class RetentionWorker : BackgroundService
                 return deleted;
             }
 
-            deleted += await _store.DeleteAsync(set, ids, cancellationToken).ConfigureAwait(false);
+            deleted += await _store.DeleteUnlabeledAsync(set, ids, cancellationToken).ConfigureAwait(false);
             if (ids.Count < _options.BatchSize)
             {
                 return deleted;

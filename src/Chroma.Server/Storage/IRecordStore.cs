@@ -97,6 +97,12 @@ internal interface IRecordStore : IDisposable
     /// </summary>
     Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="DeleteAsync"/>, but leaves out the records that carry a label, checked in the delete's own
+    /// transaction (retention: a record labeled after <see cref="FindExpiredIds"/> read it stays).
+    /// </summary>
+    Task<long> DeleteUnlabeledAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default);
+
     /// <summary>Merges <paramref name="tags"/> into the metadata of the live records with these ids; returns how many.</summary>
     Task<long> TagAsync(
         StoredEmbeddingSet set, IReadOnlyList<string> ids, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);

@@ -134,6 +134,42 @@ public sealed class IndexPersistenceTests
         });
     }
 
+    [Test, CancelAfter(30_000)]
+    public async Task Restart_DatabaseRestoredFromOlderBackup_IgnoresFileSavedAheadOfTheStore(CancellationToken cancellationToken)
+    {
+        // Arrange: a backup after 50 records; 50 more indexed and saved; then the backup put back as chroma.db (the
+        // index folder kept), and 50 other records stored, which take the sequences the lost ones had in the file.
+        await _fixture.IngestAsync(Set, _records[..50]);
+        var backup = Path.Combine(_fixture.Store.Directory.Path, "backup.db");
+        BackUp(backup);
+        var set = await IndexAndSaveAsync(100);
+        _fixture.Indexes.Dispose();
+        _fixture.Store.Storage.Dispose();
+        var database = Path.Combine(_fixture.Store.Directory.Path, "chroma.db");
+        foreach (var stale in new[] { "-wal", "-shm" })
+        {
+            File.Delete(database + stale);
+        }
+
+        File.Copy(backup, database, overwrite: true);
+        _fixture.Store.Reopen();
+        _fixture.Restart();
+        await _fixture.IngestUnindexedAsync(Set, _records[100..]);
+        var expected = await ExactAnswersAsync(set, cancellationToken);
+
+        // Act
+        await _fixture.Indexes.LoadAsync(set).WaitAsync(cancellationToken);
+        await _fixture.Indexes.ApplyQueuedAsync();
+        var actual = await AnswersAsync(set, cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(_fixture.Indexes.GetLoadReport(set)?.FromFile, Is.False, "the file reflects sequences the store never reached");
+            Assert.That(actual, Is.EqualTo(expected), "the same neighbours as an exact scan of the restored store");
+        });
+    }
+
     private async Task<StoredEmbeddingSet> IndexAndSaveAsync(int count)
     {
         await _fixture.IngestAsync(Set, _records[..count]);
@@ -141,6 +177,17 @@ public sealed class IndexPersistenceTests
         await _fixture.Indexes.ApplyQueuedAsync();
         Assert.That(_fixture.Indexes.SaveChanged(), Is.EqualTo(1), "the changed index is saved");
         return set;
+    }
+
+    // A consistent copy as `chroma-server backup` takes it (VACUUM INTO: the AUTOINCREMENT counter comes along).
+    private void BackUp(string path)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_fixture.Store.Directory.Path, "chroma.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM INTO $path";
+        command.Parameters.AddWithValue("$path", path);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Record ids of the 5 nearest (all datasets, then training only) for a few fixed queries.</summary>

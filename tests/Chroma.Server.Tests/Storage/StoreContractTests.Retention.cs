@@ -78,6 +78,40 @@ public abstract partial class StoreContractTests
     }
 
     [Test, CancelAfter(60_000)]
+    public async Task RunOnceAsync_RecordLabeledBetweenReadAndDelete_KeptWithItsLabel(CancellationToken cancellationToken)
+    {
+        // Arrange: 3 production records 40 days old, none labeled when retention reads them; a reviewer labels the first
+        // one right after that read, before the delete.
+        var now = _fixture.Clock.GetUtcNow();
+        var old = Aged(Records.Sequence(3, start: 100), "production", now - (40 * Day));
+        await _fixture.IngestAsync(Records.Set(), [.. old]);
+        var set = _fixture.RequireSet(Records.Set());
+        var stored = _fixture.Store.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        using var ownReviews = _fixture.Storage.Reviews is null ? SqliteReviewStore.Open(_fixture.Directory.Path) : null;
+        var reviews = _fixture.Storage.Reviews ?? ownReviews!;
+        var labeled = stored[0];
+        var store = AfterExpiredRead.Wrap(_fixture.Store, _ => reviews.SaveLabelsAsync(
+            set.Key, [new LabelWrite(labeled.Sequence, labeled.Record.Id, "7", null)], "ana", now.ToUnixTimeMilliseconds(), cancellationToken));
+        using var worker = new RetentionWorker(
+            store,
+            _fixture.Storage.Coordination,
+            new RetentionOptions { Rules = [new RetentionRule { Set = RetentionRule.EverySet, Dataset = "production", MaxAge = 30 * Day }], BatchSize = 10 },
+            _fixture.Clock,
+            NullLogger<RetentionWorker>.Instance);
+
+        // Act
+        var deleted = await worker.RunOnceAsync(cancellationToken);
+
+        // Assert
+        var left = _fixture.Store.GetRecords(set, new RecordQuery(RecordSelection.All, 0, 100, false)).Records;
+        Assert.Multiple(() =>
+        {
+            Assert.That(left.Select(r => r.Record.Id), Is.EqualTo(new[] { labeled.Record.Id }), "a label is a person's work: kept, also when given during the run");
+            Assert.That(deleted, Is.EqualTo(2));
+        });
+    }
+
+    [Test, CancelAfter(60_000)]
     public async Task RunOnceAsync_RecordLoggedWithoutATimestamp_StoredWithTheTimeReceivedAndAgedFromIt(CancellationToken cancellationToken)
     {
         // Arrange: 4 production records sent with timestamp 0 (unknown), received 40 days ago; the same 4 sent again

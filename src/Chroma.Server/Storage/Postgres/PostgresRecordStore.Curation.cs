@@ -9,7 +9,14 @@ namespace Chroma.Server.Storage.Postgres;
 internal sealed partial class PostgresRecordStore
 {
     /// <inheritdoc />
-    public async Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    public Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default) =>
+        DeleteAsync(set, ids, keepLabeled: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> DeleteUnlabeledAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default) =>
+        DeleteAsync(set, ids, keepLabeled: true, cancellationToken);
+
+    private async Task<long> DeleteAsync(StoredEmbeddingSet set, IReadOnlyList<string> ids, bool keepLabeled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(ids);
@@ -29,9 +36,13 @@ internal sealed partial class PostgresRecordStore
 
                     // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
                     // instead of bringing it back, and its embedding and inputs are dropped.
-                    using (var command = new NpgsqlCommand("""
+                    // Retention leaves out a record labeled since it read the ids: a label committed before this statement.
+                    var unlabeled = keepLabeled
+                        ? "AND NOT EXISTS (SELECT 1 FROM record_reviews v WHERE v.set_key = records.set_key AND v.sequence = records.sequence AND v.label IS NOT NULL)"
+                        : string.Empty;
+                    using (var command = new NpgsqlCommand($"""
                         UPDATE records SET deleted = true, deleted_sequence = $3, embedding = '\x'::bytea, metadata = NULL, input_uri = NULL, label = NULL
-                        WHERE set_key = $1 AND NOT deleted AND record_id = ANY($2)
+                        WHERE set_key = $1 AND NOT deleted AND record_id = ANY($2) {unlabeled}
                         RETURNING sequence;
                         """, connection, transaction))
                     {

@@ -8,8 +8,17 @@ namespace Chroma.Server.Storage.Sqlite;
 internal sealed partial class SqliteRecordStore
 {
     /// <inheritdoc />
-    public async Task<long> DeleteAsync(
-        StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default)
+    public Task<long> DeleteAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default) =>
+        DeleteAsync(set, ids, keepLabeled: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> DeleteUnlabeledAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, CancellationToken cancellationToken = default) =>
+        DeleteAsync(set, ids, keepLabeled: true, cancellationToken);
+
+    private async Task<long> DeleteAsync(
+        StoredEmbeddingSet set, IReadOnlyList<string> ids, bool keepLabeled, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(ids);
@@ -24,9 +33,14 @@ internal sealed partial class SqliteRecordStore
             // Tombstone rather than remove: a re-sent batch then counts the record as a duplicate
             // instead of bringing it back, and its embedding and inputs are dropped. The stamp lets an
             // index that tails the store find the deletion (ReadChanges).
-            command.CommandText = """
+            // The label check runs in this transaction, which holds the database's write lock: a label written after
+            // retention read its ids is seen here (the review store writes the same file).
+            var unlabeled = keepLabeled && HasReviewTable(Writer, transaction)
+                ? "AND NOT EXISTS (SELECT 1 FROM record_reviews v WHERE v.set_key = records.set_key AND v.sequence = records.sequence AND v.label IS NOT NULL)"
+                : string.Empty;
+            command.CommandText = $"""
                 UPDATE records SET deleted = 1, deleted_sequence = $stamp, embedding = x'', metadata = NULL, input_uri = NULL, label = NULL
-                WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids))
+                WHERE set_key = $set AND deleted = 0 AND record_id IN (SELECT value FROM json_each($ids)) {unlabeled}
                 RETURNING sequence;
                 """;
             command.Parameters.AddWithValue("$set", set.Key);

@@ -36,9 +36,10 @@ internal sealed partial class SqliteRecordStore
         return ids;
     }
 
-    private static bool HasReviewTable(SqliteConnection connection)
+    private static bool HasReviewTable(SqliteConnection connection, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_reviews';";
         return command.ExecuteScalar() is not null;
     }
