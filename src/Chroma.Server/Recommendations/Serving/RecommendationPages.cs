@@ -72,7 +72,7 @@ internal sealed partial class RecommendationPages
         CachedRanking ranking;
         if (request.Metadata.Count > 0)
         {
-            var matching = _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
+            var matching = request.Matching ?? _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
             var (candidates, inDataset) = Candidates(scores, request, matching);
             ranking = Rank(candidates, request, need, previous: null) with { DatasetCount = inDataset };
         }
