@@ -249,9 +249,18 @@ internal sealed partial class QueryService
 
         // Records and deletes answered before the call, through whichever replica: the ranking must have scored the
         // records and dropped the deleted ones.
-        var acknowledged = request.WaitForAcknowledged ? await _scoring.AcknowledgedAsync(set, callCancellation).ConfigureAwait(false) : default;
-        var target = Math.Max(acknowledged.Sequence, request.WaitThroughSequence);
-        var deletes = acknowledged.Deletes;
+        var acknowledged = await _scoring.AcknowledgedAsync(set, callCancellation).ConfigureAwait(false);
+        var through = request.WaitThroughSequence;
+        if (through > acknowledged.Sequence && through <= _store.ReadLastSequences().Values.DefaultIfEmpty(0).Max())
+        {
+            // One counter gives out the sequences of every set of the store (and of deletes): a sequence it has given out
+            // already (one of another set's records, say) lies beyond every record of this set still to come, so this
+            // set's records through it are those it holds now. Waiting for this set to reach it waited out the timeout.
+            through = acknowledged.Sequence;
+        }
+
+        var target = Math.Max(request.WaitForAcknowledged ? acknowledged.Sequence : 0, through);
+        var deletes = request.WaitForAcknowledged ? acknowledged.Deletes : 0;
 
         var requested = TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);
