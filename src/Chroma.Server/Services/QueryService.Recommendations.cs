@@ -56,11 +56,15 @@ internal sealed partial class QueryService
         }
 
         var reviewed = request.IncludeReviewed ? null : _labeling.Reviewed(set);
-        if (anchor is { } tokenAnchor && tokenAnchor != RankingAnchor.Of(scores, reviewed))
+
+        // A metadata filter is read once per request; a later page ranks the records its first page matched (the token
+        // names them), so records tagged into or out of the filter meanwhile neither shift the pages nor are skipped.
+        var matching = selection.Metadata.Count > 0 ? _scores.SelectSequences(set, new RecordSelection(dataset, selection.Metadata)) : null;
+        if (anchor is { } tokenAnchor && tokenAnchor != RankingAnchor.Of(scores, reviewed).Filtered(matching))
         {
             // A later page of a ranking that has been replaced since, or (with replicas) that another replica served and
-            // this one has not loaded yet.
-            (scores, reviewed) = await RankingOfTokenAsync(set, tokenAnchor, request.IncludeReviewed, context).ConfigureAwait(false);
+            // this one has not loaded yet, or of a filter whose matches were tagged since.
+            (scores, reviewed, matching) = await RankingOfTokenAsync(set, tokenAnchor, request.IncludeReviewed, matching, context).ConfigureAwait(false);
         }
 
         // A record deleted since the last pass is left out rather than served without its data, and the page is filled
@@ -78,6 +82,7 @@ internal sealed partial class QueryService
                 strategy, dataset, selection.Metadata, request.AllScores, start + looked, ask, diversity)
             {
                 Excluded = reviewed,
+                Matching = matching,
             });
             var records = _store.GetRecordsBySequence(set, [.. page.Items.Select(i => i.Sequence)], request.IncludeEmbeddings);
             ReviewMessages.Attach(_labeling, set, records);
@@ -127,8 +132,8 @@ internal sealed partial class QueryService
 
         if (more)
         {
-            _pinned.Pin(set.Key, scores, reviewed);
-            response.NextPageToken = RecommendationPageToken.Encode(start + looked, RankingAnchor.Of(scores, reviewed), queryHash);
+            _pinned.Pin(set.Key, scores, reviewed, matching);
+            response.NextPageToken = RecommendationPageToken.Encode(start + looked, RankingAnchor.Of(scores, reviewed).Filtered(matching), queryHash);
         }
 
         return response;
@@ -136,8 +141,8 @@ internal sealed partial class QueryService
 
     // The ranking a page token names: one this server keeps (PinnedRankings), or, with replicas, the current ranking once
     // this replica has caught up with the database (the token may come from a replica that loaded a newer pass first).
-    private async Task<(Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed)> RankingOfTokenAsync(
-        StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed, ServerCallContext context)
+    private async Task<(Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed, IReadOnlySet<long>? Matching)> RankingOfTokenAsync(
+        StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed, IReadOnlySet<long>? matching, ServerCallContext context)
     {
         if (_pinned.Find(set.Key, anchor) is { } held)
         {
@@ -158,7 +163,7 @@ internal sealed partial class QueryService
                 // Not caught up in time: answered below as a ranking no longer held.
             }
 
-            if (Current(set, anchor, includeReviewed) is { } current)
+            if (Current(set, anchor, includeReviewed, matching) is { } current)
             {
                 return current;
             }
@@ -176,7 +181,7 @@ internal sealed partial class QueryService
             {
             }
 
-            if (Current(set, anchor, includeReviewed) is { } caughtUp)
+            if (Current(set, anchor, includeReviewed, matching) is { } caughtUp)
             {
                 return caughtUp;
             }
@@ -188,11 +193,12 @@ internal sealed partial class QueryService
     }
 
     // The current ranking when the anchor names it, else the one this server keeps under it, else null.
-    private (Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed)? Current(StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed)
+    private (Recommendations.Scheduling.SetScores Scores, ReviewedSnapshot? Reviewed, IReadOnlySet<long>? Matching)? Current(
+        StoredEmbeddingSet set, RankingAnchor anchor, bool includeReviewed, IReadOnlySet<long>? matching)
     {
         var scores = _scoring.Scores(set);
         var reviewed = includeReviewed ? null : _labeling.Reviewed(set);
-        return RankingAnchor.Of(scores, reviewed) == anchor ? (scores, reviewed) : _pinned.Find(set.Key, anchor);
+        return RankingAnchor.Of(scores, reviewed).Filtered(matching) == anchor ? (scores, reviewed, matching) : _pinned.Find(set.Key, anchor);
     }
 
     private static Protocol.V1.Recommendation ToMessage(StoredRecord record, Recommendations.Recommendation item)
@@ -243,9 +249,18 @@ internal sealed partial class QueryService
 
         // Records and deletes answered before the call, through whichever replica: the ranking must have scored the
         // records and dropped the deleted ones.
-        var acknowledged = request.WaitForAcknowledged ? await _scoring.AcknowledgedAsync(set, callCancellation).ConfigureAwait(false) : default;
-        var target = Math.Max(acknowledged.Sequence, request.WaitThroughSequence);
-        var deletes = acknowledged.Deletes;
+        var acknowledged = await _scoring.AcknowledgedAsync(set, callCancellation).ConfigureAwait(false);
+        var through = request.WaitThroughSequence;
+        if (through > acknowledged.Sequence && through <= _store.ReadLastSequences().Values.DefaultIfEmpty(0).Max())
+        {
+            // One counter gives out the sequences of every set of the store (and of deletes): a sequence it has given out
+            // already (one of another set's records, say) lies beyond every record of this set still to come, so this
+            // set's records through it are those it holds now. Waiting for this set to reach it waited out the timeout.
+            through = acknowledged.Sequence;
+        }
+
+        var target = Math.Max(request.WaitForAcknowledged ? acknowledged.Sequence : 0, through);
+        var deletes = request.WaitForAcknowledged ? acknowledged.Deletes : 0;
 
         var requested = TimeSpan.FromMilliseconds(request.WaitTimeoutMs == 0 ? DefaultWaitMs : request.WaitTimeoutMs);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(callCancellation);

@@ -26,16 +26,19 @@ internal sealed class PinnedRankings(TimeProvider time)
     private readonly Lock _lock = new();
     private readonly Dictionary<(long SetKey, RankingAnchor Anchor), Pinned> _pinned = [];
 
-    /// <summary>Keeps the ranking of <paramref name="scores"/> less <paramref name="excluded"/> for the pages after one just served.</summary>
-    public void Pin(long setKey, SetScores scores, ReviewedSnapshot? excluded)
+    /// <summary>
+    /// Keeps the ranking of <paramref name="scores"/> less <paramref name="excluded"/> (and, for a metadata filter, only
+    /// <paramref name="matching"/>, the records it matched) for the pages after one just served.
+    /// </summary>
+    public void Pin(long setKey, SetScores scores, ReviewedSnapshot? excluded, IReadOnlySet<long>? matching = null)
     {
         ArgumentNullException.ThrowIfNull(scores);
         var now = time.GetTimestamp();
-        var anchor = RankingAnchor.Of(scores, excluded);
+        var anchor = RankingAnchor.Of(scores, excluded).Filtered(matching);
         lock (_lock)
         {
             DropIdle(now);
-            _pinned[(setKey, anchor)] = new Pinned(scores, excluded, now);
+            _pinned[(setKey, anchor)] = new Pinned(scores, excluded, matching, now);
             var ofSet = _pinned.Where(p => p.Key.SetKey == setKey).OrderByDescending(p => p.Value.LastUsed).Skip(MaxPerSet + 1).Select(p => p.Key).ToList();
             foreach (var key in ofSet)
             {
@@ -45,7 +48,7 @@ internal sealed class PinnedRankings(TimeProvider time)
     }
 
     /// <summary>The scores and exclusions a token's ranking was cut from, if still kept.</summary>
-    public (SetScores Scores, ReviewedSnapshot? Excluded)? Find(long setKey, RankingAnchor anchor)
+    public (SetScores Scores, ReviewedSnapshot? Excluded, IReadOnlySet<long>? Matching)? Find(long setKey, RankingAnchor anchor)
     {
         var now = time.GetTimestamp();
         lock (_lock)
@@ -57,7 +60,7 @@ internal sealed class PinnedRankings(TimeProvider time)
             }
 
             _pinned[(setKey, anchor)] = pinned with { LastUsed = now };
-            return (pinned.Scores, pinned.Excluded);
+            return (pinned.Scores, pinned.Excluded, pinned.Matching);
         }
     }
 
@@ -81,7 +84,7 @@ internal sealed class PinnedRankings(TimeProvider time)
         }
     }
 
-    private sealed record Pinned(SetScores Scores, ReviewedSnapshot? Excluded, long LastUsed);
+    private sealed record Pinned(SetScores Scores, ReviewedSnapshot? Excluded, IReadOnlySet<long>? Matching, long LastUsed);
 }
 
 /// <summary>
@@ -94,4 +97,12 @@ internal readonly record struct RankingAnchor(ulong Scores, ulong Excluded)
     /// <summary>The anchor of the ranking cut from <paramref name="scores"/> less <paramref name="excluded"/>.</summary>
     public static RankingAnchor Of(SetScores scores, ReviewedSnapshot? excluded) =>
         new(RankingFingerprint.Of(scores), RankingFingerprint.Of(excluded));
+
+    /// <summary>
+    /// The anchor of this ranking cut to the records a metadata filter matched (<paramref name="matching"/>; null for no
+    /// filter: this anchor): tags change what a filter matches without a new ranking, so a later page must know the
+    /// records its first page was ranked from.
+    /// </summary>
+    public RankingAnchor Filtered(IReadOnlySet<long>? matching) =>
+        matching is null ? this : this with { Excluded = RankingFingerprint.Combine(Excluded, RankingFingerprint.Compute(matching)) };
 }

@@ -85,6 +85,9 @@ internal static class RankingFingerprint
         return Mix(Mix(Mix(Seed, (ulong)sequences.Count), sum), xor) | 1;
     }
 
+    /// <summary>One fingerprint of two (<see cref="RankingAnchor.Filtered"/>); order matters.</summary>
+    internal static ulong Combine(ulong first, ulong second) => Mix(Mix(Seed, first), second);
+
     private sealed record Computed(string? TrainingVersion, ulong Fingerprint);
 
     private static ulong Mix(ulong hash, ulong value)

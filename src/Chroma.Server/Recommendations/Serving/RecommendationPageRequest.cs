@@ -22,6 +22,12 @@ internal sealed record RecommendationPageRequest(
 
     /// <summary>Gets the records to leave out (reviewed or dismissed) with their version, or null to leave none out.</summary>
     public Labeling.ReviewedSnapshot? Excluded { get; init; }
+
+    /// <summary>
+    /// Gets the records the metadata filter matched when the listing's first page was served (the later pages rank the
+    /// same records while tags change), or null to read them from the store.
+    /// </summary>
+    public IReadOnlySet<long>? Matching { get; init; }
 }
 
 /// <summary>A page of ranked entries.</summary>

@@ -72,7 +72,7 @@ internal sealed partial class RecommendationPages
         CachedRanking ranking;
         if (request.Metadata.Count > 0)
         {
-            var matching = _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
+            var matching = request.Matching ?? _store.SelectSequences(set, new RecordSelection(request.Dataset, request.Metadata));
             var (candidates, inDataset) = Candidates(scores, request, matching);
             ranking = Rank(candidates, request, need, previous: null) with { DatasetCount = inDataset };
         }
@@ -120,7 +120,8 @@ internal sealed partial class RecommendationPages
     {
         // Reviews change what is left out without a new revision: the cache keys on both. A cached ranking is served
         // without looking at the scores again (a million-record set costs a scan per look).
-        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.Diversity, request.Excluded is not null);
+        // all_scores ignores diversity: one score list whatever a request names, cached once.
+        var key = new CacheKey(set.Key, request.Strategy, request.Dataset, request.AllScores, request.AllScores ? Diversity.Off : request.Diversity, request.Excluded is not null);
         var excludedVersion = request.Excluded?.Version ?? 0;
         if (_cache.TryGetValue(key, out var newer) && (newer.Revision > scores.Revision || (newer.Revision == scores.Revision && newer.ExcludedVersion > excludedVersion)))
         {
