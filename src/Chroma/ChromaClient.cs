@@ -285,7 +285,10 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var target = _counters.Received;
+
+        // Every record received so far was either dropped (settled already) or queued: wait for the queued ones. Records
+        // dropped meanwhile (a full queue while the server is down) must not count towards them.
+        var target = _counters.Enqueued;
         _assembler.RequestFlush();
         return _settleWaiters.WaitAsync(target, cancellationToken);
     }
@@ -390,6 +393,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 metadataCopy, _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
+                _counters.AddEnqueued();
                 _assembler.OnRecordQueued();
                 return true;
             }

@@ -153,7 +153,7 @@ internal sealed partial class BatchAssembler : IDisposable
             record = RecordConverter.TryConvert(pending, out var problem);
             if (record is null)
             {
-                _counters.AddDroppedInvalid();
+                _counters.AddDroppedInvalidFromQueue();
                 _errors.Report($"{problem}, set '{pending.Set.Descriptor.Id}'", exception: null);
                 return;
             }

@@ -1,6 +1,6 @@
 namespace Chroma.Batching;
 
-/// <summary>Lets <see cref="ChromaClient.FlushAsync"/> wait until a number of records have settled, without polling.</summary>
+/// <summary>Lets <see cref="ChromaClient.FlushAsync"/> wait until a number of queued records have settled, without polling.</summary>
 internal sealed class SettleWaiters
 {
     private readonly ClientCounters _counters;
@@ -34,7 +34,7 @@ internal sealed class SettleWaiters
             return;
         }
 
-        var settled = _counters.Settled;
+        var settled = _counters.SettledFromQueue;
         lock (_lock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)

@@ -137,6 +137,43 @@ public sealed class ChromaClientQueueTests
         });
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task FlushAsync_LaterRecordsDroppedForAFullQueue_WaitsForTheRecordsLoggedBeforeIt(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server and a full queue of 4 records; the flush must wait for those 4.
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.QueueCapacity = 4;
+            o.MaxBatchSize = 2;
+            o.FlushInterval = TimeSpan.FromHours(1);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.That(set.LogTraining([i, 0, 0, 0], "0"), Is.True);
+        }
+
+        // Act: the flush starts, then the application goes on logging; the queue is full, so these are dropped.
+        var flush = client.FlushAsync(CancellationToken.None); // no token: the very task of the wait, completed as it settles
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.That(set.LogTraining([10 + i, 0, 0, 0], "0"), Is.False);
+        }
+
+        var completedWhileStalled = flush.IsCompleted;
+        var exportedWhenCompleted = client.Statistics.Exported;
+        sessions.WriteGate.SetResult();
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(completedWhileStalled, Is.False, $"the flush returned with the 4 records before it unsent (exported {exportedWhenCompleted})");
+            Assert.That(client.Statistics.Exported, Is.EqualTo(4));
+        });
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task Log_AfterDispose_ReturnsFalseAndCountsDropped(CancellationToken cancellationToken)
     {
