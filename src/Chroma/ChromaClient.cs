@@ -247,6 +247,12 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
+        if (classNames is not null && classNames.Any(name => name is null))
+        {
+            // As WithClassNames refuses it: accepted, the batching loop would fail on the first record with probabilities.
+            throw new ArgumentException("A class name is null.", nameof(classNames));
+        }
+
         var set = _sets.GetOrAdd(descriptor.Id, static (_, state) => new EmbeddingSet(state.Client, state.Descriptor, state.ClassNames), (Client: this, Descriptor: descriptor, ClassNames: classNames?.ToArray()));
         if (set.Descriptor.Dimension != descriptor.Dimension)
         {
