@@ -214,6 +214,9 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     /// </summary>
     internal ArrayPool<float> Buffers { get; }
 
+    /// <summary>Flushes waiting for records to settle (for tests).</summary>
+    internal int PendingFlushes => _settleWaiters.Count;
+
     /// <summary>Stream failures since the server last acknowledged a batch (0 when the connection is healthy).</summary>
     internal int ConsecutiveIngestFailures => _sender.ConsecutiveFailures;
 

@@ -174,6 +174,27 @@ public sealed class ChromaClientQueueTests
         });
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task FlushAsync_GivenUpByItsCallerWhileTheServerIsStalled_NothingLeftWaiting(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server, so the record never settles; callers bound each flush (a health probe, a timeout).
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var client = TestClients.Create(sessions, o => o.DrainTimeout = TimeSpan.Zero);
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+
+        // Act
+        for (var i = 0; i < 1_000; i++)
+        {
+            using var giveUp = new CancellationTokenSource();
+            var flush = client.FlushAsync(giveUp.Token);
+            await giveUp.CancelAsync();
+            Assert.That(async () => await flush, Throws.InstanceOf<OperationCanceledException>());
+        }
+
+        // Assert
+        Assert.That(client.PendingFlushes, Is.Zero, "a flush its caller gave up on does not stay registered");
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task Log_AfterDispose_ReturnsFalseAndCountsDropped(CancellationToken cancellationToken)
     {
