@@ -45,6 +45,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     private volatile bool _captureEnabled = true;
     private volatile bool _disposed;
     private int _disposeStarted;
+    private readonly TaskCompletionSource _disposal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly EventHandler _drainAtProcessExit;
 
     /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>

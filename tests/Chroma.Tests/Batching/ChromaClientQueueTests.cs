@@ -282,6 +282,40 @@ public sealed class ChromaClientQueueTests
     }
 
     [Test, CancelAfter(10_000)]
+    public async Task DisposeAsync_CalledAgainWhileTheFirstDrains_ReturnsOnlyWhenTheDrainEnds(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server and a drain of 5 s on a fake clock, so the first disposal is still draining.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var client = TestClients.Create(sessions, o =>
+        {
+            o.TimeProvider = time;
+            o.DrainTimeout = TimeSpan.FromSeconds(5);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        // Act: a second disposal (the DI container, a using block, Dispose from another thread) while the first drains.
+        var first = client.DisposeAsync().AsTask();
+        var second = client.DisposeAsync().AsTask();
+        var secondReturnedEarly = second.IsCompleted;
+        var queuedWhenSecondReturned = second.IsCompleted ? client.Statistics.Queued : -1;
+        time.Advance(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(secondReturnedEarly, Is.False, $"the second disposal returned with {queuedWhenSecondReturned} records neither delivered nor counted");
+            Assert.That(client.Statistics.Failed, Is.EqualTo(10));
+            Assert.That(client.Statistics.Queued, Is.Zero);
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task DrainAtProcessExit_ClientNeverDisposed_DeliversWhatItHolds(CancellationToken cancellationToken)
     {
         var sessions = new ScriptedIngestSessions();
