@@ -99,6 +99,21 @@ public sealed class ChromaEmbeddingGenerator : DelegatingEmbeddingGenerator<stri
         }
     }
 
-    private string? Truncate(string? text) =>
-        text is null || text.Length <= _maxTextLength ? text : text[.._maxTextLength];
+    private string? Truncate(string? text)
+    {
+        if (text is null || text.Length <= _maxTextLength)
+        {
+            return text;
+        }
+
+        // Never between the two halves of a surrogate pair (an emoji): half of one goes on the wire as U+FFFD, and the
+        // server refuses the whole record for it.
+        var length = _maxTextLength;
+        if (char.IsHighSurrogate(text[length - 1]) && char.IsLowSurrogate(text[length]))
+        {
+            length--;
+        }
+
+        return text[..length];
+    }
 }

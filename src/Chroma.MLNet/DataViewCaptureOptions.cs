@@ -49,6 +49,8 @@ public sealed class DataViewCaptureOptions
     /// </summary>
     public TimeSpan DeliveryWait { get; set; } = TimeSpan.FromSeconds(10);
 
+    private static readonly TimeSpan MaxDeliveryWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     internal DataViewCaptureOptions Validated()
     {
         ArgumentException.ThrowIfNullOrEmpty(EmbeddingColumn, nameof(EmbeddingColumn));
@@ -60,6 +62,14 @@ public sealed class DataViewCaptureOptions
         if (DeliveryWait < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(DeliveryWait), DeliveryWait, $"{nameof(DeliveryWait)} must not be negative.");
+        }
+
+        // The wait is a timer, which refuses longer spans: accepted, the first chunk's wait threw inside capture and the
+        // rest of the training set went uncaptured.
+        if (DeliveryWait > MaxDeliveryWait)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(DeliveryWait), DeliveryWait, $"{nameof(DeliveryWait)} must be at most {MaxDeliveryWait} (about 49.7 days, the longest a .NET timer waits).");
         }
 
         if (Dataset is not null)

@@ -6,17 +6,36 @@ public sealed partial class ChromaClient
 {
     /// <summary>
     /// Stops accepting records, delivers what is queued for at most <see cref="ChromaClientOptions.DrainTimeout"/>, then
-    /// counts whatever is left as failed and closes the connection. Safe to call more than once. The <c>Chroma</c> meter's
+    /// counts whatever is left as failed and closes the connection. Safe to call more than once, and at once from several
+    /// threads: a later call returns when the first one's drain has ended. The <c>Chroma</c> meter's
     /// instruments complete here, before a metrics reader's next collection: read the final counts (those failed by the
     /// drain included) from <see cref="Statistics"/> afterwards.
     /// </summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
         {
-            return;
+            // A later call returns when the first one's drain ends, not while records are still being delivered.
+            return new ValueTask(_disposal.Task);
         }
 
+        return new ValueTask(DisposeOnceAsync());
+    }
+
+    private async Task DisposeOnceAsync()
+    {
+        try
+        {
+            await DrainAndCloseAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _disposal.TrySetResult();
+        }
+    }
+
+    private async Task DrainAndCloseAsync()
+    {
         AppDomain.CurrentDomain.ProcessExit -= _drainAtProcessExit;
         _disposed = true;
         _records.Writer.TryComplete();

@@ -197,7 +197,9 @@ public sealed partial class ChromaClient
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var suppression = CaptureSuppression.Begin();
         using var activity = ChromaActivitySource.StartQuery(method, Endpoint, setId);
-        var options = new CallOptions(_headers, _time.GetUtcNow().UtcDateTime + _options.RequestTimeout + serverWait, cancellationToken);
+        // A deadline is an instant the transport compares with the machine's clock, not the injected one (a fake clock
+        // for tests starts in 2000, which made every query's deadline long past).
+        var options = new CallOptions(_headers, DateTime.UtcNow + _options.RequestTimeout + serverWait, cancellationToken);
         try
         {
             for (var attempt = 1; ; attempt++)

@@ -82,7 +82,17 @@ public sealed partial class ChromaClient
         using (var flush = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             flush.CancelAfter(timeout);
-            await FlushAsync(flush.Token).ConfigureAwait(false);
+            try
+            {
+                await FlushAsync(flush.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The timeout, not the caller, ended the flush: the documented TimeoutException.
+                var stats = Statistics;
+                throw new TimeoutException(
+                    $"Embedding set '{setId}': the records this client logged were not delivered within {timeout} ({stats.Queued} still queued or in flight); the server is down or slow.", ex);
+            }
         }
 
         var remaining = deadline - _time.GetUtcNow();

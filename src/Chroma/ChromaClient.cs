@@ -45,6 +45,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     private volatile bool _captureEnabled = true;
     private volatile bool _disposed;
     private int _disposeStarted;
+    private readonly TaskCompletionSource _disposal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly EventHandler _drainAtProcessExit;
 
     /// <summary>Creates a client for the server at <paramref name="endpoint"/> with default options.</summary>
@@ -214,6 +215,9 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     /// </summary>
     internal ArrayPool<float> Buffers { get; }
 
+    /// <summary>Flushes waiting for records to settle (for tests).</summary>
+    internal int PendingFlushes => _settleWaiters.Count;
+
     /// <summary>Stream failures since the server last acknowledged a batch (0 when the connection is healthy).</summary>
     internal int ConsecutiveIngestFailures => _sender.ConsecutiveFailures;
 
@@ -247,6 +251,12 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         descriptor.Validate();
+        if (classNames is not null && classNames.Any(name => name is null))
+        {
+            // As WithClassNames refuses it: accepted, the batching loop would fail on the first record with probabilities.
+            throw new ArgumentException("A class name is null.", nameof(classNames));
+        }
+
         var set = _sets.GetOrAdd(descriptor.Id, static (_, state) => new EmbeddingSet(state.Client, state.Descriptor, state.ClassNames), (Client: this, Descriptor: descriptor, ClassNames: classNames?.ToArray()));
         if (set.Descriptor.Dimension != descriptor.Dimension)
         {
@@ -285,7 +295,10 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
     public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var target = _counters.Received;
+
+        // Every record received so far was either dropped (settled already) or queued: wait for the queued ones. Records
+        // dropped meanwhile (a full queue while the server is down) must not count towards them.
+        var target = _counters.Enqueued;
         _assembler.RequestFlush();
         return _settleWaiters.WaitAsync(target, cancellationToken);
     }
@@ -390,6 +403,7 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 metadataCopy, _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
+                _counters.AddEnqueued();
                 _assembler.OnRecordQueued();
                 return true;
             }

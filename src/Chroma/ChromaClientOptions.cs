@@ -152,6 +152,13 @@ public sealed class ChromaClientOptions
             throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, $"{nameof(DrainTimeout)} must not be negative.");
         }
 
+        // These become timers (Task.Delay, WaitAsync, ITimer), which refuse longer spans: past this the batching or
+        // sending loop would stop at its first wait, or disposal would throw.
+        RequireTimerSpan(FlushInterval, nameof(FlushInterval));
+        RequireTimerSpan(AckTimeout, nameof(AckTimeout));
+        RequireTimerSpan(DrainTimeout, nameof(DrainTimeout));
+        RequireTimerSpan(DropLogInterval, nameof(DropLogInterval));
+
         if (HttpHandler is not null && TrustedRootCertificate is not null)
         {
             throw new ArgumentException(
@@ -199,6 +206,17 @@ public sealed class ChromaClientOptions
         if (value <= 0)
         {
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive.");
+        }
+    }
+
+    /// <summary>The longest span a .NET timer takes (4,294,967,294 ms, about 49.7 days).</summary>
+    internal static readonly TimeSpan MaxTimeSpan = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private static void RequireTimerSpan(TimeSpan value, string name)
+    {
+        if (value > MaxTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {MaxTimeSpan} (about 49.7 days, the longest a .NET timer waits).");
         }
     }
 

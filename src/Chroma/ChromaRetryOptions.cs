@@ -21,6 +21,8 @@ public sealed class ChromaRetryOptions
     /// <summary>Whether delays are randomised so many clients do not retry in step. The default value is <see langword="true"/>.</summary>
     public bool UseJitter { get; set; } = true;
 
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromDays(1);
+
     internal void Validate()
     {
         if (BaseDelay <= TimeSpan.Zero)
@@ -31,6 +33,17 @@ public sealed class ChromaRetryOptions
         if (MaxDelay < BaseDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, "Retry.MaxDelay must be at least Retry.BaseDelay.");
+        }
+
+        // Polly's retry strategy refuses longer delays with a validation error that names neither option.
+        if (BaseDelay > MaxRetryDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BaseDelay), BaseDelay, "Retry.BaseDelay must be at most 1 day.");
+        }
+
+        if (MaxDelay > MaxRetryDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDelay), MaxDelay, "Retry.MaxDelay must be at most 1 day.");
         }
     }
 }

@@ -108,6 +108,19 @@ public sealed class ChromaEmbeddingGeneratorTests
         });
     }
 
+    [TestCase(4, "abc")]
+    [TestCase(5, "abc\U0001F600")]
+    [TestCase(1, "")]
+    public async Task GenerateAsync_LimitFallsInsideASurrogatePair_CutBeforeThePair(int limit, string expected)
+    {
+        using var generator = _inner.WithChroma(_set, o => o.MaxTextLength = limit);
+
+        await generator.GenerateAsync(limit == 1 ? ["\U0001F600abc"] : ["abc\U0001F600abc"]);
+
+        var record = (await _recording.SentRecordsAsync()).Single();
+        Assert.That(record.Metadata[ChromaEmbeddingGeneratorOptions.TextMetadataKey], Is.EqualTo(expected));
+    }
+
     [Test]
     public async Task GenerateAsync_InputUriAndLimit_TextTruncatedIntoInputUri()
     {

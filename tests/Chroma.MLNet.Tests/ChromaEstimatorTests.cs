@@ -135,6 +135,29 @@ public sealed class ChromaEstimatorTests
     }
 
     [Test]
+    public async Task WithChroma_DeliveryWaitLongerThanATimerTakes_ThrowsNamingFieldRatherThanCapturingOneChunk()
+    {
+        // Arrange: TimeSpan.MaxValue for "wait as long as it takes"; a queue of 64, so training rows come in chunks of 32.
+        await using var small = new RecordingClient(maxBatchSize: 16, queueCapacity: 64);
+        ArgumentOutOfRangeException? error = null;
+
+        // Act: accepted, the first chunk's wait threw inside capture, and the rest of the training set was not captured.
+        try
+        {
+            Blobs.Pipeline(_ml).WithChroma(small.Set(Blobs.Dimension), o => o.DeliveryWait = TimeSpan.MaxValue).Fit(_data);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            error = ex;
+        }
+
+        var records = await small.SentRecordsAsync();
+
+        // Assert
+        Assert.That(error?.ParamName, Is.EqualTo(nameof(DataViewCaptureOptions.DeliveryWait)), $"refused up front (accepted, Fit captured {records.Count} of {TrainingRows} rows)");
+    }
+
+    [Test]
     public void WithChroma_BadChunking_ThrowsNamingField()
     {
         var chunk = Assert.Throws<ArgumentOutOfRangeException>(() => Blobs.Pipeline(_ml).WithChroma(_set, o => o.ChunkSize = 0));

@@ -23,6 +23,7 @@ internal sealed partial class BatchAssembler : IDisposable
     private readonly TimeProvider _time;
     private readonly Dictionary<EmbeddingSet, LogBatch> _open = [];
     private readonly Dictionary<EmbeddingSet, int> _openBytes = [];
+    private readonly Dictionary<EmbeddingSet, long> _openedAt = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _flushRequested;
     private int _queuedSinceWake;
@@ -153,7 +154,7 @@ internal sealed partial class BatchAssembler : IDisposable
             record = RecordConverter.TryConvert(pending, out var problem);
             if (record is null)
             {
-                _counters.AddDroppedInvalid();
+                _counters.AddDroppedInvalidFromQueue();
                 _errors.Report($"{problem}, set '{pending.Set.Descriptor.Id}'", exception: null);
                 return;
             }
@@ -181,6 +182,7 @@ internal sealed partial class BatchAssembler : IDisposable
 
             batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = pending.Set.DescriptorMessage };
             _open.Add(pending.Set, batch);
+            _openedAt[pending.Set] = _time.GetTimestamp();
             _openBytes[pending.Set] = batch.CalculateSize();
         }
 
@@ -197,10 +199,12 @@ internal sealed partial class BatchAssembler : IDisposable
     {
         _open.Remove(set);
         _openBytes.Remove(set);
+        _openedAt.Remove(set);
         if (_open.Count > 0)
         {
-            // The deadline now belongs to batches opened later; restarting it errs on the side of fuller batches.
-            _oldestOpenTimestamp = _time.GetTimestamp();
+            // The deadline now belongs to the oldest batch still open. Restarting it instead let a busy set, closing full
+            // batches faster than FlushInterval, hold a quiet set's partial batch back for ever.
+            _oldestOpenTimestamp = _openedAt.Values.Min();
         }
 
         await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -213,6 +217,7 @@ internal sealed partial class BatchAssembler : IDisposable
             var (set, batch) = _open.First();
             _open.Remove(set);
             _openBytes.Remove(set);
+            _openedAt.Remove(set);
             await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -243,5 +248,6 @@ internal sealed partial class BatchAssembler : IDisposable
 
         _open.Clear();
         _openBytes.Clear();
+        _openedAt.Clear();
     }
 }

@@ -8,6 +8,8 @@ internal sealed class ClientCounters
     private long _droppedInvalid;
     private long _exported;
     private long _failed;
+    private long _enqueued;
+    private long _settledFromQueue;
 
     public long Received => Volatile.Read(ref _received);
 
@@ -22,8 +24,15 @@ internal sealed class ClientCounters
     /// <summary>Records held in memory now: queued, in a batch, or awaiting acknowledgement.</summary>
     public long Outstanding => Received - Dropped - Exported - Failed;
 
-    /// <summary>Records that have reached a final state (exported, dropped or failed).</summary>
-    public long Settled => Exported + Dropped + Failed;
+    /// <summary>Records written to the queue (those dropped before it, as refused or for a full queue, are not).</summary>
+    public long Enqueued => Volatile.Read(ref _enqueued);
+
+    /// <summary>
+    /// Queued records that have reached a final state (exported, failed, or dropped as invalid by the batcher). A flush
+    /// waits on this, not on every settled record: records dropped before the queue while it waits (the queue is full)
+    /// must not stand in for the queued records it waits for.
+    /// </summary>
+    public long SettledFromQueue => Volatile.Read(ref _settledFromQueue);
 
     /// <summary>Raised after records settle, so flushes waiting on them can complete.</summary>
     public event Action? Settling;
@@ -47,15 +56,27 @@ internal sealed class ClientCounters
         AddDropped();
     }
 
+    /// <summary>A record written to the queue.</summary>
+    public void AddEnqueued() => Interlocked.Increment(ref _enqueued);
+
+    /// <summary>A queued record the batcher found invalid: dropped (and invalid), and settled as far as a flush is concerned.</summary>
+    public void AddDroppedInvalidFromQueue()
+    {
+        Interlocked.Increment(ref _settledFromQueue);
+        AddDroppedInvalid();
+    }
+
     public void AddExported(long count)
     {
         Interlocked.Add(ref _exported, count);
+        Interlocked.Add(ref _settledFromQueue, count);
         Settling?.Invoke();
     }
 
     public void AddFailed(long count)
     {
         Interlocked.Add(ref _failed, count);
+        Interlocked.Add(ref _settledFromQueue, count);
         Settling?.Invoke();
     }
 

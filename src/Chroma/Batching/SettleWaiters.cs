@@ -1,6 +1,6 @@
 namespace Chroma.Batching;
 
-/// <summary>Lets <see cref="ChromaClient.FlushAsync"/> wait until a number of records have settled, without polling.</summary>
+/// <summary>Lets <see cref="ChromaClient.FlushAsync"/> wait until a number of queued records have settled, without polling.</summary>
 internal sealed class SettleWaiters
 {
     private readonly ClientCounters _counters;
@@ -24,7 +24,41 @@ internal sealed class SettleWaiters
         }
 
         OnSettling(); // It may have settled before we were listening.
-        return completion.Task.WaitAsync(cancellationToken);
+        var waiting = completion.Task.WaitAsync(cancellationToken);
+        if (!waiting.IsCompleted)
+        {
+            // A flush given up by its caller stops waiting: its entry goes too, or flushes bounded by a timeout while the
+            // server is down would pile up here until the records they waited for settle.
+            _ = waiting.ContinueWith(
+                static (_, state) =>
+                {
+                    var (waiters, given) = ((SettleWaiters, TaskCompletionSource))state!;
+                    waiters.Remove(given);
+                },
+                (this, completion),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnCanceled | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        return waiting;
+    }
+
+    /// <summary>Flushes waiting now (for tests).</summary>
+    internal int Count => Volatile.Read(ref _count);
+
+    private void Remove(TaskCompletionSource completion)
+    {
+        lock (_lock)
+        {
+            var index = _waiters.FindIndex(w => ReferenceEquals(w.Completion, completion));
+            if (index >= 0)
+            {
+                _waiters.RemoveAt(index);
+            }
+
+            _count = _waiters.Count;
+        }
     }
 
     private void OnSettling()
@@ -34,7 +68,7 @@ internal sealed class SettleWaiters
             return;
         }
 
-        var settled = _counters.Settled;
+        var settled = _counters.SettledFromQueue;
         lock (_lock)
         {
             for (var i = _waiters.Count - 1; i >= 0; i--)

@@ -198,14 +198,17 @@ internal sealed partial class BatchSender
     {
         while (_unacked.Count < _window && _batches.TryRead(out var next))
         {
-            foreach (var batch in FitLearnedLimits(next))
+            var pieces = FitLearnedLimits(next);
+            if (_unacked.Count == 0)
             {
-                if (_unacked.Count == 0)
-                {
-                    _lastProgress = _time.GetTimestamp();
-                }
+                _lastProgress = _time.GetTimestamp();
+            }
 
-                _unacked.Add(batch);
+            // Every piece is held before the first is written: a write that fails leaves the rest unacknowledged, so
+            // they are re-sent on the next stream (or counted failed), never forgotten.
+            _unacked.AddRange(pieces);
+            foreach (var batch in pieces)
+            {
                 batch.Attempts++;
                 batch.SentTimestamp = _time.GetTimestamp();
                 await _session!.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);

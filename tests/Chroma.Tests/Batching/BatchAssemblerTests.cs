@@ -90,6 +90,52 @@ public sealed class BatchAssemblerTests
     }
 
     [Test, CancelAfter(10_000)]
+    public async Task RunAsync_BusySetFillsBatchesWhileAQuietSetsBatchWaits_QuietBatchSentWhenItsRecordHasWaitedFlushInterval(CancellationToken cancellationToken)
+    {
+        // Arrange: one record of a quiet set opens its batch; a busy set then fills a batch every 0.6 s (FlushInterval 1 s).
+        var quiet = _client.GetEmbeddingSet(new EmbeddingSetDescriptor("unit", "quiet", "fc", 4));
+        var busy = _client.Set();
+        Write(quiet, 100);
+        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken);
+
+        // Act: three busy batches, 1.8 s in all; the quiet record's deadline was at 1 s.
+        var quietBatch = (OutgoingBatch?)null;
+        for (var round = 0; round < 3; round++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(600));
+            for (var i = 0; i < 3; i++)
+            {
+                Write(busy, i);
+            }
+
+            OutgoingBatch read;
+            do
+            {
+                read = await _batches.Reader.ReadAsync(cancellationToken);
+                quietBatch ??= read.Message.Set.ModelVersion == "quiet" ? read : null;
+            }
+            while (read.Message.Set.ModelVersion == "quiet");
+        }
+
+        if (quietBatch is null)
+        {
+            // Give a due deadline time to fire on the loop (real time: the fake clock is past it already).
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                quietBatch = await _batches.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+
+        // Assert: each batch of the busy set restarted the shared deadline, so the quiet record waited for ever.
+        Assert.That(quietBatch?.Message.Records.Single().Embedding[0], Is.EqualTo(100f), "the quiet set's batch is sent once its record has waited FlushInterval");
+    }
+
+    [Test, CancelAfter(10_000)]
     public async Task OnRecordQueued_BatchWorthQueuedWhileBatchOpen_WakesTheLoopWithoutTimePassing(CancellationToken cancellationToken)
     {
         var set = _client.Set();

@@ -137,6 +137,64 @@ public sealed class ChromaClientQueueTests
         });
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task FlushAsync_LaterRecordsDroppedForAFullQueue_WaitsForTheRecordsLoggedBeforeIt(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server and a full queue of 4 records; the flush must wait for those 4.
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.QueueCapacity = 4;
+            o.MaxBatchSize = 2;
+            o.FlushInterval = TimeSpan.FromHours(1);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.That(set.LogTraining([i, 0, 0, 0], "0"), Is.True);
+        }
+
+        // Act: the flush starts, then the application goes on logging; the queue is full, so these are dropped.
+        var flush = client.FlushAsync(CancellationToken.None); // no token: the very task of the wait, completed as it settles
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.That(set.LogTraining([10 + i, 0, 0, 0], "0"), Is.False);
+        }
+
+        var completedWhileStalled = flush.IsCompleted;
+        var exportedWhenCompleted = client.Statistics.Exported;
+        sessions.WriteGate.SetResult();
+        await flush.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(completedWhileStalled, Is.False, $"the flush returned with the 4 records before it unsent (exported {exportedWhenCompleted})");
+            Assert.That(client.Statistics.Exported, Is.EqualTo(4));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
+    public async Task FlushAsync_GivenUpByItsCallerWhileTheServerIsStalled_NothingLeftWaiting(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server, so the record never settles; callers bound each flush (a health probe, a timeout).
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var client = TestClients.Create(sessions, o => o.DrainTimeout = TimeSpan.Zero);
+        client.Set().LogTraining([1, 0, 0, 0], "0");
+
+        // Act
+        for (var i = 0; i < 1_000; i++)
+        {
+            using var giveUp = new CancellationTokenSource();
+            var flush = client.FlushAsync(giveUp.Token);
+            await giveUp.CancelAsync();
+            Assert.That(async () => await flush, Throws.InstanceOf<OperationCanceledException>());
+        }
+
+        // Assert
+        Assert.That(client.PendingFlushes, Is.Zero, "a flush its caller gave up on does not stay registered");
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task Log_AfterDispose_ReturnsFalseAndCountsDropped(CancellationToken cancellationToken)
     {
@@ -220,6 +278,40 @@ public sealed class ChromaClientQueueTests
             Assert.That(client.Statistics.Failed, Is.EqualTo(100));
             Assert.That(client.Statistics.Queued, Is.Zero);
             Assert.That(warning, Does.StartWith("Chroma could not deliver 100 records before the drain timeout"));
+        });
+    }
+
+    [Test, CancelAfter(10_000)]
+    public async Task DisposeAsync_CalledAgainWhileTheFirstDrains_ReturnsOnlyWhenTheDrainEnds(CancellationToken cancellationToken)
+    {
+        // Arrange: a stalled server and a drain of 5 s on a fake clock, so the first disposal is still draining.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var sessions = new ScriptedIngestSessions { WriteGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var client = TestClients.Create(sessions, o =>
+        {
+            o.TimeProvider = time;
+            o.DrainTimeout = TimeSpan.FromSeconds(5);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        // Act: a second disposal (the DI container, a using block, Dispose from another thread) while the first drains.
+        var first = client.DisposeAsync().AsTask();
+        var second = client.DisposeAsync().AsTask();
+        var secondReturnedEarly = second.IsCompleted;
+        var queuedWhenSecondReturned = second.IsCompleted ? client.Statistics.Queued : -1;
+        time.Advance(TimeSpan.FromSeconds(5));
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(secondReturnedEarly, Is.False, $"the second disposal returned with {queuedWhenSecondReturned} records neither delivered nor counted");
+            Assert.That(client.Statistics.Failed, Is.EqualTo(10));
+            Assert.That(client.Statistics.Queued, Is.Zero);
         });
     }
 

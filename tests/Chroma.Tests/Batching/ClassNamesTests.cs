@@ -41,6 +41,40 @@ public sealed class ClassNamesTests
         });
     }
 
+    [Test, CancelAfter(20_000)]
+    public async Task GetEmbeddingSet_NullClassName_ThrowsAndDeliveryOfOtherSetsGoesOn(CancellationToken cancellationToken)
+    {
+        // Arrange: a list of class names with a hole (a label map that missed one), and another, healthy set.
+        var sessions = new ScriptedIngestSessions();
+        await using var client = TestClients.Create(sessions, o => o.FlushInterval = TimeSpan.FromHours(1));
+        var healthy = client.GetEmbeddingSet(new EmbeddingSetDescriptor("healthy", "1", "fc", 4));
+
+        // Act: as WithClassNames does, the null name is refused up front; accepted, the first record with probabilities
+        // stopped the batching loop, and no record of any set was delivered after it.
+        Exception? ex = null;
+        try
+        {
+            var named = client.GetEmbeddingSet(s_descriptor, ["cat", null!]);
+            named.LogProduction([1, 2, 3, 4], "cat", [0.5f, 0.5f]);
+        }
+        catch (ArgumentException caught)
+        {
+            ex = caught;
+        }
+
+        healthy.LogTraining([1, 2, 3, 4], "0");
+        var flush = client.FlushAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        var flushError = await flush.ContinueWith(t => t.Exception?.GetBaseException(), TaskScheduler.Default);
+
+        // Assert
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex, Is.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo("classNames"));
+            Assert.That(flushError, Is.Null, "the flush completes");
+            Assert.That(client.Statistics.Exported, Is.EqualTo(1), "the healthy set's record is delivered");
+        });
+    }
+
     [Test, CancelAfter(10_000)]
     public async Task Log_SetWithoutClassNames_AnyNumberOfProbabilitiesQueued(CancellationToken cancellationToken)
     {

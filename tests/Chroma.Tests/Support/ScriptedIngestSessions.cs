@@ -25,6 +25,9 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
     /// <summary>Answers a batch; return <see langword="null"/> to send no ack at all.</summary>
     public Func<LogBatch, LogAck?> Respond { get; set; } = batch => new LogAck { BatchId = batch.BatchId, Accepted = batch.Records.Count };
 
+    /// <summary>When set, a write for which it returns a status throws that status (the stream broke under it).</summary>
+    public Func<LogBatch, Status?>? WriteFailure { get; set; }
+
     /// <summary>When set, writes wait for it before completing (simulates a stalled server).</summary>
     public TaskCompletionSource? WriteGate { get; set; }
 
@@ -66,6 +69,11 @@ internal sealed class ScriptedIngestSessions : IIngestSessionFactory
             if (broken)
             {
                 throw new RpcException(new Status(owner.FailureStatus, owner.FailureDetail, owner.FailureCause));
+            }
+
+            if (owner.WriteFailure?.Invoke(batch) is { } failure)
+            {
+                throw new RpcException(failure);
             }
 
             if (owner.WriteGate is { } gate)

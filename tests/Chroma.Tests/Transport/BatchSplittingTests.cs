@@ -71,6 +71,55 @@ public sealed class BatchSplittingTests
     }
 
     [Test, CancelAfter(20_000)]
+    public async Task Send_StreamBreaksWhileWritingPiecesOfABatchSplitToALearnedLimit_EveryPieceDeliveredOrCounted(CancellationToken cancellationToken)
+    {
+        // Arrange: a server with a limit of 3 records per batch, learned from its refusal of a first batch of 10.
+        var sessions = new ScriptedIngestSessions
+        {
+            Respond = batch => batch.Records.Count > 3
+                ? new LogAck
+                {
+                    BatchId = batch.BatchId,
+                    Error = new BatchError { Code = (int)StatusCode.InvalidArgument, Message = "records: too many", RecordIndex = -1, MaxBatchRecords = 3 },
+                }
+                : new LogAck { BatchId = batch.BatchId, Accepted = batch.Records.Count },
+        };
+        await using var client = TestClients.Create(sessions, o =>
+        {
+            o.MaxBatchSize = 10;
+            o.FlushInterval = TimeSpan.FromSeconds(30);
+        });
+        var set = client.Set();
+        for (var i = 0; i < 10; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        await client.FlushAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+
+        // Act: the next batch of 10 is split into pieces before it is sent; the stream breaks under the first piece's write.
+        var broken = 0;
+        sessions.WriteFailure = _ => Interlocked.Exchange(ref broken, 1) == 0 ? new Status(StatusCode.Unavailable, "connection reset") : null;
+        for (var i = 10; i < 20; i++)
+        {
+            set.LogTraining([i, 0, 0, 0], "0");
+        }
+
+        var flush = client.FlushAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        var flushError = await flush.ContinueWith(t => t.Exception?.GetBaseException(), TaskScheduler.Default);
+
+        // Assert
+        var stats = client.Statistics;
+        Assert.Multiple(() =>
+        {
+            Assert.That(flushError, Is.Null, "the flush completes");
+            Assert.That(stats.Exported, Is.EqualTo(20), "every record of the split batch delivered");
+            Assert.That(stats.Queued, Is.Zero, "none left neither sent nor counted");
+            Assert.That(sessions.Records.Where(r => r.Embedding[0] >= 10).Select(r => r.Id).Distinct().Count(), Is.EqualTo(10));
+        });
+    }
+
+    [Test, CancelAfter(20_000)]
     public async Task Send_StreamEndedForMessageOverServerLimit_SplitsToFitAndDropsOnlyTheRecordTooLargeAlone(CancellationToken cancellationToken)
     {
         // Arrange: a server whose message limit is 400 bytes; 20 small records (about 80 bytes each) and one with a
