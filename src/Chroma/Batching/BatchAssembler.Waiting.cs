@@ -34,6 +34,7 @@ internal sealed partial class BatchAssembler
 
         using var deadlineCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var deadline = Task.Delay(remaining, _time, deadlineCancellation.Token);
+        Interlocked.Increment(ref _deadlineWaits);
         var finished = await Task.WhenAny(_wakeWait, deadline).ConfigureAwait(false);
         await deadlineCancellation.CancelAsync().ConfigureAwait(false);
         if (finished == deadline)

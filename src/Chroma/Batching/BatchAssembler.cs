@@ -26,6 +26,7 @@ internal sealed partial class BatchAssembler : IDisposable
     private readonly Dictionary<EmbeddingSet, long> _openedAt = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _flushRequested;
+    private int _deadlineWaits;
     private int _queuedSinceWake;
     private long _oldestOpenTimestamp;
     private Task<bool>? _readWait;
@@ -63,6 +64,12 @@ internal sealed partial class BatchAssembler : IDisposable
             Wake();
         }
     }
+
+    /// <summary>
+    /// Gets how many times the loop has started waiting on an open batch's deadline (for tests: a fake clock advanced
+    /// between the loop's reading of the time left and its starting the timer moves the timer's end by as much).
+    /// </summary>
+    internal int DeadlineWaits => Volatile.Read(ref _deadlineWaits);
 
     /// <summary>Asks the loop to send every partly filled batch as soon as the queue is momentarily empty.</summary>
     public void RequestFlush()

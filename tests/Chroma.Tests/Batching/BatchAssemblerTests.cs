@@ -71,7 +71,11 @@ public sealed class BatchAssemblerTests
     {
         var set = _client.Set();
         Write(set, 1);
-        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken); // a batch is now open, its deadline set
+
+        // A batch is now open and the loop waits on its deadline's timer. The queue emptying was not enough: the loop could
+        // still be between reading the time left and starting the timer, so the clock advanced below before the timer
+        // started, the timer ended that much later, and the test waited out its 10 s (2 of 3 runs alone).
+        await WaitUntilAsync(() => _assembler.DeadlineWaits == 1, cancellationToken);
 
         // The second record may wait in the queue: with a batch open the loop waits on the deadline, not on each record
         // (the test waited for the queue to empty after both, and hung in CI when the loop took the first one alone).
@@ -96,7 +100,7 @@ public sealed class BatchAssemblerTests
         var quiet = _client.GetEmbeddingSet(new EmbeddingSetDescriptor("unit", "quiet", "fc", 4));
         var busy = _client.Set();
         Write(quiet, 100);
-        await WaitUntilAsync(() => _records.Reader.Count == 0, cancellationToken);
+        await WaitUntilAsync(() => _assembler.DeadlineWaits == 1, cancellationToken);
 
         // Act: three busy batches, 1.8 s in all; the quiet record's deadline was at 1 s.
         var quietBatch = (OutgoingBatch?)null;
