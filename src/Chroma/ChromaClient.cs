@@ -403,6 +403,10 @@ public sealed partial class ChromaClient : IChromaQueryClient, IAsyncDisposable,
                 metadataCopy, _time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_records.Writer.TryWrite(record))
             {
+                // The queued record owns the buffers now: nothing below may return them (a throw would hand one array
+                // to two records).
+                buffer = null;
+                probabilities = null;
                 _counters.AddEnqueued();
                 _assembler.OnRecordQueued();
                 return true;

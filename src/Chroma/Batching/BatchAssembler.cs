@@ -151,6 +151,10 @@ internal sealed partial class BatchAssembler : IDisposable
         {
             // Already awake: one pending wake-up is enough.
         }
+        catch (ObjectDisposedException)
+        {
+            // The client was disposed between a record's enqueue and this wake-up: the drain has settled the record.
+        }
     }
 
     private async Task AddAsync(PendingRecord pending, CancellationToken cancellationToken)
