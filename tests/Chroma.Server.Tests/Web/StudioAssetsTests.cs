@@ -57,6 +57,10 @@ public sealed partial class StudioAssetsTests
         {
             Assert.That(page, Does.Contain("<script type=\"module\" src=\"/assets/studio.js\"></script>"), "the app's entry is a module");
             Assert.That(served.Keys, Is.EquivalentTo(embedded), "every embedded script is loaded by the page, and every script it loads is embedded");
+            Assert.That(
+                ModulePreloads().Matches(page).Select(m => m.Groups["href"].Value),
+                Is.EquivalentTo(served.Keys.Where(p => p is not "/assets/map.js" and not "/assets/studio.js")),
+                "every module studio.js imports, directly or not, is preloaded by the page (one round of fetches, not one per level of imports), and nothing else");
             foreach (var (path, response) in served)
             {
                 Assert.That(response.Status, Is.EqualTo(HttpStatusCode.OK), path);
@@ -71,6 +75,9 @@ public sealed partial class StudioAssetsTests
 
     [GeneratedRegex("<script(?: type=\"module\")? src=\"(?<src>/assets/[^\"]+)\"></script>")]
     private static partial Regex ScriptSources();
+
+    [GeneratedRegex("<link rel=\"modulepreload\" href=\"(?<href>/assets/[^\"]+)\">")]
+    private static partial Regex ModulePreloads();
 
     // Studio's modules import one another by relative name, all from the one folder the server serves them from.
     [GeneratedRegex("""^import (?:[^"\n]* from )?"\./(?<file>[\w.-]+\.js)";$""", RegexOptions.Multiline)]
