@@ -104,6 +104,9 @@ internal sealed partial class StudioApi
             return ([], "ids: an id is empty");
         }
 
+        // Stored lower-case: an id in upper case names the same record, as in the gRPC API (QueryArguments.RecordIds).
+        ids = ids.ConvertAll(RecordIdFormat.Normalize);
+
         if (request.Sequences is { Count: > 0 } sequences)
         {
             ids.AddRange(_store.GetRecordsBySequence(set, sequences, includeEmbeddings: false).Select(r => r.Record.Id));
