@@ -163,6 +163,29 @@ public sealed class StudioActionOutcomeTests
         });
     }
 
+    [TestCase("/api/review", """ "state":"bogus" """, "state")]
+    [TestCase("/api/review", """ "state":null """, "state")]
+    [TestCase("/api/label", """ "label":"  " """, "label")]
+    [CancelAfter(60_000)]
+    public async Task LabelOrReview_BadLabelOrStateOnTrainingOrMissingRecordsOnly_400NotChangedZero(string path, string field, string named, CancellationToken cancellationToken)
+    {
+        // A request the server refuses for one record is refused the same for a selection of training or deleted records.
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var training = Batch("training", 0, 20);
+        await server.LogAsync(training, Batch("production", 20, 2));
+
+        foreach (var id in new[] { training.Records[0].Id, Guid.CreateVersion7().ToString() })
+        {
+            var body = $$"""{"set":"m/1/l","ids":["{{id}}"],{{field}}}""";
+            using var response = await http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), text);
+            Assert.That(text, Does.Contain(named + ":"));
+        }
+    }
+
     private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
     {
         var response = await http.PostAsJsonAsync(path, body, cancellationToken);
