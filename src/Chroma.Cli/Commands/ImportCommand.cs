@@ -97,7 +97,12 @@ internal sealed class ImportCommand : ICliCommand
             }
             else
             {
-                context.Console.MarkupLine("[red]The server rejected a batch:[/] {0}", Markup.Escape(error!));
+                // The batches before it are stored: say so, or a partial import reads as if nothing was stored.
+                context.Console.MarkupLine(
+                    "[red]The server rejected a batch:[/] {0}; {1:N0} records before it were stored ({2:N0} already there), none after it",
+                    Markup.Escape(error!),
+                    outcome.Accepted,
+                    outcome.Duplicates);
             }
         }
 

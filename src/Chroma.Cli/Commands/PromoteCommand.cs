@@ -19,6 +19,12 @@ internal sealed class PromoteCommand : ICliCommand
         var arguments = context.Arguments;
         var setId = arguments.Require("set");
         var ids = arguments.Get("ids")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (ids is { Length: 0 })
+        {
+            // No ids on the wire means every label not promoted yet: an empty --ids ("$IDS" unset) must not promote them all.
+            throw new CliUsageException($"--ids names no record (got '{arguments.Get("ids")}'); leave --ids out to promote every label not promoted yet");
+        }
+
         var promotion = await context.Client.PromoteLabelsAsync(setId, arguments.Require("by"), ids, cancellationToken).ConfigureAwait(false);
         if (arguments.Json)
         {

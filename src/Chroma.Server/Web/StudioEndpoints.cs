@@ -52,9 +52,13 @@ internal static class StudioEndpoints
 
         var data = app.MapGroup("/api").AddEndpointFilter(new StudioAccessFilter(requireSession: true));
         data.MapGet("/sets", (StudioApi api, HttpContext context) => api.Sets(context.Request.Query["set"]));
-        data.MapGet("/map", (StudioApi api, string? set, long? after, string? projection) => api.Map(set, after ?? 0, projection));
-        data.MapGet("/record", (StudioApi api, string? set, long? sequence, CancellationToken cancellationToken) => api.RecordAsync(set, sequence, cancellationToken));
-        data.MapGet("/input", (StudioApi api, string? set, long? sequence) => api.Input(set, sequence));
+        // Numbers are bound as text and read here: the framework's own binding answers a bad one 400 with an empty body.
+        data.MapGet("/map", (StudioApi api, string? set, string? after, string? projection) =>
+            WholeNumber(after, "after", out var from) ?? api.Map(set, from ?? 0, projection));
+        data.MapGet("/record", (StudioApi api, string? set, string? sequence, CancellationToken cancellationToken) =>
+            WholeNumber(sequence, "sequence", out var number) is { } bad ? Task.FromResult(bad) : api.RecordAsync(set, number, cancellationToken));
+        data.MapGet("/input", (StudioApi api, string? set, string? sequence) =>
+            WholeNumber(sequence, "sequence", out var number) ?? api.Input(set, number));
         data.MapPost("/undo", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.UndoAsync(context, cancellationToken));
         data.MapGet("/queue", (StudioApi api, HttpContext context) => api.Queue(context.Request.Query));
         data.MapPost("/tag", (StudioApi api, HttpContext context, CancellationToken cancellationToken) => api.TagAsync(context, cancellationToken));
@@ -64,6 +68,24 @@ internal static class StudioEndpoints
         data.MapPost("/delete", (StudioApi api, HttpContext context) => api.Delete(context));
         data.MapGet("/events", (StudioApi api, HttpContext context, IHostApplicationLifetime lifetime, CancellationToken cancellationToken) =>
             api.EventsAsync(context, lifetime.ApplicationStopping, cancellationToken));
+    }
+
+    // A whole-number query parameter (null when absent), or a 400 naming it when it is not one.
+    private static IResult? WholeNumber(string? text, string name, out long? value)
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+        {
+            value = parsed;
+            return null;
+        }
+
+        return Results.Json(new StudioError($"{name}: must be a whole number (got \"{text}\")"), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
     }
 
     private static IResult Asset(StudioAssets assets, string file, HttpContext context)

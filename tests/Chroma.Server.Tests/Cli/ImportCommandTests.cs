@@ -180,6 +180,29 @@ public sealed class ImportCommandTests
         Assert.That(run.Console, Does.Contain("rejected").And.Contain("record 2 of the file"));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Import_RejectedAfterEarlierBatchesWereStored_SaysHowManyWereStored()
+    {
+        // Batches before the rejected one are stored: the message must not read as if nothing was.
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "mixed.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            $"{{\"id\":\"{Guid.CreateVersion7()}\",\"dataset\":\"training\",\"embedding\":[1,2]}}",
+            $"{{\"id\":\"{Guid.CreateVersion7()}\",\"dataset\":\"training\",\"embedding\":[3,4]}}",
+            $"{{\"id\":\"{Guid.CreateVersion7()}\",\"dataset\":\"training\",\"embedding\":[1,2,3]}}",
+        ]);
+
+        var run = await CliRun.RunAsync("import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--metric", "l2", "--batch-size", "1");
+        var stored = (await server.Query.ListSetsAsync(new Chroma.Protocol.V1.ListSetsRequest())).Sets.Single().TotalRecords;
+
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError));
+        Assert.That(stored, Is.EqualTo(2), "the two batches before the rejected one");
+        Assert.That(run.Console, Does.Contain("record 3 of the file").And.Contain("2 records").And.Contain("stored"));
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     [CancelAfter(30_000)]

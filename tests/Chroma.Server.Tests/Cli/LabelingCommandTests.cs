@@ -79,4 +79,28 @@ public sealed class LabelingCommandTests
         Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.Usage));
         Assert.That(run.Error, Does.Contain("--state must be reviewed, dismissed or unreviewed (got 'maybe')"));
     }
+
+    [TestCase("")]
+    [TestCase(" , ,")]
+    [CancelAfter(60_000)]
+    public async Task Promote_IdsThatNameNoRecord_UsageErrorAndNothingPromoted(string ids)
+    {
+        // `promote --ids "$IDS"` with IDS empty: an empty list on the wire means "every label not promoted yet".
+        await using var server = await RunningServer.StartAsync();
+        var endpoint = server.Server.Endpoint.ToString();
+        var production = Enumerable.Range(0, 2).Select(i => Records.Make([10 + i, 0.5f, 0.25f], "production")).ToArray();
+        Assert.That((await server.LogAsync(Records.Batch(Set, production))).Select(a => a.Error), Has.All.Null);
+        foreach (var record in production)
+        {
+            var label = await CliRun.RunAsync("label", "--endpoint", endpoint, "--set", SetId, "--id", record.Id, "--label", "c", "--reviewer", "ada");
+            Assert.That(label.ExitCode, Is.EqualTo(CliExitCode.Success), label.Error);
+        }
+
+        var promote = await CliRun.RunAsync("promote", "--endpoint", endpoint, "--set", SetId, "--by", "carol", "--ids", ids, "--json");
+        var labels = await CliRun.RunAsync("export-labels", "--endpoint", endpoint, "--set", SetId, "--format", "jsonl");
+
+        Assert.That(promote.ExitCode, Is.EqualTo(CliExitCode.Usage), promote.Output);
+        Assert.That(promote.Error, Does.Contain("--ids"));
+        Assert.That(labels.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.TryGetProperty("promotedBy", out _)), Has.All.False, "no label was promoted");
+    }
 }

@@ -138,6 +138,54 @@ public sealed class StudioActionOutcomeTests
         return store.GetRecordsByIds(store.FindSet("m/1/l")!, [id], includeEmbeddings: false).Single().Sequence;
     }
 
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task LabelReviewTagDelete_IdsInUpperCase_ActOnTheRecordAsTheGrpcApiDoes(CancellationToken cancellationToken)
+    {
+        // Ids are UUIDs of either case (stored lower-case): the gRPC API takes "ABC..." as "abc...", and so must Studio's.
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var production = Batch("production", 20, 4);
+        await server.LogAsync(Batch("training", 0, 20), production);
+        string Upper(int i) => production.Records[i].Id.ToUpperInvariant();
+
+        var label = await PostAsync(http, "/api/label", new { set = "m/1/l", ids = new[] { Upper(0) }, label = "3" }, cancellationToken);
+        var review = await PostAsync(http, "/api/review", new { set = "m/1/l", ids = new[] { Upper(1) }, state = "dismissed" }, cancellationToken);
+        var tag = await PostAsync(http, "/api/tag", new { set = "m/1/l", ids = new[] { Upper(2) }, tags = new Dictionary<string, string> { ["k"] = "v" } }, cancellationToken);
+        var delete = await PostAsync(http, "/api/delete", new { set = "m/1/l", ids = new[] { Upper(3) } }, cancellationToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(label.GetProperty("changed").GetInt64(), Is.EqualTo(1), label.ToString());
+            Assert.That(review.GetProperty("changed").GetInt64(), Is.EqualTo(1), review.ToString());
+            Assert.That(tag.GetProperty("changed").GetInt64(), Is.EqualTo(1), tag.ToString());
+            Assert.That(delete.GetProperty("changed").GetInt64(), Is.EqualTo(1), delete.ToString());
+        });
+    }
+
+    [TestCase("/api/review", """ "state":"bogus" """, "state")]
+    [TestCase("/api/review", """ "state":null """, "state")]
+    [TestCase("/api/label", """ "label":"  " """, "label")]
+    [CancelAfter(60_000)]
+    public async Task LabelOrReview_BadLabelOrStateOnTrainingOrMissingRecordsOnly_400NotChangedZero(string path, string field, string named, CancellationToken cancellationToken)
+    {
+        // A request the server refuses for one record is refused the same for a selection of training or deleted records.
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        var training = Batch("training", 0, 20);
+        await server.LogAsync(training, Batch("production", 20, 2));
+
+        foreach (var id in new[] { training.Records[0].Id, Guid.CreateVersion7().ToString() })
+        {
+            var body = $$"""{"set":"m/1/l","ids":["{{id}}"],{{field}}}""";
+            using var response = await http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), text);
+            Assert.That(text, Does.Contain(named + ":"));
+        }
+    }
+
     private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, CancellationToken cancellationToken)
     {
         var response = await http.PostAsJsonAsync(path, body, cancellationToken);

@@ -222,6 +222,24 @@ public sealed class StudioApiTests
         });
     }
 
+    [TestCase("/api/record?set=m/1/l&sequence=abc", "sequence")]
+    [TestCase("/api/input?set=m/1/l&sequence=1.5", "sequence")]
+    [TestCase("/api/map?set=m/1/l&after=yesterday", "after")]
+    [CancelAfter(60_000)]
+    public async Task Read_NumberParameterNotANumber_400JsonNamingTheParameter(string path, string parameter, CancellationToken cancellationToken)
+    {
+        await using var server = await RunningServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };
+        await server.LogAsync(Batch(Descriptor, "training", 0, 4));
+
+        using var response = await http.GetAsync(path, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(text, Does.StartWith("{"), "a JSON error like every other answer of the API");
+        Assert.That(JsonDocument.Parse(text).RootElement.GetProperty("error").GetString(), Does.Contain(parameter));
+    }
+
     private static async Task<HttpStatusCode> GetSetsAsync(RunningServer server, string cookie, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = server.Server.WebEndpoint };

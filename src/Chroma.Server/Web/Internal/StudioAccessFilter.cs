@@ -46,6 +46,13 @@ internal sealed class StudioAccessFilter : IEndpointFilter
             return badBody;
         }
 
-        return await next(context).ConfigureAwait(false);
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (StudioBodyException ex)
+        {
+            return Results.Json(new StudioError(ex.Message), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
     }
 }

@@ -26,6 +26,12 @@ internal sealed partial class StudioApi
             return BadRequest("tags: at least one key and value is required");
         }
 
+        // JSON null reads as a null value here (the validators take values as text): answered, not a NullReferenceException.
+        if (tags.FirstOrDefault(t => t.Value is null) is { Key: { } nullKey })
+        {
+            return BadRequest($"tags[\"{Validation.Internal.TextPreview.Of(nullKey)}\"]: a value is required (text; \"\" for an empty one), got null");
+        }
+
         if ((MetadataValidator.Validate(tags, _limits, "tags") ?? MergedTagsValidator.Validate(_store, set, ids, tags, _limits)) is { } invalid)
         {
             return BadRequest(invalid.Message);
@@ -97,6 +103,9 @@ internal sealed partial class StudioApi
         {
             return ([], "ids: an id is empty");
         }
+
+        // Stored lower-case: an id in upper case names the same record, as in the gRPC API (QueryArguments.RecordIds).
+        ids = ids.ConvertAll(RecordIdFormat.Normalize);
 
         if (request.Sequences is { Count: > 0 } sequences)
         {

@@ -25,7 +25,7 @@ internal sealed partial class StudioApi
 
             var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim(), string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
             return (changed, 0L);
-        }, cancellationToken, undoable: true);
+        }, cancellationToken, undoable: true, check: (_, request, _) => string.IsNullOrWhiteSpace(request.Label) ? BadRequest("label: is required") : null);
 
     /// <summary>Sets the review state (<c>reviewed</c>, <c>dismissed</c> or <c>unreviewed</c>, which undoes either).</summary>
     public Task<IResult> ReviewAsync(HttpContext context, CancellationToken cancellationToken) =>
@@ -39,7 +39,9 @@ internal sealed partial class StudioApi
                 _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")),
             };
             return (await _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken).ConfigureAwait(false), 0L);
-        }, cancellationToken, undoable: true);
+        }, cancellationToken, undoable: true, check: (_, request, _) => request.State is "reviewed" or "dismissed" or "unreviewed"
+            ? null
+            : BadRequest($"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")"));
 
     /// <summary>
     /// Promotes the records' labels into the training data (a labeled training copy each); <c>already</c> counts those
@@ -52,7 +54,8 @@ internal sealed partial class StudioApi
             return (result.Promoted.Count, result.AlreadyPromoted);
         }, cancellationToken, check: NewClasses);
 
-    // act answers how many records it changed and how many it found done already. undoable: the records' reviews are read
+    // act answers how many records it changed and how many it found done already. check refuses the request before act runs
+    // (and whether or not any record is labelable: a bad label or state is a 400 for a selection of training records too). undoable: the records' reviews are read
     // before the action, and the answer carries a token that puts them back. Records named but no longer stored (deleted
     // meanwhile) are counted apart from the skipped training records, so the page can say nothing was saved for them.
     private async Task<IResult> LabelingActionAsync(

@@ -58,7 +58,8 @@ internal static class StudioRequests
         }
     }
 
-    /// <summary>The body <see cref="CheckBodyAsync"/> parsed, as <typeparamref name="T"/>; null when there was none or it is not a <typeparamref name="T"/>.</summary>
+    /// <summary>The body <see cref="CheckBodyAsync"/> parsed, as <typeparamref name="T"/>; null when there was none.</summary>
+    /// <exception cref="StudioBodyException">The body is not a <typeparamref name="T"/> (answered 400 by <see cref="StudioAccessFilter"/>).</exception>
     public static T? Read<T>(HttpContext context)
         where T : class
     {
@@ -72,9 +73,12 @@ internal static class StudioRequests
         {
             return body.Deserialize<T>(StudioJson.Options);
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return null;
+            // Valid JSON, but a field has the wrong type (or the body is not an object): name it rather than answer as if
+            // the body were empty ("set: is required").
+            var field = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "the body";
+            throw new StudioBodyException($"{field}: has the wrong type or form (the body is a JSON object of the request's fields)", ex);
         }
     }
 
