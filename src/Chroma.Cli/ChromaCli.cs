@@ -170,7 +170,9 @@ internal static class ChromaCli
         }
         catch (Exception ex) when (Status(ex) is { Code: StatusCode.Unauthenticated } status)
         {
-            await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {status.Detail} (pass --api-key)").ConfigureAwait(false);
+            // "Pass --api-key" only helps when none was passed; a key that was passed is the wrong one for this server.
+            var hint = context?.Arguments.Get("api-key") is null ? "pass --api-key" : "the --api-key given is not this server's key (Chroma__ApiKey)";
+            await error.WriteLineAsync($"chroma-server: the server at {context?.Endpoint} refused the call: {status.Detail} ({hint})").ConfigureAwait(false);
             return CliExitCode.ServerError;
         }
         catch (Exception ex) when (Status(ex) is { Code: StatusCode.Unimplemented } status)

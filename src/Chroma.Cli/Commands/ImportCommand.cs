@@ -69,6 +69,13 @@ internal sealed class ImportCommand : ICliCommand
             : outcome.ErrorIsRecord ? $"{outcome.Error} (record {outcome.ErrorRecordIndex + 1} of the file)"
             : $"{outcome.Error} (the batch starting at record {outcome.ErrorRecordIndex + 1} of the file)";
         var skipped = outcome.Skipped.Select(r => new { line = r.Index + 1, r.Id, r.Message }).ToList();
+
+        // --skip-invalid with every line refused stored nothing: a failure, not a success with a list of skips.
+        var allRefused = error is null && skipped.Count == records.Count;
+        if (allRefused)
+        {
+            error = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"every record of the file ({records.Count:N0}) was refused as invalid; nothing was imported");
+        }
         if (arguments.Json)
         {
             await CliJson.WriteLineAsync(context.Output, new { setId, metric = MetricText.Of(metric), records = records.Count, outcome.Accepted, outcome.Duplicates, Skipped = skipped, Error = error }).ConfigureAwait(false);
@@ -85,7 +92,11 @@ internal sealed class ImportCommand : ICliCommand
                 context.Console.MarkupLine("[yellow]... and {0:N0} more skipped lines[/] (--json lists them all)", skipped.Count - SkippedShown);
             }
 
-            if (outcome.Error is null)
+            if (allRefused)
+            {
+                context.Console.MarkupLine("[red]Nothing imported:[/] {0}", Markup.Escape(error!));
+            }
+            else if (outcome.Error is null)
             {
                 context.Console.MarkupLine(
                     "Imported [bold]{0:N0}[/] records into {1}, {2} ({3:N0} already there{4})",

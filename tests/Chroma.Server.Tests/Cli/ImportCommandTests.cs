@@ -249,6 +249,40 @@ public sealed class ImportCommandTests
         }
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    [CancelAfter(30_000)]
+    public async Task Import_SkipInvalidWithEveryLineRefused_FailsSayingNothingWasImported(bool json)
+    {
+        // Arrange: every line carries a label over the server's 1,024 characters.
+        await using var server = await RunningServer.StartAsync();
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "refused.jsonl");
+        var longLabel = new string('x', 2_000);
+        await File.WriteAllLinesAsync(path,
+        [
+            $"{{\"dataset\":\"training\",\"label\":\"{longLabel}\",\"embedding\":[1,2]}}",
+            $"{{\"dataset\":\"training\",\"label\":\"{longLabel}\",\"embedding\":[3,4]}}",
+        ]);
+        string[] arguments = ["import", "--endpoint", server.Server.Endpoint.ToString(), "--set", "m/1/fc", "--in", path, "--metric", "l2", "--skip-invalid"];
+
+        // Act
+        var run = await CliRun.RunAsync(json ? [.. arguments, "--json"] : arguments);
+
+        // Assert: a failure that says so, not "Imported 0 records" with exit code 0.
+        Assert.That(run.ExitCode, Is.EqualTo(CliExitCode.ServerError), run.Error + run.Console);
+        if (json)
+        {
+            using var document = JsonDocument.Parse(run.Output);
+            Assert.That(document.RootElement.GetProperty("error").GetString(), Does.Contain("every record of the file (2) was refused"));
+            Assert.That(document.RootElement.GetProperty("skipped").GetArrayLength(), Is.EqualTo(2));
+        }
+        else
+        {
+            Assert.That(run.Console, Does.Contain("Nothing imported").And.Contain("every record of the file (2) was refused").And.Contain("Skipped line 2"));
+        }
+    }
+
     private static List<string> Comparable(string path) =>
         File.ReadAllLines(path)
             .Select(line => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!)
