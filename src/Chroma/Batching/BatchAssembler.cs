@@ -21,9 +21,7 @@ internal sealed partial class BatchAssembler : IDisposable
     private readonly ClientCounters _counters;
     private readonly CaptureErrorReporter _errors;
     private readonly TimeProvider _time;
-    private readonly Dictionary<EmbeddingSet, LogBatch> _open = [];
-    private readonly Dictionary<EmbeddingSet, int> _openBytes = [];
-    private readonly Dictionary<EmbeddingSet, long> _openedAt = [];
+    private readonly Dictionary<EmbeddingSet, OpenBatch> _open = [];
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _flushRequested;
     private int _deadlineWaits;
@@ -177,59 +175,55 @@ internal sealed partial class BatchAssembler : IDisposable
 
         // The record's share of the encoded batch: its bytes plus the field tag and length prefix.
         var recordBytes = BatchSizes.OfRecord(record);
-        if (_open.TryGetValue(pending.Set, out var batch) && _openBytes[pending.Set] + recordBytes > _maxBatchBytes)
+        if (_open.TryGetValue(pending.Set, out var open) && open.Bytes + recordBytes > _maxBatchBytes)
         {
             // The record would take the batch past MaxBatchBytes: send the batch as it is, the record opens the next one.
-            await CloseAsync(pending.Set, batch, cancellationToken).ConfigureAwait(false);
-            batch = null;
+            await CloseAsync(pending.Set, open, cancellationToken).ConfigureAwait(false);
+            open = null;
         }
 
-        if (batch is null)
+        if (open is null)
         {
+            var now = _time.GetTimestamp();
             if (_open.Count == 0)
             {
-                _oldestOpenTimestamp = _time.GetTimestamp();
+                _oldestOpenTimestamp = now;
             }
 
-            batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = pending.Set.DescriptorMessage };
-            _open.Add(pending.Set, batch);
-            _openedAt[pending.Set] = _time.GetTimestamp();
-            _openBytes[pending.Set] = batch.CalculateSize();
+            var batch = new LogBatch { BatchId = RecordIds.NewBatchId(), Set = pending.Set.DescriptorMessage };
+            open = new OpenBatch(batch, batch.CalculateSize(), now);
+            _open.Add(pending.Set, open);
         }
 
-        batch.Records.Add(record);
-        var bytes = _openBytes[pending.Set] += recordBytes;
-        if (batch.Records.Count >= _maxBatchSize || bytes >= _maxBatchBytes)
+        open.Batch.Records.Add(record);
+        open.Bytes += recordBytes;
+        if (open.Batch.Records.Count >= _maxBatchSize || open.Bytes >= _maxBatchBytes)
         {
             // Full by count, or by size (a single record larger than MaxBatchBytes goes alone).
-            await CloseAsync(pending.Set, batch, cancellationToken).ConfigureAwait(false);
+            await CloseAsync(pending.Set, open, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task CloseAsync(EmbeddingSet set, LogBatch batch, CancellationToken cancellationToken)
+    private async Task CloseAsync(EmbeddingSet set, OpenBatch open, CancellationToken cancellationToken)
     {
         _open.Remove(set);
-        _openBytes.Remove(set);
-        _openedAt.Remove(set);
         if (_open.Count > 0)
         {
             // The deadline now belongs to the oldest batch still open. Restarting it instead let a busy set, closing full
             // batches faster than FlushInterval, hold a quiet set's partial batch back for ever.
-            _oldestOpenTimestamp = _openedAt.Values.Min();
+            _oldestOpenTimestamp = _open.Values.Min(o => o.OpenedAt);
         }
 
-        await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+        await EmitAsync(open.Batch, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task EmitAllAsync(CancellationToken cancellationToken)
     {
         while (_open.Count > 0)
         {
-            var (set, batch) = _open.First();
+            var (set, open) = _open.First();
             _open.Remove(set);
-            _openBytes.Remove(set);
-            _openedAt.Remove(set);
-            await EmitAsync(batch, cancellationToken).ConfigureAwait(false);
+            await EmitAsync(open.Batch, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -252,13 +246,21 @@ internal sealed partial class BatchAssembler : IDisposable
 
     private void FailOpenBatches()
     {
-        foreach (var batch in _open.Values)
+        foreach (var open in _open.Values)
         {
-            _counters.AddFailed(batch.Records.Count);
+            _counters.AddFailed(open.Batch.Records.Count);
         }
 
         _open.Clear();
-        _openBytes.Clear();
-        _openedAt.Clear();
+    }
+
+    /// <summary>A set's batch being filled: its encoded size so far, and when it was opened (where its deadline starts).</summary>
+    private sealed class OpenBatch(LogBatch batch, int bytes, long openedAt)
+    {
+        public LogBatch Batch { get; } = batch;
+
+        public int Bytes { get; set; } = bytes;
+
+        public long OpenedAt { get; } = openedAt;
     }
 }
