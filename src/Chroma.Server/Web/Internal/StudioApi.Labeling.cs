@@ -18,30 +18,17 @@ internal sealed partial class StudioApi
     public Task<IResult> LabelAsync(HttpContext context, CancellationToken cancellationToken) =>
         LabelingActionAsync(context, async (set, request, ids) =>
         {
-            if (string.IsNullOrWhiteSpace(request.Label))
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "label: is required"));
-            }
-
-            var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label.Trim(), string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
+            var changed = await _labeling.LabelAsync(set.SetId, [.. ids.Select(id => new LabelInput(id, request.Label!.Trim(), string.IsNullOrWhiteSpace(request.Note) ? null : request.Note.Trim()))], Reviewer, cancellationToken).ConfigureAwait(false);
             return (changed, 0L);
         }, cancellationToken, undoable: true, check: (_, request, _) => string.IsNullOrWhiteSpace(request.Label) ? BadRequest("label: is required") : null);
 
     /// <summary>Sets the review state (<c>reviewed</c>, <c>dismissed</c> or <c>unreviewed</c>, which undoes either).</summary>
     public Task<IResult> ReviewAsync(HttpContext context, CancellationToken cancellationToken) =>
         LabelingActionAsync(context, async (set, request, ids) =>
-        {
-            var state = request.State switch
-            {
-                "reviewed" => ReviewState.Reviewed,
-                "dismissed" => ReviewState.Dismissed,
-                "unreviewed" => ReviewState.Unreviewed,
-                _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")),
-            };
-            return (await _labeling.SetReviewStateAsync(set.SetId, ids, state, Reviewer, cancellationToken).ConfigureAwait(false), 0L);
-        }, cancellationToken, undoable: true, check: (_, request, _) => request.State is "reviewed" or "dismissed" or "unreviewed"
-            ? null
-            : BadRequest($"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")"));
+            (await _labeling.SetReviewStateAsync(set.SetId, ids, StateOf(request.State)!.Value, Reviewer, cancellationToken).ConfigureAwait(false), 0L),
+            cancellationToken, undoable: true, check: (_, request, _) => StateOf(request.State) is null
+            ? BadRequest($"state: must be reviewed, dismissed or unreviewed (got \"{request.State}\")")
+            : null);
 
     /// <summary>
     /// Promotes the records' labels into the training data (a labeled training copy each); <c>already</c> counts those
@@ -53,6 +40,15 @@ internal sealed partial class StudioApi
             var result = await _labeling.PromoteAsync(set.SetId, ids, Reviewer, cancellationToken).ConfigureAwait(false);
             return (result.Promoted.Count, result.AlreadyPromoted);
         }, cancellationToken, check: NewClasses);
+
+    // A review state by its name in Studio's requests, or null for any other text.
+    private static ReviewState? StateOf(string? name) => name switch
+    {
+        "reviewed" => ReviewState.Reviewed,
+        "dismissed" => ReviewState.Dismissed,
+        "unreviewed" => ReviewState.Unreviewed,
+        _ => null,
+    };
 
     // act answers how many records it changed and how many it found done already. check refuses the request before act runs
     // (and whether or not any record is labelable: a bad label or state is a 400 for a selection of training records too). undoable: the records' reviews are read
